@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+PYTEST_ARGS ?=
+
+.PHONY: help install run webhook lint format test test-unit test-integration test-e2e schemas bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: ## install uv + the locked Python workspace, Kafka jars and FerretDB into .local/ (reused when present)
+	@bash deploy/local/install.sh
+
+run: install ## start Kafka, FerretDB and the four services on 127.0.0.1 (Ctrl-C stops everything)
+	@$(VENV)/devstack run
+
+webhook: ## send a correctly signed sample hospital message to the running referral service
+	@$(VENV)/devstack webhook $(ARGS)
+
+lint: install ## ruff (lint + format check) and mypy
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+format: install ## apply ruff's formatting and safe fixes
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+test: install lint ## lint, then unit, contract, integration and e2e tests on throwaway real servers
+	$(VENV)/pytest $(PYTEST_ARGS)
+
+test-unit: install ## unit and contract tests only (no servers)
+	$(VENV)/pytest -m "unit or contract" $(PYTEST_ARGS)
+
+test-integration: install ## integration and e2e tests only
+	$(VENV)/pytest -m "integration or e2e" $(PYTEST_ARGS)
+
+schemas: install ## rewrite the event JSON Schema snapshots after an intended contract change
+	$(VENV)/python -m trygg_shared.contracts.snapshots --write
+
+bench: install ## benchmarks under bench/ (print figures; not part of make test)
+	$(VENV)/python bench/intake/run.py
+
+clean: ## remove caches and local run data (keeps installed servers)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/run

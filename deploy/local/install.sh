@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what the project needs to run and test on a machine without Docker, into the
+# git-ignored .local/ folder. Pinned versions; anything already present is reused.
+#   - uv (Python package manager) and the workspace's locked virtualenv (.venv)
+#   - Apache Kafka broker jars (KRaft) from Maven Central, via deploy/local/kafka-pom.xml
+#   - FerretDB (MongoDB wire protocol on SQLite), built from the pinned Go module
+set -euo pipefail
+
+KAFKA_VERSION=4.3.1          # keep in step with kafka-pom.xml and devstack/paths.py
+FERRETDB_VERSION=v1.24.2     # keep in step with devstack/paths.py
+FERRETDB_COMMIT=cda72d440810406a208c4670aa7047f5bc8d528f
+UV_VERSION=0.13.9
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+local_dir="$root/.local"
+mkdir -p "$local_dir/bin"
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is required ($2) but not on PATH" >&2; exit 1; }
+}
+step() { printf '==> %s\n' "$*"; }
+
+# --- Python: uv and the locked workspace ------------------------------------------------
+need python3.11 "Python 3.11 runs the services"
+if [ ! -x "$local_dir/uv/bin/uv" ] || [ "$("$local_dir/uv/bin/uv" --version | awk '{print $2}')" != "$UV_VERSION" ]; then
+  step "installing uv $UV_VERSION"
+  python3.11 -m venv "$local_dir/uv"
+  "$local_dir/uv/bin/pip" install -q "uv==$UV_VERSION"
+fi
+step "syncing the Python workspace from uv.lock"
+UV_PYTHON_DOWNLOADS=never "$local_dir/uv/bin/uv" sync --frozen --quiet --python python3.11 --project "$root"
+
+# --- Kafka -------------------------------------------------------------------------------
+kafka_libs="$local_dir/kafka/libs"
+if [ ! -f "$kafka_libs/.complete-$KAFKA_VERSION" ]; then
+  need java "Java 17 runs the Kafka broker"
+  need mvn "Maven fetches the Kafka jars from Maven Central"
+  step "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
+  rm -rf "$kafka_libs"
+  mvn -q -B -f "$root/deploy/local/kafka-pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$kafka_libs" -DincludeScope=runtime
+  touch "$kafka_libs/.complete-$KAFKA_VERSION"
+fi
+need java "Java 17 runs the Kafka broker"
+
+# --- FerretDB ----------------------------------------------------------------------------
+ferret_bin="$local_dir/bin/ferretdb"
+ferret_stamp="$local_dir/bin/.ferretdb-$FERRETDB_VERSION"
+if [ ! -x "$ferret_bin" ] || [ ! -f "$ferret_stamp" ]; then
+  need go "Go builds FerretDB"
+  step "building FerretDB $FERRETDB_VERSION (first time only, about 2 minutes)"
+  # `go install ...@v1.24.2` does not work as is: the proxy refuses the module's version list
+  # (a deprecation look-up), and the module zip lacks the build/version/version.txt that
+  # FerretDB's build generates. So: download the exact version, copy it, stamp it, build it.
+  modinfo="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION")"
+  moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  src="$local_dir/src/ferretdb-$FERRETDB_VERSION"
+  rm -rf "$src"; mkdir -p "$(dirname "$src")"
+  cp -r "$moddir" "$src"; chmod -R u+w "$src"
+  printf '%s\n' "$FERRETDB_VERSION" > "$src/build/version/version.txt"
+  printf '%s\n' "$FERRETDB_COMMIT" > "$src/build/version/commit.txt"
+  printf 'source\n' > "$src/build/version/package.txt"
+  (cd "$src" && GOFLAGS=-trimpath go build -o "$ferret_bin" ./cmd/ferretdb)
+  rm -rf "$src"
+  touch "$ferret_stamp"
+fi
+step "installed: Kafka $KAFKA_VERSION, FerretDB $FERRETDB_VERSION, Python workspace (.venv)"

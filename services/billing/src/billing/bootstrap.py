@@ -1,0 +1,30 @@
+"""The billing service's one composition root: production and tests both call `bootstrap`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing.adapters.mongo import MongoLiabilityPeriods
+from billing.config import Settings
+from billing.entrypoints.events import case_events_consumer
+from billing.service_layer.handlers import LiabilityPeriods
+from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.service import Infrastructure, ServiceRuntime
+
+
+@dataclass
+class Billing:
+    runtime: ServiceRuntime
+    periods: LiabilityPeriods
+
+
+def bootstrap(
+    settings: Settings, *, infra: Infrastructure | None = None, periods: LiabilityPeriods | None = None
+) -> Billing:
+    infra = infra or Infrastructure.create(settings)
+    mongo_periods = MongoLiabilityPeriods(infra.db)
+    repo = periods or mongo_periods
+    guard = ProcessedEvents(infra.db, settings.consumer_group)
+    consumer = case_events_consumer(infra.broker, repo, guard, settings.kafka, settings.consumer_group)
+    runtime = ServiceRuntime(infra=infra, consumers=[consumer], on_startup=[mongo_periods.ensure_indexes])
+    return Billing(runtime=runtime, periods=repo)

@@ -1,0 +1,39 @@
+"""Kafka subscribers: translate a case event and call one use case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from faststream.kafka import KafkaBroker
+
+from notification.service_layer.handlers import LiabilityWatches, start_liability_watch, stop_liability_watch
+from trygg_shared.contracts.referral import ReadyForDischarge, ReadyRevoked
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+from trygg_shared.envelope import EventMeta
+from trygg_shared.kafka import EventConsumer, Handles
+from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.settings import KafkaSettings
+
+
+def case_events_consumer(
+    broker: KafkaBroker,
+    repo: LiabilityWatches,
+    guard: ProcessedEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lead_time: timedelta,
+) -> EventConsumer:
+    async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
+        await start_liability_watch(repo, event, meta, lead_time)
+
+    async def on_ready_revoked(event: ReadyRevoked, meta: EventMeta) -> None:
+        await stop_liability_watch(repo, event, meta)
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_CASE_EVENTS,
+        group_id=group_id,
+        handles=[Handles(ReadyForDischarge, on_ready_for_discharge), Handles(ReadyRevoked, on_ready_revoked)],
+        guard=guard,
+        settings=settings,
+    )

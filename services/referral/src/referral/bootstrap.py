@@ -1,0 +1,92 @@
+"""The referral service's one composition root: production and tests both call `bootstrap`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from referral.adapters.clock import SystemClock
+from referral.adapters.identity import HmacPseudonymizer
+from referral.adapters.mongo import MongoCaseRepository, MongoInbox
+from referral.adapters.signatures import SignatureVerifier
+from referral.config import Settings
+from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
+from referral.entrypoints.webhooks import webhook_router
+from referral.lus_format import LUS_MESSAGE
+from referral.service_layer.intake import IntakeDeps, Sender, apply_pending
+from referral.service_layer.ports import CaseRepository, Clock, Inbox
+from trygg_shared.outbox import OutboxRelay
+from trygg_shared.service import Infrastructure, ServiceRuntime
+
+
+def default_agreements() -> AgreementTable:
+    """Agreements known to this deployment; the national default applies elsewhere."""
+    return AgreementTable([REGION_STOCKHOLM_2024])
+
+
+@dataclass
+class Referral:
+    """What bootstrap wires: the runtime to start, and the pieces tests reach for."""
+
+    runtime: ServiceRuntime
+    intake: IntakeDeps
+    verifier: SignatureVerifier
+    openapi_defs: dict[str, Any]
+
+
+def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
+    schema = LUS_MESSAGE.json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"schema": schema}, defs
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    inbox: Inbox | None = None,
+    cases: CaseRepository | None = None,
+    clock: Clock | None = None,
+    agreements: AgreementTable | None = None,
+) -> Referral:
+    infra = infra or Infrastructure.create(settings)
+    agreements = agreements or default_agreements()
+    mongo_cases = MongoCaseRepository(infra.db, agreements)
+    mongo_inbox = MongoInbox(infra.db)
+    relay = OutboxRelay(
+        [mongo_cases.collection],
+        infra.publisher.publish,
+        poll_interval=settings.outbox.poll_interval_seconds,
+        batch_size=settings.outbox.batch_size,
+    )
+    deps = IntakeDeps(
+        inbox=inbox or mongo_inbox,
+        cases=cases or mongo_cases,
+        agreements=agreements,
+        pseudonymizer=HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode()),
+        clock=clock or SystemClock(),
+        nudge_outbox=relay.nudge,
+    )
+    senders = [
+        (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])
+        for s in settings.senders
+    ]
+    verifier = SignatureVerifier(senders)
+    regions = {s.sender_id: s.region_code for s in settings.senders}
+
+    async def sweep_inbox() -> None:
+        while True:
+            await asyncio.sleep(settings.inbox_sweep_seconds)
+            await apply_pending(deps, regions, older_than=timedelta(seconds=settings.inbox_sweep_seconds))
+
+    request_schema, defs = lus_request_schema()
+    runtime = ServiceRuntime(
+        infra=infra,
+        routers=[webhook_router(verifier, deps, request_schema)],
+        relay=relay,
+        on_startup=[mongo_cases.ensure_indexes, mongo_inbox.ensure_indexes],
+        background=[sweep_inbox],
+    )
+    return Referral(runtime=runtime, intake=deps, verifier=verifier, openapi_defs=defs)

@@ -1,0 +1,61 @@
+"""Typed settings of the referral service (environment prefix `REFERRAL_`, nested parts with `__`).
+
+Example: `REFERRAL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `REFERRAL_MONGO__URI=mongodb://mongo:27017/`,
+`REFERRAL_SENDERS='[{"sender_id": "tc-sll", "region_code": "01", "secrets": ["whsec_..."]}]'`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+
+# Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
+LOCAL_DEV_SENDER_SECRET = "whsec_dHJ5Z2ctaGVtZ2FuZy1sb2NhbC1kZXYtb25seSEh"  # noqa: S105
+LOCAL_DEV_PERSON_REF_KEY = "local-dev-only-person-ref-key-change-me"
+
+
+class SenderConfig(BaseModel):
+    """One sending hospital system (one per region or hospital group)."""
+
+    sender_id: str = Field(description="Our name for the sending system, e.g. `takecare-sll`.")
+    region_code: str | None = Field(
+        None, description="Region code (e.g. `01` Stockholm) that selects the payment-liability agreement."
+    )
+    secrets: list[SecretStr] = Field(
+        min_length=1,
+        description="Standard Webhooks secrets (`whsec_<base64>`); several during key rotation.",
+    )
+
+
+class ReferralMongo(MongoSettings):
+    database: str = Field("referral", description="The service's own database.")
+
+
+class ReferralHttp(HttpSettings):
+    port: int = Field(8001, ge=1, le=65535, description="TCP port of the HTTP API.")
+
+
+class Settings(ServiceSettings):
+    """Settings of the referral service; defaults run against `make run`'s local servers."""
+
+    model_config = SettingsConfigDict(env_prefix="REFERRAL_", env_nested_delimiter="__", extra="ignore")
+
+    service_name: str = Field("referral", description="Service name in logs, traces and CloudEvents.")
+    mongo: ReferralMongo = Field(default_factory=ReferralMongo)  # type: ignore[arg-type]
+    http: ReferralHttp = Field(default_factory=ReferralHttp)  # type: ignore[arg-type]
+    senders: list[SenderConfig] = Field(
+        default_factory=lambda: [
+            SenderConfig(sender_id="local-dev", region_code="01", secrets=[SecretStr(LOCAL_DEV_SENDER_SECRET)])
+        ],
+        description="Hospital systems allowed to send LUS webhooks, each with its signing secrets.",
+    )
+    person_ref_key: SecretStr = Field(
+        SecretStr(LOCAL_DEV_PERSON_REF_KEY),
+        description="Key of the keyed hash that turns identity numbers into person references. "
+        "Changing it changes every reference: set once per deployment.",
+    )
+    inbox_sweep_seconds: float = Field(
+        5.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."
+    )

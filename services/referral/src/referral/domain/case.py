@@ -1,0 +1,336 @@
+"""The case: one per care episode (or opened by an officer without a hospital message).
+
+A case's hospital facts are a pure function of the *set* of messages it has accepted: they are
+folded in the sender's order (`sent_at`, then id), whatever order they arrived in, and a
+cancelled message (`makulering`) simply drops out of the fold. So repeats and reordering
+converge to the same facts, and a late older message never overwrites newer ones. Events are
+the difference between the facts before and after a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from referral.domain.liability import AgreementTable, CareType, LiabilityClock, liable_days, start_clock
+from referral.domain.messages import (
+    CareUnit,
+    Destination,
+    FastVardkontakt,
+    HospitalMessage,
+    MessageType,
+    Patient,
+)
+from trygg_shared.contracts import referral as ev
+from trygg_shared.contracts.base import IntegrationEvent
+
+
+class CaseStatus(StrEnum):
+    ADMITTED = "admitted"  # admission notice or planning information, not ready yet
+    READY = "ready"  # ready for discharge: the payment clock runs
+    READY_REVOKED = "ready_revoked"
+    DISCHARGED = "discharged"
+    DECEASED = "deceased"
+    CANCELLED = "cancelled"  # every hospital message was withdrawn
+    OPENED = "opened"  # opened by an officer, no hospital message
+
+
+class CaseError(ValueError):
+    """A request that the case's rules do not allow (shown to the user as is)."""
+
+
+@dataclass(frozen=True)
+class ReadyPeriod:
+    message_id: str
+    ready_at: datetime
+    planned_discharge_at: datetime | None
+    clock: LiabilityClock
+    daily_price_sek: int
+    ended_at: datetime | None = None  # revoked or discharged
+
+
+@dataclass(frozen=True)
+class Planning:
+    expected_discharge_date: date | None = None
+    needs_summary: str | None = None
+    aids: tuple[str, ...] = ()
+    medication_list_attached: bool = False
+    fast_vardkontakt: FastVardkontakt | None = None
+
+
+@dataclass(frozen=True)
+class Discharge:
+    message_id: str
+    discharged_at: datetime
+    destination: Destination | None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the hospital messages say, folded in the sender's order."""
+
+    status: CaseStatus
+    patient: Patient | None = None
+    care_unit: CareUnit | None = None
+    care_type: CareType = CareType.SOMATIC
+    admitted_at: datetime | None = None
+    admission_message_id: str | None = None
+    planning: Planning = field(default_factory=Planning)
+    planning_message_ids: tuple[str, ...] = ()
+    ready: ReadyPeriod | None = None  # the current ready period, if the clock runs or ran
+    ready_history: tuple[ReadyPeriod, ...] = ()  # earlier, revoked periods
+    discharge: Discharge | None = None
+    cancelled_ids: frozenset[str] = frozenset()
+
+    @property
+    def liable_days(self) -> int:
+        if self.ready is None or self.discharge is None:
+            return 0
+        return liable_days(self.ready.clock, self.discharge.discharged_at)
+
+
+def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, region_code: str | None) -> CaseFacts:
+    """The facts of a set of messages (pure; independent of arrival order)."""
+    cancelled = frozenset(
+        m.cancels_message_id
+        for m in messages.values()
+        if m.message_type is MessageType.CANCELLATION and m.cancels_message_id
+    )
+    effective = sorted(
+        (
+            m
+            for m in messages.values()
+            if m.message_type is not MessageType.CANCELLATION and m.message_id not in cancelled
+        ),
+        key=lambda m: m.order_key,
+    )
+    if not effective:
+        return CaseFacts(status=CaseStatus.CANCELLED, cancelled_ids=cancelled)
+
+    facts = CaseFacts(status=CaseStatus.ADMITTED, cancelled_ids=cancelled)
+    revoked_after_ready = False
+    for m in effective:
+        facts = replace(facts, patient=m.patient, care_unit=m.care_unit, care_type=m.care_type)
+        if m.admitted_at is not None:
+            facts = replace(facts, admitted_at=m.admitted_at)
+        facts = replace(facts, planning=_merge_planning(facts.planning, m))
+        match m.message_type:
+            case MessageType.ADMISSION_NOTICE:
+                facts = replace(facts, admission_message_id=m.message_id)
+            case MessageType.PLANNING:
+                facts = replace(facts, planning_message_ids=(*facts.planning_message_ids, m.message_id))
+            case MessageType.READY_FOR_DISCHARGE:
+                assert m.ready_at is not None
+                history = facts.ready_history
+                if facts.ready is not None and facts.ready.ended_at is None:
+                    # A new ready notice while one runs replaces it: the clock restarts from the new one.
+                    history = (*history, replace(facts.ready, ended_at=m.ready_at))
+                elif facts.ready is not None:
+                    history = (*history, facts.ready)
+                agreement = agreements.find(region_code, _local_date(m.ready_at))
+                clock = start_clock(m.ready_at, m.care_type, agreement)
+                period = ReadyPeriod(m.message_id, m.ready_at, m.planned_discharge_at, clock, agreement.daily_price_sek)
+                facts = replace(facts, ready=period, ready_history=history)
+                revoked_after_ready = False
+            case MessageType.READY_REVOKED:
+                if facts.ready is not None and facts.ready.ended_at is None:
+                    assert m.revoked_at is not None
+                    facts = replace(facts, ready=replace(facts.ready, ended_at=m.revoked_at))
+                    revoked_after_ready = True
+            case MessageType.DISCHARGE_NOTICE:
+                assert m.discharged_at is not None
+                facts = replace(facts, discharge=Discharge(m.message_id, m.discharged_at, m.destination))
+                if facts.ready is not None and facts.ready.ended_at is None:
+                    facts = replace(facts, ready=replace(facts.ready, ended_at=m.discharged_at))
+            case MessageType.CANCELLATION:  # pragma: no cover - filtered out above
+                pass
+
+    if facts.discharge is not None:
+        status = CaseStatus.DECEASED if facts.discharge.destination is Destination.DECEASED else CaseStatus.DISCHARGED
+    elif revoked_after_ready:
+        status = CaseStatus.READY_REVOKED
+    elif facts.ready is not None:
+        status = CaseStatus.READY
+    else:
+        status = CaseStatus.ADMITTED
+    return replace(facts, status=status)
+
+
+def _merge_planning(planning: Planning, m: HospitalMessage) -> Planning:
+    return Planning(
+        expected_discharge_date=m.expected_discharge_date or planning.expected_discharge_date,
+        needs_summary=m.needs_summary or planning.needs_summary,
+        aids=m.aids if m.aids is not None else planning.aids,
+        medication_list_attached=(
+            m.medication_list_attached if m.medication_list_attached is not None else planning.medication_list_attached
+        ),
+        fast_vardkontakt=m.fast_vardkontakt or planning.fast_vardkontakt,
+    )
+
+
+def _local_date(moment: datetime) -> date:
+    from referral.domain.liability import STOCKHOLM
+
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def _running(facts: CaseFacts) -> ReadyPeriod | None:
+    return facts.ready if facts.ready is not None and facts.ready.ended_at is None else None
+
+
+def _care_unit(facts: CaseFacts) -> ev.CareUnit:
+    assert facts.care_unit is not None
+    return ev.CareUnit(hsa_id=facts.care_unit.hsa_id, name=facts.care_unit.name)
+
+
+def diff_events(
+    case_id: str,
+    person_ref: str,
+    episode_id: str,
+    before: CaseFacts,
+    after: CaseFacts,
+    message: HospitalMessage,
+    *,
+    readmission_of_case_id: str | None = None,
+) -> list[IntegrationEvent]:
+    """Integration events that say how the facts changed because of `message`."""
+    out: list[IntegrationEvent] = []
+    municipality = after.patient.address.municipality_code if after.patient and after.patient.address else None
+    common = {"case_id": case_id, "person_ref": person_ref}
+
+    if message.message_type is MessageType.CANCELLATION and message.cancels_message_id in (
+        after.cancelled_ids - before.cancelled_ids
+    ):
+        out.append(
+            ev.MessageCancelled(
+                **common, cancelled_message_id=message.cancels_message_id or "", cancelled_message_type=None
+            )
+        )
+
+    if after.admission_message_id and after.admission_message_id != before.admission_message_id:
+        out.append(
+            ev.AdmissionNoticed(
+                **common,
+                episode_id=episode_id,
+                care_unit=_care_unit(after),
+                care_type=ev.CareType(after.care_type.value),
+                admitted_at=after.admitted_at,
+                expected_discharge_date=after.planning.expected_discharge_date or _local_date(message.sent_at),
+                municipality_code=municipality,
+                readmission_of_case_id=readmission_of_case_id,
+            )
+        )
+
+    new_planning = set(after.planning_message_ids) - set(before.planning_message_ids)
+    # The admission notice's own planning fields travel in AdmissionNoticed; a ready notice may
+    # also carry planning fields, and a cancellation may withdraw some.
+    planning_changed = after.planning != before.planning and message.message_type in (
+        MessageType.READY_FOR_DISCHARGE,
+        MessageType.CANCELLATION,
+    )
+    if (new_planning or planning_changed) and after.status is not CaseStatus.CANCELLED:
+        p = after.planning
+        out.append(
+            ev.PlanningInformationReceived(
+                **common,
+                expected_discharge_date=p.expected_discharge_date,
+                aids=p.aids,
+                medication_list_attached=p.medication_list_attached,
+                has_needs_summary=bool(p.needs_summary),
+                fast_vardkontakt_unit=p.fast_vardkontakt.unit_name if p.fast_vardkontakt else None,
+                fast_vardkontakt_phone=p.fast_vardkontakt.phone if p.fast_vardkontakt else None,
+            )
+        )
+
+    b_ready, a_ready = before.ready, after.ready
+    if a_ready is not None and (b_ready is None or a_ready.message_id != b_ready.message_id):
+        out.append(
+            ev.ReadyForDischarge(
+                **common,
+                episode_id=episode_id,
+                care_unit=_care_unit(after),
+                care_type=ev.CareType(after.care_type.value),
+                ready_at=a_ready.ready_at,
+                planned_discharge_at=a_ready.planned_discharge_at,
+                liability_starts_at=a_ready.clock.liability_starts_at,
+                agreement_id=a_ready.clock.agreement_id,
+                agreement_version=a_ready.clock.agreement_version,
+                daily_price_sek=a_ready.daily_price_sek,
+                municipality_code=municipality,
+            )
+        )
+    if _running(before) is not None and _running(after) is None and after.discharge is None:
+        # Revoked, or the ready notice itself was cancelled: the payment clock stops.
+        revoked_at = a_ready.ended_at if a_ready is not None and a_ready.ended_at else message.sent_at
+        out.append(ev.ReadyRevoked(**common, revoked_at=revoked_at))
+
+    if after.discharge is not None and after.discharge != before.discharge:
+        out.append(
+            ev.Discharged(
+                **common,
+                discharged_at=after.discharge.discharged_at,
+                destination=ev.Destination(after.discharge.destination.value) if after.discharge.destination else None,
+                liable_days=after.liable_days,
+                daily_price_sek=a_ready.daily_price_sek if a_ready else None,
+            )
+        )
+    return out
+
+
+READMISSION_WINDOW_DAYS = 30
+
+
+@dataclass
+class Case:
+    """The aggregate. Holds its accepted messages; facts are derived; events are recorded in `events`."""
+
+    case_id: str
+    person_ref: str
+    sender_id: str | None = None
+    episode_id: str | None = None
+    region_code: str | None = None
+    messages: dict[str, HospitalMessage] = field(default_factory=dict)
+    readmission_of_case_id: str | None = None
+    version: int = 0
+    events: list[IntegrationEvent] = field(default_factory=list)
+    _facts: CaseFacts | None = field(default=None, repr=False)
+
+    def facts(self, agreements: AgreementTable) -> CaseFacts:
+        if self._facts is None:
+            self._facts = fold(self.messages, agreements, self.region_code)
+        return self._facts
+
+    def receive(
+        self,
+        message: HospitalMessage,
+        agreements: AgreementTable,
+        *,
+        person_ref: str,
+        readmission_of_case_id: str | None = None,
+    ) -> bool:
+        """Accept a hospital message; False (and no events) when the case already has it."""
+        if message.message_id in self.messages:
+            return False
+        if self.episode_id is not None and message.episode_id != self.episode_id:
+            raise CaseError("message belongs to another care episode")
+        before = self.facts(agreements)
+        self.messages[message.message_id] = message
+        self._facts = None
+        after = self.facts(agreements)
+        if after.patient is not None and after.patient.identity == message.patient.identity:
+            self.person_ref = person_ref
+        if readmission_of_case_id and self.readmission_of_case_id is None:
+            self.readmission_of_case_id = readmission_of_case_id
+        self.events.extend(
+            diff_events(
+                self.case_id,
+                self.person_ref,
+                self.episode_id or message.episode_id,
+                before,
+                after,
+                message,
+                readmission_of_case_id=self.readmission_of_case_id,
+            )
+        )
+        return True

@@ -1,0 +1,124 @@
+"""`POST /webhooks/lus`: the hospital intake, answering exactly as specs/lus-webhook.md says.
+
+Order of checks: media type (415), size (413), signature (401), JSON (400), format (422),
+durable storage (503 when it cannot be done now). A 2xx only after the message is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from referral.adapters.signatures import InvalidSignature, SignatureVerifier
+from referral.lus_format import MAX_BODY_BYTES, parse_lus
+from referral.service_layer.intake import IntakeDeps, receive_hospital_message
+from referral.service_layer.ports import StorageUnavailable
+from trygg_shared.http import ProblemError, field_errors
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+_MESSAGE_TYPES = {
+    "inskrivningsmeddelande",
+    "planeringsunderlag",
+    "utskrivningsklar",
+    "aterkallad_utskrivningsklar",
+    "utskrivningsmeddelande",
+    "makulering",
+}
+RETRY_AFTER_SECONDS = 10
+
+
+class Accepted(BaseModel):
+    case_id: str = Field(description="The case this message belongs to (one per care episode).")
+    message_id: str = Field(description="Our id of the accepted message.")
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ProblemError(413, "Content too large", f"The body may be at most {MAX_BODY_BYTES} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProblemError(413, "Content too large", f"The body may be at most {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _strip_union_tag(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if loc and loc[0] in _MESSAGE_TYPES:
+            out.append({**err, "loc": loc[1:]})
+        elif not loc and err.get("type") == "union_tag_invalid":
+            out.append({**err, "loc": ("message_type",), "msg": "unknown message_type"})
+        else:
+            out.append(err)
+    return out
+
+
+def webhook_router(verifier: SignatureVerifier, deps: IntakeDeps, request_schema: dict[str, Any]) -> APIRouter:
+    router = APIRouter(tags=["hospital intake"])
+
+    @router.post(
+        "/webhooks/lus",
+        status_code=202,
+        summary="Receive a LUS message from a hospital system (Standard Webhooks signed)",
+        response_model=Accepted,
+        responses={
+            200: {"model": Accepted, "description": "A repeat of an accepted webhook-id: the first answer again."},
+            202: {"model": Accepted, "description": "Accepted and durably stored."},
+            400: {"description": "Body is not JSON (problem+json)."},
+            401: {"description": "Signature missing or wrong, unknown sender, or stale timestamp."},
+            413: {"description": "Body over 64 KiB."},
+            415: {"description": "Not application/json."},
+            422: {"description": "Valid JSON that breaks the format; lists each field error."},
+            503: {"description": "Cannot store durably right now; retry after `Retry-After` seconds."},
+        },
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": request_schema}}},
+    )
+    async def receive_lus(request: Request) -> JSONResponse:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise ProblemError(415, "Unsupported media type", "Send the message as application/json.")
+        body = await _read_body(request)
+        try:
+            sender = verifier.identify(body, request.headers)
+        except InvalidSignature:
+            # Nothing that tells an attacker which check failed.
+            raise ProblemError(401, "Unauthorized", "The message signature could not be verified.") from None
+        try:
+            decoded = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ProblemError(400, "Bad request", "The body is not valid JSON.") from None
+        try:
+            message = parse_lus(decoded)
+        except ValidationError as exc:
+            errors = _strip_union_tag(list(exc.errors(include_input=False, include_url=False)))  # type: ignore[arg-type]
+            raise ProblemError(
+                422,
+                "Unprocessable content",
+                "The message breaks the LUS webhook format.",
+                errors=field_errors(errors, skip_root=()),
+            ) from None
+        try:
+            result = await receive_hospital_message(deps, sender, request.headers["webhook-id"], message)
+        except StorageUnavailable:
+            log.warning("cannot store hospital message now; asked sender to retry", sender=sender.sender_id)
+            raise ProblemError(
+                503,
+                "Service unavailable",
+                "The message could not be stored; send it again later.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ) from None
+        body_out = Accepted(case_id=result.answer.case_id, message_id=result.answer.message_id)
+        return JSONResponse(body_out.model_dump(), status_code=200 if result.repeated else 202)
+
+    return router

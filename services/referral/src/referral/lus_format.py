@@ -1,0 +1,198 @@
+"""The hospital's LUS webhook body (specs/lus-webhook.md), validated exactly, and its mapping to the domain.
+
+This is an anti-corruption layer: the sender owns the format, so it lives apart from the
+domain and translates into `HospitalMessage`. Unknown fields are ignored (a sender may add
+some); unknown message types, missing required fields, bad identity numbers and times without
+an offset are errors. Error messages never contain the values that were sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+
+from referral.domain.identity import InvalidIdentity, parse_identity
+from referral.domain.liability import CareType
+from referral.domain.messages import (
+    Address,
+    CareUnit,
+    Destination,
+    FastVardkontakt,
+    HospitalMessage,
+    MessageType,
+    Patient,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+
+_Text = Annotated[str, Field(min_length=1, max_length=200)]
+_LongText = Annotated[str, Field(min_length=1, max_length=8000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+
+class LusCareUnit(_Model):
+    hsa_id: _Text = Field(description="HSA id of the care unit.", examples=["SE2321000016-15CQ"])
+    name: _Text = Field(description="Name of the care unit.", examples=["Geriatriska kliniken avd 61"])
+
+
+class LusEpisode(_Model):
+    episode_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="The hospital's care episode (vårdtillfälle) id.", examples=["TC-2026-004711"]
+    )
+    care_unit: LusCareUnit
+    care_type: Literal["somatic", "psychiatric"] = Field(description="Somatic or psychiatric care.")
+    admitted_at: AwareDatetime | None = Field(None, description="Admission time, RFC 3339 with offset.")
+
+
+class LusAddress(_Model):
+    street: _Text
+    postal_code: Annotated[str, Field(pattern=r"^\d{3} ?\d{2}$")]
+    city: _Text
+    municipality_code: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
+
+
+class LusPatient(_Model):
+    id_type: Literal["personnummer", "samordningsnummer", "reservnummer"]
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    given_name: _Text
+    family_name: _Text
+    address: LusAddress | None = None
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _identity_is_valid(cls, value: str, info: ValidationInfo) -> str:
+        id_type = info.data.get("id_type")
+        if id_type is None:
+            return value  # id_type itself is reported as invalid
+        try:
+            parse_identity(id_type, value)
+        except InvalidIdentity as exc:
+            # The message says what is wrong, never the number (InvalidIdentity guarantees it).
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class LusFastVardkontakt(_Model):
+    unit_name: _Text
+    hsa_id: _Text | None = None
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
+
+
+class _Common(_Model):
+    sent_at: AwareDatetime = Field(description="When the hospital sent the message.")
+    episode: LusEpisode
+    patient: LusPatient
+
+
+class Inskrivningsmeddelande(_Common):
+    message_type: Literal["inskrivningsmeddelande"]
+    expected_discharge_date: date
+    needs_summary: _LongText | None = None
+
+
+class Planeringsunderlag(_Common):
+    message_type: Literal["planeringsunderlag"]
+    expected_discharge_date: date | None = None
+    needs_summary: _LongText | None = None
+    aids: list[_Text] | None = Field(None, max_length=50)
+    medication_list_attached: bool | None = None
+    fast_vardkontakt: LusFastVardkontakt | None = None
+
+
+class Utskrivningsklar(_Common):
+    message_type: Literal["utskrivningsklar"]
+    ready_at: AwareDatetime
+    planned_discharge_at: AwareDatetime | None = None
+    needs_summary: _LongText | None = None
+    aids: list[_Text] | None = Field(None, max_length=50)
+    fast_vardkontakt: LusFastVardkontakt | None = None
+
+
+class AterkalladUtskrivningsklar(_Common):
+    message_type: Literal["aterkallad_utskrivningsklar"]
+    revoked_at: AwareDatetime
+    reason: _LongText
+
+
+class Utskrivningsmeddelande(_Common):
+    message_type: Literal["utskrivningsmeddelande"]
+    discharged_at: AwareDatetime
+    destination: Literal["home", "short_term_stay", "special_housing", "deceased", "other"] | None = None
+
+
+class Makulering(_Common):
+    message_type: Literal["makulering"]
+    cancels_message_id: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: _LongText
+
+
+LusMessage = Annotated[
+    Inskrivningsmeddelande
+    | Planeringsunderlag
+    | Utskrivningsklar
+    | AterkalladUtskrivningsklar
+    | Utskrivningsmeddelande
+    | Makulering,
+    Field(discriminator="message_type"),
+]
+LUS_MESSAGE: TypeAdapter[Any] = TypeAdapter(LusMessage)
+
+AnyLusMessage = (
+    Inskrivningsmeddelande
+    | Planeringsunderlag
+    | Utskrivningsklar
+    | AterkalladUtskrivningsklar
+    | Utskrivningsmeddelande
+    | Makulering
+)
+
+
+def parse_lus(body: Any) -> AnyLusMessage:
+    """Validate a decoded JSON body; raises pydantic.ValidationError."""
+    message: AnyLusMessage = LUS_MESSAGE.validate_python(body)
+    return message
+
+
+def to_domain(message_id: str, m: AnyLusMessage) -> HospitalMessage:
+    """Translate a validated wire message into the domain's HospitalMessage."""
+    p = m.patient
+    patient = Patient(
+        identity=parse_identity(p.id_type, p.id),
+        given_name=p.given_name,
+        family_name=p.family_name,
+        address=Address(p.address.street, p.address.postal_code, p.address.city, p.address.municipality_code)
+        if p.address
+        else None,
+        phone=p.phone,
+    )
+    fvk = getattr(m, "fast_vardkontakt", None)
+    aids = getattr(m, "aids", None)
+    destination = getattr(m, "destination", None)
+    return HospitalMessage(
+        message_id=message_id,
+        message_type=MessageType(m.message_type),
+        sent_at=m.sent_at,
+        episode_id=m.episode.episode_id,
+        care_unit=CareUnit(m.episode.care_unit.hsa_id, m.episode.care_unit.name),
+        care_type=CareType(m.episode.care_type),
+        patient=patient,
+        admitted_at=m.episode.admitted_at,
+        expected_discharge_date=getattr(m, "expected_discharge_date", None),
+        needs_summary=getattr(m, "needs_summary", None),
+        aids=tuple(aids) if aids is not None else None,
+        medication_list_attached=getattr(m, "medication_list_attached", None),
+        fast_vardkontakt=FastVardkontakt(fvk.unit_name, fvk.hsa_id, fvk.phone) if fvk else None,
+        ready_at=getattr(m, "ready_at", None),
+        planned_discharge_at=getattr(m, "planned_discharge_at", None),
+        revoked_at=getattr(m, "revoked_at", None),
+        reason=getattr(m, "reason", None),
+        discharged_at=getattr(m, "discharged_at", None),
+        destination=Destination(destination) if destination else None,
+        cancels_message_id=getattr(m, "cancels_message_id", None),
+    )

@@ -1,0 +1,218 @@
+"""The case: hospital messages folded in the sender's order, whatever order they arrive in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from referral.domain.case import Case, CaseStatus
+from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
+from referral.domain.messages import HospitalMessage
+from referral.lus_format import parse_lus, to_domain
+from trygg_shared.contracts import referral as ev
+
+AGREEMENTS = AgreementTable([REGION_STOCKHOLM_2024])
+
+
+def msg(lus_body: Any, message_type: str, message_id: str | None = None, **fields: Any) -> HospitalMessage:
+    return to_domain(message_id or f"msg-{uuid.uuid4().hex[:8]}", parse_lus(lus_body(message_type, **fields)))
+
+
+def new_case(region: str | None = "01") -> Case:
+    return Case(case_id=str(uuid.uuid4()), person_ref="p_test", episode_id="TC-2026-004711", region_code=region)
+
+
+def receive_all(case: Case, *messages: HospitalMessage) -> list[type]:
+    for m in messages:
+        case.receive(m, AGREEMENTS, person_ref="p_test")
+    return [type(e) for e in case.events]
+
+
+def test_a_ready_notice_before_noon_in_stockholm_starts_liability_after_day_zero_plus_two(lus_body: Any) -> None:
+    case = new_case()
+    events = receive_all(case, msg(lus_body, "utskrivningsklar"))  # ready Monday 2026-11-23 09:00
+
+    assert events == [ev.ReadyForDischarge]
+    ready = case.events[0]
+    assert isinstance(ready, ev.ReadyForDischarge)
+    assert ready.liability_starts_at == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)  # Thursday 00:00 local
+    assert ready.agreement_id == REGION_STOCKHOLM_2024.agreement_id
+    assert case.facts(AGREEMENTS).status is CaseStatus.READY
+
+
+def test_without_a_regional_agreement_the_national_default_applies(lus_body: Any) -> None:
+    case = new_case(region=None)
+    receive_all(case, msg(lus_body, "utskrivningsklar"))
+    ready = case.events[0]
+    assert isinstance(ready, ev.ReadyForDischarge)
+    assert ready.agreement_id == "national-default"
+    assert ready.liability_starts_at == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # Friday 00:00 local
+
+
+def test_the_journey_in_order_emits_one_event_per_step(lus_body: Any) -> None:
+    case = new_case()
+    events = receive_all(
+        case,
+        msg(lus_body, "inskrivningsmeddelande"),
+        msg(lus_body, "planeringsunderlag"),
+        msg(lus_body, "utskrivningsklar"),
+        msg(lus_body, "utskrivningsmeddelande"),
+    )
+    assert events == [ev.AdmissionNoticed, ev.PlanningInformationReceived, ev.ReadyForDischarge, ev.Discharged]
+    discharged = case.events[-1]
+    assert isinstance(discharged, ev.Discharged)
+    # Liable from Thursday 00:00; discharged Wednesday 11:30: nothing owed.
+    assert discharged.liable_days == 0
+    assert case.facts(AGREEMENTS).status is CaseStatus.DISCHARGED
+
+
+def test_liable_days_are_counted_when_discharge_comes_late(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(
+        case,
+        msg(lus_body, "utskrivningsklar"),
+        msg(
+            lus_body,
+            "utskrivningsmeddelande",
+            discharged_at="2026-11-27T10:00:00+01:00",
+            sent_at="2026-11-27T10:05:00+01:00",
+        ),
+    )
+    discharged = case.events[-1]
+    assert isinstance(discharged, ev.Discharged)
+    assert discharged.liable_days == 2  # Thursday and Friday
+    assert discharged.daily_price_sek == REGION_STOCKHOLM_2024.daily_price_sek
+
+
+def test_a_revocation_stops_the_clock_and_a_new_ready_notice_starts_a_new_one(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(case, msg(lus_body, "utskrivningsklar"), msg(lus_body, "aterkallad_utskrivningsklar"))
+    assert [type(e) for e in case.events] == [ev.ReadyForDischarge, ev.ReadyRevoked]
+    assert case.facts(AGREEMENTS).status is CaseStatus.READY_REVOKED
+
+    case.events.clear()
+    receive_all(
+        case,
+        msg(lus_body, "utskrivningsklar", ready_at="2026-11-24T13:00:00+01:00", sent_at="2026-11-24T13:05:00+01:00"),
+    )
+    assert [type(e) for e in case.events] == [ev.ReadyForDischarge]
+    ready = case.events[0]
+    assert isinstance(ready, ev.ReadyForDischarge)
+    # After noon on Tuesday: day 0 is Wednesday, liability from Saturday 00:00.
+    assert ready.liability_starts_at == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
+
+
+def test_a_late_older_message_never_overwrites_newer_facts(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(case, msg(lus_body, "utskrivningsklar"), msg(lus_body, "utskrivningsmeddelande"))
+    case.events.clear()
+    receive_all(case, msg(lus_body, "inskrivningsmeddelande"))  # sent on the 20th, arrives last
+
+    facts = case.facts(AGREEMENTS)
+    assert facts.status is CaseStatus.DISCHARGED
+    assert facts.ready is not None
+    assert [type(e) for e in case.events] == [ev.AdmissionNoticed]
+
+
+def test_a_repeated_message_changes_nothing_and_emits_nothing(lus_body: Any) -> None:
+    case = new_case()
+    ready = msg(lus_body, "utskrivningsklar")
+    receive_all(case, ready)
+    case.events.clear()
+    assert case.receive(ready, AGREEMENTS, person_ref="p_test") is False
+    assert case.events == []
+
+
+def test_a_cancellation_withdraws_the_named_message(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(
+        case,
+        msg(lus_body, "inskrivningsmeddelande"),
+        msg(lus_body, "utskrivningsklar", message_id="ready-1"),
+    )
+    case.events.clear()
+    receive_all(case, msg(lus_body, "makulering", cancels_message_id="ready-1", sent_at="2026-11-23T10:00:00+01:00"))
+
+    assert [type(e) for e in case.events] == [ev.MessageCancelled, ev.ReadyRevoked]
+    assert case.facts(AGREEMENTS).status is CaseStatus.ADMITTED
+
+
+def test_a_cancellation_that_arrives_before_its_message_makes_that_message_void(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(
+        case,
+        msg(lus_body, "makulering", cancels_message_id="ready-1"),
+        msg(lus_body, "utskrivningsklar", message_id="ready-1"),
+    )
+    assert ev.ReadyForDischarge not in [type(e) for e in case.events]
+    assert case.facts(AGREEMENTS).status is CaseStatus.CANCELLED
+
+
+def test_a_case_whose_only_message_is_cancelled_is_cancelled(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(case, msg(lus_body, "inskrivningsmeddelande", message_id="adm-1"))
+    receive_all(case, msg(lus_body, "makulering", cancels_message_id="adm-1"))
+    assert case.facts(AGREEMENTS).status is CaseStatus.CANCELLED
+
+
+def test_a_discharge_to_deceased_closes_the_case_as_deceased(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(
+        case, msg(lus_body, "utskrivningsklar"), msg(lus_body, "utskrivningsmeddelande", destination="deceased")
+    )
+    assert case.facts(AGREEMENTS).status is CaseStatus.DECEASED
+    discharged = case.events[-1]
+    assert isinstance(discharged, ev.Discharged)
+    assert discharged.destination is ev.Destination.DECEASED
+
+
+def test_events_carry_the_person_reference_and_never_the_identity_number(lus_body: Any) -> None:
+    case = new_case()
+    receive_all(case, *(msg(lus_body, t) for t in ("inskrivningsmeddelande", "planeringsunderlag", "utskrivningsklar")))
+    for event in case.events:
+        dumped = event.model_dump_json()
+        assert event.person_ref == "p_test"  # type: ignore[attr-defined]
+        assert "19401009" not in dumped
+        assert "Astrid" not in dumped
+        assert "Hip fracture" not in dumped  # health details stay in referral
+
+
+# --- convergence: any order, any repeats -------------------------------------------------
+
+JOURNEY: list[tuple[str, dict[str, Any]]] = [
+    ("inskrivningsmeddelande", {}),
+    ("planeringsunderlag", {}),
+    ("utskrivningsklar", {}),
+    ("aterkallad_utskrivningsklar", {}),
+    ("utskrivningsklar", {"ready_at": "2026-11-24T08:00:00+01:00", "sent_at": "2026-11-24T08:10:00+01:00"}),
+    ("makulering", {"cancels_message_id": "m1", "sent_at": "2026-11-22T10:30:00+01:00"}),
+    ("utskrivningsmeddelande", {}),
+]
+
+
+def _journey_messages(lus_body: Any) -> list[HospitalMessage]:
+    return [msg(lus_body, t, message_id=f"m{i}", **f) for i, (t, f) in enumerate(JOURNEY)]
+
+
+def _facts_after(messages: list[HospitalMessage]) -> Any:
+    case = new_case()
+    case.case_id = "fixed"
+    receive_all(case, *messages)
+    return case.facts(AGREEMENTS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_order_and_any_repeats_of_the_messages_converge_to_the_same_case(
+    lus_body: Any, data: st.DataObject
+) -> None:
+    messages = _journey_messages(lus_body)
+    subset = data.draw(st.lists(st.sampled_from(messages), min_size=1, max_size=12), label="arrivals")
+    order = data.draw(st.permutations(subset), label="order")
+    in_sender_order = sorted({m.message_id: m for m in subset}.values(), key=lambda m: m.order_key)
+
+    assert _facts_after(list(order)) == _facts_after(in_sender_order)

@@ -1,0 +1,32 @@
+"""Kafka subscribers: translate a case event and call one use case."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+
+from scheduling.service_layer.handlers import IncomingReferrals, record_ready_for_discharge, record_ready_revoked
+from trygg_shared.contracts.referral import ReadyForDischarge, ReadyRevoked
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+from trygg_shared.envelope import EventMeta
+from trygg_shared.kafka import EventConsumer, Handles
+from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.settings import KafkaSettings
+
+
+def case_events_consumer(
+    broker: KafkaBroker, repo: IncomingReferrals, guard: ProcessedEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
+        await record_ready_for_discharge(repo, event, meta)
+
+    async def on_ready_revoked(event: ReadyRevoked, meta: EventMeta) -> None:
+        await record_ready_revoked(repo, event, meta)
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_CASE_EVENTS,
+        group_id=group_id,
+        handles=[Handles(ReadyForDischarge, on_ready_for_discharge), Handles(ReadyRevoked, on_ready_revoked)],
+        guard=guard,
+        settings=settings,
+    )

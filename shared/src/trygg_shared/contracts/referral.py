@@ -1,0 +1,263 @@
+"""Events the referral service publishes.
+
+Personal data is kept to what each consumer must act on: every event carries the pseudonymous
+`person_ref`; names, address and relatives' phone numbers only where scheduling or notification
+must act on them (decisions); the identity number only on the billing-subjects topic, which
+only billing reads. Free text from hospitals and officers (needs summaries, reasons, notes) may
+hold health details and stays in the referral service.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS
+
+_PREFIX = "se.trygghemgang.referral."
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class CareType(StrEnum):
+    SOMATIC = "somatic"
+    PSYCHIATRIC = "psychiatric"
+
+
+class CareUnit(_Part):
+    hsa_id: str = Field(description="HSA id of the hospital care unit.")
+    name: str = Field(description="Name of the care unit, e.g. 'Geriatriska kliniken avd 61'.")
+
+
+class Destination(StrEnum):
+    HOME = "home"
+    SHORT_TERM_STAY = "short_term_stay"
+    SPECIAL_HOUSING = "special_housing"
+    DECEASED = "deceased"
+    OTHER = "other"
+
+
+class _CaseEvent(IntegrationEvent):
+    TOPIC: ClassVar[str] = REFERRAL_CASE_EVENTS
+
+    person_ref: str = Field(
+        description="Pseudonymous, stable reference to the person (keyed hash of the identity "
+        "number); the same person gets the same reference in every case."
+    )
+
+
+class AdmissionNoticed(_CaseEvent):
+    """Inskrivningsmeddelande: the hospital expects the patient to need support after discharge."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "admission_noticed.v1"
+    episode_id: str = Field(description="The hospital's care episode (vårdtillfälle) id.")
+    care_unit: CareUnit = Field(description="The unit that cares for the patient.")
+    care_type: CareType = Field(description="Somatic or psychiatric care.")
+    admitted_at: datetime | None = Field(None, description="When the patient was admitted.")
+    expected_discharge_date: date = Field(description="The hospital's expected discharge date.")
+    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
+    readmission_of_case_id: str | None = Field(
+        None, description="Set when the same person had a case discharged within 30 days."
+    )
+
+
+class PlanningInformationReceived(_CaseEvent):
+    """Planeringsunderlag: needs, aids and the named care contact in primary care."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "planning_information_received.v1"
+    expected_discharge_date: date | None = Field(None, description="Updated expected discharge date.")
+    aids: tuple[str, ...] = Field((), description="Assistive aids the person needs at home.")
+    medication_list_attached: bool = Field(False, description="A medication list came with it.")
+    has_needs_summary: bool = Field(False, description="A needs summary is held by referral (read it there, audited).")
+    fast_vardkontakt_unit: str | None = Field(
+        None, description="Primary-care unit that is the named care contact (fast vårdkontakt)."
+    )
+    fast_vardkontakt_phone: str | None = Field(None, description="The unit's phone number.")
+
+
+class ReadyForDischarge(_CaseEvent):
+    """Utskrivningsklar: the patient is ready for discharge and the payment clock runs."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_for_discharge.v1"
+    episode_id: str = Field(description="The hospital's care episode (vårdtillfälle) id.")
+    care_unit: CareUnit = Field(description="The unit that cares for the patient.")
+    care_type: CareType = Field(description="Somatic or psychiatric care (different limits).")
+    ready_at: datetime = Field(description="When the physician judged the patient ready.")
+    planned_discharge_at: datetime | None = Field(None, description="Planned discharge time.")
+    liability_starts_at: datetime = Field(
+        description="When the municipality's payment liability to the region starts (UTC)."
+    )
+    agreement_id: str = Field(description="The regional agreement (or national default) applied.")
+    agreement_version: int = Field(description="Version of that agreement.")
+    daily_price_sek: int = Field(description="Price per liable day under that agreement, SEK.")
+    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
+
+
+class ReadyRevoked(_CaseEvent):
+    """Återkallad utskrivningsklar: the payment clock stops."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_revoked.v1"
+    revoked_at: datetime = Field(description="When the ready notice was revoked.")
+
+
+class Discharged(_CaseEvent):
+    """Utskrivningsmeddelande: the patient left hospital; payment liability ends."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "discharged.v1"
+    discharged_at: datetime = Field(description="When the patient was discharged.")
+    destination: Destination | None = Field(None, description="Where the patient went.")
+    liable_days: int = Field(0, ge=0, description="Days the municipality was liable to pay the region for this stay.")
+    daily_price_sek: int | None = Field(None, description="Price per liable day, SEK.")
+
+
+class MessageCancelled(_CaseEvent):
+    """Makulering: a hospital message was sent in error; its effect is withdrawn."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
+    cancelled_message_id: str = Field(description="webhook-id of the message withdrawn.")
+    cancelled_message_type: str | None = Field(None, description="Its message_type, if known.")
+
+
+class CaseOpenedReason(StrEnum):
+    ALREADY_AT_HOME = "already_at_home"
+    DECLINED_HOME_CARE = "declined_home_care"
+    OTHER = "other"
+
+
+class CaseOpened(_CaseEvent):
+    """A case opened by an officer without any hospital message."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "case_opened.v1"
+    reason: CaseOpenedReason = Field(description="Why the case was opened without a hospital message.")
+    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
+
+
+class DecisionType(StrEnum):
+    TRYGG_HEMGANG = "trygg_hemgang"
+    HEMTJANST_ONLY = "hemtjanst_only"
+    SHORT_TERM_STAY = "short_term_stay"
+    DECLINED = "declined"
+    REFUSED = "refused"
+
+
+class Language(StrEnum):
+    SV = "sv"
+    FI = "fi"
+    EN = "en"
+
+
+class Relative(_Part):
+    relative_id: str = Field(description="Stable id of this relative within the case.")
+    name: str = Field(description="The relative's name.")
+    phone: str | None = Field(None, description="Mobile number in E.164, e.g. +46701234567.")
+    language: Language = Field(Language.SV, description="Language for messages to this relative.")
+    consent: bool = Field(description="The person's recorded consent to inform this relative.")
+    consent_recorded_by: str | None = Field(None, description="Who recorded the consent.")
+    consent_recorded_at: datetime | None = Field(None, description="When consent was recorded.")
+
+
+class Address(_Part):
+    street: str = Field(description="Street address.")
+    postal_code: str = Field(description="Postal code.")
+    city: str = Field(description="City.")
+    municipality_code: str | None = Field(None, description="Kommunkod.")
+
+
+class PersonContact(_Part):
+    given_name: str = Field(description="Given name, for the team's visits.")
+    family_name: str = Field(description="Family name.")
+    address: Address | None = Field(None, description="Home address where the team visits.")
+    phone: str | None = Field(None, description="The person's own phone number.")
+
+
+class DecisionGranted(_CaseEvent):
+    """Biståndsbeslut: the officer's decision (for Trygg hemgång a frame decision)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_granted.v1"
+    decision_id: str = Field(description="Id of this decision.")
+    decision_type: DecisionType = Field(description="What was granted (or declined/refused).")
+    start_date: date | None = Field(None, description="First day of the service (normally discharge day).")
+    length_days: int | None = Field(None, ge=1, description="Granted length in days (frame decision).")
+    end_date: date | None = Field(None, description="Last day of the service, inclusive.")
+    team: str | None = Field(None, description="The Trygg hemgång team that carries it out.")
+    hemtjanst_evenings_nights_weekends: bool = Field(
+        False, description="Ordinary home care ordered for evenings, nights and weekends."
+    )
+    person: PersonContact | None = Field(None, description="Name and address for the team.")
+    relatives: tuple[Relative, ...] = Field((), description="Relatives to inform (with consent).")
+    granted_by: str = Field(description="The officer who decided.")
+    granted_at: datetime = Field(description="When the decision was made.")
+
+
+class DecisionChangeKind(StrEnum):
+    EXTENDED = "extended"
+    SHORTENED = "shortened"
+    RELATIVES_CHANGED = "relatives_changed"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    OTHER = "other"
+
+
+class DecisionChanged(_CaseEvent):
+    """A granted decision was changed; carries the decision's full current terms."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_changed.v1"
+    decision_id: str = Field(description="The decision changed.")
+    changes: tuple[DecisionChangeKind, ...] = Field(description="What changed.")
+    length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
+    end_date: date | None = Field(None, description="Last day after the change, inclusive.")
+    hemtjanst_evenings_nights_weekends: bool = Field(False, description="Evening cover after the change.")
+    relatives: tuple[Relative, ...] = Field((), description="Relatives after the change.")
+    changed_by: str = Field(description="The officer who changed it.")
+    changed_at: datetime = Field(description="When.")
+
+
+class DecisionEndReason(StrEnum):
+    ENDED_EARLY = "ended_early"
+    READMITTED = "readmitted"
+    DECEASED = "deceased"
+    CASE_CANCELLED = "case_cancelled"
+
+
+class DecisionEnded(_CaseEvent):
+    """A decision ended before its planned end."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_ended.v1"
+    decision_id: str = Field(description="The decision ended.")
+    end_date: date = Field(description="Last day of service, inclusive.")
+    reason: DecisionEndReason = Field(description="Why it ended.")
+    ended_by: str = Field(description="Who ended it (an officer, or 'system').")
+    ended_at: datetime = Field(description="When.")
+
+
+class BillingSubjectRegistered(IntegrationEvent):
+    """Who is billed for a case: only billing consumes this topic (identity number inside)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "billing_subject_registered.v1"
+    TOPIC: ClassVar[str] = REFERRAL_BILLING_SUBJECTS
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    id_type: str = Field(description="personnummer, samordningsnummer or reservnummer.")
+    identity_number: str = Field(description="The identity number (personal data).")
+    given_name: str = Field(description="Given name, for fee statements.")
+    family_name: str = Field(description="Family name, for fee statements.")
+    address: Address | None = Field(None, description="Where statements are sent.")
+
+
+REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    AdmissionNoticed,
+    PlanningInformationReceived,
+    ReadyForDischarge,
+    ReadyRevoked,
+    Discharged,
+    MessageCancelled,
+    CaseOpened,
+    DecisionGranted,
+    DecisionChanged,
+    DecisionEnded,
+    BillingSubjectRegistered,
+)

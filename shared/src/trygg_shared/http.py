@@ -1,0 +1,180 @@
+"""HTTP chassis: RFC 9457 problem details, health and readiness endpoints.
+
+Error details never echo request input: validation errors list each field's location, a
+message and an error type, not the value that was sent (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from trygg_shared.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    """One invalid field."""
+
+    field: str = Field(description="Dotted path of the field, e.g. `patient.id`.")
+    message: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Machine-readable error type.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field("about:blank", description="URI reference identifying the problem type.")
+    title: str = Field(description="Short, human-readable summary of the problem type.")
+    status: int = Field(description="HTTP status code.")
+    detail: str | None = Field(None, description="Explanation specific to this occurrence.")
+    instance: str | None = Field(None, description="URI reference of this occurrence.")
+    errors: list[FieldError] | None = Field(None, description="Per-field errors (422).")
+
+
+class ProblemError(Exception):
+    """Raise from a route or use case adapter to answer with a problem."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        errors: Sequence[FieldError] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.errors = list(errors) if errors else None
+        self.headers = dict(headers or {})
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    type_: str = "about:blank",
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=type_,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=list(errors) if errors else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_root: tuple[str, ...] = ("body",)) -> list[FieldError]:
+    """Pydantic/FastAPI errors as FieldErrors, without the input values."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in skip_root:
+            loc = loc[1:]
+        out.append(
+            FieldError(field=".".join(loc) or "(body)", message=str(err.get("msg", "")), type=str(err.get("type", "")))
+        )
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error the app answers is problem+json."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type,
+            errors=exc.errors,
+            headers=exc.headers,
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            422,
+            "Unprocessable content",
+            "The request breaks the documented format.",
+            errors=field_errors(exc.errors()),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
+            exc.status_code, "HTTP error"
+        )
+        return problem_response(
+            exc.status_code,
+            title,
+            str(exc.detail) if exc.status_code < 500 else None,
+            headers=getattr(exc, "headers", None),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path, error=type(exc).__name__)
+        return problem_response(500, "Internal server error", instance=request.url.path)
+
+
+Check = Callable[[], Awaitable[None]]
+
+
+class HealthStatus(BaseModel):
+    status: str = Field(description="`ok` or `unavailable`.")
+    checks: dict[str, str] = Field(default_factory=dict, description="Each dependency: `ok` or the error type.")
+
+
+def health_router(checks: Mapping[str, Check], timeout: float = 3.0) -> APIRouter:
+    """`/healthz`: the process answers. `/readyz`: every dependency (Kafka, Mongo) answers."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=HealthStatus, summary="Liveness: the process is up")
+    async def healthz() -> HealthStatus:
+        return HealthStatus(status="ok")
+
+    @router.get(
+        "/readyz",
+        response_model=HealthStatus,
+        summary="Readiness: Kafka and MongoDB are reachable",
+        responses={503: {"model": HealthStatus, "description": "A dependency is unreachable"}},
+    )
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout)
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+                results[name] = type(exc).__name__
+        ok = all(v == "ok" for v in results.values())
+        body = HealthStatus(status="ok" if ok else "unavailable", checks=results)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    return router

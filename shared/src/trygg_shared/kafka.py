@@ -1,0 +1,260 @@
+"""Kafka chassis: the broker, the event publisher and the consumer wrapper every service uses.
+
+Consumers get at-least-once delivery with idempotent effects:
+- offsets are committed only after the handler finished (`AckPolicy.NACK_ON_ERROR`, never
+  auto-commit), with an explicit consumer group;
+- an event whose id the group has handled is skipped (`ProcessedEvents`);
+- a message that can never be handled (not a CloudEvent, a known type that breaks its contract,
+  or a handler that keeps failing) goes to the group's dead-letter topic with the reason, and
+  the partition moves on; infrastructure errors (database or broker down) are retried without
+  limit, so nothing accepted is dropped;
+- event types the consumer does not know are ignored (tolerant reader).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, OperationFailure
+
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.topics import PARTITIONS, dead_letter_topic
+from trygg_shared.envelope import EnvelopeError, EventMeta, KafkaRecord, decode, encode
+from trygg_shared.logging import get_logger, scrub_text
+from trygg_shared.outbox import OutboxEvent
+from trygg_shared.settings import KafkaSettings
+
+log = get_logger(__name__)
+
+E = TypeVar("E", bound=IntegrationEvent)
+
+# Errors that mean "the world is not ready", not "this message is bad": retried without limit.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, TimeoutError)
+
+
+def create_broker(settings: KafkaSettings, service_name: str, tracer_provider: TracerProvider | None) -> KafkaBroker:
+    """A FastStream Kafka broker: idempotent producer, all acks, trace context in headers."""
+    middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=settings.client_id or service_name,
+        acks="all",
+        enable_idempotence=True,
+        middlewares=middlewares,
+        logger=logging.getLogger(f"faststream.{service_name}"),  # through the redacting formatter
+        graceful_timeout=15.0,
+    )
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = PARTITIONS) -> None:
+    """Create the topics that do not exist yet (one replica: local runs and tests)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in dict.fromkeys(topics) if t not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile by another service
+                await admin.create_topics(
+                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+                )
+    finally:
+        await admin.close()
+
+
+async def kafka_reachable(bootstrap_servers: str) -> None:
+    """Raise when the cluster does not answer a metadata request."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    await admin.start()
+    try:
+        await admin.describe_cluster()
+    finally:
+        await admin.close()
+
+
+class EventPublisher:
+    """Publishes outbox events as CloudEvents (binary mode), keyed by case id."""
+
+    def __init__(self, broker: KafkaBroker, source: str) -> None:
+        self._broker = broker
+        self._source = source
+
+    async def publish(self, event: OutboxEvent) -> None:
+        record = encode(event.meta(self._source), event.data)
+        await self.publish_record(event.topic, record)
+
+    async def publish_record(self, topic: str, record: KafkaRecord) -> None:
+        await self._broker.publish(
+            record.value,
+            topic=topic,
+            key=record.key,
+            headers={k: v.decode() for k, v in record.headers.items()},
+        )
+
+
+Handler = Callable[[E, EventMeta], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Handles(Generic[E]):
+    """One event type a consumer handles, and the use case that handles it."""
+
+    contract: type[E]
+    handler: Handler[E]
+
+
+class HandledEvents(Protocol):
+    """The idempotent-consumer guard (`trygg_shared.mongo.ProcessedEvents` in production)."""
+
+    async def seen(self, event_id: str) -> bool: ...
+
+    async def mark(self, event_id: str, event_type: str) -> bool: ...
+
+
+class DeadLetter(Exception):
+    """Raised inside a handler for a message that must never be retried."""
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    # Locations and error types only: pydantic's messages can echo the input (personal data).
+    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}" for err in exc.errors(include_input=False)]
+    return "contract violation: " + "; ".join(parts[:20])
+
+
+async def raw_body(msg: Any) -> bytes:
+    """Hand the handler the raw bytes: decoding (and dead-lettering what fails) is ours, not FastStream's."""
+    return bytes(msg.body)
+
+
+class EventConsumer:
+    """Subscribes one consumer group to one topic and routes events to their handlers."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        topic: str,
+        group_id: str,
+        handles: Iterable[Handles[Any]],
+        guard: HandledEvents,
+        settings: KafkaSettings,
+    ) -> None:
+        self.topic = topic
+        self.group_id = group_id
+        self.dead_letter_topic = dead_letter_topic(group_id)
+        self._handlers: Mapping[str, Handles[Any]] = {h.contract.EVENT_TYPE: h for h in handles}
+        self._guard = guard
+        self._settings = settings
+        self._broker = broker
+        self.subscriber = broker.subscriber(
+            topic,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=raw_body,
+            title=f"{group_id}:{topic}",
+        )
+        self.subscriber(self._consume)
+
+    async def _consume(self, body: bytes, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        headers = {k: bytes(v) for k, v in (record.headers or ())}  # type: ignore[union-attr]
+        try:
+            meta, data = decode(headers, record.key, body)  # type: ignore[union-attr]
+        except EnvelopeError as exc:
+            await self._dead_letter(record, headers, body, str(exc))
+            return
+        handles = self._handlers.get(meta.type)
+        if handles is None:
+            log.debug("event type not handled here; skipped", event_type=meta.type, event_id=meta.id)
+            return
+        try:
+            event = handles.contract.model_validate(data)
+        except ValidationError as exc:
+            await self._dead_letter(record, headers, body, _validation_reason(exc), meta)
+            return
+        if await self._guard.seen(meta.id):
+            log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
+            return
+        await self._handle(handles, event, meta, record, headers, body)
+        await self._guard.mark(meta.id, meta.type)
+
+    async def _handle(
+        self,
+        handles: Handles[Any],
+        event: IntegrationEvent,
+        meta: EventMeta,
+        record: Any,
+        headers: dict[str, bytes],
+        body: bytes,
+    ) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await handles.handler(event, meta)
+                log.info("event handled", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
+                return
+            except DeadLetter as exc:
+                await self._dead_letter(record, headers, body, scrub_text(str(exc)), meta)
+                return
+            except TRANSIENT_ERRORS as exc:
+                # Not the message's fault: pause, then let the broker redeliver it (NACK seeks
+                # back). The offset is not committed, so a restart sees it again too.
+                log.warning("transient failure; will redeliver", event_id=meta.id, error=type(exc).__name__)
+                await asyncio.sleep(self._backoff(attempt))
+                raise
+            except OperationFailure as exc:
+                reason = f"database rejected the write: code {exc.code}"
+                if attempt >= self._settings.max_delivery_attempts:
+                    await self._dead_letter(record, headers, body, reason, meta)
+                    return
+            except Exception as exc:  # noqa: BLE001 - a bug or bad data: bounded retries, then DLQ
+                reason = f"handler failed: {type(exc).__name__}: {scrub_text(str(exc))[:300]}"
+                if attempt >= self._settings.max_delivery_attempts:
+                    await self._dead_letter(record, headers, body, reason, meta)
+                    return
+                log.warning("handler failed; retrying", event_id=meta.id, attempt=attempt, error=type(exc).__name__)
+            await asyncio.sleep(self._backoff(attempt))
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self._settings.retry_backoff_seconds * (2 ** (attempt - 1)), 30.0))
+
+    async def _dead_letter(
+        self, record: Any, headers: dict[str, bytes], body: bytes, reason: str, meta: EventMeta | None = None
+    ) -> None:
+        dlq_headers = {k: v.decode(errors="replace") for k, v in headers.items()}
+        dlq_headers.update(
+            {
+                "dlq_reason": reason,
+                "dlq_consumer_group": self.group_id,
+                "dlq_original_topic": str(record.topic),
+                "dlq_original_partition": str(record.partition),
+                "dlq_original_offset": str(record.offset),
+                "dlq_failed_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await self._broker.publish(body, topic=self.dead_letter_topic, key=record.key, headers=dlq_headers)
+        log.error(
+            "message dead-lettered",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event_id=meta.id if meta else None,
+            dead_letter_topic=self.dead_letter_topic,
+        )

@@ -1,0 +1,83 @@
+"""Settings parts that every service composes into its own `Settings` class.
+
+Each service sets its own environment prefix (e.g. `REFERRAL_`) and nested parts use `__`:
+`REFERRAL_KAFKA__BOOTSTRAP_SERVERS`, `REFERRAL_MONGO__URI`, `REFERRAL_HTTP__PORT`.
+Defaults run against the local servers that `make run` starts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseModel):
+    """How a service reaches Kafka."""
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers.")
+    client_id: str | None = Field(None, description="Kafka client id; defaults to the service name.")
+    max_delivery_attempts: int = Field(
+        5,
+        ge=1,
+        description="Times a consumer retries a message whose handler fails before it is "
+        "sent to the dead-letter topic with the reason.",
+    )
+    retry_backoff_seconds: float = Field(
+        0.5, ge=0, description="Pause before a failed message is retried (doubles each time)."
+    )
+
+
+class MongoSettings(BaseModel):
+    """How a service reaches its own MongoDB-wire database."""
+
+    uri: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string.")
+    database: str = Field(..., description="The service's own database name.")
+    timeout_ms: int = Field(5000, ge=100, description="Server selection and socket timeout.")
+
+
+class TelemetrySettings(BaseModel):
+    """OpenTelemetry: traces are exported over OTLP/HTTP only when an endpoint is set."""
+
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces."
+    )
+    environment: str = Field("local", description="deployment.environment resource attribute.")
+
+
+class LoggingSettings(BaseModel):
+    """structlog output: console on a TTY, JSON otherwise, unless forced."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["auto", "json", "console"] = Field("auto", description="Output format.")
+
+
+class HttpSettings(BaseModel):
+    """Where the service's HTTP API listens."""
+
+    host: str = Field("127.0.0.1", description="Bind address (0.0.0.0 inside a container).")
+    port: int = Field(..., ge=1, le=65535, description="TCP port.")
+
+
+class OutboxSettings(BaseModel):
+    """The relay that publishes events stored in aggregate documents."""
+
+    poll_interval_seconds: float = Field(
+        0.5, gt=0, description="How often the relay looks for unpublished events when idle."
+    )
+    batch_size: int = Field(100, ge=1, description="Documents read per relay round.")
+
+
+class ServiceSettings(BaseSettings):
+    """Base for each service's settings; subclasses set `env_prefix` and defaults."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    service_name: str = Field(..., description="Service name, used in logs, traces and CloudEvents.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)  # type: ignore[arg-type]
+    mongo: MongoSettings
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # type: ignore[arg-type]
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
+    http: HttpSettings
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""The consumer chassis: handles once, skips repeats, dead-letters poison with a reason."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from trygg_shared.contracts.referral import CareType, CareUnit, ReadyForDischarge
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.kafka import DeadLetter, EventConsumer, Handles, raw_body
+from trygg_shared.settings import KafkaSettings
+
+GROUP = "test-group"
+
+
+class FakeHandledEvents:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    async def seen(self, event_id: str) -> bool:
+        return event_id in self.ids
+
+    async def mark(self, event_id: str, event_type: str) -> bool:
+        new = event_id not in self.ids
+        self.ids.add(event_id)
+        return new
+
+
+def ready_event(case_id: str | None = None) -> ReadyForDischarge:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    return ReadyForDischarge(
+        case_id=case_id or str(uuid.uuid4()),
+        person_ref="p_" + uuid.uuid4().hex,
+        episode_id="TC-1",
+        care_unit=CareUnit(hsa_id="SE1", name="Avd 61"),
+        care_type=CareType.SOMATIC,
+        ready_at=now,
+        liability_starts_at=now,
+        agreement_id="national-default",
+        agreement_version=1,
+        daily_price_sek=9300,
+    )
+
+
+def record_for(event: ReadyForDischarge, event_id: str | None = None, data: dict[str, Any] | None = None) -> Any:
+    meta = EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source="urn:test",
+        subject=event.case_id,
+        time=datetime.now(UTC),
+    )
+    return encode(meta, data if data is not None else event.model_dump(mode="json"))
+
+
+async def publish(broker: KafkaBroker, record: Any) -> None:
+    await broker.publish(
+        record.value,
+        topic=REFERRAL_CASE_EVENTS,
+        key=record.key,
+        headers={k: v.decode() for k, v in record.headers.items()},
+    )
+
+
+def make_consumer(handler: Any, **settings: Any) -> tuple[KafkaBroker, FakeHandledEvents, list[Any]]:
+    broker = KafkaBroker()
+    guard = FakeHandledEvents()
+    dead: list[Any] = []
+
+    @broker.subscriber(dead_letter_topic(GROUP), decoder=raw_body)
+    async def collect(body: bytes, msg: KafkaMessage) -> None:
+        dead.append(msg)
+
+    EventConsumer(
+        broker,
+        topic=REFERRAL_CASE_EVENTS,
+        group_id=GROUP,
+        handles=[Handles(ReadyForDischarge, handler)],
+        guard=guard,
+        settings=KafkaSettings(retry_backoff_seconds=0, **settings),
+    )
+    return broker, guard, dead
+
+
+async def test_an_event_is_handled_once_even_when_it_arrives_twice() -> None:
+    handled: list[str] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        handled.append(meta.id)
+
+    broker, guard, dead = make_consumer(handler)
+    record = record_for(ready_event())
+    async with TestKafkaBroker(broker):
+        await publish(broker, record)
+        await publish(broker, record)
+    assert len(handled) == 1
+    assert guard.ids == set(handled)
+    assert dead == []
+
+
+async def test_an_event_type_it_does_not_know_is_ignored() -> None:
+    handled: list[str] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        handled.append(meta.id)
+
+    broker, _guard, dead = make_consumer(handler)
+    meta = EventMeta(str(uuid.uuid4()), "se.trygghemgang.other.v1", "urn:test", "c", datetime.now(UTC))
+    async with TestKafkaBroker(broker):
+        await publish(broker, encode(meta, {"case_id": "c"}))
+    assert handled == []
+    assert dead == []
+
+
+async def test_a_message_that_is_not_a_cloudevent_goes_to_the_dead_letter_topic_with_the_reason() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise AssertionError("must not be called")
+
+    broker, _guard, dead = make_consumer(handler)
+    async with TestKafkaBroker(broker):
+        await broker.publish(b"garbage", topic=REFERRAL_CASE_EVENTS, key=b"k")
+    assert len(dead) == 1
+    assert dead[0].headers["dlq_reason"] == "missing CloudEvents headers (ce_id, ce_type)"
+    assert dead[0].headers["dlq_original_topic"] == REFERRAL_CASE_EVENTS
+    assert dead[0].headers["dlq_consumer_group"] == GROUP
+
+
+async def test_a_json_content_type_with_a_body_that_is_not_json_is_dead_lettered_not_retried() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise AssertionError("must not be called")
+
+    broker, _guard, dead = make_consumer(handler)
+    record = record_for(ready_event())
+    async with TestKafkaBroker(broker):
+        await broker.publish(
+            b"{not json",
+            topic=REFERRAL_CASE_EVENTS,
+            key=record.key,
+            headers={k: v.decode() for k, v in record.headers.items()},
+        )
+    assert len(dead) == 1
+    assert dead[0].headers["dlq_reason"] == "event data is not a JSON object"
+
+
+async def test_a_known_event_that_breaks_its_contract_is_dead_lettered_without_personal_data() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise AssertionError("must not be called")
+
+    broker, _guard, dead = make_consumer(handler)
+    event = ready_event()
+    bad = event.model_dump(mode="json")
+    bad["ready_at"] = "19401009-2387"  # wrong type, and personal data that must not leak
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(event, data=bad))
+    reason = dead[0].headers["dlq_reason"]
+    assert reason.startswith("contract violation: ready_at:")
+    assert "19401009" not in reason
+    assert json.loads(dead[0].body)["ready_at"] == "19401009-2387"  # the original is kept for replay
+
+
+async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered() -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("boom")
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=3)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert calls == 3
+    assert dead[0].headers["dlq_reason"] == "handler failed: RuntimeError: boom"
+    assert len(guard.ids) == 1  # dead-lettered counts as handled: the partition moves on
+
+
+async def test_a_handler_can_refuse_a_message_for_good() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise DeadLetter("case unknown here")
+
+    broker, _guard, dead = make_consumer(handler)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert dead[0].headers["dlq_reason"] == "case unknown here"
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+async def test_a_handler_that_recovers_within_its_attempts_is_not_dead_lettered(attempts: int) -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        if calls < attempts:
+            raise RuntimeError("flaky")
+
+    broker, _guard, dead = make_consumer(handler, max_delivery_attempts=3)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert calls == attempts
+    assert dead == []

@@ -1,0 +1,1 @@
+"""Local runtime for development and tests (not shipped with the services)."""

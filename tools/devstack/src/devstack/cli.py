@@ -1,0 +1,185 @@
+"""`devstack`: run the whole system locally and try it by hand.
+
+devstack run                  # Kafka, FerretDB and the four services; Ctrl-C stops all
+devstack webhook              # send a correctly signed sample LUS message to referral
+devstack show CASE_ID         # what each service's database holds for a case
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pymongo import AsyncMongoClient
+from rich.console import Console
+from rich.table import Table
+from standardwebhooks.webhooks import Webhook
+
+from devstack import paths
+from devstack.servers import ServerError
+from devstack.stack import SERVICES, Stack
+
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+console = Console()
+
+EXAMPLES = {
+    "inskrivningsmeddelande": "1-inskrivningsmeddelande.json",
+    "planeringsunderlag": "2-planeringsunderlag.json",
+    "utskrivningsklar": "3-utskrivningsklar.json",
+    "aterkallad_utskrivningsklar": "4-aterkallad_utskrivningsklar.json",
+    "utskrivningsmeddelande": "5-utskrivningsmeddelande.json",
+    "makulering": "6-makulering.json",
+}
+
+
+def examples_dir() -> Path:
+    return paths.repo_root() / "docs" / "specs" / "examples"
+
+
+@app.command()
+def run(
+    workdir: Annotated[Path | None, typer.Option(help="Data and logs (kept between runs).")] = None,
+) -> None:
+    """Start Kafka, FerretDB and every service on 127.0.0.1; Ctrl-C stops them all."""
+    workdir = workdir or paths.run_dir()
+    started = time.monotonic()
+    stack = Stack(workdir, kafka_port=9092, mongo_port=27017)
+    stopping = False
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("starting Kafka and FerretDB"):
+            stack.start_servers()
+        with console.status("starting referral, scheduling, notification, billing"):
+            stack.start_services()
+        elapsed = time.monotonic() - started
+        table = Table(title=f"Trygg hemgång is running (ready in {elapsed:.1f} s)")
+        table.add_column("what")
+        table.add_column("where")
+        table.add_column("log")
+        table.add_row("Kafka", stack.kafka.bootstrap_servers, str(stack.kafka.log_path))
+        table.add_row("FerretDB (MongoDB wire)", stack.ferretdb.uri, str(stack.ferretdb.log_path))
+        for svc in stack.services.values():
+            table.add_row(svc.spec.name, f"{svc.url}/docs", str(svc.proc.log_path))
+        console.print(table)
+        console.print("Try it: [bold]make webhook[/bold] (or `devstack webhook`), then `devstack show <case_id>`.")
+        console.print("Press Ctrl-C to stop everything.")
+        while True:
+            for svc in stack.services.values():
+                if not svc.proc.alive():
+                    console.print(f"[red]{svc.spec.name} exited[/red]; last lines:\n{svc.proc.tail()}")
+                    raise typer.Exit(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    except ServerError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+        console.print("stopped.")
+
+
+def sample_message(message_type: str, episode_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((examples_dir() / EXAMPLES[message_type]).read_text())
+    body["sent_at"] = datetime.now(UTC).isoformat()
+    if message_type == "utskrivningsklar":
+        body["ready_at"] = body["sent_at"]
+    if episode_id:
+        body["episode"]["episode_id"] = episode_id
+    return body
+
+
+def sign(secret: str, webhook_id: str, body: bytes, timestamp: datetime | None = None) -> dict[str, str]:
+    """Standard Webhooks headers for a body, as a hospital system sends them."""
+    ts = timestamp or datetime.now(UTC)
+    signature = Webhook(secret).sign(webhook_id, ts, body.decode())
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(ts.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+@app.command()
+def webhook(
+    message_type: Annotated[str, typer.Option("--type", help=f"One of: {', '.join(EXAMPLES)}.")] = "utskrivningsklar",
+    url: Annotated[str, typer.Option(help="The intake endpoint.")] = "http://127.0.0.1:8001/webhooks/lus",
+    secret: Annotated[
+        str | None, typer.Option(help="Sender secret (whsec_...); default: the local dev sender.")
+    ] = None,
+    episode_id: Annotated[str | None, typer.Option(help="Care episode id (default: the example's).")] = None,
+    webhook_id: Annotated[str | None, typer.Option(help="webhook-id (default: a new one).")] = None,
+) -> None:
+    """Send a correctly signed sample LUS message (from docs/specs/examples) to referral."""
+    if message_type not in EXAMPLES:
+        raise typer.BadParameter(f"unknown type; choose one of {', '.join(EXAMPLES)}")
+    if secret is None:
+        from referral.config import LOCAL_DEV_SENDER_SECRET
+
+        secret = LOCAL_DEV_SENDER_SECRET
+    body = json.dumps(sample_message(message_type, episode_id), ensure_ascii=False).encode()
+    headers = sign(secret, webhook_id or f"msg_{uuid.uuid4().hex}", body)
+    response = httpx.post(url, content=body, headers=headers, timeout=10)
+    console.print(f"{response.status_code} {response.reason_phrase}")
+    console.print_json(response.text)
+    if response.status_code >= 300:
+        raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    case_id: str,
+    mongo_uri: Annotated[str, typer.Option(help="FerretDB/MongoDB URI.")] = "mongodb://127.0.0.1:27017/",
+) -> None:
+    """What each service's own database holds for a case (personal data left out)."""
+
+    async def collect() -> dict[str, Any]:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
+        try:
+            referral = await client["referral"]["cases"].find_one(
+                {"_id": case_id}, {"status": 1, "version": 1, "liability_starts_at": 1, "outbox_pending": 1}
+            )
+            return {
+                "referral.cases": referral,
+                "scheduling.incoming_referrals": await client["scheduling"]["incoming_referrals"].find_one(
+                    {"_id": case_id}
+                ),
+                "notification.liability_watches": await client["notification"]["liability_watches"].find_one(
+                    {"_id": case_id}
+                ),
+                "billing.liability_periods": await client["billing"]["liability_periods"].find_one(
+                    {"case_id": case_id}
+                ),
+            }
+        finally:
+            await client.close()
+
+    found = asyncio.run(collect())
+    for where, doc in found.items():
+        console.rule(where)
+        console.print(doc if doc is not None else "[yellow]nothing yet[/yellow]")
+    if any(doc is None for doc in found.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def services() -> None:
+    """List the services and their default ports."""
+    for spec in SERVICES:
+        console.print(f"{spec.name:14} http://127.0.0.1:{spec.default_port}  env prefix {spec.env_prefix}")

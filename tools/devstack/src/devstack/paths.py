@@ -1,0 +1,39 @@
+"""Where the project keeps what it installs and what local runs write (all git-ignored)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KAFKA_VERSION = "4.3.1"
+FERRETDB_VERSION = "v1.24.2"
+
+
+def repo_root() -> Path:
+    """The repository root: `TRYGG_REPO_ROOT` or the folder holding the workspace pyproject."""
+    env = os.environ.get("TRYGG_REPO_ROOT")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "tools" / "devstack").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent
+    raise RuntimeError("cannot find the repository root; set TRYGG_REPO_ROOT")
+
+
+def local_dir() -> Path:
+    """The git-ignored folder for installed servers (`.local/`)."""
+    return repo_root() / ".local"
+
+
+def kafka_libs() -> Path:
+    return local_dir() / "kafka" / "libs"
+
+
+def ferretdb_binary() -> Path:
+    return local_dir() / "bin" / "ferretdb"
+
+
+def run_dir() -> Path:
+    """Data and logs of `make run` (kept between runs so that local data survives a restart)."""
+    return local_dir() / "run"

@@ -1,0 +1,178 @@
+"""The whole system on one machine: Kafka, FerretDB and the four services, each a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.servers import FerretDBServer, KafkaServer, ServerError, _Process, port_open
+from trygg_shared.contracts.topics import ALL_TOPICS
+from trygg_shared.kafka import ensure_topics
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    env_prefix: str
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("referral", "REFERRAL_", 8001),
+    ServiceSpec("scheduling", "SCHEDULING_", 8002),
+    ServiceSpec("notification", "NOTIFICATION_", 8003),
+    ServiceSpec("billing", "BILLING_", 8004),
+)
+
+
+def service_env(
+    spec: ServiceSpec, *, kafka: str, mongo_uri: str, port: int, database: str | None = None
+) -> dict[str, str]:
+    p = spec.env_prefix
+    return {
+        f"{p}KAFKA__BOOTSTRAP_SERVERS": kafka,
+        f"{p}MONGO__URI": mongo_uri,
+        f"{p}MONGO__DATABASE": database or spec.name,
+        f"{p}HTTP__HOST": "127.0.0.1",
+        f"{p}HTTP__PORT": str(port),
+        f"{p}LOGGING__FORMAT": "json",
+    }
+
+
+@dataclass
+class ServiceProcess:
+    spec: ServiceSpec
+    port: int
+    env: dict[str, str]
+    workdir: Path
+    proc: _Process = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.proc = _Process(self.spec.name, self.workdir)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc.spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{self.spec.name}.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "15",
+            ],
+            env=self.env,
+        )
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:  # noqa: S310 - loopback
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.proc.alive():
+                raise ServerError(f"{self.spec.name} exited during start-up:\n{self.proc.tail()}")
+            if self.ready():
+                return
+            time.sleep(0.2)
+        raise ServerError(f"{self.spec.name} not ready after {timeout:.0f}s:\n{self.proc.tail()}")
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def kill(self) -> None:
+        """Die at once, as a crashed process would (no graceful shutdown)."""
+        if self.proc.process is not None:
+            self.proc.process.kill()
+            self.proc.process.wait(10)
+        self.proc.stop()
+
+
+@dataclass
+class Stack:
+    """Kafka, FerretDB and the services, started in order and stopped in reverse."""
+
+    workdir: Path
+    kafka_port: int | None = None
+    mongo_port: int | None = None
+    service_ports: dict[str, int] = field(default_factory=dict)
+    database_suffix: str = ""
+    kafka: KafkaServer = field(init=False)
+    ferretdb: FerretDBServer = field(init=False)
+    services: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.kafka = KafkaServer(self.workdir / "kafka", port=self.kafka_port, controller_port=None)
+        self.ferretdb = FerretDBServer(self.workdir / "ferretdb", port=self.mongo_port)
+
+    def start_servers(self) -> None:
+        for port, what in ((self.kafka.port, "Kafka"), (self.ferretdb.port, "FerretDB")):
+            if port_open(port):
+                raise ServerError(f"port {port} for {what} is already in use: is another `make run` running?")
+        self.kafka.start()
+        self.ferretdb.start()
+        self.ferretdb.wait_ready()
+        self.kafka.wait_ready()
+        asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
+
+    def service(self, name: str) -> ServiceProcess:
+        if name not in self.services:
+            spec = next(s for s in SERVICES if s.name == name)
+            port = self.service_ports.get(name, spec.default_port)
+            env = service_env(
+                spec,
+                kafka=self.kafka.bootstrap_servers,
+                mongo_uri=self.ferretdb.uri,
+                port=port,
+                database=spec.name + self.database_suffix,
+            )
+            self.services[name] = ServiceProcess(spec, port, env, self.workdir / "logs")
+        return self.services[name]
+
+    def start_services(self, names: tuple[str, ...] | None = None) -> None:
+        chosen = [s.name for s in SERVICES if names is None or s.name in names]
+        for name in chosen:
+            self.service(name).start()
+        for name in chosen:
+            self.service(name).wait_ready()
+
+    def stop(self) -> None:
+        for svc in reversed(list(self.services.values())):
+            svc.stop()
+        self.ferretdb.stop()
+        self.kafka.stop()
+
+
+@contextmanager
+def running_stack(workdir: Path, **kwargs: object) -> Iterator[Stack]:
+    stack = Stack(workdir, **kwargs)  # type: ignore[arg-type]
+    try:
+        stack.start_servers()
+        stack.start_services()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def repo_env_python() -> str:
+    return os.environ.get("PYTHON", sys.executable)
