@@ -183,3 +183,41 @@ def services() -> None:
     """List the services and their default ports."""
     for spec in SERVICES:
         console.print(f"{spec.name:14} http://127.0.0.1:{spec.default_port}  env prefix {spec.env_prefix}")
+
+
+def settings_rows(service: str) -> list[tuple[str, str, str]]:
+    """(environment variable, default, meaning) for every setting of a service."""
+    import importlib
+
+    from pydantic import BaseModel
+
+    settings_cls = importlib.import_module(f"{service}.config").Settings
+    prefix = settings_cls.model_config["env_prefix"]
+    secret_defaults = {"senders", "person_ref_key"}
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(model: type[BaseModel], path: list[str]) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, [*path, name])
+                continue
+            env = prefix + "__".join(p.upper() for p in [*path, name])
+            if name in secret_defaults:
+                default = "local development only: set in production"
+            elif field.is_required():
+                default = "(required)"
+            else:
+                default = str(field.get_default(call_default_factory=True))
+            rows.append((env, default, (field.description or "").replace("|", "/")))
+
+    walk(settings_cls, [])
+    return rows
+
+
+@app.command()
+def settings(service: str) -> None:
+    """Print a service's settings as a Markdown table (for its README)."""
+    print("| variable | default | meaning |\n|---|---|---|")
+    for env, default, meaning in settings_rows(service):
+        print(f"| `{env}` | `{default}` | {meaning} |")

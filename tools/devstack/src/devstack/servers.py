@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ class _Process:
             cwd=self.workdir,
             env={**os.environ, **(env or {})},
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it in order
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets a signal, no Python state
+            # PR_SET_PDEATHSIG fires when the forking *thread* exits, so only from the main thread.
+            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,  # noqa: PLW1509
         )
 
     def alive(self) -> bool:

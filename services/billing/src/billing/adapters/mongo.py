@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -28,5 +29,8 @@ class MongoLiabilityPeriods:
         return LiabilityPeriod(**doc)
 
     async def put(self, period: LiabilityPeriod) -> None:
-        key = f"{period.case_id}:{period.ready_at.isoformat()}"
+        # BSON keeps milliseconds: key on what survives a round trip, or a reloaded period
+        # would get a new key and a second document.
+        ready_ms = period.ready_at.astimezone(UTC).replace(microsecond=period.ready_at.microsecond // 1000 * 1000)
+        key = f"{period.case_id}:{ready_ms.isoformat(timespec='milliseconds')}"
         await self._collection.replace_one({"_id": key}, {"_id": key, **asdict(period)}, upsert=True)

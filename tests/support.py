@@ -1,0 +1,59 @@
+"""Helpers shared by the integration and end-to-end tests: reading topics, waiting for effects."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 30.0) -> Any:
+    """Poll until `check` returns something truthy; fail with the last value after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    value = None
+    while loop.time() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"not reached within {within}s (last value: {value!r})")
+
+
+async def committed_offset(bootstrap: str, group: str, record: Any) -> int | None:
+    """The offset a consumer group has committed on the partition of `record`."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await probe.start()
+    try:
+        offset: int | None = await probe.committed(TopicPartition(record.topic, record.partition))
+        return offset
+    finally:
+        await probe.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, key: bytes | None = None, within: float = 5.0) -> list[Any]:
+    """Every record of a topic from the beginning (optionally only one key), waiting up to `within` seconds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(r for r in recs if key is None or r.key == key)
+            if all([await consumer.position(tp) >= end[tp] for tp in partitions]):
+                break
+        return records
+    finally:
+        await consumer.stop()
