@@ -60,7 +60,9 @@ if [ ! -x "$ferret_bin" ] || [ ! -f "$ferret_stamp" ]; then
   printf '%s\n' "$FERRETDB_VERSION" > "$src/build/version/version.txt"
   printf '%s\n' "$FERRETDB_COMMIT" > "$src/build/version/commit.txt"
   printf 'source\n' > "$src/build/version/package.txt"
-  (cd "$src" && GOFLAGS=-trimpath go build -o "$ferret_bin" ./cmd/ferretdb)
+  # -buildvcs=false: the build folder sits inside our own git checkout, and FerretDB refuses to
+  # start when the VCS revision Go would stamp differs from its commit.txt.
+  (cd "$src" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$ferret_bin" ./cmd/ferretdb)
   rm -rf "$src"
   touch "$ferret_stamp"
 fi
