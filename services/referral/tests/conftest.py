@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from referral.testing import ApiHarness
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "specs" / "examples"
 FILES = {
     "inskrivningsmeddelande": "1-inskrivningsmeddelande.json",
@@ -34,3 +36,8 @@ def lus_body() -> LusBody:
         return body
 
     return make
+
+
+@pytest.fixture
+def api() -> ApiHarness:
+    return ApiHarness()

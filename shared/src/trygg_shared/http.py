@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trygg_shared.logging import get_logger
@@ -147,6 +147,10 @@ Check = Callable[[], Awaitable[None]]
 
 
 class HealthStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "checks": {"mongo": "ok", "kafka": "ok"}}]}
+    )
+
     status: str = Field(description="`ok` or `unavailable`.")
     checks: dict[str, str] = Field(default_factory=dict, description="Each dependency: `ok` or the error type.")
 

@@ -123,8 +123,14 @@ async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
             await asyncio.sleep(1.0)
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, description: str, version: str = "0.1.0") -> FastAPI:
-    """A FastAPI app around a runtime: lifespan, problem+json errors, health, tracing."""
+def create_service_app(
+    runtime: ServiceRuntime, *, title: str, description: str, version: str = "0.1.0", lifespan_enabled: bool = True
+) -> FastAPI:
+    """A FastAPI app around a runtime: lifespan, problem+json errors, health, tracing.
+
+    `lifespan_enabled=False` serves the routes without starting Kafka consumers or the relay
+    (for tests of the HTTP layer with in-memory adapters).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -134,7 +140,9 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str,
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version=version, lifespan=lifespan if lifespan_enabled else None
+    )
     install_problem_handlers(app)
     app.include_router(health_router({"mongo": runtime.check_mongo, "kafka": runtime.check_kafka}))
     for router in runtime.routers:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import resources
 from typing import Any
 
+from referral.adapters.auth import TokenAuthenticator
 from referral.adapters.clock import SystemClock
 from referral.adapters.identity import HmacPseudonymizer
-from referral.adapters.mongo import MongoCaseRepository, MongoInbox
+from referral.adapters.mongo import MongoAuditLog, MongoCaseRepository, MongoInbox
 from referral.adapters.signatures import SignatureVerifier
 from referral.config import Settings
+from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
+from referral.entrypoints.officer_api import officer_router
 from referral.entrypoints.webhooks import webhook_router
 from referral.lus_format import LUS_MESSAGE
-from referral.service_layer.intake import IntakeDeps, Sender, apply_pending
-from referral.service_layer.ports import CaseRepository, Clock, Inbox
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.intake import Sender, apply_pending
+from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox
 from trygg_shared.outbox import OutboxRelay
 from trygg_shared.service import Infrastructure, ServiceRuntime
 
@@ -31,15 +37,26 @@ class Referral:
     """What bootstrap wires: the runtime to start, and the pieces tests reach for."""
 
     runtime: ServiceRuntime
-    intake: IntakeDeps
+    deps: ReferralDeps
     verifier: SignatureVerifier
     openapi_defs: dict[str, Any]
+
+
+def lus_examples() -> dict[str, dict[str, Any]]:
+    """The spec's example of each message type (shipped with the package), for OpenAPI."""
+    folder = resources.files("referral") / "examples"
+    examples = {}
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if item.name.endswith(".json"):
+            body = json.loads(item.read_text(encoding="utf-8"))
+            examples[body["message_type"]] = {"summary": body["message_type"], "value": body}
+    return examples
 
 
 def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     schema = LUS_MESSAGE.json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
-    return {"schema": schema}, defs
+    return {"schema": schema, "examples": lus_examples()}, defs
 
 
 def bootstrap(
@@ -48,6 +65,7 @@ def bootstrap(
     infra: Infrastructure | None = None,
     inbox: Inbox | None = None,
     cases: CaseRepository | None = None,
+    audit: AuditLog | None = None,
     clock: Clock | None = None,
     agreements: AgreementTable | None = None,
 ) -> Referral:
@@ -55,18 +73,25 @@ def bootstrap(
     agreements = agreements or default_agreements()
     mongo_cases = MongoCaseRepository(infra.db, agreements)
     mongo_inbox = MongoInbox(infra.db)
+    mongo_audit = MongoAuditLog(infra.db)
+    clock = clock or SystemClock()
+    pseudonymizer = HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode())
     relay = OutboxRelay(
         [mongo_cases.collection],
         infra.publisher.publish,
         poll_interval=settings.outbox.poll_interval_seconds,
         batch_size=settings.outbox.batch_size,
     )
-    deps = IntakeDeps(
+    deps = ReferralDeps(
         inbox=inbox or mongo_inbox,
         cases=cases or mongo_cases,
+        audit=audit or mongo_audit,
         agreements=agreements,
-        pseudonymizer=HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode()),
-        clock=clock or SystemClock(),
+        pseudonymizer=pseudonymizer,
+        clock=clock,
+        profile=MunicipalityProfile(
+            settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams)
+        ),
         nudge_outbox=relay.nudge,
     )
     senders = [
@@ -84,9 +109,12 @@ def bootstrap(
     request_schema, defs = lus_request_schema()
     runtime = ServiceRuntime(
         infra=infra,
-        routers=[webhook_router(verifier, deps, request_schema)],
+        routers=[
+            webhook_router(verifier, deps, request_schema),
+            officer_router(deps, TokenAuthenticator(settings.api_tokens)),
+        ],
         relay=relay,
-        on_startup=[mongo_cases.ensure_indexes, mongo_inbox.ensure_indexes],
+        on_startup=[mongo_cases.ensure_indexes, mongo_inbox.ensure_indexes, mongo_audit.ensure_indexes],
         background=[sweep_inbox],
     )
-    return Referral(runtime=runtime, intake=deps, verifier=verifier, openapi_defs=defs)
+    return Referral(runtime=runtime, deps=deps, verifier=verifier, openapi_defs=defs)

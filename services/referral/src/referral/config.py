@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from referral.adapters.auth import ApiToken, local_dev_tokens
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
@@ -27,6 +28,14 @@ class SenderConfig(BaseModel):
         min_length=1,
         description="Standard Webhooks secrets (`whsec_<base64>`); several during key rotation.",
     )
+
+
+class MunicipalityProfileSettings(BaseModel):
+    """Service parameters of the municipality (DOMAIN.md: Järfälla 5 days, Stockholm/Hofors/Huddinge 14)."""
+
+    name: str = Field("default", description="Name of the profile, e.g. `jarfalla-2018`.")
+    max_length_days: int = Field(14, ge=1, le=90, description="Longest Trygg hemgång decision, in days.")
+    teams: list[str] = Field(default_factory=list, description="The municipality's teams; empty accepts any name.")
 
 
 class ReferralMongo(MongoSettings):
@@ -55,6 +64,15 @@ class Settings(ServiceSettings):
         SecretStr(LOCAL_DEV_PERSON_REF_KEY),
         description="Key of the keyed hash that turns identity numbers into person references. "
         "Changing it changes every reference: set once per deployment.",
+    )
+    api_tokens: list[ApiToken] = Field(
+        default_factory=local_dev_tokens,
+        description="API clients as a JSON list of {token_sha256, subject, roles}; roles: officer, team, "
+        "oncall, ops. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
+    )
+    profile: MunicipalityProfileSettings = Field(
+        default_factory=MunicipalityProfileSettings,
+        description="The municipality's Trygg hemgång parameters.",
     )
     inbox_sweep_seconds: float = Field(
         5.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."

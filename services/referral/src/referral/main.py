@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from referral.bootstrap import bootstrap
+from referral.bootstrap import Referral, bootstrap
 from referral.config import Settings
 from trygg_shared.service import create_service_app
 
@@ -18,8 +18,13 @@ Publishes case events on `trygg.referral.case-events.v1` (CloudEvents, keyed by 
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    referral = bootstrap(settings or Settings())
-    app = create_service_app(referral.runtime, title="Trygg hemgång: referral", description=DESCRIPTION)
+    return http_app(bootstrap(settings or Settings()))
+
+
+def http_app(referral: Referral, *, lifespan_enabled: bool = True) -> FastAPI:
+    app = create_service_app(
+        referral.runtime, title="Trygg hemgång: referral", description=DESCRIPTION, lifespan_enabled=lifespan_enabled
+    )
     _add_schemas(app, referral.openapi_defs)
     return app
 

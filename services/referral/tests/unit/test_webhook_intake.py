@@ -13,13 +13,15 @@ from fastapi.testclient import TestClient
 
 from devstack.cli import sign
 from referral.adapters.identity import HmacPseudonymizer
-from referral.adapters.memory import InMemoryCaseRepository, InMemoryInbox
+from referral.adapters.memory import InMemoryAuditLog, InMemoryCaseRepository, InMemoryInbox
 from referral.adapters.signatures import SignatureVerifier
 from referral.bootstrap import lus_request_schema
+from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
 from referral.entrypoints.webhooks import webhook_router
 from referral.lus_format import MAX_BODY_BYTES
-from referral.service_layer.intake import IntakeDeps, Sender, apply_pending
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.intake import Sender, apply_pending
 from trygg_shared.contracts import referral as ev
 from trygg_shared.http import install_problem_handlers
 
@@ -42,12 +44,14 @@ class Intake:
         self.inbox = InMemoryInbox()
         self.cases = InMemoryCaseRepository(AGREEMENTS)
         self.clock = FixedClock()
-        self.deps = IntakeDeps(
+        self.deps = ReferralDeps(
             inbox=self.inbox,
             cases=self.cases,
             agreements=AGREEMENTS,
+            audit=InMemoryAuditLog(),
             pseudonymizer=HmacPseudonymizer(b"k" * 32),
             clock=self.clock,
+            profile=MunicipalityProfile(),
         )
         verifier = SignatureVerifier(
             [(Sender("region-a", "01"), [SECRET_A, SECRET_A_NEW]), (Sender("region-b", None), [SECRET_B])]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import UTC, datetime
 
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable
-from referral.service_layer.ports import ConcurrencyConflict, InboundRecord, StorageUnavailable
+from referral.service_layer.ports import AuditRecord, CaseQuery, ConcurrencyConflict, InboundRecord, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 
 
@@ -62,6 +62,19 @@ class InMemoryCaseRepository:
         case.version += 1
         self._cases[case.case_id] = copy.deepcopy(case)
 
+    async def find(self, query: CaseQuery) -> list[Case]:
+        found = []
+        for case in self._cases.values():
+            facts = case.facts(self._agreements)
+            if query.statuses and facts.status.value not in query.statuses:
+                continue
+            running = facts.ready is not None and facts.ready.ended_at is None
+            if query.liability_running and not running:
+                continue
+            found.append((facts.ready.clock.liability_starts_at if running and facts.ready else None, case))
+        found.sort(key=lambda pair: (pair[0] is None, pair[0] or datetime.max.replace(tzinfo=UTC), pair[1].case_id))
+        return [copy.deepcopy(c) for _, c in found[query.offset : query.offset + query.limit]]
+
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
         for case in self._cases.values():
             facts = case.facts(self._agreements)
@@ -73,3 +86,17 @@ class InMemoryCaseRepository:
             ):
                 return case.case_id
         return None
+
+
+class InMemoryAuditLog:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+        self.available = True
+
+    async def append(self, record: AuditRecord) -> None:
+        if not self.available:
+            raise StorageUnavailable("offline")
+        self.records.append(record)
+
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
+        return [r for r in reversed(self.records) if case_id in r.case_ids][:limit]

@@ -7,17 +7,20 @@ single-document write, so state and events are stored together or not at all.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
-from referral.domain.case import Case
+from referral.domain.case import Case, Opening
+from referral.domain.decision import Decision
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
 from referral.service_layer.ports import (
+    AuditRecord,
+    CaseQuery,
     ConcurrencyConflict,
     InboundRecord,
     IntakeAnswer,
@@ -27,6 +30,8 @@ from trygg_shared.mongo import Document
 from trygg_shared.outbox import OutboxEvent, outbox_update
 
 _MESSAGE = TypeAdapter(HospitalMessage)
+_OPENING = TypeAdapter(Opening)
+_DECISION = TypeAdapter(Decision)
 
 CASES = "cases"
 INBOX = "inbound_messages"
@@ -48,8 +53,19 @@ class MongoCaseRepository:
 
     async def get(self, case_id: str) -> Case | None:
         doc = await self._cases.find_one({"_id": case_id}, {"outbox": 0})
-        if doc is None:
-            return None
+        return None if doc is None else self._case(doc)
+
+    async def find(self, query: CaseQuery) -> list[Case]:
+        criteria: dict[str, Any] = {}
+        if query.statuses:
+            criteria["status"] = {"$in": list(query.statuses)}
+        if query.liability_running:
+            criteria["liability_starts_at"] = {"$ne": None}
+        order = [("liability_starts_at", 1), ("_id", 1)] if query.order == "liability" else [("updated_at", -1)]
+        cursor = self._cases.find(criteria, {"outbox": 0}).sort(order).skip(query.offset).limit(query.limit)
+        return [self._case(doc) async for doc in cursor]
+
+    def _case(self, doc: Document) -> Case:
         return Case(
             case_id=doc["_id"],
             person_ref=doc["person_ref"],
@@ -58,6 +74,8 @@ class MongoCaseRepository:
             region_code=doc.get("region_code"),
             messages={k: _MESSAGE.validate_python(v) for k, v in (doc.get("messages") or {}).items()},
             readmission_of_case_id=doc.get("readmission_of_case_id"),
+            opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
+            decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
             version=doc["version"],
         )
 
@@ -74,6 +92,10 @@ class MongoCaseRepository:
             "status": facts.status.value,
             "liability_starts_at": ready.clock.liability_starts_at if ready and ready.ended_at is None else None,
             "discharged_at": facts.discharge.discharged_at if facts.discharge else None,
+            "opening": _OPENING.dump_python(case.opening, mode="json") if case.opening else None,
+            "decisions": [_DECISION.dump_python(d, mode="json") for d in case.decisions],
+            "active_decision": (active.decision_type.value if (active := case.active_decision()) else None),
+            "updated_at": datetime.now(UTC),
         }
 
     async def save(self, case: Case) -> None:
@@ -176,3 +198,48 @@ def _record(doc: Document) -> InboundRecord:
         received_at=doc["received_at"],
         applied=bool(doc.get("applied")),
     )
+
+
+class MongoAuditLog:
+    """Reads of personal data, in their own collection (never in the application logs)."""
+
+    COLLECTION = "audit_log"
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._audit = db[self.COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        await self._audit.create_index([("case_ids", 1), ("at", -1)])
+
+    async def append(self, record: AuditRecord) -> None:
+        try:
+            await self._audit.insert_one(
+                {
+                    "_id": record.record_id,
+                    "at": record.at,
+                    "actor": record.actor,
+                    "roles": list(record.roles),
+                    "action": record.action,
+                    "case_ids": list(record.case_ids),
+                    "fields": list(record.fields),
+                    "trace_id": record.trace_id,
+                }
+            )
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
+        cursor = self._audit.find({"case_ids": case_id}).sort("at", -1).limit(limit)
+        return [
+            AuditRecord(
+                record_id=d["_id"],
+                at=d["at"],
+                actor=d["actor"],
+                roles=tuple(d["roles"]),
+                action=d["action"],
+                case_ids=tuple(d["case_ids"]),
+                fields=tuple(d["fields"]),
+                trace_id=d.get("trace_id"),
+            )
+            async for d in cursor
+        ]

@@ -10,10 +10,13 @@ the difference between the facts before and after a message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from referral.domain.liability import AgreementTable, CareType, LiabilityClock, liable_days, start_clock
+from referral.domain.decision import Decision, EndReason, MunicipalityProfile, Relative
+from referral.domain.decision import change as change_decision
+from referral.domain.decision import end as end_decision
+from referral.domain.liability import STOCKHOLM, AgreementTable, CareType, LiabilityClock, liable_days, start_clock
 from referral.domain.messages import (
     CareUnit,
     Destination,
@@ -170,8 +173,6 @@ def _merge_planning(planning: Planning, m: HospitalMessage) -> Planning:
 
 
 def _local_date(moment: datetime) -> date:
-    from referral.domain.liability import STOCKHOLM
-
     return moment.astimezone(STOCKHOLM).date()
 
 
@@ -281,9 +282,26 @@ def diff_events(
 READMISSION_WINDOW_DAYS = 30
 
 
+class OpeningReason(StrEnum):
+    ALREADY_AT_HOME = "already_at_home"  # at home, but the support there is not enough
+    DECLINED_HOME_CARE = "declined_home_care"  # declines hemtjänst but needs support
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A case opened by an officer without any hospital message."""
+
+    reason: OpeningReason
+    opened_by: str
+    opened_at: datetime
+    patient: Patient
+    notes: str | None = None
+
+
 @dataclass
 class Case:
-    """The aggregate. Holds its accepted messages; facts are derived; events are recorded in `events`."""
+    """The aggregate. Holds its accepted messages and decisions; facts are derived; events are recorded."""
 
     case_id: str
     person_ref: str
@@ -292,14 +310,30 @@ class Case:
     region_code: str | None = None
     messages: dict[str, HospitalMessage] = field(default_factory=dict)
     readmission_of_case_id: str | None = None
+    opening: Opening | None = None
+    decisions: list[Decision] = field(default_factory=list)
     version: int = 0
     events: list[IntegrationEvent] = field(default_factory=list)
     _facts: CaseFacts | None = field(default=None, repr=False)
 
+    # --- hospital messages ---------------------------------------------------------------
+
     def facts(self, agreements: AgreementTable) -> CaseFacts:
         if self._facts is None:
-            self._facts = fold(self.messages, agreements, self.region_code)
+            if not self.messages and self.opening is not None:
+                self._facts = CaseFacts(status=CaseStatus.OPENED, patient=self.opening.patient)
+            else:
+                self._facts = fold(self.messages, agreements, self.region_code)
         return self._facts
+
+    @property
+    def patient(self) -> Patient | None:
+        if self._facts is not None and self._facts.patient is not None:
+            return self._facts.patient
+        latest = max(self.messages.values(), key=lambda m: m.order_key, default=None)
+        if latest is not None:
+            return latest.patient
+        return self.opening.patient if self.opening else None
 
     def receive(
         self,
@@ -333,4 +367,192 @@ class Case:
                 readmission_of_case_id=self.readmission_of_case_id,
             )
         )
+        self._end_decision_when_case_closes(before, after, message)
         return True
+
+    def _end_decision_when_case_closes(self, before: CaseFacts, after: CaseFacts, message: HospitalMessage) -> None:
+        active = self.active_decision()
+        if active is None or after.status == before.status:
+            return
+        if after.status is CaseStatus.DECEASED and after.discharge is not None:
+            day = _local_date(after.discharge.discharged_at)
+            self.end_decision(
+                active.decision_id, end_date=day, reason=EndReason.DECEASED, by="system", now=message.sent_at
+            )
+        elif after.status is CaseStatus.CANCELLED:
+            day = _local_date(message.sent_at)
+            self.end_decision(
+                active.decision_id, end_date=day, reason=EndReason.CASE_CANCELLED, by="system", now=message.sent_at
+            )
+
+    # --- a case without a hospital message ------------------------------------------------
+
+    @classmethod
+    def open_without_message(
+        cls, case_id: str, person_ref: str, opening: Opening, region_code: str | None = None
+    ) -> Case:
+        case = cls(case_id=case_id, person_ref=person_ref, region_code=region_code, opening=opening)
+        address = opening.patient.address
+        case.events.append(
+            ev.CaseOpened(
+                case_id=case_id,
+                person_ref=person_ref,
+                reason=ev.CaseOpenedReason(opening.reason.value),
+                municipality_code=address.municipality_code if address else None,
+            )
+        )
+        return case
+
+    # --- decisions -------------------------------------------------------------------------
+
+    def active_decision(self) -> Decision | None:
+        return next((d for d in reversed(self.decisions) if d.active), None)
+
+    def decision(self, decision_id: str) -> Decision:
+        for d in self.decisions:
+            if d.decision_id == decision_id:
+                return d
+        raise CaseNotFound(f"no decision {decision_id} on this case")
+
+    def grant_decision(self, decision: Decision, agreements: AgreementTable) -> None:
+        status = self.facts(agreements).status
+        if status is CaseStatus.CANCELLED:
+            raise CaseError("the case is cancelled: every hospital message was withdrawn")
+        if status is CaseStatus.DECEASED:
+            raise CaseError("the person has died")
+        if self.active_decision() is not None:
+            raise CaseError("the case already has an active decision: change or end it instead")
+        self.decisions.append(decision)
+        patient = self.patient
+        self.events.append(
+            ev.DecisionGranted(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                decision_id=decision.decision_id,
+                decision_type=ev.DecisionType(decision.decision_type.value),
+                start_date=decision.start_date,
+                length_days=decision.length_days,
+                end_date=decision.end_date,
+                team=decision.team,
+                hemtjanst_evenings_nights_weekends=decision.hemtjanst_evenings_nights_weekends,
+                person=_person_contact(patient) if patient and decision.decision_type.grants_service else None,
+                relatives=tuple(_relative(r) for r in decision.relatives),
+                granted_by=decision.granted_by,
+                granted_at=decision.granted_at,
+            )
+        )
+        if decision.decision_type.grants_service and patient is not None:
+            self.events.append(_billing_subject(self.case_id, self.person_ref, patient))
+
+    def change_decision(
+        self,
+        decision_id: str,
+        *,
+        profile: MunicipalityProfile,
+        officer: str,
+        now: datetime,
+        length_days: int | None = None,
+        hemtjanst_evenings_nights_weekends: bool | None = None,
+        relatives: tuple[Relative, ...] | None = None,
+        withdraw_consent_of: tuple[str, ...] = (),
+    ) -> Decision:
+        current = self.decision(decision_id)
+        updated, changes = change_decision(
+            current,
+            profile=profile,
+            length_days=length_days,
+            hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends,
+            relatives=relatives,
+            withdraw_consent_of=withdraw_consent_of,
+        )
+        self._replace_decision(updated)
+        self.events.append(
+            ev.DecisionChanged(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                decision_id=decision_id,
+                changes=tuple(ev.DecisionChangeKind(c) for c in changes),
+                length_days=updated.length_days,
+                end_date=updated.end_date,
+                hemtjanst_evenings_nights_weekends=updated.hemtjanst_evenings_nights_weekends,
+                relatives=tuple(_relative(r) for r in updated.relatives),
+                changed_by=officer,
+                changed_at=now,
+            )
+        )
+        return updated
+
+    def end_decision(self, decision_id: str, *, end_date: date, reason: EndReason, by: str, now: datetime) -> Decision:
+        ended = end_decision(self.decision(decision_id), end_date=end_date, reason=reason, ended_by=by, now=now)
+        self._replace_decision(ended)
+        self.events.append(
+            ev.DecisionEnded(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                decision_id=decision_id,
+                end_date=end_date,
+                reason=ev.DecisionEndReason(reason.value),
+                ended_by=by,
+                ended_at=now,
+            )
+        )
+        return ended
+
+    def end_decision_on_readmission(self, readmitted_on: date, now: datetime) -> Decision | None:
+        """Back in hospital: a running decision ends on the readmission day (or before it started)."""
+        active = self.active_decision()
+        if active is None or (active.end_date is not None and active.end_date < readmitted_on):
+            return None
+        end_date = readmitted_on
+        if active.start_date is not None:
+            end_date = max(readmitted_on, active.start_date - timedelta(days=1))
+        return self.end_decision(
+            active.decision_id, end_date=end_date, reason=EndReason.READMITTED, by="system", now=now
+        )
+
+    def _replace_decision(self, decision: Decision) -> None:
+        self.decisions = [decision if d.decision_id == decision.decision_id else d for d in self.decisions]
+
+
+class CaseNotFound(LookupError):
+    """No such case (or no such decision on it)."""
+
+
+def _person_contact(patient: Patient) -> ev.PersonContact:
+    return ev.PersonContact(
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        address=_address(patient),
+        phone=patient.phone,
+    )
+
+
+def _address(patient: Patient) -> ev.Address | None:
+    a = patient.address
+    if a is None:
+        return None
+    return ev.Address(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
+
+
+def _relative(r: Relative) -> ev.Relative:
+    return ev.Relative(
+        relative_id=r.relative_id,
+        name=r.name,
+        phone=r.phone,
+        language=ev.Language(r.language.value),
+        consent=r.consent is not None,
+        consent_recorded_by=r.consent.recorded_by if r.consent else None,
+        consent_recorded_at=r.consent.recorded_at if r.consent else None,
+    )
+
+
+def _billing_subject(case_id: str, person_ref: str, patient: Patient) -> ev.BillingSubjectRegistered:
+    return ev.BillingSubjectRegistered(
+        case_id=case_id,
+        person_ref=person_ref,
+        id_type=patient.identity.id_type.value,
+        identity_number=patient.identity.value,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        address=_address(patient),
+    )

@@ -11,11 +11,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from referral.adapters.signatures import InvalidSignature, SignatureVerifier
 from referral.lus_format import MAX_BODY_BYTES, parse_lus
-from referral.service_layer.intake import IntakeDeps, receive_hospital_message
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import StorageUnavailable
 from trygg_shared.http import ProblemError, field_errors
 from trygg_shared.logging import get_logger
@@ -33,6 +34,17 @@ RETRY_AFTER_SECONDS = 10
 
 
 class Accepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "a81ac505-f085-519e-9ef6-973a857711b7",
+                    "message_id": "b03c48db-e74a-4ca7-9c56-2db40d734e21",
+                }
+            ]
+        }
+    )
+
     case_id: str = Field(description="The case this message belongs to (one per care episode).")
     message_id: str = Field(description="Our id of the accepted message.")
 
@@ -64,7 +76,7 @@ def _strip_union_tag(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def webhook_router(verifier: SignatureVerifier, deps: IntakeDeps, request_schema: dict[str, Any]) -> APIRouter:
+def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_schema: dict[str, Any]) -> APIRouter:
     router = APIRouter(tags=["hospital intake"])
 
     @router.post(

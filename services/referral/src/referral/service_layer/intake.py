@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from referral.domain.case import READMISSION_WINDOW_DAYS, Case
-from referral.domain.liability import AgreementTable
-from referral.domain.messages import MessageType
+from referral.domain.liability import STOCKHOLM
+from referral.domain.messages import HospitalMessage, MessageType
 from referral.lus_format import AnyLusMessage, parse_lus, to_domain
+from referral.service_layer.cases import update_case
+from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import (
-    CaseRepository,
-    Clock,
     ConcurrencyConflict,
     InboundRecord,
-    Inbox,
     IntakeAnswer,
-    Pseudonymizer,
 )
 from trygg_shared.logging import get_logger
 
@@ -41,16 +38,6 @@ class Sender:
     region_code: str | None
 
 
-@dataclass
-class IntakeDeps:
-    inbox: Inbox
-    cases: CaseRepository
-    agreements: AgreementTable
-    pseudonymizer: Pseudonymizer
-    clock: Clock
-    nudge_outbox: Callable[[], None] = lambda: None
-
-
 @dataclass(frozen=True)
 class IntakeResult:
     answer: IntakeAnswer
@@ -58,7 +45,7 @@ class IntakeResult:
 
 
 async def receive_hospital_message(
-    deps: IntakeDeps, sender: Sender, webhook_id: str, message: AnyLusMessage
+    deps: ReferralDeps, sender: Sender, webhook_id: str, message: AnyLusMessage
 ) -> IntakeResult:
     """Store the message durably (or find it stored), then apply it to its case.
 
@@ -86,7 +73,7 @@ async def receive_hospital_message(
     return IntakeResult(record.answer, repeated=False)
 
 
-async def apply_inbound(deps: IntakeDeps, record: InboundRecord, region_code: str | None) -> None:
+async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: str | None) -> None:
     """Apply one stored message to its case (idempotent: a case ignores a message it has)."""
     domain_message = to_domain(record.webhook_id, parse_lus(record.body))
     person_ref = deps.pseudonymizer.person_ref(domain_message.patient.identity)
@@ -112,6 +99,8 @@ async def apply_inbound(deps: IntakeDeps, record: InboundRecord, region_code: st
         except ConcurrencyConflict:
             continue
         log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type, events=recorded)
+        if readmission_of is not None and case.readmission_of_case_id == readmission_of:
+            await _end_decision_on_readmission(deps, readmission_of, domain_message)
         deps.nudge_outbox()
         break
     else:
@@ -119,8 +108,17 @@ async def apply_inbound(deps: IntakeDeps, record: InboundRecord, region_code: st
     await deps.inbox.mark_applied(record.sender_id, record.webhook_id)
 
 
+async def _end_decision_on_readmission(deps: ReferralDeps, earlier_case_id: str, admission: HospitalMessage) -> None:
+    """Back in hospital: the earlier case's Trygg hemgång stops the day before readmission at the latest."""
+    day = (admission.admitted_at or admission.sent_at).astimezone(STOCKHOLM).date()
+
+    await update_case(
+        deps.cases, earlier_case_id, lambda earlier: earlier.end_decision_on_readmission(day, admission.sent_at)
+    )
+
+
 async def apply_pending(
-    deps: IntakeDeps, regions: dict[str, str | None], older_than: timedelta, limit: int = 100
+    deps: ReferralDeps, regions: dict[str, str | None], older_than: timedelta, limit: int = 100
 ) -> int:
     """Apply messages that were stored but not applied (the process died, or the database blinked)."""
     records = await deps.inbox.unapplied(deps.clock.now() - older_than, limit)

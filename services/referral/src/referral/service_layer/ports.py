@@ -64,6 +64,39 @@ class Inbox(Protocol):
     async def history(self, case_id: str) -> list[InboundRecord]: ...
 
 
+@dataclass(frozen=True)
+class CaseQuery:
+    """Which cases to list: by status, and optionally only those whose liability clock runs."""
+
+    statuses: tuple[str, ...] = ()
+    liability_running: bool = False
+    order: str = "liability"  # "liability": soonest liability first; "updated": newest first
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One read (or export) of personal data: who, which case, what, when. Kept for at least 5 years."""
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    case_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    trace_id: str | None = None
+
+
+class AuditLog(Protocol):
+    """Append-only record of reads of personal data, apart from the application logs."""
+
+    async def append(self, record: AuditRecord) -> None: ...
+
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]: ...
+
+
 class CaseRepository(Protocol):
     async def get(self, case_id: str) -> Case | None: ...
 
@@ -74,3 +107,5 @@ class CaseRepository(Protocol):
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
         """Id of a case of this person discharged at or after `since`, if any."""
         ...
+
+    async def find(self, query: CaseQuery) -> list[Case]: ...

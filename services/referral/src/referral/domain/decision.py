@@ -1,0 +1,241 @@
+"""The needs-assessment officer's decision (biståndsbeslut) and the municipality's service profile.
+
+For Trygg hemgång the decision is a frame decision (rambeslut): a start day, a length in days up
+to the municipality's maximum, the team, and whether ordinary home care (hemtjänst) is ordered
+for evenings, nights and weekends. Relatives are informed only with the person's recorded
+consent (per relative, revocable), which needs a mobile number to be of any use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+
+class DecisionError(ValueError):
+    """A decision that breaks a rule; the message is shown to the officer as is."""
+
+
+class DecisionType(StrEnum):
+    TRYGG_HEMGANG = "trygg_hemgang"
+    HEMTJANST_ONLY = "hemtjanst_only"
+    SHORT_TERM_STAY = "short_term_stay"
+    DECLINED = "declined"
+    REFUSED = "refused"
+
+    @property
+    def grants_service(self) -> bool:
+        return self in (DecisionType.TRYGG_HEMGANG, DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY)
+
+
+class Language(StrEnum):
+    SV = "sv"
+    FI = "fi"
+    EN = "en"
+
+
+class EndReason(StrEnum):
+    ENDED_EARLY = "ended_early"
+    READMITTED = "readmitted"
+    DECEASED = "deceased"
+    CASE_CANCELLED = "case_cancelled"
+
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+@dataclass(frozen=True)
+class MunicipalityProfile:
+    """Service parameters of one municipality (DOMAIN.md: 'Service parameters seen in the seeds')."""
+
+    name: str = "default"
+    max_length_days: int = 14
+    teams: tuple[str, ...] = ()  # empty: any team name is accepted
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_length_days <= 90:
+            raise ValueError("max_length_days must be between 1 and 90")
+
+
+@dataclass(frozen=True)
+class Consent:
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Relative:
+    relative_id: str
+    name: str
+    phone: str | None = None
+    language: Language = Language.SV
+    consent: Consent | None = None
+
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise DecisionError("a relative needs a name")
+        if self.phone is not None and not _E164.match(self.phone):
+            raise DecisionError(f"relative {self.relative_id}: phone must be in E.164 form, e.g. +46701234567")
+        if self.consent is not None and self.phone is None:
+            raise DecisionError(f"relative {self.relative_id}: consent to inform needs a phone number")
+
+
+@dataclass(frozen=True)
+class Ending:
+    end_date: date
+    reason: EndReason
+    ended_by: str
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: str
+    decision_type: DecisionType
+    granted_by: str
+    granted_at: datetime
+    start_date: date | None = None
+    length_days: int | None = None
+    team: str | None = None
+    hemtjanst_evenings_nights_weekends: bool = False
+    relatives: tuple[Relative, ...] = ()
+    notes: str | None = None
+    ending: Ending | None = None
+    changes: tuple[str, ...] = field(default=())
+
+    @property
+    def end_date(self) -> date | None:
+        if self.ending is not None:
+            return self.ending.end_date
+        if self.start_date is None or self.length_days is None:
+            return None
+        return self.start_date + timedelta(days=self.length_days - 1)
+
+    @property
+    def active(self) -> bool:
+        return self.ending is None and self.decision_type.grants_service
+
+
+def grant(
+    *,
+    decision_id: str,
+    decision_type: DecisionType,
+    officer: str,
+    now: datetime,
+    profile: MunicipalityProfile,
+    start_date: date | None = None,
+    length_days: int | None = None,
+    team: str | None = None,
+    hemtjanst_evenings_nights_weekends: bool = False,
+    relatives: tuple[Relative, ...] = (),
+    notes: str | None = None,
+) -> Decision:
+    """A new decision, checked against the profile and the consent rules."""
+    if decision_type is DecisionType.TRYGG_HEMGANG:
+        if start_date is None:
+            raise DecisionError("a Trygg hemgång decision needs a start date (normally the discharge day)")
+        if length_days is None:
+            raise DecisionError("a Trygg hemgång decision needs a length in days")
+        _check_length(length_days, profile)
+        if not team:
+            raise DecisionError("a Trygg hemgång decision needs the team that carries it out")
+        if profile.teams and team not in profile.teams:
+            raise DecisionError(f"unknown team; this municipality's teams are: {', '.join(profile.teams)}")
+    elif length_days is not None:
+        if length_days < 1:
+            raise DecisionError("length must be at least 1 day")
+        if start_date is None:
+            raise DecisionError("a length needs a start date")
+    if not decision_type.grants_service and (team or relatives or hemtjanst_evenings_nights_weekends):
+        raise DecisionError(f"a {decision_type.value} decision grants no service: no team, relatives or home care")
+    _check_relatives(relatives)
+    return Decision(
+        decision_id=decision_id,
+        decision_type=decision_type,
+        granted_by=officer,
+        granted_at=now,
+        start_date=start_date,
+        length_days=length_days,
+        team=team,
+        hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends,
+        relatives=relatives,
+        notes=notes,
+    )
+
+
+def change(
+    decision: Decision,
+    *,
+    profile: MunicipalityProfile,
+    length_days: int | None = None,
+    hemtjanst_evenings_nights_weekends: bool | None = None,
+    relatives: tuple[Relative, ...] | None = None,
+    withdraw_consent_of: tuple[str, ...] = (),
+) -> tuple[Decision, tuple[str, ...]]:
+    """The decision after the change, and what changed (`extended`, `shortened`, ...)."""
+    if not decision.active:
+        raise DecisionError("only an active decision that grants a service can be changed")
+    changes: list[str] = []
+    updated = decision
+    if length_days is not None and length_days != decision.length_days:
+        if decision.start_date is None:
+            raise DecisionError("this decision has no start date; its length cannot change")
+        if decision.decision_type is DecisionType.TRYGG_HEMGANG:
+            _check_length(length_days, profile)
+        elif length_days < 1:
+            raise DecisionError("length must be at least 1 day")
+        changes.append("extended" if (decision.length_days or 0) < length_days else "shortened")
+        updated = replace(updated, length_days=length_days)
+    if (
+        hemtjanst_evenings_nights_weekends is not None
+        and hemtjanst_evenings_nights_weekends != decision.hemtjanst_evenings_nights_weekends
+    ):
+        changes.append("other")
+        updated = replace(updated, hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends)
+    if relatives is not None and relatives != decision.relatives:
+        _check_relatives(relatives)
+        changes.append("relatives_changed")
+        updated = replace(updated, relatives=relatives)
+    if withdraw_consent_of:
+        known = {r.relative_id for r in updated.relatives}
+        unknown = sorted(set(withdraw_consent_of) - known)
+        if unknown:
+            raise DecisionError(f"no such relative on this decision: {', '.join(unknown)}")
+        updated = replace(
+            updated,
+            relatives=tuple(
+                replace(r, consent=None) if r.relative_id in withdraw_consent_of else r for r in updated.relatives
+            ),
+        )
+        changes.append("consent_withdrawn")
+    if not changes:
+        raise DecisionError("nothing to change")
+    return replace(updated, changes=(*decision.changes, *changes)), tuple(changes)
+
+
+def end(decision: Decision, *, end_date: date, reason: EndReason, ended_by: str, now: datetime) -> Decision:
+    if not decision.active:
+        raise DecisionError("the decision is not active")
+    if decision.start_date is not None and end_date < decision.start_date - timedelta(days=1):
+        raise DecisionError("the end date is before the start date")
+    planned_end = decision.end_date
+    if planned_end is not None and end_date > planned_end:
+        raise DecisionError("ending early cannot move the end later; extend the decision instead")
+    return replace(decision, ending=Ending(end_date, reason, ended_by, now))
+
+
+def _check_length(length_days: int, profile: MunicipalityProfile) -> None:
+    if length_days < 1:
+        raise DecisionError("length must be at least 1 day")
+    if length_days > profile.max_length_days:
+        raise DecisionError(f"length may be at most {profile.max_length_days} days in this municipality")
+
+
+def _check_relatives(relatives: tuple[Relative, ...]) -> None:
+    ids = [r.relative_id for r in relatives]
+    if len(ids) != len(set(ids)):
+        raise DecisionError("each relative needs its own relative_id")
+    for relative in relatives:
+        relative.validate()

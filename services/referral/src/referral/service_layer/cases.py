@@ -1,0 +1,257 @@
+"""Use cases of the needs-assessment officer: open a case, decide, change, end; list and read cases.
+
+Every read of a case's personal data first writes an audit record (who, which case, what,
+when); if the audit record cannot be written, nothing is read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from opentelemetry import trace
+
+from referral.domain.case import Case, CaseFacts, CaseNotFound, Opening, OpeningReason
+from referral.domain.decision import (
+    Consent,
+    Decision,
+    DecisionType,
+    EndReason,
+    Language,
+    Relative,
+    grant,
+)
+from referral.domain.identity import parse_identity
+from referral.domain.messages import Address, Patient
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.ports import (
+    AuditRecord,
+    CaseQuery,
+    CaseRepository,
+    ConcurrencyConflict,
+    InboundRecord,
+)
+
+T = TypeVar("T")
+MAX_SAVE_ATTEMPTS = 8
+
+# What a case read shows: named in every audit record.
+CASE_FIELDS = ("identity_number", "name", "address", "phone", "needs_summary", "relatives", "messages")
+LIST_FIELDS = ("name", "status", "liability")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller: a subject (e.g. `officer:anna.svensson`) and its roles."""
+
+    subject: str
+    roles: tuple[str, ...]
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    reason: OpeningReason
+    id_type: str
+    identity_number: str
+    given_name: str
+    family_name: str
+    address: Address | None = None
+    phone: str | None = None
+    region_code: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class RelativeInput:
+    name: str
+    phone: str | None = None
+    language: Language = Language.SV
+    consent: bool = False
+    relative_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantDecision:
+    decision_type: DecisionType
+    start_date: date | None = None
+    length_days: int | None = None
+    team: str | None = None
+    hemtjanst_evenings_nights_weekends: bool = False
+    relatives: tuple[RelativeInput, ...] = ()
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeDecision:
+    length_days: int | None = None
+    hemtjanst_evenings_nights_weekends: bool | None = None
+    relatives: tuple[RelativeInput, ...] | None = None
+    withdraw_consent_of: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class EndDecision:
+    end_date: date
+    reason: EndReason = EndReason.ENDED_EARLY
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+async def update_case(cases: CaseRepository, case_id: str, change: Callable[[Case], T]) -> T:
+    """Load, change, save; again from the top if someone else saved in between."""
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        case = await cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(f"no case {case_id}")
+        result = change(case)
+        try:
+            await cases.save(case)
+        except ConcurrencyConflict:
+            continue
+        return result
+    raise ConcurrencyConflict(case_id)
+
+
+async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case:
+    identity = parse_identity(command.id_type, command.identity_number)
+    patient = Patient(identity, command.given_name, command.family_name, command.address, command.phone)
+    opening = Opening(command.reason, actor.subject, deps.clock.now(), patient, command.notes)
+    case = Case.open_without_message(
+        str(uuid.uuid4()), deps.pseudonymizer.person_ref(identity), opening, command.region_code
+    )
+    await deps.cases.save(case)
+    deps.nudge_outbox()
+    return case
+
+
+def _relatives(
+    inputs: tuple[RelativeInput, ...], actor: Actor, deps: ReferralDeps, before: tuple[Relative, ...]
+) -> tuple[Relative, ...]:
+    """Relatives from the officer's input; consent already on record keeps who recorded it and when."""
+    previous = {r.relative_id: r for r in before}
+    out = []
+    for given in inputs:
+        relative_id = given.relative_id or uuid.uuid4().hex[:12]
+        earlier = previous.get(relative_id)
+        consent = None
+        if given.consent:
+            consent = (
+                earlier.consent if earlier is not None and earlier.consent else Consent(actor.subject, deps.clock.now())
+            )
+        out.append(Relative(relative_id, given.name, given.phone, given.language, consent))
+    return tuple(out)
+
+
+async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecision, actor: Actor) -> Decision:
+    decision = grant(
+        decision_id=str(uuid.uuid4()),
+        decision_type=command.decision_type,
+        officer=actor.subject,
+        now=deps.clock.now(),
+        profile=deps.profile,
+        start_date=command.start_date,
+        length_days=command.length_days,
+        team=command.team,
+        hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
+        relatives=_relatives(command.relatives, actor, deps, ()),
+        notes=command.notes,
+    )
+
+    def apply(case: Case) -> Decision:
+        case.grant_decision(decision, deps.agreements)
+        return decision
+
+    result = await update_case(deps.cases, case_id, apply)
+    deps.nudge_outbox()
+    return result
+
+
+async def change_decision(
+    deps: ReferralDeps, case_id: str, decision_id: str, command: ChangeDecision, actor: Actor
+) -> Decision:
+    def apply(case: Case) -> Decision:
+        current = case.decision(decision_id)
+        relatives = (
+            _relatives(command.relatives, actor, deps, current.relatives) if command.relatives is not None else None
+        )
+        return case.change_decision(
+            decision_id,
+            profile=deps.profile,
+            officer=actor.subject,
+            now=deps.clock.now(),
+            length_days=command.length_days,
+            hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
+            relatives=relatives,
+            withdraw_consent_of=command.withdraw_consent_of,
+        )
+
+    result = await update_case(deps.cases, case_id, apply)
+    deps.nudge_outbox()
+    return result
+
+
+async def end_decision(
+    deps: ReferralDeps, case_id: str, decision_id: str, command: EndDecision, actor: Actor
+) -> Decision:
+    def apply(case: Case) -> Decision:
+        return case.end_decision(
+            decision_id, end_date=command.end_date, reason=command.reason, by=actor.subject, now=deps.clock.now()
+        )
+
+    result = await update_case(deps.cases, case_id, apply)
+    deps.nudge_outbox()
+    return result
+
+
+# --- reads (audited) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    case: Case
+    facts: CaseFacts
+    history: list[InboundRecord]
+
+
+async def _audit(
+    deps: ReferralDeps, actor: Actor, action: str, case_ids: tuple[str, ...], fields: tuple[str, ...]
+) -> None:
+    ctx = trace.get_current_span().get_span_context()
+    await deps.audit.append(
+        AuditRecord(
+            record_id=str(uuid.uuid4()),
+            at=deps.clock.now(),
+            actor=actor.subject,
+            roles=actor.roles,
+            action=action,
+            case_ids=case_ids,
+            fields=fields,
+            trace_id=format(ctx.trace_id, "032x") if ctx.is_valid else None,
+        )
+    )
+
+
+async def list_cases(deps: ReferralDeps, query: CaseQuery, actor: Actor) -> list[tuple[Case, CaseFacts]]:
+    cases = await deps.cases.find(query)
+    if cases:
+        await _audit(deps, actor, "list_cases", tuple(c.case_id for c in cases), LIST_FIELDS)
+    return [(c, c.facts(deps.agreements)) for c in cases]
+
+
+async def read_case(deps: ReferralDeps, case_id: str, actor: Actor) -> CaseRead:
+    case = await deps.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    await _audit(deps, actor, "read_case", (case_id,), CASE_FIELDS)
+    return CaseRead(case, case.facts(deps.agreements), await deps.inbox.history(case_id))
+
+
+async def audit_trail(deps: ReferralDeps, case_id: str, limit: int = 200) -> list[AuditRecord]:
+    return await deps.audit.for_case(case_id, limit)

@@ -1,0 +1,306 @@
+"""The officers' API: roles, decisions and their rules, automatic endings, audited reads."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from referral.lus_format import parse_lus
+from referral.service_layer.intake import Sender, receive_hospital_message
+from trygg_shared.contracts import referral as ev
+
+OFFICER, TEAM, ONCALL, OPS = "officer", "team", "oncall", "ops"
+
+PERSON = {
+    "id_type": "personnummer",
+    "id": "20121212-1212",
+    "given_name": "Tolvan",
+    "family_name": "Tolvansson",
+    "address": {"street": "Exempelvägen 1", "postal_code": "17741", "city": "Järfälla", "municipality_code": "0123"},
+}
+GRANT = {
+    "decision_type": "trygg_hemgang",
+    "start_date": "2026-11-25",
+    "length_days": 14,
+    "team": "Team Väst",
+    "hemtjanst_evenings_nights_weekends": True,
+    "relatives": [{"name": "Karin", "phone": "+46701112233", "consent": True}],
+}
+
+
+def hospital_case(api: Any, lus_body: Any, *types: str, episode: str | None = None, **fields: Any) -> str:
+    """Send hospital messages through the intake use case; returns the case id."""
+    episode = episode or f"TC-{uuid.uuid4().hex[:8]}"
+    case_id = ""
+    for message_type in types or ("utskrivningsklar",):
+        body = lus_body(message_type, **fields.get(message_type, {}))
+        body["episode"]["episode_id"] = episode
+        result = asyncio.run(
+            receive_hospital_message(api.referral.deps, Sender("local-dev", "01"), uuid.uuid4().hex, parse_lus(body))
+        )
+        case_id = result.answer.case_id
+    return case_id
+
+
+def open_case(api: Any) -> str:
+    response = api.client.post(
+        "/cases", json={"reason": "already_at_home", "person": PERSON}, headers=api.as_role(OFFICER)
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["case_id"])
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+ENDPOINTS = [
+    ("POST", "/cases", {"reason": "already_at_home", "person": PERSON}, {OFFICER}),
+    ("GET", "/cases", None, {OFFICER, TEAM, ONCALL}),
+    ("GET", "/cases/{case_id}", None, {OFFICER, TEAM, ONCALL}),
+    ("POST", "/cases/{case_id}/decisions", GRANT, {OFFICER}),
+    ("PATCH", "/cases/{case_id}/decisions/{decision_id}", {"length_days": 10}, {OFFICER}),
+    ("POST", "/cases/{case_id}/decisions/{decision_id}/end", {"end_date": "2026-11-30"}, {OFFICER}),
+    ("GET", "/audit?case_id={case_id}", None, {OPS}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+@pytest.mark.parametrize("role", [OFFICER, TEAM, ONCALL, OPS])
+def test_each_role_may_use_exactly_its_endpoints(
+    api: Any, method: str, path: str, body: Any, allowed: set[str], role: str
+) -> None:
+    case_id = open_case(api)
+    granted = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    url = path.format(case_id=case_id, decision_id=granted.json()["decision_id"])
+    if "decisions" in path and method == "POST" and "end" not in path:
+        url = url.replace(case_id, open_case(api))  # a fresh case for a new decision
+
+    response = api.client.request(method, url, json=body, headers=api.as_role(role))
+
+    if role in allowed:
+        assert response.status_code in (200, 201), response.text
+    else:
+        assert response.status_code == 403
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic ZGV2OmRldg==", "Bearer "])
+def test_without_a_valid_token_every_endpoint_answers_401(
+    api: Any, method: str, path: str, body: Any, allowed: set[str], authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = api.client.request(method, path.format(case_id="c", decision_id="d"), json=body, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- opening a case without a hospital message ---------------------------------------------------
+
+
+def test_an_officer_opens_a_case_for_a_person_already_at_home(api: Any) -> None:
+    case_id = open_case(api)
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER)).json()
+    assert case["status"] == "opened"
+    assert case["opened_without_message"] is True
+    assert [type(e) for e in api.events] == [ev.CaseOpened]
+
+
+def test_an_invalid_identity_number_is_refused_without_echoing_it(api: Any) -> None:
+    person = {**PERSON, "id": "20121212-1213"}
+    response = api.client.post("/cases", json={"reason": "other", "person": person}, headers=api.as_role(OFFICER))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "person.id"
+    assert "20121212" not in response.text
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+
+def test_a_trygg_hemgang_decision_publishes_what_scheduling_notification_and_billing_need(
+    api: Any, lus_body: Any
+) -> None:
+    case_id = hospital_case(api, lus_body, "inskrivningsmeddelande", "utskrivningsklar")
+    response = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+
+    assert response.status_code == 201, response.text
+    decision = response.json()
+    assert decision["end_date"] == "2026-12-08"
+    assert decision["granted_by"] == "officer:dev"
+    assert decision["relatives"][0]["consent_recorded_by"] == "officer:dev"
+    granted = next(e for e in api.events if isinstance(e, ev.DecisionGranted))
+    assert granted.team == "Team Väst"
+    assert granted.hemtjanst_evenings_nights_weekends is True
+    assert granted.person is not None
+    assert granted.person.address is not None
+    assert granted.relatives[0].consent is True
+    assert "19401009" not in granted.model_dump_json()  # the identity number goes to billing only
+    subject = next(e for e in api.events if isinstance(e, ev.BillingSubjectRegistered))
+    assert subject.identity_number == "194010092387"
+    assert subject.TOPIC != granted.TOPIC
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"length_days": 15}, "at most 14 days"),
+        ({"team": "Team Öst"}, "unknown team"),
+        ({"start_date": None}, "needs a start date"),
+        ({"relatives": [{"name": "Bo", "consent": True}]}, "consent to inform needs a phone number"),
+        ({"relatives": [{"name": "Bo", "phone": "0701234567"}]}, "E.164"),
+        ({"decision_type": "declined", "length_days": None, "start_date": None}, "grants no service"),
+    ],
+)
+def test_a_decision_that_breaks_a_rule_is_refused_with_a_clear_reason(
+    api: Any, change: dict[str, Any], message: str
+) -> None:
+    case_id = open_case(api)
+    response = api.client.post(f"/cases/{case_id}/decisions", json={**GRANT, **change}, headers=api.as_role(OFFICER))
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("decision_type", ["hemtjanst_only", "short_term_stay", "declined", "refused"])
+def test_the_other_outcomes_can_be_recorded(api: Any, decision_type: str) -> None:
+    case_id = open_case(api)
+    body = {"decision_type": decision_type}
+    if decision_type in ("hemtjanst_only", "short_term_stay"):
+        body["start_date"] = "2026-11-25"
+    response = api.client.post(f"/cases/{case_id}/decisions", json=body, headers=api.as_role(OFFICER))
+    assert response.status_code == 201, response.text
+    assert response.json()["active"] is (decision_type in ("hemtjanst_only", "short_term_stay"))
+
+
+def test_a_second_decision_while_one_is_active_is_a_conflict(api: Any) -> None:
+    case_id = open_case(api)
+    api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    response = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    assert response.status_code == 409
+
+
+def test_no_decision_on_a_cancelled_case(api: Any, lus_body: Any) -> None:
+    episode = f"TC-{uuid.uuid4().hex[:8]}"
+
+    def send(body: dict[str, Any], webhook_id: str) -> str:
+        body["episode"]["episode_id"] = episode
+        sender = Sender("local-dev", "01")
+        result = asyncio.run(receive_hospital_message(api.referral.deps, sender, webhook_id, parse_lus(body)))
+        return result.answer.case_id
+
+    case_id = send(lus_body("inskrivningsmeddelande"), "adm-1")
+    send(lus_body("makulering", cancels_message_id="adm-1"), "cancel-1")
+
+    response = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    assert response.status_code == 409
+    assert "cancelled" in response.json()["detail"]
+
+
+def test_an_officer_extends_shortens_and_ends_a_decision(api: Any) -> None:
+    case_id = open_case(api)
+    decision = api.client.post(
+        f"/cases/{case_id}/decisions", json={**GRANT, "length_days": 5}, headers=api.as_role(OFFICER)
+    ).json()
+    url = f"/cases/{case_id}/decisions/{decision['decision_id']}"
+
+    extended = api.client.patch(url, json={"length_days": 10}, headers=api.as_role(OFFICER)).json()
+    shortened = api.client.patch(url, json={"length_days": 7}, headers=api.as_role(OFFICER)).json()
+    ended = api.client.post(f"{url}/end", json={"end_date": "2026-11-28"}, headers=api.as_role(OFFICER)).json()
+
+    assert (extended["end_date"], shortened["end_date"], ended["end_date"]) == (
+        "2026-12-04",
+        "2026-12-01",
+        "2026-11-28",
+    )
+    assert ended["active"] is False
+    changed = [e for e in api.events if isinstance(e, ev.DecisionChanged)]
+    assert [c.changes for c in changed] == [(ev.DecisionChangeKind.EXTENDED,), (ev.DecisionChangeKind.SHORTENED,)]
+    assert isinstance(api.events[-1], ev.DecisionEnded)
+    assert api.client.patch(url, json={"length_days": 9}, headers=api.as_role(OFFICER)).status_code == 422
+
+
+def test_withdrawn_consent_is_published_and_the_relative_stays_without_it(api: Any) -> None:
+    case_id = open_case(api)
+    decision = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER)).json()
+    relative_id = decision["relatives"][0]["relative_id"]
+    url = f"/cases/{case_id}/decisions/{decision['decision_id']}"
+
+    changed = api.client.patch(url, json={"withdraw_consent_of": [relative_id]}, headers=api.as_role(OFFICER)).json()
+
+    assert changed["relatives"][0]["consent"] is False
+    event = api.events[-1]
+    assert isinstance(event, ev.DecisionChanged)
+    assert event.changes == (ev.DecisionChangeKind.CONSENT_WITHDRAWN,)
+    assert event.relatives[0].consent is False
+
+
+def test_a_discharge_to_deceased_ends_the_active_decision(api: Any, lus_body: Any) -> None:
+    episode = f"TC-{uuid.uuid4().hex[:8]}"
+    case_id = hospital_case(api, lus_body, "utskrivningsklar", episode=episode)
+    api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    hospital_case(
+        api, lus_body, "utskrivningsmeddelande", episode=episode, utskrivningsmeddelande={"destination": "deceased"}
+    )
+    ended = [e for e in api.events if isinstance(e, ev.DecisionEnded)]
+    assert [e.reason for e in ended] == [ev.DecisionEndReason.DECEASED]
+
+
+def test_readmission_within_30_days_is_flagged_and_ends_the_earlier_trygg_hemgang(api: Any, lus_body: Any) -> None:
+    first = hospital_case(api, lus_body, "utskrivningsklar", "utskrivningsmeddelande")
+    api.client.post(f"/cases/{first}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    second = hospital_case(
+        api,
+        lus_body,
+        "inskrivningsmeddelande",
+        inskrivningsmeddelande={"sent_at": "2026-11-28T10:00:00+01:00", "expected_discharge_date": "2026-12-03"},
+    )
+    noticed = [e for e in api.events if isinstance(e, ev.AdmissionNoticed) and e.case_id == second]
+    assert noticed[0].readmission_of_case_id == first
+    ended = [e for e in api.events if isinstance(e, ev.DecisionEnded)]
+    assert [(e.case_id, e.reason) for e in ended] == [(first, ev.DecisionEndReason.READMITTED)]
+
+
+# --- reading cases, audited ------------------------------------------------------------------------
+
+
+def test_reading_a_case_shows_its_message_history_and_writes_an_audit_record(api: Any, lus_body: Any) -> None:
+    case_id = hospital_case(api, lus_body, "inskrivningsmeddelande", "planeringsunderlag", "utskrivningsklar")
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(TEAM)).json()
+
+    assert [m["message_type"] for m in case["messages"]] == [
+        "inskrivningsmeddelande",
+        "planeringsunderlag",
+        "utskrivningsklar",
+    ]
+    assert case["person"]["id"] == "194010092387"
+    assert case["liability"]["liability_starts_at"] == "2026-11-25T23:00:00Z"
+    trail = api.client.get(f"/audit?case_id={case_id}", headers=api.as_role(OPS)).json()
+    assert [(r["actor"], r["action"]) for r in trail] == [("team:dev", "read_case")]
+    assert "identity_number" in trail[0]["fields"]
+
+
+def test_when_the_audit_record_cannot_be_written_no_personal_data_is_shown(api: Any) -> None:
+    case_id = open_case(api)
+    api.audit.available = False
+    response = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER))
+    assert response.status_code == 503
+    assert "Tolvan" not in response.text
+
+
+def test_cases_are_listed_soonest_liability_first_and_the_listing_is_audited(api: Any, lus_body: Any) -> None:
+    later = hospital_case(api, lus_body, utskrivningsklar={"ready_at": "2026-11-24T13:00:00+01:00"})
+    sooner = hospital_case(api, lus_body)
+    open_case(api)
+
+    listed = api.client.get("/cases?liability_running=true", headers=api.as_role(ONCALL)).json()
+
+    assert [c["case_id"] for c in listed] == [sooner, later]
+    assert api.audit.records[-1].case_ids == (sooner, later)
+    by_status = api.client.get("/cases?status=opened", headers=api.as_role(OFFICER)).json()
+    assert [c["status"] for c in by_status] == ["opened"]
+
+
+def test_an_unknown_case_is_404(api: Any) -> None:
+    assert api.client.get("/cases/nope", headers=api.as_role(OFFICER)).status_code == 404
