@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import BaseModel, ConfigDict
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
@@ -75,6 +79,39 @@ def outbox_update(events: Sequence[OutboxEvent]) -> dict[str, Any]:
 PublishFn = Callable[[OutboxEvent], Awaitable[None]]
 
 
+class RelayLease:
+    """One relay at a time per service, however many replicas run; another takes over when it lapses.
+
+    A single document per relay name holds the owner and an expiry; taking or renewing it is one
+    conditional update. If two owners briefly overlap (a paused process), events may be
+    published twice, never lost: consumers skip repeats by event id.
+    """
+
+    def __init__(self, collection: AsyncCollection[Document], name: str, *, ttl_seconds: float = 15.0) -> None:
+        self._collection = collection
+        self._name = name
+        self._ttl = timedelta(seconds=ttl_seconds)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+    async def acquire(self) -> bool:
+        now = datetime.now(UTC)
+        try:
+            doc = await self._collection.find_one_and_update(
+                {"_id": self._name, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + self._ttl}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False  # held by another owner and not expired: the upsert collided with it
+        return doc is not None and doc.get("owner") == self.owner
+
+    async def release(self) -> None:
+        await self._collection.update_one(
+            {"_id": self._name, "owner": self.owner}, {"$set": {"expires_at": datetime.fromtimestamp(0, UTC)}}
+        )
+
+
 class OutboxRelay:
     """Publishes pending outbox events of the given collections, oldest first per document."""
 
@@ -85,7 +122,9 @@ class OutboxRelay:
         *,
         poll_interval: float = 0.5,
         batch_size: int = 100,
+        lease: RelayLease | None = None,
     ) -> None:
+        self._lease = lease
         self._collections = list(collections)
         self._publish = publish
         self._poll_interval = poll_interval
@@ -135,6 +174,9 @@ class OutboxRelay:
         """Loop until cancelled; errors are logged and retried after the poll interval."""
         while True:
             try:
+                if self._lease is not None and not await self._lease.acquire():
+                    await asyncio.sleep(self._poll_interval)  # another replica publishes
+                    continue
                 published = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
@@ -157,3 +199,6 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._lease is not None:
+            with contextlib.suppress(Exception):  # best effort: the lease lapses by itself otherwise
+                await self._lease.release()

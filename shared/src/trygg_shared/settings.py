@@ -67,6 +67,11 @@ class OutboxSettings(BaseModel):
         0.5, gt=0, description="How often the relay looks for unpublished events when idle."
     )
     batch_size: int = Field(100, ge=1, description="Documents read per relay round.")
+    lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="With several replicas one relay publishes; another takes over this long after it stops.",
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -14,7 +14,7 @@ from referral.adapters.clock import SystemClock
 from referral.adapters.identity import HmacPseudonymizer
 from referral.adapters.mongo import MongoAuditLog, MongoCaseRepository, MongoInbox
 from referral.adapters.signatures import SignatureVerifier
-from referral.config import Settings
+from referral.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
 from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
 from referral.entrypoints.officer_api import officer_router
@@ -23,7 +23,7 @@ from referral.lus_format import LUS_MESSAGE
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import Sender, apply_pending
 from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox
-from trygg_shared.outbox import OutboxRelay
+from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
 
 
@@ -69,6 +69,12 @@ def bootstrap(
     clock: Clock | None = None,
     agreements: AgreementTable | None = None,
 ) -> Referral:
+    unsafe = local_defaults_in_use(settings)
+    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(unsafe)
+        )
     infra = infra or Infrastructure.create(settings)
     agreements = agreements or default_agreements()
     mongo_cases = MongoCaseRepository(infra.db, agreements)
@@ -81,6 +87,7 @@ def bootstrap(
         infra.publisher.publish,
         poll_interval=settings.outbox.poll_interval_seconds,
         batch_size=settings.outbox.batch_size,
+        lease=RelayLease(infra.db["relay_leases"], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
     )
     deps = ReferralDeps(
         inbox=inbox or mongo_inbox,

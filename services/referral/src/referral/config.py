@@ -77,3 +77,21 @@ class Settings(ServiceSettings):
     inbox_sweep_seconds: float = Field(
         5.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."
     )
+
+
+LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+
+
+def local_defaults_in_use(settings: Settings) -> list[str]:
+    """Settings still at their local-development values (which must never reach production)."""
+    from referral.adapters.auth import local_dev_tokens
+
+    found = []
+    if any(secret.get_secret_value() == LOCAL_DEV_SENDER_SECRET for s in settings.senders for secret in s.secrets):
+        found.append("REFERRAL_SENDERS")
+    if settings.person_ref_key.get_secret_value() == LOCAL_DEV_PERSON_REF_KEY:
+        found.append("REFERRAL_PERSON_REF_KEY")
+    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
+    if any(t.token_sha256 in dev_hashes for t in settings.api_tokens):
+        found.append("REFERRAL_API_TOKENS")
+    return found

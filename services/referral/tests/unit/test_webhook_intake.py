@@ -217,3 +217,13 @@ async def test_a_stored_message_that_could_not_be_applied_is_applied_by_the_swee
     assert applied == 1
     assert [type(e) for e in intake.cases.published] == [ev.ReadyForDischarge]
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 0
+
+
+def test_referral_refuses_to_start_in_production_with_local_development_secrets() -> None:
+    from referral.bootstrap import bootstrap
+    from referral.config import Settings
+    from trygg_shared.settings import TelemetrySettings
+
+    settings = Settings(telemetry=TelemetrySettings(environment="production"))  # type: ignore[call-arg]
+    with pytest.raises(RuntimeError, match="REFERRAL_SENDERS, REFERRAL_PERSON_REF_KEY, REFERRAL_API_TOKENS"):
+        bootstrap(settings)
