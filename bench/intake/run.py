@@ -1,0 +1,793 @@
+"""Benchmark of the referral service's hospital intake, against a raw Kafka baseline from the same run.
+
+Starts throwaway Kafka + FerretDB (from `.local/`, as `make install` installed them) and the referral
+service, all on free 127.0.0.1 ports in a temporary folder, then measures:
+
+1. baseline: how fast this Kafka broker takes ~1 KiB records (acks=all, idempotent producer),
+   one at a time (like our outbox relay) and with up to 64 in flight;
+2. throughput: signed `POST /webhooks/lus` accepted (202) per second, closed loop with C clients,
+   and how fast the resulting `ready_for_discharge` events reach Kafka (the outbox relay's rate);
+3. fixed rate (open loop, default 50 req/s for 20 s): latency of the HTTP answer, and from sending
+   the webhook to its `ready_for_discharge` event appearing on the topic.
+
+One referral process runs at a time. Phases 2 and 3 each get a freshly started process with a new,
+empty database on the same FerretDB and Kafka: FerretDB v1 (SQLite) scans a collection for every
+query, `_id` lookups included, so its cost grows with the documents already stored, and a phase
+must not inherit the previous phase's documents and relay backlog.
+
+    .venv/bin/python bench/intake/run.py [--requests 2000] [--concurrency 16] [--rate 50] [--json out.json]
+
+Every loop has a fixed count and a deadline; everything is stopped in `finally`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pymongo import AsyncMongoClient
+from rich.console import Console
+from rich.table import Table
+
+from devstack import paths
+from devstack.cli import sample_message, sign
+from devstack.servers import FerretDBServer, KafkaServer, free_port
+from devstack.stack import SERVICES, ServiceProcess, service_env
+from referral.config import LOCAL_DEV_SENDER_SECRET
+from trygg_shared.contracts.referral import ReadyForDischarge
+from trygg_shared.contracts.topics import ALL_TOPICS, PARTITIONS, REFERRAL_CASE_EVENTS
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.kafka import ensure_topics
+
+console = Console()
+
+BASELINE_TOPIC = "bench.produce-baseline.v1"
+READY_TYPE = ReadyForDischarge.EVENT_TYPE
+RECORD_BYTES = 1024  # value + headers + key of one produced record, about one CloudEvent of ours
+PIPELINE_DEPTH = 64
+HTTP_TIMEOUT_S = 60.0
+WARMUP_REQUESTS = 20
+WARMUP_PRODUCE = 200
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float | int | None]:
+    """p50/p95/p99/max in milliseconds."""
+
+    def ms(v: float | None) -> float | None:
+        return None if v is None else round(v * 1000, 2)
+
+    return {
+        "count": len(seconds),
+        "p50_ms": ms(percentile(seconds, 50)),
+        "p95_ms": ms(percentile(seconds, 95)),
+        "p99_ms": ms(percentile(seconds, 99)),
+        "max_ms": ms(max(seconds) if seconds else None),
+    }
+
+
+class CpuMeter:
+    """CPU seconds of our child processes (from /proc) and of this process, between two points."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self._pids = {k: v for k, v in pids.items() if v}
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._start: dict[str, float] = {}
+        self._t0 = 0.0
+
+    def _cpu(self, pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+
+    def _sample(self) -> dict[str, float]:
+        out = {name: cpu for name, pid in self._pids.items() if (cpu := self._cpu(pid)) is not None}
+        out["bench client (this process)"] = time.process_time()
+        return out
+
+    def start(self) -> None:
+        self._start = self._sample()
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> dict[str, float]:
+        """Percent of one core each process used since start()."""
+        wall = max(time.perf_counter() - self._t0, 1e-9)
+        end = self._sample()
+        return {k: round(100 * (end[k] - self._start[k]) / wall, 1) for k in end if k in self._start}
+
+
+@dataclass
+class Signed:
+    episode_id: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def presign(count: int, tag: str) -> list[Signed]:
+    """Signed `utskrivningsklar` webhooks, one new care episode (so one new case) each."""
+    template = sample_message("utskrivningsklar", None)
+    out = []
+    for _ in range(count):
+        episode_id = f"BENCH-{tag}-{uuid.uuid4().hex[:16]}"
+        body = {**template, "episode": {**template["episode"], "episode_id": episode_id}}
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        out.append(Signed(episode_id, raw, sign(LOCAL_DEV_SENDER_SECRET, f"msg_{uuid.uuid4().hex}", raw)))
+    return out
+
+
+def baseline_record() -> tuple[bytes, dict[str, bytes]]:
+    """A CloudEvent shaped like ours (binary mode), padded to RECORD_BYTES in total."""
+
+    def build(pad: int) -> tuple[bytes, dict[str, bytes]]:
+        case_id = str(uuid.uuid4())
+        meta = EventMeta(
+            id=str(uuid.uuid4()),
+            type=READY_TYPE,
+            source="urn:trygghemgang:bench",
+            subject=case_id,
+            time=datetime.now(UTC),
+        )
+        record = encode(meta, {"case_id": case_id, "person_ref": "0" * 64, "padding": "x" * pad})
+        return record.value, record.headers
+
+    value, headers = build(0)
+    size = len(value) + sum(len(k) + len(v) for k, v in headers.items()) + 36
+    return build(max(0, RECORD_BYTES - size))
+
+
+# --- Kafka: baseline and the topic watcher --------------------------------------------------------
+
+
+async def produce_baseline(bootstrap: str, count: int, deadline: float) -> dict[str, Any]:
+    value, headers = baseline_record()
+    header_list = list(headers.items())
+    keys = [str(uuid.uuid4()).encode() for _ in range(count)]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id="bench-baseline"
+    )
+    await producer.start()
+    try:
+        for i in range(WARMUP_PRODUCE):
+            await producer.send_and_wait(BASELINE_TOPIC, value, key=keys[i % count], headers=header_list)
+
+        # One at a time, as the outbox relay publishes: wait for the broker's ack of each record.
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for i in range(count):
+            if time.perf_counter() > deadline:
+                break
+            t0 = time.perf_counter()
+            await producer.send_and_wait(BASELINE_TOPIC, value, key=keys[i], headers=header_list)
+            latencies.append(time.perf_counter() - t0)
+        seq_wall = time.perf_counter() - started
+        sequential = {
+            "messages": len(latencies),
+            "seconds": round(seq_wall, 3),
+            "msgs_per_s": round(len(latencies) / seq_wall, 1) if latencies else 0.0,
+            "ack_latency": latency_summary(latencies),
+        }
+
+        # Up to PIPELINE_DEPTH records awaiting their ack at any time.
+        window = asyncio.Semaphore(PIPELINE_DEPTH)
+        futures: list[asyncio.Future[Any]] = []
+        started = time.perf_counter()
+        for i in range(count):
+            if time.perf_counter() > deadline:
+                break
+            await window.acquire()
+            fut = await producer.send(BASELINE_TOPIC, value, key=keys[i], headers=header_list)
+            fut.add_done_callback(lambda _f: window.release())
+            futures.append(fut)
+        results = await asyncio.wait_for(
+            asyncio.gather(*futures, return_exceptions=True), max(1.0, deadline - time.perf_counter())
+        )
+        pipe_wall = time.perf_counter() - started
+        ok = sum(1 for r in results if not isinstance(r, BaseException))
+        pipelined = {
+            "messages": ok,
+            "failed": len(results) - ok,
+            "seconds": round(pipe_wall, 3),
+            "msgs_per_s": round(ok / pipe_wall, 1) if ok else 0.0,
+            "in_flight": PIPELINE_DEPTH,
+        }
+    finally:
+        await producer.stop()
+    record_bytes = len(value) + sum(len(k) + len(v) for k, v in headers.items()) + len(keys[0])
+    return {"record_bytes": record_bytes, "sequential": sequential, "pipelined": pipelined}
+
+
+@dataclass
+class TopicWatch:
+    """Reads the case-events topic from its current end and notes when each ready event arrives."""
+
+    bootstrap: str
+    arrivals: dict[str, float] = field(default_factory=dict)  # case id -> perf_counter at receipt
+    sizes: list[int] = field(default_factory=list)
+    _consumer: AIOKafkaConsumer | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=50,
+            client_id="bench-watch",
+        )
+        await consumer.start()
+        self._consumer = consumer
+        await consumer.topics()  # fills the metadata
+        parts = consumer.partitions_for_topic(REFERRAL_CASE_EVENTS) or set(range(PARTITIONS))
+        tps = [TopicPartition(REFERRAL_CASE_EVENTS, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_end(*tps)
+        for tp in tps:
+            await consumer.position(tp)  # resolve "end" now, before the phase sends anything
+        self._task = asyncio.create_task(self._run(consumer))
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=100, max_records=1000)
+            now = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    headers = dict(record.headers or ())
+                    if headers.get("ce_type") != READY_TYPE.encode():
+                        continue
+                    subject = headers.get("ce_subject", b"").decode()
+                    self.arrivals.setdefault(subject, now)
+                    self.sizes.append(
+                        len(record.value or b"")
+                        + len(record.key or b"")
+                        + sum(len(k) + len(v) for k, v in record.headers or ())
+                    )
+
+    async def wait_for(self, case_ids: set[str], deadline: float) -> bool:
+        while time.perf_counter() < deadline:
+            if self._task is not None and self._task.done():
+                self._task.result()  # raise what stopped the watcher
+            if case_ids <= self.arrivals.keys():
+                return True
+            await asyncio.sleep(0.05)
+        return case_ids <= self.arrivals.keys()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+async def wait_outbox_empty(mongo_uri: str, database: str, deadline: float) -> bool:
+    """True once no case document has unpublished outbox events (the relay caught up)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
+    try:
+        while time.perf_counter() < deadline:
+            if await client[database]["cases"].count_documents({"outbox_pending": True}) == 0:
+                return True
+            await asyncio.sleep(0.2)
+        return False
+    finally:
+        await client.close()
+
+
+# --- HTTP phases -------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int | str
+    sent_at: float  # perf_counter: when it was (to be) sent
+    answered_at: float
+    case_id: str | None = None
+
+
+async def post(client: httpx.AsyncClient, url: str, item: Signed, sent_at: float) -> Answer:
+    try:
+        response = await client.post(url, content=item.body, headers=item.headers)
+    except httpx.HTTPError as exc:
+        return Answer(f"error:{type(exc).__name__}", sent_at, time.perf_counter())
+    answered = time.perf_counter()
+    case_id = None
+    if response.status_code == 202:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            case_id = str(response.json()["case_id"])
+    return Answer(response.status_code, sent_at, answered, case_id)
+
+
+def answers_summary(answers: Sequence[Answer], planned: int) -> dict[str, Any]:
+    statuses = Counter(str(a.status) for a in answers)
+    accepted = [a for a in answers if a.status == 202 and a.case_id]
+    return {
+        "planned": planned,
+        "sent": len(answers),
+        "accepted_202": len(accepted),
+        "all_accepted": len(accepted) == planned,
+        "statuses": dict(statuses),
+        "latency": latency_summary([a.answered_at - a.sent_at for a in accepted]),
+    }
+
+
+def e2e_summary(watch: TopicWatch, answers: Sequence[Answer], complete: bool) -> dict[str, Any]:
+    accepted = [a for a in answers if a.status == 202 and a.case_id]
+    e2e = [watch.arrivals[a.case_id] - a.sent_at for a in accepted if a.case_id in watch.arrivals]
+    return {
+        "events_seen": len(e2e),
+        "events_expected": len(accepted),
+        "complete": complete,
+        "latency": latency_summary(e2e),
+        "event_bytes_mean": round(sum(watch.sizes) / len(watch.sizes)) if watch.sizes else None,
+    }
+
+
+def http_client(connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        timeout=httpx.Timeout(HTTP_TIMEOUT_S),
+        trust_env=False,  # no proxy: loopback only
+    )
+
+
+async def warm_up(client: httpx.AsyncClient, url: str, concurrency: int) -> None:
+    items = presign(WARMUP_REQUESTS, "warm")
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(item: Signed) -> Answer:
+        async with sem:
+            return await post(client, url, item, time.perf_counter())
+
+    answers = await asyncio.gather(*(one(i) for i in items))
+    bad = Counter(str(a.status) for a in answers if a.status != 202)
+    if bad:
+        raise RuntimeError(f"warm-up requests not accepted: {dict(bad)}")
+
+
+async def throughput_phase(
+    url: str, bootstrap: str, count: int, concurrency: int, deadline: float, drain_deadline_s: float, cpu: CpuMeter
+) -> dict[str, Any]:
+    """Closed loop: `concurrency` clients, each sends the next webhook as soon as its last one is answered."""
+    async with http_client(concurrency) as client:
+        await warm_up(client, url, concurrency)
+        items = presign(count, "tp")
+        watch = TopicWatch(bootstrap)
+        await watch.start()
+        try:
+            answers: list[Answer] = []
+            indexes = iter(range(count))
+
+            async def worker() -> None:
+                for i in indexes:
+                    if time.perf_counter() > deadline:
+                        return
+                    answers.append(await post(client, url, items[i], time.perf_counter()))
+
+            cpu.start()
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            wall = time.perf_counter() - started
+            cpu_http = cpu.stop()
+
+            result = answers_summary(answers, count)
+            result.update(
+                concurrency=concurrency,
+                seconds=round(wall, 3),
+                accepted_per_s=round(result["accepted_202"] / wall, 1) if wall > 0 else 0.0,
+                cpu_percent_of_one_core=cpu_http,
+            )
+            # How fast the relay brings the resulting events to Kafka (it runs behind the intake).
+            expected = {a.case_id for a in answers if a.status == 202 and a.case_id}
+            complete = await watch.wait_for(expected, time.perf_counter() + drain_deadline_s)
+            seen = [watch.arrivals[c] for c in expected if c in watch.arrivals]
+            last = max(seen) if seen else started
+            result["to_kafka"] = {
+                **e2e_summary(watch, answers, complete),
+                "all_events_on_kafka_after_s": round(last - started, 3),
+                "events_per_s": round(len(seen) / (last - started), 1) if seen and last > started else 0.0,
+            }
+            return result
+        finally:
+            await watch.stop()
+
+
+async def fixed_rate_phase(
+    url: str, bootstrap: str, rate: float, seconds: float, deadline: float, drain_deadline_s: float, cpu: CpuMeter
+) -> dict[str, Any]:
+    """Open loop: request i is sent at start + i/rate whatever happened to the earlier ones.
+
+    Latencies count from the scheduled send time, so a stall shows in full (no coordinated omission).
+    """
+    count = max(1, round(rate * seconds))
+    async with http_client(256) as client:
+        await warm_up(client, url, 4)
+        items = presign(count, "fr")
+        watch = TopicWatch(bootstrap)
+        await watch.start()
+        try:
+            tasks: list[asyncio.Task[Answer]] = []
+            issued_at: list[float] = []
+            cpu.start()
+            start = time.perf_counter() + 0.05
+            for i in range(count):
+                scheduled = start + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if time.perf_counter() > deadline:
+                    break
+                issued_at.append(time.perf_counter())
+                tasks.append(asyncio.create_task(post(client, url, items[i], scheduled)))
+            done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.perf_counter()))
+            for task in pending:
+                task.cancel()
+            cpu_http = cpu.stop()
+            answers = [t.result() for t in done if not t.cancelled() and t.exception() is None]
+
+            result = answers_summary(answers, count)
+            span = issued_at[-1] - issued_at[0] if len(issued_at) > 1 else 0.0
+            lag = [t - (start + i / rate) for i, t in enumerate(issued_at)]
+            result.update(
+                target_rate=rate,
+                achieved_rate=round((len(issued_at) - 1) / span, 2) if span > 0 else 0.0,
+                unanswered=len(pending),
+                send_lag=latency_summary(lag),
+                cpu_percent_of_one_core=cpu_http,
+            )
+            expected = {a.case_id for a in answers if a.status == 202 and a.case_id}
+            complete = await watch.wait_for(expected, time.perf_counter() + drain_deadline_s)
+            result["to_kafka"] = e2e_summary(watch, answers, complete)
+            return result
+        finally:
+            await watch.stop()
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    kafka: KafkaServer
+    ferretdb: FerretDBServer
+    referral: ServiceProcess
+    database: str
+
+    def pids(self) -> dict[str, int | None]:
+        def pid(proc: Any) -> int | None:
+            popen = getattr(proc, "process", None)
+            return popen.pid if popen is not None else None
+
+        return {
+            "referral (uvicorn)": pid(self.referral.proc),
+            "kafka (JVM)": pid(getattr(self.kafka, "_proc", None)),
+            "ferretdb": pid(getattr(self.ferretdb, "_proc", None)),
+        }
+
+
+def machine_facts() -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "kafka": paths.KAFKA_VERSION,
+        "ferretdb": paths.FERRETDB_VERSION,
+    }
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                facts["cpu"] = line.split(":", 1)[1].strip()
+                break
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                facts["memory_gib"] = round(int(line.split()[1]) / 1024**2, 1)
+    return facts
+
+
+async def run_phase(
+    name: str, results: dict[str, Any], fn: Callable[[], Awaitable[dict[str, Any]]], stack: Stack
+) -> None:
+    console.print(f"[bold]▶ {name}[/bold]")
+    started = time.perf_counter()
+    try:
+        results[name] = await fn()
+        console.print(f"  done in {time.perf_counter() - started:.1f} s")
+    except Exception as exc:  # noqa: BLE001 - report the phase as failed and go on to the next
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        console.print(f"  [red]failed:[/red] {type(exc).__name__}: {exc}")
+        console.print(traceback.format_exc(limit=3), markup=False, highlight=False)
+        if not stack.referral.proc.alive():
+            console.print(f"  [red]referral exited[/red]; last lines of its log:\n{stack.referral.proc.tail()}")
+
+
+async def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str, Any]:
+    bootstrap = stack.kafka.bootstrap_servers
+    url = f"{stack.referral.url}/webhooks/lus"
+    cpu = CpuMeter(stack.pids())
+    results: dict[str, Any] = {}
+
+    def left(cap: float) -> float:
+        return min(time.perf_counter() + cap, deadline)
+
+    async def baseline() -> dict[str, Any]:
+        await ensure_topics(bootstrap, [BASELINE_TOPIC])
+        cpu.start()
+        out = await produce_baseline(bootstrap, args.produce, left(60))
+        out["cpu_percent_of_one_core"] = cpu.stop()
+        return out
+
+    async def throughput() -> dict[str, Any]:
+        out = await throughput_phase(url, bootstrap, args.requests, args.concurrency, left(90), args.drain, cpu)
+        drained = await wait_outbox_empty(stack.ferretdb.uri, stack.database, left(args.drain))
+        out["outbox_empty_after"] = drained
+        return out
+
+    async def fixed_rate() -> dict[str, Any]:
+        return await fixed_rate_phase(url, bootstrap, args.rate, args.seconds, left(args.seconds + 40), args.drain, cpu)
+
+    await run_phase("baseline", results, baseline, stack)
+    await run_phase("throughput", results, throughput, stack)
+    await run_phase("fixed_rate", results, fixed_rate, stack)
+    return results
+
+
+def build_stack(workdir: Path) -> Stack:
+    """The servers and the service, on free loopback ports (nothing started yet)."""
+    kafka = KafkaServer(workdir / "kafka")
+    ferretdb = FerretDBServer(workdir / "ferretdb")
+    spec = next(s for s in SERVICES if s.name == "referral")
+    database = f"referral_bench_{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    env = service_env(spec, kafka=kafka.bootstrap_servers, mongo_uri=ferretdb.uri, port=port, database=database)
+    env[f"{spec.env_prefix}LOGGING__LEVEL"] = "WARNING"
+    return Stack(kafka, ferretdb, ServiceProcess(spec, port, env, workdir / "logs"), database)
+
+
+def start_stack(stack: Stack) -> None:
+    stack.kafka.start()
+    stack.ferretdb.start()
+    stack.ferretdb.wait_ready(60)
+    stack.kafka.wait_ready(90)
+    asyncio.run(ensure_topics(stack.kafka.bootstrap_servers, ALL_TOPICS))
+    stack.referral.start()
+    stack.referral.wait_ready(90)
+
+
+def stop_stack(stack: Stack) -> None:
+    """Stop in reverse order; stopping a server that never started does nothing."""
+    for name, stop in (
+        ("referral", stack.referral.stop),
+        ("ferretdb", stack.ferretdb.stop),
+        ("kafka", stack.kafka.stop),
+    ):
+        try:
+            stop()
+        except Exception as exc:  # noqa: BLE001 - stop the others anyway
+            console.print(f"[red]could not stop {name}:[/red] {exc}")
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        text = f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.2f}"
+    else:
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text} {unit}".strip()
+
+
+def lat(summary: dict[str, Any] | None) -> str:
+    if not summary or not summary.get("count"):
+        return "–"
+    return " / ".join(fmt(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")) + " ms"
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    accepted = results.get("throughput", {}).get("accepted_per_s")
+    base = results.get("baseline", {})
+    seq = base.get("sequential", {}).get("msgs_per_s")
+    pipe = base.get("pipelined", {}).get("msgs_per_s")
+    relay = results.get("throughput", {}).get("to_kafka", {}).get("events_per_s")
+    return {
+        "accepted_per_s_over_sequential_produce": round(accepted / seq, 3) if accepted and seq else None,
+        "accepted_per_s_over_pipelined_produce": round(accepted / pipe, 4) if accepted and pipe else None,
+        "relay_events_per_s_over_sequential_produce": round(relay / seq, 3) if relay and seq else None,
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    r = report["results"]
+    table = Table(title=f"Referral intake benchmark — {report['finished_at']}", show_lines=False)
+    table.add_column("phase", style="bold")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+
+    def error_row(phase: str) -> bool:
+        if "error" in r.get(phase, {}):
+            table.add_row(phase, "[red]failed[/red]", r[phase]["error"][:100])
+            return True
+        return phase not in r
+
+    if not error_row("baseline"):
+        b = r["baseline"]
+        table.add_row("Kafka baseline", "record size (value+headers+key)", fmt(b["record_bytes"], "B"))
+        table.add_row("", "sequential produce (1 in flight, acks=all)", fmt(b["sequential"]["msgs_per_s"], "msgs/s"))
+        table.add_row("", "  ack latency p50/p95/p99/max", lat(b["sequential"]["ack_latency"]))
+        table.add_row(
+            "",
+            f"pipelined produce ({b['pipelined']['in_flight']} in flight)",
+            fmt(b["pipelined"]["msgs_per_s"], "msgs/s"),
+        )
+        table.add_section()
+    if not error_row("throughput"):
+        t = r["throughput"]
+        table.add_row("Throughput", "closed loop clients × requests", f"{t['concurrency']} × {t['planned']}")
+        table.add_row("", "webhooks accepted (202)", fmt(t["accepted_per_s"], "/s"))
+        table.add_row("", "all answered 202", "yes" if t["all_accepted"] else f"[red]no[/red] {t['statuses']}")
+        table.add_row("", "latency p50/p95/p99/max", lat(t["latency"]))
+        k = t.get("to_kafka", {})
+        table.add_row("", "ready events on Kafka (relay rate)", fmt(k.get("events_per_s"), "/s"))
+        table.add_row(
+            "",
+            "last event on Kafka after",
+            fmt(k.get("all_events_on_kafka_after_s"), "s")
+            + ("" if k.get("complete") else f" [red]({k.get('events_seen')}/{k.get('events_expected')})[/red]"),
+        )
+        table.add_row("", "webhook → Kafka p50/p95/p99/max (saturated)", lat(k.get("latency")))
+        table.add_section()
+    if not error_row("fixed_rate"):
+        f = r["fixed_rate"]
+        table.add_row(
+            "Fixed rate", "target / achieved rate", f"{fmt(f['target_rate'])} / {fmt(f['achieved_rate'])} req/s"
+        )
+        table.add_row(
+            "",
+            "requests, all answered 202",
+            f"{f['planned']}, " + ("yes" if f["all_accepted"] else f"[red]no[/red] {f['statuses']}"),
+        )
+        table.add_row("", "HTTP answer p50/p95/p99/max", lat(f["latency"]))
+        k = f.get("to_kafka", {})
+        e2e = k.get("latency") or {}
+        table.add_row(
+            "", "webhook → ready event on Kafka p50 / p99", f"{fmt(e2e.get('p50_ms'))} / {fmt(e2e.get('p99_ms'))} ms"
+        )
+        table.add_row("", "  p95 / max", f"{fmt(e2e.get('p95_ms'))} / {fmt(e2e.get('max_ms'))} ms")
+        table.add_row("", "  events seen", f"{k.get('events_seen')}/{k.get('events_expected')}")
+        table.add_row("", "  mean event size on Kafka", fmt(k.get("event_bytes_mean"), "B"))
+        table.add_section()
+    q = report["ratios"]
+    table.add_row("Ratios", "accepted/s ÷ sequential produce/s", fmt(q["accepted_per_s_over_sequential_produce"]))
+    table.add_row("", "accepted/s ÷ pipelined produce/s", fmt(q["accepted_per_s_over_pipelined_produce"]))
+    table.add_row("", "relay events/s ÷ sequential produce/s", fmt(q["relay_events_per_s_over_sequential_produce"]))
+    table.add_section()
+    m = report["machine"]
+    table.add_row("Machine", "cores (os.cpu_count())", fmt(m.get("cores")))
+    table.add_row("", "cpu / memory", f"{m.get('cpu', '?')} / {m.get('memory_gib', '?')} GiB")
+    table.add_row("", "python / kafka / ferretdb", f"{m['python']} / {m['kafka']} / {m['ferretdb']}")
+    console.print(table)
+
+    cpu = Table(title="CPU during each timed phase (% of one core)")
+    cpu.add_column("process")
+    phases = [p for p in ("baseline", "throughput", "fixed_rate") if "cpu_percent_of_one_core" in r.get(p, {})]
+    for p in phases:
+        cpu.add_column(p, justify="right")
+    names = dict.fromkeys(n for p in phases for n in r[p]["cpu_percent_of_one_core"])
+    for name in names:
+        cpu.add_row(name, *(fmt(r[p]["cpu_percent_of_one_core"].get(name)) for p in phases))
+    if phases:
+        console.print(cpu)
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=2000, help="webhooks in the throughput phase (2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients in the throughput phase (16)")
+    parser.add_argument("--rate", type=float, default=50.0, help="requests/s of the fixed-rate phase (50)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the fixed-rate phase (20)")
+    parser.add_argument("--produce", type=int, default=None, help="records per baseline figure (default: --requests)")
+    parser.add_argument("--drain", type=float, default=60.0, help="max wait for events to reach Kafka after a phase")
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="overall deadline of the measurements")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--keep-workdir", action="store_true", help="keep data and logs of the servers")
+    args = parser.parse_args(argv)
+    for name in ("requests", "concurrency"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.rate <= 0 or args.seconds <= 0:
+        parser.error("--rate and --seconds must be positive")
+    args.produce = args.produce or args.requests
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    workdir = Path(tempfile.mkdtemp(prefix="trygg-bench-"))
+    stack = build_stack(workdir)
+    results: dict[str, Any] = {}
+    failed = False
+    try:
+        began = time.perf_counter()
+        with console.status("starting Kafka, FerretDB and referral on loopback"):
+            start_stack(stack)
+        console.print(
+            f"Kafka {stack.kafka.bootstrap_servers}, FerretDB {stack.ferretdb.uri}, referral {stack.referral.url} "
+            f"(ready in {time.perf_counter() - began:.1f} s; data in {workdir})"
+        )
+        results = asyncio.run(measure(stack, args, time.perf_counter() + args.max_seconds))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]")
+        failed = True
+    except Exception as exc:  # noqa: BLE001 - print the reason, then stop everything
+        console.print(f"[red]benchmark failed:[/red] {type(exc).__name__}: {exc}")
+        failed = True
+    finally:
+        with console.status("stopping referral, FerretDB and Kafka"):
+            stop_stack(stack)
+        if failed or args.keep_workdir:
+            console.print(f"server data and logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    report = {
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "machine": machine_facts(),
+        "results": results,
+        "ratios": ratios(results),
+    }
+    if results:
+        print_report(report)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        console.print(f"figures written to {args.json}")
+    phase_failed = any("error" in v for v in results.values()) or len(results) < 3
+    return 1 if failed or phase_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
