@@ -120,3 +120,14 @@ async def test_a_recent_discharge_of_the_same_person_is_found(db: AsyncDatabase[
     assert await repo.recent_discharge("p_same", since, "other") == old.case_id
     assert await repo.recent_discharge("p_other", since, "other") is None
     assert await repo.recent_discharge("p_same", datetime(2026, 12, 1, tzinfo=UTC), "other") is None
+
+
+async def test_a_webhook_id_with_dots_or_a_dollar_sign_is_stored_and_read_back(db: AsyncDatabase[Any]) -> None:
+    repo = MongoCaseRepository(db, AGREEMENTS)
+    case = Case(case_id=str(uuid.uuid4()), person_ref="p_1", episode_id="TC-2026-004711")
+    for webhook_id in ("TC.2026.1", "$ready", "plain"):
+        case.receive(example("1-inskrivningsmeddelande.json", message_id=webhook_id), AGREEMENTS, person_ref="p_1")
+    await repo.save(case)
+    loaded = await repo.get(case.case_id)
+    assert loaded is not None
+    assert set(loaded.messages) == {"TC.2026.1", "$ready", "plain"}

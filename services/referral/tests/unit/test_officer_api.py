@@ -304,3 +304,51 @@ def test_cases_are_listed_soonest_liability_first_and_the_listing_is_audited(api
 
 def test_an_unknown_case_is_404(api: Any) -> None:
     assert api.client.get("/cases/nope", headers=api.as_role(OFFICER)).status_code == 404
+
+
+def test_a_death_before_the_decision_starts_ends_it_without_losing_the_discharge(api: Any, lus_body: Any) -> None:
+    episode = f"TC-{uuid.uuid4().hex[:8]}"
+    case_id = hospital_case(api, lus_body, "utskrivningsklar", episode=episode)
+    api.client.post(
+        f"/cases/{case_id}/decisions", json={**GRANT, "start_date": "2026-11-28"}, headers=api.as_role(OFFICER)
+    )
+    hospital_case(
+        api, lus_body, "utskrivningsmeddelande", episode=episode, utskrivningsmeddelande={"destination": "deceased"}
+    )  # discharged (deceased) on 2026-11-25, before the decision's start
+
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER)).json()
+    assert case["status"] == "deceased"
+    assert case["decisions"][0]["ending"]["end_date"] == "2026-11-27"  # zero days of service
+    assert any(isinstance(e, ev.Discharged) for e in api.events)
+
+
+def test_a_readmission_follow_up_lost_in_a_crash_is_redone_when_the_message_is_applied_again(
+    api: Any, lus_body: Any
+) -> None:
+    from referral.service_layer.intake import apply_pending
+
+    first = hospital_case(api, lus_body, "utskrivningsklar", "utskrivningsmeddelande")
+    api.client.post(f"/cases/{first}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    original = api.cases.save
+    calls = {"n": 0}
+
+    async def save_then_die(case: Any) -> None:  # the new case is saved, then the process "dies"
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("process died")
+        await original(case)
+
+    api.cases.save = save_then_die  # type: ignore[method-assign]
+    hospital_case(
+        api,
+        lus_body,
+        "inskrivningsmeddelande",
+        inskrivningsmeddelande={"sent_at": "2026-11-28T10:00:00+01:00", "expected_discharge_date": "2026-12-03"},
+    )
+    assert not [e for e in api.events if isinstance(e, ev.DecisionEnded)]
+
+    api.cases.save = original  # type: ignore[method-assign]
+    api.clock.moment = api.clock.moment.replace(year=2027)
+    asyncio.run(apply_pending(api.referral.deps, {"local-dev": "01"}, older_than=__import__("datetime").timedelta(0)))
+    ended = [e for e in api.events if isinstance(e, ev.DecisionEnded)]
+    assert [(e.case_id, e.reason) for e in ended] == [(first, ev.DecisionEndReason.READMITTED)]

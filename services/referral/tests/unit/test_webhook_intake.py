@@ -227,3 +227,20 @@ def test_referral_refuses_to_start_in_production_with_local_development_secrets(
     settings = Settings(telemetry=TelemetrySettings(environment="production"))  # type: ignore[call-arg]
     with pytest.raises(RuntimeError, match="REFERRAL_SENDERS, REFERRAL_PERSON_REF_KEY, REFERRAL_API_TOKENS"):
         bootstrap(settings)
+
+
+async def test_the_sweeper_applies_what_it_can_when_one_stored_message_keeps_failing(
+    intake: Intake, lus_body: Any
+) -> None:
+    from referral.service_layer.ports import InboundRecord, IntakeAnswer
+
+    bad = InboundRecord(
+        "region-a", "broken", "c-broken", "utskrivningsklar", {"not": "lus"}, IntakeAnswer("c", "m"), intake.clock.now()
+    )
+    await intake.inbox.add(bad)
+    intake.cases.fail_next_save = True
+    assert intake.post(lus_body("utskrivningsklar")).status_code == 202
+    intake.clock.moment += timedelta(seconds=6)
+
+    assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 1
+    assert [type(e) for e in intake.cases.published] == [ev.ReadyForDischarge]

@@ -72,7 +72,7 @@ class MongoCaseRepository:
             sender_id=doc.get("sender_id"),
             episode_id=doc.get("episode_id"),
             region_code=doc.get("region_code"),
-            messages={k: _MESSAGE.validate_python(v) for k, v in (doc.get("messages") or {}).items()},
+            messages={m.message_id: m for m in (_MESSAGE.validate_python(v) for v in doc.get("messages") or [])},
             readmission_of_case_id=doc.get("readmission_of_case_id"),
             opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
             decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
@@ -87,7 +87,8 @@ class MongoCaseRepository:
             "sender_id": case.sender_id,
             "episode_id": case.episode_id,
             "region_code": case.region_code,
-            "messages": {k: _MESSAGE.dump_python(v, mode="json") for k, v in case.messages.items()},
+            # An array, not a map: a sender's webhook-id may contain '.' or start with '$'.
+            "messages": [_MESSAGE.dump_python(m, mode="json") for m in case.messages.values()],
             "readmission_of_case_id": case.readmission_of_case_id,
             "status": facts.status.value,
             "liability_starts_at": ready.clock.liability_starts_at if ready and ready.ended_at is None else None,

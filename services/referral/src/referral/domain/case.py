@@ -371,19 +371,24 @@ class Case:
         return True
 
     def _end_decision_when_case_closes(self, before: CaseFacts, after: CaseFacts, message: HospitalMessage) -> None:
-        active = self.active_decision()
-        if active is None or after.status == before.status:
+        if after.status == before.status:
             return
         if after.status is CaseStatus.DECEASED and after.discharge is not None:
-            day = _local_date(after.discharge.discharged_at)
-            self.end_decision(
-                active.decision_id, end_date=day, reason=EndReason.DECEASED, by="system", now=message.sent_at
-            )
+            self._end_active(EndReason.DECEASED, _local_date(after.discharge.discharged_at), message.sent_at)
         elif after.status is CaseStatus.CANCELLED:
-            day = _local_date(message.sent_at)
-            self.end_decision(
-                active.decision_id, end_date=day, reason=EndReason.CASE_CANCELLED, by="system", now=message.sent_at
-            )
+            self._end_active(EndReason.CASE_CANCELLED, _local_date(message.sent_at), message.sent_at)
+
+    def _end_active(self, reason: EndReason, day: date, now: datetime) -> Decision | None:
+        """End the running decision on `day`, kept within its own dates: never raises for an event."""
+        active = self.active_decision()
+        if active is None:
+            return None
+        end_date = day
+        if active.start_date is not None:
+            end_date = max(end_date, active.start_date - timedelta(days=1))  # before it began: zero days
+        if active.end_date is not None:
+            end_date = min(end_date, active.end_date)
+        return self.end_decision(active.decision_id, end_date=end_date, reason=reason, by="system", now=now)
 
     # --- a case without a hospital message ------------------------------------------------
 
@@ -502,13 +507,8 @@ class Case:
         """Back in hospital: a running decision ends on the readmission day (or before it started)."""
         active = self.active_decision()
         if active is None or (active.end_date is not None and active.end_date < readmitted_on):
-            return None
-        end_date = readmitted_on
-        if active.start_date is not None:
-            end_date = max(readmitted_on, active.start_date - timedelta(days=1))
-        return self.end_decision(
-            active.decision_id, end_date=end_date, reason=EndReason.READMITTED, by="system", now=now
-        )
+            return None  # it had run its course already
+        return self._end_active(EndReason.READMITTED, readmitted_on, now)
 
     def _replace_decision(self, decision: Decision) -> None:
         self.decisions = [decision if d.decision_id == decision.decision_id else d for d in self.decisions]

@@ -85,13 +85,16 @@ async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: 
             episode_id=domain_message.episode_id,
             region_code=region_code,
         )
-        readmission_of = None
-        if domain_message.message_type is MessageType.ADMISSION_NOTICE and case.readmission_of_case_id is None:
+        readmission_of = case.readmission_of_case_id
+        if domain_message.message_type is MessageType.ADMISSION_NOTICE and readmission_of is None:
             since = domain_message.sent_at - timedelta(days=READMISSION_WINDOW_DAYS)
             readmission_of = await deps.cases.recent_discharge(person_ref, since, record.case_id)
         if not case.receive(
             domain_message, deps.agreements, person_ref=person_ref, readmission_of_case_id=readmission_of
         ):
+            # Already applied; a process may have died before the follow-up step: redo it (idempotent).
+            if case.readmission_of_case_id is not None:
+                await _end_decision_on_readmission(deps, case.readmission_of_case_id, domain_message)
             break
         recorded = [type(e).__name__ for e in case.events]
         try:
@@ -99,8 +102,8 @@ async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: 
         except ConcurrencyConflict:
             continue
         log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type, events=recorded)
-        if readmission_of is not None and case.readmission_of_case_id == readmission_of:
-            await _end_decision_on_readmission(deps, readmission_of, domain_message)
+        if case.readmission_of_case_id is not None:
+            await _end_decision_on_readmission(deps, case.readmission_of_case_id, domain_message)
         deps.nudge_outbox()
         break
     else:
@@ -122,6 +125,17 @@ async def apply_pending(
 ) -> int:
     """Apply messages that were stored but not applied (the process died, or the database blinked)."""
     records = await deps.inbox.unapplied(deps.clock.now() - older_than, limit)
+    applied = 0
     for record in records:
-        await apply_inbound(deps, record, regions.get(record.sender_id))
-    return len(records)
+        try:
+            await apply_inbound(deps, record, regions.get(record.sender_id))
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+            log.error(
+                "stored hospital message still cannot be applied",
+                case_id=record.case_id,
+                message_type=record.message_type,
+                error=type(exc).__name__,
+            )
+            continue
+        applied += 1
+    return applied
