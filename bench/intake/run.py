@@ -18,6 +18,7 @@ must not inherit the previous phase's documents and relay backlog.
     .venv/bin/python bench/intake/run.py [--requests 2000] [--concurrency 16] [--rate 50] [--json out.json]
 
 Every loop has a fixed count and a deadline; everything is stopped in `finally`.
+Exit status: 0 all measured and every request answered 202, 2 some answered otherwise, 1 a phase failed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,15 +294,16 @@ class TopicWatch:
             await self._consumer.stop()
 
 
-async def wait_outbox_empty(mongo_uri: str, database: str, deadline: float) -> bool:
-    """True once no case document has unpublished outbox events (the relay caught up)."""
+async def database_counts(mongo_uri: str, database: str) -> dict[str, int]:
+    """Documents in the referral database's intake collections (what FerretDB scans per query)."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
     try:
-        while time.perf_counter() < deadline:
-            if await client[database]["cases"].count_documents({"outbox_pending": True}) == 0:
-                return True
-            await asyncio.sleep(0.2)
-        return False
+        db = client[database]
+        return {
+            "cases": await db["cases"].count_documents({}),
+            "inbound_messages": await db["inbound_messages"].count_documents({}),
+            "cases_with_unpublished_events": await db["cases"].count_documents({"outbox_pending": True}),
+        }
     finally:
         await client.close()
 
@@ -330,21 +332,25 @@ async def post(client: httpx.AsyncClient, url: str, item: Signed, sent_at: float
     return Answer(response.status_code, sent_at, answered, case_id)
 
 
+def accepted_of(answers: Sequence[Answer]) -> list[Answer]:
+    return [a for a in answers if a.status == 202 and a.case_id]
+
+
 def answers_summary(answers: Sequence[Answer], planned: int) -> dict[str, Any]:
-    statuses = Counter(str(a.status) for a in answers)
-    accepted = [a for a in answers if a.status == 202 and a.case_id]
+    accepted = accepted_of(answers)
     return {
         "planned": planned,
         "sent": len(answers),
         "accepted_202": len(accepted),
-        "all_accepted": len(accepted) == planned,
-        "statuses": dict(statuses),
+        "all_sent_accepted": bool(answers) and len(accepted) == len(answers),
+        "all_planned_accepted": len(accepted) == planned,
+        "statuses": dict(Counter(str(a.status) for a in answers)),
         "latency": latency_summary([a.answered_at - a.sent_at for a in accepted]),
     }
 
 
 def e2e_summary(watch: TopicWatch, answers: Sequence[Answer], complete: bool) -> dict[str, Any]:
-    accepted = [a for a in answers if a.status == 202 and a.case_id]
+    accepted = accepted_of(answers)
     e2e = [watch.arrivals[a.case_id] - a.sent_at for a in accepted if a.case_id in watch.arrivals]
     return {
         "events_seen": len(e2e),
@@ -353,6 +359,17 @@ def e2e_summary(watch: TopicWatch, answers: Sequence[Answer], complete: bool) ->
         "latency": latency_summary(e2e),
         "event_bytes_mean": round(sum(watch.sizes) / len(watch.sizes)) if watch.sizes else None,
     }
+
+
+def window_rates(times: Sequence[float], start: float, end: float, parts: int = 5) -> list[float]:
+    """Events per second in each of `parts` equal time slices of [start, end]."""
+    span = (end - start) / parts
+    if span <= 0:
+        return []
+    counts = [0] * parts
+    for t in times:
+        counts[min(parts - 1, max(0, int((t - start) / span)))] += 1
+    return [round(c / span, 1) for c in counts]
 
 
 def http_client(connections: int) -> httpx.AsyncClient:
@@ -378,7 +395,7 @@ async def warm_up(client: httpx.AsyncClient, url: str, concurrency: int) -> None
 
 
 async def throughput_phase(
-    url: str, bootstrap: str, count: int, concurrency: int, deadline: float, drain_deadline_s: float, cpu: CpuMeter
+    url: str, bootstrap: str, count: int, concurrency: int, send_until: float, drain_s: float, cpu: CpuMeter
 ) -> dict[str, Any]:
     """Closed loop: `concurrency` clients, each sends the next webhook as soon as its last one is answered."""
     async with http_client(concurrency) as client:
@@ -392,7 +409,7 @@ async def throughput_phase(
 
             async def worker() -> None:
                 for i in indexes:
-                    if time.perf_counter() > deadline:
+                    if time.perf_counter() > send_until:
                         return
                     answers.append(await post(client, url, items[i], time.perf_counter()))
 
@@ -403,20 +420,23 @@ async def throughput_phase(
             cpu_http = cpu.stop()
 
             result = answers_summary(answers, count)
+            accepted = accepted_of(answers)
             result.update(
                 concurrency=concurrency,
                 seconds=round(wall, 3),
-                accepted_per_s=round(result["accepted_202"] / wall, 1) if wall > 0 else 0.0,
+                stopped_at_time_cap=len(answers) < count,
+                accepted_per_s=round(len(accepted) / wall, 1) if wall > 0 else 0.0,
+                accepted_per_s_by_fifth=window_rates([a.answered_at for a in accepted], started, started + wall),
                 cpu_percent_of_one_core=cpu_http,
             )
             # How fast the relay brings the resulting events to Kafka (it runs behind the intake).
-            expected = {a.case_id for a in answers if a.status == 202 and a.case_id}
-            complete = await watch.wait_for(expected, time.perf_counter() + drain_deadline_s)
+            expected = {a.case_id for a in accepted if a.case_id}
+            complete = await watch.wait_for(expected, time.perf_counter() + drain_s)
             seen = [watch.arrivals[c] for c in expected if c in watch.arrivals]
             last = max(seen) if seen else started
             result["to_kafka"] = {
                 **e2e_summary(watch, answers, complete),
-                "all_events_on_kafka_after_s": round(last - started, 3),
+                "last_event_after_s": round(last - started, 3),
                 "events_per_s": round(len(seen) / (last - started), 1) if seen and last > started else 0.0,
             }
             return result
@@ -425,7 +445,7 @@ async def throughput_phase(
 
 
 async def fixed_rate_phase(
-    url: str, bootstrap: str, rate: float, seconds: float, deadline: float, drain_deadline_s: float, cpu: CpuMeter
+    url: str, bootstrap: str, rate: float, seconds: float, answer_wait_s: float, drain_s: float, cpu: CpuMeter
 ) -> dict[str, Any]:
     """Open loop: request i is sent at start + i/rate whatever happened to the earlier ones.
 
@@ -442,33 +462,44 @@ async def fixed_rate_phase(
             issued_at: list[float] = []
             cpu.start()
             start = time.perf_counter() + 0.05
+            send_until = start + seconds + 5.0  # the schedule itself must not overrun
             for i in range(count):
                 scheduled = start + i / rate
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                if time.perf_counter() > deadline:
+                if time.perf_counter() > send_until:
                     break
                 issued_at.append(time.perf_counter())
                 tasks.append(asyncio.create_task(post(client, url, items[i], scheduled)))
-            done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.perf_counter()))
+            sent_end = time.perf_counter()
+            done, pending = await asyncio.wait(tasks, timeout=answer_wait_s) if tasks else (set(), set())
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
             cpu_http = cpu.stop()
-            answers = [t.result() for t in done if not t.cancelled() and t.exception() is None]
+            answers = [
+                t.result() if t.exception() is None else Answer(f"error:{type(t.exception()).__name__}", 0.0, 0.0)
+                for t in done
+                if not t.cancelled()
+            ]
 
             result = answers_summary(answers, count)
+            accepted = accepted_of(answers)
             span = issued_at[-1] - issued_at[0] if len(issued_at) > 1 else 0.0
-            lag = [t - (start + i / rate) for i, t in enumerate(issued_at)]
+            last_answer = max((a.answered_at for a in accepted), default=start)
             result.update(
                 target_rate=rate,
                 achieved_rate=round((len(issued_at) - 1) / span, 2) if span > 0 else 0.0,
-                unanswered=len(pending),
-                send_lag=latency_summary(lag),
+                accepted_per_s=round(len(accepted) / (last_answer - start), 2) if last_answer > start else 0.0,
+                answers_after_last_send_s=round(max(0.0, last_answer - sent_end), 2),
+                unanswered_at_deadline=len(pending),
+                send_lag=latency_summary([t - (start + i / rate) for i, t in enumerate(issued_at)]),
                 cpu_percent_of_one_core=cpu_http,
             )
-            expected = {a.case_id for a in answers if a.status == 202 and a.case_id}
-            complete = await watch.wait_for(expected, time.perf_counter() + drain_deadline_s)
+            expected = {a.case_id for a in accepted if a.case_id}
+            complete = await watch.wait_for(expected, time.perf_counter() + drain_s)
             result["to_kafka"] = e2e_summary(watch, answers, complete)
             return result
         finally:
@@ -478,12 +509,48 @@ async def fixed_rate_phase(
 # --- orchestration ------------------------------------------------------------------------------
 
 
-@dataclass
 class Stack:
-    kafka: KafkaServer
-    ferretdb: FerretDBServer
-    referral: ServiceProcess
-    database: str
+    """Kafka and FerretDB for the whole run; one referral process at a time, each with a new database."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.kafka = KafkaServer(workdir / "kafka")
+        self.ferretdb = FerretDBServer(workdir / "ferretdb")
+        self.spec = next(s for s in SERVICES if s.name == "referral")
+        self.referral: ServiceProcess | None = None
+        self.database = ""
+
+    def start_servers(self) -> None:
+        self.kafka.start()
+        self.ferretdb.start()
+        self.ferretdb.wait_ready(60)
+        self.kafka.wait_ready(90)
+        asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
+
+    def fresh_referral(self, tag: str) -> ServiceProcess:
+        """Stop the running referral process (if any); start one on a new, empty database."""
+        self.stop_referral()
+        self.database = f"referral_bench_{tag}_{uuid.uuid4().hex[:6]}"
+        port = free_port()
+        env = service_env(
+            self.spec,
+            kafka=self.kafka.bootstrap_servers,
+            mongo_uri=self.ferretdb.uri,
+            port=port,
+            database=self.database,
+        )
+        env[f"{self.spec.env_prefix}LOGGING__LEVEL"] = "WARNING"
+        self.referral = ServiceProcess(self.spec, port, env, self.workdir / "logs" / tag)
+        self.referral.start()
+        self.referral.wait_ready(90)
+        return self.referral
+
+    def stop_referral(self) -> None:
+        if self.referral is not None:
+            self.referral.stop()
+
+    def referral_alive(self) -> bool:
+        return self.referral is not None and self.referral.proc.alive()
 
     def pids(self) -> dict[str, int | None]:
         def pid(proc: Any) -> int | None:
@@ -491,10 +558,22 @@ class Stack:
             return popen.pid if popen is not None else None
 
         return {
-            "referral (uvicorn)": pid(self.referral.proc),
+            "referral (uvicorn)": pid(self.referral.proc) if self.referral else None,
             "kafka (JVM)": pid(getattr(self.kafka, "_proc", None)),
             "ferretdb": pid(getattr(self.ferretdb, "_proc", None)),
         }
+
+    def stop(self) -> None:
+        """Stop in reverse order; stopping a server that never started does nothing."""
+        for name, stop in (
+            ("referral", self.stop_referral),
+            ("ferretdb", self.ferretdb.stop),
+            ("kafka", self.kafka.stop),
+        ):
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - stop the others anyway
+                console.print(f"[red]could not stop {name}:[/red] {exc}")
 
 
 def machine_facts() -> dict[str, Any]:
@@ -517,86 +596,85 @@ def machine_facts() -> dict[str, Any]:
     return facts
 
 
-async def run_phase(
-    name: str, results: dict[str, Any], fn: Callable[[], Awaitable[dict[str, Any]]], stack: Stack
-) -> None:
+def run_phase(name: str, results: dict[str, Any], fn: Callable[[], dict[str, Any]], stack: Stack) -> None:
     console.print(f"[bold]▶ {name}[/bold]")
     started = time.perf_counter()
     try:
-        results[name] = await fn()
+        results[name] = fn()
         console.print(f"  done in {time.perf_counter() - started:.1f} s")
     except Exception as exc:  # noqa: BLE001 - report the phase as failed and go on to the next
         results[name] = {"error": f"{type(exc).__name__}: {exc}"}
         console.print(f"  [red]failed:[/red] {type(exc).__name__}: {exc}")
-        console.print(traceback.format_exc(limit=3), markup=False, highlight=False)
-        if not stack.referral.proc.alive():
+        console.print(traceback.format_exc(limit=4), markup=False, highlight=False)
+        if stack.referral is not None and not stack.referral_alive():
             console.print(f"  [red]referral exited[/red]; last lines of its log:\n{stack.referral.proc.tail()}")
 
 
-async def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str, Any]:
+def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str, Any]:
     bootstrap = stack.kafka.bootstrap_servers
-    url = f"{stack.referral.url}/webhooks/lus"
-    cpu = CpuMeter(stack.pids())
     results: dict[str, Any] = {}
 
-    def left(cap: float) -> float:
-        return min(time.perf_counter() + cap, deadline)
+    def time_left() -> float:
+        left = deadline - time.perf_counter()
+        if left < 10:
+            raise TimeoutError(f"overall deadline (--max-seconds {args.max_seconds:.0f}) reached")
+        return left
 
-    async def baseline() -> dict[str, Any]:
-        await ensure_topics(bootstrap, [BASELINE_TOPIC])
-        cpu.start()
-        out = await produce_baseline(bootstrap, args.produce, left(60))
-        out["cpu_percent_of_one_core"] = cpu.stop()
+    def baseline() -> dict[str, Any]:
+        cpu = CpuMeter(stack.pids())
+
+        async def go() -> dict[str, Any]:
+            await ensure_topics(bootstrap, [BASELINE_TOPIC])
+            cpu.start()
+            out = await produce_baseline(bootstrap, args.produce, time.perf_counter() + min(60, time_left()))
+            out["cpu_percent_of_one_core"] = cpu.stop()
+            return out
+
+        return asyncio.run(go())
+
+    def throughput() -> dict[str, Any]:
+        time_left()
+        referral = stack.fresh_referral("tp")
+        cpu = CpuMeter(stack.pids())
+        cap = min(args.throughput_seconds, time_left() - args.drain)
+        out = asyncio.run(
+            throughput_phase(
+                f"{referral.url}/webhooks/lus",
+                bootstrap,
+                args.requests,
+                args.concurrency,
+                time.perf_counter() + cap,
+                min(args.drain, time_left()),
+                cpu,
+            )
+        )
+        out["time_cap_s"] = round(cap, 1)
+        out["database_at_end"] = asyncio.run(database_counts(stack.ferretdb.uri, stack.database))
         return out
 
-    async def throughput() -> dict[str, Any]:
-        out = await throughput_phase(url, bootstrap, args.requests, args.concurrency, left(90), args.drain, cpu)
-        drained = await wait_outbox_empty(stack.ferretdb.uri, stack.database, left(args.drain))
-        out["outbox_empty_after"] = drained
+    def fixed_rate() -> dict[str, Any]:
+        time_left()
+        referral = stack.fresh_referral("fr")
+        cpu = CpuMeter(stack.pids())
+        answer_wait = min(args.answer_wait, max(1.0, time_left() - args.seconds - args.drain))
+        out = asyncio.run(
+            fixed_rate_phase(
+                f"{referral.url}/webhooks/lus",
+                bootstrap,
+                args.rate,
+                args.seconds,
+                answer_wait,
+                min(args.drain, time_left()),
+                cpu,
+            )
+        )
+        out["database_at_end"] = asyncio.run(database_counts(stack.ferretdb.uri, stack.database))
         return out
 
-    async def fixed_rate() -> dict[str, Any]:
-        return await fixed_rate_phase(url, bootstrap, args.rate, args.seconds, left(args.seconds + 40), args.drain, cpu)
-
-    await run_phase("baseline", results, baseline, stack)
-    await run_phase("throughput", results, throughput, stack)
-    await run_phase("fixed_rate", results, fixed_rate, stack)
+    run_phase("baseline", results, baseline, stack)
+    run_phase("throughput", results, throughput, stack)
+    run_phase("fixed_rate", results, fixed_rate, stack)
     return results
-
-
-def build_stack(workdir: Path) -> Stack:
-    """The servers and the service, on free loopback ports (nothing started yet)."""
-    kafka = KafkaServer(workdir / "kafka")
-    ferretdb = FerretDBServer(workdir / "ferretdb")
-    spec = next(s for s in SERVICES if s.name == "referral")
-    database = f"referral_bench_{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    env = service_env(spec, kafka=kafka.bootstrap_servers, mongo_uri=ferretdb.uri, port=port, database=database)
-    env[f"{spec.env_prefix}LOGGING__LEVEL"] = "WARNING"
-    return Stack(kafka, ferretdb, ServiceProcess(spec, port, env, workdir / "logs"), database)
-
-
-def start_stack(stack: Stack) -> None:
-    stack.kafka.start()
-    stack.ferretdb.start()
-    stack.ferretdb.wait_ready(60)
-    stack.kafka.wait_ready(90)
-    asyncio.run(ensure_topics(stack.kafka.bootstrap_servers, ALL_TOPICS))
-    stack.referral.start()
-    stack.referral.wait_ready(90)
-
-
-def stop_stack(stack: Stack) -> None:
-    """Stop in reverse order; stopping a server that never started does nothing."""
-    for name, stop in (
-        ("referral", stack.referral.stop),
-        ("ferretdb", stack.ferretdb.stop),
-        ("kafka", stack.kafka.stop),
-    ):
-        try:
-            stop()
-        except Exception as exc:  # noqa: BLE001 - stop the others anyway
-            console.print(f"[red]could not stop {name}:[/red] {exc}")
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -605,10 +683,14 @@ def stop_stack(stack: Stack) -> None:
 def fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "–"
-    if isinstance(value, float):
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, float):
         text = f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.2f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
     else:
-        text = f"{value:,}" if isinstance(value, int) else str(value)
+        text = str(value)
     return f"{text} {unit}".strip()
 
 
@@ -625,81 +707,103 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     pipe = base.get("pipelined", {}).get("msgs_per_s")
     relay = results.get("throughput", {}).get("to_kafka", {}).get("events_per_s")
     return {
-        "accepted_per_s_over_sequential_produce": round(accepted / seq, 3) if accepted and seq else None,
+        "accepted_per_s_over_sequential_produce": round(accepted / seq, 4) if accepted and seq else None,
         "accepted_per_s_over_pipelined_produce": round(accepted / pipe, 4) if accepted and pipe else None,
-        "relay_events_per_s_over_sequential_produce": round(relay / seq, 3) if relay and seq else None,
+        "relay_events_per_s_over_sequential_produce": round(relay / seq, 4) if relay and seq else None,
     }
+
+
+def ratio(value: float | None) -> str:
+    if not value:
+        return "–"
+    return f"{value:.4f} (1 : {1 / value:,.1f})"
+
+
+def partial(to_kafka: dict[str, Any]) -> str:
+    """A marker for end-to-end figures computed over only the events that arrived before the deadline."""
+    if to_kafka.get("complete", True):
+        return ""
+    return f" [red](only {to_kafka.get('events_seen')}/{to_kafka.get('events_expected')} arrived: lower bound)[/red]"
+
+
+def answered(phase: dict[str, Any]) -> str:
+    ok = "yes" if phase["all_sent_accepted"] else f"[red]no[/red] {phase['statuses']}"
+    return f"{phase['accepted_202']:,} of {phase['sent']:,} sent ({phase['planned']:,} planned): {ok}"
 
 
 def print_report(report: dict[str, Any]) -> None:
     r = report["results"]
-    table = Table(title=f"Referral intake benchmark — {report['finished_at']}", show_lines=False)
+    table = Table(title=f"Referral intake benchmark, {report['finished_at']}")
     table.add_column("phase", style="bold")
     table.add_column("figure")
     table.add_column("value", justify="right")
 
-    def error_row(phase: str) -> bool:
+    def skipped(phase: str) -> bool:
         if "error" in r.get(phase, {}):
-            table.add_row(phase, "[red]failed[/red]", r[phase]["error"][:100])
+            table.add_row(phase, "[red]failed[/red]", r[phase]["error"][:120])
+            table.add_section()
             return True
         return phase not in r
 
-    if not error_row("baseline"):
+    if not skipped("baseline"):
         b = r["baseline"]
-        table.add_row("Kafka baseline", "record size (value+headers+key)", fmt(b["record_bytes"], "B"))
-        table.add_row("", "sequential produce (1 in flight, acks=all)", fmt(b["sequential"]["msgs_per_s"], "msgs/s"))
-        table.add_row("", "  ack latency p50/p95/p99/max", lat(b["sequential"]["ack_latency"]))
+        table.add_row("Kafka baseline", "record size (value + headers + key)", fmt(b["record_bytes"], "B"))
+        table.add_row("", "sequential produce, acks=all (1 in flight)", fmt(b["sequential"]["msgs_per_s"], "msgs/s"))
+        table.add_row("", "  ack latency p50 / p95 / p99 / max", lat(b["sequential"]["ack_latency"]))
         table.add_row(
             "",
             f"pipelined produce ({b['pipelined']['in_flight']} in flight)",
             fmt(b["pipelined"]["msgs_per_s"], "msgs/s"),
         )
         table.add_section()
-    if not error_row("throughput"):
+    if not skipped("throughput"):
         t = r["throughput"]
-        table.add_row("Throughput", "closed loop clients × requests", f"{t['concurrency']} × {t['planned']}")
-        table.add_row("", "webhooks accepted (202)", fmt(t["accepted_per_s"], "/s"))
-        table.add_row("", "all answered 202", "yes" if t["all_accepted"] else f"[red]no[/red] {t['statuses']}")
-        table.add_row("", "latency p50/p95/p99/max", lat(t["latency"]))
-        k = t.get("to_kafka", {})
-        table.add_row("", "ready events on Kafka (relay rate)", fmt(k.get("events_per_s"), "/s"))
+        cap = f" (stopped at {t['time_cap_s']:.0f} s cap)" if t["stopped_at_time_cap"] else ""
+        table.add_row("Throughput", "closed loop: clients", fmt(t["concurrency"]))
+        table.add_row("", "accepted 202 of sent, all 202?", answered(t))
+        table.add_row("", "webhooks accepted", fmt(t["accepted_per_s"], "/s") + cap)
         table.add_row(
-            "",
-            "last event on Kafka after",
-            fmt(k.get("all_events_on_kafka_after_s"), "s")
-            + ("" if k.get("complete") else f" [red]({k.get('events_seen')}/{k.get('events_expected')})[/red]"),
+            "", "  accepted/s by fifth of the phase", " → ".join(fmt(x) for x in t["accepted_per_s_by_fifth"])
         )
-        table.add_row("", "webhook → Kafka p50/p95/p99/max (saturated)", lat(k.get("latency")))
+        table.add_row("", "HTTP latency p50 / p95 / p99 / max", lat(t["latency"]))
+        k = t.get("to_kafka", {})
+        seen = f"{k.get('events_seen')}/{k.get('events_expected')}"
+        table.add_row("", "ready events on Kafka (relay rate)", fmt(k.get("events_per_s"), "/s") + f" ({seen} seen)")
+        table.add_row("", "last ready event on Kafka after", fmt(k.get("last_event_after_s"), "s"))
+        table.add_row("", "webhook → Kafka p50 / p95 / p99 / max (saturated)", lat(k.get("latency")) + partial(k))
+        db = t.get("database_at_end", {})
+        table.add_row("", "cases / inbox docs at end", f"{fmt(db.get('cases'))} / {fmt(db.get('inbound_messages'))}")
         table.add_section()
-    if not error_row("fixed_rate"):
+    if not skipped("fixed_rate"):
         f = r["fixed_rate"]
         table.add_row(
-            "Fixed rate", "target / achieved rate", f"{fmt(f['target_rate'])} / {fmt(f['achieved_rate'])} req/s"
+            "Fixed rate", "target / achieved send rate", f"{fmt(f['target_rate'])} / {fmt(f['achieved_rate'])} req/s"
         )
-        table.add_row(
-            "",
-            "requests, all answered 202",
-            f"{f['planned']}, " + ("yes" if f["all_accepted"] else f"[red]no[/red] {f['statuses']}"),
-        )
-        table.add_row("", "HTTP answer p50/p95/p99/max", lat(f["latency"]))
+        table.add_row("", "accepted 202 of sent, all 202?", answered(f))
+        table.add_row("", "accepted per second (to the last answer)", fmt(f["accepted_per_s"], "/s"))
+        table.add_row("", "unanswered at deadline", fmt(f["unanswered_at_deadline"]))
+        table.add_row("", "HTTP answer p50 / p95 / p99 / max", lat(f["latency"]))
         k = f.get("to_kafka", {})
         e2e = k.get("latency") or {}
         table.add_row(
-            "", "webhook → ready event on Kafka p50 / p99", f"{fmt(e2e.get('p50_ms'))} / {fmt(e2e.get('p99_ms'))} ms"
+            "",
+            "webhook → ready event on Kafka p50 / p99",
+            f"{fmt(e2e.get('p50_ms'))} / {fmt(e2e.get('p99_ms'))} ms" + partial(k),
         )
         table.add_row("", "  p95 / max", f"{fmt(e2e.get('p95_ms'))} / {fmt(e2e.get('max_ms'))} ms")
-        table.add_row("", "  events seen", f"{k.get('events_seen')}/{k.get('events_expected')}")
-        table.add_row("", "  mean event size on Kafka", fmt(k.get("event_bytes_mean"), "B"))
+        table.add_row("", "  ready events seen / expected", f"{k.get('events_seen')}/{k.get('events_expected')}")
+        table.add_row("", "  mean ready event size on Kafka", fmt(k.get("event_bytes_mean"), "B"))
         table.add_section()
     q = report["ratios"]
-    table.add_row("Ratios", "accepted/s ÷ sequential produce/s", fmt(q["accepted_per_s_over_sequential_produce"]))
-    table.add_row("", "accepted/s ÷ pipelined produce/s", fmt(q["accepted_per_s_over_pipelined_produce"]))
-    table.add_row("", "relay events/s ÷ sequential produce/s", fmt(q["relay_events_per_s_over_sequential_produce"]))
+    table.add_row("Ratios", "accepted/s ÷ sequential produce/s", ratio(q["accepted_per_s_over_sequential_produce"]))
+    table.add_row("", "accepted/s ÷ pipelined produce/s", ratio(q["accepted_per_s_over_pipelined_produce"]))
+    table.add_row("", "relay events/s ÷ sequential produce/s", ratio(q["relay_events_per_s_over_sequential_produce"]))
     table.add_section()
     m = report["machine"]
     table.add_row("Machine", "cores (os.cpu_count())", fmt(m.get("cores")))
     table.add_row("", "cpu / memory", f"{m.get('cpu', '?')} / {m.get('memory_gib', '?')} GiB")
     table.add_row("", "python / kafka / ferretdb", f"{m['python']} / {m['kafka']} / {m['ferretdb']}")
+    table.add_row("", "whole run", fmt(report.get("run_seconds"), "s"))
     console.print(table)
 
     cpu = Table(title="CPU during each timed phase (% of one core)")
@@ -718,22 +822,32 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=2000, help="webhooks in the throughput phase (2000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients in the throughput phase (16)")
-    parser.add_argument("--rate", type=float, default=50.0, help="requests/s of the fixed-rate phase (50)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the fixed-rate phase (20)")
+    parser = argparse.ArgumentParser(
+        description="Referral intake benchmark (see bench/README.md).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="webhooks in the throughput phase")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients in the throughput phase")
+    parser.add_argument(
+        "--throughput-seconds", type=float, default=45.0, help="stop sending in the throughput phase after this"
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="requests/s of the fixed-rate phase")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the fixed-rate schedule")
+    parser.add_argument(
+        "--answer-wait", type=float, default=40.0, help="fixed rate: wait this long after the last send for answers"
+    )
     parser.add_argument("--produce", type=int, default=None, help="records per baseline figure (default: --requests)")
-    parser.add_argument("--drain", type=float, default=60.0, help="max wait for events to reach Kafka after a phase")
-    parser.add_argument("--max-seconds", type=float, default=300.0, help="overall deadline of the measurements")
+    parser.add_argument("--drain", type=float, default=30.0, help="max wait for ready events on Kafka after a phase")
+    parser.add_argument("--max-seconds", type=float, default=240.0, help="overall deadline of the measurements")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--keep-workdir", action="store_true", help="keep data and logs of the servers")
     args = parser.parse_args(argv)
     for name in ("requests", "concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.rate <= 0 or args.seconds <= 0:
-        parser.error("--rate and --seconds must be positive")
+    for name in ("rate", "seconds", "throughput_seconds", "answer_wait", "drain", "max_seconds"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
     args.produce = args.produce or args.requests
     return args
 
@@ -745,19 +859,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="trygg-bench-"))
-    stack = build_stack(workdir)
+    stack = Stack(workdir)
     results: dict[str, Any] = {}
     failed = False
     try:
-        began = time.perf_counter()
-        with console.status("starting Kafka, FerretDB and referral on loopback"):
-            start_stack(stack)
+        with console.status("starting Kafka and FerretDB on loopback"):
+            stack.start_servers()
         console.print(
-            f"Kafka {stack.kafka.bootstrap_servers}, FerretDB {stack.ferretdb.uri}, referral {stack.referral.url} "
+            f"Kafka {stack.kafka.bootstrap_servers}, FerretDB {stack.ferretdb.uri} "
             f"(ready in {time.perf_counter() - began:.1f} s; data in {workdir})"
         )
-        results = asyncio.run(measure(stack, args, time.perf_counter() + args.max_seconds))
+        results = measure(stack, args, time.perf_counter() + args.max_seconds)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         failed = True
@@ -766,7 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed = True
     finally:
         with console.status("stopping referral, FerretDB and Kafka"):
-            stop_stack(stack)
+            stack.stop()
         if failed or args.keep_workdir:
             console.print(f"server data and logs kept in {workdir}")
         else:
@@ -774,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report = {
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_seconds": round(time.perf_counter() - began, 1),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": machine_facts(),
         "results": results,
@@ -786,7 +901,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         console.print(f"figures written to {args.json}")
     phase_failed = any("error" in v for v in results.values()) or len(results) < 3
-    return 1 if failed or phase_failed else 0
+    if failed or phase_failed:
+        return 1
+    not_202 = [p for p in ("throughput", "fixed_rate") if not results[p].get("all_sent_accepted")]
+    if not_202:
+        console.print(f"[yellow]not every request was answered 202 in: {', '.join(not_202)}[/yellow]")
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

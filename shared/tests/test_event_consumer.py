@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from pymongo.errors import OperationFailure
 
 from trygg_shared.contracts.referral import CareType, CareUnit, ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
-from trygg_shared.kafka import DeadLetter, EventConsumer, Handles, raw_body
+from trygg_shared.kafka import DeadLetter, EventConsumer, Handles, is_transient_operation_failure, raw_body
 from trygg_shared.settings import KafkaSettings
 
 GROUP = "test-group"
@@ -178,7 +180,40 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered() -> N
         await publish(broker, record_for(ready_event()))
     assert calls == 3
     assert dead[0].headers["dlq_reason"] == "handler failed: RuntimeError: boom"
-    assert len(guard.ids) == 1  # dead-lettered counts as handled: the partition moves on
+    assert guard.ids == set()  # dead-lettered is not handled: a replay of the fixed message must run
+
+
+async def test_a_dead_lettered_event_replayed_with_the_same_id_is_handled() -> None:
+    fixed = False
+    handled: list[str] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        if not fixed:
+            raise RuntimeError("bug")
+        handled.append(meta.id)
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=2)
+    record = record_for(ready_event())
+    async with TestKafkaBroker(broker):
+        await publish(broker, record)
+        assert len(dead) == 1
+        fixed = True  # the bug is fixed; the message is replayed from the dead-letter topic
+        await publish(broker, record)
+    event_id = record.headers["ce_id"].decode()
+    assert handled == [event_id]
+    assert guard.ids == {event_id}
+    assert len(dead) == 1
+
+
+async def test_a_handler_refusing_a_message_does_not_mark_it_handled() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise DeadLetter("case unknown here")
+
+    broker, guard, dead = make_consumer(handler)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert len(dead) == 1
+    assert guard.ids == set()
 
 
 async def test_a_handler_can_refuse_a_message_for_good() -> None:
@@ -206,3 +241,66 @@ async def test_a_handler_that_recovers_within_its_attempts_is_not_dead_lettered(
         await publish(broker, record_for(ready_event()))
     assert calls == attempts
     assert dead == []
+
+
+TRANSIENT_FAILURES = [
+    OperationFailure("Write conflict", code=112),
+    OperationFailure("not primary", code=10107),
+    OperationFailure("interrupted at shutdown", code=11600),
+    OperationFailure("retry me", code=1, details={"errorLabels": ["RetryableWriteError"]}),
+    OperationFailure("retry me", code=1, details={"errorLabels": ["TransientTransactionError"]}),
+    OperationFailure("sqlite3: database is locked (5)", code=1),
+    OperationFailure("SQLITE_BUSY: Database Is Locked"),
+]
+PERMANENT_FAILURES = [
+    OperationFailure("document failed validation", code=121),
+    OperationFailure("bad value", code=2),
+    OperationFailure("unknown"),
+]
+
+
+@pytest.mark.parametrize("exc", TRANSIENT_FAILURES, ids=str)
+def test_busy_or_failing_over_database_errors_are_transient(exc: OperationFailure) -> None:
+    assert is_transient_operation_failure(exc)
+
+
+@pytest.mark.parametrize("exc", PERMANENT_FAILURES, ids=str)
+def test_a_database_rejecting_the_write_is_not_transient(exc: OperationFailure) -> None:
+    assert not is_transient_operation_failure(exc)
+
+
+@pytest.mark.parametrize("exc", TRANSIENT_FAILURES, ids=str)
+async def test_a_transient_database_error_is_redelivered_without_limit_not_dead_lettered(
+    exc: OperationFailure,
+) -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise exc
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=1)
+    async with TestKafkaBroker(broker):
+        with contextlib.suppress(OperationFailure):  # the error goes back to the broker: NACK
+            await publish(broker, record_for(ready_event()))
+    assert calls == 1  # no bounded in-process retries: the broker redelivers
+    assert dead == []
+    assert guard.ids == set()
+
+
+@pytest.mark.parametrize("exc", PERMANENT_FAILURES, ids=str)
+async def test_a_permanent_database_error_is_retried_then_dead_lettered(exc: OperationFailure) -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise exc
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=3)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert calls == 3
+    assert dead[0].headers["dlq_reason"] == f"database rejected the write: code {exc.code}"
+    assert guard.ids == set()

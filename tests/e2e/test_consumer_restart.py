@@ -18,7 +18,7 @@ async def test_billing_killed_mid_stream_ends_with_exactly_one_period_per_case(s
     billing = system.processes["billing"]
     case_ids: list[str] = []
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.endpoints.mongo_uri, tz_aware=True)
-    periods = client[system.database("billing")]["liability_periods"]
+    periods = client[system.database("billing")]["case_liability"]
     processed = client[system.database("billing")]["processed_events"]
     try:
         for i in range(MESSAGES):
@@ -27,20 +27,21 @@ async def test_billing_killed_mid_stream_ends_with_exactly_one_period_per_case(s
             case_ids.append(response.json()["case_id"])
             if i == MESSAGES // 3:
                 # Wait until billing is busy with this stream, then kill it without warning.
-                await eventually(lambda: periods.count_documents({"case_id": {"$in": case_ids}}), within=30)
+                await eventually(lambda: periods.count_documents({"_id": {"$in": case_ids}}), within=30)
                 billing.kill()
         billing.start()  # from the main thread: the child is tied to this process's life
         await asyncio.to_thread(billing.wait_ready, 90)
 
         async def all_there() -> bool:
-            return await periods.count_documents({"case_id": {"$in": case_ids}}) >= MESSAGES
+            return await periods.count_documents({"_id": {"$in": case_ids}}) >= MESSAGES
 
         await eventually(all_there, within=60)
         await asyncio.sleep(2.0)  # anything redelivered after the restart has arrived by now
 
-        docs = [d async for d in periods.find({"case_id": {"$in": case_ids}})]
-        assert sorted(d["case_id"] for d in docs) == sorted(case_ids)  # none lost, none twice
-        event_ids = [d["source_event_id"] for d in docs]
+        docs = [d async for d in periods.find({"_id": {"$in": case_ids}})]
+        assert sorted(d["_id"] for d in docs) == sorted(case_ids)  # none lost
+        assert all(len(d["periods"]) == 1 for d in docs)  # none twice
+        event_ids = [d["periods"][0]["source_event_id"] for d in docs]
         assert len(set(event_ids)) == MESSAGES
         assert await processed.count_documents({"event_id": {"$in": event_ids}}) == MESSAGES
     finally:

@@ -37,20 +37,21 @@ async def test_a_signed_ready_notice_reaches_scheduling_notification_and_billing
         case = await eventually(lambda: referral["cases"].find_one({"_id": case_id, "outbox_pending": False}))
         incoming = await eventually(lambda: scheduling["incoming_referrals"].find_one({"_id": case_id}))
         watch = await eventually(lambda: notification["liability_watches"].find_one({"_id": case_id}))
-        period = await eventually(lambda: billing["liability_periods"].find_one({"case_id": case_id}))
+        liability = await eventually(lambda: billing["case_liability"].find_one({"_id": case_id}))
     finally:
         await client.close()
 
     assert case["status"] == "ready"
     assert incoming["status"] == "awaiting_decision"
     assert watch["status"] == "watching"
+    period = liability["periods"][0]
     assert period["status"] == "open"
     assert incoming["liability_starts_at"] == watch["liability_starts_at"] == period["liability_starts_at"]
     assert incoming["liability_starts_at"] == case["liability_starts_at"]
     # The same event reached all three: one CloudEvents id.
     assert incoming["source_event_id"] == watch["source_event_id"] == period["source_event_id"]
     # Consumers hold a pseudonymous reference, never the identity number or the name.
-    for doc in (incoming, watch, period):
+    for doc in (incoming, watch, liability):
         dumped = json.dumps(doc, default=str)
         assert "19401009" not in dumped
         assert "Lindqvist" not in dumped
@@ -70,7 +71,7 @@ async def test_a_repeated_webhook_id_gets_the_first_answer_and_emits_nothing_new
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.endpoints.mongo_uri, tz_aware=True)
     try:
         billing = client[system.database("billing")]
-        await eventually(lambda: billing["liability_periods"].find_one({"case_id": case_id}))
+        await eventually(lambda: billing["case_liability"].find_one({"_id": case_id}))
     finally:
         await client.close()
     records = await read_topic(system.endpoints.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())

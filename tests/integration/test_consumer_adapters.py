@@ -8,8 +8,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.adapters.mongo import MongoLiabilityPeriods
-from billing.domain.liability import LiabilityPeriod, PeriodStatus, revoke
+from billing.adapters.mongo import MongoCaseLiabilities
+from billing.domain.liability import CaseLiability, LiabilityPeriod, PeriodStatus, on_discharged, on_ready, on_revoked
 from notification.adapters.mongo import MongoLiabilityWatches
 from notification.domain.watches import watch_ready
 from scheduling.adapters.mongo import MongoIncomingReferrals
@@ -18,23 +18,26 @@ from scheduling.domain.referrals import IncomingReferral
 READY = datetime(2026, 11, 23, 8, 0, 0, 123456, tzinfo=UTC)  # sub-millisecond on purpose
 
 
-async def test_a_liability_period_reloaded_and_revoked_stays_one_document(db: AsyncDatabase[Any]) -> None:
-    repo = MongoLiabilityPeriods(db)
+async def test_a_case_liability_record_round_trips_and_stays_one_document(db: AsyncDatabase[Any]) -> None:
+    repo = MongoCaseLiabilities(db)
     await repo.ensure_indexes()
     case_id = str(uuid.uuid4())
-    period = LiabilityPeriod(case_id, "p_1", READY, READY + timedelta(days=3), "a", 1, 9300)
-    await repo.put(period)
+    case = on_ready(CaseLiability(case_id, "p_1"), LiabilityPeriod(READY, READY + timedelta(days=3), "a", 1, 9300))
+    await repo.put(case)
 
-    loaded = await repo.current(case_id)
+    loaded = await repo.get(case_id)
     assert loaded is not None
-    revoked = revoke(loaded, READY + timedelta(hours=5))
-    assert revoked is not None
-    await repo.put(revoked)
+    revoked = on_revoked(loaded, loaded.periods[0].ready_at, READY + timedelta(days=4), 1)
+    await repo.put(on_discharged(revoked, READY + timedelta(days=6), 1, 9300))
 
-    assert await db[MongoLiabilityPeriods.COLLECTION].count_documents({"case_id": case_id}) == 1
-    current = await repo.current(case_id)
-    assert current is not None
-    assert current.status is PeriodStatus.REVOKED
+    assert await db[MongoCaseLiabilities.COLLECTION].count_documents({}) == 1
+    final = await repo.get(case_id)
+    assert final is not None
+    assert [p.status for p in final.periods] == [PeriodStatus.REVOKED]
+    assert final.amount_sek == 9300
+    doc = await db[MongoCaseLiabilities.COLLECTION].find_one({"_id": case_id})
+    assert doc is not None
+    assert doc["amount_sek"] == 9300
 
 
 async def test_an_incoming_referral_round_trips(db: AsyncDatabase[Any]) -> None:

@@ -45,6 +45,19 @@ E = TypeVar("E", bound=IntegrationEvent)
 # Errors that mean "the world is not ready", not "this message is bad": retried without limit.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, TimeoutError)
 
+# Server error codes that mean "try again later" (MongoDB's own retryable set, plus WriteConflict).
+TRANSIENT_ERROR_CODES = frozenset({6, 7, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+TRANSIENT_ERROR_LABELS = ("RetryableWriteError", "TransientTransactionError")
+
+
+def is_transient_operation_failure(exc: OperationFailure) -> bool:
+    """A database error that is the server's state (busy, failing over, locked), not the message's."""
+    if any(exc.has_error_label(label) for label in TRANSIENT_ERROR_LABELS):
+        return True
+    if exc.code in TRANSIENT_ERROR_CODES:
+        return True
+    return "database is locked" in str(exc).lower()  # SQLite busy, as FerretDB reports it
+
 
 def create_broker(settings: KafkaSettings, service_name: str, tracer_provider: TracerProvider | None) -> KafkaBroker:
     """A FastStream Kafka broker: idempotent producer, all acks, trace context in headers."""
@@ -60,8 +73,10 @@ def create_broker(settings: KafkaSettings, service_name: str, tracer_provider: T
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = PARTITIONS) -> None:
-    """Create the topics that do not exist yet (one replica: local runs and tests)."""
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[str], partitions: int = PARTITIONS, replication_factor: int = 1
+) -> None:
+    """Create the topics that do not exist yet (one replica by default: local runs and tests)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -70,7 +85,10 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partition
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile by another service
                 await admin.create_topics(
-                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+                    [
+                        NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor)
+                        for t in missing
+                    ]
                 )
     finally:
         await admin.close()
@@ -190,7 +208,8 @@ class EventConsumer:
         if await self._guard.seen(meta.id):
             log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
             return
-        await self._handle(handles, event, meta, record, headers, body)
+        if await self._handle(handles, event, meta, record, headers, body):
+            return  # dead-lettered, not handled: a replay of the fixed message must be handled
         await self._guard.mark(meta.id, meta.type)
 
     async def _handle(
@@ -201,35 +220,48 @@ class EventConsumer:
         record: Any,
         headers: dict[str, bytes],
         body: bytes,
-    ) -> None:
+    ) -> bool:
+        """Run the handler; True when the message was dead-lettered instead of handled."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 await handles.handler(event, meta)
                 log.info("event handled", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
-                return
+                return False
             except DeadLetter as exc:
                 await self._dead_letter(record, headers, body, scrub_text(str(exc)), meta)
-                return
+                return True
             except TRANSIENT_ERRORS as exc:
-                # Not the message's fault: pause, then let the broker redeliver it (NACK seeks
-                # back). The offset is not committed, so a restart sees it again too.
-                log.warning("transient failure; will redeliver", event_id=meta.id, error=type(exc).__name__)
-                await asyncio.sleep(self._backoff(attempt))
+                await self._redeliver_later(meta, exc, attempt)
                 raise
             except OperationFailure as exc:
+                if is_transient_operation_failure(exc):
+                    await self._redeliver_later(meta, exc, attempt)
+                    raise
                 reason = f"database rejected the write: code {exc.code}"
                 if attempt >= self._settings.max_delivery_attempts:
                     await self._dead_letter(record, headers, body, reason, meta)
-                    return
+                    return True
+                log.warning("database rejected the write; retrying", event_id=meta.id, attempt=attempt, code=exc.code)
             except Exception as exc:  # noqa: BLE001 - a bug or bad data: bounded retries, then DLQ
                 reason = f"handler failed: {type(exc).__name__}: {scrub_text(str(exc))[:300]}"
                 if attempt >= self._settings.max_delivery_attempts:
                     await self._dead_letter(record, headers, body, reason, meta)
-                    return
+                    return True
                 log.warning("handler failed; retrying", event_id=meta.id, attempt=attempt, error=type(exc).__name__)
             await asyncio.sleep(self._backoff(attempt))
+
+    async def _redeliver_later(self, meta: EventMeta, exc: BaseException, attempt: int) -> None:
+        # Not the message's fault: pause, then let the broker redeliver it (NACK seeks back).
+        # The offset is not committed, so a restart sees it again too.
+        log.warning(
+            "transient failure; will redeliver",
+            event_id=meta.id,
+            error=type(exc).__name__,
+            code=getattr(exc, "code", None),
+        )
+        await asyncio.sleep(self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self._settings.retry_backoff_seconds * (2 ** (attempt - 1)), 30.0))

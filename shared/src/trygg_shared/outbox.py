@@ -18,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pydantic import BaseModel, ConfigDict
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
@@ -33,6 +34,15 @@ from trygg_shared.mongo import Document
 log = get_logger(__name__)
 
 PENDING_FLAG = "outbox_pending"
+
+# Errors that mean the database or the broker is unreachable, not that one document is bad:
+# they end the relay round instead of being skipped document by document.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    TimeoutError,
+)
 
 
 class OutboxEvent(BaseModel):
@@ -113,7 +123,21 @@ class RelayLease:
 
 
 class OutboxRelay:
-    """Publishes pending outbox events of the given collections, oldest first per document."""
+    """Publishes pending outbox events of the given collections, oldest first per document.
+
+    Two paths, one task:
+    - fast path: `nudge(doc_id)` after a save publishes that document's events at once, read by
+      `_id` (the only query FerretDB answers without scanning). Every replica publishes what its
+      own process saved, without the lease; an overlap with the full scan publishes an event
+      twice with the same id, which consumers skip;
+    - full scan (`publish_pending`): every document flagged `outbox_pending`, at start and then
+      every `full_scan_seconds`, by the lease holder only. It is the safety net for a process
+      that stopped between saving and publishing, and for documents that failed before.
+
+    One document that cannot be published (a broken outbox entry, an event Kafka refuses) is
+    logged and left pending for the next scan; the others go on. An outage (database or broker
+    unreachable) ends the round, which is retried after the poll interval.
+    """
 
     def __init__(
         self,
@@ -123,33 +147,95 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         batch_size: int = 100,
         lease: RelayLease | None = None,
+        full_scan_seconds: float = 30.0,
     ) -> None:
         self._lease = lease
         self._collections = list(collections)
         self._publish = publish
         self._poll_interval = poll_interval
         self._batch_size = batch_size
+        self._full_scan_seconds = full_scan_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._nudged: set[str] = set()
+        self._scan_requested = False
+        self._next_scan = 0.0  # loop time; 0 = at start
+        self._next_lease_check = 0.0
+        self._leader = False
         self.published = 0
 
     async def ensure_indexes(self) -> None:
         for collection in self._collections:
             await collection.create_index(PENDING_FLAG)
 
-    def nudge(self) -> None:
-        """Look now rather than at the next poll (called after a save with new events)."""
+    def nudge(self, doc_id: str | None = None) -> None:
+        """Publish now rather than at the next poll (called after a save with new events).
+
+        With the saved document's id its events are published by `_id` at once (fast path).
+        Without one the next round is a full scan (lease holder only): slow on a large collection.
+        """
+        if doc_id is None:
+            self._scan_requested = True
+        else:
+            self._nudged.add(doc_id)
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """One round over every collection; returns how many events were published."""
+        """One full round over every collection; returns how many events were published.
+
+        With a lease, it is renewed before each document and the round stops when it is lost.
+        """
         count = 0
         for collection in self._collections:
-            cursor = collection.find({PENDING_FLAG: True}, {"outbox": 1}).limit(self._batch_size)
-            async for doc in cursor:
-                count += await self._publish_document(collection, doc)
+            cursor = collection.find({PENDING_FLAG: True}, {"outbox": 1}).batch_size(self._batch_size)
+            try:
+                async for doc in cursor:
+                    if self._lease is not None and not await self._lease.acquire():
+                        self._leader = False
+                        log.info("outbox relay lease lost; full scan stopped")
+                        self.published += count
+                        return count
+                    count += await self._publish_isolated(collection, doc)
+            finally:
+                await cursor.close()
         self.published += count
         return count
+
+    async def _publish_nudged(self) -> int:
+        """The fast path: the nudged documents, each read by `_id`."""
+        count = 0
+        ids, self._nudged = self._nudged, set()
+        pending = list(ids)
+        try:
+            while pending:
+                doc_id = pending[0]
+                for collection in self._collections:
+                    doc = await collection.find_one({"_id": doc_id}, {"outbox": 1})
+                    if doc is not None:
+                        if doc.get("outbox"):
+                            count += await self._publish_isolated(collection, doc)
+                        break
+                pending.pop(0)
+        except BaseException:
+            self._nudged.update(pending)  # an outage or cancellation: try these again
+            raise
+        finally:
+            self.published += count
+        return count
+
+    async def _publish_isolated(self, collection: AsyncCollection[Document], doc: Document) -> int:
+        """Publish one document; a failure that is this document's own is logged, not raised."""
+        try:
+            return await self._publish_document(collection, doc)
+        except OUTAGE_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the others
+            log.warning(
+                "outbox document not published; kept for the next full scan",
+                doc_id=str(doc.get("_id")),
+                error=type(exc).__name__,
+            )
+            return 0
 
     async def _publish_document(self, collection: AsyncCollection[Document], doc: Document) -> int:
         events = sorted(
@@ -170,22 +256,35 @@ class OutboxRelay:
         await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
         return len(events)
 
+    async def _round(self) -> int:
+        """The nudged documents, then a full scan when one is due and this relay may run it."""
+        published = await self._publish_nudged()
+        now = asyncio.get_running_loop().time()
+        if self._lease is not None and now >= self._next_lease_check:
+            # Renewed every poll interval, so the holder keeps it between scans and another
+            # replica takes over within the lease time when it stops.
+            self._next_lease_check = now + self._poll_interval
+            self._leader = await self._lease.acquire()
+        scan_due = self._scan_requested or now >= self._next_scan
+        if scan_due and (self._lease is None or self._leader):
+            self._scan_requested = False
+            self._next_scan = now + self._full_scan_seconds
+            published += await self.publish_pending()
+        return published
+
     async def run(self) -> None:
         """Loop until cancelled; errors are logged and retried after the poll interval."""
         while True:
+            self._wake.clear()  # before the round: a nudge during it wakes the next one
             try:
-                if self._lease is not None and not await self._lease.acquire():
-                    await asyncio.sleep(self._poll_interval)  # another replica publishes
-                    continue
-                published = await self.publish_pending()
+                await self._round()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Kafka or Mongo down: retry, lose nothing
                 log.warning("outbox relay round failed; retrying", error=type(exc).__name__)
-                published = 0
-            if published:
+                self._next_lease_check = 0.0
+                await asyncio.sleep(self._poll_interval)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 

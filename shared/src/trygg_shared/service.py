@@ -75,9 +75,13 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         settings = self.infra.settings
-        if self.create_topics:
+        if self.create_topics and settings.kafka.create_topics:
             dlqs = [c.dead_letter_topic for c in self.consumers]
-            await ensure_topics(settings.kafka.bootstrap_servers, [*ALL_TOPICS, *dlqs])
+            await ensure_topics(
+                settings.kafka.bootstrap_servers,
+                [*ALL_TOPICS, *dlqs],
+                replication_factor=settings.kafka.topic_replication_factor,
+            )
         for hook in self.on_startup:
             await hook()
         if self.relay is not None:

@@ -27,6 +27,14 @@ class KafkaSettings(BaseModel):
     retry_backoff_seconds: float = Field(
         0.5, ge=0, description="Pause before a failed message is retried (doubles each time)."
     )
+    create_topics: bool = Field(
+        True,
+        description="Create missing topics (and dead-letter topics) at start. Off in production, "
+        "where the platform team creates the topics with their replication.",
+    )
+    topic_replication_factor: int = Field(
+        1, ge=1, description="Replication factor of topics the service creates (1 for local runs and tests)."
+    )
 
 
 class MongoSettings(BaseModel):
@@ -66,7 +74,16 @@ class OutboxSettings(BaseModel):
     poll_interval_seconds: float = Field(
         0.5, gt=0, description="How often the relay looks for unpublished events when idle."
     )
-    batch_size: int = Field(100, ge=1, description="Documents read per relay round.")
+    batch_size: int = Field(
+        100, ge=1, description="Documents fetched per database round trip by the relay's full scan."
+    )
+    full_scan_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the lease holder scans every document for unpublished events (the "
+        "safety net for a process that stopped between saving and publishing). Saves publish their "
+        "own events at once by document id.",
+    )
     lease_seconds: float = Field(
         15.0,
         gt=0,

@@ -25,9 +25,10 @@ def test_the_alert_is_due_the_lead_time_before_liability_starts() -> None:
     assert watch(T0).alert_due_at == T0 + timedelta(days=2)
 
 
-def test_a_late_older_ready_notice_does_not_move_the_watch() -> None:
-    newer = watch(T0 + timedelta(days=1))
-    assert watch(T0, newer) == newer
+def test_the_latest_ready_event_moves_the_watch() -> None:
+    moved = watch(T0, watch(T0 + timedelta(days=1)))
+    assert moved.ready_at == T0
+    assert moved.status is WatchStatus.WATCHING
 
 
 def test_a_revocation_stops_the_watch() -> None:
@@ -36,6 +37,5 @@ def test_a_revocation_stops_the_watch() -> None:
     assert stopped.status is WatchStatus.STOPPED
 
 
-def test_a_revocation_before_the_current_ready_notice_does_not_stop_it() -> None:
-    current = watch(T0 + timedelta(days=1))
-    assert stop_watch(current, T0) == current
+def test_a_revocation_without_a_watch_creates_nothing() -> None:
+    assert stop_watch(None, T0) is None

@@ -88,7 +88,9 @@ def bootstrap(
         poll_interval=settings.outbox.poll_interval_seconds,
         batch_size=settings.outbox.batch_size,
         lease=RelayLease(infra.db["relay_leases"], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
+        full_scan_seconds=settings.outbox.full_scan_seconds,
     )
+    mongo_cases.on_saved = relay.nudge  # publish a saved case's events at once, by _id
     deps = ReferralDeps(
         inbox=inbox or mongo_inbox,
         cases=cases or mongo_cases,
@@ -99,7 +101,6 @@ def bootstrap(
         profile=MunicipalityProfile(
             settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams)
         ),
-        nudge_outbox=relay.nudge,
     )
     senders = [
         (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])

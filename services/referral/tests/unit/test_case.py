@@ -6,9 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from referral.domain.case import Case, CaseStatus
 from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
 from referral.domain.messages import HospitalMessage
@@ -181,38 +178,4 @@ def test_events_carry_the_person_reference_and_never_the_identity_number(lus_bod
         assert "Hip fracture" not in dumped  # health details stay in referral
 
 
-# --- convergence: any order, any repeats -------------------------------------------------
-
-JOURNEY: list[tuple[str, dict[str, Any]]] = [
-    ("inskrivningsmeddelande", {}),
-    ("planeringsunderlag", {}),
-    ("utskrivningsklar", {}),
-    ("aterkallad_utskrivningsklar", {}),
-    ("utskrivningsklar", {"ready_at": "2026-11-24T08:00:00+01:00", "sent_at": "2026-11-24T08:10:00+01:00"}),
-    ("makulering", {"cancels_message_id": "m1", "sent_at": "2026-11-22T10:30:00+01:00"}),
-    ("utskrivningsmeddelande", {}),
-]
-
-
-def _journey_messages(lus_body: Any) -> list[HospitalMessage]:
-    return [msg(lus_body, t, message_id=f"m{i}", **f) for i, (t, f) in enumerate(JOURNEY)]
-
-
-def _facts_after(messages: list[HospitalMessage]) -> Any:
-    case = new_case()
-    case.case_id = "fixed"
-    receive_all(case, *messages)
-    return case.facts(AGREEMENTS)
-
-
-@settings(max_examples=300, deadline=None)
-@given(data=st.data())
-def test_any_order_and_any_repeats_of_the_messages_converge_to_the_same_case(
-    lus_body: Any, data: st.DataObject
-) -> None:
-    messages = _journey_messages(lus_body)
-    subset = data.draw(st.lists(st.sampled_from(messages), min_size=1, max_size=12), label="arrivals")
-    order = data.draw(st.permutations(subset), label="order")
-    in_sender_order = sorted({m.message_id: m for m in subset}.values(), key=lambda m: m.order_key)
-
-    assert _facts_after(list(order)) == _facts_after(in_sender_order)
+# Convergence of what consumers see, for any arrival order and repeats: tests/contract/test_event_convergence.py

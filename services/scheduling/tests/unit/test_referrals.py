@@ -17,9 +17,11 @@ def test_a_first_ready_notice_creates_a_referral_awaiting_decision() -> None:
     assert on_ready(None, referral(T0)).status is ReferralStatus.AWAITING_DECISION
 
 
-def test_a_late_older_ready_notice_does_not_replace_a_newer_one() -> None:
-    newer = referral(T0 + timedelta(days=1))
-    assert on_ready(newer, referral(T0)) == newer
+def test_the_latest_event_applies_even_for_an_earlier_ready_notice_that_runs_again() -> None:
+    # Referral re-sends an earlier ready notice when a newer one was withdrawn (makulering).
+    resumed = on_ready(referral(T0 + timedelta(days=1)), referral(T0))
+    assert resumed.ready_at == T0
+    assert resumed.status is ReferralStatus.AWAITING_DECISION
 
 
 def test_a_new_ready_notice_after_a_revocation_reopens_the_referral() -> None:
@@ -29,6 +31,5 @@ def test_a_new_ready_notice_after_a_revocation_reopens_the_referral() -> None:
     assert on_ready(revoked, referral(T0 + timedelta(days=1))).status is ReferralStatus.AWAITING_DECISION
 
 
-def test_a_revocation_older_than_the_current_ready_notice_changes_nothing() -> None:
-    current = referral(T0 + timedelta(days=1))
-    assert on_revoked(current, T0) == current
+def test_a_revocation_without_a_referral_creates_nothing() -> None:
+    assert on_revoked(None, T0) is None

@@ -104,6 +104,10 @@ class ReadyRevoked(_CaseEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_revoked.v1"
     revoked_at: datetime = Field(description="When the ready notice was revoked.")
+    ready_at: datetime | None = Field(None, description="The ready notice this revokes (which clock stopped).")
+    liable_days: int | None = Field(
+        None, ge=0, description="Days of liability that period accrued before it stopped (0 if withdrawn)."
+    )
 
 
 class Discharged(_CaseEvent):

@@ -163,9 +163,7 @@ def show(
                 "notification.liability_watches": await client["notification"]["liability_watches"].find_one(
                     {"_id": case_id}
                 ),
-                "billing.liability_periods": await client["billing"]["liability_periods"].find_one(
-                    {"case_id": case_id}
-                ),
+                "billing.case_liability": await client["billing"]["case_liability"].find_one({"_id": case_id}),
             }
         finally:
             await client.close()

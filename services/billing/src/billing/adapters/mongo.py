@@ -1,36 +1,36 @@
-"""MongoDB adapter: liability periods, one document per case and ready notice (idempotent upserts)."""
+"""MongoDB adapter: one liability record per case (`_id` = case id; upserts are idempotent)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import UTC
+from typing import Any
 
+from pydantic import TypeAdapter
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.domain.liability import LiabilityPeriod, PeriodStatus
+from billing.domain.liability import CaseLiability
 from trygg_shared.mongo import Document
 
+_CASE = TypeAdapter(CaseLiability)
 
-class MongoLiabilityPeriods:
-    COLLECTION = "liability_periods"
+
+class MongoCaseLiabilities:
+    COLLECTION = "case_liability"
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[self.COLLECTION]
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("case_id", 1), ("ready_at", -1)])
+        await self._collection.create_index("discharged_at")
 
-    async def current(self, case_id: str) -> LiabilityPeriod | None:
-        doc = await self._collection.find_one({"case_id": case_id}, sort=[("ready_at", -1)])
+    async def get(self, case_id: str) -> CaseLiability | None:
+        doc = await self._collection.find_one({"_id": case_id})
         if doc is None:
             return None
         doc.pop("_id")
-        doc["status"] = PeriodStatus(doc["status"])
-        return LiabilityPeriod(**doc)
+        doc.pop("amount_sek", None)
+        return _CASE.validate_python(doc)
 
-    async def put(self, period: LiabilityPeriod) -> None:
-        # BSON keeps milliseconds: key on what survives a round trip, or a reloaded period
-        # would get a new key and a second document.
-        ready_ms = period.ready_at.astimezone(UTC).replace(microsecond=period.ready_at.microsecond // 1000 * 1000)
-        key = f"{period.case_id}:{ready_ms.isoformat(timespec='milliseconds')}"
-        await self._collection.replace_one({"_id": key}, {"_id": key, **asdict(period)}, upsert=True)
+    async def put(self, case: CaseLiability) -> None:
+        doc: dict[str, Any] = _CASE.dump_python(case, mode="python")
+        doc["amount_sek"] = case.amount_sek  # for reports
+        await self._collection.replace_one({"_id": case.case_id}, {"_id": case.case_id, **doc}, upsert=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 
 from billing.service_layer.handlers import (
-    LiabilityPeriods,
+    CaseLiabilities,
     close_liability_period,
     open_liability_period,
     revoke_liability_period,
@@ -19,7 +19,7 @@ from trygg_shared.settings import KafkaSettings
 
 
 def case_events_consumer(
-    broker: KafkaBroker, repo: LiabilityPeriods, guard: ProcessedEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker, repo: CaseLiabilities, guard: ProcessedEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
         await open_liability_period(repo, event, meta)

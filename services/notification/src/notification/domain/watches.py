@@ -33,9 +33,8 @@ def watch_ready(
     lead_time: timedelta,
     source_event_id: str,
 ) -> LiabilityWatch:
-    """Start (or move) the watch; a late, older ready notice does not replace a newer one."""
-    if current is not None and current.ready_at > ready_at:
-        return current
+    """Start (or move) the watch. The latest event applies: referral has put the hospital's
+    messages in order, and Kafka keeps one case's events in order."""
     return LiabilityWatch(
         case_id=case_id,
         person_ref=person_ref,
@@ -47,6 +46,6 @@ def watch_ready(
 
 
 def stop_watch(current: LiabilityWatch | None, revoked_at: datetime) -> LiabilityWatch | None:
-    if current is None or current.ready_at > revoked_at:
-        return current
+    if current is None:
+        return None
     return replace(current, status=WatchStatus.STOPPED)

@@ -7,6 +7,7 @@ single-document write, so state and events are stored together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,8 @@ class MongoCaseRepository:
     def __init__(self, db: AsyncDatabase[Document], agreements: AgreementTable) -> None:
         self._cases = db[CASES]
         self._agreements = agreements
+        # Told the id of every case saved with new events (the outbox relay's fast path).
+        self.on_saved: Callable[[str], None] = lambda _case_id: None
 
     @property
     def collection(self) -> Any:
@@ -121,6 +124,8 @@ class MongoCaseRepository:
             raise StorageUnavailable(type(exc).__name__) from None
         case.version += 1
         case.events.clear()
+        if events:
+            self.on_saved(case.case_id)
 
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
         doc = await self._cases.find_one(

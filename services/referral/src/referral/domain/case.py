@@ -43,6 +43,12 @@ class CaseError(ValueError):
     """A request that the case's rules do not allow (shown to the user as is)."""
 
 
+class PeriodEnd(StrEnum):
+    REVOKED = "revoked"
+    REPLACED = "replaced"  # a newer ready notice while this one ran: superseded, it does not count
+    DISCHARGED = "discharged"
+
+
 @dataclass(frozen=True)
 class ReadyPeriod:
     message_id: str
@@ -50,7 +56,15 @@ class ReadyPeriod:
     planned_discharge_at: datetime | None
     clock: LiabilityClock
     daily_price_sek: int
-    ended_at: datetime | None = None  # revoked or discharged
+    ended_at: datetime | None = None
+    ended_by: PeriodEnd | None = None
+
+    def liable_days(self, until: datetime | None = None) -> int:
+        """Days of liability in this period (a superseded period counts none)."""
+        if self.ended_by is PeriodEnd.REPLACED:
+            return 0
+        end = self.ended_at or until
+        return 0 if end is None else liable_days(self.clock, end)
 
 
 @dataclass(frozen=True)
@@ -87,10 +101,15 @@ class CaseFacts:
     cancelled_ids: frozenset[str] = frozenset()
 
     @property
+    def periods(self) -> tuple[ReadyPeriod, ...]:
+        return (*self.ready_history, self.ready) if self.ready is not None else self.ready_history
+
+    @property
     def liable_days(self) -> int:
-        if self.ready is None or self.discharge is None:
+        """Days the municipality owes the region for this stay: every period up to its end or discharge."""
+        if self.discharge is None:
             return 0
-        return liable_days(self.ready.clock, self.discharge.discharged_at)
+        return sum(p.liable_days(self.discharge.discharged_at) for p in self.periods)
 
 
 def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, region_code: str | None) -> CaseFacts:
@@ -128,7 +147,7 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
                 history = facts.ready_history
                 if facts.ready is not None and facts.ready.ended_at is None:
                     # A new ready notice while one runs replaces it: the clock restarts from the new one.
-                    history = (*history, replace(facts.ready, ended_at=m.ready_at))
+                    history = (*history, replace(facts.ready, ended_at=m.ready_at, ended_by=PeriodEnd.REPLACED))
                 elif facts.ready is not None:
                     history = (*history, facts.ready)
                 agreement = agreements.find(region_code, _local_date(m.ready_at))
@@ -139,13 +158,17 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
             case MessageType.READY_REVOKED:
                 if facts.ready is not None and facts.ready.ended_at is None:
                     assert m.revoked_at is not None
-                    facts = replace(facts, ready=replace(facts.ready, ended_at=m.revoked_at))
+                    facts = replace(
+                        facts, ready=replace(facts.ready, ended_at=m.revoked_at, ended_by=PeriodEnd.REVOKED)
+                    )
                     revoked_after_ready = True
             case MessageType.DISCHARGE_NOTICE:
                 assert m.discharged_at is not None
                 facts = replace(facts, discharge=Discharge(m.message_id, m.discharged_at, m.destination))
                 if facts.ready is not None and facts.ready.ended_at is None:
-                    facts = replace(facts, ready=replace(facts.ready, ended_at=m.discharged_at))
+                    facts = replace(
+                        facts, ready=replace(facts.ready, ended_at=m.discharged_at, ended_by=PeriodEnd.DISCHARGED)
+                    )
             case MessageType.CANCELLATION:  # pragma: no cover - filtered out above
                 pass
 
@@ -176,6 +199,76 @@ def _local_date(moment: datetime) -> date:
     return moment.astimezone(STOCKHOLM).date()
 
 
+def _picture(
+    common: dict[str, str], episode_id: str, municipality: str | None, facts: CaseFacts
+) -> list[tuple[tuple[object, ...], IntegrationEvent]]:
+    """The clock as events in the sender's order: each period that counts, with its revocation."""
+    out: list[tuple[tuple[object, ...], IntegrationEvent]] = []
+    for p in facts.periods:
+        if p.ended_by is PeriodEnd.REPLACED:
+            continue  # superseded by a later ready notice: it never counted
+        ready = ev.ReadyForDischarge(
+            **common,
+            episode_id=episode_id,
+            care_unit=_care_unit(facts),
+            care_type=ev.CareType(facts.care_type.value),
+            ready_at=p.ready_at,
+            planned_discharge_at=p.planned_discharge_at,
+            liability_starts_at=p.clock.liability_starts_at,
+            agreement_id=p.clock.agreement_id,
+            agreement_version=p.clock.agreement_version,
+            daily_price_sek=p.daily_price_sek,
+            municipality_code=municipality,
+        )
+        out.append((("ready", p.message_id), ready))
+        if p.ended_by is PeriodEnd.REVOKED:
+            assert p.ended_at is not None
+            days = p.liable_days()
+            revoked = ev.ReadyRevoked(**common, revoked_at=p.ended_at, ready_at=p.ready_at, liable_days=days)
+            out.append((("revoked", p.message_id, p.ended_at, days), revoked))
+    return out
+
+
+def _clock_events(
+    common: dict[str, str],
+    episode_id: str,
+    municipality: str | None,
+    before: CaseFacts,
+    after: CaseFacts,
+    message: HospitalMessage,
+) -> list[IntegrationEvent]:
+    """Events about ready periods and discharge.
+
+    Consumers apply a case's events in order, so what they hold is the last picture sent. When
+    the new picture extends the old one (messages in order), only the new part is sent;
+    otherwise the whole picture is sent again, running period last and discharge after all, so
+    consumers end in the same state whatever order the hospital's messages arrived in.
+    """
+    old = _picture(common, episode_id, municipality, before) if before.care_unit is not None else []
+    new = _picture(common, episode_id, municipality, after)
+    old_keys, new_keys = [k for k, _ in old], [k for k, _ in new]
+    extends = new_keys[: len(old_keys)] == old_keys
+    out = [e for _, e in (new[len(old_keys) :] if extends else new)]
+    run_before = _running(before)
+    if run_before is not None and not new and after.discharge is None:
+        # The only ready notice was withdrawn (makulering): the clock stops, nothing accrued.
+        out.append(ev.ReadyRevoked(**common, revoked_at=message.sent_at, ready_at=run_before.ready_at, liable_days=0))
+    periods_changed = [(p.message_id, p.ended_at, p.ended_by) for p in before.periods] != [
+        (p.message_id, p.ended_at, p.ended_by) for p in after.periods
+    ]
+    if after.discharge is not None and (after.discharge != before.discharge or periods_changed):
+        out.append(
+            ev.Discharged(
+                **common,
+                discharged_at=after.discharge.discharged_at,
+                destination=ev.Destination(after.discharge.destination.value) if after.discharge.destination else None,
+                liable_days=after.liable_days,
+                daily_price_sek=after.ready.daily_price_sek if after.ready else None,
+            )
+        )
+    return out
+
+
 def _running(facts: CaseFacts) -> ReadyPeriod | None:
     return facts.ready if facts.ready is not None and facts.ready.ended_at is None else None
 
@@ -194,6 +287,7 @@ def diff_events(
     message: HospitalMessage,
     *,
     readmission_of_case_id: str | None = None,
+    cancelled_type: MessageType | None = None,
 ) -> list[IntegrationEvent]:
     """Integration events that say how the facts changed because of `message`."""
     out: list[IntegrationEvent] = []
@@ -205,7 +299,9 @@ def diff_events(
     ):
         out.append(
             ev.MessageCancelled(
-                **common, cancelled_message_id=message.cancels_message_id or "", cancelled_message_type=None
+                **common,
+                cancelled_message_id=message.cancels_message_id or "",
+                cancelled_message_type=cancelled_type.value if cancelled_type else None,
             )
         )
 
@@ -244,38 +340,7 @@ def diff_events(
             )
         )
 
-    b_ready, a_ready = before.ready, after.ready
-    if a_ready is not None and (b_ready is None or a_ready.message_id != b_ready.message_id):
-        out.append(
-            ev.ReadyForDischarge(
-                **common,
-                episode_id=episode_id,
-                care_unit=_care_unit(after),
-                care_type=ev.CareType(after.care_type.value),
-                ready_at=a_ready.ready_at,
-                planned_discharge_at=a_ready.planned_discharge_at,
-                liability_starts_at=a_ready.clock.liability_starts_at,
-                agreement_id=a_ready.clock.agreement_id,
-                agreement_version=a_ready.clock.agreement_version,
-                daily_price_sek=a_ready.daily_price_sek,
-                municipality_code=municipality,
-            )
-        )
-    if _running(before) is not None and _running(after) is None and after.discharge is None:
-        # Revoked, or the ready notice itself was cancelled: the payment clock stops.
-        revoked_at = a_ready.ended_at if a_ready is not None and a_ready.ended_at else message.sent_at
-        out.append(ev.ReadyRevoked(**common, revoked_at=revoked_at))
-
-    if after.discharge is not None and after.discharge != before.discharge:
-        out.append(
-            ev.Discharged(
-                **common,
-                discharged_at=after.discharge.discharged_at,
-                destination=ev.Destination(after.discharge.destination.value) if after.discharge.destination else None,
-                liable_days=after.liable_days,
-                daily_price_sek=a_ready.daily_price_sek if a_ready else None,
-            )
-        )
+    out.extend(_clock_events(common, episode_id, municipality, before, after, message))
     return out
 
 
@@ -349,6 +414,7 @@ class Case:
         if self.episode_id is not None and message.episode_id != self.episode_id:
             raise CaseError("message belongs to another care episode")
         before = self.facts(agreements)
+        cancelled = self.messages.get(message.cancels_message_id) if message.cancels_message_id else None
         self.messages[message.message_id] = message
         self._facts = None
         after = self.facts(agreements)
@@ -365,6 +431,7 @@ class Case:
                 after,
                 message,
                 readmission_of_case_id=self.readmission_of_case_id,
+                cancelled_type=cancelled.message_type if cancelled else None,
             )
         )
         self._end_decision_when_case_closes(before, after, message)

@@ -127,7 +127,6 @@ async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case
         str(uuid.uuid4()), deps.pseudonymizer.person_ref(identity), opening, command.region_code
     )
     await deps.cases.save(case)
-    deps.nudge_outbox()
     return case
 
 
@@ -169,7 +168,6 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
         return decision
 
     result = await update_case(deps.cases, case_id, apply)
-    deps.nudge_outbox()
     return result
 
 
@@ -193,7 +191,6 @@ async def change_decision(
         )
 
     result = await update_case(deps.cases, case_id, apply)
-    deps.nudge_outbox()
     return result
 
 
@@ -206,7 +203,6 @@ async def end_decision(
         )
 
     result = await update_case(deps.cases, case_id, apply)
-    deps.nudge_outbox()
     return result
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import AgreementTable
 from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox, Pseudonymizer
-
-
-def _no_relay() -> None:
-    return None
 
 
 @dataclass
@@ -23,4 +18,3 @@ class ReferralDeps:
     pseudonymizer: Pseudonymizer
     clock: Clock
     profile: MunicipalityProfile
-    nudge_outbox: Callable[[], None] = _no_relay

@@ -104,7 +104,6 @@ async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: 
         log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type, events=recorded)
         if case.readmission_of_case_id is not None:
             await _end_decision_on_readmission(deps, case.readmission_of_case_id, domain_message)
-        deps.nudge_outbox()
         break
     else:
         raise ConcurrencyConflict(f"case {record.case_id} kept changing; gave up after {MAX_SAVE_ATTEMPTS} tries")

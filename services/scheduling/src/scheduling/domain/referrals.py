@@ -27,13 +27,12 @@ class IncomingReferral:
 
 
 def on_ready(current: IncomingReferral | None, incoming: IncomingReferral) -> IncomingReferral:
-    """The newest ready notice wins; an older one arriving late changes nothing."""
-    if current is not None and current.ready_at > incoming.ready_at:
-        return current
+    """The latest ready notice applies. Referral has already put the hospital's messages in
+    order, and Kafka keeps one case's events in order, so the last event is the truth."""
     return replace(incoming, status=ReferralStatus.AWAITING_DECISION)
 
 
 def on_revoked(current: IncomingReferral | None, revoked_at: datetime) -> IncomingReferral | None:
-    if current is None or current.ready_at > revoked_at:
-        return current
+    if current is None:
+        return None
     return replace(current, status=ReferralStatus.REVOKED)

@@ -1,0 +1,236 @@
+"""The relay's fast path by `_id`, its full scan under the lease, and per-document failure isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from devstack.testing import Endpoints
+from trygg_shared.contracts.referral import ReadyRevoked
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+from trygg_shared.envelope import decode
+from trygg_shared.kafka import EventPublisher
+from trygg_shared.outbox import OutboxEvent, OutboxRelay, RelayLease, outbox_update
+
+from ..support import eventually, read_topic
+from .test_outbox_and_consumer import ready
+
+
+class CountingRelay(OutboxRelay):
+    """Counts full scans, to show the fast path needs none."""
+
+    scans = 0
+
+    async def publish_pending(self) -> int:
+        self.scans += 1
+        return await super().publish_pending()
+
+
+class Recorder:
+    """A publish function that records event ids and refuses those of `poisoned` cases."""
+
+    def __init__(self, poisoned: set[str] | None = None) -> None:
+        self.poisoned = poisoned or set()
+        self.ids: list[str] = []
+
+    async def __call__(self, event: OutboxEvent) -> None:
+        if event.subject in self.poisoned:
+            raise RuntimeError("the broker refused this event")
+        self.ids.append(event.event_id)
+
+
+async def _store(db: AsyncDatabase[Any], case_id: str | None = None) -> tuple[str, list[OutboxEvent]]:
+    case_id = case_id or str(uuid.uuid4())
+    events = [
+        OutboxEvent.of(ready(case_id), 0),
+        OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 1),
+    ]
+    await db["cases"].insert_one({"_id": case_id, "outbox": {}, "version": 1})
+    await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update(events)})
+    return case_id, events
+
+
+async def _store_malformed(db: AsyncDatabase[Any]) -> str:
+    case_id = str(uuid.uuid4())
+    await db["cases"].insert_one({"_id": case_id, "outbox": {"x": {"not": "an event"}}, "outbox_pending": True})
+    return case_id
+
+
+async def _scanned(relay: CountingRelay) -> bool:
+    return relay.scans == 1
+
+
+async def _pending(db: AsyncDatabase[Any], case_id: str) -> bool:
+    doc = await db["cases"].find_one({"_id": case_id})
+    assert doc is not None
+    return bool(doc["outbox"]) and doc["outbox_pending"] is True
+
+
+async def _published(db: AsyncDatabase[Any], case_id: str) -> bool:
+    doc = await db["cases"].find_one({"_id": case_id})
+    return doc is not None and doc["outbox"] == {} and doc["outbox_pending"] is False
+
+
+async def test_a_nudged_document_is_published_by_id_without_a_full_scan(
+    db: AsyncDatabase[Any], topics: Endpoints
+) -> None:
+    broker = KafkaBroker(topics.kafka_bootstrap)
+    await broker.start()
+    relay = CountingRelay(
+        [db["cases"]], EventPublisher(broker, "urn:test").publish, poll_interval=0.2, full_scan_seconds=3600
+    )
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)  # the scan at start
+        case_id, events = await _store(db)
+        not_nudged, _ = await _store(db)
+        relay.nudge(case_id)
+
+        await eventually(lambda: _published(db, case_id), within=5)
+        await asyncio.sleep(1.0)  # a few poll intervals: still no scan, so the other stays pending
+        assert relay.scans == 1
+        assert await _pending(db, not_nudged)
+        assert relay.published == 2
+    finally:
+        await relay.stop()
+        await broker.stop()
+    records = await read_topic(topics.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())
+    assert [decode(dict(r.headers), r.key, r.value)[0].id for r in records] == [e.event_id for e in events]
+
+
+async def test_a_nudge_without_an_id_asks_for_a_full_scan(db: AsyncDatabase[Any]) -> None:
+    recorder = Recorder()
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)
+        case_id, events = await _store(db)
+        relay.nudge()
+        await eventually(lambda: _published(db, case_id), within=5)
+        assert relay.scans == 2
+        assert recorder.ids == [e.event_id for e in events]
+    finally:
+        await relay.stop()
+
+
+async def test_the_full_scan_runs_again_after_full_scan_seconds(db: AsyncDatabase[Any]) -> None:
+    recorder = Recorder()
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.1, full_scan_seconds=0.5)
+    relay.start()
+    try:
+        case_id, _ = await _store(db)  # saved by a process that died before it nudged
+        await eventually(lambda: _published(db, case_id), within=5)
+        assert relay.scans >= 1
+    finally:
+        await relay.stop()
+
+
+async def test_one_bad_document_does_not_stop_the_full_scan(db: AsyncDatabase[Any]) -> None:
+    malformed = await _store_malformed(db)
+    poisoned, poisoned_events = await _store(db)
+    good, good_events = await _store(db)
+    recorder = Recorder(poisoned={poisoned})
+
+    assert await OutboxRelay([db["cases"]], recorder).publish_pending() == 2
+
+    assert recorder.ids == [e.event_id for e in good_events]
+    assert await _published(db, good)
+    assert await _pending(db, poisoned)  # kept for the next scan
+    assert await _pending(db, malformed)
+
+    recorder.poisoned.clear()  # the cause is fixed: the next scan publishes it
+    assert await OutboxRelay([db["cases"]], recorder).publish_pending() == 2
+    assert recorder.ids[2:] == [e.event_id for e in poisoned_events]
+    assert await _published(db, poisoned)
+    assert await _pending(db, malformed)
+
+
+async def test_one_bad_document_does_not_stop_the_fast_path(db: AsyncDatabase[Any]) -> None:
+    holder = RelayLease(db["relay_leases"], "cases", ttl_seconds=60)
+    assert await holder.acquire()  # another replica scans: this relay only has its fast path
+    malformed = await _store_malformed(db)
+    poisoned, _ = await _store(db)
+    good, good_events = await _store(db)
+    recorder = Recorder(poisoned={poisoned})
+    lease = RelayLease(db["relay_leases"], "cases", ttl_seconds=60)
+    relay = OutboxRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600, lease=lease)
+
+    relay.start()
+    try:
+        for case_id in (malformed, poisoned, "unknown-id", good):
+            relay.nudge(case_id)
+        await eventually(lambda: _published(db, good), within=5)
+    finally:
+        await relay.stop()
+    assert recorder.ids == [e.event_id for e in good_events]
+    assert await _pending(db, poisoned)
+    assert await _pending(db, malformed)
+
+
+async def test_an_outage_ends_the_round_instead_of_skipping_every_document(db: AsyncDatabase[Any]) -> None:
+    case_id, _ = await _store(db)
+
+    async def broker_down(event: OutboxEvent) -> None:
+        raise KafkaConnectionError("no broker")
+
+    with pytest.raises(KafkaConnectionError):
+        await OutboxRelay([db["cases"]], broker_down).publish_pending()
+    assert await _pending(db, case_id)
+
+
+async def test_the_full_scan_needs_the_lease_but_the_fast_path_does_not(db: AsyncDatabase[Any]) -> None:
+    holder = RelayLease(db["relay_leases"], "cases", ttl_seconds=60)
+    assert await holder.acquire()
+    case_id, events = await _store(db)
+    recorder = Recorder()
+    lease = RelayLease(db["relay_leases"], "cases", ttl_seconds=60)
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.1, full_scan_seconds=0.2, lease=lease)
+
+    assert await relay.publish_pending() == 0  # another replica holds the lease
+    assert await _pending(db, case_id)
+
+    relay.start()
+    try:
+        await asyncio.sleep(0.6)
+        assert relay.scans == 1  # only the direct call above: the loop never scanned
+        relay.nudge(case_id)
+        await eventually(lambda: _published(db, case_id), within=5)
+    finally:
+        await relay.stop()
+    assert recorder.ids == [e.event_id for e in events]
+
+
+class LeaseLostAfter(RelayLease):
+    """A lease that is renewed `times` times, then lost to another replica."""
+
+    def __init__(self, db: AsyncDatabase[Any], times: int) -> None:
+        super().__init__(db["relay_leases"], "cases")
+        self.left = times
+        self.calls = 0
+
+    async def acquire(self) -> bool:
+        self.calls += 1
+        self.left -= 1
+        return self.left >= 0
+
+
+async def test_the_full_scan_renews_the_lease_between_documents_and_stops_when_it_is_lost(
+    db: AsyncDatabase[Any],
+) -> None:
+    for _ in range(3):
+        await _store(db)
+    lease = LeaseLostAfter(db, times=1)
+    recorder = Recorder()
+
+    assert await OutboxRelay([db["cases"]], recorder, lease=lease).publish_pending() == 2
+
+    assert lease.calls == 2  # before the first document, and before the second (lost)
+    assert len(recorder.ids) == 2
+    assert await db["cases"].count_documents({"outbox_pending": True}) == 2
