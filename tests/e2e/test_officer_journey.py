@@ -45,7 +45,7 @@ async def test_an_officer_decides_on_a_referred_patient_and_the_decision_is_publ
         trail = (
             await client.get("/audit", params={"case_id": case_id}, headers={"Authorization": "Bearer dev-ops"})
         ).json()
-        assert {r["action"] for r in trail} == {"list_cases", "read_case"}
+        assert {r["action"] for r in trail} == {"list_cases", "read_case", "decide"}
         assert {r["actor"] for r in trail} == {"officer:dev"}
 
     async def decision_on_kafka() -> list[str]:

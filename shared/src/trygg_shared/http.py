@@ -7,6 +7,7 @@ message and an error type, not the value that was sent (it may be personal data)
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -139,7 +140,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path, error=type(exc).__name__)
+        # The type and where it happened, not the message: exception text can quote personal data.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
+        log.error("unhandled error", path=request.url.path, error=type(exc).__name__, where=where)
         return problem_response(500, "Internal server error", instance=request.url.path)
 
 

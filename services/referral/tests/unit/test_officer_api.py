@@ -233,7 +233,7 @@ def test_withdrawn_consent_is_published_and_the_relative_stays_without_it(api: A
     event = api.events[-1]
     assert isinstance(event, ev.DecisionChanged)
     assert event.changes == (ev.DecisionChangeKind.CONSENT_WITHDRAWN,)
-    assert event.relatives[0].consent is False
+    assert event.relatives == ()  # without consent, the relative's name and phone no longer leave referral
 
 
 def test_a_discharge_to_deceased_ends_the_active_decision(api: Any, lus_body: Any) -> None:
@@ -352,3 +352,29 @@ def test_a_readmission_follow_up_lost_in_a_crash_is_redone_when_the_message_is_a
     asyncio.run(apply_pending(api.referral.deps, {"local-dev": "01"}, older_than=__import__("datetime").timedelta(0)))
     ended = [e for e in api.events if isinstance(e, ev.DecisionEnded)]
     assert [(e.case_id, e.reason) for e in ended] == [(first, ev.DecisionEndReason.READMITTED)]
+
+
+def test_only_relatives_with_consent_leave_referral_in_events_and_decisions_are_audited(api: Any) -> None:
+    case_id = open_case(api)
+    relatives = [
+        {"name": "Karin", "phone": "+46701112233", "consent": True},
+        {"name": "Bo", "phone": "+46709998877", "consent": False},
+    ]
+    response = api.client.post(
+        f"/cases/{case_id}/decisions", json={**GRANT, "relatives": relatives}, headers=api.as_role(OFFICER)
+    )
+
+    assert [r["name"] for r in response.json()["relatives"]] == ["Karin", "Bo"]  # the officer sees both
+    granted = next(e for e in api.events if isinstance(e, ev.DecisionGranted))
+    assert [r.name for r in granted.relatives] == ["Karin"]
+    assert "+46709998877" not in granted.model_dump_json()
+    assert api.audit.records[-1].action == "decide"
+    assert api.audit.records[-1].fields == ("relatives",)
+
+
+def test_a_case_with_a_long_address_from_the_hospital_can_still_be_read(api: Any, lus_body: Any) -> None:
+    body = lus_body("utskrivningsklar")
+    body["patient"]["address"]["city"] = "Å" * 150  # the LUS format allows 200 characters
+    case_id = hospital_case(api, lus_body, utskrivningsklar={"patient": body["patient"]})
+    response = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER))
+    assert response.status_code == 200

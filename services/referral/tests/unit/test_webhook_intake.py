@@ -161,6 +161,13 @@ def test_a_body_that_is_not_json_gets_400(intake: Intake) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_json_nested_too_deeply_to_parse_gets_400_not_500(intake: Intake) -> None:
+    response = intake.post(b"[" * 30_000 + b"]" * 30_000)
+    assert response.status_code in (400, 413)
+    deep = b"[" * 20_000 + b"]" * 20_000  # 40 KB: under the size limit
+    assert intake.post(deep).status_code == 400
+
+
 def test_a_body_over_64_kib_gets_413(intake: Intake, lus_body: Any) -> None:
     body = lus_body("inskrivningsmeddelande", needs_summary="x" * (MAX_BODY_BYTES + 1))
     assert intake.post(body).status_code == 413

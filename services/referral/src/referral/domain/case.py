@@ -508,7 +508,7 @@ class Case:
                 team=decision.team,
                 hemtjanst_evenings_nights_weekends=decision.hemtjanst_evenings_nights_weekends,
                 person=_person_contact(patient) if patient and decision.decision_type.grants_service else None,
-                relatives=tuple(_relative(r) for r in decision.relatives),
+                relatives=_consented(decision.relatives),
                 granted_by=decision.granted_by,
                 granted_at=decision.granted_at,
             )
@@ -547,7 +547,7 @@ class Case:
                 length_days=updated.length_days,
                 end_date=updated.end_date,
                 hemtjanst_evenings_nights_weekends=updated.hemtjanst_evenings_nights_weekends,
-                relatives=tuple(_relative(r) for r in updated.relatives),
+                relatives=_consented(updated.relatives),
                 changed_by=officer,
                 changed_at=now,
             )
@@ -599,6 +599,11 @@ def _address(patient: Patient) -> ev.Address | None:
     if a is None:
         return None
     return ev.Address(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
+
+
+def _consented(relatives: tuple[Relative, ...]) -> tuple[ev.Relative, ...]:
+    """Only relatives the person agreed to inform leave referral (with their phone numbers)."""
+    return tuple(_relative(r) for r in relatives if r.consent is not None)
 
 
 def _relative(r: Relative) -> ev.Relative:

@@ -220,12 +220,19 @@ class DecisionOut(_Out):
     changes: list[str]
 
 
+class AddressOut(_Out):
+    street: str
+    postal_code: str
+    city: str
+    municipality_code: str | None
+
+
 class PersonOut(_Out):
     id_type: IdType
     id: str = Field(description="The identity number (12 digits) or reserve number.")
     given_name: str
     family_name: str
-    address: AddressIn | None
+    address: AddressOut | None
     phone: str | None
 
 
@@ -430,7 +437,7 @@ def _detail(read: uc.CaseRead) -> CaseDetail:
             id=patient.identity.value,
             given_name=patient.given_name,
             family_name=patient.family_name,
-            address=AddressIn(
+            address=AddressOut(
                 street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code
             )
             if a

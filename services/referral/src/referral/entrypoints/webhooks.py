@@ -108,7 +108,7 @@ def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_sche
             raise ProblemError(401, "Unauthorized", "The message signature could not be verified.") from None
         try:
             decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ProblemError(400, "Bad request", "The body is not valid JSON.") from None
         try:
             message = parse_lus(decoded)

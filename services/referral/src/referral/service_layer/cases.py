@@ -41,6 +41,7 @@ MAX_SAVE_ATTEMPTS = 8
 # What a case read shows: named in every audit record.
 CASE_FIELDS = ("identity_number", "name", "address", "phone", "needs_summary", "relatives", "messages")
 LIST_FIELDS = ("name", "status", "liability")
+DECISION_FIELDS = ("relatives",)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
         return decision
 
     result = await update_case(deps.cases, case_id, apply)
+    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
     return result
 
 
@@ -191,6 +193,7 @@ async def change_decision(
         )
 
     result = await update_case(deps.cases, case_id, apply)
+    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
     return result
 
 
@@ -203,6 +206,7 @@ async def end_decision(
         )
 
     result = await update_case(deps.cases, case_id, apply)
+    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
     return result
 
 
