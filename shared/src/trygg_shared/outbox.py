@@ -187,7 +187,7 @@ class OutboxRelay:
         """
         count = 0
         for collection in self._collections:
-            cursor = collection.find({PENDING_FLAG: True}, {"outbox": 1}).batch_size(self._batch_size)
+            cursor = collection.find({PENDING_FLAG: True}, {"outbox": 1, "version": 1}).batch_size(self._batch_size)
             try:
                 async for doc in cursor:
                     if self._lease is not None and not await self._lease.acquire():
@@ -210,7 +210,7 @@ class OutboxRelay:
             while pending:
                 doc_id = pending[0]
                 for collection in self._collections:
-                    doc = await collection.find_one({"_id": doc_id}, {"outbox": 1})
+                    doc = await collection.find_one({"_id": doc_id}, {"outbox": 1, "version": 1})
                     if doc is not None:
                         if doc.get("outbox"):
                             count += await self._publish_isolated(collection, doc)
@@ -251,8 +251,21 @@ class OutboxRelay:
             finally:
                 if token is not None:
                     otel_context.detach(token)
-            await collection.update_one({"_id": doc["_id"]}, {"$unset": {f"outbox.{event.event_id}": ""}})
-        # Clear the flag only if nothing new arrived meanwhile (the filter makes it atomic).
+        if not events:
+            await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
+            return 0
+        # Usually nothing was saved meanwhile: one write empties the outbox (the version in the
+        # filter makes it atomic). Otherwise remove exactly what was published, then clear the
+        # flag only if nothing new is left. A crash before this point re-publishes the same ids.
+        if "version" in doc:
+            done = await collection.update_one(
+                {"_id": doc["_id"], "version": doc["version"]}, {"$set": {"outbox": {}, PENDING_FLAG: False}}
+            )
+            if done.matched_count == 1:
+                return len(events)
+        await collection.update_one(
+            {"_id": doc["_id"]}, {"$unset": {f"outbox.{event.event_id}": "" for event in events}}
+        )
         await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
         return len(events)
 

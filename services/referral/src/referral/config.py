@@ -75,7 +75,7 @@ class Settings(ServiceSettings):
         description="The municipality's Trygg hemgång parameters.",
     )
     inbox_sweep_seconds: float = Field(
-        5.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."
+        30.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."
     )
 
 
