@@ -13,11 +13,12 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pymongo.errors import OperationFailure
 
-from trygg_shared.contracts.referral import CareType, CareUnit, ReadyForDischarge
+from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import DeadLetter, EventConsumer, Handles, is_transient_operation_failure, raw_body
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.testing import sample_ready_for_discharge
 
 GROUP = "test-group"
 
@@ -36,19 +37,7 @@ class FakeHandledEvents:
 
 
 def ready_event(case_id: str | None = None) -> ReadyForDischarge:
-    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    return ReadyForDischarge(
-        case_id=case_id or str(uuid.uuid4()),
-        person_ref="p_" + uuid.uuid4().hex,
-        episode_id="TC-1",
-        care_unit=CareUnit(hsa_id="SE1", name="Avd 61"),
-        care_type=CareType.SOMATIC,
-        ready_at=now,
-        liability_starts_at=now,
-        agreement_id="national-default",
-        agreement_version=1,
-        daily_price_sek=9300,
-    )
+    return sample_ready_for_discharge(case_id)
 
 
 def record_for(event: ReadyForDischarge, event_id: str | None = None, data: dict[str, Any] | None = None) -> Any:

@@ -13,31 +13,20 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.testing import Endpoints
-from trygg_shared.contracts.referral import CareType, CareUnit, ReadyForDischarge, ReadyRevoked
+from trygg_shared.contracts.referral import ReadyForDischarge, ReadyRevoked
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, decode, encode
 from trygg_shared.kafka import EventConsumer, EventPublisher, Handles, ensure_topics
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.outbox import OutboxEvent, OutboxRelay, outbox_update
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.testing import sample_ready_for_discharge
 
 from ..support import committed_offset, eventually, read_topic
 
 
-def ready(case_id: str) -> ReadyForDischarge:
-    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    return ReadyForDischarge(
-        case_id=case_id,
-        person_ref="p_x",
-        episode_id="TC-1",
-        care_unit=CareUnit(hsa_id="SE1", name="Avd 61"),
-        care_type=CareType.SOMATIC,
-        ready_at=now,
-        liability_starts_at=now,
-        agreement_id="national-default",
-        agreement_version=1,
-        daily_price_sek=9300,
-    )
+def ready(case_id: str | None = None) -> ReadyForDischarge:
+    return sample_ready_for_discharge(case_id)
 
 
 async def _store_with_outbox(db: AsyncDatabase[Any], case_id: str) -> list[OutboxEvent]:
