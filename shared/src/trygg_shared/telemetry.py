@@ -7,13 +7,64 @@ command statements are not captured: they hold personal data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from opentelemetry import trace
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from trygg_shared.logging import scrub_text
 from trygg_shared.settings import TelemetrySettings
+
+# Exception events keep their type, never their text: a library's message can quote personal data.
+_DROPPED_EXCEPTION_ATTRIBUTES = frozenset({"exception.message", "exception.stacktrace"})
+
+
+def _clean(attributes: Mapping[str, Any] | None, *, exception: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (attributes or {}).items():
+        if exception and key in _DROPPED_EXCEPTION_ATTRIBUTES:
+            continue
+        out[key] = scrub_text(value) if isinstance(value, str) else value
+    return out
+
+
+def redact_span(span: ReadableSpan) -> ReadableSpan:
+    """A copy of the span without exception text, and with identity and phone numbers scrubbed."""
+    events = [Event(e.name, _clean(e.attributes, exception=e.name == "exception"), e.timestamp) for e in span.events]
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_clean(span.attributes),
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+class RedactingSpanExporter(SpanExporter):
+    """Wraps the real exporter: nothing personal leaves the process in a trace."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self._inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._inner.export([redact_span(s) for s in spans])
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
 
 
 def configure_tracing(settings: TelemetrySettings, service_name: str) -> TracerProvider:
@@ -23,7 +74,8 @@ def configure_tracing(settings: TelemetrySettings, service_name: str) -> TracerP
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+        exporter = RedactingSpanExporter(OTLPSpanExporter(endpoint=settings.otlp_endpoint))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     current = trace.get_tracer_provider()
     if not isinstance(current, TracerProvider):
         trace.set_tracer_provider(provider)
