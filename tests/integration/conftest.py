@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -30,3 +31,14 @@ async def db(servers: Endpoints) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]
 async def topics(servers: Endpoints) -> Endpoints:
     await ensure_topics(servers.kafka_bootstrap, ALL_TOPICS)
     return servers
+
+
+@pytest.fixture
+async def producer(topics: Endpoints) -> AsyncIterator[KafkaBroker]:
+    """A started Kafka broker client to publish with, stopped afterwards."""
+    broker = KafkaBroker(topics.kafka_bootstrap)
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.stop()

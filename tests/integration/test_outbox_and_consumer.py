@@ -40,18 +40,13 @@ async def _store_with_outbox(db: AsyncDatabase[Any], case_id: str) -> list[Outbo
 
 
 async def test_the_relay_publishes_in_order_keyed_by_case_and_empties_the_outbox(
-    db: AsyncDatabase[Any], topics: Endpoints
+    db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
     case_id = str(uuid.uuid4())
     events = await _store_with_outbox(db, case_id)
-    broker = KafkaBroker(topics.kafka_bootstrap)
-    await broker.start()
-    try:
-        relay = OutboxRelay([db["cases"]], EventPublisher(broker, "urn:test").publish)
-        assert await relay.publish_pending() == 2
-        assert await relay.publish_pending() == 0
-    finally:
-        await broker.stop()
+    relay = OutboxRelay([db["cases"]], EventPublisher(producer, "urn:test").publish)
+    assert await relay.publish_pending() == 2
+    assert await relay.publish_pending() == 0
 
     doc = await db["cases"].find_one({"_id": case_id})
     assert doc is not None
@@ -65,29 +60,24 @@ async def test_the_relay_publishes_in_order_keyed_by_case_and_empties_the_outbox
 
 
 async def test_a_relay_that_dies_after_publishing_publishes_again_with_the_same_event_ids(
-    db: AsyncDatabase[Any], topics: Endpoints
+    db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
     case_id = str(uuid.uuid4())
     events = await _store_with_outbox(db, case_id)
-    broker = KafkaBroker(topics.kafka_bootstrap)
-    await broker.start()
     published: list[str] = []
-    publisher = EventPublisher(broker, "urn:test")
+    publisher = EventPublisher(producer, "urn:test")
 
     async def publish_then_die(event: OutboxEvent) -> None:
         await publisher.publish(event)
         published.append(event.event_id)
         raise ConnectionError("process died before the outbox entry was removed")
 
-    try:
-        relay = OutboxRelay([db["cases"]], publish_then_die)
-        with contextlib.suppress(ConnectionError):
-            await relay.publish_pending()
-        # A new process starts: everything still pending is published again.
-        relay = OutboxRelay([db["cases"]], publisher.publish)
-        assert await relay.publish_pending() == 2
-    finally:
-        await broker.stop()
+    relay = OutboxRelay([db["cases"]], publish_then_die)
+    with contextlib.suppress(ConnectionError):
+        await relay.publish_pending()
+    # A new process starts: everything still pending is published again.
+    relay = OutboxRelay([db["cases"]], publisher.publish)
+    assert await relay.publish_pending() == 2
     records = await read_topic(topics.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())
     ids = [decode(dict(r.headers), r.key, r.value)[0].id for r in records]
     assert ids == [events[0].event_id, events[0].event_id, events[1].event_id]
