@@ -116,45 +116,40 @@ async def _send(broker: KafkaBroker, meta: EventMeta, data: dict[str, Any] | byt
 
 
 async def test_a_consumer_handles_a_repeated_event_once_and_a_restart_does_not_handle_it_again(
-    db: AsyncDatabase[Any], topics: Endpoints
+    db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
     group = f"it-{uuid.uuid4().hex[:8]}"
     await ensure_topics(topics.kafka_bootstrap, [dead_letter_topic(group)])
     case_id = str(uuid.uuid4())
     event = ready(case_id)
     meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
-    producer = KafkaBroker(topics.kafka_bootstrap)
-    await producer.start()
     seen: list[str] = []
-    try:
-        consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
-        await _send(producer, meta, event.model_dump(mode="json"))
-        await _send(producer, meta, event.model_dump(mode="json"))  # the same event id again
+    consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
+    await _send(producer, meta, event.model_dump(mode="json"))
+    await _send(producer, meta, event.model_dump(mode="json"))  # the same event id again
 
-        async def handled() -> bool:
-            return await db["processed_events"].count_documents({"event_id": meta.id}) == 1
+    async def handled() -> bool:
+        return await db["processed_events"].count_documents({"event_id": meta.id}) == 1
 
-        await eventually(handled, within=20)
-        await asyncio.sleep(1.0)  # give the repeat time to arrive
-        await consumer.stop()
-        # Offsets were committed past both copies (after the handler, not by auto-commit).
-        ours = [r for r in await read_topic(topics.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())]
-        assert len(ours) == 2
-        assert await committed_offset(topics.kafka_bootstrap, group, ours[-1]) == ours[-1].offset + 1
-        assert [s for s in seen if s.startswith(case_id)] == [f"{case_id}/{meta.id}"]
+    await eventually(handled, within=20)
+    await asyncio.sleep(1.0)  # give the repeat time to arrive
+    await consumer.stop()
+    # Offsets were committed past both copies (after the handler, not by auto-commit).
+    ours = [r for r in await read_topic(topics.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())]
+    assert len(ours) == 2
+    assert await committed_offset(topics.kafka_bootstrap, group, ours[-1]) == ours[-1].offset + 1
+    assert [s for s in seen if s.startswith(case_id)] == [f"{case_id}/{meta.id}"]
 
-        # A new process in the same group starts after the committed offsets: nothing is handled again.
-        consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
-        await asyncio.sleep(3.0)
-        await consumer.stop()
-        assert [s for s in seen if s.startswith(case_id)] == [f"{case_id}/{meta.id}"]
-        assert await db["effects"].count_documents({"case_id": case_id}) == 1
-    finally:
-        await producer.stop()
+    # A new process in the same group starts after the committed offsets: nothing is handled again.
+    consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
+    await asyncio.sleep(3.0)
+    await consumer.stop()
+    assert [s for s in seen if s.startswith(case_id)] == [f"{case_id}/{meta.id}"]
+    assert await db["effects"].count_documents({"case_id": case_id}) == 1
 
 
 async def test_a_poison_message_on_real_kafka_lands_on_the_dead_letter_topic_with_its_reason(
-    db: AsyncDatabase[Any], topics: Endpoints
+    db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
     group = f"it-{uuid.uuid4().hex[:8]}"
     await ensure_topics(topics.kafka_bootstrap, [dead_letter_topic(group)])
@@ -162,22 +157,17 @@ async def test_a_poison_message_on_real_kafka_lands_on_the_dead_letter_topic_wit
     event = ready(case_id)
     bad = {**event.model_dump(mode="json"), "liability_starts_at": "not a time"}
     meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
-    producer = KafkaBroker(topics.kafka_bootstrap)
-    await producer.start()
     seen: list[str] = []
-    try:
-        consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
-        await _send(producer, meta, bad)
-        good_meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
-        await _send(producer, good_meta, event.model_dump(mode="json"))
+    consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
+    await _send(producer, meta, bad)
+    good_meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
+    await _send(producer, good_meta, event.model_dump(mode="json"))
 
-        async def good_handled() -> bool:
-            return f"{case_id}/{good_meta.id}" in seen
+    async def good_handled() -> bool:
+        return f"{case_id}/{good_meta.id}" in seen
 
-        await eventually(good_handled, within=20)  # the partition moved on past the poison message
-        await consumer.stop()
-    finally:
-        await producer.stop()
+    await eventually(good_handled, within=20)  # the partition moved on past the poison message
+    await consumer.stop()
     dead = await read_topic(topics.kafka_bootstrap, dead_letter_topic(group), key=case_id.encode())
     assert len(dead) == 1
     headers = {k: v.decode() for k, v in dead[0].headers}
