@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from referral.lus_format import example_bodies
 from referral.testing import ApiHarness
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "specs" / "examples"
-FILES = {
-    "inskrivningsmeddelande": "1-inskrivningsmeddelande.json",
-    "planeringsunderlag": "2-planeringsunderlag.json",
-    "utskrivningsklar": "3-utskrivningsklar.json",
-    "aterkallad_utskrivningsklar": "4-aterkallad_utskrivningsklar.json",
-    "utskrivningsmeddelande": "5-utskrivningsmeddelande.json",
-    "makulering": "6-makulering.json",
-}
-_CACHE = {name: json.loads((EXAMPLES / file).read_text()) for name, file in FILES.items()}
+_CACHE = example_bodies()
 
 LusBody = Callable[..., dict[str, Any]]
 

@@ -69,13 +69,12 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     on_startup: Sequence[Callable[[], Awaitable[None]]] = ()
     background: Sequence[Callable[[], Awaitable[None]]] = ()  # loops run until shutdown
-    create_topics: bool = True
     started: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     async def start(self) -> None:
         settings = self.infra.settings
-        if self.create_topics and settings.kafka.create_topics:
+        if settings.kafka.create_topics:
             dlqs = [c.dead_letter_topic for c in self.consumers]
             await ensure_topics(
                 settings.kafka.bootstrap_servers,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import resources
 from typing import Any
 
 from referral.adapters.auth import TokenAuthenticator
@@ -19,7 +17,7 @@ from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
 from referral.entrypoints.officer_api import officer_router
 from referral.entrypoints.webhooks import webhook_router
-from referral.lus_format import LUS_MESSAGE
+from referral.lus_format import LUS_MESSAGE, example_bodies
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import Sender, apply_pending
 from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox
@@ -42,21 +40,11 @@ class Referral:
     openapi_defs: dict[str, Any]
 
 
-def lus_examples() -> dict[str, dict[str, Any]]:
-    """The spec's example of each message type (shipped with the package), for OpenAPI."""
-    folder = resources.files("referral") / "examples"
-    examples = {}
-    for item in sorted(folder.iterdir(), key=lambda f: f.name):
-        if item.name.endswith(".json"):
-            body = json.loads(item.read_text(encoding="utf-8"))
-            examples[body["message_type"]] = {"summary": body["message_type"], "value": body}
-    return examples
-
-
 def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     schema = LUS_MESSAGE.json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
-    return {"schema": schema, "examples": lus_examples()}, defs
+    examples = {t: {"summary": t, "value": body} for t, body in example_bodies().items()}
+    return {"schema": schema, "examples": examples}, defs
 
 
 def bootstrap(

@@ -8,7 +8,9 @@ an offset are errors. Error messages never contain the values that were sent.
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
@@ -132,17 +134,6 @@ class Makulering(_Common):
     reason: _LongText
 
 
-LusMessage = Annotated[
-    Inskrivningsmeddelande
-    | Planeringsunderlag
-    | Utskrivningsklar
-    | AterkalladUtskrivningsklar
-    | Utskrivningsmeddelande
-    | Makulering,
-    Field(discriminator="message_type"),
-]
-LUS_MESSAGE: TypeAdapter[Any] = TypeAdapter(LusMessage)
-
 AnyLusMessage = (
     Inskrivningsmeddelande
     | Planeringsunderlag
@@ -151,6 +142,15 @@ AnyLusMessage = (
     | Utskrivningsmeddelande
     | Makulering
 )
+LusMessage = Annotated[AnyLusMessage, Field(discriminator="message_type")]
+LUS_MESSAGE: TypeAdapter[Any] = TypeAdapter(LusMessage)
+
+
+def example_bodies() -> dict[str, dict[str, Any]]:
+    """The spec's example of each message type (shipped with the package), by message_type."""
+    folder = resources.files("referral") / "examples"
+    bodies = (json.loads(f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".json"))
+    return {body["message_type"]: body for body in sorted(bodies, key=lambda b: b["sent_at"])}
 
 
 def parse_lus(body: Any) -> AnyLusMessage:

@@ -8,6 +8,7 @@ devstack show CASE_ID         # what each service's database holds for a case
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import signal
 import time
@@ -26,22 +27,13 @@ from standardwebhooks.webhooks import Webhook
 from devstack import paths
 from devstack.servers import ServerError
 from devstack.stack import SERVICES, Stack
+from referral.domain.messages import MessageType
+from referral.lus_format import example_bodies
+
+MESSAGE_TYPES = tuple(t.value for t in MessageType)
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 console = Console()
-
-EXAMPLES = {
-    "inskrivningsmeddelande": "1-inskrivningsmeddelande.json",
-    "planeringsunderlag": "2-planeringsunderlag.json",
-    "utskrivningsklar": "3-utskrivningsklar.json",
-    "aterkallad_utskrivningsklar": "4-aterkallad_utskrivningsklar.json",
-    "utskrivningsmeddelande": "5-utskrivningsmeddelande.json",
-    "makulering": "6-makulering.json",
-}
-
-
-def examples_dir() -> Path:
-    return paths.repo_root() / "docs" / "specs" / "examples"
 
 
 @app.command()
@@ -95,7 +87,7 @@ def run(
 
 
 def sample_message(message_type: str, episode_id: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads((examples_dir() / EXAMPLES[message_type]).read_text())
+    body: dict[str, Any] = copy.deepcopy(example_bodies()[message_type])
     body["sent_at"] = datetime.now(UTC).isoformat()
     if message_type == "utskrivningsklar":
         body["ready_at"] = body["sent_at"]
@@ -118,7 +110,9 @@ def sign(secret: str, webhook_id: str, body: bytes, timestamp: datetime | None =
 
 @app.command()
 def webhook(
-    message_type: Annotated[str, typer.Option("--type", help=f"One of: {', '.join(EXAMPLES)}.")] = "utskrivningsklar",
+    message_type: Annotated[
+        str, typer.Option("--type", help=f"One of: {', '.join(MESSAGE_TYPES)}.")
+    ] = "utskrivningsklar",
     url: Annotated[str, typer.Option(help="The intake endpoint.")] = "http://127.0.0.1:8001/webhooks/lus",
     secret: Annotated[
         str | None, typer.Option(help="Sender secret (whsec_...); default: the local dev sender.")
@@ -127,8 +121,8 @@ def webhook(
     webhook_id: Annotated[str | None, typer.Option(help="webhook-id (default: a new one).")] = None,
 ) -> None:
     """Send a correctly signed sample LUS message (from docs/specs/examples) to referral."""
-    if message_type not in EXAMPLES:
-        raise typer.BadParameter(f"unknown type; choose one of {', '.join(EXAMPLES)}")
+    if message_type not in MESSAGE_TYPES:
+        raise typer.BadParameter(f"unknown type; choose one of {', '.join(MESSAGE_TYPES)}")
     if secret is None:
         from referral.config import LOCAL_DEV_SENDER_SECRET
 

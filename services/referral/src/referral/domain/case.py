@@ -131,7 +131,6 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
         return CaseFacts(status=CaseStatus.CANCELLED, cancelled_ids=cancelled)
 
     facts = CaseFacts(status=CaseStatus.ADMITTED, cancelled_ids=cancelled)
-    revoked_after_ready = False
     for m in effective:
         facts = replace(facts, patient=m.patient, care_unit=m.care_unit, care_type=m.care_type)
         if m.admitted_at is not None:
@@ -154,14 +153,12 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
                 clock = start_clock(m.ready_at, m.care_type, agreement)
                 period = ReadyPeriod(m.message_id, m.ready_at, m.planned_discharge_at, clock, agreement.daily_price_sek)
                 facts = replace(facts, ready=period, ready_history=history)
-                revoked_after_ready = False
             case MessageType.READY_REVOKED:
                 if facts.ready is not None and facts.ready.ended_at is None:
                     assert m.revoked_at is not None
                     facts = replace(
                         facts, ready=replace(facts.ready, ended_at=m.revoked_at, ended_by=PeriodEnd.REVOKED)
                     )
-                    revoked_after_ready = True
             case MessageType.DISCHARGE_NOTICE:
                 assert m.discharged_at is not None
                 facts = replace(facts, discharge=Discharge(m.message_id, m.discharged_at, m.destination))
@@ -174,7 +171,7 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
 
     if facts.discharge is not None:
         status = CaseStatus.DECEASED if facts.discharge.destination is Destination.DECEASED else CaseStatus.DISCHARGED
-    elif revoked_after_ready:
+    elif facts.ready is not None and facts.ready.ended_by is PeriodEnd.REVOKED:
         status = CaseStatus.READY_REVOKED
     elif facts.ready is not None:
         status = CaseStatus.READY
@@ -391,15 +388,6 @@ class Case:
                 self._facts = fold(self.messages, agreements, self.region_code)
         return self._facts
 
-    @property
-    def patient(self) -> Patient | None:
-        if self._facts is not None and self._facts.patient is not None:
-            return self._facts.patient
-        latest = max(self.messages.values(), key=lambda m: m.order_key, default=None)
-        if latest is not None:
-            return latest.patient
-        return self.opening.patient if self.opening else None
-
     def receive(
         self,
         message: HospitalMessage,
@@ -487,7 +475,8 @@ class Case:
         raise CaseNotFound(f"no decision {decision_id} on this case")
 
     def grant_decision(self, decision: Decision, agreements: AgreementTable) -> None:
-        status = self.facts(agreements).status
+        facts = self.facts(agreements)
+        status = facts.status
         if status is CaseStatus.CANCELLED:
             raise CaseError("the case is cancelled: every hospital message was withdrawn")
         if status is CaseStatus.DECEASED:
@@ -495,7 +484,7 @@ class Case:
         if self.active_decision() is not None:
             raise CaseError("the case already has an active decision: change or end it instead")
         self.decisions.append(decision)
-        patient = self.patient
+        patient = facts.patient
         self.events.append(
             ev.DecisionGranted(
                 case_id=self.case_id,

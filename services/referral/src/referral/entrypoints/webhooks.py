@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from referral.adapters.signatures import InvalidSignature, SignatureVerifier
+from referral.domain.messages import MessageType
 from referral.lus_format import MAX_BODY_BYTES, parse_lus
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
@@ -22,14 +23,7 @@ from trygg_shared.http import ProblemError, field_errors
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
-_MESSAGE_TYPES = {
-    "inskrivningsmeddelande",
-    "planeringsunderlag",
-    "utskrivningsklar",
-    "aterkallad_utskrivningsklar",
-    "utskrivningsmeddelande",
-    "makulering",
-}
+_MESSAGE_TYPES = frozenset(t.value for t in MessageType)
 RETRY_AFTER_SECONDS = 10
 
 

@@ -149,6 +149,13 @@ def _relatives(
     return tuple(out)
 
 
+async def _decide(deps: ReferralDeps, case_id: str, actor: Actor, apply: Callable[[Case], Decision]) -> Decision:
+    """Change the case's decision; the answer shows relatives, so it is audited like a read."""
+    decision = await update_case(deps.cases, case_id, apply)
+    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)
+    return decision
+
+
 async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecision, actor: Actor) -> Decision:
     decision = grant(
         decision_id=str(uuid.uuid4()),
@@ -168,9 +175,7 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
         case.grant_decision(decision, deps.agreements)
         return decision
 
-    result = await update_case(deps.cases, case_id, apply)
-    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
-    return result
+    return await _decide(deps, case_id, actor, apply)
 
 
 async def change_decision(
@@ -192,9 +197,7 @@ async def change_decision(
             withdraw_consent_of=command.withdraw_consent_of,
         )
 
-    result = await update_case(deps.cases, case_id, apply)
-    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
-    return result
+    return await _decide(deps, case_id, actor, apply)
 
 
 async def end_decision(
@@ -205,9 +208,7 @@ async def end_decision(
             decision_id, end_date=command.end_date, reason=command.reason, by=actor.subject, now=deps.clock.now()
         )
 
-    result = await update_case(deps.cases, case_id, apply)
-    await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)  # the answer shows relatives
-    return result
+    return await _decide(deps, case_id, actor, apply)
 
 
 # --- reads (audited) -----------------------------------------------------------------------
