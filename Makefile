@@ -18,10 +18,13 @@ run: install ## start Kafka, FerretDB and the four services on 127.0.0.1 (Ctrl-C
 webhook: ## send a correctly signed sample hospital message to the running referral service
 	@$(VENV)/devstack webhook $(ARGS)
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy and the import-linter contracts of every service
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	@for config in services/*/importlinter.ini; do \
+	  echo "lint-imports $$config"; $(VENV)/lint-imports --no-logo --no-cache $$config || exit 1; \
+	done
 
 format: install ## apply ruff's formatting and safe fixes
 	$(VENV)/ruff format .

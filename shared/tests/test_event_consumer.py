@@ -26,6 +26,14 @@ GROUP = "test-group"
 class FakeHandledEvents:
     def __init__(self) -> None:
         self.ids: set[str] = set()
+        self.positions: dict[tuple[str, str], int] = {}
+
+    async def position(self, source: str, subject: str) -> int:
+        return self.positions.get((source, subject), 0)
+
+    async def advance(self, source: str, subject: str, sequence: int) -> None:
+        key = (source, subject)
+        self.positions[key] = max(self.positions.get(key, 0), sequence)
 
     async def seen(self, event_id: str) -> bool:
         return event_id in self.ids
@@ -40,13 +48,19 @@ def ready_event(case_id: str | None = None) -> ReadyForDischarge:
     return sample_ready_for_discharge(case_id)
 
 
-def record_for(event: ReadyForDischarge, event_id: str | None = None, data: dict[str, Any] | None = None) -> Any:
+def record_for(
+    event: ReadyForDischarge,
+    event_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    sequence: int | None = None,
+) -> Any:
     meta = EventMeta(
         id=event_id or str(uuid.uuid4()),
         type=event.EVENT_TYPE,
         source="urn:test",
         subject=event.case_id,
         time=datetime.now(UTC),
+        sequence=sequence,
     )
     return encode(meta, data if data is not None else event.model_dump(mode="json"))
 
@@ -60,7 +74,9 @@ async def publish(broker: KafkaBroker, record: Any) -> None:
     )
 
 
-def make_consumer(handler: Any, **settings: Any) -> tuple[KafkaBroker, FakeHandledEvents, list[Any]]:
+def make_consumer(
+    handler: Any, on_stale: Any = "skip", **settings: Any
+) -> tuple[KafkaBroker, FakeHandledEvents, list[Any]]:
     broker = KafkaBroker()
     guard = FakeHandledEvents()
     dead: list[Any] = []
@@ -73,7 +89,7 @@ def make_consumer(handler: Any, **settings: Any) -> tuple[KafkaBroker, FakeHandl
         broker,
         topic=REFERRAL_CASE_EVENTS,
         group_id=GROUP,
-        handles=[Handles(ReadyForDischarge, handler)],
+        handles=[Handles(ReadyForDischarge, handler, on_stale=on_stale)],
         guard=guard,
         settings=KafkaSettings(retry_backoff_seconds=0, **settings),
     )
@@ -94,6 +110,53 @@ async def test_an_event_is_handled_once_even_when_it_arrives_twice() -> None:
     assert len(handled) == 1
     assert guard.ids == set(handled)
     assert dead == []
+
+
+async def test_a_reordered_older_event_of_an_aggregate_is_recognised_and_skipped() -> None:
+    handled: list[int | None] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        handled.append(meta.sequence)
+
+    broker, guard, dead = make_consumer(handler)
+    event = ready_event()
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(event, sequence=1))
+        await publish(broker, record_for(event, sequence=3))
+        await publish(broker, record_for(event, sequence=2))  # overtaken by 3: stale
+    assert handled == [1, 3]
+    assert guard.positions[("urn:test", event.case_id)] == 3
+    assert len(guard.ids) == 3  # the stale one is recorded as dealt with, not retried
+    assert dead == []
+
+
+async def test_a_handler_that_converges_in_any_order_gets_stale_events_marked_as_such() -> None:
+    seen: list[tuple[int | None, bool]] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        seen.append((meta.sequence, meta.stale))
+
+    broker, guard, _dead = make_consumer(handler, on_stale="apply")
+    event = ready_event()
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(event, sequence=2))
+        await publish(broker, record_for(event, sequence=1))
+    assert seen == [(2, False), (1, True)]
+    assert guard.positions[("urn:test", event.case_id)] == 2
+
+
+async def test_sequences_are_tracked_per_aggregate() -> None:
+    handled: list[str] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        handled.append(meta.subject)
+
+    broker, guard, _dead = make_consumer(handler)
+    first, second = ready_event(), ready_event()
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(first, sequence=5))
+        await publish(broker, record_for(second, sequence=1))
+    assert handled == [first.case_id, second.case_id]
 
 
 async def test_an_event_type_it_does_not_know_is_ignored() -> None:

@@ -21,7 +21,7 @@ def runtime(kafka: KafkaSettings) -> ServiceRuntime:
     settings = ServiceSettings(
         service_name="svc", kafka=kafka, mongo=MongoSettings(database="svc"), http=HttpSettings(port=8000)
     )
-    infra: Any = SimpleNamespace(settings=settings, broker=FakeBroker())
+    infra: Any = SimpleNamespace(settings=settings, broker=FakeBroker(), db=None)
     return ServiceRuntime(infra=infra)
 
 
@@ -32,7 +32,11 @@ def created(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     async def fake_ensure_topics(bootstrap: str, topics: Any, **kwargs: Any) -> None:
         calls.append({"bootstrap": bootstrap, "topics": list(topics), **kwargs})
 
+    async def no_indexes(*_args: Any) -> None:
+        pass
+
     monkeypatch.setattr(service, "ensure_topics", fake_ensure_topics)
+    monkeypatch.setattr(service, "ensure_indexes", no_indexes)
     return calls
 
 

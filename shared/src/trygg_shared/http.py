@@ -155,13 +155,20 @@ class HealthStatus(BaseModel):
         json_schema_extra={"examples": [{"status": "ok", "checks": {"mongo": "ok", "kafka": "ok"}}]}
     )
 
-    status: str = Field(description="`ok` or `unavailable`.")
+    status: str = Field(description="`ok`, `degraded` (an optional dependency is down) or `unavailable`.")
     checks: dict[str, str] = Field(default_factory=dict, description="Each dependency: `ok` or the error type.")
 
 
-def health_router(checks: Mapping[str, Check], timeout: float = 3.0) -> APIRouter:
-    """`/healthz`: the process answers. `/readyz`: every dependency (Kafka, Mongo) answers."""
+def health_router(
+    checks: Mapping[str, Check], timeout: float = 3.0, *, degraded: Mapping[str, Check] | None = None
+) -> APIRouter:
+    """`/healthz`: the process answers. `/readyz`: the required dependencies (`checks`) answer.
+
+    A dependency in `degraded` (Kafka: the outbox keeps what must be published) is reported,
+    and makes the status `degraded`, but never makes the service unready.
+    """
     router = APIRouter(tags=["health"])
+    optional = dict(degraded or {})
 
     @router.get("/healthz", response_model=HealthStatus, summary="Liveness: the process is up")
     async def healthz() -> HealthStatus:
@@ -170,19 +177,20 @@ def health_router(checks: Mapping[str, Check], timeout: float = 3.0) -> APIRoute
     @router.get(
         "/readyz",
         response_model=HealthStatus,
-        summary="Readiness: Kafka and MongoDB are reachable",
-        responses={503: {"model": HealthStatus, "description": "A dependency is unreachable"}},
+        summary="Readiness: the database answers (Kafka is reported; down means degraded, still ready)",
+        responses={503: {"model": HealthStatus, "description": "A required dependency is unreachable"}},
     )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
-        for name, check in checks.items():
+        for name, check in {**checks, **optional}.items():
             try:
                 await asyncio.wait_for(check(), timeout)
                 results[name] = "ok"
             except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
                 results[name] = type(exc).__name__
-        ok = all(v == "ok" for v in results.values())
-        body = HealthStatus(status="ok" if ok else "unavailable", checks=results)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        ready = all(results[name] == "ok" for name in checks)
+        status = "unavailable" if not ready else "ok" if all(v == "ok" for v in results.values()) else "degraded"
+        body = HealthStatus(status=status, checks=results)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     return router

@@ -4,6 +4,10 @@ Consumers get at-least-once delivery with idempotent effects:
 - offsets are committed only after the handler finished (`AckPolicy.NACK_ON_ERROR`, never
   auto-commit), with an explicit consumer group;
 - an event whose id the group has handled is skipped (`ProcessedEvents`);
+- the group keeps the last sequence number it handled per aggregate (CloudEvents `sequence`
+  per source and subject): an event numbered at or below it is *stale* (reordered, or replayed
+  from a dead-letter topic) and is skipped unless its `Handles` says `on_stale="apply"`
+  (handlers whose effect converges whatever the order); a gap is logged and handled;
 - a message that can never be handled (not a CloudEvent, a known type that breaks its contract,
   or a handler that keeps failing) goes to the group's dead-letter topic with the reason, and
   the partition moves on; infrastructure errors (database or broker down) are retried without
@@ -19,7 +23,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -116,6 +121,7 @@ class EventPublisher:
         await self.publish_record(event.topic, record)
 
     async def publish_record(self, topic: str, record: KafkaRecord) -> None:
+        """Send one record and wait for the broker's acknowledgement (acks=all)."""
         await self._broker.publish(
             record.value,
             topic=topic,
@@ -129,10 +135,16 @@ Handler = Callable[[E, EventMeta], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Handles(Generic[E]):
-    """One event type a consumer handles, and the use case that handles it."""
+    """One event type a consumer handles, and the use case that handles it.
+
+    `on_stale`: what to do with an event numbered at or below the last one handled for its
+    aggregate (reordered or replayed): "skip" (default; logged) or "apply" (the handler's effect
+    converges whatever the order; it sees `meta.stale`).
+    """
 
     contract: type[E]
     handler: Handler[E]
+    on_stale: Literal["skip", "apply"] = "skip"
 
 
 class HandledEvents(Protocol):
@@ -141,6 +153,14 @@ class HandledEvents(Protocol):
     async def seen(self, event_id: str) -> bool: ...
 
     async def mark(self, event_id: str, event_type: str) -> bool: ...
+
+    async def position(self, source: str, subject: str) -> int:
+        """The last sequence number handled for one aggregate (0 when none)."""
+        ...
+
+    async def advance(self, source: str, subject: str, sequence: int) -> None:
+        """Record `sequence` as handled (the position never moves back)."""
+        ...
 
 
 class DeadLetter(Exception):
@@ -206,10 +226,36 @@ class EventConsumer:
             await self._dead_letter(record, headers, body, _validation_reason(exc), meta)
             return
         if await self._guard.seen(meta.id):
-            log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
+            log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, subject=meta.subject)
             return
+        sequence = meta.sequence
+        if sequence is not None:
+            last = await self._guard.position(meta.source, meta.subject)
+            if sequence <= last:
+                if handles.on_stale == "skip":
+                    log.warning(
+                        "stale event skipped: a later one of its aggregate was handled",
+                        event_type=meta.type,
+                        event_id=meta.id,
+                        subject=meta.subject,
+                        sequence=meta.sequence,
+                        handled_up_to=last,
+                    )
+                    await self._guard.mark(meta.id, meta.type)
+                    return
+                meta = replace(meta, stale=True)
+            elif last and sequence > last + 1:
+                log.warning(
+                    "sequence gap: events of this aggregate are missing or still to come",
+                    event_type=meta.type,
+                    subject=meta.subject,
+                    sequence=meta.sequence,
+                    handled_up_to=last,
+                )
         if await self._handle(handles, event, meta, record, headers, body):
             return  # dead-lettered, not handled: a replay of the fixed message must be handled
+        if sequence is not None and not meta.stale:
+            await self._guard.advance(meta.source, meta.subject, sequence)
         await self._guard.mark(meta.id, meta.type)
 
     async def _handle(
@@ -227,7 +273,7 @@ class EventConsumer:
             attempt += 1
             try:
                 await handles.handler(event, meta)
-                log.info("event handled", event_type=meta.type, event_id=meta.id, case_id=meta.subject)
+                log.info("event handled", event_type=meta.type, event_id=meta.id, subject=meta.subject)
                 return False
             except DeadLetter as exc:
                 await self._dead_letter(record, headers, body, scrub_text(str(exc)), meta)

@@ -6,7 +6,7 @@ unique indexes; no multi-document transactions, change streams, TTL indexes or `
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -36,19 +36,45 @@ async def ping(db: AsyncDatabase[Document]) -> None:
 
 
 class ProcessedEvents:
-    """Idempotent-consumer guard: the ids of events a consumer group has handled.
+    """Idempotent-consumer guard: the ids of events a consumer group has handled, and its
+    position (last sequence number handled) per aggregate.
 
     Each record's `_id` is `<consumer>:<event id>` (the unique primary index), so a second
     record for the same event cannot exist. The guard makes repeats cheap and skips effects;
     handlers still write their effects idempotently (deterministic ids, upserts), because a
     process can die after the effect and before `mark`.
+
+    FerretDB v1 has no TTL indexes: `sweep` removes records older than the retention, called
+    by the service runtime's background loop.
     """
 
     COLLECTION = "processed_events"
+    POSITIONS = "consumer_positions"
 
     def __init__(self, db: AsyncDatabase[Document], consumer: str) -> None:
         self._collection = db[self.COLLECTION]
+        self._positions = db[self.POSITIONS]
         self._consumer = consumer
+
+    async def position(self, source: str, subject: str) -> int:
+        doc = await self._positions.find_one({"_id": f"{self._consumer}:{source}:{subject}"}, {"seq": 1})
+        return int(doc["seq"]) if doc else 0
+
+    async def advance(self, source: str, subject: str, sequence: int) -> None:
+        await self._positions.update_one(
+            {"_id": f"{self._consumer}:{source}:{subject}"},
+            {"$max": {"seq": sequence}, "$set": {"consumer": self._consumer, "updated_at": datetime.now(UTC)}},
+            upsert=True,
+        )
+
+    async def sweep(self, retention: timedelta) -> int:
+        """Forget handled events and positions not touched within `retention`; returns how many."""
+        cutoff = datetime.now(UTC) - retention
+        handled = await self._collection.delete_many({"consumer": self._consumer, "handled_at": {"$lt": cutoff}})
+        positions = await self._positions.delete_many(
+            {"consumer": self._consumer, "updated_at": {"$lt": cutoff}}
+        )
+        return handled.deleted_count + positions.deleted_count
 
     def _key(self, event_id: str) -> str:
         return f"{self._consumer}:{event_id}"

@@ -21,6 +21,7 @@ from uuid import uuid4
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pydantic import BaseModel, ConfigDict
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -53,21 +54,27 @@ class OutboxEvent(BaseModel):
     event_id: str
     event_type: str
     topic: str
-    subject: str
+    subject: str  # the aggregate's id
+    partition_key: str | None = None  # the Kafka key; the subject when None
     time: datetime
-    seq: int
+    seq: int  # the event's number in its aggregate's stream: 1, 2, 3, ...
     data: dict[str, Any]
     traceparent: str | None = None
 
     @classmethod
-    def of(cls, event: IntegrationEvent, seq: int, *, now: datetime | None = None) -> OutboxEvent:
+    def of(
+        cls, event: IntegrationEvent, seq: int, *, subject: str | None = None, now: datetime | None = None
+    ) -> OutboxEvent:
+        """The outbox entry of a wire event; `subject` is the aggregate (default: the partition key)."""
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # keep the trace of the request that caused the event
+        key = event.partition_key()
         return cls(
             event_id=str(uuid4()),
             event_type=event.EVENT_TYPE,
             topic=event.TOPIC,
-            subject=event.case_id,
+            subject=subject or key,
+            partition_key=key,
             time=now or datetime.now(UTC),
             seq=seq,
             data=event.model_dump(mode="json"),
@@ -75,7 +82,15 @@ class OutboxEvent(BaseModel):
         )
 
     def meta(self, source: str) -> EventMeta:
-        return EventMeta(id=self.event_id, type=self.event_type, source=source, subject=self.subject, time=self.time)
+        return EventMeta(
+            id=self.event_id,
+            type=self.event_type,
+            source=source,
+            subject=self.subject,
+            time=self.time,
+            sequence=self.seq,
+            partition_key=self.partition_key,
+        )
 
 
 def outbox_update(events: Sequence[OutboxEvent]) -> dict[str, Any]:
@@ -164,9 +179,9 @@ class OutboxRelay:
         self._leader = False
         self.published = 0
 
-    async def ensure_indexes(self) -> None:
-        for collection in self._collections:
-            await collection.create_index(PENDING_FLAG)
+    @property
+    def collections(self) -> list[AsyncCollection[Document]]:
+        return list(self._collections)
 
     def nudge(self, doc_id: str | None = None) -> None:
         """Publish now rather than at the next poll (called after a save with new events).
@@ -243,14 +258,14 @@ class OutboxRelay:
             key=lambda e: (e.seq, e.time),
         )
         for event in events:
-            token = None
-            if event.traceparent:
-                token = otel_context.attach(propagate.extract({"traceparent": event.traceparent}))
+            # The relay's own polling is not traced (see `run`); publishing an event is, as part
+            # of the trace of the request that caused it: a fresh context, un-suppressed.
+            carrier = {"traceparent": event.traceparent} if event.traceparent else {}
+            token = otel_context.attach(propagate.extract(carrier, context=otel_context.Context()))
             try:
                 await self._publish(event)
             finally:
-                if token is not None:
-                    otel_context.detach(token)
+                otel_context.detach(token)
         if not events:
             await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
             return 0
@@ -290,7 +305,10 @@ class OutboxRelay:
         while True:
             self._wake.clear()  # before the round: a nudge during it wakes the next one
             try:
-                await self._round()
+                # Idle polling (lease, scans, reads by _id) starts no traces: ops would see
+                # nothing but noise. Each publish attaches its event's own trace instead.
+                with suppress_instrumentation():
+                    await self._round()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Kafka or Mongo down: retry, lose nothing

@@ -1,9 +1,11 @@
 """The service chassis: infrastructure built from settings, and the process lifecycle.
 
-A service's `bootstrap()` creates an `Infrastructure` (nothing connects yet), wires its use
-cases, consumers and routes, and returns a `ServiceRuntime`; `create_service_app` turns that
-into a FastAPI app whose lifespan starts Kafka consumers and the outbox relay and stops them
-in reverse order on shutdown (SIGTERM from uvicorn).
+A service's `bootstrap()` creates an `Infrastructure` (nothing connects yet, and nothing global
+is configured: logging and tracing are set up once per process by `configure_process`, which
+only `main` calls), wires its use cases, consumers and routes, and returns a `ServiceRuntime`;
+`create_service_app` turns that into a FastAPI app whose lifespan creates the declared indexes,
+starts Kafka consumers, the outbox relay and background loops, and stops them in reverse order
+on shutdown (SIGTERM from uvicorn).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
@@ -20,14 +23,17 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.http import health_router, install_problem_handlers
-from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics, kafka_reachable
+from trygg_shared.indexes import Index, ensure_indexes
+from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging, get_logger
-from trygg_shared.mongo import Document, create_mongo_client, ping
-from trygg_shared.outbox import OutboxRelay
+from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
+from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
 from trygg_shared.settings import ServiceSettings
-from trygg_shared.telemetry import configure_tracing
+from trygg_shared.telemetry import configure_tracing, quiet
 
 log = get_logger(__name__)
 
@@ -44,9 +50,9 @@ class Infrastructure:
     publisher: EventPublisher
 
     @classmethod
-    def create(cls, settings: ServiceSettings) -> Infrastructure:
-        configure_logging(settings.logging, settings.service_name)
-        provider = configure_tracing(settings.telemetry, settings.service_name)
+    def create(cls, settings: ServiceSettings, *, tracer_provider: TracerProvider | None = None) -> Infrastructure:
+        """Clients from settings; no global side effects (a private tracer provider when none is given)."""
+        provider = tracer_provider or TracerProvider()
         client = create_mongo_client(settings.mongo, settings.service_name)
         broker = create_broker(settings.kafka, settings.service_name, provider)
         return cls(
@@ -59,18 +65,49 @@ class Infrastructure:
         )
 
 
+def configure_process(settings: ServiceSettings) -> TracerProvider:
+    """Logging and tracing for this process (global state): called once, by `main`, never by bootstrap."""
+    configure_logging(settings.logging, settings.service_name)
+    return configure_tracing(settings.telemetry, settings.service_name)
+
+
+def consumer_indexes() -> list[Index]:
+    """Indexes of the consumer chassis' own collections (handled events, positions)."""
+    return [
+        Index(ProcessedEvents.COLLECTION, ("consumer", "handled_at")),
+        Index(ProcessedEvents.POSITIONS, ("consumer", "updated_at")),
+    ]
+
+
 @dataclass
 class ServiceRuntime:
-    """Everything a running service owns, started and stopped in order."""
+    """Everything a running service owns, started and stopped in order.
+
+    `indexes`: every index the service's queries need, created at start (with the GIN indexes
+    FerretDB on PostgreSQL needs, see `trygg_shared.indexes`). `guards`: the consumers'
+    handled-event records, swept after `retention` (FerretDB v1 has no TTL indexes).
+    """
 
     infra: Infrastructure
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[EventConsumer] = ()
     relay: OutboxRelay | None = None
+    indexes: Sequence[Index] = ()
+    guards: Sequence[ProcessedEvents] = ()
+    retention: timedelta = timedelta(days=30)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = ()
     background: Sequence[Callable[[], Awaitable[None]]] = ()  # loops run until shutdown
     started: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
+
+    def all_indexes(self) -> list[Index]:
+        declared = list(self.indexes)
+        if self.consumers:
+            declared += consumer_indexes()
+        if self.relay is not None:
+            declared += [Index(c.name, (PENDING_FLAG,)) for c in self.relay.collections]
+        return list(dict.fromkeys(declared))
 
     async def start(self) -> None:
         settings = self.infra.settings
@@ -81,16 +118,26 @@ class ServiceRuntime:
                 [*ALL_TOPICS, *dlqs],
                 replication_factor=settings.kafka.topic_replication_factor,
             )
+        await ensure_indexes(self.infra.db, self.all_indexes(), settings.mongo.postgres_url)
         for hook in self.on_startup:
             await hook()
-        if self.relay is not None:
-            await self.relay.ensure_indexes()
         await self.infra.broker.start()
         if self.relay is not None:
             self.relay.start()
-        self._tasks = [asyncio.create_task(_forever(loop)) for loop in self.background]
+        loops = [*self.background, *([self._sweep_guards] if self.guards else [])]
+        self._tasks = [asyncio.create_task(_forever(loop)) for loop in loops]
         self.started = True
         log.info("service started", consumers=[c.group_id for c in self.consumers])
+
+    async def _sweep_guards(self) -> None:
+        """Forget handled-event records older than the retention, hourly."""
+        while True:
+            removed = 0
+            for guard in self.guards:
+                removed += await guard.sweep(self.retention)
+            if removed:
+                log.info("handled-event records past retention removed", removed=removed)
+            await asyncio.sleep(3600)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -101,6 +148,10 @@ class ServiceRuntime:
         self._tasks = []
         if self.relay is not None:
             await self.relay.stop()
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                await self._admin.close()
+            self._admin = None
         await self.infra.broker.stop()
         await self.infra.mongo_client.close()
         self.infra.tracer_provider.force_flush()
@@ -111,14 +162,32 @@ class ServiceRuntime:
         await ping(self.infra.db)
 
     async def check_kafka(self) -> None:
-        await kafka_reachable(self.infra.settings.kafka.bootstrap_servers)
+        """One admin client for every probe (re-created after a failure), not one per probe."""
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.infra.settings.kafka.bootstrap_servers, request_timeout_ms=3000
+            )
+            await admin.start()
+            self._admin = admin
+        try:
+            await self._admin.describe_cluster()
+        except Exception:
+            admin, self._admin = self._admin, None
+            with contextlib.suppress(Exception):
+                await admin.close()
+            raise
 
 
 async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
-    """Run a background loop; restart it after an unexpected error (logged) instead of dying."""
+    """Run a background loop; restart it after an unexpected error (logged) instead of dying.
+
+    Loops run untraced (`quiet`): idle polling must not start a trace per poll. A loop that
+    finds real work wraps it in `trygg_shared.telemetry.traced_work`.
+    """
     while True:
         try:
-            await loop()
+            with quiet():
+                await loop()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - keep the service alive; the loop retries
@@ -147,7 +216,9 @@ def create_service_app(
         title=title, description=description, version=version, lifespan=lifespan if lifespan_enabled else None
     )
     install_problem_handlers(app)
-    app.include_router(health_router({"mongo": runtime.check_mongo, "kafka": runtime.check_kafka}))
+    # Kafka down makes a service degraded, not unready: intake keeps accepting into the outbox
+    # and the relay publishes when Kafka is back; consumers simply wait.
+    app.include_router(health_router({"mongo": runtime.check_mongo}, degraded={"kafka": runtime.check_kafka}))
     for router in runtime.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.infra.tracer_provider)

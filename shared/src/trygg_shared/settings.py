@@ -43,6 +43,11 @@ class MongoSettings(BaseModel):
     uri: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string.")
     database: str = Field(..., description="The service's own database name.")
     timeout_ms: int = Field(5000, ge=100, description="Server selection and socket timeout.")
+    postgres_url: str | None = Field(
+        None,
+        description="Only with FerretDB on PostgreSQL: the PostgreSQL URL behind it, so that the service "
+        "can add the GIN indexes FerretDB 1.24 uses (upstream FerretDB#4646). Unset for MongoDB.",
+    )
 
 
 class TelemetrySettings(BaseModel):

@@ -7,10 +7,13 @@ command statements are not captured: they hold personal data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
@@ -87,3 +90,25 @@ def configure_tracing(settings: TelemetrySettings, service_name: str) -> TracerP
 
 def shutdown_tracing(provider: TracerProvider) -> None:
     provider.shutdown()
+
+
+@contextmanager
+def traced_work(
+    name: str, *, traceparent: str | None = None, attributes: Mapping[str, str | int] | None = None
+) -> Iterator[trace.Span]:
+    """A span for real work done by a background loop, which otherwise runs untraced.
+
+    Background loops run under `quiet()` so that idle polling starts no traces; when a loop
+    finds work (a timer that fires, a stored message to apply) it wraps it in `traced_work`,
+    a new trace or, given the `traceparent` of what caused it, part of that trace.
+    """
+    carrier = {"traceparent": traceparent} if traceparent else {}
+    token = otel_context.attach(propagate.extract(carrier, context=otel_context.Context()))
+    try:
+        with trace.get_tracer("trygg_shared").start_as_current_span(name, attributes=attributes) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
+
+
+quiet = suppress_instrumentation  # no spans inside: for idle polling of background loops

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.billing import BILLING_EVENTS
+from trygg_shared.contracts.notification import NOTIFICATION_EVENTS
 from trygg_shared.contracts.referral import REFERRAL_EVENTS
+from trygg_shared.contracts.scheduling import SCHEDULING_EVENTS
 
-ALL_EVENTS: tuple[type[IntegrationEvent], ...] = REFERRAL_EVENTS
+ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    *REFERRAL_EVENTS,
+    *SCHEDULING_EVENTS,
+    *NOTIFICATION_EVENTS,
+    *BILLING_EVENTS,
+)
 
 
 def event_class(event_type: str) -> type[IntegrationEvent] | None:

@@ -80,15 +80,22 @@ def breaking_changes(old: Schema, new: Schema, path: str = "") -> list[str]:
     return problems
 
 
-def write() -> None:
+def write(prefix: str = "") -> int:
+    """Write the snapshots of every event type starting with `prefix`; returns how many."""
     SNAPSHOT_DIR.mkdir(exist_ok=True)
+    written = 0
     for event_type, schema in current_schemas().items():
-        snapshot_path(event_type).write_text(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        if event_type.startswith(prefix):
+            path = snapshot_path(event_type)
+            path.write_text(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            written += 1
+    return written
 
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
-        write()
-        print(f"wrote {len(ALL_EVENTS)} schema snapshots to {SNAPSHOT_DIR}")
+        # `--only se.trygghemgang.billing.` writes one service's snapshots and leaves the rest.
+        only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+        print(f"wrote {write(only)} schema snapshots to {SNAPSHOT_DIR}")
     else:
         print(__doc__)

@@ -1,4 +1,8 @@
-"""Every Kafka topic the system uses, in one place."""
+"""Every Kafka topic the system uses, in one place.
+
+Retention follows purpose (set by the platform in production, see `deploy/k8s/topics.yaml`):
+topics that carry personal data keep it only as long as a consumer may need to replay it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,23 @@ from __future__ import annotations
 REFERRAL_CASE_EVENTS = "trygg.referral.case-events.v1"
 # Who is billed (identity number inside): only billing may read it.
 REFERRAL_BILLING_SUBJECTS = "trygg.referral.billing-subjects.v1"
+# The team's work for one case: visits, follow-ups, handover, period end (keyed by case id).
+SCHEDULING_PERIOD_EVENTS = "trygg.scheduling.period-events.v1"
+# The team as a whole: capacity and the waiting list (keyed by team id).
+SCHEDULING_TEAM_EVENTS = "trygg.scheduling.team-events.v1"
+# Messages to relatives and on-call alerts (keyed by case id, or by team for team alerts).
+NOTIFICATION_EVENTS = "trygg.notification.events.v1"
+# Fee statements and payment-liability accruals (keyed by case id or person reference).
+BILLING_EVENTS = "trygg.billing.events.v1"
 
-ALL_TOPICS: tuple[str, ...] = (REFERRAL_CASE_EVENTS, REFERRAL_BILLING_SUBJECTS)
+ALL_TOPICS: tuple[str, ...] = (
+    REFERRAL_CASE_EVENTS,
+    REFERRAL_BILLING_SUBJECTS,
+    SCHEDULING_PERIOD_EVENTS,
+    SCHEDULING_TEAM_EVENTS,
+    NOTIFICATION_EVENTS,
+    BILLING_EVENTS,
+)
 
 PARTITIONS = 3
 

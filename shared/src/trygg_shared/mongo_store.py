@@ -1,0 +1,119 @@
+"""The MongoDB adapter of the aggregate-store port, with the outbox in the aggregate's document.
+
+One document per aggregate:
+
+    {_id, version, last_seq, <state fields from the codec>, outbox: {<event id>: {...}}, outbox_pending}
+
+A save is one single-document write (insert for a new aggregate, otherwise an update whose
+filter holds the expected `version` and `last_seq`): the state and the events it produced are
+stored together or not at all, which is what FerretDB v1 can do without transactions. The
+codec maps domain events to wire contracts here, at the edge, and each wire event gets the next
+number of the aggregate's sequence. `OutboxRelay` (trygg_shared.outbox) publishes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
+
+from trygg_shared.aggregate import ConcurrencyConflict, Loaded, Saved, StorageUnavailable
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.indexes import Index
+from trygg_shared.mongo import Document
+from trygg_shared.outbox import PENDING_FLAG, OutboxEvent
+
+A = TypeVar("A")
+
+# Fields the store owns in every aggregate document; a codec must not write them.
+RESERVED_FIELDS = frozenset({"_id", "version", "last_seq", "outbox", PENDING_FLAG})
+
+
+class AggregateCodec(Protocol[A]):
+    """How one kind of aggregate is stored and how its domain events go on the wire."""
+
+    def to_document(self, state: A) -> Document:
+        """The state as document fields (query fields denormalised at top level)."""
+        ...
+
+    def from_document(self, doc: Document) -> A:
+        """The state from a stored document (which also holds the store's own fields)."""
+        ...
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        """The wire contracts of one domain event (none, one, or several topics)."""
+        ...
+
+
+class MongoAggregateStore(Generic[A]):
+    """`AggregateStore` on one collection; `on_saved(aggregate_id)` is told of every save with events."""
+
+    def __init__(self, db: AsyncDatabase[Document], collection: str, codec: AggregateCodec[A]) -> None:
+        self.collection: AsyncCollection[Document] = db[collection]
+        self._codec = codec
+        self.on_saved: Callable[[str], None] = lambda _aggregate_id: None
+
+    @property
+    def indexes(self) -> list[Index]:
+        """The store's own index (the relay's full scan); services add theirs for queries."""
+        return [Index(self.collection.name, (PENDING_FLAG,))]
+
+    async def load(self, aggregate_id: str) -> Loaded[A] | None:
+        try:
+            doc = await self.collection.find_one({"_id": aggregate_id}, {"outbox": 0})
+        except ConnectionFailure as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        if doc is None:
+            return None
+        return Loaded(self._codec.from_document(doc), int(doc["version"]), int(doc.get("last_seq", 0)))
+
+    async def save(
+        self,
+        aggregate_id: str,
+        expected_version: int,
+        state: A,
+        new_events: Sequence[object],
+        *,
+        last_sequence: int = 0,
+    ) -> Saved:
+        fields = self._codec.to_document(state)
+        clash = RESERVED_FIELDS & fields.keys()
+        if clash:
+            raise ValueError(f"codec wrote store-owned fields: {sorted(clash)}")
+        wire = [w for event in new_events for w in self._codec.to_wire(aggregate_id, event)]
+        base = last_sequence if expected_version else 0
+        outbox = [OutboxEvent.of(w, base + i, subject=aggregate_id) for i, w in enumerate(wire, start=1)]
+        last = base + len(outbox)
+        try:
+            if expected_version == 0:
+                await self.collection.insert_one(
+                    {
+                        "_id": aggregate_id,
+                        **fields,
+                        "version": 1,
+                        "last_seq": last,
+                        "outbox": {e.event_id: e.model_dump(mode="python") for e in outbox},
+                        PENDING_FLAG: bool(outbox),
+                    }
+                )
+            else:
+                update: dict[str, Any] = {**fields, "last_seq": last}
+                update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
+                if outbox:
+                    update[PENDING_FLAG] = True
+                result = await self.collection.update_one(
+                    {"_id": aggregate_id, "version": expected_version, "last_seq": last_sequence},
+                    {"$set": update, "$inc": {"version": 1}},
+                )
+                if result.matched_count == 0:
+                    raise ConcurrencyConflict(aggregate_id)
+        except DuplicateKeyError:
+            raise ConcurrencyConflict(aggregate_id) from None
+        except ConnectionFailure as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        if outbox:
+            self.on_saved(aggregate_id)
+        return Saved(expected_version + 1, tuple(e.seq for e in outbox))
