@@ -28,11 +28,11 @@ class FakeHandledEvents:
         self.ids: set[str] = set()
         self.positions: dict[tuple[str, str], int] = {}
 
-    async def position(self, source: str, subject: str) -> int:
-        return self.positions.get((source, subject), 0)
+    async def position(self, stream: str, subject: str) -> int:
+        return self.positions.get((stream, subject), 0)
 
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
-        key = (source, subject)
+    async def advance(self, stream: str, subject: str, sequence: int) -> None:
+        key = (stream, subject)
         self.positions[key] = max(self.positions.get(key, 0), sequence)
 
     async def seen(self, event_id: str) -> bool:
@@ -125,7 +125,7 @@ async def test_a_reordered_older_event_of_an_aggregate_is_recognised_and_skipped
         await publish(broker, record_for(event, sequence=3))
         await publish(broker, record_for(event, sequence=2))  # overtaken by 3: stale
     assert handled == [1, 3]
-    assert guard.positions[("urn:test", event.case_id)] == 3
+    assert guard.positions[(f"{REFERRAL_CASE_EVENTS}|urn:test", event.case_id)] == 3
     assert len(guard.ids) == 3  # the stale one is recorded as dealt with, not retried
     assert dead == []
 
@@ -142,7 +142,7 @@ async def test_a_handler_that_converges_in_any_order_gets_stale_events_marked_as
         await publish(broker, record_for(event, sequence=2))
         await publish(broker, record_for(event, sequence=1))
     assert seen == [(2, False), (1, True)]
-    assert guard.positions[("urn:test", event.case_id)] == 2
+    assert guard.positions[(f"{REFERRAL_CASE_EVENTS}|urn:test", event.case_id)] == 2
 
 
 async def test_sequences_are_tracked_per_aggregate() -> None:

@@ -4,10 +4,10 @@ Consumers get at-least-once delivery with idempotent effects:
 - offsets are committed only after the handler finished (`AckPolicy.NACK_ON_ERROR`, never
   auto-commit), with an explicit consumer group;
 - an event whose id the group has handled is skipped (`ProcessedEvents`);
-- the group keeps the last sequence number it handled per aggregate (CloudEvents `sequence`
-  per source and subject): an event numbered at or below it is *stale* (reordered, or replayed
-  from a dead-letter topic) and is skipped unless its `Handles` says `on_stale="apply"`
-  (handlers whose effect converges whatever the order); a gap is logged and handled;
+- the group keeps the last sequence number it handled per aggregate and topic (CloudEvents
+  `sequence` per topic, source and subject): an event numbered at or below it is *stale*
+  (reordered, or replayed from a dead-letter topic) and is skipped unless its `Handles` says
+  `on_stale="apply"` (handlers whose effect converges whatever the order);
 - a message that can never be handled (not a CloudEvent, a known type that breaks its contract,
   or a handler that keeps failing) goes to the group's dead-letter topic with the reason, and
   the partition moves on; infrastructure errors (database or broker down) are retried without
@@ -154,11 +154,11 @@ class HandledEvents(Protocol):
 
     async def mark(self, event_id: str, event_type: str) -> bool: ...
 
-    async def position(self, source: str, subject: str) -> int:
-        """The last sequence number handled for one aggregate (0 when none)."""
+    async def position(self, stream: str, subject: str) -> int:
+        """The last sequence number handled for one aggregate on one stream (topic and source); 0 when none."""
         ...
 
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
+    async def advance(self, stream: str, subject: str, sequence: int) -> None:
         """Record `sequence` as handled (the position never moves back)."""
         ...
 
@@ -230,7 +230,10 @@ class EventConsumer:
             return
         sequence = meta.sequence
         if sequence is not None:
-            last = await self._guard.position(meta.source, meta.subject)
+            # Per topic: an aggregate numbers all its events, whatever topic they go to, and a
+            # consumer of one topic sees only some of them (gaps are normal, going back is not).
+            stream = f"{self.topic}|{meta.source}"
+            last = await self._guard.position(stream, meta.subject)
             if sequence <= last:
                 if handles.on_stale == "skip":
                     log.warning(
@@ -244,18 +247,10 @@ class EventConsumer:
                     await self._guard.mark(meta.id, meta.type)
                     return
                 meta = replace(meta, stale=True)
-            elif last and sequence > last + 1:
-                log.warning(
-                    "sequence gap: events of this aggregate are missing or still to come",
-                    event_type=meta.type,
-                    subject=meta.subject,
-                    sequence=meta.sequence,
-                    handled_up_to=last,
-                )
         if await self._handle(handles, event, meta, record, headers, body):
             return  # dead-lettered, not handled: a replay of the fixed message must be handled
         if sequence is not None and not meta.stale:
-            await self._guard.advance(meta.source, meta.subject, sequence)
+            await self._guard.advance(f"{self.topic}|{meta.source}", meta.subject, sequence)
         await self._guard.mark(meta.id, meta.type)
 
     async def _handle(

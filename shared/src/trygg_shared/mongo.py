@@ -56,13 +56,13 @@ class ProcessedEvents:
         self._positions = db[self.POSITIONS]
         self._consumer = consumer
 
-    async def position(self, source: str, subject: str) -> int:
-        doc = await self._positions.find_one({"_id": f"{self._consumer}:{source}:{subject}"}, {"seq": 1})
+    async def position(self, stream: str, subject: str) -> int:
+        doc = await self._positions.find_one({"_id": f"{self._consumer}|{stream}|{subject}"}, {"seq": 1})
         return int(doc["seq"]) if doc else 0
 
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
+    async def advance(self, stream: str, subject: str, sequence: int) -> None:
         await self._positions.update_one(
-            {"_id": f"{self._consumer}:{source}:{subject}"},
+            {"_id": f"{self._consumer}|{stream}|{subject}"},
             {"$max": {"seq": sequence}, "$set": {"consumer": self._consumer, "updated_at": datetime.now(UTC)}},
             upsert=True,
         )
