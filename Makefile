@@ -9,11 +9,11 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: ## install uv + the locked Python workspace, Kafka jars and FerretDB into .local/ (reused when present)
+install: ## install uv + the locked Python workspace, Kafka jars, PostgreSQL, FerretDB and Jaeger into .local/ (reused when present)
 	@bash deploy/local/install.sh
 
-run: install ## start Kafka, FerretDB and the four services on 127.0.0.1 (Ctrl-C stops everything)
-	@$(VENV)/devstack run
+run: install ## start PostgreSQL, FerretDB, Kafka, Jaeger and the services on 127.0.0.1 (Ctrl-C stops everything; STORE=sqlite for FerretDB on SQLite)
+	@$(VENV)/devstack run $(if $(STORE),--store $(STORE))
 
 webhook: ## send a correctly signed sample hospital message to the running referral service
 	@$(VENV)/devstack webhook $(ARGS)
@@ -45,5 +45,5 @@ schemas: install ## rewrite the event JSON Schema snapshots after an intended co
 bench: install ## benchmarks under bench/ (print figures; not part of make test)
 	$(VENV)/python bench/intake/run.py
 
-clean: ## remove caches and local run data (keeps installed servers)
+clean: ## remove caches and local run data, PostgreSQL's included (keeps installed servers)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/run

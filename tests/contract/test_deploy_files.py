@@ -1,14 +1,18 @@
-"""The deployment files agree with the services' own settings (no Docker needed).
+"""The deployment files agree with the services' own settings and topics (no Docker needed).
 
 The services read their configuration with pydantic-settings and `extra="ignore"`, so a misspelt
 variable in docker-compose.yml or in a Kubernetes manifest is silently ignored at run time and the
 service falls back to a default (such as 127.0.0.1:9092 for Kafka). These tests read the files as
 YAML or text and check every variable name against the service's `Settings` class: the names
-allowed are derived from the classes, so new settings are allowed as soon as they exist.
+allowed are derived from the classes, so new settings are allowed as soon as they exist. The
+services are the folders of services/ and the topics come from `trygg_shared.contracts.topics`
+and the services' consumer groups, so a new service or topic without deploy files fails here.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import http.server
 import importlib
 import os
@@ -29,6 +33,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
+from trygg_shared.contracts import topics as topics_module
+
 pytestmark = pytest.mark.contract
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +42,12 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 K8S_DIR = ROOT / "deploy" / "k8s"
-SERVICES = ("referral", "scheduling", "notification", "billing")
+# Every service of the workspace; each needs `<name>.config.Settings` and its deploy files.
+SERVICES = tuple(sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")))
+EXPECTED_SERVICES = frozenset({"referral", "scheduling", "notification", "billing", "console"})
 # Read by deploy/entrypoint.sh rather than by the settings classes.
 ENTRYPOINT_VARIABLES = frozenset({"PORT"})
+OTEL_COLLECTOR_CONFIG = ROOT / "deploy" / "otel-collector.yaml"
 NON_ROOT_UID = 10001
 # Environment variables of a container: name -> value (None when it comes from elsewhere).
 Env = dict[str, str | None]
@@ -213,31 +222,163 @@ def mongo_hosts(uri: str) -> list[str]:
     return [host.rsplit(":", 1)[0] for host in netloc.split(",")]
 
 
-# --- helpers: kubernetes ----------------------------------------------------------------------
+# --- helpers: kubernetes (kustomize) -------------------------------------------------------------
+#
+# deploy/k8s is one kustomize base and one overlay per service. The checks below run on the
+# rendered objects. `render` is a small kustomize that knows only the fields this layout uses
+# and fails on any other, so the checks need no binary; when `kubectl` or `kustomize` is on the
+# PATH, a test compares its output with the real one.
+
+KUSTOMIZE_FIELDS = frozenset({"apiVersion", "kind", "resources", "configMapGenerator", "patches", "labels", "images"})
+GENERATOR_FIELDS = frozenset({"name", "envs", "literals"})
+TARGET_FIELDS = frozenset({"kind", "name"})
+# What a service overlay may change in the base: its identity, port, settings prefix, its own
+# settings (a ConfigMap read with the prefix) and secrets.
+OVERLAY_PATCH_PATHS = frozenset(
+    {
+        "/metadata/name",
+        "/spec/ports/0/port",
+        "/spec/template/spec/serviceAccountName",
+        "/spec/template/spec/containers/0/ports/0/containerPort",
+        "/spec/template/spec/containers/0/envFrom/0/prefix",
+        "/spec/template/spec/containers/0/envFrom/-",
+        "/spec/template/spec/containers/0/env",
+    }
+)
+BASE_PLACEHOLDERS = ("service", "SERVICE_", "trygg-hemgang/service")
 
 
-def k8s_manifest_files() -> list[Path]:
-    return sorted(p for p in K8S_DIR.glob("*.y*ml") if p.name != "kustomization.yaml")
+def _read_yaml_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    data = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            key, sep, value = line.partition("=")
+            assert sep, f"{path}: {line!r} is not KEY=VALUE"
+            data[key] = value
+    return data
+
+
+def _json_patch(document: dict[str, Any], operation: dict[str, Any]) -> None:
+    """RFC 6902 `add` and `replace` (all this layout uses)."""
+    *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in operation["path"][1:].split("/")]
+    node: Any = document
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    op = operation["op"]
+    if isinstance(node, list):
+        if op == "add" and last == "-":
+            node.append(operation["value"])
+        elif op == "add":
+            node.insert(int(last), operation["value"])
+        elif op == "replace":
+            node[int(last)] = operation["value"]
+        else:
+            raise AssertionError(f"unsupported patch operation {op!r}")
+    else:
+        assert op in ("add", "replace"), f"unsupported patch operation {op!r}"
+        assert op == "add" or last in node, f"replace of a missing {operation['path']}"
+        node[last] = operation["value"]
+
+
+def _set_labels(document: dict[str, Any], pairs: dict[str, str], selectors: bool, templates: bool) -> None:
+    document["metadata"].setdefault("labels", {}).update(pairs)
+    kind, spec = document["kind"], document.get("spec") or {}
+    if (templates or selectors) and kind == "Deployment":
+        spec["template"]["metadata"].setdefault("labels", {}).update(pairs)
+    if not selectors:
+        return
+    if kind in ("Deployment", "PodDisruptionBudget"):
+        spec["selector"].setdefault("matchLabels", {}).update(pairs)
+    elif kind == "Service":
+        spec.setdefault("selector", {}).update(pairs)
+    elif kind == "NetworkPolicy":
+        spec["podSelector"].setdefault("matchLabels", {}).update(pairs)
+
+
+def _set_images(document: dict[str, Any], images: list[dict[str, str]]) -> None:
+    pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in pod.get("containers") or []:
+        name, _, tag = container["image"].partition(":")
+        for image in images:
+            if image["name"] == name:
+                tag = image.get("newTag", tag)
+                container["image"] = image.get("newName", name) + (f":{tag}" if tag else "")
+
+
+def render(directory: Path) -> list[dict[str, Any]]:
+    """The objects `kubectl kustomize directory` builds (without ConfigMap name hashes)."""
+    kustomization: dict[str, Any] = yaml.safe_load((directory / "kustomization.yaml").read_text(encoding="utf-8"))
+    unknown = set(kustomization) - KUSTOMIZE_FIELDS
+    assert not unknown, f"{directory}: the test's kustomize does not know {sorted(unknown)}; extend render()"
+    documents: list[dict[str, Any]] = []
+    for entry in kustomization.get("resources") or []:
+        path = directory / entry
+        documents += render(path) if path.is_dir() else _read_yaml_documents(path)
+    for generator in kustomization.get("configMapGenerator") or []:
+        assert set(generator) <= GENERATOR_FIELDS, f"{directory}: unsupported generator fields {generator}"
+        data: dict[str, str] = {}
+        for env in generator.get("envs") or []:
+            data.update(_env_file(directory / env))
+        for literal in generator.get("literals") or []:
+            key, _, value = literal.partition("=")
+            data[key] = value
+        documents.append(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
+        )
+    for patch in kustomization.get("patches") or []:
+        target = patch.get("target") or {}
+        assert set(patch) == {"target", "patch"}, f"{directory}: only inline JSON patches with a target"
+        assert set(target) <= TARGET_FIELDS, f"{directory}: unsupported patch target {target}"
+        operations = yaml.safe_load(patch["patch"])
+        for document in documents:
+            if all(
+                re.fullmatch(v, document["kind"] if k == "kind" else document["metadata"]["name"])
+                for k, v in target.items()
+            ):
+                for operation in operations:
+                    _json_patch(document, operation)
+    for labels in kustomization.get("labels") or []:
+        for document in documents:
+            _set_labels(
+                document, labels["pairs"], bool(labels.get("includeSelectors")), bool(labels.get("includeTemplates"))
+            )
+    for document in documents:
+        _set_images(document, kustomization.get("images") or [])
+    return documents
+
+
+def kustomize_command() -> list[str] | None:
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    return None
+
+
+@functools.cache
+def _k8s_documents() -> tuple[dict[str, Any], ...]:
+    return tuple(render(K8S_DIR))
 
 
 def k8s_documents() -> list[dict[str, Any]]:
-    documents = []
-    for path in k8s_manifest_files():
-        documents += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-    return documents
+    return copy.deepcopy(list(_k8s_documents()))
 
 
 def k8s_object(kind: str, name: str) -> dict[str, Any]:
     found = [d for d in k8s_documents() if d.get("kind") == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"deploy/k8s needs exactly one {kind} named {name!r}, found {len(found)}"
+    assert len(found) == 1, f"deploy/k8s renders {len(found)} {kind} named {name!r}, not one"
     return found[0]
 
 
 def k8s_container(service: str) -> dict[str, Any]:
-    containers = k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
-    named: list[dict[str, Any]] = [c for c in containers if c["name"] == service]
-    assert named, f"Deployment {service} has no container named {service!r}"
-    return named[0]
+    containers: list[dict[str, Any]] = k8s_object("Deployment", service)["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, f"Deployment {service} should run one container"
+    return containers[0]
 
 
 def k8s_config_maps() -> dict[str, dict[str, str]]:
@@ -256,7 +397,7 @@ def k8s_environment(container: dict[str, Any]) -> tuple[Env, list[str]]:
     for source in container.get("envFrom") or []:
         ref = source.get("configMapRef")
         if ref is None:
-            problems.append(f"envFrom {source} is not a ConfigMap of deploy/k8s; cannot check it")
+            problems.append(f"envFrom {source}: only ConfigMaps of deploy/k8s can be checked; use env for secrets")
         elif ref["name"] not in config_maps:
             problems.append(f"envFrom: no ConfigMap {ref['name']!r} in deploy/k8s")
         else:
@@ -286,22 +427,63 @@ def container_port(container: dict[str, Any], port: int | str) -> int:
     return named[port]
 
 
+# --- helpers: topics ------------------------------------------------------------------------------
+
+
+TOPICS_DIR = K8S_DIR / "topics"
+K8S_README = K8S_DIR / "README.md"
+DAY_MS = 86_400_000
+# Longest retention of a topic that carries names, phone numbers or identity numbers.
+PERSONAL_DATA_MAX_DAYS = 14
+
+
+@functools.cache
+def consumer_groups() -> dict[str, str]:
+    """Consumer group -> service, from the consumers each service's `bootstrap()` wires.
+
+    Bootstrap connects to nothing (the clients connect when the app starts), so this lists the
+    groups, and so the dead-letter topics, that the services will really use.
+    """
+    groups = {}
+    for service in SERVICES:
+        bootstrap = importlib.import_module(f"{service}.bootstrap").bootstrap
+        for consumer in bootstrap(settings_class(service)()).runtime.consumers:
+            assert consumer.dead_letter_topic == topics_module.dead_letter_topic(consumer.group_id)
+            groups[consumer.group_id] = service
+    return groups
+
+
+def expected_topics() -> set[str]:
+    return {*topics_module.ALL_TOPICS, *(topics_module.dead_letter_topic(g) for g in consumer_groups())}
+
+
+def topic_manifests() -> dict[str, dict[str, Any]]:
+    manifests: dict[str, dict[str, Any]] = {}
+    for document in render(TOPICS_DIR):
+        assert document["kind"] == "KafkaTopic", f"topics/ holds a {document['kind']}"
+        name = document["spec"].get("topicName") or document["metadata"]["name"]
+        assert name not in manifests, f"two manifests for the topic {name}"
+        manifests[name] = document
+    return manifests
+
+
+def retention_days(manifest: dict[str, Any]) -> float:
+    return int(manifest["spec"]["config"]["retention.ms"]) / DAY_MS
+
+
 # --- docker-compose.yml -----------------------------------------------------------------------
 
 
-def test_the_four_services_and_their_infrastructure_are_in_the_compose_file() -> None:
+def test_the_services_of_the_workspace_are_the_five_we_deploy() -> None:
+    assert set(SERVICES) == EXPECTED_SERVICES
+
+
+def test_every_service_and_its_infrastructure_are_in_the_compose_file() -> None:
     services = load_compose()["services"]
 
     missing = {*SERVICES, "kafka", "mongo", "otel-collector", "jaeger"} - set(services)
 
     assert not missing, f"docker-compose.yml lacks the services {sorted(missing)}"
-
-
-def test_every_service_folder_of_the_workspace_is_deployed_by_compose() -> None:
-    folders = {p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")}
-
-    assert folders <= set(load_compose()["services"]), "a service in services/ is not in compose"
-    assert set(SERVICES) <= folders
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -386,6 +568,32 @@ def test_services_reach_kafka_mongo_and_the_collector_by_compose_service_name(se
     assert collector in services, f"{service}: OTLP host {collector!r} is not a compose service"
 
 
+def collector_exports_to_jaeger() -> bool:
+    config = yaml.safe_load(OTEL_COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+    exporters = config["service"]["pipelines"]["traces"]["exporters"]
+    endpoints = [str(config["exporters"][name].get("endpoint", "")) for name in exporters]
+    return any(urlsplit("//" + endpoint.split("://")[-1]).hostname == "jaeger" for endpoint in endpoints)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_traces_reach_jaeger_directly_or_through_the_collector(service: str) -> None:
+    prefix = settings_prefix(settings_class(service))
+    variables = as_dict(compose_service(service).get("environment"))
+
+    host = urlsplit(variables.get(f"{prefix}TELEMETRY__OTLP_ENDPOINT") or "").hostname
+
+    assert host == "jaeger" or (host == "otel-collector" and collector_exports_to_jaeger()), (
+        f"{service}: traces go to {host!r}, which does not end in Jaeger"
+    )
+
+
+def test_the_jaeger_ui_is_published_on_the_loopback_interface() -> None:
+    jaeger = compose_service("jaeger")
+
+    assert str(jaeger.get("image", "")).startswith("jaegertracing/")
+    assert ("127.0.0.1", 16686, 16686) in port_mappings(jaeger)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_waits_for_kafka_and_mongo_to_be_healthy(service: str) -> None:
     services = load_compose()["services"]
@@ -459,9 +667,9 @@ needs_sh = pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX 
 
 
 def run_entrypoint(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """deploy/entrypoint.sh with a `python` that prints `-m ...` runs and executes the rest."""
+    """deploy/entrypoint.sh with a `python` that prints the words of `-m ...` runs, one a line."""
     fake = tmp_path / "python"
-    fake.write_text(f'#!/bin/sh\n[ "$1" = -m ] && {{ echo "$@"; exit 0; }}\nexec "{sys.executable}" "$@"\n')
+    fake.write_text(f'#!/bin/sh\n[ "$1" = -m ] && {{ printf "%s\\n" "$@"; exit 0; }}\nexec "{sys.executable}" "$@"\n')
     fake.chmod(0o755)
     return subprocess.run(
         ["sh", str(ENTRYPOINT), *args],
@@ -488,12 +696,61 @@ def test_the_entrypoint_runs_the_service_factory_on_port_and_host_from_the_envir
 
 
 @needs_sh
-def test_the_entrypoint_falls_back_to_the_settings_defaults(tmp_path: Path) -> None:
-    result = run_entrypoint(tmp_path, {"SERVICE": "referral"})
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_entrypoint_falls_back_to_the_settings_defaults(tmp_path: Path, service: str) -> None:
+    result = run_entrypoint(tmp_path, {"SERVICE": service})
 
     assert result.returncode == 0, result.stderr
-    port = default_http_port(settings_class("referral"))
-    assert result.stdout.split()[-4:] == ["--host", "127.0.0.1", "--port", str(port)]
+    port = default_http_port(settings_class(service))
+    assert result.stdout.splitlines()[2:] == [
+        f"{service}.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+@needs_sh
+def test_the_entrypoint_passes_its_arguments_to_uvicorn_word_for_word(tmp_path: Path) -> None:
+    env = {"SERVICE": "billing", "BILLING_HTTP__HOST": "127.0.0.1", "BILLING_HTTP__PORT": "8004"}
+    arguments = ["--log-level", "debug; echo injected", "$(id)", "*"]
+
+    result = run_entrypoint(tmp_path, env, *arguments)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-len(arguments) :] == arguments
+
+
+@needs_sh
+def test_the_entrypoint_refuses_an_unknown_service(tmp_path: Path) -> None:
+    result = run_entrypoint(tmp_path, {"SERVICE": "referral; id"})
+
+    assert result.returncode != 0
+    assert "SERVICE must be" in result.stderr
+
+
+def shell_code(path: Path) -> str:
+    """The file without its comments (from a `#` at the start of a line or after a blank)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in lines)
+
+
+def test_the_entrypoint_does_not_use_eval() -> None:
+    assert not re.search(r"\beval\b", shell_code(ENTRYPOINT)), "build the argv without eval"
+
+
+def service_alternatives(text: str) -> set[str]:
+    """The service names of the `case` pattern `referral | scheduling | ...)` in a shell text."""
+    match = re.search(r"referral\s*\|[\s|a-z]*\)", text)
+    assert match, "no `case` pattern of service names"
+    return {word.strip() for word in match.group(0).rstrip(")").split("|")}
+
+
+def test_the_dockerfile_and_the_entrypoint_accept_exactly_the_workspace_services() -> None:
+    assert service_alternatives(DOCKERFILE.read_text(encoding="utf-8")) == set(SERVICES)
+    assert service_alternatives(shell_code(ENTRYPOINT)) == set(SERVICES)
 
 
 @needs_sh
@@ -539,12 +796,65 @@ def test_the_entrypoint_healthcheck_passes_on_2xx_only(tmp_path: Path, health_se
 # --- deploy/k8s ---------------------------------------------------------------------------------
 
 
-def test_the_kustomization_lists_every_manifest_of_the_k8s_folder() -> None:
+def test_the_system_kustomization_deploys_one_overlay_per_service_and_the_shared_settings() -> None:
     kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text(encoding="utf-8"))
+    overlays = {p.parent.name for p in (K8S_DIR / "services").glob("*/kustomization.yaml")}
 
-    listed = set(kustomization.get("resources") or [])
+    assert set(kustomization["resources"]) == {f"services/{s}" for s in SERVICES}
+    assert overlays == set(SERVICES)
+    assert [g["name"] for g in kustomization["configMapGenerator"]] == ["trygg-config"]
 
-    assert listed == {p.name for p in k8s_manifest_files()}
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_overlay_changes_only_what_differs_between_services(service: str) -> None:
+    overlay = K8S_DIR / "services" / service
+    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text(encoding="utf-8"))
+
+    paths = {op["path"] for patch in kustomization["patches"] for op in yaml.safe_load(patch["patch"])}
+
+    assert kustomization["resources"] == ["../../base"]
+    assert paths <= OVERLAY_PATCH_PATHS, f"{service} patches more than its identity: {paths - OVERLAY_PATCH_PATHS}"
+    assert [g["name"] for g in kustomization.get("configMapGenerator") or []] == [f"{service}-settings"]
+
+
+def test_every_object_is_renamed_from_the_base_placeholders() -> None:
+    rendered = yaml.safe_dump_all(k8s_documents())
+
+    left = [p for p in BASE_PLACEHOLDERS if re.search(rf"(?<![\w/-]){re.escape(p)}(?![\w/-])", rendered)]
+
+    assert not left, f"placeholders of deploy/k8s/base survive the overlays: {left}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_its_deployment_service_account_network_policy_and_disruption_budget(
+    service: str,
+) -> None:
+    deployment = k8s_object("Deployment", service)
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    selected_by = {
+        "Deployment": deployment["spec"]["selector"]["matchLabels"],
+        "Service": k8s_object("Service", service)["spec"]["selector"],
+        "PodDisruptionBudget": k8s_object("PodDisruptionBudget", service)["spec"]["selector"]["matchLabels"],
+        "NetworkPolicy": k8s_object("NetworkPolicy", service)["spec"]["podSelector"]["matchLabels"],
+    }
+
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == service
+    assert k8s_object("ServiceAccount", service).get("automountServiceAccountToken") is False
+    for kind, selector in selected_by.items():
+        assert selector == {"app.kubernetes.io/name": service}, f"{kind} {service} selects {selector}"
+        assert selector.items() <= pod_labels.items(), f"{kind} {service} selects no pod of its own"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_network_policy_admits_only_the_http_port(service: str) -> None:
+    policy = k8s_object("NetworkPolicy", service)["spec"]
+    container = k8s_container(service)
+
+    ports = [p for rule in policy["ingress"] for p in rule.get("ports") or []]
+
+    assert "Ingress" in policy["policyTypes"]
+    assert ports, f"{service}: an ingress rule without ports admits every port"
+    assert {container_port(container, p["port"]) for p in ports} == {default_http_port(settings_class(service))}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -558,7 +868,7 @@ def test_every_environment_variable_of_a_k8s_container_is_a_real_setting(service
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_k8s_environment_builds_valid_settings_on_the_container_port(
+def test_the_k8s_environment_builds_production_settings_on_the_container_port(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cls = settings_class(service)
@@ -568,12 +878,38 @@ def test_the_k8s_environment_builds_valid_settings_on_the_container_port(
     settings = settings_from(cls, variables, monkeypatch)
 
     port = default_http_port(cls)
-    assert settings.http.port == port == int(variables.get("PORT") or 0)
+    assert settings.http.port == port
     assert container_port(container, "http") == port
     assert settings.http.host == "0.0.0.0"
     assert settings.mongo.database == default_mongo_database(cls) == service
-    target = k8s_object("Service", service)["spec"]["ports"][0]["targetPort"]
-    assert container_port(container, target) == port
+    assert settings.kafka.create_topics is False, "the platform creates the topics (deploy/k8s/topics)"
+    assert settings.telemetry.environment == "production"
+    assert settings.telemetry.otlp_endpoint
+    assert settings.logging.format == "json"
+    service_port = k8s_object("Service", service)["spec"]["ports"][0]
+    assert service_port["port"] == port
+    assert container_port(container, service_port["targetPort"]) == port
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_development_secret_is_replaced_from_a_kubernetes_secret(service: str) -> None:
+    config = importlib.import_module(f"{service}.config")
+    check = getattr(config, "local_defaults_in_use", None)
+    container = k8s_container(service)
+
+    needed = set(check(config.Settings())) if check else set()
+    from_secrets = {
+        entry["name"] for entry in container.get("env") or [] if "secretKeyRef" in (entry.get("valueFrom") or {})
+    }
+
+    assert needed <= from_secrets, f"{service}: set {sorted(needed - from_secrets)} from a Secret"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_k8s_image_is_the_one_compose_builds_for_the_service(service: str) -> None:
+    image = k8s_container(service)["image"]
+
+    assert image.partition(":")[0] == str(compose_service(service)["image"]).partition(":")[0]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -588,7 +924,7 @@ def test_k8s_probes_check_healthz_for_liveness_and_readyz_for_readiness(service:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_k8s_pods_run_as_non_root_with_a_read_only_root_filesystem(service: str) -> None:
+def test_k8s_pods_run_as_non_root_with_a_read_only_root_filesystem_and_limits(service: str) -> None:
     pod = k8s_object("Deployment", service)["spec"]["template"]["spec"]
     container = k8s_container(service)
     pod_context = pod.get("securityContext") or {}
@@ -603,9 +939,98 @@ def test_k8s_pods_run_as_non_root_with_a_read_only_root_filesystem(service: str)
     assert context.get("readOnlyRootFilesystem") is True
     assert context.get("allowPrivilegeEscalation") is False
     assert "ALL" in (context.get("capabilities") or {}).get("drop", [])
+    assert pod.get("automountServiceAccountToken") is False
+    assert pod.get("enableServiceLinks") is False, "docker-link variables would carry the settings prefix"
     resources = container.get("resources") or {}
-    assert resources.get("requests")
-    assert resources.get("limits")
+    assert {"cpu", "memory"} <= set(resources.get("requests") or {})
+    assert {"cpu", "memory"} <= set(resources.get("limits") or {})
+
+
+@pytest.mark.skipif(kustomize_command() is None, reason="needs kubectl or kustomize on the PATH")
+@pytest.mark.parametrize("folder", [".", "topics"])
+def test_the_test_renderer_agrees_with_kustomize(folder: str) -> None:
+    command = kustomize_command()
+    assert command is not None
+    output = subprocess.run(
+        [*command, str(K8S_DIR / folder)], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    real = [d for d in yaml.safe_load_all(output) if d]
+    # kustomize appends a content hash to generated ConfigMap names (and to their references).
+    hashed = {
+        d["metadata"]["name"]: re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"])
+        for d in real
+        if d["kind"] == "ConfigMap"
+    }
+
+    def unhash(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: unhash(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [unhash(v) for v in node]
+        return hashed.get(node, node) if isinstance(node, str) else node
+
+    def by_id(documents: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+        return {(d["kind"], d["metadata"]["name"]): d for d in documents}
+
+    assert by_id(render(K8S_DIR / folder)) == by_id(unhash(d) for d in real)
+
+
+# --- deploy/k8s/topics ----------------------------------------------------------------------------
+
+
+def test_every_topic_and_dead_letter_topic_has_a_manifest_and_no_manifest_is_stale() -> None:
+    manifests = set(topic_manifests())
+
+    missing = expected_topics() - manifests
+    stale = manifests - expected_topics()
+
+    assert not missing, f"topics without a manifest in deploy/k8s/topics: {sorted(missing)}"
+    assert not stale, f"manifests of topics no service uses: {sorted(stale)}"
+
+
+def test_every_topic_is_partitioned_as_the_services_create_it_and_replicated() -> None:
+    manifests = topic_manifests()
+
+    def problems(spec: dict[str, Any]) -> list[str]:
+        config = spec["config"]
+        return [
+            *([f"partitions {spec['partitions']}"] if spec["partitions"] != topics_module.PARTITIONS else []),
+            *([f"replicas {spec['replicas']}"] if spec["replicas"] < 3 else []),
+            *(["min.insync.replicas"] if int(config["min.insync.replicas"]) != spec["replicas"] - 1 else []),
+            *(["cleanup.policy"] if config["cleanup.policy"] != "delete" else []),
+        ]
+
+    found = {topic: problems(manifests[topic]["spec"]) for topic in sorted(expected_topics() & set(manifests))}
+
+    assert not {topic: p for topic, p in found.items() if p}
+
+
+def test_topics_with_personal_data_are_kept_only_as_long_as_a_replay_needs() -> None:
+    manifests = topic_manifests()
+    personal = {
+        topics_module.REFERRAL_CASE_EVENTS,
+        topics_module.REFERRAL_BILLING_SUBJECTS,
+        *(topics_module.dead_letter_topic(group) for group in consumer_groups()),
+    }
+
+    labelled = {
+        n for n, m in manifests.items() if m["metadata"]["labels"].get("trygg-hemgang.se/data") == "personal-data"
+    }
+    too_long = {
+        n: retention_days(manifests[n]) for n in labelled if retention_days(manifests[n]) > PERSONAL_DATA_MAX_DAYS
+    }
+
+    assert personal <= labelled, f"label these personal-data topics: {sorted(personal - labelled)}"
+    assert not too_long, f"personal data kept longer than {PERSONAL_DATA_MAX_DAYS} days: {too_long}"
+    assert retention_days(manifests[topics_module.REFERRAL_BILLING_SUBJECTS]) <= 7, "identity numbers"
+
+
+def test_the_k8s_readme_gives_each_topic_the_retention_of_its_manifest() -> None:
+    rows = re.findall(r"^\|\s*`([^`]+)`\s*\|\s*(\d+) days\s*\|", K8S_README.read_text(encoding="utf-8"), re.M)
+
+    documented = {topic: int(days) for topic, days in rows}
+
+    assert documented == {topic: retention_days(m) for topic, m in topic_manifests().items()}
 
 
 # --- the checks themselves ----------------------------------------------------------------------

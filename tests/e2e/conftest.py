@@ -1,4 +1,5 @@
-"""The four services as real processes (uvicorn) against the session's Kafka and MongoDB wire."""
+"""The services as real processes (uvicorn) against the session's Kafka and MongoDB wire; their
+spans go to the session's Jaeger when one runs (`servers.otlp_endpoint`)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,11 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
             mongo_uri=servers.mongo_uri,
             port=port,
             database=f"{spec.name}{suffix}",
+            postgres_url=servers.postgres_url,
+            otlp_endpoint=servers.otlp_endpoint,
         )
         env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
+        env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s (default 5 s)
         processes[spec.name] = ServiceProcess(spec, port, env, logs)
     try:
         for process in processes.values():

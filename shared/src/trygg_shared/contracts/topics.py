@@ -1,6 +1,6 @@
 """Every Kafka topic the system uses, in one place.
 
-Retention follows purpose (set by the platform in production, see `deploy/k8s/topics.yaml`):
+Retention follows purpose (set by the platform in production, see `deploy/k8s/topics/topics.yaml`):
 topics that carry personal data keep it only as long as a consumer may need to replay it.
 """
 

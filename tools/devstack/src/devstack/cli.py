@@ -1,6 +1,7 @@
 """`devstack`: run the whole system locally and try it by hand.
 
-devstack run                  # Kafka, FerretDB and the four services; Ctrl-C stops all
+devstack run                  # PostgreSQL, FerretDB, Kafka, Jaeger and the services; Ctrl-C stops all
+devstack run --store sqlite   # FerretDB on SQLite files instead of PostgreSQL (also TRYGG_STORE=sqlite)
 devstack webhook              # send a correctly signed sample LUS message to referral
 devstack show CASE_ID         # what each service's database holds for a case
 """
@@ -25,7 +26,7 @@ from rich.table import Table
 from standardwebhooks.webhooks import Webhook
 
 from devstack import paths
-from devstack.servers import ServerError
+from devstack.servers import STORES, ServerError, default_store, port_or_free
 from devstack.stack import SERVICES, Stack
 from referral.domain.messages import MessageType
 from referral.lus_format import example_bodies
@@ -39,11 +40,27 @@ console = Console()
 @app.command()
 def run(
     workdir: Annotated[Path | None, typer.Option(help="Data and logs (kept between runs).")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help=f"FerretDB's store: {' or '.join(STORES)} (default: TRYGG_STORE, else postgresql)."),
+    ] = None,
 ) -> None:
-    """Start Kafka, FerretDB and every service on 127.0.0.1; Ctrl-C stops them all."""
+    """Start PostgreSQL, FerretDB, Kafka, Jaeger and every service on 127.0.0.1; Ctrl-C stops them all."""
     workdir = workdir or paths.run_dir()
+    chosen = (store or default_store()).lower()
+    if chosen not in STORES:
+        raise typer.BadParameter(f"--store must be one of {', '.join(STORES)}")
     started = time.monotonic()
-    stack = Stack(workdir, kafka_port=9092, mongo_port=27017)
+    stack = Stack(
+        workdir,
+        kafka_port=9092,
+        mongo_port=27017,
+        store=chosen,  # type: ignore[arg-type]
+        postgres_port=port_or_free(5432),
+        jaeger_query_port=16686,
+        otlp_http_port=4318,
+        otlp_grpc_port=4317,
+    )
     stopping = False
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -54,21 +71,33 @@ def run(
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with console.status("starting Kafka and FerretDB"):
+        with console.status(f"starting PostgreSQL, FerretDB ({chosen}), Kafka and Jaeger"):
             stack.start_servers()
-        with console.status("starting referral, scheduling, notification, billing"):
+        with console.status(f"starting {', '.join(s.name for s in SERVICES)}"):
             stack.start_services()
         elapsed = time.monotonic() - started
         table = Table(title=f"Trygg hemgång is running (ready in {elapsed:.1f} s)")
         table.add_column("what")
-        table.add_column("where")
-        table.add_column("log")
+        table.add_column("where", overflow="fold")
+        table.add_column("log", overflow="fold")
+        if stack.postgres is not None:
+            table.add_row("PostgreSQL (FerretDB's store)", stack.postgres.url, str(stack.postgres.log_path))
+        table.add_row(f"FerretDB (MongoDB wire, {chosen})", stack.ferretdb.uri, str(stack.ferretdb.log_path))
         table.add_row("Kafka", stack.kafka.bootstrap_servers, str(stack.kafka.log_path))
-        table.add_row("FerretDB (MongoDB wire)", stack.ferretdb.uri, str(stack.ferretdb.log_path))
+        if stack.tracing is not None:
+            table.add_row("Jaeger UI and query API", stack.tracing.query_url, str(stack.tracing.log_path))
+            table.add_row(
+                "Jaeger OTLP (HTTP, gRPC)", f"{stack.tracing.otlp_endpoint}, {stack.tracing.otlp_grpc_endpoint}", ""
+            )
         for svc in stack.services.values():
             table.add_row(svc.spec.name, f"{svc.url}/docs", str(svc.proc.log_path))
         console.print(table)
         console.print("Try it: [bold]make webhook[/bold] (or `devstack webhook`), then `devstack show <case_id>`.")
+        if stack.tracing is not None:
+            console.print(
+                f"Traces: {stack.tracing.query_url}/api/traces?service=referral&limit=20 "
+                "(this Jaeger build has no web UI assets: see README, 'What make installs')."
+            )
         console.print("Press Ctrl-C to stop everything.")
         while True:
             for svc in stack.services.values():

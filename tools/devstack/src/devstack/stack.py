@@ -1,4 +1,5 @@
-"""The whole system on one machine: Kafka, FerretDB and the four services, each a child process."""
+"""The whole system on one machine: PostgreSQL, FerretDB, Kafka, Jaeger and the services, each a
+child process. Add a service by adding one `ServiceSpec` to `SERVICES`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.servers import FerretDBServer, KafkaServer, ServerError, _Process, port_open
+from devstack.servers import (
+    FerretDBServer,
+    JaegerServer,
+    KafkaServer,
+    PostgresServer,
+    ServerError,
+    Store,
+    _Process,
+    default_store,
+    port_open,
+)
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.kafka import ensure_topics
 
@@ -33,10 +44,19 @@ SERVICES = (
 
 
 def service_env(
-    spec: ServiceSpec, *, kafka: str, mongo_uri: str, port: int, database: str | None = None
+    spec: ServiceSpec,
+    *,
+    kafka: str,
+    mongo_uri: str,
+    port: int,
+    database: str | None = None,
+    postgres_url: str | None = None,
+    otlp_endpoint: str | None = None,
 ) -> dict[str, str]:
+    """A service's settings as environment variables (`postgres_url`: FerretDB's PostgreSQL, so the
+    service creates the GIN indexes FerretDB uses; `otlp_endpoint`: where its spans go)."""
     p = spec.env_prefix
-    return {
+    env = {
         f"{p}KAFKA__BOOTSTRAP_SERVERS": kafka,
         f"{p}MONGO__URI": mongo_uri,
         f"{p}MONGO__DATABASE": database or spec.name,
@@ -44,6 +64,11 @@ def service_env(
         f"{p}HTTP__PORT": str(port),
         f"{p}LOGGING__FORMAT": "json",
     }
+    if postgres_url:
+        env[f"{p}MONGO__POSTGRES_URL"] = postgres_url
+    if otlp_endpoint:
+        env[f"{p}TELEMETRY__OTLP_ENDPOINT"] = otlp_endpoint
+    return env
 
 
 @dataclass
@@ -110,28 +135,71 @@ class ServiceProcess:
 
 @dataclass
 class Stack:
-    """Kafka, FerretDB and the services, started in order and stopped in reverse."""
+    """PostgreSQL, FerretDB, Kafka, Jaeger and the services, started in order and stopped in reverse.
+
+    `store="sqlite"` runs FerretDB on SQLite files instead of PostgreSQL; `jaeger=False` runs
+    without a trace UI (the services then export no spans). Ports left at None are free ones.
+    """
 
     workdir: Path
     kafka_port: int | None = None
     mongo_port: int | None = None
     service_ports: dict[str, int] = field(default_factory=dict)
     database_suffix: str = ""
+    store: Store = field(default_factory=default_store)
+    postgres_port: int | None = None
+    durable: bool = True
+    jaeger: bool = True
+    jaeger_query_port: int | None = None
+    otlp_http_port: int | None = None
+    otlp_grpc_port: int | None = None
     kafka: KafkaServer = field(init=False)
+    postgres: PostgresServer | None = field(init=False, default=None)
     ferretdb: FerretDBServer = field(init=False)
+    tracing: JaegerServer | None = field(init=False, default=None)
     services: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.kafka = KafkaServer(self.workdir / "kafka", port=self.kafka_port, controller_port=None)
-        self.ferretdb = FerretDBServer(self.workdir / "ferretdb", port=self.mongo_port)
+        if self.store == "postgresql":
+            self.postgres = PostgresServer(self.workdir / "postgres", port=self.postgres_port, durable=self.durable)
+        self.ferretdb = FerretDBServer(
+            self.workdir / "ferretdb",
+            port=self.mongo_port,
+            postgres_url=self.postgres.url if self.postgres else None,
+        )
+        if self.jaeger:
+            self.tracing = JaegerServer(
+                self.workdir / "jaeger",
+                query_port=self.jaeger_query_port,
+                otlp_http_port=self.otlp_http_port,
+                otlp_grpc_port=self.otlp_grpc_port,
+            )
+
+    @property
+    def postgres_url(self) -> str | None:
+        return self.postgres.url if self.postgres else None
 
     def start_servers(self) -> None:
-        for port, what in ((self.kafka.port, "Kafka"), (self.ferretdb.port, "FerretDB")):
+        ports = [(self.kafka.port, "Kafka"), (self.ferretdb.port, "FerretDB")]
+        if self.postgres:
+            ports.append((self.postgres.port, "PostgreSQL"))
+        if self.tracing:
+            ports += [(self.tracing.query_port, "Jaeger UI"), (self.tracing.otlp_http_port, "Jaeger OTLP/HTTP")]
+            ports.append((self.tracing.otlp_grpc_port, "Jaeger OTLP/gRPC"))
+        for port, what in ports:
             if port_open(port):
                 raise ServerError(f"port {port} for {what} is already in use: is another `make run` running?")
-        self.kafka.start()
+        self.kafka.start()  # the JVM is slowest to start: first, and waited for last
+        if self.postgres:
+            self.postgres.start()
+            self.postgres.wait_ready()
         self.ferretdb.start()
+        if self.tracing:
+            self.tracing.start()
         self.ferretdb.wait_ready()
+        if self.tracing:
+            self.tracing.wait_ready()
         self.kafka.wait_ready()
         asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
 
@@ -145,6 +213,8 @@ class Stack:
                 mongo_uri=self.ferretdb.uri,
                 port=port,
                 database=spec.name + self.database_suffix,
+                postgres_url=self.postgres_url,
+                otlp_endpoint=self.tracing.otlp_endpoint if self.tracing else None,
             )
             self.services[name] = ServiceProcess(spec, port, env, self.workdir / "logs")
         return self.services[name]
@@ -159,7 +229,11 @@ class Stack:
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
             svc.stop()
+        if self.tracing:
+            self.tracing.stop()
         self.ferretdb.stop()
+        if self.postgres:
+            self.postgres.stop()
         self.kafka.stop()
 
 

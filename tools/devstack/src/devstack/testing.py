@@ -1,11 +1,14 @@
-"""Real Kafka and MongoDB-wire servers for integration and end-to-end tests.
+"""Real Kafka, MongoDB-wire and Jaeger servers for integration and end-to-end tests.
 
 Chosen in this order:
-1. `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` from the environment (servers someone runs);
-2. testcontainers (`apache/kafka` and `mongo` images) when a Docker engine answers a ping
-   (an installed `docker` command alone does not count);
-3. otherwise throwaway local servers: the Kafka broker and FerretDB that
-   `deploy/local/install.sh` installed, on free loopback ports, in a temporary folder.
+1. `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` from the environment (servers someone runs;
+   optionally `POSTGRES_URL` behind a FerretDB, and `JAEGER_QUERY_URL` with
+   `OTLP_TRACES_ENDPOINT` for a Jaeger);
+2. testcontainers (`apache/kafka`, `mongo` and `jaegertracing/jaeger` images) when a Docker
+   engine answers a ping (an installed `docker` command alone does not count);
+3. otherwise throwaway local servers: PostgreSQL, FerretDB on it (or on SQLite with
+   `TRYGG_STORE=sqlite`), the Kafka broker and Jaeger that `deploy/local/install.sh`
+   installed, on free loopback ports, in a temporary folder.
 Never a mock: these tests exist to meet the real wire protocols.
 """
 
@@ -17,7 +20,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.servers import LOOPBACK, FerretDBServer, KafkaServer, free_port
+from devstack import paths
+from devstack.servers import (
+    LOOPBACK,
+    FerretDBServer,
+    JaegerServer,
+    KafkaServer,
+    PostgresServer,
+    default_store,
+    free_port,
+)
+
+JAEGER_IMAGE = "jaegertracing/jaeger:2.13.0"  # the same source as `.local/bin/jaeger` (module v1.76.0)
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,13 @@ class Endpoints:
     kafka_bootstrap: str
     mongo_uri: str
     origin: str  # "environment", "testcontainers" or "local"
+    # The PostgreSQL behind FerretDB (for `<PREFIX>MONGO__POSTGRES_URL` and `explain` checks);
+    # None for MongoDB, FerretDB on SQLite, or servers from the environment without it.
+    postgres_url: str | None = None
+    # Jaeger's query API and UI (`/api/traces?service=...`) and its OTLP/HTTP traces endpoint
+    # for `<PREFIX>TELEMETRY__OTLP_ENDPOINT`; None when no Jaeger runs.
+    jaeger_query_url: str | None = None
+    otlp_endpoint: str | None = None
 
 
 def docker_engine_answers() -> bool:
@@ -64,32 +85,68 @@ def _from_testcontainers() -> Iterator[Endpoints]:
         .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
         .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
     )
-    with kafka, MongoDbContainer("mongo:7") as mongo:
+    query_port, otlp_port = free_port(), free_port()
+    jaeger = DockerContainer(JAEGER_IMAGE).with_bind_ports(16686, query_port).with_bind_ports(4318, otlp_port)
+    with kafka, MongoDbContainer("mongo:7") as mongo, jaeger:
         wait_for_logs(kafka, "Kafka Server started", timeout=90)
-        yield Endpoints(f"{LOOPBACK}:{port}", mongo.get_connection_url(), "testcontainers")
+        yield Endpoints(
+            f"{LOOPBACK}:{port}",
+            mongo.get_connection_url(),
+            "testcontainers",
+            jaeger_query_url=f"http://{LOOPBACK}:{query_port}",
+            otlp_endpoint=f"http://{LOOPBACK}:{otlp_port}/v1/traces",
+        )
 
 
 @contextmanager
 def _local(workdir: Path) -> Iterator[Endpoints]:
+    store = default_store()
     kafka = KafkaServer(workdir / "kafka")
-    ferret = FerretDBServer(workdir / "ferretdb")
+    postgres = PostgresServer(workdir / "postgres", durable=False) if store == "postgresql" else None
+    ferret = FerretDBServer(workdir / "ferretdb", postgres_url=postgres.url if postgres else None)
+    jaeger = JaegerServer(workdir / "jaeger", max_traces=5_000) if paths.jaeger_binary().is_file() else None
     try:
-        kafka.start()
+        kafka.start()  # the JVM starts slowest: first, and waited for last
+        if postgres is not None:
+            postgres.start()
+            postgres.wait_ready()
         ferret.start()
+        if jaeger is not None:
+            jaeger.start()
         ferret.wait_ready()
+        if jaeger is not None:
+            jaeger.wait_ready()
         kafka.wait_ready()
-        yield Endpoints(kafka.bootstrap_servers, ferret.uri, "local")
+        yield Endpoints(
+            kafka.bootstrap_servers,
+            ferret.uri,
+            "local",
+            postgres_url=postgres.url if postgres else None,
+            jaeger_query_url=jaeger.query_url if jaeger else None,
+            otlp_endpoint=jaeger.otlp_endpoint if jaeger else None,
+        )
     finally:
+        if jaeger is not None:
+            jaeger.stop()
         ferret.stop()
+        if postgres is not None:
+            postgres.stop()
         kafka.stop()
 
 
 @contextmanager
 def real_servers(workdir: Path) -> Iterator[Endpoints]:
-    """Kafka and a MongoDB-wire server for one test session, stopped afterwards even on failure."""
+    """Kafka, a MongoDB-wire server and Jaeger for one test session, stopped afterwards even on failure."""
     kafka_env, mongo_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URI")
     if kafka_env and mongo_env:
-        yield Endpoints(kafka_env, mongo_env, "environment")
+        yield Endpoints(
+            kafka_env,
+            mongo_env,
+            "environment",
+            postgres_url=os.environ.get("POSTGRES_URL") or None,
+            jaeger_query_url=os.environ.get("JAEGER_QUERY_URL") or None,
+            otlp_endpoint=os.environ.get("OTLP_TRACES_ENDPOINT") or None,
+        )
     elif docker_engine_answers():
         with _from_testcontainers() as endpoints:
             yield endpoints

@@ -1,0 +1,86 @@
+"""One signed webhook is one trace in Jaeger: referral's HTTP handler, the outbox relay's publish
+and a consumer in another service, fetched from Jaeger's query API, with no identity numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.cli import sample_message
+
+from ..support import eventually
+from .conftest import System
+
+CONSUMERS = {"scheduling", "notification", "billing"}
+
+
+def _tag(span: dict[str, Any], key: str) -> Any:
+    return next((t["value"] for t in span.get("tags", []) if t["key"] == key), None)
+
+
+def _summary(trace: dict[str, Any]) -> dict[str, set[str]]:
+    """Per service name: the kinds of span it has in the trace ("server", "producer", "consumer", ...)."""
+    services = {pid: p["serviceName"] for pid, p in trace["processes"].items()}
+    kinds: dict[str, set[str]] = {}
+    for span in trace["spans"]:
+        kinds.setdefault(services[span["processID"]], set()).add(str(_tag(span, "span.kind")))
+    return kinds
+
+
+async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
+    query = system.endpoints.jaeger_query_url
+    if query is None:
+        pytest.skip("no Jaeger in this session (servers from the environment without JAEGER_QUERY_URL)")
+    body = sample_message("utskrivningsklar", f"E2E-TRACE-{uuid.uuid4().hex[:8]}")
+    identity = body["patient"]["id"]
+    started_us = int(time.time() * 1_000_000) - 1_000_000
+    response = system.send(body=body)
+    assert response.status_code == 202, response.text
+
+    seen: list[Any] = []
+
+    async def complete_trace() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(base_url=query, timeout=10) as client:
+            found = await client.get("/api/traces", params={"service": "referral", "start": started_us, "limit": 50})
+        if found.status_code != 200:
+            return None
+        seen[:] = []
+        for trace in found.json().get("data") or []:
+            kinds = _summary(trace)
+            seen.append((sorted({s["operationName"] for s in trace["spans"]})[:6], kinds))
+            if "POST /webhooks/lus" not in {s["operationName"] for s in trace["spans"]}:
+                continue
+            referral = kinds.get("referral", set())
+            consumers = [s for s in CONSUMERS if "consumer" in kinds.get(s, set())]
+            if "server" in referral and "producer" in referral and consumers:
+                return dict(trace)
+        return None
+
+    try:
+        trace = await eventually(complete_trace, within=60)
+    except AssertionError:
+        pytest.fail(f"no complete trace in Jaeger; referral traces since the webhook: {seen}")
+
+    spans = trace["spans"]
+    assert len({s["traceID"] for s in spans}) == 1
+    names = {s["operationName"] for s in spans}
+    assert "POST /webhooks/lus" in names
+    kinds = _summary(trace)
+    assert {"server", "producer"} <= kinds["referral"], kinds
+    assert any("consumer" in kinds.get(s, set()) for s in CONSUMERS), kinds
+    # Every span is reachable from the HTTP handler's root span (one tree, not linked fragments).
+    ids = {s["spanID"] for s in spans}
+    roots = [s for s in spans if not any(r["spanID"] in ids for r in s.get("references", []))]
+    assert [r["operationName"] for r in roots] == ["POST /webhooks/lus"], [r["operationName"] for r in roots]
+
+    # Traces stay free of identity numbers (and the other personal data of the message).
+    text = json.dumps(trace, ensure_ascii=False)
+    digits = re.sub(r"\D", "", identity)
+    for needle in (identity, digits, digits[2:], body["patient"]["phone"], body["patient"]["family_name"]):
+        assert needle not in text, f"personal data in the trace: {needle[:4]}…"
