@@ -532,6 +532,8 @@ service:
 extensions:
   jaeger_query:
     enable_tracing: false  # else it traces itself over OTLP to localhost:4317
+    ui:
+      assets_path: {ui_assets}  # devstack's trace viewer: Jaeger UI's build is not installable here
     storage:
       traces: memstore
     http:
@@ -557,6 +559,10 @@ exporters:
   jaeger_storage_exporter:
     trace_storage: memstore
 """
+
+
+# A small trace viewer served by Jaeger itself on its query port (see jaeger_ui/index.html).
+JAEGER_UI_ASSETS = Path(__file__).parent / "jaeger_ui"
 
 
 class JaegerServer:
@@ -615,6 +621,7 @@ class JaegerServer:
                 otlp_http_port=self.otlp_http_port,
                 otlp_grpc_port=self.otlp_grpc_port,
                 max_traces=self.max_traces,
+                ui_assets=JAEGER_UI_ASSETS,
             )
         )
         self._proc.spawn([str(binary), "--config", str(config)])
