@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from billing.bootstrap import bootstrap
+from billing.bootstrap import Billing, bootstrap
 from billing.config import Settings
-from trygg_shared.service import create_service_app
+from trygg_shared.service import Infrastructure, configure_process, create_service_app
 
 DESCRIPTION = """
-The person's fees, the municipality's payment liability to the region, and cost reports.
-Consumes case events from referral (today: liability periods from ready, revoked and discharged).
+The person's fees (maxtaxa-capped monthly statements with correction lines), the municipality's
+payment liability to the region, and what the service costs. Consumes referral's case events and
+billing subjects and scheduling's period events; publishes on `trygg.billing.events.v1`.
+Roles: `officer` and `ops` (tariffs, runs and the audit trail: `ops`).
 """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    billing = bootstrap(settings or Settings())
-    return create_service_app(billing.runtime, title="Trygg hemgång: billing", description=DESCRIPTION)
+    settings = settings or Settings()
+    provider = configure_process(settings)
+    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+
+
+def http_app(billing: Billing, *, lifespan_enabled: bool = True) -> FastAPI:
+    return create_service_app(
+        billing.runtime, title="Trygg hemgång: billing", description=DESCRIPTION, lifespan_enabled=lifespan_enabled
+    )

@@ -1,36 +1,252 @@
-"""MongoDB adapter: one liability record per case (`_id` = case id; upserts are idempotent)."""
+"""MongoDB adapters: the stores' query methods, the monthly run's claim, the audit log.
+
+Every filter is an equality on an indexed top-level field (see `INDEXES`), the only kind
+FerretDB 1.24 on PostgreSQL pushes down to SQL.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from billing.domain.liability import CaseLiability
+from billing.adapters.codecs import (
+    CareCodec,
+    LiabilityCodec,
+    PersonCodec,
+    PriceBookCodec,
+    StatementCodec,
+    SummaryCodec,
+    TariffBookCodec,
+)
+from billing.domain.care import CareCase
+from billing.domain.fees import PersonAccount, Statement
+from billing.domain.liability import LiabilityRecord
+from billing.domain.money import Month
+from billing.domain.reports import LiabilitySummary
+from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
+from billing.service_layer.ports import AuditRecord, IssueRun
+from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_store import MongoAggregateStore
 
-_CASE = TypeAdapter(CaseLiability)
+LIABILITY = "case_liability"
+CARE = "care_cases"
+PERSONS = "persons"
+STATEMENTS = "statements"
+SUMMARIES = "liability_summaries"
+TARIFFS = "tariffs"
+PRICES = "liability_prices"
+RUNS = "statement_runs"
+AUDIT = "audit_log"
+
+INDEXES = [
+    Index(LIABILITY, ("report_months",)),
+    Index(LIABILITY, ("liability_open",)),
+    Index(CARE, ("person_ref",)),
+    Index(CARE, ("billing_open",)),
+    Index(CARE, ("report_months",)),
+    Index(CARE, ("period_open",)),
+    Index(STATEMENTS, ("person_ref",)),
+    Index(STATEMENTS, ("month",)),
+    Index(SUMMARIES, ("month",)),
+    Index(AUDIT, ("at",)),
+]
+
+_NO_OUTBOX = {"outbox": 0}
 
 
-class MongoCaseLiabilities:
-    COLLECTION = "case_liability"
+class Stores:
+    """The service's aggregate stores on one database."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._collection = db[self.COLLECTION]
+        self.liabilities: MongoAggregateStore[LiabilityRecord] = MongoAggregateStore(db, LIABILITY, LiabilityCodec())
+        self.care: MongoAggregateStore[CareCase] = MongoAggregateStore(db, CARE, CareCodec())
+        self.persons: MongoAggregateStore[PersonAccount] = MongoAggregateStore(db, PERSONS, PersonCodec())
+        self.statements: MongoAggregateStore[Statement] = MongoAggregateStore(db, STATEMENTS, StatementCodec())
+        self.summaries: MongoAggregateStore[LiabilitySummary] = MongoAggregateStore(db, SUMMARIES, SummaryCodec())
+        self.tariffs: MongoAggregateStore[VersionedBook[Tariff]] = MongoAggregateStore(db, TARIFFS, TariffBookCodec())
+        self.prices: MongoAggregateStore[VersionedBook[LiabilityPrice]] = MongoAggregateStore(
+            db, PRICES, PriceBookCodec()
+        )
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index("discharged_at")
+    @property
+    def publishing(self) -> list[MongoAggregateStore[Any]]:
+        """The stores whose aggregates have events to publish."""
+        return [self.liabilities, self.statements, self.summaries]
 
-    async def get(self, case_id: str) -> CaseLiability | None:
-        doc = await self._collection.find_one({"_id": case_id})
-        if doc is None:
-            return None
-        doc.pop("_id")
-        doc.pop("amount_sek", None)
-        return _CASE.validate_python(doc)
 
-    async def put(self, case: CaseLiability) -> None:
-        doc: dict[str, Any] = _CASE.dump_python(case, mode="python")
-        doc["amount_sek"] = case.amount_sek  # for reports
-        await self._collection.replace_one({"_id": case.case_id}, {"_id": case.case_id, **doc}, upsert=True)
+async def _all(collection: AsyncCollection[Document], query: dict[str, Any]) -> list[Document]:
+    try:
+        return [doc async for doc in collection.find(query, _NO_OUTBOX)]
+    except PyMongoError as exc:
+        raise StorageUnavailable(type(exc).__name__) from None
+
+
+class MongoCareQueries:
+    def __init__(self, stores: Stores) -> None:
+        self._collection = stores.care.collection
+        self._codec = CareCodec()
+
+    async def cases_of_person(self, person_ref: str) -> list[tuple[CareCase, int]]:
+        docs = await _all(self._collection, {"person_ref": person_ref})
+        return [(self._codec.from_document(d), int(d["version"])) for d in docs]
+
+    async def persons_to_bill(self) -> list[str]:
+        docs = await _all(self._collection, {"billing_open": True})
+        return sorted({str(d["person_ref"]) for d in docs})
+
+    async def cases_for_month(self, month: Month) -> list[CareCase]:
+        docs = await _all(self._collection, {"report_months": str(month)})
+        docs += await _all(self._collection, {"period_open": True})
+        unique = {d["_id"]: d for d in docs}
+        return [self._codec.from_document(d) for d in unique.values()]
+
+
+class MongoLiabilityQueries:
+    def __init__(self, stores: Stores) -> None:
+        self._collection = stores.liabilities.collection
+        self._codec = LiabilityCodec()
+
+    async def cases_for_month(self, month: Month) -> list[LiabilityRecord]:
+        docs = await _all(self._collection, {"report_months": str(month)})
+        docs += await _all(self._collection, {"liability_open": True})
+        unique = {d["_id"]: d for d in docs}
+        return [self._codec.from_document(d) for d in unique.values()]
+
+
+class MongoStatementQueries:
+    def __init__(self, stores: Stores) -> None:
+        self._collection = stores.statements.collection
+        self._codec = StatementCodec()
+
+    async def of_person(self, person_ref: str) -> list[Statement]:
+        return [self._codec.from_document(d) for d in await _all(self._collection, {"person_ref": person_ref})]
+
+    async def of_month(self, month: Month) -> list[Statement]:
+        return [self._codec.from_document(d) for d in await _all(self._collection, {"month": str(month)})]
+
+
+class MongoBookQueries:
+    def __init__(self, stores: Stores) -> None:
+        self._tariffs = stores.tariffs.collection
+        self._prices = stores.prices.collection
+
+    async def tariffs(self) -> list[VersionedBook[Tariff]]:
+        codec = TariffBookCodec()
+        return [codec.from_document(d) for d in await _all(self._tariffs, {})]
+
+    async def prices(self) -> list[VersionedBook[LiabilityPrice]]:
+        codec = PriceBookCodec()
+        return [codec.from_document(d) for d in await _all(self._prices, {})]
+
+
+class MongoIssueRuns:
+    """`statement_runs`: one document per month. Claims are conditional writes on it (no transactions).
+
+    Take-over compares the owner and the lease expiry *as read*, by equality: the write matches
+    only if nobody else changed the document in between.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[RUNS]
+
+    async def get(self, month: Month) -> IssueRun | None:
+        doc = await self._collection.find_one({"_id": str(month)})
+        return _run(doc) if doc else None
+
+    async def claim(self, month: Month, owner: str, now: datetime, lease: timedelta) -> bool:
+        try:
+            await self._collection.insert_one(
+                {
+                    "_id": str(month),
+                    "status": "running",
+                    "owner": owner,
+                    "lease_until": now + lease,
+                    "started_at": now,
+                }
+            )
+            return True
+        except DuplicateKeyError:
+            pass
+        doc = await self._collection.find_one({"_id": str(month)})
+        if doc is None or doc["status"] == "done":
+            return False
+        if doc["owner"] != owner and doc["lease_until"] > now:
+            return False
+        result = await self._collection.update_one(
+            {"_id": str(month), "status": "running", "owner": doc["owner"], "lease_until": doc["lease_until"]},
+            {"$set": {"owner": owner, "lease_until": now + lease}},
+        )
+        return result.modified_count == 1
+
+    async def complete(self, run: IssueRun) -> None:
+        await self._collection.update_one(
+            {"_id": str(run.month), "owner": run.owner},
+            {
+                "$set": {
+                    "status": "done",
+                    "finished_at": run.finished_at,
+                    "statements_issued": run.statements_issued,
+                    "persons_skipped": list(run.persons_skipped),
+                    "regions_summarized": run.regions_summarized,
+                }
+            },
+        )
+
+
+def _run(doc: Document) -> IssueRun:
+    return IssueRun(
+        month=Month.parse(doc["_id"]),
+        status=doc["status"],
+        owner=doc["owner"],
+        lease_until=doc["lease_until"],
+        started_at=doc["started_at"],
+        finished_at=doc.get("finished_at"),
+        statements_issued=int(doc.get("statements_issued", 0)),
+        persons_skipped=tuple(doc.get("persons_skipped", ())),
+        regions_summarized=int(doc.get("regions_summarized", 0)),
+    )
+
+
+class MongoAuditLog:
+    """Reads of personal data and tariff changes, in their own collection (never in the logs)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db[AUDIT]
+
+    async def append(self, record: AuditRecord) -> None:
+        try:
+            await self._collection.insert_one(
+                {
+                    "_id": record.record_id,
+                    "at": record.at,
+                    "actor": record.actor,
+                    "roles": list(record.roles),
+                    "action": record.action,
+                    "subjects": list(record.subjects),
+                    "detail": record.detail,
+                }
+            )
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+
+    async def recent(self, limit: int) -> list[AuditRecord]:
+        # Sorting is done in FerretDB's memory: the audit trail is read by ops, rarely.
+        cursor = self._collection.find({}).sort("at", -1).limit(limit)
+        return [
+            AuditRecord(
+                record_id=d["_id"],
+                at=d["at"],
+                actor=d["actor"],
+                roles=tuple(d["roles"]),
+                action=d["action"],
+                subjects=tuple(d["subjects"]),
+                detail=d.get("detail", ""),
+            )
+            async for d in cursor
+        ]

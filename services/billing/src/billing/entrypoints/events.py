@@ -1,43 +1,297 @@
-"""Kafka subscribers: translate a case event and call one use case."""
+"""Kafka subscribers: translate an event into one command and call one use case.
+
+Three consumers, each with its own group (so each keeps its own per-aggregate positions: the
+referral case stream and the billing-subjects stream share one sequence per case, and a
+position taken on one topic must not make the other topic's events look stale):
+
+- `<group>` on referral's case events: ready, revoked, discharged (`skip` when stale: they are
+  applied in order); admission noticed, case opened, decisions granted/changed/ended (`apply`:
+  they converge by their own timestamps);
+- `<group>-subjects` on referral's billing subjects: billing subject registered (`apply`: the
+  latest by event time wins);
+- `<group>-scheduling` on scheduling's period events: period planned/changed/ended, visit
+  completed (`apply`: they converge by timestamps and ids).
+
+Billing reads decisions through narrow views of referral's contracts (`DecisionGrantedTerms`,
+`DecisionChangedTerms`): the person's contact details and the relatives (with their phone
+numbers) are dropped while parsing and never reach a use case or the database.
+"""
 
 from __future__ import annotations
 
-from faststream.kafka import KafkaBroker
+from datetime import date, datetime, timedelta
+from typing import ClassVar
 
-from billing.service_layer.handlers import (
-    CaseLiabilities,
-    close_liability_period,
-    open_liability_period,
-    revoke_liability_period,
-)
-from trygg_shared.contracts.referral import Discharged, ReadyForDischarge, ReadyRevoked
-from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+from faststream.kafka import KafkaBroker
+from pydantic import Field
+
+from billing.domain.care import DecisionType
+from billing.domain.fees import Recipient
+from billing.domain.money import local_date
+from billing.service_layer import referral_facts as rf
+from billing.service_layer import scheduling_facts as sf
+from billing.service_layer.ports import BillingDeps
+from trygg_shared.contracts import referral as ref
+from trygg_shared.contracts import scheduling as sch
+from trygg_shared.contracts.base import CaseEvent
+from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta
-from trygg_shared.kafka import EventConsumer, Handles
-from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
 
 
-def case_events_consumer(
-    broker: KafkaBroker, repo: CaseLiabilities, guard: ProcessedEvents, settings: KafkaSettings, group_id: str
+class DecisionGrantedTerms(CaseEvent):
+    """What billing reads of referral's `DecisionGranted` (the rest is dropped while parsing)."""
+
+    EVENT_TYPE: ClassVar[str] = ref.DecisionGranted.EVENT_TYPE
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    decision_id: str = Field(description="Id of this decision.")
+    decision_type: ref.DecisionType = Field(description="What was granted.")
+    start_date: date | None = Field(None, description="First day of the service.")
+    length_days: int | None = Field(None, ge=1, description="Granted length in days.")
+    end_date: date | None = Field(None, description="Last day, inclusive.")
+    granted_at: datetime = Field(description="When the decision was made.")
+
+
+class DecisionChangedTerms(CaseEvent):
+    """What billing reads of referral's `DecisionChanged`."""
+
+    EVENT_TYPE: ClassVar[str] = ref.DecisionChanged.EVENT_TYPE
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    decision_id: str = Field(description="The decision changed.")
+    decision_type: ref.DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
+    start_date: date | None = Field(None, description="First day of the service (unchanged by a change).")
+    length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
+    end_date: date | None = Field(None, description="Last day after the change, inclusive.")
+    changed_at: datetime = Field(description="When.")
+
+
+def aware(*moments: datetime | None) -> None:
+    """Times without a zone cannot be put on a Stockholm day: such a message can never be handled."""
+    if any(m is not None and m.tzinfo is None for m in moments):
+        raise DeadLetter("a time without a time zone")
+
+
+def ms(moment: datetime) -> datetime:
+    """To the millisecond, the precision stored (so a redelivery compares equal)."""
+    return moment - timedelta(microseconds=moment.microsecond % 1000)
+
+
+def referral_consumer(
+    broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
-    async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
-        await open_liability_period(repo, event, meta)
+    async def on_ready_for_discharge(event: ref.ReadyForDischarge, meta: EventMeta) -> None:
+        aware(event.ready_at, event.liability_starts_at)
+        await rf.record_ready(
+            deps,
+            rf.RecordReady(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                ready_at=event.ready_at,
+                liability_starts_at=event.liability_starts_at,
+                agreement_id=event.agreement_id,
+                agreement_version=event.agreement_version,
+                daily_price_sek=event.daily_price_sek,
+                municipality_code=event.municipality_code,
+                source_event_id=meta.id,
+            ),
+        )
 
-    async def on_ready_revoked(event: ReadyRevoked, meta: EventMeta) -> None:
-        await revoke_liability_period(repo, event, meta)
+    async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
+        aware(event.revoked_at, event.ready_at)
+        await rf.record_revoked(
+            deps,
+            rf.RecordRevoked(event.case_id, event.person_ref, event.ready_at, event.revoked_at, event.liable_days or 0),
+        )
 
-    async def on_discharged(event: Discharged, meta: EventMeta) -> None:
-        await close_liability_period(repo, event, meta)
+    async def on_discharged(event: ref.Discharged, meta: EventMeta) -> None:
+        aware(event.discharged_at)
+        await rf.record_discharge(
+            deps,
+            rf.RecordDischarge(
+                event.case_id, event.person_ref, event.discharged_at, event.liable_days, event.daily_price_sek
+            ),
+        )
+
+    async def on_admission_noticed(event: ref.AdmissionNoticed, meta: EventMeta) -> None:
+        if event.municipality_code:
+            await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
+
+    async def on_case_opened(event: ref.CaseOpened, meta: EventMeta) -> None:
+        if event.municipality_code:
+            await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
+
+    async def on_decision_granted(event: DecisionGrantedTerms, meta: EventMeta) -> None:
+        aware(event.granted_at)
+        await rf.record_decision(
+            deps,
+            rf.RecordDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                kind="granted",
+                as_of=ms(event.granted_at),
+                decision_type=DecisionType(event.decision_type.value),
+                start_date=event.start_date,
+                end_date=event.end_date,
+                length_days=event.length_days,
+            ),
+        )
+
+    async def on_decision_changed(event: DecisionChangedTerms, meta: EventMeta) -> None:
+        aware(event.changed_at)
+        await rf.record_decision(
+            deps,
+            rf.RecordDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                kind="changed",
+                as_of=ms(event.changed_at),
+                decision_type=DecisionType(event.decision_type.value) if event.decision_type else None,
+                start_date=event.start_date,
+                end_date=event.end_date,
+                length_days=event.length_days,
+            ),
+        )
+
+    async def on_decision_ended(event: ref.DecisionEnded, meta: EventMeta) -> None:
+        aware(event.ended_at)
+        await rf.record_decision(
+            deps,
+            rf.RecordDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                kind="ended",
+                as_of=ms(event.ended_at),
+                end_date=event.end_date,
+            ),
+        )
 
     return EventConsumer(
         broker,
         topic=REFERRAL_CASE_EVENTS,
         group_id=group_id,
         handles=[
-            Handles(ReadyForDischarge, on_ready_for_discharge),
-            Handles(ReadyRevoked, on_ready_revoked),
-            Handles(Discharged, on_discharged),
+            Handles(ref.ReadyForDischarge, on_ready_for_discharge),
+            Handles(ref.ReadyRevoked, on_ready_revoked),
+            Handles(ref.Discharged, on_discharged),
+            Handles(ref.AdmissionNoticed, on_admission_noticed, on_stale="apply"),
+            Handles(ref.CaseOpened, on_case_opened, on_stale="apply"),
+            Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),
+            Handles(DecisionChangedTerms, on_decision_changed, on_stale="apply"),
+            Handles(ref.DecisionEnded, on_decision_ended, on_stale="apply"),
+        ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+def subjects_consumer(
+    broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    async def on_billing_subject_registered(event: ref.BillingSubjectRegistered, meta: EventMeta) -> None:
+        address = event.address
+        recipient = Recipient(
+            id_type=event.id_type,
+            identity_number=event.identity_number,
+            given_name=event.given_name,
+            family_name=event.family_name,
+            street=address.street if address else None,
+            postal_code=address.postal_code if address else None,
+            city=address.city if address else None,
+        )
+        await rf.register_billing_subject(deps, rf.RegisterBillingSubject(event.person_ref, recipient, ms(meta.time)))
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_BILLING_SUBJECTS,
+        group_id=group_id,
+        handles=[Handles(ref.BillingSubjectRegistered, on_billing_subject_registered, on_stale="apply")],
+        guard=guard,
+        settings=settings,
+    )
+
+
+def scheduling_consumer(
+    broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    async def on_period_planned(event: sch.PeriodPlanned, meta: EventMeta) -> None:
+        aware(event.planned_at)
+        await sf.record_period(
+            deps,
+            sf.RecordPeriod(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                period_id=event.period_id,
+                decision_id=event.decision_id,
+                start_date=event.start_date,
+                planned_end=event.end_date,
+                ended_on=None,
+                hours_granted=event.hours_granted,
+                as_of=ms(event.planned_at),
+            ),
+        )
+
+    async def on_period_changed(event: sch.PeriodChanged, meta: EventMeta) -> None:
+        aware(event.changed_at)
+        await sf.record_period(
+            deps,
+            sf.RecordPeriod(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                period_id=event.period_id,
+                decision_id=None,
+                start_date=event.start_date,
+                planned_end=event.end_date,
+                ended_on=None,
+                hours_granted=event.hours_granted,
+                as_of=ms(event.changed_at),
+            ),
+        )
+
+    async def on_period_ended(event: sch.PeriodEnded, meta: EventMeta) -> None:
+        aware(event.ended_at)
+        await sf.record_period(
+            deps,
+            sf.RecordPeriod(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                period_id=event.period_id,
+                decision_id=event.decision_id,
+                start_date=event.start_date,
+                planned_end=event.planned_end_date,
+                ended_on=event.ended_on,
+                hours_granted=event.hours_granted,
+                as_of=ms(event.ended_at),
+            ),
+        )
+
+    async def on_visit_completed(event: sch.VisitCompleted, meta: EventMeta) -> None:
+        aware(event.started_at, event.ended_at)
+        await sf.record_visit(
+            deps,
+            sf.RecordVisit(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                visit_id=event.visit_id,
+                period_id=event.period_id,
+                kind=event.kind.value,
+                day=local_date(event.started_at),
+                minutes=event.duration_minutes,
+            ),
+        )
+
+    return EventConsumer(
+        broker,
+        topic=SCHEDULING_PERIOD_EVENTS,
+        group_id=group_id,
+        handles=[
+            Handles(sch.PeriodPlanned, on_period_planned, on_stale="apply"),
+            Handles(sch.PeriodChanged, on_period_changed, on_stale="apply"),
+            Handles(sch.PeriodEnded, on_period_ended, on_stale="apply"),
+            Handles(sch.VisitCompleted, on_visit_completed, on_stale="apply"),
         ],
         guard=guard,
         settings=settings,

@@ -1,0 +1,222 @@
+"""How each aggregate is stored, and how its domain events go on the wire (the only place that knows both).
+
+Query fields are denormalised at the top level of each document (FerretDB 1.24 pushes only
+top-level equality filters down to PostgreSQL): `person_ref`, `billing_open`, `report_months`,
+`period_open`, `liability_open`, `month`, `region_code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from billing.adapters.documents import decode, encode
+from billing.domain.care import CareCase
+from billing.domain.fees import PersonAccount, Statement, StatementIssued
+from billing.domain.liability import CaseLiability, LiabilityDaysAccrued, LiabilityRecord, MonthLiability
+from billing.domain.money import months_between
+from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary
+from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
+from trygg_shared.contracts import billing as wire
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mongo import Document
+
+_STORE_FIELDS = ("_id", "version", "last_seq", "outbox", "outbox_pending")
+
+
+def _fields(doc: Document) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in _STORE_FIELDS}
+
+
+class LiabilityCodec:
+    """`case_liability`: one document per case (its ready periods, discharge, the accrual announced)."""
+
+    def to_document(self, state: LiabilityRecord) -> Document:
+        case = state.case
+        doc: Document = encode(case)
+        doc["announced"] = encode(state.announced)
+        doc["region_code"] = case.region_code
+        doc["amount_sek"] = case.amount_sek  # referral's figure for the stay, for a quick look
+        doc["liability_open"] = case.open_period is not None
+        doc["report_months"] = [str(m) for m in state.report_months(datetime.now(UTC))]
+        return doc
+
+    def from_document(self, doc: Document) -> LiabilityRecord:
+        fields = _fields(doc)
+        announced = fields.pop("announced", [])
+        for derived in ("region_code", "amount_sek", "liability_open", "report_months"):
+            fields.pop(derived, None)
+        record = LiabilityRecord(decode(CaseLiability, fields))
+        record.announced = decode(tuple[MonthLiability, ...], announced)
+        return record
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        if not isinstance(event, LiabilityDaysAccrued):
+            raise TypeError(f"no wire contract for {type(event).__name__}")
+        return [
+            wire.LiabilityDaysAccrued(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                region_code=event.region_code,
+                months=tuple(
+                    wire.MonthLiability(month=str(m.month), days=m.days, amount_ore=m.amount_ore) for m in event.months
+                ),
+                liability_days=event.days,
+                amount_ore=event.amount_ore,
+                liability_starts_at=event.liability_starts_at,
+                ended_at=event.ended_at,
+                home_in_time=event.home_in_time,
+                referral_liable_days=event.referral_liable_days,
+            )
+        ]
+
+
+class CareCodec:
+    """`care_cases`: one document per case: decisions, the team's periods, completed visits."""
+
+    def to_document(self, state: CareCase) -> Document:
+        doc: Document = encode(state)
+        months: set[str] = set()
+        for p in state.periods.values():
+            months.update(str(m) for m in months_between(p.start_date, p.last_day))
+        months.update(str(months_between(v.day, v.day)[0]) for v in state.visits.values())
+        doc["report_months"] = sorted(months)
+        doc["period_open"] = any(p.ended_on is None for p in state.periods.values())
+        return doc
+
+    def from_document(self, doc: Document) -> CareCase:
+        fields = _fields(doc)
+        fields.pop("report_months", None)
+        fields.pop("period_open", None)
+        result: CareCase = decode(CareCase, fields)
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError(f"care cases publish nothing ({type(event).__name__})")
+
+
+class PersonCodec:
+    """`persons`: who a person is (personal data) and their fee headroom."""
+
+    def to_document(self, state: PersonAccount) -> Document:
+        doc: Document = encode(state)
+        return doc
+
+    def from_document(self, doc: Document) -> PersonAccount:
+        result: PersonAccount = decode(PersonAccount, _fields(doc))
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError(f"person accounts publish nothing ({type(event).__name__})")
+
+
+class StatementCodec:
+    """`statements`: one document per person and month, written once."""
+
+    def to_document(self, state: Statement) -> Document:
+        doc: Document = encode(state)
+        doc["total_ore"] = state.total_ore
+        return doc
+
+    def from_document(self, doc: Document) -> Statement:
+        fields = _fields(doc)
+        fields.pop("total_ore", None)
+        result: Statement = decode(Statement, fields)
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        if not isinstance(event, StatementIssued):
+            raise TypeError(f"no wire contract for {type(event).__name__}")
+        s = event.statement
+        own = s.tariffs.get(s.month)
+        return [
+            wire.StatementIssued(
+                statement_id=s.statement_id,
+                person_ref=s.person_ref,
+                month=str(s.month),
+                issued_at=s.issued_at,
+                municipality_code=own.municipality_code if own else next(iter(s.tariffs.values())).municipality_code,
+                lines=tuple(
+                    wire.StatementLine(
+                        kind=line.kind.value,
+                        service_month=str(line.service_month),
+                        case_id=line.case_id or None,
+                        decision_id=line.decision_id or None,
+                        days=line.days,
+                        minutes=line.minutes,
+                        unit_price_ore=line.unit_price_ore,
+                        amount_ore=line.amount_ore,
+                        correction=line.correction,
+                        description=line.description,
+                    )
+                    for line in s.lines
+                ),
+                total_ore=s.total_ore,
+                maxtaxa_ore=own.tariff.maxtaxa_ore if own else None,
+                tariff_version=own.version if own else None,
+            )
+        ]
+
+
+class SummaryCodec:
+    """`liability_summaries`: one document per region and month, written once."""
+
+    def to_document(self, state: LiabilitySummary) -> Document:
+        doc: Document = encode(state)
+        doc["region_code"] = state.totals.region_code
+        doc["month"] = str(state.totals.month)
+        return doc
+
+    def from_document(self, doc: Document) -> LiabilitySummary:
+        fields = _fields(doc)
+        fields.pop("region_code", None)
+        fields.pop("month", None)
+        result: LiabilitySummary = decode(LiabilitySummary, fields)
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        if not isinstance(event, LiabilityMonthSummarized):
+            raise TypeError(f"no wire contract for {type(event).__name__}")
+        t = event.totals
+        return [
+            wire.LiabilityMonthSummarized(
+                region_code=t.region_code,
+                month=str(t.month),
+                cases_liable=t.cases_liable,
+                liability_days=t.liability_days,
+                amount_ore=t.amount_ore,
+                cases_home_in_time=t.cases_home_in_time,
+                summarized_at=event.summarized_at,
+            )
+        ]
+
+
+class TariffBookCodec:
+    """`tariffs`: every version of one municipality's year."""
+
+    def to_document(self, state: VersionedBook[Tariff]) -> Document:
+        doc: Document = encode(state)
+        return doc
+
+    def from_document(self, doc: Document) -> VersionedBook[Tariff]:
+        result: VersionedBook[Tariff] = decode(VersionedBook[Tariff], _fields(doc))
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError("tariff books publish nothing")
+
+
+class PriceBookCodec:
+    """`liability_prices`: every version of one region's price for one year."""
+
+    def to_document(self, state: VersionedBook[LiabilityPrice]) -> Document:
+        doc: Document = encode(state)
+        return doc
+
+    def from_document(self, doc: Document) -> VersionedBook[LiabilityPrice]:
+        result: VersionedBook[LiabilityPrice] = decode(VersionedBook[LiabilityPrice], _fields(doc))
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError("price books publish nothing")

@@ -1,0 +1,140 @@
+"""Ports: what the use cases need from the outside world. Adapters and test fakes implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from billing.domain.care import CareCase
+from billing.domain.fees import PersonAccount, Statement
+from billing.domain.liability import LiabilityRecord
+from billing.domain.money import Month
+from billing.domain.reports import LiabilitySummary
+from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
+from trygg_shared.aggregate import AggregateStore
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # biståndshandläggare: statements, fee headroom, reports
+    TEAM = "team"  # no access to billing
+    ONCALL = "oncall"  # no access to billing
+    OPS = "ops"  # tariffs, runs, reports, the audit trail
+
+
+@dataclass(frozen=True)
+class Actor:
+    subject: str
+    roles: tuple[str, ...]
+
+
+class Authenticator(Protocol):
+    def authenticate(self, bearer: str) -> Actor | None: ...
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One read or export of personal data, or one change of a tariff: who, what, when."""
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    subjects: tuple[str, ...]  # person refs, case ids or tariff keys concerned
+    detail: str = ""
+
+
+class AuditLog(Protocol):
+    """Append-only record kept apart from the application logs (at least 5 years)."""
+
+    async def append(self, record: AuditRecord) -> None: ...
+
+    async def recent(self, limit: int) -> list[AuditRecord]: ...
+
+
+class CareQueries(Protocol):
+    async def cases_of_person(self, person_ref: str) -> list[tuple[CareCase, int]]:
+        """The person's cases with the version each was read at."""
+        ...
+
+    async def persons_to_bill(self) -> list[str]:
+        """Persons with a case whose fees may not all be billed yet."""
+        ...
+
+    async def cases_for_month(self, month: Month) -> list[CareCase]:
+        """Cases with a team period or a visit in `month` (a superset is fine)."""
+        ...
+
+
+class LiabilityQueries(Protocol):
+    async def cases_for_month(self, month: Month) -> list[LiabilityRecord]:
+        """Cases with liable days or a discharge in `month`, and every case whose clock runs."""
+        ...
+
+
+class StatementQueries(Protocol):
+    async def of_person(self, person_ref: str) -> list[Statement]: ...
+
+    async def of_month(self, month: Month) -> list[Statement]: ...
+
+
+class BookQueries(Protocol):
+    async def tariffs(self) -> list[VersionedBook[Tariff]]: ...
+
+    async def prices(self) -> list[VersionedBook[LiabilityPrice]]: ...
+
+
+@dataclass(frozen=True)
+class IssueRun:
+    """The monthly run for one month: claimed by one process at a time, done once."""
+
+    month: Month
+    status: str  # "running" or "done"
+    owner: str
+    lease_until: datetime
+    started_at: datetime
+    finished_at: datetime | None = None
+    statements_issued: int = 0
+    persons_skipped: tuple[str, ...] = ()
+    regions_summarized: int = 0
+
+
+class IssueRuns(Protocol):
+    async def get(self, month: Month) -> IssueRun | None: ...
+
+    async def claim(self, month: Month, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take the run for `month` (atomically); False when done or held by another owner."""
+        ...
+
+    async def complete(self, run: IssueRun) -> None: ...
+
+
+@dataclass
+class BillingDeps:
+    """Everything the use cases use, wired by bootstrap."""
+
+    liabilities: AggregateStore[LiabilityRecord]
+    care: AggregateStore[CareCase]
+    persons: AggregateStore[PersonAccount]
+    statements: AggregateStore[Statement]
+    summaries: AggregateStore[LiabilitySummary]
+    tariffs: AggregateStore[VersionedBook[Tariff]]
+    prices: AggregateStore[VersionedBook[LiabilityPrice]]
+    care_queries: CareQueries
+    liability_queries: LiabilityQueries
+    statement_queries: StatementQueries
+    book_queries: BookQueries
+    runs: IssueRuns
+    audit: AuditLog
+    clock: Clock
+    municipality_code: str
+    owner: str = "billing"
+    run_lease: timedelta = field(default=timedelta(minutes=10))
+    issue_day: int = 1
+    issue_hour: int = 6

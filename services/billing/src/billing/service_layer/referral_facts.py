@@ -1,0 +1,177 @@
+"""Use cases run by referral's events: the liability clock, decisions, who is billed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Literal
+
+from billing.domain.care import CareCase, DecisionTerms, DecisionType
+from billing.domain.fees import PersonAccount, Recipient
+from billing.domain.liability import (
+    CaseLiability,
+    LiabilityPeriod,
+    LiabilityRecord,
+    on_discharged,
+    on_ready,
+    on_revoked,
+)
+from billing.service_layer.ports import BillingDeps
+from billing.service_layer.prices import price_table
+from trygg_shared.aggregate import update_aggregate
+
+
+@dataclass(frozen=True)
+class RecordReady:
+    case_id: str
+    person_ref: str
+    ready_at: datetime
+    liability_starts_at: datetime
+    agreement_id: str
+    agreement_version: int
+    daily_price_sek: int
+    municipality_code: str | None
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class RecordRevoked:
+    case_id: str
+    person_ref: str
+    ready_at: datetime | None
+    revoked_at: datetime
+    liable_days: int
+
+
+@dataclass(frozen=True)
+class RecordDischarge:
+    case_id: str
+    person_ref: str
+    discharged_at: datetime
+    liable_days: int
+    daily_price_sek: int | None
+
+
+async def _change_liability(
+    deps: BillingDeps, case_id: str, person_ref: str, change: Callable[[CaseLiability], CaseLiability]
+) -> None:
+    prices = await price_table(deps)
+    now = deps.clock.now()
+
+    def apply(record: LiabilityRecord) -> tuple[None, list[object] | None]:
+        return None, record.apply(change(record.case), now=now, price=prices.exact)
+
+    await update_aggregate(
+        deps.liabilities, case_id, apply, create=lambda: LiabilityRecord(CaseLiability(case_id, person_ref))
+    )
+
+
+async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
+    period = LiabilityPeriod(
+        ready_at=cmd.ready_at,
+        liability_starts_at=cmd.liability_starts_at,
+        agreement_id=cmd.agreement_id,
+        agreement_version=cmd.agreement_version,
+        daily_price_sek=cmd.daily_price_sek,
+        source_event_id=cmd.source_event_id,
+    )
+
+    def change(case: CaseLiability) -> CaseLiability:
+        opened = on_ready(case, period)
+        return replace(opened, municipality_code=cmd.municipality_code or case.municipality_code)
+
+    await _change_liability(deps, cmd.case_id, cmd.person_ref, change)
+    if cmd.municipality_code:
+        await note_municipality(deps, cmd.case_id, cmd.person_ref, cmd.municipality_code)
+
+
+async def record_revoked(deps: BillingDeps, cmd: RecordRevoked) -> None:
+    await _change_liability(
+        deps,
+        cmd.case_id,
+        cmd.person_ref,
+        lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days),
+    )
+
+
+async def record_discharge(deps: BillingDeps, cmd: RecordDischarge) -> None:
+    await _change_liability(
+        deps,
+        cmd.case_id,
+        cmd.person_ref,
+        lambda case: on_discharged(case, cmd.discharged_at, cmd.liable_days, cmd.daily_price_sek),
+    )
+
+
+# --- care facts: decisions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordDecision:
+    """A decision granted, changed or ended, with its terms as of `as_of`."""
+
+    case_id: str
+    person_ref: str
+    decision_id: str
+    kind: Literal["granted", "changed", "ended"]
+    as_of: datetime
+    decision_type: DecisionType | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    length_days: int | None = None
+
+
+def _fresh(case_id: str, person_ref: str) -> CareCase:
+    return CareCase(case_id, person_ref)
+
+
+async def record_decision(deps: BillingDeps, cmd: RecordDecision) -> bool:
+    def change(case: CareCase) -> tuple[bool, list[object] | None]:
+        if cmd.kind == "granted":
+            changed = case.grant(
+                DecisionTerms(
+                    cmd.decision_id,
+                    cmd.decision_type or DecisionType.TRYGG_HEMGANG,
+                    cmd.start_date,
+                    cmd.end_date,
+                    cmd.as_of,
+                    cmd.length_days,
+                )
+            )
+        else:
+            changed = case.change_decision(
+                cmd.decision_id,
+                end_date=cmd.end_date,
+                length_days=cmd.length_days,
+                as_of=cmd.as_of,
+                decision_type=cmd.decision_type,
+                start_date=cmd.start_date,
+            )
+        return changed, [] if changed else None
+
+    return await update_aggregate(deps.care, cmd.case_id, change, create=lambda: _fresh(cmd.case_id, cmd.person_ref))
+
+
+async def note_municipality(deps: BillingDeps, case_id: str, person_ref: str, municipality_code: str) -> None:
+    def change(case: CareCase) -> tuple[None, list[object] | None]:
+        return None, [] if case.note_municipality(municipality_code) else None
+
+    await update_aggregate(deps.care, case_id, change, create=lambda: _fresh(case_id, person_ref))
+
+
+# --- who is billed ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterBillingSubject:
+    person_ref: str
+    recipient: Recipient
+    as_of: datetime
+
+
+async def register_billing_subject(deps: BillingDeps, cmd: RegisterBillingSubject) -> None:
+    def change(account: PersonAccount) -> tuple[None, list[object] | None]:
+        return None, [] if account.register(cmd.recipient, cmd.as_of) else None
+
+    await update_aggregate(deps.persons, cmd.person_ref, change, create=lambda: PersonAccount(cmd.person_ref))

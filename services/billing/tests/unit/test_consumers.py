@@ -1,0 +1,264 @@
+"""From referral's and scheduling's events to statements and liability, through the real subscribers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from billing.domain.fees import ItemKind, StatementIssued
+from billing.domain.liability import LiabilityDaysAccrued, PeriodStatus
+from billing.domain.money import Month
+from billing.service_layer import reads
+from billing.service_layer.ports import Actor
+from billing.service_layer.statements import MonthNotEnded, RunHeldElsewhere, issue_month
+from trygg_shared.contracts import referral as ref
+from trygg_shared.contracts import scheduling as sch
+from trygg_shared.testing import sample_ready_for_discharge
+
+from .conftest import Harness, granted, subject
+
+MARCH = Month(2024, 3)
+OPS = Actor("ops:test", ("ops",))
+
+
+def ids() -> tuple[str, str]:
+    return f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}"
+
+
+async def test_a_granted_five_day_decision_becomes_one_statement_line_of_920_kr(harness: Harness) -> None:
+    case_id, person = ids()
+    await harness.send(granted(case_id, person, date(2024, 3, 4), 5))
+    await harness.send(subject(case_id, person))
+
+    outcome = await issue_month(harness.billing.deps, MARCH)
+
+    assert outcome.statements_issued == 1
+    [statement] = harness.stores.statements.events()
+    assert isinstance(statement, StatementIssued)
+    [line] = statement.statement.lines
+    assert (line.kind, line.days, line.amount_ore) == (ItemKind.TRYGG_HEMGANG_DAYS, 5, 92_000)
+    assert statement.statement.recipient is not None
+    assert statement.statement.recipient.family_name == "Lindqvist"
+
+
+async def test_billing_keeps_no_relative_and_no_phone_number_of_a_decision(harness: Harness) -> None:
+    case_id, person = ids()
+    await harness.send(granted(case_id, person, date(2024, 3, 4), 5))
+
+    stored = repr(harness.stores.care.states) + repr(harness.stores.persons.states)
+    assert "+4670" not in stored
+    assert "Karin" not in stored
+
+
+async def test_the_same_events_delivered_twice_give_one_line(harness: Harness) -> None:
+    case_id, person = ids()
+    grant = granted(case_id, person, date(2024, 3, 4), 5)
+    first = await harness.send(grant)
+    await harness.send(grant, event_id=first)  # a redelivery: same id
+    await harness.send(grant)  # the same fact again under a new id (a replay)
+
+    await issue_month(harness.billing.deps, MARCH)
+    await issue_month(harness.billing.deps, MARCH)  # and the run again
+
+    statements = await harness.billing.deps.statement_queries.of_person(person)
+    assert [len(s.lines) for s in statements] == [1]
+
+
+async def test_a_decision_extended_after_the_statement_is_corrected_in_the_next_month(harness: Harness) -> None:
+    case_id, person = ids()
+    grant = granted(case_id, person, date(2024, 3, 25), 5)
+    await harness.send(grant)
+    await issue_month(harness.billing.deps, MARCH)
+
+    await harness.send(
+        ref.DecisionChanged(
+            case_id=case_id,
+            person_ref=person,
+            decision_id=grant.decision_id,
+            changes=(ref.DecisionChangeKind.EXTENDED,),
+            length_days=10,
+            changed_by="officer:anna",
+            changed_at=datetime(2024, 4, 2, 9, tzinfo=UTC),
+        )
+    )
+    harness.clock.moment = datetime(2024, 5, 1, 8, tzinfo=UTC)
+    await issue_month(harness.billing.deps, Month(2024, 4))
+
+    april = await reads.statement_of(harness.billing.deps, OPS, person, Month(2024, 4))
+    assert april is not None
+    assert [(line.service_month, line.days, line.correction) for line in april.lines] == [
+        (MARCH, 2, True),
+        (Month(2024, 4), 3, False),
+    ]
+
+
+async def test_a_month_that_has_not_ended_is_not_issued(harness: Harness) -> None:
+    with pytest.raises(MonthNotEnded):
+        await issue_month(harness.billing.deps, Month(2024, 4))
+
+
+async def test_a_run_held_by_another_process_is_not_run_twice(harness: Harness) -> None:
+    deps = harness.billing.deps
+    assert await deps.runs.claim(MARCH, "other-process", harness.clock.now(), timedelta(minutes=10))
+
+    with pytest.raises(RunHeldElsewhere):
+        await issue_month(deps, MARCH)
+
+    harness.clock.moment += timedelta(minutes=11)  # the other process died: its lease lapses
+    assert (await issue_month(deps, MARCH)).already_done is False
+
+
+async def test_a_stay_discharged_after_the_limit_accrues_liability_days_at_the_agreed_price(harness: Harness) -> None:
+    case_id, person = ids()
+    ready = sample_ready_for_discharge(case_id, person).model_copy(
+        update={
+            "ready_at": datetime(2024, 3, 4, 9, tzinfo=UTC),
+            "liability_starts_at": datetime(2024, 3, 6, 23, tzinfo=UTC),
+            "municipality_code": "2104",
+        }
+    )
+    await harness.send(ready)
+    await harness.send(
+        ref.Discharged(
+            case_id=case_id,
+            person_ref=person,
+            discharged_at=datetime(2024, 3, 9, 10, tzinfo=UTC),
+            liable_days=3,
+            daily_price_sek=9300,
+        )
+    )
+
+    [accrued] = harness.stores.liabilities.events(case_id)
+    assert isinstance(accrued, LiabilityDaysAccrued)
+    assert (accrued.days, accrued.amount_ore, accrued.region_code) == (3, 3 * 930_000, "21")
+    report = await reads.liability_report_of(harness.billing.deps, OPS, MARCH, None)
+    assert [(r.case_id, r.days) for r in report.rows] == [(case_id, 3)]
+    assert report.regions[0].liability_days == 3
+
+
+async def test_a_stale_ready_notice_does_not_reopen_a_discharged_stay(harness: Harness) -> None:
+    case_id, person = ids()
+    ready = sample_ready_for_discharge(case_id, person)
+    ready = ready.model_copy(update={"liability_starts_at": ready.ready_at + timedelta(days=3)})
+    await harness.send(ready, sequence=1)
+    await harness.send(
+        ref.Discharged(case_id=case_id, person_ref=person, discharged_at=ready.ready_at + timedelta(hours=5)),
+        sequence=2,
+    )
+    await harness.send(ready, sequence=1)  # replayed from a dead-letter topic, say
+
+    loaded = await harness.stores.liabilities.load(case_id)
+    assert loaded is not None
+    assert [p.status for p in loaded.state.case.periods] == [PeriodStatus.CLOSED]
+    assert loaded.state.case.home_in_time
+
+
+async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_is_handled(harness: Harness) -> None:
+    case_id, person = ids()
+    grant = granted(case_id, person, date(2024, 3, 4), 5)
+    broken = grant.model_dump(mode="json")
+    broken["decision_type"] = "free_lunch"
+    await harness.send(grant, data=broken)
+    await harness.send(granted(case_id, person, date(2024, 3, 11), 5))
+
+    assert len(harness.dead) == 1
+    assert "decision_type" in harness.dead[0].headers["dlq_reason"]
+    loaded = await harness.stores.care.load(case_id)
+    assert loaded is not None
+    assert len(loaded.state.decisions) == 1
+
+
+async def test_a_time_without_a_zone_is_dead_lettered_not_retried(harness: Harness) -> None:
+    case_id, person = ids()
+    grant = granted(case_id, person, date(2024, 3, 4), 5)
+    data = grant.model_dump(mode="json")
+    data["granted_at"] = "2024-03-01T09:00:00"
+    await harness.send(grant, data=data)
+
+    assert len(harness.dead) == 1
+    assert harness.dead[0].headers["dlq_reason"] == "a time without a time zone"
+
+
+async def test_completed_visits_give_the_cost_of_the_period_beside_short_term_stay_and_hospital(
+    harness: Harness,
+) -> None:
+    case_id, person = ids()
+    grant = granted(case_id, person, date(2024, 3, 4), 5)
+    await harness.send(grant)
+    src = "urn:trygghemgang:scheduling"
+    period = sch.PeriodPlanned(
+        case_id=case_id,
+        person_ref=person,
+        period_id="per-1",
+        team_id="team-1",
+        decision_id=grant.decision_id,
+        period_kind=sch.PeriodKind.DAYS,
+        start_date=date(2024, 3, 4),
+        end_date=date(2024, 3, 8),
+        visits_planned=5,
+        status=sch.PeriodStatus.PLANNED,
+        hemtjanst_cover_ordered=True,
+        planned_at=datetime(2024, 3, 2, tzinfo=UTC),
+    )
+    await harness.send(period, source=src)
+    for day in range(4, 9):
+        start = datetime(2024, 3, day, 9, tzinfo=UTC)
+        await harness.send(
+            sch.VisitCompleted(
+                case_id=case_id,
+                person_ref=person,
+                period_id="per-1",
+                team_id="team-1",
+                visit_id=f"v{day}",
+                kind=sch.VisitKind.DAILY,
+                staff_id="s1",
+                by_contact_person=True,
+                planned_start=start,
+                started_at=start,
+                ended_at=start + timedelta(minutes=45),
+                duration_minutes=45,
+            ),
+            source=src,
+        )
+    huddinge = harness.billing.deps
+    huddinge.municipality_code = "0126"  # external provider 532 kr/h
+
+    report = await reads.cost_report_of(huddinge, OPS, MARCH)
+
+    [row] = report.periods
+    assert (row.days, row.visits, row.visit_minutes) == (5, 5, 225)
+    assert row.hour_cost_source == "external"
+    assert row.visit_cost_ore == 199_500  # 3.75 h × 532 kr
+    assert row.hospital_liability_cost_ore == 5 * 930_000  # the national price, latest year known (2022)
+    assert row.short_term_stay_cost_ore is None  # no unit cost configured
+
+
+def test_every_decision_type_referral_can_send_is_known_to_billing() -> None:
+    from billing.domain.care import DecisionType
+
+    assert {t.value for t in ref.DecisionType} <= {t.value for t in DecisionType}
+
+
+def test_billing_s_narrow_views_of_decisions_read_only_fields_referral_s_contracts_have() -> None:
+    from billing.entrypoints.events import DecisionChangedTerms, DecisionGrantedTerms
+
+    for view, contract in [(DecisionGrantedTerms, ref.DecisionGranted), (DecisionChangedTerms, ref.DecisionChanged)]:
+        assert view.EVENT_TYPE == contract.EVENT_TYPE
+        for name, field in view.model_fields.items():
+            assert name in contract.model_fields, name
+            assert field.annotation == contract.model_fields[name].annotation, name
+        assert "relatives" not in view.model_fields
+        assert "person" not in view.model_fields
+
+
+async def test_a_gotland_hemgangsbeslut_is_billed_as_trygg_hemgang(harness: Harness) -> None:
+    case_id, person = ids()
+    await harness.send(granted(case_id, person, date(2024, 3, 4), 5, kind=ref.DecisionType.HEMGANGSBESLUT))
+
+    await issue_month(harness.billing.deps, MARCH)
+
+    [statement] = await harness.billing.deps.statement_queries.of_person(person)
+    assert [(line.kind, line.days) for line in statement.lines] == [(ItemKind.TRYGG_HEMGANG_DAYS, 5)]
+    assert harness.dead == []

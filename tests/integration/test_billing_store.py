@@ -1,0 +1,161 @@
+"""Billing's aggregates, queries, the monthly run's claim and the audit log on the real MongoDB wire."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from billing.adapters.mongo import (
+    INDEXES,
+    MongoAuditLog,
+    MongoBookQueries,
+    MongoCareQueries,
+    MongoIssueRuns,
+    MongoLiabilityQueries,
+    MongoStatementQueries,
+    Stores,
+)
+from billing.domain.care import DecisionType
+from billing.domain.money import Month
+from billing.service_layer import reads
+from billing.service_layer import referral_facts as rf
+from billing.service_layer.ports import Actor, BillingDeps
+from billing.service_layer.statements import issue_month
+from billing.service_layer.tariffs import seed_books
+from billing.testing import FixedClock
+from trygg_shared.indexes import ensure_indexes
+
+MARCH = Month(2024, 3)
+OFFICER = Actor("officer:it", ("officer",))
+
+
+async def wired(db: AsyncDatabase[Any], owner: str = "it") -> BillingDeps:
+    await ensure_indexes(db, INDEXES, None)
+    stores = Stores(db)
+    deps = BillingDeps(
+        liabilities=stores.liabilities,
+        care=stores.care,
+        persons=stores.persons,
+        statements=stores.statements,
+        summaries=stores.summaries,
+        tariffs=stores.tariffs,
+        prices=stores.prices,
+        care_queries=MongoCareQueries(stores),
+        liability_queries=MongoLiabilityQueries(stores),
+        statement_queries=MongoStatementQueries(stores),
+        book_queries=MongoBookQueries(stores),
+        runs=MongoIssueRuns(db),
+        audit=MongoAuditLog(db),
+        clock=FixedClock(datetime(2024, 4, 2, 8, tzinfo=UTC)),
+        municipality_code="2104",
+        owner=owner,
+    )
+    await seed_books(deps)
+    return deps
+
+
+async def grant(deps: BillingDeps, person: str, start: date, length: int, decision_id: str | None = None) -> str:
+    decision_id = decision_id or f"d-{uuid.uuid4().hex[:8]}"
+    await rf.record_decision(
+        deps,
+        rf.RecordDecision(
+            case_id=f"case-{person}",
+            person_ref=person,
+            decision_id=decision_id,
+            kind="granted",
+            as_of=datetime(2024, 3, 1, 9, tzinfo=UTC),
+            decision_type=DecisionType.TRYGG_HEMGANG,
+            start_date=start,
+            length_days=length,
+        ),
+    )
+    return decision_id
+
+
+async def test_a_statement_is_issued_once_and_reads_back_identical_from_the_database(db: AsyncDatabase[Any]) -> None:
+    deps = await wired(db)
+    person = f"p_{uuid.uuid4().hex[:10]}"
+    await grant(deps, person, date(2024, 3, 4), 5)
+
+    first = await issue_month(deps, MARCH)
+    second = await issue_month(deps, MARCH)
+
+    assert (first.statements_issued, second.already_done) == (1, True)
+    [statement] = await deps.statement_queries.of_person(person)
+    assert [(line.days, line.amount_ore) for line in statement.lines] == [(5, 92_000)]
+    doc = await db["statements"].find_one({"_id": f"{person}:2024-03"})
+    assert doc is not None
+    assert doc["outbox_pending"] is True
+    assert doc["total_ore"] == 92_000
+    assert len(doc["outbox"]) == 1
+    assert await reads.statement_of(deps, OFFICER, person, MARCH) == statement
+
+
+async def test_two_processes_racing_for_a_month_issue_each_statement_once(db: AsyncDatabase[Any]) -> None:
+    one, two = await wired(db, "one"), await wired(db, "two")
+    persons = [f"p_{uuid.uuid4().hex[:10]}" for _ in range(4)]
+    for person in persons:
+        await grant(one, person, date(2024, 3, 4), 5)
+
+    results = await asyncio.gather(issue_month(one, MARCH), issue_month(two, MARCH), return_exceptions=True)
+
+    issued = [r.statements_issued for r in results if not isinstance(r, BaseException)]
+    assert sum(issued) == 4
+    assert await db["statements"].count_documents({}) == 4
+
+
+async def test_a_run_that_stopped_is_taken_over_after_its_lease(db: AsyncDatabase[Any]) -> None:
+    runs = MongoIssueRuns(db)
+    now = datetime(2024, 4, 2, 8, tzinfo=UTC)
+
+    assert await runs.claim(MARCH, "a", now, timedelta(minutes=10))
+    assert not await runs.claim(MARCH, "b", now + timedelta(minutes=5), timedelta(minutes=10))
+    assert await runs.claim(MARCH, "b", now + timedelta(minutes=11), timedelta(minutes=10))
+    assert not await runs.claim(MARCH, "a", now + timedelta(minutes=12), timedelta(minutes=10))
+
+
+async def test_a_change_after_the_statement_is_corrected_next_month_from_the_stored_statement(
+    db: AsyncDatabase[Any],
+) -> None:
+    deps = await wired(db)
+    person = f"p_{uuid.uuid4().hex[:10]}"
+    decision = await grant(deps, person, date(2024, 3, 25), 5)
+    await issue_month(deps, MARCH)
+    await rf.record_decision(
+        deps,
+        rf.RecordDecision(
+            case_id=f"case-{person}",
+            person_ref=person,
+            decision_id=decision,
+            kind="changed",
+            as_of=datetime(2024, 4, 2, 9, tzinfo=UTC),
+            length_days=10,
+        ),
+    )
+    assert isinstance(deps.clock, FixedClock)
+    deps.clock.moment = datetime(2024, 5, 1, 8, tzinfo=UTC)
+
+    await issue_month(deps, Month(2024, 4))
+
+    april = await reads.statement_of(deps, OFFICER, person, Month(2024, 4))
+    assert april is not None
+    assert [(str(line.service_month), line.days, line.correction) for line in april.lines] == [
+        ("2024-03", 2, True),
+        ("2024-04", 3, False),
+    ]
+    assert [r.action for r in await deps.audit.recent(10)][:1] == ["read_statement"]
+
+
+async def test_a_case_whose_fees_are_all_billed_leaves_the_billing_query(db: AsyncDatabase[Any]) -> None:
+    deps = await wired(db)
+    person = f"p_{uuid.uuid4().hex[:10]}"
+    await grant(deps, person, date(2024, 3, 4), 5)
+    assert person in await deps.care_queries.persons_to_bill()
+
+    await issue_month(deps, MARCH)
+
+    assert person not in await deps.care_queries.persons_to_bill()
