@@ -44,6 +44,8 @@ schemas: install ## rewrite the event JSON Schema snapshots after an intended co
 
 bench: install ## benchmarks under bench/ (print figures; not part of make test)
 	$(VENV)/python bench/intake/run.py
+	$(VENV)/python bench/scheduling/run.py
+	$(VENV)/python bench/notification/run.py
 
 clean: ## remove caches and local run data, PostgreSQL's included (keeps installed servers)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/run
