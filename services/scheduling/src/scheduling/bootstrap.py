@@ -2,29 +2,129 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from scheduling.adapters.mongo import MongoIncomingReferrals
-from scheduling.config import Settings
-from scheduling.entrypoints.events import case_events_consumer
-from scheduling.service_layer.handlers import IncomingReferrals
+from scheduling.adapters.auth import TokenAuthenticator
+from scheduling.adapters.clock import SystemClock
+from scheduling.adapters.codec import CasePlanCodec, TeamCodec
+from scheduling.adapters.mongo import (
+    INDEXES,
+    PLANS,
+    TEAMS,
+    MongoAuditLog,
+    MongoPlanQueries,
+    MongoTeamQueries,
+    TimerScanner,
+)
+from scheduling.adapters.travel import TravelModels
+from scheduling.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from scheduling.domain.plan import CasePlan
+from scheduling.domain.profiles import default_teams
+from scheduling.domain.team import Team
+from scheduling.entrypoints.http import scheduling_router
+from scheduling.entrypoints.subscribers import capacity_consumer, referral_consumer
+from scheduling.service_layer.planning import fire_timers
+from scheduling.service_layer.ports import AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
+from scheduling.service_layer.teams import seed_teams
+from trygg_shared.aggregate import AggregateStore
+from trygg_shared.kafka import HandledEvents
+from trygg_shared.logging import get_logger
 from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
+
+log = get_logger(__name__)
 
 
 @dataclass
 class Scheduling:
+    """What bootstrap wires: the runtime to start, and the pieces tests reach for."""
+
     runtime: ServiceRuntime
-    referrals: IncomingReferrals
+    deps: SchedulingDeps
+    scanner: TimerScanner
+    relay: OutboxRelay
 
 
 def bootstrap(
-    settings: Settings, *, infra: Infrastructure | None = None, referrals: IncomingReferrals | None = None
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    plans: AggregateStore[CasePlan] | None = None,
+    teams: AggregateStore[Team] | None = None,
+    plan_queries: PlanQueries | None = None,
+    team_queries: TeamQueries | None = None,
+    audit: AuditLog | None = None,
+    clock: Clock | None = None,
+    guards: Callable[[str], HandledEvents] | None = None,
 ) -> Scheduling:
+    unsafe = local_defaults_in_use(settings)
+    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(unsafe)
+        )
     infra = infra or Infrastructure.create(settings)
-    mongo_referrals = MongoIncomingReferrals(infra.db)
-    repo = referrals or mongo_referrals
-    guard = ProcessedEvents(infra.db, settings.consumer_group)
-    consumer = case_events_consumer(infra.broker, repo, guard, settings.kafka, settings.consumer_group)
-    runtime = ServiceRuntime(infra=infra, consumers=[consumer], on_startup=[mongo_referrals.ensure_indexes])
-    return Scheduling(runtime=runtime, referrals=repo)
+    clock = clock or SystemClock()
+    plan_codec, team_codec = CasePlanCodec(clock), TeamCodec()
+    mongo_plans = MongoAggregateStore(infra.db, PLANS, plan_codec)
+    mongo_teams = MongoAggregateStore(infra.db, TEAMS, team_codec)
+    relay = OutboxRelay(
+        [mongo_plans.collection, mongo_teams.collection],
+        infra.publisher.publish,
+        poll_interval=settings.outbox.poll_interval_seconds,
+        batch_size=settings.outbox.batch_size,
+        lease=RelayLease(infra.db["relay_leases"], "scheduling", ttl_seconds=settings.outbox.lease_seconds),
+        full_scan_seconds=settings.outbox.full_scan_seconds,
+    )
+    mongo_plans.on_saved = relay.nudge  # publish a saved plan's events at once, by _id
+    mongo_teams.on_saved = relay.nudge
+    deps = SchedulingDeps(
+        plans=plans or mongo_plans,
+        teams=teams or mongo_teams,
+        plan_queries=plan_queries or MongoPlanQueries(infra.db, plan_codec),
+        team_queries=team_queries or MongoTeamQueries(infra.db, team_codec),
+        audit=audit or MongoAuditLog(infra.db),
+        clock=clock,
+        travel=TravelModels(settings.travel_model, settings.travel_speed_kmh),
+        default_team_id=settings.default_team_id,
+    )
+
+    async def fire(case_id: str) -> int:
+        return await fire_timers(deps, case_id)
+
+    scanner = TimerScanner(
+        infra.db,
+        fire,
+        clock,
+        lease=timedelta(seconds=settings.timer_lease_seconds),
+        poll_seconds=settings.timer_poll_seconds,
+    )
+    capacity_group = f"{settings.consumer_group}-capacity"
+    make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))
+    referral_guard, capacity_guard = make_guard(settings.consumer_group), make_guard(capacity_group)
+    consumers = [
+        referral_consumer(infra.broker, deps, referral_guard, settings.kafka, settings.consumer_group),
+        capacity_consumer(infra.broker, deps, capacity_guard, settings.kafka, capacity_group),
+    ]
+
+    async def seed() -> None:
+        if settings.seed_default_teams:
+            created = await seed_teams(deps, default_teams())
+            if created:
+                log.info("default teams created", teams=created)
+
+    runtime = ServiceRuntime(
+        infra=infra,
+        routers=[scheduling_router(deps, TokenAuthenticator(settings.api_tokens))],
+        consumers=consumers,
+        relay=relay,
+        indexes=[*INDEXES, *mongo_plans.indexes, *mongo_teams.indexes],
+        guards=[g for g in (referral_guard, capacity_guard) if isinstance(g, ProcessedEvents)],
+        on_startup=[seed],
+        background=[scanner.run],
+    )
+    return Scheduling(runtime=runtime, deps=deps, scanner=scanner, relay=relay)

@@ -1,13 +1,17 @@
 """Typed settings of the scheduling service (environment prefix `SCHEDULING_`, nested parts with `__`).
 
-Example: `SCHEDULING_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `SCHEDULING_MONGO__URI=mongodb://mongo:27017/`.
+Example: `SCHEDULING_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `SCHEDULING_MONGO__URI=mongodb://mongo:27017/`,
+`SCHEDULING_API_TOKENS='[{"token_sha256": "<hex>", "subject": "team:hofors-us1", "roles": ["team"]}]'`.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from scheduling.adapters.auth import ApiToken, local_dev_tokens
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 
@@ -27,4 +31,41 @@ class Settings(ServiceSettings):
     service_name: str = Field("scheduling", description="Service name in logs, traces and CloudEvents.")
     mongo: SchedulingMongo = Field(default_factory=SchedulingMongo)  # type: ignore[arg-type]
     http: SchedulingHttp = Field(default_factory=SchedulingHttp)  # type: ignore[arg-type]
-    consumer_group: str = Field("scheduling", description="Kafka consumer group id of this service.")
+    consumer_group: str = Field(
+        "scheduling",
+        description="Kafka consumer group of the referral-events consumer; the capacity consumer of the "
+        "service's own period events uses `<group>-capacity`.",
+    )
+    api_tokens: list[ApiToken] = Field(
+        default_factory=local_dev_tokens,
+        description="API clients as a JSON list of {token_sha256, subject, roles}; roles: officer, team, oncall, "
+        "ops; team members use the subject `team:<staff id>`. The default tokens dev-officer, dev-team, "
+        "dev-oncall, dev-ops are for local use only.",
+    )
+    seed_default_teams: bool = Field(
+        True,
+        description="Create the local default teams (Hofors, Huddinge, Järfälla, Team Väst/Stockholm profiles) "
+        "at start when they do not exist; a configured team is never overwritten.",
+    )
+    default_team_id: str = Field(
+        "team-vast", description="The team that plans a decision naming no team or a team not configured here."
+    )
+    timer_poll_seconds: float = Field(5.0, gt=0, description="How often due timers are looked for.")
+    timer_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a replica's claim on a plan's due timers holds before another may take it."
+    )
+    travel_model: Literal["constant", "straight_line"] = Field(
+        "straight_line",
+        description="Travel time between visits: the team's constant, or straight-line distance when both homes "
+        "have coordinates (the team's constant otherwise).",
+    )
+    travel_speed_kmh: float = Field(30.0, gt=0, le=120, description="Average speed for straight-line travel times.")
+
+
+LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+
+
+def local_defaults_in_use(settings: Settings) -> list[str]:
+    """Settings still at their local-development values (which must never reach production)."""
+    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
+    return ["SCHEDULING_API_TOKENS"] if any(t.token_sha256 in dev_hashes for t in settings.api_tokens) else []

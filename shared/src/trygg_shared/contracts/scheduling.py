@@ -1,7 +1,511 @@
-"""Events the scheduling service publishes (wire contracts: frozen, data only, a description per field)."""
+"""Events the scheduling service publishes (wire contracts: frozen, data only, a description per field).
+
+Two streams:
+
+- `SCHEDULING_PERIOD_EVENTS`, keyed by case id: one Trygg hemgång period and its visits, follow-ups,
+  hemtjänst cover, handover and end. Every event carries the pseudonymous `person_ref`, the
+  `period_id` and the `team_id` (join with `TeamConfigured` for the team's phone and hours).
+- `SCHEDULING_TEAM_EVENTS`, keyed by team id: team configuration, capacity, the waiting list and
+  day re-plans.
+
+Personal data: no names, identity numbers, addresses or phone numbers of the person or relatives
+(notification takes relatives from referral's decision events). Visit notes written in the field
+stay in scheduling (read them there, audited); the wire carries structured, coded facts only
+(support levels, counts, EQ-5D-5L numbers). Staff ids identify team members, not clients. All
+times are timezone-aware (UTC on the wire); dates are the team's local (Europe/Stockholm) dates.
+"""
 
 from __future__ import annotations
 
-from trygg_shared.contracts.base import IntegrationEvent
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import ClassVar
 
-SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = ()
+from pydantic import BaseModel, ConfigDict, Field
+
+from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
+from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS, SCHEDULING_TEAM_EVENTS
+
+_PREFIX = "se.trygghemgang.scheduling."
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# --- vocabularies -------------------------------------------------------------------------------
+
+
+class VisitKind(StrEnum):
+    """What a visit is for."""
+
+    HOSPITAL_VISIT = "hospital_visit"  # optional visit at hospital before discharge
+    HOMECOMING = "homecoming"  # meeting the person at home on arrival
+    DAILY = "daily"  # a daily visit within the period
+    FOLLOW_UP_MEETING = "follow_up_meeting"  # uppföljning, officer invited
+    HANDOVER = "handover"  # joint introduction visit with hemtjänst near the end
+    FOLLOW_UP_CALL = "follow_up_call"  # phone call about 14 days after the period
+
+
+class VisitLocation(StrEnum):
+    HOSPITAL = "hospital"
+    HOME = "home"
+    DIGITAL = "digital"
+    PHONE = "phone"
+
+
+class PeriodKind(StrEnum):
+    """How the decision measures the period."""
+
+    DAYS = "days"  # rambeslut: a number of days of visits
+    HOURS_POT = "hours_pot"  # hemgångsbeslut (Gotland): a pot of hours used in the home
+
+
+class PeriodStatus(StrEnum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    ENDED = "ended"
+
+
+class PeriodChangeKind(StrEnum):
+    EXTENDED = "extended"
+    SHORTENED = "shortened"
+    PUT_ON_HOLD = "put_on_hold"
+    RESUMED = "resumed"
+    HOMECOMING_MOVED = "homecoming_moved"
+    CONTACT_PERSON_CHANGED = "contact_person_changed"
+    HOURS_CHANGED = "hours_changed"
+    OTHER = "other"
+
+
+class VisitChangeReason(StrEnum):
+    DISCHARGE_TIME = "discharge_time"  # the actual discharge moved the homecoming visit
+    FIELD_REQUEST = "field_request"  # the team moved it (agreed with the person)
+    DECISION_CHANGED = "decision_changed"
+    SICK_CALL = "sick_call"  # a team member fell sick
+    ABSENCE = "absence"  # a registered absence
+    REBALANCED = "rebalanced"  # load balancing across the team
+    RESUMED = "resumed"  # the plan was resumed after being on hold
+    OTHER = "other"
+
+
+class VisitCancelReason(StrEnum):
+    DECLINED = "declined"  # the person declined the visit
+    READMITTED = "readmitted"
+    DECEASED = "deceased"
+    READY_REVOKED = "ready_revoked"  # plan on hold: the ready notice was revoked
+    PERIOD_SHORTENED = "period_shortened"
+    PERIOD_ENDED = "period_ended"  # decision ended early or case cancelled
+    HOURS_USED = "hours_used"  # the hemgångsbeslut's pot of hours is used up
+    REPLANNED = "replanned"  # replaced by another visit in a re-plan
+    OTHER = "other"
+
+
+class FollowUpKind(StrEnum):
+    MEETING = "meeting"
+    CALL = "call"
+
+
+class CoverReason(StrEnum):
+    """Why a window is handed to hemtjänst."""
+
+    OUTSIDE_TEAM_HOURS = "outside_team_hours"  # evening and night
+    TEAM_DAY_OFF = "team_day_off"  # a weekday the team does not work (e.g. weekend)
+    PUBLIC_HOLIDAY = "public_holiday"  # a Swedish public holiday the team does not work
+
+
+class SupportLevel(StrEnum):
+    """How much help the person needs with one area, as last assessed in the field."""
+
+    INDEPENDENT = "independent"
+    SOME_HELP = "some_help"
+    FULL_HELP = "full_help"
+    NOT_ASSESSED = "not_assessed"
+
+
+class Trend(StrEnum):
+    FALLING = "falling"
+    STABLE = "stable"
+    RISING = "rising"
+    UNKNOWN = "unknown"
+
+
+class PeriodEndReason(StrEnum):
+    COMPLETED = "completed"  # ran to its planned end
+    ENDED_EARLY = "ended_early"
+    READMITTED = "readmitted"
+    DECEASED = "deceased"
+    DECLINED = "declined"
+    CASE_CANCELLED = "case_cancelled"
+    HOURS_USED = "hours_used"  # hemgångsbeslut: the pot of hours is used up
+
+
+class SelfRatingMoment(StrEnum):
+    FIRST_VISIT = "first_visit"
+    LAST_VISIT = "last_visit"
+
+
+class CapacityLimit(StrEnum):
+    CLIENTS_PER_DAY = "clients_per_day"
+    NEW_CLIENTS_PER_MONTH = "new_clients_per_month"
+
+
+class WaitingListChange(StrEnum):
+    ADDED = "added"
+    PLANNED = "planned"  # a place freed up and the case was planned
+    REMOVED = "removed"  # the case left the list without being planned (ended, deceased, ...)
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+
+# --- parts ----------------------------------------------------------------------------------------
+
+
+class SelfRating(_Part):
+    """EQ-5D-5L (levels 1 = no problems .. 5 = extreme problems) plus the two extra questions."""
+
+    moment: SelfRatingMoment = Field(description="At the first or the last visit of the period.")
+    mobility: int = Field(ge=1, le=5, description="EQ-5D-5L mobility level, 1-5.")
+    self_care: int = Field(ge=1, le=5, description="EQ-5D-5L self-care level, 1-5.")
+    usual_activities: int = Field(ge=1, le=5, description="EQ-5D-5L usual activities level, 1-5.")
+    pain_discomfort: int = Field(ge=1, le=5, description="EQ-5D-5L pain/discomfort level, 1-5.")
+    anxiety_depression: int = Field(ge=1, le=5, description="EQ-5D-5L anxiety/depression level, 1-5.")
+    vas: int = Field(ge=0, le=100, description="EQ VAS: own health today, 0 (worst) to 100 (best).")
+    worry: int = Field(ge=1, le=5, description="Extra question: worry about managing at home, 1 (none) to 5 (very).")
+    safety: int = Field(ge=1, le=5, description="Extra question: feeling safe at home, 1 (not at all) to 5 (fully).")
+
+
+class CoverWindow(_Part):
+    start: datetime = Field(description="Start of a window the team does not cover (inclusive).")
+    end: datetime = Field(description="End of the window (exclusive).")
+    reason: CoverReason = Field(description="Why the team does not cover it.")
+
+
+class NeedsSummary(_Part):
+    """Kartläggning in coded form, built from the period's visit notes: the officer's basis."""
+
+    visits_completed: int = Field(ge=0, description="Visits completed in the period so far.")
+    visits_declined: int = Field(ge=0, description="Visits the person declined.")
+    visits_missed: int = Field(ge=0, description="Visits not started in time.")
+    average_visit_minutes: int | None = Field(None, ge=0, description="Mean length of completed visits.")
+    food: SupportLevel = Field(description="Help needed with food and meals (latest assessment).")
+    medicines: SupportLevel = Field(description="Help needed with medicines (latest assessment).")
+    personal_care: SupportLevel = Field(
+        SupportLevel.NOT_ASSESSED, description="Help needed with personal care (latest assessment)."
+    )
+    aids_in_use: tuple[str, ...] = Field(
+        (), description="Assistive aids in use at home (coded names, e.g. 'rollator')."
+    )
+    aids_missing: tuple[str, ...] = Field((), description="Aids noted as missing or needed.")
+    worry_latest: int | None = Field(None, ge=1, le=5, description="Latest worry rating noted, 1-5.")
+    worry_trend: Trend = Field(Trend.UNKNOWN, description="Worry from the first to the latest rating.")
+    suggested_visits_per_day: int | None = Field(
+        None, ge=0, description="Visits per day the team judged needed at the end (0 = none)."
+    )
+    has_free_text_notes: bool = Field(
+        False, description="Free-text visit notes exist; read them in scheduling (audited), never on the wire."
+    )
+
+
+class WeekdayHours(_Part):
+    weekday: Weekday = Field(description="The weekday.")
+    start: time = Field(description="The team's working day starts (local time).")
+    end: time = Field(description="The team's working day ends (local time, exclusive).")
+
+
+class TeamMember(_Part):
+    staff_id: str = Field(description="Stable id of the team member (staff, not a client).")
+    display_name: str | None = Field(None, description="Work name shown to the team lead (staff).")
+    active: bool = Field(True, description="False for a member who has left the team.")
+
+
+# --- period events (keyed by case id) -----------------------------------------------------------
+
+
+class _PeriodEvent(CaseEvent):
+    TOPIC: ClassVar[str] = SCHEDULING_PERIOD_EVENTS
+
+    person_ref: str = Field(description="Pseudonymous reference to the person (as in referral's events).")
+    period_id: str = Field(description="The Trygg hemgång period (one per granted decision).")
+    team_id: str = Field(description="The team that carries out the period (see TeamConfigured).")
+
+
+class _VisitEvent(_PeriodEvent):
+    visit_id: str = Field(description="The visit.")
+    kind: VisitKind = Field(description="What the visit is for.")
+
+
+class PeriodPlanned(_PeriodEvent):
+    """A granted decision was planned: the team has a period with visits for the person."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "period_planned.v1"
+    decision_id: str = Field(description="The referral decision this period carries out.")
+    period_kind: PeriodKind = Field(description="Days (rambeslut) or a pot of hours (hemgångsbeslut).")
+    start_date: date = Field(description="First day of the period.")
+    end_date: date = Field(description="Last planned day of the period, inclusive.")
+    hours_granted: float | None = Field(None, ge=0, description="The pot of hours (hours_pot periods only).")
+    contact_person_id: str | None = Field(None, description="Staff id of the person's contact person.")
+    visits_planned: int = Field(ge=0, description="Visits scheduled in this plan.")
+    status: PeriodStatus = Field(description="planned, or on_hold when the ready notice is revoked.")
+    hemtjanst_cover_ordered: bool = Field(description="A hemtjänst cover order accompanies this plan.")
+    waited_days: int = Field(0, ge=0, description="Days the case waited on the waiting list first.")
+    planned_at: datetime = Field(description="When the period was planned.")
+
+
+class PeriodChanged(_PeriodEvent):
+    """The period's terms or state changed; carries the current terms."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "period_changed.v1"
+    change: PeriodChangeKind = Field(description="What changed.")
+    status: PeriodStatus = Field(description="The period's state after the change.")
+    start_date: date = Field(description="First day of the period.")
+    end_date: date = Field(description="Last planned day, inclusive, after the change.")
+    hours_granted: float | None = Field(None, ge=0, description="The pot of hours after the change.")
+    contact_person_id: str | None = Field(None, description="Staff id of the contact person after the change.")
+    changed_at: datetime = Field(description="When.")
+
+
+class VisitScheduled(_VisitEvent):
+    """A visit was put in the plan."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_scheduled.v1"
+    planned_start: datetime = Field(description="Start of the planned visit window.")
+    planned_end: datetime = Field(description="End of the planned visit window.")
+    location: VisitLocation = Field(description="Where the visit takes place.")
+    staff_id: str | None = Field(None, description="Staff id of who makes the visit; None = not yet staffed.")
+    by_contact_person: bool = Field(False, description="The contact person makes the visit.")
+    officer_invited: bool = Field(False, description="Follow-up meeting: the needs-assessment officer is invited.")
+    with_hemtjanst: bool = Field(False, description="Handover: a joint visit with hemtjänst.")
+
+
+class VisitRescheduled(_VisitEvent):
+    """A visit moved in time (and possibly to another team member)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_rescheduled.v1"
+    previous_start: datetime = Field(description="Planned start before the change.")
+    planned_start: datetime = Field(description="New planned start.")
+    planned_end: datetime = Field(description="New planned end.")
+    staff_id: str | None = Field(None, description="Staff id after the change; None = not staffed.")
+    by_contact_person: bool = Field(False, description="The contact person makes the visit.")
+    reason: VisitChangeReason = Field(description="Why it moved.")
+
+
+class VisitReassigned(_VisitEvent):
+    """A visit got another team member (same time), e.g. after a sick call."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_reassigned.v1"
+    planned_start: datetime = Field(description="Planned start (unchanged).")
+    previous_staff_id: str | None = Field(None, description="Staff id before.")
+    staff_id: str | None = Field(None, description="Staff id after; None = nobody free (unstaffed).")
+    by_contact_person: bool = Field(False, description="The contact person makes the visit after the change.")
+    reason: VisitChangeReason = Field(description="Why.")
+
+
+class VisitCancelled(_VisitEvent):
+    """A planned visit will not take place."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_cancelled.v1"
+    planned_start: datetime = Field(description="When it was planned to start.")
+    reason: VisitCancelReason = Field(description="Why it was cancelled.")
+    cancelled_by: str = Field(description="Staff id of who cancelled it, or 'system'.")
+    cancelled_at: datetime = Field(description="When.")
+
+
+class VisitStarted(_VisitEvent):
+    """The team member started the visit (from the field app)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_started.v1"
+    staff_id: str = Field(description="Staff id of who started it.")
+    planned_start: datetime = Field(description="Planned start.")
+    started_at: datetime = Field(description="Actual start.")
+
+
+class VisitCompleted(_VisitEvent):
+    """A visit took place: billing counts visit hours, the console continuity and EQ-5D change."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_completed.v1"
+    staff_id: str = Field(description="Staff id of who made the visit.")
+    by_contact_person: bool = Field(description="The person's contact person made the visit.")
+    planned_start: datetime = Field(description="Planned start.")
+    started_at: datetime = Field(description="Actual start.")
+    ended_at: datetime = Field(description="Actual end.")
+    duration_minutes: int = Field(ge=0, description="Actual length in whole minutes (rounded half up).")
+    self_rating: SelfRating | None = Field(None, description="EQ-5D-5L + extra questions, at the first/last visit.")
+    minutes_used_total: int | None = Field(
+        None, ge=0, description="Hours-pot periods: visit minutes used so far in the period, this visit included."
+    )
+
+
+class VisitMissed(_VisitEvent):
+    """A visit was not started within the grace time after its window opened."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_missed.v1"
+    staff_id: str | None = Field(None, description="Staff id of who should have made it.")
+    planned_start: datetime = Field(description="Planned start.")
+    planned_end: datetime = Field(description="Planned end.")
+    grace_minutes: int = Field(ge=0, description="Minutes after the planned start the check waited.")
+    detected_at: datetime = Field(description="When it was found missed.")
+
+
+class FollowUpDue(_VisitEvent):
+    """A follow-up meeting or call is due now (fired from a persisted timer)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "follow_up_due.v1"
+    follow_up: FollowUpKind = Field(description="Meeting (uppföljning) or call (~14 days after the period).")
+    due_at: datetime = Field(description="When it is due.")
+    staff_id: str | None = Field(None, description="Staff id of who holds it.")
+    officer_invited: bool = Field(False, description="The needs-assessment officer is invited (meeting).")
+    location: VisitLocation = Field(description="Home, digital or phone.")
+
+
+class HemtjanstCoverOrdered(_PeriodEvent):
+    """Time the team does not cover, handed to hemtjänst so nobody is left without support.
+
+    Each order carries the complete set of windows for the period from `valid_from`; it replaces
+    earlier orders for the same period from that time on.
+    """
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "hemtjanst_cover_ordered.v1"
+    order_id: str = Field(description="Id of this order.")
+    valid_from: datetime = Field(description="This order replaces earlier ones from this time on.")
+    windows: tuple[CoverWindow, ...] = Field(description="Windows hemtjänst must cover, in time order.")
+    decision_orders_hemtjanst: bool = Field(
+        description="The decision already orders hemtjänst for evenings, nights and weekends."
+    )
+    ordered_at: datetime = Field(description="When the order was made.")
+
+
+class HandedOverToHemtjanst(_PeriodEvent):
+    """Överlämning: the joint handover visit took place; the needs summary is the officer's basis."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "handed_over_to_hemtjanst.v1"
+    visit_id: str = Field(description="The handover visit.")
+    staff_id: str = Field(description="Staff id of who made the handover.")
+    handed_over_at: datetime = Field(description="When the handover visit ended.")
+    needs: NeedsSummary = Field(description="Coded needs summary built from the period's visit notes.")
+
+
+class PeriodEnded(_PeriodEvent):
+    """The period ended: its figures for billing (visit hours) and the console (continuity)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "period_ended.v1"
+    decision_id: str = Field(description="The referral decision the period carried out.")
+    period_kind: PeriodKind = Field(description="Days or a pot of hours.")
+    start_date: date = Field(description="First day of the period.")
+    planned_end_date: date = Field(description="Last day as planned, inclusive.")
+    ended_on: date = Field(description="Actual last day, inclusive.")
+    reason: PeriodEndReason = Field(description="Why it ended.")
+    visits_completed: int = Field(ge=0, description="Visits completed (follow-up call excluded).")
+    visits_missed: int = Field(ge=0, description="Visits missed.")
+    visits_cancelled: int = Field(ge=0, description="Visits cancelled (declined included).")
+    distinct_staff: int = Field(ge=0, description="Distinct team members who made a completed visit.")
+    contact_person_id: str | None = Field(None, description="Staff id of the contact person.")
+    contact_person_visits: int = Field(ge=0, description="Completed visits made by the contact person.")
+    contact_person_share: float | None = Field(
+        None, ge=0, le=1, description="contact_person_visits / visits_completed; None when no visit was completed."
+    )
+    visit_minutes: int = Field(ge=0, description="Sum of completed visits' actual minutes.")
+    hours_granted: float | None = Field(None, ge=0, description="Hours-pot periods: hours granted.")
+    hours_used: float | None = Field(None, ge=0, description="Hours-pot periods: hours used (visit minutes / 60).")
+    follow_up_call_planned: bool = Field(description="A follow-up call is still planned after the end.")
+    ended_at: datetime = Field(description="When the end was recorded.")
+
+
+# --- team events (keyed by team id) -------------------------------------------------------------
+
+
+class _TeamEvent(IntegrationEvent):
+    TOPIC: ClassVar[str] = SCHEDULING_TEAM_EVENTS
+    PARTITION_KEY: ClassVar[str] = "team_id"
+
+    team_id: str = Field(description="The team; also the Kafka key.")
+
+
+class TeamConfigured(_TeamEvent):
+    """A team's configuration (created or changed): full current state, latest wins."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "team_configured.v1"
+    name: str = Field(description="The team's name, e.g. 'Trygg hemgång Hofors'.")
+    phone: str = Field(description="The team's phone number for the person and relatives (E.164).")
+    municipality_profile: str = Field(description="The municipality profile, e.g. 'hofors', 'jarfalla'.")
+    municipality_code: str | None = Field(None, description="Kommunkod of the municipality.")
+    timezone: str = Field("Europe/Stockholm", description="IANA time zone of the hours below.")
+    hours: tuple[WeekdayHours, ...] = Field(description="Working hours per weekday; a missing weekday = day off.")
+    works_on_holidays: bool = Field(description="The team works on Swedish public holidays.")
+    clients_per_day: int = Field(ge=1, description="Capacity: clients the team can visit per day.")
+    new_clients_per_month: int = Field(ge=1, description="Capacity: new clients (periods started) per month.")
+    max_period_days: int = Field(ge=1, description="Longest period the team plans, in days.")
+    members: tuple[TeamMember, ...] = Field((), description="The team's members (staff).")
+    version: int = Field(ge=1, description="Configuration version; higher wins.")
+    configured_at: datetime = Field(description="When.")
+
+
+class TeamCapacityExceeded(_TeamEvent):
+    """A case could not be planned: the team is full; the case is on the waiting list."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "team_capacity_exceeded.v1"
+    case_id: str = Field(description="The case that could not be planned.")
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    limit: CapacityLimit = Field(description="Which capacity limit was reached.")
+    capacity: int = Field(ge=0, description="The limit's value.")
+    on_date: date = Field(description="The first day (or month's first day) that was full.")
+    waiting_count: int = Field(ge=0, description="Cases on the team's waiting list now.")
+    occurred_at: datetime = Field(description="When.")
+
+
+class WaitingListChanged(_TeamEvent):
+    """A case joined, was planned from, or left the team's waiting list (FIFO)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "waiting_list_changed.v1"
+    case_id: str = Field(description="The case.")
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    change: WaitingListChange = Field(description="added, planned or removed.")
+    position: int | None = Field(None, ge=1, description="1-based place in the queue when added; None otherwise.")
+    waiting_count: int = Field(ge=0, description="Cases waiting after the change.")
+    waiting_since: datetime = Field(description="When the case joined the list.")
+    requested_start_date: date | None = Field(None, description="The decision's start date.")
+    changed_at: datetime = Field(description="When.")
+
+
+class DayReplanned(_TeamEvent):
+    """A team member was reported sick or absent: the day's visits were re-staffed."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "day_replanned.v1"
+    day: date = Field(description="The day re-planned.")
+    absent_staff_id: str = Field(description="The member who is away.")
+    visits_reassigned: int = Field(ge=0, description="Visits given to another member.")
+    visits_unstaffed: int = Field(ge=0, description="Visits nobody could take (on-call must act).")
+    continuity_kept: int = Field(
+        ge=0, description="Reassigned visits that went to a member the client had already met."
+    )
+    replanned_at: datetime = Field(description="When.")
+
+
+SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    PeriodPlanned,
+    PeriodChanged,
+    VisitScheduled,
+    VisitRescheduled,
+    VisitReassigned,
+    VisitCancelled,
+    VisitStarted,
+    VisitCompleted,
+    VisitMissed,
+    FollowUpDue,
+    HemtjanstCoverOrdered,
+    HandedOverToHemtjanst,
+    PeriodEnded,
+    TeamConfigured,
+    TeamCapacityExceeded,
+    WaitingListChanged,
+    DayReplanned,
+)

@@ -1,32 +1,218 @@
-"""MongoDB adapter: incoming referrals, one document per case (upserts are idempotent)."""
+"""MongoDB adapters: queries across plans and teams, the audit log, and the timer scanner.
+
+Every hot query is an equality filter on indexed top-level fields (see `trygg_shared.indexes`:
+FerretDB 1.24 on PostgreSQL pushes only those down to SQL) and returns a bounded set:
+`{team_id, active: true}` (a team's running periods), `{next_due_hour: "<hour>"}` (plans with
+a timer due in one hour), `{_id}` for loads and claims.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from scheduling.domain.referrals import IncomingReferral, ReferralStatus
+from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
+from scheduling.domain.plan import CasePlan
+from scheduling.domain.team import Team
+from scheduling.service_layer.ports import AuditRecord, Clock
+from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.indexes import Index
+from trygg_shared.logging import get_logger
 from trygg_shared.mongo import Document
+from trygg_shared.telemetry import traced_work
+
+log = get_logger(__name__)
+
+PLANS = "case_plans"
+TEAMS = "teams"
+AUDIT = "audit_log"
+TIMER_CURSOR = "timer_cursor"
+
+INDEXES = [
+    Index(PLANS, ("team_id", "active")),
+    Index(PLANS, ("next_due_hour",)),
+    Index(AUDIT, ("case_ids", "at")),
+]
 
 
-class MongoIncomingReferrals:
-    COLLECTION = "incoming_referrals"
+class MongoPlanQueries:
+    def __init__(self, db: AsyncDatabase[Document], codec: CasePlanCodec) -> None:
+        self._plans = db[PLANS]
+        self._codec = codec
+
+    async def active_plans(self, team_id: str) -> list[CasePlan]:
+        cursor = self._plans.find({"team_id": team_id, "active": True}, {"state": 1})
+        return [self._codec.from_document(doc) async for doc in cursor]
+
+
+class MongoTeamQueries:
+    def __init__(self, db: AsyncDatabase[Document], codec: TeamCodec) -> None:
+        self._teams = db[TEAMS]
+        self._codec = codec
+
+    async def all_teams(self) -> list[Team]:
+        # A municipality has a handful of teams: the whole (small) collection.
+        return [self._codec.from_document(doc) async for doc in self._teams.find({}, {"state": 1})]
+
+
+class MongoAuditLog:
+    """Reads of personal data, in their own collection (never in the application logs)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._collection = db[self.COLLECTION]
+        self._audit = db[AUDIT]
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("status", 1), ("liability_starts_at", 1)])
+    async def append(self, record: AuditRecord) -> None:
+        try:
+            await self._audit.insert_one(
+                {
+                    "_id": record.record_id,
+                    "at": record.at,
+                    "actor": record.actor,
+                    "roles": list(record.roles),
+                    "action": record.action,
+                    "case_ids": list(record.case_ids),
+                    "fields": list(record.fields),
+                }
+            )
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
 
-    async def get(self, case_id: str) -> IncomingReferral | None:
-        doc = await self._collection.find_one({"_id": case_id})
-        if doc is None:
-            return None
-        doc.pop("_id")
-        doc["status"] = ReferralStatus(doc["status"])
-        return IncomingReferral(**doc)
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
+        cursor = self._audit.find({"case_ids": case_id}).sort("at", -1).limit(limit)
+        return [
+            AuditRecord(
+                record_id=d["_id"],
+                at=d["at"],
+                actor=d["actor"],
+                roles=tuple(d["roles"]),
+                action=d["action"],
+                case_ids=tuple(d["case_ids"]),
+                fields=tuple(d["fields"]),
+            )
+            async for d in cursor
+        ]
 
-    async def put(self, referral: IncomingReferral) -> None:
-        doc = asdict(referral)
-        await self._collection.replace_one({"_id": referral.case_id}, {"_id": referral.case_id, **doc}, upsert=True)
+
+FireFn = Callable[[str], Awaitable[int]]
+
+
+class TimerScanner:
+    """Finds plans with a due timer and fires them, claiming each plan first.
+
+    Buckets: a plan's `next_due_hour` is the UTC hour of its earliest timer (the current hour
+    when already due). The scanner reads the buckets from its cursor (kept in `timer_cursor`)
+    to the current hour, one equality query each; the cursor passes an hour only when no plan
+    is left in it. Claim: one conditional single-document update filtered by `{_id,
+    timer_owner, timer_until}` as read, so two replicas never work on one plan at once; a claim
+    lapses after `lease`. Exactly once does not depend on the claim: firing is a save
+    conditional on the plan's version, and a plan whose timers fired has nothing due left.
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        fire: FireFn,
+        clock: Clock,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        poll_seconds: float = 5.0,
+        first_scan_hours: int = 48,
+    ) -> None:
+        self._plans: AsyncCollection[Document] = db[PLANS]
+        self._cursor: AsyncCollection[Document] = db[TIMER_CURSOR]
+        self._fire = fire
+        self._clock = clock
+        self._lease = lease
+        self.poll_seconds = poll_seconds
+        self._first_scan = timedelta(hours=first_scan_hours)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self.fired = 0
+
+    async def _cursor_hour(self, now: datetime) -> datetime:
+        doc = await self._cursor.find_one({"_id": "timers"})
+        if doc is not None:
+            hour: datetime = doc["hour"]
+            return hour.astimezone(UTC)
+        # The very first scan of this database: start at the earliest bucket any plan is in
+        # (one full read of a projection, once), or a little before now when there is none.
+        earliest = (now - self._first_scan).replace(minute=0, second=0, microsecond=0)
+        async for plan in self._plans.find({}, {"next_due_hour": 1}):
+            bucket = plan.get("next_due_hour")
+            if isinstance(bucket, str):
+                earliest = min(earliest, datetime.strptime(bucket, "%Y-%m-%dT%H").replace(tzinfo=UTC))
+        return earliest
+
+    async def _advance(self, old: datetime, new: datetime) -> None:
+        if new <= old:
+            return
+        result = await self._cursor.update_one({"_id": "timers", "hour": old}, {"$set": {"hour": new}})
+        if result.matched_count == 0:
+            await self._cursor.update_one({"_id": "timers"}, {"$setOnInsert": {"hour": new}}, upsert=True)
+
+    async def scan_once(self) -> int:
+        """One pass over the due buckets; returns how many plans had timers fired."""
+        now = self._clock.now()
+        start = await self._cursor_hour(now)
+        current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        hour = start
+        advance_to = start
+        stuck = False
+        fired = 0
+        while hour <= current:
+            fired += await self._scan_hour(hour_key(hour), now)
+            if hour < current and not stuck:
+                left = await self._plans.find_one({"next_due_hour": hour_key(hour)}, {"_id": 1})
+                if left is None:
+                    advance_to = hour + timedelta(hours=1)
+                else:
+                    stuck = True  # a plan still waits in this hour (claimed elsewhere, or failing)
+            hour += timedelta(hours=1)
+        await self._advance(start, min(advance_to, current))
+        self.fired += fired
+        return fired
+
+    async def _scan_hour(self, bucket: str, now: datetime) -> int:
+        fired = 0
+        cursor = self._plans.find(
+            {"next_due_hour": bucket}, {"_id": 1, "next_due_at": 1, "timer_owner": 1, "timer_until": 1}
+        )
+        candidates = [doc async for doc in cursor]
+        for doc in candidates:
+            due = doc.get("next_due_at")
+            if due is None or due > now:
+                continue
+            owner, until = doc.get("timer_owner"), doc.get("timer_until")
+            if owner is not None and owner != self.owner and until is not None and until > now:
+                continue  # another replica holds it
+            # The claim: one conditional single-document update (FerretDB's findAndModify takes no
+            # projection, and the claim needs no document back: matched or not is the answer).
+            claimed = await self._plans.update_one(
+                {"_id": doc["_id"], "timer_owner": owner, "timer_until": until},
+                {"$set": {"timer_owner": self.owner, "timer_until": now + self._lease}},
+            )
+            if claimed.modified_count != 1:
+                continue  # someone else claimed (or saved) it first
+            case_id = str(doc["_id"])
+            try:
+                with traced_work("scheduling.timer.fire", attributes={"case_id": case_id}):
+                    if await self._fire(case_id):
+                        fired += 1
+            finally:
+                await self._plans.update_one(
+                    {"_id": doc["_id"], "timer_owner": self.owner}, {"$set": {"timer_owner": None, "timer_until": None}}
+                )
+        return fired
+
+    async def run(self) -> None:
+        """The background loop (the runtime restarts it after an error)."""
+        while True:
+            await self.scan_once()
+            await asyncio.sleep(self.poll_seconds)

@@ -1,0 +1,59 @@
+"""Bearer-token authentication with roles (the same scheme as referral's), configured per deployment.
+
+Tokens are configured as SHA-256 hashes, each with a subject and roles. Team members' tokens
+use the subject `team:<staff id>`, which is how the field API knows whose visits to show.
+A deployment with an identity provider replaces this adapter; routes only see `Actor`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from scheduling.service_layer.ports import Actor
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # biståndshandläggare: reads plans and handover notes
+    TEAM = "team"  # the team (members and team leads): the field API, sick calls
+    ONCALL = "oncall"  # on-call staff: reads the day's visits and waiting lists
+    OPS = "ops"  # operations: configures teams, reads the audit trail
+
+
+class ApiToken(BaseModel):
+    """One API client: the SHA-256 of its bearer token, who it is and what it may do."""
+
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
+    subject: str = Field(min_length=1, description="Who this is, e.g. `team:hofors-us1`.")
+    roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenAuthenticator:
+    def __init__(self, tokens: Sequence[ApiToken]) -> None:
+        self._tokens = [(bytes.fromhex(t.token_sha256), t) for t in tokens]
+
+    def authenticate(self, bearer: str) -> Actor | None:
+        digest = hashlib.sha256(bearer.encode()).digest()
+        found = None
+        for expected, token in self._tokens:  # compare with all, in constant time each
+            if hmac.compare_digest(digest, expected):
+                found = token
+        if found is None:
+            return None
+        return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
+
+
+def local_dev_tokens() -> list[ApiToken]:
+    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
+    return [
+        ApiToken(token_sha256=token_hash(f"dev-{role.value}"), subject=f"{role.value}:dev", roles=[role])
+        for role in Role
+    ]

@@ -1,0 +1,160 @@
+"""Kafka subscribers: translate a wire event into one command and call one use case.
+
+Staleness (`on_stale`), decided per event (a stale event is one numbered at or below the last
+one handled for its case, i.e. replayed or reordered):
+- "skip" for ready notices and revocations: the later event of the case is the truth;
+- "apply" for decisions and facts whose use case converges whatever the order: a grant is
+  planned once per decision id and never after the decision ended; a change older than the
+  terms applied (by `changed_at`) is ignored; an end, a discharge, a case opened, a readmission
+  and a period's end are idempotent facts.
+"""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+
+from scheduling.domain.plan import PersonContact
+from scheduling.domain.vocab import EndReason
+from scheduling.service_layer import planning as uc
+from scheduling.service_layer.ports import SchedulingDeps
+from trygg_shared.contracts.referral import (
+    AdmissionNoticed,
+    CaseOpened,
+    DecisionChanged,
+    DecisionEnded,
+    DecisionGranted,
+    Discharged,
+    ReadyForDischarge,
+    ReadyRevoked,
+)
+from trygg_shared.contracts.scheduling import PeriodEnded
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, SCHEDULING_PERIOD_EVENTS
+from trygg_shared.envelope import EventMeta
+from trygg_shared.kafka import EventConsumer, HandledEvents, Handles
+from trygg_shared.settings import KafkaSettings
+
+_END_REASONS = {
+    "ended_early": EndReason.ENDED_EARLY,
+    "readmitted": EndReason.READMITTED,
+    "deceased": EndReason.DECEASED,
+    "case_cancelled": EndReason.CASE_CANCELLED,
+}
+
+
+def _contact(event: DecisionGranted) -> PersonContact | None:
+    person = event.person
+    if person is None:
+        return None
+    address = person.address
+    return PersonContact(
+        given_name=person.given_name,
+        family_name=person.family_name,
+        street=address.street if address else None,
+        postal_code=address.postal_code if address else None,
+        city=address.city if address else None,
+        phone=person.phone,
+    )
+
+
+def referral_consumer(
+    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    """The case events the team's planning needs from referral."""
+
+    async def on_decision_granted(event: DecisionGranted, meta: EventMeta) -> None:
+        hours = event.hours_granted  # a hemgångsbeslut's pot of hours
+        await uc.grant_decision(
+            deps,
+            uc.GrantDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                decision_type=str(event.decision_type.value),
+                start_date=event.start_date,
+                length_days=event.length_days,
+                end_date=event.end_date,
+                team=event.team,
+                hours_granted=float(hours) if hours is not None else None,
+                hemtjanst=event.hemtjanst_evenings_nights_weekends,
+                contact=_contact(event),
+                granted_at=event.granted_at,
+            ),
+        )
+
+    async def on_decision_changed(event: DecisionChanged, meta: EventMeta) -> None:
+        hours = event.hours_granted
+        await uc.change_decision(
+            deps,
+            uc.ChangeDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                length_days=event.length_days,
+                end_date=event.end_date,
+                hours_granted=float(hours) if hours is not None else None,
+                hemtjanst=event.hemtjanst_evenings_nights_weekends,
+                changed_at=event.changed_at,
+            ),
+        )
+
+    async def on_decision_ended(event: DecisionEnded, meta: EventMeta) -> None:
+        reason = _END_REASONS.get(str(event.reason.value), EndReason.ENDED_EARLY)
+        await uc.end_decision(
+            deps, uc.EndDecision(event.case_id, event.person_ref, event.decision_id, event.end_date, reason)
+        )
+
+    async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
+        await uc.record_ready(deps, event.case_id, event.person_ref, event.ready_at, event.planned_discharge_at)
+
+    async def on_ready_revoked(event: ReadyRevoked, meta: EventMeta) -> None:
+        await uc.record_revoked(deps, event.case_id, event.person_ref)
+
+    async def on_discharged(event: Discharged, meta: EventMeta) -> None:
+        destination = str(event.destination.value) if event.destination else None
+        await uc.record_discharged(deps, event.case_id, event.person_ref, event.discharged_at, destination)
+
+    async def on_case_opened(event: CaseOpened, meta: EventMeta) -> None:
+        # Opened without a hospital message: the person is at home (no hospital visit, no arrival time).
+        await uc.record_case_opened(deps, event.case_id, event.person_ref, at_home=True)
+
+    async def on_admission_noticed(event: AdmissionNoticed, meta: EventMeta) -> None:
+        if event.readmission_of_case_id:
+            await uc.record_readmission(deps, event.readmission_of_case_id)
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_CASE_EVENTS,
+        group_id=group_id,
+        handles=[
+            Handles(DecisionGranted, on_decision_granted, on_stale="apply"),
+            Handles(DecisionChanged, on_decision_changed, on_stale="apply"),
+            Handles(DecisionEnded, on_decision_ended, on_stale="apply"),
+            Handles(ReadyForDischarge, on_ready_for_discharge, on_stale="skip"),
+            Handles(ReadyRevoked, on_ready_revoked, on_stale="skip"),
+            Handles(Discharged, on_discharged, on_stale="apply"),
+            Handles(CaseOpened, on_case_opened, on_stale="apply"),
+            Handles(AdmissionNoticed, on_admission_noticed, on_stale="apply"),
+        ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+def capacity_consumer(
+    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    """Our own period events: a period that ended frees its place; the oldest waiting case is planned.
+
+    Consuming our own topic makes the release as reliable as the event (outbox, at-least-once)."""
+
+    async def on_period_ended(event: PeriodEnded, meta: EventMeta) -> None:
+        await uc.release_place(deps, event.team_id, event.case_id)
+
+    return EventConsumer(
+        broker,
+        topic=SCHEDULING_PERIOD_EVENTS,
+        group_id=group_id,
+        handles=[Handles(PeriodEnded, on_period_ended, on_stale="apply")],
+        guard=guard,
+        settings=settings,
+    )

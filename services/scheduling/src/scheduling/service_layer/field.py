@@ -1,0 +1,167 @@
+"""Use cases of the team's phones: the day's visits, start, complete, cancel, reschedule; reads are audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from scheduling.domain.events import SelfRating
+from scheduling.domain.plan import CasePlan, PlanContext, Visit, VisitNotes
+from scheduling.domain.vocab import CancelReason
+from scheduling.service_layer.planning import change_planned
+from scheduling.service_layer.ports import Actor, AuditRecord, SchedulingDeps
+from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+
+R = TypeVar("R")
+
+
+class CaseNotPlanned(LookupError):
+    """No planned period for that case."""
+
+
+@dataclass(frozen=True)
+class DayVisit:
+    """One visit on a member's day, with what the member needs to find and help the person."""
+
+    plan: CasePlan
+    visit: Visit
+
+
+async def audit(
+    deps: SchedulingDeps, actor: Actor, action: str, case_ids: Sequence[str], fields: Sequence[str]
+) -> None:
+    """Write the audit record before personal data is returned."""
+    if not case_ids:
+        return
+    await deps.audit.append(
+        AuditRecord(
+            record_id=str(uuid.uuid4()),
+            at=deps.clock.now(),
+            actor=actor.subject,
+            roles=actor.roles,
+            action=action,
+            case_ids=tuple(dict.fromkeys(case_ids)),
+            fields=tuple(fields),
+        )
+    )
+
+
+async def visits_for_day(
+    deps: SchedulingDeps, actor: Actor, day: date, *, staff_id: str | None, team_id: str | None
+) -> list[DayVisit]:
+    """A member's (or a whole team's) visits on a day, in time order; audited (names, addresses)."""
+    teams = await deps.team_queries.all_teams()
+    if team_id is not None:
+        teams = [t for t in teams if t.team_id == team_id]
+    elif staff_id is not None:
+        teams = [t for t in teams if t.member(staff_id) is not None]
+    found: list[DayVisit] = []
+    for team in teams:
+        for plan in await deps.plan_queries.active_plans(team.team_id):
+            for visit in plan.ordered_visits():
+                if visit.day == day and (staff_id is None or visit.staff_id == staff_id):
+                    found.append(DayVisit(plan, visit))
+    found.sort(key=lambda dv: (dv.visit.planned_start, dv.visit.visit_id))
+    await audit(deps, actor, "read_day_visits", [dv.plan.case_id for dv in found], ["name", "address", "phone"])
+    return found
+
+
+async def read_plan(deps: SchedulingDeps, actor: Actor, case_id: str) -> CasePlan:
+    """A case's plan with its visits and notes; audited (name, address, phone, visit notes)."""
+    loaded = await deps.plans.load(case_id)
+    if loaded is None or loaded.state.period is None:
+        raise CaseNotPlanned(case_id)
+    await audit(deps, actor, "read_plan", [case_id], ["name", "address", "phone", "visit_notes", "self_ratings"])
+    return loaded.state
+
+
+def _planned(plan: CasePlan | None, case_id: str) -> CasePlan:
+    if plan is None or plan.period is None:
+        raise CaseNotPlanned(case_id)
+    return plan
+
+
+async def start_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, at: datetime | None) -> Visit:
+    staff_id = actor.staff_id or actor.subject
+    started = at or deps.clock.now()
+
+    def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
+        _planned(plan, case_id)
+        events = plan.start_visit(visit_id, staff_id, started)
+        return plan.visit(visit_id), events
+
+    return await _update(deps, case_id, change)
+
+
+async def complete_visit(
+    deps: SchedulingDeps,
+    actor: Actor,
+    case_id: str,
+    visit_id: str,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    notes: VisitNotes | None,
+    rating: SelfRating | None,
+) -> Visit:
+    staff_id = actor.staff_id or actor.subject
+    now = deps.clock.now()
+    ended = ended_at or now
+
+    def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
+        _planned(plan, case_id)
+        events = plan.complete_visit(visit_id, staff_id, started_at, ended, notes, rating, now)
+        return plan.visit(visit_id), events
+
+    return await _update(deps, case_id, change)
+
+
+async def cancel_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, reason: CancelReason) -> Visit:
+    by = actor.staff_id or actor.subject
+    now = deps.clock.now()
+
+    def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
+        _planned(plan, case_id)
+        events = plan.cancel_visit(visit_id, reason, by, now)
+        return plan.visit(visit_id), events
+
+    return await _update(deps, case_id, change)
+
+
+async def reschedule_visit(
+    deps: SchedulingDeps,
+    case_id: str,
+    visit_id: str,
+    start: datetime,
+    minutes: int | None,
+    staff_id: str | None,
+) -> Visit:
+    def apply(plan: CasePlan, ctx: PlanContext) -> list[object] | None:
+        return plan.reschedule_visit(visit_id, start, minutes, staff_id, ctx)
+
+    plan = await change_planned(deps, case_id, apply)
+    if plan is None or plan.period is None:
+        raise CaseNotPlanned(case_id)
+    return plan.visit(visit_id)
+
+
+async def set_home_location(deps: SchedulingDeps, case_id: str, lat: float, lon: float) -> None:
+    """Coordinates of the person's home (for straight-line travel times)."""
+
+    def change(plan: CasePlan) -> tuple[None, list[object] | None]:
+        _planned(plan, case_id)
+        if plan.coordinates == (lat, lon):
+            return None, None
+        plan.coordinates = (lat, lon)
+        return None, []
+
+    await _update(deps, case_id, change)
+
+
+async def _update(deps: SchedulingDeps, case_id: str, change: Callable[[CasePlan], tuple[R, list[object] | None]]) -> R:
+    try:
+        return await update_aggregate(deps.plans, case_id, change)
+    except AggregateNotFound:
+        raise CaseNotPlanned(case_id) from None

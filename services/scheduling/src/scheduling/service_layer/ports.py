@@ -1,0 +1,91 @@
+"""Ports: what the scheduling use cases need from the outside world. Adapters and fakes implement them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from scheduling.domain.plan import CasePlan
+from scheduling.domain.staffing import TravelTime
+from scheduling.domain.team import Team
+from trygg_shared.aggregate import AggregateStore
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who calls the API: a subject (e.g. `team:maria.holm`) and roles."""
+
+    subject: str
+    roles: tuple[str, ...]
+
+    @property
+    def staff_id(self) -> str | None:
+        """The team member behind a `team:<staff id>` subject."""
+        kind, _, name = self.subject.partition(":")
+        return name if kind == "team" and name else None
+
+
+class Authenticator(Protocol):
+    def authenticate(self, bearer: str) -> Actor | None: ...
+
+
+class PlanQueries(Protocol):
+    """Reads across case plans (bounded, equality-filtered queries)."""
+
+    async def active_plans(self, team_id: str) -> list[CasePlan]:
+        """The plans of a team that still have a period running or visits to make."""
+        ...
+
+
+class TeamQueries(Protocol):
+    async def all_teams(self) -> list[Team]: ...
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One read of personal data: who, which cases, which fields, when. Kept at least 5 years."""
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    case_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+class AuditLog(Protocol):
+    async def append(self, record: AuditRecord) -> None: ...
+
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]: ...
+
+
+class TravelProvider(Protocol):
+    """The travel-time model a team uses (constant by default, straight-line with coordinates)."""
+
+    def for_team(self, team: Team) -> TravelTime: ...
+
+
+@dataclass
+class SchedulingDeps:
+    """Everything the use cases need, in one place (built by bootstrap)."""
+
+    plans: AggregateStore[CasePlan]
+    teams: AggregateStore[Team]
+    plan_queries: PlanQueries
+    team_queries: TeamQueries
+    audit: AuditLog
+    clock: Clock
+    travel: TravelProvider
+    default_team_id: str
+    # Planning for one team runs one at a time in this process (who is busy when is read, then written).
+    team_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, team_id: str) -> asyncio.Lock:
+        return self.team_locks.setdefault(team_id, asyncio.Lock())

@@ -1,0 +1,193 @@
+"""Subscribers on FastStream's TestKafkaBroker: referral's events in, plans out; repeats and poison handled."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from scheduling.adapters.codec import period_wire
+from scheduling.domain import events as ev
+from scheduling.domain.profiles import default_teams
+from scheduling.domain.vocab import PeriodStatus
+from scheduling.service_layer.teams import configure_team
+from scheduling.testing import Harness
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.referral import (
+    AdmissionNoticed,
+    CareType,
+    CareUnit,
+    DecisionEnded,
+    DecisionEndReason,
+    DecisionGranted,
+    DecisionType,
+    ReadyRevoked,
+)
+from trygg_shared.contracts.topics import dead_letter_topic
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.kafka import raw_body
+
+START = date(2026, 11, 25)
+
+
+def granted(case_id: str, *, team: str = "Team Väst", start: date = START, length: int = 7) -> DecisionGranted:
+    return DecisionGranted(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type=DecisionType.TRYGG_HEMGANG,
+        start_date=start,
+        length_days=length,
+        end_date=start + timedelta(days=length - 1),
+        team=team,
+        granted_by="officer:t",
+        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
+    )
+
+
+async def publish(
+    broker: KafkaBroker,
+    event: IntegrationEvent,
+    *,
+    sequence: int,
+    event_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    source: str = "urn:trygghemgang:referral",
+) -> None:
+    meta = EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source=source,
+        subject=event.partition_key(),
+        time=datetime.now(UTC),
+        sequence=sequence,
+    )
+    record = encode(meta, data if data is not None else event.model_dump(mode="json"))
+    await broker.publish(
+        record.value, topic=event.TOPIC, key=record.key, headers={k: v.decode() for k, v in record.headers.items()}
+    )
+
+
+def collect_dead_letters(broker: KafkaBroker) -> list[Any]:
+    dead: list[Any] = []
+
+    @broker.subscriber(dead_letter_topic("scheduling"), decoder=raw_body)
+    async def _collect(body: bytes, msg: KafkaMessage) -> None:
+        dead.append(msg)
+
+    return dead
+
+
+async def test_a_granted_decision_on_the_topic_is_planned_once_even_when_delivered_twice() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    case_id = uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        event_id = str(uuid.uuid4())
+        await publish(broker, granted(case_id), sequence=3, event_id=event_id)
+        await publish(broker, granted(case_id), sequence=3, event_id=event_id)
+    planned = [e for e in h.events(case_id) if isinstance(e, ev.PeriodPlanned)]
+    assert len(planned) == 1
+    assert (await h.plan(case_id)).period is not None
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_consumption_goes_on() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    dead = collect_dead_letters(broker)
+    bad, good = uuid.uuid4().hex, uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        broken = granted(bad).model_dump(mode="json")
+        del broken["decision_id"]
+        broken["start_date"] = "not a date"
+        await publish(broker, granted(bad), sequence=1, data=broken)
+        await publish(broker, granted(good), sequence=1)
+    assert len(dead) == 1
+    reason = dict(dead[0].headers)["dlq_reason"]
+    assert "contract violation" in reason
+    assert "decision_id" in reason
+    assert await h.plans.load(bad) is None
+    assert (await h.plan(good)).period is not None
+
+
+async def test_a_revoked_ready_notice_after_the_decision_puts_the_plan_on_hold() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    case_id = uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, granted(case_id), sequence=2)
+        await publish(
+            broker, ReadyRevoked(case_id=case_id, person_ref=f"p_{case_id}", revoked_at=h.clock.now()), sequence=3
+        )
+    plan = await h.plan(case_id)
+    assert plan.period is not None
+    assert plan.period.status == PeriodStatus.ON_HOLD
+
+
+async def test_a_readmission_ends_the_earlier_case_s_period() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    earlier, again = uuid.uuid4().hex, uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, granted(earlier), sequence=1)
+        await publish(
+            broker,
+            AdmissionNoticed(
+                case_id=again,
+                person_ref=f"p_{earlier}",
+                episode_id="E2",
+                care_unit=CareUnit(hsa_id="SE1", name="Avd 61"),
+                care_type=CareType.SOMATIC,
+                expected_discharge_date=START + timedelta(days=10),
+                readmission_of_case_id=earlier,
+            ),
+            sequence=1,
+        )
+    ended = [e for e in h.events(earlier) if isinstance(e, ev.PeriodEnded)]
+    assert [e.reason.value for e in ended] == ["readmitted"]
+
+
+async def test_when_a_period_ends_its_place_goes_to_the_oldest_waiting_case() -> None:
+    h = Harness()
+    await h.seed()
+    small = replace(default_teams()["jarfalla"], clients_per_day=1)
+    await configure_team(h.deps, "jarfalla", small)
+    broker = h.scheduling.runtime.infra.broker
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, granted(first, team="jarfalla", length=5), sequence=1)
+        await publish(broker, granted(second, team="jarfalla", length=5), sequence=1)
+        assert (await h.plan(second)).period is None
+        assert [w.case_id for w in (await h.deps.teams.load("jarfalla")).state.waiting] == [second]  # type: ignore[union-attr]
+        assert any(isinstance(e, ev.TeamCapacityExceeded) for e in h.team_events("jarfalla"))
+        await publish(
+            broker,
+            DecisionEnded(
+                case_id=first,
+                person_ref=f"p_{first}",
+                decision_id=f"d-{first}",
+                end_date=START,
+                reason=DecisionEndReason.DECEASED,
+                ended_by="system",
+                ended_at=h.clock.now(),
+            ),
+            sequence=2,
+        )
+        # Our own PeriodEnded, as the relay publishes it, frees the place (the capacity consumer).
+        (ended,) = [e for e in h.events(first) if isinstance(e, ev.PeriodEnded)]
+        wire = period_wire(first, ended)
+        assert wire is not None
+        await publish(broker, wire, sequence=99, source="urn:trygghemgang:scheduling")
+    plan = await h.plan(second)
+    assert plan.period is not None
+    assert plan.period.status == PeriodStatus.PLANNED
+    changes = [e.change for e in h.team_events("jarfalla") if isinstance(e, ev.WaitingListChanged)]
+    assert changes == [ev.WaitingChange.ADDED, ev.WaitingChange.PLANNED]

@@ -1,0 +1,116 @@
+"""The scheduling service's adapters on real FerretDB: plans and teams with their outbox, the queries,
+and due timers that fire exactly once when two scanners (two replicas) race for them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from devstack.testing import Endpoints
+from scheduling.bootstrap import Scheduling, bootstrap
+from scheduling.config import SchedulingMongo, Settings
+from scheduling.domain.profiles import default_teams
+from scheduling.service_layer import planning as uc
+from scheduling.service_layer.teams import seed_teams
+from scheduling.testing import FixedClock
+from trygg_shared.contracts.scheduling import FollowUpDue, PeriodEnded, PeriodPlanned, VisitMissed, VisitScheduled
+from trygg_shared.indexes import ensure_indexes
+from trygg_shared.service import Infrastructure
+from trygg_shared.settings import KafkaSettings
+
+
+def _service(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
+    settings = Settings(
+        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
+        kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
+    )
+    return bootstrap(settings, infra=Infrastructure.create(settings), clock=clock)
+
+
+def _grant(case_id: str, length: int = 5) -> uc.GrantDecision:
+    start = date(2026, 11, 25)
+    return uc.GrantDecision(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type="trygg_hemgang",
+        start_date=start,
+        length_days=length,
+        end_date=start + timedelta(days=length - 1),
+        team="Team Väst",
+        hours_granted=None,
+        hemtjanst=False,
+        contact=None,
+        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
+    )
+
+
+def _types(doc: dict[str, Any]) -> list[str]:
+    return sorted(e["event_type"] for e in (doc.get("outbox") or {}).values())
+
+
+async def test_a_planned_period_is_stored_with_its_events_in_the_outbox_and_found_by_team(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    service = _service(servers, db.name, clock)
+    await ensure_indexes(service.runtime.infra.db, service.runtime.all_indexes(), servers.postgres_url)
+    try:
+        await seed_teams(service.deps, default_teams())
+        case_id = f"c-{uuid.uuid4().hex[:10]}"
+        await uc.grant_decision(service.deps, _grant(case_id))
+        doc = await db["case_plans"].find_one({"_id": case_id})
+        assert doc is not None
+        types = _types(doc)
+        assert PeriodPlanned.EVENT_TYPE in types
+        assert types.count(VisitScheduled.EVENT_TYPE) >= 5
+        assert doc["team_id"] == "team-vast"
+        assert doc["active"] is True
+        assert doc["next_due_hour"] == "2026-11-24T10"  # the hospital visit's missed-visit check
+        active = await service.deps.plan_queries.active_plans("team-vast")
+        assert [p.case_id for p in active] == [case_id]
+        loaded = await service.deps.plans.load(case_id)
+        assert loaded is not None
+        assert loaded.state.visits == active[0].visits  # the state survives the round trip
+        team = await service.deps.teams.load("team-vast")
+        assert team is not None
+        assert case_id in team.state.bookings
+    finally:
+        await service.runtime.infra.mongo_client.close()
+
+
+async def test_two_scanners_fire_each_due_timer_exactly_once(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    first, second = _service(servers, db.name, clock), _service(servers, db.name, clock)
+    await ensure_indexes(first.runtime.infra.db, first.runtime.all_indexes(), servers.postgres_url)
+    try:
+        await seed_teams(first.deps, default_teams())
+        cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(4)]
+        for case_id in cases:
+            await uc.grant_decision(first.deps, _grant(case_id))
+        # Clear the outboxes so that only what the timers add is counted.
+        await db["case_plans"].update_many({}, {"$set": {"outbox": {}, "outbox_pending": False}})
+        clock.moment = datetime(2026, 12, 15, 9, tzinfo=UTC)  # the periods ended, the follow-up calls are due
+        await asyncio.gather(*(s.scanner.scan_once() for s in (first, second, first, second)))
+        await asyncio.gather(first.scanner.scan_once(), second.scanner.scan_once())
+        for case_id in cases:
+            doc = await db["case_plans"].find_one({"_id": case_id})
+            assert doc is not None
+            types = _types(doc)
+            assert types.count(PeriodEnded.EVENT_TYPE) == 1, types
+            assert types.count(FollowUpDue.EVENT_TYPE) == 2, types  # meeting (missed its day) and call
+            assert types.count(VisitMissed.EVENT_TYPE) >= 4, types
+            assert doc["timer_owner"] is None
+        assert first.scanner.fired + second.scanner.fired >= len(cases)
+        cursor = await db["timer_cursor"].find_one({"_id": "timers"})
+        assert cursor is not None
+        assert cursor["hour"] == datetime(2026, 12, 15, 9, tzinfo=UTC)
+    finally:
+        await first.runtime.infra.mongo_client.close()
+        await second.runtime.infra.mongo_client.close()
