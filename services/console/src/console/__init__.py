@@ -1,0 +1,1 @@
+"""Trygg hemgång operations console."""

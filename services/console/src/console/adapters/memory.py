@@ -1,0 +1,100 @@
+"""In-memory adapters for tests and the HTTP harness: the same folds, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from console.domain.alerts import AlertState, fold_alert
+from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
+from console.domain.facts import AlertFact, CaseFact, FactSet, TeamFact, VisitFact
+from console.domain.teams import TeamState, fold_team
+from console.domain.visits import VisitState, fold_visit
+from console.service_layer.ports import AlertConflict, AlertNotFound, AuditRecord, NotificationUnavailable
+from console.service_layer.projections import Stores
+from trygg_shared.aggregate import InMemoryAggregateStore, StorageUnavailable
+
+
+def memory_stores() -> Stores:
+    return Stores(
+        cases=InMemoryAggregateStore[FactSet[CaseFact]](),
+        visits=InMemoryAggregateStore[FactSet[VisitFact]](),
+        teams=InMemoryAggregateStore[FactSet[TeamFact]](),
+        alerts=InMemoryAggregateStore[FactSet[AlertFact]](),
+    )
+
+
+def _sets(store: object) -> list[FactSet[object]]:
+    assert isinstance(store, InMemoryAggregateStore)
+    return [state for state, _, _ in store.states.values()]
+
+
+class MemoryReadModel:
+    """`ReadModel` that folds the in-memory fact sets on every query."""
+
+    def __init__(self, stores: Stores) -> None:
+        self._stores = stores
+
+    def _cases(self) -> list[CaseState]:
+        return [fold_case(s.key, s.recorded()) for s in _sets(self._stores.cases)]  # type: ignore[arg-type]
+
+    async def board(self) -> list[CaseState]:
+        return [c for c in self._cases() if c.on_board]
+
+    async def waiting(self) -> list[CaseState]:
+        return [c for c in self._cases() if c.waiting and c.waiting.waiting]
+
+    async def case(self, case_id: str) -> tuple[CaseState, list[TimelineEntry]] | None:
+        for s in _sets(self._stores.cases):
+            if s.key == case_id:
+                recorded = s.recorded()
+                return fold_case(case_id, recorded), timeline(recorded)  # type: ignore[arg-type]
+        return None
+
+    async def cases(self) -> list[CaseState]:
+        return self._cases()
+
+    async def visits_on(self, day: date) -> list[VisitState]:
+        visits = [fold_visit(s.recorded()) for s in _sets(self._stores.visits)]  # type: ignore[arg-type]
+        return [v for v in visits if v is not None and v.day == day]
+
+    async def teams(self) -> Mapping[str, TeamState]:
+        return {s.key: fold_team(s.key, s.recorded()) for s in _sets(self._stores.teams)}  # type: ignore[arg-type]
+
+    async def alerts(self, *, open_only: bool) -> list[AlertState]:
+        found = [fold_alert(s.key, s.recorded()) for s in _sets(self._stores.alerts)]  # type: ignore[arg-type]
+        return [a for a in found if a is not None and (a.open or not open_only)]
+
+    async def alert(self, alert_id: str) -> AlertState | None:
+        return next((a for a in await self.alerts(open_only=False) if a.alert_id == alert_id), None)
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+        self.failing = False
+
+    async def append(self, record: AuditRecord) -> None:
+        if self.failing:
+            raise StorageUnavailable("audit log down")
+        self.records.append(record)
+
+    async def recent(self, limit: int) -> list[AuditRecord]:
+        return sorted(self.records, key=lambda r: r.at, reverse=True)[:limit]
+
+
+class RecordingNotifications:
+    """A stand-in for the notification service: records acknowledgements; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.acknowledged: list[tuple[str, str]] = []
+        self.answer: str = "ok"  # ok, not_found, conflict, down
+
+    async def acknowledge(self, alert_id: str, *, by: str) -> None:
+        if self.answer == "not_found":
+            raise AlertNotFound(alert_id)
+        if self.answer == "conflict":
+            raise AlertConflict(alert_id)
+        if self.answer == "down":
+            raise NotificationUnavailable("connection refused")
+        self.acknowledged.append((alert_id, by))

@@ -1,0 +1,94 @@
+"""The console's one composition root: production and tests both call `bootstrap`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from console.adapters.auth import SessionSigner, TokenAuthenticator
+from console.adapters.clock import SystemClock
+from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoStores, read_model_indexes
+from console.adapters.notification_client import HttpNotifications
+from console.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from console.domain.figures import UnitCosts
+from console.entrypoints.subscribers import Subscribers, consumers, current_trace_id
+from console.entrypoints.web import web_router
+from console.service_layer.pages import ConsoleDeps
+from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel
+from console.service_layer.projections import ChangeFeed, Stores
+from trygg_shared.kafka import EventConsumer
+from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.service import Infrastructure, ServiceRuntime
+
+
+@dataclass
+class Console:
+    """What bootstrap wires: the runtime to start, and the pieces tests reach for."""
+
+    runtime: ServiceRuntime
+    deps: ConsoleDeps
+    stores: Stores
+    consumers: list[EventConsumer]
+    sessions: SessionSigner
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    stores: Stores | None = None,
+    read_model: ReadModel | None = None,
+    audit: AuditLog | None = None,
+    notifications: Notifications | None = None,
+    clock: Clock | None = None,
+) -> Console:
+    unsafe = local_defaults_in_use(settings)
+    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(unsafe)
+        )
+    infra = infra or Infrastructure.create(settings)
+    if stores is None:
+        mongo = MongoStores(infra.db)
+        stores = Stores(cases=mongo.cases, visits=mongo.visits, teams=mongo.teams, alerts=mongo.alerts)
+    feed = ChangeFeed()
+    deps = ConsoleDeps(
+        read_model=read_model or MongoReadModel(infra.db),
+        audit=audit or MongoAuditLog(infra.db),
+        notifications=notifications
+        or HttpNotifications(
+            settings.notification.base_url,
+            settings.notification.token.get_secret_value(),
+            timeout=settings.notification.timeout_seconds,
+        ),
+        clock=clock or SystemClock(),
+        feed=feed,
+        costs=UnitCosts(settings.costs.team_hour_sek, settings.costs.short_term_stay_day_sek),
+        trace_id=current_trace_id,
+    )
+    guards: dict[str, ProcessedEvents] = {}
+
+    def guard(group: str) -> ProcessedEvents:
+        return guards.setdefault(group, ProcessedEvents(infra.db, group))
+
+    subscribed = consumers(infra.broker, Subscribers(stores, feed), guard, settings.kafka)
+    sessions = SessionSigner(
+        settings.session.secret.get_secret_value().encode(), timedelta(minutes=settings.session.max_age_minutes)
+    )
+    router = web_router(
+        deps,
+        TokenAuthenticator(settings.api_tokens),
+        sessions,
+        cookie_name=settings.session.cookie_name,
+        secure_cookie=settings.session.secure_cookie,
+        jaeger_url=settings.jaeger_url,
+    )
+    runtime = ServiceRuntime(
+        infra=infra,
+        routers=[router],
+        consumers=subscribed,
+        indexes=read_model_indexes(),
+        guards=list(guards.values()),
+    )
+    return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions)

@@ -1,0 +1,99 @@
+"""Typed settings of the console (environment prefix `CONSOLE_`, nested parts with `__`).
+
+Example: `CONSOLE_SESSION__SECRET=...`, `CONSOLE_NOTIFICATION__BASE_URL=http://notification:8003`,
+`CONSOLE_COSTS__TEAM_HOUR_SEK=532`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from console.adapters.auth import ApiToken, local_dev_tokens
+from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+
+# Local development only: `make run` uses them; production sets its own.
+LOCAL_DEV_SESSION_SECRET = "local-dev-only-console-session-secret-change-me"  # noqa: S105
+LOCAL_DEV_NOTIFICATION_TOKEN = "dev-oncall"  # noqa: S105
+
+
+class ConsoleMongo(MongoSettings):
+    database: str = Field("console", description="The console's own database (its read model).")
+
+
+class ConsoleHttp(HttpSettings):
+    port: int = Field(8005, ge=1, le=65535, description="TCP port of the web UI.")
+
+
+class SessionSettings(BaseModel):
+    """The web UI's session cookie."""
+
+    secret: SecretStr = Field(
+        SecretStr(LOCAL_DEV_SESSION_SECRET),
+        description="Key that signs session cookies (HMAC-SHA256, at least 16 bytes). Changing it signs everyone out.",
+    )
+    max_age_minutes: int = Field(480, ge=5, le=24 * 60, description="How long a login lasts.")
+    secure_cookie: bool = Field(
+        True, description="Send the cookie only over HTTPS (browsers also accept it on http://localhost)."
+    )
+    cookie_name: str = Field("trygg_console", pattern=r"^[A-Za-z0-9_-]+$", description="Name of the cookie.")
+
+
+class NotificationClientSettings(BaseModel):
+    """How the console reaches the notification service to acknowledge alerts."""
+
+    base_url: str = Field("http://127.0.0.1:8003", description="Base URL of the notification service.")
+    token: SecretStr = Field(
+        SecretStr(LOCAL_DEV_NOTIFICATION_TOKEN),
+        description="Bearer token (role oncall) the console uses; the acknowledging person is named in the body.",
+    )
+    timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one call.")
+
+
+class CostSettings(BaseModel):
+    """Unit costs for the cost comparison figures (unset: those figures show no value)."""
+
+    team_hour_sek: int | None = Field(None, ge=0, description="Cost of one team hour in the home, kr.")
+    short_term_stay_day_sek: int | None = Field(
+        None, ge=0, description="Cost of one day of short-term stay (korttidsboende), kr."
+    )
+
+
+class Settings(ServiceSettings):
+    """Settings of the console; defaults run against `make run`'s local servers."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", env_nested_delimiter="__", extra="ignore")
+
+    service_name: str = Field("console", description="Service name in logs and traces.")
+    mongo: ConsoleMongo = Field(default_factory=ConsoleMongo)  # type: ignore[arg-type]
+    http: ConsoleHttp = Field(default_factory=ConsoleHttp)  # type: ignore[arg-type]
+    api_tokens: list[ApiToken] = Field(
+        default_factory=local_dev_tokens,
+        description="Who may log in, as a JSON list of {token_sha256, subject, roles}; roles: officer, team, "
+        "oncall, ops. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
+    )
+    session: SessionSettings = Field(default_factory=SessionSettings, description="The session cookie.")  # type: ignore[arg-type]
+    notification: NotificationClientSettings = Field(
+        default_factory=NotificationClientSettings,  # type: ignore[arg-type]
+        description="The notification service's API.",
+    )
+    jaeger_url: str = Field(
+        "http://127.0.0.1:16686", description="Base URL of the Jaeger UI that case pages link traces to."
+    )
+    costs: CostSettings = Field(default_factory=CostSettings, description="Unit costs.")  # type: ignore[arg-type]
+
+
+LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+
+
+def local_defaults_in_use(settings: Settings) -> list[str]:
+    """Settings still at their local-development values (which must never reach production)."""
+    found = []
+    if settings.session.secret.get_secret_value() == LOCAL_DEV_SESSION_SECRET:
+        found.append("CONSOLE_SESSION__SECRET")
+    if settings.notification.token.get_secret_value() == LOCAL_DEV_NOTIFICATION_TOKEN:
+        found.append("CONSOLE_NOTIFICATION__TOKEN")
+    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
+    if any(t.token_sha256 in dev_hashes for t in settings.api_tokens):
+        found.append("CONSOLE_API_TOKENS")
+    return found

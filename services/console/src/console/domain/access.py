@@ -1,0 +1,61 @@
+"""Who may see which page (the same roles as every service's tokens)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # biståndshandläggare
+    TEAM = "team"  # the Trygg hemgång team and its lead
+    ONCALL = "oncall"  # on-call staff
+    OPS = "ops"  # operations: figures and the audit trail, no personal data
+
+
+class Page(StrEnum):
+    CASES = "cases"
+    TODAY = "today"
+    ALERTS = "alerts"
+    FIGURES = "figures"
+    AUDIT = "audit"
+
+
+ACCESS: dict[Page, frozenset[Role]] = {
+    Page.CASES: frozenset({Role.OFFICER, Role.TEAM, Role.ONCALL}),
+    Page.TODAY: frozenset({Role.TEAM, Role.ONCALL}),
+    Page.ALERTS: frozenset({Role.ONCALL, Role.TEAM}),
+    Page.FIGURES: frozenset({Role.OFFICER, Role.TEAM, Role.OPS}),
+    Page.AUDIT: frozenset({Role.OPS}),
+}
+ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
+
+# The order pages appear in the navigation.
+NAVIGATION: tuple[tuple[Page, str], ...] = (
+    (Page.CASES, "Cases"),
+    (Page.TODAY, "Today"),
+    (Page.ALERTS, "Alerts"),
+    (Page.FIGURES, "Follow-up figures"),
+    (Page.AUDIT, "Audit"),
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is signed in: the token's subject (written to audit records) and roles."""
+
+    subject: str
+    roles: tuple[str, ...]
+
+    def may_see(self, page: Page) -> bool:
+        return bool(set(self.roles) & {r.value for r in ACCESS[page]})
+
+    def may_acknowledge(self) -> bool:
+        return bool(set(self.roles) & {r.value for r in ACKNOWLEDGE})
+
+    def pages(self) -> list[tuple[Page, str]]:
+        return [(page, label) for page, label in NAVIGATION if self.may_see(page)]
+
+    def home(self) -> Page | None:
+        pages = self.pages()
+        return pages[0][0] if pages else None

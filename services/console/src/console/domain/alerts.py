@@ -1,0 +1,70 @@
+"""On-call alerts as the console shows them, folded from the notification service's events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, Recorded
+
+TOPICS = {
+    "liability_no_decision": "Payment liability soon, no decision",
+    "visit_missed": "Visit missed",
+    "team_at_capacity": "Team at capacity",
+    "readmitted_during_period": "Readmitted during the period",
+    "sms_failed": "SMS to a relative failed",
+}
+
+
+@dataclass(frozen=True)
+class AlertState:
+    alert_id: str
+    topic: str
+    case_id: str | None
+    team_id: str | None
+    raised_at: datetime | None
+    due_at: datetime | None = None
+    responders: int = 0
+    level: int = 0
+    exhausted: bool = False
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.acknowledged_at is None
+
+    @property
+    def title(self) -> str:
+        return TOPICS.get(self.topic, self.topic.replace("_", " ").capitalize())
+
+
+def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertState | None:
+    """The alert's state; None until its raise has arrived (an acknowledgement alone is kept for later)."""
+    raised: AlertRaised | None = None
+    acked: AlertAcknowledged | None = None
+    level, exhausted = 0, False
+    for r in sorted(recorded, key=lambda r: r.order):
+        f = r.fact
+        if isinstance(f, AlertRaised):
+            raised = raised or f
+        elif isinstance(f, AlertAcknowledged):
+            acked = acked or f
+        elif isinstance(f, AlertEscalated):
+            level, exhausted = max(level, f.level), exhausted or f.exhausted
+    if raised is None:
+        return None
+    return AlertState(
+        alert_id=alert_id,
+        topic=raised.topic,
+        case_id=raised.case_id,
+        team_id=raised.team_id,
+        raised_at=raised.raised_at,
+        due_at=raised.due_at,
+        responders=raised.responders,
+        level=level,
+        exhausted=exhausted,
+        acknowledged_by=acked.by if acked else None,
+        acknowledged_at=acked.at if acked else None,
+    )

@@ -1,0 +1,482 @@
+"""One case as the console shows it: a pure fold of every fact recorded about it.
+
+`fold_case` sorts the recorded facts (event time, producer, sequence, event id) and applies them
+one by one. The same set of facts always gives the same `CaseState`, whatever order they
+arrived in and however often: that is what makes the console's consumers idempotent and lets
+them apply reordered ("stale") events instead of dropping them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from console.domain.alerts import TOPICS as ALERT_TOPICS
+from console.domain.facts import (
+    AdmissionNoticed,
+    AlertAcknowledged,
+    AlertRaised,
+    CaseFact,
+    CaseOpened,
+    DecisionChanged,
+    DecisionEnded,
+    DecisionGranted,
+    Discharged,
+    FollowUpDue,
+    HandedOver,
+    HemtjanstCoverOrdered,
+    LiabilityAccrued,
+    MessageCancelled,
+    PeriodChanged,
+    PeriodEnded,
+    PeriodPlanned,
+    PlanningReceived,
+    ReadyNoticed,
+    ReadyRevoked,
+    Recorded,
+    RelativeMessage,
+    SelfRating,
+    TeamCapacityExceeded,
+    VisitCancelled,
+    VisitCompleted,
+    VisitFact,
+    VisitMissed,
+    VisitReassigned,
+    VisitRescheduled,
+    VisitScheduled,
+    VisitStarted,
+    WaitingListChanged,
+)
+from console.domain.visits import STOCKHOLM, VisitState, VisitStatus, fold_visit
+
+VISIT_FACTS = (
+    VisitScheduled,
+    VisitRescheduled,
+    VisitReassigned,
+    VisitCancelled,
+    VisitStarted,
+    VisitCompleted,
+    VisitMissed,
+)
+
+
+class CaseStatus(StrEnum):
+    PLANNING = "planning"  # admission notice or planning information; not ready for discharge yet
+    READY = "ready"  # utskrivningsklar: the payment clock runs
+    READY_REVOKED = "ready_revoked"  # the clock stopped; back to planning
+    DISCHARGED = "discharged"
+    AT_HOME = "at_home"  # opened by an officer without a hospital message
+    DECEASED = "deceased"
+    CANCELLED = "cancelled"
+
+
+class DecisionState(StrEnum):
+    AWAITING = "awaiting_decision"
+    GRANTED = "granted"
+    ENDED = "ended"
+
+
+# Cases the officer must act on: on the Cases board, soonest liability first.
+BOARD_STATUSES = frozenset({CaseStatus.PLANNING, CaseStatus.READY, CaseStatus.READY_REVOKED})
+
+SERVICE_DECISIONS = frozenset({"trygg_hemgang", "hemgangsbeslut"})  # a frame decision, or Gotland's pot of hours
+NOT_GRANTED = frozenset({"declined", "refused"})
+CONTINUITY_EXCLUDED_KINDS = frozenset({"follow_up_call"})  # a phone call, not a visit in the home
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: str
+    decision_type: str
+    start_date: date | None
+    length_days: int | None
+    end_date: date | None
+    team: str | None
+    granted_by: str
+    granted_at: datetime
+    ended_reason: str | None = None
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    period_id: str
+    team_id: str
+    status: str
+    start_date: date
+    end_date: date
+    contact_person_id: str | None
+    waited_days: int
+    ended_on: date | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    team_id: str
+    change: str  # added, planned, removed
+    position: int | None
+    waiting_since: datetime
+    requested_start_date: date | None
+    changed_at: datetime
+
+    @property
+    def waiting(self) -> bool:
+        return self.change == "added"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the case page's timeline."""
+
+    at: datetime
+    category: str  # message, decision, plan, visit, notification, billing
+    title: str
+    detail: str
+    event_id: str
+    trace_id: str | None
+
+
+@dataclass
+class CaseState:
+    """What the console knows about one case."""
+
+    case_id: str
+    person_ref: str = ""
+    given_name: str | None = None
+    family_name: str | None = None
+    episode_id: str | None = None
+    care_unit: str | None = None
+    care_type: str | None = None
+    municipality_code: str | None = None
+    admitted_at: datetime | None = None  # the admission notice (its admission time, else its event time)
+    expected_discharge_date: date | None = None
+    readmission_of_case_id: str | None = None
+    opened_reason: str | None = None
+    ready_at: datetime | None = None
+    liability_starts_at: datetime | None = None
+    daily_price_sek: int | None = None
+    clock_running: bool = False
+    discharged_at: datetime | None = None
+    destination: str | None = None
+    liable_days: int = 0
+    deceased: bool = False
+    cancelled: bool = False
+    decision: Decision | None = None
+    period: Period | None = None
+    waiting: Waiting | None = None
+    visits: dict[str, VisitState] = field(default_factory=dict)
+    follow_up_call_at: datetime | None = None  # the follow-up call took place (completed)
+    handed_over_at: datetime | None = None
+    capacity_exceeded_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def name(self) -> str | None:
+        parts = [p for p in (self.given_name, self.family_name) if p]
+        return " ".join(parts) or None
+
+    @property
+    def status(self) -> CaseStatus:
+        if self.deceased:
+            return CaseStatus.DECEASED
+        if self.cancelled:
+            return CaseStatus.CANCELLED
+        if self.discharged_at is not None:
+            return CaseStatus.DISCHARGED
+        if self.clock_running:
+            return CaseStatus.READY
+        if self.ready_at is not None:
+            return CaseStatus.READY_REVOKED
+        if self.admitted_at is not None:
+            return CaseStatus.PLANNING
+        return CaseStatus.AT_HOME
+
+    @property
+    def decision_state(self) -> DecisionState:
+        if self.decision is None:
+            return DecisionState.AWAITING
+        return DecisionState.ENDED if self.decision.ended_reason else DecisionState.GRANTED
+
+    @property
+    def on_board(self) -> bool:
+        return self.status in BOARD_STATUSES
+
+    @property
+    def team_key(self) -> str | None:
+        """The team that carries (or will carry) the case: scheduling's team, else the decision's."""
+        if self.period is not None:
+            return self.period.team_id
+        return self.decision.team if self.decision else None
+
+    @property
+    def got_service(self) -> bool:
+        """A Trygg hemgång decision (rambeslut or hemgångsbeslut) was granted."""
+        return self.decision is not None and self.decision.decision_type in SERVICE_DECISIONS
+
+    def completed_visits(self) -> list[VisitState]:
+        """Completed visits in the home (the follow-up call excluded), in time order."""
+        done = [
+            v
+            for v in self.visits.values()
+            if v.status is VisitStatus.COMPLETED and v.kind not in CONTINUITY_EXCLUDED_KINDS
+        ]
+        return sorted(done, key=lambda v: (v.started_at or v.planned_start, v.visit_id))
+
+    def ratings(self) -> tuple[SelfRating | None, SelfRating | None]:
+        """The self-ratings at the first and at the last visit."""
+        first = last = None
+        for visit in self.completed_visits():
+            rating = visit.self_rating
+            if rating is None:
+                continue
+            if rating.moment == "first_visit" and first is None:
+                first = rating
+            elif rating.moment == "last_visit":
+                last = rating
+        return first, last
+
+
+def fold_case(case_id: str, recorded: Iterable[Recorded[CaseFact]]) -> CaseState:
+    """The case's state from its recorded facts, whatever order they came in."""
+    facts = sorted(recorded, key=lambda r: r.order)
+    state = CaseState(case_id=case_id)
+    visit_facts: dict[str, list[Recorded[VisitFact]]] = {}
+    for r in facts:
+        f = r.fact
+        if isinstance(f, VISIT_FACTS):
+            visit_facts.setdefault(f.visit_id, []).append(r)  # type: ignore[arg-type]
+        _apply(state, f, r.occurred_at)
+        state.updated_at = r.occurred_at if state.updated_at is None else max(state.updated_at, r.occurred_at)
+    for visit_id, items in visit_facts.items():
+        visit = fold_visit(items)
+        if visit is not None:
+            state.visits[visit_id] = visit
+            if visit.kind == "follow_up_call" and visit.status is VisitStatus.COMPLETED:
+                state.follow_up_call_at = visit.ended_at
+    return state
+
+
+def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
+    ref = getattr(f, "person_ref", None)
+    if isinstance(ref, str) and ref and not s.person_ref:
+        s.person_ref = ref
+    if isinstance(f, AdmissionNoticed):
+        s.episode_id, s.care_unit, s.care_type = f.episode_id, f.care_unit, f.care_type
+        s.municipality_code = f.municipality_code or s.municipality_code
+        s.expected_discharge_date = f.expected_discharge_date
+        s.readmission_of_case_id = f.readmission_of_case_id
+        if s.admitted_at is None:
+            s.admitted_at = f.admitted_at or occurred_at
+    elif isinstance(f, PlanningReceived):
+        if f.expected_discharge_date is not None:
+            s.expected_discharge_date = f.expected_discharge_date
+    elif isinstance(f, ReadyNoticed):
+        s.episode_id, s.care_unit, s.care_type = f.episode_id, f.care_unit, f.care_type
+        s.municipality_code = f.municipality_code or s.municipality_code
+        s.ready_at, s.liability_starts_at, s.daily_price_sek = f.ready_at, f.liability_starts_at, f.daily_price_sek
+        s.clock_running = s.discharged_at is None
+    elif isinstance(f, ReadyRevoked):
+        if f.ready_at is None or s.ready_at is None or f.ready_at >= s.ready_at:
+            s.clock_running = False
+    elif isinstance(f, Discharged):
+        s.discharged_at, s.destination, s.liable_days = f.discharged_at, f.destination, f.liable_days
+        s.daily_price_sek = f.daily_price_sek or s.daily_price_sek
+        s.clock_running = False
+        s.deceased = s.deceased or f.destination == "deceased"
+    elif isinstance(f, MessageCancelled):
+        if f.cancelled_message_type == "utskrivningsmeddelande":
+            s.discharged_at, s.destination, s.liable_days = None, None, 0
+            s.clock_running = s.ready_at is not None
+    elif isinstance(f, CaseOpened):
+        s.opened_reason = f.reason
+        s.municipality_code = f.municipality_code or s.municipality_code
+    elif isinstance(f, DecisionGranted):
+        s.decision = Decision(
+            f.decision_id,
+            f.decision_type,
+            f.start_date,
+            f.length_days,
+            f.end_date,
+            f.team,
+            f.granted_by,
+            f.granted_at,
+        )
+        s.given_name, s.family_name = f.given_name or s.given_name, f.family_name or s.family_name
+    elif isinstance(f, DecisionChanged):
+        if s.decision is not None and s.decision.decision_id == f.decision_id:
+            s.decision = replace(
+                s.decision,
+                length_days=f.length_days or s.decision.length_days,
+                end_date=f.end_date or s.decision.end_date,
+            )
+    elif isinstance(f, DecisionEnded):
+        if s.decision is not None and s.decision.decision_id == f.decision_id:
+            s.decision = replace(s.decision, ended_reason=f.reason, ended_on=f.end_date)
+        s.deceased = s.deceased or f.reason == "deceased"
+        s.cancelled = s.cancelled or f.reason == "case_cancelled"
+    elif isinstance(f, PeriodPlanned):
+        s.period = Period(
+            f.period_id, f.team_id, f.status, f.start_date, f.end_date, f.contact_person_id, f.waited_days
+        )
+    elif isinstance(f, PeriodChanged):
+        base = s.period or Period(f.period_id, f.team_id, f.status, f.start_date, f.end_date, None, 0)
+        s.period = replace(
+            base,
+            status=f.status,
+            start_date=f.start_date,
+            end_date=f.end_date,
+            contact_person_id=f.contact_person_id,
+        )
+    elif isinstance(f, PeriodEnded):
+        base = s.period or Period(f.period_id, f.team_id, "ended", f.start_date, f.ended_on, None, 0)
+        s.period = replace(base, status="ended", ended_on=f.ended_on, end_reason=f.reason)
+    elif isinstance(f, WaitingListChanged):
+        s.waiting = Waiting(f.team_id, f.change, f.position, f.waiting_since, f.requested_start_date, f.changed_at)
+    elif isinstance(f, HandedOver):
+        s.handed_over_at = f.handed_over_at
+    elif isinstance(f, TeamCapacityExceeded):
+        s.capacity_exceeded_at = f.occurred_at
+
+
+def _fmt_time(moment: datetime | None) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def timeline(recorded: Iterable[Recorded[CaseFact]]) -> list[TimelineEntry]:
+    """The case page's timeline: one line per fact, newest first."""
+    out = [_entry(r) for r in recorded]
+    return sorted(out, key=lambda e: (e.at, e.event_id), reverse=True)
+
+
+def _entry(r: Recorded[CaseFact]) -> TimelineEntry:
+    f = r.fact
+
+    def line(category: str, title: str, detail: str = "", at: datetime | None = None) -> TimelineEntry:
+        return TimelineEntry(at or r.occurred_at, category, title, detail, r.event_id, r.trace_id)
+
+    if isinstance(f, AdmissionNoticed):
+        detail = f"{f.care_unit}; expected discharge {f.expected_discharge_date.isoformat()}"
+        if f.readmission_of_case_id:
+            detail += "; readmission within 30 days"
+        return line("message", "Admission notice (inskrivningsmeddelande)", detail)
+    if isinstance(f, PlanningReceived):
+        unit = f"named care contact: {f.fast_vardkontakt_unit}" if f.fast_vardkontakt_unit else ""
+        return line("message", "Planning information (planeringsunderlag)", unit)
+    if isinstance(f, ReadyNoticed):
+        return line(
+            "message",
+            "Ready for discharge (utskrivningsklar)",
+            f"payment liability from {_fmt_time(f.liability_starts_at)} at {f.daily_price_sek} kr/day",
+            f.ready_at,
+        )
+    if isinstance(f, ReadyRevoked):
+        days = f"; {f.liable_days} liable days" if f.liable_days else ""
+        return line("message", "Ready notice revoked (återkallad)", f"the payment clock stopped{days}", f.revoked_at)
+    if isinstance(f, Discharged):
+        return line(
+            "message",
+            "Discharged (utskriven)",
+            f"to {f.destination or 'unknown'}; {f.liable_days} liable days",
+            f.discharged_at,
+        )
+    if isinstance(f, MessageCancelled):
+        return line("message", "Message cancelled (makulering)", f.cancelled_message_type or "")
+    if isinstance(f, CaseOpened):
+        return line("message", "Case opened without a hospital message", f.reason.replace("_", " "))
+    if isinstance(f, DecisionGranted):
+        span = f"{f.length_days} days from {f.start_date}" if f.length_days and f.start_date else ""
+        team = f"; {f.team}" if f.team else ""
+        return line(
+            "decision",
+            f"Decision (biståndsbeslut): {f.decision_type.replace('_', ' ')}",
+            f"{span}{team}; by {f.granted_by}",
+            f.granted_at,
+        )
+    if isinstance(f, DecisionChanged):
+        return line("decision", "Decision changed", ", ".join(c.replace("_", " ") for c in f.changes), f.changed_at)
+    if isinstance(f, DecisionEnded):
+        return line("decision", "Decision ended", f"{f.reason.replace('_', ' ')}; last day {f.end_date}", f.ended_at)
+    if isinstance(f, PeriodPlanned):
+        waited = f"; waited {f.waited_days} days" if f.waited_days else ""
+        return line(
+            "plan",
+            "Period planned",
+            f"{f.start_date} to {f.end_date}; {f.visits_planned} visits; {f.status}{waited}",
+            f.planned_at,
+        )
+    if isinstance(f, PeriodChanged):
+        return line(
+            "plan", "Period changed", f"{f.change.replace('_', ' ')}; now {f.status}, to {f.end_date}", f.changed_at
+        )
+    if isinstance(f, PeriodEnded):
+        return line(
+            "plan",
+            "Period ended",
+            f"{f.reason.replace('_', ' ')} on {f.ended_on}; {f.visits_completed} visits completed",
+            f.ended_at,
+        )
+    if isinstance(f, VisitScheduled):
+        who = f.staff_id or "unstaffed"
+        return line("visit", f"Visit scheduled: {_kind(f.kind)}", f"{_fmt_time(f.planned_start)}; {who}")
+    if isinstance(f, VisitRescheduled):
+        return line(
+            "visit",
+            f"Visit moved: {_kind(f.kind)}",
+            f"to {_fmt_time(f.planned_start)} ({f.reason.replace('_', ' ')})",
+        )
+    if isinstance(f, VisitReassigned):
+        return line("visit", f"Visit reassigned: {_kind(f.kind)}", f"to {f.staff_id or 'nobody (unstaffed)'}")
+    if isinstance(f, VisitCancelled):
+        return line("visit", f"Visit cancelled: {_kind(f.kind)}", f.reason.replace("_", " "), f.cancelled_at)
+    if isinstance(f, VisitStarted):
+        return line("visit", f"Visit started: {_kind(f.kind)}", f"by {f.staff_id}", f.started_at)
+    if isinstance(f, VisitCompleted):
+        rating = "; self-rating recorded" if f.self_rating else ""
+        return line(
+            "visit",
+            f"Visit completed: {_kind(f.kind)}",
+            f"by {f.staff_id}, {f.duration_minutes} min{rating}",
+            f.ended_at,
+        )
+    if isinstance(f, VisitMissed):
+        return line("visit", f"Visit missed: {_kind(f.kind)}", f"planned {_fmt_time(f.planned_start)}", f.detected_at)
+    if isinstance(f, FollowUpDue):
+        return line("plan", f"Follow-up {f.follow_up} due", "", f.due_at)
+    if isinstance(f, HemtjanstCoverOrdered):
+        return line("plan", "Hemtjänst cover ordered", f"{f.windows} windows outside the team's hours", f.ordered_at)
+    if isinstance(f, HandedOver):
+        return line("plan", "Handed over to hemtjänst (överlämning)", "", f.handed_over_at)
+    if isinstance(f, WaitingListChanged):
+        where = f" at place {f.position}" if f.position else ""
+        return line("plan", f"Waiting list: {f.change}{where}", f"team {f.team_id}", f.changed_at)
+    if isinstance(f, TeamCapacityExceeded):
+        return line("plan", "Team full", f"{f.limit.replace('_', ' ')} {f.capacity} reached", f.occurred_at)
+    if isinstance(f, AlertRaised):
+        return line("notification", f"On-call alert: {ALERT_TOPICS.get(f.topic, f.topic)}", "", f.raised_at)
+    if isinstance(f, AlertAcknowledged):
+        return line("notification", "On-call alert acknowledged", f"by {f.by} ({f.channel})", f.at)
+    if isinstance(f, RelativeMessage):
+        to = "relative" if f.recipient_kind == "relative" else "on-call staff"
+        why = f" ({f.reason.replace('_', ' ')})" if f.reason else ""
+        return line("notification", f"SMS to {to}: {f.kind.replace('_', ' ')}", f"{f.status}{why}", f.at)
+    if isinstance(f, LiabilityAccrued):
+        what = "home in time: nothing owed" if f.home_in_time else f"{f.liability_days} liable days"
+        return line("billing", "Payment liability counted", f"{what}; {f.amount_ore // 100} kr", f.at)
+    return line("other", type(f).__name__)
+
+
+_KINDS = {
+    "hospital_visit": "at hospital",
+    "homecoming": "homecoming",
+    "daily": "daily",
+    "follow_up_meeting": "follow-up meeting (uppföljning)",
+    "handover": "handover",
+    "follow_up_call": "follow-up call",
+}
+
+
+def _kind(kind: str) -> str:
+    return _KINDS.get(kind, kind.replace("_", " "))

@@ -1,0 +1,519 @@
+"""The facts the console folds: what other services told it, in the console's own words.
+
+Each fact is a plain, frozen dataclass holding only what a page or a figure needs. The
+entrypoints translate wire contracts into facts; nothing here knows the wire. A `Recorded`
+fact carries the envelope attributes the fold needs (event id, time, sequence) and the trace
+id of the event, for the link to the trace.
+
+Every view is a pure function of the *set* of its recorded facts (keyed by event id), folded
+in a fixed order, so a repeated, late or reordered event gives the same view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+# --- referral: the hospital stay and the officer's decision -------------------------------------
+
+
+@dataclass(frozen=True)
+class AdmissionNoticed:
+    """Inskrivningsmeddelande."""
+
+    person_ref: str
+    episode_id: str
+    care_unit: str
+    care_type: str
+    admitted_at: datetime | None
+    expected_discharge_date: date
+    municipality_code: str | None
+    readmission_of_case_id: str | None
+
+
+@dataclass(frozen=True)
+class PlanningReceived:
+    """Planeringsunderlag."""
+
+    person_ref: str
+    expected_discharge_date: date | None
+    fast_vardkontakt_unit: str | None
+
+
+@dataclass(frozen=True)
+class ReadyNoticed:
+    """Utskrivningsklar: the payment clock runs from here."""
+
+    person_ref: str
+    episode_id: str
+    care_unit: str
+    care_type: str
+    ready_at: datetime
+    planned_discharge_at: datetime | None
+    liability_starts_at: datetime
+    daily_price_sek: int
+    municipality_code: str | None
+
+
+@dataclass(frozen=True)
+class ReadyRevoked:
+    """Återkallad utskrivningsklar: the clock stops."""
+
+    person_ref: str
+    revoked_at: datetime
+    ready_at: datetime | None
+    liable_days: int | None
+
+
+@dataclass(frozen=True)
+class Discharged:
+    """Utskrivningsmeddelande: the patient left hospital."""
+
+    person_ref: str
+    discharged_at: datetime
+    destination: str | None
+    liable_days: int
+    daily_price_sek: int | None
+
+
+@dataclass(frozen=True)
+class MessageCancelled:
+    """Makulering: a hospital message was withdrawn."""
+
+    person_ref: str
+    cancelled_message_type: str | None
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """Opened by an officer without a hospital message."""
+
+    person_ref: str
+    reason: str
+    municipality_code: str | None
+
+
+@dataclass(frozen=True)
+class DecisionGranted:
+    """Biståndsbeslut (for Trygg hemgång a frame decision)."""
+
+    person_ref: str
+    decision_id: str
+    decision_type: str
+    start_date: date | None
+    length_days: int | None
+    end_date: date | None
+    team: str | None
+    given_name: str | None
+    family_name: str | None
+    granted_by: str
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionChanged:
+    person_ref: str
+    decision_id: str
+    changes: tuple[str, ...]
+    length_days: int | None
+    end_date: date | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionEnded:
+    person_ref: str
+    decision_id: str
+    end_date: date
+    reason: str
+    ended_at: datetime
+
+
+# --- scheduling: the period and its visits ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodPlanned:
+    person_ref: str
+    period_id: str
+    team_id: str
+    decision_id: str
+    start_date: date
+    end_date: date
+    contact_person_id: str | None
+    visits_planned: int
+    status: str
+    waited_days: int
+    planned_at: datetime
+
+
+@dataclass(frozen=True)
+class PeriodChanged:
+    person_ref: str
+    period_id: str
+    team_id: str
+    change: str
+    status: str
+    start_date: date
+    end_date: date
+    contact_person_id: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class SelfRating:
+    """EQ-5D-5L levels (1 = no problems .. 5 = extreme), EQ VAS 0-100, worry and safety 1-5."""
+
+    moment: str  # first_visit or last_visit
+    mobility: int
+    self_care: int
+    usual_activities: int
+    pain_discomfort: int
+    anxiety_depression: int
+    vas: int
+    worry: int
+    safety: int
+
+    @property
+    def level_sum(self) -> int:
+        """Sum of the five EQ-5D-5L levels: 5 (no problems) to 25 (extreme problems)."""
+        return self.mobility + self.self_care + self.usual_activities + self.pain_discomfort + self.anxiety_depression
+
+
+@dataclass(frozen=True)
+class VisitScheduled:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    planned_start: datetime
+    planned_end: datetime
+    location: str
+    staff_id: str | None
+    by_contact_person: bool
+
+
+@dataclass(frozen=True)
+class VisitRescheduled:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    planned_start: datetime
+    planned_end: datetime
+    staff_id: str | None
+    by_contact_person: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class VisitReassigned:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    planned_start: datetime
+    staff_id: str | None
+    by_contact_person: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class VisitCancelled:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    planned_start: datetime
+    reason: str
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True)
+class VisitStarted:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    staff_id: str
+    planned_start: datetime
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class VisitCompleted:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    staff_id: str
+    by_contact_person: bool
+    planned_start: datetime
+    started_at: datetime
+    ended_at: datetime
+    duration_minutes: int
+    self_rating: SelfRating | None
+
+
+@dataclass(frozen=True)
+class VisitMissed:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    staff_id: str | None
+    planned_start: datetime
+    planned_end: datetime
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class FollowUpDue:
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+    follow_up: str  # meeting or call
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class HemtjanstCoverOrdered:
+    person_ref: str
+    period_id: str
+    team_id: str
+    order_id: str
+    windows: int
+    ordered_at: datetime
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """Överlämning to hemtjänst."""
+
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    handed_over_at: datetime
+
+
+@dataclass(frozen=True)
+class PeriodEnded:
+    person_ref: str
+    period_id: str
+    team_id: str
+    start_date: date
+    ended_on: date
+    reason: str
+    visits_completed: int
+    visit_minutes: int
+    ended_at: datetime
+
+
+# --- scheduling: the team -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    staff_id: str
+    display_name: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class TeamConfigured:
+    team_id: str
+    name: str
+    phone: str
+    clients_per_day: int
+    new_clients_per_month: int
+    members: tuple[StaffMember, ...]
+    version: int
+    configured_at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingListChanged:
+    """A case joined, was planned from, or left a team's waiting list (also a case fact)."""
+
+    team_id: str
+    case_id: str
+    person_ref: str
+    change: str  # added, planned, removed
+    position: int | None
+    waiting_since: datetime
+    requested_start_date: date | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class TeamCapacityExceeded:
+    team_id: str
+    case_id: str
+    person_ref: str
+    limit: str
+    capacity: int
+    on_date: date
+    waiting_count: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class DayReplanned:
+    team_id: str
+    day: date
+    absent_staff_id: str
+    visits_reassigned: int
+    visits_unstaffed: int
+    replanned_at: datetime
+
+
+F = TypeVar("F")
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[F]):
+    """A fact as the console received it: which event, when, from which service."""
+
+    event_id: str
+    source: str
+    occurred_at: datetime
+    sequence: int | None
+    trace_id: str | None
+    fact: F
+
+    @property
+    def order(self) -> tuple[datetime, str, int, str]:
+        """Fold order: event time, then the producer's sequence, then the id (a total order)."""
+        return (self.occurred_at, self.source, self.sequence or 0, self.event_id)
+
+
+@dataclass
+class FactSet(Generic[F]):
+    """The stored unit of the read model: every fact recorded about one case, visit, team or alert.
+
+    Keyed by event id, so recording the same event twice changes nothing.
+    """
+
+    key: str
+    facts: dict[str, Recorded[F]] = field(default_factory=dict)
+
+    def record(self, recorded: Recorded[F]) -> bool:
+        """Add a fact; False when this event was recorded already."""
+        if recorded.event_id in self.facts:
+            return False
+        self.facts[recorded.event_id] = recorded
+        return True
+
+    def recorded(self) -> list[Recorded[F]]:
+        return sorted(self.facts.values(), key=lambda r: r.order)
+
+
+# --- notification: on-call alerts and messages to relatives -------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    alert_id: str
+    topic: str  # liability_no_decision, visit_missed, team_at_capacity, readmitted_during_period, sms_failed
+    case_id: str | None
+    team_id: str | None
+    raised_at: datetime
+    due_at: datetime | None
+    responders: int
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged:
+    alert_id: str
+    by: str
+    channel: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AlertEscalated:
+    alert_id: str
+    level: int
+    exhausted: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RelativeMessage:
+    """An SMS (to a relative or to on-call staff) was sent, delivered, failed or withdrawn: no number, no text."""
+
+    message_id: str
+    kind: str  # what it is about, e.g. homecoming_scheduled
+    recipient_kind: str  # relative or oncall
+    status: str  # sent, delivered, failed, expired, cancelled
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LiabilityAccrued:
+    """Billing's count of a case's payment-liability days and their cost."""
+
+    liability_days: int
+    amount_ore: int
+    home_in_time: bool
+    at: datetime
+
+
+CaseFact = (
+    AdmissionNoticed
+    | PlanningReceived
+    | ReadyNoticed
+    | ReadyRevoked
+    | Discharged
+    | MessageCancelled
+    | CaseOpened
+    | DecisionGranted
+    | DecisionChanged
+    | DecisionEnded
+    | PeriodPlanned
+    | PeriodChanged
+    | VisitScheduled
+    | VisitRescheduled
+    | VisitReassigned
+    | VisitCancelled
+    | VisitStarted
+    | VisitCompleted
+    | VisitMissed
+    | FollowUpDue
+    | HemtjanstCoverOrdered
+    | HandedOver
+    | PeriodEnded
+    | WaitingListChanged
+    | TeamCapacityExceeded
+    | AlertRaised
+    | AlertAcknowledged
+    | RelativeMessage
+    | LiabilityAccrued
+)
+
+VisitFact = (
+    VisitScheduled | VisitRescheduled | VisitReassigned | VisitCancelled | VisitStarted | VisitCompleted | VisitMissed
+)
+
+TeamFact = TeamConfigured | WaitingListChanged | TeamCapacityExceeded | DayReplanned
+
+AlertFact = AlertRaised | AlertAcknowledged | AlertEscalated

@@ -1,0 +1,370 @@
+"""The follow-up figures, per month and team, each with its definition (shown on the page).
+
+Pure functions of the case states (which are folds of the events): replaying the same events
+gives the same figures. Months and days are Swedish local time (Europe/Stockholm). A case
+belongs to the team that carries its period (scheduling), else to the team named in its
+decision; cases with neither count only in the "all teams" row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from console.domain.cases import CaseState
+from console.domain.teams import TeamState
+from console.domain.visits import STOCKHOLM
+
+ALL_TEAMS = "*"
+READMISSION_WINDOW = timedelta(days=30)
+HOME_DESTINATIONS = frozenset({"home", None})
+NOT_AT_HOME = frozenset({"special_housing", "short_term_stay", "deceased"})
+
+
+@dataclass(frozen=True)
+class FigureDefinition:
+    key: str
+    title: str
+    unit: str  # people, share, days, kr, points, staff
+    definition: str
+    all_teams_only: bool = False
+
+
+FIGURES: tuple[FigureDefinition, ...] = (
+    FigureDefinition(
+        "people_served",
+        "People served",
+        "people",
+        "Distinct people with a Trygg hemgång period on at least one day of the month: the period "
+        "scheduling planned (first day to actual or planned last day), or, before one is planned, the "
+        "granted decision's first to last day (not while the case waits for a place).",
+    ),
+    FigureDefinition(
+        "people_new",
+        "New people",
+        "people",
+        "Distinct people whose Trygg hemgång period started in the month.",
+    ),
+    FigureDefinition(
+        "home_before_liability",
+        "Home before payment liability",
+        "share",
+        "Of the patients with a ready-for-discharge notice (utskrivningsklar) who were discharged home in "
+        "the month, the share discharged before the municipality's payment liability (betalningsansvar) "
+        "started.",
+    ),
+    FigureDefinition(
+        "days_ready_to_home",
+        "Days from ready notice to home",
+        "days",
+        "Mean time from the ready-for-discharge notice to the discharge, in days (24 h), for the same "
+        "patients as above.",
+    ),
+    FigureDefinition(
+        "liability_days",
+        "Liability days",
+        "days",
+        "Days of payment liability to the region for the hospital stays that ended (discharge) in the "
+        "month, as the referral service computed them under the region's agreement.",
+    ),
+    FigureDefinition(
+        "liability_cost",
+        "Liability cost",
+        "kr",
+        "The liability days above, each at the agreement's price per day.",
+    ),
+    FigureDefinition(
+        "service_share",
+        "Share of discharges that got the service",
+        "share",
+        "Of the municipality's patients discharged home in the month (every case the console knows "
+        "of), the share with a granted Trygg hemgång decision.",
+        all_teams_only=True,
+    ),
+    FigureDefinition(
+        "distinct_staff",
+        "Distinct staff per client",
+        "staff",
+        "For periods that ended in the month, the mean number of different team members who made the "
+        "client's completed visits (the follow-up call not counted). Lower is better.",
+    ),
+    FigureDefinition(
+        "contact_person_share",
+        "Visits by the contact person",
+        "share",
+        "For periods that ended in the month, the share of completed visits made by the client's contact person.",
+    ),
+    FigureDefinition(
+        "living_at_home",
+        "Living at home at the follow-up call",
+        "share",
+        "Of the follow-up calls held in the month, the share where the person lived at home: not "
+        "admitted to hospital again (a new admission notice for the same person) between the period's "
+        "start and the call, not died, and not discharged to short-term stay or special housing.",
+    ),
+    FigureDefinition(
+        "readmitted_30d",
+        "Readmitted within 30 days",
+        "share",
+        "Of the people with a Trygg hemgång decision discharged in the month, the share admitted to "
+        "hospital again (a new admission notice for the same person) within 30 days of the discharge. "
+        "A recent month can still rise until 30 days have passed.",
+    ),
+    FigureDefinition(
+        "eq5d_vas_change",
+        "EQ VAS change",
+        "points",
+        "For periods that ended in the month with a self-rating at both the first and the last visit, "
+        "the mean change of EQ VAS (own health today, 0-100) from the first to the last visit. "
+        "Positive is better.",
+    ),
+    FigureDefinition(
+        "eq5d_level_change",
+        "EQ-5D-5L level-sum change",
+        "points",
+        "For the same periods, the mean change of the sum of the five EQ-5D-5L levels (5 = no problems, "
+        "25 = extreme problems in every dimension) from the first to the last visit. Negative is better. "
+        "No value set (index) is applied.",
+    ),
+    FigureDefinition(
+        "cost_per_period",
+        "Team cost per period",
+        "kr",
+        "For periods that ended in the month, the mean of the completed visits' hours (follow-up call "
+        "not counted) times the configured cost per team hour.",
+    ),
+    FigureDefinition(
+        "short_term_stay_cost",
+        "Short-term stay for the same days",
+        "kr",
+        "What the same periods would have cost as short-term stay (korttidsboende): the mean of the "
+        "period's days (first to actual last day, inclusive) times the configured cost per day.",
+    ),
+)
+
+FIGURE_KEYS = tuple(f.key for f in FIGURES)
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """Unit costs for the cost comparison (configured per municipality; None = not configured)."""
+
+    team_hour_sek: int | None = None
+    short_term_stay_day_sek: int | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    """One figure's value; shares keep their numerator and denominator."""
+
+    value: float | None
+    numerator: float | None = None
+    denominator: int | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    month: str  # YYYY-MM
+    team: str  # team id, or ALL_TEAMS
+    team_label: str
+    values: Mapping[str, Value]
+
+
+def month_of(moment: datetime | date) -> str:
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(STOCKHOLM).date()
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of a YYYY-MM month."""
+    year, mon = int(month[:4]), int(month[5:7])
+    first = date(year, mon, 1)
+    nxt = date(year + (mon == 12), 1 if mon == 12 else mon + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
+def resolve_team(case: CaseState, teams: Mapping[str, TeamState]) -> str | None:
+    """The team id a case counts for (a decision's team name is matched to a configured team)."""
+    key = case.team_key
+    if key is None or key in teams:
+        return key
+    for team in teams.values():
+        if team.name and team.name.casefold() == key.casefold():
+            return team.team_id
+    return key
+
+
+def service_span(case: CaseState) -> tuple[date, date] | None:
+    """First and last day of the person's Trygg hemgång: the period, else the decision's dates."""
+    if case.period is not None:
+        return case.period.start_date, case.period.ended_on or case.period.end_date
+    d = case.decision
+    if d is None or not case.got_service or d.start_date is None:
+        return None
+    if case.waiting is not None and case.waiting.waiting:
+        return None  # granted, but waiting for a place: not served yet
+    end = d.ended_on or d.end_date or (d.start_date + timedelta(days=(d.length_days or 1) - 1))
+    return d.start_date, end
+
+
+def compute(
+    cases: Sequence[CaseState],
+    teams: Mapping[str, TeamState],
+    months: Sequence[str],
+    costs: UnitCosts = UnitCosts(),
+) -> list[Row]:
+    """Every figure for every month given, for all teams and for each team with data."""
+    by_team: dict[str, list[CaseState]] = defaultdict(list)
+    for case in cases:
+        team = resolve_team(case, teams)
+        if team is not None:
+            by_team[team].append(case)
+    admissions = _admissions_by_person(cases)
+    rows: list[Row] = []
+    for month in months:
+        rows.append(Row(month, ALL_TEAMS, "All teams", _figures(cases, month, admissions, costs, all_teams=True)))
+        for team_id in sorted(by_team, key=lambda t: (teams[t].label if t in teams else t).casefold()):
+            label = teams[team_id].label if team_id in teams else team_id
+            values = _figures(by_team[team_id], month, admissions, costs, all_teams=False)
+            rows.append(Row(month, team_id, label, values))
+    return rows
+
+
+def _admissions_by_person(cases: Iterable[CaseState]) -> dict[str, list[datetime]]:
+    out: dict[str, list[datetime]] = defaultdict(list)
+    for c in cases:
+        if c.admitted_at is not None and c.person_ref:
+            out[c.person_ref].append(c.admitted_at)
+    return out
+
+
+def _share(items: Iterable[CaseState], test: Callable[[CaseState], bool]) -> Value:
+    chosen = list(items)
+    if not chosen:
+        return Value(None, 0, 0)
+    hits = sum(1 for c in chosen if test(c))
+    return Value(hits / len(chosen), hits, len(chosen))
+
+
+def _mean(values: Sequence[float], digits: int = 1) -> Value:
+    if not values:
+        return Value(None, None, 0)
+    return Value(round(sum(values) / len(values), digits), round(sum(values), 6), len(values))
+
+
+def _in(month: str, moment: datetime | date | None) -> bool:
+    return moment is not None and month_of(moment) == month
+
+
+def _figures(
+    cases: Sequence[CaseState],
+    month: str,
+    admissions: Mapping[str, list[datetime]],
+    costs: UnitCosts,
+    *,
+    all_teams: bool,
+) -> dict[str, Value]:
+    first, last = month_bounds(month)
+    spans = [(c, service_span(c)) for c in cases]
+    served = {c.person_ref for c, s in spans if s and s[0] <= last and s[1] >= first}
+    new = {c.person_ref for c, s in spans if s and first <= s[0] <= last}
+
+    discharged = [c for c in cases if _in(month, c.discharged_at)]
+    home = [c for c in discharged if c.destination in HOME_DESTINATIONS]
+    home_after_ready = [c for c in home if c.ready_at is not None and c.liability_starts_at is not None]
+    ready_to_home = [
+        (c.discharged_at - c.ready_at).total_seconds() / 86400
+        for c in home_after_ready
+        if c.discharged_at and c.ready_at
+    ]
+    liable = sum(c.liable_days for c in discharged)
+    cost = sum(c.liable_days * (c.daily_price_sek or 0) for c in discharged)
+
+    ended = [c for c in cases if c.period is not None and _in(month, c.period.ended_on)]
+    with_visits = [(c, c.completed_visits()) for c in ended]
+    with_visits = [(c, v) for c, v in with_visits if v]
+    distinct = [float(len({v.staff_id for v in visits})) for _, visits in with_visits]
+    total_visits = sum(len(v) for _, v in with_visits)
+    by_contact = sum(1 for _, visits in with_visits for v in visits if v.by_contact_person)
+
+    calls = [c for c in cases if _in(month, c.follow_up_call_at)]
+
+    def at_home(c: CaseState) -> bool:
+        if c.deceased or c.destination in NOT_AT_HOME:
+            return False
+        span = service_span(c)
+        since = c.discharged_at or (datetime.combine(span[0], datetime.min.time(), STOCKHOLM) if span else None)
+        call = c.follow_up_call_at
+        if since is None or call is None:
+            return True
+        return not any(since < a <= call for a in admissions.get(c.person_ref, []) if a != c.admitted_at)
+
+    served_discharges = [c for c in discharged if c.got_service]
+
+    def readmitted(c: CaseState) -> bool:
+        out = c.discharged_at
+        assert out is not None
+        return any(out < a <= out + READMISSION_WINDOW for a in admissions.get(c.person_ref, []))
+
+    rated = [(c.ratings()) for c in ended]
+    pairs = [(a, b) for a, b in rated if a is not None and b is not None]
+
+    values: dict[str, Value] = {
+        "people_served": Value(float(len(served))),
+        "people_new": Value(float(len(new))),
+        "home_before_liability": _share(
+            home_after_ready,
+            lambda c: (
+                c.discharged_at is not None
+                and c.liability_starts_at is not None
+                and c.discharged_at < c.liability_starts_at
+            ),
+        ),
+        "days_ready_to_home": _mean(ready_to_home),
+        "liability_days": Value(float(liable)),
+        "liability_cost": Value(float(cost)),
+        "service_share": _share(home, lambda c: c.got_service) if all_teams else Value(None),
+        "distinct_staff": _mean(distinct, 2),
+        "contact_person_share": Value(by_contact / total_visits, by_contact, total_visits)
+        if total_visits
+        else Value(None, 0, 0),
+        "living_at_home": _share(calls, at_home),
+        "readmitted_30d": _share(served_discharges, readmitted),
+        "eq5d_vas_change": _mean([float(b.vas - a.vas) for a, b in pairs]),
+        "eq5d_level_change": _mean([float(b.level_sum - a.level_sum) for a, b in pairs]),
+        "cost_per_period": _period_costs(ended, costs.team_hour_sek, _team_cost),
+        "short_term_stay_cost": _period_costs(ended, costs.short_term_stay_day_sek, _stay_cost),
+    }
+    return values
+
+
+def _team_cost(case: CaseState, per_hour: int) -> float:
+    minutes = sum(v.duration_minutes or 0 for v in case.completed_visits())
+    return minutes / 60 * per_hour
+
+
+def _stay_cost(case: CaseState, per_day: int) -> float:
+    assert case.period is not None
+    assert case.period.ended_on is not None
+    days = (case.period.ended_on - case.period.start_date).days + 1
+    return days * per_day
+
+
+def _period_costs(ended: Sequence[CaseState], unit: int | None, cost: Callable[[CaseState, int], float]) -> Value:
+    if unit is None:
+        return Value(None)
+    return _mean([cost(c, unit) for c in ended], 0)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, inclusive (YYYY-MM)."""
+    out = []
+    y, m = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    while (y, m) <= end:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out

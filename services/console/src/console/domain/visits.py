@@ -1,0 +1,154 @@
+"""One visit as the team lead sees it: when, who, and what happened, folded from its facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from console.domain.facts import (
+    Recorded,
+    SelfRating,
+    VisitCancelled,
+    VisitCompleted,
+    VisitFact,
+    VisitMissed,
+    VisitReassigned,
+    VisitRescheduled,
+    VisitScheduled,
+    VisitStarted,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def local_date(moment: datetime) -> date:
+    """The Swedish calendar date of a moment (the team's day)."""
+    return moment.astimezone(STOCKHOLM).date()
+
+
+class VisitStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    STARTED = "started"
+    COMPLETED = "completed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+# A later fact never moves a visit back from these: a completion is final, a cancellation is
+# final unless the visit still took place.
+_FINAL = {VisitStatus.COMPLETED}
+
+
+@dataclass(frozen=True)
+class VisitState:
+    visit_id: str
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    kind: str
+    planned_start: datetime
+    planned_end: datetime
+    location: str | None
+    staff_id: str | None
+    by_contact_person: bool
+    status: VisitStatus
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_minutes: int | None = None
+    cancel_reason: str | None = None
+    self_rating: SelfRating | None = None
+
+    @property
+    def day(self) -> date:
+        return local_date(self.planned_start)
+
+    @property
+    def unstaffed(self) -> bool:
+        """Planned but nobody assigned: on-call must act."""
+        return self.staff_id is None and self.status in (VisitStatus.SCHEDULED, VisitStatus.MISSED)
+
+
+def fold_visit(recorded: Iterable[Recorded[VisitFact]]) -> VisitState | None:
+    """The visit's current state from its facts in fold order (None without any fact)."""
+    state: VisitState | None = None
+    for r in sorted(recorded, key=lambda r: r.order):
+        state = _apply(state, r.fact)
+    return state
+
+
+def _base(f: VisitFact, planned_end: datetime) -> VisitState:
+    return VisitState(
+        visit_id=f.visit_id,
+        case_id=f.case_id,
+        person_ref=f.person_ref,
+        period_id=f.period_id,
+        team_id=f.team_id,
+        kind=f.kind,
+        planned_start=f.planned_start,
+        planned_end=planned_end,
+        location=None,
+        staff_id=None,
+        by_contact_person=False,
+        status=VisitStatus.SCHEDULED,
+    )
+
+
+def _apply(s: VisitState | None, f: VisitFact) -> VisitState:
+    if isinstance(f, VisitScheduled):
+        fresh = VisitState(
+            visit_id=f.visit_id,
+            case_id=f.case_id,
+            person_ref=f.person_ref,
+            period_id=f.period_id,
+            team_id=f.team_id,
+            kind=f.kind,
+            planned_start=f.planned_start,
+            planned_end=f.planned_end,
+            location=f.location,
+            staff_id=f.staff_id,
+            by_contact_person=f.by_contact_person,
+            status=VisitStatus.SCHEDULED,
+        )
+        if s is None:
+            return fresh
+        # Scheduled after something else (reordered): keep what happened, take the plan's place.
+        return replace(s, location=f.location, planned_end=max(s.planned_end, f.planned_end))
+    if s is None:
+        end = getattr(f, "planned_end", None) or getattr(f, "ended_at", None) or f.planned_start
+        s = _base(f, end)
+    if isinstance(f, VisitRescheduled):
+        return replace(
+            s,
+            planned_start=f.planned_start,
+            planned_end=f.planned_end,
+            staff_id=f.staff_id,
+            by_contact_person=f.by_contact_person,
+        )
+    if isinstance(f, VisitReassigned):
+        return replace(s, staff_id=f.staff_id, by_contact_person=f.by_contact_person)
+    if s.status in _FINAL:
+        return s
+    if isinstance(f, VisitCancelled):
+        return replace(s, status=VisitStatus.CANCELLED, cancel_reason=f.reason)
+    if isinstance(f, VisitStarted):
+        return replace(s, status=VisitStatus.STARTED, staff_id=f.staff_id, started_at=f.started_at)
+    if isinstance(f, VisitCompleted):
+        return replace(
+            s,
+            status=VisitStatus.COMPLETED,
+            staff_id=f.staff_id,
+            by_contact_person=f.by_contact_person,
+            started_at=f.started_at,
+            ended_at=f.ended_at,
+            duration_minutes=f.duration_minutes,
+            self_rating=f.self_rating,
+        )
+    if isinstance(f, VisitMissed):
+        if s.status in (VisitStatus.STARTED, VisitStatus.CANCELLED):
+            return s
+        return replace(s, status=VisitStatus.MISSED)
+    return s

@@ -1,0 +1,239 @@
+"""Use cases behind the pages: check the role, write the audit record, then read.
+
+Every page that shows personal data (names, person references, which case is whose) writes an
+audit record first; if it cannot be written, nothing is shown (`StorageUnavailable`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from console.domain.access import Actor, Page
+from console.domain.alerts import AlertState
+from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState, TimelineEntry
+from console.domain.figures import Row, UnitCosts, compute, month_of, months_between
+from console.domain.teams import TeamState
+from console.domain.visits import VisitStatus, local_date
+from console.service_layer.ports import (
+    AlertConflict,
+    AlertNotFound,
+    AuditLog,
+    AuditRecord,
+    Clock,
+    DayCapacity,
+    Notifications,
+    ReadModel,
+    TodayView,
+)
+from console.service_layer.projections import ChangeFeed
+
+CAPACITY_DAYS = 7
+
+
+class Forbidden(Exception):
+    """The signed-in role may not see this page or do this."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass
+class ConsoleDeps:
+    read_model: ReadModel
+    audit: AuditLog
+    notifications: Notifications
+    clock: Clock
+    feed: ChangeFeed
+    costs: UnitCosts
+    trace_id: Callable[[], str | None] | None = None  # the current trace id, for audit records
+
+
+def _require(actor: Actor, page: Page) -> None:
+    if not actor.may_see(page):
+        raise Forbidden(page.value)
+
+
+async def _audit(deps: ConsoleDeps, actor: Actor, action: str, case_ids: Sequence[str], fields: Sequence[str]) -> None:
+    trace = deps.trace_id() if deps.trace_id is not None else None
+    await deps.audit.append(
+        AuditRecord(
+            record_id=str(uuid.uuid4()),
+            at=deps.clock.now(),
+            actor=actor.subject,
+            roles=actor.roles,
+            action=action,
+            case_ids=tuple(dict.fromkeys(case_ids)),
+            fields=tuple(fields),
+            trace_id=trace,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Board:
+    now: datetime
+    cases: Sequence[CaseState]  # soonest liability first; then planning cases by expected discharge
+    waiting: Sequence[CaseState]
+    teams: Mapping[str, TeamState]
+
+
+CASE_FIELDS = ("name", "person_ref", "care_unit", "status", "liability", "decision")
+
+
+def _board_order(now: datetime) -> object:
+    far = now + timedelta(days=3650)
+
+    def key(c: CaseState) -> tuple[int, datetime, str]:
+        if c.clock_running and c.liability_starts_at is not None:
+            return (0, c.liability_starts_at, c.case_id)
+        expected = (
+            datetime.combine(c.expected_discharge_date, datetime.min.time(), now.tzinfo)
+            if c.expected_discharge_date
+            else far
+        )
+        return (1, expected, c.case_id)
+
+    return key
+
+
+async def cases_board(deps: ConsoleDeps, actor: Actor) -> Board:
+    _require(actor, Page.CASES)
+    now = deps.clock.now()
+    board = await deps.read_model.board()
+    waiting = [c for c in await deps.read_model.waiting() if c.waiting and c.waiting.waiting]
+    board.sort(key=_board_order(now))  # type: ignore[arg-type]
+    waiting.sort(key=lambda c: (c.waiting.waiting_since if c.waiting else now, c.case_id))
+    await _audit(deps, actor, "view_cases", [c.case_id for c in [*board, *waiting]], CASE_FIELDS)
+    return Board(now, board, waiting, await deps.read_model.teams())
+
+
+@dataclass(frozen=True)
+class CasePage:
+    now: datetime
+    case: CaseState
+    timeline: Sequence[TimelineEntry]
+    alerts: Sequence[AlertState]
+    teams: Mapping[str, TeamState]
+
+
+async def case_page(deps: ConsoleDeps, actor: Actor, case_id: str) -> CasePage:
+    _require(actor, Page.CASES)
+    found = await deps.read_model.case(case_id)
+    if found is None:
+        raise NotFound(case_id)
+    await _audit(deps, actor, "view_case", [case_id], (*CASE_FIELDS, "timeline"))
+    case, timeline = found
+    alerts = [a for a in await deps.read_model.alerts(open_only=False) if a.case_id == case_id]
+    return CasePage(deps.clock.now(), case, timeline, alerts, await deps.read_model.teams())
+
+
+async def today(deps: ConsoleDeps, actor: Actor, day: date | None = None) -> TodayView:
+    _require(actor, Page.TODAY)
+    now = deps.clock.now()
+    day = day or local_date(now)
+    visits = await deps.read_model.visits_on(day)
+    teams = await deps.read_model.teams()
+    case_ids = sorted({v.case_id for v in visits})
+    await _audit(deps, actor, "view_today", case_ids, ("name", "visits"))
+    names: dict[str, str] = {}
+    for case_id in case_ids:
+        found = await deps.read_model.case(case_id)
+        if found is not None and found[0].name:
+            names[case_id] = found[0].name
+    capacity: list[DayCapacity] = []  # clients visited at home per day (a follow-up call is no visit)
+    for offset in range(CAPACITY_DAYS):
+        d = day + timedelta(days=offset)
+        on_day = visits if offset == 0 else await deps.read_model.visits_on(d)
+        per_team: dict[str, set[str]] = {}
+        for v in on_day:
+            if v.status is not VisitStatus.CANCELLED and v.kind not in CONTINUITY_EXCLUDED_KINDS:
+                per_team.setdefault(v.team_id, set()).add(v.case_id)
+        for team_id in sorted(set(per_team) | set(teams)):
+            team = teams.get(team_id)
+            capacity.append(
+                DayCapacity(team_id, d, len(per_team.get(team_id, ())), team.clients_per_day if team else None)
+            )
+    ordered = sorted(visits, key=lambda v: (v.team_id, v.staff_id or "", v.planned_start, v.visit_id))
+    return TodayView(day, teams, ordered, names, capacity)
+
+
+@dataclass(frozen=True)
+class AlertsPage:
+    now: datetime
+    open: Sequence[AlertState]
+    recent: Sequence[AlertState]  # acknowledged in the last day
+    teams: Mapping[str, TeamState]
+    may_acknowledge: bool
+
+
+async def alerts_page(deps: ConsoleDeps, actor: Actor) -> AlertsPage:
+    _require(actor, Page.ALERTS)
+    now = deps.clock.now()
+    every = await deps.read_model.alerts(open_only=False)
+    open_ = sorted((a for a in every if a.open), key=lambda a: (a.raised_at or now, a.alert_id))
+    recent = sorted(
+        (a for a in every if not a.open and a.acknowledged_at and now - a.acknowledged_at < timedelta(days=1)),
+        key=lambda a: (a.acknowledged_at or now, a.alert_id),
+        reverse=True,
+    )
+    await _audit(deps, actor, "view_alerts", [a.case_id for a in [*open_, *recent] if a.case_id], ("alerts",))
+    return AlertsPage(now, open_, recent, await deps.read_model.teams(), actor.may_acknowledge())
+
+
+async def acknowledge_alert(deps: ConsoleDeps, actor: Actor, alert_id: str) -> None:
+    """Acknowledge through the notification service; its event updates the read model."""
+    if not actor.may_acknowledge():
+        raise Forbidden("acknowledge")
+    alert = await deps.read_model.alert(alert_id)
+    if alert is None:
+        raise AlertNotFound(alert_id)
+    if not alert.open:
+        raise AlertConflict(alert_id)
+    await deps.notifications.acknowledge(alert_id, by=actor.subject)
+
+
+@dataclass(frozen=True)
+class FiguresPage:
+    months: Sequence[str]
+    rows: Sequence[Row]
+    teams: Mapping[str, TeamState]
+    team: str | None
+
+
+def default_months(now: datetime, count: int = 6) -> list[str]:
+    last = month_of(now)
+    y, m = int(last[:4]), int(last[5:7]) - (count - 1)
+    while m < 1:
+        y, m = y - 1, m + 12
+    return months_between(f"{y:04d}-{m:02d}", last)
+
+
+async def figures(
+    deps: ConsoleDeps,
+    actor: Actor,
+    *,
+    first: str | None = None,
+    last: str | None = None,
+    team: str | None = None,
+) -> FiguresPage:
+    """The follow-up figures (no personal data: aggregates only, so no audit record)."""
+    _require(actor, Page.FIGURES)
+    now = deps.clock.now()
+    if first is None and last is None:
+        months = default_months(now)
+    else:
+        months = months_between(first or last or month_of(now), last or first or month_of(now))
+    teams = await deps.read_model.teams()
+    rows = compute(await deps.read_model.cases(), teams, months, deps.costs)
+    if team is not None:
+        rows = [r for r in rows if r.team == team]
+    return FiguresPage(months, rows, teams, team)
+
+
+async def audit_trail(deps: ConsoleDeps, actor: Actor, limit: int = 200) -> list[AuditRecord]:
+    _require(actor, Page.AUDIT)
+    return await deps.audit.recent(limit)

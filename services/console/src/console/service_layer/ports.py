@@ -1,0 +1,125 @@
+"""What the console's use cases need from the outside world (adapters implement these)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from console.domain.access import Actor
+from console.domain.alerts import AlertState
+from console.domain.cases import CaseState, TimelineEntry
+from console.domain.teams import TeamState
+from console.domain.visits import VisitState
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One read of personal data: who, what, which cases, when. Kept at least five years."""
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: tuple[str, ...]
+    action: str
+    case_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    trace_id: str | None = None
+
+
+class AuditLog(Protocol):
+    """Append-only record of reads of personal data, apart from the application logs."""
+
+    async def append(self, record: AuditRecord) -> None:
+        """Raise `StorageUnavailable` when it cannot be written: then nothing is shown."""
+        ...
+
+    async def recent(self, limit: int) -> list[AuditRecord]: ...
+
+
+class ReadModel(Protocol):
+    """Queries over the console's read model (the folds of recorded facts)."""
+
+    async def board(self) -> list[CaseState]:
+        """Cases on the Cases board: planning, ready for discharge, ready notice revoked."""
+        ...
+
+    async def waiting(self) -> list[CaseState]:
+        """Cases on a team's waiting list."""
+        ...
+
+    async def case(self, case_id: str) -> tuple[CaseState, list[TimelineEntry]] | None: ...
+
+    async def cases(self) -> list[CaseState]:
+        """Every case (the figures are computed over them)."""
+        ...
+
+    async def visits_on(self, day: date) -> list[VisitState]:
+        """Every team's visits planned on one local day."""
+        ...
+
+    async def teams(self) -> Mapping[str, TeamState]: ...
+
+    async def alerts(self, *, open_only: bool) -> list[AlertState]: ...
+
+    async def alert(self, alert_id: str) -> AlertState | None: ...
+
+
+class AlertNotFound(LookupError):
+    """The notification service does not know the alert."""
+
+
+class AlertConflict(Exception):
+    """The alert cannot be acknowledged in its state (e.g. resolved)."""
+
+
+class NotificationUnavailable(Exception):
+    """The notification service did not answer (or answered with a server error)."""
+
+
+class Notifications(Protocol):
+    """The notification service's on-call API."""
+
+    async def acknowledge(self, alert_id: str, *, by: str) -> None:
+        """Acknowledge an alert on behalf of `by`; raises the errors above."""
+        ...
+
+
+@dataclass(frozen=True)
+class DayCapacity:
+    team_id: str
+    day: date
+    clients: int
+    capacity: int | None
+
+
+@dataclass(frozen=True)
+class TodayView:
+    day: date
+    teams: Mapping[str, TeamState]
+    visits: Sequence[VisitState]
+    names: Mapping[str, str]  # case id -> the person's name, where a decision gave it
+    capacity: Sequence[DayCapacity]
+
+
+class Authenticator(Protocol):
+    def authenticate(self, bearer: str) -> Actor | None:
+        """The actor a role token belongs to, or None."""
+        ...
+
+
+class Sessions(Protocol):
+    max_age: timedelta
+
+    def issue(self, actor: Actor, now: datetime) -> str:
+        """A signed session cookie value for the actor."""
+        ...
+
+    def read(self, cookie: str, now: datetime) -> Actor | None:
+        """The actor of a valid, unexpired cookie, or None."""
+        ...

@@ -1,0 +1,108 @@
+"""Use cases that keep the read model: record one fact in the fact sets it belongs to.
+
+Each fact set is stored through the shared aggregate-store port (`update_aggregate`: load,
+record, save, again on a concurrent save), keyed by case, visit, team or alert id. Recording
+an event that is already in the set writes nothing, so a redelivered event (also one that
+arrives after a crash between the write and the consumer's offset commit) has no second
+effect, and the views, folds of the sets, do not depend on arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
+from trygg_shared.aggregate import AggregateStore, update_aggregate
+
+F = TypeVar("F")
+
+
+class ChangeFeed:
+    """Tells waiting page streams that the read model changed (one process; see the README)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self._changed = asyncio.Event()
+
+    def changed(self) -> None:
+        self.version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait(self, seen: int, within: float) -> int:
+        """The version after a change newer than `seen`, or the current one after `within` seconds."""
+        if self.version != seen:
+            return self.version
+        event = self._changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), within)
+        return self.version
+
+
+@dataclass
+class Stores:
+    """The read model's fact sets, one store per kind."""
+
+    cases: AggregateStore[FactSet[CaseFact]]
+    visits: AggregateStore[FactSet[VisitFact]]
+    teams: AggregateStore[FactSet[TeamFact]]
+    alerts: AggregateStore[FactSet[AlertFact]]
+
+
+@dataclass
+class Projector(Generic[F]):
+    store: AggregateStore[FactSet[F]]
+
+    async def record(self, key: str, recorded: Recorded[F]) -> bool:
+        """Add the fact to the set `key`; False when the set had it already (nothing written)."""
+
+        def change(facts: FactSet[F]) -> tuple[bool, list[object] | None]:
+            return (True, []) if facts.record(recorded) else (False, None)
+
+        create: Callable[[], FactSet[F]] = lambda: FactSet(key)  # noqa: E731
+        return await update_aggregate(self.store, key, change, create=create)
+
+
+async def record_case_fact(stores: Stores, feed: ChangeFeed, case_id: str, recorded: Recorded[CaseFact]) -> None:
+    """A fact about one case (and, for a visit fact, about that visit too)."""
+    changed = await Projector(stores.cases).record(case_id, recorded)
+    fact = recorded.fact
+    visit_id = getattr(fact, "visit_id", None)
+    if visit_id is not None and _is_visit_fact(recorded):
+        # Written after the case, also when the case had the fact already: a crash between the
+        # two writes is healed by the redelivery.
+        changed = await Projector(stores.visits).record(visit_id, recorded) or changed  # type: ignore[arg-type]
+    if changed:
+        feed.changed()
+
+
+def _is_visit_fact(recorded: Recorded[CaseFact]) -> bool:
+    from console.domain.cases import VISIT_FACTS
+
+    return isinstance(recorded.fact, VISIT_FACTS)
+
+
+async def record_team_fact(
+    stores: Stores, feed: ChangeFeed, team_id: str, recorded: Recorded[TeamFact], *, case_id: str | None = None
+) -> None:
+    """A fact about a team; waiting-list and capacity facts also go on their case's timeline."""
+    changed = await Projector(stores.teams).record(team_id, recorded)
+    if case_id is not None:
+        changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
+    if changed:
+        feed.changed()
+
+
+async def record_alert_fact(
+    stores: Stores, feed: ChangeFeed, alert_id: str, recorded: Recorded[AlertFact], *, case_id: str | None = None
+) -> None:
+    """A fact about an on-call alert; an alert about a case also goes on the case's timeline."""
+    changed = await Projector(stores.alerts).record(alert_id, recorded)
+    if case_id is not None:
+        changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
+    if changed:
+        feed.changed()

@@ -1,0 +1,80 @@
+// Trygg hemgång console: live countdowns and live regions. No framework: two small behaviours.
+(function () {
+  "use strict";
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  // Same wording as the server's first render (console.entrypoints.web.left_text).
+  function leftText(deadline, now) {
+    var seconds = Math.trunc((deadline - now) / 1000);
+    var past = seconds < 0;
+    seconds = Math.abs(seconds);
+    var days = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
+    var text = days ? days + " d " + clock : clock;
+    return past ? "liable for " + text : text + " left";
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var deadline = Date.parse(el.getAttribute("data-deadline"));
+      if (isNaN(deadline)) { return; }
+      el.textContent = leftText(deadline, now);
+      var remaining = deadline - now;
+      el.classList.toggle("overdue", remaining < 0);
+      el.classList.toggle("urgent", remaining >= 0 && remaining < 24 * 3600 * 1000);
+    });
+  }
+
+  var pending = false;
+  var running = false;
+
+  function refresh() {
+    var region = document.querySelector("[data-live]");
+    if (!region) { return; }
+    if (running) { pending = true; return; }
+    running = true;
+    fetch(window.location.pathname + window.location.search, {
+      headers: { "X-Console-Partial": "1" },
+      credentials: "same-origin",
+      cache: "no-store"
+    }).then(function (response) {
+      if (response.status === 200) { return response.text(); }
+      if (response.redirected || response.status === 401) { window.location.reload(); }
+      return null;
+    }).then(function (html) {
+      if (html !== null && html !== undefined) {
+        region.innerHTML = html;
+        tick();
+        var status = document.getElementById("live-status");
+        if (status) { status.textContent = "Updated " + new Date().toLocaleTimeString("sv-SE"); }
+      }
+    }).catch(function () { /* the next change event tries again */ })
+      .finally(function () {
+        running = false;
+        if (pending) { pending = false; refresh(); }
+      });
+  }
+
+  function listen() {
+    if (!document.querySelector("[data-live]") || !window.EventSource) { return; }
+    var source = new EventSource("/events");
+    source.addEventListener("change", refresh);
+    source.addEventListener("error", function () {
+      var status = document.getElementById("live-status");
+      if (status) { status.textContent = "Live updates paused; reconnecting…"; }
+    });
+    source.addEventListener("open", function () {
+      var status = document.getElementById("live-status");
+      if (status) { status.textContent = "Live"; }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    window.setInterval(tick, 1000);
+    listen();
+  });
+})();

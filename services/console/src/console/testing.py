@@ -1,0 +1,529 @@
+"""Test support shipped with the package: a fixed event stream built from the real contracts,
+replayed through the console's real subscribers, and the HTTP app on in-memory adapters.
+
+`march_2026()` is the stream the read-model tests check every figure against (the hand
+computation is in `services/console/tests/unit/test_figures.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from console.adapters.memory import MemoryAuditLog, MemoryReadModel, RecordingNotifications, memory_stores
+from console.bootstrap import bootstrap
+from console.config import CostSettings, Settings
+from console.entrypoints.subscribers import STREAMS, Subscribers
+from console.main import http_app
+from console.service_layer.projections import ChangeFeed, Stores
+from trygg_shared.contracts import notification as nt
+from trygg_shared.contracts import referral as rf
+from trygg_shared.contracts import scheduling as sc
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.envelope import EventMeta
+from trygg_shared.kafka import Handles
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@dataclass
+class Stream:
+    """Events with their envelope: ids, times and per-aggregate sequence numbers as producers give them."""
+
+    items: list[tuple[IntegrationEvent, EventMeta]] = field(default_factory=list)
+    _seq: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, event: IntegrationEvent, at: datetime, *, source: str | None = None) -> IntegrationEvent:
+        service = source or event.EVENT_TYPE.split(".")[2]
+        src = f"urn:trygghemgang:{service}"
+        subject = event.partition_key()
+        seq = self._seq.get((src, subject), 0) + 1
+        self._seq[(src, subject)] = seq
+        meta = EventMeta(
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{src}/{subject}/{seq}")),
+            type=event.EVENT_TYPE,
+            source=src,
+            subject=subject,
+            time=at,
+            sequence=seq,
+        )
+        self.items.append((event, meta))
+        return event
+
+
+def handlers(subscribers: Subscribers) -> dict[str, Handles[Any]]:
+    """Every event type the console handles, with its real handler."""
+    return {h.contract.EVENT_TYPE: h for stream in STREAMS for h in stream.handles(subscribers)}
+
+
+async def replay(
+    stores: Stores, items: Iterable[tuple[IntegrationEvent, EventMeta]], feed: ChangeFeed | None = None
+) -> None:
+    """Hand each event to its subscriber, as the consumer chassis would (unknown types ignored)."""
+    table = handlers(Subscribers(stores, feed or ChangeFeed()))
+    for event, meta in items:
+        handles = table.get(meta.type)
+        if handles is not None:
+            await handles.handler(event, meta)
+
+
+# --- the fixed stream --------------------------------------------------------------------------
+
+TEAM = "vast"
+TEAM_NAME = "Team Väst"
+UNIT = rf.CareUnit(hsa_id="SE2321000016-ABCD", name="Geriatriska kliniken avd 61")
+
+
+def _rating(moment: str, vas: int, levels: Sequence[int]) -> sc.SelfRating:
+    m, s, u, p, a = levels
+    return sc.SelfRating(
+        moment=sc.SelfRatingMoment(moment),
+        mobility=m,
+        self_care=s,
+        usual_activities=u,
+        pain_discomfort=p,
+        anxiety_depression=a,
+        vas=vas,
+        worry=2,
+        safety=4,
+    )
+
+
+@dataclass
+class _Case:
+    stream: Stream
+    case_id: str
+    person_ref: str
+
+    def admit(self, at: datetime, *, expected: date, readmission_of: str | None = None) -> None:
+        self.stream.add(
+            rf.AdmissionNoticed(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                episode_id=f"EP-{self.case_id}",
+                care_unit=UNIT,
+                care_type=rf.CareType.SOMATIC,
+                admitted_at=at,
+                expected_discharge_date=expected,
+                municipality_code="0123",
+                readmission_of_case_id=readmission_of,
+            ),
+            at,
+        )
+
+    def ready(self, at: datetime, liability: datetime) -> None:
+        self.stream.add(
+            rf.ReadyForDischarge(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                episode_id=f"EP-{self.case_id}",
+                care_unit=UNIT,
+                care_type=rf.CareType.SOMATIC,
+                ready_at=at,
+                liability_starts_at=liability,
+                agreement_id="region-stockholm",
+                agreement_version=1,
+                daily_price_sek=9300,
+                municipality_code="0123",
+            ),
+            at,
+        )
+
+    def decide(
+        self, at: datetime, kind: str, *, start: date | None = None, days: int | None = None, team: str | None = None
+    ) -> str:
+        decision_id = f"D-{self.case_id}"
+        end = date.fromordinal(start.toordinal() + days - 1) if start and days else None
+        self.stream.add(
+            rf.DecisionGranted(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                decision_id=decision_id,
+                decision_type=rf.DecisionType(kind),
+                start_date=start,
+                length_days=days,
+                end_date=end,
+                team=team,
+                person=rf.PersonContact(given_name="Test", family_name=f"Person {self.case_id}"),
+                granted_by="officer:dev",
+                granted_at=at,
+            ),
+            at,
+        )
+        return decision_id
+
+    def discharge(self, at: datetime, liable_days: int) -> None:
+        self.stream.add(
+            rf.Discharged(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                discharged_at=at,
+                destination=rf.Destination.HOME,
+                liable_days=liable_days,
+                daily_price_sek=9300,
+            ),
+            at,
+        )
+
+    def plan(self, at: datetime, start: date, end: date, contact: str, visits: int) -> None:
+        self.stream.add(
+            sc.PeriodPlanned(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                period_id=f"P-{self.case_id}",
+                team_id=TEAM,
+                decision_id=f"D-{self.case_id}",
+                period_kind=sc.PeriodKind.DAYS,
+                start_date=start,
+                end_date=end,
+                contact_person_id=contact,
+                visits_planned=visits,
+                status=sc.PeriodStatus.PLANNED,
+                hemtjanst_cover_ordered=True,
+                planned_at=at,
+            ),
+            at,
+        )
+
+    def visit(
+        self,
+        n: int,
+        kind: str,
+        start: datetime,
+        staff: str,
+        contact: bool,
+        minutes: int,
+        rating: sc.SelfRating | None = None,
+    ) -> None:
+        common = dict(
+            case_id=self.case_id,
+            person_ref=self.person_ref,
+            period_id=f"P-{self.case_id}",
+            team_id=TEAM,
+            visit_id=f"V-{self.case_id}-{n}",
+            kind=sc.VisitKind(kind),
+        )
+        end = datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC)
+        self.stream.add(
+            sc.VisitScheduled(
+                **common,  # type: ignore[arg-type]
+                planned_start=start,
+                planned_end=end,
+                location=sc.VisitLocation.PHONE if kind == "follow_up_call" else sc.VisitLocation.HOME,
+                staff_id=staff,
+                by_contact_person=contact,
+            ),
+            datetime.fromtimestamp(start.timestamp() - 86400, tz=UTC),
+        )
+        self.stream.add(
+            sc.VisitCompleted(
+                **common,  # type: ignore[arg-type]
+                staff_id=staff,
+                by_contact_person=contact,
+                planned_start=start,
+                started_at=start,
+                ended_at=end,
+                duration_minutes=minutes,
+                self_rating=rating,
+            ),
+            end,
+        )
+
+    def visit_ids(self, n: int, kind: str) -> dict[str, Any]:
+        return dict(
+            case_id=self.case_id,
+            person_ref=self.person_ref,
+            period_id=f"P-{self.case_id}",
+            team_id=TEAM,
+            visit_id=f"V-{self.case_id}-{n}",
+            kind=sc.VisitKind(kind),
+        )
+
+    def schedule(self, n: int, kind: str, start: datetime, staff: str | None, minutes: int) -> None:
+        self.stream.add(
+            sc.VisitScheduled(
+                **self.visit_ids(n, kind),
+                planned_start=start,
+                planned_end=datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC),
+                location=sc.VisitLocation.HOME,
+                staff_id=staff,
+                by_contact_person=staff == "a1",
+            ),
+            datetime.fromtimestamp(start.timestamp() - 86400, tz=UTC),
+        )
+
+    def end_period(self, at: datetime, start: date, ended_on: date, planned_end: date) -> None:
+        self.stream.add(
+            sc.PeriodEnded(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                period_id=f"P-{self.case_id}",
+                team_id=TEAM,
+                decision_id=f"D-{self.case_id}",
+                period_kind=sc.PeriodKind.DAYS,
+                start_date=start,
+                planned_end_date=planned_end,
+                ended_on=ended_on,
+                reason=sc.PeriodEndReason.COMPLETED,
+                visits_completed=4,
+                visits_missed=0,
+                visits_cancelled=0,
+                distinct_staff=2,
+                contact_person_visits=3,
+                visit_minutes=0,
+                follow_up_call_planned=True,
+                ended_at=at,
+            ),
+            at,
+        )
+
+
+def march_2026() -> Stream:
+    """Seven people, February and March 2026 (see test_figures.py for every figure by hand)."""
+    s = Stream()
+    s.add(
+        sc.TeamConfigured(
+            team_id=TEAM,
+            name=TEAM_NAME,
+            phone="+46812345678",
+            municipality_profile="jarfalla",
+            hours=(sc.WeekdayHours(weekday=sc.Weekday.MONDAY, start="07:00", end="17:00"),),  # type: ignore[arg-type]
+            works_on_holidays=True,
+            clients_per_day=4,
+            new_clients_per_month=20,
+            max_period_days=14,
+            members=(
+                sc.TeamMember(staff_id="a1", display_name="Anna"),
+                sc.TeamMember(staff_id="a2", display_name="Bo"),
+                sc.TeamMember(staff_id="a3", display_name="Cecilia"),
+            ),
+            version=1,
+            configured_at=utc(2026, 1, 1),
+        ),
+        utc(2026, 1, 1),
+    )
+    # E: February discharge, after liability started (1 day); period 27 Feb - 12 Mar.
+    e = _Case(s, "E", "pE")
+    e.admit(utc(2026, 2, 20, 8), expected=date(2026, 2, 25))
+    e.ready(utc(2026, 2, 24, 8), utc(2026, 2, 26, 23))
+    e.decide(utc(2026, 2, 25, 9), "trygg_hemgang", start=date(2026, 2, 27), days=14, team=TEAM_NAME)
+    e.discharge(utc(2026, 2, 27, 11), 1)
+    e.plan(utc(2026, 2, 25, 10), date(2026, 2, 27), date(2026, 3, 12), "a3", 14)
+    e.visit(1, "homecoming", utc(2026, 2, 27, 12), "a3", True, 60)
+    e.visit(2, "daily", utc(2026, 3, 2, 9), "a3", True, 30)
+    e.visit(3, "daily", utc(2026, 3, 5, 9), "a2", False, 30)
+    e.visit(4, "daily", utc(2026, 3, 12, 9), "a3", True, 30)
+    e.end_period(utc(2026, 3, 12, 16), date(2026, 2, 27), date(2026, 3, 12), date(2026, 3, 12))
+    # A: home before liability; period 5-8 March with EQ-5D first and last; follow-up call 22 March.
+    a = _Case(s, "A", "pA")
+    a.admit(utc(2026, 3, 2, 8), expected=date(2026, 3, 5))
+    a.ready(utc(2026, 3, 3, 9), utc(2026, 3, 5, 23))
+    a.decide(utc(2026, 3, 4, 10), "trygg_hemgang", start=date(2026, 3, 5), days=10, team=TEAM_NAME)
+    a.plan(utc(2026, 3, 4, 11), date(2026, 3, 5), date(2026, 3, 14), "a1", 10)
+    a.discharge(utc(2026, 3, 5, 12), 0)
+    a.visit(1, "homecoming", utc(2026, 3, 5, 13), "a1", True, 60, _rating("first_visit", 50, (2, 2, 3, 2, 3)))
+    a.visit(2, "daily", utc(2026, 3, 6, 9), "a1", True, 45)
+    a.visit(3, "daily", utc(2026, 3, 7, 9), "a2", False, 30)
+    a.visit(4, "daily", utc(2026, 3, 8, 9), "a1", True, 45, _rating("last_visit", 70, (1, 2, 2, 1, 2)))
+    a.end_period(utc(2026, 3, 8, 16), date(2026, 3, 5), date(2026, 3, 8), date(2026, 3, 14))
+    a.visit(5, "follow_up_call", utc(2026, 3, 22, 10), "a1", True, 15)
+    # B: home two days into liability; period 14-17 March; readmitted 25 March (case B2); call 28 March.
+    b = _Case(s, "B", "pB")
+    b.admit(utc(2026, 3, 9, 7), expected=date(2026, 3, 12))
+    b.ready(utc(2026, 3, 10, 8), utc(2026, 3, 12, 23))
+    b.decide(utc(2026, 3, 11, 9), "trygg_hemgang", start=date(2026, 3, 14), days=7, team=TEAM_NAME)
+    b.plan(utc(2026, 3, 11, 10), date(2026, 3, 14), date(2026, 3, 20), "a2", 7)
+    b.discharge(utc(2026, 3, 14, 10), 2)
+    b.visit(1, "homecoming", utc(2026, 3, 14, 11), "a2", True, 60, _rating("first_visit", 40, (3, 3, 3, 3, 3)))
+    b.visit(2, "daily", utc(2026, 3, 15, 9), "a3", False, 30)
+    b.visit(3, "daily", utc(2026, 3, 16, 9), "a1", False, 30)
+    b.visit(4, "daily", utc(2026, 3, 17, 9), "a2", True, 30, _rating("last_visit", 65, (3, 3, 3, 2, 2)))
+    b.end_period(utc(2026, 3, 17, 16), date(2026, 3, 14), date(2026, 3, 17), date(2026, 3, 20))
+    b2 = _Case(s, "B2", "pB")
+    b2.admit(utc(2026, 3, 25, 6), expected=date(2026, 3, 31), readmission_of="B")
+    b.visit(5, "follow_up_call", utc(2026, 3, 28, 10), "a2", True, 15)
+    # C: hemtjänst only, no team; home two days into liability.
+    c = _Case(s, "C", "pC")
+    c.admit(utc(2026, 3, 16, 8), expected=date(2026, 3, 18))
+    c.ready(utc(2026, 3, 17, 8), utc(2026, 3, 19, 23))
+    c.decide(utc(2026, 3, 18, 9), "hemtjanst_only")
+    c.discharge(utc(2026, 3, 21, 9), 2)
+    # D: ready, clock running, no decision yet.
+    d = _Case(s, "D", "pD")
+    d.admit(utc(2026, 3, 20, 8), expected=date(2026, 3, 27))
+    d.ready(utc(2026, 3, 26, 8), utc(2026, 3, 28, 23))
+    # F: granted, but the team is full: on the waiting list.
+    f = _Case(s, "F", "pF")
+    f.admit(utc(2026, 3, 24, 8), expected=date(2026, 3, 30))
+    f.ready(utc(2026, 3, 26, 9), utc(2026, 3, 28, 23))
+    f.decide(utc(2026, 3, 27, 9), "trygg_hemgang", start=date(2026, 4, 2), days=14, team=TEAM_NAME)
+    s.add(
+        sc.TeamCapacityExceeded(
+            team_id=TEAM,
+            case_id="F",
+            person_ref="pF",
+            limit=sc.CapacityLimit.CLIENTS_PER_DAY,
+            capacity=4,
+            on_date=date(2026, 4, 2),
+            waiting_count=1,
+            occurred_at=utc(2026, 3, 27, 10),
+        ),
+        utc(2026, 3, 27, 10),
+    )
+    s.add(
+        sc.WaitingListChanged(
+            team_id=TEAM,
+            case_id="F",
+            person_ref="pF",
+            change=sc.WaitingListChange.ADDED,
+            position=1,
+            waiting_count=1,
+            waiting_since=utc(2026, 3, 27, 10),
+            requested_start_date=date(2026, 4, 2),
+            changed_at=utc(2026, 3, 27, 10),
+        ),
+        utc(2026, 3, 27, 10),
+    )
+    # G: at home already (no hospital message); period from 26 March; on the 28th one visit done,
+    # one missed and one nobody could take.
+    g = _Case(s, "G", "pG")
+    s.add(
+        rf.CaseOpened(
+            case_id="G", person_ref="pG", reason=rf.CaseOpenedReason.ALREADY_AT_HOME, municipality_code="0123"
+        ),
+        utc(2026, 3, 25, 9),
+    )
+    g.decide(utc(2026, 3, 25, 10), "trygg_hemgang", start=date(2026, 3, 26), days=14, team=TEAM_NAME)
+    g.plan(utc(2026, 3, 25, 11), date(2026, 3, 26), date(2026, 4, 8), "a1", 14)
+    g.visit(1, "homecoming", utc(2026, 3, 26, 9), "a1", True, 60)
+    g.visit(2, "daily", utc(2026, 3, 28, 7), "a1", True, 30)
+    g.schedule(3, "daily", utc(2026, 3, 28, 8), "a2", 30)
+    s.add(
+        sc.VisitMissed(
+            **g.visit_ids(3, "daily"),  # type: ignore[arg-type]
+            staff_id="a2",
+            planned_start=utc(2026, 3, 28, 8),
+            planned_end=utc(2026, 3, 28, 8, 30),
+            grace_minutes=30,
+            detected_at=utc(2026, 3, 28, 8, 30),
+        ),
+        utc(2026, 3, 28, 8, 30),
+    )
+    g.schedule(4, "daily", utc(2026, 3, 28, 13), None, 30)
+    s.add(
+        nt.AlertRaised(
+            stream_key="G",
+            case_id="G",
+            team_id=TEAM,
+            alert_id="missed:V-G-3",
+            topic=nt.AlertTopic.VISIT_MISSED,
+            raised_at=utc(2026, 3, 28, 8, 31),
+            due_at=utc(2026, 3, 28, 8),
+            responders_on_call=2,
+        ),
+        utc(2026, 3, 28, 8, 31),
+    )
+    s.add(
+        nt.AlertRaised(
+            stream_key="D",
+            case_id="D",
+            team_id=None,
+            alert_id="liability:D",
+            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
+            raised_at=utc(2026, 3, 28, 7),
+            due_at=utc(2026, 3, 28, 23),
+            responders_on_call=2,
+        ),
+        utc(2026, 3, 28, 7),
+    )
+    s.add(
+        nt.AlertRaised(
+            stream_key="F",
+            case_id="F",
+            team_id=TEAM,
+            alert_id="capacity:F",
+            topic=nt.AlertTopic.TEAM_AT_CAPACITY,
+            raised_at=utc(2026, 3, 27, 10, 1),
+            due_at=None,
+            responders_on_call=1,
+        ),
+        utc(2026, 3, 27, 10, 1),
+    )
+    s.add(
+        nt.AlertAcknowledged(
+            stream_key="F",
+            case_id="F",
+            team_id=TEAM,
+            alert_id="capacity:F",
+            topic=nt.AlertTopic.TEAM_AT_CAPACITY,
+            acknowledged_by="oncall:lena",
+            channel=nt.AckChannel.API,
+            acknowledged_at=utc(2026, 3, 27, 10, 20),
+            seconds_to_acknowledge=1140,
+        ),
+        utc(2026, 3, 27, 10, 20),
+    )
+    s.add(
+        nt.MessageSent(
+            stream_key="A",
+            case_id="A",
+            team_id=TEAM,
+            message_id="M-A-1",
+            kind=nt.MessageKind.HOMECOMING_SCHEDULED,
+            recipient_kind=nt.RecipientKind.RELATIVE,
+            status=nt.DeliveryStatus.SENT,
+            provider="local",
+            attempts=1,
+            sent_at=utc(2026, 3, 4, 12),
+        ),
+        utc(2026, 3, 4, 12),
+    )
+    return s
+
+
+# --- the HTTP app on in-memory adapters ----------------------------------------------------------
+
+
+class ConsoleHarness:
+    """The console app with in-memory adapters (no Kafka, no Mongo), and what it recorded."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.clock = FixedClock(now or utc(2026, 3, 28, 9))
+        self.stores = memory_stores()
+        self.audit = MemoryAuditLog()
+        self.notifications = RecordingNotifications()
+        settings = Settings(costs=CostSettings(team_hour_sek=600, short_term_stay_day_sek=1500))
+        self.console = bootstrap(
+            settings,
+            stores=self.stores,
+            read_model=MemoryReadModel(self.stores),
+            audit=self.audit,
+            notifications=self.notifications,
+            clock=self.clock,
+        )
+        self.app = http_app(self.console, lifespan_enabled=False)
+        self.client = TestClient(self.app, base_url="https://testserver", follow_redirects=False)
+
+    async def replay(self, stream: Stream | Iterable[tuple[IntegrationEvent, EventMeta]]) -> None:
+        items = stream.items if isinstance(stream, Stream) else stream
+        await replay(self.stores, items, self.console.deps.feed)
+
+    def login(self, role: str) -> TestClient:
+        response = self.client.post("/login", data={"token": f"dev-{role}"})
+        assert response.status_code == 303, response.text
+        return self.client

@@ -1,0 +1,42 @@
+"""Schemathesis against the console's own OpenAPI document, in-process with in-memory adapters.
+
+The JSON and CSV endpoints (`/api/figures`, `/figures.csv`) get every check (status codes, media
+types and bodies as documented). The HTML pages are documented as `text/html` and checked for
+server errors only: their bodies are pages, not schemas. Requests carry a signed-in session
+cookie (and, for the data endpoints, a bearer token) so that fuzzing reaches the pages themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from console.domain.access import Actor
+from console.testing import ConsoleHarness, march_2026
+
+HARNESS = ConsoleHarness()
+asyncio.run(HARNESS.replay(march_2026()))
+COOKIE = HARNESS.console.sessions.issue(Actor("oncall:fuzz", ("oncall", "officer", "team", "ops")), HARNESS.clock.now())
+DATA = {"/api/figures", "/figures.csv"}
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_request_makes_the_console_fail_with_a_server_error(case: Any) -> None:
+    if case.path == "/events":
+        return  # an endless stream: covered by the HTTP tests (401 without a session) and the browser tests
+    if case.path == "/readyz":
+        expected = {200, 503} if case.method.upper() == "GET" else {405}
+        assert case.call().status_code in expected
+        return
+    if case.path in DATA:  # bearer only, so that the check for ignored authentication sees what it removes
+        case.call_and_validate(headers={"Authorization": "Bearer dev-ops"})
+        return
+    headers = {"Cookie": f"trygg_console={COOKIE}"}
+    case.call_and_validate(headers=headers, checks=[not_a_server_error])

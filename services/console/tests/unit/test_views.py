@@ -1,0 +1,158 @@
+"""The folds behind the pages: a case's status and clock, a visit's fate, a team's waiting list, alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from console.domain.access import Actor, Page
+from console.domain.alerts import fold_alert
+from console.domain.cases import CaseStatus, DecisionState, fold_case, timeline
+from console.domain.facts import (
+    AlertAcknowledged,
+    AlertRaised,
+    Discharged,
+    ReadyNoticed,
+    ReadyRevoked,
+    Recorded,
+    VisitCompleted,
+    VisitMissed,
+    VisitScheduled,
+    WaitingListChanged,
+)
+from console.domain.teams import fold_team
+from console.domain.visits import VisitStatus, fold_visit
+from console.testing import ConsoleHarness, march_2026, utc
+
+
+def rec(n: int, fact: object, source: str = "urn:trygghemgang:referral") -> Recorded[object]:
+    return Recorded(f"e{n}", source, utc(2026, 3, 1, n), n, None, fact)
+
+
+def ready(at_hour: int) -> ReadyNoticed:
+    return ReadyNoticed(
+        "p1", "EP1", "Avd 61", "somatic", utc(2026, 3, 1, at_hour), None, utc(2026, 3, 3, 23), 9300, None
+    )
+
+
+def test_a_ready_notice_runs_the_clock_and_puts_the_case_on_the_board() -> None:
+    case = fold_case("c1", [rec(1, ready(8))])
+
+    assert case.status is CaseStatus.READY
+    assert case.clock_running
+    assert case.on_board
+    assert case.liability_starts_at == utc(2026, 3, 3, 23)
+    assert case.decision_state is DecisionState.AWAITING
+
+
+def test_a_revoked_ready_notice_stops_the_clock_but_keeps_the_case_on_the_board() -> None:
+    case = fold_case("c1", [rec(1, ready(8)), rec(2, ReadyRevoked("p1", utc(2026, 3, 1, 12), utc(2026, 3, 1, 8), 0))])
+
+    assert case.status is CaseStatus.READY_REVOKED
+    assert not case.clock_running
+    assert case.on_board
+
+
+def test_a_revocation_of_an_older_ready_notice_does_not_stop_a_newer_clock() -> None:
+    older_revoked = ReadyRevoked("p1", utc(2026, 3, 1, 12), utc(2026, 3, 1, 7), 0)
+    case = fold_case("c1", [rec(2, ready(9)), rec(3, older_revoked)])
+
+    assert case.clock_running
+
+
+def test_a_discharge_takes_the_case_off_the_board_whatever_order_the_events_came_in() -> None:
+    facts = [rec(1, ready(8)), rec(5, Discharged("p1", utc(2026, 3, 2, 10), "home", 0, 9300))]
+
+    for order in (facts, list(reversed(facts))):
+        case = fold_case("c1", order)
+        assert case.status is CaseStatus.DISCHARGED
+        assert not case.on_board
+        assert not case.clock_running
+
+
+def visit_scheduled(staff: str | None) -> VisitScheduled:
+    return VisitScheduled(
+        "c1", "p1", "P1", "vast", "V1", "daily", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), "home", staff, False
+    )
+
+
+def test_a_visit_completed_after_it_was_reported_missed_counts_as_completed() -> None:
+    missed = VisitMissed(
+        "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
+    )
+    done = VisitCompleted(
+        "c1",
+        "p1",
+        "P1",
+        "vast",
+        "V1",
+        "daily",
+        "a1",
+        True,
+        utc(2026, 3, 2, 8),
+        utc(2026, 3, 2, 9, 10),
+        utc(2026, 3, 2, 9, 40),
+        30,
+        None,
+    )
+    facts = [rec(1, visit_scheduled("a1")), rec(9, missed), rec(10, done)]
+
+    for order in (facts, list(reversed(facts))):
+        visit = fold_visit(order)  # type: ignore[arg-type]
+        assert visit is not None
+        assert visit.status is VisitStatus.COMPLETED
+
+
+def test_a_visit_nobody_was_assigned_to_is_unstaffed_on_its_local_day() -> None:
+    visit = fold_visit([rec(1, visit_scheduled(None))])  # type: ignore[list-item]
+
+    assert visit is not None
+    assert visit.unstaffed
+    assert visit.day == date(2026, 3, 2)
+
+
+def test_a_waiting_list_keeps_the_latest_change_per_case_in_first_come_order() -> None:
+    def change(n: int, case: str, kind: str) -> Recorded[object]:
+        return rec(n, WaitingListChanged("vast", case, "p", kind, None, utc(2026, 3, 1, n), None, utc(2026, 3, 1, n)))
+
+    team = fold_team("vast", [change(1, "c1", "added"), change(2, "c2", "added"), change(3, "c1", "planned")])  # type: ignore[list-item]
+
+    assert [w.case_id for w in team.waiting_list()] == ["c2"]
+
+
+def test_an_alert_is_open_until_acknowledged_and_an_early_acknowledgement_waits_for_its_raise() -> None:
+    raised = AlertRaised("A1", "visit_missed", "c1", "vast", utc(2026, 3, 1, 9), None, 2)
+    acked = AlertAcknowledged("A1", "oncall:lena", "api", utc(2026, 3, 1, 9, 5))
+
+    assert fold_alert("A1", [rec(2, acked)]) is None  # type: ignore[list-item]
+    alert = fold_alert("A1", [rec(2, acked), rec(1, raised)])  # type: ignore[list-item]
+    assert alert is not None
+    assert not alert.open
+    assert alert.acknowledged_by == "oncall:lena"
+    assert fold_alert("A1", [rec(1, raised)]).open  # type: ignore[union-attr, list-item]
+
+
+async def test_case_a_has_a_timeline_across_every_service() -> None:
+    harness = ConsoleHarness()
+    await harness.replay(march_2026())
+    found = await harness.console.deps.read_model.case("A")
+    assert found is not None
+    case, entries = found
+    assert {e.category for e in entries} >= {"message", "decision", "plan", "visit", "notification"}
+    assert [e.at for e in entries] == sorted((e.at for e in entries), reverse=True)
+    assert case.name == "Test Person A"
+    assert case.follow_up_call_at == utc(2026, 3, 22, 10, 15)
+    assert timeline([]) == []
+
+
+def test_each_role_sees_only_its_pages() -> None:
+    pages = {
+        role: {p for p in Page if Actor(f"{role}:x", (role,)).may_see(p)}
+        for role in ("officer", "team", "oncall", "ops")
+    }
+
+    assert pages["officer"] == {Page.CASES, Page.FIGURES}
+    assert pages["team"] == {Page.CASES, Page.TODAY, Page.ALERTS, Page.FIGURES}
+    assert pages["oncall"] == {Page.CASES, Page.TODAY, Page.ALERTS}
+    assert pages["ops"] == {Page.FIGURES, Page.AUDIT}
+    assert Actor("oncall:x", ("oncall",)).may_acknowledge()
+    assert not Actor("team:x", ("team",)).may_acknowledge()

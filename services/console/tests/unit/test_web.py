@@ -1,0 +1,257 @@
+"""The web UI over HTTP (TestClient, in-memory adapters): sign-in, roles, audit, acknowledge, CSV."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import timedelta
+
+import pytest
+
+from console.domain.figures import FIGURES
+from console.testing import ConsoleHarness, march_2026
+
+
+@pytest.fixture
+async def harness() -> ConsoleHarness:
+    h = ConsoleHarness()
+    await h.replay(march_2026())
+    return h
+
+
+def test_a_visitor_who_is_not_signed_in_is_sent_to_the_login_page(harness: ConsoleHarness) -> None:
+    response = harness.client.get("/cases")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fcases"
+    assert harness.audit.records == []
+
+
+def test_a_wrong_token_is_refused_and_a_right_one_gives_a_strict_http_only_secure_cookie(
+    harness: ConsoleHarness,
+) -> None:
+    wrong = harness.client.post("/login", data={"token": "dev-nobody"})
+    assert wrong.status_code == 401
+    assert "not valid" in wrong.text
+    assert "set-cookie" not in wrong.headers
+
+    right = harness.client.post("/login", data={"token": "dev-officer", "next": "/figures"})
+    assert right.status_code == 303
+    assert right.headers["location"] == "/figures"
+    cookie = right.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "secure" in cookie
+    assert "samesite=strict" in cookie
+    assert "dev-officer" not in cookie  # the token itself never goes to the browser
+
+
+def test_login_never_redirects_to_another_site(harness: ConsoleHarness) -> None:
+    response = harness.client.post("/login", data={"token": "dev-officer", "next": "//evil.example/x"})
+
+    assert response.headers["location"] == "/cases"
+
+
+def test_a_tampered_or_expired_session_counts_as_signed_out(harness: ConsoleHarness) -> None:
+    harness.login("officer")
+    cookie = harness.client.cookies["trygg_console"]
+    payload, _, mac = cookie.partition(".")
+    harness.client.cookies.clear()
+    harness.client.cookies.set("trygg_console", payload + "." + mac[::-1])
+    assert harness.client.get("/cases").status_code == 303
+
+    harness.client.cookies.clear()
+    harness.login("officer")
+    harness.clock.moment += timedelta(hours=9)  # sessions last 8 hours
+    assert harness.client.get("/cases").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed", "refused"),
+    [
+        ("officer", ["/cases", "/cases/A", "/figures"], ["/today", "/alerts", "/audit"]),
+        ("team", ["/cases", "/today", "/alerts", "/figures"], ["/audit"]),
+        ("oncall", ["/cases", "/today", "/alerts"], ["/figures", "/audit"]),
+        ("ops", ["/figures", "/audit"], ["/cases", "/cases/A", "/today", "/alerts"]),
+    ],
+)
+def test_each_role_sees_its_pages_and_only_those(
+    harness: ConsoleHarness, role: str, allowed: list[str], refused: list[str]
+) -> None:
+    client = harness.login(role)
+    for path in allowed:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+    for path in refused:
+        assert client.get(path).status_code == 403, path
+    nav = client.get(allowed[0]).text
+    for path in refused:
+        assert f'href="{path}"' not in nav
+
+
+def test_the_cases_page_lists_ready_and_planning_cases_soonest_liability_first_and_audits_the_read(
+    harness: ConsoleHarness,
+) -> None:
+    page = harness.login("officer").get("/cases").text
+    board = page[: page.index("waiting-heading")]
+
+    # now: 28 Mar 09:00 UTC; D and F become liable at 23:00 the same day; B2 is planning.
+    assert board.index('data-case-id="D"') < board.index('data-case-id="F"') < board.index('data-case-id="B2"')
+    assert 'data-deadline="2026-03-28T23:00:00+00:00"' in board
+    assert "14:00:00 left" in board
+    assert "Awaiting decision" in board
+    assert 'data-case-id="A"' not in board  # discharged
+    waiting = page[page.index("waiting-heading") :]
+    assert 'data-case-id="F"' in waiting
+    record = harness.audit.records[-1]
+    assert record.actor == "officer:dev"
+    assert record.action == "view_cases"
+    assert set(record.case_ids) == {"D", "F", "B2"}
+    assert "name" in record.fields
+
+
+def test_nothing_is_shown_when_the_read_cannot_be_audited(harness: ConsoleHarness) -> None:
+    client = harness.login("officer")
+    harness.audit.failing = True
+
+    response = client.get("/cases/A")
+
+    assert response.status_code == 503
+    assert "Test Person A" not in response.text
+
+
+def test_the_case_page_shows_the_timeline_with_a_link_to_the_trace(harness: ConsoleHarness) -> None:
+    page = harness.login("team").get("/cases/A").text
+
+    assert "Test Person A" in page
+    for what in (
+        "Ready for discharge (utskrivningsklar)",
+        "Decision (biståndsbeslut)",
+        "Visit completed",
+        "Period ended",
+        "SMS to relative",
+    ):
+        assert what in page, what
+    assert "http://127.0.0.1:16686/search?service=referral" in page
+    assert harness.audit.records[-1].case_ids == ("A",)
+    assert harness.login("team").get("/cases/nope").status_code == 404
+
+
+def test_today_highlights_missed_and_unstaffed_visits_and_shows_capacity(harness: ConsoleHarness) -> None:
+    page = harness.login("team").get("/today?day=2026-03-28").text
+
+    assert 'class="missed" data-visit-id="V-G-3"' in page
+    assert 'class="unstaffed" data-visit-id="V-G-4"' in page
+    assert "Unstaffed" in page
+    assert "Anna" in page
+    assert "1 / 4" in page  # one client with visits that day, four a day possible
+    assert harness.audit.records[-1].action == "view_today"
+
+
+def test_on_call_acknowledges_an_open_alert_through_the_notification_service(harness: ConsoleHarness) -> None:
+    client = harness.login("oncall")
+    page = client.get("/alerts").text
+    assert 'data-alert-id="missed:V-G-3"' in page
+    assert "Acknowledge" in page
+
+    response = client.post("/alerts/missed:V-G-3/acknowledge")
+
+    assert response.status_code == 303
+    assert harness.notifications.acknowledged == [("missed:V-G-3", "oncall:dev")]
+
+
+@pytest.mark.parametrize(
+    ("alert_id", "answer", "status"),
+    [("nope", "ok", 404), ("capacity:F", "ok", 409), ("liability:D", "down", 502), ("liability:D", "conflict", 409)],
+)
+def test_an_acknowledgement_that_cannot_be_made_says_why(
+    harness: ConsoleHarness, alert_id: str, answer: str, status: int
+) -> None:
+    harness.notifications.answer = answer
+    response = harness.login("oncall").post(f"/alerts/{alert_id}/acknowledge")
+
+    assert response.status_code == status
+    assert 'class="message"' in response.text
+    assert harness.notifications.acknowledged == []
+
+
+def test_the_team_sees_alerts_but_may_not_acknowledge(harness: ConsoleHarness) -> None:
+    client = harness.login("team")
+    assert "Acknowledge</button>" not in client.get("/alerts").text
+    assert client.post("/alerts/liability:D/acknowledge").status_code == 403
+    assert harness.notifications.acknowledged == []
+
+
+def test_the_figures_page_shows_every_figure_with_its_definition_and_a_chart(harness: ConsoleHarness) -> None:
+    page = harness.login("ops").get("/figures?from=2026-02&to=2026-03").text
+
+    for figure in FIGURES:
+        assert figure.title in page
+        assert figure.definition in html.unescape(page)
+    assert "<svg" in page
+    assert "People served per month" in page
+    assert "33 % (1/3)" in page  # home before liability, March, all teams
+    assert harness.audit.records == []  # aggregates only: no personal data
+
+
+def test_the_csv_has_one_line_per_month_team_and_figure(harness: ConsoleHarness) -> None:
+    response = harness.client.get(
+        "/figures.csv", params={"from": "2026-03", "to": "2026-03"}, headers={"Authorization": "Bearer dev-ops"}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 2 * len(FIGURES)  # all teams and Team Väst
+    liability = next(r for r in rows if r["team"] == "*" and r["figure"] == "liability_cost")
+    assert liability["value"] == "37200"
+    share = next(r for r in rows if r["team"] == "vast" and r["figure"] == "contact_person_share")
+    assert (share["numerator"], share["denominator"]) == ("8", "12")
+
+
+def test_the_data_endpoints_need_a_token_or_session_with_the_role(harness: ConsoleHarness) -> None:
+    assert harness.client.get("/figures.csv").status_code == 401
+    assert harness.client.get("/api/figures", headers={"Authorization": "Bearer dev-oncall"}).status_code == 403
+    response = harness.client.get("/api/figures?from=1999-12", headers={"Authorization": "Bearer dev-ops"})
+    assert response.status_code == 422
+    unknown = harness.client.get("/figures.csv?form=2026-03", headers={"Authorization": "Bearer dev-ops"})
+    assert unknown.status_code == 422
+    assert "form" not in unknown.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = harness.client.get(
+        "/api/figures?from=2026-03&to=2026-02", headers={"Authorization": "Bearer dev-officer"}
+    ).json()
+    assert body["months"] == ["2026-02", "2026-03"]
+    assert body["rows"][2]["values"]["people_served"]["value"] == 4
+    assert len(body["definitions"]) == len(FIGURES)
+
+
+def test_the_audit_page_shows_who_read_what(harness: ConsoleHarness) -> None:
+    harness.login("officer").get("/cases/A")
+    harness.client.cookies.clear()
+
+    page = harness.login("ops").get("/audit").text
+
+    assert "officer:dev" in page
+    assert "view case" in page
+
+
+def test_pages_carry_a_strict_content_security_policy(harness: ConsoleHarness) -> None:
+    response = harness.login("officer").get("/cases")
+
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_a_live_refresh_returns_only_the_changing_part_of_the_page(harness: ConsoleHarness) -> None:
+    response = harness.login("officer").get("/cases", headers={"X-Console-Partial": "1"})
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'data-case-id="D"' in response.text
+
+
+def test_the_event_stream_needs_a_session(harness: ConsoleHarness) -> None:
+    assert harness.client.get("/events").status_code == 401

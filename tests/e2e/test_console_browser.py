@@ -1,0 +1,237 @@
+"""The console in a real browser (Debian's Chromium, headless, driven by Playwright) against the real
+referral, notification and console processes on real Kafka and FerretDB.
+
+Every role signs in through the form and sees its pages; a signed webhook makes a case appear on
+the Cases page without a reload and its countdown ticks; on-call acknowledges an alert the
+notification service raised (from referral's events on Kafka) through notification's API.
+Screenshots go to `.local/screenshots/` (git-ignored).
+Run `deploy/local/install-browser.sh` first (it installs /usr/bin/chromium when missing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from console.testing import march_2026
+from devstack.cli import sample_message, sign
+from devstack.servers import free_port
+from devstack.stack import ServiceProcess, ServiceSpec, service_env
+from devstack.testing import Endpoints
+from referral.config import LOCAL_DEV_SENDER_SECRET
+from trygg_shared.contracts.topics import ALL_TOPICS
+from trygg_shared.envelope import encode
+from trygg_shared.kafka import ensure_topics
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+CONSOLE = ServiceSpec("console", "CONSOLE_", 8005)
+SPECS = (ServiceSpec("referral", "REFERRAL_", 8001), ServiceSpec("notification", "NOTIFICATION_", 8003), CONSOLE)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run deploy/local/install-browser.sh first")
+
+
+@dataclass
+class Running:
+    urls: dict[str, str]
+    endpoints: Endpoints
+
+    def send(self, message_type: str, episode_id: str) -> httpx.Response:
+        payload = json.dumps(sample_message(message_type, episode_id))
+        headers = sign(LOCAL_DEV_SENDER_SECRET, f"msg_{uuid.uuid4().hex}", payload.encode())
+        return httpx.post(f"{self.urls['referral']}/webhooks/lus", content=payload, headers=headers, timeout=15)
+
+
+@pytest.fixture(scope="module")
+def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    suffix = f"_ui_{uuid.uuid4().hex[:8]}"
+    logs = tmp_path_factory.mktemp("console-logs")
+    ports = {spec.name: free_port() for spec in SPECS}
+    processes = []
+    for spec in SPECS:
+        env = service_env(
+            spec,
+            kafka=servers.kafka_bootstrap,
+            mongo_uri=servers.mongo_uri,
+            port=ports[spec.name],
+            database=f"{spec.name}{suffix}",
+        )
+        env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
+        if spec.name == "notification":
+            env["NOTIFICATION_LIABILITY_ALERT_LEAD_HOURS"] = "1000"  # alert at once for a ready notice
+        if spec.name == "console":
+            env["CONSOLE_NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{ports['notification']}"
+            env["CONSOLE_COSTS__TEAM_HOUR_SEK"] = "600"
+            env["CONSOLE_COSTS__SHORT_TERM_STAY_DAY_SEK"] = "1500"
+        processes.append(ServiceProcess(spec, ports[spec.name], env, logs))
+    try:
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.wait_ready(90)
+        yield Running({p.spec.name: p.url for p in processes}, servers)
+    finally:
+        for p in processes:
+            p.stop()
+
+
+@pytest.fixture(scope="module")
+def history(running: Running) -> Running:
+    """February and March 2026 as the other services would have published them (real contracts)."""
+
+    async def publish() -> None:
+        await ensure_topics(running.endpoints.kafka_bootstrap, ALL_TOPICS)
+        broker = KafkaBroker(running.endpoints.kafka_bootstrap)
+        await broker.start()
+        try:
+            for event, meta in march_2026().items:
+                record = encode(meta, event.model_dump(mode="json"))
+                await broker.publish(
+                    record.value,
+                    topic=event.TOPIC,
+                    key=record.key,
+                    headers={k: v.decode() for k, v in record.headers.items()},
+                )
+        finally:
+            await broker.stop()
+
+    asyncio.run(publish())
+    return running
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def signed_in(browser: Browser, running: Running, role: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{running.urls['console']}/login")
+    await page.get_by_label("Role token").fill(f"dev-{role}")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(f"Signed in as {role}:dev")).to_be_visible()
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "pages", "hidden"),
+    [
+        ("officer", ["Cases", "Follow-up figures"], ["Today", "Alerts", "Audit"]),
+        ("team", ["Cases", "Today", "Alerts", "Follow-up figures"], ["Audit"]),
+        ("oncall", ["Cases", "Today", "Alerts"], ["Follow-up figures", "Audit"]),
+        ("ops", ["Follow-up figures", "Audit"], ["Cases", "Today", "Alerts"]),
+    ],
+)
+async def test_each_role_signs_in_and_sees_its_pages(
+    browser: Browser, history: Running, role: str, pages: list[str], hidden: list[str]
+) -> None:
+    page = await signed_in(browser, history, role)
+    nav = page.get_by_role("navigation", name="Pages")
+    for name in pages:
+        await expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
+    for name in hidden:
+        await expect(nav.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    await shot(page, f"start-{role}")
+    response = await page.goto(f"{history.urls['console']}/audit")
+    assert response is not None
+    assert response.status == (200 if role == "ops" else 403)
+
+
+async def test_a_case_appears_and_counts_down_after_a_webhook(browser: Browser, history: Running) -> None:
+    page = await signed_in(browser, history, "officer")
+    await page.goto(f"{history.urls['console']}/cases")
+    await expect(page.get_by_role("status")).to_have_text("Live", timeout=10_000)
+
+    response = history.send("utskrivningsklar", f"UI-{uuid.uuid4().hex[:8]}")
+    assert response.status_code == 202, response.text
+    case_id = response.json()["case_id"]
+
+    row = page.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row).to_be_visible(timeout=10_000)  # no reload: the page listens on /events
+    countdown = row.locator("time.countdown")
+    first = await countdown.text_content()
+    assert first is not None
+    assert re.search(r"\d\d:\d\d:\d\d left", first), first
+    await page.wait_for_timeout(2200)
+    later = await countdown.text_content()
+    assert later != first
+    assert _seconds(later or "") < _seconds(first)
+    await expect(row.get_by_text("Awaiting decision")).to_be_visible()
+    await shot(page, "cases")
+
+    await row.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    await expect(page.get_by_text("Ready for discharge (utskrivningsklar)")).to_be_visible()
+    link = await page.get_by_role("link", name="This case's traces in Jaeger").get_attribute("href")
+    assert link is not None
+    assert link.startswith("http://127.0.0.1:16686/search?service=referral")
+    await shot(page, "case")
+
+
+def _seconds(text: str) -> int:
+    match = re.search(r"(?:(\d+) d )?(\d\d):(\d\d):(\d\d)", text)
+    assert match, text
+    days, h, m, s = (int(g) if g else 0 for g in match.groups())
+    return ((days * 24 + h) * 60 + m) * 60 + s
+
+
+async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
+    browser: Browser, history: Running
+) -> None:
+    # Case D of the history is ready for discharge with no decision: the notification service
+    # (lead time 1000 h here) raised a liability alert from referral's event on Kafka.
+    page = await signed_in(browser, history, "oncall")
+    await page.goto(f"{history.urls['console']}/alerts")
+
+    open_alerts = page.locator("#live table").first
+    raised_by_notification = 'tr[data-alert-id^="liability:D:"]'  # its ids: liability:<case>:<due time>
+    alert_row = open_alerts.locator(raised_by_notification)
+    await expect(alert_row).to_be_visible(timeout=20_000)
+    await expect(alert_row).to_contain_text("Payment liability soon, no decision")
+    await shot(page, "alerts")
+
+    await alert_row.get_by_role("button", name=re.compile("^Acknowledge")).click()
+    await expect(page).to_have_url(f"{history.urls['console']}/alerts")
+    acknowledged = page.locator("#live table").nth(1).locator(raised_by_notification)
+    await expect(acknowledged).to_contain_text("oncall:", timeout=30_000)  # notification's event, back over Kafka
+    await expect(open_alerts.locator(raised_by_notification)).to_have_count(0)
+    await shot(page, "alerts-acknowledged")
+
+
+async def test_the_team_lead_sees_the_day_and_the_figures(browser: Browser, history: Running) -> None:
+    page = await signed_in(browser, history, "team")
+    await page.goto(f"{history.urls['console']}/today?day=2026-03-28")
+    await expect(page.get_by_role("heading", name="Team Väst")).to_be_visible(timeout=15_000)
+    await expect(page.locator('tr.missed[data-visit-id="V-G-3"]')).to_be_visible()
+    await expect(page.locator('tr.unstaffed[data-visit-id="V-G-4"]')).to_be_visible()
+    await shot(page, "today")
+
+    await page.goto(f"{history.urls['console']}/figures?from=2026-02&to=2026-03")
+    await expect(page.get_by_role("heading", name="Definitions")).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("^People served per month"))).to_be_visible()
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Download CSV").click()
+    download = await download_info.value
+    assert download.suggested_filename == "trygg-hemgang-figures-2026-02-2026-03.csv"
+    await shot(page, "figures")
