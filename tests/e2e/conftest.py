@@ -51,8 +51,9 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
     suffix = f"_e2e_{uuid.uuid4().hex[:8]}"
     logs: Path = tmp_path_factory.mktemp("service-logs")
     processes: dict[str, ServiceProcess] = {}
+    ports = {spec.name: free_port() for spec in SERVICES}
     for spec in SERVICES:
-        port = free_port()
+        port = ports[spec.name]
         env = service_env(
             spec,
             kafka=servers.kafka_bootstrap,
@@ -61,6 +62,8 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
             database=f"{spec.name}{suffix}",
             postgres_url=servers.postgres_url,
             otlp_endpoint=servers.otlp_endpoint,
+            peers=ports,
+            jaeger_url=servers.jaeger_query_url,
         )
         env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
         env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s (default 5 s)

@@ -1,9 +1,11 @@
-"""`devstack`: run the whole system locally and try it by hand.
+"""`trygg`: run the whole system locally and try it by hand (also installed as `devstack`).
 
-devstack run                  # PostgreSQL, FerretDB, Kafka, Jaeger and the services; Ctrl-C stops all
-devstack run --store sqlite   # FerretDB on SQLite files instead of PostgreSQL (also TRYGG_STORE=sqlite)
-devstack webhook              # send a correctly signed sample LUS message to referral
-devstack show CASE_ID         # what each service's database holds for a case
+trygg run                  # PostgreSQL, FerretDB, Kafka, Jaeger and the services; Ctrl-C stops all
+trygg run --store sqlite   # FerretDB on SQLite files instead of PostgreSQL (also TRYGG_STORE=sqlite)
+trygg webhook              # send a correctly signed sample LUS message to referral
+trygg show CASE_ID         # what each service's database holds for a case
+trygg demo                 # a simulated fortnight through the running system, then the figures
+trygg status               # health of every service and consumer lag per topic
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from rich.console import Console
 from rich.table import Table
 from standardwebhooks.webhooks import Webhook
 
+from devstack import demo as demo_command
 from devstack import paths
+from devstack import status as status_command
 from devstack.servers import STORES, ServerError, default_store, port_or_free
 from devstack.stack import SERVICES, Stack
 from referral.domain.messages import MessageType
@@ -92,12 +96,16 @@ def run(
         for svc in stack.services.values():
             table.add_row(svc.spec.name, f"{svc.url}/docs", str(svc.proc.log_path))
         console.print(table)
-        console.print("Try it: [bold]make webhook[/bold] (or `devstack webhook`), then `devstack show <case_id>`.")
-        if stack.tracing is not None:
+        console.print(
+            "Try it: [bold]make webhook[/bold] (or `.venv/bin/trygg webhook`), then `.venv/bin/trygg show <case_id>`;"
+            " or [bold].venv/bin/trygg demo[/bold] for a simulated fortnight."
+        )
+        if "console" in stack.services:
             console.print(
-                f"Traces: {stack.tracing.query_url}/api/traces?service=referral&limit=20 "
-                "(this Jaeger build has no web UI assets: see README, 'What make installs')."
+                f"Console: {stack.services['console'].url} (sign in with dev-officer, dev-team, dev-oncall or dev-ops)"
             )
+        if stack.tracing is not None:
+            console.print(f"Traces: {stack.tracing.query_url} (a trace of one journey at /trace/<trace id>)")
         console.print("Press Ctrl-C to stop everything.")
         while True:
             for svc in stack.services.values():
@@ -242,3 +250,7 @@ def settings(service: str) -> None:
     print("| variable | default | meaning |\n|---|---|---|")
     for env, default, meaning in settings_rows(service):
         print(f"| `{env}` | `{default}` | {meaning} |")
+
+
+app.command("demo")(demo_command.demo)
+app.command("status")(status_command.status)

@@ -40,6 +40,7 @@ SERVICES = (
     ServiceSpec("scheduling", "SCHEDULING_", 8002),
     ServiceSpec("notification", "NOTIFICATION_", 8003),
     ServiceSpec("billing", "BILLING_", 8004),
+    ServiceSpec("console", "CONSOLE_", 8005),
 )
 
 
@@ -52,9 +53,13 @@ def service_env(
     database: str | None = None,
     postgres_url: str | None = None,
     otlp_endpoint: str | None = None,
+    peers: dict[str, int] | None = None,
+    jaeger_url: str | None = None,
 ) -> dict[str, str]:
     """A service's settings as environment variables (`postgres_url`: FerretDB's PostgreSQL, so the
-    service creates the GIN indexes FerretDB uses; `otlp_endpoint`: where its spans go)."""
+    service creates the GIN indexes FerretDB uses; `otlp_endpoint`: where its spans go; `peers`:
+    the other services' ports, for a service that calls another; `jaeger_url`: the trace UI the
+    console links to)."""
     p = spec.env_prefix
     env = {
         f"{p}KAFKA__BOOTSTRAP_SERVERS": kafka,
@@ -68,6 +73,11 @@ def service_env(
         env[f"{p}MONGO__POSTGRES_URL"] = postgres_url
     if otlp_endpoint:
         env[f"{p}TELEMETRY__OTLP_ENDPOINT"] = otlp_endpoint
+    if spec.name == "console":
+        if peers and "notification" in peers:  # acknowledging an alert calls notification's API
+            env[f"{p}NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{peers['notification']}"
+        if jaeger_url:
+            env[f"{p}JAEGER_URL"] = jaeger_url
     return env
 
 
@@ -215,6 +225,8 @@ class Stack:
                 database=spec.name + self.database_suffix,
                 postgres_url=self.postgres_url,
                 otlp_endpoint=self.tracing.otlp_endpoint if self.tracing else None,
+                peers={s.name: self.service_ports.get(s.name, s.default_port) for s in SERVICES},
+                jaeger_url=self.tracing.query_url if self.tracing else None,
             )
             self.services[name] = ServiceProcess(spec, port, env, self.workdir / "logs")
         return self.services[name]
