@@ -31,8 +31,8 @@ def ready(case_id: str | None = None) -> ReadyForDischarge:
 
 async def _store_with_outbox(db: AsyncDatabase[Any], case_id: str) -> list[OutboxEvent]:
     events = [
-        OutboxEvent.of(ready(case_id), 0),
-        OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 1),
+        OutboxEvent.of(ready(case_id), 1),  # sequence numbers start at 1
+        OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 2),
     ]
     await db["cases"].insert_one({"_id": case_id, "outbox": {}, "version": 1})
     await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update(events)})

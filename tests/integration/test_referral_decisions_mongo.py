@@ -1,4 +1,4 @@
-"""Decisions, openings, listing and the audit log on the real MongoDB wire (FerretDB locally)."""
+"""Decisions, openings, listing, the audit log and the agreements on the real MongoDB wire (FerretDB locally)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from referral.adapters.mongo import MongoAuditLog, MongoCaseRepository
+from referral.adapters.mongo import CASES, INDEXES, MongoAgreementStore, MongoAuditLog, MongoCaseQueries
+from referral.agreement_format import shipped_agreements
 from referral.domain.case import Case, Opening, OpeningReason
 from referral.domain.decision import Consent, DecisionType, MunicipalityProfile, Relative, grant
 from referral.domain.identity import parse_identity
-from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
 from referral.domain.messages import Patient
-from referral.service_layer.ports import AuditRecord, CaseQuery
+from referral.service_layer.ports import AgreementChange, AuditRecord, CaseQuery
+from trygg_shared.indexes import ensure_indexes
 
-from .test_referral_mongo import example
+from .test_referral_mongo import AGREEMENTS, CODEC, example, save_new, store
 
-AGREEMENTS = AgreementTable([REGION_STOCKHOLM_2024])
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
@@ -30,7 +30,6 @@ def opened_case() -> Case:
 
 
 async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
     case = opened_case()
     decision = grant(
         decision_id="d1",
@@ -44,47 +43,67 @@ async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]
         relatives=(Relative("r1", "Karin", "+46701112233", consent=Consent("officer:a", NOW)),),
     )
     case.grant_decision(decision, AGREEMENTS)
-    await repo.save(case)
+    await save_new(db, case)
 
-    loaded = await repo.get(case.case_id)
+    loaded = await store(db).load(case.case_id)
     assert loaded is not None
-    assert loaded.opening == case.opening
-    assert loaded.decisions == [decision]
-    assert loaded.active_decision() == decision
-    doc = await db["cases"].find_one({"_id": case.case_id})
+    assert loaded.state.opening == case.opening
+    assert loaded.state.decisions == [decision]
+    assert loaded.state.active_decision() == decision
+    doc = await db[CASES].find_one({"_id": case.case_id})
     assert doc is not None
     assert doc["active_decision"] == "trygg_hemgang"
-    assert len(doc["outbox"]) == 3  # case_opened, decision_granted, billing_subject_registered
+    # case_opened, decision_granted and billing_subject_registered, numbered 1, 2, 3
+    assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3]
+    topics = {e["event_type"].rsplit(".", 2)[-2]: e["topic"] for e in doc["outbox"].values()}
+    assert topics["billing_subject_registered"] == "trygg.referral.billing-subjects.v1"
 
 
 async def test_cases_are_found_by_status_and_soonest_liability_first(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
-    await repo.ensure_indexes()
+    await ensure_indexes(db, INDEXES, None)
     ids = {}
     for name, ready_at in (("later", "2026-11-24T13:00:00+01:00"), ("sooner", "2026-11-23T09:00:00+01:00")):
         case = Case(
             case_id=f"{name}-{uuid.uuid4().hex[:6]}", person_ref="p", episode_id="TC-2026-004711", region_code="01"
         )
         case.receive(example("3-utskrivningsklar.json", ready_at=ready_at), AGREEMENTS, person_ref="p")
-        await repo.save(case)
+        await save_new(db, case)
         ids[name] = case.case_id
-    await repo.save(opened_case())
+    await save_new(db, opened_case())
+    queries = MongoCaseQueries(db[CASES], CODEC)
 
-    running = await repo.find(CaseQuery(liability_running=True))
+    running = await queries.find(CaseQuery(liability_running=True))
     assert [c.case_id for c in running] == [ids["sooner"], ids["later"]]
-    opened = await repo.find(CaseQuery(statuses=("opened",)))
+    opened = await queries.find(CaseQuery(statuses=("opened",)))
     assert len(opened) == 1
-    assert len(await repo.find(CaseQuery(statuses=("ready", "opened")))) == 3
-    assert len(await repo.find(CaseQuery(limit=2))) == 2
+    assert len(await queries.find(CaseQuery(statuses=("ready", "opened")))) == 3
+    assert [c.case_id for c in await queries.find(CaseQuery(limit=2))] == [ids["sooner"], ids["later"]]
 
 
-async def test_audit_records_are_kept_and_read_back_by_case(db: AsyncDatabase[Any]) -> None:
+async def test_audit_records_are_kept_and_read_back_by_case_and_by_subject(db: AsyncDatabase[Any]) -> None:
+    await ensure_indexes(db, INDEXES, None)
     audit = MongoAuditLog(db)
-    await audit.ensure_indexes()
     for i, cases in enumerate((("c1",), ("c1", "c2"), ("c2",))):
         await audit.append(
             AuditRecord(str(uuid.uuid4()), NOW.replace(minute=i), f"team:{i}", ("team",), "read_case", cases, ("name",))
         )
+    await audit.append(
+        AuditRecord(str(uuid.uuid4()), NOW, "ops:a", ("ops",), "add_agreement_version", (), (), subject="agreement:x:2")
+    )
     trail = await audit.for_case("c1", 10)
     assert [r.actor for r in trail] == ["team:1", "team:0"]  # newest first
     assert trail[0].case_ids == ("c1", "c2")
+    assert [r.actor for r in await audit.for_subject("agreement:x:2", 10)] == ["ops:a"]
+
+
+async def test_agreement_versions_round_trip_and_a_version_number_is_taken_once(db: AsyncDatabase[Any]) -> None:
+    agreements = MongoAgreementStore(db)
+    shipped = shipped_agreements()
+    for agreement in shipped:
+        assert await agreements.add(AgreementChange(agreement, "system:shipped-data", NOW)) is True
+    assert await agreements.add(AgreementChange(shipped[0], "ops:other", NOW)) is False
+    stored = await agreements.all()
+    by_id = {c.agreement.agreement_id: c for c in stored}
+    assert {i: (c.agreement, c.added_by) for i, c in by_id.items()} == {
+        a.agreement_id: (a, "system:shipped-data") for a in shipped
+    }

@@ -1,7 +1,8 @@
-"""Referral's Mongo adapters on the real MongoDB wire (FerretDB locally)."""
+"""Referral's Mongo adapters on the real MongoDB wire (FerretDB locally): the case store, its codec, the inbox."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,25 +11,37 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from referral.adapters.mongo import MongoCaseRepository, MongoInbox
-from referral.domain.case import Case
-from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
+from referral.adapters.codec import CaseCodec
+from referral.adapters.mongo import CASES, INDEXES, MongoCaseQueries, MongoInbox
+from referral.agreement_format import shipped_agreements
+from referral.domain.case import Case, Receipt
+from referral.domain.liability import AgreementTable
+from referral.domain.messages import HospitalMessage
 from referral.lus_format import parse_lus, to_domain
 from referral.service_layer.ports import ConcurrencyConflict, InboundRecord, IntakeAnswer
+from trygg_shared.indexes import ensure_indexes
+from trygg_shared.mongo_store import MongoAggregateStore
 
-AGREEMENTS = AgreementTable([REGION_STOCKHOLM_2024])
+AGREEMENTS = AgreementTable(shipped_agreements())
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "specs" / "examples"
+CODEC = CaseCodec(lambda: AGREEMENTS)
 
 
-def example(name: str, message_id: str | None = None, **fields: Any) -> Any:
-    import json
-
+def example(name: str, message_id: str | None = None, **fields: Any) -> HospitalMessage:
     body = json.loads((EXAMPLES / name).read_text())
     body.update(fields)
     return to_domain(message_id or uuid.uuid4().hex, parse_lus(body))
 
 
-def record(case_id: str, webhook_id: str) -> InboundRecord:
+def store(db: AsyncDatabase[Any]) -> MongoAggregateStore[Case]:
+    return MongoAggregateStore(db, CASES, CODEC)
+
+
+async def save_new(db: AsyncDatabase[Any], case: Case) -> None:
+    await store(db).save(case.case_id, 0, case, case.take_events())
+
+
+def record(case_id: str, webhook_id: str, received_at: datetime | None = None) -> InboundRecord:
     return InboundRecord(
         sender_id="s1",
         webhook_id=webhook_id,
@@ -36,13 +49,13 @@ def record(case_id: str, webhook_id: str) -> InboundRecord:
         message_type="utskrivningsklar",
         body={"a": 1},
         answer=IntakeAnswer(case_id=case_id, message_id=str(uuid.uuid4())),
-        received_at=datetime.now(UTC),
+        received_at=received_at or datetime.now(UTC),
     )
 
 
 async def test_the_inbox_keeps_the_first_answer_for_a_repeated_webhook_id(db: AsyncDatabase[Any]) -> None:
+    await ensure_indexes(db, INDEXES, None)
     inbox = MongoInbox(db)
-    await inbox.ensure_indexes()
     first = record("c1", "w1")
     assert await inbox.add(first) is None
     again = await inbox.add(record("c1", "w1"))
@@ -50,84 +63,97 @@ async def test_the_inbox_keeps_the_first_answer_for_a_repeated_webhook_id(db: As
     assert again.answer == first.answer
 
 
-async def test_unapplied_messages_are_found_until_marked_applied(db: AsyncDatabase[Any]) -> None:
+async def test_unapplied_messages_are_found_until_marked_applied_and_then_swept_after_retention(
+    db: AsyncDatabase[Any],
+) -> None:
     inbox = MongoInbox(db)
-    await inbox.add(record("c1", "w1"))
+    old = datetime.now(UTC) - timedelta(days=40)
+    await inbox.add(record("c1", "w1", received_at=old))
+    await inbox.add(record("c1", "w2", received_at=old))
     later = datetime.now(UTC) + timedelta(seconds=1)
-    assert [r.webhook_id for r in await inbox.unapplied(later, 10)] == ["w1"]
+    assert sorted(r.webhook_id for r in await inbox.unapplied(later, 10)) == ["w1", "w2"]
     await inbox.mark_applied("s1", "w1")
-    assert await inbox.unapplied(later, 10) == []
+    assert [r.webhook_id for r in await inbox.unapplied(later, 10)] == ["w2"]
+
+    assert await inbox.sweep(timedelta(days=30), datetime.now(UTC)) == 1  # only the applied one
+    assert [r.webhook_id for r in await inbox.history("c1")] == ["w2"]
 
 
-async def test_a_saved_case_loads_with_the_same_facts_and_its_events_wait_in_the_outbox(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
-    await repo.ensure_indexes()
+async def test_a_saved_case_loads_with_the_same_facts_and_its_wire_events_wait_in_the_outbox(
+    db: AsyncDatabase[Any],
+) -> None:
     case = Case(case_id=str(uuid.uuid4()), person_ref="p_1", episode_id="TC-2026-004711", region_code="01")
+    received = datetime(2026, 11, 23, 8, 14, tzinfo=UTC)
     case.receive(example("1-inskrivningsmeddelande.json"), AGREEMENTS, person_ref="p_1")
-    case.receive(example("3-utskrivningsklar.json"), AGREEMENTS, person_ref="p_1")
+    case.receive(
+        example("3-utskrivningsklar.json", message_id="ready-1"),
+        AGREEMENTS,
+        person_ref="p_1",
+        receipt=Receipt(received, "answer-1"),
+    )
     facts = case.facts(AGREEMENTS)
-    await repo.save(case)
+    await save_new(db, case)
 
-    loaded = await repo.get(case.case_id)
+    loaded = await store(db).load(case.case_id)
     assert loaded is not None
-    assert loaded.facts(AGREEMENTS) == facts
-    assert loaded.version == 1
-    doc = await db["cases"].find_one({"_id": case.case_id})
+    assert loaded.state.facts(AGREEMENTS) == facts
+    assert loaded.state.receipt("ready-1") == Receipt(received, "answer-1")
+    assert loaded.state.agreement_pins == {"ready-1": ("region-stockholm-2024", 1)}
+    assert (loaded.version, loaded.last_sequence) == (1, 2)
+    doc = await db[CASES].find_one({"_id": case.case_id})
     assert doc is not None
     assert doc["outbox_pending"] is True
     assert sorted(e["event_type"].rsplit(".", 2)[-2] for e in doc["outbox"].values()) == [
         "admission_noticed",
         "ready_for_discharge",
     ]
-    assert doc["liability_starts_at"] == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+    assert (doc["liability_running"], doc["liability_starts_at"]) == (True, datetime(2026, 11, 25, 23, 0, tzinfo=UTC))
 
 
 async def test_saving_a_stale_case_is_a_conflict(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
     case = Case(case_id=str(uuid.uuid4()), person_ref="p_1", episode_id="TC-2026-004711")
     case.receive(example("3-utskrivningsklar.json"), AGREEMENTS, person_ref="p_1")
-    await repo.save(case)
-    a, b = await repo.get(case.case_id), await repo.get(case.case_id)
+    await save_new(db, case)
+    a, b = await store(db).load(case.case_id), await store(db).load(case.case_id)
     assert a is not None
     assert b is not None
-    a.receive(example("4-aterkallad_utskrivningsklar.json"), AGREEMENTS, person_ref="p_1")
-    await repo.save(a)
-    b.receive(example("5-utskrivningsmeddelande.json"), AGREEMENTS, person_ref="p_1")
+    a.state.receive(example("4-aterkallad_utskrivningsklar.json"), AGREEMENTS, person_ref="p_1")
+    await store(db).save(case.case_id, a.version, a.state, a.state.take_events(), last_sequence=a.last_sequence)
+    b.state.receive(example("5-utskrivningsmeddelande.json"), AGREEMENTS, person_ref="p_1")
     with pytest.raises(ConcurrencyConflict):
-        await repo.save(b)
+        await store(db).save(case.case_id, b.version, b.state, b.state.take_events(), last_sequence=b.last_sequence)
 
 
 async def test_two_new_cases_with_the_same_id_conflict_instead_of_overwriting(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
     case_id = str(uuid.uuid4())
-    for _ in range(2):
+    for attempt in range(2):
         case = Case(case_id=case_id, person_ref="p_1", episode_id="TC-2026-004711")
         case.receive(example("3-utskrivningsklar.json"), AGREEMENTS, person_ref="p_1")
-        if _ == 0:
-            await repo.save(case)
+        if attempt == 0:
+            await save_new(db, case)
         else:
             with pytest.raises(ConcurrencyConflict):
-                await repo.save(case)
+                await save_new(db, case)
 
 
 async def test_a_recent_discharge_of_the_same_person_is_found(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
-    await repo.ensure_indexes()
+    await ensure_indexes(db, INDEXES, None)
     old = Case(case_id=str(uuid.uuid4()), person_ref="p_same", episode_id="TC-2026-004711")
     old.receive(example("5-utskrivningsmeddelande.json"), AGREEMENTS, person_ref="p_same")
-    await repo.save(old)
+    await save_new(db, old)
+    queries = MongoCaseQueries(db[CASES], CODEC)
     since = datetime(2026, 11, 1, tzinfo=UTC)
-    assert await repo.recent_discharge("p_same", since, "other") == old.case_id
-    assert await repo.recent_discharge("p_other", since, "other") is None
-    assert await repo.recent_discharge("p_same", datetime(2026, 12, 1, tzinfo=UTC), "other") is None
+    assert await queries.recent_discharge("p_same", since, "other") == old.case_id
+    assert await queries.recent_discharge("p_same", since, old.case_id) is None
+    assert await queries.recent_discharge("p_other", since, "other") is None
+    assert await queries.recent_discharge("p_same", datetime(2026, 12, 1, tzinfo=UTC), "other") is None
 
 
 async def test_a_webhook_id_with_dots_or_a_dollar_sign_is_stored_and_read_back(db: AsyncDatabase[Any]) -> None:
-    repo = MongoCaseRepository(db, AGREEMENTS)
     case = Case(case_id=str(uuid.uuid4()), person_ref="p_1", episode_id="TC-2026-004711")
     for webhook_id in ("TC.2026.1", "$ready", "plain"):
         case.receive(example("1-inskrivningsmeddelande.json", message_id=webhook_id), AGREEMENTS, person_ref="p_1")
-    await repo.save(case)
-    loaded = await repo.get(case.case_id)
+    await save_new(db, case)
+    loaded = await store(db).load(case.case_id)
     assert loaded is not None
-    assert set(loaded.messages) == {"TC.2026.1", "$ready", "plain"}
+    assert set(loaded.state.messages) == {"TC.2026.1", "$ready", "plain"}

@@ -49,8 +49,8 @@ class Recorder:
 async def _store(db: AsyncDatabase[Any], case_id: str | None = None) -> tuple[str, list[OutboxEvent]]:
     case_id = case_id or str(uuid.uuid4())
     events = [
-        OutboxEvent.of(ready(case_id), 0),
-        OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 1),
+        OutboxEvent.of(ready(case_id), 1),  # sequence numbers start at 1
+        OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 2),
     ]
     await db["cases"].insert_one({"_id": case_id, "outbox": {}, "version": 1})
     await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update(events)})

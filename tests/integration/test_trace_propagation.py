@@ -38,7 +38,7 @@ async def test_the_consumer_continues_the_trace_of_the_request_that_caused_the_e
 
     # A request handler records an event inside its span; the event waits in the outbox.
     with tracer.start_as_current_span("POST /webhooks/lus") as request_span:
-        event = OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p", revoked_at=datetime.now(UTC)), 0)
+        event = OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p", revoked_at=datetime.now(UTC)), 1)
     await db["cases"].insert_one({"_id": case_id, "outbox": {}, "version": 1})
     await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update([event])})
 

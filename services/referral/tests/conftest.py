@@ -1,15 +1,20 @@
-"""Fixtures of the referral service's tests: sample LUS bodies from the spec's examples."""
+"""Fixtures of the referral service's tests: sample LUS bodies from the spec's examples, the HTTP harness."""
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))  # `referral_support`: test helpers, not in the package
+
+from referral_support import ApiHarness
+
 from referral.lus_format import example_bodies
-from referral.testing import ApiHarness
 
 _CACHE = example_bodies()
 

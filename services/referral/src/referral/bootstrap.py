@@ -1,33 +1,58 @@
-"""The referral service's one composition root: production and tests both call `bootstrap`."""
+"""The referral service's one composition root: production and tests both call `bootstrap`.
+
+It chooses the adapters (Mongo by default; any port can be passed in, e.g. the in-memory
+ones), wires the use cases, routes and background loops, and returns a `ServiceRuntime`. It
+has no global side effects: logging and tracing are set up by `main.create_app` only.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from referral.adapters.auth import TokenAuthenticator
 from referral.adapters.clock import SystemClock
+from referral.adapters.codec import CaseCodec
 from referral.adapters.identity import HmacPseudonymizer
-from referral.adapters.mongo import MongoAuditLog, MongoCaseRepository, MongoInbox
-from referral.adapters.signatures import SignatureVerifier
+from referral.adapters.mongo import (
+    CASES,
+    INDEXES,
+    RELAY_LEASES,
+    MongoAgreementStore,
+    MongoAuditLog,
+    MongoCaseQueries,
+    MongoInbox,
+)
+from referral.adapters.signatures import StandardWebhooksVerifier
+from referral.agreement_format import shipped_agreements
 from referral.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from referral.domain.case import Case
 from referral.domain.decision import MunicipalityProfile
-from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
-from referral.entrypoints.officer_api import officer_router
+from referral.domain.liability import RegionalAgreement
+from referral.entrypoints.agreements import agreement_router
+from referral.entrypoints.audit import audit_router
+from referral.entrypoints.background import agreement_refresher, inbox_retention, inbox_sweeper
+from referral.entrypoints.cases import case_router
+from referral.entrypoints.decisions import decision_router
 from referral.entrypoints.webhooks import webhook_router
 from referral.lus_format import LUS_MESSAGE, example_bodies
+from referral.service_layer.agreements import AgreementBook
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.intake import Sender, apply_pending
-from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox
+from referral.service_layer.ports import (
+    AgreementStore,
+    AuditLog,
+    Authenticator,
+    CaseQueries,
+    CaseStore,
+    Clock,
+    Inbox,
+    Sender,
+    SignatureVerifier,
+)
+from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
-
-
-def default_agreements() -> AgreementTable:
-    """Agreements known to this deployment; the national default applies elsewhere."""
-    return AgreementTable([REGION_STOCKHOLM_2024])
 
 
 @dataclass
@@ -37,6 +62,7 @@ class Referral:
     runtime: ServiceRuntime
     deps: ReferralDeps
     verifier: SignatureVerifier
+    codec: CaseCodec
     openapi_defs: dict[str, Any]
 
 
@@ -51,66 +77,86 @@ def bootstrap(
     settings: Settings,
     *,
     infra: Infrastructure | None = None,
+    store: CaseStore | None = None,
+    queries: CaseQueries | None = None,
     inbox: Inbox | None = None,
-    cases: CaseRepository | None = None,
     audit: AuditLog | None = None,
+    agreement_store: AgreementStore | None = None,
+    agreements: list[RegionalAgreement] | None = None,
     clock: Clock | None = None,
-    agreements: AgreementTable | None = None,
+    authenticator: Authenticator | None = None,
+    verifier: SignatureVerifier | None = None,
 ) -> Referral:
+    """Wire the service. Mongo adapters unless given; `agreements` replaces the shipped data file.
+
+    Given a `store`, also give the `queries` over it (they read the same cases).
+    """
     unsafe = local_defaults_in_use(settings)
     if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
         raise RuntimeError(
             f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
             + ", ".join(unsafe)
         )
+    if (store is None) != (queries is None):
+        raise ValueError("pass both `store` and `queries`, or neither")
     infra = infra or Infrastructure.create(settings)
-    agreements = agreements or default_agreements()
-    mongo_cases = MongoCaseRepository(infra.db, agreements)
-    mongo_inbox = MongoInbox(infra.db)
-    mongo_audit = MongoAuditLog(infra.db)
     clock = clock or SystemClock()
-    pseudonymizer = HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode())
-    relay = OutboxRelay(
-        [mongo_cases.collection],
-        infra.publisher.publish,
-        poll_interval=settings.outbox.poll_interval_seconds,
-        batch_size=settings.outbox.batch_size,
-        lease=RelayLease(infra.db["relay_leases"], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
-        full_scan_seconds=settings.outbox.full_scan_seconds,
+    book = AgreementBook(
+        agreement_store or MongoAgreementStore(infra.db),
+        shipped_agreements() if agreements is None else agreements,
+        clock,
     )
-    mongo_cases.on_saved = relay.nudge  # publish a saved case's events at once, by _id
+    codec = CaseCodec(lambda: book.table)
+    relay: OutboxRelay | None = None
+    if store is None or queries is None:
+        mongo_store: MongoAggregateStore[Case] = MongoAggregateStore(infra.db, CASES, codec)
+        relay = OutboxRelay(
+            [mongo_store.collection],
+            infra.publisher.publish,
+            poll_interval=settings.outbox.poll_interval_seconds,
+            batch_size=settings.outbox.batch_size,
+            lease=RelayLease(infra.db[RELAY_LEASES], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
+            full_scan_seconds=settings.outbox.full_scan_seconds,
+        )
+        mongo_store.on_saved = relay.nudge  # publish a saved case's events at once, by _id
+        store, queries = mongo_store, MongoCaseQueries(mongo_store.collection, codec)
     deps = ReferralDeps(
-        inbox=inbox or mongo_inbox,
-        cases=cases or mongo_cases,
-        audit=audit or mongo_audit,
-        agreements=agreements,
-        pseudonymizer=pseudonymizer,
+        inbox=inbox or MongoInbox(infra.db),
+        cases=store,
+        queries=queries,
+        audit=audit or MongoAuditLog(infra.db),
+        agreement_book=book,
+        pseudonymizer=HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode()),
         clock=clock,
         profile=MunicipalityProfile(
             settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams)
         ),
     )
-    senders = [
-        (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])
-        for s in settings.senders
-    ]
-    verifier = SignatureVerifier(senders)
+    verifier = verifier or StandardWebhooksVerifier(
+        [
+            (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])
+            for s in settings.senders
+        ]
+    )
+    authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
     regions = {s.sender_id: s.region_code for s in settings.senders}
-
-    async def sweep_inbox() -> None:
-        while True:
-            await asyncio.sleep(settings.inbox_sweep_seconds)
-            await apply_pending(deps, regions, older_than=timedelta(seconds=settings.inbox_sweep_seconds))
-
     request_schema, defs = lus_request_schema()
     runtime = ServiceRuntime(
         infra=infra,
         routers=[
             webhook_router(verifier, deps, request_schema),
-            officer_router(deps, TokenAuthenticator(settings.api_tokens)),
+            case_router(deps, authenticator),
+            decision_router(deps, authenticator),
+            audit_router(deps, authenticator),
+            agreement_router(deps, authenticator),
         ],
         relay=relay,
-        on_startup=[mongo_cases.ensure_indexes, mongo_inbox.ensure_indexes, mongo_audit.ensure_indexes],
-        background=[sweep_inbox],
+        indexes=INDEXES,
+        on_startup=[book.load],
+        background=[
+            inbox_sweeper(deps, regions, settings.inbox_sweep_seconds),
+            inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),
+            agreement_refresher(deps, settings.agreements_refresh_seconds),
+        ],
     )
-    return Referral(runtime=runtime, deps=deps, verifier=verifier, openapi_defs=defs)
+    return Referral(runtime=runtime, deps=deps, verifier=verifier, codec=codec, openapi_defs=defs)

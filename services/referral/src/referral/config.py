@@ -6,15 +6,37 @@ Example: `REFERRAL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `REFERRAL_MONGO__URI=mo
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from referral.adapters.auth import ApiToken, local_dev_tokens
+from referral.service_layer.ports import Role
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
 LOCAL_DEV_SENDER_SECRET = "whsec_dHJ5Z2ctaGVtZ2FuZy1sb2NhbC1kZXYtb25seSEh"  # noqa: S105
 LOCAL_DEV_PERSON_REF_KEY = "local-dev-only-person-ref-key-change-me"
+
+
+class ApiToken(BaseModel):
+    """One API client: the SHA-256 of its bearer token, who it is and what it may do."""
+
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
+    subject: str = Field(min_length=1, description="Who this is, e.g. `officer:anna.svensson`.")
+    roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def local_dev_tokens() -> list[ApiToken]:
+    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
+    return [
+        ApiToken(token_sha256=token_hash(f"dev-{role.value}"), subject=f"{role.value}:dev", roles=[role])
+        for role in Role
+    ]
 
 
 class SenderConfig(BaseModel):
@@ -77,6 +99,18 @@ class Settings(ServiceSettings):
     inbox_sweep_seconds: float = Field(
         30.0, gt=0, description="How often stored-but-unapplied hospital messages are retried."
     )
+    inbox_retention_days: float = Field(
+        30.0,
+        gt=0,
+        description="Applied hospital messages are removed from the inbox this long after they arrived (the case "
+        "keeps each message and the answer given, so repeats and the case history are not affected).",
+    )
+    agreements_refresh_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often each replica rereads the payment-liability agreements (a version added on "
+        "another replica is used here within this time).",
+    )
 
 
 LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
@@ -84,8 +118,6 @@ LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
 
 def local_defaults_in_use(settings: Settings) -> list[str]:
     """Settings still at their local-development values (which must never reach production)."""
-    from referral.adapters.auth import local_dev_tokens
-
     found = []
     if any(secret.get_secret_value() == LOCAL_DEV_SENDER_SECRET for s in settings.senders for secret in s.secrets):
         found.append("REFERRAL_SENDERS")

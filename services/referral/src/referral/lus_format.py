@@ -154,8 +154,15 @@ def example_bodies() -> dict[str, dict[str, Any]]:
 
 
 def parse_lus(body: Any) -> AnyLusMessage:
-    """Validate a decoded JSON body; raises pydantic.ValidationError."""
+    """Validate a decoded JSON body (e.g. a stored one); raises pydantic.ValidationError."""
     message: AnyLusMessage = LUS_MESSAGE.validate_python(body)
+    return message
+
+
+def parse_lus_json(raw: bytes) -> AnyLusMessage:
+    """Validate a body as the sender sent it, with JSON's own types: a time must be a string with an
+    offset (not a number), a flag `true`/`false` (not `"yes"`), as the schema says; raises ValidationError."""
+    message: AnyLusMessage = LUS_MESSAGE.validate_json(raw, strict=True)
     return message
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from referral.testing import ApiHarness
+from referral_support import ApiHarness
 
 DOC: dict[str, Any] = ApiHarness().app.openapi()
 ROOT = Path(__file__).resolve().parents[4]
@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[4]
 def _schema_has_example(schema: dict[str, Any]) -> bool:
     if "examples" in schema or "example" in schema:
         return True
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    if variants:
+        return all(_schema_has_example(v) for v in variants)
     ref = schema.get("$ref") or (schema.get("items") or {}).get("$ref")
     if ref:
         return _schema_has_example(DOC["components"]["schemas"][ref.rsplit("/", 1)[-1]])
@@ -44,7 +47,7 @@ def test_every_request_and_success_response_body_has_an_example() -> None:
 def test_every_case_endpoint_declares_bearer_security() -> None:
     for path, operations in DOC["paths"].items():
         for method, op in operations.items():
-            if path.startswith(("/cases", "/audit")):
+            if path.startswith(("/cases", "/audit", "/agreements")):
                 assert op.get("security") == [{"HTTPBearer": []}], f"{method} {path}"
 
 
@@ -55,3 +58,20 @@ def test_the_webhook_examples_are_the_spec_examples() -> None:
         for f in (ROOT / "docs" / "specs" / "examples").glob("*.json")
     }
     assert {k: v["value"] for k, v in media["examples"].items()} == spec
+
+
+def test_every_error_answer_is_documented_as_problem_json_only() -> None:
+    for path, operations in DOC["paths"].items():
+        for method, op in operations.items():
+            for status, response in op["responses"].items():
+                if status.startswith(("4", "5")) and path != "/readyz":
+                    assert list(response.get("content", {})) == ["application/problem+json"], (method, path, status)
+
+
+def test_every_route_with_a_case_in_its_path_documents_404_and_every_decision_change_409() -> None:
+    for path, operations in DOC["paths"].items():
+        for method, op in operations.items():
+            if "{case_id}" in path:
+                assert "404" in op["responses"], (method, path)
+            if "/decisions" in path:
+                assert "409" in op["responses"], (method, path)

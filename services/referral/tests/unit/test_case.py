@@ -6,13 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from referral.domain.case import Case, CaseStatus
-from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
-from referral.domain.messages import HospitalMessage
-from referral.lus_format import parse_lus, to_domain
-from trygg_shared.contracts import referral as ev
+from referral_support import AGREEMENTS, STOCKHOLM_2024, wire
 
-AGREEMENTS = AgreementTable([REGION_STOCKHOLM_2024])
+from referral.domain import events as ev
+from referral.domain.case import Case, CaseStatus
+from referral.domain.messages import Destination, HospitalMessage
+from referral.lus_format import parse_lus, to_domain
 
 
 def msg(lus_body: Any, message_type: str, message_id: str | None = None, **fields: Any) -> HospitalMessage:
@@ -36,8 +35,8 @@ def test_a_ready_notice_before_noon_in_stockholm_starts_liability_after_day_zero
     assert events == [ev.ReadyForDischarge]
     ready = case.events[0]
     assert isinstance(ready, ev.ReadyForDischarge)
-    assert ready.liability_starts_at == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)  # Thursday 00:00 local
-    assert ready.agreement_id == REGION_STOCKHOLM_2024.agreement_id
+    assert ready.clock.liability_starts_at == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)  # Thursday 00:00 local
+    assert ready.clock.agreement_id == STOCKHOLM_2024.agreement_id
     assert case.facts(AGREEMENTS).status is CaseStatus.READY
 
 
@@ -46,8 +45,8 @@ def test_without_a_regional_agreement_the_national_default_applies(lus_body: Any
     receive_all(case, msg(lus_body, "utskrivningsklar"))
     ready = case.events[0]
     assert isinstance(ready, ev.ReadyForDischarge)
-    assert ready.agreement_id == "national-default"
-    assert ready.liability_starts_at == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # Friday 00:00 local
+    assert ready.clock.agreement_id == "national-default"
+    assert ready.clock.liability_starts_at == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # Friday 00:00 local
 
 
 def test_the_journey_in_order_emits_one_event_per_step(lus_body: Any) -> None:
@@ -82,7 +81,7 @@ def test_liable_days_are_counted_when_discharge_comes_late(lus_body: Any) -> Non
     discharged = case.events[-1]
     assert isinstance(discharged, ev.Discharged)
     assert discharged.liable_days == 2  # Thursday and Friday
-    assert discharged.daily_price_sek == REGION_STOCKHOLM_2024.daily_price_sek
+    assert discharged.daily_price_sek == STOCKHOLM_2024.daily_price_sek
 
 
 def test_a_revocation_stops_the_clock_and_a_new_ready_notice_starts_a_new_one(lus_body: Any) -> None:
@@ -100,7 +99,7 @@ def test_a_revocation_stops_the_clock_and_a_new_ready_notice_starts_a_new_one(lu
     ready = case.events[0]
     assert isinstance(ready, ev.ReadyForDischarge)
     # After noon on Tuesday: day 0 is Wednesday, liability from Saturday 00:00.
-    assert ready.liability_starts_at == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
+    assert ready.clock.liability_starts_at == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
 
 
 def test_a_late_older_message_never_overwrites_newer_facts(lus_body: Any) -> None:
@@ -164,13 +163,13 @@ def test_a_discharge_to_deceased_closes_the_case_as_deceased(lus_body: Any) -> N
     assert case.facts(AGREEMENTS).status is CaseStatus.DECEASED
     discharged = case.events[-1]
     assert isinstance(discharged, ev.Discharged)
-    assert discharged.destination is ev.Destination.DECEASED
+    assert discharged.destination is Destination.DECEASED
 
 
 def test_events_carry_the_person_reference_and_never_the_identity_number(lus_body: Any) -> None:
     case = new_case()
     receive_all(case, *(msg(lus_body, t) for t in ("inskrivningsmeddelande", "planeringsunderlag", "utskrivningsklar")))
-    for event in case.events:
+    for event in wire(case.events):
         dumped = event.model_dump_json()
         assert event.person_ref == "p_test"  # type: ignore[attr-defined]
         assert "19401009" not in dumped

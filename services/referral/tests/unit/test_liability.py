@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from referral_support import STOCKHOLM_2024 as REGION_STOCKHOLM_2024  # the shipped data file's version
 
 from referral.domain.liability import (
     NATIONAL_DEFAULT,
-    REGION_STOCKHOLM_2024,
     AgreementTable,
     CareType,
     DayCount,

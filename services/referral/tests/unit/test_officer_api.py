@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from referral.lus_format import parse_lus
-from referral.service_layer.intake import Sender, receive_hospital_message
+from referral.service_layer.intake import receive_hospital_message
+from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev
 
 OFFICER, TEAM, ONCALL, OPS = "officer", "team", "oncall", "ops"
@@ -144,23 +145,27 @@ def test_a_trygg_hemgang_decision_publishes_what_scheduling_notification_and_bil
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "field"),
     [
-        ({"length_days": 15}, "at most 14 days"),
-        ({"team": "Team Öst"}, "unknown team"),
-        ({"start_date": None}, "needs a start date"),
-        ({"relatives": [{"name": "Bo", "consent": True}]}, "consent to inform needs a phone number"),
-        ({"relatives": [{"name": "Bo", "phone": "0701234567"}]}, "E.164"),
-        ({"decision_type": "declined", "length_days": None, "start_date": None}, "grants no service"),
+        ({"length_days": 15}, "trygg_hemgang.length_days"),  # the profile's maximum is 14
+        ({"team": "Team Öst"}, "trygg_hemgang.team"),  # not one of the profile's teams
+        ({"start_date": None}, "trygg_hemgang.start_date"),
+        ({"relatives": [{"name": "Bo", "consent": True}]}, "trygg_hemgang.relatives.0.ConsentingRelativeIn.phone"),
+        ({"relatives": [{"name": "Bo", "phone": "0701234567"}]}, "trygg_hemgang.relatives.0.RelativeIn.phone"),
+        ({"decision_type": "declined", "length_days": None, "start_date": None}, "declined.team"),  # no service
+        ({"decision_type": "hemgangsbeslut"}, "hemgangsbeslut.hours_granted"),
+        ({"hours_granted": 20}, "trygg_hemgang.hours_granted"),  # only a hemgångsbeslut grants hours
     ],
 )
-def test_a_decision_that_breaks_a_rule_is_refused_with_a_clear_reason(
-    api: Any, change: dict[str, Any], message: str
+def test_a_decision_that_breaks_a_rule_is_refused_naming_the_field(
+    api: Any, change: dict[str, Any], field: str
 ) -> None:
     case_id = open_case(api)
     response = api.client.post(f"/cases/{case_id}/decisions", json={**GRANT, **change}, headers=api.as_role(OFFICER))
     assert response.status_code == 422
-    assert message in response.json()["detail"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [e["field"] for e in response.json()["errors"]], response.json()["errors"]
+    assert api.events == [ev.CaseOpened.model_validate(api.events[0].model_dump())]  # nothing decided
 
 
 @pytest.mark.parametrize("decision_type", ["hemtjanst_only", "short_term_stay", "declined", "refused"])
@@ -218,7 +223,11 @@ def test_an_officer_extends_shortens_and_ends_a_decision(api: Any) -> None:
     changed = [e for e in api.events if isinstance(e, ev.DecisionChanged)]
     assert [c.changes for c in changed] == [(ev.DecisionChangeKind.EXTENDED,), (ev.DecisionChangeKind.SHORTENED,)]
     assert isinstance(api.events[-1], ev.DecisionEnded)
-    assert api.client.patch(url, json={"length_days": 9}, headers=api.as_role(OFFICER)).status_code == 422
+    again = api.client.patch(url, json={"length_days": 9}, headers=api.as_role(OFFICER))
+    assert again.status_code == 409  # the decision has ended: a conflict with its state
+    assert again.headers["content-type"] == "application/problem+json"
+    ended_again = api.client.post(f"{url}/end", json={"end_date": "2026-11-27"}, headers=api.as_role(OFFICER))
+    assert ended_again.status_code == 409
 
 
 def test_withdrawn_consent_is_published_and_the_relative_stays_without_it(api: Any) -> None:
@@ -329,16 +338,16 @@ def test_a_readmission_follow_up_lost_in_a_crash_is_redone_when_the_message_is_a
 
     first = hospital_case(api, lus_body, "utskrivningsklar", "utskrivningsmeddelande")
     api.client.post(f"/cases/{first}/decisions", json=GRANT, headers=api.as_role(OFFICER))
-    original = api.cases.save
+    original = api.store.save
     calls = {"n": 0}
 
-    async def save_then_die(case: Any) -> None:  # the new case is saved, then the process "dies"
+    async def save_then_die(*args: Any, **kwargs: Any) -> Any:  # the new case is saved, then the process "dies"
         calls["n"] += 1
         if calls["n"] == 2:
             raise ConnectionError("process died")
-        await original(case)
+        return await original(*args, **kwargs)
 
-    api.cases.save = save_then_die  # type: ignore[method-assign]
+    api.store.save = save_then_die  # type: ignore[method-assign]
     hospital_case(
         api,
         lus_body,
@@ -347,7 +356,7 @@ def test_a_readmission_follow_up_lost_in_a_crash_is_redone_when_the_message_is_a
     )
     assert not [e for e in api.events if isinstance(e, ev.DecisionEnded)]
 
-    api.cases.save = original  # type: ignore[method-assign]
+    api.store.save = original  # type: ignore[method-assign]
     api.clock.moment = api.clock.moment.replace(year=2027)
     asyncio.run(apply_pending(api.referral.deps, {"local-dev": "01"}, older_than=__import__("datetime").timedelta(0)))
     ended = [e for e in api.events if isinstance(e, ev.DecisionEnded)]

@@ -8,59 +8,51 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from referral_support import AGREEMENTS, CaseStore, FixedClock, wire
 
 from devstack.cli import sign
-from referral.adapters.identity import HmacPseudonymizer
-from referral.adapters.memory import InMemoryAuditLog, InMemoryCaseRepository, InMemoryInbox
-from referral.adapters.signatures import SignatureVerifier
-from referral.bootstrap import lus_request_schema
-from referral.domain.decision import MunicipalityProfile
-from referral.domain.liability import REGION_STOCKHOLM_2024, AgreementTable
-from referral.entrypoints.webhooks import webhook_router
+from referral.adapters.memory import InMemoryAgreementStore, InMemoryAuditLog, InMemoryCaseQueries, InMemoryInbox
+from referral.adapters.signatures import StandardWebhooksVerifier
+from referral.bootstrap import bootstrap
+from referral.config import Settings
 from referral.lus_format import MAX_BODY_BYTES
-from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.intake import Sender, apply_pending
+from referral.main import http_app
+from referral.service_layer.intake import apply_pending
+from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev
-from trygg_shared.http import install_problem_handlers
 
 SECRET_A = "whsec_" + "c2VjcmV0LWEtZm9yLXRlc3RzLW9ubHktMzJieXRlcyE="
 SECRET_A_NEW = "whsec_" + "c2VjcmV0LWEtcm90YXRlZC1mb3ItdGVzdHMtb25seSE="
 SECRET_B = "whsec_" + "c2VjcmV0LWItZm9yLXRlc3RzLW9ubHktMzJieXRlcyE="
-AGREEMENTS = AgreementTable([REGION_STOCKHOLM_2024])
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 class Intake:
+    """The real route and use cases, wired by bootstrap with in-memory adapters and two senders."""
+
     def __init__(self) -> None:
         self.inbox = InMemoryInbox()
-        self.cases = InMemoryCaseRepository(AGREEMENTS)
-        self.clock = FixedClock()
-        self.deps = ReferralDeps(
-            inbox=self.inbox,
-            cases=self.cases,
-            agreements=AGREEMENTS,
-            audit=InMemoryAuditLog(),
-            pseudonymizer=HmacPseudonymizer(b"k" * 32),
-            clock=self.clock,
-            profile=MunicipalityProfile(),
-        )
-        verifier = SignatureVerifier(
+        self.store = CaseStore()
+        self.clock = FixedClock(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+        verifier = StandardWebhooksVerifier(
             [(Sender("region-a", "01"), [SECRET_A, SECRET_A_NEW]), (Sender("region-b", None), [SECRET_B])]
         )
-        app = FastAPI()
-        install_problem_handlers(app)
-        schema, _defs = lus_request_schema()
-        app.include_router(webhook_router(verifier, self.deps, schema))
-        self.client = TestClient(app)
+        referral = bootstrap(
+            Settings(),
+            store=self.store,
+            queries=InMemoryCaseQueries(self.store, lambda: AGREEMENTS),
+            inbox=self.inbox,
+            audit=InMemoryAuditLog(),
+            agreement_store=InMemoryAgreementStore(),
+            clock=self.clock,
+            verifier=verifier,
+        )
+        self.deps = referral.deps
+        self.client = TestClient(http_app(referral, lifespan_enabled=False))
+
+    @property
+    def published(self) -> list[Any]:
+        return wire(self.store.events())
 
     def post(
         self,
@@ -86,7 +78,7 @@ def test_a_signed_ready_notice_is_accepted_and_publishes_ready_for_discharge(int
 
     assert response.status_code == 202
     assert set(response.json()) == {"case_id", "message_id"}
-    assert [type(e) for e in intake.cases.published] == [ev.ReadyForDischarge]
+    assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +104,7 @@ def test_a_repeated_webhook_id_is_answered_with_the_first_answer_and_emits_nothi
 
     assert (first.status_code, second.status_code) == (202, 200)
     assert second.json() == first.json()
-    assert len(intake.cases.published) == 1
+    assert len(intake.published) == 1
 
 
 def test_the_same_webhook_id_from_two_senders_is_two_messages(intake: Intake, lus_body: Any) -> None:
@@ -207,22 +199,22 @@ def test_when_the_message_cannot_be_stored_the_sender_is_told_to_retry(intake: I
     response = intake.post(lus_body("utskrivningsklar"))
     assert response.status_code == 503
     assert response.headers["retry-after"] == "10"
-    assert intake.cases.published == []
+    assert intake.published == []
 
 
 async def test_a_stored_message_that_could_not_be_applied_is_applied_by_the_sweeper(
     intake: Intake, lus_body: Any
 ) -> None:
-    intake.cases.fail_next_save = True
+    intake.store.fail_next_save = True
     response = intake.post(lus_body("utskrivningsklar"))
 
     assert response.status_code == 202  # stored durably: the answer stands
-    assert intake.cases.published == []
+    assert intake.published == []
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 0  # too fresh
     intake.clock.moment += timedelta(seconds=6)
     applied = await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5))
     assert applied == 1
-    assert [type(e) for e in intake.cases.published] == [ev.ReadyForDischarge]
+    assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 0
 
 
@@ -245,9 +237,9 @@ async def test_the_sweeper_applies_what_it_can_when_one_stored_message_keeps_fai
         "region-a", "broken", "c-broken", "utskrivningsklar", {"not": "lus"}, IntakeAnswer("c", "m"), intake.clock.now()
     )
     await intake.inbox.add(bad)
-    intake.cases.fail_next_save = True
+    intake.store.fail_next_save = True
     assert intake.post(lus_body("utskrivningsklar")).status_code == 202
     intake.clock.moment += timedelta(seconds=6)
 
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 1
-    assert [type(e) for e in intake.cases.published] == [ev.ReadyForDischarge]
+    assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS
 
 _PREFIX = "se.trygghemgang.referral."
@@ -43,7 +43,7 @@ class Destination(StrEnum):
     OTHER = "other"
 
 
-class _CaseEvent(IntegrationEvent):
+class _CaseEvent(CaseEvent):
     TOPIC: ClassVar[str] = REFERRAL_CASE_EVENTS
 
     person_ref: str = Field(
@@ -140,10 +140,14 @@ class CaseOpened(_CaseEvent):
     EVENT_TYPE: ClassVar[str] = _PREFIX + "case_opened.v1"
     reason: CaseOpenedReason = Field(description="Why the case was opened without a hospital message.")
     municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
+    opened_at: datetime | None = Field(
+        None, description="When the officer opened the case (the person is at home already; no discharge follows)."
+    )
 
 
 class DecisionType(StrEnum):
     TRYGG_HEMGANG = "trygg_hemgang"
+    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland's variant: a pot of hours (`hours_granted`)
     HEMTJANST_ONLY = "hemtjanst_only"
     SHORT_TERM_STAY = "short_term_stay"
     DECLINED = "declined"
@@ -197,6 +201,12 @@ class DecisionGranted(_CaseEvent):
     relatives: tuple[Relative, ...] = Field((), description="Relatives to inform (with consent).")
     granted_by: str = Field(description="The officer who decided.")
     granted_at: datetime = Field(description="When the decision was made.")
+    hours_granted: int | None = Field(
+        None,
+        ge=1,
+        description="For a `hemgangsbeslut` (Gotland): the pot of hours granted, used as the team sees fit "
+        "within the decision; null for every other decision type.",
+    )
 
 
 class DecisionChangeKind(StrEnum):
@@ -216,9 +226,22 @@ class DecisionChanged(_CaseEvent):
     length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
     end_date: date | None = Field(None, description="Last day after the change, inclusive.")
     hemtjanst_evenings_nights_weekends: bool = Field(False, description="Evening cover after the change.")
-    relatives: tuple[Relative, ...] = Field((), description="Relatives after the change.")
+    relatives: tuple[Relative, ...] = Field(
+        (), description="Relatives to inform after the change: only those with consent (the full list)."
+    )
     changed_by: str = Field(description="The officer who changed it.")
     changed_at: datetime = Field(description="When.")
+    decision_type: DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
+    start_date: date | None = Field(None, description="First day of the service (unchanged by a change).")
+    team: str | None = Field(None, description="The team that carries it out (unchanged by a change).")
+    hours_granted: int | None = Field(
+        None, ge=1, description="For a `hemgangsbeslut`: the pot of hours after the change."
+    )
+    consent_withdrawn_relative_ids: tuple[str, ...] = Field(
+        (),
+        description="Relatives whose consent was withdrawn by this change: send them nothing more, at once "
+        "(they are no longer in `relatives`).",
+    )
 
 
 class DecisionEndReason(StrEnum):
@@ -239,8 +262,12 @@ class DecisionEnded(_CaseEvent):
     ended_at: datetime = Field(description="When.")
 
 
-class BillingSubjectRegistered(IntegrationEvent):
-    """Who is billed for a case: only billing consumes this topic (identity number inside)."""
+class BillingSubjectRegistered(CaseEvent):
+    """Who is billed for a case: only billing consumes this topic (identity number inside).
+
+    Carries what fee statements need and nothing else: the identity, the name and the postal
+    address. No phone numbers, no relatives, no health details.
+    """
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "billing_subject_registered.v1"
     TOPIC: ClassVar[str] = REFERRAL_BILLING_SUBJECTS

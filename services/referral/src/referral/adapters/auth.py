@@ -1,8 +1,9 @@
-"""Bearer-token authentication with roles, configured per deployment.
+"""Bearer-token authentication with roles, configured per deployment (`REFERRAL_API_TOKENS`).
 
 Tokens are configured as SHA-256 hashes (the tokens themselves are never stored), each with a
 subject (who, as written into decisions and audit records) and roles. A deployment that has an
-identity provider replaces this adapter with one that checks its JWTs; routes only see `Actor`.
+identity provider replaces this adapter with one that checks its JWTs: routes depend only on
+the `Authenticator` port and see an `Actor`.
 """
 
 from __future__ import annotations
@@ -10,33 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from enum import StrEnum
 
-from pydantic import BaseModel, Field
-
-from referral.service_layer.cases import Actor
-
-
-class Role(StrEnum):
-    OFFICER = "officer"  # biståndshandläggare: opens cases, decides
-    TEAM = "team"  # the Trygg hemgång team: reads cases
-    ONCALL = "oncall"  # on-call staff: reads cases
-    OPS = "ops"  # operations: reads the audit trail, no personal data
-
-
-class ApiToken(BaseModel):
-    """One API client: the SHA-256 of its bearer token, who it is and what it may do."""
-
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
-    subject: str = Field(min_length=1, description="Who this is, e.g. `officer:anna.svensson`.")
-    roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from referral.config import ApiToken
+from referral.service_layer.ports import Actor
 
 
 class TokenAuthenticator:
+    """Implements `Authenticator`: constant-time comparison against every configured hash."""
+
     def __init__(self, tokens: Sequence[ApiToken]) -> None:
         self._tokens = [(bytes.fromhex(t.token_sha256), t) for t in tokens]
 
@@ -49,11 +31,3 @@ class TokenAuthenticator:
         if found is None:
             return None
         return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
-
-
-def local_dev_tokens() -> list[ApiToken]:
-    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
-    return [
-        ApiToken(token_sha256=token_hash(f"dev-{role.value}"), subject=f"{role.value}:dev", roles=[role])
-        for role in Role
-    ]

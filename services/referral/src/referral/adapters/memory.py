@@ -1,14 +1,30 @@
-"""In-memory adapters implementing the same ports as the Mongo ones (use-case tests, demos)."""
+"""In-memory adapters of the referral ports, with the same semantics as the Mongo ones.
+
+Cases use the shared `trygg_shared.aggregate.InMemoryAggregateStore` (versions, conflicts,
+copies between load and save); these cover the rest: the inbox, queries across cases, the
+audit log and the agreements. `bootstrap` accepts them in place of the Mongo adapters, which
+is how use-case and HTTP tests run without servers. `available = False` makes an adapter
+answer as a database that is down.
+"""
 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable
-from referral.service_layer.ports import AuditRecord, CaseQuery, ConcurrencyConflict, InboundRecord, StorageUnavailable
-from trygg_shared.contracts.base import IntegrationEvent
+from referral.service_layer.ports import (
+    AgreementChange,
+    AuditRecord,
+    CaseQuery,
+    InboundRecord,
+    IntakeAnswer,
+    StorageUnavailable,
+)
+from trygg_shared.aggregate import InMemoryAggregateStore
 
 
 class InMemoryInbox:
@@ -25,9 +41,9 @@ class InMemoryInbox:
         self.records[key] = record
         return None
 
-    async def mark_applied(self, sender_id: str, webhook_id: str) -> None:
+    async def mark_applied(self, sender_id: str, webhook_id: str, answer: IntakeAnswer | None = None) -> None:
         record = self.records[(sender_id, webhook_id)]
-        self.records[(sender_id, webhook_id)] = InboundRecord(**{**record.__dict__, "applied": True})
+        self.records[(sender_id, webhook_id)] = replace(record, applied=True, answer=answer or record.answer)
 
     async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]:
         pending = [r for r in self.records.values() if not r.applied and r.received_at < received_before]
@@ -36,36 +52,27 @@ class InMemoryInbox:
     async def history(self, case_id: str) -> list[InboundRecord]:
         return sorted((r for r in self.records.values() if r.case_id == case_id), key=lambda r: r.received_at)
 
+    async def sweep(self, retention: timedelta, now: datetime) -> int:
+        old = [k for k, r in self.records.items() if r.applied and r.received_at < now - retention]
+        for key in old:
+            del self.records[key]
+        return len(old)
 
-class InMemoryCaseRepository:
-    """Stores copies, checks versions, and keeps every published event in `published`."""
 
-    def __init__(self, agreements: AgreementTable) -> None:
-        self._cases: dict[str, Case] = {}
+class InMemoryCaseQueries:
+    """Queries across the cases of an `InMemoryAggregateStore`."""
+
+    def __init__(self, store: InMemoryAggregateStore[Case], agreements: Callable[[], AgreementTable]) -> None:
+        self._store = store
         self._agreements = agreements
-        self.published: list[IntegrationEvent] = []
-        self.fail_next_save = False
 
-    async def get(self, case_id: str) -> Case | None:
-        case = self._cases.get(case_id)
-        return copy.deepcopy(case) if case is not None else None
-
-    async def save(self, case: Case) -> None:
-        if self.fail_next_save:
-            self.fail_next_save = False
-            raise StorageUnavailable("offline")
-        stored = self._cases.get(case.case_id)
-        if (stored.version if stored else 0) != case.version:
-            raise ConcurrencyConflict(case.case_id)
-        self.published.extend(case.events)
-        case.events.clear()
-        case.version += 1
-        self._cases[case.case_id] = copy.deepcopy(case)
+    def _cases(self) -> list[Case]:
+        return [copy.deepcopy(state) for state, _, _ in self._store.states.values()]
 
     async def find(self, query: CaseQuery) -> list[Case]:
         found = []
-        for case in self._cases.values():
-            facts = case.facts(self._agreements)
+        for case in self._cases():
+            facts = case.facts(self._agreements())
             if query.statuses and facts.status.value not in query.statuses:
                 continue
             running = facts.ready is not None and facts.ready.ended_at is None
@@ -73,19 +80,16 @@ class InMemoryCaseRepository:
                 continue
             found.append((facts.ready.clock.liability_starts_at if running and facts.ready else None, case))
         found.sort(key=lambda pair: (pair[0] is None, pair[0] or datetime.max.replace(tzinfo=UTC), pair[1].case_id))
-        return [copy.deepcopy(c) for _, c in found[query.offset : query.offset + query.limit]]
+        return [c for _, c in found[query.offset : query.offset + query.limit]]
 
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
-        for case in self._cases.values():
-            facts = case.facts(self._agreements)
-            if (
-                case.case_id != exclude_case_id
-                and case.person_ref == person_ref
-                and facts.discharge is not None
-                and facts.discharge.discharged_at >= since
-            ):
-                return case.case_id
-        return None
+        found = []
+        for case in self._cases():
+            discharge = case.facts(self._agreements()).discharge
+            mine = case.case_id != exclude_case_id and case.person_ref == person_ref
+            if mine and discharge is not None and discharge.discharged_at >= since:
+                found.append((discharge.discharged_at, case.case_id))
+        return max(found)[1] if found else None
 
 
 class InMemoryAuditLog:
@@ -100,3 +104,21 @@ class InMemoryAuditLog:
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
         return [r for r in reversed(self.records) if case_id in r.case_ids][:limit]
+
+    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]:
+        return [r for r in reversed(self.records) if r.subject == subject][:limit]
+
+
+class InMemoryAgreementStore:
+    def __init__(self) -> None:
+        self.changes: dict[tuple[str, int], AgreementChange] = {}
+
+    async def all(self) -> list[AgreementChange]:
+        return list(self.changes.values())
+
+    async def add(self, change: AgreementChange) -> bool:
+        key = (change.agreement.region_code, change.agreement.version)
+        if key in self.changes:
+            return False
+        self.changes[key] = change
+        return True

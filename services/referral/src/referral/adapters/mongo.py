@@ -1,145 +1,86 @@
-"""MongoDB adapters of the referral service: cases (with their outbox) and the inbox.
+"""MongoDB adapters of the referral service, besides the case store itself.
 
-A case is one document: its hospital messages, denormalised fields for queries, a `version`
-for optimistic concurrency and the outbox of events not yet published. Saving is one
-single-document write, so state and events are stored together or not at all.
+Cases are stored by `trygg_shared.mongo_store.MongoAggregateStore` with `CaseCodec`; the
+queries across cases (`MongoCaseQueries`) read the same collection. Every query is an
+equality filter on an indexed top-level field (what FerretDB 1.24 on PostgreSQL pushes down
+to SQL and serves from an index; see `trygg_shared.indexes`); ranges and sorting are done on
+the few documents that filter returns. `INDEXES` lists every index those queries need; the
+runtime creates them at start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from referral.domain.case import Case, Opening
-from referral.domain.decision import Decision
-from referral.domain.liability import AgreementTable
-from referral.domain.messages import HospitalMessage
+from referral.adapters.codec import CaseCodec
+from referral.agreement_format import AgreementData, from_domain, to_domain
+from referral.domain.case import Case
 from referral.service_layer.ports import (
+    AgreementChange,
     AuditRecord,
     CaseQuery,
-    ConcurrencyConflict,
     InboundRecord,
     IntakeAnswer,
     StorageUnavailable,
 )
+from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
-from trygg_shared.outbox import OutboxEvent, outbox_update
-
-_MESSAGE = TypeAdapter(HospitalMessage)
-_OPENING = TypeAdapter(Opening)
-_DECISION = TypeAdapter(Decision)
 
 CASES = "cases"
 INBOX = "inbound_messages"
+AUDIT = "audit_log"
+AGREEMENTS = "agreements"
+RELAY_LEASES = "relay_leases"
+
+INDEXES: tuple[Index, ...] = (
+    Index(CASES, ("person_ref",)),  # recent_discharge
+    Index(CASES, ("status",)),  # find by one status
+    Index(CASES, ("liability_running",)),  # find where the clock runs
+    Index(INBOX, ("applied",)),  # unapplied, sweep
+    Index(INBOX, ("case_id",)),  # history
+    Index(AUDIT, ("case_ids",)),  # for_case (an array: equality matches an element)
+    Index(AUDIT, ("subject",)),  # for_subject
+)
 
 
-class MongoCaseRepository:
-    def __init__(self, db: AsyncDatabase[Document], agreements: AgreementTable) -> None:
-        self._cases = db[CASES]
-        self._agreements = agreements
-        # Told the id of every case saved with new events (the outbox relay's fast path).
-        self.on_saved: Callable[[str], None] = lambda _case_id: None
+class MongoCaseQueries:
+    """Reads across cases, on the store's collection."""
 
-    @property
-    def collection(self) -> Any:
-        return self._cases
-
-    async def ensure_indexes(self) -> None:
-        await self._cases.create_index("person_ref")
-        await self._cases.create_index("status")
-        await self._cases.create_index("liability_starts_at")
-
-    async def get(self, case_id: str) -> Case | None:
-        doc = await self._cases.find_one({"_id": case_id}, {"outbox": 0})
-        return None if doc is None else self._case(doc)
+    def __init__(self, collection: AsyncCollection[Document], codec: CaseCodec) -> None:
+        self._cases = collection
+        self._codec = codec
 
     async def find(self, query: CaseQuery) -> list[Case]:
         criteria: dict[str, Any] = {}
-        if query.statuses:
+        if len(query.statuses) == 1:
+            criteria["status"] = query.statuses[0]
+        elif query.statuses:
             criteria["status"] = {"$in": list(query.statuses)}
         if query.liability_running:
-            criteria["liability_starts_at"] = {"$ne": None}
-        order = [("liability_starts_at", 1), ("_id", 1)] if query.order == "liability" else [("updated_at", -1)]
+            criteria["liability_running"] = True
+        order = [("liability_order", 1), ("_id", 1)] if query.order == "liability" else [("updated_at", -1), ("_id", 1)]
         cursor = self._cases.find(criteria, {"outbox": 0}).sort(order).skip(query.offset).limit(query.limit)
-        return [self._case(doc) async for doc in cursor]
-
-    def _case(self, doc: Document) -> Case:
-        return Case(
-            case_id=doc["_id"],
-            person_ref=doc["person_ref"],
-            sender_id=doc.get("sender_id"),
-            episode_id=doc.get("episode_id"),
-            region_code=doc.get("region_code"),
-            messages={m.message_id: m for m in (_MESSAGE.validate_python(v) for v in doc.get("messages") or [])},
-            readmission_of_case_id=doc.get("readmission_of_case_id"),
-            opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
-            decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
-            version=doc["version"],
-        )
-
-    def _state(self, case: Case) -> dict[str, Any]:
-        facts = case.facts(self._agreements)
-        ready = facts.ready
-        return {
-            "person_ref": case.person_ref,
-            "sender_id": case.sender_id,
-            "episode_id": case.episode_id,
-            "region_code": case.region_code,
-            # An array, not a map: a sender's webhook-id may contain '.' or start with '$'.
-            "messages": [_MESSAGE.dump_python(m, mode="json") for m in case.messages.values()],
-            "readmission_of_case_id": case.readmission_of_case_id,
-            "status": facts.status.value,
-            "liability_starts_at": ready.clock.liability_starts_at if ready and ready.ended_at is None else None,
-            "discharged_at": facts.discharge.discharged_at if facts.discharge else None,
-            "opening": _OPENING.dump_python(case.opening, mode="json") if case.opening else None,
-            "decisions": [_DECISION.dump_python(d, mode="json") for d in case.decisions],
-            "active_decision": (active.decision_type.value if (active := case.active_decision()) else None),
-            "updated_at": datetime.now(UTC),
-        }
-
-    async def save(self, case: Case) -> None:
-        seq0 = case.version * 1000  # keeps the outbox order across saves (fewer than 1000 events a save)
-        events = [OutboxEvent.of(e, seq0 + i) for i, e in enumerate(case.events)]
-        state = self._state(case)
         try:
-            if case.version == 0:
-                await self._cases.insert_one(
-                    {"_id": case.case_id, **state, "version": 1, "outbox": {}, **_outbox_doc(events)}
-                )
-            else:
-                result = await self._cases.update_one(
-                    {"_id": case.case_id, "version": case.version},
-                    {"$set": {**state, **outbox_update(events)}, "$inc": {"version": 1}},
-                )
-                if result.matched_count == 0:
-                    raise ConcurrencyConflict(case.case_id)
-        except DuplicateKeyError:
-            raise ConcurrencyConflict(case.case_id) from None
-        except ConnectionFailure as exc:
+            docs = [doc async for doc in cursor]
+        except PyMongoError as exc:
             raise StorageUnavailable(type(exc).__name__) from None
-        case.version += 1
-        case.events.clear()
-        if events:
-            self.on_saved(case.case_id)
+        return [self._codec.from_document(doc) for doc in docs]
 
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
-        doc = await self._cases.find_one(
-            {"person_ref": person_ref, "discharged_at": {"$gte": since}, "_id": {"$ne": exclude_case_id}},
-            {"_id": 1},
-            sort=[("discharged_at", -1)],
-        )
-        return str(doc["_id"]) if doc else None
-
-
-def _outbox_doc(events: list[OutboxEvent]) -> dict[str, Any]:
-    fields = outbox_update(events)
-    outbox = {k.split(".", 1)[1]: v for k, v in fields.items() if k.startswith("outbox.")}
-    return {"outbox": outbox, "outbox_pending": bool(outbox)}
+        # Equality on person_ref only (index-served); the few cases of one person are filtered here.
+        cursor = self._cases.find({"person_ref": person_ref}, {"_id": 1, "discharged_at": 1})
+        found = [
+            (doc["discharged_at"], str(doc["_id"]))
+            async for doc in cursor
+            if doc.get("discharged_at") is not None and doc["_id"] != exclude_case_id
+        ]
+        recent = [pair for pair in found if pair[0] >= since]
+        return max(recent)[1] if recent else None
 
 
 class MongoInbox:
@@ -147,10 +88,6 @@ class MongoInbox:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._inbox = db[INBOX]
-
-    async def ensure_indexes(self) -> None:
-        await self._inbox.create_index([("applied", 1), ("received_at", 1)])
-        await self._inbox.create_index("case_id")
 
     async def add(self, record: InboundRecord) -> InboundRecord | None:
         key = f"{record.sender_id}:{record.webhook_id}"
@@ -170,27 +107,32 @@ class MongoInbox:
             )
         except DuplicateKeyError:
             doc = await self._inbox.find_one({"_id": key})
-            if doc is None:  # pragma: no cover - a duplicate key that vanished cannot happen
+            if doc is None:  # pragma: no cover - swept between the insert and the read
                 raise StorageUnavailable("inbox record vanished") from None
             return _record(doc)
         except PyMongoError as exc:
             raise StorageUnavailable(type(exc).__name__) from None
         return None
 
-    async def mark_applied(self, sender_id: str, webhook_id: str) -> None:
-        await self._inbox.update_one({"_id": f"{sender_id}:{webhook_id}"}, {"$set": {"applied": True}})
+    async def mark_applied(self, sender_id: str, webhook_id: str, answer: IntakeAnswer | None = None) -> None:
+        fields: dict[str, Any] = {"applied": True}
+        if answer is not None:
+            fields["answer"] = {"case_id": answer.case_id, "message_id": answer.message_id}
+        await self._inbox.update_one({"_id": f"{sender_id}:{webhook_id}"}, {"$set": fields})
 
     async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]:
-        cursor = (
-            self._inbox.find({"applied": False, "received_at": {"$lt": received_before}})
-            .sort("received_at", 1)
-            .limit(limit)
-        )
-        return [_record(d) async for d in cursor]
+        cursor = self._inbox.find({"applied": False})
+        pending = [_record(d) async for d in cursor]
+        due = sorted((r for r in pending if r.received_at < received_before), key=lambda r: r.received_at)
+        return due[:limit]
 
     async def history(self, case_id: str) -> list[InboundRecord]:
-        cursor = self._inbox.find({"case_id": case_id}).sort("received_at", 1)
-        return [_record(d) async for d in cursor]
+        cursor = self._inbox.find({"case_id": case_id})
+        return sorted([_record(d) async for d in cursor], key=lambda r: r.received_at)
+
+    async def sweep(self, retention: timedelta, now: datetime) -> int:
+        result = await self._inbox.delete_many({"applied": True, "received_at": {"$lt": now - retention}})
+        return result.deleted_count
 
 
 def _record(doc: Document) -> InboundRecord:
@@ -207,15 +149,10 @@ def _record(doc: Document) -> InboundRecord:
 
 
 class MongoAuditLog:
-    """Reads of personal data, in their own collection (never in the application logs)."""
-
-    COLLECTION = "audit_log"
+    """Reads of personal data and changes of rules, in their own collection (never in the application logs)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._audit = db[self.COLLECTION]
-
-    async def ensure_indexes(self) -> None:
-        await self._audit.create_index([("case_ids", 1), ("at", -1)])
+        self._audit = db[AUDIT]
 
     async def append(self, record: AuditRecord) -> None:
         try:
@@ -229,13 +166,23 @@ class MongoAuditLog:
                     "case_ids": list(record.case_ids),
                     "fields": list(record.fields),
                     "trace_id": record.trace_id,
+                    "subject": record.subject,
                 }
             )
         except PyMongoError as exc:
             raise StorageUnavailable(type(exc).__name__) from None
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        cursor = self._audit.find({"case_ids": case_id}).sort("at", -1).limit(limit)
+        return await self._newest({"case_ids": case_id}, limit)
+
+    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]:
+        return await self._newest({"subject": subject}, limit)
+
+    async def _newest(self, criteria: dict[str, Any], limit: int) -> list[AuditRecord]:
+        try:
+            docs = [d async for d in self._audit.find(criteria).sort("at", -1).limit(limit)]
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
         return [
             AuditRecord(
                 record_id=d["_id"],
@@ -246,6 +193,41 @@ class MongoAuditLog:
                 case_ids=tuple(d["case_ids"]),
                 fields=tuple(d["fields"]),
                 trace_id=d.get("trace_id"),
+                subject=d.get("subject"),
             )
-            async for d in cursor
+            for d in docs
         ]
+
+
+class MongoAgreementStore:
+    """Agreement versions, `_id` = `<region>:<version>`: two versions with one number cannot both be stored."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._agreements = db[AGREEMENTS]
+
+    async def all(self) -> list[AgreementChange]:
+        try:
+            docs = [d async for d in self._agreements.find({})]
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        return [
+            AgreementChange(to_domain(AgreementData.model_validate(d["terms"])), d["added_by"], d["added_at"])
+            for d in docs
+        ]
+
+    async def add(self, change: AgreementChange) -> bool:
+        agreement = change.agreement
+        try:
+            await self._agreements.insert_one(
+                {
+                    "_id": f"{agreement.region_code}:{agreement.version}",
+                    "terms": from_domain(agreement).model_dump(mode="json"),
+                    "added_by": change.added_by,
+                    "added_at": change.added_at,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        return True

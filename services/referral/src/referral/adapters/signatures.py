@@ -6,14 +6,12 @@ from collections.abc import Mapping, Sequence
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from referral.service_layer.intake import Sender
+from referral.service_layer.ports import InvalidSignature, Sender
 
 
-class InvalidSignature(Exception):
-    """Missing or wrong signature, unknown sender, or a timestamp outside ±5 minutes."""
+class StandardWebhooksVerifier:
+    """Implements `SignatureVerifier` with the `standardwebhooks` library; several secrets per sender."""
 
-
-class SignatureVerifier:
     def __init__(self, senders: Sequence[tuple[Sender, Sequence[str]]]) -> None:
         self._keys = [(sender, Webhook(secret)) for sender, secrets in senders for secret in secrets]
 

@@ -4,7 +4,12 @@ A case's hospital facts are a pure function of the *set* of messages it has acce
 folded in the sender's order (`sent_at`, then id), whatever order they arrived in, and a
 cancelled message (`makulering`) simply drops out of the fold. So repeats and reordering
 converge to the same facts, and a late older message never overwrites newer ones. Events are
-the difference between the facts before and after a message.
+the difference between the facts before and after a message: plain domain events
+(`referral.domain.events`); the store's codec turns them into wire contracts.
+
+The agreement that set a ready notice's clock is pinned in the case (`agreement_pins`) the
+first time the notice is folded, so a later change of the agreements (a new version) never
+changes a clock that already ran.
 """
 
 from __future__ import annotations
@@ -13,10 +18,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from referral.domain import events as de
 from referral.domain.decision import Decision, EndReason, MunicipalityProfile, Relative
 from referral.domain.decision import change as change_decision
 from referral.domain.decision import end as end_decision
-from referral.domain.liability import STOCKHOLM, AgreementTable, CareType, LiabilityClock, liable_days, start_clock
+from referral.domain.events import DomainEvent, OpeningReason
+from referral.domain.liability import (
+    STOCKHOLM,
+    AgreementTable,
+    CareType,
+    LiabilityClock,
+    RegionalAgreement,
+    liable_days,
+    start_clock,
+)
 from referral.domain.messages import (
     CareUnit,
     Destination,
@@ -25,8 +40,8 @@ from referral.domain.messages import (
     MessageType,
     Patient,
 )
-from trygg_shared.contracts import referral as ev
-from trygg_shared.contracts.base import IntegrationEvent
+
+__all__ = ["Case", "CaseError", "CaseFacts", "CaseNotFound", "CaseStatus", "Opening", "OpeningReason", "Receipt"]
 
 
 class CaseStatus(StrEnum):
@@ -112,8 +127,33 @@ class CaseFacts:
         return sum(p.liable_days(self.discharge.discharged_at) for p in self.periods)
 
 
-def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, region_code: str | None) -> CaseFacts:
-    """The facts of a set of messages (pure; independent of arrival order)."""
+AgreementPins = dict[str, tuple[str, int]]  # ready notice's message id -> (agreement id, version)
+
+
+def _agreement_for(
+    m: HospitalMessage, agreements: AgreementTable, region_code: str | None, pins: AgreementPins
+) -> RegionalAgreement:
+    assert m.ready_at is not None
+    pinned = pins.get(m.message_id)
+    if pinned is not None:
+        found = agreements.get(*pinned)
+        if found is not None:
+            return found
+    return agreements.find(region_code, _local_date(m.ready_at))
+
+
+def fold(
+    messages: dict[str, HospitalMessage],
+    agreements: AgreementTable,
+    region_code: str | None,
+    pins: AgreementPins | None = None,
+) -> CaseFacts:
+    """The facts of a set of messages (pure; independent of arrival order).
+
+    A ready notice's clock uses the agreement pinned for it, when there is one; otherwise the
+    agreement in force on the notice's day.
+    """
+    pins = pins or {}
     cancelled = frozenset(
         m.cancels_message_id
         for m in messages.values()
@@ -149,9 +189,10 @@ def fold(messages: dict[str, HospitalMessage], agreements: AgreementTable, regio
                     history = (*history, replace(facts.ready, ended_at=m.ready_at, ended_by=PeriodEnd.REPLACED))
                 elif facts.ready is not None:
                     history = (*history, facts.ready)
-                agreement = agreements.find(region_code, _local_date(m.ready_at))
+                agreement = _agreement_for(m, agreements, region_code, pins)
                 clock = start_clock(m.ready_at, m.care_type, agreement)
-                period = ReadyPeriod(m.message_id, m.ready_at, m.planned_discharge_at, clock, agreement.daily_price_sek)
+                price = agreement.price_for(clock.liability_starts_at.astimezone(STOCKHOLM).year)
+                period = ReadyPeriod(m.message_id, m.ready_at, m.planned_discharge_at, clock, price)
                 facts = replace(facts, ready=period, ready_history=history)
             case MessageType.READY_REVOKED:
                 if facts.ready is not None and facts.ready.ended_at is None:
@@ -198,22 +239,20 @@ def _local_date(moment: datetime) -> date:
 
 def _picture(
     common: dict[str, str], episode_id: str, municipality: str | None, facts: CaseFacts
-) -> list[tuple[tuple[object, ...], IntegrationEvent]]:
+) -> list[tuple[tuple[object, ...], DomainEvent]]:
     """The clock as events in the sender's order: each period that counts, with its revocation."""
-    out: list[tuple[tuple[object, ...], IntegrationEvent]] = []
+    out: list[tuple[tuple[object, ...], DomainEvent]] = []
     for p in facts.periods:
         if p.ended_by is PeriodEnd.REPLACED:
             continue  # superseded by a later ready notice: it never counted
-        ready = ev.ReadyForDischarge(
+        ready = de.ReadyForDischarge(
             **common,
             episode_id=episode_id,
             care_unit=_care_unit(facts),
-            care_type=ev.CareType(facts.care_type.value),
+            care_type=facts.care_type,
             ready_at=p.ready_at,
             planned_discharge_at=p.planned_discharge_at,
-            liability_starts_at=p.clock.liability_starts_at,
-            agreement_id=p.clock.agreement_id,
-            agreement_version=p.clock.agreement_version,
+            clock=p.clock,
             daily_price_sek=p.daily_price_sek,
             municipality_code=municipality,
         )
@@ -221,7 +260,7 @@ def _picture(
         if p.ended_by is PeriodEnd.REVOKED:
             assert p.ended_at is not None
             days = p.liable_days()
-            revoked = ev.ReadyRevoked(**common, revoked_at=p.ended_at, ready_at=p.ready_at, liable_days=days)
+            revoked = de.ReadyRevoked(**common, revoked_at=p.ended_at, ready_at=p.ready_at, liable_days=days)
             out.append((("revoked", p.message_id, p.ended_at, days), revoked))
     return out
 
@@ -233,7 +272,7 @@ def _clock_events(
     before: CaseFacts,
     after: CaseFacts,
     message: HospitalMessage,
-) -> list[IntegrationEvent]:
+) -> list[DomainEvent]:
     """Events about ready periods and discharge.
 
     Consumers apply a case's events in order, so what they hold is the last picture sent. When
@@ -249,16 +288,16 @@ def _clock_events(
     run_before = _running(before)
     if run_before is not None and not new and after.discharge is None:
         # The only ready notice was withdrawn (makulering): the clock stops, nothing accrued.
-        out.append(ev.ReadyRevoked(**common, revoked_at=message.sent_at, ready_at=run_before.ready_at, liable_days=0))
+        out.append(de.ReadyRevoked(**common, revoked_at=message.sent_at, ready_at=run_before.ready_at, liable_days=0))
     periods_changed = [(p.message_id, p.ended_at, p.ended_by) for p in before.periods] != [
         (p.message_id, p.ended_at, p.ended_by) for p in after.periods
     ]
     if after.discharge is not None and (after.discharge != before.discharge or periods_changed):
         out.append(
-            ev.Discharged(
+            de.Discharged(
                 **common,
                 discharged_at=after.discharge.discharged_at,
-                destination=ev.Destination(after.discharge.destination.value) if after.discharge.destination else None,
+                destination=after.discharge.destination,
                 liable_days=after.liable_days,
                 daily_price_sek=after.ready.daily_price_sek if after.ready else None,
             )
@@ -270,9 +309,9 @@ def _running(facts: CaseFacts) -> ReadyPeriod | None:
     return facts.ready if facts.ready is not None and facts.ready.ended_at is None else None
 
 
-def _care_unit(facts: CaseFacts) -> ev.CareUnit:
+def _care_unit(facts: CaseFacts) -> CareUnit:
     assert facts.care_unit is not None
-    return ev.CareUnit(hsa_id=facts.care_unit.hsa_id, name=facts.care_unit.name)
+    return facts.care_unit
 
 
 def diff_events(
@@ -285,9 +324,9 @@ def diff_events(
     *,
     readmission_of_case_id: str | None = None,
     cancelled_type: MessageType | None = None,
-) -> list[IntegrationEvent]:
-    """Integration events that say how the facts changed because of `message`."""
-    out: list[IntegrationEvent] = []
+) -> list[DomainEvent]:
+    """Domain events that say how the facts changed because of `message`."""
+    out: list[DomainEvent] = []
     municipality = after.patient.address.municipality_code if after.patient and after.patient.address else None
     common = {"case_id": case_id, "person_ref": person_ref}
 
@@ -295,20 +334,20 @@ def diff_events(
         after.cancelled_ids - before.cancelled_ids
     ):
         out.append(
-            ev.MessageCancelled(
+            de.MessageCancelled(
                 **common,
                 cancelled_message_id=message.cancels_message_id or "",
-                cancelled_message_type=cancelled_type.value if cancelled_type else None,
+                cancelled_message_type=cancelled_type,
             )
         )
 
     if after.admission_message_id and after.admission_message_id != before.admission_message_id:
         out.append(
-            ev.AdmissionNoticed(
+            de.AdmissionNoticed(
                 **common,
                 episode_id=episode_id,
                 care_unit=_care_unit(after),
-                care_type=ev.CareType(after.care_type.value),
+                care_type=after.care_type,
                 admitted_at=after.admitted_at,
                 expected_discharge_date=after.planning.expected_discharge_date or _local_date(message.sent_at),
                 municipality_code=municipality,
@@ -326,14 +365,13 @@ def diff_events(
     if (new_planning or planning_changed) and after.status is not CaseStatus.CANCELLED:
         p = after.planning
         out.append(
-            ev.PlanningInformationReceived(
+            de.PlanningInformationReceived(
                 **common,
                 expected_discharge_date=p.expected_discharge_date,
                 aids=p.aids,
                 medication_list_attached=p.medication_list_attached,
                 has_needs_summary=bool(p.needs_summary),
-                fast_vardkontakt_unit=p.fast_vardkontakt.unit_name if p.fast_vardkontakt else None,
-                fast_vardkontakt_phone=p.fast_vardkontakt.phone if p.fast_vardkontakt else None,
+                fast_vardkontakt=p.fast_vardkontakt,
             )
         )
 
@@ -344,10 +382,16 @@ def diff_events(
 READMISSION_WINDOW_DAYS = 30
 
 
-class OpeningReason(StrEnum):
-    ALREADY_AT_HOME = "already_at_home"  # at home, but the support there is not enough
-    DECLINED_HOME_CARE = "declined_home_care"  # declines hemtjänst but needs support
-    OTHER = "other"
+@dataclass(frozen=True)
+class Receipt:
+    """When the municipality received a hospital message, and the id it answered with.
+
+    Kept in the case for as long as the case exists, so the message history and the answer to
+    a repeated webhook-id outlive the inbox record (which is swept after its retention).
+    """
+
+    received_at: datetime
+    intake_id: str
 
 
 @dataclass(frozen=True)
@@ -363,7 +407,11 @@ class Opening:
 
 @dataclass
 class Case:
-    """The aggregate. Holds its accepted messages and decisions; facts are derived; events are recorded."""
+    """The aggregate. Holds its accepted messages and decisions; facts are derived; events are recorded.
+
+    Recorded events wait in `events` until the use case takes them (`take_events`) and saves
+    them with the state; the store keeps the version, not the case.
+    """
 
     case_id: str
     person_ref: str
@@ -371,12 +419,18 @@ class Case:
     episode_id: str | None = None
     region_code: str | None = None
     messages: dict[str, HospitalMessage] = field(default_factory=dict)
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+    agreement_pins: AgreementPins = field(default_factory=dict)
     readmission_of_case_id: str | None = None
     opening: Opening | None = None
     decisions: list[Decision] = field(default_factory=list)
-    version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
     _facts: CaseFacts | None = field(default=None, repr=False)
+
+    def take_events(self) -> list[DomainEvent]:
+        """The events recorded since the last call (the case forgets them)."""
+        taken, self.events = self.events, []
+        return taken
 
     # --- hospital messages ---------------------------------------------------------------
 
@@ -385,8 +439,11 @@ class Case:
             if not self.messages and self.opening is not None:
                 self._facts = CaseFacts(status=CaseStatus.OPENED, patient=self.opening.patient)
             else:
-                self._facts = fold(self.messages, agreements, self.region_code)
+                self._facts = fold(self.messages, agreements, self.region_code, self.agreement_pins)
         return self._facts
+
+    def receipt(self, message_id: str) -> Receipt | None:
+        return self.receipts.get(message_id)
 
     def receive(
         self,
@@ -395,6 +452,7 @@ class Case:
         *,
         person_ref: str,
         readmission_of_case_id: str | None = None,
+        receipt: Receipt | None = None,
     ) -> bool:
         """Accept a hospital message; False (and no events) when the case already has it."""
         if message.message_id in self.messages:
@@ -404,8 +462,13 @@ class Case:
         before = self.facts(agreements)
         cancelled = self.messages.get(message.cancels_message_id) if message.cancels_message_id else None
         self.messages[message.message_id] = message
+        if receipt is not None:
+            self.receipts[message.message_id] = receipt
         self._facts = None
         after = self.facts(agreements)
+        for period in after.periods:
+            clock = period.clock
+            self.agreement_pins.setdefault(period.message_id, (clock.agreement_id, clock.agreement_version))
         if after.patient is not None and after.patient.identity == message.patient.identity:
             self.person_ref = person_ref
         if readmission_of_case_id and self.readmission_of_case_id is None:
@@ -454,10 +517,11 @@ class Case:
         case = cls(case_id=case_id, person_ref=person_ref, region_code=region_code, opening=opening)
         address = opening.patient.address
         case.events.append(
-            ev.CaseOpened(
+            de.CaseOpened(
                 case_id=case_id,
                 person_ref=person_ref,
-                reason=ev.CaseOpenedReason(opening.reason.value),
+                reason=opening.reason,
+                opened_at=opening.opened_at,
                 municipality_code=address.municipality_code if address else None,
             )
         )
@@ -486,24 +550,13 @@ class Case:
         self.decisions.append(decision)
         patient = facts.patient
         self.events.append(
-            ev.DecisionGranted(
+            de.DecisionGranted(
                 case_id=self.case_id,
                 person_ref=self.person_ref,
-                decision_id=decision.decision_id,
-                decision_type=ev.DecisionType(decision.decision_type.value),
-                start_date=decision.start_date,
-                length_days=decision.length_days,
-                end_date=decision.end_date,
-                team=decision.team,
-                hemtjanst_evenings_nights_weekends=decision.hemtjanst_evenings_nights_weekends,
-                person=_person_contact(patient) if patient and decision.decision_type.grants_service else None,
-                relatives=_consented(decision.relatives),
-                granted_by=decision.granted_by,
-                granted_at=decision.granted_at,
+                decision=decision,
+                person=patient if decision.decision_type.grants_service else None,
             )
         )
-        if decision.decision_type.grants_service and patient is not None:
-            self.events.append(_billing_subject(self.case_id, self.person_ref, patient))
 
     def change_decision(
         self,
@@ -516,6 +569,7 @@ class Case:
         hemtjanst_evenings_nights_weekends: bool | None = None,
         relatives: tuple[Relative, ...] | None = None,
         withdraw_consent_of: tuple[str, ...] = (),
+        hours_granted: int | None = None,
     ) -> Decision:
         current = self.decision(decision_id)
         updated, changes = change_decision(
@@ -525,18 +579,18 @@ class Case:
             hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends,
             relatives=relatives,
             withdraw_consent_of=withdraw_consent_of,
+            hours_granted=hours_granted,
         )
+        if not changes:
+            return current
         self._replace_decision(updated)
         self.events.append(
-            ev.DecisionChanged(
+            de.DecisionChanged(
                 case_id=self.case_id,
                 person_ref=self.person_ref,
-                decision_id=decision_id,
-                changes=tuple(ev.DecisionChangeKind(c) for c in changes),
-                length_days=updated.length_days,
-                end_date=updated.end_date,
-                hemtjanst_evenings_nights_weekends=updated.hemtjanst_evenings_nights_weekends,
-                relatives=_consented(updated.relatives),
+                decision=updated,
+                changes=changes,
+                consent_withdrawn_from=withdraw_consent_of,
                 changed_by=officer,
                 changed_at=now,
             )
@@ -547,12 +601,12 @@ class Case:
         ended = end_decision(self.decision(decision_id), end_date=end_date, reason=reason, ended_by=by, now=now)
         self._replace_decision(ended)
         self.events.append(
-            ev.DecisionEnded(
+            de.DecisionEnded(
                 case_id=self.case_id,
                 person_ref=self.person_ref,
                 decision_id=decision_id,
                 end_date=end_date,
-                reason=ev.DecisionEndReason(reason.value),
+                reason=reason,
                 ended_by=by,
                 ended_at=now,
             )
@@ -572,48 +626,3 @@ class Case:
 
 class CaseNotFound(LookupError):
     """No such case (or no such decision on it)."""
-
-
-def _person_contact(patient: Patient) -> ev.PersonContact:
-    return ev.PersonContact(
-        given_name=patient.given_name,
-        family_name=patient.family_name,
-        address=_address(patient),
-        phone=patient.phone,
-    )
-
-
-def _address(patient: Patient) -> ev.Address | None:
-    a = patient.address
-    if a is None:
-        return None
-    return ev.Address(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
-
-
-def _consented(relatives: tuple[Relative, ...]) -> tuple[ev.Relative, ...]:
-    """Only relatives the person agreed to inform leave referral (with their phone numbers)."""
-    return tuple(_relative(r) for r in relatives if r.consent is not None)
-
-
-def _relative(r: Relative) -> ev.Relative:
-    return ev.Relative(
-        relative_id=r.relative_id,
-        name=r.name,
-        phone=r.phone,
-        language=ev.Language(r.language.value),
-        consent=r.consent is not None,
-        consent_recorded_by=r.consent.recorded_by if r.consent else None,
-        consent_recorded_at=r.consent.recorded_at if r.consent else None,
-    )
-
-
-def _billing_subject(case_id: str, person_ref: str, patient: Patient) -> ev.BillingSubjectRegistered:
-    return ev.BillingSubjectRegistered(
-        case_id=case_id,
-        person_ref=person_ref,
-        id_type=patient.identity.id_type.value,
-        identity_number=patient.identity.value,
-        given_name=patient.given_name,
-        family_name=patient.family_name,
-        address=_address(patient),
-    )

@@ -2,7 +2,9 @@
 
 For Trygg hemgång the decision is a frame decision (rambeslut): a start day, a length in days up
 to the municipality's maximum, the team, and whether ordinary home care (hemtjänst) is ordered
-for evenings, nights and weekends. Relatives are informed only with the person's recorded
+for evenings, nights and weekends. Gotland's variant, the hemgångsbeslut, grants a pot of hours
+(`hours_granted`) instead, with the detailed assessment made in the home; it may also have a
+length in days, within the same maximum. Relatives are informed only with the person's recorded
 consent (per relative, revocable), which needs a mobile number to be of any use.
 """
 
@@ -18,8 +20,13 @@ class DecisionError(ValueError):
     """A decision that breaks a rule; the message is shown to the officer as is."""
 
 
+class DecisionNotActive(DecisionError):
+    """The decision has ended (or grants no service): it cannot be changed or ended now."""
+
+
 class DecisionType(StrEnum):
     TRYGG_HEMGANG = "trygg_hemgang"
+    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland: a pot of hours rather than days
     HEMTJANST_ONLY = "hemtjanst_only"
     SHORT_TERM_STAY = "short_term_stay"
     DECLINED = "declined"
@@ -27,7 +34,17 @@ class DecisionType(StrEnum):
 
     @property
     def grants_service(self) -> bool:
-        return self in (DecisionType.TRYGG_HEMGANG, DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY)
+        return self in (
+            DecisionType.TRYGG_HEMGANG,
+            DecisionType.HEMGANGSBESLUT,
+            DecisionType.HEMTJANST_ONLY,
+            DecisionType.SHORT_TERM_STAY,
+        )
+
+    @property
+    def needs_team(self) -> bool:
+        """Carried out by a Trygg hemgång team (which scheduling plans)."""
+        return self in (DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT)
 
 
 class Language(StrEnum):
@@ -44,6 +61,7 @@ class EndReason(StrEnum):
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MAX_HOURS_GRANTED = 336  # 14 days around the clock: far above any real pot, catches typos
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,7 @@ class Decision:
     relatives: tuple[Relative, ...] = ()
     notes: str | None = None
     ending: Ending | None = None
+    hours_granted: int | None = None
     changes: tuple[str, ...] = field(default=())
 
     @property
@@ -131,16 +150,29 @@ def grant(
     hemtjanst_evenings_nights_weekends: bool = False,
     relatives: tuple[Relative, ...] = (),
     notes: str | None = None,
+    hours_granted: int | None = None,
 ) -> Decision:
     """A new decision, checked against the profile and the consent rules."""
+    if decision_type is DecisionType.HEMGANGSBESLUT:
+        if start_date is None:
+            raise DecisionError("a hemgångsbeslut needs a start date (normally the discharge day)")
+        if hours_granted is None:
+            raise DecisionError("a hemgångsbeslut needs the hours granted")
+        _check_hours(hours_granted)
+        if length_days is not None:
+            _check_length(length_days, profile)
+    elif hours_granted is not None:
+        raise DecisionError("only a hemgångsbeslut grants hours")
     if decision_type is DecisionType.TRYGG_HEMGANG:
         if start_date is None:
             raise DecisionError("a Trygg hemgång decision needs a start date (normally the discharge day)")
         if length_days is None:
             raise DecisionError("a Trygg hemgång decision needs a length in days")
         _check_length(length_days, profile)
+    if decision_type.needs_team:
         if not team:
-            raise DecisionError("a Trygg hemgång decision needs the team that carries it out")
+            label = "Trygg hemgång decision" if decision_type is DecisionType.TRYGG_HEMGANG else "hemgångsbeslut"
+            raise DecisionError(f"a {label} needs the team that carries it out")
         if profile.teams and team not in profile.teams:
             raise DecisionError(f"unknown team; this municipality's teams are: {', '.join(profile.teams)}")
     elif length_days is not None:
@@ -162,6 +194,7 @@ def grant(
         hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends,
         relatives=relatives,
         notes=notes,
+        hours_granted=hours_granted,
     )
 
 
@@ -173,21 +206,34 @@ def change(
     hemtjanst_evenings_nights_weekends: bool | None = None,
     relatives: tuple[Relative, ...] | None = None,
     withdraw_consent_of: tuple[str, ...] = (),
+    hours_granted: int | None = None,
 ) -> tuple[Decision, tuple[str, ...]]:
-    """The decision after the change, and what changed (`extended`, `shortened`, ...)."""
+    """The decision after the change, and what changed (`extended`, `shortened`, ...).
+
+    Raises `DecisionNotActive` when the decision no longer runs (a conflict with its state),
+    `DecisionError` when the change itself breaks a rule.
+    """
     if not decision.active:
-        raise DecisionError("only an active decision that grants a service can be changed")
+        raise DecisionNotActive("only an active decision that grants a service can be changed")
     changes: list[str] = []
     updated = decision
     if length_days is not None and length_days != decision.length_days:
         if decision.start_date is None:
             raise DecisionError("this decision has no start date; its length cannot change")
-        if decision.decision_type is DecisionType.TRYGG_HEMGANG:
+        if decision.decision_type.needs_team:
             _check_length(length_days, profile)
         elif length_days < 1:
             raise DecisionError("length must be at least 1 day")
         changes.append("extended" if (decision.length_days or 0) < length_days else "shortened")
         updated = replace(updated, length_days=length_days)
+    if hours_granted is not None and hours_granted != decision.hours_granted:
+        if decision.decision_type is not DecisionType.HEMGANGSBESLUT:
+            raise DecisionError("only a hemgångsbeslut grants hours")
+        _check_hours(hours_granted)
+        kind = "extended" if (decision.hours_granted or 0) < hours_granted else "shortened"
+        if kind not in changes:
+            changes.append(kind)
+        updated = replace(updated, hours_granted=hours_granted)
     if (
         hemtjanst_evenings_nights_weekends is not None
         and hemtjanst_evenings_nights_weekends != decision.hemtjanst_evenings_nights_weekends
@@ -211,13 +257,13 @@ def change(
         )
         changes.append("consent_withdrawn")
     if not changes:
-        raise DecisionError("nothing to change")
+        return decision, ()  # nothing differs from the decision as it stands
     return replace(updated, changes=(*decision.changes, *changes)), tuple(changes)
 
 
 def end(decision: Decision, *, end_date: date, reason: EndReason, ended_by: str, now: datetime) -> Decision:
     if not decision.active:
-        raise DecisionError("the decision is not active")
+        raise DecisionNotActive("the decision is not active")
     if decision.start_date is not None and end_date < decision.start_date - timedelta(days=1):
         raise DecisionError("the end date is before the start date")
     planned_end = decision.end_date
@@ -231,6 +277,11 @@ def _check_length(length_days: int, profile: MunicipalityProfile) -> None:
         raise DecisionError("length must be at least 1 day")
     if length_days > profile.max_length_days:
         raise DecisionError(f"length may be at most {profile.max_length_days} days in this municipality")
+
+
+def _check_hours(hours_granted: int) -> None:
+    if not 1 <= hours_granted <= MAX_HOURS_GRANTED:
+        raise DecisionError(f"hours granted must be between 1 and {MAX_HOURS_GRANTED}")
 
 
 def _check_relatives(relatives: tuple[Relative, ...]) -> None:

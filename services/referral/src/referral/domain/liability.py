@@ -34,7 +34,7 @@ import holidays
 
 __all__ = [
     "NATIONAL_DEFAULT",
-    "REGION_STOCKHOLM_2024",
+    "NATIONAL_REGION",
     "STOCKHOLM",
     "AgreementTable",
     "CareType",
@@ -145,6 +145,10 @@ class RegionalAgreement:
 
     ``valid_to`` is inclusive; ``None`` means open-ended. ``source`` says where the numbers
     come from, so that a reviewer can check them against the signed agreement.
+
+    ``daily_price_sek`` is the price per liable day; ``yearly_prices`` (``(year, price)``
+    pairs) set the price from a year on, as Socialstyrelsen's price changes every year. The
+    price of a ready notice is that of the (Stockholm) year in which its liability starts.
     """
 
     agreement_id: str
@@ -156,9 +160,18 @@ class RegionalAgreement:
     psychiatric: LiabilityRule
     daily_price_sek: int
     source: str
+    yearly_prices: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         """Validate the agreement."""
+        years = [year for year, _ in self.yearly_prices]
+        if len(years) != len(set(years)):
+            raise ValueError("yearly_prices names a year twice")
+        for year, price in self.yearly_prices:
+            if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+                raise ValueError("every yearly price must be a positive int")
+            if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2200:
+                raise ValueError("yearly price years must be between 2000 and 2200")
         if not self.agreement_id.strip():
             raise ValueError("agreement_id must not be empty")
         if not self.region_code.strip():
@@ -178,6 +191,11 @@ class RegionalAgreement:
         if not self.source.strip():
             raise ValueError("source must not be empty")
 
+    def price_for(self, year: int) -> int:
+        """The price per liable day in ``year``: the latest yearly price from that year or before."""
+        earlier = [(y, price) for y, price in self.yearly_prices if y <= year]
+        return max(earlier)[1] if earlier else self.daily_price_sek
+
     def rule_for(self, care_type: CareType) -> LiabilityRule:
         """Return the rule for ``care_type``."""
         kind = CareType(care_type)
@@ -193,6 +211,7 @@ class RegionalAgreement:
 # The statutory default, used where no regional agreement applies: liability after 3
 # calendar days from the notice day, for both care types.
 _STATUTORY_RULE = LiabilityRule(grace_days=3, day_zero_cutoff=None)
+NATIONAL_REGION = "SE"  # not a county code: marks the nationwide fallback
 
 NATIONAL_DEFAULT = RegionalAgreement(
     agreement_id="national-default",
@@ -204,36 +223,14 @@ NATIONAL_DEFAULT = RegionalAgreement(
     valid_to=None,
     somatic=_STATUTORY_RULE,
     psychiatric=_STATUTORY_RULE,
-    # TODO(yearly): Socialstyrelsen sets this price every year (7 800 kr in 2019, 9 300 kr in
-    # 2022). It must be updated for the current year, preferably by passing an updated
-    # default to AgreementTable rather than by editing this constant.
+    # The last resort only: the national default's versions live in the agreements data
+    # (region `SE`, referral/agreements.json), where each year's price is added.
     daily_price_sek=9300,
     source=(
         "Socialstyrelsen 2022 (9 300 kr/day); 3 calendar days is the statutory default "
         "without an agreement (DOMAIN.md, Payment liability)"
     ),
-)
-
-_NOON = time(12, 0)
-
-REGION_STOCKHOLM_2024 = RegionalAgreement(
-    agreement_id="region-stockholm-2024",
-    region_code="01",
-    version=1,
-    valid_from=date(2024, 1, 1),
-    valid_to=None,
-    # A notice before 12:00 makes that day day 0; liability after day 0 + 2.
-    somatic=LiabilityRule(grace_days=2, day_zero_cutoff=_NOON),
-    # Psychiatric care: 5 days. DOMAIN.md gives only the number; the noon cutoff is assumed
-    # to be the same as for somatic care and must be checked against the agreement text.
-    psychiatric=LiabilityRule(grace_days=5, day_zero_cutoff=_NOON),
-    # TODO: DOMAIN.md has no Stockholm price; this is the Socialstyrelsen 2022 figure as a
-    # placeholder until the signed agreement's price is entered.
-    daily_price_sek=9300,
-    source=(
-        "DOMAIN.md: Region Stockholm agreement (noon cutoff, day 0 + 2; psychiatric 5 days); "
-        "price placeholder Socialstyrelsen 2022"
-    ),
+    yearly_prices=((2019, 7800), (2022, 9300)),
 )
 
 
@@ -251,6 +248,10 @@ class AgreementTable:
     on a date wins, which is how a renegotiated agreement replaces an older one. Two
     agreements for the same region with the same version and overlapping periods would
     make that choice ambiguous, so they are refused.
+
+    Agreements with region code ``SE`` (`NATIONAL_REGION`) are versions of the national
+    default: where no regional agreement applies, the highest of those in force wins, and
+    ``default`` only when none is.
     """
 
     def __init__(
@@ -304,12 +305,20 @@ class AgreementTable:
         agreements valid on that date the highest version wins; with none (or no region
         code) the default agreement applies.
         """
-        if region_code is None:
-            return self._default
-        candidates = [a for a in self._by_region.get(region_code, ()) if a.is_valid_on(on)]
-        if not candidates:
-            return self._default
-        return max(candidates, key=lambda agreement: agreement.version)
+        for region in (region_code, NATIONAL_REGION):
+            if region is None:
+                continue
+            candidates = [a for a in self._by_region.get(region, ()) if a.is_valid_on(on)]
+            if candidates:
+                return max(candidates, key=lambda agreement: agreement.version)
+        return self._default
+
+    def get(self, agreement_id: str, version: int) -> RegionalAgreement | None:
+        """One version of one agreement (the default included), or None."""
+        for agreement in (*self._agreements, self._default):
+            if agreement.agreement_id == agreement_id and agreement.version == version:
+                return agreement
+        return None
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from referral.adapters.signatures import InvalidSignature, SignatureVerifier
 from referral.domain.messages import MessageType
-from referral.lus_format import MAX_BODY_BYTES, parse_lus
+from referral.entrypoints.errors import RETRY_AFTER, problem
+from referral.lus_format import MAX_BODY_BYTES, parse_lus_json
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
-from referral.service_layer.ports import StorageUnavailable
+from referral.service_layer.ports import InvalidSignature, SignatureVerifier, StorageUnavailable
 from trygg_shared.http import ProblemError, field_errors
 from trygg_shared.logging import get_logger
 
@@ -81,12 +81,12 @@ def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_sche
         responses={
             200: {"model": Accepted, "description": "A repeat of an accepted webhook-id: the first answer again."},
             202: {"model": Accepted, "description": "Accepted and durably stored."},
-            400: {"description": "Body is not JSON (problem+json)."},
-            401: {"description": "Signature missing or wrong, unknown sender, or stale timestamp."},
-            413: {"description": "Body over 64 KiB."},
-            415: {"description": "Not application/json."},
-            422: {"description": "Valid JSON that breaks the format; lists each field error."},
-            503: {"description": "Cannot store durably right now; retry after `Retry-After` seconds."},
+            400: problem("Body is not JSON."),
+            401: problem("Signature missing or wrong, unknown sender, or stale timestamp."),
+            413: problem("Body over 64 KiB."),
+            415: problem("Not application/json."),
+            422: problem("Valid JSON that breaks the format; lists each field error."),
+            503: problem("Cannot store durably right now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
         },
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": request_schema}}},
     )
@@ -101,11 +101,11 @@ def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_sche
             # Nothing that tells an attacker which check failed.
             raise ProblemError(401, "Unauthorized", "The message signature could not be verified.") from None
         try:
-            decoded = json.loads(body)
+            json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ProblemError(400, "Bad request", "The body is not valid JSON.") from None
         try:
-            message = parse_lus(decoded)
+            message = parse_lus_json(body)
         except ValidationError as exc:
             errors = _strip_union_tag(list(exc.errors(include_input=False, include_url=False)))  # type: ignore[arg-type]
             raise ProblemError(

@@ -1,15 +1,16 @@
 """Use cases of the needs-assessment officer: open a case, decide, change, end; list and read cases.
 
 Every read of a case's personal data first writes an audit record (who, which case, what,
-when); if the audit record cannot be written, nothing is read.
+when); if the audit record cannot be written, nothing is read. Changes go through
+`update_aggregate` (load, change, save; again after a concurrent save): the one retry policy.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from opentelemetry import trace
@@ -27,29 +28,16 @@ from referral.domain.decision import (
 from referral.domain.identity import parse_identity
 from referral.domain.messages import Address, Patient
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import (
-    AuditRecord,
-    CaseQuery,
-    CaseRepository,
-    ConcurrencyConflict,
-    InboundRecord,
-)
+from referral.service_layer.ports import Actor, AuditRecord, CaseQuery, CaseStore, InboundRecord
+from trygg_shared.aggregate import AggregateNotFound, update_aggregate
 
 T = TypeVar("T")
-MAX_SAVE_ATTEMPTS = 8
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # What a case read shows: named in every audit record.
 CASE_FIELDS = ("identity_number", "name", "address", "phone", "needs_summary", "relatives", "messages")
 LIST_FIELDS = ("name", "status", "liability")
 DECISION_FIELDS = ("relatives",)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The authenticated caller: a subject (e.g. `officer:anna.svensson`) and its roles."""
-
-    subject: str
-    roles: tuple[str, ...]
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -86,6 +74,7 @@ class GrantDecision:
     hemtjanst_evenings_nights_weekends: bool = False
     relatives: tuple[RelativeInput, ...] = ()
     notes: str | None = None
+    hours_granted: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +83,7 @@ class ChangeDecision:
     hemtjanst_evenings_nights_weekends: bool | None = None
     relatives: tuple[RelativeInput, ...] | None = None
     withdraw_consent_of: tuple[str, ...] = field(default=())
+    hours_granted: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,19 +95,21 @@ class EndDecision:
 # --- writes --------------------------------------------------------------------------------
 
 
-async def update_case(cases: CaseRepository, case_id: str, change: Callable[[Case], T]) -> T:
-    """Load, change, save; again from the top if someone else saved in between."""
-    for _ in range(MAX_SAVE_ATTEMPTS):
-        case = await cases.get(case_id)
-        if case is None:
-            raise CaseNotFound(f"no case {case_id}")
+async def update_case(cases: CaseStore, case_id: str, change: Callable[[Case], T | None]) -> T | None:
+    """Change one case with `update_aggregate`: what `change` returns, with the events the case recorded.
+
+    Nothing is written when the case recorded no event (nothing changed).
+    """
+
+    def apply(case: Case) -> tuple[T | None, Sequence[object] | None]:
         result = change(case)
-        try:
-            await cases.save(case)
-        except ConcurrencyConflict:
-            continue
-        return result
-    raise ConcurrencyConflict(case_id)
+        events = case.take_events()
+        return result, (events or None)  # every change of a case records an event
+
+    try:
+        return await update_aggregate(cases, case_id, apply)
+    except AggregateNotFound:
+        raise CaseNotFound(f"no case {case_id}") from None
 
 
 async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case:
@@ -127,7 +119,7 @@ async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case
     case = Case.open_without_message(
         str(uuid.uuid4()), deps.pseudonymizer.person_ref(identity), opening, command.region_code
     )
-    await deps.cases.save(case)
+    await deps.cases.save(case.case_id, 0, case, case.take_events())
     return case
 
 
@@ -152,6 +144,7 @@ def _relatives(
 async def _decide(deps: ReferralDeps, case_id: str, actor: Actor, apply: Callable[[Case], Decision]) -> Decision:
     """Change the case's decision; the answer shows relatives, so it is audited like a read."""
     decision = await update_case(deps.cases, case_id, apply)
+    assert decision is not None
     await _audit(deps, actor, "decide", (case_id,), DECISION_FIELDS)
     return decision
 
@@ -169,6 +162,7 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
         hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
         relatives=_relatives(command.relatives, actor, deps, ()),
         notes=command.notes,
+        hours_granted=command.hours_granted,
     )
 
     def apply(case: Case) -> Decision:
@@ -195,6 +189,7 @@ async def change_decision(
             hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
             relatives=relatives,
             withdraw_consent_of=command.withdraw_consent_of,
+            hours_granted=command.hours_granted,
         )
 
     return await _decide(deps, case_id, actor, apply)
@@ -215,10 +210,44 @@ async def end_decision(
 
 
 @dataclass(frozen=True)
+class MessageEntry:
+    """One hospital message in a case's history."""
+
+    message_id: str
+    message_type: str
+    received_at: datetime | None  # None: received before receipts were kept in the case
+    sent_at: datetime | None
+    applied: bool
+
+
+@dataclass(frozen=True)
 class CaseRead:
     case: Case
     facts: CaseFacts
-    history: list[InboundRecord]
+    history: list[MessageEntry]
+
+
+def message_history(case: Case, inbox_records: Sequence[InboundRecord]) -> list[MessageEntry]:
+    """The case's messages (from the case itself, which keeps them for good), and those still in the
+    inbox waiting to be applied; oldest first. Inbox records are swept after their retention."""
+    entries = []
+    for message in case.messages.values():
+        receipt = case.receipt(message.message_id)
+        inbox = next((r for r in inbox_records if r.webhook_id == message.message_id), None)
+        received = receipt.received_at if receipt else inbox.received_at if inbox else None
+        entries.append(MessageEntry(message.message_id, message.message_type.value, received, message.sent_at, True))
+    for record in inbox_records:
+        if record.webhook_id not in case.messages:
+            sent = _parse_time(record.body.get("sent_at"))
+            entries.append(MessageEntry(record.webhook_id, record.message_type, record.received_at, sent, False))
+    return sorted(entries, key=lambda e: e.received_at or e.sent_at or _EPOCH)  # stable: arrival order
+
+
+def _parse_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 async def _audit(
@@ -240,18 +269,20 @@ async def _audit(
 
 
 async def list_cases(deps: ReferralDeps, query: CaseQuery, actor: Actor) -> list[tuple[Case, CaseFacts]]:
-    cases = await deps.cases.find(query)
+    cases = await deps.queries.find(query)
     if cases:
         await _audit(deps, actor, "list_cases", tuple(c.case_id for c in cases), LIST_FIELDS)
     return [(c, c.facts(deps.agreements)) for c in cases]
 
 
 async def read_case(deps: ReferralDeps, case_id: str, actor: Actor) -> CaseRead:
-    case = await deps.cases.get(case_id)
-    if case is None:
+    loaded = await deps.cases.load(case_id)
+    if loaded is None:
         raise CaseNotFound(f"no case {case_id}")
+    case = loaded.state
     await _audit(deps, actor, "read_case", (case_id,), CASE_FIELDS)
-    return CaseRead(case, case.facts(deps.agreements), await deps.inbox.history(case_id))
+    history = message_history(case, await deps.inbox.history(case_id))
+    return CaseRead(case, case.facts(deps.agreements), history)
 
 
 async def audit_trail(deps: ReferralDeps, case_id: str, limit: int = 200) -> list[AuditRecord]:

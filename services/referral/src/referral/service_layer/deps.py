@@ -1,4 +1,4 @@
-"""What the referral use cases need: the ports, the rules tables and the clock, in one place."""
+"""What the referral use cases need: the ports, the rules and the clock, in one place (built by bootstrap)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ from dataclasses import dataclass
 
 from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import AgreementTable
-from referral.service_layer.ports import AuditLog, CaseRepository, Clock, Inbox, Pseudonymizer
+from referral.service_layer.agreements import AgreementBook
+from referral.service_layer.ports import AuditLog, CaseQueries, CaseStore, Clock, Inbox, Pseudonymizer
 
 
 @dataclass
 class ReferralDeps:
     inbox: Inbox
-    cases: CaseRepository
+    cases: CaseStore
+    queries: CaseQueries
     audit: AuditLog
-    agreements: AgreementTable
+    agreement_book: AgreementBook
     pseudonymizer: Pseudonymizer
     clock: Clock
     profile: MunicipalityProfile
+
+    @property
+    def agreements(self) -> AgreementTable:
+        """The payment-liability agreements in force now (refreshed from the store)."""
+        return self.agreement_book.table

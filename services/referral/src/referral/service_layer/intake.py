@@ -1,28 +1,44 @@
-"""Use cases of the hospital intake: receive a LUS message, apply it to its case."""
+"""Use cases of the hospital intake: receive a LUS message, apply it to its case.
+
+A message is first stored in the inbox (the webhook's idempotency record and the durable
+copy); the answer is final from then on. It is then applied to its case with
+`update_aggregate`; if that fails, the sweeper (`apply_pending`) applies it later.
+Applied inbox records are removed after a retention (`sweep_inbox`): the case keeps the
+message, when it came and the answer given (`Receipt`), so a repeat of a webhook-id still
+gets its first answer, and the case's history stays whole.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from referral.domain.case import READMISSION_WINDOW_DAYS, Case
+from referral.domain.case import READMISSION_WINDOW_DAYS, Case, Receipt
 from referral.domain.liability import STOCKHOLM
 from referral.domain.messages import HospitalMessage, MessageType
 from referral.lus_format import AnyLusMessage, parse_lus, to_domain
 from referral.service_layer.cases import update_case
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import (
-    ConcurrencyConflict,
-    InboundRecord,
-    IntakeAnswer,
-)
+from referral.service_layer.ports import InboundRecord, IntakeAnswer, Sender
+from trygg_shared.aggregate import update_aggregate
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 _CASE_NAMESPACE = uuid.UUID("6f1d1f0e-7c1a-4a53-9f55-3b1c9e0f2a10")
-MAX_SAVE_ATTEMPTS = 8
+
+__all__ = [
+    "IntakeResult",
+    "Sender",
+    "apply_inbound",
+    "apply_pending",
+    "case_id_for",
+    "receive_hospital_message",
+    "sweep_inbox",
+]
 
 
 def case_id_for(sender_id: str, episode_id: str) -> str:
@@ -31,17 +47,17 @@ def case_id_for(sender_id: str, episode_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Sender:
-    """A sending hospital system, identified by its signing secret."""
-
-    sender_id: str
-    region_code: str | None
-
-
-@dataclass(frozen=True)
 class IntakeResult:
     answer: IntakeAnswer
     repeated: bool
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a stored message found: the answer to give, and whether the case had it already."""
+
+    answer: IntakeAnswer
+    already_in_case: bool
 
 
 async def receive_hospital_message(
@@ -50,7 +66,8 @@ async def receive_hospital_message(
     """Store the message durably (or find it stored), then apply it to its case.
 
     The answer is final once the message is stored: if applying fails now, the sweeper
-    (`apply_pending`) applies it later, so nothing accepted is lost.
+    (`apply_pending`) applies it later, so nothing accepted is lost. A repeat whose inbox
+    record was swept already is recognised by its case, and answered as the first time.
     """
     case_id = case_id_for(sender.sender_id, message.episode.episode_id)
     record = InboundRecord(
@@ -67,74 +84,95 @@ async def receive_hospital_message(
         log.info("repeated webhook-id answered as before", case_id=existing.case_id, sender=sender.sender_id)
         return IntakeResult(existing.answer, repeated=True)
     try:
-        await apply_inbound(deps, record, sender.region_code)
+        applied = await apply_inbound(deps, record, sender.region_code)
     except Exception as exc:  # noqa: BLE001 - stored already; the sweeper retries
         log.warning("message stored but not applied yet; will retry", case_id=case_id, error=type(exc).__name__)
-    return IntakeResult(record.answer, repeated=False)
+        return IntakeResult(record.answer, repeated=False)
+    if applied.already_in_case:
+        log.info("repeated webhook-id (inbox record expired) answered as before", case_id=case_id)
+    return IntakeResult(applied.answer, repeated=applied.already_in_case)
 
 
-async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: str | None) -> None:
+async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: str | None) -> Applied:
     """Apply one stored message to its case (idempotent: a case ignores a message it has)."""
-    domain_message = to_domain(record.webhook_id, parse_lus(record.body))
-    person_ref = deps.pseudonymizer.person_ref(domain_message.patient.identity)
-    for _ in range(MAX_SAVE_ATTEMPTS):
-        case = await deps.cases.get(record.case_id) or Case(
+    message = to_domain(record.webhook_id, parse_lus(record.body))
+    person_ref = deps.pseudonymizer.person_ref(message.patient.identity)
+    candidate = None
+    if message.message_type is MessageType.ADMISSION_NOTICE:
+        since = message.sent_at - timedelta(days=READMISSION_WINDOW_DAYS)
+        candidate = await deps.queries.recent_discharge(person_ref, since, record.case_id)
+    receipt = Receipt(record.received_at, record.answer.message_id)
+
+    def new_case() -> Case:
+        return Case(
             case_id=record.case_id,
             person_ref=person_ref,
             sender_id=record.sender_id,
-            episode_id=domain_message.episode_id,
+            episode_id=message.episode_id,
             region_code=region_code,
         )
-        readmission_of = case.readmission_of_case_id
-        if domain_message.message_type is MessageType.ADMISSION_NOTICE and readmission_of is None:
-            since = domain_message.sent_at - timedelta(days=READMISSION_WINDOW_DAYS)
-            readmission_of = await deps.cases.recent_discharge(person_ref, since, record.case_id)
+
+    def receive(case: Case) -> tuple[tuple[Case, bool], Sequence[object] | None]:
+        readmission_of = case.readmission_of_case_id or candidate
         if not case.receive(
-            domain_message, deps.agreements, person_ref=person_ref, readmission_of_case_id=readmission_of
+            message, deps.agreements, person_ref=person_ref, readmission_of_case_id=readmission_of, receipt=receipt
         ):
-            # Already applied; a process may have died before the follow-up step: redo it (idempotent).
-            if case.readmission_of_case_id is not None:
-                await _end_decision_on_readmission(deps, case.readmission_of_case_id, domain_message)
-            break
-        recorded = [type(e).__name__ for e in case.events]
-        try:
-            await deps.cases.save(case)
-        except ConcurrencyConflict:
-            continue
-        log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type, events=recorded)
-        if case.readmission_of_case_id is not None:
-            await _end_decision_on_readmission(deps, case.readmission_of_case_id, domain_message)
-        break
-    else:
-        raise ConcurrencyConflict(f"case {record.case_id} kept changing; gave up after {MAX_SAVE_ATTEMPTS} tries")
-    await deps.inbox.mark_applied(record.sender_id, record.webhook_id)
+            return (case, True), None  # had it already: nothing to write
+        return (case, False), case.take_events()
+
+    case, already = await update_aggregate(deps.cases, record.case_id, receive, create=new_case)
+    if not already:
+        log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type)
+    if case.readmission_of_case_id is not None:
+        # Redone when the message is applied again: a process may have died before this step.
+        await _end_decision_on_readmission(deps, case.readmission_of_case_id, message)
+    first = case.receipt(record.webhook_id)
+    answer = IntakeAnswer(record.case_id, first.intake_id) if first is not None else record.answer
+    await deps.inbox.mark_applied(record.sender_id, record.webhook_id, answer if answer != record.answer else None)
+    return Applied(answer, already_in_case=already and answer != record.answer)
 
 
 async def _end_decision_on_readmission(deps: ReferralDeps, earlier_case_id: str, admission: HospitalMessage) -> None:
     """Back in hospital: the earlier case's Trygg hemgång stops the day before readmission at the latest."""
     day = (admission.admitted_at or admission.sent_at).astimezone(STOCKHOLM).date()
-
     await update_case(
         deps.cases, earlier_case_id, lambda earlier: earlier.end_decision_on_readmission(day, admission.sent_at)
     )
 
 
+Around = Callable[[InboundRecord], AbstractContextManager[object]]
+
+
 async def apply_pending(
-    deps: ReferralDeps, regions: dict[str, str | None], older_than: timedelta, limit: int = 100
+    deps: ReferralDeps,
+    regions: dict[str, str | None],
+    older_than: timedelta,
+    limit: int = 100,
+    *,
+    around: Around | None = None,
 ) -> int:
-    """Apply messages that were stored but not applied (the process died, or the database blinked)."""
+    """Apply messages that were stored but not applied (the process died, or the database blinked).
+
+    `around(record)` wraps the work on each record (the sweeper traces it there).
+    """
     records = await deps.inbox.unapplied(deps.clock.now() - older_than, limit)
     applied = 0
     for record in records:
-        try:
-            await apply_inbound(deps, record, regions.get(record.sender_id))
-        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
-            log.error(
-                "stored hospital message still cannot be applied",
-                case_id=record.case_id,
-                message_type=record.message_type,
-                error=type(exc).__name__,
-            )
-            continue
+        with around(record) if around is not None else nullcontext():
+            try:
+                await apply_inbound(deps, record, regions.get(record.sender_id))
+            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                log.error(
+                    "stored hospital message still cannot be applied",
+                    case_id=record.case_id,
+                    message_type=record.message_type,
+                    error=type(exc).__name__,
+                )
+                continue
         applied += 1
     return applied
+
+
+async def sweep_inbox(deps: ReferralDeps, retention: timedelta) -> int:
+    """Remove applied inbox records older than `retention` (the case keeps what it needs of them)."""
+    return await deps.inbox.sweep(retention, deps.clock.now())

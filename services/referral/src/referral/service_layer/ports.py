@@ -1,21 +1,47 @@
-"""Ports: what the use cases need from the outside world. Adapters and test fakes implement them."""
+"""Ports: what the use cases and the edges need from the outside world, as Protocols.
+
+Adapters (`referral.adapters`) implement them; bootstrap chooses which. Cases are stored
+through the shared aggregate-store port (`CaseStore`): state and recorded events together,
+optimistic concurrency, one retry policy (`trygg_shared.aggregate.update_aggregate`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from referral.domain.case import Case
 from referral.domain.identity import PersonIdentity
+from referral.domain.liability import RegionalAgreement
+from trygg_shared.aggregate import AggregateStore, ConcurrencyConflict, StorageUnavailable
 
+__all__ = [
+    "Actor",
+    "AgreementChange",
+    "AgreementStore",
+    "AuditLog",
+    "AuditRecord",
+    "Authenticator",
+    "CaseQueries",
+    "CaseQuery",
+    "CaseStore",
+    "Clock",
+    "ConcurrencyConflict",
+    "InboundRecord",
+    "Inbox",
+    "IntakeAnswer",
+    "InvalidSignature",
+    "Pseudonymizer",
+    "Role",
+    "Sender",
+    "SignatureVerifier",
+    "StorageUnavailable",
+]
 
-class StorageUnavailable(Exception):
-    """The database cannot store durably right now (the caller should retry later)."""
-
-
-class ConcurrencyConflict(Exception):
-    """The aggregate changed since it was loaded; load it again and retry."""
+CaseStore = AggregateStore[Case]
 
 
 class Clock(Protocol):
@@ -26,6 +52,51 @@ class Pseudonymizer(Protocol):
     """Turns an identity number into a stable pseudonymous person reference."""
 
     def person_ref(self, identity: PersonIdentity) -> str: ...
+
+
+# --- who is calling ---------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # biståndshandläggare: opens cases, decides
+    TEAM = "team"  # the Trygg hemgång team: reads cases
+    ONCALL = "oncall"  # on-call staff: reads cases
+    OPS = "ops"  # operations: the audit trail and the agreements; no personal data
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller: a subject (e.g. `officer:anna.svensson`) and its roles."""
+
+    subject: str
+    roles: tuple[str, ...]
+
+
+class Authenticator(Protocol):
+    """Who a bearer token belongs to (None: nobody we know)."""
+
+    def authenticate(self, bearer: str) -> Actor | None: ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    """A sending hospital system, identified by its signing secret."""
+
+    sender_id: str
+    region_code: str | None
+
+
+class InvalidSignature(Exception):
+    """Missing or wrong signature, unknown sender, or a timestamp outside ±5 minutes."""
+
+
+class SignatureVerifier(Protocol):
+    """Which sender signed a webhook body (raises `InvalidSignature` when none did)."""
+
+    def identify(self, body: bytes, headers: Mapping[str, str]) -> Sender: ...
+
+
+# --- the hospital inbox ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -51,17 +122,30 @@ class InboundRecord:
 
 
 class Inbox(Protocol):
-    """Durable store of accepted hospital messages (the idempotency record of the webhook)."""
+    """Durable store of accepted hospital messages (the idempotency record of the webhook).
+
+    Applied records are removed after a retention (`sweep`); what the case needs of them (the
+    message, when it came, the answer given) is kept in the case itself.
+    """
 
     async def add(self, record: InboundRecord) -> InboundRecord | None:
         """Store a new record; return the stored one instead when the webhook-id is a repeat."""
         ...
 
-    async def mark_applied(self, sender_id: str, webhook_id: str) -> None: ...
+    async def mark_applied(self, sender_id: str, webhook_id: str, answer: IntakeAnswer | None = None) -> None:
+        """Record that the message is in its case (with the answer to give, if it changed)."""
+        ...
 
     async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]: ...
 
     async def history(self, case_id: str) -> list[InboundRecord]: ...
+
+    async def sweep(self, retention: timedelta, now: datetime) -> int:
+        """Remove applied records received longer than `retention` ago; returns how many."""
+        ...
+
+
+# --- cases ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -75,9 +159,22 @@ class CaseQuery:
     offset: int = 0
 
 
+class CaseQueries(Protocol):
+    """Reads across cases (the store itself only loads one case by id)."""
+
+    async def find(self, query: CaseQuery) -> list[Case]: ...
+
+    async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
+        """Id of a case of this person discharged at or after `since`, if any."""
+        ...
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class AuditRecord:
-    """One read (or export) of personal data: who, which case, what, when. Kept for at least 5 years."""
+    """One read of personal data, or one change of rules: who, what, when. Kept for at least 5 years."""
 
     record_id: str
     at: datetime
@@ -87,25 +184,36 @@ class AuditRecord:
     case_ids: tuple[str, ...]
     fields: tuple[str, ...]
     trace_id: str | None = None
+    subject: str | None = None  # what else the record is about, e.g. `agreement:<id>:<version>`
 
 
 class AuditLog(Protocol):
-    """Append-only record of reads of personal data, apart from the application logs."""
+    """Append-only record of reads of personal data and changes of rules, apart from the application logs."""
 
     async def append(self, record: AuditRecord) -> None: ...
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]: ...
 
+    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]: ...
 
-class CaseRepository(Protocol):
-    async def get(self, case_id: str) -> Case | None: ...
 
-    async def save(self, case: Case) -> None:
-        """Persist state and recorded events atomically; ConcurrencyConflict on a stale version."""
+# --- agreements -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementChange:
+    """Who added a version of an agreement, and when."""
+
+    agreement: RegionalAgreement
+    added_by: str
+    added_at: datetime
+
+
+class AgreementStore(Protocol):
+    """Versions of the payment-liability agreements; versions are only ever added."""
+
+    async def all(self) -> list[AgreementChange]: ...
+
+    async def add(self, change: AgreementChange) -> bool:
+        """Store a new version; False when that (agreement id, version) exists already."""
         ...
-
-    async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
-        """Id of a case of this person discharged at or after `since`, if any."""
-        ...
-
-    async def find(self, query: CaseQuery) -> list[Case]: ...

@@ -1,0 +1,131 @@
+"""What happened to a case, as the domain says it: plain frozen dataclasses, no wire format.
+
+The `Case` aggregate records these; the store's codec (`referral.adapters.codec`) maps each
+one to the wire contracts other services read (`trygg_shared.contracts.referral`), so the
+domain never depends on how, or on which topic, the news travels. Every event names its case
+and the person's pseudonymous reference; values are domain types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from referral.domain.decision import Decision, EndReason
+from referral.domain.liability import CareType, LiabilityClock
+from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
+
+
+class OpeningReason(StrEnum):
+    ALREADY_AT_HOME = "already_at_home"  # at home, but the support there is not enough
+    DECLINED_HOME_CARE = "declined_home_care"  # declines hemtjänst but needs support
+    OTHER = "other"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEvent:
+    case_id: str
+    person_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmissionNoticed(CaseEvent):
+    episode_id: str
+    care_unit: CareUnit
+    care_type: CareType
+    admitted_at: datetime | None
+    expected_discharge_date: date
+    municipality_code: str | None
+    readmission_of_case_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanningInformationReceived(CaseEvent):
+    expected_discharge_date: date | None
+    aids: tuple[str, ...]
+    medication_list_attached: bool
+    has_needs_summary: bool
+    fast_vardkontakt: FastVardkontakt | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadyForDischarge(CaseEvent):
+    episode_id: str
+    care_unit: CareUnit
+    care_type: CareType
+    ready_at: datetime
+    planned_discharge_at: datetime | None
+    clock: LiabilityClock
+    daily_price_sek: int
+    municipality_code: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadyRevoked(CaseEvent):
+    revoked_at: datetime
+    ready_at: datetime
+    liable_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Discharged(CaseEvent):
+    discharged_at: datetime
+    destination: Destination | None
+    liable_days: int
+    daily_price_sek: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageCancelled(CaseEvent):
+    cancelled_message_id: str
+    cancelled_message_type: MessageType | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseOpened(CaseEvent):
+    reason: OpeningReason
+    opened_at: datetime
+    municipality_code: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionGranted(CaseEvent):
+    """A decision was recorded. `person` is set when it grants a service (the team visits them)."""
+
+    decision: Decision
+    person: Patient | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionChanged(CaseEvent):
+    """A granted decision changed; `decision` holds its full terms after the change."""
+
+    decision: Decision
+    changes: tuple[str, ...]
+    consent_withdrawn_from: tuple[str, ...]  # relative ids whose consent was withdrawn now
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionEnded(CaseEvent):
+    decision_id: str
+    end_date: date
+    reason: EndReason
+    ended_by: str
+    ended_at: datetime
+
+
+DomainEvent = (
+    AdmissionNoticed
+    | PlanningInformationReceived
+    | ReadyForDischarge
+    | ReadyRevoked
+    | Discharged
+    | MessageCancelled
+    | CaseOpened
+    | DecisionGranted
+    | DecisionChanged
+    | DecisionEnded
+)

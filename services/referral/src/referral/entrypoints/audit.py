@@ -1,0 +1,66 @@
+"""`/audit`: who read a case's personal data, and who changed the agreements (ops only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from referral.entrypoints.errors import AUTH_ERRORS, domain_errors
+from referral.entrypoints.security import require
+from referral.service_layer import cases as uc
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.ports import Actor, Authenticator, Role
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AuditRecordOut(_Out):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
+                    "at": "2026-11-23T10:05:00Z",
+                    "actor": "team:maria.holm",
+                    "roles": ["team"],
+                    "action": "read_case",
+                    "case_ids": ["a81ac505-f085-519e-9ef6-973a857711b7"],
+                    "fields": ["identity_number", "name", "address"],
+                    "trace_id": "6f17052dc51d2463ba3ac84066774e80",
+                }
+            ]
+        },
+    )
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    case_ids: list[str]
+    fields: list[str]
+    trace_id: str | None
+    subject: str | None = None
+
+
+def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
+    router = APIRouter(tags=["audit"], responses=AUTH_ERRORS)
+    auditor = require(authenticator, Role.OPS)
+
+    @router.get("/audit", response_model=list[AuditRecordOut], summary="Who read a case's personal data, and when")
+    async def audit_trail(
+        case_id: Annotated[str, Query(min_length=1, max_length=64)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        actor: Actor = auditor,
+    ) -> list[AuditRecordOut]:
+        with domain_errors():
+            records = await uc.audit_trail(deps, case_id, limit)
+        return [AuditRecordOut.model_validate(r) for r in records]
+
+    return router

@@ -1,0 +1,67 @@
+"""Background loops: apply stored messages, expire old inbox records, reread the agreements.
+
+The runtime runs loops untraced (`trygg_shared.telemetry.quiet`), so idle polling starts no
+traces; real work found by a loop (a stored message to apply, records to remove) is wrapped in
+`traced_work` and shows up as its own small trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.intake import apply_pending, sweep_inbox
+from trygg_shared.logging import get_logger
+from trygg_shared.telemetry import traced_work
+
+log = get_logger(__name__)
+
+Loop = Callable[[], Awaitable[None]]
+
+
+def inbox_sweeper(deps: ReferralDeps, regions: dict[str, str | None], interval_seconds: float) -> Loop:
+    """Every interval: apply messages stored but not applied (older than one interval)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval_seconds)
+            await apply_pending(
+                deps,
+                regions,
+                older_than=timedelta(seconds=interval_seconds),
+                around=lambda record: traced_work(
+                    "referral.inbox.apply_stored_message",
+                    attributes={"case_id": record.case_id, "message_type": record.message_type},
+                ),
+            )
+
+    return loop
+
+
+def inbox_retention(deps: ReferralDeps, retention: timedelta, interval_seconds: float = 3600.0) -> Loop:
+    """Hourly: remove applied inbox records past their retention (FerretDB v1 has no TTL indexes)."""
+
+    async def loop() -> None:
+        while True:
+            removed = await sweep_inbox(deps, retention)
+            if removed:
+                log.info("inbox records past retention removed", removed=removed)
+            await asyncio.sleep(interval_seconds)
+
+    return loop
+
+
+def agreement_refresher(deps: ReferralDeps, interval_seconds: float) -> Loop:
+    """Reread the agreements now and then, so a version added on another replica is used here too."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                await deps.agreement_book.refresh()
+            except ValueError as exc:  # stored versions that contradict each other: keep the table in use
+                log.error("agreements could not be reread; the previous table stays in use", error=type(exc).__name__)
+
+    return loop

@@ -1,0 +1,377 @@
+"""`/cases/{case_id}/decisions`: the officer records, changes and ends a decision (biståndsbeslut).
+
+The request schemas say exactly what is accepted, per decision type and within the
+municipality's profile (the longest length, the teams): a request that fits the schema is
+refused only for the case's state (409: a cancelled case, a death, an active decision already,
+a decision that has ended), never with a 422.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from referral.domain.decision import (
+    MAX_HOURS_GRANTED,
+    Decision,
+    DecisionType,
+    EndReason,
+    Language,
+    MunicipalityProfile,
+)
+from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, domain_errors
+from referral.entrypoints.security import require
+from referral.service_layer import cases as uc
+from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.ports import Actor, Authenticator, Role
+
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Mobile number in E.164, e.g. +46701234567.")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+Notes = Annotated[str | None, Field(None, max_length=4000)]
+RelativeId = Annotated[
+    str | None, Field(None, min_length=1, max_length=64, description="Keep the id to update an existing relative.")
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+
+class RelativeIn(_In):
+    """A relative the person has not (or not yet) agreed to inform."""
+
+    relative_id: RelativeId
+    name: Name
+    phone: E164 | None = None
+    language: Language = Language.SV
+    consent: Literal[False] = Field(False, description="No consent: the relative is never contacted.")
+
+
+class ConsentingRelativeIn(_In):
+    """A relative the person agreed to inform: needs a mobile number."""
+
+    relative_id: RelativeId
+    name: Name
+    phone: E164
+    language: Language = Field(Language.SV, description="Language of messages to this relative.")
+    consent: Literal[True] = Field(description="The person has consented to this relative being informed.")
+
+
+Relatives = Annotated[list[ConsentingRelativeIn | RelativeIn], Field(max_length=10)]
+
+
+class EndDecisionRequest(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"end_date": "2026-11-30", "reason": "ended_early"}]})
+    end_date: date = Field(description="Last day of service, inclusive.")
+    reason: EndReason = EndReason.ENDED_EARLY
+
+
+def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
+    """The grant (a union by `decision_type`) and change request bodies, within `profile`."""
+    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
+    TeamT: Any = (
+        Literal[tuple(profile.teams)]  # type: ignore[valid-type]
+        if profile.teams
+        else Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+    )
+
+    class TryggHemgangDecision(_In):
+        """A frame decision (rambeslut): days of support by a Trygg hemgång team."""
+
+        model_config = ConfigDict(
+            json_schema_extra={
+                "examples": [
+                    {
+                        "decision_type": "trygg_hemgang",
+                        "start_date": "2026-11-25",
+                        "length_days": min(14, profile.max_length_days),
+                        "team": profile.teams[0] if profile.teams else "Team Väst",
+                        "hemtjanst_evenings_nights_weekends": True,
+                        "relatives": [
+                            {"name": "Karin Lindqvist", "phone": "+46701112233", "language": "sv", "consent": True}
+                        ],
+                        "notes": "Meet at the ward the day before discharge.",
+                    }
+                ]
+            }
+        )
+        decision_type: Literal[DecisionType.TRYGG_HEMGANG]
+        start_date: date = Field(description="First day (normally the discharge day).")
+        length_days: LengthT
+        team: TeamT
+        hemtjanst_evenings_nights_weekends: bool = Field(
+            False, description="Ordinary home care ordered in parallel for evenings, nights and weekends."
+        )
+        relatives: Relatives = Field(default_factory=list)
+        notes: Notes
+
+    class HemgangsbeslutDecision(_In):
+        """Gotland's hemgångsbeslut: a pot of hours, the detailed assessment made at home."""
+
+        model_config = ConfigDict(
+            json_schema_extra={
+                "examples": [
+                    {
+                        "decision_type": "hemgangsbeslut",
+                        "start_date": "2026-11-25",
+                        "hours_granted": 30,
+                        "team": profile.teams[0] if profile.teams else "Team Väst",
+                    }
+                ]
+            }
+        )
+        decision_type: Literal[DecisionType.HEMGANGSBESLUT]
+        start_date: date = Field(description="First day (normally the discharge day).")
+        hours_granted: HoursT
+        length_days: LengthT | None = Field(None, description="Optional: the days within which the hours are used.")
+        team: TeamT
+        hemtjanst_evenings_nights_weekends: bool = False
+        relatives: Relatives = Field(default_factory=list)
+        notes: Notes
+
+    class OtherServiceDecision(_In):
+        """Ordinary home care only, or a short-term stay."""
+
+        model_config = ConfigDict(
+            json_schema_extra={"examples": [{"decision_type": "short_term_stay", "start_date": "2026-11-25"}]}
+        )
+        decision_type: Literal[DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY]
+        start_date: date = Field(description="First day of the service.")
+        length_days: Annotated[int, Field(ge=1, le=90)] | None = Field(None, description="Length in days, if limited.")
+        team: Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")] | None = None
+        hemtjanst_evenings_nights_weekends: bool = False
+        relatives: Relatives = Field(default_factory=list)
+        notes: Notes
+
+    class NoServiceDecision(_In):
+        """The person declined, or the application was refused: no service."""
+
+        model_config = ConfigDict(json_schema_extra={"examples": [{"decision_type": "declined"}]})
+        decision_type: Literal[DecisionType.DECLINED, DecisionType.REFUSED]
+        notes: Notes
+
+    class ChangeDecisionRequest(_In):
+        model_config = ConfigDict(
+            json_schema_extra={
+                "examples": [
+                    {"length_days": min(10, profile.max_length_days)},
+                    {"withdraw_consent_of": ["a1b2c3d4e5f6"]},
+                ]
+            }
+        )
+        length_days: LengthT | None = Field(None, description="New length (extend or shorten).")
+        hours_granted: HoursT | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")
+        hemtjanst_evenings_nights_weekends: bool | None = None
+        relatives: Relatives | None = Field(None, description="The full new list of relatives.")
+        withdraw_consent_of: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+            default_factory=list, max_length=10, description="relative_ids whose consent is withdrawn."
+        )
+
+    grant: Any = Annotated[
+        TryggHemgangDecision | HemgangsbeslutDecision | OtherServiceDecision | NoServiceDecision,
+        Field(discriminator="decision_type"),
+    ]
+    return grant, ChangeDecisionRequest
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class RelativeOut(_Out):
+    relative_id: str
+    name: str
+    phone: str | None
+    language: Language
+    consent: bool
+    consent_recorded_by: str | None
+    consent_recorded_at: datetime | None
+
+
+class DecisionEndingOut(_Out):
+    end_date: date
+    reason: EndReason
+    ended_by: str
+    ended_at: datetime
+
+
+DECISION_EXAMPLE: dict[str, Any] = {
+    "decision_id": "0b9a4c1e-6f2d-4f7e-9a51-3c2b1d0e9f87",
+    "decision_type": "trygg_hemgang",
+    "active": True,
+    "start_date": "2026-11-25",
+    "length_days": 14,
+    "hours_granted": None,
+    "end_date": "2026-12-08",
+    "team": "Team Väst",
+    "hemtjanst_evenings_nights_weekends": True,
+    "relatives": [
+        {
+            "relative_id": "a1b2c3d4e5f6",
+            "name": "Karin Lindqvist",
+            "phone": "+46701112233",
+            "language": "sv",
+            "consent": True,
+            "consent_recorded_by": "officer:anna.svensson",
+            "consent_recorded_at": "2026-11-23T10:00:00Z",
+        }
+    ],
+    "notes": "Meet at the ward the day before discharge.",
+    "granted_by": "officer:anna.svensson",
+    "granted_at": "2026-11-23T10:00:00Z",
+    "ending": None,
+    "changes": [],
+}
+
+
+class DecisionOut(_Out):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [DECISION_EXAMPLE]})
+
+    decision_id: str
+    decision_type: DecisionType
+    active: bool
+    start_date: date | None
+    length_days: int | None
+    hours_granted: int | None = Field(description="A hemgångsbeslut's pot of hours.")
+    end_date: date | None
+    team: str | None
+    hemtjanst_evenings_nights_weekends: bool
+    relatives: list[RelativeOut]
+    notes: str | None
+    granted_by: str
+    granted_at: datetime
+    ending: DecisionEndingOut | None
+    changes: list[str]
+
+
+def decision_out(d: Decision) -> DecisionOut:
+    return DecisionOut(
+        decision_id=d.decision_id,
+        decision_type=d.decision_type,
+        active=d.active,
+        start_date=d.start_date,
+        length_days=d.length_days,
+        hours_granted=d.hours_granted,
+        end_date=d.end_date,
+        team=d.team,
+        hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
+        relatives=[
+            RelativeOut(
+                relative_id=r.relative_id,
+                name=r.name,
+                phone=r.phone,
+                language=r.language,
+                consent=r.consent is not None,
+                consent_recorded_by=r.consent.recorded_by if r.consent else None,
+                consent_recorded_at=r.consent.recorded_at if r.consent else None,
+            )
+            for r in d.relatives
+        ],
+        notes=d.notes,
+        granted_by=d.granted_by,
+        granted_at=d.granted_at,
+        ending=DecisionEndingOut.model_validate(d.ending) if d.ending else None,
+        changes=list(d.changes),
+    )
+
+
+def _relatives(items: list[ConsentingRelativeIn | RelativeIn] | None) -> tuple[uc.RelativeInput, ...] | None:
+    if items is None:
+        return None
+    return tuple(uc.RelativeInput(r.name, r.phone, r.language, r.consent, r.relative_id) for r in items)
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
+    router = APIRouter(tags=["decisions"], responses={**AUTH_ERRORS, **BAD_BODY, **NOT_FOUND, **CONFLICT})
+    decider = require(authenticator, Role.OFFICER)
+    grant_request, change_request = request_models(deps.profile)
+
+    @router.post(
+        "/cases/{case_id}/decisions",
+        status_code=201,
+        response_model=DecisionOut,
+        summary="Record the officer's decision",
+        responses={
+            409: CONFLICT[409]
+            | {"description": "The case is cancelled, the person has died, or a decision is active already."}
+        },
+    )
+    async def grant_decision(
+        case_id: str,
+        body: Annotated[grant_request, Body()],  # type: ignore[valid-type]  # built from the profile
+        actor: Actor = decider,
+    ) -> DecisionOut:
+        given: Any = body  # one of the profile's request models
+        command = uc.GrantDecision(
+            DecisionType(given.decision_type),
+            getattr(given, "start_date", None),
+            getattr(given, "length_days", None),
+            getattr(given, "team", None),
+            getattr(given, "hemtjanst_evenings_nights_weekends", False),
+            _relatives(getattr(given, "relatives", [])) or (),
+            given.notes,
+            getattr(given, "hours_granted", None),
+        )
+        with domain_errors():
+            decision = await uc.grant_decision(deps, case_id, command, actor)
+        return decision_out(decision)
+
+    @router.patch(
+        "/cases/{case_id}/decisions/{decision_id}",
+        response_model=DecisionOut,
+        summary="Change a decision: extend, shorten, hours, evening cover, relatives, withdraw consent",
+        responses={
+            409: CONFLICT[409]
+            | {
+                "description": "The decision has ended, or does not allow this change "
+                "(e.g. hours on a decision that grants days)."
+            }
+        },
+    )
+    async def change_decision(
+        case_id: str,
+        decision_id: str,
+        body: Annotated[change_request, Body()],  # type: ignore[valid-type]  # built from the profile
+        actor: Actor = decider,
+    ) -> DecisionOut:
+        given: Any = body  # the profile's change model
+        command = uc.ChangeDecision(
+            given.length_days,
+            given.hemtjanst_evenings_nights_weekends,
+            _relatives(given.relatives),
+            tuple(given.withdraw_consent_of),
+            given.hours_granted,
+        )
+        with domain_errors(rules_are_conflicts=True):
+            decision = await uc.change_decision(deps, case_id, decision_id, command, actor)
+        return decision_out(decision)
+
+    @router.post(
+        "/cases/{case_id}/decisions/{decision_id}/end",
+        response_model=DecisionOut,
+        summary="End a decision early",
+        responses={
+            409: CONFLICT[409] | {"description": "The decision has ended already, or the end date is outside its days."}
+        },
+    )
+    async def end_decision(
+        case_id: str, decision_id: str, body: EndDecisionRequest, actor: Actor = decider
+    ) -> DecisionOut:
+        with domain_errors(rules_are_conflicts=True):
+            decision = await uc.end_decision(
+                deps, case_id, decision_id, uc.EndDecision(body.end_date, body.reason), actor
+            )
+        return decision_out(decision)
+
+    return router

@@ -1,0 +1,77 @@
+"""Errors as RFC 9457 problem details, and how the OpenAPI document declares them.
+
+Routes translate the domain's and the use cases' errors here: 404 an unknown case or
+decision, 409 a request the case's (or agreement's) current state does not allow, 422 input
+that breaks a rule the schema cannot express, 503 when the database cannot answer now. Messages
+never contain personal data (the domain writes them so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from referral.domain.case import CaseError, CaseNotFound
+from referral.domain.decision import DecisionError
+from referral.domain.identity import InvalidIdentity
+from referral.service_layer.agreements import AgreementInThePast, AgreementRejected
+from referral.service_layer.ports import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.http import PROBLEM_JSON, FieldError, Problem, ProblemError
+
+RETRY_AFTER_SECONDS = 5
+
+
+def problem(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAPI response answered as `application/problem+json` (see `problem_json_only` in main)."""
+    response: dict[str, Any] = {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem(
+        "Missing or invalid bearer token.",
+        headers={"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    ),
+    403: problem("The token lacks the role this endpoint needs."),
+    422: problem("The request breaks the documented format; `errors` lists each field."),
+    503: problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
+}
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: problem("The body is not JSON.")}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such case (or no such decision on it).")}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: problem("The case's current state does not allow this (the detail says why).")
+}
+
+
+@contextlib.contextmanager
+def domain_errors(*, rules_are_conflicts: bool = False) -> Iterator[None]:
+    """Domain and storage errors as problem+json.
+
+    `rules_are_conflicts`: a broken decision rule depends on the decision's current state
+    here (changing or ending it), so it is a 409, not a 422.
+    """
+    try:
+        yield
+    except CaseNotFound as exc:
+        raise ProblemError(404, "Not found", str(exc)) from None
+    except (CaseError, ConcurrencyConflict, AgreementInThePast) as exc:
+        raise ProblemError(409, "Conflict", str(exc) or "It changed meanwhile; try again.") from None
+    except InvalidIdentity as exc:
+        raise ProblemError(
+            422, "Unprocessable content", errors=[FieldError(field="person.id", message=str(exc), type="value_error")]
+        ) from None
+    except DecisionError as exc:
+        if rules_are_conflicts:
+            raise ProblemError(409, "Conflict", str(exc)) from None
+        raise ProblemError(422, "Unprocessable content", str(exc)) from None
+    except AgreementRejected as exc:
+        raise ProblemError(422, "Unprocessable content", str(exc)) from None
+    except StorageUnavailable:
+        raise ProblemError(
+            503, "Service unavailable", "Try again shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        ) from None
