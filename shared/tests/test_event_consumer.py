@@ -151,7 +151,7 @@ async def test_sequences_are_tracked_per_aggregate() -> None:
     async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
         handled.append(meta.subject)
 
-    broker, guard, _dead = make_consumer(handler)
+    broker, _guard, _dead = make_consumer(handler)
     first, second = ready_event(), ready_event()
     async with TestKafkaBroker(broker):
         await publish(broker, record_for(first, sequence=5))

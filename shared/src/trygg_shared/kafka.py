@@ -21,9 +21,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from dataclasses import replace
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic

@@ -6,10 +6,13 @@ unique indexes; no multi-document transactions, change streams, TTL indexes or `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -33,6 +36,85 @@ def create_mongo_client(settings: MongoSettings, app_name: str) -> AsyncMongoCli
 async def ping(db: AsyncDatabase[Document]) -> None:
     """Raise when the database does not answer."""
     await db.command("ping")
+
+
+# --- compare-and-set that holds on FerretDB v1 -----------------------------------------------
+#
+# Compare-and-set on FerretDB v1: a conditional `update_one` is *not* atomic there. FerretDB
+# reads the documents that match the filter, applies the update in Go and writes the whole
+# document back with `UPDATE … WHERE _id = $1` (backends/postgresql/collection.go, UpdateAll), so
+# two writers that both read version 7 both "match" and the later write silently undoes the
+# earlier one. Only a unique key is enforced by the database itself. So every write to an
+# aggregate document first *claims* the version it writes: it inserts `<id>@<version>` into the
+# collection's `<collection>_claims`; the insert that loses gets a duplicate-key error, which is a
+# `ConcurrencyConflict`. The claim is removed after the write (in the background: it is garbage by
+# then, never needed for safety). A claim left by a process that died between claim and write is
+# older than `STALE_CLAIM` and the next writer skips that version (claims the one after), so an
+# aggregate never stays stuck. On MongoDB the claim costs one insert and is redundant but harmless.
+
+# A claim this old whose version was never written belongs to a process that died mid-write.
+STALE_CLAIM = timedelta(seconds=30)
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def claims_of(collection: AsyncCollection[Document]) -> AsyncCollection[Document]:
+    """The collection of version claims that guards writes to `collection` (see the module doc)."""
+    return collection.database[f"{collection.name}_claims"]
+
+
+async def _claim(claims: AsyncCollection[Document], doc_id: Any, version: int) -> bool:
+    try:
+        await claims.insert_one({"_id": f"{doc_id}@{version}", "at": datetime.now(UTC)})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def _release(claims: AsyncCollection[Document], doc_id: Any, version: int) -> None:
+    """Remove a claim in the background (it is garbage once its write is done or abandoned)."""
+
+    async def release() -> None:
+        with contextlib.suppress(Exception):
+            await claims.delete_one({"_id": f"{doc_id}@{version}"})
+
+    task = asyncio.get_running_loop().create_task(release())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def compare_and_set(
+    collection: AsyncCollection[Document],
+    doc_id: Any,
+    expected_version: int,
+    fields: Document,
+    *,
+    extra_filter: Document | None = None,
+) -> int | None:
+    """`$set` `fields` on a document still at `expected_version`; returns the new version, or None
+    when another writer got there first (then nothing was written).
+
+    The version written is claimed first (a unique insert), so of two writers that read the same
+    version exactly one writes, on FerretDB v1 too. A stale claim (a writer that died between
+    claim and write) is skipped: the version after it is claimed instead.
+    """
+    claims = claims_of(collection)
+    new_version = expected_version + 1
+    if not await _claim(claims, doc_id, new_version):
+        stale = await claims.find_one({"_id": f"{doc_id}@{new_version}"})
+        if stale is None or stale["at"] > datetime.now(UTC) - STALE_CLAIM:
+            return None
+        new_version += 1
+        if not await _claim(claims, doc_id, new_version):
+            return None
+    try:
+        result = await collection.update_one(
+            {"_id": doc_id, "version": expected_version, **(extra_filter or {})},
+            {"$set": {**fields, "version": new_version}},
+        )
+        return new_version if result.matched_count == 1 else None
+    finally:
+        _release(claims, doc_id, new_version)
 
 
 class ProcessedEvents:
@@ -71,9 +153,7 @@ class ProcessedEvents:
         """Forget handled events and positions not touched within `retention`; returns how many."""
         cutoff = datetime.now(UTC) - retention
         handled = await self._collection.delete_many({"consumer": self._consumer, "handled_at": {"$lt": cutoff}})
-        positions = await self._positions.delete_many(
-            {"consumer": self._consumer, "updated_at": {"$lt": cutoff}}
-        )
+        positions = await self._positions.delete_many({"consumer": self._consumer, "updated_at": {"$lt": cutoff}})
         return handled.deleted_count + positions.deleted_count
 
     def _key(self, event_id: str) -> str:

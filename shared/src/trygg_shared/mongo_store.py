@@ -9,6 +9,9 @@ filter holds the expected `version` and `last_seq`): the state and the events it
 stored together or not at all, which is what FerretDB v1 can do without transactions. The
 codec maps domain events to wire contracts here, at the edge, and each wire event gets the next
 number of the aggregate's sequence. `OutboxRelay` (trygg_shared.outbox) publishes them.
+
+Every write goes through `trygg_shared.mongo.compare_and_set`: a conditional update alone is not
+atomic on FerretDB v1 (see there).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from trygg_shared.aggregate import ConcurrencyConflict, Loaded, Saved, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
-from trygg_shared.mongo import Document
+from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.outbox import PENDING_FLAG, OutboxEvent
 
 A = TypeVar("A")
@@ -99,21 +102,22 @@ class MongoAggregateStore(Generic[A]):
                         PENDING_FLAG: bool(outbox),
                     }
                 )
+                version = 1
             else:
                 update: dict[str, Any] = {**fields, "last_seq": last}
                 update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
                 if outbox:
                     update[PENDING_FLAG] = True
-                result = await self.collection.update_one(
-                    {"_id": aggregate_id, "version": expected_version, "last_seq": last_sequence},
-                    {"$set": update, "$inc": {"version": 1}},
+                written = await compare_and_set(
+                    self.collection, aggregate_id, expected_version, update, extra_filter={"last_seq": last_sequence}
                 )
-                if result.matched_count == 0:
+                if written is None:
                     raise ConcurrencyConflict(aggregate_id)
+                version = written
         except DuplicateKeyError:
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
         if outbox:
             self.on_saved(aggregate_id)
-        return Saved(expected_version + 1, tuple(e.seq for e in outbox))
+        return Saved(version, tuple(e.seq for e in outbox))

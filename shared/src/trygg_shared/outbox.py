@@ -30,7 +30,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
 from trygg_shared.logging import get_logger
-from trygg_shared.mongo import Document
+from trygg_shared.mongo import Document, compare_and_set
 
 log = get_logger(__name__)
 
@@ -266,22 +266,11 @@ class OutboxRelay:
                 await self._publish(event)
             finally:
                 otel_context.detach(token)
-        if not events:
-            await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
-            return 0
-        # Usually nothing was saved meanwhile: one write empties the outbox (the version in the
-        # filter makes it atomic). Otherwise remove exactly what was published, then clear the
-        # flag only if nothing new is left. A crash before this point re-publishes the same ids.
-        if "version" in doc:
-            done = await collection.update_one(
-                {"_id": doc["_id"], "version": doc["version"]}, {"$set": {"outbox": {}, PENDING_FLAG: False}}
-            )
-            if done.matched_count == 1:
-                return len(events)
-        await collection.update_one(
-            {"_id": doc["_id"]}, {"$unset": {f"outbox.{event.event_id}": "" for event in events}}
-        )
-        await collection.update_one({"_id": doc["_id"], "outbox": {}}, {"$set": {PENDING_FLAG: False}})
+        # One compare-and-set empties the outbox (and clears the flag) if nothing was saved since
+        # the document was read. If something was, the write is skipped: the events stay in the
+        # outbox and go out again after that save (same ids, which consumers skip). A crash before
+        # this point also re-publishes the same ids.
+        await compare_and_set(collection, doc["_id"], int(doc["version"]), {"outbox": {}, PENDING_FLAG: False})
         return len(events)
 
     async def _round(self) -> int:

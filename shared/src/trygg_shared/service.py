@@ -16,14 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-
-from aiokafka.admin import AIOKafkaAdminClient
 
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.http import health_router, install_problem_handlers

@@ -1,7 +1,170 @@
-"""Events the notification service publishes (wire contracts: frozen, data only, a description per field)."""
+"""Events the notification service publishes (wire contracts: frozen, data only, a description per field).
+
+For the console and for notification itself (a relative's SMS that finally failed becomes an
+on-call alert). No phone numbers, names or message texts travel: a message is known by its id,
+what it was about and its delivery status; an alert by its id, topic, case and team.
+"""
 
 from __future__ import annotations
 
-from trygg_shared.contracts.base import IntegrationEvent
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
 
-NOTIFICATION_EVENTS: tuple[type[IntegrationEvent], ...] = ()
+from pydantic import Field
+
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.topics import NOTIFICATION_EVENTS as NOTIFICATION_TOPIC
+
+_PREFIX = "se.trygghemgang.notification."
+
+
+class MessageKind(StrEnum):
+    SERVICE_STARTED = "service_started"
+    HOMECOMING_SCHEDULED = "homecoming_scheduled"
+    HOMECOMING_CHANGED = "homecoming_changed"
+    FOLLOW_UP_MEETING = "follow_up_meeting"
+    HANDOVER_VISIT = "handover_visit"
+    HANDED_OVER = "handed_over"
+    PERIOD_ENDED = "period_ended"
+    ONCALL_ALERT = "oncall_alert"
+
+
+class RecipientKind(StrEnum):
+    RELATIVE = "relative"
+    ONCALL = "oncall"
+
+
+class DeliveryStatus(StrEnum):
+    """Provider statuses normalised (46elks, Twilio, local)."""
+
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class CancelReason(StrEnum):
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    DAILY_CAP = "daily_cap_reached"
+    CASE_CLOSED = "case_closed"
+    SUPERSEDED = "superseded"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+
+
+class AlertTopic(StrEnum):
+    LIABILITY_NO_DECISION = "liability_no_decision"
+    VISIT_MISSED = "visit_missed"
+    TEAM_AT_CAPACITY = "team_at_capacity"
+    READMITTED_DURING_PERIOD = "readmitted_during_period"
+    SMS_FAILED = "sms_failed"
+
+
+class AckChannel(StrEnum):
+    API = "api"
+    LINK = "link"
+    REPLY = "reply"
+
+
+class _NotificationEvent(IntegrationEvent):
+    TOPIC: ClassVar[str] = NOTIFICATION_TOPIC
+    PARTITION_KEY: ClassVar[str] = "stream_key"
+
+    stream_key: str = Field(
+        description="The Kafka key: the case id, or `team:<team id>` for an event about a team (not one case)."
+    )
+    case_id: str | None = Field(None, description="The case the message or alert is about, if any.")
+    team_id: str | None = Field(None, description="The team (scheduling's team id), if known.")
+
+
+class _MessageEvent(_NotificationEvent):
+    message_id: str = Field(description="Id of the message (deterministic: its cause and its recipient).")
+    kind: MessageKind = Field(description="What the message is about.")
+    recipient_kind: RecipientKind = Field(description="A relative (with consent) or an on-call person.")
+    alert_id: str | None = Field(None, description="For on-call messages: the alert it carries.")
+
+
+class MessageSent(_MessageEvent):
+    """The provider took the message (or it was found there after an interrupted send)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "message_sent.v1"
+    status: DeliveryStatus = Field(description="Normalised status when taken: accepted, sent or delivered.")
+    provider: str = Field(description="The provider adapter: 46elks, twilio or local.")
+    attempts: int = Field(ge=1, description="Send attempts it took.")
+    sent_at: datetime = Field(description="When the provider took it.")
+
+
+class MessageDelivered(_MessageEvent):
+    """A delivery report said the message reached the phone (or the network, for `sent`)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "message_delivered.v1"
+    status: DeliveryStatus = Field(description="sent or delivered.")
+    provider: str = Field(description="The provider adapter.")
+    reported_at: datetime = Field(description="When the report was received.")
+
+
+class MessageFailed(_MessageEvent):
+    """The message finally failed: retries used up, refused by the provider, or reported failed/expired."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "message_failed.v1"
+    status: DeliveryStatus = Field(description="failed or expired.")
+    reason: str = Field(description="Why, as a code (e.g. `rejected:http_400`, `gave_up_after_5_attempts:http_503`).")
+    provider: str | None = Field(None, description="The provider adapter, if one was tried.")
+    attempts: int = Field(ge=0, description="Send attempts made.")
+    failed_at: datetime = Field(description="When it was found failed.")
+
+
+class MessageCancelled(_MessageEvent):
+    """The message was never sent: consent withdrawn, the recipient's daily cap, case closed, superseded."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
+    reason: CancelReason = Field(description="Why it was withdrawn.")
+    cancelled_at: datetime = Field(description="When.")
+
+
+class AlertRaised(_NotificationEvent):
+    """An on-call alert was raised (once per cause)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_raised.v1"
+    alert_id: str = Field(description="Id of the alert (deterministic: what it is about).")
+    topic: AlertTopic = Field(description="Why on-call staff are alerted.")
+    raised_at: datetime = Field(description="When it was raised.")
+    due_at: datetime | None = Field(
+        None, description="The moment the alert is about: payment liability starts, the missed visit's start."
+    )
+    responders_on_call: int = Field(ge=0, description="People on call to be told in turn (0: nobody on the rota).")
+
+
+class AlertAcknowledged(_NotificationEvent):
+    """Someone on call took the alert."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_acknowledged.v1"
+    alert_id: str = Field(description="The alert.")
+    topic: AlertTopic = Field(description="Why it was raised.")
+    acknowledged_by: str = Field(description="Who: an API subject (e.g. `oncall:anna`) or `oncall:<responder id>`.")
+    channel: AckChannel = Field(description="Through the API, the link in the SMS, or a reply with the code.")
+    acknowledged_at: datetime = Field(description="When.")
+    seconds_to_acknowledge: int = Field(ge=0, description="Seconds from raised to acknowledged.")
+
+
+class AlertEscalated(_NotificationEvent):
+    """Not acknowledged in time: the next person on the rota is told (or nobody is left)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_escalated.v1"
+    alert_id: str = Field(description="The alert.")
+    topic: AlertTopic = Field(description="Why it was raised.")
+    level: int = Field(ge=-1, description="Rota position now told (0 = first); -1 when the rota is exhausted.")
+    exhausted: bool = Field(description="Nobody is left on the rota to tell; the alert stays open.")
+    escalated_at: datetime = Field(description="When.")
+
+
+NOTIFICATION_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    MessageSent,
+    MessageDelivered,
+    MessageFailed,
+    MessageCancelled,
+    AlertRaised,
+    AlertAcknowledged,
+    AlertEscalated,
+)
