@@ -4,8 +4,8 @@ Documents hold the whole state under `state` (JSON types) plus top-level fields 
 filter on by equality (FerretDB 1.24 pushes only those down to PostgreSQL):
 
 - case plans: `team_id`, `active` (bool), `next_due_hour` (the hour bucket of the earliest
-  timer, e.g. "2026-11-25T08"), `next_due_at`, and `timer_owner`/`timer_until`, the claim a
-  timer scanner takes before firing (reset by every save);
+  timer, e.g. "2026-11-25T08") and `next_due_at` (a scanner's claim lives apart, in
+  `timer_claims`, so that it never writes to the plan);
 - teams: `name`.
 """
 
@@ -314,8 +314,6 @@ class CasePlanCodec:
             "next_due_at": due,
             # A timer already due goes in the current hour's bucket, which the scanner still reads.
             "next_due_hour": hour_key(max(due, self._clock.now())) if due else None,
-            "timer_owner": None,
-            "timer_until": None,
             "updated_at": datetime.now(UTC),
         }
 

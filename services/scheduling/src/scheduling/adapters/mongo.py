@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
 from scheduling.domain.plan import CasePlan
@@ -35,6 +35,7 @@ PLANS = "case_plans"
 TEAMS = "teams"
 AUDIT = "audit_log"
 TIMER_CURSOR = "timer_cursor"
+TIMER_CLAIMS = "timer_claims"
 
 INDEXES = [
     Index(PLANS, ("team_id", "active")),
@@ -110,10 +111,12 @@ class TimerScanner:
     Buckets: a plan's `next_due_hour` is the UTC hour of its earliest timer (the current hour
     when already due). The scanner reads the buckets from its cursor (kept in `timer_cursor`)
     to the current hour, one equality query each; the cursor passes an hour only when no plan
-    is left in it. Claim: one conditional single-document update filtered by `{_id,
-    timer_owner, timer_until}` as read, so two replicas never work on one plan at once; a claim
-    lapses after `lease`. Exactly once does not depend on the claim: firing is a save
-    conditional on the plan's version, and a plan whose timers fired has nothing due left.
+    is left in it. Claim: a document `{_id: <case id>, owner, until}` inserted into
+    `timer_claims` (a unique insert is the only atomic claim FerretDB v1 offers; a conditional
+    update of the plan itself would be read-then-write there and could overwrite a concurrent
+    save of the plan), so two replicas rarely work on one plan at once; a claim lapses after
+    `lease`. Exactly once does not depend on the claim: firing is a compare-and-set save on the
+    plan's version, and a plan whose timers fired has nothing due left.
     """
 
     def __init__(
@@ -127,6 +130,7 @@ class TimerScanner:
         first_scan_hours: int = 48,
     ) -> None:
         self._plans: AsyncCollection[Document] = db[PLANS]
+        self._claims: AsyncCollection[Document] = db[TIMER_CLAIMS]
         self._cursor: AsyncCollection[Document] = db[TIMER_CURSOR]
         self._fire = fire
         self._clock = clock
@@ -181,35 +185,38 @@ class TimerScanner:
 
     async def _scan_hour(self, bucket: str, now: datetime) -> int:
         fired = 0
-        cursor = self._plans.find(
-            {"next_due_hour": bucket}, {"_id": 1, "next_due_at": 1, "timer_owner": 1, "timer_until": 1}
-        )
+        cursor = self._plans.find({"next_due_hour": bucket}, {"_id": 1, "next_due_at": 1})
         candidates = [doc async for doc in cursor]
         for doc in candidates:
             due = doc.get("next_due_at")
             if due is None or due > now:
                 continue
-            owner, until = doc.get("timer_owner"), doc.get("timer_until")
-            if owner is not None and owner != self.owner and until is not None and until > now:
-                continue  # another replica holds it
-            # The claim: one conditional single-document update (FerretDB's findAndModify takes no
-            # projection, and the claim needs no document back: matched or not is the answer).
-            claimed = await self._plans.update_one(
-                {"_id": doc["_id"], "timer_owner": owner, "timer_until": until},
-                {"$set": {"timer_owner": self.owner, "timer_until": now + self._lease}},
-            )
-            if claimed.modified_count != 1:
-                continue  # someone else claimed (or saved) it first
             case_id = str(doc["_id"])
+            if not await self._claim(case_id, now):
+                continue  # another replica works on it
             try:
                 with traced_work("scheduling.timer.fire", attributes={"case_id": case_id}):
                     if await self._fire(case_id):
                         fired += 1
             finally:
-                await self._plans.update_one(
-                    {"_id": doc["_id"], "timer_owner": self.owner}, {"$set": {"timer_owner": None, "timer_until": None}}
-                )
+                await self._claims.delete_one({"_id": case_id, "owner": self.owner})
         return fired
+
+    async def _claim(self, case_id: str, now: datetime) -> bool:
+        claim = {"_id": case_id, "owner": self.owner, "until": now + self._lease}
+        for _ in range(2):
+            try:
+                await self._claims.insert_one(claim)
+            except DuplicateKeyError:
+                held = await self._claims.find_one({"_id": case_id})
+                if held is not None and held["until"] > now:
+                    return False
+                # Lapsed (its owner died): remove it and try once more. Two replicas racing here
+                # may both proceed; the plan's compare-and-set save lets only one fire.
+                await self._claims.delete_one({"_id": case_id, "until": held["until"] if held else now})
+                continue
+            return True
+        return False
 
     async def run(self) -> None:
         """The background loop (the runtime restarts it after an error)."""
