@@ -2,37 +2,308 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from notification.adapters.mongo import MongoLiabilityWatches
-from notification.config import Settings
-from notification.entrypoints.events import case_events_consumer
-from notification.service_layer.handlers import LiabilityWatches
+import httpx
+
+from notification.adapters import memory as mem
+from notification.adapters import mongo
+from notification.adapters.auth import TokenAuthenticator
+from notification.adapters.clock import SystemClock
+from notification.adapters.elks import FortySixElks, FortySixElksCallbacks
+from notification.adapters.local import LocalProvider
+from notification.adapters.signing import CallbackSigner
+from notification.adapters.twilio import Twilio, TwilioCallbacks
+from notification.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from notification.domain.alert import Alert
+from notification.domain.casefile import CaseFile
+from notification.domain.contacts import DayHours, Language, TeamContact
+from notification.domain.message import Message
+from notification.domain.quiet_hours import QuietHours
+from notification.entrypoints.api import api_router
+from notification.entrypoints.callbacks import callbacks_router
+from notification.entrypoints.events import own_events_consumer, period_consumer, referral_consumer, team_consumer
+from notification.entrypoints.loops import Dispatcher, timer_loop
+from notification.service_layer.deps import NotificationDeps, Policy
+from notification.service_layer.ports import (
+    AlertQueries,
+    AuditLog,
+    CaseQueries,
+    Claims,
+    Clock,
+    DailyCap,
+    LocalSmsLog,
+    MessageQueries,
+    ProviderCallbacks,
+    Rotas,
+    SmsProvider,
+    TeamDirectory,
+)
+from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
+from trygg_shared.kafka import HandledEvents
 from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
 
 
 @dataclass
+class Backend:
+    """Where the service keeps its state: MongoDB (production) or memory (tests)."""
+
+    cases: AggregateStore[CaseFile]
+    messages: AggregateStore[Message]
+    alerts: AggregateStore[Alert]
+    case_queries: CaseQueries
+    message_queries: MessageQueries
+    alert_queries: AlertQueries
+    cap: DailyCap
+    claims: Claims
+    rotas: Rotas
+    teams: TeamDirectory
+    audit: AuditLog
+    local_log: Any  # the local provider's store (add/find/list)
+
+
+def memory_backend(clock: Clock) -> Backend:
+    cases: InMemoryAggregateStore[CaseFile] = InMemoryAggregateStore()
+    messages: InMemoryAggregateStore[Message] = InMemoryAggregateStore()
+    alerts: InMemoryAggregateStore[Alert] = InMemoryAggregateStore()
+    return Backend(
+        cases=cases,
+        messages=messages,
+        alerts=alerts,
+        case_queries=mem.MemoryCaseQueries(cases),
+        message_queries=mem.MemoryMessageQueries(messages),
+        alert_queries=mem.MemoryAlertQueries(alerts),
+        cap=mem.MemoryDailyCap(),
+        claims=mem.MemoryClaims(),
+        rotas=mem.MemoryRotas(),
+        teams=mem.MemoryTeamDirectory(),
+        audit=mem.MemoryAuditLog(clock),
+        local_log=mem.MemoryLocalSmsLog(),
+    )
+
+
+def policy_from(settings: Settings) -> Policy:
+    tz = ZoneInfo(settings.timezone)
+    fallback = settings.fallback_contact
+    return Policy(
+        sender=settings.sender,
+        timezone=tz,
+        quiet_hours=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, tz),
+        liability_lead=timedelta(hours=settings.liability_alert_lead_hours),
+        ack_timeout=timedelta(minutes=settings.ack_timeout_minutes),
+        max_attempts=settings.max_send_attempts,
+        backoff_base=timedelta(seconds=settings.retry_backoff_seconds),
+        backoff_max=timedelta(seconds=settings.retry_backoff_max_seconds),
+        claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+        relative_daily_cap=settings.relative_daily_cap,
+        oncall_daily_cap=settings.oncall_daily_cap,
+        oncall_language=Language(settings.oncall_language),
+        fallback_contact=TeamContact(
+            team_id="",
+            name=fallback.name,
+            phone=fallback.phone,
+            hours=tuple(DayHours(h.weekday, h.start, h.end) for h in fallback.hours),
+        ),
+        hemtjanst_phone=settings.hemtjanst_phone,
+        ack_link_base=settings.public_base_url.rstrip("/") + "/ack/",
+        default_rota=settings.default_rota,
+        resend_when_unknown=settings.resend_when_unknown,
+    )
+
+
+@dataclass
 class Notification:
+    """What bootstrap wires: the runtime to start, and the pieces tests reach for."""
+
     runtime: ServiceRuntime
-    watches: LiabilityWatches
+    deps: NotificationDeps
+    backend: Backend
+    dispatcher: Dispatcher
+    http_client: httpx.AsyncClient | None
+    callbacks: ProviderCallbacks | None
+    local_log: LocalSmsLog | None
+
+
+def build_provider(
+    settings: Settings, backend: Backend, clock: Clock, client: httpx.AsyncClient
+) -> tuple[SmsProvider, ProviderCallbacks | None]:
+    signer = CallbackSigner(settings.callback_secret.get_secret_value().encode())
+    if settings.provider == "46elks":
+        provider: SmsProvider = FortySixElks(
+            client,
+            base_url=settings.elks.base_url,
+            username=settings.elks.username,
+            password=settings.elks.password.get_secret_value(),
+            signer=signer,
+            public_base_url=settings.public_base_url,
+        )
+        return provider, FortySixElksCallbacks(signer)
+    if settings.provider == "twilio":
+        token = settings.twilio.auth_token.get_secret_value()
+        provider = Twilio(
+            client,
+            base_url=settings.twilio.base_url,
+            account_sid=settings.twilio.account_sid,
+            auth_token=token,
+            public_base_url=settings.public_base_url,
+        )
+        return provider, TwilioCallbacks(token)
+    return LocalProvider(backend.local_log, clock), None
 
 
 def bootstrap(
-    settings: Settings, *, infra: Infrastructure | None = None, watches: LiabilityWatches | None = None
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    backend: Backend | None = None,
+    provider: SmsProvider | None = None,
+    clock: Clock | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    guard_factory: Callable[[str], HandledEvents] | None = None,
 ) -> Notification:
+    unsafe = local_defaults_in_use(settings)
+    if settings.provider == "local":
+        unsafe.append("NOTIFICATION_PROVIDER=local (keeps messages instead of sending them)")
+    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(unsafe)
+        )
     infra = infra or Infrastructure.create(settings)
-    mongo_watches = MongoLiabilityWatches(infra.db)
-    repo = watches or mongo_watches
-    guard = ProcessedEvents(infra.db, settings.consumer_group)
-    consumer = case_events_consumer(
-        infra.broker,
-        repo,
-        guard,
-        settings.kafka,
-        settings.consumer_group,
-        timedelta(hours=settings.liability_alert_lead_hours),
+    clock = clock or SystemClock()
+    policy = policy_from(settings)
+    stores: mongo.Stores | None = None
+    if backend is None:
+        stores = mongo.Stores(infra.db, policy.timezone)
+        backend = Backend(
+            cases=stores.cases,
+            messages=stores.messages,
+            alerts=stores.alerts,
+            case_queries=mongo.MongoCaseQueries(infra.db),
+            message_queries=mongo.MongoMessageQueries(infra.db),
+            alert_queries=mongo.MongoAlertQueries(infra.db, policy.timezone),
+            cap=mongo.MongoDailyCap(infra.db, clock),
+            claims=mongo.MongoClaims(infra.db, clock),
+            rotas=mongo.MongoRotas(infra.db),
+            teams=mongo.MongoTeamDirectory(infra.db),
+            audit=mongo.MongoAuditLog(infra.db, clock),
+            local_log=mongo.MongoLocalSmsLog(infra.db),
+        )
+    client: httpx.AsyncClient | None = None
+    callbacks: ProviderCallbacks | None = None
+    if provider is None:
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.sms_timeout_seconds), transport=http_transport, follow_redirects=False
+        )
+        provider, callbacks = build_provider(settings, backend, clock, client)
+    elif settings.provider != "local":
+        signer = CallbackSigner(settings.callback_secret.get_secret_value().encode())
+        callbacks = (
+            FortySixElksCallbacks(signer)
+            if settings.provider == "46elks"
+            else TwilioCallbacks(settings.twilio.auth_token.get_secret_value())
+        )
+    deps = NotificationDeps(
+        cases=backend.cases,
+        messages=backend.messages,
+        alerts=backend.alerts,
+        case_queries=backend.case_queries,
+        message_queries=backend.message_queries,
+        alert_queries=backend.alert_queries,
+        cap=backend.cap,
+        claims=backend.claims,
+        rotas=backend.rotas,
+        teams=backend.teams,
+        audit=backend.audit,
+        provider=provider,
+        clock=clock,
+        policy=policy,
     )
-    runtime = ServiceRuntime(infra=infra, consumers=[consumer], on_startup=[mongo_watches.ensure_indexes])
-    return Notification(runtime=runtime, watches=repo)
+    dispatcher = Dispatcher(deps, settings.dispatch_poll_seconds, concurrency=settings.dispatch_concurrency)
+    deps.wake_dispatcher = dispatcher.wake
+
+    relay: OutboxRelay | None = None
+    if stores is not None:
+        relay = OutboxRelay(
+            [stores.messages.collection, stores.alerts.collection],
+            infra.publisher.publish,
+            poll_interval=settings.outbox.poll_interval_seconds,
+            batch_size=settings.outbox.batch_size,
+            lease=RelayLease(infra.db["relay_leases"], "notification", ttl_seconds=settings.outbox.lease_seconds),
+            full_scan_seconds=settings.outbox.full_scan_seconds,
+        )
+        stores.messages.on_saved = relay.nudge
+        stores.alerts.on_saved = relay.nudge
+
+    group = settings.consumer_group
+    groups = (group, f"{group}.periods", f"{group}.teams", f"{group}.own")
+    guards: list[HandledEvents] = [guard_factory(g) if guard_factory else ProcessedEvents(infra.db, g) for g in groups]
+    consumers = [
+        referral_consumer(infra.broker, deps, guards[0], settings.kafka, groups[0]),
+        period_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1]),
+        team_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2]),
+        own_events_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3]),
+    ]
+    local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
+    routers = [api_router(deps, TokenAuthenticator(settings.api_tokens), local_log)]
+    if callbacks is not None:
+        routers.append(callbacks_router(deps, callbacks, settings.public_base_url))
+
+    indexes = [*mongo.INDEXES]
+    if stores is not None:
+        indexes += [*stores.cases.indexes, *stores.messages.indexes, *stores.alerts.indexes]
+    runtime = ServiceRuntime(
+        infra=infra,
+        routers=routers,
+        consumers=consumers,
+        relay=relay,
+        indexes=indexes if stores is not None else (),
+        guards=[g for g in guards if isinstance(g, ProcessedEvents)],
+        background=[
+            dispatcher.run,
+            timer_loop(deps, settings.timer_poll_seconds),
+            *([_sweeper(backend.cap, backend.claims)] if isinstance(backend.cap, mongo.MongoDailyCap) else []),
+            *([_closes(client)] if client is not None else []),
+        ],
+    )
+    return Notification(
+        runtime=runtime,
+        deps=deps,
+        backend=backend,
+        dispatcher=dispatcher,
+        http_client=client,
+        callbacks=callbacks,
+        local_log=local_log,
+    )
+
+
+def _sweeper(cap: mongo.MongoDailyCap, claims: Claims) -> Callable[[], Awaitable[None]]:
+    """Hourly: forget daily-cap slots and claims of past days (FerretDB v1 has no TTL index)."""
+
+    async def run() -> None:
+        while True:
+            await cap.sweep()
+            if isinstance(claims, mongo.MongoClaims):
+                await claims.sweep()
+            await asyncio.sleep(3600)
+
+    return run
+
+
+def _closes(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+    """A background task that holds the provider's HTTP client and closes it at shutdown."""
+
+    async def run() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await client.aclose()
+
+    return run

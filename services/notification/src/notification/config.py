@@ -1,14 +1,26 @@
 """Typed settings of the notification service (environment prefix `NOTIFICATION_`, nested parts with `__`).
 
-Example: `NOTIFICATION_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `NOTIFICATION_MONGO__URI=mongodb://mongo:27017/`.
+Example: `NOTIFICATION_PROVIDER=46elks`, `NOTIFICATION_ELKS__USERNAME=u...`, `NOTIFICATION_ELKS__PASSWORD=...`,
+`NOTIFICATION_PUBLIC_BASE_URL=https://notification.kommun.se`, `NOTIFICATION_CALLBACK_SECRET=...`.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from notification.adapters.auth import ApiToken, local_dev_tokens
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+
+LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
+LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,10}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class NotificationMongo(MongoSettings):
@@ -19,6 +31,39 @@ class NotificationHttp(HttpSettings):
     port: int = Field(8003, ge=1, le=65535, description="TCP port of the HTTP API.")
 
 
+class ElksSettings(BaseModel):
+    """46elks account (used when `provider` is `46elks`)."""
+
+    base_url: str = Field("https://api.46elks.com", description="46elks API base URL (tests point it at a fake).")
+    username: str = Field("", description="API username (u...).")
+    password: SecretStr = Field(SecretStr(""), description="API password.")
+
+
+class TwilioSettings(BaseModel):
+    """Twilio account (used when `provider` is `twilio`)."""
+
+    base_url: str = Field("https://api.twilio.com", description="Twilio API base URL.")
+    account_sid: str = Field("", description="Account SID (AC...).")
+    auth_token: SecretStr = Field(SecretStr(""), description="Auth token; also the key of X-Twilio-Signature.")
+
+
+class DayHoursSettings(BaseModel):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday.")
+    start: time = Field(description="Local start, e.g. 08:00.")
+    end: time = Field(description="Local end, e.g. 16:00.")
+
+
+class ContactSettings(BaseModel):
+    """Whom relatives call when the team's own configuration has not arrived from scheduling."""
+
+    name: str = Field("Trygg hemgång", description="Shown in messages.")
+    phone: str = Field("+4687000000", description="Phone number (E.164).")
+    hours: list[DayHoursSettings] = Field(
+        default_factory=lambda: [DayHoursSettings(weekday=d, start=time(8), end=time(16)) for d in range(5)],
+        description="Answering hours per weekday.",
+    )
+
+
 class Settings(ServiceSettings):
     """Settings of the notification service; defaults run against `make run`'s local servers."""
 
@@ -27,7 +72,96 @@ class Settings(ServiceSettings):
     service_name: str = Field("notification", description="Service name in logs, traces and CloudEvents.")
     mongo: NotificationMongo = Field(default_factory=NotificationMongo)  # type: ignore[arg-type]
     http: NotificationHttp = Field(default_factory=NotificationHttp)  # type: ignore[arg-type]
-    consumer_group: str = Field("notification", description="Kafka consumer group id of this service.")
+    consumer_group: str = Field(
+        "notification",
+        description="Kafka consumer group of referral's events; scheduling's and notification's own topics "
+        "use `<group>.periods`, `<group>.teams`, `<group>.own`.",
+    )
+    provider: Literal["local", "46elks", "twilio"] = Field(
+        "local", description="SMS provider: `local` keeps messages in the database (shown at /ops/local-sms)."
+    )
+    elks: ElksSettings = Field(default_factory=ElksSettings)  # type: ignore[arg-type]
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)  # type: ignore[arg-type]
+    sms_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one request to the provider.")
+    sender: str = Field(
+        "TryggHem",
+        description="Sender shown on the phone: 3-11 letters/digits starting with a letter, or an E.164 number.",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8003",
+        description="Where providers reach this service (delivery reports, replies) and the ack link's base.",
+    )
+    callback_secret: SecretStr = Field(
+        SecretStr(LOCAL_DEV_CALLBACK_SECRET),
+        description="Key of the HMAC in callback URLs given to 46elks (which signs nothing itself).",
+    )
+    timezone: str = Field("Europe/Stockholm", description="Local time of quiet hours, texts and daily caps.")
+    quiet_hours_start: time = Field(time(21, 0), description="Relatives' quiet hours start (local).")
+    quiet_hours_end: time = Field(time(8, 0), description="Relatives' quiet hours end: held messages go then.")
     liability_alert_lead_hours: float = Field(
         24.0, ge=0, description="Alert on-call staff this long before payment liability starts without a decision."
     )
+    ack_timeout_minutes: float = Field(
+        15.0, gt=0, description="An alert not acknowledged within this time goes to the next person on the rota."
+    )
+    max_send_attempts: int = Field(5, ge=1, description="Attempts on timeouts and 5xx before a message fails.")
+    retry_backoff_seconds: float = Field(5.0, ge=0, description="First retry delay; doubles each attempt.")
+    retry_backoff_max_seconds: float = Field(300.0, ge=0, description="Longest retry delay.")
+    claim_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A message claimed for sending longer than this (its sender died) is reconciled and resumed.",
+    )
+    relative_daily_cap: int = Field(6, ge=1, description="Most messages one relative's number gets per local day.")
+    oncall_daily_cap: int = Field(60, ge=1, description="Most messages one on-call number gets per local day.")
+    oncall_language: Literal["sv", "fi", "en"] = Field("sv", description="Language of on-call alerts.")
+    fallback_contact: ContactSettings = Field(
+        default_factory=ContactSettings,  # type: ignore[arg-type]
+        description="Team contact used until scheduling has published the team's configuration.",
+    )
+    hemtjanst_phone: str | None = Field(
+        None, description="Hemtjänst's number for the handover message, when scheduling's event carries none."
+    )
+    default_rota: str = Field(
+        "default", description="Rota used for alerts without a team, or when the team's rota has nobody on call."
+    )
+    resend_when_unknown: bool = Field(
+        False,
+        description="After a crash mid-send with a provider that cannot be asked: send again (at-least-once) "
+        "instead of failing the message (at-most-once, on-call is alerted).",
+    )
+    api_tokens: list[ApiToken] = Field(
+        default_factory=local_dev_tokens,
+        description="API clients as a JSON list of {token_sha256, subject, roles}; roles: oncall, ops. The default "
+        "tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
+    )
+    dispatch_concurrency: int = Field(8, ge=1, le=64, description="Messages sent at the same time by one process.")
+    dispatch_poll_seconds: float = Field(1.0, gt=0, description="How often due messages are looked for when idle.")
+    timer_poll_seconds: float = Field(5.0, gt=0, description="How often liability watches and escalations are checked.")
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_fits(cls, value: str) -> str:
+        if not (_ALPHANUMERIC_SENDER.match(value) or _E164.match(value)):
+            raise ValueError("sender: 3-11 letters/digits starting with a letter, or an E.164 number")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown IANA time zone") from None
+        return value
+
+
+def local_defaults_in_use(settings: Settings) -> list[str]:
+    """Settings still at their local-development values (which must never reach production)."""
+    found = []
+    if settings.callback_secret.get_secret_value() == LOCAL_DEV_CALLBACK_SECRET:
+        found.append("NOTIFICATION_CALLBACK_SECRET")
+    dev = {t.token_sha256 for t in local_dev_tokens()}
+    if any(t.token_sha256 in dev for t in settings.api_tokens):
+        found.append("NOTIFICATION_API_TOKENS")
+    return found

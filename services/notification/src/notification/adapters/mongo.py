@@ -1,31 +1,338 @@
-"""MongoDB adapter: liability watches, one document per case (upserts are idempotent)."""
+"""MongoDB adapters: the aggregate stores' collections, the queries on them, and the small stores.
+
+Every query leads with an equality on an indexed top-level field (see `INDEXES`), the only
+filter FerretDB 1.24 on PostgreSQL pushes down; due-time comparisons run on that selection.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from notification.domain.watches import LiabilityWatch, WatchStatus
+from notification.adapters.codec import AlertCodec, CaseFileCodec, MessageCodec
+from notification.domain.alert import Alert, AlertState, Responder, Rota, Shift
+from notification.domain.casefile import CaseFile, WatchState
+from notification.domain.contacts import DayHours, TeamContact
+from notification.domain.message import Message, MessageState
+from notification.service_layer.ports import AuditRecord, StoredSms
+from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_store import MongoAggregateStore
+
+CASES = "cases"
+MESSAGES = "messages"
+ALERTS = "alerts"
+CAPS = "daily_caps"
+CLAIMS = "claims"
+ROTAS = "rotas"
+TEAMS = "teams"
+AUDIT = "audit"
+LOCAL_SMS = "local_sms"
+
+INDEXES = [
+    Index(CASES, ("watch_state",)),
+    Index(CASES, ("person_ref",)),
+    Index(CASES, ("period_active",)),
+    Index(MESSAGES, ("state",)),
+    Index(MESSAGES, ("case_id",)),
+    Index(MESSAGES, ("alert_id",)),
+    Index(ALERTS, ("state",)),
+    Index(ALERTS, ("notify_pending",)),
+    Index(ALERTS, ("ack_code",), unique=True),
+    Index(ALERTS, ("team_id",)),
+    Index(CAPS, ("day",)),
+    Index(CAPS, ("key",)),
+    Index(CLAIMS, ("day",)),
+    Index(TEAMS, ("name",)),
+    Index(AUDIT, ("subject",)),
+    Index(LOCAL_SMS, ("message_id",)),
+    Index(LOCAL_SMS, ("created_day",)),
+]
 
 
-class MongoLiabilityWatches:
-    COLLECTION = "liability_watches"
+class Stores:
+    """The three aggregate stores on one database."""
 
+    def __init__(self, db: AsyncDatabase[Document], timezone: Any) -> None:
+        self.cases: MongoAggregateStore[CaseFile] = MongoAggregateStore(db, CASES, CaseFileCodec())
+        self.messages: MongoAggregateStore[Message] = MongoAggregateStore(db, MESSAGES, MessageCodec())
+        self.alerts: MongoAggregateStore[Alert] = MongoAggregateStore(db, ALERTS, AlertCodec(timezone))
+
+
+class MongoCaseQueries:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._collection = db[self.COLLECTION]
+        self._c = db[CASES]
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("status", 1), ("alert_due_at", 1)])
+    async def due_watches(self, now: datetime) -> list[str]:
+        cursor = self._c.find({"watch_state": WatchState.ARMED.value, "watch_alert_at": {"$lte": now}}, {"_id": 1})
+        return [str(d["_id"]) async for d in cursor]
 
-    async def get(self, case_id: str) -> LiabilityWatch | None:
-        doc = await self._collection.find_one({"_id": case_id})
+    async def active_periods_of(self, person_ref: str) -> list[str]:
+        cursor = self._c.find({"person_ref": person_ref, "period_active": True}, {"_id": 1})
+        return [str(d["_id"]) async for d in cursor]
+
+
+class MongoMessageQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._c = db[MESSAGES]
+        self._codec = MessageCodec()
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        queued = self._c.find(
+            {"state": MessageState.QUEUED.value, "not_before": {"$lte": now}}, {"_id": 1, "not_before": 1}
+        )
+        due = [(d["not_before"], str(d["_id"])) async for d in queued]
+        lapsed = self._c.find(
+            {"state": MessageState.SENDING.value, "claim_until": {"$lte": now}}, {"_id": 1, "claim_until": 1}
+        )
+        due += [(d["claim_until"], str(d["_id"])) async for d in lapsed]
+        due.sort()
+        return [mid for _, mid in due[:limit]]
+
+    async def queued_for_case(self, case_id: str) -> list[Message]:
+        cursor = self._c.find({"case_id": case_id, "state": MessageState.QUEUED.value}, {"outbox": 0})
+        return [self._codec.from_document(d) async for d in cursor]
+
+    async def queued_for_alert(self, alert_id: str) -> list[str]:
+        cursor = self._c.find({"alert_id": alert_id, "state": MessageState.QUEUED.value}, {"_id": 1})
+        return [str(d["_id"]) async for d in cursor]
+
+    async def get(self, message_id: str) -> Message | None:
+        doc = await self._c.find_one({"_id": message_id}, {"outbox": 0})
+        return self._codec.from_document(doc) if doc else None
+
+    async def for_case(self, case_id: str, limit: int) -> list[Message]:
+        cursor = self._c.find({"case_id": case_id}, {"outbox": 0})
+        found = [self._codec.from_document(d) async for d in cursor]
+        found.sort(key=lambda m: m.created_at, reverse=True)
+        return found[:limit]
+
+
+class MongoAlertQueries:
+    def __init__(self, db: AsyncDatabase[Document], timezone: Any) -> None:
+        self._c = db[ALERTS]
+        self._codec = AlertCodec(timezone)
+
+    async def escalation_due(self, now: datetime) -> list[str]:
+        cursor = self._c.find({"state": AlertState.OPEN.value, "escalate_at": {"$lte": now}}, {"_id": 1})
+        return [str(d["_id"]) async for d in cursor]
+
+    async def notify_pending(self) -> list[str]:
+        return [str(d["_id"]) async for d in self._c.find({"notify_pending": True}, {"_id": 1})]
+
+    async def by_ack_code(self, code: str) -> str | None:
+        doc = await self._c.find_one({"ack_code": code}, {"_id": 1})
+        return str(doc["_id"]) if doc else None
+
+    async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]:
+        query: dict[str, Any] = {}
+        if state is not None:
+            query["state"] = state.value
+        if team_id is not None:
+            query["team_id"] = team_id
+        found = [self._codec.from_document(d) async for d in self._c.find(query, {"outbox": 0})]
+        found.sort(key=lambda a: a.raised_at, reverse=True)
+        return found[:limit]
+
+
+class MongoDailyCap:
+    """A recipient's day has `cap` numbered slots; a message takes one by inserting it (atomic on FerretDB).
+
+    Conditional updates are not atomic on FerretDB 1.24, inserts of a unique `_id` are: so the
+    count is never exceeded however many dispatchers reserve at once.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document], clock: Any) -> None:
+        self._c = db[CAPS]
+        self._clock = clock
+
+    async def reserve(self, key: str, message_id: str, cap: int) -> bool:
+        if await self._c.find_one({"key": key, "message_id": message_id}, {"_id": 1}) is not None:
+            return True  # this message holds a slot already
+        day = key.rsplit("_", 1)[-1]
+        for slot in range(cap):
+            try:
+                await self._c.insert_one({"_id": f"{key}:{slot}", "key": key, "message_id": message_id, "day": day})
+            except DuplicateKeyError:
+                continue
+            return True
+        return False
+
+    async def sweep(self, keep_days: int = 3) -> int:
+        """Slots of past days are no longer needed (FerretDB v1 has no TTL index)."""
+        return await _sweep_days(self._c, self._clock, keep_days)
+
+
+class MongoClaims:
+    """Exactly-once claims as inserts of a unique `_id` (the one atomic test-and-set FerretDB v1 has)."""
+
+    def __init__(self, db: AsyncDatabase[Document], clock: Any) -> None:
+        self._c = db[CLAIMS]
+        self._clock = clock
+
+    async def take(self, key: str, **facts: str) -> bool:
+        now = self._clock.now()
+        try:
+            await self._c.insert_one({"_id": key, "facts": facts, "at": now, "day": now.date().isoformat()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def facts(self, key: str) -> dict[str, str] | None:
+        doc = await self._c.find_one({"_id": key})
+        return dict(doc.get("facts") or {}) if doc else None
+
+    async def release(self, key: str) -> None:
+        await self._c.delete_one({"_id": key})
+
+    async def sweep(self, keep_days: int = 30) -> int:
+        return await _sweep_days(self._c, self._clock, keep_days)
+
+
+async def _sweep_days(collection: Any, clock: Any, keep_days: int) -> int:
+    cutoff = (clock.now() - timedelta(days=keep_days)).date().isoformat()
+    days = {d["day"] async for d in collection.find({}, {"day": 1}) if d.get("day")}
+    removed = 0
+    for day in sorted(d for d in days if d < cutoff):
+        removed += (await collection.delete_many({"day": day})).deleted_count
+    return int(removed)
+
+
+class MongoRotas:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._c = db[ROTAS]
+
+    async def get(self, team_id: str) -> Rota | None:
+        doc = await self._c.find_one({"_id": team_id})
         if doc is None:
             return None
-        doc.pop("_id")
-        doc["status"] = WatchStatus(doc["status"])
-        return LiabilityWatch(**doc)
+        return Rota(
+            team_id,
+            tuple(
+                Shift(
+                    s["starts_at"],
+                    s["ends_at"],
+                    tuple(Responder(r["responder_id"], r["phone"]) for r in s["responders"]),
+                )
+                for s in doc.get("shifts") or []
+            ),
+        )
 
-    async def put(self, watch: LiabilityWatch) -> None:
-        await self._collection.replace_one({"_id": watch.case_id}, {"_id": watch.case_id, **asdict(watch)}, upsert=True)
+    async def put(self, rota: Rota) -> None:
+        shifts = [
+            {
+                "starts_at": s.starts_at,
+                "ends_at": s.ends_at,
+                "responders": [{"responder_id": r.responder_id, "phone": r.phone} for r in s.responders],
+            }
+            for s in rota.shifts
+        ]
+        await self._c.replace_one({"_id": rota.team_id}, {"_id": rota.team_id, "shifts": shifts}, upsert=True)
+
+
+class MongoTeamDirectory:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._c = db[TEAMS]
+
+    @staticmethod
+    def _from(doc: Document) -> TeamContact:
+        return TeamContact(
+            team_id=str(doc["_id"]),
+            name=doc["name"],
+            phone=doc["phone"],
+            hours=tuple(
+                DayHours(h["weekday"], time.fromisoformat(h["start"]), time.fromisoformat(h["end"]))
+                for h in doc.get("hours") or []
+            ),
+        )
+
+    async def get(self, team_id: str) -> TeamContact | None:
+        doc = await self._c.find_one({"_id": team_id})
+        return self._from(doc) if doc else None
+
+    async def by_name(self, name: str) -> TeamContact | None:
+        doc = await self._c.find_one({"name": name})
+        return self._from(doc) if doc else None
+
+    async def put(self, contact: TeamContact, version: int) -> bool:
+        fields = {
+            "name": contact.name,
+            "phone": contact.phone,
+            "hours": [
+                {"weekday": h.weekday, "start": h.start.isoformat("minutes"), "end": h.end.isoformat("minutes")}
+                for h in contact.hours
+            ],
+            "version": version,
+        }
+        try:
+            await self._c.update_one(
+                {"_id": contact.team_id, "version": {"$lt": version}}, {"$set": fields}, upsert=True
+            )
+        except DuplicateKeyError:
+            return False  # a newer (or the same) version is stored
+        return True
+
+
+class MongoAuditLog:
+    def __init__(self, db: AsyncDatabase[Document], clock: Any) -> None:
+        self._c = db[AUDIT]
+        self._clock = clock
+
+    async def record(self, actor: str, action: str, subject: str) -> None:
+        await self._c.insert_one({"actor": actor, "action": action, "subject": subject, "at": self._clock.now()})
+
+    async def list(self, *, subject: str | None, limit: int) -> Sequence[AuditRecord]:
+        query = {"subject": subject} if subject else {}
+        found = [AuditRecord(d["actor"], d["action"], d["subject"], d["at"]) async for d in self._c.find(query)]
+        found.sort(key=lambda r: r.at, reverse=True)
+        return found[:limit]
+
+
+class MongoLocalSmsLog:
+    """The local provider's store: what would have been sent, for `make run` and the `ops` endpoint."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db[LOCAL_SMS]
+
+    async def add(self, sms: StoredSms) -> None:
+        await self.collection.insert_one(
+            {
+                "_id": sms.provider_id,
+                "message_id": sms.message_id,
+                "to": sms.to,
+                "sender": sms.sender,
+                "text": sms.text,
+                "created_at": sms.created_at,
+                "created_day": sms.created_at.astimezone(UTC).date().isoformat(),
+            }
+        )
+
+    async def find(self, message_id: str) -> StoredSms | None:
+        doc = await self.collection.find_one({"message_id": message_id})
+        return self._from(doc) if doc else None
+
+    async def list(self, limit: int) -> Sequence[StoredSms]:
+        today = datetime.now(UTC).date()
+        found: list[StoredSms] = []
+        for back in range(7):  # equality per day: the newest week, newest first
+            day = (today - timedelta(days=back)).isoformat()
+            found += [self._from(d) async for d in self.collection.find({"created_day": day})]
+            if len(found) >= limit:
+                break
+        found.sort(key=lambda s: s.created_at, reverse=True)
+        return found[:limit]
+
+    @staticmethod
+    def _from(doc: Document) -> StoredSms:
+        return StoredSms(
+            provider_id=str(doc["_id"]),
+            message_id=doc["message_id"],
+            to=doc["to"],
+            sender=doc["sender"],
+            text=doc["text"],
+            created_at=doc["created_at"],
+        )

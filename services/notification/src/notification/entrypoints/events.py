@@ -1,39 +1,284 @@
-"""Kafka subscribers: translate a case event and call one use case."""
+"""Kafka subscribers: each translates one event into one use case call.
+
+Four consumer groups: referral's case events (`<group>`), scheduling's period events
+(`<group>.periods`) and team events (`<group>.teams`), and notification's own events
+(`<group>.own`: a relative's SMS that finally failed becomes an on-call alert). The chassis skips
+repeats and stale events and dead-letters poison; the use cases are idempotent besides.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from notification.service_layer.handlers import LiabilityWatches, start_liability_watch, stop_liability_watch
-from trygg_shared.contracts.referral import ReadyForDischarge, ReadyRevoked
-from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+from notification.domain.casefile import Relative
+from notification.domain.contacts import DayHours, Language, TeamContact
+from notification.domain.ids import missed_visit_alert_id, readmission_alert_id, sms_failed_alert_id
+from notification.domain.templates import AlertTopic, MeetingPlace
+from notification.service_layer import alerts as al
+from notification.service_layer import relatives as rel
+from notification.service_layer import visits as vis
+from notification.service_layer.deps import NotificationDeps
+from trygg_shared.contracts import notification as own
+from trygg_shared.contracts import referral as r
+from trygg_shared.contracts import scheduling as s
+from trygg_shared.contracts.topics import (
+    NOTIFICATION_EVENTS,
+    REFERRAL_CASE_EVENTS,
+    SCHEDULING_PERIOD_EVENTS,
+    SCHEDULING_TEAM_EVENTS,
+)
 from trygg_shared.envelope import EventMeta
-from trygg_shared.kafka import EventConsumer, Handles
-from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
 
+_WEEKDAYS = list(s.Weekday)
 
-def case_events_consumer(
-    broker: KafkaBroker,
-    repo: LiabilityWatches,
-    guard: ProcessedEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lead_time: timedelta,
+
+def consented(relatives: tuple[r.Relative, ...]) -> list[Relative]:
+    """Relatives with consent on record and a phone number; anyone else is not messaged."""
+    return [Relative(x.relative_id, x.phone, Language(x.language.value)) for x in relatives if x.consent and x.phone]
+
+
+# --- referral --------------------------------------------------------------------------------------
+
+
+def referral_consumer(
+    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
-    async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
-        await start_liability_watch(repo, event, meta, lead_time)
+    async def on_ready_for_discharge(event: r.ReadyForDischarge, meta: EventMeta) -> None:
+        await rel.watch_liability(deps, event.case_id, event.person_ref, event.ready_at, event.liability_starts_at)
 
-    async def on_ready_revoked(event: ReadyRevoked, meta: EventMeta) -> None:
-        await stop_liability_watch(repo, event, meta)
+    async def on_ready_revoked(event: r.ReadyRevoked, meta: EventMeta) -> None:
+        await rel.stop_liability_watch(deps, event.case_id, event.person_ref)
+
+    async def on_discharged(event: r.Discharged, meta: EventMeta) -> None:
+        deceased = event.destination is r.Destination.DECEASED
+        await rel.record_discharge(deps, event.case_id, event.person_ref, deceased=deceased)
+
+    async def on_case_opened(event: r.CaseOpened, meta: EventMeta) -> None:
+        await rel.open_case(deps, event.case_id, event.person_ref)
+
+    async def on_admission_noticed(event: r.AdmissionNoticed, meta: EventMeta) -> None:
+        await al.readmission_noticed(deps, event.case_id, event.person_ref, event.readmission_of_case_id)
+
+    async def on_decision_granted(event: r.DecisionGranted, meta: EventMeta) -> None:
+        await rel.record_decision(
+            deps,
+            rel.GrantedDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                trygg_hemgang=event.decision_type is r.DecisionType.TRYGG_HEMGANG,
+                team_name=event.team,
+                start_date=event.start_date,
+                relatives=consented(event.relatives),
+                by=event.granted_by,
+                at=event.granted_at,
+                source_event_id=meta.id,
+            ),
+        )
+
+    async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
+        await rel.record_decision_change(
+            deps,
+            rel.ChangedDecision(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                relatives=consented(event.relatives),
+                by=event.changed_by,
+                at=event.changed_at,
+                source_event_id=meta.id,
+            ),
+        )
+
+    async def on_decision_ended(event: r.DecisionEnded, meta: EventMeta) -> None:
+        if event.reason is r.DecisionEndReason.READMITTED:
+            await al.case_alert(
+                deps, readmission_alert_id(event.case_id), AlertTopic.READMITTED_DURING_PERIOD, event.case_id
+            )
+        await rel.record_decision_end(
+            deps, event.case_id, event.person_ref, deceased=event.reason is r.DecisionEndReason.DECEASED
+        )
 
     return EventConsumer(
         broker,
         topic=REFERRAL_CASE_EVENTS,
         group_id=group_id,
-        handles=[Handles(ReadyForDischarge, on_ready_for_discharge), Handles(ReadyRevoked, on_ready_revoked)],
+        handles=[
+            Handles(r.ReadyForDischarge, on_ready_for_discharge),
+            Handles(r.ReadyRevoked, on_ready_revoked),
+            Handles(r.Discharged, on_discharged),
+            Handles(r.CaseOpened, on_case_opened),
+            Handles(r.AdmissionNoticed, on_admission_noticed),
+            Handles(r.DecisionGranted, on_decision_granted),
+            Handles(r.DecisionChanged, on_decision_changed),
+            Handles(r.DecisionEnded, on_decision_ended),
+        ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+# --- scheduling: the period ------------------------------------------------------------------------
+
+_VISIT_TYPES = {
+    s.VisitKind.HOMECOMING: vis.VisitType.HOMECOMING,
+    s.VisitKind.FOLLOW_UP_MEETING: vis.VisitType.FOLLOW_UP_MEETING,
+    s.VisitKind.HANDOVER: vis.VisitType.HANDOVER,
+}
+_PLACES = {
+    s.VisitLocation.HOME: MeetingPlace.HOME,
+    s.VisitLocation.DIGITAL: MeetingPlace.DIGITAL,
+    s.VisitLocation.PHONE: MeetingPlace.PHONE,
+    s.VisitLocation.HOSPITAL: MeetingPlace.HOSPITAL,
+}
+# Ends relatives are told about; not a readmission, a death or a cancelled case.
+_TOLD_ENDS = {s.PeriodEndReason.COMPLETED, s.PeriodEndReason.ENDED_EARLY, s.PeriodEndReason.HOURS_USED}
+
+
+def period_consumer(
+    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    def planned(
+        event: s.VisitScheduled | s.VisitRescheduled, start: datetime, place: MeetingPlace, moved: bool
+    ) -> vis.VisitPlanned:
+        return vis.VisitPlanned(
+            case_id=event.case_id,
+            person_ref=event.person_ref,
+            period_id=event.period_id,
+            team_id=event.team_id,
+            visit_id=event.visit_id,
+            visit_type=_VISIT_TYPES.get(event.kind, vis.VisitType.OTHER),
+            planned_start=start,
+            place=place,
+            moved=moved,
+        )
+
+    async def on_period_planned(event: s.PeriodPlanned, meta: EventMeta) -> None:
+        await rel.record_period(deps, event.case_id, event.person_ref, event.period_id, event.team_id)
+
+    async def on_visit_scheduled(event: s.VisitScheduled, meta: EventMeta) -> None:
+        place = _PLACES.get(event.location, MeetingPlace.HOME)
+        await vis.visit_planned(deps, planned(event, event.planned_start, place, moved=False))
+
+    async def on_visit_rescheduled(event: s.VisitRescheduled, meta: EventMeta) -> None:
+        if event.planned_start == event.previous_start:
+            return  # another team member, same time: nothing for relatives
+        await vis.visit_planned(deps, planned(event, event.planned_start, MeetingPlace.HOME, moved=True))
+
+    async def on_handed_over(event: s.HandedOverToHemtjanst, meta: EventMeta) -> None:
+        phone = getattr(event, "hemtjanst_phone", None)  # requested from scheduling; optional
+        await vis.handed_over(
+            deps,
+            event.case_id,
+            event.person_ref,
+            event.period_id,
+            event.team_id,
+            event.handed_over_at,
+            phone if isinstance(phone, str) else None,
+        )
+
+    async def on_period_ended(event: s.PeriodEnded, meta: EventMeta) -> None:
+        if event.reason is s.PeriodEndReason.READMITTED:
+            await al.case_alert(
+                deps,
+                readmission_alert_id(event.case_id),
+                AlertTopic.READMITTED_DURING_PERIOD,
+                event.case_id,
+                team_id=event.team_id,
+            )
+        await rel.record_period_end(
+            deps,
+            event.case_id,
+            event.person_ref,
+            ended_on=event.ended_on,
+            tell_relatives=event.reason in _TOLD_ENDS,
+            deceased=event.reason is s.PeriodEndReason.DECEASED,
+            cause=f"period-ended:{event.period_id}",
+        )
+
+    async def on_visit_missed(event: s.VisitMissed, meta: EventMeta) -> None:
+        await al.case_alert(
+            deps,
+            missed_visit_alert_id(event.visit_id),
+            AlertTopic.VISIT_MISSED,
+            event.case_id,
+            at=event.planned_start,
+            team_id=event.team_id,
+        )
+
+    return EventConsumer(
+        broker,
+        topic=SCHEDULING_PERIOD_EVENTS,
+        group_id=group_id,
+        handles=[
+            Handles(s.PeriodPlanned, on_period_planned),
+            Handles(s.VisitScheduled, on_visit_scheduled),
+            # A visit moved twice: each move is its own event; apply even if reordered (ids are per time).
+            Handles(s.VisitRescheduled, on_visit_rescheduled),
+            Handles(s.HandedOverToHemtjanst, on_handed_over),
+            Handles(s.PeriodEnded, on_period_ended),
+            Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),
+        ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+# --- scheduling: teams -----------------------------------------------------------------------------
+
+
+def team_consumer(
+    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    async def on_team_configured(event: s.TeamConfigured, meta: EventMeta) -> None:
+        contact = TeamContact(
+            team_id=event.team_id,
+            name=event.name,
+            phone=event.phone,
+            hours=tuple(DayHours(_WEEKDAYS.index(h.weekday), h.start, h.end) for h in event.hours),
+        )
+        await rel.configure_team(deps, contact, event.version)
+
+    async def on_capacity_exceeded(event: s.TeamCapacityExceeded, meta: EventMeta) -> None:
+        await al.team_at_capacity(deps, event.team_id, event.case_id, event.waiting_count)
+
+    return EventConsumer(
+        broker,
+        topic=SCHEDULING_TEAM_EVENTS,
+        group_id=group_id,
+        handles=[
+            Handles(s.TeamConfigured, on_team_configured, on_stale="apply"),  # versions decide
+            Handles(s.TeamCapacityExceeded, on_capacity_exceeded, on_stale="apply"),
+        ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+# --- our own events --------------------------------------------------------------------------------
+
+
+def own_events_consumer(
+    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    async def on_message_failed(event: own.MessageFailed, meta: EventMeta) -> None:
+        if event.recipient_kind is not own.RecipientKind.RELATIVE:
+            return  # an on-call SMS that failed: the escalation tells the next person
+        if event.case_id is None:
+            raise DeadLetter("a relative's message without a case id")
+        await al.case_alert(
+            deps, sms_failed_alert_id(event.message_id), AlertTopic.SMS_FAILED, event.case_id, team_id=event.team_id
+        )
+
+    return EventConsumer(
+        broker,
+        topic=NOTIFICATION_EVENTS,
+        group_id=group_id,
+        handles=[Handles(own.MessageFailed, on_message_failed, on_stale="apply")],
         guard=guard,
         settings=settings,
     )

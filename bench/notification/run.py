@@ -1,0 +1,278 @@
+"""Benchmark of the notification service: from a decision event on Kafka to the SMS at the gateway.
+
+Starts throwaway Kafka + PostgreSQL + FerretDB on PostgreSQL (from `.local/`, as `make install`
+installed them) on free 127.0.0.1 ports in a temporary folder, a fake 46elks-compatible gateway in
+this process (`notification.fake_gateway`, real HTTP on loopback), and, per rate, a fresh
+notification process (new database, new consumer groups) configured for 46elks at that gateway.
+
+For each rate (default 20 and 100 events/s) it publishes `decision_granted` events with one
+consented relative each (a distinct phone number per event) in an open loop: event i is sent at
+start + i/rate whether or not earlier ones were handled, so a stall counts in full. Latency is from
+that scheduled send time to the moment the gateway received the SMS (one clock: this process's).
+Bounded: `--seconds` per rate (so rate x seconds events, at most `--max-events`) and a `--drain`
+deadline for stragglers; everything is stopped in `finally`.
+
+    .venv/bin/python bench/notification/run.py [--rates 20,100] [--seconds 10] [--drain 60] [--json PATH]
+
+Exit status: 0 every SMS arrived, 2 some did not arrive in time, 1 a phase failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from rich.table import Table
+
+from devstack.servers import FerretDBServer, KafkaServer, PostgresServer, free_port
+from devstack.stack import SERVICES, ServiceProcess, service_env
+from notification.fake_gateway import FakeElks
+from trygg_shared.contracts import referral as r
+from trygg_shared.contracts.topics import ALL_TOPICS, REFERRAL_CASE_EVENTS
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.kafka import ensure_topics
+
+console = Console()
+SPEC = next(s for s in SERVICES if s.name == "notification")
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def decision_record(phone: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    case_id = str(uuid.uuid4())
+    event = r.DecisionGranted(
+        case_id=case_id,
+        person_ref="p_" + uuid.uuid4().hex,
+        decision_id="d_" + uuid.uuid4().hex,
+        decision_type=r.DecisionType.TRYGG_HEMGANG,
+        start_date=date.today(),
+        length_days=14,
+        team="Team Bench",
+        relatives=(r.Relative(relative_id="rel1", name="Bench", phone=phone, language=r.Language.SV, consent=True),),
+        granted_by="officer:bench",
+        granted_at=datetime.now(UTC),
+    )
+    meta = EventMeta(
+        id=str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source="urn:trygghemgang:bench",
+        subject=case_id,
+        time=datetime.now(UTC),
+        sequence=1,
+    )
+    record = encode(meta, event.model_dump(mode="json"))
+    return record.key or b"", record.value, list(record.headers.items())
+
+
+class Servers:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.kafka = KafkaServer(workdir / "kafka")
+        self.postgres = PostgresServer(workdir / "postgres")
+        self.ferretdb = FerretDBServer(workdir / "ferretdb", postgres_url=self.postgres.url)
+        self.process: ServiceProcess | None = None
+
+    def start(self) -> None:
+        self.kafka.start()
+        self.postgres.start()
+        self.postgres.wait_ready(60)
+        self.ferretdb.start()
+        self.ferretdb.wait_ready(60)
+        self.kafka.wait_ready(90)
+
+    def fresh_notification(self, tag: str, gateway: FakeElks) -> ServiceProcess:
+        self.stop_notification()
+        port = free_port()
+        env = service_env(
+            SPEC,
+            kafka=self.kafka.bootstrap_servers,
+            mongo_uri=self.ferretdb.uri,
+            port=port,
+            database=f"notification_bench_{tag}_{uuid.uuid4().hex[:6]}",
+            postgres_url=self.postgres.url,
+        )
+        env.update(
+            {
+                "NOTIFICATION_LOGGING__LEVEL": "WARNING",
+                "NOTIFICATION_CONSUMER_GROUP": f"notification-bench-{tag}-{uuid.uuid4().hex[:6]}",
+                "NOTIFICATION_PROVIDER": "46elks",
+                "NOTIFICATION_ELKS__BASE_URL": gateway.base_url,
+                "NOTIFICATION_ELKS__USERNAME": gateway.username,
+                "NOTIFICATION_ELKS__PASSWORD": gateway.password,
+                "NOTIFICATION_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+                "NOTIFICATION_QUIET_HOURS_START": "00:00",
+                "NOTIFICATION_QUIET_HOURS_END": "00:00",
+                "NOTIFICATION_RELATIVE_DAILY_CAP": "100",
+            }
+        )
+        self.process = ServiceProcess(SPEC, port, env, self.workdir / "logs" / tag)
+        self.process.start()
+        return self.process
+
+    def stop_notification(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def stop(self) -> None:
+        self.stop_notification()
+        self.ferretdb.stop()
+        self.postgres.stop()
+        self.kafka.stop()
+
+
+async def one_rate(
+    servers: Servers, gateway: FakeElks, rate: float, seconds: float, drain: float, max_events: int
+) -> dict[str, Any]:
+    process = servers.fresh_notification(f"r{int(rate)}", gateway)
+    await asyncio.to_thread(process.wait_ready, 90)
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka.bootstrap_servers, acks="all", enable_idempotence=True)
+    await producer.start()
+    loop = asyncio.get_running_loop()
+    try:
+        # Warm-up: the consumer groups join and the first round trips are paid before timing.
+        warm = [f"+4679{uuid.uuid4().int % 10**7:07d}" for _ in range(10)]
+        for phone in warm:
+            key, value, headers = decision_record(phone)
+            await producer.send_and_wait(REFERRAL_CASE_EVENTS, value, key=key, headers=headers)
+        deadline = loop.time() + 90
+        while not {m.to for m in gateway.messages} >= set(warm) and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+
+        count = min(int(rate * seconds), max_events)
+        phones = [f"+4678{i:03d}{uuid.uuid4().int % 10**4:04d}" for i in range(count)]
+        records = [decision_record(p) for p in phones]
+        scheduled: dict[str, float] = {}
+        sends: list[asyncio.Task[Any]] = []
+        start = loop.time() + 0.2
+        for i, (phone, (key, value, headers)) in enumerate(zip(phones, records, strict=True)):
+            at = start + i / rate
+            delay = at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            scheduled[phone] = at
+            sends.append(
+                asyncio.create_task(producer.send_and_wait(REFERRAL_CASE_EVENTS, value, key=key, headers=headers))
+            )
+        await asyncio.gather(*sends)
+        sent_rate = count / max(loop.time() - start, 1e-9)
+        deadline = loop.time() + drain
+        wanted = set(phones)
+        while loop.time() < deadline:
+            if {m.to for m in gateway.messages} >= wanted:
+                break
+            await asyncio.sleep(0.1)
+        arrived = {m.to: m.received_at_monotonic for m in gateway.messages if m.to in wanted}
+        latencies = [arrived[p] - scheduled[p] for p in phones if p in arrived]
+        duplicates = len([m for m in gateway.messages if m.to in wanted]) - len(arrived)
+
+        def ms(v: float | None) -> float | None:
+            return None if v is None else round(v * 1000, 1)
+
+        return {
+            "rate": rate,
+            "events": count,
+            "sent_per_second": round(sent_rate, 1),
+            "arrived": len(arrived),
+            "missing": count - len(arrived),
+            "duplicates": duplicates,
+            "p50_ms": ms(percentile(latencies, 50)),
+            "p99_ms": ms(percentile(latencies, 99)),
+            "max_ms": ms(max(latencies) if latencies else None),
+        }
+    finally:
+        await producer.stop()
+        servers.stop_notification()
+
+
+async def run(
+    servers: Servers, rates: list[float], seconds: float, drain: float, max_events: int
+) -> list[dict[str, Any]]:
+    await ensure_topics(servers.kafka.bootstrap_servers, ALL_TOPICS)
+    gateway = FakeElks()
+    await gateway.start()
+    results = []
+    try:
+        for rate in rates:
+            console.print(f"[bold]rate {rate:g} events/s[/] for {seconds:g} s ...")
+            results.append(await one_rate(servers, gateway, rate, seconds, drain, max_events))
+    finally:
+        await gateway.stop()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="20,100", help="Comma-separated events per second.")
+    parser.add_argument("--seconds", type=float, default=10.0, help="Seconds of sending per rate.")
+    parser.add_argument("--drain", type=float, default=60.0, help="Seconds to wait for the last SMS.")
+    parser.add_argument("--max-events", type=int, default=2000, help="Upper bound of events per rate.")
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument("--keep-workdir", action="store_true")
+    args = parser.parse_args()
+    rates = [float(x) for x in args.rates.split(",") if x]
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-notification-"))
+    servers = Servers(workdir)
+    try:
+        console.print(f"starting Kafka, PostgreSQL and FerretDB in {workdir} ...")
+        servers.start()
+        results = asyncio.run(run(servers, rates, args.seconds, args.drain, args.max_events))
+    except Exception:  # noqa: BLE001 - report and exit 1, servers stopped below
+        traceback.print_exc()
+        return 1
+    finally:
+        servers.stop()
+        if not args.keep_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    table = Table(title="decision_granted on Kafka -> SMS at the (fake 46elks) gateway, loopback")
+    for column in ("events/s", "events", "sent/s", "arrived", "missing", "dupl.", "p50 ms", "p99 ms", "max ms"):
+        table.add_column(column, justify="right")
+    for x in results:
+        table.add_row(
+            f"{x['rate']:g}",
+            str(x["events"]),
+            str(x["sent_per_second"]),
+            str(x["arrived"]),
+            str(x["missing"]),
+            str(x["duplicates"]),
+            str(x["p50_ms"]),
+            str(x["p99_ms"]),
+            str(x["max_ms"]),
+        )
+    console.print(table)
+    console.print(
+        f"cores: {os.cpu_count()}, {platform.processor() or platform.machine()}, python {sys.version.split()[0]}"
+    )
+    console.print(
+        "webhook -> Kafka (referral's intake): see `make bench` (bench/intake/run.py) for the figure beside this."
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "at": time.time()}, indent=2))
+    return 0 if all(x["missing"] == 0 for x in results) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Codecs: the three aggregates as documents, and their domain events as wire contracts (the edge).
+
+Fields the queries filter on are top-level (FerretDB 1.24 pushes only top-level equality down to
+PostgreSQL): `state`, `case_id`, `alert_id`, `watch_state`, `person_ref`, `period_active`,
+`notify_pending`, `ack_code`; the due times next to them are compared after that selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from notification.domain import alert as al
+from notification.domain import message as msg
+from notification.domain.casefile import CaseFile, ClosedReason, ConsentEntry, LiabilityWatch, Relative, WatchState
+from notification.domain.contacts import Language
+from notification.domain.templates import AlertFacts, AlertTopic, MessageKind
+from trygg_shared.contracts import notification as wire
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mongo import Document
+
+
+def _stream_key(case_id: str | None, team_id: str | None, fallback: str) -> str:
+    if case_id:
+        return case_id
+    if team_id:
+        return f"team:{team_id}"
+    return fallback
+
+
+# --- case files ----------------------------------------------------------------------------------
+
+
+class CaseFileCodec:
+    def to_document(self, state: CaseFile) -> Document:
+        watch = state.watch
+        return {
+            "person_ref": state.person_ref,
+            "team_name": state.team_name,
+            "team_id": state.team_id,
+            "decision_id": state.decision_id,
+            "decided": state.decided,
+            "trygg_hemgang": state.trygg_hemgang,
+            "relatives": [
+                {"relative_id": r.relative_id, "phone": r.phone, "language": r.language.value}
+                for r in state.relatives.values()
+            ],
+            "consent_log": [
+                {
+                    "relative_id": e.relative_id,
+                    "change": e.change,
+                    "recorded_by": e.recorded_by,
+                    "recorded_at": e.recorded_at,
+                    "source_event_id": e.source_event_id,
+                }
+                for e in state.consent_log
+            ],
+            "period_id": state.period_id,
+            "period_active": state.period_active,
+            "closed": state.closed.value if state.closed else None,
+            "watch": None
+            if watch is None
+            else {
+                "ready_at": watch.ready_at,
+                "liability_starts_at": watch.liability_starts_at,
+                "alert_at": watch.alert_at,
+                "state": watch.state.value,
+            },
+            "watch_state": watch.state.value if watch else None,
+            "watch_alert_at": watch.alert_at if watch else None,
+        }
+
+    def from_document(self, doc: Document) -> CaseFile:
+        w = doc.get("watch")
+        return CaseFile(
+            case_id=str(doc["_id"]),
+            person_ref=doc["person_ref"],
+            team_name=doc.get("team_name"),
+            team_id=doc.get("team_id"),
+            decision_id=doc.get("decision_id"),
+            decided=bool(doc.get("decided")),
+            trygg_hemgang=bool(doc.get("trygg_hemgang")),
+            relatives={
+                r["relative_id"]: Relative(r["relative_id"], r["phone"], Language(r["language"]))
+                for r in doc.get("relatives") or []
+            },
+            consent_log=[
+                ConsentEntry(e["relative_id"], e["change"], e["recorded_by"], e["recorded_at"], e["source_event_id"])
+                for e in doc.get("consent_log") or []
+            ],
+            period_id=doc.get("period_id"),
+            period_active=bool(doc.get("period_active")),
+            closed=ClosedReason(doc["closed"]) if doc.get("closed") else None,
+            watch=None
+            if not w
+            else LiabilityWatch(w["ready_at"], w["liability_starts_at"], w["alert_at"], WatchState(w["state"])),
+        )
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        return ()  # consent changes and watches stay inside notification (the consent log is the audit)
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+class MessageCodec:
+    def to_document(self, state: msg.Message) -> Document:
+        return {
+            "kind": state.kind.value,
+            "recipient": state.recipient.value,
+            "recipient_id": state.recipient_id,
+            "to": state.to,
+            "text": state.text,
+            "language": state.language.value,
+            "created_at": state.created_at,
+            "not_before": state.not_before,
+            "case_id": state.case_id,
+            "team_id": state.team_id,
+            "alert_id": state.alert_id,
+            "topic": state.topic,
+            "held_for_quiet_hours": state.held_for_quiet_hours,
+            "state": state.state.value,
+            "attempts": state.attempts,
+            "claim_token": state.claim_token,
+            "claim_until": state.claim_until,
+            "first_claimed_at": state.first_claimed_at,
+            "reconcile": state.reconcile,
+            "provider": state.provider,
+            "provider_id": state.provider_id,
+            "status_at": state.status_at,
+            "reported": state.reported.value if state.reported else None,
+            "failure_reason": state.failure_reason,
+            "history": [{"what": what, "at": at} for what, at in state.history[-50:]],  # no nested arrays in FerretDB
+        }
+
+    def from_document(self, doc: Document) -> msg.Message:
+        return msg.Message(
+            message_id=str(doc["_id"]),
+            kind=MessageKind(doc["kind"]),
+            recipient=msg.RecipientKind(doc["recipient"]),
+            recipient_id=doc["recipient_id"],
+            to=doc["to"],
+            text=doc["text"],
+            language=Language(doc["language"]),
+            created_at=doc["created_at"],
+            not_before=doc["not_before"],
+            case_id=doc.get("case_id"),
+            team_id=doc.get("team_id"),
+            alert_id=doc.get("alert_id"),
+            topic=doc.get("topic"),
+            held_for_quiet_hours=bool(doc.get("held_for_quiet_hours")),
+            state=msg.MessageState(doc["state"]),
+            attempts=int(doc.get("attempts", 0)),
+            claim_token=doc.get("claim_token"),
+            claim_until=doc.get("claim_until"),
+            first_claimed_at=doc.get("first_claimed_at"),
+            reconcile=bool(doc.get("reconcile")),
+            provider=doc.get("provider"),
+            provider_id=doc.get("provider_id"),
+            status_at=doc.get("status_at"),
+            reported=msg.DeliveryStatus(doc["reported"]) if doc.get("reported") else None,
+            failure_reason=doc.get("failure_reason"),
+            history=[(str(h["what"]), h["at"]) for h in doc.get("history") or []],
+        )
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        if not isinstance(
+            event, msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
+        ):
+            return ()
+        ref = event.ref
+        common: dict[str, Any] = {
+            "stream_key": _stream_key(ref.case_id, ref.team_id, aggregate_id),
+            "case_id": ref.case_id,
+            "team_id": ref.team_id,
+            "message_id": ref.message_id,
+            "kind": wire.MessageKind(ref.kind.value),
+            "recipient_kind": wire.RecipientKind(ref.recipient.value),
+            "alert_id": ref.alert_id,
+        }
+        if isinstance(event, msg.MessageAccepted):
+            return (
+                wire.MessageSent(
+                    **common,
+                    status=wire.DeliveryStatus(event.status.value),
+                    provider=event.provider,
+                    attempts=max(event.attempts, 1),
+                    sent_at=event.at,
+                ),
+            )
+        if isinstance(event, msg.MessageStatusReported):
+            if event.status not in (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED):
+                return ()
+            return (
+                wire.MessageDelivered(
+                    **common,
+                    status=wire.DeliveryStatus(event.status.value),
+                    provider=event.provider,
+                    reported_at=event.at,
+                ),
+            )
+        if isinstance(event, msg.MessageFailed):
+            return (
+                wire.MessageFailed(
+                    **common,
+                    status=wire.DeliveryStatus(event.status.value),
+                    reason=event.reason,
+                    provider=event.provider,
+                    attempts=event.attempts,
+                    failed_at=event.at,
+                ),
+            )
+        return (wire.MessageCancelled(**common, reason=wire.CancelReason(event.reason.value), cancelled_at=event.at),)
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+
+class AlertCodec:
+    def to_document(self, state: al.Alert) -> Document:
+        f = state.facts
+        return {
+            "topic": state.topic.value,
+            "facts": {"case_ref": f.case_ref, "at": f.at, "team": f.team, "waiting": f.waiting},
+            "raised_at": state.raised_at,
+            "ack_code": state.ack_code,
+            "responders": [{"responder_id": r.responder_id, "phone": r.phone} for r in state.responders],
+            "case_id": state.case_id,
+            "team_id": state.team_id,
+            "state": state.state.value,
+            "level": state.level,
+            "escalate_at": state.escalate_at,
+            "notify_pending": state.notify_pending,
+            "exhausted": state.exhausted,
+            "acknowledged_by": state.acknowledged_by,
+            "acknowledged_at": state.acknowledged_at,
+            "channel": state.channel.value if state.channel else None,
+            "escalations": list(state.escalations),
+        }
+
+    def __init__(self, timezone: Any = None) -> None:
+        self._tz = timezone  # facts' local times come back from the store in UTC: shown in this zone
+
+    def from_document(self, doc: Document) -> al.Alert:
+        f = doc.get("facts") or {}
+        at: datetime | None = f.get("at")
+        if at is not None and self._tz is not None:
+            at = at.astimezone(self._tz)
+        return al.Alert(
+            alert_id=str(doc["_id"]),
+            topic=AlertTopic(doc["topic"]),
+            facts=AlertFacts(case_ref=f.get("case_ref"), at=at, team=f.get("team"), waiting=f.get("waiting")),
+            raised_at=doc["raised_at"],
+            ack_code=doc["ack_code"],
+            responders=tuple(al.Responder(r["responder_id"], r["phone"]) for r in doc.get("responders") or []),
+            case_id=doc.get("case_id"),
+            team_id=doc.get("team_id"),
+            state=al.AlertState(doc["state"]),
+            level=int(doc.get("level", 0)),
+            escalate_at=doc.get("escalate_at"),
+            notify_pending=bool(doc.get("notify_pending")),
+            exhausted=bool(doc.get("exhausted")),
+            acknowledged_by=doc.get("acknowledged_by"),
+            acknowledged_at=doc.get("acknowledged_at"),
+            channel=al.AckChannel(doc["channel"]) if doc.get("channel") else None,
+            escalations=list(doc.get("escalations") or []),
+        )
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        if isinstance(event, al.AlertRaised):
+            return (
+                wire.AlertRaised(
+                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
+                    case_id=event.case_id,
+                    team_id=event.team_id,
+                    alert_id=event.alert_id,
+                    topic=wire.AlertTopic(event.topic.value),
+                    raised_at=event.raised_at,
+                    due_at=event.due_at,
+                    responders_on_call=event.responders,
+                ),
+            )
+        if isinstance(event, al.AlertAcknowledged):
+            return (
+                wire.AlertAcknowledged(
+                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
+                    case_id=event.case_id,
+                    team_id=event.team_id,
+                    alert_id=event.alert_id,
+                    topic=wire.AlertTopic(event.topic.value),
+                    acknowledged_by=event.by,
+                    channel=wire.AckChannel(event.channel.value),
+                    acknowledged_at=event.at,
+                    seconds_to_acknowledge=max(int((event.at - event.raised_at).total_seconds()), 0),
+                ),
+            )
+        if isinstance(event, al.AlertEscalated):
+            return (
+                wire.AlertEscalated(
+                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
+                    case_id=event.case_id,
+                    team_id=event.team_id,
+                    alert_id=event.alert_id,
+                    topic=wire.AlertTopic(event.topic.value),
+                    level=event.level,
+                    exhausted=event.exhausted,
+                    escalated_at=event.at,
+                ),
+            )
+        return ()

@@ -1,0 +1,186 @@
+"""On-call alerts: raised once, sent to who is on call, escalated down the rota until acknowledged.
+
+An alert's id is deterministic (what it is about), so raising the same alert twice, from a
+repeated event or from two replicas firing the same timer, creates it once: the first insert
+wins. The responders on call when it was raised are copied into it; level 0 is told first, and
+each `ack_timeout` without an acknowledgement tells the next one. After the last one the alert
+stays open (the console shows it) and nobody else is messaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from notification.domain.templates import AlertFacts, AlertTopic
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class AckChannel(StrEnum):
+    API = "api"
+    LINK = "link"
+    REPLY = "reply"
+
+
+class AlertError(Exception):
+    """A state conflict (already acknowledged)."""
+
+
+@dataclass(frozen=True)
+class Responder:
+    """One person on call: an id for events, a phone for the SMS (personal data)."""
+
+    responder_id: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Shift:
+    starts_at: datetime
+    ends_at: datetime
+    responders: tuple[Responder, ...]  # in escalation order
+
+
+@dataclass(frozen=True)
+class Rota:
+    """Who is on call when, for one team (or the municipality's default rota)."""
+
+    team_id: str
+    shifts: tuple[Shift, ...]
+
+    def on_call(self, now: datetime) -> tuple[Responder, ...]:
+        for shift in self.shifts:
+            if shift.starts_at <= now < shift.ends_at:
+                return shift.responders
+        return ()
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    alert_id: str
+    topic: AlertTopic
+    case_id: str | None
+    team_id: str | None
+    raised_at: datetime
+    responders: int
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AlertAcknowledged:
+    alert_id: str
+    topic: AlertTopic
+    case_id: str | None
+    team_id: str | None
+    by: str
+    channel: AckChannel
+    at: datetime
+    raised_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertEscalated:
+    alert_id: str
+    topic: AlertTopic
+    case_id: str | None
+    team_id: str | None
+    level: int  # the responder now told (0-based); -1 when nobody is left
+    at: datetime
+    exhausted: bool
+
+
+@dataclass
+class Alert:
+    alert_id: str
+    topic: AlertTopic
+    facts: AlertFacts
+    raised_at: datetime
+    ack_code: str
+    responders: tuple[Responder, ...]
+    case_id: str | None = None
+    team_id: str | None = None
+    state: AlertState = AlertState.OPEN
+    level: int = 0
+    escalate_at: datetime | None = None
+    notify_pending: bool = False  # the current level's SMS is still to be queued
+    exhausted: bool = False
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    channel: AckChannel | None = None
+    escalations: list[datetime] = field(default_factory=list)
+
+    @classmethod
+    def raise_(
+        cls,
+        alert_id: str,
+        topic: AlertTopic,
+        facts: AlertFacts,
+        *,
+        now: datetime,
+        ack_code: str,
+        responders: tuple[Responder, ...],
+        ack_timeout: timedelta,
+        case_id: str | None = None,
+        team_id: str | None = None,
+    ) -> tuple[Alert, list[object]]:
+        alert = cls(
+            alert_id=alert_id,
+            topic=topic,
+            facts=facts,
+            raised_at=now,
+            ack_code=ack_code,
+            responders=responders,
+            case_id=case_id,
+            team_id=team_id,
+            escalate_at=now + ack_timeout if responders else None,
+            notify_pending=bool(responders),
+            exhausted=not responders,
+        )
+        return alert, [AlertRaised(alert_id, topic, case_id, team_id, now, len(responders), facts.at)]
+
+    def acknowledge(self, by: str, channel: AckChannel, now: datetime) -> list[object]:
+        if self.state is AlertState.ACKNOWLEDGED:
+            raise AlertError(f"alert {self.alert_id} was already acknowledged")
+        self.state = AlertState.ACKNOWLEDGED
+        self.acknowledged_by, self.acknowledged_at, self.channel = by, now, channel
+        self.escalate_at = None
+        self.notify_pending = False
+        return [
+            AlertAcknowledged(self.alert_id, self.topic, self.case_id, self.team_id, by, channel, now, self.raised_at)
+        ]
+
+    def responder_by_phone(self, phone: str) -> Responder | None:
+        """The responder told so far with this phone number (a reply comes from their phone)."""
+        for responder in self.responders[: self.level + 1]:
+            if responder.phone == phone:
+                return responder
+        return None
+
+    def escalation_due(self, now: datetime) -> bool:
+        return self.state is AlertState.OPEN and self.escalate_at is not None and self.escalate_at <= now
+
+    def escalate(self, now: datetime, ack_timeout: timedelta) -> list[object] | None:
+        """Tell the next responder; None when not due (acknowledged, or escalated meanwhile)."""
+        if not self.escalation_due(now):
+            return None
+        self.escalations.append(now)
+        if self.level + 1 < len(self.responders):
+            self.level += 1
+            self.escalate_at = now + ack_timeout
+            self.notify_pending = True
+            return [AlertEscalated(self.alert_id, self.topic, self.case_id, self.team_id, self.level, now, False)]
+        self.escalate_at = None
+        self.exhausted = True
+        return [AlertEscalated(self.alert_id, self.topic, self.case_id, self.team_id, -1, now, True)]
+
+    def notified(self, level: int) -> list[object] | None:
+        """The SMS for `level` is queued."""
+        if not self.notify_pending or level != self.level:
+            return None
+        self.notify_pending = False
+        return []

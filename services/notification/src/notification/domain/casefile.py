@@ -1,0 +1,196 @@
+"""What notification knows of one case: who may be told (consent), the period, the liability watch.
+
+Consent is per relative and revocable. Only relatives whose consent is on record are kept; a
+relative whose consent disappears from the decision is *withdrawn*: nothing more is sent to
+them, from the moment the withdrawal is recorded (the dispatcher checks this file right before
+every send), and the withdrawal is written to the case's consent log (who, when, from which
+event). A case closed because the person died sends nothing more to anyone.
+
+The liability watch: a ready notice without a decision alerts on-call staff `lead` before the
+municipality's payment liability starts. It is armed by the ready notice and disarmed by a
+decision, a revocation or the discharge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from notification.domain.contacts import Language
+
+
+class WatchState(StrEnum):
+    ARMED = "armed"
+    FIRED = "fired"
+    DISARMED = "disarmed"
+
+
+class ClosedReason(StrEnum):
+    DECEASED = "deceased"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A relative the person consented to inform. No name is kept: messages do not use it."""
+
+    relative_id: str
+    phone: str
+    language: Language
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    """One line of the consent log (the audit of consent given and withdrawn)."""
+
+    relative_id: str
+    change: str  # "given" or "withdrawn"
+    recorded_by: str
+    recorded_at: datetime
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class LiabilityWatch:
+    ready_at: datetime
+    liability_starts_at: datetime
+    alert_at: datetime
+    state: WatchState = WatchState.ARMED
+
+
+@dataclass(frozen=True)
+class ConsentWithdrawn:
+    """Domain event: these relatives must get nothing more (pending messages are cancelled)."""
+
+    case_id: str
+    relative_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseClosedForMessages:
+    case_id: str
+    reason: ClosedReason
+
+
+@dataclass
+class CaseFile:
+    case_id: str
+    person_ref: str
+    team_name: str | None = None  # from the decision (a name)
+    team_id: str | None = None  # from scheduling's period
+    decision_id: str | None = None
+    decided: bool = False
+    trygg_hemgang: bool = False  # the decision is Trygg hemgång: relatives may be told about it
+    relatives: dict[str, Relative] = field(default_factory=dict)
+    consent_log: list[ConsentEntry] = field(default_factory=list)
+    period_id: str | None = None
+    period_active: bool = False
+    closed: ClosedReason | None = None
+    watch: LiabilityWatch | None = None
+
+    # --- consent --------------------------------------------------------------------------------
+
+    def may_message(self, relative_id: str) -> Relative | None:
+        """The relative, when a message may go to them right now."""
+        if self.closed is not None or not self.trygg_hemgang:
+            return None
+        return self.relatives.get(relative_id)
+
+    def set_relatives(
+        self, consented: list[Relative], *, by: str, at: datetime, source_event_id: str
+    ) -> tuple[list[Relative], list[object]]:
+        """Replace the consented relatives with the decision's current list.
+
+        Returns the relatives newly consented and the events (ConsentWithdrawn for those whose
+        consent is gone). Repeating the same list changes nothing.
+        """
+        before = self.relatives
+        after = {r.relative_id: r for r in consented}
+        added = [r for rid, r in after.items() if rid not in before]
+        withdrawn = tuple(sorted(rid for rid in before if rid not in after))
+        for r in added:
+            self.consent_log.append(ConsentEntry(r.relative_id, "given", by, at, source_event_id))
+        for rid in withdrawn:
+            self.consent_log.append(ConsentEntry(rid, "withdrawn", by, at, source_event_id))
+        self.relatives = after
+        events: list[object] = [ConsentWithdrawn(self.case_id, withdrawn)] if withdrawn else []
+        return added, events
+
+    # --- decisions and period -------------------------------------------------------------------
+
+    def decision_granted(
+        self,
+        *,
+        decision_id: str,
+        trygg_hemgang: bool,
+        team_name: str | None,
+        relatives: list[Relative],
+        by: str,
+        at: datetime,
+        source_event_id: str,
+    ) -> tuple[list[Relative], list[object]]:
+        """A decision: the watch stops; for Trygg hemgång, the consented relatives are kept."""
+        self.decided = True
+        self.decision_id = decision_id
+        self.trygg_hemgang = trygg_hemgang
+        self.team_name = team_name or self.team_name
+        self._disarm()
+        if not trygg_hemgang:
+            return self.set_relatives([], by=by, at=at, source_event_id=source_event_id)[0], []
+        return self.set_relatives(relatives, by=by, at=at, source_event_id=source_event_id)
+
+    def period_planned(self, period_id: str, team_id: str) -> None:
+        self.period_id, self.team_id, self.period_active = period_id, team_id, True
+
+    def period_ended(self) -> None:
+        self.period_active = False
+
+    def close(self, reason: ClosedReason) -> list[object]:
+        """Nothing more to anyone (the person died, the case was cancelled)."""
+        if self.closed is not None:
+            return []
+        self.closed = reason
+        self.period_active = False
+        self._disarm()
+        return [CaseClosedForMessages(self.case_id, reason)]
+
+    # --- liability watch ------------------------------------------------------------------------
+
+    def ready_for_discharge(self, ready_at: datetime, liability_starts_at: datetime, lead: timedelta) -> bool:
+        """Arm the watch for this ready notice; False when nothing changed (already decided, or a repeat)."""
+        if self.decided or self.closed is not None:
+            return False
+        w = self.watch
+        same = w is not None and w.ready_at == ready_at and w.liability_starts_at == liability_starts_at
+        if same and w is not None and w.state is not WatchState.DISARMED:
+            return False  # the same ready notice again
+        self.watch = LiabilityWatch(ready_at, liability_starts_at, liability_starts_at - lead)
+        return True
+
+    def ready_revoked(self) -> bool:
+        return self._disarm()
+
+    def discharged(self) -> bool:
+        return self._disarm()
+
+    def _disarm(self) -> bool:
+        if self.watch is not None and self.watch.state is WatchState.ARMED:
+            self.watch = LiabilityWatch(
+                self.watch.ready_at, self.watch.liability_starts_at, self.watch.alert_at, WatchState.DISARMED
+            )
+            return True
+        return False
+
+    def watch_due(self, now: datetime) -> LiabilityWatch | None:
+        if self.watch is not None and self.watch.state is WatchState.ARMED and self.watch.alert_at <= now:
+            return self.watch
+        return None
+
+    def watch_fired(self, ready_at: datetime) -> bool:
+        if self.watch is not None and self.watch.ready_at == ready_at and self.watch.state is WatchState.ARMED:
+            self.watch = LiabilityWatch(
+                self.watch.ready_at, self.watch.liability_starts_at, self.watch.alert_at, WatchState.FIRED
+            )
+            return True
+        return False

@@ -1,0 +1,261 @@
+"""The texts of messages to relatives and to on-call staff, in Swedish, Finnish and English.
+
+Rules every text keeps (tests check them):
+- no health details, no identity numbers, no names of the person: a relative learns *when* the
+  team comes and *whom to call*, nothing about why;
+- the team's phone number and hours in every message to a relative;
+- GSM-7 characters only (å, ä, ö are in it; dashes and quotes are plain ASCII), so a message
+  costs what its length says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from notification.domain.contacts import Language, TeamContact
+
+
+class MessageKind(StrEnum):
+    """What a message is about."""
+
+    SERVICE_STARTED = "service_started"  # a Trygg hemgång decision was granted
+    HOMECOMING_SCHEDULED = "homecoming_scheduled"
+    HOMECOMING_CHANGED = "homecoming_changed"
+    FOLLOW_UP_MEETING = "follow_up_meeting"
+    HANDOVER_VISIT = "handover_visit"  # the joint visit with hemtjänst is planned
+    HANDED_OVER = "handed_over"  # hemtjänst has taken over: whom to call
+    PERIOD_ENDED = "period_ended"
+    ONCALL_ALERT = "oncall_alert"
+
+
+class MeetingPlace(StrEnum):
+    HOME = "home"
+    DIGITAL = "digital"
+    PHONE = "phone"
+    HOSPITAL = "hospital"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a relative's message may say: times, places, numbers to call. Nothing else."""
+
+    at: datetime | None = None  # local time of a visit or meeting
+    day: date | None = None  # a day (start, handover, end)
+    place: MeetingPlace | None = None
+    call_phone: str | None = None  # whom to call after the handover
+
+
+MONTHS: dict[Language, tuple[str, ...]] = {
+    Language.SV: ("jan", "feb", "mars", "april", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"),
+    Language.EN: ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+_WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    Language.SV: ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"),
+    Language.FI: ("maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina", "sunnuntaina"),
+    Language.EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_PLACES: dict[Language, dict[MeetingPlace, str]] = {
+    Language.SV: {
+        MeetingPlace.HOME: "i hemmet",
+        MeetingPlace.DIGITAL: "digitalt",
+        MeetingPlace.PHONE: "per telefon",
+        MeetingPlace.HOSPITAL: "på sjukhuset",
+    },
+    Language.FI: {
+        MeetingPlace.HOME: "kotona",
+        MeetingPlace.DIGITAL: "etäyhteydellä",
+        MeetingPlace.PHONE: "puhelimitse",
+        MeetingPlace.HOSPITAL: "sairaalassa",
+    },
+    Language.EN: {
+        MeetingPlace.HOME: "at home",
+        MeetingPlace.DIGITAL: "online",
+        MeetingPlace.PHONE: "by phone",
+        MeetingPlace.HOSPITAL: "at the hospital",
+    },
+}
+
+
+def format_day(day: date, language: Language) -> str:
+    """`tisdag 25 nov`, `tiistaina 25.11.`, `Tuesday 25 Nov`."""
+    weekday = _WEEKDAYS[language][day.weekday()]
+    if language is Language.FI:
+        return f"{weekday} {day.day}.{day.month}."
+    return f"{weekday} {day.day} {MONTHS[language][day.month - 1]}"
+
+
+def format_time(at: datetime, language: Language) -> str:
+    """`kl. 10:00`, `klo 10.00`, `at 10:00`."""
+    if language is Language.FI:
+        return f"klo {at:%H.%M}"
+    if language is Language.SV:
+        return f"kl. {at:%H:%M}"
+    return f"at {at:%H:%M}"
+
+
+def _when(facts: Facts, language: Language) -> str:
+    assert facts.at is not None, "this message needs a time"
+    return f"{format_day(facts.at.date(), language)} {format_time(facts.at, language)}"
+
+
+def _day(facts: Facts, language: Language) -> str:
+    day = facts.day or (facts.at.date() if facts.at else None)
+    assert day is not None, "this message needs a day"
+    return format_day(day, language)
+
+
+def _contact(contact: TeamContact, language: Language) -> str:
+    hours = contact.hours_text(language)
+    if language is Language.SV:
+        return f"Frågor: {contact.name}, tel {contact.phone}" + (f" ({hours})." if hours else ".")
+    if language is Language.FI:
+        return f"Kysymykset: {contact.name}, puh. {contact.phone}" + (f" ({hours})." if hours else ".")
+    return f"Questions: {contact.name}, tel {contact.phone}" + (f" ({hours})." if hours else ".")
+
+
+def _body(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
+    sv, fi = language is Language.SV, language is Language.FI
+    place = _PLACES[language][facts.place or MeetingPlace.HOME]
+    match kind:
+        case MessageKind.SERVICE_STARTED:
+            day = _day(facts, language)
+            if sv:
+                return (
+                    f"Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
+                    "Du får ett sms när tiden för första hembesöket är bestämd."
+                )
+            if fi:
+                return (
+                    f"Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
+                    "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu."
+                )
+            return (
+                f"The Trygg hemgång team will support your relative after the return home from {day}. "
+                "You will get a text when the time of the first home visit is set."
+            )
+        case MessageKind.HOMECOMING_SCHEDULED:
+            when = _when(facts, language)
+            if sv:
+                return f"Trygg hemgång-teamet möter din närstående i hemmet {when}."
+            if fi:
+                return f"Trygg hemgång -tiimi tapaa läheisesi kotona {when}."
+            return f"The Trygg hemgång team will meet your relative at home on {when}."
+        case MessageKind.HOMECOMING_CHANGED:
+            when = _when(facts, language)
+            if sv:
+                return f"Ny tid: Trygg hemgång-teamet möter din närstående i hemmet {when}."
+            if fi:
+                return f"Uusi aika: Trygg hemgång -tiimi tapaa läheisesi kotona {when}."
+            return f"New time: the Trygg hemgång team will meet your relative at home on {when}."
+        case MessageKind.FOLLOW_UP_MEETING:
+            when = _when(facts, language)
+            if sv:
+                return f"Uppföljningsmöte för Trygg hemgång {when} {place}. Din närstående kan vilja att du är med."
+            if fi:
+                return f"Trygg hemgång -seurantakokous {when} {place}. Läheisesi voi toivoa, että olet mukana."
+            return f"Trygg hemgång follow-up meeting {when} {place}. Your relative may wish you to take part."
+        case MessageKind.HANDOVER_VISIT:
+            when = _when(facts, language)
+            if sv:
+                return f"Trygg hemgång-teamet och hemtjänsten gör ett gemensamt hembesök {when} inför överlämningen."
+            if fi:
+                return f"Trygg hemgång -tiimi ja kotipalvelu tekevät yhteisen kotikäynnin {when} ennen siirtoa."
+            return f"The Trygg hemgång team and home care (hemtjänst) will make a joint home visit on {when}."
+        case MessageKind.HANDED_OVER:
+            day = _day(facts, language)
+            call = facts.call_phone
+            if sv:
+                text = f"Från {day} har hemtjänsten tagit över stödet efter Trygg hemgång."
+                return text + (f" Ring hemtjänsten på {call} vid frågor om besöken." if call else "")
+            if fi:
+                text = f"{day} alkaen kotipalvelu (hemtjänst) on jatkanut Trygg hemgång -tukea."
+                return text + (f" Soita kotipalveluun numeroon {call}, jos sinulla on kysyttävää." if call else "")
+            text = f"From {day} home care (hemtjänst) has taken over from Trygg hemgång."
+            return text + (f" Call home care on {call} with questions about visits." if call else "")
+        case MessageKind.PERIOD_ENDED:
+            day = _day(facts, language)
+            if sv:
+                return f"Perioden med Trygg hemgång-teamet avslutades {day}. Tack!"
+            if fi:
+                return f"Trygg hemgång -tiimin tukijakso päättyi {day}. Kiitos!"
+            return f"The period with the Trygg hemgång team ended on {day}. Thank you!"
+        case MessageKind.ONCALL_ALERT:
+            raise ValueError("on-call alerts use render_alert")
+
+
+def render(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
+    """The text of one message to a relative: what happens, then whom to call and when."""
+    return f"{_body(kind, facts, language, contact)} {_contact(contact, language)}"
+
+
+class AlertTopic(StrEnum):
+    """Why on-call staff are alerted."""
+
+    LIABILITY_NO_DECISION = "liability_no_decision"
+    VISIT_MISSED = "visit_missed"
+    TEAM_AT_CAPACITY = "team_at_capacity"
+    READMITTED_DURING_PERIOD = "readmitted_during_period"
+    SMS_FAILED = "sms_failed"
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """What an on-call SMS may say: a case reference (not a name), a time, a team, counts."""
+
+    case_ref: str | None = None  # the first 8 characters of the case id
+    at: datetime | None = None  # local time: liability start, planned visit start
+    team: str | None = None
+    waiting: int | None = None
+
+
+_ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
+    Language.SV: {
+        AlertTopic.LIABILITY_NO_DECISION: "Utskrivningsklar utan beslut, betalningsansvar från {at}",
+        AlertTopic.VISIT_MISSED: "Missat besök {at}",
+        AlertTopic.TEAM_AT_CAPACITY: "Teamet är fullt, {waiting} väntar",
+        AlertTopic.READMITTED_DURING_PERIOD: "Återinskriven på sjukhus under Trygg hemgång",
+        AlertTopic.SMS_FAILED: "Sms till anhörig gick inte fram, kontakta anhörig",
+    },
+    Language.FI: {
+        AlertTopic.LIABILITY_NO_DECISION: "Kotiutettavissa ilman päätöstä, maksuvastuu alkaa {at}",
+        AlertTopic.VISIT_MISSED: "Käynti jäi tekemättä {at}",
+        AlertTopic.TEAM_AT_CAPACITY: "Tiimi on täynnä, {waiting} jonossa",
+        AlertTopic.READMITTED_DURING_PERIOD: "Otettu uudelleen sairaalaan Trygg hemgång -jakson aikana",
+        AlertTopic.SMS_FAILED: "Tekstiviesti omaiselle ei mennyt perille, ota yhteyttä omaiseen",
+    },
+    Language.EN: {
+        AlertTopic.LIABILITY_NO_DECISION: "Ready for discharge without a decision, payment liability from {at}",
+        AlertTopic.VISIT_MISSED: "Missed visit {at}",
+        AlertTopic.TEAM_AT_CAPACITY: "Team is full, {waiting} waiting",
+        AlertTopic.READMITTED_DURING_PERIOD: "Readmitted to hospital during Trygg hemgång",
+        AlertTopic.SMS_FAILED: "A text to a relative failed, contact the relative",
+    },
+}
+_ALERT_WORDS: dict[Language, tuple[str, str, str, str]] = {
+    # alert, case, team, acknowledge: reply ... or open ...
+    Language.SV: ("LARM", "Ärende", "Team", "Kvittera: svara {code} eller öppna {link}"),
+    Language.FI: ("HÄLYTYS", "Asia", "Tiimi", "Kuittaa: vastaa {code} tai avaa {link}"),
+    Language.EN: ("ALERT", "Case", "Team", "Acknowledge: reply {code} or open {link}"),
+}
+
+
+def render_alert(
+    topic: AlertTopic, facts: AlertFacts, language: Language, *, ack_code: str, ack_link: str, escalated: bool
+) -> str:
+    """The SMS to an on-call person: what happened, which case, how to acknowledge."""
+    alert, case, team, ack = _ALERT_WORDS[language]
+    at = f"{format_day(facts.at.date(), language)} {format_time(facts.at, language)}" if facts.at else "-"
+    summary = _ALERT_SUMMARY[language][topic].format(at=at, waiting=facts.waiting if facts.waiting is not None else "?")
+    parts = [f"Trygg hemgång {alert}{' (eskalerat)' if escalated and language is Language.SV else ''}: {summary}."]
+    if escalated and language is not Language.SV:
+        parts[0] = parts[0].replace(
+            f"{alert}:", f"{alert} ({'eskaloitu' if language is Language.FI else 'escalated'}):"
+        )
+    if facts.case_ref:
+        parts.append(f"{case} {facts.case_ref}.")
+    if facts.team:
+        parts.append(f"{team} {facts.team}.")
+    parts.append(ack.format(code=ack_code, link=ack_link))
+    return " ".join(parts)

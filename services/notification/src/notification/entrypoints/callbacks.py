@@ -1,0 +1,131 @@
+"""Provider callbacks: delivery reports and replies (acknowledgement codes) from the SMS provider.
+
+Only the configured provider's routes exist. The provider's adapter checks the signature (our
+HMAC in the URL for 46elks, `X-Twilio-Signature` for Twilio): an unsigned or wrongly signed
+callback is answered 401, a report for a message we do not know 404, and neither changes anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from notification.entrypoints.errors import COMMON_ERRORS, problem
+from notification.service_layer import alerts as al
+from notification.service_layer.delivery import ReportResult, apply_report
+from notification.service_layer.deps import NotificationDeps
+from notification.service_layer.ports import CallbackRejected, ProviderCallbacks
+from trygg_shared.http import ProblemError
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ReportAnswer(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"result": "applied"}]})
+
+    result: Literal["applied", "ignored"]
+
+
+_FORMS: dict[str, dict[str, dict[str, Any]]] = {
+    "46elks-delivery": {
+        "id": {"type": "string", "description": "46elks' message id."},
+        "status": {"type": "string", "enum": ["sent", "delivered", "failed"]},
+        "delivered": {"type": "string", "description": "When it was delivered."},
+    },
+    "46elks-inbound": {
+        "id": {"type": "string"},
+        "from": {"type": "string", "description": "The sender's number."},
+        "to": {"type": "string"},
+        "message": {"type": "string", "description": "The reply text (holds the alert code)."},
+    },
+    "twilio-status": {
+        "MessageSid": {"type": "string"},
+        "MessageStatus": {"type": "string", "description": "queued, sent, delivered, undelivered, failed, ..."},
+    },
+    "twilio-inbound": {
+        "From": {"type": "string"},
+        "To": {"type": "string"},
+        "Body": {"type": "string"},
+    },
+}
+_CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: problem("The callback is no form or lacks required fields."),
+    401: problem("The callback is unsigned or its signature is wrong."),
+}
+
+_UNKNOWN: dict[int | str, dict[str, Any]] = {404: problem("No message we sent matches this report.")}
+
+
+def _form_body(name: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": _FORMS[name]}}
+            },
+        }
+    }
+
+
+async def _read(request: Request, public_base_url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL as the provider called it (behind any proxy), the headers, and the form fields."""
+    url = public_base_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a body that is no form is a bad callback, never a 500
+        raise ProblemError(400, "Bad request", "The body is not a form.") from None
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return url, {k.lower(): v for k, v in request.headers.items()}, fields
+
+
+def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, public_base_url: str) -> APIRouter:
+    router = APIRouter(tags=["callbacks"], responses=COMMON_ERRORS)
+    provider = callbacks.provider
+    delivery_path, inbound_path, delivery_form = (
+        ("/callbacks/46elks/delivery", "/callbacks/46elks/inbound", "46elks-delivery")
+        if provider == "46elks"
+        else ("/callbacks/twilio/status", "/callbacks/twilio/inbound", "twilio-status")
+    )
+    inbound_form = "46elks-inbound" if provider == "46elks" else "twilio-inbound"
+
+    @router.post(
+        delivery_path,
+        response_model=ReportAnswer,
+        summary=f"Delivery report from {provider}",
+        responses={**_CALLBACK_ERRORS, **_UNKNOWN},
+        openapi_extra=_form_body(delivery_form),
+    )
+    async def delivery_report(request: Request) -> ReportAnswer:
+        url, headers, form = await _read(request, public_base_url)
+        try:
+            report = callbacks.delivery_report(url, headers, form)
+        except CallbackRejected as exc:
+            log.warning("delivery report rejected", provider=provider, reason=exc.reason)
+            raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+        result = await apply_report(deps, report, provider)
+        if result is ReportResult.UNKNOWN:
+            raise ProblemError(404, "Not found", "No message we sent matches this report.")
+        return ReportAnswer(result="applied" if result is ReportResult.APPLIED else "ignored")
+
+    @router.post(
+        inbound_path,
+        status_code=204,
+        response_class=Response,
+        summary=f"A reply SMS through {provider}: an on-call person's acknowledgement code",
+        responses=_CALLBACK_ERRORS,
+        openapi_extra=_form_body(inbound_form),
+    )
+    async def inbound(request: Request) -> Response:
+        url, headers, form = await _read(request, public_base_url)
+        try:
+            sms = callbacks.inbound_sms(url, headers, form)
+        except CallbackRejected as exc:
+            log.warning("inbound SMS rejected", provider=provider, reason=exc.reason)
+            raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+        await al.acknowledge_by_reply(deps, sms.from_phone, sms.text)
+        return Response(status_code=204)  # an empty answer: 46elks and Twilio send no reply SMS
+
+    return router

@@ -1,0 +1,66 @@
+"""Background loops: the dispatcher and the timers (liability watches, escalations, pending alert SMS).
+
+Every replica runs them. They never need a leader: a message is claimed, an alert raised and an
+escalation made by one conditional single-document write each, so the replica that loses simply
+finds nothing to do. Loops poll (timers are persisted in the documents, never only in memory) and
+the dispatcher is also woken at once when a message is queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from notification.service_layer import alerts as al
+from notification.service_layer.deps import NotificationDeps
+from notification.service_layer.dispatch import dispatch_many
+from trygg_shared.telemetry import traced_work
+
+
+class Dispatcher:
+    """Sends due messages; `wake()` after queuing one sends it without waiting for the next poll."""
+
+    def __init__(self, deps: NotificationDeps, poll_seconds: float, *, batch: int = 50, concurrency: int = 8) -> None:
+        self._deps = deps
+        self._poll = poll_seconds
+        self._batch = batch
+        self._concurrency = concurrency
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def run(self) -> None:
+        while True:
+            self._event.clear()
+            outcomes = await dispatch_due_traced(self._deps, self._batch, self._concurrency)
+            if len(outcomes) >= self._batch:
+                continue  # more are waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), self._poll)
+
+
+async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[object]:
+    ids = await deps.message_queries.due(deps.clock.now(), batch)
+    if not ids:
+        return []
+    with traced_work("notification.dispatch", attributes={"messages": len(ids)}):
+        return list(await dispatch_many(deps, ids, concurrency))
+
+
+def timer_loop(deps: NotificationDeps, poll_seconds: float) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        while True:
+            if await deps.case_queries.due_watches(deps.clock.now()):
+                with traced_work("notification.liability_watches"):
+                    await al.fire_liability_watches(deps)
+            if await deps.alert_queries.escalation_due(deps.clock.now()):
+                with traced_work("notification.escalations"):
+                    await al.escalate_due(deps)
+            if await deps.alert_queries.notify_pending():
+                with traced_work("notification.alert_sms"):
+                    await al.notify_pending_alerts(deps)
+            await asyncio.sleep(poll_seconds)
+
+    return run

@@ -1,0 +1,36 @@
+"""Delivery reports: a verified report moves a message's status forward; unknown ones are refused."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from notification.domain.message import Message, MessageError
+from notification.service_layer.deps import NotificationDeps
+from notification.service_layer.ports import DeliveryReport
+from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ReportResult(StrEnum):
+    APPLIED = "applied"
+    IGNORED = "ignored"  # a repeat, or older than what we know
+    UNKNOWN = "unknown"  # no such message, or it names another provider message
+
+
+async def apply_report(deps: NotificationDeps, report: DeliveryReport, provider: str) -> ReportResult:
+    now = deps.clock.now()
+
+    def change(m: Message) -> tuple[bool, list[object] | None]:
+        if m.provider is not None and m.provider != provider:
+            raise MessageError("report from another provider")
+        events = m.report(report.status, report.provider_id, now)
+        return events is not None, events
+
+    try:
+        applied = await update_aggregate(deps.messages, report.message_id, change)
+    except (AggregateNotFound, MessageError):
+        log.warning("delivery report for an unknown message refused", message_id=report.message_id, provider=provider)
+        return ReportResult.UNKNOWN
+    return ReportResult.APPLIED if applied else ReportResult.IGNORED

@@ -1,0 +1,81 @@
+"""What the use cases are given: stores, queries, the provider, the clock, and the policy numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from notification.domain.alert import Alert
+from notification.domain.casefile import CaseFile
+from notification.domain.contacts import Language, TeamContact
+from notification.domain.message import Message
+from notification.domain.quiet_hours import QuietHours
+from notification.service_layer.ports import (
+    AlertQueries,
+    AuditLog,
+    CaseQueries,
+    Claims,
+    Clock,
+    DailyCap,
+    MessageQueries,
+    Rotas,
+    SmsProvider,
+    TeamDirectory,
+)
+from trygg_shared.aggregate import AggregateStore
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The numbers and texts a municipality configures (see config.Settings for their meaning)."""
+
+    sender: str
+    timezone: ZoneInfo
+    quiet_hours: QuietHours
+    liability_lead: timedelta
+    ack_timeout: timedelta
+    max_attempts: int
+    backoff_base: timedelta
+    backoff_max: timedelta
+    claim_lease: timedelta
+    relative_daily_cap: int
+    oncall_daily_cap: int
+    oncall_language: Language
+    fallback_contact: TeamContact
+    hemtjanst_phone: str | None
+    ack_link_base: str  # e.g. https://notification.example.se/ack/
+    default_rota: str  # the rota used when an alert has no team, or the team has nobody on call
+    resend_when_unknown: bool  # after a crash, send again when the provider cannot be asked
+
+    def backoff(self, attempts: int) -> timedelta:
+        factor: int = 2 ** min(max(attempts - 1, 0), 30)
+        return min(self.backoff_base * factor, self.backoff_max)
+
+
+def _noop() -> None:
+    return None
+
+
+@dataclass
+class NotificationDeps:
+    cases: AggregateStore[CaseFile]
+    messages: AggregateStore[Message]
+    alerts: AggregateStore[Alert]
+    case_queries: CaseQueries
+    message_queries: MessageQueries
+    alert_queries: AlertQueries
+    cap: DailyCap
+    claims: Claims
+    rotas: Rotas
+    teams: TeamDirectory
+    audit: AuditLog
+    provider: SmsProvider
+    clock: Clock
+    policy: Policy
+    wake_dispatcher: object = field(default=_noop)
+
+    def nudge(self) -> None:
+        wake = self.wake_dispatcher
+        if callable(wake):
+            wake()

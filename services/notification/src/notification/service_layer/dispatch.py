@@ -1,0 +1,196 @@
+"""Sending: claim a due message, check it may still go, reconcile, count it, send, record the outcome.
+
+The guarantee (see the README): at most one SMS per message id in every case the provider can
+be asked about, and exactly one once it is delivered. The intent is recorded before anything is
+sent; the claim is one conditional write (the aggregate's version), so two dispatchers never
+send the same message at the same time; a message whose claim lapsed (its dispatcher died
+between sending and recording) is looked up at the provider before it is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from notification.domain.ids import recipient_day_key
+from notification.domain.message import CancelReason, Message, MessageError, RecipientKind
+from notification.service_layer.deps import NotificationDeps
+from notification.service_layer.ports import (
+    Accepted,
+    Found,
+    LookupFailed,
+    NotFound,
+    OutgoingSms,
+    Rejected,
+    Unavailable,
+)
+from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+# How far before the first claim the provider's log is searched when reconciling (clock skew).
+LOOKUP_MARGIN = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message_id: str
+    result: str  # sent, retry, failed, cancelled, skipped, reconciled
+
+
+async def dispatch_due(deps: NotificationDeps, *, limit: int = 50, concurrency: int = 1) -> list[Outcome]:
+    """One round: every message due now (oldest first), up to `concurrency` of them in flight at once."""
+    return await dispatch_many(deps, await deps.message_queries.due(deps.clock.now(), limit), concurrency)
+
+
+async def dispatch_many(deps: NotificationDeps, ids: list[str], concurrency: int = 1) -> list[Outcome]:
+    if concurrency <= 1:
+        return [await dispatch(deps, mid) for mid in ids]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(mid: str) -> Outcome:
+        async with gate:
+            return await dispatch(deps, mid)
+
+    return list(await asyncio.gather(*(one(mid) for mid in ids)))
+
+
+async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
+    token = uuid.uuid4().hex
+    now = deps.clock.now()
+
+    def claim(m: Message) -> tuple[Message | None, list[object] | None]:
+        return (m, []) if m.claim(now, token, deps.policy.claim_lease) else (None, None)
+
+    try:
+        message = await update_aggregate(deps.messages, mid, claim)
+    except AggregateNotFound:
+        return Outcome(mid, "skipped")
+    if message is None:
+        return Outcome(mid, "skipped")  # another dispatcher has it, or it is no longer due
+    attempt = message.attempts
+    # The conditional save above is not atomic on FerretDB 1.24: two dispatchers may both have
+    # "claimed". The insert of this attempt's claim id decides which one sends.
+    if not await deps.claims.take(f"send:{mid}:{attempt}", by=token):
+        return Outcome(mid, "skipped")
+
+    refusal = await _refusal(deps, message)
+    if refusal is not None:
+        await _record(deps, mid, lambda m: m.cancel(refusal, deps.clock.now(), attempt=attempt))
+        log.info("message withheld before sending", message_id=mid, reason=refusal.value)
+        return Outcome(mid, "cancelled")
+
+    sms = OutgoingSms(message_id=mid, to=message.to, sender=deps.policy.sender, text=message.text)
+    provider = deps.provider
+    if message.reconcile:
+        if provider.supports_lookup:
+            assert message.first_claimed_at is not None
+            found = await provider.lookup(sms, message.first_claimed_at - LOOKUP_MARGIN)
+            if isinstance(found, Found):
+                await _record(
+                    deps,
+                    mid,
+                    lambda m: m.accepted(attempt, provider.name, found.provider_id, found.status, deps.clock.now()),
+                )
+                log.info("message found at the provider after an interrupted send; not sent again", message_id=mid)
+                return Outcome(mid, "reconciled")
+            if isinstance(found, LookupFailed):
+                await _record(
+                    deps,
+                    mid,
+                    lambda m: m.retry_later(
+                        attempt,
+                        "lookup_failed",
+                        deps.clock.now(),
+                        deps.policy.backoff(m.attempts),
+                        max_attempts=deps.policy.max_attempts,
+                        ambiguous=True,
+                        provider=provider.name,
+                    ),
+                )
+                return Outcome(mid, "retry")
+            assert isinstance(found, NotFound)
+        elif not deps.policy.resend_when_unknown:
+            await _record(deps, mid, lambda m: m.fail(attempt, "outcome_unknown", provider.name, deps.clock.now()))
+            log.warning("interrupted send cannot be reconciled with this provider; not sent again", message_id=mid)
+            return Outcome(mid, "failed")
+
+    cap = deps.policy.oncall_daily_cap if message.recipient is RecipientKind.ONCALL else deps.policy.relative_daily_cap
+    day = deps.clock.now().astimezone(deps.policy.timezone).date().isoformat()
+    if not await deps.cap.reserve(recipient_day_key(message.to, day), mid, cap):
+        await _record(deps, mid, lambda m: m.cancel(CancelReason.DAILY_CAP, deps.clock.now(), attempt=attempt))
+        log.warning("daily cap of a recipient reached; message not sent", message_id=mid, cap=cap)
+        return Outcome(mid, "cancelled")
+
+    outcome = await provider.send(sms)
+    if isinstance(outcome, Accepted):
+        await _record(
+            deps,
+            mid,
+            lambda m: m.accepted(attempt, provider.name, outcome.provider_id, outcome.status, deps.clock.now()),
+        )
+        log.info("message sent", message_id=mid, provider=provider.name, status=outcome.status.value)
+        return Outcome(mid, "sent")
+    if isinstance(outcome, Rejected):
+        await _record(
+            deps, mid, lambda m: m.fail(attempt, f"rejected:{outcome.reason}", provider.name, deps.clock.now())
+        )
+        log.warning("provider rejected a message; not retried", message_id=mid, reason=outcome.reason)
+        return Outcome(mid, "failed")
+    assert isinstance(outcome, Unavailable)
+    events = await _record(
+        deps,
+        mid,
+        lambda m: m.retry_later(
+            attempt,
+            outcome.reason,
+            deps.clock.now(),
+            deps.policy.backoff(m.attempts),
+            max_attempts=deps.policy.max_attempts,
+            ambiguous=outcome.ambiguous,
+            provider=provider.name,
+        ),
+    )
+    if events:
+        log.warning("message finally failed", message_id=mid, reason=outcome.reason)
+        return Outcome(mid, "failed")
+    log.info("provider unavailable; message will be retried", message_id=mid, reason=outcome.reason)
+    return Outcome(mid, "retry")
+
+
+async def _refusal(deps: NotificationDeps, message: Message) -> CancelReason | None:
+    """Why this message must not go now (consent withdrawn, case closed), checked right before sending."""
+    if message.recipient is not RecipientKind.RELATIVE:
+        return None
+    if message.case_id is None:
+        return CancelReason.CONSENT_WITHDRAWN
+    loaded = await deps.cases.load(message.case_id)
+    if loaded is None:
+        return CancelReason.CONSENT_WITHDRAWN
+    case = loaded.state
+    if case.closed is not None:
+        return CancelReason.CASE_CLOSED
+    relative = case.may_message(message.recipient_id)
+    if relative is None or relative.phone != message.to:
+        return CancelReason.CONSENT_WITHDRAWN
+    return None
+
+
+async def _record(deps: NotificationDeps, mid: str, transition: object) -> list[object]:
+    """Apply one transition of a claimed message; a lost claim (lease lapsed, taken over) is logged."""
+
+    def change(m: Message) -> tuple[list[object], list[object]]:
+        assert callable(transition)
+        events = transition(m)
+        result: list[object] = list(events or [])
+        return result, result
+
+    try:
+        events: list[object] = await update_aggregate(deps.messages, mid, change)
+    except MessageError:
+        log.warning("claim on a message lost before its outcome was recorded", message_id=mid)
+        return []
+    return events

@@ -1,0 +1,349 @@
+"""Use cases on the case: consent, decisions, the period, and the messages relatives get.
+
+Each use case is idempotent: an event handled twice (redelivered after a crash before its offset
+was committed) changes nothing the second time, and queues no second message, because message
+ids are derived from what caused them and who receives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, Relative
+from notification.domain.contacts import TeamContact
+from notification.domain.ids import message_id
+from notification.domain.message import CancelReason, Message, RecipientKind
+from notification.domain.templates import Facts, MessageKind, render
+from notification.service_layer.deps import NotificationDeps
+from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, update_aggregate
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def _new_case(case_id: str, person_ref: str) -> CaseFile:
+    return CaseFile(case_id=case_id, person_ref=person_ref)
+
+
+# --- the liability watch -------------------------------------------------------------------------
+
+
+async def watch_liability(
+    deps: NotificationDeps, case_id: str, person_ref: str, ready_at: datetime, liability_starts_at: datetime
+) -> None:
+    def change(case: CaseFile) -> tuple[None, list[object] | None]:
+        armed = case.ready_for_discharge(ready_at, liability_starts_at, deps.policy.liability_lead)
+        return None, [] if armed else None
+
+    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+
+
+async def stop_liability_watch(deps: NotificationDeps, case_id: str, person_ref: str) -> None:
+    def change(case: CaseFile) -> tuple[None, list[object] | None]:
+        return None, [] if case.ready_revoked() else None
+
+    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+
+
+async def record_discharge(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:
+    def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
+        events = case.close(ClosedReason.DECEASED) if deceased else []
+        disarmed = case.discharged()
+        return events, events if (events or disarmed) else None
+
+    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    if events:
+        await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
+
+
+async def open_case(deps: NotificationDeps, case_id: str, person_ref: str) -> None:
+    def change(case: CaseFile) -> tuple[None, list[object] | None]:
+        return None, None
+
+    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrantedDecision:
+    case_id: str
+    person_ref: str
+    decision_id: str
+    trygg_hemgang: bool
+    team_name: str | None
+    start_date: date | None
+    relatives: list[Relative]
+    by: str
+    at: datetime
+    source_event_id: str
+
+
+async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
+    """A decision stops the liability watch; for Trygg hemgång the consented relatives are told it starts.
+
+    Returns how many messages were queued (0 when repeated).
+    """
+
+    def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object]]:
+        _added, events = case.decision_granted(
+            decision_id=cmd.decision_id,
+            trygg_hemgang=cmd.trygg_hemgang,
+            team_name=cmd.team_name,
+            relatives=cmd.relatives,
+            by=cmd.by,
+            at=cmd.at,
+            source_event_id=cmd.source_event_id,
+        )
+        return (case, events), events
+
+    (saved, events) = await update_aggregate(
+        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
+    )
+    await _apply_withdrawals(deps, events)
+    if not cmd.trygg_hemgang:
+        return 0
+    # Every consented relative (not only those new in this save): a redelivered event whose first
+    # handling died after saving the case must still queue the messages. Ids make this idempotent.
+    return await notify_relatives(
+        deps,
+        cmd.case_id,
+        MessageKind.SERVICE_STARTED,
+        Facts(day=cmd.start_date or deps.clock.now().astimezone(deps.policy.timezone).date()),
+        cause=f"decision:{cmd.decision_id}:started",
+        about=None,
+        case=saved,
+    )
+
+
+@dataclass(frozen=True)
+class ChangedDecision:
+    case_id: str
+    person_ref: str
+    decision_id: str
+    relatives: list[Relative]
+    by: str
+    at: datetime
+    source_event_id: str
+
+
+async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -> None:
+    """Relatives after a change: a relative whose consent is gone gets nothing more, from now on."""
+
+    def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
+        before = dict(case.relatives)
+        _added, events = case.set_relatives(cmd.relatives, by=cmd.by, at=cmd.at, source_event_id=cmd.source_event_id)
+        return events, events if (events or before != case.relatives) else None
+
+    try:
+        events = await update_aggregate(deps.cases, cmd.case_id, change)
+    except AggregateNotFound:
+        # A change of a decision we never saw (history before this service ran): start from it.
+        events = await update_aggregate(
+            deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
+        )
+    await _apply_withdrawals(deps, events)
+    case = await deps.cases.load(cmd.case_id)
+    if case is not None and case.state.trygg_hemgang:
+        # A relative newly consented to hears that the service runs (once: the id is per decision).
+        await notify_relatives(
+            deps,
+            cmd.case_id,
+            MessageKind.SERVICE_STARTED,
+            Facts(day=cmd.at.astimezone(deps.policy.timezone).date()),
+            cause=f"decision:{cmd.decision_id}:started",
+            about=None,
+        )
+
+
+async def record_decision_end(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:
+    if not deceased:
+        return
+
+    def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
+        events = case.close(ClosedReason.DECEASED)
+        return events, events or None
+
+    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    if events:
+        await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
+
+
+async def _apply_withdrawals(deps: NotificationDeps, events: list[object]) -> None:
+    for event in events:
+        if isinstance(event, ConsentWithdrawn):
+            log.info(
+                "consent withdrawn; queued messages cancelled", case_id=event.case_id, relatives=len(event.relative_ids)
+            )
+            for relative_id in event.relative_ids:
+                await cancel_queued(deps, event.case_id, relative_id, CancelReason.CONSENT_WITHDRAWN)
+
+
+async def cancel_queued(deps: NotificationDeps, case_id: str, relative_id: str | None, reason: CancelReason) -> int:
+    """Cancel the case's messages not yet sent (to one relative, or to all)."""
+    cancelled = 0
+    for message in await deps.message_queries.queued_for_case(case_id):
+        if message.recipient is not RecipientKind.RELATIVE:
+            continue
+        if relative_id is not None and message.recipient_id != relative_id:
+            continue
+        now = deps.clock.now()
+
+        def change(m: Message, now: datetime = now) -> tuple[bool, list[object] | None]:
+            events = m.cancel(reason, now)
+            return events is not None, events
+
+        if await update_aggregate(deps.messages, message.message_id, change):
+            cancelled += 1
+    return cancelled
+
+
+# --- the period (scheduling's events) ------------------------------------------------------------
+
+
+async def record_period(deps: NotificationDeps, case_id: str, person_ref: str, period_id: str, team_id: str) -> None:
+    def change(case: CaseFile) -> tuple[None, list[object] | None]:
+        if case.period_id == period_id:
+            return None, None  # known (and perhaps ended since: a late visit event does not revive it)
+        case.period_planned(period_id, team_id)
+        return None, []
+
+    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+
+
+async def record_period_end(
+    deps: NotificationDeps,
+    case_id: str,
+    person_ref: str,
+    *,
+    ended_on: date,
+    tell_relatives: bool,
+    deceased: bool,
+    cause: str,
+) -> int:
+    def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
+        events = case.close(ClosedReason.DECEASED) if deceased else []
+        was_active = case.period_active
+        case.period_ended()
+        return events, events if (events or was_active) else None
+
+    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    if events:
+        await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
+    if not tell_relatives or deceased:
+        return 0
+    return await notify_relatives(deps, case_id, MessageKind.PERIOD_ENDED, Facts(day=ended_on), cause=cause, about=None)
+
+
+async def configure_team(deps: NotificationDeps, contact: TeamContact, version: int) -> bool:
+    """The team's phone and hours for every later message (a newer version wins)."""
+    return await deps.teams.put(contact, version)
+
+
+# --- queuing messages to relatives ---------------------------------------------------------------
+
+
+async def contact_for(deps: NotificationDeps, case: CaseFile) -> TeamContact:
+    """The team's phone and hours: from scheduling's team configuration, else the deployment's default."""
+    if case.team_id:
+        found = await deps.teams.get(case.team_id)
+        if found is not None:
+            return found
+    if case.team_name:
+        found = await deps.teams.by_name(case.team_name)
+        if found is not None:
+            return found
+    return deps.policy.fallback_contact
+
+
+async def notify_relatives(
+    deps: NotificationDeps,
+    case_id: str,
+    kind: MessageKind,
+    facts: Facts,
+    *,
+    cause: str,
+    about: date | None,
+    topic: str | None = None,
+    case: CaseFile | None = None,
+) -> int:
+    """Queue one message per consented relative of the case; returns how many were new.
+
+    `about`: the local day the message is about (a message about today is not held by quiet
+    hours). `topic`: a newer message on the same topic replaces an older one still queued
+    (e.g. two changes of the homecoming time during the night: only the latest goes out).
+    """
+    if case is None:  # given when the caller has just saved it
+        loaded = await deps.cases.load(case_id)
+        if loaded is None:
+            return 0
+        case = loaded.state
+    if case.closed is not None or not case.trygg_hemgang or not case.relatives:
+        return 0
+    contact = await contact_for(deps, case)
+    now = deps.clock.now()
+    release = deps.policy.quiet_hours.release_at(now, about=about)
+    queued = 0
+    for relative in case.relatives.values():
+        mid = message_id(cause, relative.relative_id)
+        message = Message(
+            message_id=mid,
+            kind=kind,
+            recipient=RecipientKind.RELATIVE,
+            recipient_id=relative.relative_id,
+            to=relative.phone,
+            text=render(kind, facts, relative.language, contact),
+            language=relative.language,
+            created_at=now,
+            not_before=release or now,
+            case_id=case_id,
+            team_id=case.team_id,
+            topic=topic,
+            held_for_quiet_hours=release is not None,
+        )
+        if await create_message(deps, message):
+            queued += 1
+            if topic is not None:
+                await _supersede(deps, message)
+    if queued:
+        log.info(
+            "messages to relatives queued", case_id=case_id, kind=kind.value, count=queued, held=release is not None
+        )
+        deps.nudge()
+    return queued
+
+
+async def create_message(deps: NotificationDeps, message: Message) -> bool:
+    """Record the intent (an insert of its deterministic id); False when this message exists already."""
+    try:
+        await deps.messages.save(message.message_id, 0, message, [])
+    except ConcurrencyConflict:
+        return False
+    return True
+
+
+async def _supersede(deps: NotificationDeps, newer: Message) -> None:
+    assert newer.case_id is not None
+    for older in await deps.message_queries.queued_for_case(newer.case_id):
+        if (
+            older.message_id != newer.message_id
+            and older.topic == newer.topic
+            and older.recipient_id == newer.recipient_id
+            and older.created_at <= newer.created_at
+        ):
+            now = deps.clock.now()
+
+            def change(m: Message, now: datetime = now) -> tuple[None, list[object] | None]:
+                return None, m.cancel(CancelReason.SUPERSEDED, now)
+
+            await update_aggregate(deps.messages, older.message_id, change)
+
+
+def local_day(deps: NotificationDeps, moment: datetime) -> date:
+    return moment.astimezone(deps.policy.timezone).date()
+
+
+def local_time(deps: NotificationDeps, moment: datetime) -> datetime:
+    return moment.astimezone(deps.policy.timezone)

@@ -1,0 +1,87 @@
+"""Use cases on scheduling's events: what relatives are told about visits, the handover and the end.
+
+Message causes are business keys (the visit and its time, the period), so scheduling repeating
+an event, or publishing the same plan again, queues nothing new; a visit that moves to a new time
+is a new message, which replaces the old one if that one is still waiting for the morning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from notification.domain.templates import Facts, MeetingPlace, MessageKind
+from notification.service_layer import relatives as rel
+from notification.service_layer.deps import NotificationDeps
+
+
+class VisitType(StrEnum):
+    """The kinds of visit relatives hear about (scheduling has more: daily visits are not announced)."""
+
+    HOMECOMING = "homecoming"
+    FOLLOW_UP_MEETING = "follow_up_meeting"
+    HANDOVER = "handover"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class VisitPlanned:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    visit_type: VisitType
+    planned_start: datetime
+    place: MeetingPlace
+    moved: bool  # rescheduled (True) or newly scheduled (False)
+
+
+_KINDS = {
+    (VisitType.HOMECOMING, False): MessageKind.HOMECOMING_SCHEDULED,
+    (VisitType.HOMECOMING, True): MessageKind.HOMECOMING_CHANGED,
+    (VisitType.FOLLOW_UP_MEETING, False): MessageKind.FOLLOW_UP_MEETING,
+    (VisitType.FOLLOW_UP_MEETING, True): MessageKind.FOLLOW_UP_MEETING,
+    (VisitType.HANDOVER, False): MessageKind.HANDOVER_VISIT,
+    (VisitType.HANDOVER, True): MessageKind.HANDOVER_VISIT,
+}
+
+
+async def visit_planned(deps: NotificationDeps, cmd: VisitPlanned) -> int:
+    """Tell the relatives the day and time of the homecoming visit, the follow-up meeting, the handover visit."""
+    await rel.record_period(deps, cmd.case_id, cmd.person_ref, cmd.period_id, cmd.team_id)
+    kind = _KINDS.get((cmd.visit_type, cmd.moved))
+    if kind is None:
+        return 0
+    at = rel.local_time(deps, cmd.planned_start)
+    return await rel.notify_relatives(
+        deps,
+        cmd.case_id,
+        kind,
+        Facts(at=at, place=cmd.place),
+        cause=f"visit:{cmd.visit_id}:{int(cmd.planned_start.timestamp())}",
+        about=at.date(),
+        topic=f"visit:{cmd.visit_id}",
+    )
+
+
+async def handed_over(
+    deps: NotificationDeps,
+    case_id: str,
+    person_ref: str,
+    period_id: str,
+    team_id: str,
+    handed_over_at: datetime,
+    hemtjanst_phone: str | None,
+) -> int:
+    """Hemtjänst has taken over: tell relatives whom to call from now on."""
+    await rel.record_period(deps, case_id, person_ref, period_id, team_id)
+    return await rel.notify_relatives(
+        deps,
+        case_id,
+        MessageKind.HANDED_OVER,
+        Facts(day=rel.local_day(deps, handed_over_at), call_phone=hemtjanst_phone or deps.policy.hemtjanst_phone),
+        cause=f"handover:{period_id}",
+        about=None,
+    )

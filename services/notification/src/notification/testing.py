@@ -1,0 +1,155 @@
+"""Test support shipped with the package: a fixed clock, a scriptable provider, the app on memory adapters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from notification.bootstrap import Notification, bootstrap, memory_backend
+from notification.config import Settings
+from notification.domain.message import DeliveryStatus
+from notification.main import http_app
+from notification.service_layer.ports import (
+    Accepted,
+    Found,
+    LookupOutcome,
+    NotFound,
+    OutgoingSms,
+    SendOutcome,
+)
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@dataclass
+class MemoryGuard:
+    """The consumer chassis' handled-event records, in memory."""
+
+    ids: set[str] = field(default_factory=set)
+    positions: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    async def seen(self, event_id: str) -> bool:
+        return event_id in self.ids
+
+    async def mark(self, event_id: str, event_type: str) -> bool:
+        new = event_id not in self.ids
+        self.ids.add(event_id)
+        return new
+
+    async def position(self, source: str, subject: str) -> int:
+        return self.positions.get((source, subject), 0)
+
+    async def advance(self, source: str, subject: str, sequence: int) -> None:
+        key = (source, subject)
+        self.positions[key] = max(self.positions.get(key, 0), sequence)
+
+
+class Crash(Exception):
+    """Raised by the fake provider to simulate the process dying right after the provider took a message."""
+
+
+@dataclass
+class FakeProvider:
+    """A provider that keeps what it was given. `script` answers the next sends (default: accepted).
+
+    An outcome of `Crash` means: the provider took the message, then our process "died" before
+    recording it (the exception propagates out of the dispatcher).
+    """
+
+    name: str = "fake"
+    supports_lookup: bool = True
+    sent: list[OutgoingSms] = field(default_factory=list)
+    script: list[SendOutcome | type[Crash]] = field(default_factory=list)
+    lookups: int = 0
+
+    async def send(self, sms: OutgoingSms) -> SendOutcome:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is Crash:
+            self.sent.append(sms)
+            raise Crash(sms.message_id)
+        if outcome is None or isinstance(outcome, Accepted):
+            self.sent.append(sms)
+            return outcome or Accepted("fake_" + uuid.uuid4().hex[:12], DeliveryStatus.ACCEPTED)
+        assert not isinstance(outcome, type)
+        return outcome
+
+    async def lookup(self, sms: OutgoingSms, since: datetime) -> LookupOutcome:
+        self.lookups += 1
+        for i, s in enumerate(self.sent):
+            if s.to == sms.to and s.text == sms.text and s.sender == sms.sender:
+                return Found(f"fake_found_{i}", DeliveryStatus.ACCEPTED)
+        return NotFound()
+
+    def texts_to(self, phone: str) -> list[str]:
+        return [s.text for s in self.sent if s.to == phone]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"retry_backoff_seconds": 5, "claim_lease_seconds": 60, "ack_timeout_minutes": 15}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Harness:
+    """The service on memory adapters with a fixed clock and a fake provider (no Kafka, no Mongo)."""
+
+    settings: Settings
+    clock: FixedClock
+    provider: FakeProvider
+    notification: Notification
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        now: datetime | None = None,
+        provider: FakeProvider | None = None,
+        settings: Settings | None = None,
+        share_backend_with: Harness | None = None,
+    ) -> Harness:
+        clock = (
+            share_backend_with.clock
+            if share_backend_with
+            else FixedClock(now or datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        )
+        settings = settings or make_settings()
+        default = FakeProvider(name=settings.provider if settings.provider != "local" else "fake")
+        provider = provider or (share_backend_with.provider if share_backend_with else default)
+        backend = share_backend_with.notification.backend if share_backend_with else memory_backend(clock)
+        notification = bootstrap(
+            settings, backend=backend, provider=provider, clock=clock, guard_factory=lambda _group: MemoryGuard()
+        )
+        return cls(settings, clock, provider, notification)
+
+    @property
+    def deps(self) -> Any:
+        return self.notification.deps
+
+    def client(self) -> TestClient:
+        return TestClient(http_app(self.notification, lifespan_enabled=False))
+
+    def events(self) -> list[Any]:
+        """Domain events saved by every store, in order (the outbox's content)."""
+        b = self.notification.backend
+        return [*b.messages.events(), *b.alerts.events()]  # type: ignore[attr-defined]
+
+    def events_of(self, kind: type) -> list[Any]:
+        return [e for e in self.events() if isinstance(e, kind)]
+
+
+def as_role(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer dev-{role}"}

@@ -1,0 +1,61 @@
+"""No phone numbers or names in logs; production refuses local development values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+import structlog
+
+from notification.bootstrap import bootstrap, memory_backend
+from notification.domain.casefile import Relative
+from notification.domain.contacts import Language
+from notification.service_layer import relatives as rel
+from notification.service_layer.dispatch import dispatch_due
+from notification.service_layer.ports import Rejected
+from notification.testing import FakeProvider, FixedClock, Harness, make_settings
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+async def test_a_flow_with_a_withdrawal_and_a_failure_logs_ids_but_no_phone_number() -> None:
+    phone = "+46701112233"
+    h = Harness.create(now=T0, provider=FakeProvider(script=[Rejected("http_400")]))
+    case_id = str(uuid.uuid4())
+    with structlog.testing.capture_logs() as logs:
+        await rel.record_decision(
+            h.deps,
+            rel.GrantedDecision(
+                case_id,
+                "p",
+                "d1",
+                True,
+                "Team Väst",
+                date(2026, 11, 25),
+                [Relative("r1", phone, Language.SV)],
+                "officer:a",
+                T0,
+                "e1",
+            ),
+        )
+        await dispatch_due(h.deps)
+        await rel.record_decision_change(h.deps, rel.ChangedDecision(case_id, "p", "d1", [], "officer:b", T0, "e2"))
+    text = repr(logs)
+    assert logs
+    assert phone not in text
+    assert "701112233" not in text
+    assert case_id in text
+
+
+def test_outside_local_environments_the_service_refuses_development_values() -> None:
+    clock = FixedClock(T0)
+    settings = make_settings(telemetry={"environment": "production"})
+    with pytest.raises(RuntimeError, match="NOTIFICATION_CALLBACK_SECRET"):
+        bootstrap(settings, backend=memory_backend(clock), clock=clock)
+
+
+def test_a_sender_longer_than_eleven_characters_is_refused() -> None:
+    with pytest.raises(ValueError, match="sender"):
+        make_settings(sender="TryggHemgang")
+    assert make_settings(sender="+46701234567").sender == "+46701234567"

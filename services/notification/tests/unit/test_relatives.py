@@ -1,0 +1,233 @@
+"""Messages to relatives through the use cases (memory adapters, fixed clock, fake provider)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from notification.domain.casefile import Relative
+from notification.domain.contacts import DayHours, Language, TeamContact
+from notification.domain.message import MessageAccepted, MessageCancelled, MessageState
+from notification.domain.templates import MeetingPlace
+from notification.service_layer import relatives as rel
+from notification.service_layer import visits as vis
+from notification.service_layer.dispatch import dispatch_due
+from notification.testing import Harness, make_settings
+
+KARIN = Relative("r-karin", "+46701112233", Language.SV)
+AINO = Relative("r-aino", "+358401234567", Language.FI)
+JOHN = Relative("r-john", "+447700900123", Language.EN)
+DAYTIME = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm
+
+
+def granted(case_id: str, relatives: list[Relative], *, trygg_hemgang: bool = True) -> rel.GrantedDecision:
+    return rel.GrantedDecision(
+        case_id=case_id,
+        person_ref="p_" + uuid.uuid4().hex,
+        decision_id="d-" + case_id,
+        trygg_hemgang=trygg_hemgang,
+        team_name="Team Väst",
+        start_date=date(2026, 11, 25),
+        relatives=relatives,
+        by="officer:anna",
+        at=DAYTIME,
+        source_event_id=str(uuid.uuid4()),
+    )
+
+
+def changed(case_id: str, relatives: list[Relative]) -> rel.ChangedDecision:
+    return rel.ChangedDecision(
+        case_id=case_id,
+        person_ref="p",
+        decision_id="d-" + case_id,
+        relatives=relatives,
+        by="officer:bo",
+        at=DAYTIME,
+        source_event_id=str(uuid.uuid4()),
+    )
+
+
+def homecoming(case_id: str, at: datetime, *, visit_id: str = "v1", moved: bool = False) -> vis.VisitPlanned:
+    return vis.VisitPlanned(
+        case_id=case_id,
+        person_ref="p",
+        period_id="per-" + case_id,
+        team_id="team-vast",
+        visit_id=visit_id,
+        visit_type=vis.VisitType.HOMECOMING,
+        planned_start=at,
+        place=MeetingPlace.HOME,
+        moved=moved,
+    )
+
+
+async def test_nothing_is_sent_to_relatives_without_recorded_consent() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    assert await rel.record_decision(h.deps, granted(case_id, [])) == 0
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+
+async def test_a_consented_relative_gets_one_message_per_event_even_when_it_arrives_twice() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    command = granted(case_id, [KARIN])
+    assert await rel.record_decision(h.deps, command) == 1
+    assert await rel.record_decision(h.deps, command) == 0
+    await dispatch_due(h.deps)
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(KARIN.phone)) == 1
+    assert h.provider.sent[0].sender == "TryggHem"
+    assert "onsdag 25 nov" in h.provider.sent[0].text
+    assert [type(e) for e in h.events()] == [MessageAccepted]
+
+
+async def test_each_relative_gets_the_message_in_their_own_language() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN, AINO, JOHN]))
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
+    await dispatch_due(h.deps)
+    assert "möter din närstående i hemmet onsdag 25 nov kl. 10:00" in h.provider.texts_to(KARIN.phone)[1]
+    assert "tapaa läheisesi kotona keskiviikkona 25.11. klo 10.00" in h.provider.texts_to(AINO.phone)[1]
+    assert "meet your relative at home on Wednesday 25 Nov at 10:00" in h.provider.texts_to(JOHN.phone)[1]
+
+
+async def test_the_teams_own_phone_and_hours_from_scheduling_are_in_the_message() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    hofors = TeamContact(
+        "team-vast", "Trygg hemgång Hofors", "+4629012345", tuple(DayHours(d, time(7), time(15, 30)) for d in range(7))
+    )
+    assert await rel.configure_team(h.deps, hofors, 2)
+    assert not await rel.configure_team(h.deps, TeamContact("team-vast", "old", "+461", ()), 1)  # older version
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
+    await dispatch_due(h.deps)
+    assert "Trygg hemgång Hofors, tel +4629012345 (alla dagar 07:00-15:30)" in h.provider.texts_to(KARIN.phone)[-1]
+
+
+async def test_a_withdrawn_consent_stops_a_held_message_and_everything_after_it_and_is_logged() -> None:
+    evening = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)  # 22:30 in Stockholm: quiet hours
+    h = Harness.create(now=evening)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN, AINO]))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []  # both held until the morning
+
+    await rel.record_decision_change(h.deps, changed(case_id, [AINO]))
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
+    h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08:00 in Stockholm
+    await dispatch_due(h.deps)
+
+    assert h.provider.texts_to(KARIN.phone) == []
+    assert len(h.provider.texts_to(AINO.phone)) == 2
+    cancelled = h.events_of(MessageCancelled)
+    assert [(e.ref.case_id, e.reason.value) for e in cancelled] == [(case_id, "consent_withdrawn")]
+    karin_messages = [m for m in await h.deps.message_queries.for_case(case_id, 10) if m.recipient_id == "r-karin"]
+    assert [m.state for m in karin_messages] == [MessageState.CANCELLED]
+    log = (await h.deps.cases.load(case_id)).state.consent_log
+    assert [(e.relative_id, e.change, e.recorded_by) for e in log][-1] == ("r-karin", "withdrawn", "officer:bo")
+
+
+async def test_a_withdrawal_recorded_while_a_message_waits_to_be_sent_stops_it_at_the_send() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+
+    # The consent is gone from the case file, but the queued message was not cancelled yet.
+    case = await h.deps.cases.load(case_id)
+    case.state.set_relatives([], by="officer:bo", at=DAYTIME, source_event_id="e")
+    await h.deps.cases.save(case_id, case.version, case.state, [], last_sequence=case.last_sequence)
+
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+    assert [e.reason.value for e in h.events_of(MessageCancelled)] == ["consent_withdrawn"]
+
+
+async def test_quiet_hours_hold_messages_until_morning_but_not_about_todays_visit() -> None:
+    early = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # 06:00 in Stockholm
+    h = Harness.create(now=early)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))  # about nothing today: held
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 10, 0, tzinfo=UTC)))  # today
+    await dispatch_due(h.deps)
+    assert len(h.provider.sent) == 1
+    assert "kl. 11:00" in h.provider.sent[0].text
+
+    h.clock.moment = datetime(2026, 11, 25, 6, 59, tzinfo=UTC)
+    await dispatch_due(h.deps)
+    assert len(h.provider.sent) == 1
+    h.clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00
+    await dispatch_due(h.deps)
+    assert len(h.provider.sent) == 2
+    assert "stöttar din närstående" in h.provider.sent[1].text
+
+
+async def test_a_newer_time_for_the_homecoming_replaces_the_one_still_held_for_the_morning() -> None:
+    h = Harness.create(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
+    h.clock.advance(minutes=30)
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 12, 0, tzinfo=UTC), moved=True))
+    h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    await dispatch_due(h.deps)
+    texts = h.provider.texts_to(KARIN.phone)
+    assert len(texts) == 2
+    assert "Ny tid" in texts[1]
+    assert "kl. 13:00" in texts[1]
+    assert [e.reason.value for e in h.events_of(MessageCancelled)] == ["superseded"]
+
+
+async def test_nothing_more_goes_out_once_the_person_has_died() -> None:
+    h = Harness.create(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await rel.record_decision_end(h.deps, case_id, "p", deceased=True)
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
+    h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+
+async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once() -> None:
+    h = Harness.create(now=DAYTIME, settings=make_settings(hemtjanst_phone="+46855566677"))
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME, None)
+    for _ in range(2):
+        await rel.record_period_end(
+            h.deps,
+            case_id,
+            "p",
+            ended_on=date(2026, 12, 8),
+            tell_relatives=True,
+            deceased=False,
+            cause="period-ended:per-1",
+        )
+    await dispatch_due(h.deps)
+    texts = h.provider.texts_to(KARIN.phone)
+    assert "Ring hemtjänsten på +46855566677" in texts[1]
+    assert sum("avslutades tisdag 8 dec" in t for t in texts) == 1
+
+
+async def test_a_recipients_daily_cap_stops_a_flood() -> None:
+    h = Harness.create(now=DAYTIME, settings=make_settings(relative_daily_cap=2))
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    for i in range(3):
+        await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=1, hours=i), visit_id=f"v{i}"))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(KARIN.phone)) == 2
+    cancelled = h.events_of(MessageCancelled)
+    assert [e.reason.value for e in cancelled] == ["daily_cap_reached", "daily_cap_reached"]
+    states = [m.state for m in await h.deps.message_queries.for_case(case_id, 10)]
+    assert states.count(MessageState.CANCELLED) == 2
+
+    h.clock.advance(days=1)  # a new day: the cap starts over
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=3), visit_id="v9"))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(KARIN.phone)) == 3

@@ -1,0 +1,242 @@
+"""The Kafka subscribers on FastStream's TestKafkaBroker: real envelopes in, messages and alerts out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from notification.domain.alert import AlertRaised, Responder, Rota, Shift
+from notification.domain.templates import AlertTopic
+from notification.service_layer.dispatch import dispatch_due
+from notification.testing import Harness
+from trygg_shared.contracts import notification as own
+from trygg_shared.contracts import referral as r
+from trygg_shared.contracts import scheduling as s
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.kafka import raw_body
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+PHONE = "+46701112233"
+
+
+def record(
+    event: IntegrationEvent, *, event_id: str | None = None, sequence: int | None = None, source: str = "urn:test"
+) -> Any:
+    meta = EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source=source,
+        subject=event.partition_key(),
+        time=T0,
+        sequence=sequence,
+    )
+    return encode(meta, event.model_dump(mode="json"))
+
+
+async def publish(broker: KafkaBroker, topic: str, rec: Any) -> None:
+    await broker.publish(rec.value, topic=topic, key=rec.key, headers={k: v.decode() for k, v in rec.headers.items()})
+
+
+def granted(case_id: str, consent: bool = True, language: r.Language = r.Language.SV) -> r.DecisionGranted:
+    return r.DecisionGranted(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id="d_" + case_id[:8],
+        decision_type=r.DecisionType.TRYGG_HEMGANG,
+        start_date=date(2026, 11, 25),
+        length_days=14,
+        team="Team Väst",
+        relatives=(
+            r.Relative(relative_id="rel1", name="Karin Lindqvist", phone=PHONE, language=language, consent=consent),
+        ),
+        granted_by="officer:anna",
+        granted_at=T0,
+    )
+
+
+def harness() -> tuple[Harness, KafkaBroker, list[Any]]:
+    h = Harness.create(now=T0)
+    broker = h.notification.runtime.infra.broker
+    dead: list[Any] = []
+
+    @broker.subscriber(dead_letter_topic("notification"), decoder=raw_body)
+    async def collect(body: bytes, msg: KafkaMessage) -> None:
+        dead.append(msg)
+
+    return h, broker, dead
+
+
+async def test_a_granted_decision_with_consent_becomes_one_sms_even_when_delivered_twice() -> None:
+    h, broker, dead = harness()
+    case_id = str(uuid.uuid4())
+    rec = record(granted(case_id), sequence=1)
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, rec)
+        await publish(broker, REFERRAL_CASE_EVENTS, rec)
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1
+    assert "Karin" not in h.provider.sent[0].text  # no names in texts
+    assert dead == []
+
+
+async def test_a_relative_without_consent_in_the_decision_gets_nothing() -> None:
+    h, broker, _ = harness()
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(str(uuid.uuid4()), consent=False)))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+
+async def test_consent_withdrawn_by_a_changed_decision_stops_the_next_messages() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    change = r.DecisionChanged(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id="d_" + case_id[:8],
+        changes=(r.DecisionChangeKind.CONSENT_WITHDRAWN,),
+        relatives=(),
+        changed_by="officer:bo",
+        changed_at=T0,
+    )
+    visit = s.VisitScheduled(
+        case_id=case_id,
+        person_ref="p_1",
+        period_id="per1",
+        team_id="team-vast",
+        visit_id="v1",
+        kind=s.VisitKind.HOMECOMING,
+        planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
+        planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
+        location=s.VisitLocation.HOME,
+    )
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+        await dispatch_due(h.deps)
+        await publish(broker, REFERRAL_CASE_EVENTS, record(change, sequence=2))
+        await publish(broker, s.VisitScheduled.TOPIC, record(visit, sequence=1, source="urn:scheduling"))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1  # only the first, before the withdrawal
+    log = (await h.deps.cases.load(case_id)).state.consent_log
+    assert [e.change for e in log] == ["given", "withdrawn"]
+
+
+async def test_scheduling_events_tell_relatives_the_homecoming_time_with_the_teams_phone() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    team = s.TeamConfigured(
+        team_id="team-vast",
+        name="Team Väst",
+        phone="+46812345678",
+        municipality_profile="jarfalla",
+        hours=tuple(s.WeekdayHours(weekday=d, start=time(7), end=time(17)) for d in list(s.Weekday)[:5]),
+        works_on_holidays=True,
+        clients_per_day=5,
+        new_clients_per_month=25,
+        max_period_days=14,
+        version=1,
+        configured_at=T0,
+    )
+    visit = s.VisitScheduled(
+        case_id=case_id,
+        person_ref="p_1",
+        period_id="per1",
+        team_id="team-vast",
+        visit_id="v1",
+        kind=s.VisitKind.HOMECOMING,
+        planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
+        planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
+        location=s.VisitLocation.HOME,
+    )
+    async with TestKafkaBroker(broker):
+        await publish(broker, s.TeamConfigured.TOPIC, record(team))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id)))
+        await publish(broker, s.VisitScheduled.TOPIC, record(visit, sequence=1))
+    await dispatch_due(h.deps)
+    text = h.provider.texts_to(PHONE)[-1]
+    assert "onsdag 25 nov kl. 10:00" in text
+    assert "Team Väst, tel +46812345678 (mån-fre 07:00-17:00)" in text
+
+
+async def test_a_missed_visit_and_a_full_team_raise_alerts_to_whoever_is_on_call() -> None:
+    h, broker, _ = harness()
+    anna = Responder("anna", "+46700000001")
+    await h.deps.rotas.put(Rota("team-vast", (Shift(T0.replace(hour=0), T0.replace(hour=23), (anna,)),)))
+    case_id = str(uuid.uuid4())
+    missed = s.VisitMissed(
+        case_id=case_id,
+        person_ref="p_1",
+        period_id="per1",
+        team_id="team-vast",
+        visit_id="v7",
+        kind=s.VisitKind.DAILY,
+        planned_start=T0,
+        planned_end=T0,
+        grace_minutes=30,
+        detected_at=T0,
+    )
+    full = s.TeamCapacityExceeded(
+        team_id="team-vast",
+        case_id=case_id,
+        person_ref="p_1",
+        limit=s.CapacityLimit.CLIENTS_PER_DAY,
+        capacity=5,
+        on_date=date(2026, 11, 23),
+        waiting_count=2,
+        occurred_at=T0,
+    )
+    async with TestKafkaBroker(broker):
+        await publish(broker, missed.TOPIC, record(missed))
+        await publish(broker, missed.TOPIC, record(missed))
+        await publish(broker, full.TOPIC, record(full))
+    await dispatch_due(h.deps)
+    assert sorted(e.topic for e in h.events_of(AlertRaised)) == [AlertTopic.TEAM_AT_CAPACITY, AlertTopic.VISIT_MISSED]
+    assert len(h.provider.texts_to(anna.phone)) == 2
+
+
+async def test_a_relatives_sms_that_finally_failed_becomes_an_on_call_alert() -> None:
+    h, broker, _ = harness()
+    failed = own.MessageFailed(
+        stream_key="c-1",
+        case_id="c-1",
+        team_id=None,
+        message_id="m_1",
+        kind=own.MessageKind.HOMECOMING_SCHEDULED,
+        recipient_kind=own.RecipientKind.RELATIVE,
+        status=own.DeliveryStatus.FAILED,
+        reason="rejected:http_400",
+        provider="46elks",
+        attempts=1,
+        failed_at=T0,
+    )
+    async with TestKafkaBroker(broker):
+        await publish(broker, failed.TOPIC, record(failed))
+    [raised] = h.events_of(AlertRaised)
+    assert raised.alert_id == "sms-failed:m_1"
+    assert raised.topic is AlertTopic.SMS_FAILED
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_consumption_goes_on() -> None:
+    h, broker, dead = harness()
+    case_id = str(uuid.uuid4())
+    bad = record(granted(case_id))
+    broken = encode(
+        EventMeta(id=str(uuid.uuid4()), type=r.DecisionGranted.EVENT_TYPE, source="urn:test", subject=case_id, time=T0),
+        {"case_id": case_id, "relatives": "not a list"},
+    )
+    async with TestKafkaBroker(broker):
+        await broker.publish(b"not a cloud event", topic=REFERRAL_CASE_EVENTS, key=b"k")
+        await publish(broker, REFERRAL_CASE_EVENTS, broken)
+        await publish(broker, REFERRAL_CASE_EVENTS, bad)
+    reasons = [m.headers.get("dlq_reason") for m in dead]
+    assert len(reasons) == 2
+    assert "missing CloudEvents headers" in reasons[0]
+    assert reasons[1].startswith("contract violation")
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1  # the good one after the poison was handled

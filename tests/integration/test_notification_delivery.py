@@ -1,0 +1,298 @@
+"""Notification against the real MongoDB wire (FerretDB) and a fake 46elks on loopback, over real HTTP.
+
+The service runs in this process on uvicorn (so the gateway's delivery reports reach its callback
+route); its 46elks adapter talks HTTP to the fake gateway; state lives in a fresh database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from pymongo.asynchronous.database import AsyncDatabase
+
+from devstack.testing import Endpoints
+from notification.bootstrap import Notification, bootstrap
+from notification.config import Settings
+from notification.domain.alert import Responder, Rota, Shift
+from notification.domain.casefile import Relative
+from notification.domain.contacts import Language
+from notification.domain.message import MessageState
+from notification.fake_gateway import FakeElks
+from notification.main import http_app
+from notification.service_layer import alerts as al
+from notification.service_layer import relatives as rel
+from notification.service_layer.dispatch import dispatch_due
+from trygg_shared.indexes import ensure_indexes
+from trygg_shared.service import Infrastructure
+
+from ..support import eventually
+
+KARIN = Relative("r-karin", "+46701112233", Language.SV)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CrashAfterResponse(httpx.AsyncBaseTransport):
+    """Forwards to the real transport, then 'dies' once the gateway has answered a send."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.armed = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.armed and request.method == "POST":
+            await response.aread()
+            self.armed = False
+            raise SystemExit("process died after the gateway took the message")
+        return response
+
+
+@dataclass
+class Running:
+    notification: Notification
+    gateway: FakeElks
+    settings: Settings
+
+    @property
+    def deps(self) -> Any:
+        return self.notification.deps
+
+
+@contextlib.asynccontextmanager
+async def service(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks, *, transport: Any = None, **overrides: Any
+) -> AsyncIterator[Running]:
+    """One notification 'process' on the test's database, its HTTP API served on loopback."""
+    port = _free_port()
+    settings = Settings(
+        mongo={"uri": servers.mongo_uri, "database": db.name, "postgres_url": servers.postgres_url},
+        kafka={"bootstrap_servers": servers.kafka_bootstrap},
+        provider="46elks",
+        elks={"base_url": gateway.base_url, "username": gateway.username, "password": gateway.password},
+        public_base_url=f"http://127.0.0.1:{port}",
+        sms_timeout_seconds=overrides.pop("sms_timeout_seconds", 5.0),
+        **overrides,
+    )
+    infra = Infrastructure.create(settings)
+    notification = bootstrap(settings, infra=infra, http_transport=transport)
+    await ensure_indexes(infra.db, notification.runtime.all_indexes(), servers.postgres_url)
+    server = uvicorn.Server(
+        uvicorn.Config(http_app(notification, lifespan_enabled=False), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.02)
+    try:
+        yield Running(notification, gateway, settings)
+    finally:
+        server.should_exit = True
+        await task
+        if notification.http_client is not None:
+            await notification.http_client.aclose()
+        await infra.mongo_client.close()
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeElks]:
+    fake = FakeElks()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+async def grant(deps: Any, relatives: list[Relative]) -> str:
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(
+        deps,
+        rel.GrantedDecision(
+            case_id,
+            "p_" + uuid.uuid4().hex,
+            "d_" + case_id[:8],
+            True,
+            "Team Väst",
+            date(2026, 11, 25),
+            relatives,
+            "officer:anna",
+            datetime.now(UTC),
+            str(uuid.uuid4()),
+        ),
+    )
+    return case_id
+
+
+async def only_message(deps: Any, case_id: str) -> Any:
+    [message] = await deps.message_queries.for_case(case_id, 5)
+    return message
+
+
+async def daytime() -> None:
+    """Quiet hours would hold relatives' messages: these tests run them with quiet hours off."""
+
+
+async def test_a_message_goes_through_the_real_46elks_adapter_and_its_delivery_report_marks_it_delivered(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    async with service(servers, db, gateway, quiet_hours_start="00:00", quiet_hours_end="00:00") as svc:
+        case_id = await grant(svc.deps, [KARIN])
+        await dispatch_due(svc.deps)
+        [sms] = gateway.to(KARIN.phone)
+        assert sms.sender == "TryggHem"
+        assert "Trygg hemgång" in sms.message
+        assert "+4687000000" in sms.message
+
+        async def delivered() -> bool:
+            return (await only_message(svc.deps, case_id)).state is MessageState.DELIVERED
+
+        await eventually(delivered, within=10)
+        assert gateway.reports == [(sms.id, 200)]
+        doc = await db["messages"].find_one({"case_id": case_id})
+        assert doc is not None
+        assert doc["provider_id"] == sms.id
+        published = [e["event_type"] for e in (doc.get("outbox") or {}).values()]
+        assert sorted(published) == [
+            "se.trygghemgang.notification.message_delivered.v1",
+            "se.trygghemgang.notification.message_sent.v1",
+        ]
+
+
+async def test_server_errors_are_retried_and_client_errors_are_not_over_http(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    async with service(
+        servers, db, gateway, quiet_hours_start="00:00", quiet_hours_end="00:00", retry_backoff_seconds=0.2
+    ) as svc:
+        gateway.fail_next(503, 502)
+        case_id = await grant(svc.deps, [KARIN])
+        for _ in range(3):
+            await dispatch_due(svc.deps)
+            await asyncio.sleep(0.5)
+        message = await only_message(svc.deps, case_id)
+        assert message.attempts == 3
+        assert message.state in (MessageState.ACCEPTED, MessageState.DELIVERED)
+        assert len(gateway.to(KARIN.phone)) == 1
+
+        gateway.fail_next(400)
+        other = Relative("r-olle", "+46701112299", Language.EN)
+        failing_case = await grant(svc.deps, [other])
+        for _ in range(3):
+            await dispatch_due(svc.deps)
+            await asyncio.sleep(0.3)
+        failed = await only_message(svc.deps, failing_case)
+        assert failed.state is MessageState.FAILED
+        assert failed.attempts == 1
+        assert failed.failure_reason == "rejected:http_400"
+        assert gateway.to(other.phone) == []
+
+
+async def test_a_process_dying_after_the_gateway_took_the_message_never_sends_it_twice(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    quiet_off = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00", "claim_lease_seconds": 1.0}
+    async with service(servers, db, gateway, transport=CrashAfterResponse(), **quiet_off) as first:
+        case_id = await grant(first.deps, [KARIN])
+        with pytest.raises(SystemExit):
+            await dispatch_due(first.deps)
+        assert (await only_message(first.deps, case_id)).state is MessageState.SENDING
+    assert len(gateway.to(KARIN.phone)) == 1
+
+    async with service(servers, db, gateway, **quiet_off) as restarted:
+        await asyncio.sleep(1.1)  # the dead process's claim lapses
+        [outcome] = await dispatch_due(restarted.deps)
+        assert outcome.result == "reconciled"
+        message = await only_message(restarted.deps, case_id)
+        assert message.provider_id == gateway.to(KARIN.phone)[0].id
+    assert len(gateway.to(KARIN.phone)) == 1
+
+
+async def test_a_timeout_while_the_gateway_still_takes_the_message_is_reconciled_not_repeated(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    async with service(
+        servers,
+        db,
+        gateway,
+        quiet_hours_start="00:00",
+        quiet_hours_end="00:00",
+        sms_timeout_seconds=0.3,
+        retry_backoff_seconds=0.1,
+    ) as svc:
+        gateway.fail_next(1.0)  # stall one second, then take it anyway
+        case_id = await grant(svc.deps, [KARIN])
+        [first] = await dispatch_due(svc.deps)
+        assert first.result == "retry"
+        await asyncio.sleep(1.2)
+        [second] = await dispatch_due(svc.deps)
+        assert second.result == "reconciled"
+        assert len(gateway.to(KARIN.phone)) == 1
+        assert (await only_message(svc.deps, case_id)).attempts == 2
+
+
+async def test_two_dispatchers_on_one_database_send_each_message_once(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    quiet_off = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+    async with service(servers, db, gateway, **quiet_off) as a, service(servers, db, gateway, **quiet_off) as b:
+        relatives = [Relative(f"r{i}", f"+4670111{i:04d}", Language.SV) for i in range(12)]
+        await grant(a.deps, relatives)
+        await asyncio.gather(dispatch_due(a.deps), dispatch_due(b.deps), dispatch_due(a.deps), dispatch_due(b.deps))
+        assert sorted(m.to for m in gateway.messages) == sorted(r.phone for r in relatives)
+
+
+async def test_the_daily_cap_holds_on_the_real_database(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    async with service(servers, db, gateway, relative_daily_cap=2) as svc:
+        key = f"cap_test_{uuid.uuid4().hex}_2026-11-23"
+        cap = svc.deps.cap
+        assert await cap.reserve(key, "m1", 2)
+        assert await cap.reserve(key, "m1", 2)  # the same message again: still one
+        assert await cap.reserve(key, "m2", 2)
+        assert not await cap.reserve(key, "m3", 2)
+        assert await cap.reserve(key, "m2", 2)
+        slots = [d async for d in db["daily_caps"].find({"key": key})]
+        assert sorted(d["message_id"] for d in slots) == ["m1", "m2"]
+        many = await asyncio.gather(*(cap.reserve(key + "x", f"n{i}", 3) for i in range(8)))
+        assert sum(many) == 3  # concurrent reservations never exceed the cap
+
+
+async def test_two_replicas_raise_the_liability_alert_once_on_the_real_database(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    async with service(servers, db, gateway) as a, service(servers, db, gateway) as b:
+        now = datetime.now(UTC)
+        await a.deps.rotas.put(
+            Rota(
+                "default",
+                (Shift(now - timedelta(hours=1), now + timedelta(hours=1), (Responder("anna", "+46700000001"),)),),
+            )
+        )
+        case_id = str(uuid.uuid4())
+        await rel.watch_liability(a.deps, case_id, "p1", now - timedelta(hours=30), now + timedelta(hours=1))
+        fired = await asyncio.gather(*(al.fire_liability_watches(x.deps) for x in (a, b, a, b)))
+        assert sum(fired) == 1
+        await asyncio.gather(dispatch_due(a.deps), dispatch_due(b.deps))
+        assert [m.to for m in gateway.messages] == ["+46700000001"]
+        alerts = [d async for d in db["alerts"].find({"case_id": case_id})]
+        assert len(alerts) == 1
+        raised = [e for e in alerts[0]["outbox"].values() if e["event_type"].endswith("alert_raised.v1")]
+        assert len(raised) == 1
+        case = await db["cases"].find_one({"_id": case_id})
+        assert case is not None
+        assert case["watch_state"] == "fired"
