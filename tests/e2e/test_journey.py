@@ -35,23 +35,22 @@ async def test_a_signed_ready_notice_reaches_scheduling_notification_and_billing
         billing = client[system.database("billing")]
 
         case = await eventually(lambda: referral["cases"].find_one({"_id": case_id, "outbox_pending": False}))
-        incoming = await eventually(lambda: scheduling["incoming_referrals"].find_one({"_id": case_id}))
-        watch = await eventually(lambda: notification["liability_watches"].find_one({"_id": case_id}))
+        plan = await eventually(lambda: scheduling["case_plans"].find_one({"_id": case_id}))
+        watch = await eventually(lambda: notification["cases"].find_one({"_id": case_id, "watch_state": "armed"}))
         liability = await eventually(lambda: billing["case_liability"].find_one({"_id": case_id}))
     finally:
         await client.close()
 
     assert case["status"] == "ready"
-    assert incoming["status"] == "awaiting_decision"
-    assert watch["status"] == "watching"
+    # Scheduling knows the person is ready for discharge and waits for a decision.
+    assert plan["state"]["ready_at"] is not None
+    assert plan["state"]["period"] is None
+    # Notification watches the payment-liability clock; billing holds the open liability period.
     period = liability["periods"][0]
     assert period["status"] == "open"
-    assert incoming["liability_starts_at"] == watch["liability_starts_at"] == period["liability_starts_at"]
-    assert incoming["liability_starts_at"] == case["liability_starts_at"]
-    # The same event reached all three: one CloudEvents id.
-    assert incoming["source_event_id"] == watch["source_event_id"] == period["source_event_id"]
+    assert watch["watch"]["liability_starts_at"] == period["liability_starts_at"] == case["liability_starts_at"]
     # Consumers hold a pseudonymous reference, never the identity number or the name.
-    for doc in (incoming, watch, liability):
+    for doc in (plan, watch, liability):
         dumped = json.dumps(doc, default=str)
         assert "19401009" not in dumped
         assert "Lindqvist" not in dumped
