@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from trygg_shared.logging import get_logger
 
@@ -130,11 +131,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
             exc.status_code, "HTTP error"
         )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_methods_of_path(request)))
         return problem_response(
             exc.status_code,
             title,
             str(exc.detail) if exc.status_code < 500 else None,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
             instance=request.url.path,
         )
 
@@ -145,6 +149,44 @@ def install_problem_handlers(app: FastAPI) -> None:
         where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
         log.error("unhandled error", path=request.url.path, error=type(exc).__name__, where=where)
         return problem_response(500, "Internal server error", instance=request.url.path)
+
+
+def _methods_of_path(request: Request) -> set[str]:
+    """Every method the request's path answers to.
+
+    FastAPI has one route per method and path, and Starlette's 405 names only the methods of
+    the first route whose path matched (`GET` where `GET` and `POST` both exist).
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return methods
+
+
+def problem_json_only(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are documented as what they are: `application/problem+json`, the Problem schema.
+
+    FastAPI files a response model under the route's media type (`application/json`) and adds
+    its own 422 `HTTPValidationError`; the problem handlers answer `application/problem+json`
+    with a Problem (field errors in `errors`), so the OpenAPI document says that instead.
+    """
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in (operation.get("responses") or {}).items():
+                documented = ((response.get("content") or {}).get("application/json") or {}).get("schema", {})
+                if status[0] in "45" and str(documented.get("$ref", "")).endswith(("/Problem", "/HTTPValidationError")):
+                    response["content"] = {PROBLEM_JSON: {"schema": problem}}
+    components = schema.get("components", {}).get("schemas", {})
+    if not any('"#/components/schemas/HTTPValidationError"' in str(v) for v in schema.get("paths", {}).values()):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    if "Problem" not in components and '"#/components/schemas/Problem"' in str(schema.get("paths")):
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    return schema
 
 
 Check = Callable[[], Awaitable[None]]

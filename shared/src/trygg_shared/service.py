@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
@@ -25,7 +26,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.http import health_router, install_problem_handlers
+from trygg_shared.http import health_router, install_problem_handlers, problem_json_only
 from trygg_shared.indexes import Index, ensure_indexes
 from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging, get_logger
@@ -195,10 +196,18 @@ async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
 
 
 def create_service_app(
-    runtime: ServiceRuntime, *, title: str, description: str, version: str = "0.1.0", lifespan_enabled: bool = True
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    version: str = "0.1.0",
+    lifespan_enabled: bool = True,
+    extra_schemas: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """A FastAPI app around a runtime: lifespan, problem+json errors, health, tracing.
 
+    The OpenAPI document says what the app answers: errors as `application/problem+json`,
+    and `extra_schemas` (e.g. a webhook body's parts) beside FastAPI's own component schemas.
     `lifespan_enabled=False` serves the routes without starting Kafka consumers or the relay
     (for tests of the HTTP layer with in-memory adapters).
     """
@@ -222,4 +231,15 @@ def create_service_app(
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.infra.tracer_provider)
     app.state.runtime = runtime
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            if extra_schemas:
+                schema.setdefault("components", {}).setdefault("schemas", {}).update(extra_schemas)
+            app.openapi_schema = problem_json_only(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
