@@ -277,14 +277,9 @@ class Demo:
     async def decide(self, p: Person, team: str) -> None:
         assert p.case_id is not None
         start = p.discharged_at.astimezone(STOCKHOLM).date()
-        body: dict[str, Any] = {"decision_type": p.decision}
+        body: dict[str, Any] = {"decision_type": p.decision, "start_date": start.isoformat()}
         if p.decision == "trygg_hemgang":
-            body.update(
-                start_date=start.isoformat(),
-                length_days=p.length_days,
-                team=team,
-                hemtjanst_evenings_nights_weekends=True,
-            )
+            body.update(length_days=p.length_days, team=team, hemtjanst_evenings_nights_weekends=True)
         response = await call(
             self.client,
             "referral",
@@ -309,20 +304,30 @@ class Demo:
         return None
 
     async def complete_visits(self, p: Person, plan: dict[str, Any], rng: random.Random) -> None:
+        """Complete the visits that are due: those already past, and today's as if made early.
+
+        Scheduling plans a period from the moment the decision reaches it, so a period that began
+        days ago has its first visits today; the team makes them now (times in the past).
+        """
         now = datetime.now(UTC)
+        today = now.astimezone(STOCKHOLM).date()
         due = sorted(
             (
                 v
                 for v in plan["visits"]
                 if v.get("status") in ("scheduled", "missed", "started")
-                and datetime.fromisoformat(v["planned_end"]) <= now
+                and datetime.fromisoformat(v["planned_start"]).astimezone(STOCKHOLM).date() <= today
                 and v.get("kind") != "follow_up_call"
             ),
             key=lambda v: v["planned_start"],
         )
+        early = 0
         for i, visit in enumerate(due):
-            start = datetime.fromisoformat(visit["planned_start"]) + timedelta(minutes=rng.randint(0, 10))
             minutes = rng.choice((25, 30, 40, 45, 60)) if visit.get("kind") != "homecoming" else 60
+            start = datetime.fromisoformat(visit["planned_start"]) + timedelta(minutes=rng.randint(0, 10))
+            if start + timedelta(minutes=minutes) > now:  # later today: made earlier than planned
+                early += 1
+                start = now - timedelta(minutes=(minutes + 15) * early)
             body: dict[str, Any] = {
                 "started_at": start.isoformat(),
                 "ended_at": (start + timedelta(minutes=minutes)).isoformat(),
