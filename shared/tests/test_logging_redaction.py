@@ -90,3 +90,11 @@ def test_standard_library_loggers_and_exception_text_are_redacted_too(captured: 
     assert "ValueError" in output
     assert PERSONNUMMER not in output
     assert PHONE not in output
+
+
+def test_a_uuid_that_holds_a_run_of_digits_is_left_whole() -> None:
+    from trygg_shared.logging import scrub_text
+
+    case_id = "0f401009-1012-503f-bd20-09e751a2e9cb"  # "401009-1012" looks like a personnummer
+    assert scrub_text(f"case {case_id} applied") == f"case {case_id} applied"
+    assert scrub_text("pnr 401009-1012 applied") == "pnr [redacted] applied"

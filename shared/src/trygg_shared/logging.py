@@ -53,7 +53,7 @@ PERSONAL_KEYS = frozenset(
 )
 
 # Swedish identity numbers (10 or 12 digits, optional - or +) and phone numbers in free text.
-_IDENTITY_RE = re.compile(r"(?<!\d)(?:19|20)?\d{6}[-+]?\d{4}(?!\d)")
+_IDENTITY_RE = re.compile(r"(?<![\d-])(?:19|20)?\d{6}[-+]?\d{4}(?![\d-])")
 _PHONE_RE = re.compile(r"(?<![\w+])(?:(?:\+|00)\d{1,3}(?:[ \-]?\d){6,12}|0\d{1,3}(?:[ \-]?\d){5,8})(?![\d])")
 
 
