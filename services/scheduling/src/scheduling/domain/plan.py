@@ -12,7 +12,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from scheduling.domain import events as ev
@@ -93,6 +93,37 @@ class DecisionTerms:
     hemtjanst: bool
     terms_at: datetime
 
+    def changed_by(self, change: DecisionChange) -> DecisionTerms:
+        """The terms after a change (a change names no length or hours: those stay)."""
+        return replace(
+            self,
+            end_date=change.end_date,
+            length_days=change.length_days or self.length_days,
+            hours_granted=change.hours_granted if change.hours_granted is not None else self.hours_granted,
+            hemtjanst=change.hemtjanst,
+            terms_at=change.changed_at,
+        )
+
+
+@dataclass(frozen=True)
+class DecisionChange:
+    """New terms for a granted decision, as the officer changed them."""
+
+    decision_id: str
+    length_days: int | None
+    end_date: date | None
+    hours_granted: float | None
+    hemtjanst: bool
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionEnd:
+    """How a decision ended: its last day and why."""
+
+    end_date: date
+    reason: EndReason
+
 
 @dataclass(frozen=True)
 class VisitNotes:
@@ -152,6 +183,7 @@ class Period:
     ended_on: date | None = None
     end_reason: EndReason | None = None
     end_reason_at_end: EndReason = EndReason.COMPLETED  # ended_early when the officer ended it to a later day
+    status_before_end: PeriodStatus | None = None  # to replay a change that the end overtook
 
 
 @dataclass
@@ -200,7 +232,12 @@ class CasePlan:
     discharged_at: datetime | None = None
     ready_revoked: bool = False
     decision: DecisionTerms | None = None
+    # Decisions ended here: never planned (again). A grant whose end overtook it is not among
+    # them until it is planned and ended as in order (`decision_ends` keeps the end meanwhile).
     ended_decisions: list[str] = field(default_factory=list)
+    decision_ends: dict[str, DecisionEnd] = field(default_factory=dict)
+    # Changes of decisions whose grant has not come yet (applied after the grant, in order).
+    early_changes: list[DecisionChange] = field(default_factory=list)
     waiting_since: datetime | None = None
     period: Period | None = None
     visits: dict[str, Visit] = field(default_factory=dict)
@@ -329,6 +366,30 @@ class CasePlan:
         self.decision = terms
         return True
 
+    def remember_change(self, change: DecisionChange) -> list[object] | None:
+        """A change that overtook its grant: kept until the grant comes (None: known already)."""
+        if change.decision_id in self.ended_decisions or change in self.early_changes:
+            return None
+        self.early_changes.append(change)
+        return []
+
+    def early_changes_of(self, decision_id: str) -> list[DecisionChange]:
+        """The changes kept for a decision, in the order the officer made them."""
+        return sorted((c for c in self.early_changes if c.decision_id == decision_id), key=lambda c: c.changed_at)
+
+    def forget_early_changes(self, decision_id: str) -> list[object] | None:
+        kept = [c for c in self.early_changes if c.decision_id != decision_id]
+        if len(kept) == len(self.early_changes):
+            return None
+        self.early_changes = kept
+        return []
+
+    def pending_end(self, decision_id: str) -> DecisionEnd | None:
+        """The end of a decision that came before its grant and is not applied yet."""
+        if decision_id in self.ended_decisions:
+            return None
+        return self.decision_ends.get(decision_id)
+
     def period_days(self, team: Team, today: date) -> tuple[date, date]:
         """First and last day the decision asks for (the team's longest period when it gives none)."""
         assert self.decision is not None
@@ -400,7 +461,15 @@ class CasePlan:
         return [planned, *events, *cover]
 
     def change_terms(self, terms: DecisionTerms, ctx: PlanContext) -> list[object]:
-        """The decision changed: extend, shorten or change the hours; re-plan from today."""
+        """The decision changed: extend, shorten or change the hours; re-plan from today.
+
+        A change that the decision's end overtook (newer than the terms applied, but handled
+        after the end) is applied before the end, as in order: the end is undone, the change
+        applied and the end applied again.
+        """
+        end = self._end_overtaking(terms)
+        if end is not None:
+            return self._change_before_end(terms, end, ctx)
         if not self.record_decision(terms):
             return []
         p = self.period
@@ -439,15 +508,34 @@ class CasePlan:
         cover = [] if p.status == PeriodStatus.ON_HOLD else self._cover_order(team, now, valid_from=now)
         return [changed, *events, *cover]
 
-    def end_decision(self, decision_id: str, end_date: date, reason: EndReason, ctx: PlanContext) -> list[object]:
+    def end_decision(
+        self, decision_id: str, end_date: date, reason: EndReason, ctx: PlanContext | None
+    ) -> list[object] | None:
         """The decision ended: end the period now (readmitted, deceased, cancelled, past end date)
-        or shorten it to its new last day."""
+        or shorten it to its new last day. `ctx` None: the plan has no team (no period yet).
+
+        An end that overtook its grant is kept (`decision_ends`) and applied once the grant has
+        planned the period, so that the end state is the one of in-order delivery. An end of a
+        granted decision that is not planned (waiting) closes it: it is never planned.
+        None: nothing changed (the end was known already).
+        """
         if decision_id in self.ended_decisions:
+            return None
+        end = DecisionEnd(end_date, reason)
+        if self.decision is None or self.decision.decision_id != decision_id:
+            if self.decision_ends.get(decision_id) == end:
+                return None
+            self.decision_ends[decision_id] = end
             return []
+        self.decision_ends[decision_id] = end
         self.ended_decisions.append(decision_id)
         p = self.period
-        if p is None or p.decision_id != decision_id or p.status == PeriodStatus.ENDED:
+        if p is None or p.decision_id != decision_id:
+            self.waiting_since = None
             return []
+        if p.status == PeriodStatus.ENDED:
+            return []
+        assert ctx is not None, "a planned period is ended within its team's context"
         today = ctx.team.calendar.local_date(ctx.now)
         if reason == EndReason.ENDED_EARLY and end_date >= today and self.decision is not None:
             p.end_date = max(end_date, p.start_date)
@@ -475,6 +563,49 @@ class CasePlan:
             )
             return [changed, *events]
         return self.end_now(reason, ctx.now, ended_on=min(end_date, today))
+
+    def _end_overtaking(self, terms: DecisionTerms) -> DecisionEnd | None:
+        """The applied end of `terms`' decision when `terms` are newer than the ones it ended with."""
+        p, d = self.period, self.decision
+        end = self.decision_ends.get(terms.decision_id)
+        if (
+            end is None
+            or terms.decision_id not in self.ended_decisions
+            or d is None
+            or d.decision_id != terms.decision_id
+            or d.terms_at >= terms.terms_at
+            or p is None
+            or p.decision_id != terms.decision_id
+        ):
+            return None
+        if p.status == PeriodStatus.ENDED and (p.end_reason != end.reason or p.status_before_end is None):
+            return None  # ended otherwise (its own end date, hours used): not the decision's end
+        return end
+
+    def _change_before_end(self, terms: DecisionTerms, end: DecisionEnd, ctx: PlanContext) -> list[object]:
+        p = self.period
+        assert p is not None
+        decision_id = terms.decision_id
+        restored: set[str] = set()
+        if p.status == PeriodStatus.ENDED:
+            assert p.status_before_end is not None
+            for v in self.visits.values():
+                if v.status == VisitStatus.CANCELLED and v.cancel_reason in _END_CANCELS:
+                    v.status, v.cancel_reason = VisitStatus.SCHEDULED, None
+                    self._set_visit_timers(v, ctx.team, ctx.now)
+                    restored.add(v.visit_id)
+            p.status, p.status_before_end = p.status_before_end, None
+            p.ended_on, p.end_reason = None, None
+            self._set_end_timer(ctx.team.calendar)
+        self.ended_decisions.remove(decision_id)
+        events = self.change_terms(terms, ctx)
+        events += self.end_decision(decision_id, end.end_date, end.reason, ctx) or []
+        # Visits the end had cancelled already are not announced again.
+        return [
+            e
+            for e in events
+            if not (isinstance(e, (ev.VisitCancelled, ev.VisitRescheduled)) and e.visit_id in restored)
+        ]
 
     def readmitted(self, now: datetime, today: date) -> list[object]:
         if self.period is None or self.period.status == PeriodStatus.ENDED:
@@ -504,6 +635,7 @@ class CasePlan:
                 continue  # already over; stays missed
             events.append(self._cancel(v, cancel_reason, "system", now))
         self.timers.pop("period_end", None)
+        p.status_before_end = p.status
         p.status = PeriodStatus.ENDED
         p.end_reason = reason
         last_day = (
@@ -1255,6 +1387,11 @@ class CasePlan:
         order_id = str(uuid.uuid5(_NAMESPACE, f"{self.case_id}/cover/{valid_from.isoformat()}"))
         windows = tuple(ev.CoverWindow(s.start, s.end, s.reason) for s in spans)
         return [ev.HemtjanstCoverOrdered(self.ref, order_id, valid_from, windows, p.hemtjanst_by_decision, now)]
+
+
+_END_CANCELS = frozenset(
+    {CancelReason.PERIOD_ENDED, CancelReason.READMITTED, CancelReason.DECEASED, CancelReason.HOURS_USED}
+)
 
 
 def _timer_key(kind: str, ref: str) -> str:

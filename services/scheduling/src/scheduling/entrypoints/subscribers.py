@@ -4,9 +4,11 @@ Staleness (`on_stale`), decided per event (a stale event is one numbered at or b
 one handled for its case, i.e. replayed or reordered):
 - "skip" for ready notices and revocations: the later event of the case is the truth;
 - "apply" for decisions and facts whose use case converges whatever the order: a grant is
-  planned once per decision id and never after the decision ended; a change older than the
-  terms applied (by `changed_at`) is ignored; an end, a discharge, a case opened, a readmission
-  and a period's end are idempotent facts.
+  planned once per decision id; a change or an end that overtook its grant is kept and applied
+  after the grant, and a change handled after the end it preceded is applied before it again,
+  so the end state is the one of in-order delivery; a change older than the terms applied (by
+  `changed_at`) is ignored; an end, a discharge, a case opened, a readmission and a period's
+  end are idempotent facts.
 """
 
 from __future__ import annotations

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from scheduling.domain.plan import CasePlan, DecisionTerms, PersonContact, PlanContext, team_roster
+from scheduling.domain.plan import (
+    CasePlan,
+    DecisionChange,
+    DecisionTerms,
+    PersonContact,
+    PlanContext,
+    team_roster,
+)
 from scheduling.domain.team import CapacityVerdict, Team
 from scheduling.domain.vocab import EndReason, PeriodKind
 from scheduling.service_layer.ports import SchedulingDeps
@@ -62,6 +69,25 @@ class ChangeDecision:
     hours_granted: float | None
     hemtjanst: bool
     changed_at: datetime
+
+    @property
+    def change(self) -> DecisionChange:
+        return DecisionChange(
+            self.decision_id, self.length_days, self.end_date, self.hours_granted, self.hemtjanst, self.changed_at
+        )
+
+    @classmethod
+    def of(cls, case_id: str, person_ref: str, change: DecisionChange) -> ChangeDecision:
+        return cls(
+            case_id,
+            person_ref,
+            change.decision_id,
+            change.length_days,
+            change.end_date,
+            change.hours_granted,
+            change.hemtjanst,
+            change.changed_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -209,22 +235,44 @@ async def grant_decision(deps: SchedulingDeps, cmd: GrantDecision) -> None:
 
     plan = await with_plan(deps, cmd.case_id, cmd.person_ref, remember)
     if plan.decision is None or plan.decision.decision_id != cmd.decision_id:
-        return  # ended already (an old event replayed)
-    if plan.period is not None and plan.period.decision_id == cmd.decision_id:
+        return  # ended already (an old event replayed), or superseded by a newer decision
+    if cmd.decision_id in plan.ended_decisions:
+        return  # ended here already (closed while waiting, or planned and ended): a repeat
+    if plan.period is None or plan.period.decision_id != cmd.decision_id:
+        today = team.calendar.local_date(deps.clock.now())
+        first, last = plan.period_days(team, today)
+
+        def admit(t: Team) -> tuple[CapacityVerdict, list[object]]:
+            # Other waiting cases admitted on the way are planned by `plan_admitted` below.
+            verdict, _others, events = t.admit(cmd.case_id, cmd.person_ref, first, last, today, deps.clock.now())
+            return verdict, events
+
+        verdict = await update_aggregate(deps.teams, team.team_id, admit)
+        if verdict == CapacityVerdict.WAITING:
+            now = deps.clock.now()
+            await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: p.mark_waiting(now))
+        await plan_admitted(deps, team.team_id)
+    await _catch_up(deps, cmd.case_id, cmd.person_ref, cmd.decision_id)
+
+
+async def _catch_up(deps: SchedulingDeps, case_id: str, person_ref: str, decision_id: str) -> None:
+    """Apply what overtook the grant (its changes, then its end) as they would have come in order.
+
+    Each step is the use case the event itself runs, so the end state is the one of in-order
+    delivery; each is idempotent, so a grant redelivered after a crash finishes the catch-up.
+    """
+    loaded = await deps.plans.load(case_id)
+    if loaded is None:
         return
-    today = team.calendar.local_date(deps.clock.now())
-    first, last = plan.period_days(team, today)
-
-    def admit(t: Team) -> tuple[CapacityVerdict, list[object]]:
-        # Other waiting cases admitted on the way are planned by `plan_admitted` below.
-        verdict, _others, events = t.admit(cmd.case_id, cmd.person_ref, first, last, today, deps.clock.now())
-        return verdict, events
-
-    verdict = await update_aggregate(deps.teams, team.team_id, admit)
-    if verdict == CapacityVerdict.WAITING:
-        now = deps.clock.now()
-        await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: p.mark_waiting(now))
-    await plan_admitted(deps, team.team_id)
+    plan = loaded.state
+    changes = plan.early_changes_of(decision_id)
+    for change in changes:
+        await change_decision(deps, ChangeDecision.of(case_id, person_ref, change))
+    if changes:
+        await with_plan(deps, case_id, person_ref, lambda p: p.forget_early_changes(decision_id))
+    end = plan.pending_end(decision_id)
+    if end is not None:
+        await end_decision(deps, EndDecision(case_id, person_ref, decision_id, end.end_date, end.reason))
 
 
 async def plan_admitted(deps: SchedulingDeps, team_id: str) -> None:
@@ -257,23 +305,14 @@ async def plan_case(deps: SchedulingDeps, team_id: str, case_id: str, first_day:
 async def change_decision(deps: SchedulingDeps, cmd: ChangeDecision) -> None:
     loaded = await deps.plans.load(cmd.case_id)
     if loaded is None or loaded.state.decision is None or loaded.state.decision.decision_id != cmd.decision_id:
-        log.info("decision change for a decision not known here; ignored", case_id=cmd.case_id)
+        # The change overtook its grant (relay or replay out of order): kept for the grant.
+        log.info("decision change before its grant; kept for it", case_id=cmd.case_id)
+        await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: p.remember_change(cmd.change))
         return
-    old = loaded.state.decision
-    terms = DecisionTerms(
-        decision_id=cmd.decision_id,
-        kind=old.kind,
-        start_date=old.start_date,
-        end_date=cmd.end_date,
-        length_days=cmd.length_days or old.length_days,
-        team=old.team,
-        hours_granted=cmd.hours_granted if cmd.hours_granted is not None else old.hours_granted,
-        hemtjanst=cmd.hemtjanst,
-        terms_at=cmd.changed_at,
-    )
+    terms = loaded.state.decision.changed_by(cmd.change)
     if loaded.state.period is None:
         plan = await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: [] if p.record_decision(terms) else None)
-        team = await resolve_team(deps, old.team)
+        team = await resolve_team(deps, terms.team)
         first, last = plan.period_days(team, team.calendar.local_date(deps.clock.now()))
 
         def rewait(t: Team) -> tuple[None, list[object] | None]:
@@ -296,20 +335,19 @@ async def change_decision(deps: SchedulingDeps, cmd: ChangeDecision) -> None:
 
 
 async def end_decision(deps: SchedulingDeps, cmd: EndDecision) -> None:
-    def apply(plan: CasePlan, ctx: PlanContext) -> list[object]:
+    """End (or shorten) the period; a waiting decision is closed; an end before its grant is kept."""
+
+    def apply(plan: CasePlan, ctx: PlanContext) -> list[object] | None:
         return plan.end_decision(cmd.decision_id, cmd.end_date, cmd.reason, ctx)
 
     planned = await change_planned(deps, cmd.case_id, apply)
     if planned is None:
-        # Not planned (waiting, or never admitted): remember the end so a late grant plans nothing.
-        def remember(plan: CasePlan) -> list[object] | None:
-            if cmd.decision_id in plan.ended_decisions:
-                return None
-            plan.ended_decisions.append(cmd.decision_id)
-            plan.waiting_since = None
-            return []
-
-        await with_plan(deps, cmd.case_id, cmd.person_ref, remember)
+        await with_plan(
+            deps,
+            cmd.case_id,
+            cmd.person_ref,
+            lambda plan: plan.end_decision(cmd.decision_id, cmd.end_date, cmd.reason, None),
+        )
     await _leave_waiting_list(deps, cmd.case_id)
 
 
