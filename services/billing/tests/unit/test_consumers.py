@@ -155,6 +155,92 @@ async def test_a_stale_ready_notice_does_not_reopen_a_discharged_stay(harness: H
     assert loaded.state.case.home_in_time
 
 
+async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_notice_replaced_counts_no_days(
+    harness: Harness,
+) -> None:
+    # Referral's story: r1 revoked after 2 liable days; r3 follows; the revocation is then withdrawn
+    # (makulering), so r1 ran until r3 replaced it and never counted: 5 days, all r3's.
+    case_id, person = ids()
+    sample = sample_ready_for_discharge(case_id, person)
+    r1 = sample.model_copy(
+        update={
+            "ready_at": datetime(2026, 11, 20, 9, tzinfo=UTC),
+            "liability_starts_at": datetime(2026, 11, 22, 23, tzinfo=UTC),
+        }
+    )
+    r3 = sample.model_copy(
+        update={
+            "ready_at": datetime(2026, 11, 27, 12, tzinfo=UTC),
+            "liability_starts_at": datetime(2026, 11, 30, 23, tzinfo=UTC),
+        }
+    )
+    await harness.send(r1.model_copy(update={"counting_ready_at": (r1.ready_at,)}))
+    await harness.send(
+        ref.ReadyRevoked(
+            case_id=case_id,
+            person_ref=person,
+            revoked_at=datetime(2026, 11, 24, 8, tzinfo=UTC),
+            ready_at=r1.ready_at,
+            liable_days=2,
+            counting_ready_at=(r1.ready_at,),
+        )
+    )
+    await harness.send(r3.model_copy(update={"counting_ready_at": (r1.ready_at, r3.ready_at)}))
+    await harness.send(
+        ref.MessageCancelled(
+            case_id=case_id,
+            person_ref=person,
+            cancelled_message_id="rev1",
+            cancelled_message_type="aterkallad_utskrivningsklar",
+            counting_ready_at=(r3.ready_at,),
+        )
+    )
+    await harness.send(r3.model_copy(update={"counting_ready_at": (r3.ready_at,)}))  # the picture, sent again
+    await harness.send(
+        ref.Discharged(
+            case_id=case_id,
+            person_ref=person,
+            discharged_at=datetime(2026, 12, 5, 10, tzinfo=UTC),
+            liable_days=5,
+            daily_price_sek=9300,
+            counting_ready_at=(r3.ready_at,),
+        )
+    )
+
+    loaded = await harness.stores.liabilities.load(case_id)
+    assert loaded is not None
+    assert [p.ready_at for p in loaded.state.case.periods] == [r3.ready_at]
+    accrued = harness.stores.liabilities.events(case_id)[-1]
+    assert isinstance(accrued, LiabilityDaysAccrued)
+    assert accrued.days == accrued.referral_liable_days == 5
+    assert [(m.month, m.days) for m in accrued.months] == [(Month(2026, 12), 5)]  # 1-5 Dec
+
+
+async def test_a_withdrawn_ready_notice_stops_counting_even_when_no_other_clock_event_follows(harness: Harness) -> None:
+    case_id, person = ids()
+    ready = sample_ready_for_discharge(case_id, person).model_copy(
+        update={"liability_starts_at": datetime(2026, 11, 25, 23, tzinfo=UTC)}
+    )
+    await harness.send(ready)
+    await harness.send(
+        ref.ReadyRevoked(
+            case_id=case_id,
+            person_ref=person,
+            revoked_at=datetime(2026, 11, 28, 8, tzinfo=UTC),
+            ready_at=ready.ready_at,
+            liable_days=3,
+        )
+    )
+    await harness.send(
+        ref.MessageCancelled(case_id=case_id, person_ref=person, cancelled_message_id="r1", counting_ready_at=())
+    )
+
+    loaded = await harness.stores.liabilities.load(case_id)
+    assert loaded is not None
+    assert loaded.state.case.periods == ()
+    assert loaded.state.announced == ()
+
+
 async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_is_handled(harness: Harness) -> None:
     case_id, person = ids()
     grant = granted(case_id, person, date(2024, 3, 4), 5)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from billing.domain.liability import CaseLiability, LiabilityPeriod, PeriodStatus, on_discharged, on_ready, on_revoked
+from billing.domain.liability import (
+    CaseLiability,
+    LiabilityPeriod,
+    PeriodStatus,
+    liable_dates,
+    on_cancelled,
+    on_discharged,
+    on_ready,
+    on_revoked,
+)
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -40,3 +49,54 @@ def test_a_redelivered_ready_event_is_the_same_period_even_after_a_round_trip_to
     stored = on_ready(CaseLiability("c1", "p"), period(T0.replace(microsecond=123000)))  # BSON keeps ms
     again = on_ready(stored, period(T0.replace(microsecond=123456)))
     assert len(again.periods) == 1
+
+
+def test_a_revoked_period_referral_no_longer_counts_is_dropped_with_its_days() -> None:
+    # r1 revoked (2 days kept), r3 follows; then the revocation is withdrawn, so r1 ran until r3
+    # replaced it: referral re-sends the picture, which names r3 only.
+    r1, r3 = T0, T0 + timedelta(days=7)
+    case = on_revoked(on_ready(CaseLiability("c1", "p"), period(r1)), r1, r1 + timedelta(days=4), 2)
+    case = on_ready(case, period(r3))
+    assert [p.status for p in case.periods] == [PeriodStatus.REVOKED, PeriodStatus.OPEN]
+
+    case = on_ready(case, period(r3), counting=(r3,))
+
+    assert [p.ready_at for p in case.periods] == [r3]
+
+
+def test_a_period_closed_by_discharge_is_dropped_when_a_later_arriving_notice_replaced_it() -> None:
+    r1, r3 = T0, T0 + timedelta(days=7)
+    discharged_at = T0 + timedelta(days=12)
+    case = on_discharged(on_ready(CaseLiability("c1", "p"), period(r1)), discharged_at, 10, 9300, counting=(r1,))
+    assert [p.status for p in case.periods] == [PeriodStatus.CLOSED]
+
+    # r3 (sent before the discharge) arrives last: referral re-sends r3 and the discharge.
+    case = on_ready(case, period(r3), counting=(r3,))
+    case = on_discharged(case, discharged_at, 3, 9300, counting=(r3,))
+
+    assert [(p.ready_at, p.status) for p in case.periods] == [(r3, PeriodStatus.CLOSED)]
+    assert len(liable_dates(case, discharged_at)) == case.liable_days == 3
+
+
+def test_a_withdrawn_ready_notice_stops_counting_at_its_makulering() -> None:
+    case = on_revoked(on_ready(CaseLiability("c1", "p"), period(T0)), T0, T0 + timedelta(days=5), 2)
+
+    assert on_cancelled(case, None) == case  # an event from before referral named the counting periods
+    assert on_cancelled(case, ()).periods == ()
+
+
+def test_without_the_counting_list_the_old_rule_applies() -> None:
+    case = on_revoked(on_ready(CaseLiability("c1", "p"), period(T0)), T0, T0 + timedelta(days=4), 1)
+    case = on_ready(case, period(T0 + timedelta(days=7)))
+    assert [p.status for p in case.periods] == [PeriodStatus.REVOKED, PeriodStatus.OPEN]
+
+
+def test_days_two_periods_were_liable_on_count_once_per_period_as_referral_adds_them_up() -> None:
+    first = on_revoked(on_ready(CaseLiability("c1", "p"), period(T0)), T0, T0 + timedelta(days=5), 3)
+    # A ready notice dated before the first one's revocation: its clock starts before that ended.
+    case = on_discharged(on_ready(first, period(T0 + timedelta(days=1))), T0 + timedelta(days=6), 6, 9300)
+
+    days = [d.day for d in liable_dates(case, T0 + timedelta(days=6))]
+
+    assert len(days) == 3 + 3 == case.liable_days  # 26-28 Nov, then 27-29 Nov
+    assert days == sorted(days)

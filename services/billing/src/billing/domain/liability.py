@@ -5,11 +5,19 @@ computed for the stay. Referral puts the hospital's messages in order; Kafka kee
 events in order; so each event is applied as it comes, the last one being the truth (stale
 repeats are skipped by the consumer).
 
+Which periods count is referral's to say: every clock event (ready, revoked, discharged, and a
+makulering) names the periods that count after it (`counting`, their `ready_at`, the whole
+picture), and a period not named is dropped: superseded by a later ready notice, or withdrawn,
+also when it was revoked and kept days until its revocation was withdrawn, or closed by a
+discharge that a later-arriving ready notice has since replaced. Events written before referral
+sent that list (`counting` None) fall back to the old rule: a new ready notice supersedes the
+open period.
+
 The monthly report needs the liable *days*, not only their number: `liable_dates` lists them
 with the same rule as referral's clock (every Stockholm day that liability touched counts
-whole; a period ending exactly at local midnight does not touch the next day). A revoked
-period keeps the days it accrued; a superseded one accrued none (a new ready notice replaced
-its clock); the open one runs until now.
+whole; a period ending exactly at local midnight does not touch the next day), period by
+period, as referral adds them up. A revoked period keeps the days it accrued; a superseded one
+accrued none (a new ready notice replaced its clock); the open one runs until now.
 """
 
 from __future__ import annotations
@@ -85,20 +93,38 @@ def same_instant(a: datetime | None, b: datetime | None) -> bool:
     return abs((a - b).total_seconds()) < 0.001
 
 
-def on_ready(case: CaseLiability, period: LiabilityPeriod) -> CaseLiability:
+Counting = tuple[datetime, ...] | None  # the ready periods that count, as referral names them; None: not said
+
+
+def keep_counting(case: CaseLiability, counting: Counting) -> CaseLiability:
+    """Drop every period referral no longer counts (nothing changes when it did not say)."""
+    if counting is None:
+        return case
+    kept = tuple(p for p in case.periods if any(same_instant(p.ready_at, r) for r in counting))
+    return case if kept == case.periods else replace(case, periods=kept)
+
+
+def on_ready(case: CaseLiability, period: LiabilityPeriod, counting: Counting = None) -> CaseLiability:
     """A ready period starts (or runs again): any other open period is superseded."""
     others = tuple(
         replace(p, status=PeriodStatus.SUPERSEDED) if p.status is PeriodStatus.OPEN else p
         for p in case.periods
         if not same_instant(p.ready_at, period.ready_at)
     )
-    return replace(case, periods=(*others, replace(period, status=PeriodStatus.OPEN)), discharged_at=None)
+    opened = replace(case, periods=(*others, replace(period, status=PeriodStatus.OPEN)), discharged_at=None)
+    return keep_counting(opened, counting)
 
 
-def on_revoked(case: CaseLiability, ready_at: datetime | None, revoked_at: datetime, liable_days: int) -> CaseLiability:
+def on_revoked(
+    case: CaseLiability,
+    ready_at: datetime | None,
+    revoked_at: datetime,
+    liable_days: int,
+    counting: Counting = None,
+) -> CaseLiability:
     """The named period (or the open one) stops; it keeps the days it accrued."""
     target = ready_at or (case.open_period.ready_at if case.open_period else None)
-    return replace(
+    revoked = replace(
         case,
         periods=tuple(
             replace(p, status=PeriodStatus.REVOKED, ended_at=revoked_at, liable_days=liable_days)
@@ -107,12 +133,23 @@ def on_revoked(case: CaseLiability, ready_at: datetime | None, revoked_at: datet
             for p in case.periods
         ),
     )
+    return keep_counting(revoked, counting)
+
+
+def on_cancelled(case: CaseLiability, counting: Counting) -> CaseLiability:
+    """A hospital message was withdrawn (makulering): the periods it took away stop counting."""
+    return keep_counting(case, counting)
 
 
 def on_discharged(
-    case: CaseLiability, discharged_at: datetime, liable_days: int, daily_price_sek: int | None
+    case: CaseLiability,
+    discharged_at: datetime,
+    liable_days: int,
+    daily_price_sek: int | None,
+    counting: Counting = None,
 ) -> CaseLiability:
     """Discharge ends liability; the liable days of the whole stay are final (until corrected)."""
+    case = keep_counting(case, counting)
     return replace(
         case,
         periods=tuple(
@@ -144,17 +181,22 @@ class LiableDay:
 
 
 def liable_dates(case: CaseLiability, now: datetime) -> list[LiableDay]:
-    """Every liable day of the case (a day counts once, even where periods overlap)."""
-    days: dict[date, LiableDay] = {}
+    """Every liable day of the case, period by period, in date order.
+
+    Each counting period's days are added up as referral adds them up (`Discharged.liable_days`
+    is the sum over the periods): a day two periods were liable on (a ready notice dated before
+    the revocation of the previous one) is listed once per period, so the days per month always
+    add up to referral's count.
+    """
+    days: list[LiableDay] = []
     for p in case.periods:
         if p.status is PeriodStatus.SUPERSEDED:
             continue
         end = p.ended_at if p.status is not PeriodStatus.OPEN else now
         if end is None:
             continue
-        for d in period_dates(p.liability_starts_at, end):
-            days[d] = LiableDay(d, kronor(p.daily_price_sek))
-    return [days[d] for d in sorted(days)]
+        days.extend(LiableDay(d, kronor(p.daily_price_sek)) for d in period_dates(p.liability_starts_at, end))
+    return sorted(days, key=lambda d: d.day)
 
 
 PriceLookup = Callable[[str | None, int], int | None]  # (region, year) -> öre per day, if configured

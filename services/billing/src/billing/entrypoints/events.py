@@ -4,8 +4,9 @@ Three consumers, each with its own group (so each keeps its own per-aggregate po
 referral case stream and the billing-subjects stream share one sequence per case, and a
 position taken on one topic must not make the other topic's events look stale):
 
-- `<group>` on referral's case events: ready, revoked, discharged (`skip` when stale: they are
-  applied in order); admission noticed, case opened, decisions granted/changed/ended (`apply`:
+- `<group>` on referral's case events: ready, revoked, discharged, message cancelled (`skip`
+  when stale: they are applied in order, and each names the ready periods that still count, so
+  the last one handled is the truth); admission noticed, case opened, decisions granted/changed/ended (`apply`:
   they converge by their own timestamps);
 - `<group>-subjects` on referral's billing subjects: billing subject registered (`apply`: the
   latest by event time wins);
@@ -77,11 +78,16 @@ def ms(moment: datetime) -> datetime:
     return moment - timedelta(microseconds=moment.microsecond % 1000)
 
 
+def counting(ready_at: tuple[datetime, ...] | None) -> tuple[datetime, ...] | None:
+    """The ready periods referral counts (to the millisecond, as stored), or None when it did not say."""
+    return None if ready_at is None else tuple(ms(r) for r in ready_at)
+
+
 def referral_consumer(
     broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     async def on_ready_for_discharge(event: ref.ReadyForDischarge, meta: EventMeta) -> None:
-        aware(event.ready_at, event.liability_starts_at)
+        aware(event.ready_at, event.liability_starts_at, *(event.counting_ready_at or ()))
         await rf.record_ready(
             deps,
             rf.RecordReady(
@@ -94,23 +100,42 @@ def referral_consumer(
                 daily_price_sek=event.daily_price_sek,
                 municipality_code=event.municipality_code,
                 source_event_id=meta.id,
+                counting=counting(event.counting_ready_at),
             ),
         )
 
     async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
-        aware(event.revoked_at, event.ready_at)
+        aware(event.revoked_at, event.ready_at, *(event.counting_ready_at or ()))
         await rf.record_revoked(
             deps,
-            rf.RecordRevoked(event.case_id, event.person_ref, event.ready_at, event.revoked_at, event.liable_days or 0),
+            rf.RecordRevoked(
+                event.case_id,
+                event.person_ref,
+                event.ready_at,
+                event.revoked_at,
+                event.liable_days or 0,
+                counting(event.counting_ready_at),
+            ),
         )
 
     async def on_discharged(event: ref.Discharged, meta: EventMeta) -> None:
-        aware(event.discharged_at)
+        aware(event.discharged_at, *(event.counting_ready_at or ()))
         await rf.record_discharge(
             deps,
             rf.RecordDischarge(
-                event.case_id, event.person_ref, event.discharged_at, event.liable_days, event.daily_price_sek
+                event.case_id,
+                event.person_ref,
+                event.discharged_at,
+                event.liable_days,
+                event.daily_price_sek,
+                counting(event.counting_ready_at),
             ),
+        )
+
+    async def on_message_cancelled(event: ref.MessageCancelled, meta: EventMeta) -> None:
+        aware(*(event.counting_ready_at or ()))
+        await rf.record_cancellation(
+            deps, rf.RecordCancellation(event.case_id, event.person_ref, counting(event.counting_ready_at))
         )
 
     async def on_admission_noticed(event: ref.AdmissionNoticed, meta: EventMeta) -> None:
@@ -177,6 +202,7 @@ def referral_consumer(
             Handles(ref.ReadyForDischarge, on_ready_for_discharge),
             Handles(ref.ReadyRevoked, on_ready_revoked),
             Handles(ref.Discharged, on_discharged),
+            Handles(ref.MessageCancelled, on_message_cancelled),
             Handles(ref.AdmissionNoticed, on_admission_noticed, on_stale="apply"),
             Handles(ref.CaseOpened, on_case_opened, on_stale="apply"),
             Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),

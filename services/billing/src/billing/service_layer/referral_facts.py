@@ -13,6 +13,7 @@ from billing.domain.liability import (
     CaseLiability,
     LiabilityPeriod,
     LiabilityRecord,
+    on_cancelled,
     on_discharged,
     on_ready,
     on_revoked,
@@ -33,6 +34,7 @@ class RecordReady:
     daily_price_sek: int
     municipality_code: str | None
     source_event_id: str
+    counting: tuple[datetime, ...] | None = None  # the ready periods referral counts after it (None: not said)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class RecordRevoked:
     ready_at: datetime | None
     revoked_at: datetime
     liable_days: int
+    counting: tuple[datetime, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,16 @@ class RecordDischarge:
     discharged_at: datetime
     liable_days: int
     daily_price_sek: int | None
+    counting: tuple[datetime, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RecordCancellation:
+    """A hospital message was withdrawn: the ready periods referral counts after it."""
+
+    case_id: str
+    person_ref: str
+    counting: tuple[datetime, ...] | None
 
 
 async def _change_liability(
@@ -78,7 +91,7 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
     )
 
     def change(case: CaseLiability) -> CaseLiability:
-        opened = on_ready(case, period)
+        opened = on_ready(case, period, cmd.counting)
         return replace(opened, municipality_code=cmd.municipality_code or case.municipality_code)
 
     await _change_liability(deps, cmd.case_id, cmd.person_ref, change)
@@ -91,7 +104,7 @@ async def record_revoked(deps: BillingDeps, cmd: RecordRevoked) -> None:
         deps,
         cmd.case_id,
         cmd.person_ref,
-        lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days),
+        lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days, cmd.counting),
     )
 
 
@@ -100,8 +113,14 @@ async def record_discharge(deps: BillingDeps, cmd: RecordDischarge) -> None:
         deps,
         cmd.case_id,
         cmd.person_ref,
-        lambda case: on_discharged(case, cmd.discharged_at, cmd.liable_days, cmd.daily_price_sek),
+        lambda case: on_discharged(case, cmd.discharged_at, cmd.liable_days, cmd.daily_price_sek, cmd.counting),
     )
+
+
+async def record_cancellation(deps: BillingDeps, cmd: RecordCancellation) -> None:
+    if cmd.counting is None:
+        return  # an event from before referral named the counting periods: nothing to learn from it
+    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: on_cancelled(case, cmd.counting))
 
 
 # --- care facts: decisions --------------------------------------------------------------------------

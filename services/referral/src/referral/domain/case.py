@@ -120,6 +120,11 @@ class CaseFacts:
         return (*self.ready_history, self.ready) if self.ready is not None else self.ready_history
 
     @property
+    def counting_ready_at(self) -> tuple[datetime, ...]:
+        """The ready periods that count (a superseded one never does), named by their ready_at."""
+        return tuple(p.ready_at for p in self.periods if p.ended_by is not PeriodEnd.REPLACED)
+
+    @property
     def liable_days(self) -> int:
         """Days the municipality owes the region for this stay: every period up to its end or discharge."""
         if self.discharge is None:
@@ -255,12 +260,19 @@ def _picture(
             clock=p.clock,
             daily_price_sek=p.daily_price_sek,
             municipality_code=municipality,
+            counting_ready_at=facts.counting_ready_at,
         )
         out.append((("ready", p.message_id), ready))
         if p.ended_by is PeriodEnd.REVOKED:
             assert p.ended_at is not None
             days = p.liable_days()
-            revoked = de.ReadyRevoked(**common, revoked_at=p.ended_at, ready_at=p.ready_at, liable_days=days)
+            revoked = de.ReadyRevoked(
+                **common,
+                revoked_at=p.ended_at,
+                ready_at=p.ready_at,
+                liable_days=days,
+                counting_ready_at=facts.counting_ready_at,
+            )
             out.append((("revoked", p.message_id, p.ended_at, days), revoked))
     return out
 
@@ -288,7 +300,15 @@ def _clock_events(
     run_before = _running(before)
     if run_before is not None and not new and after.discharge is None:
         # The only ready notice was withdrawn (makulering): the clock stops, nothing accrued.
-        out.append(de.ReadyRevoked(**common, revoked_at=message.sent_at, ready_at=run_before.ready_at, liable_days=0))
+        out.append(
+            de.ReadyRevoked(
+                **common,
+                revoked_at=message.sent_at,
+                ready_at=run_before.ready_at,
+                liable_days=0,
+                counting_ready_at=after.counting_ready_at,
+            )
+        )
     periods_changed = [(p.message_id, p.ended_at, p.ended_by) for p in before.periods] != [
         (p.message_id, p.ended_at, p.ended_by) for p in after.periods
     ]
@@ -300,6 +320,7 @@ def _clock_events(
                 destination=after.discharge.destination,
                 liable_days=after.liable_days,
                 daily_price_sek=after.ready.daily_price_sek if after.ready else None,
+                counting_ready_at=after.counting_ready_at,
             )
         )
     return out
@@ -338,6 +359,7 @@ def diff_events(
                 **common,
                 cancelled_message_id=message.cancels_message_id or "",
                 cancelled_message_type=cancelled_type,
+                counting_ready_at=after.counting_ready_at,
             )
         )
 

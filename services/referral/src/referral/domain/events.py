@@ -59,6 +59,8 @@ class ReadyForDischarge(CaseEvent):
     clock: LiabilityClock
     daily_price_sek: int
     municipality_code: str | None
+    # The ready periods that count after this event (their ready_at, sender's order); None: not known.
+    counting_ready_at: tuple[datetime, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +68,8 @@ class ReadyRevoked(CaseEvent):
     revoked_at: datetime
     ready_at: datetime
     liable_days: int
+    # The ready periods that count after this event (their ready_at, sender's order); None: not known.
+    counting_ready_at: tuple[datetime, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,12 +78,16 @@ class Discharged(CaseEvent):
     destination: Destination | None
     liable_days: int
     daily_price_sek: int | None
+    # The ready periods that count after this event (their ready_at, sender's order); None: not known.
+    counting_ready_at: tuple[datetime, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class MessageCancelled(CaseEvent):
     cancelled_message_id: str
     cancelled_message_type: MessageType | None
+    # The ready periods that count after this event (their ready_at, sender's order); None: not known.
+    counting_ready_at: tuple[datetime, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
