@@ -28,9 +28,10 @@ Proven able to fail (each rule broken locally, the suite run, the file restored)
   (`..._every_order_gives_the_in_order_read_model`) fails; property 3 alone would not catch it,
   since it follows what each consumer declares.
 
-Two genuine non-convergences are kept failing on purpose (the last two tests; nothing skipped):
-billing's liable days per month disagree with referral's (and depend on the arrival order), and
-scheduling never plans a grant that arrives after its decision's end.
+The last two tests guard the two genuine non-convergences this test found when it was written:
+billing's liable days per month disagreed with referral's (and depended on the arrival order),
+fixed by referral saying which ready periods still count (`counting_ready_at`); and scheduling
+never planned a grant that arrived after its decision's end, fixed in `CasePlan`.
 """
 
 from __future__ import annotations
@@ -149,16 +150,16 @@ def test_for_the_console_every_order_gives_the_in_order_read_model(in_order: dic
         assert run(console, with_repeats(rng, [Delivery(e) for e in shuffled])) == in_order["console"]
 
 
-# --- genuine non-convergence, kept failing on purpose (see the report in issue 7) --------------
+# --- two non-convergences this test found, now fixed (regression guards) ----------------------
 
 
 def test_billing_s_liable_days_per_month_add_up_to_referral_s_liable_days(in_order: dict[str, object]) -> None:
     """The monthly liability report (and `LiabilityDaysAccrued`) must count the days referral billed.
 
-    Fails today: billing re-derives the days from the ready periods it was told about; r1's
-    revocation (2 days) is later withdrawn (x-rev1) and r3 replaces r1, so referral counts 5
-    days, but no event tells billing that r1's revoked days no longer count: it reports 7
-    (and 5 or 13 for other arrival orders, since a discharge closes the period then open for good).
+    r1's revocation (2 days) is later withdrawn (x-rev1) and r3 replaces r1, so referral counts 5
+    days. Billing used to re-derive the days from the ready periods it was told about and
+    reported 7 (5 or 13 in other arrival orders); now every clock event says which ready periods
+    still count (`counting_ready_at`) and billing keeps only those.
     """
     billing = in_order["billing"]
     assert isinstance(billing, dict)
@@ -171,9 +172,9 @@ def test_scheduling_plans_the_period_even_when_the_decision_s_end_overtook_its_g
 ) -> None:
     """A grant replayed after its decision's end (dead letter replayed, relay out of order).
 
-    Fails today: `CasePlan` remembers the ended decision id and never plans a grant after it
-    ("apply" on a stale grant does nothing), so the period that ran 5-11 Dec, its visits and the
-    follow-up call after it are missing for good; in order they exist (ended on 11 Dec).
+    `CasePlan` used to remember the ended decision id and never plan a grant after it, so the
+    period that ran 5-11 Dec, its visits and the follow-up call were missing for good; now the
+    late grant plans the period and then applies the end it missed (ended on 11 Dec, as in order).
     """
     scheduling = next(c for c in CONSUMERS if c.name == "scheduling")
     events = canonical_history()
