@@ -239,8 +239,9 @@ class Consumer:
 
 
 def _scheduling() -> Wired:
+    from scheduling_support import Harness
+
     from scheduling.config import Settings
-    from scheduling.testing import Harness
 
     h = Harness(NOW, settings=Settings(kafka=KAFKA))
 
@@ -296,12 +297,13 @@ def _notification() -> Wired:
 
 
 def _billing() -> Wired:
+    from billing_support import FixedClock
+
     from billing.adapters.memory import MemoryStores
     from billing.bootstrap import bootstrap
     from billing.config import Settings
     from billing.domain.liability import liable_dates
     from billing.service_layer.tariffs import seed_books
-    from billing.testing import FixedClock
 
     stores = MemoryStores()
     b = bootstrap(Settings(kafka=KAFKA), clock=FixedClock(NOW), memory=stores)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from console_support import march_2026
 from faststream.kafka import KafkaBroker
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from console.testing import march_2026
 from devstack.cli import sample_message, sign
 from devstack.servers import free_port
 from devstack.stack import ServiceProcess, ServiceSpec, service_env

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from billing_support import FixedClock
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.adapters.mongo import (
@@ -26,7 +27,6 @@ from billing.service_layer import referral_facts as rf
 from billing.service_layer.ports import Actor, BillingDeps
 from billing.service_layer.statements import issue_month
 from billing.service_layer.tariffs import seed_books
-from billing.testing import FixedClock
 from trygg_shared.indexes import ensure_indexes
 
 MARCH = Month(2024, 3)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from console_support import march_2026, replay, utc
 from pymongo.asynchronous.database import AsyncDatabase
 
 from console.adapters.memory import MemoryReadModel, memory_stores
@@ -13,7 +14,6 @@ from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoStores, r
 from console.domain.figures import UnitCosts, compute
 from console.service_layer.ports import AuditRecord
 from console.service_layer.projections import Stores
-from console.testing import march_2026, replay, utc
 from trygg_shared.indexes import ensure_indexes
 
 MONTHS = ["2026-02", "2026-03"]

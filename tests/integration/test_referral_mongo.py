@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,39 @@ async def test_unapplied_messages_are_found_until_marked_applied_and_then_swept_
 
     assert await inbox.sweep(timedelta(days=30), datetime.now(UTC)) == 1  # only the applied one
     assert [r.webhook_id for r in await inbox.history("c1")] == ["w2"]
+
+
+class CountingWrites:
+    """A collection whose `bulk_write` calls (database round trips) are counted."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.batches: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def bulk_write(self, requests: list[Any], **kwargs: Any) -> Any:
+        self.batches.append(len(requests))
+        return await self.inner.bulk_write(requests, **kwargs)
+
+
+async def test_marks_of_concurrent_requests_are_written_together_and_each_caller_returns_once_its_own_is_written(
+    db: AsyncDatabase[Any],
+) -> None:
+    inbox = MongoInbox(db)
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    for i in range(30):
+        await inbox.add(record("c1", f"w{i}", received_at=old))
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    counted = CountingWrites(inbox._inbox)
+    inbox._inbox = counted  # type: ignore[assignment]
+
+    await asyncio.gather(*(inbox.mark_applied("s1", f"w{i}") for i in range(29)))
+
+    assert [r.webhook_id for r in await inbox.unapplied(later, 100)] == ["w29"]
+    assert sum(counted.batches) == 29
+    assert len(counted.batches) < 29  # the first mark on its own, the others batched behind it
 
 
 async def test_a_saved_case_loads_with_the_same_facts_and_its_wire_events_wait_in_the_outbox(

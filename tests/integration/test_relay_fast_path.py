@@ -234,3 +234,59 @@ async def test_the_full_scan_renews_the_lease_between_documents_and_stops_when_i
     assert lease.calls == 2  # before the first document, and before the second (lost)
     assert len(recorder.ids) == 2
     assert await db["cases"].count_documents({"outbox_pending": True}) == 2
+
+
+class NoReads(CountingRelay):
+    """Fails the test if the fast path reads a document back by `_id`."""
+
+    reads = 0
+
+    async def _publish_by_id(self, doc_id: str) -> int:
+        self.reads += 1
+        return await super()._publish_by_id(doc_id)
+
+
+async def test_a_handed_over_new_document_is_published_as_saved_without_reading_it_back(
+    db: AsyncDatabase[Any],
+) -> None:
+    case_id = str(uuid.uuid4())
+    events = [OutboxEvent.of(ready(case_id), 1)]
+    await db["cases"].insert_one(
+        {"_id": case_id, "version": 1, "outbox": {e.event_id: e.model_dump() for e in events}, "outbox_pending": True}
+    )
+    recorder = Recorder()
+    relay = NoReads([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)  # the scan at start may publish it too
+        recorder.ids.clear()
+        await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update(events)})  # pending again
+        relay.hand_over(db["cases"], case_id, 1, events)
+        await eventually(lambda: _published(db, case_id), within=5)
+    finally:
+        await relay.stop()
+    assert recorder.ids == [e.event_id for e in events]
+    assert relay.reads == 0
+
+
+async def test_a_handed_over_document_saved_again_meanwhile_keeps_its_newer_events(db: AsyncDatabase[Any]) -> None:
+    case_id = str(uuid.uuid4())
+    first = OutboxEvent.of(ready(case_id), 1)
+    newer = OutboxEvent.of(ReadyRevoked(case_id=case_id, person_ref="p_x", revoked_at=datetime.now(UTC)), 2)
+    await db["cases"].insert_one(
+        {
+            "_id": case_id,
+            "version": 2,
+            "outbox": {first.event_id: first.model_dump(), newer.event_id: newer.model_dump()},
+        }
+    )
+    recorder = Recorder()
+    relay = OutboxRelay([db["cases"]], recorder)
+
+    relay.hand_over(db["cases"], case_id, 1, [first])  # as created, at version 1; now at version 2
+    await relay._round()
+
+    doc = await db["cases"].find_one({"_id": case_id})
+    assert doc is not None
+    assert set(doc["outbox"]) == {first.event_id, newer.event_id}
+    assert recorder.ids[:1] == [first.event_id]

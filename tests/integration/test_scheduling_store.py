@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from scheduling_support import FixedClock
 
 from devstack.testing import Endpoints
 from scheduling.bootstrap import Scheduling, bootstrap
@@ -16,7 +17,6 @@ from scheduling.config import SchedulingMongo, Settings
 from scheduling.domain.profiles import default_teams
 from scheduling.service_layer import planning as uc
 from scheduling.service_layer.teams import seed_teams
-from scheduling.testing import FixedClock
 from trygg_shared.contracts.scheduling import FollowUpDue, PeriodEnded, PeriodPlanned, VisitMissed, VisitScheduled
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.service import Infrastructure

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import copy
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # `referral_support`: test helpers, not in the package
-
-from referral_support import ApiHarness
+from referral_support import ApiHarness  # test helpers beside the tests (pytest `pythonpath`)
 
 from referral.lus_format import example_bodies
 

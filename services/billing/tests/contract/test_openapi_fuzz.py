@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import schemathesis
+from billing_support import ApiHarness
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from billing.domain.care import DecisionType
 from billing.service_layer import referral_facts as rf
-from billing.testing import ApiHarness
 
 HARNESS = ApiHarness()
 REAL_PERSON = "p_fuzz"

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from billing_support import FixedClock
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -16,7 +17,6 @@ from billing.adapters.memory import MemoryStores
 from billing.bootstrap import Billing, bootstrap
 from billing.config import Settings
 from billing.service_layer.tariffs import seed_books
-from billing.testing import FixedClock
 from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import dead_letter_topic

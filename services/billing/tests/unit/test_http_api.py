@@ -8,10 +8,10 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from billing_support import ApiHarness
 
 from billing.domain.care import DecisionType
 from billing.service_layer import referral_facts as rf
-from billing.testing import ApiHarness
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import asyncio
 from typing import Any
 
 import schemathesis
+from console_support import ConsoleHarness, march_2026
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from console.domain.access import Actor
-from console.testing import ConsoleHarness, march_2026
 
 HARNESS = ConsoleHarness()
 asyncio.run(HARNESS.replay(march_2026()))

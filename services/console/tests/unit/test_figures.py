@@ -1,7 +1,7 @@
 """Every follow-up figure, from a fixed event stream built from the real contracts, against values
 computed by hand; and the same figures whatever the order, however often the stream is replayed.
 
-The stream (`console.testing.march_2026`), months in Swedish local time, team "vast" (Team Väst):
+The stream (`console_support.march_2026`), months in Swedish local time, team "vast" (Team Väst):
 
 - E (pE): ready 24 Feb 08:00, liability from 26 Feb 23:00, home 27 Feb 11:00 (1 liable day); period
   27 Feb-12 Mar, contact a3; visits by a3, a3, a2, a3 (60+30+30+30 min). A February discharge, a March period end.
@@ -22,9 +22,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from console_support import ConsoleHarness, march_2026
 
 from console.domain.figures import ALL_TEAMS, FIGURE_KEYS, Row, UnitCosts, compute
-from console.testing import ConsoleHarness, march_2026
 
 COSTS = UnitCosts(team_hour_sek=600, short_term_stay_day_sek=1500)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from console_support import march_2026
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from console.adapters.memory import MemoryReadModel, memory_stores
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.service_layer.projections import ChangeFeed, Stores
-from console.testing import march_2026
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode

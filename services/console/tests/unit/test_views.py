@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from console_support import ConsoleHarness, march_2026, utc
+
 from console.domain.access import Actor, Page
 from console.domain.alerts import fold_alert
 from console.domain.cases import CaseStatus, DecisionState, fold_case, timeline
@@ -21,7 +23,6 @@ from console.domain.facts import (
 )
 from console.domain.teams import fold_team
 from console.domain.visits import VisitStatus, fold_visit
-from console.testing import ConsoleHarness, march_2026, utc
 
 
 def rec(n: int, fact: object, source: str = "urn:trygghemgang:referral") -> Recorded[object]:

@@ -8,9 +8,9 @@ import io
 from datetime import timedelta
 
 import pytest
+from console_support import ConsoleHarness, march_2026
 
 from console.domain.figures import FIGURES
-from console.testing import ConsoleHarness, march_2026
 
 
 @pytest.fixture

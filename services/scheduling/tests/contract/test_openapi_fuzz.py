@@ -23,11 +23,11 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from scheduling_support import ApiHarness
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from scheduling.service_layer import planning as uc
-from scheduling.testing import ApiHarness
 
 MAX_EXAMPLES = 25
 HARNESS = ApiHarness()

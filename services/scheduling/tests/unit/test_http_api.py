@@ -6,9 +6,10 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from scheduling_support import ApiHarness
+
 from scheduling.domain import events as ev
 from scheduling.service_layer import planning as uc
-from scheduling.testing import ApiHarness
 
 CASE = "http-case-1"
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from scheduling_support import Harness
+
 from scheduling.domain import events as ev
 from scheduling.domain.plan import VisitNotes
 from scheduling.domain.vocab import PeriodStatus, SupportLevel, VisitKind, VisitStatus
 from scheduling.service_layer import field as fuc
 from scheduling.service_layer import planning as uc
 from scheduling.service_layer.ports import Actor
-from scheduling.testing import Harness
 
 
 def grant(

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from scheduling_support import Harness
+
 from scheduling.domain import events as ev
 from scheduling.domain.plan import CasePlan, DecisionChange, DecisionTerms, PlanContext
 from scheduling.domain.profiles import team_config
@@ -14,7 +16,6 @@ from scheduling.domain.staffing import ConstantTravel, Roster
 from scheduling.domain.team import Team
 from scheduling.domain.vocab import EndReason, PeriodKind, PeriodStatus, VisitKind, VisitStatus
 from scheduling.service_layer import planning as uc
-from scheduling.testing import Harness
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # Monday 10:00 local
 GRANTED_AT = datetime(2026, 11, 10, 9, tzinfo=UTC)

@@ -9,13 +9,13 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from scheduling_support import Harness
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.vocab import PeriodStatus
 from scheduling.service_layer.teams import configure_team
-from scheduling.testing import Harness
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
     AdmissionNoticed,
