@@ -438,8 +438,8 @@ PERSONAL_DATA_MAX_DAYS = 14
 
 
 @functools.cache
-def consumer_groups() -> dict[str, str]:
-    """Consumer group -> service, from the consumers each service's `bootstrap()` wires.
+def consumers() -> dict[str, tuple[str, str]]:
+    """Consumer group -> (service, topic it reads), from the consumers each service's `bootstrap()` wires.
 
     Bootstrap connects to nothing (the clients connect when the app starts), so this lists the
     groups, and so the dead-letter topics, that the services will really use.
@@ -449,8 +449,13 @@ def consumer_groups() -> dict[str, str]:
         bootstrap = importlib.import_module(f"{service}.bootstrap").bootstrap
         for consumer in bootstrap(settings_class(service)()).runtime.consumers:
             assert consumer.dead_letter_topic == topics_module.dead_letter_topic(consumer.group_id)
-            groups[consumer.group_id] = service
+            groups[consumer.group_id] = (service, consumer.topic)
     return groups
+
+
+def consumer_groups() -> dict[str, str]:
+    """Consumer group -> service."""
+    return {group: service for group, (service, _) in consumers().items()}
 
 
 def expected_topics() -> set[str]:
@@ -1010,6 +1015,7 @@ def test_topics_with_personal_data_are_kept_only_as_long_as_a_replay_needs() -> 
     personal = {
         topics_module.REFERRAL_CASE_EVENTS,
         topics_module.REFERRAL_BILLING_SUBJECTS,
+        topics_module.REFERRAL_RELATIVE_CONTACTS,
         *(topics_module.dead_letter_topic(group) for group in consumer_groups()),
     }
 
@@ -1023,6 +1029,29 @@ def test_topics_with_personal_data_are_kept_only_as_long_as_a_replay_needs() -> 
     assert personal <= labelled, f"label these personal-data topics: {sorted(personal - labelled)}"
     assert not too_long, f"personal data kept longer than {PERSONAL_DATA_MAX_DAYS} days: {too_long}"
     assert retention_days(manifests[topics_module.REFERRAL_BILLING_SUBJECTS]) <= 7, "identity numbers"
+    assert retention_days(manifests[topics_module.REFERRAL_RELATIVE_CONTACTS]) <= 7, "relatives' phone numbers"
+
+
+def test_dead_letters_keep_personal_data_no_longer_than_the_topic_they_come_from() -> None:
+    manifests = topic_manifests()
+
+    def personal(topic: str) -> bool:
+        return bool(manifests[topic]["metadata"]["labels"].get("trygg-hemgang.se/data") == "personal-data")
+
+    longer = {
+        group: (retention_days(manifests[topics_module.dead_letter_topic(group)]), retention_days(manifests[topic]))
+        for group, (_, topic) in consumers().items()
+        if personal(topic)
+        and retention_days(manifests[topics_module.dead_letter_topic(group)]) > retention_days(manifests[topic])
+    }
+
+    assert not longer, f"dead letters kept longer (days) than their personal-data source (days): {longer}"
+
+
+def test_only_notification_reads_relatives_phone_numbers() -> None:
+    readers = {service for service, topic in consumers().values() if topic == topics_module.REFERRAL_RELATIVE_CONTACTS}
+
+    assert readers == {"notification"}
 
 
 def test_the_k8s_readme_gives_each_topic_the_retention_of_its_manifest() -> None:

@@ -27,7 +27,13 @@ from notification.domain.message import Message
 from notification.domain.quiet_hours import QuietHours
 from notification.entrypoints.api import api_router
 from notification.entrypoints.callbacks import callbacks_router
-from notification.entrypoints.events import own_events_consumer, period_consumer, referral_consumer, team_consumer
+from notification.entrypoints.events import (
+    own_events_consumer,
+    period_consumer,
+    referral_consumer,
+    relative_contacts_consumer,
+    team_consumer,
+)
 from notification.entrypoints.loops import Dispatcher, timer_loop
 from notification.service_layer.deps import NotificationDeps, Policy
 from notification.service_layer.ports import (
@@ -243,13 +249,14 @@ def bootstrap(
         stores.alerts.on_saved = relay.nudge
 
     group = settings.consumer_group
-    groups = (group, f"{group}.periods", f"{group}.teams", f"{group}.own")
+    groups = (group, f"{group}.contacts", f"{group}.periods", f"{group}.teams", f"{group}.own")
     guards: list[HandledEvents] = [guard_factory(g) if guard_factory else ProcessedEvents(infra.db, g) for g in groups]
     consumers = [
         referral_consumer(infra.broker, deps, guards[0], settings.kafka, groups[0]),
-        period_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1]),
-        team_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2]),
-        own_events_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3]),
+        relative_contacts_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1]),
+        period_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2]),
+        team_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3]),
+        own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4]),
     ]
     local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
     routers = [api_router(deps, TokenAuthenticator(settings.api_tokens), local_log)]

@@ -74,8 +74,8 @@ class Settings(ServiceSettings):
     http: NotificationHttp = Field(default_factory=NotificationHttp)  # type: ignore[arg-type]
     consumer_group: str = Field(
         "notification",
-        description="Kafka consumer group of referral's events; scheduling's and notification's own topics "
-        "use `<group>.periods`, `<group>.teams`, `<group>.own`.",
+        description="Kafka consumer group of referral's case events; referral's relative contacts, scheduling's "
+        "and notification's own topics use `<group>.contacts`, `<group>.periods`, `<group>.teams`, `<group>.own`.",
     )
     provider: Literal["local", "46elks", "twilio"] = Field(
         "local", description="SMS provider: `local` keeps messages in the database (shown at /ops/local-sms)."

@@ -263,6 +263,25 @@ def test_a_relative_missing_from_the_changed_decision_is_withdrawn_and_logged() 
     assert case.set_relatives([olle], by="officer:b", at=T0, source_event_id="e2")[1] == []  # a repeat
 
 
+def test_an_older_list_of_relatives_never_brings_back_a_withdrawn_relative() -> None:
+    case = CaseFile("c1", "p1")
+    karin, olle = Relative("r1", "+46701112233", Language.SV), Relative("r2", "+46701112244", Language.FI)
+    case.decision_granted(decision_id="d1", trygg_hemgang=True, team_name=None, by="o", at=T0, source_event_id="e1")
+    assert case.may_message("r1") is None  # a decision names no relatives: their list comes on its own
+
+    assert case.consent_withdrawn(("r1",), sequence=5, by="officer:b", at=T0, source_event_id="e5") == []
+    added, events = case.contacts_changed([karin, olle], sequence=2, by="o", at=T0, source_event_id="e2")
+    assert (added, events) == ([], [])  # older than the withdrawal: ignored
+    added, events = case.contacts_changed([olle], ("r1",), sequence=6, by="o", at=T0, source_event_id="e6")
+    assert added == [olle]
+    assert case.may_message("r1") is None
+    assert case.may_message("r2") == olle
+    assert case.relatives_sequence == 6
+    _, events = case.contacts_changed([karin, olle], sequence=9, by="o", at=T0, source_event_id="e9")
+    assert events == []
+    assert case.may_message("r1") == karin  # consent given again later counts
+
+
 def test_relatives_of_a_decision_that_is_not_trygg_hemgang_are_never_messaged() -> None:
     case = CaseFile("c1", "p1")
     case.decision_granted(

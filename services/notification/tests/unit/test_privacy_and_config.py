@@ -33,19 +33,26 @@ async def test_a_flow_with_a_withdrawal_and_a_failure_logs_ids_but_no_phone_numb
                 True,
                 "Team Väst",
                 date(2026, 11, 25),
-                [Relative("r1", phone, Language.SV)],
+                [],
                 "officer:a",
                 T0,
                 "e1",
             ),
         )
+        await rel.record_contacts(
+            h.deps,
+            rel.RelativeContacts(case_id, "p", "d1", [Relative("r1", phone, Language.SV)], (), "officer:a", T0, "e2"),
+        )
         await dispatch_due(h.deps)
-        await rel.record_decision_change(h.deps, rel.ChangedDecision(case_id, "p", "d1", [], "officer:b", T0, "e2"))
+        await rel.record_decision_change(
+            h.deps, rel.ChangedDecision(case_id, "p", "d1", [], "officer:b", T0, "e3", withdrawn=("r1",))
+        )
     text = repr(logs)
     assert logs
     assert phone not in text
     assert "701112233" not in text
     assert case_id in text
+    assert "consent withdrawn; queued messages cancelled" in text
 
 
 def test_outside_local_environments_the_service_refuses_development_values() -> None:

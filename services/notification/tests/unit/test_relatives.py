@@ -35,16 +35,27 @@ def granted(case_id: str, relatives: list[Relative], *, trygg_hemgang: bool = Tr
     )
 
 
-def changed(case_id: str, relatives: list[Relative]) -> rel.ChangedDecision:
-    return rel.ChangedDecision(
+def listed(
+    case_id: str, relatives: list[Relative], *, by: str = "officer:anna", sequence: int | None = None
+) -> rel.RelativeContacts:
+    """Referral's relative-contacts event: the full list of relatives with consent."""
+    return rel.RelativeContacts(
         case_id=case_id,
         person_ref="p",
         decision_id="d-" + case_id,
         relatives=relatives,
-        by="officer:bo",
+        withdrawn=(),
+        by=by,
         at=DAYTIME,
         source_event_id=str(uuid.uuid4()),
+        sequence=sequence,
     )
+
+
+async def decide(h: Harness, case_id: str, relatives: list[Relative]) -> None:
+    """A Trygg hemgång decision and its relatives' contacts, each on its own topic."""
+    await rel.record_decision(h.deps, granted(case_id, []))
+    await rel.record_contacts(h.deps, listed(case_id, relatives))
 
 
 def homecoming(case_id: str, at: datetime, *, visit_id: str = "v1", moved: bool = False) -> vis.VisitPlanned:
@@ -73,9 +84,11 @@ async def test_nothing_is_sent_to_relatives_without_recorded_consent() -> None:
 async def test_a_consented_relative_gets_one_message_per_event_even_when_it_arrives_twice() -> None:
     h = Harness.create(now=DAYTIME)
     case_id = str(uuid.uuid4())
-    command = granted(case_id, [KARIN])
+    await rel.record_contacts(h.deps, listed(case_id, [KARIN]))  # read before its decision
+    command = granted(case_id, [])
     assert await rel.record_decision(h.deps, command) == 1
     assert await rel.record_decision(h.deps, command) == 0
+    await rel.record_contacts(h.deps, listed(case_id, [KARIN]))  # and again after it
     await dispatch_due(h.deps)
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(KARIN.phone)) == 1
@@ -87,7 +100,7 @@ async def test_a_consented_relative_gets_one_message_per_event_even_when_it_arri
 async def test_each_relative_gets_the_message_in_their_own_language() -> None:
     h = Harness.create(now=DAYTIME)
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN, AINO, JOHN]))
+    await decide(h, case_id, [KARIN, AINO, JOHN])
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     await dispatch_due(h.deps)
     assert "möter din närstående i hemmet onsdag 25 nov kl. 10:00" in h.provider.texts_to(KARIN.phone)[1]
@@ -103,7 +116,7 @@ async def test_the_teams_own_phone_and_hours_from_scheduling_are_in_the_message(
     )
     assert await rel.configure_team(h.deps, hofors, 2)
     assert not await rel.configure_team(h.deps, TeamContact("team-vast", "old", "+461", ()), 1)  # older version
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
     await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
     await dispatch_due(h.deps)
     assert "Trygg hemgång Hofors, tel +4629012345 (alla dagar 07:00-15:30)" in h.provider.texts_to(KARIN.phone)[-1]
@@ -113,11 +126,11 @@ async def test_a_withdrawn_consent_stops_a_held_message_and_everything_after_it_
     evening = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)  # 22:30 in Stockholm: quiet hours
     h = Harness.create(now=evening)
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN, AINO]))
+    await decide(h, case_id, [KARIN, AINO])
     await dispatch_due(h.deps)
     assert h.provider.sent == []  # both held until the morning
 
-    await rel.record_decision_change(h.deps, changed(case_id, [AINO]))
+    await rel.record_contacts(h.deps, listed(case_id, [AINO], by="officer:bo"))
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08:00 in Stockholm
     await dispatch_due(h.deps)
@@ -135,7 +148,7 @@ async def test_a_withdrawn_consent_stops_a_held_message_and_everything_after_it_
 async def test_a_withdrawal_recorded_while_a_message_waits_to_be_sent_stops_it_at_the_send() -> None:
     h = Harness.create(now=DAYTIME)
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
 
     # The consent is gone from the case file, but the queued message was not cancelled yet.
     case = await h.deps.cases.load(case_id)
@@ -151,7 +164,7 @@ async def test_quiet_hours_hold_messages_until_morning_but_not_about_todays_visi
     early = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # 06:00 in Stockholm
     h = Harness.create(now=early)
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))  # about nothing today: held
+    await decide(h, case_id, [KARIN])  # about nothing today: held
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 10, 0, tzinfo=UTC)))  # today
     await dispatch_due(h.deps)
     assert len(h.provider.sent) == 1
@@ -169,7 +182,7 @@ async def test_quiet_hours_hold_messages_until_morning_but_not_about_todays_visi
 async def test_a_newer_time_for_the_homecoming_replaces_the_one_still_held_for_the_morning() -> None:
     h = Harness.create(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     h.clock.advance(minutes=30)
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 12, 0, tzinfo=UTC), moved=True))
@@ -185,7 +198,7 @@ async def test_a_newer_time_for_the_homecoming_replaces_the_one_still_held_for_t
 async def test_nothing_more_goes_out_once_the_person_has_died() -> None:
     h = Harness.create(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
     await rel.record_decision_end(h.deps, case_id, "p", deceased=True)
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -196,7 +209,7 @@ async def test_nothing_more_goes_out_once_the_person_has_died() -> None:
 async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once() -> None:
     h = Harness.create(now=DAYTIME, settings=make_settings(hemtjanst_phone="+46855566677"))
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
     await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME, None)
     for _ in range(2):
         await rel.record_period_end(
@@ -217,7 +230,7 @@ async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once(
 async def test_a_recipients_daily_cap_stops_a_flood() -> None:
     h = Harness.create(now=DAYTIME, settings=make_settings(relative_daily_cap=2))
     case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [KARIN]))
+    await decide(h, case_id, [KARIN])
     for i in range(3):
         await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=1, hours=i), visit_id=f"v{i}"))
     await dispatch_due(h.deps)
@@ -231,3 +244,48 @@ async def test_a_recipients_daily_cap_stops_a_flood() -> None:
     await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=3), visit_id="v9"))
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(KARIN.phone)) == 3
+
+
+async def test_contacts_read_after_their_decision_tell_the_relative_the_decisions_first_day_once() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, []))
+    for _ in range(2):
+        await rel.record_contacts(h.deps, listed(case_id, [KARIN], sequence=2))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(KARIN.phone)) == 1
+    assert "onsdag 25 nov" in h.provider.sent[0].text
+
+
+async def test_contacts_of_a_decision_that_is_not_trygg_hemgang_are_kept_but_never_messaged() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, [], trygg_hemgang=False))
+    await rel.record_contacts(h.deps, listed(case_id, [KARIN]))
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+
+async def test_a_withdrawal_on_case_events_takes_effect_before_the_new_list_and_an_older_list_is_ignored() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await rel.record_decision(h.deps, granted(case_id, []))
+    await rel.record_contacts(h.deps, listed(case_id, [KARIN, AINO], sequence=2))
+    withdrawal = rel.ChangedDecision(
+        case_id, "p", "d-" + case_id, [], "officer:bo", DAYTIME, str(uuid.uuid4()), withdrawn=("r-karin",), sequence=5
+    )
+    await rel.record_decision_change(h.deps, withdrawal)
+    await rel.record_decision_change(h.deps, withdrawal)  # delivered twice: logged once
+    await rel.record_contacts(h.deps, listed(case_id, [KARIN, AINO], sequence=4))  # older, read late
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
+    await dispatch_due(h.deps)
+
+    assert len(h.provider.texts_to(KARIN.phone)) == 0  # the start message was cancelled before it went
+    assert len(h.provider.texts_to(AINO.phone)) == 2
+    log = (await h.deps.cases.load(case_id)).state.consent_log
+    assert [(e.relative_id, e.change, e.recorded_by) for e in log] == [
+        ("r-karin", "given", "officer:anna"),
+        ("r-aino", "given", "officer:anna"),
+        ("r-karin", "withdrawn", "officer:bo"),
+    ]

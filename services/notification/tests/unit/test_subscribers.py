@@ -17,12 +17,13 @@ from trygg_shared.contracts import notification as own
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.base import IntegrationEvent
-from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import raw_body
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PHONE = "+46701112233"
+PHONE_2 = "+46709998877"
 
 
 def record(
@@ -43,20 +44,72 @@ async def publish(broker: KafkaBroker, topic: str, rec: Any) -> None:
     await broker.publish(rec.value, topic=topic, key=rec.key, headers={k: v.decode() for k, v in rec.headers.items()})
 
 
-def granted(case_id: str, consent: bool = True, language: r.Language = r.Language.SV) -> r.DecisionGranted:
+def granted(case_id: str, decision_id: str | None = None) -> r.DecisionGranted:
+    """A decision as referral publishes it on the case-events topic: no relatives there."""
     return r.DecisionGranted(
         case_id=case_id,
         person_ref="p_1",
-        decision_id="d_" + case_id[:8],
+        decision_id=decision_id or "d_" + case_id[:8],
         decision_type=r.DecisionType.TRYGG_HEMGANG,
         start_date=date(2026, 11, 25),
         length_days=14,
         team="Team Väst",
-        relatives=(
-            r.Relative(relative_id="rel1", name="Karin Lindqvist", phone=PHONE, language=language, consent=consent),
-        ),
         granted_by="officer:anna",
         granted_at=T0,
+    )
+
+
+def legacy_granted(case_id: str, consent: bool = True, language: r.Language = r.Language.SV) -> r.DecisionGranted:
+    """A decision written before the relative-contacts topic: its relatives (with phones) inside."""
+    relative = r.Relative(relative_id="rel1", name="Karin Lindqvist", phone=PHONE, language=language, consent=consent)
+    return granted(case_id).model_copy(update={"relatives": (relative,)})
+
+
+def contacts(
+    case_id: str, *relative_ids: str, withdrawn: tuple[str, ...] = (), decision_id: str | None = None
+) -> r.RelativeContactsChanged:
+    """Referral's relative-contacts event: the full list of relatives with consent."""
+    phones = {"rel1": PHONE, "rel2": PHONE_2}
+    return r.RelativeContactsChanged(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id=decision_id or "d_" + case_id[:8],
+        relatives=tuple(
+            r.RelativeContact(
+                relative_id=rid, phone=phones[rid], consent_recorded_by="officer:anna", consent_recorded_at=T0
+            )
+            for rid in relative_ids
+        ),
+        consent_withdrawn_relative_ids=withdrawn,
+        changed_by="officer:anna",
+        changed_at=T0,
+    )
+
+
+def withdrawal(case_id: str, *relative_ids: str) -> r.DecisionChanged:
+    """A decision change on the case-events topic that withdrew consent (ids only, no relatives)."""
+    return r.DecisionChanged(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id="d_" + case_id[:8],
+        changes=(r.DecisionChangeKind.CONSENT_WITHDRAWN,),
+        changed_by="officer:bo",
+        changed_at=T0,
+        consent_withdrawn_relative_ids=relative_ids,
+    )
+
+
+def homecoming(case_id: str) -> s.VisitScheduled:
+    return s.VisitScheduled(
+        case_id=case_id,
+        person_ref="p_1",
+        period_id="per1",
+        team_id="team-vast",
+        visit_id="v1",
+        kind=s.VisitKind.HOMECOMING,
+        planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
+        planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
+        location=s.VisitLocation.HOME,
     )
 
 
@@ -69,62 +122,130 @@ def harness() -> tuple[Harness, KafkaBroker, list[Any]]:
     async def collect(body: bytes, msg: KafkaMessage) -> None:
         dead.append(msg)
 
+    @broker.subscriber(dead_letter_topic("notification.contacts"), decoder=raw_body)
+    async def collect_contacts(body: bytes, msg: KafkaMessage) -> None:
+        dead.append(msg)
+
     return h, broker, dead
 
 
 async def test_a_granted_decision_with_consent_becomes_one_sms_even_when_delivered_twice() -> None:
     h, broker, dead = harness()
     case_id = str(uuid.uuid4())
-    rec = record(granted(case_id), sequence=1)
+    decision, listed = record(granted(case_id), sequence=1), record(contacts(case_id, "rel1"), sequence=2)
     async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, rec)
-        await publish(broker, REFERRAL_CASE_EVENTS, rec)
+        for _ in range(2):
+            await publish(broker, REFERRAL_CASE_EVENTS, decision)
+            await publish(broker, REFERRAL_RELATIVE_CONTACTS, listed)
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(PHONE)) == 1
-    assert "Karin" not in h.provider.sent[0].text  # no names in texts
+    assert "onsdag 25 nov" in h.provider.sent[0].text  # the decision's first day
     assert dead == []
 
 
-async def test_a_relative_without_consent_in_the_decision_gets_nothing() -> None:
+async def test_contacts_read_before_their_decision_wait_for_it_and_the_relative_is_told_once() -> None:
     h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
     async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(str(uuid.uuid4()), consent=False)))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1"), sequence=2))
+        await dispatch_due(h.deps)
+        assert h.provider.sent == []  # no decision yet: nothing to tell
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1
+    assert "onsdag 25 nov" in h.provider.sent[0].text
+
+
+async def test_a_decision_without_its_contacts_tells_nobody() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
     await dispatch_due(h.deps)
     assert h.provider.sent == []
 
 
-async def test_consent_withdrawn_by_a_changed_decision_stops_the_next_messages() -> None:
+async def test_a_relative_without_consent_in_a_decision_of_the_old_format_gets_nothing() -> None:
+    h, broker, _ = harness()
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(legacy_granted(str(uuid.uuid4()), consent=False)))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+
+async def test_a_decision_of_the_old_format_with_relatives_inside_is_still_understood() -> None:
     h, broker, _ = harness()
     case_id = str(uuid.uuid4())
-    change = r.DecisionChanged(
-        case_id=case_id,
-        person_ref="p_1",
-        decision_id="d_" + case_id[:8],
-        changes=(r.DecisionChangeKind.CONSENT_WITHDRAWN,),
-        relatives=(),
-        changed_by="officer:bo",
-        changed_at=T0,
-    )
-    visit = s.VisitScheduled(
-        case_id=case_id,
-        person_ref="p_1",
-        period_id="per1",
-        team_id="team-vast",
-        visit_id="v1",
-        kind=s.VisitKind.HOMECOMING,
-        planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
-        planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
-        location=s.VisitLocation.HOME,
-    )
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(legacy_granted(case_id), sequence=1))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1
+
+
+async def test_consent_withdrawn_on_the_case_events_topic_stops_the_next_messages_before_the_new_list_arrives() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
     async with TestKafkaBroker(broker):
         await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1", "rel2"), sequence=2))
         await dispatch_due(h.deps)
-        await publish(broker, REFERRAL_CASE_EVENTS, record(change, sequence=2))
-        await publish(broker, s.VisitScheduled.TOPIC, record(visit, sequence=1, source="urn:scheduling"))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(withdrawal(case_id, "rel1"), sequence=3))
+        await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1, source="urn:scheduling"))
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(PHONE)) == 1  # only the first, before the withdrawal
+    assert len(h.provider.texts_to(PHONE_2)) == 2  # the other relative still hears about the visit
+    log = (await h.deps.cases.load(case_id)).state.consent_log
+    assert [(e.relative_id, e.change) for e in log] == [("rel1", "given"), ("rel2", "given"), ("rel1", "withdrawn")]
+
+
+async def test_consent_withdrawn_on_the_contacts_topic_alone_stops_the_next_messages() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1"), sequence=2))
+        await dispatch_due(h.deps)
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, withdrawn=("rel1",)), sequence=4))
+        await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1, source="urn:scheduling"))
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1
     log = (await h.deps.cases.load(case_id)).state.consent_log
     assert [e.change for e in log] == ["given", "withdrawn"]
+
+
+async def test_an_older_list_read_after_a_withdrawal_does_not_bring_the_relative_back() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+        # The case-events consumer is ahead: the withdrawal (3) is read before the grant's list (2).
+        await publish(broker, REFERRAL_CASE_EVENTS, record(withdrawal(case_id, "rel1"), sequence=3))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1"), sequence=2))
+        await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1, source="urn:scheduling"))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, withdrawn=("rel1",)), sequence=4))
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+    assert (await h.deps.cases.load(case_id)).state.relatives == {}
+
+
+async def test_a_new_decision_read_before_its_own_list_tells_nobody_of_the_previous_list() -> None:
+    h, broker, _ = harness()
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id, "d1"), sequence=1))
+        await publish(
+            broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1", decision_id="d1"), sequence=2)
+        )
+        await dispatch_due(h.deps)
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id, "d2"), sequence=5))
+        await dispatch_due(h.deps)
+        assert len(h.provider.texts_to(PHONE)) == 1  # d1's relative is not told about d2
+        await publish(
+            broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel2", decision_id="d2"), sequence=6)
+        )
+    await dispatch_due(h.deps)
+    assert len(h.provider.texts_to(PHONE)) == 1
+    assert len(h.provider.texts_to(PHONE_2)) == 1
 
 
 async def test_scheduling_events_tell_relatives_the_homecoming_time_with_the_teams_phone() -> None:
@@ -143,21 +264,11 @@ async def test_scheduling_events_tell_relatives_the_homecoming_time_with_the_tea
         version=1,
         configured_at=T0,
     )
-    visit = s.VisitScheduled(
-        case_id=case_id,
-        person_ref="p_1",
-        period_id="per1",
-        team_id="team-vast",
-        visit_id="v1",
-        kind=s.VisitKind.HOMECOMING,
-        planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
-        planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
-        location=s.VisitLocation.HOME,
-    )
     async with TestKafkaBroker(broker):
         await publish(broker, s.TeamConfigured.TOPIC, record(team))
         await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id)))
-        await publish(broker, s.VisitScheduled.TOPIC, record(visit, sequence=1))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1")))
+        await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1))
     await dispatch_due(h.deps)
     text = h.provider.texts_to(PHONE)[-1]
     assert "onsdag 25 nov kl. 10:00" in text
@@ -225,18 +336,26 @@ async def test_a_relatives_sms_that_finally_failed_becomes_an_on_call_alert() ->
 async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_consumption_goes_on() -> None:
     h, broker, dead = harness()
     case_id = str(uuid.uuid4())
-    bad = record(granted(case_id))
     broken = encode(
         EventMeta(id=str(uuid.uuid4()), type=r.DecisionGranted.EVENT_TYPE, source="urn:test", subject=case_id, time=T0),
         {"case_id": case_id, "relatives": "not a list"},
     )
+    broken_list = encode(
+        EventMeta(
+            id=str(uuid.uuid4()), type=r.RelativeContactsChanged.EVENT_TYPE, source="urn:test", subject=case_id, time=T0
+        ),
+        {"case_id": case_id, "relatives": [{"relative_id": "rel1"}]},  # no phone
+    )
     async with TestKafkaBroker(broker):
         await broker.publish(b"not a cloud event", topic=REFERRAL_CASE_EVENTS, key=b"k")
         await publish(broker, REFERRAL_CASE_EVENTS, broken)
-        await publish(broker, REFERRAL_CASE_EVENTS, bad)
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, broken_list)
+        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id)))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1")))
     reasons = [m.headers.get("dlq_reason") for m in dead]
-    assert len(reasons) == 2
+    assert len(reasons) == 3
     assert "missing CloudEvents headers" in reasons[0]
     assert reasons[1].startswith("contract violation")
+    assert reasons[2].startswith("contract violation")  # on the contacts topic: its own dead letters
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(PHONE)) == 1  # the good one after the poison was handled

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from referral.adapters.auth import TokenAuthenticator
@@ -119,6 +120,7 @@ def bootstrap(
             full_scan_seconds=settings.outbox.full_scan_seconds,
         )
         mongo_store.on_saved = relay.nudge  # publish a saved case's events at once, by _id
+        mongo_store.on_created = partial(relay.hand_over, mongo_store.collection)  # a new case's, as saved
         store, queries = mongo_store, MongoCaseQueries(mongo_store.collection, codec)
     deps = ReferralDeps(
         inbox=inbox or MongoInbox(infra.db),

@@ -13,6 +13,7 @@ from referral.lus_format import parse_lus
 from referral.service_layer.intake import receive_hospital_message, sweep_inbox
 from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev
+from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS
 
 OFFICER = {"Authorization": "Bearer dev-officer"}
 PERSON = {"id_type": "personnummer", "id": "20121212-1212", "given_name": "Tolvan", "family_name": "Tolvansson"}
@@ -72,8 +73,10 @@ def test_a_hemgangsbeslut_grants_hours_and_its_changes_carry_them(api: ApiHarnes
         30,
         "Team Väst",
     )
-    assert [(r.name, r.phone, r.language) for r in granted.relatives] == [("Aino", "+358401234567", ev.Language.FI)]
-    change = api.events[-1]
+    assert granted.relatives == ()  # relatives go to notification only, on their own topic
+    contacts = next(e for e in api.events if isinstance(e, ev.RelativeContactsChanged))
+    assert [(r.phone, r.language) for r in contacts.relatives] == [("+358401234567", ev.Language.FI)]
+    change = api.events[-1]  # more hours: the relatives' numbers are not sent again
     assert isinstance(change, ev.DecisionChanged)
     assert (change.changes, change.hours_granted, change.team, change.start_date.isoformat()) == (  # type: ignore[union-attr]
         (ev.DecisionChangeKind.EXTENDED,),
@@ -120,10 +123,50 @@ def test_withdrawn_consent_names_the_relatives_so_notification_stops_at_once(api
         f"/cases/{case_id}/decisions/{decision['decision_id']}", json={"withdraw_consent_of": [karin]}, headers=OFFICER
     )
 
-    change = api.events[-1]
+    change, contacts = api.events[-2:]
     assert isinstance(change, ev.DecisionChanged)
     assert change.consent_withdrawn_relative_ids == (karin,)
-    assert [(r.name, r.language) for r in change.relatives] == [("Bo", ev.Language.EN)]
+    assert change.relatives == ()
+    assert isinstance(contacts, ev.RelativeContactsChanged)
+    assert contacts.consent_withdrawn_relative_ids == (karin,)
+    assert [(r.phone, r.language) for r in contacts.relatives] == [("+46709998877", ev.Language.EN)]
+
+
+def test_relatives_phone_numbers_go_only_to_the_relative_contacts_topic_never_to_case_events(
+    api: ApiHarness, lus_body: Any
+) -> None:
+    body = lus_body("utskrivningsklar")
+    body["episode"]["episode_id"] = f"TC-{uuid.uuid4().hex[:8]}"
+    case_id = send(api, body, "w-contacts").answer.case_id
+    relatives = [
+        {"name": "Karin", "phone": "+46701112233", "consent": True},
+        {"name": "Bo", "phone": "+46709998877", "consent": False},
+    ]
+    grant = {"decision_type": "trygg_hemgang", "start_date": "2026-11-25", "length_days": 10, "team": "Team Väst"}
+    decision = api.client.post(
+        f"/cases/{case_id}/decisions", json={**grant, "relatives": relatives}, headers=OFFICER
+    ).json()
+    url = f"/cases/{case_id}/decisions/{decision['decision_id']}"
+    api.client.patch(url, json={"length_days": 12}, headers=OFFICER)
+    karin, bo = ({k: r[k] for k in ("relative_id", "name", "phone", "language")} for r in decision["relatives"])
+    changed = api.client.patch(
+        url, json={"relatives": [{**karin, "consent": True}, {**bo, "consent": True}]}, headers=OFFICER
+    )
+    assert changed.status_code == 200, changed.text
+
+    by_topic: dict[str, list[Any]] = {}
+    for e in api.events:
+        by_topic.setdefault(e.TOPIC, []).append(e)
+    assert set(by_topic) == {REFERRAL_CASE_EVENTS, REFERRAL_BILLING_SUBJECTS, REFERRAL_RELATIVE_CONTACTS}
+    for e in by_topic[REFERRAL_CASE_EVENTS] + by_topic[REFERRAL_BILLING_SUBJECTS]:
+        dumped = e.model_dump_json()
+        for relatives_data in ("+46701112233", "+46709998877", "Karin"):
+            assert relatives_data not in dumped, (type(e).__name__, relatives_data)
+    # One list with the grant, one with the change of relatives; none with the longer decision.
+    lists = by_topic[REFERRAL_RELATIVE_CONTACTS]
+    assert [[r.phone for r in e.relatives] for e in lists] == [["+46701112233"], ["+46701112233", "+46709998877"]]
+    assert "Karin" not in lists[0].model_dump_json()  # no names: messages do not use them
+    assert all(e.partition_key() == case_id for e in lists)
 
 
 def test_a_case_opened_without_a_hospital_message_says_when_and_why(api: ApiHarness) -> None:

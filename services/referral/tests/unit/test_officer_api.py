@@ -137,7 +137,10 @@ def test_a_trygg_hemgang_decision_publishes_what_scheduling_notification_and_bil
     assert granted.hemtjanst_evenings_nights_weekends is True
     assert granted.person is not None
     assert granted.person.address is not None
-    assert granted.relatives[0].consent is True
+    assert granted.relatives == ()  # relatives' phones go to notification only, on their own topic
+    contacts = next(e for e in api.events if isinstance(e, ev.RelativeContactsChanged))
+    assert [r.consent_recorded_by for r in contacts.relatives] == ["officer:dev"]
+    assert contacts.TOPIC not in (granted.TOPIC, ev.BillingSubjectRegistered.TOPIC)
     assert "19401009" not in granted.model_dump_json()  # the identity number goes to billing only
     subject = next(e for e in api.events if isinstance(e, ev.BillingSubjectRegistered))
     assert subject.identity_number == "194010092387"
@@ -239,10 +242,13 @@ def test_withdrawn_consent_is_published_and_the_relative_stays_without_it(api: A
     changed = api.client.patch(url, json={"withdraw_consent_of": [relative_id]}, headers=api.as_role(OFFICER)).json()
 
     assert changed["relatives"][0]["consent"] is False
-    event = api.events[-1]
+    event, contacts = api.events[-2:]
     assert isinstance(event, ev.DecisionChanged)
     assert event.changes == (ev.DecisionChangeKind.CONSENT_WITHDRAWN,)
-    assert event.relatives == ()  # without consent, the relative's name and phone no longer leave referral
+    assert event.consent_withdrawn_relative_ids == (relative_id,)
+    assert isinstance(contacts, ev.RelativeContactsChanged)
+    assert contacts.relatives == ()  # without consent, the relative's phone no longer leaves referral
+    assert contacts.consent_withdrawn_relative_ids == (relative_id,)
 
 
 def test_a_discharge_to_deceased_ends_the_active_decision(api: Any, lus_body: Any) -> None:
@@ -374,9 +380,9 @@ def test_only_relatives_with_consent_leave_referral_in_events_and_decisions_are_
     )
 
     assert [r["name"] for r in response.json()["relatives"]] == ["Karin", "Bo"]  # the officer sees both
-    granted = next(e for e in api.events if isinstance(e, ev.DecisionGranted))
-    assert [r.name for r in granted.relatives] == ["Karin"]
-    assert "+46709998877" not in granted.model_dump_json()
+    contacts = next(e for e in api.events if isinstance(e, ev.RelativeContactsChanged))
+    assert [r.phone for r in contacts.relatives] == ["+46701112233"]
+    assert all("+46709998877" not in e.model_dump_json() for e in api.events)
     assert api.audit.records[-1].action == "decide"
     assert api.audit.records[-1].fields == ("relatives",)
 

@@ -1,10 +1,11 @@
 """Events the referral service publishes.
 
 Personal data is kept to what each consumer must act on: every event carries the pseudonymous
-`person_ref`; names, address and relatives' phone numbers only where scheduling or notification
-must act on them (decisions); the identity number only on the billing-subjects topic, which
-only billing reads. Free text from hospitals and officers (needs summaries, reasons, notes) may
-hold health details and stays in the referral service.
+`person_ref`; the person's name, address and phone only where the team must act on them
+(decisions, for scheduling); relatives' phone numbers only on the relative-contacts topic, which
+only notification reads (it sends them SMS); the identity number only on the billing-subjects
+topic, which only billing reads. Free text from hospitals and officers (needs summaries,
+reasons, notes) may hold health details and stays in the referral service.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
-from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS
+from trygg_shared.contracts.topics import (
+    REFERRAL_BILLING_SUBJECTS,
+    REFERRAL_CASE_EVENTS,
+    REFERRAL_RELATIVE_CONTACTS,
+)
 
 _PREFIX = "se.trygghemgang.referral."
 
@@ -97,6 +102,13 @@ class ReadyForDischarge(_CaseEvent):
     agreement_version: int = Field(description="Version of that agreement.")
     daily_price_sek: int = Field(description="Price per liable day under that agreement, SEK.")
     municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
+    counting_ready_at: tuple[datetime, ...] | None = Field(
+        None,
+        description="The case's ready periods that count for payment liability after this event, named by "
+        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
+        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
+        "Null in events written before this field existed.",
+    )
 
 
 class ReadyRevoked(_CaseEvent):
@@ -108,6 +120,13 @@ class ReadyRevoked(_CaseEvent):
     liable_days: int | None = Field(
         None, ge=0, description="Days of liability that period accrued before it stopped (0 if withdrawn)."
     )
+    counting_ready_at: tuple[datetime, ...] | None = Field(
+        None,
+        description="The case's ready periods that count for payment liability after this event, named by "
+        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
+        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
+        "Null in events written before this field existed.",
+    )
 
 
 class Discharged(_CaseEvent):
@@ -118,6 +137,13 @@ class Discharged(_CaseEvent):
     destination: Destination | None = Field(None, description="Where the patient went.")
     liable_days: int = Field(0, ge=0, description="Days the municipality was liable to pay the region for this stay.")
     daily_price_sek: int | None = Field(None, description="Price per liable day, SEK.")
+    counting_ready_at: tuple[datetime, ...] | None = Field(
+        None,
+        description="The case's ready periods that count for payment liability after this event, named by "
+        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
+        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
+        "Null in events written before this field existed.",
+    )
 
 
 class MessageCancelled(_CaseEvent):
@@ -126,6 +152,13 @@ class MessageCancelled(_CaseEvent):
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
     cancelled_message_id: str = Field(description="webhook-id of the message withdrawn.")
     cancelled_message_type: str | None = Field(None, description="Its message_type, if known.")
+    counting_ready_at: tuple[datetime, ...] | None = Field(
+        None,
+        description="The case's ready periods that count for payment liability after this event, named by "
+        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
+        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
+        "Null in events written before this field existed.",
+    )
 
 
 class CaseOpenedReason(StrEnum):
@@ -161,6 +194,9 @@ class Language(StrEnum):
 
 
 class Relative(_Part):
+    """A relative on a decision of the case-events topic: only in events written before relatives moved to
+    the relative-contacts topic (`RelativeContactsChanged`); referral now sends these lists empty."""
+
     relative_id: str = Field(description="Stable id of this relative within the case.")
     name: str = Field(description="The relative's name.")
     phone: str | None = Field(None, description="Mobile number in E.164, e.g. +46701234567.")
@@ -198,7 +234,11 @@ class DecisionGranted(_CaseEvent):
         False, description="Ordinary home care ordered for evenings, nights and weekends."
     )
     person: PersonContact | None = Field(None, description="Name and address for the team.")
-    relatives: tuple[Relative, ...] = Field((), description="Relatives to inform (with consent).")
+    relatives: tuple[Relative, ...] = Field(
+        (),
+        description="Always empty: relatives' contact details go only to notification, on the topic "
+        "`trygg.referral.relative-contacts.v1` (`relative_contacts_changed`). Kept for compatibility.",
+    )
     granted_by: str = Field(description="The officer who decided.")
     granted_at: datetime = Field(description="When the decision was made.")
     hours_granted: int | None = Field(
@@ -227,7 +267,9 @@ class DecisionChanged(_CaseEvent):
     end_date: date | None = Field(None, description="Last day after the change, inclusive.")
     hemtjanst_evenings_nights_weekends: bool = Field(False, description="Evening cover after the change.")
     relatives: tuple[Relative, ...] = Field(
-        (), description="Relatives to inform after the change: only those with consent (the full list)."
+        (),
+        description="Always empty: relatives' contact details go only to notification, on the topic "
+        "`trygg.referral.relative-contacts.v1` (`relative_contacts_changed`). Kept for compatibility.",
     )
     changed_by: str = Field(description="The officer who changed it.")
     changed_at: datetime = Field(description="When.")
@@ -239,9 +281,42 @@ class DecisionChanged(_CaseEvent):
     )
     consent_withdrawn_relative_ids: tuple[str, ...] = Field(
         (),
-        description="Relatives whose consent was withdrawn by this change: send them nothing more, at once "
-        "(they are no longer in `relatives`).",
+        description="Relatives whose consent was withdrawn by this change (ids only): send them nothing more, "
+        "at once. The same ids come with the relatives' new list on the relative-contacts topic.",
     )
+
+
+class RelativeContact(_Part):
+    """A relative the person agreed to inform, with what a message to them needs (no name: texts use none)."""
+
+    relative_id: str = Field(description="Stable id of this relative within the case.")
+    phone: str = Field(description="Mobile number in E.164, e.g. +46701234567 (personal data).")
+    language: Language = Field(Language.SV, description="Language for messages to this relative.")
+    consent_recorded_by: str = Field(description="Who recorded the person's consent to inform this relative.")
+    consent_recorded_at: datetime = Field(description="When that consent was recorded.")
+
+
+class RelativeContactsChanged(CaseEvent):
+    """The relatives the person agreed to inform, with their phone numbers: the full list as it stands now.
+
+    Published with every granted decision, and with every change that touches the relatives or
+    withdraws a consent. It has its own topic, which only notification reads: scheduling, billing
+    and the console never receive relatives' phone numbers. A relative missing from `relatives`
+    must get nothing more, at once; an empty list means: inform nobody.
+    """
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "relative_contacts_changed.v1"
+    TOPIC: ClassVar[str] = REFERRAL_RELATIVE_CONTACTS
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    decision_id: str = Field(description="The decision whose relatives these are.")
+    relatives: tuple[RelativeContact, ...] = Field(
+        (), description="Every relative with recorded consent, after this decision or change (the full list)."
+    )
+    consent_withdrawn_relative_ids: tuple[str, ...] = Field(
+        (), description="Relatives whose consent was withdrawn now (they are not in `relatives`)."
+    )
+    changed_by: str = Field(description="The officer who granted or changed the decision.")
+    changed_at: datetime = Field(description="When.")
 
 
 class DecisionEndReason(StrEnum):
@@ -291,4 +366,5 @@ REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     DecisionChanged,
     DecisionEnded,
     BillingSubjectRegistered,
+    RelativeContactsChanged,
 )

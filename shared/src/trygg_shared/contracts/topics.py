@@ -11,6 +11,9 @@ from __future__ import annotations
 REFERRAL_CASE_EVENTS = "trygg.referral.case-events.v1"
 # Who is billed (identity number inside): only billing may read it.
 REFERRAL_BILLING_SUBJECTS = "trygg.referral.billing-subjects.v1"
+# Phone numbers and languages of the relatives the person agreed to inform (keyed by case id):
+# only notification may read it (it sends them SMS); kept 7 days.
+REFERRAL_RELATIVE_CONTACTS = "trygg.referral.relative-contacts.v1"
 # The team's work for one case: visits, follow-ups, handover, period end (keyed by case id).
 SCHEDULING_PERIOD_EVENTS = "trygg.scheduling.period-events.v1"
 # The team as a whole: capacity and the waiting list (keyed by team id).
@@ -23,6 +26,7 @@ BILLING_EVENTS = "trygg.billing.events.v1"
 ALL_TOPICS: tuple[str, ...] = (
     REFERRAL_CASE_EVENTS,
     REFERRAL_BILLING_SUBJECTS,
+    REFERRAL_RELATIVE_CONTACTS,
     SCHEDULING_PERIOD_EVENTS,
     SCHEDULING_TEAM_EVENTS,
     NOTIFICATION_EVENTS,

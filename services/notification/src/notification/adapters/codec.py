@@ -8,7 +8,7 @@ PostgreSQL): `state`, `case_id`, `alert_id`, `watch_state`, `person_ref`, `perio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from notification.domain import alert as al
@@ -42,6 +42,8 @@ class CaseFileCodec:
             "decision_id": state.decision_id,
             "decided": state.decided,
             "trygg_hemgang": state.trygg_hemgang,
+            "start_date": state.start_date.isoformat() if state.start_date else None,
+            "relatives_sequence": state.relatives_sequence,
             "relatives": [
                 {"relative_id": r.relative_id, "phone": r.phone, "language": r.language.value}
                 for r in state.relatives.values()
@@ -81,6 +83,8 @@ class CaseFileCodec:
             decision_id=doc.get("decision_id"),
             decided=bool(doc.get("decided")),
             trygg_hemgang=bool(doc.get("trygg_hemgang")),
+            start_date=date.fromisoformat(doc["start_date"]) if doc.get("start_date") else None,
+            relatives_sequence=int(doc.get("relatives_sequence") or 0),
             relatives={
                 r["relative_id"]: Relative(r["relative_id"], r["phone"], Language(r["language"]))
                 for r in doc.get("relatives") or []

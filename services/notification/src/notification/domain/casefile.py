@@ -1,10 +1,16 @@
 """What notification knows of one case: who may be told (consent), the period, the liability watch.
 
 Consent is per relative and revocable. Only relatives whose consent is on record are kept; a
-relative whose consent disappears from the decision is *withdrawn*: nothing more is sent to
-them, from the moment the withdrawal is recorded (the dispatcher checks this file right before
-every send), and the withdrawal is written to the case's consent log (who, when, from which
-event). A case closed because the person died sends nothing more to anyone.
+relative whose consent disappears from the list is *withdrawn*: nothing more is sent to them,
+from the moment the withdrawal is recorded (the dispatcher checks this file right before every
+send), and the withdrawal is written to the case's consent log (who, when, from which event). A
+case closed because the person died sends nothing more to anyone.
+
+Relatives come from referral's relative-contacts topic (the full list each time), and a
+withdrawal also from the decision change on the case-events topic, whichever is read first. Both
+topics number a case's events in one sequence (referral's aggregate), so `relatives_sequence`
+keeps the number of the event the list is from: an older list read late (the two topics are
+read independently) never brings back a relative whose consent was withdrawn since.
 
 The liability watch: a ready notice without a decision alerts on-call staff `lead` before the
 municipality's payment liability starts. It is armed by the ready notice and disarmed by a
@@ -14,7 +20,7 @@ decision, a revocation or the discharge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from notification.domain.contacts import Language
@@ -82,7 +88,9 @@ class CaseFile:
     decision_id: str | None = None
     decided: bool = False
     trygg_hemgang: bool = False  # the decision is Trygg hemgång: relatives may be told about it
+    start_date: date | None = None  # the decision's first day (what relatives are told)
     relatives: dict[str, Relative] = field(default_factory=dict)
+    relatives_sequence: int = 0  # referral's sequence number of the event the relatives are from
     consent_log: list[ConsentEntry] = field(default_factory=list)
     period_id: str | None = None
     period_active: bool = False
@@ -117,6 +125,45 @@ class CaseFile:
         events: list[object] = [ConsentWithdrawn(self.case_id, withdrawn)] if withdrawn else []
         return added, events
 
+    def contacts_changed(
+        self,
+        consented: list[Relative],
+        withdrawn: tuple[str, ...] = (),
+        *,
+        sequence: int | None,
+        by: str,
+        at: datetime,
+        source_event_id: str,
+    ) -> tuple[list[Relative], list[object]]:
+        """The relatives' full current list (referral's relative-contacts event `sequence`).
+
+        A list older than the one held (a lower sequence number) changes nothing. Relatives in
+        `withdrawn` are withdrawn even if the list still named them.
+        """
+        if not self._newer(sequence):
+            return [], []
+        return self.set_relatives(
+            [r for r in consented if r.relative_id not in withdrawn], by=by, at=at, source_event_id=source_event_id
+        )
+
+    def consent_withdrawn(
+        self, relative_ids: tuple[str, ...], *, sequence: int | None, by: str, at: datetime, source_event_id: str
+    ) -> list[object]:
+        """A decision change withdrew these relatives' consent: they get nothing more, at once."""
+        if not relative_ids or not self._newer(sequence):
+            return []
+        kept = [r for rid, r in self.relatives.items() if rid not in relative_ids]
+        return self.set_relatives(kept, by=by, at=at, source_event_id=source_event_id)[1]
+
+    def _newer(self, sequence: int | None) -> bool:
+        """Whether an event numbered `sequence` is newer than the relatives held (and record it)."""
+        if sequence is None:  # not numbered: the latest word
+            return True
+        if sequence <= self.relatives_sequence:
+            return False
+        self.relatives_sequence = sequence
+        return True
+
     # --- decisions and period -------------------------------------------------------------------
 
     def decision_granted(
@@ -125,20 +172,28 @@ class CaseFile:
         decision_id: str,
         trygg_hemgang: bool,
         team_name: str | None,
-        relatives: list[Relative],
+        start_date: date | None = None,
+        relatives: list[Relative] | None = None,
         by: str,
         at: datetime,
         source_event_id: str,
+        sequence: int | None = None,
     ) -> tuple[list[Relative], list[object]]:
-        """A decision: the watch stops; for Trygg hemgång, the consented relatives are kept."""
+        """A decision: the watch stops; relatives may be told about it only if it is Trygg hemgång.
+
+        The relatives come on their own topic (`contacts_changed`). `relatives` is for decision
+        events written before that topic existed, which carried them: a non-empty list is then
+        the relatives' full list.
+        """
         self.decided = True
         self.decision_id = decision_id
         self.trygg_hemgang = trygg_hemgang
         self.team_name = team_name or self.team_name
+        self.start_date = start_date
         self._disarm()
-        if not trygg_hemgang:
-            return self.set_relatives([], by=by, at=at, source_event_id=source_event_id)[0], []
-        return self.set_relatives(relatives, by=by, at=at, source_event_id=source_event_id)
+        if relatives:
+            return self.contacts_changed(relatives, sequence=sequence, by=by, at=at, source_event_id=source_event_id)
+        return [], []
 
     def period_planned(self, period_id: str, team_id: str) -> None:
         self.period_id, self.team_id, self.period_active = period_id, team_id, True

@@ -1,6 +1,7 @@
 """Kafka subscribers: each translates one event into one use case call.
 
-Four consumer groups: referral's case events (`<group>`), scheduling's period events
+Five consumer groups: referral's case events (`<group>`), referral's relative contacts
+(`<group>.contacts`: the only topic with relatives' phone numbers), scheduling's period events
 (`<group>.periods`) and team events (`<group>.teams`), and notification's own events
 (`<group>.own`: a relative's SMS that finally failed becomes an on-call alert). The chassis skips
 repeats and stale events and dead-letters poison; the use cases are idempotent besides.
@@ -26,6 +27,7 @@ from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.topics import (
     NOTIFICATION_EVENTS,
     REFERRAL_CASE_EVENTS,
+    REFERRAL_RELATIVE_CONTACTS,
     SCHEDULING_PERIOD_EVENTS,
     SCHEDULING_TEAM_EVENTS,
 )
@@ -37,8 +39,17 @@ _WEEKDAYS = list(s.Weekday)
 
 
 def consented(relatives: tuple[r.Relative, ...]) -> list[Relative]:
-    """Relatives with consent on record and a phone number; anyone else is not messaged."""
+    """Relatives with consent on record and a phone number; anyone else is not messaged.
+
+    Only decision events written before the relative-contacts topic carry relatives (referral
+    sends these lists empty now): read for a replay of such history, or a rolling upgrade.
+    """
     return [Relative(x.relative_id, x.phone, Language(x.language.value)) for x in relatives if x.consent and x.phone]
+
+
+def contacts(relatives: tuple[r.RelativeContact, ...]) -> list[Relative]:
+    """The relatives of a relative-contacts event (each has consent on record and a phone number)."""
+    return [Relative(x.relative_id, x.phone, Language(x.language.value)) for x in relatives]
 
 
 # --- referral --------------------------------------------------------------------------------------
@@ -77,10 +88,12 @@ def referral_consumer(
                 by=event.granted_by,
                 at=event.granted_at,
                 source_event_id=meta.id,
+                sequence=meta.sequence,
             ),
         )
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
+        # A withdrawal takes effect with whichever of the two topics is read first.
         await rel.record_decision_change(
             deps,
             rel.ChangedDecision(
@@ -91,6 +104,8 @@ def referral_consumer(
                 by=event.changed_by,
                 at=event.changed_at,
                 source_event_id=meta.id,
+                withdrawn=event.consent_withdrawn_relative_ids,
+                sequence=meta.sequence,
             ),
         )
 
@@ -117,6 +132,37 @@ def referral_consumer(
             Handles(r.DecisionChanged, on_decision_changed),
             Handles(r.DecisionEnded, on_decision_ended),
         ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+def relative_contacts_consumer(
+    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    """Referral's relative-contacts topic: whom to inform, with their phone numbers (only we read it)."""
+
+    async def on_contacts_changed(event: r.RelativeContactsChanged, meta: EventMeta) -> None:
+        await rel.record_contacts(
+            deps,
+            rel.RelativeContacts(
+                case_id=event.case_id,
+                person_ref=event.person_ref,
+                decision_id=event.decision_id,
+                relatives=contacts(event.relatives),
+                withdrawn=event.consent_withdrawn_relative_ids,
+                by=event.changed_by,
+                at=event.changed_at,
+                source_event_id=meta.id,
+                sequence=meta.sequence,
+            ),
+        )
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_RELATIVE_CONTACTS,
+        group_id=group_id,
+        handles=[Handles(r.RelativeContactsChanged, on_contacts_changed)],  # the later list is the truth
         guard=guard,
         settings=settings,
     )

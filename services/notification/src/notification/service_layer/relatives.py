@@ -16,7 +16,7 @@ from notification.domain.ids import message_id
 from notification.domain.message import CancelReason, Message, RecipientKind
 from notification.domain.templates import Facts, MessageKind, render
 from notification.service_layer.deps import NotificationDeps
-from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, update_aggregate
+from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -75,16 +75,18 @@ class GrantedDecision:
     trygg_hemgang: bool
     team_name: str | None
     start_date: date | None
-    relatives: list[Relative]
+    relatives: list[Relative]  # only from decision events written before the relative-contacts topic
     by: str
     at: datetime
     source_event_id: str
+    sequence: int | None = None  # referral's sequence number of the event
 
 
 async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
     """A decision stops the liability watch; for Trygg hemgång the consented relatives are told it starts.
 
-    Returns how many messages were queued (0 when repeated).
+    The relatives known by now are told (those whose contacts arrive later are told then, by
+    `record_contacts`). Returns how many messages were queued (0 when repeated).
     """
 
     def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object]]:
@@ -92,10 +94,12 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
             decision_id=cmd.decision_id,
             trygg_hemgang=cmd.trygg_hemgang,
             team_name=cmd.team_name,
+            start_date=cmd.start_date,
             relatives=cmd.relatives,
             by=cmd.by,
             at=cmd.at,
             source_event_id=cmd.source_event_id,
+            sequence=cmd.sequence,
         )
         return (case, events), events
 
@@ -105,17 +109,78 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
     await _apply_withdrawals(deps, events)
     if not cmd.trygg_hemgang:
         return 0
+    if cmd.sequence is not None and saved.relatives_sequence < cmd.sequence:
+        # The relatives held are from before this decision (its own list, published right after
+        # it, is not read yet): `record_contacts` tells this decision's relatives when it is.
+        return 0
     # Every consented relative (not only those new in this save): a redelivered event whose first
     # handling died after saving the case must still queue the messages. Ids make this idempotent.
     return await notify_relatives(
         deps,
         cmd.case_id,
         MessageKind.SERVICE_STARTED,
-        Facts(day=cmd.start_date or deps.clock.now().astimezone(deps.policy.timezone).date()),
+        Facts(day=_first_day(deps, cmd.start_date, cmd.at)),
         cause=f"decision:{cmd.decision_id}:started",
         about=None,
         case=saved,
     )
+
+
+def _first_day(deps: NotificationDeps, start_date: date | None, decided_at: datetime) -> date:
+    """The day relatives are told the service runs from: the decision's first day, not before the decision."""
+    decided_on = local_day(deps, decided_at)
+    return start_date if start_date is not None and start_date >= decided_on else decided_on
+
+
+@dataclass(frozen=True)
+class RelativeContacts:
+    """Referral's relative-contacts event: every relative with consent now (the full list)."""
+
+    case_id: str
+    person_ref: str
+    decision_id: str
+    relatives: list[Relative]
+    withdrawn: tuple[str, ...]
+    by: str
+    at: datetime
+    source_event_id: str
+    sequence: int | None = None  # referral's sequence number of the event
+
+
+async def record_contacts(deps: NotificationDeps, cmd: RelativeContacts) -> None:
+    """The relatives to inform: a relative no longer listed gets nothing more, from now on (audited in
+    the consent log); one newly listed hears that the service runs, if the decision is Trygg hemgång."""
+
+    def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object] | None]:
+        before = (dict(case.relatives), case.relatives_sequence)
+        _added, events = case.contacts_changed(
+            cmd.relatives,
+            cmd.withdrawn,
+            sequence=cmd.sequence,
+            by=cmd.by,
+            at=cmd.at,
+            source_event_id=cmd.source_event_id,
+        )
+        return (case, events), events if (events or before != (case.relatives, case.relatives_sequence)) else None
+
+    saved, events = await update_aggregate(
+        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
+    )
+    await _apply_withdrawals(deps, events)
+    if saved.trygg_hemgang and saved.decision_id == cmd.decision_id:
+        # Contacts read after their decision, or a relative newly consented to: they hear that the
+        # service runs. Every relative, not only those new in this save (a redelivery whose first
+        # handling died after saving must still queue them); the id per decision and relative
+        # makes it once.
+        await notify_relatives(
+            deps,
+            cmd.case_id,
+            MessageKind.SERVICE_STARTED,
+            Facts(day=_first_day(deps, saved.start_date, cmd.at)),
+            cause=f"decision:{cmd.decision_id}:started",
+            about=None,
+            case=saved,
+        )
 
 
 @dataclass(frozen=True)
@@ -123,39 +188,47 @@ class ChangedDecision:
     case_id: str
     person_ref: str
     decision_id: str
-    relatives: list[Relative]
+    relatives: list[Relative]  # only from decision events written before the relative-contacts topic
     by: str
     at: datetime
     source_event_id: str
+    withdrawn: tuple[str, ...] = ()  # relatives whose consent this change withdrew
+    sequence: int | None = None  # referral's sequence number of the event
 
 
 async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -> None:
-    """Relatives after a change: a relative whose consent is gone gets nothing more, from now on."""
+    """A change that withdrew consent: those relatives get nothing more, at once, even before the
+    relatives' new list arrives on its own topic. The rest of the list comes from there."""
+    if cmd.relatives:  # a decision event written before the relative-contacts topic: the full list
+        await record_contacts(
+            deps,
+            RelativeContacts(
+                cmd.case_id,
+                cmd.person_ref,
+                cmd.decision_id,
+                cmd.relatives,
+                cmd.withdrawn,
+                cmd.by,
+                cmd.at,
+                cmd.source_event_id,
+                cmd.sequence,
+            ),
+        )
+        return
+    if not cmd.withdrawn:
+        return
 
     def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
-        before = dict(case.relatives)
-        _added, events = case.set_relatives(cmd.relatives, by=cmd.by, at=cmd.at, source_event_id=cmd.source_event_id)
-        return events, events if (events or before != case.relatives) else None
+        before = case.relatives_sequence
+        events = case.consent_withdrawn(
+            cmd.withdrawn, sequence=cmd.sequence, by=cmd.by, at=cmd.at, source_event_id=cmd.source_event_id
+        )
+        return events, events if (events or before != case.relatives_sequence) else None
 
-    try:
-        events = await update_aggregate(deps.cases, cmd.case_id, change)
-    except AggregateNotFound:
-        # A change of a decision we never saw (history before this service ran): start from it.
-        events = await update_aggregate(
-            deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
-        )
+    events = await update_aggregate(
+        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
+    )
     await _apply_withdrawals(deps, events)
-    case = await deps.cases.load(cmd.case_id)
-    if case is not None and case.state.trygg_hemgang:
-        # A relative newly consented to hears that the service runs (once: the id is per decision).
-        await notify_relatives(
-            deps,
-            cmd.case_id,
-            MessageKind.SERVICE_STARTED,
-            Facts(day=cmd.at.astimezone(deps.policy.timezone).date()),
-            cause=f"decision:{cmd.decision_id}:started",
-            about=None,
-        )
 
 
 async def record_decision_end(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:

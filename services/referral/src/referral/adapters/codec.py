@@ -7,8 +7,10 @@
   `status`, `liability_running`, ...). Messages are an array, not a map: a sender's
   webhook-id may contain `.` or start with `$`.
 - `to_wire`: each domain event as the contracts of `trygg_shared.contracts.referral`. Only
-  relatives with recorded consent leave referral; a decision that grants a service also
-  registers the person on the billing-subjects topic (identity and address, nothing else).
+  relatives with recorded consent leave referral, and only on the relative-contacts topic,
+  which only notification reads (the decisions on the case-events topic carry no relatives);
+  a decision that grants a service also registers the person on the billing-subjects topic
+  (identity and address, nothing else).
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ def to_wire(event: object) -> list[IntegrationEvent]:
                     agreement_version=clock.agreement_version,
                     daily_price_sek=event.daily_price_sek,
                     municipality_code=event.municipality_code,
+                    counting_ready_at=event.counting_ready_at,
                 )
             ]
         case de.ReadyRevoked():
@@ -164,6 +167,7 @@ def to_wire(event: object) -> list[IntegrationEvent]:
                     revoked_at=event.revoked_at,
                     ready_at=event.ready_at,
                     liable_days=event.liable_days,
+                    counting_ready_at=event.counting_ready_at,
                 )
             ]
         case de.Discharged():
@@ -174,6 +178,7 @@ def to_wire(event: object) -> list[IntegrationEvent]:
                     destination=ev.Destination(event.destination.value) if event.destination else None,
                     liable_days=event.liable_days,
                     daily_price_sek=event.daily_price_sek,
+                    counting_ready_at=event.counting_ready_at,
                 )
             ]
         case de.MessageCancelled():
@@ -183,6 +188,7 @@ def to_wire(event: object) -> list[IntegrationEvent]:
                     **_common(event),
                     cancelled_message_id=event.cancelled_message_id,
                     cancelled_message_type=kind.value if kind else None,
+                    counting_ready_at=event.counting_ready_at,
                 )
             ]
         case de.CaseOpened():
@@ -197,25 +203,7 @@ def to_wire(event: object) -> list[IntegrationEvent]:
         case de.DecisionGranted():
             return _decision_granted(event)
         case de.DecisionChanged():
-            d = event.decision
-            return [
-                ev.DecisionChanged(
-                    **_common(event),
-                    decision_id=d.decision_id,
-                    changes=tuple(ev.DecisionChangeKind(c) for c in event.changes),
-                    length_days=d.length_days,
-                    end_date=d.end_date,
-                    hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-                    relatives=_consented(d.relatives),
-                    changed_by=event.changed_by,
-                    changed_at=event.changed_at,
-                    decision_type=ev.DecisionType(d.decision_type.value),
-                    start_date=d.start_date,
-                    team=d.team,
-                    hours_granted=d.hours_granted,
-                    consent_withdrawn_relative_ids=event.consent_withdrawn_from,
-                )
-            ]
+            return _decision_changed(event)
         case de.DecisionEnded():
             return [
                 ev.DecisionEnded(
@@ -250,13 +238,14 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
         team=d.team,
         hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
         person=_person_contact(person) if person is not None else None,
-        relatives=_consented(d.relatives),
         granted_by=d.granted_by,
         granted_at=d.granted_at,
         hours_granted=d.hours_granted,
     )
+    # Always, even with nobody to inform: a new decision's list replaces the previous one's.
+    contacts = _relative_contacts(event, d, (), d.granted_by, d.granted_at)
     if person is None or not d.decision_type.grants_service:
-        return [granted]
+        return [granted, contacts]
     subject = ev.BillingSubjectRegistered(
         **_common(event),
         id_type=person.identity.id_type.value,
@@ -265,7 +254,34 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
         family_name=person.family_name,
         address=_address(person.address),
     )
-    return [granted, subject]
+    return [granted, contacts, subject]
+
+
+# The changes after which notification needs the relatives' new list.
+_RELATIVES_TOUCHED = frozenset({ev.DecisionChangeKind.RELATIVES_CHANGED, ev.DecisionChangeKind.CONSENT_WITHDRAWN})
+
+
+def _decision_changed(event: de.DecisionChanged) -> list[IntegrationEvent]:
+    d = event.decision
+    changes = tuple(ev.DecisionChangeKind(c) for c in event.changes)
+    changed = ev.DecisionChanged(
+        **_common(event),
+        decision_id=d.decision_id,
+        changes=changes,
+        length_days=d.length_days,
+        end_date=d.end_date,
+        hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
+        changed_by=event.changed_by,
+        changed_at=event.changed_at,
+        decision_type=ev.DecisionType(d.decision_type.value),
+        start_date=d.start_date,
+        team=d.team,
+        hours_granted=d.hours_granted,
+        consent_withdrawn_relative_ids=event.consent_withdrawn_from,
+    )
+    if _RELATIVES_TOUCHED.isdisjoint(changes):
+        return [changed]  # a longer or shorter decision: the relatives' numbers are not sent again
+    return [changed, _relative_contacts(event, d, event.consent_withdrawn_from, event.changed_by, event.changed_at)]
 
 
 def _person_contact(patient: Patient) -> ev.PersonContact:
@@ -283,18 +299,29 @@ def _address(a: Address | None) -> ev.Address | None:
     return ev.Address(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
 
 
-def _consented(relatives: tuple[Relative, ...]) -> tuple[ev.Relative, ...]:
-    """Only relatives the person agreed to inform leave referral (with their phone numbers)."""
-    return tuple(_relative(r) for r in relatives if r.consent is not None)
+def _relative_contacts(
+    event: de.CaseEvent, d: Decision, withdrawn: tuple[str, ...], by: str, at: datetime
+) -> ev.RelativeContactsChanged:
+    return ev.RelativeContactsChanged(
+        **_common(event),
+        decision_id=d.decision_id,
+        relatives=_consented(d.relatives),
+        consent_withdrawn_relative_ids=withdrawn,
+        changed_by=by,
+        changed_at=at,
+    )
 
 
-def _relative(r: Relative) -> ev.Relative:
-    return ev.Relative(
-        relative_id=r.relative_id,
-        name=r.name,
-        phone=r.phone,
-        language=ev.Language(r.language.value),
-        consent=r.consent is not None,
-        consent_recorded_by=r.consent.recorded_by if r.consent else None,
-        consent_recorded_at=r.consent.recorded_at if r.consent else None,
+def _consented(relatives: tuple[Relative, ...]) -> tuple[ev.RelativeContact, ...]:
+    """Only relatives the person agreed to inform leave referral: id, phone and language, no name."""
+    return tuple(
+        ev.RelativeContact(
+            relative_id=r.relative_id,
+            phone=r.phone,
+            language=ev.Language(r.language.value),
+            consent_recorded_by=r.consent.recorded_by,
+            consent_recorded_at=r.consent.recorded_at,
+        )
+        for r in relatives
+        if r.consent is not None and r.phone is not None  # consent needs a phone (Relative.validate)
     )

@@ -10,9 +10,11 @@ runtime creates them at start.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -36,6 +38,7 @@ INBOX = "inbound_messages"
 AUDIT = "audit_log"
 AGREEMENTS = "agreements"
 RELAY_LEASES = "relay_leases"
+MARK_BATCH = 500  # inbox marks per round trip at most
 
 INDEXES: tuple[Index, ...] = (
     Index(CASES, ("person_ref",)),  # recent_discharge
@@ -84,10 +87,20 @@ class MongoCaseQueries:
 
 
 class MongoInbox:
-    """Accepted hospital messages, `_id` = `<sender>:<webhook-id>` (the idempotency key)."""
+    """Accepted hospital messages, `_id` = `<sender>:<webhook-id>` (the idempotency key).
+
+    `mark_applied` is a group commit: the marks of concurrent requests go to the database
+    together, as one `update` command with one statement per record (`bulk_write`), and each
+    caller returns once its own mark is written. Under load that is one round trip for many
+    webhooks instead of one each; alone, a mark is written at once as before. A mark that is
+    never written (the process died) leaves the record unapplied: the sweeper applies it again,
+    which changes nothing in its case (a case ignores a message it has), and marks it then.
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._inbox = db[INBOX]
+        self._marks: list[tuple[str, asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     async def add(self, record: InboundRecord) -> InboundRecord | None:
         key = f"{record.sender_id}:{record.webhook_id}"
@@ -115,10 +128,34 @@ class MongoInbox:
         return None
 
     async def mark_applied(self, sender_id: str, webhook_id: str, answer: IntakeAnswer | None = None) -> None:
-        fields: dict[str, Any] = {"applied": True}
-        if answer is not None:
-            fields["answer"] = {"case_id": answer.case_id, "message_id": answer.message_id}
-        await self._inbox.update_one({"_id": f"{sender_id}:{webhook_id}"}, {"$set": fields})
+        key = f"{sender_id}:{webhook_id}"
+        if answer is not None:  # rare (the case had the message under another answer): on its own
+            fields = {"applied": True, "answer": {"case_id": answer.case_id, "message_id": answer.message_id}}
+            await self._inbox.update_one({"_id": key}, {"$set": fields})
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._marks.append((key, done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks(), name="inbox-marks")
+        await asyncio.shield(done)
+
+    async def _write_marks(self) -> None:
+        """Write the waiting marks, a batch per round trip, until none wait (marks that arrive
+        during a write go in the next one)."""
+        while self._marks:
+            batch, self._marks = self._marks[:MARK_BATCH], self._marks[MARK_BATCH:]
+            try:
+                await self._inbox.bulk_write(
+                    [UpdateOne({"_id": key}, {"$set": {"applied": True}}) for key, _ in batch], ordered=False
+                )
+            except Exception as exc:  # noqa: BLE001 - each waiting caller gets the failure
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]:
         cursor = self._inbox.find({"applied": False})
