@@ -14,8 +14,9 @@ from trygg_shared.service import Infrastructure, configure_process, create_servi
 DESCRIPTION = """
 Hospital messages (LUS) arrive here as signed webhooks and become cases; the payment-liability
 clock runs from the ready notice under versioned regional agreements; needs-assessment
-officers record their decisions. Publishes case events on `trygg.referral.case-events.v1` and
-billing subjects on `trygg.referral.billing-subjects.v1` (CloudEvents, keyed by case id).
+officers record their decisions. Publishes case events on `trygg.referral.case-events.v1`,
+billing subjects on `trygg.referral.billing-subjects.v1` and relatives' phone numbers (for
+notification only) on `trygg.referral.relative-contacts.v1` (CloudEvents, keyed by case id).
 Every error is `application/problem+json` (RFC 9457).
 """
 
