@@ -258,9 +258,10 @@ def _scheduling() -> Wired:
 
 
 def _notification() -> Wired:
+    from notification_support import FakeProvider, FixedClock, make_settings
+
     from notification.bootstrap import bootstrap, memory_backend
     from notification.domain.casefile import WatchState
-    from notification.testing import FakeProvider, FixedClock, make_settings
 
     clock = FixedClock(NOW)
     backend = memory_backend(clock)

@@ -14,12 +14,12 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from notification_support import Harness, make_settings
 from schemathesis.generation import GenerationMode
 
 from notification.domain.alert import Responder, Rota, Shift
 from notification.domain.templates import AlertFacts, AlertTopic
 from notification.service_layer import alerts as al
-from notification.testing import Harness, make_settings
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HARNESS = Harness.create(now=T0, settings=make_settings(provider="46elks"))

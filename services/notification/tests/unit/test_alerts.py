@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from notification_support import Harness
 
 from notification.domain.alert import (
     AckChannel,
@@ -22,7 +23,6 @@ from notification.domain.templates import AlertTopic
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
-from notification.testing import Harness
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ANNA = Responder("anna", "+46700000001")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from notification_support import Harness, as_role, make_settings
+
 from notification.adapters.signing import CallbackSigner, twilio_signature
 from notification.config import LOCAL_DEV_CALLBACK_SECRET
 from notification.domain.alert import Responder, Rota, Shift
@@ -11,7 +13,6 @@ from notification.domain.message import MessageState
 from notification.domain.templates import AlertFacts, AlertTopic
 from notification.service_layer import alerts as al
 from notification.service_layer.dispatch import dispatch_due
-from notification.testing import Harness, as_role, make_settings
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ROTA = {
@@ -90,10 +91,10 @@ def test_reading_a_rota_with_phone_numbers_is_audited_first() -> None:
 
 async def test_the_local_provider_shows_what_would_have_been_sent_to_ops_only() -> None:
     from fastapi.testclient import TestClient
+    from notification_support import FixedClock, MemoryGuard
 
     from notification.bootstrap import bootstrap, memory_backend
     from notification.main import http_app
-    from notification.testing import FixedClock, MemoryGuard
 
     clock = FixedClock(T0)
     n = bootstrap(make_settings(), backend=memory_backend(clock), clock=clock, guard_factory=lambda g: MemoryGuard())

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from notification_support import Crash, FakeProvider, Harness, make_settings
 
 from notification.domain.casefile import Relative
 from notification.domain.contacts import Language
@@ -13,7 +14,6 @@ from notification.domain.message import MessageAccepted, MessageFailed, MessageS
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch, dispatch_due
 from notification.service_layer.ports import Rejected, Unavailable
-from notification.testing import Crash, FakeProvider, Harness, make_settings
 
 KARIN = Relative("r-karin", "+46701112233", Language.SV)
 NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)

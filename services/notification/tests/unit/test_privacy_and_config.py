@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import structlog
+from notification_support import FakeProvider, FixedClock, Harness, make_settings
 
 from notification.bootstrap import bootstrap, memory_backend
 from notification.domain.casefile import Relative
@@ -14,7 +15,6 @@ from notification.domain.contacts import Language
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
 from notification.service_layer.ports import Rejected
-from notification.testing import FakeProvider, FixedClock, Harness, make_settings
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

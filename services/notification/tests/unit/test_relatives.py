@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from notification_support import Harness, make_settings
+
 from notification.domain.casefile import Relative
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import MessageAccepted, MessageCancelled, MessageState
@@ -12,7 +14,6 @@ from notification.domain.templates import MeetingPlace
 from notification.service_layer import relatives as rel
 from notification.service_layer import visits as vis
 from notification.service_layer.dispatch import dispatch_due
-from notification.testing import Harness, make_settings
 
 KARIN = Relative("r-karin", "+46701112233", Language.SV)
 AINO = Relative("r-aino", "+358401234567", Language.FI)

@@ -8,11 +8,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from notification_support import Harness
 
 from notification.domain.alert import AlertRaised, Responder, Rota, Shift
 from notification.domain.templates import AlertTopic
 from notification.service_layer.dispatch import dispatch_due
-from notification.testing import Harness
 from trygg_shared.contracts import notification as own
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts import scheduling as s
