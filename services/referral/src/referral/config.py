@@ -6,12 +6,11 @@ Example: `REFERRAL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `REFERRAL_MONGO__URI=mo
 
 from __future__ import annotations
 
-import hashlib
-
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from referral.service_layer.ports import Role
+from trygg_shared.auth import dev_tokens
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
@@ -27,16 +26,9 @@ class ApiToken(BaseModel):
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def local_dev_tokens() -> list[ApiToken]:
     """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
-    return [
-        ApiToken(token_sha256=token_hash(f"dev-{role.value}"), subject=f"{role.value}:dev", roles=[role])
-        for role in Role
-    ]
+    return dev_tokens(Role, lambda digest, subject, role: ApiToken(token_sha256=digest, subject=subject, roles=[role]))
 
 
 class SenderConfig(BaseModel):

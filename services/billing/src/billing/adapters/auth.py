@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
 from billing.service_layer.ports import Actor, Role
+from trygg_shared.auth import BearerTokens, dev_tokens
 
 
 class ApiToken(BaseModel):
@@ -19,20 +18,12 @@ class ApiToken(BaseModel):
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class TokenAuthenticator:
     def __init__(self, tokens: Sequence[ApiToken]) -> None:
-        self._tokens = [(bytes.fromhex(t.token_sha256), t) for t in tokens]
+        self._tokens = BearerTokens(tokens)
 
     def authenticate(self, bearer: str) -> Actor | None:
-        digest = hashlib.sha256(bearer.encode()).digest()
-        found = None
-        for expected, token in self._tokens:  # compare with all, in constant time each
-            if hmac.compare_digest(digest, expected):
-                found = token
+        found = self._tokens.find(bearer)
         if found is None:
             return None
         return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
@@ -40,7 +31,4 @@ class TokenAuthenticator:
 
 def local_dev_tokens() -> list[ApiToken]:
     """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
-    return [
-        ApiToken(token_sha256=token_hash(f"dev-{role.value}"), subject=f"{role.value}:dev", roles=[role])
-        for role in Role
-    ]
+    return dev_tokens(Role, lambda digest, subject, role: ApiToken(token_sha256=digest, subject=subject, roles=[role]))

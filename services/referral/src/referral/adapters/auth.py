@@ -8,26 +8,21 @@ the `Authenticator` port and see an `Actor`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 
 from referral.config import ApiToken
 from referral.service_layer.ports import Actor
+from trygg_shared.auth import BearerTokens
 
 
 class TokenAuthenticator:
     """Implements `Authenticator`: constant-time comparison against every configured hash."""
 
     def __init__(self, tokens: Sequence[ApiToken]) -> None:
-        self._tokens = [(bytes.fromhex(t.token_sha256), t) for t in tokens]
+        self._tokens = BearerTokens(tokens)
 
     def authenticate(self, bearer: str) -> Actor | None:
-        digest = hashlib.sha256(bearer.encode()).digest()
-        found = None
-        for expected, token in self._tokens:  # compare with all, in constant time each
-            if hmac.compare_digest(digest, expected):
-                found = token
+        found = self._tokens.find(bearer)
         if found is None:
             return None
         return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
