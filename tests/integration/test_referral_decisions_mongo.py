@@ -53,10 +53,12 @@ async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]
     doc = await db[CASES].find_one({"_id": case.case_id})
     assert doc is not None
     assert doc["active_decision"] == "trygg_hemgang"
-    # case_opened, decision_granted and billing_subject_registered, numbered 1, 2, 3
-    assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3]
+    # case_opened, decision_granted, billing_subject_registered and relative_contacts_changed: 1-4
+    assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3, 4]
     topics = {e["event_type"].rsplit(".", 2)[-2]: e["topic"] for e in doc["outbox"].values()}
     assert topics["billing_subject_registered"] == "trygg.referral.billing-subjects.v1"
+    assert topics["relative_contacts_changed"] == "trygg.referral.relative-contacts.v1"
+    assert topics["decision_granted"] == "trygg.referral.case-events.v1"
 
 
 async def test_cases_are_found_by_status_and_soonest_liability_first(db: AsyncDatabase[Any]) -> None:
