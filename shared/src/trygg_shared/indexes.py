@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 from trygg_shared.mongo import Document
 
@@ -80,6 +80,9 @@ class Index:
             raise ValueError("an index needs at least one field")
 
 
+NAMESPACE_EXISTS = 48  # the server's code when a collection was created meanwhile
+
+
 async def ensure_indexes(db: AsyncDatabase[Document], indexes: Sequence[Index], postgres_url: str | None) -> None:
     """Create the MongoDB indexes (and, on FerretDB/PostgreSQL, the GIN indexes it really uses).
 
@@ -88,8 +91,13 @@ async def ensure_indexes(db: AsyncDatabase[Document], indexes: Sequence[Index], 
     existing = set(await db.list_collection_names())
     for collection in dict.fromkeys(index.collection for index in indexes):
         if collection not in existing:
-            with contextlib.suppress(CollectionInvalid):  # another replica created it first
+            try:
                 await db.create_collection(collection)
+            except CollectionInvalid:
+                pass  # created meanwhile (the driver's own check)
+            except OperationFailure as exc:
+                if exc.code != NAMESPACE_EXISTS:  # another replica created it first: fine
+                    raise
     for index in indexes:
         if index.fields == ("_id",):
             continue  # every collection has its `_id` index already
