@@ -134,6 +134,11 @@ class CpuMeter:
         self._start = self._sample()
         self._t0 = time.perf_counter()
 
+    def used(self) -> dict[str, float]:
+        """CPU seconds each process used since start() (it may be called after stop())."""
+        end = self._sample()
+        return {k: end[k] - self._start[k] for k in end if k in self._start}
+
     def stop(self) -> dict[str, float]:
         """Percent of one core each process used since start()."""
         wall = max(time.perf_counter() - self._t0, 1e-9)
@@ -308,7 +313,9 @@ class TopicWatch:
 
 async def database_counts(mongo_uri: str, database: str) -> dict[str, int]:
     """Documents in the referral database's intake collections (what FerretDB scans per query)."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_uri, serverSelectionTimeoutMS=3000, socketTimeoutMS=15000
+    )
     try:
         db = client[database]
         return {
@@ -359,6 +366,14 @@ def answers_summary(answers: Sequence[Answer], planned: int) -> dict[str, Any]:
         "statuses": dict(Counter(str(a.status) for a in answers)),
         "latency": latency_summary([a.answered_at - a.sent_at for a in accepted]),
     }
+
+
+def cpu_ms_per_accepted(cpu: CpuMeter, accepted: int) -> dict[str, float]:
+    """CPU-ms each process used per accepted webhook, from the phase's start to the end of the drain
+    (so the relay's publishing of those webhooks' events is in it)."""
+    if not accepted:
+        return {}
+    return {k: round(1000 * v / accepted, 2) for k, v in cpu.used().items()}
 
 
 def e2e_summary(watch: TopicWatch, answers: Sequence[Answer], complete: bool) -> dict[str, Any]:
@@ -451,6 +466,7 @@ async def throughput_phase(
                 "last_event_after_s": round(last - started, 3),
                 "events_per_s": round(len(seen) / (last - started), 1) if seen and last > started else 0.0,
             }
+            result["cpu_ms_per_accepted"] = cpu_ms_per_accepted(cpu, len(accepted))
             return result
         finally:
             await watch.stop()
@@ -513,6 +529,7 @@ async def fixed_rate_phase(
             expected = {a.case_id for a in accepted if a.case_id}
             complete = await watch.wait_for(expected, time.perf_counter() + drain_s)
             result["to_kafka"] = e2e_summary(watch, answers, complete)
+            result["cpu_ms_per_accepted"] = cpu_ms_per_accepted(cpu, len(accepted))
             return result
         finally:
             await watch.stop()
@@ -572,6 +589,14 @@ async def preload_cases(referral_url: str, mongo_uri: str, database: str, count:
             await cases.insert_many(batch, ordered=False)
     finally:
         await mongo.close()
+
+
+def counts_or_error(stack: Stack) -> dict[str, Any]:
+    """The documents at the end of a phase; the error instead when the database does not answer."""
+    try:
+        return asyncio.run(database_counts(stack.ferretdb.uri, stack.database))
+    except Exception as exc:  # noqa: BLE001 - a stalled store is a finding, not a crash of the run
+        return {"error": type(exc).__name__}
 
 
 def round_trips(before: dict[str, int], after: dict[str, int], accepted: int) -> dict[str, Any]:
@@ -706,9 +731,9 @@ def run_phase(name: str, results: dict[str, Any], fn: Callable[[], dict[str, Any
             console.print(f"  [red]referral exited[/red]; last lines of its log:\n{stack.referral.proc.tail()}")
 
 
-def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str, Any]:
+def measure(stack: Stack, args: argparse.Namespace, deadline: float, results: dict[str, Any]) -> dict[str, Any]:
+    """Run the phases, filling `results` as each ends (so an interrupted run still reports what it measured)."""
     bootstrap = stack.kafka.bootstrap_servers
-    results: dict[str, Any] = {}
 
     def time_left() -> float:
         left = deadline - time.perf_counter()
@@ -748,7 +773,7 @@ def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str
         out["time_cap_s"] = round(cap, 1)
         out["db_round_trips"] = round_trips(commands, stack.ferretdb.command_counts(), out["accepted_202"])
         out["preloaded_cases"] = stack.preload
-        out["database_at_end"] = asyncio.run(database_counts(stack.ferretdb.uri, stack.database))
+        out["database_at_end"] = counts_or_error(stack)
         return out
 
     def fixed_rate() -> dict[str, Any]:
@@ -770,7 +795,7 @@ def measure(stack: Stack, args: argparse.Namespace, deadline: float) -> dict[str
         )
         out["db_round_trips"] = round_trips(commands, stack.ferretdb.command_counts(), out["accepted_202"])
         out["preloaded_cases"] = stack.preload
-        out["database_at_end"] = asyncio.run(database_counts(stack.ferretdb.uri, stack.database))
+        out["database_at_end"] = counts_or_error(stack)
         return out
 
     run_phase("baseline", results, baseline, stack)
@@ -937,6 +962,89 @@ def print_report(report: dict[str, Any]) -> None:
     if phases:
         console.print(cpu)
 
+    per = Table(title="CPU-ms per accepted webhook (phase start to end of drain, relay included)")
+    per.add_column("process")
+    http_phases = [p for p in ("throughput", "fixed_rate") if r.get(p, {}).get("cpu_ms_per_accepted")]
+    for p in http_phases:
+        per.add_column(p, justify="right")
+    names = dict.fromkeys(n for p in http_phases for n in r[p]["cpu_ms_per_accepted"])
+    for name in names:
+        per.add_row(name, *(fmt(r[p]["cpu_ms_per_accepted"].get(name)) for p in http_phases))
+    per.add_row(
+        "all but the bench client",
+        *(
+            fmt(round(sum(v for k, v in r[p]["cpu_ms_per_accepted"].items() if not k.startswith("bench")), 2))
+            for p in http_phases
+        ),
+    )
+    if http_phases:
+        console.print(per)
+
+    goals = Table(title=f"Targets (issue 7 §1); {report['settings'].get('preload', 0):,} cases preloaded per phase")
+    goals.add_column("target")
+    goals.add_column("measured")
+    goals.add_column("met?")
+    for row in targets(report):
+        goals.add_row(*row)
+    console.print(goals)
+
+
+def targets(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The four targets of the runtime v2 issue, each with the figure that decides it."""
+    r = report["results"]
+    rows: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "–" if ok is None else ("[green]met[/green]" if ok else "[red]missed[/red]")
+
+    t = r.get("throughput", {})
+    rate, fifths = t.get("accepted_per_s"), t.get("accepted_per_s_by_fifth") or []
+    drift = (fifths[-1] / fifths[0] - 1) if len(fifths) == 5 and fifths[0] else None
+    rows.append(
+        (
+            "closed loop ≥ 300 accepted/s, last fifth within ±20 % of the first",
+            f"{fmt(rate, '/s')}; last/first fifth {'–' if drift is None else f'{drift:+.0%}'}",
+            verdict(None if rate is None or drift is None else rate >= 300 and abs(drift) <= 0.2),
+        )
+    )
+    f = r.get("fixed_rate", {})
+    p99 = (f.get("latency") or {}).get("p99_ms")
+    at_100 = f.get("target_rate", 0) >= 100
+    rows.append(
+        (
+            "fixed 100 req/s: only 202, accept p99 ≤ 50 ms",
+            f"{fmt(f.get('target_rate'))} req/s: {f.get('statuses', {})}, p99 {fmt(p99, 'ms')}",
+            verdict(None if p99 is None or not at_100 else bool(f.get("all_sent_accepted")) and p99 <= 50),
+        )
+    )
+    relay = (t.get("to_kafka") or {}).get("events_per_s")
+    e2e = ((f.get("to_kafka") or {}).get("latency") or {}).get("p99_ms")
+    complete = (f.get("to_kafka") or {}).get("complete", True)
+    rows.append(
+        (
+            "relay ≥ intake (closed loop); webhook → Kafka p99 ≤ 200 ms at 100 req/s",
+            f"relay {fmt(relay, '/s')} vs intake {fmt(rate, '/s')}; p99 {fmt(e2e, 'ms')}"
+            + ("" if complete else " (not all arrived)"),
+            verdict(
+                None
+                if relay is None or rate is None or e2e is None or not at_100
+                else relay >= rate * 0.98 and e2e <= 200 and complete
+            ),
+        )
+    )
+    trips = [
+        (t.get("db_round_trips") or {}).get("per_accepted"),
+        (f.get("db_round_trips") or {}).get("per_accepted"),
+    ]
+    rows.append(
+        (
+            "database round trips per accepted webhook printed (SQLite vs PostgreSQL: bench/ferretdb/probe.py)",
+            f"{fmt(trips[0])} (closed loop) / {fmt(trips[1])} (fixed rate), on {report['settings'].get('store')}",
+            "printed",
+        )
+    )
+    return rows
+
 
 # --- main ---------------------------------------------------------------------------------------
 
@@ -951,7 +1059,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--throughput-seconds", type=float, default=45.0, help="stop sending in the throughput phase after this"
     )
-    parser.add_argument("--rate", type=float, default=50.0, help="requests/s of the fixed-rate phase")
+    parser.add_argument("--rate", type=float, default=100.0, help="requests/s of the fixed-rate phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the fixed-rate schedule")
     parser.add_argument(
         "--answer-wait", type=float, default=40.0, help="fixed rate: wait this long after the last send for answers"
@@ -997,7 +1105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Kafka {stack.kafka.bootstrap_servers}, FerretDB {stack.ferretdb.uri} on {args.store} "
             f"(ready in {time.perf_counter() - began:.1f} s; data in {workdir})"
         )
-        results = measure(stack, args, time.perf_counter() + args.max_seconds)
+        measure(stack, args, time.perf_counter() + args.max_seconds, results)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         failed = True

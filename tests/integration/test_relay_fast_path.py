@@ -249,24 +249,28 @@ class NoReads(CountingRelay):
 async def test_a_handed_over_new_document_is_published_as_saved_without_reading_it_back(
     db: AsyncDatabase[Any],
 ) -> None:
-    case_id = str(uuid.uuid4())
-    events = [OutboxEvent.of(ready(case_id), 1)]
-    await db["cases"].insert_one(
-        {"_id": case_id, "version": 1, "outbox": {e.event_id: e.model_dump() for e in events}, "outbox_pending": True}
-    )
     recorder = Recorder()
     relay = NoReads([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
     relay.start()
     try:
-        await eventually(lambda: _scanned(relay), within=10)  # the scan at start may publish it too
-        recorder.ids.clear()
-        await db["cases"].update_one({"_id": case_id}, {"$set": outbox_update(events)})  # pending again
+        await eventually(lambda: _scanned(relay), within=10)  # the scan at start; no other
+        case_id = str(uuid.uuid4())
+        events = [OutboxEvent.of(ready(case_id), 1)]
+        await db["cases"].insert_one(
+            {
+                "_id": case_id,
+                "version": 1,
+                "outbox": {e.event_id: e.model_dump() for e in events},
+                "outbox_pending": True,
+            }
+        )
         relay.hand_over(db["cases"], case_id, 1, events)
         await eventually(lambda: _published(db, case_id), within=5)
     finally:
         await relay.stop()
     assert recorder.ids == [e.event_id for e in events]
     assert relay.reads == 0
+    assert relay.scans == 1
 
 
 async def test_a_handed_over_document_saved_again_meanwhile_keeps_its_newer_events(db: AsyncDatabase[Any]) -> None:

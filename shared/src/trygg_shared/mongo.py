@@ -11,7 +11,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -71,14 +71,37 @@ async def _claim(claims: AsyncCollection[Document], doc_id: Any, version: int) -
     return True
 
 
+_released: dict[tuple[int, str], list[str]] = {}  # (event loop, claims collection) -> claim ids
+# Small on purpose: on FerretDB v1 each statement of one `delete` command keeps a PostgreSQL
+# connection until the command ends; a large batch can exhaust its pool (see bench/README.md).
+RELEASE_BATCH = 4
+
+
 def _release(claims: AsyncCollection[Document], doc_id: Any, version: int) -> None:
-    """Remove a claim in the background (it is garbage once its write is done or abandoned)."""
+    """Remove a claim in the background (it is garbage once its write is done or abandoned).
+
+    Claims released while a removal is under way are removed together next: one `delete`
+    command with a statement per claim (`bulk_write`), one round trip for many writes.
+    """
+    loop = asyncio.get_running_loop()
+    key = (id(loop), claims.full_name)
+    ids = _released.get(key)
+    if ids is not None:  # a removal is under way for this collection: it takes this one too
+        ids.append(f"{doc_id}@{version}")
+        return
+    ids = _released[key] = [f"{doc_id}@{version}"]
 
     async def release() -> None:
-        with contextlib.suppress(Exception):
-            await claims.delete_one({"_id": f"{doc_id}@{version}"})
+        try:
+            while ids:
+                batch = ids[:RELEASE_BATCH]
+                del ids[:RELEASE_BATCH]
+                with contextlib.suppress(Exception):
+                    await claims.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
+        finally:
+            _released.pop(key, None)
 
-    task = asyncio.get_running_loop().create_task(release())
+    task = loop.create_task(release())
     _background.add(task)
     task.add_done_callback(_background.discard)
 

@@ -58,6 +58,9 @@ class MongoAggregateStore(Generic[A]):
         self.collection: AsyncCollection[Document] = db[collection]
         self._codec = codec
         self.on_saved: Callable[[str], None] = lambda _aggregate_id: None
+        # Told of a save that created a document, with its version and whole outbox (the relay's
+        # `hand_over`: it publishes them without reading the document back); `on_saved` if None.
+        self.on_created: Callable[[str, int, Sequence[OutboxEvent]], None] | None = None
 
     @property
     def indexes(self) -> list[Index]:
@@ -119,5 +122,8 @@ class MongoAggregateStore(Generic[A]):
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
         if outbox:
-            self.on_saved(aggregate_id)
+            if expected_version == 0 and self.on_created is not None:
+                self.on_created(aggregate_id, version, outbox)
+            else:
+                self.on_saved(aggregate_id)
         return Saved(version, tuple(e.seq for e in outbox))

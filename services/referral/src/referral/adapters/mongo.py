@@ -38,7 +38,11 @@ INBOX = "inbound_messages"
 AUDIT = "audit_log"
 AGREEMENTS = "agreements"
 RELAY_LEASES = "relay_leases"
-MARK_BATCH = 500  # inbox marks per round trip at most
+# Inbox marks per round trip at most. Small on purpose: FerretDB v1 runs the statements of one
+# `update` command one after another and each holds a PostgreSQL connection from its pool (the
+# query's) until the command ends, so a large batch can take the whole pool and wait for itself
+# (seen at 50 statements: FerretDB stopped answering; see bench/README.md).
+MARK_BATCH = 4
 
 INDEXES: tuple[Index, ...] = (
     Index(CASES, ("person_ref",)),  # recent_discharge
