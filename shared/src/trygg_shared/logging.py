@@ -137,9 +137,15 @@ def configure_logging(settings: LoggingSettings, service_name: str) -> None:
     root.setLevel(settings.level)
     for noisy in ("aiokafka", "pymongo", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream"):
+    for name in ("uvicorn", "uvicorn.error", "faststream"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # uvicorn.access keeps what uvicorn decided: with `--no-access-log` it has no handler and does
+    # not propagate (no line per request); when it does log, it goes through the root handler.
+    access = logging.getLogger("uvicorn.access")
+    if access.propagate or access.handlers:
+        access.handlers[:] = []
+        access.propagate = True
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service_name)
 
