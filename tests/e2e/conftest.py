@@ -64,6 +64,7 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
             otlp_endpoint=servers.otlp_endpoint,
             peers=ports,
             jaeger_url=servers.jaeger_query_url,
+            group_suffix=suffix,  # other fixtures on this Kafka run the same services in their own groups
         )
         env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
         env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s (default 5 s)

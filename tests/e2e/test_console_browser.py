@@ -65,6 +65,7 @@ def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
             mongo_uri=servers.mongo_uri,
             port=ports[spec.name],
             database=f"{spec.name}{suffix}",
+            group_suffix=suffix,
         )
         env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
         if spec.name == "notification":

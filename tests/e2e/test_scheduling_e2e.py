@@ -78,6 +78,7 @@ def replicas(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> It
             port=port,
             database=database,
             postgres_url=servers.postgres_url,
+            group_suffix=database.removeprefix("scheduling"),  # both replicas in one group, apart from others
         )
         env.update(
             {

@@ -72,7 +72,9 @@ def bootstrap(
     def guard(group: str) -> ProcessedEvents:
         return guards.setdefault(group, ProcessedEvents(infra.db, group))
 
-    subscribed = consumers(infra.broker, Subscribers(stores, feed), guard, settings.kafka)
+    subscribed = consumers(
+        infra.broker, Subscribers(stores, feed), guard, settings.kafka, group_prefix=settings.consumer_group
+    )
     sessions = SessionSigner(
         settings.session.secret.get_secret_value().encode(), timedelta(minutes=settings.session.max_age_minutes)
     )

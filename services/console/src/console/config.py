@@ -65,6 +65,9 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSOLE_", env_nested_delimiter="__", extra="ignore")
 
     service_name: str = Field("console", description="Service name in logs and traces.")
+    consumer_group: str = Field(
+        "console", description="Prefix of the Kafka consumer groups, one per topic: `<prefix>.<stream>`."
+    )
     mongo: ConsoleMongo = Field(default_factory=ConsoleMongo)  # type: ignore[arg-type]
     http: ConsoleHttp = Field(default_factory=ConsoleHttp)  # type: ignore[arg-type]
     api_tokens: list[ApiToken] = Field(

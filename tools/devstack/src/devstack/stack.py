@@ -55,11 +55,13 @@ def service_env(
     otlp_endpoint: str | None = None,
     peers: dict[str, int] | None = None,
     jaeger_url: str | None = None,
+    group_suffix: str = "",
 ) -> dict[str, str]:
     """A service's settings as environment variables (`postgres_url`: FerretDB's PostgreSQL, so the
     service creates the GIN indexes FerretDB uses; `otlp_endpoint`: where its spans go; `peers`:
     the other services' ports, for a service that calls another; `jaeger_url`: the trace UI the
-    console links to)."""
+    console links to; `group_suffix`: appended to the Kafka consumer groups, so that two sets of
+    services on one Kafka (test fixtures) never share a group and split its partitions)."""
     p = spec.env_prefix
     env = {
         f"{p}KAFKA__BOOTSTRAP_SERVERS": kafka,
@@ -73,6 +75,8 @@ def service_env(
         env[f"{p}MONGO__POSTGRES_URL"] = postgres_url
     if otlp_endpoint:
         env[f"{p}TELEMETRY__OTLP_ENDPOINT"] = otlp_endpoint
+    if group_suffix and spec.name != "referral":  # referral consumes nothing
+        env[f"{p}CONSUMER_GROUP"] = f"{spec.name}{group_suffix}"
     if spec.name == "console":
         if peers and "notification" in peers:  # acknowledging an alert calls notification's API
             env[f"{p}NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{peers['notification']}"

@@ -193,11 +193,12 @@ def consumers(
     guard: Callable[[str], HandledEvents],
     settings: KafkaSettings,
     streams: Sequence[Stream] = STREAMS,
+    group_prefix: str = GROUP_PREFIX,
 ) -> list[EventConsumer]:
-    """One consumer group per topic; `guard(group)` gives the group's handled-event record."""
+    """One consumer group per topic (`<group_prefix>.<stream>`); `guard(group)` gives its handled-event record."""
     out = []
     for stream in streams:
-        group = f"{GROUP_PREFIX}.{stream.name}"
+        group = f"{group_prefix}.{stream.name}"
         out.append(
             EventConsumer(
                 broker,
