@@ -11,8 +11,8 @@ Run `deploy/local/install-browser.sh` first (it installs /usr/bin/chromium when 
 from __future__ import annotations
 
 import asyncio
-import os
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
