@@ -78,3 +78,20 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         for process in processes.values():
             process.stop()
+
+
+# Modules that start services in consumer groups of their own run first: a new group reads every
+# event already on the session's shared Kafka before the module's own, so they go while it is short.
+_OWN_GROUPS_FIRST = ("test_scheduling_e2e.py", "test_console_browser.py", "test_notification_sms.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    positions = [i for i, item in enumerate(items) if "e2e" in Path(str(item.fspath)).parts]
+
+    def rank(item: pytest.Item) -> int:
+        name = Path(str(item.fspath)).name
+        return _OWN_GROUPS_FIRST.index(name) if name in _OWN_GROUPS_FIRST else len(_OWN_GROUPS_FIRST)
+
+    ordered = sorted((items[i] for i in positions), key=rank)  # stable: each module keeps its order
+    for i, item in zip(positions, ordered, strict=True):
+        items[i] = item
