@@ -82,7 +82,7 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 # Modules that start services in consumer groups of their own run first: a new group reads every
 # event already on the session's shared Kafka before the module's own, so they go while it is short.
-_OWN_GROUPS_FIRST = ("test_scheduling_e2e.py", "test_console_browser.py", "test_notification_sms.py")
+_OWN_GROUPS_FIRST = ("test_console_browser.py", "test_scheduling_e2e.py", "test_notification_sms.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
