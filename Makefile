@@ -13,10 +13,10 @@ install: ## install uv + the locked Python workspace, Kafka jars, PostgreSQL, Fe
 	@bash deploy/local/install.sh
 
 run: install ## start PostgreSQL, FerretDB, Kafka, Jaeger and the services on 127.0.0.1 (Ctrl-C stops everything; STORE=sqlite for FerretDB on SQLite)
-	@$(VENV)/devstack run $(if $(STORE),--store $(STORE))
+	@$(VENV)/trygg run $(if $(STORE),--store $(STORE))
 
 webhook: ## send a correctly signed sample hospital message to the running referral service
-	@$(VENV)/devstack webhook $(ARGS)
+	@$(VENV)/trygg webhook $(ARGS)
 
 lint: install ## ruff (lint + format check), mypy and the import-linter contracts of every service
 	$(VENV)/ruff check .

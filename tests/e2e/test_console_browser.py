@@ -23,7 +23,7 @@ import httpx
 import pytest
 from console_support import march_2026
 from faststream.kafka import KafkaBroker
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from devstack.cli import sample_message, sign
 from devstack.servers import free_port
@@ -142,12 +142,6 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
 
 
-@pytest.mark.xfail(
-    reason="known defect, not yet diagnosed: run as a module the acknowledgement reaches notification and "
-    "its event reaches the console (both log it), but the page never lists it as acknowledged; alone "
-    "(-k acknowledges) it passed before the per-fixture consumer groups. Tracked in the closing note.",
-    strict=False,
-)
 async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
     browser: Browser, history: Running
 ) -> None:
@@ -163,6 +157,13 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
     await expect(alert_row).to_contain_text("Payment liability soon, no decision")
     await shot(page, "alerts")
 
+    # The page after the acknowledgement opens its event stream late on purpose: the event that
+    # notification publishes is then handled before the stream opens, and must still show up.
+    async def late(route: Route) -> None:
+        await asyncio.sleep(3)
+        await route.continue_()
+
+    await page.route("**/events*", late)
     await alert_row.get_by_role("button", name=re.compile("^Acknowledge")).click()
     await expect(page).to_have_url(f"{history.urls['console']}/alerts")
     acknowledged = page.locator("#live table").nth(1).locator(raised_by_notification)

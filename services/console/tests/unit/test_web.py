@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -11,6 +12,8 @@ import pytest
 from console_support import ConsoleHarness, march_2026
 
 from console.domain.figures import FIGURES
+from console.entrypoints.web import change_events, first_seen
+from console.service_layer.projections import ChangeFeed
 
 
 @pytest.fixture
@@ -255,3 +258,59 @@ def test_a_live_refresh_returns_only_the_changing_part_of_the_page(harness: Cons
 
 def test_the_event_stream_needs_a_session(harness: ConsoleHarness) -> None:
     assert harness.client.get("/events").status_code == 401
+
+
+def test_a_page_carries_the_read_model_version_it_was_rendered_at(harness: ConsoleHarness) -> None:
+    version = harness.console.deps.feed.version
+
+    page = harness.login("oncall").get("/alerts")
+
+    assert f'data-live data-version="{version}"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("last_event_id", "since", "expected"),
+    [
+        (None, None, 9),  # a plain connection counts from now
+        (None, 4, 4),  # from the version the page was rendered at
+        ("6", 4, 6),  # a reconnect resumes after the last event the browser had
+        ("garbage", 4, 4),
+    ],
+)
+def test_an_event_stream_counts_from_what_the_browser_has_seen(
+    last_event_id: str | None, since: int | None, expected: int
+) -> None:
+    assert first_seen(last_event_id, since, current=9) == expected
+
+
+async def test_a_change_while_the_page_loaded_is_sent_as_soon_as_the_stream_opens() -> None:
+    feed = ChangeFeed()
+    rendered_at = feed.version
+    feed.changed()  # e.g. the acknowledgement arrives between the page's read and its /events request
+
+    async def connected() -> bool:
+        return False
+
+    stream = change_events(feed, first_seen(None, rendered_at, feed.version), connected, within=5.0)
+    first = await asyncio.wait_for(anext(stream), timeout=1.0)
+
+    assert first == {"event": "change", "data": "1", "id": "1"}
+    feed.changed()
+    assert (await asyncio.wait_for(anext(stream), timeout=1.0))["id"] == "2"
+    await stream.aclose()
+
+
+async def test_a_stream_that_saw_everything_waits_for_the_next_change() -> None:
+    feed = ChangeFeed()
+    feed.changed()
+
+    async def connected() -> bool:
+        return False
+
+    stream = change_events(feed, first_seen(None, None, feed.version), connected, within=0.05)
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.2)  # several idle rounds: nothing to send
+    assert not waiting.done()
+    feed.changed()
+    assert (await asyncio.wait_for(waiting, timeout=1.0))["data"] == "2"
+    await stream.aclose()

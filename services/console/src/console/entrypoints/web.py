@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path as FilePath
@@ -43,6 +43,7 @@ from console.service_layer.ports import (
     Sessions,
     TodayView,
 )
+from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.http import PROBLEM_JSON, FieldError, ProblemError
 
@@ -223,6 +224,7 @@ def web_router(
             return to_login(request)
         if not actor.may_see(page):
             return forbidden(request, actor)
+        version = deps.feed.version  # before the read: a change during it still reaches the page
         try:
             model = await load(actor)
         except uc.Forbidden:
@@ -231,7 +233,7 @@ def web_router(
             return unavailable(request, actor)
         except uc.NotFound:
             return render(request, "error.html", actor, 404, title="Not found", message="There is no such case here.")
-        return render(request, template, actor, page=page.value, model=model, **extra)
+        return render(request, template, actor, page=page.value, model=model, live_version=version, **extra)
 
     # --- login ----------------------------------------------------------------------------------
 
@@ -374,11 +376,14 @@ def web_router(
             status, message = 502, "The notification service did not answer; the alert is still open. Try again."
         if status == 303:
             return RedirectResponse("/alerts", status_code=303)
+        version = deps.feed.version
         try:
             model = await uc.alerts_page(deps, actor)
         except (uc.Forbidden, StorageUnavailable):
             return render(request, "error.html", actor, status, title="Not acknowledged", message=message)
-        return render(request, "alerts.html", actor, status, page="alerts", model=model, message=message)
+        return render(
+            request, "alerts.html", actor, status, page="alerts", model=model, message=message, live_version=version
+        )
 
     @router.get(
         "/figures",
@@ -484,23 +489,43 @@ def web_router(
         },
         summary="Server-sent events: the read model changed",
     )
-    async def events(request: Request) -> Response:
+    async def events(
+        request: Request,
+        since: Annotated[
+            int | None,
+            Query(ge=0, description="The read-model version the page was rendered at (its `data-version`)."),
+        ] = None,
+    ) -> Response:
         if session_actor(request) is None:
             raise ProblemError(401, "Unauthorized", "Sign in first.")
-
-        async def stream() -> AsyncIterator[dict[str, str]]:
-            seen = deps.feed.version
-            while True:
-                version = await deps.feed.wait(seen, 15.0)
-                if await request.is_disconnected():
-                    return
-                if version != seen:
-                    seen = version
-                    yield {"event": "change", "data": str(version)}
-
-        return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})
+        seen = first_seen(request.headers.get("last-event-id"), since, deps.feed.version)
+        return EventSourceResponse(
+            change_events(deps.feed, seen, request.is_disconnected), ping=15, headers={"Cache-Control": "no-store"}
+        )
 
     return router
+
+
+def first_seen(last_event_id: str | None, since: int | None, current: int) -> int:
+    """The version a new stream counts from: the last event the browser had (a reconnect), else
+    the version its page was rendered at, else now. A change between the page's read and the
+    stream's start is then sent at once instead of lost."""
+    if last_event_id is not None and last_event_id.isdigit():
+        return int(last_event_id)
+    return since if since is not None else current
+
+
+async def change_events(
+    feed: ChangeFeed, seen: int, disconnected: Callable[[], Awaitable[bool]], within: float = 15.0
+) -> AsyncIterator[dict[str, str]]:
+    """A `change` event (id: the version, so a reconnect resumes) whenever the version moves past `seen`."""
+    while True:
+        version = await feed.wait(seen, within)
+        if await disconnected():
+            return
+        if version != seen:
+            seen = version
+            yield {"event": "change", "data": str(version), "id": str(version)}
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -59,8 +59,12 @@
   }
 
   function listen() {
-    if (!document.querySelector("[data-live]") || !window.EventSource) { return; }
-    var source = new EventSource("/events");
+    var region = document.querySelector("[data-live]");
+    if (!region || !window.EventSource) { return; }
+    // From the version this page was rendered at: a change while it loaded is not lost. On a
+    // reconnect the browser sends the last event's id and the server resumes from there.
+    var version = region.getAttribute("data-version");
+    var source = new EventSource(version === null ? "/events" : "/events?since=" + encodeURIComponent(version));
     source.addEventListener("change", refresh);
     source.addEventListener("error", function () {
       var status = document.getElementById("live-status");
