@@ -1016,6 +1016,7 @@ def test_topics_with_personal_data_are_kept_only_as_long_as_a_replay_needs() -> 
         topics_module.REFERRAL_CASE_EVENTS,
         topics_module.REFERRAL_BILLING_SUBJECTS,
         topics_module.REFERRAL_RELATIVE_CONTACTS,
+        topics_module.REFERRAL_PERSON_CONTACTS,
         *(topics_module.dead_letter_topic(group) for group in consumer_groups()),
     }
 
@@ -1052,6 +1053,12 @@ def test_only_notification_reads_relatives_phone_numbers() -> None:
     readers = {service for service, topic in consumers().values() if topic == topics_module.REFERRAL_RELATIVE_CONTACTS}
 
     assert readers == {"notification"}
+
+
+def test_only_scheduling_and_the_console_read_the_persons_own_name_address_and_phone() -> None:
+    readers = {service for service, topic in consumers().values() if topic == topics_module.REFERRAL_PERSON_CONTACTS}
+
+    assert readers == {"scheduling", "console"}
 
 
 def test_the_k8s_readme_gives_each_topic_the_retention_of_its_manifest() -> None:

@@ -6,8 +6,8 @@ import uuid
 
 import httpx
 
-from trygg_shared.contracts.referral import BillingSubjectRegistered, DecisionGranted
-from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS
+from trygg_shared.contracts.referral import BillingSubjectRegistered, DecisionGranted, PersonContactRegistered
+from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, REFERRAL_PERSON_CONTACTS
 from trygg_shared.envelope import decode
 
 from ..support import eventually, read_topic
@@ -60,3 +60,10 @@ async def test_an_officer_decides_on_a_referred_patient_and_the_decision_is_publ
     assert data["identity_number"] == "194010092387"
     case_events = await read_topic(system.endpoints.kafka_bootstrap, REFERRAL_CASE_EVENTS, key=case_id.encode())
     assert all(b"194010092387" not in r.value for r in case_events)
+    # The person's own name, address and phone: only on person-contacts (scheduling and the console).
+    assert all(b"Lindqvist" not in r.value for r in case_events)
+    contacts = await read_topic(system.endpoints.kafka_bootstrap, REFERRAL_PERSON_CONTACTS, key=case_id.encode())
+    meta, data = decode(dict(contacts[0].headers), contacts[0].key, contacts[0].value)
+    assert meta.type == PersonContactRegistered.EVENT_TYPE
+    assert data["person"]["family_name"] == "Lindqvist"
+    assert "194010092387" not in str(data)

@@ -32,6 +32,7 @@ from trygg_shared.contracts.referral import (
     DecisionGranted,
     DecisionType,
     PersonContact,
+    PersonContactRegistered,
     ReadyForDischarge,
 )
 from trygg_shared.contracts.scheduling import (
@@ -42,7 +43,7 @@ from trygg_shared.contracts.scheduling import (
     VisitCompleted,
     VisitScheduled,
 )
-from trygg_shared.contracts.topics import ALL_TOPICS, REFERRAL_CASE_EVENTS, SCHEDULING_PERIOD_EVENTS
+from trygg_shared.contracts.topics import ALL_TOPICS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta, decode, encode
 from trygg_shared.kafka import ensure_topics
 
@@ -132,7 +133,7 @@ async def publish(broker: KafkaBroker, event: IntegrationEvent, sequence: int) -
     record = encode(meta, event.model_dump(mode="json"))
     await broker.publish(
         record.value,
-        topic=REFERRAL_CASE_EVENTS,
+        topic=event.TOPIC,
         key=record.key,
         headers={k: v.decode() for k, v in record.headers.items()},
     )
@@ -149,13 +150,24 @@ def granted(case_id: str, start: date, length: int, *, team: str = "Team Väst")
         end_date=start + timedelta(days=length - 1),
         team=team,
         hemtjanst_evenings_nights_weekends=True,
+        granted_by="officer:e2e",
+        granted_at=datetime.now(UTC),
+    )
+
+
+def person_contact(case_id: str) -> PersonContactRegistered:
+    """What referral sends with the grant, on its person-contacts topic (only scheduling and the console read it)."""
+    return PersonContactRegistered(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type=DecisionType.TRYGG_HEMGANG,
         person=PersonContact(
             given_name="Astrid",
             family_name="Lindqvist",
             address=Address(street="Exempelgatan 4", postal_code="17741", city="Järfälla"),
         ),
-        granted_by="officer:e2e",
-        granted_at=datetime.now(UTC),
+        registered_at=datetime.now(UTC),
     )
 
 
@@ -193,12 +205,14 @@ async def test_a_granted_decision_becomes_staffed_visits_that_the_field_complete
         sequence=1,
     )
     await publish(producer, granted(case_id, tomorrow, 7), sequence=2)
+    await publish(producer, person_contact(case_id), sequence=3)
 
     async with httpx.AsyncClient(base_url=replicas.url, timeout=15) as client:
 
         async def planned() -> dict[str, Any] | None:
             response = await client.get(f"/cases/{case_id}/plan", headers=TEAM)
-            return response.json() if response.status_code == 200 else None
+            body = response.json() if response.status_code == 200 else None
+            return body if body and body.get("person") else None  # both topics handled
 
         plan = await eventually(planned, within=BACKLOG + 60)
         assert plan["period"]["status"] == "planned"

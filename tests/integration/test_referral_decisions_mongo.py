@@ -53,8 +53,9 @@ async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]
     doc = await db[CASES].find_one({"_id": case.case_id})
     assert doc is not None
     assert doc["active_decision"] == "trygg_hemgang"
-    # case_opened, decision_granted, billing_subject_registered and relative_contacts_changed: 1-4
-    assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3, 4]
+    # case_opened, decision_granted, relative_contacts_changed, person_contact_registered and
+    # billing_subject_registered: 1-5, one outbox for the four topics
+    assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3, 4, 5]
     topics = {e["event_type"].rsplit(".", 2)[-2]: e["topic"] for e in doc["outbox"].values()}
     assert topics["billing_subject_registered"] == "trygg.referral.billing-subjects.v1"
     assert topics["relative_contacts_changed"] == "trygg.referral.relative-contacts.v1"

@@ -44,7 +44,6 @@ def _grant(case_id: str, length: int = 5) -> uc.GrantDecision:
         team="Team Väst",
         hours_granted=None,
         hemtjanst=False,
-        contact=None,
         granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
     )
 

@@ -159,12 +159,28 @@ class _Case:
                 length_days=days,
                 end_date=end,
                 team=team,
-                person=rf.PersonContact(given_name="Test", family_name=f"Person {self.case_id}"),
                 granted_by="officer:dev",
                 granted_at=at,
             ),
             at,
         )
+        if kind in ("trygg_hemgang", "hemgangsbeslut", "hemtjanst_only", "short_term_stay"):  # grants a service
+            self.stream.add(
+                rf.PersonContactRegistered(
+                    case_id=self.case_id,
+                    person_ref=self.person_ref,
+                    decision_id=decision_id,
+                    decision_type=rf.DecisionType(kind),
+                    person=rf.PersonContact(
+                        given_name="Test",
+                        family_name=f"Person {self.case_id}",
+                        address=rf.Address(street=f"Gatan {self.case_id}", postal_code="17741", city="Järfälla"),
+                        phone="+46701234567",
+                    ),
+                    registered_at=at,
+                ),
+                at,
+            )
         return decision_id
 
     def discharge(self, at: datetime, liable_days: int) -> None:

@@ -98,7 +98,6 @@ def granted(
         start_date=start,
         length_days=length,
         team="Team Väst",
-        person=ref.PersonContact(given_name="Astrid", family_name="Lindqvist", phone="+46701234567"),
         relatives=(ref.Relative(relative_id="r1", name="Karin Lindqvist", phone="+46709998877", consent=True),),
         granted_by="officer:anna",
         granted_at=at or datetime(2024, 3, 1, 9, tzinfo=UTC),

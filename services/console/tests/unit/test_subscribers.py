@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from console_support import march_2026
@@ -9,8 +10,10 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from console.adapters.memory import MemoryReadModel, memory_stores
+from console.adapters.mongo import FactSetCodec, case_fields
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.service_layer.projections import ChangeFeed, Stores
+from trygg_shared.contracts import referral as rf
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
@@ -78,9 +81,11 @@ async def test_every_stream_lands_in_the_read_model_through_the_real_consumers()
     assert cases["A"].period is not None
     assert cases["A"].period.ended_on is not None
     assert (await wired.read_model.teams())["vast"].name == "Team Väst"
+    assert cases["A"].name == "Test Person A"  # from referral's person-contacts topic
     assert {a.alert_id for a in await wired.read_model.alerts(open_only=True)} == {"missed:V-G-3", "liability:D"}
     assert {c.group_id for c in wired.consumers} == {
         "console.referral",
+        "console.referral-person-contacts",
         "console.scheduling-periods",
         "console.scheduling-teams",
         "console.notification",
@@ -103,7 +108,9 @@ async def test_a_repeated_event_is_recorded_once() -> None:
 
 async def test_a_reordered_older_event_is_still_applied_because_the_views_are_folds_of_sets() -> None:
     wired = Wired()
-    items = [(e, m) for e, m in march_2026().items if getattr(e, "case_id", None) == "C"]
+    items = [
+        (e, m) for e, m in march_2026().items if getattr(e, "case_id", None) == "C" and e.TOPIC == REFERRAL_CASE_EVENTS
+    ]
     admission, ready, decision, discharge = items
     async with TestKafkaBroker(wired.broker):
         await wired.publish(*discharge)  # sequence 4 first
@@ -141,3 +148,29 @@ async def test_an_event_type_the_console_does_not_know_is_ignored() -> None:
         await wired.publish(event, unknown)
     assert await wired.read_model.cases() == []
     assert wired.dead == []
+
+
+async def test_of_the_persons_contact_details_only_the_name_is_stored() -> None:
+    wired = Wired()
+    async with TestKafkaBroker(wired.broker):
+        for event, meta in march_2026().items:
+            await wired.publish(event, meta)
+    loaded = await wired.stores.cases.load("A")
+    assert loaded is not None
+    stored = json.dumps(FactSetCodec(case_fields).to_document(loaded.state), default=str)  # as MongoDB gets it
+
+    assert "Test" in stored
+    assert "Person A" in stored
+    assert "Gatan A" not in stored  # the address and the phone were on the event
+    assert "+46701234567" not in stored
+
+
+async def test_a_grant_from_a_referral_before_the_person_contacts_topic_still_names_the_case() -> None:
+    wired = Wired()
+    grant, meta = next((e, m) for e, m in march_2026().items if isinstance(e, rf.DecisionGranted) and e.case_id == "A")
+    old_style = grant.model_copy(update={"person": rf.PersonContact(given_name="Astrid", family_name="Holm")})
+    async with TestKafkaBroker(wired.broker):
+        await wired.publish(old_style, meta)
+    found = await wired.read_model.case("A")
+    assert found is not None
+    assert found[0].name == "Astrid Holm"

@@ -214,6 +214,18 @@ def test_the_csv_has_one_line_per_month_team_and_figure(harness: ConsoleHarness)
     assert (share["numerator"], share["denominator"]) == ("8", "12")
 
 
+@pytest.mark.parametrize("path", ["/figures.csv", "/api/figures"])
+def test_a_repeated_query_parameter_is_refused_rather_than_one_value_quietly_used(
+    harness: ConsoleHarness, path: str
+) -> None:
+    response = harness.client.get(f"{path}?team=vast&team=Xyzzy", headers={"Authorization": "Bearer dev-ops"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["query.team"]
+    assert "Xyzzy" not in response.text  # request input is never echoed
+
+
 def test_the_data_endpoints_need_a_token_or_session_with_the_role(harness: ConsoleHarness) -> None:
     assert harness.client.get("/figures.csv").status_code == 401
     assert harness.client.get("/api/figures", headers={"Authorization": "Bearer dev-oncall"}).status_code == 403
@@ -314,3 +326,18 @@ async def test_a_stream_that_saw_everything_waits_for_the_next_change() -> None:
     feed.changed()
     assert (await asyncio.wait_for(waiting, timeout=1.0))["data"] == "2"
     await stream.aclose()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_a_day_outside_any_real_period_is_a_clear_422_not_a_server_error(harness: ConsoleHarness, day: str) -> None:
+    response = harness.login("team").get(f"/today?day={day}")
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == "query.day"
+
+
+def test_the_first_and_last_allowed_days_show_their_page(harness: ConsoleHarness) -> None:
+    client = harness.login("team")
+    assert client.get("/today?day=2000-01-01").status_code == 200
+    assert client.get("/today?day=2099-12-31").status_code == 200

@@ -120,7 +120,9 @@ class Settings(ServiceSettings):
         description="Team contact used until scheduling has published the team's configuration.",
     )
     hemtjanst_phone: str | None = Field(
-        None, description="Hemtjänst's number for the handover message, when scheduling's event carries none."
+        None,
+        description="Hemtjänst's number for the handover message, when the team's configuration in scheduling "
+        "names no hemtjänst unit.",
     )
     default_rota: str = Field(
         "default", description="Rota used for alerts without a team, or when the team's rota has nobody on call."

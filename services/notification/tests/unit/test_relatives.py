@@ -211,7 +211,7 @@ async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once(
     h = Harness.create(now=DAYTIME, settings=make_settings(hemtjanst_phone="+46855566677"))
     case_id = str(uuid.uuid4())
     await decide(h, case_id, [KARIN])
-    await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME, None)
+    await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME)
     for _ in range(2):
         await rel.record_period_end(
             h.deps,
@@ -226,6 +226,20 @@ async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once(
     texts = h.provider.texts_to(KARIN.phone)
     assert "Ring hemtjänsten på +46855566677" in texts[1]
     assert sum("avslutades tisdag 8 dec" in t for t in texts) == 1
+
+
+async def test_the_handover_message_gives_the_hemtjanst_unit_the_team_hands_over_to() -> None:
+    h = Harness.create(now=DAYTIME, settings=make_settings(hemtjanst_phone="+46855566677"))
+    vast = TeamContact("team-vast", "Team Väst", "+46701740605", (), hemtjanst_phone="+46858512345")
+    await rel.configure_team(h.deps, vast, 1)
+    case_id = str(uuid.uuid4())
+    await decide(h, case_id, [KARIN])
+    await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME)
+    await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME)  # redelivered
+    await dispatch_due(h.deps)
+    texts = [t for t in h.provider.texts_to(KARIN.phone) if "tagit över" in t]
+    assert len(texts) == 1
+    assert "Ring hemtjänsten på +46858512345" in texts[0]  # the team's unit, not the deployment's default
 
 
 async def test_a_recipients_daily_cap_stops_a_flood() -> None:

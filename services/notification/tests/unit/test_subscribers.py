@@ -255,6 +255,7 @@ async def test_scheduling_events_tell_relatives_the_homecoming_time_with_the_tea
         team_id="team-vast",
         name="Team Väst",
         phone="+46812345678",
+        hemtjanst_phone="+46858512345",
         municipality_profile="jarfalla",
         hours=tuple(s.WeekdayHours(weekday=d, start=time(7), end=time(17)) for d in list(s.Weekday)[:5]),
         works_on_holidays=True,
@@ -273,6 +274,9 @@ async def test_scheduling_events_tell_relatives_the_homecoming_time_with_the_tea
     text = h.provider.texts_to(PHONE)[-1]
     assert "onsdag 25 nov kl. 10:00" in text
     assert "Team Väst, tel +46812345678 (mån-fre 07:00-17:00)" in text
+    stored = await h.deps.teams.get("team-vast")
+    assert stored is not None
+    assert stored.hemtjanst_phone == "+46858512345"  # told to relatives at the handover
 
 
 async def test_a_missed_visit_and_a_full_team_raise_alerts_to_whoever_is_on_call() -> None:

@@ -13,7 +13,12 @@ from referral.lus_format import parse_lus
 from referral.service_layer.intake import receive_hospital_message, sweep_inbox
 from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev
-from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS
+from trygg_shared.contracts.topics import (
+    REFERRAL_BILLING_SUBJECTS,
+    REFERRAL_CASE_EVENTS,
+    REFERRAL_PERSON_CONTACTS,
+    REFERRAL_RELATIVE_CONTACTS,
+)
 
 OFFICER = {"Authorization": "Bearer dev-officer"}
 PERSON = {"id_type": "personnummer", "id": "20121212-1212", "given_name": "Tolvan", "family_name": "Tolvansson"}
@@ -22,6 +27,14 @@ PERSON = {"id_type": "personnummer", "id": "20121212-1212", "given_name": "Tolva
 def send(api: ApiHarness, body: dict[str, Any], webhook_id: str) -> Any:
     sender = Sender("local-dev", "01")
     return asyncio.run(receive_hospital_message(api.referral.deps, sender, webhook_id, parse_lus(body)))
+
+
+def ready_case(api: ApiHarness, lus_body: Any, webhook_id: str) -> str:
+    """A new case from a ready-for-discharge message of its own episode; its case id."""
+    body = lus_body("utskrivningsklar")
+    body["episode"]["episode_id"] = f"TC-{uuid.uuid4().hex[:8]}"
+    case_id: str = send(api, body, webhook_id).answer.case_id
+    return case_id
 
 
 def test_after_the_inbox_record_expires_a_repeat_gets_its_first_answer_and_the_history_stays(
@@ -135,9 +148,7 @@ def test_withdrawn_consent_names_the_relatives_so_notification_stops_at_once(api
 def test_relatives_phone_numbers_go_only_to_the_relative_contacts_topic_never_to_case_events(
     api: ApiHarness, lus_body: Any
 ) -> None:
-    body = lus_body("utskrivningsklar")
-    body["episode"]["episode_id"] = f"TC-{uuid.uuid4().hex[:8]}"
-    case_id = send(api, body, "w-contacts").answer.case_id
+    case_id = ready_case(api, lus_body, "w-contacts")
     relatives = [
         {"name": "Karin", "phone": "+46701112233", "consent": True},
         {"name": "Bo", "phone": "+46709998877", "consent": False},
@@ -157,8 +168,13 @@ def test_relatives_phone_numbers_go_only_to_the_relative_contacts_topic_never_to
     by_topic: dict[str, list[Any]] = {}
     for e in api.events:
         by_topic.setdefault(e.TOPIC, []).append(e)
-    assert set(by_topic) == {REFERRAL_CASE_EVENTS, REFERRAL_BILLING_SUBJECTS, REFERRAL_RELATIVE_CONTACTS}
-    for e in by_topic[REFERRAL_CASE_EVENTS] + by_topic[REFERRAL_BILLING_SUBJECTS]:
+    assert set(by_topic) == {
+        REFERRAL_CASE_EVENTS,
+        REFERRAL_BILLING_SUBJECTS,
+        REFERRAL_RELATIVE_CONTACTS,
+        REFERRAL_PERSON_CONTACTS,
+    }
+    for e in by_topic[REFERRAL_CASE_EVENTS] + by_topic[REFERRAL_BILLING_SUBJECTS] + by_topic[REFERRAL_PERSON_CONTACTS]:
         dumped = e.model_dump_json()
         for relatives_data in ("+46701112233", "+46709998877", "Karin"):
             assert relatives_data not in dumped, (type(e).__name__, relatives_data)
@@ -167,6 +183,50 @@ def test_relatives_phone_numbers_go_only_to_the_relative_contacts_topic_never_to
     assert [[r.phone for r in e.relatives] for e in lists] == [["+46701112233"], ["+46701112233", "+46709998877"]]
     assert "Karin" not in lists[0].model_dump_json()  # no names: messages do not use them
     assert all(e.partition_key() == case_id for e in lists)
+
+
+def test_the_persons_own_name_address_and_phone_go_only_to_the_person_contacts_topic(
+    api: ApiHarness, lus_body: Any
+) -> None:
+    case_id = ready_case(api, lus_body, "w-person")
+    grant = {"decision_type": "trygg_hemgang", "start_date": "2026-11-25", "length_days": 10, "team": "Team Väst"}
+    decision = api.client.post(f"/cases/{case_id}/decisions", json=grant, headers=OFFICER).json()
+    ended = api.client.post(
+        f"/cases/{case_id}/decisions/{decision['decision_id']}/end",
+        json={"end_date": "2026-11-30", "reason": "ended_early"},
+        headers=OFFICER,
+    )
+    assert ended.status_code == 200, ended.text
+
+    registered = [e for e in api.events if isinstance(e, ev.PersonContactRegistered)]
+    assert len(registered) == 1  # with the granting decision, not with its end
+    contact = registered[0]
+    assert contact.TOPIC == REFERRAL_PERSON_CONTACTS
+    assert contact.partition_key() == case_id
+    assert contact.decision_id == decision["decision_id"]
+    assert contact.person.address is not None
+    assert contact.person.phone
+    personal = (
+        contact.person.given_name,
+        contact.person.family_name,
+        contact.person.address.street,
+        contact.person.phone,
+    )
+    for e in api.events:
+        if e.TOPIC in (REFERRAL_PERSON_CONTACTS, REFERRAL_BILLING_SUBJECTS):
+            continue  # billing's statements need the name and the postal address (no phone)
+        dumped = e.model_dump_json()
+        for value in personal:
+            assert value not in dumped, (type(e).__name__, "carries the person's own details")
+
+
+def test_a_declined_decision_sends_no_person_contact(api: ApiHarness, lus_body: Any) -> None:
+    case_id = ready_case(api, lus_body, "w-declined")
+    declined = {"decision_type": "declined"}
+    response = api.client.post(f"/cases/{case_id}/decisions", json=declined, headers=OFFICER)
+    assert response.status_code == 201, response.text
+
+    assert not [e for e in api.events if isinstance(e, ev.PersonContactRegistered)]
 
 
 def test_a_case_opened_without_a_hospital_message_says_when_and_why(api: ApiHarness) -> None:
@@ -180,9 +240,7 @@ def test_a_case_opened_without_a_hospital_message_says_when_and_why(api: ApiHarn
 def test_the_billing_subject_carries_identity_and_address_and_no_phone_number_or_relative(
     api: ApiHarness, lus_body: Any
 ) -> None:
-    body = lus_body("utskrivningsklar")
-    body["episode"]["episode_id"] = f"TC-{uuid.uuid4().hex[:8]}"
-    case_id = send(api, body, "w-subject").answer.case_id
+    case_id = ready_case(api, lus_body, "w-subject")
     relatives = [{"name": "Karin", "phone": "+46701112233", "consent": True}]
     grant = {"decision_type": "trygg_hemgang", "start_date": "2026-11-25", "length_days": 10, "team": "Team Väst"}
     api.client.post(f"/cases/{case_id}/decisions", json={**grant, "relatives": relatives}, headers=OFFICER)

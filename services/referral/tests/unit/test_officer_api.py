@@ -135,9 +135,13 @@ def test_a_trygg_hemgang_decision_publishes_what_scheduling_notification_and_bil
     granted = next(e for e in api.events if isinstance(e, ev.DecisionGranted))
     assert granted.team == "Team Väst"
     assert granted.hemtjanst_evenings_nights_weekends is True
-    assert granted.person is not None
-    assert granted.person.address is not None
+    assert granted.person is None  # the person's own details go to scheduling and the console only
     assert granted.relatives == ()  # relatives' phones go to notification only, on their own topic
+    contact = next(e for e in api.events if isinstance(e, ev.PersonContactRegistered))
+    assert contact.person.address is not None
+    assert (contact.decision_id, contact.decision_type) == (granted.decision_id, ev.DecisionType.TRYGG_HEMGANG)
+    assert contact.TOPIC not in (granted.TOPIC, ev.BillingSubjectRegistered.TOPIC)
+    assert "19401009" not in contact.model_dump_json()
     contacts = next(e for e in api.events if isinstance(e, ev.RelativeContactsChanged))
     assert [r.consent_recorded_by for r in contacts.relatives] == ["officer:dev"]
     assert contacts.TOPIC not in (granted.TOPIC, ev.BillingSubjectRegistered.TOPIC)

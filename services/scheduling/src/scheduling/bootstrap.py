@@ -24,7 +24,7 @@ from scheduling.domain.plan import CasePlan
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.team import Team
 from scheduling.entrypoints.http import scheduling_router
-from scheduling.entrypoints.subscribers import capacity_consumer, referral_consumer
+from scheduling.entrypoints.subscribers import capacity_consumer, person_contacts_consumer, referral_consumer
 from scheduling.service_layer.planning import fire_timers
 from scheduling.service_layer.ports import AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
 from scheduling.service_layer.teams import seed_teams
@@ -104,10 +104,13 @@ def bootstrap(
         poll_seconds=settings.timer_poll_seconds,
     )
     capacity_group = f"{settings.consumer_group}-capacity"
+    contacts_group = f"{settings.consumer_group}-person-contacts"
     make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))
     referral_guard, capacity_guard = make_guard(settings.consumer_group), make_guard(capacity_group)
+    contacts_guard = make_guard(contacts_group)
     consumers = [
         referral_consumer(infra.broker, deps, referral_guard, settings.kafka, settings.consumer_group),
+        person_contacts_consumer(infra.broker, deps, contacts_guard, settings.kafka, contacts_group),
         capacity_consumer(infra.broker, deps, capacity_guard, settings.kafka, capacity_group),
     ]
 
@@ -123,7 +126,7 @@ def bootstrap(
         consumers=consumers,
         relay=relay,
         indexes=[*INDEXES, *mongo_plans.indexes, *mongo_teams.indexes],
-        guards=[g for g in (referral_guard, capacity_guard) if isinstance(g, ProcessedEvents)],
+        guards=[g for g in (referral_guard, contacts_guard, capacity_guard) if isinstance(g, ProcessedEvents)],
         on_startup=[seed],
         background=[scanner.run],
     )

@@ -46,7 +46,6 @@ asyncio.run(
             team="Team Väst",
             hours_granted=None,
             hemtjanst=True,
-            contact=None,
             granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
         ),
     )

@@ -30,7 +30,6 @@ def harness_with_plan() -> ApiHarness:
                 team="Team Väst",
                 hours_granted=None,
                 hemtjanst=True,
-                contact=None,
                 granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
             ),
         )
@@ -77,10 +76,17 @@ def test_ops_configures_a_team_and_keeps_recorded_absences() -> None:
         headers=h.as_role("team"),
     )
     assert absence.status_code == 201
-    again = h.client.put("/teams/test-team", json={**body, "clients_per_day": 4}, headers=h.as_role("ops"))
+    again = h.client.put(
+        "/teams/test-team",
+        json={**body, "clients_per_day": 4, "hemtjanst_phone": "+46858512345"},
+        headers=h.as_role("ops"),
+    )
     member = next(m for m in again.json()["members"] if m["staff_id"] == "t-us1")
     assert member["absences"] == [{"first_day": "2026-12-01", "last_day": "2026-12-03", "kind": "leave"}]
     assert again.json()["version"] == 2
+    assert (created.json()["hemtjanst_phone"], again.json()["hemtjanst_phone"]) == (None, "+46858512345")
+    configured = [e for e in h.team_events("test-team") if isinstance(e, ev.TeamConfigured)]
+    assert configured[-1].hemtjanst_phone == "+46858512345"  # notification tells relatives at the handover
 
 
 def test_a_working_day_that_ends_before_it_starts_is_refused_with_field_errors() -> None:

@@ -35,7 +35,6 @@ def grant(
         team=team,
         hours_granted=hours,
         hemtjanst=True,
-        contact=None,
         granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
     )
 

@@ -155,7 +155,6 @@ def _grant(case_id: str) -> uc.GrantDecision:
         team="Team Väst",
         hours_granted=None,
         hemtjanst=True,
-        contact=None,
         granted_at=GRANTED_AT,
     )
 

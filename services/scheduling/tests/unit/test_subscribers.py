@@ -18,6 +18,7 @@ from scheduling.domain.vocab import PeriodStatus
 from scheduling.service_layer.teams import configure_team
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
+    Address,
     AdmissionNoticed,
     CareType,
     CareUnit,
@@ -25,6 +26,8 @@ from trygg_shared.contracts.referral import (
     DecisionEndReason,
     DecisionGranted,
     DecisionType,
+    PersonContact,
+    PersonContactRegistered,
     ReadyRevoked,
 )
 from trygg_shared.contracts.topics import dead_letter_topic
@@ -94,6 +97,82 @@ async def test_a_granted_decision_on_the_topic_is_planned_once_even_when_deliver
     planned = [e for e in h.events(case_id) if isinstance(e, ev.PeriodPlanned)]
     assert len(planned) == 1
     assert (await h.plan(case_id)).period is not None
+
+
+def person(family_name: str, street: str) -> PersonContact:
+    return PersonContact(
+        given_name="Astrid",
+        family_name=family_name,
+        address=Address(street=street, postal_code="17741", city="Järfälla"),
+        phone="+46701234567",
+    )
+
+
+def contact(
+    case_id: str, family_name: str, street: str, kind: DecisionType = DecisionType.TRYGG_HEMGANG
+) -> PersonContactRegistered:
+    return PersonContactRegistered(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type=kind,
+        person=person(family_name, street),
+        registered_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
+    )
+
+
+async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or_after_the_grant() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    before, after = uuid.uuid4().hex, uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, contact(before, "Lindqvist", "Exempelgatan 4"), sequence=2)  # overtook the grant
+        await publish(broker, granted(before), sequence=1)
+        await publish(broker, granted(after), sequence=1)
+        await publish(broker, contact(after, "Berg", "Storgatan 1"), sequence=2)
+    for case_id, family_name, street in ((before, "Lindqvist", "Exempelgatan 4"), (after, "Berg", "Storgatan 1")):
+        plan = await h.plan(case_id)
+        assert plan.period is not None
+        assert plan.contact is not None
+        assert (plan.contact.family_name, plan.contact.street) == (family_name, street)
+
+
+async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    case_id = uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, granted(case_id), sequence=1)
+        await publish(broker, contact(case_id, "Berg", "Nya vägen 2"), sequence=6)  # after a new decision
+        await publish(broker, contact(case_id, "Berg", "Gamla vägen 1"), sequence=2)  # redelivered late
+    plan = await h.plan(case_id)
+    assert plan.contact is not None
+    assert plan.contact.street == "Nya vägen 2"
+
+
+async def test_the_details_of_someone_the_team_will_not_visit_are_not_kept() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    case_id = uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        await publish(broker, contact(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), sequence=2)
+    assert await h.plans.load(case_id) is None
+
+
+async def test_a_grant_from_a_referral_before_the_person_contacts_topic_still_gives_the_team_the_contact() -> None:
+    h = Harness()
+    await h.seed()
+    broker = h.scheduling.runtime.infra.broker
+    case_id = uuid.uuid4().hex
+    async with TestKafkaBroker(broker):
+        old_style = granted(case_id).model_copy(update={"person": person("Holm", "Gamla vägen 1")})
+        await publish(broker, old_style, sequence=1)
+    plan = await h.plan(case_id)
+    assert plan.contact is not None
+    assert plan.contact.family_name == "Holm"
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_consumption_goes_on() -> None:

@@ -1,10 +1,11 @@
 """Events the referral service publishes.
 
 Personal data is kept to what each consumer must act on: every event carries the pseudonymous
-`person_ref`; the person's name, address and phone only where the team must act on them
-(decisions, for scheduling); relatives' phone numbers only on the relative-contacts topic, which
-only notification reads (it sends them SMS); the identity number only on the billing-subjects
-topic, which only billing reads. Free text from hospitals and officers (needs summaries,
+`person_ref`; the person's own name, address and phone only on the person-contacts topic, which
+only scheduling (the team visits them) and the console (officers and the team see whom a case is
+about) read; relatives' phone numbers only on the relative-contacts topic, which only
+notification reads (it sends them SMS); the identity number only on the billing-subjects topic,
+which only billing reads. Free text from hospitals and officers (needs summaries,
 reasons, notes) may hold health details and stays in the referral service.
 """
 
@@ -20,6 +21,7 @@ from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
 from trygg_shared.contracts.topics import (
     REFERRAL_BILLING_SUBJECTS,
     REFERRAL_CASE_EVENTS,
+    REFERRAL_PERSON_CONTACTS,
     REFERRAL_RELATIVE_CONTACTS,
 )
 
@@ -233,7 +235,11 @@ class DecisionGranted(_CaseEvent):
     hemtjanst_evenings_nights_weekends: bool = Field(
         False, description="Ordinary home care ordered for evenings, nights and weekends."
     )
-    person: PersonContact | None = Field(None, description="Name and address for the team.")
+    person: PersonContact | None = Field(
+        None,
+        description="Always null: the person's name, address and phone go only to scheduling and the console, "
+        "on the topic `trygg.referral.person-contacts.v1` (`person_contact_registered`). Kept for compatibility.",
+    )
     relatives: tuple[Relative, ...] = Field(
         (),
         description="Always empty: relatives' contact details go only to notification, on the topic "
@@ -319,6 +325,26 @@ class RelativeContactsChanged(CaseEvent):
     changed_at: datetime = Field(description="When.")
 
 
+class PersonContactRegistered(CaseEvent):
+    """The person's own name, home address and phone, for the team that visits them.
+
+    Published with every decision that grants a service (the officer confirms the details then).
+    It has its own topic, which only scheduling and the console read: billing and notification
+    never receive them (billing gets what a fee statement needs on billing-subjects). The later
+    event of a case is the truth.
+    """
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "person_contact_registered.v1"
+    TOPIC: ClassVar[str] = REFERRAL_PERSON_CONTACTS
+    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    decision_id: str = Field(description="The decision these details were confirmed with.")
+    decision_type: DecisionType = Field(
+        description="That decision's type: scheduling keeps the details only for the types its team carries out."
+    )
+    person: PersonContact = Field(description="Name, home address and phone (personal data).")
+    registered_at: datetime = Field(description="When the decision confirmed them.")
+
+
 class DecisionEndReason(StrEnum):
     ENDED_EARLY = "ended_early"
     READMITTED = "readmitted"
@@ -367,4 +393,5 @@ REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     DecisionEnded,
     BillingSubjectRegistered,
     RelativeContactsChanged,
+    PersonContactRegistered,
 )

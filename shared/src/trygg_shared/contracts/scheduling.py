@@ -436,6 +436,11 @@ class TeamConfigured(_TeamEvent):
     EVENT_TYPE: ClassVar[str] = _PREFIX + "team_configured.v1"
     name: str = Field(description="The team's name, e.g. 'Trygg hemgång Hofors'.")
     phone: str = Field(description="The team's phone number for the person and relatives (E.164).")
+    hemtjanst_phone: str | None = Field(
+        None,
+        description="The phone of the hemtjänst unit the team hands over to (E.164): relatives are told to call it "
+        "after the handover; null when not configured (notification then uses its own default).",
+    )
     municipality_profile: str = Field(description="The municipality profile, e.g. 'hofors', 'jarfalla'.")
     municipality_code: str | None = Field(None, description="Kommunkod of the municipality.")
     timezone: str = Field("Europe/Stockholm", description="IANA time zone of the hours below.")

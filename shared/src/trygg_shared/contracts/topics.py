@@ -14,6 +14,9 @@ REFERRAL_BILLING_SUBJECTS = "trygg.referral.billing-subjects.v1"
 # Phone numbers and languages of the relatives the person agreed to inform (keyed by case id):
 # only notification may read it (it sends them SMS); kept 7 days.
 REFERRAL_RELATIVE_CONTACTS = "trygg.referral.relative-contacts.v1"
+# The person's own name, home address and phone, for the team that visits (keyed by case id):
+# only scheduling and the console may read it; kept 14 days, like the case events.
+REFERRAL_PERSON_CONTACTS = "trygg.referral.person-contacts.v1"
 # The team's work for one case: visits, follow-ups, handover, period end (keyed by case id).
 SCHEDULING_PERIOD_EVENTS = "trygg.scheduling.period-events.v1"
 # The team as a whole: capacity and the waiting list (keyed by team id).
@@ -27,6 +30,7 @@ ALL_TOPICS: tuple[str, ...] = (
     REFERRAL_CASE_EVENTS,
     REFERRAL_BILLING_SUBJECTS,
     REFERRAL_RELATIVE_CONTACTS,
+    REFERRAL_PERSON_CONTACTS,
     SCHEDULING_PERIOD_EVENTS,
     SCHEDULING_TEAM_EVENTS,
     NOTIFICATION_EVENTS,

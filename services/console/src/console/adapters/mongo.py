@@ -40,6 +40,7 @@ FACT_CLASSES: tuple[type[Any], ...] = (
     f.MessageCancelled,
     f.CaseOpened,
     f.DecisionGranted,
+    f.PersonNamed,
     f.DecisionChanged,
     f.DecisionEnded,
     f.PeriodPlanned,

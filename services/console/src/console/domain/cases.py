@@ -32,6 +32,7 @@ from console.domain.facts import (
     PeriodChanged,
     PeriodEnded,
     PeriodPlanned,
+    PersonNamed,
     PlanningReceived,
     ReadyNoticed,
     ReadyRevoked,
@@ -305,6 +306,8 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
             f.granted_at,
         )
         s.given_name, s.family_name = f.given_name or s.given_name, f.family_name or s.family_name
+    elif isinstance(f, PersonNamed):
+        s.given_name, s.family_name = f.given_name, f.family_name  # the later confirmation wins (fold order)
     elif isinstance(f, DecisionChanged):
         if s.decision is not None and s.decision.decision_id == f.decision_id:
             s.decision = replace(
@@ -386,6 +389,8 @@ def _entry(r: Recorded[CaseFact]) -> TimelineEntry:
         return line("message", "Message cancelled (makulering)", f.cancelled_message_type or "")
     if isinstance(f, CaseOpened):
         return line("message", "Case opened without a hospital message", f.reason.replace("_", " "))
+    if isinstance(f, PersonNamed):
+        return line("decision", "Name and home address confirmed", "for the team's visits", f.registered_at)
     if isinstance(f, DecisionGranted):
         span = f"{f.length_days} days from {f.start_date}" if f.length_days and f.start_date else ""
         team = f"; {f.team}" if f.team else ""

@@ -105,10 +105,22 @@ class DecisionGranted:
     length_days: int | None
     end_date: date | None
     team: str | None
-    given_name: str | None
-    family_name: str | None
     granted_by: str
     granted_at: datetime
+    # Only in grants from a referral before the person-contacts topic (now `PersonNamed`).
+    given_name: str | None = None
+    family_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonNamed:
+    """The person's name as the officer confirmed it with a decision (address and phone are not kept here)."""
+
+    person_ref: str
+    decision_id: str
+    given_name: str
+    family_name: str
+    registered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -487,6 +499,7 @@ CaseFact = (
     | MessageCancelled
     | CaseOpened
     | DecisionGranted
+    | PersonNamed
     | DecisionChanged
     | DecisionEnded
     | PeriodPlanned

@@ -35,6 +35,7 @@ from trygg_shared.contracts.topics import (
     BILLING_EVENTS,
     NOTIFICATION_EVENTS,
     REFERRAL_CASE_EVENTS,
+    REFERRAL_PERSON_CONTACTS,
     SCHEDULING_PERIOD_EVENTS,
     SCHEDULING_TEAM_EVENTS,
 )
@@ -127,6 +128,10 @@ def referral_handles(s: Subscribers) -> list[Handles[Any]]:
     ]
 
 
+def person_handles(s: Subscribers) -> list[Handles[Any]]:
+    return [_apply(rf.PersonContactRegistered, s.case(t.person_named))]
+
+
 def period_handles(s: Subscribers) -> list[Handles[Any]]:
     return [
         _apply(sc.PeriodPlanned, s.case(t.period_planned)),
@@ -180,6 +185,7 @@ class Stream:
 
 STREAMS: tuple[Stream, ...] = (
     Stream("referral", REFERRAL_CASE_EVENTS, referral_handles),
+    Stream("referral-person-contacts", REFERRAL_PERSON_CONTACTS, person_handles),
     Stream("scheduling-periods", SCHEDULING_PERIOD_EVENTS, period_handles),
     Stream("scheduling-teams", SCHEDULING_TEAM_EVENTS, team_handles),
     Stream("notification", NOTIFICATION_EVENTS, notification_handles),

@@ -76,11 +76,16 @@ def granted(e: rf.DecisionGranted) -> f.DecisionGranted:
         length_days=e.length_days,
         end_date=e.end_date,
         team=e.team,
-        given_name=e.person.given_name if e.person else None,
-        family_name=e.person.family_name if e.person else None,
         granted_by=e.granted_by,
         granted_at=e.granted_at,
+        given_name=e.person.given_name if e.person else None,  # only from a referral before person-contacts
+        family_name=e.person.family_name if e.person else None,
     )
+
+
+def person_named(e: rf.PersonContactRegistered) -> f.PersonNamed:
+    """Only the name: the console shows whom a case is about, never where they live or their phone."""
+    return f.PersonNamed(e.person_ref, e.decision_id, e.person.given_name, e.person.family_name, e.registered_at)
 
 
 def changed(e: rf.DecisionChanged) -> f.DecisionChanged:

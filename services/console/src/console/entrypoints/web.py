@@ -66,6 +66,10 @@ _API_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"content": _PROBLEM, "description": "Invalid query parameters."},
 }
 
+# The days a page may be asked for: wide enough for any real period, narrow enough that the
+# page's own arithmetic (previous day, the capacity days ahead) never leaves Python's dates.
+PageDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -326,10 +330,13 @@ def web_router(
     @router.get(
         "/today",
         response_class=HTMLResponse,
-        responses=_PAGE_RESPONSES,
+        responses={**_PAGE_RESPONSES, 422: {"content": _PROBLEM, "description": "A day outside 2000–2099."}},
         summary="Today: visits per team member, missed and unstaffed visits, capacity",
     )
-    async def today_page(request: Request, day: Annotated[date | None, Query()] = None) -> Response:
+    async def today_page(
+        request: Request,
+        day: Annotated[PageDay | None, Query(description="The day to show (local date); today when left out.")] = None,
+    ) -> Response:
         return await show(
             request,
             Page.TODAY,
@@ -544,7 +551,7 @@ FIGURE_PARAMETERS = frozenset({"from", "to", "team"})
 
 
 def _only_known_parameters(request: Request) -> None:
-    """The data endpoints are strict: an unknown query parameter is a mistake worth saying (422)."""
+    """The data endpoints are strict: an unknown or repeated query parameter is a mistake worth saying (422)."""
     unknown = sorted(set(request.query_params) - FIGURE_PARAMETERS)
     if unknown:  # the names are not echoed: error details never repeat request input
         raise ProblemError(
@@ -552,6 +559,16 @@ def _only_known_parameters(request: Request) -> None:
             "Unprocessable Content",
             "Unknown query parameters; use from, to and team.",
             errors=[FieldError(field="query", message=f"{len(unknown)} unknown parameter(s)", type="extra_forbidden")],
+        )
+    repeated = sorted(name for name in FIGURE_PARAMETERS if len(request.query_params.getlist(name)) > 1)
+    if repeated:  # `team=a&team=b` would otherwise quietly mean `team=b`
+        raise ProblemError(
+            422,
+            "Unprocessable Content",
+            "Give each of from, to and team at most once.",
+            errors=[
+                FieldError(field=f"query.{name}", message="given more than once", type="too_long") for name in repeated
+            ],
         )
 
 

@@ -248,6 +248,7 @@ class MongoTeamDirectory:
                 DayHours(h["weekday"], time.fromisoformat(h["start"]), time.fromisoformat(h["end"]))
                 for h in doc.get("hours") or []
             ),
+            hemtjanst_phone=doc.get("hemtjanst_phone"),
         )
 
     async def get(self, team_id: str) -> TeamContact | None:
@@ -262,6 +263,7 @@ class MongoTeamDirectory:
         fields = {
             "name": contact.name,
             "phone": contact.phone,
+            "hemtjanst_phone": contact.hemtjanst_phone,
             "hours": [
                 {"weekday": h.weekday, "start": h.start.isoformat("minutes"), "end": h.end.isoformat("minutes")}
                 for h in contact.hours

@@ -41,6 +41,7 @@ class TeamContact:
     name: str
     phone: str
     hours: tuple[DayHours, ...]
+    hemtjanst_phone: str | None = None  # the hemtjänst unit the team hands over to, when configured
 
     def hours_text(self, language: Language) -> str:
         """E.g. `mån-fre 07:00-17:00`, `ma-pe 07:00-17:00`, `every day 07:00-15:30` (GSM-7 safe)."""

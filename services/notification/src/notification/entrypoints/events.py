@@ -216,15 +216,8 @@ def period_consumer(
         await vis.visit_planned(deps, planned(event, event.planned_start, MeetingPlace.HOME, moved=True))
 
     async def on_handed_over(event: s.HandedOverToHemtjanst, meta: EventMeta) -> None:
-        phone = getattr(event, "hemtjanst_phone", None)  # requested from scheduling; optional
         await vis.handed_over(
-            deps,
-            event.case_id,
-            event.person_ref,
-            event.period_id,
-            event.team_id,
-            event.handed_over_at,
-            phone if isinstance(phone, str) else None,
+            deps, event.case_id, event.person_ref, event.period_id, event.team_id, event.handed_over_at
         )
 
     async def on_period_ended(event: s.PeriodEnded, meta: EventMeta) -> None:
@@ -286,6 +279,7 @@ def team_consumer(
             name=event.name,
             phone=event.phone,
             hours=tuple(DayHours(_WEEKDAYS.index(h.weekday), h.start, h.end) for h in event.hours),
+            hemtjanst_phone=event.hemtjanst_phone,
         )
         await rel.configure_team(deps, contact, event.version)
 

@@ -73,15 +73,24 @@ async def handed_over(
     period_id: str,
     team_id: str,
     handed_over_at: datetime,
-    hemtjanst_phone: str | None,
 ) -> int:
-    """Hemtjänst has taken over: tell relatives whom to call from now on."""
+    """Hemtjänst has taken over: tell relatives whom to call from now on.
+
+    The number is the hemtjänst unit in the team's configuration (from scheduling's team events),
+    else the deployment's default (`NOTIFICATION_HEMTJANST_PHONE`), else none (the text then says
+    to call hemtjänst without a number)."""
     await rel.record_period(deps, case_id, person_ref, period_id, team_id)
+    loaded = await deps.cases.load(case_id)
+    if loaded is None:
+        return 0
+    case = loaded.state
+    team = await rel.contact_for(deps, case)
     return await rel.notify_relatives(
         deps,
         case_id,
         MessageKind.HANDED_OVER,
-        Facts(day=rel.local_day(deps, handed_over_at), call_phone=hemtjanst_phone or deps.policy.hemtjanst_phone),
+        Facts(day=rel.local_day(deps, handed_over_at), call_phone=team.hemtjanst_phone or deps.policy.hemtjanst_phone),
         cause=f"handover:{period_id}",
         about=None,
+        case=case,
     )

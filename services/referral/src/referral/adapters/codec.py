@@ -9,8 +9,9 @@
 - `to_wire`: each domain event as the contracts of `trygg_shared.contracts.referral`. Only
   relatives with recorded consent leave referral, and only on the relative-contacts topic,
   which only notification reads (the decisions on the case-events topic carry no relatives);
-  a decision that grants a service also registers the person on the billing-subjects topic
-  (identity and address, nothing else).
+  a decision that grants a service also sends the person's own name, address and phone on the
+  person-contacts topic (scheduling and the console) and registers the person on the
+  billing-subjects topic (identity, name and postal address, nothing else).
 """
 
 from __future__ import annotations
@@ -237,7 +238,6 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
         end_date=d.end_date,
         team=d.team,
         hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-        person=_person_contact(person) if person is not None else None,
         granted_by=d.granted_by,
         granted_at=d.granted_at,
         hours_granted=d.hours_granted,
@@ -246,6 +246,14 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
     contacts = _relative_contacts(event, d, (), d.granted_by, d.granted_at)
     if person is None or not d.decision_type.grants_service:
         return [granted, contacts]
+    # The person's own details only to those who visit or show them; the identity only to billing.
+    contact = ev.PersonContactRegistered(
+        **_common(event),
+        decision_id=d.decision_id,
+        decision_type=ev.DecisionType(d.decision_type.value),
+        person=_person_contact(person),
+        registered_at=d.granted_at,
+    )
     subject = ev.BillingSubjectRegistered(
         **_common(event),
         id_type=person.identity.id_type.value,
@@ -254,7 +262,7 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
         family_name=person.family_name,
         address=_address(person.address),
     )
-    return [granted, contacts, subject]
+    return [granted, contacts, contact, subject]
 
 
 # The changes after which notification needs the relatives' new list.

@@ -247,6 +247,7 @@ def team_wire(e: object) -> IntegrationEvent | None:
                 team_id=e.team_id,
                 name=e.name,
                 phone=e.phone,
+                hemtjanst_phone=e.hemtjanst_phone,
                 municipality_profile=e.municipality_profile,
                 municipality_code=e.municipality_code,
                 timezone=e.timezone,

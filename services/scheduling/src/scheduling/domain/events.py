@@ -264,6 +264,7 @@ class TeamConfigured:
     team_id: str
     name: str
     phone: str
+    hemtjanst_phone: str | None
     municipality_profile: str
     municipality_code: str | None
     timezone: str

@@ -86,6 +86,7 @@ class TeamConfig:
     members: tuple[Member, ...]
     municipality_code: str | None = None
     timezone: str = "Europe/Stockholm"
+    hemtjanst_phone: str | None = None  # the hemtjänst unit the team hands over to
     rules: PlanningRules = field(default_factory=PlanningRules)
 
 
@@ -169,6 +170,7 @@ class Team:
             team_id=self.team_id,
             name=c.name,
             phone=c.phone,
+            hemtjanst_phone=c.hemtjanst_phone,
             municipality_profile=c.municipality_profile,
             municipality_code=c.municipality_code,
             timezone=c.timezone,

@@ -165,6 +165,7 @@ class RulesIn(_In):
 _TEAM_EXAMPLE: dict[str, Any] = {
     "name": "Trygg hemgång Hofors",
     "phone": "+46701740605",
+    "hemtjanst_phone": "+46290123400",
     "municipality_profile": "hofors",
     "municipality_code": "2104",
     "hours": [
@@ -186,6 +187,12 @@ class TeamIn(_In):
 
     name: str = Field(min_length=1, max_length=100)
     phone: str = Field(pattern=r"^\+[1-9]\d{6,14}$", description="The team's phone for persons and relatives (E.164).")
+    hemtjanst_phone: str | None = Field(
+        None,
+        pattern=r"^\+[1-9]\d{6,14}$",
+        description="The hemtjänst unit the team hands over to (E.164): relatives are told to call it after the "
+        "handover. Left out: the notification service's default number is used.",
+    )
     municipality_profile: str = Field(
         min_length=1, max_length=50, description="e.g. hofors, huddinge, jarfalla, stockholm."
     )
@@ -219,6 +226,7 @@ class TeamIn(_In):
         return TeamConfig(
             name=self.name,
             phone=self.phone,
+            hemtjanst_phone=self.hemtjanst_phone,
             municipality_profile=self.municipality_profile,
             municipality_code=self.municipality_code,
             timezone=self.timezone,
@@ -263,6 +271,7 @@ class TeamOut(_Out):
     version: int
     name: str
     phone: str
+    hemtjanst_phone: str | None
     municipality_profile: str
     municipality_code: str | None
     timezone: str
@@ -290,6 +299,7 @@ def _team_out(team: Team) -> TeamOut:
         version=team.version,
         name=c.name,
         phone=c.phone,
+        hemtjanst_phone=c.hemtjanst_phone,
         municipality_profile=c.municipality_profile,
         municipality_code=c.municipality_code,
         timezone=c.timezone,

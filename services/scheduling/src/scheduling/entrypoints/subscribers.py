@@ -26,11 +26,15 @@ from trygg_shared.contracts.referral import (
     DecisionEnded,
     DecisionGranted,
     Discharged,
+    PersonContactRegistered,
     ReadyForDischarge,
     ReadyRevoked,
 )
+from trygg_shared.contracts.referral import (
+    PersonContact as ContactOnWire,
+)
 from trygg_shared.contracts.scheduling import PeriodEnded
-from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, SCHEDULING_PERIOD_EVENTS
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_PERSON_CONTACTS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
@@ -43,10 +47,7 @@ _END_REASONS = {
 }
 
 
-def _contact(event: DecisionGranted) -> PersonContact | None:
-    person = event.person
-    if person is None:
-        return None
+def _contact(person: ContactOnWire) -> PersonContact:
     address = person.address
     return PersonContact(
         given_name=person.given_name,
@@ -78,10 +79,12 @@ def referral_consumer(
                 team=event.team,
                 hours_granted=float(hours) if hours is not None else None,
                 hemtjanst=event.hemtjanst_evenings_nights_weekends,
-                contact=_contact(event),
                 granted_at=event.granted_at,
             ),
         )
+        if event.person is not None:  # a grant from a referral before the person-contacts topic
+            decision_type = str(event.decision_type.value)
+            await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
 
     async def on_decision_changed(event: DecisionChanged, meta: EventMeta) -> None:
         hours = event.hours_granted
@@ -137,6 +140,27 @@ def referral_consumer(
             Handles(CaseOpened, on_case_opened, on_stale="apply"),
             Handles(AdmissionNoticed, on_admission_noticed, on_stale="apply"),
         ],
+        guard=guard,
+        settings=settings,
+    )
+
+
+def person_contacts_consumer(
+    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    """Referral's person-contacts topic: the name, home address and phone the team visits.
+
+    Stale events are skipped: the later registration of a case is the truth."""
+
+    async def on_person_contact_registered(event: PersonContactRegistered, meta: EventMeta) -> None:
+        decision_type = str(event.decision_type.value)
+        await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
+
+    return EventConsumer(
+        broker,
+        topic=REFERRAL_PERSON_CONTACTS,
+        group_id=group_id,
+        handles=[Handles(PersonContactRegistered, on_person_contact_registered, on_stale="skip")],
         guard=guard,
         settings=settings,
     )

@@ -55,7 +55,6 @@ class GrantDecision:
     team: str | None
     hours_granted: float | None
     hemtjanst: bool
-    contact: PersonContact | None
     granted_at: datetime
 
 
@@ -200,6 +199,24 @@ async def record_case_opened(deps: SchedulingDeps, case_id: str, person_ref: str
     await with_plan(deps, case_id, person_ref, apply)
 
 
+async def record_contact(
+    deps: SchedulingDeps, case_id: str, person_ref: str, decision_type: str, contact: PersonContact
+) -> None:
+    """The person's name, address and phone for the team (before or after the grant: kept either way).
+
+    Only for the decisions the team carries out: the details of someone granted only hemtjänst or
+    a short-term stay have no purpose here and are not stored."""
+    if decision_type not in PLANNED_TYPES:
+        log.info("contact details not kept: decision type not planned by the team", decision_type=decision_type)
+        return
+
+    def apply(plan: CasePlan) -> list[object]:
+        plan.record_contact(contact)
+        return []
+
+    await with_plan(deps, case_id, person_ref, apply)
+
+
 async def record_readmission(deps: SchedulingDeps, earlier_case_id: str) -> None:
     """The person is back in hospital: the earlier case's period ends, history kept."""
 
@@ -229,7 +246,6 @@ async def grant_decision(deps: SchedulingDeps, cmd: GrantDecision) -> None:
     )
 
     def remember(plan: CasePlan) -> list[object]:
-        plan.record_contact(cmd.contact)
         plan.record_decision(terms)
         return []
 
