@@ -14,6 +14,15 @@ deadline for stragglers; everything is stopped in `finally`.
 
     .venv/bin/python bench/notification/run.py [--rates 20,100] [--seconds 10] [--drain 60] [--json PATH]
 
+Database round trips: FerretDB counts every MongoDB command it receives
+(`ferretdb_client_requests_total` on its debug port, per command), as in `bench/intake/run.py`.
+Per rate the counters are read after the warm-up, over an idle `--idle-seconds` window (the
+service's polling: dispatcher, timers, relay lease), and from the first event until the drain
+ended plus `--settle` seconds (delivery reports and the relay's last writes). Reported per SMS
+that arrived: all commands of the phase, and the same minus the idle polling rate times the
+phase's duration (the commands the SMS themselves cost). `bench/notification/roundtrips.py`
+breaks the same figure down by collection and by stage.
+
 Exit status: 0 every SMS arrived, 2 some did not arrive in time, 1 a phase failed.
 """
 
@@ -142,8 +151,20 @@ class Servers:
         self.kafka.stop()
 
 
+def command_diff(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    diff = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    return {k: v for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v > 0}
+
+
 async def one_rate(
-    servers: Servers, gateway: FakeElks, rate: float, seconds: float, drain: float, max_events: int
+    servers: Servers,
+    gateway: FakeElks,
+    rate: float,
+    seconds: float,
+    drain: float,
+    max_events: int,
+    idle_seconds: float = 5.0,
+    settle: float = 3.0,
 ) -> dict[str, Any]:
     process = servers.fresh_notification(f"r{int(rate)}", gateway)
     await asyncio.to_thread(process.wait_ready, 90)
@@ -160,11 +181,19 @@ async def one_rate(
         while not {m.to for m in gateway.messages} >= set(warm) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
 
+        # The service's idle polling (dispatcher, timers, relay lease), to subtract below.
+        await asyncio.sleep(1.0)  # the warm-up's delivery reports and relay writes
+        idle_from, idle_start = servers.ferretdb.command_counts(), loop.time()
+        await asyncio.sleep(idle_seconds)
+        idle = command_diff(idle_from, servers.ferretdb.command_counts())
+        idle_per_second = {k: v / (loop.time() - idle_start) for k, v in idle.items()}
+
         count = min(int(rate * seconds), max_events)
         phones = [f"+4678{i:03d}{uuid.uuid4().int % 10**4:04d}" for i in range(count)]
         records = [decision_record(p) for p in phones]
         scheduled: dict[str, float] = {}
         sends: list[asyncio.Task[Any]] = []
+        commands_before, phase_start = servers.ferretdb.command_counts(), loop.time()
         start = loop.time() + 0.2
         for i, (phone, (key, value, headers)) in enumerate(zip(phones, records, strict=True)):
             at = start + i / rate
@@ -184,6 +213,11 @@ async def one_rate(
                 break
             await asyncio.sleep(0.1)
         arrived = {m.to: m.received_at_monotonic for m in gateway.messages if m.to in wanted}
+        await asyncio.sleep(settle)
+        phase = command_diff(commands_before, servers.ferretdb.command_counts())
+        phase_seconds = loop.time() - phase_start
+        polling = {k: v * phase_seconds for k, v in idle_per_second.items()}
+        net = {k: max(0.0, v - polling.get(k, 0.0)) for k, v in phase.items()}
         latencies = [arrived[p] - scheduled[p] for p in phones if p in arrived]
         duplicates = len([m for m in gateway.messages if m.to in wanted]) - len(arrived)
 
@@ -200,6 +234,14 @@ async def one_rate(
             "p50_ms": ms(percentile(latencies, 50)),
             "p99_ms": ms(percentile(latencies, 99)),
             "max_ms": ms(max(latencies) if latencies else None),
+            "db_round_trips": {
+                "phase_seconds": round(phase_seconds, 1),
+                "total": sum(phase.values()),
+                "per_sms": round(sum(phase.values()) / len(arrived), 2) if arrived else None,
+                "idle_per_second": round(sum(idle_per_second.values()), 2),
+                "per_sms_without_polling": round(sum(net.values()) / len(arrived), 2) if arrived else None,
+                "by_command_per_sms": {k: round(v / len(arrived), 2) for k, v in net.items() if v} if arrived else {},
+            },
         }
     finally:
         await producer.stop()
@@ -248,7 +290,8 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     table = Table(title="decision_granted on Kafka -> SMS at the (fake 46elks) gateway, loopback")
-    for column in ("events/s", "events", "sent/s", "arrived", "missing", "dupl.", "p50 ms", "p99 ms", "max ms"):
+    columns = ("events/s", "events", "sent/s", "arrived", "missing", "dupl.", "p50 ms", "p99 ms", "max ms")
+    for column in (*columns, "trips/SMS", "w/o polling"):
         table.add_column(column, justify="right")
     for x in results:
         table.add_row(
@@ -261,8 +304,17 @@ def main() -> int:
             str(x["p50_ms"]),
             str(x["p99_ms"]),
             str(x["max_ms"]),
+            str(x["db_round_trips"]["per_sms"]),
+            str(x["db_round_trips"]["per_sms_without_polling"]),
         )
     console.print(table)
+    for x in results:
+        trips = x["db_round_trips"]
+        by = ", ".join(f"{k} {v}" for k, v in trips["by_command_per_sms"].items())
+        console.print(
+            f"{x['rate']:g}/s: {trips['total']} commands in {trips['phase_seconds']} s, idle polling"
+            f" {trips['idle_per_second']}/s; per SMS without polling: {by}"
+        )
     console.print(
         f"cores: {os.cpu_count()}, {platform.processor() or platform.machine()}, python {sys.version.split()[0]}"
     )

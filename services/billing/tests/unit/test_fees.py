@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from billing.domain.care import DecisionType
+from billing.domain.care import DecisionType, TeamPeriod
 from billing.domain.fees import (
     CAPPED_KINDS,
     ItemKind,
@@ -19,7 +19,7 @@ from billing.domain.fees import (
 from billing.domain.money import Month, round_to_krona
 from billing.domain.tariffs import FeeDayRules, FeeModel, Tariff, TariffError, seed_tariffs
 
-from .factories import case_with, hofors, period_for, trygg_hemgang, used, visit
+from .factories import T0, case_with, hofors, period_for, trygg_hemgang, used, visit
 
 MARCH = Month(2024, 3)
 ISSUED = datetime(2024, 4, 1, 6, tzinfo=UTC)
@@ -213,6 +213,24 @@ def test_the_actual_period_limits_the_fee_days_when_the_team_ended_early() -> No
     days = fee_days(case, next(iter(case.decisions.values())), FeeDayRules(), MARCH)
 
     assert days == [date(2024, 3, d) for d in range(5, 10)]
+
+
+def test_a_second_end_of_the_same_period_moves_the_fee_days_and_a_late_copy_of_the_first_does_not() -> None:
+    # A decision changed after its period ended makes scheduling send period_ended again.
+    case = trygg_hemgang(date(2024, 3, 4), date(2024, 3, 17))
+    decision = next(iter(case.decisions))
+    first_end = TeamPeriod("per-1", decision, date(2024, 3, 5), date(2024, 3, 17), date(2024, 3, 9), None, T0)
+    second_end = TeamPeriod(
+        "per-1", decision, date(2024, 3, 5), date(2024, 3, 17), date(2024, 3, 12), None, T0 + timedelta(days=4)
+    )
+    assert case.record_period(first_end)
+    assert case.record_period(second_end)
+    assert not case.record_period(first_end)  # redelivered late: older, ignored
+    assert not case.record_period(second_end)  # redelivered: nothing new
+
+    days = fee_days(case, case.decisions[decision], FeeDayRules(), MARCH)
+
+    assert days == [date(2024, 3, d) for d in range(5, 13)]  # one period, to its latest end
 
 
 def test_without_a_reported_period_no_day_counts_when_the_rules_require_one() -> None:

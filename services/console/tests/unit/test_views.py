@@ -13,6 +13,8 @@ from console.domain.facts import (
     AlertAcknowledged,
     AlertRaised,
     Discharged,
+    PeriodEnded,
+    PeriodPlanned,
     ReadyNoticed,
     ReadyRevoked,
     Recorded,
@@ -68,6 +70,30 @@ def test_a_discharge_takes_the_case_off_the_board_whatever_order_the_events_came
         assert case.status is CaseStatus.DISCHARGED
         assert not case.on_board
         assert not case.clock_running
+
+
+def test_a_period_ended_twice_is_one_period_with_its_latest_end() -> None:
+    # A decision changed after its period ended makes scheduling send period_ended again.
+    planned = PeriodPlanned(
+        "p1", "P1", "vast", "D1", date(2026, 3, 2), date(2026, 3, 15), "a1", 14, "planned", 0, utc(2026, 3, 1, 12)
+    )
+    first = PeriodEnded(
+        "p1", "P1", "vast", date(2026, 3, 2), date(2026, 3, 9), "ended_early", 7, 300, utc(2026, 3, 9, 16)
+    )
+    second = PeriodEnded(
+        "p1", "P1", "vast", date(2026, 3, 2), date(2026, 3, 12), "ended_early", 10, 420, utc(2026, 3, 12, 16)
+    )
+    s = "urn:trygghemgang:scheduling"
+    facts = [
+        Recorded("e1", s, utc(2026, 3, 1, 12), 1, None, planned),
+        Recorded("e2", s, utc(2026, 3, 9, 16), 20, None, first),
+        Recorded("e3", s, utc(2026, 3, 12, 16), 31, None, second),
+    ]
+
+    for order in (facts, [facts[0], facts[2], facts[1]]):
+        case = fold_case("c1", order)
+        assert case.period is not None
+        assert (case.period.period_id, case.period.ended_on) == ("P1", date(2026, 3, 12))
 
 
 def visit_scheduled(staff: str | None) -> VisitScheduled:
