@@ -286,11 +286,35 @@ async def test_a_granted_decision_becomes_staffed_visits_that_the_field_complete
 
 
 async def test_two_replicas_fire_every_timer_exactly_once(replicas: Replicas, producer: KafkaBroker) -> None:
+    # A team of its own whose follow-up notice comes three days ahead, so that whatever the time
+    # of day the test runs, a period that ended 13 days ago has its end due, its follow-up call
+    # tomorrow (day 14) with the notice due now, and nothing else due (the call's "missed" check
+    # is tomorrow). With the default 24 h notice the test depended on the clock: after the call's
+    # time today the call had already been missed, and a missed call gets no notice.
+    async with httpx.AsyncClient(timeout=15) as http:
+        team = await http.put(
+            f"{replicas.url}/teams/e2e-timers",
+            headers=OPS,
+            json={
+                "name": "E2E timers",
+                "phone": "+46701740698",
+                "municipality_profile": "hofors",
+                "hours": [
+                    {"weekday": d, "start": "07:00", "end": "15:30"}
+                    for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+                ],
+                "works_on_holidays": True,
+                "clients_per_day": 50,
+                "new_clients_per_month": 500,
+                "members": [{"staff_id": f"timer-us{i}"} for i in range(1, 4)],
+                "rules": {"follow_up_notice_hours": 72},
+            },
+        )
+        assert team.status_code == 200, team.text
     today = datetime.now(UTC).date()
     cases = [f"e2e-t-{uuid.uuid4().hex[:10]}" for _ in range(5)]
-    # Periods that ended two weeks ago: the end and the follow-up call's notice are due at once.
     for case_id in cases:
-        await publish(producer, granted(case_id, today - timedelta(days=16), 3), sequence=1)
+        await publish(producer, granted(case_id, today - timedelta(days=15), 3, team="E2E timers"), sequence=1)
 
     async def all_fired() -> dict[str, list[tuple[EventMeta, dict[str, Any]]]] | None:
         found = {c: await period_events(replicas.endpoints, c) for c in cases}
@@ -304,6 +328,7 @@ async def test_two_replicas_fire_every_timer_exactly_once(replicas: Replicas, pr
         assert len(distinct(events, PeriodEnded.EVENT_TYPE)) == 1, case_id
         calls = [d for d in distinct(events, FollowUpDue.EVENT_TYPE).values() if d["follow_up"] == "call"]
         assert len(calls) == 1, case_id
+        assert date.fromisoformat(calls[0]["due_at"][:10]) > today  # the notice came ahead of the call
         assert len(distinct(events, PeriodPlanned.EVENT_TYPE)) == 1
     assert found
 

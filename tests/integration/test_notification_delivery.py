@@ -26,13 +26,16 @@ from notification.config import Settings
 from notification.domain.alert import Responder, Rota, Shift
 from notification.domain.casefile import Relative
 from notification.domain.contacts import Language
-from notification.domain.message import MessageState
+from notification.domain.message import DeliveryStatus, MessageState
 from notification.fake_gateway import FakeElks
 from notification.main import http_app
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
+from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.dispatch import dispatch_due
+from notification.service_layer.ports import DeliveryReport
 from trygg_shared.indexes import ensure_indexes
+from trygg_shared.outbox import OutboxEvent, OutboxRelay
 from trygg_shared.service import Infrastructure
 
 from ..support import eventually
@@ -270,6 +273,16 @@ async def test_the_daily_cap_holds_on_the_real_database(
         assert sorted(d["message_id"] for d in slots) == ["m1", "m2"]
         many = await asyncio.gather(*(cap.reserve(key + "x", f"n{i}", 3) for i in range(8)))
         assert sum(many) == 3  # concurrent reservations never exceed the cap
+        # First attempts take a slot without looking first; the cap holds all the same.
+        first = key + "f"
+        assert await cap.reserve(first, "f1", 2, first_attempt=True)  # slot 0: one insert
+        assert await cap.reserve(first, "f2", 2, first_attempt=True)  # slot 0 taken: read, then slot 1
+        assert not await cap.reserve(first, "f3", 2, first_attempt=True)
+        assert await cap.reserve(first, "f2", 2)  # a retry of f2 keeps its slot
+        slots = [d async for d in db["daily_caps"].find({"key": first})]
+        assert sorted(d["message_id"] for d in slots) == ["f1", "f2"]
+        racing = await asyncio.gather(*(cap.reserve(key + "y", f"y{i}", 3, first_attempt=True) for i in range(8)))
+        assert sum(racing) == 3
 
 
 async def test_two_replicas_raise_the_liability_alert_once_on_the_real_database(
@@ -296,3 +309,108 @@ async def test_two_replicas_raise_the_liability_alert_once_on_the_real_database(
         case = await db["cases"].find_one({"_id": case_id})
         assert case is not None
         assert case["watch_state"] == "fired"
+
+
+class RelaySpy:
+    """Records how saves reach the relay: handed over as saved, or nudged (read back by `_id`)."""
+
+    def __init__(self) -> None:
+        self.handed: list[tuple[str, int, list[str]]] = []
+        self.nudged: list[str | None] = []
+
+    def hand_over(self, doc_id: str, version: int, events: Any) -> None:
+        self.handed.append((doc_id, version, [kind(e) for e in events]))
+
+    def nudge(self, doc_id: str | None = None) -> None:
+        self.nudged.append(doc_id)
+
+
+def kind(event: Any) -> str:
+    return str(event.event_type.rsplit(".", 2)[-2])
+
+
+async def report_delivered(deps: Any, message_id: str) -> None:
+    message = await deps.message_queries.get(message_id)
+    assert message is not None
+    assert message.provider_id is not None
+    report = DeliveryReport(message_id, message.provider_id, DeliveryStatus.DELIVERED)
+    assert await apply_report(deps, report, message.provider) == ReportResult.APPLIED
+
+
+async def test_a_message_update_is_handed_to_the_relay_as_saved_only_when_its_outbox_was_empty(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    gateway.deliver = False  # delivery reports applied by the test, in a known order
+    async with service(servers, db, gateway, quiet_hours_start="00:00", quiet_hours_end="00:00") as svc:
+        store = svc.notification.backend.messages
+        spy = RelaySpy()
+        store.on_saved, store.on_updated = spy.nudge, spy.hand_over
+        case_id = await grant(svc.deps, [KARIN])
+        mid = (await only_message(svc.deps, case_id)).message_id
+        [outcome] = await dispatch_due(svc.deps)
+        assert outcome.result == "sent"
+        # Created without events, claimed without events: the outcome's events are the whole outbox.
+        assert [(h[0], h[2]) for h in spy.handed] == [(mid, ["message_sent"])]
+        assert spy.nudged == []
+        # Nobody emptied the outbox since: the report's save must nudge (the relay reads both events).
+        await report_delivered(svc.deps, mid)
+        assert len(spy.handed) == 1
+        assert spy.nudged == [mid]
+        doc = await db["messages"].find_one({"_id": mid})
+        assert doc is not None
+        in_outbox = sorted(str(e["event_type"]).rsplit(".", 2)[-2] for e in doc["outbox"].values())
+        assert in_outbox == ["message_delivered", "message_sent"]
+        assert doc["outbox_pending"] is True
+
+
+async def test_the_relay_publishes_handed_over_updates_and_empties_the_outbox(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    gateway.deliver = False
+    async with service(servers, db, gateway, quiet_hours_start="00:00", quiet_hours_end="00:00") as svc:
+        store = svc.notification.backend.messages
+        published: list[OutboxEvent] = []
+
+        async def publish(event: OutboxEvent) -> None:
+            published.append(event)
+
+        relay = OutboxRelay([store.collection], publish)
+        spy = RelaySpy()
+
+        def hand_over(doc_id: str, version: int, events: Any) -> None:
+            spy.hand_over(doc_id, version, events)
+            relay.hand_over(store.collection, doc_id, version, events)
+
+        def nudge(doc_id: str | None = None) -> None:
+            spy.nudge(doc_id)
+            relay.nudge(doc_id)
+
+        store.on_saved, store.on_created, store.on_updated = nudge, hand_over, hand_over
+        case_id = await grant(svc.deps, [KARIN])
+        mid = (await only_message(svc.deps, case_id)).message_id
+        relay.start()  # its first full scan finds nothing; later rounds publish what is handed over
+
+        async def published_and_emptied(count: int) -> bool:
+            doc = await db["messages"].find_one({"_id": mid})
+            return len(published) == count and doc is not None and doc["outbox"] == {}
+
+        try:
+            await dispatch_due(svc.deps)
+            await eventually(lambda: published_and_emptied(1), within=10)
+            await report_delivered(svc.deps, mid)  # against the emptied outbox: handed over too
+            await eventually(lambda: published_and_emptied(2), within=10)
+        finally:
+            await relay.stop()
+        # Each event once: the outbox was emptied at the handed-over version (a wrong version
+        # would have left it pending for the next scan, which publishes it again).
+        assert [kind(e) for e in published] == ["message_sent", "message_delivered"]
+        assert spy.nudged == []
+        assert [h[2] for h in spy.handed] == [["message_sent"], ["message_delivered"]]
+        doc = await db["messages"].find_one({"_id": mid})
+        assert doc is not None
+        assert doc["outbox_pending"] is False
+
+        async def claims_released() -> bool:
+            return await db["messages_claims"].count_documents({}) == 0
+
+        await eventually(claims_released, within=5)  # the written versions' claims are removed, batched

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from faststream.kafka import KafkaBroker
 
 from notification.bootstrap import Notification, bootstrap, memory_backend
 from notification.config import Settings
@@ -21,6 +22,9 @@ from notification.service_layer.ports import (
     OutgoingSms,
     SendOutcome,
 )
+from trygg_shared.contracts import referral as r
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.envelope import EventMeta, KafkaRecord, encode
 
 
 class FixedClock:
@@ -153,3 +157,66 @@ class Harness:
 
 def as_role(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer dev-{role}"}
+
+
+# --- referral's events as they arrive on Kafka (for the subscriber tests) -------------------------
+
+EVENT_TIME = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+RELATIVE_PHONES = {"rel1": "+46701112233", "rel2": "+46709998877"}
+
+
+def record(
+    event: IntegrationEvent, *, event_id: str | None = None, sequence: int | None = None, source: str = "urn:test"
+) -> KafkaRecord:
+    """The event in its CloudEvents envelope, as a relay publishes it."""
+    meta = EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source=source,
+        subject=event.partition_key(),
+        time=EVENT_TIME,
+        sequence=sequence,
+    )
+    return encode(meta, event.model_dump(mode="json"))
+
+
+async def publish(broker: KafkaBroker, topic: str, rec: KafkaRecord) -> None:
+    await broker.publish(rec.value, topic=topic, key=rec.key, headers={k: v.decode() for k, v in rec.headers.items()})
+
+
+def granted(case_id: str, decision_id: str | None = None) -> r.DecisionGranted:
+    """A decision as referral publishes it on the case-events topic: no relatives there."""
+    return r.DecisionGranted(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id=decision_id or "d_" + case_id[:8],
+        decision_type=r.DecisionType.TRYGG_HEMGANG,
+        start_date=date(2026, 11, 25),
+        length_days=14,
+        team="Team Väst",
+        granted_by="officer:anna",
+        granted_at=EVENT_TIME,
+    )
+
+
+def contacts(
+    case_id: str, *relative_ids: str, withdrawn: tuple[str, ...] = (), decision_id: str | None = None
+) -> r.RelativeContactsChanged:
+    """Referral's relative-contacts event: the full list of relatives with consent."""
+    return r.RelativeContactsChanged(
+        case_id=case_id,
+        person_ref="p_1",
+        decision_id=decision_id or "d_" + case_id[:8],
+        relatives=tuple(
+            r.RelativeContact(
+                relative_id=rid,
+                phone=RELATIVE_PHONES[rid],
+                consent_recorded_by="officer:anna",
+                consent_recorded_at=EVENT_TIME,
+            )
+            for rid in relative_ids
+        ),
+        consent_withdrawn_relative_ids=withdrawn,
+        changed_by="officer:anna",
+        changed_at=EVENT_TIME,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,10 +48,11 @@ async def ping(db: AsyncDatabase[Document]) -> None:
 # earlier one. Only a unique key is enforced by the database itself. So every write to an
 # aggregate document first *claims* the version it writes: it inserts `<id>@<version>` into the
 # collection's `<collection>_claims`; the insert that loses gets a duplicate-key error, which is a
-# `ConcurrencyConflict`. The claim is removed after the write (in the background: it is garbage by
-# then, never needed for safety). A claim left by a process that died between claim and write is
-# older than `STALE_CLAIM` and the next writer skips that version (claims the one after), so an
-# aggregate never stays stuck. On MongoDB the claim costs one insert and is redundant but harmless.
+# `ConcurrencyConflict`. The claim is removed after the write (in the background, several in one
+# command: it is garbage by then, never needed for safety). A claim left by a process that died
+# between claim and write is older than `STALE_CLAIM` and the next writer skips that version
+# (claims the one after), so an aggregate never stays stuck. On MongoDB the claim costs one
+# insert and is redundant but harmless.
 
 # A claim this old whose version was never written belongs to a process that died mid-write.
 STALE_CLAIM = timedelta(seconds=30)
@@ -71,28 +73,50 @@ async def _claim(claims: AsyncCollection[Document], doc_id: Any, version: int) -
     return True
 
 
-_released: dict[tuple[int, str], list[str]] = {}  # (event loop, claims collection) -> claim ids
+@dataclass
+class _Releases:
+    """Claims waiting for one background removal of one claims collection."""
+
+    ids: list[str]
+    now: asyncio.Event  # set: remove without waiting for more
+
+
+_released: dict[tuple[int, str], _Releases] = {}  # (event loop, claims collection) -> claims to remove
 # Small on purpose: on FerretDB v1 each statement of one `delete` command keeps a PostgreSQL
 # connection until the command ends; a large batch can exhaust its pool (see bench/README.md).
 RELEASE_BATCH = 4
+# How long the claim of a version that was written waits for others to share its `delete`.
+RELEASE_LINGER = 0.25
 
 
-def _release(claims: AsyncCollection[Document], doc_id: Any, version: int) -> None:
+def _release(claims: AsyncCollection[Document], doc_id: Any, version: int, *, written: bool = False) -> None:
     """Remove a claim in the background (it is garbage once its write is done or abandoned).
 
-    Claims released while a removal is under way are removed together next: one `delete`
-    command with a statement per claim (`bulk_write`), one round trip for many writes.
+    Claims released while a removal is under way or waiting are removed together: one `delete`
+    command with a statement per claim (`bulk_write`), one round trip for many writes. The claim
+    of a version that was `written` waits up to `RELEASE_LINGER` for others (until a batch is
+    full), so that writes at a few per second share deletes too: no writer can use that version
+    number any more (the document is past it; one that tries read an older version, and its
+    update matches nothing whether or not the claim is still there). A claim whose write did not
+    happen is removed at once (with whatever waits), as before.
     """
     loop = asyncio.get_running_loop()
     key = (id(loop), claims.full_name)
-    ids = _released.get(key)
-    if ids is not None:  # a removal is under way for this collection: it takes this one too
-        ids.append(f"{doc_id}@{version}")
+    pending = _released.get(key)
+    if pending is not None:  # a removal is under way or waiting for this collection: it takes this one too
+        pending.ids.append(f"{doc_id}@{version}")
+        if not written or len(pending.ids) >= RELEASE_BATCH:
+            pending.now.set()
         return
-    ids = _released[key] = [f"{doc_id}@{version}"]
+    pending = _released[key] = _Releases([f"{doc_id}@{version}"], asyncio.Event())
+    if not written:
+        pending.now.set()
+    ids = pending.ids
 
     async def release() -> None:
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pending.now.wait(), RELEASE_LINGER)
             while ids:
                 batch = ids[:RELEASE_BATCH]
                 del ids[:RELEASE_BATCH]
@@ -130,14 +154,16 @@ async def compare_and_set(
         new_version += 1
         if not await _claim(claims, doc_id, new_version):
             return None
+    written = False
     try:
         result = await collection.update_one(
             {"_id": doc_id, "version": expected_version, **(extra_filter or {})},
             {"$set": {**fields, "version": new_version}},
         )
-        return new_version if result.matched_count == 1 else None
+        written = result.matched_count == 1
+        return new_version if written else None
     finally:
-        _release(claims, doc_id, new_version)
+        _release(claims, doc_id, new_version, written=written)
 
 
 class ProcessedEvents:

@@ -12,6 +12,14 @@ number of the aggregate's sequence. `OutboxRelay` (trygg_shared.outbox) publishe
 
 Every write goes through `trygg_shared.mongo.compare_and_set`: a conditional update alone is not
 atomic on FerretDB v1 (see there).
+
+Hand-over of an update's events: the store remembers, per aggregate, the latest version it has
+seen with an empty outbox (read with `outbox_pending` false, or written so by itself). A save
+with events against exactly that version wrote the document's whole outbox, so with `on_updated`
+set the relay is handed those events and the new version and publishes them without reading the
+document back, as after a create. A version is written once (its number is claimed by a unique
+insert), so "this version's outbox was empty" never turns false; any other save nudges the relay,
+which reads the document.
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ A = TypeVar("A")
 
 # Fields the store owns in every aggregate document; a codec must not write them.
 RESERVED_FIELDS = frozenset({"_id", "version", "last_seq", "outbox", PENDING_FLAG})
+
+# Aggregates whose empty-outbox version is remembered (the oldest are forgotten first).
+EMPTY_OUTBOX_MEMORY = 4096
 
 
 class AggregateCodec(Protocol[A]):
@@ -61,6 +72,10 @@ class MongoAggregateStore(Generic[A]):
         # Told of a save that created a document, with its version and whole outbox (the relay's
         # `hand_over`: it publishes them without reading the document back); `on_saved` if None.
         self.on_created: Callable[[str, int, Sequence[OutboxEvent]], None] | None = None
+        # Told of an update saved against a version whose outbox was empty, with the new version
+        # and its events, which are then the whole outbox (the relay's `hand_over`); `on_saved` if None.
+        self.on_updated: Callable[[str, int, Sequence[OutboxEvent]], None] | None = None
+        self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
 
     @property
     def indexes(self) -> list[Index]:
@@ -74,7 +89,25 @@ class MongoAggregateStore(Generic[A]):
             raise StorageUnavailable(type(exc).__name__) from None
         if doc is None:
             return None
-        return Loaded(self._codec.from_document(doc), int(doc["version"]), int(doc.get("last_seq", 0)))
+        return self.loaded(doc)
+
+    def loaded(self, doc: Document) -> Loaded[A]:
+        """An aggregate from its document as a query read it (the outbox may be left out)."""
+        version = int(doc["version"])
+        if doc.get(PENDING_FLAG):
+            self._empty_outbox.pop(str(doc["_id"]), None)
+        else:
+            self._remember_empty(str(doc["_id"]), version)
+        return Loaded(self._codec.from_document(doc), version, int(doc.get("last_seq", 0)))
+
+    def _remember_empty(self, aggregate_id: str, version: int) -> None:
+        known = self._empty_outbox
+        if known.get(aggregate_id, 0) > version:
+            return  # a newer version is known
+        known.pop(aggregate_id, None)
+        known[aggregate_id] = version
+        if len(known) > EMPTY_OUTBOX_MEMORY:
+            del known[next(iter(known))]
 
     async def save(
         self,
@@ -93,6 +126,7 @@ class MongoAggregateStore(Generic[A]):
         base = last_sequence if expected_version else 0
         outbox = [OutboxEvent.of(w, base + i, subject=aggregate_id) for i, w in enumerate(wire, start=1)]
         last = base + len(outbox)
+        was_empty = expected_version != 0 and self._empty_outbox.get(aggregate_id) == expected_version
         try:
             if expected_version == 0:
                 await self.collection.insert_one(
@@ -121,9 +155,15 @@ class MongoAggregateStore(Generic[A]):
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
-        if outbox:
-            if expected_version == 0 and self.on_created is not None:
-                self.on_created(aggregate_id, version, outbox)
-            else:
-                self.on_saved(aggregate_id)
+        if not outbox:
+            if expected_version == 0 or was_empty:
+                self._remember_empty(aggregate_id, version)
+            return Saved(version, ())
+        self._empty_outbox.pop(aggregate_id, None)
+        if expected_version == 0 and self.on_created is not None:
+            self.on_created(aggregate_id, version, outbox)
+        elif was_empty and self.on_updated is not None:
+            self.on_updated(aggregate_id, version, outbox)
+        else:
+            self.on_saved(aggregate_id)
         return Saved(version, tuple(e.seq for e in outbox))

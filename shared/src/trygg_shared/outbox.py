@@ -149,8 +149,9 @@ class OutboxRelay:
     Two paths, one task:
     - fast path: `nudge(doc_id)` after a save publishes that document's events at once, read by
       `_id` (the only query FerretDB answers without scanning). `hand_over(...)` after a save
-      that *created* a document passes its whole outbox and version, so it is published
-      without reading the document back (one database round trip less per new aggregate).
+      that *created* a document, or updated one whose outbox was empty, passes its whole
+      outbox and version, so it is published without reading the document back (one database
+      round trip less per such save).
       Every replica publishes what its own process saved, without the lease; an overlap with
       the full scan publishes an event twice with the same id, which consumers skip. The
       documents of one round are published concurrently (up to `FAST_PATH_CONCURRENCY`), each
@@ -209,15 +210,22 @@ class OutboxRelay:
     def hand_over(
         self, collection: AsyncCollection[Document], doc_id: str, version: int, events: Sequence[OutboxEvent]
     ) -> None:
-        """Publish a just-created document's events as they were saved, without reading it back.
+        """Publish a saved document's events as they were saved, without reading it back.
 
-        Only for a save that created the document: then `events` is its whole outbox and
-        `version` its version, so emptying the outbox by compare-and-set loses nothing. (After an
-        update the outbox may hold older events too: `nudge(doc_id)` reads it.)
+        Only when `events` are the document's whole outbox at `version`: a save that created the
+        document, or an update of a version whose outbox was empty (`MongoAggregateStore`
+        knows which). Then emptying the outbox by compare-and-set at `version` loses nothing.
+        (Any other update's outbox may hold older events too: `nudge(doc_id)` reads it.)
         """
-        if events:
+        if not events:
+            return
+        if doc_id in self._handed:
+            # Handed over twice before a round: read it instead (the first events may still be in it).
+            del self._handed[doc_id]
+            self._nudged.add(doc_id)
+        else:
             self._handed[doc_id] = (collection, version, tuple(events))
-            self._wake.set()
+        self._wake.set()
 
     async def publish_pending(self) -> int:
         """One full round over every collection; returns how many events were published.

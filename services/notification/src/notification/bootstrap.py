@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -193,7 +194,7 @@ def bootstrap(
             messages=stores.messages,
             alerts=stores.alerts,
             case_queries=mongo.MongoCaseQueries(infra.db),
-            message_queries=mongo.MongoMessageQueries(infra.db),
+            message_queries=mongo.MongoMessageQueries(infra.db, stores.messages),
             alert_queries=mongo.MongoAlertQueries(infra.db, policy.timezone),
             cap=mongo.MongoDailyCap(infra.db, clock),
             claims=mongo.MongoClaims(infra.db, clock),
@@ -245,8 +246,10 @@ def bootstrap(
             lease=RelayLease(infra.db["relay_leases"], "notification", ttl_seconds=settings.outbox.lease_seconds),
             full_scan_seconds=settings.outbox.full_scan_seconds,
         )
-        stores.messages.on_saved = relay.nudge
-        stores.alerts.on_saved = relay.nudge
+        for store in (stores.messages, stores.alerts):
+            store.on_saved = relay.nudge
+            # A new document's events, or an update's when the outbox was empty before it: as saved.
+            store.on_created = store.on_updated = partial(relay.hand_over, store.collection)
 
     group = settings.consumer_group
     groups = (group, f"{group}.contacts", f"{group}.periods", f"{group}.teams", f"{group}.own")

@@ -8,7 +8,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from notification_support import Harness
+from notification_support import Harness, contacts, granted, publish, record
 
 from notification.domain.alert import AlertRaised, Responder, Rota, Shift
 from notification.domain.templates import AlertTopic
@@ -16,7 +16,6 @@ from notification.service_layer.dispatch import dispatch_due
 from trygg_shared.contracts import notification as own
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts import scheduling as s
-from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import raw_body
@@ -26,64 +25,10 @@ PHONE = "+46701112233"
 PHONE_2 = "+46709998877"
 
 
-def record(
-    event: IntegrationEvent, *, event_id: str | None = None, sequence: int | None = None, source: str = "urn:test"
-) -> Any:
-    meta = EventMeta(
-        id=event_id or str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=source,
-        subject=event.partition_key(),
-        time=T0,
-        sequence=sequence,
-    )
-    return encode(meta, event.model_dump(mode="json"))
-
-
-async def publish(broker: KafkaBroker, topic: str, rec: Any) -> None:
-    await broker.publish(rec.value, topic=topic, key=rec.key, headers={k: v.decode() for k, v in rec.headers.items()})
-
-
-def granted(case_id: str, decision_id: str | None = None) -> r.DecisionGranted:
-    """A decision as referral publishes it on the case-events topic: no relatives there."""
-    return r.DecisionGranted(
-        case_id=case_id,
-        person_ref="p_1",
-        decision_id=decision_id or "d_" + case_id[:8],
-        decision_type=r.DecisionType.TRYGG_HEMGANG,
-        start_date=date(2026, 11, 25),
-        length_days=14,
-        team="Team Väst",
-        granted_by="officer:anna",
-        granted_at=T0,
-    )
-
-
 def legacy_granted(case_id: str, consent: bool = True, language: r.Language = r.Language.SV) -> r.DecisionGranted:
     """A decision written before the relative-contacts topic: its relatives (with phones) inside."""
     relative = r.Relative(relative_id="rel1", name="Karin Lindqvist", phone=PHONE, language=language, consent=consent)
     return granted(case_id).model_copy(update={"relatives": (relative,)})
-
-
-def contacts(
-    case_id: str, *relative_ids: str, withdrawn: tuple[str, ...] = (), decision_id: str | None = None
-) -> r.RelativeContactsChanged:
-    """Referral's relative-contacts event: the full list of relatives with consent."""
-    phones = {"rel1": PHONE, "rel2": PHONE_2}
-    return r.RelativeContactsChanged(
-        case_id=case_id,
-        person_ref="p_1",
-        decision_id=decision_id or "d_" + case_id[:8],
-        relatives=tuple(
-            r.RelativeContact(
-                relative_id=rid, phone=phones[rid], consent_recorded_by="officer:anna", consent_recorded_at=T0
-            )
-            for rid in relative_ids
-        ),
-        consent_withdrawn_relative_ids=withdrawn,
-        changed_by="officer:anna",
-        changed_at=T0,
-    )
 
 
 def withdrawal(case_id: str, *relative_ids: str) -> r.DecisionChanged:

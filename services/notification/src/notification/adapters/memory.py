@@ -12,7 +12,7 @@ from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import TeamContact
 from notification.domain.message import Message, MessageState
 from notification.service_layer.ports import AuditRecord, StoredSms
-from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.aggregate import InMemoryAggregateStore, Loaded
 
 
 class MemoryCaseQueries:
@@ -41,6 +41,10 @@ class MemoryMessageQueries:
         due = [m for m in self._all() if m.due(now)]
         due.sort(key=lambda m: m.not_before if m.state is MessageState.QUEUED else (m.claim_until or now))
         return [m.message_id for m in due[:limit]]
+
+    async def due_messages(self, now: datetime, limit: int) -> list[Loaded[Message]]:
+        found = [await self._store.load(mid) for mid in await self.due(now, limit)]
+        return [x for x in found if x is not None]
 
     async def queued_for_case(self, case_id: str) -> list[Message]:
         return [m for m in self._all() if m.case_id == case_id and m.state is MessageState.QUEUED]
@@ -85,9 +89,11 @@ class MemoryAlertQueries:
 class MemoryDailyCap:
     counters: dict[str, list[str]] = field(default_factory=dict)
 
-    async def reserve(self, key: str, message_id: str, cap: int) -> bool:
+    async def reserve(self, key: str, message_id: str, cap: int, *, first_attempt: bool = False) -> bool:
         ids = self.counters.setdefault(key, [])
         if message_id in ids:
+            if first_attempt:
+                raise AssertionError(f"{message_id} holds a slot already but was reserved as a first attempt")
             return True
         if len(ids) >= cap:
             return False

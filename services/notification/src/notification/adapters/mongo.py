@@ -19,6 +19,7 @@ from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import DayHours, TeamContact
 from notification.domain.message import Message, MessageState
 from notification.service_layer.ports import AuditRecord, StoredSms
+from trygg_shared.aggregate import Loaded
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_store import MongoAggregateStore
@@ -77,21 +78,25 @@ class MongoCaseQueries:
 
 
 class MongoMessageQueries:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], store: MongoAggregateStore[Message] | None = None) -> None:
         self._c = db[MESSAGES]
         self._codec = MessageCodec()
+        self._store = store or MongoAggregateStore(db, MESSAGES, self._codec)
+
+    async def _due(self, now: datetime, limit: int, projection: Document) -> list[Document]:
+        queued = self._c.find({"state": MessageState.QUEUED.value, "not_before": {"$lte": now}}, projection)
+        due = [(d["not_before"], str(d["_id"]), d) async for d in queued]
+        lapsed = self._c.find({"state": MessageState.SENDING.value, "claim_until": {"$lte": now}}, projection)
+        due += [(d["claim_until"], str(d["_id"]), d) async for d in lapsed]
+        due.sort(key=lambda x: (x[0], x[1]))
+        return [d for _, _, d in due[:limit]]
 
     async def due(self, now: datetime, limit: int) -> list[str]:
-        queued = self._c.find(
-            {"state": MessageState.QUEUED.value, "not_before": {"$lte": now}}, {"_id": 1, "not_before": 1}
-        )
-        due = [(d["not_before"], str(d["_id"])) async for d in queued]
-        lapsed = self._c.find(
-            {"state": MessageState.SENDING.value, "claim_until": {"$lte": now}}, {"_id": 1, "claim_until": 1}
-        )
-        due += [(d["claim_until"], str(d["_id"])) async for d in lapsed]
-        due.sort()
-        return [mid for _, mid in due[:limit]]
+        return [str(d["_id"]) for d in await self._due(now, limit, {"_id": 1, "not_before": 1, "claim_until": 1})]
+
+    async def due_messages(self, now: datetime, limit: int) -> list[Loaded[Message]]:
+        # The same two queries, whole documents but their outbox: the claim needs no read of its own.
+        return [self._store.loaded(d) for d in await self._due(now, limit, {"outbox": 0})]
 
     async def queued_for_case(self, case_id: str) -> list[Message]:
         cursor = self._c.find({"case_id": case_id, "state": MessageState.QUEUED.value}, {"outbox": 0})
@@ -150,17 +155,32 @@ class MongoDailyCap:
         self._c = db[CAPS]
         self._clock = clock
 
-    async def reserve(self, key: str, message_id: str, cap: int) -> bool:
-        if await self._c.find_one({"key": key, "message_id": message_id}, {"_id": 1}) is not None:
-            return True  # this message holds a slot already
-        day = key.rsplit("_", 1)[-1]
+    async def reserve(self, key: str, message_id: str, cap: int, *, first_attempt: bool = False) -> bool:
+        """One insert for a recipient's first message of the day on a first attempt; otherwise the
+        key's slots are read once (does this message hold one? which are free?), then one is taken."""
+        if cap < 1:
+            return False
+        taken: set[int] = set()
+        if first_attempt:  # the message holds no slot: try the first one straight away
+            if await self._take(key, 0, message_id):
+                return True
+            taken.add(0)
+        async for doc in self._c.find({"key": key}, {"_id": 1, "message_id": 1}):
+            if doc.get("message_id") == message_id:
+                return True  # this message holds a slot already
+            taken.add(int(str(doc["_id"]).rsplit(":", 1)[-1]))
         for slot in range(cap):
-            try:
-                await self._c.insert_one({"_id": f"{key}:{slot}", "key": key, "message_id": message_id, "day": day})
-            except DuplicateKeyError:
-                continue
-            return True
+            if slot not in taken and await self._take(key, slot, message_id):
+                return True
         return False
+
+    async def _take(self, key: str, slot: int, message_id: str) -> bool:
+        day = key.rsplit("_", 1)[-1]
+        try:
+            await self._c.insert_one({"_id": f"{key}:{slot}", "key": key, "message_id": message_id, "day": day})
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def sweep(self, keep_days: int = 3) -> int:
         """Slots of past days are no longer needed (FerretDB v1 has no TTL index)."""

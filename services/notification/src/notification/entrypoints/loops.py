@@ -42,11 +42,11 @@ class Dispatcher:
 
 
 async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[object]:
-    ids = await deps.message_queries.due(deps.clock.now(), batch)
-    if not ids:
+    due = await deps.message_queries.due_messages(deps.clock.now(), batch)
+    if not due:
         return []
-    with traced_work("notification.dispatch", attributes={"messages": len(ids)}):
-        return list(await dispatch_many(deps, ids, concurrency))
+    with traced_work("notification.dispatch", attributes={"messages": len(due)}):
+        return list(await dispatch_many(deps, due, concurrency))
 
 
 def timer_loop(deps: NotificationDeps, poll_seconds: float) -> Callable[[], Awaitable[None]]:

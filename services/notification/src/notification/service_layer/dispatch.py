@@ -5,14 +5,22 @@ be asked about, and exactly one once it is delivered. The intent is recorded bef
 sent; the claim is one conditional write (the aggregate's version), so two dispatchers never
 send the same message at the same time; a message whose claim lapsed (its dispatcher died
 between sending and recording) is looked up at the provider before it is sent again.
+
+Round trips: the due query returns the messages themselves, so the claim is written against
+the version the query read (read again only when it changed since); the dispatcher keeps the
+version its claim wrote and records the outcome against it (read again only when something,
+e.g. an early delivery report, wrote the message in between). Every write is still a
+compare-and-set on the version, so a stale copy can never overwrite a newer state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from notification.domain.ids import recipient_day_key
 from notification.domain.message import CancelReason, Message, MessageError, RecipientKind
@@ -26,7 +34,12 @@ from notification.service_layer.ports import (
     Rejected,
     Unavailable,
 )
-from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+from trygg_shared.aggregate import (
+    MAX_SAVE_ATTEMPTS,
+    ConcurrencyConflict,
+    Loaded,
+    update_aggregate,
+)
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -43,34 +56,71 @@ class Outcome:
 
 async def dispatch_due(deps: NotificationDeps, *, limit: int = 50, concurrency: int = 1) -> list[Outcome]:
     """One round: every message due now (oldest first), up to `concurrency` of them in flight at once."""
-    return await dispatch_many(deps, await deps.message_queries.due(deps.clock.now(), limit), concurrency)
+    return await dispatch_many(deps, await deps.message_queries.due_messages(deps.clock.now(), limit), concurrency)
 
 
-async def dispatch_many(deps: NotificationDeps, ids: list[str], concurrency: int = 1) -> list[Outcome]:
+async def dispatch_many(
+    deps: NotificationDeps, due: Sequence[str | Loaded[Message]], concurrency: int = 1
+) -> list[Outcome]:
+    """Dispatch each message (an id, or the message as a query read it)."""
+
+    def split(item: str | Loaded[Message]) -> tuple[str, Loaded[Message] | None]:
+        return (item, None) if isinstance(item, str) else (item.state.message_id, item)
+
     if concurrency <= 1:
-        return [await dispatch(deps, mid) for mid in ids]
+        return [await dispatch(deps, *split(item)) for item in due]
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(mid: str) -> Outcome:
+    async def one(item: str | Loaded[Message]) -> Outcome:
         async with gate:
-            return await dispatch(deps, mid)
+            return await dispatch(deps, *split(item))
 
-    return list(await asyncio.gather(*(one(mid) for mid in ids)))
+    return list(await asyncio.gather(*(one(item) for item in due)))
 
 
-async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
+@dataclass(frozen=True)
+class _Held:
+    """The message as this dispatcher's claim wrote it: the outcome is written against this version."""
+
+    state: Message
+    version: int
+    last_sequence: int
+
+
+async def _claim(
+    deps: NotificationDeps, mid: str, read: Loaded[Message] | None, now: datetime, token: str
+) -> _Held | None:
+    """Move the message to `sending` for this dispatcher (one compare-and-set); None when it is not due.
+
+    `read`: the message as the due query read it; written against that version, and read again
+    only when it changed since (or no longer looks due).
+    """
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        fresh = read is None
+        loaded = read if read is not None else await deps.messages.load(mid)
+        read = None
+        if loaded is None:
+            return None
+        state = loaded.state
+        if not state.claim(now, token, deps.policy.claim_lease):
+            if fresh:
+                return None  # another dispatcher has it, or it is no longer due
+            continue  # the query's copy is older than the message: decide on the stored one
+        try:
+            saved = await deps.messages.save(mid, loaded.version, state, [], last_sequence=loaded.last_sequence)
+        except ConcurrencyConflict:
+            continue
+        return _Held(state, saved.version, loaded.last_sequence)
+    raise ConcurrencyConflict(f"{mid} kept changing; gave up after {MAX_SAVE_ATTEMPTS} tries")
+
+
+async def dispatch(deps: NotificationDeps, mid: str, read: Loaded[Message] | None = None) -> Outcome:
     token = uuid.uuid4().hex
     now = deps.clock.now()
-
-    def claim(m: Message) -> tuple[Message | None, list[object] | None]:
-        return (m, []) if m.claim(now, token, deps.policy.claim_lease) else (None, None)
-
-    try:
-        message = await update_aggregate(deps.messages, mid, claim)
-    except AggregateNotFound:
-        return Outcome(mid, "skipped")
-    if message is None:
+    held = await _claim(deps, mid, read, now, token)
+    if held is None:
         return Outcome(mid, "skipped")  # another dispatcher has it, or it is no longer due
+    message = held.state
     attempt = message.attempts
     # The conditional save above is not atomic on FerretDB 1.24: two dispatchers may both have
     # "claimed". The insert of this attempt's claim id decides which one sends.
@@ -79,7 +129,7 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
 
     refusal = await _refusal(deps, message)
     if refusal is not None:
-        await _record(deps, mid, lambda m: m.cancel(refusal, deps.clock.now(), attempt=attempt))
+        await _record(deps, mid, held, lambda m: m.cancel(refusal, deps.clock.now(), attempt=attempt))
         log.info("message withheld before sending", message_id=mid, reason=refusal.value)
         return Outcome(mid, "cancelled")
 
@@ -93,6 +143,7 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
                 await _record(
                     deps,
                     mid,
+                    held,
                     lambda m: m.accepted(attempt, provider.name, found.provider_id, found.status, deps.clock.now()),
                 )
                 log.info("message found at the provider after an interrupted send; not sent again", message_id=mid)
@@ -101,6 +152,7 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
                 await _record(
                     deps,
                     mid,
+                    held,
                     lambda m: m.retry_later(
                         attempt,
                         "lookup_failed",
@@ -114,14 +166,17 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
                 return Outcome(mid, "retry")
             assert isinstance(found, NotFound)
         elif not deps.policy.resend_when_unknown:
-            await _record(deps, mid, lambda m: m.fail(attempt, "outcome_unknown", provider.name, deps.clock.now()))
+            await _record(
+                deps, mid, held, lambda m: m.fail(attempt, "outcome_unknown", provider.name, deps.clock.now())
+            )
             log.warning("interrupted send cannot be reconciled with this provider; not sent again", message_id=mid)
             return Outcome(mid, "failed")
 
     cap = deps.policy.oncall_daily_cap if message.recipient is RecipientKind.ONCALL else deps.policy.relative_daily_cap
     day = deps.clock.now().astimezone(deps.policy.timezone).date().isoformat()
-    if not await deps.cap.reserve(recipient_day_key(message.to, day), mid, cap):
-        await _record(deps, mid, lambda m: m.cancel(CancelReason.DAILY_CAP, deps.clock.now(), attempt=attempt))
+    # A first attempt cannot hold a slot yet (only the winner of its send claim reserves).
+    if not await deps.cap.reserve(recipient_day_key(message.to, day), mid, cap, first_attempt=attempt == 1):
+        await _record(deps, mid, held, lambda m: m.cancel(CancelReason.DAILY_CAP, deps.clock.now(), attempt=attempt))
         log.warning("daily cap of a recipient reached; message not sent", message_id=mid, cap=cap)
         return Outcome(mid, "cancelled")
 
@@ -130,13 +185,14 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
         await _record(
             deps,
             mid,
+            held,
             lambda m: m.accepted(attempt, provider.name, outcome.provider_id, outcome.status, deps.clock.now()),
         )
         log.info("message sent", message_id=mid, provider=provider.name, status=outcome.status.value)
         return Outcome(mid, "sent")
     if isinstance(outcome, Rejected):
         await _record(
-            deps, mid, lambda m: m.fail(attempt, f"rejected:{outcome.reason}", provider.name, deps.clock.now())
+            deps, mid, held, lambda m: m.fail(attempt, f"rejected:{outcome.reason}", provider.name, deps.clock.now())
         )
         log.warning("provider rejected a message; not retried", message_id=mid, reason=outcome.reason)
         return Outcome(mid, "failed")
@@ -144,6 +200,7 @@ async def dispatch(deps: NotificationDeps, mid: str) -> Outcome:
     events = await _record(
         deps,
         mid,
+        held,
         lambda m: m.retry_later(
             attempt,
             outcome.reason,
@@ -179,18 +236,32 @@ async def _refusal(deps: NotificationDeps, message: Message) -> CancelReason | N
     return None
 
 
-async def _record(deps: NotificationDeps, mid: str, transition: object) -> list[object]:
-    """Apply one transition of a claimed message; a lost claim (lease lapsed, taken over) is logged."""
+async def _record(deps: NotificationDeps, mid: str, held: _Held, transition: object) -> list[object]:
+    """Apply one transition of a claimed message; a lost claim (lease lapsed, taken over) is logged.
 
-    def change(m: Message) -> tuple[list[object], list[object]]:
-        assert callable(transition)
-        events = transition(m)
-        result: list[object] = list(events or [])
-        return result, result
-
+    Written against the version this dispatcher's claim wrote; when the message changed since
+    (a delivery report that came first, a take-over), the transition is applied to the stored
+    message instead, as if nothing had been held.
+    """
+    assert callable(transition)
+    state = copy.deepcopy(held.state)
     try:
-        events: list[object] = await update_aggregate(deps.messages, mid, change)
+        events: list[object] = list(transition(state) or [])
+        await deps.messages.save(mid, held.version, state, events, last_sequence=held.last_sequence)
+        return events
+    except ConcurrencyConflict:
+        pass  # written since our claim: apply the transition to what is stored
     except MessageError:
         log.warning("claim on a message lost before its outcome was recorded", message_id=mid)
         return []
-    return events
+
+    def change(m: Message) -> tuple[list[object], list[object]]:
+        assert callable(transition)
+        result: list[object] = list(transition(m) or [])
+        return result, result
+
+    try:
+        return await update_aggregate(deps.messages, mid, change)
+    except MessageError:
+        log.warning("claim on a message lost before its outcome was recorded", message_id=mid)
+        return []

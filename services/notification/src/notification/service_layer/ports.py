@@ -10,6 +10,7 @@ from typing import Protocol
 from notification.domain.alert import Alert, AlertState, Rota
 from notification.domain.contacts import TeamContact
 from notification.domain.message import DeliveryStatus, Message
+from trygg_shared.aggregate import Loaded
 
 
 class Clock(Protocol):
@@ -132,6 +133,10 @@ class MessageQueries(Protocol):
         """Ids of messages a dispatcher should take: queued and due, or `sending` with a lapsed claim."""
         ...
 
+    async def due_messages(self, now: datetime, limit: int) -> list[Loaded[Message]]:
+        """The same messages, read whole with their versions (the dispatcher claims them without reading again)."""
+        ...
+
     async def queued_for_case(self, case_id: str) -> list[Message]: ...
 
     async def queued_for_alert(self, alert_id: str) -> list[str]: ...
@@ -162,10 +167,12 @@ class AlertQueries(Protocol):
 
 
 class DailyCap(Protocol):
-    async def reserve(self, key: str, message_id: str, cap: int) -> bool:
+    async def reserve(self, key: str, message_id: str, cap: int, *, first_attempt: bool = False) -> bool:
         """Count `message_id` against `key` (a recipient's day); False when the cap is reached.
 
         Idempotent: reserving the same message again answers True without counting it twice.
+        `first_attempt`: the caller knows this message has never reserved (its first send
+        attempt), so the store need not look for a slot it holds.
         """
         ...
 

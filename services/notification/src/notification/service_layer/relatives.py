@@ -276,14 +276,18 @@ async def cancel_queued(deps: NotificationDeps, case_id: str, relative_id: str |
 # --- the period (scheduling's events) ------------------------------------------------------------
 
 
-async def record_period(deps: NotificationDeps, case_id: str, person_ref: str, period_id: str, team_id: str) -> None:
-    def change(case: CaseFile) -> tuple[None, list[object] | None]:
-        if case.period_id == period_id:
-            return None, None  # known (and perhaps ended since: a late visit event does not revive it)
-        case.period_planned(period_id, team_id)
-        return None, []
+async def record_period(
+    deps: NotificationDeps, case_id: str, person_ref: str, period_id: str, team_id: str
+) -> CaseFile:
+    """Record the case's period; returns the case file as stored now (callers need not read it again)."""
 
-    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    def change(case: CaseFile) -> tuple[CaseFile, list[object] | None]:
+        if case.period_id == period_id:
+            return case, None  # known (and perhaps ended since: a late visit event does not revive it)
+        case.period_planned(period_id, team_id)
+        return case, []
+
+    return await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
 
 
 async def record_period_end(
@@ -296,18 +300,20 @@ async def record_period_end(
     deceased: bool,
     cause: str,
 ) -> int:
-    def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
+    def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object] | None]:
         events = case.close(ClosedReason.DECEASED) if deceased else []
         was_active = case.period_active
         case.period_ended()
-        return events, events if (events or was_active) else None
+        return (case, events), events if (events or was_active) else None
 
-    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    saved, events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
     if events:
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
     if not tell_relatives or deceased:
         return 0
-    return await notify_relatives(deps, case_id, MessageKind.PERIOD_ENDED, Facts(day=ended_on), cause=cause, about=None)
+    return await notify_relatives(
+        deps, case_id, MessageKind.PERIOD_ENDED, Facts(day=ended_on), cause=cause, about=None, case=saved
+    )
 
 
 async def configure_team(deps: NotificationDeps, contact: TeamContact, version: int) -> bool:
@@ -341,12 +347,15 @@ async def notify_relatives(
     about: date | None,
     topic: str | None = None,
     case: CaseFile | None = None,
+    contact: TeamContact | None = None,
 ) -> int:
     """Queue one message per consented relative of the case; returns how many were new.
 
     `about`: the local day the message is about (a message about today is not held by quiet
     hours). `topic`: a newer message on the same topic replaces an older one still queued
     (e.g. two changes of the homecoming time during the night: only the latest goes out).
+    `case`: the case file when the caller has just read or saved it; `contact`: the team's
+    contact when the caller has looked it up already (each is read once per call, not per message).
     """
     if case is None:  # given when the caller has just saved it
         loaded = await deps.cases.load(case_id)
@@ -355,7 +364,8 @@ async def notify_relatives(
         case = loaded.state
     if case.closed is not None or not case.trygg_hemgang or not case.relatives:
         return 0
-    contact = await contact_for(deps, case)
+    if contact is None:
+        contact = await contact_for(deps, case)
     now = deps.clock.now()
     release = deps.policy.quiet_hours.release_at(now, about=about)
     queued = 0

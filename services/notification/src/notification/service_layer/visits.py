@@ -50,7 +50,7 @@ _KINDS = {
 
 async def visit_planned(deps: NotificationDeps, cmd: VisitPlanned) -> int:
     """Tell the relatives the day and time of the homecoming visit, the follow-up meeting, the handover visit."""
-    await rel.record_period(deps, cmd.case_id, cmd.person_ref, cmd.period_id, cmd.team_id)
+    case = await rel.record_period(deps, cmd.case_id, cmd.person_ref, cmd.period_id, cmd.team_id)
     kind = _KINDS.get((cmd.visit_type, cmd.moved))
     if kind is None:
         return 0
@@ -63,6 +63,7 @@ async def visit_planned(deps: NotificationDeps, cmd: VisitPlanned) -> int:
         cause=f"visit:{cmd.visit_id}:{int(cmd.planned_start.timestamp())}",
         about=at.date(),
         topic=f"visit:{cmd.visit_id}",
+        case=case,  # as `record_period` just read or saved it
     )
 
 
@@ -79,11 +80,7 @@ async def handed_over(
     The number is the hemtjänst unit in the team's configuration (from scheduling's team events),
     else the deployment's default (`NOTIFICATION_HEMTJANST_PHONE`), else none (the text then says
     to call hemtjänst without a number)."""
-    await rel.record_period(deps, case_id, person_ref, period_id, team_id)
-    loaded = await deps.cases.load(case_id)
-    if loaded is None:
-        return 0
-    case = loaded.state
+    case = await rel.record_period(deps, case_id, person_ref, period_id, team_id)
     team = await rel.contact_for(deps, case)
     return await rel.notify_relatives(
         deps,
@@ -92,5 +89,6 @@ async def handed_over(
         Facts(day=rel.local_day(deps, handed_over_at), call_phone=team.hemtjanst_phone or deps.policy.hemtjanst_phone),
         cause=f"handover:{period_id}",
         about=None,
-        case=case,
+        case=case,  # as `record_period` just read or saved it
+        contact=team,  # looked up once for both the number to call and the team's own line
     )
