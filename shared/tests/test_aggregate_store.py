@@ -10,6 +10,7 @@ from trygg_shared.aggregate import (
     AggregateNotFound,
     ConcurrencyConflict,
     InMemoryAggregateStore,
+    Loaded,
     update_aggregate,
 )
 
@@ -61,6 +62,20 @@ async def test_a_concurrent_save_makes_the_change_run_again_on_fresh_state() -> 
         return bump(state)
 
     assert await update_aggregate(store, "a", bump_after_a_rival) == 12
+
+
+async def test_a_copy_the_caller_holds_is_tried_first_and_the_store_read_only_after_a_conflict() -> None:
+    store: InMemoryAggregateStore[Counter] = InMemoryAggregateStore()
+    await update_aggregate(store, "a", bump, create=Counter)
+    held = await store.load("a")
+    assert held is not None
+    assert await update_aggregate(store, "a", bump, first=held) == 2  # written against the held version
+
+    stale = Loaded(Counter(1), 1, 1)  # version 1: the store is at 2 by now
+    assert await update_aggregate(store, "a", bump, first=stale) == 3  # conflict, then the stored state
+    loaded = await store.load("a")
+    assert loaded is not None
+    assert (loaded.state.value, loaded.version) == (3, 3)
 
 
 async def test_nothing_is_written_when_the_change_says_nothing_changed() -> None:

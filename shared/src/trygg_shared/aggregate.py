@@ -85,16 +85,20 @@ async def update_aggregate(
     change: Callable[[A], tuple[R, Sequence[object] | None]],
     *,
     create: Callable[[], A] | None = None,
+    first: Loaded[A] | None = None,
     attempts: int = MAX_SAVE_ATTEMPTS,
 ) -> R:
     """Load (or create), apply `change`, save; again from the top after a concurrent save.
 
     `change(state)` mutates `state` in place and returns `(result, new_events)`; `new_events`
     `None` means nothing changed (nothing is written), `[]` a change of state without events.
-    With no stored aggregate and no `create`, raises `AggregateNotFound`.
+    With no stored aggregate and no `create`, raises `AggregateNotFound`. `first`: the aggregate
+    as the caller holds it already (a copy `change` may mutate), tried before any read; after a
+    concurrent save the store is read as usual.
     """
     for _ in range(attempts):
-        loaded = await store.load(aggregate_id)
+        loaded = first if first is not None else await store.load(aggregate_id)
+        first = None
         if loaded is None:
             if create is None:
                 raise AggregateNotFound(aggregate_id)

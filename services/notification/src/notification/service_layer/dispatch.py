@@ -78,19 +78,12 @@ async def dispatch_many(
     return list(await asyncio.gather(*(one(item) for item in due)))
 
 
-@dataclass(frozen=True)
-class _Held:
-    """The message as this dispatcher's claim wrote it: the outcome is written against this version."""
-
-    state: Message
-    version: int
-    last_sequence: int
-
-
 async def _claim(
     deps: NotificationDeps, mid: str, read: Loaded[Message] | None, now: datetime, token: str
-) -> _Held | None:
+) -> Loaded[Message] | None:
     """Move the message to `sending` for this dispatcher (one compare-and-set); None when it is not due.
+
+    Returns the message as the claim wrote it: the outcome is written against that version.
 
     `read`: the message as the due query read it; written against that version, and read again
     only when it changed since (or no longer looks due).
@@ -110,7 +103,7 @@ async def _claim(
             saved = await deps.messages.save(mid, loaded.version, state, [], last_sequence=loaded.last_sequence)
         except ConcurrencyConflict:
             continue
-        return _Held(state, saved.version, loaded.last_sequence)
+        return Loaded(state, saved.version, loaded.last_sequence)
     raise ConcurrencyConflict(f"{mid} kept changing; gave up after {MAX_SAVE_ATTEMPTS} tries")
 
 
@@ -236,32 +229,22 @@ async def _refusal(deps: NotificationDeps, message: Message) -> CancelReason | N
     return None
 
 
-async def _record(deps: NotificationDeps, mid: str, held: _Held, transition: object) -> list[object]:
+async def _record(deps: NotificationDeps, mid: str, held: Loaded[Message], transition: object) -> list[object]:
     """Apply one transition of a claimed message; a lost claim (lease lapsed, taken over) is logged.
 
     Written against the version this dispatcher's claim wrote; when the message changed since
     (a delivery report that came first, a take-over), the transition is applied to the stored
     message instead, as if nothing had been held.
     """
-    assert callable(transition)
-    state = copy.deepcopy(held.state)
-    try:
-        events: list[object] = list(transition(state) or [])
-        await deps.messages.save(mid, held.version, state, events, last_sequence=held.last_sequence)
-        return events
-    except ConcurrencyConflict:
-        pass  # written since our claim: apply the transition to what is stored
-    except MessageError:
-        log.warning("claim on a message lost before its outcome was recorded", message_id=mid)
-        return []
 
     def change(m: Message) -> tuple[list[object], list[object]]:
         assert callable(transition)
         result: list[object] = list(transition(m) or [])
         return result, result
 
+    first = Loaded(copy.deepcopy(held.state), held.version, held.last_sequence)  # `change` mutates it
     try:
-        return await update_aggregate(deps.messages, mid, change)
+        return await update_aggregate(deps.messages, mid, change, first=first)
     except MessageError:
         log.warning("claim on a message lost before its outcome was recorded", message_id=mid)
         return []
