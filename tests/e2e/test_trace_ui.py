@@ -33,6 +33,12 @@ def _summary(trace: dict[str, Any]) -> dict[str, set[str]]:
     return kinds
 
 
+def _roots(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spans whose parent is not in the trace (one, the HTTP handler's, in a complete tree)."""
+    ids = {s["spanID"] for s in trace["spans"]}
+    return [s for s in trace["spans"] if not any(r["spanID"] in ids for r in s.get("references", []))]
+
+
 async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
     query = system.endpoints.jaeger_query_url
     if query is None:
@@ -53,12 +59,17 @@ async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
         seen[:] = []
         for trace in found.json().get("data") or []:
             kinds = _summary(trace)
-            seen.append((sorted({s["operationName"] for s in trace["spans"]})[:6], kinds))
+            orphans = sorted(r["operationName"] for r in _roots(trace))
+            seen.append((sorted({s["operationName"] for s in trace["spans"]})[:6], kinds, orphans))
             if "POST /webhooks/lus" not in {s["operationName"] for s in trace["spans"]}:
                 continue
             referral = kinds.get("referral", set())
             consumers = [s for s in CONSUMERS if "consumer" in kinds.get(s, set())]
-            if "server" in referral and "producer" in referral and consumers:
+            # Spans reach Jaeger in each process's export batches: a consumer's database spans end,
+            # and may arrive, before the consumer span that is their parent. The trace is complete
+            # only when no span's parent is missing any more; reading it earlier showed those
+            # children as extra roots (a flaky failure of this test, not a broken trace).
+            if "server" in referral and "producer" in referral and consumers and len(_roots(trace)) == 1:
                 return dict(trace)
         return None
 
@@ -75,8 +86,7 @@ async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
     assert {"server", "producer"} <= kinds["referral"], kinds
     assert any("consumer" in kinds.get(s, set()) for s in CONSUMERS), kinds
     # Every span is reachable from the HTTP handler's root span (one tree, not linked fragments).
-    ids = {s["spanID"] for s in spans}
-    roots = [s for s in spans if not any(r["spanID"] in ids for r in s.get("references", []))]
+    roots = _roots(trace)
     assert [r["operationName"] for r in roots] == ["POST /webhooks/lus"], [r["operationName"] for r in roots]
 
     # Traces stay free of identity numbers (and the other personal data of the message).

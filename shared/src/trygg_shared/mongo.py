@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pymongo import AsyncMongoClient, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -117,15 +119,19 @@ def _release(claims: AsyncCollection[Document], doc_id: Any, version: int, *, wr
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pending.now.wait(), RELEASE_LINGER)
-            while ids:
-                batch = ids[:RELEASE_BATCH]
-                del ids[:RELEASE_BATCH]
-                with contextlib.suppress(Exception):
-                    await claims.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
+            # Housekeeping, not part of any journey: untraced (it outlives the span that started it).
+            with suppress_instrumentation():
+                while ids:
+                    batch = ids[:RELEASE_BATCH]
+                    del ids[:RELEASE_BATCH]
+                    with contextlib.suppress(Exception):
+                        await claims.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
         finally:
             _released.pop(key, None)
 
-    task = loop.create_task(release())
+    # A fresh context: the task must not inherit the caller's trace (a handler's span ends long
+    # before the linger does, and the deletes showed up in that journey's trace after it ended).
+    task = loop.create_task(release(), context=contextvars.Context())
     _background.add(task)
     task.add_done_callback(_background.discard)
 
