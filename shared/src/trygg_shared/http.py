@@ -192,6 +192,13 @@ def problem_json_only(schema: dict[str, Any]) -> dict[str, Any]:
 Check = Callable[[], Awaitable[None]]
 
 
+class Degraded(Exception):
+    """Raised by a `degraded` check to report a state in words (e.g. `nobody on call`).
+
+    Its message is shown as is in `/readyz`: a fixed text, never personal data.
+    """
+
+
 class HealthStatus(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "ok", "checks": {"mongo": "ok", "kafka": "ok"}}]}
@@ -206,8 +213,10 @@ def health_router(
 ) -> APIRouter:
     """`/healthz`: the process answers. `/readyz`: the required dependencies (`checks`) answer.
 
-    A dependency in `degraded` (Kafka: the outbox keeps what must be published) is reported,
-    and makes the status `degraded`, but never makes the service unready.
+    A dependency in `degraded` (Kafka: the outbox keeps what must be published; nobody on
+    call) is reported, and makes the status `degraded`, but never makes the service unready. A
+    check raising `Degraded` reports its message (`"oncall": "nobody on call"`), any other
+    error its type.
     """
     router = APIRouter(tags=["health"])
     optional = dict(degraded or {})
@@ -228,6 +237,8 @@ def health_router(
             try:
                 await asyncio.wait_for(check(), timeout)
                 results[name] = "ok"
+            except Degraded as exc:
+                results[name] = str(exc)
             except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
                 results[name] = type(exc).__name__
         ready = all(results[name] == "ok" for name in checks)

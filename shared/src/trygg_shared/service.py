@@ -26,10 +26,11 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.http import health_router, install_problem_handlers, problem_json_only
+from trygg_shared.http import Check, health_router, install_problem_handlers, problem_json_only
 from trygg_shared.indexes import Index, ensure_indexes
 from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging, get_logger
+from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
 from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
 from trygg_shared.settings import ServiceSettings
@@ -97,6 +98,9 @@ class ServiceRuntime:
     retention: timedelta = timedelta(days=30)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = ()
     background: Sequence[Callable[[], Awaitable[None]]] = ()  # loops run until shutdown
+    # Reported by /readyz beside Kafka: a failing one makes the service `degraded`, never unready.
+    degraded_checks: Mapping[str, Check] = field(default_factory=dict)
+    metrics: ServiceMetrics | None = None  # served at /metrics when given
     started: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
@@ -226,7 +230,10 @@ def create_service_app(
     install_problem_handlers(app)
     # Kafka down makes a service degraded, not unready: intake keeps accepting into the outbox
     # and the relay publishes when Kafka is back; consumers simply wait.
-    app.include_router(health_router({"mongo": runtime.check_mongo}, degraded={"kafka": runtime.check_kafka}))
+    degraded = {"kafka": runtime.check_kafka, **runtime.degraded_checks}
+    app.include_router(health_router({"mongo": runtime.check_mongo}, degraded=degraded))
+    if runtime.metrics is not None:
+        app.include_router(runtime.metrics.router())
     for router in runtime.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.infra.tracer_provider)

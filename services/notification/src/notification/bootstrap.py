@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from notification.adapters.local import LocalProvider
 from notification.adapters.signing import CallbackSigner
 from notification.adapters.twilio import Twilio, TwilioCallbacks
 from notification.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
-from notification.domain.alert import Alert
+from notification.domain.alert import Alert, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import Message
@@ -36,6 +36,7 @@ from notification.entrypoints.events import (
     team_consumer,
 )
 from notification.entrypoints.loops import Dispatcher, timer_loop
+from notification.service_layer.alerts import nobody_on_call
 from notification.service_layer.deps import NotificationDeps, Policy
 from notification.service_layer.ports import (
     AlertQueries,
@@ -52,10 +53,16 @@ from notification.service_layer.ports import (
     TeamDirectory,
 )
 from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
+from trygg_shared.http import Degraded
 from trygg_shared.kafka import HandledEvents
+from trygg_shared.logging import get_logger
+from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.timers import DueTimeLoop
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -133,6 +140,8 @@ class Notification:
     deps: NotificationDeps
     backend: Backend
     dispatcher: Dispatcher
+    timers: DueTimeLoop
+    metrics: ServiceMetrics
     http_client: httpx.AsyncClient | None
     callbacks: ProviderCallbacks | None
     local_log: LocalSmsLog | None
@@ -235,6 +244,21 @@ def bootstrap(
     )
     dispatcher = Dispatcher(deps, settings.dispatch_poll_seconds, concurrency=settings.dispatch_concurrency)
     deps.wake_dispatcher = dispatcher.wake
+    timers = timer_loop(deps, settings.timer_poll_seconds)  # sets deps.wake_timers
+    metrics = ServiceMetrics("notification")
+    unrouted = metrics.counter(
+        "alerts_unrouted",
+        "On-call alerts raised with nobody on call, on neither the team's nor the fallback rota.",
+        labels=("topic",),
+    )
+    deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
+
+    async def on_call_check() -> None:
+        if await nobody_on_call(deps):
+            raise Degraded("nobody on call")
+
+    async def seed_fallback_rota() -> None:
+        await seed_dev_rota(backend.rotas, settings.default_rota, settings.dev_fallback_rota, clock.now())
 
     relay: OutboxRelay | None = None
     if stores is not None:
@@ -276,9 +300,12 @@ def bootstrap(
         relay=relay,
         indexes=indexes if stores is not None else (),
         guards=[g for g in guards if isinstance(g, ProcessedEvents)],
+        on_startup=[seed_fallback_rota],
+        degraded_checks={"oncall": on_call_check},
+        metrics=metrics,
         background=[
             dispatcher.run,
-            timer_loop(deps, settings.timer_poll_seconds),
+            timers.run,
             *([_sweeper(backend.cap, backend.claims)] if isinstance(backend.cap, mongo.MongoDailyCap) else []),
             *([_closes(client)] if client is not None else []),
         ],
@@ -288,10 +315,29 @@ def bootstrap(
         deps=deps,
         backend=backend,
         dispatcher=dispatcher,
+        timers=timers,
+        metrics=metrics,
         http_client=client,
         callbacks=callbacks,
         local_log=local_log,
     )
+
+
+DEV_ROTA_SPAN = timedelta(days=3650)
+
+
+async def seed_dev_rota(rotas: Rotas, rota_id: str, phones: list[str], now: datetime) -> bool:
+    """Local development: a fallback rota with `phones` on call around the clock, when none exists.
+
+    Never replaces a rota that exists (one put through the API stays as it is). Refused outside
+    local/dev/test by `bootstrap` (NOTIFICATION_DEV_FALLBACK_ROTA). True when it was created.
+    """
+    if not phones or await rotas.get(rota_id) is not None:
+        return False
+    responders = tuple(Responder(f"dev-oncall-{i}", phone) for i, phone in enumerate(phones, start=1))
+    await rotas.put(Rota(rota_id, (Shift(now - timedelta(days=1), now + DEV_ROTA_SPAN, responders),)))
+    log.info("local development fallback rota created", rota=rota_id, responders=len(responders))
+    return True
 
 
 def _sweeper(cap: mongo.MongoDailyCap, claims: Claims) -> Callable[[], Awaitable[None]]:

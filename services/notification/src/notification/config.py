@@ -19,6 +19,8 @@ from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
 LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+# On call in a fresh local system (`make run`, `trygg demo`; tools/devstack sets them): never real numbers.
+LOCAL_DEV_ONCALL_PHONES = ("+46700000901", "+46700000902")
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,10}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -127,6 +129,13 @@ class Settings(ServiceSettings):
     default_rota: str = Field(
         "default", description="Rota used for alerts without a team, or when the team's rota has nobody on call."
     )
+    dev_fallback_rota: list[str] = Field(
+        default_factory=list,
+        description="Local development only (`make run` sets the local numbers +46700000901 and +46700000902): "
+        "when the fallback rota does not exist at start, it is created with these numbers (E.164, escalation "
+        "order) on call around the clock, so that a fresh local system alerts someone. Outside local/dev/test "
+        "the service refuses to start with it set.",
+    )
     resend_when_unknown: bool = Field(
         False,
         description="After a crash mid-send with a provider that cannot be asked: send again (at-least-once) "
@@ -139,13 +148,26 @@ class Settings(ServiceSettings):
     )
     dispatch_concurrency: int = Field(8, ge=1, le=64, description="Messages sent at the same time by one process.")
     dispatch_poll_seconds: float = Field(1.0, gt=0, description="How often due messages are looked for when idle.")
-    timer_poll_seconds: float = Field(5.0, gt=0, description="How often liability watches and escalations are checked.")
+    timer_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Longest sleep of the timer loop (liability watches, escalations): it sleeps until the earliest "
+        "timer is due and is woken by a timer saved in this process, so this bounds only how late a timer saved by "
+        "another replica is first seen.",
+    )
 
     @field_validator("sender")
     @classmethod
     def _sender_fits(cls, value: str) -> str:
         if not (_ALPHANUMERIC_SENDER.match(value) or _E164.match(value)):
             raise ValueError("sender: 3-11 letters/digits starting with a letter, or an E.164 number")
+        return value
+
+    @field_validator("dev_fallback_rota")
+    @classmethod
+    def _phones(cls, value: list[str]) -> list[str]:
+        if any(not _E164.match(phone) for phone in value):
+            raise ValueError("dev_fallback_rota: E.164 phone numbers, e.g. +46700000901")
         return value
 
     @field_validator("timezone")
@@ -166,4 +188,6 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
     dev = {t.token_sha256 for t in local_dev_tokens()}
     if any(t.token_sha256 in dev for t in settings.api_tokens):
         found.append("NOTIFICATION_API_TOKENS")
+    if settings.dev_fallback_rota:
+        found.append("NOTIFICATION_DEV_FALLBACK_ROTA")
     return found

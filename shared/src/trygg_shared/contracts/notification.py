@@ -51,6 +51,7 @@ class CancelReason(StrEnum):
     CASE_CLOSED = "case_closed"
     SUPERSEDED = "superseded"
     ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    ALERT_RESOLVED = "alert_resolved"
 
 
 class AlertTopic(StrEnum):
@@ -133,7 +134,14 @@ class AlertRaised(_NotificationEvent):
     due_at: datetime | None = Field(
         None, description="The moment the alert is about: payment liability starts, the missed visit's start."
     )
-    responders_on_call: int = Field(ge=0, description="People on call to be told in turn (0: nobody on the rota).")
+    responders_on_call: int = Field(
+        ge=0, description="People on call to be told in turn (0: nobody on call anywhere, the alert is unrouted)."
+    )
+    rota: str | None = Field(
+        None,
+        description="The rota whose on-call staff are told: the team's id, or the municipality's fallback rota "
+        "when the team has nobody on call; absent when nobody is on call anywhere (unrouted).",
+    )
 
 
 class AlertAcknowledged(_NotificationEvent):
@@ -159,6 +167,22 @@ class AlertEscalated(_NotificationEvent):
     escalated_at: datetime = Field(description="When.")
 
 
+class AlertResolution(StrEnum):
+    DECISION_GRANTED = "decision_granted"
+    DISCHARGED = "discharged"
+    READY_REVOKED = "ready_revoked"
+
+
+class AlertResolved(_NotificationEvent):
+    """The alert closed itself: what it warned about is over (a decision came before liability)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_resolved.v1"
+    alert_id: str = Field(description="The alert.")
+    topic: AlertTopic = Field(description="Why it was raised.")
+    reason: AlertResolution = Field(description="What closed it.")
+    resolved_at: datetime = Field(description="When.")
+
+
 NOTIFICATION_EVENTS: tuple[type[IntegrationEvent], ...] = (
     MessageSent,
     MessageDelivered,
@@ -167,4 +191,5 @@ NOTIFICATION_EVENTS: tuple[type[IntegrationEvent], ...] = (
     AlertRaised,
     AlertAcknowledged,
     AlertEscalated,
+    AlertResolved,
 )

@@ -32,6 +32,7 @@ from devstack import paths
 from devstack import status as status_command
 from devstack.servers import STORES, ServerError, default_store, port_or_free
 from devstack.stack import SERVICES, Stack
+from notification.config import LOCAL_DEV_ONCALL_PHONES as LOCAL_ONCALL_PHONES
 from referral.domain.messages import MessageType
 from referral.lus_format import example_bodies
 
@@ -64,6 +65,7 @@ def run(
         jaeger_query_port=16686,
         otlp_http_port=4318,
         otlp_grpc_port=4317,
+        oncall_phones=LOCAL_ONCALL_PHONES,
     )
     stopping = False
 

@@ -4,6 +4,7 @@ child process. Add a service by adding one `ServiceSpec` to `SERVICES`."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -167,6 +168,9 @@ class Stack:
     jaeger_query_port: int | None = None
     otlp_http_port: int | None = None
     otlp_grpc_port: int | None = None
+    # Notification's fallback rota at first start (NOTIFICATION_DEV_FALLBACK_ROTA): `trygg run` sets
+    # the local on-call numbers, so that a fresh system's first alerts reach someone.
+    oncall_phones: tuple[str, ...] = ()
     kafka: KafkaServer = field(init=False)
     postgres: PostgresServer | None = field(init=False, default=None)
     ferretdb: FerretDBServer = field(init=False)
@@ -232,6 +236,8 @@ class Stack:
                 peers={s.name: self.service_ports.get(s.name, s.default_port) for s in SERVICES},
                 jaeger_url=self.tracing.query_url if self.tracing else None,
             )
+            if name == "notification" and self.oncall_phones:
+                env["NOTIFICATION_DEV_FALLBACK_ROTA"] = json.dumps(list(self.oncall_phones))
             self.services[name] = ServiceProcess(spec, port, env, self.workdir / "logs")
         return self.services[name]
 

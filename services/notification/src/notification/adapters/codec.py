@@ -241,6 +241,10 @@ class AlertCodec:
             "acknowledged_at": state.acknowledged_at,
             "channel": state.channel.value if state.channel else None,
             "escalations": list(state.escalations),
+            "rota": state.rota,
+            "unrouted": state.unrouted,  # queried: open alerts that reached nobody
+            "resolved_reason": state.resolved_reason,
+            "resolved_at": state.resolved_at,
         }
 
     def __init__(self, timezone: Any = None) -> None:
@@ -269,6 +273,9 @@ class AlertCodec:
             acknowledged_at=doc.get("acknowledged_at"),
             channel=al.AckChannel(doc["channel"]) if doc.get("channel") else None,
             escalations=list(doc.get("escalations") or []),
+            rota=doc.get("rota"),
+            resolved_reason=doc.get("resolved_reason"),
+            resolved_at=doc.get("resolved_at"),
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
@@ -283,6 +290,7 @@ class AlertCodec:
                     raised_at=event.raised_at,
                     due_at=event.due_at,
                     responders_on_call=event.responders,
+                    rota=event.rota,
                 ),
             )
         if isinstance(event, al.AlertAcknowledged):
@@ -310,6 +318,18 @@ class AlertCodec:
                     level=event.level,
                     exhausted=event.exhausted,
                     escalated_at=event.at,
+                ),
+            )
+        if isinstance(event, al.AlertResolved):
+            return (
+                wire.AlertResolved(
+                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
+                    case_id=event.case_id,
+                    team_id=event.team_id,
+                    alert_id=event.alert_id,
+                    topic=wire.AlertTopic(event.topic.value),
+                    reason=wire.AlertResolution(event.reason),
+                    resolved_at=event.at,
                 ),
             )
         return ()

@@ -11,6 +11,7 @@ from notification.domain.alert import Alert, AlertState, Rota
 from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import TeamContact
 from notification.domain.message import Message, MessageState
+from notification.domain.templates import AlertTopic
 from notification.service_layer.ports import AuditRecord, StoredSms
 from trygg_shared.aggregate import InMemoryAggregateStore, Loaded
 
@@ -25,6 +26,16 @@ class MemoryCaseQueries:
             for cid, (c, _, _) in self._store.states.items()
             if c.watch is not None and c.watch.state is WatchState.ARMED and c.watch.alert_at <= now
         ]
+
+    async def next_watch_at(self) -> datetime | None:
+        return min(
+            (
+                c.watch.alert_at
+                for c, _, _ in self._store.states.values()
+                if c.watch is not None and c.watch.state is WatchState.ARMED
+            ),
+            default=None,
+        )
 
     async def active_periods_of(self, person_ref: str) -> list[str]:
         return [cid for cid, (c, _, _) in self._store.states.items() if c.person_ref == person_ref and c.period_active]
@@ -76,6 +87,17 @@ class MemoryAlertQueries:
 
     async def by_ack_code(self, code: str) -> str | None:
         return next((a.alert_id for a in self._all() if a.ack_code == code), None)
+
+    async def open_for_case(self, case_id: str, topic: AlertTopic) -> list[str]:
+        return sorted(
+            a.alert_id for a in self._all() if a.case_id == case_id and a.topic is topic and a.state is AlertState.OPEN
+        )
+
+    async def unrouted(self) -> int:
+        return sum(1 for a in self._all() if a.unrouted)
+
+    async def next_escalation_at(self) -> datetime | None:
+        return min((a.escalate_at for a in self._all() if a.state is AlertState.OPEN and a.escalate_at), default=None)
 
     async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]:
         found = [

@@ -18,6 +18,7 @@ from notification.domain.alert import Alert, AlertState, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import DayHours, TeamContact
 from notification.domain.message import Message, MessageState
+from notification.domain.templates import AlertTopic
 from notification.service_layer.ports import AuditRecord, StoredSms
 from trygg_shared.aggregate import Loaded
 from trygg_shared.indexes import Index
@@ -45,6 +46,7 @@ INDEXES = [
     Index(ALERTS, ("notify_pending",)),
     Index(ALERTS, ("ack_code",), unique=True),
     Index(ALERTS, ("team_id",)),
+    Index(ALERTS, ("case_id",)),
     Index(CAPS, ("day",)),
     Index(CAPS, ("key",)),
     Index(CLAIMS, ("day",)),
@@ -71,6 +73,11 @@ class MongoCaseQueries:
     async def due_watches(self, now: datetime) -> list[str]:
         cursor = self._c.find({"watch_state": WatchState.ARMED.value, "watch_alert_at": {"$lte": now}}, {"_id": 1})
         return [str(d["_id"]) async for d in cursor]
+
+    async def next_watch_at(self) -> datetime | None:
+        query = {"watch_state": WatchState.ARMED.value}
+        doc = await self._c.find_one(query, {"watch_alert_at": 1}, sort=[("watch_alert_at", 1)])
+        return doc["watch_alert_at"] if doc else None
 
     async def active_periods_of(self, person_ref: str) -> list[str]:
         cursor = self._c.find({"person_ref": person_ref, "period_active": True}, {"_id": 1})
@@ -132,6 +139,18 @@ class MongoAlertQueries:
     async def by_ack_code(self, code: str) -> str | None:
         doc = await self._c.find_one({"ack_code": code}, {"_id": 1})
         return str(doc["_id"]) if doc else None
+
+    async def open_for_case(self, case_id: str, topic: AlertTopic) -> list[str]:
+        query = {"case_id": case_id, "state": AlertState.OPEN.value, "topic": topic.value}
+        return sorted([str(d["_id"]) async for d in self._c.find(query, {"_id": 1})])
+
+    async def unrouted(self) -> int:
+        return await self._c.count_documents({"state": AlertState.OPEN.value, "unrouted": True})
+
+    async def next_escalation_at(self) -> datetime | None:
+        query = {"state": AlertState.OPEN.value, "escalate_at": {"$ne": None}}
+        doc = await self._c.find_one(query, {"escalate_at": 1}, sort=[("escalate_at", 1)])
+        return doc["escalate_at"] if doc else None
 
     async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]:
         query: dict[str, Any] = {}

@@ -5,6 +5,11 @@ repeated event or from two replicas firing the same timer, creates it once: the 
 wins. The responders on call when it was raised are copied into it; level 0 is told first, and
 each `ack_timeout` without an acknowledgement tells the next one. After the last one the alert
 stays open (the console shows it) and nobody else is messaged.
+
+An alert whose cause is gone closes itself (`resolve`): the liability alert when a decision (or
+a discharge, or a revoked ready notice) arrives. It then stops escalating, and its queued SMS
+are withdrawn. An alert raised with nobody on call (`rota` None) is *unrouted*: readiness,
+a metric and the console's banner say so until someone takes it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from notification.domain.templates import AlertFacts, AlertTopic
 class AlertState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"  # closed by itself: its cause is gone (e.g. the decision came)
 
 
 class AckChannel(StrEnum):
@@ -69,6 +75,7 @@ class AlertRaised:
     raised_at: datetime
     responders: int
     due_at: datetime | None
+    rota: str | None = None  # the rota whose staff are told; None: nobody on call (unrouted)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,17 @@ class AlertEscalated:
     exhausted: bool
 
 
+@dataclass(frozen=True)
+class AlertResolved:
+    alert_id: str
+    topic: AlertTopic
+    case_id: str | None
+    team_id: str | None
+    reason: str  # what closed it, e.g. `decision_granted`
+    at: datetime
+    raised_at: datetime
+
+
 @dataclass
 class Alert:
     alert_id: str
@@ -113,6 +131,9 @@ class Alert:
     acknowledged_at: datetime | None = None
     channel: AckChannel | None = None
     escalations: list[datetime] = field(default_factory=list)
+    rota: str | None = None  # the rota the responders came from; None when nobody was on call
+    resolved_reason: str | None = None
+    resolved_at: datetime | None = None
 
     @classmethod
     def raise_(
@@ -127,6 +148,7 @@ class Alert:
         ack_timeout: timedelta,
         case_id: str | None = None,
         team_id: str | None = None,
+        rota: str | None = None,
     ) -> tuple[Alert, list[object]]:
         alert = cls(
             alert_id=alert_id,
@@ -140,12 +162,21 @@ class Alert:
             escalate_at=now + ack_timeout if responders else None,
             notify_pending=bool(responders),
             exhausted=not responders,
+            rota=rota if responders else None,
         )
-        return alert, [AlertRaised(alert_id, topic, case_id, team_id, now, len(responders), facts.at)]
+        raised = AlertRaised(alert_id, topic, case_id, team_id, now, len(responders), facts.at, alert.rota)
+        return alert, [raised]
+
+    @property
+    def unrouted(self) -> bool:
+        """Open, and nobody was on call to be told."""
+        return self.state is AlertState.OPEN and not self.responders
 
     def acknowledge(self, by: str, channel: AckChannel, now: datetime) -> list[object]:
         if self.state is AlertState.ACKNOWLEDGED:
             raise AlertError(f"alert {self.alert_id} was already acknowledged")
+        if self.state is AlertState.RESOLVED:
+            raise AlertError(f"alert {self.alert_id} closed itself ({self.resolved_reason})")
         self.state = AlertState.ACKNOWLEDGED
         self.acknowledged_by, self.acknowledged_at, self.channel = by, now, channel
         self.escalate_at = None
@@ -153,6 +184,16 @@ class Alert:
         return [
             AlertAcknowledged(self.alert_id, self.topic, self.case_id, self.team_id, by, channel, now, self.raised_at)
         ]
+
+    def resolve(self, reason: str, now: datetime) -> list[object] | None:
+        """The cause is gone: close the alert, stop escalating; None when it was closed already."""
+        if self.state is not AlertState.OPEN:
+            return None
+        self.state = AlertState.RESOLVED
+        self.resolved_reason, self.resolved_at = reason, now
+        self.escalate_at = None
+        self.notify_pending = False
+        return [AlertResolved(self.alert_id, self.topic, self.case_id, self.team_id, reason, now, self.raised_at)]
 
     def responder_by_phone(self, phone: str) -> Responder | None:
         """The responder told so far with this phone number (a reply comes from their phone)."""

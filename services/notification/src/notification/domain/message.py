@@ -60,6 +60,7 @@ class CancelReason(StrEnum):
     CASE_CLOSED = "case_closed"
     SUPERSEDED = "superseded"
     ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    ALERT_RESOLVED = "alert_resolved"
 
 
 class MessageError(Exception):

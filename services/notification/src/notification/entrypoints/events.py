@@ -60,13 +60,16 @@ def referral_consumer(
 ) -> EventConsumer:
     async def on_ready_for_discharge(event: r.ReadyForDischarge, meta: EventMeta) -> None:
         await rel.watch_liability(deps, event.case_id, event.person_ref, event.ready_at, event.liability_starts_at)
+        deps.wake_timers()  # a new timer: the loop sleeps until the earliest one
 
     async def on_ready_revoked(event: r.ReadyRevoked, meta: EventMeta) -> None:
         await rel.stop_liability_watch(deps, event.case_id, event.person_ref)
+        await al.resolve_liability_alerts(deps, event.case_id, "ready_revoked")
 
     async def on_discharged(event: r.Discharged, meta: EventMeta) -> None:
         deceased = event.destination is r.Destination.DECEASED
         await rel.record_discharge(deps, event.case_id, event.person_ref, deceased=deceased)
+        await al.resolve_liability_alerts(deps, event.case_id, "discharged")
 
     async def on_case_opened(event: r.CaseOpened, meta: EventMeta) -> None:
         await rel.open_case(deps, event.case_id, event.person_ref)
@@ -91,6 +94,8 @@ def referral_consumer(
                 sequence=meta.sequence,
             ),
         )
+        # The alert warned that no decision had come: it closes instead of escalating further.
+        await al.resolve_liability_alerts(deps, event.case_id, "decision_granted")
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
         # A withdrawal takes effect with whichever of the two topics is read first.

@@ -2,20 +2,24 @@
 
 Every replica runs them. They never need a leader: a message is claimed, an alert raised and an
 escalation made by one conditional single-document write each, so the replica that loses simply
-finds nothing to do. Loops poll (timers are persisted in the documents, never only in memory) and
-the dispatcher is also woken at once when a message is queued.
+finds nothing to do. Timers are persisted in the documents, never only in memory: the timer loop
+sleeps until the earliest one is due (`trygg_shared.timers.DueTimeLoop`), is woken when this
+process saves a new one, and looks again at least every `NOTIFICATION_TIMER_POLL_SECONDS` for
+timers other replicas saved. The dispatcher polls, and is also woken at once when a message is
+queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from notification.service_layer import alerts as al
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.dispatch import dispatch_many
 from trygg_shared.telemetry import traced_work
+from trygg_shared.timers import DueTimeLoop
 
 
 class Dispatcher:
@@ -49,18 +53,32 @@ async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: i
         return list(await dispatch_many(deps, due, concurrency))
 
 
-def timer_loop(deps: NotificationDeps, poll_seconds: float) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
-        while True:
-            if await deps.case_queries.due_watches(deps.clock.now()):
-                with traced_work("notification.liability_watches"):
-                    await al.fire_liability_watches(deps)
-            if await deps.alert_queries.escalation_due(deps.clock.now()):
-                with traced_work("notification.escalations"):
-                    await al.escalate_due(deps)
-            if await deps.alert_queries.notify_pending():
-                with traced_work("notification.alert_sms"):
-                    await al.notify_pending_alerts(deps)
-            await asyncio.sleep(poll_seconds)
+async def fire_due_timers(deps: NotificationDeps) -> None:
+    """One round: due liability watches, due escalations, alert SMS still to queue."""
+    if await deps.case_queries.due_watches(deps.clock.now()):
+        with traced_work("notification.liability_watches"):
+            await al.fire_liability_watches(deps)
+    if await deps.alert_queries.escalation_due(deps.clock.now()):
+        with traced_work("notification.escalations"):
+            await al.escalate_due(deps)
+    if await deps.alert_queries.notify_pending():
+        with traced_work("notification.alert_sms"):
+            await al.notify_pending_alerts(deps)
 
-    return run
+
+async def next_timer_at(deps: NotificationDeps) -> datetime | None:
+    """The earliest armed liability watch or open alert's escalation."""
+    times = [t for t in (await deps.case_queries.next_watch_at(), await deps.alert_queries.next_escalation_at()) if t]
+    return min(times, default=None)
+
+
+def timer_loop(deps: NotificationDeps, recheck_seconds: float) -> DueTimeLoop:
+    """Sleeps until the earliest timer; woken when this process saves a timer (`deps.wake_timers`)."""
+    loop = DueTimeLoop(
+        lambda: fire_due_timers(deps),
+        lambda: next_timer_at(deps),
+        deps.clock.now,
+        recheck_seconds=recheck_seconds,
+    )
+    deps.wake_timers = loop.wake
+    return loop

@@ -45,15 +45,28 @@ def new_ack_code() -> str:
     return "".join(secrets.choice(ACK_ALPHABET) for _ in range(ACK_CODE_LENGTH))
 
 
-async def responders_for(deps: NotificationDeps, team_id: str | None, now: datetime) -> tuple[Responder, ...]:
-    """Who is on call now: the team's rota, else the municipality's default rota."""
+async def route(deps: NotificationDeps, team_id: str | None, now: datetime) -> tuple[str | None, tuple[Responder, ...]]:
+    """Who is on call now, and on which rota: the team's, else the municipality's fallback rota
+    (`default`); (None, ()) when nobody is on call on either."""
     for rota_id in ([team_id] if team_id else []) + [deps.policy.default_rota]:
         rota = await deps.rotas.get(rota_id)
         if rota is not None:
             responders = rota.on_call(now)
             if responders:
-                return responders
-    return ()
+                return rota_id, responders
+    return None, ()
+
+
+async def responders_for(deps: NotificationDeps, team_id: str | None, now: datetime) -> tuple[Responder, ...]:
+    """Who is on call now: the team's rota, else the municipality's default rota."""
+    return (await route(deps, team_id, now))[1]
+
+
+async def nobody_on_call(deps: NotificationDeps) -> bool:
+    """True when the fallback rota has nobody on call now: an alert without a team's own on-call
+    staff would reach nobody (readiness reports it as degraded)."""
+    rota = await deps.rotas.get(deps.policy.default_rota)
+    return rota is None or not rota.on_call(deps.clock.now())
 
 
 async def raise_alert(
@@ -70,7 +83,7 @@ async def raise_alert(
         await notify_alert(deps, alert_id)  # finish a raise that died before queuing its SMS
         return False
     now = deps.clock.now()
-    responders = await responders_for(deps, team_id, now)
+    rota, responders = await route(deps, team_id, now)
     alert, events = Alert.raise_(
         alert_id,
         topic,
@@ -81,15 +94,23 @@ async def raise_alert(
         ack_timeout=deps.policy.ack_timeout,
         case_id=case_id,
         team_id=team_id,
+        rota=rota,
     )
     try:
         await deps.alerts.save(alert_id, 0, alert, events)
     except ConcurrencyConflict:
         return False  # another replica (or an earlier delivery) raised it first
     if not responders:
-        log.warning("alert raised but nobody is on call", alert_id=alert_id, topic=topic.value, team_id=team_id)
+        deps.on_unrouted_alert(topic.value)
+        log.error(
+            "alert raised but nobody is on call, not even on the fallback rota",
+            alert_id=alert_id,
+            topic=topic.value,
+            team_id=team_id,
+        )
     else:
-        log.info("alert raised", alert_id=alert_id, topic=topic.value, team_id=team_id)
+        deps.wake_timers()  # its escalation is a new timer
+        log.info("alert raised", alert_id=alert_id, topic=topic.value, team_id=team_id, rota=rota)
     await notify_alert(deps, alert_id)
     return True
 
@@ -161,6 +182,7 @@ async def escalate_due(deps: NotificationDeps) -> int:
 
         if await update_aggregate(deps.alerts, alert_id, change):
             escalated += 1
+            deps.wake_timers()
             log.info("alert escalated", alert_id=alert_id)
             await notify_alert(deps, alert_id)
     return escalated
@@ -237,6 +259,43 @@ async def acknowledge_by_reply(deps: NotificationDeps, from_phone: str, text: st
     return None
 
 
+# --- alerts that close themselves ---------------------------------------------------------------
+
+
+async def resolve_alert(deps: NotificationDeps, alert_id: str, reason: str) -> bool:
+    """Close an open alert whose cause is gone, and withdraw its queued SMS; False when it was not open."""
+    now = deps.clock.now()
+
+    def change(a: Alert) -> tuple[bool, list[object] | None]:
+        events = a.resolve(reason, now)
+        return events is not None, events
+
+    loaded = await deps.alerts.load(alert_id)
+    if loaded is None:
+        return False
+    if not await update_aggregate(deps.alerts, alert_id, change, first=loaded):
+        return False
+    for mid in await deps.message_queries.queued_for_alert(alert_id):
+
+        def cancel(m: Message) -> tuple[None, list[object] | None]:
+            return None, m.cancel(CancelReason.ALERT_RESOLVED, now)
+
+        await update_aggregate(deps.messages, mid, cancel)
+    log.info("alert closed itself", alert_id=alert_id, reason=reason)
+    return True
+
+
+async def resolve_liability_alerts(deps: NotificationDeps, case_id: str, reason: str) -> int:
+    """A decision (or a discharge, or a revoked ready notice) came: the case's liability alerts close.
+
+    Idempotent: an event handled again finds them closed.
+    """
+    closed = 0
+    for alert_id in await deps.alert_queries.open_for_case(case_id, AlertTopic.LIABILITY_NO_DECISION):
+        closed += int(await resolve_alert(deps, alert_id, reason))
+    return closed
+
+
 # --- the liability watch fires ------------------------------------------------------------------
 
 
@@ -261,10 +320,17 @@ async def fire_liability_watches(deps: NotificationDeps) -> int:
         )
         fired += int(raised)
 
-        def change(c: CaseFile, ready_at: datetime = watch.ready_at) -> tuple[None, list[object] | None]:
-            return None, [] if c.watch_fired(ready_at) else None
+        def change(c: CaseFile, ready_at: datetime = watch.ready_at) -> tuple[bool, list[object] | None]:
+            if c.watch_fired(ready_at):
+                return True, []
+            return False, None
 
-        await update_aggregate(deps.cases, case_id, change)
+        if not await update_aggregate(deps.cases, case_id, change):
+            # The watch was disarmed meanwhile (a decision read between our load and the raise):
+            # the alert raised from the stale copy closes at once instead of escalating.
+            after = await deps.cases.load(case_id)
+            if after is not None and after.state.decided:
+                await resolve_alert(deps, liability_alert_id(case_id, watch.ready_at), "decision_granted")
     return fired
 
 

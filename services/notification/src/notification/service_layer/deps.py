@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -57,6 +58,10 @@ def _noop() -> None:
     return None
 
 
+def _ignore(_topic: str) -> None:
+    return None
+
+
 @dataclass
 class NotificationDeps:
     cases: AggregateStore[CaseFile]
@@ -74,6 +79,11 @@ class NotificationDeps:
     clock: Clock
     policy: Policy
     wake_dispatcher: object = field(default=_noop)
+    # Told when an alert is raised with nobody on call anywhere (the metric counts it); the topic.
+    on_unrouted_alert: Callable[[str], None] = field(default=_ignore)
+    # Told when a timer (an escalation, a liability watch) was saved, so the timer loop can wake
+    # before its next planned check if this one is due earlier.
+    wake_timers: Callable[[], None] = field(default=_noop)
 
     def nudge(self) -> None:
         wake = self.wake_dispatcher

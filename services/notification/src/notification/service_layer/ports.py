@@ -10,6 +10,7 @@ from typing import Protocol
 from notification.domain.alert import Alert, AlertState, Rota
 from notification.domain.contacts import TeamContact
 from notification.domain.message import DeliveryStatus, Message
+from notification.domain.templates import AlertTopic
 from trygg_shared.aggregate import Loaded
 
 
@@ -151,6 +152,10 @@ class CaseQueries(Protocol):
         """Ids of cases whose liability watch is armed and due."""
         ...
 
+    async def next_watch_at(self) -> datetime | None:
+        """When the earliest armed liability watch is due."""
+        ...
+
     async def active_periods_of(self, person_ref: str) -> list[str]:
         """Ids of cases of this person with a Trygg hemgång period running."""
         ...
@@ -162,6 +167,18 @@ class AlertQueries(Protocol):
     async def notify_pending(self) -> list[str]: ...
 
     async def by_ack_code(self, code: str) -> str | None: ...
+
+    async def open_for_case(self, case_id: str, topic: AlertTopic) -> list[str]:
+        """Ids of the case's open alerts on `topic`."""
+        ...
+
+    async def unrouted(self) -> int:
+        """How many open alerts were raised with nobody on call."""
+        ...
+
+    async def next_escalation_at(self) -> datetime | None:
+        """The earliest due time of an open alert's escalation."""
+        ...
 
     async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]: ...
 
