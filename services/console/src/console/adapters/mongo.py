@@ -64,6 +64,7 @@ FACT_CLASSES: tuple[type[Any], ...] = (
     f.AlertRaised,
     f.AlertAcknowledged,
     f.AlertEscalated,
+    f.AlertResolved,
     f.RelativeMessage,
     f.LiabilityAccrued,
 )

@@ -29,6 +29,8 @@ ACCESS: dict[Page, frozenset[Role]] = {
     Page.AUDIT: frozenset({Role.OPS}),
 }
 ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
+# Told on every page when an alert reached nobody (no personal data: a count).
+UNROUTED_BANNER: frozenset[Role] = frozenset({Role.ONCALL, Role.OPS})
 
 # The order pages appear in the navigation.
 NAVIGATION: tuple[tuple[Page, str], ...] = (
@@ -52,6 +54,9 @@ class Actor:
 
     def may_acknowledge(self) -> bool:
         return bool(set(self.roles) & {r.value for r in ACKNOWLEDGE})
+
+    def sees_unrouted_alerts(self) -> bool:
+        return bool(set(self.roles) & {r.value for r in UNROUTED_BANNER})
 
     def pages(self) -> list[tuple[Page, str]]:
         return [(page, label) for page, label in NAVIGATION if self.may_see(page)]

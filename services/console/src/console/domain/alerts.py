@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, Recorded
+from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, AlertResolved, Recorded
 
 TOPICS = {
     "liability_no_decision": "Payment liability soon, no decision",
@@ -30,10 +30,21 @@ class AlertState:
     exhausted: bool = False
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    resolved_reason: str | None = None  # closed by itself: decision_granted, discharged, ready_revoked
+    resolved_at: datetime | None = None
 
     @property
     def open(self) -> bool:
-        return self.acknowledged_at is None
+        return self.acknowledged_at is None and self.resolved_at is None
+
+    @property
+    def unrouted(self) -> bool:
+        """Open, and nobody was on call to be told (not even on the fallback rota)."""
+        return self.open and self.responders == 0
+
+    @property
+    def closed_at(self) -> datetime | None:
+        return self.acknowledged_at or self.resolved_at
 
     @property
     def title(self) -> str:
@@ -44,6 +55,7 @@ def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertS
     """The alert's state; None until its raise has arrived (an acknowledgement alone is kept for later)."""
     raised: AlertRaised | None = None
     acked: AlertAcknowledged | None = None
+    resolved: AlertResolved | None = None
     level, exhausted = 0, False
     for r in sorted(recorded, key=lambda r: r.order):
         f = r.fact
@@ -51,6 +63,8 @@ def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertS
             raised = raised or f
         elif isinstance(f, AlertAcknowledged):
             acked = acked or f
+        elif isinstance(f, AlertResolved):
+            resolved = resolved or f
         elif isinstance(f, AlertEscalated):
             level, exhausted = max(level, f.level), exhausted or f.exhausted
     if raised is None:
@@ -67,4 +81,7 @@ def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertS
         exhausted=exhausted,
         acknowledged_by=acked.by if acked else None,
         acknowledged_at=acked.at if acked else None,
+        # Whichever closed it first: an acknowledgement after it closed itself changes nothing.
+        resolved_reason=resolved.reason if resolved and not (acked and acked.at <= resolved.at) else None,
+        resolved_at=resolved.at if resolved and not (acked and acked.at <= resolved.at) else None,
     )

@@ -469,6 +469,15 @@ class AlertEscalated:
 
 
 @dataclass(frozen=True)
+class AlertResolved:
+    """The alert closed itself: its cause is gone (e.g. the decision came before payment liability)."""
+
+    alert_id: str
+    reason: str  # decision_granted, discharged, ready_revoked
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RelativeMessage:
     """An SMS (to a relative or to on-call staff) was sent, delivered, failed or withdrawn: no number, no text."""
 
@@ -529,4 +538,4 @@ VisitFact = (
 
 TeamFact = TeamConfigured | WaitingListChanged | TeamCapacityExceeded | DayReplanned
 
-AlertFact = AlertRaised | AlertAcknowledged | AlertEscalated
+AlertFact = AlertRaised | AlertAcknowledged | AlertEscalated | AlertResolved

@@ -164,6 +164,7 @@ def notification_handles(s: Subscribers) -> list[Handles[Any]]:
         _apply(nt.AlertRaised, s.alert(t.alert_raised)),
         _apply(nt.AlertAcknowledged, s.alert(t.alert_acknowledged)),
         _apply(nt.AlertEscalated, s.alert(t.alert_escalated)),
+        _apply(nt.AlertResolved, s.alert(t.alert_resolved)),
         _apply(nt.MessageSent, s.message(t.message_sent)),
         _apply(nt.MessageDelivered, s.message(t.message_delivered)),
         _apply(nt.MessageFailed, s.message(t.message_failed)),

@@ -332,6 +332,10 @@ def alert_escalated(e: nt.AlertEscalated) -> f.AlertEscalated:
     return f.AlertEscalated(e.alert_id, e.level, e.exhausted, e.escalated_at)
 
 
+def alert_resolved(e: nt.AlertResolved) -> f.AlertResolved:
+    return f.AlertResolved(e.alert_id, e.reason.value, e.resolved_at)
+
+
 def message_sent(e: nt.MessageSent) -> f.RelativeMessage:
     return f.RelativeMessage(e.message_id, e.kind.value, e.recipient_kind.value, e.status.value, None, e.sent_at)
 

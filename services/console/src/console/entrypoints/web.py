@@ -237,7 +237,10 @@ def web_router(
             return unavailable(request, actor)
         except uc.NotFound:
             return render(request, "error.html", actor, 404, title="Not found", message="There is no such case here.")
-        return render(request, template, actor, page=page.value, model=model, live_version=version, **extra)
+        unrouted = await uc.unrouted_alerts(deps, actor)
+        return render(
+            request, template, actor, page=page.value, model=model, live_version=version, unrouted=unrouted, **extra
+        )
 
     # --- login ----------------------------------------------------------------------------------
 

@@ -176,12 +176,20 @@ async def alerts_page(deps: ConsoleDeps, actor: Actor) -> AlertsPage:
     every = await deps.read_model.alerts(open_only=False)
     open_ = sorted((a for a in every if a.open), key=lambda a: (a.raised_at or now, a.alert_id))
     recent = sorted(
-        (a for a in every if not a.open and a.acknowledged_at and now - a.acknowledged_at < timedelta(days=1)),
-        key=lambda a: (a.acknowledged_at or now, a.alert_id),
+        (a for a in every if not a.open and a.closed_at and now - a.closed_at < timedelta(days=1)),
+        key=lambda a: (a.closed_at or now, a.alert_id),
         reverse=True,
     )
     await _audit(deps, actor, "view_alerts", [a.case_id for a in [*open_, *recent] if a.case_id], ("alerts",))
     return AlertsPage(now, open_, recent, await deps.read_model.teams(), actor.may_acknowledge())
+
+
+async def unrouted_alerts(deps: ConsoleDeps, actor: Actor) -> int:
+    """Open alerts that reached nobody (nobody on call, not even on the fallback rota), for the
+    banner on every page of on-call staff and ops; 0 for other roles."""
+    if not actor.sees_unrouted_alerts():
+        return 0
+    return sum(1 for a in await deps.read_model.alerts(open_only=True) if a.unrouted)
 
 
 async def acknowledge_alert(deps: ConsoleDeps, actor: Actor, alert_id: str) -> None:

@@ -1,0 +1,80 @@
+"""Alerts that reached nobody: a banner on every page of on-call staff and ops; alerts that closed themselves."""
+
+from __future__ import annotations
+
+import pytest
+from console_support import ConsoleHarness, Stream, march_2026, utc
+
+from trygg_shared.contracts import notification as nt
+
+
+def unrouted(stream: Stream, alert_id: str = "liability:U") -> None:
+    stream.add(
+        nt.AlertRaised(
+            stream_key="U",
+            case_id="U",
+            team_id=None,
+            alert_id=alert_id,
+            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
+            raised_at=utc(2026, 3, 28, 8),
+            due_at=utc(2026, 3, 29, 8),
+            responders_on_call=0,
+        ),
+        utc(2026, 3, 28, 8),
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "pages"), [("oncall", ["/cases", "/today", "/alerts"]), ("ops", ["/figures", "/audit"])]
+)
+async def test_an_alert_that_reached_nobody_is_shown_on_every_page_of_oncall_and_ops(
+    role: str, pages: list[str]
+) -> None:
+    h = ConsoleHarness()
+    stream = march_2026()
+    unrouted(stream)
+    await h.replay(stream)
+    client = h.login(role)
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert 'id="unrouted-alerts"' in response.text, page
+        assert "1 alert reached nobody" in response.text
+
+
+async def test_no_banner_for_other_roles_or_when_every_alert_reached_someone() -> None:
+    h = ConsoleHarness()
+    await h.replay(march_2026())  # every alert there had someone on call
+    assert 'id="unrouted-alerts"' not in h.login("oncall").get("/alerts").text
+
+    other = ConsoleHarness()
+    stream = march_2026()
+    unrouted(stream)
+    await other.replay(stream)
+    assert 'id="unrouted-alerts"' not in other.login("officer").get("/cases").text
+
+
+async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner() -> None:
+    h = ConsoleHarness()
+    stream = march_2026()
+    unrouted(stream)
+    stream.add(
+        nt.AlertResolved(
+            stream_key="U",
+            case_id="U",
+            team_id=None,
+            alert_id="liability:U",
+            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
+            reason=nt.AlertResolution.DECISION_GRANTED,
+            resolved_at=utc(2026, 3, 28, 8, 30),
+        ),
+        utc(2026, 3, 28, 8, 30),
+    )
+    await h.replay(stream)
+    state = await h.console.deps.read_model.alert("liability:U")
+    assert state is not None
+    assert not state.open
+    assert state.resolved_reason == "decision_granted"
+    page = h.login("oncall").get("/alerts").text
+    assert 'id="unrouted-alerts"' not in page
+    assert "closed itself: decision granted" in page
