@@ -47,6 +47,11 @@ from scheduling.domain.vocab import (
 )
 
 _NAMESPACE = uuid.UUID("6b7f0a52-3c1e-4f59-9a63-5d2c8e1f4b70")
+# Visits are never planned in the past: a visit planned for today starts at least this long after
+# it is planned (the member is told and travels), on a quarter hour. A visit that no longer fits
+# in today's working hours goes to the next team day instead (there it replaces that day's daily
+# visit); a daily visit or a hospital visit that no longer fits today is simply not planned.
+MIN_NOTICE = timedelta(minutes=60)
 SINGLE_VISITS = frozenset(
     {
         VisitKind.HOSPITAL_VISIT,
@@ -205,6 +210,7 @@ class Spec:
     location: Location
     officer_invited: bool = False
     with_hemtjanst: bool = False
+    not_before: datetime | None = None  # a visit today: not before now + MIN_NOTICE
 
 
 @dataclass
@@ -1164,7 +1170,48 @@ class CasePlan:
                     VisitKind.FOLLOW_UP_CALL, call_day, preferred, rules.follow_up_call_minutes, 12 * 60, Location.PHONE
                 )
             )
-        return sorted((s for s in specs if s.day >= from_day), key=lambda s: (s.day, s.preferred))
+        wanted = sorted((s for s in specs if s.day >= from_day), key=lambda s: (s.day, s.preferred))
+        return self._not_in_the_past(team, now, wanted)
+
+    def _not_in_the_past(self, team: Team, now: datetime, specs: list[Spec]) -> list[Spec]:
+        """Today's visits start after now + MIN_NOTICE, or move to the next team day (see MIN_NOTICE).
+
+        A visit already planned for today (of that kind) is left as it is: re-planning never
+        moves or cancels a visit that is due or under way; its missed-visit check stays honest.
+        """
+        p = self.period
+        assert p is not None
+        cal = team.calendar
+        today = cal.local_date(now)
+        earliest = _quarter_hour_up(now + MIN_NOTICE)
+        planned = {
+            (v.kind, v.day)
+            for v in self.visits.values()
+            if v.status in (VisitStatus.SCHEDULED, VisitStatus.STARTED, VisitStatus.COMPLETED)
+        }
+        out: list[Spec] = []
+        moved_to: set[date] = set()
+        for s in specs:
+            if s.day != today or (s.kind, s.day) in planned:
+                out.append(s)
+                continue
+            window = cal.window(s.day)
+            if window is not None and earliest + timedelta(minutes=s.minutes) <= window.end:
+                out.append(replace(s, preferred=max(s.preferred, earliest), not_before=earliest))
+                continue
+            if s.kind in (VisitKind.DAILY, VisitKind.HOSPITAL_VISIT):
+                continue  # the next day has its own daily visit; the hospital visit is too late
+            day = cal.next_team_day(s.day + timedelta(days=1))
+            w = cal.window(day) if day is not None else None
+            if day is None or w is None or (day > p.end_date and s.kind != VisitKind.FOLLOW_UP_CALL):
+                continue
+            preferred = min(
+                max(cal.at(day, cal.local_time(s.preferred)), w.start), w.end - timedelta(minutes=s.minutes)
+            )
+            out.append(replace(s, day=day, preferred=preferred))
+            moved_to.add(day)
+        out = [s for s in out if not (s.kind == VisitKind.DAILY and s.day in moved_to)]
+        return sorted(out, key=lambda s: (s.day, s.preferred))
 
     def _apply(
         self,
@@ -1288,6 +1335,7 @@ class CasePlan:
             timedelta(minutes=spec.minutes),
             timedelta(minutes=spec.flex_minutes),
             self.place,
+            spec.not_before,
         )
         return assign(ctx.team, roster, request, order, ctx.travel)
 
@@ -1392,6 +1440,11 @@ class CasePlan:
 _END_CANCELS = frozenset(
     {CancelReason.PERIOD_ENDED, CancelReason.READMITTED, CancelReason.DECEASED, CancelReason.HOURS_USED}
 )
+
+
+def _quarter_hour_up(moment: datetime) -> datetime:
+    minutes = math.ceil((moment.timestamp() / 60) / 15) * 15
+    return datetime.fromtimestamp(minutes * 60, tz=moment.tzinfo)
 
 
 def _timer_key(kind: str, ref: str) -> str:

@@ -101,6 +101,7 @@ class VisitRequest:
     duration: timedelta
     flex: timedelta  # how far the start may move from the preferred one
     place: Place
+    not_before: datetime | None = None  # never earlier (a visit planned today starts ahead of now)
 
 
 def _starts(request: VisitRequest, earliest: datetime, latest_start: datetime) -> Iterable[datetime]:
@@ -123,6 +124,8 @@ def find_start(team: Team, roster: Roster, staff_id: str, request: VisitRequest,
     if window is None or roster.visits_on(staff_id, request.day) >= member.daily_visit_limit:
         return None
     earliest, latest_start = window[0], window[1] - request.duration
+    if request.not_before is not None:
+        earliest = max(earliest, request.not_before)
     if latest_start < earliest:
         return None
     for start in _starts(request, earliest, latest_start):
@@ -168,6 +171,8 @@ def assign(
     start = request.preferred_start
     if window is not None:
         start = min(max(start, window.start), max(window.start, window.end - request.duration))
+    if request.not_before is not None:
+        start = max(start, request.not_before)
     return None, start
 
 
