@@ -265,3 +265,17 @@ def test_a_month_with_fees_but_no_tariff_cannot_be_billed() -> None:
 def test_a_tariff_that_cannot_be_applied_is_refused(terms: dict[str, object]) -> None:
     with pytest.raises(TariffError):
         Tariff(prisbasbelopp_sek=57_300, **terms)  # type: ignore[arg-type]
+
+
+def test_a_period_cancelled_before_its_first_day_costs_nothing_and_has_no_cost_report_days() -> None:
+    from billing.domain.reports import cost_report
+
+    case = trygg_hemgang(date(2024, 3, 4), date(2024, 3, 8))
+    # scheduling's period_ended of a period that never began: ended_on is the day before its first day
+    period_for(case, date(2024, 3, 4), date(2024, 3, 8), ended_on=date(2024, 3, 3))
+
+    statement = compose_statement("p1", MARCH, [case], [], lambda m: hofors(), no_headroom, issued_at=ISSUED)
+    assert statement is None or all(line.days == 0 for line in statement.lines)
+    report = cost_report([case], MARCH, hofors().tariff, lambda _region, _year: 9300_00)
+    assert report.days == 0
+    assert report.periods == ()

@@ -123,3 +123,20 @@ async def test_no_unit_costs_configured_means_no_cost_figures() -> None:
 
     assert rows[0].values["cost_per_period"].value is None
     assert rows[0].values["short_term_stay_cost"].value is None
+
+
+async def test_a_period_cancelled_before_its_first_day_counts_zero_days_and_nobody_served() -> None:
+    from datetime import date
+
+    from console_support import TEAM_NAME, _Case, utc
+
+    stream = march_2026()
+    h = _Case(stream, "H", "pH")
+    h.decide(utc(2026, 3, 18, 10), "trygg_hemgang", start=date(2026, 3, 20), days=14, team=TEAM_NAME)
+    h.plan(utc(2026, 3, 18, 11), date(2026, 3, 20), date(2026, 4, 2), "a1", 0)
+    h.end_period(utc(2026, 3, 19, 9), date(2026, 3, 20), date(2026, 3, 19), date(2026, 4, 2))  # 0 days
+    march = values((await figures_after(stream.items))[("2026-03", ALL_TEAMS)])
+
+    assert march["people_served"][0] == 4  # as without H: pA, pB, pE, pG
+    assert march["people_new"][0] == 3
+    assert march["short_term_stay_cost"] == (11000.0, 33000.0, 3)  # H is no period with days

@@ -402,7 +402,10 @@ class PeriodEnded(_PeriodEvent):
     period_kind: PeriodKind = Field(description="Days or a pot of hours.")
     start_date: date = Field(description="First day of the period.")
     planned_end_date: date = Field(description="Last day as planned, inclusive.")
-    ended_on: date = Field(description="Actual last day, inclusive.")
+    ended_on: date = Field(
+        description="Actual last day, inclusive; the day before `start_date` when the period ended before its "
+        "first day (0 days)."
+    )
     reason: PeriodEndReason = Field(description="Why it ended.")
     visits_completed: int = Field(ge=0, description="Visits completed (follow-up call excluded).")
     visits_missed: int = Field(ge=0, description="Visits missed.")

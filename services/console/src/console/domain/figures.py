@@ -198,16 +198,20 @@ def resolve_team(case: CaseState, teams: Mapping[str, TeamState]) -> str | None:
 
 
 def service_span(case: CaseState) -> tuple[date, date] | None:
-    """First and last day of the person's Trygg hemgång: the period, else the decision's dates."""
+    """First and last day of the person's Trygg hemgång: the period, else the decision's dates.
+
+    None when there was none, also when it ended before its first day (0 days: not served).
+    """
     if case.period is not None:
-        return case.period.start_date, case.period.ended_on or case.period.end_date
+        first, last = case.period.start_date, case.period.ended_on or case.period.end_date
+        return (first, last) if last >= first else None
     d = case.decision
     if d is None or not case.got_service or d.start_date is None:
         return None
     if case.waiting is not None and case.waiting.waiting:
         return None  # granted, but waiting for a place: not served yet
     end = d.ended_on or d.end_date or (d.start_date + timedelta(days=(d.length_days or 1) - 1))
-    return d.start_date, end
+    return (d.start_date, end) if end >= d.start_date else None
 
 
 def compute(
@@ -283,7 +287,8 @@ def _figures(
     liable = sum(c.liable_days for c in discharged)
     cost = sum(c.liable_days * (c.daily_price_sek or 0) for c in discharged)
 
-    ended = [c for c in cases if c.period is not None and _in(month, c.period.ended_on)]
+    # Periods that ended this month after at least one day (one cancelled before it began is none).
+    ended = [c for c in cases if c.period is not None and _in(month, c.period.ended_on) and service_span(c)]
     with_visits = [(c, c.completed_visits()) for c in ended]
     with_visits = [(c, v) for c, v in with_visits if v]
     distinct = [float(len({v.staff_id for v in visits})) for _, visits in with_visits]

@@ -543,7 +543,8 @@ class CasePlan:
             return []
         assert ctx is not None, "a planned period is ended within its team's context"
         today = ctx.team.calendar.local_date(ctx.now)
-        if reason == EndReason.ENDED_EARLY and end_date >= today and self.decision is not None:
+        before_start = end_date < p.start_date  # the period never began: it ends with 0 days
+        if reason == EndReason.ENDED_EARLY and end_date >= today and not before_start and self.decision is not None:
             p.end_date = max(end_date, p.start_date)
             p.end_reason_at_end = EndReason.ENDED_EARLY
             self._set_end_timer(ctx.team.calendar)
@@ -626,6 +627,7 @@ class CasePlan:
         if p is None or p.status == PeriodStatus.ENDED:
             return []
         cancel_call = reason in (EndReason.READMITTED, EndReason.DECEASED, EndReason.CASE_CANCELLED, EndReason.DECLINED)
+        cancel_call = cancel_call or (ended_on is not None and ended_on < p.start_date)  # never began: no call
         cancel_reason = {
             EndReason.READMITTED: CancelReason.READMITTED,
             EndReason.DECEASED: CancelReason.DECEASED,
@@ -649,7 +651,9 @@ class CasePlan:
             if reason in (EndReason.COMPLETED, p.end_reason_at_end) and ended_on is None
             else (ended_on or now.date())
         )
-        p.ended_on = max(p.start_date, min(last_day, p.end_date))
+        # Ended before its first day (cancelled, declined, the person died or was readmitted
+        # before it began): 0 days, `ended_on` the day before `start_date`, never a 1-day period.
+        p.ended_on = max(p.start_date - timedelta(days=1), min(last_day, p.end_date))
         events.append(self._ended_event(now))
         return events
 
