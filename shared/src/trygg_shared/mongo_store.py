@@ -75,6 +75,9 @@ class MongoAggregateStore(Generic[A]):
         # Told of an update saved against a version whose outbox was empty, with the new version
         # and its events, which are then the whole outbox (the relay's `hand_over`); `on_saved` if None.
         self.on_updated: Callable[[str, int, Sequence[OutboxEvent]], None] | None = None
+        # Told of every successful save, with or without events, with the codec's fields (e.g.
+        # a timer's due time, so a timer loop in this process can wake for an earlier one).
+        self.on_written: Callable[[str, Document], None] | None = None
         self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
 
     @property
@@ -155,6 +158,8 @@ class MongoAggregateStore(Generic[A]):
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
+        if self.on_written is not None:
+            self.on_written(aggregate_id, fields)
         if not outbox:
             if expected_version == 0 or was_empty:
                 self._remember_empty(aggregate_id, version)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # Sleep a little past the due time: `asyncio` may wake a millisecond early by the wall clock.
 _PAST_DUE = 0.005
@@ -46,11 +46,17 @@ class DueTimeLoop:
         self.recheck_seconds = recheck_seconds
         self._min_pause = min(min_pause_seconds, recheck_seconds)
         self._event = asyncio.Event()
+        self._until: datetime | None = None  # when the current sleep ends (None: not asleep)
         self.rounds = 0
 
     def wake(self) -> None:
         """A timer was saved in this process: look again now (it may be due before the current sleep ends)."""
         self._event.set()
+
+    def saved(self, due: datetime | None) -> None:
+        """A document with a timer due at `due` was saved here: wake only if it is due before the sleep ends."""
+        if due is not None and (self._until is None or due < self._until):
+            self._event.set()
 
     def delay(self, due: datetime | None, pause: float) -> tuple[float, bool]:
         """Seconds to sleep before the next look, and whether `due` is overdue already."""
@@ -69,5 +75,9 @@ class DueTimeLoop:
             self.rounds += 1
             delay, overdue = self.delay(await self._next_due(), pause)
             pause = min(pause * 2, self.recheck_seconds) if overdue else self._min_pause
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), delay)
+            self._until = self._now() + timedelta(seconds=delay)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._event.wait(), delay)
+            finally:
+                self._until = None

@@ -103,6 +103,8 @@ def bootstrap(
         lease=timedelta(seconds=settings.timer_lease_seconds),
         poll_seconds=settings.timer_poll_seconds,
     )
+    # A plan saved here with a timer due before the scanner's next look wakes it (within 1 s).
+    mongo_plans.on_written = lambda _case_id, fields: scanner.loop.saved(fields.get("next_due_at"))
     capacity_group = f"{settings.consumer_group}-capacity"
     contacts_group = f"{settings.consumer_group}-person-contacts"
     make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))

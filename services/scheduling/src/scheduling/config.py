@@ -50,7 +50,13 @@ class Settings(ServiceSettings):
     default_team_id: str = Field(
         "team-vast", description="The team that plans a decision naming no team or a team not configured here."
     )
-    timer_poll_seconds: float = Field(5.0, gt=0, description="How often due timers are looked for.")
+    timer_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Longest sleep of the timer scanner: it sleeps until the earliest timer is due and is woken by a "
+        "plan saved in this process with an earlier one, so this bounds only how late a timer saved by another "
+        "replica is first seen.",
+    )
     timer_lease_seconds: float = Field(
         60.0, gt=0, description="How long a replica's claim on a plan's due timers holds before another may take it."
     )

@@ -8,7 +8,6 @@ a timer due in one hour), `{_id}` for loads and claims.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -28,6 +27,7 @@ from trygg_shared.indexes import Index
 from trygg_shared.logging import get_logger
 from trygg_shared.mongo import Document
 from trygg_shared.telemetry import traced_work
+from trygg_shared.timers import DueTimeLoop
 
 log = get_logger(__name__)
 
@@ -117,6 +117,11 @@ class TimerScanner:
     save of the plan), so two replicas rarely work on one plan at once; a claim lapses after
     `lease`. Exactly once does not depend on the claim: firing is a compare-and-set save on the
     plan's version, and a plan whose timers fired has nothing due left.
+
+    When: `run` sleeps until the earliest `next_due_at` of the current and the next hour's
+    buckets (two equality queries on an indexed field), is woken by a plan saved in this process
+    with an earlier timer (`loop.saved`, through the plan store's `on_written`), and looks again
+    at least every `poll_seconds` for timers saved by another replica (`trygg_shared.timers`).
     """
 
     def __init__(
@@ -139,6 +144,18 @@ class TimerScanner:
         self._first_scan = timedelta(hours=first_scan_hours)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         self.fired = 0
+        self.loop = DueTimeLoop(self.scan_once, self.next_due, clock.now, recheck_seconds=poll_seconds)
+
+    async def next_due(self) -> datetime | None:
+        """The earliest timer of the current and the next UTC hour (older buckets: `scan_once`)."""
+        hour = self._clock.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        earliest: datetime | None = None
+        for bucket in (hour, hour + timedelta(hours=1)):
+            async for doc in self._plans.find({"next_due_hour": hour_key(bucket)}, {"next_due_at": 1}):
+                due = doc.get("next_due_at")
+                if isinstance(due, datetime) and (earliest is None or due < earliest):
+                    earliest = due
+        return earliest
 
     async def _cursor_hour(self, now: datetime) -> datetime:
         doc = await self._cursor.find_one({"_id": "timers"})
@@ -220,6 +237,4 @@ class TimerScanner:
 
     async def run(self) -> None:
         """The background loop (the runtime restarts it after an error)."""
-        while True:
-            await self.scan_once()
-            await asyncio.sleep(self.poll_seconds)
+        await self.loop.run()
