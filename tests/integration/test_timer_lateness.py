@@ -194,7 +194,8 @@ async def test_two_notification_replicas_escalate_and_fire_liability_watches_wit
             await asyncio.sleep(1.0)
             steps = _events(await db["alerts"].find_one({"_id": "missed:v-late"}), "alert_escalated.v1")
         print(
-            f"notification escalation {escalation_late.total_seconds():.3f} s late, watch {watch_late.total_seconds():.3f} s"
+            f"notification escalation {escalation_late.total_seconds():.3f} s late, "
+            f"watch {watch_late.total_seconds():.3f} s"
         )
         assert timedelta(0) <= escalation_late < LATE, escalation_late
         assert timedelta(0) <= watch_late < LATE, watch_late
