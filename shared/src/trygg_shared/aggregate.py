@@ -35,6 +35,14 @@ class StorageUnavailable(Exception):
     """The store cannot save durably right now; the caller should retry later."""
 
 
+class StorageRejected(Exception):
+    """The store refuses this content and always will (e.g. PostgreSQL refuses U+0000 in JSONB).
+
+    A retry cannot fix it: HTTP answers 422 (never 503), a consumer dead-letters the message.
+    The message names the error class only, never the content.
+    """
+
+
 class AggregateNotFound(LookupError):
     """No aggregate with that id."""
 
@@ -74,7 +82,8 @@ class AggregateStore(Protocol[A]):
 
         `expected_version` 0 creates the aggregate; otherwise the stored version (and the last
         event number, `last_sequence`, as loaded) must equal it. Raises `ConcurrencyConflict`
-        when they do not, `StorageUnavailable` when the store is down.
+        when they do not, `StorageUnavailable` when the store is down, `StorageRejected` when it
+        refuses the content for good.
         """
         ...
 

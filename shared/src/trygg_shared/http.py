@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from trygg_shared.aggregate import StorageRejected
 from trygg_shared.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
+STORE_REJECTED_TYPE = "urn:trygg:problem:store-rejected"
 log = get_logger(__name__)
 
 
@@ -123,6 +125,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Unprocessable content",
             "The request breaks the documented format.",
             errors=field_errors(exc.errors()),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(StorageRejected)
+    async def _rejected(request: Request, exc: StorageRejected) -> JSONResponse:
+        # The store refuses the content for good (the edges' field types should have caught it):
+        # a 4xx, so that no sender retries it for ever. The error class only, never the content.
+        log.warning("store rejected the content", path=request.url.path, error=str(exc))
+        return problem_response(
+            422,
+            "Unprocessable content",
+            "The database refuses to store this content; sending it again will not help.",
+            type_=STORE_REJECTED_TYPE,
             instance=request.url.path,
         )
 

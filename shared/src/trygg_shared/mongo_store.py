@@ -27,15 +27,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from bson.errors import BSONError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from trygg_shared.aggregate import ConcurrencyConflict, Loaded, Saved, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.outbox import PENDING_FLAG, OutboxEvent
+from trygg_shared.store_errors import is_permanent_store_error, storage_error
 
 A = TypeVar("A")
 
@@ -158,6 +160,10 @@ class MongoAggregateStore(Generic[A]):
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
+        except (OperationFailure, BSONError, UnicodeEncodeError) as exc:
+            if is_permanent_store_error(exc):  # the content, for good: StorageRejected (422), never 503
+                raise storage_error(exc) from None
+            raise
         if self.on_written is not None:
             self.on_written(aggregate_id, fields)
         if not outbox:

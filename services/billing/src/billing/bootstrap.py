@@ -155,6 +155,7 @@ def bootstrap(
                         month=str(outcome.month),
                         statements=outcome.statements_issued,
                         skipped=len(outcome.persons_skipped),
+                        failed=len(outcome.persons_failed) + len(outcome.cases_failed),
                         regions=outcome.regions_summarized,
                     )
             await asyncio.sleep(settings.issue_check_seconds)

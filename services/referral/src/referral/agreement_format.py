@@ -8,13 +8,14 @@ and from the domain's `RegionalAgreement` (which checks the rules' own invariant
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import time
 from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain.liability import DayCount, LiabilityRule, RegionalAgreement
+from trygg_shared.fields import FreeText, PlausibleDate
 
 AGREEMENTS_FILE = "agreements.json"
 
@@ -64,8 +65,8 @@ class AgreementTerms(BaseModel):
     region_code: str = Field(
         pattern=r"^(\d{2}|SE)$", description="Region code (e.g. `01` Stockholm); `SE` for the national default."
     )
-    valid_from: date = Field(description="First day in force (Stockholm date), inclusive.")
-    valid_to: date | None = Field(None, description="Last day in force, inclusive; null: open-ended.")
+    valid_from: PlausibleDate = Field(description="First day in force (Stockholm date), inclusive.")
+    valid_to: PlausibleDate | None = Field(None, description="Last day in force, inclusive; null: open-ended.")
     somatic: RuleData
     psychiatric: RuleData
     daily_price_sek: int = Field(ge=1, le=1_000_000, description="Price per liable day, SEK.")
@@ -74,7 +75,7 @@ class AgreementTerms(BaseModel):
         description="Price per liable day from a year on (year -> SEK); a ready notice pays the price of the "
         "year its liability starts in, `daily_price_sek` before the first year listed.",
     )
-    source: str = Field(min_length=1, max_length=500, description="Where the numbers come from.")
+    source: FreeText = Field(min_length=1, max_length=500, description="Where the numbers come from.")
 
 
 class AgreementData(AgreementTerms):

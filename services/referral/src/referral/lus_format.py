@@ -9,11 +9,10 @@ an offset are errors. Error messages never contain the values that were sent.
 from __future__ import annotations
 
 import json
-from datetime import date
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
 
 from referral.domain.identity import InvalidIdentity, parse_identity
 from referral.domain.liability import CareType
@@ -26,11 +25,13 @@ from referral.domain.messages import (
     MessageType,
     Patient,
 )
+from trygg_shared.fields import FreeText, PlausibleAwareDatetime, PlausibleDate, Text
 
 MAX_BODY_BYTES = 64 * 1024
 
-_Text = Annotated[str, Field(min_length=1, max_length=200)]
-_LongText = Annotated[str, Field(min_length=1, max_length=8000)]
+# No control characters in any text (a NUL can never be stored), dates in a plausible window.
+_Text = Annotated[Text, Field(min_length=1, max_length=200)]
+_LongText = Annotated[FreeText, Field(min_length=1, max_length=8000)]
 
 
 class _Model(BaseModel):
@@ -43,12 +44,12 @@ class LusCareUnit(_Model):
 
 
 class LusEpisode(_Model):
-    episode_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+    episode_id: Annotated[Text, Field(min_length=1, max_length=64)] = Field(
         description="The hospital's care episode (vårdtillfälle) id.", examples=["TC-2026-004711"]
     )
     care_unit: LusCareUnit
     care_type: Literal["somatic", "psychiatric"] = Field(description="Somatic or psychiatric care.")
-    admitted_at: AwareDatetime | None = Field(None, description="Admission time, RFC 3339 with offset.")
+    admitted_at: PlausibleAwareDatetime | None = Field(None, description="Admission time, RFC 3339 with offset.")
 
 
 class LusAddress(_Model):
@@ -60,7 +61,7 @@ class LusAddress(_Model):
 
 class LusPatient(_Model):
     id_type: Literal["personnummer", "samordningsnummer", "reservnummer"]
-    id: Annotated[str, Field(min_length=1, max_length=64)]
+    id: Annotated[Text, Field(min_length=1, max_length=64)]
     given_name: _Text
     family_name: _Text
     address: LusAddress | None = None
@@ -87,20 +88,20 @@ class LusFastVardkontakt(_Model):
 
 
 class _Common(_Model):
-    sent_at: AwareDatetime = Field(description="When the hospital sent the message.")
+    sent_at: PlausibleAwareDatetime = Field(description="When the hospital sent the message.")
     episode: LusEpisode
     patient: LusPatient
 
 
 class Inskrivningsmeddelande(_Common):
     message_type: Literal["inskrivningsmeddelande"]
-    expected_discharge_date: date
+    expected_discharge_date: PlausibleDate
     needs_summary: _LongText | None = None
 
 
 class Planeringsunderlag(_Common):
     message_type: Literal["planeringsunderlag"]
-    expected_discharge_date: date | None = None
+    expected_discharge_date: PlausibleDate | None = None
     needs_summary: _LongText | None = None
     aids: list[_Text] | None = Field(None, max_length=50)
     medication_list_attached: bool | None = None
@@ -109,8 +110,8 @@ class Planeringsunderlag(_Common):
 
 class Utskrivningsklar(_Common):
     message_type: Literal["utskrivningsklar"]
-    ready_at: AwareDatetime
-    planned_discharge_at: AwareDatetime | None = None
+    ready_at: PlausibleAwareDatetime
+    planned_discharge_at: PlausibleAwareDatetime | None = None
     needs_summary: _LongText | None = None
     aids: list[_Text] | None = Field(None, max_length=50)
     fast_vardkontakt: LusFastVardkontakt | None = None
@@ -118,19 +119,19 @@ class Utskrivningsklar(_Common):
 
 class AterkalladUtskrivningsklar(_Common):
     message_type: Literal["aterkallad_utskrivningsklar"]
-    revoked_at: AwareDatetime
+    revoked_at: PlausibleAwareDatetime
     reason: _LongText
 
 
 class Utskrivningsmeddelande(_Common):
     message_type: Literal["utskrivningsmeddelande"]
-    discharged_at: AwareDatetime
+    discharged_at: PlausibleAwareDatetime
     destination: Literal["home", "short_term_stay", "special_housing", "deceased", "other"] | None = None
 
 
 class Makulering(_Common):
     message_type: Literal["makulering"]
-    cancels_message_id: Annotated[str, Field(min_length=1, max_length=200)]
+    cancels_message_id: Annotated[Text, Field(min_length=1, max_length=200)]
     reason: _LongText
 
 

@@ -6,6 +6,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trygg_shared.fields import Text
+
 
 class IntegrationEvent(BaseModel):
     """An event one service publishes for others. Consumers ignore fields they do not know.
@@ -28,4 +30,4 @@ class IntegrationEvent(BaseModel):
 class CaseEvent(IntegrationEvent):
     """An event about one case: keyed by the case id, so a case's events stay in order."""
 
-    case_id: str = Field(description="The case this event belongs to; also the Kafka key.")
+    case_id: Text = Field(description="The case this event belongs to; also the Kafka key.")

@@ -7,7 +7,6 @@ what it was about and its delivery status; an alert by its id, topic, case and t
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -15,6 +14,7 @@ from pydantic import Field
 
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import NOTIFICATION_EVENTS as NOTIFICATION_TOPIC
+from trygg_shared.fields import PlausibleDatetime, Text
 
 _PREFIX = "se.trygghemgang.notification."
 
@@ -72,18 +72,18 @@ class _NotificationEvent(IntegrationEvent):
     TOPIC: ClassVar[str] = NOTIFICATION_TOPIC
     PARTITION_KEY: ClassVar[str] = "stream_key"
 
-    stream_key: str = Field(
+    stream_key: Text = Field(
         description="The Kafka key: the case id, or `team:<team id>` for an event about a team (not one case)."
     )
-    case_id: str | None = Field(None, description="The case the message or alert is about, if any.")
-    team_id: str | None = Field(None, description="The team (scheduling's team id), if known.")
+    case_id: Text | None = Field(None, description="The case the message or alert is about, if any.")
+    team_id: Text | None = Field(None, description="The team (scheduling's team id), if known.")
 
 
 class _MessageEvent(_NotificationEvent):
-    message_id: str = Field(description="Id of the message (deterministic: its cause and its recipient).")
+    message_id: Text = Field(description="Id of the message (deterministic: its cause and its recipient).")
     kind: MessageKind = Field(description="What the message is about.")
     recipient_kind: RecipientKind = Field(description="A relative (with consent) or an on-call person.")
-    alert_id: str | None = Field(None, description="For on-call messages: the alert it carries.")
+    alert_id: Text | None = Field(None, description="For on-call messages: the alert it carries.")
 
 
 class MessageSent(_MessageEvent):
@@ -91,9 +91,9 @@ class MessageSent(_MessageEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_sent.v1"
     status: DeliveryStatus = Field(description="Normalised status when taken: accepted, sent or delivered.")
-    provider: str = Field(description="The provider adapter: 46elks, twilio or local.")
+    provider: Text = Field(description="The provider adapter: 46elks, twilio or local.")
     attempts: int = Field(ge=1, description="Send attempts it took.")
-    sent_at: datetime = Field(description="When the provider took it.")
+    sent_at: PlausibleDatetime = Field(description="When the provider took it.")
 
 
 class MessageDelivered(_MessageEvent):
@@ -101,8 +101,8 @@ class MessageDelivered(_MessageEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_delivered.v1"
     status: DeliveryStatus = Field(description="sent or delivered.")
-    provider: str = Field(description="The provider adapter.")
-    reported_at: datetime = Field(description="When the report was received.")
+    provider: Text = Field(description="The provider adapter.")
+    reported_at: PlausibleDatetime = Field(description="When the report was received.")
 
 
 class MessageFailed(_MessageEvent):
@@ -110,10 +110,10 @@ class MessageFailed(_MessageEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_failed.v1"
     status: DeliveryStatus = Field(description="failed or expired.")
-    reason: str = Field(description="Why, as a code (e.g. `rejected:http_400`, `gave_up_after_5_attempts:http_503`).")
-    provider: str | None = Field(None, description="The provider adapter, if one was tried.")
+    reason: Text = Field(description="Why, as a code (e.g. `rejected:http_400`, `gave_up_after_5_attempts:http_503`).")
+    provider: Text | None = Field(None, description="The provider adapter, if one was tried.")
     attempts: int = Field(ge=0, description="Send attempts made.")
-    failed_at: datetime = Field(description="When it was found failed.")
+    failed_at: PlausibleDatetime = Field(description="When it was found failed.")
 
 
 class MessageCancelled(_MessageEvent):
@@ -121,17 +121,17 @@ class MessageCancelled(_MessageEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
     reason: CancelReason = Field(description="Why it was withdrawn.")
-    cancelled_at: datetime = Field(description="When.")
+    cancelled_at: PlausibleDatetime = Field(description="When.")
 
 
 class AlertRaised(_NotificationEvent):
     """An on-call alert was raised (once per cause)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_raised.v1"
-    alert_id: str = Field(description="Id of the alert (deterministic: what it is about).")
+    alert_id: Text = Field(description="Id of the alert (deterministic: what it is about).")
     topic: AlertTopic = Field(description="Why on-call staff are alerted.")
-    raised_at: datetime = Field(description="When it was raised.")
-    due_at: datetime | None = Field(
+    raised_at: PlausibleDatetime = Field(description="When it was raised.")
+    due_at: PlausibleDatetime | None = Field(
         None, description="The moment the alert is about: payment liability starts, the missed visit's start."
     )
     responders_on_call: int = Field(
@@ -148,11 +148,11 @@ class AlertAcknowledged(_NotificationEvent):
     """Someone on call took the alert."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_acknowledged.v1"
-    alert_id: str = Field(description="The alert.")
+    alert_id: Text = Field(description="The alert.")
     topic: AlertTopic = Field(description="Why it was raised.")
-    acknowledged_by: str = Field(description="Who: an API subject (e.g. `oncall:anna`) or `oncall:<responder id>`.")
+    acknowledged_by: Text = Field(description="Who: an API subject (e.g. `oncall:anna`) or `oncall:<responder id>`.")
     channel: AckChannel = Field(description="Through the API, the link in the SMS, or a reply with the code.")
-    acknowledged_at: datetime = Field(description="When.")
+    acknowledged_at: PlausibleDatetime = Field(description="When.")
     seconds_to_acknowledge: int = Field(ge=0, description="Seconds from raised to acknowledged.")
 
 
@@ -160,11 +160,11 @@ class AlertEscalated(_NotificationEvent):
     """Not acknowledged in time: the next person on the rota is told (or nobody is left)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_escalated.v1"
-    alert_id: str = Field(description="The alert.")
+    alert_id: Text = Field(description="The alert.")
     topic: AlertTopic = Field(description="Why it was raised.")
     level: int = Field(ge=-1, description="Rota position now told (0 = first); -1 when the rota is exhausted.")
     exhausted: bool = Field(description="Nobody is left on the rota to tell; the alert stays open.")
-    escalated_at: datetime = Field(description="When.")
+    escalated_at: PlausibleDatetime = Field(description="When.")
 
 
 class AlertResolution(StrEnum):

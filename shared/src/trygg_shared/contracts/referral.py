@@ -11,7 +11,6 @@ reasons, notes) may hold health details and stays in the referral service.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -24,6 +23,7 @@ from trygg_shared.contracts.topics import (
     REFERRAL_PERSON_CONTACTS,
     REFERRAL_RELATIVE_CONTACTS,
 )
+from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 
 _PREFIX = "se.trygghemgang.referral."
 
@@ -38,8 +38,8 @@ class CareType(StrEnum):
 
 
 class CareUnit(_Part):
-    hsa_id: str = Field(description="HSA id of the hospital care unit.")
-    name: str = Field(description="Name of the care unit, e.g. 'Geriatriska kliniken avd 61'.")
+    hsa_id: Text = Field(description="HSA id of the hospital care unit.")
+    name: Text = Field(description="Name of the care unit, e.g. 'Geriatriska kliniken avd 61'.")
 
 
 class Destination(StrEnum):
@@ -53,7 +53,7 @@ class Destination(StrEnum):
 class _CaseEvent(CaseEvent):
     TOPIC: ClassVar[str] = REFERRAL_CASE_EVENTS
 
-    person_ref: str = Field(
+    person_ref: Text = Field(
         description="Pseudonymous, stable reference to the person (keyed hash of the identity "
         "number); the same person gets the same reference in every case."
     )
@@ -63,13 +63,13 @@ class AdmissionNoticed(_CaseEvent):
     """Inskrivningsmeddelande: the hospital expects the patient to need support after discharge."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "admission_noticed.v1"
-    episode_id: str = Field(description="The hospital's care episode (vårdtillfälle) id.")
+    episode_id: Text = Field(description="The hospital's care episode (vårdtillfälle) id.")
     care_unit: CareUnit = Field(description="The unit that cares for the patient.")
     care_type: CareType = Field(description="Somatic or psychiatric care.")
-    admitted_at: datetime | None = Field(None, description="When the patient was admitted.")
-    expected_discharge_date: date = Field(description="The hospital's expected discharge date.")
-    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
-    readmission_of_case_id: str | None = Field(
+    admitted_at: PlausibleDatetime | None = Field(None, description="When the patient was admitted.")
+    expected_discharge_date: PlausibleDate = Field(description="The hospital's expected discharge date.")
+    municipality_code: Text | None = Field(None, description="Kommunkod of the person's address.")
+    readmission_of_case_id: Text | None = Field(
         None, description="Set when the same person had a case discharged within 30 days."
     )
 
@@ -78,33 +78,33 @@ class PlanningInformationReceived(_CaseEvent):
     """Planeringsunderlag: needs, aids and the named care contact in primary care."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "planning_information_received.v1"
-    expected_discharge_date: date | None = Field(None, description="Updated expected discharge date.")
-    aids: tuple[str, ...] = Field((), description="Assistive aids the person needs at home.")
+    expected_discharge_date: PlausibleDate | None = Field(None, description="Updated expected discharge date.")
+    aids: tuple[Text, ...] = Field((), description="Assistive aids the person needs at home.")
     medication_list_attached: bool = Field(False, description="A medication list came with it.")
     has_needs_summary: bool = Field(False, description="A needs summary is held by referral (read it there, audited).")
-    fast_vardkontakt_unit: str | None = Field(
+    fast_vardkontakt_unit: Text | None = Field(
         None, description="Primary-care unit that is the named care contact (fast vårdkontakt)."
     )
-    fast_vardkontakt_phone: str | None = Field(None, description="The unit's phone number.")
+    fast_vardkontakt_phone: Text | None = Field(None, description="The unit's phone number.")
 
 
 class ReadyForDischarge(_CaseEvent):
     """Utskrivningsklar: the patient is ready for discharge and the payment clock runs."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_for_discharge.v1"
-    episode_id: str = Field(description="The hospital's care episode (vårdtillfälle) id.")
+    episode_id: Text = Field(description="The hospital's care episode (vårdtillfälle) id.")
     care_unit: CareUnit = Field(description="The unit that cares for the patient.")
     care_type: CareType = Field(description="Somatic or psychiatric care (different limits).")
-    ready_at: datetime = Field(description="When the physician judged the patient ready.")
-    planned_discharge_at: datetime | None = Field(None, description="Planned discharge time.")
-    liability_starts_at: datetime = Field(
+    ready_at: PlausibleDatetime = Field(description="When the physician judged the patient ready.")
+    planned_discharge_at: PlausibleDatetime | None = Field(None, description="Planned discharge time.")
+    liability_starts_at: PlausibleDatetime = Field(
         description="When the municipality's payment liability to the region starts (UTC)."
     )
-    agreement_id: str = Field(description="The regional agreement (or national default) applied.")
+    agreement_id: Text = Field(description="The regional agreement (or national default) applied.")
     agreement_version: int = Field(description="Version of that agreement.")
     daily_price_sek: int = Field(description="Price per liable day under that agreement, SEK.")
-    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
-    counting_ready_at: tuple[datetime, ...] | None = Field(
+    municipality_code: Text | None = Field(None, description="Kommunkod of the person's address.")
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
         None,
         description="The case's ready periods that count for payment liability after this event, named by "
         "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
@@ -117,12 +117,12 @@ class ReadyRevoked(_CaseEvent):
     """Återkallad utskrivningsklar: the payment clock stops."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_revoked.v1"
-    revoked_at: datetime = Field(description="When the ready notice was revoked.")
-    ready_at: datetime | None = Field(None, description="The ready notice this revokes (which clock stopped).")
+    revoked_at: PlausibleDatetime = Field(description="When the ready notice was revoked.")
+    ready_at: PlausibleDatetime | None = Field(None, description="The ready notice this revokes (which clock stopped).")
     liable_days: int | None = Field(
         None, ge=0, description="Days of liability that period accrued before it stopped (0 if withdrawn)."
     )
-    counting_ready_at: tuple[datetime, ...] | None = Field(
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
         None,
         description="The case's ready periods that count for payment liability after this event, named by "
         "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
@@ -135,11 +135,11 @@ class Discharged(_CaseEvent):
     """Utskrivningsmeddelande: the patient left hospital; payment liability ends."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "discharged.v1"
-    discharged_at: datetime = Field(description="When the patient was discharged.")
+    discharged_at: PlausibleDatetime = Field(description="When the patient was discharged.")
     destination: Destination | None = Field(None, description="Where the patient went.")
     liable_days: int = Field(0, ge=0, description="Days the municipality was liable to pay the region for this stay.")
     daily_price_sek: int | None = Field(None, description="Price per liable day, SEK.")
-    counting_ready_at: tuple[datetime, ...] | None = Field(
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
         None,
         description="The case's ready periods that count for payment liability after this event, named by "
         "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
@@ -152,9 +152,9 @@ class MessageCancelled(_CaseEvent):
     """Makulering: a hospital message was sent in error; its effect is withdrawn."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
-    cancelled_message_id: str = Field(description="webhook-id of the message withdrawn.")
-    cancelled_message_type: str | None = Field(None, description="Its message_type, if known.")
-    counting_ready_at: tuple[datetime, ...] | None = Field(
+    cancelled_message_id: Text = Field(description="webhook-id of the message withdrawn.")
+    cancelled_message_type: Text | None = Field(None, description="Its message_type, if known.")
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
         None,
         description="The case's ready periods that count for payment liability after this event, named by "
         "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
@@ -174,8 +174,8 @@ class CaseOpened(_CaseEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "case_opened.v1"
     reason: CaseOpenedReason = Field(description="Why the case was opened without a hospital message.")
-    municipality_code: str | None = Field(None, description="Kommunkod of the person's address.")
-    opened_at: datetime | None = Field(
+    municipality_code: Text | None = Field(None, description="Kommunkod of the person's address.")
+    opened_at: PlausibleDatetime | None = Field(
         None, description="When the officer opened the case (the person is at home already; no discharge follows)."
     )
 
@@ -199,39 +199,39 @@ class Relative(_Part):
     """A relative on a decision of the case-events topic: only in events written before relatives moved to
     the relative-contacts topic (`RelativeContactsChanged`); referral now sends these lists empty."""
 
-    relative_id: str = Field(description="Stable id of this relative within the case.")
-    name: str = Field(description="The relative's name.")
-    phone: str | None = Field(None, description="Mobile number in E.164, e.g. +46701234567.")
+    relative_id: Text = Field(description="Stable id of this relative within the case.")
+    name: Text = Field(description="The relative's name.")
+    phone: Text | None = Field(None, description="Mobile number in E.164, e.g. +46701234567.")
     language: Language = Field(Language.SV, description="Language for messages to this relative.")
     consent: bool = Field(description="The person's recorded consent to inform this relative.")
-    consent_recorded_by: str | None = Field(None, description="Who recorded the consent.")
-    consent_recorded_at: datetime | None = Field(None, description="When consent was recorded.")
+    consent_recorded_by: Text | None = Field(None, description="Who recorded the consent.")
+    consent_recorded_at: PlausibleDatetime | None = Field(None, description="When consent was recorded.")
 
 
 class Address(_Part):
-    street: str = Field(description="Street address.")
-    postal_code: str = Field(description="Postal code.")
-    city: str = Field(description="City.")
-    municipality_code: str | None = Field(None, description="Kommunkod.")
+    street: Text = Field(description="Street address.")
+    postal_code: Text = Field(description="Postal code.")
+    city: Text = Field(description="City.")
+    municipality_code: Text | None = Field(None, description="Kommunkod.")
 
 
 class PersonContact(_Part):
-    given_name: str = Field(description="Given name, for the team's visits.")
-    family_name: str = Field(description="Family name.")
+    given_name: Text = Field(description="Given name, for the team's visits.")
+    family_name: Text = Field(description="Family name.")
     address: Address | None = Field(None, description="Home address where the team visits.")
-    phone: str | None = Field(None, description="The person's own phone number.")
+    phone: Text | None = Field(None, description="The person's own phone number.")
 
 
 class DecisionGranted(_CaseEvent):
     """Biståndsbeslut: the officer's decision (for Trygg hemgång a frame decision)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_granted.v1"
-    decision_id: str = Field(description="Id of this decision.")
+    decision_id: Text = Field(description="Id of this decision.")
     decision_type: DecisionType = Field(description="What was granted (or declined/refused).")
-    start_date: date | None = Field(None, description="First day of the service (normally discharge day).")
+    start_date: PlausibleDate | None = Field(None, description="First day of the service (normally discharge day).")
     length_days: int | None = Field(None, ge=1, description="Granted length in days (frame decision).")
-    end_date: date | None = Field(None, description="Last day of the service, inclusive.")
-    team: str | None = Field(None, description="The Trygg hemgång team that carries it out.")
+    end_date: PlausibleDate | None = Field(None, description="Last day of the service, inclusive.")
+    team: Text | None = Field(None, description="The Trygg hemgång team that carries it out.")
     hemtjanst_evenings_nights_weekends: bool = Field(
         False, description="Ordinary home care ordered for evenings, nights and weekends."
     )
@@ -245,8 +245,8 @@ class DecisionGranted(_CaseEvent):
         description="Always empty: relatives' contact details go only to notification, on the topic "
         "`trygg.referral.relative-contacts.v1` (`relative_contacts_changed`). Kept for compatibility.",
     )
-    granted_by: str = Field(description="The officer who decided.")
-    granted_at: datetime = Field(description="When the decision was made.")
+    granted_by: Text = Field(description="The officer who decided.")
+    granted_at: PlausibleDatetime = Field(description="When the decision was made.")
     hours_granted: int | None = Field(
         None,
         ge=1,
@@ -267,25 +267,25 @@ class DecisionChanged(_CaseEvent):
     """A granted decision was changed; carries the decision's full current terms."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_changed.v1"
-    decision_id: str = Field(description="The decision changed.")
+    decision_id: Text = Field(description="The decision changed.")
     changes: tuple[DecisionChangeKind, ...] = Field(description="What changed.")
     length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
-    end_date: date | None = Field(None, description="Last day after the change, inclusive.")
+    end_date: PlausibleDate | None = Field(None, description="Last day after the change, inclusive.")
     hemtjanst_evenings_nights_weekends: bool = Field(False, description="Evening cover after the change.")
     relatives: tuple[Relative, ...] = Field(
         (),
         description="Always empty: relatives' contact details go only to notification, on the topic "
         "`trygg.referral.relative-contacts.v1` (`relative_contacts_changed`). Kept for compatibility.",
     )
-    changed_by: str = Field(description="The officer who changed it.")
-    changed_at: datetime = Field(description="When.")
+    changed_by: Text = Field(description="The officer who changed it.")
+    changed_at: PlausibleDatetime = Field(description="When.")
     decision_type: DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
-    start_date: date | None = Field(None, description="First day of the service (unchanged by a change).")
-    team: str | None = Field(None, description="The team that carries it out (unchanged by a change).")
+    start_date: PlausibleDate | None = Field(None, description="First day of the service (unchanged by a change).")
+    team: Text | None = Field(None, description="The team that carries it out (unchanged by a change).")
     hours_granted: int | None = Field(
         None, ge=1, description="For a `hemgangsbeslut`: the pot of hours after the change."
     )
-    consent_withdrawn_relative_ids: tuple[str, ...] = Field(
+    consent_withdrawn_relative_ids: tuple[Text, ...] = Field(
         (),
         description="Relatives whose consent was withdrawn by this change (ids only): send them nothing more, "
         "at once. The same ids come with the relatives' new list on the relative-contacts topic.",
@@ -295,11 +295,11 @@ class DecisionChanged(_CaseEvent):
 class RelativeContact(_Part):
     """A relative the person agreed to inform, with what a message to them needs (no name: texts use none)."""
 
-    relative_id: str = Field(description="Stable id of this relative within the case.")
-    phone: str = Field(description="Mobile number in E.164, e.g. +46701234567 (personal data).")
+    relative_id: Text = Field(description="Stable id of this relative within the case.")
+    phone: Text = Field(description="Mobile number in E.164, e.g. +46701234567 (personal data).")
     language: Language = Field(Language.SV, description="Language for messages to this relative.")
-    consent_recorded_by: str = Field(description="Who recorded the person's consent to inform this relative.")
-    consent_recorded_at: datetime = Field(description="When that consent was recorded.")
+    consent_recorded_by: Text = Field(description="Who recorded the person's consent to inform this relative.")
+    consent_recorded_at: PlausibleDatetime = Field(description="When that consent was recorded.")
 
 
 class RelativeContactsChanged(CaseEvent):
@@ -313,16 +313,16 @@ class RelativeContactsChanged(CaseEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "relative_contacts_changed.v1"
     TOPIC: ClassVar[str] = REFERRAL_RELATIVE_CONTACTS
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
-    decision_id: str = Field(description="The decision whose relatives these are.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
+    decision_id: Text = Field(description="The decision whose relatives these are.")
     relatives: tuple[RelativeContact, ...] = Field(
         (), description="Every relative with recorded consent, after this decision or change (the full list)."
     )
-    consent_withdrawn_relative_ids: tuple[str, ...] = Field(
+    consent_withdrawn_relative_ids: tuple[Text, ...] = Field(
         (), description="Relatives whose consent was withdrawn now (they are not in `relatives`)."
     )
-    changed_by: str = Field(description="The officer who granted or changed the decision.")
-    changed_at: datetime = Field(description="When.")
+    changed_by: Text = Field(description="The officer who granted or changed the decision.")
+    changed_at: PlausibleDatetime = Field(description="When.")
 
 
 class PersonContactRegistered(CaseEvent):
@@ -336,13 +336,13 @@ class PersonContactRegistered(CaseEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "person_contact_registered.v1"
     TOPIC: ClassVar[str] = REFERRAL_PERSON_CONTACTS
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
-    decision_id: str = Field(description="The decision these details were confirmed with.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
+    decision_id: Text = Field(description="The decision these details were confirmed with.")
     decision_type: DecisionType = Field(
         description="That decision's type: scheduling keeps the details only for the types its team carries out."
     )
     person: PersonContact = Field(description="Name, home address and phone (personal data).")
-    registered_at: datetime = Field(description="When the decision confirmed them.")
+    registered_at: PlausibleDatetime = Field(description="When the decision confirmed them.")
 
 
 class DecisionEndReason(StrEnum):
@@ -356,11 +356,11 @@ class DecisionEnded(_CaseEvent):
     """A decision ended before its planned end."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "decision_ended.v1"
-    decision_id: str = Field(description="The decision ended.")
-    end_date: date = Field(description="Last day of service, inclusive.")
+    decision_id: Text = Field(description="The decision ended.")
+    end_date: PlausibleDate = Field(description="Last day of service, inclusive.")
     reason: DecisionEndReason = Field(description="Why it ended.")
-    ended_by: str = Field(description="Who ended it (an officer, or 'system').")
-    ended_at: datetime = Field(description="When.")
+    ended_by: Text = Field(description="Who ended it (an officer, or 'system').")
+    ended_at: PlausibleDatetime = Field(description="When.")
 
 
 class BillingSubjectRegistered(CaseEvent):
@@ -372,11 +372,11 @@ class BillingSubjectRegistered(CaseEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "billing_subject_registered.v1"
     TOPIC: ClassVar[str] = REFERRAL_BILLING_SUBJECTS
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
-    id_type: str = Field(description="personnummer, samordningsnummer or reservnummer.")
-    identity_number: str = Field(description="The identity number (personal data).")
-    given_name: str = Field(description="Given name, for fee statements.")
-    family_name: str = Field(description="Family name, for fee statements.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
+    id_type: Text = Field(description="personnummer, samordningsnummer or reservnummer.")
+    identity_number: Text = Field(description="The identity number (personal data).")
+    given_name: Text = Field(description="Given name, for fee statements.")
+    family_name: Text = Field(description="Family name, for fee statements.")
     address: Address | None = Field(None, description="Where statements are sent.")
 
 

@@ -17,7 +17,7 @@ times are timezone-aware (UTC on the wire); dates are the team's local (Europe/S
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import time
 from enum import StrEnum
 from typing import ClassVar
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
 from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS, SCHEDULING_TEAM_EVENTS
+from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 
 _PREFIX = "se.trygghemgang.scheduling."
 
@@ -185,8 +186,8 @@ class SelfRating(_Part):
 
 
 class CoverWindow(_Part):
-    start: datetime = Field(description="Start of a window the team does not cover (inclusive).")
-    end: datetime = Field(description="End of the window (exclusive).")
+    start: PlausibleDatetime = Field(description="Start of a window the team does not cover (inclusive).")
+    end: PlausibleDatetime = Field(description="End of the window (exclusive).")
     reason: CoverReason = Field(description="Why the team does not cover it.")
 
 
@@ -202,10 +203,10 @@ class NeedsSummary(_Part):
     personal_care: SupportLevel = Field(
         SupportLevel.NOT_ASSESSED, description="Help needed with personal care (latest assessment)."
     )
-    aids_in_use: tuple[str, ...] = Field(
+    aids_in_use: tuple[Text, ...] = Field(
         (), description="Assistive aids in use at home (coded names, e.g. 'rollator')."
     )
-    aids_missing: tuple[str, ...] = Field((), description="Aids noted as missing or needed.")
+    aids_missing: tuple[Text, ...] = Field((), description="Aids noted as missing or needed.")
     worry_latest: int | None = Field(None, ge=1, le=5, description="Latest worry rating noted, 1-5.")
     worry_trend: Trend = Field(Trend.UNKNOWN, description="Worry from the first to the latest rating.")
     suggested_visits_per_day: int | None = Field(
@@ -223,8 +224,8 @@ class WeekdayHours(_Part):
 
 
 class TeamMember(_Part):
-    staff_id: str = Field(description="Stable id of the team member (staff, not a client).")
-    display_name: str | None = Field(None, description="Work name shown to the team lead (staff).")
+    staff_id: Text = Field(description="Stable id of the team member (staff, not a client).")
+    display_name: Text | None = Field(None, description="Work name shown to the team lead (staff).")
     active: bool = Field(True, description="False for a member who has left the team.")
 
 
@@ -234,13 +235,13 @@ class TeamMember(_Part):
 class _PeriodEvent(CaseEvent):
     TOPIC: ClassVar[str] = SCHEDULING_PERIOD_EVENTS
 
-    person_ref: str = Field(description="Pseudonymous reference to the person (as in referral's events).")
-    period_id: str = Field(description="The Trygg hemgång period (one per granted decision).")
-    team_id: str = Field(description="The team that carries out the period (see TeamConfigured).")
+    person_ref: Text = Field(description="Pseudonymous reference to the person (as in referral's events).")
+    period_id: Text = Field(description="The Trygg hemgång period (one per granted decision).")
+    team_id: Text = Field(description="The team that carries out the period (see TeamConfigured).")
 
 
 class _VisitEvent(_PeriodEvent):
-    visit_id: str = Field(description="The visit.")
+    visit_id: Text = Field(description="The visit.")
     kind: VisitKind = Field(description="What the visit is for.")
 
 
@@ -248,17 +249,17 @@ class PeriodPlanned(_PeriodEvent):
     """A granted decision was planned: the team has a period with visits for the person."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "period_planned.v1"
-    decision_id: str = Field(description="The referral decision this period carries out.")
+    decision_id: Text = Field(description="The referral decision this period carries out.")
     period_kind: PeriodKind = Field(description="Days (rambeslut) or a pot of hours (hemgångsbeslut).")
-    start_date: date = Field(description="First day of the period.")
-    end_date: date = Field(description="Last planned day of the period, inclusive.")
+    start_date: PlausibleDate = Field(description="First day of the period.")
+    end_date: PlausibleDate = Field(description="Last planned day of the period, inclusive.")
     hours_granted: float | None = Field(None, ge=0, description="The pot of hours (hours_pot periods only).")
-    contact_person_id: str | None = Field(None, description="Staff id of the person's contact person.")
+    contact_person_id: Text | None = Field(None, description="Staff id of the person's contact person.")
     visits_planned: int = Field(ge=0, description="Visits scheduled in this plan.")
     status: PeriodStatus = Field(description="planned, or on_hold when the ready notice is revoked.")
     hemtjanst_cover_ordered: bool = Field(description="A hemtjänst cover order accompanies this plan.")
     waited_days: int = Field(0, ge=0, description="Days the case waited on the waiting list first.")
-    planned_at: datetime = Field(description="When the period was planned.")
+    planned_at: PlausibleDatetime = Field(description="When the period was planned.")
 
 
 class PeriodChanged(_PeriodEvent):
@@ -267,21 +268,21 @@ class PeriodChanged(_PeriodEvent):
     EVENT_TYPE: ClassVar[str] = _PREFIX + "period_changed.v1"
     change: PeriodChangeKind = Field(description="What changed.")
     status: PeriodStatus = Field(description="The period's state after the change.")
-    start_date: date = Field(description="First day of the period.")
-    end_date: date = Field(description="Last planned day, inclusive, after the change.")
+    start_date: PlausibleDate = Field(description="First day of the period.")
+    end_date: PlausibleDate = Field(description="Last planned day, inclusive, after the change.")
     hours_granted: float | None = Field(None, ge=0, description="The pot of hours after the change.")
-    contact_person_id: str | None = Field(None, description="Staff id of the contact person after the change.")
-    changed_at: datetime = Field(description="When.")
+    contact_person_id: Text | None = Field(None, description="Staff id of the contact person after the change.")
+    changed_at: PlausibleDatetime = Field(description="When.")
 
 
 class VisitScheduled(_VisitEvent):
     """A visit was put in the plan."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_scheduled.v1"
-    planned_start: datetime = Field(description="Start of the planned visit window.")
-    planned_end: datetime = Field(description="End of the planned visit window.")
+    planned_start: PlausibleDatetime = Field(description="Start of the planned visit window.")
+    planned_end: PlausibleDatetime = Field(description="End of the planned visit window.")
     location: VisitLocation = Field(description="Where the visit takes place.")
-    staff_id: str | None = Field(None, description="Staff id of who makes the visit; None = not yet staffed.")
+    staff_id: Text | None = Field(None, description="Staff id of who makes the visit; None = not yet staffed.")
     by_contact_person: bool = Field(False, description="The contact person makes the visit.")
     officer_invited: bool = Field(False, description="Follow-up meeting: the needs-assessment officer is invited.")
     with_hemtjanst: bool = Field(False, description="Handover: a joint visit with hemtjänst.")
@@ -291,10 +292,10 @@ class VisitRescheduled(_VisitEvent):
     """A visit moved in time (and possibly to another team member)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_rescheduled.v1"
-    previous_start: datetime = Field(description="Planned start before the change.")
-    planned_start: datetime = Field(description="New planned start.")
-    planned_end: datetime = Field(description="New planned end.")
-    staff_id: str | None = Field(None, description="Staff id after the change; None = not staffed.")
+    previous_start: PlausibleDatetime = Field(description="Planned start before the change.")
+    planned_start: PlausibleDatetime = Field(description="New planned start.")
+    planned_end: PlausibleDatetime = Field(description="New planned end.")
+    staff_id: Text | None = Field(None, description="Staff id after the change; None = not staffed.")
     by_contact_person: bool = Field(False, description="The contact person makes the visit.")
     reason: VisitChangeReason = Field(description="Why it moved.")
 
@@ -303,9 +304,9 @@ class VisitReassigned(_VisitEvent):
     """A visit got another team member (same time), e.g. after a sick call."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_reassigned.v1"
-    planned_start: datetime = Field(description="Planned start (unchanged).")
-    previous_staff_id: str | None = Field(None, description="Staff id before.")
-    staff_id: str | None = Field(None, description="Staff id after; None = nobody free (unstaffed).")
+    planned_start: PlausibleDatetime = Field(description="Planned start (unchanged).")
+    previous_staff_id: Text | None = Field(None, description="Staff id before.")
+    staff_id: Text | None = Field(None, description="Staff id after; None = nobody free (unstaffed).")
     by_contact_person: bool = Field(False, description="The contact person makes the visit after the change.")
     reason: VisitChangeReason = Field(description="Why.")
 
@@ -314,30 +315,30 @@ class VisitCancelled(_VisitEvent):
     """A planned visit will not take place."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_cancelled.v1"
-    planned_start: datetime = Field(description="When it was planned to start.")
+    planned_start: PlausibleDatetime = Field(description="When it was planned to start.")
     reason: VisitCancelReason = Field(description="Why it was cancelled.")
-    cancelled_by: str = Field(description="Staff id of who cancelled it, or 'system'.")
-    cancelled_at: datetime = Field(description="When.")
+    cancelled_by: Text = Field(description="Staff id of who cancelled it, or 'system'.")
+    cancelled_at: PlausibleDatetime = Field(description="When.")
 
 
 class VisitStarted(_VisitEvent):
     """The team member started the visit (from the field app)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_started.v1"
-    staff_id: str = Field(description="Staff id of who started it.")
-    planned_start: datetime = Field(description="Planned start.")
-    started_at: datetime = Field(description="Actual start.")
+    staff_id: Text = Field(description="Staff id of who started it.")
+    planned_start: PlausibleDatetime = Field(description="Planned start.")
+    started_at: PlausibleDatetime = Field(description="Actual start.")
 
 
 class VisitCompleted(_VisitEvent):
     """A visit took place: billing counts visit hours, the console continuity and EQ-5D change."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_completed.v1"
-    staff_id: str = Field(description="Staff id of who made the visit.")
+    staff_id: Text = Field(description="Staff id of who made the visit.")
     by_contact_person: bool = Field(description="The person's contact person made the visit.")
-    planned_start: datetime = Field(description="Planned start.")
-    started_at: datetime = Field(description="Actual start.")
-    ended_at: datetime = Field(description="Actual end.")
+    planned_start: PlausibleDatetime = Field(description="Planned start.")
+    started_at: PlausibleDatetime = Field(description="Actual start.")
+    ended_at: PlausibleDatetime = Field(description="Actual end.")
     duration_minutes: int = Field(ge=0, description="Actual length in whole minutes (rounded half up).")
     self_rating: SelfRating | None = Field(None, description="EQ-5D-5L + extra questions, at the first/last visit.")
     minutes_used_total: int | None = Field(
@@ -349,11 +350,11 @@ class VisitMissed(_VisitEvent):
     """A visit was not started within the grace time after its window opened."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "visit_missed.v1"
-    staff_id: str | None = Field(None, description="Staff id of who should have made it.")
-    planned_start: datetime = Field(description="Planned start.")
-    planned_end: datetime = Field(description="Planned end.")
+    staff_id: Text | None = Field(None, description="Staff id of who should have made it.")
+    planned_start: PlausibleDatetime = Field(description="Planned start.")
+    planned_end: PlausibleDatetime = Field(description="Planned end.")
     grace_minutes: int = Field(ge=0, description="Minutes after the planned start the check waited.")
-    detected_at: datetime = Field(description="When it was found missed.")
+    detected_at: PlausibleDatetime = Field(description="When it was found missed.")
 
 
 class FollowUpDue(_VisitEvent):
@@ -361,8 +362,8 @@ class FollowUpDue(_VisitEvent):
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "follow_up_due.v1"
     follow_up: FollowUpKind = Field(description="Meeting (uppföljning) or call (~14 days after the period).")
-    due_at: datetime = Field(description="When it is due.")
-    staff_id: str | None = Field(None, description="Staff id of who holds it.")
+    due_at: PlausibleDatetime = Field(description="When it is due.")
+    staff_id: Text | None = Field(None, description="Staff id of who holds it.")
     officer_invited: bool = Field(False, description="The needs-assessment officer is invited (meeting).")
     location: VisitLocation = Field(description="Home, digital or phone.")
 
@@ -375,22 +376,22 @@ class HemtjanstCoverOrdered(_PeriodEvent):
     """
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "hemtjanst_cover_ordered.v1"
-    order_id: str = Field(description="Id of this order.")
-    valid_from: datetime = Field(description="This order replaces earlier ones from this time on.")
+    order_id: Text = Field(description="Id of this order.")
+    valid_from: PlausibleDatetime = Field(description="This order replaces earlier ones from this time on.")
     windows: tuple[CoverWindow, ...] = Field(description="Windows hemtjänst must cover, in time order.")
     decision_orders_hemtjanst: bool = Field(
         description="The decision already orders hemtjänst for evenings, nights and weekends."
     )
-    ordered_at: datetime = Field(description="When the order was made.")
+    ordered_at: PlausibleDatetime = Field(description="When the order was made.")
 
 
 class HandedOverToHemtjanst(_PeriodEvent):
     """Överlämning: the joint handover visit took place; the needs summary is the officer's basis."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "handed_over_to_hemtjanst.v1"
-    visit_id: str = Field(description="The handover visit.")
-    staff_id: str = Field(description="Staff id of who made the handover.")
-    handed_over_at: datetime = Field(description="When the handover visit ended.")
+    visit_id: Text = Field(description="The handover visit.")
+    staff_id: Text = Field(description="Staff id of who made the handover.")
+    handed_over_at: PlausibleDatetime = Field(description="When the handover visit ended.")
     needs: NeedsSummary = Field(description="Coded needs summary built from the period's visit notes.")
 
 
@@ -398,11 +399,11 @@ class PeriodEnded(_PeriodEvent):
     """The period ended: its figures for billing (visit hours) and the console (continuity)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "period_ended.v1"
-    decision_id: str = Field(description="The referral decision the period carried out.")
+    decision_id: Text = Field(description="The referral decision the period carried out.")
     period_kind: PeriodKind = Field(description="Days or a pot of hours.")
-    start_date: date = Field(description="First day of the period.")
-    planned_end_date: date = Field(description="Last day as planned, inclusive.")
-    ended_on: date = Field(
+    start_date: PlausibleDate = Field(description="First day of the period.")
+    planned_end_date: PlausibleDate = Field(description="Last day as planned, inclusive.")
+    ended_on: PlausibleDate = Field(
         description="Actual last day, inclusive; the day before `start_date` when the period ended before its "
         "first day (0 days)."
     )
@@ -411,7 +412,7 @@ class PeriodEnded(_PeriodEvent):
     visits_missed: int = Field(ge=0, description="Visits missed.")
     visits_cancelled: int = Field(ge=0, description="Visits cancelled (declined included).")
     distinct_staff: int = Field(ge=0, description="Distinct team members who made a completed visit.")
-    contact_person_id: str | None = Field(None, description="Staff id of the contact person.")
+    contact_person_id: Text | None = Field(None, description="Staff id of the contact person.")
     contact_person_visits: int = Field(ge=0, description="Completed visits made by the contact person.")
     contact_person_share: float | None = Field(
         None, ge=0, le=1, description="contact_person_visits / visits_completed; None when no visit was completed."
@@ -420,7 +421,7 @@ class PeriodEnded(_PeriodEvent):
     hours_granted: float | None = Field(None, ge=0, description="Hours-pot periods: hours granted.")
     hours_used: float | None = Field(None, ge=0, description="Hours-pot periods: hours used (visit minutes / 60).")
     follow_up_call_planned: bool = Field(description="A follow-up call is still planned after the end.")
-    ended_at: datetime = Field(description="When the end was recorded.")
+    ended_at: PlausibleDatetime = Field(description="When the end was recorded.")
 
 
 # --- team events (keyed by team id) -------------------------------------------------------------
@@ -430,23 +431,23 @@ class _TeamEvent(IntegrationEvent):
     TOPIC: ClassVar[str] = SCHEDULING_TEAM_EVENTS
     PARTITION_KEY: ClassVar[str] = "team_id"
 
-    team_id: str = Field(description="The team; also the Kafka key.")
+    team_id: Text = Field(description="The team; also the Kafka key.")
 
 
 class TeamConfigured(_TeamEvent):
     """A team's configuration (created or changed): full current state, latest wins."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "team_configured.v1"
-    name: str = Field(description="The team's name, e.g. 'Trygg hemgång Hofors'.")
-    phone: str = Field(description="The team's phone number for the person and relatives (E.164).")
-    hemtjanst_phone: str | None = Field(
+    name: Text = Field(description="The team's name, e.g. 'Trygg hemgång Hofors'.")
+    phone: Text = Field(description="The team's phone number for the person and relatives (E.164).")
+    hemtjanst_phone: Text | None = Field(
         None,
         description="The phone of the hemtjänst unit the team hands over to (E.164): relatives are told to call it "
         "after the handover; null when not configured (notification then uses its own default).",
     )
-    municipality_profile: str = Field(description="The municipality profile, e.g. 'hofors', 'jarfalla'.")
-    municipality_code: str | None = Field(None, description="Kommunkod of the municipality.")
-    timezone: str = Field("Europe/Stockholm", description="IANA time zone of the hours below.")
+    municipality_profile: Text = Field(description="The municipality profile, e.g. 'hofors', 'jarfalla'.")
+    municipality_code: Text | None = Field(None, description="Kommunkod of the municipality.")
+    timezone: Text = Field("Europe/Stockholm", description="IANA time zone of the hours below.")
     hours: tuple[WeekdayHours, ...] = Field(description="Working hours per weekday; a missing weekday = day off.")
     works_on_holidays: bool = Field(description="The team works on Swedish public holidays.")
     clients_per_day: int = Field(ge=1, description="Capacity: clients the team can visit per day.")
@@ -454,48 +455,48 @@ class TeamConfigured(_TeamEvent):
     max_period_days: int = Field(ge=1, description="Longest period the team plans, in days.")
     members: tuple[TeamMember, ...] = Field((), description="The team's members (staff).")
     version: int = Field(ge=1, description="Configuration version; higher wins.")
-    configured_at: datetime = Field(description="When.")
+    configured_at: PlausibleDatetime = Field(description="When.")
 
 
 class TeamCapacityExceeded(_TeamEvent):
     """A case could not be planned: the team is full; the case is on the waiting list."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "team_capacity_exceeded.v1"
-    case_id: str = Field(description="The case that could not be planned.")
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    case_id: Text = Field(description="The case that could not be planned.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
     limit: CapacityLimit = Field(description="Which capacity limit was reached.")
     capacity: int = Field(ge=0, description="The limit's value.")
-    on_date: date = Field(description="The first day (or month's first day) that was full.")
+    on_date: PlausibleDate = Field(description="The first day (or month's first day) that was full.")
     waiting_count: int = Field(ge=0, description="Cases on the team's waiting list now.")
-    occurred_at: datetime = Field(description="When.")
+    occurred_at: PlausibleDatetime = Field(description="When.")
 
 
 class WaitingListChanged(_TeamEvent):
     """A case joined, was planned from, or left the team's waiting list (FIFO)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "waiting_list_changed.v1"
-    case_id: str = Field(description="The case.")
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
+    case_id: Text = Field(description="The case.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
     change: WaitingListChange = Field(description="added, planned or removed.")
     position: int | None = Field(None, ge=1, description="1-based place in the queue when added; None otherwise.")
     waiting_count: int = Field(ge=0, description="Cases waiting after the change.")
-    waiting_since: datetime = Field(description="When the case joined the list.")
-    requested_start_date: date | None = Field(None, description="The decision's start date.")
-    changed_at: datetime = Field(description="When.")
+    waiting_since: PlausibleDatetime = Field(description="When the case joined the list.")
+    requested_start_date: PlausibleDate | None = Field(None, description="The decision's start date.")
+    changed_at: PlausibleDatetime = Field(description="When.")
 
 
 class DayReplanned(_TeamEvent):
     """A team member was reported sick or absent: the day's visits were re-staffed."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "day_replanned.v1"
-    day: date = Field(description="The day re-planned.")
-    absent_staff_id: str = Field(description="The member who is away.")
+    day: PlausibleDate = Field(description="The day re-planned.")
+    absent_staff_id: Text = Field(description="The member who is away.")
     visits_reassigned: int = Field(ge=0, description="Visits given to another member.")
     visits_unstaffed: int = Field(ge=0, description="Visits nobody could take (on-call must act).")
     continuity_kept: int = Field(
         ge=0, description="Reassigned visits that went to a member the client had already met."
     )
-    replanned_at: datetime = Field(description="When.")
+    replanned_at: PlausibleDatetime = Field(description="When.")
 
 
 SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = (

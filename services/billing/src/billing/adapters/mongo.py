@@ -29,10 +29,10 @@ from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
 from billing.service_layer.ports import AuditRecord, IssueRun
-from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.store_errors import storage_error
 
 LIABILITY = "case_liability"
 CARE = "care_cases"
@@ -84,7 +84,7 @@ async def _all(collection: AsyncCollection[Document], query: dict[str, Any]) -> 
     try:
         return [doc async for doc in collection.find(query, _NO_OUTBOX)]
     except PyMongoError as exc:
-        raise StorageUnavailable(type(exc).__name__) from None
+        raise storage_error(exc) from None  # 503 only for what a retry can fix
 
 
 class MongoCareQueries:
@@ -194,6 +194,8 @@ class MongoIssueRuns:
                     "statements_issued": run.statements_issued,
                     "persons_skipped": list(run.persons_skipped),
                     "regions_summarized": run.regions_summarized,
+                    "persons_failed": list(run.persons_failed),
+                    "cases_failed": list(run.cases_failed),
                 }
             },
         )
@@ -210,6 +212,8 @@ def _run(doc: Document) -> IssueRun:
         statements_issued=int(doc.get("statements_issued", 0)),
         persons_skipped=tuple(doc.get("persons_skipped", ())),
         regions_summarized=int(doc.get("regions_summarized", 0)),
+        persons_failed=tuple(doc.get("persons_failed", ())),
+        cases_failed=tuple(doc.get("cases_failed", ())),
     )
 
 
@@ -233,7 +237,7 @@ class MongoAuditLog:
                 }
             )
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
     async def recent(self, limit: int) -> list[AuditRecord]:
         # Sorting is done in FerretDB's memory: the audit trail is read by ops, rarely.

@@ -30,6 +30,7 @@ from billing.service_layer import statements as runs
 from billing.service_layer import tariffs as books
 from billing.service_layer.ports import Actor, AuditRecord, Authenticator, BillingDeps, IssueRun, Role
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.fields import EARLIEST, LATEST, FreeText, Text
 from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError
 
 ROLES: dict[str, tuple[Role, ...]] = {
@@ -38,7 +39,7 @@ ROLES: dict[str, tuple[Role, ...]] = {
     "manage": (Role.OPS,),  # tariffs, prices, statement runs, the audit trail
 }
 
-MONTH = r"^(19|[2-9]\d)\d{2}-(0[1-9]|1[0-2])$"
+MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01..2099-12, the plausible window (trygg_shared.fields)
 CSV = "text/csv"
 R = TypeVar("R")
 
@@ -61,13 +62,13 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 MonthQuery = Annotated[str, Query(pattern=MONTH, description="The month, YYYY-MM.", examples=["2024-03"])]
 MonthPath = Annotated[str, Path(pattern=MONTH, description="The month, YYYY-MM.", examples=["2024-03"])]
-PersonRef = Annotated[str, Path(min_length=1, max_length=200, description="Pseudonymous person reference.")]
+PersonRef = Annotated[Text, Path(min_length=1, max_length=200, description="Pseudonymous person reference.")]
 Municipality = Annotated[str, Path(pattern=r"^\d{4}$", description="Kommunkod, e.g. 2104 (Hofors).")]
 Region = Annotated[
     str, Path(pattern=r"^(\d{2}|\*)$", description="Region (län code, e.g. 01), or * for the national price.")
 ]
 RegionQuery = Annotated[str | None, Query(pattern=r"^(\d{2}|unknown)$", description="Only this region (län code).")]
-Year = Annotated[int, Path(ge=2000, le=2100, description="The year.")]
+Year = Annotated[int, Path(ge=EARLIEST.year, le=LATEST.year, description="The year.")]
 
 
 # --- bodies ------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class RulesIn(_In):
     require_actual_period: bool = Field(
         False, description="Only days inside the team's reported period count (none until it is reported)."
     )
-    hourly_visit_kinds: list[str] = Field(
+    hourly_visit_kinds: list[Annotated[Text, Field(max_length=50)]] = Field(
         default_factory=lambda: ["homecoming", "daily", "handover"],
         max_length=10,
         description="Hourly model: visit kinds whose minutes are charged.",
@@ -130,13 +131,13 @@ class TariffIn(_In):
         None, ge=0, le=100_000_000, description="The municipality's cost of a short-term stay day."
     )
     rules: RulesIn = Field(default_factory=RulesIn, description="Fee-day counting rules.")
-    note: str = Field("", max_length=500, description="Why the change (kept with the version).")
+    note: FreeText = Field("", max_length=500, description="Why the change (kept with the version).")
 
 
 class PriceIn(_In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"per_day_ore": 930000, "note": "2022"}]})
     per_day_ore: int = Field(ge=0, le=100_000_000, description="Price per liable day, öre.")
-    note: str = Field("", max_length=500, description="Why the change.")
+    note: FreeText = Field("", max_length=500, description="Why the change.")
 
 
 class HeadroomIn(_In):
@@ -342,6 +343,14 @@ class RunOut(_Out):
     persons_skipped: list[str]
     regions_summarized: int
     already_done: bool
+    persons_failed: list[str] = Field(
+        default_factory=list,
+        description="Persons (pseudonymous refs) whose statement could not be composed: left out and "
+        "reported (logged and counted in `trygg_batch_record_failures_total`); every other person was billed.",
+    )
+    cases_failed: list[str] = Field(
+        default_factory=list, description="Cases the liability summary could not compute: left out and reported."
+    )
 
 
 class AuditRecordOut(_Out):
@@ -473,6 +482,8 @@ def _run(run: IssueRun | None, outcome: runs.RunOutcome | None = None) -> RunOut
             persons_skipped=list(outcome.persons_skipped),
             regions_summarized=outcome.regions_summarized,
             already_done=outcome.already_done,
+            persons_failed=list(outcome.persons_failed),
+            cases_failed=list(outcome.cases_failed),
         )
     assert run is not None
     return RunOut(
@@ -482,6 +493,8 @@ def _run(run: IssueRun | None, outcome: runs.RunOutcome | None = None) -> RunOut
         persons_skipped=list(run.persons_skipped),
         regions_summarized=run.regions_summarized,
         already_done=run.status == "done",
+        persons_failed=list(run.persons_failed),
+        cases_failed=list(run.cases_failed),
     )
 
 

@@ -20,7 +20,7 @@ numbers) are dropped while parsing and never reach a use case or the database.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from faststream.kafka import KafkaBroker
@@ -37,6 +37,7 @@ from trygg_shared.contracts import scheduling as sch
 from trygg_shared.contracts.base import CaseEvent
 from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta
+from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
 
@@ -45,26 +46,26 @@ class DecisionGrantedTerms(CaseEvent):
     """What billing reads of referral's `DecisionGranted` (the rest is dropped while parsing)."""
 
     EVENT_TYPE: ClassVar[str] = ref.DecisionGranted.EVENT_TYPE
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
-    decision_id: str = Field(description="Id of this decision.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
+    decision_id: Text = Field(description="Id of this decision.")
     decision_type: ref.DecisionType = Field(description="What was granted.")
-    start_date: date | None = Field(None, description="First day of the service.")
+    start_date: PlausibleDate | None = Field(None, description="First day of the service.")
     length_days: int | None = Field(None, ge=1, description="Granted length in days.")
-    end_date: date | None = Field(None, description="Last day, inclusive.")
-    granted_at: datetime = Field(description="When the decision was made.")
+    end_date: PlausibleDate | None = Field(None, description="Last day, inclusive.")
+    granted_at: PlausibleDatetime = Field(description="When the decision was made.")
 
 
 class DecisionChangedTerms(CaseEvent):
     """What billing reads of referral's `DecisionChanged`."""
 
     EVENT_TYPE: ClassVar[str] = ref.DecisionChanged.EVENT_TYPE
-    person_ref: str = Field(description="Pseudonymous reference to the person.")
-    decision_id: str = Field(description="The decision changed.")
+    person_ref: Text = Field(description="Pseudonymous reference to the person.")
+    decision_id: Text = Field(description="The decision changed.")
     decision_type: ref.DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
-    start_date: date | None = Field(None, description="First day of the service (unchanged by a change).")
+    start_date: PlausibleDate | None = Field(None, description="First day of the service (unchanged by a change).")
     length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
-    end_date: date | None = Field(None, description="Last day after the change, inclusive.")
-    changed_at: datetime = Field(description="When.")
+    end_date: PlausibleDate | None = Field(None, description="Last day after the change, inclusive.")
+    changed_at: PlausibleDatetime = Field(description="When.")
 
 
 def aware(*moments: datetime | None) -> None:

@@ -103,6 +103,8 @@ class IssueRun:
     statements_issued: int = 0
     persons_skipped: tuple[str, ...] = ()
     regions_summarized: int = 0
+    persons_failed: tuple[str, ...] = ()  # persons whose statement failed (reported, left out)
+    cases_failed: tuple[str, ...] = ()  # cases the liability summary could not compute (left out)
 
 
 class IssueRuns(Protocol):

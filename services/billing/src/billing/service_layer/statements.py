@@ -20,6 +20,7 @@ from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary, l
 from billing.service_layer.ports import BillingDeps, IssueRun
 from billing.service_layer.prices import TariffTable, price_table, tariff_table
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
+from trygg_shared.batch import Failures
 
 
 class MonthNotEnded(Exception):
@@ -37,6 +38,8 @@ class RunOutcome:
     statements_issued: int
     persons_skipped: tuple[str, ...]
     regions_summarized: int
+    persons_failed: tuple[str, ...] = ()
+    cases_failed: tuple[str, ...] = ()
 
 
 def due_month(now: datetime, issue_day: int, issue_hour: int) -> Month:
@@ -67,19 +70,30 @@ async def issue_month(deps: BillingDeps, month: Month) -> RunOutcome:
         raise MonthNotEnded(str(month))
     run = await deps.runs.get(month)
     if run is not None and run.status == "done":
-        return RunOutcome(month, True, run.statements_issued, run.persons_skipped, run.regions_summarized)
+        return RunOutcome(
+            month,
+            True,
+            run.statements_issued,
+            run.persons_skipped,
+            run.regions_summarized,
+            run.persons_failed,
+            run.cases_failed,
+        )
     if not await deps.runs.claim(month, deps.owner, now, deps.run_lease):
         raise RunHeldElsewhere(str(month))
     tariffs = await tariff_table(deps)
     issued = 0
     skipped: list[str] = []
+    failed = Failures("statement_run")  # one bad person's data never stops the others' statements
     for person_ref in sorted(set(await deps.care_queries.persons_to_bill())):
-        try:
-            if await issue_for_person(deps, person_ref, month, tariffs, now):
-                issued += 1
-        except MissingTariff:
-            skipped.append(person_ref)
-    regions = await summarize_liability(deps, month, now)
+        with failed.isolate(person_ref):
+            try:
+                if await issue_for_person(deps, person_ref, month, tariffs, now):
+                    issued += 1
+            except MissingTariff:
+                skipped.append(person_ref)
+    failed_cases = Failures("liability_summary")
+    regions = await summarize_liability(deps, month, now, failed_cases)
     await deps.runs.complete(
         IssueRun(
             month=month,
@@ -91,9 +105,11 @@ async def issue_month(deps: BillingDeps, month: Month) -> RunOutcome:
             statements_issued=issued,
             persons_skipped=tuple(skipped),
             regions_summarized=regions,
+            persons_failed=tuple(failed.refs),
+            cases_failed=tuple(failed_cases.refs),
         )
     )
-    return RunOutcome(month, False, issued, tuple(skipped), regions)
+    return RunOutcome(month, False, issued, tuple(skipped), regions, tuple(failed.refs), tuple(failed_cases.refs))
 
 
 async def issue_for_person(
@@ -169,11 +185,20 @@ async def _close(deps: BillingDeps, case: CareCase) -> None:
     await update_aggregate(deps.care, case.case_id, change)
 
 
-async def summarize_liability(deps: BillingDeps, month: Month, now: datetime) -> int:
-    """One summary per region with liability (or a case home in time) in `month`; each once."""
+async def summarize_liability(deps: BillingDeps, month: Month, now: datetime, failed: Failures | None = None) -> int:
+    """One summary per region with liability (or a case home in time) in `month`; each once.
+
+    A case the report cannot compute is left out and reported in `failed` (the others are summarised).
+    """
     records = await deps.liability_queries.cases_for_month(month)
     prices = await price_table(deps)
-    report = liability_report([r.case for r in records], month, now, prices.exact)
+    failed = failed if failed is not None else Failures("liability_summary")
+    cases = []
+    for record in records:
+        with failed.isolate(record.case.case_id):
+            liability_report([record.case], month, now, prices.exact)  # this case alone computes
+            cases.append(record.case)
+    report = liability_report(cases, month, now, prices.exact)
     written = 0
     for totals in report.regions:
         summary = LiabilitySummary(totals, now)

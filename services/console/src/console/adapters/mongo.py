@@ -25,11 +25,11 @@ from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFac
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
 from console.service_layer.ports import AuditRecord
-from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.store_errors import storage_error
 
 FACT_CLASSES: tuple[type[Any], ...] = (
     f.AdmissionNoticed,
@@ -193,7 +193,7 @@ class MongoReadModel:
             cursor = self._db[collection].find(query, {"state": 1})
             return [adapter.validate_python(d["state"]) async for d in cursor if d.get("state")]
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
     async def board(self) -> list[CaseState]:
         return await self._states(CASES, {"on_board": True}, _CASE_STATE)
@@ -205,7 +205,7 @@ class MongoReadModel:
         try:
             doc = await self._db[CASES].find_one({"_id": case_id}, {"facts": 1})
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         if doc is None:
             return None
         recorded = [load_recorded(d) for d in doc.get("facts", [])]
@@ -250,7 +250,7 @@ class MongoAuditLog:
                 }
             )
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
     async def recent(self, limit: int) -> list[AuditRecord]:
         try:
@@ -269,4 +269,4 @@ class MongoAuditLog:
                 async for d in cursor
             ]
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix

@@ -45,6 +45,7 @@ from console.service_layer.ports import (
 )
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.fields import PlausibleDate, Text
 from trygg_shared.http import PROBLEM_JSON, FieldError, ProblemError
 
 STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
@@ -68,7 +69,7 @@ _API_ERRORS: dict[int | str, dict[str, Any]] = {
 
 # The days a page may be asked for: wide enough for any real period, narrow enough that the
 # page's own arithmetic (previous day, the capacity days ahead) never leaves Python's dates.
-PageDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+PageDay = PlausibleDate
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -259,7 +260,7 @@ def web_router(
     @router.get("/login", response_class=HTMLResponse, responses={200: {"content": _HTML}}, summary="Login form")
     async def login_form(
         request: Request,
-        next: Annotated[str | None, Query(max_length=500)] = None,
+        next: Annotated[Text | None, Query(max_length=500)] = None,
     ) -> HTMLResponse:
         return render(request, "login.html", None, next=_safe_next(next), error=None)
 
@@ -271,8 +272,8 @@ def web_router(
     )
     async def login(
         request: Request,
-        token: Annotated[str, Form(min_length=1, max_length=500)],
-        next: Annotated[str | None, Form(max_length=500)] = None,
+        token: Annotated[Text, Form(min_length=1, max_length=500)],
+        next: Annotated[Text | None, Form(max_length=500)] = None,
     ) -> Response:
         actor = authenticator.authenticate(token.strip())
         if actor is None:
@@ -319,7 +320,7 @@ def web_router(
         responses={**_PAGE_RESPONSES, 404: {"content": _HTML, "description": "No such case."}},
         summary="One case with its timeline",
     )
-    async def case_detail(request: Request, case_id: Annotated[str, Path(max_length=100)]) -> Response:
+    async def case_detail(request: Request, case_id: Annotated[Text, Path(max_length=100)]) -> Response:
         return await show(
             request,
             Page.CASES,
@@ -369,7 +370,7 @@ def web_router(
         },
         summary="Acknowledge an alert (through the notification service)",
     )
-    async def acknowledge(request: Request, alert_id: str) -> Response:
+    async def acknowledge(request: Request, alert_id: Text) -> Response:
         actor = session_actor(request)
         if actor is None:
             return to_login(request)
@@ -405,7 +406,7 @@ def web_router(
         request: Request,
         first: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
         last: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
-        team: Annotated[str | None, Query(max_length=100)] = None,
+        team: Annotated[Text | None, Query(max_length=100)] = None,
     ) -> Response:
         first, last = _month_range(first, last)
 
@@ -448,7 +449,7 @@ def web_router(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         first: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
         last: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
-        team: Annotated[str | None, Query(max_length=100)] = None,
+        team: Annotated[Text | None, Query(max_length=100)] = None,
     ) -> FiguresOut:
         _only_known_parameters(request)
         actor = api_actor(request, credentials, Page.FIGURES)
@@ -477,7 +478,7 @@ def web_router(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         first: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
         last: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
-        team: Annotated[str | None, Query(max_length=100)] = None,
+        team: Annotated[Text | None, Query(max_length=100)] = None,
     ) -> Response:
         _only_known_parameters(request)
         actor = api_actor(request, credentials, Page.FIGURES)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from notification.domain.alert import AckChannel, Alert, AlertState, Responder, Rota, Shift
 from notification.domain.message import Message
@@ -26,6 +26,7 @@ from notification.service_layer import ops
 from notification.service_layer.auth import Actor, Authenticator, Role
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import LocalSmsLog
+from trygg_shared.fields import PlausibleAwareDatetime, Text
 from trygg_shared.http import ProblemError
 
 _ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
@@ -105,7 +106,7 @@ class ResponderIO(_In):
 
 
 class ShiftIO(_In):
-    starts_at: AwareDatetime = Field(description="Start of the shift (with its UTC offset).")
+    starts_at: PlausibleAwareDatetime = Field(description="Start of the shift (with its UTC offset).")
     minutes: int = Field(ge=15, le=20160, description="Length of the shift in minutes (at most two weeks).")
     responders: list[ResponderIO] = Field(min_length=1, max_length=10, description="In escalation order.")
 
@@ -442,7 +443,7 @@ def api_router(deps: NotificationDeps, authenticator: Authenticator, local_log: 
         responses=AUTH_ERRORS,
     )
     async def audit(
-        subject: Annotated[str | None, Query(max_length=200)] = None,
+        subject: Annotated[Text | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         actor: Actor = operator,
     ) -> list[AuditRecordOut]:

@@ -17,6 +17,7 @@ from notification.service_layer import alerts as al
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import CallbackRejected, ProviderCallbacks
+from trygg_shared.fields import has_control_characters
 from trygg_shared.http import ProblemError
 from trygg_shared.logging import get_logger
 
@@ -78,6 +79,9 @@ async def _read(request: Request, public_base_url: str) -> tuple[str, dict[str, 
     except Exception:  # noqa: BLE001 - a body that is no form is a bad callback, never a 500
         raise ProblemError(400, "Bad request", "The body is not a form.") from None
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if any(has_control_characters(f"{k}{v}", allow_whitespace=True) for k, v in fields.items()):
+        # A NUL can never be stored: a bad callback (400), not a 503 the provider retries for ever.
+        raise ProblemError(400, "Bad request", "A form field holds control characters.")
     return url, {k.lower(): v for k, v in request.headers.items()}, fields
 
 

@@ -14,6 +14,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+from bson.errors import BSONError
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,6 +33,7 @@ from referral.service_layer.ports import (
 )
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.store_errors import storage_error
 
 CASES = "cases"
 INBOX = "inbound_messages"
@@ -75,7 +77,7 @@ class MongoCaseQueries:
         try:
             docs = [doc async for doc in cursor]
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         return [self._codec.from_document(doc) for doc in docs]
 
     async def recent_discharge(self, person_ref: str, since: datetime, exclude_case_id: str) -> str | None:
@@ -127,8 +129,8 @@ class MongoInbox:
             if doc is None:  # pragma: no cover - swept between the insert and the read
                 raise StorageUnavailable("inbox record vanished") from None
             return _record(doc)
-        except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+        except (PyMongoError, BSONError) as exc:  # BSONError: a key the driver cannot encode (a NUL in it)
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         return None
 
     async def mark_applied(self, sender_id: str, webhook_id: str, answer: IntakeAnswer | None = None) -> None:
@@ -211,7 +213,7 @@ class MongoAuditLog:
                 }
             )
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
         return await self._newest({"case_ids": case_id}, limit)
@@ -223,7 +225,7 @@ class MongoAuditLog:
         try:
             docs = [d async for d in self._audit.find(criteria).sort("at", -1).limit(limit)]
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         return [
             AuditRecord(
                 record_id=d["_id"],
@@ -250,7 +252,7 @@ class MongoAgreementStore:
         try:
             docs = [d async for d in self._agreements.find({})]
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         return [
             AgreementChange(to_domain(AgreementData.model_validate(d["terms"])), d["added_by"], d["added_at"])
             for d in docs
@@ -270,5 +272,5 @@ class MongoAgreementStore:
         except DuplicateKeyError:
             return False
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
         return True

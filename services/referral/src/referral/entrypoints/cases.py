@@ -21,6 +21,7 @@ from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, Authenticator, CaseQuery, Role
+from trygg_shared.fields import FreeText, NonBlankText
 
 
 class _In(BaseModel):
@@ -31,22 +32,21 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-_Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+_Name = Annotated[NonBlankText, Field(min_length=1, max_length=100)]
 
 
 class AddressIn(_In):
-    street: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    street: NonBlankText = Field(min_length=1, max_length=200)
     postal_code: str = Field(pattern=r"^\d{3} ?\d{2}$")
-    city: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    city: NonBlankText = Field(min_length=1, max_length=100)
     municipality_code: str | None = Field(None, pattern=r"^\d{4}$")
 
 
 class PersonIn(_In):
     id_type: IdType = Field(description="personnummer, samordningsnummer or reservnummer.")
-    id: str = Field(
+    id: NonBlankText = Field(
         min_length=1,
         max_length=64,
-        pattern=r"\S",
         description="Personnummer or samordningsnummer: 12 digits (hyphen optional) with a valid check digit; "
         "or a reserve number. A wrong check digit is refused with 422 (a schema cannot express it).",
     )
@@ -79,7 +79,7 @@ class OpenCaseRequest(_In):
     reason: OpeningReason = Field(description="Why there is no hospital message.")
     person: PersonIn
     region_code: str | None = Field(None, pattern=r"^\d{2}$", description="Region for liability agreements.")
-    notes: str | None = Field(None, max_length=4000)
+    notes: FreeText | None = Field(None, max_length=4000)
 
 
 _SUMMARY_EXAMPLE: dict[str, Any] = {

@@ -25,12 +25,13 @@ from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, Authenticator, Role
+from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, Text
 
 E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Mobile number in E.164, e.g. +46701234567.")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
-Notes = Annotated[str | None, Field(None, max_length=4000)]
+Name = Annotated[NonBlankText, Field(min_length=1, max_length=200)]
+Notes = Annotated[FreeText | None, Field(None, max_length=4000)]
 RelativeId = Annotated[
-    str | None, Field(None, min_length=1, max_length=64, description="Keep the id to update an existing relative.")
+    Text | None, Field(None, min_length=1, max_length=64, description="Keep the id to update an existing relative.")
 ]
 
 
@@ -70,7 +71,7 @@ Relatives = Annotated[list[ConsentingRelativeIn | RelativeIn], Field(max_length=
 
 class EndDecisionRequest(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"end_date": "2026-11-30", "reason": "ended_early"}]})
-    end_date: date = Field(description="Last day of service, inclusive.")
+    end_date: PlausibleDate = Field(description="Last day of service, inclusive.")
     reason: EndReason = EndReason.ENDED_EARLY
 
 
@@ -81,7 +82,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
     TeamT: Any = (
         Literal[tuple(profile.teams)]  # type: ignore[valid-type]
         if profile.teams
-        else Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+        else Annotated[NonBlankText, Field(min_length=1, max_length=100)]
     )
 
     class TryggHemgangDecision(_In):
@@ -105,7 +106,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
             }
         )
         decision_type: Literal[DecisionType.TRYGG_HEMGANG]
-        start_date: date = Field(description="First day (normally the discharge day).")
+        start_date: PlausibleDate = Field(description="First day (normally the discharge day).")
         length_days: LengthT
         team: TeamT
         hemtjanst_evenings_nights_weekends: bool = Field(
@@ -130,7 +131,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
             }
         )
         decision_type: Literal[DecisionType.HEMGANGSBESLUT]
-        start_date: date = Field(description="First day (normally the discharge day).")
+        start_date: PlausibleDate = Field(description="First day (normally the discharge day).")
         hours_granted: HoursT
         length_days: LengthT | None = Field(None, description="Optional: the days within which the hours are used.")
         team: TeamT
@@ -145,9 +146,9 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
             json_schema_extra={"examples": [{"decision_type": "short_term_stay", "start_date": "2026-11-25"}]}
         )
         decision_type: Literal[DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY]
-        start_date: date = Field(description="First day of the service.")
+        start_date: PlausibleDate = Field(description="First day of the service.")
         length_days: Annotated[int, Field(ge=1, le=90)] | None = Field(None, description="Length in days, if limited.")
-        team: Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")] | None = None
+        team: Annotated[NonBlankText, Field(min_length=1, max_length=100)] | None = None
         hemtjanst_evenings_nights_weekends: bool = False
         relatives: Relatives = Field(default_factory=list)
         notes: Notes
@@ -172,7 +173,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
         hours_granted: HoursT | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")
         hemtjanst_evenings_nights_weekends: bool | None = None
         relatives: Relatives | None = Field(None, description="The full new list of relatives.")
-        withdraw_consent_of: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        withdraw_consent_of: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
             default_factory=list, max_length=10, description="relative_ids whose consent is withdrawn."
         )
 

@@ -22,10 +22,10 @@ from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
 from scheduling.service_layer.ports import AuditRecord, Clock
-from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.indexes import Index
 from trygg_shared.logging import get_logger
 from trygg_shared.mongo import Document
+from trygg_shared.store_errors import storage_error
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
 
@@ -84,7 +84,7 @@ class MongoAuditLog:
                 }
             )
         except PyMongoError as exc:
-            raise StorageUnavailable(type(exc).__name__) from None
+            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
         cursor = self._audit.find({"case_ids": case_id}).sort("at", -1).limit(limit)

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -48,6 +47,7 @@ from scheduling.service_layer import teams as tuc
 from scheduling.service_layer.planning import UnknownTeam
 from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
+from trygg_shared.fields import FreeText, NonBlankText, PlausibleAwareDatetime, PlausibleDate, Text
 from trygg_shared.http import FieldError, Problem, ProblemError
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -62,23 +62,11 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token issued per API client.")
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 
-
-def _plausible_date(value: date) -> date:
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError("date out of range (2000-2100)")
-    return value
-
-
-def _plausible_instant(value: datetime) -> datetime:
-    _plausible_date(value.date())
-    return value
-
-
-Day = Annotated[date, AfterValidator(_plausible_date)]
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+# The shared bounded types (2000-01-01..2099-12-31), with the bound in the OpenAPI document.
+Day = PlausibleDate
+Instant = PlausibleAwareDatetime
 StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="A team member's staff id.")]
 Id = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
 
@@ -135,7 +123,7 @@ HoursList = Annotated[list[HoursIn], Field(max_length=7), AfterValidator(_unique
 
 class MemberIn(_In):
     staff_id: StaffId
-    display_name: str | None = Field(None, max_length=100, description="Work name (staff).")
+    display_name: Text | None = Field(None, max_length=100, description="Work name (staff).")
     hours: HoursList | None = Field(None, description="Own hours; none: the team's hours.")
     daily_visit_limit: StrictInt = Field(6, ge=1, le=20)
     active: StrictBool = True
@@ -185,7 +173,7 @@ class TeamIn(_In):
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [_TEAM_EXAMPLE]}
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: NonBlankText = Field(min_length=1, max_length=100)
     phone: str = Field(pattern=r"^\+[1-9]\d{6,14}$", description="The team's phone for persons and relatives (E.164).")
     hemtjanst_phone: str | None = Field(
         None,
@@ -193,11 +181,11 @@ class TeamIn(_In):
         description="The hemtjänst unit the team hands over to (E.164): relatives are told to call it after the "
         "handover. Left out: the notification service's default number is used.",
     )
-    municipality_profile: str = Field(
+    municipality_profile: Text = Field(
         min_length=1, max_length=50, description="e.g. hofors, huddinge, jarfalla, stockholm."
     )
     municipality_code: str | None = Field(None, pattern=r"^\d{4}$")
-    timezone: str = Field("Europe/Stockholm", max_length=64)
+    timezone: Text = Field("Europe/Stockholm", max_length=64)
     hours: HoursList = Field(min_length=1, description="Working hours per weekday; a missing weekday is a day off.")
     works_on_holidays: StrictBool = Field(description="The team works on Swedish public holidays (and their eves).")
     clients_per_day: StrictInt = Field(ge=1, le=200)
@@ -419,11 +407,11 @@ class NotesIn(_In):
     food: SupportLevel = SupportLevel.NOT_ASSESSED
     medicines: SupportLevel = SupportLevel.NOT_ASSESSED
     personal_care: SupportLevel = SupportLevel.NOT_ASSESSED
-    aids_in_use: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
-    aids_missing: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
+    aids_in_use: list[Annotated[Text, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
+    aids_missing: list[Annotated[Text, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
     worry: StrictInt | None = Field(None, ge=1, le=5, description="The person's worry today, 1 (none) to 5 (very).")
     suggested_visits_per_day: StrictInt | None = Field(None, ge=0, le=10)
-    free_text: str | None = Field(None, max_length=4000, description="Stays in scheduling; never on the wire.")
+    free_text: FreeText | None = Field(None, max_length=4000, description="Stays in scheduling; never on the wire.")
 
     def notes(self) -> VisitNotes:
         return VisitNotes(
@@ -915,7 +903,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         actor: Actor = read_day,
         day: Annotated[Day | None, Query(description="The day (default: today).")] = None,
         staff_id: Annotated[StaffId | None, Query(description="A member (default: the caller's own).")] = None,
-        team_id: Annotated[str | None, Query(max_length=100, description="All visits of one team.")] = None,
+        team_id: Annotated[Text | None, Query(max_length=100, description="All visits of one team.")] = None,
     ) -> list[DayVisitOut]:
         who = staff_id or (None if team_id else actor.staff_id)
         if who is None and team_id is None:
@@ -1023,7 +1011,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         summary="Who read a case's personal data, and when",
     )
     async def audit_trail(
-        case_id: Annotated[str, Query(min_length=1, max_length=100)],
+        case_id: Annotated[Text, Query(min_length=1, max_length=100)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         actor: Actor = read_audit,
     ) -> list[AuditRecordOut]:

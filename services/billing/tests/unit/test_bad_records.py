@@ -1,0 +1,90 @@
+"""One bad record never stops a batch, and a date outside the plausible window never gets in.
+
+A case dated in the year 378 had been accepted through an API before dates were bounded; the
+monthly statement run then failed for every person (`ValueError: not a month: 378-4`). Now the
+run bills everyone else and reports that person; and such an event is dead-lettered at the edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+from billing_support import ApiHarness
+from prometheus_client import REGISTRY
+
+from billing.domain.money import Month
+from billing.service_layer.statements import issue_month
+
+from .conftest import Harness, granted, subject
+from .factories import trygg_hemgang
+
+MARCH = Month(2024, 3)
+
+
+def _failures(batch: str) -> float:
+    return REGISTRY.get_sample_value("trygg_batch_record_failures_total", {"batch": batch}) or 0.0
+
+
+async def test_a_person_with_a_case_in_the_year_378_is_reported_and_everyone_else_is_billed(harness: Harness) -> None:
+    good = [(f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}") for _ in range(3)]
+    for case_id, person in good:
+        await harness.send(granted(case_id, person, date(2024, 3, 4), 5))
+        await harness.send(subject(case_id, person))
+    bad_person = f"p_{uuid.uuid4().hex[:12]}"
+    # Stored as it was accepted before the edges bounded dates (the store holds it; no event can bring it now).
+    bad = trygg_hemgang(date(378, 4, 1), date(378, 4, 14), person_ref=bad_person)
+    await harness.billing.deps.care.save(bad.case_id, 0, bad, [])
+    before = _failures("statement_run")
+
+    outcome = await issue_month(harness.billing.deps, MARCH)
+
+    assert outcome.statements_issued == 3
+    assert outcome.persons_failed == (bad_person,)
+    assert _failures("statement_run") == before + 1
+    run = await harness.billing.deps.runs.get(MARCH)
+    assert run is not None
+    assert run.status == "done"
+    assert run.persons_failed == (bad_person,)
+    for _, person in good:
+        assert [s.month for s in await harness.billing.deps.statement_queries.of_person(person)] == [MARCH]
+
+
+def test_the_run_api_answers_200_and_names_the_failed_person() -> None:
+    api = ApiHarness()
+    case = trygg_hemgang(date(2024, 3, 4), date(2024, 3, 8), person_ref="p_good")
+    bad = trygg_hemgang(date(378, 4, 1), date(378, 4, 14), person_ref="p_bad")
+    for one in (case, bad):
+        asyncio.run(api.deps.care.save(one.case_id, 0, one, []))
+
+    answer = api.client.post("/statement-runs/2024-03", headers=api.as_role("ops"))
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["statements_issued"] == 1
+    assert answer.json()["persons_failed"] == ["p_bad"]
+    again = api.client.get("/statement-runs/2024-03", headers=api.as_role("ops"))
+    assert again.json()["persons_failed"] == ["p_bad"]
+
+
+async def test_a_decision_dated_in_the_year_378_is_dead_lettered_with_the_reason(harness: Harness) -> None:
+    case_id, person = f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}"
+    event = granted(case_id, person, date(2024, 3, 4), 5)
+    data = {**event.model_dump(mode="json"), "start_date": "0378-04-01"}
+
+    await harness.send(event, data=data)
+
+    assert len(harness.dead) == 1
+    assert "start_date" in harness.dead[0].headers["dlq_reason"]
+    assert await harness.billing.deps.care.load(case_id) is None
+
+
+async def test_a_nul_in_a_decision_id_is_dead_lettered_with_the_field(harness: Harness) -> None:
+    case_id, person = f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}"
+    event = granted(case_id, person, date(2024, 3, 4), 5)
+    data = {**event.model_dump(mode="json"), "decision_id": "d-\u0000"}
+
+    await harness.send(event, data=data)
+
+    assert len(harness.dead) == 1
+    assert "decision_id" in harness.dead[0].headers["dlq_reason"]

@@ -1,0 +1,58 @@
+"""One bad record never stops a batch: the failure is reported, counted, and the rest finishes.
+
+Batches (billing's statement runs and reports, the console's figures, replays) walk many
+records; a record that breaks a rule nobody foresaw (a case dated in the year 378, accepted
+before the edges refused such dates) must not stop the others. `isolate` wraps the work on
+one record: an error is logged with the batch, the record's reference (a pseudonymous id,
+never personal data) and the error's type and place, never its message (it can quote
+personal data); it is counted in `trygg_batch_record_failures_total{batch=...}`, and the
+caller gets `False` to report the record (in the run's outcome, for ops) and goes on.
+
+Errors that mean "the store is down" are not a bad record: they stop the batch (it is
+idempotent and is run again), so pass them in `reraise`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from prometheus_client import Counter
+
+from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+BATCH_RECORD_FAILURES = Counter(
+    "trygg_batch_record_failures",
+    "Records a batch (statement run, report, figures, replay) could not process and left out.",
+    ["batch"],
+)
+
+
+@dataclass
+class Failures:
+    """The records of one batch run that failed, by reference, in order."""
+
+    batch: str
+    refs: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def isolate(self, ref: str, *, reraise: tuple[type[BaseException], ...] = (StorageUnavailable,)) -> Iterator[None]:
+        """Run the body for record `ref`; an error other than `reraise` is reported and swallowed."""
+        try:
+            yield
+        except reraise:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the batch
+            self.report(ref, exc)
+
+    def report(self, ref: str, exc: BaseException) -> None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
+        log.error("batch record failed; left out", batch=self.batch, record=ref, error=type(exc).__name__, where=where)
+        BATCH_RECORD_FAILURES.labels(batch=self.batch).inc()
+        self.refs.append(ref)
