@@ -88,3 +88,18 @@ async def test_a_nul_in_a_decision_id_is_dead_lettered_with_the_field(harness: H
 
     assert len(harness.dead) == 1
     assert "decision_id" in harness.dead[0].headers["dlq_reason"]
+
+
+def test_a_nul_in_the_note_of_a_liability_price_is_a_422_not_a_500() -> None:
+    api = ApiHarness()
+    response = api.client.put(
+        "/liability-prices/01/2024", json={"per_day_ore": 930000, "note": "2024\u0000"}, headers=api.as_role("ops")
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["note"]
+
+
+def test_a_statement_run_for_a_month_in_the_year_378_is_a_422() -> None:
+    api = ApiHarness()
+    assert api.client.post("/statement-runs/0378-04", headers=api.as_role("ops")).status_code == 422
+    assert api.client.post("/statement-runs/2100-01", headers=api.as_role("ops")).status_code == 422

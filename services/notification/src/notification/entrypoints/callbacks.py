@@ -79,10 +79,14 @@ async def _read(request: Request, public_base_url: str) -> tuple[str, dict[str, 
     except Exception:  # noqa: BLE001 - a body that is no form is a bad callback, never a 500
         raise ProblemError(400, "Bad request", "The body is not a form.") from None
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if any(has_control_characters(f"{k}{v}", allow_whitespace=True) for k, v in fields.items()):
-        # A NUL can never be stored: a bad callback (400), not a 503 the provider retries for ever.
-        raise ProblemError(400, "Bad request", "A form field holds control characters.")
     return url, {k.lower(): v for k, v in request.headers.items()}, fields
+
+
+def _refuse_controls(form: dict[str, str], name: str) -> None:
+    """A documented field with a control character (a NUL can never be stored): a bad callback (400), not a
+    5xx the provider retries for ever. Checked after the signature; fields we do not read are ignored."""
+    if any(has_control_characters(form.get(field, ""), allow_whitespace=True) for field in _FORMS[name]):
+        raise ProblemError(400, "Bad request", "A form field holds control characters.")
 
 
 def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, public_base_url: str) -> APIRouter:
@@ -109,6 +113,7 @@ def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, publi
         except CallbackRejected as exc:
             log.warning("delivery report rejected", provider=provider, reason=exc.reason)
             raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+        _refuse_controls(form, delivery_form)
         result = await apply_report(deps, report, provider)
         if result is ReportResult.UNKNOWN:
             raise ProblemError(404, "Not found", "No message we sent matches this report.")
@@ -129,6 +134,7 @@ def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, publi
         except CallbackRejected as exc:
             log.warning("inbound SMS rejected", provider=provider, reason=exc.reason)
             raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+        _refuse_controls(form, inbound_form)
         await al.acknowledge_by_reply(deps, sms.from_phone, sms.text)
         return Response(status_code=204)  # an empty answer: 46elks and Twilio send no reply SMS
 

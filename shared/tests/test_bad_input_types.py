@@ -1,0 +1,109 @@
+"""The shared edge types refuse control characters and implausible dates; store errors are told apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from bson.errors import InvalidDocument
+from pydantic import BaseModel, ValidationError
+from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
+
+from trygg_shared.aggregate import StorageRejected, StorageUnavailable
+from trygg_shared.batch import Failures
+from trygg_shared.contracts import referral as ref
+from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, PlausibleDatetime, Text
+from trygg_shared.store_errors import is_permanent_store_error, storage_error
+
+
+class _Edge(BaseModel):
+    text: Text = ""
+    name: NonBlankText = "x"
+    free: FreeText = ""
+    day: PlausibleDate = date(2024, 1, 1)
+    moment: PlausibleDatetime = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("control", [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))])
+def test_every_c0_and_c1_control_and_del_is_refused_in_text(control: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Edge(text=f"a{control}b")
+    assert [e["loc"] for e in caught.value.errors()] == [("text",)]
+    assert "a" + control not in str(caught.value.errors(include_input=False))
+
+
+def test_free_text_allows_tab_and_line_breaks_but_not_nul() -> None:
+    assert _Edge(free="a\tb\nc\r\nd").free == "a\tb\nc\r\nd"
+    with pytest.raises(ValidationError):
+        _Edge(free="a\u0000b")
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        _Edge(text="a\ud800")
+
+
+def test_a_blank_name_is_refused_and_letters_of_any_script_are_not() -> None:
+    with pytest.raises(ValidationError):
+        _Edge(name="   ")
+    assert _Edge(name="Åsa Øberg-Ñúñez 李").name == "Åsa Øberg-Ñúñez 李"
+
+
+@pytest.mark.parametrize("day", ["0378-04-01", "1999-12-31", "2100-01-01", "9999-12-31"])
+def test_a_date_outside_2000_to_2099_is_refused(day: str) -> None:
+    with pytest.raises(ValidationError):
+        _Edge(day=day)
+    with pytest.raises(ValidationError):
+        _Edge(moment=f"{day}T12:00:00Z")
+
+
+def test_the_window_edges_are_accepted() -> None:
+    assert _Edge(day="2000-01-01", moment="2099-12-31T23:59:59+01:00").day == date(2000, 1, 1)
+
+
+def test_the_json_schema_says_what_is_refused() -> None:
+    props = _Edge.model_json_schema()["properties"]
+    assert props["text"]["pattern"] == r"^[^\x00-\x1F\x7F-\x9F]*$"
+    assert props["day"]["pattern"] == "^20[0-9]{2}-"
+    assert props["day"]["format"] == "date"
+
+
+def test_an_event_contract_refuses_a_nul_in_a_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ref.PersonContact(given_name="A\u0000", family_name="B")
+    assert [e["loc"] for e in caught.value.errors()] == [("given_name",)]
+
+
+def test_postgresql_refusing_a_nul_is_permanent_and_a_failover_is_not() -> None:
+    nul = OperationFailure("[msg_insert.go:168] ERROR: unsupported Unicode escape sequence (SQLSTATE 22P05)", code=1)
+    assert is_permanent_store_error(nul)
+    assert isinstance(storage_error(nul), StorageRejected)
+    assert isinstance(storage_error(InvalidDocument("Key names must not contain the NULL byte")), StorageRejected)
+    for transient in (
+        AutoReconnect("primary stepped down"),
+        ServerSelectionTimeoutError("no server"),
+        OperationFailure("not primary", code=10107),
+        OperationFailure("database is locked", code=1),
+        OperationFailure("ERROR: terminating connection (SQLSTATE 57P01)", code=1),
+    ):
+        assert not is_permanent_store_error(transient), transient
+        assert isinstance(storage_error(transient), StorageUnavailable)
+
+
+def test_the_port_error_never_quotes_the_store_text() -> None:
+    error = storage_error(OperationFailure("value 'Astrid\u0000' (SQLSTATE 22P05)", code=1))
+    assert "Astrid" not in str(error)
+
+
+def test_a_batch_reports_a_failing_record_and_goes_on_but_stops_when_the_store_is_down() -> None:
+    failures = Failures("test_batch")
+    done = []
+    for ref_ in ("a", "b", "c"):
+        with failures.isolate(ref_):
+            if ref_ == "b":
+                raise ValueError("not a month: 378-4")
+            done.append(ref_)
+    assert done == ["a", "c"]
+    assert failures.refs == ["b"]
+    with pytest.raises(StorageUnavailable), failures.isolate("d"):
+        raise StorageUnavailable("AutoReconnect")
