@@ -116,6 +116,11 @@ class FiguresOut(BaseModel):
     months: list[str] = Field(description="The months computed, oldest first.")
     definitions: list[FigureDefinitionOut] = Field(description="What each figure means.")
     rows: list[FigureRowOut] = Field(description="One row per month and team (and all teams).")
+    cases_left_out: int = Field(
+        0,
+        description="Cases the figures could not be computed for: left out, logged by case id and counted in "
+        '`trygg_batch_record_failures_total{batch="figures"}`.',
+    )
 
 
 def _templates() -> Jinja2Templates:
@@ -461,6 +466,7 @@ def web_router(
                 FigureDefinitionOut(key=f.key, title=f.title, unit=f.unit, definition=f.definition) for f in FIGURES
             ],
             rows=[_row_out(r) for r in model.rows],
+            cases_left_out=len(model.cases_left_out),
         )
 
     @router.get(
