@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
 
 from trygg_shared.aggregate import StorageRejected, StorageUnavailable
-from trygg_shared.batch import Failures
+from trygg_shared.batch import Failures, compute_isolated
 from trygg_shared.contracts import referral as ref
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, PlausibleDatetime, Text
 from trygg_shared.store_errors import is_permanent_store_error, storage_error
@@ -107,3 +108,14 @@ def test_a_batch_reports_a_failing_record_and_goes_on_but_stops_when_the_store_i
     assert failures.refs == ["b"]
     with pytest.raises(StorageUnavailable), failures.isolate("d"):
         raise StorageUnavailable("AutoReconnect")
+
+
+def test_a_report_over_many_records_leaves_out_the_one_that_breaks_it() -> None:
+    def total(days: Sequence[date]) -> int:
+        return sum(day.replace(year=day.year + 1).toordinal() - day.toordinal() for day in days)
+
+    days = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)]  # 29 Feb + 1 year does not exist
+    result, left_out = compute_isolated(days, total, lambda d: d.isoformat(), "test_report")
+    assert result == 365 + 366
+    assert left_out == ("2024-02-29",)
+    assert compute_isolated([date(2024, 3, 1)], total, str, "test_report") == (365, ())

@@ -15,9 +15,10 @@ idempotent and is run again), so pass them in `reraise`.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import Counter
 
@@ -25,6 +26,8 @@ from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 BATCH_RECORD_FAILURES = Counter(
     "trygg_batch_record_failures",
@@ -56,3 +59,24 @@ class Failures:
         log.error("batch record failed; left out", batch=self.batch, record=ref, error=type(exc).__name__, where=where)
         BATCH_RECORD_FAILURES.labels(batch=self.batch).inc()
         self.refs.append(ref)
+
+
+def compute_isolated(
+    items: Sequence[T], compute: Callable[[Sequence[T]], R], ref: Callable[[T], str], batch: str
+) -> tuple[R, tuple[str, ...]]:
+    """`compute(items)`, or, when that fails, `compute` over the items that work alone (the rest reported).
+
+    For a pure computation over many records (a report, the figures): the whole set is computed
+    once, and only when that fails is each record tried alone (the cost is paid only then). A
+    failure that needs several records together still raises.
+    """
+    try:
+        return compute(items), ()
+    except Exception:  # noqa: BLE001 - find the records that break it; the others still count
+        failures = Failures(batch)
+        good: list[T] = []
+        for item in items:
+            with failures.isolate(ref(item)):
+                compute([item])
+                good.append(item)
+        return compute(good), tuple(failures.refs)

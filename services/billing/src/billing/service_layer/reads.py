@@ -13,6 +13,7 @@ from billing.domain.reports import CostReport, LiabilityReport, cost_report, lia
 from billing.service_layer.ports import Actor, AuditRecord, BillingDeps
 from billing.service_layer.prices import price_table, tariff_table
 from trygg_shared.aggregate import update_aggregate
+from trygg_shared.batch import compute_isolated
 
 
 async def audit(deps: BillingDeps, actor: Actor, action: str, subjects: Sequence[str], detail: str = "") -> None:
@@ -54,7 +55,14 @@ async def liability_report_of(
 ) -> LiabilityReport:
     records = await deps.liability_queries.cases_for_month(month)
     prices = await price_table(deps)
-    report = liability_report([r.case for r in records], month, deps.clock.now(), prices.exact, region)
+    now = deps.clock.now()
+    # A case the report cannot compute is left out and reported (logged, counted); the others are shown.
+    report, _ = compute_isolated(
+        [r.case for r in records],
+        lambda cases: liability_report(cases, month, now, prices.exact, region),
+        lambda case: case.case_id,
+        "liability_report",
+    )
     action = "export_liability_report" if export else "read_liability_report"
     await audit(deps, actor, action, [r.case_id for r in report.rows], str(month))
     return report
@@ -65,7 +73,12 @@ async def cost_report_of(deps: BillingDeps, actor: Actor, month: Month, *, expor
     tariffs = await tariff_table(deps)
     used = tariffs.used(month)
     prices = await price_table(deps)
-    report = cost_report(cases, month, used.tariff if used else None, prices.latest)
+    report, _ = compute_isolated(
+        cases,
+        lambda some: cost_report(some, month, used.tariff if used else None, prices.latest),
+        lambda case: case.case_id,
+        "cost_report",
+    )
     action = "export_cost_report" if export else "read_cost_report"
     await audit(deps, actor, action, [p.case_id for p in report.periods], str(month))
     return report

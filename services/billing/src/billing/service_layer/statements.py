@@ -20,7 +20,7 @@ from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary, l
 from billing.service_layer.ports import BillingDeps, IssueRun
 from billing.service_layer.prices import TariffTable, price_table, tariff_table
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
-from trygg_shared.batch import Failures
+from trygg_shared.batch import Failures, compute_isolated
 
 
 class MonthNotEnded(Exception):
@@ -192,13 +192,14 @@ async def summarize_liability(deps: BillingDeps, month: Month, now: datetime, fa
     """
     records = await deps.liability_queries.cases_for_month(month)
     prices = await price_table(deps)
-    failed = failed if failed is not None else Failures("liability_summary")
-    cases = []
-    for record in records:
-        with failed.isolate(record.case.case_id):
-            liability_report([record.case], month, now, prices.exact)  # this case alone computes
-            cases.append(record.case)
-    report = liability_report(cases, month, now, prices.exact)
+    report, left_out = compute_isolated(
+        [r.case for r in records],
+        lambda cases: liability_report(cases, month, now, prices.exact),
+        lambda case: case.case_id,
+        "liability_summary",
+    )
+    if failed is not None:
+        failed.refs.extend(left_out)
     written = 0
     for totals in report.regions:
         summary = LiabilitySummary(totals, now)

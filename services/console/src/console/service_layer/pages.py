@@ -29,7 +29,7 @@ from console.service_layer.ports import (
     TodayView,
 )
 from console.service_layer.projections import ChangeFeed
-from trygg_shared.batch import Failures
+from trygg_shared.batch import compute_isolated
 
 CAPACITY_DAYS = 7
 
@@ -238,30 +238,16 @@ async def figures(
     else:
         months = months_between(first or last or month_of(now), last or first or month_of(now))
     teams = await deps.read_model.teams()
-    rows, left_out = _figures_isolated(list(await deps.read_model.cases()), teams, months, deps.costs)
+    # One case the figures cannot be computed for is left out and reported; the others still count.
+    rows, left_out = compute_isolated(
+        list(await deps.read_model.cases()),
+        lambda cases: compute(cases, teams, months, deps.costs),
+        lambda case: case.case_id,
+        "figures",
+    )
     if team is not None:
         rows = [r for r in rows if r.team == team]
     return FiguresPage(months, rows, teams, team, left_out)
-
-
-def _figures_isolated(
-    cases: list[CaseState], teams: Mapping[str, TeamState], months: Sequence[str], costs: UnitCosts
-) -> tuple[list[Row], tuple[str, ...]]:
-    """The figures over every case; a case they cannot be computed for is left out and reported.
-
-    The whole set is computed once; only when that fails is each case tried alone (the cost is
-    paid only then), and the figures are computed over the cases that work.
-    """
-    try:
-        return compute(cases, teams, months, costs), ()
-    except Exception:  # noqa: BLE001 - one bad case must not take the figures down for everybody
-        failed = Failures("figures")
-        good = []
-        for case in cases:
-            with failed.isolate(case.case_id):
-                compute([case], teams, months, costs)
-                good.append(case)
-        return compute(good, teams, months, costs), tuple(failed.refs)
 
 
 async def audit_trail(deps: ConsoleDeps, actor: Actor, limit: int = 200) -> list[AuditRecord]:
