@@ -13,7 +13,7 @@ import pytest
 
 from devstack.testing import Endpoints, real_servers
 
-_FOLDER_MARKS = {"contract": "contract", "integration": "integration", "e2e": "e2e"}
+_FOLDER_MARKS = {"contract": "contract", "integration": "integration", "e2e": "e2e", "faults": "faults"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
