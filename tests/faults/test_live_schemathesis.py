@@ -6,7 +6,7 @@ shows only here: the services are started as processes (uvicorn) against Kafka a
 on PostgreSQL (the session's `servers`), as `make run` starts them.
 
 For every operation of every service: schema-valid (positive) and schema-invalid (negative)
-requests, derandomised and bounded (`TRYGG_LIVE_FUZZ_EXAMPLES` per operation and mode, 6 by
+requests, derandomised and bounded (`TRYGG_LIVE_FUZZ_EXAMPLES` per operation and mode, 10 by
 default), sent with a token of a role the operation serves, path ids swapped for real ones
 half of the time (a case opened through a signed hospital webhook and a decision granted on
 it), webhook bodies signed with the local sender secret. Every schemathesis check runs on each
@@ -19,13 +19,14 @@ operations, requests, answers by status class, failures, seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,8 @@ from referral.config import LOCAL_DEV_SENDER_SECRET
 
 pytestmark = pytest.mark.faults
 
-MAX_EXAMPLES = int(os.environ.get("TRYGG_LIVE_FUZZ_EXAMPLES", "6"))
-STATEFUL_EXAMPLES = int(os.environ.get("TRYGG_LIVE_FUZZ_STATEFUL", "4"))
+MAX_EXAMPLES = int(os.environ.get("TRYGG_LIVE_FUZZ_EXAMPLES", "10"))
+STATEFUL_EXAMPLES = int(os.environ.get("TRYGG_LIVE_FUZZ_STATEFUL", "6"))
 SERVICE_NAMES = ("referral", "scheduling", "notification", "billing", "console")
 
 _ACCEPTED = ["2xx", "401", "403", "404", "409"]
@@ -60,6 +61,7 @@ _ACCEPTED = ["2xx", "401", "403", "404", "409"]
 _RULES_BEYOND_THE_SCHEMA = {
     "referral": (("/cases", "POST"), ("/agreements", "POST")),
     "scheduling": (("/teams/{team_id}", "PUT"), ("/teams/{team_id}/absences", "POST"), ("/visits", "GET")),
+    "billing": (("/tariffs/{municipality_code}/{year}", "PUT"),),  # a fee model's fraction in (0, 1]
 }
 _SKIPPED_PATHS = {"/readyz", "/events"}  # readiness is the e2e tests'; /events is an endless stream
 
@@ -217,9 +219,10 @@ def _send(service: str, case: Any, live: Live) -> tuple[requests.Response, dict[
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    found = [line.strip() for line in text if line.strip().startswith(("-", "[", "Expected", "Reproduce"))]
-    return "; ".join(found[:4]) or (text[0] if text else type(exc).__name__)
+    """The finding in a few lines: what failed, the answer's status and body, the curl to reproduce it."""
+    text = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    keep = ("-", "[", "`", "Expected", "Received", "Documented", "curl")
+    return "; ".join([line for line in text if line.startswith(keep)][:8])[:1500] or type(exc).__name__
 
 
 def _fuzz_operation(service: str, operation: Any, mode: GenerationMode, live: Live, summary: Summary) -> None:
@@ -249,7 +252,7 @@ def _fuzz_operation(service: str, operation: Any, mode: GenerationMode, live: Li
         run()
     except Unsatisfiable:
         return
-    except Exception as exc:  # noqa: BLE001 - every finding is collected, then the test fails with all of them
+    except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - every finding is collected; the test fails with all
         summary.failures.append(f"{operation.label} [{mode.value}]: {_first_line(exc)}")
 
 
@@ -282,27 +285,30 @@ def _stateful(service: str, schema: Any, live: Live, summary: Summary) -> None:
                 report_multiple_bugs=False,
             )
         )
-    except Exception as exc:  # noqa: BLE001 - collected like the others
+    except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected like the others
         summary.failures.append(f"stateful: {_first_line(exc)}")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _print_summary(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    write: Callable[[str], None] = reporter.write_line if reporter else print
-    write("")
-    write("schemathesis against the live services (FerretDB on PostgreSQL, Kafka):")
-    write(
-        f"{'service':<13}{'ops':>5}{'links':>7}{'requests':>10}{'2xx':>6}{'3xx':>6}{'4xx':>6}{'5xx':>6}{'failures':>10}{'s':>7}"
-    )
+    lines = [
+        "",
+        "schemathesis against the live services (FerretDB on PostgreSQL, Kafka):",
+        f"{'service':<13}{'ops':>5}{'links':>7}{'requests':>10}{'2xx':>6}{'3xx':>6}{'4xx':>6}{'5xx':>6}"
+        f"{'failures':>10}{'s':>7}",
+    ]
     for name, s in SUMMARY.items():
-        write(
+        lines.append(
             f"{name:<13}{s.operations:>5}{s.links:>7}{s.requests:>10}{s.statuses['2xx']:>6}{s.statuses['3xx']:>6}"
             f"{s.statuses['4xx']:>6}{s.statuses['5xx']:>6}{len(s.failures):>10}{s.seconds:>7.1f}"
         )
-        for failure in s.failures:
-            write(f"    {failure}")
+        lines += [f"    {failure}" for failure in s.failures]
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        for line in lines:
+            (reporter.write_line if reporter else print)(line)
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)

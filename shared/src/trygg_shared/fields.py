@@ -36,6 +36,7 @@ _CONTROLS = r"\x00-\x1F\x7F-\x9F"
 _CONTROLS_BUT_WHITESPACE = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F"
 TEXT_PATTERN = rf"^[^{_CONTROLS}]*$"
 NON_BLANK_TEXT_PATTERN = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+NON_BLANK_FREE_TEXT_PATTERN = rf"^[^{_CONTROLS_BUT_WHITESPACE}]*[^\s{_CONTROLS}][^{_CONTROLS_BUT_WHITESPACE}]*$"
 FREE_TEXT_PATTERN = rf"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
 # A date or date-time string whose year is 2000–2099 (the format itself is checked by the type).
 PLAUSIBLE_DATE_PATTERN = r"^20[0-9]{2}-"
@@ -89,6 +90,13 @@ def _no_controls_but_whitespace(value: str) -> str:
     return value
 
 
+def _no_controls_but_whitespace_not_blank(value: str) -> str:
+    _no_controls_but_whitespace(value)
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 def is_plausible(value: date) -> bool:
     """Whether a date (or a date-time's date, as written) lies in `EARLIEST`..`LATEST`."""
     day = value.date() if isinstance(value, datetime) else value
@@ -109,6 +117,11 @@ NonBlankText = Annotated[str, AfterValidator(_no_controls_not_blank), _Pattern(N
 
 FreeText = Annotated[str, AfterValidator(_no_controls_but_whitespace), _Pattern(FREE_TEXT_PATTERN)]
 """Text people write (notes, reasons): tab and line breaks allowed, no other control character."""
+
+NonBlankFreeText = Annotated[
+    str, AfterValidator(_no_controls_but_whitespace_not_blank), _Pattern(NON_BLANK_FREE_TEXT_PATTERN)
+]
+"""Free text that must say something (a reason): not only white space."""
 
 PlausibleDate = Annotated[date, AfterValidator(_plausible), _Pattern(PLAUSIBLE_DATE_PATTERN)]
 """A date between 2000-01-01 and 2099-12-31."""

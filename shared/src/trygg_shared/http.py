@@ -191,6 +191,12 @@ def problem_json_only(schema: dict[str, Any]) -> dict[str, Any]:
     problem = {"$ref": "#/components/schemas/Problem"}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
+            if "requestBody" in operation and "400" not in (operation.get("responses") or {}):
+                # FastAPI answers 400 for a body it cannot decode at all (bytes that are no UTF-8 JSON or form).
+                operation.setdefault("responses", {})["400"] = {
+                    "description": "The body cannot be parsed (not JSON, or not a form).",
+                    "content": {PROBLEM_JSON: {"schema": problem}},
+                }
             for status, response in (operation.get("responses") or {}).items():
                 documented = ((response.get("content") or {}).get("application/json") or {}).get("schema", {})
                 if status[0] in "45" and str(documented.get("$ref", "")).endswith(("/Problem", "/HTTPValidationError")):
@@ -199,7 +205,7 @@ def problem_json_only(schema: dict[str, Any]) -> dict[str, Any]:
     if not any('"#/components/schemas/HTTPValidationError"' in str(v) for v in schema.get("paths", {}).values()):
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-    if "Problem" not in components and '"#/components/schemas/Problem"' in str(schema.get("paths")):
+    if "Problem" not in components and "#/components/schemas/Problem" in str(schema.get("paths")):
         components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     return schema
 

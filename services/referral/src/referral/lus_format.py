@@ -25,13 +25,13 @@ from referral.domain.messages import (
     MessageType,
     Patient,
 )
-from trygg_shared.fields import FreeText, PlausibleAwareDatetime, PlausibleDate, Text
+from trygg_shared.fields import NonBlankFreeText, NonBlankText, PlausibleAwareDatetime, PlausibleDate
 
 MAX_BODY_BYTES = 64 * 1024
 
 # No control characters in any text (a NUL can never be stored), dates in a plausible window.
-_Text = Annotated[Text, Field(min_length=1, max_length=200)]
-_LongText = Annotated[FreeText, Field(min_length=1, max_length=8000)]
+_Text = Annotated[NonBlankText, Field(min_length=1, max_length=200)]
+_LongText = Annotated[NonBlankFreeText, Field(min_length=1, max_length=8000)]
 
 
 class _Model(BaseModel):
@@ -44,7 +44,7 @@ class LusCareUnit(_Model):
 
 
 class LusEpisode(_Model):
-    episode_id: Annotated[Text, Field(min_length=1, max_length=64)] = Field(
+    episode_id: Annotated[NonBlankText, Field(min_length=1, max_length=64)] = Field(
         description="The hospital's care episode (vårdtillfälle) id.", examples=["TC-2026-004711"]
     )
     care_unit: LusCareUnit
@@ -61,7 +61,7 @@ class LusAddress(_Model):
 
 class LusPatient(_Model):
     id_type: Literal["personnummer", "samordningsnummer", "reservnummer"]
-    id: Annotated[Text, Field(min_length=1, max_length=64)]
+    id: Annotated[NonBlankText, Field(min_length=1, max_length=64)]
     given_name: _Text
     family_name: _Text
     address: LusAddress | None = None
@@ -131,7 +131,7 @@ class Utskrivningsmeddelande(_Common):
 
 class Makulering(_Common):
     message_type: Literal["makulering"]
-    cancels_message_id: Annotated[Text, Field(min_length=1, max_length=200)]
+    cancels_message_id: Annotated[NonBlankText, Field(min_length=1, max_length=200)]
     reason: _LongText
 
 

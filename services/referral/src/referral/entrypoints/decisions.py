@@ -25,13 +25,14 @@ from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, Authenticator, Role
-from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, Text
+from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate
 
 E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Mobile number in E.164, e.g. +46701234567.")]
 Name = Annotated[NonBlankText, Field(min_length=1, max_length=200)]
 Notes = Annotated[FreeText | None, Field(None, max_length=4000)]
 RelativeId = Annotated[
-    Text | None, Field(None, min_length=1, max_length=64, description="Keep the id to update an existing relative.")
+    NonBlankText | None,
+    Field(None, min_length=1, max_length=64, description="Keep the id to update an existing relative."),
 ]
 
 
@@ -173,7 +174,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
         hours_granted: HoursT | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")
         hemtjanst_evenings_nights_weekends: bool | None = None
         relatives: Relatives | None = Field(None, description="The full new list of relatives.")
-        withdraw_consent_of: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
+        withdraw_consent_of: list[Annotated[NonBlankText, Field(min_length=1, max_length=64)]] = Field(
             default_factory=list, max_length=10, description="relative_ids whose consent is withdrawn."
         )
 

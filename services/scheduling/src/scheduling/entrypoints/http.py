@@ -181,7 +181,7 @@ class TeamIn(_In):
         description="The hemtjänst unit the team hands over to (E.164): relatives are told to call it after the "
         "handover. Left out: the notification service's default number is used.",
     )
-    municipality_profile: Text = Field(
+    municipality_profile: NonBlankText = Field(
         min_length=1, max_length=50, description="e.g. hofors, huddinge, jarfalla, stockholm."
     )
     municipality_code: str | None = Field(None, pattern=r"^\d{4}$")
@@ -407,8 +407,12 @@ class NotesIn(_In):
     food: SupportLevel = SupportLevel.NOT_ASSESSED
     medicines: SupportLevel = SupportLevel.NOT_ASSESSED
     personal_care: SupportLevel = SupportLevel.NOT_ASSESSED
-    aids_in_use: list[Annotated[Text, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
-    aids_missing: list[Annotated[Text, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
+    aids_in_use: list[Annotated[NonBlankText, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=20
+    )
+    aids_missing: list[Annotated[NonBlankText, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=20
+    )
     worry: StrictInt | None = Field(None, ge=1, le=5, description="The person's worry today, 1 (none) to 5 (very).")
     suggested_visits_per_day: StrictInt | None = Field(None, ge=0, le=10)
     free_text: FreeText | None = Field(None, max_length=4000, description="Stays in scheduling; never on the wire.")
