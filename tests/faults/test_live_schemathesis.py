@@ -327,3 +327,59 @@ def test_the_live_service_answers_every_request_as_its_openapi_document_says(liv
         _stateful(service, schema, live, summary)
     summary.seconds = time.monotonic() - started
     assert not summary.failures, f"{service}: {len(summary.failures)} findings:\n" + "\n".join(summary.failures)
+
+
+def _signed(live: Live, body: dict[str, Any]) -> httpx.Response:
+    raw = json.dumps(body).encode()
+    headers = sign(LOCAL_DEV_SENDER_SECRET, f"msg_{uuid.uuid4().hex}", raw)
+    return httpx.post(f"{live.urls['referral']}/webhooks/lus", content=raw, headers=headers, timeout=15)
+
+
+def test_a_nul_in_a_name_at_the_live_webhook_is_a_422_naming_the_field_not_a_503(live: Live) -> None:
+    body = sample_message("utskrivningsklar", f"FUZZ-{uuid.uuid4().hex[:10]}")
+    body["patient"]["family_name"] = "Lind\u0000qvist"
+
+    answer = _signed(live, body)
+
+    assert answer.status_code == 422, answer.text
+    assert "retry-after" not in answer.headers
+    assert [e["field"] for e in answer.json()["errors"]] == ["patient.family_name"]
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "body"),
+    [
+        ("referral", "POST", "/cases", {"reason": "other", "notes": "\u0000"}),
+        ("scheduling", "PUT", "/teams/team-nul", {"name": "Team\u0000"}),
+        ("billing", "PUT", "/liability-prices/01/2024", {"per_day_ore": 930000, "note": "\u0000"}),
+    ],
+)
+def test_a_nul_at_each_live_api_is_a_422(
+    live: Live, service: str, method: str, path: str, body: dict[str, Any]
+) -> None:
+    if service == "referral":
+        person = {"id_type": "personnummer", "id": "20121212-1212", "given_name": "A", "family_name": "B"}
+        body = {**body, "person": person}
+    if service == "scheduling":
+        body = {
+            "phone": "+46701740610",
+            "municipality_profile": "huddinge",
+            "hours": [{"weekday": "monday", "start": "07:00", "end": "16:00"}],
+            "works_on_holidays": False,
+            "clients_per_day": 3,
+            "new_clients_per_month": 6,
+            **body,
+        }
+    answer = httpx.request(
+        method, f"{live.urls[service]}{path}", json=body, headers={"Authorization": "Bearer dev-ops"}, timeout=15
+    )
+    if service == "referral":
+        answer = httpx.request(
+            method,
+            f"{live.urls[service]}{path}",
+            json=body,
+            headers={"Authorization": "Bearer dev-officer"},
+            timeout=15,
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
