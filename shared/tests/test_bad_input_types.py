@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from bson.errors import InvalidDocument
+from faststream.kafka import TestKafkaBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
 
 from trygg_shared.aggregate import StorageRejected, StorageUnavailable
 from trygg_shared.batch import Failures, compute_isolated
 from trygg_shared.contracts import referral as ref
+from trygg_shared.contracts.referral import ReadyForDischarge
+from trygg_shared.envelope import EventMeta
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, PlausibleDatetime, Text
+from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.store_errors import is_permanent_store_error, storage_error
+
+from .test_event_consumer import make_consumer, publish, ready_event, record_for
 
 
 class _Edge(BaseModel):
@@ -119,3 +127,72 @@ def test_a_report_over_many_records_leaves_out_the_one_that_breaks_it() -> None:
     assert result == 365 + 366
     assert left_out == ("2024-02-29",)
     assert compute_isolated([date(2024, 3, 1)], total, str, "test_report") == (365, ())
+
+
+async def test_a_consumer_dead_letters_content_the_store_refuses_at_once_with_the_reason() -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise StorageRejected("OperationFailure code 1")
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=5)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert calls == 1  # a retry cannot fix it
+    assert dead[0].headers["dlq_reason"] == "database refuses the content: OperationFailure code 1"
+    assert guard.ids == set()
+
+
+async def test_a_consumer_redelivers_when_the_store_is_down_and_never_dead_letters() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise StorageUnavailable("AutoReconnect")
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=1)
+    async with TestKafkaBroker(broker):
+        with contextlib.suppress(StorageUnavailable):  # back to the broker: NACK, redelivered later
+            await publish(broker, record_for(ready_event()))
+    assert dead == []
+    assert guard.ids == set()
+
+
+class _Codec:
+    def to_document(self, state: dict[str, Any]) -> dict[str, Any]:
+        return dict(state)
+
+    def from_document(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return doc
+
+    def to_wire(self, aggregate_id: str, event: object) -> list[Any]:
+        return []
+
+
+class _Collection:
+    """A collection whose every call fails with `error` (what the database answered)."""
+
+    name = "things"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+    async def insert_one(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+
+def _store(error: Exception) -> MongoAggregateStore[dict[str, Any]]:
+    return MongoAggregateStore({"things": _Collection(error)}, "things", _Codec())  # type: ignore[arg-type]
+
+
+async def test_the_aggregate_store_tells_a_refused_write_from_a_busy_database() -> None:
+    with pytest.raises(StorageRejected):
+        await _store(OperationFailure("ERROR: unsupported Unicode escape sequence (SQLSTATE 22P05)", code=1)).save(
+            "a", 0, {"name": "x"}, []
+        )
+    with pytest.raises(StorageUnavailable):
+        await _store(OperationFailure("not primary", code=10107)).save("a", 0, {"name": "x"}, [])
+    with pytest.raises(StorageUnavailable):
+        await _store(OperationFailure("not primary", code=10107)).load("a")

@@ -35,6 +35,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
+from trygg_shared.aggregate import StorageRejected, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import PARTITIONS, dead_letter_topic
 from trygg_shared.envelope import EnvelopeError, EventMeta, KafkaRecord, decode, encode
@@ -47,7 +48,8 @@ log = get_logger(__name__)
 E = TypeVar("E", bound=IntegrationEvent)
 
 # Errors that mean "the world is not ready", not "this message is bad": retried without limit.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, TimeoutError)
+# StorageUnavailable: the aggregate store says the database is down (its ConnectionFailure, mapped).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, TimeoutError, StorageUnavailable)
 
 # Server error codes that mean "try again later" (MongoDB's own retryable set, plus WriteConflict).
 TRANSIENT_ERROR_CODES = frozenset({6, 7, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
@@ -282,6 +284,9 @@ class EventConsumer:
                 return False
             except DeadLetter as exc:
                 await self._dead_letter(record, headers, body, scrub_text(str(exc)), meta)
+                return True
+            except StorageRejected as exc:  # the content, for good (e.g. a NUL): no retry can store it
+                await self._dead_letter(record, headers, body, f"database refuses the content: {exc}", meta)
                 return True
             except TRANSIENT_ERRORS as exc:
                 await self._redeliver_later(meta, exc, attempt)

@@ -37,7 +37,7 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.outbox import PENDING_FLAG, OutboxEvent
-from trygg_shared.store_errors import is_permanent_store_error, storage_error
+from trygg_shared.store_errors import is_permanent_store_error, is_transient_operation_failure, storage_error
 
 A = TypeVar("A")
 
@@ -92,6 +92,10 @@ class MongoAggregateStore(Generic[A]):
             doc = await self.collection.find_one({"_id": aggregate_id}, {"outbox": 0})
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
+        except OperationFailure as exc:
+            if is_transient_operation_failure(exc):
+                raise StorageUnavailable(f"OperationFailure code {exc.code}") from None
+            raise
         if doc is None:
             return None
         return self.loaded(doc)
@@ -161,7 +165,10 @@ class MongoAggregateStore(Generic[A]):
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
         except (OperationFailure, BSONError, UnicodeEncodeError) as exc:
-            if is_permanent_store_error(exc):  # the content, for good: StorageRejected (422), never 503
+            # The content, for good: StorageRejected (422); busy or failing over: StorageUnavailable (503).
+            if is_permanent_store_error(exc) or (
+                isinstance(exc, OperationFailure) and is_transient_operation_failure(exc)
+            ):
                 raise storage_error(exc) from None
             raise
         if self.on_written is not None:

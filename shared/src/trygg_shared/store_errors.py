@@ -39,6 +39,9 @@ def is_permanent_store_error(exc: BaseException) -> bool:
     return exc.code in PERMANENT_ERROR_CODES or _PERMANENT_SQLSTATE.search(str(exc)) is not None
 
 
+__all__ = ["PERMANENT_ERROR_CODES", "is_permanent_store_error", "is_transient_operation_failure", "storage_error"]
+
+
 def storage_error(exc: BaseException) -> StorageRejected | StorageUnavailable:
     """The port's error for a store error: rejected for good, or unavailable now (retry).
 
