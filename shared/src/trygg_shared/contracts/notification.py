@@ -137,7 +137,7 @@ class AlertRaised(_NotificationEvent):
     responders_on_call: int = Field(
         ge=0, description="People on call to be told in turn (0: nobody on call anywhere, the alert is unrouted)."
     )
-    rota: str | None = Field(
+    rota: Text | None = Field(
         None,
         description="The rota whose on-call staff are told: the team's id, or the municipality's fallback rota "
         "when the team has nobody on call; absent when nobody is on call anywhere (unrouted).",
@@ -177,10 +177,10 @@ class AlertResolved(_NotificationEvent):
     """The alert closed itself: what it warned about is over (a decision came before liability)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_resolved.v1"
-    alert_id: str = Field(description="The alert.")
+    alert_id: Text = Field(description="The alert.")
     topic: AlertTopic = Field(description="Why it was raised.")
     reason: AlertResolution = Field(description="What closed it.")
-    resolved_at: datetime = Field(description="When.")
+    resolved_at: PlausibleDatetime = Field(description="When.")
 
 
 NOTIFICATION_EVENTS: tuple[type[IntegrationEvent], ...] = (
