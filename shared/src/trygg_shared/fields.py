@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema as cs
 
@@ -131,3 +131,14 @@ PlausibleDatetime = Annotated[datetime, AfterValidator(_plausible), _Pattern(PLA
 
 PlausibleAwareDatetime = Annotated[AwareDatetime, AfterValidator(_plausible), _Pattern(PLAUSIBLE_DATE_PATTERN)]
 """A date-time with an offset, whose date (as written) lies between 2000-01-01 and 2099-12-31."""
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_not_a_bool)]
+"""A JSON integer: `3` and `3.0` (the same number in JSON), never `true` or `1.5` (pydantic's lax `int`
+takes `true` as 1, and `StrictInt` refuses `3.0`, which JSON Schema calls an integer)."""

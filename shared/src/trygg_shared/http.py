@@ -166,6 +166,31 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(500, "Internal server error", instance=request.url.path)
 
 
+async def known_query_only(request: Request) -> None:
+    """A route dependency: unknown query parameters are refused (422), not ignored: a typo must not widen a
+    query, and a request the OpenAPI document does not describe is not accepted."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in dependant.query_params} | {
+        p.alias for d in dependant.dependencies for p in d.query_params
+    }
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ProblemError(
+            422,
+            "Unprocessable content",
+            "Unknown query parameter.",
+            errors=[
+                FieldError(
+                    field=f"query.{name[:40]}", message="not a parameter of this endpoint", type="extra_forbidden"
+                )
+                for name in unknown[:5]
+            ],
+        )
+
+
 def _methods_of_path(request: Request) -> set[str]:
     """Every method the request's path answers to.
 

@@ -103,3 +103,18 @@ def test_a_statement_run_for_a_month_in_the_year_378_is_a_422() -> None:
     api = ApiHarness()
     assert api.client.post("/statement-runs/0378-04", headers=api.as_role("ops")).status_code == 422
     assert api.client.post("/statement-runs/2100-01", headers=api.as_role("ops")).status_code == 422
+
+
+def test_a_schema_violating_price_is_refused_and_a_schema_valid_one_accepted() -> None:
+    api = ApiHarness()
+    ops = api.as_role("ops")
+    assert api.client.put("/liability-prices/01/2024", json={"per_day_ore": False}, headers=ops).status_code == 422
+    assert api.client.put("/liability-prices/01/2024", json={"per_day_ore": 930000.5}, headers=ops).status_code == 422
+    assert api.client.put("/liability-prices/01/2024", json={"per_day_ore": 930000.0}, headers=ops).status_code == 200
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored() -> None:
+    api = ApiHarness()
+    response = api.client.get("/audit", params={"limt": "5"}, headers=api.as_role("ops"))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["query.limt"]

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from billing.domain.fees import Statement, format_kronor
 from billing.domain.money import Month
@@ -30,8 +30,8 @@ from billing.service_layer import statements as runs
 from billing.service_layer import tariffs as books
 from billing.service_layer.ports import Actor, AuditRecord, Authenticator, BillingDeps, IssueRun, Role
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
-from trygg_shared.fields import EARLIEST, LATEST, FreeText, Text
-from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError
+from trygg_shared.fields import EARLIEST, LATEST, FreeText, Integer, Text
+from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError, known_query_only
 
 ROLES: dict[str, tuple[Role, ...]] = {
     "read": (Role.OFFICER, Role.OPS),  # statements, reports, tariffs, CSV exports
@@ -86,9 +86,11 @@ FRACTION = r"^[1-9]\d{0,5}/[1-9]\d{0,5}$|^0?\.\d{1,8}$"
 
 
 class RulesIn(_In):
-    count_first_day: bool = Field(True, description="The first day of the service (often a part day) is a fee day.")
-    count_last_day: bool = Field(True, description="The last day (often a part day) is a fee day.")
-    require_actual_period: bool = Field(
+    count_first_day: StrictBool = Field(
+        True, description="The first day of the service (often a part day) is a fee day."
+    )
+    count_last_day: StrictBool = Field(True, description="The last day (often a part day) is a fee day.")
+    require_actual_period: StrictBool = Field(
         False, description="Only days inside the team's reported period count (none until it is reported)."
     )
     hourly_visit_kinds: list[Annotated[Text, Field(max_length=50)]] = Field(
@@ -116,18 +118,22 @@ class TariffIn(_In):
             ]
         },
     )
-    prisbasbelopp_sek: int = Field(ge=1, le=10_000_000, description="Prisbasbelopp of the year, SEK.")
+    prisbasbelopp_sek: Integer = Field(ge=1, le=10_000_000, description="Prisbasbelopp of the year, SEK.")
     fee_model: FeeModel = Field(description="How Trygg hemgång is charged.")
     maxtaxa_factor: str = Field("0.5392", pattern=FRACTION, description="Maxtaxa = factor × prisbasbelopp / 12.")
     day_fraction: str | None = Field(None, pattern=FRACTION, description="Fraction model: share of maxtaxa per day.")
-    hourly_rate_ore: int | None = Field(None, ge=0, le=10_000_000, description="Hourly model: fee per hour, öre.")
+    hourly_rate_ore: Integer | None = Field(None, ge=0, le=10_000_000, description="Hourly model: fee per hour, öre.")
     short_term_stay_day_fraction: str = Field(
         "1/30", pattern=FRACTION, description="Korttid: share of maxtaxa per day."
     )
-    short_term_stay_food_per_day_ore: int | None = Field(None, ge=0, le=10_000_000, description="Korttid food per day.")
-    external_hourly_rate_ore: int | None = Field(None, ge=0, le=10_000_000, description="External provider, per hour.")
-    team_hour_cost_ore: int | None = Field(None, ge=0, le=10_000_000, description="Own team's cost per visit hour.")
-    short_term_stay_cost_per_day_ore: int | None = Field(
+    short_term_stay_food_per_day_ore: Integer | None = Field(
+        None, ge=0, le=10_000_000, description="Korttid food per day."
+    )
+    external_hourly_rate_ore: Integer | None = Field(
+        None, ge=0, le=10_000_000, description="External provider, per hour."
+    )
+    team_hour_cost_ore: Integer | None = Field(None, ge=0, le=10_000_000, description="Own team's cost per visit hour.")
+    short_term_stay_cost_per_day_ore: Integer | None = Field(
         None, ge=0, le=100_000_000, description="The municipality's cost of a short-term stay day."
     )
     rules: RulesIn = Field(default_factory=RulesIn, description="Fee-day counting rules.")
@@ -136,7 +142,7 @@ class TariffIn(_In):
 
 class PriceIn(_In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"per_day_ore": 930000, "note": "2022"}]})
-    per_day_ore: int = Field(ge=0, le=100_000_000, description="Price per liable day, öre.")
+    per_day_ore: Integer = Field(ge=0, le=100_000_000, description="Price per liable day, öre.")
     note: FreeText = Field("", max_length=500, description="Why the change.")
 
 
@@ -145,7 +151,7 @@ class HeadroomIn(_In):
         extra="forbid", json_schema_extra={"examples": [{"valid_from": "2024-03", "amount_ore": 150000}]}
     )
     valid_from: str = Field(pattern=MONTH, description="First month it applies to (YYYY-MM).")
-    amount_ore: int | None = Field(
+    amount_ore: Integer | None = Field(
         description="The person's fee headroom (avgiftsutrymme) per month, öre; null = not known.", ge=0, le=100_000_000
     )
 
@@ -564,7 +570,7 @@ def billing_router(deps: BillingDeps, authenticator: Authenticator) -> APIRouter
         return Depends(check)
 
     reader, officer, ops = require("read"), require("set_headroom"), require("manage")
-    router = APIRouter(responses=_AUTH_ERRORS)
+    router = APIRouter(responses=_AUTH_ERRORS, dependencies=[Depends(known_query_only)])
 
     async def run_safely(make: Callable[[], Coroutine[Any, Any, R]]) -> R:
         try:
