@@ -26,6 +26,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from trygg_shared.contracts.topics import ALL_TOPICS
+from trygg_shared.guard import Authenticate, document_limits, install_request_guard
 from trygg_shared.http import Check, health_router, install_problem_handlers, problem_json_only
 from trygg_shared.indexes import Index, ensure_indexes
 from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
@@ -33,6 +34,7 @@ from trygg_shared.logging import configure_logging, get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
 from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
+from trygg_shared.ratelimit import RateLimiter
 from trygg_shared.settings import ServiceSettings
 from trygg_shared.telemetry import configure_tracing, quiet
 
@@ -49,6 +51,7 @@ class Infrastructure:
     db: AsyncDatabase[Document]
     broker: KafkaBroker
     publisher: EventPublisher
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # request limits (`trygg_shared.ratelimit`)
 
     @classmethod
     def create(cls, settings: ServiceSettings, *, tracer_provider: TracerProvider | None = None) -> Infrastructure:
@@ -63,6 +66,7 @@ class Infrastructure:
             db=client[settings.mongo.database],
             broker=broker,
             publisher=EventPublisher(broker, source=f"urn:trygghemgang:{settings.service_name}"),
+            limiter=RateLimiter(settings.limits.storage_uri),
         )
 
 
@@ -101,6 +105,9 @@ class ServiceRuntime:
     # Reported by /readyz beside Kafka: a failing one makes the service `degraded`, never unready.
     degraded_checks: Mapping[str, Check] = field(default_factory=dict)
     metrics: ServiceMetrics | None = None  # served at /metrics when given
+    # Bearer token -> who (None: unknown), so that the chassis refuses a request without a valid
+    # token before its body is read, and counts each token's requests (`trygg_shared.guard`).
+    authenticate: Authenticate | None = None
     started: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
@@ -228,6 +235,7 @@ def create_service_app(
         title=title, description=description, version=version, lifespan=lifespan if lifespan_enabled else None
     )
     install_problem_handlers(app)
+    install_request_guard(app, runtime.infra.settings.limits, runtime.infra.limiter, runtime.authenticate)
     # Kafka down makes a service degraded, not unready: intake keeps accepting into the outbox
     # and the relay publishes when Kafka is back; consumers simply wait.
     degraded = {"kafka": runtime.check_kafka, **runtime.degraded_checks}
@@ -245,7 +253,7 @@ def create_service_app(
             schema = build()
             if extra_schemas:
                 schema.setdefault("components", {}).setdefault("schemas", {}).update(extra_schemas)
-            app.openapi_schema = problem_json_only(schema)
+            app.openapi_schema = document_limits(problem_json_only(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from limits import RateLimitItem, parse_many
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +97,49 @@ class OutboxSettings(BaseModel):
     )
 
 
+def parse_rate(text: str) -> list[RateLimitItem]:
+    """`"50/second;1000/minute"` as `limits` items; ValueError when it is not that notation."""
+    items = parse_many(text)
+    if not items:
+        raise ValueError(f"not a rate limit: {text!r}")
+    return list(items)
+
+
+def _valid_rate(text: str) -> str:
+    parse_rate(text)
+    return text
+
+
+class LimitSettings(BaseModel):
+    """Request limits every service applies in its HTTP chassis (`trygg_shared.guard`)."""
+
+    storage_uri: str = Field(
+        "memory://",
+        description="Where the rate-limit counters live (a `limits` storage URI): `memory://` counts per "
+        "process, so each replica allows the full rate; a shared storage (e.g. `redis://host:6379`, with its "
+        "client library installed) makes the limits hold across replicas.",
+    )
+    per_token: str = Field(
+        "300/second",
+        description="Requests per API token (`limits` notation, e.g. `300/second;10000/hour`); more are "
+        "answered 429 with Retry-After.",
+    )
+    per_client_failures: str = Field(
+        "10/minute;100/hour",
+        description="Failed attempts (401, 404) per client address on routes that can be guessed at "
+        "(console login, acknowledgement codes); further attempts there are answered 429 until the window "
+        "has passed.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=0,
+        description="Largest request body a route accepts unless it declares its own limit; larger "
+        "bodies are refused 413 before they are read.",
+    )
+
+    _check_rates = field_validator("per_token", "per_client_failures")(_valid_rate)
+
+
 class ServiceSettings(BaseSettings):
     """Base for each service's settings; subclasses set `env_prefix` and defaults."""
 
@@ -108,3 +152,4 @@ class ServiceSettings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)  # type: ignore[arg-type]
     http: HttpSettings
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)  # type: ignore[arg-type]
+    limits: LimitSettings = Field(default_factory=LimitSettings)  # type: ignore[arg-type]

@@ -163,9 +163,11 @@ def bootstrap(
     async def seed() -> None:
         await seed_books(deps)
 
+    authenticator = TokenAuthenticator(settings.api_tokens)
     runtime = ServiceRuntime(
         infra=infra,
-        routers=[billing_router(deps, TokenAuthenticator(settings.api_tokens))],
+        routers=[billing_router(deps, authenticator)],
+        authenticate=authenticator.authenticate,
         consumers=consumers,
         relay=relay,
         indexes=INDEXES,

@@ -78,9 +78,10 @@ def bootstrap(
     sessions = SessionSigner(
         settings.session.secret.get_secret_value().encode(), timedelta(minutes=settings.session.max_age_minutes)
     )
+    authenticator = TokenAuthenticator(settings.api_tokens)
     router = web_router(
         deps,
-        TokenAuthenticator(settings.api_tokens),
+        authenticator,
         sessions,
         cookie_name=settings.session.cookie_name,
         secure_cookie=settings.session.secure_cookie,
@@ -89,6 +90,7 @@ def bootstrap(
     runtime = ServiceRuntime(
         infra=infra,
         routers=[router],
+        authenticate=authenticator.authenticate,
         consumers=subscribed,
         indexes=read_model_indexes(),
         guards=list(guards.values()),

@@ -286,7 +286,8 @@ def bootstrap(
         own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4]),
     ]
     local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
-    routers = [api_router(deps, TokenAuthenticator(settings.api_tokens), local_log)]
+    authenticator = TokenAuthenticator(settings.api_tokens)
+    routers = [api_router(deps, authenticator, local_log)]
     if callbacks is not None:
         routers.append(callbacks_router(deps, callbacks, settings.public_base_url))
 
@@ -296,6 +297,7 @@ def bootstrap(
     runtime = ServiceRuntime(
         infra=infra,
         routers=routers,
+        authenticate=authenticator.authenticate,
         consumers=consumers,
         relay=relay,
         indexes=indexes if stores is not None else (),

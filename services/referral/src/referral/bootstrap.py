@@ -146,7 +146,7 @@ def bootstrap(
     runtime = ServiceRuntime(
         infra=infra,
         routers=[
-            webhook_router(verifier, deps, request_schema),
+            webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits),
             case_router(deps, authenticator),
             decision_router(deps, authenticator),
             audit_router(deps, authenticator),
@@ -155,6 +155,7 @@ def bootstrap(
         relay=relay,
         indexes=INDEXES,
         on_startup=[book.load],
+        authenticate=authenticator.authenticate,
         background=[
             inbox_sweeper(deps, regions, settings.inbox_sweep_seconds),
             inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),

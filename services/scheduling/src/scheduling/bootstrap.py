@@ -122,9 +122,11 @@ def bootstrap(
             if created:
                 log.info("default teams created", teams=created)
 
+    authenticator = TokenAuthenticator(settings.api_tokens)
     runtime = ServiceRuntime(
         infra=infra,
-        routers=[scheduling_router(deps, TokenAuthenticator(settings.api_tokens))],
+        routers=[scheduling_router(deps, authenticator)],
+        authenticate=authenticator.authenticate,
         consumers=consumers,
         relay=relay,
         indexes=[*INDEXES, *mongo_plans.indexes, *mongo_teams.indexes],

@@ -46,6 +46,7 @@ from console.service_layer.ports import (
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.fields import PlausibleDate, Text
+from trygg_shared.guard import route_limits
 from trygg_shared.http import PROBLEM_JSON, FieldError, ProblemError
 
 STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
@@ -274,6 +275,7 @@ def web_router(
         response_class=HTMLResponse,
         responses={303: {"description": "Signed in: to the page asked for."}, 401: {"content": _HTML}},
         summary="Sign in with a role token",
+        openapi_extra=route_limits(guessable=True),  # a wrong token counts as a failed attempt (429 after)
     )
     async def login(
         request: Request,

@@ -27,6 +27,7 @@ from notification.service_layer.auth import Actor, Authenticator, Role
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import LocalSmsLog
 from trygg_shared.fields import PlausibleAwareDatetime, Text
+from trygg_shared.guard import route_limits
 from trygg_shared.http import ProblemError
 
 _ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
@@ -351,6 +352,7 @@ def api_router(deps: NotificationDeps, authenticator: Authenticator, local_log: 
         tags=["alerts"],
         summary="The acknowledgement link of an alert SMS: a page with a button",
         responses={**_HTML_OK, **NOT_FOUND},
+        openapi_extra=route_limits(guessable=True),  # an unknown code counts as a failed attempt (429 after)
     )
     async def ack_page(code: Annotated[str, Path(pattern=_CODE)]) -> HTMLResponse:
         alert_id = await deps.alert_queries.by_ack_code(code.upper())
@@ -369,6 +371,7 @@ def api_router(deps: NotificationDeps, authenticator: Authenticator, local_log: 
         tags=["alerts"],
         summary="Acknowledge through the link in the SMS (the code is the credential)",
         responses={**_HTML_OK, **NOT_FOUND, **CONFLICT},
+        openapi_extra=route_limits(guessable=True),
     )
     async def ack_by_link(code: Annotated[str, Path(pattern=_CODE)]) -> HTMLResponse:
         with domain_errors():

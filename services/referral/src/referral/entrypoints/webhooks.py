@@ -1,7 +1,13 @@
 """`POST /webhooks/lus`: the hospital intake, answering exactly as specs/lus-webhook.md says.
 
-Order of checks: media type (415), size (413), signature (401), JSON (400), format (422),
+Order of checks: size by `Content-Length` (413, in the chassis before the body is read),
+media type (415), failed signatures of the client address (429, before the body is read),
+size while reading (413), signature (401), the sender's rate (429), JSON (400), format (422),
 durable storage (503 when it cannot be done now). A 2xx only after the message is stored.
+
+Rate limits (`REFERRAL_WEBHOOK_LIMITS`): each sender, identified by its verified signature, may
+send `per_sender`; a client address whose signatures fail `unsigned_per_client` times is refused
+before its next body is even read (a flood of unsigned messages costs no HMAC and no buffering).
 """
 
 from __future__ import annotations
@@ -13,14 +19,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from referral.config import WebhookLimits
 from referral.domain.messages import MessageType
 from referral.entrypoints.errors import RETRY_AFTER, problem
 from referral.lus_format import MAX_BODY_BYTES, parse_lus_json
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import InvalidSignature, SignatureVerifier, StorageUnavailable
+from trygg_shared.guard import route_limits
 from trygg_shared.http import ProblemError, field_errors
 from trygg_shared.logging import get_logger
+from trygg_shared.ratelimit import RateLimiter, parse_rate, too_many_requests
 
 log = get_logger(__name__)
 _MESSAGE_TYPES = frozenset(t.value for t in MessageType)
@@ -70,8 +79,17 @@ def _strip_union_tag(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_schema: dict[str, Any]) -> APIRouter:
+def webhook_router(
+    verifier: SignatureVerifier,
+    deps: ReferralDeps,
+    request_schema: dict[str, Any],
+    limiter: RateLimiter | None = None,
+    limits: WebhookLimits | None = None,
+) -> APIRouter:
     router = APIRouter(tags=["hospital intake"])
+    limiter = limiter or RateLimiter()
+    limits = limits or WebhookLimits()
+    per_sender, unsigned = parse_rate(limits.per_sender), parse_rate(limits.unsigned_per_client)
 
     @router.post(
         "/webhooks/lus",
@@ -86,20 +104,37 @@ def webhook_router(verifier: SignatureVerifier, deps: ReferralDeps, request_sche
             413: problem("Body over 64 KiB."),
             415: problem("Not application/json."),
             422: problem("Valid JSON that breaks the format; lists each field error."),
+            429: problem(
+                "Too many webhooks from this sender, or too many failed signatures from this address; "
+                "retry after `Retry-After` seconds.",
+                headers=RETRY_AFTER,
+            ),
             503: problem("Cannot store durably right now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
         },
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": request_schema}}},
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": request_schema}},
+            **route_limits(max_body_bytes=MAX_BODY_BYTES),
+        },
     )
     async def receive_lus(request: Request) -> JSONResponse:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise ProblemError(415, "Unsupported media type", "Send the message as application/json.")
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.refused(unsigned, "webhook-unsigned", client)
+        if wait is not None:
+            raise too_many_requests(wait, "webhooks with a failed signature")
         body = await _read_body(request)
         try:
             sender = verifier.identify(body, request.headers)
         except InvalidSignature:
+            limiter.hit(unsigned, "webhook-unsigned", client)
             # Nothing that tells an attacker which check failed.
             raise ProblemError(401, "Unauthorized", "The message signature could not be verified.") from None
+        wait = limiter.hit(per_sender, "webhook-sender", sender.sender_id)
+        if wait is not None:
+            log.warning("webhook rate limit reached", sender=sender.sender_id)
+            raise too_many_requests(wait, "webhooks from this sender")
         try:
             json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
