@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install run webhook lint format test test-unit test-integration test-e2e schemas bench clean
+.PHONY: help install run webhook lint format test test-unit test-integration test-e2e test-security schemas bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test-unit: install ## unit and contract tests only (no servers)
 
 test-integration: install ## integration and e2e tests only
 	$(VENV)/pytest -m "integration or e2e" $(PYTEST_ARGS)
+
+test-security: install ## the security suite only: role matrix from the OpenAPI, limits, webhook checks, audit, personal-data scan
+	$(VENV)/pytest -m security -p no:cacheprovider $(PYTEST_ARGS)
 
 schemas: install ## rewrite the event JSON Schema snapshots after an intended contract change
 	$(VENV)/python -m trygg_shared.contracts.snapshots --write

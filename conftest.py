@@ -1,7 +1,7 @@
 """Test configuration for the whole workspace.
 
 Tests are marked by folder (unit by default; `tests/contract`, `tests/integration`,
-`tests/e2e`). Real servers are started once per session, only when a test asks for them.
+`tests/e2e`, `tests/security`). Real servers are started once per session, only when a test asks for them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ import pytest
 
 from devstack.testing import Endpoints, real_servers
 
-_FOLDER_MARKS = {"contract": "contract", "integration": "integration", "e2e": "e2e", "faults": "faults"}
+_FOLDER_MARKS = {
+    "contract": "contract",
+    "integration": "integration",
+    "e2e": "e2e",
+    "faults": "faults",
+    "security": "security",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
