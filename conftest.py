@@ -35,3 +35,80 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
     """Real Kafka and MongoDB-wire servers (environment, testcontainers or local), for the session."""
     with real_servers(tmp_path_factory.mktemp("servers")) as endpoints:
         yield endpoints
+
+
+# --- after the whole session: no test patient's personal data in any service log or span ---------
+
+_ENDPOINTS: list[Endpoints] = []
+_SPAN_FINDINGS: list[str] = []
+_SCAN_SUMMARY: dict[str, int] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest) -> Iterator[None]:
+    """Remember every set of real servers a fixture started (their Jaeger is scanned at the end)."""
+    outcome = yield
+    if outcome.excinfo is None:  # type: ignore[attr-defined]
+        result = outcome.get_result()  # type: ignore[attr-defined]
+        if isinstance(result, Endpoints) and result not in _ENDPOINTS:
+            _ENDPOINTS.append(result)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Before the last test's teardown stops the session's servers: every span Jaeger holds."""
+    if nextitem is None:
+        _scan_spans()
+    yield
+
+
+def _scan_spans() -> None:
+    from tests.security.personal_data import Scanner, jaeger_traces, patients_data
+
+    scanner = Scanner(patients_data())
+    for endpoints in _ENDPOINTS:
+        if endpoints.jaeger_query_url is None:
+            continue
+        try:
+            traces, spans = jaeger_traces(endpoints.jaeger_query_url)
+        except Exception as exc:  # noqa: BLE001 - an unreadable Jaeger is reported as a finding, not a crash
+            _SPAN_FINDINGS.append(f"{endpoints.jaeger_query_url}: could not read the traces ({type(exc).__name__})")
+            continue
+        _SCAN_SUMMARY["spans"] = _SCAN_SUMMARY.get("spans", 0) + spans
+        _SPAN_FINDINGS.extend(str(f) for f in scanner.scan_spans(traces))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every service process' log under the session's temp folder (the processes have stopped)."""
+    from tests.security.personal_data import Scanner, patients_data, service_logs
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    scanner = Scanner(patients_data())
+    logs = service_logs(Path(str(factory.getbasetemp())))
+    findings = [*_SPAN_FINDINGS, *(str(f) for log in logs for f in scanner.scan_file(log))]
+    _SCAN_SUMMARY["logs"] = len(logs)
+    _SCAN_SUMMARY["patterns"] = len(scanner.data)
+    session.config.stash[_FINDINGS_KEY] = findings
+    if findings and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_FINDINGS_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    findings = config.stash.get(_FINDINGS_KEY, None)
+    if findings is None:
+        return
+    logs, spans, patterns = (_SCAN_SUMMARY.get(k, 0) for k in ("logs", "spans", "patterns"))
+    if not logs and not spans and not findings:
+        return  # no service process ran and no span was exported (a unit-only run)
+    terminalreporter.section("personal data in logs and spans")
+    terminalreporter.write_line(
+        f"scanned {logs} service log files and {spans} spans for {patterns} test-patient values: "
+        + (f"{len(findings)} FOUND (the run fails)" if findings else "none found")
+    )
+    for finding in findings[:200]:
+        terminalreporter.write_line(f"  {finding}", red=True)
