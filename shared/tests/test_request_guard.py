@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
@@ -50,13 +50,17 @@ def make_app(settings: LimitSettings) -> tuple[FastAPI, BodyReads]:
     app = FastAPI()
     install_problem_handlers(app)
 
-    @app.post("/things")
+    things = APIRouter()  # routes of an included router, as every service has them
+
+    @things.post("/things")
     async def post_thing(body: dict[str, Any], who: Who) -> dict[str, Any]:
         return {"who": who, "keys": sorted(body)}
 
-    @app.get("/things")
+    @things.get("/things")
     async def get_things(who: Who) -> dict[str, str]:
         return {"who": who}
+
+    app.include_router(things)
 
     @app.post("/small", openapi_extra=route_limits(max_body_bytes=10))
     async def small(request: Request) -> dict[str, int]:

@@ -34,7 +34,7 @@ async def call(
     parts = urlsplit(url)
     raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     raw_headers.append((b"host", b"testserver"))
-    if body:
+    if body and not any(name == b"content-length" for name, _ in raw_headers):
         raw_headers.append((b"content-length", str(len(body)).encode()))
     scope = {
         "type": "http",

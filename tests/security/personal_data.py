@@ -165,7 +165,11 @@ class Scanner:
 
 def service_logs(base: Path) -> list[Path]:
     """Every log file of a process the tests started under `base`, except the servers'."""
-    return sorted(p for p in base.rglob("*.log") if p.is_file() and p.name not in SERVER_LOGS)
+    return sorted(
+        p
+        for p in base.rglob("*.log")
+        if p.is_file() and p.name not in SERVER_LOGS and not p.stem.isdigit()  # digits: Kafka's data segments
+    )
 
 
 def jaeger_traces(query_url: str, *, limit: int = 5000, timeout: float = 30.0) -> tuple[list[dict[str, Any]], int]:

@@ -197,9 +197,7 @@ def test_every_get_operation_is_classified_as_audited_or_without_personal_data(s
     assert not gone, f"{service}: classified operations the OpenAPI no longer has: {gone}"
 
 
-@pytest.mark.parametrize(
-    ("service", "path"), [(s, p) for s in sorted(AUDITED) for p in sorted(AUDITED[s])], ids=str
-)
+@pytest.mark.parametrize(("service", "path"), [(s, p) for s in sorted(AUDITED) for p in sorted(AUDITED[s])], ids=str)
 def test_each_read_of_personal_data_leaves_exactly_one_audit_record(service: str, path: str) -> None:
     seeded = SEEDERS[service](path)
     before = len(seeded.records)

@@ -86,7 +86,7 @@ def test_a_planted_span_attribute_is_found() -> None:
 
 
 def test_service_logs_are_scanned_and_the_servers_logs_are_not(outside: Path) -> None:
-    for name in ["referral.log", "notification.log", *SERVER_LOGS]:
+    for name in ["referral.log", "notification.log", "00000000000000000000.log", *SERVER_LOGS]:
         (outside / "run" / name).parent.mkdir(exist_ok=True)
         (outside / "run" / name).write_text("x\n")
     assert [p.name for p in service_logs(outside)] == ["notification.log", "referral.log"]

@@ -18,6 +18,7 @@ Roles are still checked by each route's own dependency (403).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trygg_shared.http import PROBLEM_JSON, problem_response
@@ -92,7 +93,7 @@ class RequestGuard:
         self._authenticate = authenticate
         self._per_token = parse_rate(settings.per_token)
         self._failures = parse_rate(settings.per_client_failures)
-        self._policies: dict[tuple[str, str], _Policy] = {}
+        self._operations: list[tuple[re.Pattern[str], str, _Policy]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -146,45 +147,44 @@ class RequestGuard:
         )(scope, receive, send)
 
     def _policy(self, scope: Scope) -> _Policy:
-        route = _route_of(self._fastapi.router.routes, scope)
+        """The limits of the operation this request is for, as its OpenAPI document states them."""
+        if self._operations is None:
+            self._operations = self._documented_operations()
         method = str(scope.get("method", "GET")).lower()
-        if route is None:
-            return _Policy(self._settings.max_body_bytes, bearer=False, guessable=False)
-        key = (route.path_format, method)
-        found = self._policies.get(key)
-        if found is None:
-            extra: Mapping[str, Any] = getattr(route, "openapi_extra", None) or {}
-            found = _Policy(
-                int(extra.get(MAX_BODY_KEY, self._settings.max_body_bytes)),
-                bearer=self._documents_bearer(route.path_format, method),
-                guessable=bool(extra.get(GUESSABLE_KEY, False)),
-            )
-            self._policies[key] = found
+        path = str(scope.get("path", ""))
+        for pattern, operation_method, policy in self._operations:
+            if operation_method == method and pattern.fullmatch(path):
+                return policy
+        return _Policy(self._settings.max_body_bytes, bearer=False, guessable=False)
+
+    def _documented_operations(self) -> list[tuple[re.Pattern[str], str, _Policy]]:
+        schema = self._fastapi.openapi()
+        schemes = schema.get("components", {}).get("securitySchemes", {})
+        found = []
+        for template, operations in schema.get("paths", {}).items():
+            pattern, _format, _convertors = compile_path(template)
+            for method, operation in operations.items():
+                if not isinstance(operation, dict):
+                    continue
+                policy = _Policy(
+                    int(operation.get(MAX_BODY_KEY, self._settings.max_body_bytes)),
+                    bearer=_takes_bearer(operation, schemes),
+                    guessable=bool(operation.get(GUESSABLE_KEY, False)),
+                )
+                found.append((pattern, method, policy))
+        # A literal path before a template that would also match it (`/statements.csv`, `/statements/{x}`).
+        found.sort(key=lambda item: item[0].pattern.count("(?P<"))
         return found
 
-    def _documents_bearer(self, path: str, method: str) -> bool:
-        """Whether the OpenAPI document says this operation takes a bearer token."""
-        schema = self._fastapi.openapi()
-        operation = schema.get("paths", {}).get(path, {}).get(method, {})
-        schemes = schema.get("components", {}).get("securitySchemes", {})
-        for requirement in operation.get("security") or []:
-            for name in requirement:
-                scheme = schemes.get(name, {})
-                if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-                    return True
-        return False
 
-
-def _route_of(routes: list[BaseRoute], scope: Scope) -> Route | None:
-    partial = None
-    for route in routes:
-        if isinstance(route, Route):
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return route
-            if match is Match.PARTIAL and partial is None:
-                partial = route
-    return partial
+def _takes_bearer(operation: Mapping[str, Any], schemes: Mapping[str, Any]) -> bool:
+    """Whether the OpenAPI operation says it takes a bearer token."""
+    for requirement in operation.get("security") or []:
+        for name in requirement:
+            scheme = schemes.get(name, {})
+            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+                return True
+    return False
 
 
 def _has_body(scope: Scope) -> bool:

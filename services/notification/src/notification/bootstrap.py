@@ -289,7 +289,11 @@ def bootstrap(
     authenticator = TokenAuthenticator(settings.api_tokens)
     routers = [api_router(deps, authenticator, local_log)]
     if callbacks is not None:
-        routers.append(callbacks_router(deps, callbacks, settings.public_base_url))
+        routers.append(
+            callbacks_router(
+                deps, callbacks, settings.public_base_url, infra.limiter, settings.limits.per_client_failures
+            )
+        )
 
     indexes = [*mongo.INDEXES]
     if stores is not None:

@@ -7,12 +7,13 @@ callback is answered 401, a report for a message we do not know 404, and neither
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from notification.entrypoints.errors import COMMON_ERRORS, problem
+from notification.entrypoints.errors import COMMON_ERRORS, RETRY_AFTER, problem
 from notification.service_layer import alerts as al
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.deps import NotificationDeps
@@ -20,6 +21,7 @@ from notification.service_layer.ports import CallbackRejected, ProviderCallbacks
 from trygg_shared.fields import has_control_characters
 from trygg_shared.http import ProblemError
 from trygg_shared.logging import get_logger
+from trygg_shared.ratelimit import RateLimiter, parse_rate, too_many_requests
 
 log = get_logger(__name__)
 
@@ -89,8 +91,19 @@ def _refuse_controls(form: dict[str, str], name: str) -> None:
         raise ProblemError(400, "Bad request", "A form field holds control characters.")
 
 
-def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, public_base_url: str) -> APIRouter:
+def callbacks_router(
+    deps: NotificationDeps,
+    callbacks: ProviderCallbacks,
+    public_base_url: str,
+    limiter: RateLimiter | None = None,
+    failed_replies: str = "10/minute;100/hour",
+) -> APIRouter:
+    """The provider's callbacks. A reply that acknowledges nothing counts as a failed guess of its
+    phone number; after `failed_replies` (the chassis' `LIMITS__PER_CLIENT_FAILURES`) the number's
+    replies are answered 429 until the window has passed."""
     router = APIRouter(tags=["callbacks"], responses=COMMON_ERRORS)
+    limiter = limiter or RateLimiter()
+    guesses = parse_rate(failed_replies)
     provider = callbacks.provider
     delivery_path, inbound_path, delivery_form = (
         ("/callbacks/46elks/delivery", "/callbacks/46elks/inbound", "46elks-delivery")
@@ -124,7 +137,13 @@ def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, publi
         status_code=204,
         response_class=Response,
         summary=f"A reply SMS through {provider}: an on-call person's acknowledgement code",
-        responses=_CALLBACK_ERRORS,
+        responses={
+            **_CALLBACK_ERRORS,
+            429: problem(
+                "Too many replies from this number that acknowledged nothing; retry after `Retry-After` seconds.",
+                headers=RETRY_AFTER,
+            ),
+        },
         openapi_extra=_form_body(inbound_form),
     )
     async def inbound(request: Request) -> Response:
@@ -135,7 +154,12 @@ def callbacks_router(deps: NotificationDeps, callbacks: ProviderCallbacks, publi
             log.warning("inbound SMS rejected", provider=provider, reason=exc.reason)
             raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
         _refuse_controls(form, inbound_form)
-        await al.acknowledge_by_reply(deps, sms.from_phone, sms.text)
+        sender = hashlib.sha256(sms.from_phone.encode()).hexdigest()  # the number stays out of the limiter
+        wait = limiter.refused(guesses, "ack-reply", sender)
+        if wait is not None:
+            raise too_many_requests(wait, "replies that acknowledged nothing")
+        if await al.acknowledge_by_reply(deps, sms.from_phone, sms.text) is None:
+            limiter.hit(guesses, "ack-reply", sender)
         return Response(status_code=204)  # an empty answer: 46elks and Twilio send no reply SMS
 
     return router
