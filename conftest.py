@@ -6,8 +6,11 @@ Tests are marked by folder (unit by default; `tests/contract`, `tests/integratio
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -39,6 +42,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
 
 # --- after the whole session: no test patient's personal data in any service log or span ---------
 
+_HERE = Path(__file__).resolve().parent
 _ENDPOINTS: list[Endpoints] = []
 _SPAN_FINDINGS: list[str] = []
 _SCAN_SUMMARY: dict[str, int] = {}
@@ -62,15 +66,32 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     yield
 
 
-def _scan_spans() -> None:
-    from tests.security.personal_data import Scanner, jaeger_traces, patients_data
+def _personal_data() -> ModuleType:
+    """`tests/security/personal_data.py`, also when no test under `tests/` was collected (so the
+    `tests` package was never imported): loaded from its file then."""
+    try:
+        from tests.security import personal_data
+    except ModuleNotFoundError:
+        name = "trygg_security_personal_data"
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, _HERE / "tests" / "security" / "personal_data.py")
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # before it runs: its dataclasses look their module up
+            spec.loader.exec_module(module)
+        return sys.modules[name]
+    return personal_data
 
-    scanner = Scanner(patients_data())
+
+def _scan_spans() -> None:
+    scan = _personal_data()
+    scanner = scan.Scanner(scan.patients_data())
     for endpoints in _ENDPOINTS:
         if endpoints.jaeger_query_url is None:
             continue
         try:
-            traces, spans = jaeger_traces(endpoints.jaeger_query_url)
+            traces, spans = scan.jaeger_traces(endpoints.jaeger_query_url)
         except Exception as exc:  # noqa: BLE001 - an unreadable Jaeger is reported as a finding, not a crash
             _SPAN_FINDINGS.append(f"{endpoints.jaeger_query_url}: could not read the traces ({type(exc).__name__})")
             continue
@@ -80,13 +101,12 @@ def _scan_spans() -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Every service process' log under the session's temp folder (the processes have stopped)."""
-    from tests.security.personal_data import Scanner, patients_data, service_logs
-
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None:
         return
-    scanner = Scanner(patients_data())
-    logs = service_logs(Path(str(factory.getbasetemp())))
+    scan = _personal_data()
+    scanner = scan.Scanner(scan.patients_data())
+    logs = scan.service_logs(Path(str(factory.getbasetemp())))
     findings = [*_SPAN_FINDINGS, *(str(f) for log in logs for f in scanner.scan_file(log))]
     _SCAN_SUMMARY["logs"] = len(logs)
     _SCAN_SUMMARY["patterns"] = len(scanner.data)
