@@ -120,7 +120,7 @@ class LimitSettings(BaseModel):
         "client library installed) makes the limits hold across replicas.",
     )
     per_token: str = Field(
-        "300/second",
+        "1000/second",
         description="Requests per API token (`limits` notation, e.g. `300/second;10000/hour`); more are "
         "answered 429 with Retry-After.",
     )
