@@ -27,7 +27,11 @@ _FOLDER_MARKS = {
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = Path(str(item.fspath)).parts
+        path = Path(str(item.fspath))
+        # Relative to the repository: a checkout in a folder named like a marker must not mark everything.
+        parts = (
+            path.relative_to(item.config.rootpath).parts if path.is_relative_to(item.config.rootpath) else path.parts
+        )
         marks = [mark for folder, mark in _FOLDER_MARKS.items() if folder in parts]
         for mark in marks or ["unit"]:
             item.add_marker(getattr(pytest.mark, mark))
