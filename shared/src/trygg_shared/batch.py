@@ -10,6 +10,11 @@ caller gets `False` to report the record (in the run's outcome, for ops) and goe
 
 Errors that mean "the store is down" are not a bad record: they stop the batch (it is
 idempotent and is run again), so pass them in `reraise`.
+
+Background loops (timers, sweeps) meet the same record again in their next round: a record that
+failed is parked (`Backoff`) and tried again only after a pause that doubles with each failure
+(`backoff_delay`), so a poisoned timer is reported once per try, never retried in a busy loop,
+and never holds up the others.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from prometheus_client import Counter
@@ -80,3 +86,72 @@ def compute_isolated(
                 compute([item])
                 good.append(item)
         return compute(good), tuple(failures.refs)
+
+
+def backoff_delay(failures: int, first: timedelta, longest: timedelta) -> timedelta:
+    """The pause after the `failures`-th failure in a row: `first`, doubling, at most `longest`."""
+    factor: int = 2 ** min(max(failures - 1, 0), 30)
+    return min(first * factor, longest)
+
+
+@dataclass
+class Backoff:
+    """Records a background loop parked after a failure, in this process: reference -> (failures, until).
+
+    `waiting(ref, now)` is True while a failed record's pause lasts (the loop skips it); `failed`
+    parks it for `backoff_delay` (doubling with each failure in a row), `succeeded` forgets it.
+    At most `capacity` records are remembered (the oldest are forgotten first: they are tried again).
+    """
+
+    first: timedelta = timedelta(seconds=5)
+    longest: timedelta = timedelta(minutes=30)
+    capacity: int = 10_000
+    _parked: dict[str, tuple[int, datetime]] = field(default_factory=dict, init=False, repr=False)
+
+    def waiting(self, ref: str, now: datetime) -> bool:
+        parked = self._parked.get(ref)
+        return parked is not None and parked[1] > now
+
+    def failed(self, ref: str, now: datetime) -> datetime:
+        """Park `ref` after a failure; returns when it is tried again."""
+        failures = self._parked.pop(ref, (0, now))[0] + 1
+        until = now + backoff_delay(failures, self.first, self.longest)
+        self._parked[ref] = (failures, until)
+        while len(self._parked) > self.capacity:
+            del self._parked[next(iter(self._parked))]
+        return until
+
+    def succeeded(self, ref: str) -> None:
+        self._parked.pop(ref, None)
+
+    def failures(self, ref: str) -> int:
+        return self._parked.get(ref, (0, None))[0]
+
+    def parked(self, now: datetime) -> list[str]:
+        """The records still waiting at `now` (a loop's next-due query leaves them out)."""
+        return [ref for ref, (_, until) in self._parked.items() if until > now]
+
+    def next_try(self, now: datetime) -> datetime | None:
+        """When the first parked record may be tried again (None: none waits)."""
+        return min((until for _, until in self._parked.values() if until > now), default=None)
+
+    @contextmanager
+    def attempt(
+        self,
+        failures: Failures,
+        ref: str,
+        now: datetime,
+        *,
+        reraise: tuple[type[BaseException], ...] = (StorageUnavailable,),
+    ) -> Iterator[None]:
+        """Run the body for `ref` (the caller checked `waiting`): a failure is reported in `failures`
+        and parks the record; success forgets an earlier failure. `reraise` errors stop the round."""
+        try:
+            yield
+        except reraise:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the loop
+            failures.report(ref, exc)
+            self.failed(ref, now)
+        else:
+            self.succeeded(ref)

@@ -27,12 +27,12 @@ class MemoryCaseQueries:
             if c.watch is not None and c.watch.state is WatchState.ARMED and c.watch.alert_at <= now
         ]
 
-    async def next_watch_at(self) -> datetime | None:
+    async def next_watch_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         return min(
             (
                 c.watch.alert_at
-                for c, _, _ in self._store.states.values()
-                if c.watch is not None and c.watch.state is WatchState.ARMED
+                for cid, (c, _, _) in self._store.states.items()
+                if c.watch is not None and c.watch.state is WatchState.ARMED and cid not in excluding
             ),
             default=None,
         )
@@ -96,8 +96,15 @@ class MemoryAlertQueries:
     async def unrouted(self) -> int:
         return sum(1 for a in self._all() if a.unrouted)
 
-    async def next_escalation_at(self) -> datetime | None:
-        return min((a.escalate_at for a in self._all() if a.state is AlertState.OPEN and a.escalate_at), default=None)
+    async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
+        return min(
+            (
+                a.escalate_at
+                for a in self._all()
+                if a.state is AlertState.OPEN and a.escalate_at and a.alert_id not in excluding
+            ),
+            default=None,
+        )
 
     async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]:
         found = [

@@ -74,8 +74,10 @@ class MongoCaseQueries:
         cursor = self._c.find({"watch_state": WatchState.ARMED.value, "watch_alert_at": {"$lte": now}}, {"_id": 1})
         return [str(d["_id"]) async for d in cursor]
 
-    async def next_watch_at(self) -> datetime | None:
-        query = {"watch_state": WatchState.ARMED.value}
+    async def next_watch_at(self, excluding: Sequence[str] = ()) -> datetime | None:
+        query: Document = {"watch_state": WatchState.ARMED.value}
+        if excluding:
+            query["_id"] = {"$nin": list(excluding)}
         doc = await self._c.find_one(query, {"watch_alert_at": 1}, sort=[("watch_alert_at", 1)])
         return doc["watch_alert_at"] if doc else None
 
@@ -147,8 +149,10 @@ class MongoAlertQueries:
     async def unrouted(self) -> int:
         return await self._c.count_documents({"state": AlertState.OPEN.value, "unrouted": True})
 
-    async def next_escalation_at(self) -> datetime | None:
-        query = {"state": AlertState.OPEN.value, "escalate_at": {"$ne": None}}
+    async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
+        query: Document = {"state": AlertState.OPEN.value, "escalate_at": {"$ne": None}}
+        if excluding:
+            query["_id"] = {"$nin": list(excluding)}
         doc = await self._c.find_one(query, {"escalate_at": 1}, sort=[("escalate_at", 1)])
         return doc["escalate_at"] if doc else None
 

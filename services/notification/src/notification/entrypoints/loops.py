@@ -67,8 +67,24 @@ async def fire_due_timers(deps: NotificationDeps) -> None:
 
 
 async def next_timer_at(deps: NotificationDeps) -> datetime | None:
-    """The earliest armed liability watch or open alert's escalation."""
-    times = [t for t in (await deps.case_queries.next_watch_at(), await deps.alert_queries.next_escalation_at()) if t]
+    """The earliest armed liability watch or open alert's escalation.
+
+    A timer that failed and waits out its pause (`deps.timer_backoff`) counts at the end of its
+    pause, not at its own (past) due time: the loop neither spins on it nor sleeps past the others.
+    """
+    now, backoff = deps.clock.now(), deps.timer_backoff
+    parked = backoff.parked(now)
+    watches = [ref.removeprefix("watch:") for ref in parked if ref.startswith("watch:")]
+    escalations = [ref.removeprefix("escalate:") for ref in parked if ref.startswith("escalate:")]
+    times = [
+        t
+        for t in (
+            await deps.case_queries.next_watch_at(watches),
+            await deps.alert_queries.next_escalation_at(escalations),
+            backoff.next_try(now),
+        )
+        if t
+    ]
     return min(times, default=None)
 
 

@@ -6,6 +6,11 @@ two replicas firing the same timer one insert wins and the other finds it there.
 responder is a message whose id is derived from (alert, level): an alert saved with
 `notify_pending` whose message was not yet queued (a crash in between) is completed by the
 sweep (`notify_pending_alerts`).
+
+The timer loops (`fire_liability_watches`, `escalate_due`, `notify_pending_alerts`) isolate each
+record: one that raises (a bug, a record that breaks a rule) is reported (`trygg_shared.batch`:
+logged by its id and the error's type, counted) and parked with a doubling pause
+(`deps.timer_backoff`), while the others fire; a store that is down still stops the round.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from notification.domain.templates import AlertFacts, AlertTopic, MessageKind, r
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.relatives import create_message, local_time
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
+from trygg_shared.batch import Failures
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -159,33 +165,46 @@ async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
 async def notify_pending_alerts(deps: NotificationDeps) -> int:
     """The sweep: alerts saved with an SMS still to queue (a crash between the two writes)."""
     ids = await deps.alert_queries.notify_pending()
+    failures, now = Failures("alert_sms_sweep"), deps.clock.now()
     for alert_id in ids:
-        await notify_alert(deps, alert_id)
+        if deps.timer_backoff.waiting(f"notify:{alert_id}", now):
+            continue
+        with deps.timer_backoff.attempt(failures, f"notify:{alert_id}", now):
+            await notify_alert(deps, alert_id)
     return len(ids)
 
 
 async def escalate_due(deps: NotificationDeps) -> int:
     """Alerts not acknowledged in time go to the next responder; returns how many escalated."""
     escalated = 0
-    for alert_id in await deps.alert_queries.escalation_due(deps.clock.now()):
-        loaded = await deps.alerts.load(alert_id)
-        if loaded is None or not loaded.state.escalation_due(deps.clock.now()):
-            continue
-        # One replica escalates each step: the step's claim is an insert (atomic on FerretDB).
-        if not await deps.claims.take(f"escalate:{alert_id}:{loaded.state.level}:{len(loaded.state.escalations)}"):
-            continue
-        now = deps.clock.now()
-
-        def change(a: Alert, now: datetime = now) -> tuple[bool, list[object] | None]:
-            events = a.escalate(now, deps.policy.ack_timeout)
-            return events is not None, events
-
-        if await update_aggregate(deps.alerts, alert_id, change):
-            escalated += 1
-            deps.wake_timers()
-            log.info("alert escalated", alert_id=alert_id)
-            await notify_alert(deps, alert_id)
+    failures, now = Failures("alert_escalations"), deps.clock.now()
+    for alert_id in await deps.alert_queries.escalation_due(now):
+        if deps.timer_backoff.waiting(f"escalate:{alert_id}", now):
+            continue  # it failed: tried again after its pause
+        with deps.timer_backoff.attempt(failures, f"escalate:{alert_id}", now):
+            escalated += int(await _escalate(deps, alert_id))
     return escalated
+
+
+async def _escalate(deps: NotificationDeps, alert_id: str) -> bool:
+    loaded = await deps.alerts.load(alert_id)
+    if loaded is None or not loaded.state.escalation_due(deps.clock.now()):
+        return False
+    # One replica escalates each step: the step's claim is an insert (atomic on FerretDB).
+    if not await deps.claims.take(f"escalate:{alert_id}:{loaded.state.level}:{len(loaded.state.escalations)}"):
+        return False
+    now = deps.clock.now()
+
+    def change(a: Alert) -> tuple[bool, list[object] | None]:
+        events = a.escalate(now, deps.policy.ack_timeout)
+        return events is not None, events
+
+    if not await update_aggregate(deps.alerts, alert_id, change):
+        return False
+    deps.wake_timers()
+    log.info("alert escalated", alert_id=alert_id)
+    await notify_alert(deps, alert_id)
+    return True
 
 
 async def acknowledge(deps: NotificationDeps, alert_id: str, by: str, channel: AckChannel) -> Alert:
@@ -302,36 +321,44 @@ async def resolve_liability_alerts(deps: NotificationDeps, case_id: str, reason:
 async def fire_liability_watches(deps: NotificationDeps) -> int:
     """Ready notices without a decision whose alert time has come: one alert each, exactly once."""
     fired = 0
-    for case_id in await deps.case_queries.due_watches(deps.clock.now()):
-        loaded = await deps.cases.load(case_id)
-        if loaded is None:
-            continue
-        watch = loaded.state.watch_due(deps.clock.now())
-        if watch is None:
-            continue
-        case = loaded.state
-        raised = await raise_alert(
-            deps,
-            liability_alert_id(case_id, watch.ready_at),
-            AlertTopic.LIABILITY_NO_DECISION,
-            AlertFacts(case_ref=case_id[:8], at=local_time(deps, watch.liability_starts_at), team=case.team_name),
-            case_id=case_id,
-            team_id=case.team_id,
-        )
-        fired += int(raised)
-
-        def change(c: CaseFile, ready_at: datetime = watch.ready_at) -> tuple[bool, list[object] | None]:
-            if c.watch_fired(ready_at):
-                return True, []
-            return False, None
-
-        if not await update_aggregate(deps.cases, case_id, change):
-            # The watch was disarmed meanwhile (a decision read between our load and the raise):
-            # the alert raised from the stale copy closes at once instead of escalating.
-            after = await deps.cases.load(case_id)
-            if after is not None and after.state.decided:
-                await resolve_alert(deps, liability_alert_id(case_id, watch.ready_at), "decision_granted")
+    failures, now = Failures("liability_watches"), deps.clock.now()
+    for case_id in await deps.case_queries.due_watches(now):
+        if deps.timer_backoff.waiting(f"watch:{case_id}", now):
+            continue  # it failed: tried again after its pause
+        with deps.timer_backoff.attempt(failures, f"watch:{case_id}", now):
+            fired += int(await _fire_watch(deps, case_id))
     return fired
+
+
+async def _fire_watch(deps: NotificationDeps, case_id: str) -> bool:
+    loaded = await deps.cases.load(case_id)
+    if loaded is None:
+        return False
+    watch = loaded.state.watch_due(deps.clock.now())
+    if watch is None:
+        return False
+    case = loaded.state
+    raised = await raise_alert(
+        deps,
+        liability_alert_id(case_id, watch.ready_at),
+        AlertTopic.LIABILITY_NO_DECISION,
+        AlertFacts(case_ref=case_id[:8], at=local_time(deps, watch.liability_starts_at), team=case.team_name),
+        case_id=case_id,
+        team_id=case.team_id,
+    )
+
+    def change(c: CaseFile, ready_at: datetime = watch.ready_at) -> tuple[bool, list[object] | None]:
+        if c.watch_fired(ready_at):
+            return True, []
+        return False, None
+
+    if not await update_aggregate(deps.cases, case_id, change):
+        # The watch was disarmed meanwhile (a decision read between our load and the raise):
+        # the alert raised from the stale copy closes at once instead of escalating.
+        after = await deps.cases.load(case_id)
+        if after is not None and after.state.decided:
+            await resolve_alert(deps, liability_alert_id(case_id, watch.ready_at), "decision_granted")
+    return raised
 
 
 async def case_alert(

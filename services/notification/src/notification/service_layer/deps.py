@@ -25,6 +25,7 @@ from notification.service_layer.ports import (
     TeamDirectory,
 )
 from trygg_shared.aggregate import AggregateStore
+from trygg_shared.batch import Backoff
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class NotificationDeps:
     # Told when a timer (an escalation, a liability watch) was saved, so the timer loop can wake
     # before its next planned check if this one is due earlier.
     wake_timers: Callable[[], None] = field(default=_noop)
+    # Timers (liability watches, escalations, alert SMS to queue) that failed: tried again after
+    # a pause that doubles, while the others fire (`trygg_shared.batch.Backoff`).
+    timer_backoff: Backoff = field(default_factory=Backoff)
 
     def nudge(self) -> None:
         wake = self.wake_dispatcher

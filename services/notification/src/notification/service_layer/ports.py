@@ -152,8 +152,8 @@ class CaseQueries(Protocol):
         """Ids of cases whose liability watch is armed and due."""
         ...
 
-    async def next_watch_at(self) -> datetime | None:
-        """When the earliest armed liability watch is due."""
+    async def next_watch_at(self, excluding: Sequence[str] = ()) -> datetime | None:
+        """When the earliest armed liability watch is due (of the cases not in `excluding`)."""
         ...
 
     async def active_periods_of(self, person_ref: str) -> list[str]:
@@ -176,8 +176,8 @@ class AlertQueries(Protocol):
         """How many open alerts were raised with nobody on call."""
         ...
 
-    async def next_escalation_at(self) -> datetime | None:
-        """The earliest due time of an open alert's escalation."""
+    async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
+        """The earliest due time of an open alert's escalation (of the alerts not in `excluding`)."""
         ...
 
     async def list(self, *, state: AlertState | None, team_id: str | None, limit: int) -> list[Alert]: ...
