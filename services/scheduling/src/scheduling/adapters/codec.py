@@ -5,7 +5,8 @@ filter on by equality (FerretDB 1.24 pushes only those down to PostgreSQL):
 
 - case plans: `team_id`, `active` (bool), `next_due_hour` (the hour bucket of the earliest
   timer, e.g. "2026-11-25T08") and `next_due_at` (a scanner's claim lives apart, in
-  `timer_claims`, so that it never writes to the plan);
+  `timer_claims`, so that it never writes to the plan), and `timer_failures` (0 on every save:
+  the scanner parks a plan whose timers raised by pushing `next_due_at` and counting here);
 - teams: `name`.
 """
 
@@ -315,6 +316,8 @@ class CasePlanCodec:
             "next_due_at": due,
             # A timer already due goes in the current hour's bucket, which the scanner still reads.
             "next_due_hour": hour_key(max(due, self._clock.now())) if due else None,
+            # A save (a change that may mend it) ends the pause of a plan parked by the scanner.
+            "timer_failures": 0,
             "updated_at": datetime.now(UTC),
         }
 

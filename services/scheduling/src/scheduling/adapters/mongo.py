@@ -22,9 +22,11 @@ from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
 from scheduling.service_layer.ports import AuditRecord, Clock
+from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.batch import Failures, backoff_delay
 from trygg_shared.indexes import Index
 from trygg_shared.logging import get_logger
-from trygg_shared.mongo import Document
+from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.store_errors import storage_error
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
@@ -122,6 +124,15 @@ class TimerScanner:
     buckets (two equality queries on an indexed field), is woken by a plan saved in this process
     with an earlier timer (`loop.saved`, through the plan store's `on_written`), and looks again
     at least every `poll_seconds` for timers saved by another replica (`trygg_shared.timers`).
+
+    One plan whose timers raise (a bug, a plan that breaks a rule) never stops the others: it is
+    reported (`trygg_shared.batch`: logged by case id and error type, counted in
+    `trygg_batch_record_failures_total{batch="plan_timers"}`) and parked: its `next_due_at`
+    (and bucket) is pushed by a pause that doubles with each failure in a row (`backoff_first`
+    up to `backoff_longest`, counted in the plan's `timer_failures`), by a compare-and-set on
+    its version, so every replica leaves it alone until then, the loop sleeps to then instead
+    of spinning, and the cursor moves on. Any save of the plan (a change that may mend it)
+    writes its real due time again. A store that is down stops the round (it is run again).
     """
 
     def __init__(
@@ -133,6 +144,8 @@ class TimerScanner:
         lease: timedelta = timedelta(seconds=60),
         poll_seconds: float = 5.0,
         first_scan_hours: int = 48,
+        backoff_first: timedelta = timedelta(seconds=5),
+        backoff_longest: timedelta = timedelta(minutes=30),
     ) -> None:
         self._plans: AsyncCollection[Document] = db[PLANS]
         self._claims: AsyncCollection[Document] = db[TIMER_CLAIMS]
@@ -142,6 +155,7 @@ class TimerScanner:
         self._lease = lease
         self.poll_seconds = poll_seconds
         self._first_scan = timedelta(hours=first_scan_hours)
+        self._backoff = (backoff_first, backoff_longest)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         self.fired = 0
         self.loop = DueTimeLoop(self.scan_once, self.next_due, clock.now, recheck_seconds=poll_seconds)
@@ -187,8 +201,9 @@ class TimerScanner:
         advance_to = start
         stuck = False
         fired = 0
+        failures = Failures("plan_timers")
         while hour <= current:
-            fired += await self._scan_hour(hour_key(hour), now)
+            fired += await self._scan_hour(hour_key(hour), now, failures)
             if hour < current and not stuck:
                 left = await self._plans.find_one({"next_due_hour": hour_key(hour)}, {"_id": 1})
                 if left is None:
@@ -200,9 +215,10 @@ class TimerScanner:
         self.fired += fired
         return fired
 
-    async def _scan_hour(self, bucket: str, now: datetime) -> int:
+    async def _scan_hour(self, bucket: str, now: datetime, failures: Failures) -> int:
         fired = 0
-        cursor = self._plans.find({"next_due_hour": bucket}, {"_id": 1, "next_due_at": 1})
+        projection = {"_id": 1, "next_due_at": 1, "version": 1, "timer_failures": 1}
+        cursor = self._plans.find({"next_due_hour": bucket}, projection)
         candidates = [doc async for doc in cursor]
         for doc in candidates:
             due = doc.get("next_due_at")
@@ -215,9 +231,24 @@ class TimerScanner:
                 with traced_work("scheduling.timer.fire", attributes={"case_id": case_id}):
                     if await self._fire(case_id):
                         fired += 1
+            except ConcurrencyConflict:
+                continue  # another writer kept changing the plan: looked at again next round
+            except StorageUnavailable:
+                raise  # the store is down: the round stops and is run again
+            except Exception as exc:  # noqa: BLE001 - one bad plan must not stop the others
+                failures.report(case_id, exc)
+                await self._park(doc, now)
             finally:
                 await self._claims.delete_one({"_id": case_id, "owner": self.owner})
         return fired
+
+    async def _park(self, doc: Document, now: datetime) -> None:
+        """Push a failing plan's due time by its pause (a compare-and-set on the version read)."""
+        failed = int(doc.get("timer_failures") or 0) + 1
+        until = now + backoff_delay(failed, *self._backoff)
+        fields = {"next_due_at": until, "next_due_hour": hour_key(until), "timer_failures": failed}
+        if await compare_and_set(self._plans, doc["_id"], int(doc["version"]), fields) is not None:
+            log.warning("plan timers parked after a failure", case_id=str(doc["_id"]), failures=failed, until=until)
 
     async def _claim(self, case_id: str, now: datetime) -> bool:
         claim = {"_id": case_id, "owner": self.owner, "until": now + self._lease}
