@@ -47,6 +47,8 @@ class LiabilityReport:
     month: Month
     rows: tuple[LiabilityRow, ...]
     regions: tuple[RegionTotals, ...]
+    # Cases (pseudonymous ids) the report could not compute: left out of the rows and totals.
+    left_out: tuple[str, ...] = ()
 
 
 def liability_report(
@@ -126,6 +128,8 @@ class CostReport:
     visit_cost_ore: int | None
     short_term_stay_cost_ore: int | None
     hospital_liability_cost_ore: int | None
+    # Cases (pseudonymous ids) the report could not compute: left out of the periods and totals.
+    left_out: tuple[str, ...] = ()
 
 
 def _sum(values: Sequence[int | None]) -> int | None:

@@ -59,6 +59,19 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"description": "CSV (UTF-8, comma-separated, header row)", "content": {CSV: {"schema": {"type": "string"}}}}
 }
+LEFT_OUT_HEADER = "Trygg-Left-Out-Cases"
+_REPORT_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        **_CSV_RESPONSE[200],
+        "headers": {
+            LEFT_OUT_HEADER: {
+                "description": "Cases (pseudonymous case ids, comma-separated) the report could not compute: left "
+                "out of the rows and reported (logged and counted). Absent when none was left out.",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
 
 MonthQuery = Annotated[str, Query(pattern=MONTH, description="The month, YYYY-MM.", examples=["2024-03"])]
 MonthPath = Annotated[str, Path(pattern=MONTH, description="The month, YYYY-MM.", examples=["2024-03"])]
@@ -252,6 +265,11 @@ class LiabilityReportOut(_Out):
     month: str
     regions: list[RegionTotalsOut]
     cases: list[LiabilityRowOut]
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="Cases (pseudonymous case ids) the report could not compute (a record that breaks a rule): "
+        "left out of the cases and totals, and reported (logged and counted in `trygg_batch_record_failures_total`).",
+    )
 
 
 class PeriodCostOut(_Out):
@@ -280,6 +298,11 @@ class CostReportOut(_Out):
     short_term_stay_cost_ore: int | None
     hospital_liability_cost_ore: int | None
     periods: list[PeriodCostOut]
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="Cases (pseudonymous case ids) the report could not compute (a record that breaks a rule): "
+        "left out of the periods and totals, and reported (logged and counted in `trygg_batch_record_failures_total`).",
+    )
 
 
 class RulesOut(_Out):
@@ -463,6 +486,7 @@ def _liability(report: LiabilityReport) -> LiabilityReportOut:
         month=str(report.month),
         regions=[RegionTotalsOut.model_validate(r) for r in report.regions],
         cases=[LiabilityRowOut.model_validate(r) for r in report.rows],
+        left_out=list(report.left_out),
     )
 
 
@@ -476,6 +500,7 @@ def _cost(report: CostReport) -> CostReportOut:
         short_term_stay_cost_ore=report.short_term_stay_cost_ore,
         hospital_liability_cost_ore=report.hospital_liability_cost_ore,
         periods=[PeriodCostOut.model_validate(p) for p in report.periods],
+        left_out=list(report.left_out),
     )
 
 
@@ -504,17 +529,18 @@ def _run(run: IssueRun | None, outcome: runs.RunOutcome | None = None) -> RunOut
     )
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
+def _csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str, left_out: Sequence[str] = ()
+) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
-    return Response(
-        out.getvalue(),
-        media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if left_out:
+        headers[LEFT_OUT_HEADER] = ",".join(left_out)
+    return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8", headers=headers)
 
 
 def _month(text: str) -> Month:
@@ -685,7 +711,7 @@ def billing_router(deps: BillingDeps, authenticator: Authenticator) -> APIRouter
         "/reports/liability.csv",
         tags=["reports"],
         summary="The liability report as CSV, one row per case",
-        responses=_CSV_RESPONSE,
+        responses=_REPORT_CSV_RESPONSE,
         response_class=Response,
     )
     async def liability_csv(month: MonthQuery, region: RegionQuery = None, actor: Actor = reader) -> Response:
@@ -717,7 +743,7 @@ def billing_router(deps: BillingDeps, authenticator: Authenticator) -> APIRouter
             )
             for r in report.rows
         ]
-        return _csv(header, rows, f"liability-{month}.csv")
+        return _csv(header, rows, f"liability-{month}.csv", report.left_out)
 
     @router.get(
         "/reports/cost",
@@ -732,7 +758,7 @@ def billing_router(deps: BillingDeps, authenticator: Authenticator) -> APIRouter
         "/reports/cost.csv",
         tags=["reports"],
         summary="The cost report as CSV, one row per period",
-        responses=_CSV_RESPONSE,
+        responses=_REPORT_CSV_RESPONSE,
         response_class=Response,
     )
     async def cost_csv(month: MonthQuery, actor: Actor = reader) -> Response:
@@ -774,7 +800,7 @@ def billing_router(deps: BillingDeps, authenticator: Authenticator) -> APIRouter
             )
             for p in report.periods
         ]
-        return _csv(header, rows, f"cost-{month}.csv")
+        return _csv(header, rows, f"cost-{month}.csv", report.left_out)
 
     # tariffs ---------------------------------------------------------------------------------------
 

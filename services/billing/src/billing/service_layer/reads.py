@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from billing.domain.care import CareCase
@@ -56,8 +57,9 @@ async def liability_report_of(
     records = await deps.liability_queries.cases_for_month(month)
     prices = await price_table(deps)
     now = deps.clock.now()
-    # A case the report cannot compute is left out and reported (logged, counted); the others are shown.
-    report, _ = compute_isolated(
+    # A case the report cannot compute is left out and reported (logged, counted, named in the
+    # report's `left_out`); the others are shown.
+    report, left_out = compute_isolated(
         [r.case for r in records],
         lambda cases: liability_report(cases, month, now, prices.exact, region),
         lambda case: case.case_id,
@@ -65,7 +67,7 @@ async def liability_report_of(
     )
     action = "export_liability_report" if export else "read_liability_report"
     await audit(deps, actor, action, [r.case_id for r in report.rows], str(month))
-    return report
+    return replace(report, left_out=left_out)
 
 
 async def cost_report_of(deps: BillingDeps, actor: Actor, month: Month, *, export: bool = False) -> CostReport:
@@ -73,7 +75,7 @@ async def cost_report_of(deps: BillingDeps, actor: Actor, month: Month, *, expor
     tariffs = await tariff_table(deps)
     used = tariffs.used(month)
     prices = await price_table(deps)
-    report, _ = compute_isolated(
+    report, left_out = compute_isolated(
         cases,
         lambda some: cost_report(some, month, used.tariff if used else None, prices.latest),
         lambda case: case.case_id,
@@ -81,7 +83,7 @@ async def cost_report_of(deps: BillingDeps, actor: Actor, month: Month, *, expor
     )
     action = "export_cost_report" if export else "read_cost_report"
     await audit(deps, actor, action, [p.case_id for p in report.periods], str(month))
-    return report
+    return replace(report, left_out=left_out)
 
 
 async def set_fee_headroom(
