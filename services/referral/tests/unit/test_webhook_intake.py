@@ -246,3 +246,45 @@ async def test_the_sweeper_applies_what_it_can_when_one_stored_message_keeps_fai
 
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 1
     assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]
+
+
+async def test_stored_messages_that_keep_failing_are_parked_and_never_starve_the_others(
+    intake: Intake, lus_body: Any
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from referral.service_layer.ports import InboundRecord, IntakeAnswer
+    from trygg_shared.batch import Backoff
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("trygg_batch_record_failures_total", {"batch": "inbox_sweep"}) or 0.0
+
+    for n in range(2):  # older than the good one: they come first in every round
+        bad = InboundRecord(
+            "region-a",
+            f"broken-{n}",
+            f"c-{n}",
+            "utskrivningsklar",
+            {"not": "lus"},
+            IntakeAnswer("c", "m"),
+            intake.clock.now() - timedelta(minutes=1),
+        )
+        await intake.inbox.add(bad)
+    intake.store.fail_next_save = True
+    assert intake.post(lus_body("utskrivningsklar")).status_code == 202
+    intake.clock.moment += timedelta(seconds=6)
+    backoff, before = Backoff(first=timedelta(seconds=30)), failures()
+
+    async def sweep() -> int:
+        return await apply_pending(
+            intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5), limit=2, backoff=backoff
+        )
+
+    assert await sweep() == 0  # the two broken ones fill the round's limit: each reported once
+    assert failures() == before + 2
+    assert await sweep() == 1  # parked: the good one is reached, the broken ones not retried yet
+    assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]
+    assert failures() == before + 2
+    intake.clock.moment += timedelta(seconds=31)
+    assert await sweep() == 0  # after the pause they are tried (and reported) again
+    assert failures() == before + 4

@@ -10,7 +10,7 @@ answer as a database that is down.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -45,8 +45,14 @@ class InMemoryInbox:
         record = self.records[(sender_id, webhook_id)]
         self.records[(sender_id, webhook_id)] = replace(record, applied=True, answer=answer or record.answer)
 
-    async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]:
-        pending = [r for r in self.records.values() if not r.applied and r.received_at < received_before]
+    async def unapplied(
+        self, received_before: datetime, limit: int, excluding: Sequence[str] = ()
+    ) -> list[InboundRecord]:
+        pending = [
+            r
+            for r in self.records.values()
+            if not r.applied and r.received_at < received_before and r.key not in excluding
+        ]
         return sorted(pending, key=lambda r: r.received_at)[:limit]
 
     async def history(self, case_id: str) -> list[InboundRecord]:

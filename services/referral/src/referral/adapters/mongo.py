@@ -11,6 +11,7 @@ runtime creates them at start.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,10 +164,15 @@ class MongoInbox:
                 if not done.done():
                     done.set_result(None)
 
-    async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]:
+    async def unapplied(
+        self, received_before: datetime, limit: int, excluding: Sequence[str] = ()
+    ) -> list[InboundRecord]:
         cursor = self._inbox.find({"applied": False})
         pending = [_record(d) async for d in cursor]
-        due = sorted((r for r in pending if r.received_at < received_before), key=lambda r: r.received_at)
+        skip = set(excluding)
+        due = sorted(
+            (r for r in pending if r.received_at < received_before and r.key not in skip), key=lambda r: r.received_at
+        )
         return due[:limit]
 
     async def history(self, case_id: str) -> list[InboundRecord]:

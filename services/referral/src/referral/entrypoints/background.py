@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import apply_pending, sweep_inbox
+from trygg_shared.batch import Backoff
 from trygg_shared.logging import get_logger
 from trygg_shared.telemetry import traced_work
 
@@ -22,7 +23,11 @@ Loop = Callable[[], Awaitable[None]]
 
 
 def inbox_sweeper(deps: ReferralDeps, regions: dict[str, str | None], interval_seconds: float) -> Loop:
-    """Every interval: apply messages stored but not applied (older than one interval)."""
+    """Every interval: apply messages stored but not applied (older than one interval).
+
+    A message that still fails is parked for a pause that doubles (from one interval up to an
+    hour) and left out of the rounds meanwhile, so it never crowds out the others."""
+    backoff = Backoff(first=timedelta(seconds=interval_seconds), longest=timedelta(hours=1))
 
     async def loop() -> None:
         while True:
@@ -31,6 +36,7 @@ def inbox_sweeper(deps: ReferralDeps, regions: dict[str, str | None], interval_s
                 deps,
                 regions,
                 older_than=timedelta(seconds=interval_seconds),
+                backoff=backoff,
                 around=lambda record: traced_work(
                     "referral.inbox.apply_stored_message",
                     attributes={"case_id": record.case_id, "message_type": record.message_type},

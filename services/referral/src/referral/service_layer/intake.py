@@ -24,6 +24,7 @@ from referral.service_layer.cases import update_case
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import InboundRecord, IntakeAnswer, Sender
 from trygg_shared.aggregate import update_aggregate
+from trygg_shared.batch import Backoff, Failures
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -150,26 +151,26 @@ async def apply_pending(
     limit: int = 100,
     *,
     around: Around | None = None,
+    backoff: Backoff | None = None,
 ) -> int:
     """Apply messages that were stored but not applied (the process died, or the database blinked).
 
-    `around(record)` wraps the work on each record (the sweeper traces it there).
+    `around(record)` wraps the work on each record (the sweeper traces it there). One record that
+    still cannot be applied never stops the others: it is reported (logged by its sender/webhook
+    id with the error's type, counted in `trygg_batch_record_failures_total{batch="inbox_sweep"}`)
+    and, with a `backoff`, parked for a pause that doubles with each failure, and left out of the
+    next rounds' query meanwhile, so failing records never fill the `limit` and starve the
+    others. A store that is down stops the round (the sweeper runs again).
     """
-    records = await deps.inbox.unapplied(deps.clock.now() - older_than, limit)
+    now = deps.clock.now()
+    parked = backoff if backoff is not None else Backoff()
+    records = await deps.inbox.unapplied(now - older_than, limit, parked.parked(now))
+    failures = Failures("inbox_sweep")
     applied = 0
     for record in records:
-        with around(record) if around is not None else nullcontext():
-            try:
-                await apply_inbound(deps, record, regions.get(record.sender_id))
-            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
-                log.error(
-                    "stored hospital message still cannot be applied",
-                    case_id=record.case_id,
-                    message_type=record.message_type,
-                    error=type(exc).__name__,
-                )
-                continue
-        applied += 1
+        with around(record) if around is not None else nullcontext(), parked.attempt(failures, record.key, now):
+            await apply_inbound(deps, record, regions.get(record.sender_id))
+            applied += 1
     return applied
 
 

@@ -7,7 +7,7 @@ optimistic concurrency, one retry policy (`trygg_shared.aggregate.update_aggrega
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -120,6 +120,11 @@ class InboundRecord:
     received_at: datetime
     applied: bool = False
 
+    @property
+    def key(self) -> str:
+        """The record's reference in logs and in the sweeper's backoff (no personal data)."""
+        return f"{self.sender_id}/{self.webhook_id}"
+
 
 class Inbox(Protocol):
     """Durable store of accepted hospital messages (the idempotency record of the webhook).
@@ -136,7 +141,12 @@ class Inbox(Protocol):
         """Record that the message is in its case (with the answer to give, if it changed)."""
         ...
 
-    async def unapplied(self, received_before: datetime, limit: int) -> list[InboundRecord]: ...
+    async def unapplied(
+        self, received_before: datetime, limit: int, excluding: Sequence[str] = ()
+    ) -> list[InboundRecord]:
+        """The oldest records not yet applied, received before `received_before`, but those whose
+        `key` is in `excluding` (records the sweeper parked after a failure)."""
+        ...
 
     async def history(self, case_id: str) -> list[InboundRecord]: ...
 
