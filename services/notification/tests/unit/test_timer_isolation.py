@@ -109,3 +109,32 @@ async def test_a_store_that_is_down_stops_the_round_and_nothing_is_parked() -> N
     with pytest.raises(StorageUnavailable):
         await al.fire_liability_watches(h.deps)
     assert h.deps.timer_backoff.failures(f"watch:{case_id}") == 0
+
+
+async def test_a_message_whose_dispatch_raises_is_reported_parked_and_the_others_are_sent() -> None:
+    from notification.service_layer.dispatch import dispatch_due
+
+    h = Harness.create(now=T0)
+    await h.deps.rotas.put(Rota("default", (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA,)),)))
+    for n in range(3):
+        assert await al.raise_alert(h.deps, f"missed:v{n}", AlertTopic.VISIT_MISSED, al.AlertFacts())
+    [bad, *_] = [m for m in await h.deps.message_queries.due(h.deps.clock.now(), 10)]
+    original = h.deps.messages.save
+
+    async def save(message_id: str, *args: Any, **kwargs: Any) -> Any:
+        if message_id == bad:
+            raise ValueError("+46700000001")
+        return await original(message_id, *args, **kwargs)
+
+    h.deps.messages.save = save  # type: ignore[method-assign]
+    before = failures("sms_dispatch")
+
+    outcomes = await dispatch_due(h.deps)
+    assert sorted(o.result for o in outcomes) == ["error", "sent", "sent"]
+    assert len(h.provider.sent) == 2
+    assert failures("sms_dispatch") == before + 1
+    assert [o.result for o in await dispatch_due(h.deps)] == ["parked"]  # not retried at once
+    assert failures("sms_dispatch") == before + 1
+    del h.deps.messages.save
+    h.clock.advance(seconds=6)
+    assert [o.result for o in await dispatch_due(h.deps)] == ["sent"]

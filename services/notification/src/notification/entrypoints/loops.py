@@ -17,7 +17,7 @@ from datetime import datetime
 
 from notification.service_layer import alerts as al
 from notification.service_layer.deps import NotificationDeps
-from notification.service_layer.dispatch import dispatch_many
+from notification.service_layer.dispatch import Outcome, dispatch_many
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
 
@@ -39,13 +39,13 @@ class Dispatcher:
         while True:
             self._event.clear()
             outcomes = await dispatch_due_traced(self._deps, self._batch, self._concurrency)
-            if len(outcomes) >= self._batch:
-                continue  # more are waiting
+            if len(outcomes) >= self._batch and any(o.progressed for o in outcomes):
+                continue  # more are waiting (a full batch of failing or parked ones waits for the poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), self._poll)
 
 
-async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[object]:
+async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[Outcome]:
     due = await deps.message_queries.due_messages(deps.clock.now(), batch)
     if not due:
         return []

@@ -88,6 +88,8 @@ class NotificationDeps:
     # Timers (liability watches, escalations, alert SMS to queue) that failed: tried again after
     # a pause that doubles, while the others fire (`trygg_shared.batch.Backoff`).
     timer_backoff: Backoff = field(default_factory=Backoff)
+    # Messages whose dispatch raised (a bug, a record that breaks a rule): parked the same way.
+    dispatch_backoff: Backoff = field(default_factory=Backoff)
 
     def nudge(self) -> None:
         wake = self.wake_dispatcher

@@ -40,6 +40,7 @@ from trygg_shared.aggregate import (
     Loaded,
     update_aggregate,
 )
+from trygg_shared.batch import Failures
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -51,7 +52,12 @@ LOOKUP_MARGIN = timedelta(minutes=2)
 @dataclass(frozen=True)
 class Outcome:
     message_id: str
-    result: str  # sent, retry, failed, cancelled, skipped, reconciled
+    result: str  # sent, retry, failed, cancelled, skipped, reconciled; error, parked (see dispatch_many)
+
+    @property
+    def progressed(self) -> bool:
+        """False for a message whose dispatch raised or that waits out its pause after that."""
+        return self.result not in ("error", "parked")
 
 
 async def dispatch_due(deps: NotificationDeps, *, limit: int = 50, concurrency: int = 1) -> list[Outcome]:
@@ -62,18 +68,31 @@ async def dispatch_due(deps: NotificationDeps, *, limit: int = 50, concurrency: 
 async def dispatch_many(
     deps: NotificationDeps, due: Sequence[str | Loaded[Message]], concurrency: int = 1
 ) -> list[Outcome]:
-    """Dispatch each message (an id, or the message as a query read it)."""
+    """Dispatch each message (an id, or the message as a query read it).
 
-    def split(item: str | Loaded[Message]) -> tuple[str, Loaded[Message] | None]:
-        return (item, None) if isinstance(item, str) else (item.state.message_id, item)
+    One message whose dispatch raises (a bug, a record that breaks a rule) never stops the
+    others: it is reported (logged by its id and the error's type, counted in
+    `trygg_batch_record_failures_total{batch="sms_dispatch"}`), its outcome is `error`, and it is
+    parked (`deps.dispatch_backoff`: a pause that doubles) with outcome `parked` meanwhile. A store
+    that is down stops the round.
+    """
+    failures, now, parked = Failures("sms_dispatch"), deps.clock.now(), deps.dispatch_backoff
+
+    async def guarded(item: str | Loaded[Message]) -> Outcome:
+        mid, read = (item, None) if isinstance(item, str) else (item.state.message_id, item)
+        if parked.waiting(mid, now):
+            return Outcome(mid, "parked")
+        with parked.attempt(failures, mid, now):
+            return await dispatch(deps, mid, read)
+        return Outcome(mid, "error")
 
     if concurrency <= 1:
-        return [await dispatch(deps, *split(item)) for item in due]
+        return [await guarded(item) for item in due]
     gate = asyncio.Semaphore(concurrency)
 
     async def one(item: str | Loaded[Message]) -> Outcome:
         async with gate:
-            return await dispatch(deps, *split(item))
+            return await guarded(item)
 
     return list(await asyncio.gather(*(one(item) for item in due)))
 
