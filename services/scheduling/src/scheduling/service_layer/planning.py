@@ -22,7 +22,8 @@ from scheduling.domain.plan import (
 from scheduling.domain.team import CapacityVerdict, Team
 from scheduling.domain.vocab import EndReason, PeriodKind
 from scheduling.service_layer.ports import SchedulingDeps
-from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable, update_aggregate
+from trygg_shared.batch import Failures
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -267,7 +268,7 @@ async def grant_decision(deps: SchedulingDeps, cmd: GrantDecision) -> None:
         if verdict == CapacityVerdict.WAITING:
             now = deps.clock.now()
             await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: p.mark_waiting(now))
-        await plan_admitted(deps, team.team_id)
+        await plan_admitted(deps, team.team_id, own=cmd.case_id)
     await _catch_up(deps, cmd.case_id, cmd.person_ref, cmd.decision_id)
 
 
@@ -291,19 +292,36 @@ async def _catch_up(deps: SchedulingDeps, case_id: str, person_ref: str, decisio
         await end_decision(deps, EndDecision(case_id, person_ref, decision_id, end.end_date, end.reason))
 
 
-async def plan_admitted(deps: SchedulingDeps, team_id: str) -> None:
-    """Plan every case that holds a place in the team but has no period yet (converges after a crash)."""
+async def plan_admitted(deps: SchedulingDeps, team_id: str, *, own: str | None = None) -> None:
+    """Plan every case that holds a place in the team but has no period yet (converges after a crash).
+
+    One case that cannot be planned (a bug, a plan that breaks a rule) never keeps the others
+    from theirs: it is reported (logged by case id and error type, counted in
+    `trygg_batch_record_failures_total{batch="plan_admitted"}`) and tried again the next time
+    the team's places change. A store that is down, or a plan that kept changing, stops it (the
+    event is redelivered); so does a failure of the case the event itself is about (`own`: the
+    event is retried, then dead-lettered with the reason).
+    """
     team = await load_team(deps, team_id)
+    failures = Failures("plan_admitted")
     for booking in list(team.bookings.values()):
-        loaded = await deps.plans.load(booking.case_id)
-        if loaded is None:
+        if booking.case_id == own:
+            await _plan_admitted_case(deps, team_id, booking.case_id, booking.first_day)
             continue
-        plan = loaded.state
-        if plan.decision is None or plan.decision.decision_id in plan.ended_decisions:
-            continue
-        if plan.period is not None and plan.period.decision_id == plan.decision.decision_id:
-            continue
-        await plan_case(deps, team_id, booking.case_id, booking.first_day)
+        with failures.isolate(booking.case_id, reraise=(StorageUnavailable, ConcurrencyConflict)):
+            await _plan_admitted_case(deps, team_id, booking.case_id, booking.first_day)
+
+
+async def _plan_admitted_case(deps: SchedulingDeps, team_id: str, case_id: str, first_day: date) -> None:
+    loaded = await deps.plans.load(case_id)
+    if loaded is None:
+        return
+    plan = loaded.state
+    if plan.decision is None or plan.decision.decision_id in plan.ended_decisions:
+        return
+    if plan.period is not None and plan.period.decision_id == plan.decision.decision_id:
+        return
+    await plan_case(deps, team_id, case_id, first_day)
 
 
 async def plan_case(deps: SchedulingDeps, team_id: str, case_id: str, first_day: date | None = None) -> CasePlan:
@@ -375,10 +393,12 @@ async def _leave_waiting_list(deps: SchedulingDeps, case_id: str) -> None:
         events = t.leave_waiting_list(case_id, now)
         return None, events if events else None
 
+    failures = Failures("leave_waiting_list")  # one team that fails never keeps the others
     for team in await deps.team_queries.all_teams():
         if any(w.case_id == case_id for w in team.waiting):
-            await update_aggregate(deps.teams, team.team_id, leave)
-            await plan_admitted(deps, team.team_id)
+            with failures.isolate(team.team_id, reraise=(StorageUnavailable, ConcurrencyConflict)):
+                await update_aggregate(deps.teams, team.team_id, leave)
+                await plan_admitted(deps, team.team_id)
 
 
 async def release_place(deps: SchedulingDeps, team_id: str, case_id: str | None) -> None:
