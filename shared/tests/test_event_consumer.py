@@ -16,7 +16,18 @@ from pymongo.errors import OperationFailure
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
-from trygg_shared.kafka import DeadLetter, EventConsumer, Handles, is_transient_operation_failure, raw_body
+from trygg_shared.kafka import (
+    FAULT_POINTS,
+    MAX_BACKOFF_SECONDS,
+    MAX_EVENT_BYTES,
+    DeadLetter,
+    EventConsumer,
+    FaultHook,
+    Handles,
+    backoff_delay,
+    is_transient_operation_failure,
+    raw_body,
+)
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.testing import sample_ready_for_discharge
 
@@ -356,3 +367,79 @@ async def test_a_permanent_database_error_is_retried_then_dead_lettered(exc: Ope
     assert calls == 3
     assert dead[0].headers["dlq_reason"] == f"database rejected the write: code {exc.code}"
     assert guard.ids == set()
+
+
+async def test_a_record_too_large_for_any_contract_is_dead_lettered_unread() -> None:
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise AssertionError("must not be called")
+
+    broker, guard, dead = make_consumer(handler)
+    event = ready_event()
+    data = event.model_dump(mode="json") | {"padding": "x" * MAX_EVENT_BYTES}
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(event, data=data))
+    assert len(dead) == 1
+    assert dead[0].headers["dlq_reason"].startswith("oversized: ")
+    assert guard.ids == set()
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 6, 12])
+def test_retry_pauses_double_with_jitter_and_a_cap(attempt: int) -> None:
+    nominal = min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+    assert backoff_delay(attempt, 0.5, rand=0.0) == pytest.approx(nominal / 2)
+    assert backoff_delay(attempt, 0.5, rand=1.0) == pytest.approx(nominal)
+    draws = {backoff_delay(attempt, 0.5) for _ in range(50)}
+    assert len(draws) > 1  # jittered: replicas that failed together do not retry together
+    assert all(nominal / 2 <= d <= nominal for d in draws)
+
+
+async def test_a_failing_handler_waits_a_jittered_growing_pause_between_attempts(monkeypatch: Any) -> None:
+    import trygg_shared.kafka as chassis
+
+    pauses: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        raise RuntimeError("boom")
+
+    consumer_settings = KafkaSettings(retry_backoff_seconds=1.0, max_delivery_attempts=4)
+    broker = KafkaBroker()
+    EventConsumer(
+        broker,
+        topic=REFERRAL_CASE_EVENTS,
+        group_id=GROUP,
+        handles=[Handles(ReadyForDischarge, handler)],
+        guard=FakeHandledEvents(),
+        settings=consumer_settings,
+    )
+    monkeypatch.setattr(chassis.asyncio, "sleep", fake_sleep)
+    async with TestKafkaBroker(broker):
+        await publish(broker, record_for(ready_event()))
+    assert len(pauses) == 3  # between four attempts, then the dead-letter topic
+    for attempt, pause in enumerate(pauses, start=1):
+        assert 2 ** (attempt - 1) / 2 <= pause <= 2 ** (attempt - 1)
+
+
+def test_the_fault_hook_is_inert_unless_configured() -> None:
+    hook = FaultHook(None)
+    for _ in range(5):
+        hook.next_message()
+        assert not hook.reached("before_effect")
+        assert not hook.reached("after_effect")
+
+
+def test_the_fault_hook_fires_at_its_point_of_the_nth_message_only() -> None:
+    hook = FaultHook("after_effect:3")
+    fired = []
+    for n in range(1, 6):
+        hook.next_message()
+        fired += [(n, p) for p in FAULT_POINTS if hook.reached(p)]
+    assert fired == [(3, "after_effect")]
+
+
+@pytest.mark.parametrize("spec", ["after:1", "before_effect", "before_effect:0", "before_effect:x"])
+def test_a_malformed_fault_hook_setting_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="TRYGG_FAULT_EXIT"):
+        FaultHook(spec)

@@ -12,7 +12,18 @@ Consumers get at-least-once delivery with idempotent effects:
   or a handler that keeps failing) goes to the group's dead-letter topic with the reason, and
   the partition moves on; infrastructure errors (database or broker down) are retried without
   limit, so nothing accepted is dropped;
-- event types the consumer does not know are ignored (tolerant reader).
+- a record larger than `MAX_EVENT_BYTES` is dead-lettered unread (no contract needs that much);
+- a handler that keeps failing is retried `max_delivery_attempts` times with exponential backoff
+  and jitter (`backoff_delay`), then dead-lettered;
+- event types the consumer does not know are ignored (tolerant reader), not dead-lettered: a
+  topic carries one aggregate's whole stream and each consumer handles only the types it needs,
+  so an unknown type is normal traffic (another consumer's, or a newer producer's), not poison.
+
+Fault injection (tests only): `TRYGG_FAULT_EXIT=<point>:<n>` makes the process exit at once
+(`os._exit(FAULT_EXIT_CODE)`, as a crash would) at `<point>` of the n-th message a handler is
+about to handle in this process: `before_effect` (before the handler runs) or `after_effect`
+(the handler's effect is done, but neither the handled-event record nor the offset commit).
+Unset (production), the hook does nothing; the fault suite (tests/faults) sets it.
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import random
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -54,6 +68,62 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaErr
 # Server error codes that mean "try again later" (MongoDB's own retryable set, plus WriteConflict).
 TRANSIENT_ERROR_CODES = frozenset({6, 7, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
 TRANSIENT_ERROR_LABELS = ("RetryableWriteError", "TransientTransactionError")
+
+
+# A record above this size is dead-lettered without being decoded: the largest event a contract
+# allows is a few kilobytes; anything this big is a producer bug or an attack.
+MAX_EVENT_BYTES = 256 * 1024
+
+# Retries of a failing handler wait at most this long.
+MAX_BACKOFF_SECONDS = 30.0
+
+FAULT_EXIT_ENV = "TRYGG_FAULT_EXIT"
+FAULT_EXIT_CODE = 86
+FAULT_POINTS = ("before_effect", "after_effect")
+
+
+def backoff_delay(attempt: int, base: float, cap: float = MAX_BACKOFF_SECONDS, rand: float | None = None) -> float:
+    """Seconds to wait before retry `attempt` (1-based): `base` doubled per attempt, capped, with
+    "equal jitter" (a uniform draw between half and all of it), so replicas that failed together
+    do not retry together, and a retry never comes sooner than half the nominal pause."""
+    nominal = min(base * (2 ** (attempt - 1)), cap)
+    draw = random.random() if rand is None else rand  # noqa: S311 - jitter, not cryptography
+    return float(nominal / 2 + draw * nominal / 2)
+
+
+class FaultHook:
+    """Test-only crash injection (see the module docstring); inert when `TRYGG_FAULT_EXIT` is unset."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.point: str | None = None
+        self.nth = 0
+        self.count = 0
+        if spec:
+            point, _, nth = spec.partition(":")
+            if point not in FAULT_POINTS or not nth.isdigit() or int(nth) < 1:
+                raise ValueError(f"{FAULT_EXIT_ENV} must be <{'|'.join(FAULT_POINTS)}>:<n>, not {spec!r}")
+            self.point, self.nth = point, int(nth)
+
+    @classmethod
+    def from_env(cls) -> FaultHook:
+        return cls(os.environ.get(FAULT_EXIT_ENV))
+
+    def next_message(self) -> None:
+        if self.point is not None:
+            self.count += 1
+
+    def reached(self, point: str) -> bool:
+        return self.point == point and self.count == self.nth
+
+    def maybe_exit(self, point: str) -> None:
+        if self.reached(point):
+            log.warning("fault injection: exiting", point=point, message=self.count)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(FAULT_EXIT_CODE)
+
+
+_FAULTS = FaultHook.from_env()
 
 
 def is_transient_operation_failure(exc: OperationFailure) -> bool:
@@ -215,6 +285,9 @@ class EventConsumer:
     async def _consume(self, body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         headers = {k: bytes(v) for k, v in (record.headers or ())}  # type: ignore[union-attr]
+        if len(body) > MAX_EVENT_BYTES:
+            await self._dead_letter(record, headers, body, f"oversized: {len(body)} bytes > {MAX_EVENT_BYTES}")
+            return
         try:
             meta, data = decode(headers, record.key, body)  # type: ignore[union-attr]
         except EnvelopeError as exc:
@@ -259,6 +332,8 @@ class EventConsumer:
                     await self._guard.mark(meta.id, meta.type)
                     return
                 meta = replace(meta, stale=True)
+        _FAULTS.next_message()
+        _FAULTS.maybe_exit("before_effect")
         if await self._handle(handles, event, meta, record, headers, body):
             return  # dead-lettered, not handled: a replay of the fixed message must be handled
         if sequence is not None and not meta.stale:
@@ -281,6 +356,7 @@ class EventConsumer:
             try:
                 await handles.handler(event, meta)
                 log.info("event handled", event_type=meta.type, event_id=meta.id, subject=meta.subject)
+                _FAULTS.maybe_exit("after_effect")
                 return False
             except DeadLetter as exc:
                 await self._dead_letter(record, headers, body, scrub_text(str(exc)), meta)
@@ -320,7 +396,7 @@ class EventConsumer:
         await asyncio.sleep(self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
-        return float(min(self._settings.retry_backoff_seconds * (2 ** (attempt - 1)), 30.0))
+        return backoff_delay(attempt, self._settings.retry_backoff_seconds)
 
     async def _dead_letter(
         self, record: Any, headers: dict[str, bytes], body: bytes, reason: str, meta: EventMeta | None = None
