@@ -414,7 +414,7 @@ async def test_a_failing_handler_waits_a_jittered_growing_pause_between_attempts
         guard=FakeHandledEvents(),
         settings=consumer_settings,
     )
-    monkeypatch.setattr(chassis.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(chassis.asyncio, "sleep", fake_sleep)  # type: ignore[attr-defined]
     async with TestKafkaBroker(broker):
         await publish(broker, record_for(ready_event()))
     assert len(pauses) == 3  # between four attempts, then the dead-letter topic
