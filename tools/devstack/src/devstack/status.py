@@ -1,6 +1,8 @@
 """`trygg status`: is every service up, and how far behind is each consumer group?
 
-Health is each service's `/readyz` (ready, degraded when Kafka is unreachable, or down). Lag is,
+Health is each service's `/readyz` (ready, degraded when Kafka is unreachable, or down); beside
+it, from the `trygg run` supervisor's state file (`supervisor.json` in the run folder), how often
+each service and server was started again, its last exit, and whether it is in a crash loop. Lag is,
 per consumer group and topic, the sum over partitions of (end offset - committed offset), read
 with the Kafka admin client; a group with nothing committed on a partition counts that
 partition's whole length.
@@ -12,6 +14,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -20,7 +24,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
+from devstack import paths
 from devstack.stack import SERVICES, ServiceSpec
+from devstack.supervisor import STATE_FILE, read_state
 
 CONSOLE_SPEC = ServiceSpec("console", "CONSOLE_", 8005)
 
@@ -103,14 +109,51 @@ async def consumer_lag(bootstrap: str) -> list[Lag]:
         await admin.close()
 
 
-def render(health: Sequence[Health], lags: Sequence[Lag] | None, kafka_error: str | None, out: Console) -> None:
+def _restarts(child: dict[str, Any] | None) -> tuple[str, str]:
+    """(restarts, last exit) cells for one supervised process."""
+    if child is None:
+        return "", ""
+    restarts = str(child.get("restarts", 0))
+    if child.get("state") == "crash-loop":
+        restarts += " [bold red]CRASH LOOP[/]"
+    elif child.get("state") == "restarting":
+        restarts += f" [yellow](restart in {child.get('restart_in_seconds')} s)[/]"
+    last = child.get("last_exit") or "-"
+    if child.get("last_exit_at"):
+        last += f" at {child['last_exit_at']}"
+    if child.get("last_error"):
+        last += f"; start failed: {child['last_error']}"
+    return restarts, last
+
+
+def render(
+    health: Sequence[Health],
+    lags: Sequence[Lag] | None,
+    kafka_error: str | None,
+    out: Console,
+    supervised: dict[str, Any] | None = None,
+) -> None:
+    children: dict[str, Any] = (supervised or {}).get("children", {})
     table = Table(title="Services", title_justify="left")
-    for column in ("service", "state", "url", "detail"):
+    for column in ("service", "state", "url", "detail", "restarts", "last exit"):
         table.add_column(column)
     colours = {"ready": "green", "degraded": "yellow", "down": "red"}
     for h in health:
-        table.add_row(h.service, f"[{colours[h.state]}]{h.state}[/]", h.url, h.detail)
+        cells = _restarts(children.get(h.service))
+        table.add_row(h.service, f"[{colours[h.state]}]{h.state}[/]", h.url, h.detail, *cells)
     out.print(table)
+    servers = {name: c for name, c in children.items() if c.get("kind") == "server"}
+    if servers:
+        server_table = Table(title="Servers (supervised by trygg run)", title_justify="left")
+        for column in ("server", "state", "pid", "restarts", "last exit"):
+            server_table.add_column(column)
+        for name, child in servers.items():
+            state = child.get("state", "?")
+            colour = {"running": "green", "restarting": "yellow"}.get(state, "red")
+            server_table.add_row(name, f"[{colour}]{state}[/]", str(child.get("pid") or "-"), *_restarts(child))
+        out.print(server_table)
+    if supervised is not None and not supervised.get("running"):
+        out.print(f"[yellow]The supervisor's state is from a run that has stopped ({supervised.get('updated_at')}).[/]")
     if kafka_error is not None:
         out.print(f"[red]Kafka: {kafka_error}[/red]")
         return
@@ -130,9 +173,11 @@ def render(health: Sequence[Health], lags: Sequence[Lag] | None, kafka_error: st
 def status(
     kafka: str = typer.Option("127.0.0.1:9092", help="Kafka bootstrap servers of `make run`."),
     host: str = typer.Option("127.0.0.1", help="Host the services listen on."),
+    workdir: Annotated[Path | None, typer.Option(help="The run folder of `trygg run` (its supervisor.json).")] = None,
 ) -> None:
-    """Health of every service and the consumer lag per group and topic."""
+    """Health of every service, restarts and last exits, and the consumer lag per group and topic."""
     out = Console()
+    supervised = read_state((workdir or paths.run_dir()) / STATE_FILE)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the table says it; no stack of retries
     health = asyncio.run(all_health(known_services(), host))
     lags: list[Lag] | None = None
@@ -141,6 +186,7 @@ def status(
         lags = asyncio.run(asyncio.wait_for(consumer_lag(kafka), 15))
     except Exception as exc:  # noqa: BLE001 - any failure is reported as Kafka being unreachable
         kafka_error = f"not reachable at {kafka} ({type(exc).__name__})"
-    render(health, lags, kafka_error, out)
-    if any(h.state == "down" for h in health) or kafka_error:
+    render(health, lags, kafka_error, out, supervised)
+    crash_loop = supervised is not None and any(c.get("crash_loop") for c in supervised.get("children", {}).values())
+    if any(h.state == "down" for h in health) or kafka_error or crash_loop:
         raise typer.Exit(1)
