@@ -69,9 +69,7 @@ def supervised(tmp_path: Path, rand: float = 1.0, **policy: Any) -> tuple[Superv
     return sup, children, clock
 
 
-@pytest.mark.parametrize(
-    ("failures", "nominal"), [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (20, 30.0)]
-)
+@pytest.mark.parametrize(("failures", "nominal"), [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (20, 30.0)])
 def test_the_pause_doubles_from_one_second_to_a_cap_of_thirty_with_jitter(failures: int, nominal: float) -> None:
     policy = RestartPolicy()
     assert policy.delay(failures, 0.0) == pytest.approx(nominal / 2)
@@ -91,7 +89,8 @@ def test_a_dead_service_is_started_again_after_its_pause_and_the_others_are_left
     clock.now = 11.0
     sup.tick()
     assert children["scheduling"].starts == 1
-    assert children["billing"].starts == 0 and children["kafka"].starts == 0
+    assert children["billing"].starts == 0
+    assert children["kafka"].starts == 0
     state = sup.snapshot()["children"]["scheduling"]
     assert state["restarts"] == 1
     assert state["last_exit"] == "killed by SIGKILL"
@@ -129,10 +128,12 @@ def test_a_crash_loop_is_reported_loudly_once_and_still_retried(tmp_path: Path) 
         clock.now += 31.0
         sup.tick()
     errors = [text for level, text in sup.reports if level == "error"]  # type: ignore[attr-defined]
-    assert len(errors) == 1 and "CRASH LOOP" in errors[0]
+    assert len(errors) == 1
+    assert "CRASH LOOP" in errors[0]
     assert child.starts == 5
     state = json.loads((tmp_path / STATE_FILE).read_text())["children"]["scheduling"]
-    assert state["crash_loop"] is True and state["state"] == "crash-loop"
+    assert state["crash_loop"] is True
+    assert state["state"] == "crash-loop"
 
 
 def test_a_start_that_fails_counts_as_one_more_failure_and_is_retried(tmp_path: Path) -> None:
@@ -158,7 +159,8 @@ def test_status_shows_restarts_last_exit_and_servers_from_the_state_file(tmp_pat
     clock.now += 1.0
     sup.tick()
     state = read_state(tmp_path / STATE_FILE)
-    assert state is not None and state["running"] is True  # this process wrote it
+    assert state is not None
+    assert state["running"] is True
     out = Console(width=250, record=True)
     render([Health("scheduling", "http://x", "ready", "ok")], [], None, out, state)
     text = out.export_text()
