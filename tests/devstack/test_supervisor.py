@@ -100,7 +100,7 @@ def test_a_dead_service_is_started_again_after_its_pause_and_the_others_are_left
 def test_failures_in_a_row_back_off_exponentially_and_reset_after_a_stable_run(tmp_path: Path) -> None:
     sup, children, clock = supervised(tmp_path, stable_after=60.0, crash_loop_restarts=100)
     child = children["billing"]
-    pauses = []
+    pauses: list[float] = []
     for _ in range(4):
         child.die(1)
         sup.tick()
