@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pymongo.errors import OperationFailure
 
+from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
@@ -443,3 +444,27 @@ def test_the_fault_hook_fires_at_its_point_of_the_nth_message_only() -> None:
 def test_a_malformed_fault_hook_setting_is_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="TRYGG_FAULT_EXIT"):
         FaultHook(spec)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [ConcurrencyConflict("c kept changing; gave up after 8 tries"), StorageUnavailable("store down")],
+    ids=str,
+)
+async def test_contention_or_an_unavailable_store_is_redelivered_without_limit_not_dead_lettered(
+    exc: Exception,
+) -> None:
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise exc
+
+    broker, guard, dead = make_consumer(handler, max_delivery_attempts=1)
+    async with TestKafkaBroker(broker):
+        with contextlib.suppress(type(exc)):  # the error goes back to the broker: NACK, redelivered
+            await publish(broker, record_for(ready_event()))
+    assert calls == 1
+    assert dead == []
+    assert guard.ids == set()

@@ -49,7 +49,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
-from trygg_shared.aggregate import StorageRejected, StorageUnavailable
+from trygg_shared.aggregate import ConcurrencyConflict, StorageRejected, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import PARTITIONS, dead_letter_topic
 from trygg_shared.envelope import EnvelopeError, EventMeta, KafkaRecord, decode, encode
@@ -63,7 +63,16 @@ E = TypeVar("E", bound=IntegrationEvent)
 
 # Errors that mean "the world is not ready", not "this message is bad": retried without limit.
 # StorageUnavailable: the aggregate store says the database is down (its ConnectionFailure, mapped).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, TimeoutError, StorageUnavailable)
+# A concurrency conflict that outlasted `update_aggregate`'s own retries is contention (other
+# writers, e.g. a consumer catching up on many topics at once after a restart, all on one case),
+# not a bad message: dead-lettering it lost the event (found by the fault suite, tests/faults).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    KafkaError,
+    TimeoutError,
+    ConcurrencyConflict,
+    StorageUnavailable,
+)
 
 # Server error codes that mean "try again later" (MongoDB's own retryable set, plus WriteConflict).
 TRANSIENT_ERROR_CODES = frozenset({6, 7, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
