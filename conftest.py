@@ -1,7 +1,8 @@
 """Test configuration for the whole workspace.
 
 Tests are marked by folder (unit by default; `tests/contract`, `tests/integration`,
-`tests/e2e`, `tests/security`). Real servers are started once per session, only when a test asks for them.
+`tests/e2e`, `tests/faults`, `tests/security`). Real servers are started once per session, only when a
+test asks for them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ It speaks the parts of the 46elks API the adapter uses, over real HTTP:
   `{"id", "status": "created", ...}`, and then POSTs a delivery report (`id`, `status`,
   `delivered`) to `whendelivered`, as 46elks does;
 - `GET /a1/sms?to=&end=&start=&limit=` lists outgoing messages newest first with `next`.
-Faults can be scripted: answer the next N sends with a status (503, 400, ...), or stall them.
+Faults can be scripted: answer the next N sends with a status (503, 400, ...), or stall them;
+every authorised send, scripted failures included, is logged in `attempts` (to, status answered).
 It never sends anything anywhere else than the `whendelivered` URL it is given.
 """
 
@@ -51,6 +52,7 @@ class FakeElks:
     deliver: bool = True
     messages: list[SentSms] = field(default_factory=list)
     reports: list[tuple[str, int]] = field(default_factory=list)  # (message id, our callback's HTTP status)
+    attempts: list[tuple[str, int]] = field(default_factory=list)  # (to, status answered), scripted failures too
     _script: list[int | float] = field(default_factory=list)  # status codes, or seconds to stall
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -79,16 +81,20 @@ class FakeElks:
         if not self._authorised(request):
             return Response("Unauthorized", status_code=401)
         step = self._script.pop(0) if self._script else None
-        if isinstance(step, int):
-            return Response("scripted failure", status_code=step)
         form = await request.form()
         sender, to, text = str(form.get("from", "")), str(form.get("to", "")), str(form.get("message", ""))
+        if isinstance(step, int):
+            self.attempts.append((to, step))
+            return Response("scripted failure", status_code=step)
+        if not _SENDER.match(sender) or not re.match(r"^\+[1-9]\d{6,14}$", to) or not text:
+            self.attempts.append((to, 400))
         if not _SENDER.match(sender):
             return Response("Invalid from", status_code=400)
         if not re.match(r"^\+[1-9]\d{6,14}$", to):
             return Response("Invalid to", status_code=400)
         if not text:
             return Response("Missing message", status_code=400)
+        self.attempts.append((to, 200))
         sms = SentSms(
             id="s" + uuid.uuid4().hex,
             sender=sender,
