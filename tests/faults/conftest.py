@@ -12,6 +12,8 @@ import pytest
 
 from .harness import FULL, RESULTS, FaultSystem
 
+DESELECTED: list[str] = []
+
 
 @pytest.fixture(scope="session")
 def fault_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultSystem]:
@@ -22,6 +24,21 @@ def fault_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultSyst
         yield system
     finally:
         system.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Short form (not TRYGG_FAULTS=full): scenarios marked `full_only` are deselected (counted
+    as such in pytest's summary line, and named in the ledger's footer)."""
+    if FULL:
+        return
+    chosen: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (dropped if getattr(getattr(item, "function", None), "full_only", False) else chosen).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = chosen
+        DESELECTED.extend(item.name for item in dropped)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -54,6 +71,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for row in rows:
         write(line(row))
     write(f"total: {sum(r.seconds for r in RESULTS):.0f} s in scenarios")
+    if DESELECTED:
+        write(f"short form: {len(DESELECTED)} scenarios left to `make test-faults`: {', '.join(DESELECTED)}")
     for r in RESULTS:
         if r.note:
             write(f"  {r.scenario}: {r.note}")

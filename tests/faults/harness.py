@@ -69,6 +69,15 @@ def scaled(full: N, short: N) -> N:
     return full if FULL else short
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def full_only(test: F) -> F:
+    """A scenario of `make test-faults` only: deselected (not skipped) in the short form."""
+    test.full_only = True  # type: ignore[attr-defined]
+    return test
+
+
 @dataclass
 class Accepted:
     """One accepted ready notice, and the officer's decision on it when one was accepted."""
@@ -435,6 +444,25 @@ class FaultSystem:
             problems += [f"{case.case_id}: {x}" for x in p]
         return expected, found, duplicates, problems
 
+    def diagnose(self, case: Accepted) -> str:
+        """What notification and the gateway say about a case's messages (no numbers, no texts)."""
+        messages = list(
+            self.db["notification"]["messages"].find(
+                {"case_id": case.case_id},
+                {
+                    "_id": 0,
+                    "kind": 1,
+                    "recipient": 1,
+                    "state": 1,
+                    "attempts": 1,
+                    "failure_reason": 1,
+                    "history.what": 1,
+                },
+            )
+        )
+        attempts = self.gateway.attempts_to(case.consenting_phone or "")
+        return f"{case.case_id}: notification messages {messages}; gateway attempts {attempts}"
+
     # --- Kafka ------------------------------------------------------------------------------
 
     def lag(self) -> dict[tuple[str, str], int]:
@@ -488,7 +516,15 @@ class FaultSystem:
             note=note,
         )
         RESULTS.append(result)
-        assert not problems, f"{scenario}: effects differ from the reference:\n" + "\n".join(problems[:30])
+        if problems:
+            failing = {p.split(":")[0] for p in problems}
+            details = [self.diagnose(c) for c in cases if c.case_id in failing][:5]
+            raise AssertionError(
+                f"{scenario}: effects differ from the reference:\n"
+                + "\n".join(problems[:30])
+                + "\n"
+                + "\n".join(details)
+            )
         assert duplicates == 0
         assert not behind, f"{scenario}: consumer lag did not return to zero: {behind}"
         return result
