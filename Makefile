@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install run webhook lint format test test-unit test-integration test-e2e test-security schemas bench clean
+.PHONY: help install run webhook lint format test test-unit test-integration test-e2e test-faults test-security schemas bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,8 +30,11 @@ format: install ## apply ruff's formatting and safe fixes
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
 
-test: install lint ## lint, then unit, contract, integration and e2e tests on throwaway real servers
+test: install lint ## lint, then unit, contract, integration, e2e tests and the fault suite's short form on throwaway real servers
 	$(VENV)/pytest $(PYTEST_ARGS)
+
+test-faults: install ## the whole fault suite (crashes, outages, replays, poison) with its ledger table
+	TRYGG_FAULTS=full $(VENV)/pytest -m faults tests/faults $(PYTEST_ARGS)
 
 test-unit: install ## unit and contract tests only (no servers)
 	$(VENV)/pytest -m "unit or contract" $(PYTEST_ARGS)
