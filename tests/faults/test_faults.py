@@ -2,7 +2,7 @@
 replays and poison (see harness.py for the ledgers and the reference).
 
 Short form (plain `make test`, about 4 minutes): the calibration, a 10 s Kafka outage, one crash
-(notification, between its effect and its commit), poison on every topic, the SMS gateway
+(billing, between its effect and its commit), poison on every topic, the SMS gateway
 errors and the supervisor restarting a killed service; the tests marked `full_only` are
 deselected (pytest says how many). `make test-faults` (TRYGG_FAULTS=full) runs all of it: both
 crash points of every consumer service, two instances of each with one killed, PostgreSQL and
@@ -133,7 +133,7 @@ def test_kafka_killed_under_load_intake_keeps_answering_and_lag_returns_to_zero(
 CRASH_POINTS = (
     [(s, p) for s in CONSUMERS for p in ("before_effect", "after_effect")]
     if FULL
-    else [("notification", "after_effect")]
+    else [("billing", "after_effect")]
 )
 
 
