@@ -131,9 +131,7 @@ def test_kafka_killed_under_load_intake_keeps_answering_and_lag_returns_to_zero(
 
 
 CRASH_POINTS = (
-    [(s, p) for s in CONSUMERS for p in ("before_effect", "after_effect")]
-    if FULL
-    else [("billing", "after_effect")]
+    [(s, p) for s in CONSUMERS for p in ("before_effect", "after_effect")] if FULL else [("billing", "after_effect")]
 )
 
 
