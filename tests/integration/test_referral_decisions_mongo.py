@@ -95,7 +95,8 @@ async def test_audit_records_are_kept_and_read_back_by_case_and_by_subject(db: A
     )
     trail = await audit.for_case("c1", 10)
     assert [r.actor for r in trail] == ["team:1", "team:0"]  # newest first
-    assert trail[0].case_ids == ("c1", "c2")
+    assert trail[0].case_ids == ("c1",)  # one record per case the read showed, grouped by read_id
+    assert trail[0].read_id == next(r for r in await audit.for_case("c2", 10) if r.actor == "team:1").read_id
     assert [r.actor for r in await audit.for_subject("agreement:x:2", 10)] == ["ops:a"]
 
 
@@ -110,3 +111,21 @@ async def test_agreement_versions_round_trip_and_a_version_number_is_taken_once(
     assert {i: (c.agreement, c.added_by) for i, c in by_id.items()} == {
         a.agreement_id: (a, "system:shipped-data") for a in shipped
     }
+
+
+async def test_a_list_read_of_the_documented_maximum_is_audited_and_each_case_answers_who_read_it(
+    db: AsyncDatabase[Any],
+) -> None:
+    """`GET /cases?limit=200` audits 200 case ids: one indexed array of them exceeded PostgreSQL's
+    btree row limit (2704 bytes) at about 65 ids, so the audit write, and with it the read, failed."""
+    await ensure_indexes(db, INDEXES, None)
+    audit = MongoAuditLog(db)
+    shown = tuple(str(uuid.uuid4()) for _ in range(200))
+    await audit.append(AuditRecord("read-1", NOW, "officer:a", ("officer",), "list_cases", shown, ("name",)))
+
+    for case_id in (shown[0], shown[99], shown[-1]):
+        trail = await audit.for_case(case_id, 10)
+        assert [(r.actor, r.action, r.case_ids, r.read_id) for r in trail] == [
+            ("officer:a", "list_cases", (case_id,), "read-1")
+        ]
+    assert await audit.for_case(str(uuid.uuid4()), 10) == []

@@ -106,7 +106,13 @@ class InMemoryAuditLog:
     async def append(self, record: AuditRecord) -> None:
         if not self.available:
             raise StorageUnavailable("offline")
-        self.records.append(record)
+        if len(record.case_ids) <= 1:
+            self.records.append(replace(record, read_id=record.record_id))
+        else:  # one record per case, as the Mongo adapter keeps them
+            for i, case_id in enumerate(record.case_ids):
+                self.records.append(
+                    replace(record, record_id=f"{record.record_id}:{i}", case_ids=(case_id,), read_id=record.record_id)
+                )
 
     async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
         return [r for r in reversed(self.records) if case_id in r.case_ids][:limit]

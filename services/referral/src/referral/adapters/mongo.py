@@ -46,6 +46,10 @@ RELAY_LEASES = "relay_leases"
 # query's) until the command ends, so a large batch can take the whole pool and wait for itself
 # (seen at 50 statements: FerretDB stopped answering; see bench/README.md).
 MARK_BATCH = 4
+# Audit documents per insert. A list read (up to 200 cases) is kept as one document per case: an
+# indexed array of all its case ids exceeds PostgreSQL's btree row limit (2704 bytes) at about 65
+# ids. Bounded like MARK_BATCH, for the same reason (one PostgreSQL connection per statement).
+AUDIT_BATCH = 50
 
 INDEXES: tuple[Index, ...] = (
     Index(CASES, ("person_ref",)),  # recent_discharge
@@ -53,7 +57,7 @@ INDEXES: tuple[Index, ...] = (
     Index(CASES, ("liability_running",)),  # find where the clock runs
     Index(INBOX, ("applied",)),  # unapplied, sweep
     Index(INBOX, ("case_id",)),  # history
-    Index(AUDIT, ("case_ids",)),  # for_case (an array: equality matches an element)
+    Index(AUDIT, ("case_ids",)),  # for_case (an array of at most one case id since per-case records)
     Index(AUDIT, ("subject",)),  # for_subject
 )
 
@@ -204,20 +208,29 @@ class MongoAuditLog:
         self._audit = db[AUDIT]
 
     async def append(self, record: AuditRecord) -> None:
+        """One document per case the record names (all with `read_id` = the record's id), inserted in
+        batches of AUDIT_BATCH; a record naming no case is one document. A failure raises (the read
+        is then refused); documents already inserted stay: an audit that says too much is harmless."""
+        base = {
+            "at": record.at,
+            "actor": record.actor,
+            "roles": list(record.roles),
+            "action": record.action,
+            "fields": list(record.fields),
+            "trace_id": record.trace_id,
+            "subject": record.subject,
+            "read_id": record.record_id,
+        }
+        if len(record.case_ids) <= 1:
+            docs = [{"_id": record.record_id, **base, "case_ids": list(record.case_ids)}]
+        else:
+            docs = [
+                {"_id": f"{record.record_id}:{i}", **base, "case_ids": [case_id]}
+                for i, case_id in enumerate(record.case_ids)
+            ]
         try:
-            await self._audit.insert_one(
-                {
-                    "_id": record.record_id,
-                    "at": record.at,
-                    "actor": record.actor,
-                    "roles": list(record.roles),
-                    "action": record.action,
-                    "case_ids": list(record.case_ids),
-                    "fields": list(record.fields),
-                    "trace_id": record.trace_id,
-                    "subject": record.subject,
-                }
-            )
+            for start in range(0, len(docs), AUDIT_BATCH):
+                await self._audit.insert_many(docs[start : start + AUDIT_BATCH], ordered=True)
         except PyMongoError as exc:
             raise storage_error(exc) from None  # 503 only for what a retry can fix
 
@@ -243,6 +256,7 @@ class MongoAuditLog:
                 fields=tuple(d["fields"]),
                 trace_id=d.get("trace_id"),
                 subject=d.get("subject"),
+                read_id=d.get("read_id"),
             )
             for d in docs
         ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from referral.entrypoints.errors import AUTH_ERRORS, domain_errors
 from referral.entrypoints.security import require
@@ -33,6 +33,7 @@ class AuditRecordOut(_Out):
                     "case_ids": ["a81ac505-f085-519e-9ef6-973a857711b7"],
                     "fields": ["identity_number", "name", "address"],
                     "trace_id": "6f17052dc51d2463ba3ac84066774e80",
+                    "read_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
                 }
             ]
         },
@@ -47,6 +48,11 @@ class AuditRecordOut(_Out):
     fields: list[str]
     trace_id: str | None
     subject: str | None = None
+    read_id: str | None = Field(
+        None,
+        description="The read this record belongs to: a list read is kept as one record per case it showed, "
+        "all with the same read_id.",
+    )
 
 
 def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:

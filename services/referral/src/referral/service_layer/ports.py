@@ -195,14 +195,19 @@ class AuditRecord:
     fields: tuple[str, ...]
     trace_id: str | None = None
     subject: str | None = None  # what else the record is about, e.g. `agreement:<id>:<version>`
+    read_id: str | None = None  # the read a per-case record belongs to (`record_id` of what was appended)
 
 
 class AuditLog(Protocol):
     """Append-only record of reads of personal data and changes of rules, apart from the application logs."""
 
-    async def append(self, record: AuditRecord) -> None: ...
+    async def append(self, record: AuditRecord) -> None:
+        """Keep the record; one that names many cases (a list read) may be kept as one record per case."""
+        ...
 
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]: ...
+    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
+        """Newest first: every record naming this case (`case_ids` of a per-case record is just this case)."""
+        ...
 
     async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]: ...
 
