@@ -9,8 +9,6 @@ month that has not ended, or held by another process), 422.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import date, datetime
 from fractions import Fraction
@@ -30,6 +28,7 @@ from billing.service_layer import statements as runs
 from billing.service_layer import tariffs as books
 from billing.service_layer.ports import Actor, AuditRecord, Authenticator, BillingDeps, IssueRun, Role
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.csv_export import csv_text
 from trygg_shared.fields import EARLIEST, LATEST, FreeText, Integer, Text
 from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError, known_query_only
 
@@ -532,15 +531,11 @@ def _run(run: IssueRun | None, outcome: runs.RunOutcome | None = None) -> RunOut
 def _csv(
     header: Sequence[str], rows: Iterable[Sequence[object]], filename: str, left_out: Sequence[str] = ()
 ) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+    """A CSV download; cells that a spreadsheet would run as formulas are neutralised (`csv_text`)."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if left_out:
         headers[LEFT_OUT_HEADER] = ",".join(left_out)
-    return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8", headers=headers)
+    return Response(csv_text(header, rows, lineterminator="\n"), media_type=f"{CSV}; charset=utf-8", headers=headers)
 
 
 def _month(text: str) -> Month:
