@@ -4,13 +4,15 @@ one document per case, visit, team and alert, and no second effect from a replay
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from console_support import march_2026, replay, utc
 from pymongo.asynchronous.database import AsyncDatabase
 
+from console.adapters.auth import ServerSessions, TokenAuthenticator, local_dev_tokens
 from console.adapters.memory import MemoryReadModel, memory_stores
-from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoStores, read_model_indexes
+from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.domain.figures import UnitCosts, compute
 from console.service_layer.ports import AuditRecord
 from console.service_layer.projections import Stores
@@ -74,3 +76,27 @@ async def test_audit_records_are_kept_and_read_newest_first(db: AsyncDatabase[di
         )
 
     assert [r.record_id for r in await audit.recent(2)] == ["r2", "r1"]
+
+
+async def test_sessions_are_kept_in_the_console_database_and_end_at_logout_or_their_end(
+    db: AsyncDatabase[Any],
+) -> None:
+    sessions = ServerSessions(
+        MongoSessionStore(db), TokenAuthenticator(local_dev_tokens()), b"0123456789abcdef", timedelta(hours=8)
+    )
+    now = utc(2026, 3, 28, 9)
+    started = await sessions.start("dev-oncall", now)
+    assert started is not None
+    cookie, actor = started
+    assert (await sessions.read(cookie, now)) == actor
+    assert await db["sessions"].count_documents({}) == 1
+    assert await db["sessions"].count_documents({"_id": cookie}) == 0  # only its HMAC is stored
+
+    await sessions.end(cookie)
+    assert await sessions.read(cookie, now) is None
+
+    later = await sessions.start("dev-ops", now)
+    assert later is not None
+    assert await sessions.sweep(now + timedelta(hours=7)) == 0
+    assert await sessions.sweep(now + timedelta(hours=8)) == 1
+    assert await sessions.read(later[0], now) is None

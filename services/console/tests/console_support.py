@@ -15,7 +15,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from console.adapters.memory import MemoryAuditLog, MemoryReadModel, RecordingNotifications, memory_stores
+from console.adapters.auth import ApiToken, local_dev_tokens
+from console.adapters.memory import (
+    MemoryAuditLog,
+    MemoryReadModel,
+    MemorySessionStore,
+    RecordingNotifications,
+    memory_stores,
+)
 from console.bootstrap import bootstrap
 from console.config import CostSettings, Settings
 from console.entrypoints.subscribers import STREAMS, Subscribers
@@ -518,12 +525,22 @@ def march_2026() -> Stream:
 class ConsoleHarness:
     """The console app with in-memory adapters (no Kafka, no Mongo), and what it recorded."""
 
-    def __init__(self, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        now: datetime | None = None,
+        *,
+        tokens: list[ApiToken] | None = None,
+        sessions: MemorySessionStore | None = None,
+    ) -> None:
         self.clock = FixedClock(now or utc(2026, 3, 28, 9))
         self.stores = memory_stores()
         self.audit = MemoryAuditLog()
         self.notifications = RecordingNotifications()
-        settings = Settings(costs=CostSettings(team_hour_sek=600, short_term_stay_day_sek=1500))
+        self.sessions = sessions or MemorySessionStore()
+        settings = Settings(
+            costs=CostSettings(team_hour_sek=600, short_term_stay_day_sek=1500),
+            api_tokens=local_dev_tokens() if tokens is None else tokens,
+        )
         self.console = bootstrap(
             settings,
             stores=self.stores,
@@ -531,9 +548,13 @@ class ConsoleHarness:
             audit=self.audit,
             notifications=self.notifications,
             clock=self.clock,
+            session_store=self.sessions,
         )
         self.app = http_app(self.console, lifespan_enabled=False)
-        self.client = TestClient(self.app, base_url="https://testserver", follow_redirects=False)
+        # A browser sends its page's Origin with every POST: the console's own, here.
+        self.client = TestClient(
+            self.app, base_url="https://testserver", follow_redirects=False, headers={"Origin": "https://testserver"}
+        )
 
     async def replay(self, stream: Stream | Iterable[tuple[IntegrationEvent, EventMeta]]) -> None:
         items = stream.items if isinstance(stream, Stream) else stream

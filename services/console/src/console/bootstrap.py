@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from console.adapters.auth import SessionSigner, TokenAuthenticator
+from console.adapters.auth import ServerSessions, TokenAuthenticator
 from console.adapters.clock import SystemClock
-from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoStores, read_model_indexes
+from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.notification_client import HttpNotifications
 from console.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
 from console.domain.figures import UnitCosts
 from console.entrypoints.subscribers import Subscribers, consumers, current_trace_id
 from console.entrypoints.web import web_router
 from console.service_layer.pages import ConsoleDeps
-from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel
+from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel, SessionStore
 from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.kafka import EventConsumer
 from trygg_shared.mongo import ProcessedEvents
@@ -29,7 +30,7 @@ class Console:
     deps: ConsoleDeps
     stores: Stores
     consumers: list[EventConsumer]
-    sessions: SessionSigner
+    sessions: ServerSessions
 
 
 def bootstrap(
@@ -41,6 +42,7 @@ def bootstrap(
     audit: AuditLog | None = None,
     notifications: Notifications | None = None,
     clock: Clock | None = None,
+    session_store: SessionStore | None = None,
 ) -> Console:
     unsafe = local_defaults_in_use(settings)
     if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
@@ -75,8 +77,12 @@ def bootstrap(
     subscribed = consumers(
         infra.broker, Subscribers(stores, feed), guard, settings.kafka, group_prefix=settings.consumer_group
     )
-    sessions = SessionSigner(
-        settings.session.secret.get_secret_value().encode(), timedelta(minutes=settings.session.max_age_minutes)
+    authenticator = TokenAuthenticator(settings.api_tokens)
+    sessions = ServerSessions(
+        session_store or MongoSessionStore(infra.db),
+        authenticator,
+        settings.session.secret.get_secret_value().encode(),
+        timedelta(minutes=settings.session.max_age_minutes),
     )
     authenticator = TokenAuthenticator(settings.api_tokens)
     router = web_router(
@@ -86,7 +92,14 @@ def bootstrap(
         cookie_name=settings.session.cookie_name,
         secure_cookie=settings.session.secure_cookie,
         jaeger_url=settings.jaeger_url,
+        allowed_origins=tuple(settings.session.allowed_origins),
     )
+
+    async def sweep_sessions() -> None:
+        while True:
+            await sessions.sweep(deps.clock.now())
+            await asyncio.sleep(settings.session.sweep_seconds)
+
     runtime = ServiceRuntime(
         infra=infra,
         routers=[router],
@@ -94,5 +107,6 @@ def bootstrap(
         consumers=subscribed,
         indexes=read_model_indexes(),
         guards=list(guards.values()),
+        background=[sweep_sessions],
     )
     return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions)

@@ -30,13 +30,22 @@ class SessionSettings(BaseModel):
 
     secret: SecretStr = Field(
         SecretStr(LOCAL_DEV_SESSION_SECRET),
-        description="Key that signs session cookies (HMAC-SHA256, at least 16 bytes). Changing it signs everyone out.",
+        description="Key under which session cookies are stored (HMAC-SHA256 of the cookie keys the server-side "
+        "session; at least 16 bytes). Changing it signs everyone out.",
     )
     max_age_minutes: int = Field(480, ge=5, le=24 * 60, description="How long a login lasts.")
     secure_cookie: bool = Field(
         True, description="Send the cookie only over HTTPS (browsers also accept it on http://localhost)."
     )
     cookie_name: str = Field("trygg_console", pattern=r"^[A-Za-z0-9_-]+$", description="Name of the cookie.")
+    sweep_seconds: float = Field(
+        600, gt=0, description="How often ended sessions are deleted from the `sessions` collection."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (`https://host[:port]`) a state-changing request (login, logout, acknowledge) may "
+        "come from besides the console's own host (the request's Host header); any other Origin is refused (403).",
+    )
 
 
 class NotificationClientSettings(BaseModel):

@@ -18,11 +18,16 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
-from console.domain.access import Actor
+from console.adapters.auth import ApiToken, local_dev_tokens
+from console.domain.access import Role
+from trygg_shared.auth import token_hash
 
-HARNESS = ConsoleHarness()
+ALL_ROLES = ApiToken(token_sha256=token_hash("fuzz-all-roles"), subject="oncall:fuzz", roles=list(Role))
+HARNESS = ConsoleHarness(tokens=[*local_dev_tokens(), ALL_ROLES])
 asyncio.run(HARNESS.replay(march_2026()))
-COOKIE = HARNESS.console.sessions.issue(Actor("oncall:fuzz", ("oncall", "officer", "team", "ops")), HARNESS.clock.now())
+STARTED = asyncio.run(HARNESS.console.sessions.start("fuzz-all-roles", HARNESS.clock.now()))
+assert STARTED is not None
+COOKIE = STARTED[0]
 DATA = {"/api/figures", "/figures.csv"}
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app)

@@ -6,13 +6,18 @@ import asyncio
 import csv
 import html
 import io
+import time
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
 from console_support import ConsoleHarness, march_2026
 
-from console.domain.figures import FIGURES
-from console.entrypoints.web import change_events, first_seen
+from console.adapters.auth import local_dev_tokens
+from console.domain.figures import FIGURES, Row, Value
+from console.entrypoints.web import change_events, figures_to_csv, first_seen
+from console.service_layer import pages
 from console.service_layer.projections import ChangeFeed
 
 
@@ -341,3 +346,141 @@ def test_the_first_and_last_allowed_days_show_their_page(harness: ConsoleHarness
     client = harness.login("team")
     assert client.get("/today?day=2000-01-01").status_code == 200
     assert client.get("/today?day=2099-12-31").status_code == 200
+
+
+# --- sessions that end, requests from elsewhere, formulas in CSV, bounded figures -----------------
+
+
+def test_after_logout_the_old_cookie_no_longer_works_anywhere(harness: ConsoleHarness) -> None:
+    client = harness.login("oncall")
+    cookie = client.cookies["trygg_console"]
+    assert client.get("/alerts").status_code == 200
+
+    assert client.post("/logout").status_code == 303
+    client.cookies.clear()
+    client.cookies.set("trygg_console", cookie)  # kept by someone: the browser has dropped it
+
+    assert client.get("/alerts").status_code == 303
+    assert client.get("/events").status_code == 401
+    assert client.get("/api/figures").status_code == 401
+    assert harness.sessions.records == {}
+
+
+async def test_a_revoked_token_ends_its_sessions() -> None:
+    """The token behind a session is looked up on every request: removed from the configuration
+    (the console restarted without it), its sessions end; the other tokens' sessions go on."""
+    before = ConsoleHarness()
+    officer = before.login("officer").cookies["trygg_console"]
+    before.client.cookies.clear()
+    ops = before.login("ops").cookies["trygg_console"]
+
+    kept = [t for t in local_dev_tokens() if t.subject != "officer:dev"]
+    after = ConsoleHarness(tokens=kept, sessions=before.sessions)
+    after.client.cookies.set("trygg_console", officer)
+    assert after.client.get("/cases").status_code == 303
+    after.client.cookies.clear()
+    after.client.cookies.set("trygg_console", ops)
+    assert after.client.get("/figures").status_code == 200
+    assert len(before.sessions.records) == 1  # the revoked token's session is gone
+
+
+async def test_ended_sessions_are_swept_from_the_store(harness: ConsoleHarness) -> None:
+    harness.login("officer")
+    harness.clock.moment += timedelta(hours=7)
+    harness.client.cookies.clear()
+    harness.login("ops")
+    harness.clock.moment += timedelta(hours=2)  # the first has ended, the second has not
+
+    assert await harness.console.sessions.sweep(harness.clock.now()) == 1
+    assert len(harness.sessions.records) == 1
+    assert harness.client.get("/figures").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "https://testserver:8443"},  # another port of the same host: SameSite lets it through
+        {"Origin": "https://sub.testserver"},
+        {"Origin": "null"},
+        {"Origin": "", "Referer": "http://evil.example/page"},
+        {"Origin": ""},  # neither Origin nor Referer
+    ],
+)
+def test_an_acknowledgement_from_another_origin_is_refused(harness: ConsoleHarness, headers: dict[str, str]) -> None:
+    client = harness.login("oncall")
+    if headers.get("Origin") == "":
+        del client.headers["Origin"]
+        headers = {k: v for k, v in headers.items() if k != "Origin"}
+
+    response = client.post("/alerts/missed:V-G-3/acknowledge", headers=headers)
+
+    assert response.status_code == 403
+    assert harness.notifications.acknowledged == []
+
+
+def test_login_and_logout_from_another_origin_are_refused(harness: ConsoleHarness) -> None:
+    evil = {"Origin": "http://evil.example"}
+    assert harness.client.post("/login", data={"token": "dev-officer"}, headers=evil).status_code == 403
+    assert harness.sessions.records == {}
+    harness.login("officer")
+    assert harness.client.post("/logout", headers=evil).status_code == 403
+    assert harness.client.get("/cases").status_code == 200
+
+
+def test_an_acknowledgement_from_the_console_page_or_a_referer_on_it_is_accepted(harness: ConsoleHarness) -> None:
+    client = harness.login("oncall")
+    del client.headers["Origin"]
+
+    response = client.post("/alerts/missed:V-G-3/acknowledge", headers={"Referer": "https://testserver/alerts"})
+
+    assert response.status_code == 303
+    assert harness.notifications.acknowledged == [("missed:V-G-3", "oncall:dev")]
+
+
+def test_a_team_name_that_would_be_a_formula_is_text_in_the_csv() -> None:
+    value = Value(3.0)
+    row = Row("2026-03", "x", '=HYPERLINK("http://x","y")', {f.key: value for f in FIGURES})
+
+    lines = list(csv.DictReader(io.StringIO(figures_to_csv([row]))))
+
+    assert {line["team_name"] for line in lines} == {'\'=HYPERLINK("http://x","y")'}
+    assert {line["value"] for line in lines} == {"3"}
+
+
+@pytest.mark.parametrize("path", ["/api/figures", "/figures.csv", "/figures"])
+def test_more_than_24_months_of_figures_is_refused(harness: ConsoleHarness, path: str) -> None:
+    harness.login("ops")
+
+    wide = harness.client.get(path, params={"from": "2000-01", "to": "2099-12"})
+    assert wide.status_code == 422
+    assert wide.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in wide.json()["errors"]] == ["query.to"]
+    assert harness.client.get(path, params={"from": "2025-04", "to": "2027-03"}).status_code == 200  # 24
+
+
+async def test_the_event_loop_answers_while_the_figures_are_computed(
+    harness: ConsoleHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures are CPU work: computed in a thread, so that health checks, the event stream and
+    other pages are answered meanwhile (on the loop, readiness stalled for the whole computation)."""
+    real = pages.compute
+
+    def slow_compute(*args: Any) -> Any:
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # CPU, as a wide range over many cases is
+            pass
+        return real(*args)
+
+    monkeypatch.setattr(pages, "compute", slow_compute)
+    transport = httpx.ASGITransport(app=harness.app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        figures = asyncio.create_task(client.get("/api/figures", headers={"Authorization": "Bearer dev-ops"}))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        health = await client.get("/healthz")
+        waited = time.monotonic() - started
+        assert not figures.done()
+        assert (await figures).status_code == 200
+    assert health.status_code == 200
+    assert waited < 0.4, f"the event loop was blocked for {waited:.2f} s"

@@ -1,22 +1,25 @@
-"""Role tokens (as in every service) and the signed session cookie of the web UI.
+"""Role tokens (as in every service) and the web UI's server-side sessions.
 
 Tokens are configured as SHA-256 hashes with a subject and roles; the login form exchanges a
-token for a session cookie that holds the subject, the roles and an expiry, signed with
-HMAC-SHA256 under the configured secret (so the token itself is never stored in the browser).
+token for a session: a random cookie value (256 bits) whose HMAC-SHA256 under the configured
+secret keys a record in the console's database (`sessions`) with the token's hash and the end
+of the session. Every request reads that record and looks the token up again, so logging out
+(the record is removed), the end of the session, and a token removed from the configuration
+(at the next start) each end the session; the token itself never reaches the browser.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from console.domain.access import Actor, Role
+from console.service_layer.ports import SessionRecord, SessionStore
 from trygg_shared.auth import BearerTokens, dev_tokens
 
 
@@ -37,47 +40,62 @@ class TokenAuthenticator:
     def __init__(self, tokens: Sequence[ApiToken]) -> None:
         self._tokens = BearerTokens(tokens)
 
+        self._by_hash = {t.token_sha256: t for t in tokens}
+
     def authenticate(self, bearer: str) -> Actor | None:
         found = self._tokens.find(bearer)
-        if found is None:
-            return None
-        return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
+        return None if found is None else _actor(found)
+
+    def find(self, bearer: str) -> ApiToken | None:
+        return self._tokens.find(bearer)
+
+    def by_hash(self, token_sha256: str) -> Actor | None:
+        """The actor of a token still configured (by its hash), or None."""
+        found = self._by_hash.get(token_sha256)
+        return None if found is None else _actor(found)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def _actor(token: ApiToken) -> Actor:
+    return Actor(subject=token.subject, roles=tuple(r.value for r in token.roles))
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+class ServerSessions:
+    """`Sessions` kept in a `SessionStore`; the cookie is a random value, stored only as its HMAC."""
 
-
-class SessionSigner:
-    """Signs and reads the session cookie: `<base64 payload>.<base64 HMAC-SHA256>`."""
-
-    def __init__(self, secret: bytes, max_age: timedelta) -> None:
+    def __init__(self, store: SessionStore, tokens: TokenAuthenticator, secret: bytes, max_age: timedelta) -> None:
         if len(secret) < 16:
             raise ValueError("the session secret must be at least 16 bytes")
+        self._store = store
+        self._tokens = tokens
         self._secret = secret
         self.max_age = max_age
 
-    def _mac(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+    def _key(self, cookie: str) -> str:
+        return hmac.new(self._secret, cookie.encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, actor: Actor, now: datetime) -> str:
-        body = {"sub": actor.subject, "roles": list(actor.roles), "exp": int((now + self.max_age).timestamp())}
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._mac(payload)}"
+    async def start(self, token: str, now: datetime) -> tuple[str, Actor] | None:
+        found = self._tokens.find(token)
+        if found is None:
+            return None
+        cookie = secrets.token_urlsafe(32)
+        await self._store.add(SessionRecord(self._key(cookie), found.token_sha256, now, now + self.max_age))
+        return cookie, _actor(found)
 
-    def read(self, cookie: str, now: datetime) -> Actor | None:
-        payload, _, mac = cookie.partition(".")
-        if not payload or not mac or not hmac.compare_digest(mac, self._mac(payload)):
+    async def read(self, cookie: str, now: datetime) -> Actor | None:
+        if not cookie or len(cookie) > 100:
             return None
-        try:
-            body = json.loads(_unb64(payload))
-            subject, roles, expires = str(body["sub"]), tuple(str(r) for r in body["roles"]), int(body["exp"])
-        except (ValueError, KeyError, TypeError):
+        key = self._key(cookie)
+        record = await self._store.get(key)
+        if record is None:
             return None
-        if now.timestamp() >= expires:
-            return None
-        return Actor(subject=subject, roles=roles)
+        actor = self._tokens.by_hash(record.token_sha256) if now < record.expires_at else None
+        if actor is None:  # ended, or its token was revoked: the record goes now, the sweep would later
+            await self._store.remove(key)
+        return actor
+
+    async def end(self, cookie: str) -> None:
+        if cookie and len(cookie) <= 100:
+            await self._store.remove(self._key(cookie))
+
+    async def sweep(self, now: datetime) -> int:
+        return await self._store.remove_expired(now)

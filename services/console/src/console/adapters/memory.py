@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from console.domain.alerts import AlertState, fold_alert
 from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
 from console.domain.facts import AlertFact, CaseFact, FactSet, TeamFact, VisitFact
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
-from console.service_layer.ports import AlertConflict, AlertNotFound, AuditRecord, NotificationUnavailable
+from console.service_layer.ports import (
+    AlertConflict,
+    AlertNotFound,
+    AuditRecord,
+    NotificationUnavailable,
+    SessionRecord,
+)
 from console.service_layer.projections import Stores
 from trygg_shared.aggregate import InMemoryAggregateStore, StorageUnavailable
 
@@ -81,6 +87,26 @@ class MemoryAuditLog:
 
     async def recent(self, limit: int) -> list[AuditRecord]:
         return sorted(self.records, key=lambda r: r.at, reverse=True)[:limit]
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self.records: dict[str, SessionRecord] = {}
+
+    async def add(self, record: SessionRecord) -> None:
+        self.records[record.key] = record
+
+    async def get(self, key: str) -> SessionRecord | None:
+        return self.records.get(key)
+
+    async def remove(self, key: str) -> None:
+        self.records.pop(key, None)
+
+    async def remove_expired(self, now: datetime) -> int:
+        ended = [k for k, r in self.records.items() if r.expires_at <= now]
+        for key in ended:
+            del self.records[key]
+        return len(ended)
 
 
 class RecordingNotifications:

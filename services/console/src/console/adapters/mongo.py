@@ -11,7 +11,7 @@ the codecs map no domain event to the wire.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
@@ -24,7 +24,8 @@ from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
 from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
-from console.service_layer.ports import AuditRecord
+from console.service_layer.ports import AuditRecord, SessionRecord
+from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
@@ -75,6 +76,7 @@ _TEAM_STATE: TypeAdapter[TeamState] = TypeAdapter(TeamState)
 _ALERT_STATE: TypeAdapter[AlertState] = TypeAdapter(AlertState)
 
 CASES, VISITS, TEAMS, ALERTS, AUDIT = "cases", "visits", "teams", "alerts", "audit_log"
+SESSIONS = "sessions"
 
 F = TypeVar("F")
 
@@ -270,3 +272,47 @@ class MongoAuditLog:
             ]
         except PyMongoError as exc:
             raise storage_error(exc) from None  # 503 only for what a retry can fix
+
+
+class MongoSessionStore:
+    """Signed-in browsers in `sessions`, by the HMAC of their cookie (`_id`): one read by `_id` per request.
+
+    FerretDB v1 has no TTL indexes: a session past `expires_at` is refused by `ServerSessions` and
+    deleted by the sweep."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._sessions = db[SESSIONS]
+
+    async def add(self, record: SessionRecord) -> None:
+        doc = {
+            "_id": record.key,
+            "token_sha256": record.token_sha256,
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+        }
+        try:
+            await self._sessions.insert_one(doc)
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+
+    async def get(self, key: str) -> SessionRecord | None:
+        try:
+            doc = await self._sessions.find_one({"_id": key})
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        if doc is None:
+            return None
+        return SessionRecord(doc["_id"], doc["token_sha256"], doc["created_at"], doc["expires_at"])
+
+    async def remove(self, key: str) -> None:
+        try:
+            await self._sessions.delete_one({"_id": key})
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+
+    async def remove_expired(self, now: datetime) -> int:
+        try:
+            result = await self._sessions.delete_many({"expires_at": {"$lte": now}})
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+        return result.deleted_count

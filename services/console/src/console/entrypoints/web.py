@@ -12,14 +12,12 @@ and a vendored library would be one more thing to keep patched.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,6 +43,7 @@ from console.service_layer.ports import (
 )
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.csv_export import csv_text
 from trygg_shared.fields import PlausibleDate, Text
 from trygg_shared.guard import route_limits
 from trygg_shared.http import PROBLEM_JSON, FieldError, ProblemError
@@ -65,7 +64,7 @@ _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 _API_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"content": _PROBLEM, "description": "No valid session or bearer token."},
     403: {"content": _PROBLEM, "description": "The role may not read this."},
-    422: {"content": _PROBLEM, "description": "Invalid query parameters."},
+    422: {"content": _PROBLEM, "description": "Invalid query parameters (or more than 24 months of figures)."},
 }
 
 # The days a page may be asked for: wide enough for any real period, narrow enough that the
@@ -178,6 +177,7 @@ def web_router(
     cookie_name: str,
     secure_cookie: bool,
     jaeger_url: str,
+    allowed_origins: tuple[str, ...] = (),
 ) -> APIRouter:
     templates = _templates()
     router = APIRouter()
@@ -186,12 +186,20 @@ def web_router(
     def now() -> datetime:
         return deps.clock.now()
 
-    def session_actor(request: Request) -> Actor | None:
+    async def session_actor(request: Request) -> Actor | None:
+        """The signed-in actor: the cookie's server-side session, still live, of a token still configured."""
         cookie = request.cookies.get(cookie_name)
-        return sessions.read(cookie, now()) if cookie else None
+        if not cookie:
+            return None
+        try:
+            return await sessions.read(cookie, now())
+        except StorageUnavailable:
+            raise ProblemError(
+                503, "Service Unavailable", "Sessions cannot be checked right now.", headers={"Retry-After": "5"}
+            ) from None
 
-    def api_actor(request: Request, credentials: HTTPAuthorizationCredentials | None, page: Page) -> Actor:
-        actor = authenticator.authenticate(credentials.credentials) if credentials else session_actor(request)
+    async def api_actor(request: Request, credentials: HTTPAuthorizationCredentials | None, page: Page) -> Actor:
+        actor = authenticator.authenticate(credentials.credentials) if credentials else await session_actor(request)
         if actor is None:
             raise ProblemError(
                 401, "Unauthorized", "Sign in or send a valid bearer token.", headers={"WWW-Authenticate": "Bearer"}
@@ -229,8 +237,23 @@ def web_router(
             message="The read could not be recorded in the audit log, so nothing is shown. Try again in a moment.",
         )
 
+    def cross_site(request: Request) -> HTMLResponse | None:
+        """A state-changing request must come from the console's own pages: its Origin (or, without
+        one, its Referer) must be this host or an allowed origin. SameSite=Strict alone lets other
+        ports of the same host and sibling subdomains through."""
+        if same_origin(request.headers.get("origin") or request.headers.get("referer"), request, allowed_origins):
+            return None
+        return render(
+            request,
+            "error.html",
+            None,
+            403,
+            title="Refused",
+            message="This request did not come from the console's own pages.",
+        )
+
     async def show(request: Request, page: Page, load: Callable[[Actor], Any], template: str, **extra: Any) -> Response:
-        actor = session_actor(request)
+        actor = await session_actor(request)
         if actor is None:
             return to_login(request)
         if not actor.may_see(page):
@@ -258,7 +281,7 @@ def web_router(
         summary="Start: to the login page or the role's first page",
     )
     async def start(request: Request) -> Response:
-        actor = session_actor(request)
+        actor = await session_actor(request)
         if actor is None or actor.home() is None:
             return RedirectResponse("/login", status_code=303)
         return RedirectResponse(f"/{actor.home()}", status_code=303)  # type: ignore[str-bytes-safe]
@@ -273,7 +296,11 @@ def web_router(
     @router.post(
         "/login",
         response_class=HTMLResponse,
-        responses={303: {"description": "Signed in: to the page asked for."}, 401: {"content": _HTML}},
+        responses={
+            303: {"description": "Signed in: to the page asked for."},
+            401: {"content": _HTML},
+            403: {"content": _HTML, "description": "Not sent from the console's own login page (Origin)."},
+        },
         summary="Sign in with a role token",
         openapi_extra=route_limits(guessable=True),  # a wrong token counts as a failed attempt (429 after)
     )
@@ -282,15 +309,19 @@ def web_router(
         token: Annotated[Text, Form(min_length=1, max_length=500)],
         next: Annotated[Text | None, Form(max_length=500)] = None,
     ) -> Response:
-        actor = authenticator.authenticate(token.strip())
-        if actor is None:
+        refused = cross_site(request)
+        if refused is not None:
+            return refused
+        started = await sessions.start(token.strip(), now())
+        if started is None:
             return render(request, "login.html", None, 401, next=_safe_next(next), error="That token is not valid.")
+        cookie, actor = started
         home = actor.home()
         target = _safe_next(next) or (f"/{home}" if home else "/")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             cookie_name,
-            sessions.issue(actor, now()),
+            cookie,
             max_age=int(sessions.max_age.total_seconds()),
             httponly=True,
             secure=secure_cookie,
@@ -302,10 +333,24 @@ def web_router(
     @router.post(
         "/logout",
         response_class=HTMLResponse,
-        responses={303: {"description": "To the login page."}},
+        responses={
+            303: {"description": "To the login page; the session has ended (its cookie no longer works)."},
+            403: {"content": _HTML, "description": "Not sent from the console's own pages (Origin)."},
+        },
         summary="Sign out",
     )
-    async def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        refused = cross_site(request)
+        if refused is not None:
+            return refused
+        cookie = request.cookies.get(cookie_name)
+        if cookie:
+            try:
+                await sessions.end(cookie)
+            except StorageUnavailable:
+                raise ProblemError(
+                    503, "Service Unavailable", "Could not sign out; try again.", headers={"Retry-After": "5"}
+                ) from None
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(cookie_name, path="/", secure=secure_cookie, httponly=True, samesite="strict")
         return response
@@ -378,7 +423,10 @@ def web_router(
         summary="Acknowledge an alert (through the notification service)",
     )
     async def acknowledge(request: Request, alert_id: Text) -> Response:
-        actor = session_actor(request)
+        refused = cross_site(request)
+        if refused is not None:
+            return refused
+        actor = await session_actor(request)
         if actor is None:
             return to_login(request)
         status, message = 303, ""
@@ -406,7 +454,7 @@ def web_router(
     @router.get(
         "/figures",
         response_class=HTMLResponse,
-        responses=_PAGE_RESPONSES,
+        responses={**_PAGE_RESPONSES, 422: {"content": _PROBLEM, "description": "More than 24 months asked for."}},
         summary="Follow-up figures per month and team, with definitions",
     )
     async def figures_page(
@@ -459,7 +507,7 @@ def web_router(
         team: Annotated[Text | None, Query(max_length=100)] = None,
     ) -> FiguresOut:
         _only_known_parameters(request)
-        actor = api_actor(request, credentials, Page.FIGURES)
+        actor = await api_actor(request, credentials, Page.FIGURES)
         first, last = _month_range(first, last)
         model = await uc.figures(deps, actor, first=first, last=last, team=team)
         return FiguresOut(
@@ -489,7 +537,7 @@ def web_router(
         team: Annotated[Text | None, Query(max_length=100)] = None,
     ) -> Response:
         _only_known_parameters(request)
-        actor = api_actor(request, credentials, Page.FIGURES)
+        actor = await api_actor(request, credentials, Page.FIGURES)
         first, last = _month_range(first, last)
         model = await uc.figures(deps, actor, first=first, last=last, team=team)
         name = f"trygg-hemgang-figures-{model.months[0]}-{model.months[-1]}.csv" if model.months else "figures.csv"
@@ -515,7 +563,7 @@ def web_router(
             Query(ge=0, description="The read-model version the page was rendered at (its `data-version`)."),
         ] = None,
     ) -> Response:
-        if session_actor(request) is None:
+        if await session_actor(request) is None:
             raise ProblemError(401, "Unauthorized", "Sign in first.")
         seen = first_seen(request.headers.get("last-event-id"), since, deps.feed.version)
         return EventSourceResponse(
@@ -545,6 +593,19 @@ async def change_events(
         if version != seen:
             seen = version
             yield {"event": "change", "data": str(version), "id": str(version)}
+
+
+def same_origin(origin: str | None, request: Request, allowed: tuple[str, ...]) -> bool:
+    """Whether a request's Origin (or Referer) is the console itself (its Host) or an allowed origin."""
+    if not origin or origin == "null":
+        return False
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    if f"{parts.scheme}://{parts.netloc}".lower() in {a.rstrip("/").lower() for a in allowed}:
+        return True
+    host = request.headers.get("host")
+    return host is not None and parts.netloc.lower() == host.lower()
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -584,10 +645,23 @@ def _only_known_parameters(request: Request) -> None:
         )
 
 
+MAX_FIGURE_MONTHS = 24  # a follow-up period; wider ranges are asked for in parts
+
+
 def _month_range(first: str | None, last: str | None) -> tuple[str | None, str | None]:
-    """The months between `from` and `to` whichever is given first (both within 2000-2099)."""
+    """The months between `from` and `to` whichever is given first (both within 2000-2099), at most
+    MAX_FIGURE_MONTHS of them (422 beyond: the figures are computed per request)."""
     if first and last and first > last:
-        return last, first
+        first, last = last, first
+    if first and last:
+        span = int(last[:4]) * 12 + int(last[5:]) - (int(first[:4]) * 12 + int(first[5:])) + 1
+        if span > MAX_FIGURE_MONTHS:
+            raise ProblemError(
+                422,
+                "Unprocessable Content",
+                f"Ask for at most {MAX_FIGURE_MONTHS} months at a time.",
+                errors=[FieldError(field="query.to", message=f"at most {MAX_FIGURE_MONTHS} months", type="too_long")],
+            )
     return first, last
 
 
@@ -604,13 +678,16 @@ def _row_out(row: Row) -> FigureRowOut:
 
 
 def figures_to_csv(rows: list[Row] | tuple[Row, ...] | Any) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["month", "team", "team_name", "figure", "title", "unit", "value", "numerator", "denominator"])
+    """One line per month, team and figure; team names (data from the events) cannot become formulas."""
+    header = ["month", "team", "team_name", "figure", "title", "unit", "value", "numerator", "denominator"]
+    return csv_text(header, _figure_lines(rows))
+
+
+def _figure_lines(rows: list[Row] | tuple[Row, ...] | Any) -> Iterator[list[object]]:
     for row in rows:
         for figure in FIGURES:
             v = row.values[figure.key]
-            writer.writerow(
+            yield (
                 [
                     row.month,
                     row.team,
@@ -623,7 +700,6 @@ def figures_to_csv(rows: list[Row] | tuple[Row, ...] | Any) -> str:
                     "" if v.denominator is None else v.denominator,
                 ]
             )
-    return out.getvalue()
 
 
 def _csv_number(value: float) -> str:

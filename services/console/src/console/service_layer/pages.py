@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import anyio.to_thread
+
 from console.domain.access import Actor, Page
 from console.domain.alerts import AlertState
 from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState, TimelineEntry
@@ -238,12 +240,17 @@ async def figures(
     else:
         months = months_between(first or last or month_of(now), last or first or month_of(now))
     teams = await deps.read_model.teams()
-    # One case the figures cannot be computed for is left out and reported; the others still count.
-    rows, left_out = compute_isolated(
-        list(await deps.read_model.cases()),
-        lambda cases: compute(cases, teams, months, deps.costs),
-        lambda case: case.case_id,
-        "figures",
+    cases = list(await deps.read_model.cases())
+    # CPU-bound (every case, every month): off the event loop, so that readiness, the event stream
+    # and other pages keep answering while it runs. One case the figures cannot be computed for is
+    # left out and reported; the others still count.
+    rows, left_out = await anyio.to_thread.run_sync(
+        lambda: compute_isolated(
+            cases,
+            lambda some: compute(some, teams, months, deps.costs),
+            lambda case: case.case_id,
+            "figures",
+        )
     )
     if team is not None:
         rows = [r for r in rows if r.team == team]

@@ -113,13 +113,43 @@ class Authenticator(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SessionRecord:
+    """A signed-in browser, kept on the server: the key of its cookie (never the cookie itself), the
+    token it signed in with (by hash: a token removed from the configuration ends its sessions), and
+    when it ends."""
+
+    key: str
+    token_sha256: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class SessionStore(Protocol):
+    """Server-side sessions (the console's own database): a cookie is only as good as its record."""
+
+    async def add(self, record: SessionRecord) -> None: ...
+
+    async def get(self, key: str) -> SessionRecord | None: ...
+
+    async def remove(self, key: str) -> None: ...
+
+    async def remove_expired(self, now: datetime) -> int:
+        """Delete the sessions that ended before `now` (no TTL index in FerretDB v1: a sweep does it)."""
+        ...
+
+
 class Sessions(Protocol):
     max_age: timedelta
 
-    def issue(self, actor: Actor, now: datetime) -> str:
-        """A signed session cookie value for the actor."""
+    async def start(self, token: str, now: datetime) -> tuple[str, Actor] | None:
+        """Sign in with a role token: the new session's cookie value and its actor, or None for a bad token."""
         ...
 
-    def read(self, cookie: str, now: datetime) -> Actor | None:
-        """The actor of a valid, unexpired cookie, or None."""
+    async def read(self, cookie: str, now: datetime) -> Actor | None:
+        """The actor of a live session whose token is still configured, or None."""
+        ...
+
+    async def end(self, cookie: str) -> None:
+        """Sign out: the session's record is removed, so the cookie no longer works anywhere."""
         ...
