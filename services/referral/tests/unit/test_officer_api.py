@@ -286,7 +286,7 @@ def test_readmission_within_30_days_is_flagged_and_ends_the_earlier_trygg_hemgan
 
 def test_reading_a_case_shows_its_message_history_and_writes_an_audit_record(api: Any, lus_body: Any) -> None:
     case_id = hospital_case(api, lus_body, "inskrivningsmeddelande", "planeringsunderlag", "utskrivningsklar")
-    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(TEAM)).json()
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER)).json()
 
     assert [m["message_type"] for m in case["messages"]] == [
         "inskrivningsmeddelande",
@@ -296,7 +296,7 @@ def test_reading_a_case_shows_its_message_history_and_writes_an_audit_record(api
     assert case["person"]["id"] == "194010092387"
     assert case["liability"]["liability_starts_at"] == "2026-11-25T23:00:00Z"
     trail = api.client.get(f"/audit?case_id={case_id}", headers=api.as_role(OPS)).json()
-    assert [(r["actor"], r["action"]) for r in trail] == [("team:dev", "read_case")]
+    assert [(r["actor"], r["action"]) for r in trail] == [("officer:dev", "read_case")]
     assert "identity_number" in trail[0]["fields"]
 
 
@@ -399,3 +399,75 @@ def test_a_case_with_a_long_address_from_the_hospital_can_still_be_read(api: Any
     case_id = hospital_case(api, lus_body, utskrivningsklar={"patient": body["patient"]})
     response = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER))
     assert response.status_code == 200
+
+
+# --- need to know: each role sees what its work needs ----------------------------------------------
+
+PERSON_CONTACT = {"person.given_name", "person.family_name", "person.address", "person.phone"}
+# The role-by-field table of `GET /cases/{id}` (README: "Need to know").
+CASE_FIELDS_BY_ROLE = {
+    OFFICER: {
+        "person.id",
+        "person.id_type",
+        *PERSON_CONTACT,
+        "needs_summary",
+        "aids",
+        "decisions.relatives",
+        "decisions.notes",
+        "messages",
+        "liability",
+        "episode_id",
+        "care_unit",
+    },
+    TEAM: {*PERSON_CONTACT, "status", "expected_discharge_date", "discharged_at", "plan.start_date", "plan.team"},
+    ONCALL: {*PERSON_CONTACT, "status", "decision", "team", "liability_starts_at"},
+}
+NEVER_FOR = {
+    TEAM: {"person.id", "person.id_type", "needs_summary", "aids", "relatives", "notes", "messages", "liability"},
+    ONCALL: {"person.id", "needs_summary", "aids", "relatives", "plan", "decisions", "messages", "notes"},
+}
+
+
+def _paths(value: Any, prefix: str = "") -> set[str]:
+    """Every field path in a JSON body (`person.address`, `decisions.relatives`), lists flattened."""
+    found: set[str] = set()
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                path = f"{prefix}{key}"
+                found.add(path)
+                found |= _paths(inner, f"{path}.")
+    return found
+
+
+@pytest.mark.parametrize("role", [OFFICER, TEAM, ONCALL])
+def test_each_role_reads_only_the_fields_of_a_case_its_work_needs(api: Any, lus_body: Any, role: str) -> None:
+    case_id = hospital_case(api, lus_body, "planeringsunderlag", "utskrivningsklar")
+    granted = api.client.post(f"/cases/{case_id}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    assert granted.status_code == 201, granted.text
+
+    response = api.client.get(f"/cases/{case_id}", headers=api.as_role(role))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["view"] == role
+    fields = _paths(body)
+    assert CASE_FIELDS_BY_ROLE[role] <= fields
+    forbidden = {f for f in fields for never in NEVER_FOR.get(role, ()) if f == never or f.endswith("." + never)}
+    assert forbidden == set()
+    if role != OFFICER:  # nor anywhere in the body: identity number, relatives' names and phones, needs
+        for secret in ("194010092387", "Karin", "+46701112233", lus_body("planeringsunderlag")["needs_summary"]):
+            assert secret not in response.text
+    trail = api.client.get(f"/audit?case_id={case_id}", headers=api.as_role(OPS)).json()
+    read = next(r for r in trail if r["action"] == "read_case")
+    assert ("identity_number" in read["fields"]) is (role == OFFICER)
+
+
+def test_the_openapi_document_describes_each_roles_view_of_a_case(api: Any) -> None:
+    schema = api.client.get("/openapi.json").json()
+    answer = schema["paths"]["/cases/{case_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    refs = {ref["$ref"].rsplit("/", 1)[-1] for ref in answer["oneOf"]}
+
+    assert refs == {"CaseDetail", "TeamCaseView", "OnCallCaseView"}
+    assert "id" not in schema["components"]["schemas"]["ContactOut"]["properties"]

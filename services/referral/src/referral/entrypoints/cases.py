@@ -155,6 +155,7 @@ class CaseDetail(CaseSummary):
             "examples": [
                 {
                     **_SUMMARY_EXAMPLE,
+                    "view": "officer",
                     "person": {
                         "id_type": "personnummer",
                         "id": "194010092387",
@@ -196,6 +197,7 @@ class CaseDetail(CaseSummary):
         },
     )
 
+    view: Literal["officer"] = Field("officer", description="Which role's view this is (the officer's: all).")
     person: PersonOut | None
     expected_discharge_date: date | None
     needs_summary: str | None
@@ -209,6 +211,128 @@ class CaseDetail(CaseSummary):
     liable_days: int
     decisions: list[DecisionOut]
     messages: list[MessageOut]
+
+
+class ContactOut(_Out):
+    """The person as the team and on-call need them: who, where, how to reach them. No identity number."""
+
+    given_name: str
+    family_name: str
+    address: AddressOut | None
+    phone: str | None
+
+
+class PlanOut(_Out):
+    """A decision as the team works from it: what was granted, from when, how long, which team."""
+
+    decision_id: str
+    decision_type: DecisionType
+    active: bool
+    start_date: date | None
+    length_days: int | None
+    hours_granted: int | None
+    end_date: date | None
+    team: str | None
+    hemtjanst_evenings_nights_weekends: bool
+
+
+class TeamCaseView(_Out):
+    """The team's view of a case: the person's name, address and phone, and the plan."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "view": "team",
+                    "case_id": _SUMMARY_EXAMPLE["case_id"],
+                    "status": "discharged",
+                    "person": {
+                        "given_name": "Astrid",
+                        "family_name": "Lindqvist",
+                        "address": {
+                            "street": "Exempelgatan 4",
+                            "postal_code": "17741",
+                            "city": "Järfälla",
+                            "municipality_code": None,
+                        },
+                        "phone": "+46701234567",
+                    },
+                    "expected_discharge_date": "2026-11-24",
+                    "discharged_at": "2026-11-24T10:00:00Z",
+                    "plan": [
+                        {
+                            "decision_id": "d1",
+                            "decision_type": "trygg_hemgang",
+                            "active": True,
+                            "start_date": "2026-11-24",
+                            "length_days": 14,
+                            "hours_granted": None,
+                            "end_date": "2026-12-07",
+                            "team": "Team Väst",
+                            "hemtjanst_evenings_nights_weekends": False,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    view: Literal["team"] = "team"
+    case_id: str
+    status: CaseStatus
+    person: ContactOut | None
+    expected_discharge_date: date | None
+    discharged_at: datetime | None
+    plan: list[PlanOut] = Field(description="The decisions (no relatives, no notes).")
+
+
+class OnCallCaseView(_Out):
+    """On-call's view of a case: what an alert needs (whom to reach, where, which team is responsible)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "view": "oncall",
+                    "case_id": _SUMMARY_EXAMPLE["case_id"],
+                    "status": "discharged",
+                    "person": {
+                        "given_name": "Astrid",
+                        "family_name": "Lindqvist",
+                        "address": {
+                            "street": "Exempelgatan 4",
+                            "postal_code": "17741",
+                            "city": "Järfälla",
+                            "municipality_code": None,
+                        },
+                        "phone": "+46701234567",
+                    },
+                    "decision": "trygg_hemgang",
+                    "team": "Team Väst",
+                    "liability_starts_at": None,
+                }
+            ]
+        },
+    )
+
+    view: Literal["oncall"] = "oncall"
+    case_id: str
+    status: CaseStatus
+    person: ContactOut | None
+    decision: DecisionType | None = Field(description="Type of the active decision, if any.")
+    team: str | None = Field(description="The team of the active decision.")
+    liability_starts_at: datetime | None = Field(description="Set while the payment clock runs.")
+
+
+CaseReadOut = Annotated[CaseDetail | TeamCaseView | OnCallCaseView, Field(discriminator="view")]
+
+
+def _example(model: type[BaseModel]) -> Any:
+    extra = model.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    return extra["examples"][0]  # type: ignore[index]
 
 
 # --- mapping --------------------------------------------------------------------------------
@@ -243,6 +367,60 @@ def _liability(p: ReadyPeriod) -> LiabilityOut:
         daily_price_sek=p.daily_price_sek,
         ended_at=p.ended_at,
     )
+
+
+def _contact(facts: CaseFacts) -> ContactOut | None:
+    patient = facts.patient
+    if patient is None:
+        return None
+    a = patient.address
+    address = (
+        AddressOut(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
+        if a
+        else None
+    )
+    return ContactOut(
+        given_name=patient.given_name, family_name=patient.family_name, address=address, phone=patient.phone
+    )
+
+
+def _view(read: uc.CaseRead) -> CaseDetail | TeamCaseView | OnCallCaseView:
+    """Only what the reader's role needs (`uc.CaseView`); the audit record names the same fields."""
+    case, facts = read.case, read.facts
+    if read.view is uc.CaseView.TEAM:
+        return TeamCaseView(
+            case_id=case.case_id,
+            status=facts.status,
+            person=_contact(facts),
+            expected_discharge_date=facts.planning.expected_discharge_date,
+            discharged_at=facts.discharge.discharged_at if facts.discharge else None,
+            plan=[
+                PlanOut(
+                    decision_id=d.decision_id,
+                    decision_type=d.decision_type,
+                    active=d.active,
+                    start_date=d.start_date,
+                    length_days=d.length_days,
+                    hours_granted=d.hours_granted,
+                    end_date=d.end_date,
+                    team=d.team,
+                    hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
+                )
+                for d in case.decisions
+            ],
+        )
+    if read.view is uc.CaseView.ONCALL:
+        active = case.active_decision()
+        running = facts.ready if facts.ready is not None and facts.ready.ended_at is None else None
+        return OnCallCaseView(
+            case_id=case.case_id,
+            status=facts.status,
+            person=_contact(facts),
+            decision=active.decision_type if active else None,
+            team=active.team if active else None,
+            liability_starts_at=running.clock.liability_starts_at if running else None,
+        )
+    return _detail(read)
 
 
 def _detail(read: uc.CaseRead) -> CaseDetail:
@@ -346,13 +524,28 @@ def case_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
 
     @router.get(
         "/cases/{case_id}",
-        response_model=CaseDetail,
-        summary="Read one case with its message history",
-        responses=NOT_FOUND,
+        response_model=CaseReadOut,
+        summary="Read one case: what the caller's role needs of it",
+        description="Need to know: an officer gets the whole case (`view: officer`: identity number, needs, "
+        "relatives, message history); the team the person's name, address and phone and the plan "
+        "(`view: team`); on-call what an alert needs (`view: oncall`). The audit record names the fields shown.",
+        responses={
+            **NOT_FOUND,
+            200: {
+                "content": {
+                    "application/json": {
+                        "examples": {
+                            m.__name__: {"summary": f"view: {m.model_fields['view'].default}", "value": _example(m)}
+                            for m in (CaseDetail, TeamCaseView, OnCallCaseView)
+                        }
+                    }
+                }
+            },
+        },
     )
-    async def read_case(case_id: str, actor: Actor = reader) -> CaseDetail:
+    async def read_case(case_id: str, actor: Actor = reader) -> CaseDetail | TeamCaseView | OnCallCaseView:
         with domain_errors():
             read = await uc.read_case(deps, case_id, actor)
-        return _detail(read)
+        return _view(read)
 
     return router

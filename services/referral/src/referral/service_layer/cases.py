@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import TypeVar
 
 from opentelemetry import trace
@@ -34,8 +35,33 @@ from trygg_shared.aggregate import AggregateNotFound, update_aggregate
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# What a case read shows: named in every audit record.
+# What a case read shows, per view (need to know): named in every audit record.
 CASE_FIELDS = ("identity_number", "name", "address", "phone", "needs_summary", "relatives", "messages")
+TEAM_FIELDS = ("name", "address", "phone", "plan")
+ONCALL_FIELDS = ("name", "address", "phone")
+
+
+class CaseView(StrEnum):
+    """What a role's work needs of one case: the officer all of it (identity number, needs,
+    relatives, messages); the team the person's name, address and phone and the plan; on-call
+    what an alert needs (name, address, phone, status, the responsible team)."""
+
+    OFFICER = "officer"
+    TEAM = "team"
+    ONCALL = "oncall"
+
+
+VIEW_FIELDS = {CaseView.OFFICER: CASE_FIELDS, CaseView.TEAM: TEAM_FIELDS, CaseView.ONCALL: ONCALL_FIELDS}
+
+
+def case_view(actor: Actor) -> CaseView:
+    """The widest view the actor's roles give (only roles that may read cases reach this)."""
+    for view in (CaseView.OFFICER, CaseView.TEAM, CaseView.ONCALL):
+        if view.value in actor.roles:
+            return view
+    raise ValueError("no role that reads cases")
+
+
 LIST_FIELDS = ("name", "status", "liability")
 DECISION_FIELDS = ("relatives",)
 
@@ -225,6 +251,7 @@ class CaseRead:
     case: Case
     facts: CaseFacts
     history: list[MessageEntry]
+    view: CaseView = CaseView.OFFICER
 
 
 def message_history(case: Case, inbox_records: Sequence[InboundRecord]) -> list[MessageEntry]:
@@ -280,9 +307,10 @@ async def read_case(deps: ReferralDeps, case_id: str, actor: Actor) -> CaseRead:
     if loaded is None:
         raise CaseNotFound(f"no case {case_id}")
     case = loaded.state
-    await _audit(deps, actor, "read_case", (case_id,), CASE_FIELDS)
-    history = message_history(case, await deps.inbox.history(case_id))
-    return CaseRead(case, case.facts(deps.agreements), history)
+    view = case_view(actor)
+    await _audit(deps, actor, "read_case", (case_id,), VIEW_FIELDS[view])
+    history = message_history(case, await deps.inbox.history(case_id)) if view is CaseView.OFFICER else []
+    return CaseRead(case, case.facts(deps.agreements), history, view)
 
 
 async def audit_trail(deps: ReferralDeps, case_id: str, limit: int = 200) -> list[AuditRecord]:
