@@ -47,3 +47,28 @@ class BearerTokens(Generic[T]):
 def dev_tokens(roles: Iterable[R], make: Callable[[str, str, R], T]) -> list[T]:
     """`dev-<role>` for each role, subject `<role>:dev`: for `make run` and tests, never production."""
     return [make(token_hash(f"dev-{role.value}"), f"{role.value}:dev", role) for role in roles]
+
+
+# --- team scope -------------------------------------------------------------------------------
+
+TEAMS_DESCRIPTION = (
+    "The teams (team ids) a team token acts for: it may post absences, sick calls and visit changes and "
+    "read visits only for these. Left out: every team (only where one team serves the municipality). "
+    "Tokens with any role besides team (ops, officers, on-call) are never scoped."
+)
+
+# Roles whose tokens the `teams` claim scopes; every other role keeps municipality-wide access.
+SCOPED_ROLES = frozenset({"team"})
+
+
+def team_scope(roles: Iterable[str], teams: Iterable[str] | None) -> frozenset[str] | None:
+    """The teams a token may act for (None: every team). Only a token whose every role is scoped
+    (a team token) and that names its `teams` is limited to them."""
+    if teams is None or set(roles) - SCOPED_ROLES:
+        return None
+    return frozenset(teams)
+
+
+def may_act_for_team(scope: frozenset[str] | None, team_id: str | None) -> bool:
+    """Whether an actor with this scope may act for (or read) this team; nothing of no team for a scoped actor."""
+    return scope is None or (team_id is not None and team_id in scope)

@@ -38,9 +38,10 @@ class Settings(ServiceSettings):
     )
     api_tokens: list[ApiToken] = Field(
         default_factory=local_dev_tokens,
-        description="API clients as a JSON list of {token_sha256, subject, roles}; roles: officer, team, oncall, "
-        "ops; team members use the subject `team:<staff id>`. The default tokens dev-officer, dev-team, "
-        "dev-oncall, dev-ops are for local use only.",
+        description="API clients as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
+        "oncall, ops; team members use the subject `team:<staff id>`; `teams` (team ids) scopes a team token to "
+        "those teams. The default tokens dev-officer, dev-team, dev-team-hofors, dev-oncall, dev-ops are for local "
+        "use only.",
     )
     seed_default_teams: bool = Field(
         True,

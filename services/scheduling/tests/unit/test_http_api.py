@@ -73,7 +73,7 @@ def test_ops_configures_a_team_and_keeps_recorded_absences() -> None:
     absence = h.client.post(
         "/teams/test-team/absences",
         json={"staff_id": "t-us1", "first_day": "2026-12-01", "last_day": "2026-12-03"},
-        headers=h.as_role("team"),
+        headers=h.as_role("ops"),  # the new team is in no team token's `teams` yet
     )
     assert absence.status_code == 201
     again = h.client.put(
@@ -198,3 +198,53 @@ def test_the_day_s_visits_of_a_member_are_listed_in_time_order_and_the_read_is_a
     assert h.audit.records[-1].action == "read_day_visits"
     unknown = h.client.get("/visits", params={"day": visit["day"], "staf_id": "x"}, headers=h.as_role("team"))
     assert unknown.status_code == 422
+
+
+# --- team tokens act only for their teams ------------------------------------------------------------
+
+HOFORS = {"Authorization": "Bearer dev-team-hofors"}  # a team token whose `teams` claim is ["hofors"]
+
+
+def test_a_team_token_is_refused_on_another_teams_absences_sick_calls_and_day() -> None:
+    h = ApiHarness()
+    absence = {"staff_id": "stockholm-us1", "first_day": "2026-12-01", "last_day": "2026-12-03"}
+
+    refused = [
+        h.client.post("/teams/team-vast/absences", json=absence, headers=HOFORS),
+        h.client.post("/teams/team-vast/sick-calls", json={"staff_id": "stockholm-us1"}, headers=HOFORS),
+        h.client.get("/teams/team-vast/waiting-list", headers=HOFORS),
+        h.client.get("/teams/team-vast/capacity", headers=HOFORS),
+        h.client.get("/visits?team_id=team-vast", headers=HOFORS),
+    ]
+
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    assert refused[0].headers["content-type"] == "application/problem+json"
+    team = h.client.get("/teams/team-vast", headers=h.as_role("ops")).json()
+    assert all(m["absences"] == [] for m in team["members"])
+    own = {"staff_id": "hofors-us1", "first_day": "2026-12-01", "last_day": "2026-12-03"}
+    assert h.client.post("/teams/hofors/absences", json=own, headers=HOFORS).status_code == 201
+    assert h.client.get("/visits?team_id=hofors", headers=HOFORS).status_code == 200
+    # ops and the demo's team token keep their reach
+    assert h.client.post("/teams/team-vast/absences", json=absence, headers=h.as_role("ops")).status_code == 201
+    assert h.client.get("/teams/team-vast/capacity", headers=h.as_role("team")).status_code == 200
+
+
+def test_a_team_token_is_refused_on_another_teams_case_plan_and_visits() -> None:
+    h = harness_with_plan()  # planned for Team Väst
+    visit = next(v for v in plan(h)["visits"] if v["kind"] == "homecoming")
+    audited = len(h.audit.records)
+
+    read = h.client.get(f"/cases/{CASE}/plan", headers=HOFORS)
+    start = h.client.post(
+        f"/cases/{CASE}/visits/{visit['visit_id']}/start", json={"started_at": visit["planned_start"]}, headers=HOFORS
+    )
+    cancel = h.client.post(
+        f"/cases/{CASE}/visits/{visit['visit_id']}/cancel", json={"reason": "declined"}, headers=HOFORS
+    )
+    home = h.client.put(f"/cases/{CASE}/home-location", json={"lat": 59.3, "lon": 18.0}, headers=HOFORS)
+
+    assert [r.status_code for r in (read, start, cancel, home)] == [403, 403, 403, 403]
+    assert len(h.audit.records) == audited  # a refused read reads nothing
+    assert next(v for v in plan(h)["visits"] if v["visit_id"] == visit["visit_id"])["status"] == "scheduled"
+    assert plan(h, "officer")["case_id"] == CASE  # officers and on-call: municipality-wide
+    assert plan(h, "oncall")["case_id"] == CASE

@@ -12,8 +12,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from scheduling.domain.profiles import default_teams
 from scheduling.service_layer.ports import Actor
-from trygg_shared.auth import BearerTokens, dev_tokens
+from trygg_shared.auth import TEAMS_DESCRIPTION, BearerTokens, dev_tokens, team_scope, token_hash
 
 
 class Role(StrEnum):
@@ -29,6 +30,7 @@ class ApiToken(BaseModel):
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
     subject: str = Field(min_length=1, description="Who this is, e.g. `team:hofors-us1`.")
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
+    teams: list[str] | None = Field(None, description=TEAMS_DESCRIPTION)
 
 
 class TokenAuthenticator:
@@ -39,9 +41,20 @@ class TokenAuthenticator:
         found = self._tokens.find(bearer)
         if found is None:
             return None
-        return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
+        roles = tuple(r.value for r in found.roles)
+        return Actor(subject=found.subject, roles=roles, teams=team_scope(roles, found.teams))
 
 
 def local_dev_tokens() -> list[ApiToken]:
-    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
-    return dev_tokens(Role, lambda digest, subject, role: ApiToken(token_sha256=digest, subject=subject, roles=[role]))
+    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production.
+
+    `dev-team` acts for the local default teams (the demo's); `dev-team-hofors` only for Hofors."""
+    teams = sorted(default_teams())
+
+    def make(digest: str, subject: str, role: Role) -> ApiToken:
+        return ApiToken(token_sha256=digest, subject=subject, roles=[role], teams=teams if role is Role.TEAM else None)
+
+    hofors = ApiToken(
+        token_sha256=token_hash("dev-team-hofors"), subject="team:hofors-us1", roles=[Role.TEAM], teams=["hofors"]
+    )
+    return [*dev_tokens(Role, make), hofors]

@@ -47,6 +47,7 @@ from scheduling.service_layer import teams as tuc
 from scheduling.service_layer.planning import UnknownTeam
 from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
+from trygg_shared.auth import may_act_for_team
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleAwareDatetime, PlausibleDate, Text
 from trygg_shared.http import FieldError, Problem, ProblemError
 
@@ -782,6 +783,19 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
 
         return Depends(actor)
 
+    def for_team(actor: Actor, team_id: str | None) -> None:
+        """A team token acts only for its teams (its `teams` claim); ops, officers and on-call for all."""
+        if not may_act_for_team(actor.teams, team_id):
+            raise ProblemError(403, "Forbidden", "Your token does not act for this team.")
+
+    async def for_case_team(actor: Actor, case_id: str) -> None:
+        """The same for a case: the team of its plan (an unknown case is the use case's 404)."""
+        if actor.teams is None:
+            return
+        loaded = await deps.plans.load(case_id)
+        if loaded is not None:
+            for_team(actor, loaded.state.team_id)
+
     router = APIRouter(responses=_problems(400, 401, 403, 422, 503), dependencies=[Depends(_known_query_only)])
     configure, read_teams, absences = require("configure_teams"), require("read_teams"), require("absences")
     field_role, read_day, read_plan, read_audit = (
@@ -823,6 +837,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         summary="Record a member's absence (sick, leave) for a date range",
     )
     async def add_absence(team_id: Id, body: AbsenceIn, actor: Actor = absences) -> MemberOut:
+        for_team(actor, team_id)
         with _domain_errors():
             team = await tuc.record_absence(deps, team_id, body.staff_id, body.first_day, body.last_day, body.kind)
         member = team.member(body.staff_id)
@@ -837,6 +852,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         summary="A member is sick today: re-staff their visits, keeping continuity where possible",
     )
     async def sick_call(team_id: Id, body: SickCallIn, actor: Actor = absences) -> ReplanOut:
+        for_team(actor, team_id)
         with _domain_errors():
             team = await tuc.get_team(deps, team_id)
             if team.member(body.staff_id) is None:
@@ -860,6 +876,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         summary="Cases waiting for a place, oldest first (pseudonymous)",
     )
     async def waiting_list(team_id: Id, actor: Actor = read_day) -> list[WaitingOut]:
+        for_team(actor, team_id)
         with _domain_errors():
             team = await tuc.get_team(deps, team_id)
         return [
@@ -887,6 +904,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         start: Annotated[Day | None, Query(alias="from", description="First day (default: today).")] = None,
         days: Annotated[int, Query(ge=1, le=92)] = 14,
     ) -> list[CapacityDayOut]:
+        for_team(actor, team_id)
         with _domain_errors():
             team = await tuc.get_team(deps, team_id)
         first = start or team.calendar.local_date(deps.clock.now())
@@ -914,9 +932,12 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
             raise ProblemError(
                 422, "Unprocessable content", "Give staff_id or team_id (your token names no team member)."
             )
+        if team_id is not None:
+            for_team(actor, team_id)
         with _domain_errors():
             today = deps.clock.now().astimezone(LOCAL_ZONE).date()
             found = await fuc.visits_for_day(deps, actor, day or today, staff_id=who, team_id=team_id)
+        found = [dv for dv in found if may_act_for_team(actor.teams, dv.plan.team_id)]  # a member of two teams
         return [
             DayVisitOut(**_visit_fields(dv.plan, dv.visit), person_ref=dv.plan.person_ref, person=_person(dv.plan))
             for dv in found
@@ -931,6 +952,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     )
     async def plan(case_id: Id, actor: Actor = read_plan) -> PlanOut:
         with _domain_errors():
+            await for_case_team(actor, case_id)
             return _plan_out(await fuc.read_plan(deps, actor, case_id))
 
     visit_errors = _problems(404, 409)
@@ -944,6 +966,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     )
     async def start(case_id: Id, visit_id: Id, body: StartIn, actor: Actor = field_role) -> VisitOut:
         with _domain_errors():
+            await for_case_team(actor, case_id)
             visit = await fuc.start_visit(deps, actor, case_id, visit_id, body.started_at)
             return await _visit_out(case_id, visit)
 
@@ -957,6 +980,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     async def complete(case_id: Id, visit_id: Id, body: CompleteIn, actor: Actor = field_role) -> VisitOut:
         rating = SelfRating(**body.self_rating.model_dump()) if body.self_rating else None
         with _domain_errors():
+            await for_case_team(actor, case_id)
             visit = await fuc.complete_visit(
                 deps,
                 actor,
@@ -978,6 +1002,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     )
     async def cancel(case_id: Id, visit_id: Id, body: CancelIn, actor: Actor = field_role) -> VisitOut:
         with _domain_errors():
+            await for_case_team(actor, case_id)
             visit = await fuc.cancel_visit(deps, actor, case_id, visit_id, CancelReason(body.reason))
             return await _visit_out(case_id, visit)
 
@@ -990,6 +1015,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     )
     async def reschedule(case_id: Id, visit_id: Id, body: RescheduleIn, actor: Actor = field_role) -> VisitOut:
         with _domain_errors():
+            await for_case_team(actor, case_id)
             visit = await fuc.reschedule_visit(
                 deps, case_id, visit_id, body.planned_start, body.duration_minutes, body.staff_id
             )
@@ -1005,6 +1031,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
     )
     async def home_location(case_id: Id, body: LocationIn, actor: Actor = field_role) -> Response:
         with _domain_errors():
+            await for_case_team(actor, case_id)
             await fuc.set_home_location(deps, case_id, body.lat, body.lon)
         return Response(status_code=204)
 

@@ -23,6 +23,7 @@ class Actor:
 
     subject: str
     roles: tuple[str, ...]
+    teams: frozenset[str] | None = None  # the team ids a team token acts for; None: every team
 
     @property
     def staff_id(self) -> str | None:
