@@ -8,7 +8,14 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from referral.adapters.mongo import CASES, INDEXES, MongoAgreementStore, MongoAuditLog, MongoCaseQueries
+from referral.adapters.mongo import (
+    CASES,
+    INDEXES,
+    MongoAgreementStore,
+    MongoAuditLog,
+    MongoCaseQueries,
+    MongoConsentLedger,
+)
 from referral.agreement_format import shipped_agreements
 from referral.domain.case import Case, Opening, OpeningReason
 from referral.domain.decision import Consent, DecisionType, MunicipalityProfile, Relative, grant
@@ -129,3 +136,14 @@ async def test_a_list_read_of_the_documented_maximum_is_audited_and_each_case_an
             ("officer:a", "list_cases", (case_id,), "read-1")
         ]
     assert await audit.for_case(str(uuid.uuid4()), 10) == []
+
+
+async def test_the_consent_ledger_counts_an_officers_day_and_a_repeat_once(db: AsyncDatabase[Any]) -> None:
+    await ensure_indexes(db, INDEXES, None)
+    ledger = MongoConsentLedger(db)
+
+    assert await ledger.add("officer:a|2026-11-23", ["c1:r1", "c1:r2"], NOW) == 2
+    assert await ledger.add("officer:a|2026-11-23", ["c1:r2", "c2:r1"], NOW) == 3  # c1:r2 again counts once
+    assert await ledger.add("officer:b|2026-11-23", ["c3:r1"], NOW) == 1
+    await ledger.remove(["c2:r1"])
+    assert await ledger.add("officer:a|2026-11-23", [], NOW) == 2

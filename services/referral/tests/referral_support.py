@@ -14,10 +14,16 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from referral.adapters.codec import to_wire
-from referral.adapters.memory import InMemoryAgreementStore, InMemoryAuditLog, InMemoryCaseQueries, InMemoryInbox
+from referral.adapters.memory import (
+    InMemoryAgreementStore,
+    InMemoryAuditLog,
+    InMemoryCaseQueries,
+    InMemoryConsentLedger,
+    InMemoryInbox,
+)
 from referral.agreement_format import shipped_agreements
 from referral.bootstrap import Referral, bootstrap
-from referral.config import MunicipalityProfileSettings, Settings
+from referral.config import MunicipalityProfileSettings, Settings, SmsSettings
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable, RegionalAgreement
 from referral.main import http_app
@@ -68,14 +74,18 @@ def wire(events: Sequence[object]) -> list[IntegrationEvent]:
 class ApiHarness:
     """The referral HTTP app with in-memory adapters (no Kafka, no Mongo), and what it recorded."""
 
-    def __init__(self, *, teams: Sequence[str] = ("Team Väst",), max_length_days: int = 14) -> None:
+    def __init__(
+        self, *, teams: Sequence[str] = ("Team Väst",), max_length_days: int = 14, sms: SmsSettings | None = None
+    ) -> None:
         self.clock = FixedClock()
+        self.consents = InMemoryConsentLedger()
         self.store = CaseStore()
         self.inbox = InMemoryInbox()
         self.audit = InMemoryAuditLog()
         self.agreement_store = InMemoryAgreementStore()
         settings = Settings(
-            profile=MunicipalityProfileSettings(name="test", max_length_days=max_length_days, teams=list(teams))
+            profile=MunicipalityProfileSettings(name="test", max_length_days=max_length_days, teams=list(teams)),
+            sms=sms or SmsSettings(),  # type: ignore[call-arg]
         )
         self.referral: Referral = bootstrap(
             settings,
@@ -85,6 +95,7 @@ class ApiHarness:
             audit=self.audit,
             agreement_store=self.agreement_store,
             clock=self.clock,
+            consent_ledger=self.consents,
         )
         asyncio.run(self.referral.deps.agreement_book.load())  # what the runtime does at start
         self.app = http_app(self.referral, lifespan_enabled=False)

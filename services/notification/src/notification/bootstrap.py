@@ -59,6 +59,7 @@ from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.timers import DueTimeLoop
 
@@ -117,6 +118,7 @@ def policy_from(settings: Settings) -> Policy:
         backoff_max=timedelta(seconds=settings.retry_backoff_max_seconds),
         claim_lease=timedelta(seconds=settings.claim_lease_seconds),
         relative_daily_cap=settings.relative_daily_cap,
+        sms_numbers=SmsNumberPolicy.from_settings(settings.sms_numbers),
         oncall_daily_cap=settings.oncall_daily_cap,
         oncall_language=Language(settings.oncall_language),
         fallback_contact=TeamContact(

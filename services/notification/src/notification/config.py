@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from notification.adapters.auth import ApiToken, local_dev_tokens
+from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
@@ -115,6 +116,11 @@ class Settings(ServiceSettings):
         description="A message claimed for sending longer than this (its sender died) is reconciled and resumed.",
     )
     relative_daily_cap: int = Field(6, ge=1, description="Most messages one relative's number gets per local day.")
+    sms_numbers: SmsNumberSettings = Field(
+        default_factory=SmsNumberSettings,
+        description="Numbers a relative's message may go to (checked again before a message is queued; referral "
+        "checks when consent is recorded): a number off the list is recorded, never sent.",
+    )
     oncall_daily_cap: int = Field(60, ge=1, description="Most messages one on-call number gets per local day.")
     oncall_language: Literal["sv", "fi", "en"] = Field("sv", description="Language of on-call alerts.")
     fallback_contact: ContactSettings = Field(

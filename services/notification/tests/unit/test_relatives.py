@@ -17,7 +17,7 @@ from notification.service_layer.dispatch import dispatch_due
 
 KARIN = Relative("r-karin", "+46701112233", Language.SV)
 AINO = Relative("r-aino", "+358401234567", Language.FI)
-JOHN = Relative("r-john", "+447700900123", Language.EN)
+JOHN = Relative("r-john", "+4741234567", Language.EN)  # English, with a Norwegian mobile
 DAYTIME = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm
 
 
@@ -304,3 +304,21 @@ async def test_a_withdrawal_on_case_events_takes_effect_before_the_new_list_and_
         ("r-aino", "given", "officer:anna"),
         ("r-karin", "withdrawn", "officer:bo"),
     ]
+
+
+async def test_a_number_off_the_sms_allow_list_is_recorded_and_never_sent() -> None:
+    """Defence in depth: referral refuses such numbers when consent is recorded; one that reached
+    notification anyway (an older event, an allow-list narrowed since) is not sent."""
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    satellite = Relative("r-sat", "+881612345678", Language.SV)
+    premium = Relative("r-premium", "+46900123456", Language.SV)
+
+    await decide(h, case_id, [KARIN, satellite, premium])
+    await dispatch_due(h.deps)
+
+    assert len(h.provider.texts_to(KARIN.phone)) == 1
+    assert h.provider.texts_to(satellite.phone) == []
+    assert h.provider.texts_to(premium.phone) == []
+    refused = [r for r in h.deps.audit.records if r.action == "sms_number_refused"]
+    assert [r.subject for r in refused] == [f"case:{case_id}"] * 2

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from referral.adapters.auth import TokenAuthenticator
 from referral.adapters.clock import SystemClock
@@ -23,6 +24,7 @@ from referral.adapters.mongo import (
     MongoAgreementStore,
     MongoAuditLog,
     MongoCaseQueries,
+    MongoConsentLedger,
     MongoInbox,
 )
 from referral.adapters.signatures import StandardWebhooksVerifier
@@ -47,12 +49,15 @@ from referral.service_layer.ports import (
     CaseQueries,
     CaseStore,
     Clock,
+    ConsentLedger,
     Inbox,
     Sender,
     SignatureVerifier,
 )
+from referral.service_layer.sms_limits import SmsLimits
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
 
 
@@ -87,6 +92,7 @@ def bootstrap(
     clock: Clock | None = None,
     authenticator: Authenticator | None = None,
     verifier: SignatureVerifier | None = None,
+    consent_ledger: ConsentLedger | None = None,
 ) -> Referral:
     """Wire the service. Mongo adapters unless given; `agreements` replaces the shipped data file.
 
@@ -132,6 +138,13 @@ def bootstrap(
         clock=clock,
         profile=MunicipalityProfile(
             settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams)
+        ),
+        sms=SmsLimits(
+            numbers=SmsNumberPolicy.from_settings(settings.sms),
+            ledger=consent_ledger or MongoConsentLedger(infra.db),
+            per_case=settings.sms.max_consenting_relatives,
+            per_officer_per_day=settings.sms.officer_daily_consents,
+            timezone=ZoneInfo(settings.sms.timezone),
         ),
     )
     verifier = verifier or StandardWebhooksVerifier(

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from referral.service_layer.ports import Role
 from trygg_shared.auth import dev_tokens
+from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings, parse_rate
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
@@ -73,6 +74,18 @@ class MunicipalityProfileSettings(BaseModel):
     teams: list[str] = Field(default_factory=list, description="The municipality's teams; empty accepts any name.")
 
 
+class SmsSettings(SmsNumberSettings):
+    """Limits on the texts decisions cause: relatives with consent get SMS from notification."""
+
+    max_consenting_relatives: int = Field(
+        5, ge=1, le=10, description="Most relatives with consent to SMS on one decision (422 beyond)."
+    )
+    officer_daily_consents: int = Field(
+        30, ge=1, description="Most consents to SMS one officer records per local day, over all cases (429 beyond)."
+    )
+    timezone: str = Field("Europe/Stockholm", description="The local day of the officer's cap.")
+
+
 class ReferralMongo(MongoSettings):
     database: str = Field("referral", description="The service's own database.")
 
@@ -121,6 +134,10 @@ class Settings(ServiceSettings):
     webhook_limits: WebhookLimits = Field(
         default_factory=WebhookLimits,  # type: ignore[arg-type]
         description="Rate limits of the hospital intake: per sender and for failed signatures per client address.",
+    )
+    sms: SmsSettings = Field(
+        default_factory=SmsSettings,  # type: ignore[arg-type]
+        description="The allow-list and caps for relatives' SMS, checked when an officer records consent.",
     )
     agreements_refresh_seconds: float = Field(
         60.0,

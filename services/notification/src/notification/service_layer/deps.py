@@ -20,6 +20,7 @@ from notification.service_layer.ports import (
     Clock,
     DailyCap,
     MessageQueries,
+    NumberPolicy,
     Rotas,
     SmsProvider,
     TeamDirectory,
@@ -49,6 +50,7 @@ class Policy:
     ack_link_base: str  # e.g. https://notification.example.se/ack/
     default_rota: str  # the rota used when an alert has no team, or the team has nobody on call
     resend_when_unknown: bool  # after a crash, send again when the provider cannot be asked
+    sms_numbers: NumberPolicy  # the allow-list a relative's number must be on (countries, number types)
 
     def backoff(self, attempts: int) -> timedelta:
         factor: int = 2 ** min(max(attempts - 1, 0), 30)

@@ -234,6 +234,14 @@ class AuditRecord:
     at: datetime
 
 
+class NumberPolicy(Protocol):
+    """Which numbers may get an SMS (`trygg_shared.phones.SmsNumberPolicy`)."""
+
+    def refusal(self, number: str) -> str | None:
+        """None when the number may get an SMS, else why not (never the number itself)."""
+        ...
+
+
 class AuditLog(Protocol):
     """Every read of personal data (rota phones, local SMS texts) is recorded before it is answered."""
 

@@ -369,8 +369,15 @@ async def notify_relatives(
     now = deps.clock.now()
     release = deps.policy.quiet_hours.release_at(now, about=about)
     queued = 0
+    refused = 0
     for relative in case.relatives.values():
         mid = message_id(cause, relative.relative_id)
+        if deps.policy.sms_numbers.refusal(relative.phone) is not None:
+            # Defence in depth: referral checks the number when consent is recorded; one that got
+            # past it (or an allow-list narrowed since) is recorded here and never sent.
+            await deps.audit.record("notification", "sms_number_refused", f"case:{case_id}")
+            refused += 1
+            continue
         message = Message(
             message_id=mid,
             kind=kind,
@@ -390,6 +397,8 @@ async def notify_relatives(
             queued += 1
             if topic is not None:
                 await _supersede(deps, message)
+    if refused:
+        log.warning("numbers off the SMS allow-list: not sent", case_id=case_id, kind=kind.value, count=refused)
     if queued:
         log.info(
             "messages to relatives queued", case_id=case_id, kind=kind.value, count=queued, held=release is not None

@@ -134,3 +134,20 @@ class InMemoryAgreementStore:
             return False
         self.changes[key] = change
         return True
+
+
+class InMemoryConsentLedger:
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}  # key -> officer_day
+        self.available = True
+
+    async def add(self, officer_day: str, keys: Sequence[str], at: datetime) -> int:
+        if not self.available:
+            raise StorageUnavailable("offline")
+        for key in keys:
+            self.entries.setdefault(key, officer_day)
+        return sum(1 for day in self.entries.values() if day == officer_day)
+
+    async def remove(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.entries.pop(key, None)

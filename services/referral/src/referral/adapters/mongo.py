@@ -19,7 +19,7 @@ from bson.errors import BSONError
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from referral.adapters.codec import CaseCodec
 from referral.agreement_format import AgreementData, from_domain, to_domain
@@ -41,6 +41,7 @@ INBOX = "inbound_messages"
 AUDIT = "audit_log"
 AGREEMENTS = "agreements"
 RELAY_LEASES = "relay_leases"
+SMS_CONSENTS = "sms_consents"
 # Inbox marks per round trip at most. Small on purpose: FerretDB v1 runs the statements of one
 # `update` command one after another and each holds a PostgreSQL connection from its pool (the
 # query's) until the command ends, so a large batch can take the whole pool and wait for itself
@@ -59,6 +60,7 @@ INDEXES: tuple[Index, ...] = (
     Index(INBOX, ("case_id",)),  # history
     Index(AUDIT, ("case_ids",)),  # for_case (an array of at most one case id since per-case records)
     Index(AUDIT, ("subject",)),  # for_subject
+    Index(SMS_CONSENTS, ("officer_day",)),  # the officer's consents of a day
 )
 
 
@@ -294,3 +296,31 @@ class MongoAgreementStore:
         except PyMongoError as exc:
             raise storage_error(exc) from None  # 503 only for what a retry can fix
         return True
+
+
+class MongoConsentLedger:
+    """Consents to SMS per officer and local day: one document per case and relative (`_id`), so a
+    repeat counts once; the day's total is a count on the indexed `officer_day`. Inserts and a count
+    instead of an increment: FerretDB v1's conditional updates are not atomic, a unique insert is."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._consents = db[SMS_CONSENTS]
+
+    async def add(self, officer_day: str, keys: Sequence[str], at: datetime) -> int:
+        docs = [{"_id": key, "officer_day": officer_day, "at": at} for key in keys]
+        try:
+            for start in range(0, len(docs), AUDIT_BATCH):
+                try:
+                    await self._consents.insert_many(docs[start : start + AUDIT_BATCH], ordered=False)
+                except BulkWriteError as exc:  # entries recorded before: they count once
+                    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                        raise
+            return await self._consents.count_documents({"officer_day": officer_day})
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None
+
+    async def remove(self, keys: Sequence[str]) -> None:
+        try:
+            await self._consents.delete_many({"_id": {"$in": list(keys)}})
+        except PyMongoError as exc:
+            raise StorageUnavailable(type(exc).__name__) from None

@@ -13,6 +13,7 @@ from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, Authenticator, Role
+from referral.service_layer.sms_limits import CAP_SUBJECT
 
 
 class _Out(BaseModel):
@@ -67,6 +68,18 @@ def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     ) -> list[AuditRecordOut]:
         with domain_errors():
             records = await uc.audit_trail(deps, case_id, limit)
+        return [AuditRecordOut.model_validate(r) for r in records]
+
+    @router.get(
+        "/ops/sms-caps",
+        response_model=list[AuditRecordOut],
+        summary="Ops alerts: decision changes refused because an SMS cap was hit, the newest 200",
+        description="`action` is `sms_cap_case` (too many consenting relatives on one decision) or "
+        "`sms_cap_officer_day` (the officer's consents of the day); `actor` is the officer, `case_ids` the case.",
+    )
+    async def sms_cap_hits(actor: Actor = auditor) -> list[AuditRecordOut]:
+        with domain_errors():
+            records = await deps.audit.for_subject(CAP_SUBJECT, 200)
         return [AuditRecordOut.model_validate(r) for r in records]
 
     return router

@@ -20,7 +20,7 @@ from referral.domain.decision import (
     Language,
     MunicipalityProfile,
 )
-from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, domain_errors
+from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, SMS_CAPS, domain_errors
 from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
@@ -295,7 +295,7 @@ def _relatives(items: list[ConsentingRelativeIn | RelativeIn] | None) -> tuple[u
 
 
 def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["decisions"], responses={**AUTH_ERRORS, **BAD_BODY, **NOT_FOUND, **CONFLICT})
+    router = APIRouter(tags=["decisions"], responses={**AUTH_ERRORS, **BAD_BODY, **NOT_FOUND, **CONFLICT, **SMS_CAPS})
     decider = require(authenticator, Role.OFFICER)
     grant_request, change_request = request_models(deps.profile)
 

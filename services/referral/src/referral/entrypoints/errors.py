@@ -17,6 +17,11 @@ from referral.domain.decision import DecisionError
 from referral.domain.identity import InvalidIdentity
 from referral.service_layer.agreements import AgreementInThePast, AgreementRejected
 from referral.service_layer.ports import ConcurrencyConflict, StorageUnavailable
+from referral.service_layer.sms_limits import (
+    OfficerDailyCapReached,
+    RelativePhoneRefused,
+    TooManyConsentingRelatives,
+)
 from trygg_shared.http import PROBLEM_JSON, FieldError, Problem, ProblemError
 
 RETRY_AFTER_SECONDS = 5
@@ -43,6 +48,17 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 BAD_BODY: dict[int | str, dict[str, Any]] = {400: problem("The body is not JSON.")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such case (or no such decision on it).")}
+SMS_CAPS: dict[int | str, dict[str, Any]] = {
+    422: problem(
+        "The request breaks the documented format, a consenting relative's number may not get SMS "
+        "(`relatives.<i>.phone`: allowed countries and number types), or the decision has more consenting "
+        "relatives than the cap (`relatives`); `errors` lists each field."
+    ),
+    429: problem(
+        "The officer has recorded today's most consents to SMS; more after local midnight (`Retry-After`).",
+        headers=RETRY_AFTER,
+    ),
+}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: problem("The case's current state does not allow this (the detail says why).")
 }
@@ -69,6 +85,22 @@ def domain_errors(*, rules_are_conflicts: bool = False) -> Iterator[None]:
         if rules_are_conflicts:
             raise ProblemError(409, "Conflict", str(exc)) from None
         raise ProblemError(422, "Unprocessable content", str(exc)) from None
+    except RelativePhoneRefused as exc:
+        raise ProblemError(
+            422,
+            "Unprocessable content",
+            "A relative with consent needs a number that may get SMS.",
+            errors=[FieldError(field=f"relatives.{exc.index}.phone", message=exc.reason, type="value_error")],
+        ) from None
+    except TooManyConsentingRelatives as exc:
+        raise ProblemError(
+            422,
+            "Unprocessable content",
+            str(exc),
+            errors=[FieldError(field="relatives", message=str(exc), type="too_long")],
+        ) from None
+    except OfficerDailyCapReached as exc:
+        raise ProblemError(429, "Too many requests", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     except AgreementRejected as exc:
         raise ProblemError(422, "Unprocessable content", str(exc)) from None
     except StorageUnavailable:

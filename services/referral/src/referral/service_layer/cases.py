@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -28,6 +28,7 @@ from referral.domain.decision import (
 )
 from referral.domain.identity import parse_identity
 from referral.domain.messages import Address, Patient
+from referral.service_layer import sms_limits
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AuditRecord, CaseQuery, CaseStore, InboundRecord
 from trygg_shared.aggregate import AggregateNotFound, update_aggregate
@@ -176,6 +177,7 @@ async def _decide(deps: ReferralDeps, case_id: str, actor: Actor, apply: Callabl
 
 
 async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecision, actor: Actor) -> Decision:
+    relatives = _relatives(command.relatives, actor, deps, ())
     decision = grant(
         decision_id=str(uuid.uuid4()),
         decision_type=command.decision_type,
@@ -186,26 +188,43 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
         length_days=command.length_days,
         team=command.team,
         hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
-        relatives=_relatives(command.relatives, actor, deps, ()),
+        relatives=relatives,
         notes=command.notes,
         hours_granted=command.hours_granted,
     )
+    if await deps.cases.load(case_id) is None:  # before the ledger counts consents for it
+        raise CaseNotFound(f"no case {case_id}")
+    keys = await sms_limits.check(deps.sms, deps.audit, actor, case_id, relatives, (), deps.clock.now())
 
     def apply(case: Case) -> Decision:
         case.grant_decision(decision, deps.agreements)
         return decision
 
-    return await _decide(deps, case_id, actor, apply)
+    try:
+        return await _decide(deps, case_id, actor, apply)
+    except Exception:
+        await sms_limits.release(deps.sms, keys)  # refused: its consents do not count
+        raise
 
 
 async def change_decision(
     deps: ReferralDeps, case_id: str, decision_id: str, command: ChangeDecision, actor: Actor
 ) -> Decision:
+    inputs = command.relatives
+    keys: list[str] = []
+    if inputs is not None:
+        # New relatives get their ids now, so that what is checked is what is saved.
+        inputs = tuple(r if r.relative_id else replace(r, relative_id=uuid.uuid4().hex[:12]) for r in inputs)
+        loaded = await deps.cases.load(case_id)
+        if loaded is None:
+            raise CaseNotFound(f"no case {case_id}")
+        before = loaded.state.decision(decision_id).relatives
+        relatives = _relatives(inputs, actor, deps, before)
+        keys = await sms_limits.check(deps.sms, deps.audit, actor, case_id, relatives, before, deps.clock.now())
+
     def apply(case: Case) -> Decision:
         current = case.decision(decision_id)
-        relatives = (
-            _relatives(command.relatives, actor, deps, current.relatives) if command.relatives is not None else None
-        )
+        relatives = _relatives(inputs, actor, deps, current.relatives) if inputs is not None else None
         return case.change_decision(
             decision_id,
             profile=deps.profile,
@@ -218,7 +237,11 @@ async def change_decision(
             hours_granted=command.hours_granted,
         )
 
-    return await _decide(deps, case_id, actor, apply)
+    try:
+        return await _decide(deps, case_id, actor, apply)
+    except Exception:
+        await sms_limits.release(deps.sms, keys)
+        raise
 
 
 async def end_decision(

@@ -8,6 +8,7 @@ from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import AgreementTable
 from referral.service_layer.agreements import AgreementBook
 from referral.service_layer.ports import AuditLog, CaseQueries, CaseStore, Clock, Inbox, Pseudonymizer
+from referral.service_layer.sms_limits import SmsLimits
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ReferralDeps:
     pseudonymizer: Pseudonymizer
     clock: Clock
     profile: MunicipalityProfile
+    sms: SmsLimits  # caps and the allow-list for relatives' SMS
 
     @property
     def agreements(self) -> AgreementTable:

@@ -212,6 +212,29 @@ class AuditLog(Protocol):
     async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]: ...
 
 
+# --- SMS limits -------------------------------------------------------------------------------
+
+
+class PhonePolicy(Protocol):
+    """The allow-list of numbers that may get an SMS (countries, number types)."""
+
+    def refusal(self, number: str) -> str | None:
+        """None when the number may get an SMS, else why not (never the number itself)."""
+        ...
+
+
+class ConsentLedger(Protocol):
+    """Consents to SMS recorded per officer and local day (one entry per case and relative)."""
+
+    async def add(self, officer_day: str, keys: Sequence[str], at: datetime) -> int:
+        """Record the entries (an entry recorded before counts once) and answer the officer-day's total."""
+        ...
+
+    async def remove(self, keys: Sequence[str]) -> None:
+        """Take back entries of a change that was refused."""
+        ...
+
+
 # --- agreements -------------------------------------------------------------------------------
 
 

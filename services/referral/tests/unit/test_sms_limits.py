@@ -1,0 +1,111 @@
+"""Limits on the texts a decision causes: the number allow-list, a cap per case and per officer and day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from referral_support import ApiHarness
+
+from referral.config import SmsSettings
+
+from .test_officer_api import GRANT, OFFICER, OPS, hospital_case
+
+
+def relatives(count: int, first: int = 0, **fields: Any) -> list[dict[str, Any]]:
+    return [
+        {"name": f"Relative {i}", "phone": f"+467011122{i:02d}", "consent": True, **fields}
+        for i in range(first, first + count)
+    ]
+
+
+def grant(api: ApiHarness, case_id: str, rels: list[dict[str, Any]]) -> Any:
+    return api.client.post(
+        f"/cases/{case_id}/decisions", json={**GRANT, "relatives": rels}, headers=api.as_role(OFFICER)
+    )
+
+
+def cap_hits(api: ApiHarness) -> list[tuple[str, str]]:
+    hits = api.client.get("/ops/sms-caps", headers=api.as_role(OPS)).json()
+    return [(h["action"], h["case_ids"][0]) for h in hits]
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+881612345678",  # Iridium satellite
+        "+870773111632",  # Inmarsat
+        "+46900123456",  # Swedish premium rate
+        "+4681234567",  # a fixed line: cannot get SMS
+        "+4915123456789",  # outside the Nordic countries
+    ],
+)
+def test_a_consenting_relative_with_a_number_off_the_allow_list_is_a_422_naming_the_field(
+    api: Any, lus_body: Any, phone: str
+) -> None:
+    case_id = hospital_case(api, lus_body)
+    rels = [*relatives(1), {"name": "Far away", "phone": phone, "consent": True}]
+
+    response = grant(api, case_id, rels)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["relatives.1.phone"]
+    assert phone not in response.text  # the number is personal data: never echoed
+    assert api.consents.entries == {}
+
+
+def test_a_relative_without_consent_may_have_any_number_and_a_nordic_mobile_may_consent(
+    api: Any, lus_body: Any
+) -> None:
+    case_id = hospital_case(api, lus_body)
+    rels = [
+        {"name": "Never texted", "phone": "+881612345678", "consent": False},
+        {"name": "Norway", "phone": "+4741234567", "consent": True},
+        {"name": "Denmark", "phone": "+4520123456", "consent": True},
+    ]
+
+    assert grant(api, case_id, rels).status_code == 201
+
+
+def test_more_consenting_relatives_than_the_cap_per_case_is_refused_and_ops_hears_of_it(
+    api: Any, lus_body: Any
+) -> None:
+    """The report: three changes with ten relatives each sent 20 texts within seconds."""
+    case_id = hospital_case(api, lus_body)
+    granted = grant(api, case_id, relatives(5))
+    assert granted.status_code == 201
+    decision_id = granted.json()["decision_id"]
+
+    for first in (10, 20, 30):
+        change = api.client.patch(
+            f"/cases/{case_id}/decisions/{decision_id}",
+            json={"relatives": relatives(10, first)},
+            headers=api.as_role(OFFICER),
+        )
+        assert change.status_code == 422, change.text
+        assert [e["field"] for e in change.json()["errors"]] == ["relatives"]
+
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER)).json()
+    assert len(case["decisions"][0]["relatives"]) == 5  # unchanged
+    assert cap_hits(api) == [("sms_cap_case", case_id)] * 3
+    assert len(api.consents.entries) == 5
+
+
+def test_an_officer_past_the_days_consents_gets_429_until_tomorrow_and_ops_hears_of_it(lus_body: Any) -> None:
+    api = ApiHarness(sms=SmsSettings(officer_daily_consents=6))  # type: ignore[call-arg]
+    first, second, third = (hospital_case(api, lus_body) for _ in range(3))
+    assert grant(api, first, relatives(4)).status_code == 201
+
+    refused = grant(api, second, relatives(3, 10))
+
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 0 < int(refused.headers["retry-after"]) <= 24 * 3600
+    assert cap_hits(api) == [("sms_cap_officer_day", second)]
+    assert len(api.consents.entries) == 4  # the refused change's consents do not count
+    assert grant(api, second, relatives(2, 10)).status_code == 201  # up to the cap: 6
+
+    api.clock.moment += timedelta(days=1)
+    assert grant(api, third, relatives(3, 20)).status_code == 201
