@@ -109,3 +109,13 @@ def test_an_officer_past_the_days_consents_gets_429_until_tomorrow_and_ops_hears
 
     api.clock.moment += timedelta(days=1)
     assert grant(api, third, relatives(3, 20)).status_code == 201
+
+
+def test_consents_of_a_refused_decision_do_not_count_towards_the_officers_day(api: Any, lus_body: Any) -> None:
+    case_id = hospital_case(api, lus_body)
+    assert grant(api, case_id, relatives(2)).status_code == 201
+
+    again = grant(api, case_id, relatives(3, 10))  # a decision is active already
+
+    assert again.status_code == 409
+    assert len(api.consents.entries) == 2
