@@ -484,3 +484,24 @@ async def test_the_event_loop_answers_while_the_figures_are_computed(
         assert (await figures).status_code == 200
     assert health.status_code == 200
     assert waited < 0.4, f"the event loop was blocked for {waited:.2f} s"
+
+
+async def test_an_open_event_stream_ends_with_its_session(harness: ConsoleHarness) -> None:
+    harness.login("oncall")
+    cookie = harness.client.cookies["trygg_console"]
+    transport = httpx.ASGITransport(app=harness.app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="https://testserver", cookies={"trygg_console": cookie}
+    ) as client:
+        stream = asyncio.create_task(client.get("/events", params={"since": harness.console.deps.feed.version}))
+        await asyncio.sleep(0.1)
+        harness.console.deps.feed.changed()
+        await asyncio.sleep(0.1)
+        assert not stream.done()  # signed in: the stream stays open
+
+        await harness.console.sessions.end(cookie)  # logout (or the token revoked) elsewhere
+        harness.console.deps.feed.changed()
+        response = await asyncio.wait_for(stream, timeout=3.0)
+
+    assert response.status_code == 200
+    assert response.text.count("event: change") == 1  # the change while signed in, nothing after

@@ -566,9 +566,17 @@ def web_router(
         if await session_actor(request) is None:
             raise ProblemError(401, "Unauthorized", "Sign in first.")
         seen = first_seen(request.headers.get("last-event-id"), since, deps.feed.version)
-        return EventSourceResponse(
-            change_events(deps.feed, seen, request.is_disconnected), ping=15, headers={"Cache-Control": "no-store"}
-        )
+
+        async def gone() -> bool:
+            """The browser left, or its session ended (logout, its end, a revoked token): the stream ends."""
+            if await request.is_disconnected():
+                return True
+            try:
+                return await session_actor(request) is None
+            except ProblemError:  # sessions cannot be checked now: end; the browser reconnects
+                return True
+
+        return EventSourceResponse(change_events(deps.feed, seen, gone), ping=15, headers={"Cache-Control": "no-store"})
 
     return router
 
