@@ -15,10 +15,12 @@ import pytest
 from console_support import ConsoleHarness, march_2026
 
 from console.adapters.auth import local_dev_tokens
+from console.adapters.memory import MemorySessionStore
 from console.domain.figures import FIGURES, Row, Value
 from console.entrypoints.web import change_events, figures_to_csv, first_seen
 from console.service_layer import pages
 from console.service_layer.projections import ChangeFeed
+from trygg_shared.aggregate import StorageUnavailable
 
 
 @pytest.fixture
@@ -505,3 +507,23 @@ async def test_an_open_event_stream_ends_with_its_session(harness: ConsoleHarnes
 
     assert response.status_code == 200
     assert response.text.count("event: change") == 1  # the change while signed in, nothing after
+
+
+class _DownSessions(MemorySessionStore):
+    async def add(self, record: Any) -> None:
+        raise StorageUnavailable("down")
+
+    async def get(self, key: str) -> Any:
+        raise StorageUnavailable("down")
+
+
+def test_sessions_that_cannot_be_stored_or_read_are_a_503_not_a_sign_in() -> None:
+    harness = ConsoleHarness(sessions=_DownSessions())
+
+    login = harness.client.post("/login", data={"token": "dev-officer"})
+    assert login.status_code == 503
+    assert "set-cookie" not in login.headers
+    harness.client.cookies.set("trygg_console", "some-cookie")
+    page = harness.client.get("/cases")
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "5"

@@ -300,6 +300,7 @@ def web_router(
             303: {"description": "Signed in: to the page asked for."},
             401: {"content": _HTML},
             403: {"content": _HTML, "description": "Not sent from the console's own login page (Origin)."},
+            503: {"content": _HTML, "description": "The session could not be stored; try again."},
         },
         summary="Sign in with a role token",
         openapi_extra=route_limits(guessable=True),  # a wrong token counts as a failed attempt (429 after)
@@ -312,7 +313,12 @@ def web_router(
         refused = cross_site(request)
         if refused is not None:
             return refused
-        started = await sessions.start(token.strip(), now())
+        try:
+            started = await sessions.start(token.strip(), now())
+        except StorageUnavailable:
+            return render(
+                request, "login.html", None, 503, next=_safe_next(next), error="Signing in failed; try again shortly."
+            )
         if started is None:
             return render(request, "login.html", None, 401, next=_safe_next(next), error="That token is not valid.")
         cookie, actor = started
