@@ -81,8 +81,9 @@ class Settings(ServiceSettings):
     http: ConsoleHttp = Field(default_factory=ConsoleHttp)  # type: ignore[arg-type]
     api_tokens: list[ApiToken] = Field(
         default_factory=local_dev_tokens,
-        description="Who may log in, as a JSON list of {token_sha256, subject, roles}; roles: officer, team, "
-        "oncall, ops. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
+        description="Who may log in, as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
+        "oncall, ops; `teams` scopes a team token's Today page. The default tokens dev-officer, dev-team, "
+        "dev-oncall, dev-ops are for local use only.",
     )
     session: SessionSettings = Field(default_factory=SessionSettings, description="The session cookie.")  # type: ignore[arg-type]
     notification: NotificationClientSettings = Field(

@@ -14,13 +14,15 @@ import httpx
 import pytest
 from console_support import ConsoleHarness, march_2026
 
-from console.adapters.auth import local_dev_tokens
+from console.adapters.auth import ApiToken, local_dev_tokens
 from console.adapters.memory import MemorySessionStore
+from console.domain.access import Role
 from console.domain.figures import FIGURES, Row, Value
 from console.entrypoints.web import change_events, figures_to_csv, first_seen
 from console.service_layer import pages
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.auth import token_hash
 
 
 @pytest.fixture
@@ -527,3 +529,22 @@ def test_sessions_that_cannot_be_stored_or_read_are_a_503_not_a_sign_in() -> Non
     page = harness.client.get("/cases")
     assert page.status_code == 503
     assert page.headers["retry-after"] == "5"
+
+
+async def test_a_team_token_scoped_to_its_teams_sees_only_their_visits_on_today() -> None:
+    def team_token(token: str, teams: list[str]) -> ApiToken:
+        return ApiToken(token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
+
+    harness = ConsoleHarness(tokens=[team_token("hofors-lead", ["hofors"]), team_token("vast-lead", ["vast"])])
+    await harness.replay(march_2026())
+
+    other = harness.client.post("/login", data={"token": "hofors-lead"})
+    assert other.status_code == 303
+    page = harness.client.get("/today?day=2026-03-28").text
+    assert "V-G-3" not in page
+    assert "Anna" not in page
+    assert harness.audit.records[-1].case_ids == ()  # nothing of another team was read
+
+    harness.client.cookies.clear()
+    harness.client.post("/login", data={"token": "vast-lead"})
+    assert 'data-visit-id="V-G-3"' in harness.client.get("/today?day=2026-03-28").text

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from console.domain.access import Actor, Role
 from console.service_layer.ports import SessionRecord, SessionStore
-from trygg_shared.auth import BearerTokens, dev_tokens
+from trygg_shared.auth import BearerTokens, dev_tokens, team_scope
 
 
 class ApiToken(BaseModel):
@@ -29,6 +29,11 @@ class ApiToken(BaseModel):
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
     subject: str = Field(min_length=1, description="Who this is, e.g. `oncall:lena.berg`.")
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
+    teams: list[str] | None = Field(
+        None,
+        description="The teams (team ids) a team token is scoped to: the Today page shows only their visits and "
+        "capacity. Left out: every team. Tokens with any role besides team are never scoped.",
+    )
 
 
 def local_dev_tokens() -> list[ApiToken]:
@@ -56,7 +61,8 @@ class TokenAuthenticator:
 
 
 def _actor(token: ApiToken) -> Actor:
-    return Actor(subject=token.subject, roles=tuple(r.value for r in token.roles))
+    roles = tuple(r.value for r in token.roles)
+    return Actor(subject=token.subject, roles=roles, teams=team_scope(roles, token.teams))
 
 
 class ServerSessions:

@@ -48,6 +48,7 @@ class Actor:
 
     subject: str
     roles: tuple[str, ...]
+    teams: frozenset[str] | None = None  # the team ids a team token is scoped to; None: every team
 
     def may_see(self, page: Page) -> bool:
         return bool(set(self.roles) & {r.value for r in ACCESS[page]})

@@ -18,7 +18,7 @@ from console.domain.alerts import AlertState
 from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState, TimelineEntry
 from console.domain.figures import Row, UnitCosts, compute, month_of, months_between
 from console.domain.teams import TeamState
-from console.domain.visits import VisitStatus, local_date
+from console.domain.visits import VisitState, VisitStatus, local_date
 from console.service_layer.ports import (
     AlertConflict,
     AlertNotFound,
@@ -31,6 +31,7 @@ from console.service_layer.ports import (
     TodayView,
 )
 from console.service_layer.projections import ChangeFeed
+from trygg_shared.auth import may_act_for_team
 from trygg_shared.batch import compute_isolated
 
 CAPACITY_DAYS = 7
@@ -138,8 +139,12 @@ async def today(deps: ConsoleDeps, actor: Actor, day: date | None = None) -> Tod
     _require(actor, Page.TODAY)
     now = deps.clock.now()
     day = day or local_date(now)
-    visits = await deps.read_model.visits_on(day)
-    teams = await deps.read_model.teams()
+
+    def own(on_day: Sequence[VisitState]) -> list[VisitState]:  # a team token sees its own teams only
+        return [v for v in on_day if may_act_for_team(actor.teams, v.team_id)]
+
+    visits = own(await deps.read_model.visits_on(day))
+    teams = {k: t for k, t in (await deps.read_model.teams()).items() if may_act_for_team(actor.teams, k)}
     case_ids = sorted({v.case_id for v in visits})
     await _audit(deps, actor, "view_today", case_ids, ("name", "visits"))
     names: dict[str, str] = {}
@@ -150,7 +155,7 @@ async def today(deps: ConsoleDeps, actor: Actor, day: date | None = None) -> Tod
     capacity: list[DayCapacity] = []  # clients visited at home per day (a follow-up call is no visit)
     for offset in range(CAPACITY_DAYS):
         d = day + timedelta(days=offset)
-        on_day = visits if offset == 0 else await deps.read_model.visits_on(d)
+        on_day = visits if offset == 0 else own(await deps.read_model.visits_on(d))
         per_team: dict[str, set[str]] = {}
         for v in on_day:
             if v.status is not VisitStatus.CANCELLED and v.kind not in CONTINUITY_EXCLUDED_KINDS:
