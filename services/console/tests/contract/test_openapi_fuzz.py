@@ -15,6 +15,7 @@ import schemathesis
 from console_support import ConsoleHarness, march_2026
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
@@ -30,7 +31,23 @@ assert STARTED is not None
 COOKIE = STARTED[0]
 DATA = {"/api/figures", "/figures.csv"}
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app)
+# A range of more than 24 months is refused with 422: a schema cannot express a rule between two
+# parameters, so a schema-valid `from`/`to` pair may get that 422 (documented on both endpoints).
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "operations": [
+            {
+                "include-path": path,
+                "include-method": "GET",
+                "checks": {
+                    "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}
+                },
+            }
+            for path in sorted(DATA)
+        ]
+    }
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app, config=CONFIG)
 
 
 def _auth_header_is_the_mutation(case: Any) -> bool:

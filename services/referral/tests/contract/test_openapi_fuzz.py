@@ -8,9 +8,11 @@ data), a missing `Allow` on 405, auth that is not enforced, and so on.
 
 Path ids are swapped for a real case and decision half of the time so the fuzzing reaches the
 decision rules; webhook bodies are signed with a real sender secret so they get past the
-signature check. Two answers are allowed to refuse schema-valid data with 422, because a
-schema cannot express the rule: an identity number's check digit (`POST /cases`) and
-agreement terms whose end precedes their start (`POST /agreements`). `/readyz` is left out:
+signature check. Some answers are allowed to refuse schema-valid data with 422, because a
+schema cannot express the rule: an identity number's check digit (`POST /cases`), agreement
+terms whose end precedes their start (`POST /agreements`), and a consenting relative's number
+off the SMS allow-list or more consenting relatives than the cap (decisions; with 429 for the
+officer's daily cap of consents). `/readyz` is left out:
 its answer depends on a real database (the e2e tests cover it).
 """
 
@@ -55,6 +57,14 @@ CONFIG = SchemathesisConfig.from_dict(
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "422"]}},
             }
             for path in ("/cases", "/agreements")
+        ]
+        + [
+            {
+                "include-path-regex": "^/cases/[^/]+/decisions(/[^/]+)?$",
+                "include-method": method,
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "422", "429"]}},
+            }
+            for method in ("POST", "PATCH")
         ]
     }
 )

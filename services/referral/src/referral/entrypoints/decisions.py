@@ -1,9 +1,11 @@
 """`/cases/{case_id}/decisions`: the officer records, changes and ends a decision (biståndsbeslut).
 
-The request schemas say exactly what is accepted, per decision type and within the
-municipality's profile (the longest length, the teams): a request that fits the schema is
-refused only for the case's state (409: a cancelled case, a death, an active decision already,
-a decision that has ended), never with a 422.
+The request schemas say what is accepted, per decision type and within the municipality's
+profile (the longest length, the teams): a request that fits the schema is refused for the
+case's state (409: a cancelled case, a death, an active decision already, a decision that has
+ended), or for the limits on relatives' SMS that a schema cannot express (`sms_limits`: 422 for
+a consenting relative's number off the allow-list or too many consenting relatives, 429 for the
+officer's consents of the day).
 """
 
 from datetime import date, datetime
