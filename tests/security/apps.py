@@ -7,6 +7,7 @@ service is probed by the security suite without anyone listing it here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -66,15 +67,21 @@ def billing_app() -> ServiceApp:
 def console_app() -> ServiceApp:
     from console_support import ConsoleHarness
 
-    from console.domain.access import Actor
-
     h = ConsoleHarness()
     sessions = h.console.sessions
 
-    def cookie(role: str, expired: bool) -> str:
+    async def start(role: str, expired: bool) -> str:
+        """A server-side session signed in with the role's dev token (an expired one: started too long ago)."""
         now = h.clock.now()
-        issued_at = now - sessions.max_age - timedelta(seconds=1) if expired else now
-        return sessions.issue(Actor(subject=f"{role}:dev", roles=(role,)), issued_at)
+        started = await sessions.start(f"dev-{role}", now - sessions.max_age - timedelta(seconds=1) if expired else now)
+        assert started is not None
+        return started[0]
+
+    # Started here, before the probes' event loop runs: the session store is the harness's own.
+    cookies = {(role, expired): asyncio.run(start(role, expired)) for role in ROLES for expired in (False, True)}
+
+    def cookie(role: str, expired: bool) -> str:
+        return cookies[(role, expired)]
 
     return ServiceApp("console", h.app, h.client, cookie_session=cookie, harness=h)
 

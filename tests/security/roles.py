@@ -55,6 +55,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("PATCH", "/cases/{case_id}/decisions/{decision_id}"): bearer(OFFICER),
         ("POST", "/cases/{case_id}/decisions/{decision_id}/end"): bearer(OFFICER),
         ("GET", "/audit"): bearer(OPS),
+        ("GET", "/ops/sms-caps"): bearer(OPS),  # decision changes refused by an SMS cap
         ("GET", "/agreements"): bearer(OPS),
         ("POST", "/agreements"): bearer(OPS),
     },

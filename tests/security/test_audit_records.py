@@ -175,7 +175,7 @@ AUDITED: dict[str, set[str]] = {
 }
 # GET operations that show none (ids, pseudonymous references, figures, configuration, audit trails)
 NOT_PERSONAL: dict[str, set[str]] = {
-    "referral": {"/healthz", "/readyz", "/audit", "/agreements"},
+    "referral": {"/healthz", "/readyz", "/audit", "/agreements", "/ops/sms-caps"},
     "scheduling": {"/healthz", "/readyz", "/teams", "/teams/{team_id}", "/teams/{team_id}/waiting-list",
                    "/teams/{team_id}/capacity", "/audit"},
     "notification": {"/healthz", "/readyz", "/alerts", "/alerts/{alert_id}", "/ack/{code}", "/messages/{message_id}",

@@ -80,7 +80,7 @@ def test_each_token_is_rate_limited_with_429_and_retry_after(name: str) -> None:
 
 def test_console_login_is_refused_429_after_ten_wrong_tokens_from_one_address() -> None:
     service = BUILDERS["console"]()
-    form = {"content-type": "application/x-www-form-urlencoded"}
+    form = {"content-type": "application/x-www-form-urlencoded", "origin": "http://testserver"}
     wrong = [
         asyncio.run(call(service.app, "POST", "/login", headers=form, body=b"token=guess-" + str(i).encode())).status
         for i in range(10)
