@@ -180,6 +180,9 @@ class FaultSystem:
             svc.env[f"{spec.env_prefix}KAFKA__RETRY_BACKOFF_SECONDS"] = "0.1"
         notification = self.stack.service("notification")
         notification.env.update(self._notification_env(notification.url))
+        # One officer (dev-officer) decides every journey, each with a consenting relative: far more
+        # than an officer's daily cap of consents (REFERRAL_SMS__OFFICER_DAILY_CONSENTS, 30) allows.
+        self.stack.service("referral").env["REFERRAL_SMS__OFFICER_DAILY_CONSENTS"] = "1000000"
         self.stack.start_services()
         self._mongo = MongoClient(self.stack.ferretdb.uri, tz_aware=True, serverSelectionTimeoutMS=20000)
 
