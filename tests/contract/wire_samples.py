@@ -1,0 +1,144 @@
+"""Sample domain events built from their type hints, and what each service's codec puts on the wire.
+
+Every field gets a distinct value (strings name their field, numbers count up, enums take a
+member other than the first), in two variants: `full` (every optional field set) and `empty`
+(every optional field None, empty tuples). The wire output of all of them is kept in
+`wire_golden.json`: the codecs' mapping must give exactly those fields and values.
+
+Regenerate (only when a contract change is intended): `.venv/bin/python -m tests.contract.wire_samples`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from notification.adapters.codec import AlertCodec, MessageCodec
+from notification.domain import alert as nt_alert
+from notification.domain import message as nt_message
+from scheduling.adapters.codec import period_wire, team_wire
+from scheduling.domain import events as sc_events
+from trygg_shared.contracts.base import IntegrationEvent
+
+GOLDEN = Path(__file__).with_name("wire_golden.json")
+
+
+class _Builder:
+    def __init__(self, full: bool) -> None:
+        self.full = full
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def build(self, cls: type[Any]) -> Any:
+        hints = get_type_hints(cls)
+        kwargs = {f.name: self.value(hints[f.name], f.name) for f in dataclasses.fields(cls) if f.init}
+        return cls(**kwargs)
+
+    def value(self, hint: Any, name: str) -> Any:
+        origin = get_origin(hint)
+        if origin in (Union, types.UnionType):
+            options = [a for a in get_args(hint) if a is not type(None)]
+            return self.value(options[0], name) if self.full else None
+        if origin is tuple:
+            args = get_args(hint)
+            if args and args[-1] is Ellipsis:
+                return tuple(self.value(args[0], name) for _ in range(2 if self.full else 0))
+            return tuple(self.value(a, name) for a in args)
+        n = self._next()
+        if hint is bool:
+            return n % 2 == 0
+        if hint is int:
+            return n % 5 + 1  # within every 1..5 scale on the wire
+        if hint is float:
+            return n + 0.25
+        if hint is str:
+            return f"{name}-{n}"
+        if hint is datetime:
+            return datetime(2026, 11, 2, 6, tzinfo=UTC) + timedelta(hours=n, minutes=n)
+        if hint is date:
+            return date(2026, 11, 2) + timedelta(days=n)
+        if hint is time:
+            return time(n % 24, 15)
+        if isinstance(hint, type) and issubclass(hint, Enum):
+            members = list(hint)
+            return members[-1] if self.full else members[1 % len(members)]
+        if dataclasses.is_dataclass(hint):
+            return self.build(hint)  # type: ignore[arg-type]
+        raise TypeError(f"no sample for {hint!r} ({name})")
+
+
+def _events(module: types.ModuleType, names: tuple[str, ...]) -> Iterator[type[Any]]:
+    for name in names:
+        yield getattr(module, name)
+
+
+SCHEDULING_PERIOD = (
+    "PeriodPlanned",
+    "PeriodChanged",
+    "VisitScheduled",
+    "VisitRescheduled",
+    "VisitReassigned",
+    "VisitCancelled",
+    "VisitStarted",
+    "VisitCompleted",
+    "VisitMissed",
+    "FollowUpDue",
+    "HemtjanstCoverOrdered",
+    "HandedOverToHemtjanst",
+    "PeriodEnded",
+)
+SCHEDULING_TEAM = ("TeamConfigured", "TeamCapacityExceeded", "WaitingListChanged", "DayReplanned")
+NOTIFICATION_MESSAGE = ("MessageAccepted", "MessageStatusReported", "MessageFailed", "MessageCancelled")
+NOTIFICATION_ALERT = ("AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertResolved")
+
+
+def _cases() -> Iterator[tuple[str, type[Any], Callable[[Any], list[IntegrationEvent]]]]:
+    def one(found: IntegrationEvent | None) -> list[IntegrationEvent]:
+        return [] if found is None else [found]
+
+    for cls in _events(sc_events, SCHEDULING_PERIOD):
+        yield "scheduling", cls, lambda e: one(period_wire("case-1", e))
+    for cls in _events(sc_events, SCHEDULING_TEAM):
+        yield "scheduling", cls, lambda e: one(team_wire(e))
+    messages, alerts = MessageCodec(), AlertCodec()
+    for cls in _events(nt_message, NOTIFICATION_MESSAGE):
+        yield "notification", cls, lambda e: list(messages.to_wire("message-1", e))
+    for cls in _events(nt_alert, NOTIFICATION_ALERT):
+        yield "notification", cls, lambda e: list(alerts.to_wire("alert-1", e))
+
+
+def _sample(cls: type[Any], full: bool) -> Any:
+    sample = _Builder(full).build(cls)
+    if cls is nt_alert.AlertResolved:  # a free string in the domain, an enum on the wire
+        sample = dataclasses.replace(sample, reason="decision_granted")
+    if cls is nt_alert.AlertAcknowledged:  # acknowledged 95 s after it was raised
+        sample = dataclasses.replace(sample, raised_at=sample.at - timedelta(seconds=95))
+    if cls is nt_message.MessageStatusReported:  # only sent/delivered reports go on the wire
+        sample = dataclasses.replace(sample, status=nt_message.DeliveryStatus.DELIVERED)
+    return sample
+
+
+def wire_output() -> dict[str, list[dict[str, Any]]]:
+    """Each sample's wire events (type and JSON body), keyed `service.Event.variant`."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for service, cls, codec in _cases():
+        for variant in ("full", "empty"):
+            events = codec(_sample(cls, variant == "full"))
+            out[f"{service}.{cls.__name__}.{variant}"] = [
+                {"type": w.EVENT_TYPE, "body": w.model_dump(mode="json")} for w in events
+            ]
+    return out
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(json.dumps(wire_output(), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    print(f"wrote {GOLDEN}")
