@@ -84,7 +84,8 @@ def test_back_from_the_contract_to_the_domain() -> None:
     wire = to_contract(WireThing, THING, THING.ref, made_at=THING.at)
     back = from_contract(Thing, wire, ref=Ref(wire.owner), at=wire.made_at)
     assert back == THING
-    assert type(back.colour) is Colour and type(back.parts[0].colour) is Colour
+    assert type(back.colour) is Colour
+    assert type(back.parts[0].colour) is Colour
 
 
 def test_a_required_field_no_source_has_is_an_error_not_a_default() -> None:
