@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from notification.domain import alert as al
 from notification.domain import message as msg
@@ -18,7 +18,12 @@ from notification.domain.contacts import Language
 from notification.domain.templates import AlertFacts, AlertTopic, MessageKind
 from trygg_shared.contracts import notification as wire
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
+
+W = TypeVar("W", bound=IntegrationEvent)
+_MessageEvent = msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
+_AlertEvent = al.AlertRaised | al.AlertAcknowledged | al.AlertEscalated | al.AlertResolved
 
 
 def _stream_key(case_id: str | None, team_id: str | None, fallback: str) -> str:
@@ -169,53 +174,26 @@ class MessageCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        if not isinstance(
-            event, msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
-        ):
-            return ()
+        match event:
+            case msg.MessageAccepted():
+                return (
+                    self._wire(
+                        wire.MessageSent, aggregate_id, event, attempts=max(event.attempts, 1), sent_at=event.at
+                    ),
+                )
+            case msg.MessageStatusReported() if event.status in (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED):
+                return (self._wire(wire.MessageDelivered, aggregate_id, event, reported_at=event.at),)
+            case msg.MessageFailed():
+                return (self._wire(wire.MessageFailed, aggregate_id, event, failed_at=event.at),)
+            case msg.MessageCancelled():
+                return (self._wire(wire.MessageCancelled, aggregate_id, event, cancelled_at=event.at),)
+        return ()
+
+    @staticmethod
+    def _wire(contract: type[W], aggregate_id: str, event: _MessageEvent, **given: Any) -> W:
         ref = event.ref
-        common: dict[str, Any] = {
-            "stream_key": _stream_key(ref.case_id, ref.team_id, aggregate_id),
-            "case_id": ref.case_id,
-            "team_id": ref.team_id,
-            "message_id": ref.message_id,
-            "kind": wire.MessageKind(ref.kind.value),
-            "recipient_kind": wire.RecipientKind(ref.recipient.value),
-            "alert_id": ref.alert_id,
-        }
-        if isinstance(event, msg.MessageAccepted):
-            return (
-                wire.MessageSent(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    provider=event.provider,
-                    attempts=max(event.attempts, 1),
-                    sent_at=event.at,
-                ),
-            )
-        if isinstance(event, msg.MessageStatusReported):
-            if event.status not in (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED):
-                return ()
-            return (
-                wire.MessageDelivered(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    provider=event.provider,
-                    reported_at=event.at,
-                ),
-            )
-        if isinstance(event, msg.MessageFailed):
-            return (
-                wire.MessageFailed(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    reason=event.reason,
-                    provider=event.provider,
-                    attempts=event.attempts,
-                    failed_at=event.at,
-                ),
-            )
-        return (wire.MessageCancelled(**common, reason=wire.CancelReason(event.reason.value), cancelled_at=event.at),)
+        key = _stream_key(ref.case_id, ref.team_id, aggregate_id)
+        return to_contract(contract, event, ref, stream_key=key, recipient_kind=ref.recipient, **given)
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -279,57 +257,28 @@ class AlertCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        if isinstance(event, al.AlertRaised):
-            return (
-                wire.AlertRaised(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    raised_at=event.raised_at,
-                    due_at=event.due_at,
-                    responders_on_call=event.responders,
-                    rota=event.rota,
-                ),
-            )
-        if isinstance(event, al.AlertAcknowledged):
-            return (
-                wire.AlertAcknowledged(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    acknowledged_by=event.by,
-                    channel=wire.AckChannel(event.channel.value),
-                    acknowledged_at=event.at,
-                    seconds_to_acknowledge=max(int((event.at - event.raised_at).total_seconds()), 0),
-                ),
-            )
-        if isinstance(event, al.AlertEscalated):
-            return (
-                wire.AlertEscalated(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    level=event.level,
-                    exhausted=event.exhausted,
-                    escalated_at=event.at,
-                ),
-            )
-        if isinstance(event, al.AlertResolved):
-            return (
-                wire.AlertResolved(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    reason=wire.AlertResolution(event.reason),
-                    resolved_at=event.at,
-                ),
-            )
+        match event:
+            case al.AlertRaised():
+                return (self._wire(wire.AlertRaised, aggregate_id, event, responders_on_call=event.responders),)
+            case al.AlertAcknowledged():
+                waited = max(int((event.at - event.raised_at).total_seconds()), 0)
+                return (
+                    self._wire(
+                        wire.AlertAcknowledged,
+                        aggregate_id,
+                        event,
+                        acknowledged_by=event.by,
+                        acknowledged_at=event.at,
+                        seconds_to_acknowledge=waited,
+                    ),
+                )
+            case al.AlertEscalated():
+                return (self._wire(wire.AlertEscalated, aggregate_id, event, escalated_at=event.at),)
+            case al.AlertResolved():
+                return (self._wire(wire.AlertResolved, aggregate_id, event, resolved_at=event.at),)
         return ()
+
+    @staticmethod
+    def _wire(contract: type[W], aggregate_id: str, event: _AlertEvent, **given: Any) -> W:
+        key = _stream_key(event.case_id, event.team_id, aggregate_id)
+        return to_contract(contract, event, stream_key=key, **given)
