@@ -1,6 +1,7 @@
 """The codecs' domain-to-wire mapping gives exactly the recorded wire events, field for field.
 
-`wire_samples` builds every domain event that scheduling's and notification's codecs publish
+`wire_samples` builds every domain event that referral's, scheduling's and notification's codecs
+publish
 (all optional fields set, and all empty) and the golden file holds what the hand-written
 codecs put on the wire before the typed mapping replaced them: same fields, same values.
 """

@@ -3,7 +3,7 @@
 Every field gets a distinct value (strings name their field, numbers count up, enums take a
 member other than the first), in two variants: `full` (every optional field set) and `empty`
 (every optional field None, empty tuples). The wire output of all of them is kept in
-`wire_golden.json`: the codecs' mapping must give exactly those fields and values.
+`wire_golden.json`: the codecs' mapping (referral's, scheduling's, notification's) must give exactly those fields and values.
 
 Regenerate (only when a contract change is intended): `.venv/bin/python -m tests.contract.wire_samples`.
 """
@@ -22,6 +22,9 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from notification.adapters.codec import AlertCodec, MessageCodec
 from notification.domain import alert as nt_alert
 from notification.domain import message as nt_message
+from referral.adapters.codec import to_wire as referral_wire
+from referral.domain import events as rf_events
+from referral.domain.decision import DecisionType
 from scheduling.adapters.codec import period_wire, team_wire
 from scheduling.domain import events as sc_events
 from trygg_shared.contracts.base import IntegrationEvent
@@ -97,6 +100,18 @@ SCHEDULING_PERIOD = (
     "PeriodEnded",
 )
 SCHEDULING_TEAM = ("TeamConfigured", "TeamCapacityExceeded", "WaitingListChanged", "DayReplanned")
+REFERRAL = (
+    "AdmissionNoticed",
+    "PlanningInformationReceived",
+    "ReadyForDischarge",
+    "ReadyRevoked",
+    "Discharged",
+    "MessageCancelled",
+    "CaseOpened",
+    "DecisionGranted",
+    "DecisionChanged",
+    "DecisionEnded",
+)
 NOTIFICATION_MESSAGE = ("MessageAccepted", "MessageStatusReported", "MessageFailed", "MessageCancelled")
 NOTIFICATION_ALERT = ("AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertResolved")
 
@@ -105,6 +120,8 @@ def _cases() -> Iterator[tuple[str, type[Any], Callable[[Any], list[IntegrationE
     def one(found: IntegrationEvent | None) -> list[IntegrationEvent]:
         return [] if found is None else [found]
 
+    for cls in _events(rf_events, REFERRAL):
+        yield "referral", cls, referral_wire
     for cls in _events(sc_events, SCHEDULING_PERIOD):
         yield "scheduling", cls, lambda e: one(period_wire("case-1", e))
     for cls in _events(sc_events, SCHEDULING_TEAM):
@@ -118,6 +135,11 @@ def _cases() -> Iterator[tuple[str, type[Any], Callable[[Any], list[IntegrationE
 
 def _sample(cls: type[Any], full: bool) -> Any:
     sample = _Builder(full).build(cls)
+    if cls is rf_events.DecisionGranted and full:  # a grant of a service: the person's contact and subject too
+        decision = dataclasses.replace(sample.decision, decision_type=DecisionType.TRYGG_HEMGANG)
+        sample = dataclasses.replace(sample, decision=decision)
+    if cls is rf_events.DecisionChanged:  # change kinds are the wire's words; relatives changed sends them again
+        sample = dataclasses.replace(sample, changes=("extended", "relatives_changed") if full else ("shortened",))
     if cls is nt_alert.AlertResolved:  # a free string in the domain, an enum on the wire
         sample = dataclasses.replace(sample, reason="decision_granted")
     if cls is nt_alert.AlertAcknowledged:  # acknowledged 95 s after it was raised
