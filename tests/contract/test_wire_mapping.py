@@ -28,10 +28,10 @@ from trygg_shared.contracts.referral import REFERRAL_EVENTS
 from trygg_shared.contracts.scheduling import SCHEDULING_EVENTS
 from trygg_shared.mapping import enum_drift, enum_pairs
 
-from .wire_samples import GOLDEN, wire_output
+from .wire_samples import GOLDEN, golden_output
 
 _GOLDEN = json.loads(GOLDEN.read_text())
-_OUTPUT = wire_output()
+_OUTPUT = golden_output()
 
 
 @pytest.mark.parametrize("key", sorted(_GOLDEN))

@@ -3,7 +3,8 @@
 Every field gets a distinct value (strings name their field, numbers count up, enums take a
 member other than the first), in two variants: `full` (every optional field set) and `empty`
 (every optional field None, empty tuples). The wire output of all of them is kept in
-`wire_golden.json`: the codecs' mapping (referral's, scheduling's, notification's) must give exactly those fields and values.
+`wire_golden.json`: the codecs' mapping (referral's, scheduling's, notification's)
+and the console's `translate` (wire contracts built the same way, to facts) must give exactly those fields and values.
 
 Regenerate (only when a contract change is intended): `.venv/bin/python -m tests.contract.wire_samples`.
 """
@@ -17,8 +18,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
+from pydantic import BaseModel
+
+from console.entrypoints import translate as console_translate
 from notification.adapters.codec import AlertCodec, MessageCodec
 from notification.domain import alert as nt_alert
 from notification.domain import message as nt_message
@@ -77,6 +81,26 @@ class _Builder:
         if dataclasses.is_dataclass(hint):
             return self.build(hint)  # type: ignore[arg-type]
         raise TypeError(f"no sample for {hint!r} ({name})")
+
+
+class _ContractBuilder(_Builder):
+    """The same values for a wire contract (pydantic), from its fields' annotations."""
+
+    def build(self, cls: type[Any]) -> Any:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return super().build(cls)
+        return cls(**{name: self.value(info.annotation, name) for name, info in cls.model_fields.items()})
+
+    def value(self, hint: Any, name: str) -> Any:
+        if get_origin(hint) is Annotated:
+            return self.value(get_args(hint)[0], name)
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            return self.build(hint)
+        if hint is str and name == "month":  # "YYYY-MM" on the wire
+            return f"2026-{self._next() % 12 + 1:02d}"
+        if hint is float and name.endswith("_share"):  # a share, 0..1
+            return self._next() % 4 / 4
+        return super().value(hint, name)
 
 
 def _events(module: types.ModuleType, names: tuple[str, ...]) -> Iterator[type[Any]]:
@@ -161,6 +185,27 @@ def wire_output() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def console_facts() -> dict[str, Any]:
+    """The console's fact for each sample wire event it reads (`translate`), keyed `console.fn.variant`."""
+    out: dict[str, Any] = {}
+    for name, fn in sorted(vars(console_translate).items()):
+        if not callable(fn) or getattr(fn, "__module__", None) != console_translate.__name__ or name.startswith("_"):
+            continue
+        hints = get_type_hints(fn)
+        for variant in ("full", "empty"):
+            event = _ContractBuilder(variant == "full").build(hints["e"])
+            extra = {"at": datetime(2026, 11, 30, 12, tzinfo=UTC)} if "at" in hints else {}
+            fact = fn(event, **extra)
+            body = json.loads(json.dumps(dataclasses.asdict(fact), default=str))
+            out[f"console.{name}.{variant}"] = [{"type": type(fact).__name__, "body": body}]
+    return out
+
+
+def golden_output() -> dict[str, Any]:
+    """All of it: the producers' wire events and the console's facts."""
+    return {**wire_output(), **console_facts()}
+
+
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps(wire_output(), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    GOLDEN.write_text(json.dumps(golden_output(), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     print(f"wrote {GOLDEN}")
