@@ -197,8 +197,19 @@ def console_facts() -> dict[str, Any]:
             extra = {"at": datetime(2026, 11, 30, 12, tzinfo=UTC)} if "at" in hints else {}
             fact = fn(event, **extra)
             body = json.loads(json.dumps(dataclasses.asdict(fact), default=str))
+            assert not _enums_in(dataclasses.asdict(fact)), f"{name}: facts hold plain strings, not enums"
             out[f"console.{name}.{variant}"] = [{"type": type(fact).__name__, "body": body}]
     return out
+
+
+def _enums_in(value: Any) -> bool:
+    if isinstance(value, Enum):
+        return True
+    if isinstance(value, dict):
+        return any(_enums_in(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_enums_in(v) for v in value)
+    return False
 
 
 def golden_output() -> dict[str, Any]:
