@@ -198,21 +198,3 @@ def test_the_day_s_visits_of_a_member_are_listed_in_time_order_and_the_read_is_a
     assert h.audit.records[-1].action == "read_day_visits"
     unknown = h.client.get("/visits", params={"day": visit["day"], "staf_id": "x"}, headers=h.as_role("team"))
     assert unknown.status_code == 422
-
-
-def test_the_started_visit_says_whether_the_contact_person_started_it_and_the_wire_carries_it() -> None:
-    from scheduling.adapters.codec import period_wire
-
-    h = harness_with_plan()
-    case_plan = asyncio.run(h.plan(CASE))
-    assert case_plan.period is not None
-    contact = case_plan.period.contact_person_id
-    daily = [v for v in plan(h)["visits"] if v["kind"] == "daily"]
-    at = datetime(2026, 11, 26, 9, tzinfo=UTC)
-    by_contact = case_plan.start_visit(daily[0]["visit_id"], str(contact), at)
-    by_other = case_plan.start_visit(daily[1]["visit_id"], "someone-else", at)
-    assert by_contact is not None
-    assert by_other is not None
-    assert [e.by_contact_person for e in (*by_contact, *by_other)] == [True, False]
-    wire = [period_wire(CASE, e) for e in (*by_contact, *by_other)]
-    assert [w.model_dump()["by_contact_person"] for w in wire if w is not None] == [True, False]

@@ -328,7 +328,6 @@ class VisitStarted(_VisitEvent):
     staff_id: Text = Field(description="Staff id of who started it.")
     planned_start: PlausibleDatetime = Field(description="Planned start.")
     started_at: PlausibleDatetime = Field(description="Actual start.")
-    by_contact_person: bool = Field(False, description="The person's contact person started the visit.")
 
 
 class VisitCompleted(_VisitEvent):

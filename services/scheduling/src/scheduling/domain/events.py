@@ -163,7 +163,6 @@ class VisitStarted:
     staff_id: str
     planned_start: datetime
     started_at: datetime
-    by_contact_person: bool
 
 
 @dataclass(frozen=True)

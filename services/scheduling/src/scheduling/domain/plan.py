@@ -771,8 +771,7 @@ class CasePlan:
         self._clear_visit_timers(visit_id)
         if self.period is not None and self.period.status == PeriodStatus.PLANNED:
             self.period.status = PeriodStatus.ACTIVE
-        by_contact_person = self.period is not None and staff_id == self.period.contact_person_id
-        return [ev.VisitStarted(self.ref, visit_id, visit.kind, staff_id, visit.planned_start, at, by_contact_person)]
+        return [ev.VisitStarted(self.ref, visit_id, visit.kind, staff_id, visit.planned_start, at)]
 
     def complete_visit(
         self,
