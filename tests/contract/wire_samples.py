@@ -199,6 +199,13 @@ def console_facts() -> dict[str, Any]:
             body = json.loads(json.dumps(dataclasses.asdict(fact), default=str))
             assert not _enums_in(dataclasses.asdict(fact)), f"{name}: facts hold plain strings, not enums"
             out[f"console.{name}.{variant}"] = [{"type": type(fact).__name__, "body": body}]
+    # A report of anything but sent/delivered stays inside notification (the failure has its own event).
+    failed = dataclasses.replace(
+        _sample(nt_message.MessageStatusReported, True), status=nt_message.DeliveryStatus.FAILED
+    )
+    out["notification.MessageStatusReported.failed"] = [
+        {"type": w.EVENT_TYPE, "body": w.model_dump(mode="json")} for w in MessageCodec().to_wire("message-1", failed)
+    ]
     return out
 
 

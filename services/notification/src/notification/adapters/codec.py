@@ -34,6 +34,12 @@ def _stream_key(case_id: str | None, team_id: str | None, fallback: str) -> str:
     return fallback
 
 
+def _wire(contract: type[W], aggregate_id: str, keyed: Any, *sources: object, **given: Any) -> W:
+    """A notification event: keyed by its case, else its team, else its own aggregate."""
+    key = _stream_key(keyed.case_id, keyed.team_id, aggregate_id)
+    return to_contract(contract, *sources, stream_key=key, **given)
+
+
 # --- case files ----------------------------------------------------------------------------------
 
 
@@ -174,26 +180,26 @@ class MessageCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        match event:
-            case msg.MessageAccepted():
-                return (
-                    self._wire(
-                        wire.MessageSent, aggregate_id, event, attempts=max(event.attempts, 1), sent_at=event.at
-                    ),
-                )
-            case msg.MessageStatusReported() if event.status in (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED):
-                return (self._wire(wire.MessageDelivered, aggregate_id, event, reported_at=event.at),)
-            case msg.MessageFailed():
-                return (self._wire(wire.MessageFailed, aggregate_id, event, failed_at=event.at),)
-            case msg.MessageCancelled():
-                return (self._wire(wire.MessageCancelled, aggregate_id, event, cancelled_at=event.at),)
-        return ()
+        found = _MESSAGE_WIRE.get(type(event))
+        if found is None or not isinstance(event, _MessageEvent):
+            return ()
+        if isinstance(event, msg.MessageStatusReported) and event.status not in _REPORTED_ON_WIRE:
+            return ()
+        contract, at_name = found
+        given: dict[str, Any] = {at_name: event.at, "recipient_kind": event.ref.recipient}
+        if isinstance(event, msg.MessageAccepted):
+            given["attempts"] = max(event.attempts, 1)
+        return (_wire(contract, aggregate_id, event.ref, event, event.ref, **given),)
 
-    @staticmethod
-    def _wire(contract: type[W], aggregate_id: str, event: _MessageEvent, **given: Any) -> W:
-        ref = event.ref
-        key = _stream_key(ref.case_id, ref.team_id, aggregate_id)
-        return to_contract(contract, event, ref, stream_key=key, recipient_kind=ref.recipient, **given)
+
+# Each message event's contract and the name its time has there.
+_MESSAGE_WIRE: dict[type, tuple[type[IntegrationEvent], str]] = {
+    msg.MessageAccepted: (wire.MessageSent, "sent_at"),
+    msg.MessageStatusReported: (wire.MessageDelivered, "reported_at"),
+    msg.MessageFailed: (wire.MessageFailed, "failed_at"),
+    msg.MessageCancelled: (wire.MessageCancelled, "cancelled_at"),
+}
+_REPORTED_ON_WIRE = (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED)
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -257,28 +263,23 @@ class AlertCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        match event:
-            case al.AlertRaised():
-                return (self._wire(wire.AlertRaised, aggregate_id, event, responders_on_call=event.responders),)
-            case al.AlertAcknowledged():
-                waited = max(int((event.at - event.raised_at).total_seconds()), 0)
-                return (
-                    self._wire(
-                        wire.AlertAcknowledged,
-                        aggregate_id,
-                        event,
-                        acknowledged_by=event.by,
-                        acknowledged_at=event.at,
-                        seconds_to_acknowledge=waited,
-                    ),
-                )
-            case al.AlertEscalated():
-                return (self._wire(wire.AlertEscalated, aggregate_id, event, escalated_at=event.at),)
-            case al.AlertResolved():
-                return (self._wire(wire.AlertResolved, aggregate_id, event, resolved_at=event.at),)
-        return ()
+        found = _ALERT_WIRE.get(type(event))
+        if found is None or not isinstance(event, _AlertEvent):
+            return ()
+        contract, at_name = found
+        if isinstance(event, al.AlertRaised):
+            return (_wire(contract, aggregate_id, event, event, responders_on_call=event.responders),)
+        given: dict[str, Any] = {at_name: event.at}
+        if isinstance(event, al.AlertAcknowledged):
+            given["acknowledged_by"] = event.by
+            given["seconds_to_acknowledge"] = max(int((event.at - event.raised_at).total_seconds()), 0)
+        return (_wire(contract, aggregate_id, event, event, **given),)
 
-    @staticmethod
-    def _wire(contract: type[W], aggregate_id: str, event: _AlertEvent, **given: Any) -> W:
-        key = _stream_key(event.case_id, event.team_id, aggregate_id)
-        return to_contract(contract, event, stream_key=key, **given)
+
+# Each alert event's contract and the name its time has there (raised: its own `raised_at`).
+_ALERT_WIRE: dict[type, tuple[type[IntegrationEvent], str]] = {
+    al.AlertRaised: (wire.AlertRaised, "raised_at"),
+    al.AlertAcknowledged: (wire.AlertAcknowledged, "acknowledged_at"),
+    al.AlertEscalated: (wire.AlertEscalated, "escalated_at"),
+    al.AlertResolved: (wire.AlertResolved, "resolved_at"),
+}
