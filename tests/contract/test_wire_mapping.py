@@ -54,8 +54,20 @@ _INBOUND = [(rf_wire.DecisionType, bl_care.DecisionType), (rf_wire.Language, nt_
 _FROM_STRINGS = {sc_wire.Weekday, nt_wire.AlertResolution, rf_wire.DecisionChangeKind}
 
 
+def _services_pairs() -> set[tuple[type[Enum], type[Enum]]]:
+    """The pairs of the services and the contracts (other tests in this process convert their own)."""
+
+    def ours(e: type[Enum]) -> bool:
+        return e.__module__.startswith(_OURS)
+
+    return {(a, b) for a, b in enum_pairs() if ours(a) and ours(b)}
+
+
+_OURS = ("referral.", "scheduling.", "notification.", "billing.", "console.", "trygg_shared.contracts.")
+
+
 def test_every_domain_and_wire_enum_pair_has_the_same_values() -> None:
-    pairs = enum_pairs() | set(_INBOUND)
+    pairs = _services_pairs() | set(_INBOUND)
     assert len(pairs) >= 27  # the samples convert every enum field of every published event
     assert enum_drift(pairs, _DOMAIN_ONLY) == []
 
@@ -75,5 +87,5 @@ def test_every_wire_enum_of_the_published_events_comes_from_a_domain_enum() -> N
     on_wire: set[type[Enum]] = set()
     for contract in (*REFERRAL_EVENTS, *SCHEDULING_EVENTS, *NOTIFICATION_EVENTS):
         _enums(contract, on_wire)
-    mapped = {wire for _, wire in enum_pairs()}
+    mapped = {wire for _, wire in _services_pairs()}
     assert on_wire - mapped == _FROM_STRINGS
