@@ -29,6 +29,12 @@ class Ref:
     owner: str
 
 
+class WirePart(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    colour: WireColour
+    size: int
+
+
 @dataclass(frozen=True)
 class Part:
     colour: Colour
@@ -43,12 +49,6 @@ class Thing:
     parts: tuple[Part, ...]
     due: date | None
     at: datetime
-
-
-class WirePart(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    colour: WireColour
-    size: int
 
 
 class WireThing(BaseModel):
