@@ -2,65 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
 import pytest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError, create_model
 
 from trygg_shared.fields import Text
 from trygg_shared.mapping import enum_drift, enum_pairs, from_contract, to_contract
 
-
-class Colour(StrEnum):  # the domain's words
-    RED = "red"
-    BLUE = "blue"
-    DRAFT = "draft"  # never on the wire
-
-
-class WireColour(StrEnum):
-    RED = "red"
-    BLUE = "blue"
-
-
-@dataclass(frozen=True)
-class Ref:
-    owner: str
-
-
-class WirePart(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    colour: WireColour
-    size: int
-
-
-@dataclass(frozen=True)
-class Part:
-    colour: Colour
-    size: int
-
-
-@dataclass(frozen=True)
-class Thing:
-    ref: Ref
-    name: str
-    colour: Colour
-    parts: tuple[Part, ...]
-    due: date | None
-    at: datetime
-
-
-class WireThing(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    owner: Text
-    name: Text
-    colour: WireColour
-    parts: tuple[WirePart, ...]
-    due: date | None = None
-    made_at: datetime
-    note: str | None = None
-
+# The domain's words (one never on the wire) and the wire's; the domain's records and the contracts.
+Colour = StrEnum("Colour", {"RED": "red", "BLUE": "blue", "DRAFT": "draft"}, module=__name__)
+WireColour = StrEnum("WireColour", {"RED": "red", "BLUE": "blue"}, module=__name__)
+Ref = make_dataclass("Ref", [("owner", str)], frozen=True)
+Part = make_dataclass("Part", [("colour", Colour), ("size", int)], frozen=True)
+Thing = make_dataclass(
+    "Thing",
+    [
+        ("ref", Ref),
+        ("name", str),
+        ("colour", Colour),
+        ("parts", tuple[Part, ...]),
+        ("due", date | None),
+        ("at", datetime),
+    ],
+    frozen=True,
+)
+_FROZEN = ConfigDict(frozen=True)
+WirePart = create_model("WirePart", __config__=_FROZEN, colour=(WireColour, ...), size=(int, ...))
+WireThing = create_model(
+    "WireThing",
+    __config__=_FROZEN,
+    owner=(Text, ...),
+    name=(Text, ...),
+    colour=(WireColour, ...),
+    parts=(tuple[WirePart, ...], ...),
+    due=(date | None, None),
+    made_at=(datetime, ...),
+    note=(str | None, None),
+)
 
 AT = datetime(2026, 11, 2, 8, tzinfo=UTC)
 THING = Thing(Ref("o-1"), "n", Colour.BLUE, (Part(Colour.RED, 2),), date(2026, 11, 3), AT)
