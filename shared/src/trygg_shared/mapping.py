@@ -7,6 +7,8 @@ given explicitly.
 - `to_contract(Contract, source, *more, **given)`: each field of the contract from `given`, else
   from the first of the sources (frozen dataclasses) that has an attribute of that name; a
   contract field with a default that no source has keeps its default, a required one raises.
+  A defaulted field a source does have goes across too: to keep it off the wire (personal data,
+  an old field), give it (`person=None`); `tests/contract/test_wire_mapping.py` holds the output.
 - `from_contract(Domain, contract, *more, **given)`: the same the other way round (a domain
   field with a default that no source has keeps it).
 
