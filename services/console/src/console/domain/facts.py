@@ -144,12 +144,28 @@ class DecisionEnded:
 
 # --- scheduling: the period and its visits ------------------------------------------------------
 
+# The first fields of every fact about a period, and of every fact about a visit (own fields follow).
+
 
 @dataclass(frozen=True)
-class PeriodPlanned:
+class _PeriodFact:
     person_ref: str
     period_id: str
     team_id: str
+
+
+@dataclass(frozen=True)
+class _VisitFact:
+    case_id: str
+    person_ref: str
+    period_id: str
+    team_id: str
+    visit_id: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PeriodPlanned(_PeriodFact):
     decision_id: str
     start_date: date
     end_date: date
@@ -161,10 +177,7 @@ class PeriodPlanned:
 
 
 @dataclass(frozen=True)
-class PeriodChanged:
-    person_ref: str
-    period_id: str
-    team_id: str
+class PeriodChanged(_PeriodFact):
     change: str
     status: str
     start_date: date
@@ -194,13 +207,7 @@ class SelfRating:
 
 
 @dataclass(frozen=True)
-class VisitScheduled:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitScheduled(_VisitFact):
     planned_start: datetime
     planned_end: datetime
     location: str
@@ -209,13 +216,7 @@ class VisitScheduled:
 
 
 @dataclass(frozen=True)
-class VisitRescheduled:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitRescheduled(_VisitFact):
     planned_start: datetime
     planned_end: datetime
     staff_id: str | None
@@ -224,13 +225,7 @@ class VisitRescheduled:
 
 
 @dataclass(frozen=True)
-class VisitReassigned:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitReassigned(_VisitFact):
     planned_start: datetime
     staff_id: str | None
     by_contact_person: bool
@@ -238,39 +233,21 @@ class VisitReassigned:
 
 
 @dataclass(frozen=True)
-class VisitCancelled:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitCancelled(_VisitFact):
     planned_start: datetime
     reason: str
     cancelled_at: datetime
 
 
 @dataclass(frozen=True)
-class VisitStarted:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitStarted(_VisitFact):
     staff_id: str
     planned_start: datetime
     started_at: datetime
 
 
 @dataclass(frozen=True)
-class VisitCompleted:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitCompleted(_VisitFact):
     staff_id: str
     by_contact_person: bool
     planned_start: datetime
@@ -281,13 +258,7 @@ class VisitCompleted:
 
 
 @dataclass(frozen=True)
-class VisitMissed:
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    visit_id: str
-    kind: str
+class VisitMissed(_VisitFact):
     staff_id: str | None
     planned_start: datetime
     planned_end: datetime
@@ -295,10 +266,7 @@ class VisitMissed:
 
 
 @dataclass(frozen=True)
-class FollowUpDue:
-    person_ref: str
-    period_id: str
-    team_id: str
+class FollowUpDue(_PeriodFact):
     visit_id: str
     kind: str
     follow_up: str  # meeting or call
@@ -306,31 +274,22 @@ class FollowUpDue:
 
 
 @dataclass(frozen=True)
-class HemtjanstCoverOrdered:
-    person_ref: str
-    period_id: str
-    team_id: str
+class HemtjanstCoverOrdered(_PeriodFact):
     order_id: str
     windows: int
     ordered_at: datetime
 
 
 @dataclass(frozen=True)
-class HandedOver:
+class HandedOver(_PeriodFact):
     """Överlämning to hemtjänst."""
 
-    person_ref: str
-    period_id: str
-    team_id: str
     visit_id: str
     handed_over_at: datetime
 
 
 @dataclass(frozen=True)
-class PeriodEnded:
-    person_ref: str
-    period_id: str
-    team_id: str
+class PeriodEnded(_PeriodFact):
     start_date: date
     ended_on: date
     reason: str

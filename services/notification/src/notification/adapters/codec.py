@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from notification.domain import alert as al
 from notification.domain import message as msg
@@ -18,7 +18,12 @@ from notification.domain.contacts import Language
 from notification.domain.templates import AlertFacts, AlertTopic, MessageKind
 from trygg_shared.contracts import notification as wire
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
+
+W = TypeVar("W", bound=IntegrationEvent)
+_MessageEvent = msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
+_AlertEvent = al.AlertRaised | al.AlertAcknowledged | al.AlertEscalated | al.AlertResolved
 
 
 def _stream_key(case_id: str | None, team_id: str | None, fallback: str) -> str:
@@ -27,6 +32,12 @@ def _stream_key(case_id: str | None, team_id: str | None, fallback: str) -> str:
     if team_id:
         return f"team:{team_id}"
     return fallback
+
+
+def _wire(contract: type[W], aggregate_id: str, keyed: Any, *sources: object, **given: Any) -> W:
+    """A notification event: keyed by its case, else its team, else its own aggregate."""
+    key = _stream_key(keyed.case_id, keyed.team_id, aggregate_id)
+    return to_contract(contract, *sources, stream_key=key, **given)
 
 
 # --- case files ----------------------------------------------------------------------------------
@@ -169,53 +180,26 @@ class MessageCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        if not isinstance(
-            event, msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
-        ):
+        found = _MESSAGE_WIRE.get(type(event))
+        if found is None or not isinstance(event, _MessageEvent):
             return ()
-        ref = event.ref
-        common: dict[str, Any] = {
-            "stream_key": _stream_key(ref.case_id, ref.team_id, aggregate_id),
-            "case_id": ref.case_id,
-            "team_id": ref.team_id,
-            "message_id": ref.message_id,
-            "kind": wire.MessageKind(ref.kind.value),
-            "recipient_kind": wire.RecipientKind(ref.recipient.value),
-            "alert_id": ref.alert_id,
-        }
+        if isinstance(event, msg.MessageStatusReported) and event.status not in _REPORTED_ON_WIRE:
+            return ()
+        contract, at_name = found
+        given: dict[str, Any] = {at_name: event.at, "recipient_kind": event.ref.recipient}
         if isinstance(event, msg.MessageAccepted):
-            return (
-                wire.MessageSent(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    provider=event.provider,
-                    attempts=max(event.attempts, 1),
-                    sent_at=event.at,
-                ),
-            )
-        if isinstance(event, msg.MessageStatusReported):
-            if event.status not in (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED):
-                return ()
-            return (
-                wire.MessageDelivered(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    provider=event.provider,
-                    reported_at=event.at,
-                ),
-            )
-        if isinstance(event, msg.MessageFailed):
-            return (
-                wire.MessageFailed(
-                    **common,
-                    status=wire.DeliveryStatus(event.status.value),
-                    reason=event.reason,
-                    provider=event.provider,
-                    attempts=event.attempts,
-                    failed_at=event.at,
-                ),
-            )
-        return (wire.MessageCancelled(**common, reason=wire.CancelReason(event.reason.value), cancelled_at=event.at),)
+            given["attempts"] = max(event.attempts, 1)
+        return (_wire(contract, aggregate_id, event.ref, event, event.ref, **given),)
+
+
+# Each message event's contract and the name its time has there.
+_MESSAGE_WIRE: dict[type, tuple[type[IntegrationEvent], str]] = {
+    msg.MessageAccepted: (wire.MessageSent, "sent_at"),
+    msg.MessageStatusReported: (wire.MessageDelivered, "reported_at"),
+    msg.MessageFailed: (wire.MessageFailed, "failed_at"),
+    msg.MessageCancelled: (wire.MessageCancelled, "cancelled_at"),
+}
+_REPORTED_ON_WIRE = (msg.DeliveryStatus.SENT, msg.DeliveryStatus.DELIVERED)
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -279,57 +263,23 @@ class AlertCodec:
         )
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        found = _ALERT_WIRE.get(type(event))
+        if found is None or not isinstance(event, _AlertEvent):
+            return ()
+        contract, at_name = found
         if isinstance(event, al.AlertRaised):
-            return (
-                wire.AlertRaised(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    raised_at=event.raised_at,
-                    due_at=event.due_at,
-                    responders_on_call=event.responders,
-                    rota=event.rota,
-                ),
-            )
+            return (_wire(contract, aggregate_id, event, event, responders_on_call=event.responders),)
+        given: dict[str, Any] = {at_name: event.at}
         if isinstance(event, al.AlertAcknowledged):
-            return (
-                wire.AlertAcknowledged(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    acknowledged_by=event.by,
-                    channel=wire.AckChannel(event.channel.value),
-                    acknowledged_at=event.at,
-                    seconds_to_acknowledge=max(int((event.at - event.raised_at).total_seconds()), 0),
-                ),
-            )
-        if isinstance(event, al.AlertEscalated):
-            return (
-                wire.AlertEscalated(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    level=event.level,
-                    exhausted=event.exhausted,
-                    escalated_at=event.at,
-                ),
-            )
-        if isinstance(event, al.AlertResolved):
-            return (
-                wire.AlertResolved(
-                    stream_key=_stream_key(event.case_id, event.team_id, aggregate_id),
-                    case_id=event.case_id,
-                    team_id=event.team_id,
-                    alert_id=event.alert_id,
-                    topic=wire.AlertTopic(event.topic.value),
-                    reason=wire.AlertResolution(event.reason),
-                    resolved_at=event.at,
-                ),
-            )
-        return ()
+            given["acknowledged_by"] = event.by
+            given["seconds_to_acknowledge"] = max(int((event.at - event.raised_at).total_seconds()), 0)
+        return (_wire(contract, aggregate_id, event, event, **given),)
+
+
+# Each alert event's contract and the name its time has there (raised: its own `raised_at`).
+_ALERT_WIRE: dict[type, tuple[type[IntegrationEvent], str]] = {
+    al.AlertRaised: (wire.AlertRaised, "raised_at"),
+    al.AlertAcknowledged: (wire.AlertAcknowledged, "acknowledged_at"),
+    al.AlertEscalated: (wire.AlertEscalated, "escalated_at"),
+    al.AlertResolved: (wire.AlertResolved, "resolved_at"),
+}

@@ -26,9 +26,10 @@ from referral.domain import events as de
 from referral.domain.case import Case, Opening, Receipt
 from referral.domain.decision import Decision, Relative
 from referral.domain.liability import AgreementTable
-from referral.domain.messages import Address, CareUnit, HospitalMessage, Patient
+from referral.domain.messages import HospitalMessage
 from trygg_shared.contracts import referral as ev
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
 
 _MESSAGE = TypeAdapter(HospitalMessage)
@@ -115,152 +116,64 @@ class CaseCodec:
 
 
 def to_wire(event: object) -> list[IntegrationEvent]:
-    """The wire contracts of one domain event (in order; most events map to exactly one)."""
+    """The wire contracts of one domain event (in order; most events map to exactly one).
+
+    Fields go across by name (`trygg_shared.mapping`); only those named otherwise on the wire,
+    or kept off it, are written here.
+    """
     match event:
-        case de.AdmissionNoticed():
-            return [
-                ev.AdmissionNoticed(
-                    **_common(event),
-                    episode_id=event.episode_id,
-                    care_unit=_care_unit(event.care_unit),
-                    care_type=ev.CareType(event.care_type.value),
-                    admitted_at=event.admitted_at,
-                    expected_discharge_date=event.expected_discharge_date,
-                    municipality_code=event.municipality_code,
-                    readmission_of_case_id=event.readmission_of_case_id,
-                )
-            ]
         case de.PlanningInformationReceived():
             fvk = event.fast_vardkontakt
             return [
-                ev.PlanningInformationReceived(
-                    **_common(event),
-                    expected_discharge_date=event.expected_discharge_date,
-                    aids=event.aids,
-                    medication_list_attached=event.medication_list_attached,
-                    has_needs_summary=event.has_needs_summary,
+                to_contract(
+                    ev.PlanningInformationReceived,
+                    event,
                     fast_vardkontakt_unit=fvk.unit_name if fvk else None,
                     fast_vardkontakt_phone=fvk.phone if fvk else None,
                 )
             ]
         case de.ReadyForDischarge():
-            clock = event.clock
-            return [
-                ev.ReadyForDischarge(
-                    **_common(event),
-                    episode_id=event.episode_id,
-                    care_unit=_care_unit(event.care_unit),
-                    care_type=ev.CareType(event.care_type.value),
-                    ready_at=event.ready_at,
-                    planned_discharge_at=event.planned_discharge_at,
-                    liability_starts_at=clock.liability_starts_at,
-                    agreement_id=clock.agreement_id,
-                    agreement_version=clock.agreement_version,
-                    daily_price_sek=event.daily_price_sek,
-                    municipality_code=event.municipality_code,
-                    counting_ready_at=event.counting_ready_at,
-                )
-            ]
-        case de.ReadyRevoked():
-            return [
-                ev.ReadyRevoked(
-                    **_common(event),
-                    revoked_at=event.revoked_at,
-                    ready_at=event.ready_at,
-                    liable_days=event.liable_days,
-                    counting_ready_at=event.counting_ready_at,
-                )
-            ]
-        case de.Discharged():
-            return [
-                ev.Discharged(
-                    **_common(event),
-                    discharged_at=event.discharged_at,
-                    destination=ev.Destination(event.destination.value) if event.destination else None,
-                    liable_days=event.liable_days,
-                    daily_price_sek=event.daily_price_sek,
-                    counting_ready_at=event.counting_ready_at,
-                )
-            ]
-        case de.MessageCancelled():
-            kind = event.cancelled_message_type
-            return [
-                ev.MessageCancelled(
-                    **_common(event),
-                    cancelled_message_id=event.cancelled_message_id,
-                    cancelled_message_type=kind.value if kind else None,
-                    counting_ready_at=event.counting_ready_at,
-                )
-            ]
-        case de.CaseOpened():
-            return [
-                ev.CaseOpened(
-                    **_common(event),
-                    reason=ev.CaseOpenedReason(event.reason.value),
-                    municipality_code=event.municipality_code,
-                    opened_at=event.opened_at,
-                )
-            ]
+            return [to_contract(ev.ReadyForDischarge, event, event.clock)]
         case de.DecisionGranted():
             return _decision_granted(event)
         case de.DecisionChanged():
             return _decision_changed(event)
-        case de.DecisionEnded():
-            return [
-                ev.DecisionEnded(
-                    **_common(event),
-                    decision_id=event.decision_id,
-                    end_date=event.end_date,
-                    reason=ev.DecisionEndReason(event.reason.value),
-                    ended_by=event.ended_by,
-                    ended_at=event.ended_at,
-                )
-            ]
-    raise TypeError(f"no wire contract for {type(event).__name__}")
+    contract = _SAME_NAMES.get(type(event))
+    if contract is None:
+        raise TypeError(f"no wire contract for {type(event).__name__}")
+    return [to_contract(contract, event)]
 
 
-def _common(event: de.CaseEvent) -> dict[str, Any]:
-    return {"case_id": event.case_id, "person_ref": event.person_ref}
-
-
-def _care_unit(unit: CareUnit) -> ev.CareUnit:
-    return ev.CareUnit(hsa_id=unit.hsa_id, name=unit.name)
+# Events whose fields all have the wire's names.
+_SAME_NAMES: dict[type, type[IntegrationEvent]] = {
+    de.AdmissionNoticed: ev.AdmissionNoticed,
+    de.ReadyRevoked: ev.ReadyRevoked,
+    de.Discharged: ev.Discharged,
+    de.MessageCancelled: ev.MessageCancelled,
+    de.CaseOpened: ev.CaseOpened,
+    de.DecisionEnded: ev.DecisionEnded,
+}
+# Kept off the case-events topic (old fields the contracts still read): the person's details travel on
+# person-contacts, the relatives on relative-contacts.
+_NO_PERSON: dict[str, Any] = {"person": None}
+_NO_RELATIVES: dict[str, Any] = {"relatives": ()}
 
 
 def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
     d, person = event.decision, event.person
-    granted = ev.DecisionGranted(
-        **_common(event),
-        decision_id=d.decision_id,
-        decision_type=ev.DecisionType(d.decision_type.value),
-        start_date=d.start_date,
-        length_days=d.length_days,
-        end_date=d.end_date,
-        team=d.team,
-        hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-        granted_by=d.granted_by,
-        granted_at=d.granted_at,
-        hours_granted=d.hours_granted,
-    )
+    granted = to_contract(ev.DecisionGranted, d, event, **_NO_PERSON, **_NO_RELATIVES)
     # Always, even with nobody to inform: a new decision's list replaces the previous one's.
     contacts = _relative_contacts(event, d, (), d.granted_by, d.granted_at)
     if person is None or not d.decision_type.grants_service:
         return [granted, contacts]
     # The person's own details only to those who visit or show them; the identity only to billing.
-    contact = ev.PersonContactRegistered(
-        **_common(event),
-        decision_id=d.decision_id,
-        decision_type=ev.DecisionType(d.decision_type.value),
-        person=_person_contact(person),
-        registered_at=d.granted_at,
-    )
-    subject = ev.BillingSubjectRegistered(
-        **_common(event),
-        id_type=person.identity.id_type.value,
+    contact = to_contract(ev.PersonContactRegistered, d, event, person=person, registered_at=d.granted_at)
+    subject = to_contract(
+        ev.BillingSubjectRegistered,
+        person,
+        event,
+        id_type=person.identity.id_type,
         identity_number=person.identity.value,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        address=_address(person.address),
     )
     return [granted, contacts, contact, subject]
 
@@ -271,48 +184,25 @@ _RELATIVES_TOUCHED = frozenset({ev.DecisionChangeKind.RELATIVES_CHANGED, ev.Deci
 
 def _decision_changed(event: de.DecisionChanged) -> list[IntegrationEvent]:
     d = event.decision
-    changes = tuple(ev.DecisionChangeKind(c) for c in event.changes)
-    changed = ev.DecisionChanged(
-        **_common(event),
-        decision_id=d.decision_id,
-        changes=changes,
-        length_days=d.length_days,
-        end_date=d.end_date,
-        hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-        changed_by=event.changed_by,
-        changed_at=event.changed_at,
-        decision_type=ev.DecisionType(d.decision_type.value),
-        start_date=d.start_date,
-        team=d.team,
-        hours_granted=d.hours_granted,
+    changed = to_contract(
+        ev.DecisionChanged,
+        event,
+        d,
         consent_withdrawn_relative_ids=event.consent_withdrawn_from,
+        **_NO_RELATIVES,
     )
-    if _RELATIVES_TOUCHED.isdisjoint(changes):
+    if _RELATIVES_TOUCHED.isdisjoint(changed.changes):
         return [changed]  # a longer or shorter decision: the relatives' numbers are not sent again
     return [changed, _relative_contacts(event, d, event.consent_withdrawn_from, event.changed_by, event.changed_at)]
-
-
-def _person_contact(patient: Patient) -> ev.PersonContact:
-    return ev.PersonContact(
-        given_name=patient.given_name,
-        family_name=patient.family_name,
-        address=_address(patient.address),
-        phone=patient.phone,
-    )
-
-
-def _address(a: Address | None) -> ev.Address | None:
-    if a is None:
-        return None
-    return ev.Address(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
 
 
 def _relative_contacts(
     event: de.CaseEvent, d: Decision, withdrawn: tuple[str, ...], by: str, at: datetime
 ) -> ev.RelativeContactsChanged:
-    return ev.RelativeContactsChanged(
-        **_common(event),
-        decision_id=d.decision_id,
+    return to_contract(
+        ev.RelativeContactsChanged,
+        event,
+        d,
         relatives=_consented(d.relatives),
         consent_withdrawn_relative_ids=withdrawn,
         changed_by=by,
@@ -323,10 +213,9 @@ def _relative_contacts(
 def _consented(relatives: tuple[Relative, ...]) -> tuple[ev.RelativeContact, ...]:
     """Only relatives the person agreed to inform leave referral: id, phone and language, no name."""
     return tuple(
-        ev.RelativeContact(
-            relative_id=r.relative_id,
-            phone=r.phone,
-            language=ev.Language(r.language.value),
+        to_contract(
+            ev.RelativeContact,
+            r,
             consent_recorded_by=r.consent.recorded_by,
             consent_recorded_at=r.consent.recorded_at,
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -22,10 +21,10 @@ from scheduling.domain import events as ev
 from scheduling.domain.calendar import WEEKDAY_NAMES
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
-from scheduling.domain.vocab import RatingMoment
 from scheduling.service_layer.ports import Clock
 from trygg_shared.contracts import scheduling as wire
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
 
 _PLAN = TypeAdapter(CasePlan)
@@ -37,266 +36,75 @@ def hour_key(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
-def _rating(r: ev.SelfRating | None, moment: RatingMoment | None) -> wire.SelfRating | None:
-    if r is None or moment is None:
+def _rating(e: ev.VisitCompleted) -> wire.SelfRating | None:
+    if e.self_rating is None or e.rating_moment is None:
         return None
-    return wire.SelfRating(
-        moment=wire.SelfRatingMoment(moment.value),
-        mobility=r.mobility,
-        self_care=r.self_care,
-        usual_activities=r.usual_activities,
-        pain_discomfort=r.pain_discomfort,
-        anxiety_depression=r.anxiety_depression,
-        vas=r.vas,
-        worry=r.worry,
-        safety=r.safety,
-    )
-
-
-def _needs(n: ev.NeedsSummary) -> wire.NeedsSummary:
-    return wire.NeedsSummary(
-        visits_completed=n.visits_completed,
-        visits_declined=n.visits_declined,
-        visits_missed=n.visits_missed,
-        average_visit_minutes=n.average_visit_minutes,
-        food=wire.SupportLevel(n.food.value),
-        medicines=wire.SupportLevel(n.medicines.value),
-        personal_care=wire.SupportLevel(n.personal_care.value),
-        aids_in_use=n.aids_in_use,
-        aids_missing=n.aids_missing,
-        worry_latest=n.worry_latest,
-        worry_trend=wire.Trend(n.worry_trend.value),
-        suggested_visits_per_day=n.suggested_visits_per_day,
-        has_free_text_notes=n.has_free_text_notes,
-    )
-
-
-def _period(case_id: str, ref: ev.PeriodRef) -> dict[str, Any]:
-    return {"case_id": case_id, "person_ref": ref.person_ref, "period_id": ref.period_id, "team_id": ref.team_id}
+    return to_contract(wire.SelfRating, e.self_rating, moment=e.rating_moment)
 
 
 def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
-    """The wire contract of one case-plan domain event."""
+    """The wire contract of one case-plan domain event: fields by name, the differing ones here."""
     match e:
         case ev.PeriodPlanned():
-            return wire.PeriodPlanned(
-                **_period(case_id, e.ref),
-                decision_id=e.decision_id,
-                period_kind=wire.PeriodKind(e.kind.value),
-                start_date=e.start_date,
-                end_date=e.end_date,
-                hours_granted=e.hours_granted,
-                contact_person_id=e.contact_person_id,
-                visits_planned=e.visits_planned,
-                status=wire.PeriodStatus(e.status.value),
+            return to_contract(
+                wire.PeriodPlanned,
+                e,
+                e.ref,
+                case_id=case_id,
+                period_kind=e.kind,
                 hemtjanst_cover_ordered=e.cover_ordered,
-                waited_days=e.waited_days,
                 planned_at=e.at,
             )
         case ev.PeriodChanged():
-            return wire.PeriodChanged(
-                **_period(case_id, e.ref),
-                change=wire.PeriodChangeKind(e.change.value),
-                status=wire.PeriodStatus(e.status.value),
-                start_date=e.start_date,
-                end_date=e.end_date,
-                hours_granted=e.hours_granted,
-                contact_person_id=e.contact_person_id,
-                changed_at=e.at,
-            )
-        case ev.VisitScheduled():
-            return wire.VisitScheduled(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                planned_start=e.planned_start,
-                planned_end=e.planned_end,
-                location=wire.VisitLocation(e.location.value),
-                staff_id=e.staff_id,
-                by_contact_person=e.by_contact_person,
-                officer_invited=e.officer_invited,
-                with_hemtjanst=e.with_hemtjanst,
-            )
-        case ev.VisitRescheduled():
-            return wire.VisitRescheduled(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                previous_start=e.previous_start,
-                planned_start=e.planned_start,
-                planned_end=e.planned_end,
-                staff_id=e.staff_id,
-                by_contact_person=e.by_contact_person,
-                reason=wire.VisitChangeReason(e.reason.value),
-            )
-        case ev.VisitReassigned():
-            return wire.VisitReassigned(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                planned_start=e.planned_start,
-                previous_staff_id=e.previous_staff_id,
-                staff_id=e.staff_id,
-                by_contact_person=e.by_contact_person,
-                reason=wire.VisitChangeReason(e.reason.value),
-            )
+            return to_contract(wire.PeriodChanged, e, e.ref, case_id=case_id, changed_at=e.at)
         case ev.VisitCancelled():
-            return wire.VisitCancelled(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                planned_start=e.planned_start,
-                reason=wire.VisitCancelReason(e.reason.value),
-                cancelled_by=e.cancelled_by,
-                cancelled_at=e.at,
-            )
-        case ev.VisitStarted():
-            return wire.VisitStarted(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                staff_id=e.staff_id,
-                planned_start=e.planned_start,
-                started_at=e.started_at,
-            )
+            return to_contract(wire.VisitCancelled, e, e.ref, case_id=case_id, cancelled_at=e.at)
         case ev.VisitCompleted():
-            return wire.VisitCompleted(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                staff_id=e.staff_id,
-                by_contact_person=e.by_contact_person,
-                planned_start=e.planned_start,
-                started_at=e.started_at,
-                ended_at=e.ended_at,
-                duration_minutes=e.duration_minutes,
-                self_rating=_rating(e.self_rating, e.rating_moment),
-                minutes_used_total=e.minutes_used_total,
-            )
+            return to_contract(wire.VisitCompleted, e, e.ref, case_id=case_id, self_rating=_rating(e))
         case ev.VisitMissed():
-            return wire.VisitMissed(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                staff_id=e.staff_id,
-                planned_start=e.planned_start,
-                planned_end=e.planned_end,
-                grace_minutes=e.grace_minutes,
-                detected_at=e.at,
-            )
-        case ev.FollowUpDue():
-            return wire.FollowUpDue(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                kind=wire.VisitKind(e.kind.value),
-                follow_up=wire.FollowUpKind(e.follow_up.value),
-                due_at=e.due_at,
-                staff_id=e.staff_id,
-                officer_invited=e.officer_invited,
-                location=wire.VisitLocation(e.location.value),
-            )
+            return to_contract(wire.VisitMissed, e, e.ref, case_id=case_id, detected_at=e.at)
         case ev.HemtjanstCoverOrdered():
-            return wire.HemtjanstCoverOrdered(
-                **_period(case_id, e.ref),
-                order_id=e.order_id,
-                valid_from=e.valid_from,
-                windows=tuple(
-                    wire.CoverWindow(start=w.start, end=w.end, reason=wire.CoverReason(w.reason.value))
-                    for w in e.windows
-                ),
-                decision_orders_hemtjanst=e.decision_orders_hemtjanst,
-                ordered_at=e.at,
-            )
+            return to_contract(wire.HemtjanstCoverOrdered, e, e.ref, case_id=case_id, ordered_at=e.at)
         case ev.HandedOverToHemtjanst():
-            return wire.HandedOverToHemtjanst(
-                **_period(case_id, e.ref),
-                visit_id=e.visit_id,
-                staff_id=e.staff_id,
-                handed_over_at=e.at,
-                needs=_needs(e.needs),
-            )
+            return to_contract(wire.HandedOverToHemtjanst, e, e.ref, case_id=case_id, handed_over_at=e.at)
         case ev.PeriodEnded():
-            return wire.PeriodEnded(
-                **_period(case_id, e.ref),
-                decision_id=e.decision_id,
-                period_kind=wire.PeriodKind(e.kind.value),
-                start_date=e.start_date,
-                planned_end_date=e.planned_end_date,
-                ended_on=e.ended_on,
-                reason=wire.PeriodEndReason(e.reason.value),
-                visits_completed=e.visits_completed,
-                visits_missed=e.visits_missed,
-                visits_cancelled=e.visits_cancelled,
-                distinct_staff=e.distinct_staff,
-                contact_person_id=e.contact_person_id,
-                contact_person_visits=e.contact_person_visits,
-                contact_person_share=e.contact_person_share,
-                visit_minutes=e.visit_minutes,
-                hours_granted=e.hours_granted,
-                hours_used=round(e.visit_minutes / 60, 2) if e.hours_granted is not None else None,
-                follow_up_call_planned=e.follow_up_call_planned,
-                ended_at=e.at,
+            hours_used = round(e.visit_minutes / 60, 2) if e.hours_granted is not None else None
+            return to_contract(
+                wire.PeriodEnded, e, e.ref, case_id=case_id, period_kind=e.kind, hours_used=hours_used, ended_at=e.at
             )
-    return None
+    contract = _SAME_NAMES.get(type(e))
+    return None if contract is None else to_contract(contract, e, getattr(e, "ref", None), case_id=case_id)
+
+
+# Period events whose fields all have the wire's names (besides the period reference).
+_SAME_NAMES: dict[type, type[IntegrationEvent]] = {
+    ev.VisitScheduled: wire.VisitScheduled,
+    ev.VisitRescheduled: wire.VisitRescheduled,
+    ev.VisitReassigned: wire.VisitReassigned,
+    ev.VisitStarted: wire.VisitStarted,
+    ev.FollowUpDue: wire.FollowUpDue,
+}
 
 
 def team_wire(e: object) -> IntegrationEvent | None:
     """The wire contract of one team domain event."""
     match e:
         case ev.TeamConfigured():
-            return wire.TeamConfigured(
-                team_id=e.team_id,
-                name=e.name,
-                phone=e.phone,
-                hemtjanst_phone=e.hemtjanst_phone,
-                municipality_profile=e.municipality_profile,
-                municipality_code=e.municipality_code,
-                timezone=e.timezone,
+            return to_contract(
+                wire.TeamConfigured,
+                e,
                 hours=tuple(
-                    wire.WeekdayHours(weekday=wire.Weekday(WEEKDAY_NAMES[wd]), start=start, end=end)
-                    for wd, start, end in e.hours
+                    wire.WeekdayHours(weekday=WEEKDAY_NAMES[wd], start=start, end=end) for wd, start, end in e.hours
                 ),
-                works_on_holidays=e.works_on_holidays,
-                clients_per_day=e.clients_per_day,
-                new_clients_per_month=e.new_clients_per_month,
-                max_period_days=e.max_period_days,
                 members=tuple(wire.TeamMember(staff_id=s, display_name=n, active=a) for s, n, a in e.members),
-                version=e.version,
                 configured_at=e.at,
             )
         case ev.TeamCapacityExceeded():
-            return wire.TeamCapacityExceeded(
-                team_id=e.team_id,
-                case_id=e.case_id,
-                person_ref=e.person_ref,
-                limit=wire.CapacityLimit(e.limit.value),
-                capacity=e.capacity,
-                on_date=e.on_date,
-                waiting_count=e.waiting_count,
-                occurred_at=e.at,
-            )
+            return to_contract(wire.TeamCapacityExceeded, e, occurred_at=e.at)
         case ev.WaitingListChanged():
-            return wire.WaitingListChanged(
-                team_id=e.team_id,
-                case_id=e.case_id,
-                person_ref=e.person_ref,
-                change=wire.WaitingListChange(e.change.value),
-                position=e.position,
-                waiting_count=e.waiting_count,
-                waiting_since=e.waiting_since,
-                requested_start_date=e.requested_start,
-                changed_at=e.at,
-            )
+            return to_contract(wire.WaitingListChanged, e, requested_start_date=e.requested_start, changed_at=e.at)
         case ev.DayReplanned():
-            return wire.DayReplanned(
-                team_id=e.team_id,
-                day=e.day,
-                absent_staff_id=e.absent_staff_id,
-                visits_reassigned=e.visits_reassigned,
-                visits_unstaffed=e.visits_unstaffed,
-                continuity_kept=e.continuity_kept,
-                replanned_at=e.at,
-            )
+            return to_contract(wire.DayReplanned, e, replanned_at=e.at)
     return None
 
 
