@@ -1,0 +1,39 @@
+"""What the notification API's route modules share: patterns, base models, the HTML page."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
+
+from notification.entrypoints.errors import problem
+
+ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
+CODE = r"^[A-Za-z0-9]{4,16}$"
+E164 = r"^\+[1-9]\d{6,14}$"
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+HTML_OK: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "An HTML page."}
+}
+
+
+LOCAL_ONLY: dict[int | str, dict[str, Any]] = {404: problem("The local provider is not in use here.")}
+
+
+def page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang='sv'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )

@@ -1,0 +1,146 @@
+"""Messages' delivery state and a case's consent log (no phone numbers, no texts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import ConfigDict, Field
+
+from notification.domain.message import Message
+from notification.entrypoints.common import ID, Out
+from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
+from notification.entrypoints.security import require
+from notification.service_layer import ops
+from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.deps import NotificationDeps
+
+
+class MessageOut(Out):
+    """A message's delivery state: no phone number, no text."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "message_id": "m_3f0c9a8e6b1d4c2a9e7f5d3b1a0c8e6f",
+                    "kind": "homecoming_scheduled",
+                    "recipient_kind": "relative",
+                    "case_id": "a81ac505-f085-519e-9ef6-973a857711b7",
+                    "alert_id": None,
+                    "language": "sv",
+                    "state": "delivered",
+                    "attempts": 1,
+                    "provider": "46elks",
+                    "created_at": "2026-11-24T21:30:00Z",
+                    "not_before": "2026-11-25T07:00:00Z",
+                    "held_for_quiet_hours": True,
+                    "status_at": "2026-11-25T07:00:04Z",
+                    "failure_reason": None,
+                }
+            ]
+        }
+    )
+
+    message_id: str
+    kind: str
+    recipient_kind: str
+    case_id: str | None
+    alert_id: str | None
+    language: str
+    state: str
+    attempts: int
+    provider: str | None
+    created_at: datetime
+    not_before: datetime
+    held_for_quiet_hours: bool
+    status_at: datetime | None
+    failure_reason: str | None
+
+    @classmethod
+    def of(cls, m: Message) -> MessageOut:
+        return cls(
+            message_id=m.message_id,
+            kind=m.kind.value,
+            recipient_kind=m.recipient.value,
+            case_id=m.case_id,
+            alert_id=m.alert_id,
+            language=m.language.value,
+            state=m.state.value,
+            attempts=m.attempts,
+            provider=m.provider,
+            created_at=m.created_at,
+            not_before=m.not_before,
+            held_for_quiet_hours=m.held_for_quiet_hours,
+            status_at=m.status_at,
+            failure_reason=m.failure_reason,
+        )
+
+
+class ConsentEntryOut(Out):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "relative_id": "a1b2c3d4e5f6",
+                    "change": "withdrawn",
+                    "recorded_by": "officer:anna.svensson",
+                    "recorded_at": "2026-11-26T09:12:00Z",
+                    "source_event_id": "0b9a4c1e-6f2d-4f7e-9a51-3c2b1d0e9f87",
+                }
+            ]
+        },
+    )
+
+    relative_id: str
+    change: str = Field(description="`given` or `withdrawn`.")
+    recorded_by: str
+    recorded_at: datetime
+    source_event_id: str
+
+
+def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
+    router = APIRouter(responses=COMMON_ERRORS)
+    oncall = require(authenticator, Role.ONCALL, Role.OPS)
+    operator = require(authenticator, Role.OPS)
+
+    @router.get(
+        "/messages/{message_id}",
+        response_model=MessageOut,
+        tags=["messages"],
+        summary="A message's delivery state (no number, no text)",
+        responses={**AUTH_ERRORS, **NOT_FOUND},
+    )
+    async def get_message(message_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> MessageOut:
+        with domain_errors():
+            return MessageOut.of(await ops.message_status(deps, message_id))
+
+    @router.get(
+        "/cases/{case_id}/messages",
+        response_model=list[MessageOut],
+        tags=["messages"],
+        summary="A case's messages, newest first (no numbers, no texts)",
+        responses=AUTH_ERRORS,
+    )
+    async def case_messages(
+        case_id: Annotated[str, Path(pattern=ID)],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        actor: Actor = oncall,
+    ) -> list[MessageOut]:
+        with domain_errors():
+            return [MessageOut.of(m) for m in await ops.case_messages(deps, case_id, limit)]
+
+    @router.get(
+        "/cases/{case_id}/consent-log",
+        response_model=list[ConsentEntryOut],
+        tags=["consent"],
+        summary="Consent given and withdrawn for a case's relatives (relative ids, no names or numbers)",
+        responses={**AUTH_ERRORS, **NOT_FOUND},
+    )
+    async def consent_log(case_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> list[ConsentEntryOut]:
+        with domain_errors():
+            return [ConsentEntryOut.model_validate(e) for e in await ops.consent_log(deps, case_id)]
+
+    return router

@@ -1,0 +1,107 @@
+"""On-call rotas (`ops`): who is on call when; reading one is audited (phone numbers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import ConfigDict, Field
+
+from notification.domain.alert import Responder, Rota, Shift
+from notification.entrypoints.common import E164, ID, In
+from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
+from notification.entrypoints.security import require
+from notification.service_layer import ops
+from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.deps import NotificationDeps
+from trygg_shared.fields import PlausibleAwareDatetime
+
+
+class ResponderIO(In):
+    responder_id: str = Field(pattern=ID, max_length=100, description="Stable id of the person (staff).")
+    phone: str = Field(pattern=E164, description="Mobile number in E.164.")
+
+
+class ShiftIO(In):
+    starts_at: PlausibleAwareDatetime = Field(description="Start of the shift (with its UTC offset).")
+    minutes: int = Field(ge=15, le=20160, description="Length of the shift in minutes (at most two weeks).")
+    responders: list[ResponderIO] = Field(min_length=1, max_length=10, description="In escalation order.")
+
+
+_ROTA_EXAMPLE: dict[str, Any] = {
+    "shifts": [
+        {
+            "starts_at": "2026-11-23T07:00:00+01:00",
+            "minutes": 720,
+            "responders": [
+                {"responder_id": "staff-anna", "phone": "+46701234567"},
+                {"responder_id": "staff-bo", "phone": "+46701234568"},
+            ],
+        }
+    ]
+}
+
+
+class RotaIO(In):
+    """Who is on call when: shifts, each with responders in the order alerts escalate."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_ROTA_EXAMPLE]})
+
+    shifts: list[ShiftIO] = Field(max_length=1000)
+
+    def to_rota(self, team_id: str) -> Rota:
+        return Rota(
+            team_id,
+            tuple(
+                Shift(
+                    s.starts_at,
+                    s.starts_at + timedelta(minutes=s.minutes),
+                    tuple(Responder(r.responder_id, r.phone) for r in s.responders),
+                )
+                for s in self.shifts
+            ),
+        )
+
+    @classmethod
+    def of(cls, rota: Rota) -> RotaIO:
+        return cls(
+            shifts=[
+                ShiftIO(
+                    starts_at=s.starts_at,
+                    minutes=int((s.ends_at - s.starts_at).total_seconds() // 60),
+                    responders=[ResponderIO(responder_id=r.responder_id, phone=r.phone) for r in s.responders],
+                )
+                for s in rota.shifts
+            ]
+        )
+
+
+def rotas_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
+    router = APIRouter(responses=COMMON_ERRORS)
+    operator = require(authenticator, Role.OPS)
+
+    @router.get(
+        "/rotas/{team_id}",
+        response_model=RotaIO,
+        tags=["rotas"],
+        summary="A team's on-call rota (phone numbers: audited)",
+        responses={**AUTH_ERRORS, **NOT_FOUND},
+    )
+    async def get_rota(team_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> RotaIO:
+        with domain_errors():
+            return RotaIO.of(await ops.read_rota(deps, actor, team_id))
+
+    @router.put(
+        "/rotas/{team_id}",
+        response_model=RotaIO,
+        tags=["rotas"],
+        summary="Replace a team's on-call rota (`default` is the municipality's fallback rota)",
+        responses=AUTH_ERRORS,
+    )
+    async def put_rota(team_id: Annotated[str, Path(pattern=ID)], body: RotaIO, actor: Actor = operator) -> RotaIO:
+        with domain_errors():
+            await ops.replace_rota(deps, actor, body.to_rota(team_id))
+        return body
+
+    return router
