@@ -11,6 +11,7 @@ import hashlib
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict
 
 from notification.entrypoints.errors import COMMON_ERRORS, RETRY_AFTER, problem
@@ -91,6 +92,49 @@ def _refuse_controls(form: dict[str, str], name: str) -> None:
         raise ProblemError(400, "Bad request", "A form field holds control characters.")
 
 
+async def _delivery_report(
+    request: Request, deps: NotificationDeps, callbacks: ProviderCallbacks, public_base_url: str, form_name: str
+) -> ReportAnswer:
+    """A delivery report: verified, then applied to the message it names."""
+    provider = callbacks.provider
+    url, headers, form = await _read(request, public_base_url)
+    try:
+        report = callbacks.delivery_report(url, headers, form)
+    except CallbackRejected as exc:
+        log.warning("delivery report rejected", provider=provider, reason=exc.reason)
+        raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+    _refuse_controls(form, form_name)
+    result = await apply_report(deps, report, provider)
+    if result is ReportResult.UNKNOWN:
+        raise ProblemError(404, "Not found", "No message we sent matches this report.")
+    return ReportAnswer(result="applied" if result is ReportResult.APPLIED else "ignored")
+
+
+async def _inbound(
+    request: Request,
+    deps: NotificationDeps,
+    callbacks: ProviderCallbacks,
+    public_base_url: str,
+    form_name: str,
+    limit: tuple[RateLimiter, list[RateLimitItem]],
+) -> None:
+    """A reply SMS: verified, then taken as an acknowledgement code (a miss counts as a failed guess)."""
+    limiter, guesses = limit
+    url, headers, form = await _read(request, public_base_url)
+    try:
+        sms = callbacks.inbound_sms(url, headers, form)
+    except CallbackRejected as exc:
+        log.warning("inbound SMS rejected", provider=callbacks.provider, reason=exc.reason)
+        raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
+    _refuse_controls(form, form_name)
+    sender = hashlib.sha256(sms.from_phone.encode()).hexdigest()  # the number stays out of the limiter
+    wait = limiter.refused(guesses, "ack-reply", sender)
+    if wait is not None:
+        raise too_many_requests(wait, "replies that acknowledged nothing")
+    if await al.acknowledge_by_reply(deps, sms.from_phone, sms.text) is None:
+        limiter.hit(guesses, "ack-reply", sender)
+
+
 def callbacks_router(
     deps: NotificationDeps,
     callbacks: ProviderCallbacks,
@@ -120,17 +164,7 @@ def callbacks_router(
         openapi_extra=_form_body(delivery_form),
     )
     async def delivery_report(request: Request) -> ReportAnswer:
-        url, headers, form = await _read(request, public_base_url)
-        try:
-            report = callbacks.delivery_report(url, headers, form)
-        except CallbackRejected as exc:
-            log.warning("delivery report rejected", provider=provider, reason=exc.reason)
-            raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
-        _refuse_controls(form, delivery_form)
-        result = await apply_report(deps, report, provider)
-        if result is ReportResult.UNKNOWN:
-            raise ProblemError(404, "Not found", "No message we sent matches this report.")
-        return ReportAnswer(result="applied" if result is ReportResult.APPLIED else "ignored")
+        return await _delivery_report(request, deps, callbacks, public_base_url, delivery_form)
 
     @router.post(
         inbound_path,
@@ -147,19 +181,7 @@ def callbacks_router(
         openapi_extra=_form_body(inbound_form),
     )
     async def inbound(request: Request) -> Response:
-        url, headers, form = await _read(request, public_base_url)
-        try:
-            sms = callbacks.inbound_sms(url, headers, form)
-        except CallbackRejected as exc:
-            log.warning("inbound SMS rejected", provider=provider, reason=exc.reason)
-            raise ProblemError(exc.status, "Unauthorized" if exc.status == 401 else "Bad request", exc.reason) from None
-        _refuse_controls(form, inbound_form)
-        sender = hashlib.sha256(sms.from_phone.encode()).hexdigest()  # the number stays out of the limiter
-        wait = limiter.refused(guesses, "ack-reply", sender)
-        if wait is not None:
-            raise too_many_requests(wait, "replies that acknowledged nothing")
-        if await al.acknowledge_by_reply(deps, sms.from_phone, sms.text) is None:
-            limiter.hit(guesses, "ack-reply", sender)
+        await _inbound(request, deps, callbacks, public_base_url, inbound_form, (limiter, guesses))
         return Response(status_code=204)  # an empty answer: 46elks and Twilio send no reply SMS
 
     return router
