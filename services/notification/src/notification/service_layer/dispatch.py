@@ -146,44 +146,59 @@ async def dispatch(deps: NotificationDeps, mid: str, read: Loaded[Message] | Non
         return Outcome(mid, "cancelled")
 
     sms = OutgoingSms(message_id=mid, to=message.to, sender=deps.policy.sender, text=message.text)
-    provider = deps.provider
     if message.reconcile:
-        if provider.supports_lookup:
-            assert message.first_claimed_at is not None
-            found = await provider.lookup(sms, message.first_claimed_at - LOOKUP_MARGIN)
-            if isinstance(found, Found):
-                await _record(
-                    deps,
-                    mid,
-                    held,
-                    lambda m: m.accepted(attempt, provider.name, found.provider_id, found.status, deps.clock.now()),
-                )
-                log.info("message found at the provider after an interrupted send; not sent again", message_id=mid)
-                return Outcome(mid, "reconciled")
-            if isinstance(found, LookupFailed):
-                await _record(
-                    deps,
-                    mid,
-                    held,
-                    lambda m: m.retry_later(
-                        attempt,
-                        "lookup_failed",
-                        deps.clock.now(),
-                        deps.policy.backoff(m.attempts),
-                        max_attempts=deps.policy.max_attempts,
-                        ambiguous=True,
-                        provider=provider.name,
-                    ),
-                )
-                return Outcome(mid, "retry")
-            assert isinstance(found, NotFound)
-        elif not deps.policy.resend_when_unknown:
-            await _record(
-                deps, mid, held, lambda m: m.fail(attempt, "outcome_unknown", provider.name, deps.clock.now())
-            )
-            log.warning("interrupted send cannot be reconciled with this provider; not sent again", message_id=mid)
-            return Outcome(mid, "failed")
+        settled = await _reconcile(deps, mid, held, sms)
+        if settled is not None:
+            return settled
+    refused = await _over_cap(deps, mid, held)
+    if refused is not None:
+        return refused
+    return await _send(deps, mid, held, sms)
 
+
+async def _reconcile(deps: NotificationDeps, mid: str, held: Loaded[Message], sms: OutgoingSms) -> Outcome | None:
+    """An interrupted send: find it at the provider, or decide not to send again (None: send it)."""
+    message, attempt = held.state, held.state.attempts
+    provider = deps.provider
+    if provider.supports_lookup:
+        assert message.first_claimed_at is not None
+        found = await provider.lookup(sms, message.first_claimed_at - LOOKUP_MARGIN)
+        if isinstance(found, Found):
+            await _record(
+                deps,
+                mid,
+                held,
+                lambda m: m.accepted(attempt, provider.name, found.provider_id, found.status, deps.clock.now()),
+            )
+            log.info("message found at the provider after an interrupted send; not sent again", message_id=mid)
+            return Outcome(mid, "reconciled")
+        if isinstance(found, LookupFailed):
+            await _record(
+                deps,
+                mid,
+                held,
+                lambda m: m.retry_later(
+                    attempt,
+                    "lookup_failed",
+                    deps.clock.now(),
+                    deps.policy.backoff(m.attempts),
+                    max_attempts=deps.policy.max_attempts,
+                    ambiguous=True,
+                    provider=provider.name,
+                ),
+            )
+            return Outcome(mid, "retry")
+        assert isinstance(found, NotFound)
+    elif not deps.policy.resend_when_unknown:
+        await _record(deps, mid, held, lambda m: m.fail(attempt, "outcome_unknown", provider.name, deps.clock.now()))
+        log.warning("interrupted send cannot be reconciled with this provider; not sent again", message_id=mid)
+        return Outcome(mid, "failed")
+    return None
+
+
+async def _over_cap(deps: NotificationDeps, mid: str, held: Loaded[Message]) -> Outcome | None:
+    """The recipient's daily cap: cancelled when reached (None: room for this one)."""
+    message, attempt = held.state, held.state.attempts
     cap = deps.policy.oncall_daily_cap if message.recipient is RecipientKind.ONCALL else deps.policy.relative_daily_cap
     day = deps.clock.now().astimezone(deps.policy.timezone).date().isoformat()
     # A first attempt cannot hold a slot yet (only the winner of its send claim reserves).
@@ -191,7 +206,13 @@ async def dispatch(deps: NotificationDeps, mid: str, read: Loaded[Message] | Non
         await _record(deps, mid, held, lambda m: m.cancel(CancelReason.DAILY_CAP, deps.clock.now(), attempt=attempt))
         log.warning("daily cap of a recipient reached; message not sent", message_id=mid, cap=cap)
         return Outcome(mid, "cancelled")
+    return None
 
+
+async def _send(deps: NotificationDeps, mid: str, held: Loaded[Message], sms: OutgoingSms) -> Outcome:
+    """Send through the provider and record what it said."""
+    attempt = held.state.attempts
+    provider = deps.provider
     outcome = await provider.send(sms)
     if isinstance(outcome, Accepted):
         await _record(
