@@ -55,6 +55,38 @@ def contacts(relatives: tuple[r.RelativeContact, ...]) -> list[Relative]:
 # --- referral --------------------------------------------------------------------------------------
 
 
+def granted(event: r.DecisionGranted, meta: EventMeta) -> rel.GrantedDecision:
+    """The use case's view of a granted decision."""
+    return rel.GrantedDecision(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
+        decision_id=event.decision_id,
+        trygg_hemgang=event.decision_type is r.DecisionType.TRYGG_HEMGANG,
+        team_name=event.team,
+        start_date=event.start_date,
+        relatives=consented(event.relatives),
+        by=event.granted_by,
+        at=event.granted_at,
+        source_event_id=meta.id,
+        sequence=meta.sequence,
+    )
+
+
+def changed(event: r.DecisionChanged, meta: EventMeta) -> rel.ChangedDecision:
+    """The use case's view of a changed decision."""
+    return rel.ChangedDecision(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
+        decision_id=event.decision_id,
+        relatives=consented(event.relatives),
+        by=event.changed_by,
+        at=event.changed_at,
+        source_event_id=meta.id,
+        withdrawn=event.consent_withdrawn_relative_ids,
+        sequence=meta.sequence,
+    )
+
+
 def referral_consumer(
     broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
@@ -78,41 +110,13 @@ def referral_consumer(
         await al.readmission_noticed(deps, event.case_id, event.person_ref, event.readmission_of_case_id)
 
     async def on_decision_granted(event: r.DecisionGranted, meta: EventMeta) -> None:
-        await rel.record_decision(
-            deps,
-            rel.GrantedDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                trygg_hemgang=event.decision_type is r.DecisionType.TRYGG_HEMGANG,
-                team_name=event.team,
-                start_date=event.start_date,
-                relatives=consented(event.relatives),
-                by=event.granted_by,
-                at=event.granted_at,
-                source_event_id=meta.id,
-                sequence=meta.sequence,
-            ),
-        )
+        await rel.record_decision(deps, granted(event, meta))
         # The alert warned that no decision had come: it closes instead of escalating further.
         await al.resolve_liability_alerts(deps, event.case_id, "decision_granted")
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
         # A withdrawal takes effect with whichever of the two topics is read first.
-        await rel.record_decision_change(
-            deps,
-            rel.ChangedDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                relatives=consented(event.relatives),
-                by=event.changed_by,
-                at=event.changed_at,
-                source_event_id=meta.id,
-                withdrawn=event.consent_withdrawn_relative_ids,
-                sequence=meta.sequence,
-            ),
-        )
+        await rel.record_decision_change(deps, changed(event, meta))
 
     async def on_decision_ended(event: r.DecisionEnded, meta: EventMeta) -> None:
         if event.reason is r.DecisionEndReason.READMITTED:
@@ -190,24 +194,47 @@ _PLACES = {
 _TOLD_ENDS = {s.PeriodEndReason.COMPLETED, s.PeriodEndReason.ENDED_EARLY, s.PeriodEndReason.HOURS_USED}
 
 
+def planned(
+    event: s.VisitScheduled | s.VisitRescheduled, start: datetime, place: MeetingPlace, moved: bool
+) -> vis.VisitPlanned:
+    """The use case's view of a visit scheduled or moved."""
+    return vis.VisitPlanned(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
+        period_id=event.period_id,
+        team_id=event.team_id,
+        visit_id=event.visit_id,
+        visit_type=_VISIT_TYPES.get(event.kind, vis.VisitType.OTHER),
+        planned_start=start,
+        place=place,
+        moved=moved,
+    )
+
+
+async def period_ended(deps: NotificationDeps, event: s.PeriodEnded) -> None:
+    """A period ended: a readmission alerts on-call; relatives are told about ordinary ends."""
+    if event.reason is s.PeriodEndReason.READMITTED:
+        await al.case_alert(
+            deps,
+            readmission_alert_id(event.case_id),
+            AlertTopic.READMITTED_DURING_PERIOD,
+            event.case_id,
+            team_id=event.team_id,
+        )
+    await rel.record_period_end(
+        deps,
+        event.case_id,
+        event.person_ref,
+        ended_on=event.ended_on,
+        tell_relatives=event.reason in _TOLD_ENDS,
+        deceased=event.reason is s.PeriodEndReason.DECEASED,
+        cause=f"period-ended:{event.period_id}",
+    )
+
+
 def period_consumer(
     broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
-    def planned(
-        event: s.VisitScheduled | s.VisitRescheduled, start: datetime, place: MeetingPlace, moved: bool
-    ) -> vis.VisitPlanned:
-        return vis.VisitPlanned(
-            case_id=event.case_id,
-            person_ref=event.person_ref,
-            period_id=event.period_id,
-            team_id=event.team_id,
-            visit_id=event.visit_id,
-            visit_type=_VISIT_TYPES.get(event.kind, vis.VisitType.OTHER),
-            planned_start=start,
-            place=place,
-            moved=moved,
-        )
-
     async def on_period_planned(event: s.PeriodPlanned, meta: EventMeta) -> None:
         await rel.record_period(deps, event.case_id, event.person_ref, event.period_id, event.team_id)
 
@@ -226,23 +253,7 @@ def period_consumer(
         )
 
     async def on_period_ended(event: s.PeriodEnded, meta: EventMeta) -> None:
-        if event.reason is s.PeriodEndReason.READMITTED:
-            await al.case_alert(
-                deps,
-                readmission_alert_id(event.case_id),
-                AlertTopic.READMITTED_DURING_PERIOD,
-                event.case_id,
-                team_id=event.team_id,
-            )
-        await rel.record_period_end(
-            deps,
-            event.case_id,
-            event.person_ref,
-            ended_on=event.ended_on,
-            tell_relatives=event.reason in _TOLD_ENDS,
-            deceased=event.reason is s.PeriodEndReason.DECEASED,
-            cause=f"period-ended:{event.period_id}",
-        )
+        await period_ended(deps, event)
 
     async def on_visit_missed(event: s.VisitMissed, meta: EventMeta) -> None:
         await al.case_alert(
