@@ -115,26 +115,29 @@ def _contact(contact: TeamContact, language: Language) -> str:
     return f"Questions: {contact.name}, tel {contact.phone}" + (f" ({hours})." if hours else ".")
 
 
+_VISIT_KINDS = frozenset(
+    {
+        MessageKind.HOMECOMING_SCHEDULED,
+        MessageKind.HOMECOMING_CHANGED,
+        MessageKind.FOLLOW_UP_MEETING,
+        MessageKind.HANDOVER_VISIT,
+    }
+)
+
+
 def _body(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
+    if kind is MessageKind.ONCALL_ALERT:
+        raise ValueError("on-call alerts use render_alert")
+    if kind in _VISIT_KINDS:
+        return _visit_body(kind, facts, language)
+    return _day_body(kind, facts, language)
+
+
+def _visit_body(kind: MessageKind, facts: Facts, language: Language) -> str:
+    """A visit's message: what happens when (and where)."""
     sv, fi = language is Language.SV, language is Language.FI
     place = _PLACES[language][facts.place or MeetingPlace.HOME]
     match kind:
-        case MessageKind.SERVICE_STARTED:
-            day = _day(facts, language)
-            if sv:
-                return (
-                    f"Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
-                    "Du får ett sms när tiden för första hembesöket är bestämd."
-                )
-            if fi:
-                return (
-                    f"Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
-                    "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu."
-                )
-            return (
-                f"The Trygg hemgång team will support your relative after the return home from {day}. "
-                "You will get a text when the time of the first home visit is set."
-            )
         case MessageKind.HOMECOMING_SCHEDULED:
             when = _when(facts, language)
             if sv:
@@ -163,6 +166,29 @@ def _body(kind: MessageKind, facts: Facts, language: Language, contact: TeamCont
             if fi:
                 return f"Trygg hemgång -tiimi ja kotipalvelu tekevät yhteisen kotikäynnin {when} ennen siirtoa."
             return f"The Trygg hemgång team and home care (hemtjänst) will make a joint home visit on {when}."
+    raise ValueError(f"not a visit message: {kind}")
+
+
+def _day_body(kind: MessageKind, facts: Facts, language: Language) -> str:
+    """A message about a day: support starts, is handed over, or ends."""
+    sv, fi = language is Language.SV, language is Language.FI
+    match kind:
+        case MessageKind.SERVICE_STARTED:
+            day = _day(facts, language)
+            if sv:
+                return (
+                    f"Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
+                    "Du får ett sms när tiden för första hembesöket är bestämd."
+                )
+            if fi:
+                return (
+                    f"Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
+                    "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu."
+                )
+            return (
+                f"The Trygg hemgång team will support your relative after the return home from {day}. "
+                "You will get a text when the time of the first home visit is set."
+            )
         case MessageKind.HANDED_OVER:
             day = _day(facts, language)
             call = facts.call_phone
@@ -181,8 +207,7 @@ def _body(kind: MessageKind, facts: Facts, language: Language, contact: TeamCont
             if fi:
                 return f"Trygg hemgång -tiimin tukijakso päättyi {day}. Kiitos!"
             return f"The period with the Trygg hemgång team ended on {day}. Thank you!"
-        case MessageKind.ONCALL_ALERT:
-            raise ValueError("on-call alerts use render_alert")
+    raise ValueError(f"not a day message: {kind}")
 
 
 def render(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
