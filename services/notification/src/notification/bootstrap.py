@@ -54,7 +54,8 @@ from notification.service_layer.ports import (
 )
 from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
 from trygg_shared.http import Degraded
-from trygg_shared.kafka import HandledEvents
+from trygg_shared.indexes import Index
+from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
@@ -176,16 +177,8 @@ def build_provider(
     return LocalProvider(backend.local_log, clock), None
 
 
-def bootstrap(
-    settings: Settings,
-    *,
-    infra: Infrastructure | None = None,
-    backend: Backend | None = None,
-    provider: SmsProvider | None = None,
-    clock: Clock | None = None,
-    http_transport: httpx.AsyncBaseTransport | None = None,
-    guard_factory: Callable[[str], HandledEvents] | None = None,
-) -> Notification:
+def _refuse_local_values(settings: Settings) -> None:
+    """Refuse to start outside a local environment with local development values."""
     unsafe = local_defaults_in_use(settings)
     if settings.provider == "local":
         unsafe.append("NOTIFICATION_PROVIDER=local (keeps messages instead of sending them)")
@@ -194,41 +187,61 @@ def bootstrap(
             f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
             + ", ".join(unsafe)
         )
-    infra = infra or Infrastructure.create(settings)
-    clock = clock or SystemClock()
-    policy = policy_from(settings)
-    stores: mongo.Stores | None = None
-    if backend is None:
-        stores = mongo.Stores(infra.db, policy.timezone)
-        backend = Backend(
-            cases=stores.cases,
-            messages=stores.messages,
-            alerts=stores.alerts,
-            case_queries=mongo.MongoCaseQueries(infra.db),
-            message_queries=mongo.MongoMessageQueries(infra.db, stores.messages),
-            alert_queries=mongo.MongoAlertQueries(infra.db, policy.timezone),
-            cap=mongo.MongoDailyCap(infra.db, clock),
-            claims=mongo.MongoClaims(infra.db, clock),
-            rotas=mongo.MongoRotas(infra.db),
-            teams=mongo.MongoTeamDirectory(infra.db),
-            audit=mongo.MongoAuditLog(infra.db, clock),
-            local_log=mongo.MongoLocalSmsLog(infra.db),
-        )
-    client: httpx.AsyncClient | None = None
-    callbacks: ProviderCallbacks | None = None
+
+
+def mongo_backend(stores: mongo.Stores, infra: Infrastructure, policy: Policy, clock: Clock) -> Backend:
+    return Backend(
+        cases=stores.cases,
+        messages=stores.messages,
+        alerts=stores.alerts,
+        case_queries=mongo.MongoCaseQueries(infra.db),
+        message_queries=mongo.MongoMessageQueries(infra.db, stores.messages),
+        alert_queries=mongo.MongoAlertQueries(infra.db, policy.timezone),
+        cap=mongo.MongoDailyCap(infra.db, clock),
+        claims=mongo.MongoClaims(infra.db, clock),
+        rotas=mongo.MongoRotas(infra.db),
+        teams=mongo.MongoTeamDirectory(infra.db),
+        audit=mongo.MongoAuditLog(infra.db, clock),
+        local_log=mongo.MongoLocalSmsLog(infra.db),
+    )
+
+
+@dataclass
+class _Sending:
+    """The provider, its callbacks (None with the local provider) and the HTTP client bootstrap made."""
+
+    provider: SmsProvider
+    callbacks: ProviderCallbacks | None
+    client: httpx.AsyncClient | None
+
+
+def _sending(
+    settings: Settings,
+    backend: Backend,
+    clock: Clock,
+    provider: SmsProvider | None,
+    http_transport: httpx.AsyncBaseTransport | None,
+) -> _Sending:
+    """The configured provider; a provider given (tests) keeps the configured provider's callbacks."""
     if provider is None:
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.sms_timeout_seconds), transport=http_transport, follow_redirects=False
         )
-        provider, callbacks = build_provider(settings, backend, clock, client)
-    elif settings.provider != "local":
-        signer = CallbackSigner(settings.callback_secret.get_secret_value().encode())
-        callbacks = (
-            FortySixElksCallbacks(signer)
-            if settings.provider == "46elks"
-            else TwilioCallbacks(settings.twilio.auth_token.get_secret_value())
-        )
-    deps = NotificationDeps(
+        built, callbacks = build_provider(settings, backend, clock, client)
+        return _Sending(built, callbacks, client)
+    if settings.provider == "local":
+        return _Sending(provider, None, None)
+    signer = CallbackSigner(settings.callback_secret.get_secret_value().encode())
+    given: ProviderCallbacks = (
+        FortySixElksCallbacks(signer)
+        if settings.provider == "46elks"
+        else TwilioCallbacks(settings.twilio.auth_token.get_secret_value())
+    )
+    return _Sending(provider, given, None)
+
+
+def _deps(backend: Backend, provider: SmsProvider, clock: Clock, policy: Policy) -> NotificationDeps:
+    return NotificationDeps(
         cases=backend.cases,
         messages=backend.messages,
         alerts=backend.alerts,
@@ -244,39 +257,32 @@ def bootstrap(
         clock=clock,
         policy=policy,
     )
-    dispatcher = Dispatcher(deps, settings.dispatch_poll_seconds, concurrency=settings.dispatch_concurrency)
-    deps.wake_dispatcher = dispatcher.wake
-    timers = timer_loop(deps, settings.timer_poll_seconds)  # sets deps.wake_timers
-    metrics = ServiceMetrics("notification")
-    unrouted = metrics.counter(
-        "alerts_unrouted",
-        "On-call alerts raised with nobody on call, on neither the team's nor the fallback rota.",
-        labels=("topic",),
+
+
+def _relay(settings: Settings, infra: Infrastructure, stores: mongo.Stores) -> OutboxRelay:
+    """The outbox relay of the message and alert stores, nudged and handed new events as they are saved."""
+    relay = OutboxRelay(
+        [stores.messages.collection, stores.alerts.collection],
+        infra.publisher.publish,
+        poll_interval=settings.outbox.poll_interval_seconds,
+        batch_size=settings.outbox.batch_size,
+        lease=RelayLease(infra.db["relay_leases"], "notification", ttl_seconds=settings.outbox.lease_seconds),
+        full_scan_seconds=settings.outbox.full_scan_seconds,
     )
-    deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
+    for store in (stores.messages, stores.alerts):
+        store.on_saved = relay.nudge
+        # A new document's events, or an update's when the outbox was empty before it: as saved.
+        store.on_created = store.on_updated = partial(relay.hand_over, store.collection)
+    return relay
 
-    async def on_call_check() -> None:
-        if await nobody_on_call(deps):
-            raise Degraded("nobody on call")
 
-    async def seed_fallback_rota() -> None:
-        await seed_dev_rota(backend.rotas, settings.default_rota, settings.dev_fallback_rota, clock.now())
-
-    relay: OutboxRelay | None = None
-    if stores is not None:
-        relay = OutboxRelay(
-            [stores.messages.collection, stores.alerts.collection],
-            infra.publisher.publish,
-            poll_interval=settings.outbox.poll_interval_seconds,
-            batch_size=settings.outbox.batch_size,
-            lease=RelayLease(infra.db["relay_leases"], "notification", ttl_seconds=settings.outbox.lease_seconds),
-            full_scan_seconds=settings.outbox.full_scan_seconds,
-        )
-        for store in (stores.messages, stores.alerts):
-            store.on_saved = relay.nudge
-            # A new document's events, or an update's when the outbox was empty before it: as saved.
-            store.on_created = store.on_updated = partial(relay.hand_over, store.collection)
-
+def _consumers(
+    settings: Settings,
+    infra: Infrastructure,
+    deps: NotificationDeps,
+    guard_factory: Callable[[str], HandledEvents] | None,
+) -> tuple[list[EventConsumer], list[HandledEvents]]:
+    """The five consumer groups and their guards."""
     group = settings.consumer_group
     groups = (group, f"{group}.contacts", f"{group}.periods", f"{group}.teams", f"{group}.own")
     guards: list[HandledEvents] = [guard_factory(g) if guard_factory else ProcessedEvents(infra.db, g) for g in groups]
@@ -287,36 +293,96 @@ def bootstrap(
         team_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3]),
         own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4]),
     ]
+    return consumers, guards
+
+
+def _unrouted_counter(metrics: ServiceMetrics, deps: NotificationDeps) -> None:
+    unrouted = metrics.counter(
+        "alerts_unrouted",
+        "On-call alerts raised with nobody on call, on neither the team's nor the fallback rota.",
+        labels=("topic",),
+    )
+    deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
+
+
+def _on_call_check(deps: NotificationDeps) -> Callable[[], Awaitable[None]]:
+    async def on_call_check() -> None:
+        if await nobody_on_call(deps):
+            raise Degraded("nobody on call")
+
+    return on_call_check
+
+
+def _seeds_fallback_rota(settings: Settings, rotas: Rotas, clock: Clock) -> Callable[[], Awaitable[None]]:
+    async def seed_fallback_rota() -> None:
+        await seed_dev_rota(rotas, settings.default_rota, settings.dev_fallback_rota, clock.now())
+
+    return seed_fallback_rota
+
+
+def _indexes(stores: mongo.Stores | None) -> list[Index]:
+    """The indexes to create: none on memory stores."""
+    if stores is None:
+        return []
+    return [*mongo.INDEXES, *stores.cases.indexes, *stores.messages.indexes, *stores.alerts.indexes]
+
+
+def _housekeeping(backend: Backend, client: httpx.AsyncClient | None) -> list[Callable[[], Awaitable[None]]]:
+    """Background work besides dispatch and timers: the cap and claim sweeper, closing the HTTP client."""
+    tasks: list[Callable[[], Awaitable[None]]] = []
+    if isinstance(backend.cap, mongo.MongoDailyCap):
+        tasks.append(_sweeper(backend.cap, backend.claims))
+    if client is not None:
+        tasks.append(_closes(client))
+    return tasks
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    backend: Backend | None = None,
+    provider: SmsProvider | None = None,
+    clock: Clock | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    guard_factory: Callable[[str], HandledEvents] | None = None,
+) -> Notification:
+    _refuse_local_values(settings)
+    infra = infra or Infrastructure.create(settings)
+    clock = clock or SystemClock()
+    policy = policy_from(settings)
+    stores: mongo.Stores | None = None
+    if backend is None:
+        stores = mongo.Stores(infra.db, policy.timezone)
+        backend = mongo_backend(stores, infra, policy, clock)
+    sending = _sending(settings, backend, clock, provider, http_transport)
+    client, callbacks = sending.client, sending.callbacks
+    deps = _deps(backend, sending.provider, clock, policy)
+    dispatcher = Dispatcher(deps, settings.dispatch_poll_seconds, concurrency=settings.dispatch_concurrency)
+    deps.wake_dispatcher = dispatcher.wake
+    timers = timer_loop(deps, settings.timer_poll_seconds)  # sets deps.wake_timers
+    metrics = ServiceMetrics("notification")
+    _unrouted_counter(metrics, deps)
+    relay = _relay(settings, infra, stores) if stores is not None else None
+    consumers, guards = _consumers(settings, infra, deps, guard_factory)
     local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
     authenticator = TokenAuthenticator(settings.api_tokens)
     routers = [api_router(deps, authenticator, local_log)]
     if callbacks is not None:
-        routers.append(
-            callbacks_router(
-                deps, callbacks, settings.public_base_url, infra.limiter, settings.limits.per_client_failures
-            )
-        )
-
-    indexes = [*mongo.INDEXES]
-    if stores is not None:
-        indexes += [*stores.cases.indexes, *stores.messages.indexes, *stores.alerts.indexes]
+        limits = (infra.limiter, settings.limits.per_client_failures)
+        routers.append(callbacks_router(deps, callbacks, settings.public_base_url, *limits))
     runtime = ServiceRuntime(
         infra=infra,
         routers=routers,
         authenticate=authenticator.authenticate,
         consumers=consumers,
         relay=relay,
-        indexes=indexes if stores is not None else (),
+        indexes=_indexes(stores),
         guards=[g for g in guards if isinstance(g, ProcessedEvents)],
-        on_startup=[seed_fallback_rota],
-        degraded_checks={"oncall": on_call_check},
+        on_startup=[_seeds_fallback_rota(settings, backend.rotas, clock)],
+        degraded_checks={"oncall": _on_call_check(deps)},
         metrics=metrics,
-        background=[
-            dispatcher.run,
-            timers.run,
-            *([_sweeper(backend.cap, backend.claims)] if isinstance(backend.cap, mongo.MongoDailyCap) else []),
-            *([_closes(client)] if client is not None else []),
-        ],
+        background=[dispatcher.run, timers.run, *_housekeeping(backend, client)],
     )
     return Notification(
         runtime=runtime,
