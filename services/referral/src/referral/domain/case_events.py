@@ -1,0 +1,177 @@
+"""A case's events: the difference between its facts before and after one hospital message.
+
+Plain domain events (`referral.domain.events`); the store's codec turns them into wire contracts.
+"""
+
+from __future__ import annotations
+
+from referral.domain import events as de
+from referral.domain.events import DomainEvent
+from referral.domain.facts import CaseFacts, CaseStatus, PeriodEnd, ReadyPeriod, local_date
+from referral.domain.messages import CareUnit, HospitalMessage, MessageType
+
+
+def _picture(
+    common: dict[str, str], episode_id: str, municipality: str | None, facts: CaseFacts
+) -> list[tuple[tuple[object, ...], DomainEvent]]:
+    """The clock as events in the sender's order: each period that counts, with its revocation."""
+    out: list[tuple[tuple[object, ...], DomainEvent]] = []
+    for p in facts.periods:
+        if p.ended_by is PeriodEnd.REPLACED:
+            continue  # superseded by a later ready notice: it never counted
+        ready = de.ReadyForDischarge(
+            **common,
+            episode_id=episode_id,
+            care_unit=_care_unit(facts),
+            care_type=facts.care_type,
+            ready_at=p.ready_at,
+            planned_discharge_at=p.planned_discharge_at,
+            clock=p.clock,
+            daily_price_sek=p.daily_price_sek,
+            municipality_code=municipality,
+            counting_ready_at=facts.counting_ready_at,
+        )
+        out.append((("ready", p.message_id), ready))
+        if p.ended_by is PeriodEnd.REVOKED:
+            assert p.ended_at is not None
+            days = p.liable_days()
+            revoked = de.ReadyRevoked(
+                **common,
+                revoked_at=p.ended_at,
+                ready_at=p.ready_at,
+                liable_days=days,
+                counting_ready_at=facts.counting_ready_at,
+            )
+            out.append((("revoked", p.message_id, p.ended_at, days), revoked))
+    return out
+
+
+def _clock_events(
+    common: dict[str, str],
+    episode_id: str,
+    municipality: str | None,
+    before: CaseFacts,
+    after: CaseFacts,
+    message: HospitalMessage,
+) -> list[DomainEvent]:
+    """Events about ready periods and discharge.
+
+    Consumers apply a case's events in order, so what they hold is the last picture sent. When
+    the new picture extends the old one (messages in order), only the new part is sent;
+    otherwise the whole picture is sent again, running period last and discharge after all, so
+    consumers end in the same state whatever order the hospital's messages arrived in.
+    """
+    old = _picture(common, episode_id, municipality, before) if before.care_unit is not None else []
+    new = _picture(common, episode_id, municipality, after)
+    old_keys, new_keys = [k for k, _ in old], [k for k, _ in new]
+    extends = new_keys[: len(old_keys)] == old_keys
+    out = [e for _, e in (new[len(old_keys) :] if extends else new)]
+    run_before = _running(before)
+    if run_before is not None and not new and after.discharge is None:
+        # The only ready notice was withdrawn (makulering): the clock stops, nothing accrued.
+        out.append(
+            de.ReadyRevoked(
+                **common,
+                revoked_at=message.sent_at,
+                ready_at=run_before.ready_at,
+                liable_days=0,
+                counting_ready_at=after.counting_ready_at,
+            )
+        )
+    periods_changed = [(p.message_id, p.ended_at, p.ended_by) for p in before.periods] != [
+        (p.message_id, p.ended_at, p.ended_by) for p in after.periods
+    ]
+    if after.discharge is not None and (after.discharge != before.discharge or periods_changed):
+        out.append(
+            de.Discharged(
+                **common,
+                discharged_at=after.discharge.discharged_at,
+                destination=after.discharge.destination,
+                liable_days=after.liable_days,
+                daily_price_sek=after.ready.daily_price_sek if after.ready else None,
+                counting_ready_at=after.counting_ready_at,
+            )
+        )
+    return out
+
+
+def _running(facts: CaseFacts) -> ReadyPeriod | None:
+    return facts.ready if facts.ready is not None and facts.ready.ended_at is None else None
+
+
+def _care_unit(facts: CaseFacts) -> CareUnit:
+    assert facts.care_unit is not None
+    return facts.care_unit
+
+
+def _planning_events(
+    common: dict[str, str], before: CaseFacts, after: CaseFacts, message: HospitalMessage
+) -> list[DomainEvent]:
+    """Planning information, when a planning message came or the planning fields changed."""
+    new_planning = set(after.planning_message_ids) - set(before.planning_message_ids)
+    # The admission notice's own planning fields travel in AdmissionNoticed; a ready notice may
+    # also carry planning fields, and a cancellation may withdraw some.
+    planning_changed = after.planning != before.planning and message.message_type in (
+        MessageType.READY_FOR_DISCHARGE,
+        MessageType.CANCELLATION,
+    )
+    if (new_planning or planning_changed) and after.status is not CaseStatus.CANCELLED:
+        p = after.planning
+        return [
+            de.PlanningInformationReceived(
+                **common,
+                expected_discharge_date=p.expected_discharge_date,
+                aids=p.aids,
+                medication_list_attached=p.medication_list_attached,
+                has_needs_summary=bool(p.needs_summary),
+                fast_vardkontakt=p.fast_vardkontakt,
+            )
+        ]
+    return []
+
+
+def diff_events(
+    case_id: str,
+    person_ref: str,
+    episode_id: str,
+    before: CaseFacts,
+    after: CaseFacts,
+    message: HospitalMessage,
+    *,
+    readmission_of_case_id: str | None = None,
+    cancelled_type: MessageType | None = None,
+) -> list[DomainEvent]:
+    """Domain events that say how the facts changed because of `message`."""
+    out: list[DomainEvent] = []
+    municipality = after.patient.address.municipality_code if after.patient and after.patient.address else None
+    common = {"case_id": case_id, "person_ref": person_ref}
+
+    if message.message_type is MessageType.CANCELLATION and message.cancels_message_id in (
+        after.cancelled_ids - before.cancelled_ids
+    ):
+        out.append(
+            de.MessageCancelled(
+                **common,
+                cancelled_message_id=message.cancels_message_id or "",
+                cancelled_message_type=cancelled_type,
+                counting_ready_at=after.counting_ready_at,
+            )
+        )
+
+    if after.admission_message_id and after.admission_message_id != before.admission_message_id:
+        out.append(
+            de.AdmissionNoticed(
+                **common,
+                episode_id=episode_id,
+                care_unit=_care_unit(after),
+                care_type=after.care_type,
+                admitted_at=after.admitted_at,
+                expected_discharge_date=after.planning.expected_discharge_date or local_date(message.sent_at),
+                municipality_code=municipality,
+                readmission_of_case_id=readmission_of_case_id,
+            )
+        )
+
+    out.extend(_planning_events(common, before, after, message))
+    out.extend(_clock_events(common, episode_id, municipality, before, after, message))
+    return out
