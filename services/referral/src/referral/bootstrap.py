@@ -13,6 +13,8 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import APIRouter
+
 from referral.adapters.auth import TokenAuthenticator
 from referral.adapters.clock import SystemClock
 from referral.adapters.codec import CaseCodec
@@ -35,7 +37,7 @@ from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import RegionalAgreement
 from referral.entrypoints.agreements import agreement_router
 from referral.entrypoints.audit import audit_router
-from referral.entrypoints.background import agreement_refresher, inbox_retention, inbox_sweeper
+from referral.entrypoints.background import Loop, agreement_refresher, inbox_retention, inbox_sweeper
 from referral.entrypoints.cases import case_router
 from referral.entrypoints.decisions import decision_router
 from referral.entrypoints.webhooks import webhook_router
@@ -79,6 +81,76 @@ def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     return {"schema": schema, "examples": examples}, defs
 
 
+def _refuse_local_values(settings: Settings) -> None:
+    """Refuse to start outside a local environment with local development values."""
+    unsafe = local_defaults_in_use(settings)
+    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(unsafe)
+        )
+
+
+def _relay(settings: Settings, infra: Infrastructure, mongo_store: MongoAggregateStore[Case]) -> OutboxRelay:
+    """The outbox relay of the case store, nudged and handed new events as they are saved."""
+    relay = OutboxRelay(
+        [mongo_store.collection],
+        infra.publisher.publish,
+        poll_interval=settings.outbox.poll_interval_seconds,
+        batch_size=settings.outbox.batch_size,
+        lease=RelayLease(infra.db[RELAY_LEASES], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
+        full_scan_seconds=settings.outbox.full_scan_seconds,
+    )
+    mongo_store.on_saved = relay.nudge  # publish a saved case's events at once, by _id
+    mongo_store.on_created = partial(relay.hand_over, mongo_store.collection)  # a new case's, as saved
+    return relay
+
+
+def _verifier(settings: Settings) -> SignatureVerifier:
+    """The webhook signature verifier of the configured senders (each with its secrets)."""
+    return StandardWebhooksVerifier(
+        [
+            (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])
+            for s in settings.senders
+        ]
+    )
+
+
+def _sms_limits(settings: Settings, ledger: ConsentLedger) -> SmsLimits:
+    """The limits on relatives' SMS that a decision is checked against."""
+    return SmsLimits(
+        numbers=SmsNumberPolicy.from_settings(settings.sms),
+        ledger=ledger,
+        per_case=settings.sms.max_consenting_relatives,
+        per_officer_per_day=settings.sms.officer_daily_consents,
+        timezone=ZoneInfo(settings.sms.timezone),
+    )
+
+
+def _profile(settings: Settings) -> MunicipalityProfile:
+    return MunicipalityProfile(settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams))
+
+
+def _api_routers(deps: ReferralDeps, authenticator: Authenticator) -> list[APIRouter]:
+    """The staff's and operations' routes, one router per resource."""
+    return [
+        case_router(deps, authenticator),
+        decision_router(deps, authenticator),
+        audit_router(deps, authenticator),
+        agreement_router(deps, authenticator),
+    ]
+
+
+def _background(settings: Settings, deps: ReferralDeps) -> list[Loop]:
+    """The inbox sweeper (each sender's region) and retention, and the agreements' refresher."""
+    regions = {s.sender_id: s.region_code for s in settings.senders}
+    return [
+        inbox_sweeper(deps, regions, settings.inbox_sweep_seconds),
+        inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),
+        agreement_refresher(deps, settings.agreements_refresh_seconds),
+    ]
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -98,12 +170,7 @@ def bootstrap(
 
     Given a `store`, also give the `queries` over it (they read the same cases).
     """
-    unsafe = local_defaults_in_use(settings)
-    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
-            + ", ".join(unsafe)
-        )
+    _refuse_local_values(settings)
     if (store is None) != (queries is None):
         raise ValueError("pass both `store` and `queries`, or neither")
     infra = infra or Infrastructure.create(settings)
@@ -117,16 +184,7 @@ def bootstrap(
     relay: OutboxRelay | None = None
     if store is None or queries is None:
         mongo_store: MongoAggregateStore[Case] = MongoAggregateStore(infra.db, CASES, codec)
-        relay = OutboxRelay(
-            [mongo_store.collection],
-            infra.publisher.publish,
-            poll_interval=settings.outbox.poll_interval_seconds,
-            batch_size=settings.outbox.batch_size,
-            lease=RelayLease(infra.db[RELAY_LEASES], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
-            full_scan_seconds=settings.outbox.full_scan_seconds,
-        )
-        mongo_store.on_saved = relay.nudge  # publish a saved case's events at once, by _id
-        mongo_store.on_created = partial(relay.hand_over, mongo_store.collection)  # a new case's, as saved
+        relay = _relay(settings, infra, mongo_store)
         store, queries = mongo_store, MongoCaseQueries(mongo_store.collection, codec)
     deps = ReferralDeps(
         inbox=inbox or MongoInbox(infra.db),
@@ -136,43 +194,22 @@ def bootstrap(
         agreement_book=book,
         pseudonymizer=HmacPseudonymizer(settings.person_ref_key.get_secret_value().encode()),
         clock=clock,
-        profile=MunicipalityProfile(
-            settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams)
-        ),
-        sms=SmsLimits(
-            numbers=SmsNumberPolicy.from_settings(settings.sms),
-            ledger=consent_ledger or MongoConsentLedger(infra.db),
-            per_case=settings.sms.max_consenting_relatives,
-            per_officer_per_day=settings.sms.officer_daily_consents,
-            timezone=ZoneInfo(settings.sms.timezone),
-        ),
+        profile=_profile(settings),
+        sms=_sms_limits(settings, consent_ledger or MongoConsentLedger(infra.db)),
     )
-    verifier = verifier or StandardWebhooksVerifier(
-        [
-            (Sender(s.sender_id, s.region_code), [secret.get_secret_value() for secret in s.secrets])
-            for s in settings.senders
-        ]
-    )
+    verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
-    regions = {s.sender_id: s.region_code for s in settings.senders}
     request_schema, defs = lus_request_schema()
     runtime = ServiceRuntime(
         infra=infra,
         routers=[
             webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits),
-            case_router(deps, authenticator),
-            decision_router(deps, authenticator),
-            audit_router(deps, authenticator),
-            agreement_router(deps, authenticator),
+            *_api_routers(deps, authenticator),
         ],
         relay=relay,
         indexes=INDEXES,
         on_startup=[book.load],
         authenticate=authenticator.authenticate,
-        background=[
-            inbox_sweeper(deps, regions, settings.inbox_sweep_seconds),
-            inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),
-            agreement_refresher(deps, settings.agreements_refresh_seconds),
-        ],
+        background=_background(settings, deps),
     )
     return Referral(runtime=runtime, deps=deps, verifier=verifier, codec=codec, openapi_defs=defs)

@@ -245,20 +245,23 @@ def change(
         changes.append("relatives_changed")
         updated = replace(updated, relatives=relatives)
     if withdraw_consent_of:
-        known = {r.relative_id for r in updated.relatives}
-        unknown = sorted(set(withdraw_consent_of) - known)
-        if unknown:
-            raise DecisionError(f"no such relative on this decision: {', '.join(unknown)}")
-        updated = replace(
-            updated,
-            relatives=tuple(
-                replace(r, consent=None) if r.relative_id in withdraw_consent_of else r for r in updated.relatives
-            ),
-        )
+        updated = _withdraw_consent(updated, withdraw_consent_of)
         changes.append("consent_withdrawn")
     if not changes:
         return decision, ()  # nothing differs from the decision as it stands
     return replace(updated, changes=(*decision.changes, *changes)), tuple(changes)
+
+
+def _withdraw_consent(decision: Decision, relative_ids: tuple[str, ...]) -> Decision:
+    """The decision with these relatives' consent withdrawn; each must be on the decision."""
+    known = {r.relative_id for r in decision.relatives}
+    unknown = sorted(set(relative_ids) - known)
+    if unknown:
+        raise DecisionError(f"no such relative on this decision: {', '.join(unknown)}")
+    return replace(
+        decision,
+        relatives=tuple(replace(r, consent=None) if r.relative_id in relative_ids else r for r in decision.relatives),
+    )
 
 
 def end(decision: Decision, *, end_date: date, reason: EndReason, ended_by: str, now: datetime) -> Decision:

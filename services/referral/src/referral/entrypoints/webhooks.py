@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from referral.config import WebhookLimits
 from referral.domain.messages import MessageType
 from referral.entrypoints.errors import RETRY_AFTER, problem
-from referral.lus_format import MAX_BODY_BYTES, parse_lus_json
+from referral.lus_format import MAX_BODY_BYTES, AnyLusMessage, parse_lus_json
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import InvalidSignature, SignatureVerifier, StorageUnavailable
@@ -79,6 +79,42 @@ def _strip_union_tag(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Accepted, "description": "A repeat of an accepted webhook-id: the first answer again."},
+    202: {"model": Accepted, "description": "Accepted and durably stored."},
+    400: problem("Body is not JSON."),
+    401: problem("Signature missing or wrong, unknown sender, or stale timestamp."),
+    413: problem("Body over 64 KiB."),
+    415: problem("Not application/json."),
+    422: problem("Valid JSON that breaks the format; lists each field error."),
+    429: problem(
+        "Too many webhooks from this sender, or too many failed signatures from this address; "
+        "retry after `Retry-After` seconds.",
+        headers=RETRY_AFTER,
+    ),
+    503: problem("Cannot store durably right now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
+}
+
+
+def _parse(body: bytes) -> AnyLusMessage:
+    """The message in a verified body: 400 when not JSON, 422 (each field error) when it breaks the format."""
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ProblemError(400, "Bad request", "The body is not valid JSON.") from None
+    try:
+        message = parse_lus_json(body)
+    except ValidationError as exc:
+        errors = _strip_union_tag(list(exc.errors(include_input=False, include_url=False)))  # type: ignore[arg-type]
+        raise ProblemError(
+            422,
+            "Unprocessable content",
+            "The message breaks the LUS webhook format.",
+            errors=field_errors(errors, skip_root=()),
+        ) from None
+    return message
+
+
 def webhook_router(
     verifier: SignatureVerifier,
     deps: ReferralDeps,
@@ -96,21 +132,7 @@ def webhook_router(
         status_code=202,
         summary="Receive a LUS message from a hospital system (Standard Webhooks signed)",
         response_model=Accepted,
-        responses={
-            200: {"model": Accepted, "description": "A repeat of an accepted webhook-id: the first answer again."},
-            202: {"model": Accepted, "description": "Accepted and durably stored."},
-            400: problem("Body is not JSON."),
-            401: problem("Signature missing or wrong, unknown sender, or stale timestamp."),
-            413: problem("Body over 64 KiB."),
-            415: problem("Not application/json."),
-            422: problem("Valid JSON that breaks the format; lists each field error."),
-            429: problem(
-                "Too many webhooks from this sender, or too many failed signatures from this address; "
-                "retry after `Retry-After` seconds.",
-                headers=RETRY_AFTER,
-            ),
-            503: problem("Cannot store durably right now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
-        },
+        responses=_RESPONSES,
         openapi_extra={
             "requestBody": {"required": True, "content": {"application/json": request_schema}},
             **route_limits(max_body_bytes=MAX_BODY_BYTES),
@@ -135,20 +157,7 @@ def webhook_router(
         if wait is not None:
             log.warning("webhook rate limit reached", sender=sender.sender_id)
             raise too_many_requests(wait, "webhooks from this sender")
-        try:
-            json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise ProblemError(400, "Bad request", "The body is not valid JSON.") from None
-        try:
-            message = parse_lus_json(body)
-        except ValidationError as exc:
-            errors = _strip_union_tag(list(exc.errors(include_input=False, include_url=False)))  # type: ignore[arg-type]
-            raise ProblemError(
-                422,
-                "Unprocessable content",
-                "The message breaks the LUS webhook format.",
-                errors=field_errors(errors, skip_root=()),
-            ) from None
+        message = _parse(body)
         try:
             result = await receive_hospital_message(deps, sender, request.headers["webhook-id"], message)
         except StorageUnavailable:
