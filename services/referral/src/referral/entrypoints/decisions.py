@@ -78,15 +78,18 @@ class EndDecisionRequest(_In):
     reason: EndReason = EndReason.ENDED_EARLY
 
 
-def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
-    """The grant (a union by `decision_type`) and change request bodies, within `profile`."""
-    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
-    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
-    TeamT: Any = (
+def _team_type(profile: MunicipalityProfile) -> Any:
+    """One of the profile's teams, or any team name when the profile names none."""
+    return (
         Literal[tuple(profile.teams)]  # type: ignore[valid-type]
         if profile.teams
         else Annotated[NonBlankText, Field(min_length=1, max_length=100)]
     )
+
+
+def _trygg_hemgang_model(profile: MunicipalityProfile) -> type[BaseModel]:
+    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+    TeamT: Any = _team_type(profile)
 
     class TryggHemgangDecision(_In):
         """A frame decision (rambeslut): days of support by a Trygg hemgång team."""
@@ -118,6 +121,14 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
         relatives: Relatives = Field(default_factory=list)
         notes: Notes
 
+    return TryggHemgangDecision
+
+
+def _hemgangsbeslut_model(profile: MunicipalityProfile) -> type[BaseModel]:
+    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
+    TeamT: Any = _team_type(profile)
+
     class HemgangsbeslutDecision(_In):
         """Gotland's hemgångsbeslut: a pot of hours, the detailed assessment made at home."""
 
@@ -142,26 +153,35 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
         relatives: Relatives = Field(default_factory=list)
         notes: Notes
 
-    class OtherServiceDecision(_In):
-        """Ordinary home care only, or a short-term stay."""
+    return HemgangsbeslutDecision
 
-        model_config = ConfigDict(
-            json_schema_extra={"examples": [{"decision_type": "short_term_stay", "start_date": "2026-11-25"}]}
-        )
-        decision_type: Literal[DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY]
-        start_date: PlausibleDate = Field(description="First day of the service.")
-        length_days: Annotated[int, Field(ge=1, le=90)] | None = Field(None, description="Length in days, if limited.")
-        team: Annotated[NonBlankText, Field(min_length=1, max_length=100)] | None = None
-        hemtjanst_evenings_nights_weekends: bool = False
-        relatives: Relatives = Field(default_factory=list)
-        notes: Notes
 
-    class NoServiceDecision(_In):
-        """The person declined, or the application was refused: no service."""
+class OtherServiceDecision(_In):
+    """Ordinary home care only, or a short-term stay."""
 
-        model_config = ConfigDict(json_schema_extra={"examples": [{"decision_type": "declined"}]})
-        decision_type: Literal[DecisionType.DECLINED, DecisionType.REFUSED]
-        notes: Notes
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision_type": "short_term_stay", "start_date": "2026-11-25"}]}
+    )
+    decision_type: Literal[DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY]
+    start_date: PlausibleDate = Field(description="First day of the service.")
+    length_days: Annotated[int, Field(ge=1, le=90)] | None = Field(None, description="Length in days, if limited.")
+    team: Annotated[NonBlankText, Field(min_length=1, max_length=100)] | None = None
+    hemtjanst_evenings_nights_weekends: bool = False
+    relatives: Relatives = Field(default_factory=list)
+    notes: Notes
+
+
+class NoServiceDecision(_In):
+    """The person declined, or the application was refused: no service."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"decision_type": "declined"}]})
+    decision_type: Literal[DecisionType.DECLINED, DecisionType.REFUSED]
+    notes: Notes
+
+
+def _change_model(profile: MunicipalityProfile) -> type[BaseModel]:
+    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
 
     class ChangeDecisionRequest(_In):
         model_config = ConfigDict(
@@ -180,11 +200,18 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
             default_factory=list, max_length=10, description="relative_ids whose consent is withdrawn."
         )
 
+    return ChangeDecisionRequest
+
+
+def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
+    """The grant (a union by `decision_type`) and change request bodies, within `profile`."""
+    TryggHemgangDecision: Any = _trygg_hemgang_model(profile)
+    HemgangsbeslutDecision: Any = _hemgangsbeslut_model(profile)
     grant: Any = Annotated[
         TryggHemgangDecision | HemgangsbeslutDecision | OtherServiceDecision | NoServiceDecision,
         Field(discriminator="decision_type"),
     ]
-    return grant, ChangeDecisionRequest
+    return grant, _change_model(profile)
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -293,7 +320,46 @@ def _relatives(items: list[ConsentingRelativeIn | RelativeIn] | None) -> tuple[u
     return tuple(uc.RelativeInput(r.name, r.phone, r.language, r.consent, r.relative_id) for r in items)
 
 
+def _grant_command(given: Any) -> uc.GrantDecision:
+    """The use case's command from one of the profile's grant request models."""
+    return uc.GrantDecision(
+        DecisionType(given.decision_type),
+        getattr(given, "start_date", None),
+        getattr(given, "length_days", None),
+        getattr(given, "team", None),
+        getattr(given, "hemtjanst_evenings_nights_weekends", False),
+        _relatives(getattr(given, "relatives", [])) or (),
+        given.notes,
+        getattr(given, "hours_granted", None),
+    )
+
+
+def _change_command(given: Any) -> uc.ChangeDecision:
+    """The use case's command from the profile's change request model."""
+    return uc.ChangeDecision(
+        given.length_days,
+        given.hemtjanst_evenings_nights_weekends,
+        _relatives(given.relatives),
+        tuple(given.withdraw_consent_of),
+        given.hours_granted,
+    )
+
+
 # --- routes ---------------------------------------------------------------------------------
+
+_GRANT_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: CONFLICT[409] | {"description": "The case is cancelled, the person has died, or a decision is active already."}
+}
+_CHANGE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: CONFLICT[409]
+    | {
+        "description": "The decision has ended, or does not allow this change "
+        "(e.g. hours on a decision that grants days)."
+    }
+}
+_END_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: CONFLICT[409] | {"description": "The decision has ended already, or the end date is outside its days."}
+}
 
 
 def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
@@ -306,27 +372,14 @@ def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRout
         status_code=201,
         response_model=DecisionOut,
         summary="Record the officer's decision",
-        responses={
-            409: CONFLICT[409]
-            | {"description": "The case is cancelled, the person has died, or a decision is active already."}
-        },
+        responses=_GRANT_CONFLICT,
     )
     async def grant_decision(
         case_id: str,
         body: Annotated[grant_request, Body()],  # type: ignore[valid-type]  # built from the profile
         actor: Actor = decider,
     ) -> DecisionOut:
-        given: Any = body  # one of the profile's request models
-        command = uc.GrantDecision(
-            DecisionType(given.decision_type),
-            getattr(given, "start_date", None),
-            getattr(given, "length_days", None),
-            getattr(given, "team", None),
-            getattr(given, "hemtjanst_evenings_nights_weekends", False),
-            _relatives(getattr(given, "relatives", [])) or (),
-            given.notes,
-            getattr(given, "hours_granted", None),
-        )
+        command = _grant_command(body)
         with domain_errors():
             decision = await uc.grant_decision(deps, case_id, command, actor)
         return decision_out(decision)
@@ -335,13 +388,7 @@ def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRout
         "/cases/{case_id}/decisions/{decision_id}",
         response_model=DecisionOut,
         summary="Change a decision: extend, shorten, hours, evening cover, relatives, withdraw consent",
-        responses={
-            409: CONFLICT[409]
-            | {
-                "description": "The decision has ended, or does not allow this change "
-                "(e.g. hours on a decision that grants days)."
-            }
-        },
+        responses=_CHANGE_CONFLICT,
     )
     async def change_decision(
         case_id: str,
@@ -349,14 +396,7 @@ def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRout
         body: Annotated[change_request, Body()],  # type: ignore[valid-type]  # built from the profile
         actor: Actor = decider,
     ) -> DecisionOut:
-        given: Any = body  # the profile's change model
-        command = uc.ChangeDecision(
-            given.length_days,
-            given.hemtjanst_evenings_nights_weekends,
-            _relatives(given.relatives),
-            tuple(given.withdraw_consent_of),
-            given.hours_granted,
-        )
+        command = _change_command(body)
         with domain_errors(rules_are_conflicts=True):
             decision = await uc.change_decision(deps, case_id, decision_id, command, actor)
         return decision_out(decision)
@@ -365,9 +405,7 @@ def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRout
         "/cases/{case_id}/decisions/{decision_id}/end",
         response_model=DecisionOut,
         summary="End a decision early",
-        responses={
-            409: CONFLICT[409] | {"description": "The decision has ended already, or the end date is outside its days."}
-        },
+        responses=_END_CONFLICT,
     )
     async def end_decision(
         case_id: str, decision_id: str, body: EndDecisionRequest, actor: Actor = decider
