@@ -470,6 +470,27 @@ def _detail(read: uc.CaseRead) -> CaseDetail:
     )
 
 
+def _open_command(body: OpenCaseRequest) -> uc.OpenCase:
+    """The use case's command from the request body."""
+    p = body.person
+    address = (
+        Address(p.address.street, p.address.postal_code, p.address.city, p.address.municipality_code)
+        if p.address
+        else None
+    )
+    return uc.OpenCase(
+        body.reason,
+        p.id_type.value,
+        p.id,
+        p.given_name,
+        p.family_name,
+        address,
+        p.phone,
+        body.region_code,
+        body.notes,
+    )
+
+
 def case_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(tags=["cases"], responses=AUTH_ERRORS)
     officer = require(authenticator, Role.OFFICER)
@@ -483,23 +504,7 @@ def case_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
         responses=BAD_BODY,
     )
     async def open_case(body: OpenCaseRequest, actor: Actor = officer) -> CaseSummary:
-        p = body.person
-        address = (
-            Address(p.address.street, p.address.postal_code, p.address.city, p.address.municipality_code)
-            if p.address
-            else None
-        )
-        command = uc.OpenCase(
-            body.reason,
-            p.id_type.value,
-            p.id,
-            p.given_name,
-            p.family_name,
-            address,
-            p.phone,
-            body.region_code,
-            body.notes,
-        )
+        command = _open_command(body)
         with domain_errors():
             case = await uc.open_case(deps, command, actor)
         return CaseSummary(**_summary_fields(case, case.facts(deps.agreements)))  # type: ignore[arg-type]
