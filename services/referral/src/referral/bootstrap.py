@@ -166,13 +166,11 @@ def bootstrap(
     verifier: SignatureVerifier | None = None,
     consent_ledger: ConsentLedger | None = None,
 ) -> Referral:
-    """Wire the service. Mongo adapters unless given; `agreements` replaces the shipped data file.
-
-    Given a `store`, also give the `queries` over it (they read the same cases).
-    """
+    """Wire the service. Mongo adapters unless given (a `store` with its `queries`); `agreements`
+    replaces the shipped data file."""
     _refuse_local_values(settings)
     if (store is None) != (queries is None):
-        raise ValueError("pass both `store` and `queries`, or neither")
+        raise ValueError("pass both `store` and `queries`, or neither")  # they read the same cases
     infra = infra or Infrastructure.create(settings)
     clock = clock or SystemClock()
     book = AgreementBook(
@@ -200,12 +198,10 @@ def bootstrap(
     verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
     request_schema, defs = lus_request_schema()
+    webhooks = webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits)
     runtime = ServiceRuntime(
         infra=infra,
-        routers=[
-            webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits),
-            *_api_routers(deps, authenticator),
-        ],
+        routers=[webhooks, *_api_routers(deps, authenticator)],
         relay=relay,
         indexes=INDEXES,
         on_startup=[book.load],
