@@ -13,9 +13,17 @@ from typing import Any, TypeVar
 
 from notification.domain import alert as al
 from notification.domain import message as msg
-from notification.domain.casefile import CaseFile, ClosedReason, ConsentEntry, LiabilityWatch, Relative, WatchState
+from notification.domain.casefile import (
+    CaseFile,
+    ClosedReason,
+    ConsentEntry,
+    LiabilityWatch,
+    Notice,
+    Relative,
+    WatchState,
+)
 from notification.domain.contacts import Language
-from notification.domain.templates import AlertFacts, AlertTopic, MessageKind
+from notification.domain.templates import AlertFacts, AlertTopic, MeetingPlace, MessageKind
 from trygg_shared.contracts import notification as wire
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mapping import to_contract
@@ -71,6 +79,17 @@ class CaseFileCodec:
             ],
             "period_id": state.period_id,
             "period_active": state.period_active,
+            "notices": [
+                {
+                    "key": n.key,
+                    "kind": n.kind.value,
+                    "cause": n.cause,
+                    "at": n.at,
+                    "day": n.day.isoformat() if n.day else None,
+                    "place": n.place.value if n.place else None,
+                }
+                for n in state.notices.values()
+            ],
             "closed": state.closed.value if state.closed else None,
             "watch": None
             if watch is None
@@ -106,6 +125,17 @@ class CaseFileCodec:
             ],
             period_id=doc.get("period_id"),
             period_active=bool(doc.get("period_active")),
+            notices={
+                n["key"]: Notice(
+                    n["key"],
+                    MessageKind(n["kind"]),
+                    n["cause"],
+                    n.get("at"),
+                    date.fromisoformat(n["day"]) if n.get("day") else None,
+                    MeetingPlace(n["place"]) if n.get("place") else None,
+                )
+                for n in doc.get("notices") or []
+            },
             closed=ClosedReason(doc["closed"]) if doc.get("closed") else None,
             watch=None
             if not w

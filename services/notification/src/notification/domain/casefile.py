@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from notification.domain.contacts import Language
+from notification.domain.templates import MeetingPlace, MessageKind
 
 
 class WatchState(StrEnum):
@@ -55,6 +56,25 @@ class ConsentEntry:
     recorded_by: str
     recorded_at: datetime
     source_event_id: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What scheduling planned that relatives hear about: a visit, the handover, the period's end.
+
+    Kept per case whether or not relatives may be told yet: scheduling's events and referral's
+    decision and contacts come on different topics, so either may be read first. Once the
+    decision and the contacts are known, every notice kept is told (message ids come from
+    `cause`, so telling one again queues nothing new). `key` is what a newer notice replaces:
+    the visit (its latest time and place), the handover, the end.
+    """
+
+    key: str
+    kind: MessageKind  # the form for a relative who hears of it the first time
+    cause: str
+    at: datetime | None = None  # a visit's start (UTC)
+    day: date | None = None  # the handover's or the end's day
+    place: MeetingPlace | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,7 @@ class CaseFile:
     consent_log: list[ConsentEntry] = field(default_factory=list)
     period_id: str | None = None
     period_active: bool = False
+    notices: dict[str, Notice] = field(default_factory=dict)  # by key: what relatives hear of the period
     closed: ClosedReason | None = None
     watch: LiabilityWatch | None = None
 
@@ -200,6 +221,23 @@ class CaseFile:
 
     def period_ended(self) -> None:
         self.period_active = False
+
+    def noticed(self, notice: Notice) -> bool:
+        """Keep what relatives are to hear (the newer notice of a visit replaces its older time);
+        False when it is known already."""
+        if self.notices.get(notice.key) == notice:
+            return False
+        self.notices[notice.key] = notice
+        return True
+
+    def notice_withdrawn(self, key: str) -> bool:
+        """A cancelled visit: relatives who have not heard of it yet never will."""
+        return self.notices.pop(key, None) is not None
+
+    def notices_ahead(self, now: datetime) -> list[Notice]:
+        """The notices to tell a relative now: visits still ahead, the handover and the end, in time order."""
+        kept = [n for n in self.notices.values() if n.at is None or n.at > now]
+        return sorted(kept, key=lambda n: (n.at.date() if n.at else n.day or date.min, n.at is None, n.key))
 
     def close(self, reason: ClosedReason) -> list[object]:
         """Nothing more to anyone (the person died, the case was cancelled)."""

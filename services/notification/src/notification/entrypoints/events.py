@@ -247,6 +247,9 @@ def period_consumer(
             return  # another team member, same time: nothing for relatives
         await vis.visit_planned(deps, planned(event, event.planned_start, MeetingPlace.HOME, moved=True))
 
+    async def on_visit_cancelled(event: s.VisitCancelled, meta: EventMeta) -> None:
+        await vis.visit_cancelled(deps, event.case_id, event.person_ref, event.period_id, event.team_id, event.visit_id)
+
     async def on_handed_over(event: s.HandedOverToHemtjanst, meta: EventMeta) -> None:
         await vis.handed_over(
             deps, event.case_id, event.person_ref, event.period_id, event.team_id, event.handed_over_at
@@ -274,6 +277,7 @@ def period_consumer(
             Handles(s.VisitScheduled, on_visit_scheduled),
             # A visit moved twice: each move is its own event; apply even if reordered (ids are per time).
             Handles(s.VisitRescheduled, on_visit_rescheduled),
+            Handles(s.VisitCancelled, on_visit_cancelled),
             Handles(s.HandedOverToHemtjanst, on_handed_over),
             Handles(s.PeriodEnded, on_period_ended),
             Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, Relative
+from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, Notice, Relative
 from notification.domain.contacts import TeamContact
 from notification.domain.ids import message_id
 from notification.domain.message import CancelReason, Message, RecipientKind
@@ -115,7 +115,7 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
         return 0
     # Every consented relative (not only those new in this save): a redelivered event whose first
     # handling died after saving the case must still queue the messages. Ids make this idempotent.
-    return await notify_relatives(
+    started = await notify_relatives(
         deps,
         cmd.case_id,
         MessageKind.SERVICE_STARTED,
@@ -124,6 +124,7 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
         about=None,
         case=saved,
     )
+    return started + await tell_planned(deps, saved)
 
 
 def _first_day(deps: NotificationDeps, start_date: date | None, decided_at: datetime) -> date:
@@ -181,6 +182,40 @@ async def record_contacts(deps: NotificationDeps, cmd: RelativeContacts) -> None
             about=None,
             case=saved,
         )
+        await tell_planned(deps, saved)
+
+
+async def tell_planned(deps: NotificationDeps, case: CaseFile) -> int:
+    """Tell the relatives what scheduling planned before they could be told (returns how many were new).
+
+    Scheduling's events are read on their own topic: a visit may be planned (or moved) before
+    notification reads the decision or the relatives' contacts, when `notify_relatives` has nobody
+    to tell. The case file keeps each visit's latest time, the handover and the end (`Notice`), and
+    once the decision and contacts are known every relative hears of the visits still ahead, the
+    handover and the end: in their latest form only (a visit moved before is told at its new time,
+    one cancelled not at all). Message ids come from the cause, so what was told already (when the
+    decision came first) is not told again; the end state is the same whichever topic came first.
+    """
+    if case.closed is not None or not case.trygg_hemgang or not case.relatives or not case.notices:
+        return 0
+    contact = await contact_for(deps, case)
+    queued = 0
+    for notice in case.notices_ahead(deps.clock.now()):
+        at = local_time(deps, notice.at) if notice.at is not None else None
+        handover = notice.kind is MessageKind.HANDED_OVER
+        call = (contact.hemtjanst_phone or deps.policy.hemtjanst_phone) if handover else None
+        queued += await notify_relatives(
+            deps,
+            case.case_id,
+            notice.kind,
+            Facts(at=at, day=notice.day, place=notice.place, call_phone=call),
+            cause=notice.cause,
+            about=at.date() if at is not None else None,
+            topic=notice.key if at is not None else None,
+            case=case,
+            contact=contact,
+        )
+    return queued
 
 
 @dataclass(frozen=True)
@@ -262,30 +297,44 @@ async def cancel_queued(deps: NotificationDeps, case_id: str, relative_id: str |
             continue
         if relative_id is not None and message.recipient_id != relative_id:
             continue
-        now = deps.clock.now()
-
-        def change(m: Message, now: datetime = now) -> tuple[bool, list[object] | None]:
-            events = m.cancel(reason, now)
-            return events is not None, events
-
-        if await update_aggregate(deps.messages, message.message_id, change):
-            cancelled += 1
+        cancelled += await cancel_message(deps, message.message_id, reason)
     return cancelled
+
+
+async def cancel_message(deps: NotificationDeps, message_id: str, reason: CancelReason) -> int:
+    """Cancel one message not yet sent; 1 when it was cancelled now, else 0."""
+    now = deps.clock.now()
+
+    def change(m: Message) -> tuple[bool, list[object] | None]:
+        events = m.cancel(reason, now)
+        return events is not None, events
+
+    return int(await update_aggregate(deps.messages, message_id, change))
 
 
 # --- the period (scheduling's events) ------------------------------------------------------------
 
 
 async def record_period(
-    deps: NotificationDeps, case_id: str, person_ref: str, period_id: str, team_id: str
+    deps: NotificationDeps,
+    case_id: str,
+    person_ref: str,
+    period_id: str,
+    team_id: str,
+    notice: Notice | None = None,
+    *,
+    withdraw: str | None = None,
 ) -> CaseFile:
-    """Record the case's period; returns the case file as stored now (callers need not read it again)."""
+    """Record the case's period (and what relatives are to hear of it, kept until they can be told,
+    see `tell_planned`); returns the case file as stored now (callers need not read it again)."""
 
     def change(case: CaseFile) -> tuple[CaseFile, list[object] | None]:
-        if case.period_id == period_id:
-            return case, None  # known (and perhaps ended since: a late visit event does not revive it)
-        case.period_planned(period_id, team_id)
-        return case, []
+        changed = notice is not None and case.noticed(notice)
+        changed = (withdraw is not None and case.notice_withdrawn(withdraw)) or changed
+        if case.period_id != period_id:  # else known (perhaps ended since: a late visit event does not revive it)
+            case.period_planned(period_id, team_id)
+            changed = True
+        return case, [] if changed else None
 
     return await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
 
@@ -300,16 +349,20 @@ async def record_period_end(
     deceased: bool,
     cause: str,
 ) -> int:
+    told = tell_relatives and not deceased
+    notice = Notice("period-ended", MessageKind.PERIOD_ENDED, cause, day=ended_on)
+
     def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object] | None]:
         events = case.close(ClosedReason.DECEASED) if deceased else []
         was_active = case.period_active
         case.period_ended()
-        return (case, events), events if (events or was_active) else None
+        noticed = told and case.noticed(notice)  # told once the decision and contacts are known
+        return (case, events), events if (events or was_active or noticed) else None
 
     saved, events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
     if events:
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
-    if not tell_relatives or deceased:
+    if not told:
         return 0
     return await notify_relatives(
         deps, case_id, MessageKind.PERIOD_ENDED, Facts(day=ended_on), cause=cause, about=None, case=saved
