@@ -374,6 +374,11 @@ async def case_alert(
     loaded = await deps.cases.load(case_id)
     case = loaded.state if loaded else None
     team = team_id or (case.team_id if case else None)
+    if team is None and case is not None and case.team_name:
+        # Before scheduling's period is read (a failed "the service starts" SMS), the decision's
+        # team name: the case's own team is alerted, not the fallback rota.
+        named = await deps.teams.by_name(case.team_name)
+        team = named.team_id if named is not None else None
     facts = AlertFacts(
         case_ref=case_id[:8],
         at=local_time(deps, at) if at else None,
