@@ -29,6 +29,7 @@ from referral.domain.decision import Consent, DecisionType, EndReason, Municipal
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
 from referral.lus_format import parse_lus, to_domain
+from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import EventConsumer
@@ -91,12 +92,13 @@ class WireEvent:
     event_id: str
     sequence: int
     time: datetime
+    source: str = SOURCE
 
     def record(self) -> tuple[str, bytes, bytes | None, dict[str, str]]:
         meta = EventMeta(
             id=self.event_id,
             type=self.event.EVENT_TYPE,
-            source=SOURCE,
+            source=self.source,
             subject=CASE_ID,
             time=self.time,
             sequence=self.sequence,
@@ -180,6 +182,58 @@ def canonical_history() -> list[WireEvent]:
     return history(sorted(MESSAGES, key=lambda m: m.order_key))
 
 
+# --- scheduling's period of the granted decision (for notification) -------------------------------
+
+PERIOD_SOURCE = "urn:trygghemgang:scheduling"
+# Notification's clock for the period's events: the day after the grant, before the first visit.
+DURING_THE_PERIOD = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def period_history() -> list[WireEvent]:
+    """Scheduling's events of the period the grant planned, as its outbox numbers them: the
+    homecoming visit, a daily visit (not told to relatives), the follow-up meeting, the early end."""
+    common: dict[str, Any] = {"case_id": CASE_ID, "person_ref": PERSON_REF, "period_id": "per-1", "team_id": TEAM}
+
+    def visit(visit_id: str, kind: s.VisitKind, start: datetime, location: s.VisitLocation) -> s.VisitScheduled:
+        return s.VisitScheduled(
+            **common,
+            visit_id=visit_id,
+            kind=kind,
+            planned_start=start,
+            planned_end=start + timedelta(hours=1),
+            location=location,
+        )
+
+    events: list[IntegrationEvent] = [
+        visit("v-home", s.VisitKind.HOMECOMING, datetime(2026, 12, 5, 9, 0, tzinfo=UTC), s.VisitLocation.HOME),
+        visit("v-daily", s.VisitKind.DAILY, datetime(2026, 12, 6, 9, 0, tzinfo=UTC), s.VisitLocation.HOME),
+        visit("v-meet", s.VisitKind.FOLLOW_UP_MEETING, datetime(2026, 12, 9, 13, 0, tzinfo=UTC), s.VisitLocation.PHONE),
+        s.PeriodEnded(
+            **common,
+            decision_id="d1",
+            period_kind=s.PeriodKind.DAYS,
+            start_date=date(2026, 12, 5),
+            planned_end_date=date(2026, 12, 14),
+            ended_on=date(2026, 12, 11),
+            reason=s.PeriodEndReason.ENDED_EARLY,
+            visits_completed=0,
+            visits_missed=0,
+            visits_cancelled=0,
+            distinct_staff=0,
+            contact_person_visits=0,
+            visit_minutes=0,
+            follow_up_call_planned=False,
+            ended_at=datetime(2026, 12, 11, 15, 1, tzinfo=UTC),
+        ),
+    ]
+    out: list[WireEvent] = []
+    for n, event in enumerate(events, start=1):
+        out.append(
+            WireEvent(event, _event_id(out, event), n, SAVED_FROM + timedelta(days=14, minutes=n), PERIOD_SOURCE)
+        )
+    return out
+
+
 def delivered_in_order(events: Sequence[WireEvent]) -> list[Delivery]:
     return [Delivery(e) for e in events]
 
@@ -257,13 +311,13 @@ def _scheduling() -> Wired:
     return Wired(h.scheduling.runtime.infra.broker, h.scheduling.runtime.consumers, state, prepare=h.seed)
 
 
-def _notification() -> Wired:
+def _notification(now: datetime = NOW) -> Wired:
     from notification_support import FakeProvider, FixedClock, make_settings
 
     from notification.bootstrap import bootstrap, memory_backend
     from notification.domain.casefile import WatchState
 
-    clock = FixedClock(NOW)
+    clock = FixedClock(now)
     backend = memory_backend(clock)
     n = bootstrap(
         make_settings(kafka=KAFKA),
@@ -359,6 +413,8 @@ def _console() -> Wired:
 
     return Wired(broker, subscribed, state)
 
+
+NOTIFICATION_DURING_THE_PERIOD = Consumer("notification", lambda: _notification(DURING_THE_PERIOD))
 
 CONSUMERS = (
     Consumer("scheduling", _scheduling),

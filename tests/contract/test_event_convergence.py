@@ -37,12 +37,15 @@ never planned a grant that arrived after its decision's end, fixed in `CasePlan`
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from .convergence_support import (
     CONSUMERS,
     MESSAGES,
+    NOTIFICATION_DURING_THE_PERIOD,
     STOCKHOLM,
     Consumer,
     Delivery,
@@ -51,6 +54,7 @@ from .convergence_support import (
     delivered_in_order,
     history,
     kept_by_chassis,
+    period_history,
     run,
     with_repeats,
 )
@@ -148,6 +152,48 @@ def test_for_the_console_every_order_gives_the_in_order_read_model(in_order: dic
     rng = random.Random(SEED)
     for shuffled in _shuffles(rng, canonical_history(), ORDERS):
         assert run(console, with_repeats(rng, [Delivery(e) for e in shuffled])) == in_order["console"]
+
+
+def _merged(rng: random.Random, events: list[WireEvent]) -> list[WireEvent]:
+    """One consumer group per topic, each reading its topic in order: a random interleaving of the topics."""
+    by_topic: dict[str, list[WireEvent]] = {}
+    for e in events:
+        by_topic.setdefault(e.event.TOPIC, []).append(e)
+    queues = list(by_topic.values())
+    out: list[WireEvent] = []
+    while queues:
+        queue = rng.choice(queues)
+        out.append(queue.pop(0))
+        queues = [q for q in queues if q]
+    return out
+
+
+def test_notification_tells_relatives_the_same_whichever_of_referral_s_and_scheduling_s_topics_is_read_first() -> None:
+    """Scheduling's period events and referral's decision and contacts are three topics read by
+    three consumer groups: a homecoming visit handled before the decision (or the contacts) was
+    never told to the relatives (found by the fault suite). In every interleaving of the topics,
+    each read in its own order and repeated, notification ends as when the period came after the
+    decision: the start, the homecoming visit, the follow-up meeting and the end, once each."""
+    notification = NOTIFICATION_DURING_THE_PERIOD
+    referral, period = canonical_history(), period_history()
+    expected = _without_message_team(run(notification, delivered_in_order([*referral, *period])))
+    told = sorted(m.kind.value for m in expected["messages"].values())
+    assert told == ["follow_up_meeting", "homecoming_scheduled", "period_ended", "service_started"]
+    rng = random.Random(SEED)
+    orders = [[*period, *referral], *(_merged(rng, [*referral, *period]) for _ in range(ORDERS))]
+    for order in orders:
+        delivery = with_repeats(rng, [Delivery(e) for e in order])
+        got = _without_message_team(run(notification, delivery))
+        assert got == expected, [e.event.EVENT_TYPE.split(".")[-2] for e in order]
+
+
+def _without_message_team(state: object) -> dict[str, Any]:
+    """The one thing that may differ: a message records the team known when it was queued (the
+    decision's start is queued before the period's team is read, or after). It only routes the
+    alert for a failed SMS, which takes the case's team when the message has none."""
+    assert isinstance(state, dict)
+    messages = {k: replace(m, team_id=None) for k, m in state["messages"].items()}
+    return {**state, "messages": messages}
 
 
 # --- two non-convergences this test found, now fixed (regression guards) ----------------------
