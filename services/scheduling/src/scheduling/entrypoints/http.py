@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import (
     AfterValidator,
@@ -49,7 +49,7 @@ from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
 from trygg_shared.auth import may_act_for_team
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleAwareDatetime, PlausibleDate, Text
-from trygg_shared.http import FieldError, Problem, ProblemError
+from trygg_shared.http import Problem, ProblemError, known_query_only
 
 ROLES: dict[str, tuple[str, ...]] = {
     "configure_teams": ("ops",),
@@ -743,30 +743,6 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 # --- routes ---------------------------------------------------------------------------------
 
 
-async def _known_query_only(request: Request) -> None:
-    """Unknown query parameters are refused (422), not ignored: a typo must not widen a query."""
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    known = {p.alias for p in dependant.query_params} | {
-        p.alias for d in dependant.dependencies for p in d.query_params
-    }
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise ProblemError(
-            422,
-            "Unprocessable content",
-            "Unknown query parameter.",
-            errors=[
-                FieldError(
-                    field=f"query.{name[:40]}", message="not a parameter of this endpoint", type="extra_forbidden"
-                )
-                for name in unknown[:5]
-            ],
-        )
-
-
 def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     def require(permission: str) -> Any:
         allowed = ROLES[permission]
@@ -796,7 +772,7 @@ def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> API
         if loaded is not None:
             for_team(actor, loaded.state.team_id)
 
-    router = APIRouter(responses=_problems(400, 401, 403, 422, 503), dependencies=[Depends(_known_query_only)])
+    router = APIRouter(responses=_problems(400, 401, 403, 422, 503), dependencies=[Depends(known_query_only)])
     configure, read_teams, absences = require("configure_teams"), require("read_teams"), require("absences")
     field_role, read_day, read_plan, read_audit = (
         require("field"),
