@@ -175,6 +175,15 @@ class PlanOut(_Out):
     hemtjanst_evenings_nights_weekends: bool
 
 
+# The person's contact details as the team and on-call views show them (one example for both).
+_CONTACT_EXAMPLE: dict[str, Any] = {
+    "given_name": "Astrid",
+    "family_name": "Lindqvist",
+    "address": {"street": "Exempelgatan 4", "postal_code": "17741", "city": "Järfälla", "municipality_code": None},
+    "phone": "+46701234567",
+}
+
+
 class TeamCaseView(_Out):
     """The team's view of a case: the person's name, address and phone, and the plan."""
 
@@ -186,17 +195,7 @@ class TeamCaseView(_Out):
                     "view": "team",
                     "case_id": _SUMMARY_EXAMPLE["case_id"],
                     "status": "discharged",
-                    "person": {
-                        "given_name": "Astrid",
-                        "family_name": "Lindqvist",
-                        "address": {
-                            "street": "Exempelgatan 4",
-                            "postal_code": "17741",
-                            "city": "Järfälla",
-                            "municipality_code": None,
-                        },
-                        "phone": "+46701234567",
-                    },
+                    "person": _CONTACT_EXAMPLE,
                     "expected_discharge_date": "2026-11-24",
                     "discharged_at": "2026-11-24T10:00:00Z",
                     "plan": [
@@ -237,17 +236,7 @@ class OnCallCaseView(_Out):
                     "view": "oncall",
                     "case_id": _SUMMARY_EXAMPLE["case_id"],
                     "status": "discharged",
-                    "person": {
-                        "given_name": "Astrid",
-                        "family_name": "Lindqvist",
-                        "address": {
-                            "street": "Exempelgatan 4",
-                            "postal_code": "17741",
-                            "city": "Järfälla",
-                            "municipality_code": None,
-                        },
-                        "phone": "+46701234567",
-                    },
+                    "person": _CONTACT_EXAMPLE,
                     "decision": "trygg_hemgang",
                     "team": "Team Väst",
                     "liability_starts_at": None,
@@ -333,20 +322,7 @@ def case_view(read: uc.CaseRead) -> CaseDetail | TeamCaseView | OnCallCaseView:
             person=_contact(facts),
             expected_discharge_date=facts.planning.expected_discharge_date,
             discharged_at=facts.discharge.discharged_at if facts.discharge else None,
-            plan=[
-                PlanOut(
-                    decision_id=d.decision_id,
-                    decision_type=d.decision_type,
-                    active=d.active,
-                    start_date=d.start_date,
-                    length_days=d.length_days,
-                    hours_granted=d.hours_granted,
-                    end_date=d.end_date,
-                    team=d.team,
-                    hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-                )
-                for d in case.decisions
-            ],
+            plan=[PlanOut.model_validate(d) for d in case.decisions],  # from the decision's attributes
         )
     if read.view is uc.CaseView.ONCALL:
         active = case.active_decision()
