@@ -1,8 +1,9 @@
 """Test configuration for the whole workspace.
 
-Tests are marked by folder (unit by default; `tests/contract`, `tests/integration`,
-`tests/e2e`, `tests/faults`, `tests/security`). Real servers are started once per session, only when a
-test asks for them.
+Tests are marked by folder (unit by default; `contract`, `integration`, `e2e`, `faults`, `security`
+anywhere under `tests/`, `shared/tests` or `services/*/tests`). Real servers are started once per
+session, only when a test asks for them; the fixtures of the integration and e2e tests
+(`tests/fixtures`) reach every folder from here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from types import ModuleType
 import pytest
 
 from devstack.testing import Endpoints, real_servers
+
+pytest_plugins = ["tests.fixtures.integration", "tests.fixtures.e2e"]
 
 _FOLDER_MARKS = {
     "contract": "contract",

@@ -9,12 +9,11 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from referral.service_layer.intake import case_id_for
+from tests.fixtures.e2e import System
+from tests.support import eventually, read_topic
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import decode
-
-from ..support import eventually, read_topic
-from .conftest import System
 
 SENDER = "local-dev"
 

@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from devstack.cli import sample_message
-
-from ..support import eventually
-from .conftest import System
+from tests.fixtures.e2e import System
+from tests.support import eventually
 
 CONSUMERS = {"scheduling", "notification", "billing"}
 

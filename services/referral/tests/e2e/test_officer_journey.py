@@ -6,12 +6,11 @@ import uuid
 
 import httpx
 
+from tests.fixtures.e2e import System
+from tests.support import eventually, read_topic
 from trygg_shared.contracts.referral import BillingSubjectRegistered, DecisionGranted, PersonContactRegistered
 from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, REFERRAL_PERSON_CONTACTS
 from trygg_shared.envelope import decode
-
-from ..support import eventually, read_topic
-from .conftest import System
 
 OFFICER = {"Authorization": "Bearer dev-officer"}
 

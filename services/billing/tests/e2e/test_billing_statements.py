@@ -12,14 +12,13 @@ import httpx
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from tests.fixtures.e2e import System
+from tests.support import eventually, read_topic
 from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.billing import StatementIssued
 from trygg_shared.contracts.topics import BILLING_EVENTS
 from trygg_shared.envelope import EventMeta, decode, encode
-
-from ..support import eventually, read_topic
-from .conftest import System
 
 OPS = {"Authorization": "Bearer dev-ops"}
 OFFICER = {"Authorization": "Bearer dev-officer"}

@@ -34,11 +34,10 @@ from notification.service_layer import relatives as rel
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.dispatch import dispatch_due
 from notification.service_layer.ports import DeliveryReport
+from tests.support import eventually
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.outbox import OutboxEvent, OutboxRelay
 from trygg_shared.service import Infrastructure
-
-from ..support import eventually
 
 KARIN = Relative("r-karin", "+46701112233", Language.SV)
 

@@ -13,13 +13,13 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.testing import Endpoints
+from tests.support import eventually, read_topic
 from trygg_shared.contracts.referral import ReadyRevoked
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import decode
 from trygg_shared.kafka import EventPublisher
 from trygg_shared.outbox import OutboxEvent, OutboxRelay, RelayLease, outbox_update
 
-from ..support import eventually, read_topic
 from .test_outbox_and_consumer import ready
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from ..support import eventually
-from .conftest import System
+from tests.fixtures.e2e import System
+from tests.support import eventually
 
 MESSAGES = 30
 

@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.testing import Endpoints
+from tests.support import committed_offset, eventually, read_topic
 from trygg_shared.contracts.referral import ReadyForDischarge, ReadyRevoked
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, decode, encode
@@ -21,8 +22,6 @@ from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.outbox import OutboxEvent, OutboxRelay, outbox_update
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.testing import sample_ready_for_discharge
-
-from ..support import committed_offset, eventually, read_topic
 
 
 def ready(case_id: str | None = None) -> ReadyForDischarge:

@@ -24,13 +24,12 @@ from pymongo import AsyncMongoClient
 from devstack.servers import free_port
 from devstack.stack import ServiceProcess, ServiceSpec, service_env
 from notification.fake_gateway import FakeElks
+from tests.fixtures.e2e import System
+from tests.support import eventually, read_topic
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import NOTIFICATION_EVENTS
 from trygg_shared.envelope import EventMeta, decode, encode
-
-from ..support import eventually, read_topic
-from .conftest import System
 
 SPEC = ServiceSpec("notification", "NOTIFICATION_", 8003)
 OFFICER = {"Authorization": "Bearer dev-officer"}

@@ -24,6 +24,7 @@ from pymongo import AsyncMongoClient
 from devstack.servers import free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
 from devstack.testing import Endpoints
+from tests.support import eventually, read_topic
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
     Address,
@@ -46,8 +47,6 @@ from trygg_shared.contracts.scheduling import (
 from trygg_shared.contracts.topics import ALL_TOPICS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta, decode, encode
 from trygg_shared.kafka import ensure_topics
-
-from ..support import eventually, read_topic
 
 TEAM = {"Authorization": "Bearer dev-team"}
 OPS = {"Authorization": "Bearer dev-ops"}
