@@ -1,0 +1,67 @@
+"""`/audit`: who read a case's personal data, when, which fields (ops)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from scheduling.entrypoints.common import Out, api_router, example
+from scheduling.entrypoints.errors import domain_errors
+from scheduling.entrypoints.security import require
+from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
+from trygg_shared.fields import Text
+
+
+class AuditRecordOut(Out):
+    model_config = example(
+        {
+            "record_id": "5d0c...",
+            "at": "2026-11-26T07:05:00Z",
+            "actor": "team:hofors-us1",
+            "roles": ["team"],
+            "action": "read_day_visits",
+            "case_ids": ["a81a..."],
+            "fields": ["name", "address", "phone"],
+        }
+    )
+    record_id: str
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    case_ids: list[str]
+    fields: list[str]
+
+
+def audit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
+    router = api_router("audit")
+    read_audit = require(authenticator, "read_audit")
+
+    @router.get(
+        "/audit",
+        response_model=list[AuditRecordOut],
+        summary="Who read a case's personal data, and when",
+    )
+    async def audit_trail(
+        case_id: Annotated[Text, Query(min_length=1, max_length=100)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        actor: Actor = read_audit,
+    ) -> list[AuditRecordOut]:
+        with domain_errors():
+            records = await deps.audit.for_case(case_id, limit)
+        return [
+            AuditRecordOut(
+                record_id=r.record_id,
+                at=r.at,
+                actor=r.actor,
+                roles=list(r.roles),
+                action=r.action,
+                case_ids=list(r.case_ids),
+                fields=list(r.fields),
+            )
+            for r in records
+        ]
+
+    return router

@@ -1,0 +1,69 @@
+"""Errors of the HTTP API as problem+json, the documented error responses, and the team scope of a token."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from scheduling.domain.plan import PlanError, VisitNotFound
+from scheduling.domain.team import TeamError
+from scheduling.service_layer import field as fuc
+from scheduling.service_layer.planning import UnknownTeam
+from scheduling.service_layer.ports import Actor, SchedulingDeps
+from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
+from trygg_shared.auth import may_act_for_team
+from trygg_shared.http import Problem, ProblemError
+
+_PROBLEM_TEXT = {
+    400: "The body is not valid JSON.",
+    401: "Missing or invalid bearer token.",
+    403: "The token lacks the role this endpoint needs.",
+    404: "Unknown team, case or visit.",
+    409: "A conflict with the plan's or the team's state.",
+    422: "The request breaks the documented format.",
+    503: "The database is unreachable; retry after the given time.",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of these error statuses."""
+    return {code: {"description": _PROBLEM_TEXT[code], "model": Problem} for code in codes}
+
+
+# Every route may answer these (a router's `responses`).
+COMMON_ERRORS = (400, 401, 403, 422, 503)
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Domain and storage errors as problem+json; messages carry no personal data."""
+    try:
+        yield
+    except (UnknownTeam, AggregateNotFound):
+        raise ProblemError(404, "Not found", "No such team.") from None
+    except fuc.CaseNotPlanned:
+        raise ProblemError(404, "Not found", "No planned period for that case.") from None
+    except VisitNotFound:
+        raise ProblemError(404, "Not found", "No such visit in the case's plan.") from None
+    except (PlanError, TeamError) as exc:
+        raise ProblemError(409, "Conflict", str(exc)) from None
+    except ConcurrencyConflict:
+        raise ProblemError(409, "Conflict", "The plan changed meanwhile; try again.") from None
+    except StorageUnavailable:
+        raise ProblemError(503, "Service unavailable", "Try again shortly.", headers={"Retry-After": "5"}) from None
+
+
+def for_team(actor: Actor, team_id: str | None) -> None:
+    """A team token acts only for its teams (its `teams` claim); ops, officers and on-call for all."""
+    if not may_act_for_team(actor.teams, team_id):
+        raise ProblemError(403, "Forbidden", "Your token does not act for this team.")
+
+
+async def for_case_team(deps: SchedulingDeps, actor: Actor, case_id: str) -> None:
+    """The same for a case: the team of its plan (an unknown case is the use case's 404)."""
+    if actor.teams is None:
+        return
+    loaded = await deps.plans.load(case_id)
+    if loaded is not None:
+        for_team(actor, loaded.state.team_id)
