@@ -18,7 +18,8 @@ from console.adapters.auth import ApiToken, local_dev_tokens
 from console.adapters.memory import MemorySessionStore
 from console.domain.access import Role
 from console.domain.figures import FIGURES, Row, Value
-from console.entrypoints.web import change_events, figures_to_csv, first_seen
+from console.entrypoints.figures import figures_to_csv
+from console.entrypoints.live import change_events, first_seen
 from console.service_layer import pages
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable

@@ -137,21 +137,7 @@ class StatementCodec:
                 month=str(s.month),
                 issued_at=s.issued_at,
                 municipality_code=own.municipality_code if own else next(iter(s.tariffs.values())).municipality_code,
-                lines=tuple(
-                    wire.StatementLine(
-                        kind=line.kind.value,
-                        service_month=str(line.service_month),
-                        case_id=line.case_id or None,
-                        decision_id=line.decision_id or None,
-                        days=line.days,
-                        minutes=line.minutes,
-                        unit_price_ore=line.unit_price_ore,
-                        amount_ore=line.amount_ore,
-                        correction=line.correction,
-                        description=line.description,
-                    )
-                    for line in s.lines
-                ),
+                lines=tuple(wire.StatementLine.model_validate(line.published()) for line in s.lines),
                 total_ore=s.total_ore,
                 maxtaxa_ore=own.tariff.maxtaxa_ore if own else None,
                 tariff_version=own.version if own else None,

@@ -92,6 +92,17 @@ class StatementLine:
     def capped(self) -> bool:
         return self.kind in CAPPED_KINDS
 
+    def published(self) -> dict[str, object]:
+        """The line as statements show it (the HTTP API, `statement_issued`): the kind by its value, the
+        month as `YYYY-MM`, no case or decision as None."""
+        shown: dict[str, object] = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return shown | {
+            "kind": self.kind.value,
+            "service_month": str(self.service_month),
+            "case_id": self.case_id or None,
+            "decision_id": self.decision_id or None,
+        }
+
 
 @dataclass(frozen=True)
 class TariffUsed:

@@ -1,0 +1,173 @@
+"""The pages staff read: `/cases` (and one case), `/today`, `/alerts` (and acknowledging one), `/audit`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from console.domain.access import Actor, Page
+from console.entrypoints import today
+from console.entrypoints.site import HTML, PAGE_RESPONSES, PROBLEM, Site
+from console.service_layer import pages as uc
+from console.service_layer.ports import AlertConflict, AlertNotFound, NotificationUnavailable
+from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.fields import PlausibleDate, Text
+
+# The days a page may be asked for: wide enough for any real period, narrow enough that the
+# page's own arithmetic (previous day, the capacity days ahead) never leaves Python's dates.
+PageDay = PlausibleDate
+
+
+def left_text(deadline: datetime, now: datetime) -> str:
+    """'1 d 04:12:33 left' before, 'liable for 03:10:00' after (also what console.js shows)."""
+    seconds = int((deadline - now).total_seconds())
+    past = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    text = f"{days} d {clock}" if days else clock
+    return f"liable for {text}" if past else f"{text} left"
+
+
+def trace_search(jaeger: str, case_id: str) -> str:
+    tags = '{"messaging.kafka.message.key":"' + case_id + '"}'
+    return f"{jaeger}/search?{urlencode({'service': 'referral', 'tags': tags, 'limit': '50'})}"
+
+
+def case_pages_router(site: Site) -> APIRouter:
+    router = APIRouter()
+    deps = site.deps
+
+    @router.get(
+        "/cases",
+        response_class=HTMLResponse,
+        responses=PAGE_RESPONSES,
+        summary="Cases: ready for discharge and planning, soonest payment liability first",
+    )
+    async def cases_page(request: Request) -> Response:
+        return await site.show(request, Page.CASES, lambda a: uc.cases_board(deps, a), "cases.html", left=left_text)
+
+    @router.get(
+        "/cases/{case_id}",
+        response_class=HTMLResponse,
+        responses={**PAGE_RESPONSES, 404: {"content": HTML, "description": "No such case."}},
+        summary="One case with its timeline",
+    )
+    async def case_detail(request: Request, case_id: Annotated[Text, Path(max_length=100)]) -> Response:
+        return await site.show(
+            request,
+            Page.CASES,
+            lambda a: uc.case_page(deps, a, case_id),
+            "case.html",
+            left=left_text,
+            trace_search=trace_search(site.jaeger, case_id),
+            jaeger=site.jaeger,
+        )
+
+    return router
+
+
+def today_router(site: Site) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/today",
+        response_class=HTMLResponse,
+        responses={**PAGE_RESPONSES, 422: {"content": PROBLEM, "description": "A day outside 2000–2099."}},
+        summary="Today: visits per team member, missed and unstaffed visits, capacity",
+    )
+    async def today_page(
+        request: Request,
+        day: Annotated[PageDay | None, Query(description="The day to show (local date); today when left out.")] = None,
+    ) -> Response:
+        return await site.show(
+            request,
+            Page.TODAY,
+            lambda a: uc.today(site.deps, a, day),
+            "today.html",
+            lanes=today.lanes,
+            position=today.position,
+            kind=today.visit_kind,
+            capacity_table=today.capacity_table,
+            axis=today.DAY_AXIS,
+            timedelta=timedelta,
+        )
+
+    return router
+
+
+def alerts_router(site: Site) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/alerts", response_class=HTMLResponse, responses=PAGE_RESPONSES, summary="Open on-call alerts")
+    async def alerts_page(request: Request) -> Response:
+        return await site.show(
+            request, Page.ALERTS, lambda a: uc.alerts_page(site.deps, a), "alerts.html", message=None
+        )
+
+    @router.post(
+        "/alerts/{alert_id}/acknowledge",
+        response_class=HTMLResponse,
+        responses={
+            303: {"description": "Acknowledged (or not signed in: to the login page)."},
+            403: {"content": HTML, "description": "The role may not acknowledge."},
+            404: {"content": HTML, "description": "No such alert."},
+            409: {"content": HTML, "description": "Already acknowledged."},
+            502: {"content": HTML, "description": "The notification service did not answer."},
+        },
+        summary="Acknowledge an alert (through the notification service)",
+    )
+    @site.same_site_only
+    async def acknowledge(request: Request, alert_id: Text) -> Response:
+        actor = await site.session_actor(request)
+        if actor is None:
+            return site.to_login(request)
+        return await acknowledged(site, request, actor, alert_id)
+
+    return router
+
+
+async def acknowledged(site: Site, request: Request, actor: Actor, alert_id: str) -> Response:
+    """Back to the alerts once acknowledged; else the alerts page again with what went wrong."""
+    status, message = 303, ""
+    try:
+        await uc.acknowledge_alert(site.deps, actor, alert_id)
+    except uc.Forbidden:
+        return site.forbidden(request, actor)
+    except AlertNotFound:
+        status, message = 404, "That alert does not exist (any more)."
+    except AlertConflict:
+        status, message = 409, "That alert was already acknowledged."
+    except NotificationUnavailable:
+        status, message = 502, "The notification service did not answer; the alert is still open. Try again."
+    if status == 303:
+        return RedirectResponse("/alerts", status_code=303)
+    version = site.deps.feed.version
+    try:
+        model = await uc.alerts_page(site.deps, actor)
+    except (uc.Forbidden, StorageUnavailable):
+        return site.error(request, actor, status, "Not acknowledged", message)
+    return site.render(
+        request, "alerts.html", actor, status, page="alerts", model=model, message=message, live_version=version
+    )
+
+
+def audit_page_router(site: Site) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/audit",
+        response_class=HTMLResponse,
+        responses=PAGE_RESPONSES,
+        summary="Who read personal data in the console, and when",
+    )
+    async def audit_page(request: Request) -> Response:
+        return await site.show(request, Page.AUDIT, lambda a: uc.audit_trail(site.deps, a), "audit.html")
+
+    return router
