@@ -61,6 +61,8 @@ class _Builder:
                 return tuple(self.value(args[0], name) for _ in range(2 if self.full else 0))
             return tuple(self.value(a, name) for a in args)
         n = self._next()
+        if hint is str and name == "month":  # "YYYY-MM" on the wire
+            return f"2026-{n % 12 + 1:02d}"
         if hint is bool:
             return n % 2 == 0
         if hint is int:
@@ -96,8 +98,6 @@ class _ContractBuilder(_Builder):
             return self.value(get_args(hint)[0], name)
         if isinstance(hint, type) and issubclass(hint, BaseModel):
             return self.build(hint)
-        if hint is str and name == "month":  # "YYYY-MM" on the wire
-            return f"2026-{self._next() % 12 + 1:02d}"
         if hint is float and name.endswith("_share"):  # a share, 0..1
             return self._next() % 4 / 4
         return super().value(hint, name)
@@ -131,6 +131,7 @@ REFERRAL = (
     "ReadyRevoked",
     "Discharged",
     "MessageCancelled",
+    "LiabilityDaysCounted",
     "CaseOpened",
     "DecisionGranted",
     "DecisionChanged",

@@ -37,7 +37,7 @@ from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import RegionalAgreement
 from referral.entrypoints.agreements import agreement_router
 from referral.entrypoints.audit import audit_router
-from referral.entrypoints.background import Loop, agreement_refresher, inbox_retention, inbox_sweeper
+from referral.entrypoints.background import Loop, agreement_refresher, inbox_retention, inbox_sweeper, liability_counter
 from referral.entrypoints.cases import case_router
 from referral.entrypoints.decisions import decision_router
 from referral.entrypoints.webhooks import webhook_router
@@ -148,6 +148,7 @@ def _background(settings: Settings, deps: ReferralDeps) -> list[Loop]:
         inbox_sweeper(deps, regions, settings.inbox_sweep_seconds),
         inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),
         agreement_refresher(deps, settings.agreements_refresh_seconds),
+        liability_counter(deps, settings.liability_count_seconds),
     ]
 
 

@@ -145,6 +145,12 @@ class Settings(ServiceSettings):
         description="How often each replica rereads the payment-liability agreements (a version added on "
         "another replica is used here within this time).",
     )
+    liability_count_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How often the running payment clocks are counted: a case whose count grew by a liable day "
+        "publishes it (`liability_days_counted`), so billing's report of a running clock lags at most this long.",
+    )
 
 
 LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})

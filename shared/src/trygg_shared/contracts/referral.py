@@ -50,6 +50,27 @@ class Destination(StrEnum):
     OTHER = "other"
 
 
+class LiableMonth(_Part):
+    """Liable days in one Stockholm calendar month, as referral counts them, and their cost."""
+
+    month: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="The month, YYYY-MM (Europe/Stockholm).")
+    days: int = Field(ge=0, description="Stockholm days in the month on which the municipality was liable.")
+    amount_sek: int = Field(ge=0, description="What those days cost, SEK: each day at its period's agreed price.")
+
+
+_LIABLE_MONTHS = Field(
+    None,
+    description="The case's liable days per calendar month after this event, with their cost, counted by referral "
+    "over every ready period that counts (a stopped one until it stopped, the running one until `counted_until`, "
+    "all until the discharge once there is one): the whole count, which replaces the previous one. The one count "
+    "of payment liability: billing reports these figures and counts nothing itself. Null in events written before "
+    "this field existed.",
+)
+_COUNTED_UNTIL = Field(
+    None, description="The moment a running clock was counted until (null when no clock ran or before this field)."
+)
+
+
 class _CaseEvent(CaseEvent):
     TOPIC: ClassVar[str] = REFERRAL_CASE_EVENTS
 
@@ -111,6 +132,8 @@ class ReadyForDischarge(_CaseEvent):
         "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
         "Null in events written before this field existed.",
     )
+    liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
+    counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
 
 class ReadyRevoked(_CaseEvent):
@@ -129,6 +152,8 @@ class ReadyRevoked(_CaseEvent):
         "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
         "Null in events written before this field existed.",
     )
+    liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
+    counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
 
 class Discharged(_CaseEvent):
@@ -146,6 +171,8 @@ class Discharged(_CaseEvent):
         "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
         "Null in events written before this field existed.",
     )
+    liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
+    counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
 
 class MessageCancelled(_CaseEvent):
@@ -160,6 +187,24 @@ class MessageCancelled(_CaseEvent):
         "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
         "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
         "Null in events written before this field existed.",
+    )
+    liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
+    counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
+
+
+class LiabilityDaysCounted(_CaseEvent):
+    """The running payment clock's count grew: a new Stockholm day became liable (sent by referral's
+    counting loop while the patient is still in hospital; at most once per case and liable day)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "liability_days_counted.v1"
+    counted_until: PlausibleDatetime = Field(description="The moment the running clock was counted until.")
+    liable_days: int = Field(ge=0, description="Liable days of the stay so far (the sum over `liable_months`).")
+    liable_months: tuple[LiableMonth, ...] = Field(
+        description="The case's liable days per calendar month so far, with their cost: the whole count, which "
+        "replaces the previous one."
+    )
+    counting_ready_at: tuple[PlausibleDatetime, ...] = Field(
+        description="The ready periods that count, named by their `ready_at`, in the sender's order."
     )
 
 
@@ -387,6 +432,7 @@ REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     ReadyRevoked,
     Discharged,
     MessageCancelled,
+    LiabilityDaysCounted,
     CaseOpened,
     DecisionGranted,
     DecisionChanged,

@@ -69,6 +69,7 @@ class CaseCodec:
                 {"message_id": m, "agreement_id": a, "version": v} for m, (a, v) in case.agreement_pins.items()
             ],
             "readmission_of_case_id": case.readmission_of_case_id,
+            "liability_days_published": case.liability_days_published,
             # Query fields, top level (FerretDB pushes only top-level equality down to SQL):
             "status": facts.status.value,
             "liability_running": running,
@@ -105,6 +106,7 @@ class CaseCodec:
                 for p in doc.get("agreement_pins") or []
             },
             readmission_of_case_id=doc.get("readmission_of_case_id"),
+            liability_days_published=doc.get("liability_days_published"),
             opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
             decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
         )
@@ -150,6 +152,7 @@ _SAME_NAMES: dict[type, type[IntegrationEvent]] = {
     de.ReadyRevoked: ev.ReadyRevoked,
     de.Discharged: ev.Discharged,
     de.MessageCancelled: ev.MessageCancelled,
+    de.LiabilityDaysCounted: ev.LiabilityDaysCounted,
     de.CaseOpened: ev.CaseOpened,
     de.DecisionEnded: ev.DecisionEnded,
 }

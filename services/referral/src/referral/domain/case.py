@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from referral.domain import events as de
-from referral.domain.case_events import diff_events
+from referral.domain.case_events import COUNTED, diff_events
 from referral.domain.decision import Decision, EndReason, MunicipalityProfile, Relative
 from referral.domain.decision import change as change_decision
 from referral.domain.decision import end as end_decision
@@ -89,6 +89,7 @@ class Case:
     readmission_of_case_id: str | None = None
     opening: Opening | None = None
     decisions: list[Decision] = field(default_factory=list)
+    liability_days_published: int | None = None  # the liable days the last count sent said
     events: list[DomainEvent] = field(default_factory=list)
     _facts: CaseFacts | None = field(default=None, repr=False)
 
@@ -148,9 +149,43 @@ class Case:
                 message,
                 readmission_of_case_id=self.readmission_of_case_id,
                 cancelled_type=cancelled.message_type if cancelled else None,
+                counted_until=receipt.received_at if receipt is not None else None,
             )
         )
+        self._note_count_published()
         self._end_decision_when_case_closes(before, after, message)
+        return True
+
+    def _note_count_published(self) -> None:
+        counts = [e.liable_months for e in self.events if isinstance(e, COUNTED) and e.liable_months is not None]
+        if counts:
+            self.liability_days_published = sum(m.days for m in counts[-1])
+
+    def count_liability(self, agreements: AgreementTable, now: datetime) -> bool:
+        """While the clock runs: record the count again when a new day has become liable (False: unchanged).
+
+        Idempotent: a count repeated within the same liable day records nothing, so a loop may
+        call it as often as it likes and consumers may apply its event twice.
+        """
+        facts = self.facts(agreements)
+        running = facts.ready is not None and facts.ready.ended_at is None and facts.discharge is None
+        if not running:
+            return False
+        months = facts.liable_months(now)
+        days = sum(m.days for m in months)
+        if days == (self.liability_days_published or 0):
+            return False
+        self.events.append(
+            de.LiabilityDaysCounted(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                counted_until=now,
+                liable_days=days,
+                liable_months=months,
+                counting_ready_at=facts.counting_ready_at,
+            )
+        )
+        self.liability_days_published = days
         return True
 
     def _end_decision_when_case_closes(self, before: CaseFacts, after: CaseFacts, message: HospitalMessage) -> None:

@@ -5,6 +5,10 @@ Plain domain events (`referral.domain.events`); the store's codec turns them int
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
 from referral.domain import events as de
 from referral.domain.events import DomainEvent
 from referral.domain.facts import CaseFacts, CaseStatus, PeriodEnd, ReadyPeriod, local_date
@@ -12,7 +16,7 @@ from referral.domain.messages import CareUnit, HospitalMessage, MessageType
 
 
 def _picture(
-    common: dict[str, str], episode_id: str, municipality: str | None, facts: CaseFacts
+    common: dict[str, Any], episode_id: str, municipality: str | None, facts: CaseFacts
 ) -> list[tuple[tuple[object, ...], DomainEvent]]:
     """The clock as events in the sender's order: each period that counts, with its revocation."""
     out: list[tuple[tuple[object, ...], DomainEvent]] = []
@@ -47,7 +51,7 @@ def _picture(
 
 
 def _clock_events(
-    common: dict[str, str],
+    common: dict[str, Any],
     episode_id: str,
     municipality: str | None,
     before: CaseFacts,
@@ -105,7 +109,7 @@ def _care_unit(facts: CaseFacts) -> CareUnit:
 
 
 def _planning_events(
-    common: dict[str, str], before: CaseFacts, after: CaseFacts, message: HospitalMessage
+    common: dict[str, Any], before: CaseFacts, after: CaseFacts, message: HospitalMessage
 ) -> list[DomainEvent]:
     """Planning information, when a planning message came or the planning fields changed."""
     new_planning = set(after.planning_message_ids) - set(before.planning_message_ids)
@@ -140,11 +144,17 @@ def diff_events(
     *,
     readmission_of_case_id: str | None = None,
     cancelled_type: MessageType | None = None,
+    counted_until: datetime | None = None,
 ) -> list[DomainEvent]:
-    """Domain events that say how the facts changed because of `message`."""
+    """Domain events that say how the facts changed because of `message`.
+
+    Every clock event (ready, revoked, discharged, a makulering) carries the case's liable days
+    per month after it (`CaseFacts.liable_months`), a running clock counted until
+    `counted_until` (when the message arrived; the message's own time when not given).
+    """
     out: list[DomainEvent] = []
     municipality = after.patient.address.municipality_code if after.patient and after.patient.address else None
-    common = {"case_id": case_id, "person_ref": person_ref}
+    common: dict[str, Any] = {"case_id": case_id, "person_ref": person_ref}
 
     if message.message_type is MessageType.CANCELLATION and message.cancels_message_id in (
         after.cancelled_ids - before.cancelled_ids
@@ -174,4 +184,10 @@ def diff_events(
 
     out.extend(_planning_events(common, before, after, message))
     out.extend(_clock_events(common, episode_id, municipality, before, after, message))
-    return out
+    until = counted_until or message.sent_at
+    months = after.liable_months(until)
+    return [replace(e, liable_months=months, counted_until=until) if isinstance(e, COUNTED) else e for e in out]
+
+
+# The clock events, each with the case's count after it.
+COUNTED = (de.ReadyForDischarge, de.ReadyRevoked, de.Discharged, de.MessageCancelled)

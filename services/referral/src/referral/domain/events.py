@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from referral.domain.decision import Decision, EndReason
-from referral.domain.liability import CareType, LiabilityClock
+from referral.domain.liability import CareType, LiabilityClock, LiableMonth
 from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
 
 
@@ -61,6 +61,9 @@ class ReadyForDischarge(CaseEvent):
     municipality_code: str | None
     # The ready periods that count after this event (their ready_at, sender's order); None: not known.
     counting_ready_at: tuple[datetime, ...] | None = None
+    # The liable days per month over the periods that count, a running one until `counted_until`.
+    liable_months: tuple[LiableMonth, ...] | None = None
+    counted_until: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +73,9 @@ class ReadyRevoked(CaseEvent):
     liable_days: int
     # The ready periods that count after this event (their ready_at, sender's order); None: not known.
     counting_ready_at: tuple[datetime, ...] | None = None
+    # The liable days per month over the periods that count, a running one until `counted_until`.
+    liable_months: tuple[LiableMonth, ...] | None = None
+    counted_until: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +86,9 @@ class Discharged(CaseEvent):
     daily_price_sek: int | None
     # The ready periods that count after this event (their ready_at, sender's order); None: not known.
     counting_ready_at: tuple[datetime, ...] | None = None
+    # The liable days per month over the periods that count, a running one until `counted_until`.
+    liable_months: tuple[LiableMonth, ...] | None = None
+    counted_until: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +97,19 @@ class MessageCancelled(CaseEvent):
     cancelled_message_type: MessageType | None
     # The ready periods that count after this event (their ready_at, sender's order); None: not known.
     counting_ready_at: tuple[datetime, ...] | None = None
+    # The liable days per month over the periods that count, a running one until `counted_until`.
+    liable_months: tuple[LiableMonth, ...] | None = None
+    counted_until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiabilityDaysCounted(CaseEvent):
+    """The running clock's count grew (a new day became liable): the whole count again."""
+
+    counted_until: datetime
+    liable_days: int
+    liable_months: tuple[LiableMonth, ...]
+    counting_ready_at: tuple[datetime, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +154,7 @@ DomainEvent = (
     | ReadyRevoked
     | Discharged
     | MessageCancelled
+    | LiabilityDaysCounted
     | CaseOpened
     | DecisionGranted
     | DecisionChanged

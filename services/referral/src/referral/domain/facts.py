@@ -17,7 +17,9 @@ from referral.domain.liability import (
     AgreementTable,
     CareType,
     LiabilityClock,
+    LiableMonth,
     RegionalAgreement,
+    count_by_month,
     liable_days,
     start_clock,
 )
@@ -113,6 +115,20 @@ class CaseFacts:
         if self.discharge is None:
             return 0
         return sum(p.liable_days(self.discharge.discharged_at) for p in self.periods)
+
+    def liable_months(self, until: datetime) -> tuple[LiableMonth, ...]:
+        """The liable days per calendar month, with their cost, over every period that counts.
+
+        A stopped period counts until it stopped; the running one until the discharge, or
+        ``until`` while the patient is still in hospital. After a discharge the months add up
+        to `liable_days`.
+        """
+        end = self.discharge.discharged_at if self.discharge is not None else until
+        return count_by_month(
+            (p.clock, p.ended_at or end, p.daily_price_sek)
+            for p in self.periods
+            if p.ended_by is not PeriodEnd.REPLACED
+        )
 
 
 AgreementPins = dict[str, tuple[str, int]]  # ready notice's message id -> (agreement id, version)

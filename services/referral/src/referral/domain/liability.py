@@ -41,8 +41,11 @@ __all__ = [
     "DayCount",
     "LiabilityClock",
     "LiabilityRule",
+    "LiableMonth",
     "RegionalAgreement",
+    "count_by_month",
     "is_working_day",
+    "liable_dates",
     "liable_days",
     "start_clock",
 ]
@@ -403,25 +406,58 @@ def start_clock(ready_at: datetime, care_type: CareType, agreement: RegionalAgre
     )
 
 
-def liable_days(clock: LiabilityClock, ended_at: datetime) -> int:
-    """Return the number of Stockholm calendar days on which the municipality was liable.
+def liable_dates(clock: LiabilityClock, ended_at: datetime) -> list[date]:
+    """The Stockholm calendar days on which the municipality was liable, in order.
 
     Liability runs from ``clock.liability_starts_at`` until ``ended_at`` (discharge, or
     whatever else ends it). Every local calendar day that liability touched counts as a
     whole day, so a discharge at 00:05 still costs that day, while one at exactly local
-    midnight does not. Returns 0 when ``ended_at`` is at or before the start.
+    midnight does not. Empty when ``ended_at`` is at or before the start.
 
     Raises:
         ValueError: when ``ended_at`` is naive.
     """
     _require_aware(ended_at, "ended_at")
     if ended_at <= clock.liability_starts_at:
-        return 0
+        return []
     first_day = clock.liability_starts_at.astimezone(STOCKHOLM).date()
     local_end = ended_at.astimezone(STOCKHOLM)
     # Counting local dates rather than dividing a duration by 24 h keeps the 23- and 25-hour
     # days around daylight-saving changes at one day each.
-    days = (local_end.date() - first_day).days
-    if local_end.time() != time(0):
-        days += 1
-    return days
+    last_day = local_end.date() if local_end.time() != time(0) else local_end.date() - _ONE_DAY
+    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+
+
+def liable_days(clock: LiabilityClock, ended_at: datetime) -> int:
+    """The number of Stockholm calendar days on which the municipality was liable (see `liable_dates`).
+
+    Raises:
+        ValueError: when ``ended_at`` is naive.
+    """
+    return len(liable_dates(clock, ended_at))
+
+
+@dataclass(frozen=True)
+class LiableMonth:
+    """Liable days in one Stockholm calendar month (``YYYY-MM``) and what they cost, in SEK."""
+
+    month: str
+    days: int
+    amount_sek: int
+
+
+def count_by_month(periods: Iterable[tuple[LiabilityClock, datetime, int]]) -> tuple[LiableMonth, ...]:
+    """The liable days of ``(clock, until, price per day)`` periods, split by calendar month.
+
+    The one count billing reports: each period's days (``liable_dates`` up to its ``until``)
+    at its price, added up period by period, so a day two periods were liable on counts once
+    per period and the months always add up to the sum of ``liable_days`` over the periods.
+    Months in order; a month without liable days is left out.
+    """
+    totals: dict[str, tuple[int, int]] = {}
+    for clock, until, price in periods:
+        for day in liable_dates(clock, until):
+            key = f"{day.year:04d}-{day.month:02d}"
+            days, amount = totals.get(key, (0, 0))
+            totals[key] = (days + 1, amount + price)
+    return tuple(LiableMonth(month, days, amount) for month, (days, amount) in sorted(totals.items()))

@@ -1,4 +1,5 @@
-"""Background loops: apply stored messages, expire old inbox records, reread the agreements.
+"""Background loops: apply stored messages, expire old inbox records, reread the agreements,
+count the running payment clocks.
 
 The runtime runs loops untraced (`trygg_shared.telemetry.quiet`), so idle polling starts no
 traces; real work found by a loop (a stored message to apply, records to remove) is wrapped in
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import apply_pending, sweep_inbox
+from referral.service_layer.liability import count_running_liability
 from trygg_shared.batch import Backoff
 from trygg_shared.logging import get_logger
 from trygg_shared.telemetry import traced_work
@@ -69,5 +71,18 @@ def agreement_refresher(deps: ReferralDeps, interval_seconds: float) -> Loop:
                 await deps.agreement_book.refresh()
             except ValueError as exc:  # stored versions that contradict each other: keep the table in use
                 log.error("agreements could not be reread; the previous table stays in use", error=type(exc).__name__)
+
+    return loop
+
+
+def liability_counter(deps: ReferralDeps, interval_seconds: float) -> Loop:
+    """Every interval: publish the count of each running clock that a new liable day has grown."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval_seconds)
+            counted = await count_running_liability(deps)
+            if counted:
+                log.info("running payment clocks counted", cases=counted)
 
     return loop
