@@ -172,10 +172,26 @@ def history(arrivals: Sequence[HospitalMessage]) -> list[WireEvent]:
             case.receive(step, AGREEMENTS, person_ref=PERSON_REF)
             at = step.sent_at  # a message is received (and saved) no earlier than it was sent
         saved_at = max(saved_at + timedelta(minutes=1), at)
-        for domain_event in case.take_events():
-            for wire in to_wire(domain_event):
-                out.append(WireEvent(wire, _event_id(out, wire), len(out) + 1, saved_at))
+        _save(out, case, saved_at)
+        # Referral's counting loop, between two saves: a running clock's count, when a day became liable.
+        if case.count_liability(AGREEMENTS, saved_at + timedelta(seconds=30)):
+            _save(out, case, saved_at + timedelta(seconds=30))
     return out
+
+
+def _save(out: list[WireEvent], case: Case, saved_at: datetime) -> None:
+    for domain_event in case.take_events():
+        for wire in to_wire(domain_event):
+            out.append(WireEvent(wire, _event_id(out, wire), len(out) + 1, saved_at))
+
+
+def published_count(events: Sequence[WireEvent]) -> tuple[tuple[str, int, int], ...] | None:
+    """Referral's count in the newest (highest-sequence) of `events` that carries one: (month, days, öre)."""
+    counts = [e for e in events if getattr(e.event, "liable_months", None) is not None]
+    if not counts:
+        return None
+    newest = max(counts, key=lambda e: e.sequence).event
+    return tuple((m.month, m.days, m.amount_sek * 100) for m in newest.liable_months)
 
 
 def canonical_history() -> list[WireEvent]:
@@ -357,7 +373,6 @@ def _billing() -> Wired:
     from billing.adapters.memory import MemoryStores
     from billing.bootstrap import bootstrap
     from billing.config import Settings
-    from billing.domain.liability import liable_dates
     from billing.service_layer.tariffs import seed_books
 
     stores = MemoryStores()
@@ -380,10 +395,11 @@ def _billing() -> Wired:
                 "liable_days": c.liable_days,
                 "amount_sek": c.amount_sek,
                 "municipality_code": c.municipality_code,
-                # ... the ready notice in force, and the liable days the monthly report lists.
+                # ... the ready notice in force, and the liable days (and cost) the monthly report
+                # lists: referral's count, as it sent it.
                 "ready_at": last.ready_at if last else None,
                 "agreement": (last.agreement_id, last.agreement_version, last.daily_price_sek) if last else None,
-                "liable_dates": liable_dates(c, NOW),
+                "counted": tuple((str(m.month), m.days, m.amount_ore) for m in c.counted),
                 "announced": record.state.announced,
             }
         return {

@@ -55,6 +55,7 @@ from .convergence_support import (
     history,
     kept_by_chassis,
     period_history,
+    published_count,
     run,
     with_repeats,
 )
@@ -204,13 +205,39 @@ def test_billing_s_liable_days_per_month_add_up_to_referral_s_liable_days(in_ord
 
     r1's revocation (2 days) is later withdrawn (x-rev1) and r3 replaces r1, so referral counts 5
     days. Billing used to re-derive the days from the ready periods it was told about and
-    reported 7 (5 or 13 in other arrival orders); now every clock event says which ready periods
-    still count (`counting_ready_at`) and billing keeps only those.
+    reported 7 (5 or 13 in other arrival orders); then every clock event said which ready periods
+    still count (`counting_ready_at`) and billing kept only those; now referral sends its count
+    per month with every clock event (`liable_months`) and billing reports exactly that.
     """
     billing = in_order["billing"]
     assert isinstance(billing, dict)
     liability = billing["liability"]
-    assert len(liability["liable_dates"]) == liability["liable_days"] == 5
+    assert sum(days for _, days, _ in liability["counted"]) == liability["liable_days"] == 5
+    assert liability["counted"] == published_count(canonical_history())
+
+
+def test_billing_reports_exactly_what_referral_published_in_every_interleaving() -> None:
+    """One count, referral's: whatever order the hospital's messages came in and however Kafka
+    delivered the events (reordered, repeated, with the counting loop's counts in between),
+    billing's liable days and cost per month are the count in the newest clock event it handled,
+    and billing counts nothing itself (the report lists `counted`)."""
+    billing = next(c for c in CONSUMERS if c.name == "billing")
+    rng = random.Random(SEED)
+    histories = [canonical_history(), history(list(reversed(MESSAGES)))]
+    while len(histories) < ORDERS:
+        order = list(MESSAGES)
+        rng.shuffle(order)
+        histories.append(history(order))
+    assert any(e.event.EVENT_TYPE.endswith("liability_days_counted.v1") for e in histories[0])  # the loop's counts
+    for events in histories:
+        deliveries = [delivered_in_order(events)]
+        deliveries += [with_repeats(rng, [Delivery(e) for e in s]) for s in _shuffles(rng, events, 3)]
+        for delivery in deliveries:
+            state = run(billing, delivery)
+            assert isinstance(state, dict)
+            reported = state["liability"]["counted"] if state["liability"] else ()  # no record: nothing reported
+            expected = published_count(kept_by_chassis(billing, delivery)) or ()
+            assert reported == expected, [f"{e.wire.sequence}" for e in delivery]
 
 
 def test_scheduling_plans_the_period_even_when_the_decision_s_end_overtook_its_grant(

@@ -127,6 +127,7 @@ async def test_a_stay_discharged_after_the_limit_accrues_liability_days_at_the_a
             discharged_at=datetime(2024, 3, 9, 10, tzinfo=UTC),
             liable_days=3,
             daily_price_sek=9300,
+            liable_months=(ref.LiableMonth(month="2024-03", days=3, amount_sek=3 * 9300),),  # referral's count
         )
     )
 
@@ -174,7 +175,8 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
             "liability_starts_at": datetime(2026, 11, 30, 23, tzinfo=UTC),
         }
     )
-    await harness.send(r1.model_copy(update={"counting_ready_at": (r1.ready_at,)}))
+    nov = (ref.LiableMonth(month="2026-11", days=2, amount_sek=2 * 9300),)  # referral's count: r1's 2 days
+    await harness.send(r1.model_copy(update={"counting_ready_at": (r1.ready_at,), "liable_months": ()}))
     await harness.send(
         ref.ReadyRevoked(
             case_id=case_id,
@@ -183,9 +185,10 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
             ready_at=r1.ready_at,
             liable_days=2,
             counting_ready_at=(r1.ready_at,),
+            liable_months=nov,
         )
     )
-    await harness.send(r3.model_copy(update={"counting_ready_at": (r1.ready_at, r3.ready_at)}))
+    await harness.send(r3.model_copy(update={"counting_ready_at": (r1.ready_at, r3.ready_at), "liable_months": nov}))
     await harness.send(
         ref.MessageCancelled(
             case_id=case_id,
@@ -193,9 +196,10 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
             cancelled_message_id="rev1",
             cancelled_message_type="aterkallad_utskrivningsklar",
             counting_ready_at=(r3.ready_at,),
+            liable_months=(),
         )
     )
-    await harness.send(r3.model_copy(update={"counting_ready_at": (r3.ready_at,)}))  # the picture, sent again
+    await harness.send(r3.model_copy(update={"counting_ready_at": (r3.ready_at,), "liable_months": ()}))  # again
     await harness.send(
         ref.Discharged(
             case_id=case_id,
@@ -204,6 +208,7 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
             liable_days=5,
             daily_price_sek=9300,
             counting_ready_at=(r3.ready_at,),
+            liable_months=(ref.LiableMonth(month="2026-12", days=5, amount_sek=5 * 9300),),
         )
     )
 
@@ -348,3 +353,42 @@ async def test_a_gotland_hemgangsbeslut_is_billed_as_trygg_hemgang(harness: Harn
     [statement] = await harness.billing.deps.statement_queries.of_person(person)
     assert [(line.kind, line.days) for line in statement.lines] == [(ItemKind.TRYGG_HEMGANG_DAYS, 5)]
     assert harness.dead == []
+
+
+async def test_the_liability_report_is_exactly_the_count_referral_published_and_billing_counts_nothing(
+    harness: Harness,
+) -> None:
+    # The ready notice says 9 300 kr a day from 7 March; referral's counts say otherwise (its
+    # agreement priced those days at 7 800 kr, and it counted until the 20th): billing reports
+    # referral's figures, never its own count of the period up to now.
+    case_id, person = ids()
+    ready = sample_ready_for_discharge(case_id, person).model_copy(
+        update={
+            "ready_at": datetime(2024, 3, 4, 9, tzinfo=UTC),
+            "liability_starts_at": datetime(2024, 3, 6, 23, tzinfo=UTC),
+            "municipality_code": "2104",
+            "liable_months": (),
+        }
+    )
+    await harness.send(ready)
+
+    def counted(days: int) -> ref.LiabilityDaysCounted:
+        return ref.LiabilityDaysCounted(
+            case_id=case_id,
+            person_ref=person,
+            counted_until=datetime(2024, 3, 6 + days, 8, tzinfo=UTC),
+            liable_days=days,
+            liable_months=(ref.LiableMonth(month="2024-03", days=days, amount_sek=days * 7800),),
+            counting_ready_at=(ready.ready_at,),
+        )
+
+    first = await harness.send(counted(14), sequence=3)
+    await harness.send(counted(14), event_id=first, sequence=3)  # redelivered
+    await harness.send(counted(14), sequence=3)  # the same count under another id
+    await harness.send(counted(10), sequence=2)  # an older count, late: stale
+
+    harness.clock.moment = datetime(2024, 4, 2, 8, tzinfo=UTC)  # billing's "now" is long after
+    report = await reads.liability_report_of(harness.billing.deps, OPS, MARCH, None)
+
+    assert [(r.case_id, r.days, r.amount_ore, r.running) for r in report.rows] == [(case_id, 14, 14 * 780_000, True)]
+    assert (report.regions[0].liability_days, report.regions[0].amount_ore) == (14, 14 * 780_000)

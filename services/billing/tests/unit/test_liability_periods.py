@@ -1,4 +1,8 @@
-"""The case's liability record: periods open, stop, are superseded; discharge fixes the days owed."""
+"""The case's liability record: periods open, stop, are superseded; discharge fixes the days owed.
+
+The days are referral's count (`with_count`); billing counts none. The test of days two periods
+were liable on moved to referral (`services/referral/tests/unit/test_liability_count.py`), where
+the one count now is."""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from billing.domain.liability import (
     CaseLiability,
     LiabilityPeriod,
+    MonthLiability,
     PeriodStatus,
-    liable_dates,
+    liability_by_month,
     on_cancelled,
     on_discharged,
     on_ready,
     on_revoked,
+    with_count,
 )
+from billing.domain.money import Month
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -70,12 +77,14 @@ def test_a_period_closed_by_discharge_is_dropped_when_a_later_arriving_notice_re
     case = on_discharged(on_ready(CaseLiability("c1", "p"), period(r1)), discharged_at, 10, 9300, counting=(r1,))
     assert [p.status for p in case.periods] == [PeriodStatus.CLOSED]
 
-    # r3 (sent before the discharge) arrives last: referral re-sends r3 and the discharge.
-    case = on_ready(case, period(r3), counting=(r3,))
-    case = on_discharged(case, discharged_at, 3, 9300, counting=(r3,))
+    # r3 (sent before the discharge) arrives last: referral re-sends r3 and the discharge, each
+    # with its count of the stay after it.
+    count = (MonthLiability(Month(2026, 12), 3, 3 * 930_000),)
+    case = with_count(on_ready(case, period(r3), counting=(r3,)), count)
+    case = with_count(on_discharged(case, discharged_at, 3, 9300, counting=(r3,)), count)
 
     assert [(p.ready_at, p.status) for p in case.periods] == [(r3, PeriodStatus.CLOSED)]
-    assert len(liable_dates(case, discharged_at)) == case.liable_days == 3
+    assert sum(m.days for m in liability_by_month(case)) == case.liable_days == 3
 
 
 def test_a_withdrawn_ready_notice_stops_counting_at_its_makulering() -> None:
@@ -91,12 +100,12 @@ def test_without_the_counting_list_the_old_rule_applies() -> None:
     assert [p.status for p in case.periods] == [PeriodStatus.REVOKED, PeriodStatus.OPEN]
 
 
-def test_days_two_periods_were_liable_on_count_once_per_period_as_referral_adds_them_up() -> None:
-    first = on_revoked(on_ready(CaseLiability("c1", "p"), period(T0)), T0, T0 + timedelta(days=5), 3)
-    # A ready notice dated before the first one's revocation: its clock starts before that ended.
-    case = on_discharged(on_ready(first, period(T0 + timedelta(days=1))), T0 + timedelta(days=6), 6, 9300)
+def test_the_days_reported_are_referral_s_count_whatever_the_periods_would_give() -> None:
+    # The periods would give 4 days (26-29 Nov); referral's count says 2 in November and 1 in
+    # December at its price: billing reports exactly that, and an event without a count keeps it.
+    count = (MonthLiability(Month(2026, 11), 2, 2 * 780_000), MonthLiability(Month(2026, 12), 1, 930_000))
+    case = with_count(on_ready(CaseLiability("c1", "p"), period(T0)), count, T0 + timedelta(days=7))
 
-    days = [d.day for d in liable_dates(case, T0 + timedelta(days=6))]
-
-    assert len(days) == 3 + 3 == case.liable_days  # 26-28 Nov, then 27-29 Nov
-    assert days == sorted(days)
+    assert liability_by_month(on_revoked(case, T0, T0 + timedelta(days=7), 4)) == count
+    assert liability_by_month(with_count(case, None)) == count
+    assert case.counted_until == T0 + timedelta(days=7)

@@ -12,7 +12,7 @@ from billing_support import ApiHarness
 from prometheus_client import REGISTRY
 
 from billing.domain.care import CareCase
-from billing.domain.liability import CaseLiability, LiabilityPeriod, LiabilityRecord
+from billing.domain.liability import CaseLiability, LiabilityPeriod, LiabilityRecord, MonthLiability, on_discharged
 from billing.domain.money import Month
 
 from .factories import period_for, trygg_hemgang
@@ -22,13 +22,12 @@ def _failures(batch: str) -> float:
     return REGISTRY.get_sample_value("trygg_batch_record_failures_total", {"batch": batch}) or 0.0
 
 
-def _liability(case_id: str, ready: datetime) -> LiabilityRecord:
+def _liability(case_id: str, ready: datetime, counted: tuple[MonthLiability, ...] = ()) -> LiabilityRecord:
     period = LiabilityPeriod(
         ready_at=ready, liability_starts_at=ready, agreement_id="a-1", agreement_version=1, daily_price_sek=9300
     )
-    return LiabilityRecord(
-        CaseLiability(case_id=case_id, person_ref=f"p_{case_id}", periods=(period,), municipality_code="2104")
-    )
+    case = CaseLiability(case_id, f"p_{case_id}", (period,), municipality_code="2104", counted=counted)
+    return LiabilityRecord(case)
 
 
 def test_the_cost_report_names_the_case_it_left_out() -> None:
@@ -70,8 +69,12 @@ class Broken:
 
 def test_the_liability_report_names_the_case_it_left_out() -> None:
     api = ApiHarness()
-    good = _liability("case-good", datetime(2024, 3, 4, 9, tzinfo=UTC))
+    # The days are referral's count; the broken case was discharged home in time in the year 378.
+    good = _liability(
+        "case-good", datetime(2024, 3, 4, 9, tzinfo=UTC), (MonthLiability(Month(2024, 3), 28, 28 * 930_000),)
+    )
     bad = _liability("case-bad", datetime(378, 4, 1, 9, tzinfo=UTC))
+    bad.case = on_discharged(bad.case, datetime(378, 4, 1, 9, tzinfo=UTC), 0, None)
     for one in (good, bad):
         asyncio.run(api.deps.liabilities.save(one.case.case_id, 0, one, []))
 

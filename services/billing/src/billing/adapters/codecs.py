@@ -8,7 +8,6 @@ top-level equality filters down to PostgreSQL): `person_ref`, `billing_open`, `r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from billing.adapters.documents import decode, encode
@@ -39,7 +38,7 @@ class LiabilityCodec:
         doc["region_code"] = case.region_code
         doc["amount_sek"] = case.amount_sek  # referral's figure for the stay, for a quick look
         doc["liability_open"] = case.open_period is not None
-        doc["report_months"] = [str(m) for m in state.report_months(datetime.now(UTC))]
+        doc["report_months"] = [str(m) for m in state.report_months()]
         return doc
 
     def from_document(self, doc: Document) -> LiabilityRecord:

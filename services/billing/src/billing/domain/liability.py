@@ -1,9 +1,8 @@
 """The municipality's payment liability to the region (betalningsansvar) for one case.
 
-One record per case holds its ready periods and, after discharge, the liable days referral
-computed for the stay. Referral puts the hospital's messages in order; Kafka keeps one case's
-events in order; so each event is applied as it comes, the last one being the truth (stale
-repeats are skipped by the consumer).
+One record per case holds its ready periods and the liable days referral counted. Referral puts
+the hospital's messages in order; Kafka keeps one case's events in order; so each event is
+applied as it comes, the last one being the truth (stale repeats are skipped by the consumer).
 
 Which periods count is referral's to say: every clock event (ready, revoked, discharged, and a
 makulering) names the periods that count after it (`counting`, their `ready_at`, the whole
@@ -11,23 +10,22 @@ picture), and a period not named is dropped: superseded by a later ready notice,
 also when it was revoked and kept days until its revocation was withdrawn, or closed by a
 discharge that a later-arriving ready notice has since replaced. Events written before referral
 sent that list (`counting` None) fall back to the old rule: a new ready notice supersedes the
-open period.
+open period. The periods say whether the clock runs, when liability started and whether the
+patient came home in time; they are never counted here.
 
-The monthly report needs the liable *days*, not only their number: `liable_dates` lists them
-with the same rule as referral's clock (every Stockholm day that liability touched counts
-whole; a period ending exactly at local midnight does not touch the next day), period by
-period, as referral adds them up. A revoked period keeps the days it accrued; a superseded one
-accrued none (a new ready notice replaced its clock); the open one runs until now.
+**Billing counts no liable day.** Referral counts them (one rule, `referral.domain.liability`)
+and sends, with every clock event and while a clock runs, the whole count split by calendar
+month with its cost at the agreed price (`Count`): the record keeps the last count it was sent
+(`counted`), and the monthly report and `LiabilityDaysAccrued` are exactly those figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from billing.domain.money import STOCKHOLM, Month, days_between, kronor, local_date
+from billing.domain.money import Month, local_date
 
 
 class PeriodStatus(StrEnum):
@@ -51,6 +49,18 @@ class LiabilityPeriod:
 
 
 @dataclass(frozen=True)
+class MonthLiability:
+    """Liable days in one calendar month and their cost, as referral counted them."""
+
+    month: Month
+    days: int
+    amount_ore: int
+
+
+Count = tuple[MonthLiability, ...] | None  # referral's count after an event; None: the event had none
+
+
+@dataclass(frozen=True)
 class CaseLiability:
     case_id: str
     person_ref: str
@@ -59,6 +69,8 @@ class CaseLiability:
     liable_days: int = 0  # the whole stay, as referral computed it at discharge
     daily_price_sek: int | None = None
     municipality_code: str | None = None
+    counted: tuple[MonthLiability, ...] = ()  # referral's count per month, the last one it sent
+    counted_until: datetime | None = None  # a running clock's count is as of this moment
 
     @property
     def amount_sek(self) -> int:
@@ -162,63 +174,19 @@ def on_discharged(
     )
 
 
-# --- liable days and their cost --------------------------------------------------------------------
+# --- referral's count ------------------------------------------------------------------------------
 
 
-def period_dates(starts_at: datetime, ended_at: datetime) -> list[date]:
-    """The Stockholm days liability touched between its start and its end (referral's rule)."""
-    if ended_at <= starts_at:
-        return []
-    end_local = ended_at.astimezone(STOCKHOLM)
-    last = end_local.date() if end_local.time() != time(0) else end_local.date() - timedelta(days=1)
-    return days_between(local_date(starts_at), last)
+def with_count(case: CaseLiability, count: Count, counted_until: datetime | None = None) -> CaseLiability:
+    """The case with referral's count after an event (unchanged when the event carried none)."""
+    if count is None:
+        return case
+    return replace(case, counted=count, counted_until=counted_until)
 
 
-@dataclass(frozen=True)
-class LiableDay:
-    day: date
-    agreement_price_ore: int  # the price on the ready notice's agreement
-
-
-def liable_dates(case: CaseLiability, now: datetime) -> list[LiableDay]:
-    """Every liable day of the case, period by period, in date order.
-
-    Each counting period's days are added up as referral adds them up (`Discharged.liable_days`
-    is the sum over the periods): a day two periods were liable on (a ready notice dated before
-    the revocation of the previous one) is listed once per period, so the days per month always
-    add up to referral's count.
-    """
-    days: list[LiableDay] = []
-    for p in case.periods:
-        if p.status is PeriodStatus.SUPERSEDED:
-            continue
-        end = p.ended_at if p.status is not PeriodStatus.OPEN else now
-        if end is None:
-            continue
-        days.extend(LiableDay(d, kronor(p.daily_price_sek)) for d in period_dates(p.liability_starts_at, end))
-    return sorted(days, key=lambda d: d.day)
-
-
-PriceLookup = Callable[[str | None, int], int | None]  # (region, year) -> öre per day, if configured
-
-
-@dataclass(frozen=True)
-class MonthLiability:
-    month: Month
-    days: int
-    amount_ore: int
-
-
-def liability_by_month(case: CaseLiability, now: datetime, price: PriceLookup) -> list[MonthLiability]:
-    """Liable days and their cost per month, each day at the region's price for its year
-    (from the tariff table) or, where none is configured, the agreement's price."""
-    totals: dict[Month, tuple[int, int]] = {}
-    for d in liable_dates(case, now):
-        per_day = price(case.region_code, d.day.year)
-        amount = per_day if per_day is not None else d.agreement_price_ore
-        days, ore = totals.get(Month.of(d.day), (0, 0))
-        totals[Month.of(d.day)] = (days + 1, ore + amount)
-    return [MonthLiability(m, days, ore) for m, (days, ore) in sorted(totals.items())]
+def liability_by_month(case: CaseLiability) -> tuple[MonthLiability, ...]:
+    """Liable days and their cost per month: referral's count, as it was sent."""
+    return case.counted
 
 
 @dataclass(frozen=True)
@@ -250,14 +218,14 @@ class LiabilityRecord:
     case: CaseLiability
     announced: tuple[MonthLiability, ...] = ()
 
-    def apply(self, changed: CaseLiability, *, now: datetime, price: PriceLookup) -> list[object] | None:
+    def apply(self, changed: CaseLiability) -> list[object] | None:
         """Take the new state; announce the accrual when a period has stopped and the days changed."""
         if changed == self.case:
             return None
         self.case = changed
         if changed.open_period is not None and changed.discharged_at is None:
             return []  # the clock runs: the days are announced when it stops
-        months = tuple(liability_by_month(changed, now, price))
+        months = liability_by_month(changed)
         if months == self.announced and not changed.discharged_at:
             return []
         self.announced = months
@@ -275,9 +243,9 @@ class LiabilityRecord:
             )
         ]
 
-    def report_months(self, now: datetime) -> list[Month]:
+    def report_months(self) -> list[Month]:
         """Months this case appears in: liable days, or a discharge in time."""
-        months = {m.month for m in liability_by_month(self.case, now, lambda _r, _y: None)}
+        months = {m.month for m in liability_by_month(self.case)}
         if self.case.discharged_at is not None:
             months.add(Month.of(local_date(self.case.discharged_at)))
         return sorted(months)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from billing.domain.care import CareCase
-from billing.domain.liability import CaseLiability, PriceLookup, liability_by_month
+from billing.domain.liability import CaseLiability, liability_by_month
 from billing.domain.money import Month, days_between, local_date, round_to_krona
 from billing.domain.tariffs import Tariff
 
@@ -29,7 +29,7 @@ class LiabilityRow:
     days: int
     amount_ore: int
     home_in_time: bool  # discharged this month before liability started
-    running: bool  # the clock still runs (days counted until now)
+    running: bool  # the clock still runs (days as referral last counted them)
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,18 @@ class LiabilityReport:
     left_out: tuple[str, ...] = ()
 
 
-def liability_report(
-    cases: Sequence[CaseLiability], month: Month, now: datetime, price: PriceLookup, region: str | None = None
-) -> LiabilityReport:
-    """Liable days and cost in `month` per case and region, and the cases brought home in time."""
+def liability_report(cases: Sequence[CaseLiability], month: Month, region: str | None = None) -> LiabilityReport:
+    """Liable days and cost in `month` per case and region, and the cases brought home in time.
+
+    The days and their cost are referral's count, as it sent it (a running clock's as of its
+    last count); nothing is counted or priced here.
+    """
     rows: list[LiabilityRow] = []
     for case in sorted(cases, key=lambda c: c.case_id):
         region_code = case.region_code or UNKNOWN_REGION
         if region is not None and region_code != region:
             continue
-        in_month = [m for m in liability_by_month(case, now, price) if m.month == month]
+        in_month = [m for m in liability_by_month(case) if m.month == month]
         days = sum(m.days for m in in_month)
         amount = sum(m.amount_ore for m in in_month)
         home = (

@@ -4,10 +4,11 @@ Three consumers, each with its own group (so each keeps its own per-aggregate po
 referral case stream and the billing-subjects stream share one sequence per case, and a
 position taken on one topic must not make the other topic's events look stale):
 
-- `<group>` on referral's case events: ready, revoked, discharged, message cancelled (`skip`
-  when stale: they are applied in order, and each names the ready periods that still count, so
-  the last one handled is the truth); admission noticed, case opened, decisions granted/changed/ended (`apply`:
-  they converge by their own timestamps);
+- `<group>` on referral's case events: ready, revoked, discharged, message cancelled, liability
+  days counted (`skip` when stale: they are applied in order, and each names the ready periods
+  that still count and carries referral's count of the liable days, so the last one handled is
+  the truth); admission noticed, case opened, decisions granted/changed/ended (`apply`: they
+  converge by their own timestamps);
 - `<group>-subjects` on referral's billing subjects: billing subject registered (`apply`: the
   latest by event time wins);
 - `<group>-scheduling` on scheduling's period events: period planned/changed/ended, visit
@@ -20,15 +21,16 @@ numbers) are dropped while parsing and never reach a use case or the database.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import ClassVar
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, Literal
 
 from faststream.kafka import KafkaBroker
 from pydantic import Field
 
 from billing.domain.care import DecisionType
 from billing.domain.fees import Recipient
-from billing.domain.money import local_date
+from billing.domain.liability import MonthLiability
+from billing.domain.money import Month, kronor, local_date
 from billing.service_layer import referral_facts as rf
 from billing.service_layer import scheduling_facts as sf
 from billing.service_layer.ports import BillingDeps
@@ -84,61 +86,91 @@ def counting(ready_at: tuple[datetime, ...] | None) -> tuple[datetime, ...] | No
     return None if ready_at is None else tuple(ms(r) for r in ready_at)
 
 
-def referral_consumer(
-    broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
-) -> EventConsumer:
+ClockEvent = ref.ReadyForDischarge | ref.ReadyRevoked | ref.Discharged | ref.MessageCancelled | ref.LiabilityDaysCounted
+
+
+def count(event: ClockEvent) -> rf.ReferralCount:
+    """Referral's count of the liable days after a clock event, as billing keeps it (öre, months)."""
+    aware(event.counted_until, *(event.counting_ready_at or ()))
+    if event.liable_months is None:
+        return rf.ReferralCount()
+    months = tuple(MonthLiability(Month.parse(m.month), m.days, kronor(m.amount_sek)) for m in event.liable_months)
+    return rf.ReferralCount(months, ms(event.counted_until) if event.counted_until else None)
+
+
+def _clock_handlers(deps: BillingDeps) -> list[Handles[Any]]:
     async def on_ready_for_discharge(event: ref.ReadyForDischarge, meta: EventMeta) -> None:
-        aware(event.ready_at, event.liability_starts_at, *(event.counting_ready_at or ()))
-        await rf.record_ready(
-            deps,
-            rf.RecordReady(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                ready_at=event.ready_at,
-                liability_starts_at=event.liability_starts_at,
-                agreement_id=event.agreement_id,
-                agreement_version=event.agreement_version,
-                daily_price_sek=event.daily_price_sek,
-                municipality_code=event.municipality_code,
-                source_event_id=meta.id,
-                counting=counting(event.counting_ready_at),
-            ),
+        aware(event.ready_at, event.liability_starts_at)
+        ready = rf.RecordReady(
+            event.case_id,
+            event.person_ref,
+            event.ready_at,
+            event.liability_starts_at,
+            event.agreement_id,
+            event.agreement_version,
+            event.daily_price_sek,
+            event.municipality_code,
+            meta.id,
+            counting(event.counting_ready_at),
+            count(event),
         )
+        await rf.record_ready(deps, ready)
 
     async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
-        aware(event.revoked_at, event.ready_at, *(event.counting_ready_at or ()))
-        await rf.record_revoked(
-            deps,
-            rf.RecordRevoked(
-                event.case_id,
-                event.person_ref,
-                event.ready_at,
-                event.revoked_at,
-                event.liable_days or 0,
-                counting(event.counting_ready_at),
-            ),
-        )
+        aware(event.revoked_at, event.ready_at)
+        revoked = rf.RecordRevoked(
+            event.case_id, event.person_ref, event.ready_at, event.revoked_at, event.liable_days or 0,
+            counting(event.counting_ready_at), count(event),
+        )  # fmt: skip
+        await rf.record_revoked(deps, revoked)
 
     async def on_discharged(event: ref.Discharged, meta: EventMeta) -> None:
-        aware(event.discharged_at, *(event.counting_ready_at or ()))
-        await rf.record_discharge(
-            deps,
-            rf.RecordDischarge(
-                event.case_id,
-                event.person_ref,
-                event.discharged_at,
-                event.liable_days,
-                event.daily_price_sek,
-                counting(event.counting_ready_at),
-            ),
-        )
+        aware(event.discharged_at)
+        discharge = rf.RecordDischarge(
+            event.case_id, event.person_ref, event.discharged_at, event.liable_days, event.daily_price_sek,
+            counting(event.counting_ready_at), count(event),
+        )  # fmt: skip
+        await rf.record_discharge(deps, discharge)
 
     async def on_message_cancelled(event: ref.MessageCancelled, meta: EventMeta) -> None:
-        aware(*(event.counting_ready_at or ()))
-        await rf.record_cancellation(
-            deps, rf.RecordCancellation(event.case_id, event.person_ref, counting(event.counting_ready_at))
+        cancellation = rf.RecordCancellation(
+            event.case_id, event.person_ref, counting(event.counting_ready_at), count(event)
         )
+        await rf.record_cancellation(deps, cancellation)
 
+    async def on_liability_days_counted(event: ref.LiabilityDaysCounted, meta: EventMeta) -> None:
+        await rf.record_count(deps, rf.RecordCount(event.case_id, event.person_ref, count(event)))
+
+    return [
+        Handles(ref.ReadyForDischarge, on_ready_for_discharge),
+        Handles(ref.ReadyRevoked, on_ready_revoked),
+        Handles(ref.Discharged, on_discharged),
+        Handles(ref.MessageCancelled, on_message_cancelled),
+        Handles(ref.LiabilityDaysCounted, on_liability_days_counted),
+    ]
+
+
+DecisionEvent = DecisionGrantedTerms | DecisionChangedTerms | ref.DecisionEnded
+
+
+def decision(event: DecisionEvent, kind: Literal["granted", "changed", "ended"], as_of: datetime) -> rf.RecordDecision:
+    """The decision's terms as of `as_of` (an ended decision says only its end)."""
+    aware(as_of)
+    kind_of = getattr(event, "decision_type", None)
+    return rf.RecordDecision(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
+        decision_id=event.decision_id,
+        kind=kind,
+        as_of=ms(as_of),
+        decision_type=DecisionType(kind_of.value) if kind_of else None,
+        start_date=getattr(event, "start_date", None),
+        end_date=event.end_date,
+        length_days=getattr(event, "length_days", None),
+    )
+
+
+def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
     async def on_admission_noticed(event: ref.AdmissionNoticed, meta: EventMeta) -> None:
         if event.municipality_code:
             await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
@@ -148,70 +180,29 @@ def referral_consumer(
             await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
 
     async def on_decision_granted(event: DecisionGrantedTerms, meta: EventMeta) -> None:
-        aware(event.granted_at)
-        await rf.record_decision(
-            deps,
-            rf.RecordDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                kind="granted",
-                as_of=ms(event.granted_at),
-                decision_type=DecisionType(event.decision_type.value),
-                start_date=event.start_date,
-                end_date=event.end_date,
-                length_days=event.length_days,
-            ),
-        )
+        await rf.record_decision(deps, decision(event, "granted", event.granted_at))
 
     async def on_decision_changed(event: DecisionChangedTerms, meta: EventMeta) -> None:
-        aware(event.changed_at)
-        await rf.record_decision(
-            deps,
-            rf.RecordDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                kind="changed",
-                as_of=ms(event.changed_at),
-                decision_type=DecisionType(event.decision_type.value) if event.decision_type else None,
-                start_date=event.start_date,
-                end_date=event.end_date,
-                length_days=event.length_days,
-            ),
-        )
+        await rf.record_decision(deps, decision(event, "changed", event.changed_at))
 
     async def on_decision_ended(event: ref.DecisionEnded, meta: EventMeta) -> None:
-        aware(event.ended_at)
-        await rf.record_decision(
-            deps,
-            rf.RecordDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                kind="ended",
-                as_of=ms(event.ended_at),
-                end_date=event.end_date,
-            ),
-        )
+        await rf.record_decision(deps, decision(event, "ended", event.ended_at))
 
+    return [
+        Handles(ref.AdmissionNoticed, on_admission_noticed, on_stale="apply"),
+        Handles(ref.CaseOpened, on_case_opened, on_stale="apply"),
+        Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),
+        Handles(DecisionChangedTerms, on_decision_changed, on_stale="apply"),
+        Handles(ref.DecisionEnded, on_decision_ended, on_stale="apply"),
+    ]
+
+
+def referral_consumer(
+    broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+) -> EventConsumer:
+    handles = [*_clock_handlers(deps), *_case_handlers(deps)]
     return EventConsumer(
-        broker,
-        topic=REFERRAL_CASE_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(ref.ReadyForDischarge, on_ready_for_discharge),
-            Handles(ref.ReadyRevoked, on_ready_revoked),
-            Handles(ref.Discharged, on_discharged),
-            Handles(ref.MessageCancelled, on_message_cancelled),
-            Handles(ref.AdmissionNoticed, on_admission_noticed, on_stale="apply"),
-            Handles(ref.CaseOpened, on_case_opened, on_stale="apply"),
-            Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),
-            Handles(DecisionChangedTerms, on_decision_changed, on_stale="apply"),
-            Handles(ref.DecisionEnded, on_decision_ended, on_stale="apply"),
-        ],
-        guard=guard,
-        settings=settings,
+        broker, topic=REFERRAL_CASE_EVENTS, group_id=group_id, handles=handles, guard=guard, settings=settings
     )
 
 
@@ -241,85 +232,61 @@ def subjects_consumer(
     )
 
 
+PeriodEvent = sch.PeriodPlanned | sch.PeriodChanged | sch.PeriodEnded
+
+
+def period(
+    event: PeriodEvent,
+    as_of: datetime,
+    planned_end: date,
+    *,
+    decision_id: str | None = None,
+    ended_on: date | None = None,
+) -> sf.RecordPeriod:
+    """The team's period as of `as_of` (a change does not name its decision; only an end has a last day)."""
+    aware(as_of)
+    return sf.RecordPeriod(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
+        period_id=event.period_id,
+        decision_id=decision_id,
+        start_date=event.start_date,
+        planned_end=planned_end,
+        ended_on=ended_on,
+        hours_granted=event.hours_granted,
+        as_of=ms(as_of),
+    )
+
+
 def scheduling_consumer(
     broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     async def on_period_planned(event: sch.PeriodPlanned, meta: EventMeta) -> None:
-        aware(event.planned_at)
-        await sf.record_period(
-            deps,
-            sf.RecordPeriod(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                period_id=event.period_id,
-                decision_id=event.decision_id,
-                start_date=event.start_date,
-                planned_end=event.end_date,
-                ended_on=None,
-                hours_granted=event.hours_granted,
-                as_of=ms(event.planned_at),
-            ),
-        )
+        await sf.record_period(deps, period(event, event.planned_at, event.end_date, decision_id=event.decision_id))
 
     async def on_period_changed(event: sch.PeriodChanged, meta: EventMeta) -> None:
-        aware(event.changed_at)
-        await sf.record_period(
-            deps,
-            sf.RecordPeriod(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                period_id=event.period_id,
-                decision_id=None,
-                start_date=event.start_date,
-                planned_end=event.end_date,
-                ended_on=None,
-                hours_granted=event.hours_granted,
-                as_of=ms(event.changed_at),
-            ),
-        )
+        await sf.record_period(deps, period(event, event.changed_at, event.end_date))
 
     async def on_period_ended(event: sch.PeriodEnded, meta: EventMeta) -> None:
-        aware(event.ended_at)
-        await sf.record_period(
-            deps,
-            sf.RecordPeriod(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                period_id=event.period_id,
-                decision_id=event.decision_id,
-                start_date=event.start_date,
-                planned_end=event.planned_end_date,
-                ended_on=event.ended_on,
-                hours_granted=event.hours_granted,
-                as_of=ms(event.ended_at),
-            ),
+        ended = period(
+            event, event.ended_at, event.planned_end_date, decision_id=event.decision_id, ended_on=event.ended_on
         )
+        await sf.record_period(deps, ended)
 
     async def on_visit_completed(event: sch.VisitCompleted, meta: EventMeta) -> None:
         aware(event.started_at, event.ended_at)
-        await sf.record_visit(
-            deps,
-            sf.RecordVisit(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                visit_id=event.visit_id,
-                period_id=event.period_id,
-                kind=event.kind.value,
-                day=local_date(event.started_at),
-                minutes=event.duration_minutes,
-            ),
-        )
+        visit = sf.RecordVisit(
+            event.case_id, event.person_ref, event.visit_id, event.period_id, event.kind.value,
+            local_date(event.started_at), event.duration_minutes,
+        )  # fmt: skip
+        await sf.record_visit(deps, visit)
 
+    handles: list[Handles[Any]] = [
+        Handles(sch.PeriodPlanned, on_period_planned, on_stale="apply"),
+        Handles(sch.PeriodChanged, on_period_changed, on_stale="apply"),
+        Handles(sch.PeriodEnded, on_period_ended, on_stale="apply"),
+        Handles(sch.VisitCompleted, on_visit_completed, on_stale="apply"),
+    ]
     return EventConsumer(
-        broker,
-        topic=SCHEDULING_PERIOD_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(sch.PeriodPlanned, on_period_planned, on_stale="apply"),
-            Handles(sch.PeriodChanged, on_period_changed, on_stale="apply"),
-            Handles(sch.PeriodEnded, on_period_ended, on_stale="apply"),
-            Handles(sch.VisitCompleted, on_visit_completed, on_stale="apply"),
-        ],
-        guard=guard,
-        settings=settings,
+        broker, topic=SCHEDULING_PERIOD_EVENTS, group_id=group_id, handles=handles, guard=guard, settings=settings
     )

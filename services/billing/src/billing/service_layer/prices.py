@@ -9,14 +9,11 @@ from billing.service_layer.ports import BillingDeps
 
 
 class PriceTable:
-    """The regions' liability prices, as read at one moment."""
+    """The regions' liability prices, as read at one moment: the cost report's comparison only (the
+    liability report's amounts are referral's, priced by its agreements)."""
 
     def __init__(self, books: list[VersionedBook[LiabilityPrice]]) -> None:
         self._prices = {b.key: b.current.terms.per_day_ore for b in books if b.versions}
-
-    def exact(self, region: str | None, year: int) -> int | None:
-        """The region's price for that year, if configured (liability uses the agreement's otherwise)."""
-        return self._prices.get(price_key(region, year)) if region else None
 
     def latest(self, region: str | None, year: int) -> int | None:
         """The region's price for the year or the latest year before it; else the national one."""

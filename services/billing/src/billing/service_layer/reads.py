@@ -55,13 +55,11 @@ async def liability_report_of(
     deps: BillingDeps, actor: Actor, month: Month, region: str | None, *, export: bool = False
 ) -> LiabilityReport:
     records = await deps.liability_queries.cases_for_month(month)
-    prices = await price_table(deps)
-    now = deps.clock.now()
     # A case the report cannot compute is left out and reported (logged, counted, named in the
     # report's `left_out`); the others are shown.
     report, left_out = compute_isolated(
         [r.case for r in records],
-        lambda cases: liability_report(cases, month, now, prices.exact, region),
+        lambda cases: liability_report(cases, month, region),
         lambda case: case.case_id,
         "liability_report",
     )

@@ -1,4 +1,7 @@
-"""Use cases run by referral's events: the liability clock, decisions, who is billed."""
+"""Use cases run by referral's events: the liability clock, decisions, who is billed.
+
+Every clock event carries referral's count of the liable days after it (`ReferralCount`); the
+record takes it as it is (billing counts no day and prices none)."""
 
 from __future__ import annotations
 
@@ -11,16 +14,25 @@ from billing.domain.care import CareCase, DecisionTerms, DecisionType
 from billing.domain.fees import PersonAccount, Recipient
 from billing.domain.liability import (
     CaseLiability,
+    Count,
     LiabilityPeriod,
     LiabilityRecord,
     on_cancelled,
     on_discharged,
     on_ready,
     on_revoked,
+    with_count,
 )
 from billing.service_layer.ports import BillingDeps
-from billing.service_layer.prices import price_table
 from trygg_shared.aggregate import update_aggregate
+
+
+@dataclass(frozen=True)
+class ReferralCount:
+    """Referral's count of the case's liable days after an event: per month, with their cost."""
+
+    months: Count = None  # None: the event carried no count (written before referral sent one)
+    counted_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class RecordReady:
     municipality_code: str | None
     source_event_id: str
     counting: tuple[datetime, ...] | None = None  # the ready periods referral counts after it (None: not said)
+    count: ReferralCount = ReferralCount()
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class RecordRevoked:
     revoked_at: datetime
     liable_days: int
     counting: tuple[datetime, ...] | None = None
+    count: ReferralCount = ReferralCount()
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class RecordDischarge:
     liable_days: int
     daily_price_sek: int | None
     counting: tuple[datetime, ...] | None = None
+    count: ReferralCount = ReferralCount()
 
 
 @dataclass(frozen=True)
@@ -64,16 +79,27 @@ class RecordCancellation:
     case_id: str
     person_ref: str
     counting: tuple[datetime, ...] | None
+    count: ReferralCount = ReferralCount()
+
+
+@dataclass(frozen=True)
+class RecordCount:
+    """A running clock's count grew (referral's `liability_days_counted`)."""
+
+    case_id: str
+    person_ref: str
+    count: ReferralCount
 
 
 async def _change_liability(
-    deps: BillingDeps, case_id: str, person_ref: str, change: Callable[[CaseLiability], CaseLiability]
+    deps: BillingDeps,
+    case_id: str,
+    person_ref: str,
+    change: Callable[[CaseLiability], CaseLiability],
+    count: ReferralCount,
 ) -> None:
-    prices = await price_table(deps)
-    now = deps.clock.now()
-
     def apply(record: LiabilityRecord) -> tuple[None, list[object] | None]:
-        return None, record.apply(change(record.case), now=now, price=prices.exact)
+        return None, record.apply(with_count(change(record.case), count.months, count.counted_until))
 
     await update_aggregate(
         deps.liabilities, case_id, apply, create=lambda: LiabilityRecord(CaseLiability(case_id, person_ref))
@@ -94,7 +120,7 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
         opened = on_ready(case, period, cmd.counting)
         return replace(opened, municipality_code=cmd.municipality_code or case.municipality_code)
 
-    await _change_liability(deps, cmd.case_id, cmd.person_ref, change)
+    await _change_liability(deps, cmd.case_id, cmd.person_ref, change, cmd.count)
     if cmd.municipality_code:
         await note_municipality(deps, cmd.case_id, cmd.person_ref, cmd.municipality_code)
 
@@ -105,6 +131,7 @@ async def record_revoked(deps: BillingDeps, cmd: RecordRevoked) -> None:
         cmd.case_id,
         cmd.person_ref,
         lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days, cmd.counting),
+        cmd.count,
     )
 
 
@@ -114,13 +141,19 @@ async def record_discharge(deps: BillingDeps, cmd: RecordDischarge) -> None:
         cmd.case_id,
         cmd.person_ref,
         lambda case: on_discharged(case, cmd.discharged_at, cmd.liable_days, cmd.daily_price_sek, cmd.counting),
+        cmd.count,
     )
 
 
 async def record_cancellation(deps: BillingDeps, cmd: RecordCancellation) -> None:
-    if cmd.counting is None:
+    if cmd.counting is None and cmd.count.months is None:
         return  # an event from before referral named the counting periods: nothing to learn from it
-    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: on_cancelled(case, cmd.counting))
+    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: on_cancelled(case, cmd.counting), cmd.count)
+
+
+async def record_count(deps: BillingDeps, cmd: RecordCount) -> None:
+    """A running clock's new count: the record takes it (repeated, it changes nothing)."""
+    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: case, cmd.count)
 
 
 # --- care facts: decisions --------------------------------------------------------------------------

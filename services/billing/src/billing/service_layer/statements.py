@@ -18,7 +18,7 @@ from billing.domain.fees import MissingTariff, PersonAccount, Statement, Stateme
 from billing.domain.money import STOCKHOLM, Month, local_date
 from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary, liability_report
 from billing.service_layer.ports import BillingDeps, IssueRun
-from billing.service_layer.prices import TariffTable, price_table, tariff_table
+from billing.service_layer.prices import TariffTable, tariff_table
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
 from trygg_shared.batch import Failures, compute_isolated
 
@@ -191,10 +191,9 @@ async def summarize_liability(deps: BillingDeps, month: Month, now: datetime, fa
     A case the report cannot compute is left out and reported in `failed` (the others are summarised).
     """
     records = await deps.liability_queries.cases_for_month(month)
-    prices = await price_table(deps)
     report, left_out = compute_isolated(
         [r.case for r in records],
-        lambda cases: liability_report(cases, month, now, prices.exact),
+        lambda cases: liability_report(cases, month),
         lambda case: case.case_id,
         "liability_summary",
     )

@@ -186,7 +186,9 @@ def diff_events(
     out.extend(_clock_events(common, episode_id, municipality, before, after, message))
     until = counted_until or message.sent_at
     months = after.liable_months(until)
-    return [replace(e, liable_months=months, counted_until=until) if isinstance(e, COUNTED) else e for e in out]
+    running = after.discharge is None and _running(after) is not None
+    stamp = until if running else None  # a stopped count is as of its ends, not of when it was made
+    return [replace(e, liable_months=months, counted_until=stamp) if isinstance(e, COUNTED) else e for e in out]
 
 
 # The clock events, each with the case's count after it.
