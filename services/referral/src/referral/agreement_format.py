@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from referral.domain.liability import DayCount, LiabilityRule, RegionalAgreement
+from referral.domain.liability import NATIONAL_DEFAULT, NATIONAL_REGION, DayCount, LiabilityRule, RegionalAgreement
 from trygg_shared.fields import FreeText, PlausibleDate
 
 AGREEMENTS_FILE = "agreements.json"
@@ -130,4 +130,7 @@ def shipped_agreements(text: str | None = None) -> list[RegionalAgreement]:
     raw: Any = json.loads(
         text if text is not None else resources.files("referral").joinpath(AGREEMENTS_FILE).read_text()
     )
-    return [to_domain(AgreementData.model_validate(item)) for item in raw["agreements"]]
+    listed = [to_domain(AgreementData.model_validate(item)) for item in raw["agreements"]]
+    # The national default's prices are kept in one place (trygg_shared/liability_prices.json).
+    national = [NATIONAL_DEFAULT] if all(a.region_code != NATIONAL_REGION for a in listed) else []
+    return [*national, *listed]

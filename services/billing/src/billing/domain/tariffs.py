@@ -1,4 +1,5 @@
-"""Tariffs as versioned data: per municipality and year, and the regions' liability prices.
+"""Tariffs as versioned data: per municipality and year, and the regions' liability prices (the
+cost report's comparison only: the liability report's amounts are referral's).
 
 Nothing here is a constant in code except the seed rows below (the figures DOMAIN.md records,
 with their sources): a deployment reads and changes tariffs through the `ops` API, and every
@@ -15,6 +16,7 @@ from fractions import Fraction
 from typing import Generic, TypeVar
 
 from billing.domain.money import kronor, round_to_krona
+from trygg_shared.liability_prices import national_daily_prices
 
 T = TypeVar("T")
 
@@ -220,11 +222,10 @@ def seed_tariffs() -> dict[str, Tariff]:
 
 
 def seed_liability_prices() -> dict[str, LiabilityPrice]:
-    """Socialstyrelsen's national price per day (2019: 7 800 kr, 2022: 9 300 kr)."""
-    return {
-        price_key(ANY_REGION, 2019): LiabilityPrice(kronor(7_800)),
-        price_key(ANY_REGION, 2022): LiabilityPrice(kronor(9_300)),
-    }
+    """Socialstyrelsen's national price per day, from the one place it is kept (trygg_shared's
+    `liability_prices.json`): the cost report's comparison where a region has no price of its own.
+    The liability report needs no price: its amounts are referral's, priced by its agreements."""
+    return {price_key(ANY_REGION, year): LiabilityPrice(kronor(sek)) for year, sek in national_daily_prices()}
 
 
 SEED_AUTHOR = "seed:DOMAIN.md"

@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from trygg_shared.liability_prices import national_daily_prices
+
 __all__ = [
     "NATIONAL_DEFAULT",
     "NATIONAL_REGION",
@@ -216,6 +218,9 @@ class RegionalAgreement:
 _STATUTORY_RULE = LiabilityRule(grace_days=3, day_zero_cutoff=None)
 NATIONAL_REGION = "SE"  # not a county code: marks the nationwide fallback
 
+_NATIONAL_PRICES = national_daily_prices()  # Socialstyrelsen's, from the shared data file
+_LATEST_YEAR, _LATEST_PRICE = _NATIONAL_PRICES[-1]
+
 NATIONAL_DEFAULT = RegionalAgreement(
     agreement_id="national-default",
     # Not a county code: marks the nationwide fallback.
@@ -226,14 +231,16 @@ NATIONAL_DEFAULT = RegionalAgreement(
     valid_to=None,
     somatic=_STATUTORY_RULE,
     psychiatric=_STATUTORY_RULE,
-    # The last resort only: the national default's versions live in the agreements data
-    # (region `SE`, referral/agreements.json), where each year's price is added.
-    daily_price_sek=9300,
+    # The prices are data, kept in one place (`trygg_shared/liability_prices.json`); this version
+    # is shipped as the agreements' national default (region `SE`), and later versions are added
+    # with POST /agreements like any region's.
+    daily_price_sek=_LATEST_PRICE,
     source=(
-        "Socialstyrelsen 2022 (9 300 kr/day); 3 calendar days is the statutory default "
-        "without an agreement (DOMAIN.md, Payment liability)"
+        f"Socialstyrelsen {_LATEST_YEAR} ({_LATEST_PRICE} kr/day; each year's price in trygg_shared/"
+        "liability_prices.json); 3 calendar days is the statutory default without an agreement "
+        "(lag 2017:612; DOMAIN.md, Payment liability)"
     ),
-    yearly_prices=((2019, 7800), (2022, 9300)),
+    yearly_prices=_NATIONAL_PRICES,
 )
 
 
