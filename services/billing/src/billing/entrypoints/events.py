@@ -119,17 +119,27 @@ def _clock_handlers(deps: BillingDeps) -> list[Handles[Any]]:
     async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
         aware(event.revoked_at, event.ready_at)
         revoked = rf.RecordRevoked(
-            event.case_id, event.person_ref, event.ready_at, event.revoked_at, event.liable_days or 0,
-            counting(event.counting_ready_at), count(event),
-        )  # fmt: skip
+            event.case_id,
+            event.person_ref,
+            event.ready_at,
+            event.revoked_at,
+            event.liable_days or 0,
+            counting(event.counting_ready_at),
+            count(event),
+        )
         await rf.record_revoked(deps, revoked)
 
     async def on_discharged(event: ref.Discharged, meta: EventMeta) -> None:
         aware(event.discharged_at)
         discharge = rf.RecordDischarge(
-            event.case_id, event.person_ref, event.discharged_at, event.liable_days, event.daily_price_sek,
-            counting(event.counting_ready_at), count(event),
-        )  # fmt: skip
+            event.case_id,
+            event.person_ref,
+            event.discharged_at,
+            event.liable_days,
+            event.daily_price_sek,
+            counting(event.counting_ready_at),
+            count(event),
+        )
         await rf.record_discharge(deps, discharge)
 
     async def on_message_cancelled(event: ref.MessageCancelled, meta: EventMeta) -> None:
@@ -171,11 +181,7 @@ def decision(event: DecisionEvent, kind: Literal["granted", "changed", "ended"],
 
 
 def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
-    async def on_admission_noticed(event: ref.AdmissionNoticed, meta: EventMeta) -> None:
-        if event.municipality_code:
-            await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
-
-    async def on_case_opened(event: ref.CaseOpened, meta: EventMeta) -> None:
+    async def on_municipality(event: ref.AdmissionNoticed | ref.CaseOpened, meta: EventMeta) -> None:
         if event.municipality_code:
             await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
 
@@ -189,8 +195,8 @@ def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
         await rf.record_decision(deps, decision(event, "ended", event.ended_at))
 
     return [
-        Handles(ref.AdmissionNoticed, on_admission_noticed, on_stale="apply"),
-        Handles(ref.CaseOpened, on_case_opened, on_stale="apply"),
+        Handles(ref.AdmissionNoticed, on_municipality, on_stale="apply"),
+        Handles(ref.CaseOpened, on_municipality, on_stale="apply"),
         Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),
         Handles(DecisionChangedTerms, on_decision_changed, on_stale="apply"),
         Handles(ref.DecisionEnded, on_decision_ended, on_stale="apply"),
@@ -276,9 +282,14 @@ def scheduling_consumer(
     async def on_visit_completed(event: sch.VisitCompleted, meta: EventMeta) -> None:
         aware(event.started_at, event.ended_at)
         visit = sf.RecordVisit(
-            event.case_id, event.person_ref, event.visit_id, event.period_id, event.kind.value,
-            local_date(event.started_at), event.duration_minutes,
-        )  # fmt: skip
+            event.case_id,
+            event.person_ref,
+            event.visit_id,
+            event.period_id,
+            event.kind.value,
+            local_date(event.started_at),
+            event.duration_minutes,
+        )
         await sf.record_visit(deps, visit)
 
     handles: list[Handles[Any]] = [
