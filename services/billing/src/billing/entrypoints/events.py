@@ -27,7 +27,6 @@ from typing import Any, ClassVar, Literal
 from faststream.kafka import KafkaBroker
 from pydantic import Field
 
-from billing.domain.care import DecisionType
 from billing.domain.fees import Recipient
 from billing.domain.liability import MonthLiability
 from billing.domain.money import Month, kronor, local_date
@@ -41,6 +40,7 @@ from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CA
 from trygg_shared.envelope import EventMeta
 from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
+from trygg_shared.mapping import from_contract
 from trygg_shared.settings import KafkaSettings
 
 
@@ -98,58 +98,32 @@ def count(event: ClockEvent) -> rf.ReferralCount:
     return rf.ReferralCount(months, ms(event.counted_until) if event.counted_until else None)
 
 
+def picture(event: ClockEvent) -> dict[str, Any]:
+    """What every clock event says of the whole clock: the periods that count, and referral's count."""
+    return {"counting": counting(event.counting_ready_at), "count": count(event)}
+
+
 def _clock_handlers(deps: BillingDeps) -> list[Handles[Any]]:
+    """Each clock event as its command: the same names go across (`from_contract`), the rest is given."""
+
     async def on_ready_for_discharge(event: ref.ReadyForDischarge, meta: EventMeta) -> None:
         aware(event.ready_at, event.liability_starts_at)
-        ready = rf.RecordReady(
-            event.case_id,
-            event.person_ref,
-            event.ready_at,
-            event.liability_starts_at,
-            event.agreement_id,
-            event.agreement_version,
-            event.daily_price_sek,
-            event.municipality_code,
-            meta.id,
-            counting(event.counting_ready_at),
-            count(event),
-        )
-        await rf.record_ready(deps, ready)
+        await rf.record_ready(deps, from_contract(rf.RecordReady, event, source_event_id=meta.id, **picture(event)))
 
     async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
         aware(event.revoked_at, event.ready_at)
-        revoked = rf.RecordRevoked(
-            event.case_id,
-            event.person_ref,
-            event.ready_at,
-            event.revoked_at,
-            event.liable_days or 0,
-            counting(event.counting_ready_at),
-            count(event),
-        )
+        revoked = from_contract(rf.RecordRevoked, event, liable_days=event.liable_days or 0, **picture(event))
         await rf.record_revoked(deps, revoked)
 
     async def on_discharged(event: ref.Discharged, meta: EventMeta) -> None:
         aware(event.discharged_at)
-        discharge = rf.RecordDischarge(
-            event.case_id,
-            event.person_ref,
-            event.discharged_at,
-            event.liable_days,
-            event.daily_price_sek,
-            counting(event.counting_ready_at),
-            count(event),
-        )
-        await rf.record_discharge(deps, discharge)
+        await rf.record_discharge(deps, from_contract(rf.RecordDischarge, event, **picture(event)))
 
     async def on_message_cancelled(event: ref.MessageCancelled, meta: EventMeta) -> None:
-        cancellation = rf.RecordCancellation(
-            event.case_id, event.person_ref, counting(event.counting_ready_at), count(event)
-        )
-        await rf.record_cancellation(deps, cancellation)
+        await rf.record_cancellation(deps, from_contract(rf.RecordCancellation, event, **picture(event)))
 
     async def on_liability_days_counted(event: ref.LiabilityDaysCounted, meta: EventMeta) -> None:
-        await rf.record_count(deps, rf.RecordCount(event.case_id, event.person_ref, count(event)))
+        await rf.record_count(deps, from_contract(rf.RecordCount, event, count=count(event)))
 
     return [
         Handles(ref.ReadyForDischarge, on_ready_for_discharge),
@@ -166,18 +140,7 @@ DecisionEvent = DecisionGrantedTerms | DecisionChangedTerms | ref.DecisionEnded
 def decision(event: DecisionEvent, kind: Literal["granted", "changed", "ended"], as_of: datetime) -> rf.RecordDecision:
     """The decision's terms as of `as_of` (an ended decision says only its end)."""
     aware(as_of)
-    kind_of = getattr(event, "decision_type", None)
-    return rf.RecordDecision(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        decision_id=event.decision_id,
-        kind=kind,
-        as_of=ms(as_of),
-        decision_type=DecisionType(kind_of.value) if kind_of else None,
-        start_date=getattr(event, "start_date", None),
-        end_date=event.end_date,
-        length_days=getattr(event, "length_days", None),
-    )
+    return from_contract(rf.RecordDecision, event, kind=kind, as_of=ms(as_of))
 
 
 def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
@@ -251,16 +214,8 @@ def period(
 ) -> sf.RecordPeriod:
     """The team's period as of `as_of` (a change does not name its decision; only an end has a last day)."""
     aware(as_of)
-    return sf.RecordPeriod(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        period_id=event.period_id,
-        decision_id=decision_id,
-        start_date=event.start_date,
-        planned_end=planned_end,
-        ended_on=ended_on,
-        hours_granted=event.hours_granted,
-        as_of=ms(as_of),
+    return from_contract(
+        sf.RecordPeriod, event, decision_id=decision_id, planned_end=planned_end, ended_on=ended_on, as_of=ms(as_of)
     )
 
 
@@ -281,15 +236,7 @@ def scheduling_consumer(
 
     async def on_visit_completed(event: sch.VisitCompleted, meta: EventMeta) -> None:
         aware(event.started_at, event.ended_at)
-        visit = sf.RecordVisit(
-            event.case_id,
-            event.person_ref,
-            event.visit_id,
-            event.period_id,
-            event.kind.value,
-            local_date(event.started_at),
-            event.duration_minutes,
-        )
+        visit = from_contract(sf.RecordVisit, event, day=local_date(event.started_at), minutes=event.duration_minutes)
         await sf.record_visit(deps, visit)
 
     handles: list[Handles[Any]] = [
