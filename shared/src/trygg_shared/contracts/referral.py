@@ -58,6 +58,13 @@ class LiableMonth(_Part):
     amount_sek: int = Field(ge=0, description="What those days cost, SEK: each day at its period's agreed price.")
 
 
+_COUNTING_READY_AT = Field(
+    None,
+    description="The case's ready periods that count for payment liability after this event, named by "
+    "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
+    "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
+    "Null in events written before this field existed.",
+)
 _LIABLE_MONTHS = Field(
     None,
     description="The case's liable days per calendar month after this event, with their cost, counted by referral "
@@ -125,13 +132,7 @@ class ReadyForDischarge(_CaseEvent):
     agreement_version: int = Field(description="Version of that agreement.")
     daily_price_sek: int = Field(description="Price per liable day under that agreement, SEK.")
     municipality_code: Text | None = Field(None, description="Kommunkod of the person's address.")
-    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
-        None,
-        description="The case's ready periods that count for payment liability after this event, named by "
-        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
-        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
-        "Null in events written before this field existed.",
-    )
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = _COUNTING_READY_AT
     liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
     counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
@@ -145,13 +146,7 @@ class ReadyRevoked(_CaseEvent):
     liable_days: int | None = Field(
         None, ge=0, description="Days of liability that period accrued before it stopped (0 if withdrawn)."
     )
-    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
-        None,
-        description="The case's ready periods that count for payment liability after this event, named by "
-        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
-        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
-        "Null in events written before this field existed.",
-    )
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = _COUNTING_READY_AT
     liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
     counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
@@ -164,13 +159,7 @@ class Discharged(_CaseEvent):
     destination: Destination | None = Field(None, description="Where the patient went.")
     liable_days: int = Field(0, ge=0, description="Days the municipality was liable to pay the region for this stay.")
     daily_price_sek: int | None = Field(None, description="Price per liable day, SEK.")
-    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
-        None,
-        description="The case's ready periods that count for payment liability after this event, named by "
-        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
-        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
-        "Null in events written before this field existed.",
-    )
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = _COUNTING_READY_AT
     liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
     counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
@@ -181,13 +170,7 @@ class MessageCancelled(_CaseEvent):
     EVENT_TYPE: ClassVar[str] = _PREFIX + "message_cancelled.v1"
     cancelled_message_id: Text = Field(description="webhook-id of the message withdrawn.")
     cancelled_message_type: Text | None = Field(None, description="Its message_type, if known.")
-    counting_ready_at: tuple[PlausibleDatetime, ...] | None = Field(
-        None,
-        description="The case's ready periods that count for payment liability after this event, named by "
-        "their `ready_at`, in the sender's order (the whole picture): a period not listed no longer counts "
-        "(superseded by a later ready notice, or withdrawn by a makulering) and a consumer drops it. "
-        "Null in events written before this field existed.",
-    )
+    counting_ready_at: tuple[PlausibleDatetime, ...] | None = _COUNTING_READY_AT
     liable_months: tuple[LiableMonth, ...] | None = _LIABLE_MONTHS
     counted_until: PlausibleDatetime | None = _COUNTED_UNTIL
 
