@@ -110,15 +110,21 @@ async def test_a_run_held_by_another_process_is_not_run_twice(harness: Harness) 
     assert (await issue_month(deps, MARCH)).already_done is False
 
 
-async def test_a_stay_discharged_after_the_limit_accrues_liability_days_at_the_agreed_price(harness: Harness) -> None:
-    case_id, person = ids()
-    ready = sample_ready_for_discharge(case_id, person).model_copy(
+def ready_in_hofors(case_id: str, person: str, **more: object) -> ref.ReadyForDischarge:
+    """Ready on Monday 4 March 2024, liable from Thursday 7 March (Stockholm), a Hofors resident."""
+    return sample_ready_for_discharge(case_id, person).model_copy(
         update={
             "ready_at": datetime(2024, 3, 4, 9, tzinfo=UTC),
             "liability_starts_at": datetime(2024, 3, 6, 23, tzinfo=UTC),
             "municipality_code": "2104",
+            **more,
         }
     )
+
+
+async def test_a_stay_discharged_after_the_limit_accrues_liability_days_at_the_agreed_price(harness: Harness) -> None:
+    case_id, person = ids()
+    ready = ready_in_hofors(case_id, person)
     await harness.send(ready)
     await harness.send(
         ref.Discharged(
@@ -362,14 +368,7 @@ async def test_the_liability_report_is_exactly_the_count_referral_published_and_
     # agreement priced those days at 7 800 kr, and it counted until the 20th): billing reports
     # referral's figures, never its own count of the period up to now.
     case_id, person = ids()
-    ready = sample_ready_for_discharge(case_id, person).model_copy(
-        update={
-            "ready_at": datetime(2024, 3, 4, 9, tzinfo=UTC),
-            "liability_starts_at": datetime(2024, 3, 6, 23, tzinfo=UTC),
-            "municipality_code": "2104",
-            "liable_months": (),
-        }
-    )
+    ready = ready_in_hofors(case_id, person, liable_months=())
     await harness.send(ready)
 
     def counted(days: int) -> ref.LiabilityDaysCounted:

@@ -119,18 +119,15 @@ def _clock_handlers(deps: BillingDeps) -> list[Handles[Any]]:
         aware(event.discharged_at)
         await rf.record_discharge(deps, from_contract(rf.RecordDischarge, event, **picture(event)))
 
-    async def on_message_cancelled(event: ref.MessageCancelled, meta: EventMeta) -> None:
-        await rf.record_cancellation(deps, from_contract(rf.RecordCancellation, event, **picture(event)))
-
-    async def on_liability_days_counted(event: ref.LiabilityDaysCounted, meta: EventMeta) -> None:
-        await rf.record_count(deps, from_contract(rf.RecordCount, event, count=count(event)))
+    async def on_picture(event: ref.MessageCancelled | ref.LiabilityDaysCounted, meta: EventMeta) -> None:
+        await rf.record_picture(deps, from_contract(rf.RecordPicture, event, **picture(event)))
 
     return [
         Handles(ref.ReadyForDischarge, on_ready_for_discharge),
         Handles(ref.ReadyRevoked, on_ready_revoked),
         Handles(ref.Discharged, on_discharged),
-        Handles(ref.MessageCancelled, on_message_cancelled),
-        Handles(ref.LiabilityDaysCounted, on_liability_days_counted),
+        Handles(ref.MessageCancelled, on_picture),
+        Handles(ref.LiabilityDaysCounted, on_picture),
     ]
 
 

@@ -17,7 +17,7 @@ from billing.domain.liability import (
     Count,
     LiabilityPeriod,
     LiabilityRecord,
-    on_cancelled,
+    keep_counting,
     on_discharged,
     on_ready,
     on_revoked,
@@ -73,22 +73,14 @@ class RecordDischarge:
 
 
 @dataclass(frozen=True)
-class RecordCancellation:
-    """A hospital message was withdrawn: the ready periods referral counts after it."""
+class RecordPicture:
+    """A hospital message was withdrawn, or a running clock's count grew (`liability_days_counted`):
+    the ready periods referral counts after it, and its count."""
 
     case_id: str
     person_ref: str
     counting: tuple[datetime, ...] | None
     count: ReferralCount = ReferralCount()
-
-
-@dataclass(frozen=True)
-class RecordCount:
-    """A running clock's count grew (referral's `liability_days_counted`)."""
-
-    case_id: str
-    person_ref: str
-    count: ReferralCount
 
 
 async def _change_liability(
@@ -145,15 +137,13 @@ async def record_discharge(deps: BillingDeps, cmd: RecordDischarge) -> None:
     )
 
 
-async def record_cancellation(deps: BillingDeps, cmd: RecordCancellation) -> None:
+async def record_picture(deps: BillingDeps, cmd: RecordPicture) -> None:
+    """The periods that count and the count, as referral sent them (repeated, it changes nothing)."""
     if cmd.counting is None and cmd.count.months is None:
         return  # an event from before referral named the counting periods: nothing to learn from it
-    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: on_cancelled(case, cmd.counting), cmd.count)
-
-
-async def record_count(deps: BillingDeps, cmd: RecordCount) -> None:
-    """A running clock's new count: the record takes it (repeated, it changes nothing)."""
-    await _change_liability(deps, cmd.case_id, cmd.person_ref, lambda case: case, cmd.count)
+    await _change_liability(
+        deps, cmd.case_id, cmd.person_ref, lambda case: keep_counting(case, cmd.counting), cmd.count
+    )
 
 
 # --- care facts: decisions --------------------------------------------------------------------------
