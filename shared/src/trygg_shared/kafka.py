@@ -54,6 +54,7 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import PARTITIONS, dead_letter_topic
 from trygg_shared.envelope import EnvelopeError, EventMeta, KafkaRecord, decode, encode
 from trygg_shared.logging import get_logger, scrub_text
+from trygg_shared.metrics import ChassisMetrics
 from trygg_shared.outbox import OutboxEvent
 from trygg_shared.settings import KafkaSettings
 
@@ -281,6 +282,7 @@ class EventConsumer:
         self._guard = guard
         self._settings = settings
         self._broker = broker
+        self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime.start`)
         self.subscriber = broker.subscriber(
             topic,
             group_id=group_id,
@@ -365,6 +367,7 @@ class EventConsumer:
             try:
                 await handles.handler(event, meta)
                 log.info("event handled", event_type=meta.type, event_id=meta.id, subject=meta.subject)
+                self._count("handled")
                 _FAULTS.maybe_exit("after_effect")
                 return False
             except DeadLetter as exc:
@@ -385,17 +388,20 @@ class EventConsumer:
                     await self._dead_letter(record, headers, body, reason, meta)
                     return True
                 log.warning("database rejected the write; retrying", event_id=meta.id, attempt=attempt, code=exc.code)
+                self._count("failed")
             except Exception as exc:  # noqa: BLE001 - a bug or bad data: bounded retries, then DLQ
                 reason = f"handler failed: {type(exc).__name__}: {scrub_text(str(exc))[:300]}"
                 if attempt >= self._settings.max_delivery_attempts:
                     await self._dead_letter(record, headers, body, reason, meta)
                     return True
                 log.warning("handler failed; retrying", event_id=meta.id, attempt=attempt, error=type(exc).__name__)
+                self._count("failed")
             await asyncio.sleep(self._backoff(attempt))
 
     async def _redeliver_later(self, meta: EventMeta, exc: BaseException, attempt: int) -> None:
         # Not the message's fault: pause, then let the broker redeliver it (NACK seeks back).
         # The offset is not committed, so a restart sees it again too.
+        self._count("failed")
         log.warning(
             "transient failure; will redeliver",
             event_id=meta.id,
@@ -403,6 +409,29 @@ class EventConsumer:
             code=getattr(exc, "code", None),
         )
         await asyncio.sleep(self._backoff(attempt))
+
+    def _count(self, outcome: Literal["handled", "failed", "dead_lettered"]) -> None:
+        if self.metrics is not None:
+            counter = {
+                "handled": self.metrics.events_handled,
+                "failed": self.metrics.events_failed,
+                "dead_lettered": self.metrics.events_dead_lettered,
+            }[outcome]
+            counter.labels(topic=self.topic, group=self.group_id).inc()
+
+    async def measure_lag(self) -> None:
+        """Set `trygg_consumer_lag` for the partitions assigned to this process (from what the
+        consumer already knows: the high watermark of its last fetch and its position)."""
+        if self.metrics is None:
+            return
+        consumer = getattr(self.subscriber, "consumer", None)
+        lag = 0
+        if consumer is not None:
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag += max(highwater - await consumer.position(tp), 0)
+        self.metrics.consumer_lag.labels(topic=self.topic, group=self.group_id).set(lag)
 
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(attempt, self._settings.retry_backoff_seconds)
@@ -422,6 +451,7 @@ class EventConsumer:
             }
         )
         await self._broker.publish(body, topic=self.dead_letter_topic, key=record.key, headers=dlq_headers)
+        self._count("dead_lettered")
         log.error(
             "message dead-lettered",
             reason=reason,

@@ -195,6 +195,25 @@ class OutboxRelay:
     def collections(self) -> list[AsyncCollection[Document]]:
         return list(self._collections)
 
+    async def oldest_pending(self, limit: int = 1000) -> dict[str, datetime | None]:
+        """Per collection, the time of the oldest unpublished entry (None: nothing pending).
+
+        Reads the flagged documents' outboxes (few: the relay empties them within a second when
+        Kafka is up); at most `limit` documents per collection, enough to see a stuck outbox.
+        """
+        oldest: dict[str, datetime | None] = {}
+        for collection in self._collections:
+            found: datetime | None = None
+            cursor = collection.find({PENDING_FLAG: True}, {"outbox": 1}).limit(limit)
+            async for doc in cursor:
+                for entry in (doc.get("outbox") or {}).values():
+                    at = entry.get("time") if isinstance(entry, dict) else None
+                    if isinstance(at, datetime):
+                        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # BSON dates come back naive
+                        found = at if found is None or at < found else found
+            oldest[collection.name] = found
+        return oldest
+
     def nudge(self, doc_id: str | None = None) -> None:
         """Publish now rather than at the next poll (called after a save with new events).
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -31,7 +31,7 @@ from trygg_shared.http import Check, health_router, install_problem_handlers, pr
 from trygg_shared.indexes import Index, ensure_indexes
 from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging, get_logger
-from trygg_shared.metrics import ServiceMetrics
+from trygg_shared.metrics import ServiceMetrics, install_request_timing
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
 from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
 from trygg_shared.ratelimit import RateLimiter
@@ -104,13 +104,32 @@ class ServiceRuntime:
     background: Sequence[Callable[[], Awaitable[None]]] = ()  # loops run until shutdown
     # Reported by /readyz beside Kafka: a failing one makes the service `degraded`, never unready.
     degraded_checks: Mapping[str, Check] = field(default_factory=dict)
-    metrics: ServiceMetrics | None = None  # served at /metrics when given
+    metrics: ServiceMetrics | None = None  # served at /metrics (the chassis makes one when None)
     # Bearer token -> who (None: unknown), so that the chassis refuses a request without a valid
     # token before its body is read, and counts each token's requests (`trygg_shared.guard`).
     authenticate: Authenticate | None = None
     started: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.metrics is None:
+            self.metrics = ServiceMetrics(self.infra.settings.service_name)
+        chassis = self.metrics.chassis
+        for consumer in self.consumers:
+            consumer.metrics = chassis
+        self.metrics.on_scrape(self._measure)
+
+    async def _measure(self) -> None:
+        """The chassis' gauges read at scrape time: consumer lag and the outbox's oldest entry."""
+        assert self.metrics is not None
+        for consumer in self.consumers:
+            await consumer.measure_lag()
+        if self.relay is not None and self.started:
+            now = datetime.now(UTC)
+            for name, oldest in (await self.relay.oldest_pending()).items():
+                age = (now - oldest).total_seconds() if oldest is not None else 0.0
+                self.metrics.chassis.outbox_oldest_age.labels(collection=name).set(max(age, 0.0))
 
     def all_indexes(self) -> list[Index]:
         declared = list(self.indexes)
@@ -242,6 +261,7 @@ def create_service_app(
     app.include_router(health_router({"mongo": runtime.check_mongo}, degraded=degraded))
     if runtime.metrics is not None:
         app.include_router(runtime.metrics.router())
+        install_request_timing(app, runtime.metrics.chassis)
     for router in runtime.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.infra.tracer_provider)

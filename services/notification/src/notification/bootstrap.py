@@ -303,6 +303,12 @@ def _unrouted_counter(metrics: ServiceMetrics, deps: NotificationDeps) -> None:
         labels=("topic",),
     )
     deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
+    sms = metrics.counter(
+        "sms",
+        "SMS outcomes per provider: sent (accepted), failed (refused, given up, undelivered), delivered.",
+        labels=("provider", "outcome"),
+    )
+    deps.on_sms = lambda provider, outcome: sms.labels(provider=provider, outcome=outcome).inc()
 
 
 def _on_call_check(deps: NotificationDeps) -> Callable[[], Awaitable[None]]:

@@ -198,3 +198,14 @@ def test_a_timer_still_due_after_firing_is_looked_at_again_after_a_pause_that_do
     assert not overdue
     assert 2 <= delay < 2.1
     assert loop.delay(moment + timedelta(hours=2), 0.05) == (5, False)
+
+
+async def test_each_sms_sent_is_counted_per_provider_for_the_failure_rate_alert() -> None:
+    h = Harness.create(now=T0)
+    await with_rota(h, "default", BO)
+    assert await al.raise_alert(h.deps, "missed:v2", AlertTopic.VISIT_MISSED, al.AlertFacts())
+    await dispatch_due(h.deps)
+    assert [s.to for s in h.provider.sent] == [BO.phone]
+    metrics = h.client().get("/metrics").text
+    assert f'trygg_notification_sms_total{{outcome="sent",provider="{h.deps.provider.name}"}} 1.0' in metrics
+    assert BO.phone not in metrics

@@ -7,6 +7,7 @@ has no global side effects: logging and tracing are set up by `main.create_app` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -44,6 +45,7 @@ from referral.entrypoints.webhooks import webhook_router
 from referral.lus_format import LUS_MESSAGE, example_bodies
 from referral.service_layer.agreements import AgreementBook
 from referral.service_layer.deps import ReferralDeps
+from referral.service_layer.liability_watch import watch_liability
 from referral.service_layer.ports import (
     AgreementStore,
     AuditLog,
@@ -57,6 +59,7 @@ from referral.service_layer.ports import (
     SignatureVerifier,
 )
 from referral.service_layer.sms_limits import SmsLimits
+from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.phones import SmsNumberPolicy
@@ -152,6 +155,26 @@ def _background(settings: Settings, deps: ReferralDeps) -> list[Loop]:
     ]
 
 
+def _metrics(deps: ReferralDeps) -> ServiceMetrics:
+    """Referral's own metrics: the liability clocks, read when Prometheus scrapes."""
+    metrics = ServiceMetrics("referral")
+    running = metrics.gauge("liability_clocks_running", "Cases whose payment-liability clock runs.")
+    undecided = metrics.gauge("liability_clocks_undecided", "Running liability clocks with no active decision.")
+    least = metrics.gauge(
+        "liability_undecided_least_seconds_left",
+        "Least time until liability starts among undecided running clocks (negative: started; +Inf: none).",
+    )
+
+    async def liability_clocks() -> None:
+        watch = await watch_liability(deps)
+        running.set(watch.running)
+        undecided.set(watch.undecided)
+        least.set(watch.least_seconds_left if watch.least_seconds_left is not None else math.inf)
+
+    metrics.on_scrape(liability_clocks)
+    return metrics
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -202,6 +225,7 @@ def bootstrap(
     webhooks = webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits)
     runtime = ServiceRuntime(
         infra=infra,
+        metrics=_metrics(deps),
         routers=[webhooks, *_api_routers(deps, authenticator)],
         relay=relay,
         indexes=INDEXES,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -321,6 +322,34 @@ def test_cases_are_listed_soonest_liability_first_and_the_listing_is_audited(api
     assert kept[0].read_id == kept[1].read_id
     by_status = api.client.get("/cases?status=opened", headers=api.as_role(OFFICER)).json()
     assert [c["status"] for c in by_status] == ["opened"]
+
+
+def test_the_liability_clocks_metrics_count_undecided_clocks_and_the_least_time_left(api: Any, lus_body: Any) -> None:
+    def gauges() -> dict[str, float]:
+        text = api.client.get("/metrics").text
+        return {
+            line.split()[0]: float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("trygg_referral_liability")
+        }
+
+    assert gauges()["trygg_referral_liability_undecided_least_seconds_left"] == float("inf")
+    sooner = hospital_case(api, lus_body)
+    hospital_case(api, lus_body, utskrivningsklar={"ready_at": "2026-11-24T13:00:00+01:00"})
+    before = gauges()
+    assert before["trygg_referral_liability_clocks_running"] == 2
+    assert before["trygg_referral_liability_clocks_undecided"] == 2
+    [soonest] = api.client.get("/cases?liability_running=true", headers=api.as_role(ONCALL)).json()[:1]
+    assert soonest["case_id"] == sooner
+    starts = datetime.fromisoformat(soonest["liability_starts_at"])
+    expected = (starts - api.clock.now()).total_seconds()
+    assert before["trygg_referral_liability_undecided_least_seconds_left"] == pytest.approx(expected)
+
+    granted = api.client.post(f"/cases/{sooner}/decisions", json=GRANT, headers=api.as_role(OFFICER))
+    assert granted.status_code == 201, granted.text
+    after = gauges()
+    assert after["trygg_referral_liability_clocks_undecided"] == 1
+    assert after["trygg_referral_liability_undecided_least_seconds_left"] > expected
 
 
 def test_an_unknown_case_is_404(api: Any) -> None:

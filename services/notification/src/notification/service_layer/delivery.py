@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from notification.domain.message import Message, MessageError
+from notification.domain.message import DeliveryStatus, Message, MessageError
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import DeliveryReport
 from trygg_shared.aggregate import AggregateNotFound, update_aggregate
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
+
+# Final statuses of a delivery report, as the SMS metric's outcome.
+_FINAL = {
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.EXPIRED: "failed",
+}
 
 
 class ReportResult(StrEnum):
@@ -33,4 +40,6 @@ async def apply_report(deps: NotificationDeps, report: DeliveryReport, provider:
     except (AggregateNotFound, MessageError):
         log.warning("delivery report for an unknown message refused", message_id=report.message_id, provider=provider)
         return ReportResult.UNKNOWN
+    if applied and report.status in _FINAL:
+        deps.on_sms(provider, _FINAL[report.status])
     return ReportResult.APPLIED if applied else ReportResult.IGNORED

@@ -65,6 +65,10 @@ def _ignore(_topic: str) -> None:
     return None
 
 
+def _ignore_sms(_provider: str, _outcome: str) -> None:
+    return None
+
+
 @dataclass
 class NotificationDeps:
     cases: AggregateStore[CaseFile]
@@ -84,6 +88,8 @@ class NotificationDeps:
     wake_dispatcher: object = field(default=_noop)
     # Told when an alert is raised with nobody on call anywhere (the metric counts it); the topic.
     on_unrouted_alert: Callable[[str], None] = field(default=_ignore)
+    # Told each SMS outcome (the metric counts it): provider name, then sent, failed or delivered.
+    on_sms: Callable[[str, str], None] = field(default=_ignore_sms)
     # Told when a timer (an escalation, a liability watch) was saved, so the timer loop can wake
     # before its next planned check if this one is due earlier.
     wake_timers: Callable[[], None] = field(default=_noop)

@@ -222,12 +222,14 @@ async def _send(deps: NotificationDeps, mid: str, held: Loaded[Message], sms: Ou
             lambda m: m.accepted(attempt, provider.name, outcome.provider_id, outcome.status, deps.clock.now()),
         )
         log.info("message sent", message_id=mid, provider=provider.name, status=outcome.status.value)
+        deps.on_sms(provider.name, "sent")
         return Outcome(mid, "sent")
     if isinstance(outcome, Rejected):
         await _record(
             deps, mid, held, lambda m: m.fail(attempt, f"rejected:{outcome.reason}", provider.name, deps.clock.now())
         )
         log.warning("provider rejected a message; not retried", message_id=mid, reason=outcome.reason)
+        deps.on_sms(provider.name, "failed")
         return Outcome(mid, "failed")
     assert isinstance(outcome, Unavailable)
     events = await _record(
@@ -246,6 +248,7 @@ async def _send(deps: NotificationDeps, mid: str, held: Loaded[Message], sms: Ou
     )
     if events:
         log.warning("message finally failed", message_id=mid, reason=outcome.reason)
+        deps.on_sms(provider.name, "failed")
         return Outcome(mid, "failed")
     log.info("provider unavailable; message will be retried", message_id=mid, reason=outcome.reason)
     return Outcome(mid, "retry")
