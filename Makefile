@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: ## install uv + the locked Python workspace, Kafka jars, PostgreSQL, FerretDB and Jaeger into .local/ (reused when present)
+install: ## install uv + the locked Python workspace, Kafka jars, PostgreSQL, FerretDB, Jaeger, Prometheus, kustomize and kubeconform into .local/ (pinned; reused when present)
 	@bash deploy/local/install.sh
 
 run: install ## start PostgreSQL, FerretDB, Kafka, Jaeger and the services on 127.0.0.1 (Ctrl-C stops everything; STORE=sqlite for FerretDB on SQLite)

