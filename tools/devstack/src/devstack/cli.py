@@ -1,6 +1,6 @@
 """`trygg`: run the whole system locally and try it by hand (also installed as `devstack`).
 
-trygg run                  # PostgreSQL, FerretDB, Kafka, Jaeger and the services; Ctrl-C stops all
+trygg run                  # PostgreSQL, FerretDB, Kafka, Jaeger, Prometheus and the services; Ctrl-C stops all
 trygg run --store sqlite   # FerretDB on SQLite files instead of PostgreSQL (also TRYGG_STORE=sqlite)
 trygg webhook              # send a correctly signed sample LUS message to referral
 trygg show CASE_ID         # what each service's database holds for a case
@@ -50,7 +50,7 @@ def run(
         typer.Option(help=f"FerretDB's store: {' or '.join(STORES)} (default: TRYGG_STORE, else postgresql)."),
     ] = None,
 ) -> None:
-    """Start PostgreSQL, FerretDB, Kafka, Jaeger and every service on 127.0.0.1; Ctrl-C stops them all."""
+    """Start PostgreSQL, FerretDB, Kafka, Jaeger, Prometheus and every service on 127.0.0.1; Ctrl-C stops them all."""
     workdir = workdir or paths.run_dir()
     chosen = (store or default_store()).lower()
     if chosen not in STORES:
@@ -65,6 +65,8 @@ def run(
         jaeger_query_port=16686,
         otlp_http_port=4318,
         otlp_grpc_port=4317,
+        prometheus=True,
+        prometheus_port=9090,
         oncall_phones=LOCAL_ONCALL_PHONES,
     )
     stopping = False
@@ -77,7 +79,7 @@ def run(
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with console.status(f"starting PostgreSQL, FerretDB ({chosen}), Kafka and Jaeger"):
+        with console.status(f"starting PostgreSQL, FerretDB ({chosen}), Kafka, Jaeger and Prometheus"):
             stack.start_servers()
         with console.status(f"starting {', '.join(s.name for s in SERVICES)}"):
             stack.start_services()
@@ -95,6 +97,8 @@ def run(
             table.add_row(
                 "Jaeger OTLP (HTTP, gRPC)", f"{stack.tracing.otlp_endpoint}, {stack.tracing.otlp_grpc_endpoint}", ""
             )
+        if stack.monitoring is not None:
+            table.add_row("Prometheus (targets, alerts)", stack.monitoring.url, str(stack.monitoring.log_path))
         for svc in stack.services.values():
             table.add_row(svc.spec.name, f"{svc.url}/docs", str(svc.proc.log_path))
         console.print(table)
@@ -108,6 +112,11 @@ def run(
             )
         if stack.tracing is not None:
             console.print(f"Traces: {stack.tracing.query_url} (a trace of one journey at /trace/<trace id>)")
+        if stack.monitoring is not None:
+            console.print(
+                f"Metrics and alerts: {stack.monitoring.url}"
+                " (targets at /classic/targets, alert rules at /classic/alerts)"
+            )
         console.print("Press Ctrl-C to stop everything. A process that dies is started again (`trygg status`).")
         colours = {"info": "green", "warning": "yellow", "error": "bold red"}
 

@@ -1,5 +1,5 @@
-"""The whole system on one machine: PostgreSQL, FerretDB, Kafka, Jaeger and the services, each a
-child process. Add a service by adding one `ServiceSpec` to `SERVICES`."""
+"""The whole system on one machine: PostgreSQL, FerretDB, Kafka, Jaeger, Prometheus (`trygg run`)
+and the services, each a child process. Add a service by adding one `ServiceSpec` to `SERVICES`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.prometheus import PrometheusServer
 from devstack.servers import (
     FerretDBServer,
     JaegerServer,
@@ -161,7 +162,8 @@ class Stack:
     """PostgreSQL, FerretDB, Kafka, Jaeger and the services, started in order and stopped in reverse.
 
     `store="sqlite"` runs FerretDB on SQLite files instead of PostgreSQL; `jaeger=False` runs
-    without a trace UI (the services then export no spans). Ports left at None are free ones.
+    without a trace UI (the services then export no spans); `prometheus=True` adds Prometheus,
+    scraping every service and evaluating deploy/prometheus/rules.yml. Ports left at None are free ones.
     """
 
     workdir: Path
@@ -176,6 +178,8 @@ class Stack:
     jaeger_query_port: int | None = None
     otlp_http_port: int | None = None
     otlp_grpc_port: int | None = None
+    prometheus: bool = False
+    prometheus_port: int | None = None
     # Notification's fallback rota at first start (NOTIFICATION_DEV_FALLBACK_ROTA): `trygg run` sets
     # the local on-call numbers, so that a fresh system's first alerts reach someone.
     oncall_phones: tuple[str, ...] = ()
@@ -183,6 +187,7 @@ class Stack:
     postgres: PostgresServer | None = field(init=False, default=None)
     ferretdb: FerretDBServer = field(init=False)
     tracing: JaegerServer | None = field(init=False, default=None)
+    monitoring: PrometheusServer | None = field(init=False, default=None)
     services: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -202,6 +207,10 @@ class Stack:
                 otlp_grpc_port=self.otlp_grpc_port,
             )
 
+        if self.prometheus:
+            ports = {s.name: self.service_ports.get(s.name, s.default_port) for s in SERVICES}
+            self.monitoring = PrometheusServer(self.workdir / "prometheus", ports, port=self.prometheus_port)
+
     @property
     def postgres_url(self) -> str | None:
         return self.postgres.url if self.postgres else None
@@ -213,6 +222,8 @@ class Stack:
         if self.tracing:
             ports += [(self.tracing.query_port, "Jaeger UI"), (self.tracing.otlp_http_port, "Jaeger OTLP/HTTP")]
             ports.append((self.tracing.otlp_grpc_port, "Jaeger OTLP/gRPC"))
+        if self.monitoring:
+            ports.append((self.monitoring.port, "Prometheus"))
         for port, what in ports:
             if port_open(port):
                 raise ServerError(f"port {port} for {what} is already in use: is another `make run` running?")
@@ -223,9 +234,13 @@ class Stack:
         self.ferretdb.start()
         if self.tracing:
             self.tracing.start()
+        if self.monitoring:
+            self.monitoring.start()
         self.ferretdb.wait_ready()
         if self.tracing:
             self.tracing.wait_ready()
+        if self.monitoring:
+            self.monitoring.wait_ready()
         self.kafka.wait_ready()
         asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
 
@@ -272,6 +287,8 @@ class Stack:
         children["kafka"] = ("server", self.kafka)
         if self.tracing:
             children["jaeger"] = ("server", self.tracing)
+        if self.monitoring:
+            children["prometheus"] = ("server", self.monitoring)
         for name, svc in self.services.items():
             children[name] = ("service", svc)
         return Supervisor(children, policy=policy, report=report, state_path=state_path or self.workdir / STATE_FILE)
@@ -279,6 +296,8 @@ class Stack:
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
             svc.stop()
+        if self.monitoring:
+            self.monitoring.stop()
         if self.tracing:
             self.tracing.stop()
         self.ferretdb.stop()
