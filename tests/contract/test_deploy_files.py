@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
+from devstack import paths as devstack_paths
 from trygg_shared.contracts import topics as topics_module
 
 pytestmark = pytest.mark.contract
@@ -224,14 +225,13 @@ def mongo_hosts(uri: str) -> list[str]:
 
 # --- helpers: kubernetes (kustomize) -------------------------------------------------------------
 #
-# deploy/k8s is one kustomize base and one overlay per service. The checks below run on the
-# rendered objects. `render` is a small kustomize that knows only the fields this layout uses
-# and fails on any other, so the checks need no binary; when `kubectl` or `kustomize` is on the
-# PATH, a test compares its output with the real one.
+# deploy/k8s is one kustomize base and one overlay per service, plus Prometheus
+# (deploy/prometheus). The checks below run on what the real kustomize renders (pinned, built
+# into .local/bin by deploy/local/install.sh), and kubeconform validates every rendered object
+# against the JSON schemas kept in deploy/k8s/schemas (offline: no cluster, no download).
 
-KUSTOMIZE_FIELDS = frozenset({"apiVersion", "kind", "resources", "configMapGenerator", "patches", "labels", "images"})
-GENERATOR_FIELDS = frozenset({"name", "envs", "literals"})
-TARGET_FIELDS = frozenset({"kind", "name"})
+SCHEMAS_DIR = K8S_DIR / "schemas"
+SCHEMA_LOCATION = str(SCHEMAS_DIR / "{{.ResourceKind}}{{.KindSuffix}}.json")
 # What a service overlay may change in the base: its identity, port, settings prefix, its own
 # settings (a ConfigMap read with the prefix) and secrets.
 OVERLAY_PATCH_PATHS = frozenset(
@@ -248,116 +248,56 @@ OVERLAY_PATCH_PATHS = frozenset(
 BASE_PLACEHOLDERS = ("service", "SERVICE_", "trygg-hemgang/service")
 
 
-def _read_yaml_documents(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+def tool(binary: Path) -> str:
+    assert binary.is_file(), f"{binary.name} is not installed at {binary}: run `make install` (deploy/local/install.sh)"
+    return str(binary)
 
 
-def _env_file(path: Path) -> dict[str, str]:
-    data = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            key, sep, value = line.partition("=")
-            assert sep, f"{path}: {line!r} is not KEY=VALUE"
-            data[key] = value
-    return data
-
-
-def _json_patch(document: dict[str, Any], operation: dict[str, Any]) -> None:
-    """RFC 6902 `add` and `replace` (all this layout uses)."""
-    *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in operation["path"][1:].split("/")]
-    node: Any = document
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    op = operation["op"]
-    if isinstance(node, list):
-        if op == "add" and last == "-":
-            node.append(operation["value"])
-        elif op == "add":
-            node.insert(int(last), operation["value"])
-        elif op == "replace":
-            node[int(last)] = operation["value"]
-        else:
-            raise AssertionError(f"unsupported patch operation {op!r}")
-    else:
-        assert op in ("add", "replace"), f"unsupported patch operation {op!r}"
-        assert op == "add" or last in node, f"replace of a missing {operation['path']}"
-        node[last] = operation["value"]
-
-
-def _set_labels(document: dict[str, Any], pairs: dict[str, str], selectors: bool, templates: bool) -> None:
-    document["metadata"].setdefault("labels", {}).update(pairs)
-    kind, spec = document["kind"], document.get("spec") or {}
-    if (templates or selectors) and kind == "Deployment":
-        spec["template"]["metadata"].setdefault("labels", {}).update(pairs)
-    if not selectors:
-        return
-    if kind in ("Deployment", "PodDisruptionBudget"):
-        spec["selector"].setdefault("matchLabels", {}).update(pairs)
-    elif kind == "Service":
-        spec.setdefault("selector", {}).update(pairs)
-    elif kind == "NetworkPolicy":
-        spec["podSelector"].setdefault("matchLabels", {}).update(pairs)
-
-
-def _set_images(document: dict[str, Any], images: list[dict[str, str]]) -> None:
-    pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
-    for container in pod.get("containers") or []:
-        name, _, tag = container["image"].partition(":")
-        for image in images:
-            if image["name"] == name:
-                tag = image.get("newTag", tag)
-                container["image"] = image.get("newName", name) + (f":{tag}" if tag else "")
+@functools.cache
+def kustomize_build(directory: Path) -> str:
+    """`kustomize build directory`: the YAML the cluster would get."""
+    result = subprocess.run(
+        [tool(devstack_paths.kustomize_binary()), "build", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"kustomize build {directory} failed:\n{result.stderr}"
+    return result.stdout
 
 
 def render(directory: Path) -> list[dict[str, Any]]:
-    """The objects `kubectl kustomize directory` builds (without ConfigMap name hashes)."""
-    kustomization: dict[str, Any] = yaml.safe_load((directory / "kustomization.yaml").read_text(encoding="utf-8"))
-    unknown = set(kustomization) - KUSTOMIZE_FIELDS
-    assert not unknown, f"{directory}: the test's kustomize does not know {sorted(unknown)}; extend render()"
-    documents: list[dict[str, Any]] = []
-    for entry in kustomization.get("resources") or []:
-        path = directory / entry
-        documents += render(path) if path.is_dir() else _read_yaml_documents(path)
-    for generator in kustomization.get("configMapGenerator") or []:
-        assert set(generator) <= GENERATOR_FIELDS, f"{directory}: unsupported generator fields {generator}"
-        data: dict[str, str] = {}
-        for env in generator.get("envs") or []:
-            data.update(_env_file(directory / env))
-        for literal in generator.get("literals") or []:
-            key, _, value = literal.partition("=")
-            data[key] = value
-        documents.append(
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
-        )
-    for patch in kustomization.get("patches") or []:
-        target = patch.get("target") or {}
-        assert set(patch) == {"target", "patch"}, f"{directory}: only inline JSON patches with a target"
-        assert set(target) <= TARGET_FIELDS, f"{directory}: unsupported patch target {target}"
-        operations = yaml.safe_load(patch["patch"])
-        for document in documents:
-            if all(
-                re.fullmatch(v, document["kind"] if k == "kind" else document["metadata"]["name"])
-                for k, v in target.items()
-            ):
-                for operation in operations:
-                    _json_patch(document, operation)
-    for labels in kustomization.get("labels") or []:
-        for document in documents:
-            _set_labels(
-                document, labels["pairs"], bool(labels.get("includeSelectors")), bool(labels.get("includeTemplates"))
-            )
-    for document in documents:
-        _set_images(document, kustomization.get("images") or [])
-    return documents
+    """The objects kustomize builds from `directory`, with the content hash that kustomize
+    appends to a generated ConfigMap's name (and to its references) taken off, so that the
+    checks can name `trygg-config`."""
+    real = [d for d in yaml.safe_load_all(kustomize_build(directory)) if d]
+    hashed = {
+        d["metadata"]["name"]: re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"])
+        for d in real
+        if d["kind"] == "ConfigMap"
+    }
+
+    def unhash(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: unhash(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [unhash(v) for v in node]
+        return hashed.get(node, node) if isinstance(node, str) else node
+
+    return [unhash(d) for d in real]
 
 
-def kustomize_command() -> list[str] | None:
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize"]
-    if shutil.which("kustomize"):
-        return ["kustomize", "build"]
-    return None
+def kubeconform(manifests: str) -> subprocess.CompletedProcess[str]:
+    """kubeconform -strict on rendered manifests, with the schemas of deploy/k8s/schemas only."""
+    return subprocess.run(
+        [tool(devstack_paths.kubeconform_binary()), "-strict", "-summary", "-schema-location", SCHEMA_LOCATION, "-"],
+        input=manifests,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @functools.cache
@@ -805,7 +745,7 @@ def test_the_system_kustomization_deploys_one_overlay_per_service_and_the_shared
     kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text(encoding="utf-8"))
     overlays = {p.parent.name for p in (K8S_DIR / "services").glob("*/kustomization.yaml")}
 
-    assert set(kustomization["resources"]) == {f"services/{s}" for s in SERVICES}
+    assert set(kustomization["resources"]) == {f"services/{s}" for s in SERVICES} | {"../prometheus"}
     assert overlays == set(SERVICES)
     assert [g["name"] for g in kustomization["configMapGenerator"]] == ["trygg-config"]
 
@@ -823,7 +763,8 @@ def test_a_service_overlay_changes_only_what_differs_between_services(service: s
 
 
 def test_every_object_is_renamed_from_the_base_placeholders() -> None:
-    rendered = yaml.safe_dump_all(k8s_documents())
+    # prometheus-config holds deploy/prometheus's files, whose comments speak of services.
+    rendered = yaml.safe_dump_all(d for d in k8s_documents() if d["metadata"]["name"] != "prometheus-config")
 
     left = [p for p in BASE_PLACEHOLDERS if re.search(rf"(?<![\w/-]){re.escape(p)}(?![\w/-])", rendered)]
 
@@ -848,6 +789,52 @@ def test_each_service_has_its_deployment_service_account_network_policy_and_disr
     for kind, selector in selected_by.items():
         assert selector == {"app.kubernetes.io/name": service}, f"{kind} {service} selects {selector}"
         assert selector.items() <= pod_labels.items(), f"{kind} {service} selects no pod of its own"
+
+
+# Services that must run as one replica, and why (deploy/k8s/README.md says the same).
+SINGLE_INSTANCE = {"console": "live updates come from an in-process feed of this replica's consumers"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_survives_a_node_drain_unless_it_must_stay_single(service: str) -> None:
+    replicas = k8s_object("Deployment", service)["spec"]["replicas"]
+    budget = k8s_object("PodDisruptionBudget", service)["spec"]
+    readme = K8S_README.read_text(encoding="utf-8")
+
+    if service in SINGLE_INSTANCE:
+        assert replicas == 1
+        assert f"`{service}`" in readme.split("## What stays single-instance")[1].split("\n## ")[0]
+    else:
+        assert replicas >= 2, f"{service}: one replica goes down with its node"
+        # A drain evicts one pod at a time and waits for it to be ready elsewhere.
+        assert budget.get("maxUnavailable") == 1 or int(budget.get("minAvailable", 0)) >= 1
+        spread = k8s_object("Deployment", service)["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        assert spread[0]["topologyKey"] == "kubernetes.io/hostname"
+        assert spread[0]["labelSelector"]["matchLabels"] == {"app.kubernetes.io/name": service}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_prometheus_finds_every_replica_of_a_service_by_its_headless_service(service: str) -> None:
+    svc = k8s_object("Service", service)["spec"]
+    config = yaml.safe_load(k8s_config_maps()["prometheus-config"]["prometheus.yml"])
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == service]
+
+    assert svc["clusterIP"] == "None", "a ClusterIP would scrape one replica at random"
+    assert job["dns_sd_configs"] == [{"names": [service], "type": "A", "port": svc["ports"][0]["port"]}]
+
+
+def test_compose_and_kubernetes_carry_the_prometheus_configuration_and_rules_of_deploy_prometheus() -> None:
+    prometheus_dir = ROOT / "deploy" / "prometheus"
+    in_k8s = k8s_config_maps()["prometheus-config"]
+    volumes = compose_service("prometheus")["volumes"]
+
+    for name in ("prometheus.yml", "rules.yml"):
+        assert in_k8s[name] == (prometheus_dir / name).read_text(encoding="utf-8")
+        assert f"./deploy/prometheus/{name}:/etc/prometheus/{name}:ro" in volumes
+    pod = k8s_object("Deployment", "prometheus")["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["configMap"]["name"] == "prometheus-config"
+    assert pod["containers"][0]["image"] == compose_service("prometheus")["image"]
+    assert ("127.0.0.1", 9090, 9090) in port_mappings(compose_service("prometheus"))
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -951,33 +938,25 @@ def test_k8s_pods_run_as_non_root_with_a_read_only_root_filesystem_and_limits(se
     assert {"cpu", "memory"} <= set(resources.get("limits") or {})
 
 
-@pytest.mark.skipif(kustomize_command() is None, reason="needs kubectl or kustomize on the PATH")
-@pytest.mark.parametrize("folder", [".", "topics"])
-def test_the_test_renderer_agrees_with_kustomize(folder: str) -> None:
-    command = kustomize_command()
-    assert command is not None
-    output = subprocess.run(
-        [*command, str(K8S_DIR / folder)], capture_output=True, text=True, timeout=120, check=True
-    ).stdout
-    real = [d for d in yaml.safe_load_all(output) if d]
-    # kustomize appends a content hash to generated ConfigMap names (and to their references).
-    hashed = {
-        d["metadata"]["name"]: re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"])
-        for d in real
-        if d["kind"] == "ConfigMap"
-    }
+@pytest.mark.parametrize("folder", [K8S_DIR, TOPICS_DIR])
+def test_every_rendered_object_is_valid_against_the_kept_schemas(folder: Path) -> None:
+    result = kubeconform(kustomize_build(folder))
 
-    def unhash(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: unhash(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [unhash(v) for v in node]
-        return hashed.get(node, node) if isinstance(node, str) else node
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Skipped: 0" in result.stdout
 
-    def by_id(documents: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Any]:
-        return {(d["kind"], d["metadata"]["name"]): d for d in documents}
 
-    assert by_id(render(K8S_DIR / folder)) == by_id(unhash(d) for d in real)
+def test_kubeconform_refuses_an_invalid_object_and_a_kind_without_a_schema() -> None:
+    deployments = kustomize_build(K8S_DIR).replace("  replicas: 2\n", "  replicas: two\n", 1)
+    beta = kustomize_build(TOPICS_DIR).replace(
+        "apiVersion: kafka.strimzi.io/v1\n", "apiVersion: kafka.strimzi.io/v1beta2\n"
+    )
+
+    invalid, old_api = kubeconform(deployments), kubeconform(beta)
+
+    assert invalid.returncode != 0
+    assert "replicas" in invalid.stdout
+    assert old_api.returncode != 0, "Strimzi refuses v1beta2: only kafka.strimzi.io/v1 has a schema here"
 
 
 # --- deploy/k8s/topics ----------------------------------------------------------------------------
@@ -995,6 +974,8 @@ def test_every_topic_and_dead_letter_topic_has_a_manifest_and_no_manifest_is_sta
 
 def test_every_topic_is_partitioned_as_the_services_create_it_and_replicated() -> None:
     manifests = topic_manifests()
+    assert topics_module.PARTITIONS == 6
+    assert {m["apiVersion"] for m in manifests.values()} == {"kafka.strimzi.io/v1"}, "Strimzi refuses v1beta2"
 
     def problems(spec: dict[str, Any]) -> list[str]:
         config = spec["config"]

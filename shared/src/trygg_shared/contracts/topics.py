@@ -37,7 +37,11 @@ ALL_TOPICS: tuple[str, ...] = (
     BILLING_EVENTS,
 )
 
-PARTITIONS = 3
+# Partitions of every topic and dead-letter topic, here and in deploy/k8s/topics. Six, so that up
+# to six replicas of a consumer group share the work; a key (case or team id) stays on one
+# partition, in order. Adding partitions later moves keys to other partitions (the order of one
+# aggregate's events across the change is lost), so choose the number once.
+PARTITIONS = 6
 
 
 def dead_letter_topic(group_id: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
 from devstack import paths
+from trygg_shared.contracts.topics import PARTITIONS
 
 LOOPBACK = "127.0.0.1"
 
@@ -246,7 +247,7 @@ class KafkaServer(_Supervised):
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                "num.partitions=3",
+                f"num.partitions={PARTITIONS}",
                 "default.replication.factor=1",
                 "auto.create.topics.enable=false",
                 "log.retention.hours=168",
