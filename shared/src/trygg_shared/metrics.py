@@ -34,6 +34,7 @@ SCRAPE_HOOK_TIMEOUT = 3.0  # seconds; a hook that takes longer leaves its gauges
 class ChassisMetrics:
     """What the chassis measures in every service (consumers, outbox relay, HTTP)."""
 
+    events_published: Counter
     events_handled: Counter
     events_failed: Counter
     events_dead_lettered: Counter
@@ -45,6 +46,13 @@ class ChassisMetrics:
     def on(cls, registry: CollectorRegistry) -> ChassisMetrics:
         by_event = ("topic", "group")
         return cls(
+            events_published=Counter(
+                "trygg_events_published",
+                "Events the outbox relay published, per topic and event type (alerts raised, acknowledged"
+                " and escalated, visits missed, statements issued ...).",
+                ("topic", "type"),
+                registry=registry,
+            ),
             events_handled=Counter(
                 "trygg_events_handled", "Events a consumer group handled.", by_event, registry=registry
             ),

@@ -31,6 +31,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
 from trygg_shared.logging import get_logger
+from trygg_shared.metrics import ChassisMetrics
 from trygg_shared.mongo import Document, compare_and_set
 
 log = get_logger(__name__)
@@ -190,6 +191,7 @@ class OutboxRelay:
         self._next_lease_check = 0.0
         self._leader = False
         self.published = 0
+        self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime`)
 
     @property
     def collections(self) -> list[AsyncCollection[Document]]:
@@ -346,6 +348,8 @@ class OutboxRelay:
             token = otel_context.attach(propagate.extract(carrier, context=otel_context.Context()))
             try:
                 await self._publish(event)
+                if self.metrics is not None:
+                    self.metrics.events_published.labels(topic=event.topic, type=event.event_type).inc()
             finally:
                 otel_context.detach(token)
         # One compare-and-set empties the outbox (and clears the flag) if nothing was saved since

@@ -122,6 +122,8 @@ class ServiceRuntime:
             # `increase()` cannot see a series that appears at 1).
             for counter in (chassis.events_handled, chassis.events_failed, chassis.events_dead_lettered):
                 counter.labels(topic=consumer.topic, group=consumer.group_id)
+        if self.relay is not None:
+            self.relay.metrics = chassis
         self.metrics.on_scrape(self._measure)
 
     async def _measure(self) -> None:
