@@ -222,10 +222,16 @@ def bootstrap(
     verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
     request_schema, defs = lus_request_schema()
-    webhooks = webhook_router(verifier, deps, request_schema, infra.limiter, settings.webhook_limits)
+    metrics = _metrics(deps)
+    received = metrics.counter(
+        "webhooks", "Hospital webhooks by outcome: accepted, repeated or why refused.", ["outcome"]
+    )
+    webhooks = webhook_router(
+        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc()
+    )
     runtime = ServiceRuntime(
         infra=infra,
-        metrics=_metrics(deps),
+        metrics=metrics,
         routers=[webhooks, *_api_routers(deps, authenticator)],
         relay=relay,
         indexes=INDEXES,

@@ -107,6 +107,21 @@ def test_a_repeated_webhook_id_is_answered_with_the_first_answer_and_emits_nothi
     assert len(intake.published) == 1
 
 
+def test_webhooks_are_counted_by_outcome_for_the_operators(intake: Intake, lus_body: Any) -> None:
+    intake.post(lus_body("utskrivningsklar"), webhook_id="w-2")
+    intake.post(lus_body("utskrivningsklar"), webhook_id="w-2")
+    intake.post(lus_body("utskrivningsklar"), timestamp=datetime.now(UTC) - timedelta(hours=1))
+    intake.post(lus_body("utskrivningsklar"), headers={"content-type": "text/plain"})
+    broken = lus_body("utskrivningsklar")
+    broken["patient"]["id"] = "19401009-2388"  # wrong check digit
+    intake.post(broken)
+
+    text = intake.client.get("/metrics").text
+    for outcome in ("accepted", "repeated", "bad_signature", "wrong_media_type", "invalid"):
+        assert f'trygg_referral_webhooks_total{{outcome="{outcome}"}} 1.0' in text, outcome
+    assert "19401009" not in text
+
+
 def test_the_same_webhook_id_from_two_senders_is_two_messages(intake: Intake, lus_body: Any) -> None:
     a = intake.post(lus_body("utskrivningsklar"), webhook_id="w-1", secret=SECRET_A)
     b = intake.post(lus_body("utskrivningsklar"), webhook_id="w-1", secret=SECRET_B)

@@ -13,6 +13,7 @@ before its next body is even read (a flood of unsigned messages costs no HMAC an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -115,30 +116,32 @@ def _parse(body: bytes) -> AnyLusMessage:
     return message
 
 
+# A refused webhook's reason, for the metric (`trygg_referral_webhooks_total{outcome}`), by status.
+WEBHOOK_REFUSALS = {
+    401: "bad_signature",
+    413: "too_large",
+    415: "wrong_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
 def webhook_router(
     verifier: SignatureVerifier,
     deps: ReferralDeps,
     request_schema: dict[str, Any],
     limiter: RateLimiter | None = None,
     limits: WebhookLimits | None = None,
+    on_outcome: Callable[[str], None] | None = None,
 ) -> APIRouter:
+    """The intake route; `on_outcome` is told each webhook's outcome: accepted, repeated or why refused."""
     router = APIRouter(tags=["hospital intake"])
     limiter = limiter or RateLimiter()
     limits = limits or WebhookLimits()
     per_sender, unsigned = parse_rate(limits.per_sender), parse_rate(limits.unsigned_per_client)
+    count = on_outcome or (lambda _outcome: None)
 
-    @router.post(
-        "/webhooks/lus",
-        status_code=202,
-        summary="Receive a LUS message from a hospital system (Standard Webhooks signed)",
-        response_model=Accepted,
-        responses=_RESPONSES,
-        openapi_extra={
-            "requestBody": {"required": True, "content": {"application/json": request_schema}},
-            **route_limits(max_body_bytes=MAX_BODY_BYTES),
-        },
-    )
-    async def receive_lus(request: Request) -> JSONResponse:
+    async def receive(request: Request) -> JSONResponse:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise ProblemError(415, "Unsupported media type", "Send the message as application/json.")
@@ -170,5 +173,25 @@ def webhook_router(
             ) from None
         body_out = Accepted(case_id=result.answer.case_id, message_id=result.answer.message_id)
         return JSONResponse(body_out.model_dump(), status_code=200 if result.repeated else 202)
+
+    @router.post(
+        "/webhooks/lus",
+        status_code=202,
+        summary="Receive a LUS message from a hospital system (Standard Webhooks signed)",
+        response_model=Accepted,
+        responses=_RESPONSES,
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": request_schema}},
+            **route_limits(max_body_bytes=MAX_BODY_BYTES),
+        },
+    )
+    async def receive_lus(request: Request) -> JSONResponse:
+        try:
+            response = await receive(request)
+        except ProblemError as exc:
+            count(WEBHOOK_REFUSALS.get(exc.status, "invalid"))
+            raise
+        count("repeated" if response.status_code == 200 else "accepted")
+        return response
 
     return router
