@@ -116,7 +116,7 @@ fi
 # tree, so the links resolve. Nothing is installed system-wide; `apt-get update` runs only when
 # the pinned versions are unknown to apt (a machine whose package lists were never fetched).
 prom_dir="$local_dir/prometheus"
-prom_stamp="$prom_dir/.prometheus-$PROMETHEUS_VERSION"
+prom_stamp="$prom_dir/.prometheus-$PROMETHEUS_VERSION-pruned"
 if [ ! -f "$prom_stamp" ] || [ ! -x "$prom_dir/usr/bin/prometheus" ]; then
   need apt-get "apt-get downloads Debian's prometheus package"
   need dpkg-deb "dpkg-deb unpacks Debian's prometheus package"
@@ -144,6 +144,8 @@ if [ ! -f "$prom_stamp" ] || [ ! -x "$prom_dir/usr/bin/prometheus" ]; then
   fi
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$prom_dir"; done
   rm -rf "$debs"
+  # moment-timezone's source data (210 MB) is not what the UI loads (one prebuilt file); no docs.
+  rm -rf "$prom_dir/usr/share/javascript/moment-timezone/data" "$prom_dir/usr/share/doc" "$prom_dir/usr/share/man"
   "$prom_dir/usr/bin/prometheus" --version >/dev/null
   "$prom_dir/usr/bin/promtool" --version >/dev/null
   touch "$prom_stamp"

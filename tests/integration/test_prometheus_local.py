@@ -5,6 +5,7 @@ services: the same `ServiceMetrics` they serve, without Kafka or MongoDB."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -68,8 +69,13 @@ def test_every_service_is_scraped_and_the_web_ui_answers(prometheus: PrometheusS
         html = page.read().decode()
     assert page.status == 200
     assert "notification" in html
-    with urllib.request.urlopen(f"{prometheus.url}/classic/static/jquery/jquery.min.js", timeout=5) as script:
-        assert script.status == 200  # the UI's JavaScript, from Debian's libjs packages
+    # Every script and style sheet the graph page loads (Debian's libjs packages, through links).
+    with urllib.request.urlopen(f"{prometheus.url}/classic/graph", timeout=5) as page:
+        assets = set(re.findall(r'(?:src|href)="(/classic/static/[^"?]+)', page.read().decode()))
+    assert any(a.endswith("moment-timezone-with-data.min.js") for a in assets)
+    for asset in sorted(assets):
+        with urllib.request.urlopen(f"{prometheus.url}{asset}", timeout=5) as response:
+            assert response.status == 200, asset
     assert "TryggEventDeadLettered" in prometheus.alert_rules()
 
 
