@@ -175,3 +175,14 @@ async def test_the_outbox_reports_its_oldest_pending_entry_per_collection() -> N
     assert await relay.oldest_pending() == {"cases": old}
     empty = OutboxRelay([_Collection([])], publish_fn)  # type: ignore[list-item]
     assert await empty.oldest_pending() == {"cases": None}
+
+
+def test_records_a_batch_left_out_are_on_every_service_s_metrics() -> None:
+    from trygg_shared.batch import Failures
+
+    metrics = ServiceMetrics("test")
+    before = samples(metrics).get(("trygg_batch_record_failures_total", (("batch", "statement_run_test"),)), 0.0)
+    Failures("statement_run_test").report("p_1", ValueError("bad tariff"))
+    after = samples(metrics)[("trygg_batch_record_failures_total", (("batch", "statement_run_test"),))]
+    assert after == before + 1
+    assert ServiceMetrics("another").exposition().count(b"trygg_batch_record_failures_total{") >= 1

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from trygg_shared.batch import BATCH_RECORD_FAILURES
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -96,6 +97,8 @@ class ServiceMetrics:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         self.chassis = ChassisMetrics.on(self.registry)
+        # Records a batch (statement run, report, figures) left out: a process-wide counter.
+        self.registry.register(BATCH_RECORD_FAILURES)
         self._scrape_hooks: list[ScrapeHook] = []
 
     def _name(self, name: str) -> str:
