@@ -54,14 +54,8 @@ class PrometheusServer(_Supervised):
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    @property
-    def log_path(self) -> Path:
-        return self._proc.log_path
-
     def start(self) -> None:
-        binary = paths.prometheus_binary()
-        if not binary.is_file():
-            raise ServerError("Prometheus is not installed: run `make install` (deploy/local/install.sh)")
+        binary = self.installed(paths.prometheus_binary(), "Prometheus")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "prometheus.yml"
         rules = paths.prometheus_config_dir() / "rules.yml"

@@ -207,6 +207,17 @@ class _Supervised:
     def kill(self, signum: int = signal.SIGKILL) -> None:
         self._proc.kill(signum)
 
+    @property
+    def log_path(self) -> Path:
+        return self._proc.log_path
+
+    @staticmethod
+    def installed(binary: Path, name: str) -> Path:
+        """`binary`, or the error that says how to install it."""
+        if not binary.is_file():
+            raise ServerError(f"{name} is not installed: run `make install` (deploy/local/install.sh)")
+        return binary
+
 
 class KafkaServer(_Supervised):
     """Apache Kafka broker+controller in one JVM (KRaft), listening on loopback only."""
@@ -220,10 +231,6 @@ class KafkaServer(_Supervised):
     @property
     def bootstrap_servers(self) -> str:
         return f"{LOOPBACK}:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self._proc.log_path
 
     def _properties(self) -> str:
         data = self.workdir / "data"
@@ -373,10 +380,6 @@ class PostgresServer(_Supervised):
     def socket_dir(self) -> Path:
         return self.root / "socket"
 
-    @property
-    def log_path(self) -> Path:
-        return self._proc.log_path
-
     def _bin(self, name: str) -> str:
         binary = paths.postgres_bin_dir() / name
         if not binary.is_file():
@@ -498,14 +501,8 @@ class FerretDBServer(_Supervised):
     def uri(self) -> str:
         return f"mongodb://{LOOPBACK}:{self.port}/"
 
-    @property
-    def log_path(self) -> Path:
-        return self._proc.log_path
-
     def start(self) -> None:
-        binary = paths.ferretdb_binary()
-        if not binary.is_file():
-            raise ServerError("FerretDB is not installed: run `make install` (deploy/local/install.sh)")
+        binary = self.installed(paths.ferretdb_binary(), "FerretDB")
         state = self.workdir / "state"
         state.mkdir(parents=True, exist_ok=True)
         if self.postgres_url:
@@ -652,14 +649,8 @@ class JaegerServer(_Supervised):
     def otlp_grpc_endpoint(self) -> str:
         return f"{LOOPBACK}:{self.otlp_grpc_port}"
 
-    @property
-    def log_path(self) -> Path:
-        return self._proc.log_path
-
     def start(self) -> None:
-        binary = paths.jaeger_binary()
-        if not binary.is_file():
-            raise ServerError("Jaeger is not installed: run `make install` (deploy/local/install.sh)")
+        binary = self.installed(paths.jaeger_binary(), "Jaeger")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "jaeger.yaml"
         config.write_text(
