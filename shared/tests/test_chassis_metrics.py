@@ -4,10 +4,12 @@ labels (topics, groups, route templates), never ids or personal data."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client.parser import text_string_to_metric_families
@@ -106,15 +108,24 @@ def test_http_latency_is_observed_per_route_template_not_per_path() -> None:
     async def one(case_id: str) -> dict[str, Any]:
         return {"id": case_id}
 
+    @router.get("/live")
+    async def live() -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            yield b"data: x\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
     app.include_router(router)
     install_request_timing(app, metrics.chassis)
     client = TestClient(app)
     assert client.get("/cases/abc-199001011234").status_code == 200
     assert client.get("/nowhere").status_code == 404
+    assert client.get("/live").status_code == 200
     text = metrics.exposition().decode()
     assert 'trygg_http_request_duration_seconds_count{method="GET",route="/cases/{case_id}",status="2xx"} 1.0' in text
     assert 'route="unmatched",status="4xx"' in text
     assert "199001011234" not in text  # ids and identity numbers never reach a label
+    assert 'route="/live"' not in text  # a stream's length is no latency
 
 
 async def test_a_scrape_hook_sets_gauges_and_one_that_fails_does_not_break_the_scrape() -> None:

@@ -19,8 +19,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trygg_shared.batch import BATCH_RECORD_FAILURES
 from trygg_shared.logging import get_logger
@@ -138,21 +139,39 @@ class ServiceMetrics:
         return router
 
 
-def install_request_timing(app: FastAPI, chassis: ChassisMetrics) -> None:
-    """Observe every request's latency under its route template (`/cases/{case_id}`), its method
-    and its status class (`2xx`); requests that match no route count as `unmatched`."""
+class RequestTiming:
+    """ASGI middleware: each request's latency under its route template (`/cases/{case_id}`), its
+    method and its status class (`2xx`); a request that matches no route counts as `unmatched`.
+    Event streams (the console's live feed) are left out: their length is not a latency."""
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    def __init__(self, app: ASGIApp, chassis: ChassisMetrics) -> None:
+        self.app = app
+        self.chassis = chassis
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        status = 500
+        status, stream = 500, False
+
+        async def observe_start(message: Message) -> None:
+            nonlocal status, stream
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                stream = any(k == b"content-type" and v.startswith(b"text/event-stream") for k, v in message["headers"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, observe_start)
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            chassis.http_duration.labels(method=request.method, route=template, status=f"{status // 100}xx").observe(
-                time.perf_counter() - started
-            )
+            if not stream:
+                template = getattr(scope.get("route"), "path", None) or "unmatched"  # the router fills it in
+                self.chassis.http_duration.labels(
+                    method=scope["method"], route=template, status=f"{status // 100}xx"
+                ).observe(time.perf_counter() - started)
+
+
+def install_request_timing(app: FastAPI, chassis: ChassisMetrics) -> None:
+    """Time every request of `app` (`RequestTiming`)."""
+    app.add_middleware(RequestTiming, chassis=chassis)
