@@ -13,6 +13,8 @@ one handled for its case, i.e. replayed or reordered):
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 
 from scheduling.domain.plan import PersonContact
@@ -59,48 +61,43 @@ def _contact(person: ContactOnWire) -> PersonContact:
     )
 
 
+def _terms(event: DecisionGranted | DecisionChanged) -> dict[str, Any]:
+    """What a grant and a change both carry: the case, the decision, its period, hours and hemtjänst."""
+    hours = event.hours_granted  # a hemgångsbeslut's pot of hours
+    return {
+        "case_id": event.case_id,
+        "person_ref": event.person_ref,
+        "decision_id": event.decision_id,
+        "length_days": event.length_days,
+        "end_date": event.end_date,
+        "hours_granted": float(hours) if hours is not None else None,
+        "hemtjanst": event.hemtjanst_evenings_nights_weekends,
+    }
+
+
+def _grant(event: DecisionGranted) -> uc.GrantDecision:
+    return uc.GrantDecision(
+        **_terms(event),
+        decision_type=str(event.decision_type.value),
+        start_date=event.start_date,
+        team=event.team,
+        granted_at=event.granted_at,
+    )
+
+
 def referral_consumer(
     broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     """The case events the team's planning needs from referral."""
 
     async def on_decision_granted(event: DecisionGranted, meta: EventMeta) -> None:
-        hours = event.hours_granted  # a hemgångsbeslut's pot of hours
-        await uc.grant_decision(
-            deps,
-            uc.GrantDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                decision_type=str(event.decision_type.value),
-                start_date=event.start_date,
-                length_days=event.length_days,
-                end_date=event.end_date,
-                team=event.team,
-                hours_granted=float(hours) if hours is not None else None,
-                hemtjanst=event.hemtjanst_evenings_nights_weekends,
-                granted_at=event.granted_at,
-            ),
-        )
+        await uc.grant_decision(deps, _grant(event))
         if event.person is not None:  # a grant from a referral before the person-contacts topic
             decision_type = str(event.decision_type.value)
             await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
 
     async def on_decision_changed(event: DecisionChanged, meta: EventMeta) -> None:
-        hours = event.hours_granted
-        await uc.change_decision(
-            deps,
-            uc.ChangeDecision(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                length_days=event.length_days,
-                end_date=event.end_date,
-                hours_granted=float(hours) if hours is not None else None,
-                hemtjanst=event.hemtjanst_evenings_nights_weekends,
-                changed_at=event.changed_at,
-            ),
-        )
+        await uc.change_decision(deps, uc.ChangeDecision(**_terms(event), changed_at=event.changed_at))
 
     async def on_decision_ended(event: DecisionEnded, meta: EventMeta) -> None:
         reason = _END_REASONS.get(str(event.reason.value), EndReason.ENDED_EARLY)
