@@ -31,3 +31,9 @@ class CaseEvent(IntegrationEvent):
     """An event about one case: keyed by the case id, so a case's events stay in order."""
 
     case_id: Text = Field(description="The case this event belongs to; also the Kafka key.")
+
+
+class Part(BaseModel):
+    """A structured part of an event (a rating, a window, a team member): frozen, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")

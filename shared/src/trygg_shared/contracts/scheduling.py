@@ -6,7 +6,7 @@ Two streams:
   hemtjänst cover, handover and end. Every event carries the pseudonymous `person_ref`, the
   `period_id` and the `team_id` (join with `TeamConfigured` for the team's phone and hours).
 - `SCHEDULING_TEAM_EVENTS`, keyed by team id: team configuration, capacity, the waiting list and
-  day re-plans.
+  day re-plans (declared in `scheduling_team.py`, re-exported here).
 
 Personal data: no names, identity numbers, addresses or phone numbers of the person or relatives
 (notification takes relatives from referral's decision events). Visit notes written in the field
@@ -17,21 +17,71 @@ times are timezone-aware (UTC on the wire); dates are the team's local (Europe/S
 
 from __future__ import annotations
 
-from datetime import time
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
-from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS, SCHEDULING_TEAM_EVENTS
+from trygg_shared.contracts.base import CaseEvent, IntegrationEvent, Part
+from trygg_shared.contracts.scheduling_team import (
+    TEAM_EVENTS,
+    CapacityLimit,
+    DayReplanned,
+    TeamCapacityExceeded,
+    TeamConfigured,
+    TeamMember,
+    WaitingListChange,
+    WaitingListChanged,
+    Weekday,
+    WeekdayHours,
+)
+from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS
 from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 
 _PREFIX = "se.trygghemgang.scheduling."
 
-
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+# The team events are declared in `scheduling_team` and are this module's contracts too.
+__all__ = [
+    "SCHEDULING_EVENTS",
+    "CapacityLimit",
+    "CoverReason",
+    "CoverWindow",
+    "DayReplanned",
+    "FollowUpDue",
+    "FollowUpKind",
+    "HandedOverToHemtjanst",
+    "HemtjanstCoverOrdered",
+    "NeedsSummary",
+    "PeriodChangeKind",
+    "PeriodChanged",
+    "PeriodEndReason",
+    "PeriodEnded",
+    "PeriodKind",
+    "PeriodPlanned",
+    "PeriodStatus",
+    "SelfRating",
+    "SelfRatingMoment",
+    "SupportLevel",
+    "TeamCapacityExceeded",
+    "TeamConfigured",
+    "TeamMember",
+    "Trend",
+    "VisitCancelReason",
+    "VisitCancelled",
+    "VisitChangeReason",
+    "VisitCompleted",
+    "VisitKind",
+    "VisitLocation",
+    "VisitMissed",
+    "VisitReassigned",
+    "VisitRescheduled",
+    "VisitScheduled",
+    "VisitStarted",
+    "WaitingListChange",
+    "WaitingListChanged",
+    "Weekday",
+    "WeekdayHours",
+]
 
 
 # --- vocabularies -------------------------------------------------------------------------------
@@ -147,31 +197,10 @@ class SelfRatingMoment(StrEnum):
     LAST_VISIT = "last_visit"
 
 
-class CapacityLimit(StrEnum):
-    CLIENTS_PER_DAY = "clients_per_day"
-    NEW_CLIENTS_PER_MONTH = "new_clients_per_month"
-
-
-class WaitingListChange(StrEnum):
-    ADDED = "added"
-    PLANNED = "planned"  # a place freed up and the case was planned
-    REMOVED = "removed"  # the case left the list without being planned (ended, deceased, ...)
-
-
-class Weekday(StrEnum):
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-
 # --- parts ----------------------------------------------------------------------------------------
 
 
-class SelfRating(_Part):
+class SelfRating(Part):
     """EQ-5D-5L (levels 1 = no problems .. 5 = extreme problems) plus the two extra questions."""
 
     moment: SelfRatingMoment = Field(description="At the first or the last visit of the period.")
@@ -185,13 +214,13 @@ class SelfRating(_Part):
     safety: int = Field(ge=1, le=5, description="Extra question: feeling safe at home, 1 (not at all) to 5 (fully).")
 
 
-class CoverWindow(_Part):
+class CoverWindow(Part):
     start: PlausibleDatetime = Field(description="Start of a window the team does not cover (inclusive).")
     end: PlausibleDatetime = Field(description="End of the window (exclusive).")
     reason: CoverReason = Field(description="Why the team does not cover it.")
 
 
-class NeedsSummary(_Part):
+class NeedsSummary(Part):
     """Kartläggning in coded form, built from the period's visit notes: the officer's basis."""
 
     visits_completed: int = Field(ge=0, description="Visits completed in the period so far.")
@@ -215,18 +244,6 @@ class NeedsSummary(_Part):
     has_free_text_notes: bool = Field(
         False, description="Free-text visit notes exist; read them in scheduling (audited), never on the wire."
     )
-
-
-class WeekdayHours(_Part):
-    weekday: Weekday = Field(description="The weekday.")
-    start: time = Field(description="The team's working day starts (local time).")
-    end: time = Field(description="The team's working day ends (local time, exclusive).")
-
-
-class TeamMember(_Part):
-    staff_id: Text = Field(description="Stable id of the team member (staff, not a client).")
-    display_name: Text | None = Field(None, description="Work name shown to the team lead (staff).")
-    active: bool = Field(True, description="False for a member who has left the team.")
 
 
 # --- period events (keyed by case id) -----------------------------------------------------------
@@ -424,81 +441,6 @@ class PeriodEnded(_PeriodEvent):
     ended_at: PlausibleDatetime = Field(description="When the end was recorded.")
 
 
-# --- team events (keyed by team id) -------------------------------------------------------------
-
-
-class _TeamEvent(IntegrationEvent):
-    TOPIC: ClassVar[str] = SCHEDULING_TEAM_EVENTS
-    PARTITION_KEY: ClassVar[str] = "team_id"
-
-    team_id: Text = Field(description="The team; also the Kafka key.")
-
-
-class TeamConfigured(_TeamEvent):
-    """A team's configuration (created or changed): full current state, latest wins."""
-
-    EVENT_TYPE: ClassVar[str] = _PREFIX + "team_configured.v1"
-    name: Text = Field(description="The team's name, e.g. 'Trygg hemgång Hofors'.")
-    phone: Text = Field(description="The team's phone number for the person and relatives (E.164).")
-    hemtjanst_phone: Text | None = Field(
-        None,
-        description="The phone of the hemtjänst unit the team hands over to (E.164): relatives are told to call it "
-        "after the handover; null when not configured (notification then uses its own default).",
-    )
-    municipality_profile: Text = Field(description="The municipality profile, e.g. 'hofors', 'jarfalla'.")
-    municipality_code: Text | None = Field(None, description="Kommunkod of the municipality.")
-    timezone: Text = Field("Europe/Stockholm", description="IANA time zone of the hours below.")
-    hours: tuple[WeekdayHours, ...] = Field(description="Working hours per weekday; a missing weekday = day off.")
-    works_on_holidays: bool = Field(description="The team works on Swedish public holidays.")
-    clients_per_day: int = Field(ge=1, description="Capacity: clients the team can visit per day.")
-    new_clients_per_month: int = Field(ge=1, description="Capacity: new clients (periods started) per month.")
-    max_period_days: int = Field(ge=1, description="Longest period the team plans, in days.")
-    members: tuple[TeamMember, ...] = Field((), description="The team's members (staff).")
-    version: int = Field(ge=1, description="Configuration version; higher wins.")
-    configured_at: PlausibleDatetime = Field(description="When.")
-
-
-class TeamCapacityExceeded(_TeamEvent):
-    """A case could not be planned: the team is full; the case is on the waiting list."""
-
-    EVENT_TYPE: ClassVar[str] = _PREFIX + "team_capacity_exceeded.v1"
-    case_id: Text = Field(description="The case that could not be planned.")
-    person_ref: Text = Field(description="Pseudonymous reference to the person.")
-    limit: CapacityLimit = Field(description="Which capacity limit was reached.")
-    capacity: int = Field(ge=0, description="The limit's value.")
-    on_date: PlausibleDate = Field(description="The first day (or month's first day) that was full.")
-    waiting_count: int = Field(ge=0, description="Cases on the team's waiting list now.")
-    occurred_at: PlausibleDatetime = Field(description="When.")
-
-
-class WaitingListChanged(_TeamEvent):
-    """A case joined, was planned from, or left the team's waiting list (FIFO)."""
-
-    EVENT_TYPE: ClassVar[str] = _PREFIX + "waiting_list_changed.v1"
-    case_id: Text = Field(description="The case.")
-    person_ref: Text = Field(description="Pseudonymous reference to the person.")
-    change: WaitingListChange = Field(description="added, planned or removed.")
-    position: int | None = Field(None, ge=1, description="1-based place in the queue when added; None otherwise.")
-    waiting_count: int = Field(ge=0, description="Cases waiting after the change.")
-    waiting_since: PlausibleDatetime = Field(description="When the case joined the list.")
-    requested_start_date: PlausibleDate | None = Field(None, description="The decision's start date.")
-    changed_at: PlausibleDatetime = Field(description="When.")
-
-
-class DayReplanned(_TeamEvent):
-    """A team member was reported sick or absent: the day's visits were re-staffed."""
-
-    EVENT_TYPE: ClassVar[str] = _PREFIX + "day_replanned.v1"
-    day: PlausibleDate = Field(description="The day re-planned.")
-    absent_staff_id: Text = Field(description="The member who is away.")
-    visits_reassigned: int = Field(ge=0, description="Visits given to another member.")
-    visits_unstaffed: int = Field(ge=0, description="Visits nobody could take (on-call must act).")
-    continuity_kept: int = Field(
-        ge=0, description="Reassigned visits that went to a member the client had already met."
-    )
-    replanned_at: PlausibleDatetime = Field(description="When.")
-
-
 SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = (
     PeriodPlanned,
     PeriodChanged,
@@ -513,8 +455,5 @@ SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = (
     HemtjanstCoverOrdered,
     HandedOverToHemtjanst,
     PeriodEnded,
-    TeamConfigured,
-    TeamCapacityExceeded,
-    WaitingListChanged,
-    DayReplanned,
+    *TEAM_EVENTS,
 )
