@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from faststream.kafka import KafkaBroker
 
 from scheduling.adapters.memory import InMemoryAuditLog, InMemoryPlanQueries, InMemoryTeamQueries
 from scheduling.bootstrap import Scheduling, bootstrap
@@ -16,6 +17,7 @@ from scheduling.domain.plan import CasePlan
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.team import Team
 from scheduling.main import http_app
+from scheduling.service_layer import planning as uc
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import InMemoryAggregateStore
 
@@ -80,6 +82,11 @@ class Harness:
     async def seed(self) -> None:
         await seed_teams(self.deps, default_teams())
 
+    @property
+    def broker(self) -> KafkaBroker:
+        """The service's broker (wrap it in FastStream's TestKafkaBroker to publish to the subscribers)."""
+        return self.scheduling.runtime.infra.broker
+
     def events(self, case_id: str | None = None) -> list[Any]:
         return self.plans.events(case_id)
 
@@ -90,6 +97,54 @@ class Harness:
         loaded = await self.plans.load(case_id)
         assert loaded is not None
         return loaded.state
+
+
+async def seeded(now: datetime | None = None) -> Harness:
+    """A harness with the default teams configured."""
+    h = Harness(now)
+    await h.seed()
+    return h
+
+
+def grant_command(
+    case_id: str,
+    *,
+    start: date = date(2026, 11, 25),
+    length: int = 14,
+    team: str | None = "Team Väst",
+    decision_type: str = "trygg_hemgang",
+    hours: float | None = None,
+    person_ref: str | None = None,
+    decision_id: str | None = None,
+    granted_at: datetime = datetime(2026, 11, 23, 9, tzinfo=UTC),
+) -> uc.GrantDecision:
+    """A decision granted for `length` days from `start` (hemtjänst ordered for evenings and nights)."""
+    return uc.GrantDecision(
+        case_id=case_id,
+        person_ref=person_ref or f"p_{case_id}",
+        decision_id=decision_id or f"d-{case_id}",
+        decision_type=decision_type,
+        start_date=start,
+        length_days=length,
+        end_date=start + timedelta(days=length - 1),
+        team=team,
+        hours_granted=hours,
+        hemtjanst=True,
+        granted_at=granted_at,
+    )
+
+
+# A team as ops configures it over the API.
+TEAM_BODY: dict[str, Any] = {
+    "name": "Trygg hemgång Test",
+    "phone": "+46701740610",
+    "municipality_profile": "huddinge",
+    "hours": [{"weekday": "monday", "start": "07:00", "end": "16:00"}],
+    "works_on_holidays": False,
+    "clients_per_day": 3,
+    "new_clients_per_month": 6,
+    "members": [{"staff_id": "t-us1", "display_name": "US 1"}],
+}
 
 
 class ApiHarness(Harness):

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from datetime import UTC, date, datetime
 from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from scheduling_support import ApiHarness
+from scheduling_support import ApiHarness, grant_command
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
@@ -32,24 +31,7 @@ from scheduling.service_layer import planning as uc
 MAX_EXAMPLES = 25
 HARNESS = ApiHarness()
 REAL_CASE = "fuzz-case-1"
-asyncio.run(
-    uc.grant_decision(
-        HARNESS.deps,
-        uc.GrantDecision(
-            case_id=REAL_CASE,
-            person_ref="p_fuzz",
-            decision_id="d-fuzz",
-            decision_type="trygg_hemgang",
-            start_date=date(2026, 11, 25),
-            length_days=14,
-            end_date=date(2026, 12, 8),
-            team="Team Väst",
-            hours_granted=None,
-            hemtjanst=True,
-            granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-        ),
-    )
-)
+asyncio.run(uc.grant_decision(HARNESS.deps, grant_command(REAL_CASE, person_ref="p_fuzz", decision_id="d-fuzz")))
 REAL_VISIT = next(iter(asyncio.run(HARNESS.plan(REAL_CASE)).visits))
 
 _ACCEPTED = ["2xx", "401", "403", "404", "409"]

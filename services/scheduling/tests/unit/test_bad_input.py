@@ -6,18 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scheduling_support import ApiHarness
+from scheduling_support import TEAM_BODY, ApiHarness
 
-TEAM = {
-    "name": "Trygg hemgång Test",
-    "phone": "+46701740610",
-    "municipality_profile": "huddinge",
-    "hours": [{"weekday": "monday", "start": "07:00", "end": "16:00"}],
-    "works_on_holidays": False,
-    "clients_per_day": 3,
-    "new_clients_per_month": 6,
-    "members": [{"staff_id": "t-us1", "display_name": "US 1"}],
-}
+TEAM = TEAM_BODY
 
 
 def _fields(response: Any) -> list[str]:

@@ -6,12 +6,11 @@ fails that event (it is retried, then dead-lettered with the reason)."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from scheduling_support import Harness
+from scheduling_support import Harness, grant_command, seeded
 
 from scheduling.domain.profiles import default_teams
 from scheduling.service_layer import planning as uc
@@ -19,20 +18,7 @@ from scheduling.service_layer.teams import configure_team
 
 
 def grant(case_id: str) -> uc.GrantDecision:
-    start = date(2026, 11, 25)
-    return uc.GrantDecision(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type="trygg_hemgang",
-        start_date=start,
-        length_days=5,
-        end_date=start + timedelta(days=4),
-        team="Team Väst",
-        hours_granted=None,
-        hemtjanst=True,
-        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
+    return grant_command(case_id, length=5)
 
 
 def failures(batch: str) -> float:
@@ -52,8 +38,7 @@ def poison(h: Harness, bad: str) -> None:
 
 
 async def test_capacity_raised_plans_every_admitted_case_but_the_one_that_raises() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     config = default_teams()["team-vast"]
     await configure_team(h.deps, "team-vast", dataclasses.replace(config, clients_per_day=1))
     first, bad, good = "case-a", "case-b", "case-c"
@@ -73,8 +58,7 @@ async def test_capacity_raised_plans_every_admitted_case_but_the_one_that_raises
 
 
 async def test_the_case_the_event_is_about_still_fails_its_event() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     poison(h, "case-x")
     with pytest.raises(ValueError, match="378"):
         await uc.grant_decision(h.deps, grant("case-x"))

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from scheduling_support import ApiHarness
+from scheduling_support import TEAM_BODY, ApiHarness, grant_command
 
 from scheduling.domain import events as ev
 from scheduling.service_layer import planning as uc
@@ -16,24 +16,8 @@ CASE = "http-case-1"
 
 def harness_with_plan() -> ApiHarness:
     h = ApiHarness()
-    asyncio.run(
-        uc.grant_decision(
-            h.deps,
-            uc.GrantDecision(
-                case_id=CASE,
-                person_ref="p_http",
-                decision_id="d-http",
-                decision_type="trygg_hemgang",
-                start_date=date(2026, 11, 25),
-                length_days=7,
-                end_date=date(2026, 12, 1),
-                team="Team Väst",
-                hours_granted=None,
-                hemtjanst=True,
-                granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-            ),
-        )
-    )
+    grant = grant_command(CASE, length=7, person_ref="p_http", decision_id="d-http")
+    asyncio.run(uc.grant_decision(h.deps, grant))
     return h
 
 
@@ -57,16 +41,7 @@ def test_without_a_token_the_api_answers_401_and_with_the_wrong_role_403_as_prob
 
 def test_ops_configures_a_team_and_keeps_recorded_absences() -> None:
     h = ApiHarness()
-    body = {
-        "name": "Trygg hemgång Test",
-        "phone": "+46701740610",
-        "municipality_profile": "huddinge",
-        "hours": [{"weekday": "monday", "start": "07:00", "end": "16:00"}],
-        "works_on_holidays": False,
-        "clients_per_day": 3,
-        "new_clients_per_month": 6,
-        "members": [{"staff_id": "t-us1"}, {"staff_id": "t-us2"}],
-    }
+    body = {**TEAM_BODY, "members": [{"staff_id": "t-us1"}, {"staff_id": "t-us2"}]}
     created = h.client.put("/teams/test-team", json=body, headers=h.as_role("ops"))
     assert created.status_code == 200, created.text
     assert created.json()["hours"] == [{"weekday": "monday", "start": "07:00", "end": "16:00"}]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from scheduling_support import Harness
+from scheduling_support import grant_command as grant
+from scheduling_support import seeded
 
 from scheduling.domain import events as ev
 from scheduling.domain.plan import VisitNotes
@@ -15,37 +16,12 @@ from scheduling.service_layer import planning as uc
 from scheduling.service_layer.ports import Actor
 
 
-def grant(
-    case_id: str,
-    *,
-    start: date = date(2026, 11, 25),
-    length: int = 14,
-    team: str | None = "Team Väst",
-    decision_type: str = "trygg_hemgang",
-    hours: float | None = None,
-) -> uc.GrantDecision:
-    return uc.GrantDecision(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type=decision_type,
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
-        team=team,
-        hours_granted=hours,
-        hemtjanst=True,
-        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
-
-
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
 async def test_a_granted_decision_is_planned_with_staffed_visits_follow_ups_and_a_cover_order() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.record_ready(h.deps, case_id, f"p_{case_id}", h.clock.now(), datetime(2026, 11, 25, 10, tzinfo=UTC))
     await uc.grant_decision(h.deps, grant(case_id))
@@ -73,8 +49,7 @@ async def test_a_granted_decision_is_planned_with_staffed_visits_follow_ups_and_
 
 
 async def test_the_same_decision_delivered_twice_plans_one_period() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id))
     before = len(h.events(case_id))
@@ -83,8 +58,7 @@ async def test_the_same_decision_delivered_twice_plans_one_period() -> None:
 
 
 async def test_completing_the_handover_visit_hands_over_with_a_needs_summary_from_the_notes() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, length=5))
     plan = await h.plan(case_id)
@@ -113,8 +87,7 @@ async def test_completing_the_handover_visit_hands_over_with_a_needs_summary_fro
 
 
 async def test_the_period_end_timer_fires_once_and_ends_the_period_with_its_figures() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, length=5))
     plan = await h.plan(case_id)
@@ -131,8 +104,7 @@ async def test_the_period_end_timer_fires_once_and_ends_the_period_with_its_figu
 
 
 async def test_a_hemgangsbeslut_is_planned_as_a_pot_of_hours() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, decision_type="hemgangsbeslut", hours=6.0))
     (planned,) = [e for e in h.events(case_id) if isinstance(e, ev.PeriodPlanned)]
@@ -141,8 +113,7 @@ async def test_a_hemgangsbeslut_is_planned_as_a_pot_of_hours() -> None:
 
 
 async def test_an_extended_decision_moves_the_team_s_booking_with_the_period() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, length=5))
     await uc.change_decision(
@@ -166,8 +137,7 @@ async def test_an_extended_decision_moves_the_team_s_booking_with_the_period() -
 
 
 async def test_a_decision_other_than_trygg_hemgang_plans_nothing() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, decision_type="short_term_stay"))
     assert h.events(case_id) == []

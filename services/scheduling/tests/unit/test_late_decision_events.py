@@ -7,7 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from scheduling_support import Harness
+from scheduling_support import Harness, grant_command, seeded
 
 from scheduling.domain import events as ev
 from scheduling.domain.plan import CasePlan, DecisionChange, DecisionTerms, PlanContext
@@ -69,19 +69,26 @@ def test_an_end_before_its_grant_is_kept_and_the_late_grant_plans_and_ends_the_p
     assert late.pending_end("d1") is None
 
 
-def test_a_change_handled_after_the_end_it_preceded_gives_the_in_order_plan() -> None:
+def in_order_and_late(end_day: date) -> tuple[CasePlan, CasePlan, list[object]]:
+    """A change and then an end to `end_day`, in order; and the same with the change handled after the end
+    (with the events of handling it)."""
     t = team()
     in_order = fresh()
     in_order.record_decision(terms())
     in_order.plan(ctx(t))
     in_order.change_terms(terms().changed_by(extension()), ctx(t))
-    in_order.end_decision("d1", date(2026, 11, 20), EndReason.ENDED_EARLY, ctx(t))
+    in_order.end_decision("d1", end_day, EndReason.ENDED_EARLY, ctx(t))
 
     late = fresh()
     late.record_decision(terms())
     late.plan(ctx(t))
-    late.end_decision("d1", date(2026, 11, 20), EndReason.ENDED_EARLY, ctx(t))
+    late.end_decision("d1", end_day, EndReason.ENDED_EARLY, ctx(t))
     events = late.change_terms(terms().changed_by(extension()), ctx(t))
+    return in_order, late, events
+
+
+def test_a_change_handled_after_the_end_it_preceded_gives_the_in_order_plan() -> None:
+    in_order, late, events = in_order_and_late(date(2026, 11, 20))
 
     assert late == in_order
     assert late.period is not None
@@ -92,18 +99,7 @@ def test_a_change_handled_after_the_end_it_preceded_gives_the_in_order_plan() ->
 
 
 def test_a_change_handled_after_an_end_to_a_later_day_gives_the_in_order_plan() -> None:
-    t = team()
-    in_order = fresh()
-    in_order.record_decision(terms())
-    in_order.plan(ctx(t))
-    in_order.change_terms(terms().changed_by(extension()), ctx(t))
-    in_order.end_decision("d1", date(2026, 11, 27), EndReason.ENDED_EARLY, ctx(t))
-
-    late = fresh()
-    late.record_decision(terms())
-    late.plan(ctx(t))
-    late.end_decision("d1", date(2026, 11, 27), EndReason.ENDED_EARLY, ctx(t))
-    late.change_terms(terms().changed_by(extension()), ctx(t))
+    in_order, late, _ = in_order_and_late(date(2026, 11, 27))
 
     # The same period, terms and open visits; the late path's history also holds the visits it
     # planned for the extension and cancelled again (another visit id for one of them).
@@ -144,19 +140,7 @@ def test_a_change_before_its_grant_is_kept_until_the_grant() -> None:
 
 
 def _grant(case_id: str) -> uc.GrantDecision:
-    return uc.GrantDecision(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id="d1",
-        decision_type="trygg_hemgang",
-        start_date=date(2026, 11, 16),
-        length_days=14,
-        end_date=date(2026, 11, 29),
-        team="Team Väst",
-        hours_granted=None,
-        hemtjanst=True,
-        granted_at=GRANTED_AT,
-    )
+    return grant_command(case_id, start=date(2026, 11, 16), decision_id="d1", granted_at=GRANTED_AT)
 
 
 def _change(case_id: str) -> uc.ChangeDecision:
@@ -175,8 +159,7 @@ async def _state(h: Harness, case_id: str) -> tuple[CasePlan, Team]:
 
 
 async def _run(case_id: str, steps: list[str], end_date: date, reason: EndReason) -> tuple[CasePlan, Team]:
-    h = Harness(NOW)
-    await h.seed()
+    h = await seeded(NOW)
     await uc.record_discharged(h.deps, case_id, f"p_{case_id}", datetime(2026, 11, 16, 10, tzinfo=UTC), "home")
     for step in steps:
         if step == "grant":
@@ -213,8 +196,7 @@ async def test_a_grant_handled_after_the_person_died_is_planned_and_ended_as_in_
 
 
 async def test_a_grant_redelivered_after_its_late_planning_changes_nothing() -> None:
-    h = Harness(NOW)
-    await h.seed()
+    h = await seeded(NOW)
     case_id = uuid.uuid4().hex[:12]
     await uc.end_decision(h.deps, _end(case_id, date(2026, 11, 20)))
     await uc.grant_decision(h.deps, _grant(case_id))

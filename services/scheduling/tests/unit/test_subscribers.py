@@ -9,7 +9,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from scheduling_support import Harness
+from scheduling_support import seeded
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
@@ -86,9 +86,8 @@ def collect_dead_letters(broker: KafkaBroker) -> list[Any]:
 
 
 async def test_a_granted_decision_on_the_topic_is_planned_once_even_when_delivered_twice() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     case_id = uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         event_id = str(uuid.uuid4())
@@ -122,9 +121,8 @@ def contact(
 
 
 async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or_after_the_grant() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     before, after = uuid.uuid4().hex, uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, contact(before, "Lindqvist", "Exempelgatan 4"), sequence=2)  # overtook the grant
@@ -139,9 +137,8 @@ async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or
 
 
 async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     case_id = uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, granted(case_id), sequence=1)
@@ -153,9 +150,8 @@ async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() ->
 
 
 async def test_the_details_of_someone_the_team_will_not_visit_are_not_kept() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     case_id = uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, contact(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), sequence=2)
@@ -163,9 +159,8 @@ async def test_the_details_of_someone_the_team_will_not_visit_are_not_kept() -> 
 
 
 async def test_a_grant_from_a_referral_before_the_person_contacts_topic_still_gives_the_team_the_contact() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     case_id = uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         old_style = granted(case_id).model_copy(update={"person": person("Holm", "Gamla vägen 1")})
@@ -176,9 +171,8 @@ async def test_a_grant_from_a_referral_before_the_person_contacts_topic_still_gi
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_consumption_goes_on() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     dead = collect_dead_letters(broker)
     bad, good = uuid.uuid4().hex, uuid.uuid4().hex
     async with TestKafkaBroker(broker):
@@ -196,9 +190,8 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_an
 
 
 async def test_a_revoked_ready_notice_after_the_decision_puts_the_plan_on_hold() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     case_id = uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, granted(case_id), sequence=2)
@@ -211,9 +204,8 @@ async def test_a_revoked_ready_notice_after_the_decision_puts_the_plan_on_hold()
 
 
 async def test_a_readmission_ends_the_earlier_case_s_period() -> None:
-    h = Harness()
-    await h.seed()
-    broker = h.scheduling.runtime.infra.broker
+    h = await seeded()
+    broker = h.broker
     earlier, again = uuid.uuid4().hex, uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, granted(earlier), sequence=1)
@@ -235,11 +227,10 @@ async def test_a_readmission_ends_the_earlier_case_s_period() -> None:
 
 
 async def test_when_a_period_ends_its_place_goes_to_the_oldest_waiting_case() -> None:
-    h = Harness()
-    await h.seed()
+    h = await seeded()
     small = replace(default_teams()["jarfalla"], clients_per_day=1)
     await configure_team(h.deps, "jarfalla", small)
-    broker = h.scheduling.runtime.infra.broker
+    broker = h.broker
     first, second = uuid.uuid4().hex, uuid.uuid4().hex
     async with TestKafkaBroker(broker):
         await publish(broker, granted(first, team="jarfalla", length=5), sequence=1)
