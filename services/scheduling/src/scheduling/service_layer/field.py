@@ -87,13 +87,7 @@ def _planned(plan: CasePlan | None, case_id: str) -> CasePlan:
 async def start_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, at: datetime | None) -> Visit:
     staff_id = actor.staff_id or actor.subject
     started = at or deps.clock.now()
-
-    def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
-        _planned(plan, case_id)
-        events = plan.start_visit(visit_id, staff_id, started)
-        return plan.visit(visit_id), events
-
-    return await _update(deps, case_id, change)
+    return await _change_visit(deps, case_id, visit_id, lambda plan: plan.start_visit(visit_id, staff_id, started))
 
 
 async def complete_visit(
@@ -109,22 +103,28 @@ async def complete_visit(
     staff_id = actor.staff_id or actor.subject
     now = deps.clock.now()
     ended = ended_at or now
-
-    def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
-        _planned(plan, case_id)
-        events = plan.complete_visit(visit_id, staff_id, started_at, ended, notes, rating, now)
-        return plan.visit(visit_id), events
-
-    return await _update(deps, case_id, change)
+    return await _change_visit(
+        deps,
+        case_id,
+        visit_id,
+        lambda plan: plan.complete_visit(visit_id, staff_id, started_at, ended, notes, rating, now),
+    )
 
 
 async def cancel_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, reason: CancelReason) -> Visit:
     by = actor.staff_id or actor.subject
     now = deps.clock.now()
+    return await _change_visit(deps, case_id, visit_id, lambda plan: plan.cancel_visit(visit_id, reason, by, now))
+
+
+async def _change_visit(
+    deps: SchedulingDeps, case_id: str, visit_id: str, act: Callable[[CasePlan], list[object] | None]
+) -> Visit:
+    """One change to a visit of a planned case (`act` returns its events; None: nothing changed)."""
 
     def change(plan: CasePlan) -> tuple[Visit, list[object] | None]:
         _planned(plan, case_id)
-        events = plan.cancel_visit(visit_id, reason, by, now)
+        events = act(plan)
         return plan.visit(visit_id), events
 
     return await _update(deps, case_id, change)
