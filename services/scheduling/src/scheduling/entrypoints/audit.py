@@ -51,17 +51,6 @@ def audit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRoute
     ) -> list[AuditRecordOut]:
         with domain_errors():
             records = await deps.audit.for_case(case_id, limit)
-        return [
-            AuditRecordOut(
-                record_id=r.record_id,
-                at=r.at,
-                actor=r.actor,
-                roles=list(r.roles),
-                action=r.action,
-                case_ids=list(r.case_ids),
-                fields=list(r.fields),
-            )
-            for r in records
-        ]
+        return [AuditRecordOut.model_validate(r) for r in records]
 
     return router

@@ -33,7 +33,9 @@ def example(sample: dict[str, Any]) -> ConfigDict:
 
 
 class Out(BaseModel):
-    """A response body."""
+    """A response body; read from the domain's objects by attribute name where the names match."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 def api_router(tag: str) -> APIRouter:

@@ -215,17 +215,7 @@ def visit_fields(plan: CasePlan, v: Visit) -> dict[str, Any]:
 
 
 def person_out(plan: CasePlan) -> PersonOut | None:
-    c = plan.contact
-    if c is None:
-        return None
-    return PersonOut(
-        given_name=c.given_name,
-        family_name=c.family_name,
-        street=c.street,
-        postal_code=c.postal_code,
-        city=c.city,
-        phone=c.phone,
-    )
+    return PersonOut.model_validate(plan.contact) if plan.contact is not None else None
 
 
 def plan_out(plan: CasePlan) -> PlanOut:
@@ -237,18 +227,7 @@ def plan_out(plan: CasePlan) -> PlanOut:
         visits.append(
             PlanVisitOut(
                 **visit_fields(plan, v),
-                notes=NotesOut(
-                    food=n.food,
-                    medicines=n.medicines,
-                    personal_care=n.personal_care,
-                    aids_in_use=list(n.aids_in_use),
-                    aids_missing=list(n.aids_missing),
-                    worry=n.worry,
-                    suggested_visits_per_day=n.suggested_visits_per_day,
-                    free_text=n.free_text,
-                )
-                if n
-                else None,
+                notes=NotesOut.model_validate(n) if n else None,
                 self_rating=SelfRatingIn.model_construct(**vars(v.self_rating)) if v.self_rating else None,
                 rating_moment=v.rating_moment.value if v.rating_moment else None,
                 cancel_reason=v.cancel_reason.value if v.cancel_reason else None,

@@ -229,7 +229,7 @@ def team_out(team: Team) -> TeamOut:
                 hours=_hours_out(m.hours) if m.hours is not None else None,
                 daily_visit_limit=m.daily_visit_limit,
                 active=m.active,
-                absences=[AbsenceOut(first_day=a.first_day, last_day=a.last_day, kind=a.kind) for a in m.absences],
+                absences=[AbsenceOut.model_validate(a) for a in m.absences],
             )
             for m in c.members
         ],
