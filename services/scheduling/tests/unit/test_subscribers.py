@@ -9,7 +9,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from scheduling_support import seeded
+from scheduling_support import Harness, seeded
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
@@ -120,15 +120,23 @@ def contact(
     )
 
 
-async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or_after_the_grant() -> None:
+async def delivered(*sent: tuple[IntegrationEvent, int]) -> Harness:
+    """A seeded harness after each (event, sequence number) went through the subscribers, in this order."""
     h = await seeded()
-    broker = h.broker
+    async with TestKafkaBroker(h.broker):
+        for event, sequence in sent:
+            await publish(h.broker, event, sequence=sequence)
+    return h
+
+
+async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or_after_the_grant() -> None:
     before, after = uuid.uuid4().hex, uuid.uuid4().hex
-    async with TestKafkaBroker(broker):
-        await publish(broker, contact(before, "Lindqvist", "Exempelgatan 4"), sequence=2)  # overtook the grant
-        await publish(broker, granted(before), sequence=1)
-        await publish(broker, granted(after), sequence=1)
-        await publish(broker, contact(after, "Berg", "Storgatan 1"), sequence=2)
+    h = await delivered(
+        (contact(before, "Lindqvist", "Exempelgatan 4"), 2),  # overtook the grant
+        (granted(before), 1),
+        (granted(after), 1),
+        (contact(after, "Berg", "Storgatan 1"), 2),
+    )
     for case_id, family_name, street in ((before, "Lindqvist", "Exempelgatan 4"), (after, "Berg", "Storgatan 1")):
         plan = await h.plan(case_id)
         assert plan.period is not None
@@ -137,34 +145,27 @@ async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or
 
 
 async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() -> None:
-    h = await seeded()
-    broker = h.broker
     case_id = uuid.uuid4().hex
-    async with TestKafkaBroker(broker):
-        await publish(broker, granted(case_id), sequence=1)
-        await publish(broker, contact(case_id, "Berg", "Nya vägen 2"), sequence=6)  # after a new decision
-        await publish(broker, contact(case_id, "Berg", "Gamla vägen 1"), sequence=2)  # redelivered late
+    h = await delivered(
+        (granted(case_id), 1),
+        (contact(case_id, "Berg", "Nya vägen 2"), 6),  # after a new decision
+        (contact(case_id, "Berg", "Gamla vägen 1"), 2),  # redelivered late
+    )
     plan = await h.plan(case_id)
     assert plan.contact is not None
     assert plan.contact.street == "Nya vägen 2"
 
 
 async def test_the_details_of_someone_the_team_will_not_visit_are_not_kept() -> None:
-    h = await seeded()
-    broker = h.broker
     case_id = uuid.uuid4().hex
-    async with TestKafkaBroker(broker):
-        await publish(broker, contact(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), sequence=2)
+    h = await delivered((contact(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), 2))
     assert await h.plans.load(case_id) is None
 
 
 async def test_a_grant_from_a_referral_before_the_person_contacts_topic_still_gives_the_team_the_contact() -> None:
-    h = await seeded()
-    broker = h.broker
     case_id = uuid.uuid4().hex
-    async with TestKafkaBroker(broker):
-        old_style = granted(case_id).model_copy(update={"person": person("Holm", "Gamla vägen 1")})
-        await publish(broker, old_style, sequence=1)
+    old_style = granted(case_id).model_copy(update={"person": person("Holm", "Gamla vägen 1")})
+    h = await delivered((old_style, 1))
     plan = await h.plan(case_id)
     assert plan.contact is not None
     assert plan.contact.family_name == "Holm"
