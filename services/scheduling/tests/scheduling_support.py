@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from faststream.kafka import KafkaBroker
 
 from scheduling.adapters.memory import InMemoryAuditLog, InMemoryPlanQueries, InMemoryTeamQueries
 from scheduling.bootstrap import Scheduling, bootstrap
-from scheduling.config import Settings
+from scheduling.config import SchedulingMongo, Settings
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.team import Team
@@ -20,6 +21,15 @@ from scheduling.main import http_app
 from scheduling.service_layer import planning as uc
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.referral import DecisionGranted, DecisionType
+from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.indexes import ensure_indexes
+from trygg_shared.service import Infrastructure
+from trygg_shared.settings import KafkaSettings
+
+if TYPE_CHECKING:
+    from devstack.testing import Endpoints
 
 
 class FixedClock:
@@ -114,11 +124,12 @@ def grant_command(
     team: str | None = "Team Väst",
     decision_type: str = "trygg_hemgang",
     hours: float | None = None,
+    hemtjanst: bool = True,
     person_ref: str | None = None,
     decision_id: str | None = None,
     granted_at: datetime = datetime(2026, 11, 23, 9, tzinfo=UTC),
 ) -> uc.GrantDecision:
-    """A decision granted for `length` days from `start` (hemtjänst ordered for evenings and nights)."""
+    """A decision granted for `length` days from `start` (by default hemtjänst ordered for evenings and nights)."""
     return uc.GrantDecision(
         case_id=case_id,
         person_ref=person_ref or f"p_{case_id}",
@@ -129,8 +140,81 @@ def grant_command(
         end_date=start + timedelta(days=length - 1),
         team=team,
         hours_granted=hours,
-        hemtjanst=True,
+        hemtjanst=hemtjanst,
         granted_at=granted_at,
+    )
+
+
+def service_on(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
+    """The service on real servers (FerretDB in `database`, Kafka) with a clock tests move; not started."""
+    settings = Settings(
+        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
+        kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
+    )
+    return bootstrap(settings, infra=Infrastructure.create(settings), clock=clock)
+
+
+async def ready_on(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
+    """`service_on` with its indexes created and the default teams seeded (close its Mongo client after)."""
+    service = service_on(servers, database, clock)
+    await ensure_indexes(service.runtime.infra.db, service.runtime.all_indexes(), servers.postgres_url)
+    await seed_teams(service.deps, default_teams())
+    return service
+
+
+REFERRAL = "urn:trygghemgang:referral"
+
+
+def granted_event(
+    case_id: str,
+    start: date,
+    length: int,
+    *,
+    team: str = "Team Väst",
+    hemtjanst: bool = False,
+    granted_by: str = "officer:t",
+    granted_at: datetime = datetime(2026, 11, 23, 9, tzinfo=UTC),
+) -> DecisionGranted:
+    """Referral's wire event: a Trygg hemgång decision granted for `length` days from `start`."""
+    return DecisionGranted(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type=DecisionType.TRYGG_HEMGANG,
+        start_date=start,
+        length_days=length,
+        end_date=start + timedelta(days=length - 1),
+        team=team,
+        hemtjanst_evenings_nights_weekends=hemtjanst,
+        granted_by=granted_by,
+        granted_at=granted_at,
+    )
+
+
+async def publish(
+    broker: KafkaBroker,
+    event: IntegrationEvent,
+    *,
+    sequence: int,
+    event_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    source: str = REFERRAL,
+) -> None:
+    """Publish a contract as a service's relay does (CloudEvents, keyed by its partition key); `data` replaces
+    the body (a broken one)."""
+    key = event.partition_key()
+    meta = EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.EVENT_TYPE,
+        source=source,
+        subject=key,
+        time=datetime.now(UTC),
+        sequence=sequence,
+        partition_key=key,
+    )
+    record = encode(meta, data if data is not None else event.model_dump(mode="json"))
+    await broker.publish(
+        record.value, topic=event.TOPIC, key=record.key, headers={k: v.decode() for k, v in record.headers.items()}
     )
 
 

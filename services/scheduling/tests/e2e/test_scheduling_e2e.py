@@ -20,12 +20,12 @@ import httpx
 import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
+from scheduling_support import granted_event, publish
 
 from devstack.servers import free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
 from devstack.testing import Endpoints
 from tests.support import eventually, read_topic
-from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
     Address,
     CareType,
@@ -45,12 +45,11 @@ from trygg_shared.contracts.scheduling import (
     VisitScheduled,
 )
 from trygg_shared.contracts.topics import ALL_TOPICS, SCHEDULING_PERIOD_EVENTS
-from trygg_shared.envelope import EventMeta, decode, encode
+from trygg_shared.envelope import EventMeta, decode
 from trygg_shared.kafka import ensure_topics
 
 TEAM = {"Authorization": "Bearer dev-team"}
 OPS = {"Authorization": "Bearer dev-ops"}
-SOURCE = "urn:trygghemgang:referral"
 
 # Every e2e module shares one Kafka: the replicas' new consumer group first reads every event the
 # earlier tests published (hundreds, on 2 shared cores). The waits allow for that backlog.
@@ -117,40 +116,9 @@ async def producer(servers: Endpoints) -> AsyncIterator[KafkaBroker]:
         await broker.stop()
 
 
-async def publish(broker: KafkaBroker, event: IntegrationEvent, sequence: int) -> None:
-    """Publish a referral contract exactly as referral's relay does (CloudEvents, keyed by case)."""
-    case_id = event.partition_key()
-    meta = EventMeta(
-        id=str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=SOURCE,
-        subject=case_id,
-        time=datetime.now(UTC),
-        sequence=sequence,
-        partition_key=case_id,
-    )
-    record = encode(meta, event.model_dump(mode="json"))
-    await broker.publish(
-        record.value,
-        topic=event.TOPIC,
-        key=record.key,
-        headers={k: v.decode() for k, v in record.headers.items()},
-    )
-
-
 def granted(case_id: str, start: date, length: int, *, team: str = "Team Väst") -> DecisionGranted:
-    return DecisionGranted(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type=DecisionType.TRYGG_HEMGANG,
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
-        team=team,
-        hemtjanst_evenings_nights_weekends=True,
-        granted_by="officer:e2e",
-        granted_at=datetime.now(UTC),
+    return granted_event(
+        case_id, start, length, team=team, hemtjanst=True, granted_by="officer:e2e", granted_at=datetime.now(UTC)
     )
 
 

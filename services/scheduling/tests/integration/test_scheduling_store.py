@@ -5,47 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from scheduling_support import FixedClock
+from scheduling_support import FixedClock, grant_command, ready_on, service_on
 
 from devstack.testing import Endpoints
-from scheduling.bootstrap import Scheduling, bootstrap
-from scheduling.config import SchedulingMongo, Settings
-from scheduling.domain.profiles import default_teams
 from scheduling.service_layer import planning as uc
-from scheduling.service_layer.teams import seed_teams
 from trygg_shared.contracts.scheduling import FollowUpDue, PeriodEnded, PeriodPlanned, VisitMissed, VisitScheduled
-from trygg_shared.indexes import ensure_indexes
-from trygg_shared.service import Infrastructure
-from trygg_shared.settings import KafkaSettings
-
-
-def _service(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
-    settings = Settings(
-        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
-        kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
-    )
-    return bootstrap(settings, infra=Infrastructure.create(settings), clock=clock)
 
 
 def _grant(case_id: str, length: int = 5) -> uc.GrantDecision:
-    start = date(2026, 11, 25)
-    return uc.GrantDecision(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type="trygg_hemgang",
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
-        team="Team Väst",
-        hours_granted=None,
-        hemtjanst=False,
-        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
+    return grant_command(case_id, length=length, hemtjanst=False)
 
 
 def _types(doc: dict[str, Any]) -> list[str]:
@@ -56,10 +28,8 @@ async def test_a_planned_period_is_stored_with_its_events_in_the_outbox_and_foun
     servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    service = _service(servers, db.name, clock)
-    await ensure_indexes(service.runtime.infra.db, service.runtime.all_indexes(), servers.postgres_url)
+    service = await ready_on(servers, db.name, clock)
     try:
-        await seed_teams(service.deps, default_teams())
         case_id = f"c-{uuid.uuid4().hex[:10]}"
         await uc.grant_decision(service.deps, _grant(case_id))
         doc = await db["case_plans"].find_one({"_id": case_id})
@@ -86,10 +56,8 @@ async def test_two_scanners_fire_each_due_timer_exactly_once(
     servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    first, second = _service(servers, db.name, clock), _service(servers, db.name, clock)
-    await ensure_indexes(first.runtime.infra.db, first.runtime.all_indexes(), servers.postgres_url)
+    first, second = await ready_on(servers, db.name, clock), service_on(servers, db.name, clock)
     try:
-        await seed_teams(first.deps, default_teams())
         cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(4)]
         for case_id in cases:
             await uc.grant_decision(first.deps, _grant(case_id))

@@ -6,51 +6,23 @@ once mended; a store that is down stops the round."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 from pymongo.asynchronous.database import AsyncDatabase
-from scheduling_support import FixedClock
+from scheduling_support import FixedClock, grant_command, ready_on
 
 from devstack.testing import Endpoints
 from scheduling.adapters.mongo import TimerScanner
-from scheduling.bootstrap import Scheduling, bootstrap
-from scheduling.config import SchedulingMongo, Settings
-from scheduling.domain.profiles import default_teams
 from scheduling.service_layer import planning as uc
-from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.scheduling import PeriodEnded
-from trygg_shared.indexes import ensure_indexes
-from trygg_shared.service import Infrastructure
-from trygg_shared.settings import KafkaSettings
-
-
-def _service(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
-    settings = Settings(
-        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
-        kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
-    )
-    return bootstrap(settings, infra=Infrastructure.create(settings), clock=clock)
 
 
 def _grant(case_id: str) -> uc.GrantDecision:
-    start = date(2026, 11, 25)
-    return uc.GrantDecision(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type="trygg_hemgang",
-        start_date=start,
-        length_days=5,
-        end_date=start + timedelta(days=4),
-        team="Team Väst",
-        hours_granted=None,
-        hemtjanst=False,
-        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
+    return grant_command(case_id, length=5, hemtjanst=False)
 
 
 def _failures() -> float:
@@ -61,10 +33,8 @@ async def test_a_plan_whose_timers_raise_is_reported_and_parked_while_the_others
     servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    service = _service(servers, db.name, clock)
-    await ensure_indexes(service.runtime.infra.db, service.runtime.all_indexes(), servers.postgres_url)
+    service = await ready_on(servers, db.name, clock)
     try:
-        await seed_teams(service.deps, default_teams())
         cases = sorted(f"c-{uuid.uuid4().hex[:10]}" for _ in range(3))
         for case_id in cases:
             await uc.grant_decision(service.deps, _grant(case_id))

@@ -9,7 +9,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from scheduling_support import Harness, seeded
+from scheduling_support import Harness, granted_event, publish, seeded
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
@@ -31,48 +31,13 @@ from trygg_shared.contracts.referral import (
     ReadyRevoked,
 )
 from trygg_shared.contracts.topics import dead_letter_topic
-from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import raw_body
 
 START = date(2026, 11, 25)
 
 
 def granted(case_id: str, *, team: str = "Team Väst", start: date = START, length: int = 7) -> DecisionGranted:
-    return DecisionGranted(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type=DecisionType.TRYGG_HEMGANG,
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
-        team=team,
-        granted_by="officer:t",
-        granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
-
-
-async def publish(
-    broker: KafkaBroker,
-    event: IntegrationEvent,
-    *,
-    sequence: int,
-    event_id: str | None = None,
-    data: dict[str, Any] | None = None,
-    source: str = "urn:trygghemgang:referral",
-) -> None:
-    meta = EventMeta(
-        id=event_id or str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=source,
-        subject=event.partition_key(),
-        time=datetime.now(UTC),
-        sequence=sequence,
-    )
-    record = encode(meta, data if data is not None else event.model_dump(mode="json"))
-    await broker.publish(
-        record.value, topic=event.TOPIC, key=record.key, headers={k: v.decode() for k, v in record.headers.items()}
-    )
+    return granted_event(case_id, start, length, team=team)
 
 
 def collect_dead_letters(broker: KafkaBroker) -> list[Any]:
