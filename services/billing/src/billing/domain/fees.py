@@ -19,10 +19,11 @@ a month add up to what is due for it, which never exceeds the cap.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from billing.domain.care import TRYGG_HEMGANG_DECISIONS, CareCase, DecisionTerms, DecisionType, TeamPeriod
 from billing.domain.money import Month, days_between, months_between
@@ -70,23 +71,11 @@ class FeeItem:
 
 
 @dataclass(frozen=True)
-class StatementLine:
-    """One line of a statement; `correction` for a line about an earlier month."""
+class StatementLine(FeeItem):
+    """One line of a statement: a fee item, its text, and `correction` for a line about an earlier month."""
 
-    kind: ItemKind
-    service_month: Month
-    case_id: str
-    decision_id: str
-    days: int
-    minutes: int
-    unit_price_ore: int
-    amount_ore: int
     correction: bool
     description: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (str(self.service_month), self.case_id, self.decision_id, self.kind.value)
 
     @property
     def capped(self) -> bool:
@@ -241,78 +230,41 @@ def charged_minutes(case: CareCase, period: TeamPeriod | None, rules: FeeDayRule
 
 def due_items(cases: Iterable[CareCase], month: Month, tariff: Tariff, headroom_ore: int | None) -> list[FeeItem]:
     """Everything due for one service month, the cap applied (see the module docstring)."""
-    rules = tariff.rules
-    items: list[FeeItem] = []
-    for case in sorted(cases, key=lambda c: c.case_id):
-        for decision in sorted(case.decisions.values(), key=lambda d: d.decision_id):
-            if decision.decision_type in TRYGG_HEMGANG_DECISIONS:
-                if tariff.fee_model is FeeModel.HOURLY:
-                    minutes = charged_minutes(case, case.period_for(decision.decision_id), rules, month)
-                    if minutes:
-                        items.append(
-                            FeeItem(
-                                ItemKind.TRYGG_HEMGANG_HOURS,
-                                month,
-                                case.case_id,
-                                decision.decision_id,
-                                0,
-                                minutes,
-                                tariff.hourly_rate_ore or 0,
-                                tariff.hourly_fee_ore(minutes),
-                            )
-                        )
-                    continue
-                days = len(fee_days(case, decision, rules, month))
-                if days:
-                    unit = tariff.day_fee_ore
-                    items.append(
-                        FeeItem(
-                            ItemKind.TRYGG_HEMGANG_DAYS,
-                            month,
-                            case.case_id,
-                            decision.decision_id,
-                            days,
-                            0,
-                            unit,
-                            days * unit,
-                        )
-                    )
-            elif decision.decision_type is DecisionType.SHORT_TERM_STAY:
-                days = len(fee_days(case, decision, rules, month))
-                if not days:
-                    continue
-                unit = tariff.short_term_stay_day_fee_ore
-                items.append(
-                    FeeItem(
-                        ItemKind.SHORT_TERM_STAY_DAYS,
-                        month,
-                        case.case_id,
-                        decision.decision_id,
-                        days,
-                        0,
-                        unit,
-                        days * unit,
-                    )
-                )
-                food = tariff.short_term_stay_food_per_day_ore
-                if food is not None:
-                    items.append(
-                        FeeItem(
-                            ItemKind.SHORT_TERM_STAY_FOOD,
-                            month,
-                            case.case_id,
-                            decision.decision_id,
-                            days,
-                            0,
-                            food,
-                            days * food,
-                        )
-                    )
+    items = [
+        item
+        for case in sorted(cases, key=lambda c: c.case_id)
+        for decision in sorted(case.decisions.values(), key=lambda d: d.decision_id)
+        for item in _decision_items(case, decision, month, tariff)
+    ]
     limit = cap_for(tariff, headroom_ore)
     capped = sum(i.amount_ore for i in items if i.kind in CAPPED_KINDS)
     if capped > limit:
         items.append(FeeItem(ItemKind.CAP, month, "", "", 0, 0, limit, limit - capped))
     return items
+
+
+def _decision_items(case: CareCase, decision: DecisionTerms, month: Month, tariff: Tariff) -> list[FeeItem]:
+    """What one decision charges for the month: Trygg hemgång by the hour or per fee day, a short-term
+    stay per day with its food; nothing for other decisions or a month without fee days."""
+    if decision.decision_type in TRYGG_HEMGANG_DECISIONS and tariff.fee_model is FeeModel.HOURLY:
+        minutes = charged_minutes(case, case.period_for(decision.decision_id), tariff.rules, month)
+        rate, fee = tariff.hourly_rate_ore or 0, tariff.hourly_fee_ore(minutes)
+        hours = FeeItem(ItemKind.TRYGG_HEMGANG_HOURS, month, case.case_id, decision.decision_id, 0, minutes, rate, fee)
+        return [hours] if minutes else []
+    if decision.decision_type in TRYGG_HEMGANG_DECISIONS:
+        prices = [(ItemKind.TRYGG_HEMGANG_DAYS, tariff.day_fee_ore)]
+    elif decision.decision_type is DecisionType.SHORT_TERM_STAY:
+        food = tariff.short_term_stay_food_per_day_ore
+        prices = [(ItemKind.SHORT_TERM_STAY_DAYS, tariff.short_term_stay_day_fee_ore)]
+        prices += [] if food is None else [(ItemKind.SHORT_TERM_STAY_FOOD, food)]
+    else:
+        return []
+    days = len(fee_days(case, decision, tariff.rules, month))
+    return [
+        FeeItem(kind, month, case.case_id, decision.decision_id, days, 0, unit, days * unit)
+        for kind, unit in prices
+        if days
+    ]
 
 
 def cap_for(tariff: Tariff, headroom_ore: int | None) -> int:
@@ -379,22 +331,8 @@ def compose_statement(
             if any(c.first_day() is not None for c in cases) and _may_have_fees(cases, service_month):
                 raise MissingTariff(service_month)
             continue
-        due = {item.key: item for item in due_items(cases, service_month, used.tariff, headroom)}
-        keys = sorted(
-            set(due) | {k for k in billed if k[0] == str(service_month)},
-            key=lambda k: (k[3] == ItemKind.CAP.value, k[1], k[2], _KIND_ORDER[ItemKind(k[3])]),
-        )
-        month_lines: list[StatementLine] = []
-        for key in keys:
-            item = due.get(key)
-            before = billed.get(key, [])
-            if not before and service_month == month:
-                if item is not None and (item.days or item.minutes or item.amount_ore):
-                    month_lines.append(_line(item, correction=False))
-                continue
-            diff = _difference(key, item, before)
-            if diff is not None:
-                month_lines.append(diff)
+        due = due_items(cases, service_month, used.tariff, headroom)
+        month_lines = _month_lines(service_month, service_month == month, due, billed)
         if month_lines:
             lines.extend(month_lines)
             tariffs[service_month] = used
@@ -413,6 +351,32 @@ def compose_statement(
     )
 
 
+Billed = Mapping[tuple[str, str, str, str], Sequence[StatementLine]]
+
+
+def _month_lines(service_month: Month, current: bool, items: Sequence[FeeItem], billed: Billed) -> list[StatementLine]:
+    """The lines for one service month: for the `current` month each due item never billed before
+    as it is; otherwise (and for items billed already) the difference from what was billed. Items
+    in order of case, decision and kind, the cap last."""
+    due = {item.key: item for item in items}
+    keys = sorted(
+        set(due) | {k for k in billed if k[0] == str(service_month)},
+        key=lambda k: (k[3] == ItemKind.CAP.value, k[1], k[2], _KIND_ORDER[ItemKind(k[3])]),
+    )
+    lines: list[StatementLine] = []
+    for key in keys:
+        item = due.get(key)
+        before = billed.get(key, [])
+        if not before and current:
+            if item is not None and (item.days or item.minutes or item.amount_ore):
+                lines.append(_line(item, correction=False))
+            continue
+        diff = _difference(key, item, before)
+        if diff is not None:
+            lines.append(diff)
+    return lines
+
+
 def _may_have_fees(cases: Sequence[CareCase], month: Month) -> bool:
     for case in cases:
         first, last = case.first_day(), case.last_day()
@@ -422,18 +386,10 @@ def _may_have_fees(cases: Sequence[CareCase], month: Month) -> bool:
 
 
 def _line(item: FeeItem, *, correction: bool) -> StatementLine:
-    return StatementLine(
-        kind=item.kind,
-        service_month=item.service_month,
-        case_id=item.case_id,
-        decision_id=item.decision_id,
-        days=item.days,
-        minutes=item.minutes,
-        unit_price_ore=item.unit_price_ore,
-        amount_ore=item.amount_ore,
-        correction=correction,
-        description=describe(item.kind, item.days, item.minutes, item.unit_price_ore, item.service_month, correction),
-    )
+    """The item as a statement line: the same fields, with its text."""
+    description = describe(item.kind, item.days, item.minutes, item.unit_price_ore, item.service_month, correction)
+    given: dict[str, Any] = {f.name: getattr(item, f.name) for f in fields(FeeItem)}
+    return StatementLine(**given, correction=correction, description=description)
 
 
 def _difference(
@@ -446,20 +402,8 @@ def _difference(
     days = (item.days if item else 0) - sum(b.days for b in before)
     minutes = (item.minutes if item else 0) - sum(b.minutes for b in before)
     unit = item.unit_price_ore if item else before[-1].unit_price_ore
-    kind = ItemKind(key[3])
-    service_month = Month.parse(key[0])
-    return StatementLine(
-        kind=kind,
-        service_month=service_month,
-        case_id=key[1],
-        decision_id=key[2],
-        days=days,
-        minutes=minutes,
-        unit_price_ore=unit,
-        amount_ore=amount,
-        correction=True,
-        description=describe(kind, days, minutes, unit, service_month, True),
-    )
+    now = FeeItem(ItemKind(key[3]), Month.parse(key[0]), key[1], key[2], days, minutes, unit, amount)
+    return _line(now, correction=True)
 
 
 def format_kronor(ore: int) -> str:
