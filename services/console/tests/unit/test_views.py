@@ -8,7 +8,7 @@ from console_support import ConsoleHarness, march_2026, utc
 
 from console.domain.access import Actor, Page
 from console.domain.alerts import fold_alert
-from console.domain.cases import CaseStatus, DecisionState, fold_case, timeline
+from console.domain.cases import CaseStatus, DecisionState, fold_case
 from console.domain.facts import (
     AlertAcknowledged,
     AlertRaised,
@@ -24,6 +24,7 @@ from console.domain.facts import (
     WaitingListChanged,
 )
 from console.domain.teams import fold_team
+from console.domain.timeline import timeline
 from console.domain.visits import VisitStatus, fold_visit
 
 

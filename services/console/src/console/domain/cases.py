@@ -13,21 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from console.domain.alerts import TOPICS as ALERT_TOPICS
 from console.domain.facts import (
     AdmissionNoticed,
-    AlertAcknowledged,
-    AlertRaised,
     CaseFact,
     CaseOpened,
     DecisionChanged,
     DecisionEnded,
     DecisionGranted,
     Discharged,
-    FollowUpDue,
     HandedOver,
-    HemtjanstCoverOrdered,
-    LiabilityAccrued,
     MessageCancelled,
     PeriodChanged,
     PeriodEnded,
@@ -37,7 +31,6 @@ from console.domain.facts import (
     ReadyNoticed,
     ReadyRevoked,
     Recorded,
-    RelativeMessage,
     SelfRating,
     TeamCapacityExceeded,
     VisitCancelled,
@@ -50,7 +43,26 @@ from console.domain.facts import (
     VisitStarted,
     WaitingListChanged,
 )
-from console.domain.visits import STOCKHOLM, VisitState, VisitStatus, fold_visit
+from console.domain.timeline import TimelineEntry, timeline
+from console.domain.visits import VisitState, VisitStatus, fold_visit
+
+# The timeline (its own module) is part of what a case offers its readers.
+__all__ = [
+    "BOARD_STATUSES",
+    "CONTINUITY_EXCLUDED_KINDS",
+    "NOT_GRANTED",
+    "SERVICE_DECISIONS",
+    "VISIT_FACTS",
+    "CaseState",
+    "CaseStatus",
+    "Decision",
+    "DecisionState",
+    "Period",
+    "TimelineEntry",
+    "Waiting",
+    "fold_case",
+    "timeline",
+]
 
 VISIT_FACTS = (
     VisitScheduled,
@@ -126,18 +138,6 @@ class Waiting:
     @property
     def waiting(self) -> bool:
         return self.change == "added"
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of the case page's timeline."""
-
-    at: datetime
-    category: str  # message, decision, plan, visit, notification, billing
-    title: str
-    detail: str
-    event_id: str
-    trace_id: str | None
 
 
 @dataclass
@@ -264,6 +264,13 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
     ref = getattr(f, "person_ref", None)
     if isinstance(ref, str) and ref and not s.person_ref:
         s.person_ref = ref
+    _apply_message(s, f, occurred_at)
+    _apply_decision(s, f)
+    _apply_plan(s, f)
+
+
+def _apply_message(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
+    """The hospital's messages (and a case opened without one): the stay, the payment clock, the discharge."""
     if isinstance(f, AdmissionNoticed):
         s.episode_id, s.care_unit, s.care_type = f.episode_id, f.care_unit, f.care_type
         s.municipality_code = f.municipality_code or s.municipality_code
@@ -294,7 +301,11 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
     elif isinstance(f, CaseOpened):
         s.opened_reason = f.reason
         s.municipality_code = f.municipality_code or s.municipality_code
-    elif isinstance(f, DecisionGranted):
+
+
+def _apply_decision(s: CaseState, f: CaseFact) -> None:
+    """The officer's decision, its changes and end, and the person's name."""
+    if isinstance(f, DecisionGranted):
         s.decision = Decision(
             f.decision_id,
             f.decision_type,
@@ -320,7 +331,11 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
             s.decision = replace(s.decision, ended_reason=f.reason, ended_on=f.end_date)
         s.deceased = s.deceased or f.reason == "deceased"
         s.cancelled = s.cancelled or f.reason == "case_cancelled"
-    elif isinstance(f, PeriodPlanned):
+
+
+def _apply_plan(s: CaseState, f: CaseFact) -> None:
+    """Scheduling's period, the waiting list, the handover and a full team."""
+    if isinstance(f, PeriodPlanned):
         s.period = Period(
             f.period_id, f.team_id, f.status, f.start_date, f.end_date, f.contact_person_id, f.waited_days
         )
@@ -342,146 +357,3 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
         s.handed_over_at = f.handed_over_at
     elif isinstance(f, TeamCapacityExceeded):
         s.capacity_exceeded_at = f.occurred_at
-
-
-def _fmt_time(moment: datetime | None) -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def timeline(recorded: Iterable[Recorded[CaseFact]]) -> list[TimelineEntry]:
-    """The case page's timeline: one line per fact, newest first."""
-    out = [_entry(r) for r in recorded]
-    return sorted(out, key=lambda e: (e.at, e.event_id), reverse=True)
-
-
-def _entry(r: Recorded[CaseFact]) -> TimelineEntry:
-    f = r.fact
-
-    def line(category: str, title: str, detail: str = "", at: datetime | None = None) -> TimelineEntry:
-        return TimelineEntry(at or r.occurred_at, category, title, detail, r.event_id, r.trace_id)
-
-    if isinstance(f, AdmissionNoticed):
-        detail = f"{f.care_unit}; expected discharge {f.expected_discharge_date.isoformat()}"
-        if f.readmission_of_case_id:
-            detail += "; readmission within 30 days"
-        return line("message", "Admission notice (inskrivningsmeddelande)", detail)
-    if isinstance(f, PlanningReceived):
-        unit = f"named care contact: {f.fast_vardkontakt_unit}" if f.fast_vardkontakt_unit else ""
-        return line("message", "Planning information (planeringsunderlag)", unit)
-    if isinstance(f, ReadyNoticed):
-        return line(
-            "message",
-            "Ready for discharge (utskrivningsklar)",
-            f"payment liability from {_fmt_time(f.liability_starts_at)} at {f.daily_price_sek} kr/day",
-            f.ready_at,
-        )
-    if isinstance(f, ReadyRevoked):
-        days = f"; {f.liable_days} liable days" if f.liable_days else ""
-        return line("message", "Ready notice revoked (återkallad)", f"the payment clock stopped{days}", f.revoked_at)
-    if isinstance(f, Discharged):
-        return line(
-            "message",
-            "Discharged (utskriven)",
-            f"to {f.destination or 'unknown'}; {f.liable_days} liable days",
-            f.discharged_at,
-        )
-    if isinstance(f, MessageCancelled):
-        return line("message", "Message cancelled (makulering)", f.cancelled_message_type or "")
-    if isinstance(f, CaseOpened):
-        return line("message", "Case opened without a hospital message", f.reason.replace("_", " "))
-    if isinstance(f, PersonNamed):
-        return line("decision", "Name and home address confirmed", "for the team's visits", f.registered_at)
-    if isinstance(f, DecisionGranted):
-        span = f"{f.length_days} days from {f.start_date}" if f.length_days and f.start_date else ""
-        team = f"; {f.team}" if f.team else ""
-        return line(
-            "decision",
-            f"Decision (biståndsbeslut): {f.decision_type.replace('_', ' ')}",
-            f"{span}{team}; by {f.granted_by}",
-            f.granted_at,
-        )
-    if isinstance(f, DecisionChanged):
-        return line("decision", "Decision changed", ", ".join(c.replace("_", " ") for c in f.changes), f.changed_at)
-    if isinstance(f, DecisionEnded):
-        return line("decision", "Decision ended", f"{f.reason.replace('_', ' ')}; last day {f.end_date}", f.ended_at)
-    if isinstance(f, PeriodPlanned):
-        waited = f"; waited {f.waited_days} days" if f.waited_days else ""
-        return line(
-            "plan",
-            "Period planned",
-            f"{f.start_date} to {f.end_date}; {f.visits_planned} visits; {f.status}{waited}",
-            f.planned_at,
-        )
-    if isinstance(f, PeriodChanged):
-        return line(
-            "plan", "Period changed", f"{f.change.replace('_', ' ')}; now {f.status}, to {f.end_date}", f.changed_at
-        )
-    if isinstance(f, PeriodEnded):
-        return line(
-            "plan",
-            "Period ended",
-            f"{f.reason.replace('_', ' ')} on {f.ended_on}; {f.visits_completed} visits completed",
-            f.ended_at,
-        )
-    if isinstance(f, VisitScheduled):
-        who = f.staff_id or "unstaffed"
-        return line("visit", f"Visit scheduled: {_kind(f.kind)}", f"{_fmt_time(f.planned_start)}; {who}")
-    if isinstance(f, VisitRescheduled):
-        return line(
-            "visit",
-            f"Visit moved: {_kind(f.kind)}",
-            f"to {_fmt_time(f.planned_start)} ({f.reason.replace('_', ' ')})",
-        )
-    if isinstance(f, VisitReassigned):
-        return line("visit", f"Visit reassigned: {_kind(f.kind)}", f"to {f.staff_id or 'nobody (unstaffed)'}")
-    if isinstance(f, VisitCancelled):
-        return line("visit", f"Visit cancelled: {_kind(f.kind)}", f.reason.replace("_", " "), f.cancelled_at)
-    if isinstance(f, VisitStarted):
-        return line("visit", f"Visit started: {_kind(f.kind)}", f"by {f.staff_id}", f.started_at)
-    if isinstance(f, VisitCompleted):
-        rating = "; self-rating recorded" if f.self_rating else ""
-        return line(
-            "visit",
-            f"Visit completed: {_kind(f.kind)}",
-            f"by {f.staff_id}, {f.duration_minutes} min{rating}",
-            f.ended_at,
-        )
-    if isinstance(f, VisitMissed):
-        return line("visit", f"Visit missed: {_kind(f.kind)}", f"planned {_fmt_time(f.planned_start)}", f.detected_at)
-    if isinstance(f, FollowUpDue):
-        return line("plan", f"Follow-up {f.follow_up} due", "", f.due_at)
-    if isinstance(f, HemtjanstCoverOrdered):
-        return line("plan", "Hemtjänst cover ordered", f"{f.windows} windows outside the team's hours", f.ordered_at)
-    if isinstance(f, HandedOver):
-        return line("plan", "Handed over to hemtjänst (överlämning)", "", f.handed_over_at)
-    if isinstance(f, WaitingListChanged):
-        where = f" at place {f.position}" if f.position else ""
-        return line("plan", f"Waiting list: {f.change}{where}", f"team {f.team_id}", f.changed_at)
-    if isinstance(f, TeamCapacityExceeded):
-        return line("plan", "Team full", f"{f.limit.replace('_', ' ')} {f.capacity} reached", f.occurred_at)
-    if isinstance(f, AlertRaised):
-        return line("notification", f"On-call alert: {ALERT_TOPICS.get(f.topic, f.topic)}", "", f.raised_at)
-    if isinstance(f, AlertAcknowledged):
-        return line("notification", "On-call alert acknowledged", f"by {f.by} ({f.channel})", f.at)
-    if isinstance(f, RelativeMessage):
-        to = "relative" if f.recipient_kind == "relative" else "on-call staff"
-        why = f" ({f.reason.replace('_', ' ')})" if f.reason else ""
-        return line("notification", f"SMS to {to}: {f.kind.replace('_', ' ')}", f"{f.status}{why}", f.at)
-    if isinstance(f, LiabilityAccrued):
-        what = "home in time: nothing owed" if f.home_in_time else f"{f.liability_days} liable days"
-        return line("billing", "Payment liability counted", f"{what}; {f.amount_ore // 100} kr", f.at)
-    return line("other", type(f).__name__)
-
-
-_KINDS = {
-    "hospital_visit": "at hospital",
-    "homecoming": "homecoming",
-    "daily": "daily",
-    "follow_up_meeting": "follow-up meeting (uppföljning)",
-    "handover": "handover",
-    "follow_up_call": "follow-up call",
-}
-
-
-def _kind(kind: str) -> str:
-    return _KINDS.get(kind, kind.replace("_", " "))

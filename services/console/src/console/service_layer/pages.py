@@ -15,9 +15,10 @@ import anyio.to_thread
 
 from console.domain.access import Actor, Page
 from console.domain.alerts import AlertState
-from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState, TimelineEntry
+from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState
 from console.domain.figures import Row, UnitCosts, compute, month_of, months_between
 from console.domain.teams import TeamState
+from console.domain.timeline import TimelineEntry
 from console.domain.visits import VisitState, VisitStatus, local_date
 from console.service_layer.ports import (
     AlertConflict,

@@ -9,8 +9,9 @@ from typing import Protocol
 
 from console.domain.access import Actor
 from console.domain.alerts import AlertState
-from console.domain.cases import CaseState, TimelineEntry
+from console.domain.cases import CaseState
 from console.domain.teams import TeamState
+from console.domain.timeline import TimelineEntry
 from console.domain.visits import VisitState
 
 
