@@ -271,11 +271,33 @@ def _figures(
     *,
     all_teams: bool,
 ) -> dict[str, Value]:
+    """Every figure of one month for these cases, in the order of `FIGURES`."""
+    # Periods that ended this month after at least one day (one cancelled before it began is none).
+    ended = [c for c in cases if c.period is not None and _in(month, c.period.ended_on) and service_span(c)]
+    calls = [c for c in cases if _in(month, c.follow_up_call_at)]
+    values = {
+        **_people(cases, month),
+        **_discharges(cases, month, admissions, all_teams=all_teams),
+        **_ended_periods(ended, costs),
+        "living_at_home": _share(calls, lambda c: _at_home(c, admissions)),
+    }
+    return {key: values[key] for key in FIGURE_KEYS}
+
+
+def _people(cases: Sequence[CaseState], month: str) -> dict[str, Value]:
+    """People with Trygg hemgång during the month, and those whose service began in it."""
     first, last = month_bounds(month)
     spans = [(c, service_span(c)) for c in cases]
     served = {c.person_ref for c, s in spans if s and s[0] <= last and s[1] >= first}
     new = {c.person_ref for c, s in spans if s and first <= s[0] <= last}
+    return {"people_served": Value(float(len(served))), "people_new": Value(float(len(new)))}
 
+
+def _discharges(
+    cases: Sequence[CaseState], month: str, admissions: Mapping[str, list[datetime]], *, all_teams: bool
+) -> dict[str, Value]:
+    """The month's discharges: home before liability, days from ready to home, liability, the
+    service's share of discharges home (all teams only), readmissions."""
     discharged = [c for c in cases if _in(month, c.discharged_at)]
     home = [c for c in discharged if c.destination in HOME_DESTINATIONS]
     home_after_ready = [c for c in home if c.ready_at is not None and c.liability_starts_at is not None]
@@ -286,27 +308,6 @@ def _figures(
     ]
     liable = sum(c.liable_days for c in discharged)
     cost = sum(c.liable_days * (c.daily_price_sek or 0) for c in discharged)
-
-    # Periods that ended this month after at least one day (one cancelled before it began is none).
-    ended = [c for c in cases if c.period is not None and _in(month, c.period.ended_on) and service_span(c)]
-    with_visits = [(c, c.completed_visits()) for c in ended]
-    with_visits = [(c, v) for c, v in with_visits if v]
-    distinct = [float(len({v.staff_id for v in visits})) for _, visits in with_visits]
-    total_visits = sum(len(v) for _, v in with_visits)
-    by_contact = sum(1 for _, visits in with_visits for v in visits if v.by_contact_person)
-
-    calls = [c for c in cases if _in(month, c.follow_up_call_at)]
-
-    def at_home(c: CaseState) -> bool:
-        if c.deceased or c.destination in NOT_AT_HOME:
-            return False
-        span = service_span(c)
-        since = c.discharged_at or (datetime.combine(span[0], datetime.min.time(), STOCKHOLM) if span else None)
-        call = c.follow_up_call_at
-        if since is None or call is None:
-            return True
-        return not any(since < a <= call for a in admissions.get(c.person_ref, []) if a != c.admitted_at)
-
     served_discharges = [c for c in discharged if c.got_service]
 
     def readmitted(c: CaseState) -> bool:
@@ -314,12 +315,7 @@ def _figures(
         assert out is not None
         return any(out < a <= out + READMISSION_WINDOW for a in admissions.get(c.person_ref, []))
 
-    rated = [(c.ratings()) for c in ended]
-    pairs = [(a, b) for a, b in rated if a is not None and b is not None]
-
-    values: dict[str, Value] = {
-        "people_served": Value(float(len(served))),
-        "people_new": Value(float(len(new))),
+    return {
         "home_before_liability": _share(
             home_after_ready,
             lambda c: (
@@ -332,18 +328,41 @@ def _figures(
         "liability_days": Value(float(liable)),
         "liability_cost": Value(float(cost)),
         "service_share": _share(home, lambda c: c.got_service) if all_teams else Value(None),
+        "readmitted_30d": _share(served_discharges, readmitted),
+    }
+
+
+def _ended_periods(ended: Sequence[CaseState], costs: UnitCosts) -> dict[str, Value]:
+    """The periods that ended in the month: continuity, EQ-5D change and costs."""
+    with_visits = [(c, c.completed_visits()) for c in ended]
+    with_visits = [(c, v) for c, v in with_visits if v]
+    distinct = [float(len({v.staff_id for v in visits})) for _, visits in with_visits]
+    total_visits = sum(len(v) for _, v in with_visits)
+    by_contact = sum(1 for _, visits in with_visits for v in visits if v.by_contact_person)
+    rated = [(c.ratings()) for c in ended]
+    pairs = [(a, b) for a, b in rated if a is not None and b is not None]
+    return {
         "distinct_staff": _mean(distinct, 2),
         "contact_person_share": Value(by_contact / total_visits, by_contact, total_visits)
         if total_visits
         else Value(None, 0, 0),
-        "living_at_home": _share(calls, at_home),
-        "readmitted_30d": _share(served_discharges, readmitted),
         "eq5d_vas_change": _mean([float(b.vas - a.vas) for a, b in pairs]),
         "eq5d_level_change": _mean([float(b.level_sum - a.level_sum) for a, b in pairs]),
         "cost_per_period": _period_costs(ended, costs.team_hour_sek, _team_cost),
         "short_term_stay_cost": _period_costs(ended, costs.short_term_stay_day_sek, _stay_cost),
     }
-    return values
+
+
+def _at_home(c: CaseState, admissions: Mapping[str, list[datetime]]) -> bool:
+    """Living at home at the follow-up call: not dead, not moved on, not admitted again before it."""
+    if c.deceased or c.destination in NOT_AT_HOME:
+        return False
+    span = service_span(c)
+    since = c.discharged_at or (datetime.combine(span[0], datetime.min.time(), STOCKHOLM) if span else None)
+    call = c.follow_up_call_at
+    if since is None or call is None:
+        return True
+    return not any(since < a <= call for a in admissions.get(c.person_ref, []) if a != c.admitted_at)
 
 
 def _team_cost(case: CaseState, per_hour: int) -> float:
