@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from notification.domain.contacts import Language
+from notification.domain.message import Message, RecipientKind
 from notification.domain.templates import MeetingPlace, MessageKind
 
 
@@ -45,6 +46,35 @@ class Relative:
     relative_id: str
     phone: str
     language: Language
+
+    def message(
+        self,
+        message_id: str,
+        kind: MessageKind,
+        text: str,
+        *,
+        case_id: str,
+        team_id: str | None,
+        topic: str | None,
+        now: datetime,
+        release: datetime | None,
+    ) -> Message:
+        """The SMS to this relative, held until `release` (quiet hours) when there is one."""
+        return Message(
+            message_id=message_id,
+            kind=kind,
+            recipient=RecipientKind.RELATIVE,
+            recipient_id=self.relative_id,
+            to=self.phone,
+            text=text,
+            language=self.language,
+            created_at=now,
+            not_before=release or now,
+            case_id=case_id,
+            team_id=team_id,
+            topic=topic,
+            held_for_quiet_hours=release is not None,
+        )
 
 
 @dataclass(frozen=True)

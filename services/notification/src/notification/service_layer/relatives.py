@@ -421,8 +421,7 @@ async def notify_relatives(
         contact = await contact_for(deps, case)
     now = deps.clock.now()
     release = deps.policy.quiet_hours.release_at(now, about=about)
-    queued = 0
-    refused = 0
+    queued = refused = 0
     for relative in case.relatives.values():
         mid = message_id(cause, relative.relative_id)
         if deps.policy.sms_numbers.refusal(relative.phone) is not None:
@@ -431,20 +430,9 @@ async def notify_relatives(
             await deps.audit.record("notification", "sms_number_refused", f"case:{case_id}")
             refused += 1
             continue
-        message = Message(
-            message_id=mid,
-            kind=kind,
-            recipient=RecipientKind.RELATIVE,
-            recipient_id=relative.relative_id,
-            to=relative.phone,
-            text=render(kind, facts, relative.language, contact),
-            language=relative.language,
-            created_at=now,
-            not_before=release or now,
-            case_id=case_id,
-            team_id=case.team_id,
-            topic=topic,
-            held_for_quiet_hours=release is not None,
+        text = render(kind, facts, relative.language, contact)
+        message = relative.message(
+            mid, kind, text, case_id=case_id, team_id=case.team_id, topic=topic, now=now, release=release
         )
         if await create_message(deps, message):
             queued += 1
