@@ -117,14 +117,27 @@ class _Case:
     case_id: str
     person_ref: str
 
+    @property
+    def ids(self) -> dict[str, Any]:
+        return dict(case_id=self.case_id, person_ref=self.person_ref)
+
+    def stay_ids(self) -> dict[str, Any]:
+        """What the hospital's admission and ready notices say about the stay."""
+        return dict(**self.ids, episode_id=f"EP-{self.case_id}", care_unit=UNIT, care_type=rf.CareType.SOMATIC)
+
+    def period_ids(self) -> dict[str, Any]:
+        return dict(
+            **self.ids,
+            period_id=f"P-{self.case_id}",
+            team_id=TEAM,
+            decision_id=f"D-{self.case_id}",
+            period_kind=sc.PeriodKind.DAYS,
+        )
+
     def admit(self, at: datetime, *, expected: date, readmission_of: str | None = None) -> None:
         self.stream.add(
             rf.AdmissionNoticed(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                episode_id=f"EP-{self.case_id}",
-                care_unit=UNIT,
-                care_type=rf.CareType.SOMATIC,
+                **self.stay_ids(),
                 admitted_at=at,
                 expected_discharge_date=expected,
                 municipality_code="0123",
@@ -136,11 +149,7 @@ class _Case:
     def ready(self, at: datetime, liability: datetime) -> None:
         self.stream.add(
             rf.ReadyForDischarge(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                episode_id=f"EP-{self.case_id}",
-                care_unit=UNIT,
-                care_type=rf.CareType.SOMATIC,
+                **self.stay_ids(),
                 ready_at=at,
                 liability_starts_at=liability,
                 agreement_id="region-stockholm",
@@ -158,8 +167,7 @@ class _Case:
         end = date.fromordinal(start.toordinal() + days - 1) if start and days else None
         self.stream.add(
             rf.DecisionGranted(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
+                **self.ids,
                 decision_id=decision_id,
                 decision_type=rf.DecisionType(kind),
                 start_date=start,
@@ -174,8 +182,7 @@ class _Case:
         if kind in ("trygg_hemgang", "hemgangsbeslut", "hemtjanst_only", "short_term_stay"):  # grants a service
             self.stream.add(
                 rf.PersonContactRegistered(
-                    case_id=self.case_id,
-                    person_ref=self.person_ref,
+                    **self.ids,
                     decision_id=decision_id,
                     decision_type=rf.DecisionType(kind),
                     person=rf.PersonContact(
@@ -193,8 +200,7 @@ class _Case:
     def discharge(self, at: datetime, liable_days: int) -> None:
         self.stream.add(
             rf.Discharged(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
+                **self.ids,
                 discharged_at=at,
                 destination=rf.Destination.HOME,
                 liable_days=liable_days,
@@ -206,12 +212,7 @@ class _Case:
     def plan(self, at: datetime, start: date, end: date, contact: str, visits: int) -> None:
         self.stream.add(
             sc.PeriodPlanned(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                period_id=f"P-{self.case_id}",
-                team_id=TEAM,
-                decision_id=f"D-{self.case_id}",
-                period_kind=sc.PeriodKind.DAYS,
+                **self.period_ids(),
                 start_date=start,
                 end_date=end,
                 contact_person_id=contact,
@@ -233,18 +234,11 @@ class _Case:
         minutes: int,
         rating: sc.SelfRating | None = None,
     ) -> None:
-        common = dict(
-            case_id=self.case_id,
-            person_ref=self.person_ref,
-            period_id=f"P-{self.case_id}",
-            team_id=TEAM,
-            visit_id=f"V-{self.case_id}-{n}",
-            kind=sc.VisitKind(kind),
-        )
+        common = self.visit_ids(n, kind)
         end = datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC)
         self.stream.add(
             sc.VisitScheduled(
-                **common,  # type: ignore[arg-type]
+                **common,
                 planned_start=start,
                 planned_end=end,
                 location=sc.VisitLocation.PHONE if kind == "follow_up_call" else sc.VisitLocation.HOME,
@@ -255,7 +249,7 @@ class _Case:
         )
         self.stream.add(
             sc.VisitCompleted(
-                **common,  # type: ignore[arg-type]
+                **common,
                 staff_id=staff,
                 by_contact_person=contact,
                 planned_start=start,
@@ -269,8 +263,7 @@ class _Case:
 
     def visit_ids(self, n: int, kind: str) -> dict[str, Any]:
         return dict(
-            case_id=self.case_id,
-            person_ref=self.person_ref,
+            **self.ids,
             period_id=f"P-{self.case_id}",
             team_id=TEAM,
             visit_id=f"V-{self.case_id}-{n}",
@@ -293,12 +286,7 @@ class _Case:
     def end_period(self, at: datetime, start: date, ended_on: date, planned_end: date) -> None:
         self.stream.add(
             sc.PeriodEnded(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                period_id=f"P-{self.case_id}",
-                team_id=TEAM,
-                decision_id=f"D-{self.case_id}",
-                period_kind=sc.PeriodKind.DAYS,
+                **self.period_ids(),
                 start_date=start,
                 planned_end_date=planned_end,
                 ended_on=ended_on,
@@ -314,6 +302,28 @@ class _Case:
             ),
             at,
         )
+
+
+def alert(case_id: str, team_id: str | None, alert_id: str, topic: nt.AlertTopic) -> dict[str, Any]:
+    """What every event about an alert says of it (keyed by its case)."""
+    return dict(stream_key=case_id, case_id=case_id, team_id=team_id, alert_id=alert_id, topic=topic)
+
+
+def raise_alert(
+    stream: Stream,
+    case_id: str,
+    team_id: str | None,
+    alert_id: str,
+    topic: nt.AlertTopic,
+    *,
+    at: datetime,
+    due_at: datetime | None,
+    responders: int,
+) -> None:
+    raised = nt.AlertRaised(
+        **alert(case_id, team_id, alert_id, topic), raised_at=at, due_at=due_at, responders_on_call=responders
+    )
+    stream.add(raised, at)
 
 
 def march_2026() -> Stream:
@@ -438,7 +448,7 @@ def march_2026() -> Stream:
     g.schedule(3, "daily", utc(2026, 3, 28, 8), "a2", 30)
     s.add(
         sc.VisitMissed(
-            **g.visit_ids(3, "daily"),  # type: ignore[arg-type]
+            **g.visit_ids(3, "daily"),
             staff_id="a2",
             planned_start=utc(2026, 3, 28, 8),
             planned_end=utc(2026, 3, 28, 8, 30),
@@ -448,52 +458,39 @@ def march_2026() -> Stream:
         utc(2026, 3, 28, 8, 30),
     )
     g.schedule(4, "daily", utc(2026, 3, 28, 13), None, 30)
-    s.add(
-        nt.AlertRaised(
-            stream_key="G",
-            case_id="G",
-            team_id=TEAM,
-            alert_id="missed:V-G-3",
-            topic=nt.AlertTopic.VISIT_MISSED,
-            raised_at=utc(2026, 3, 28, 8, 31),
-            due_at=utc(2026, 3, 28, 8),
-            responders_on_call=2,
-        ),
-        utc(2026, 3, 28, 8, 31),
+    raise_alert(
+        s,
+        "G",
+        TEAM,
+        "missed:V-G-3",
+        nt.AlertTopic.VISIT_MISSED,
+        at=utc(2026, 3, 28, 8, 31),
+        due_at=utc(2026, 3, 28, 8),
+        responders=2,
     )
-    s.add(
-        nt.AlertRaised(
-            stream_key="D",
-            case_id="D",
-            team_id=None,
-            alert_id="liability:D",
-            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
-            raised_at=utc(2026, 3, 28, 7),
-            due_at=utc(2026, 3, 28, 23),
-            responders_on_call=2,
-        ),
-        utc(2026, 3, 28, 7),
+    raise_alert(
+        s,
+        "D",
+        None,
+        "liability:D",
+        nt.AlertTopic.LIABILITY_NO_DECISION,
+        at=utc(2026, 3, 28, 7),
+        due_at=utc(2026, 3, 28, 23),
+        responders=2,
     )
-    s.add(
-        nt.AlertRaised(
-            stream_key="F",
-            case_id="F",
-            team_id=TEAM,
-            alert_id="capacity:F",
-            topic=nt.AlertTopic.TEAM_AT_CAPACITY,
-            raised_at=utc(2026, 3, 27, 10, 1),
-            due_at=None,
-            responders_on_call=1,
-        ),
-        utc(2026, 3, 27, 10, 1),
+    raise_alert(
+        s,
+        "F",
+        TEAM,
+        "capacity:F",
+        nt.AlertTopic.TEAM_AT_CAPACITY,
+        at=utc(2026, 3, 27, 10, 1),
+        due_at=None,
+        responders=1,
     )
     s.add(
         nt.AlertAcknowledged(
-            stream_key="F",
-            case_id="F",
-            team_id=TEAM,
-            alert_id="capacity:F",
-            topic=nt.AlertTopic.TEAM_AT_CAPACITY,
+            **alert("F", TEAM, "capacity:F", nt.AlertTopic.TEAM_AT_CAPACITY),
             acknowledged_by="oncall:lena",
             channel=nt.AckChannel.API,
             acknowledged_at=utc(2026, 3, 27, 10, 20),

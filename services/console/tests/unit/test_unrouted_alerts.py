@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from console_support import ConsoleHarness, Stream, march_2026, utc
+from console_support import ConsoleHarness, Stream, alert, march_2026, raise_alert, utc
 
 from trygg_shared.contracts import notification as nt
 
 
 def unrouted(stream: Stream, alert_id: str = "liability:U") -> None:
-    stream.add(
-        nt.AlertRaised(
-            stream_key="U",
-            case_id="U",
-            team_id=None,
-            alert_id=alert_id,
-            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
-            raised_at=utc(2026, 3, 28, 8),
-            due_at=utc(2026, 3, 29, 8),
-            responders_on_call=0,
-        ),
-        utc(2026, 3, 28, 8),
-    )
+    topic = nt.AlertTopic.LIABILITY_NO_DECISION
+    raise_alert(stream, "U", None, alert_id, topic, at=utc(2026, 3, 28, 8), due_at=utc(2026, 3, 29, 8), responders=0)
 
 
 @pytest.mark.parametrize(
@@ -60,11 +49,7 @@ async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner()
     unrouted(stream)
     stream.add(
         nt.AlertResolved(
-            stream_key="U",
-            case_id="U",
-            team_id=None,
-            alert_id="liability:U",
-            topic=nt.AlertTopic.LIABILITY_NO_DECISION,
+            **alert("U", None, "liability:U", nt.AlertTopic.LIABILITY_NO_DECISION),
             reason=nt.AlertResolution.DECISION_GRANTED,
             resolved_at=utc(2026, 3, 28, 8, 30),
         ),
