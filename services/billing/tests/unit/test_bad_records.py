@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from datetime import date
 
+import pytest
 from billing_support import ApiHarness
 from prometheus_client import REGISTRY
 
@@ -67,27 +68,23 @@ def test_the_run_api_answers_200_and_names_the_failed_person() -> None:
     assert again.json()["persons_failed"] == ["p_bad"]
 
 
-async def test_a_decision_dated_in_the_year_378_is_dead_lettered_with_the_reason(harness: Harness) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("start_date", "0378-04-01"), ("decision_id", "d-\u0000")],
+    ids=["a decision dated in the year 378", "a NUL in a decision id"],
+)
+async def test_a_decision_that_breaks_its_contract_is_dead_lettered_with_the_field(
+    harness: Harness, field: str, value: str
+) -> None:
     case_id, person = f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}"
     event = granted(case_id, person, date(2024, 3, 4), 5)
-    data = {**event.model_dump(mode="json"), "start_date": "0378-04-01"}
+    data = {**event.model_dump(mode="json"), field: value}
 
     await harness.send(event, data=data)
 
     assert len(harness.dead) == 1
-    assert "start_date" in harness.dead[0].headers["dlq_reason"]
+    assert field in harness.dead[0].headers["dlq_reason"]
     assert await harness.billing.deps.care.load(case_id) is None
-
-
-async def test_a_nul_in_a_decision_id_is_dead_lettered_with_the_field(harness: Harness) -> None:
-    case_id, person = f"case-{uuid.uuid4().hex[:8]}", f"p_{uuid.uuid4().hex[:12]}"
-    event = granted(case_id, person, date(2024, 3, 4), 5)
-    data = {**event.model_dump(mode="json"), "decision_id": "d-\u0000"}
-
-    await harness.send(event, data=data)
-
-    assert len(harness.dead) == 1
-    assert "decision_id" in harness.dead[0].headers["dlq_reason"]
 
 
 def test_a_nul_in_the_note_of_a_liability_price_is_a_422_not_a_500() -> None:

@@ -102,6 +102,13 @@ async def run_safely(make: Callable[[], Coroutine[Any, Any, R]]) -> R:
         raise ProblemError(409, "Conflict", "The record kept changing; retry.") from None
 
 
+def found(value: R | None, what: str) -> R:
+    """`value`, or 404 (`No <what>.`) when there is none."""
+    if value is None:
+        raise ProblemError(404, "Not found", f"No {what}.")
+    return value
+
+
 def month_of(text: str) -> Month:
     return Month.parse(text)
 

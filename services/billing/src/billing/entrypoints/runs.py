@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from billing.entrypoints.common import Access, MonthPath, Out, month_of, problem, run_safely
+from billing.entrypoints.common import Access, MonthPath, Out, found, month_of, problem, run_safely
 from billing.service_layer import reads
 from billing.service_layer import statements as runs
 from billing.service_layer.ports import Actor, AuditRecord, BillingDeps, IssueRun
@@ -86,10 +86,7 @@ def runs_router(deps: BillingDeps, access: Access) -> APIRouter:
         responses={404: problem("No run for that month")},
     )
     async def run_state(month: MonthPath, actor: Actor = access.reader) -> RunOut:
-        found = await run_safely(lambda: deps.runs.get(month_of(month)))
-        if found is None:
-            raise ProblemError(404, "Not found", "No run for that month.")
-        return run_out(found)
+        return run_out(found(await run_safely(lambda: deps.runs.get(month_of(month))), "run for that month"))
 
     return router
 

@@ -21,6 +21,7 @@ from billing.entrypoints.common import (
     PersonRef,
     cells,
     csv_response,
+    found,
     month_of,
     problem,
     run_safely,
@@ -28,7 +29,6 @@ from billing.entrypoints.common import (
 from billing.service_layer import reads
 from billing.service_layer.ports import Actor, BillingDeps
 from trygg_shared.fields import Integer
-from trygg_shared.http import ProblemError
 
 
 class HeadroomIn(In):
@@ -180,10 +180,8 @@ def statements_router(deps: BillingDeps, access: Access) -> APIRouter:
         responses={404: problem("No statement for that person and month")},
     )
     async def statement(person_ref: PersonRef, month: MonthPath, actor: Actor = access.reader) -> StatementOut:
-        found = await run_safely(lambda: reads.statement_of(deps, actor, person_ref, month_of(month)))
-        if found is None:
-            raise ProblemError(404, "Not found", "No statement for that person and month.")
-        return statement_out(found)
+        one = await run_safely(lambda: reads.statement_of(deps, actor, person_ref, month_of(month)))
+        return statement_out(found(one, "statement for that person and month"))
 
     return router
 

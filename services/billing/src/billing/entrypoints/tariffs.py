@@ -22,6 +22,7 @@ from billing.entrypoints.common import (
     cell,
     cells,
     csv_response,
+    found,
     problem,
     run_safely,
 )
@@ -246,9 +247,7 @@ def tariffs_router(deps: BillingDeps, access: Access) -> APIRouter:
     )
     async def tariff(municipality_code: Municipality, year: Year, actor: Actor = access.reader) -> TariffBookOut:
         book = await run_safely(lambda: books.get_tariff(deps, municipality_code, year))
-        if book is None or not book.versions:
-            raise ProblemError(404, "Not found", "No tariff for that municipality and year.")
-        return tariff_book_out(book)
+        return tariff_book_out(found(book if book and book.versions else None, "tariff for that municipality and year"))
 
     @router.put(
         "/tariffs/{municipality_code}/{year}",
