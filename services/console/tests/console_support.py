@@ -458,36 +458,13 @@ def march_2026() -> Stream:
         utc(2026, 3, 28, 8, 30),
     )
     g.schedule(4, "daily", utc(2026, 3, 28, 13), None, 30)
-    raise_alert(
-        s,
-        "G",
-        TEAM,
-        "missed:V-G-3",
-        nt.AlertTopic.VISIT_MISSED,
-        at=utc(2026, 3, 28, 8, 31),
-        due_at=utc(2026, 3, 28, 8),
-        responders=2,
-    )
-    raise_alert(
-        s,
-        "D",
-        None,
-        "liability:D",
-        nt.AlertTopic.LIABILITY_NO_DECISION,
-        at=utc(2026, 3, 28, 7),
-        due_at=utc(2026, 3, 28, 23),
-        responders=2,
-    )
-    raise_alert(
-        s,
-        "F",
-        TEAM,
-        "capacity:F",
-        nt.AlertTopic.TEAM_AT_CAPACITY,
-        at=utc(2026, 3, 27, 10, 1),
-        due_at=None,
-        responders=1,
-    )
+    # On-call alerts: (case, team, alert, topic, raised, due, responders on call).
+    for case_id, team_id, alert_id, topic, at, due_at, responders in (
+        ("G", TEAM, "missed:V-G-3", nt.AlertTopic.VISIT_MISSED, utc(2026, 3, 28, 8, 31), utc(2026, 3, 28, 8), 2),
+        ("D", None, "liability:D", nt.AlertTopic.LIABILITY_NO_DECISION, utc(2026, 3, 28, 7), utc(2026, 3, 28, 23), 2),
+        ("F", TEAM, "capacity:F", nt.AlertTopic.TEAM_AT_CAPACITY, utc(2026, 3, 27, 10, 1), None, 1),
+    ):
+        raise_alert(s, case_id, team_id, alert_id, topic, at=at, due_at=due_at, responders=responders)
     s.add(
         nt.AlertAcknowledged(
             **alert("F", TEAM, "capacity:F", nt.AlertTopic.TEAM_AT_CAPACITY),
