@@ -8,7 +8,7 @@ top-level equality filters down to PostgreSQL): `person_ref`, `billing_open`, `r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from billing.adapters.documents import decode, encode
 from billing.domain.care import CareCase
@@ -20,6 +20,8 @@ from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
 from trygg_shared.contracts import billing as wire
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mongo import Document
+
+T = TypeVar("T")
 
 _STORE_FIELDS = ("_id", "version", "last_seq", "outbox", "outbox_pending")
 
@@ -177,31 +179,31 @@ class SummaryCodec:
         ]
 
 
-class TariffBookCodec:
+class BookCodec(Generic[T]):
+    """A versioned book of terms (every version of them, with who, when and why): one document per book."""
+
+    book: Any  # the parametrised VersionedBook[...] the document decodes to
+    what: str
+
+    def to_document(self, state: VersionedBook[T]) -> Document:
+        doc: Document = encode(state)
+        return doc
+
+    def from_document(self, doc: Document) -> VersionedBook[T]:
+        result: VersionedBook[T] = decode(self.book, _fields(doc))
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError(f"{self.what} books publish nothing")
+
+
+class TariffBookCodec(BookCodec[Tariff]):
     """`tariffs`: every version of one municipality's year."""
 
-    def to_document(self, state: VersionedBook[Tariff]) -> Document:
-        doc: Document = encode(state)
-        return doc
-
-    def from_document(self, doc: Document) -> VersionedBook[Tariff]:
-        result: VersionedBook[Tariff] = decode(VersionedBook[Tariff], _fields(doc))
-        return result
-
-    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        raise TypeError("tariff books publish nothing")
+    book, what = VersionedBook[Tariff], "tariff"
 
 
-class PriceBookCodec:
+class PriceBookCodec(BookCodec[LiabilityPrice]):
     """`liability_prices`: every version of one region's price for one year."""
 
-    def to_document(self, state: VersionedBook[LiabilityPrice]) -> Document:
-        doc: Document = encode(state)
-        return doc
-
-    def from_document(self, doc: Document) -> VersionedBook[LiabilityPrice]:
-        result: VersionedBook[LiabilityPrice] = decode(VersionedBook[LiabilityPrice], _fields(doc))
-        return result
-
-    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        raise TypeError("price books publish nothing")
+    book, what = VersionedBook[LiabilityPrice], "price"
