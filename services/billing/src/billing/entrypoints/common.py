@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from fractions import Fraction
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
-from fastapi import Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +30,7 @@ ROLES: dict[str, tuple[Role, ...]] = {
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01..2099-12, the plausible window (trygg_shared.fields)
 CSV = "text/csv"
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,13 @@ def cell(value: object) -> object:
 def cells(item: object, names: Iterable[str]) -> tuple[object, ...]:
     """The attributes `names` of `item`, each as a `cell`."""
     return tuple(cell(getattr(item, name)) for name in names)
+
+
+def csv_route(
+    router: APIRouter, path: str, summary: str, responses: dict[int | str, dict[str, Any]] = CSV_RESPONSE
+) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
+    """Declares a CSV download: GET `path`, answered `text/csv` (`csv_response`), documented as such."""
+    return router.get(path, summary=summary, responses=responses, response_class=Response)
 
 
 def csv_response(

@@ -19,6 +19,7 @@ from billing.entrypoints.common import (
     cell,
     cells,
     csv_response,
+    csv_route,
     month_of,
     run_safely,
 )
@@ -132,12 +133,7 @@ def reports_router(deps: BillingDeps, access: Access) -> APIRouter:
     ) -> LiabilityReportOut:
         return liability_out(await run_safely(lambda: reads.liability_report_of(deps, actor, month_of(month), region)))
 
-    @router.get(
-        "/reports/liability.csv",
-        summary="The liability report as CSV, one row per case",
-        responses=REPORT_CSV_RESPONSE,
-        response_class=Response,
-    )
+    @csv_route(router, "/reports/liability.csv", "The liability report as CSV, one row per case", REPORT_CSV_RESPONSE)
     async def liability_csv(month: MonthQuery, region: RegionQuery = None, actor: Actor = access.reader) -> Response:
         report = await run_safely(lambda: reads.liability_report_of(deps, actor, month_of(month), region, export=True))
         rows = [(month, *cells(r, LIABILITY_COLUMNS)) for r in report.rows]
@@ -151,12 +147,7 @@ def reports_router(deps: BillingDeps, access: Access) -> APIRouter:
     async def cost(month: MonthQuery, actor: Actor = access.reader) -> CostReportOut:
         return cost_out(await run_safely(lambda: reads.cost_report_of(deps, actor, month_of(month))))
 
-    @router.get(
-        "/reports/cost.csv",
-        summary="The cost report as CSV, one row per period",
-        responses=REPORT_CSV_RESPONSE,
-        response_class=Response,
-    )
+    @csv_route(router, "/reports/cost.csv", "The cost report as CSV, one row per period", REPORT_CSV_RESPONSE)
     async def cost_csv(month: MonthQuery, actor: Actor = access.reader) -> Response:
         report = await run_safely(lambda: reads.cost_report_of(deps, actor, month_of(month), export=True))
         rows = [(month, *cells(p, COST_COLUMNS)) for p in report.periods]

@@ -11,7 +11,6 @@ from pydantic import ConfigDict, Field
 
 from billing.domain.fees import Statement, format_kronor
 from billing.entrypoints.common import (
-    CSV_RESPONSE,
     MONTH,
     Access,
     In,
@@ -21,6 +20,7 @@ from billing.entrypoints.common import (
     PersonRef,
     cells,
     csv_response,
+    csv_route,
     found,
     month_of,
     problem,
@@ -156,12 +156,7 @@ def statements_router(deps: BillingDeps, access: Access) -> APIRouter:
         found = await run_safely(lambda: reads.statements_of_month(deps, actor, month_of(month)))
         return [statement_out(s) for s in found]
 
-    @router.get(
-        "/statements.csv",
-        summary="Statements of a month as CSV, one row per line",
-        responses=CSV_RESPONSE,
-        response_class=Response,
-    )
+    @csv_route(router, "/statements.csv", "Statements of a month as CSV, one row per line")
     async def statements_csv(month: MonthQuery, actor: Actor = access.reader) -> Response:
         found = await run_safely(lambda: reads.statements_of_month(deps, actor, month_of(month), export=True))
         return csv_response(CSV_HEADER, csv_rows(found), f"statements-{month}.csv")

@@ -12,7 +12,6 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from billing.domain.tariffs import FeeDayRules, FeeModel, LiabilityPrice, Tariff, TariffError, VersionedBook
 from billing.entrypoints.common import (
-    CSV_RESPONSE,
     Access,
     In,
     Municipality,
@@ -22,6 +21,7 @@ from billing.entrypoints.common import (
     cell,
     cells,
     csv_response,
+    csv_route,
     found,
     problem,
     run_safely,
@@ -234,7 +234,7 @@ def tariffs_router(deps: BillingDeps, access: Access) -> APIRouter:
     async def tariffs(actor: Actor = access.reader) -> list[TariffBookOut]:
         return [tariff_book_out(b) for b in await run_safely(lambda: books.list_tariffs(deps)) if b.versions]
 
-    @router.get("/tariffs.csv", summary="Current tariffs as CSV", responses=CSV_RESPONSE, response_class=Response)
+    @csv_route(router, "/tariffs.csv", "Current tariffs as CSV")
     async def tariffs_csv(actor: Actor = access.reader) -> Response:
         found = [b for b in await run_safely(lambda: books.list_tariffs(deps)) if b.versions]
         return csv_response(CSV_HEADER, csv_rows(found), "tariffs.csv")

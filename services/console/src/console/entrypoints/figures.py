@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from console.domain.access import Actor, Page
 from console.domain.figures import ALL_TEAMS, FIGURES, Row
 from console.entrypoints.charts import bar_chart
-from console.entrypoints.site import API_ERRORS, PAGE_RESPONSES, PROBLEM, Site, bearer
+from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
 from console.service_layer import pages as uc
 from console.service_layer.pages import FiguresPage
 from trygg_shared.csv_export import csv_text
@@ -159,34 +159,26 @@ def charts(rows: list[Row] | Any) -> list[Any]:
     def series(key: str) -> list[float | None]:
         return [r.values[key].value for r in everyone]
 
+    def percent(title: str, key: str) -> Any:
+        shares = [None if v is None else v * 100 for v in series(key)]
+        return bar_chart(title, months, shares, fmt="{:.0f} %", maximum=100)
+
     return [
         bar_chart("People served per month", months, series("people_served")),
-        bar_chart(
-            "Home before payment liability",
-            months,
-            [None if v is None else v * 100 for v in series("home_before_liability")],
-            fmt="{:.0f} %",
-            maximum=100,
-        ),
+        percent("Home before payment liability", "home_before_liability"),
         bar_chart("Liability days per month", months, series("liability_days")),
-        bar_chart(
-            "Visits by the contact person",
-            months,
-            [None if v is None else v * 100 for v in series("contact_person_share")],
-            fmt="{:.0f} %",
-            maximum=100,
-        ),
+        percent("Visits by the contact person", "contact_person_share"),
     ]
 
 
 def figures_page_router(site: Site) -> APIRouter:
     router = APIRouter()
 
-    @router.get(
+    @html_page(
+        router,
         "/figures",
-        response_class=HTMLResponse,
-        responses={**PAGE_RESPONSES, 422: {"content": PROBLEM, "description": "More than 24 months asked for."}},
-        summary="Follow-up figures per month and team, with definitions",
+        "Follow-up figures per month and team, with definitions",
+        {422: {"content": PROBLEM, "description": "More than 24 months asked for."}},
     )
     async def figures_page(
         request: Request, first: FromMonth = None, last: ToMonth = None, team: TeamQuery = None

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.domain.access import Actor, Page
 from console.entrypoints import today
-from console.entrypoints.site import HTML, PAGE_RESPONSES, PROBLEM, Site
+from console.entrypoints.site import HTML, PROBLEM, Site, html_page
 from console.service_layer import pages as uc
 from console.service_layer.ports import AlertConflict, AlertNotFound, NotificationUnavailable
 from trygg_shared.aggregate import StorageUnavailable
@@ -44,20 +44,15 @@ def case_pages_router(site: Site) -> APIRouter:
     router = APIRouter()
     deps = site.deps
 
-    @router.get(
-        "/cases",
-        response_class=HTMLResponse,
-        responses=PAGE_RESPONSES,
-        summary="Cases: ready for discharge and planning, soonest payment liability first",
-    )
+    @html_page(router, "/cases", "Cases: ready for discharge and planning, soonest payment liability first")
     async def cases_page(request: Request) -> Response:
         return await site.show(request, Page.CASES, lambda a: uc.cases_board(deps, a), "cases.html", left=left_text)
 
-    @router.get(
+    @html_page(
+        router,
         "/cases/{case_id}",
-        response_class=HTMLResponse,
-        responses={**PAGE_RESPONSES, 404: {"content": HTML, "description": "No such case."}},
-        summary="One case with its timeline",
+        "One case with its timeline",
+        {404: {"content": HTML, "description": "No such case."}},
     )
     async def case_detail(request: Request, case_id: Annotated[Text, Path(max_length=100)]) -> Response:
         return await site.show(
@@ -76,11 +71,11 @@ def case_pages_router(site: Site) -> APIRouter:
 def today_router(site: Site) -> APIRouter:
     router = APIRouter()
 
-    @router.get(
+    @html_page(
+        router,
         "/today",
-        response_class=HTMLResponse,
-        responses={**PAGE_RESPONSES, 422: {"content": PROBLEM, "description": "A day outside 2000–2099."}},
-        summary="Today: visits per team member, missed and unstaffed visits, capacity",
+        "Today: visits per team member, missed and unstaffed visits, capacity",
+        {422: {"content": PROBLEM, "description": "A day outside 2000–2099."}},
     )
     async def today_page(
         request: Request,
@@ -105,7 +100,7 @@ def today_router(site: Site) -> APIRouter:
 def alerts_router(site: Site) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/alerts", response_class=HTMLResponse, responses=PAGE_RESPONSES, summary="Open on-call alerts")
+    @html_page(router, "/alerts", "Open on-call alerts")
     async def alerts_page(request: Request) -> Response:
         return await site.show(
             request, Page.ALERTS, lambda a: uc.alerts_page(site.deps, a), "alerts.html", message=None
@@ -161,12 +156,7 @@ async def acknowledged(site: Site, request: Request, actor: Actor, alert_id: str
 def audit_page_router(site: Site) -> APIRouter:
     router = APIRouter()
 
-    @router.get(
-        "/audit",
-        response_class=HTMLResponse,
-        responses=PAGE_RESPONSES,
-        summary="Who read personal data in the console, and when",
-    )
+    @html_page(router, "/audit", "Who read personal data in the console, and when")
     async def audit_page(request: Request) -> Response:
         return await site.show(request, Page.AUDIT, lambda a: uc.audit_trail(site.deps, a), "audit.html")
 

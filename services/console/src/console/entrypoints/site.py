@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, ParamSpec
 from urllib.parse import quote, urlsplit
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
@@ -61,6 +61,13 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 DECISION_LABELS = {"awaiting_decision": "Awaiting decision", "granted": "Granted", "ended": "Ended"}
+
+
+def html_page(
+    router: APIRouter, path: str, summary: str, extra: dict[int | str, dict[str, Any]] | None = None
+) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
+    """Declares a page: GET `path`, HTML, the responses every page has (and `extra` ones of its own)."""
+    return router.get(path, response_class=HTMLResponse, responses={**PAGE_RESPONSES, **(extra or {})}, summary=summary)
 
 
 def templates() -> Jinja2Templates:
