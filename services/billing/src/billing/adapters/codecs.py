@@ -30,6 +30,24 @@ def _fields(doc: Document) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in _STORE_FIELDS}
 
 
+class PlainCodec(Generic[T]):
+    """An aggregate stored as its fields alone (no query fields of its own) that publishes nothing."""
+
+    stored: Any  # the type the document decodes to
+    publishes_nothing: str  # the error when asked to publish ({event}: the event's type)
+
+    def to_document(self, state: T) -> Document:
+        doc: Document = encode(state)
+        return doc
+
+    def from_document(self, doc: Document) -> T:
+        result: T = decode(self.stored, _fields(doc))
+        return result
+
+    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
+        raise TypeError(self.publishes_nothing.format(event=type(event).__name__))
+
+
 class LiabilityCodec:
     """`case_liability`: one document per case (its ready periods, discharge, the accrual announced)."""
 
@@ -97,19 +115,10 @@ class CareCodec:
         raise TypeError(f"care cases publish nothing ({type(event).__name__})")
 
 
-class PersonCodec:
+class PersonCodec(PlainCodec[PersonAccount]):
     """`persons`: who a person is (personal data) and their fee headroom."""
 
-    def to_document(self, state: PersonAccount) -> Document:
-        doc: Document = encode(state)
-        return doc
-
-    def from_document(self, doc: Document) -> PersonAccount:
-        result: PersonAccount = decode(PersonAccount, _fields(doc))
-        return result
-
-    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        raise TypeError(f"person accounts publish nothing ({type(event).__name__})")
+    stored, publishes_nothing = PersonAccount, "person accounts publish nothing ({event})"
 
 
 class StatementCodec:
@@ -179,31 +188,13 @@ class SummaryCodec:
         ]
 
 
-class BookCodec(Generic[T]):
-    """A versioned book of terms (every version of them, with who, when and why): one document per book."""
-
-    book: Any  # the parametrised VersionedBook[...] the document decodes to
-    what: str
-
-    def to_document(self, state: VersionedBook[T]) -> Document:
-        doc: Document = encode(state)
-        return doc
-
-    def from_document(self, doc: Document) -> VersionedBook[T]:
-        result: VersionedBook[T] = decode(self.book, _fields(doc))
-        return result
-
-    def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
-        raise TypeError(f"{self.what} books publish nothing")
-
-
-class TariffBookCodec(BookCodec[Tariff]):
+class TariffBookCodec(PlainCodec[VersionedBook[Tariff]]):
     """`tariffs`: every version of one municipality's year."""
 
-    book, what = VersionedBook[Tariff], "tariff"
+    stored, publishes_nothing = VersionedBook[Tariff], "tariff books publish nothing"
 
 
-class PriceBookCodec(BookCodec[LiabilityPrice]):
+class PriceBookCodec(PlainCodec[VersionedBook[LiabilityPrice]]):
     """`liability_prices`: every version of one region's price for one year."""
 
-    book, what = VersionedBook[LiabilityPrice], "price"
+    stored, publishes_nothing = VersionedBook[LiabilityPrice], "price books publish nothing"
