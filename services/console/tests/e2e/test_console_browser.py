@@ -35,7 +35,7 @@ from trygg_shared.envelope import encode
 from trygg_shared.kafka import ensure_topics
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
 CONSOLE = ServiceSpec("console", "CONSOLE_", 8005)
 SPECS = (ServiceSpec("referral", "REFERRAL_", 8001), ServiceSpec("notification", "NOTIFICATION_", 8003), CONSOLE)
 

@@ -14,17 +14,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from referral.adapters.codec import CaseCodec
 from referral.adapters.mongo import CASES, INDEXES, MongoCaseQueries, MongoInbox
-from referral.agreement_format import shipped_agreements
 from referral.domain.case import Case, Receipt
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
-from referral.lus_format import parse_lus, to_domain
+from referral.entrypoints.lus_format import parse_lus, to_domain
+from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.ports import ConcurrencyConflict, InboundRecord, IntakeAnswer
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.mongo_store import MongoAggregateStore
 
 AGREEMENTS = AgreementTable(shipped_agreements())
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "specs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[4] / "docs" / "specs" / "examples"
 CODEC = CaseCodec(lambda: AGREEMENTS)
 
 
