@@ -23,12 +23,12 @@ from typing import Any
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from referral.adapters.codec import to_wire
-from referral.agreement_format import shipped_agreements
 from referral.domain.case import Case
 from referral.domain.decision import Consent, DecisionType, EndReason, MunicipalityProfile, Relative, grant
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
-from referral.lus_format import parse_lus, to_domain
+from referral.entrypoints.lus_format import parse_lus, to_domain
+from referral.service_layer.agreement_format import shipped_agreements
 from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta, encode

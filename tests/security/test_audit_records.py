@@ -39,7 +39,7 @@ def referral(path: str) -> Seeded:
     from referral_support import ApiHarness
 
     from referral.config import LOCAL_DEV_SENDER_SECRET
-    from referral.lus_format import example_bodies
+    from referral.entrypoints.lus_format import example_bodies
 
     h = ApiHarness()
     body = copy.deepcopy(example_bodies()["utskrivningsklar"])

@@ -23,12 +23,12 @@ from referral_support import CaseStore, FixedClock
 
 from devstack.cli import sign
 from referral.adapters.memory import InMemoryAgreementStore, InMemoryAuditLog, InMemoryCaseQueries, InMemoryInbox
-from referral.agreement_format import shipped_agreements
 from referral.bootstrap import bootstrap
 from referral.config import SenderConfig, Settings, WebhookLimits
 from referral.domain.liability import AgreementTable
-from referral.lus_format import MAX_BODY_BYTES, example_bodies
+from referral.entrypoints.lus_format import MAX_BODY_BYTES, example_bodies
 from referral.main import http_app
+from referral.service_layer.agreement_format import shipped_agreements
 from tests.security.asgi import Answer, call
 from tests.security.conftest import MATRIX
 

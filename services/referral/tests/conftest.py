@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from referral_support import ApiHarness  # test helpers beside the tests (pytest `pythonpath`)
 
-from referral.lus_format import example_bodies
+from referral.entrypoints.lus_format import example_bodies
 
 _CACHE = example_bodies()
 

@@ -21,12 +21,12 @@ from referral.adapters.memory import (
     InMemoryConsentLedger,
     InMemoryInbox,
 )
-from referral.agreement_format import shipped_agreements
 from referral.bootstrap import Referral, bootstrap
 from referral.config import MunicipalityProfileSettings, Settings, SmsSettings
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable, RegionalAgreement
 from referral.main import http_app
+from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.ports import StorageUnavailable
 from trygg_shared.aggregate import InMemoryAggregateStore, Saved
 from trygg_shared.contracts.base import IntegrationEvent

@@ -92,6 +92,13 @@ def shutdown_tracing(provider: TracerProvider) -> None:
     provider.shutdown()
 
 
+def current_trace_id() -> str | None:
+    """The id of the trace the caller runs in (32 hex digits), None outside one: what a service's
+    composition root gives its use cases for their audit records (they do no tracing themselves)."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 @contextmanager
 def traced_work(
     name: str, *, traceparent: str | None = None, attributes: Mapping[str, str | int] | None = None

@@ -31,7 +31,6 @@ from referral.adapters.mongo import (
     MongoInbox,
 )
 from referral.adapters.signatures import StandardWebhooksVerifier
-from referral.agreement_format import shipped_agreements
 from referral.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
 from referral.domain.case import Case
 from referral.domain.decision import MunicipalityProfile
@@ -41,8 +40,9 @@ from referral.entrypoints.audit import audit_router
 from referral.entrypoints.background import Loop, agreement_refresher, inbox_retention, inbox_sweeper, liability_counter
 from referral.entrypoints.cases import case_router
 from referral.entrypoints.decisions import decision_router
+from referral.entrypoints.lus_format import LUS_MESSAGE, example_bodies, read_message
 from referral.entrypoints.webhooks import webhook_router
-from referral.lus_format import LUS_MESSAGE, example_bodies
+from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.agreements import AgreementBook
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.liability_watch import watch_liability
@@ -64,6 +64,7 @@ from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.telemetry import current_trace_id
 
 
 @dataclass
@@ -127,6 +128,7 @@ def _sms_limits(settings: Settings, ledger: ConsentLedger) -> SmsLimits:
         per_case=settings.sms.max_consenting_relatives,
         per_officer_per_day=settings.sms.officer_daily_consents,
         timezone=ZoneInfo(settings.sms.timezone),
+        trace_id=current_trace_id,
     )
 
 
@@ -218,6 +220,8 @@ def bootstrap(
         clock=clock,
         profile=_profile(settings),
         sms=_sms_limits(settings, consent_ledger or MongoConsentLedger(infra.db)),
+        read_message=read_message,
+        trace_id=current_trace_id,
     )
     verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens)

@@ -6,13 +6,14 @@ Example: `REFERRAL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `REFERRAL_MONGO__URI=mo
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from referral.entrypoints.webhooks import WebhookLimits
 from referral.service_layer.ports import Role
 from trygg_shared.auth import dev_tokens
 from trygg_shared.phones import SmsNumberSettings
-from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings, parse_rate
+from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
 LOCAL_DEV_SENDER_SECRET = "whsec_dHJ5Z2ctaGVtZ2FuZy1sb2NhbC1kZXYtb25seSEh"  # noqa: S105
@@ -43,27 +44,6 @@ class SenderConfig(BaseModel):
         min_length=1,
         description="Standard Webhooks secrets (`whsec_<base64>`); several during key rotation.",
     )
-
-
-class WebhookLimits(BaseModel):
-    """Rate limits of the hospital intake (`limits` notation, e.g. `200/second;5000/minute`)."""
-
-    per_sender: str = Field(
-        "200/second",
-        description="Webhooks per sender (identified by its verified signature); more are answered 429 "
-        "with Retry-After, which Standard Webhooks senders honour.",
-    )
-    unsigned_per_client: str = Field(
-        "50/second;1000/hour",
-        description="Webhooks with a missing or wrong signature per client address; after that the "
-        "address is answered 429 before its body is read, until the window has passed.",
-    )
-
-    @field_validator("per_sender", "unsigned_per_client")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        parse_rate(value)
-        return value
 
 
 class MunicipalityProfileSettings(BaseModel):

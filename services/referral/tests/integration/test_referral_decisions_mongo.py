@@ -16,11 +16,11 @@ from referral.adapters.mongo import (
     MongoCaseQueries,
     MongoConsentLedger,
 )
-from referral.agreement_format import shipped_agreements
 from referral.domain.case import Case, Opening, OpeningReason
 from referral.domain.decision import Consent, DecisionType, MunicipalityProfile, Relative, grant
 from referral.domain.identity import parse_identity
 from referral.domain.messages import Patient
+from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.ports import AgreementChange, AuditRecord, CaseQuery
 from trygg_shared.indexes import ensure_indexes
 

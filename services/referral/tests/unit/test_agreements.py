@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from referral_support import NATIONAL, STOCKHOLM_2024, ApiHarness
 
-from referral.agreement_format import shipped_agreements
 from referral.domain.liability import AgreementTable, CareType, DayCount, LiabilityRule, start_clock
-from referral.lus_format import parse_lus
+from referral.entrypoints.lus_format import parse_lus
+from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev

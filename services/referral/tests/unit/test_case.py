@@ -11,7 +11,7 @@ from referral_support import AGREEMENTS, STOCKHOLM_2024, wire
 from referral.domain import events as ev
 from referral.domain.case import Case, CaseStatus
 from referral.domain.messages import Destination, HospitalMessage
-from referral.lus_format import parse_lus, to_domain
+from referral.entrypoints.lus_format import parse_lus, to_domain
 
 
 def msg(lus_body: Any, message_type: str, message_id: str | None = None, **fields: Any) -> HospitalMessage:

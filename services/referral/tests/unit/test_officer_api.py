@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from referral.lus_format import parse_lus
+from referral.entrypoints.lus_format import parse_lus
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import Sender
 from trygg_shared.contracts import referral as ev

@@ -16,7 +16,7 @@ from referral.adapters.memory import InMemoryAgreementStore, InMemoryAuditLog, I
 from referral.adapters.signatures import StandardWebhooksVerifier
 from referral.bootstrap import bootstrap
 from referral.config import Settings
-from referral.lus_format import MAX_BODY_BYTES
+from referral.entrypoints.lus_format import MAX_BODY_BYTES
 from referral.main import http_app
 from referral.service_layer.intake import apply_pending
 from referral.service_layer.ports import Sender

@@ -34,7 +34,7 @@ from devstack.servers import STORES, ServerError, default_store, port_or_free
 from devstack.stack import SERVICES, Stack
 from notification.config import LOCAL_DEV_ONCALL_PHONES as LOCAL_ONCALL_PHONES
 from referral.domain.messages import MessageType
-from referral.lus_format import example_bodies
+from referral.entrypoints.lus_format import example_bodies
 
 MESSAGE_TYPES = tuple(t.value for t in MessageType)
 

@@ -22,8 +22,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from referral.adapters.codec import CaseCodec
-from referral.agreement_format import AgreementData, from_domain, to_domain
 from referral.domain.case import Case
+from referral.service_layer.agreement_format import AgreementData, from_domain, to_domain
 from referral.service_layer.ports import (
     AgreementChange,
     AuditRecord,

@@ -13,9 +13,15 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field, ValidationError
 
-from referral.agreement_format import AGREEMENT_EXAMPLE, AgreementData, AgreementTerms, from_domain, to_domain
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, domain_errors, problem
 from referral.entrypoints.security import require
+from referral.service_layer.agreement_format import (
+    AGREEMENT_EXAMPLE,
+    AgreementData,
+    AgreementTerms,
+    from_domain,
+    to_domain,
+)
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AgreementChange, Authenticator, Role
 from trygg_shared.http import ProblemError

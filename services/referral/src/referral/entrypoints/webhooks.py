@@ -18,12 +18,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from referral.config import WebhookLimits
 from referral.domain.messages import MessageType
 from referral.entrypoints.errors import RETRY_AFTER, problem
-from referral.lus_format import MAX_BODY_BYTES, AnyLusMessage, parse_lus_json
+from referral.entrypoints.lus_format import MAX_BODY_BYTES, AnyLusMessage, parse_lus_json
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import InvalidSignature, SignatureVerifier, StorageUnavailable
@@ -35,6 +34,27 @@ from trygg_shared.ratelimit import RateLimiter, parse_rate, too_many_requests
 log = get_logger(__name__)
 _MESSAGE_TYPES = frozenset(t.value for t in MessageType)
 RETRY_AFTER_SECONDS = 10
+
+
+class WebhookLimits(BaseModel):
+    """Rate limits of the hospital intake (`limits` notation, e.g. `200/second;5000/minute`)."""
+
+    per_sender: str = Field(
+        "200/second",
+        description="Webhooks per sender (identified by its verified signature); more are answered 429 "
+        "with Retry-After, which Standard Webhooks senders honour.",
+    )
+    unsigned_per_client: str = Field(
+        "50/second;1000/hour",
+        description="Webhooks with a missing or wrong signature per client address; after that the "
+        "address is answered 429 before its body is read, until the window has passed.",
+    )
+
+    @field_validator("per_sender", "unsigned_per_client")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
 
 
 class Accepted(BaseModel):

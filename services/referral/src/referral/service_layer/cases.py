@@ -14,8 +14,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from opentelemetry import trace
-
 from referral.domain.case import Case, CaseFacts, CaseNotFound, Opening, OpeningReason
 from referral.domain.decision import (
     Consent,
@@ -303,7 +301,6 @@ def _parse_time(value: object) -> datetime | None:
 async def _audit(
     deps: ReferralDeps, actor: Actor, action: str, case_ids: tuple[str, ...], fields: tuple[str, ...]
 ) -> None:
-    ctx = trace.get_current_span().get_span_context()
     await deps.audit.append(
         AuditRecord(
             record_id=str(uuid.uuid4()),
@@ -313,7 +310,7 @@ async def _audit(
             action=action,
             case_ids=case_ids,
             fields=fields,
-            trace_id=format(ctx.trace_id, "032x") if ctx.is_valid else None,
+            trace_id=deps.trace_id(),
         )
     )
 

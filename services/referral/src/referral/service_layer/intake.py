@@ -19,10 +19,9 @@ from datetime import timedelta
 from referral.domain.case import READMISSION_WINDOW_DAYS, Case, Receipt
 from referral.domain.liability import STOCKHOLM
 from referral.domain.messages import HospitalMessage, MessageType
-from referral.lus_format import AnyLusMessage, parse_lus, to_domain
 from referral.service_layer.cases import update_case
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import InboundRecord, IntakeAnswer, Sender
+from referral.service_layer.ports import InboundRecord, IntakeAnswer, ReceivedMessage, Sender
 from trygg_shared.aggregate import update_aggregate
 from trygg_shared.batch import Backoff, Failures
 from trygg_shared.logging import get_logger
@@ -62,7 +61,7 @@ class Applied:
 
 
 async def receive_hospital_message(
-    deps: ReferralDeps, sender: Sender, webhook_id: str, message: AnyLusMessage
+    deps: ReferralDeps, sender: Sender, webhook_id: str, message: ReceivedMessage
 ) -> IntakeResult:
     """Store the message durably (or find it stored), then apply it to its case.
 
@@ -70,7 +69,7 @@ async def receive_hospital_message(
     (`apply_pending`) applies it later, so nothing accepted is lost. A repeat whose inbox
     record was swept already is recognised by its case, and answered as the first time.
     """
-    case_id = case_id_for(sender.sender_id, message.episode.episode_id)
+    case_id = case_id_for(sender.sender_id, message.episode_id)
     record = InboundRecord(
         sender_id=sender.sender_id,
         webhook_id=webhook_id,
@@ -96,7 +95,7 @@ async def receive_hospital_message(
 
 async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: str | None) -> Applied:
     """Apply one stored message to its case (idempotent: a case ignores a message it has)."""
-    message = to_domain(record.webhook_id, parse_lus(record.body))
+    message = deps.read_message(record.webhook_id, record.body)
     person_ref = deps.pseudonymizer.person_ref(message.patient.identity)
     candidate = None
     if message.message_type is MessageType.ADMISSION_NOTICE:

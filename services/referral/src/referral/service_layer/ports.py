@@ -7,7 +7,7 @@ optimistic concurrency, one retry policy (`trygg_shared.aggregate.update_aggrega
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from referral.domain.case import Case
 from referral.domain.identity import PersonIdentity
 from referral.domain.liability import RegionalAgreement
+from referral.domain.messages import HospitalMessage
 from trygg_shared.aggregate import AggregateStore, ConcurrencyConflict, StorageUnavailable
 
 __all__ = [
@@ -30,11 +31,14 @@ __all__ = [
     "CaseStore",
     "Clock",
     "ConcurrencyConflict",
+    "CurrentTraceId",
     "InboundRecord",
     "Inbox",
     "IntakeAnswer",
     "InvalidSignature",
+    "MessageReader",
     "Pseudonymizer",
+    "ReceivedMessage",
     "Role",
     "Sender",
     "SignatureVerifier",
@@ -255,3 +259,30 @@ class AgreementStore(Protocol):
     async def add(self, change: AgreementChange) -> bool:
         """Store a new version; False when that (agreement id, version) exists already."""
         ...
+
+
+# --- the edges' part in use cases -------------------------------------------------------------
+
+CurrentTraceId = Callable[[], str | None]
+"""The id of the trace a use case runs in (for its audit records), or None: given by the composition
+root, so that the use cases do no tracing of their own."""
+
+
+class ReceivedMessage(Protocol):
+    """A hospital message as its sender wrote it, validated at the edge (the LUS format)."""
+
+    @property
+    def message_type(self) -> str: ...
+
+    @property
+    def episode_id(self) -> str: ...
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]:
+        """The message as stored in the inbox (JSON-compatible)."""
+        ...
+
+
+class MessageReader(Protocol):
+    """Reads a stored message back into the domain's `HospitalMessage` (the format's anti-corruption layer)."""
+
+    def __call__(self, webhook_id: str, body: Mapping[str, Any]) -> HospitalMessage: ...

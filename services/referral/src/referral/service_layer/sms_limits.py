@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from opentelemetry import trace
-
 from referral.domain.decision import Relative
-from referral.service_layer.ports import Actor, AuditLog, AuditRecord, ConsentLedger, PhonePolicy
+from referral.service_layer.ports import Actor, AuditLog, AuditRecord, ConsentLedger, CurrentTraceId, PhonePolicy
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -57,6 +55,7 @@ class SmsLimits:
     per_case: int = 5
     per_officer_per_day: int = 30
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
+    trace_id: CurrentTraceId = lambda: None  # the trace of a cap alert's record (bootstrap gives the current one)
 
 
 async def check(
@@ -76,7 +75,7 @@ async def check(
         if reason is not None:
             raise RelativePhoneRefused(index, reason)
     if len(consenting) > limits.per_case:
-        await _alert(audit, actor, case_id, "sms_cap_case", now, limits.per_case)
+        await _alert(limits, audit, actor, case_id, "sms_cap_case", now, limits.per_case)
         raise TooManyConsentingRelatives(limits.per_case)
     had = {r.relative_id for r in before if r.consent is not None and r.phone}
     keys = [f"{case_id}:{r.relative_id}" for _, r in consenting if r.relative_id not in had]
@@ -86,7 +85,7 @@ async def check(
     total = await limits.ledger.add(f"{actor.subject}|{local.date().isoformat()}", keys, now)
     if total > limits.per_officer_per_day:
         await limits.ledger.remove(keys)
-        await _alert(audit, actor, case_id, "sms_cap_officer_day", now, limits.per_officer_per_day)
+        await _alert(limits, audit, actor, case_id, "sms_cap_officer_day", now, limits.per_officer_per_day)
         midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), limits.timezone)
         raise OfficerDailyCapReached(limits.per_officer_per_day, max(1, int((midnight - local).total_seconds())))
     return keys
@@ -97,9 +96,10 @@ async def release(limits: SmsLimits, keys: Sequence[str]) -> None:
         await limits.ledger.remove(keys)
 
 
-async def _alert(audit: AuditLog, actor: Actor, case_id: str, action: str, now: datetime, cap: int) -> None:
+async def _alert(
+    limits: SmsLimits, audit: AuditLog, actor: Actor, case_id: str, action: str, now: datetime, cap: int
+) -> None:
     """Ops hears of a cap hit: a record they list (`GET /ops/sms-caps`) and a warning in the log."""
-    ctx = trace.get_current_span().get_span_context()
     await audit.append(
         AuditRecord(
             record_id=str(uuid.uuid4()),
@@ -109,7 +109,7 @@ async def _alert(audit: AuditLog, actor: Actor, case_id: str, action: str, now: 
             action=action,
             case_ids=(case_id,),
             fields=("relatives",),
-            trace_id=format(ctx.trace_id, "032x") if ctx.is_valid else None,
+            trace_id=limits.trace_id(),
             subject=CAP_SUBJECT,
         )
     )

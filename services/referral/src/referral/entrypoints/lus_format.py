@@ -9,6 +9,7 @@ an offset are errors. Error messages never contain the values that were sent.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -91,6 +92,11 @@ class _Common(_Model):
     sent_at: PlausibleAwareDatetime = Field(description="When the hospital sent the message.")
     episode: LusEpisode
     patient: LusPatient
+
+    @property
+    def episode_id(self) -> str:
+        """The care episode the message is about (one case per episode of one sender)."""
+        return self.episode.episode_id
 
 
 class Inskrivningsmeddelande(_Common):
@@ -204,3 +210,8 @@ def to_domain(message_id: str, m: AnyLusMessage) -> HospitalMessage:
         destination=Destination(destination) if destination else None,
         cancels_message_id=getattr(m, "cancels_message_id", None),
     )
+
+
+def read_message(webhook_id: str, body: Mapping[str, Any]) -> HospitalMessage:
+    """A stored body back as the domain's message (the use cases' `MessageReader`, given by bootstrap)."""
+    return to_domain(webhook_id, parse_lus(body))
