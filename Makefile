@@ -18,13 +18,11 @@ run: install ## start PostgreSQL, FerretDB, Kafka, Jaeger and the services on 12
 webhook: ## send a correctly signed sample hospital message to the running referral service
 	@$(VENV)/trygg webhook $(ARGS)
 
-lint: install ## ruff (lint + format check), mypy and the import-linter contracts of every service
+lint: install ## ruff (lint + format check), mypy and the import-linter contracts of every service (one template: tools/importlinter)
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
-	@for config in services/*/importlinter.ini; do \
-	  echo "lint-imports $$config"; $(VENV)/lint-imports --no-logo --no-cache $$config || exit 1; \
-	done
+	$(VENV)/python -m devstack.importcontracts
 
 format: install ## apply ruff's formatting and safe fixes
 	$(VENV)/ruff format .
