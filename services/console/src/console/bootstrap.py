@@ -12,7 +12,7 @@ from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionSt
 from console.adapters.notification_client import HttpNotifications
 from console.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
 from console.domain.figures import UnitCosts
-from console.entrypoints.subscribers import Subscribers, consumers, current_trace_id
+from console.entrypoints.subscribers import Subscribers, consumers
 from console.entrypoints.web import web_router
 from console.service_layer.pages import ConsoleDeps
 from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel, SessionStore
@@ -20,6 +20,7 @@ from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.kafka import EventConsumer
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.telemetry import current_trace_id
 
 
 @dataclass

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
-from opentelemetry import trace
 
 from console.domain.facts import Recorded
 from console.entrypoints import translate as t
@@ -42,6 +41,7 @@ from trygg_shared.contracts.topics import (
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.telemetry import current_trace_id
 
 E = TypeVar("E", bound=IntegrationEvent)
 C = TypeVar("C", bound=CaseEvent)
@@ -49,13 +49,8 @@ C = TypeVar("C", bound=CaseEvent)
 GROUP_PREFIX = "console"
 
 
-def current_trace_id() -> str | None:
-    """The trace the event being handled belongs to (its producer's trace, via `traceparent`)."""
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
-
-
 def recorded(meta: EventMeta, fact: object) -> Recorded[Any]:
+    # The trace the event being handled belongs to (its producer's trace, via `traceparent`).
     return Recorded(meta.id, meta.source, meta.time, meta.sequence, current_trace_id(), fact)
 
 
