@@ -98,6 +98,10 @@ class _Common(_Model):
         """The care episode the message is about (one case per episode of one sender)."""
         return self.episode.episode_id
 
+    def as_stored(self) -> dict[str, Any]:
+        """The validated message as the inbox keeps it (`read_message` reads it back)."""
+        return self.model_dump(mode="json")
+
 
 class Inskrivningsmeddelande(_Common):
     message_type: Literal["inskrivningsmeddelande"]

@@ -75,7 +75,7 @@ async def receive_hospital_message(
         webhook_id=webhook_id,
         case_id=case_id,
         message_type=message.message_type,
-        body=message.model_dump(mode="json"),
+        body=message.as_stored(),
         answer=IntakeAnswer(case_id=case_id, message_id=str(uuid.uuid4())),
         received_at=deps.clock.now(),
     )

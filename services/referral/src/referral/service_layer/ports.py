@@ -277,8 +277,8 @@ class ReceivedMessage(Protocol):
     @property
     def episode_id(self) -> str: ...
 
-    def model_dump(self, *, mode: str) -> dict[str, Any]:
-        """The message as stored in the inbox (JSON-compatible)."""
+    def as_stored(self) -> dict[str, Any]:
+        """The message as the inbox keeps it (JSON-compatible), for `MessageReader` to read back."""
         ...
 
 
