@@ -23,7 +23,7 @@ from referral.domain.liability import (
     start_clock,
 )
 from referral.domain.messages import HospitalMessage
-from referral.lus_format import parse_lus, to_domain
+from referral.entrypoints.lus_format import parse_lus, to_domain
 from referral.service_layer.liability import count_running_liability
 from trygg_shared.contracts import referral as wire_contracts
 
