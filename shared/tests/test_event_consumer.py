@@ -29,31 +29,11 @@ from trygg_shared.kafka import (
     is_transient_operation_failure,
     raw_body,
 )
+from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.testing import sample_ready_for_discharge
 
 GROUP = "test-group"
-
-
-class FakeHandledEvents:
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-
-    async def position(self, stream: str, subject: str) -> int:
-        return self.positions.get((stream, subject), 0)
-
-    async def advance(self, stream: str, subject: str, sequence: int) -> None:
-        key = (stream, subject)
-        self.positions[key] = max(self.positions.get(key, 0), sequence)
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
 
 
 def ready_event(case_id: str | None = None) -> ReadyForDischarge:

@@ -33,6 +33,7 @@ from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import EventConsumer
+from trygg_shared.memory import MemoryHandledEvents as MemoryGuard
 from trygg_shared.settings import KafkaSettings
 
 SHIPPED = shipped_agreements()
@@ -265,28 +266,6 @@ def with_repeats(rng: random.Random, delivery: list[Delivery], *, every: bool = 
 
 
 # --- the consumers -------------------------------------------------------------------------------
-
-
-class MemoryGuard:
-    """`trygg_shared.kafka.HandledEvents` in memory (repeats by id, last sequence per stream)."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
-
-    async def position(self, stream: str, subject: str) -> int:
-        return self.positions.get((stream, subject), 0)
-
-    async def advance(self, stream: str, subject: str, sequence: int) -> None:
-        self.positions[(stream, subject)] = max(self.positions.get((stream, subject), 0), sequence)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from notification.service_layer.ports import (
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta, KafkaRecord, encode
+from trygg_shared.memory import MemoryHandledEvents as MemoryGuard
 
 
 class FixedClock:
@@ -36,29 +37,6 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
-
-
-@dataclass
-class MemoryGuard:
-    """The consumer chassis' handled-event records, in memory."""
-
-    ids: set[str] = field(default_factory=set)
-    positions: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
-
-    async def position(self, source: str, subject: str) -> int:
-        return self.positions.get((source, subject), 0)
-
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
-        key = (source, subject)
-        self.positions[key] = max(self.positions.get(key, 0), sequence)
 
 
 class Crash(Exception):

@@ -25,6 +25,7 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import DecisionGranted, DecisionType
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.indexes import ensure_indexes
+from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.service import Infrastructure
 from trygg_shared.settings import KafkaSettings
 
@@ -44,28 +45,6 @@ class FixedClock:
     def advance(self, **delta: float) -> datetime:
         self.moment += timedelta(**delta)
         return self.moment
-
-
-class FakeHandledEvents:
-    """The consumer guard in memory (repeats by id, positions per aggregate)."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
-
-    async def position(self, stream: str, subject: str) -> int:
-        return self.positions.get((stream, subject), 0)
-
-    async def advance(self, stream: str, subject: str, sequence: int) -> None:
-        self.positions[(stream, subject)] = max(self.positions.get((stream, subject), 0), sequence)
 
 
 class Harness:

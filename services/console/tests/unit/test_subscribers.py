@@ -18,27 +18,8 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import raw_body
+from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.settings import KafkaSettings
-
-
-class FakeHandledEvents:
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-
-    async def position(self, source: str, subject: str) -> int:
-        return self.positions.get((source, subject), 0)
-
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
-        self.positions[(source, subject)] = max(self.positions.get((source, subject), 0), sequence)
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
 
 
 class Wired:

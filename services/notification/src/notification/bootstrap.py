@@ -101,7 +101,7 @@ def memory_backend(clock: Clock) -> Backend:
         claims=mem.MemoryClaims(),
         rotas=mem.MemoryRotas(),
         teams=mem.MemoryTeamDirectory(),
-        audit=mem.MemoryAuditLog(clock),
+        audit=mem.MemoryAuditLog(),
         local_log=mem.MemoryLocalSmsLog(),
     )
 
@@ -202,7 +202,7 @@ def mongo_backend(stores: mongo.Stores, infra: Infrastructure, policy: Policy, c
         claims=mongo.MongoClaims(infra.db, clock),
         rotas=mongo.MongoRotas(infra.db),
         teams=mongo.MongoTeamDirectory(infra.db),
-        audit=mongo.MongoAuditLog(infra.db, clock),
+        audit=mongo.MongoAuditLog(infra.db),
         local_log=mongo.MongoLocalSmsLog(infra.db),
     )
 

@@ -110,7 +110,7 @@ async def test_the_local_provider_shows_what_would_have_been_sent_to_ops_only() 
     assert [s["to"] for s in shown] == ["+46700000001"]
     assert "LARM" in shown[0]["text"]
     assert client.get("/ops/local-sms", headers=as_role("oncall")).status_code == 403
-    assert [r.action for r in await n.deps.audit.list(subject=None, limit=10)] == ["read_local_sms"]
+    assert [r.action for r in await n.deps.audit.recent(10)] == ["read_local_sms"]
 
 
 async def elks_harness() -> tuple[Harness, str]:

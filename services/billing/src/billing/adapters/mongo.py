@@ -7,6 +7,7 @@ FerretDB 1.24 on PostgreSQL pushes down to SQL.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -28,9 +29,11 @@ from billing.domain.liability import LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
-from billing.service_layer.ports import AuditRecord, IssueRun
+from billing.service_layer.ports import IssueRun
+from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.store_errors import storage_error
 
@@ -56,6 +59,11 @@ INDEXES = [
     Index(SUMMARIES, ("month",)),
     Index(AUDIT, ("at",)),
 ]
+
+# Reads of personal data and tariff changes, in their own collection (never in the logs): the
+# person refs, case ids or tariff keys concerned (`subjects`) and a `detail`.
+AUDIT_SHAPE = AuditShape(AUDIT, ("subjects", "detail"))
+MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 _NO_OUTBOX = {"outbox": 0}
 
@@ -215,42 +223,3 @@ def _run(doc: Document) -> IssueRun:
         persons_failed=tuple(doc.get("persons_failed", ())),
         cases_failed=tuple(doc.get("cases_failed", ())),
     )
-
-
-class MongoAuditLog:
-    """Reads of personal data and tariff changes, in their own collection (never in the logs)."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._collection = db[AUDIT]
-
-    async def append(self, record: AuditRecord) -> None:
-        try:
-            await self._collection.insert_one(
-                {
-                    "_id": record.record_id,
-                    "at": record.at,
-                    "actor": record.actor,
-                    "roles": list(record.roles),
-                    "action": record.action,
-                    "subjects": list(record.subjects),
-                    "detail": record.detail,
-                }
-            )
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
-
-    async def recent(self, limit: int) -> list[AuditRecord]:
-        # Sorting is done in FerretDB's memory: the audit trail is read by ops, rarely.
-        cursor = self._collection.find({}).sort("at", -1).limit(limit)
-        return [
-            AuditRecord(
-                record_id=d["_id"],
-                at=d["at"],
-                actor=d["actor"],
-                roles=tuple(d["roles"]),
-                action=d["action"],
-                subjects=tuple(d["subjects"]),
-                detail=d.get("detail", ""),
-            )
-            async for d in cursor
-        ]

@@ -14,6 +14,23 @@ from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
 from trygg_shared.aggregate import AggregateStore
+from trygg_shared.audit import AuditLog, AuditRecord
+
+__all__ = [
+    "Actor",
+    "AuditLog",
+    "AuditRecord",
+    "Authenticator",
+    "BillingDeps",
+    "BookQueries",
+    "CareQueries",
+    "Clock",
+    "IssueRun",
+    "IssueRuns",
+    "LiabilityQueries",
+    "Role",
+    "StatementQueries",
+]
 
 
 class Clock(Protocol):
@@ -35,27 +52,6 @@ class Actor:
 
 class Authenticator(Protocol):
     def authenticate(self, bearer: str) -> Actor | None: ...
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One read or export of personal data, or one change of a tariff: who, what, when."""
-
-    record_id: str
-    at: datetime
-    actor: str
-    roles: tuple[str, ...]
-    action: str
-    subjects: tuple[str, ...]  # person refs, case ids or tariff keys concerned
-    detail: str = ""
-
-
-class AuditLog(Protocol):
-    """Append-only record kept apart from the application logs (at least 5 years)."""
-
-    async def append(self, record: AuditRecord) -> None: ...
-
-    async def recent(self, limit: int) -> list[AuditRecord]: ...
 
 
 class CareQueries(Protocol):

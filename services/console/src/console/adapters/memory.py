@@ -13,12 +13,20 @@ from console.domain.visits import VisitState, fold_visit
 from console.service_layer.ports import (
     AlertConflict,
     AlertNotFound,
-    AuditRecord,
     NotificationUnavailable,
     SessionRecord,
 )
 from console.service_layer.projections import Stores
-from trygg_shared.aggregate import InMemoryAggregateStore, StorageUnavailable
+from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.memory import MemoryAuditLog
+
+__all__ = [
+    "MemoryAuditLog",
+    "MemoryReadModel",
+    "MemorySessionStore",
+    "RecordingNotifications",
+    "memory_stores",
+]
 
 
 def memory_stores() -> Stores:
@@ -73,20 +81,6 @@ class MemoryReadModel:
 
     async def alert(self, alert_id: str) -> AlertState | None:
         return next((a for a in await self.alerts(open_only=False) if a.alert_id == alert_id), None)
-
-
-class MemoryAuditLog:
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-        self.failing = False
-
-    async def append(self, record: AuditRecord) -> None:
-        if self.failing:
-            raise StorageUnavailable("audit log down")
-        self.records.append(record)
-
-    async def recent(self, limit: int) -> list[AuditRecord]:
-        return sorted(self.records, key=lambda r: r.at, reverse=True)[:limit]
 
 
 class MemorySessionStore:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
@@ -24,11 +25,13 @@ from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
 from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
-from console.service_layer.ports import AuditRecord, SessionRecord
+from console.service_layer.ports import SessionRecord
 from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.audit import AuditShape
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.store_errors import storage_error
 
@@ -77,6 +80,11 @@ _ALERT_STATE: TypeAdapter[AlertState] = TypeAdapter(AlertState)
 
 CASES, VISITS, TEAMS, ALERTS, AUDIT = "cases", "visits", "teams", "alerts", "audit_log"
 SESSIONS = "sessions"
+
+# Audit records in `audit_log`, apart from the application logs (no TTL: keep five years): the
+# cases and fields a page showed, and the trace of the request.
+AUDIT_SHAPE = AuditShape(AUDIT, ("case_ids", "fields", "trace_id"))
+MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 F = TypeVar("F")
 
@@ -229,49 +237,6 @@ class MongoReadModel:
     async def alert(self, alert_id: str) -> AlertState | None:
         found = await self._states(ALERTS, {"_id": alert_id}, _ALERT_STATE)
         return found[0] if found else None
-
-
-class MongoAuditLog:
-    """Audit records in `audit_log`, apart from the application logs (no TTL: keep five years)."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._audit = db[AUDIT]
-
-    async def append(self, record: AuditRecord) -> None:
-        try:
-            await self._audit.insert_one(
-                {
-                    "_id": record.record_id,
-                    "at": record.at,
-                    "actor": record.actor,
-                    "roles": list(record.roles),
-                    "action": record.action,
-                    "case_ids": list(record.case_ids),
-                    "fields": list(record.fields),
-                    "trace_id": record.trace_id,
-                }
-            )
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
-
-    async def recent(self, limit: int) -> list[AuditRecord]:
-        try:
-            cursor = self._audit.find({}).sort("at", -1).limit(limit)
-            return [
-                AuditRecord(
-                    record_id=d["_id"],
-                    at=d["at"],
-                    actor=d["actor"],
-                    roles=tuple(d["roles"]),
-                    action=d["action"],
-                    case_ids=tuple(d["case_ids"]),
-                    fields=tuple(d["fields"]),
-                    trace_id=d.get("trace_id"),
-                )
-                async for d in cursor
-            ]
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
 
 
 class MongoSessionStore:

@@ -13,34 +13,28 @@ from console.domain.cases import CaseState
 from console.domain.teams import TeamState
 from console.domain.timeline import TimelineEntry
 from console.domain.visits import VisitState
+from trygg_shared.audit import AuditLog, AuditRecord
+
+__all__ = [
+    "AlertConflict",
+    "AlertNotFound",
+    "AuditLog",
+    "AuditRecord",
+    "Authenticator",
+    "Clock",
+    "DayCapacity",
+    "NotificationUnavailable",
+    "Notifications",
+    "ReadModel",
+    "SessionRecord",
+    "SessionStore",
+    "Sessions",
+    "TodayView",
+]
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One read of personal data: who, what, which cases, when. Kept at least five years."""
-
-    record_id: str
-    at: datetime
-    actor: str
-    roles: tuple[str, ...]
-    action: str
-    case_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    trace_id: str | None = None
-
-
-class AuditLog(Protocol):
-    """Append-only record of reads of personal data, apart from the application logs."""
-
-    async def append(self, record: AuditRecord) -> None:
-        """Raise `StorageUnavailable` when it cannot be written: then nothing is shown."""
-        ...
-
-    async def recent(self, limit: int) -> list[AuditRecord]: ...
 
 
 class ReadModel(Protocol):

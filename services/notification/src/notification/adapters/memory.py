@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from notification.domain.alert import Alert, AlertState, Rota
 from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import TeamContact
 from notification.domain.message import Message, MessageState
 from notification.domain.templates import AlertTopic
-from notification.service_layer.ports import AuditRecord, StoredSms
+from notification.service_layer.ports import StoredSms
 from trygg_shared.aggregate import InMemoryAggregateStore, Loaded
+from trygg_shared.memory import MemoryAuditLog
+
+__all__ = [
+    "MemoryAlertQueries",
+    "MemoryAuditLog",
+    "MemoryCaseQueries",
+    "MemoryClaims",
+    "MemoryDailyCap",
+    "MemoryLocalSmsLog",
+    "MemoryMessageQueries",
+    "MemoryRotas",
+    "MemoryTeamDirectory",
+]
 
 
 class MemoryCaseQueries:
@@ -175,19 +187,6 @@ class MemoryTeamDirectory:
             return False
         self.teams[contact.team_id] = (contact, version)
         return True
-
-
-@dataclass
-class MemoryAuditLog:
-    clock: Any
-    records: list[AuditRecord] = field(default_factory=list)
-
-    async def record(self, actor: str, action: str, subject: str) -> None:
-        self.records.append(AuditRecord(actor, action, subject, self.clock.now()))
-
-    async def list(self, *, subject: str | None, limit: int) -> Sequence[AuditRecord]:
-        found = [r for r in self.records if subject is None or r.subject == subject]
-        return list(reversed(found))[:limit]
 
 
 @dataclass

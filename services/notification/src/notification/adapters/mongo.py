@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,10 +20,12 @@ from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import DayHours, TeamContact
 from notification.domain.message import Message, MessageState
 from notification.domain.templates import AlertTopic
-from notification.service_layer.ports import AuditRecord, StoredSms
+from notification.service_layer.ports import StoredSms
 from trygg_shared.aggregate import Loaded
+from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore
 
 CASES = "cases"
@@ -55,6 +58,10 @@ INDEXES = [
     Index(LOCAL_SMS, ("message_id",)),
     Index(LOCAL_SMS, ("created_day",)),
 ]
+
+# Every read of personal data (rota phones, local SMS texts) and change of a rota: what it was about.
+AUDIT_SHAPE = AuditShape(AUDIT, ("subject",))
+MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 
 class Stores:
@@ -320,21 +327,6 @@ class MongoTeamDirectory:
         except DuplicateKeyError:
             return False  # a newer (or the same) version is stored
         return True
-
-
-class MongoAuditLog:
-    def __init__(self, db: AsyncDatabase[Document], clock: Any) -> None:
-        self._c = db[AUDIT]
-        self._clock = clock
-
-    async def record(self, actor: str, action: str, subject: str) -> None:
-        await self._c.insert_one({"actor": actor, "action": action, "subject": subject, "at": self._clock.now()})
-
-    async def list(self, *, subject: str | None, limit: int) -> Sequence[AuditRecord]:
-        query = {"subject": subject} if subject else {}
-        found = [AuditRecord(d["actor"], d["action"], d["subject"], d["at"]) async for d in self._c.find(query)]
-        found.sort(key=lambda r: r.at, reverse=True)
-        return found[:limit]
 
 
 class MongoLocalSmsLog:

@@ -31,7 +31,7 @@ async def get_alert(deps: NotificationDeps, alert_id: str) -> Alert:
 
 async def read_rota(deps: NotificationDeps, actor: Actor, team_id: str) -> Rota:
     """The rota with its phone numbers: audited first."""
-    await deps.audit.record(actor.subject, "read_rota", f"rota:{team_id}")
+    await _audit(deps, actor, "read_rota", f"rota:{team_id}")
     rota = await deps.rotas.get(team_id)
     if rota is None:
         raise NotFound(team_id)
@@ -39,7 +39,7 @@ async def read_rota(deps: NotificationDeps, actor: Actor, team_id: str) -> Rota:
 
 
 async def replace_rota(deps: NotificationDeps, actor: Actor, rota: Rota) -> None:
-    await deps.audit.record(actor.subject, "replace_rota", f"rota:{rota.team_id}")
+    await _audit(deps, actor, "replace_rota", f"rota:{rota.team_id}")
     await deps.rotas.put(rota)
 
 
@@ -63,9 +63,13 @@ async def consent_log(deps: NotificationDeps, case_id: str) -> list[ConsentEntry
 
 async def local_messages(deps: NotificationDeps, log: LocalSmsLog, actor: Actor, limit: int) -> Sequence[StoredSms]:
     """What the local provider kept (numbers and texts): audited first."""
-    await deps.audit.record(actor.subject, "read_local_sms", "local_sms")
+    await _audit(deps, actor, "read_local_sms", "local_sms")
     return await log.list(limit)
 
 
 async def audit_trail(deps: NotificationDeps, subject: str | None, limit: int) -> Sequence[AuditRecord]:
-    return await deps.audit.list(subject=subject, limit=limit)
+    return await (deps.audit.for_subject(subject, limit) if subject else deps.audit.recent(limit))
+
+
+async def _audit(deps: NotificationDeps, actor: Actor, action: str, subject: str) -> None:
+    await deps.audit.append(AuditRecord.new(deps.clock.now(), actor.subject, actor.roles, action, subject=subject))

@@ -12,6 +12,38 @@ from notification.domain.contacts import TeamContact
 from notification.domain.message import DeliveryStatus, Message
 from notification.domain.templates import AlertTopic
 from trygg_shared.aggregate import Loaded
+from trygg_shared.audit import AuditLog, AuditRecord
+
+__all__ = [
+    "Accepted",
+    "AlertQueries",
+    "AuditLog",
+    "AuditRecord",
+    "CallbackRejected",
+    "CaseQueries",
+    "Claims",
+    "Clock",
+    "DailyCap",
+    "DeliveryReport",
+    "Found",
+    "InboundSms",
+    "LocalSmsLog",
+    "LookupFailed",
+    "LookupOutcome",
+    "MessageQueries",
+    "NotFound",
+    "NumberPolicy",
+    "OutgoingSms",
+    "ProviderCallbacks",
+    "Rejected",
+    "Rotas",
+    "SendOutcome",
+    "SmsProvider",
+    "StoredSms",
+    "TeamDirectory",
+    "Unavailable",
+    "Wakeup",
+]
 
 
 class Clock(Protocol):
@@ -226,28 +258,12 @@ class TeamDirectory(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    actor: str
-    action: str
-    subject: str
-    at: datetime
-
-
 class NumberPolicy(Protocol):
     """Which numbers may get an SMS (`trygg_shared.phones.SmsNumberPolicy`)."""
 
     def refusal(self, number: str) -> str | None:
         """None when the number may get an SMS, else why not (never the number itself)."""
         ...
-
-
-class AuditLog(Protocol):
-    """Every read of personal data (rota phones, local SMS texts) is recorded before it is answered."""
-
-    async def record(self, actor: str, action: str, subject: str) -> None: ...
-
-    async def list(self, *, subject: str | None, limit: int) -> Sequence[AuditRecord]: ...
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from notification.domain.message import CancelReason, Message, RecipientKind
 from notification.domain.templates import Facts, MessageKind, render
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
+from trygg_shared.audit import AuditRecord
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -427,7 +428,9 @@ async def notify_relatives(
         if deps.policy.sms_numbers.refusal(relative.phone) is not None:
             # Defence in depth: referral checks the number when consent is recorded; one that got
             # past it (or an allow-list narrowed since) is recorded here and never sent.
-            await deps.audit.record("notification", "sms_number_refused", f"case:{case_id}")
+            await deps.audit.append(
+                AuditRecord.new(now, "notification", (), "sms_number_refused", subject=f"case:{case_id}")
+            )
             refused += 1
             continue
         text = render(kind, facts, relative.language, contact)

@@ -13,18 +13,23 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
+from referral.adapters.mongo import AUDIT_SHAPE
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable
 from referral.service_layer.ports import (
     AgreementChange,
-    AuditRecord,
     CaseQuery,
     InboundRecord,
     IntakeAnswer,
     StorageUnavailable,
 )
 from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.memory import MemoryAuditLog
+
+# The audit log in memory, kept as the Mongo adapter keeps it (one record per case of a list read).
+InMemoryAuditLog = partial(MemoryAuditLog, AUDIT_SHAPE)
 
 
 class InMemoryInbox:
@@ -96,29 +101,6 @@ class InMemoryCaseQueries:
             if mine and discharge is not None and discharge.discharged_at >= since:
                 found.append((discharge.discharged_at, case.case_id))
         return max(found)[1] if found else None
-
-
-class InMemoryAuditLog:
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-        self.available = True
-
-    async def append(self, record: AuditRecord) -> None:
-        if not self.available:
-            raise StorageUnavailable("offline")
-        if len(record.case_ids) <= 1:
-            self.records.append(replace(record, read_id=record.record_id))
-        else:  # one record per case, as the Mongo adapter keeps them
-            for i, case_id in enumerate(record.case_ids):
-                self.records.append(
-                    replace(record, record_id=f"{record.record_id}:{i}", case_ids=(case_id,), read_id=record.record_id)
-                )
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        return [r for r in reversed(self.records) if case_id in r.case_ids][:limit]
-
-    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]:
-        return [r for r in reversed(self.records) if r.subject == subject][:limit]
 
 
 class InMemoryAgreementStore:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bson.errors import BSONError
@@ -26,14 +27,15 @@ from referral.domain.case import Case
 from referral.service_layer.agreement_format import AgreementData, from_domain, to_domain
 from referral.service_layer.ports import (
     AgreementChange,
-    AuditRecord,
     CaseQuery,
     InboundRecord,
     IntakeAnswer,
     StorageUnavailable,
 )
+from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
+from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.store_errors import storage_error
 
 CASES = "cases"
@@ -62,6 +64,11 @@ INDEXES: tuple[Index, ...] = (
     Index(AUDIT, ("subject",)),  # for_subject
     Index(SMS_CONSENTS, ("officer_day",)),  # the officer's consents of a day
 )
+
+# Reads of personal data and changes of rules, in their own collection (never in the application
+# logs). A list read is kept as one document per case it showed (`per_case`, see AUDIT_BATCH).
+AUDIT_SHAPE = AuditShape(AUDIT, ("case_ids", "fields", "trace_id", "subject", "read_id"), per_case=True)
+MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 
 class MongoCaseQueries:
@@ -201,67 +208,6 @@ def _record(doc: Document) -> InboundRecord:
         received_at=doc["received_at"],
         applied=bool(doc.get("applied")),
     )
-
-
-class MongoAuditLog:
-    """Reads of personal data and changes of rules, in their own collection (never in the application logs)."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._audit = db[AUDIT]
-
-    async def append(self, record: AuditRecord) -> None:
-        """One document per case the record names (all with `read_id` = the record's id), inserted in
-        batches of AUDIT_BATCH; a record naming no case is one document. A failure raises (the read
-        is then refused); documents already inserted stay: an audit that says too much is harmless."""
-        base = {
-            "at": record.at,
-            "actor": record.actor,
-            "roles": list(record.roles),
-            "action": record.action,
-            "fields": list(record.fields),
-            "trace_id": record.trace_id,
-            "subject": record.subject,
-            "read_id": record.record_id,
-        }
-        if len(record.case_ids) <= 1:
-            docs = [{"_id": record.record_id, **base, "case_ids": list(record.case_ids)}]
-        else:
-            docs = [
-                {"_id": f"{record.record_id}:{i}", **base, "case_ids": [case_id]}
-                for i, case_id in enumerate(record.case_ids)
-            ]
-        try:
-            for start in range(0, len(docs), AUDIT_BATCH):
-                await self._audit.insert_many(docs[start : start + AUDIT_BATCH], ordered=True)
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        return await self._newest({"case_ids": case_id}, limit)
-
-    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]:
-        return await self._newest({"subject": subject}, limit)
-
-    async def _newest(self, criteria: dict[str, Any], limit: int) -> list[AuditRecord]:
-        try:
-            docs = [d async for d in self._audit.find(criteria).sort("at", -1).limit(limit)]
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
-        return [
-            AuditRecord(
-                record_id=d["_id"],
-                at=d["at"],
-                actor=d["actor"],
-                roles=tuple(d["roles"]),
-                action=d["action"],
-                case_ids=tuple(d["case_ids"]),
-                fields=tuple(d["fields"]),
-                trace_id=d.get("trace_id"),
-                subject=d.get("subject"),
-                read_id=d.get("read_id"),
-            )
-            for d in docs
-        ]
 
 
 class MongoAgreementStore:

@@ -18,6 +18,7 @@ from referral.domain.identity import PersonIdentity
 from referral.domain.liability import RegionalAgreement
 from referral.domain.messages import HospitalMessage
 from trygg_shared.aggregate import AggregateStore, ConcurrencyConflict, StorageUnavailable
+from trygg_shared.audit import AuditLog, AuditRecord
 
 __all__ = [
     "Actor",
@@ -184,36 +185,6 @@ class CaseQueries(Protocol):
 
 
 # --- audit ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One read of personal data, or one change of rules: who, what, when. Kept for at least 5 years."""
-
-    record_id: str
-    at: datetime
-    actor: str
-    roles: tuple[str, ...]
-    action: str
-    case_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    trace_id: str | None = None
-    subject: str | None = None  # what else the record is about, e.g. `agreement:<id>:<version>`
-    read_id: str | None = None  # the read a per-case record belongs to (`record_id` of what was appended)
-
-
-class AuditLog(Protocol):
-    """Append-only record of reads of personal data and changes of rules, apart from the application logs."""
-
-    async def append(self, record: AuditRecord) -> None:
-        """Keep the record; one that names many cases (a list read) may be kept as one record per case."""
-        ...
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        """Newest first: every record naming this case (`case_ids` of a per-case record is just this case)."""
-        ...
-
-    async def for_subject(self, subject: str, limit: int) -> list[AuditRecord]: ...
 
 
 # --- SMS limits -------------------------------------------------------------------------------

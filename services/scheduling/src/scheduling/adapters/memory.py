@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
-from scheduling.service_layer.ports import AuditRecord
 from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.memory import MemoryAuditLog as InMemoryAuditLog
+
+__all__ = [
+    "InMemoryAuditLog",
+    "InMemoryPlanQueries",
+    "InMemoryTeamQueries",
+]
 
 
 @dataclass
@@ -34,14 +40,3 @@ class InMemoryTeamQueries:
             if loaded is not None:
                 teams.append(loaded.state)
         return teams
-
-
-@dataclass
-class InMemoryAuditLog:
-    records: list[AuditRecord] = field(default_factory=list)
-
-    async def append(self, record: AuditRecord) -> None:
-        self.records.append(record)
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        return [r for r in reversed(self.records) if case_id in r.case_ids][:limit]

@@ -12,22 +12,24 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import uuid4
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
-from scheduling.service_layer.ports import AuditRecord, Clock
+from scheduling.service_layer.ports import Clock
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.audit import AuditShape
 from trygg_shared.batch import Failures, backoff_delay
 from trygg_shared.indexes import Index
 from trygg_shared.logging import get_logger
 from trygg_shared.mongo import Document, compare_and_set
-from trygg_shared.store_errors import storage_error
+from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
 
@@ -44,6 +46,10 @@ INDEXES = [
     Index(PLANS, ("next_due_hour",)),
     Index(AUDIT, ("case_ids", "at")),
 ]
+
+# Reads of personal data, in their own collection (never in the application logs): the cases and fields shown.
+AUDIT_SHAPE = AuditShape(AUDIT, ("case_ids", "fields"))
+MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 
 class MongoPlanQueries:
@@ -64,44 +70,6 @@ class MongoTeamQueries:
     async def all_teams(self) -> list[Team]:
         # A municipality has a handful of teams: the whole (small) collection.
         return [self._codec.from_document(doc) async for doc in self._teams.find({}, {"state": 1})]
-
-
-class MongoAuditLog:
-    """Reads of personal data, in their own collection (never in the application logs)."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._audit = db[AUDIT]
-
-    async def append(self, record: AuditRecord) -> None:
-        try:
-            await self._audit.insert_one(
-                {
-                    "_id": record.record_id,
-                    "at": record.at,
-                    "actor": record.actor,
-                    "roles": list(record.roles),
-                    "action": record.action,
-                    "case_ids": list(record.case_ids),
-                    "fields": list(record.fields),
-                }
-            )
-        except PyMongoError as exc:
-            raise storage_error(exc) from None  # 503 only for what a retry can fix
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]:
-        cursor = self._audit.find({"case_ids": case_id}).sort("at", -1).limit(limit)
-        return [
-            AuditRecord(
-                record_id=d["_id"],
-                at=d["at"],
-                actor=d["actor"],
-                roles=tuple(d["roles"]),
-                action=d["action"],
-                case_ids=tuple(d["case_ids"]),
-                fields=tuple(d["fields"]),
-            )
-            async for d in cursor
-        ]
 
 
 FireFn = Callable[[str], Awaitable[int]]

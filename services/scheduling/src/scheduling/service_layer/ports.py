@@ -11,6 +11,19 @@ from scheduling.domain.plan import CasePlan
 from scheduling.domain.staffing import TravelTime
 from scheduling.domain.team import Team
 from trygg_shared.aggregate import AggregateStore
+from trygg_shared.audit import AuditLog, AuditRecord
+
+__all__ = [
+    "Actor",
+    "AuditLog",
+    "AuditRecord",
+    "Authenticator",
+    "Clock",
+    "PlanQueries",
+    "SchedulingDeps",
+    "TeamQueries",
+    "TravelProvider",
+]
 
 
 class Clock(Protocol):
@@ -46,25 +59,6 @@ class PlanQueries(Protocol):
 
 class TeamQueries(Protocol):
     async def all_teams(self) -> list[Team]: ...
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One read of personal data: who, which cases, which fields, when. Kept at least 5 years."""
-
-    record_id: str
-    at: datetime
-    actor: str
-    roles: tuple[str, ...]
-    action: str
-    case_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-
-
-class AuditLog(Protocol):
-    async def append(self, record: AuditRecord) -> None: ...
-
-    async def for_case(self, case_id: str, limit: int) -> list[AuditRecord]: ...
 
 
 class TravelProvider(Protocol):
