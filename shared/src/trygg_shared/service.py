@@ -15,7 +15,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
@@ -33,12 +34,15 @@ from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ens
 from trygg_shared.logging import configure_logging, get_logger
 from trygg_shared.metrics import ServiceMetrics, install_request_timing
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
-from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
+from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.outbox import PENDING_FLAG, OutboxRelay, RelayLease
 from trygg_shared.ratelimit import RateLimiter
 from trygg_shared.settings import ServiceSettings
 from trygg_shared.telemetry import configure_tracing, quiet
 
 log = get_logger(__name__)
+
+RELAY_LEASES = "relay_leases"  # one lease document per service's outbox relay
 
 
 @dataclass
@@ -68,6 +72,36 @@ class Infrastructure:
             publisher=EventPublisher(broker, source=f"urn:trygghemgang:{settings.service_name}"),
             limiter=RateLimiter(settings.limits.storage_uri),
         )
+
+    def outbox_relay(
+        self,
+        name: str,
+        stores: Sequence[MongoAggregateStore[Any]],
+        *,
+        hand_over: Literal["none", "created", "written"] = "none",
+    ) -> OutboxRelay:
+        """The outbox relay of `stores` (settings `OUTBOX__*`), holding the lease `name` in `relay_leases`.
+
+        Every save with events nudges it (publishes that document's events by `_id` at once).
+        `hand_over`: the events of a new document ("created"), and of an update into an empty
+        outbox too ("written"), are handed to it as saved, without reading the document back.
+        """
+        outbox = self.settings.outbox
+        relay = OutboxRelay(
+            [store.collection for store in stores],
+            self.publisher.publish,
+            poll_interval=outbox.poll_interval_seconds,
+            batch_size=outbox.batch_size,
+            lease=RelayLease(self.db[RELAY_LEASES], name, ttl_seconds=outbox.lease_seconds),
+            full_scan_seconds=outbox.full_scan_seconds,
+        )
+        for store in stores:
+            store.on_saved = relay.nudge
+            if hand_over != "none":
+                store.on_created = partial(relay.hand_over, store.collection)
+            if hand_over == "written":
+                store.on_updated = store.on_created
+        return relay
 
 
 def configure_process(settings: ServiceSettings) -> TracerProvider:

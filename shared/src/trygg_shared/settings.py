@@ -7,6 +7,7 @@ Defaults run against the local servers that `make run` starts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from limits import RateLimitItem, parse_many
@@ -153,3 +154,19 @@ class ServiceSettings(BaseSettings):
     http: HttpSettings
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)  # type: ignore[arg-type]
     limits: LimitSettings = Field(default_factory=LimitSettings)  # type: ignore[arg-type]
+
+
+# Environments where local development values (tokens, secrets, keys, providers) may be used.
+LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
+
+
+def refuse_local_values(settings: ServiceSettings, unsafe: Iterable[str]) -> None:
+    """Refuse to start outside a local environment (`TELEMETRY__ENVIRONMENT`) with local
+    development values; `unsafe` names the settings of this service that hold one (each service
+    says which, e.g. its `local_defaults_in_use`)."""
+    found = list(unsafe)
+    if found and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
+        raise RuntimeError(
+            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
+            + ", ".join(found)
+        )

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from billing.adapters.auth import TokenAuthenticator, local_dev_tokens
 from billing.adapters.clock import SystemClock
 from billing.adapters.memory import (
-    MemoryAuditLog,
     MemoryBookQueries,
     MemoryCareQueries,
-    MemoryHandledEvents,
     MemoryIssueRuns,
     MemoryLiabilityQueries,
     MemoryStatementQueries,
@@ -33,19 +33,27 @@ from billing.adapters.mongo import (
 from billing.config import Settings
 from billing.entrypoints.api import billing_router
 from billing.entrypoints.events import referral_consumer, scheduling_consumer, subjects_consumer
-from billing.service_layer.ports import BillingDeps, Clock
+from billing.service_layer.ports import (
+    AuditLog,
+    BillingDeps,
+    BookQueries,
+    CareQueries,
+    Clock,
+    IssueRuns,
+    LiabilityQueries,
+    StatementQueries,
+)
 from billing.service_layer.statements import due_month, run_due_month
 from billing.service_layer.tariffs import seed_books
-from trygg_shared.kafka import HandledEvents
+from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
+from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
 from trygg_shared.mongo import ProcessedEvents
-from trygg_shared.outbox import OutboxRelay, RelayLease
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import traced_work
 
 log = get_logger(__name__)
-
-LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
 
 
 @dataclass
@@ -56,92 +64,91 @@ class Billing:
     deps: BillingDeps
 
 
+@dataclass
+class _Adapters:
+    """The queries, the monthly run's claim and the audit log: in memory or in Mongo."""
+
+    care_queries: CareQueries
+    liability_queries: LiabilityQueries
+    statement_queries: StatementQueries
+    book_queries: BookQueries
+    runs: IssueRuns
+    audit: AuditLog
+
+
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def bootstrap(
-    settings: Settings,
-    *,
-    infra: Infrastructure | None = None,
-    clock: Clock | None = None,
-    memory: MemoryStores | None = None,
-) -> Billing:
-    """Wire the service. With `memory`, the stores and queries are in memory (HTTP and use-case tests)."""
+def _unsafe(settings: Settings) -> list[str]:
+    """The local development values in use (refused outside a local environment)."""
     dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
-    if settings.telemetry.environment not in LOCAL_ENVIRONMENTS and any(
-        t.token_sha256 in dev_hashes for t in settings.api_tokens
-    ):
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with the local development BILLING_API_TOKENS"
-        )
-    infra = infra or Infrastructure.create(settings)
-    clock = clock or SystemClock()
-    common = {
-        "clock": clock,
-        "municipality_code": settings.municipality_code,
-        "owner": _owner(),
-        "run_lease": timedelta(seconds=settings.issue_lease_seconds),
-        "issue_day": settings.issue_day,
-        "issue_hour": settings.issue_hour,
-    }
-    relay = None
-    if memory is not None:
-        deps = BillingDeps(
-            liabilities=memory.liabilities,
-            care=memory.care,
-            persons=memory.persons,
-            statements=memory.statements,
-            summaries=memory.summaries,
-            tariffs=memory.tariffs,
-            prices=memory.prices,
-            care_queries=MemoryCareQueries(memory),
-            liability_queries=MemoryLiabilityQueries(memory),
-            statement_queries=MemoryStatementQueries(memory),
-            book_queries=MemoryBookQueries(memory),
-            runs=MemoryIssueRuns(),
-            audit=MemoryAuditLog(),
-            **common,  # type: ignore[arg-type]
-        )
-    else:
-        stores = Stores(infra.db)
-        deps = BillingDeps(
-            liabilities=stores.liabilities,
-            care=stores.care,
-            persons=stores.persons,
-            statements=stores.statements,
-            summaries=stores.summaries,
-            tariffs=stores.tariffs,
-            prices=stores.prices,
-            care_queries=MongoCareQueries(stores),
-            liability_queries=MongoLiabilityQueries(stores),
-            statement_queries=MongoStatementQueries(stores),
-            book_queries=MongoBookQueries(stores),
-            runs=MongoIssueRuns(infra.db),
-            audit=MongoAuditLog(infra.db),
-            **common,  # type: ignore[arg-type]
-        )
-        relay = OutboxRelay(
-            [s.collection for s in stores.publishing],
-            infra.publisher.publish,
-            poll_interval=settings.outbox.poll_interval_seconds,
-            batch_size=settings.outbox.batch_size,
-            lease=RelayLease(infra.db["relay_leases"], "billing", ttl_seconds=settings.outbox.lease_seconds),
-            full_scan_seconds=settings.outbox.full_scan_seconds,
-        )
-        for store in stores.publishing:
-            store.on_saved = relay.nudge
+    return ["BILLING_API_TOKENS"] if any(t.token_sha256 in dev_hashes for t in settings.api_tokens) else []
 
+
+def _memory_adapters(memory: MemoryStores) -> _Adapters:
+    return _Adapters(
+        MemoryCareQueries(memory),
+        MemoryLiabilityQueries(memory),
+        MemoryStatementQueries(memory),
+        MemoryBookQueries(memory),
+        MemoryIssueRuns(),
+        MemoryAuditLog(),
+    )
+
+
+def _mongo_adapters(stores: Stores, infra: Infrastructure) -> _Adapters:
+    return _Adapters(
+        MongoCareQueries(stores),
+        MongoLiabilityQueries(stores),
+        MongoStatementQueries(stores),
+        MongoBookQueries(stores),
+        MongoIssueRuns(infra.db),
+        MongoAuditLog(infra.db),
+    )
+
+
+def _deps(settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters) -> BillingDeps:
+    return BillingDeps(
+        liabilities=stores.liabilities,
+        care=stores.care,
+        persons=stores.persons,
+        statements=stores.statements,
+        summaries=stores.summaries,
+        tariffs=stores.tariffs,
+        prices=stores.prices,
+        care_queries=adapters.care_queries,
+        liability_queries=adapters.liability_queries,
+        statement_queries=adapters.statement_queries,
+        book_queries=adapters.book_queries,
+        runs=adapters.runs,
+        audit=adapters.audit,
+        clock=clock,
+        municipality_code=settings.municipality_code,
+        owner=_owner(),
+        run_lease=timedelta(seconds=settings.issue_lease_seconds),
+        issue_day=settings.issue_day,
+        issue_hour=settings.issue_hour,
+    )
+
+
+def _consumers(
+    settings: Settings, infra: Infrastructure, deps: BillingDeps, in_memory: bool
+) -> tuple[list[EventConsumer], list[ProcessedEvents]]:
+    """The three consumer groups, with their guards (in memory with memory stores)."""
     group = settings.consumer_group
     groups = (group, f"{group}-subjects", f"{group}-scheduling")
-    guards = [ProcessedEvents(infra.db, g) for g in groups] if memory is None else []
-    handled: list[HandledEvents] = list(guards) if memory is None else [MemoryHandledEvents() for _ in groups]
+    guards = [] if in_memory else [ProcessedEvents(infra.db, g) for g in groups]
+    handled: list[HandledEvents] = [MemoryHandledEvents() for _ in groups] if in_memory else list(guards)
     consumers = [
         referral_consumer(infra.broker, deps, handled[0], settings.kafka, groups[0]),
         subjects_consumer(infra.broker, deps, handled[1], settings.kafka, groups[1]),
         scheduling_consumer(infra.broker, deps, handled[2], settings.kafka, groups[2]),
     ]
+    return consumers, guards
 
+
+def _issuing_timer(deps: BillingDeps, check_seconds: float) -> Callable[[], Awaitable[None]]:
     async def issuing_timer() -> None:
         """The persisted monthly timer: the due month's run is claimed in the database, done once."""
         while True:
@@ -158,11 +165,30 @@ def bootstrap(
                         failed=len(outcome.persons_failed) + len(outcome.cases_failed),
                         regions=outcome.regions_summarized,
                     )
-            await asyncio.sleep(settings.issue_check_seconds)
+            await asyncio.sleep(check_seconds)
 
-    async def seed() -> None:
-        await seed_books(deps)
+    return issuing_timer
 
+
+def bootstrap(
+    settings: Settings,
+    *,
+    infra: Infrastructure | None = None,
+    clock: Clock | None = None,
+    memory: MemoryStores | None = None,
+) -> Billing:
+    """Wire the service. With `memory`, the stores and queries are in memory (HTTP and use-case tests)."""
+    refuse_local_values(settings, _unsafe(settings))
+    infra = infra or Infrastructure.create(settings)
+    clock = clock or SystemClock()
+    relay = None
+    if memory is not None:
+        deps = _deps(settings, clock, memory, _memory_adapters(memory))
+    else:
+        stores = Stores(infra.db)
+        deps = _deps(settings, clock, stores, _mongo_adapters(stores, infra))
+        relay = infra.outbox_relay("billing", stores.publishing)
+    consumers, guards = _consumers(settings, infra, deps, in_memory=memory is not None)
     authenticator = TokenAuthenticator(settings.api_tokens)
     runtime = ServiceRuntime(
         infra=infra,
@@ -172,7 +198,7 @@ def bootstrap(
         relay=relay,
         indexes=INDEXES,
         guards=guards,
-        on_startup=[seed],
-        background=[issuing_timer],
+        on_startup=[partial(seed_books, deps)],
+        background=[_issuing_timer(deps, settings.issue_check_seconds)],
     )
     return Billing(runtime=runtime, deps=deps)

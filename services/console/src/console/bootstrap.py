@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from console.adapters.auth import ServerSessions, TokenAuthenticator
 from console.adapters.clock import SystemClock
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.notification_client import HttpNotifications
-from console.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from console.config import Settings, local_defaults_in_use
 from console.domain.figures import UnitCosts
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.entrypoints.web import web_router
@@ -20,6 +21,7 @@ from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.kafka import EventConsumer
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import current_trace_id
 
 
@@ -34,6 +36,26 @@ class Console:
     sessions: ServerSessions
 
 
+def _notifications(settings: Settings) -> Notifications:
+    """The notification service's API (acknowledging alerts from the console)."""
+    return HttpNotifications(
+        settings.notification.base_url,
+        settings.notification.token.get_secret_value(),
+        timeout=settings.notification.timeout_seconds,
+    )
+
+
+def _mongo_stores(infra: Infrastructure) -> Stores:
+    mongo = MongoStores(infra.db)
+    return Stores(cases=mongo.cases, visits=mongo.visits, teams=mongo.teams, alerts=mongo.alerts)
+
+
+async def _sweep_sessions(sessions: ServerSessions, clock: Clock, every_seconds: float) -> None:
+    while True:
+        await sessions.sweep(clock.now())
+        await asyncio.sleep(every_seconds)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -45,38 +67,26 @@ def bootstrap(
     clock: Clock | None = None,
     session_store: SessionStore | None = None,
 ) -> Console:
-    unsafe = local_defaults_in_use(settings)
-    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
-            + ", ".join(unsafe)
-        )
+    refuse_local_values(settings, local_defaults_in_use(settings))
     infra = infra or Infrastructure.create(settings)
-    if stores is None:
-        mongo = MongoStores(infra.db)
-        stores = Stores(cases=mongo.cases, visits=mongo.visits, teams=mongo.teams, alerts=mongo.alerts)
+    stores = stores or _mongo_stores(infra)
     feed = ChangeFeed()
     deps = ConsoleDeps(
         read_model=read_model or MongoReadModel(infra.db),
         audit=audit or MongoAuditLog(infra.db),
-        notifications=notifications
-        or HttpNotifications(
-            settings.notification.base_url,
-            settings.notification.token.get_secret_value(),
-            timeout=settings.notification.timeout_seconds,
-        ),
+        notifications=notifications or _notifications(settings),
         clock=clock or SystemClock(),
         feed=feed,
         costs=UnitCosts(settings.costs.team_hour_sek, settings.costs.short_term_stay_day_sek),
         trace_id=current_trace_id,
     )
-    guards: dict[str, ProcessedEvents] = {}
-
-    def guard(group: str) -> ProcessedEvents:
-        return guards.setdefault(group, ProcessedEvents(infra.db, group))
-
+    guards: dict[str, ProcessedEvents] = {}  # one per consumer group
     subscribed = consumers(
-        infra.broker, Subscribers(stores, feed), guard, settings.kafka, group_prefix=settings.consumer_group
+        infra.broker,
+        Subscribers(stores, feed),
+        lambda group: guards.setdefault(group, ProcessedEvents(infra.db, group)),
+        settings.kafka,
+        group_prefix=settings.consumer_group,
     )
     authenticator = TokenAuthenticator(settings.api_tokens)
     sessions = ServerSessions(
@@ -85,7 +95,6 @@ def bootstrap(
         settings.session.secret.get_secret_value().encode(),
         timedelta(minutes=settings.session.max_age_minutes),
     )
-    authenticator = TokenAuthenticator(settings.api_tokens)
     router = web_router(
         deps,
         authenticator,
@@ -95,12 +104,6 @@ def bootstrap(
         jaeger_url=settings.jaeger_url,
         allowed_origins=tuple(settings.session.allowed_origins),
     )
-
-    async def sweep_sessions() -> None:
-        while True:
-            await sessions.sweep(deps.clock.now())
-            await asyncio.sleep(settings.session.sweep_seconds)
-
     runtime = ServiceRuntime(
         infra=infra,
         routers=[router],
@@ -108,6 +111,6 @@ def bootstrap(
         consumers=subscribed,
         indexes=read_model_indexes(),
         guards=list(guards.values()),
-        background=[sweep_sessions],
+        background=[partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds)],
     )
     return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions)

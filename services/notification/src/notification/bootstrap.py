@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from fastapi import APIRouter
 
 from notification.adapters import memory as mem
 from notification.adapters import mongo
@@ -20,7 +20,7 @@ from notification.adapters.elks import FortySixElks, FortySixElksCallbacks
 from notification.adapters.local import LocalProvider
 from notification.adapters.signing import CallbackSigner
 from notification.adapters.twilio import Twilio, TwilioCallbacks
-from notification.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from notification.config import Settings, local_defaults_in_use
 from notification.domain.alert import Alert, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile
 from notification.domain.contacts import DayHours, Language, TeamContact
@@ -38,6 +38,7 @@ from notification.entrypoints.events import (
 )
 from notification.entrypoints.loops import Dispatcher, timer_loop
 from notification.service_layer.alerts import nobody_on_call
+from notification.service_layer.auth import Authenticator
 from notification.service_layer.deps import NotificationDeps, Policy
 from notification.service_layer.ports import (
     AlertQueries,
@@ -60,9 +61,10 @@ from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
-from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.outbox import OutboxRelay
 from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.settings import refuse_local_values
 from trygg_shared.timers import DueTimeLoop
 
 log = get_logger(__name__)
@@ -178,16 +180,10 @@ def build_provider(
     return LocalProvider(backend.local_log, clock), None
 
 
-def _refuse_local_values(settings: Settings) -> None:
-    """Refuse to start outside a local environment with local development values."""
-    unsafe = local_defaults_in_use(settings)
-    if settings.provider == "local":
-        unsafe.append("NOTIFICATION_PROVIDER=local (keeps messages instead of sending them)")
-    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
-            + ", ".join(unsafe)
-        )
+def _unsafe(settings: Settings) -> list[str]:
+    """The local development values in use (refused outside a local environment)."""
+    local_provider = ["NOTIFICATION_PROVIDER=local (keeps messages instead of sending them)"]
+    return local_defaults_in_use(settings) + (local_provider if settings.provider == "local" else [])
 
 
 def mongo_backend(stores: mongo.Stores, infra: Infrastructure, policy: Policy, clock: Clock) -> Backend:
@@ -260,23 +256,6 @@ def _deps(backend: Backend, provider: SmsProvider, clock: Clock, policy: Policy)
     )
 
 
-def _relay(settings: Settings, infra: Infrastructure, stores: mongo.Stores) -> OutboxRelay:
-    """The outbox relay of the message and alert stores, nudged and handed new events as they are saved."""
-    relay = OutboxRelay(
-        [stores.messages.collection, stores.alerts.collection],
-        infra.publisher.publish,
-        poll_interval=settings.outbox.poll_interval_seconds,
-        batch_size=settings.outbox.batch_size,
-        lease=RelayLease(infra.db["relay_leases"], "notification", ttl_seconds=settings.outbox.lease_seconds),
-        full_scan_seconds=settings.outbox.full_scan_seconds,
-    )
-    for store in (stores.messages, stores.alerts):
-        store.on_saved = relay.nudge
-        # A new document's events, or an update's when the outbox was empty before it: as saved.
-        store.on_created = store.on_updated = partial(relay.hand_over, store.collection)
-    return relay
-
-
 def _consumers(
     settings: Settings,
     infra: Infrastructure,
@@ -331,6 +310,30 @@ def _seeds_fallback_rota(settings: Settings, rotas: Rotas, clock: Clock) -> Call
     return seed_fallback_rota
 
 
+def _relay(infra: Infrastructure, stores: mongo.Stores | None) -> OutboxRelay | None:
+    """The outbox relay of the message and alert stores (none on memory stores). A new document's
+    events, or an update's when the outbox was empty before it, are handed to it as saved."""
+    if stores is None:
+        return None
+    return infra.outbox_relay("notification", [stores.messages, stores.alerts], hand_over="written")
+
+
+def _routers(
+    settings: Settings,
+    infra: Infrastructure,
+    deps: NotificationDeps,
+    authenticator: Authenticator,
+    local_log: LocalSmsLog | None,
+    callbacks: ProviderCallbacks | None,
+) -> list[APIRouter]:
+    """The API, and the provider's delivery callbacks (none with the local provider)."""
+    routers = [api_router(deps, authenticator, local_log)]
+    if callbacks is not None:
+        limits = (infra.limiter, settings.limits.per_client_failures)
+        routers.append(callbacks_router(deps, callbacks, settings.public_base_url, *limits))
+    return routers
+
+
 def _indexes(stores: mongo.Stores | None) -> list[Index]:
     """The indexes to create: none on memory stores."""
     if stores is None:
@@ -358,7 +361,7 @@ def bootstrap(
     http_transport: httpx.AsyncBaseTransport | None = None,
     guard_factory: Callable[[str], HandledEvents] | None = None,
 ) -> Notification:
-    _refuse_local_values(settings)
+    refuse_local_values(settings, _unsafe(settings))
     infra = infra or Infrastructure.create(settings)
     clock = clock or SystemClock()
     policy = policy_from(settings)
@@ -374,17 +377,13 @@ def bootstrap(
     timers = timer_loop(deps, settings.timer_poll_seconds)  # sets deps.wake_timers
     metrics = ServiceMetrics("notification")
     _unrouted_counter(metrics, deps)
-    relay = _relay(settings, infra, stores) if stores is not None else None
+    relay = _relay(infra, stores)
     consumers, guards = _consumers(settings, infra, deps, guard_factory)
     local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
     authenticator = TokenAuthenticator(settings.api_tokens)
-    routers = [api_router(deps, authenticator, local_log)]
-    if callbacks is not None:
-        limits = (infra.limiter, settings.limits.per_client_failures)
-        routers.append(callbacks_router(deps, callbacks, settings.public_base_url, *limits))
     runtime = ServiceRuntime(
         infra=infra,
-        routers=routers,
+        routers=_routers(settings, infra, deps, authenticator, local_log, callbacks),
         authenticate=authenticator.authenticate,
         consumers=consumers,
         relay=relay,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,6 @@ from referral.adapters.identity import HmacPseudonymizer
 from referral.adapters.mongo import (
     CASES,
     INDEXES,
-    RELAY_LEASES,
     MongoAgreementStore,
     MongoAuditLog,
     MongoCaseQueries,
@@ -31,7 +29,7 @@ from referral.adapters.mongo import (
     MongoInbox,
 )
 from referral.adapters.signatures import StandardWebhooksVerifier
-from referral.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from referral.config import Settings, local_defaults_in_use
 from referral.domain.case import Case
 from referral.domain.decision import MunicipalityProfile
 from referral.domain.liability import RegionalAgreement
@@ -61,9 +59,10 @@ from referral.service_layer.ports import (
 from referral.service_layer.sms_limits import SmsLimits
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo_store import MongoAggregateStore
-from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.outbox import OutboxRelay
 from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import current_trace_id
 
 
@@ -83,31 +82,6 @@ def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     defs = schema.pop("$defs", {})
     examples = {t: {"summary": t, "value": body} for t, body in example_bodies().items()}
     return {"schema": schema, "examples": examples}, defs
-
-
-def _refuse_local_values(settings: Settings) -> None:
-    """Refuse to start outside a local environment with local development values."""
-    unsafe = local_defaults_in_use(settings)
-    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
-            + ", ".join(unsafe)
-        )
-
-
-def _relay(settings: Settings, infra: Infrastructure, mongo_store: MongoAggregateStore[Case]) -> OutboxRelay:
-    """The outbox relay of the case store, nudged and handed new events as they are saved."""
-    relay = OutboxRelay(
-        [mongo_store.collection],
-        infra.publisher.publish,
-        poll_interval=settings.outbox.poll_interval_seconds,
-        batch_size=settings.outbox.batch_size,
-        lease=RelayLease(infra.db[RELAY_LEASES], "referral-cases", ttl_seconds=settings.outbox.lease_seconds),
-        full_scan_seconds=settings.outbox.full_scan_seconds,
-    )
-    mongo_store.on_saved = relay.nudge  # publish a saved case's events at once, by _id
-    mongo_store.on_created = partial(relay.hand_over, mongo_store.collection)  # a new case's, as saved
-    return relay
 
 
 def _verifier(settings: Settings) -> SignatureVerifier:
@@ -194,7 +168,7 @@ def bootstrap(
 ) -> Referral:
     """Wire the service. Mongo adapters unless given (a `store` with its `queries`); `agreements`
     replaces the shipped data file."""
-    _refuse_local_values(settings)
+    refuse_local_values(settings, local_defaults_in_use(settings))
     if (store is None) != (queries is None):
         raise ValueError("pass both `store` and `queries`, or neither")  # they read the same cases
     infra = infra or Infrastructure.create(settings)
@@ -208,7 +182,7 @@ def bootstrap(
     relay: OutboxRelay | None = None
     if store is None or queries is None:
         mongo_store: MongoAggregateStore[Case] = MongoAggregateStore(infra.db, CASES, codec)
-        relay = _relay(settings, infra, mongo_store)
+        relay = infra.outbox_relay("referral-cases", [mongo_store], hand_over="created")  # a new case's, as saved
         store, queries = mongo_store, MongoCaseQueries(mongo_store.collection, codec)
     deps = ReferralDeps(
         inbox=inbox or MongoInbox(infra.db),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from scheduling.adapters.auth import TokenAuthenticator
 from scheduling.adapters.clock import SystemClock
@@ -19,7 +20,7 @@ from scheduling.adapters.mongo import (
     TimerScanner,
 )
 from scheduling.adapters.travel import TravelModels
-from scheduling.config import LOCAL_ENVIRONMENTS, Settings, local_defaults_in_use
+from scheduling.config import Settings, local_defaults_in_use
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.team import Team
@@ -29,12 +30,13 @@ from scheduling.service_layer.planning import fire_timers
 from scheduling.service_layer.ports import AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import AggregateStore
-from trygg_shared.kafka import HandledEvents
+from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.mongo_store import MongoAggregateStore
-from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.outbox import OutboxRelay
 from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.settings import refuse_local_values
 
 log = get_logger(__name__)
 
@@ -49,6 +51,48 @@ class Scheduling:
     relay: OutboxRelay
 
 
+def _scanner(
+    settings: Settings, infra: Infrastructure, deps: SchedulingDeps, mongo_plans: MongoAggregateStore[CasePlan]
+) -> TimerScanner:
+    """The timer scanner; a plan saved with a timer due before its next look wakes it (within 1 s)."""
+    scanner = TimerScanner(
+        infra.db,
+        partial(fire_timers, deps),
+        deps.clock,
+        lease=timedelta(seconds=settings.timer_lease_seconds),
+        poll_seconds=settings.timer_poll_seconds,
+    )
+    mongo_plans.on_written = lambda _case_id, fields: scanner.loop.saved(fields.get("next_due_at"))
+    return scanner
+
+
+def _consumers(
+    settings: Settings,
+    infra: Infrastructure,
+    deps: SchedulingDeps,
+    guards: Callable[[str], HandledEvents] | None,
+) -> tuple[list[EventConsumer], list[HandledEvents]]:
+    """The three consumer groups and their guards (`ProcessedEvents` unless `guards` makes them)."""
+    capacity_group = f"{settings.consumer_group}-capacity"
+    contacts_group = f"{settings.consumer_group}-person-contacts"
+    make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))
+    referral_guard, capacity_guard = make_guard(settings.consumer_group), make_guard(capacity_group)
+    contacts_guard = make_guard(contacts_group)
+    consumers = [
+        referral_consumer(infra.broker, deps, referral_guard, settings.kafka, settings.consumer_group),
+        person_contacts_consumer(infra.broker, deps, contacts_guard, settings.kafka, contacts_group),
+        capacity_consumer(infra.broker, deps, capacity_guard, settings.kafka, capacity_group),
+    ]
+    return consumers, [referral_guard, contacts_guard, capacity_guard]
+
+
+async def _seed(settings: Settings, deps: SchedulingDeps) -> None:
+    if settings.seed_default_teams:
+        created = await seed_teams(deps, default_teams())
+        if created:
+            log.info("default teams created", teams=created)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -61,27 +105,13 @@ def bootstrap(
     clock: Clock | None = None,
     guards: Callable[[str], HandledEvents] | None = None,
 ) -> Scheduling:
-    unsafe = local_defaults_in_use(settings)
-    if unsafe and settings.telemetry.environment not in LOCAL_ENVIRONMENTS:
-        raise RuntimeError(
-            f"refusing to start in {settings.telemetry.environment!r} with local development values for: "
-            + ", ".join(unsafe)
-        )
+    refuse_local_values(settings, local_defaults_in_use(settings))
     infra = infra or Infrastructure.create(settings)
     clock = clock or SystemClock()
     plan_codec, team_codec = CasePlanCodec(clock), TeamCodec()
     mongo_plans = MongoAggregateStore(infra.db, PLANS, plan_codec)
     mongo_teams = MongoAggregateStore(infra.db, TEAMS, team_codec)
-    relay = OutboxRelay(
-        [mongo_plans.collection, mongo_teams.collection],
-        infra.publisher.publish,
-        poll_interval=settings.outbox.poll_interval_seconds,
-        batch_size=settings.outbox.batch_size,
-        lease=RelayLease(infra.db["relay_leases"], "scheduling", ttl_seconds=settings.outbox.lease_seconds),
-        full_scan_seconds=settings.outbox.full_scan_seconds,
-    )
-    mongo_plans.on_saved = relay.nudge  # publish a saved plan's events at once, by _id
-    mongo_teams.on_saved = relay.nudge
+    relay = infra.outbox_relay("scheduling", [mongo_plans, mongo_teams])  # a save publishes its events at once
     deps = SchedulingDeps(
         plans=plans or mongo_plans,
         teams=teams or mongo_teams,
@@ -92,36 +122,8 @@ def bootstrap(
         travel=TravelModels(settings.travel_model, settings.travel_speed_kmh),
         default_team_id=settings.default_team_id,
     )
-
-    async def fire(case_id: str) -> int:
-        return await fire_timers(deps, case_id)
-
-    scanner = TimerScanner(
-        infra.db,
-        fire,
-        clock,
-        lease=timedelta(seconds=settings.timer_lease_seconds),
-        poll_seconds=settings.timer_poll_seconds,
-    )
-    # A plan saved here with a timer due before the scanner's next look wakes it (within 1 s).
-    mongo_plans.on_written = lambda _case_id, fields: scanner.loop.saved(fields.get("next_due_at"))
-    capacity_group = f"{settings.consumer_group}-capacity"
-    contacts_group = f"{settings.consumer_group}-person-contacts"
-    make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))
-    referral_guard, capacity_guard = make_guard(settings.consumer_group), make_guard(capacity_group)
-    contacts_guard = make_guard(contacts_group)
-    consumers = [
-        referral_consumer(infra.broker, deps, referral_guard, settings.kafka, settings.consumer_group),
-        person_contacts_consumer(infra.broker, deps, contacts_guard, settings.kafka, contacts_group),
-        capacity_consumer(infra.broker, deps, capacity_guard, settings.kafka, capacity_group),
-    ]
-
-    async def seed() -> None:
-        if settings.seed_default_teams:
-            created = await seed_teams(deps, default_teams())
-            if created:
-                log.info("default teams created", teams=created)
-
+    scanner = _scanner(settings, infra, deps, mongo_plans)
+    consumers, handled = _consumers(settings, infra, deps, guards)
     authenticator = TokenAuthenticator(settings.api_tokens)
     runtime = ServiceRuntime(
         infra=infra,
@@ -130,8 +132,8 @@ def bootstrap(
         consumers=consumers,
         relay=relay,
         indexes=[*INDEXES, *mongo_plans.indexes, *mongo_teams.indexes],
-        guards=[g for g in (referral_guard, contacts_guard, capacity_guard) if isinstance(g, ProcessedEvents)],
-        on_startup=[seed],
+        guards=[g for g in handled if isinstance(g, ProcessedEvents)],
+        on_startup=[partial(_seed, settings, deps)],
         background=[scanner.run],
     )
     return Scheduling(runtime=runtime, deps=deps, scanner=scanner, relay=relay)

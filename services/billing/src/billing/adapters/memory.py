@@ -12,8 +12,19 @@ from billing.domain.liability import LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
-from billing.service_layer.ports import AuditRecord, IssueRun
+from billing.service_layer.ports import IssueRun
 from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.memory import MemoryAuditLog
+
+__all__ = [
+    "MemoryAuditLog",
+    "MemoryBookQueries",
+    "MemoryCareQueries",
+    "MemoryIssueRuns",
+    "MemoryLiabilityQueries",
+    "MemoryStatementQueries",
+    "MemoryStores",
+]
 
 
 @dataclass
@@ -104,36 +115,3 @@ class MemoryIssueRuns:
         held = self.runs.get(run.month)
         if held is not None and held.owner == run.owner:
             self.runs[run.month] = run
-
-
-class MemoryAuditLog:
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-
-    async def append(self, record: AuditRecord) -> None:
-        self.records.append(record)
-
-    async def recent(self, limit: int) -> list[AuditRecord]:
-        return list(reversed(self.records))[:limit]
-
-
-class MemoryHandledEvents:
-    """The consumer guard in memory (`trygg_shared.kafka.HandledEvents`)."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.positions: dict[tuple[str, str], int] = {}
-
-    async def seen(self, event_id: str) -> bool:
-        return event_id in self.ids
-
-    async def mark(self, event_id: str, event_type: str) -> bool:
-        new = event_id not in self.ids
-        self.ids.add(event_id)
-        return new
-
-    async def position(self, source: str, subject: str) -> int:
-        return self.positions.get((source, subject), 0)
-
-    async def advance(self, source: str, subject: str, sequence: int) -> None:
-        self.positions[(source, subject)] = max(sequence, self.positions.get((source, subject), 0))
