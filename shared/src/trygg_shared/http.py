@@ -103,67 +103,75 @@ def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_root: tuple[str, .
     return out
 
 
+async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+    return problem_response(
+        exc.status,
+        exc.title,
+        exc.detail,
+        type_=exc.type,
+        errors=exc.errors,
+        headers=exc.headers,
+        instance=request.url.path,
+    )
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return problem_response(
+        422,
+        "Unprocessable content",
+        "The request breaks the documented format.",
+        errors=field_errors(exc.errors()),
+        instance=request.url.path,
+    )
+
+
+async def _rejected(request: Request, exc: StorageRejected) -> JSONResponse:
+    # The store refuses the content for good (the edges' field types should have caught it):
+    # a 4xx, so that no sender retries it for ever. The error class only, never the content.
+    log.warning("store rejected the content", path=request.url.path, error=str(exc))
+    return problem_response(
+        422,
+        "Unprocessable content",
+        "The database refuses to store this content; sending it again will not help.",
+        type_=STORE_REJECTED_TYPE,
+        instance=request.url.path,
+    )
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
+        exc.status_code, "HTTP error"
+    )
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_methods_of_path(request)))
+    return problem_response(
+        exc.status_code,
+        title,
+        str(exc.detail) if exc.status_code < 500 else None,
+        headers=headers,
+        instance=request.url.path,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The type and where it happened, not the message: exception text can quote personal data.
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
+    log.error("unhandled error", path=request.url.path, error=type(exc).__name__, where=where)
+    return problem_response(500, "Internal server error", instance=request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error the app answers is problem+json."""
-
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_=exc.type,
-            errors=exc.errors,
-            headers=exc.headers,
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(
-            422,
-            "Unprocessable content",
-            "The request breaks the documented format.",
-            errors=field_errors(exc.errors()),
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(StorageRejected)
-    async def _rejected(request: Request, exc: StorageRejected) -> JSONResponse:
-        # The store refuses the content for good (the edges' field types should have caught it):
-        # a 4xx, so that no sender retries it for ever. The error class only, never the content.
-        log.warning("store rejected the content", path=request.url.path, error=str(exc))
-        return problem_response(
-            422,
-            "Unprocessable content",
-            "The database refuses to store this content; sending it again will not help.",
-            type_=STORE_REJECTED_TYPE,
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
-            exc.status_code, "HTTP error"
-        )
-        headers = dict(getattr(exc, "headers", None) or {})
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(sorted(_methods_of_path(request)))
-        return problem_response(
-            exc.status_code,
-            title,
-            str(exc.detail) if exc.status_code < 500 else None,
-            headers=headers,
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The type and where it happened, not the message: exception text can quote personal data.
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
-        log.error("unhandled error", path=request.url.path, error=type(exc).__name__, where=where)
-        return problem_response(500, "Internal server error", instance=request.url.path)
+    for exc_class, handler in (
+        (ProblemError, _problem),
+        (RequestValidationError, _validation),
+        (StorageRejected, _rejected),
+        (StarletteHTTPException, _http),
+        (Exception, _unexpected),
+    ):
+        app.exception_handler(exc_class)(handler)
 
 
 async def known_query_only(request: Request) -> None:

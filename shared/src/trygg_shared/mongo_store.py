@@ -134,32 +134,9 @@ class MongoAggregateStore(Generic[A]):
         wire = [w for event in new_events for w in self._codec.to_wire(aggregate_id, event)]
         base = last_sequence if expected_version else 0
         outbox = [OutboxEvent.of(w, base + i, subject=aggregate_id) for i, w in enumerate(wire, start=1)]
-        last = base + len(outbox)
         was_empty = expected_version != 0 and self._empty_outbox.get(aggregate_id) == expected_version
         try:
-            if expected_version == 0:
-                await self.collection.insert_one(
-                    {
-                        "_id": aggregate_id,
-                        **fields,
-                        "version": 1,
-                        "last_seq": last,
-                        "outbox": {e.event_id: e.model_dump(mode="python") for e in outbox},
-                        PENDING_FLAG: bool(outbox),
-                    }
-                )
-                version = 1
-            else:
-                update: dict[str, Any] = {**fields, "last_seq": last}
-                update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
-                if outbox:
-                    update[PENDING_FLAG] = True
-                written = await compare_and_set(
-                    self.collection, aggregate_id, expected_version, update, extra_filter={"last_seq": last_sequence}
-                )
-                if written is None:
-                    raise ConcurrencyConflict(aggregate_id)
-                version = written
+            version = await self._write(aggregate_id, expected_version, fields, outbox, last_sequence)
         except DuplicateKeyError:
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
@@ -173,10 +150,50 @@ class MongoAggregateStore(Generic[A]):
             raise
         if self.on_written is not None:
             self.on_written(aggregate_id, fields)
+        self._announce(aggregate_id, expected_version, version, outbox, was_empty=was_empty)
+        return Saved(version, tuple(e.seq for e in outbox))
+
+    async def _write(
+        self,
+        aggregate_id: str,
+        expected_version: int,
+        fields: Document,
+        outbox: Sequence[OutboxEvent],
+        last_sequence: int,
+    ) -> int:
+        """Insert version 1, or compare-and-set the next version; returns the version written."""
+        last = (last_sequence if expected_version else 0) + len(outbox)
+        if expected_version == 0:
+            await self.collection.insert_one(
+                {
+                    "_id": aggregate_id,
+                    **fields,
+                    "version": 1,
+                    "last_seq": last,
+                    "outbox": {e.event_id: e.model_dump(mode="python") for e in outbox},
+                    PENDING_FLAG: bool(outbox),
+                }
+            )
+            return 1
+        update: dict[str, Any] = {**fields, "last_seq": last}
+        update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
+        if outbox:
+            update[PENDING_FLAG] = True
+        written = await compare_and_set(
+            self.collection, aggregate_id, expected_version, update, extra_filter={"last_seq": last_sequence}
+        )
+        if written is None:
+            raise ConcurrencyConflict(aggregate_id)
+        return written
+
+    def _announce(
+        self, aggregate_id: str, expected_version: int, version: int, outbox: Sequence[OutboxEvent], *, was_empty: bool
+    ) -> None:
+        """Tell the relay of a save's events (or remember that the outbox stays empty)."""
         if not outbox:
             if expected_version == 0 or was_empty:
                 self._remember_empty(aggregate_id, version)
-            return Saved(version, ())
+            return
         self._empty_outbox.pop(aggregate_id, None)
         if expected_version == 0 and self.on_created is not None:
             self.on_created(aggregate_id, version, outbox)
@@ -184,4 +201,3 @@ class MongoAggregateStore(Generic[A]):
             self.on_updated(aggregate_id, version, outbox)
         else:
             self.on_saved(aggregate_id)
-        return Saved(version, tuple(e.seq for e in outbox))
