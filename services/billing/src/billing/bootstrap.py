@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from billing.adapters.auth import TokenAuthenticator, local_dev_tokens
 from billing.adapters.clock import SystemClock
 from billing.adapters.memory import (
@@ -48,7 +50,7 @@ from billing.service_layer.tariffs import seed_books
 from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
-from trygg_shared.mongo import ProcessedEvents
+from trygg_shared.mongo import Document, ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import traced_work
@@ -97,18 +99,24 @@ def _memory_adapters(memory: MemoryStores) -> _Adapters:
     )
 
 
-def _mongo_adapters(stores: Stores, infra: Infrastructure) -> _Adapters:
-    return _Adapters(
+def mongo_deps(
+    settings: Settings, clock: Clock, stores: Stores, db: AsyncDatabase[Document], owner: str | None = None
+) -> BillingDeps:
+    """The use cases' dependencies on the Mongo stores and adapters (bootstrap's; the store tests')."""
+    adapters = _Adapters(
         MongoCareQueries(stores),
         MongoLiabilityQueries(stores),
         MongoStatementQueries(stores),
         MongoBookQueries(stores),
-        MongoIssueRuns(infra.db),
-        MongoAuditLog(infra.db),
+        MongoIssueRuns(db),
+        MongoAuditLog(db),
     )
+    return _deps(settings, clock, stores, adapters, owner)
 
 
-def _deps(settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters) -> BillingDeps:
+def _deps(
+    settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters, owner: str | None = None
+) -> BillingDeps:
     return BillingDeps(
         liabilities=stores.liabilities,
         care=stores.care,
@@ -125,7 +133,7 @@ def _deps(settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapt
         audit=adapters.audit,
         clock=clock,
         municipality_code=settings.municipality_code,
-        owner=_owner(),
+        owner=owner or _owner(),
         run_lease=timedelta(seconds=settings.issue_lease_seconds),
         issue_day=settings.issue_day,
         issue_hour=settings.issue_hour,
@@ -186,7 +194,7 @@ def bootstrap(
         deps = _deps(settings, clock, memory, _memory_adapters(memory))
     else:
         stores = Stores(infra.db)
-        deps = _deps(settings, clock, stores, _mongo_adapters(stores, infra))
+        deps = mongo_deps(settings, clock, stores, infra.db)
         relay = infra.outbox_relay("billing", stores.publishing)
     consumers, guards = _consumers(settings, infra, deps, in_memory=memory is not None)
     authenticator = TokenAuthenticator(settings.api_tokens)

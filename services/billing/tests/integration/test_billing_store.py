@@ -10,16 +10,9 @@ from typing import Any
 from billing_support import FixedClock
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.adapters.mongo import (
-    INDEXES,
-    MongoAuditLog,
-    MongoBookQueries,
-    MongoCareQueries,
-    MongoIssueRuns,
-    MongoLiabilityQueries,
-    MongoStatementQueries,
-    Stores,
-)
+from billing.adapters.mongo import INDEXES, MongoIssueRuns, Stores
+from billing.bootstrap import mongo_deps
+from billing.config import Settings
 from billing.domain.care import DecisionType
 from billing.domain.money import Month
 from billing.service_layer import reads
@@ -35,25 +28,7 @@ OFFICER = Actor("officer:it", ("officer",))
 
 async def wired(db: AsyncDatabase[Any], owner: str = "it") -> BillingDeps:
     await ensure_indexes(db, INDEXES, None)
-    stores = Stores(db)
-    deps = BillingDeps(
-        liabilities=stores.liabilities,
-        care=stores.care,
-        persons=stores.persons,
-        statements=stores.statements,
-        summaries=stores.summaries,
-        tariffs=stores.tariffs,
-        prices=stores.prices,
-        care_queries=MongoCareQueries(stores),
-        liability_queries=MongoLiabilityQueries(stores),
-        statement_queries=MongoStatementQueries(stores),
-        book_queries=MongoBookQueries(stores),
-        runs=MongoIssueRuns(db),
-        audit=MongoAuditLog(db),
-        clock=FixedClock(datetime(2024, 4, 2, 8, tzinfo=UTC)),
-        municipality_code="2104",
-        owner=owner,
-    )
+    deps = mongo_deps(Settings(), FixedClock(datetime(2024, 4, 2, 8, tzinfo=UTC)), Stores(db), db, owner=owner)
     await seed_books(deps)
     return deps
 
