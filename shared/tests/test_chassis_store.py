@@ -13,7 +13,7 @@ from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.audit import AuditRecord, AuditShape
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
 from trygg_shared.mongo_store import MongoAggregateStore
-from trygg_shared.service import Infrastructure
+from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import MongoSettings, ServiceSettings, refuse_local_values
 
 pytestmark = pytest.mark.unit
@@ -169,3 +169,18 @@ def test_the_outbox_relay_is_wired_to_its_stores_as_asked(hand_over: Any, create
     lease = relay._lease
     assert lease is not None
     assert (lease._collection.name, lease._name) == ("relay_leases", "svc")
+
+
+async def test_the_runtime_runs_its_shutdown_hooks_when_it_stops_even_after_one_fails() -> None:
+    ran: list[str] = []
+
+    async def failing() -> None:
+        ran.append("failing")
+        raise RuntimeError("already closed")
+
+    async def closing() -> None:
+        ran.append("closing")
+
+    runtime = ServiceRuntime(infra=Infrastructure.create(settings("test")), on_shutdown=[failing, closing])
+    await runtime.stop()
+    assert ran == ["failing", "closing"]

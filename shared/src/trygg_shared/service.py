@@ -136,6 +136,7 @@ class ServiceRuntime:
     retention: timedelta = timedelta(days=30)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = ()
     background: Sequence[Callable[[], Awaitable[None]]] = ()  # loops run until shutdown
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()  # after the loops stopped (e.g. closing a client)
     # Reported by /readyz beside Kafka: a failing one makes the service `degraded`, never unready.
     degraded_checks: Mapping[str, Check] = field(default_factory=dict)
     metrics: ServiceMetrics | None = None  # served at /metrics (the chassis makes one when None)
@@ -216,6 +217,9 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        for hook in self.on_shutdown:
+            with contextlib.suppress(Exception):
+                await hook()
         if self.relay is not None:
             await self.relay.stop()
         if self._admin is not None:

@@ -341,14 +341,9 @@ def _indexes(stores: mongo.Stores | None) -> list[Index]:
     return [*mongo.INDEXES, *stores.cases.indexes, *stores.messages.indexes, *stores.alerts.indexes]
 
 
-def _housekeeping(backend: Backend, client: httpx.AsyncClient | None) -> list[Callable[[], Awaitable[None]]]:
-    """Background work besides dispatch and timers: the cap and claim sweeper, closing the HTTP client."""
-    tasks: list[Callable[[], Awaitable[None]]] = []
-    if isinstance(backend.cap, mongo.MongoDailyCap):
-        tasks.append(_sweeper(backend.cap, backend.claims))
-    if client is not None:
-        tasks.append(_closes(client))
-    return tasks
+def _housekeeping(backend: Backend) -> list[Callable[[], Awaitable[None]]]:
+    """Background work besides dispatch and timers: the cap and claim sweeper (Mongo only)."""
+    return [_sweeper(backend.cap, backend.claims)] if isinstance(backend.cap, mongo.MongoDailyCap) else []
 
 
 def bootstrap(
@@ -392,7 +387,8 @@ def bootstrap(
         on_startup=[_seeds_fallback_rota(settings, backend.rotas, clock)],
         degraded_checks={"oncall": _on_call_check(deps)},
         metrics=metrics,
-        background=[dispatcher.run, timers.run, *_housekeeping(backend, client)],
+        background=[dispatcher.run, timers.run, *_housekeeping(backend)],
+        on_shutdown=[] if client is None else [client.aclose],  # the provider's HTTP client
     )
     return Notification(
         runtime=runtime,
@@ -433,17 +429,5 @@ def _sweeper(cap: mongo.MongoDailyCap, claims: Claims) -> Callable[[], Awaitable
             if isinstance(claims, mongo.MongoClaims):
                 await claims.sweep()
             await asyncio.sleep(3600)
-
-    return run
-
-
-def _closes(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
-    """A background task that holds the provider's HTTP client and closes it at shutdown."""
-
-    async def run() -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await client.aclose()
 
     return run
