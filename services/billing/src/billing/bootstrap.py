@@ -66,16 +66,8 @@ class Billing:
     deps: BillingDeps
 
 
-@dataclass
-class _Adapters:
-    """The queries, the monthly run's claim and the audit log: in memory or in Mongo."""
-
-    care_queries: CareQueries
-    liability_queries: LiabilityQueries
-    statement_queries: StatementQueries
-    book_queries: BookQueries
-    runs: IssueRuns
-    audit: AuditLog
+# The queries, the monthly run's claim and the audit log: in memory or in Mongo.
+_Adapters = tuple[CareQueries, LiabilityQueries, StatementQueries, BookQueries, IssueRuns, AuditLog]
 
 
 def _owner() -> str:
@@ -89,7 +81,7 @@ def _unsafe(settings: Settings) -> list[str]:
 
 
 def _memory_adapters(memory: MemoryStores) -> _Adapters:
-    return _Adapters(
+    return (
         MemoryCareQueries(memory),
         MemoryLiabilityQueries(memory),
         MemoryStatementQueries(memory),
@@ -103,7 +95,7 @@ def mongo_deps(
     settings: Settings, clock: Clock, stores: Stores, db: AsyncDatabase[Document], owner: str | None = None
 ) -> BillingDeps:
     """The use cases' dependencies on the Mongo stores and adapters (bootstrap's; the store tests')."""
-    adapters = _Adapters(
+    adapters: _Adapters = (
         MongoCareQueries(stores),
         MongoLiabilityQueries(stores),
         MongoStatementQueries(stores),
@@ -117,6 +109,7 @@ def mongo_deps(
 def _deps(
     settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters, owner: str | None = None
 ) -> BillingDeps:
+    care_queries, liability_queries, statement_queries, book_queries, runs, audit = adapters
     return BillingDeps(
         liabilities=stores.liabilities,
         care=stores.care,
@@ -125,12 +118,12 @@ def _deps(
         summaries=stores.summaries,
         tariffs=stores.tariffs,
         prices=stores.prices,
-        care_queries=adapters.care_queries,
-        liability_queries=adapters.liability_queries,
-        statement_queries=adapters.statement_queries,
-        book_queries=adapters.book_queries,
-        runs=adapters.runs,
-        audit=adapters.audit,
+        care_queries=care_queries,
+        liability_queries=liability_queries,
+        statement_queries=statement_queries,
+        book_queries=book_queries,
+        runs=runs,
+        audit=audit,
         clock=clock,
         municipality_code=settings.municipality_code,
         owner=owner or _owner(),
