@@ -11,6 +11,7 @@ from bson import ObjectId
 
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.audit import AuditRecord, AuditShape
+from trygg_shared.clock import FixedClock, SystemClock
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.service import Infrastructure, ServiceRuntime
@@ -184,3 +185,10 @@ async def test_the_runtime_runs_its_shutdown_hooks_when_it_stops_even_after_one_
     runtime = ServiceRuntime(infra=Infrastructure.create(settings("test")), on_shutdown=[failing, closing])
     await runtime.stop()
     assert ran == ["failing", "closing"]
+
+
+def test_the_fixed_clock_stands_still_until_moved_and_the_system_clock_is_utc() -> None:
+    clock = FixedClock(AT)
+    assert clock.now() == AT
+    assert clock.advance(minutes=5) == AT + timedelta(minutes=5) == clock.now()
+    assert SystemClock().now().tzinfo == UTC

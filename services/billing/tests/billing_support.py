@@ -12,14 +12,7 @@ from billing.bootstrap import bootstrap
 from billing.config import Settings
 from billing.main import http_app
 from billing.service_layer.tariffs import seed_books
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
+from trygg_shared.clock import FixedClock
 
 
 class ApiHarness:

@@ -28,20 +28,13 @@ from console.config import CostSettings, Settings
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
 from console.service_layer.projections import ChangeFeed, Stores
+from trygg_shared.clock import FixedClock
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
 from trygg_shared.contracts import scheduling as sc
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import Handles
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

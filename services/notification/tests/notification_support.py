@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -22,21 +22,11 @@ from notification.service_layer.ports import (
     OutgoingSms,
     SendOutcome,
 )
+from trygg_shared.clock import FixedClock
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta, KafkaRecord, encode
 from trygg_shared.memory import MemoryHandledEvents as MemoryGuard
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
 
 
 class Crash(Exception):

@@ -28,6 +28,7 @@ from referral.domain.liability import AgreementTable, RegionalAgreement
 from referral.main import http_app
 from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.ports import StorageUnavailable
+from trygg_shared import clock
 from trygg_shared.aggregate import InMemoryAggregateStore, Saved
 from trygg_shared.contracts.base import IntegrationEvent
 
@@ -37,12 +38,11 @@ NATIONAL: RegionalAgreement = next(a for a in SHIPPED if a.agreement_id == "nati
 AGREEMENTS = AgreementTable(SHIPPED)
 
 
-class FixedClock:
-    def __init__(self, moment: datetime | None = None) -> None:
-        self.moment = moment or datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+class FixedClock(clock.FixedClock):
+    """The chassis' fixed clock, at 2026-11-23 10:00 UTC unless told otherwise."""
 
-    def now(self) -> datetime:
-        return self.moment
+    def __init__(self, moment: datetime | None = None) -> None:
+        super().__init__(moment or datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
 
 
 @dataclass

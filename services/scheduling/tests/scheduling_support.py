@@ -21,6 +21,7 @@ from scheduling.main import http_app
 from scheduling.service_layer import planning as uc
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import InMemoryAggregateStore
+from trygg_shared.clock import FixedClock
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import DecisionGranted, DecisionType
 from trygg_shared.envelope import EventMeta, encode
@@ -31,20 +32,6 @@ from trygg_shared.settings import KafkaSettings
 
 if TYPE_CHECKING:
     from devstack.testing import Endpoints
-
-
-class FixedClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta: float) -> datetime:
-        self.moment += timedelta(**delta)
-        return self.moment
 
 
 class Harness:

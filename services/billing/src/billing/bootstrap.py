@@ -13,7 +13,6 @@ from functools import partial
 from pymongo.asynchronous.database import AsyncDatabase
 
 from billing.adapters.auth import TokenAuthenticator, local_dev_tokens
-from billing.adapters.clock import SystemClock
 from billing.adapters.memory import (
     MemoryBookQueries,
     MemoryCareQueries,
@@ -47,6 +46,7 @@ from billing.service_layer.ports import (
 )
 from billing.service_layer.statements import due_month, run_due_month
 from billing.service_layer.tariffs import seed_books
+from trygg_shared.clock import SystemClock
 from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents

@@ -8,7 +8,6 @@ from datetime import timedelta
 from functools import partial
 
 from console.adapters.auth import ServerSessions, TokenAuthenticator
-from console.adapters.clock import SystemClock
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.notification_client import HttpNotifications
 from console.config import Settings, local_defaults_in_use
@@ -18,6 +17,7 @@ from console.entrypoints.web import web_router
 from console.service_layer.pages import ConsoleDeps
 from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel, SessionStore
 from console.service_layer.projections import ChangeFeed, Stores
+from trygg_shared.clock import SystemClock
 from trygg_shared.kafka import EventConsumer
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime

@@ -15,7 +15,6 @@ from fastapi import APIRouter
 from notification.adapters import memory as mem
 from notification.adapters import mongo
 from notification.adapters.auth import TokenAuthenticator
-from notification.adapters.clock import SystemClock
 from notification.adapters.elks import FortySixElks, FortySixElksCallbacks
 from notification.adapters.local import LocalProvider
 from notification.adapters.signing import CallbackSigner
@@ -55,6 +54,7 @@ from notification.service_layer.ports import (
     TeamDirectory,
 )
 from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
+from trygg_shared.clock import SystemClock
 from trygg_shared.http import Degraded
 from trygg_shared.indexes import Index
 from trygg_shared.kafka import EventConsumer, HandledEvents

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 
 from referral.adapters.auth import TokenAuthenticator
-from referral.adapters.clock import SystemClock
 from referral.adapters.codec import CaseCodec
 from referral.adapters.identity import HmacPseudonymizer
 from referral.adapters.mongo import (
@@ -57,6 +56,7 @@ from referral.service_layer.ports import (
     SignatureVerifier,
 )
 from referral.service_layer.sms_limits import SmsLimits
+from trygg_shared.clock import SystemClock
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay

@@ -8,7 +8,6 @@ from datetime import timedelta
 from functools import partial
 
 from scheduling.adapters.auth import TokenAuthenticator
-from scheduling.adapters.clock import SystemClock
 from scheduling.adapters.codec import CasePlanCodec, TeamCodec
 from scheduling.adapters.mongo import (
     INDEXES,
@@ -30,6 +29,7 @@ from scheduling.service_layer.planning import fire_timers
 from scheduling.service_layer.ports import AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import AggregateStore
+from trygg_shared.clock import SystemClock
 from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.mongo import ProcessedEvents
