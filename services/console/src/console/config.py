@@ -96,9 +96,6 @@ class Settings(ServiceSettings):
     costs: CostSettings = Field(default_factory=CostSettings, description="Unit costs.")  # type: ignore[arg-type]
 
 
-LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
-
-
 def local_defaults_in_use(settings: Settings) -> list[str]:
     """Settings still at their local-development values (which must never reach production)."""
     found = []

@@ -19,7 +19,6 @@ from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
-LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
 # On call in a fresh local system (`make run`, `trygg demo`; tools/devstack sets them): never real numbers.
 LOCAL_DEV_ONCALL_PHONES = ("+46700000901", "+46700000902")
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,10}$")

@@ -133,9 +133,6 @@ class Settings(ServiceSettings):
     )
 
 
-LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
-
-
 def local_defaults_in_use(settings: Settings) -> list[str]:
     """Settings still at their local-development values (which must never reach production)."""
     found = []

@@ -69,9 +69,6 @@ class Settings(ServiceSettings):
     travel_speed_kmh: float = Field(30.0, gt=0, le=120, description="Average speed for straight-line travel times.")
 
 
-LOCAL_ENVIRONMENTS = frozenset({"local", "dev", "test"})
-
-
 def local_defaults_in_use(settings: Settings) -> list[str]:
     """Settings still at their local-development values (which must never reach production)."""
     dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
