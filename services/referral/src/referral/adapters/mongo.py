@@ -42,7 +42,6 @@ CASES = "cases"
 INBOX = "inbound_messages"
 AUDIT = "audit_log"
 AGREEMENTS = "agreements"
-RELAY_LEASES = "relay_leases"
 SMS_CONSENTS = "sms_consents"
 # Inbox marks per round trip at most. Small on purpose: FerretDB v1 runs the statements of one
 # `update` command one after another and each holds a PostgreSQL connection from its pool (the
