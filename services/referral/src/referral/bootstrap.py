@@ -151,6 +151,20 @@ def _metrics(deps: ReferralDeps) -> ServiceMetrics:
     return metrics
 
 
+def _webhooks(
+    settings: Settings, infra: Infrastructure, deps: ReferralDeps, verifier: SignatureVerifier, metrics: ServiceMetrics
+) -> tuple[APIRouter, dict[str, Any]]:
+    """The hospital webhook's route, each outcome counted, and the parts of its request schema."""
+    request_schema, defs = lus_request_schema()
+    received = metrics.counter(
+        "webhooks", "Hospital webhooks by outcome: accepted, repeated or why refused.", ["outcome"]
+    )
+    router = webhook_router(
+        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc()
+    )
+    return router, defs
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -199,14 +213,8 @@ def bootstrap(
     )
     verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
-    request_schema, defs = lus_request_schema()
     metrics = _metrics(deps)
-    received = metrics.counter(
-        "webhooks", "Hospital webhooks by outcome: accepted, repeated or why refused.", ["outcome"]
-    )
-    webhooks = webhook_router(
-        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc()
-    )
+    webhooks, defs = _webhooks(settings, infra, deps, verifier, metrics)
     runtime = ServiceRuntime(
         infra=infra,
         metrics=metrics,
