@@ -165,6 +165,19 @@ def _webhooks(
     return router, defs
 
 
+def _agreement_book(
+    infra: Infrastructure,
+    store: AgreementStore | None,
+    agreements: list[RegionalAgreement] | None,
+    clock: Clock,
+) -> AgreementBook:
+    """The regional agreements: the stored versions (Mongo unless given) over the shipped data file,
+    or over `agreements` instead of it."""
+    return AgreementBook(
+        store or MongoAgreementStore(infra.db), shipped_agreements() if agreements is None else agreements, clock
+    )
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -187,11 +200,7 @@ def bootstrap(
         raise ValueError("pass both `store` and `queries`, or neither")  # they read the same cases
     infra = infra or Infrastructure.create(settings)
     clock = clock or SystemClock()
-    book = AgreementBook(
-        agreement_store or MongoAgreementStore(infra.db),
-        shipped_agreements() if agreements is None else agreements,
-        clock,
-    )
+    book = _agreement_book(infra, agreement_store, agreements, clock)
     codec = CaseCodec(lambda: book.table)
     relay: OutboxRelay | None = None
     if store is None or queries is None:
