@@ -136,6 +136,7 @@ REFERRAL = (
     "DecisionGranted",
     "DecisionChanged",
     "DecisionEnded",
+    "SmsCapReached",
 )
 NOTIFICATION_MESSAGE = ("MessageAccepted", "MessageStatusReported", "MessageFailed", "MessageCancelled")
 NOTIFICATION_ALERT = ("AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertResolved")

@@ -8,7 +8,7 @@ has no global side effects: logging and tracing are set up by `main.create_app` 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from referral.adapters.signatures import StandardWebhooksVerifier
 from referral.config import Settings, local_defaults_in_use
 from referral.domain.case import Case
 from referral.domain.decision import MunicipalityProfile
+from referral.domain.events import SmsCap
 from referral.domain.liability import RegionalAgreement
 from referral.entrypoints.agreements import agreement_router
 from referral.entrypoints.audit import audit_router
@@ -131,9 +132,22 @@ def _background(settings: Settings, deps: ReferralDeps) -> list[Loop]:
     ]
 
 
+def _sms_cap_counter(metrics: ServiceMetrics, deps: ReferralDeps) -> None:
+    """Each refusal by an SMS cap counted per cap (ops' rule `TryggSmsCapHit`)."""
+    hits = metrics.counter(
+        "sms_cap_hits",
+        "Decision changes refused because an SMS cap was hit (cap: per_case, officer_day); ops is alerted.",
+        labels=("cap",),
+    )
+    for cap in SmsCap:  # from 0, so that the alert rule's increase() sees the first hit
+        hits.labels(cap=cap.value)
+    deps.sms = replace(deps.sms, on_hit=lambda cap: hits.labels(cap=cap).inc())
+
+
 def _metrics(deps: ReferralDeps) -> ServiceMetrics:
-    """Referral's own metrics: the liability clocks, read when Prometheus scrapes."""
+    """Referral's own metrics: the liability clocks, read when Prometheus scrapes, and the SMS caps' hits."""
     metrics = ServiceMetrics("referral")
+    _sms_cap_counter(metrics, deps)
     running = metrics.gauge("liability_clocks_running", "Cases whose payment-liability clock runs.")
     undecided = metrics.gauge("liability_clocks_undecided", "Running liability clocks with no active decision.")
     least = metrics.gauge(

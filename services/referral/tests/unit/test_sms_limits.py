@@ -119,3 +119,83 @@ def test_consents_of_a_refused_decision_do_not_count_towards_the_officers_day(ap
 
     assert again.status_code == 409
     assert len(api.consents.entries) == 2
+
+
+# --- the alert to ops: an event through the case's outbox, once per cap window, and a counter ------------
+
+
+def cap_events(api: ApiHarness) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json") for e in api.events if e.EVENT_TYPE.endswith("sms_cap_reached.v1")]
+
+
+def cap_counter(api: ApiHarness, cap: str) -> float:
+    sample = f'trygg_referral_sms_cap_hits_total{{cap="{cap}"}}'
+    line = next((x for x in api.client.get("/metrics").text.splitlines() if x.startswith(sample)), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+def test_a_cap_hit_reaches_ops_as_one_event_per_window_without_personal_data(api: Any, lus_body: Any) -> None:
+    case_id = hospital_case(api, lus_body)
+    decision_id = grant(api, case_id, relatives(5)).json()["decision_id"]
+
+    for first in (10, 20, 30):  # the same refused change, three times
+        change = api.client.patch(
+            f"/cases/{case_id}/decisions/{decision_id}",
+            json={"relatives": relatives(10, first)},
+            headers=api.as_role(OFFICER),
+        )
+        assert change.status_code == 422
+
+    (event,) = cap_events(api)
+    assert event["case_id"] == case_id
+    assert event["cap"] == "per_case"
+    assert event["limit"] == 5
+    assert event["officer"] == "officer:dev"
+    assert event["day"] == "2026-11-23"
+    assert event["window_key"] == f"per_case:{case_id}:2026-11-23"
+    body = str(event)
+    assert "+46701112" not in body  # no numbers
+    assert "Relative" not in body  # no names
+    assert cap_counter(api, "per_case") == 3  # every refusal counts; one alert
+
+    api.clock.moment += timedelta(days=1)  # a new day is a new window
+    api.client.patch(
+        f"/cases/{case_id}/decisions/{decision_id}",
+        json={"relatives": relatives(10, 40)},
+        headers=api.as_role(OFFICER),
+    )
+    assert [e["window_key"] for e in cap_events(api)][-1] == f"per_case:{case_id}:2026-11-24"
+
+
+def test_the_alert_is_written_even_when_the_first_write_fails_and_the_retry_tells_ops_once(
+    api: Any, lus_body: Any
+) -> None:
+    """The refused change is never stored: the alert is a write of its own, retried with the request."""
+    case_id = hospital_case(api, lus_body)
+    api.store.fail_next_save = True
+
+    failed = grant(api, case_id, relatives(6))
+
+    assert failed.status_code == 503  # a retry can fix it
+    assert cap_events(api) == []
+    assert grant(api, case_id, relatives(6)).status_code == 422
+    assert grant(api, case_id, relatives(6)).status_code == 422
+    assert len(cap_events(api)) == 1
+
+
+def test_an_officers_full_day_is_one_window_over_all_cases(lus_body: Any) -> None:
+    api = ApiHarness(sms=SmsSettings(officer_daily_consents=2))  # type: ignore[call-arg]
+    first, second, third = (hospital_case(api, lus_body) for _ in range(3))
+    assert grant(api, first, relatives(2)).status_code == 201
+
+    assert grant(api, second, relatives(1, 10)).status_code == 429
+    assert grant(api, third, relatives(1, 20)).status_code == 429
+
+    events = cap_events(api)
+    assert [(e["case_id"], e["cap"], e["limit"]) for e in events] == [
+        (second, "officer_day", 2),
+        (third, "officer_day", 2),
+    ]
+    assert len({e["window_key"] for e in events}) == 1  # notification raises one alert for both
+    assert "officer:dev" not in events[0]["window_key"]
+    assert cap_counter(api, "officer_day") == 2

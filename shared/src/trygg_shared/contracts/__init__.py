@@ -6,10 +6,12 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.billing import BILLING_EVENTS
 from trygg_shared.contracts.notification import NOTIFICATION_EVENTS
 from trygg_shared.contracts.referral import REFERRAL_EVENTS
+from trygg_shared.contracts.referral_ops import REFERRAL_OPS_EVENTS
 from trygg_shared.contracts.scheduling import SCHEDULING_EVENTS
 
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     *REFERRAL_EVENTS,
+    *REFERRAL_OPS_EVENTS,
     *SCHEDULING_EVENTS,
     *NOTIFICATION_EVENTS,
     *BILLING_EVENTS,

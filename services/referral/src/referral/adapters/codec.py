@@ -28,6 +28,7 @@ from referral.domain.decision import Decision, Relative
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
 from trygg_shared.contracts import referral as ev
+from trygg_shared.contracts import referral_ops as ops
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
@@ -80,6 +81,7 @@ class CaseCodec:
             "opening": _OPENING.dump_python(case.opening, mode="json") if case.opening else None,
             "decisions": [_DECISION.dump_python(d, mode="json") for d in case.decisions],
             "active_decision": active.decision_type.value if active else None,
+            "sms_cap_windows": sorted(case.sms_cap_windows),
             "updated_at": datetime.now(UTC),
         }
 
@@ -109,6 +111,7 @@ class CaseCodec:
             liability_days_published=doc.get("liability_days_published"),
             opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
             decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
+            sms_cap_windows={str(k) for k in doc.get("sms_cap_windows") or []},
         )
 
     # --- wire ----------------------------------------------------------------------------------
@@ -155,6 +158,7 @@ _SAME_NAMES: dict[type, type[IntegrationEvent]] = {
     de.LiabilityDaysCounted: ev.LiabilityDaysCounted,
     de.CaseOpened: ev.CaseOpened,
     de.DecisionEnded: ev.DecisionEnded,
+    de.SmsCapReached: ops.SmsCapReached,
 }
 # Kept off the case-events topic (old fields the contracts still read): the person's details travel on
 # person-contacts, the relatives on relative-contacts.

@@ -90,6 +90,8 @@ class Case:
     opening: Opening | None = None
     decisions: list[Decision] = field(default_factory=list)
     liability_days_published: int | None = None  # the liable days the last count sent said
+    # The SMS-cap windows ops has been told of for this case (`SmsCapReached.window_key`).
+    sms_cap_windows: set[str] = field(default_factory=set)
     events: list[DomainEvent] = field(default_factory=list)
     _facts: CaseFacts | None = field(default=None, repr=False)
 
@@ -319,6 +321,30 @@ class Case:
         if active is None or (active.end_date is not None and active.end_date < readmitted_on):
             return None  # it had run its course already
         return self._end_active(EndReason.READMITTED, readmitted_on, now)
+
+    # --- limits on relatives' SMS --------------------------------------------------------------
+
+    def sms_cap_reached(
+        self, cap: de.SmsCap, *, limit: int, officer: str, day: date, window_key: str, now: datetime
+    ) -> bool:
+        """Record that a change to this case was refused by an SMS cap: an event for ops, once per
+        window (a refused request repeated, or retried after a failure, tells ops nothing new)."""
+        if window_key in self.sms_cap_windows:
+            return False
+        self.sms_cap_windows.add(window_key)
+        self.events.append(
+            de.SmsCapReached(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                cap=cap,
+                limit=limit,
+                officer=officer,
+                day=day,
+                window_key=window_key,
+                reached_at=now,
+            )
+        )
+        return True
 
     def _replace_decision(self, decision: Decision) -> None:
         self.decisions = [decision if d.decision_id == decision.decision_id else d for d in self.decisions]

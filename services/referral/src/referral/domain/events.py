@@ -147,6 +147,25 @@ class DecisionEnded(CaseEvent):
     ended_at: datetime
 
 
+class SmsCap(StrEnum):
+    """Which limit on relatives' SMS refused an officer's change."""
+
+    PER_CASE = "per_case"
+    OFFICER_DAY = "officer_day"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsCapReached(CaseEvent):
+    """A change was refused because it would pass an SMS cap: operations is told (once per window)."""
+
+    cap: SmsCap
+    limit: int
+    officer: str
+    day: date  # the local day the cap counts in
+    window_key: str  # the same for every refusal the window covers (one alert per window)
+    reached_at: datetime
+
+
 DomainEvent = (
     AdmissionNoticed
     | PlanningInformationReceived
@@ -159,4 +178,5 @@ DomainEvent = (
     | DecisionGranted
     | DecisionChanged
     | DecisionEnded
+    | SmsCapReached
 )

@@ -174,6 +174,18 @@ async def _decide(deps: ReferralDeps, case_id: str, actor: Actor, apply: Callabl
     return decision
 
 
+async def _check_sms_limits(
+    deps: ReferralDeps, actor: Actor, case_id: str, relatives: Sequence[Relative], before: Sequence[Relative]
+) -> list[str]:
+    """The limits on relatives' SMS; a cap that refuses the change is an alert to ops first."""
+    now = deps.clock.now()
+    try:
+        return await sms_limits.check(deps.sms, actor, case_id, relatives, before, now)
+    except sms_limits.SmsCapReached as refused:
+        await sms_limits.alert_ops(deps.sms, deps.audit, deps.cases, actor, case_id, refused.hit, now)
+        raise
+
+
 async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecision, actor: Actor) -> Decision:
     relatives = _relatives(command.relatives, actor, deps, ())
     decision = grant(
@@ -192,7 +204,7 @@ async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecisio
     )
     if await deps.cases.load(case_id) is None:  # before the ledger counts consents for it
         raise CaseNotFound(f"no case {case_id}")
-    keys = await sms_limits.check(deps.sms, deps.audit, actor, case_id, relatives, (), deps.clock.now())
+    keys = await _check_sms_limits(deps, actor, case_id, relatives, ())
 
     def apply(case: Case) -> Decision:
         case.grant_decision(decision, deps.agreements)
@@ -218,7 +230,7 @@ async def change_decision(
             raise CaseNotFound(f"no case {case_id}")
         before = loaded.state.decision(decision_id).relatives
         relatives = _relatives(inputs, actor, deps, before)
-        keys = await sms_limits.check(deps.sms, deps.audit, actor, case_id, relatives, before, deps.clock.now())
+        keys = await _check_sms_limits(deps, actor, case_id, relatives, before)
 
     def apply(case: Case) -> Decision:
         current = case.decision(decision_id)
