@@ -18,6 +18,7 @@ from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
 from trygg_shared.contracts import referral as r
+from trygg_shared.contracts import referral_ops as ro
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.http import Degraded
 from trygg_shared.timers import DueTimeLoop
@@ -211,3 +212,58 @@ async def test_each_sms_sent_is_counted_per_provider_for_the_failure_rate_alert(
     assert BO.phone not in metrics
     # Every series from 0 at start, so that the rules' increase() sees the first unrouted alert.
     assert 'trygg_notification_alerts_unrouted_total{topic="team_at_capacity"} 0.0' in metrics
+
+
+def cap_reached(case_id: str, cap: ro.SmsCap, window_key: str) -> ro.SmsCapReached:
+    return ro.SmsCapReached(
+        case_id=case_id,
+        person_ref="p_1",
+        cap=cap,
+        limit=5,
+        officer="officer:anna",
+        day=T0.date(),
+        window_key=window_key,
+        reached_at=T0,
+    )
+
+
+async def test_an_sms_cap_hit_in_referral_is_one_alert_per_window_routed_to_the_fallback_rota() -> None:
+    h = Harness.create(now=T0)
+    await with_rota(h, "default", ANNA)
+    broker = h.notification.runtime.infra.broker
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    per_case = f"per_case:{first}:2026-11-23"
+    officer_day = "officer_day:0123456789abcdef:2026-11-23"
+    async with TestKafkaBroker(broker):
+        for event in (
+            cap_reached(first, ro.SmsCap.PER_CASE, per_case),
+            cap_reached(first, ro.SmsCap.PER_CASE, per_case),  # published again (at least once)
+            cap_reached(first, ro.SmsCap.OFFICER_DAY, officer_day),
+            cap_reached(second, ro.SmsCap.OFFICER_DAY, officer_day),  # the officer's day: the same window
+        ):
+            await publish(broker, REFERRAL_CASE_EVENTS, record(event))
+    await dispatch_due(h.deps)
+
+    raised = h.events_of(AlertRaised)
+    assert sorted((a.alert_id, a.topic.value, a.case_id, a.rota) for a in raised) == [
+        (f"sms-cap:{officer_day}", "sms_cap_officer_day", first, "default"),
+        (f"sms-cap:{per_case}", "sms_cap_case", first, "default"),
+    ]
+    texts = sorted(s.text for s in h.provider.sent)
+    assert len(texts) == 2
+    assert all(s.to == ANNA.phone for s in h.provider.sent)
+    assert "Sms-gräns nådd, fler än 5 anhöriga med samtycke" in texts[0]
+    assert all("anna" not in t for t in texts)  # the officer is not named in a text
+
+
+async def test_an_sms_cap_alert_with_nobody_on_call_is_unrouted_and_counted() -> None:
+    h = Harness.create(now=T0)
+    broker = h.notification.runtime.infra.broker
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(
+            broker, REFERRAL_CASE_EVENTS, record(cap_reached(case_id, ro.SmsCap.PER_CASE, f"per_case:{case_id}:d"))
+        )
+    [raised] = h.events_of(AlertRaised)
+    assert (raised.responders, raised.rota) == (0, None)
+    assert 'trygg_notification_alerts_unrouted_total{topic="sms_cap_case"} 1.0' in h.client().get("/metrics").text

@@ -60,6 +60,8 @@ class AlertTopic(StrEnum):
     TEAM_AT_CAPACITY = "team_at_capacity"
     READMITTED_DURING_PERIOD = "readmitted_during_period"
     SMS_FAILED = "sms_failed"
+    SMS_CAP_CASE = "sms_cap_case"  # ops: a decision refused, more consenting relatives than a case may have
+    SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # ops: a decision refused, an officer's consents for the day used up
 
 
 class AckChannel(StrEnum):

@@ -14,6 +14,8 @@ TOPICS = {
     "team_at_capacity": "Team at capacity",
     "readmitted_during_period": "Readmitted during the period",
     "sms_failed": "SMS to a relative failed",
+    "sms_cap_case": "SMS cap reached: too many consenting relatives on one decision (refused)",
+    "sms_cap_officer_day": "SMS cap reached: an officer's new consents for the day are used up (refused)",
 }
 
 

@@ -403,7 +403,7 @@ class FactSet(Generic[F]):
 @dataclass(frozen=True)
 class AlertRaised:
     alert_id: str
-    topic: str  # liability_no_decision, visit_missed, team_at_capacity, readmitted_during_period, sms_failed
+    topic: str  # liability_no_decision, visit_missed, team_at_capacity, readmitted_during_period, sms_failed, sms_cap_*
     case_id: str | None
     team_id: str | None
     raised_at: datetime

@@ -240,7 +240,7 @@ class AlertCodec:
         f = state.facts
         return {
             "topic": state.topic.value,
-            "facts": {"case_ref": f.case_ref, "at": f.at, "team": f.team, "waiting": f.waiting},
+            "facts": {"case_ref": f.case_ref, "at": f.at, "team": f.team, "waiting": f.waiting, "limit": f.limit},
             "raised_at": state.raised_at,
             "ack_code": state.ack_code,
             "responders": [{"responder_id": r.responder_id, "phone": r.phone} for r in state.responders],
@@ -272,7 +272,9 @@ class AlertCodec:
         return al.Alert(
             alert_id=str(doc["_id"]),
             topic=AlertTopic(doc["topic"]),
-            facts=AlertFacts(case_ref=f.get("case_ref"), at=at, team=f.get("team"), waiting=f.get("waiting")),
+            facts=AlertFacts(
+                case_ref=f.get("case_ref"), at=at, team=f.get("team"), waiting=f.get("waiting"), limit=f.get("limit")
+            ),
             raised_at=doc["raised_at"],
             ack_code=doc["ack_code"],
             responders=tuple(al.Responder(r["responder_id"], r["phone"]) for r in doc.get("responders") or []),

@@ -35,6 +35,11 @@ def sms_failed_alert_id(message_id: str) -> str:
     return f"sms-failed:{message_id}"
 
 
+def sms_cap_alert_id(window_key: str) -> str:
+    """One alert per SMS cap and window (referral's `window_key`: the case's or the officer's local day)."""
+    return f"sms-cap:{window_key}"
+
+
 def recipient_day_key(phone: str, day: str) -> str:
     """The daily-cap counter of one phone number on one day (the number hashed, not stored)."""
     return "cap_" + hashlib.sha256(phone.encode()).hexdigest()[:24] + "_" + day

@@ -223,6 +223,8 @@ class AlertTopic(StrEnum):
     TEAM_AT_CAPACITY = "team_at_capacity"
     READMITTED_DURING_PERIOD = "readmitted_during_period"
     SMS_FAILED = "sms_failed"
+    SMS_CAP_CASE = "sms_cap_case"  # for ops: referral refused a decision with too many consenting relatives
+    SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # for ops: an officer's new consents for the day are used up
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ class AlertFacts:
     at: datetime | None = None  # local time: liability start, planned visit start
     team: str | None = None
     waiting: int | None = None
+    limit: int | None = None  # the cap that was reached
 
 
 _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
@@ -242,6 +245,9 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.TEAM_AT_CAPACITY: "Teamet är fullt, {waiting} väntar",
         AlertTopic.READMITTED_DURING_PERIOD: "Återinskriven på sjukhus under Trygg hemgång",
         AlertTopic.SMS_FAILED: "Sms till anhörig gick inte fram, kontakta anhörig",
+        AlertTopic.SMS_CAP_CASE: "Sms-gräns nådd, fler än {limit} anhöriga med samtycke, beslutet nekades",
+        AlertTopic.SMS_CAP_OFFICER_DAY: "Sms-gräns nådd, handläggare över {limit} nya samtycken i dag, "
+        "beslutet nekades",
     },
     Language.FI: {
         AlertTopic.LIABILITY_NO_DECISION: "Kotiutettavissa ilman päätöstä, maksuvastuu alkaa {at}",
@@ -249,6 +255,10 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.TEAM_AT_CAPACITY: "Tiimi on täynnä, {waiting} jonossa",
         AlertTopic.READMITTED_DURING_PERIOD: "Otettu uudelleen sairaalaan Trygg hemgång -jakson aikana",
         AlertTopic.SMS_FAILED: "Tekstiviesti omaiselle ei mennyt perille, ota yhteyttä omaiseen",
+        AlertTopic.SMS_CAP_CASE: "Tekstiviestiraja täynnä, yli {limit} suostumuksen antanutta omaista, "
+        "päätös hylättiin",
+        AlertTopic.SMS_CAP_OFFICER_DAY: "Tekstiviestiraja täynnä, käsittelijällä yli {limit} uutta suostumusta tänään, "
+        "päätös hylättiin",
     },
     Language.EN: {
         AlertTopic.LIABILITY_NO_DECISION: "Ready for discharge without a decision, payment liability from {at}",
@@ -256,6 +266,9 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.TEAM_AT_CAPACITY: "Team is full, {waiting} waiting",
         AlertTopic.READMITTED_DURING_PERIOD: "Readmitted to hospital during Trygg hemgång",
         AlertTopic.SMS_FAILED: "A text to a relative failed, contact the relative",
+        AlertTopic.SMS_CAP_CASE: "SMS cap reached, more than {limit} consenting relatives, the decision was refused",
+        AlertTopic.SMS_CAP_OFFICER_DAY: "SMS cap reached, an officer passed {limit} new consents today, "
+        "the decision was refused",
     },
 }
 _ALERT_WORDS: dict[Language, tuple[str, str, str, str]] = {
@@ -272,7 +285,11 @@ def render_alert(
     """The SMS to an on-call person: what happened, which case, how to acknowledge."""
     alert, case, team, ack = _ALERT_WORDS[language]
     at = f"{format_day(facts.at.date(), language)} {format_time(facts.at, language)}" if facts.at else "-"
-    summary = _ALERT_SUMMARY[language][topic].format(at=at, waiting=facts.waiting if facts.waiting is not None else "?")
+    summary = _ALERT_SUMMARY[language][topic].format(
+        at=at,
+        waiting=facts.waiting if facts.waiting is not None else "?",
+        limit=facts.limit if facts.limit is not None else "?",
+    )
     parts = [f"Trygg hemgång {alert}{' (eskalerat)' if escalated and language is Language.SV else ''}: {summary}."]
     if escalated and language is not Language.SV:
         parts[0] = parts[0].replace(

@@ -23,6 +23,7 @@ from notification.service_layer import visits as vis
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.contracts import notification as own
 from trygg_shared.contracts import referral as r
+from trygg_shared.contracts import referral_ops as ro
 from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.topics import (
     NOTIFICATION_EVENTS,
@@ -127,6 +128,10 @@ def referral_consumer(
             deps, event.case_id, event.person_ref, deceased=event.reason is r.DecisionEndReason.DECEASED
         )
 
+    async def on_sms_cap_reached(event: ro.SmsCapReached, meta: EventMeta) -> None:
+        topic = AlertTopic.SMS_CAP_CASE if event.cap is ro.SmsCap.PER_CASE else AlertTopic.SMS_CAP_OFFICER_DAY
+        await al.sms_cap_reached(deps, event.case_id, topic, event.limit, event.window_key)
+
     return EventConsumer(
         broker,
         topic=REFERRAL_CASE_EVENTS,
@@ -140,6 +145,8 @@ def referral_consumer(
             Handles(r.DecisionGranted, on_decision_granted),
             Handles(r.DecisionChanged, on_decision_changed),
             Handles(r.DecisionEnded, on_decision_ended),
+            # The alert's id is its window: the same alert whatever the order, however often.
+            Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply"),
         ],
         guard=guard,
         settings=settings,

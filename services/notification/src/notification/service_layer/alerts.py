@@ -27,6 +27,7 @@ from notification.domain.ids import (
     liability_alert_id,
     message_id,
     readmission_alert_id,
+    sms_cap_alert_id,
 )
 from notification.domain.message import CancelReason, Message, RecipientKind
 from notification.domain.templates import AlertFacts, AlertTopic, MessageKind, render_alert
@@ -414,3 +415,10 @@ async def team_at_capacity(deps: NotificationDeps, team_id: str, case_id: str, w
         case_id=case_id,
         team_id=team_id,
     )
+
+
+async def sms_cap_reached(deps: NotificationDeps, case_id: str, topic: AlertTopic, limit: int, window_key: str) -> bool:
+    """Referral refused a decision because an SMS cap was hit: ops on call hear of it once per cap
+    window, through the fallback rota like every alert without a team (unrouted when nobody is on call)."""
+    facts = AlertFacts(case_ref=case_id[:8], limit=limit)
+    return await raise_alert(deps, sms_cap_alert_id(window_key), topic, facts, case_id=case_id)
