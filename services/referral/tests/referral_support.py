@@ -22,7 +22,7 @@ from referral.adapters.memory import (
     InMemoryInbox,
 )
 from referral.bootstrap import Referral, bootstrap
-from referral.config import MunicipalityProfileSettings, Settings, SmsSettings
+from referral.config import ApiToken, MunicipalityProfileSettings, Settings, SmsSettings, TeamSettings, local_dev_tokens
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable, RegionalAgreement
 from referral.main import http_app
@@ -75,7 +75,12 @@ class ApiHarness:
     """The referral HTTP app with in-memory adapters (no Kafka, no Mongo), and what it recorded."""
 
     def __init__(
-        self, *, teams: Sequence[str] = ("Team Väst",), max_length_days: int = 14, sms: SmsSettings | None = None
+        self,
+        *,
+        teams: Sequence[str | TeamSettings] = ("Team Väst",),
+        max_length_days: int = 14,
+        sms: SmsSettings | None = None,
+        tokens: Sequence[ApiToken] = (),
     ) -> None:
         self.clock = FixedClock()
         self.consents = InMemoryConsentLedger()
@@ -86,6 +91,7 @@ class ApiHarness:
         settings = Settings(
             profile=MunicipalityProfileSettings(name="test", max_length_days=max_length_days, teams=list(teams)),
             sms=sms or SmsSettings(),  # type: ignore[call-arg]
+            api_tokens=[*local_dev_tokens(), *tokens],
         )
         self.referral: Referral = bootstrap(
             settings,

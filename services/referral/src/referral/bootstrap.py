@@ -108,7 +108,8 @@ def _sms_limits(settings: Settings, ledger: ConsentLedger) -> SmsLimits:
 
 
 def _profile(settings: Settings) -> MunicipalityProfile:
-    return MunicipalityProfile(settings.profile.name, settings.profile.max_length_days, tuple(settings.profile.teams))
+    p = settings.profile
+    return MunicipalityProfile(p.name, p.max_length_days, p.team_names(), p.team_ids())
 
 
 def _api_routers(deps: ReferralDeps, authenticator: Authenticator) -> list[APIRouter]:

@@ -26,6 +26,12 @@ class ApiToken(BaseModel):
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
     subject: str = Field(min_length=1, description="Who this is, e.g. `officer:anna.svensson`.")
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
+    teams: list[str] | None = Field(
+        None,
+        description="The teams (team ids, as in scheduling's tokens) a team token reads cases of: `GET /cases` and "
+        "`GET /cases/{id}` show only cases whose latest decision names one of them (another team's case is 403). "
+        "Left out: every team. Tokens with any role besides team are never scoped.",
+    )
 
 
 def local_dev_tokens() -> list[ApiToken]:
@@ -46,12 +52,30 @@ class SenderConfig(BaseModel):
     )
 
 
+class TeamSettings(BaseModel):
+    """One of the municipality's teams with its id (as scheduling and team tokens know it)."""
+
+    team_id: str = Field(min_length=1, description="The team's id in scheduling, e.g. `team-vast`.")
+    name: str = Field(min_length=1, description="The name officers' decisions give, e.g. `Team Väst`.")
+
+
 class MunicipalityProfileSettings(BaseModel):
     """Service parameters of the municipality (DOMAIN.md: Järfälla 5 days, Stockholm/Hofors/Huddinge 14)."""
 
     name: str = Field("default", description="Name of the profile, e.g. `jarfalla-2018`.")
     max_length_days: int = Field(14, ge=1, le=90, description="Longest Trygg hemgång decision, in days.")
-    teams: list[str] = Field(default_factory=list, description="The municipality's teams; empty accepts any name.")
+    teams: list[str | TeamSettings] = Field(
+        default_factory=list,
+        description="The municipality's teams: names, or {team_id, name} so that decisions record the team's id "
+        "(team tokens are scoped by id); empty accepts any name.",
+    )
+
+    def team_names(self) -> tuple[str, ...]:
+        return tuple(t if isinstance(t, str) else t.name for t in self.teams)
+
+    def team_ids(self) -> tuple[tuple[str, str], ...]:
+        """(name, team id) of the teams configured with an id."""
+        return tuple((t.name, t.team_id) for t in self.teams if isinstance(t, TeamSettings))
 
 
 class SmsSettings(SmsNumberSettings):
@@ -95,8 +119,9 @@ class Settings(ServiceSettings):
     )
     api_tokens: list[ApiToken] = Field(
         default_factory=local_dev_tokens,
-        description="API clients as a JSON list of {token_sha256, subject, roles}; roles: officer, team, "
-        "oncall, ops. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
+        description="API clients as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
+        "oncall, ops; `teams` (team ids) scopes a team token to the cases of those teams. The default tokens "
+        "dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
     )
     profile: MunicipalityProfileSettings = Field(
         default_factory=MunicipalityProfileSettings,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from referral.config import ApiToken
 from referral.service_layer.ports import Actor
-from trygg_shared.auth import BearerTokens
+from trygg_shared.auth import BearerTokens, team_scope
 
 
 class TokenAuthenticator:
@@ -25,4 +25,5 @@ class TokenAuthenticator:
         found = self._tokens.find(bearer)
         if found is None:
             return None
-        return Actor(subject=found.subject, roles=tuple(r.value for r in found.roles))
+        roles = tuple(r.value for r in found.roles)
+        return Actor(subject=found.subject, roles=roles, teams=team_scope(roles, found.teams))

@@ -82,6 +82,7 @@ class CaseCodec:
             "decisions": [_DECISION.dump_python(d, mode="json") for d in case.decisions],
             "active_decision": active.decision_type.value if active else None,
             "sms_cap_windows": sorted(case.sms_cap_windows),
+            "team": case.stored_team(),  # team tokens list the cases of their teams
             "updated_at": datetime.now(UTC),
         }
 

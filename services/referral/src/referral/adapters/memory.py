@@ -89,6 +89,8 @@ class InMemoryCaseQueries:
             running = facts.ready is not None and facts.ready.ended_at is None
             if query.liability_running and not running:
                 continue
+            if query.teams is not None and case.stored_team() not in query.teams:
+                continue
             found.append((facts.ready.clock.liability_starts_at if running and facts.ready else None, case))
         found.sort(key=lambda pair: (pair[0] is None, pair[0] or datetime.max.replace(tzinfo=UTC), pair[1].case_id))
         return [c for _, c in found[query.offset : query.offset + query.limit]]

@@ -234,6 +234,14 @@ class Case:
     def active_decision(self) -> Decision | None:
         return next((d for d in reversed(self.decisions) if d.active), None)
 
+    def team(self, profile: MunicipalityProfile) -> str | None:
+        """The case's team (its id when known): the team of its latest decision that names one."""
+        return next((k for d in reversed(self.decisions) if (k := d.team_key(profile)) is not None), None)
+
+    def stored_team(self) -> str | None:
+        """What the store keeps to query by team: the latest decision's team id, else its team as named."""
+        return next((d.team_id or d.team for d in reversed(self.decisions) if d.team), None)
+
     def decision(self, decision_id: str) -> Decision:
         for d in self.decisions:
             if d.decision_id == decision_id:

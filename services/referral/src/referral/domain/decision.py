@@ -71,10 +71,24 @@ class MunicipalityProfile:
     name: str = "default"
     max_length_days: int = 14
     teams: tuple[str, ...] = ()  # empty: any team name is accepted
+    # (name, team id) of the teams whose id is configured: ids as scheduling and team tokens know them.
+    team_ids: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_length_days <= 90:
             raise ValueError("max_length_days must be between 1 and 90")
+
+    def team_id_of(self, team: str | None) -> str | None:
+        """The id of the team a decision names: a configured team by its name or id, case-insensitive
+        (as scheduling resolves a decision's team); None when the profile does not know it."""
+        if not team:
+            return None
+        wanted = team.strip().casefold()
+        return next((i for n, i in self.team_ids if wanted in (n.casefold(), i.casefold())), None)
+
+    def names_of(self, team_ids: frozenset[str]) -> frozenset[str]:
+        """The configured names of these team ids (decisions stored before team ids name them so)."""
+        return frozenset(n for n, i in self.team_ids if i in team_ids)
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,16 @@ class Decision:
     ending: Ending | None = None
     hours_granted: int | None = None
     changes: tuple[str, ...] = field(default=())
+    # The team's id, when the profile knew it at the grant; a decision stored before ids has None.
+    team_id: str | None = None
+
+    def team_key(self, profile: MunicipalityProfile) -> str | None:
+        """The team that carries the decision out, as a team id when known: the recorded id, else
+        the profile's id for the name (decisions stored before ids), else the name as given
+        (scheduling plans a decision by the team's id or name)."""
+        if not self.team:
+            return None
+        return self.team_id or profile.team_id_of(self.team) or self.team
 
     @property
     def end_date(self) -> date | None:
@@ -195,6 +219,7 @@ def grant(
         relatives=relatives,
         notes=notes,
         hours_granted=hours_granted,
+        team_id=profile.team_id_of(team),
     )
 
 

@@ -16,6 +16,7 @@ from referral.domain.case import CaseError, CaseNotFound
 from referral.domain.decision import DecisionError
 from referral.domain.identity import InvalidIdentity
 from referral.service_layer.agreements import AgreementInThePast, AgreementRejected
+from referral.service_layer.cases import CaseOfAnotherTeam
 from referral.service_layer.ports import ConcurrencyConflict, StorageUnavailable
 from referral.service_layer.sms_limits import (
     OfficerDailyCapReached,
@@ -42,7 +43,7 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
         "Missing or invalid bearer token.",
         headers={"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
     ),
-    403: problem("The token lacks the role this endpoint needs."),
+    403: problem("The token lacks the role this endpoint needs (or, a team token, acts for another team)."),
     422: problem("The request breaks the documented format; `errors` lists each field."),
     503: problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
 }
@@ -103,6 +104,8 @@ def domain_errors(*, rules_are_conflicts: bool = False) -> Iterator[None]:
         raise ProblemError(429, "Too many requests", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     except AgreementRejected as exc:
         raise ProblemError(422, "Unprocessable content", str(exc)) from None
+    except CaseOfAnotherTeam:
+        raise ProblemError(403, "Forbidden", "Your token does not act for this case's team.") from None
     except StorageUnavailable:
         raise ProblemError(
             503, "Service unavailable", "Try again shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}

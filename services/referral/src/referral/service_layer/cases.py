@@ -30,6 +30,7 @@ from referral.service_layer import sms_limits
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AuditRecord, CaseQuery, CaseStore, InboundRecord
 from trygg_shared.aggregate import AggregateNotFound, update_aggregate
+from trygg_shared.auth import may_act_for_team
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -327,8 +328,20 @@ async def _audit(
     )
 
 
+class CaseOfAnotherTeam(PermissionError):
+    """A team token asked for a case its teams do not carry out (403, as in scheduling)."""
+
+
+def of_actors_teams(deps: ReferralDeps, actor: Actor, case: Case) -> bool:
+    """Whether the actor may read the case: a team token only the cases of its teams (the team of the
+    case's latest decision); officers, on-call and ops every case."""
+    return may_act_for_team(actor.teams, case.team(deps.profile))
+
+
 async def list_cases(deps: ReferralDeps, query: CaseQuery, actor: Actor) -> list[tuple[Case, CaseFacts]]:
-    cases = await deps.queries.find(query)
+    if actor.teams is not None:  # the store narrows by team (ids, and names of decisions stored before ids)
+        query = replace(query, teams=actor.teams | deps.profile.names_of(actor.teams))
+    cases = [c for c in await deps.queries.find(query) if of_actors_teams(deps, actor, c)]
     if cases:
         await _audit(deps, actor, "list_cases", tuple(c.case_id for c in cases), LIST_FIELDS)
     return [(c, c.facts(deps.agreements)) for c in cases]
@@ -339,6 +352,8 @@ async def read_case(deps: ReferralDeps, case_id: str, actor: Actor) -> CaseRead:
     if loaded is None:
         raise CaseNotFound(f"no case {case_id}")
     case = loaded.state
+    if not of_actors_teams(deps, actor, case):
+        raise CaseOfAnotherTeam(f"case {case_id} is not carried out by a team of this token")
     view = case_view(actor)
     await _audit(deps, actor, "read_case", (case_id,), VIEW_FIELDS[view])
     history = message_history(case, await deps.inbox.history(case_id)) if view is CaseView.OFFICER else []

@@ -71,10 +71,12 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """The authenticated caller: a subject (e.g. `officer:anna.svensson`) and its roles."""
+    """The authenticated caller: a subject (e.g. `officer:anna.svensson`), its roles, and the teams
+    (team ids) a team token reads cases of (None: every team; `trygg_shared.auth.team_scope`)."""
 
     subject: str
     roles: tuple[str, ...]
+    teams: frozenset[str] | None = None
 
 
 class Authenticator(Protocol):
@@ -172,6 +174,9 @@ class CaseQuery:
     order: str = "liability"  # "liability": soonest liability first; "updated": newest first
     limit: int = 50
     offset: int = 0
+    # Only cases whose stored team is one of these (team ids and their names); None: every case.
+    # Cases saved before the team was stored are returned too, for the use case to check.
+    teams: frozenset[str] | None = None
 
 
 class CaseQueries(Protocol):
