@@ -82,8 +82,8 @@ class Settings(ServiceSettings):
     api_tokens: list[ApiToken] = Field(
         default_factory=local_dev_tokens,
         description="Who may log in, as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
-        "oncall, ops; `teams` scopes a team token's Today page. The default tokens dev-officer, dev-team, "
-        "dev-oncall, dev-ops are for local use only.",
+        "oncall, ops; `teams` scopes a team token's Today, Cases and Alerts pages to those teams. The default tokens "
+        "dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
     )
     session: SessionSettings = Field(default_factory=SessionSettings, description="The session cookie.")  # type: ignore[arg-type]
     notification: NotificationClientSettings = Field(

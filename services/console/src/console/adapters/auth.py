@@ -31,8 +31,9 @@ class ApiToken(BaseModel):
     roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
     teams: list[str] | None = Field(
         None,
-        description="The teams (team ids) a team token is scoped to: the Today page shows only their visits and "
-        "capacity. Left out: every team. Tokens with any role besides team are never scoped.",
+        description="The teams (team ids) a team token is scoped to: Today shows only their visits and capacity, "
+        "Cases and Alerts only their cases and alerts. Left out: every team. Tokens with any role besides team are "
+        "never scoped.",
     )
 
 

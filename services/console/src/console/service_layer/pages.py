@@ -16,7 +16,7 @@ import anyio.to_thread
 from console.domain.access import Actor, Page
 from console.domain.alerts import AlertState
 from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState
-from console.domain.figures import Row, UnitCosts, compute, month_of, months_between
+from console.domain.figures import Row, UnitCosts, compute, month_of, months_between, resolve_team
 from console.domain.teams import TeamState
 from console.domain.timeline import TimelineEntry
 from console.domain.visits import VisitState, VisitStatus, local_date
@@ -105,15 +105,34 @@ def _board_order(now: datetime) -> object:
     return key
 
 
+def _of_team(actor: Actor, case: CaseState, teams: Mapping[str, TeamState]) -> bool:
+    """A team token sees the cases of its teams only: the team of the case's period (scheduling),
+    else the team its decision names (matched to a configured team's name or id); a case of no team
+    yet is no team's. Officers and on-call see every case."""
+    return may_act_for_team(actor.teams, resolve_team(case, teams))
+
+
+async def _alert_of_team(deps: ConsoleDeps, actor: Actor, alert: AlertState, teams: Mapping[str, TeamState]) -> bool:
+    """The same for an alert: its team, else its case's team; an alert of neither (an ops alert such
+    as an SMS cap) is no team's."""
+    if actor.teams is None or alert.team_id is not None:
+        return may_act_for_team(actor.teams, alert.team_id)
+    found = await deps.read_model.case(alert.case_id) if alert.case_id else None
+    return found is not None and _of_team(actor, found[0], teams)
+
+
 async def cases_board(deps: ConsoleDeps, actor: Actor) -> Board:
     _require(actor, Page.CASES)
     now = deps.clock.now()
-    board = await deps.read_model.board()
-    waiting = [c for c in await deps.read_model.waiting() if c.waiting and c.waiting.waiting]
+    teams = await deps.read_model.teams()
+    board = [c for c in await deps.read_model.board() if _of_team(actor, c, teams)]
+    waiting = [
+        c for c in await deps.read_model.waiting() if c.waiting and c.waiting.waiting and _of_team(actor, c, teams)
+    ]
     board.sort(key=_board_order(now))  # type: ignore[arg-type]
     waiting.sort(key=lambda c: (c.waiting.waiting_since if c.waiting else now, c.case_id))
     await _audit(deps, actor, "view_cases", [c.case_id for c in [*board, *waiting]], CASE_FIELDS)
-    return Board(now, board, waiting, await deps.read_model.teams())
+    return Board(now, board, waiting, teams)
 
 
 @dataclass(frozen=True)
@@ -130,10 +149,13 @@ async def case_page(deps: ConsoleDeps, actor: Actor, case_id: str) -> CasePage:
     found = await deps.read_model.case(case_id)
     if found is None:
         raise NotFound(case_id)
+    teams = await deps.read_model.teams()
+    if not _of_team(actor, found[0], teams):
+        raise Forbidden("another team's case")  # as referral and scheduling answer a team token
     await _audit(deps, actor, "view_case", [case_id], (*CASE_FIELDS, "timeline"))
     case, timeline = found
     alerts = [a for a in await deps.read_model.alerts(open_only=False) if a.case_id == case_id]
-    return CasePage(deps.clock.now(), case, timeline, alerts, await deps.read_model.teams())
+    return CasePage(deps.clock.now(), case, timeline, alerts, teams)
 
 
 async def today(deps: ConsoleDeps, actor: Actor, day: date | None = None) -> TodayView:
@@ -182,7 +204,8 @@ class AlertsPage:
 async def alerts_page(deps: ConsoleDeps, actor: Actor) -> AlertsPage:
     _require(actor, Page.ALERTS)
     now = deps.clock.now()
-    every = await deps.read_model.alerts(open_only=False)
+    teams = await deps.read_model.teams()
+    every = [a for a in await deps.read_model.alerts(open_only=False) if await _alert_of_team(deps, actor, a, teams)]
     open_ = sorted((a for a in every if a.open), key=lambda a: (a.raised_at or now, a.alert_id))
     recent = sorted(
         (a for a in every if not a.open and a.closed_at and now - a.closed_at < timedelta(days=1)),
@@ -190,7 +213,7 @@ async def alerts_page(deps: ConsoleDeps, actor: Actor) -> AlertsPage:
         reverse=True,
     )
     await _audit(deps, actor, "view_alerts", [a.case_id for a in [*open_, *recent] if a.case_id], ("alerts",))
-    return AlertsPage(now, open_, recent, await deps.read_model.teams(), actor.may_acknowledge())
+    return AlertsPage(now, open_, recent, teams, actor.may_acknowledge())
 
 
 async def unrouted_alerts(deps: ConsoleDeps, actor: Actor) -> int:
