@@ -11,8 +11,18 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 from notification_support import Harness, granted, make_settings, publish, record
 
+from notification.adapters.codec import AlertCodec
 from notification.bootstrap import seed_dev_rota
-from notification.domain.alert import AlertEscalated, AlertRaised, AlertResolved, AlertState, Responder, Rota, Shift
+from notification.domain.alert import (
+    Alert,
+    AlertEscalated,
+    AlertRaised,
+    AlertResolved,
+    AlertState,
+    Responder,
+    Rota,
+    Shift,
+)
 from notification.domain.templates import AlertTopic
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
@@ -267,3 +277,20 @@ async def test_an_sms_cap_alert_with_nobody_on_call_is_unrouted_and_counted() ->
     [raised] = h.events_of(AlertRaised)
     assert (raised.responders, raised.rota) == (0, None)
     assert 'trygg_notification_alerts_unrouted_total{topic="sms_cap_case"} 1.0' in h.client().get("/metrics").text
+
+
+def test_the_stored_alert_keeps_the_caps_limit_for_its_escalations() -> None:
+    alert, _ = Alert.raise_(
+        "sms-cap:per_case:c:d",
+        AlertTopic.SMS_CAP_CASE,
+        al.AlertFacts(case_ref="c", limit=5),
+        now=T0,
+        ack_code="ABCDEFGH",
+        responders=(ANNA,),
+        ack_timeout=timedelta(minutes=15),
+        case_id="c",
+    )
+    codec = AlertCodec()
+    stored = codec.from_document({"_id": alert.alert_id, **codec.to_document(alert)})
+    assert stored.facts == alert.facts
+    assert stored.topic is AlertTopic.SMS_CAP_CASE
