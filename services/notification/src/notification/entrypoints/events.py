@@ -88,6 +88,17 @@ def changed(event: r.DecisionChanged, meta: EventMeta) -> rel.ChangedDecision:
     )
 
 
+def ops_alerts(deps: NotificationDeps) -> Handles[ro.SmsCapReached]:
+    """Referral's news for ops on the case-events topic: an SMS cap refused an officer's change."""
+
+    async def on_sms_cap_reached(event: ro.SmsCapReached, meta: EventMeta) -> None:
+        topic = AlertTopic.SMS_CAP_CASE if event.cap is ro.SmsCap.PER_CASE else AlertTopic.SMS_CAP_OFFICER_DAY
+        await al.sms_cap_reached(deps, event.case_id, topic, event.limit, event.window_key)
+
+    # The alert's id is its window: the same alert whatever the order, however often.
+    return Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply")
+
+
 def referral_consumer(
     broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
@@ -128,10 +139,6 @@ def referral_consumer(
             deps, event.case_id, event.person_ref, deceased=event.reason is r.DecisionEndReason.DECEASED
         )
 
-    async def on_sms_cap_reached(event: ro.SmsCapReached, meta: EventMeta) -> None:
-        topic = AlertTopic.SMS_CAP_CASE if event.cap is ro.SmsCap.PER_CASE else AlertTopic.SMS_CAP_OFFICER_DAY
-        await al.sms_cap_reached(deps, event.case_id, topic, event.limit, event.window_key)
-
     return EventConsumer(
         broker,
         topic=REFERRAL_CASE_EVENTS,
@@ -145,8 +152,7 @@ def referral_consumer(
             Handles(r.DecisionGranted, on_decision_granted),
             Handles(r.DecisionChanged, on_decision_changed),
             Handles(r.DecisionEnded, on_decision_ended),
-            # The alert's id is its window: the same alert whatever the order, however often.
-            Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply"),
+            ops_alerts(deps),
         ],
         guard=guard,
         settings=settings,
