@@ -319,30 +319,31 @@ def raise_alert(
     stream.add(raised, at)
 
 
+def team_configured(
+    team_id: str, name: str, members: Sequence[tuple[str, str]], *, clients_per_day: int
+) -> sc.TeamConfigured:
+    """A team as scheduling configures it (Järfälla's hours on Mondays); members as (staff id, name)."""
+    return sc.TeamConfigured(
+        team_id=team_id,
+        name=name,
+        phone="+46812345678",
+        municipality_profile="jarfalla",
+        hours=(sc.WeekdayHours(weekday=sc.Weekday.MONDAY, start="07:00", end="17:00"),),  # type: ignore[arg-type]
+        works_on_holidays=True,
+        clients_per_day=clients_per_day,
+        new_clients_per_month=20,
+        max_period_days=14,
+        members=tuple(sc.TeamMember(staff_id=staff_id, display_name=m) for staff_id, m in members),
+        version=1,
+        configured_at=utc(2026, 1, 1),
+    )
+
+
 def march_2026() -> Stream:
     """Seven people, February and March 2026 (see test_figures.py for every figure by hand)."""
     s = Stream()
-    s.add(
-        sc.TeamConfigured(
-            team_id=TEAM,
-            name=TEAM_NAME,
-            phone="+46812345678",
-            municipality_profile="jarfalla",
-            hours=(sc.WeekdayHours(weekday=sc.Weekday.MONDAY, start="07:00", end="17:00"),),  # type: ignore[arg-type]
-            works_on_holidays=True,
-            clients_per_day=4,
-            new_clients_per_month=20,
-            max_period_days=14,
-            members=(
-                sc.TeamMember(staff_id="a1", display_name="Anna"),
-                sc.TeamMember(staff_id="a2", display_name="Bo"),
-                sc.TeamMember(staff_id="a3", display_name="Cecilia"),
-            ),
-            version=1,
-            configured_at=utc(2026, 1, 1),
-        ),
-        utc(2026, 1, 1),
-    )
+    members = (("a1", "Anna"), ("a2", "Bo"), ("a3", "Cecilia"))
+    s.add(team_configured(TEAM, TEAM_NAME, members, clients_per_day=4), utc(2026, 1, 1))
     # E: February discharge, after liability started (1 day); period 27 Feb - 12 Mar.
     e = _Case(s, "E", "pE")
     e.admit(utc(2026, 2, 20, 8), expected=date(2026, 2, 25))

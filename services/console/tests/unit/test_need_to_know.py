@@ -6,28 +6,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from console_support import ConsoleHarness, Stream, _Case, march_2026, utc
+from console_support import ConsoleHarness, Stream, _Case, march_2026, raise_alert, team_configured, utc
 
 from console.adapters.auth import ApiToken, local_dev_tokens
 from console.domain.access import Role
 from trygg_shared.auth import token_hash
 from trygg_shared.contracts import notification as nt
-from trygg_shared.contracts import scheduling as sc
 
 
 def _sms_cap_alert(s: Stream) -> Stream:
-    s.add(
-        nt.AlertRaised(
-            stream_key="A",
-            case_id="A",
-            team_id=None,
-            alert_id="sms-cap:per_case:A:2026-03-28",
-            topic=nt.AlertTopic.SMS_CAP_CASE,
-            raised_at=utc(2026, 3, 28, 8, 40),
-            responders_on_call=1,
-            rota="default",
-        ),
-        utc(2026, 3, 28, 8, 40),
+    at = utc(2026, 3, 28, 8, 40)
+    raise_alert(
+        s, "A", None, "sms-cap:per_case:A:2026-03-28", nt.AlertTopic.SMS_CAP_CASE, at=at, due_at=None, responders=1
     )
     return s
 
@@ -48,39 +38,14 @@ async def test_an_sms_cap_alert_is_shown_to_on_call_with_its_title() -> None:
 def _two_teams() -> Stream:
     """March 2026 (Team Väst, id `vast`) and a case of Hofors' team with a missed visit's alert."""
     s = _sms_cap_alert(march_2026())
-    s.add(
-        sc.TeamConfigured(
-            team_id="hofors",
-            name="Trygg hemgång Hofors",
-            phone="+46290123456",
-            municipality_profile="hofors",
-            hours=(sc.WeekdayHours(weekday=sc.Weekday.MONDAY, start="07:00", end="15:30"),),  # type: ignore[arg-type]
-            works_on_holidays=True,
-            clients_per_day=5,
-            new_clients_per_month=12,
-            max_period_days=14,
-            members=(sc.TeamMember(staff_id="h1", display_name="Hedda"),),
-            version=1,
-            configured_at=utc(2026, 1, 1),
-        ),
-        utc(2026, 1, 1),
-    )
+    s.add(team_configured("hofors", "Trygg hemgång Hofors", (("h1", "Hedda"),), clients_per_day=5), utc(2026, 1, 1))
     h = _Case(s, "H", "pH")
     h.admit(utc(2026, 3, 26, 8), expected=date(2026, 3, 30))
     h.ready(utc(2026, 3, 27, 9), utc(2026, 3, 30, 0))
     h.decide(utc(2026, 3, 27, 12), "trygg_hemgang", start=date(2026, 3, 30), days=14, team="Trygg hemgång Hofors")
-    s.add(
-        nt.AlertRaised(
-            stream_key="H",
-            case_id="H",
-            team_id="hofors",
-            alert_id="missed:V-H-1",
-            topic=nt.AlertTopic.VISIT_MISSED,
-            raised_at=utc(2026, 3, 28, 8, 50),
-            due_at=utc(2026, 3, 28, 8),
-            responders_on_call=1,
-        ),
-        utc(2026, 3, 28, 8, 50),
+    at = utc(2026, 3, 28, 8, 50)
+    raise_alert(
+        s, "H", "hofors", "missed:V-H-1", nt.AlertTopic.VISIT_MISSED, at=at, due_at=utc(2026, 3, 28, 8), responders=1
     )
     return s
 
