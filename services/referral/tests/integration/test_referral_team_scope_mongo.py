@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from referral.adapters.mongo import CASES, INDEXES, MongoCaseQueries
 from referral.domain.case import Case
 from referral.domain.decision import DecisionType, MunicipalityProfile, grant
-from referral.domain.events import SmsCap
+from referral.domain.events import SmsCap, SmsCapHit
 from referral.service_layer.ports import CaseQuery
 from trygg_shared.aggregate import update_aggregate
 from trygg_shared.indexes import ensure_indexes
@@ -68,7 +68,7 @@ async def test_the_sms_cap_windows_a_case_told_ops_of_are_kept(db: AsyncDatabase
 
     def reached(c: Case) -> tuple[bool, list[object] | None]:
         told = c.sms_cap_reached(
-            SmsCap.PER_CASE, limit=5, officer="officer:a", day=date(2026, 11, 23), window_key="per_case:c:d", now=NOW
+            SmsCapHit(SmsCap.PER_CASE, 5, date(2026, 11, 23), "per_case:c:d"), officer="o", now=NOW
         )
         events: list[object] = list(c.take_events())
         return told, events or None

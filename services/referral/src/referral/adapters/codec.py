@@ -144,6 +144,8 @@ def to_wire(event: object) -> list[IntegrationEvent]:
             return _decision_granted(event)
         case de.DecisionChanged():
             return _decision_changed(event)
+        case de.SmsCapReached():
+            return [to_contract(ops.SmsCapReached, event, event.hit)]
     contract = _SAME_NAMES.get(type(event))
     if contract is None:
         raise TypeError(f"no wire contract for {type(event).__name__}")
@@ -159,7 +161,6 @@ _SAME_NAMES: dict[type, type[IntegrationEvent]] = {
     de.LiabilityDaysCounted: ev.LiabilityDaysCounted,
     de.CaseOpened: ev.CaseOpened,
     de.DecisionEnded: ev.DecisionEnded,
-    de.SmsCapReached: ops.SmsCapReached,
 }
 # Kept off the case-events topic (old fields the contracts still read): the person's details travel on
 # person-contacts, the relatives on relative-contacts.

@@ -332,26 +332,16 @@ class Case:
 
     # --- limits on relatives' SMS --------------------------------------------------------------
 
-    def sms_cap_reached(
-        self, cap: de.SmsCap, *, limit: int, officer: str, day: date, window_key: str, now: datetime
-    ) -> bool:
+    def sms_cap_reached(self, hit: de.SmsCapHit, *, officer: str, now: datetime) -> bool:
         """Record that a change to this case was refused by an SMS cap: an event for ops, once per
         window (a refused request repeated, or retried after a failure, tells ops nothing new)."""
-        if window_key in self.sms_cap_windows:
+        if hit.window_key in self.sms_cap_windows:
             return False
-        self.sms_cap_windows.add(window_key)
-        self.events.append(
-            de.SmsCapReached(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                cap=cap,
-                limit=limit,
-                officer=officer,
-                day=day,
-                window_key=window_key,
-                reached_at=now,
-            )
+        self.sms_cap_windows.add(hit.window_key)
+        event = de.SmsCapReached(
+            case_id=self.case_id, person_ref=self.person_ref, hit=hit, officer=officer, reached_at=now
         )
+        self.events.append(event)
         return True
 
     def _replace_decision(self, decision: Decision) -> None:

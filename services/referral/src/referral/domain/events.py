@@ -154,15 +154,22 @@ class SmsCap(StrEnum):
     OFFICER_DAY = "officer_day"
 
 
+@dataclass(frozen=True)
+class SmsCapHit:
+    """A cap that refused a change, and its window: every refusal in one window is one alert."""
+
+    cap: SmsCap
+    limit: int
+    day: date  # the local day the cap counts in
+    window_key: str  # the same for every refusal the window covers
+
+
 @dataclass(frozen=True, kw_only=True)
 class SmsCapReached(CaseEvent):
     """A change was refused because it would pass an SMS cap: operations is told (once per window)."""
 
-    cap: SmsCap
-    limit: int
+    hit: SmsCapHit
     officer: str
-    day: date  # the local day the cap counts in
-    window_key: str  # the same for every refusal the window covers (one alert per window)
     reached_at: datetime
 
 

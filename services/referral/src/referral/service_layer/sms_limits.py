@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from referral.domain.case import Case
 from referral.domain.decision import Relative
 from referral.domain.events import SmsCap
+from referral.domain.events import SmsCapHit as CapHit
 from referral.service_layer.ports import (
     Actor,
     AuditLog,
@@ -49,16 +50,6 @@ class RelativePhoneRefused(Exception):
         super().__init__(reason)
         self.index = index
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class CapHit:
-    """A cap that refused a change, and its window: every refusal in one window is one alert."""
-
-    cap: SmsCap
-    limit: int
-    day: date  # the local day
-    window_key: str
 
 
 class SmsCapReached(Exception):
@@ -168,9 +159,7 @@ async def alert_ops(
     )
 
     def record(case: Case) -> tuple[bool, Sequence[object] | None]:
-        case.sms_cap_reached(
-            hit.cap, limit=hit.limit, officer=actor.subject, day=hit.day, window_key=hit.window_key, now=now
-        )
+        case.sms_cap_reached(hit, officer=actor.subject, now=now)
         events = case.take_events()
         return bool(events), events or None
 
