@@ -1,9 +1,13 @@
-"""Bearer tokens with roles: the scheme every service's HTTP API uses, configured per deployment.
+"""Who calls: the actor, its roles and team scope, and the configured bearer tokens it is found by.
 
-Tokens are configured as SHA-256 hashes (the tokens themselves are never stored), each with a
-subject (who, as written into audit records) and roles; each service types its own token model
-with its own roles (`<SVC>_API_TOKENS`). A deployment with an identity provider replaces a
-service's `adapters/auth.py` with one that checks its JWTs: routes only see the service's `Actor`.
+The pure part of the auth chassis (importable by every layer). Each service declares its roles as
+data in one place (a `Role` StrEnum and a permission table beside its `Actor`); the chassis checks
+them: `trygg_shared.tokens` (the token model of `<SVC>_API_TOKENS` and `TokenAuthenticator`, for
+configuration and bootstraps) and `trygg_shared.bearer` (the FastAPI `require` dependency, for
+entrypoints only). Tokens are configured as SHA-256 hashes (the tokens themselves are never
+stored), each with a subject (who, as written into audit records), roles and, for team tokens,
+the teams they act for. A deployment with an identity provider replaces `TokenAuthenticator` with
+one that checks its JWTs: routes only see the service's `Actor`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
@@ -22,6 +27,31 @@ class HashedToken(Protocol):
 
 T = TypeVar("T", bound=HashedToken)
 R = TypeVar("R", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller: a subject (e.g. `officer:anna.svensson`, written into audit records),
+    its roles, and the teams a team token is scoped to (None: every team; see `team_scope`).
+
+    A service uses it as its `Actor`, or subclasses it to add what it reads off the caller."""
+
+    subject: str
+    roles: tuple[str, ...]
+    teams: frozenset[str] | None = None
+
+    def has(self, *roles: str) -> bool:
+        """Whether the actor has any of these roles (a service's `Role` members are strings)."""
+        return any(role in self.roles for role in roles)
+
+
+A_co = TypeVar("A_co", bound=Actor, covariant=True)
+
+
+class Authenticator(Protocol[A_co]):
+    """Who a bearer token belongs to (None: nobody we know); the port routes depend on."""
+
+    def authenticate(self, bearer: str) -> A_co | None: ...
 
 
 def token_hash(token: str) -> str:

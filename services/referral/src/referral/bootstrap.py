@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
-from referral.adapters.auth import TokenAuthenticator
 from referral.adapters.codec import CaseCodec
 from referral.adapters.identity import HmacPseudonymizer
 from referral.adapters.mongo import (
@@ -45,6 +44,7 @@ from referral.service_layer.agreements import AgreementBook
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.liability_watch import watch_liability
 from referral.service_layer.ports import (
+    Actor,
     AgreementStore,
     AuditLog,
     Authenticator,
@@ -65,6 +65,7 @@ from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import current_trace_id
+from trygg_shared.tokens import TokenAuthenticator
 
 
 @dataclass
@@ -236,7 +237,7 @@ def bootstrap(
         trace_id=current_trace_id,
     )
     verifier = verifier or _verifier(settings)
-    authenticator = authenticator or TokenAuthenticator(settings.api_tokens)
+    authenticator = authenticator or TokenAuthenticator(settings.api_tokens, Actor)
     metrics = _metrics(deps)
     webhooks, defs = _webhooks(settings, infra, deps, verifier, metrics)
     runtime = ServiceRuntime(

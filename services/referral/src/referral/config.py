@@ -11,32 +11,13 @@ from pydantic_settings import SettingsConfigDict
 
 from referral.entrypoints.webhooks import WebhookLimits
 from referral.service_layer.ports import Role
-from trygg_shared.auth import dev_tokens
 from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
 LOCAL_DEV_SENDER_SECRET = "whsec_dHJ5Z2ctaGVtZ2FuZy1sb2NhbC1kZXYtb25seSEh"  # noqa: S105
 LOCAL_DEV_PERSON_REF_KEY = "local-dev-only-person-ref-key-change-me"
-
-
-class ApiToken(BaseModel):
-    """One API client: the SHA-256 of its bearer token, who it is and what it may do."""
-
-    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the bearer token.")
-    subject: str = Field(min_length=1, description="Who this is, e.g. `officer:anna.svensson`.")
-    roles: list[Role] = Field(min_length=1, description="Roles granted to this token.")
-    teams: list[str] | None = Field(
-        None,
-        description="The teams (team ids, as in scheduling's tokens) a team token reads cases of: `GET /cases` and "
-        "`GET /cases/{id}` show only cases whose latest decision names one of them (another team's case is 403). "
-        "Left out: every team. Tokens with any role besides team are never scoped.",
-    )
-
-
-def local_dev_tokens() -> list[ApiToken]:
-    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production."""
-    return dev_tokens(Role, lambda digest, subject, role: ApiToken(token_sha256=digest, subject=subject, roles=[role]))
 
 
 class SenderConfig(BaseModel):
@@ -117,8 +98,8 @@ class Settings(ServiceSettings):
         description="Key of the keyed hash that turns identity numbers into person references. "
         "Changing it changes every reference: set once per deployment.",
     )
-    api_tokens: list[ApiToken] = Field(
-        default_factory=local_dev_tokens,
+    api_tokens: list[ApiToken[Role]] = Field(
+        default_factory=lambda: local_dev_tokens(Role),
         description="API clients as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
         "oncall, ops; `teams` (team ids) scopes a team token to the cases of those teams. The default tokens "
         "dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
@@ -165,7 +146,6 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
         found.append("REFERRAL_SENDERS")
     if settings.person_ref_key.get_secret_value() == LOCAL_DEV_PERSON_REF_KEY:
         found.append("REFERRAL_PERSON_REF_KEY")
-    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
-    if any(t.token_sha256 in dev_hashes for t in settings.api_tokens):
+    if uses_local_dev_tokens(settings.api_tokens, Role):
         found.append("REFERRAL_API_TOKENS")
     return found

@@ -14,7 +14,6 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field, ValidationError
 
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, domain_errors, problem
-from referral.entrypoints.security import require
 from referral.service_layer.agreement_format import (
     AGREEMENT_EXAMPLE,
     AgreementData,
@@ -23,7 +22,8 @@ from referral.service_layer.agreement_format import (
     to_domain,
 )
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import Actor, AgreementChange, Authenticator, Role
+from referral.service_layer.ports import PERMISSIONS, Actor, AgreementChange, Authenticator
+from trygg_shared.bearer import require
 from trygg_shared.http import ProblemError
 
 
@@ -54,7 +54,7 @@ def _out(change: AgreementChange) -> AgreementVersion:
 
 def agreement_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(tags=["agreements"], responses=AUTH_ERRORS)
-    ops = require(authenticator, Role.OPS)
+    ops = require(authenticator, PERMISSIONS["agreements"])
     book = deps.agreement_book
 
     @router.get("/agreements", response_model=list[AgreementVersion], summary="Every version of every agreement")

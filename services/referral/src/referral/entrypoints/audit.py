@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from referral.entrypoints.errors import AUTH_ERRORS, domain_errors
-from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import Actor, Authenticator, Role
+from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from referral.service_layer.sms_limits import CAP_SUBJECT
+from trygg_shared.bearer import require
 
 
 class _Out(BaseModel):
@@ -58,7 +58,7 @@ class AuditRecordOut(_Out):
 
 def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(tags=["audit"], responses=AUTH_ERRORS)
-    auditor = require(authenticator, Role.OPS)
+    auditor = require(authenticator, PERMISSIONS["read_audit"])
 
     @router.get("/audit", response_model=list[AuditRecordOut], summary="Who read a case's personal data, and when")
     async def audit_trail(

@@ -24,10 +24,10 @@ from referral.entrypoints.case_views import (
     summary_fields,
 )
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, NOT_FOUND, domain_errors
-from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import Actor, Authenticator, CaseQuery, Role
+from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator, CaseQuery
+from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText
 
 
@@ -124,8 +124,8 @@ _READ_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def case_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(tags=["cases"], responses=AUTH_ERRORS)
-    officer = require(authenticator, Role.OFFICER)
-    reader = require(authenticator, Role.OFFICER, Role.TEAM, Role.ONCALL)
+    officer = require(authenticator, PERMISSIONS["open_case"])
+    reader = require(authenticator, PERMISSIONS["read_cases"])
 
     @router.post(
         "/cases",

@@ -23,10 +23,10 @@ from referral.domain.decision import (
     MunicipalityProfile,
 )
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, SMS_CAPS, domain_errors
-from referral.entrypoints.security import require
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
-from referral.service_layer.ports import Actor, Authenticator, Role
+from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
+from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate
 
 E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Mobile number in E.164, e.g. +46701234567.")]
@@ -364,7 +364,7 @@ _END_CONFLICT: dict[int | str, dict[str, Any]] = {
 
 def decision_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(tags=["decisions"], responses={**AUTH_ERRORS, **BAD_BODY, **NOT_FOUND, **CONFLICT, **SMS_CAPS})
-    decider = require(authenticator, Role.OFFICER)
+    decider = require(authenticator, PERMISSIONS["decide"])
     grant_request, change_request = request_models(deps.profile)
 
     @router.post(

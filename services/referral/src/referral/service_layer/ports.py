@@ -17,10 +17,12 @@ from referral.domain.case import Case
 from referral.domain.identity import PersonIdentity
 from referral.domain.liability import RegionalAgreement
 from referral.domain.messages import HospitalMessage
+from trygg_shared import auth
 from trygg_shared.aggregate import AggregateStore, ConcurrencyConflict, StorageUnavailable
 from trygg_shared.audit import AuditLog, AuditRecord
 
 __all__ = [
+    "PERMISSIONS",
     "Actor",
     "AgreementChange",
     "AgreementStore",
@@ -69,20 +71,19 @@ class Role(StrEnum):
     OPS = "ops"  # operations: the audit trail and the agreements; no personal data
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The authenticated caller: a subject (e.g. `officer:anna.svensson`), its roles, and the teams
-    (team ids) a team token reads cases of (None: every team; `trygg_shared.auth.team_scope`)."""
+# What each role may do: routes ask for a permission, the chassis (`trygg_shared.bearer`) checks the roles.
+PERMISSIONS: Mapping[str, frozenset[Role]] = {
+    "open_case": frozenset({Role.OFFICER}),
+    "read_cases": frozenset({Role.OFFICER, Role.TEAM, Role.ONCALL}),
+    "decide": frozenset({Role.OFFICER}),
+    "read_audit": frozenset({Role.OPS}),
+    "agreements": frozenset({Role.OPS}),
+}
 
-    subject: str
-    roles: tuple[str, ...]
-    teams: frozenset[str] | None = None
-
-
-class Authenticator(Protocol):
-    """Who a bearer token belongs to (None: nobody we know)."""
-
-    def authenticate(self, bearer: str) -> Actor | None: ...
+# The authenticated caller (subject, e.g. `officer:anna.svensson`; roles; the team ids a team token reads
+# cases of, None: every team) and who a bearer token belongs to.
+Actor = auth.Actor
+Authenticator = auth.Authenticator[Actor]
 
 
 @dataclass(frozen=True)
