@@ -14,7 +14,6 @@ from fastapi import APIRouter
 
 from notification.adapters import memory as mem
 from notification.adapters import mongo
-from notification.adapters.auth import TokenAuthenticator
 from notification.adapters.elks import FortySixElks, FortySixElksCallbacks
 from notification.adapters.local import LocalProvider
 from notification.adapters.signing import CallbackSigner
@@ -37,7 +36,7 @@ from notification.entrypoints.events import (
 )
 from notification.entrypoints.loops import Dispatcher, timer_loop
 from notification.service_layer.alerts import nobody_on_call
-from notification.service_layer.auth import Authenticator
+from notification.service_layer.auth import Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps, Policy
 from notification.service_layer.ports import (
     AlertQueries,
@@ -66,6 +65,7 @@ from trygg_shared.phones import SmsNumberPolicy
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.timers import DueTimeLoop
+from trygg_shared.tokens import TokenAuthenticator
 
 log = get_logger(__name__)
 
@@ -375,7 +375,7 @@ def bootstrap(
     relay = _relay(infra, stores)
     consumers, guards = _consumers(settings, infra, deps, guard_factory)
     local_log: LocalSmsLog | None = backend.local_log if settings.provider == "local" else None
-    authenticator = TokenAuthenticator(settings.api_tokens)
+    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     runtime = ServiceRuntime(
         infra=infra,
         routers=_routers(settings, infra, deps, authenticator, local_log, callbacks),

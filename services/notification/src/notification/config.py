@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from notification.adapters.auth import ApiToken, local_dev_tokens
+from notification.service_layer.auth import Role
 from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
 # On call in a fresh local system (`make run`, `trygg demo`; tools/devstack sets them): never real numbers.
@@ -146,8 +147,8 @@ class Settings(ServiceSettings):
         description="After a crash mid-send with a provider that cannot be asked: send again (at-least-once) "
         "instead of failing the message (at-most-once, on-call is alerted).",
     )
-    api_tokens: list[ApiToken] = Field(
-        default_factory=local_dev_tokens,
+    api_tokens: list[ApiToken[Role]] = Field(
+        default_factory=lambda: local_dev_tokens(Role),
         description="API clients as a JSON list of {token_sha256, subject, roles}; roles: oncall, ops. The default "
         "tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
     )
@@ -190,8 +191,7 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
     found = []
     if settings.callback_secret.get_secret_value() == LOCAL_DEV_CALLBACK_SECRET:
         found.append("NOTIFICATION_CALLBACK_SECRET")
-    dev = {t.token_sha256 for t in local_dev_tokens()}
-    if any(t.token_sha256 in dev for t in settings.api_tokens):
+    if uses_local_dev_tokens(settings.api_tokens, Role):
         found.append("NOTIFICATION_API_TOKENS")
     if settings.dev_fallback_rota:
         found.append("NOTIFICATION_DEV_FALLBACK_ROTA")

@@ -17,11 +17,11 @@ from pydantic import ConfigDict, Field
 from notification.domain.alert import AckChannel, Alert, AlertState
 from notification.entrypoints.common import CODE, HTML_OK, ID, Out, page
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, CONFLICT, NOT_FOUND, domain_errors
-from notification.entrypoints.security import require
 from notification.service_layer import alerts as uc
 from notification.service_layer import ops
-from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
+from trygg_shared.bearer import require
 from trygg_shared.guard import route_limits
 from trygg_shared.http import ProblemError
 
@@ -85,8 +85,8 @@ class AlertOut(Out):
 
 def alerts_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
-    oncall = require(authenticator, Role.ONCALL, Role.OPS)
-    acknowledger = require(authenticator, Role.ONCALL)
+    oncall = require(authenticator, PERMISSIONS["read_alerts"])
+    acknowledger = require(authenticator, PERMISSIONS["acknowledge"])
 
     @router.get(
         "/alerts",

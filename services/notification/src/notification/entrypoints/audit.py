@@ -10,11 +10,11 @@ from pydantic import ConfigDict
 
 from notification.entrypoints.common import LOCAL_ONLY, Out
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, domain_errors
-from notification.entrypoints.security import require
 from notification.service_layer import ops
-from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import LocalSmsLog
+from trygg_shared.bearer import require
 from trygg_shared.fields import Text
 from trygg_shared.http import ProblemError
 
@@ -62,7 +62,7 @@ class AuditRecordOut(Out):
 
 def audit_router(deps: NotificationDeps, authenticator: Authenticator, local_log: LocalSmsLog | None) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
-    operator = require(authenticator, Role.OPS)
+    operator = require(authenticator, PERMISSIONS["operate"])
 
     @router.get(
         "/audit",

@@ -11,10 +11,10 @@ from pydantic import ConfigDict, Field
 from notification.domain.message import Message
 from notification.entrypoints.common import ID, Out
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
-from notification.entrypoints.security import require
 from notification.service_layer import ops
-from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
+from trygg_shared.bearer import require
 
 
 class MessageOut(Out):
@@ -103,8 +103,8 @@ class ConsentEntryOut(Out):
 
 def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
-    oncall = require(authenticator, Role.ONCALL, Role.OPS)
-    operator = require(authenticator, Role.OPS)
+    oncall = require(authenticator, PERMISSIONS["read_alerts"])
+    operator = require(authenticator, PERMISSIONS["operate"])
 
     @router.get(
         "/messages/{message_id}",

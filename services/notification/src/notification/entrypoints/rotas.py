@@ -11,10 +11,10 @@ from pydantic import ConfigDict, Field
 from notification.domain.alert import Responder, Rota, Shift
 from notification.entrypoints.common import E164, ID, In
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
-from notification.entrypoints.security import require
 from notification.service_layer import ops
-from notification.service_layer.auth import Actor, Authenticator, Role
+from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
+from trygg_shared.bearer import require
 from trygg_shared.fields import PlausibleAwareDatetime
 
 
@@ -79,7 +79,7 @@ class RotaIO(In):
 
 def rotas_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
-    operator = require(authenticator, Role.OPS)
+    operator = require(authenticator, PERMISSIONS["operate"])
 
     @router.get(
         "/rotas/{team_id}",
