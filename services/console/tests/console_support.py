@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from console.adapters.auth import ApiToken, local_dev_tokens
 from console.adapters.memory import (
     MemoryAuditLog,
     MemoryReadModel,
@@ -25,6 +24,7 @@ from console.adapters.memory import (
 )
 from console.bootstrap import bootstrap
 from console.config import CostSettings, Settings
+from console.domain.access import Role
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
 from console.service_layer.projections import ChangeFeed, Stores
@@ -35,6 +35,7 @@ from trygg_shared.contracts import scheduling as sc
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import Handles
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -497,7 +498,7 @@ class ConsoleHarness:
         self,
         now: datetime | None = None,
         *,
-        tokens: list[ApiToken] | None = None,
+        tokens: list[ApiToken[Role]] | None = None,
         sessions: MemorySessionStore | None = None,
     ) -> None:
         self.clock = FixedClock(now or utc(2026, 3, 28, 9))
@@ -507,7 +508,7 @@ class ConsoleHarness:
         self.sessions = sessions or MemorySessionStore()
         settings = Settings(
             costs=CostSettings(team_hour_sek=600, short_term_stay_day_sek=1500),
-            api_tokens=local_dev_tokens() if tokens is None else tokens,
+            api_tokens=local_dev_tokens(Role) if tokens is None else tokens,
         )
         self.console = bootstrap(
             settings,

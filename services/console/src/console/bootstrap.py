@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from console.adapters.auth import ServerSessions, TokenAuthenticator
+from console.adapters.auth import ServerSessions
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.notification_client import HttpNotifications
 from console.config import Settings, local_defaults_in_use
+from console.domain.access import Actor
 from console.domain.figures import UnitCosts
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.entrypoints.web import web_router
@@ -23,6 +24,7 @@ from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import current_trace_id
+from trygg_shared.tokens import TokenAuthenticator
 
 
 @dataclass
@@ -88,7 +90,7 @@ def bootstrap(
         settings.kafka,
         group_prefix=settings.consumer_group,
     )
-    authenticator = TokenAuthenticator(settings.api_tokens)
+    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     sessions = ServerSessions(
         session_store or MongoSessionStore(infra.db),
         authenticator,

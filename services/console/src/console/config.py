@@ -9,8 +9,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from console.adapters.auth import ApiToken, local_dev_tokens
+from console.domain.access import Role
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
 
 # Local development only: `make run` uses them; production sets its own.
 LOCAL_DEV_SESSION_SECRET = "local-dev-only-console-session-secret-change-me"  # noqa: S105
@@ -79,8 +80,8 @@ class Settings(ServiceSettings):
     )
     mongo: ConsoleMongo = Field(default_factory=ConsoleMongo)  # type: ignore[arg-type]
     http: ConsoleHttp = Field(default_factory=ConsoleHttp)  # type: ignore[arg-type]
-    api_tokens: list[ApiToken] = Field(
-        default_factory=local_dev_tokens,
+    api_tokens: list[ApiToken[Role]] = Field(
+        default_factory=lambda: local_dev_tokens(Role),
         description="Who may log in, as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
         "oncall, ops; `teams` scopes a team token's Today, Cases and Alerts pages to those teams. The default tokens "
         "dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
@@ -103,7 +104,6 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
         found.append("CONSOLE_SESSION__SECRET")
     if settings.notification.token.get_secret_value() == LOCAL_DEV_NOTIFICATION_TOKEN:
         found.append("CONSOLE_NOTIFICATION__TOKEN")
-    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
-    if any(t.token_sha256 in dev_hashes for t in settings.api_tokens):
+    if uses_local_dev_tokens(settings.api_tokens, Role):
         found.append("CONSOLE_API_TOKENS")
     return found

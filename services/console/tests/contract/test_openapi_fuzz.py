@@ -19,12 +19,12 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
-from console.adapters.auth import ApiToken, local_dev_tokens
 from console.domain.access import Role
 from trygg_shared.auth import token_hash
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
-ALL_ROLES = ApiToken(token_sha256=token_hash("fuzz-all-roles"), subject="oncall:fuzz", roles=list(Role))
-HARNESS = ConsoleHarness(tokens=[*local_dev_tokens(), ALL_ROLES])
+ALL_ROLES = ApiToken[Role](token_sha256=token_hash("fuzz-all-roles"), subject="oncall:fuzz", roles=list(Role))
+HARNESS = ConsoleHarness(tokens=[*local_dev_tokens(Role), ALL_ROLES])
 asyncio.run(HARNESS.replay(march_2026()))
 STARTED = asyncio.run(HARNESS.console.sessions.start("fuzz-all-roles", HARNESS.clock.now()))
 assert STARTED is not None

@@ -10,13 +10,15 @@ from typing import Any
 from console_support import march_2026, replay, utc
 from pymongo.asynchronous.database import AsyncDatabase
 
-from console.adapters.auth import ServerSessions, TokenAuthenticator, local_dev_tokens
+from console.adapters.auth import ServerSessions
 from console.adapters.memory import MemoryReadModel, memory_stores
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
+from console.domain.access import Actor, Role
 from console.domain.figures import UnitCosts, compute
 from console.service_layer.ports import AuditRecord
 from console.service_layer.projections import Stores
 from trygg_shared.indexes import ensure_indexes
+from trygg_shared.tokens import TokenAuthenticator, local_dev_tokens
 
 MONTHS = ["2026-02", "2026-03"]
 COSTS = UnitCosts(600, 1500)
@@ -82,7 +84,10 @@ async def test_sessions_are_kept_in_the_console_database_and_end_at_logout_or_th
     db: AsyncDatabase[Any],
 ) -> None:
     sessions = ServerSessions(
-        MongoSessionStore(db), TokenAuthenticator(local_dev_tokens()), b"0123456789abcdef", timedelta(hours=8)
+        MongoSessionStore(db),
+        TokenAuthenticator(local_dev_tokens(Role), Actor),
+        b"0123456789abcdef",
+        timedelta(hours=8),
     )
     now = utc(2026, 3, 28, 9)
     started = await sessions.start("dev-oncall", now)

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from console_support import ConsoleHarness, march_2026
 
-from console.adapters.auth import ApiToken, local_dev_tokens
 from console.adapters.memory import MemorySessionStore
 from console.domain.access import Role
 from console.domain.figures import FIGURES, Row, Value
@@ -24,6 +23,7 @@ from console.service_layer import pages
 from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.auth import token_hash
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
 @pytest.fixture
@@ -379,7 +379,7 @@ async def test_a_revoked_token_ends_its_sessions() -> None:
     before.client.cookies.clear()
     ops = before.login("ops").cookies["trygg_console"]
 
-    kept = [t for t in local_dev_tokens() if t.subject != "officer:dev"]
+    kept = [t for t in local_dev_tokens(Role) if t.subject != "officer:dev"]
     after = ConsoleHarness(tokens=kept, sessions=before.sessions)
     after.client.cookies.set("trygg_console", officer)
     assert after.client.get("/cases").status_code == 303
@@ -534,7 +534,7 @@ def test_sessions_that_cannot_be_stored_or_read_are_a_503_not_a_sign_in() -> Non
 
 async def test_a_team_token_scoped_to_its_teams_sees_only_their_visits_on_today() -> None:
     def team_token(token: str, teams: list[str]) -> ApiToken:
-        return ApiToken(token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
+        return ApiToken[Role](token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
 
     harness = ConsoleHarness(tokens=[team_token("hofors-lead", ["hofors"]), team_token("vast-lead", ["vast"])])
     await harness.replay(march_2026())

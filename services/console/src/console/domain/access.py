@@ -1,9 +1,10 @@
-"""Who may see which page (the same roles as every service's tokens)."""
+"""Who may see which page: the console's roles and what each may see, as data (the actor is the chassis's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from trygg_shared import auth
 
 
 class Role(StrEnum):
@@ -42,13 +43,9 @@ NAVIGATION: tuple[tuple[Page, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is signed in: the token's subject (written to audit records) and roles."""
-
-    subject: str
-    roles: tuple[str, ...]
-    teams: frozenset[str] | None = None  # the team ids a team token is scoped to; None: every team
+class Actor(auth.Actor):
+    """Who is signed in: the token's subject (written to audit records), roles and the team ids a team
+    token is scoped to (None: every team)."""
 
     def may_see(self, page: Page) -> bool:
         return bool(set(self.roles) & {r.value for r in ACCESS[page]})

@@ -13,6 +13,7 @@ from console.domain.cases import CaseState
 from console.domain.teams import TeamState
 from console.domain.timeline import TimelineEntry
 from console.domain.visits import VisitState
+from trygg_shared import auth
 from trygg_shared.audit import AuditLog, AuditRecord
 
 __all__ = [
@@ -102,10 +103,8 @@ class TodayView:
     capacity: Sequence[DayCapacity]
 
 
-class Authenticator(Protocol):
-    def authenticate(self, bearer: str) -> Actor | None:
-        """The actor a role token belongs to, or None."""
-        ...
+# The actor a role token belongs to, or None (the chassis' port, `trygg_shared.auth`).
+Authenticator = auth.Authenticator[Actor]
 
 
 @dataclass(frozen=True)
