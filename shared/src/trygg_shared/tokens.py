@@ -72,7 +72,7 @@ def local_dev_tokens(roles: Iterable[R], *, team_teams: Iterable[str] | None = N
     ]
 
 
-def uses_local_dev_tokens(tokens: Iterable[ApiToken[Any]], roles: Iterable[StrEnum]) -> bool:
-    """Whether any of these configured tokens is one of the local development tokens (`dev-<role>`)."""
-    dev = {token_hash(f"dev-{role.value}") for role in roles}
-    return any(t.token_sha256 in dev for t in tokens)
+def uses_dev_tokens(configured: Iterable[ApiToken[Any]], dev: Iterable[ApiToken[Any]]) -> bool:
+    """Whether any configured token is one of the local development tokens (refused outside local/dev/test)."""
+    dev_hashes = {t.token_sha256 for t in dev}
+    return any(t.token_sha256 in dev_hashes for t in configured)

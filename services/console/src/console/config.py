@@ -11,7 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from console.domain.access import Role
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
-from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 
 # Local development only: `make run` uses them; production sets its own.
 LOCAL_DEV_SESSION_SECRET = "local-dev-only-console-session-secret-change-me"  # noqa: S105
@@ -104,6 +104,6 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
         found.append("CONSOLE_SESSION__SECRET")
     if settings.notification.token.get_secret_value() == LOCAL_DEV_NOTIFICATION_TOKEN:
         found.append("CONSOLE_NOTIFICATION__TOKEN")
-    if uses_local_dev_tokens(settings.api_tokens, Role):
+    if uses_dev_tokens(settings.api_tokens, local_dev_tokens(Role)):
         found.append("CONSOLE_API_TOKENS")
     return found

@@ -17,7 +17,7 @@ from pydantic_settings import SettingsConfigDict
 from notification.service_layer.auth import Role
 from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
-from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
 # On call in a fresh local system (`make run`, `trygg demo`; tools/devstack sets them): never real numbers.
@@ -191,7 +191,7 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
     found = []
     if settings.callback_secret.get_secret_value() == LOCAL_DEV_CALLBACK_SECRET:
         found.append("NOTIFICATION_CALLBACK_SECRET")
-    if uses_local_dev_tokens(settings.api_tokens, Role):
+    if uses_dev_tokens(settings.api_tokens, local_dev_tokens(Role)):
         found.append("NOTIFICATION_API_TOKENS")
     if settings.dev_fallback_rota:
         found.append("NOTIFICATION_DEV_FALLBACK_ROTA")

@@ -13,7 +13,7 @@ from referral.entrypoints.webhooks import WebhookLimits
 from referral.service_layer.ports import Role
 from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
-from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_local_dev_tokens
+from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
 LOCAL_DEV_SENDER_SECRET = "whsec_dHJ5Z2ctaGVtZ2FuZy1sb2NhbC1kZXYtb25seSEh"  # noqa: S105
@@ -146,6 +146,6 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
         found.append("REFERRAL_SENDERS")
     if settings.person_ref_key.get_secret_value() == LOCAL_DEV_PERSON_REF_KEY:
         found.append("REFERRAL_PERSON_REF_KEY")
-    if uses_local_dev_tokens(settings.api_tokens, Role):
+    if uses_dev_tokens(settings.api_tokens, local_dev_tokens(Role)):
         found.append("REFERRAL_API_TOKENS")
     return found

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from scheduling.adapters.auth import TokenAuthenticator
 from scheduling.adapters.codec import CasePlanCodec, TeamCodec
 from scheduling.adapters.mongo import (
     INDEXES,
@@ -26,7 +25,7 @@ from scheduling.domain.team import Team
 from scheduling.entrypoints.http import scheduling_router
 from scheduling.entrypoints.subscribers import capacity_consumer, person_contacts_consumer, referral_consumer
 from scheduling.service_layer.planning import fire_timers
-from scheduling.service_layer.ports import AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
+from scheduling.service_layer.ports import Actor, AuditLog, Clock, PlanQueries, SchedulingDeps, TeamQueries
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import AggregateStore
 from trygg_shared.clock import SystemClock
@@ -37,6 +36,7 @@ from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
+from trygg_shared.tokens import TokenAuthenticator
 
 log = get_logger(__name__)
 
@@ -124,7 +124,7 @@ def bootstrap(
     )
     scanner = _scanner(settings, infra, deps, mongo_plans)
     consumers, handled = _consumers(settings, infra, deps, guards)
-    authenticator = TokenAuthenticator(settings.api_tokens)
+    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     runtime = ServiceRuntime(
         infra=infra,
         routers=[scheduling_router(deps, authenticator)],

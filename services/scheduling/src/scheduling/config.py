@@ -11,8 +11,22 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from scheduling.adapters.auth import ApiToken, local_dev_tokens
+from scheduling.domain.profiles import default_teams
+from scheduling.service_layer.ports import Role
+from trygg_shared import tokens
+from trygg_shared.auth import token_hash
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.tokens import ApiToken
+
+
+def local_dev_tokens() -> list[ApiToken[Role]]:
+    """`dev-officer`, `dev-team`, `dev-oncall`, `dev-ops`: for `make run` only, never in production.
+
+    `dev-team` acts for the local default teams (the demo's); `dev-team-hofors` only for Hofors."""
+    hofors = ApiToken[Role](
+        token_sha256=token_hash("dev-team-hofors"), subject="team:hofors-us1", roles=[Role.TEAM], teams=["hofors"]
+    )
+    return [*tokens.local_dev_tokens(Role, team_teams=sorted(default_teams())), hofors]
 
 
 class SchedulingMongo(MongoSettings):
@@ -36,7 +50,7 @@ class Settings(ServiceSettings):
         description="Kafka consumer group of the referral-events consumer; the capacity consumer of the "
         "service's own period events uses `<group>-capacity`.",
     )
-    api_tokens: list[ApiToken] = Field(
+    api_tokens: list[ApiToken[Role]] = Field(
         default_factory=local_dev_tokens,
         description="API clients as a JSON list of {token_sha256, subject, roles, teams}; roles: officer, team, "
         "oncall, ops; team members use the subject `team:<staff id>`; `teams` (team ids) scopes a team token to "
@@ -71,5 +85,4 @@ class Settings(ServiceSettings):
 
 def local_defaults_in_use(settings: Settings) -> list[str]:
     """Settings still at their local-development values (which must never reach production)."""
-    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
-    return ["SCHEDULING_API_TOKENS"] if any(t.token_sha256 in dev_hashes for t in settings.api_tokens) else []
+    return ["SCHEDULING_API_TOKENS"] if tokens.uses_dev_tokens(settings.api_tokens, local_dev_tokens()) else []

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.staffing import TravelTime
 from scheduling.domain.team import Team
+from trygg_shared import auth
 from trygg_shared.aggregate import AggregateStore
 from trygg_shared.audit import AuditLog, AuditRecord
 
@@ -30,13 +33,30 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who calls the API: a subject (e.g. `team:maria.holm`) and roles."""
+# --- who is calling: the roles and what each may do, as data (the chassis, `trygg_shared.bearer`, checks them)
 
-    subject: str
-    roles: tuple[str, ...]
-    teams: frozenset[str] | None = None  # the team ids a team token acts for; None: every team
+
+class Role(StrEnum):
+    OFFICER = "officer"  # biståndshandläggare: reads plans and handover notes
+    TEAM = "team"  # the team (members and team leads): the field API, sick calls
+    ONCALL = "oncall"  # on-call staff: reads the day's visits and waiting lists
+    OPS = "ops"  # operations: configures teams, reads the audit trail
+
+
+PERMISSIONS: Mapping[str, frozenset[Role]] = {
+    "configure_teams": frozenset({Role.OPS}),
+    "read_teams": frozenset({Role.OPS, Role.TEAM, Role.ONCALL, Role.OFFICER}),
+    "absences": frozenset({Role.OPS, Role.TEAM}),
+    "field": frozenset({Role.TEAM}),
+    "read_day": frozenset({Role.TEAM, Role.ONCALL}),
+    "read_plan": frozenset({Role.TEAM, Role.ONCALL, Role.OFFICER}),
+    "read_audit": frozenset({Role.OPS}),
+}
+
+
+class Actor(auth.Actor):
+    """Who calls the API: a subject (e.g. `team:maria.holm`), roles and the team ids a team token acts
+    for (None: every team)."""
 
     @property
     def staff_id(self) -> str | None:
@@ -45,8 +65,7 @@ class Actor:
         return name if kind == "team" and name else None
 
 
-class Authenticator(Protocol):
-    def authenticate(self, bearer: str) -> Actor | None: ...
+Authenticator = auth.Authenticator[Actor]
 
 
 class PlanQueries(Protocol):
