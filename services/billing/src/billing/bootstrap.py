@@ -12,7 +12,6 @@ from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from billing.adapters.auth import TokenAuthenticator, local_dev_tokens
 from billing.adapters.memory import (
     MemoryBookQueries,
     MemoryCareQueries,
@@ -35,6 +34,7 @@ from billing.config import Settings
 from billing.entrypoints.api import billing_router
 from billing.entrypoints.events import referral_consumer, scheduling_consumer, subjects_consumer
 from billing.service_layer.ports import (
+    Actor,
     AuditLog,
     BillingDeps,
     BookQueries,
@@ -42,6 +42,7 @@ from billing.service_layer.ports import (
     Clock,
     IssueRuns,
     LiabilityQueries,
+    Role,
     StatementQueries,
 )
 from billing.service_layer.statements import due_month, run_due_month
@@ -54,6 +55,7 @@ from trygg_shared.mongo import Document, ProcessedEvents
 from trygg_shared.service import Infrastructure, ServiceRuntime
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import traced_work
+from trygg_shared.tokens import TokenAuthenticator, local_dev_tokens, uses_dev_tokens
 
 log = get_logger(__name__)
 
@@ -76,8 +78,7 @@ def _owner() -> str:
 
 def _unsafe(settings: Settings) -> list[str]:
     """The local development values in use (refused outside a local environment)."""
-    dev_hashes = {t.token_sha256 for t in local_dev_tokens()}
-    return ["BILLING_API_TOKENS"] if any(t.token_sha256 in dev_hashes for t in settings.api_tokens) else []
+    return ["BILLING_API_TOKENS"] if uses_dev_tokens(settings.api_tokens, local_dev_tokens(Role)) else []
 
 
 def _memory_adapters(memory: MemoryStores) -> _Adapters:
@@ -190,7 +191,7 @@ def bootstrap(
         deps = mongo_deps(settings, clock, stores, infra.db)
         relay = infra.outbox_relay("billing", stores.publishing)
     consumers, guards = _consumers(settings, infra, deps, in_memory=memory is not None)
-    authenticator = TokenAuthenticator(settings.api_tokens)
+    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     runtime = ServiceRuntime(
         infra=infra,
         routers=[billing_router(deps, authenticator)],

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from billing.adapters.auth import ApiToken, local_dev_tokens
+from billing.service_layer.ports import Role
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
 class BillingMongo(MongoSettings):
@@ -48,8 +49,8 @@ class Settings(ServiceSettings):
     issue_lease_seconds: float = Field(
         600.0, gt=0, description="A run that stopped is taken over by another process after this long."
     )
-    api_tokens: list[ApiToken] = Field(
-        default_factory=local_dev_tokens,
+    api_tokens: list[ApiToken[Role]] = Field(
+        default_factory=lambda: local_dev_tokens(Role),
         description="API clients as a JSON list of {token_sha256, subject, roles}; roles officer and ops "
         "use billing. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
     )

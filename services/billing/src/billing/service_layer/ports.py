@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,6 +14,7 @@ from billing.domain.liability import LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
+from trygg_shared import auth
 from trygg_shared.aggregate import AggregateStore
 from trygg_shared.audit import AuditLog, AuditRecord
 
@@ -37,6 +39,9 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+# --- who is calling: the roles and what each may do, as data (the chassis, `trygg_shared.bearer`, checks them)
+
+
 class Role(StrEnum):
     OFFICER = "officer"  # biståndshandläggare: statements, fee headroom, reports
     TEAM = "team"  # no access to billing
@@ -44,14 +49,14 @@ class Role(StrEnum):
     OPS = "ops"  # tariffs, runs, reports, the audit trail
 
 
-@dataclass(frozen=True)
-class Actor:
-    subject: str
-    roles: tuple[str, ...]
+PERMISSIONS: Mapping[str, frozenset[Role]] = {
+    "read": frozenset({Role.OFFICER, Role.OPS}),  # statements, reports, tariffs, CSV exports
+    "set_headroom": frozenset({Role.OFFICER}),
+    "manage": frozenset({Role.OPS}),  # tariffs, prices, statement runs, the audit trail
+}
 
-
-class Authenticator(Protocol):
-    def authenticate(self, bearer: str) -> Actor | None: ...
+Actor = auth.Actor
+Authenticator = auth.Authenticator[Actor]
 
 
 class CareQueries(Protocol):
