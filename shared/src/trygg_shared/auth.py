@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 
@@ -26,7 +25,6 @@ class HashedToken(Protocol):
 
 
 T = TypeVar("T", bound=HashedToken)
-R = TypeVar("R", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -72,11 +70,6 @@ class BearerTokens(Generic[T]):
             if hmac.compare_digest(digest, expected):
                 found = token
         return found
-
-
-def dev_tokens(roles: Iterable[R], make: Callable[[str, str, R], T]) -> list[T]:
-    """`dev-<role>` for each role, subject `<role>:dev`: for `make run` and tests, never production."""
-    return [make(token_hash(f"dev-{role.value}"), f"{role.value}:dev", role) for role in roles]
 
 
 # --- team scope -------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def require(authenticator: Authenticator[Actor], allowed: Collection[str]) -> An
             raise ProblemError(
                 401, "Unauthorized", "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
             )
-        if not names & set(found.roles):
+        if not found.has(*names):
             raise ProblemError(403, "Forbidden", "Your role may not do this.")
         return found
 
