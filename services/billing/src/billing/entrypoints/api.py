@@ -2,7 +2,7 @@
 
 Routes translate HTTP to one use case and back, one module per resource (`statements`,
 `reports`, `tariffs`, `runs`); `common` holds what they share. Every route needs a bearer
-token with one of the roles in `common.ROLES` (team and on-call tokens get 403). Every response
+token with one of the roles of `ports.PERMISSIONS` (team and on-call tokens get 403). Every response
 that shows personal data (statements, reports with case ids and person references, CSV
 exports) writes an audit record before it is sent. Errors are problem+json: 401, 403, 404, 409
 (a state conflict: a run for a month that has not ended, or held by another process), 422.

@@ -14,18 +14,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from billing.domain.money import Month
-from billing.entrypoints.security import require
-from billing.service_layer.ports import Authenticator, Role
+from billing.service_layer.ports import PERMISSIONS, Authenticator
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
+from trygg_shared.bearer import require
 from trygg_shared.csv_export import csv_text
 from trygg_shared.fields import EARLIEST, LATEST, Text
 from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError
-
-ROLES: dict[str, tuple[Role, ...]] = {
-    "read": (Role.OFFICER, Role.OPS),  # statements, reports, tariffs, CSV exports
-    "set_headroom": (Role.OFFICER,),
-    "manage": (Role.OPS,),  # tariffs, prices, statement runs, the audit trail
-}
 
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01..2099-12, the plausible window (trygg_shared.fields)
 CSV = "text/csv"
@@ -35,7 +29,7 @@ P = ParamSpec("P")
 
 @dataclass(frozen=True)
 class Access:
-    """The dependencies that yield the caller's `Actor` for each permission in `ROLES`."""
+    """The dependencies that yield the caller's `Actor` for each permission (`ports.PERMISSIONS`)."""
 
     reader: Any
     officer: Any
@@ -43,7 +37,7 @@ class Access:
 
     @classmethod
     def of(cls, authenticator: Authenticator) -> Access:
-        return cls(*(require(authenticator, *ROLES[p]) for p in ("read", "set_headroom", "manage")))
+        return cls(*(require(authenticator, PERMISSIONS[p]) for p in ("read", "set_headroom", "manage")))
 
 
 def problem(description: str) -> dict[str, Any]:
