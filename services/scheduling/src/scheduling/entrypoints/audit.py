@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from scheduling.entrypoints.common import Out, api_router, example
 from scheduling.entrypoints.errors import domain_errors
-from scheduling.entrypoints.security import require
-from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
+from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
+from trygg_shared.bearer import require
 from trygg_shared.fields import Text
 
 
@@ -37,7 +37,7 @@ class AuditRecordOut(Out):
 
 def audit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     router = api_router("audit")
-    read_audit = require(authenticator, "read_audit")
+    read_audit = require(authenticator, PERMISSIONS["read_audit"])
 
     @router.get(
         "/audit",

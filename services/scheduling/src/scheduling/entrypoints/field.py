@@ -28,10 +28,10 @@ from scheduling.entrypoints.field_models import (
     plan_out,
     visit_fields,
 )
-from scheduling.entrypoints.security import require
 from scheduling.service_layer import field as fuc
-from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
+from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.auth import may_act_for_team
+from trygg_shared.bearer import require
 from trygg_shared.fields import Text
 from trygg_shared.http import ProblemError
 
@@ -41,7 +41,10 @@ _Route = TypeVar("_Route", bound=Callable[..., Any])
 def reading_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     """The day's visits of a member or a team, and a case's whole plan."""
     router = api_router("field")
-    read_day, read_plan = require(authenticator, "read_day"), require(authenticator, "read_plan")
+    read_day, read_plan = (
+        require(authenticator, PERMISSIONS["read_day"]),
+        require(authenticator, PERMISSIONS["read_plan"]),
+    )
 
     @router.get(
         "/visits",
@@ -109,7 +112,7 @@ def _visit_action(router: APIRouter, action: str, summary: str) -> Callable[[_Ro
 def visit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     """What happens at a visit (started, completed, declined, moved) and the home's coordinates."""
     router = api_router("field")
-    field_role = require(authenticator, "field")
+    field_role = require(authenticator, PERMISSIONS["field"])
 
     @_visit_action(router, "start", "Start a visit")
     async def start(case_id: Id, visit_id: Id, body: StartIn, actor: Actor = field_role) -> VisitOut:

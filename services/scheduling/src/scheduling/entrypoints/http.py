@@ -3,10 +3,11 @@
 Routes translate HTTP to one use case and back, one module per resource: `teams` (configuration,
 absences and sick calls, waiting list and capacity), `field` (the day's visits, a case's plan,
 what happens at a visit) and `audit`. Every route needs a bearer token; the role table is
-`security.ROLES`. Errors are problem+json (`errors`): 401 without a valid token, 403 without the
-role, 404 unknown team, case or visit, 409 a conflict with the plan's or the team's state, 422
-invalid input, 503 the database is unreachable. Responses that carry personal data (names,
-addresses, visit notes) are audited before they are returned.
+`ports.PERMISSIONS`, checked by the shared chassis (`trygg_shared.bearer`). Errors are
+problem+json (`errors`): 401 without a valid token, 403 without the role, 404 unknown team, case
+or visit, 409 a conflict with the plan's or the team's state, 422 invalid input, 503 the database
+is unreachable. Responses that carry personal data (names, addresses, visit notes) are audited
+before they are returned.
 """
 
 from __future__ import annotations

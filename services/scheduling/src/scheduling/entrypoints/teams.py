@@ -11,10 +11,10 @@ from pydantic import Field, model_validator
 from scheduling.domain.team import AbsenceKind, Team
 from scheduling.entrypoints.common import Day, Id, In, Out, StaffId, api_router, example
 from scheduling.entrypoints.errors import domain_errors, for_team, problems
-from scheduling.entrypoints.security import require
 from scheduling.entrypoints.team_models import MemberOut, TeamIn, TeamOut, team_out
 from scheduling.service_layer import teams as tuc
-from scheduling.service_layer.ports import Actor, Authenticator, SchedulingDeps
+from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
+from trygg_shared.bearer import require
 from trygg_shared.http import ProblemError
 
 
@@ -89,7 +89,10 @@ class CapacityDayOut(Out):
 def team_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     """Read and configure teams."""
     router = api_router("teams")
-    read_teams, configure = require(authenticator, "read_teams"), require(authenticator, "configure_teams")
+    read_teams, configure = (
+        require(authenticator, PERMISSIONS["read_teams"]),
+        require(authenticator, PERMISSIONS["configure_teams"]),
+    )
 
     @router.get("/teams", response_model=list[TeamOut], summary="List the teams")
     async def list_teams(actor: Actor = read_teams) -> list[TeamOut]:
@@ -117,7 +120,7 @@ def team_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter
 def absence_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     """A member away: an absence ahead of time, or a sick call that re-staffs the day."""
     router = api_router("teams")
-    absences = require(authenticator, "absences")
+    absences = require(authenticator, PERMISSIONS["absences"])
 
     @router.post(
         "/teams/{team_id}/absences",
@@ -184,7 +187,7 @@ def _capacity_out(team: Team, first: date, days: int) -> list[CapacityDayOut]:
 def load_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     """The team's load: cases waiting for a place, places booked per day."""
     router = api_router("teams")
-    read_day = require(authenticator, "read_day")
+    read_day = require(authenticator, PERMISSIONS["read_day"])
 
     @router.get(
         "/teams/{team_id}/waiting-list",
