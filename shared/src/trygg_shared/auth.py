@@ -75,9 +75,9 @@ class BearerTokens(Generic[T]):
 # --- team scope -------------------------------------------------------------------------------
 
 TEAMS_DESCRIPTION = (
-    "The teams (team ids) a team token acts for: it may post absences, sick calls and visit changes and "
-    "read visits only for these. Left out: every team (only where one team serves the municipality). "
-    "Tokens with any role besides team (ops, officers, on-call) are never scoped."
+    "The teams (team ids) a team token acts for; what they limit is each service's to say (its `API_TOKENS` "
+    "setting). Left out: every team (only where one team serves the municipality). Tokens with any role besides "
+    "team (ops, officers, on-call) are never scoped."
 )
 
 # Roles whose tokens the `teams` claim scopes; every other role keeps municipality-wide access.
