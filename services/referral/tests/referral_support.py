@@ -22,15 +22,16 @@ from referral.adapters.memory import (
     InMemoryInbox,
 )
 from referral.bootstrap import Referral, bootstrap
-from referral.config import ApiToken, MunicipalityProfileSettings, Settings, SmsSettings, TeamSettings, local_dev_tokens
+from referral.config import MunicipalityProfileSettings, Settings, SmsSettings, TeamSettings
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable, RegionalAgreement
 from referral.main import http_app
 from referral.service_layer.agreement_format import shipped_agreements
-from referral.service_layer.ports import StorageUnavailable
+from referral.service_layer.ports import Role, StorageUnavailable
 from trygg_shared import clock
 from trygg_shared.aggregate import InMemoryAggregateStore, Saved
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 SHIPPED = shipped_agreements()
 STOCKHOLM_2024: RegionalAgreement = next(a for a in SHIPPED if a.agreement_id == "region-stockholm-2024")
@@ -80,7 +81,7 @@ class ApiHarness:
         teams: Sequence[str | TeamSettings] = ("Team Väst",),
         max_length_days: int = 14,
         sms: SmsSettings | None = None,
-        tokens: Sequence[ApiToken] = (),
+        tokens: Sequence[ApiToken[Role]] = (),
     ) -> None:
         self.clock = FixedClock()
         self.consents = InMemoryConsentLedger()
@@ -91,7 +92,7 @@ class ApiHarness:
         settings = Settings(
             profile=MunicipalityProfileSettings(name="test", max_length_days=max_length_days, teams=list(teams)),
             sms=sms or SmsSettings(),  # type: ignore[call-arg]
-            api_tokens=[*local_dev_tokens(), *tokens],
+            api_tokens=[*local_dev_tokens(Role), *tokens],
         )
         self.referral: Referral = bootstrap(
             settings,

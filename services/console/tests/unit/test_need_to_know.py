@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from console_support import ConsoleHarness, Stream, _Case, march_2026, raise_alert, team_configured, utc
 
-from console.adapters.auth import ApiToken, local_dev_tokens
 from console.domain.access import Role
 from trygg_shared.auth import token_hash
 from trygg_shared.contracts import notification as nt
+from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
 def _sms_cap_alert(s: Stream) -> Stream:
@@ -50,14 +50,14 @@ def _two_teams() -> Stream:
     return s
 
 
-def _team_token(token: str, teams: list[str]) -> ApiToken:
-    return ApiToken(token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
+def _team_token(token: str, teams: list[str]) -> ApiToken[Role]:
+    return ApiToken[Role](token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
 
 
 @pytest.fixture
 async def teams() -> ConsoleHarness:
     h = ConsoleHarness(
-        tokens=[*local_dev_tokens(), _team_token("hofors-lead", ["hofors"]), _team_token("vast-lead", ["vast"])]
+        tokens=[*local_dev_tokens(Role), _team_token("hofors-lead", ["hofors"]), _team_token("vast-lead", ["vast"])]
     )
     await h.replay(_two_teams())
     return h

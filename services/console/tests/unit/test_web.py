@@ -533,7 +533,7 @@ def test_sessions_that_cannot_be_stored_or_read_are_a_503_not_a_sign_in() -> Non
 
 
 async def test_a_team_token_scoped_to_its_teams_sees_only_their_visits_on_today() -> None:
-    def team_token(token: str, teams: list[str]) -> ApiToken:
+    def team_token(token: str, teams: list[str]) -> ApiToken[Role]:
         return ApiToken[Role](token_sha256=token_hash(token), subject=f"team:{token}", roles=[Role.TEAM], teams=teams)
 
     harness = ConsoleHarness(tokens=[team_token("hofors-lead", ["hofors"]), team_token("vast-lead", ["vast"])])

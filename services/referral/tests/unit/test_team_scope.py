@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from referral_support import ApiHarness
 
-from referral.config import ApiToken, TeamSettings
+from referral.config import TeamSettings
 from referral.service_layer.ports import Role
 from trygg_shared.auth import token_hash
+from trygg_shared.tokens import ApiToken
 
 from .test_officer_api import GRANT, OFFICER, hospital_case
 
@@ -19,10 +20,12 @@ TEAMS = [
     TeamSettings(team_id="team-vast", name="Team Väst"),
     TeamSettings(team_id="hofors", name="Trygg hemgång Hofors"),
 ]
-HOFORS = ApiToken(
+HOFORS = ApiToken[Role](
     token_sha256=token_hash("team-hofors"), subject="team:hofors-us1", roles=[Role.TEAM], teams=["hofors"]
 )
-VAST = ApiToken(token_sha256=token_hash("team-vast"), subject="team:vast-us1", roles=[Role.TEAM], teams=["team-vast"])
+VAST = ApiToken[Role](
+    token_sha256=token_hash("team-vast"), subject="team:vast-us1", roles=[Role.TEAM], teams=["team-vast"]
+)
 
 
 def bearer(token: str) -> dict[str, str]:
