@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from referral.domain.messages import MessageType
@@ -146,43 +148,39 @@ WEBHOOK_REFUSALS = {
 }
 
 
-def webhook_router(
-    verifier: SignatureVerifier,
-    deps: ReferralDeps,
-    request_schema: dict[str, Any],
-    limiter: RateLimiter | None = None,
-    limits: WebhookLimits | None = None,
-    on_outcome: Callable[[str], None] | None = None,
-) -> APIRouter:
-    """The intake route; `on_outcome` is told each webhook's outcome: accepted, repeated or why refused."""
-    router = APIRouter(tags=["hospital intake"])
-    limiter = limiter or RateLimiter()
-    limits = limits or WebhookLimits()
-    per_sender, unsigned = parse_rate(limits.per_sender), parse_rate(limits.unsigned_per_client)
-    count = on_outcome or (lambda _outcome: None)
+@dataclass(frozen=True)
+class _Intake:
+    """One webhook's way in: media type, the failed-signature limit, the signature, the sender's
+    limit, the format, then the use case; every refusal is a `ProblemError`."""
 
-    async def receive(request: Request) -> JSONResponse:
+    verifier: SignatureVerifier
+    deps: ReferralDeps
+    limiter: RateLimiter
+    per_sender: list[RateLimitItem]
+    unsigned: list[RateLimitItem]
+
+    async def receive(self, request: Request) -> JSONResponse:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise ProblemError(415, "Unsupported media type", "Send the message as application/json.")
         client = request.client.host if request.client else "unknown"
-        wait = limiter.refused(unsigned, "webhook-unsigned", client)
+        wait = self.limiter.refused(self.unsigned, "webhook-unsigned", client)
         if wait is not None:
             raise too_many_requests(wait, "webhooks with a failed signature")
         body = await _read_body(request)
         try:
-            sender = verifier.identify(body, request.headers)
+            sender = self.verifier.identify(body, request.headers)
         except InvalidSignature:
-            limiter.hit(unsigned, "webhook-unsigned", client)
+            self.limiter.hit(self.unsigned, "webhook-unsigned", client)
             # Nothing that tells an attacker which check failed.
             raise ProblemError(401, "Unauthorized", "The message signature could not be verified.") from None
-        wait = limiter.hit(per_sender, "webhook-sender", sender.sender_id)
+        wait = self.limiter.hit(self.per_sender, "webhook-sender", sender.sender_id)
         if wait is not None:
             log.warning("webhook rate limit reached", sender=sender.sender_id)
             raise too_many_requests(wait, "webhooks from this sender")
         message = _parse(body)
         try:
-            result = await receive_hospital_message(deps, sender, request.headers["webhook-id"], message)
+            result = await receive_hospital_message(self.deps, sender, request.headers["webhook-id"], message)
         except StorageUnavailable:
             log.warning("cannot store hospital message now; asked sender to retry", sender=sender.sender_id)
             raise ProblemError(
@@ -193,6 +191,27 @@ def webhook_router(
             ) from None
         body_out = Accepted(case_id=result.answer.case_id, message_id=result.answer.message_id)
         return JSONResponse(body_out.model_dump(), status_code=200 if result.repeated else 202)
+
+
+def webhook_router(
+    verifier: SignatureVerifier,
+    deps: ReferralDeps,
+    request_schema: dict[str, Any],
+    limiter: RateLimiter | None = None,
+    limits: WebhookLimits | None = None,
+    on_outcome: Callable[[str], None] | None = None,
+) -> APIRouter:
+    """The intake route; `on_outcome` is told each webhook's outcome: accepted, repeated or why refused."""
+    router = APIRouter(tags=["hospital intake"])
+    limits = limits or WebhookLimits()
+    intake = _Intake(
+        verifier,
+        deps,
+        limiter or RateLimiter(),
+        per_sender=parse_rate(limits.per_sender),
+        unsigned=parse_rate(limits.unsigned_per_client),
+    )
+    count = on_outcome or (lambda _outcome: None)
 
     @router.post(
         "/webhooks/lus",
@@ -207,7 +226,7 @@ def webhook_router(
     )
     async def receive_lus(request: Request) -> JSONResponse:
         try:
-            response = await receive(request)
+            response = await intake.receive(request)
         except ProblemError as exc:
             count(WEBHOOK_REFUSALS.get(exc.status, "invalid"))
             raise
