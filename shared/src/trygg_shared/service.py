@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
@@ -43,6 +43,8 @@ from trygg_shared.telemetry import configure_tracing, quiet
 log = get_logger(__name__)
 
 RELAY_LEASES = "relay_leases"  # one lease document per service's outbox relay
+_Settings = TypeVar("_Settings", bound=ServiceSettings)
+_Service = TypeVar("_Service")
 
 
 @dataclass
@@ -108,6 +110,17 @@ def configure_process(settings: ServiceSettings) -> TracerProvider:
     """Logging and tracing for this process (global state): called once, by `main`, never by bootstrap."""
     configure_logging(settings.logging, settings.service_name)
     return configure_tracing(settings.telemetry, settings.service_name)
+
+
+def create_process_app(
+    settings: _Settings,
+    bootstrap: Callable[..., _Service],
+    http_app: Callable[[_Service], FastAPI],
+) -> FastAPI:
+    """A service's production app (`main.create_app`): this process's logging and tracing, then the
+    service wired by its `bootstrap(settings, infra=...)` on real infrastructure, served by its `http_app`."""
+    provider = configure_process(settings)
+    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
 
 
 def consumer_indexes() -> list[Index]:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from billing.bootstrap import Billing, bootstrap
 from billing.config import Settings
-from trygg_shared.service import Infrastructure, configure_process, create_service_app
+from trygg_shared.service import create_process_app, create_service_app
 
 DESCRIPTION = """
 The person's fees (maxtaxa-capped monthly statements with correction lines), the municipality's
@@ -17,9 +17,7 @@ Roles: `officer` and `ops` (tariffs, runs and the audit trail: `ops`).
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    provider = configure_process(settings)
-    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+    return create_process_app(settings or Settings(), bootstrap, http_app)
 
 
 def http_app(billing: Billing, *, lifespan_enabled: bool = True) -> FastAPI:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from console.bootstrap import Console, bootstrap
 from console.config import Settings
 from console.entrypoints.web import static_files
-from trygg_shared.service import Infrastructure, configure_process, create_service_app
+from trygg_shared.service import create_process_app, create_service_app
 
 DESCRIPTION = """
 The operations console of Trygg hemgång: cases by time left before payment liability, today's
@@ -17,9 +17,7 @@ visits, on-call alerts and the follow-up figures, built only from the other serv
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    provider = configure_process(settings)
-    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+    return create_process_app(settings or Settings(), bootstrap, http_app)
 
 
 def http_app(console: Console, *, lifespan_enabled: bool = True) -> FastAPI:

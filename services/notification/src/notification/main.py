@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from notification.bootstrap import Notification, bootstrap
 from notification.config import Settings
-from trygg_shared.service import Infrastructure, configure_process, create_service_app
+from trygg_shared.service import create_process_app, create_service_app
 
 DESCRIPTION = """
 SMS to relatives (only with the person's recorded consent; no health details) about the
@@ -22,9 +22,7 @@ events on `trygg.notification.events.v1`. Every error is `application/problem+js
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    provider = configure_process(settings)
-    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+    return create_process_app(settings or Settings(), bootstrap, http_app)
 
 
 def http_app(notification: Notification, *, lifespan_enabled: bool = True) -> FastAPI:

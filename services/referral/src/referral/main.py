@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from referral.bootstrap import Referral, bootstrap
 from referral.config import Settings
-from trygg_shared.service import Infrastructure, configure_process, create_service_app
+from trygg_shared.service import create_process_app, create_service_app
 
 DESCRIPTION = """
 Hospital messages (LUS) arrive here as signed webhooks and become cases; the payment-liability
@@ -22,9 +22,7 @@ Every error is `application/problem+json` (RFC 9457).
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    provider = configure_process(settings)
-    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+    return create_process_app(settings or Settings(), bootstrap, http_app)
 
 
 def http_app(referral: Referral, *, lifespan_enabled: bool = True) -> FastAPI:

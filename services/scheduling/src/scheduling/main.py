@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from scheduling.bootstrap import Scheduling, bootstrap
 from scheduling.config import Settings
-from trygg_shared.service import Infrastructure, configure_process, create_service_app
+from trygg_shared.service import create_process_app, create_service_app
 
 DESCRIPTION = """
 The team's working day: plans each granted Trygg hemgång decision into visits staffed with
@@ -19,9 +19,7 @@ case id) and `trygg.scheduling.team-events.v1` (keyed by team id).
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    provider = configure_process(settings)
-    return http_app(bootstrap(settings, infra=Infrastructure.create(settings, tracer_provider=provider)))
+    return create_process_app(settings or Settings(), bootstrap, http_app)
 
 
 def http_app(scheduling: Scheduling, *, lifespan_enabled: bool = True) -> FastAPI:
