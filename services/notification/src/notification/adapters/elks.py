@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -60,6 +62,50 @@ def http_outcome(status: int) -> Unavailable | Rejected:
     return Rejected(f"http_{status}")
 
 
+async def post_sms(
+    client: httpx.AsyncClient,
+    url: str,
+    form: dict[str, str],
+    auth: httpx.Auth,
+    *,
+    id_field: str,
+    statuses: Mapping[str, DeliveryStatus],
+    first_status: str,
+) -> SendOutcome:
+    """POST a provider's message form: its id for the message and the status it answered, or why not."""
+    try:
+        response = await client.post(url, data=form, auth=auth)
+    except httpx.TransportError as exc:
+        return transport_outcome(exc)
+    if response.status_code >= 300:
+        return http_outcome(response.status_code)
+    try:
+        body = response.json()
+        provider_id = str(body[id_field])
+    except (ValueError, KeyError, TypeError):
+        # It answered 2xx, so it has the message; without an id we cannot match reports.
+        return Unavailable("unreadable_answer", ambiguous=True)
+    return Accepted(provider_id, statuses.get(str(body.get("status", first_status)), DeliveryStatus.ACCEPTED))
+
+
+async def history_page(
+    client: httpx.AsyncClient, url: str, params: dict[str, str], auth: httpx.Auth, *, list_field: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | LookupFailed:
+    """GET one page of a provider's message history: the answer and its messages, or why not."""
+    try:
+        response = await client.get(url, params=params, auth=auth)
+    except httpx.TransportError as exc:
+        return LookupFailed(type(exc).__name__)
+    if response.status_code != 200:
+        return LookupFailed(f"http_{response.status_code}")
+    try:
+        body = response.json()
+        entries = list(body.get(list_field) or [])
+    except (ValueError, AttributeError):
+        return LookupFailed("unreadable_history")
+    return body, entries
+
+
 class FortySixElks:
     name = "46elks"
     supports_lookup = True
@@ -87,34 +133,23 @@ class FortySixElks:
             "message": sms.text,
             "whendelivered": self._signer.url(self._public, DELIVERY_PATH, sms.message_id),
         }
-        try:
-            response = await self._client.post(f"{self._base}/a1/sms", data=form, auth=self._auth)
-        except httpx.TransportError as exc:
-            return transport_outcome(exc)
-        if response.status_code >= 300:
-            return http_outcome(response.status_code)
-        try:
-            body = response.json()
-            provider_id = str(body["id"])
-        except (ValueError, KeyError, TypeError):
-            # It answered 2xx, so it has the message; without an id we cannot match reports.
-            return Unavailable("unreadable_answer", ambiguous=True)
-        return Accepted(provider_id, STATUSES.get(str(body.get("status", "created")), DeliveryStatus.ACCEPTED))
+        return await post_sms(
+            self._client,
+            f"{self._base}/a1/sms",
+            form,
+            self._auth,
+            id_field="id",
+            statuses=STATUSES,
+            first_status="created",
+        )
 
     async def lookup(self, sms: OutgoingSms, since: datetime) -> LookupOutcome:
         params = {"to": sms.to, "end": since.astimezone(UTC).strftime(_TIME_FORMAT), "limit": "100"}
         for _ in range(MAX_HISTORY_PAGES):
-            try:
-                response = await self._client.get(f"{self._base}/a1/sms", params=params, auth=self._auth)
-            except httpx.TransportError as exc:
-                return LookupFailed(type(exc).__name__)
-            if response.status_code != 200:
-                return LookupFailed(f"http_{response.status_code}")
-            try:
-                body = response.json()
-                entries = list(body.get("data") or [])
-            except (ValueError, AttributeError):
-                return LookupFailed("unreadable_history")
+            page = await history_page(self._client, f"{self._base}/a1/sms", params, self._auth, list_field="data")
+            if isinstance(page, LookupFailed):
+                return page
+            body, entries = page
             for entry in entries:
                 if (
                     entry.get("direction", "outgoing") == "outgoing"

@@ -17,11 +17,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from notification.adapters.elks import http_outcome, transport_outcome
+from notification.adapters.elks import history_page, post_sms
 from notification.adapters.signing import query_params, twilio_signature
 from notification.domain.message import DeliveryStatus
 from notification.service_layer.ports import (
-    Accepted,
     CallbackRejected,
     DeliveryReport,
     Found,
@@ -31,7 +30,6 @@ from notification.service_layer.ports import (
     NotFound,
     OutgoingSms,
     SendOutcome,
-    Unavailable,
 )
 
 STATUSES = {
@@ -69,31 +67,16 @@ class Twilio:
             "Body": sms.text,
             "StatusCallback": f"{self._public}{STATUS_PATH}?message_id={sms.message_id}",
         }
-        try:
-            response = await self._client.post(self._messages, data=form, auth=self._auth)
-        except httpx.TransportError as exc:
-            return transport_outcome(exc)
-        if response.status_code >= 300:
-            return http_outcome(response.status_code)
-        try:
-            body = response.json()
-            sid = str(body["sid"])
-        except (ValueError, KeyError, TypeError):
-            return Unavailable("unreadable_answer", ambiguous=True)
-        return Accepted(sid, STATUSES.get(str(body.get("status", "queued")), DeliveryStatus.ACCEPTED))
+        return await post_sms(
+            self._client, self._messages, form, self._auth, id_field="sid", statuses=STATUSES, first_status="queued"
+        )
 
     async def lookup(self, sms: OutgoingSms, since: datetime) -> LookupOutcome:
         params = {"To": sms.to, "From": sms.sender, "PageSize": "100"}
-        try:
-            response = await self._client.get(self._messages, params=params, auth=self._auth)
-        except httpx.TransportError as exc:
-            return LookupFailed(type(exc).__name__)
-        if response.status_code != 200:
-            return LookupFailed(f"http_{response.status_code}")
-        try:
-            messages = list(response.json().get("messages") or [])
-        except (ValueError, AttributeError):
-            return LookupFailed("unreadable_history")
+        page = await history_page(self._client, self._messages, params, self._auth, list_field="messages")
+        if isinstance(page, LookupFailed):
+            return page
+        _body, messages = page
         for entry in messages:
             created = entry.get("date_created")
             try:
