@@ -106,113 +106,85 @@ def _day(facts: Facts, language: Language) -> str:
     return format_day(day, language)
 
 
+_QUESTIONS: dict[Language, str] = {
+    Language.SV: "Frågor: {name}, tel {phone}",
+    Language.FI: "Kysymykset: {name}, puh. {phone}",
+    Language.EN: "Questions: {name}, tel {phone}",
+}
+
+
 def _contact(contact: TeamContact, language: Language) -> str:
     hours = contact.hours_text(language)
-    if language is Language.SV:
-        return f"Frågor: {contact.name}, tel {contact.phone}" + (f" ({hours})." if hours else ".")
-    if language is Language.FI:
-        return f"Kysymykset: {contact.name}, puh. {contact.phone}" + (f" ({hours})." if hours else ".")
-    return f"Questions: {contact.name}, tel {contact.phone}" + (f" ({hours})." if hours else ".")
+    return _QUESTIONS[language].format(name=contact.name, phone=contact.phone) + (f" ({hours})." if hours else ".")
 
 
-_VISIT_KINDS = frozenset(
-    {
-        MessageKind.HOMECOMING_SCHEDULED,
-        MessageKind.HOMECOMING_CHANGED,
-        MessageKind.FOLLOW_UP_MEETING,
-        MessageKind.HANDOVER_VISIT,
-    }
-)
+# A visit's message says what happens when ({when}) and where ({place}); a day's message names the
+# day ({day}): support starts, is handed over, or ends.
+_VISIT_TEXTS: dict[MessageKind, dict[Language, str]] = {
+    MessageKind.HOMECOMING_SCHEDULED: {
+        Language.SV: "Trygg hemgång-teamet möter din närstående i hemmet {when}.",
+        Language.FI: "Trygg hemgång -tiimi tapaa läheisesi kotona {when}.",
+        Language.EN: "The Trygg hemgång team will meet your relative at home on {when}.",
+    },
+    MessageKind.HOMECOMING_CHANGED: {
+        Language.SV: "Ny tid: Trygg hemgång-teamet möter din närstående i hemmet {when}.",
+        Language.FI: "Uusi aika: Trygg hemgång -tiimi tapaa läheisesi kotona {when}.",
+        Language.EN: "New time: the Trygg hemgång team will meet your relative at home on {when}.",
+    },
+    MessageKind.FOLLOW_UP_MEETING: {
+        Language.SV: "Uppföljningsmöte för Trygg hemgång {when} {place}. Din närstående kan vilja att du är med.",
+        Language.FI: "Trygg hemgång -seurantakokous {when} {place}. Läheisesi voi toivoa, että olet mukana.",
+        Language.EN: "Trygg hemgång follow-up meeting {when} {place}. Your relative may wish you to take part.",
+    },
+    MessageKind.HANDOVER_VISIT: {
+        Language.SV: "Trygg hemgång-teamet och hemtjänsten gör ett gemensamt hembesök {when} inför överlämningen.",
+        Language.FI: "Trygg hemgång -tiimi ja kotipalvelu tekevät yhteisen kotikäynnin {when} ennen siirtoa.",
+        Language.EN: "The Trygg hemgång team and home care (hemtjänst) will make a joint home visit on {when}.",
+    },
+}
+_DAY_TEXTS: dict[MessageKind, dict[Language, str]] = {
+    MessageKind.SERVICE_STARTED: {
+        Language.SV: "Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
+        "Du får ett sms när tiden för första hembesöket är bestämd.",
+        Language.FI: "Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
+        "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu.",
+        Language.EN: "The Trygg hemgång team will support your relative after the return home from {day}. "
+        "You will get a text when the time of the first home visit is set.",
+    },
+    MessageKind.HANDED_OVER: {
+        Language.SV: "Från {day} har hemtjänsten tagit över stödet efter Trygg hemgång.",
+        Language.FI: "{day} alkaen kotipalvelu (hemtjänst) on jatkanut Trygg hemgång -tukea.",
+        Language.EN: "From {day} home care (hemtjänst) has taken over from Trygg hemgång.",
+    },
+    MessageKind.PERIOD_ENDED: {
+        Language.SV: "Perioden med Trygg hemgång-teamet avslutades {day}. Tack!",
+        Language.FI: "Trygg hemgång -tiimin tukijakso päättyi {day}. Kiitos!",
+        Language.EN: "The period with the Trygg hemgång team ended on {day}. Thank you!",
+    },
+}
+# After the handover, when hemtjänst's number is known: whom to call about the visits.
+_CALL_HEMTJANST: dict[Language, str] = {
+    Language.SV: " Ring hemtjänsten på {call} vid frågor om besöken.",
+    Language.FI: " Soita kotipalveluun numeroon {call}, jos sinulla on kysyttävää.",
+    Language.EN: " Call home care on {call} with questions about visits.",
+}
 
 
-def _body(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
+def _body(kind: MessageKind, facts: Facts, language: Language) -> str:
     if kind is MessageKind.ONCALL_ALERT:
         raise ValueError("on-call alerts use render_alert")
-    if kind in _VISIT_KINDS:
-        return _visit_body(kind, facts, language)
-    return _day_body(kind, facts, language)
-
-
-def _visit_body(kind: MessageKind, facts: Facts, language: Language) -> str:
-    """A visit's message: what happens when (and where)."""
-    sv, fi = language is Language.SV, language is Language.FI
-    place = _PLACES[language][facts.place or MeetingPlace.HOME]
-    match kind:
-        case MessageKind.HOMECOMING_SCHEDULED:
-            when = _when(facts, language)
-            if sv:
-                return f"Trygg hemgång-teamet möter din närstående i hemmet {when}."
-            if fi:
-                return f"Trygg hemgång -tiimi tapaa läheisesi kotona {when}."
-            return f"The Trygg hemgång team will meet your relative at home on {when}."
-        case MessageKind.HOMECOMING_CHANGED:
-            when = _when(facts, language)
-            if sv:
-                return f"Ny tid: Trygg hemgång-teamet möter din närstående i hemmet {when}."
-            if fi:
-                return f"Uusi aika: Trygg hemgång -tiimi tapaa läheisesi kotona {when}."
-            return f"New time: the Trygg hemgång team will meet your relative at home on {when}."
-        case MessageKind.FOLLOW_UP_MEETING:
-            when = _when(facts, language)
-            if sv:
-                return f"Uppföljningsmöte för Trygg hemgång {when} {place}. Din närstående kan vilja att du är med."
-            if fi:
-                return f"Trygg hemgång -seurantakokous {when} {place}. Läheisesi voi toivoa, että olet mukana."
-            return f"Trygg hemgång follow-up meeting {when} {place}. Your relative may wish you to take part."
-        case MessageKind.HANDOVER_VISIT:
-            when = _when(facts, language)
-            if sv:
-                return f"Trygg hemgång-teamet och hemtjänsten gör ett gemensamt hembesök {when} inför överlämningen."
-            if fi:
-                return f"Trygg hemgång -tiimi ja kotipalvelu tekevät yhteisen kotikäynnin {when} ennen siirtoa."
-            return f"The Trygg hemgång team and home care (hemtjänst) will make a joint home visit on {when}."
-    raise ValueError(f"not a visit message: {kind}")
-
-
-def _day_body(kind: MessageKind, facts: Facts, language: Language) -> str:
-    """A message about a day: support starts, is handed over, or ends."""
-    sv, fi = language is Language.SV, language is Language.FI
-    match kind:
-        case MessageKind.SERVICE_STARTED:
-            day = _day(facts, language)
-            if sv:
-                return (
-                    f"Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
-                    "Du får ett sms när tiden för första hembesöket är bestämd."
-                )
-            if fi:
-                return (
-                    f"Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
-                    "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu."
-                )
-            return (
-                f"The Trygg hemgång team will support your relative after the return home from {day}. "
-                "You will get a text when the time of the first home visit is set."
-            )
-        case MessageKind.HANDED_OVER:
-            day = _day(facts, language)
-            call = facts.call_phone
-            if sv:
-                text = f"Från {day} har hemtjänsten tagit över stödet efter Trygg hemgång."
-                return text + (f" Ring hemtjänsten på {call} vid frågor om besöken." if call else "")
-            if fi:
-                text = f"{day} alkaen kotipalvelu (hemtjänst) on jatkanut Trygg hemgång -tukea."
-                return text + (f" Soita kotipalveluun numeroon {call}, jos sinulla on kysyttävää." if call else "")
-            text = f"From {day} home care (hemtjänst) has taken over from Trygg hemgång."
-            return text + (f" Call home care on {call} with questions about visits." if call else "")
-        case MessageKind.PERIOD_ENDED:
-            day = _day(facts, language)
-            if sv:
-                return f"Perioden med Trygg hemgång-teamet avslutades {day}. Tack!"
-            if fi:
-                return f"Trygg hemgång -tiimin tukijakso päättyi {day}. Kiitos!"
-            return f"The period with the Trygg hemgång team ended on {day}. Thank you!"
-    raise ValueError(f"not a day message: {kind}")
+    if kind in _VISIT_TEXTS:
+        place = _PLACES[language][facts.place or MeetingPlace.HOME]
+        return _VISIT_TEXTS[kind][language].format(when=_when(facts, language), place=place)
+    text = _DAY_TEXTS[kind][language].format(day=_day(facts, language))
+    if kind is MessageKind.HANDED_OVER and facts.call_phone:
+        text += _CALL_HEMTJANST[language].format(call=facts.call_phone)
+    return text
 
 
 def render(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
     """The text of one message to a relative: what happens, then whom to call and when."""
-    return f"{_body(kind, facts, language, contact)} {_contact(contact, language)}"
+    return f"{_body(kind, facts, language)} {_contact(contact, language)}"
 
 
 class AlertTopic(StrEnum):
