@@ -52,29 +52,13 @@ def referral(path: str) -> Seeded:
 
 
 def scheduling(path: str) -> Seeded:
-    from scheduling_support import ApiHarness
+    from scheduling_support import ApiHarness, grant_command
 
     from scheduling.service_layer import planning as uc
 
     h = ApiHarness()
-    asyncio.run(
-        uc.grant_decision(
-            h.deps,
-            uc.GrantDecision(
-                case_id="audit-case",
-                person_ref="p_audit",
-                decision_id="d-audit",
-                decision_type="trygg_hemgang",
-                start_date=date(2026, 11, 25),
-                length_days=7,
-                end_date=date(2026, 12, 1),
-                team="Team Väst",
-                hours_granted=None,
-                hemtjanst=True,
-                granted_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-            ),
-        )
-    )
+    command = grant_command("audit-case", person_ref="p_audit", decision_id="d-audit", length=7)
+    asyncio.run(uc.grant_decision(h.deps, command))
     if path == "/cases/{case_id}/plan":
         return Seeded(h.client, h.audit.records, "/cases/audit-case/plan", _bearer("team"))
     plan = asyncio.run(h.plan("audit-case"))
