@@ -40,7 +40,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +50,9 @@ from rich.table import Table
 from devstack.servers import FerretDBServer, KafkaServer, PostgresServer, free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
 from notification.fake_gateway import FakeElks
-from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.topics import ALL_TOPICS, REFERRAL_CASE_EVENTS
-from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import ensure_topics
+from trygg_shared.testing import event_record, sample_decision_granted
 
 console = Console(width=140)
 SPEC = next(s for s in SERVICES if s.name == "notification")
@@ -69,28 +67,8 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def decision_record(phone: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    case_id = str(uuid.uuid4())
-    event = r.DecisionGranted(
-        case_id=case_id,
-        person_ref="p_" + uuid.uuid4().hex,
-        decision_id="d_" + uuid.uuid4().hex,
-        decision_type=r.DecisionType.TRYGG_HEMGANG,
-        start_date=date.today(),
-        length_days=14,
-        team="Team Bench",
-        relatives=(r.Relative(relative_id="rel1", name="Bench", phone=phone, language=r.Language.SV, consent=True),),
-        granted_by="officer:bench",
-        granted_at=datetime.now(UTC),
-    )
-    meta = EventMeta(
-        id=str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source="urn:trygghemgang:bench",
-        subject=case_id,
-        time=datetime.now(UTC),
-        sequence=1,
-    )
-    record = encode(meta, event.model_dump(mode="json"))
+    event = sample_decision_granted(phone, team="Team Bench", granted_by="officer:bench")
+    record = event_record(event, source="urn:trygghemgang:bench", sequence=1)
     return record.key or b"", record.value, list(record.headers.items())
 
 

@@ -16,7 +16,7 @@ from pymongo.errors import OperationFailure
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
-from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.envelope import EventMeta, KafkaRecord, encode
 from trygg_shared.kafka import (
     FAULT_POINTS,
     MAX_BACKOFF_SECONDS,
@@ -31,7 +31,7 @@ from trygg_shared.kafka import (
 )
 from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.settings import KafkaSettings
-from trygg_shared.testing import sample_ready_for_discharge
+from trygg_shared.testing import event_record, publish_record, sample_ready_for_discharge
 
 GROUP = "test-group"
 
@@ -45,25 +45,12 @@ def record_for(
     event_id: str | None = None,
     data: dict[str, Any] | None = None,
     sequence: int | None = None,
-) -> Any:
-    meta = EventMeta(
-        id=event_id or str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source="urn:test",
-        subject=event.case_id,
-        time=datetime.now(UTC),
-        sequence=sequence,
-    )
-    return encode(meta, data if data is not None else event.model_dump(mode="json"))
+) -> KafkaRecord:
+    return event_record(event, event_id=event_id, data=data, sequence=sequence)
 
 
-async def publish(broker: KafkaBroker, record: Any) -> None:
-    await broker.publish(
-        record.value,
-        topic=REFERRAL_CASE_EVENTS,
-        key=record.key,
-        headers={k: v.decode() for k, v in record.headers.items()},
-    )
+async def publish(broker: KafkaBroker, record: KafkaRecord) -> None:
+    await publish_record(broker, REFERRAL_CASE_EVENTS, record)
 
 
 def make_consumer(

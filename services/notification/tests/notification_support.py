@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from faststream.kafka import KafkaBroker
 
 from notification.bootstrap import Notification, bootstrap, memory_backend
 from notification.config import Settings
@@ -25,8 +24,9 @@ from notification.service_layer.ports import (
 from trygg_shared.clock import FixedClock
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
-from trygg_shared.envelope import EventMeta, KafkaRecord, encode
+from trygg_shared.envelope import KafkaRecord
 from trygg_shared.memory import MemoryHandledEvents as MemoryGuard
+from trygg_shared.testing import event_record, publish_record
 
 
 class Crash(Exception):
@@ -136,20 +136,11 @@ RELATIVE_PHONES = {"rel1": "+46701112233", "rel2": "+46709998877"}
 def record(
     event: IntegrationEvent, *, event_id: str | None = None, sequence: int | None = None, source: str = "urn:test"
 ) -> KafkaRecord:
-    """The event in its CloudEvents envelope, as a relay publishes it."""
-    meta = EventMeta(
-        id=event_id or str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=source,
-        subject=event.partition_key(),
-        time=EVENT_TIME,
-        sequence=sequence,
-    )
-    return encode(meta, event.model_dump(mode="json"))
+    """The event in its CloudEvents envelope, as a relay publishes it (at `EVENT_TIME`)."""
+    return event_record(event, source=source, sequence=sequence, event_id=event_id, time=EVENT_TIME)
 
 
-async def publish(broker: KafkaBroker, topic: str, rec: KafkaRecord) -> None:
-    await broker.publish(rec.value, topic=topic, key=rec.key, headers={k: v.decode() for k, v in rec.headers.items()})
+publish = publish_record  # (broker, topic, record)
 
 
 def granted(case_id: str, decision_id: str | None = None) -> r.DecisionGranted:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +23,11 @@ from trygg_shared.aggregate import InMemoryAggregateStore
 from trygg_shared.clock import FixedClock
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import DecisionGranted, DecisionType
-from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.service import Infrastructure
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.testing import publish_event
 
 if TYPE_CHECKING:
     from devstack.testing import Endpoints
@@ -168,20 +167,7 @@ async def publish(
 ) -> None:
     """Publish a contract as a service's relay does (CloudEvents, keyed by its partition key); `data` replaces
     the body (a broken one)."""
-    key = event.partition_key()
-    meta = EventMeta(
-        id=event_id or str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=source,
-        subject=key,
-        time=datetime.now(UTC),
-        sequence=sequence,
-        partition_key=key,
-    )
-    record = encode(meta, data if data is not None else event.model_dump(mode="json"))
-    await broker.publish(
-        record.value, topic=event.TOPIC, key=record.key, headers={k: v.decode() for k, v in record.headers.items()}
-    )
+    await publish_event(broker, event, source=source, sequence=sequence, event_id=event_id, data=data)
 
 
 # A team as ops configures it over the API.

@@ -18,7 +18,8 @@ from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.billing import StatementIssued
 from trygg_shared.contracts.topics import BILLING_EVENTS
-from trygg_shared.envelope import EventMeta, decode, encode
+from trygg_shared.envelope import decode
+from trygg_shared.testing import publish_event
 
 OPS = {"Authorization": "Bearer dev-ops"}
 OFFICER = {"Authorization": "Bearer dev-officer"}
@@ -26,18 +27,7 @@ SOURCE = "urn:trygghemgang:referral"
 
 
 async def publish(broker: KafkaBroker, event: IntegrationEvent, sequence: int) -> None:
-    meta = EventMeta(
-        id=str(uuid.uuid4()),
-        type=event.EVENT_TYPE,
-        source=SOURCE,
-        subject=event.partition_key(),
-        time=datetime.now(UTC),
-        sequence=sequence,
-    )
-    record = encode(meta, event.model_dump(mode="json"))
-    await broker.publish(
-        record.value, topic=event.TOPIC, key=record.key, headers={k: v.decode() for k, v in record.headers.items()}
-    )
+    await publish_event(broker, event, source=SOURCE, sequence=sequence)
 
 
 def granted(case_id: str, person_ref: str, start: date, length: int) -> ref.DecisionGranted:

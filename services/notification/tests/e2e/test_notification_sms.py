@@ -29,7 +29,8 @@ from tests.support import eventually, read_topic
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import NOTIFICATION_EVENTS
-from trygg_shared.envelope import EventMeta, decode, encode
+from trygg_shared.envelope import decode
+from trygg_shared.testing import publish_event, sample_decision_granted
 
 SPEC = ServiceSpec("notification", "NOTIFICATION_", 8003)
 OFFICER = {"Authorization": "Bearer dev-officer"}
@@ -120,38 +121,13 @@ async def publish(bootstrap: str, events: list[IntegrationEvent]) -> None:
     await broker.start()
     try:
         for event in events:
-            meta = EventMeta(
-                id=str(uuid.uuid4()),
-                type=event.EVENT_TYPE,
-                source="urn:trygghemgang:referral-e2e",
-                subject=event.partition_key(),
-                time=datetime.now(UTC),
-                sequence=1,
-            )
-            record = encode(meta, event.model_dump(mode="json"))
-            await broker.publish(
-                record.value,
-                topic=event.TOPIC,
-                key=record.key,
-                headers={k: v.decode() for k, v in record.headers.items()},
-            )
+            await publish_event(broker, event, source="urn:trygghemgang:referral-e2e", sequence=1)
     finally:
         await broker.stop()
 
 
 def decision(case_id: str, phone: str) -> r.DecisionGranted:
-    return r.DecisionGranted(
-        case_id=case_id,
-        person_ref="p_" + uuid.uuid4().hex,
-        decision_id="d_" + uuid.uuid4().hex,
-        decision_type=r.DecisionType.TRYGG_HEMGANG,
-        start_date=date.today(),
-        length_days=14,
-        team="Team Väst",
-        relatives=(r.Relative(relative_id="rel1", name="Anhörig", phone=phone, language=r.Language.SV, consent=True),),
-        granted_by="officer:e2e",
-        granted_at=datetime.now(UTC),
-    )
+    return sample_decision_granted(phone, case_id=case_id, granted_by="officer:e2e")
 
 
 async def test_a_granted_decision_becomes_an_sms_at_the_gateway_and_its_delivery_report_comes_back(
