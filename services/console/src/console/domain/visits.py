@@ -81,6 +81,7 @@ def fold_visit(recorded: Iterable[Recorded[VisitFact]]) -> VisitState | None:
 
 
 def _base(f: VisitFact, planned_end: datetime) -> VisitState:
+    """A scheduled visit known only from this fact: nobody assigned, no place yet."""
     return VisitState(
         visit_id=f.visit_id,
         case_id=f.case_id,
@@ -99,19 +100,8 @@ def _base(f: VisitFact, planned_end: datetime) -> VisitState:
 
 def _apply(s: VisitState | None, f: VisitFact) -> VisitState:
     if isinstance(f, VisitScheduled):
-        fresh = VisitState(
-            visit_id=f.visit_id,
-            case_id=f.case_id,
-            person_ref=f.person_ref,
-            period_id=f.period_id,
-            team_id=f.team_id,
-            kind=f.kind,
-            planned_start=f.planned_start,
-            planned_end=f.planned_end,
-            location=f.location,
-            staff_id=f.staff_id,
-            by_contact_person=f.by_contact_person,
-            status=VisitStatus.SCHEDULED,
+        fresh = replace(
+            _base(f, f.planned_end), location=f.location, staff_id=f.staff_id, by_contact_person=f.by_contact_person
         )
         if s is None:
             return fresh
