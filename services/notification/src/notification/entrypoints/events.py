@@ -10,6 +10,7 @@ repeats and stale events and dead-letters poison; the use cases are idempotent b
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 
@@ -73,17 +74,25 @@ def granted(event: r.DecisionGranted, meta: EventMeta) -> rel.GrantedDecision:
     )
 
 
-def changed(event: r.DecisionChanged, meta: EventMeta) -> rel.ChangedDecision:
-    """The use case's view of a changed decision."""
-    return rel.ChangedDecision(
+_Change = TypeVar("_Change", rel.ChangedDecision, rel.RelativeContacts)
+
+
+def relatives_changed(
+    view: type[_Change],
+    event: r.DecisionChanged | r.RelativeContactsChanged,
+    relatives: list[Relative],
+    meta: EventMeta,
+) -> _Change:
+    """The use case's view of a change to whom is told: a changed decision, or the relatives' new list."""
+    return view(
         case_id=event.case_id,
         person_ref=event.person_ref,
         decision_id=event.decision_id,
-        relatives=consented(event.relatives),
+        relatives=relatives,
+        withdrawn=event.consent_withdrawn_relative_ids,
         by=event.changed_by,
         at=event.changed_at,
         source_event_id=meta.id,
-        withdrawn=event.consent_withdrawn_relative_ids,
         sequence=meta.sequence,
     )
 
@@ -97,6 +106,18 @@ def ops_alerts(deps: NotificationDeps) -> Handles[ro.SmsCapReached]:
 
     # The alert's id is its window: the same alert whatever the order, however often.
     return Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply")
+
+
+def _consumer(
+    broker: KafkaBroker,
+    topic: str,
+    group_id: str,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    handles: list[Handles[Any]],
+) -> EventConsumer:
+    """One of the service's consumer groups: a topic, its handlers, the group's record of handled events."""
+    return EventConsumer(broker, topic=topic, group_id=group_id, handles=handles, guard=guard, settings=settings)
 
 
 def referral_consumer(
@@ -128,7 +149,8 @@ def referral_consumer(
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
         # A withdrawal takes effect with whichever of the two topics is read first.
-        await rel.record_decision_change(deps, changed(event, meta))
+        change = relatives_changed(rel.ChangedDecision, event, consented(event.relatives), meta)
+        await rel.record_decision_change(deps, change)
 
     async def on_decision_ended(event: r.DecisionEnded, meta: EventMeta) -> None:
         if event.reason is r.DecisionEndReason.READMITTED:
@@ -139,24 +161,18 @@ def referral_consumer(
             deps, event.case_id, event.person_ref, deceased=event.reason is r.DecisionEndReason.DECEASED
         )
 
-    return EventConsumer(
-        broker,
-        topic=REFERRAL_CASE_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(r.ReadyForDischarge, on_ready_for_discharge),
-            Handles(r.ReadyRevoked, on_ready_revoked),
-            Handles(r.Discharged, on_discharged),
-            Handles(r.CaseOpened, on_case_opened),
-            Handles(r.AdmissionNoticed, on_admission_noticed),
-            Handles(r.DecisionGranted, on_decision_granted),
-            Handles(r.DecisionChanged, on_decision_changed),
-            Handles(r.DecisionEnded, on_decision_ended),
-            ops_alerts(deps),
-        ],
-        guard=guard,
-        settings=settings,
-    )
+    handles: list[Handles[Any]] = [
+        Handles(r.ReadyForDischarge, on_ready_for_discharge),
+        Handles(r.ReadyRevoked, on_ready_revoked),
+        Handles(r.Discharged, on_discharged),
+        Handles(r.CaseOpened, on_case_opened),
+        Handles(r.AdmissionNoticed, on_admission_noticed),
+        Handles(r.DecisionGranted, on_decision_granted),
+        Handles(r.DecisionChanged, on_decision_changed),
+        Handles(r.DecisionEnded, on_decision_ended),
+        ops_alerts(deps),
+    ]
+    return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles)
 
 
 def relative_contacts_consumer(
@@ -165,29 +181,12 @@ def relative_contacts_consumer(
     """Referral's relative-contacts topic: whom to inform, with their phone numbers (only we read it)."""
 
     async def on_contacts_changed(event: r.RelativeContactsChanged, meta: EventMeta) -> None:
-        await rel.record_contacts(
-            deps,
-            rel.RelativeContacts(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                decision_id=event.decision_id,
-                relatives=contacts(event.relatives),
-                withdrawn=event.consent_withdrawn_relative_ids,
-                by=event.changed_by,
-                at=event.changed_at,
-                source_event_id=meta.id,
-                sequence=meta.sequence,
-            ),
-        )
+        await rel.record_contacts(deps, relatives_changed(rel.RelativeContacts, event, contacts(event.relatives), meta))
 
-    return EventConsumer(
-        broker,
-        topic=REFERRAL_RELATIVE_CONTACTS,
-        group_id=group_id,
-        handles=[Handles(r.RelativeContactsChanged, on_contacts_changed)],  # the later list is the truth
-        guard=guard,
-        settings=settings,
-    )
+    handles: list[Handles[Any]] = [
+        Handles(r.RelativeContactsChanged, on_contacts_changed)
+    ]  # the later list is the truth
+    return _consumer(broker, REFERRAL_RELATIVE_CONTACTS, group_id, guard, settings, handles)
 
 
 # --- scheduling: the period ------------------------------------------------------------------------
@@ -281,23 +280,17 @@ def period_consumer(
             team_id=event.team_id,
         )
 
-    return EventConsumer(
-        broker,
-        topic=SCHEDULING_PERIOD_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(s.PeriodPlanned, on_period_planned),
-            Handles(s.VisitScheduled, on_visit_scheduled),
-            # A visit moved twice: each move is its own event; apply even if reordered (ids are per time).
-            Handles(s.VisitRescheduled, on_visit_rescheduled),
-            Handles(s.VisitCancelled, on_visit_cancelled),
-            Handles(s.HandedOverToHemtjanst, on_handed_over),
-            Handles(s.PeriodEnded, on_period_ended),
-            Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),
-        ],
-        guard=guard,
-        settings=settings,
-    )
+    handles: list[Handles[Any]] = [
+        Handles(s.PeriodPlanned, on_period_planned),
+        Handles(s.VisitScheduled, on_visit_scheduled),
+        # A visit moved twice: each move is its own event; apply even if reordered (ids are per time).
+        Handles(s.VisitRescheduled, on_visit_rescheduled),
+        Handles(s.VisitCancelled, on_visit_cancelled),
+        Handles(s.HandedOverToHemtjanst, on_handed_over),
+        Handles(s.PeriodEnded, on_period_ended),
+        Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),
+    ]
+    return _consumer(broker, SCHEDULING_PERIOD_EVENTS, group_id, guard, settings, handles)
 
 
 # --- scheduling: teams -----------------------------------------------------------------------------
@@ -319,17 +312,11 @@ def team_consumer(
     async def on_capacity_exceeded(event: s.TeamCapacityExceeded, meta: EventMeta) -> None:
         await al.team_at_capacity(deps, event.team_id, event.case_id, event.waiting_count)
 
-    return EventConsumer(
-        broker,
-        topic=SCHEDULING_TEAM_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(s.TeamConfigured, on_team_configured, on_stale="apply"),  # versions decide
-            Handles(s.TeamCapacityExceeded, on_capacity_exceeded, on_stale="apply"),
-        ],
-        guard=guard,
-        settings=settings,
-    )
+    handles: list[Handles[Any]] = [
+        Handles(s.TeamConfigured, on_team_configured, on_stale="apply"),  # versions decide
+        Handles(s.TeamCapacityExceeded, on_capacity_exceeded, on_stale="apply"),
+    ]
+    return _consumer(broker, SCHEDULING_TEAM_EVENTS, group_id, guard, settings, handles)
 
 
 # --- our own events --------------------------------------------------------------------------------
@@ -347,11 +334,5 @@ def own_events_consumer(
             deps, sms_failed_alert_id(event.message_id), AlertTopic.SMS_FAILED, event.case_id, team_id=event.team_id
         )
 
-    return EventConsumer(
-        broker,
-        topic=NOTIFICATION_EVENTS,
-        group_id=group_id,
-        handles=[Handles(own.MessageFailed, on_message_failed, on_stale="apply")],
-        guard=guard,
-        settings=settings,
-    )
+    handles: list[Handles[Any]] = [Handles(own.MessageFailed, on_message_failed, on_stale="apply")]
+    return _consumer(broker, NOTIFICATION_EVENTS, group_id, guard, settings, handles)
