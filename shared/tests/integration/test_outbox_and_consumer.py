@@ -22,7 +22,7 @@ from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.outbox import OutboxEvent, OutboxRelay, outbox_update
 from trygg_shared.settings import KafkaSettings
-from trygg_shared.testing import sample_ready_for_discharge
+from trygg_shared.testing import publish_record, sample_ready_for_discharge
 
 
 def ready(case_id: str | None = None) -> ReadyForDischarge:
@@ -110,27 +110,32 @@ async def _start_consumer(bootstrap: str, db: AsyncDatabase[Any], group: str, se
     return broker
 
 
+async def _new_group(bootstrap: str) -> str:
+    """A consumer group of its own for one test, with its dead-letter topic."""
+    group = f"it-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, [dead_letter_topic(group)])
+    return group
+
+
+def _meta(event: ReadyForDischarge) -> EventMeta:
+    """A new event id for the event, keyed by its case."""
+    return EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", event.case_id, datetime.now(UTC))
+
+
 async def _send(broker: KafkaBroker, meta: EventMeta, data: dict[str, Any] | bytes, headers: Any = None) -> None:
     if isinstance(data, bytes):
         await broker.publish(data, topic=REFERRAL_CASE_EVENTS, key=meta.subject.encode(), headers=headers or {})
         return
-    record = encode(meta, data)
-    await broker.publish(
-        record.value,
-        topic=REFERRAL_CASE_EVENTS,
-        key=record.key,
-        headers={k: v.decode() for k, v in record.headers.items()},
-    )
+    await publish_record(broker, REFERRAL_CASE_EVENTS, encode(meta, data))
 
 
 async def test_a_consumer_handles_a_repeated_event_once_and_a_restart_does_not_handle_it_again(
     db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
-    group = f"it-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(topics.kafka_bootstrap, [dead_letter_topic(group)])
+    group = await _new_group(topics.kafka_bootstrap)
     case_id = str(uuid.uuid4())
     event = ready(case_id)
-    meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
+    meta = _meta(event)
     seen: list[str] = []
     consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
     await _send(producer, meta, event.model_dump(mode="json"))
@@ -159,16 +164,15 @@ async def test_a_consumer_handles_a_repeated_event_once_and_a_restart_does_not_h
 async def test_a_poison_message_on_real_kafka_lands_on_the_dead_letter_topic_with_its_reason(
     db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
-    group = f"it-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(topics.kafka_bootstrap, [dead_letter_topic(group)])
+    group = await _new_group(topics.kafka_bootstrap)
     case_id = str(uuid.uuid4())
     event = ready(case_id)
     bad = {**event.model_dump(mode="json"), "liability_starts_at": "not a time"}
-    meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
+    meta = _meta(event)
     seen: list[str] = []
     consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
     await _send(producer, meta, bad)
-    good_meta = EventMeta(str(uuid.uuid4()), event.EVENT_TYPE, "urn:test", case_id, datetime.now(UTC))
+    good_meta = _meta(event)
     await _send(producer, good_meta, event.model_dump(mode="json"))
 
     async def good_handled() -> bool:
