@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from bson.errors import InvalidDocument
-from faststream.kafka import TestKafkaBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
 
 from trygg_shared.aggregate import StorageRejected, StorageUnavailable
 from trygg_shared.batch import Failures, compute_isolated
 from trygg_shared.contracts import referral as ref
-from trygg_shared.contracts.referral import ReadyForDischarge
-from trygg_shared.envelope import EventMeta
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate, PlausibleDatetime, Text
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.store_errors import is_permanent_store_error, storage_error
 
-from .test_event_consumer import make_consumer, publish, ready_event, record_for
+from .test_event_consumer import always_failing
 
 
 class _Edge(BaseModel):
@@ -130,29 +126,18 @@ def test_a_report_over_many_records_leaves_out_the_one_that_breaks_it() -> None:
 
 
 async def test_a_consumer_dead_letters_content_the_store_refuses_at_once_with_the_reason() -> None:
-    calls = 0
-
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        nonlocal calls
-        calls += 1
-        raise StorageRejected("OperationFailure code 1")
-
-    broker, guard, dead = make_consumer(handler, max_delivery_attempts=5)
-    async with TestKafkaBroker(broker):
-        await publish(broker, record_for(ready_event()))
+    rejected = StorageRejected("OperationFailure code 1")
+    calls, guard, dead = await always_failing(rejected, back_to_broker=False, max_delivery_attempts=5)
     assert calls == 1  # a retry cannot fix it
     assert dead[0].headers["dlq_reason"] == "database refuses the content: OperationFailure code 1"
     assert guard.ids == set()
 
 
 async def test_a_consumer_redelivers_when_the_store_is_down_and_never_dead_letters() -> None:
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        raise StorageUnavailable("AutoReconnect")
-
-    broker, guard, dead = make_consumer(handler, max_delivery_attempts=1)
-    async with TestKafkaBroker(broker):
-        with contextlib.suppress(StorageUnavailable):  # back to the broker: NACK, redelivered later
-            await publish(broker, record_for(ready_event()))
+    # back to the broker: NACK, redelivered later
+    _calls, guard, dead = await always_failing(
+        StorageUnavailable("AutoReconnect"), back_to_broker=True, max_delivery_attempts=1
+    )
     assert dead == []
     assert guard.ids == set()
 

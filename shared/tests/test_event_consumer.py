@@ -75,6 +75,26 @@ def make_consumer(
     return broker, guard, dead
 
 
+async def always_failing(
+    exc: Exception, *, back_to_broker: bool, **settings: Any
+) -> tuple[int, FakeHandledEvents, list[Any]]:
+    """A ready event to a handler that always raises `exc`: how often it ran, the guard, the dead letters.
+    `back_to_broker`: the error is expected to reach the broker (NACK, redelivered) and is suppressed here."""
+    calls = 0
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        nonlocal calls
+        calls += 1
+        raise exc
+
+    broker, guard, dead = make_consumer(handler, **settings)
+    expected = contextlib.suppress(type(exc)) if back_to_broker else contextlib.nullcontext()
+    async with TestKafkaBroker(broker, connect_only=False):  # what FastStream guesses from the caller's source
+        with expected:
+            await publish(broker, record_for(ready_event()))
+    return calls, guard, dead
+
+
 async def test_an_event_is_handled_once_even_when_it_arrives_twice() -> None:
     handled: list[str] = []
 
@@ -199,16 +219,7 @@ async def test_a_known_event_that_breaks_its_contract_is_dead_lettered_without_p
 
 
 async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered() -> None:
-    calls = 0
-
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        nonlocal calls
-        calls += 1
-        raise RuntimeError("boom")
-
-    broker, guard, dead = make_consumer(handler, max_delivery_attempts=3)
-    async with TestKafkaBroker(broker):
-        await publish(broker, record_for(ready_event()))
+    calls, guard, dead = await always_failing(RuntimeError("boom"), back_to_broker=False, max_delivery_attempts=3)
     assert calls == 3
     assert dead[0].headers["dlq_reason"] == "handler failed: RuntimeError: boom"
     assert guard.ids == set()  # dead-lettered is not handled: a replay of the fixed message must run
@@ -237,23 +248,14 @@ async def test_a_dead_lettered_event_replayed_with_the_same_id_is_handled() -> N
 
 
 async def test_a_handler_refusing_a_message_does_not_mark_it_handled() -> None:
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        raise DeadLetter("case unknown here")
-
-    broker, guard, dead = make_consumer(handler)
-    async with TestKafkaBroker(broker):
-        await publish(broker, record_for(ready_event()))
+    _calls, guard, dead = await always_failing(DeadLetter("case unknown here"), back_to_broker=False)
     assert len(dead) == 1
     assert guard.ids == set()
 
 
 async def test_a_handler_can_refuse_a_message_for_good() -> None:
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        raise DeadLetter("case unknown here")
-
-    broker, _guard, dead = make_consumer(handler)
-    async with TestKafkaBroker(broker):
-        await publish(broker, record_for(ready_event()))
+    calls, _guard, dead = await always_failing(DeadLetter("case unknown here"), back_to_broker=False)
+    assert calls == 1  # refused at once, not retried
     assert dead[0].headers["dlq_reason"] == "case unknown here"
 
 
@@ -272,26 +274,6 @@ async def test_a_handler_that_recovers_within_its_attempts_is_not_dead_lettered(
         await publish(broker, record_for(ready_event()))
     assert calls == attempts
     assert dead == []
-
-
-async def always_failing(
-    exc: Exception, *, max_delivery_attempts: int, back_to_broker: bool
-) -> tuple[int, FakeHandledEvents, list[Any]]:
-    """A ready event to a handler that always raises `exc`: how often it ran, the guard, the dead letters.
-    `back_to_broker`: the error is expected to reach the broker (NACK, redelivered) and is suppressed here."""
-    calls = 0
-
-    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
-        nonlocal calls
-        calls += 1
-        raise exc
-
-    broker, guard, dead = make_consumer(handler, max_delivery_attempts=max_delivery_attempts)
-    expected = contextlib.suppress(type(exc)) if back_to_broker else contextlib.nullcontext()
-    async with TestKafkaBroker(broker, connect_only=False):  # what FastStream guesses from the caller's source
-        with expected:
-            await publish(broker, record_for(ready_event()))
-    return calls, guard, dead
 
 
 TRANSIENT_FAILURES = [
@@ -324,7 +306,7 @@ def test_a_database_rejecting_the_write_is_not_transient(exc: OperationFailure) 
 async def test_a_transient_database_error_is_redelivered_without_limit_not_dead_lettered(
     exc: OperationFailure,
 ) -> None:
-    calls, guard, dead = await always_failing(exc, max_delivery_attempts=1, back_to_broker=True)
+    calls, guard, dead = await always_failing(exc, back_to_broker=True, max_delivery_attempts=1)
     assert calls == 1  # no bounded in-process retries: the broker redelivers
     assert dead == []
     assert guard.ids == set()
@@ -332,7 +314,7 @@ async def test_a_transient_database_error_is_redelivered_without_limit_not_dead_
 
 @pytest.mark.parametrize("exc", PERMANENT_FAILURES, ids=str)
 async def test_a_permanent_database_error_is_retried_then_dead_lettered(exc: OperationFailure) -> None:
-    calls, guard, dead = await always_failing(exc, max_delivery_attempts=3, back_to_broker=False)
+    calls, guard, dead = await always_failing(exc, back_to_broker=False, max_delivery_attempts=3)
     assert calls == 3
     assert dead[0].headers["dlq_reason"] == f"database rejected the write: code {exc.code}"
     assert guard.ids == set()
@@ -422,7 +404,7 @@ def test_a_malformed_fault_hook_setting_is_refused(spec: str) -> None:
 async def test_contention_or_an_unavailable_store_is_redelivered_without_limit_not_dead_lettered(
     exc: Exception,
 ) -> None:
-    calls, guard, dead = await always_failing(exc, max_delivery_attempts=1, back_to_broker=True)
+    calls, guard, dead = await always_failing(exc, back_to_broker=True, max_delivery_attempts=1)
     assert calls == 1
     assert dead == []
     assert guard.ids == set()
