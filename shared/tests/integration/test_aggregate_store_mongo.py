@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
+from trygg_shared.aggregate import ConcurrencyConflict, Loaded, update_aggregate
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import ReadyRevoked
 from trygg_shared.mongo import Document, ProcessedEvents
@@ -60,6 +60,20 @@ def add(by: int) -> Any:
     return change
 
 
+async def stored(store: MongoAggregateStore[Counter], aggregate_id: str) -> Loaded[Counter]:
+    """The aggregate as the store loads it (it must exist)."""
+    loaded = await store.load(aggregate_id)
+    assert loaded is not None
+    return loaded
+
+
+async def counter_document(db: AsyncDatabase[Any], aggregate_id: str) -> Document:
+    """The aggregate's document as stored (state and outbox), read past the store."""
+    doc: Document | None = await db["counters"].find_one({"_id": aggregate_id})
+    assert doc is not None
+    return doc
+
+
 async def test_state_and_outbox_are_written_in_one_document(db: AsyncDatabase[Any]) -> None:
     store = counters(db)
     saved_ids: list[str] = []
@@ -69,8 +83,7 @@ async def test_state_and_outbox_are_written_in_one_document(db: AsyncDatabase[An
     saved = await store.save(aggregate_id, 0, Counter(2, ["+2"]), [Counted(2)])
 
     assert (saved.version, saved.sequences) == (1, (1,))
-    doc = await db["counters"].find_one({"_id": aggregate_id})
-    assert doc is not None
+    doc = await counter_document(db, aggregate_id)
     assert (doc["value"], doc["version"], doc["last_seq"], doc["outbox_pending"]) == (2, 1, 1, True)
     [entry] = doc["outbox"].values()
     assert (entry["seq"], entry["subject"], entry["event_type"]) == (1, aggregate_id, ReadyRevoked.EVENT_TYPE)
@@ -81,18 +94,15 @@ async def test_sequence_numbers_continue_across_saves(db: AsyncDatabase[Any]) ->
     store = counters(db)
     aggregate_id = str(uuid.uuid4())
     await store.save(aggregate_id, 0, Counter(1), [Counted(1), Counted(1)])
-    loaded = await store.load(aggregate_id)
-    assert loaded is not None
+    loaded = await stored(store, aggregate_id)
     assert (loaded.version, loaded.last_sequence) == (1, 2)
 
     saved = await store.save(aggregate_id, 1, Counter(4), [Counted(3)], last_sequence=loaded.last_sequence)
 
     assert saved.sequences == (3,)
-    doc = await db["counters"].find_one({"_id": aggregate_id})
-    assert doc is not None
+    doc = await counter_document(db, aggregate_id)
     assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3]
-    again = await store.load(aggregate_id)
-    assert again is not None
+    again = await stored(store, aggregate_id)
     assert (again.state.value, again.version, again.last_sequence) == (4, 2, 3)
 
 
@@ -107,8 +117,7 @@ async def test_a_save_against_a_stale_version_is_a_conflict_and_writes_nothing(d
     with pytest.raises(ConcurrencyConflict):  # a second creation of the same id
         await store.save(aggregate_id, 0, Counter(99), [Counted(98)])
 
-    loaded = await store.load(aggregate_id)
-    assert loaded is not None
+    loaded = await stored(store, aggregate_id)
     assert (loaded.state.value, loaded.version, loaded.last_sequence) == (2, 2, 2)
 
 
@@ -116,8 +125,7 @@ async def test_a_save_without_events_changes_the_state_and_leaves_the_outbox_alo
     store = counters(db)
     aggregate_id = str(uuid.uuid4())
     await store.save(aggregate_id, 0, Counter(1), [])
-    doc = await db["counters"].find_one({"_id": aggregate_id})
-    assert doc is not None
+    doc = await counter_document(db, aggregate_id)
     assert (doc["outbox"], doc["outbox_pending"], doc["last_seq"]) == ({}, False, 0)
 
 
@@ -128,14 +136,12 @@ async def test_concurrent_updates_both_land_through_the_one_retry_policy(db: Asy
 
     results = await asyncio.gather(*(update_aggregate(store, aggregate_id, add(by)) for by in (1, 10, 100)))
 
-    loaded = await store.load(aggregate_id)
-    assert loaded is not None
+    loaded = await stored(store, aggregate_id)
     assert loaded.state.value == 111
     assert sorted(loaded.state.notes) == ["+1", "+10", "+100"]
     assert max(results) == 111
     assert (loaded.version, loaded.last_sequence) == (4, 3)
-    doc = await db["counters"].find_one({"_id": aggregate_id})
-    assert doc is not None
+    doc = await counter_document(db, aggregate_id)
     assert sorted(e["seq"] for e in doc["outbox"].values()) == [1, 2, 3]
 
 
@@ -143,8 +149,7 @@ async def test_update_aggregate_creates_the_aggregate_once(db: AsyncDatabase[Any
     store = counters(db)
     aggregate_id = str(uuid.uuid4())
     await asyncio.gather(*(update_aggregate(store, aggregate_id, add(1), create=Counter) for _ in range(3)))
-    loaded = await store.load(aggregate_id)
-    assert loaded is not None
+    loaded = await stored(store, aggregate_id)
     assert loaded.state.value == 3
 
 
