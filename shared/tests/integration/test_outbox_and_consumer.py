@@ -110,11 +110,13 @@ async def _start_consumer(bootstrap: str, db: AsyncDatabase[Any], group: str, se
     return broker
 
 
-async def _new_group(bootstrap: str) -> str:
-    """A consumer group of its own for one test, with its dead-letter topic."""
+async def _new_group(bootstrap: str, db: AsyncDatabase[Any]) -> tuple[str, list[str], KafkaBroker]:
+    """A consumer group of its own for one test (with its dead-letter topic), started: the group, what its
+    handler saw, the consumer."""
     group = f"it-{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, [dead_letter_topic(group)])
-    return group
+    seen: list[str] = []
+    return group, seen, await _start_consumer(bootstrap, db, group, seen)
 
 
 def _meta(event: ReadyForDischarge) -> EventMeta:
@@ -132,12 +134,10 @@ async def _send(broker: KafkaBroker, meta: EventMeta, data: dict[str, Any] | byt
 async def test_a_consumer_handles_a_repeated_event_once_and_a_restart_does_not_handle_it_again(
     db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
-    group = await _new_group(topics.kafka_bootstrap)
+    group, seen, consumer = await _new_group(topics.kafka_bootstrap, db)
     case_id = str(uuid.uuid4())
     event = ready(case_id)
     meta = _meta(event)
-    seen: list[str] = []
-    consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
     await _send(producer, meta, event.model_dump(mode="json"))
     await _send(producer, meta, event.model_dump(mode="json"))  # the same event id again
 
@@ -164,13 +164,11 @@ async def test_a_consumer_handles_a_repeated_event_once_and_a_restart_does_not_h
 async def test_a_poison_message_on_real_kafka_lands_on_the_dead_letter_topic_with_its_reason(
     db: AsyncDatabase[Any], topics: Endpoints, producer: KafkaBroker
 ) -> None:
-    group = await _new_group(topics.kafka_bootstrap)
+    group, seen, consumer = await _new_group(topics.kafka_bootstrap, db)
     case_id = str(uuid.uuid4())
     event = ready(case_id)
     bad = {**event.model_dump(mode="json"), "liability_starts_at": "not a time"}
     meta = _meta(event)
-    seen: list[str] = []
-    consumer = await _start_consumer(topics.kafka_bootstrap, db, group, seen)
     await _send(producer, meta, bad)
     good_meta = _meta(event)
     await _send(producer, good_meta, event.model_dump(mode="json"))
