@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from notification.domain.alert import AckChannel, Alert, AlertError, AlertState, Responder
@@ -163,28 +164,39 @@ async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
     await update_aggregate(deps.alerts, alert_id, change)
 
 
+async def _each_due(
+    deps: NotificationDeps,
+    ids: Iterable[str],
+    step: Callable[[NotificationDeps, str], Awaitable[object]],
+    *,
+    task: str,
+    key: str,
+    now: datetime,
+) -> int:
+    """One timer step per id, each on its own: a step that failed is tried again after its pause while
+    the others go on (`deps.timer_backoff`, failures counted under `task`); how many steps did something."""
+    done = 0
+    failures = Failures(task)
+    for item in ids:
+        if deps.timer_backoff.waiting(f"{key}:{item}", now):
+            continue  # it failed: tried again after its pause
+        with deps.timer_backoff.attempt(failures, f"{key}:{item}", now):
+            done += int(bool(await step(deps, item)))
+    return done
+
+
 async def notify_pending_alerts(deps: NotificationDeps) -> int:
     """The sweep: alerts saved with an SMS still to queue (a crash between the two writes)."""
     ids = await deps.alert_queries.notify_pending()
-    failures, now = Failures("alert_sms_sweep"), deps.clock.now()
-    for alert_id in ids:
-        if deps.timer_backoff.waiting(f"notify:{alert_id}", now):
-            continue
-        with deps.timer_backoff.attempt(failures, f"notify:{alert_id}", now):
-            await notify_alert(deps, alert_id)
+    await _each_due(deps, ids, notify_alert, task="alert_sms_sweep", key="notify", now=deps.clock.now())
     return len(ids)
 
 
 async def escalate_due(deps: NotificationDeps) -> int:
     """Alerts not acknowledged in time go to the next responder; returns how many escalated."""
-    escalated = 0
-    failures, now = Failures("alert_escalations"), deps.clock.now()
-    for alert_id in await deps.alert_queries.escalation_due(now):
-        if deps.timer_backoff.waiting(f"escalate:{alert_id}", now):
-            continue  # it failed: tried again after its pause
-        with deps.timer_backoff.attempt(failures, f"escalate:{alert_id}", now):
-            escalated += int(await _escalate(deps, alert_id))
-    return escalated
+    now = deps.clock.now()
+    due = await deps.alert_queries.escalation_due(now)
+    return await _each_due(deps, due, _escalate, task="alert_escalations", key="escalate", now=now)
 
 
 async def _escalate(deps: NotificationDeps, alert_id: str) -> bool:
@@ -321,14 +333,9 @@ async def resolve_liability_alerts(deps: NotificationDeps, case_id: str, reason:
 
 async def fire_liability_watches(deps: NotificationDeps) -> int:
     """Ready notices without a decision whose alert time has come: one alert each, exactly once."""
-    fired = 0
-    failures, now = Failures("liability_watches"), deps.clock.now()
-    for case_id in await deps.case_queries.due_watches(now):
-        if deps.timer_backoff.waiting(f"watch:{case_id}", now):
-            continue  # it failed: tried again after its pause
-        with deps.timer_backoff.attempt(failures, f"watch:{case_id}", now):
-            fired += int(await _fire_watch(deps, case_id))
-    return fired
+    now = deps.clock.now()
+    due = await deps.case_queries.due_watches(now)
+    return await _each_due(deps, due, _fire_watch, task="liability_watches", key="watch", now=now)
 
 
 async def _fire_watch(deps: NotificationDeps, case_id: str) -> bool:
