@@ -62,6 +62,14 @@ def http_outcome(status: int) -> Unavailable | Rejected:
     return Rejected(f"http_{status}")
 
 
+def inbound_from(form: dict[str, str], *, sender_field: str, text_field: str) -> InboundSms:
+    """A provider's inbound-SMS form as the message, or 400 when its sender or text field is missing."""
+    sender, text = form.get(sender_field), form.get(text_field)
+    if not sender or text is None:
+        raise CallbackRejected(400, f"inbound SMS without {sender_field} and {text_field}")
+    return InboundSms(from_phone=sender, text=text)
+
+
 async def post_sms(
     client: httpx.AsyncClient,
     url: str,
@@ -190,10 +198,7 @@ class FortySixElksCallbacks:
         sig = query_params(url).get("sig")
         if not sig or not self._signer.verify("inbound", sig):
             raise CallbackRejected(401, "unsigned inbound SMS")
-        sender, text = form.get("from"), form.get("message")
-        if not sender or text is None:
-            raise CallbackRejected(400, "inbound SMS without from and message")
-        return InboundSms(from_phone=sender, text=text)
+        return inbound_from(form, sender_field="from", text_field="message")
 
     def inbound_url(self, public_base_url: str) -> str:
         """The URL to set as the 46elks number's `sms_url`."""

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from notification.adapters.elks import history_page, post_sms
+from notification.adapters.elks import history_page, inbound_from, post_sms
 from notification.adapters.signing import query_params, twilio_signature
 from notification.domain.message import DeliveryStatus
 from notification.service_layer.ports import (
@@ -114,7 +114,4 @@ class TwilioCallbacks:
 
     def inbound_sms(self, url: str, headers: dict[str, str], form: dict[str, str]) -> InboundSms:
         self._verify(url, headers, form)
-        sender, text = form.get("From"), form.get("Body")
-        if not sender or text is None:
-            raise CallbackRejected(400, "inbound SMS without From and Body")
-        return InboundSms(from_phone=sender, text=text)
+        return inbound_from(form, sender_field="From", text_field="Body")
