@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from referral_support import STOCKHOLM_2024 as REGION_STOCKHOLM_2024  # the shipped data file's version
 
 from referral.domain.liability import (
@@ -542,37 +544,26 @@ def test_a_naive_end_time_is_rejected() -> None:
 
 # --- Properties -----------------------------------------------------------------------
 
-try:
-    from hypothesis import given
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+_offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+_zones = st.one_of(_offsets, st.just(STHLM), st.just(UTC))
+_instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=_zones)
+_rules = st.builds(
+    LiabilityRule,
+    grace_days=st.integers(min_value=0, max_value=30),
+    day_zero_cutoff=st.none() | st.times(),
+    day_count=st.sampled_from(DayCount),
+)
 
-    @pytest.mark.skip(reason="hypothesis is not installed")
-    def test_liability_always_starts_at_a_local_midnight_after_the_notice() -> None:
-        """Placeholder so the skipped property shows in the report."""
 
-else:
-    _offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-        lambda minutes: timezone(timedelta(minutes=minutes))
-    )
-    _zones = st.one_of(_offsets, st.just(STHLM), st.just(UTC))
-    _instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=_zones)
-    _rules = st.builds(
-        LiabilityRule,
-        grace_days=st.integers(min_value=0, max_value=30),
-        day_zero_cutoff=st.none() | st.times(),
-        day_count=st.sampled_from(DayCount),
-    )
-
-    @given(ready_at=_instants, rule=_rules, care_type=st.sampled_from(CareType))
-    def test_liability_always_starts_at_a_local_midnight_after_the_notice(
-        ready_at: datetime, rule: LiabilityRule, care_type: CareType
-    ) -> None:
-        agreement = replace(NATIONAL_DEFAULT, somatic=rule, psychiatric=rule)
-        clock = start_clock(ready_at, care_type, agreement)
-        assert_local_midnight(clock.liability_starts_at)
-        assert clock.liability_starts_at > ready_at
-        assert clock.liability_starts_at.astimezone(STHLM).date() > clock.day_zero
-        assert clock.day_zero >= ready_at.astimezone(STHLM).date()
-        # The same instant written with any other offset gives the same clock.
-        assert start_clock(ready_at.astimezone(UTC), care_type, agreement) == clock
+@given(ready_at=_instants, rule=_rules, care_type=st.sampled_from(CareType))
+def test_liability_always_starts_at_a_local_midnight_after_the_notice(
+    ready_at: datetime, rule: LiabilityRule, care_type: CareType
+) -> None:
+    agreement = replace(NATIONAL_DEFAULT, somatic=rule, psychiatric=rule)
+    clock = start_clock(ready_at, care_type, agreement)
+    assert_local_midnight(clock.liability_starts_at)
+    assert clock.liability_starts_at > ready_at
+    assert clock.liability_starts_at.astimezone(STHLM).date() > clock.day_zero
+    assert clock.day_zero >= ready_at.astimezone(STHLM).date()
+    # The same instant written with any other offset gives the same clock.
+    assert start_clock(ready_at.astimezone(UTC), care_type, agreement) == clock
