@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,12 +18,11 @@ from trygg_shared.batch import compute_isolated
 
 async def audit(deps: BillingDeps, actor: Actor, action: str, subjects: Sequence[str], detail: str = "") -> None:
     await deps.audit.append(
-        AuditRecord(
-            record_id=str(uuid.uuid4()),
-            at=deps.clock.now(),
-            actor=actor.subject,
-            roles=actor.roles,
-            action=action,
+        AuditRecord.new(
+            deps.clock.now(),
+            actor.subject,
+            actor.roles,
+            action,
             subjects=tuple(subjects),
             detail=detail,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TypeVar
 
 from billing.domain.tariffs import (
@@ -97,12 +96,11 @@ async def _change(
     book = await update_aggregate(store, key, change, create=lambda: VersionedBook[T](key))
     if made:
         await deps.audit.append(
-            AuditRecord(
-                record_id=str(uuid.uuid4()),
-                at=now,
-                actor=actor.subject,
-                roles=actor.roles,
-                action=action,
+            AuditRecord.new(
+                now,
+                actor.subject,
+                actor.roles,
+                action,
                 subjects=(key,),
                 detail=f"version {made[0].number}" + (f": {note}" if note else ""),
             )

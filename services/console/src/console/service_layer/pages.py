@@ -6,7 +6,6 @@ audit record first; if it cannot be written, nothing is shown (`StorageUnavailab
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -65,12 +64,11 @@ def _require(actor: Actor, page: Page) -> None:
 async def _audit(deps: ConsoleDeps, actor: Actor, action: str, case_ids: Sequence[str], fields: Sequence[str]) -> None:
     trace = deps.trace_id() if deps.trace_id is not None else None
     await deps.audit.append(
-        AuditRecord(
-            record_id=str(uuid.uuid4()),
-            at=deps.clock.now(),
-            actor=actor.subject,
-            roles=actor.roles,
-            action=action,
+        AuditRecord.new(
+            deps.clock.now(),
+            actor.subject,
+            actor.roles,
+            action,
             case_ids=tuple(dict.fromkeys(case_ids)),
             fields=tuple(fields),
             trace_id=trace,

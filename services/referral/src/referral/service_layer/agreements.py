@@ -12,7 +12,6 @@ under (`Case.agreement_pins`), so a clock that ran keeps its meaning.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -100,12 +99,11 @@ class AgreementBook:
         change = AgreementChange(agreement, actor.subject, now)
         # Audit first: a change that cannot be audited is not made.
         await audit.append(
-            AuditRecord(
-                record_id=str(uuid.uuid4()),
-                at=now,
-                actor=actor.subject,
-                roles=actor.roles,
-                action="add_agreement_version",
+            AuditRecord.new(
+                now,
+                actor.subject,
+                actor.roles,
+                "add_agreement_version",
                 case_ids=(),
                 fields=("agreement",),
                 subject=f"agreement:{agreement.agreement_id}:{agreement.version}",

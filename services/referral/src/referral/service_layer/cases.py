@@ -315,12 +315,11 @@ async def _audit(
     deps: ReferralDeps, actor: Actor, action: str, case_ids: tuple[str, ...], fields: tuple[str, ...]
 ) -> None:
     await deps.audit.append(
-        AuditRecord(
-            record_id=str(uuid.uuid4()),
-            at=deps.clock.now(),
-            actor=actor.subject,
-            roles=actor.roles,
-            action=action,
+        AuditRecord.new(
+            deps.clock.now(),
+            actor.subject,
+            actor.roles,
+            action,
             case_ids=case_ids,
             fields=fields,
             trace_id=deps.trace_id(),

@@ -14,7 +14,6 @@ cap window: notification turns it into an on-call alert), an audit record with s
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -145,12 +144,11 @@ async def alert_ops(
     write that fails is the caller's 503: the retried request records what is missing."""
     action = CAP_ACTIONS[hit.cap]
     await audit.append(
-        AuditRecord(
-            record_id=str(uuid.uuid4()),
-            at=now,
-            actor=actor.subject,
-            roles=actor.roles,
-            action=action,
+        AuditRecord.new(
+            now,
+            actor.subject,
+            actor.roles,
+            action,
             case_ids=(case_id,),
             fields=("relatives",),
             trace_id=limits.trace_id(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,12 +36,11 @@ async def audit(
     if not case_ids:
         return
     await deps.audit.append(
-        AuditRecord(
-            record_id=str(uuid.uuid4()),
-            at=deps.clock.now(),
-            actor=actor.subject,
-            roles=actor.roles,
-            action=action,
+        AuditRecord.new(
+            deps.clock.now(),
+            actor.subject,
+            actor.roles,
+            action,
             case_ids=tuple(dict.fromkeys(case_ids)),
             fields=tuple(fields),
         )
