@@ -38,16 +38,6 @@ OPS = {"Authorization": "Bearer dev-ops"}
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[FakeElks]:
-    fake = FakeElks()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("notification-logs", numbered=True)
 

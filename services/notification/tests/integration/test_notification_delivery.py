@@ -109,16 +109,6 @@ async def service(
         await infra.mongo_client.close()
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeElks]:
-    fake = FakeElks()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
 async def grant(deps: Any, relatives: list[Relative]) -> str:
     case_id = str(uuid.uuid4())
     await rel.record_decision(
