@@ -29,6 +29,7 @@ from notification.domain.alert import Responder, Rota, Shift
 from notification.domain.templates import AlertTopic
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
+from scheduling.adapters.mongo import TimerScanner
 from scheduling.bootstrap import Scheduling
 from scheduling.bootstrap import bootstrap as scheduling_bootstrap
 from scheduling.config import SchedulingMongo
@@ -138,6 +139,25 @@ async def test_two_scheduling_replicas_fire_a_missed_visit_check_within_a_second
     finally:
         await first.runtime.infra.mongo_client.close()
         await second.runtime.infra.mongo_client.close()
+
+
+async def test_replicas_starting_together_on_a_fresh_database_all_move_the_timer_cursor(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    """The first scans of several replicas race to create the cursor: none fails, one value stands."""
+    clock = OffsetClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+
+    async def no_fire(case_id: str) -> bool:
+        raise AssertionError(f"no plan is due here ({case_id})")
+
+    for _ in range(5):  # the race is won differently each time: a few fresh starts
+        await db["timer_cursor"].drop()
+        scanners = [TimerScanner(db, no_fire, clock) for _ in range(8)]
+        results = await asyncio.gather(*(s.scan_once() for s in scanners), return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        cursors = await db["timer_cursor"].find({}).to_list()
+        assert len(cursors) == 1
+        assert _at(cursors[0]["hour"]).replace(tzinfo=UTC) <= clock.now()
 
 
 # --- notification ---------------------------------------------------------------------------------

@@ -158,7 +158,12 @@ class TimerScanner:
             return
         result = await self._cursor.update_one({"_id": "timers", "hour": old}, {"$set": {"hour": new}})
         if result.matched_count == 0:
-            await self._cursor.update_one({"_id": "timers"}, {"$setOnInsert": {"hour": new}}, upsert=True)
+            try:
+                await self._cursor.update_one({"_id": "timers"}, {"$setOnInsert": {"hour": new}}, upsert=True)
+            except DuplicateKeyError:
+                # Another replica created the cursor between our two writes (FerretDB's upsert is
+                # an insert that may race): its value stands, and the next round reads it.
+                log.debug("timer cursor created by another replica")
 
     async def scan_once(self) -> int:
         """One pass over the due buckets; returns how many plans had timers fired."""
