@@ -198,11 +198,14 @@ class ProcessedEvents:
         return int(doc["seq"]) if doc else 0
 
     async def advance(self, stream: str, subject: str, sequence: int) -> None:
-        await self._positions.update_one(
-            {"_id": f"{self._consumer}|{stream}|{subject}"},
-            {"$max": {"seq": sequence}, "$set": {"consumer": self._consumer, "updated_at": datetime.now(UTC)}},
-            upsert=True,
-        )
+        key = {"_id": f"{self._consumer}|{stream}|{subject}"}
+        change = {"$max": {"seq": sequence}, "$set": {"consumer": self._consumer, "updated_at": datetime.now(UTC)}}
+        try:
+            await self._positions.update_one(key, change, upsert=True)
+        except DuplicateKeyError:
+            # Another replica (a rebalance hands a partition over) created the position between
+            # FerretDB's look and its insert: it exists now, so the plain update applies `$max`.
+            await self._positions.update_one(key, change)
 
     async def sweep(self, retention: timedelta) -> int:
         """Forget handled events and positions not touched within `retention`; returns how many."""

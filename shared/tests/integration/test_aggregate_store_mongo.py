@@ -166,6 +166,18 @@ async def test_processed_events_track_positions_that_only_move_forward(db: Async
     assert await other.position("urn:src", "case-1") == 0  # per consumer group
 
 
+async def test_two_replicas_advancing_a_new_position_at_once_both_succeed(db: AsyncDatabase[Any]) -> None:
+    """A rebalance may hand a subject to another replica mid-event: racing first writes raise nothing.
+
+    (FerretDB v1 applies `$max` as read-modify-write, so which racer's value stands is not
+    promised; the handled-event marks, unique per event id, are what keep an effect single.)
+    """
+    replicas = [ProcessedEvents(db, "group-a") for _ in range(8)]
+    for subject in range(5):  # the race is won differently each time
+        await asyncio.gather(*(g.advance("urn:src", f"new-{subject}", n + 1) for n, g in enumerate(replicas)))
+        assert 1 <= await replicas[0].position("urn:src", f"new-{subject}") <= len(replicas)
+
+
 async def test_processed_events_are_marked_once_and_swept_after_the_retention(db: AsyncDatabase[Any]) -> None:
     guard = ProcessedEvents(db, "group-a")
     assert await guard.mark("e-1", "t") is True
