@@ -71,7 +71,15 @@ def html_page(
 
 
 def templates() -> Jinja2Templates:
-    env = Environment(loader=PackageLoader("console", "templates"), autoescape=select_autoescape(), auto_reload=False)
+    env = Environment(
+        loader=PackageLoader("console", "templates"),
+        autoescape=select_autoescape(),
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Page text is marked for translation with `{{ _("...") }}` / `{% trans %}`; the catalogues
+    # (Babel) are installed per request by the i18n work, the source text stands until then.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local"] = _local
     env.filters["share"] = _share
     env.filters["figure"] = _figure_text
