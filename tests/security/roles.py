@@ -122,6 +122,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/login"): PUBLIC,
         ("POST", "/login"): PUBLIC,
         ("POST", "/logout"): PUBLIC,
+        ("POST", "/language"): PUBLIC,  # the language switch (a cookie): on the login page too
         ("GET", "/"): page(OFFICER, TEAM, ONCALL, OPS),  # to the role's first page
         ("GET", "/cases"): page(OFFICER, TEAM, ONCALL),
         ("GET", "/cases/{case_id}"): page(OFFICER, TEAM, ONCALL),

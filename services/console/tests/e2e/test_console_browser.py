@@ -131,9 +131,9 @@ async def signed_in(browser: Browser, running: Running, role: str) -> Page:
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = await context.new_page()
     await page.goto(f"{running.urls['console']}/login")
-    await page.get_by_label("Role token").fill(f"dev-{role}")
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_text(f"Signed in as {role}:dev")).to_be_visible()
+    await page.get_by_label("Rollnyckel").fill(f"dev-{role}")  # Swedish unless the user chooses English
+    await page.get_by_role("button", name="Logga in").click()
+    await expect(page.get_by_text(f"Inloggad som {role}:dev")).to_be_visible()
     return page
 
 
@@ -154,7 +154,7 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
     raised_by_notification = 'tr[data-alert-id^="liability:D:"]'  # its ids: liability:<case>:<due time>
     alert_row = open_alerts.locator(raised_by_notification)
     await expect(alert_row).to_be_visible(timeout=BACKLOG_MS)
-    await expect(alert_row).to_contain_text("Payment liability soon, no decision")
+    await expect(alert_row).to_contain_text("Betalningsansvar snart, inget beslut")
     await shot(page, "alerts")
 
     # The page after the acknowledgement opens its event stream late on purpose: the event that
@@ -164,7 +164,7 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
         await route.continue_()
 
     await page.route("**/events*", late)
-    await alert_row.get_by_role("button", name=re.compile("^Acknowledge")).click()
+    await alert_row.get_by_role("button", name=re.compile("^Kvittera")).click()
     await expect(page).to_have_url(f"{history.urls['console']}/alerts")
     acknowledged = page.locator("#live table").nth(1).locator(raised_by_notification)
     await expect(acknowledged).to_contain_text("oncall:", timeout=BACKLOG_MS)  # notification's event, back over Kafka
@@ -175,17 +175,17 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
 @pytest.mark.parametrize(
     ("role", "pages", "hidden"),
     [
-        ("officer", ["Cases", "Follow-up figures"], ["Today", "Alerts", "Audit"]),
-        ("team", ["Cases", "Today", "Alerts", "Follow-up figures"], ["Audit"]),
-        ("oncall", ["Cases", "Today", "Alerts"], ["Follow-up figures", "Audit"]),
-        ("ops", ["Follow-up figures", "Audit"], ["Cases", "Today", "Alerts"]),
+        ("officer", ["Ärenden", "Nyckeltal"], ["Idag", "Larm", "Åtkomstlogg"]),
+        ("team", ["Ärenden", "Idag", "Larm", "Nyckeltal"], ["Åtkomstlogg"]),
+        ("oncall", ["Ärenden", "Idag", "Larm"], ["Nyckeltal", "Åtkomstlogg"]),
+        ("ops", ["Nyckeltal", "Åtkomstlogg"], ["Ärenden", "Idag", "Larm"]),
     ],
 )
 async def test_each_role_signs_in_and_sees_its_pages(
     browser: Browser, history: Running, role: str, pages: list[str], hidden: list[str]
 ) -> None:
     page = await signed_in(browser, history, role)
-    nav = page.get_by_role("navigation", name="Pages")
+    nav = page.get_by_role("navigation", name="Sidor")
     for name in pages:
         await expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     for name in hidden:
@@ -210,18 +210,18 @@ async def test_a_case_appears_and_counts_down_after_a_webhook(browser: Browser, 
     countdown = row.locator("time.countdown")
     first = await countdown.text_content()
     assert first is not None
-    assert re.search(r"\d\d:\d\d:\d\d left", first), first
+    assert re.search(r"\d\d:\d\d:\d\d kvar", first), first
     await page.wait_for_timeout(2200)
     later = await countdown.text_content()
     assert later != first
     assert _seconds(later or "") < _seconds(first)
-    await expect(row.get_by_text("Awaiting decision")).to_be_visible()
+    await expect(row.get_by_text("Inväntar beslut")).to_be_visible()
     await shot(page, "cases")
 
     await row.get_by_role("link").click()
-    await expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
-    await expect(page.get_by_text("Ready for discharge (utskrivningsklar)")).to_be_visible()
-    link = await page.get_by_role("link", name="This case's traces in Jaeger").get_attribute("href")
+    await expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+    await expect(page.locator(".timeline .what", has_text="Utskrivningsklar")).to_be_visible()
+    link = await page.get_by_role("link", name="Ärendets spårningar i Jaeger").get_attribute("href")
     assert link is not None
     assert link.startswith("http://127.0.0.1:16686/search?service=referral")
     await shot(page, "case")
@@ -243,10 +243,10 @@ async def test_the_team_lead_sees_the_day_and_the_figures(browser: Browser, hist
     await shot(page, "today")
 
     await page.goto(f"{history.urls['console']}/figures?from=2026-02&to=2026-03")
-    await expect(page.get_by_role("heading", name="Definitions")).to_be_visible()
-    await expect(page.get_by_role("img", name=re.compile("^People served per month"))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Definitioner")).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("^Personer som fått insatsen per månad"))).to_be_visible()
     async with page.expect_download() as download_info:
-        await page.get_by_role("link", name="Download CSV").click()
+        await page.get_by_role("link", name="Ladda ner CSV").click()
     download = await download_info.value
     assert download.suggested_filename == "trygg-hemgang-figures-2026-02-2026-03.csv"
     await shot(page, "figures")

@@ -29,7 +29,7 @@ async def test_an_sms_cap_alert_is_shown_to_on_call_with_its_title() -> None:
     page = h.login("oncall").get("/alerts").text
 
     assert 'data-alert-id="sms-cap:per_case:A:2026-03-28"' in page
-    assert "SMS cap reached: too many consenting relatives on one decision (refused)" in page
+    assert "Sms-tak nått: för många samtyckande anhöriga på ett beslut (nekat)" in page  # Swedish by default
 
 
 # --- team scope: the Cases and Alerts pages of a team token -----------------------------------------------

@@ -28,7 +28,7 @@ async def test_an_alert_that_reached_nobody_is_shown_on_every_page_of_oncall_and
         response = client.get(page)
         assert response.status_code == 200, page
         assert 'id="unrouted-alerts"' in response.text, page
-        assert "1 alert reached nobody" in response.text
+        assert "1 larm nådde ingen" in response.text
 
 
 async def test_no_banner_for_other_roles_or_when_every_alert_reached_someone() -> None:
@@ -62,4 +62,4 @@ async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner()
     assert state.resolved_reason == "decision_granted"
     page = h.login("oncall").get("/alerts").text
     assert 'id="unrouted-alerts"' not in page
-    assert "closed itself: decision granted" in page
+    assert "stängdes av sig självt: beslut fattat" in page

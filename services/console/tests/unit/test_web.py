@@ -16,7 +16,9 @@ from console_support import ConsoleHarness, march_2026
 
 from console.adapters.memory import MemorySessionStore
 from console.domain.access import Role
+from console.domain.figure_sources import SOURCES
 from console.domain.figures import FIGURES, Row, Value
+from console.entrypoints import i18n
 from console.entrypoints.figures import figures_to_csv
 from console.entrypoints.live import change_events, first_seen
 from console.service_layer import pages
@@ -46,7 +48,7 @@ def test_a_wrong_token_is_refused_and_a_right_one_gives_a_strict_http_only_secur
 ) -> None:
     wrong = harness.client.post("/login", data={"token": "dev-nobody"})
     assert wrong.status_code == 401
-    assert "not valid" in wrong.text
+    assert "Den nyckeln är inte giltig." in wrong.text
     assert "set-cookie" not in wrong.headers
 
     right = harness.client.post("/login", data={"token": "dev-officer", "next": "/figures"})
@@ -112,8 +114,8 @@ def test_the_cases_page_lists_ready_and_planning_cases_soonest_liability_first_a
     # now: 28 Mar 09:00 UTC; D and F become liable at 23:00 the same day; B2 is planning.
     assert board.index('data-case-id="D"') < board.index('data-case-id="F"') < board.index('data-case-id="B2"')
     assert 'data-deadline="2026-03-28T23:00:00+00:00"' in board
-    assert "14:00:00 left" in board
-    assert "Awaiting decision" in board
+    assert "14:00:00 kvar" in board
+    assert "Inväntar beslut" in board
     assert 'data-case-id="A"' not in board  # discharged
     waiting = page[page.index("waiting-heading") :]
     assert 'data-case-id="F"' in waiting
@@ -139,11 +141,12 @@ def test_the_case_page_shows_the_timeline_with_a_link_to_the_trace(harness: Cons
 
     assert "Test Person A" in page
     for what in (
-        "Ready for discharge (utskrivningsklar)",
-        "Decision (biståndsbeslut)",
-        "Visit completed",
-        "Period ended",
-        "SMS to relative",
+        "Utskrivningsklar",
+        "Biståndsbeslut: Trygg hemgång",
+        "Besök genomfört: Hembesök vid hemkomst",
+        "Perioden avslutad",
+        "Sms till anhörig",
+        "Dagligt besök",
     ):
         assert what in page, what
     assert "http://127.0.0.1:16686/search?service=referral" in page
@@ -156,7 +159,7 @@ def test_today_highlights_missed_and_unstaffed_visits_and_shows_capacity(harness
 
     assert 'class="missed" data-visit-id="V-G-3"' in page
     assert 'class="unstaffed" data-visit-id="V-G-4"' in page
-    assert "Unstaffed" in page
+    assert "Obemannat" in page
     assert "Anna" in page
     assert "1 / 4" in page  # one client with visits that day, four a day possible
     assert harness.audit.records[-1].action == "view_today"
@@ -166,7 +169,7 @@ def test_on_call_acknowledges_an_open_alert_through_the_notification_service(har
     client = harness.login("oncall")
     page = client.get("/alerts").text
     assert 'data-alert-id="missed:V-G-3"' in page
-    assert "Acknowledge" in page
+    assert "Kvittera</button>" in page
 
     response = client.post("/alerts/missed:V-G-3/acknowledge")
 
@@ -191,7 +194,9 @@ def test_an_acknowledgement_that_cannot_be_made_says_why(
 
 def test_the_team_sees_alerts_but_may_not_acknowledge(harness: ConsoleHarness) -> None:
     client = harness.login("team")
-    assert "Acknowledge</button>" not in client.get("/alerts").text
+    alerts = client.get("/alerts").text
+    assert "Jourlarm" in alerts
+    assert "Kvittera</button>" not in alerts
     assert client.post("/alerts/liability:D/acknowledge").status_code == 403
     assert harness.notifications.acknowledged == []
 
@@ -199,12 +204,17 @@ def test_the_team_sees_alerts_but_may_not_acknowledge(harness: ConsoleHarness) -
 def test_the_figures_page_shows_every_figure_with_its_definition_and_a_chart(harness: ConsoleHarness) -> None:
     page = harness.login("ops").get("/figures?from=2026-02&to=2026-03").text
 
+    swedish = i18n.translations("sv")
     for figure in FIGURES:
-        assert figure.title in page
-        assert figure.definition in html.unescape(page)
+        assert swedish.gettext(figure.title) != figure.title  # in Swedish, by default
+        assert swedish.gettext(figure.title) in html.unescape(page)
+        assert swedish.gettext(figure.definition) in html.unescape(page)
+    assert swedish.gettext(SOURCES["home_before_liability"]) in html.unescape(page)
+    assert "Personer som fått insatsen" in page
     assert "<svg" in page
-    assert "People served per month" in page
-    assert "33 % (1/3)" in page  # home before liability, March, all teams
+    assert "Personer som fått insatsen per månad" in page
+    assert "33\u00a0% (1/3)" in page  # home before liability, March, all teams (Swedish number format)
+    assert "mars 2026" in page
     assert harness.audit.records == []  # aggregates only: no personal data
 
 
@@ -260,7 +270,7 @@ def test_the_audit_page_shows_who_read_what(harness: ConsoleHarness) -> None:
     page = harness.login("ops").get("/audit").text
 
     assert "officer:dev" in page
-    assert "view case" in page
+    assert "visade ett ärende" in page
 
 
 def test_pages_carry_a_strict_content_security_policy(harness: ConsoleHarness) -> None:

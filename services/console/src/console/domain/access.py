@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from console.domain.text import N_
 from trygg_shared import auth
 
 
@@ -33,13 +34,13 @@ ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
 # Told on every page when an alert reached nobody (no personal data: a count).
 UNROUTED_BANNER: frozenset[Role] = frozenset({Role.ONCALL, Role.OPS})
 
-# The order pages appear in the navigation.
+# The order pages appear in the navigation, with their names (English source text, shown translated).
 NAVIGATION: tuple[tuple[Page, str], ...] = (
-    (Page.CASES, "Cases"),
-    (Page.TODAY, "Today"),
-    (Page.ALERTS, "Alerts"),
-    (Page.FIGURES, "Follow-up figures"),
-    (Page.AUDIT, "Audit"),
+    (Page.CASES, N_("Cases")),
+    (Page.TODAY, N_("Today")),
+    (Page.ALERTS, N_("Alerts")),
+    (Page.FIGURES, N_("Follow-up figures")),
+    (Page.AUDIT, N_("Audit")),
 )
 
 

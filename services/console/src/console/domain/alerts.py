@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, AlertResolved, Recorded
+from console.domain.text import N_
 
+# English source text (msgids): the pages show it translated.
 TOPICS = {
-    "liability_no_decision": "Payment liability soon, no decision",
-    "visit_missed": "Visit missed",
-    "team_at_capacity": "Team at capacity",
-    "readmitted_during_period": "Readmitted during the period",
-    "sms_failed": "SMS to a relative failed",
-    "sms_cap_case": "SMS cap reached: too many consenting relatives on one decision (refused)",
-    "sms_cap_officer_day": "SMS cap reached: an officer's new consents for the day are used up (refused)",
+    "liability_no_decision": N_("Payment liability soon, no decision"),
+    "visit_missed": N_("Visit missed"),
+    "team_at_capacity": N_("Team at capacity"),
+    "readmitted_during_period": N_("Readmitted during the period"),
+    "sms_failed": N_("SMS to a relative failed"),
+    "sms_cap_case": N_("SMS cap reached: too many consenting relatives on one decision (refused)"),
+    "sms_cap_officer_day": N_("SMS cap reached: an officer's new consents for the day are used up (refused)"),
 }
 
 

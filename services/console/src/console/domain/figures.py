@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from console.domain.cases import CaseState
 from console.domain.teams import TeamState
+from console.domain.text import N_
 from console.domain.visits import STOCKHOLM
 
 ALL_TEAMS = "*"
@@ -35,112 +36,136 @@ class FigureDefinition:
 FIGURES: tuple[FigureDefinition, ...] = (
     FigureDefinition(
         "people_served",
-        "People served",
+        N_("People served"),
         "people",
-        "Distinct people with a Trygg hemgång period on at least one day of the month: the period "
-        "scheduling planned (first day to actual or planned last day), or, before one is planned, the "
-        "granted decision's first to last day (not while the case waits for a place).",
+        N_(
+            "Distinct people with a Trygg hemgång period on at least one day of the month: the period "
+            "scheduling planned (first day to actual or planned last day), or, before one is planned, the "
+            "granted decision's first to last day (not while the case waits for a place)."
+        ),
     ),
     FigureDefinition(
         "people_new",
-        "New people",
+        N_("New people"),
         "people",
-        "Distinct people whose Trygg hemgång period started in the month.",
+        N_("Distinct people whose Trygg hemgång period started in the month."),
     ),
     FigureDefinition(
         "home_before_liability",
-        "Home before payment liability",
+        N_("Home before payment liability"),
         "share",
-        "Of the patients with a ready-for-discharge notice (utskrivningsklar) who were discharged home in "
-        "the month, the share discharged before the municipality's payment liability (betalningsansvar) "
-        "started.",
+        N_(
+            "Of the patients with a ready-for-discharge notice (utskrivningsklar) who were discharged home in "
+            "the month, the share discharged before the municipality's payment liability (betalningsansvar) "
+            "started."
+        ),
     ),
     FigureDefinition(
         "days_ready_to_home",
-        "Days from ready notice to home",
+        N_("Days from ready notice to home"),
         "days",
-        "Mean time from the ready-for-discharge notice to the discharge, in days (24 h), for the same "
-        "patients as above.",
+        N_(
+            "Mean time from the ready-for-discharge notice to the discharge, in days (24 h), for the same "
+            "patients as above."
+        ),
     ),
     FigureDefinition(
         "liability_days",
-        "Liability days",
+        N_("Liability days"),
         "days",
-        "Days of payment liability to the region for the hospital stays that ended (discharge) in the "
-        "month, as the referral service computed them under the region's agreement.",
+        N_(
+            "Days of payment liability to the region for the hospital stays that ended (discharge) in the "
+            "month, as the referral service computed them under the region's agreement."
+        ),
     ),
     FigureDefinition(
         "liability_cost",
-        "Liability cost",
+        N_("Liability cost"),
         "kr",
-        "The liability days above, each at the agreement's price per day.",
+        N_("The liability days above, each at the agreement's price per day."),
     ),
     FigureDefinition(
         "service_share",
-        "Share of discharges that got the service",
+        N_("Share of discharges that got the service"),
         "share",
-        "Of the municipality's patients discharged home in the month (every case the console knows "
-        "of), the share with a granted Trygg hemgång decision.",
+        N_(
+            "Of the municipality's patients discharged home in the month (every case the console knows "
+            "of), the share with a granted Trygg hemgång decision."
+        ),
         all_teams_only=True,
     ),
     FigureDefinition(
         "distinct_staff",
-        "Distinct staff per client",
+        N_("Distinct staff per client"),
         "staff",
-        "For periods that ended in the month, the mean number of different team members who made the "
-        "client's completed visits (the follow-up call not counted). Lower is better.",
+        N_(
+            "For periods that ended in the month, the mean number of different team members who made the "
+            "client's completed visits (the follow-up call not counted). Lower is better."
+        ),
     ),
     FigureDefinition(
         "contact_person_share",
-        "Visits by the contact person",
+        N_("Visits by the contact person"),
         "share",
-        "For periods that ended in the month, the share of completed visits made by the client's contact person.",
+        N_("For periods that ended in the month, the share of completed visits made by the client's contact person."),
     ),
     FigureDefinition(
         "living_at_home",
-        "Living at home at the follow-up call",
+        N_("Living at home at the follow-up call"),
         "share",
-        "Of the follow-up calls held in the month, the share where the person lived at home: not "
-        "admitted to hospital again (a new admission notice for the same person) between the period's "
-        "start and the call, not died, and not discharged to short-term stay or special housing.",
+        N_(
+            "Of the follow-up calls held in the month, the share where the person lived at home: not "
+            "admitted to hospital again (a new admission notice for the same person) between the period's "
+            "start and the call, not died, and not discharged to short-term stay or special housing."
+        ),
     ),
     FigureDefinition(
         "readmitted_30d",
-        "Readmitted within 30 days",
+        N_("Readmitted within 30 days"),
         "share",
-        "Of the people with a Trygg hemgång decision discharged in the month, the share admitted to "
-        "hospital again (a new admission notice for the same person) within 30 days of the discharge. "
-        "A recent month can still rise until 30 days have passed.",
+        N_(
+            "Of the people with a Trygg hemgång decision discharged in the month, the share admitted to "
+            "hospital again (a new admission notice for the same person) within 30 days of the discharge. "
+            "A recent month can still rise until 30 days have passed."
+        ),
     ),
     FigureDefinition(
         "eq5d_vas_change",
-        "EQ VAS change",
+        N_("EQ VAS change"),
         "points",
-        "For periods that ended in the month with a self-rating at both the first and the last visit, "
-        "the mean change of EQ VAS (own health today, 0-100) from the first to the last visit. "
-        "Positive is better.",
+        N_(
+            "For periods that ended in the month with a self-rating at both the first and the last visit, "
+            "the mean change of EQ VAS (own health today, 0-100) from the first to the last visit. "
+            "Positive is better."
+        ),
     ),
     FigureDefinition(
         "eq5d_level_change",
-        "EQ-5D-5L level-sum change",
+        N_("EQ-5D-5L level-sum change"),
         "points",
-        "For the same periods, the mean change of the sum of the five EQ-5D-5L levels (5 = no problems, "
-        "25 = extreme problems in every dimension) from the first to the last visit. Negative is better. "
-        "No value set (index) is applied.",
+        N_(
+            "For the same periods, the mean change of the sum of the five EQ-5D-5L levels (5 = no problems, "
+            "25 = extreme problems in every dimension) from the first to the last visit. Negative is better. "
+            "No value set (index) is applied."
+        ),
     ),
     FigureDefinition(
         "cost_per_period",
-        "Team cost per period",
+        N_("Team cost per period"),
         "kr",
-        "For periods that ended in the month, the mean of the completed visits' hours (follow-up call "
-        "not counted) times the configured cost per team hour.",
+        N_(
+            "For periods that ended in the month, the mean of the completed visits' hours (follow-up call "
+            "not counted) times the configured cost per team hour."
+        ),
     ),
     FigureDefinition(
         "short_term_stay_cost",
-        "Short-term stay for the same days",
+        N_("Short-term stay for the same days"),
         "kr",
-        "What the same periods would have cost as short-term stay (korttidsboende): the mean of the "
-        "period's days (first to actual last day, inclusive) times the configured cost per day.",
+        N_(
+            "What the same periods would have cost as short-term stay (korttidsboende): the mean of the "
+            "period's days (first to actual last day, inclusive) times the configured cost per day."
+        ),
     ),
 )
 

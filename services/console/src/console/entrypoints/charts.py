@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from console.entrypoints.i18n import gettext as _
+from console.entrypoints.i18n import number
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,13 @@ def bar_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
     *,
-    fmt: str = "{:.0f}",
+    fmt: Callable[[float], str] = number,
     maximum: float | None = None,
     width: int = 360,
     height: int = 160,
 ) -> BarChart:
-    """One bar per label; a missing value draws no bar and says "no data"."""
+    """One bar per label, its value written by `fmt` (the language's number format by default); a missing
+    value draws no bar and says "no data"."""
     top, bottom = 18.0, 22.0
     plot = height - top - bottom
     present = [v for v in values if v is not None]
@@ -53,7 +57,7 @@ def bar_chart(
                 width=slot * 0.6,
                 height=h,
                 label=label,
-                value_text="no data" if value is None else fmt.format(value),
+                value_text=_("no data") if value is None else fmt(value),
             )
         )
     spoken = ", ".join(f"{b.label}: {b.value_text}" for b in bars)

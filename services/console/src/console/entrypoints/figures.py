@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 from console.domain.access import Actor, Page
 from console.domain.figures import ALL_TEAMS, FIGURES, Row
 from console.entrypoints.charts import bar_chart
+from console.entrypoints.i18n import gettext as _
+from console.entrypoints.i18n import month, share
 from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
 from console.service_layer import pages as uc
 from console.service_layer.pages import FiguresPage
@@ -154,20 +156,19 @@ def groups(rows: list[Row] | Any) -> list[tuple[str, list[Row]]]:
 
 def charts(rows: list[Row] | Any) -> list[Any]:
     everyone = [r for r in rows if r.team == ALL_TEAMS]
-    months = [r.month for r in everyone]
+    months = [month(r.month) for r in everyone]
 
     def series(key: str) -> list[float | None]:
         return [r.values[key].value for r in everyone]
 
     def percent(title: str, key: str) -> Any:
-        shares = [None if v is None else v * 100 for v in series(key)]
-        return bar_chart(title, months, shares, fmt="{:.0f} %", maximum=100)
+        return bar_chart(title, months, series(key), fmt=share, maximum=1)
 
     return [
-        bar_chart("People served per month", months, series("people_served")),
-        percent("Home before payment liability", "home_before_liability"),
-        bar_chart("Liability days per month", months, series("liability_days")),
-        percent("Visits by the contact person", "contact_person_share"),
+        bar_chart(_("People served per month"), months, series("people_served")),
+        percent(_("Home before payment liability"), "home_before_liability"),
+        bar_chart(_("Liability days per month"), months, series("liability_days")),
+        percent(_("Visits by the contact person"), "contact_person_share"),
     ]
 
 

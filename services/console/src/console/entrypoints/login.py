@@ -1,12 +1,15 @@
-"""`/`, `/login`, `/logout`: signing in with a role token (a server-side session behind a cookie) and out."""
+"""`/`, `/login`, `/logout`: signing in with a role token (a server-side session behind a cookie) and out;
+`/language`: the language a user chose (the switch in every page's header), kept in a cookie."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from console.entrypoints import i18n
+from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import HTML, Site
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.fields import Text
@@ -73,7 +76,42 @@ def login_router(site: Site) -> APIRouter:
     async def logout(request: Request) -> Response:
         return await signed_out(site, request)
 
+    @router.post(
+        "/language",
+        response_class=HTMLResponse,
+        responses={
+            303: {"description": "Back to the page the switch was on, in the chosen language from now on."},
+            403: {"content": HTML, "description": "Not sent from the console's own pages (Origin)."},
+        },
+        summary="Choose the console's language (Swedish unless English is chosen)",
+    )
+    @site.same_site_only
+    async def language(
+        request: Request,
+        language: Annotated[Literal["sv", "en"], Form()],
+        next: Annotated[Text | None, Form(max_length=500)] = None,
+    ) -> Response:
+        return chose_language(site, language, safe_next(next))
+
     return router
+
+
+LANGUAGE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie (RFC 6265bis)
+
+
+def chose_language(site: Site, language: str, target: str | None) -> Response:
+    """The choice kept in a cookie of its own (it outlives sign-out: the same person, the same language)."""
+    response = RedirectResponse(target or "/", status_code=303)
+    response.set_cookie(
+        site.language_cookie,
+        i18n.chosen(language),
+        max_age=LANGUAGE_COOKIE_DAYS * 86400,
+        httponly=True,
+        secure=site.secure_cookie,
+        samesite="strict",
+        path="/",
+    )
+    return response
 
 
 async def signed_in(site: Site, request: Request, token: str, target: str | None) -> Response:
@@ -81,9 +119,10 @@ async def signed_in(site: Site, request: Request, token: str, target: str | None
     try:
         started = await site.sessions.start(token.strip(), site.now())
     except StorageUnavailable:
-        return site.render(request, "login.html", None, 503, next=target, error="Signing in failed; try again shortly.")
+        error = _("Signing in failed; try again shortly.")
+        return site.render(request, "login.html", None, 503, next=target, error=error)
     if started is None:
-        return site.render(request, "login.html", None, 401, next=target, error="That token is not valid.")
+        return site.render(request, "login.html", None, 401, next=target, error=_("That token is not valid."))
     cookie, actor = started
     home = actor.home()
     response = RedirectResponse(target or (f"/{home}" if home else "/"), status_code=303)

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.domain.access import Actor, Page
-from console.entrypoints import today
+from console.entrypoints import timeline_text, today
+from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import HTML, PROBLEM, Site, html_page
 from console.service_layer import pages as uc
 from console.service_layer.ports import AlertConflict, AlertNotFound, NotificationUnavailable
@@ -23,7 +24,8 @@ PageDay = PlausibleDate
 
 
 def left_text(deadline: datetime, now: datetime) -> str:
-    """'1 d 04:12:33 left' before, 'liable for 03:10:00' after (also what console.js shows)."""
+    """'1 d 04:12:33 left' before, 'liable for 03:10:00' after, in the request's language (console.js ticks it
+    with the same words, which the page gives it)."""
     seconds = int((deadline - now).total_seconds())
     past = seconds < 0
     seconds = abs(seconds)
@@ -32,7 +34,7 @@ def left_text(deadline: datetime, now: datetime) -> str:
     minutes, secs = divmod(rest, 60)
     clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
     text = f"{days} d {clock}" if days else clock
-    return f"liable for {text}" if past else f"{text} left"
+    return _("liable for %(time)s") % {"time": text} if past else _("%(time)s left") % {"time": text}
 
 
 def trace_search(jaeger: str, case_id: str) -> str:
@@ -61,6 +63,7 @@ def case_pages_router(site: Site) -> APIRouter:
             lambda a: uc.case_page(deps, a, case_id),
             "case.html",
             left=left_text,
+            timeline_line=timeline_text.line,
             trace_search=trace_search(site.jaeger, case_id),
             jaeger=site.jaeger,
         )
@@ -136,18 +139,18 @@ async def acknowledged(site: Site, request: Request, actor: Actor, alert_id: str
     except uc.Forbidden:
         return site.forbidden(request, actor)
     except AlertNotFound:
-        status, message = 404, "That alert does not exist (any more)."
+        status, message = 404, _("That alert does not exist (any more).")
     except AlertConflict:
-        status, message = 409, "That alert was already acknowledged."
+        status, message = 409, _("That alert was already acknowledged.")
     except NotificationUnavailable:
-        status, message = 502, "The notification service did not answer; the alert is still open. Try again."
+        status, message = 502, _("The notification service did not answer; the alert is still open. Try again.")
     if status == 303:
         return RedirectResponse("/alerts", status_code=303)
     version = site.deps.feed.version
     try:
         model = await uc.alerts_page(site.deps, actor)
     except (uc.Forbidden, StorageUnavailable):
-        return site.error(request, actor, status, "Not acknowledged", message)
+        return site.error(request, actor, status, _("Not acknowledged"), message)
     return site.render(
         request, "alerts.html", actor, status, page="alerts", model=model, message=message, live_version=version
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ParamSpec
 from urllib.parse import quote, urlsplit
 
@@ -17,8 +17,12 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from console.domain.access import Actor, Page
-from console.domain.figures import FIGURES, Value
-from console.domain.visits import STOCKHOLM
+from console.domain.figure_sources import SOURCES
+from console.domain.figures import FIGURES
+from console.entrypoints import i18n
+from console.entrypoints.i18n import N_
+from console.entrypoints.i18n import gettext as _
+from console.entrypoints.labels import label
 from console.service_layer import pages as uc
 from console.service_layer.ports import Authenticator, Sessions
 from trygg_shared.aggregate import StorageUnavailable
@@ -51,16 +55,21 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+# English source text (msgids): templates show them through `_()`.
 STATUS_LABELS = {
-    "planning": "Planning",
-    "ready": "Ready for discharge",
-    "ready_revoked": "Ready notice revoked",
-    "discharged": "Discharged",
-    "at_home": "At home",
-    "deceased": "Deceased",
-    "cancelled": "Cancelled",
+    "planning": N_("Planning"),
+    "ready": N_("Ready for discharge"),
+    "ready_revoked": N_("Ready notice revoked"),
+    "discharged": N_("Discharged"),
+    "at_home": N_("At home"),
+    "deceased": N_("Deceased"),
+    "cancelled": N_("Cancelled"),
 }
-DECISION_LABELS = {"awaiting_decision": "Awaiting decision", "granted": "Granted", "ended": "Ended"}
+DECISION_LABELS = {
+    "awaiting_decision": N_("Awaiting decision"),
+    "granted": N_("Granted"),
+    "ended": N_("Ended"),
+}
 
 
 def html_page(
@@ -77,38 +86,17 @@ def templates() -> Jinja2Templates:
         auto_reload=False,
         extensions=["jinja2.ext.i18n"],
     )
-    # Page text is marked for translation with `{{ _("...") }}` / `{% trans %}`; the catalogues
-    # (Babel) are installed per request by the i18n work, the source text stands until then.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters["local"] = _local
-    env.filters["share"] = _share
-    env.filters["figure"] = _figure_text
+    # Page text is marked `{{ _("English source text") }}`; the request's language translates it.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local"] = i18n.local
+    env.filters["number"] = i18n.number
+    env.filters["share"] = i18n.share
+    env.filters["figure"] = i18n.figure
+    env.filters["month"] = i18n.month
     env.globals.update(STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS, FIGURES=FIGURES)
+    env.globals.update(FIGURE_SOURCES=SOURCES)
+    env.globals.update(i18n.jinja_globals(), label=label)
     return Jinja2Templates(env=env)
-
-
-def _local(moment: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if moment is None:
-        return "—"
-    if isinstance(moment, datetime):
-        return moment.astimezone(STOCKHOLM).strftime(fmt)
-    return moment.strftime(fmt if "%H" not in fmt else "%Y-%m-%d")
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f} %"
-
-
-def _figure_text(v: Value, unit: str) -> str:
-    if v.value is None:
-        return "—"
-    if unit == "share":
-        return f"{v.value * 100:.0f} % ({v.numerator:.0f}/{v.denominator})"
-    if unit == "kr":
-        return f"{v.value:,.0f} kr".replace(",", " ")
-    if unit in ("days", "points", "staff") and v.value != int(v.value):
-        return f"{v.value:.1f}".rstrip("0").rstrip(".") if unit != "staff" else f"{v.value:.2f}"
-    return f"{v.value:.0f}"
 
 
 def same_origin(origin: str | None, request: Request, allowed: tuple[str, ...]) -> bool:
@@ -139,6 +127,15 @@ class Site:
 
     def now(self) -> datetime:
         return self.deps.clock.now()
+
+    @property
+    def language_cookie(self) -> str:
+        """The cookie that keeps a user's chosen language (the switch in the page header)."""
+        return f"{self.cookie_name}_lang"
+
+    async def use_language(self, request: Request) -> None:
+        """Every route: the request is answered in the language its user chose, else Swedish."""
+        i18n.use(i18n.chosen(request.cookies.get(self.language_cookie)))
 
     async def session_actor(self, request: Request) -> Actor | None:
         """The signed-in actor: the cookie's server-side session, still live, of a token still configured."""
@@ -173,7 +170,7 @@ class Site:
         response = self.templates.TemplateResponse(
             request,
             template,
-            {"actor": actor, "now": self.now(), "partial": partial, **context},
+            {"actor": actor, "now": self.now(), "partial": partial, "lang": i18n.current(), **context},
             status_code=status,
         )
         response.headers.update(SECURITY_HEADERS)
@@ -187,11 +184,11 @@ class Site:
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     def forbidden(self, request: Request, actor: Actor) -> HTMLResponse:
-        return self.error(request, actor, 403, "Not for your role", "Your role may not see this page.")
+        return self.error(request, actor, 403, _("Not for your role"), _("Your role may not see this page."))
 
     def unavailable(self, request: Request, actor: Actor) -> HTMLResponse:
-        message = "The read could not be recorded in the audit log, so nothing is shown. Try again in a moment."
-        return self.error(request, actor, 503, "Try again shortly", message)
+        message = _("The read could not be recorded in the audit log, so nothing is shown. Try again in a moment.")
+        return self.error(request, actor, 503, _("Try again shortly"), message)
 
     def same_site_only(self, handler: Callable[P, Awaitable[Response]]) -> Callable[P, Awaitable[Response]]:
         """A state-changing handler (its first parameter `request`) that only a request from the console's
@@ -205,8 +202,8 @@ class Site:
             assert isinstance(request, Request)
             origin = request.headers.get("origin") or request.headers.get("referer")
             if not same_origin(origin, request, self.allowed_origins):
-                message = "This request did not come from the console's own pages."
-                return self.error(request, None, 403, "Refused", message)
+                message = _("This request did not come from the console's own pages.")
+                return self.error(request, None, 403, _("Refused"), message)
             return await handler(*args, **kwargs)
 
         return guarded
@@ -229,7 +226,7 @@ class Site:
         except StorageUnavailable:
             return self.unavailable(request, actor)
         except uc.NotFound:
-            return self.error(request, actor, 404, "Not found", "There is no such case here.")
+            return self.error(request, actor, 404, _("Not found"), _("There is no such case here."))
         unrouted = await uc.unrouted_alerts(self.deps, actor)
         return self.render(
             request, template, actor, page=page.value, model=model, live_version=version, unrouted=unrouted, **extra

@@ -7,22 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from console.domain.visits import STOCKHOLM, VisitState
+from console.entrypoints.i18n import gettext as _
+from console.entrypoints.labels import label
 from console.service_layer.ports import TodayView
 
 DAY_AXIS: Mapping[str, int] = {"start": 6, "end": 22}
 
-_KINDS = {
-    "hospital_visit": "At hospital",
-    "homecoming": "Homecoming",
-    "daily": "Daily visit",
-    "follow_up_meeting": "Follow-up meeting (uppföljning)",
-    "handover": "Handover to hemtjänst",
-    "follow_up_call": "Follow-up call",
-}
-
 
 def visit_kind(kind: str) -> str:
-    return _KINDS.get(kind, kind.replace("_", " ").capitalize())
+    """The visit kind as staff name it, in the request's language."""
+    return label("visit_kind", kind)
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,7 @@ def lanes(view: TodayView) -> list[TeamLanes]:
         ]
         unstaffed = sorted((v for v in visits if v.staff_id is None), key=lambda v: v.planned_start)
         if unstaffed:
-            lanes.append(Lane("Unstaffed", unstaffed))
+            lanes.append(Lane(_("Unstaffed"), unstaffed))
         out.append(TeamLanes(team.label if team else team_id, lanes))
     return out
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path as FilePath
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
 from console.entrypoints.figures import figures_data_router, figures_page_router
@@ -56,7 +56,7 @@ def web_router(
     allowed_origins: tuple[str, ...] = (),
 ) -> APIRouter:
     site = Site(deps, authenticator, sessions, cookie_name, secure_cookie, jaeger_url.rstrip("/"), allowed_origins)
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(site.use_language)])  # each request in its user's language
     for part in PARTS:
         router.include_router(part(site))
     return router

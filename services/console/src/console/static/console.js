@@ -4,7 +4,13 @@
 
   function pad(n) { return String(n).padStart(2, "0"); }
 
-  // Same wording as the server's first render (console.entrypoints.web.left_text).
+  // The page's words in its language: the server puts them on <html data-text-*> ({time} is filled in).
+  function text(name, time) {
+    var template = document.documentElement.getAttribute("data-text-" + name) || name;
+    return template.replace("{time}", time === undefined ? "" : time);
+  }
+
+  // Same wording as the server's first render (console.entrypoints.pages.left_text).
   function leftText(deadline, now) {
     var seconds = Math.trunc((deadline - now) / 1000);
     var past = seconds < 0;
@@ -12,8 +18,8 @@
     var days = Math.floor(seconds / 86400);
     var rest = seconds % 86400;
     var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
-    var text = days ? days + " d " + clock : clock;
-    return past ? "liable for " + text : text + " left";
+    var clockText = days ? days + " d " + clock : clock;
+    return past ? text("liable", clockText) : text("left", clockText);
   }
 
   function tick() {
@@ -49,7 +55,7 @@
         region.innerHTML = html;
         tick();
         var status = document.getElementById("live-status");
-        if (status) { status.textContent = "Updated " + new Date().toLocaleTimeString("sv-SE"); }
+        if (status) { status.textContent = text("updated", new Date().toLocaleTimeString("sv-SE")); }
       }
     }).catch(function () { /* the next change event tries again */ })
       .finally(function () {
@@ -68,11 +74,11 @@
     source.addEventListener("change", refresh);
     source.addEventListener("error", function () {
       var status = document.getElementById("live-status");
-      if (status) { status.textContent = "Live updates paused; reconnecting…"; }
+      if (status) { status.textContent = text("paused"); }
     });
     source.addEventListener("open", function () {
       var status = document.getElementById("live-status");
-      if (status) { status.textContent = "Live"; }
+      if (status) { status.textContent = text("live"); }
     });
   }
 
