@@ -23,6 +23,13 @@ from typing import ClassVar
 from pydantic import Field
 
 from trygg_shared.contracts.base import CaseEvent, IntegrationEvent, Part
+from trygg_shared.contracts.scheduling_checklist import (
+    CHECKLIST_EVENTS,
+    ChecklistChangeKind,
+    ChecklistItemState,
+    HomecomingChecklistChanged,
+    HomecomingChecklistOverdue,
+)
 from trygg_shared.contracts.scheduling_team import (
     TEAM_EVENTS,
     CapacityLimit,
@@ -40,10 +47,13 @@ from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 
 _PREFIX = "se.trygghemgang.scheduling."
 
-# The team events are declared in `scheduling_team` and are this module's contracts too.
+# The team and checklist events are declared in `scheduling_team` and `scheduling_checklist` and are
+# this module's contracts too.
 __all__ = [
     "SCHEDULING_EVENTS",
     "CapacityLimit",
+    "ChecklistChangeKind",
+    "ChecklistItemState",
     "CoverReason",
     "CoverWindow",
     "DayReplanned",
@@ -51,6 +61,8 @@ __all__ = [
     "FollowUpKind",
     "HandedOverToHemtjanst",
     "HemtjanstCoverOrdered",
+    "HomecomingChecklistChanged",
+    "HomecomingChecklistOverdue",
     "NeedsSummary",
     "PeriodChangeKind",
     "PeriodChanged",
@@ -455,5 +467,6 @@ SCHEDULING_EVENTS: tuple[type[IntegrationEvent], ...] = (
     HemtjanstCoverOrdered,
     HandedOverToHemtjanst,
     PeriodEnded,
+    *CHECKLIST_EVENTS,
     *TEAM_EVENTS,
 )

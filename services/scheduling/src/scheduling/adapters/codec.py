@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 
 from scheduling.domain import events as ev
 from scheduling.domain.calendar import WEEKDAY_NAMES
+from scheduling.domain.checklist import ChecklistChanged, ChecklistOverdue
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
 from scheduling.service_layer.ports import Clock
@@ -67,6 +68,10 @@ def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
             return to_contract(wire.HemtjanstCoverOrdered, e, e.ref, case_id=case_id, ordered_at=e.at)
         case ev.HandedOverToHemtjanst():
             return to_contract(wire.HandedOverToHemtjanst, e, e.ref, case_id=case_id, handed_over_at=e.at)
+        case ChecklistChanged():
+            return to_contract(wire.HomecomingChecklistChanged, e, e.ref, case_id=case_id, changed_at=e.at)
+        case ChecklistOverdue():
+            return to_contract(wire.HomecomingChecklistOverdue, e, e.ref, case_id=case_id, detected_at=e.at)
         case ev.PeriodEnded():
             hours_used = round(e.visit_minutes / 60, 2) if e.hours_granted is not None else None
             return to_contract(

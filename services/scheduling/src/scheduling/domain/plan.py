@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from scheduling.domain import events as ev
+from scheduling.domain.checklist_work import ChecklistWork
 from scheduling.domain.desired import desired
 from scheduling.domain.field_work import FieldWork
 from scheduling.domain.plan_values import (
@@ -73,7 +74,7 @@ __all__ = [
 
 
 @dataclass
-class CasePlan(FieldWork):
+class CasePlan(FieldWork, ChecklistWork):
     """One case's plan: the facts from referral and the decisions that plan, change and end its period."""
 
     def record_contact(self, contact: PersonContact | None) -> None:
@@ -212,6 +213,7 @@ class CasePlan(FieldWork):
             waited_days=max(0, waited),
         )
         self._set_end_timer(team.calendar)
+        opened = self.open_checklist(team.config.checklist, now)
         events: list[object] = []
         if not on_hold:
             events += self._apply(ctx, roster, desired(self, team, now, from_day=today), from_day=today)
@@ -230,7 +232,7 @@ class CasePlan(FieldWork):
             waited,
             now,
         )
-        return [planned, *events, *cover]
+        return [planned, *events, *opened, *cover]
 
     def change_terms(self, terms: DecisionTerms, ctx: PlanContext) -> list[object]:
         """The decision changed: extend, shorten or change the hours; re-plan from today.

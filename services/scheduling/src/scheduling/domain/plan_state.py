@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from scheduling.domain import events as ev
 from scheduling.domain.calendar import Calendar
+from scheduling.domain.checklist import CHECKLIST_TIMER, Checklist, ChecklistOverdue, item_states
 from scheduling.domain.plan_values import (
     DecisionChange,
     DecisionEnd,
@@ -61,6 +62,8 @@ class PlanState:
     visits: dict[str, Visit] = field(default_factory=dict)
     timers: dict[str, Timer] = field(default_factory=dict)
     visit_counter: int = 0
+    # The homecoming checklist (`checklist.py`); None before planning and for plans made before it existed.
+    checklist: Checklist | None = None
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -242,6 +245,8 @@ class PlanState:
         return events
 
     def _fire(self, timer: Timer, now: datetime) -> list[object]:
+        if timer.kind == CHECKLIST_TIMER:
+            return self._checklist_overdue(now)
         if timer.kind == "period_end":
             if self.period is None:
                 return []
@@ -292,10 +297,53 @@ class PlanState:
         if visit.kind in (VisitKind.FOLLOW_UP_MEETING, VisitKind.FOLLOW_UP_CALL):
             notice = visit.planned_start - timedelta(hours=rules.follow_up_notice_hours)
             self.timers[timer_key("follow_up", visit.visit_id)] = Timer("follow_up", visit.visit_id, max(notice, now))
+        if visit.kind == VisitKind.HOMECOMING:
+            self._sync_checklist_timer(now)
 
     def _clear_visit_timers(self, visit_id: str) -> None:
         self.timers.pop(timer_key("missed", visit_id), None)
         self.timers.pop(timer_key("follow_up", visit_id), None)
+        if self._homecoming() is None:  # the homecoming began, or was cancelled: no checklist alert
+            self._drop_checklist_timer()
+
+    # --- the homecoming checklist's timer (the checklist itself: `checklist.py`) ------------------
+
+    def _homecoming(self) -> Visit | None:
+        """The homecoming visit still to be made."""
+        return next(
+            (v for v in self.visits.values() if v.kind == VisitKind.HOMECOMING and v.status == VisitStatus.SCHEDULED),
+            None,
+        )
+
+    def _drop_checklist_timer(self) -> None:
+        for key in [k for k, t in self.timers.items() if t.kind == CHECKLIST_TIMER]:
+            del self.timers[key]
+
+    def _sync_checklist_timer(self, now: datetime) -> None:
+        """Arm the open-item alert for the homecoming's current time (kept when already armed for it)."""
+        visit = self._homecoming()
+        due = None if self.checklist is None or visit is None else self.checklist.due(visit.planned_start, now)
+        if visit is None or due is None:
+            self._drop_checklist_timer()
+            return
+        ref = f"{visit.visit_id}@{visit.planned_start.isoformat()}"
+        if timer_key(CHECKLIST_TIMER, ref) in self.timers:
+            return  # armed for this very time already (its due time does not drift with `now`)
+        self._drop_checklist_timer()
+        self.timers[timer_key(CHECKLIST_TIMER, ref)] = Timer(CHECKLIST_TIMER, ref, due)
+
+    def _checklist_overdue(self, now: datetime) -> list[object]:
+        visit, checklist = self._homecoming(), self.checklist
+        if visit is None or checklist is None or checklist.due(visit.planned_start, now) is None:
+            return []
+        checklist.alerted_at = now
+        open_items = tuple(s for s in item_states(checklist) if not s.done)
+        deadline = checklist.deadline(visit.planned_start)
+        return [
+            ChecklistOverdue(
+                self.ref, visit.visit_id, visit.planned_start, deadline, open_items, len(checklist.items), now
+            )
+        ]
 
     def _set_end_timer(self, calendar: Calendar) -> None:
         assert self.period is not None

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from scheduling.domain import events as ev
 from scheduling.domain.calendar import Calendar, DayHours, days
+from scheduling.domain.checklist import ChecklistTemplate
 
 
 class TeamError(Exception):
@@ -88,6 +89,7 @@ class TeamConfig:
     timezone: str = "Europe/Stockholm"
     hemtjanst_phone: str | None = None  # the hemtjänst unit the team hands over to
     rules: PlanningRules = field(default_factory=PlanningRules)
+    checklist: ChecklistTemplate = field(default_factory=ChecklistTemplate)  # copied into each new case's plan
 
 
 @dataclass(frozen=True)

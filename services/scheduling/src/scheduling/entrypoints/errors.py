@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from scheduling.domain.checklist import ChecklistItemNotFound
+from scheduling.domain.checklist_work import NoChecklist
 from scheduling.domain.plan import PlanError, VisitNotFound
 from scheduling.domain.team import TeamError
 from scheduling.service_layer import field as fuc
@@ -19,7 +21,7 @@ _PROBLEM_TEXT = {
     400: "The body is not valid JSON.",
     401: "Missing or invalid bearer token.",
     403: "The token lacks the role this endpoint needs.",
-    404: "Unknown team, case or visit.",
+    404: "Unknown team, case, visit or checklist item.",
     409: "A conflict with the plan's or the team's state.",
     422: "The request breaks the documented format.",
     503: "The database is unreachable; retry after the given time.",
@@ -46,6 +48,10 @@ def domain_errors() -> Iterator[None]:
         raise ProblemError(404, "Not found", "No planned period for that case.") from None
     except VisitNotFound:
         raise ProblemError(404, "Not found", "No such visit in the case's plan.") from None
+    except NoChecklist:
+        raise ProblemError(404, "Not found", "The case's plan has no homecoming checklist.") from None
+    except ChecklistItemNotFound:
+        raise ProblemError(404, "Not found", "No such item on the case's checklist.") from None
     except (PlanError, TeamError) as exc:
         raise ProblemError(409, "Conflict", str(exc)) from None
     except ConcurrencyConflict:

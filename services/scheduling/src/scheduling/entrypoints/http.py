@@ -15,11 +15,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from scheduling.entrypoints.audit import audit_router
+from scheduling.entrypoints.checklist import checklist_router
 from scheduling.entrypoints.field import reading_router, visit_router
 from scheduling.entrypoints.teams import absence_router, load_router, team_router
 from scheduling.service_layer.ports import Authenticator, SchedulingDeps
 
-_ROUTERS = (team_router, absence_router, load_router, reading_router, visit_router, audit_router)
+_ROUTERS = (team_router, absence_router, load_router, reading_router, visit_router, checklist_router, audit_router)
 
 
 def scheduling_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from scheduling.domain.calendar import WEEKDAY_NAMES, DayHours
+from scheduling.domain.checklist import DEFAULT_ALERT_HOURS, DEFAULT_ITEMS, ChecklistItemSpec, ChecklistTemplate
 from scheduling.domain.team import AbsenceKind, Member, PlanningRules, Team, TeamConfig
 from scheduling.entrypoints.common import In, Out, StaffId, example
 from trygg_shared.fields import NonBlankText, Text
@@ -81,6 +82,42 @@ class RulesIn(In):
         return PlanningRules(**{**self.model_dump(), "daily_visit_time": _time(self.daily_visit_time)})
 
 
+class ChecklistItemIn(In):
+    item_id: str = Field(pattern=r"^[a-z0-9_-]{1,64}$", description="A stable code, e.g. 'aids'.")
+    label: NonBlankText = Field(min_length=1, max_length=200, description="What the team checks.")
+
+
+def _unique_items(items: list[ChecklistItemIn]) -> list[ChecklistItemIn]:
+    if len({i.item_id for i in items}) != len(items):
+        raise ValueError("item ids must be unique")
+    return items
+
+
+class ChecklistIn(In):
+    """The team's homecoming checklist: copied into each case planned afterwards (not into earlier ones)."""
+
+    items: Annotated[list[ChecklistItemIn], Field(min_length=1, max_length=30), AfterValidator(_unique_items)] = Field(
+        default_factory=lambda: [ChecklistItemIn(item_id=i.item_id, label=i.label) for i in DEFAULT_ITEMS],
+        description="Default: aids in place, medication list received, safety alarm ordered, keys or a "
+        "digital lock arranged, SIP planned.",
+    )
+    alert_hours: StrictInt = Field(
+        DEFAULT_ALERT_HOURS,
+        ge=1,
+        le=336,
+        description="An item still open this many hours before the homecoming visit alerts the team lead "
+        "(on-call out of hours).",
+    )
+
+    def template(self) -> ChecklistTemplate:
+        return ChecklistTemplate(tuple(ChecklistItemSpec(i.item_id, i.label) for i in self.items), self.alert_hours)
+
+    @classmethod
+    def of(cls, template: ChecklistTemplate) -> ChecklistIn:
+        items = [ChecklistItemIn(item_id=i.item_id, label=i.label) for i in template.items]
+        return cls(items=items, alert_hours=template.alert_hours)
+
+
 _TEAM_EXAMPLE: dict[str, Any] = {
     "name": "Trygg hemgång Hofors",
     "phone": "+46701740605",
@@ -137,6 +174,7 @@ class TeamIn(In):
     max_period_days: StrictInt = Field(14, ge=1, le=90)
     members: list[MemberIn] = Field(default_factory=list, max_length=100)
     rules: RulesIn = Field(default_factory=RulesIn)
+    checklist: ChecklistIn = Field(default_factory=ChecklistIn, description="The homecoming checklist.")
 
     @field_validator("timezone")
     @classmethod
@@ -169,6 +207,7 @@ class TeamIn(In):
                 for m in self.members
             ),
             rules=self.rules.rules(),
+            checklist=self.checklist.template(),
         )
 
 
@@ -205,6 +244,7 @@ class TeamOut(Out):
     max_period_days: int
     members: list[MemberOut]
     rules: RulesIn
+    checklist: ChecklistIn
     waiting_count: int
 
 
@@ -239,5 +279,6 @@ def team_out(team: Team) -> TeamOut:
                 "daily_visit_time": _hhmm(c.rules.daily_visit_time),
             }
         ),
+        checklist=ChecklistIn.of(c.checklist),
         waiting_count=len(team.waiting),
     )

@@ -48,6 +48,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "read_teams": frozenset({Role.OPS, Role.TEAM, Role.ONCALL, Role.OFFICER}),
     "absences": frozenset({Role.OPS, Role.TEAM}),
     "field": frozenset({Role.TEAM}),
+    "checklist": frozenset({Role.TEAM}),  # tick and untick the homecoming checklist
     "read_day": frozenset({Role.TEAM, Role.ONCALL}),
     "read_plan": frozenset({Role.TEAM, Role.ONCALL, Role.OFFICER}),
     "read_audit": frozenset({Role.OPS}),
