@@ -30,6 +30,7 @@ from referral.adapters.codec import to_wire as referral_wire
 from referral.domain import events as rf_events
 from referral.domain.decision import DecisionType
 from scheduling.adapters.codec import period_wire, team_wire
+from scheduling.domain import checklist as sc_checklist
 from scheduling.domain import events as sc_events
 from trygg_shared.contracts.base import IntegrationEvent
 
@@ -123,6 +124,7 @@ SCHEDULING_PERIOD = (
     "HandedOverToHemtjanst",
     "PeriodEnded",
 )
+SCHEDULING_CHECKLIST = ("ChecklistChanged", "ChecklistOverdue")
 SCHEDULING_TEAM = ("TeamConfigured", "TeamCapacityExceeded", "WaitingListChanged", "DayReplanned")
 REFERRAL = (
     "AdmissionNoticed",
@@ -149,6 +151,8 @@ def _cases() -> Iterator[tuple[str, type[Any], Callable[[Any], list[IntegrationE
     for cls in _events(rf_events, REFERRAL):
         yield "referral", cls, referral_wire
     for cls in _events(sc_events, SCHEDULING_PERIOD):
+        yield "scheduling", cls, lambda e: one(period_wire("case-1", e))
+    for cls in _events(sc_checklist, SCHEDULING_CHECKLIST):
         yield "scheduling", cls, lambda e: one(period_wire("case-1", e))
     for cls in _events(sc_events, SCHEDULING_TEAM):
         yield "scheduling", cls, lambda e: one(team_wire(e))

@@ -76,6 +76,8 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/cases/{case_id}/visits/{visit_id}/cancel"): bearer(TEAM),
         ("POST", "/cases/{case_id}/visits/{visit_id}/reschedule"): bearer(TEAM),
         ("PUT", "/cases/{case_id}/home-location"): bearer(TEAM),
+        ("GET", "/cases/{case_id}/checklist"): bearer(OFFICER, TEAM, ONCALL),
+        ("PUT", "/cases/{case_id}/checklist/items/{item_id}"): bearer(TEAM),
         ("GET", "/audit"): bearer(OPS),
     },
     "notification": {
@@ -151,4 +153,5 @@ PATH_SAMPLES: dict[str, str] = {
     "municipality_code": "2104",
     "year": "2026",
     "region_code": "01",
+    "item_id": "aids",
 }

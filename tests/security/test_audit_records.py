@@ -161,7 +161,7 @@ AUDITED: dict[str, set[str]] = {
 NOT_PERSONAL: dict[str, set[str]] = {
     "referral": {"/healthz", "/readyz", "/audit", "/agreements", "/ops/sms-caps"},
     "scheduling": {"/healthz", "/readyz", "/teams", "/teams/{team_id}", "/teams/{team_id}/waiting-list",
-                   "/teams/{team_id}/capacity", "/audit"},
+                   "/teams/{team_id}/capacity", "/audit", "/cases/{case_id}/checklist"},
     "notification": {"/healthz", "/readyz", "/alerts", "/alerts/{alert_id}", "/ack/{code}", "/messages/{message_id}",
                      "/cases/{case_id}/messages", "/cases/{case_id}/consent-log", "/audit"},
     "billing": {"/healthz", "/readyz", "/tariffs", "/tariffs.csv", "/tariffs/{municipality_code}/{year}",
