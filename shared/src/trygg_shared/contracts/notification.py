@@ -62,6 +62,7 @@ class AlertTopic(StrEnum):
     SMS_FAILED = "sms_failed"
     SMS_CAP_CASE = "sms_cap_case"  # ops: a decision refused, more consenting relatives than a case may have
     SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # ops: a decision refused, an officer's consents for the day used up
+    HOMECOMING_CHECKLIST_OPEN = "homecoming_checklist_open"  # the team lead: an item open before the homecoming
 
 
 class AckChannel(StrEnum):
@@ -173,6 +174,7 @@ class AlertResolution(StrEnum):
     DECISION_GRANTED = "decision_granted"
     DISCHARGED = "discharged"
     READY_REVOKED = "ready_revoked"
+    CHECKLIST_COMPLETED = "checklist_completed"  # the homecoming checklist's last item was ticked
 
 
 class AlertResolved(_NotificationEvent):

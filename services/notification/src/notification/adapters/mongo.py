@@ -270,6 +270,7 @@ class MongoRotas:
                 )
                 for s in doc.get("shifts") or []
             ),
+            _responder(doc.get("team_lead")),
         )
 
     async def put(self, rota: Rota) -> None:
@@ -281,7 +282,15 @@ class MongoRotas:
             }
             for s in rota.shifts
         ]
-        await self._c.replace_one({"_id": rota.team_id}, {"_id": rota.team_id, "shifts": shifts}, upsert=True)
+        lead = rota.team_lead
+        team_lead = {"responder_id": lead.responder_id, "phone": lead.phone} if lead else None
+        await self._c.replace_one(
+            {"_id": rota.team_id}, {"_id": rota.team_id, "shifts": shifts, "team_lead": team_lead}, upsert=True
+        )
+
+
+def _responder(doc: Document | None) -> Responder | None:
+    return Responder(doc["responder_id"], doc["phone"]) if doc else None
 
 
 class MongoTeamDirectory:

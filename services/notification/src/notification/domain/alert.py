@@ -58,6 +58,9 @@ class Rota:
 
     team_id: str
     shifts: tuple[Shift, ...]
+    # The team lead, told first of the team's own alerts in its working hours (the homecoming
+    # checklist); on-call staff of the shift follow when the lead does not acknowledge.
+    team_lead: Responder | None = None
 
     def on_call(self, now: datetime) -> tuple[Responder, ...]:
         for shift in self.shifts:

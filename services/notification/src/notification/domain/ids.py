@@ -40,6 +40,11 @@ def sms_cap_alert_id(window_key: str) -> str:
     return f"sms-cap:{window_key}"
 
 
+def checklist_alert_id(case_id: str, period_id: str) -> str:
+    """One alert per homecoming checklist (a period's): scheduling fires its open-item alert once."""
+    return f"checklist:{case_id}:{period_id}"
+
+
 def recipient_day_key(phone: str, day: str) -> str:
     """The daily-cap counter of one phone number on one day (the number hashed, not stored)."""
     return "cap_" + hashlib.sha256(phone.encode()).hexdigest()[:24] + "_" + day

@@ -197,6 +197,7 @@ class AlertTopic(StrEnum):
     SMS_FAILED = "sms_failed"
     SMS_CAP_CASE = "sms_cap_case"  # for ops: referral refused a decision with too many consenting relatives
     SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # for ops: an officer's new consents for the day are used up
+    HOMECOMING_CHECKLIST_OPEN = "homecoming_checklist_open"  # the team lead: an item open before the homecoming
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.SMS_CAP_CASE: "Sms-gräns nådd, fler än {limit} anhöriga med samtycke, beslutet nekades",
         AlertTopic.SMS_CAP_OFFICER_DAY: "Sms-gräns nådd, handläggare över {limit} nya samtycken i dag, "
         "beslutet nekades",
+        AlertTopic.HOMECOMING_CHECKLIST_OPEN: "Checklistan inför hemkomsten är inte klar, hembesök {at}",
     },
     Language.FI: {
         AlertTopic.LIABILITY_NO_DECISION: "Kotiutettavissa ilman päätöstä, maksuvastuu alkaa {at}",
@@ -231,6 +233,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         "päätös hylättiin",
         AlertTopic.SMS_CAP_OFFICER_DAY: "Tekstiviestiraja täynnä, käsittelijällä yli {limit} uutta suostumusta tänään, "
         "päätös hylättiin",
+        AlertTopic.HOMECOMING_CHECKLIST_OPEN: "Kotiutumisen tarkistuslista ei ole valmis, kotikäynti {at}",
     },
     Language.EN: {
         AlertTopic.LIABILITY_NO_DECISION: "Ready for discharge without a decision, payment liability from {at}",
@@ -241,6 +244,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.SMS_CAP_CASE: "SMS cap reached, more than {limit} consenting relatives, the decision was refused",
         AlertTopic.SMS_CAP_OFFICER_DAY: "SMS cap reached, an officer passed {limit} new consents today, "
         "the decision was refused",
+        AlertTopic.HOMECOMING_CHECKLIST_OPEN: "The homecoming checklist is not complete, home visit {at}",
     },
 }
 _ALERT_WORDS: dict[Language, tuple[str, str, str, str]] = {

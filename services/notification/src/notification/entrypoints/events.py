@@ -19,6 +19,7 @@ from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.ids import missed_visit_alert_id, readmission_alert_id, sms_failed_alert_id
 from notification.domain.templates import AlertTopic, MeetingPlace
 from notification.service_layer import alerts as al
+from notification.service_layer import checklist_alerts as cl
 from notification.service_layer import relatives as rel
 from notification.service_layer import visits as vis
 from notification.service_layer.deps import NotificationDeps
@@ -244,6 +245,23 @@ async def period_ended(deps: NotificationDeps, event: s.PeriodEnded) -> None:
     )
 
 
+def checklist_handles(deps: NotificationDeps) -> list[Handles[Any]]:
+    """The homecoming checklist: an item open at the deadline alerts the team lead; ticking the last closes it."""
+
+    async def on_overdue(event: s.HomecomingChecklistOverdue, meta: EventMeta) -> None:
+        await cl.checklist_open(deps, event.case_id, event.period_id, event.team_id, event.homecoming_at)
+
+    async def on_changed(event: s.HomecomingChecklistChanged, meta: EventMeta) -> None:
+        if event.complete:
+            await cl.checklist_completed(deps, event.case_id, event.period_id)
+
+    # The alert's id is the checklist's: the same alert whatever the order; a stale snapshot is not the truth.
+    return [
+        Handles(s.HomecomingChecklistOverdue, on_overdue, on_stale="apply"),
+        Handles(s.HomecomingChecklistChanged, on_changed),
+    ]
+
+
 def period_consumer(
     broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
@@ -281,6 +299,7 @@ def period_consumer(
         )
 
     handles: list[Handles[Any]] = [
+        *checklist_handles(deps),
         Handles(s.PeriodPlanned, on_period_planned),
         Handles(s.VisitScheduled, on_visit_scheduled),
         # A visit moved twice: each move is its own event; apply even if reordered (ids are per time).

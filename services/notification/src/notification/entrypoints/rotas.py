@@ -49,8 +49,14 @@ class RotaIO(In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_ROTA_EXAMPLE]})
 
     shifts: list[ShiftIO] = Field(max_length=1000)
+    team_lead: ResponderIO | None = Field(
+        None,
+        description="The team's lead: told first of the team's own alerts in the team's working hours (an item of "
+        "the homecoming checklist still open), on-call staff after; out of hours on-call staff only.",
+    )
 
     def to_rota(self, team_id: str) -> Rota:
+        lead = self.team_lead
         return Rota(
             team_id,
             tuple(
@@ -61,6 +67,7 @@ class RotaIO(In):
                 )
                 for s in self.shifts
             ),
+            Responder(lead.responder_id, lead.phone) if lead else None,
         )
 
     @classmethod
@@ -73,7 +80,10 @@ class RotaIO(In):
                     responders=[ResponderIO(responder_id=r.responder_id, phone=r.phone) for r in s.responders],
                 )
                 for s in rota.shifts
-            ]
+            ],
+            team_lead=ResponderIO(responder_id=rota.team_lead.responder_id, phone=rota.team_lead.phone)
+            if rota.team_lead
+            else None,
         )
 
 

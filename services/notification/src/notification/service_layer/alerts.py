@@ -19,6 +19,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from typing import TypeAlias
 
 from notification.domain.alert import AckChannel, Alert, AlertError, AlertState, Responder
 from notification.domain.casefile import CaseFile
@@ -65,6 +66,11 @@ async def route(deps: NotificationDeps, team_id: str | None, now: datetime) -> t
     return None, ()
 
 
+Routing: TypeAlias = Callable[
+    [NotificationDeps, str | None, datetime], Awaitable[tuple[str | None, tuple[Responder, ...]]]
+]
+
+
 async def responders_for(deps: NotificationDeps, team_id: str | None, now: datetime) -> tuple[Responder, ...]:
     """Who is on call now: the team's rota, else the municipality's default rota."""
     return (await route(deps, team_id, now))[1]
@@ -85,13 +91,14 @@ async def raise_alert(
     *,
     case_id: str | None = None,
     team_id: str | None = None,
+    routing: Routing = route,
 ) -> bool:
-    """Raise the alert unless it exists; True when this call raised it."""
+    """Raise the alert unless it exists; True when this call raised it (told whom `routing` names)."""
     if await deps.alerts.load(alert_id) is not None:
         await notify_alert(deps, alert_id)  # finish a raise that died before queuing its SMS
         return False
     now = deps.clock.now()
-    rota, responders = await route(deps, team_id, now)
+    rota, responders = await routing(deps, team_id, now)
     alert, events = Alert.raise_(
         alert_id,
         topic,
