@@ -22,6 +22,7 @@ from pymongo.errors import PyMongoError
 from console.domain import facts as f
 from console.domain.alerts import AlertState, fold_alert
 from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
+from console.domain.checklist import ChecklistChanged
 from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
@@ -71,6 +72,7 @@ FACT_CLASSES: tuple[type[Any], ...] = (
     f.AlertResolved,
     f.RelativeMessage,
     f.LiabilityAccrued,
+    ChecklistChanged,
 )
 _FACTS: dict[str, TypeAdapter[Any]] = {cls.__name__: TypeAdapter(cls) for cls in FACT_CLASSES}
 _CASE_STATE: TypeAdapter[CaseState] = TypeAdapter(CaseState)

@@ -18,6 +18,7 @@ TOPICS = {
     "sms_failed": N_("SMS to a relative failed"),
     "sms_cap_case": N_("SMS cap reached: too many consenting relatives on one decision (refused)"),
     "sms_cap_officer_day": N_("SMS cap reached: an officer's new consents for the day are used up (refused)"),
+    "homecoming_checklist_open": N_("Homecoming checklist not complete before the homecoming visit"),
 }
 
 

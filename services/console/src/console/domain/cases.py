@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from console.domain.checklist import ChecklistChanged, ChecklistState, apply_checklist
 from console.domain.facts import (
     AdmissionNoticed,
     CaseFact,
@@ -172,6 +173,7 @@ class CaseState:
     follow_up_call_at: datetime | None = None  # the follow-up call took place (completed)
     handed_over_at: datetime | None = None
     capacity_exceeded_at: datetime | None = None
+    checklist: ChecklistState | None = None  # the homecoming checklist (`checklist.py`)
     updated_at: datetime | None = None
 
     @property
@@ -357,3 +359,5 @@ def _apply_plan(s: CaseState, f: CaseFact) -> None:
         s.handed_over_at = f.handed_over_at
     elif isinstance(f, TeamCapacityExceeded):
         s.capacity_exceeded_at = f.occurred_at
+    elif isinstance(f, ChecklistChanged):
+        s.checklist = apply_checklist(s.checklist, f)

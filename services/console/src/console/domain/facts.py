@@ -1,12 +1,9 @@
 """The facts the console folds: what other services told it, in the console's own words.
 
-Each fact is a plain, frozen dataclass holding only what a page or a figure needs. The
-entrypoints translate wire contracts into facts; nothing here knows the wire. A `Recorded`
-fact carries the envelope attributes the fold needs (event id, time, sequence) and the trace
-id of the event, for the link to the trace.
-
-Every view is a pure function of the *set* of its recorded facts (keyed by event id), folded
-in a fixed order, so a repeated, late or reordered event gives the same view.
+Each fact is a plain, frozen dataclass holding only what a page or a figure needs. The entrypoints translate wire
+contracts into facts; nothing here knows the wire. A `Recorded` fact carries the envelope attributes the fold needs
+(event id, time, sequence) and the event's trace id. Every view is a pure function of the *set* of its recorded
+facts (keyed by event id), folded in a fixed order: a repeated, late or reordered event gives the same view.
 """
 
 from __future__ import annotations
@@ -14,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
+
+from console.domain.checklist import ChecklistChanged  # the homecoming checklist (its own module)
 
 # --- referral: the hospital stay and the officer's decision -------------------------------------
 
@@ -489,6 +488,7 @@ CaseFact = (
     | AlertAcknowledged
     | RelativeMessage
     | LiabilityAccrued
+    | ChecklistChanged
 )
 
 VisitFact = (

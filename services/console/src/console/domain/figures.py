@@ -167,6 +167,15 @@ FIGURES: tuple[FigureDefinition, ...] = (
             "period's days (first to actual last day, inclusive) times the configured cost per day."
         ),
     ),
+    FigureDefinition(
+        "homecoming_checklist_complete",
+        "Homecomings with a complete checklist",
+        "share",
+        "Of the homecoming visits begun in the month (by their actual start) in cases with a homecoming "
+        "checklist, the share where every item of the team's checklist (by default: aids in place, the "
+        "medication list received, the safety alarm ordered, keys or a digital lock arranged, SIP planned) "
+        "was ticked when the visit began.",
+    ),
 )
 
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
@@ -305,6 +314,7 @@ def _figures(
         **_discharges(cases, month, admissions, all_teams=all_teams),
         **_ended_periods(ended, costs),
         "living_at_home": _share(calls, lambda c: _at_home(c, admissions)),
+        "homecoming_checklist_complete": checklist_complete_share(cases, month),
     }
     return {key: values[key] for key in FIGURE_KEYS}
 
@@ -376,6 +386,20 @@ def _ended_periods(ended: Sequence[CaseState], costs: UnitCosts) -> dict[str, Va
         "cost_per_period": _period_costs(ended, costs.team_hour_sek, _team_cost),
         "short_term_stay_cost": _period_costs(ended, costs.short_term_stay_day_sek, _stay_cost),
     }
+
+
+def homecoming_started(case: CaseState) -> datetime | None:
+    """When the (first) homecoming visit began; None when it has not."""
+    starts = [v.started_at for v in case.visits.values() if v.kind == "homecoming" and v.started_at is not None]
+    return min(starts, default=None)
+
+
+def checklist_complete_share(cases: Sequence[CaseState], month: str) -> Value:
+    """Homecomings begun in the month whose checklist was complete at that moment."""
+    begun = [(c, homecoming_started(c)) for c in cases if c.checklist is not None]
+    in_month = [(c, at) for c, at in begun if at is not None and _in(month, at)]
+    hits = sum(1 for c, at in in_month if c.checklist is not None and c.checklist.complete_at(at))
+    return Value(hits / len(in_month), hits, len(in_month)) if in_month else Value(None, 0, 0)
 
 
 def _at_home(c: CaseState, admissions: Mapping[str, list[datetime]]) -> bool:

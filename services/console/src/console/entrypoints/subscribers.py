@@ -142,6 +142,7 @@ def period_handles(s: Subscribers) -> list[Handles[Any]]:
         _apply(sc.HemtjanstCoverOrdered, s.case(t.cover_ordered)),
         _apply(sc.HandedOverToHemtjanst, s.case(t.handed_over)),
         _apply(sc.PeriodEnded, s.case(t.period_ended)),
+        _apply(sc.HomecomingChecklistChanged, s.case(t.checklist_changed)),
     ]
 
 

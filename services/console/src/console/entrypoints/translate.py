@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.domain import facts as f
+from console.domain.checklist import ChecklistChanged
 from trygg_shared.contracts import billing as bl
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
@@ -64,6 +65,10 @@ def ended(e: rf.DecisionEnded) -> f.DecisionEnded:
 
 
 # --- scheduling ---------------------------------------------------------------------------------
+
+
+def checklist_changed(e: sc.HomecomingChecklistChanged) -> ChecklistChanged:
+    return from_contract(ChecklistChanged, e)
 
 
 def period_planned(e: sc.PeriodPlanned) -> f.PeriodPlanned:
