@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from checklist_support import april
 from console_support import march_2026, replay, utc
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -105,3 +106,20 @@ async def test_sessions_are_kept_in_the_console_database_and_end_at_logout_or_th
     assert await sessions.sweep(now + timedelta(hours=7)) == 0
     assert await sessions.sweep(now + timedelta(hours=8)) == 1
     assert await sessions.read(later[0], now) is None
+
+
+async def test_the_homecoming_checklist_is_stored_and_gives_the_same_figure_as_in_memory(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    """FerretDB v1 refuses nested arrays: the checklist's history is stored as objects."""
+    await ensure_indexes(db, read_model_indexes(), None)
+    await replay(stores_on(db), april().items)
+    memory = memory_stores()
+    await replay(memory, april().items)
+    stored, folded = MongoReadModel(db), MemoryReadModel(memory)
+    from_db = compute(await stored.cases(), await stored.teams(), ["2026-04"])
+    assert as_values(from_db) == as_values(compute(await folded.cases(), await folded.teams(), ["2026-04"]))
+    found = await stored.case("H1")
+    assert found is not None
+    assert found[0].checklist is not None
+    assert found[0].checklist.complete

@@ -38,6 +38,15 @@ class ChecklistChanged:
 
 
 @dataclass(frozen=True)
+class Completeness:
+    """From `at` on, every item was ticked (`complete`) or not. (An object, not a pair: FerretDB v1
+    refuses nested arrays.)"""
+
+    at: datetime
+    complete: bool
+
+
+@dataclass(frozen=True)
 class ChecklistState:
     """A case's checklist: the latest snapshot and each moment its completeness changed."""
 
@@ -46,7 +55,7 @@ class ChecklistState:
     complete: bool
     alert_hours: int
     changed_at: datetime
-    changes: tuple[tuple[datetime, bool], ...] = ()  # (when, complete after it), in fold order
+    changes: tuple[Completeness, ...] = ()  # each snapshot's completeness, in fold order
 
     @property
     def open_items(self) -> tuple[ChecklistItem, ...]:
@@ -59,10 +68,10 @@ class ChecklistState:
     def complete_at(self, moment: datetime) -> bool:
         """Was every item ticked at `moment` (by the snapshots up to then)?"""
         state = False
-        for at, complete in self.changes:
-            if at > moment:
+        for change in self.changes:
+            if change.at > moment:
                 break
-            state = complete
+            state = change.complete
         return state
 
 
@@ -70,5 +79,10 @@ def apply_checklist(state: ChecklistState | None, f: ChecklistChanged) -> Checkl
     """The next state after a snapshot (facts come in fold order; a new period starts afresh)."""
     changes = state.changes if state is not None and state.period_id == f.period_id else ()
     return ChecklistState(
-        f.period_id, f.items, f.complete, f.alert_hours, f.changed_at, (*changes, (f.changed_at, f.complete))
+        f.period_id,
+        f.items,
+        f.complete,
+        f.alert_hours,
+        f.changed_at,
+        (*changes, Completeness(f.changed_at, f.complete)),
     )
