@@ -13,7 +13,14 @@ from scheduling_support import FixedClock, grant_command, ready_on, service_on
 
 from devstack.testing import Endpoints
 from scheduling.service_layer import planning as uc
-from trygg_shared.contracts.scheduling import FollowUpDue, PeriodEnded, PeriodPlanned, VisitMissed, VisitScheduled
+from trygg_shared.contracts.scheduling import (
+    FollowUpDue,
+    HomecomingChecklistOverdue,
+    PeriodEnded,
+    PeriodPlanned,
+    VisitMissed,
+    VisitScheduled,
+)
 
 
 def _grant(case_id: str, length: int = 5) -> uc.GrantDecision:
@@ -81,3 +88,34 @@ async def test_two_scanners_fire_each_due_timer_exactly_once(
     finally:
         await first.runtime.infra.mongo_client.close()
         await second.runtime.infra.mongo_client.close()
+
+
+async def test_two_scanners_raise_the_checklist_alert_once_and_a_fresh_replica_finds_it_armed(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    first = await ready_on(servers, db.name, clock)
+    try:
+        cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(3)]
+        for case_id in cases:
+            await uc.record_ready(
+                first.deps, case_id, f"p_{case_id}", clock.now(), datetime(2026, 11, 25, 10, tzinfo=UTC)
+            )
+            await uc.grant_decision(first.deps, _grant(case_id))
+        await db["case_plans"].update_many({}, {"$set": {"outbox": {}, "outbox_pending": False}})
+    finally:
+        await first.runtime.infra.mongo_client.close()  # the replica that armed the timers is gone
+    # Two replicas started afterwards: the deadline (homecoming 11:00 minus 24 h) is read from the plans.
+    clock.moment = datetime(2026, 11, 24, 11, 0, 1, tzinfo=UTC)
+    one, two = service_on(servers, db.name, clock), service_on(servers, db.name, clock)
+    try:
+        await asyncio.gather(*(s.scanner.scan_once() for s in (one, two, one, two)))
+        await asyncio.gather(one.scanner.scan_once(), two.scanner.scan_once())
+        for case_id in cases:
+            doc = await db["case_plans"].find_one({"_id": case_id})
+            assert doc is not None
+            assert _types(doc).count(HomecomingChecklistOverdue.EVENT_TYPE) == 1, _types(doc)
+            assert doc["state"]["checklist"]["alerted_at"] is not None
+    finally:
+        await one.runtime.infra.mongo_client.close()
+        await two.runtime.infra.mongo_client.close()
