@@ -46,12 +46,12 @@ def test_the_case_page_shows_the_checklist_with_who_ticked_and_the_deadline() ->
     snapshot(case, utc(2026, 4, 7, 12, 30), 2)
     asyncio.run(harness.replay(s))
     page = harness.login("team").get("/cases/K").text
-    assert "Homecoming checklist" in page
-    assert "3 of 5 open" in page
+    assert "Checklista inför hemkomsten" in page  # Swedish first
+    assert "3 av 5 inte klara" in page
     for label in LABELS:
         assert label in page
     # Times in Stockholm: the visit 13:00 on 9 April, the deadline a day before; ticked 14:30 on the 7th by a1.
-    assert "Homecoming visit 2026-04-09 13:00" in page
+    assert "Hembesök vid hemkomsten 2026-04-09 13:00" in page
     assert "2026-04-08 13:00" in page
     assert "2026-04-07 14:30" in page
     assert page.count(">a1<") == 2

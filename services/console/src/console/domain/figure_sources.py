@@ -45,4 +45,8 @@ SOURCES: dict[str, str] = {
         "Scheduling's periods; the cost per day of short-term stay is a setting "
         "(CONSOLE_COSTS__SHORT_TERM_STAY_DAY_SEK)."
     ),
+    "homecoming_checklist_complete": N_(
+        "Scheduling: the homecoming checklist's ticks and the homecoming visit's actual start. Hofors' brochure "
+        "promises that aids are in place before the person comes home (docs/DOMAIN.md)."
+    ),
 }

@@ -169,12 +169,14 @@ FIGURES: tuple[FigureDefinition, ...] = (
     ),
     FigureDefinition(
         "homecoming_checklist_complete",
-        "Homecomings with a complete checklist",
+        N_("Homecomings with a complete checklist"),
         "share",
-        "Of the homecoming visits begun in the month (by their actual start) in cases with a homecoming "
-        "checklist, the share where every item of the team's checklist (by default: aids in place, the "
-        "medication list received, the safety alarm ordered, keys or a digital lock arranged, SIP planned) "
-        "was ticked when the visit began.",
+        N_(
+            "Of the homecoming visits begun in the month (by their actual start) in cases with a homecoming "
+            "checklist, the share where every item of the team's checklist (by default: aids in place, the "
+            "medication list received, the safety alarm ordered, keys or a digital lock arranged, SIP planned) "
+            "was ticked when the visit began."
+        ),
     ),
 )
 
