@@ -34,14 +34,19 @@ def as_values(rows: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(r.month, r.team, {k: (v.value, v.numerator, v.denominator) for k, v in r.values.items()}) for r in rows]
 
 
+async def stored_and_folded(db: AsyncDatabase[dict[str, Any]], items: list[Any]) -> tuple[Any, Any]:
+    """The same events replayed into the database and into memory: the read models of both."""
+    await ensure_indexes(db, read_model_indexes(), None)
+    await replay(stores_on(db), items)
+    memory = memory_stores()
+    await replay(memory, items)
+    return MongoReadModel(db), MemoryReadModel(memory)
+
+
 async def test_the_stored_read_model_gives_the_same_figures_as_the_fold_in_memory(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
-    await ensure_indexes(db, read_model_indexes(), None)
-    await replay(stores_on(db), march_2026().items)
-    memory = memory_stores()
-    await replay(memory, march_2026().items)
-    stored, folded = MongoReadModel(db), MemoryReadModel(memory)
+    stored, folded = await stored_and_folded(db, march_2026().items)
 
     from_db = compute(await stored.cases(), await stored.teams(), MONTHS, COSTS)
     in_memory = compute(await folded.cases(), await folded.teams(), MONTHS, COSTS)
@@ -112,11 +117,7 @@ async def test_the_homecoming_checklist_is_stored_and_gives_the_same_figure_as_i
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
     """FerretDB v1 refuses nested arrays: the checklist's history is stored as objects."""
-    await ensure_indexes(db, read_model_indexes(), None)
-    await replay(stores_on(db), april().items)
-    memory = memory_stores()
-    await replay(memory, april().items)
-    stored, folded = MongoReadModel(db), MemoryReadModel(memory)
+    stored, folded = await stored_and_folded(db, april().items)
     from_db = compute(await stored.cases(), await stored.teams(), ["2026-04"])
     assert as_values(from_db) == as_values(compute(await folded.cases(), await folded.teams(), ["2026-04"]))
     found = await stored.case("H1")

@@ -27,6 +27,12 @@ def _grant(case_id: str, length: int = 5) -> uc.GrantDecision:
     return grant_command(case_id, length=length, hemtjanst=False)
 
 
+async def _race(first: Any, second: Any) -> None:
+    """Two replicas' scanners at once, twice each, then once more each."""
+    await asyncio.gather(*(s.scanner.scan_once() for s in (first, second, first, second)))
+    await asyncio.gather(first.scanner.scan_once(), second.scanner.scan_once())
+
+
 def _types(doc: dict[str, Any]) -> list[str]:
     return sorted(e["event_type"] for e in (doc.get("outbox") or {}).values())
 
@@ -71,8 +77,7 @@ async def test_two_scanners_fire_each_due_timer_exactly_once(
         # Clear the outboxes so that only what the timers add is counted.
         await db["case_plans"].update_many({}, {"$set": {"outbox": {}, "outbox_pending": False}})
         clock.moment = datetime(2026, 12, 15, 9, tzinfo=UTC)  # the periods ended, the follow-up calls are due
-        await asyncio.gather(*(s.scanner.scan_once() for s in (first, second, first, second)))
-        await asyncio.gather(first.scanner.scan_once(), second.scanner.scan_once())
+        await _race(first, second)
         for case_id in cases:
             doc = await db["case_plans"].find_one({"_id": case_id})
             assert doc is not None
@@ -94,23 +99,21 @@ async def test_two_scanners_raise_the_checklist_alert_once_and_a_fresh_replica_f
     servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    first = await ready_on(servers, db.name, clock)
+    armed_by = await ready_on(servers, db.name, clock)  # a replica that plans, then is gone
+    cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(3)]
     try:
-        cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(3)]
         for case_id in cases:
-            await uc.record_ready(
-                first.deps, case_id, f"p_{case_id}", clock.now(), datetime(2026, 11, 25, 10, tzinfo=UTC)
-            )
-            await uc.grant_decision(first.deps, _grant(case_id))
-        await db["case_plans"].update_many({}, {"$set": {"outbox": {}, "outbox_pending": False}})
+            discharge = datetime(2026, 11, 25, 10, tzinfo=UTC)
+            await uc.record_ready(armed_by.deps, case_id, f"p_{case_id}", clock.now(), discharge)
+            await uc.grant_decision(armed_by.deps, _grant(case_id))
     finally:
-        await first.runtime.infra.mongo_client.close()  # the replica that armed the timers is gone
+        await armed_by.runtime.infra.mongo_client.close()
+    await db["case_plans"].update_many({}, {"$set": {"outbox": {}, "outbox_pending": False}})
     # Two replicas started afterwards: the deadline (homecoming 11:00 minus 24 h) is read from the plans.
     clock.moment = datetime(2026, 11, 24, 11, 0, 1, tzinfo=UTC)
     one, two = service_on(servers, db.name, clock), service_on(servers, db.name, clock)
     try:
-        await asyncio.gather(*(s.scanner.scan_once() for s in (one, two, one, two)))
-        await asyncio.gather(one.scanner.scan_once(), two.scanner.scan_once())
+        await _race(one, two)
         for case_id in cases:
             doc = await db["case_plans"].find_one({"_id": case_id})
             assert doc is not None

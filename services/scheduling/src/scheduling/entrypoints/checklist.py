@@ -6,8 +6,9 @@ Team tokens act only for their teams' cases (as every field route).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path
 from pydantic import Field, StrictBool
@@ -18,6 +19,7 @@ from scheduling.service_layer import checklist as cuc
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
 
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 ItemId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$", description="The item's code.")]
 
 
@@ -82,30 +84,36 @@ def checklist_out(view: cuc.ChecklistView) -> ChecklistOut:
     )
 
 
+def _route(method: Callable[..., Any], path: str, summary: str) -> Callable[[_Route], _Route]:
+    """A checklist route answered with the checklist (404: no such case, checklist or item)."""
+    decorate: Callable[[_Route], _Route] = method(
+        path, response_model=ChecklistOut, responses=problems(404), summary=summary
+    )
+    return decorate
+
+
+async def _answer(
+    deps: SchedulingDeps, actor: Actor, case_id: str, act: Callable[[], Awaitable[cuc.ChecklistView]]
+) -> ChecklistOut:
+    """The checklist after `act`, for a case of a team the caller acts for."""
+    with domain_errors():
+        await for_case_team(deps, actor, case_id)
+        return checklist_out(await act())
+
+
 def checklist_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     router = api_router("checklist")
     read_plan, tick = require(authenticator, PERMISSIONS["read_plan"]), require(authenticator, PERMISSIONS["checklist"])
+    summary = "A case's homecoming checklist: items, who ticked them, the deadline before the homecoming visit"
 
-    @router.get(
-        "/cases/{case_id}/checklist",
-        response_model=ChecklistOut,
-        responses=problems(404),
-        summary="A case's homecoming checklist: items, who ticked them, the deadline before the homecoming visit",
-    )
+    @_route(router.get, "/cases/{case_id}/checklist", summary)
     async def get_checklist(case_id: Id, actor: Actor = read_plan) -> ChecklistOut:
-        with domain_errors():
-            await for_case_team(deps, actor, case_id)
-            return checklist_out(await cuc.read_checklist(deps, case_id))
+        return await _answer(deps, actor, case_id, lambda: cuc.read_checklist(deps, case_id))
 
-    @router.put(
-        "/cases/{case_id}/checklist/items/{item_id}",
-        response_model=ChecklistOut,
-        responses=problems(404),
-        summary="Tick or untick an item of the homecoming checklist (who and when are recorded)",
-    )
+    summary = "Tick or untick an item of the homecoming checklist (who and when are recorded)"
+
+    @_route(router.put, "/cases/{case_id}/checklist/items/{item_id}", summary)
     async def mark(case_id: Id, item_id: ItemId, body: MarkIn, actor: Actor = tick) -> ChecklistOut:
-        with domain_errors():
-            await for_case_team(deps, actor, case_id)
-            return checklist_out(await cuc.mark_item(deps, actor, case_id, item_id, body.done))
+        return await _answer(deps, actor, case_id, lambda: cuc.mark_item(deps, actor, case_id, item_id, body.done))
 
     return router
