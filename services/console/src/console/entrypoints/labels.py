@@ -112,6 +112,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "decision_granted": N_("decision granted"),
         "discharged": N_("discharged"),
         "ready_revoked": N_("ready notice revoked"),
+        "checklist_completed": N_("homecoming checklist completed"),
     },
     "waiting_change": {"added": N_("added"), "planned": N_("planned"), "removed": N_("removed")},
     "capacity_limit": {
