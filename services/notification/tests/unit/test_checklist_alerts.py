@@ -135,3 +135,16 @@ def test_the_rota_api_keeps_the_team_lead() -> None:
     assert client.put("/rotas/team-vast", json=body, headers=as_role("ops")).status_code == 200
     got = client.get("/rotas/team-vast", headers=as_role("ops")).json()
     assert got["team_lead"] == body["team_lead"]
+
+
+async def test_in_hours_without_a_team_lead_on_the_rota_on_call_staff_are_told_as_for_every_alert() -> None:
+    h = Harness.create(now=MONDAY_10)
+    await team_with_lead(h)
+    rota = await h.deps.rotas.get("team-vast")
+    assert rota is not None
+    await h.deps.rotas.put(Rota("team-vast", rota.shifts))  # no team lead
+    assert await checklist_open(h.deps, str(uuid.uuid4()), "per1", "team-vast", HOMECOMING)
+    (raised,) = h.events_of(AlertRaised)
+    assert (raised.responders, raised.rota) == (1, "team-vast")
+    await dispatch_due(h.deps)
+    assert [m.to for m in h.provider.sent] == [ONCALL.phone]
