@@ -393,13 +393,15 @@ def _billing() -> Wired:
 
 
 def _console() -> Wired:
-    from console.adapters.memory import MemoryReadModel, memory_stores
+    from console.adapters.memory import MemoryChangeLog, MemoryReadModel, memory_stores
     from console.entrypoints.subscribers import Subscribers, consumers
     from console.service_layer.projections import ChangeFeed
+    from trygg_shared.clock import SystemClock
 
     broker = KafkaBroker()
     stores = memory_stores()
-    subscribed = consumers(broker, Subscribers(stores, ChangeFeed()), lambda _group: MemoryGuard(), KAFKA)
+    feed = ChangeFeed(MemoryChangeLog(), SystemClock())
+    subscribed = consumers(broker, Subscribers(stores, feed), lambda _group: MemoryGuard(), KAFKA)
     read_model = MemoryReadModel(stores)
 
     async def state() -> dict[str, Any]:

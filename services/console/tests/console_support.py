@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from console.adapters.memory import (
     MemoryAuditLog,
+    MemoryChangeLog,
     MemoryReadModel,
     MemorySessionStore,
     RecordingNotifications,
@@ -28,7 +29,7 @@ from console.domain.access import Role
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
 from console.service_layer.projections import ChangeFeed, Stores
-from trygg_shared.clock import FixedClock
+from trygg_shared.clock import FixedClock, SystemClock
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
 from trygg_shared.contracts import scheduling as sc
@@ -67,6 +68,11 @@ class Stream:
         return event
 
 
+def memory_feed() -> ChangeFeed:
+    """A change feed on its own in-memory log (one replica)."""
+    return ChangeFeed(MemoryChangeLog(), SystemClock())
+
+
 def handlers(subscribers: Subscribers) -> dict[str, Handles[Any]]:
     """Every event type the console handles, with its real handler."""
     return {h.contract.EVENT_TYPE: h for stream in STREAMS for h in stream.handles(subscribers)}
@@ -76,7 +82,7 @@ async def replay(
     stores: Stores, items: Iterable[tuple[IntegrationEvent, EventMeta]], feed: ChangeFeed | None = None
 ) -> None:
     """Hand each event to its subscriber, as the consumer chassis would (unknown types ignored)."""
-    table = handlers(Subscribers(stores, feed or ChangeFeed()))
+    table = handlers(Subscribers(stores, feed or memory_feed()))
     for event, meta in items:
         handles = table.get(meta.type)
         if handles is not None:
@@ -518,6 +524,7 @@ class ConsoleHarness:
             notifications=self.notifications,
             clock=self.clock,
             session_store=self.sessions,
+            change_log=MemoryChangeLog(),
         )
         self.app = http_app(self.console, lifespan_enabled=False)
         # A browser sends its page's Origin with every POST: the console's own, here.

@@ -9,15 +9,17 @@ from functools import partial
 
 from console.adapters.auth import ServerSessions
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
+from console.adapters.mongo_changes import MongoChangeLog, change_log_indexes
 from console.adapters.notification_client import HttpNotifications
 from console.config import Settings, local_defaults_in_use
 from console.domain.access import Actor
 from console.domain.figures import UnitCosts
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.entrypoints.web import web_router
+from console.service_layer.changes import ChangeFeed
 from console.service_layer.pages import ConsoleDeps
-from console.service_layer.ports import AuditLog, Clock, Notifications, ReadModel, SessionStore
-from console.service_layer.projections import ChangeFeed, Stores
+from console.service_layer.ports import AuditLog, ChangeLog, Clock, Notifications, ReadModel, SessionStore
+from console.service_layer.projections import Stores
 from trygg_shared.clock import SystemClock
 from trygg_shared.kafka import EventConsumer
 from trygg_shared.mongo import ProcessedEvents
@@ -68,16 +70,19 @@ def bootstrap(
     notifications: Notifications | None = None,
     clock: Clock | None = None,
     session_store: SessionStore | None = None,
+    change_log: ChangeLog | None = None,
 ) -> Console:
     refuse_local_values(settings, local_defaults_in_use(settings))
     infra = infra or Infrastructure.create(settings)
     stores = stores or _mongo_stores(infra)
-    feed = ChangeFeed()
+    clock = clock or SystemClock()
+    # One log in the shared database: a replica learns of the others' changes only from it.
+    feed = ChangeFeed(change_log or MongoChangeLog(infra.db), clock)
     deps = ConsoleDeps(
         read_model=read_model or MongoReadModel(infra.db),
         audit=audit or MongoAuditLog(infra.db),
         notifications=notifications or _notifications(settings),
-        clock=clock or SystemClock(),
+        clock=clock,
         feed=feed,
         costs=UnitCosts(settings.costs.team_hour_sek, settings.costs.short_term_stay_day_sek),
         trace_id=current_trace_id,
@@ -111,8 +116,13 @@ def bootstrap(
         routers=[router],
         authenticate=authenticator.authenticate,
         consumers=subscribed,
-        indexes=read_model_indexes(),
+        indexes=[*read_model_indexes(), *change_log_indexes()],
         guards=list(guards.values()),
-        background=[partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds)],
+        on_startup=[feed.start],
+        background=[
+            partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds),
+            partial(feed.run, settings.live.poll_seconds),
+            partial(feed.sweep_every, settings.live.sweep_seconds, timedelta(seconds=settings.live.retention_seconds)),
+        ],
     )
     return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions)

@@ -69,6 +69,22 @@ class CostSettings(BaseModel):
     )
 
 
+class LiveSettings(BaseModel):
+    """The change feed behind the pages' live updates, shared by the replicas through the database."""
+
+    poll_seconds: float = Field(
+        0.25,
+        gt=0,
+        le=5,
+        description="How often each replica looks for changes another replica made (one or two lookups by key "
+        "when there are none); a page sees another replica's change within about this time.",
+    )
+    retention_seconds: float = Field(
+        300, ge=60, description="How long a change position is kept in the `changes` collection before the sweep."
+    )
+    sweep_seconds: float = Field(60, gt=0, description="How often old change positions are deleted.")
+
+
 class Settings(ServiceSettings):
     """Settings of the console; defaults run against `make run`'s local servers."""
 
@@ -95,6 +111,7 @@ class Settings(ServiceSettings):
         "http://127.0.0.1:16686", description="Base URL of the Jaeger UI that case pages link traces to."
     )
     costs: CostSettings = Field(default_factory=CostSettings, description="Unit costs.")  # type: ignore[arg-type]
+    live: LiveSettings = Field(default_factory=LiveSettings, description="Live updates across replicas.")  # type: ignore[arg-type]
 
 
 def local_defaults_in_use(settings: Settings) -> list[str]:

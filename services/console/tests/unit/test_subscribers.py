@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console_support import march_2026
+from console_support import march_2026, memory_feed
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from console.adapters.memory import MemoryReadModel, memory_stores
 from console.adapters.mongo import FactSetCodec, case_fields
 from console.entrypoints.subscribers import Subscribers, consumers
-from console.service_layer.projections import ChangeFeed, Stores
+from console.service_layer.projections import Stores
 from trygg_shared.contracts import referral as rf
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, dead_letter_topic
@@ -26,7 +26,7 @@ class Wired:
     def __init__(self) -> None:
         self.broker = KafkaBroker()
         self.stores: Stores = memory_stores()
-        self.feed = ChangeFeed()
+        self.feed = memory_feed()
         self.guards: dict[str, FakeHandledEvents] = {}
         self.dead: list[Any] = []
         self.consumers = consumers(

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from console_support import ConsoleHarness, march_2026
+from console_support import ConsoleHarness, march_2026, memory_feed
 
 from console.adapters.memory import MemorySessionStore
 from console.domain.access import Role
@@ -22,7 +22,6 @@ from console.entrypoints import i18n
 from console.entrypoints.figures import figures_to_csv
 from console.entrypoints.live import change_events, first_seen
 from console.service_layer import pages
-from console.service_layer.projections import ChangeFeed
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.auth import token_hash
 from trygg_shared.tokens import ApiToken, local_dev_tokens
@@ -316,9 +315,9 @@ def test_an_event_stream_counts_from_what_the_browser_has_seen(
 
 
 async def test_a_change_while_the_page_loaded_is_sent_as_soon_as_the_stream_opens() -> None:
-    feed = ChangeFeed()
+    feed = memory_feed()
     rendered_at = feed.version
-    feed.changed()  # e.g. the acknowledgement arrives between the page's read and its /events request
+    await feed.changed()  # e.g. the acknowledgement arrives between the page's read and its /events request
 
     async def connected() -> bool:
         return False
@@ -327,14 +326,14 @@ async def test_a_change_while_the_page_loaded_is_sent_as_soon_as_the_stream_open
     first = await asyncio.wait_for(anext(stream), timeout=1.0)
 
     assert first == {"event": "change", "data": "1", "id": "1"}
-    feed.changed()
+    await feed.changed()
     assert (await asyncio.wait_for(anext(stream), timeout=1.0))["id"] == "2"
     await stream.aclose()
 
 
 async def test_a_stream_that_saw_everything_waits_for_the_next_change() -> None:
-    feed = ChangeFeed()
-    feed.changed()
+    feed = memory_feed()
+    await feed.changed()
 
     async def connected() -> bool:
         return False
@@ -343,7 +342,7 @@ async def test_a_stream_that_saw_everything_waits_for_the_next_change() -> None:
     waiting = asyncio.ensure_future(anext(stream))
     await asyncio.sleep(0.2)  # several idle rounds: nothing to send
     assert not waiting.done()
-    feed.changed()
+    await feed.changed()
     assert (await asyncio.wait_for(waiting, timeout=1.0))["data"] == "2"
     await stream.aclose()
 
@@ -510,12 +509,12 @@ async def test_an_open_event_stream_ends_with_its_session(harness: ConsoleHarnes
     ) as client:
         stream = asyncio.create_task(client.get("/events", params={"since": harness.console.deps.feed.version}))
         await asyncio.sleep(0.1)
-        harness.console.deps.feed.changed()
+        await harness.console.deps.feed.changed()
         await asyncio.sleep(0.1)
         assert not stream.done()  # signed in: the stream stays open
 
         await harness.console.sessions.end(cookie)  # logout (or the token revoked) elsewhere
-        harness.console.deps.feed.changed()
+        await harness.console.deps.feed.changed()
         response = await asyncio.wait_for(stream, timeout=3.0)
 
     assert response.status_code == 200

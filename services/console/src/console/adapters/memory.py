@@ -22,6 +22,7 @@ from trygg_shared.memory import MemoryAuditLog
 
 __all__ = [
     "MemoryAuditLog",
+    "MemoryChangeLog",
     "MemoryReadModel",
     "MemorySessionStore",
     "RecordingNotifications",
@@ -81,6 +82,33 @@ class MemoryReadModel:
 
     async def alert(self, alert_id: str) -> AlertState | None:
         return next((a for a in await self.alerts(open_only=False) if a.alert_id == alert_id), None)
+
+
+class MemoryChangeLog:
+    """`ChangeLog` in one process's memory; two feeds given the same one act as two replicas."""
+
+    def __init__(self) -> None:
+        self.positions: dict[int, datetime] = {}
+        self.lookups = 0  # `has` calls, to measure what polling costs
+
+    async def has(self, position: int) -> bool:
+        self.lookups += 1
+        return position in self.positions
+
+    async def claim(self, position: int, at: datetime) -> bool:
+        if position in self.positions:
+            return False
+        self.positions[position] = at
+        return True
+
+    async def newest(self) -> int:
+        return max(self.positions, default=0)
+
+    async def forget(self, below: int, before: datetime) -> int:
+        old = [p for p, at in self.positions.items() if p < below and at < before]
+        for position in old:
+            del self.positions[position]
+        return len(old)
 
 
 class MemorySessionStore:

@@ -1,4 +1,5 @@
-"""`/events`: server-sent events that tell a signed-in page the read model changed."""
+"""`/events`: server-sent events that tell a signed-in page the read model changed (on any replica:
+the shared change feed, `console.service_layer.changes`)."""
 
 from __future__ import annotations
 

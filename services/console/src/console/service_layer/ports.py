@@ -22,6 +22,7 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "Authenticator",
+    "ChangeLog",
     "Clock",
     "DayCapacity",
     "NotificationUnavailable",
@@ -36,6 +37,31 @@ __all__ = [
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class ChangeLog(Protocol):
+    """The read model's change positions, one shared log for every replica (the console's database).
+
+    A position is claimed by one atomic unique insert (`claim`), never by a counter update: on
+    FerretDB v1 an update is read-modify-write, and two replicas would both write the same number.
+    `service_layer.changes.ChangeFeed` keeps the positions gapless and finds the newest by `has`.
+    """
+
+    async def has(self, position: int) -> bool:
+        """Whether `position` is recorded (an equality lookup by key)."""
+        ...
+
+    async def claim(self, position: int, at: datetime) -> bool:
+        """Record `position` (True), or False when another writer holds it already."""
+        ...
+
+    async def newest(self) -> int:
+        """The highest position recorded, 0 when none (reads every entry: only at start or when lost)."""
+        ...
+
+    async def forget(self, below: int, before: datetime) -> int:
+        """Delete the positions under `below` recorded before `before` (no TTL index in FerretDB v1)."""
+        ...
 
 
 class ReadModel(Protocol):

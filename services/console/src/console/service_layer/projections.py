@@ -9,38 +9,17 @@ effect, and the views, folds of the sets, do not depend on arrival order.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
+from console.service_layer.changes import ChangeFeed
 from trygg_shared.aggregate import AggregateStore, update_aggregate
 
+__all__ = ["ChangeFeed", "Projector", "Stores", "record_alert_fact", "record_case_fact", "record_team_fact"]
+
 F = TypeVar("F")
-
-
-class ChangeFeed:
-    """Tells waiting page streams that the read model changed (one process; see the README)."""
-
-    def __init__(self) -> None:
-        self.version = 0
-        self._changed = asyncio.Event()
-
-    def changed(self) -> None:
-        self.version += 1
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait(self, seen: int, within: float) -> int:
-        """The version after a change newer than `seen`, or the current one after `within` seconds."""
-        if self.version != seen:
-            return self.version
-        event = self._changed
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), within)
-        return self.version
 
 
 @dataclass
@@ -77,7 +56,7 @@ async def record_case_fact(stores: Stores, feed: ChangeFeed, case_id: str, recor
         # two writes is healed by the redelivery.
         changed = await Projector(stores.visits).record(visit_id, recorded) or changed  # type: ignore[arg-type]
     if changed:
-        feed.changed()
+        await feed.changed()
 
 
 def _is_visit_fact(recorded: Recorded[CaseFact]) -> bool:
@@ -94,7 +73,7 @@ async def record_team_fact(
     if case_id is not None:
         changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
     if changed:
-        feed.changed()
+        await feed.changed()
 
 
 async def record_alert_fact(
@@ -105,4 +84,4 @@ async def record_alert_fact(
     if case_id is not None:
         changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
     if changed:
-        feed.changed()
+        await feed.changed()

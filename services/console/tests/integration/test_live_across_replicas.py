@@ -1,0 +1,126 @@
+"""Live updates across console replicas: two consoles on one database (FerretDB on PostgreSQL)
+and one Kafka, members of the same consumer groups. Each event is handled by one of them, and a
+browser's event stream on the *other* one is told within a bound (through the shared `changes`
+log, the only way that replica can learn of it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from console.bootstrap import Console, bootstrap
+from console.config import Settings
+from console.main import http_app
+from devstack.servers import free_port
+from devstack.testing import Endpoints
+from trygg_shared.testing import publish_event, sample_ready_for_discharge
+
+BOUND_SECONDS = 2.0  # from one replica's claim to the other replica's browser
+
+
+@dataclass
+class Replica:
+    name: str
+    console: Console
+    base_url: str
+    received: list[tuple[int, float]] = field(default_factory=list)  # (SSE id, monotonic time)
+
+    async def listen(self) -> None:
+        """A signed-in browser's `/events` stream, every `change` recorded as it arrives."""
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=None) as client:
+            login = await client.post("/login", data={"token": "dev-oncall"}, headers={"Origin": self.base_url})
+            assert login.status_code == 303, login.text
+            since = self.console.deps.feed.version
+            async with client.stream("GET", "/events", params={"since": since}) as stream:
+                assert stream.status_code == 200
+                async for line in stream.aiter_lines():
+                    if line.startswith("id:"):
+                        self.received.append((int(line.removeprefix("id:").strip()), time.monotonic()))
+
+
+@contextlib.asynccontextmanager
+async def running(name: str, settings: Settings) -> AsyncIterator[Replica]:
+    port = free_port()
+    console = bootstrap(settings.model_copy(update={"http": settings.http.model_copy(update={"port": port})}))
+    server = uvicorn.Server(uvicorn.Config(http_app(console), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), "the console did not start"
+            await asyncio.sleep(0.05)
+        yield Replica(name, console, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def until(condition: Callable[[], bool], within: float) -> bool:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+async def one_event(a: Replica, b: Replica, producer: KafkaBroker) -> tuple[str, float]:
+    """Publish one case's event; the replica that handled it, and how long after its claim the
+    other replica's browser was told."""
+    before = {r.name: r.console.deps.feed.announced for r in (a, b)}
+    await publish_event(producer, sample_ready_for_discharge())
+    handled = await until(lambda: any(r.console.deps.feed.announced > before[r.name] for r in (a, b)), 20)
+    assert handled, "no replica handled the event"
+    claimed_at = time.monotonic()
+    handler, other = (a, b) if a.console.deps.feed.announced > before["a"] else (b, a)
+    position = handler.console.deps.feed.version
+    told = await until(lambda: any(i >= position for i, _ in other.received), BOUND_SECONDS + 1)
+    assert told, f"replica {other.name}'s browser never heard of position {position}"
+    seen_at = next(t for i, t in other.received if i >= position)
+    await asyncio.sleep(0.3)
+    assert other.console.deps.feed.announced == before[other.name], "handled twice: not one consumer group"
+    return handler.name, max(seen_at - claimed_at, 0.0)
+
+
+async def test_an_event_handled_by_one_replica_reaches_a_browser_on_the_other(
+    servers: Endpoints, db: AsyncDatabase[Any], producer: KafkaBroker
+) -> None:
+    settings = Settings(
+        mongo={"uri": servers.mongo_uri, "database": db.name, "postgres_url": servers.postgres_url},  # type: ignore[arg-type]
+        kafka={"bootstrap_servers": servers.kafka_bootstrap},  # type: ignore[arg-type]
+        consumer_group=f"console-{uuid.uuid4().hex[:8]}",  # both replicas: the same groups
+        session={"secure_cookie": False},  # type: ignore[arg-type]
+    )
+    handled_by: dict[str, list[float]] = {"a": [], "b": []}  # claim-to-other-browser seconds
+    async with running("a", settings) as a, running("b", settings) as b:
+        listeners = [asyncio.create_task(r.listen()) for r in (a, b)]
+        try:
+            for n in range(60):  # until each replica has handled some (the group spreads the partitions)
+                if n >= 8 and handled_by["a"] and handled_by["b"]:
+                    break
+                name, seconds = await one_event(a, b, producer)
+                handled_by[name].append(seconds)
+        finally:
+            for listener in listeners:
+                listener.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
+
+    assert handled_by["a"], "replica a handled none of the events"
+    assert handled_by["b"], "replica b handled none of the events"
+    latencies = sorted(handled_by["a"] + handled_by["b"])
+    print(
+        f"other replica's browser told after {latencies[len(latencies) // 2] * 1000:.0f} ms (median), "
+        f"{latencies[-1] * 1000:.0f} ms (max) over {len(latencies)} events"
+    )
+    assert latencies[-1] < BOUND_SECONDS
+    positions = sorted([d["_id"] async for d in db["changes"].find({})])
+    assert positions == list(range(1, len(latencies) + 1))  # one claim per event, gapless
