@@ -791,8 +791,9 @@ def test_each_service_has_its_deployment_service_account_network_policy_and_disr
         assert selector.items() <= pod_labels.items(), f"{kind} {service} selects no pod of its own"
 
 
-# Services that must run as one replica, and why (deploy/k8s/README.md says the same).
-SINGLE_INSTANCE = {"console": "live updates come from an in-process feed of this replica's consumers"}
+# Services that must run as one replica, and why (deploy/k8s/README.md says the same). None since
+# the console's live updates go through its database (services/console/README.md, "Across replicas").
+SINGLE_INSTANCE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("service", SERVICES)
