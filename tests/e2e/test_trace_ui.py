@@ -1,8 +1,10 @@
 """One signed webhook is one trace in Jaeger: referral's HTTP handler, the outbox relay's publish
-and a consumer in another service, fetched from Jaeger's query API, with no identity numbers."""
+and a consumer in another service, fetched from Jaeger's query API, with no identity numbers.
+(`webhook_trace` is also the start of the trace viewer's browser test.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -17,6 +19,7 @@ from tests.fixtures.e2e import System
 from tests.support import eventually
 
 CONSUMERS = {"scheduling", "notification", "billing"}
+KEY_TAG = "messaging.kafka.message.key"
 
 
 def _tag(span: dict[str, Any], key: str) -> Any:
@@ -32,21 +35,27 @@ def _summary(trace: dict[str, Any]) -> dict[str, set[str]]:
     return kinds
 
 
+def kafka_key(case_id: str) -> str:
+    """A Kafka key as the spans carry it (binary, which Jaeger shows base64-encoded)."""
+    return base64.b64encode(case_id.encode()).decode()
+
+
 def _roots(trace: dict[str, Any]) -> list[dict[str, Any]]:
     """The spans whose parent is not in the trace (one, the HTTP handler's, in a complete tree)."""
     ids = {s["spanID"] for s in trace["spans"]}
     return [s for s in trace["spans"] if not any(r["spanID"] in ids for r in s.get("references", []))]
 
 
-async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
+async def webhook_trace(system: System, body: dict[str, Any]) -> dict[str, Any]:
+    """Send a signed webhook and return its trace from Jaeger's query API once complete: referral's
+    handler and producer, a consumer in another service, and no span whose parent is missing."""
     query = system.endpoints.jaeger_query_url
     if query is None:
         pytest.skip("no Jaeger in this session (servers from the environment without JAEGER_QUERY_URL)")
-    body = sample_message("utskrivningsklar", f"E2E-TRACE-{uuid.uuid4().hex[:8]}")
-    identity = body["patient"]["id"]
     started_us = int(time.time() * 1_000_000) - 1_000_000
     response = system.send(body=body)
     assert response.status_code == 202, response.text
+    case_id = response.json()["case_id"]
 
     seen: list[Any] = []
 
@@ -62,6 +71,8 @@ async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
             seen.append((sorted({s["operationName"] for s in trace["spans"]})[:6], kinds, orphans))
             if "POST /webhooks/lus" not in {s["operationName"] for s in trace["spans"]}:
                 continue
+            if not any(_tag(s, KEY_TAG) == kafka_key(case_id) for s in trace["spans"]):
+                continue  # another test's webhook
             referral = kinds.get("referral", set())
             consumers = [s for s in CONSUMERS if "consumer" in kinds.get(s, set())]
             # Spans reach Jaeger in each process's export batches: a consumer's database spans end,
@@ -73,9 +84,16 @@ async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
         return None
 
     try:
-        trace = await eventually(complete_trace, within=60)
+        trace: dict[str, Any] = await eventually(complete_trace, within=60)
     except AssertionError:
         pytest.fail(f"no complete trace in Jaeger; referral traces since the webhook: {seen}")
+    return trace
+
+
+async def test_one_webhook_is_one_trace_across_services(system: System) -> None:
+    body = sample_message("utskrivningsklar", f"E2E-TRACE-{uuid.uuid4().hex[:8]}")
+    identity = body["patient"]["id"]
+    trace = await webhook_trace(system, body)
 
     spans = trace["spans"]
     assert len({s["traceID"] for s in spans}) == 1
