@@ -40,3 +40,19 @@ async def test_parked_watches_and_escalations_are_left_out_of_the_next_due_time(
     assert await alerts.next_escalation_at() == T0 - timedelta(minutes=1)
     assert await alerts.next_escalation_at(["a-poisoned"]) == T0 + timedelta(seconds=40)
     assert await alerts.next_escalation_at(["a-poisoned", "a-healthy"]) is None
+
+
+async def test_the_open_alerts_that_reached_nobody_are_found_for_routing(db: AsyncDatabase[dict[str, Any]]) -> None:
+    opened, acknowledged = AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value
+    await db[ALERTS].insert_many(
+        [
+            {"_id": "a-nobody", "state": opened, "unrouted": True},
+            {"_id": "a-told", "state": opened, "unrouted": False},
+            {"_id": "a-taken", "state": acknowledged, "unrouted": True},
+            {"_id": "a-nobody-2", "state": opened, "unrouted": True},
+        ]
+    )
+    alerts = MongoAlertQueries(db, ZoneInfo("Europe/Stockholm"))
+
+    assert await alerts.unrouted_ids() == ["a-nobody", "a-nobody-2"]
+    assert await alerts.unrouted() == 2

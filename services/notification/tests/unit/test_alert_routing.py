@@ -24,6 +24,7 @@ from notification.domain.alert import (
     Shift,
 )
 from notification.domain.templates import AlertTopic
+from notification.entrypoints.loops import fire_due_timers
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
@@ -294,3 +295,75 @@ def test_the_stored_alert_keeps_the_caps_limit_for_its_escalations() -> None:
     stored = codec.from_document({"_id": alert.alert_id, **codec.to_document(alert)})
     assert stored.facts == alert.facts
     assert stored.topic is AlertTopic.SMS_CAP_CASE
+
+
+async def test_an_alert_that_reached_nobody_goes_once_to_the_first_responder_of_a_rota_put_later() -> None:
+    h = Harness.create(now=T0)
+    assert await al.raise_alert(h.deps, "capacity:t:c", AlertTopic.TEAM_AT_CAPACITY, al.AlertFacts(), team_id="t")
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []  # nobody to tell
+
+    h.clock.advance(minutes=30)
+    response = h.client().put(
+        "/rotas/t",
+        json={
+            "shifts": [
+                {
+                    "starts_at": (T0 - timedelta(hours=1)).isoformat(),
+                    "minutes": 600,
+                    "responders": [
+                        {"responder_id": ANNA.responder_id, "phone": ANNA.phone},
+                        {"responder_id": BO.responder_id, "phone": BO.phone},
+                    ],
+                }
+            ]
+        },
+        headers={"Authorization": "Bearer dev-ops"},
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(3):  # every timer round, and on every replica: still once
+        await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+
+    assert [s.to for s in h.provider.sent] == [ANNA.phone]
+    assert await h.deps.alert_queries.unrouted() == 0
+    loaded = await h.deps.alerts.load("capacity:t:c")
+    assert loaded is not None
+    assert (loaded.state.rota, loaded.state.level) == ("t", 0)
+    # Then it escalates like any alert: Bo after the acknowledgement timeout.
+    h.clock.advance(minutes=h.deps.policy.ack_timeout.total_seconds() / 60 + 1)
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert [s.to for s in h.provider.sent] == [ANNA.phone, BO.phone]
+
+
+async def test_an_alert_that_reached_nobody_waits_for_a_shift_that_starts_later() -> None:
+    h = Harness.create(now=T0)
+    assert await al.raise_alert(h.deps, "missed:v9", AlertTopic.VISIT_MISSED, al.AlertFacts(), team_id="t")
+    await h.deps.rotas.put(Rota("default", (Shift(T0 + timedelta(hours=2), T0 + timedelta(hours=10), (BO,)),)))
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+
+    h.clock.advance(hours=2)
+    await fire_due_timers(h.deps)
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert [s.to for s in h.provider.sent] == [BO.phone]
+
+
+def test_only_an_open_unrouted_alert_is_routed() -> None:
+    alert, _ = Alert.raise_(
+        "a",
+        AlertTopic.VISIT_MISSED,
+        al.AlertFacts(),
+        now=T0,
+        ack_code="X",
+        responders=(),
+        ack_timeout=timedelta(minutes=10),
+    )
+    assert alert.route((), "default", T0, timedelta(minutes=10)) is None  # still nobody
+    assert alert.route((ANNA,), "default", T0, timedelta(minutes=10)) == []
+    assert alert.route((BO,), "default", T0, timedelta(minutes=10)) is None  # once
+    assert (alert.responders, alert.notify_pending, alert.exhausted) == ((ANNA,), True, False)

@@ -108,6 +108,9 @@ class MemoryAlertQueries:
     async def unrouted(self) -> int:
         return sum(1 for a in self._all() if a.unrouted)
 
+    async def unrouted_ids(self) -> list[str]:
+        return sorted(a.alert_id for a in self._all() if a.unrouted)
+
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         return min(
             (

@@ -47,6 +47,7 @@ INDEXES = [
     Index(MESSAGES, ("alert_id",)),
     Index(ALERTS, ("state",)),
     Index(ALERTS, ("notify_pending",)),
+    Index(ALERTS, ("unrouted",)),  # mostly false: the timer round's look for alerts to route is small
     Index(ALERTS, ("ack_code",), unique=True),
     Index(ALERTS, ("team_id",)),
     Index(ALERTS, ("case_id",)),
@@ -155,6 +156,10 @@ class MongoAlertQueries:
 
     async def unrouted(self) -> int:
         return await self._c.count_documents({"state": AlertState.OPEN.value, "unrouted": True})
+
+    async def unrouted_ids(self) -> list[str]:
+        cursor = self._c.find({"unrouted": True, "state": AlertState.OPEN.value}, {"_id": 1})
+        return sorted([str(d["_id"]) async for d in cursor])
 
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         query: Document = {"state": AlertState.OPEN.value, "escalate_at": {"$ne": None}}

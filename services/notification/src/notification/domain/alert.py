@@ -9,7 +9,8 @@ stays open (the console shows it) and nobody else is messaged.
 An alert whose cause is gone closes itself (`resolve`): the liability alert when a decision (or
 a discharge, or a revoked ready notice) arrives. It then stops escalating, and its queued SMS
 are withdrawn. An alert raised with nobody on call (`rota` None) is *unrouted*: readiness,
-a metric and the console's banner say so until someone takes it.
+a metric and the console's banner say so until someone takes it; once a rota has someone on
+call for it (put later, or a shift that starts), its first responder is told (`route`).
 """
 
 from __future__ import annotations
@@ -174,6 +175,20 @@ class Alert:
     def unrouted(self) -> bool:
         """Open, and nobody was on call to be told."""
         return self.state is AlertState.OPEN and not self.responders
+
+    def route(
+        self, responders: tuple[Responder, ...], rota: str, now: datetime, ack_timeout: timedelta
+    ) -> list[object] | None:
+        """An unrouted alert reaches a rota with someone on call now (put after it was raised): its
+        first responder is told, then it escalates as any alert. None when it is not unrouted
+        (routed already, by this or another replica, or closed), so it is routed once."""
+        if not self.unrouted or not responders:
+            return None
+        self.responders, self.rota = responders, rota
+        self.level, self.exhausted = 0, False
+        self.escalate_at = now + ack_timeout
+        self.notify_pending = True
+        return []
 
     def acknowledge(self, by: str, channel: AckChannel, now: datetime) -> list[object]:
         if self.state is AlertState.ACKNOWLEDGED:

@@ -54,7 +54,7 @@ async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: i
 
 
 async def fire_due_timers(deps: NotificationDeps) -> None:
-    """One round: due liability watches, due escalations, alert SMS still to queue."""
+    """One round: due liability watches, due escalations, alert SMS still to queue, alerts to route."""
     if await deps.case_queries.due_watches(deps.clock.now()):
         with traced_work("notification.liability_watches"):
             await al.fire_liability_watches(deps)
@@ -64,6 +64,12 @@ async def fire_due_timers(deps: NotificationDeps) -> None:
     if await deps.alert_queries.notify_pending():
         with traced_work("notification.alert_sms"):
             await al.notify_pending_alerts(deps)
+    # Alerts that reached nobody, once a rota has someone on call: traced only when one is routed
+    # (while nobody is on call the look is idle polling, untraced like the rest of the loop).
+    routable = await al.routable_alerts(deps)
+    if routable:
+        with traced_work("notification.route_alerts"):
+            await al.route_unrouted(deps, routable)
 
 
 async def next_timer_at(deps: NotificationDeps) -> datetime | None:

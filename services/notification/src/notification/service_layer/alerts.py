@@ -227,6 +227,46 @@ async def _escalate(deps: NotificationDeps, alert_id: str) -> bool:
     return True
 
 
+async def routable_alerts(deps: NotificationDeps) -> list[str]:
+    """Alerts raised when nobody was on call that a rota now has someone on call for (reads only)."""
+    found = []
+    for alert_id in await deps.alert_queries.unrouted_ids():
+        loaded = await deps.alerts.load(alert_id)
+        if loaded is None or not loaded.state.unrouted:
+            continue
+        if (await route(deps, loaded.state.team_id, deps.clock.now()))[0] is not None:
+            found.append(alert_id)
+    return found
+
+
+async def route_unrouted(deps: NotificationDeps, ids: Iterable[str]) -> int:
+    """Each alert raised when nobody was on call goes to the first responder of a rota that has
+    someone on call now (the team's, else the fallback rota, as when raising), once; how many."""
+    return await _each_due(deps, ids, _route, task="alert_routing", key="route", now=deps.clock.now())
+
+
+async def _route(deps: NotificationDeps, alert_id: str) -> bool:
+    loaded = await deps.alerts.load(alert_id)
+    if loaded is None or not loaded.state.unrouted:
+        return False
+    now = deps.clock.now()
+    rota, responders = await route(deps, loaded.state.team_id, now)
+    if rota is None:
+        return False  # still nobody on call
+
+    def change(a: Alert) -> tuple[bool, list[object] | None]:
+        events = a.route(responders, rota, now, deps.policy.ack_timeout)
+        return events is not None, events
+
+    # A conditional save: of two replicas routing it, one does (the other finds it routed).
+    if not await update_aggregate(deps.alerts, alert_id, change):
+        return False
+    deps.wake_timers()  # its escalation is a new timer
+    log.info("unrouted alert routed", alert_id=alert_id, rota=rota)
+    await notify_alert(deps, alert_id)
+    return True
+
+
 async def acknowledge(deps: NotificationDeps, alert_id: str, by: str, channel: AckChannel) -> Alert:
     """Raises AlertNotFound, or AlertError when it was acknowledged already (a 409).
 

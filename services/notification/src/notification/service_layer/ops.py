@@ -41,6 +41,7 @@ async def read_rota(deps: NotificationDeps, actor: Actor, team_id: str) -> Rota:
 async def replace_rota(deps: NotificationDeps, actor: Actor, rota: Rota) -> None:
     await _audit(deps, actor, "replace_rota", f"rota:{rota.team_id}")
     await deps.rotas.put(rota)
+    deps.wake_timers()  # alerts that reached nobody go to this rota's first responder now (the timer round)
 
 
 async def message_status(deps: NotificationDeps, message_id: str) -> Message:

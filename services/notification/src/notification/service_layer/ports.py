@@ -208,6 +208,10 @@ class AlertQueries(Protocol):
         """How many open alerts were raised with nobody on call."""
         ...
 
+    async def unrouted_ids(self) -> list[str]:
+        """Ids of the open alerts raised with nobody on call (and nobody told since)."""
+        ...
+
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         """The earliest due time of an open alert's escalation (of the alerts not in `excluding`)."""
         ...
