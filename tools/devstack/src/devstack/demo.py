@@ -133,7 +133,12 @@ def people(count: int, now: datetime, rng: random.Random) -> list[Person]:
         ready = admitted + timedelta(days=2, hours=rng.randint(1, 6))
         home_after = timedelta(hours=rng.choice((20, 26, 30, 50, 74)))  # some in time, some late
         if n == count - 1:
-            decision = "none"  # the newest case waits for the officer
+            # The newest case waits for the officer: ready this morning, so that its liability
+            # clock counts down (days left, not started days ago: a clock past its start with no
+            # decision is what TryggLiabilityClockUndecided pages for, rightly).
+            ready = (now - timedelta(hours=rng.randint(1, 3))).replace(second=0, microsecond=0)
+            admitted = (ready - timedelta(days=2, hours=rng.randint(1, 6))).replace(minute=0)
+            decision = "none"
         elif n % 5 == 3:
             decision = "hemtjanst_only"
         else:
