@@ -5,33 +5,17 @@ as one tree. Screenshots go to `.local/screenshots/` (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from devstack.cli import sample_message
 from tests.e2e.test_trace_ui import KEY_TAG, webhook_trace
 from tests.fixtures.e2e import System
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per test; `make test` installs it, never skipped
-        pytest.fail(f"{CHROMIUM} is missing: run deploy/local/install-browser.sh")
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_the_trace_viewer_lists_a_services_traces_and_shows_one_across_services(

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import httpx
 import pytest
 from console_support import march_2026
 from faststream.kafka import KafkaBroker
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from devstack.cli import sample_message, sign
 from devstack.servers import free_port
@@ -34,7 +33,6 @@ from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.envelope import encode
 from trygg_shared.kafka import ensure_topics
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
 CONSOLE = ServiceSpec("console", "CONSOLE_", 8005)
 SPECS = (ServiceSpec("referral", "REFERRAL_", 8001), ServiceSpec("notification", "NOTIFICATION_", 8003), CONSOLE)
@@ -113,18 +111,6 @@ def history(running: Running) -> Running:
 
     asyncio.run(publish())
     return running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per test; `make test` installs it, never skipped
-        pytest.fail(f"{CHROMIUM} is missing: run deploy/local/install-browser.sh")
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def signed_in(browser: Browser, running: Running, role: str) -> Page:
