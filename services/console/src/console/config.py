@@ -76,7 +76,7 @@ class LiveSettings(BaseModel):
         0.25,
         gt=0,
         le=5,
-        description="How often each replica looks for changes another replica made (one or two lookups by key "
+        description="How often each replica looks for changes another replica made (one lookup by key "
         "when there are none); a page sees another replica's change within about this time.",
     )
     retention_seconds: float = Field(

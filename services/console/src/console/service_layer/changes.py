@@ -13,8 +13,9 @@ writes; every replica polls for positions past the newest it knows and wakes its
   it, and a poller never steps over a position that is still being written.
 - **Finding the newest** from the one a replica knows is a gallop of equality lookups by key
   (`hint + 1, + 2, + 4, ...`, then halving), each served by an index on FerretDB/PostgreSQL too:
-  one lookup when nothing changed, about 2·log2(n) after n changes. Only when the known
-  position itself is gone (swept meanwhile) or unknown (at start) is the newest read by a scan.
+  one lookup when nothing changed (two every `CONFIRM_EVERY`, when the known position is looked
+  at again), about 2·log2(n) after n changes. Only when the known position itself is gone
+  (swept meanwhile) or unknown (at start) is the newest read by a scan.
 - **Bounded**: FerretDB v1 has no TTL index, so `sweep` deletes the positions older than a
   retention, never the newest one a replica knows (so the numbering never restarts).
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from console.service_layer.ports import ChangeLog, Clock
 from trygg_shared.logging import get_logger
@@ -36,6 +37,10 @@ from trygg_shared.logging import get_logger
 log = get_logger(__name__)
 
 CLAIM_ATTEMPTS = 50  # lost claims in a row before an announcement is left to the next poll
+# How long a position seen to exist is trusted to exist still without looking again. Less than the
+# least retention (`LiveSettings.retention_seconds` >= 60 s), so a known position is looked at
+# again before a sweep can have removed it: a poll that finds nothing new costs one lookup.
+CONFIRM_EVERY = timedelta(seconds=30)
 
 
 class ChangeFeed:
@@ -50,6 +55,17 @@ class ChangeFeed:
         self._changed = asyncio.Event()
         self._owed = False  # an announcement not yet claimed
         self._claiming = asyncio.Lock()
+        self._seen: tuple[int, datetime] | None = None  # a position seen to exist, and when
+
+    def _saw(self, position: int) -> int:
+        if position > 0:
+            self._seen = (position, self._clock.now())
+        return position
+
+    def _seen_lately(self, position: int) -> bool:
+        return (
+            self._seen is not None and self._seen[0] == position and self._clock.now() - self._seen[1] < CONFIRM_EVERY
+        )
 
     def _advance(self, position: int) -> None:
         if position != self.version:
@@ -59,7 +75,7 @@ class ChangeFeed:
 
     async def start(self) -> None:
         """Learn the newest position (a scan of the bounded log, once)."""
-        self._advance(await self._log.newest())
+        self._advance(self._saw(await self._log.newest()))
 
     async def changed(self) -> None:
         """The read model changed here (its writes are done): claim the next position.
@@ -89,17 +105,21 @@ class ChangeFeed:
         for _ in range(CLAIM_ATTEMPTS):
             if await self._log.claim(newest + 1, self._clock.now()):
                 self.announced += 1
-                self._advance(newest + 1)
+                self._advance(self._saw(newest + 1))
                 return
-            newest = await self.newest(newest + 1)  # another replica claimed it: it exists
+            newest = await self.newest(self._saw(newest + 1))  # another replica claimed it: it exists
         raise RuntimeError(f"{CLAIM_ATTEMPTS} change positions claimed by others in a row")
 
     async def newest(self, known: int) -> int:
         """The newest position, found from `known` (a position that exists, or 0)."""
         if known <= 0:
-            return await self._log.newest()
+            return self._saw(await self._log.newest())
         if not await self._log.has(known + 1):
-            return known if await self._log.has(known) else await self._log.newest()
+            if self._seen_lately(known):
+                return known  # trusted, not refreshed: looked at again once CONFIRM_EVERY has passed
+            if await self._log.has(known):
+                return self._saw(known)
+            return self._saw(await self._log.newest())  # swept meanwhile: one scan
         present, step = known + 1, 1
         while await self._log.has(present + step):
             present += step
@@ -111,7 +131,7 @@ class ChangeFeed:
                 present = middle
             else:
                 absent = middle
-        return present
+        return self._saw(present)
 
     async def poll(self) -> None:
         """Catch up with the other replicas' positions (and make an announcement still owed)."""
