@@ -46,13 +46,13 @@ async def test_the_open_alerts_that_reached_nobody_are_found_for_routing(db: Asy
     opened, acknowledged = AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value
     await db[ALERTS].insert_many(
         [
-            {"_id": "a-nobody", "state": opened, "unrouted": True},
-            {"_id": "a-told", "state": opened, "unrouted": False},
-            {"_id": "a-taken", "state": acknowledged, "unrouted": True},
-            {"_id": "a-nobody-2", "state": opened, "unrouted": True},
+            {"_id": "a-nobody", "state": opened, "unrouted": True, "team_id": "t"},
+            {"_id": "a-told", "state": opened, "unrouted": False, "team_id": "t"},
+            {"_id": "a-taken", "state": acknowledged, "unrouted": True, "team_id": "t"},
+            {"_id": "a-nobody-2", "state": opened, "unrouted": True, "team_id": None},
         ]
     )
     alerts = MongoAlertQueries(db, ZoneInfo("Europe/Stockholm"))
 
-    assert await alerts.unrouted_ids() == ["a-nobody", "a-nobody-2"]
+    assert await alerts.unrouted_teams() == {"a-nobody": "t", "a-nobody-2": None}
     assert await alerts.unrouted() == 2

@@ -367,3 +367,18 @@ def test_only_an_open_unrouted_alert_is_routed() -> None:
     assert alert.route((ANNA,), "default", T0, timedelta(minutes=10)) == []
     assert alert.route((BO,), "default", T0, timedelta(minutes=10)) is None  # once
     assert (alert.responders, alert.notify_pending, alert.exhausted) == ((ANNA,), True, False)
+
+
+async def test_a_rota_of_another_team_does_not_take_an_alert_that_reached_nobody() -> None:
+    h = Harness.create(now=T0)
+    assert await al.raise_alert(h.deps, "missed:v7", AlertTopic.VISIT_MISSED, al.AlertFacts(), team_id="t")
+    await with_rota(h, "u", ANNA)
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+    assert await h.deps.alert_queries.unrouted() == 1
+
+    await with_rota(h, "t", BO)
+    await fire_due_timers(h.deps)
+    await dispatch_due(h.deps)
+    assert [s.to for s in h.provider.sent] == [BO.phone]

@@ -108,8 +108,8 @@ class MemoryAlertQueries:
     async def unrouted(self) -> int:
         return sum(1 for a in self._all() if a.unrouted)
 
-    async def unrouted_ids(self) -> list[str]:
-        return sorted(a.alert_id for a in self._all() if a.unrouted)
+    async def unrouted_teams(self) -> dict[str, str | None]:
+        return {a.alert_id: a.team_id for a in self._all() if a.unrouted}
 
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         return min(

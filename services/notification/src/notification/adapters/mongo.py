@@ -157,9 +157,9 @@ class MongoAlertQueries:
     async def unrouted(self) -> int:
         return await self._c.count_documents({"state": AlertState.OPEN.value, "unrouted": True})
 
-    async def unrouted_ids(self) -> list[str]:
-        cursor = self._c.find({"unrouted": True, "state": AlertState.OPEN.value}, {"_id": 1})
-        return sorted([str(d["_id"]) async for d in cursor])
+    async def unrouted_teams(self) -> dict[str, str | None]:
+        cursor = self._c.find({"unrouted": True, "state": AlertState.OPEN.value}, {"_id": 1, "team_id": 1})
+        return {str(d["_id"]): d.get("team_id") async for d in cursor}
 
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
         query: Document = {"state": AlertState.OPEN.value, "escalate_at": {"$ne": None}}

@@ -228,15 +228,12 @@ async def _escalate(deps: NotificationDeps, alert_id: str) -> bool:
 
 
 async def routable_alerts(deps: NotificationDeps) -> list[str]:
-    """Alerts raised when nobody was on call that a rota now has someone on call for (reads only)."""
-    found = []
-    for alert_id in await deps.alert_queries.unrouted_ids():
-        loaded = await deps.alerts.load(alert_id)
-        if loaded is None or not loaded.state.unrouted:
-            continue
-        if (await route(deps, loaded.state.team_id, deps.clock.now()))[0] is not None:
-            found.append(alert_id)
-    return found
+    """Alerts raised when nobody was on call that a rota now has someone on call for (reads only:
+    one query, and the rotas once per team among them)."""
+    unrouted = await deps.alert_queries.unrouted_teams()
+    now = deps.clock.now()
+    on_call = {team: (await route(deps, team, now))[0] is not None for team in set(unrouted.values())}
+    return sorted(alert_id for alert_id, team in unrouted.items() if on_call[team])
 
 
 async def route_unrouted(deps: NotificationDeps, ids: Iterable[str]) -> int:

@@ -208,8 +208,8 @@ class AlertQueries(Protocol):
         """How many open alerts were raised with nobody on call."""
         ...
 
-    async def unrouted_ids(self) -> list[str]:
-        """Ids of the open alerts raised with nobody on call (and nobody told since)."""
+    async def unrouted_teams(self) -> dict[str, str | None]:
+        """The open alerts raised with nobody on call (and nobody told since): id -> their team."""
         ...
 
     async def next_escalation_at(self, excluding: Sequence[str] = ()) -> datetime | None:
