@@ -25,6 +25,7 @@ from referral.bootstrap import Referral, bootstrap
 from referral.config import MunicipalityProfileSettings, Settings, SmsSettings, TeamSettings
 from referral.domain.case import Case
 from referral.domain.liability import AgreementTable, RegionalAgreement
+from referral.entrypoints.webhooks import WebhookLimits
 from referral.main import http_app
 from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.ports import Role, StorageUnavailable
@@ -82,6 +83,7 @@ class ApiHarness:
         max_length_days: int = 14,
         sms: SmsSettings | None = None,
         tokens: Sequence[ApiToken[Role]] = (),
+        webhook_limits: WebhookLimits | None = None,
     ) -> None:
         self.clock = FixedClock()
         self.consents = InMemoryConsentLedger()
@@ -93,6 +95,7 @@ class ApiHarness:
             profile=MunicipalityProfileSettings(name="test", max_length_days=max_length_days, teams=list(teams)),
             sms=sms or SmsSettings(),  # type: ignore[call-arg]
             api_tokens=[*local_dev_tokens(Role), *tokens],
+            webhook_limits=webhook_limits or WebhookLimits(),
         )
         self.referral: Referral = bootstrap(
             settings,
