@@ -141,3 +141,32 @@ async def test_a_decision_other_than_trygg_hemgang_plans_nothing() -> None:
     case_id = new_id()
     await uc.grant_decision(h.deps, grant(case_id, decision_type="short_term_stay"))
     assert h.events(case_id) == []
+
+
+async def test_visits_recorded_from_a_token_naming_no_member_count_for_the_member_who_made_them() -> None:
+    """`trygg demo` completed every visit as `dev-team` (subject `team:dev`, no member): the figures then
+    showed one "staff" per client and 0 % by the contact person. Such a token records the planned member;
+    a member's own token records that member."""
+    h = await seeded()
+    case_id = new_id()
+    await uc.grant_decision(h.deps, grant(case_id, length=5))
+    plan = await h.plan(case_id)
+    assert plan.period is not None
+    contact = plan.period.contact_person_id
+    home = [v for v in plan.ordered_visits() if v.kind != VisitKind.FOLLOW_UP_CALL and v.staff_id is not None]
+    lead, member = Actor("team:dev", ("team",)), Actor("team:stockholm-us2", ("team",))
+    first, *rest = home
+    h.clock.moment = first.planned_start
+    await fuc.complete_visit(
+        h.deps, member, case_id, first.visit_id, first.planned_start, first.planned_start + timedelta(minutes=30), None, None
+    )
+    for visit in rest:
+        h.clock.moment = visit.planned_start + timedelta(minutes=30)
+        await fuc.start_visit(h.deps, lead, case_id, visit.visit_id, visit.planned_start)
+        await fuc.complete_visit(h.deps, lead, case_id, visit.visit_id, None, None, None, None)
+    done = {e.visit_id: e for e in h.events(case_id) if isinstance(e, ev.VisitCompleted)}
+    assert done[first.visit_id].staff_id == "stockholm-us2"  # a member records themself
+    for visit in rest:
+        assert done[visit.visit_id].staff_id == visit.staff_id  # the planned member, never "dev"
+        assert done[visit.visit_id].by_contact_person == (visit.staff_id == contact)
+    assert any(done[v.visit_id].by_contact_person for v in rest)

@@ -82,10 +82,33 @@ def _planned(plan: CasePlan | None, case_id: str) -> CasePlan:
     return plan
 
 
+async def _member(deps: SchedulingDeps, actor: Actor) -> str | None:
+    """The caller's staff id when a team has them as a member; None for a token that names no member
+    (a team lead's, a shared tablet's: `dev-team` is `team:dev`)."""
+    staff_id = actor.staff_id
+    if staff_id is None:
+        return None
+    teams = await deps.team_queries.all_teams()
+    return staff_id if any(t.member(staff_id) is not None for t in teams) else None
+
+
+def _made_by(plan: CasePlan, visit_id: str, member: str | None, actor: Actor) -> str:
+    """Who made the visit: the member who records it; from a token naming no member, the member who
+    started it, else the member it was planned for (not the token's subject, which the continuity
+    figures would count as one more stranger making every visit); else the caller."""
+    visit = plan.visit(visit_id)
+    return member or visit.done_by or visit.staff_id or actor.staff_id or actor.subject
+
+
 async def start_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, at: datetime | None) -> Visit:
-    staff_id = actor.staff_id or actor.subject
+    member = await _member(deps, actor)
     started = at or deps.clock.now()
-    return await _change_visit(deps, case_id, visit_id, lambda plan: plan.start_visit(visit_id, staff_id, started))
+    return await _change_visit(
+        deps,
+        case_id,
+        visit_id,
+        lambda plan: plan.start_visit(visit_id, _made_by(plan, visit_id, member, actor), started),
+    )
 
 
 async def complete_visit(
@@ -98,15 +121,15 @@ async def complete_visit(
     notes: VisitNotes | None,
     rating: SelfRating | None,
 ) -> Visit:
-    staff_id = actor.staff_id or actor.subject
+    member = await _member(deps, actor)
     now = deps.clock.now()
     ended = ended_at or now
-    return await _change_visit(
-        deps,
-        case_id,
-        visit_id,
-        lambda plan: plan.complete_visit(visit_id, staff_id, started_at, ended, notes, rating, now),
-    )
+
+    def complete(plan: CasePlan) -> list[object] | None:
+        by = _made_by(plan, visit_id, member, actor)
+        return plan.complete_visit(visit_id, by, started_at, ended, notes, rating, now)
+
+    return await _change_visit(deps, case_id, visit_id, complete)
 
 
 async def cancel_visit(deps: SchedulingDeps, actor: Actor, case_id: str, visit_id: str, reason: CancelReason) -> Visit:
