@@ -42,3 +42,26 @@ def test_the_allow_list_is_configurable() -> None:
     assert policy.refusal("+4520123456") is Refusal.COUNTRY  # Denmark no longer listed
     with pytest.raises(ValueError, match="unknown number types"):
         SmsNumberPolicy(["SE"], ["cellphone"])
+
+
+@pytest.mark.parametrize(
+    ("written", "e164"),
+    [
+        ("070-123 45 67", "+46701234567"),  # the Swedish way: 0 for +46
+        ("0701234567", "+46701234567"),
+        ("0046 70 123 45 67", "+46701234567"),  # 00, the international prefix from Sweden
+        ("+46 (0)70 123 45 67", "+46701234567"),
+        ("+46701234567", "+46701234567"),
+        ("+358 40 123 4567", "+358401234567"),  # abroad: with its country code
+        ("08-123 456 78", "+46812345678"),  # a landline is still a number (refusal says it gets no SMS)
+    ],
+)
+def test_numbers_are_normalised_to_e164(written: str, e164: str) -> None:
+    assert DEFAULT.normalised(written) == e164
+    assert DEFAULT.refusal(written) is DEFAULT.refusal(e164)
+
+
+@pytest.mark.parametrize("written", ["070", "not a number", "+4670", "00000000", ""])
+def test_what_is_not_a_valid_number_has_no_normal_form(written: str) -> None:
+    assert DEFAULT.normalised(written) is None
+    assert DEFAULT.refusal(written) is Refusal.INVALID

@@ -5,6 +5,9 @@ number is a 422 naming the field) and by notification before it queues a text (a
 got past the first check, or an allow-list narrowed since, is recorded and never sent).
 Satellite (+881, +870: no country), premium-rate, shared-cost, fixed-line and other ranges are
 refused by default: only mobiles in Sweden and the other Nordic countries are allowed.
+
+Numbers are kept in E.164 (`normalised`): one written the Swedish way (070-123 45 67, 0046 70…)
+is read as a Swedish number, +4670…; a number abroad must be written with its country code.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pydantic import BaseModel, Field
 NORDIC_REGIONS = ("SE", "NO", "DK", "FI", "IS", "AX", "FO", "GL")
 # Danish numbers are not told apart (phonenumbers says fixed_line_or_mobile for all of them).
 MOBILE_TYPES = ("mobile", "fixed_line_or_mobile")
+# Where a number written without a country code is (the municipalities are Swedish).
+HOME_REGION = "SE"
 NUMBER_TYPES = {name.lower(): getattr(PhoneNumberType, name) for name in dir(PhoneNumberType) if name.isupper()}
 
 
@@ -44,8 +49,23 @@ class SmsNumberSettings(BaseModel):
     )
 
 
+def _parsed(number: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(number, HOME_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def normalised(number: str) -> str | None:
+    """The number in E.164 (`070-123 45 67` is `+46701234567`), or None when it is not a valid number."""
+    parsed = _parsed(number)
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 class SmsNumberPolicy:
-    """`refusal(number)`: None when the number may get an SMS, else why not."""
+    """`refusal(number)`: None when the number may get an SMS, else why not; `normalised(number)`: E.164."""
 
     def __init__(self, regions: Iterable[str] = NORDIC_REGIONS, number_types: Iterable[str] = MOBILE_TYPES) -> None:
         self._regions = frozenset(r.upper() for r in regions)
@@ -58,12 +78,12 @@ class SmsNumberPolicy:
     def from_settings(cls, settings: SmsNumberSettings) -> SmsNumberPolicy:
         return cls(settings.allowed_regions, settings.allowed_number_types)
 
+    def normalised(self, number: str) -> str | None:
+        return normalised(number)
+
     def refusal(self, number: str) -> Refusal | None:
-        try:
-            parsed = phonenumbers.parse(number, None)
-        except phonenumbers.NumberParseException:
-            return Refusal.INVALID
-        if not phonenumbers.is_valid_number(parsed):
+        parsed = _parsed(number)
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
             return Refusal.INVALID
         if phonenumbers.region_code_for_number(parsed) not in self._regions:
             return Refusal.COUNTRY

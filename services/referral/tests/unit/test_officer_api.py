@@ -159,7 +159,7 @@ def test_a_trygg_hemgang_decision_publishes_what_scheduling_notification_and_bil
         ({"team": "Team Öst"}, "trygg_hemgang.team"),  # not one of the profile's teams
         ({"start_date": None}, "trygg_hemgang.start_date"),
         ({"relatives": [{"name": "Bo", "consent": True}]}, "trygg_hemgang.relatives.0.ConsentingRelativeIn.phone"),
-        ({"relatives": [{"name": "Bo", "phone": "0701234567"}]}, "trygg_hemgang.relatives.0.RelativeIn.phone"),
+        ({"relatives": [{"name": "Bo", "phone": "ring 070 123"}]}, "trygg_hemgang.relatives.0.RelativeIn.phone"),
         ({"decision_type": "declined", "length_days": None, "start_date": None}, "declined.team"),  # no service
         ({"decision_type": "hemgangsbeslut"}, "hemgangsbeslut.hours_granted"),
         ({"hours_granted": 20}, "trygg_hemgang.hours_granted"),  # only a hemgångsbeslut grants hours

@@ -56,6 +56,69 @@ def test_a_consenting_relative_with_a_number_off_the_allow_list_is_a_422_naming_
     assert api.consents.entries == {}
 
 
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("070-111 22 33", "+46701112233"),  # written the Swedish way
+        ("0701112233", "+46701112233"),
+        ("0046 70 111 22 33", "+46701112233"),
+        ("+46 (0)70-111 22 33", "+46701112233"),
+        ("+358 40 123 4567", "+358401234567"),  # a Finnish mobile, with its country code
+    ],
+)
+def test_a_relatives_number_is_kept_in_e164_whatever_the_officer_wrote(
+    api: Any, lus_body: Any, written: str, kept: str
+) -> None:
+    case_id = hospital_case(api, lus_body)
+
+    response = grant(api, case_id, [{"name": "Karin", "phone": written, "consent": True}])
+
+    assert response.status_code == 201, response.text
+    assert [r["phone"] for r in response.json()["relatives"]] == [kept]
+    case = api.client.get(f"/cases/{case_id}", headers=api.as_role(OFFICER)).json()
+    assert [r["phone"] for r in case["decisions"][0]["relatives"]] == [kept]
+    assert list(api.consents.entries) != []  # counted once, as any consent
+
+
+@pytest.mark.parametrize(
+    ("phone", "consent", "detail"),
+    [
+        ("08-123 456 78", True, "mobile"),  # a Stockholm landline: no SMS
+        ("0701 23", True, "not a valid"),
+        ("070-000 00 0", True, "not a valid"),
+        ("(123) 45 67", False, "not a valid"),  # without consent too: a number is kept only when it is one
+    ],
+)
+def test_a_landline_or_an_invalid_number_is_a_422_at_the_decision_naming_the_field_not_echoing_it(
+    api: Any, lus_body: Any, phone: str, consent: bool, detail: str
+) -> None:
+    case_id = hospital_case(api, lus_body)
+    rels = [*relatives(1), {"name": "Other", "phone": phone, "consent": consent}]
+
+    response = grant(api, case_id, rels)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == ["relatives.1.phone"]
+    assert detail in body["detail"]
+    assert phone not in response.text and phone.replace(" ", "") not in response.text.replace(" ", "")
+
+
+def test_a_changed_decision_normalises_the_relatives_numbers_too(api: Any, lus_body: Any) -> None:
+    case_id = hospital_case(api, lus_body)
+    decision_id = grant(api, case_id, relatives(1)).json()["decision_id"]
+
+    change = api.client.patch(
+        f"/cases/{case_id}/decisions/{decision_id}",
+        json={"relatives": [{"name": "New", "phone": "073-123 45 67", "consent": True}]},
+        headers=api.as_role(OFFICER),
+    )
+
+    assert change.status_code == 200, change.text
+    assert [r["phone"] for r in change.json()["relatives"]] == ["+46731234567"]
+
+
 def test_a_relative_without_consent_may_have_any_number_and_a_nordic_mobile_may_consent(
     api: Any, lus_body: Any
 ) -> None:

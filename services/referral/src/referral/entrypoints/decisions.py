@@ -29,7 +29,14 @@ from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate
 
-E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="Mobile number in E.164, e.g. +46701234567.")]
+Phone = Annotated[
+    str,
+    Field(
+        pattern=r"^\+?[0-9(][0-9 ()-]{5,24}$",
+        description="Phone number in E.164 (+46701234567) or written the Swedish way (070-123 45 67); kept in "
+        "E.164. A relative with consent needs a mobile number the SMS allow-list accepts (422 otherwise).",
+    ),
+]
 Name = Annotated[NonBlankText, Field(min_length=1, max_length=200)]
 Notes = Annotated[FreeText | None, Field(None, max_length=4000)]
 RelativeId = Annotated[
@@ -54,7 +61,7 @@ class RelativeIn(_In):
 
     relative_id: RelativeId
     name: Name
-    phone: E164 | None = None
+    phone: Phone | None = None
     language: Language = Language.SV
     consent: Literal[False] = Field(False, description="No consent: the relative is never contacted.")
 
@@ -64,7 +71,7 @@ class ConsentingRelativeIn(_In):
 
     relative_id: RelativeId
     name: Name
-    phone: E164
+    phone: Phone
     language: Language = Field(Language.SV, description="Language of messages to this relative.")
     consent: Literal[True] = Field(description="The person has consented to this relative being informed.")
 

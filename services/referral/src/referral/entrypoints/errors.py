@@ -19,6 +19,7 @@ from referral.service_layer.agreements import AgreementInThePast, AgreementRejec
 from referral.service_layer.cases import CaseOfAnotherTeam
 from referral.service_layer.ports import ConcurrencyConflict, StorageUnavailable
 from referral.service_layer.sms_limits import (
+    INVALID_PHONE,
     OfficerDailyCapReached,
     RelativePhoneRefused,
     TooManyConsentingRelatives,
@@ -90,7 +91,9 @@ def domain_errors(*, rules_are_conflicts: bool = False) -> Iterator[None]:
         raise ProblemError(
             422,
             "Unprocessable content",
-            "A relative with consent needs a number that may get SMS.",
+            "A relative's phone number is not a valid number."
+            if exc.reason == INVALID_PHONE
+            else "A relative with consent needs a mobile number that may get SMS.",
             errors=[FieldError(field=f"relatives.{exc.index}.phone", message=exc.reason, type="value_error")],
         ) from None
     except TooManyConsentingRelatives as exc:

@@ -152,10 +152,14 @@ async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case
 def _relatives(
     inputs: tuple[RelativeInput, ...], actor: Actor, deps: ReferralDeps, before: tuple[Relative, ...]
 ) -> tuple[Relative, ...]:
-    """Relatives from the officer's input; consent already on record keeps who recorded it and when."""
+    """Relatives from the officer's input; consent already on record keeps who recorded it and when.
+
+    Numbers are kept in E.164 (070-123 45 67 becomes +46701234567); one that is no valid number is
+    refused (`RelativePhoneRefused`, a 422 naming the field), whether or not the relative consented;
+    whether a valid one may get SMS is `sms_limits.check`'s question."""
     previous = {r.relative_id: r for r in before}
     out = []
-    for given in inputs:
+    for index, given in enumerate(inputs):
         relative_id = given.relative_id or uuid.uuid4().hex[:12]
         earlier = previous.get(relative_id)
         consent = None
@@ -163,7 +167,10 @@ def _relatives(
             consent = (
                 earlier.consent if earlier is not None and earlier.consent else Consent(actor.subject, deps.clock.now())
             )
-        out.append(Relative(relative_id, given.name, given.phone, given.language, consent))
+        phone = given.phone and deps.sms.numbers.normalised(given.phone)
+        if given.phone and phone is None:
+            raise sms_limits.RelativePhoneRefused(index, sms_limits.INVALID_PHONE)
+        out.append(Relative(relative_id, given.name, phone, given.language, consent))
     return tuple(out)
 
 

@@ -203,6 +203,10 @@ class PhonePolicy(Protocol):
         """None when the number may get an SMS, else why not (never the number itself)."""
         ...
 
+    def normalised(self, number: str) -> str | None:
+        """The number in E.164 (`070-123 45 67` is `+46701234567`), None when it is not a valid number."""
+        ...
+
 
 class ConsentLedger(Protocol):
     """Consents to SMS recorded per officer and local day (one entry per case and relative)."""

@@ -42,6 +42,9 @@ CAP_SUBJECT = "sms_cap"
 CAP_ACTIONS = {SmsCap.PER_CASE: "sms_cap_case", SmsCap.OFFICER_DAY: "sms_cap_officer_day"}
 
 
+INVALID_PHONE = "not a valid phone number"
+
+
 class RelativePhoneRefused(Exception):
     """A consenting relative's number may not get SMS (field `relatives.<index>.phone`)."""
 
