@@ -70,7 +70,13 @@ class FakeProvider:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"retry_backoff_seconds": 5, "claim_lease_seconds": 60, "ack_timeout_minutes": 15}
+    # The start text goes at once unless a test sets its wait (60 s in production: `test_relatives_schedule`).
+    values: dict[str, Any] = {
+        "retry_backoff_seconds": 5,
+        "claim_lease_seconds": 60,
+        "ack_timeout_minutes": 15,
+        "start_text_wait_seconds": 0,
+    }
     values.update(overrides)
     return Settings(**values)
 

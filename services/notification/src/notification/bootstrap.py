@@ -24,6 +24,7 @@ from notification.domain.casefile import CaseFile
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import Message
 from notification.domain.quiet_hours import QuietHours
+from notification.domain.schedule import Rules
 from notification.domain.templates import AlertTopic
 from notification.entrypoints.api import api_router
 from notification.entrypoints.callbacks import callbacks_router
@@ -115,6 +116,12 @@ def policy_from(settings: Settings) -> Policy:
         sender=settings.sender,
         timezone=tz,
         quiet_hours=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, tz),
+        schedule=Rules(
+            tz,
+            timedelta(seconds=settings.start_text_wait_seconds),
+            settings.reminder_time,
+            settings.reminder_days_before,
+        ),
         liability_lead=timedelta(hours=settings.liability_alert_lead_hours),
         ack_timeout=timedelta(minutes=settings.ack_timeout_minutes),
         max_attempts=settings.max_send_attempts,

@@ -101,6 +101,20 @@ class Settings(ServiceSettings):
     timezone: str = Field("Europe/Stockholm", description="Local time of quiet hours, texts and daily caps.")
     quiet_hours_start: time = Field(time(21, 0), description="Relatives' quiet hours start (local).")
     quiet_hours_end: time = Field(time(8, 0), description="Relatives' quiet hours end: held messages go then.")
+    start_text_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="A relative's text that the service starts waits this long after the decision, so that the "
+        "homecoming visit's time (planned by scheduling right after the decision) is in the same text.",
+    )
+    reminder_time: time = Field(
+        time(18, 0),
+        description="Local time of the reminder of a follow-up meeting or joint handover visit (the day before).",
+    )
+    reminder_days_before: int = Field(
+        1, ge=1, le=7, description="Days before a follow-up meeting or joint handover visit its reminder goes."
+    )
     liability_alert_lead_hours: float = Field(
         24.0, ge=0, description="Alert on-call staff this long before payment liability starts without a decision."
     )

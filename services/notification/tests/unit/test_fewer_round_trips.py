@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import TestKafkaBroker
@@ -213,9 +213,18 @@ async def test_the_handover_message_reads_the_case_and_the_team_once() -> None:
     h.deps.cases.load, h.deps.teams.get = counted_load, counted_get
     assert await vis.handed_over(h.deps, case_id, "p", "per1", "team-vast", T0) == 1
     assert reads == {"cases": 1, "teams": 1}
+    await dispatch_due(h.deps)  # the start went: the homecoming time is a text of its own
     reads.update(cases=0, teams=0)
     planned = vis.VisitPlanned(
-        case_id, "p", "per1", "team-vast", "v1", vis.VisitType.HOMECOMING, T0, MeetingPlace.HOME, moved=False
+        case_id,
+        "p",
+        "per1",
+        "team-vast",
+        "v1",
+        vis.VisitType.HOMECOMING,
+        T0 + timedelta(days=1),
+        MeetingPlace.HOME,
+        moved=False,
     )
     assert await vis.visit_planned(h.deps, planned) == 1
     assert reads == {"cases": 1, "teams": 1}

@@ -104,9 +104,12 @@ async def test_each_relative_gets_the_message_in_their_own_language() -> None:
     await decide(h, case_id, [KARIN, AINO, JOHN])
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 9, 0, tzinfo=UTC)))
     await dispatch_due(h.deps)
-    assert "möter din närstående i hemmet onsdag 25 nov kl. 10:00" in h.provider.texts_to(KARIN.phone)[1]
-    assert "tapaa läheisesi kotona keskiviikkona 25.11. klo 10.00" in h.provider.texts_to(AINO.phone)[1]
-    assert "meet your relative at home on Wednesday 25 Nov at 10:00" in h.provider.texts_to(JOHN.phone)[1]
+    # One text each: the start and the homecoming visit's time.
+    [karin], [aino], [john] = (h.provider.texts_to(r.phone) for r in (KARIN, AINO, JOHN))
+    assert karin.startswith("Trygg hemgång-teamet stöttar din närstående efter hemkomsten från onsdag 25 nov.")
+    assert "Teamet möter din närstående i hemmet onsdag 25 nov kl. 10:00" in karin
+    assert "Tiimi tapaa läheisesi kotona keskiviikkona 25.11. klo 10.00" in aino
+    assert "The team will meet your relative at home on Wednesday 25 Nov at 10:00" in john
 
 
 async def test_the_teams_own_phone_and_hours_from_scheduling_are_in_the_message() -> None:
@@ -137,9 +140,13 @@ async def test_a_withdrawn_consent_stops_a_held_message_and_everything_after_it_
     await dispatch_due(h.deps)
 
     assert h.provider.texts_to(KARIN.phone) == []
-    assert len(h.provider.texts_to(AINO.phone)) == 2
+    [aino] = h.provider.texts_to(AINO.phone)  # the start with the homecoming time, in one text
+    assert "klo 10.00" in aino
     cancelled = h.events_of(MessageCancelled)
-    assert [(e.ref.case_id, e.reason.value) for e in cancelled] == [(case_id, "consent_withdrawn")]
+    assert [(e.ref.case_id, e.reason.value) for e in cancelled] == [
+        (case_id, "consent_withdrawn"),
+        (case_id, "superseded"),  # Aino's start text without the time, replaced by the one with it
+    ]
     karin_messages = [m for m in await h.deps.message_queries.for_case(case_id, 10) if m.recipient_id == "r-karin"]
     assert [m.state for m in karin_messages] == [MessageState.CANCELLED]
     log = (await h.deps.cases.load(case_id)).state.consent_log
@@ -166,18 +173,18 @@ async def test_quiet_hours_hold_messages_until_morning_but_not_about_todays_visi
     h = Harness.create(now=early)
     case_id = str(uuid.uuid4())
     await decide(h, case_id, [KARIN])  # about nothing today: held
-    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 10, 0, tzinfo=UTC)))  # today
     await dispatch_due(h.deps)
-    assert len(h.provider.sent) == 1
-    assert "kl. 11:00" in h.provider.sent[0].text
+    assert h.provider.sent == []
 
-    h.clock.moment = datetime(2026, 11, 25, 6, 59, tzinfo=UTC)
+    h.clock.advance(minutes=30)  # the homecoming visit today: the start text, now with it, goes at once
+    await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 10, 0, tzinfo=UTC)))
+    await dispatch_due(h.deps)
+    [text] = [s.text for s in h.provider.sent]
+    assert "stöttar din närstående" in text and "kl. 11:00" in text
+
+    h.clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00: nothing else was held
     await dispatch_due(h.deps)
     assert len(h.provider.sent) == 1
-    h.clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 08:00
-    await dispatch_due(h.deps)
-    assert len(h.provider.sent) == 2
-    assert "stöttar din närstående" in h.provider.sent[1].text
 
 
 async def test_a_newer_time_for_the_homecoming_replaces_the_one_still_held_for_the_morning() -> None:
@@ -189,11 +196,11 @@ async def test_a_newer_time_for_the_homecoming_replaces_the_one_still_held_for_t
     await vis.visit_planned(h.deps, homecoming(case_id, datetime(2026, 11, 25, 12, 0, tzinfo=UTC), moved=True))
     h.clock.moment = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     await dispatch_due(h.deps)
-    texts = h.provider.texts_to(KARIN.phone)
-    assert len(texts) == 2
-    assert "Ny tid" in texts[1]
-    assert "kl. 13:00" in texts[1]
-    assert [e.reason.value for e in h.events_of(MessageCancelled)] == ["superseded"]
+    [text] = h.provider.texts_to(KARIN.phone)  # she heard no time before: no "new time"
+    assert "Ny tid" not in text
+    assert "kl. 13:00" in text and "kl. 10:00" not in text
+    # the start text without the time, then the one with 10:00, each replaced before it went
+    assert [e.reason.value for e in h.events_of(MessageCancelled)] == ["superseded", "superseded"]
 
 
 async def test_nothing_more_goes_out_once_the_person_has_died() -> None:
@@ -207,7 +214,7 @@ async def test_nothing_more_goes_out_once_the_person_has_died() -> None:
     assert h.provider.sent == []
 
 
-async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once() -> None:
+async def test_the_handover_message_tells_whom_to_call_and_the_end_is_not_told_after_it() -> None:
     h = Harness.create(now=DAYTIME, settings=make_settings(hemtjanst_phone="+46855566677"))
     case_id = str(uuid.uuid4())
     await decide(h, case_id, [KARIN])
@@ -224,8 +231,29 @@ async def test_the_handover_message_tells_whom_to_call_and_the_end_is_told_once(
         )
     await dispatch_due(h.deps)
     texts = h.provider.texts_to(KARIN.phone)
+    assert len(texts) == 2  # the start, the handover: it says who helps from now on
     assert "Ring hemtjänsten på +46855566677" in texts[1]
-    assert sum("avslutades tisdag 8 dec" in t for t in texts) == 1
+    assert not any("avslutades" in t for t in texts)
+
+
+async def test_the_end_of_a_period_without_a_handover_is_told_once() -> None:
+    h = Harness.create(now=DAYTIME)
+    case_id = str(uuid.uuid4())
+    await decide(h, case_id, [KARIN])
+    for _ in range(2):
+        await rel.record_period_end(
+            h.deps,
+            case_id,
+            "p",
+            ended_on=date(2026, 11, 27),
+            tell_relatives=True,
+            deceased=False,
+            cause="period-ended:per-1",
+        )
+    await dispatch_due(h.deps)
+    texts = h.provider.texts_to(KARIN.phone)
+    assert len(texts) == 2
+    assert "avslutades fredag 27 nov" in texts[1]
 
 
 async def test_the_handover_message_gives_the_hemtjanst_unit_the_team_hands_over_to() -> None:
@@ -246,9 +274,11 @@ async def test_a_recipients_daily_cap_stops_a_flood() -> None:
     h = Harness.create(now=DAYTIME, settings=make_settings(relative_daily_cap=2))
     case_id = str(uuid.uuid4())
     await decide(h, case_id, [KARIN])
-    for i in range(3):
-        await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=1, hours=i), visit_id=f"v{i}"))
-    await dispatch_due(h.deps)
+    await dispatch_due(h.deps)  # the start, without a time
+    for hours in (0, 1, 2):  # the homecoming set, then moved twice, each told as it happens
+        h.clock.advance(minutes=5)
+        await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2, hours=hours), moved=hours > 0))
+        await dispatch_due(h.deps)
     assert len(h.provider.texts_to(KARIN.phone)) == 2
     cancelled = h.events_of(MessageCancelled)
     assert [e.reason.value for e in cancelled] == ["daily_cap_reached", "daily_cap_reached"]
@@ -256,7 +286,7 @@ async def test_a_recipients_daily_cap_stops_a_flood() -> None:
     assert states.count(MessageState.CANCELLED) == 2
 
     h.clock.advance(days=1)  # a new day: the cap starts over
-    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=3), visit_id="v9"))
+    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=3), moved=True))
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(KARIN.phone)) == 3
 
@@ -297,7 +327,7 @@ async def test_a_withdrawal_on_case_events_takes_effect_before_the_new_list_and_
     await dispatch_due(h.deps)
 
     assert len(h.provider.texts_to(KARIN.phone)) == 0  # the start message was cancelled before it went
-    assert len(h.provider.texts_to(AINO.phone)) == 2
+    assert len(h.provider.texts_to(AINO.phone)) == 1  # the start, with the homecoming time
     log = (await h.deps.cases.load(case_id)).state.consent_log
     assert [(e.relative_id, e.change, e.recorded_by) for e in log] == [
         ("r-karin", "given", "officer:anna"),

@@ -62,6 +62,8 @@ class CaseFileCodec:
             "decided": state.decided,
             "trygg_hemgang": state.trygg_hemgang,
             "start_date": state.start_date.isoformat() if state.start_date else None,
+            "decided_at": state.decided_at,
+            "visits_closed": state.visits_closed,
             "relatives_sequence": state.relatives_sequence,
             "relatives": [
                 {"relative_id": r.relative_id, "phone": r.phone, "language": r.language.value}
@@ -114,6 +116,8 @@ class CaseFileCodec:
             decided=bool(doc.get("decided")),
             trygg_hemgang=bool(doc.get("trygg_hemgang")),
             start_date=date.fromisoformat(doc["start_date"]) if doc.get("start_date") else None,
+            decided_at=doc.get("decided_at"),
+            visits_closed=bool(doc.get("visits_closed")),
             relatives_sequence=int(doc.get("relatives_sequence") or 0),
             relatives={
                 r["relative_id"]: Relative(r["relative_id"], r["phone"], Language(r["language"]))
@@ -164,6 +168,7 @@ class MessageCodec:
             "team_id": state.team_id,
             "alert_id": state.alert_id,
             "topic": state.topic,
+            "announces": state.announces,
             "held_for_quiet_hours": state.held_for_quiet_hours,
             "state": state.state.value,
             "attempts": state.attempts,
@@ -194,6 +199,7 @@ class MessageCodec:
             team_id=doc.get("team_id"),
             alert_id=doc.get("alert_id"),
             topic=doc.get("topic"),
+            announces=doc.get("announces"),
             held_for_quiet_hours=bool(doc.get("held_for_quiet_hours")),
             state=msg.MessageState(doc["state"]),
             attempts=int(doc.get("attempts", 0)),

@@ -58,8 +58,10 @@ class Relative:
         topic: str | None,
         now: datetime,
         release: datetime | None,
+        send_at: datetime | None = None,
+        announces: datetime | None = None,
     ) -> Message:
-        """The SMS to this relative, held until `release` (quiet hours) when there is one."""
+        """The SMS to this relative, sent at `send_at` (None: now) or held until `release` (quiet hours)."""
         return Message(
             message_id=message_id,
             kind=kind,
@@ -69,10 +71,11 @@ class Relative:
             text=text,
             language=self.language,
             created_at=now,
-            not_before=release or now,
+            not_before=release or send_at or now,
             case_id=case_id,
             team_id=team_id,
             topic=topic,
+            announces=announces,
             held_for_quiet_hours=release is not None,
         )
 
@@ -139,6 +142,8 @@ class CaseFile:
     decided: bool = False
     trygg_hemgang: bool = False  # the decision is Trygg hemgång: relatives may be told about it
     start_date: date | None = None  # the decision's first day (what relatives are told)
+    decided_at: datetime | None = None  # when the decision was made (the start text waits a little after it)
+    visits_closed: bool = False  # the decision ended: no visit is told any more (until a new decision)
     relatives: dict[str, Relative] = field(default_factory=dict)
     relatives_sequence: int = 0  # referral's sequence number of the event the relatives are from
     consent_log: list[ConsentEntry] = field(default_factory=list)
@@ -241,6 +246,8 @@ class CaseFile:
         self.trygg_hemgang = trygg_hemgang
         self.team_name = team_name or self.team_name
         self.start_date = start_date
+        self.decided_at = at
+        self.visits_closed = False
         self._disarm()
         if relatives:
             return self.contacts_changed(relatives, sequence=sequence, by=by, at=at, source_event_id=source_event_id)
@@ -254,11 +261,20 @@ class CaseFile:
 
     def noticed(self, notice: Notice) -> bool:
         """Keep what relatives are to hear (the newer notice of a visit replaces its older time);
-        False when it is known already."""
-        if self.notices.get(notice.key) == notice:
+        False when it is known already, or a visit after the decision ended."""
+        if self.notices.get(notice.key) == notice or (self.visits_closed and notice.at is not None):
             return False
         self.notices[notice.key] = notice
         return True
+
+    def decision_ended(self) -> list[Notice]:
+        """The decision ended early (not a death: that closes the case): its visits are no longer told;
+        returns the visits withdrawn (their texts still waiting are withdrawn by the caller)."""
+        visits = [n for n in self.notices.values() if n.at is not None]
+        for n in visits:
+            del self.notices[n.key]
+        self.visits_closed = True
+        return visits
 
     def notice_withdrawn(self, key: str) -> bool:
         """A cancelled visit: relatives who have not heard of it yet never will."""

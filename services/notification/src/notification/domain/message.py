@@ -130,6 +130,7 @@ class Message:
     team_id: str | None = None
     alert_id: str | None = None
     topic: str | None = None  # a newer queued message on the same topic supersedes an older one
+    announces: datetime | None = None  # the visit time a relative's text gives (what they heard)
     held_for_quiet_hours: bool = False
     state: MessageState = MessageState.QUEUED
     attempts: int = 0

@@ -45,6 +45,7 @@ class Facts:
     day: date | None = None  # a day (start, handover, end)
     place: MeetingPlace | None = None
     call_phone: str | None = None  # whom to call after the handover
+    new_time: bool = False  # a meeting the relative heard of at another time
 
 
 MONTHS: dict[Language, tuple[str, ...]] = {
@@ -144,12 +145,9 @@ _VISIT_TEXTS: dict[MessageKind, dict[Language, str]] = {
 }
 _DAY_TEXTS: dict[MessageKind, dict[Language, str]] = {
     MessageKind.SERVICE_STARTED: {
-        Language.SV: "Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}. "
-        "Du får ett sms när tiden för första hembesöket är bestämd.",
-        Language.FI: "Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen. "
-        "Saat tekstiviestin, kun ensimmäisen kotikäynnin aika on sovittu.",
-        Language.EN: "The Trygg hemgång team will support your relative after the return home from {day}. "
-        "You will get a text when the time of the first home visit is set.",
+        Language.SV: "Trygg hemgång-teamet stöttar din närstående efter hemkomsten från {day}.",
+        Language.FI: "Trygg hemgång -tiimi tukee läheistäsi kotiutumisen jälkeen {day} alkaen.",
+        Language.EN: "The Trygg hemgång team will support your relative after the return home from {day}.",
     },
     MessageKind.HANDED_OVER: {
         Language.SV: "Från {day} har hemtjänsten tagit över stödet efter Trygg hemgång.",
@@ -162,6 +160,14 @@ _DAY_TEXTS: dict[MessageKind, dict[Language, str]] = {
         Language.EN: "The period with the Trygg hemgång team ended on {day}. Thank you!",
     },
 }
+# The start text, when the homecoming visit's time is known: when the team meets the person at home.
+_START_HOMECOMING: dict[Language, str] = {
+    Language.SV: " Teamet möter din närstående i hemmet {when}.",
+    Language.FI: " Tiimi tapaa läheisesi kotona {when}.",
+    Language.EN: " The team will meet your relative at home on {when}.",
+}
+# A follow-up meeting or handover visit moved after the relative heard its time.
+_NEW_TIME: dict[Language, str] = {Language.SV: "Ny tid: ", Language.FI: "Uusi aika: ", Language.EN: "New time: "}
 # After the handover, when hemtjänst's number is known: whom to call about the visits.
 _CALL_HEMTJANST: dict[Language, str] = {
     Language.SV: " Ring hemtjänsten på {call} vid frågor om besöken.",
@@ -175,8 +181,11 @@ def _body(kind: MessageKind, facts: Facts, language: Language) -> str:
         raise ValueError("on-call alerts use render_alert")
     if kind in _VISIT_TEXTS:
         place = _PLACES[language][facts.place or MeetingPlace.HOME]
-        return _VISIT_TEXTS[kind][language].format(when=_when(facts, language), place=place)
+        text = _VISIT_TEXTS[kind][language].format(when=_when(facts, language), place=place)
+        return _NEW_TIME[language] + text if facts.new_time and kind is not MessageKind.HOMECOMING_CHANGED else text
     text = _DAY_TEXTS[kind][language].format(day=_day(facts, language))
+    if kind is MessageKind.SERVICE_STARTED and facts.at is not None:
+        text += _START_HOMECOMING[language].format(when=_when(facts, language))
     if kind is MessageKind.HANDED_OVER and facts.call_phone:
         text += _CALL_HEMTJANST[language].format(call=facts.call_phone)
     return text

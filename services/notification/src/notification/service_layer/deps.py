@@ -12,6 +12,7 @@ from notification.domain.casefile import CaseFile
 from notification.domain.contacts import Language, TeamContact
 from notification.domain.message import Message
 from notification.domain.quiet_hours import QuietHours
+from notification.domain.schedule import Rules
 from notification.service_layer.ports import (
     AlertQueries,
     AuditLog,
@@ -36,6 +37,7 @@ class Policy:
     sender: str
     timezone: ZoneInfo
     quiet_hours: QuietHours
+    schedule: Rules  # when relatives' texts go: the start text's wait, the reminders' moment
     liability_lead: timedelta
     ack_timeout: timedelta
     max_attempts: int

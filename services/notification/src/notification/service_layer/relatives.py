@@ -12,13 +12,22 @@ from datetime import date, datetime
 
 from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, Notice, Relative
 from notification.domain.contacts import TeamContact
-from notification.domain.ids import message_id
-from notification.domain.message import CancelReason, Message, RecipientKind
-from notification.domain.templates import Facts, MessageKind, render
+from notification.domain.message import CancelReason, RecipientKind
+from notification.domain.schedule import topics_of
+from notification.domain.templates import MessageKind
 from notification.service_layer.deps import NotificationDeps
-from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
-from trygg_shared.audit import AuditRecord
+from notification.service_layer.telling import (
+    cancel_message,
+    contact_for,
+    create_message,
+    local_time,
+    tell,
+    withdraw_topics,
+)
+from trygg_shared.aggregate import update_aggregate
 from trygg_shared.logging import get_logger
+
+__all__ = ["cancel_message", "contact_for", "create_message", "local_time", "tell"]  # used by the other use cases
 
 log = get_logger(__name__)
 
@@ -84,7 +93,8 @@ class GrantedDecision:
 
 
 async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
-    """A decision stops the liability watch; for Trygg hemgång the consented relatives are told it starts.
+    """A decision stops the liability watch; for Trygg hemgång the consented relatives are told it starts
+    (one text, with the homecoming time when known: `domain.schedule`).
 
     The relatives known by now are told (those whose contacts arrive later are told then, by
     `record_contacts`). Returns how many messages were queued (0 when repeated).
@@ -116,22 +126,7 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
         return 0
     # Every consented relative (not only those new in this save): a redelivered event whose first
     # handling died after saving the case must still queue the messages. Ids make this idempotent.
-    started = await notify_relatives(
-        deps,
-        cmd.case_id,
-        MessageKind.SERVICE_STARTED,
-        Facts(day=_first_day(deps, cmd.start_date, cmd.at)),
-        cause=f"decision:{cmd.decision_id}:started",
-        about=None,
-        case=saved,
-    )
-    return started + await tell_planned(deps, saved)
-
-
-def _first_day(deps: NotificationDeps, start_date: date | None, decided_at: datetime) -> date:
-    """The day relatives are told the service runs from: the decision's first day, not before the decision."""
-    decided_on = local_day(deps, decided_at)
-    return start_date if start_date is not None and start_date >= decided_on else decided_on
+    return await tell(deps, saved)
 
 
 @dataclass(frozen=True)
@@ -170,53 +165,10 @@ async def record_contacts(deps: NotificationDeps, cmd: RelativeContacts) -> None
     )
     await _apply_withdrawals(deps, events)
     if saved.trygg_hemgang and saved.decision_id == cmd.decision_id:
-        # Contacts read after their decision, or a relative newly consented to: they hear that the
-        # service runs. Every relative, not only those new in this save (a redelivery whose first
-        # handling died after saving must still queue them); the id per decision and relative
-        # makes it once.
-        await notify_relatives(
-            deps,
-            cmd.case_id,
-            MessageKind.SERVICE_STARTED,
-            Facts(day=_first_day(deps, saved.start_date, cmd.at)),
-            cause=f"decision:{cmd.decision_id}:started",
-            about=None,
-            case=saved,
-        )
-        await tell_planned(deps, saved)
-
-
-async def tell_planned(deps: NotificationDeps, case: CaseFile) -> int:
-    """Tell the relatives what scheduling planned before they could be told (returns how many were new).
-
-    Scheduling's events are read on their own topic: a visit may be planned (or moved) before
-    notification reads the decision or the relatives' contacts, when `notify_relatives` has nobody
-    to tell. The case file keeps each visit's latest time, the handover and the end (`Notice`), and
-    once the decision and contacts are known every relative hears of the visits still ahead, the
-    handover and the end: in their latest form only (a visit moved before is told at its new time,
-    one cancelled not at all). Message ids come from the cause, so what was told already (when the
-    decision came first) is not told again; the end state is the same whichever topic came first.
-    """
-    if case.closed is not None or not case.trygg_hemgang or not case.relatives or not case.notices:
-        return 0
-    contact = await contact_for(deps, case)
-    queued = 0
-    for notice in case.notices_ahead(deps.clock.now()):
-        at = local_time(deps, notice.at) if notice.at is not None else None
-        handover = notice.kind is MessageKind.HANDED_OVER
-        call = (contact.hemtjanst_phone or deps.policy.hemtjanst_phone) if handover else None
-        queued += await notify_relatives(
-            deps,
-            case.case_id,
-            notice.kind,
-            Facts(at=at, day=notice.day, place=notice.place, call_phone=call),
-            cause=notice.cause,
-            about=at.date() if at is not None else None,
-            topic=notice.key if at is not None else None,
-            case=case,
-            contact=contact,
-        )
-    return queued
+        # Contacts read after their decision, or a relative newly consented to: they hear what the
+        # schedule has for them now (every relative, not only those new in this save: a redelivery
+        # whose first handling died after saving must still queue them; ids make it once).
+        await tell(deps, saved)
 
 
 @dataclass(frozen=True)
@@ -268,7 +220,18 @@ async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -
 
 
 async def record_decision_end(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:
+    """A death closes the case (nothing more to anyone); any other end (early, readmitted, the case
+    cancelled) withdraws the visits: their reminders and texts still waiting are withdrawn, and a
+    visit event read later is not told. The end itself is told when scheduling ends the period."""
     if not deceased:
+
+        def end(case: CaseFile) -> tuple[list[Notice], list[object] | None]:
+            was = case.visits_closed
+            visits = case.decision_ended()
+            return visits, [] if (visits or not was) else None
+
+        visits = await update_aggregate(deps.cases, case_id, end, create=lambda: _new_case(case_id, person_ref))
+        await withdraw_topics(deps, case_id, {t for n in visits for t in topics_of(n)})
         return
 
     def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
@@ -302,17 +265,6 @@ async def cancel_queued(deps: NotificationDeps, case_id: str, relative_id: str |
     return cancelled
 
 
-async def cancel_message(deps: NotificationDeps, message_id: str, reason: CancelReason) -> int:
-    """Cancel one message not yet sent; 1 when it was cancelled now, else 0."""
-    now = deps.clock.now()
-
-    def change(m: Message) -> tuple[bool, list[object] | None]:
-        events = m.cancel(reason, now)
-        return events is not None, events
-
-    return int(await update_aggregate(deps.messages, message_id, change))
-
-
 # --- the period (scheduling's events) ------------------------------------------------------------
 
 
@@ -327,7 +279,7 @@ async def record_period(
     withdraw: str | None = None,
 ) -> CaseFile:
     """Record the case's period (and what relatives are to hear of it, kept until they can be told,
-    see `tell_planned`); returns the case file as stored now (callers need not read it again)."""
+    see `telling.tell`); returns the case file as stored now (callers need not read it again)."""
 
     def change(case: CaseFile) -> tuple[CaseFile, list[object] | None]:
         changed = notice is not None and case.noticed(notice)
@@ -365,9 +317,7 @@ async def record_period_end(
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
     if not told:
         return 0
-    return await notify_relatives(
-        deps, case_id, MessageKind.PERIOD_ENDED, Facts(day=ended_on), cause=cause, about=None, case=saved
-    )
+    return await tell(deps, saved)
 
 
 async def configure_team(deps: NotificationDeps, contact: TeamContact, version: int) -> bool:
@@ -375,111 +325,8 @@ async def configure_team(deps: NotificationDeps, contact: TeamContact, version: 
     return await deps.teams.put(contact, version)
 
 
-# --- queuing messages to relatives ---------------------------------------------------------------
-
-
-async def contact_for(deps: NotificationDeps, case: CaseFile) -> TeamContact:
-    """The team's phone and hours: from scheduling's team configuration, else the deployment's default."""
-    if case.team_id:
-        found = await deps.teams.get(case.team_id)
-        if found is not None:
-            return found
-    if case.team_name:
-        found = await deps.teams.by_name(case.team_name)
-        if found is not None:
-            return found
-    return deps.policy.fallback_contact
-
-
-async def notify_relatives(
-    deps: NotificationDeps,
-    case_id: str,
-    kind: MessageKind,
-    facts: Facts,
-    *,
-    cause: str,
-    about: date | None,
-    topic: str | None = None,
-    case: CaseFile | None = None,
-    contact: TeamContact | None = None,
-) -> int:
-    """Queue one message per consented relative of the case; returns how many were new.
-
-    `about`: the local day the message is about (a message about today is not held by quiet
-    hours). `topic`: a newer message on the same topic replaces an older one still queued
-    (e.g. two changes of the homecoming time during the night: only the latest goes out).
-    `case`: the case file when the caller has just read or saved it; `contact`: the team's
-    contact when the caller has looked it up already (each is read once per call, not per message).
-    """
-    if case is None:  # given when the caller has just saved it
-        loaded = await deps.cases.load(case_id)
-        if loaded is None:
-            return 0
-        case = loaded.state
-    if case.closed is not None or not case.trygg_hemgang or not case.relatives:
-        return 0
-    if contact is None:
-        contact = await contact_for(deps, case)
-    now = deps.clock.now()
-    release = deps.policy.quiet_hours.release_at(now, about=about)
-    queued = refused = 0
-    for relative in case.relatives.values():
-        mid = message_id(cause, relative.relative_id)
-        if deps.policy.sms_numbers.refusal(relative.phone) is not None:
-            # Defence in depth: referral checks the number when consent is recorded; one that got
-            # past it (or an allow-list narrowed since) is recorded here and never sent.
-            await deps.audit.append(
-                AuditRecord.new(now, "notification", (), "sms_number_refused", subject=f"case:{case_id}")
-            )
-            refused += 1
-            continue
-        text = render(kind, facts, relative.language, contact)
-        message = relative.message(
-            mid, kind, text, case_id=case_id, team_id=case.team_id, topic=topic, now=now, release=release
-        )
-        if await create_message(deps, message):
-            queued += 1
-            if topic is not None:
-                await _supersede(deps, message)
-    if refused:
-        log.warning("numbers off the SMS allow-list: not sent", case_id=case_id, kind=kind.value, count=refused)
-    if queued:
-        log.info(
-            "messages to relatives queued", case_id=case_id, kind=kind.value, count=queued, held=release is not None
-        )
-        deps.nudge()
-    return queued
-
-
-async def create_message(deps: NotificationDeps, message: Message) -> bool:
-    """Record the intent (an insert of its deterministic id); False when this message exists already."""
-    try:
-        await deps.messages.save(message.message_id, 0, message, [])
-    except ConcurrencyConflict:
-        return False
-    return True
-
-
-async def _supersede(deps: NotificationDeps, newer: Message) -> None:
-    assert newer.case_id is not None
-    for older in await deps.message_queries.queued_for_case(newer.case_id):
-        if (
-            older.message_id != newer.message_id
-            and older.topic == newer.topic
-            and older.recipient_id == newer.recipient_id
-            and older.created_at <= newer.created_at
-        ):
-            now = deps.clock.now()
-
-            def change(m: Message, now: datetime = now) -> tuple[None, list[object] | None]:
-                return None, m.cancel(CancelReason.SUPERSEDED, now)
-
-            await update_aggregate(deps.messages, older.message_id, change)
+# --- helpers ---------------------------------------------------------------------------------------
 
 
 def local_day(deps: NotificationDeps, moment: datetime) -> date:
     return moment.astimezone(deps.policy.timezone).date()
-
-
-def local_time(deps: NotificationDeps, moment: datetime) -> datetime:
-    return moment.astimezone(deps.policy.timezone)
