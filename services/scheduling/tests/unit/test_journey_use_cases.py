@@ -158,7 +158,14 @@ async def test_visits_recorded_from_a_token_naming_no_member_count_for_the_membe
     first, *rest = home
     h.clock.moment = first.planned_start
     await fuc.complete_visit(
-        h.deps, member, case_id, first.visit_id, first.planned_start, first.planned_start + timedelta(minutes=30), None, None
+        h.deps,
+        member,
+        case_id,
+        first.visit_id,
+        first.planned_start,
+        first.planned_start + timedelta(minutes=30),
+        None,
+        None,
     )
     for visit in rest:
         h.clock.moment = visit.planned_start + timedelta(minutes=30)

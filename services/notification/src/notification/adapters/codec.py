@@ -63,7 +63,7 @@ class CaseFileCodec:
             "trygg_hemgang": state.trygg_hemgang,
             "start_date": state.start_date.isoformat() if state.start_date else None,
             "decided_at": state.decided_at,
-            "visits_closed": state.visits_closed,
+            "last_day": state.last_day.isoformat() if state.last_day else None,
             "relatives_sequence": state.relatives_sequence,
             "relatives": [
                 {"relative_id": r.relative_id, "phone": r.phone, "language": r.language.value}
@@ -117,7 +117,7 @@ class CaseFileCodec:
             trygg_hemgang=bool(doc.get("trygg_hemgang")),
             start_date=date.fromisoformat(doc["start_date"]) if doc.get("start_date") else None,
             decided_at=doc.get("decided_at"),
-            visits_closed=bool(doc.get("visits_closed")),
+            last_day=date.fromisoformat(doc["last_day"]) if doc.get("last_day") else None,
             relatives_sequence=int(doc.get("relatives_sequence") or 0),
             relatives={
                 r["relative_id"]: Relative(r["relative_id"], r["phone"], Language(r["language"]))

@@ -20,7 +20,7 @@ decision, a revocation or the discharge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from notification.domain.contacts import Language
@@ -143,7 +143,7 @@ class CaseFile:
     trygg_hemgang: bool = False  # the decision is Trygg hemgång: relatives may be told about it
     start_date: date | None = None  # the decision's first day (what relatives are told)
     decided_at: datetime | None = None  # when the decision was made (the start text waits a little after it)
-    visits_closed: bool = False  # the decision ended: no visit is told any more (until a new decision)
+    last_day: date | None = None  # the decision ended early: no visit after this (local) day is told
     relatives: dict[str, Relative] = field(default_factory=dict)
     relatives_sequence: int = 0  # referral's sequence number of the event the relatives are from
     consent_log: list[ConsentEntry] = field(default_factory=list)
@@ -247,7 +247,7 @@ class CaseFile:
         self.team_name = team_name or self.team_name
         self.start_date = start_date
         self.decided_at = at
-        self.visits_closed = False
+        self.last_day = None
         self._disarm()
         if relatives:
             return self.contacts_changed(relatives, sequence=sequence, by=by, at=at, source_event_id=source_event_id)
@@ -259,22 +259,30 @@ class CaseFile:
     def period_ended(self) -> None:
         self.period_active = False
 
-    def noticed(self, notice: Notice) -> bool:
+    def noticed(self, notice: Notice, timezone: tzinfo = UTC) -> bool:
         """Keep what relatives are to hear (the newer notice of a visit replaces its older time);
-        False when it is known already, or a visit after the decision ended."""
-        if self.notices.get(notice.key) == notice or (self.visits_closed and notice.at is not None):
+        False when it is known already, or a visit after the last day of a decision that ended."""
+        if self.notices.get(notice.key) == notice or self._after_last_day(notice, timezone):
             return False
         self.notices[notice.key] = notice
         return True
 
-    def decision_ended(self) -> list[Notice]:
-        """The decision ended early (not a death: that closes the case): its visits are no longer told;
-        returns the visits withdrawn (their texts still waiting are withdrawn by the caller)."""
-        visits = [n for n in self.notices.values() if n.at is not None]
-        for n in visits:
+    def decision_ended(self, last_day: date, timezone: tzinfo) -> list[Notice]:
+        """The decision ended early (not a death: that closes the case) with `last_day`: visits after
+        it are no longer told; returns those withdrawn (their texts still waiting are withdrawn by the
+        caller). Visits up to the last day stand."""
+        self.last_day = last_day
+        after = [n for n in self.notices.values() if self._after_last_day(n, timezone)]
+        for n in after:
             del self.notices[n.key]
-        self.visits_closed = True
-        return visits
+        return after
+
+    def _after_last_day(self, notice: Notice, timezone: tzinfo) -> bool:
+        return (
+            self.last_day is not None
+            and notice.at is not None
+            and notice.at.astimezone(timezone).date() > self.last_day
+        )
 
     def notice_withdrawn(self, key: str) -> bool:
         """A cancelled visit: relatives who have not heard of it yet never will."""

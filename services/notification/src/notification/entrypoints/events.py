@@ -159,7 +159,11 @@ def referral_consumer(
                 deps, readmission_alert_id(event.case_id), AlertTopic.READMITTED_DURING_PERIOD, event.case_id
             )
         await rel.record_decision_end(
-            deps, event.case_id, event.person_ref, deceased=event.reason is r.DecisionEndReason.DECEASED
+            deps,
+            event.case_id,
+            event.person_ref,
+            deceased=event.reason is r.DecisionEndReason.DECEASED,
+            last_day=event.end_date,
         )
 
     handles: list[Handles[Any]] = [

@@ -219,19 +219,25 @@ async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -
     await _apply_withdrawals(deps, events)
 
 
-async def record_decision_end(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:
+async def record_decision_end(
+    deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool, last_day: date | None = None
+) -> None:
     """A death closes the case (nothing more to anyone); any other end (early, readmitted, the case
-    cancelled) withdraws the visits: their reminders and texts still waiting are withdrawn, and a
-    visit event read later is not told. The end itself is told when scheduling ends the period."""
+    cancelled) withdraws the visits after its last day: their reminders and texts still waiting are
+    withdrawn, and such a visit read later is not told. The end itself is told when scheduling ends
+    the period."""
     if not deceased:
+        if last_day is None:
+            return
+        tz = deps.policy.timezone
 
         def end(case: CaseFile) -> tuple[list[Notice], list[object] | None]:
-            was = case.visits_closed
-            visits = case.decision_ended()
-            return visits, [] if (visits or not was) else None
+            was = case.last_day
+            after = case.decision_ended(last_day, tz)
+            return after, [] if (after or was != last_day) else None
 
-        visits = await update_aggregate(deps.cases, case_id, end, create=lambda: _new_case(case_id, person_ref))
-        await withdraw_topics(deps, case_id, {t for n in visits for t in topics_of(n)})
+        after = await update_aggregate(deps.cases, case_id, end, create=lambda: _new_case(case_id, person_ref))
+        await withdraw_topics(deps, case_id, {t for n in after for t in topics_of(n)})
         return
 
     def change(case: CaseFile) -> tuple[list[object], list[object] | None]:
@@ -282,7 +288,7 @@ async def record_period(
     see `telling.tell`); returns the case file as stored now (callers need not read it again)."""
 
     def change(case: CaseFile) -> tuple[CaseFile, list[object] | None]:
-        changed = notice is not None and case.noticed(notice)
+        changed = notice is not None and case.noticed(notice, deps.policy.timezone)
         changed = (withdraw is not None and case.notice_withdrawn(withdraw)) or changed
         if case.period_id != period_id:  # else known (perhaps ended since: a late visit event does not revive it)
             case.period_planned(period_id, team_id)
