@@ -102,11 +102,12 @@ class Settings(ServiceSettings):
     quiet_hours_start: time = Field(time(21, 0), description="Relatives' quiet hours start (local).")
     quiet_hours_end: time = Field(time(8, 0), description="Relatives' quiet hours end: held messages go then.")
     start_text_wait_seconds: float = Field(
-        60.0,
+        600.0,
         ge=0,
-        le=3600,
-        description="A relative's text that the service starts waits this long after the decision, so that the "
-        "homecoming visit's time (planned by scheduling right after the decision) is in the same text.",
+        le=86400,
+        description="Longest a relative's text that the service starts waits (after the decision is read) for the "
+        "homecoming visit's time, which scheduling plans right after the decision: it goes as soon as the time is "
+        "known, with it; after this long without it, it goes without a time.",
     )
     reminder_time: time = Field(
         time(18, 0),

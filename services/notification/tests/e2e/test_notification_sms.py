@@ -124,7 +124,8 @@ async def test_a_granted_decision_becomes_an_sms_at_the_gateway_and_its_delivery
     system: System, gateway: FakeElks, logs: Path
 ) -> None:
     phone = f"+4670{uuid.uuid4().int % 10**7:07d}"
-    async with instances(system, gateway, logs, 1) as group:
+    # The start text goes with the homecoming time the session's scheduling plans, or alone after 5 s.
+    async with instances(system, gateway, logs, 1, start_text_wait_seconds="5") as group:
         async with httpx.AsyncClient(base_url=system.url("referral"), timeout=15) as client:
             opened = await client.post(
                 "/cases",
@@ -194,7 +195,8 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
 ) -> None:
     count = 30
     phones = [f"+4673{i:03d}{uuid.uuid4().int % 10**4:04d}" for i in range(count)]
-    async with instances(system, gateway, logs, 1, claim_lease_seconds="2") as group:
+    # 30 decisions for one team: those on its waiting list get the start text without a time after 1 s.
+    async with instances(system, gateway, logs, 1, claim_lease_seconds="2", start_text_wait_seconds="1") as group:
         [process] = group.processes
         half = [decision(str(uuid.uuid4()), p) for p in phones]
         publisher = asyncio.create_task(publish(system.endpoints.kafka_bootstrap, half))
@@ -212,8 +214,8 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
 
         await eventually(all_arrived, within=90)
         await asyncio.sleep(4.0)  # redeliveries and lapsed claims after the restart have run by now
-        # The session's scheduling plans these decisions too, so more messages follow (homecoming,
-        # follow-up, handover): each (recipient, message) must arrive exactly once all the same.
+        # The session's scheduling plans these decisions too, so the homecoming time is in the start
+        # text or follows it: each (recipient, message) must arrive exactly once all the same.
         started = {p: sum("stöttar din närstående" in m.message for m in gateway.to(p)) for p in phones}
         assert set(started.values()) == {1}, {p: n for p, n in started.items() if n != 1}
         pairs = [(m.to, m.message) for m in gateway.messages if m.to in set(phones)]

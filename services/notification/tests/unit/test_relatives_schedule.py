@@ -31,7 +31,7 @@ START = date(2026, 12, 6)  # the period starts in 13 days
 HOME_AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)  # Sunday 11:00
 MEETING_AT = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)  # Thursday 10:00
 HANDOVER_AT = datetime(2026, 12, 18, 13, 0, tzinfo=UTC)  # Friday 14:00
-RULES = Rules(STOCKHOLM, timedelta(seconds=60), time(18, 0), 1)
+RULES = Rules(STOCKHOLM, timedelta(minutes=10), time(18, 0), 1)
 
 
 def local(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
@@ -56,12 +56,25 @@ def test_at_the_decision_one_text_with_the_start_and_the_homecoming_then_reminde
     texts = schedule(DECISION, [HOME, MEETING, HANDOVER], [], DECIDED, RULES)
 
     assert [(t.kind, t.at, t.send_at) for t in texts] == [
-        (MessageKind.SERVICE_STARTED, HOME_AT, DECIDED + timedelta(seconds=60)),
+        (MessageKind.SERVICE_STARTED, HOME_AT, None),  # the homecoming time is known: at once
         (MessageKind.FOLLOW_UP_MEETING, MEETING_AT, local(2026, 12, 9, 18)),
         (MessageKind.HANDOVER_VISIT, HANDOVER_AT, local(2026, 12, 17, 18)),
     ]
     assert texts[0].day == START
     assert all(not t.new_time for t in texts)
+
+
+def test_without_the_homecoming_time_the_start_text_waits_for_it_then_goes_alone() -> None:
+    texts = schedule(DECISION, [MEETING], [], DECIDED, RULES)
+    assert [(t.kind, t.at, t.send_at) for t in texts] == [
+        (MessageKind.SERVICE_STARTED, None, DECIDED + timedelta(minutes=10)),
+        (MessageKind.FOLLOW_UP_MEETING, MEETING_AT, local(2026, 12, 9, 18)),
+    ]
+    later = schedule(DECISION, [MEETING], [], DECIDED + timedelta(minutes=11), RULES)
+    assert [(t.kind, t.send_at) for t in later] == [
+        (MessageKind.SERVICE_STARTED, None),
+        (MessageKind.FOLLOW_UP_MEETING, local(2026, 12, 9, 18)),
+    ]
 
 
 def test_a_start_text_that_went_before_the_homecoming_was_known_is_followed_by_one_text_with_it() -> None:
@@ -177,32 +190,41 @@ async def _run_until(
 
 
 async def test_the_reported_case_one_text_at_the_decision_then_a_reminder_the_evening_before_each_meeting() -> None:
-    h = Harness.create(now=DECIDED, settings=make_settings(start_text_wait_seconds=60))
+    h = Harness.create(now=DECIDED, settings=make_settings(start_text_wait_seconds=600))
     case_id = "c-" + uuid.uuid4().hex
-    await _decision_and_plan(h, case_id)
+    await rel.record_decision(h.deps, _granted(case_id))
+    contacts = rel.RelativeContacts(case_id, "p", "d-" + case_id, [KARIN], (), "officer:anna", DECIDED, "e1")
+    await rel.record_contacts(h.deps, contacts)
     await dispatch_due(h.deps)
-    assert h.provider.sent == []  # nothing within the second of the decision
+    assert h.provider.sent == []  # waits for the homecoming time
+    h.clock.moment = DECIDED
+    await _decision_and_plan(h, case_id)  # the same events again, then scheduling's plan
+    await dispatch_due(h.deps)
+    [first] = h.provider.texts_to(KARIN.phone)  # within the second of the decision: one text
 
     got = await _run_until(h, local(2026, 12, 19, 12))
 
     assert [(at.astimezone(STOCKHOLM).strftime("%d %H:%M"), text.split(".")[0]) for at, text in got] == [
-        ("23 10:30", "Trygg hemgång-teamet stöttar din närstående efter hemkomsten från söndag 6 dec"),
         ("09 18:00", "Uppföljningsmöte för Trygg hemgång torsdag 10 dec kl"),
         ("17 18:00", "Trygg hemgång-teamet och hemtjänsten gör ett gemensamt hembesök fredag 18 dec kl"),
     ]
-    assert "Teamet möter din närstående i hemmet söndag 6 dec kl. 11:00" in got[0][1]
-    assert "digitalt" in got[1][1]
-    assert not any("Du får ett sms" in text for _, text in got)  # no filler
+    assert first.startswith("Trygg hemgång-teamet stöttar din närstående efter hemkomsten från söndag 6 dec.")
+    assert "Teamet möter din närstående i hemmet söndag 6 dec kl. 11:00" in first
+    assert "digitalt" in got[0][1]
+    assert not any("Du får ett sms" in text for text in [first, *(t for _, t in got)])  # no filler
 
 
 async def test_the_start_text_goes_alone_when_no_homecoming_time_is_known_and_the_time_follows_in_one_text() -> None:
-    h = Harness.create(now=DECIDED, settings=make_settings(start_text_wait_seconds=60))
+    h = Harness.create(now=DECIDED, settings=make_settings(start_text_wait_seconds=600))
     case_id = "c-" + uuid.uuid4().hex
     await rel.record_decision(h.deps, _granted(case_id))
     await rel.record_contacts(
         h.deps, rel.RelativeContacts(case_id, "p", "d-" + case_id, [KARIN], (), "officer:anna", DECIDED, "e1")
     )
-    h.clock.advance(seconds=61)  # the team is full: nothing planned within the wait
+    h.clock.advance(seconds=599)
+    await dispatch_due(h.deps)
+    assert h.provider.sent == []
+    h.clock.advance(seconds=1)  # the team is full: nothing planned within the wait
     await dispatch_due(h.deps)
     [start] = h.provider.texts_to(KARIN.phone)
     assert start.startswith("Trygg hemgång-teamet stöttar din närstående efter hemkomsten från söndag 6 dec. Frågor")

@@ -63,6 +63,7 @@ class CaseFileCodec:
             "trygg_hemgang": state.trygg_hemgang,
             "start_date": state.start_date.isoformat() if state.start_date else None,
             "decided_at": state.decided_at,
+            "decision_read_at": state.decision_read_at,
             "last_day": state.last_day.isoformat() if state.last_day else None,
             "relatives_sequence": state.relatives_sequence,
             "relatives": [
@@ -117,6 +118,7 @@ class CaseFileCodec:
             trygg_hemgang=bool(doc.get("trygg_hemgang")),
             start_date=date.fromisoformat(doc["start_date"]) if doc.get("start_date") else None,
             decided_at=doc.get("decided_at"),
+            decision_read_at=doc.get("decision_read_at"),
             last_day=date.fromisoformat(doc["last_day"]) if doc.get("last_day") else None,
             relatives_sequence=int(doc.get("relatives_sequence") or 0),
             relatives={

@@ -142,7 +142,8 @@ class CaseFile:
     decided: bool = False
     trygg_hemgang: bool = False  # the decision is Trygg hemgång: relatives may be told about it
     start_date: date | None = None  # the decision's first day (what relatives are told)
-    decided_at: datetime | None = None  # when the decision was made (the start text waits a little after it)
+    decided_at: datetime | None = None  # when the decision was made
+    decision_read_at: datetime | None = None  # when notification first read it (the start text's wait runs from it)
     last_day: date | None = None  # the decision ended early: no visit after this (local) day is told
     relatives: dict[str, Relative] = field(default_factory=dict)
     relatives_sequence: int = 0  # referral's sequence number of the event the relatives are from
@@ -234,6 +235,7 @@ class CaseFile:
         at: datetime,
         source_event_id: str,
         sequence: int | None = None,
+        read_at: datetime | None = None,
     ) -> tuple[list[Relative], list[object]]:
         """A decision: the watch stops; relatives may be told about it only if it is Trygg hemgång.
 
@@ -242,12 +244,14 @@ class CaseFile:
         the relatives' full list.
         """
         self.decided = True
+        if self.decision_id != decision_id or self.decision_read_at is None:
+            self.decision_read_at = read_at or at  # a redelivery keeps the first reading
+            self.last_day = None
         self.decision_id = decision_id
         self.trygg_hemgang = trygg_hemgang
         self.team_name = team_name or self.team_name
         self.start_date = start_date
         self.decided_at = at
-        self.last_day = None
         self._disarm()
         if relatives:
             return self.contacts_changed(relatives, sequence=sequence, by=by, at=at, source_event_id=source_event_id)

@@ -1,10 +1,10 @@
 """The relatives' message schedule: what each relative with consent is told, and when (pure rules).
 
-1. **The start.** One text per decision: Trygg hemgång starts (its first day) and, when the
-   homecoming visit's time is known, when the team meets the person at home. It waits `gather`
-   after the decision (a minute by default) so that the homecoming time, which scheduling plans
-   right after the decision, is in it; when no time is known by then (the team full, the person on
-   the waiting list) it goes without one. Until it goes, a newer homecoming time replaces it.
+1. **The start.** One text per decision: Trygg hemgång starts (its first day) and when the team
+   meets the person at home. It goes as soon as the homecoming visit's time is known (scheduling
+   plans it right after the decision, on another topic); it waits for it at most `gather` after
+   notification read the decision (10 minutes by default), then goes without a time (the team
+   full, the person on the waiting list, scheduling down). Until it goes, a newer time replaces it.
 2. **The homecoming time** set after the start went without it: one text. Moved after the relative
    heard a time: one "new time" text per change; a move back to the time last heard, or a move
    before anything went, is no change.
@@ -39,7 +39,7 @@ class Rules:
     """When texts go (`NOTIFICATION_START_TEXT_WAIT_SECONDS`, `..._REMINDER_TIME`, `..._REMINDER_DAYS_BEFORE`)."""
 
     timezone: ZoneInfo
-    gather: timedelta = timedelta(minutes=1)
+    gather: timedelta = timedelta(minutes=10)
     reminder_time: time = time(18, 0)
     days_before: int = 1
 
@@ -81,7 +81,7 @@ class Text:
 class Decision:
     decision_id: str
     first_day: date
-    decided_at: datetime
+    read_at: datetime  # when notification read the decision: the start text waits for the homecoming from then
 
 
 def start_topic(decision_id: str) -> str:
@@ -140,7 +140,7 @@ def _start(
         return []  # told: the homecoming time follows on its own (`_homecoming`)
     at = homecoming.at if homecoming is not None else None
     cause = f"decision:{decision.decision_id}:started" + (f":{_ts(at)}" if at is not None else "")
-    release = decision.decided_at + rules.gather
+    release = decision.read_at + rules.gather  # without the homecoming time: waits for it until then
     return [
         Text(
             MessageKind.SERVICE_STARTED,
@@ -148,7 +148,7 @@ def _start(
             topic,
             at=at,
             day=decision.first_day,
-            send_at=release if release > now else None,
+            send_at=release if at is None and release > now else None,
         )
     ]
 

@@ -111,6 +111,7 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
             at=cmd.at,
             source_event_id=cmd.source_event_id,
             sequence=cmd.sequence,
+            read_at=deps.clock.now(),
         )
         return (case, events), events
 

@@ -43,7 +43,8 @@ async def tell(deps: NotificationDeps, case: CaseFile) -> int:
         return 0
     now = deps.clock.now()
     decided_at = case.decided_at or now
-    decision = Decision(case.decision_id, first_day(deps, case.start_date, decided_at), decided_at)
+    read_at = case.decision_read_at or decided_at
+    decision = Decision(case.decision_id, first_day(deps, case.start_date, decided_at), read_at)
     notices = list(case.notices.values())
     topics = {start_topic(decision.decision_id), *(t for n in notices for t in topics_of(n))}
     by_relative: dict[str, list[Message]] = defaultdict(list)
