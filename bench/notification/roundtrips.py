@@ -213,6 +213,7 @@ async def measure(
         quiet_hours_start="00:00",
         quiet_hours_end="00:00",
         relative_daily_cap=100,
+        start_text_wait_seconds=0,  # no scheduling here: nothing to wait for
         logging={"level": "WARNING"},
     )
     configure_logging(settings.logging, settings.service_name)

@@ -111,6 +111,8 @@ class Servers:
                 "NOTIFICATION_QUIET_HOURS_START": "00:00",
                 "NOTIFICATION_QUIET_HOURS_END": "00:00",
                 "NOTIFICATION_RELATIVE_DAILY_CAP": "100",
+                # No scheduling here: the start text would wait for a homecoming time that never comes.
+                "NOTIFICATION_START_TEXT_WAIT_SECONDS": "0",
             }
         )
         self.process = ServiceProcess(SPEC, port, env, self.workdir / "logs" / tag)

@@ -12,7 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -27,14 +27,17 @@ from notification.domain.alert import Responder, Rota, Shift
 from notification.domain.casefile import Relative
 from notification.domain.contacts import Language
 from notification.domain.message import DeliveryStatus, MessageState
+from notification.domain.templates import MeetingPlace
 from notification.fake_gateway import FakeElks
 from notification.main import http_app
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
+from notification.service_layer import visits as vis
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.dispatch import dispatch_due
 from notification.service_layer.ports import DeliveryReport
 from tests.support import eventually
+from trygg_shared.clock import FixedClock
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.outbox import OutboxEvent, OutboxRelay
 from trygg_shared.service import Infrastructure
@@ -81,6 +84,7 @@ async def service(
 ) -> AsyncIterator[Running]:
     """One notification 'process' on the test's database, its HTTP API served on loopback."""
     port = _free_port()
+    overrides.setdefault("start_text_wait_seconds", 0)  # no scheduling here: the start text goes at once
     settings = Settings(
         mongo={"uri": servers.mongo_uri, "database": db.name, "postgres_url": servers.postgres_url},
         kafka={"bootstrap_servers": servers.kafka_bootstrap},
@@ -403,3 +407,45 @@ async def test_the_relay_publishes_handed_over_updates_and_empties_the_outbox(
             return await db["messages_claims"].count_documents({}) == 0
 
         await eventually(claims_released, within=5)  # the written versions' claims are removed, batched
+
+
+async def test_a_reminder_waits_as_a_queued_message_on_the_real_database_and_two_replicas_send_it_once(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    """The follow-up meeting's reminder is a document due at 18:00 the evening before: it survives a
+    restart (nothing of it lives in a process) and two replicas at its moment send it once."""
+    quiet_off = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+    async with service(servers, db, gateway, **quiet_off) as a, service(servers, db, gateway, **quiet_off) as b:
+        case_id = await grant(a.deps, [KARIN])
+        await dispatch_due(a.deps)  # the start text
+        meeting_at = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+        planned = vis.VisitPlanned(
+            case_id,
+            "p",
+            "per-1",
+            "team-vast",
+            "v-meet",
+            vis.VisitType.FOLLOW_UP_MEETING,
+            meeting_at,
+            MeetingPlace.HOME,
+            moved=False,
+        )
+        await vis.visit_planned(b.deps, planned)
+        await vis.visit_planned(a.deps, planned)  # the same event on the other replica: nothing new
+        reminders = [m for m in await a.deps.message_queries.for_case(case_id, 10) if m.topic == "remind:visit:v-meet"]
+        [reminder] = reminders
+        stockholm = a.deps.policy.timezone
+        evening = datetime.combine(meeting_at.astimezone(stockholm).date() - timedelta(days=1), time(18), stockholm)
+        assert (reminder.state, reminder.announces, reminder.not_before) == (MessageState.QUEUED, meeting_at, evening)
+        assert (await a.deps.cases.load(case_id)).state.decision_read_at is not None
+
+        for running in (a, b):
+            running.deps.clock = FixedClock(evening - timedelta(seconds=1))
+        await asyncio.gather(dispatch_due(a.deps), dispatch_due(b.deps))
+        assert len(gateway.to(KARIN.phone)) == 1  # not yet
+        for running in (a, b):
+            running.deps.clock = FixedClock(evening + timedelta(seconds=1))
+        await asyncio.gather(dispatch_due(a.deps), dispatch_due(b.deps), dispatch_due(a.deps), dispatch_due(b.deps))
+        texts = [m.message for m in gateway.to(KARIN.phone)]
+        assert len(texts) == 2
+        assert texts[1].startswith("Uppföljningsmöte för Trygg hemgång")
