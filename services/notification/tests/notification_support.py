@@ -13,6 +13,7 @@ from notification.bootstrap import Notification, bootstrap, memory_backend
 from notification.config import Settings
 from notification.domain.message import DeliveryStatus
 from notification.main import http_app
+from notification.service_layer import relatives as rel
 from notification.service_layer.ports import (
     Accepted,
     Found,
@@ -127,6 +128,13 @@ class Harness:
 
     def events_of(self, kind: type) -> list[Any]:
         return [e for e in self.events() if isinstance(e, kind)]
+
+
+async def end_period(deps: Any, case_id: str, ended_on: date, *, cause: str = "period-ended:per-1") -> int:
+    """Scheduling ended the case's period the ordinary way (relatives are told of an end)."""
+    return await rel.record_period_end(
+        deps, case_id, "p", ended_on=ended_on, tell_relatives=True, deceased=False, cause=cause
+    )
 
 
 def as_role(role: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
-from notification_support import Harness
+from notification_support import Harness, end_period
 
 from notification.domain.alert import AlertRaised
 from notification.domain.casefile import Relative
@@ -95,15 +95,7 @@ async def the_whole_period(h: Harness, case_id: str) -> None:
     )
     await vis.visit_planned(h.deps, _visit(case_id, "v-joint", vis.VisitType.HANDOVER, HOMECOMING + timedelta(days=12)))
     await vis.handed_over(h.deps, case_id, "p", "per-" + case_id, "team-vast", HOMECOMING + timedelta(days=13))
-    await rel.record_period_end(
-        h.deps,
-        case_id,
-        "p",
-        ended_on=date(2026, 12, 8),
-        tell_relatives=True,
-        deceased=False,
-        cause=f"period-ended:per-{case_id}",
-    )
+    await end_period(h.deps, case_id, date(2026, 12, 8), cause=f"period-ended:per-{case_id}")
 
 
 async def _told(steps: tuple[Step, ...], case_id: str) -> dict[str, tuple[str | None, str]]:

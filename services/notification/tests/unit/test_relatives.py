@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from notification_support import Harness, make_settings
+from notification_support import Harness, end_period, make_settings
 
 from notification.domain.casefile import Relative
 from notification.domain.contacts import DayHours, Language, TeamContact
@@ -222,15 +222,7 @@ async def test_the_handover_message_tells_whom_to_call_and_the_end_is_not_told_a
     await decide(h, case_id, [KARIN])
     await vis.handed_over(h.deps, case_id, "p", "per-1", "team-vast", DAYTIME)
     for _ in range(2):
-        await rel.record_period_end(
-            h.deps,
-            case_id,
-            "p",
-            ended_on=date(2026, 12, 8),
-            tell_relatives=True,
-            deceased=False,
-            cause="period-ended:per-1",
-        )
+        await end_period(h.deps, case_id, date(2026, 12, 8))
     await dispatch_due(h.deps)
     texts = h.provider.texts_to(KARIN.phone)
     assert len(texts) == 2  # the start, the handover: it says who helps from now on
@@ -243,15 +235,7 @@ async def test_the_end_of_a_period_without_a_handover_is_told_once() -> None:
     case_id = str(uuid.uuid4())
     await decide(h, case_id, [KARIN])
     for _ in range(2):
-        await rel.record_period_end(
-            h.deps,
-            case_id,
-            "p",
-            ended_on=date(2026, 11, 27),
-            tell_relatives=True,
-            deceased=False,
-            cause="period-ended:per-1",
-        )
+        await end_period(h.deps, case_id, date(2026, 11, 27))
     await dispatch_due(h.deps)
     texts = h.provider.texts_to(KARIN.phone)
     assert len(texts) == 2

@@ -47,21 +47,8 @@ class Relative:
     phone: str
     language: Language
 
-    def message(
-        self,
-        message_id: str,
-        kind: MessageKind,
-        text: str,
-        *,
-        case_id: str,
-        team_id: str | None,
-        topic: str | None,
-        now: datetime,
-        release: datetime | None,
-        send_at: datetime | None = None,
-        announces: datetime | None = None,
-    ) -> Message:
-        """The SMS to this relative, sent at `send_at` (None: now) or held until `release` (quiet hours)."""
+    def message(self, message_id: str, kind: MessageKind, text: str, case: CaseFile, when: Timing) -> Message:
+        """The SMS to this relative about `case`, sent at `when.send_at` or held until `when.release` (quiet hours)."""
         return Message(
             message_id=message_id,
             kind=kind,
@@ -70,14 +57,25 @@ class Relative:
             to=self.phone,
             text=text,
             language=self.language,
-            created_at=now,
-            not_before=release or send_at or now,
-            case_id=case_id,
-            team_id=team_id,
-            topic=topic,
-            announces=announces,
-            held_for_quiet_hours=release is not None,
+            created_at=when.now,
+            not_before=when.release or when.send_at or when.now,
+            case_id=case.case_id,
+            team_id=case.team_id,
+            topic=when.topic,
+            announces=when.announces,
+            held_for_quiet_hours=when.release is not None,
         )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a relative's text is created and goes, on which topic, and the visit time it gives."""
+
+    now: datetime
+    topic: str | None
+    release: datetime | None = None  # the end of quiet hours it waits for
+    send_at: datetime | None = None  # a later moment it is due (a reminder); None: now
+    announces: datetime | None = None
 
 
 @dataclass(frozen=True)

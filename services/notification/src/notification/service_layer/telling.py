@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from notification.domain.casefile import CaseFile, Relative
+from notification.domain.casefile import CaseFile, Relative, Timing
 from notification.domain.contacts import TeamContact
 from notification.domain.ids import message_id
 from notification.domain.message import CancelReason, Message, MessageState, RecipientKind
@@ -113,18 +113,8 @@ def _message(
     facts = Facts(at=at, day=text.day, place=text.place, call_phone=call, new_time=text.new_time)
     send_at = text.send_at if text.send_at is not None and text.send_at > now else now
     release = deps.policy.quiet_hours.release_at(send_at, about=at.date() if at is not None else None)
-    return relative.message(
-        mid,
-        text.kind,
-        render(text.kind, facts, relative.language, contact),
-        case_id=case.case_id,
-        team_id=case.team_id,
-        topic=text.topic,
-        now=now,
-        release=release,
-        send_at=send_at,
-        announces=text.at,
-    )
+    when = Timing(now, text.topic, release, send_at, text.at)
+    return relative.message(mid, text.kind, render(text.kind, facts, relative.language, contact), case, when)
 
 
 async def contact_for(deps: NotificationDeps, case: CaseFile) -> TeamContact:
@@ -152,12 +142,12 @@ async def create_message(deps: NotificationDeps, message: Message) -> bool:
 async def cancel_message(deps: NotificationDeps, mid: str, reason: CancelReason) -> int:
     """Cancel one message not yet sent; 1 when it was cancelled now, else 0."""
     now = deps.clock.now()
+    return int(await update_aggregate(deps.messages, mid, lambda m: _cancelled(m, reason, now)))
 
-    def change(m: Message) -> tuple[bool, list[object] | None]:
-        events = m.cancel(reason, now)
-        return events is not None, events
 
-    return int(await update_aggregate(deps.messages, mid, change))
+def _cancelled(m: Message, reason: CancelReason, now: datetime) -> tuple[bool, list[object] | None]:
+    events = m.cancel(reason, now)
+    return events is not None, events
 
 
 async def withdraw_topics(deps: NotificationDeps, case_id: str, topics: set[str]) -> int:
