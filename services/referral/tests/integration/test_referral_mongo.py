@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from pymongo.asynchronous.database import AsyncDatabase
 
 from referral.adapters.codec import CaseCodec
@@ -86,12 +88,14 @@ class CountingWrites:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.batches: list[int] = []
+        self.spans: list[trace.Span] = []  # the span current in each write
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def bulk_write(self, requests: list[Any], **kwargs: Any) -> Any:
         self.batches.append(len(requests))
+        self.spans.append(trace.get_current_span())
         return await self.inner.bulk_write(requests, **kwargs)
 
 
@@ -111,6 +115,26 @@ async def test_marks_of_concurrent_requests_are_written_together_and_each_caller
     assert [r.webhook_id for r in await inbox.unapplied(later, 100)] == ["w29"]
     assert sum(counted.batches) == 29
     assert len(counted.batches) < 29  # the first mark on its own, the others batched behind it
+
+
+async def test_the_batch_of_marks_joins_no_request_s_trace(db: AsyncDatabase[Any]) -> None:
+    """The batch writes the marks of many requests: it must not show up in the trace of the one
+    request that happened to start it (nor keep that trace open after the request ended)."""
+    inbox = MongoInbox(db)
+    for i in range(3):
+        await inbox.add(record("c1", f"t{i}"))
+    counted = CountingWrites(inbox._inbox)
+    inbox._inbox = counted  # type: ignore[assignment]
+    tracer = TracerProvider().get_tracer("test")
+
+    async def request(i: int) -> None:
+        with tracer.start_as_current_span(f"POST /webhooks/lus {i}"):
+            await inbox.mark_applied("s1", f"t{i}")
+
+    await asyncio.gather(*(request(i) for i in range(3)))
+
+    assert counted.spans
+    assert all(not span.get_span_context().is_valid for span in counted.spans)
 
 
 async def test_a_saved_case_loads_with_the_same_facts_and_its_wire_events_wait_in_the_outbox(

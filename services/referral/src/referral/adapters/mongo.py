@@ -11,6 +11,7 @@ runtime creates them at start.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -158,7 +159,9 @@ class MongoInbox:
         done = asyncio.get_running_loop().create_future()
         self._marks.append((key, done))
         if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._write_marks(), name="inbox-marks")
+            # A fresh context: the batch writes the marks of many requests, so it must not join
+            # the trace of whichever request happened to start it.
+            self._marking = asyncio.create_task(self._write_marks(), name="inbox-marks", context=contextvars.Context())
         await asyncio.shield(done)
 
     async def _write_marks(self) -> None:
