@@ -23,11 +23,13 @@ from console.adapters.memory import (
     RecordingNotifications,
     memory_stores,
 )
+from console.adapters.ops_memory import MemoryDeadLetters, RecordingRepublisher, StaticProbe
 from console.bootstrap import bootstrap
 from console.config import CostSettings, Settings
 from console.domain.access import Role
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
+from console.service_layer.ops import OpsDeps
 from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.clock import FixedClock, SystemClock
 from trygg_shared.contracts import notification as nt
@@ -512,6 +514,10 @@ class ConsoleHarness:
         self.audit = MemoryAuditLog()
         self.notifications = RecordingNotifications()
         self.sessions = sessions or MemorySessionStore()
+        self.probe = StaticProbe()
+        self.dead_letters = MemoryDeadLetters()
+        self.republisher = RecordingRepublisher()
+        services = ("referral", "scheduling", "notification", "billing", "console")
         settings = Settings(
             costs=CostSettings(team_hour_sek=600, short_term_stay_day_sek=1500),
             api_tokens=local_dev_tokens(Role) if tokens is None else tokens,
@@ -525,6 +531,7 @@ class ConsoleHarness:
             clock=self.clock,
             session_store=self.sessions,
             change_log=MemoryChangeLog(),
+            ops=OpsDeps(self.probe, self.dead_letters, self.republisher, services),
         )
         self.app = http_app(self.console, lifespan_enabled=False)
         # A browser sends its page's Origin with every POST: the console's own, here.

@@ -8,15 +8,18 @@ from datetime import timedelta
 from functools import partial
 
 from console.adapters.auth import ServerSessions
+from console.adapters.dead_letters import DeadLetterReader, KafkaRepublisher, MongoDeadLetters, dead_letter_indexes
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.mongo_changes import MongoChangeLog, change_log_indexes
 from console.adapters.notification_client import HttpNotifications
+from console.adapters.ops_probe import HttpServiceProbe
 from console.config import Settings, local_defaults_in_use
 from console.domain.access import Actor
 from console.domain.figures import UnitCosts
 from console.entrypoints.subscribers import Subscribers, consumers
 from console.entrypoints.web import web_router
 from console.service_layer.changes import ChangeFeed
+from console.service_layer.ops import OpsDeps
 from console.service_layer.pages import ConsoleDeps
 from console.service_layer.ports import AuditLog, ChangeLog, Clock, Notifications, ReadModel, SessionStore
 from console.service_layer.projections import Stores
@@ -38,6 +41,7 @@ class Console:
     stores: Stores
     consumers: list[EventConsumer]
     sessions: ServerSessions
+    ops: OpsDeps
 
 
 def _notifications(settings: Settings) -> Notifications:
@@ -52,6 +56,24 @@ def _notifications(settings: Settings) -> Notifications:
 def _mongo_stores(infra: Infrastructure) -> Stores:
     mongo = MongoStores(infra.db)
     return Stores(cases=mongo.cases, visits=mongo.visits, teams=mongo.teams, alerts=mongo.alerts)
+
+
+def _ops(settings: Settings, infra: Infrastructure) -> tuple[OpsDeps, DeadLetterReader]:
+    """The ops page's parts: the services over HTTP, the dead letters kept in the console's database
+    (read from every dead-letter topic by the reader, a background loop), replays through Kafka."""
+    store = MongoDeadLetters(infra.db)
+    probe = HttpServiceProbe(
+        settings.ops.services, timeout=settings.ops.timeout_seconds, prometheus_url=settings.ops.prometheus_url
+    )
+    republisher = KafkaRepublisher(settings.kafka.bootstrap_servers, infra.publisher.publish_record)
+    reader = DeadLetterReader(
+        settings.kafka.bootstrap_servers,
+        pattern=settings.ops.dead_letter_topics,
+        group_id=f"{settings.consumer_group}.dead-letters",
+        store=store,
+        refresh_seconds=settings.ops.topic_refresh_seconds,
+    )
+    return OpsDeps(probe, store, republisher, tuple(settings.ops.services)), reader
 
 
 async def _sweep_sessions(sessions: ServerSessions, clock: Clock, every_seconds: float) -> None:
@@ -71,6 +93,7 @@ def bootstrap(
     clock: Clock | None = None,
     session_store: SessionStore | None = None,
     change_log: ChangeLog | None = None,
+    ops: OpsDeps | None = None,
 ) -> Console:
     refuse_local_values(settings, local_defaults_in_use(settings))
     infra = infra or Infrastructure.create(settings)
@@ -95,6 +118,9 @@ def bootstrap(
         settings.kafka,
         group_prefix=settings.consumer_group,
     )
+    reader: DeadLetterReader | None = None
+    if ops is None:
+        ops, reader = _ops(settings, infra)
     authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     sessions = ServerSessions(
         session_store or MongoSessionStore(infra.db),
@@ -110,19 +136,21 @@ def bootstrap(
         secure_cookie=settings.session.secure_cookie,
         jaeger_url=settings.jaeger_url,
         allowed_origins=tuple(settings.session.allowed_origins),
+        ops=ops,
     )
     runtime = ServiceRuntime(
         infra=infra,
         routers=[router],
         authenticate=authenticator.authenticate,
         consumers=subscribed,
-        indexes=[*read_model_indexes(), *change_log_indexes()],
+        indexes=[*read_model_indexes(), *change_log_indexes(), *dead_letter_indexes()],
         guards=list(guards.values()),
         on_startup=[feed.start],
         background=[
             partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds),
             partial(feed.run, settings.live.poll_seconds),
             partial(feed.sweep_every, settings.live.sweep_seconds, timedelta(seconds=settings.live.retention_seconds)),
+            *([reader.run] if reader is not None else []),
         ],
     )
-    return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions)
+    return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions, ops=ops)

@@ -83,6 +83,39 @@ class LiveSettings(BaseModel):
         300, ge=60, description="How long a change position is kept in the `changes` collection before the sweep."
     )
     sweep_seconds: float = Field(60, gt=0, description="How often old change positions are deleted.")
+LOCAL_SERVICES = {
+    "referral": "http://127.0.0.1:8001",
+    "scheduling": "http://127.0.0.1:8002",
+    "notification": "http://127.0.0.1:8003",
+    "billing": "http://127.0.0.1:8004",
+    "console": "http://127.0.0.1:8005",
+}
+
+
+class OpsSettings(BaseModel):
+    """Where the ops page reads each service's health, lag and outbox age, and its dead letters."""
+
+    services: dict[str, str] = Field(
+        default_factory=lambda: dict(LOCAL_SERVICES),
+        description="Each service's base URL, as a JSON object {name: url}: the ops page reads `/readyz` of each "
+        "(and `/metrics`, unless `PROMETHEUS_URL` is set). In Kubernetes the services' cluster names "
+        '(`{"referral": "http://referral:8001", ...}`).',
+    )
+    prometheus_url: str | None = Field(
+        None,
+        description="Prometheus' base URL (e.g. http://prometheus:9090): consumer lag and outbox age are then read "
+        "from its HTTP API, summed over every replica it scrapes. Unset: from each service's `/metrics` "
+        "(one process per URL: right for `make run`, one replica's share behind a Kubernetes Service).",
+    )
+    timeout_seconds: float = Field(2.0, gt=0, le=30, description="Timeout of one health, metrics or Prometheus read.")
+    dead_letter_topics: str = Field(
+        r"^trygg\.dlq\..+",
+        description="Regular expression of the dead-letter topics the console reads into its `dead_letters` "
+        "collection (consumer group `<CONSUMER_GROUP>.dead-letters`), whichever service's group they belong to.",
+    )
+    topic_refresh_seconds: float = Field(
+        10.0, gt=0, le=600, description="How often the console looks for new dead-letter topics (Kafka metadata)."
+    )
 
 
 class Settings(ServiceSettings):
@@ -112,6 +145,7 @@ class Settings(ServiceSettings):
     )
     costs: CostSettings = Field(default_factory=CostSettings, description="Unit costs.")  # type: ignore[arg-type]
     live: LiveSettings = Field(default_factory=LiveSettings, description="Live updates across replicas.")  # type: ignore[arg-type]
+    ops: OpsSettings = Field(default_factory=OpsSettings, description="The ops page.")  # type: ignore[arg-type]
 
 
 def local_defaults_in_use(settings: Settings) -> list[str]:

@@ -85,7 +85,7 @@ SESSIONS = "sessions"
 
 # Audit records in `audit_log`, apart from the application logs (no TTL: keep five years): the
 # cases and fields a page showed, and the trace of the request.
-AUDIT_SHAPE = AuditShape(AUDIT, ("case_ids", "fields", "trace_id"))
+AUDIT_SHAPE = AuditShape(AUDIT, ("case_ids", "fields", "trace_id", "subject"))
 MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 F = TypeVar("F")

@@ -12,7 +12,7 @@ class Role(StrEnum):
     OFFICER = "officer"  # biståndshandläggare
     TEAM = "team"  # the Trygg hemgång team and its lead
     ONCALL = "oncall"  # on-call staff
-    OPS = "ops"  # operations: figures and the audit trail, no personal data
+    OPS = "ops"  # operations: the ops page, figures and the audit trail, no personal data
 
 
 class Page(StrEnum):
@@ -21,6 +21,7 @@ class Page(StrEnum):
     ALERTS = "alerts"
     FIGURES = "figures"
     AUDIT = "audit"
+    OPS = "ops"
 
 
 ACCESS: dict[Page, frozenset[Role]] = {
@@ -29,13 +30,16 @@ ACCESS: dict[Page, frozenset[Role]] = {
     Page.ALERTS: frozenset({Role.ONCALL, Role.TEAM}),
     Page.FIGURES: frozenset({Role.OFFICER, Role.TEAM, Role.OPS}),
     Page.AUDIT: frozenset({Role.OPS}),
+    Page.OPS: frozenset({Role.OPS}),
 }
 ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
 # Told on every page when an alert reached nobody (no personal data: a count).
 UNROUTED_BANNER: frozenset[Role] = frozenset({Role.ONCALL, Role.OPS})
 
-# The order pages appear in the navigation, with their names (English source text, shown translated).
+# The order pages appear in the navigation, with their names (English source text, shown translated);
+# a role lands on the first it may see (ops on its own page).
 NAVIGATION: tuple[tuple[Page, str], ...] = (
+    (Page.OPS, N_("Operations")),
     (Page.CASES, N_("Cases")),
     (Page.TODAY, N_("Today")),
     (Page.ALERTS, N_("Alerts")),

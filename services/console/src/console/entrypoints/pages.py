@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.domain.access import Actor, Page
+from console.domain.ops import trace_search_url
 from console.entrypoints import timeline_text, today
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import HTML, PROBLEM, Site, html_page
@@ -37,11 +37,6 @@ def left_text(deadline: datetime, now: datetime) -> str:
     return _("liable for %(time)s") % {"time": text} if past else _("%(time)s left") % {"time": text}
 
 
-def trace_search(jaeger: str, case_id: str) -> str:
-    tags = '{"messaging.kafka.message.key":"' + case_id + '"}'
-    return f"{jaeger}/search?{urlencode({'service': 'referral', 'tags': tags, 'limit': '50'})}"
-
-
 def case_pages_router(site: Site) -> APIRouter:
     router = APIRouter()
     deps = site.deps
@@ -64,7 +59,7 @@ def case_pages_router(site: Site) -> APIRouter:
             "case.html",
             left=left_text,
             timeline_line=timeline_text.line,
-            trace_search=trace_search(site.jaeger, case_id),
+            trace_search=trace_search_url(site.jaeger, "referral", case_id),  # the key base64, as Jaeger holds it
             jaeger=site.jaeger,
         )
 

@@ -25,9 +25,11 @@ from fastapi.staticfiles import StaticFiles
 from console.entrypoints.figures import figures_data_router, figures_page_router
 from console.entrypoints.live import live_router
 from console.entrypoints.login import login_router
+from console.entrypoints.ops import ops_router
 from console.entrypoints.pages import alerts_router, audit_page_router, case_pages_router, today_router
 from console.entrypoints.site import Site
 from console.service_layer import pages as uc
+from console.service_layer.ops import OpsDeps
 from console.service_layer.ports import Authenticator, Sessions
 
 STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
@@ -54,11 +56,14 @@ def web_router(
     secure_cookie: bool,
     jaeger_url: str,
     allowed_origins: tuple[str, ...] = (),
+    ops: OpsDeps | None = None,
 ) -> APIRouter:
     site = Site(deps, authenticator, sessions, cookie_name, secure_cookie, jaeger_url.rstrip("/"), allowed_origins)
     router = APIRouter(dependencies=[Depends(site.use_language)])  # each request in its user's language
     for part in PARTS:
         router.include_router(part(site))
+    if ops is not None:  # the ops page needs the services' addresses and Kafka (bootstrap gives them)
+        router.include_router(ops_router(site, ops))
     return router
 
 

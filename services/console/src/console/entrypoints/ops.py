@@ -1,0 +1,90 @@
+"""`/ops` (the ops role's start page) and `POST /ops/dead-letters/{letter_id}/replay`.
+
+The page: each service's readiness and its reason, consumer lag per group, the oldest unpublished
+outbox entry per service, dead letters with their reason and replay, alerts that reached nobody or
+were escalated, and links to each message's and case's traces in Jaeger.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from console.domain.access import Actor, Page
+from console.domain.ops import age_text, oldest_per_service, service_of_group, trace_search_url, trace_url
+from console.entrypoints.site import HTML, Site, html_page
+from console.service_layer import ops as uc
+from console.service_layer.pages import Forbidden, NotFound
+from trygg_shared.aggregate import StorageUnavailable
+from trygg_shared.fields import Text
+
+LetterId = Annotated[Text, Path(max_length=300, description="`<dead-letter topic>:<partition>:<offset>`")]
+
+
+def ops_router(site: Site, ops: uc.OpsDeps) -> APIRouter:
+    router = APIRouter()
+
+    def links() -> dict[str, object]:
+        return {
+            "jaeger": site.jaeger,
+            "trace_url": lambda trace_id: trace_url(site.jaeger, trace_id),
+            "key_search": lambda service, key: trace_search_url(site.jaeger, service, key),
+            "service_of": lambda group: service_of_group(group, ops.services) or group.split(".", 1)[0],
+            "age": age_text,
+            "oldest_per_service": oldest_per_service,
+        }
+
+    @html_page(router, "/ops", "Operations: health, lag, outbox, dead letters, unrouted and escalated alerts")
+    async def ops_page(request: Request) -> Response:
+        return await site.show(
+            request, Page.OPS, lambda a: uc.ops_page(site.deps, ops, a), "ops.html", message=None, **links()
+        )
+
+    @router.post(
+        "/ops/dead-letters/{letter_id}/replay",
+        response_class=HTMLResponse,
+        responses={
+            303: {"description": "Replayed (or not signed in: to the login page)."},
+            403: {"content": HTML, "description": "The role may not replay, or not sent from the console's pages."},
+            404: {"content": HTML, "description": "No such dead letter."},
+            409: {"content": HTML, "description": "Already replayed (by this or another click)."},
+            502: {"content": HTML, "description": "The record could not be published again; try again."},
+            503: {"content": HTML, "description": "The audit record could not be written: nothing was replayed."},
+        },
+        summary="Publish a dead-lettered message again to its original topic (ops; audited; once)",
+    )
+    @site.same_site_only
+    async def replay(request: Request, letter_id: LetterId) -> Response:
+        actor = await site.session_actor(request)
+        if actor is None:
+            return site.to_login(request)
+        return await replayed(site, ops, request, actor, letter_id, links())
+
+    return router
+
+
+async def replayed(
+    site: Site, ops: uc.OpsDeps, request: Request, actor: Actor, letter_id: str, links: dict[str, object]
+) -> Response:
+    """Back to the page once published; else the page again saying what went wrong."""
+    try:
+        await uc.replay_dead_letter(site.deps, ops, actor, letter_id)
+    except Forbidden:
+        return site.forbidden(request, actor)
+    except NotFound:
+        status, message = 404, "There is no such dead letter."
+    except uc.AlreadyReplayed:
+        status, message = 409, "That message was already replayed."
+    except uc.ReplayFailed as exc:
+        status, message = 502, f"The message could not be published again ({exc}); try again."
+    except StorageUnavailable:
+        status, message = 503, "The replay could not be recorded, so nothing was published. Try again shortly."
+    else:
+        return RedirectResponse("/ops#dead-letters", status_code=303)
+    try:
+        model = await uc.ops_page(site.deps, ops, actor)
+    except StorageUnavailable:
+        return site.error(request, actor, status, "Not replayed", message)
+    return site.render(request, "ops.html", actor, status, page=Page.OPS.value, model=model, message=message, **links)
