@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
@@ -85,6 +86,10 @@ def service_env(
             env[f"{p}NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{peers['notification']}"
         if jaeger_url:
             env[f"{p}JAEGER_URL"] = jaeger_url
+        if peers:  # the ops page reads each service's /readyz and /metrics
+            env[f"{p}OPS__SERVICES"] = json.dumps({name: f"http://127.0.0.1:{port}" for name, port in peers.items()})
+        if group_suffix:  # only this set's dead-letter topics, not those of others on the same Kafka
+            env[f"{p}OPS__DEAD_LETTER_TOPICS"] = rf"^trygg\.dlq\.[a-z]+{re.escape(group_suffix)}\..+"
     return env
 
 
