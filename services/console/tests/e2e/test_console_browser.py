@@ -16,21 +16,23 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from console_support import march_2026
 from faststream.kafka import KafkaBroker
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from devstack.cli import sample_message, sign
 from devstack.servers import free_port
 from devstack.stack import ServiceProcess, ServiceSpec, service_env
 from devstack.testing import Endpoints
 from referral.config import LOCAL_DEV_SENDER_SECRET
+from trygg_shared.contracts.billing import LiabilityDaysAccrued
 from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.envelope import encode
+from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import ensure_topics
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
@@ -69,6 +71,7 @@ def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
             port=ports[spec.name],
             database=f"{spec.name}{suffix}",
             group_suffix=suffix,
+            peers=ports,  # the console's ops page reads these services' /readyz and /metrics
         )
         env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
         if spec.name == "notification":
@@ -161,10 +164,10 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
 @pytest.mark.parametrize(
     ("role", "pages", "hidden"),
     [
-        ("officer", ["Ärenden", "Nyckeltal"], ["Idag", "Larm", "Åtkomstlogg"]),
-        ("team", ["Ärenden", "Idag", "Larm", "Nyckeltal"], ["Åtkomstlogg"]),
-        ("oncall", ["Ärenden", "Idag", "Larm"], ["Nyckeltal", "Åtkomstlogg"]),
-        ("ops", ["Nyckeltal", "Åtkomstlogg"], ["Ärenden", "Idag", "Larm"]),
+        ("officer", ["Ärenden", "Nyckeltal"], ["Idag", "Larm", "Åtkomstlogg", "Drift"]),
+        ("team", ["Ärenden", "Idag", "Larm", "Nyckeltal"], ["Åtkomstlogg", "Drift"]),
+        ("oncall", ["Ärenden", "Idag", "Larm"], ["Nyckeltal", "Åtkomstlogg", "Drift"]),
+        ("ops", ["Drift", "Nyckeltal", "Åtkomstlogg"], ["Ärenden", "Idag", "Larm"]),
     ],
 )
 async def test_each_role_signs_in_and_sees_its_pages(
@@ -236,3 +239,71 @@ async def test_the_team_lead_sees_the_day_and_the_figures(browser: Browser, hist
     download = await download_info.value
     assert download.suggested_filename == "trygg-hemgang-figures-2026-02-2026-03.csv"
     await shot(page, "figures")
+
+
+async def _publish_poison(bootstrap: str, key: str) -> None:
+    """A billing event that breaks its contract (negative days, no months): the console dead-letters it."""
+    meta = EventMeta(
+        id=str(uuid.uuid4()),
+        type=LiabilityDaysAccrued.EVENT_TYPE,
+        source="urn:trygghemgang:billing",
+        subject=key,
+        time=datetime.now(UTC),
+    )
+    record = encode(meta, {"case_id": key, "person_ref": "p-ops", "liability_days": -1, "amount_ore": 0})
+    broker = KafkaBroker(bootstrap)
+    await broker.start()
+    try:
+        headers = {k: v.decode() for k, v in record.headers.items()}
+        await broker.publish(record.value, topic=LiabilityDaysAccrued.TOPIC, key=record.key, headers=headers)
+    finally:
+        await broker.stop()
+
+
+async def _reload_until_visible(page: Page, target: Locator, timeout_ms: int = BACKLOG_MS) -> None:
+    """The ops page reads the services when loaded (no live region): reload until `target` shows."""
+    deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+    while not await target.count():
+        assert asyncio.get_running_loop().time() < deadline, f"never shown: {target}"
+        await page.wait_for_timeout(1000)
+        await page.reload()
+    await expect(target.first).to_be_visible()
+
+
+async def test_ops_lands_on_the_ops_page_sees_a_dead_letter_and_an_unrouted_alert_and_replays(
+    browser: Browser, running: Running
+) -> None:
+    # An alert that reaches nobody: notification (no rota here) raises a liability alert at once.
+    response = running.send("utskrivningsklar", f"OPS-{uuid.uuid4().hex[:8]}")
+    assert response.status_code == 202, response.text
+    case_id = response.json()["case_id"]
+    poison_key = f"ops-poison-{uuid.uuid4().hex[:8]}"
+    await _publish_poison(running.endpoints.kafka_bootstrap, poison_key)
+
+    page = await signed_in(browser, running, "ops")
+    await expect(page).to_have_url(f"{running.urls['console']}/ops")  # the ops role lands here
+    health = page.locator("#health")
+    for service in ("referral", "notification", "console"):
+        await expect(health.locator(f'tr[data-service="{service}"]')).to_contain_text("mongo: ok")
+    unrouted = page.locator(f'#unrouted tr[data-alert-id^="liability:{case_id}:"]')
+    await _reload_until_visible(page, unrouted)
+    await expect(unrouted).to_contain_text("Payment liability soon, no decision")
+    letter = page.locator("#dead-letter-table tr[data-letter-id]", has_text=poison_key)
+    await _reload_until_visible(page, letter)
+    await expect(letter).to_contain_text("contract violation")
+    await expect(letter).to_contain_text(LiabilityDaysAccrued.EVENT_TYPE)
+    key_link = await letter.get_by_role("link", name="Traces by Kafka key").get_attribute("href")
+    assert key_link is not None
+    assert "service=console" in key_link, key_link
+    await expect(page.locator("#lag tbody tr").first).to_be_visible()
+    await expect(page.locator("#outbox tbody tr").first).to_be_visible()
+    await shot(page, "ops")
+
+    # Replay: published once to its topic, still broken, so dead-lettered again and back on the page.
+    await letter.get_by_role("button", name=re.compile("^Replay")).click()
+    await expect(page).to_have_url(re.compile(r"/ops#dead-letters$"))
+    replayed = page.locator("#dead-letter-table tr[data-letter-id]", has_text=poison_key)
+    await expect(replayed.filter(has_text="Replayed by ops:dev")).to_have_count(1)
+    await _reload_until_visible(page, replayed.filter(has_text="Failed again after a replay"))
+    await expect(replayed.filter(has_text="Replayed by ops:dev")).to_have_count(1)
+    await shot(page, "ops-replayed")
