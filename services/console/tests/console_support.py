@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from faststream.kafka import KafkaBroker
 
 from console.adapters.memory import (
     MemoryAuditLog,
@@ -32,12 +33,14 @@ from console.main import http_app
 from console.service_layer.ops import OpsDeps
 from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.clock import FixedClock, SystemClock
+from trygg_shared.contracts import billing as bl
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
 from trygg_shared.contracts import scheduling as sc
 from trygg_shared.contracts.base import IntegrationEvent
-from trygg_shared.envelope import EventMeta
+from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import Handles
+from trygg_shared.testing import publish_record
 from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
@@ -547,3 +550,18 @@ class ConsoleHarness:
         response = self.client.post("/login", data={"token": f"dev-{role}"})
         assert response.status_code == 303, response.text
         return self.client
+
+
+async def publish_broken_billing_event(bootstrap: str, key: str) -> None:
+    """A billing event keyed `key` that breaks its contract (negative days, fields missing): every
+    consumer group of the billing topic (the console's) dead-letters it, with the reason."""
+    meta = EventMeta(
+        str(uuid.uuid4()), bl.LiabilityDaysAccrued.EVENT_TYPE, "urn:trygghemgang:billing", key, datetime.now(UTC)
+    )
+    broker = KafkaBroker(bootstrap)
+    await broker.start()
+    try:
+        record = encode(meta, {"case_id": key, "person_ref": "p-ops", "liability_days": -1})
+        await publish_record(broker, bl.LiabilityDaysAccrued.TOPIC, record)
+    finally:
+        await broker.stop()

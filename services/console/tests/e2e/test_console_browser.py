@@ -16,12 +16,11 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from console_support import march_2026
+from console_support import march_2026, publish_broken_billing_event
 from faststream.kafka import KafkaBroker
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
@@ -32,7 +31,7 @@ from devstack.testing import Endpoints
 from referral.config import LOCAL_DEV_SENDER_SECRET
 from trygg_shared.contracts.billing import LiabilityDaysAccrued
 from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.envelope import encode
 from trygg_shared.kafka import ensure_topics
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
@@ -241,25 +240,6 @@ async def test_the_team_lead_sees_the_day_and_the_figures(browser: Browser, hist
     await shot(page, "figures")
 
 
-async def _publish_poison(bootstrap: str, key: str) -> None:
-    """A billing event that breaks its contract (negative days, no months): the console dead-letters it."""
-    meta = EventMeta(
-        id=str(uuid.uuid4()),
-        type=LiabilityDaysAccrued.EVENT_TYPE,
-        source="urn:trygghemgang:billing",
-        subject=key,
-        time=datetime.now(UTC),
-    )
-    record = encode(meta, {"case_id": key, "person_ref": "p-ops", "liability_days": -1, "amount_ore": 0})
-    broker = KafkaBroker(bootstrap)
-    await broker.start()
-    try:
-        headers = {k: v.decode() for k, v in record.headers.items()}
-        await broker.publish(record.value, topic=LiabilityDaysAccrued.TOPIC, key=record.key, headers=headers)
-    finally:
-        await broker.stop()
-
-
 async def _reload_until_visible(page: Page, target: Locator, timeout_ms: int = BACKLOG_MS) -> None:
     """The ops page reads the services when loaded (no live region): reload until `target` shows."""
     deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
@@ -278,7 +258,7 @@ async def test_ops_lands_on_the_ops_page_sees_a_dead_letter_and_an_unrouted_aler
     assert response.status_code == 202, response.text
     case_id = response.json()["case_id"]
     poison_key = f"ops-poison-{uuid.uuid4().hex[:8]}"
-    await _publish_poison(running.endpoints.kafka_bootstrap, poison_key)
+    await publish_broken_billing_event(running.endpoints.kafka_bootstrap, poison_key)
 
     page = await signed_in(browser, running, "ops")
     await expect(page).to_have_url(f"{running.urls['console']}/ops")  # the ops role lands here
