@@ -133,6 +133,8 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/alerts/{alert_id}/acknowledge"): page(ONCALL),
         ("GET", "/figures"): page(OFFICER, TEAM, OPS),
         ("GET", "/audit"): page(OPS),
+        ("GET", "/ops"): page(OPS),  # the ops role's start page
+        ("POST", "/ops/dead-letters/{letter_id}/replay"): page(OPS),  # audited, once
         ("GET", "/api/figures"): session_api(OFFICER, TEAM, OPS),
         ("GET", "/figures.csv"): session_api(OFFICER, TEAM, OPS),
         ("GET", "/events"): session_api(OFFICER, TEAM, ONCALL, OPS),  # server-sent events
@@ -154,4 +156,5 @@ PATH_SAMPLES: dict[str, str] = {
     "year": "2026",
     "region_code": "01",
     "item_id": "aids",
+    "letter_id": "trygg.dlq.scheduling.referral:0:7",
 }
