@@ -14,7 +14,7 @@ def unrouted(stream: Stream, alert_id: str = "liability:U") -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "pages"), [("oncall", ["/cases", "/today", "/alerts"]), ("ops", ["/figures", "/audit"])]
+    ("role", "pages"), [("oncall", ["/cases", "/today", "/alerts"]), ("ops", ["/ops", "/figures", "/audit"])]
 )
 async def test_an_alert_that_reached_nobody_is_shown_on_every_page_of_oncall_and_ops(
     role: str, pages: list[str]

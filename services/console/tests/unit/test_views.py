@@ -181,6 +181,6 @@ def test_each_role_sees_only_its_pages() -> None:
     assert pages["officer"] == {Page.CASES, Page.FIGURES}
     assert pages["team"] == {Page.CASES, Page.TODAY, Page.ALERTS, Page.FIGURES}
     assert pages["oncall"] == {Page.CASES, Page.TODAY, Page.ALERTS}
-    assert pages["ops"] == {Page.FIGURES, Page.AUDIT}
+    assert pages["ops"] == {Page.OPS, Page.FIGURES, Page.AUDIT}
     assert Actor("oncall:x", ("oncall",)).may_acknowledge()
     assert not Actor("team:x", ("team",)).may_acknowledge()

@@ -83,10 +83,10 @@ def test_a_tampered_or_expired_session_counts_as_signed_out(harness: ConsoleHarn
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        ("officer", ["/cases", "/cases/A", "/figures"], ["/today", "/alerts", "/audit"]),
-        ("team", ["/cases", "/today", "/alerts", "/figures"], ["/audit"]),
-        ("oncall", ["/cases", "/today", "/alerts"], ["/figures", "/audit"]),
-        ("ops", ["/figures", "/audit"], ["/cases", "/cases/A", "/today", "/alerts"]),
+        ("officer", ["/cases", "/cases/A", "/figures"], ["/today", "/alerts", "/audit", "/ops"]),
+        ("team", ["/cases", "/today", "/alerts", "/figures"], ["/audit", "/ops"]),
+        ("oncall", ["/cases", "/today", "/alerts"], ["/figures", "/audit", "/ops"]),
+        ("ops", ["/ops", "/figures", "/audit"], ["/cases", "/cases/A", "/today", "/alerts"]),
     ],
 )
 def test_each_role_sees_its_pages_and_only_those(
