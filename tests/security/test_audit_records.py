@@ -166,7 +166,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
                      "/cases/{case_id}/messages", "/cases/{case_id}/consent-log", "/audit"},
     "billing": {"/healthz", "/readyz", "/tariffs", "/tariffs.csv", "/tariffs/{municipality_code}/{year}",
                 "/liability-prices", "/statement-runs/{month}", "/audit"},
-    "console": {"/healthz", "/readyz", "/", "/login", "/figures", "/audit", "/api/figures", "/figures.csv", "/events", "/ops"},
+    "console": {"/healthz", "/readyz", "/", "/login", "/figures", "/audit", "/api/figures", "/figures.csv", "/events",
+                "/ops"},
 }  # fmt: skip
 
 
