@@ -21,9 +21,7 @@ from console_support import publish_broken_billing_event
 
 from devstack import paths
 from devstack.prometheus import PrometheusServer
-from devstack.servers import free_port
-from devstack.stack import SERVICES, ServiceProcess, service_env
-from devstack.testing import Endpoints
+from devstack.testing import Endpoints, service_processes
 from tests.fixtures.e2e import System
 
 NAMES = ("referral", "notification", "console")
@@ -44,23 +42,12 @@ def watched(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
         pytest.fail("Prometheus is not installed: run deploy/local/install.sh (make test does)")
     suffix = f"_ops_{uuid.uuid4().hex[:8]}"
     workdir: Path = tmp_path_factory.mktemp("ops-done-when")
-    ports = {name: free_port() for name in NAMES}
-    processes: dict[str, ServiceProcess] = {}
-    for spec in (s for s in SERVICES if s.name in NAMES):
-        env = service_env(
-            spec,
-            kafka=servers.kafka_bootstrap,
-            mongo_uri=servers.mongo_uri,
-            port=ports[spec.name],
-            database=f"{spec.name}{suffix}",
-            postgres_url=servers.postgres_url,
-            peers=ports,
-            group_suffix=suffix,
-        )
-        env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
-        env["NOTIFICATION_LIABILITY_ALERT_LEAD_HOURS"] = "1000"  # a ready notice raises its alert at once
-        env["CONSOLE_SESSION__SECURE_COOKIE"] = "false"  # this test's client speaks plain http
-        processes[spec.name] = ServiceProcess(spec, ports[spec.name], env, workdir / "logs")
+    extra = {
+        "NOTIFICATION_LIABILITY_ALERT_LEAD_HOURS": "1000",  # a ready notice raises its alert at once
+        "CONSOLE_SESSION__SECURE_COOKIE": "false",  # this test's client speaks plain http
+    }
+    processes = service_processes(servers, NAMES, suffix, workdir / "logs", extra_env=extra)
+    ports = {name: p.port for name, p in processes.items()}
     prometheus = PrometheusServer(workdir / "prometheus", ports)
     try:
         for process in processes.values():

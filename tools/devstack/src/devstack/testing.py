@@ -15,7 +15,7 @@ Never a mock: these tests exist to meet the real wire protocols.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from devstack.servers import (
     default_store,
     free_port,
 )
+from devstack.stack import SERVICES, ServiceProcess, service_env
 
 JAEGER_IMAGE = "jaegertracing/jaeger:2.12.0"  # the same source as `.local/bin/jaeger` (module v1.75.0)
 
@@ -153,3 +154,29 @@ def real_servers(workdir: Path) -> Iterator[Endpoints]:
     else:
         with _local(workdir) as endpoints:
             yield endpoints
+
+
+def service_processes(
+    endpoints: Endpoints, names: Iterable[str], suffix: str, logs: Path, *, extra_env: Mapping[str, str] | None = None
+) -> dict[str, ServiceProcess]:
+    """Some of the services as processes (not started) on the test session's servers: their own
+    databases and consumer groups (`suffix`), each other's URLs (the console's ops page, its
+    acknowledgements), a fast outbox, and `extra_env` (variables under any service's prefix)."""
+    chosen = [spec for spec in SERVICES if spec.name in set(names)]
+    ports = {spec.name: free_port() for spec in chosen}
+    processes: dict[str, ServiceProcess] = {}
+    for spec in chosen:
+        env = service_env(
+            spec,
+            kafka=endpoints.kafka_bootstrap,
+            mongo_uri=endpoints.mongo_uri,
+            port=ports[spec.name],
+            database=f"{spec.name}{suffix}",
+            postgres_url=endpoints.postgres_url,
+            peers=ports,
+            group_suffix=suffix,
+        )
+        env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
+        env.update(extra_env or {})
+        processes[spec.name] = ServiceProcess(spec, ports[spec.name], env, logs)
+    return processes
