@@ -267,12 +267,12 @@ async def test_ops_lands_on_the_ops_page_sees_a_dead_letter_and_an_unrouted_aler
         await expect(health.locator(f'tr[data-service="{service}"]')).to_contain_text("mongo: ok")
     unrouted = page.locator(f'#unrouted tr[data-alert-id^="liability:{case_id}:"]')
     await _reload_until_visible(page, unrouted)
-    await expect(unrouted).to_contain_text("Payment liability soon, no decision")
+    await expect(unrouted).to_contain_text("Betalningsansvar snart, inget beslut")
     letter = page.locator("#dead-letter-table tr[data-letter-id]", has_text=poison_key)
     await _reload_until_visible(page, letter)
     await expect(letter).to_contain_text("contract violation")
     await expect(letter).to_contain_text(LiabilityDaysAccrued.EVENT_TYPE)
-    key_link = await letter.get_by_role("link", name="Traces by Kafka key").get_attribute("href")
+    key_link = await letter.get_by_role("link", name="Spårningar efter Kafka-nyckel").get_attribute("href")
     assert key_link is not None
     assert "service=console" in key_link, key_link
     await expect(page.locator("#lag tbody tr").first).to_be_visible()
@@ -280,10 +280,10 @@ async def test_ops_lands_on_the_ops_page_sees_a_dead_letter_and_an_unrouted_aler
     await shot(page, "ops")
 
     # Replay: published once to its topic, still broken, so dead-lettered again and back on the page.
-    await letter.get_by_role("button", name=re.compile("^Replay")).click()
+    await letter.get_by_role("button", name=re.compile("^Spela upp igen")).click()
     await expect(page).to_have_url(re.compile(r"/ops#dead-letters$"))
     replayed = page.locator("#dead-letter-table tr[data-letter-id]", has_text=poison_key)
-    await expect(replayed.filter(has_text="Replayed by ops:dev")).to_have_count(1)
-    await _reload_until_visible(page, replayed.filter(has_text="Failed again after a replay"))
-    await expect(replayed.filter(has_text="Replayed by ops:dev")).to_have_count(1)
+    await expect(replayed.filter(has_text="Uppspelat av ops:dev")).to_have_count(1)
+    await _reload_until_visible(page, replayed.filter(has_text="Misslyckades igen efter uppspelning"))
+    await expect(replayed.filter(has_text="Uppspelat av ops:dev")).to_have_count(1)
     await shot(page, "ops-replayed")

@@ -348,9 +348,9 @@ async def test_replaying_over_http_twice_publishes_once_and_says_so(harness: Con
     assert first.headers["location"] == "/ops#dead-letters"
     second = client.post(f"/ops/dead-letters/{LETTER_ID}/replay")
     assert second.status_code == 409
-    assert "already replayed" in second.text
+    assert "redan spelats upp igen" in second.text  # Swedish first
     assert len(harness.republisher.published) == 1
-    assert "Replayed by ops:dev" in client.get("/ops").text
+    assert "Uppspelat av ops:dev" in client.get("/ops").text
     assert client.post("/ops/dead-letters/trygg.dlq.x:0:1/replay").status_code == 404
 
 
@@ -370,5 +370,5 @@ async def test_a_replay_kafka_refused_leaves_the_letter_waiting_and_says_why(har
     harness.republisher.fail = True
     failed = harness.login("ops").post(f"/ops/dead-letters/{LETTER_ID}/replay")
     assert failed.status_code == 502
-    assert "could not be published again" in failed.text
+    assert "kunde inte publiceras igen" in failed.text
     assert "<button" in failed.text  # still offered

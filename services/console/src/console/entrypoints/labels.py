@@ -151,6 +151,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "view_case": N_("viewed a case"),
         "view_today": N_("viewed today's visits"),
         "view_alerts": N_("viewed alerts"),
+        "replay_dead_letter": N_("replayed a dead-lettered message"),
     },
     "timeline_category": {
         "message": N_("hospital"),

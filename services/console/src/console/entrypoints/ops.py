@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.domain.access import Actor, Page
 from console.domain.ops import age_text, oldest_per_service, service_of_group, trace_search_url, trace_url
+from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import HTML, Site, html_page
 from console.service_layer import ops as uc
 from console.service_layer.pages import Forbidden, NotFound
@@ -74,17 +75,17 @@ async def replayed(
     except Forbidden:
         return site.forbidden(request, actor)
     except NotFound:
-        status, message = 404, "There is no such dead letter."
+        status, message = 404, _("There is no such dead letter.")
     except uc.AlreadyReplayed:
-        status, message = 409, "That message was already replayed."
+        status, message = 409, _("That message was already replayed.")
     except uc.ReplayFailed as exc:
-        status, message = 502, f"The message could not be published again ({exc}); try again."
+        status, message = 502, _("The message could not be published again (%(reason)s); try again.") % {"reason": exc}
     except StorageUnavailable:
-        status, message = 503, "The replay could not be recorded, so nothing was published. Try again shortly."
+        status, message = 503, _("The replay could not be recorded, so nothing was published. Try again shortly.")
     else:
         return RedirectResponse("/ops#dead-letters", status_code=303)
     try:
         model = await uc.ops_page(site.deps, ops, actor)
     except StorageUnavailable:
-        return site.error(request, actor, status, "Not replayed", message)
+        return site.error(request, actor, status, _("Not replayed"), message)
     return site.render(request, "ops.html", actor, status, page=Page.OPS.value, model=model, message=message, **links)
