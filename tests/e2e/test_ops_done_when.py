@@ -1,5 +1,5 @@
-"""Issue 18's "Done when", end to end: real referral, notification and console processes on the
-session's Kafka and FerretDB, scraped by a real Prometheus (the pinned Debian build) loading
+"""Issue 18's "Done when", end to end: the five services as real processes on the session's Kafka
+and FerretDB, each listed as up by a real Prometheus (the pinned Debian build) loading
 deploy/prometheus/rules.yml as shipped. A message the console cannot handle and an on-call alert
 that reaches nobody (no rota here) each fire their rule (TryggEventDeadLettered, TryggAlertUnrouted:
 neither has a `for`, so they fire at their first evaluation) and appear on the ops page.
@@ -21,10 +21,11 @@ from console_support import publish_broken_billing_event
 
 from devstack import paths
 from devstack.prometheus import PrometheusServer
+from devstack.stack import SERVICES
 from devstack.testing import Endpoints, service_processes
 from tests.fixtures.e2e import System
 
-NAMES = ("referral", "notification", "console")
+NAMES = tuple(s.name for s in SERVICES)  # every service: Prometheus lists each as up
 RULES = {"TryggEventDeadLettered", "TryggAlertUnrouted"}
 
 pytestmark = pytest.mark.timeout(600)

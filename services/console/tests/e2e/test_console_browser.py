@@ -25,9 +25,7 @@ from faststream.kafka import KafkaBroker
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from devstack.cli import sample_message, sign
-from devstack.servers import free_port
-from devstack.stack import ServiceProcess, ServiceSpec, service_env
-from devstack.testing import Endpoints
+from devstack.testing import Endpoints, service_processes
 from referral.config import LOCAL_DEV_SENDER_SECRET
 from trygg_shared.contracts.billing import LiabilityDaysAccrued
 from trygg_shared.contracts.topics import ALL_TOPICS
@@ -35,8 +33,7 @@ from trygg_shared.envelope import encode
 from trygg_shared.kafka import ensure_topics
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
-CONSOLE = ServiceSpec("console", "CONSOLE_", 8005)
-SPECS = (ServiceSpec("referral", "REFERRAL_", 8001), ServiceSpec("notification", "NOTIFICATION_", 8003), CONSOLE)
+NAMES = ("referral", "notification", "console")
 
 pytestmark = pytest.mark.timeout(900)  # the backlog below, on top of the tests' own work
 
@@ -60,26 +57,14 @@ class Running:
 def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     suffix = f"_ui_{uuid.uuid4().hex[:8]}"
     logs = tmp_path_factory.mktemp("console-logs")
-    ports = {spec.name: free_port() for spec in SPECS}
-    processes = []
-    for spec in SPECS:
-        env = service_env(
-            spec,
-            kafka=servers.kafka_bootstrap,
-            mongo_uri=servers.mongo_uri,
-            port=ports[spec.name],
-            database=f"{spec.name}{suffix}",
-            group_suffix=suffix,
-            peers=ports,  # the console's ops page reads these services' /readyz and /metrics
-        )
-        env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
-        if spec.name == "notification":
-            env["NOTIFICATION_LIABILITY_ALERT_LEAD_HOURS"] = "1000"  # alert at once for a ready notice
-        if spec.name == "console":
-            env["CONSOLE_NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{ports['notification']}"
-            env["CONSOLE_COSTS__TEAM_HOUR_SEK"] = "600"
-            env["CONSOLE_COSTS__SHORT_TERM_STAY_DAY_SEK"] = "1500"
-        processes.append(ServiceProcess(spec, ports[spec.name], env, logs))
+    extra = {
+        "NOTIFICATION_LIABILITY_ALERT_LEAD_HOURS": "1000",  # alert at once for a ready notice
+        "CONSOLE_COSTS__TEAM_HOUR_SEK": "600",
+        "CONSOLE_COSTS__SHORT_TERM_STAY_DAY_SEK": "1500",
+    }
+    # Each other's URLs: the console acknowledges through notification and reads every service's
+    # /readyz and /metrics for its ops page.
+    processes = list(service_processes(servers, NAMES, suffix, logs, extra_env=extra).values())
     try:
         for p in processes:
             p.start()
