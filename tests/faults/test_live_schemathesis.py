@@ -42,9 +42,8 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
 from devstack.cli import sample_message, sign
-from devstack.servers import free_port
-from devstack.stack import SERVICES, ServiceProcess, service_env
-from devstack.testing import Endpoints
+from devstack.stack import SERVICES
+from devstack.testing import Endpoints, service_processes
 from referral.config import LOCAL_DEV_SENDER_SECRET
 
 pytestmark = pytest.mark.faults
@@ -123,26 +122,10 @@ def live(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The five services as processes on the session's Kafka and FerretDB, with a real case in them."""
     suffix = f"_fuzz_{uuid.uuid4().hex[:8]}"
     logs: Path = tmp_path_factory.mktemp("live-fuzz-logs")
-    ports = {spec.name: free_port() for spec in SERVICES}
-    processes: dict[str, ServiceProcess] = {}
-    for spec in SERVICES:
-        env = service_env(
-            spec,
-            kafka=servers.kafka_bootstrap,
-            mongo_uri=servers.mongo_uri,
-            port=ports[spec.name],
-            database=f"{spec.name}{suffix}",
-            postgres_url=servers.postgres_url,
-            otlp_endpoint=None,
-            peers=ports,
-            jaeger_url=None,
-            group_suffix=suffix,
-        )
-        env[f"{spec.env_prefix}OUTBOX__POLL_INTERVAL_SECONDS"] = "0.2"
-        # The fuzzer guesses login tokens and acknowledgement codes from one address by design: the
-        # failed-attempt limit (429 after 10 a minute, tests/security/test_limits.py) would answer the rest.
-        env[f"{spec.env_prefix}LIMITS__PER_CLIENT_FAILURES"] = "100000/minute"
-        processes[spec.name] = ServiceProcess(spec, ports[spec.name], env, logs)
+    # The fuzzer guesses login tokens and acknowledgement codes from one address by design: the
+    # failed-attempt limit (429 after 10 a minute, tests/security/test_limits.py) would answer the rest.
+    extra = {f"{spec.env_prefix}LIMITS__PER_CLIENT_FAILURES": "100000/minute" for spec in SERVICES}
+    processes = service_processes(servers, [spec.name for spec in SERVICES], suffix, logs, extra_env=extra)
     try:
         for process in processes.values():
             process.start()

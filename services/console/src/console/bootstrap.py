@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -58,9 +59,14 @@ def _mongo_stores(infra: Infrastructure) -> Stores:
     return Stores(cases=mongo.cases, visits=mongo.visits, teams=mongo.teams, alerts=mongo.alerts)
 
 
-def _ops(settings: Settings, infra: Infrastructure) -> tuple[OpsDeps, DeadLetterReader]:
-    """The ops page's parts: the services over HTTP, the dead letters kept in the console's database
-    (read from every dead-letter topic by the reader, a background loop), replays through Kafka."""
+def _ops(
+    settings: Settings, infra: Infrastructure, given: OpsDeps | None
+) -> tuple[OpsDeps, list[Callable[[], Awaitable[None]]]]:
+    """The ops page's parts and their background loops: the services over HTTP, the dead letters kept
+    in the console's database (read from every dead-letter topic by the reader, a loop), replays
+    through Kafka. Parts `given` (tests) have no loop."""
+    if given is not None:
+        return given, []
     store = MongoDeadLetters(infra.db)
     probe = HttpServiceProbe(
         settings.ops.services, timeout=settings.ops.timeout_seconds, prometheus_url=settings.ops.prometheus_url
@@ -73,7 +79,36 @@ def _ops(settings: Settings, infra: Infrastructure) -> tuple[OpsDeps, DeadLetter
         store=store,
         refresh_seconds=settings.ops.topic_refresh_seconds,
     )
-    return OpsDeps(probe, store, republisher, tuple(settings.ops.services)), reader
+    return OpsDeps(probe, store, republisher, tuple(settings.ops.services)), [reader.run]
+
+
+def _consumers(
+    settings: Settings, infra: Infrastructure, subscribers: Subscribers
+) -> tuple[list[EventConsumer], list[ProcessedEvents]]:
+    """One consumer group per topic, each with its handled-event record."""
+    guards: dict[str, ProcessedEvents] = {}  # one per consumer group
+    subscribed = consumers(
+        infra.broker,
+        subscribers,
+        lambda group: guards.setdefault(group, ProcessedEvents(infra.db, group)),
+        settings.kafka,
+        group_prefix=settings.consumer_group,
+    )
+    return subscribed, list(guards.values())
+
+
+def _sessions(
+    settings: Settings, infra: Infrastructure, store: SessionStore | None
+) -> tuple[TokenAuthenticator[Actor], ServerSessions]:
+    """Who may sign in (the API tokens), and their server-side sessions."""
+    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
+    sessions = ServerSessions(
+        store or MongoSessionStore(infra.db),
+        authenticator,
+        settings.session.secret.get_secret_value().encode(),
+        timedelta(minutes=settings.session.max_age_minutes),
+    )
+    return authenticator, sessions
 
 
 async def _sweep_sessions(sessions: ServerSessions, clock: Clock, every_seconds: float) -> None:
@@ -110,24 +145,9 @@ def bootstrap(
         costs=UnitCosts(settings.costs.team_hour_sek, settings.costs.short_term_stay_day_sek),
         trace_id=current_trace_id,
     )
-    guards: dict[str, ProcessedEvents] = {}  # one per consumer group
-    subscribed = consumers(
-        infra.broker,
-        Subscribers(stores, feed),
-        lambda group: guards.setdefault(group, ProcessedEvents(infra.db, group)),
-        settings.kafka,
-        group_prefix=settings.consumer_group,
-    )
-    reader: DeadLetterReader | None = None
-    if ops is None:
-        ops, reader = _ops(settings, infra)
-    authenticator = TokenAuthenticator(settings.api_tokens, Actor)
-    sessions = ServerSessions(
-        session_store or MongoSessionStore(infra.db),
-        authenticator,
-        settings.session.secret.get_secret_value().encode(),
-        timedelta(minutes=settings.session.max_age_minutes),
-    )
+    subscribed, guards = _consumers(settings, infra, Subscribers(stores, feed))
+    ops, ops_loops = _ops(settings, infra, ops)
+    authenticator, sessions = _sessions(settings, infra, session_store)
     router = web_router(
         deps,
         authenticator,
@@ -144,13 +164,13 @@ def bootstrap(
         authenticate=authenticator.authenticate,
         consumers=subscribed,
         indexes=[*read_model_indexes(), *change_log_indexes(), *dead_letter_indexes()],
-        guards=list(guards.values()),
+        guards=guards,
         on_startup=[feed.start],
         background=[
             partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds),
             partial(feed.run, settings.live.poll_seconds),
             partial(feed.sweep_every, settings.live.sweep_seconds, timedelta(seconds=settings.live.retention_seconds)),
-            *([reader.run] if reader is not None else []),
+            *ops_loops,
         ],
     )
     return Console(runtime=runtime, deps=deps, stores=stores, consumers=subscribed, sessions=sessions, ops=ops)

@@ -83,6 +83,8 @@ class LiveSettings(BaseModel):
         300, ge=60, description="How long a change position is kept in the `changes` collection before the sweep."
     )
     sweep_seconds: float = Field(60, gt=0, description="How often old change positions are deleted.")
+
+
 LOCAL_SERVICES = {
     "referral": "http://127.0.0.1:8001",
     "scheduling": "http://127.0.0.1:8002",
