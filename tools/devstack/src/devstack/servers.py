@@ -653,17 +653,10 @@ class JaegerServer(_Supervised):
         binary = self.installed(paths.jaeger_binary(), "Jaeger")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "jaeger.yaml"
+        ports = ("query_port", "query_grpc_port", "otlp_http_port", "otlp_grpc_port", "max_traces")
+        values = {name: getattr(self, name) for name in ports}
         config.write_text(
-            _JAEGER_CONFIG.format(
-                version=paths.JAEGER_VERSION,
-                host=LOOPBACK,
-                query_port=self.query_port,
-                query_grpc_port=self.query_grpc_port,
-                otlp_http_port=self.otlp_http_port,
-                otlp_grpc_port=self.otlp_grpc_port,
-                max_traces=self.max_traces,
-                ui_assets=JAEGER_UI_ASSETS,
-            )
+            _JAEGER_CONFIG.format(version=paths.JAEGER_VERSION, host=LOOPBACK, ui_assets=JAEGER_UI_ASSETS, **values)
         )
         self._proc.spawn([str(binary), "--config", str(config)])
 
