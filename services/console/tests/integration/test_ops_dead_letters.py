@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from console_support import utc
+from console_support import memory_feed, utc
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -20,7 +20,6 @@ from console.adapters.ops_memory import StaticProbe
 from console.domain.access import Actor
 from console.service_layer import ops as uc
 from console.service_layer.pages import ConsoleDeps
-from console.service_layer.projections import ChangeFeed
 from devstack.testing import Endpoints
 from tests.support import eventually, read_topic
 from trygg_shared.clock import FixedClock
@@ -81,7 +80,7 @@ async def test_a_dead_letter_is_kept_replayed_once_and_kept_again_when_it_fails_
         assert letter.event_type == ReadyForDischarge.EVENT_TYPE
 
         audit = MemoryAuditLog()
-        deps = ConsoleDeps(None, audit, None, FixedClock(NOW), ChangeFeed(), None)  # type: ignore[arg-type]
+        deps = ConsoleDeps(None, audit, None, FixedClock(NOW), memory_feed(), None)  # type: ignore[arg-type]
         republisher = KafkaRepublisher(bootstrap, EventPublisher(broker, "urn:test").publish_record)
         ops = uc.OpsDeps(StaticProbe(), store, republisher)
         actor = Actor(subject="ops:anna", roles=("ops",))
