@@ -34,10 +34,18 @@ from referral.domain.events import SmsCap
 from referral.domain.liability import RegionalAgreement
 from referral.entrypoints.agreements import agreement_router
 from referral.entrypoints.audit import audit_router
-from referral.entrypoints.background import Loop, agreement_refresher, inbox_retention, inbox_sweeper, liability_counter
+from referral.entrypoints.background import (
+    Loop,
+    agreement_refresher,
+    inbox_retention,
+    inbox_sweeper,
+    liability_counter,
+    sip_timer,
+)
 from referral.entrypoints.cases import case_router
 from referral.entrypoints.decisions import decision_router
 from referral.entrypoints.lus_format import LUS_MESSAGE, example_bodies, read_message
+from referral.entrypoints.sip import sip_router
 from referral.entrypoints.webhooks import webhook_router
 from referral.service_layer.agreement_format import shipped_agreements
 from referral.service_layer.agreements import AgreementBook
@@ -120,6 +128,7 @@ def _api_routers(deps: ReferralDeps, authenticator: Authenticator) -> list[APIRo
         decision_router(deps, authenticator),
         audit_router(deps, authenticator),
         agreement_router(deps, authenticator),
+        sip_router(deps, authenticator),
     ]
 
 
@@ -131,6 +140,7 @@ def _background(settings: Settings, deps: ReferralDeps) -> list[Loop]:
         inbox_retention(deps, timedelta(days=settings.inbox_retention_days)),
         agreement_refresher(deps, settings.agreements_refresh_seconds),
         liability_counter(deps, settings.liability_count_seconds),
+        sip_timer(deps, settings.sip_timer_seconds),
     ]
 
 

@@ -137,6 +137,12 @@ class Settings(ServiceSettings):
         description="How often the running payment clocks are counted: a case whose count grew by a liable day "
         "publishes it (`liability_days_counted`), so billing's report of a running clock lags at most this long.",
     )
+    sip_timer_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest sleep of the SIP lapse timer: it sleeps until the earliest SIP deadline still "
+        "waiting for an invitation, and looks again at least this often for deadlines saved by another replica.",
+    )
 
 
 def local_defaults_in_use(settings: Settings) -> list[str]:

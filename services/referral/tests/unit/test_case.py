@@ -49,7 +49,7 @@ def test_without_a_regional_agreement_the_national_default_applies(lus_body: Any
     assert ready.clock.liability_starts_at == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # Friday 00:00 local
 
 
-def test_the_journey_in_order_emits_one_event_per_step(lus_body: Any) -> None:
+def test_the_journey_in_order_emits_one_event_per_step_and_the_sip_deadline(lus_body: Any) -> None:
     case = new_case()
     events = receive_all(
         case,
@@ -58,7 +58,14 @@ def test_the_journey_in_order_emits_one_event_per_step(lus_body: Any) -> None:
         msg(lus_body, "utskrivningsklar"),
         msg(lus_body, "utskrivningsmeddelande"),
     )
-    assert events == [ev.AdmissionNoticed, ev.PlanningInformationReceived, ev.ReadyForDischarge, ev.Discharged]
+    # The planning information names a fast vårdkontakt: with the ready notice a SIP is owed.
+    assert events == [
+        ev.AdmissionNoticed,
+        ev.PlanningInformationReceived,
+        ev.ReadyForDischarge,
+        ev.SipStatusChanged,
+        ev.Discharged,
+    ]
     discharged = case.events[-1]
     assert isinstance(discharged, ev.Discharged)
     # Liable from Thursday 00:00; discharged Wednesday 11:30: nothing owed.

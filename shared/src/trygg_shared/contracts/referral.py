@@ -408,6 +408,55 @@ class BillingSubjectRegistered(CaseEvent):
     address: Address | None = Field(None, description="Where statements are sent.")
 
 
+class SipPlace(StrEnum):
+    HOME = "home"
+    HOSPITAL = "hospital"
+
+
+class SipSource(StrEnum):
+    LUS = "lus"  # the hospital system's `sip_kallelse` message
+    OFFICER = "officer"  # recorded by an officer
+
+
+class SipInvitation(_Part):
+    """An invitation to a SIP meeting (samordnad individuell plan): no names, no free text."""
+
+    invitation_id: Text = Field(description="The hospital message's id, or the id of an officer's record.")
+    invited_at: PlausibleDatetime = Field(description="When the fast vårdkontakt sent the invitation.")
+    meeting_at: PlausibleDatetime = Field(description="The SIP meeting's date and time.")
+    place: SipPlace = Field(description="Where the meeting is held: the home or the hospital.")
+    source: SipSource = Field(description="A hospital message (`lus`) or an officer's record (`officer`).")
+
+
+class SipStatusChanged(_CaseEvent):
+    """The case's SIP changed: the whole picture (deadline and first invitation), which replaces the last.
+
+    A SIP invitation is owed within 3 calendar days of the ready notice (lagen (2017:612) 4 kap.;
+    the deadline is the end of the third day after the notice's day, Europe/Stockholm) when a fast
+    vårdkontakt is named. Sent when the deadline appears, moves or goes (a new or revoked ready
+    notice) and when the first invitation is recorded or withdrawn (a makulering).
+    """
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "sip_status_changed.v1"
+    ready_at: PlausibleDatetime | None = Field(None, description="The ready notice the SIP is owed from (null: none).")
+    deadline: PlausibleDatetime | None = Field(
+        None, description="When the invitation is due at the latest (null: no SIP owed now)."
+    )
+    invitation: SipInvitation | None = Field(None, description="The first invitation recorded (null: none yet).")
+    invited_in_time: bool | None = Field(
+        None, description="Whether that invitation was sent by the deadline (null: no deadline or no invitation)."
+    )
+
+
+class SipDeadlineLapsed(_CaseEvent):
+    """The SIP deadline passed without an invitation: on-call and the officer are told (sent once per deadline)."""
+
+    EVENT_TYPE: ClassVar[str] = _PREFIX + "sip_deadline_lapsed.v1"
+    ready_at: PlausibleDatetime = Field(description="The ready notice the SIP was owed from.")
+    deadline: PlausibleDatetime = Field(description="The deadline that passed.")
+    lapsed_at: PlausibleDatetime = Field(description="When referral found it passed (at or after the deadline).")
+
+
 REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     AdmissionNoticed,
     PlanningInformationReceived,
@@ -423,4 +472,6 @@ REFERRAL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     BillingSubjectRegistered,
     RelativeContactsChanged,
     PersonContactRegistered,
+    SipStatusChanged,
+    SipDeadlineLapsed,
 )

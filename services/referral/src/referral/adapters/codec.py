@@ -27,6 +27,7 @@ from referral.domain.case import Case, Opening, Receipt
 from referral.domain.decision import Decision, Relative
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
+from referral.domain.sip import SipInvitation
 from trygg_shared.contracts import referral as ev
 from trygg_shared.contracts import referral_ops as ops
 from trygg_shared.contracts.base import IntegrationEvent
@@ -37,6 +38,7 @@ _MESSAGE = TypeAdapter(HospitalMessage)
 _OPENING = TypeAdapter(Opening)
 _DECISION = TypeAdapter(Decision)
 _RECEIPT = TypeAdapter(Receipt)
+_SIP = TypeAdapter(SipInvitation)
 NOT_RUNNING = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -53,6 +55,7 @@ class CaseCodec:
         ready = facts.ready
         running = ready is not None and ready.ended_at is None
         active = case.active_decision()
+        sip_due = case.sip_due_at(self._agreements())
         return {
             "person_ref": case.person_ref,
             "sender_id": case.sender_id,
@@ -82,6 +85,11 @@ class CaseCodec:
             "decisions": [_DECISION.dump_python(d, mode="json") for d in case.decisions],
             "active_decision": active.decision_type.value if active else None,
             "sms_cap_windows": sorted(case.sms_cap_windows),
+            "sip_invitations": [_SIP.dump_python(i, mode="json") for i in case.sip_invitations],
+            "sip_lapses_reported": sorted(case.sip_lapses_reported),
+            # The SIP lapse timer: cases still waiting for an invitation, and when the wait ends.
+            "sip_pending": sip_due is not None,
+            "sip_due_at": sip_due,
             "team": case.stored_team(),  # team tokens list the cases of their teams
             "updated_at": datetime.now(UTC),
         }
@@ -113,6 +121,8 @@ class CaseCodec:
             opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
             decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
             sms_cap_windows={str(k) for k in doc.get("sms_cap_windows") or []},
+            sip_invitations=[_SIP.validate_python(i) for i in doc.get("sip_invitations") or []],
+            sip_lapses_reported={str(k) for k in doc.get("sip_lapses_reported") or []},
         )
 
     # --- wire ----------------------------------------------------------------------------------
@@ -161,6 +171,8 @@ _SAME_NAMES: dict[type, type[IntegrationEvent]] = {
     de.LiabilityDaysCounted: ev.LiabilityDaysCounted,
     de.CaseOpened: ev.CaseOpened,
     de.DecisionEnded: ev.DecisionEnded,
+    de.SipStatusChanged: ev.SipStatusChanged,
+    de.SipDeadlineLapsed: ev.SipDeadlineLapsed,
 }
 # Kept off the case-events topic (old fields the contracts still read): the person's details travel on
 # person-contacts, the relatives on relative-contacts.

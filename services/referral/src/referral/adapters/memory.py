@@ -91,6 +91,8 @@ class InMemoryCaseQueries:
                 continue
             if query.teams is not None and case.stored_team() not in query.teams:
                 continue
+            if query.sip_pending and case.sip_due_at(self._agreements()) is None:
+                continue
             found.append((facts.ready.clock.liability_starts_at if running and facts.ready else None, case))
         found.sort(key=lambda pair: (pair[0] is None, pair[0] or datetime.max.replace(tzinfo=UTC), pair[1].case_id))
         return [c for _, c in found[query.offset : query.offset + query.limit]]

@@ -59,6 +59,7 @@ INDEXES: tuple[Index, ...] = (
     Index(CASES, ("status",)),  # find by one status
     Index(CASES, ("liability_running",)),  # find where the clock runs
     Index(CASES, ("team",)),  # find a team token's cases
+    Index(CASES, ("sip_pending",)),  # the SIP lapse timer's cases
     Index(INBOX, ("applied",)),  # unapplied, sweep
     Index(INBOX, ("case_id",)),  # history
     Index(AUDIT, ("case_ids",)),  # for_case (an array of at most one case id since per-case records)
@@ -87,6 +88,8 @@ class MongoCaseQueries:
             criteria["status"] = {"$in": list(query.statuses)}
         if query.liability_running:
             criteria["liability_running"] = True
+        if query.sip_pending:
+            criteria["sip_pending"] = True
         if query.teams is not None:  # and cases saved before the team was stored: the use case checks them
             criteria["$or"] = [{"team": {"$in": sorted(query.teams)}}, {"team": {"$exists": False}}]
         order = [("liability_order", 1), ("_id", 1)] if query.order == "liability" else [("updated_at", -1), ("_id", 1)]

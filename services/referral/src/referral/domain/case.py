@@ -25,6 +25,8 @@ from referral.domain.events import DomainEvent, OpeningReason
 from referral.domain.facts import AgreementPins, CaseFacts, CaseStatus, ReadyPeriod, fold, local_date
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage, Patient
+from referral.domain.sip import SipInvitation, SipPicture
+from referral.domain.sip import picture as sip_picture
 
 __all__ = [
     "READMISSION_WINDOW_DAYS",
@@ -92,6 +94,8 @@ class Case:
     liability_days_published: int | None = None  # the liable days the last count sent said
     # The SMS-cap windows ops has been told of for this case (`SmsCapReached.window_key`).
     sms_cap_windows: set[str] = field(default_factory=set)
+    sip_invitations: list[SipInvitation] = field(default_factory=list)  # recorded by officers
+    sip_lapses_reported: set[str] = field(default_factory=set)  # `SipPicture.lapse_key` of each lapse told
     events: list[DomainEvent] = field(default_factory=list)
     _facts: CaseFacts | None = field(default=None, repr=False)
 
@@ -128,6 +132,7 @@ class Case:
         if self.episode_id is not None and message.episode_id != self.episode_id:
             raise CaseError("message belongs to another care episode")
         before = self.facts(agreements)
+        sip_before = self.sip(agreements)
         cancelled = self.messages.get(message.cancels_message_id) if message.cancels_message_id else None
         self.messages[message.message_id] = message
         if receipt is not None:
@@ -155,6 +160,7 @@ class Case:
             )
         )
         self._note_count_published()
+        self._sip_changed(sip_before, self.sip(agreements))
         self._end_decision_when_case_closes(before, after, message)
         return True
 
@@ -209,6 +215,67 @@ class Case:
         if active.end_date is not None:
             end_date = min(end_date, active.end_date)
         return self.end_decision(active.decision_id, end_date=end_date, reason=reason, by="system", now=now)
+
+    # --- SIP: the invitation owed within 3 days of the ready notice (`referral.domain.sip`) -------
+
+    def sip(self, agreements: AgreementTable) -> SipPicture:
+        return sip_picture(self.facts(agreements), self.sip_invitations, self.sender_id)
+
+    def record_sip_invitation(
+        self, invitation: SipInvitation, agreements: AgreementTable
+    ) -> tuple[SipInvitation, bool]:
+        """An officer's record of an invitation; the same one recorded again is the first (False: nothing new)."""
+        status = self.facts(agreements).status
+        if status in (CaseStatus.CANCELLED, CaseStatus.DECEASED):
+            raise CaseError("the case is closed: no SIP is planned for it")
+        for known in self.sip_invitations:
+            if known.same_as(invitation):
+                return known, False
+        before = self.sip(agreements)
+        self.sip_invitations.append(invitation)
+        self._sip_changed(before, self.sip(agreements), recorded=True)
+        return invitation, True
+
+    def report_sip_lapse(self, agreements: AgreementTable, now: datetime) -> bool:
+        """The deadline passed without an invitation: recorded once per deadline (False: nothing to tell)."""
+        sip = self.sip(agreements)
+        key = sip.lapse_key
+        if key is None or not sip.lapsed(now) or key in self.sip_lapses_reported or sip.ready_at is None:
+            return False
+        assert sip.deadline is not None
+        self.sip_lapses_reported.add(key)
+        self.events.append(
+            de.SipDeadlineLapsed(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                ready_at=sip.ready_at,
+                deadline=sip.deadline,
+                lapsed_at=now,
+            )
+        )
+        return True
+
+    def sip_due_at(self, agreements: AgreementTable) -> datetime | None:
+        """When the lapse timer fires: the deadline, while no invitation came and no lapse was told."""
+        sip = self.sip(agreements)
+        if sip.deadline is None or sip.invitation is not None or sip.lapse_key in self.sip_lapses_reported:
+            return None
+        return sip.deadline
+
+    def _sip_changed(self, before: SipPicture, after: SipPicture, *, recorded: bool = False) -> None:
+        """The picture again when it changed (or an invitation was recorded: the case is saved with it)."""
+        if not recorded and (before.deadline, before.invitation) == (after.deadline, after.invitation):
+            return
+        self.events.append(
+            de.SipStatusChanged(
+                case_id=self.case_id,
+                person_ref=self.person_ref,
+                ready_at=after.ready_at,
+                deadline=after.deadline,
+                invitation=after.invitation,
+                invited_in_time=after.invited_in_time,
+            )
+        )
 
     # --- a case without a hospital message ------------------------------------------------
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from referral.domain.decision import Decision, EndReason
 from referral.domain.liability import CareType, LiabilityClock, LiableMonth
 from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
+from referral.domain.sip import SipInvitation
 
 
 class OpeningReason(StrEnum):
@@ -173,6 +174,25 @@ class SmsCapReached(CaseEvent):
     reached_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class SipStatusChanged(CaseEvent):
+    """The case's SIP changed: its deadline (None: no SIP owed) or its first invitation (the whole picture)."""
+
+    ready_at: datetime | None
+    deadline: datetime | None
+    invitation: SipInvitation | None
+    invited_in_time: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SipDeadlineLapsed(CaseEvent):
+    """The SIP deadline passed without an invitation (recorded once per deadline)."""
+
+    ready_at: datetime
+    deadline: datetime
+    lapsed_at: datetime
+
+
 DomainEvent = (
     AdmissionNoticed
     | PlanningInformationReceived
@@ -186,4 +206,6 @@ DomainEvent = (
     | DecisionChanged
     | DecisionEnded
     | SmsCapReached
+    | SipStatusChanged
+    | SipDeadlineLapsed
 )

@@ -99,6 +99,7 @@ class CaseFacts:
     ready_history: tuple[ReadyPeriod, ...] = ()  # earlier, revoked periods
     discharge: Discharge | None = None
     cancelled_ids: frozenset[str] = frozenset()
+    sip_messages: tuple[HospitalMessage, ...] = ()  # the hospital's SIP invitations (`referral.domain.sip`)
 
     @property
     def periods(self) -> tuple[ReadyPeriod, ...]:
@@ -217,6 +218,8 @@ def _apply(
                 facts = replace(
                     facts, ready=replace(facts.ready, ended_at=m.discharged_at, ended_by=PeriodEnd.DISCHARGED)
                 )
+        case MessageType.SIP_INVITATION:
+            facts = replace(facts, sip_messages=(*facts.sip_messages, m))
         case MessageType.CANCELLATION:  # pragma: no cover - filtered out above
             pass
     return facts

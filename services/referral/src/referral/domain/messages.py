@@ -17,6 +17,14 @@ class MessageType(StrEnum):
     READY_REVOKED = "aterkallad_utskrivningsklar"
     DISCHARGE_NOTICE = "utskrivningsmeddelande"
     CANCELLATION = "makulering"
+    SIP_INVITATION = "sip_kallelse"  # format version 1.1: the fast vårdkontakt invited to a SIP
+
+
+class SipPlace(StrEnum):
+    """Where a SIP meeting is held."""
+
+    HOME = "home"
+    HOSPITAL = "hospital"
 
 
 class Destination(StrEnum):
@@ -81,6 +89,9 @@ class HospitalMessage:
     discharged_at: datetime | None = None
     destination: Destination | None = None
     cancels_message_id: str | None = None
+    sip_invited_at: datetime | None = None  # sip_kallelse: when the invitation was sent
+    sip_meeting_at: datetime | None = None  # sip_kallelse: the meeting's date and time
+    sip_place: SipPlace | None = None  # sip_kallelse: home or hospital
 
     @property
     def order_key(self) -> tuple[datetime, str]:

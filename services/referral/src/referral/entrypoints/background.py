@@ -1,5 +1,5 @@
 """Background loops: apply stored messages, expire old inbox records, reread the agreements,
-count the running payment clocks.
+count the running payment clocks, tell the SIP deadlines that lapsed.
 
 The runtime runs loops untraced (`trygg_shared.telemetry.quiet`), so idle polling starts no
 traces; real work found by a loop (a stored message to apply, records to remove) is wrapped in
@@ -15,9 +15,11 @@ from datetime import timedelta
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import apply_pending, sweep_inbox
 from referral.service_layer.liability import count_running_liability
+from referral.service_layer.sip import next_sip_due, report_lapsed_sips
 from trygg_shared.batch import Backoff
 from trygg_shared.logging import get_logger
 from trygg_shared.telemetry import traced_work
+from trygg_shared.timers import DueTimeLoop
 
 log = get_logger(__name__)
 
@@ -86,3 +88,15 @@ def liability_counter(deps: ReferralDeps, interval_seconds: float) -> Loop:
                 log.info("running payment clocks counted", cases=counted)
 
     return loop
+
+
+def sip_timer(deps: ReferralDeps, recheck_seconds: float) -> Loop:
+    """Sleep until the earliest SIP deadline still waiting, then record each lapse (once, on one replica)."""
+
+    async def fire() -> None:
+        reported = await report_lapsed_sips(deps)
+        if reported:
+            log.info("SIP deadlines lapsed without an invitation", cases=reported)
+
+    timer = DueTimeLoop(fire, lambda: next_sip_due(deps), deps.clock.now, recheck_seconds=recheck_seconds)
+    return timer.run

@@ -14,6 +14,7 @@ from referral.domain.case import Case, CaseFacts, CaseStatus, ReadyPeriod
 from referral.domain.decision import DecisionType
 from referral.domain.identity import IdType
 from referral.entrypoints.decisions import DECISION_EXAMPLE, DecisionOut, decision_out
+from referral.entrypoints.sip import SIP_EXAMPLE, SipOut, sip_out
 from referral.service_layer import cases as uc
 
 
@@ -118,6 +119,7 @@ class CaseDetail(CaseSummary):
                         "ended_at": None,
                     },
                     "earlier_ready_periods": [],
+                    "sip": SIP_EXAMPLE,
                     "discharged_at": None,
                     "destination": None,
                     "liable_days": 0,
@@ -145,6 +147,9 @@ class CaseDetail(CaseSummary):
     fast_vardkontakt: str | None
     liability: LiabilityOut | None
     earlier_ready_periods: list[LiabilityOut]
+    sip: SipOut | None = Field(
+        None, description="The SIP deadline (3 calendar days after the ready notice's day) and invitation."
+    )
     discharged_at: datetime | None
     destination: str | None
     liable_days: int
@@ -367,6 +372,7 @@ def _detail(read: uc.CaseRead) -> CaseDetail:
         fast_vardkontakt=planning.fast_vardkontakt.unit_name if planning.fast_vardkontakt else None,
         liability=_liability(facts.ready) if facts.ready else None,
         earlier_ready_periods=[_liability(p) for p in facts.ready_history],
+        sip=sip_out(read.sip, case.sip_lapses_reported) if read.sip is not None else None,
         discharged_at=facts.discharge.discharged_at if facts.discharge else None,
         destination=facts.discharge.destination.value if facts.discharge and facts.discharge.destination else None,
         liable_days=facts.liable_days,

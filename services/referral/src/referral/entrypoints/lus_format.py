@@ -25,6 +25,7 @@ from referral.domain.messages import (
     HospitalMessage,
     MessageType,
     Patient,
+    SipPlace,
 )
 from trygg_shared.fields import NonBlankFreeText, NonBlankText, PlausibleAwareDatetime, PlausibleDate
 
@@ -145,6 +146,16 @@ class Makulering(_Common):
     reason: _LongText
 
 
+class SipKallelse(_Common):
+    """Format version 1.1: the fast vårdkontakt invited to a SIP (samordnad individuell plan)."""
+
+    message_type: Literal["sip_kallelse"]
+    invited_at: PlausibleAwareDatetime = Field(description="When the invitation was sent.")
+    meeting_at: PlausibleAwareDatetime = Field(description="The SIP meeting's date and time.")
+    place: Literal["home", "hospital"] = Field(description="Where the meeting is held: the home or the hospital.")
+    fast_vardkontakt: LusFastVardkontakt | None = None
+
+
 AnyLusMessage = (
     Inskrivningsmeddelande
     | Planeringsunderlag
@@ -152,6 +163,7 @@ AnyLusMessage = (
     | AterkalladUtskrivningsklar
     | Utskrivningsmeddelande
     | Makulering
+    | SipKallelse
 )
 LusMessage = Annotated[AnyLusMessage, Field(discriminator="message_type")]
 LUS_MESSAGE: TypeAdapter[Any] = TypeAdapter(LusMessage)
@@ -192,6 +204,7 @@ def to_domain(message_id: str, m: AnyLusMessage) -> HospitalMessage:
     fvk = getattr(m, "fast_vardkontakt", None)
     aids = getattr(m, "aids", None)
     destination = getattr(m, "destination", None)
+    sip = m if isinstance(m, SipKallelse) else None
     return HospitalMessage(
         message_id=message_id,
         message_type=MessageType(m.message_type),
@@ -213,6 +226,9 @@ def to_domain(message_id: str, m: AnyLusMessage) -> HospitalMessage:
         discharged_at=getattr(m, "discharged_at", None),
         destination=Destination(destination) if destination else None,
         cancels_message_id=getattr(m, "cancels_message_id", None),
+        sip_invited_at=sip.invited_at if sip else None,
+        sip_meeting_at=sip.meeting_at if sip else None,
+        sip_place=SipPlace(sip.place) if sip else None,
     )
 
 

@@ -26,6 +26,7 @@ from referral.domain.decision import (
 )
 from referral.domain.identity import parse_identity
 from referral.domain.messages import Address, Patient
+from referral.domain.sip import SipPicture
 from referral.service_layer import sms_limits
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AuditRecord, CaseQuery, CaseStore, InboundRecord
@@ -293,6 +294,7 @@ class CaseRead:
     facts: CaseFacts
     history: list[MessageEntry]
     view: CaseView = CaseView.OFFICER
+    sip: SipPicture | None = None  # the officer's view: the SIP deadline and invitation
 
 
 def message_history(case: Case, inbox_records: Sequence[InboundRecord]) -> list[MessageEntry]:
@@ -363,7 +365,8 @@ async def read_case(deps: ReferralDeps, case_id: str, actor: Actor) -> CaseRead:
     view = case_view(actor)
     await _audit(deps, actor, "read_case", (case_id,), VIEW_FIELDS[view])
     history = message_history(case, await deps.inbox.history(case_id)) if view is CaseView.OFFICER else []
-    return CaseRead(case, case.facts(deps.agreements), history, view)
+    sip = case.sip(deps.agreements) if view is CaseView.OFFICER else None
+    return CaseRead(case, case.facts(deps.agreements), history, view, sip)
 
 
 async def audit_trail(deps: ReferralDeps, case_id: str, limit: int = 200) -> list[AuditRecord]:

@@ -77,6 +77,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "read_cases": frozenset({Role.OFFICER, Role.TEAM, Role.ONCALL}),
     "decide": frozenset({Role.OFFICER}),
     "read_audit": frozenset({Role.OPS}),
+    "record_sip": frozenset({Role.OFFICER}),
     "agreements": frozenset({Role.OPS}),
 }
 
@@ -178,6 +179,8 @@ class CaseQuery:
     # Only cases whose stored team is one of these (team ids and their names); None: every case.
     # Cases saved before the team was stored are returned too, for the use case to check.
     teams: frozenset[str] | None = None
+    # Only cases still waiting for a SIP invitation whose lapse is not told yet (the SIP timer's).
+    sip_pending: bool = False
 
 
 class CaseQueries(Protocol):
