@@ -63,6 +63,7 @@ class AlertTopic(StrEnum):
     SMS_CAP_CASE = "sms_cap_case"  # ops: a decision refused, more consenting relatives than a case may have
     SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # ops: a decision refused, an officer's consents for the day used up
     HOMECOMING_CHECKLIST_OPEN = "homecoming_checklist_open"  # the team lead: an item open before the homecoming
+    SIP_DEADLINE_LAPSED = "sip_deadline_lapsed"  # no SIP invitation within 3 days of the ready notice
 
 
 class AckChannel(StrEnum):

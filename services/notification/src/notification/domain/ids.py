@@ -45,6 +45,11 @@ def checklist_alert_id(case_id: str, period_id: str) -> str:
     return f"checklist:{case_id}:{period_id}"
 
 
+def sip_alert_id(case_id: str, deadline: datetime) -> str:
+    """One alert per case and SIP deadline (a new ready notice gives a new deadline)."""
+    return f"sip:{case_id}:{int(deadline.timestamp())}"
+
+
 def recipient_day_key(phone: str, day: str) -> str:
     """The daily-cap counter of one phone number on one day (the number hashed, not stored)."""
     return "cap_" + hashlib.sha256(phone.encode()).hexdigest()[:24] + "_" + day

@@ -207,6 +207,7 @@ class AlertTopic(StrEnum):
     SMS_CAP_CASE = "sms_cap_case"  # for ops: referral refused a decision with too many consenting relatives
     SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # for ops: an officer's new consents for the day are used up
     HOMECOMING_CHECKLIST_OPEN = "homecoming_checklist_open"  # the team lead: an item open before the homecoming
+    SIP_DEADLINE_LAPSED = "sip_deadline_lapsed"  # no SIP invitation within 3 days of the ready notice
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.SMS_CAP_OFFICER_DAY: "Sms-gräns nådd, handläggare över {limit} nya samtycken i dag, "
         "beslutet nekades",
         AlertTopic.HOMECOMING_CHECKLIST_OPEN: "Checklistan inför hemkomsten är inte klar, hembesök {at}",
+        AlertTopic.SIP_DEADLINE_LAPSED: "Ingen SIP-kallelse, fristen gick ut {at}",
     },
     Language.FI: {
         AlertTopic.LIABILITY_NO_DECISION: "Kotiutettavissa ilman päätöstä, maksuvastuu alkaa {at}",
@@ -243,6 +245,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.SMS_CAP_OFFICER_DAY: "Tekstiviestiraja täynnä, käsittelijällä yli {limit} uutta suostumusta tänään, "
         "päätös hylättiin",
         AlertTopic.HOMECOMING_CHECKLIST_OPEN: "Kotiutumisen tarkistuslista ei ole valmis, kotikäynti {at}",
+        AlertTopic.SIP_DEADLINE_LAPSED: "Ei SIP-kutsua, määräaika päättyi {at}",
     },
     Language.EN: {
         AlertTopic.LIABILITY_NO_DECISION: "Ready for discharge without a decision, payment liability from {at}",
@@ -254,6 +257,7 @@ _ALERT_SUMMARY: dict[Language, dict[AlertTopic, str]] = {
         AlertTopic.SMS_CAP_OFFICER_DAY: "SMS cap reached, an officer passed {limit} new consents today, "
         "the decision was refused",
         AlertTopic.HOMECOMING_CHECKLIST_OPEN: "The homecoming checklist is not complete, home visit {at}",
+        AlertTopic.SIP_DEADLINE_LAPSED: "No SIP invitation, the deadline passed {at}",
     },
 }
 _ALERT_WORDS: dict[Language, tuple[str, str, str, str]] = {

@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 
 from notification.domain.casefile import Relative
 from notification.domain.contacts import DayHours, Language, TeamContact
-from notification.domain.ids import missed_visit_alert_id, readmission_alert_id, sms_failed_alert_id
+from notification.domain.ids import missed_visit_alert_id, readmission_alert_id, sip_alert_id, sms_failed_alert_id
 from notification.domain.templates import AlertTopic, MeetingPlace
 from notification.service_layer import alerts as al
 from notification.service_layer import checklist_alerts as cl
@@ -109,6 +109,19 @@ def ops_alerts(deps: NotificationDeps) -> Handles[ro.SmsCapReached]:
     return Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply")
 
 
+def sip_alerts(deps: NotificationDeps) -> Handles[r.SipDeadlineLapsed]:
+    """Referral found a SIP deadline passed without an invitation: the case's team on call is told
+    (the fallback rota without a team; unrouted when nobody is on call). The SMS names the case by
+    its reference and the deadline, nothing about the person."""
+
+    async def on_sip_deadline_lapsed(event: r.SipDeadlineLapsed, meta: EventMeta) -> None:
+        alert_id = sip_alert_id(event.case_id, event.deadline)
+        await al.case_alert(deps, alert_id, AlertTopic.SIP_DEADLINE_LAPSED, event.case_id, at=event.deadline)
+
+    # The alert's id is the case and deadline: one alert whatever the order, however often.
+    return Handles(r.SipDeadlineLapsed, on_sip_deadline_lapsed, on_stale="apply")
+
+
 def _consumer(
     broker: KafkaBroker,
     topic: str,
@@ -176,6 +189,7 @@ def referral_consumer(
         Handles(r.DecisionChanged, on_decision_changed),
         Handles(r.DecisionEnded, on_decision_ended),
         ops_alerts(deps),
+        sip_alerts(deps),
     ]
     return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles)
 

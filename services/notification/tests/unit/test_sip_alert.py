@@ -1,0 +1,66 @@
+"""A SIP deadline that lapsed without an invitation (referral's `sip_deadline_lapsed`): one alert to
+on-call per case and deadline, routed like the others, unrouted when nobody is on call; the SMS
+names the case's reference and the deadline, nothing about the person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from faststream.kafka import TestKafkaBroker
+from notification_support import Harness, publish, record
+
+from notification.domain.alert import AlertRaised, Responder, Rota, Shift
+from notification.service_layer.dispatch import dispatch_due
+from trygg_shared.contracts import referral as r
+from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
+
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+DEADLINE = datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # the end of Thursday in Stockholm
+ANNA = Responder("anna", "+46700000001")
+
+
+def lapsed(case_id: str, deadline: datetime = DEADLINE) -> r.SipDeadlineLapsed:
+    return r.SipDeadlineLapsed(
+        case_id=case_id,
+        person_ref="p_secret_ref",
+        ready_at=deadline - timedelta(days=4),
+        deadline=deadline,
+        lapsed_at=deadline + timedelta(seconds=1),
+    )
+
+
+async def test_a_lapsed_sip_deadline_is_one_alert_per_deadline_texted_without_personal_data() -> None:
+    h = Harness.create(now=T0)
+    await h.deps.rotas.put(Rota("default", (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA,)),)))
+    broker = h.notification.runtime.infra.broker
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(lapsed(case_id)))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(lapsed(case_id)))  # published again (at least once)
+        later = lapsed(case_id, DEADLINE + timedelta(days=7))  # a new ready notice's deadline
+        await publish(broker, REFERRAL_CASE_EVENTS, record(later))
+    await dispatch_due(h.deps)
+
+    raised = h.events_of(AlertRaised)
+    assert sorted((a.alert_id, a.topic.value, a.case_id, a.rota) for a in raised) == [
+        (f"sip:{case_id}:{int(DEADLINE.timestamp())}", "sip_deadline_lapsed", case_id, "default"),
+        (f"sip:{case_id}:{int((DEADLINE + timedelta(days=7)).timestamp())}", "sip_deadline_lapsed", case_id, "default"),
+    ]
+    texts = sorted(s.text for s in h.provider.sent)
+    assert len(texts) == 2
+    assert all(s.to == ANNA.phone for s in h.provider.sent)
+    assert "Ingen SIP-kallelse, fristen gick ut fredag 27 nov kl. 00:00" in texts[0]
+    assert f"Ärende {case_id[:8]}" in texts[0]
+    assert all("p_secret_ref" not in t and case_id not in t for t in texts)
+
+
+async def test_a_lapsed_sip_deadline_with_nobody_on_call_is_unrouted_and_counted() -> None:
+    h = Harness.create(now=T0)
+    broker = h.notification.runtime.infra.broker
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(lapsed(str(uuid.uuid4()))))
+    [raised] = h.events_of(AlertRaised)
+    assert (raised.responders, raised.rota) == (0, None)
+    metrics = h.client().get("/metrics").text
+    assert 'trygg_notification_alerts_unrouted_total{topic="sip_deadline_lapsed"} 1.0' in metrics
