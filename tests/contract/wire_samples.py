@@ -139,6 +139,8 @@ REFERRAL = (
     "DecisionChanged",
     "DecisionEnded",
     "SmsCapReached",
+    "SipStatusChanged",
+    "SipDeadlineLapsed",
 )
 NOTIFICATION_MESSAGE = ("MessageAccepted", "MessageStatusReported", "MessageFailed", "MessageCancelled")
 NOTIFICATION_ALERT = ("AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertResolved")

@@ -24,6 +24,7 @@ from console.domain.alerts import AlertState, fold_alert
 from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
 from console.domain.checklist import ChecklistChanged
 from console.domain.facts import AlertFact, CaseFact, FactSet, Recorded, TeamFact, VisitFact
+from console.domain.sip import SipChanged, SipLapsed
 from console.domain.teams import TeamState, fold_team
 from console.domain.visits import VisitState, fold_visit
 from console.service_layer.ports import SessionRecord
@@ -73,6 +74,8 @@ FACT_CLASSES: tuple[type[Any], ...] = (
     f.RelativeMessage,
     f.LiabilityAccrued,
     ChecklistChanged,
+    SipChanged,
+    SipLapsed,
 )
 _FACTS: dict[str, TypeAdapter[Any]] = {cls.__name__: TypeAdapter(cls) for cls in FACT_CLASSES}
 _CASE_STATE: TypeAdapter[CaseState] = TypeAdapter(CaseState)

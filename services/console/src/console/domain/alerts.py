@@ -19,6 +19,7 @@ TOPICS = {
     "sms_cap_case": N_("SMS cap reached: too many consenting relatives on one decision (refused)"),
     "sms_cap_officer_day": N_("SMS cap reached: an officer's new consents for the day are used up (refused)"),
     "homecoming_checklist_open": N_("Homecoming checklist not complete before the homecoming visit"),
+    "sip_deadline_lapsed": N_("SIP invitation missing: the deadline passed"),
 }
 
 

@@ -44,6 +44,7 @@ from console.domain.facts import (
     VisitStarted,
     WaitingListChanged,
 )
+from console.domain.sip import SipChanged, SipLapsed, SipLine, fold_sip
 from console.domain.timeline import TimelineEntry, timeline
 from console.domain.visits import VisitState, VisitStatus, fold_visit
 
@@ -174,6 +175,7 @@ class CaseState:
     handed_over_at: datetime | None = None
     capacity_exceeded_at: datetime | None = None
     checklist: ChecklistState | None = None  # the homecoming checklist (`checklist.py`)
+    sip: SipLine | None = None  # the SIP deadline and invitation (`console.domain.sip`)
     updated_at: datetime | None = None
 
     @property
@@ -269,6 +271,8 @@ def _apply(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
     _apply_message(s, f, occurred_at)
     _apply_decision(s, f)
     _apply_plan(s, f)
+    if isinstance(f, SipChanged | SipLapsed):
+        s.sip = fold_sip(s.sip, f)
 
 
 def _apply_message(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:

@@ -1,9 +1,8 @@
 """The facts the console folds: what other services told it, in the console's own words.
 
-Each fact is a plain, frozen dataclass holding only what a page or a figure needs. The entrypoints translate wire
-contracts into facts; nothing here knows the wire. A `Recorded` fact carries the envelope attributes the fold needs
-(event id, time, sequence) and the event's trace id. Every view is a pure function of the *set* of its recorded
-facts (keyed by event id), folded in a fixed order: a repeated, late or reordered event gives the same view.
+Each fact is a frozen dataclass with only what a page or figure needs (the entrypoints translate the wire into facts).
+A `Recorded` fact adds the envelope (id, time, sequence, trace id). Each view folds its *set* of facts (keyed by event
+id) in a fixed order, so a repeated, late or reordered event gives the same view.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from console.domain.checklist import ChecklistChanged  # the homecoming checklist (its own module)
+from console.domain import checklist, sip  # the homecoming checklist's and SIP's facts, in their own modules
 
 # --- referral: the hospital stay and the officer's decision -------------------------------------
 
@@ -488,7 +487,8 @@ CaseFact = (
     | AlertAcknowledged
     | RelativeMessage
     | LiabilityAccrued
-    | ChecklistChanged
+    | checklist.ChecklistChanged
+    | sip.SipFact
 )
 
 VisitFact = (

@@ -178,6 +178,24 @@ FIGURES: tuple[FigureDefinition, ...] = (
             "was ticked when the visit began."
         ),
     ),
+    FigureDefinition(
+        "sip_home_at_discharge",
+        "SIP held in the home at discharge",
+        "people",
+        "People discharged home in the month whose SIP meeting (samordnad individuell plan) is held in the home, "
+        "as the first invitation recorded says (the hospital's sip_kallelse or an officer's record), counted in the "
+        "month of the discharge as called (whether it took place is not reported). Source: Huddinge's plan for "
+        "Trygg hemgång counts 'SIP i hemmet vid utskrivning' per month.",
+    ),
+    FigureDefinition(
+        "sip_within_3_days",
+        "SIP invitation within 3 days",
+        "share",
+        "Of the cases whose SIP deadline fell in the month and is settled (an invitation recorded, or the deadline "
+        "passed without one), the share invited by the deadline: the end of the third calendar day after the day of "
+        "the ready-for-discharge notice, owed when a fast vårdkontakt is named. Source: lagen (2017:612) om "
+        "samverkan vid utskrivning från sluten hälso- och sjukvård, 4 kap.",
+    ),
 )
 
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
@@ -317,6 +335,7 @@ def _figures(
         **_ended_periods(ended, costs),
         "living_at_home": _share(calls, lambda c: _at_home(c, admissions)),
         "homecoming_checklist_complete": checklist_complete_share(cases, month),
+        **_sip(cases, month),
     }
     return {key: values[key] for key in FIGURE_KEYS}
 
@@ -366,6 +385,22 @@ def _discharges(
         "liability_cost": Value(float(cost)),
         "service_share": _share(home, lambda c: c.got_service) if all_teams else Value(None),
         "readmitted_30d": _share(served_discharges, readmitted),
+    }
+
+
+def _sip(cases: Sequence[CaseState], month: str) -> dict[str, Value]:
+    """SIP held in the home for the month's discharges home; invitations by the deadlines of the month."""
+    home = [
+        c
+        for c in cases
+        if _in(month, c.discharged_at) and c.destination in HOME_DESTINATIONS and c.sip and c.sip.place == "home"
+    ]
+    settled = [
+        c for c in cases if c.sip and _in(month, c.sip.deadline) and (c.sip.invited_in_time is not None or c.sip.lapsed)
+    ]
+    return {
+        "sip_home_at_discharge": Value(float(len(home))),
+        "sip_within_3_days": _share(settled, lambda c: c.sip is not None and c.sip.invited_in_time is True),
     }
 
 

@@ -120,6 +120,8 @@ def referral_handles(s: Subscribers) -> list[Handles[Any]]:
         _apply(rf.DecisionGranted, s.case(t.granted)),
         _apply(rf.DecisionChanged, s.case(t.changed)),
         _apply(rf.DecisionEnded, s.case(t.ended)),
+        _apply(rf.SipStatusChanged, s.case(t.sip_changed)),
+        _apply(rf.SipDeadlineLapsed, s.case(t.sip_lapsed)),
     ]
 
 

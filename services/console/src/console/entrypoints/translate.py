@@ -11,6 +11,7 @@ from datetime import datetime
 
 from console.domain import facts as f
 from console.domain.checklist import ChecklistChanged
+from console.domain import sip
 from trygg_shared.contracts import billing as bl
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
@@ -137,6 +138,24 @@ def capacity_exceeded(e: sc.TeamCapacityExceeded) -> f.TeamCapacityExceeded:
 
 def day_replanned(e: sc.DayReplanned) -> f.DayReplanned:
     return from_contract(f.DayReplanned, e)
+
+
+def sip_changed(e: rf.SipStatusChanged) -> sip.SipChanged:
+    i = e.invitation
+    return sip.SipChanged(
+        ready_at=e.ready_at,
+        deadline=e.deadline,
+        invitation_id=i.invitation_id if i else None,
+        invited_at=i.invited_at if i else None,
+        meeting_at=i.meeting_at if i else None,
+        place=i.place.value if i else None,
+        source=i.source.value if i else None,
+        invited_in_time=e.invited_in_time,
+    )
+
+
+def sip_lapsed(e: rf.SipDeadlineLapsed) -> sip.SipLapsed:
+    return from_contract(sip.SipLapsed, e)
 
 
 # --- notification ---------------------------------------------------------------------------------
