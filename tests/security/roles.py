@@ -54,6 +54,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/cases/{case_id}/decisions"): bearer(OFFICER),
         ("PATCH", "/cases/{case_id}/decisions/{decision_id}"): bearer(OFFICER),
         ("POST", "/cases/{case_id}/decisions/{decision_id}/end"): bearer(OFFICER),
+        ("POST", "/cases/{case_id}/sip-invitations"): bearer(OFFICER),  # an officer records a SIP invitation
         ("GET", "/audit"): bearer(OPS),
         ("GET", "/ops/sms-caps"): bearer(OPS),  # decision changes refused by an SMS cap
         ("GET", "/agreements"): bearer(OPS),
