@@ -122,22 +122,22 @@ async def test_the_case_page_shows_the_sip_deadline_its_lapse_and_the_invitation
     h = await harness(story())
     client = h.login("officer")
     due = client.get("/cases/E").text
-    assert "Invitation due by" in due
+    assert "Kallelse senast" in due
     assert "2026-12-04 00:00" in due  # the end of Thursday 3 December, local time
     lapsed = client.get("/cases/D").text
-    assert "No invitation: the deadline passed" in lapsed
+    assert "Ingen kallelse: fristen har gått ut" in lapsed
     invited = client.get("/cases/A").text
-    assert "meeting 2026-11-27 13:00, in the home" in invited
+    assert "mötet 2026-11-27 13:00 i hemmet" in invited
     late = client.get("/cases/C").text
-    assert "after the deadline" in late
-    assert "SIP invitation missing: the deadline passed" in late  # the lapse alert, on the officer's case page
+    assert "efter fristen" in late
+    assert "SIP-kallelse saknas: fristen har gått ut" in late  # the lapse alert, on the officer's case page
     assert "SIP" not in client.get("/cases/F").text.split("<h2>")[0].split("</h1>")[1]
 
 
 async def test_the_lapse_alert_has_its_own_title_on_the_alerts_page() -> None:
     h = await harness(story())
     page = h.login("oncall").get("/alerts").text
-    assert "SIP invitation missing: the deadline passed" in page
+    assert "SIP-kallelse saknas: fristen har gått ut" in page  # Swedish first
 
 
 async def test_the_sip_figures_by_hand_in_any_order() -> None:

@@ -49,4 +49,12 @@ SOURCES: dict[str, str] = {
         "Scheduling: the homecoming checklist's ticks and the homecoming visit's actual start. Hofors' brochure "
         "promises that aids are in place before the person comes home (docs/DOMAIN.md)."
     ),
+    "sip_home_at_discharge": N_(
+        "Referral: the SIP invitations (the hospital's sip_kallelse or an officer's record) and the discharge; "
+        "Huddinge's plan for Trygg hemgång counts 'SIP i hemmet vid utskrivning' per month (docs/DOMAIN.md)."
+    ),
+    "sip_within_3_days": N_(
+        "Referral: the SIP deadline and invitations; the rule: lagen (2017:612) om samverkan vid utskrivning "
+        "från sluten hälso- och sjukvård, 4 kap. (docs/DOMAIN.md)."
+    ),
 }

@@ -180,21 +180,23 @@ FIGURES: tuple[FigureDefinition, ...] = (
     ),
     FigureDefinition(
         "sip_home_at_discharge",
-        "SIP held in the home at discharge",
+        N_("SIP held in the home at discharge"),
         "people",
-        "People discharged home in the month whose SIP meeting (samordnad individuell plan) is held in the home, "
-        "as the first invitation recorded says (the hospital's sip_kallelse or an officer's record), counted in the "
-        "month of the discharge as called (whether it took place is not reported). Source: Huddinge's plan for "
-        "Trygg hemgång counts 'SIP i hemmet vid utskrivning' per month.",
+        N_(
+            "People discharged home in the month whose SIP meeting (samordnad individuell plan) is held in the "
+            "home, as the first invitation recorded says (the hospital's sip_kallelse or an officer's record), "
+            "counted in the month of the discharge as called (whether it took place is not reported)."
+        ),
     ),
     FigureDefinition(
         "sip_within_3_days",
-        "SIP invitation within 3 days",
+        N_("SIP invitation within 3 days"),
         "share",
-        "Of the cases whose SIP deadline fell in the month and is settled (an invitation recorded, or the deadline "
-        "passed without one), the share invited by the deadline: the end of the third calendar day after the day of "
-        "the ready-for-discharge notice, owed when a fast vårdkontakt is named. Source: lagen (2017:612) om "
-        "samverkan vid utskrivning från sluten hälso- och sjukvård, 4 kap.",
+        N_(
+            "Of the cases whose SIP deadline fell in the month and is settled (an invitation recorded, or the "
+            "deadline passed without one), the share invited by the deadline: the end of the third calendar day "
+            "after the day of the ready-for-discharge notice, owed when a fast vårdkontakt is named."
+        ),
     ),
 )
 
