@@ -41,69 +41,41 @@ def sip_lapsed(case: _Case, at: datetime) -> None:
     case.stream.add(rf.SipDeadlineLapsed(**case.ids, ready_at=READY, deadline=DEADLINE, lapsed_at=at), at)
 
 
+def owed(s: Stream, case_id: str) -> _Case:
+    """A case ready on Monday with a fast vårdkontakt: referral's deadline picture follows at once."""
+    case = _Case(s, case_id, f"p{case_id}")
+    case.ready(READY, utc(2026, 11, 25, 23))
+    sip_status(case, READY + timedelta(minutes=1))
+    return case
+
+
+def invite(case: _Case, day: int, meeting_day: int, place: rf.SipPlace, *, in_time: bool) -> None:
+    """The invitation (sent at 09 UTC on `day`, the meeting at 12 UTC on `meeting_day`, November)."""
+    at = utc(2026, 11, day, 9)
+    sip_status(case, at, invited_at=at, meeting_at=utc(2026, 11, meeting_day, 12), place=place, in_time=in_time)
+
+
 def story() -> Stream:
-    """November 2026: four cases owing a SIP by the same deadline, and one without a fast vårdkontakt."""
+    """November 2026: four cases owing a SIP by the same deadline, one waiting, one without a fast vårdkontakt."""
     s = Stream()
-    # A: invited in time, the meeting at home; discharged home in November.
-    a = _Case(s, "A", "pA")
-    a.ready(READY, utc(2026, 11, 25, 23))
-    sip_status(a, READY + timedelta(minutes=1))
-    sip_status(
-        a,
-        utc(2026, 11, 24, 9),
-        invited_at=utc(2026, 11, 24, 9),
-        meeting_at=utc(2026, 11, 27, 12),
-        place=rf.SipPlace.HOME,
-        in_time=True,
-    )
+    a = owed(s, "A")  # invited in time, the meeting at home; discharged home in November
+    invite(a, 24, 27, rf.SipPlace.HOME, in_time=True)
     a.discharge(utc(2026, 11, 25, 10), 0)
-    # B: invited in time, the meeting at the hospital.
-    b = _Case(s, "B", "pB")
-    b.ready(READY, utc(2026, 11, 25, 23))
-    sip_status(b, READY + timedelta(minutes=1))
-    sip_status(
-        b,
-        utc(2026, 11, 25, 9),
-        invited_at=utc(2026, 11, 25, 9),
-        meeting_at=utc(2026, 11, 26, 12),
-        place=rf.SipPlace.HOSPITAL,
-        in_time=True,
-    )
+    b = owed(s, "B")  # invited in time, the meeting at the hospital
+    invite(b, 25, 26, rf.SipPlace.HOSPITAL, in_time=True)
     b.discharge(utc(2026, 11, 27, 10), 1)
-    # C: the deadline lapsed; invited late, at home, then discharged home.
-    c = _Case(s, "C", "pC")
-    c.ready(READY, utc(2026, 11, 25, 23))
-    sip_status(c, READY + timedelta(minutes=1))
+    c = owed(s, "C")  # the deadline lapsed (on-call alerted); invited late, at home, then discharged home
     sip_lapsed(c, DEADLINE + timedelta(seconds=2))
-    raise_alert(
-        s,
-        "C",
-        None,
-        "sip:C:1",
-        nt.AlertTopic.SIP_DEADLINE_LAPSED,
-        at=DEADLINE + timedelta(seconds=3),
-        due_at=None,
-        responders=1,
-    )
-    sip_status(
-        c,
-        utc(2026, 11, 27, 9),
-        invited_at=utc(2026, 11, 27, 9),
-        meeting_at=utc(2026, 11, 30, 12),
-        place=rf.SipPlace.HOME,
-        in_time=False,
-    )
+    alerted = DEADLINE + timedelta(seconds=3)
+    raise_alert(s, "C", None, "sip:C:1", nt.AlertTopic.SIP_DEADLINE_LAPSED, at=alerted, due_at=None, responders=1)
+    invite(c, 27, 30, rf.SipPlace.HOME, in_time=False)
     c.discharge(utc(2026, 11, 28, 10), 2)
-    # D: lapsed, no invitation yet.
-    d = _Case(s, "D", "pD")
-    d.ready(READY, utc(2026, 11, 25, 23))
-    sip_status(d, READY + timedelta(minutes=1))
+    d = owed(s, "D")  # lapsed, no invitation yet
     sip_lapsed(d, DEADLINE + timedelta(seconds=2))
-    # E: still waiting (its deadline is in December), and F: no SIP owed at all.
-    e = _Case(s, "E", "pE")
+    e = _Case(s, "E", "pE")  # still waiting: its deadline is in December
     e.ready(utc(2026, 11, 30, 8), utc(2026, 12, 2, 23))
     sip_status(e, utc(2026, 11, 30, 8, 1), deadline=utc(2026, 12, 3, 23))
-    f = _Case(s, "F", "pF")
+    f = _Case(s, "F", "pF")  # no SIP owed at all
     f.ready(READY, utc(2026, 11, 25, 23))
     f.discharge(utc(2026, 11, 24, 10), 0)
     return s

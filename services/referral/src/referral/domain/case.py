@@ -244,15 +244,8 @@ class Case:
             return False
         assert sip.deadline is not None
         self.sip_lapses_reported.add(key)
-        self.events.append(
-            de.SipDeadlineLapsed(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                ready_at=sip.ready_at,
-                deadline=sip.deadline,
-                lapsed_at=now,
-            )
-        )
+        ids = {"case_id": self.case_id, "person_ref": self.person_ref}
+        self.events.append(de.SipDeadlineLapsed(**ids, ready_at=sip.ready_at, deadline=sip.deadline, lapsed_at=now))
         return True
 
     def sip_due_at(self, agreements: AgreementTable) -> datetime | None:
@@ -266,16 +259,7 @@ class Case:
         """The picture again when it changed (or an invitation was recorded: the case is saved with it)."""
         if not recorded and (before.deadline, before.invitation) == (after.deadline, after.invitation):
             return
-        self.events.append(
-            de.SipStatusChanged(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                ready_at=after.ready_at,
-                deadline=after.deadline,
-                invitation=after.invitation,
-                invited_in_time=after.invited_in_time,
-            )
-        )
+        self.events.append(de.SipStatusChanged.of(self.case_id, self.person_ref, after))
 
     # --- a case without a hospital message ------------------------------------------------
 

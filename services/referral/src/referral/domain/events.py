@@ -15,7 +15,7 @@ from enum import StrEnum
 from referral.domain.decision import Decision, EndReason
 from referral.domain.liability import CareType, LiabilityClock, LiableMonth
 from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
-from referral.domain.sip import SipInvitation
+from referral.domain.sip import SipInvitation, SipPicture
 
 
 class OpeningReason(StrEnum):
@@ -182,6 +182,18 @@ class SipStatusChanged(CaseEvent):
     deadline: datetime | None
     invitation: SipInvitation | None
     invited_in_time: bool | None
+
+    @classmethod
+    def of(cls, case_id: str, person_ref: str, sip: SipPicture) -> SipStatusChanged:
+        """The event that carries the picture `sip`."""
+        return cls(
+            case_id=case_id,
+            person_ref=person_ref,
+            ready_at=sip.ready_at,
+            deadline=sip.deadline,
+            invitation=sip.invitation,
+            invited_in_time=sip.invited_in_time,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
