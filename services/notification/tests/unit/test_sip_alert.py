@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from faststream.kafka import TestKafkaBroker
 from notification_support import Harness, publish, record
 
-from notification.domain.alert import AlertRaised, Responder, Rota, Shift
+from notification.domain.alert import AlertRaised, AlertResolved, Responder, Rota, Shift
+from notification.domain.templates import AlertTopic
 from notification.service_layer.dispatch import dispatch_due
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
@@ -64,3 +65,35 @@ async def test_a_lapsed_sip_deadline_with_nobody_on_call_is_unrouted_and_counted
     assert (raised.responders, raised.rota) == (0, None)
     metrics = h.client().get("/metrics").text
     assert 'trygg_notification_alerts_unrouted_total{topic="sip_deadline_lapsed"} 1.0' in metrics
+
+
+def invited(case_id: str) -> r.SipStatusChanged:
+    at = DEADLINE + timedelta(hours=10)
+    invitation = r.SipInvitation(
+        invitation_id="sip-late",
+        invited_at=at,
+        meeting_at=at + timedelta(days=2),
+        place=r.SipPlace.HOME,
+        source=r.SipSource.OFFICER,
+    )
+    return r.SipStatusChanged(
+        case_id=case_id,
+        person_ref="p_secret_ref",
+        ready_at=DEADLINE - timedelta(days=4),
+        deadline=DEADLINE,
+        invitation=invitation,
+        invited_in_time=False,
+    )
+
+
+async def test_an_invitation_recorded_after_the_lapse_closes_the_alert_once() -> None:
+    h = Harness.create(now=T0)
+    broker = h.notification.runtime.infra.broker
+    case_id = str(uuid.uuid4())
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(lapsed(case_id)))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(invited(case_id)))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(invited(case_id)))  # published again
+    [resolved] = h.events_of(AlertResolved)
+    assert (resolved.alert_id, resolved.reason) == (f"sip:{case_id}:{int(DEADLINE.timestamp())}", "sip_invited")
+    assert await h.deps.alert_queries.open_for_case(case_id, AlertTopic.SIP_DEADLINE_LAPSED) == []

@@ -176,6 +176,7 @@ class AlertResolution(StrEnum):
     DISCHARGED = "discharged"
     READY_REVOKED = "ready_revoked"
     CHECKLIST_COMPLETED = "checklist_completed"  # the homecoming checklist's last item was ticked
+    SIP_INVITED = "sip_invited"  # a SIP invitation was recorded after its deadline lapsed
 
 
 class AlertResolved(_NotificationEvent):

@@ -113,6 +113,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "discharged": N_("discharged"),
         "ready_revoked": N_("ready notice revoked"),
         "checklist_completed": N_("homecoming checklist completed"),
+        "sip_invited": N_("SIP invitation recorded"),
     },
     "waiting_change": {"added": N_("added"), "planned": N_("planned"), "removed": N_("removed")},
     "capacity_limit": {

@@ -109,17 +109,25 @@ def ops_alerts(deps: NotificationDeps) -> Handles[ro.SmsCapReached]:
     return Handles(ro.SmsCapReached, on_sms_cap_reached, on_stale="apply")
 
 
-def sip_alerts(deps: NotificationDeps) -> Handles[r.SipDeadlineLapsed]:
+def sip_alerts(deps: NotificationDeps) -> list[Handles[Any]]:
     """Referral found a SIP deadline passed without an invitation: the case's team on call is told
     (the fallback rota without a team; unrouted when nobody is on call). The SMS names the case by
-    its reference and the deadline, nothing about the person."""
+    its reference and the deadline, nothing about the person. An invitation recorded later closes it."""
 
     async def on_sip_deadline_lapsed(event: r.SipDeadlineLapsed, meta: EventMeta) -> None:
         alert_id = sip_alert_id(event.case_id, event.deadline)
         await al.case_alert(deps, alert_id, AlertTopic.SIP_DEADLINE_LAPSED, event.case_id, at=event.deadline)
 
-    # The alert's id is the case and deadline: one alert whatever the order, however often.
-    return Handles(r.SipDeadlineLapsed, on_sip_deadline_lapsed, on_stale="apply")
+    async def on_sip_status_changed(event: r.SipStatusChanged, meta: EventMeta) -> None:
+        if event.invitation is not None:
+            await al.resolve_sip_alerts(deps, event.case_id)
+
+    # The alert's id is the case and deadline: one alert whatever the order, however often. A late
+    # status read before its lapse finds no alert to close; the lapse event says no invitation came.
+    return [
+        Handles(r.SipDeadlineLapsed, on_sip_deadline_lapsed, on_stale="apply"),
+        Handles(r.SipStatusChanged, on_sip_status_changed),
+    ]
 
 
 def _consumer(
@@ -189,7 +197,7 @@ def referral_consumer(
         Handles(r.DecisionChanged, on_decision_changed),
         Handles(r.DecisionEnded, on_decision_ended),
         ops_alerts(deps),
-        sip_alerts(deps),
+        *sip_alerts(deps),
     ]
     return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles)
 

@@ -372,6 +372,12 @@ async def resolve_liability_alerts(deps: NotificationDeps, case_id: str, reason:
     return closed
 
 
+async def resolve_sip_alerts(deps: NotificationDeps, case_id: str) -> int:
+    """A SIP invitation was recorded after its deadline lapsed: the case's SIP alerts close (idempotent)."""
+    open_alerts = await deps.alert_queries.open_for_case(case_id, AlertTopic.SIP_DEADLINE_LAPSED)
+    return sum([int(await resolve_alert(deps, alert_id, "sip_invited")) for alert_id in open_alerts])
+
+
 # --- the liability watch fires ------------------------------------------------------------------
 
 
