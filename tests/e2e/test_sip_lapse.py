@@ -1,5 +1,6 @@
 """A SIP deadline that lapsed without an invitation, with the real servers: two referral replicas record
-the lapse once, notification raises one on-call alert, and the console shows it (alert and case page)."""
+the lapse once, notification raises one on-call alert, and the console shows it (alert and case page);
+an officer's late invitation (the API, through the real process) then closes the alert."""
 
 from __future__ import annotations
 
@@ -114,6 +115,25 @@ async def test_a_lapsed_sip_deadline_is_told_once_and_reaches_notification_and_t
 
         page = await eventually(case_page, within=30)
         assert "Ingen kallelse: fristen har gått ut" in page
+
+    # The officer learns of a late invitation and records it: the alert closes itself, the case shows it.
+    late = {
+        "invited_at": datetime.now(UTC).isoformat(),
+        "meeting_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+    }
+    async with httpx.AsyncClient(base_url=system.url("referral"), headers=OFFICER, timeout=15) as referral:
+        recorded = await referral.post(f"/cases/{case_id}/sip-invitations", json={**late, "place": "home"})
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["sip"]["invited_in_time"] is False
+        again = await referral.post(f"/cases/{case_id}/sip-invitations", json={**late, "place": "home"})
+        assert again.status_code == 200
+    client = AsyncMongoClient(system.endpoints.mongo_uri, tz_aware=True)
+    try:
+        alerts = client[system.database("notification")]["alerts"]
+        closed = {"_id": alert["_id"], "resolved_reason": "sip_invited"}
+        await eventually(lambda: alerts.find_one(closed), within=60)
+    finally:
+        await client.close()
 
 
 async def console_session(console: httpx.AsyncClient, token: str) -> dict[str, str]:
