@@ -237,10 +237,10 @@ def test_only_officers_record_invitations(api: ApiHarness, lus_body: Any, role: 
 def test_an_unknown_case_and_a_bad_place_are_refused(api: ApiHarness) -> None:
     body = {"invited_at": "2026-11-24T10:00:00+01:00", "meeting_at": "2026-11-27T13:00:00+01:00", "place": "home"}
     assert api.client.post("/cases/nope/sip-invitations", json=body, headers=OFFICER).status_code == 404
-    bad = {**body, "place": "phone"}
-    response = api.client.post("/cases/nope/sip-invitations", json=bad, headers=OFFICER)
-    assert response.status_code == 422
-    assert response.headers["content-type"].startswith("application/problem+json")
+    for bad in ({**body, "place": "phone"}, {**body, "meeting_at": "2026-11-24T09:59:00+01:00"}):
+        response = api.client.post("/cases/nope/sip-invitations", json=bad, headers=OFFICER)
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
     assert api.audit.records == []
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from referral.domain.sip import SipInvitation, SipPicture, SipPlace, SipSource
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, domain_errors
@@ -57,6 +57,12 @@ class SipInvitationRequest(BaseModel):
     )
     meeting_at: PlausibleAwareDatetime = Field(description="The SIP meeting's date and time (with offset).")
     place: SipPlace = Field(description="Where the meeting is held: `home` or `hospital`.")
+
+    @model_validator(mode="after")
+    def _meeting_after_invitation(self) -> SipInvitationRequest:
+        if self.meeting_at < self.invited_at:
+            raise ValueError("the meeting cannot be before the invitation was sent")
+        return self
 
 
 class SipInvitationOut(BaseModel):
