@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.domain import facts as f
-from console.domain.checklist import ChecklistChanged
 from console.domain import sip
+from console.domain.checklist import ChecklistChanged
 from trygg_shared.contracts import billing as bl
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
