@@ -105,6 +105,8 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/persons/{person_ref}/statements"): bearer(OFFICER, OPS),
         ("GET", "/persons/{person_ref}/statements/{month}"): bearer(OFFICER, OPS),
         ("PUT", "/persons/{person_ref}/fee-headroom"): bearer(OFFICER),
+        ("GET", "/fees"): bearer(OFFICER, OPS),  # the running month's fee lines per person
+        ("GET", "/persons/{person_ref}/fees"): bearer(OFFICER, OPS),
         ("GET", "/reports/liability"): bearer(OFFICER, OPS),
         ("GET", "/reports/liability.csv"): bearer(OFFICER, OPS),
         ("GET", "/reports/cost"): bearer(OFFICER, OPS),

@@ -114,6 +114,8 @@ def billing(path: str) -> Seeded:
         "/reports/liability.csv": "/reports/liability.csv?month=2024-03",
         "/reports/cost": "/reports/cost?month=2024-03",
         "/reports/cost.csv": "/reports/cost.csv?month=2024-03",
+        "/fees": "/fees?month=2024-03",
+        "/persons/{person_ref}/fees": "/persons/p_abc/fees?month=2024-03",
     }[path]
     return Seeded(h.client, h.audit.records, url, _bearer("officer"))
 
@@ -154,6 +156,8 @@ AUDITED: dict[str, set[str]] = {
         "/reports/liability.csv",
         "/reports/cost",
         "/reports/cost.csv",
+        "/fees",
+        "/persons/{person_ref}/fees",
     },
     "console": {"/cases", "/cases/{case_id}", "/today", "/alerts"},
 }

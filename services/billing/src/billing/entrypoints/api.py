@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from billing.entrypoints.common import AUTH_ERRORS, Access
+from billing.entrypoints.fees import fees_router
 from billing.entrypoints.reports import reports_router
 from billing.entrypoints.runs import audit_router, runs_router
 from billing.entrypoints.statements import headroom_router, statements_router
@@ -23,6 +24,7 @@ from trygg_shared.http import known_query_only
 RESOURCES = (
     statements_router,
     headroom_router,
+    fees_router,
     reports_router,
     tariffs_router,
     prices_router,
