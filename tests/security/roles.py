@@ -107,6 +107,10 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("PUT", "/persons/{person_ref}/fee-headroom"): bearer(OFFICER),
         ("GET", "/fees"): bearer(OFFICER, OPS),  # the running month's fee lines per person
         ("GET", "/persons/{person_ref}/fees"): bearer(OFFICER, OPS),
+        ("POST", "/invoices"): bearer(OFFICER),  # the region's liability invoice (CSV), checked
+        ("GET", "/invoices"): bearer(OFFICER, OPS),
+        ("GET", "/invoices/{invoice_id}"): bearer(OFFICER, OPS),
+        ("GET", "/invoice-disputes.csv"): bearer(OFFICER, OPS),
         ("GET", "/reports/liability"): bearer(OFFICER, OPS),
         ("GET", "/reports/liability.csv"): bearer(OFFICER, OPS),
         ("GET", "/reports/cost"): bearer(OFFICER, OPS),
@@ -160,4 +164,5 @@ PATH_SAMPLES: dict[str, str] = {
     "region_code": "01",
     "item_id": "aids",
     "letter_id": "trygg.dlq.scheduling.referral:0:7",
+    "invoice_id": "0" * 64,
 }

@@ -105,6 +105,16 @@ def billing(path: str) -> Seeded:
         )
     )
     assert h.client.post("/statement-runs/2024-03", headers=_bearer("ops")).status_code == 200
+    invoice_id = ""
+    if "invoice" in path:
+        from invoice_support import REGION, sample_csv, seed
+
+        asyncio.run(seed(h.deps))
+        imported = h.client.post(
+            f"/invoices?region={REGION}&month=2024-03", content=sample_csv(), headers=_bearer("officer")
+        )
+        assert imported.status_code == 201, imported.text
+        invoice_id = imported.json()["invoice_id"]
     url = {
         "/statements": "/statements?month=2024-03",
         "/statements.csv": "/statements.csv?month=2024-03",
@@ -116,6 +126,8 @@ def billing(path: str) -> Seeded:
         "/reports/cost.csv": "/reports/cost.csv?month=2024-03",
         "/fees": "/fees?month=2024-03",
         "/persons/{person_ref}/fees": "/persons/p_abc/fees?month=2024-03",
+        "/invoices/{invoice_id}": f"/invoices/{invoice_id}",
+        "/invoice-disputes.csv": "/invoice-disputes.csv?month=2024-03",
     }[path]
     return Seeded(h.client, h.audit.records, url, _bearer("officer"))
 
@@ -158,6 +170,8 @@ AUDITED: dict[str, set[str]] = {
         "/reports/cost.csv",
         "/fees",
         "/persons/{person_ref}/fees",
+        "/invoices/{invoice_id}",
+        "/invoice-disputes.csv",
     },
     "console": {"/cases", "/cases/{case_id}", "/today", "/alerts"},
 }
@@ -169,7 +183,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "notification": {"/healthz", "/readyz", "/alerts", "/alerts/{alert_id}", "/ack/{code}", "/messages/{message_id}",
                      "/cases/{case_id}/messages", "/cases/{case_id}/consent-log", "/audit"},
     "billing": {"/healthz", "/readyz", "/tariffs", "/tariffs.csv", "/tariffs/{municipality_code}/{year}",
-                "/liability-prices", "/statement-runs/{month}", "/audit"},
+                "/liability-prices", "/statement-runs/{month}", "/audit", "/invoices"},
     "console": {"/healthz", "/readyz", "/", "/login", "/figures", "/audit", "/api/figures", "/figures.csv", "/events",
                 "/ops"},
 }  # fmt: skip

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.adapters.memory import (
     MemoryBookQueries,
     MemoryCareQueries,
+    MemoryInvoiceQueries,
     MemoryIssueRuns,
     MemoryLiabilityQueries,
     MemoryStatementQueries,
@@ -25,12 +26,13 @@ from billing.adapters.mongo import (
     MongoAuditLog,
     MongoBookQueries,
     MongoCareQueries,
+    MongoInvoiceQueries,
     MongoIssueRuns,
     MongoLiabilityQueries,
     MongoStatementQueries,
     Stores,
 )
-from billing.config import Settings
+from billing.config import Settings, invoice_layouts
 from billing.entrypoints.api import billing_router
 from billing.entrypoints.events import referral_consumer, scheduling_consumer, subjects_consumer
 from billing.service_layer.ports import (
@@ -40,6 +42,7 @@ from billing.service_layer.ports import (
     BookQueries,
     CareQueries,
     Clock,
+    InvoiceQueries,
     IssueRuns,
     LiabilityQueries,
     Role,
@@ -69,7 +72,7 @@ class Billing:
 
 
 # The queries, the monthly run's claim and the audit log: in memory or in Mongo.
-_Adapters = tuple[CareQueries, LiabilityQueries, StatementQueries, BookQueries, IssueRuns, AuditLog]
+_Adapters = tuple[CareQueries, LiabilityQueries, StatementQueries, BookQueries, InvoiceQueries, IssueRuns, AuditLog]
 
 
 def _owner() -> str:
@@ -87,6 +90,7 @@ def _memory_adapters(memory: MemoryStores) -> _Adapters:
         MemoryLiabilityQueries(memory),
         MemoryStatementQueries(memory),
         MemoryBookQueries(memory),
+        MemoryInvoiceQueries(memory),
         MemoryIssueRuns(),
         MemoryAuditLog(),
     )
@@ -101,6 +105,7 @@ def mongo_deps(
         MongoLiabilityQueries(stores),
         MongoStatementQueries(stores),
         MongoBookQueries(stores),
+        MongoInvoiceQueries(stores),
         MongoIssueRuns(db),
         MongoAuditLog(db),
     )
@@ -110,7 +115,7 @@ def mongo_deps(
 def _deps(
     settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters, owner: str | None = None
 ) -> BillingDeps:
-    care_queries, liability_queries, statement_queries, book_queries, runs, audit = adapters
+    care_queries, liability_queries, statement_queries, book_queries, invoice_queries, runs, audit = adapters
     return BillingDeps(
         liabilities=stores.liabilities,
         care=stores.care,
@@ -123,6 +128,8 @@ def _deps(
         liability_queries=liability_queries,
         statement_queries=statement_queries,
         book_queries=book_queries,
+        invoices=stores.invoices,
+        invoice_queries=invoice_queries,
         runs=runs,
         audit=audit,
         clock=clock,
@@ -131,6 +138,7 @@ def _deps(
         run_lease=timedelta(seconds=settings.issue_lease_seconds),
         issue_day=settings.issue_day,
         issue_hour=settings.issue_hour,
+        invoice_layouts=invoice_layouts(settings),
     )
 
 

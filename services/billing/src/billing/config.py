@@ -6,9 +6,12 @@ Example: `BILLING_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `BILLING_MONGO__URI=mong
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from billing.domain.invoice_csv import DEFAULT_LAYOUT, FIELDS, InvoiceLayout
 from billing.service_layer.ports import Role
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 from trygg_shared.tokens import ApiToken, local_dev_tokens
@@ -20,6 +23,28 @@ class BillingMongo(MongoSettings):
 
 class BillingHttp(HttpSettings):
     port: int = Field(8004, ge=1, le=65535, description="TCP port of the HTTP API.")
+
+
+class InvoiceLayoutSetting(BaseModel):
+    """One region's invoice file layout: the header naming each field's column, and the format."""
+
+    columns: dict[str, str] = Field(description=f"Field ({', '.join(FIELDS)}) -> the header of its column.")
+    delimiter: str = Field(";", min_length=1, max_length=1)
+    encoding: str = Field("utf-8", pattern=r"^[A-Za-z0-9_-]{1,20}$")
+    decimal_comma: bool = True
+
+    @model_validator(mode="after")
+    def _applies(self) -> Self:
+        self.layout()  # a layout that cannot be applied stops the service at start
+        return self
+
+    def layout(self) -> InvoiceLayout:
+        return InvoiceLayout(dict(self.columns), self.delimiter, self.encoding, self.decimal_comma)
+
+
+def _default_layouts() -> dict[str, InvoiceLayoutSetting]:
+    default = InvoiceLayoutSetting(columns=dict(DEFAULT_LAYOUT.columns))
+    return {"*": default}
 
 
 class Settings(ServiceSettings):
@@ -54,3 +79,22 @@ class Settings(ServiceSettings):
         description="API clients as a JSON list of {token_sha256, subject, roles}; roles officer and ops "
         "use billing. The default tokens dev-officer, dev-team, dev-oncall, dev-ops are for local use only.",
     )
+    invoice_layouts: dict[str, InvoiceLayoutSetting] = Field(
+        default_factory=_default_layouts,
+        description="The regions' invoice CSV layouts as JSON, per region code (län, e.g. `01`) or `*` for any "
+        "other: {columns: {field: header}, delimiter, encoding, decimal_comma}; fields identity_number, episode_id, "
+        "care_unit, ready_date, discharge_date, days, amount (README: the region's invoice). Default: `*` with "
+        "the documented layout.",
+    )
+
+    @model_validator(mode="after")
+    def _any_region(self) -> Self:
+        if "*" not in self.invoice_layouts:
+            raise ValueError("invoice_layouts needs a `*` layout for regions without their own")
+        if any(not (k == "*" or (len(k) == 2 and k.isdigit())) for k in self.invoice_layouts):
+            raise ValueError("invoice_layouts are keyed by a two-digit region code or `*`")
+        return self
+
+
+def invoice_layouts(settings: Settings) -> dict[str, InvoiceLayout]:
+    return {region: setting.layout() for region, setting in settings.invoice_layouts.items()}

@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 from billing.adapters.documents import decode, encode
 from billing.domain.care import CareCase
 from billing.domain.fees import PersonAccount, Statement, StatementIssued
+from billing.domain.invoice_csv import identity_key
+from billing.domain.invoices import Invoice
 from billing.domain.liability import CaseLiability, LiabilityDaysAccrued, LiabilityRecord, MonthLiability
 from billing.domain.money import months_between
 from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary
@@ -116,9 +118,32 @@ class CareCodec:
 
 
 class PersonCodec(PlainCodec[PersonAccount]):
-    """`persons`: who a person is (personal data) and their fee headroom."""
+    """`persons`: who a person is (personal data) and their fee headroom; `identity_key` (a digest of the
+    identity number) finds the person of a line of the region's invoice."""
 
     stored, publishes_nothing = PersonAccount, "person accounts publish nothing ({event})"
+
+    def to_document(self, state: PersonAccount) -> Document:
+        doc = super().to_document(state)
+        doc["identity_key"] = identity_key(state.recipient.identity_number) if state.recipient else None
+        return doc
+
+    def from_document(self, doc: Document) -> PersonAccount:
+        return super().from_document({k: v for k, v in doc.items() if k != "identity_key"})
+
+
+class InvoiceCodec(PlainCodec[Invoice]):
+    """`invoices`: one document per imported invoice file (id: the file's SHA-256), `month` to query by."""
+
+    stored, publishes_nothing = Invoice, "invoices publish nothing ({event})"
+
+    def to_document(self, state: Invoice) -> Document:
+        doc = super().to_document(state)
+        doc["month"] = str(state.month)
+        return doc
+
+    def from_document(self, doc: Document) -> Invoice:
+        return super().from_document(doc)  # `month` is a field of the invoice itself
 
 
 class StatementCodec:

@@ -8,7 +8,9 @@ from typing import Any
 
 from billing.domain.care import CareCase
 from billing.domain.fees import PersonAccount, Statement
-from billing.domain.liability import LiabilityRecord
+from billing.domain.invoice_csv import identity_key
+from billing.domain.invoices import Invoice
+from billing.domain.liability import CaseLiability, LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
@@ -20,6 +22,7 @@ __all__ = [
     "MemoryAuditLog",
     "MemoryBookQueries",
     "MemoryCareQueries",
+    "MemoryInvoiceQueries",
     "MemoryIssueRuns",
     "MemoryLiabilityQueries",
     "MemoryStatementQueries",
@@ -36,6 +39,7 @@ class MemoryStores:
     summaries: InMemoryAggregateStore[LiabilitySummary] = field(default_factory=InMemoryAggregateStore)
     tariffs: InMemoryAggregateStore[VersionedBook[Tariff]] = field(default_factory=InMemoryAggregateStore)
     prices: InMemoryAggregateStore[VersionedBook[LiabilityPrice]] = field(default_factory=InMemoryAggregateStore)
+    invoices: InMemoryAggregateStore[Invoice] = field(default_factory=InMemoryAggregateStore)
 
 
 def _states(store: InMemoryAggregateStore[Any]) -> list[Any]:
@@ -92,6 +96,24 @@ class MemoryBookQueries:
 
     async def prices(self) -> list[VersionedBook[LiabilityPrice]]:
         return _states(self._stores.prices)
+
+
+class MemoryInvoiceQueries:
+    def __init__(self, stores: MemoryStores) -> None:
+        self._stores = stores
+
+    async def persons_with_identity(self, key: str) -> list[str]:
+        persons: list[PersonAccount] = _states(self._stores.persons)
+        return [p.person_ref for p in persons if p.recipient and identity_key(p.recipient.identity_number) == key]
+
+    async def stays_of_person(self, person_ref: str) -> list[CaseLiability]:
+        return [r.case for r in _states(self._stores.liabilities) if r.case.person_ref == person_ref]
+
+    async def stays_of_episode(self, episode_id: str) -> list[CaseLiability]:
+        return [r.case for r in _states(self._stores.liabilities) if episode_id in r.case.episode_ids]
+
+    async def invoices_of_month(self, month: Month) -> list[Invoice]:
+        return [i for i in _states(self._stores.invoices) if i.month == month]
 
 
 class MemoryIssueRuns:

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from billing.adapters.codecs import (
     CareCodec,
+    InvoiceCodec,
     LiabilityCodec,
     PersonCodec,
     PriceBookCodec,
@@ -25,7 +26,8 @@ from billing.adapters.codecs import (
 )
 from billing.domain.care import CareCase
 from billing.domain.fees import PersonAccount, Statement
-from billing.domain.liability import LiabilityRecord
+from billing.domain.invoices import Invoice
+from billing.domain.liability import CaseLiability, LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
@@ -46,6 +48,7 @@ TARIFFS = "tariffs"
 PRICES = "liability_prices"
 RUNS = "statement_runs"
 AUDIT = "audit_log"
+INVOICES = "invoices"
 
 INDEXES = [
     Index(LIABILITY, ("report_months",)),
@@ -58,6 +61,10 @@ INDEXES = [
     Index(STATEMENTS, ("month",)),
     Index(SUMMARIES, ("month",)),
     Index(AUDIT, ("at",)),
+    Index(LIABILITY, ("person_ref",)),
+    Index(LIABILITY, ("episode_ids",)),
+    Index(PERSONS, ("identity_key",)),
+    Index(INVOICES, ("month",)),
 ]
 
 # Reads of personal data and tariff changes, in their own collection (never in the logs): the
@@ -81,6 +88,7 @@ class Stores:
         self.prices: MongoAggregateStore[VersionedBook[LiabilityPrice]] = MongoAggregateStore(
             db, PRICES, PriceBookCodec()
         )
+        self.invoices: MongoAggregateStore[Invoice] = MongoAggregateStore(db, INVOICES, InvoiceCodec())
 
     @property
     def publishing(self) -> list[MongoAggregateStore[Any]]:
@@ -151,6 +159,32 @@ class MongoBookQueries:
     async def prices(self) -> list[VersionedBook[LiabilityPrice]]:
         codec = PriceBookCodec()
         return [codec.from_document(d) for d in await _all(self._prices, {})]
+
+
+class MongoInvoiceQueries:
+    """The region's invoices, and what matching their lines needs: persons by identity digest, stays."""
+
+    def __init__(self, stores: Stores) -> None:
+        self._persons = stores.persons.collection
+        self._liabilities = stores.liabilities.collection
+        self._invoices = stores.invoices.collection
+
+    async def persons_with_identity(self, key: str) -> list[str]:
+        return [str(d["_id"]) for d in await _all(self._persons, {"identity_key": key})]
+
+    async def _stays(self, query: dict[str, Any]) -> list[CaseLiability]:
+        codec = LiabilityCodec()
+        return [codec.from_document(d).case for d in await _all(self._liabilities, query)]
+
+    async def stays_of_person(self, person_ref: str) -> list[CaseLiability]:
+        return await self._stays({"person_ref": person_ref})
+
+    async def stays_of_episode(self, episode_id: str) -> list[CaseLiability]:
+        return await self._stays({"episode_ids": episode_id})
+
+    async def invoices_of_month(self, month: Month) -> list[Invoice]:
+        codec = InvoiceCodec()
+        return [codec.from_document(d) for d in await _all(self._invoices, {"month": str(month)})]
 
 
 class MongoIssueRuns:

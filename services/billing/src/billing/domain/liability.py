@@ -71,6 +71,8 @@ class CaseLiability:
     municipality_code: str | None = None
     counted: tuple[MonthLiability, ...] = ()  # referral's count per month, the last one it sent
     counted_until: datetime | None = None  # a running clock's count is as of this moment
+    admission_noticed: bool = False  # an admission notice (inskrivningsmeddelande) was received
+    episode_ids: tuple[str, ...] = ()  # the hospital's care episode ids (vårdtillfälle) of the stay
 
     @property
     def amount_sek(self) -> int:
@@ -172,6 +174,13 @@ def on_discharged(
         liable_days=liable_days,
         daily_price_sek=daily_price_sek if daily_price_sek is not None else case.daily_price_sek,
     )
+
+
+def with_episode(case: CaseLiability, episode_id: str | None) -> CaseLiability:
+    """The case with the hospital's episode id noted (for matching the region's invoice)."""
+    if not episode_id or episode_id in case.episode_ids:
+        return case
+    return replace(case, episode_ids=(*case.episode_ids, episode_id))
 
 
 # --- referral's count ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 
 from billing.entrypoints.common import AUTH_ERRORS, Access
 from billing.entrypoints.fees import fees_router
+from billing.entrypoints.invoices import invoices_router
 from billing.entrypoints.reports import reports_router
 from billing.entrypoints.runs import audit_router, runs_router
 from billing.entrypoints.statements import headroom_router, statements_router
@@ -26,6 +27,7 @@ RESOURCES = (
     headroom_router,
     fees_router,
     reports_router,
+    invoices_router,
     tariffs_router,
     prices_router,
     runs_router,

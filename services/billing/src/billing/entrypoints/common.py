@@ -34,10 +34,12 @@ class Access:
     reader: Any
     officer: Any
     ops: Any
+    importer: Any  # the region's invoice
 
     @classmethod
     def of(cls, authenticator: Authenticator) -> Access:
-        return cls(*(require(authenticator, PERMISSIONS[p]) for p in ("read", "set_headroom", "manage")))
+        permissions = ("read", "set_headroom", "manage", "import_invoice")
+        return cls(*(require(authenticator, PERMISSIONS[p]) for p in permissions))
 
 
 def problem(description: str) -> dict[str, Any]:

@@ -145,6 +145,10 @@ def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
         if event.municipality_code:
             await rf.note_municipality(deps, event.case_id, event.person_ref, event.municipality_code)
 
+    async def on_admission(event: ref.AdmissionNoticed, meta: EventMeta) -> None:
+        await rf.record_admission(deps, rf.RecordAdmission(event.case_id, event.person_ref, event.episode_id))
+        await on_municipality(event, meta)
+
     async def on_decision_granted(event: DecisionGrantedTerms, meta: EventMeta) -> None:
         await rf.record_decision(deps, decision(event, "granted", event.granted_at))
 
@@ -155,7 +159,7 @@ def _case_handlers(deps: BillingDeps) -> list[Handles[Any]]:
         await rf.record_decision(deps, decision(event, "ended", event.ended_at))
 
     return [
-        Handles(ref.AdmissionNoticed, on_municipality, on_stale="apply"),
+        Handles(ref.AdmissionNoticed, on_admission, on_stale="apply"),
         Handles(ref.CaseOpened, on_municipality, on_stale="apply"),
         Handles(DecisionGrantedTerms, on_decision_granted, on_stale="apply"),
         Handles(DecisionChangedTerms, on_decision_changed, on_stale="apply"),

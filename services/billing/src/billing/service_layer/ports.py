@@ -10,7 +10,9 @@ from typing import Protocol
 
 from billing.domain.care import CareCase
 from billing.domain.fees import PersonAccount, Statement
-from billing.domain.liability import LiabilityRecord
+from billing.domain.invoice_csv import DEFAULT_LAYOUT, InvoiceLayout
+from billing.domain.invoices import Invoice
+from billing.domain.liability import CaseLiability, LiabilityRecord
 from billing.domain.money import Month
 from billing.domain.reports import LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
@@ -27,6 +29,7 @@ __all__ = [
     "BookQueries",
     "CareQueries",
     "Clock",
+    "InvoiceQueries",
     "IssueRun",
     "IssueRuns",
     "LiabilityQueries",
@@ -53,6 +56,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "read": frozenset({Role.OFFICER, Role.OPS}),  # statements, reports, tariffs, CSV exports
     "set_headroom": frozenset({Role.OFFICER}),
     "manage": frozenset({Role.OPS}),  # tariffs, prices, statement runs, the audit trail
+    "import_invoice": frozenset({Role.OFFICER}),  # the region's liability invoice, checked
 }
 
 Actor = auth.Actor
@@ -89,6 +93,18 @@ class BookQueries(Protocol):
     async def tariffs(self) -> list[VersionedBook[Tariff]]: ...
 
     async def prices(self) -> list[VersionedBook[LiabilityPrice]]: ...
+
+
+class InvoiceQueries(Protocol):
+    async def persons_with_identity(self, identity_key: str) -> list[str]:
+        """The person references whose billing subject has this identity (by its keyed digest)."""
+        ...
+
+    async def stays_of_person(self, person_ref: str) -> list[CaseLiability]: ...
+
+    async def stays_of_episode(self, episode_id: str) -> list[CaseLiability]: ...
+
+    async def invoices_of_month(self, month: Month) -> list[Invoice]: ...
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,8 @@ class BillingDeps:
     liability_queries: LiabilityQueries
     statement_queries: StatementQueries
     book_queries: BookQueries
+    invoices: AggregateStore[Invoice]
+    invoice_queries: InvoiceQueries
     runs: IssueRuns
     audit: AuditLog
     clock: Clock
@@ -141,3 +159,4 @@ class BillingDeps:
     run_lease: timedelta = field(default=timedelta(minutes=10))
     issue_day: int = 1
     issue_hour: int = 6
+    invoice_layouts: Mapping[str, InvoiceLayout] = field(default_factory=lambda: {"*": DEFAULT_LAYOUT})

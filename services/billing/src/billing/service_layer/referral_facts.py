@@ -22,6 +22,7 @@ from billing.domain.liability import (
     on_ready,
     on_revoked,
     with_count,
+    with_episode,
 )
 from billing.service_layer.ports import BillingDeps
 from trygg_shared.aggregate import update_aggregate
@@ -48,6 +49,7 @@ class RecordReady:
     source_event_id: str
     counting: tuple[datetime, ...] | None = None  # the ready periods referral counts after it (None: not said)
     count: ReferralCount = ReferralCount()
+    episode_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,40 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
 
     def change(case: CaseLiability) -> CaseLiability:
         opened = on_ready(case, period, cmd.counting)
-        return replace(opened, municipality_code=cmd.municipality_code or case.municipality_code)
+        return replace(
+            with_episode(opened, cmd.episode_id), municipality_code=cmd.municipality_code or case.municipality_code
+        )
 
     await _change_liability(deps, cmd.case_id, cmd.person_ref, change, cmd.count)
     if cmd.municipality_code:
         await note_municipality(deps, cmd.case_id, cmd.person_ref, cmd.municipality_code)
+
+
+@dataclass(frozen=True)
+class RecordAdmission:
+    """An admission notice (inskrivningsmeddelande) for the stay: liability needs it (DOMAIN.md)."""
+
+    case_id: str
+    person_ref: str
+    episode_id: str | None = None
+
+
+async def record_admission(deps: BillingDeps, cmd: RecordAdmission) -> None:
+    """Noted on the case's liability record for checking the region's invoice; announces nothing."""
+
+    def change(record: LiabilityRecord) -> tuple[None, list[object] | None]:
+        noted = with_episode(replace(record.case, admission_noticed=True), cmd.episode_id)
+        if noted == record.case:
+            return None, None
+        record.case = noted
+        return None, []
+
+    await update_aggregate(
+        deps.liabilities,
+        cmd.case_id,
+        change,
+        create=lambda: LiabilityRecord(CaseLiability(cmd.case_id, cmd.person_ref)),
+    )
 
 
 async def record_revoked(deps: BillingDeps, cmd: RecordRevoked) -> None:
