@@ -142,6 +142,11 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/audit"): page(OPS),
         ("GET", "/ops"): page(OPS),  # the ops role's start page
         ("POST", "/ops/dead-letters/{letter_id}/replay"): page(OPS),  # audited, once
+        ("GET", "/fees"): page(OFFICER),  # the running month's fees (billing's API)
+        ("GET", "/invoices"): page(OFFICER),  # the region's invoices: list and upload form
+        ("POST", "/invoices"): page(OFFICER),
+        ("GET", "/invoices/{invoice_id}"): page(OFFICER),
+        ("GET", "/invoice-disputes.csv"): session_api(OFFICER),
         ("GET", "/api/figures"): session_api(OFFICER, TEAM, OPS),
         ("GET", "/figures.csv"): session_api(OFFICER, TEAM, OPS),
         ("GET", "/events"): session_api(OFFICER, TEAM, ONCALL, OPS),  # server-sent events

@@ -132,9 +132,36 @@ def billing(path: str) -> Seeded:
     return Seeded(h.client, h.audit.records, url, _bearer("officer"))
 
 
+def console_billing(path: str) -> Seeded:
+    """The console's billing pages over billing's real API (in process), with the sample invoice imported."""
+    import httpx
+    from billing_support import ApiHarness
+    from console_support import ConsoleHarness
+    from invoice_support import sample_csv, seed
+
+    from console.adapters.billing_client import HttpBilling
+
+    api = ApiHarness()
+    asyncio.run(seed(api.deps))
+    billing = HttpBilling("http://billing", "dev-officer", timeout=10, transport=httpx.ASGITransport(api.app))
+    h = ConsoleHarness(billing=billing)
+    client = h.login("officer")
+    files = {"file": ("f.csv", sample_csv(), "text/csv")}
+    imported = client.post("/invoices", data={"region": "01", "month": "2024-03"}, files=files)
+    assert imported.status_code == 303, imported.text
+    url = {
+        "/fees": "/fees?month=2024-03",
+        "/invoices/{invoice_id}": imported.headers["location"],
+        "/invoice-disputes.csv": "/invoice-disputes.csv?month=2024-03",
+    }[path]
+    return Seeded(client, h.audit.records, url, {})
+
+
 def console(path: str) -> Seeded:
     from console_support import ConsoleHarness, march_2026
 
+    if path in ("/fees", "/invoices/{invoice_id}", "/invoice-disputes.csv"):
+        return console_billing(path)
     h = ConsoleHarness()
     asyncio.run(h.replay(march_2026()))
     role = {"/cases": "officer", "/cases/{case_id}": "officer", "/today": "team", "/alerts": "oncall"}[path]
@@ -173,7 +200,15 @@ AUDITED: dict[str, set[str]] = {
         "/invoices/{invoice_id}",
         "/invoice-disputes.csv",
     },
-    "console": {"/cases", "/cases/{case_id}", "/today", "/alerts"},
+    "console": {
+        "/cases",
+        "/cases/{case_id}",
+        "/today",
+        "/alerts",
+        "/fees",
+        "/invoices/{invoice_id}",
+        "/invoice-disputes.csv",
+    },
 }
 # GET operations that show none (ids, pseudonymous references, figures, configuration, audit trails)
 NOT_PERSONAL: dict[str, set[str]] = {
@@ -185,7 +220,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "billing": {"/healthz", "/readyz", "/tariffs", "/tariffs.csv", "/tariffs/{municipality_code}/{year}",
                 "/liability-prices", "/statement-runs/{month}", "/audit", "/invoices"},
     "console": {"/healthz", "/readyz", "/", "/login", "/figures", "/audit", "/api/figures", "/figures.csv", "/events",
-                "/ops"},
+                "/ops", "/invoices"},
 }  # fmt: skip
 
 

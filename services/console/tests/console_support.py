@@ -22,6 +22,7 @@ from console.adapters.memory import (
     MemoryReadModel,
     MemorySessionStore,
     RecordingNotifications,
+    StandInBilling,
     memory_stores,
 )
 from console.adapters.ops_memory import MemoryDeadLetters, RecordingRepublisher, StaticProbe
@@ -31,6 +32,7 @@ from console.domain.access import Role
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
 from console.service_layer.ops import OpsDeps
+from console.service_layer.ports import Billing
 from console.service_layer.projections import ChangeFeed, Stores
 from trygg_shared.clock import FixedClock, SystemClock
 from trygg_shared.contracts import billing as bl
@@ -511,11 +513,13 @@ class ConsoleHarness:
         *,
         tokens: list[ApiToken[Role]] | None = None,
         sessions: MemorySessionStore | None = None,
+        billing: Billing | None = None,
     ) -> None:
         self.clock = FixedClock(now or utc(2026, 3, 28, 9))
         self.stores = memory_stores()
         self.audit = MemoryAuditLog()
         self.notifications = RecordingNotifications()
+        self.billing = billing or StandInBilling()
         self.sessions = sessions or MemorySessionStore()
         self.probe = StaticProbe()
         self.dead_letters = MemoryDeadLetters()
@@ -535,6 +539,7 @@ class ConsoleHarness:
             session_store=self.sessions,
             change_log=MemoryChangeLog(),
             ops=OpsDeps(self.probe, self.dead_letters, self.republisher, services),
+            billing=self.billing,
         )
         self.app = http_app(self.console, lifespan_enabled=False)
         # A browser sends its page's Origin with every POST: the console's own, here.

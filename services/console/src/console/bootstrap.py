@@ -10,6 +10,7 @@ from functools import partial
 
 from console.adapters.auth import ServerSessions
 from console.adapters.dead_letters import DeadLetterReader, KafkaRepublisher, MongoDeadLetters, dead_letter_indexes
+from console.adapters.billing_client import HttpBilling
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.mongo_changes import MongoChangeLog, change_log_indexes
 from console.adapters.notification_client import HttpNotifications
@@ -22,7 +23,7 @@ from console.entrypoints.web import web_router
 from console.service_layer.changes import ChangeFeed
 from console.service_layer.ops import OpsDeps
 from console.service_layer.pages import ConsoleDeps
-from console.service_layer.ports import AuditLog, ChangeLog, Clock, Notifications, ReadModel, SessionStore
+from console.service_layer.ports import AuditLog, Billing, ChangeLog, Clock, Notifications, ReadModel, SessionStore
 from console.service_layer.projections import Stores
 from trygg_shared.clock import SystemClock
 from trygg_shared.kafka import EventConsumer
@@ -51,6 +52,13 @@ def _notifications(settings: Settings) -> Notifications:
         settings.notification.base_url,
         settings.notification.token.get_secret_value(),
         timeout=settings.notification.timeout_seconds,
+    )
+
+
+def _billing(settings: Settings) -> Billing:
+    """The billing service's API (the officers' fees and invoices pages)."""
+    return HttpBilling(
+        settings.billing.base_url, settings.billing.token.get_secret_value(), timeout=settings.billing.timeout_seconds
     )
 
 
@@ -129,6 +137,7 @@ def bootstrap(
     session_store: SessionStore | None = None,
     change_log: ChangeLog | None = None,
     ops: OpsDeps | None = None,
+    billing: Billing | None = None,
 ) -> Console:
     refuse_local_values(settings, local_defaults_in_use(settings))
     infra = infra or Infrastructure.create(settings)
@@ -144,6 +153,7 @@ def bootstrap(
         feed=feed,
         costs=UnitCosts(settings.costs.team_hour_sek, settings.costs.short_term_stay_day_sek),
         trace_id=current_trace_id,
+        billing=billing or _billing(settings),
     )
     subscribed, guards = _consumers(settings, infra, Subscribers(stores, feed))
     ops, ops_loops = _ops(settings, infra, ops)

@@ -16,6 +16,7 @@ from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 # Local development only: `make run` uses them; production sets its own.
 LOCAL_DEV_SESSION_SECRET = "local-dev-only-console-session-secret-change-me"  # noqa: S105
 LOCAL_DEV_NOTIFICATION_TOKEN = "dev-oncall"  # noqa: S105
+LOCAL_DEV_BILLING_TOKEN = "dev-officer"  # noqa: S105
 
 
 class ConsoleMongo(MongoSettings):
@@ -58,6 +59,18 @@ class NotificationClientSettings(BaseModel):
         description="Bearer token (role oncall) the console uses; the acknowledging person is named in the body.",
     )
     timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one call.")
+
+
+class BillingClientSettings(BaseModel):
+    """How the console reaches the billing service (the officers' fees and invoices pages)."""
+
+    base_url: str = Field("http://127.0.0.1:8004", description="Base URL of the billing service.")
+    token: SecretStr = Field(
+        SecretStr(LOCAL_DEV_BILLING_TOKEN),
+        description="Bearer token (role officer) the console uses to read fees and invoices and to import an "
+        "invoice; the console's own audit record names the person who asked.",
+    )
+    timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one call (an invoice import checks every line).")
 
 
 class CostSettings(BaseModel):
@@ -142,6 +155,10 @@ class Settings(ServiceSettings):
         default_factory=NotificationClientSettings,  # type: ignore[arg-type]
         description="The notification service's API.",
     )
+    billing: BillingClientSettings = Field(
+        default_factory=BillingClientSettings,  # type: ignore[arg-type]
+        description="The billing service's API.",
+    )
     jaeger_url: str = Field(
         "http://127.0.0.1:16686", description="Base URL of the Jaeger UI that case pages link traces to."
     )
@@ -157,6 +174,8 @@ def local_defaults_in_use(settings: Settings) -> list[str]:
         found.append("CONSOLE_SESSION__SECRET")
     if settings.notification.token.get_secret_value() == LOCAL_DEV_NOTIFICATION_TOKEN:
         found.append("CONSOLE_NOTIFICATION__TOKEN")
+    if settings.billing.token.get_secret_value() == LOCAL_DEV_BILLING_TOKEN:
+        found.append("CONSOLE_BILLING__TOKEN")
     if uses_dev_tokens(settings.api_tokens, local_dev_tokens(Role)):
         found.append("CONSOLE_API_TOKENS")
     return found

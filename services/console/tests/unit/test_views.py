@@ -178,7 +178,7 @@ def test_each_role_sees_only_its_pages() -> None:
         for role in ("officer", "team", "oncall", "ops")
     }
 
-    assert pages["officer"] == {Page.CASES, Page.FIGURES}
+    assert pages["officer"] == {Page.CASES, Page.FIGURES, Page.FEES, Page.INVOICES}
     assert pages["team"] == {Page.CASES, Page.TODAY, Page.ALERTS, Page.FIGURES}
     assert pages["oncall"] == {Page.CASES, Page.TODAY, Page.ALERTS}
     assert pages["ops"] == {Page.OPS, Page.FIGURES, Page.AUDIT}

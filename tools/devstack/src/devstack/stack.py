@@ -84,6 +84,8 @@ def service_env(
     if spec.name == "console":
         if peers and "notification" in peers:  # acknowledging an alert calls notification's API
             env[f"{p}NOTIFICATION__BASE_URL"] = f"http://127.0.0.1:{peers['notification']}"
+        if peers and "billing" in peers:  # the officers' fees and invoices pages read billing's API
+            env[f"{p}BILLING__BASE_URL"] = f"http://127.0.0.1:{peers['billing']}"
         if jaeger_url:
             env[f"{p}JAEGER_URL"] = jaeger_url
         if peers:  # the ops page reads each service's /readyz and /metrics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from console.domain.alerts import AlertState, fold_alert
 from console.domain.cases import CaseState, TimelineEntry, fold_case, timeline
@@ -13,6 +14,8 @@ from console.domain.visits import VisitState, fold_visit
 from console.service_layer.ports import (
     AlertConflict,
     AlertNotFound,
+    BillingRefused,
+    BillingUnavailable,
     NotificationUnavailable,
     SessionRecord,
 )
@@ -146,3 +149,41 @@ class RecordingNotifications:
         if self.answer == "down":
             raise NotificationUnavailable("connection refused")
         self.acknowledged.append((alert_id, by))
+
+
+class StandInBilling:
+    """A stand-in for the billing service (tests): answers what it was given; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.fees: dict[str, Any] = {"month": "2026-03", "persons": [], "left_out": []}
+        self.stored: dict[str, dict[str, Any]] = {}  # invoice id -> billing's invoice document
+        self.refusal: BillingRefused | None = None
+        self.down = False
+        self.imported: list[tuple[str, str, bytes]] = []
+
+    def _answer(self) -> None:
+        if self.down:
+            raise BillingUnavailable("connection refused")
+
+    async def running_fees(self, month: str | None) -> dict[str, Any]:
+        self._answer()
+        return self.fees
+
+    async def invoices(self, month: str) -> list[dict[str, Any]]:
+        self._answer()
+        return [i for i in self.stored.values() if i["month"] == month]
+
+    async def invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        self._answer()
+        return self.stored.get(invoice_id)
+
+    async def import_invoice(self, region: str, month: str, content: bytes) -> dict[str, Any]:
+        self._answer()
+        self.imported.append((region, month, content))
+        if self.refusal is not None:
+            raise self.refusal
+        return next(iter(self.stored.values()))
+
+    async def disputes_csv(self, month: str) -> bytes:
+        self._answer()
+        return b"invoice_id,region_code,line_no\n"

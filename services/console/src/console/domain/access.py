@@ -22,6 +22,8 @@ class Page(StrEnum):
     FIGURES = "figures"
     AUDIT = "audit"
     OPS = "ops"
+    FEES = "fees"  # the running month's fees (billing)
+    INVOICES = "invoices"  # the region's liability invoices, checked (billing)
 
 
 ACCESS: dict[Page, frozenset[Role]] = {
@@ -31,6 +33,8 @@ ACCESS: dict[Page, frozenset[Role]] = {
     Page.FIGURES: frozenset({Role.OFFICER, Role.TEAM, Role.OPS}),
     Page.AUDIT: frozenset({Role.OPS}),
     Page.OPS: frozenset({Role.OPS}),
+    Page.FEES: frozenset({Role.OFFICER}),
+    Page.INVOICES: frozenset({Role.OFFICER}),
 }
 ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
 # Told on every page when an alert reached nobody (no personal data: a count).
@@ -44,6 +48,8 @@ NAVIGATION: tuple[tuple[Page, str], ...] = (
     (Page.TODAY, N_("Today")),
     (Page.ALERTS, N_("Alerts")),
     (Page.FIGURES, N_("Follow-up figures")),
+    (Page.FEES, N_("Fees this month")),
+    (Page.INVOICES, N_("Region invoices")),
     (Page.AUDIT, N_("Audit")),
 )
 

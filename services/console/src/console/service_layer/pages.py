@@ -24,6 +24,7 @@ from console.service_layer.ports import (
     AlertNotFound,
     AuditLog,
     AuditRecord,
+    Billing,
     Clock,
     DayCapacity,
     Notifications,
@@ -54,6 +55,7 @@ class ConsoleDeps:
     feed: ChangeFeed
     costs: UnitCosts
     trace_id: Callable[[], str | None] | None = None  # the current trace id, for audit records
+    billing: Billing | None = None  # the billing service's API (the officers' fees and invoices pages)
 
 
 def _require(actor: Actor, page: Page) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from console.domain.access import Actor
 from console.domain.alerts import AlertState
@@ -102,6 +102,35 @@ class AlertConflict(Exception):
 
 class NotificationUnavailable(Exception):
     """The notification service did not answer (or answered with a server error)."""
+
+
+class BillingUnavailable(Exception):
+    """The billing service did not answer (or answered with a server error)."""
+
+
+class BillingRefused(Exception):
+    """Billing refused the request for good (an invoice file that breaks the layout, a conflict): its
+    status, title and the problems it named (line numbers and fields, never values)."""
+
+    def __init__(self, status: int, title: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(title)
+        self.status, self.title, self.problems = status, title, tuple(problems)
+
+
+class Billing(Protocol):
+    """The billing service's API for officers: the running month's fees, the region's invoices.
+
+    Answers are billing's JSON documents as they are (documented in billing's OpenAPI)."""
+
+    async def running_fees(self, month: str | None) -> dict[str, Any]: ...
+
+    async def invoices(self, month: str) -> list[dict[str, Any]]: ...
+
+    async def invoice(self, invoice_id: str) -> dict[str, Any] | None: ...
+
+    async def import_invoice(self, region: str, month: str, content: bytes) -> dict[str, Any]: ...
+
+    async def disputes_csv(self, month: str) -> bytes: ...
 
 
 class Notifications(Protocol):

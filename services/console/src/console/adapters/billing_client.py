@@ -1,0 +1,84 @@
+"""The billing service's API for officers, over HTTP (httpx): the running month's fees and the region's
+invoices. The console calls it with its own token (`CONSOLE_BILLING__TOKEN`, role officer); the person
+who asked is in the console's own audit record.
+
+2xx: billing's JSON (or CSV); 404 for an invoice: None; 409 or 422: `BillingRefused` with the problems
+billing named (line numbers and fields, never values); anything else, or no answer:
+`BillingUnavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from console.service_layer.ports import BillingRefused, BillingUnavailable
+from trygg_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class HttpBilling:
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._transport = transport
+
+    async def _call(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, content: bytes | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if content is not None:
+            headers["Content-Type"] = "text/csv"
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client:
+                response = await client.request(
+                    method, f"{self._base}{path}", params=params, content=content, headers=headers
+                )
+        except httpx.HTTPError as exc:
+            log.warning("billing service unreachable", path=path, error=type(exc).__name__)
+            raise BillingUnavailable(type(exc).__name__) from None
+        if response.status_code in (409, 422):
+            body = _problem(response)
+            problems = [str(e.get("message", "")) for e in body.get("errors") or []] or [str(body.get("detail", ""))]
+            raise BillingRefused(response.status_code, str(body.get("title", "Refused")), problems)
+        if not response.is_success and response.status_code != 404:
+            log.warning("billing service answered with an error", path=path, status=response.status_code)
+            raise BillingUnavailable(f"HTTP {response.status_code}")
+        return response
+
+    async def running_fees(self, month: str | None) -> dict[str, Any]:
+        result: dict[str, Any] = (await self._call("GET", "/fees", params={"month": month} if month else None)).json()
+        return result
+
+    async def invoices(self, month: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = (await self._call("GET", "/invoices", params={"month": month})).json()
+        return result
+
+    async def invoice(self, invoice_id: str) -> dict[str, Any] | None:
+        response = await self._call("GET", f"/invoices/{quote(invoice_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def import_invoice(self, region: str, month: str, content: bytes) -> dict[str, Any]:
+        response = await self._call("POST", "/invoices", params={"region": region, "month": month}, content=content)
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def disputes_csv(self, month: str) -> bytes:
+        return (await self._call("GET", "/invoice-disputes.csv", params={"month": month})).content
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

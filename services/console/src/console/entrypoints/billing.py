@@ -1,0 +1,191 @@
+"""`/fees` (the running month's fees) and `/invoices` (the region's liability invoices: upload, the checked
+invoice with its totals, the month's dispute list): officers' pages over the billing service's API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from console.domain.access import Actor, Page
+from console.entrypoints.site import API_ERRORS, HTML, Site, bearer, html_page
+from console.service_layer import billing as uc
+from console.service_layer import pages
+from console.service_layer.ports import BillingRefused, BillingUnavailable
+from trygg_shared.http import ProblemError
+
+MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-2099
+PageMonth = Annotated[str | None, Query(pattern=MONTH, description="The month, YYYY-MM.")]
+InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The invoice (its file's SHA-256).")]
+MAX_INVOICE_BYTES = 1_000_000  # the console's body limit is 1 MiB: the file and the form around it
+BILLING_DOWN: dict[int | str, dict[str, Any]] = {502: {"content": HTML, "description": "Billing did not answer."}}
+
+
+class _Down(Exception):
+    pass
+
+
+class _Missing(Exception):
+    pass
+
+
+def _last_month(today: date) -> str:
+    return f"{today.year - (today.month == 1)}-{12 if today.month == 1 else today.month - 1:02d}"
+
+
+def kronor(ore: int | None) -> str:
+    """`2 575 kr`, `-12,50 kr` (Swedish style)."""
+    if ore is None:
+        return "—"
+    whole, rest = divmod(abs(ore), 100)
+    text = f"{'-' if ore < 0 else ''}{whole:,}".replace(",", " ")
+    return f"{text},{rest:02d} kr" if rest else f"{text} kr"
+
+
+async def _show(
+    site: Site, request: Request, page: Page, load: Callable[[Actor], Awaitable[Any]], template: str, **extra: Any
+) -> Response:
+    """`site.show`, and 502 when billing did not answer, 404 for an invoice it does not have."""
+
+    async def guarded(actor: Actor) -> Any:
+        try:
+            return await load(actor)
+        except BillingUnavailable:
+            raise _Down from None
+        except pages.NotFound:
+            raise _Missing from None
+
+    try:
+        return await site.show(request, page, guarded, template, kronor=kronor, **extra)
+    except _Down:
+        actor = await site.session_actor(request)
+        message = "The billing service did not answer; nothing is shown. Try again in a moment."
+        return site.error(request, actor, 502, "Billing did not answer", message)
+    except _Missing:
+        actor = await site.session_actor(request)
+        return site.error(request, actor, 404, "Not found", "There is no such invoice.")
+
+
+def fees_router(site: Site) -> APIRouter:
+    router = APIRouter()
+
+    @html_page(router, "/fees", "The running month's fees per person, before the statements", BILLING_DOWN)
+    async def fees_page(request: Request, month: PageMonth = None) -> Response:
+        return await _show(site, request, Page.FEES, lambda a: uc.fees_page(site.deps, a, month), "fees.html")
+
+    return router
+
+
+def invoices_router(site: Site) -> APIRouter:
+    router = APIRouter()
+    deps = site.deps
+
+    @html_page(router, "/invoices", "The region's liability invoices of a month, and the upload form", BILLING_DOWN)
+    async def invoices_page(request: Request, month: PageMonth = None) -> Response:
+        shown = month or _last_month(site.now().date())
+        return await _show(
+            site, request, Page.INVOICES, lambda a: uc.invoices_page(deps, a, shown), "invoices.html", month=shown
+        )
+
+    @html_page(
+        router,
+        "/invoices/{invoice_id}",
+        "One checked invoice: the totals side by side and every line",
+        {**BILLING_DOWN, 404: {"content": HTML, "description": "No such invoice."}},
+    )
+    async def invoice_page(request: Request, invoice_id: InvoiceId) -> Response:
+        return await _show(site, request, Page.INVOICES, lambda a: uc.invoice_page(deps, a, invoice_id), "invoice.html")
+
+    @router.post(
+        "/invoices",
+        response_class=HTMLResponse,
+        responses={
+            303: {"description": "Imported (or not signed in: to the login page)."},
+            403: {"content": HTML, "description": "The role may not import invoices."},
+            409: {"content": HTML, "description": "The same file was imported for another region or month."},
+            413: {"content": HTML, "description": "The file is too large."},
+            422: {"content": HTML, "description": "The file breaks the region's layout: each line's problems."},
+            **BILLING_DOWN,
+        },
+        summary="Import the region's liability invoice (CSV, through the billing service)",
+    )
+    @site.same_site_only
+    async def import_invoice(
+        request: Request,
+        region: Annotated[str | None, Form(pattern=r"^\d{2}$")] = None,
+        month: Annotated[str | None, Form(pattern=MONTH)] = None,
+        file: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        # The fields are checked after the session (a caller who is not signed in learns nothing).
+        actor = await site.session_actor(request)
+        if actor is None:
+            return site.to_login(request)
+        if not actor.may_see(Page.INVOICES):
+            return site.forbidden(request, actor)
+        if region is None or month is None or file is None:
+            shown = month or _last_month(site.now().date())
+            return await _upload_again(site, request, actor, shown, 422, "Region, month and file are needed.", [])
+        content = await file.read(MAX_INVOICE_BYTES + 1)
+        if len(content) > MAX_INVOICE_BYTES:
+            return await _upload_again(site, request, actor, month, 413, "The file is too large.", [])
+        try:
+            imported = await uc.import_invoice(deps, actor, region, month, content)
+        except BillingRefused as exc:
+            return await _upload_again(site, request, actor, month, exc.status, exc.title, list(exc.problems))
+        except BillingUnavailable:
+            message = "The billing service did not answer; nothing was imported. Try again."
+            return await _upload_again(site, request, actor, month, 502, message, [])
+        return RedirectResponse(f"/invoices/{imported['invoice_id']}", status_code=303)
+
+    @router.get(
+        "/invoice-disputes.csv",
+        response_class=Response,
+        responses={
+            200: {"content": {"text/csv": {}}, "description": "The month's dispute list (billing's CSV)."},
+            502: {"description": "Billing did not answer."},
+            **API_ERRORS,
+        },
+        summary="The month's dispute list as CSV",
+    )
+    async def disputes_csv(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        month: Annotated[str | None, Query(pattern=MONTH, description="The month, YYYY-MM (required).")] = None,
+    ) -> Response:
+        actor = await site.api_actor(request, credentials, Page.INVOICES)
+        if month is None:
+            raise ProblemError(422, "Unprocessable Content", "The month (YYYY-MM) is required.")
+        try:
+            content = await uc.disputes_csv(deps, actor, month)
+        except BillingUnavailable:
+            return Response("Billing did not answer.", status_code=502, media_type="text/plain")
+        headers = {"Content-Disposition": f'attachment; filename="invoice-disputes-{month}.csv"'}
+        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+
+    return router
+
+
+async def _upload_again(
+    site: Site, request: Request, actor: Actor, month: str, status: int, title: str, problems: list[str]
+) -> Response:
+    """The invoices page again, with what went wrong (the problems billing named: lines and fields)."""
+    try:
+        model = await uc.invoices_page(site.deps, actor, month)
+    except BillingUnavailable:
+        model = []
+    return site.render(
+        request,
+        "invoices.html",
+        actor,
+        status,
+        page=Page.INVOICES.value,
+        model=model,
+        month=month,
+        kronor=kronor,
+        refused=title,
+        problems=problems,
+    )
