@@ -1,0 +1,229 @@
+"""The officers' billing pages in a real browser (Debian's Chromium, Playwright) against the real billing
+and console processes on real Kafka and FerretDB: referral's events (published as referral does) reach
+billing; the running month's fees show with the cap; the region's sample invoice is uploaded through the
+form, checked by billing and shown with its totals: agreed, disputed (a revoked ready notice, a holiday in
+the agreement's grace days, a missing admission notice) and unknown lines.
+
+Screenshots go to `.local/screenshots/` (git-ignored); `TRYGG_SCREENSHOT_DIR` copies the fees and invoice
+pages there too (for a closing note).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker
+from invoice_support import events as invoice_events
+from invoice_support import sample_csv, stays
+from playwright.async_api import Browser, Page, async_playwright, expect
+from pymongo import AsyncMongoClient
+
+from devstack.servers import free_port
+from devstack.stack import ServiceProcess, ServiceSpec, service_env
+from devstack.testing import Endpoints
+from tests.support import eventually
+from trygg_shared.contracts import referral as ref
+from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.contracts.topics import ALL_TOPICS
+from trygg_shared.kafka import ensure_topics
+from trygg_shared.testing import publish_event
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
+SPECS = (ServiceSpec("billing", "BILLING_", 8004), ServiceSpec("console", "CONSOLE_", 8005))
+SOURCE = "urn:trygghemgang:referral"
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@dataclass
+class Running:
+    urls: dict[str, str]
+    endpoints: Endpoints
+    billing_db: str
+    suffix: str
+
+
+@pytest.fixture(scope="module")
+def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    suffix = f"_bill_{uuid.uuid4().hex[:8]}"
+    logs = tmp_path_factory.mktemp("billing-pages-logs")
+    ports = {spec.name: free_port() for spec in SPECS}
+    processes = []
+    for spec in SPECS:
+        env = service_env(
+            spec,
+            kafka=servers.kafka_bootstrap,
+            mongo_uri=servers.mongo_uri,
+            port=ports[spec.name],
+            database=f"{spec.name}{suffix}",
+            group_suffix=suffix,
+            peers=ports,
+        )
+        processes.append(ServiceProcess(spec, ports[spec.name], env, logs))
+    try:
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.wait_ready(90)
+        yield Running({p.spec.name: p.url for p in processes}, servers, f"billing{suffix}", suffix)
+    finally:
+        for p in processes:
+            p.stop()
+
+
+def this_month() -> date:
+    now = datetime.now(UTC).date()
+    return date(now.year, now.month, 1)
+
+
+def fee_events(suffix: str) -> list[IntegrationEvent]:
+    """A 20-day Trygg hemgång from the 1st of the running month: over maxtaxa, so the cap takes some off."""
+    case_id, person = f"case-fees{suffix}", f"p_fees{suffix}"
+    first = this_month()
+    granted_at = datetime(first.year, first.month, 1, 8, tzinfo=UTC)
+    return [
+        ref.DecisionGranted(
+            case_id=case_id,
+            person_ref=person,
+            decision_id=f"d-fees{suffix}",
+            decision_type=ref.DecisionType.TRYGG_HEMGANG,
+            start_date=first,
+            length_days=20,
+            team="Team Väst",
+            granted_by="officer:e2e",
+            granted_at=granted_at,
+        ),
+        ref.PersonContactRegistered(
+            case_id=case_id,
+            person_ref=person,
+            decision_id=f"d-fees{suffix}",
+            decision_type=ref.DecisionType.TRYGG_HEMGANG,
+            person=ref.PersonContact(given_name="Test", family_name="Avgiftsdotter"),
+            registered_at=granted_at,
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def history(running: Running) -> Running:
+    """The fee case and the invoice's stays, as referral publishes them (each case's events in order)."""
+
+    async def publish() -> None:
+        await ensure_topics(running.endpoints.kafka_bootstrap, ALL_TOPICS)
+        broker = KafkaBroker(running.endpoints.kafka_bootstrap)
+        await broker.start()
+        sequences: dict[str, int] = {}
+        try:
+            for event in [*fee_events(running.suffix), *invoice_events(running.suffix)]:
+                key = event.partition_key()
+                sequences[key] = sequences.get(key, 0) + 1
+                await publish_event(broker, event, source=SOURCE, sequence=sequences[key])
+        finally:
+            await broker.stop()
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(running.endpoints.mongo_uri, tz_aware=True)
+        try:
+            db = client[running.billing_db]
+            ids = [s.case_id for s in stays(running.suffix)]
+
+            async def arrived() -> bool:
+                discharged = await db["case_liability"].count_documents({"_id": {"$in": ids}, "liability_open": False})
+                persons = await db["persons"].count_documents({"identity_key": {"$ne": None}})
+                care = await db["care_cases"].count_documents({"_id": f"case-fees{running.suffix}"})
+                return discharged == len(ids) and persons >= len(ids) and care == 1
+
+            await eventually(arrived, within=180)
+            await asyncio.sleep(1.0)  # the discharges' counts are the last events of each case
+        finally:
+            await client.close()
+
+    asyncio.run(publish())
+    return running
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - `make test` installs it, never skipped
+        pytest.fail(f"{CHROMIUM} is missing: run deploy/local/install-browser.sh")
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def officer(browser: Browser, running: Running) -> Page:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{running.urls['console']}/login")
+    await page.locator("input[name=token]").fill("dev-officer")
+    await page.locator("form[action='/login'] button[type=submit]").click()
+    await expect(page.locator("nav a[href='/fees']")).to_be_visible()
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    extra = os.environ.get("TRYGG_SCREENSHOT_DIR")
+    if extra:
+        await page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
+
+
+async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Browser, history: Running) -> None:
+    page = await officer(browser, history)
+
+    await page.goto(f"{history.urls['console']}/fees")
+
+    month = this_month()
+    section = page.locator("section.fees", has_text="Avgiftsdotter")
+    await expect(section).to_be_visible()
+    seeded = {2026: (190, 2_660), 2025: (189, 2_642), 2024: (184, 2_575)}  # Hofors: 1/14 of maxtaxa, maxtaxa
+    assert month.year in seeded, "a year the seeded tariffs do not cover"
+    day_fee, maxtaxa = seeded[month.year]
+    await expect(section).to_contain_text(f"Trygg hemgång 20 dagar à {day_fee} kr")
+    taken_off = f"{20 * day_fee - maxtaxa:,} kr".replace(",", " ")
+    await expect(section.locator("[data-capped]")).to_have_text(taken_off)
+    await expect(section.locator("tfoot")).to_contain_text(f"{maxtaxa:,} kr".replace(",", " "))
+    await shot(page, "running-fees")
+
+
+async def test_the_region_s_invoice_is_uploaded_checked_and_its_totals_shown(
+    browser: Browser, history: Running, tmp_path: Path
+) -> None:
+    page = await officer(browser, history)
+    invoice = tmp_path / "faktura-region-stockholm-2024-03.csv"
+    invoice.write_bytes(sample_csv(history.suffix))
+
+    await page.goto(f"{history.urls['console']}/invoices?month=2024-03")
+    await page.locator("#region").fill("01")
+    await page.locator("#upload-month").fill("2024-03")
+    await page.locator("#file").set_input_files(str(invoice))
+    await page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+
+    await expect(page).to_have_url(re.compile(r"/invoices/[0-9a-f]{64}$"))
+    totals = page.locator("#totals")
+    await expect(totals.locator("tr.invoiced")).to_contain_text("158 100 kr")
+    await expect(totals.locator("tr.agreed")).to_contain_text("46 500 kr")
+    await expect(totals.locator("tr.disputed")).to_contain_text("65 100 kr")
+    await expect(totals.locator("tr.unknown")).to_contain_text("18 600 kr")
+    lines = page.locator("#lines")
+    await expect(lines.locator("tr.disputed")).to_have_count(3)
+    await expect(lines).to_contain_text("Ready notice revoked (2024-03-17, 2024-03-18, 2024-03-19, 2024-03-20)")
+    await expect(lines).to_contain_text("Liability starts later (2024-03-31)")
+    await expect(lines).to_contain_text("No admission notice")
+    await expect(lines.locator("tr.unknown")).to_have_count(1)
+    await shot(page, "invoice")
+    body = await page.content()
+    for digits in ("121212", "701063", "20121212", "19121231"):
+        assert digits not in body  # identity numbers are never shown back
