@@ -43,8 +43,9 @@ def test_each_line_is_agreed_disputed_with_its_reason_and_days_or_unknown(api: A
         5: ("disputed", "admission_notice_missing", 2, [], "case-n"),
         6: ("unknown", "no_episode", 0, [], None),
     }
-    assert "2024-04-04" in lines[4]["detail"]
+    assert (lines[4]["since"], lines[4]["agreement"]) == ("2024-04-04", "sll-2024-working v2")
     assert "holidays" in lines[4]["detail"]
+    assert lines[3]["since"] == "2024-03-16"  # the revocation
     assert (lines[3]["our_days"], lines[3]["disputed_amount_ore"]) == (3, 3_720_000)
     assert lines[3]["person_ref"] == "p_tolv"  # the identity number matched to our person reference
     assert body["totals"] == {

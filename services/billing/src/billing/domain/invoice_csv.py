@@ -184,7 +184,7 @@ def parse_invoice(
     try:
         text = content.decode(layout.encoding).removeprefix("\ufeff")
     except (UnicodeDecodeError, LookupError):
-        return [], [LineProblem(0, "file", f"not {layout.encoding} text")]
+        return [], [LineProblem(0, "file", "not text in the region's encoding")]
     if "\x00" in text:
         return [], [LineProblem(0, "file", "holds a NUL character")]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)

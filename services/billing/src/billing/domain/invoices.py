@@ -64,6 +64,8 @@ class CheckedLine:
     disputed_days: int = 0
     disputed_amount_ore: int = 0
     disputed_dates: tuple[date, ...] = ()
+    since: date | None = None  # the revocation day, or the day liability starts under the agreement
+    agreement: str | None = None  # the agreement (id and version) our count is under
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,18 @@ def _charged_dates(line: InvoiceLine, month: Month) -> list[date]:
     return [d for d in days_between(last - timedelta(days=line.days - 1), last) if month.contains(d)]
 
 
-def _surplus(line: InvoiceLine, case: CaseLiability, month: Month, ours: int) -> tuple[DisputeReason, str, list[date]]:
+@dataclass(frozen=True)
+class Surplus:
+    """Why a line charges more days than we count."""
+
+    reason: DisputeReason
+    detail: str
+    dates: list[date]  # the days in question, as far as they can be named
+    since: date | None = None
+    agreement: str | None = None
+
+
+def _surplus(line: InvoiceLine, case: CaseLiability, month: Month, ours: int) -> Surplus:
     """Why the line charges more days than we count, and which days (as far as they can be named)."""
     charged = _charged_dates(line, month)
     periods = [p for p in case.periods if local_date(p.ready_at) == line.ready_date] or list(case.periods)
@@ -154,7 +167,7 @@ def _surplus(line: InvoiceLine, case: CaseLiability, month: Month, ours: int) ->
         ended = max(local_date(p.ended_at) for p in revoked if p.ended_at)
         after = [d for d in charged if d > ended]
         if after:
-            return DisputeReason.READY_NOTICE_REVOKED, f"ready notice revoked on {ended}", after
+            return Surplus(DisputeReason.READY_NOTICE_REVOKED, f"ready notice revoked on {ended}", after, ended)
     starts = [p for p in periods if p.status is not PeriodStatus.SUPERSEDED]
     if starts:
         first = min(starts, key=lambda p: p.ready_at)
@@ -163,8 +176,8 @@ def _surplus(line: InvoiceLine, case: CaseLiability, month: Month, ours: int) ->
         if before:
             agreement = f"{first.agreement_id} v{first.agreement_version}"
             detail = f"liability starts {start} under {agreement} (day 0 rule, grace days, weekends and holidays)"
-            return DisputeReason.LIABILITY_STARTS_LATER, detail, before
-    return DisputeReason.DAYS_DIFFER, f"we count {ours} days in {month}", []
+            return Surplus(DisputeReason.LIABILITY_STARTS_LATER, detail, before, start, agreement)
+    return Surplus(DisputeReason.DAYS_DIFFER, f"we count {ours} days in {month}", [])
 
 
 def check_line(
@@ -194,9 +207,12 @@ def check_line(
         detail = "no admission notice (inskrivningsmeddelande) was received for this stay: no day is owed"
         return _disputed(matched, DisputeReason.ADMISSION_NOTICE_MISSING, detail, line.days, line.amount_ore, [])
     if line.days > our_days:
-        reason, detail, dates = _surplus(line, case, month, our_days)
+        why = _surplus(line, case, month, our_days)
         accepted = min(line.amount_ore, our_amount)
-        return _disputed(matched, reason, detail, line.days - our_days, line.amount_ore - accepted, dates)
+        disputed = _disputed(
+            matched, why.reason, why.detail, line.days - our_days, line.amount_ore - accepted, why.dates
+        )
+        return replace(disputed, since=why.since, agreement=why.agreement)
     price = our_amount // our_days if our_days else 0
     if line.amount_ore > line.days * price:
         detail = f"{line.days} days at our price come to {line.days * price // 100} kr"

@@ -65,6 +65,8 @@ class InvoiceLineOut(Out):
     disputed_days: int
     disputed_amount_ore: int
     disputed_dates: list[date]
+    since: date | None = Field(description="The revocation day, or the day liability starts under the agreement.")
+    agreement: str | None = Field(description="The agreement (id and version) our count is under, when it matters.")
 
 
 class InvoiceSummaryOut(Out):
