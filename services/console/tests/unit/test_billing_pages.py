@@ -54,7 +54,7 @@ def test_an_officer_sees_the_running_month_s_fees_with_the_cap(pair: tuple[Conso
     page = officer.get("/fees")
 
     assert page.status_code == 200, page.text
-    assert "Fees for 2024-04" in page.text
+    assert "Avgifter för 2024-04" in page.text  # Swedish first
     assert "Trygg hemgång 20 dagar à 184 kr" in page.text
     assert "3 680 kr" in page.text  # 20 days
     assert "1 105 kr" in page.text  # taken off by the cap
@@ -78,7 +78,7 @@ def test_an_invoice_is_uploaded_checked_and_shown_with_its_totals(pair: tuple[Co
     assert "46 500 kr" in totals  # agreed
     assert "65 100 kr" in totals  # disputed, in question
     assert "18 600 kr" in totals  # unknown
-    assert "Ready notice revoked" in page.text
+    assert "Utskrivningsklar återkallad" in page.text  # the reason, in Swedish
     assert "2024-03-31" in page.text
     assert console.audit.records[-1].action == "view_invoice"
     assert api.audit.records[-1].action == "read_invoice"
@@ -100,7 +100,7 @@ def test_a_bad_file_is_shown_with_each_line_s_problem_and_no_personal_data(
     refused = upload(officer, sample_csv().replace(b"19701063-2391", b"19701063-2392"))
 
     assert refused.status_code == 422
-    assert "line 4: not a valid personnummer or samordningsnummer" in refused.text
+    assert "Rad 4, personnummer: inte ett giltigt personnummer eller samordningsnummer" in refused.text
     assert "19701063" not in refused.text
     assert api.stores.invoices.states == {}
 
@@ -123,7 +123,7 @@ def test_only_officers_reach_the_billing_pages_and_uploads_need_the_console_s_or
         headers={"Origin": "https://evil.example"},
     )
     assert foreign.status_code == 403
-    assert "Fees this month" in officer.get("/fees").text  # in the officer's navigation
+    assert "Månadens avgifter" in officer.get("/fees").text  # in the officer's navigation
 
 
 def test_billing_down_is_a_502_page(pair: tuple[ConsoleHarness, ApiHarness]) -> None:

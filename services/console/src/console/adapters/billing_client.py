@@ -3,7 +3,8 @@ invoices. The console calls it with its own token (`CONSOLE_BILLING__TOKEN`, rol
 who asked is in the console's own audit record.
 
 2xx: billing's JSON (or CSV); 404 for an invoice: None; 409 or 422: `BillingRefused` with the problems
-billing named (line numbers and fields, never values); anything else, or no answer:
+billing named (line numbers and fields, never values; a 422 of the query itself has none); anything
+else, or no answer:
 `BillingUnavailable`.
 """
 
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from console.service_layer.ports import BillingRefused, BillingUnavailable
+from console.service_layer.ports import BillingRefused, BillingUnavailable, InvoiceProblem
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,9 +45,7 @@ class HttpBilling:
             log.warning("billing service unreachable", path=path, error=type(exc).__name__)
             raise BillingUnavailable(type(exc).__name__) from None
         if response.status_code in (409, 422):
-            body = _problem(response)
-            problems = [str(e.get("message", "")) for e in body.get("errors") or []] or [str(body.get("detail", ""))]
-            raise BillingRefused(response.status_code, str(body.get("title", "Refused")), problems)
+            raise BillingRefused(response.status_code, _problems(response))
         if not response.is_success and response.status_code != 404:
             log.warning("billing service answered with an error", path=path, status=response.status_code)
             raise BillingUnavailable(f"HTTP {response.status_code}")
@@ -76,9 +75,16 @@ class HttpBilling:
         return (await self._call("GET", "/invoice-disputes.csv", params={"month": month})).content
 
 
-def _problem(response: httpx.Response) -> dict[str, Any]:
+def _problems(response: httpx.Response) -> list[InvoiceProblem]:
+    """Billing's per-line problems (`errors`: field `lines.<line>.<field>`, message `line <n>: <text>`)."""
     try:
         body = response.json()
     except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return []
+    found = []
+    for error in (body.get("errors") or []) if isinstance(body, dict) else []:
+        parts = str(error.get("field", "")).split(".")
+        line = int(parts[1]) if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit() else 0
+        text = str(error.get("message", "")).split(": ", 1)[-1]
+        found.append(InvoiceProblem(line, parts[-1], text))
+    return found

@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from console.domain.access import Actor, Page
+from console.domain.text import N_
+from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import API_ERRORS, HTML, Site, bearer, html_page
 from console.service_layer import billing as uc
 from console.service_layer import pages
-from console.service_layer.ports import BillingRefused, BillingUnavailable
+from console.service_layer.ports import BillingRefused, BillingUnavailable, InvoiceProblem
 from trygg_shared.http import ProblemError
 
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-2099
@@ -23,6 +25,48 @@ PageMonth = Annotated[str | None, Query(pattern=MONTH, description="The month, Y
 InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The invoice (its file's SHA-256).")]
 MAX_INVOICE_BYTES = 1_000_000  # the console's body limit is 1 MiB: the file and the form around it
 BILLING_DOWN: dict[int | str, dict[str, Any]] = {502: {"content": HTML, "description": "Billing did not answer."}}
+
+
+# What billing says of a bad invoice file (its English text), and the fields, translated by value.
+INVOICE_PROBLEMS = (
+    N_("not text in the region's encoding"),
+    N_("holds a NUL character"),
+    N_("not readable as CSV (an unclosed quote?)"),
+    N_("the file is empty"),
+    N_("the invoice has no lines"),
+    N_("not a valid personnummer or samordningsnummer"),
+    N_("neither an identity number nor an episode id"),
+    N_("longer than 100 characters"),
+    N_("missing or longer than 200 characters"),
+    N_("not a date (YYYY-MM-DD, 2000-2099)"),
+    N_("before the ready date"),
+    N_("not a whole number of days (0-999)"),
+    N_("not an amount in kronor (at most two decimals)"),
+)
+INVOICE_FIELDS = {
+    "identity_number": N_("identity number"),
+    "episode_id": N_("episode id"),
+    "care_unit": N_("care unit"),
+    "ready_date": N_("ready date"),
+    "discharge_date": N_("discharge date"),
+    "days": N_("days"),
+    "amount": N_("amount"),
+    "header": N_("header"),
+    "line": N_("line"),
+    "file": N_("file"),
+}
+
+
+def problem_text(problem: InvoiceProblem) -> str:
+    """One problem as the page says it, in the user's language (an unforeseen text of billing's as it came)."""
+    field = _(INVOICE_FIELDS.get(problem.field, problem.field))
+    if problem.line == 0:
+        return _("The file: %(problem)s") % {"problem": _(problem.text)}
+    return _("Line %(line)s, %(field)s: %(problem)s") % {
+        "line": problem.line,
+        "field": field,
+        "problem": _(problem.text),
+    }
 
 
 class _Down(Exception):
@@ -63,11 +107,11 @@ async def _show(
         return await site.show(request, page, guarded, template, kronor=kronor, **extra)
     except _Down:
         actor = await site.session_actor(request)
-        message = "The billing service did not answer; nothing is shown. Try again in a moment."
-        return site.error(request, actor, 502, "Billing did not answer", message)
+        message = _("The billing service did not answer; nothing is shown. Try again in a moment.")
+        return site.error(request, actor, 502, _("Billing did not answer"), message)
     except _Missing:
         actor = await site.session_actor(request)
-        return site.error(request, actor, 404, "Not found", "There is no such invoice.")
+        return site.error(request, actor, 404, _("Not found"), _("There is no such invoice."))
 
 
 def fees_router(site: Site) -> APIRouter:
@@ -128,17 +172,22 @@ def invoices_router(site: Site) -> APIRouter:
             return site.forbidden(request, actor)
         if region is None or month is None or file is None:
             shown = month or _last_month(site.now().date())
-            return await _upload_again(site, request, actor, shown, 422, "Region, month and file are needed.", [])
+            return await _upload_again(site, request, actor, shown, 422, _("Region, month and file are needed."))
         content = await file.read(MAX_INVOICE_BYTES + 1)
         if len(content) > MAX_INVOICE_BYTES:
-            return await _upload_again(site, request, actor, month, 413, "The file is too large.", [])
+            return await _upload_again(site, request, actor, month, 413, _("The file is too large (at most 1 MB)."))
         try:
             imported = await uc.import_invoice(deps, actor, region, month, content)
         except BillingRefused as exc:
-            return await _upload_again(site, request, actor, month, exc.status, exc.title, list(exc.problems))
+            if exc.status == 409:
+                title = _("This file was imported before for another region or month.")
+                return await _upload_again(site, request, actor, month, 409, title)
+            problems = [problem_text(p) for p in exc.problems]
+            title = _("The file does not follow the region's layout; nothing was imported.")
+            return await _upload_again(site, request, actor, month, 422, title, problems)
         except BillingUnavailable:
-            message = "The billing service did not answer; nothing was imported. Try again."
-            return await _upload_again(site, request, actor, month, 502, message, [])
+            message = _("The billing service did not answer; nothing was imported. Try again.")
+            return await _upload_again(site, request, actor, month, 502, message)
         return RedirectResponse(f"/invoices/{imported['invoice_id']}", status_code=303)
 
     @router.get(
@@ -162,7 +211,7 @@ def invoices_router(site: Site) -> APIRouter:
         try:
             content = await uc.disputes_csv(deps, actor, month)
         except BillingUnavailable:
-            return Response("Billing did not answer.", status_code=502, media_type="text/plain")
+            return Response("Billing did not answer.", status_code=502, media_type="text/plain")  # data: English
         headers = {"Content-Disposition": f'attachment; filename="invoice-disputes-{month}.csv"'}
         return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -170,7 +219,7 @@ def invoices_router(site: Site) -> APIRouter:
 
 
 async def _upload_again(
-    site: Site, request: Request, actor: Actor, month: str, status: int, title: str, problems: list[str]
+    site: Site, request: Request, actor: Actor, month: str, status: int, title: str, problems: list[str] | None = None
 ) -> Response:
     """The invoices page again, with what went wrong (the problems billing named: lines and fields)."""
     try:
@@ -187,5 +236,5 @@ async def _upload_again(
         month=month,
         kronor=kronor,
         refused=title,
-        problems=problems,
+        problems=problems or [],
     )

@@ -108,13 +108,23 @@ class BillingUnavailable(Exception):
     """The billing service did not answer (or answered with a server error)."""
 
 
-class BillingRefused(Exception):
-    """Billing refused the request for good (an invoice file that breaks the layout, a conflict): its
-    status, title and the problems it named (line numbers and fields, never values)."""
+@dataclass(frozen=True)
+class InvoiceProblem:
+    """One problem billing found in an invoice file: the line (0: the file), the field, what is wrong
+    (billing's English text; never a value from the file)."""
 
-    def __init__(self, status: int, title: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(title)
-        self.status, self.title, self.problems = status, title, tuple(problems)
+    line: int
+    field: str
+    text: str
+
+
+class BillingRefused(Exception):
+    """Billing refused the request for good: 422 (an invoice file that breaks the layout, with each
+    problem) or 409 (the same file imported for another region or month)."""
+
+    def __init__(self, status: int, problems: Sequence[InvoiceProblem] = ()) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.problems = status, tuple(problems)
 
 
 class Billing(Protocol):
