@@ -192,9 +192,9 @@ async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Brow
     assert month.year in seeded, "a year the seeded tariffs do not cover"
     day_fee, maxtaxa = seeded[month.year]
     await expect(section).to_contain_text(f"Trygg hemgång 20 dagar à {day_fee} kr")
-    taken_off = f"{20 * day_fee - maxtaxa:,} kr".replace(",", " ")
+    taken_off = f"{20 * day_fee - maxtaxa:,} kr".replace(",", "\u00a0")  # Swedish: a no-break space
     await expect(section.locator("[data-capped]")).to_have_text(taken_off)
-    await expect(section.locator("tfoot")).to_contain_text(f"{maxtaxa:,} kr".replace(",", " "))
+    await expect(section.locator("tfoot")).to_contain_text(f"{maxtaxa:,} kr".replace(",", "\u00a0"))
     await shot(page, "running-fees")
 
 
@@ -213,10 +213,10 @@ async def test_the_region_s_invoice_is_uploaded_checked_and_its_totals_shown(
 
     await expect(page).to_have_url(re.compile(r"/invoices/[0-9a-f]{64}$"))
     totals = page.locator("#totals")
-    await expect(totals.locator("tr.invoiced")).to_contain_text("158 100 kr")
-    await expect(totals.locator("tr.agreed")).to_contain_text("46 500 kr")
-    await expect(totals.locator("tr.disputed")).to_contain_text("65 100 kr")
-    await expect(totals.locator("tr.unknown")).to_contain_text("18 600 kr")
+    await expect(totals.locator("tr.invoiced")).to_contain_text("158\u00a0100 kr")
+    await expect(totals.locator("tr.agreed")).to_contain_text("46\u00a0500 kr")
+    await expect(totals.locator("tr.disputed")).to_contain_text("65\u00a0100 kr")
+    await expect(totals.locator("tr.unknown")).to_contain_text("18\u00a0600 kr")
     lines = page.locator("#lines")
     await expect(lines.locator("tr.disputed")).to_have_count(3)
     await expect(lines).to_contain_text("Utskrivningsklar återkallad (2024-03-17, 2024-03-18, 2024-03-19, 2024-03-20)")

@@ -54,13 +54,17 @@ def test_an_officer_sees_the_running_month_s_fees_with_the_cap(pair: tuple[Conso
     page = officer.get("/fees")
 
     assert page.status_code == 200, page.text
-    assert "Avgifter för 2024-04" in page.text  # Swedish first
+    assert "Avgifter för 2024-04" in page.text  # Swedish first: amounts as Swedish writes them (no-break space)
     assert "Trygg hemgång 20 dagar à 184 kr" in page.text
-    assert "3 680 kr" in page.text  # 20 days
-    assert "1 105 kr" in page.text  # taken off by the cap
-    assert "2 575 kr" in page.text  # maxtaxa 2024: the total
+    assert "3\xa0680 kr" in page.text  # 20 days
+    assert "1\xa0105 kr" in page.text  # taken off by the cap
+    assert "2\xa0575 kr" in page.text  # maxtaxa 2024: the total
     assert console.audit.records[-1].action == "view_running_fees"
     assert console.audit.records[-1].case_ids == ("case-fees",)
+    officer.post("/language", data={"language": "en", "next": "/fees"})
+    english = officer.get("/fees").text
+    assert "Fees for 2024-04" in english
+    assert "1,105 kr" in english  # taken off by the cap, as English writes it
 
 
 def test_an_invoice_is_uploaded_checked_and_shown_with_its_totals(pair: tuple[ConsoleHarness, ApiHarness]) -> None:
@@ -74,10 +78,10 @@ def test_an_invoice_is_uploaded_checked_and_shown_with_its_totals(pair: tuple[Co
     page = officer.get(invoice_url)
     assert page.status_code == 200
     totals = page.text[page.text.index('id="totals"') : page.text.index("</table>")]
-    assert "158 100 kr" in totals  # invoiced
-    assert "46 500 kr" in totals  # agreed
-    assert "65 100 kr" in totals  # disputed, in question
-    assert "18 600 kr" in totals  # unknown
+    assert "158\xa0100 kr" in totals  # invoiced
+    assert "46\xa0500 kr" in totals  # agreed
+    assert "65\xa0100 kr" in totals  # disputed, in question
+    assert "18\xa0600 kr" in totals  # unknown
     assert "Utskrivningsklar återkallad" in page.text  # the reason, in Swedish
     assert "2024-03-31" in page.text
     assert console.audit.records[-1].action == "view_invoice"

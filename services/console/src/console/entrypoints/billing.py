@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from console.domain.access import Actor, Page
 from console.domain.text import N_
+from console.entrypoints.i18n import DASH, number
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import API_ERRORS, HTML, Site, bearer, html_page
 from console.service_layer import billing as uc
@@ -82,12 +83,8 @@ def _last_month(today: date) -> str:
 
 
 def kronor(ore: int | None) -> str:
-    """`2 575 kr`, `-12,50 kr` (Swedish style)."""
-    if ore is None:
-        return "—"
-    whole, rest = divmod(abs(ore), 100)
-    text = f"{'-' if ore < 0 else ''}{whole:,}".replace(",", " ")
-    return f"{text},{rest:02d} kr" if rest else f"{text} kr"
+    """Öre as kronor in the language's format (sv: `2 575 kr`, `-12,5 kr`; en: `2,575 kr`)."""
+    return DASH if ore is None else f"{number(ore / 100, 2)} kr"
 
 
 async def _show(
