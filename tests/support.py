@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from devstack.stack import ServiceProcess
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 30.0) -> Any:
@@ -57,3 +60,18 @@ async def read_topic(bootstrap: str, topic: str, *, key: bytes | None = None, wi
         return records
     finally:
         await consumer.stop()
+
+
+@contextmanager
+def started(processes: dict[str, ServiceProcess]) -> Iterator[dict[str, ServiceProcess]]:
+    """The service processes started and ready, by name, while the block runs; stopped after it (even on
+    failure). Build them with `devstack.testing.service_processes` (or by hand, for settings it has no say in)."""
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_ready(90)
+        yield processes
+    finally:
+        for process in processes.values():
+            process.stop()

@@ -45,6 +45,7 @@ from devstack.cli import sample_message, sign
 from devstack.stack import SERVICES
 from devstack.testing import Endpoints, service_processes
 from referral.config import LOCAL_DEV_SENDER_SECRET
+from tests.support import started as processes_running
 
 pytestmark = pytest.mark.faults
 
@@ -126,16 +127,8 @@ def live(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # failed-attempt limit (429 after 10 a minute, tests/security/test_limits.py) would answer the rest.
     extra = {f"{spec.env_prefix}LIMITS__PER_CLIENT_FAILURES": "100000/minute" for spec in SERVICES}
     processes = service_processes(servers, [spec.name for spec in SERVICES], suffix, logs, extra_env=extra)
-    try:
-        for process in processes.values():
-            process.start()
-        for process in processes.values():
-            process.wait_ready(90)
-        urls = {name: process.url for name, process in processes.items()}
-        yield _seed(urls)
-    finally:
-        for process in processes.values():
-            process.stop()
+    with processes_running(processes):
+        yield _seed({name: process.url for name, process in processes.items()})
 
 
 def _seed(urls: dict[str, str]) -> Live:

@@ -85,25 +85,8 @@ def notification(path: str) -> Seeded:
 def billing(path: str) -> Seeded:
     from billing_support import ApiHarness
 
-    from billing.domain.care import DecisionType
-    from billing.service_layer import referral_facts as rf
-
     h = ApiHarness()
-    asyncio.run(
-        rf.record_decision(
-            h.deps,
-            rf.RecordDecision(
-                case_id="case-p_abc",
-                person_ref="p_abc",
-                decision_id="d-p_abc",
-                kind="granted",
-                as_of=datetime(2024, 3, 1, tzinfo=UTC),
-                decision_type=DecisionType.TRYGG_HEMGANG,
-                start_date=date(2024, 3, 4),
-                length_days=5,
-            ),
-        )
-    )
+    h.grant("p_abc", date(2024, 3, 4), 5, granted_at=datetime(2024, 3, 1, tzinfo=UTC))
     assert h.client.post("/statement-runs/2024-03", headers=_bearer("ops")).status_code == 200
     invoice_id = ""
     if "invoice" in path:

@@ -6,9 +6,8 @@ half of the generated person references and months hit a real statement.
 
 from __future__ import annotations
 
-import asyncio
 import zlib
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import schemathesis
@@ -16,26 +15,9 @@ from billing_support import ApiHarness
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from billing.domain.care import DecisionType
-from billing.service_layer import referral_facts as rf
-
 HARNESS = ApiHarness()
 REAL_PERSON = "p_fuzz"
-asyncio.run(
-    rf.record_decision(
-        HARNESS.deps,
-        rf.RecordDecision(
-            case_id="case-fuzz",
-            person_ref=REAL_PERSON,
-            decision_id="d-fuzz",
-            kind="granted",
-            as_of=datetime(2024, 3, 1, tzinfo=UTC),
-            decision_type=DecisionType.TRYGG_HEMGANG,
-            start_date=date(2024, 3, 4),
-            length_days=5,
-        ),
-    )
-)
+HARNESS.grant(REAL_PERSON, date(2024, 3, 4), 5)
 HARNESS.client.post("/statement-runs/2024-03", headers=HARNESS.as_role("ops"))
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime
 
 import pytest
 from billing_support import ApiHarness
-
-from billing.domain.care import DecisionType
-from billing.service_layer import referral_facts as rf
 
 
 @pytest.fixture
@@ -20,21 +16,7 @@ def api() -> ApiHarness:
 
 
 def grant(api: ApiHarness, person: str = "p_abc", start: date = date(2024, 3, 4), length: int = 5) -> None:
-    asyncio.run(
-        rf.record_decision(
-            api.deps,
-            rf.RecordDecision(
-                case_id=f"case-{person}",
-                person_ref=person,
-                decision_id=f"d-{person}",
-                kind="granted",
-                as_of=datetime(2024, 3, 1, tzinfo=UTC),
-                decision_type=DecisionType.TRYGG_HEMGANG,
-                start_date=start,
-                length_days=length,
-            ),
-        )
-    )
+    api.grant(person, start, length, granted_at=datetime(2024, 3, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("path", ["/statements?month=2024-03", "/reports/liability?month=2024-03", "/tariffs"])

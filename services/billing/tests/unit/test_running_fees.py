@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from billing_support import ApiHarness
 
-from billing.domain.fees import ItemKind, compose_statement
+from billing.domain.fees import Headroom, ItemKind, PersonAccount, compose_statement
 from billing.domain.money import Month
 from billing.domain.running import running_fees
 
@@ -15,13 +15,22 @@ from .factories import hofors, trygg_hemgang
 from .test_http_api import grant
 
 NOW = datetime(2024, 4, 10, 8, tzinfo=UTC)
+ACCOUNT = PersonAccount("p1")
+
+
+def headroom(amount_ore: int) -> PersonAccount:
+    account = PersonAccount("p1")
+    account.set_headroom(Headroom(Month(2024, 1), amount_ore, "officer:test", NOW))
+    return account
+
+
 APRIL = Month(2024, 4)
 
 
 def test_a_month_over_maxtaxa_shows_its_days_the_cap_and_what_the_cap_took_off() -> None:
     case = trygg_hemgang(date(2024, 4, 1), date(2024, 4, 20))
 
-    fees = running_fees("p1", APRIL, [case], [], lambda m: hofors(), lambda m: None, NOW)
+    fees = running_fees(ACCOUNT, APRIL, ([case], []), lambda m: hofors(), NOW)
 
     days = fees.lines[0]
     assert (days.kind, days.days, days.unit_price_ore, days.amount_ore) == (
@@ -40,7 +49,7 @@ def test_a_month_over_maxtaxa_shows_its_days_the_cap_and_what_the_cap_took_off()
 def test_a_lower_fee_headroom_is_the_cap() -> None:
     case = trygg_hemgang(date(2024, 4, 1), date(2024, 4, 5))
 
-    fees = running_fees("p1", APRIL, [case], [], lambda m: hofors(), lambda m: 50_000, NOW)
+    fees = running_fees(headroom(50_000), APRIL, ([case], []), lambda m: hofors(), NOW)
 
     assert (fees.cap_ore, fees.capped_fees_ore, fees.capped_by_ore, fees.total_ore) == (50_000, 92_000, 42_000, 50_000)
 
@@ -50,7 +59,7 @@ def test_once_issued_the_statement_s_own_lines_are_shown() -> None:
     issued = compose_statement("p1", Month(2024, 3), [case], [], lambda m: hofors(), lambda m: None, issued_at=NOW)
     assert issued is not None
 
-    fees = running_fees("p1", Month(2024, 3), [case], [issued], lambda m: hofors(), lambda m: None, NOW)
+    fees = running_fees(ACCOUNT, Month(2024, 3), ([case], [issued]), lambda m: hofors(), NOW)
 
     assert fees.issued
     assert fees.lines == tuple(issued.lines)
@@ -60,7 +69,7 @@ def test_once_issued_the_statement_s_own_lines_are_shown() -> None:
 def test_a_month_without_a_tariff_says_so() -> None:
     case = trygg_hemgang(date(2024, 4, 1), date(2024, 4, 5))
 
-    fees = running_fees("p1", APRIL, [case], [], lambda m: None, lambda m: None, NOW)
+    fees = running_fees(ACCOUNT, APRIL, ([case], []), lambda m: None, NOW)
 
     assert fees.tariff_missing
     assert fees.lines == ()

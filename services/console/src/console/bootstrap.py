@@ -9,8 +9,8 @@ from datetime import timedelta
 from functools import partial
 
 from console.adapters.auth import ServerSessions
-from console.adapters.dead_letters import DeadLetterReader, KafkaRepublisher, MongoDeadLetters, dead_letter_indexes
 from console.adapters.billing_client import HttpBilling
+from console.adapters.dead_letters import DeadLetterReader, KafkaRepublisher, MongoDeadLetters, dead_letter_indexes
 from console.adapters.mongo import MongoAuditLog, MongoReadModel, MongoSessionStore, MongoStores, read_model_indexes
 from console.adapters.mongo_changes import MongoChangeLog, change_log_indexes
 from console.adapters.notification_client import HttpNotifications

@@ -14,71 +14,41 @@ import asyncio
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faststream.kafka import KafkaBroker
+from browser_support import publish_history
 from invoice_support import events as invoice_events
 from invoice_support import sample_csv, stays
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from pymongo import AsyncMongoClient
+from test_console_browser import shot as console_shot
 
-from devstack.servers import free_port
-from devstack.stack import ServiceProcess, ServiceSpec, service_env
-from devstack.testing import Endpoints
-from tests.support import eventually
+from devstack.stack import ServiceSpec
+from devstack.testing import Endpoints, service_processes
+from tests.support import eventually, started
 from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
-from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.kafka import ensure_topics
-from trygg_shared.testing import publish_event
+from trygg_shared.testing import event_record
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
 SPECS = (ServiceSpec("billing", "BILLING_", 8004), ServiceSpec("console", "CONSOLE_", 8005))
 SOURCE = "urn:trygghemgang:referral"
 
 pytestmark = pytest.mark.timeout(900)
 
 
-@dataclass
-class Running:
-    urls: dict[str, str]
-    endpoints: Endpoints
-    billing_db: str
-    suffix: str
+SUFFIX = f"_bill_{uuid.uuid4().hex[:8]}"  # this module's databases and consumer groups
+BILLING_DB = f"billing{SUFFIX}"
 
 
 @pytest.fixture(scope="module")
-def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    suffix = f"_bill_{uuid.uuid4().hex[:8]}"
+def urls(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     logs = tmp_path_factory.mktemp("billing-pages-logs")
-    ports = {spec.name: free_port() for spec in SPECS}
-    processes = []
-    for spec in SPECS:
-        env = service_env(
-            spec,
-            kafka=servers.kafka_bootstrap,
-            mongo_uri=servers.mongo_uri,
-            port=ports[spec.name],
-            database=f"{spec.name}{suffix}",
-            group_suffix=suffix,
-            peers=ports,
-        )
-        processes.append(ServiceProcess(spec, ports[spec.name], env, logs))
-    try:
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.wait_ready(90)
-        yield Running({p.spec.name: p.url for p in processes}, servers, f"billing{suffix}", suffix)
-    finally:
-        for p in processes:
-            p.stop()
+    with started(service_processes(servers, ("billing", "console"), SUFFIX, logs)) as processes:
+        yield {name: p.url for name, p in processes.items()}
 
 
 def this_month() -> date:
@@ -115,30 +85,27 @@ def fee_events(suffix: str) -> list[IntegrationEvent]:
 
 
 @pytest.fixture(scope="module")
-def history(running: Running) -> Running:
+def history(urls: dict[str, str], servers: Endpoints) -> dict[str, str]:
     """The fee case and the invoice's stays, as referral publishes them (each case's events in order)."""
 
+    sequences: dict[str, int] = {}
+    records = []
+    for event in [*fee_events(SUFFIX), *invoice_events(SUFFIX)]:
+        key = event.partition_key()
+        sequences[key] = sequences.get(key, 0) + 1  # each case's events in its order
+        records.append((event.TOPIC, event_record(event, source=SOURCE, sequence=sequences[key])))
+
     async def publish() -> None:
-        await ensure_topics(running.endpoints.kafka_bootstrap, ALL_TOPICS)
-        broker = KafkaBroker(running.endpoints.kafka_bootstrap)
-        await broker.start()
-        sequences: dict[str, int] = {}
+        await publish_history(servers.kafka_bootstrap, records)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_uri, tz_aware=True)
         try:
-            for event in [*fee_events(running.suffix), *invoice_events(running.suffix)]:
-                key = event.partition_key()
-                sequences[key] = sequences.get(key, 0) + 1
-                await publish_event(broker, event, source=SOURCE, sequence=sequences[key])
-        finally:
-            await broker.stop()
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(running.endpoints.mongo_uri, tz_aware=True)
-        try:
-            db = client[running.billing_db]
-            ids = [s.case_id for s in stays(running.suffix)]
+            db = client[BILLING_DB]
+            ids = [s.case_id for s in stays(SUFFIX)]
 
             async def arrived() -> bool:
                 discharged = await db["case_liability"].count_documents({"_id": {"$in": ids}, "liability_open": False})
                 persons = await db["persons"].count_documents({"identity_key": {"$ne": None}})
-                care = await db["care_cases"].count_documents({"_id": f"case-fees{running.suffix}"})
+                care = await db["care_cases"].count_documents({"_id": f"case-fees{SUFFIX}"})
                 return discharged == len(ids) and persons >= len(ids) and care == 1
 
             await eventually(arrived, within=180)
@@ -147,25 +114,13 @@ def history(running: Running) -> Running:
             await client.close()
 
     asyncio.run(publish())
-    return running
+    return urls
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - `make test` installs it, never skipped
-        pytest.fail(f"{CHROMIUM} is missing: run deploy/local/install-browser.sh")
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def officer(browser: Browser, running: Running) -> Page:
+async def officer(browser: Browser, urls: dict[str, str]) -> Page:
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = await context.new_page()
-    await page.goto(f"{running.urls['console']}/login")
+    await page.goto(f"{urls['console']}/login")
     await page.locator("input[name=token]").fill("dev-officer")
     await page.locator("form[action='/login'] button[type=submit]").click()
     await expect(page.locator("nav a[href='/fees']")).to_be_visible()
@@ -173,17 +128,16 @@ async def officer(browser: Browser, running: Running) -> Page:
 
 
 async def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    await console_shot(page, name)
     extra = os.environ.get("TRYGG_SCREENSHOT_DIR")
     if extra:
         await page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
 
 
-async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Browser, history: Running) -> None:
+async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Browser, history: dict[str, str]) -> None:
     page = await officer(browser, history)
 
-    await page.goto(f"{history.urls['console']}/fees")
+    await page.goto(f"{history['console']}/fees")
 
     month = this_month()
     section = page.locator("section.fees", has_text="Avgiftsdotter")
@@ -199,13 +153,13 @@ async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Brow
 
 
 async def test_the_region_s_invoice_is_uploaded_checked_and_its_totals_shown(
-    browser: Browser, history: Running, tmp_path: Path
+    browser: Browser, history: dict[str, str], tmp_path: Path
 ) -> None:
     page = await officer(browser, history)
     invoice = tmp_path / "faktura-region-stockholm-2024-03.csv"
-    invoice.write_bytes(sample_csv(history.suffix))
+    invoice.write_bytes(sample_csv(SUFFIX))
 
-    await page.goto(f"{history.urls['console']}/invoices?month=2024-03")
+    await page.goto(f"{history['console']}/invoices?month=2024-03")
     await page.locator("#region").fill("01")
     await page.locator("#upload-month").fill("2024-03")
     await page.locator("#file").set_input_files(str(invoice))

@@ -27,6 +27,7 @@ from playwright.async_api import Browser, Locator, Page, Route, expect
 from devstack.cli import sample_message, sign
 from devstack.testing import Endpoints, service_processes
 from referral.config import LOCAL_DEV_SENDER_SECRET
+from tests.support import started
 from trygg_shared.contracts.billing import LiabilityDaysAccrued
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.envelope import encode
@@ -64,16 +65,8 @@ def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
     }
     # Each other's URLs: the console acknowledges through notification and reads every service's
     # /readyz and /metrics for its ops page.
-    processes = list(service_processes(servers, NAMES, suffix, logs, extra_env=extra).values())
-    try:
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.wait_ready(90)
-        yield Running({p.spec.name: p.url for p in processes}, servers)
-    finally:
-        for p in processes:
-            p.stop()
+    with started(service_processes(servers, NAMES, suffix, logs, extra_env=extra)) as processes:
+        yield Running({name: p.url for name, p in processes.items()}, servers)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,6 @@ from billing_support import ApiHarness
 from console_support import ConsoleHarness
 from invoice_support import sample_csv, seed
 
-from billing.domain.care import DecisionType
-from billing.service_layer import referral_facts as rf
 from console.adapters.billing_client import HttpBilling
 
 
@@ -23,21 +21,7 @@ from console.adapters.billing_client import HttpBilling
 def pair() -> tuple[ConsoleHarness, ApiHarness]:
     api = ApiHarness(datetime(2024, 4, 10, 8, tzinfo=UTC))
     asyncio.run(seed(api.deps))
-    asyncio.run(
-        rf.record_decision(
-            api.deps,
-            rf.RecordDecision(
-                case_id="case-fees",
-                person_ref="p_fees",
-                decision_id="d-fees",
-                kind="granted",
-                as_of=datetime(2024, 3, 30, tzinfo=UTC),
-                decision_type=DecisionType.TRYGG_HEMGANG,
-                start_date=date(2024, 4, 1),
-                length_days=20,
-            ),
-        )
-    )
+    api.grant("p_fees", date(2024, 4, 1), 20)
     billing = HttpBilling("http://billing", "dev-officer", timeout=10, transport=httpx.ASGITransport(api.app))
     return ConsoleHarness(datetime(2024, 4, 10, 8, tzinfo=UTC), billing=billing), api
 
@@ -60,7 +44,7 @@ def test_an_officer_sees_the_running_month_s_fees_with_the_cap(pair: tuple[Conso
     assert "1\xa0105 kr" in page.text  # taken off by the cap
     assert "2\xa0575 kr" in page.text  # maxtaxa 2024: the total
     assert console.audit.records[-1].action == "view_running_fees"
-    assert console.audit.records[-1].case_ids == ("case-fees",)
+    assert console.audit.records[-1].case_ids == ("case-p_fees",)
     officer.post("/language", data={"language": "en", "next": "/fees"})
     english = officer.get("/fees").text
     assert "Fees for 2024-04" in english

@@ -48,17 +48,23 @@ class InvoiceLayout:
 
 
 @dataclass(frozen=True)
-class InvoiceLine:
-    """One line of the region's invoice as read (the identity number in memory only)."""
+class ChargedStay:
+    """What one line of the region's invoice charges: a stay, the days in the invoice's month, the amount."""
 
     line_no: int
-    identity_number: str | None = field(repr=False)  # 12 digits; never stored, logged or shown
     episode_id: str | None
     care_unit: str
     ready_date: date
     discharge_date: date | None
     days: int
     amount_ore: int
+
+
+@dataclass(frozen=True)
+class InvoiceLine(ChargedStay):
+    """One line of the region's invoice as read (the identity number in memory only)."""
+
+    identity_number: str | None = field(default=None, repr=False)  # 12 digits; never stored, logged or shown
 
 
 @dataclass(frozen=True)
@@ -174,7 +180,7 @@ def _line(row: _Row, layout: InvoiceLayout, invoice_year: int) -> InvoiceLine | 
         row.fail("amount", "not an amount in kronor (at most two decimals)")
     if len(row.problems) > before or ready is None or days is None or amount is None or care_unit is None:
         return None
-    return InvoiceLine(row.line_no, identity, episode, care_unit, ready, discharge, days, amount)
+    return InvoiceLine(row.line_no, episode, care_unit, ready, discharge, days, amount, identity)
 
 
 def parse_invoice(

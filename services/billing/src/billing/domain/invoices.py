@@ -19,22 +19,26 @@ under the agreement in force), kept on the case; billing only compares. A line i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from billing.domain.invoice_csv import InvoiceLine
+from billing.domain.invoice_csv import ChargedStay, InvoiceLine
 from billing.domain.liability import CaseLiability, PeriodStatus
 from billing.domain.money import Month, days_between, local_date
 
 
 class LineStatus(StrEnum):
+    """What we make of an invoice line."""
+
     AGREED = "agreed"
     DISPUTED = "disputed"
     UNKNOWN = "unknown"
 
 
 class DisputeReason(StrEnum):
+    """Why a line is disputed (or, `no_episode`, unknown): see the module docstring."""
+
     ADMISSION_NOTICE_MISSING = "admission_notice_missing"
     READY_NOTICE_REVOKED = "ready_notice_revoked"
     LIABILITY_STARTS_LATER = "liability_starts_later"
@@ -44,17 +48,10 @@ class DisputeReason(StrEnum):
 
 
 @dataclass(frozen=True)
-class CheckedLine:
+class CheckedLine(ChargedStay):
     """One invoice line and what we make of it (no identity number: the person by reference)."""
 
-    line_no: int
-    episode_id: str | None
-    care_unit: str
-    ready_date: date
-    discharge_date: date | None
-    days: int
-    amount_ore: int
-    status: LineStatus
+    status: LineStatus = LineStatus.UNKNOWN
     person_ref: str | None = None
     case_id: str | None = None
     our_days: int = 0
@@ -184,17 +181,8 @@ def check_line(
     line: InvoiceLine, person_ref: str | None, candidates: Sequence[CaseLiability], month: Month
 ) -> CheckedLine:
     """The line matched to our stay and compared with our count for the invoice's month."""
-    base = CheckedLine(
-        line.line_no,
-        line.episode_id,
-        line.care_unit,
-        line.ready_date,
-        line.discharge_date,
-        line.days,
-        line.amount_ore,
-        LineStatus.UNKNOWN,
-        person_ref,
-    )
+    charged = {f.name: getattr(line, f.name) for f in fields(ChargedStay)}
+    base = CheckedLine(**charged, person_ref=person_ref)
     case = match_stay(line, candidates)
     if case is None:
         detail = "no stay of ours with this episode or person and date"

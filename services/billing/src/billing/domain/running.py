@@ -9,7 +9,7 @@ is issued, its own lines are shown instead (`issued`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +18,7 @@ from billing.domain.fees import (
     CAPPED_KINDS,
     ItemKind,
     MissingTariff,
+    PersonAccount,
     Statement,
     StatementLine,
     TariffLookup,
@@ -48,15 +49,16 @@ class RunningFees:
 
 
 def running_fees(
-    person_ref: str,
+    account: PersonAccount,
     month: Month,
-    cases: Sequence[CareCase],
-    earlier: Sequence[Statement],
+    facts: tuple[Sequence[CareCase], Sequence[Statement]],
     tariff_for: TariffLookup,
-    headroom_for: Callable[[Month], int | None],
     now: datetime,
 ) -> RunningFees:
-    """The person's fees for `month`: the issued statement's lines, else the statement as it would be now."""
+    """The person's fees for `month` (`facts`: the person's cases and issued statements): the issued
+    statement's lines, else the statement as it would be now."""
+    person_ref, headroom_for = account.person_ref, account.headroom_for
+    cases, earlier = facts
     headroom = headroom_for(month)
     used = tariff_for(month)
     issued = next((s for s in earlier if s.month == month), None)

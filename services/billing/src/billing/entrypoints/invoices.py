@@ -3,28 +3,16 @@ month's dispute list."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from billing.domain.invoices import CheckedLine, Invoice, Tally
-from billing.entrypoints.common import (
-    CSV,
-    MONTH,
-    Access,
-    MonthQuery,
-    Out,
-    cells,
-    csv_response,
-    csv_route,
-    found,
-    month_of,
-    problem,
-    run_safely,
-)
+from billing.domain.invoices import CheckedLine, Invoice, InvoiceTotals
+from billing.entrypoints import common
+from billing.entrypoints.common import CSV, MONTH, Access, MonthQuery, Out, found, month_of, problem, run_safely
 from billing.service_layer import invoices as uc
 from billing.service_layer.ports import Actor, BillingDeps
 from trygg_shared.http import FieldError, ProblemError
@@ -34,84 +22,32 @@ RegionCode = Annotated[str, Query(pattern=r"^\d{2}$", description="The invoicing
 InvoiceMonth = Annotated[str, Query(pattern=MONTH, description="The month the invoice charges, YYYY-MM.")]
 
 
-class TallyOut(Out):
-    lines: int
-    days: int
-    amount_ore: int
-
-
-class TotalsOut(Out):
-    invoiced: TallyOut
-    agreed: TallyOut
-    disputed: TallyOut = Field(description="The disputed lines, the days and the money in question.")
-    unknown: TallyOut = Field(description="Lines with no stay of ours.")
-
-
-class InvoiceLineOut(Out):
-    line_no: int = Field(description="The line of the file (the header is line 1).")
-    episode_id: str | None
-    care_unit: str
-    ready_date: date
-    discharge_date: date | None
-    days: int
-    amount_ore: int
-    status: str = Field(description="agreed, disputed or unknown.")
-    person_ref: str | None
-    case_id: str | None
-    our_days: int
-    our_amount_ore: int
-    reason: str | None
-    detail: str
-    disputed_days: int
-    disputed_amount_ore: int
-    disputed_dates: list[date]
-    since: date | None = Field(description="The revocation day, or the day liability starts under the agreement.")
-    agreement: str | None = Field(description="The agreement (id and version) our count is under, when it matters.")
-
-
 class InvoiceSummaryOut(Out):
-    invoice_id: str
+    invoice_id: str = Field(description="The SHA-256 of the imported file.")
     region_code: str
     month: str
     imported_at: datetime
     imported_by: str
-    totals: TotalsOut
+    totals: InvoiceTotals = Field(
+        description="Side by side: invoiced; agreed; disputed (the lines, and the days and money in question); "
+        "unknown (no stay of ours)."
+    )
 
 
 class InvoiceOut(InvoiceSummaryOut):
     repeated: bool = Field(False, description="The same file was imported before: nothing changed.")
-    lines: list[InvoiceLineOut]
-
-
-def _tally(t: Tally) -> TallyOut:
-    return TallyOut(lines=t.lines, days=t.days, amount_ore=t.amount_ore)
-
-
-def summary_out(invoice: Invoice) -> InvoiceSummaryOut:
-    t = invoice.totals
-    return InvoiceSummaryOut(
-        invoice_id=invoice.invoice_id,
-        region_code=invoice.region_code,
-        month=str(invoice.month),
-        imported_at=invoice.imported_at,
-        imported_by=invoice.imported_by,
-        totals=TotalsOut(
-            invoiced=_tally(t.invoiced), agreed=_tally(t.agreed), disputed=_tally(t.disputed), unknown=_tally(t.unknown)
-        ),
+    lines: list[CheckedLine] = Field(
+        description="Every line: agreed, disputed (reason, the days and dates in question) or unknown."
     )
 
 
-def line_out(line: CheckedLine) -> InvoiceLineOut:
-    shown = {name: getattr(line, name) for name in InvoiceLineOut.model_fields}
-    return InvoiceLineOut.model_validate(
-        shown | {"status": line.status.value, "reason": line.reason.value if line.reason else None}
-    )
+Shown = TypeVar("Shown", bound=InvoiceSummaryOut)
 
 
-def invoice_out(invoice: Invoice, repeated: bool = False) -> InvoiceOut:
-    return InvoiceOut(
-        **summary_out(invoice).model_dump(), repeated=repeated, lines=[line_out(line) for line in invoice.lines]
-    )
+def shown_as(out: type[Shown], invoice: Invoice, **more: object) -> Shown:
+    """The invoice as `out` shows it (its summary, or the whole invoice)."""
+    shown = {name: getattr(invoice, name) for name in out.model_fields if hasattr(invoice, name)}
+    return out.model_validate(shown | {"month": str(invoice.month), **more})
 
 
 DISPUTE_COLUMNS = (
@@ -126,6 +62,13 @@ CSV_BODY = {
         "description": "The region's invoice file (CSV in the region's layout; README: the region's invoice).",
         "content": {CSV: {"schema": {"type": "string"}}},
     }
+}
+
+
+ONE_INVOICE: dict[str, Any] = {
+    "response_model": InvoiceOut,
+    "summary": "One checked invoice: every line and the totals side by side",
+    "responses": {404: problem("No such invoice")},
 }
 
 
@@ -164,34 +107,31 @@ def invoices_router(deps: BillingDeps, access: Access) -> APIRouter:
         except uc.InvoiceElsewhere as exc:
             held = f"{exc.invoice.region_code} {exc.invoice.month}"
             raise ProblemError(409, "Conflict", f"This file was imported for {held}.") from None
-        body = invoice_out(imported.invoice, imported.repeated).model_dump(mode="json")
+        body = shown_as(InvoiceOut, imported.invoice, repeated=imported.repeated).model_dump(mode="json")
         return JSONResponse(body, status_code=200 if imported.repeated else 201)
 
     @router.get("/invoices", response_model=list[InvoiceSummaryOut], summary="The month's invoices with their totals")
     async def invoices_of_month(month: MonthQuery, actor: Actor = access.reader) -> list[InvoiceSummaryOut]:
         found_ = await run_safely(lambda: uc.invoices_of_month(deps, actor, month_of(month)))
-        return [summary_out(i) for i in found_]
+        return [shown_as(InvoiceSummaryOut, i) for i in found_]
 
-    @router.get(
-        "/invoices/{invoice_id}",
-        response_model=InvoiceOut,
-        summary="One checked invoice: every line and the totals side by side",
-        responses={404: problem("No such invoice")},
-    )
+    @router.get("/invoices/{invoice_id}", **ONE_INVOICE)
     async def invoice(invoice_id: InvoiceId, actor: Actor = access.reader) -> InvoiceOut:
         one = await run_safely(lambda: uc.invoice_of(deps, actor, invoice_id))
-        return invoice_out(found(one, "such invoice"))
+        return shown_as(InvoiceOut, found(one, "such invoice"))
 
-    @csv_route(router, "/invoice-disputes.csv", "The month's dispute list: every disputed or unknown line, as CSV")
+    @common.csv_route(
+        router, "/invoice-disputes.csv", "The month's dispute list: every disputed or unknown line, as CSV"
+    )
     async def disputes_csv(month: MonthQuery, actor: Actor = access.reader) -> Response:
         listed = await run_safely(lambda: uc.disputes_of_month(deps, actor, month_of(month)))
         rows = [(i.invoice_id, i.region_code, *_dispute_cells(line)) for i, line in listed]
-        return csv_response(DISPUTE_HEADER, rows, f"invoice-disputes-{month}.csv")
+        return common.csv_response(DISPUTE_HEADER, rows, f"invoice-disputes-{month}.csv")
 
     return router
 
 
 def _dispute_cells(line: CheckedLine) -> tuple[object, ...]:
-    values = list(cells(line, DISPUTE_COLUMNS))
+    values = list(common.cells(line, DISPUTE_COLUMNS))
     values[DISPUTE_COLUMNS.index("disputed_dates")] = " ".join(d.isoformat() for d in line.disputed_dates)
     return tuple(values)

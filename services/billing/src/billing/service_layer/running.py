@@ -21,7 +21,7 @@ async def _fees_of(deps: BillingDeps, person_ref: str, month: Month, tariffs: Ta
     earlier = await deps.statement_queries.of_person(person_ref)
     loaded = await deps.persons.load(person_ref)
     account = loaded.state if loaded else PersonAccount(person_ref)
-    return running_fees(person_ref, month, cases, earlier, tariffs.used, account.headroom_for, deps.clock.now())
+    return running_fees(account, month, (cases, earlier), tariffs.used, deps.clock.now())
 
 
 async def fees_of_month(deps: BillingDeps, actor: Actor, month: Month) -> tuple[list[RunningFees], list[str]]:

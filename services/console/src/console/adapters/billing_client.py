@@ -15,29 +15,22 @@ from urllib.parse import quote
 
 import httpx
 
+from console.adapters.service_client import BearerClient
 from console.service_layer.ports import BillingRefused, BillingUnavailable, InvoiceProblem
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-class HttpBilling:
-    def __init__(
-        self, base_url: str, token: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-        self._transport = transport
-
+class HttpBilling(BearerClient):
     async def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, content: bytes | None = None
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}"}
+        headers = dict(self._auth)
         if content is not None:
             headers["Content-Type"] = "text/csv"
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client:
+            async with self._client() as client:
                 response = await client.request(
                     method, f"{self._base}{path}", params=params, content=content, headers=headers
                 )

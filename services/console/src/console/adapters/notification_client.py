@@ -13,28 +13,19 @@ from urllib.parse import quote
 
 import httpx
 
+from console.adapters.service_client import BearerClient
 from console.service_layer.ports import AlertConflict, AlertNotFound, NotificationUnavailable
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-class HttpNotifications:
-    def __init__(
-        self, base_url: str, token: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-        self._transport = transport
-
+class HttpNotifications(BearerClient):
     async def acknowledge(self, alert_id: str, *, by: str) -> None:
         url = f"{self._base}/alerts/{quote(alert_id, safe='')}/acknowledgement"
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client:
-                response = await client.post(
-                    url, json={"on_behalf_of": by}, headers={"Authorization": f"Bearer {self._token}"}
-                )
+            async with self._client() as client:
+                response = await client.post(url, json={"on_behalf_of": by}, headers=self._auth)
         except httpx.HTTPError as exc:
             log.warning("notification service unreachable", alert_id=alert_id, error=type(exc).__name__)
             raise NotificationUnavailable(type(exc).__name__) from None

@@ -146,11 +146,16 @@ def invoices_router(site: Site) -> APIRouter:
         response_class=HTMLResponse,
         responses={
             303: {"description": "Imported (or not signed in: to the login page)."},
-            403: {"content": HTML, "description": "The role may not import invoices."},
-            409: {"content": HTML, "description": "The same file was imported for another region or month."},
-            413: {"content": HTML, "description": "The file is too large."},
-            422: {"content": HTML, "description": "The file breaks the region's layout: each line's problems."},
-            **BILLING_DOWN,
+            **{
+                status: {"content": HTML, "description": description}
+                for status, description in (
+                    (403, "The role may not import invoices."),
+                    (409, "The same file was imported for another region or month."),
+                    (413, "The file is too large."),
+                    (422, "The file breaks the region's layout: each line's problems."),
+                    (502, "Billing did not answer."),
+                )
+            },
         },
         summary="Import the region's liability invoice (CSV, through the billing service)",
     )
