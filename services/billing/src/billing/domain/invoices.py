@@ -36,6 +36,10 @@ class LineStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+def _ready_days(case: CaseLiability) -> set[date]:
+    return {local_date(p.ready_at) for p in case.periods}
+
+
 class DisputeReason(StrEnum):
     """Why a line is disputed (or, `no_episode`, unknown): see the module docstring."""
 
@@ -112,10 +116,6 @@ def totals(lines: Sequence[CheckedLine]) -> InvoiceTotals:
         else:
             agreed = agreed.plus(line.days, line.amount_ore)
     return InvoiceTotals(invoiced, agreed, disputed, unknown)
-
-
-def _ready_days(case: CaseLiability) -> set[date]:
-    return {local_date(p.ready_at) for p in case.periods}
 
 
 def match_stay(line: InvoiceLine, candidates: Sequence[CaseLiability]) -> CaseLiability | None:
