@@ -11,7 +11,6 @@ pages there too (for a closing note).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import publish_history
+from browser_support import publish_history, shot
 from invoice_support import events as invoice_events
 from invoice_support import sample_csv, stays
 from playwright.async_api import Browser, Page, expect
 from pymongo import AsyncMongoClient
-from test_console_browser import shot as console_shot
 
 from devstack.stack import ServiceSpec
 from devstack.testing import Endpoints, service_processes
@@ -125,13 +123,6 @@ async def officer(browser: Browser, urls: dict[str, str]) -> Page:
     await page.locator("form[action='/login'] button[type=submit]").click()
     await expect(page.locator("nav a[href='/fees']")).to_be_visible()
     return page
-
-
-async def shot(page: Page, name: str) -> None:
-    await console_shot(page, name)
-    extra = os.environ.get("TRYGG_SCREENSHOT_DIR")
-    if extra:
-        await page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
 
 
 async def test_the_running_month_s_fees_show_each_line_and_the_cap(browser: Browser, history: dict[str, str]) -> None:

@@ -141,6 +141,13 @@ def invoices_router(site: Site) -> APIRouter:
     async def invoice_page(request: Request, invoice_id: InvoiceId) -> Response:
         return await _show(site, request, Page.INVOICES, lambda a: uc.invoice_page(deps, a, invoice_id), "invoice.html")
 
+    return router
+
+
+def invoice_upload_router(site: Site) -> APIRouter:
+    router = APIRouter()
+    deps = site.deps
+
     @router.post(
         "/invoices",
         response_class=HTMLResponse,
@@ -191,6 +198,13 @@ def invoices_router(site: Site) -> APIRouter:
             message = _("The billing service did not answer; nothing was imported. Try again.")
             return await _upload_again(site, request, actor, month, 502, message)
         return RedirectResponse(f"/invoices/{imported['invoice_id']}", status_code=303)
+
+    return router
+
+
+def disputes_router(site: Site) -> APIRouter:
+    router = APIRouter()
+    deps = site.deps
 
     @router.get(
         "/invoice-disputes.csv",

@@ -22,7 +22,7 @@ from pathlib import Path as FilePath
 from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
-from console.entrypoints.billing import fees_router, invoices_router
+from console.entrypoints.billing import disputes_router, fees_router, invoice_upload_router, invoices_router
 from console.entrypoints.figures import figures_data_router, figures_page_router
 from console.entrypoints.live import live_router
 from console.entrypoints.login import login_router
@@ -45,6 +45,8 @@ PARTS = (
     audit_page_router,
     fees_router,
     invoices_router,
+    invoice_upload_router,
+    disputes_router,
     figures_data_router,
     live_router,
 )
