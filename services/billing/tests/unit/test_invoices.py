@@ -10,7 +10,12 @@ import json
 
 import pytest
 from billing_support import ApiHarness
-from invoice_support import REGION, sample_csv, seed
+from invoice_support import MONTH, REGION, events, sample_csv, seed
+
+from billing.service_layer import invoices
+from billing.service_layer.ports import Actor
+
+from .conftest import Harness
 
 OFFICER = {"Authorization": "Bearer dev-officer", "Content-Type": "text/csv"}
 
@@ -164,3 +169,23 @@ def test_a_region_s_layout_comes_from_the_settings() -> None:
     with pytest.raises(ValueError, match="identity_number or episode_id"):
         Settings.model_validate({"invoice_layouts": {"*": {"columns": {"care_unit": "u"}}}})
     assert json.loads(Settings().model_dump_json())["invoice_layouts"]["*"]["delimiter"] == ";"
+
+
+async def test_referral_s_events_through_the_subscribers_give_the_same_check(harness: Harness) -> None:
+    for event in events():
+        await harness.send(event)
+    officer = Actor("officer:anna", ("officer",))
+
+    imported = await invoices.import_invoice(harness.billing.deps, officer, REGION, MONTH, sample_csv())
+
+    outcome = [
+        (line.line_no, line.status.value, line.reason.value if line.reason else None) for line in imported.invoice.lines
+    ]
+    assert outcome == [
+        (2, "agreed", None),
+        (3, "disputed", "ready_notice_revoked"),
+        (4, "disputed", "liability_starts_later"),
+        (5, "disputed", "admission_notice_missing"),
+        (6, "unknown", "no_episode"),
+    ]
+    assert harness.dead == []
