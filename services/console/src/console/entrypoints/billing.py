@@ -202,20 +202,22 @@ def invoice_upload_router(site: Site) -> APIRouter:
     return router
 
 
+DISPUTES_CSV: dict[str, Any] = {
+    "response_class": Response,
+    "summary": "The month's dispute list as CSV",
+    "responses": {
+        200: {"content": {"text/csv": {}}, "description": "The month's dispute list (billing's CSV)."},
+        502: {"description": "Billing did not answer."},
+        **API_ERRORS,
+    },
+}
+
+
 def disputes_router(site: Site) -> APIRouter:
     router = APIRouter()
     deps = site.deps
 
-    @router.get(
-        "/invoice-disputes.csv",
-        response_class=Response,
-        responses={
-            200: {"content": {"text/csv": {}}, "description": "The month's dispute list (billing's CSV)."},
-            502: {"description": "Billing did not answer."},
-            **API_ERRORS,
-        },
-        summary="The month's dispute list as CSV",
-    )
+    @router.get("/invoice-disputes.csv", **DISPUTES_CSV)
     async def disputes_csv(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
