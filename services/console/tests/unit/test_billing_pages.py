@@ -120,3 +120,18 @@ def test_billing_down_is_a_502_page(pair: tuple[ConsoleHarness, ApiHarness]) -> 
 
     assert officer.get("/fees").status_code == 502
     assert upload(officer, sample_csv()).status_code == 502
+
+
+def test_an_incomplete_upload_form_is_the_page_again_not_json(pair: tuple[ConsoleHarness, ApiHarness]) -> None:
+    console, api = pair
+    officer = console.login("officer")
+
+    for data, files in (
+        ({"region": "Stockholm", "month": "2024-03"}, {"file": ("f.csv", sample_csv(), "text/csv")}),
+        ({"region": "01", "month": "2024-13"}, {"file": ("f.csv", sample_csv(), "text/csv")}),
+        ({"region": "01", "month": "2024-03", "file": "not a file"}, None),
+    ):
+        answer = officer.post("/invoices", data=data, files=files)
+        assert answer.status_code == 422
+        assert answer.headers["content-type"].startswith("text/html")
+    assert api.stores.invoices.states == {}

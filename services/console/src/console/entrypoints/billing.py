@@ -3,13 +3,16 @@ invoice with its totals, the month's dispute list): officers' pages over the bil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from console.domain.access import Actor, Page
 from console.domain.text import N_
@@ -24,6 +27,7 @@ from trygg_shared.http import ProblemError
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-2099
 PageMonth = Annotated[str | None, Query(pattern=MONTH, description="The month, YYYY-MM.")]
 InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The invoice (its file's SHA-256).")]
+REGION = r"^\d{2}$"
 MAX_INVOICE_BYTES = 1_000_000  # the console's body limit is 1 MiB: the file and the form around it
 BILLING_DOWN: dict[int | str, dict[str, Any]] = {502: {"content": HTML, "description": "Billing did not answer."}}
 
@@ -68,6 +72,30 @@ def problem_text(problem: InvoiceProblem) -> str:
         "field": field,
         "problem": _(problem.text),
     }
+
+
+UPLOAD_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["region", "month", "file"],
+                    "properties": {
+                        "region": {"type": "string", "pattern": REGION, "description": "The region (län code)."},
+                        "month": {"type": "string", "pattern": MONTH, "description": "The invoice's month."},
+                        "file": {"type": "string", "format": "binary", "description": "The invoice (CSV)."},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class _Down(Exception):
@@ -165,22 +193,24 @@ def invoice_upload_router(site: Site) -> APIRouter:
             },
         },
         summary="Import the region's liability invoice (CSV, through the billing service)",
+        openapi_extra=UPLOAD_FORM,
     )
     @site.same_site_only
-    async def import_invoice(
-        request: Request,
-        region: Annotated[str | None, Form(pattern=r"^\d{2}$")] = None,
-        month: Annotated[str | None, Form(pattern=MONTH)] = None,
-        file: Annotated[UploadFile | None, File()] = None,
-    ) -> Response:
-        # The fields are checked after the session (a caller who is not signed in learns nothing).
+    async def import_invoice(request: Request) -> Response:
+        # The form is read after the session (a caller who is not signed in learns nothing), and checked
+        # here, so that whatever is wrong with it is answered as a page (422), never as JSON.
         actor = await site.session_actor(request)
         if actor is None:
             return site.to_login(request)
         if not actor.may_see(Page.INVOICES):
             return site.forbidden(request, actor)
-        if region is None or month is None or file is None:
-            shown = month or _last_month(site.now().date())
+        try:
+            form = await request.form()
+        except HTTPException:  # not a readable form
+            form = FormData()
+        region, month, file = _text(form.get("region")), _text(form.get("month")), form.get("file")
+        if not re.fullmatch(REGION, region) or not re.fullmatch(MONTH, month) or not isinstance(file, UploadFile):
+            shown = month if re.fullmatch(MONTH, month) else _last_month(site.now().date())
             return await _upload_again(site, request, actor, shown, 422, _("Region, month and file are needed."))
         content = await file.read(MAX_INVOICE_BYTES + 1)
         if len(content) > MAX_INVOICE_BYTES:
