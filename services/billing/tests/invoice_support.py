@@ -99,7 +99,8 @@ async def seed(deps: BillingDeps, suffix: str = "") -> None:
         await rf.record_ready(
             deps,
             rf.RecordReady(s.case_id, s.person_ref, s.ready_at, s.liability_starts_at, *s.agreement, PRICE_SEK,
-                           "0180", "ev", ready, rf.ReferralCount(), s.episode_id),
+                           "0180", "ev", ready, rf.ReferralCount()),
+            s.episode_id,
         )  # fmt: skip
         if s.revoked_at:
             await rf.record_revoked(

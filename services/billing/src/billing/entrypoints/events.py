@@ -108,7 +108,8 @@ def _clock_handlers(deps: BillingDeps) -> list[Handles[Any]]:
 
     async def on_ready_for_discharge(event: ref.ReadyForDischarge, meta: EventMeta) -> None:
         aware(event.ready_at, event.liability_starts_at)
-        await rf.record_ready(deps, from_contract(rf.RecordReady, event, source_event_id=meta.id, **picture(event)))
+        ready = from_contract(rf.RecordReady, event, source_event_id=meta.id, **picture(event))
+        await rf.record_ready(deps, ready, event.episode_id)
 
     async def on_ready_revoked(event: ref.ReadyRevoked, meta: EventMeta) -> None:
         aware(event.revoked_at, event.ready_at)

@@ -49,7 +49,6 @@ class RecordReady:
     source_event_id: str
     counting: tuple[datetime, ...] | None = None  # the ready periods referral counts after it (None: not said)
     count: ReferralCount = ReferralCount()
-    episode_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,8 @@ async def _change_liability(
     )
 
 
-async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
+async def record_ready(deps: BillingDeps, cmd: RecordReady, episode_id: str | None = None) -> None:
+    """A ready period starts; `episode_id` (the hospital's care episode) is noted for the region's invoice."""
     period = LiabilityPeriod(
         ready_at=cmd.ready_at,
         liability_starts_at=cmd.liability_starts_at,
@@ -113,7 +113,7 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady) -> None:
     def change(case: CaseLiability) -> CaseLiability:
         opened = on_ready(case, period, cmd.counting)
         return replace(
-            with_episode(opened, cmd.episode_id), municipality_code=cmd.municipality_code or case.municipality_code
+            with_episode(opened, episode_id), municipality_code=cmd.municipality_code or case.municipality_code
         )
 
     await _change_liability(deps, cmd.case_id, cmd.person_ref, change, cmd.count)
