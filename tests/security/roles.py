@@ -72,6 +72,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/teams/{team_id}/capacity"): bearer(TEAM, ONCALL),
         ("GET", "/visits"): bearer(TEAM, ONCALL),
         ("GET", "/cases/{case_id}/plan"): bearer(OFFICER, TEAM, ONCALL),
+        ("GET", "/cases/{case_id}/cover-order"): bearer(OFFICER, TEAM, ONCALL),  # whom hemtjänst covers: not ops
         ("POST", "/cases/{case_id}/visits/{visit_id}/start"): bearer(TEAM),
         ("POST", "/cases/{case_id}/visits/{visit_id}/complete"): bearer(TEAM),
         ("POST", "/cases/{case_id}/visits/{visit_id}/cancel"): bearer(TEAM),

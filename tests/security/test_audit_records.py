@@ -59,8 +59,8 @@ def scheduling(path: str) -> Seeded:
     h = ApiHarness()
     command = grant_command("audit-case", person_ref="p_audit", decision_id="d-audit", length=7)
     asyncio.run(uc.grant_decision(h.deps, command))
-    if path == "/cases/{case_id}/plan":
-        return Seeded(h.client, h.audit.records, "/cases/audit-case/plan", _bearer("team"))
+    if path in ("/cases/{case_id}/plan", "/cases/{case_id}/cover-order"):
+        return Seeded(h.client, h.audit.records, path.replace("{case_id}", "audit-case"), _bearer("team"))
     plan = asyncio.run(h.plan("audit-case"))
     visit = plan.ordered_visits()[0]
     url = f"/visits?day={visit.day.isoformat()}&staff_id={visit.staff_id}"
@@ -167,7 +167,7 @@ SEEDERS: dict[str, Callable[[str], Seeded]] = {
 # GET operations that show personal data (identity numbers, names, addresses, phone numbers)
 AUDITED: dict[str, set[str]] = {
     "referral": {"/cases", "/cases/{case_id}"},
-    "scheduling": {"/visits", "/cases/{case_id}/plan"},
+    "scheduling": {"/visits", "/cases/{case_id}/plan", "/cases/{case_id}/cover-order"},
     "notification": {"/rotas/{team_id}", "/ops/local-sms"},
     "billing": {
         "/statements",

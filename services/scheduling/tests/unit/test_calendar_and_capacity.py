@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 from scheduling.domain import events as ev
-from scheduling.domain.calendar import Calendar, CoverReason, DayHours
+from scheduling.domain.calendar import Calendar, CoverCause, CoverReason, DayHours
 from scheduling.domain.profiles import PROFILES, default_teams, team_config
 from scheduling.domain.team import Absence, AbsenceKind, CapacityVerdict, Member, Team
 
@@ -46,12 +46,19 @@ def test_the_time_the_team_does_not_cover_runs_from_the_end_of_a_partial_day_thr
     calendar = Calendar(WEEKDAYS_8_TO_16, works_on_holidays=False)
     # Friday 4 December 2026, 13:00 local (12:00 UTC) to Tuesday 00:00 local.
     spans = calendar.cover_spans(datetime(2026, 12, 4, 12, tzinfo=UTC), datetime(2026, 12, 7, 23, tzinfo=UTC))
-    assert [(s.start, s.end, s.reason) for s in spans] == [
-        (datetime(2026, 12, 4, 15, tzinfo=UTC), datetime(2026, 12, 4, 23, tzinfo=UTC), CoverReason.OUTSIDE_TEAM_HOURS),
-        (datetime(2026, 12, 4, 23, tzinfo=UTC), datetime(2026, 12, 6, 23, tzinfo=UTC), CoverReason.TEAM_DAY_OFF),
-        (datetime(2026, 12, 6, 23, tzinfo=UTC), datetime(2026, 12, 7, 7, tzinfo=UTC), CoverReason.OUTSIDE_TEAM_HOURS),
-        (datetime(2026, 12, 7, 15, tzinfo=UTC), datetime(2026, 12, 7, 23, tzinfo=UTC), CoverReason.OUTSIDE_TEAM_HOURS),
+    assert [(s.start, s.end, s.cause, s.reason) for s in spans] == [
+        (utc(12, 4, 15), utc(12, 4, 21), CoverCause.EVENING, CoverReason.OUTSIDE_TEAM_HOURS),
+        (utc(12, 4, 21), utc(12, 4, 23), CoverCause.NIGHT, CoverReason.OUTSIDE_TEAM_HOURS),
+        (utc(12, 4, 23), utc(12, 6, 23), CoverCause.WEEKEND, CoverReason.TEAM_DAY_OFF),
+        (utc(12, 6, 23), utc(12, 7, 6), CoverCause.NIGHT, CoverReason.OUTSIDE_TEAM_HOURS),
+        (utc(12, 7, 6), utc(12, 7, 7), CoverCause.MORNING, CoverReason.OUTSIDE_TEAM_HOURS),
+        (utc(12, 7, 15), utc(12, 7, 21), CoverCause.EVENING, CoverReason.OUTSIDE_TEAM_HOURS),
+        (utc(12, 7, 21), utc(12, 7, 23), CoverCause.NIGHT, CoverReason.OUTSIDE_TEAM_HOURS),
     ]
+
+
+def utc(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
 def test_every_seed_profile_is_expressible_as_a_team() -> None:

@@ -40,9 +40,14 @@ async def test_a_granted_decision_is_planned_with_staffed_visits_follow_ups_and_
     assert homecoming.planned_start == datetime(2026, 11, 25, 11, tzinfo=UTC)  # discharge 10:00 + an hour
     (cover,) = [e for e in events if isinstance(e, ev.HemtjanstCoverOrdered)]
     # From the end of the team's day of homecoming (16:30 local) to the end of the period.
-    assert cover.windows[0].start == datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
-    assert cover.windows[0].end == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    # Team Väst works 08:00-16:30: the evening to 22:00, the night to 07:00, the morning until 08:00.
+    assert [(w.start, w.end, w.cause.value) for w in cover.windows[:3]] == [
+        (datetime(2026, 11, 25, 15, 30, tzinfo=UTC), datetime(2026, 11, 25, 21, 0, tzinfo=UTC), "evening"),
+        (datetime(2026, 11, 25, 21, 0, tzinfo=UTC), datetime(2026, 11, 26, 6, 0, tzinfo=UTC), "night"),
+        (datetime(2026, 11, 26, 6, 0, tzinfo=UTC), datetime(2026, 11, 26, 7, 0, tzinfo=UTC), "morning"),
+    ]
     weekend = [w for w in cover.windows if w.reason.value == "team_day_off"]
+    assert {w.cause.value for w in weekend} == {"weekend"}
     assert weekend[0].start == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # Saturday and Sunday, local midnights
     assert weekend[0].end == datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
     assert cover.windows[-1].end == datetime(2026, 12, 8, 23, 0, tzinfo=UTC)  # midnight after the last day

@@ -79,7 +79,8 @@ def test_no_visit_falls_on_a_public_holiday_the_team_does_not_work_and_hemtjanst
     (cover,) = [e for e in events if isinstance(e, ev.HemtjanstCoverOrdered)]
     holiday = [w for w in cover.windows if w.reason.value == "public_holiday"]
     assert holiday[0].start == datetime(2026, 12, 23, 23, tzinfo=UTC)  # Christmas Eve, local midnight
-    assert holiday[0].end == datetime(2026, 12, 26, 23, tzinfo=UTC)  # through Boxing Day (a Saturday)
+    assert holiday[-1].end == datetime(2026, 12, 26, 23, tzinfo=UTC)  # through Boxing Day (a Saturday)
+    assert [w.holiday for w in holiday] == ["Julafton", "Juldagen", "Annandag jul"]  # one named window per day
 
 
 def test_a_holiday_working_team_visits_on_christmas_day() -> None:

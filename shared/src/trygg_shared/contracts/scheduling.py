@@ -54,6 +54,7 @@ __all__ = [
     "CapacityLimit",
     "ChecklistChangeKind",
     "ChecklistItemState",
+    "CoverCause",
     "CoverReason",
     "CoverWindow",
     "DayReplanned",
@@ -178,6 +179,17 @@ class CoverReason(StrEnum):
     PUBLIC_HOLIDAY = "public_holiday"  # a Swedish public holiday the team does not work
 
 
+class CoverCause(StrEnum):
+    """What a window is for hemtjänst's rounds (finer than `CoverReason`)."""
+
+    MORNING = "morning"  # a team day from 07:00 until the team starts
+    EVENING = "evening"  # a team day from the end of the team's hours until 22:00
+    NIGHT = "night"  # 22:00 to 07:00
+    WEEKEND = "weekend"  # a Saturday or Sunday the team does not work
+    DAY_OFF = "day_off"  # another weekday the team does not work
+    HOLIDAY = "holiday"  # a public holiday the team does not work (named in `holiday`)
+
+
 class SupportLevel(StrEnum):
     """How much help the person needs with one area, as last assessed in the field."""
 
@@ -230,6 +242,15 @@ class CoverWindow(Part):
     start: PlausibleDatetime = Field(description="Start of a window the team does not cover (inclusive).")
     end: PlausibleDatetime = Field(description="End of the window (exclusive).")
     reason: CoverReason = Field(description="Why the team does not cover it.")
+    cause: CoverCause | None = Field(
+        None,
+        description="What the window is for hemtjänst: morning (07:00 until the team starts), evening (from the "
+        "team's end until 22:00), night (22:00-07:00), weekend, day_off, holiday. None in orders made before it "
+        "was sent.",
+    )
+    holiday: Text | None = Field(
+        None, max_length=100, description="The public holiday's Swedish name (cause holiday), e.g. Midsommarafton."
+    )
 
 
 class NeedsSummary(Part):
@@ -412,6 +433,12 @@ class HemtjanstCoverOrdered(_PeriodEvent):
         description="The decision already orders hemtjänst for evenings, nights and weekends."
     )
     ordered_at: PlausibleDatetime = Field(description="When the order was made.")
+    team_hours: tuple[WeekdayHours, ...] = Field(
+        (), description="The team's working hours per weekday when the order was made (empty in older orders)."
+    )
+    team_works_holidays: bool | None = Field(
+        None, description="The team works public holidays within its hours (None in older orders)."
+    )
 
 
 class HandedOverToHemtjanst(_PeriodEvent):

@@ -13,7 +13,7 @@ filter on by equality (FerretDB 1.24 pushes only those down to PostgreSQL):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from pydantic import TypeAdapter
 
@@ -43,6 +43,10 @@ def _rating(e: ev.VisitCompleted) -> wire.SelfRating | None:
     return to_contract(wire.SelfRating, e.self_rating, moment=e.rating_moment)
 
 
+def weekday_hours(hours: tuple[tuple[int, time, time], ...]) -> tuple[wire.WeekdayHours, ...]:
+    return tuple(wire.WeekdayHours(weekday=WEEKDAY_NAMES[wd], start=start, end=end) for wd, start, end in hours)
+
+
 def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
     """The wire contract of one case-plan domain event: fields by name, the differing ones here."""
     match e:
@@ -65,7 +69,14 @@ def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
         case ev.VisitMissed():
             return to_contract(wire.VisitMissed, e, e.ref, case_id=case_id, detected_at=e.at)
         case ev.HemtjanstCoverOrdered():
-            return to_contract(wire.HemtjanstCoverOrdered, e, e.ref, case_id=case_id, ordered_at=e.at)
+            return to_contract(
+                wire.HemtjanstCoverOrdered,
+                e,
+                e.ref,
+                case_id=case_id,
+                ordered_at=e.at,
+                team_hours=weekday_hours(e.team_hours),
+            )
         case ev.HandedOverToHemtjanst():
             return to_contract(wire.HandedOverToHemtjanst, e, e.ref, case_id=case_id, handed_over_at=e.at)
         case ChecklistChanged():
@@ -98,9 +109,7 @@ def team_wire(e: object) -> IntegrationEvent | None:
             return to_contract(
                 wire.TeamConfigured,
                 e,
-                hours=tuple(
-                    wire.WeekdayHours(weekday=WEEKDAY_NAMES[wd], start=start, end=end) for wd, start, end in e.hours
-                ),
+                hours=weekday_hours(e.hours),
                 members=tuple(wire.TeamMember(staff_id=s, display_name=n, active=a) for s, n, a in e.members),
                 configured_at=e.at,
             )

@@ -25,6 +25,30 @@ class CoverReason(StrEnum):
     PUBLIC_HOLIDAY = "public_holiday"
 
 
+class CoverCause(StrEnum):
+    """What a stretch of hemtjänst's time is, as hemtjänst plans its rounds (the finer `CoverReason`)."""
+
+    MORNING = "morning"  # a team day from NIGHT_ENDS until the team starts
+    EVENING = "evening"  # a team day from the end of the team's hours until NIGHT_STARTS
+    NIGHT = "night"  # NIGHT_STARTS to NIGHT_ENDS (hemtjänst's night patrol)
+    WEEKEND = "weekend"  # a Saturday or Sunday the team does not work
+    DAY_OFF = "day_off"  # another weekday the team does not work
+    HOLIDAY = "holiday"  # a public holiday the team does not work (named)
+
+
+# Hemtjänst's night (the night patrol's hours): local time.
+NIGHT_STARTS, NIGHT_ENDS = time(22), time(7)
+
+REASON_OF: Mapping[CoverCause, CoverReason] = {
+    CoverCause.MORNING: CoverReason.OUTSIDE_TEAM_HOURS,
+    CoverCause.EVENING: CoverReason.OUTSIDE_TEAM_HOURS,
+    CoverCause.NIGHT: CoverReason.OUTSIDE_TEAM_HOURS,
+    CoverCause.WEEKEND: CoverReason.TEAM_DAY_OFF,
+    CoverCause.DAY_OFF: CoverReason.TEAM_DAY_OFF,
+    CoverCause.HOLIDAY: CoverReason.PUBLIC_HOLIDAY,
+}
+
+
 @dataclass(frozen=True)
 class DayHours:
     """Working hours of one weekday, local time, `end` exclusive."""
@@ -56,17 +80,29 @@ class CoverSpan:
 
     start: datetime
     end: datetime
-    reason: CoverReason
+    cause: CoverCause
+    holiday: str | None = None  # the holiday's Swedish name (cause holiday)
+
+    @property
+    def reason(self) -> CoverReason:
+        return REASON_OF[self.cause]
 
 
 @lru_cache(maxsize=64)
-def swedish_holidays(year: int) -> frozenset[date]:
-    found = holidays.country_holidays("SE", years=year, include_sundays=False, categories=("public", "de_facto"))
-    return frozenset(found.keys())
+def swedish_holidays(year: int) -> Mapping[date, str]:
+    """Sweden's public and de facto holidays of a year with their Swedish names (e.g. Midsommarafton)."""
+    found = holidays.country_holidays(
+        "SE", years=year, include_sundays=False, categories=("public", "de_facto"), language="sv"
+    )
+    return dict(found.items())
 
 
 def is_swedish_holiday(day: date) -> bool:
     return day in swedish_holidays(day.year)
+
+
+def holiday_name(day: date) -> str | None:
+    return swedish_holidays(day.year).get(day)
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -142,26 +178,40 @@ class Calendar:
         return None
 
     def cover_spans(self, start_at: datetime, end_at: datetime) -> list[CoverSpan]:
-        """Time between `start_at` and `end_at` the team does not cover, adjacent spans merged."""
+        """Time between `start_at` and `end_at` the team does not cover, each stretch with its cause;
+        adjacent stretches of the same cause (and holiday) merged."""
         spans: list[CoverSpan] = []
         for day in days(self.local_date(start_at), self.local_date(end_at)):
-            day_start, day_end = self.midnight(day), self.midnight(day + timedelta(days=1))
-            reason = self.day_off_reason(day)
-            if reason is not None:
-                pieces = [(day_start, day_end, reason)]
-            else:
-                window = self.window(day)
-                assert window is not None
-                pieces = [
-                    (day_start, window.start, CoverReason.OUTSIDE_TEAM_HOURS),
-                    (window.end, day_end, CoverReason.OUTSIDE_TEAM_HOURS),
-                ]
-            for piece_start, piece_end, why in pieces:
-                start, end = max(piece_start, start_at), min(piece_end, end_at)
+            for piece in self._uncovered(day):
+                start, end = max(piece.start, start_at), min(piece.end, end_at)
                 if start >= end:
                     continue
-                if spans and spans[-1].end == start and spans[-1].reason == why:
-                    spans[-1] = CoverSpan(spans[-1].start, end, why)
+                last = spans[-1] if spans else None
+                if last and last.end == start and (last.cause, last.holiday) == (piece.cause, piece.holiday):
+                    spans[-1] = CoverSpan(last.start, end, piece.cause, piece.holiday)
                 else:
-                    spans.append(CoverSpan(start, end, why))
+                    spans.append(CoverSpan(start, end, piece.cause, piece.holiday))
         return spans
+
+    def _uncovered(self, day: date) -> list[CoverSpan]:
+        """The stretches of one local day the team does not cover: the whole day on a day off, else the
+        morning, evening and night around the team's hours."""
+        day_start, day_end = self.midnight(day), self.midnight(day + timedelta(days=1))
+        reason = self.day_off_reason(day)
+        if reason is CoverReason.PUBLIC_HOLIDAY:
+            return [CoverSpan(day_start, day_end, CoverCause.HOLIDAY, holiday_name(day))]
+        if reason is not None:
+            return [CoverSpan(day_start, day_end, CoverCause.WEEKEND if day.weekday() >= 5 else CoverCause.DAY_OFF)]
+        hours = self.hours[day.weekday()]
+        cuts = sorted({time(0), NIGHT_ENDS, NIGHT_STARTS, hours.start, hours.end})
+        ends = [*cuts[1:], None]  # None: midnight after the day
+        pieces: list[CoverSpan] = []
+        for a, b in zip(cuts, ends, strict=True):
+            if hours.start <= a and b is not None and b <= hours.end:
+                continue  # the team's own hours
+            if a >= NIGHT_STARTS or (b is not None and b <= NIGHT_ENDS):
+                cause = CoverCause.NIGHT
+            else:
+                cause = CoverCause.MORNING if b is not None and b <= hours.start else CoverCause.EVENING
+            pieces.append(CoverSpan(self.at(day, a), self.at(day, b) if b is not None else day_end, cause))
+        return pieces

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from scheduling.domain.calendar import CoverReason
+from scheduling.domain.calendar import CoverCause, CoverReason
 from scheduling.domain.vocab import (
     CancelReason,
     ChangeReason,
@@ -210,6 +210,8 @@ class CoverWindow:
     start: datetime
     end: datetime
     reason: CoverReason
+    cause: CoverCause
+    holiday: str | None  # the public holiday's Swedish name (cause holiday)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ class HemtjanstCoverOrdered:
     windows: tuple[CoverWindow, ...]
     decision_orders_hemtjanst: bool
     at: datetime
+    team_hours: tuple[tuple[int, time, time], ...]  # (weekday 0 = Monday, start, end), local time
+    team_works_holidays: bool
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class PlanState:
     visit_counter: int = 0
     # The homecoming checklist (`checklist.py`); None before planning and for plans made before it existed.
     checklist: Checklist | None = None
+    cover_order: ev.HemtjanstCoverOrdered | None = None  # the latest hemtjänst cover order (replaces earlier ones)
 
     # --- queries ------------------------------------------------------------------------------
 

@@ -204,8 +204,13 @@ class Replanning(PlanState):
         if not spans:
             return []
         order_id = str(uuid.uuid5(NAMESPACE, f"{self.case_id}/cover/{valid_from.isoformat()}"))
-        windows = tuple(ev.CoverWindow(s.start, s.end, s.reason) for s in spans)
-        return [ev.HemtjanstCoverOrdered(self.ref, order_id, valid_from, windows, p.hemtjanst_by_decision, now)]
+        windows = tuple(ev.CoverWindow(s.start, s.end, s.reason, s.cause, s.holiday) for s in spans)
+        hours = tuple((wd, h.start, h.end) for wd, h in sorted(cal.hours.items()))
+        order = ev.HemtjanstCoverOrdered(
+            self.ref, order_id, valid_from, windows, p.hemtjanst_by_decision, now, hours, cal.works_on_holidays
+        )
+        self.cover_order = order  # the order in force, for hemtjänst to read (`GET /cases/{id}/cover-order`)
+        return [order]
 
     # --- a member away, a visit moved from the field ---------------------------------------------
 

@@ -248,7 +248,7 @@ class TeamOut(Out):
     waiting_count: int
 
 
-def _hours_out(hours: dict[int, DayHours] | Any) -> list[HoursIn]:
+def hours_out(hours: dict[int, DayHours] | Any) -> list[HoursIn]:
     return [
         HoursIn.model_validate({"weekday": WEEKDAY_NAMES[wd], "start": _hhmm(h.start), "end": _hhmm(h.end)})
         for wd, h in sorted(hours.items())
@@ -261,12 +261,12 @@ def team_out(team: Team) -> TeamOut:
         team_id=team.team_id,
         version=team.version,
         **{name: getattr(c, name) for name in _AS_IS},
-        hours=_hours_out(c.hours),
+        hours=hours_out(c.hours),
         members=[
             MemberOut(
                 staff_id=m.staff_id,
                 display_name=m.display_name,
-                hours=_hours_out(m.hours) if m.hours is not None else None,
+                hours=hours_out(m.hours) if m.hours is not None else None,
                 daily_visit_limit=m.daily_visit_limit,
                 active=m.active,
                 absences=[AbsenceOut.model_validate(a) for a in m.absences],

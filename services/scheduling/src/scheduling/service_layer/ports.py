@@ -51,6 +51,9 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "checklist": frozenset({Role.TEAM}),  # tick and untick the homecoming checklist
     "read_day": frozenset({Role.TEAM, Role.ONCALL}),
     "read_plan": frozenset({Role.TEAM, Role.ONCALL, Role.OFFICER}),
+    # Hemtjänst's cover order (whom, where, the needs summary): the team of the case, the officer who orders
+    # hemtjänst, on-call (who answers for the hours hemtjänst covers); not ops (no personal data there).
+    "read_cover_order": frozenset({Role.TEAM, Role.ONCALL, Role.OFFICER}),
     "read_audit": frozenset({Role.OPS}),
 }
 

@@ -1,0 +1,128 @@
+"""`GET /cases/{case_id}/cover-order`: hemtjänst's cover order in force, with each window's reason.
+
+Each window says from, to and why (the cause: morning, evening, night, weekend, another day off, or
+a public holiday with its Swedish name), with the team's hours the windows were cut from, whom and
+where hemtjänst covers, the joint handover visit and the handover summary (coded needs). Audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from scheduling.domain.calendar import CoverCause, CoverReason, DayHours
+from scheduling.domain.vocab import PeriodStatus, SupportLevel, Trend, VisitStatus
+from scheduling.entrypoints.common import Id, Out, api_router
+from scheduling.entrypoints.errors import domain_errors, for_case_team, problems
+from scheduling.entrypoints.field_models import PersonOut, person_out
+from scheduling.entrypoints.team_models import HoursIn, hours_out
+from scheduling.service_layer import cover as cuc
+from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
+from trygg_shared.bearer import require
+from trygg_shared.http import ProblemError
+
+
+class CoverWindowOut(Out):
+    start: datetime = Field(description="From (inclusive).")
+    end: datetime = Field(description="To (exclusive).")
+    reason: CoverReason = Field(description="Coarse reason: outside the team's hours, a day off, a public holiday.")
+    cause: CoverCause = Field(
+        description="Why hemtjänst covers it: morning (07:00 until the team starts), evening (the team's end until "
+        "22:00), night (22:00-07:00), weekend, day_off (another weekday the team does not work), holiday."
+    )
+    holiday: str | None = Field(description="The public holiday's Swedish name (cause holiday).")
+
+
+class NeedsOut(Out):
+    visits_completed: int
+    visits_declined: int
+    visits_missed: int
+    average_visit_minutes: int | None
+    food: SupportLevel
+    medicines: SupportLevel
+    personal_care: SupportLevel
+    aids_in_use: list[str]
+    aids_missing: list[str]
+    worry_latest: int | None
+    worry_trend: Trend
+    suggested_visits_per_day: int | None
+    has_free_text_notes: bool
+
+
+class HandoverOut(Out):
+    visit_id: str | None = Field(description="The joint handover visit with hemtjänst.")
+    planned_start: datetime | None = Field(description="When the handover visit is planned.")
+    status: VisitStatus | None
+    handed_over_at: datetime | None = Field(description="When the handover visit ended (None: not yet).")
+    needs: NeedsOut = Field(description="The handover summary (kartläggning), coded; final at the handover.")
+
+
+class CoverOrderOut(Out):
+    case_id: str
+    person_ref: str
+    person: PersonOut | None = Field(description="Whom hemtjänst covers, and where (personal data: audited).")
+    team_id: str
+    period_status: PeriodStatus
+    start_date: date
+    end_date: date
+    order_id: str
+    valid_from: datetime = Field(description="This order replaces earlier ones from this time on.")
+    ordered_at: datetime
+    decision_orders_hemtjanst: bool = Field(description="The decision already orders hemtjänst for these times.")
+    team_hours: list[HoursIn] = Field(description="The team's hours the windows were cut from (local time).")
+    team_works_holidays: bool
+    windows: list[CoverWindowOut] = Field(description="Windows hemtjänst covers, in time order.")
+    handover: HandoverOut
+
+
+def cover_order_out(view: cuc.CoverOrderView) -> CoverOrderOut:
+    plan, order, visit = view.plan, view.order, view.handover
+    period = plan.period
+    assert period is not None
+    needs = NeedsOut.model_validate(view.needs)
+    return CoverOrderOut(
+        case_id=plan.case_id,
+        person_ref=plan.person_ref,
+        person=person_out(plan),
+        team_id=period.team_id,
+        period_status=period.status,
+        start_date=period.start_date,
+        end_date=period.ended_on or period.end_date,
+        order_id=order.order_id,
+        valid_from=order.valid_from,
+        ordered_at=order.at,
+        decision_orders_hemtjanst=order.decision_orders_hemtjanst,
+        team_hours=hours_out({wd: DayHours(s, e) for wd, s, e in order.team_hours}),
+        team_works_holidays=order.team_works_holidays,
+        windows=[CoverWindowOut.model_validate(w) for w in order.windows],
+        handover=HandoverOut(
+            visit_id=visit.visit_id if visit else None,
+            planned_start=visit.planned_start if visit else None,
+            status=visit.status if visit else None,
+            handed_over_at=visit.ended_at if visit and view.handed_over else None,
+            needs=needs,
+        ),
+    )
+
+
+def cover_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
+    router = api_router("cover")
+    read_cover = require(authenticator, PERMISSIONS["read_cover_order"])
+
+    @router.get(
+        "/cases/{case_id}/cover-order",
+        response_model=CoverOrderOut,
+        responses=problems(404),
+        summary="Hemtjänst's cover order in force: each window with why, the team's hours, the handover; audited",
+    )
+    async def cover_order(case_id: Id, actor: Actor = read_cover) -> CoverOrderOut:
+        with domain_errors():
+            await for_case_team(deps, actor, case_id)
+            try:
+                return cover_order_out(await cuc.read_cover_order(deps, actor, case_id))
+            except cuc.NoCoverOrder:
+                raise ProblemError(404, "Not found", "The case has no hemtjänst cover order.") from None
+
+    return router
