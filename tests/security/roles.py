@@ -136,6 +136,8 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/"): page(OFFICER, TEAM, ONCALL, OPS),  # to the role's first page
         ("GET", "/cases"): page(OFFICER, TEAM, ONCALL),
         ("GET", "/cases/{case_id}"): page(OFFICER, TEAM, ONCALL),
+        ("GET", "/cases/{case_id}/cover-order"): page(OFFICER, TEAM, ONCALL),  # the case's roles; not ops
+        ("GET", "/cases/{case_id}/cover-order.csv"): session_api(OFFICER, TEAM, ONCALL),
         ("GET", "/today"): page(TEAM, ONCALL),
         ("GET", "/alerts"): page(TEAM, ONCALL),
         ("POST", "/alerts/{alert_id}/acknowledge"): page(ONCALL),

@@ -141,15 +141,17 @@ def console_billing(path: str) -> Seeded:
 
 
 def console(path: str) -> Seeded:
-    from console_support import ConsoleHarness, march_2026
+    from console_support import ConsoleHarness, march_2026, with_cover_order
 
     if path in ("/fees", "/invoices/{invoice_id}", "/invoice-disputes.csv"):
         return console_billing(path)
     h = ConsoleHarness()
-    asyncio.run(h.replay(march_2026()))
-    role = {"/cases": "officer", "/cases/{case_id}": "officer", "/today": "team", "/alerts": "oncall"}[path]
+    asyncio.run(h.replay(with_cover_order(march_2026())))
+    role = {"/cases": "officer", "/cases/{case_id}": "officer", "/today": "team", "/alerts": "oncall"}.get(
+        path, "officer"
+    )
     client = h.login(role)
-    url = path
+    url = path.replace("{case_id}/cover-order", "G/cover-order")  # the case with a cover order
     if path == "/cases/{case_id}":
         assert client.get("/cases").status_code == 200
         url = f"/cases/{h.audit.records[-1].case_ids[0]}"
@@ -186,6 +188,8 @@ AUDITED: dict[str, set[str]] = {
     "console": {
         "/cases",
         "/cases/{case_id}",
+        "/cases/{case_id}/cover-order",
+        "/cases/{case_id}/cover-order.csv",
         "/today",
         "/alerts",
         "/fees",

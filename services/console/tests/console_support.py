@@ -570,3 +570,64 @@ async def publish_broken_billing_event(bootstrap: str, key: str) -> None:
         await publish_record(broker, bl.LiabilityDaysAccrued.TOPIC, record)
     finally:
         await broker.stop()
+
+
+# --- a hemtjänst cover order (case G of march_2026) ---------------------------------------------
+
+WEEKDAYS_8_TO_1630 = tuple(
+    sc.WeekdayHours(weekday=sc.Weekday(d), start="08:00", end="16:30")  # type: ignore[arg-type]
+    for d in ("monday", "tuesday", "wednesday", "thursday", "friday")
+)
+
+
+def _window(start: datetime, end: datetime, cause: str, holiday: str | None = None) -> sc.CoverWindow:
+    reason = {"holiday": "public_holiday", "weekend": "team_day_off", "day_off": "team_day_off"}.get(
+        cause, "outside_team_hours"
+    )
+    return sc.CoverWindow(
+        start=start, end=end, reason=sc.CoverReason(reason), cause=sc.CoverCause(cause), holiday=holiday
+    )
+
+
+def with_cover_order(s: Stream, *, holiday: str = "Långfredagen") -> Stream:
+    """Case G (period 26 March - 8 April 2026, Team Väst) gets a cover order and, later, its handover."""
+    ids = dict(case_id="G", person_ref="pG", period_id="P-G", team_id=TEAM)
+    windows = (
+        _window(utc(2026, 3, 26, 15, 30), utc(2026, 3, 26, 21), "evening"),
+        _window(utc(2026, 3, 26, 21), utc(2026, 3, 27, 6), "night"),
+        _window(utc(2026, 3, 27, 23), utc(2026, 3, 29, 22), "weekend"),
+        _window(utc(2026, 4, 2, 22), utc(2026, 4, 3, 22), "holiday", holiday),
+    )
+    s.add(
+        sc.HemtjanstCoverOrdered(
+            **ids,
+            order_id="order-G-1",
+            valid_from=utc(2026, 3, 25, 11),
+            windows=windows,
+            decision_orders_hemtjanst=False,
+            ordered_at=utc(2026, 3, 25, 11),
+            team_hours=WEEKDAYS_8_TO_1630,
+            team_works_holidays=False,
+        ),
+        utc(2026, 3, 25, 11),
+    )
+    needs = sc.NeedsSummary(
+        visits_completed=2,
+        visits_declined=0,
+        visits_missed=1,
+        food=sc.SupportLevel.SOME_HELP,
+        medicines=sc.SupportLevel.FULL_HELP,
+        personal_care=sc.SupportLevel.INDEPENDENT,
+        aids_in_use=("rollator",),
+        worry_latest=2,
+        worry_trend=sc.Trend.FALLING,
+        suggested_visits_per_day=2,
+        has_free_text_notes=False,
+    )
+    s.add(
+        sc.HandedOverToHemtjanst(
+            **ids, visit_id="V-G-9", staff_id="a1", handed_over_at=utc(2026, 3, 28, 8, 45), needs=needs
+        ),
+        utc(2026, 3, 28, 8, 45),
+    )
+    return s

@@ -23,7 +23,9 @@ from console.domain.facts import (
     DecisionGranted,
     Discharged,
     HandedOver,
+    HemtjanstCoverOrdered,
     MessageCancelled,
+    NeedsSummary,
     PeriodChanged,
     PeriodEnded,
     PeriodPlanned,
@@ -173,6 +175,8 @@ class CaseState:
     visits: dict[str, VisitState] = field(default_factory=dict)
     follow_up_call_at: datetime | None = None  # the follow-up call took place (completed)
     handed_over_at: datetime | None = None
+    handover_needs: NeedsSummary | None = None  # the handover summary (kartläggning), coded
+    cover_order: HemtjanstCoverOrdered | None = None  # hemtjänst's cover order in force (the latest)
     capacity_exceeded_at: datetime | None = None
     checklist: ChecklistState | None = None  # the homecoming checklist (`checklist.py`)
     sip: SipLine | None = None  # the SIP deadline and invitation (`console.domain.sip`)
@@ -360,7 +364,10 @@ def _apply_plan(s: CaseState, f: CaseFact) -> None:
     elif isinstance(f, WaitingListChanged):
         s.waiting = Waiting(f.team_id, f.change, f.position, f.waiting_since, f.requested_start_date, f.changed_at)
     elif isinstance(f, HandedOver):
-        s.handed_over_at = f.handed_over_at
+        s.handed_over_at, s.handover_needs = f.handed_over_at, f.needs or s.handover_needs
+    elif isinstance(f, HemtjanstCoverOrdered):
+        if s.cover_order is None or f.ordered_at >= s.cover_order.ordered_at:
+            s.cover_order = f  # each order replaces the earlier ones
     elif isinstance(f, TeamCapacityExceeded):
         s.capacity_exceeded_at = f.occurred_at
     elif isinstance(f, ChecklistChanged):

@@ -8,7 +8,7 @@ id) in a fixed order, so a repeated, late or reordered event gives the same view
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Generic, TypeVar
 
 from console.domain import checklist, sip  # the homecoming checklist's and SIP's facts, in their own modules
@@ -272,10 +272,55 @@ class FollowUpDue(_PeriodFact):
 
 
 @dataclass(frozen=True)
+class CoverWindow:
+    """A stretch hemtjänst covers and why."""
+
+    start: datetime
+    end: datetime
+    reason: str  # outside_team_hours, team_day_off, public_holiday
+    cause: str | None = None  # morning, evening, night, weekend, day_off, holiday (None: an order from before causes)
+    holiday: str | None = None  # the public holiday's Swedish name
+
+
+@dataclass(frozen=True)
+class TeamHours:
+    weekday: str  # monday .. sunday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
 class HemtjanstCoverOrdered(_PeriodFact):
+    """The hemtjänst cover order: it replaces earlier orders of the period from `valid_from` on."""
+
     order_id: str
     windows: int
     ordered_at: datetime
+    # Facts recorded before the console kept the windows hold only their count.
+    valid_from: datetime | None = None
+    decision_orders_hemtjanst: bool = False
+    cover_windows: tuple[CoverWindow, ...] = ()
+    team_hours: tuple[TeamHours, ...] = ()
+    team_works_holidays: bool | None = None
+
+
+@dataclass(frozen=True)
+class NeedsSummary:
+    """The handover summary (kartläggning), coded: support levels, aids, worry; no free text."""
+
+    visits_completed: int
+    visits_declined: int
+    visits_missed: int
+    average_visit_minutes: int | None
+    food: str  # independent, some_help, full_help, not_assessed
+    medicines: str
+    personal_care: str
+    aids_in_use: tuple[str, ...]
+    aids_missing: tuple[str, ...]
+    worry_latest: int | None
+    worry_trend: str  # falling, stable, rising, unknown
+    suggested_visits_per_day: int | None
+    has_free_text_notes: bool
 
 
 @dataclass(frozen=True)
@@ -284,6 +329,7 @@ class HandedOver(_PeriodFact):
 
     visit_id: str
     handed_over_at: datetime
+    needs: NeedsSummary | None = None  # None in facts recorded before the console kept it
 
 
 @dataclass(frozen=True)

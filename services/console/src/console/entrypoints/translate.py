@@ -113,11 +113,17 @@ def follow_up_due(e: sc.FollowUpDue) -> f.FollowUpDue:
 
 
 def cover_ordered(e: sc.HemtjanstCoverOrdered) -> f.HemtjanstCoverOrdered:
-    return from_contract(f.HemtjanstCoverOrdered, e, windows=len(e.windows))
+    return from_contract(
+        f.HemtjanstCoverOrdered,
+        e,
+        windows=len(e.windows),
+        cover_windows=tuple(from_contract(f.CoverWindow, w) for w in e.windows),
+        team_hours=tuple(from_contract(f.TeamHours, h) for h in e.team_hours),
+    )
 
 
 def handed_over(e: sc.HandedOverToHemtjanst) -> f.HandedOver:
-    return from_contract(f.HandedOver, e)
+    return from_contract(f.HandedOver, e, needs=from_contract(f.NeedsSummary, e.needs))
 
 
 def period_ended(e: sc.PeriodEnded) -> f.PeriodEnded:

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
 from console.entrypoints.billing import disputes_router, fees_router, invoice_upload_router, invoices_router
+from console.entrypoints.cover import cover_order_router
 from console.entrypoints.figures import figures_data_router, figures_page_router
 from console.entrypoints.live import live_router
 from console.entrypoints.login import login_router
@@ -39,6 +40,7 @@ STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
 PARTS = (
     login_router,
     case_pages_router,
+    cover_order_router,
     today_router,
     alerts_router,
     figures_page_router,
