@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from console.domain.alerts import PersonShown
 from console.domain.text import N_
 from trygg_shared import auth
 
@@ -40,6 +41,13 @@ ACKNOWLEDGE: frozenset[Role] = frozenset({Role.ONCALL})
 # Told on every page when an alert reached nobody (no personal data: a count).
 UNROUTED_BANNER: frozenset[Role] = frozenset({Role.ONCALL, Role.OPS})
 
+# Need to know on the Alerts list: how much of the person a row shows. The team sees its own clients'
+# names (only its teams' alerts reach it). On-call sees the name where acting on the alert means
+# reaching or finding the person (a missed visit, a readmission during the period), and initials
+# where it means reaching staff (the officer before liability starts, the team at capacity, a failed
+# SMS to a relative): enough to tell two alerts apart; the case page (audited) has the rest.
+ALERT_NAME_TOPICS_ONCALL = frozenset({"visit_missed", "readmitted_during_period"})
+
 # The order pages appear in the navigation, with their names (English source text, shown translated);
 # a role lands on the first it may see (ops on its own page).
 NAVIGATION: tuple[tuple[Page, str], ...] = (
@@ -63,6 +71,12 @@ class Actor(auth.Actor):
 
     def may_acknowledge(self) -> bool:
         return bool(set(self.roles) & {r.value for r in ACKNOWLEDGE})
+
+    def alert_person(self, topic: str) -> PersonShown:
+        """How much of the person an alert row of this topic shows this actor (`ALERT_NAME_TOPICS_ONCALL`)."""
+        if Role.TEAM.value in self.roles or topic in ALERT_NAME_TOPICS_ONCALL:
+            return PersonShown.NAME
+        return PersonShown.INITIALS
 
     def sees_unrouted_alerts(self) -> bool:
         return bool(set(self.roles) & {r.value for r in UNROUTED_BANNER})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, AlertResolved, Recorded
 from console.domain.text import N_
@@ -91,3 +92,60 @@ def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertS
         resolved_reason=resolved.reason if resolved and not (acked and acked.at <= resolved.at) else None,
         resolved_at=resolved.at if resolved and not (acked and acked.at <= resolved.at) else None,
     )
+
+
+# --- the Alerts page's rows: who, where, what, how long ago; most urgent first ----------------------
+
+
+class PersonShown(StrEnum):
+    """How much of the person an alert row shows (need to know; see `access.ALERT_PERSON`)."""
+
+    NAME = "name"
+    INITIALS = "initials"
+
+
+def initials(given_name: str | None, family_name: str | None) -> str | None:
+    """'A. K.' for Anna Karlsson ('K.-E. S.' for Karl-Erik Svensson); None without a name."""
+
+    def of(part: str) -> str:
+        return "-".join(f"{p[0]}." for p in part.split("-") if p)
+
+    parts = [of(p.split()[0]) for p in (given_name, family_name) if p and p.split()]
+    return " ".join(parts) or None
+
+
+def person_label(given_name: str | None, family_name: str | None, shown: PersonShown) -> str | None:
+    """The person's name or initials; None when no name is known (names arrive with the decision)."""
+    if shown is PersonShown.INITIALS:
+        return initials(given_name, family_name)
+    return " ".join(p for p in (given_name, family_name) if p) or None
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert as a row: what happened and when, whom it is about (as the role may see), where (the
+    team, or the hospital's care unit before there is one) and the liability deadline it races."""
+
+    alert: AlertState
+    person: str | None  # name or initials; None: no person (an ops alert) or no name known yet
+    person_ref: str | None  # the pseudonymous reference, when no name is known (before a decision)
+    team: str | None  # the team's label
+    care_unit: str | None  # the hospital ward, while the person is there
+    liability_starts_at: datetime | None = None
+
+    @property
+    def where(self) -> str | None:
+        return self.team or self.care_unit
+
+
+LIABILITY_TOPIC, MISSED_TOPIC = "liability_no_decision", "visit_missed"
+
+
+def urgency(row: AlertRow) -> tuple[int, datetime, str]:
+    """Most urgent first: payment liability soonest (the least time left on the clock, already liable
+    first), then missed visits, then the rest; within those two groups the oldest first."""
+    a = row.alert
+    raised = a.raised_at or datetime.max.replace(tzinfo=UTC)
+    if a.topic == LIABILITY_TOPIC:
+        return (0, row.liability_starts_at or a.due_at or raised, a.alert_id)
+    return (1 if a.topic == MISSED_TOPIC else 2, raised, a.alert_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
+from babel.dates import format_timedelta
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -35,6 +36,17 @@ def left_text(deadline: datetime, now: datetime) -> str:
     clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
     text = f"{days} d {clock}" if days else clock
     return _("liable for %(time)s") % {"time": text} if past else _("%(time)s left") % {"time": text}
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """'47 minutes ago': how long ago, in words (Babel)."""
+    if moment is None:
+        return "—"
+    return format_timedelta(moment - now, add_direction=True, locale="en_GB")
+
+
+# What the Alerts page's rows use besides the model.
+ALERT_TOOLS = {"ago": ago, "left": left_text}
 
 
 def case_pages_router(site: Site) -> APIRouter:
@@ -101,7 +113,7 @@ def alerts_router(site: Site) -> APIRouter:
     @html_page(router, "/alerts", "Open on-call alerts")
     async def alerts_page(request: Request) -> Response:
         return await site.show(
-            request, Page.ALERTS, lambda a: uc.alerts_page(site.deps, a), "alerts.html", message=None
+            request, Page.ALERTS, lambda a: uc.alerts_page(site.deps, a), "alerts.html", message=None, **ALERT_TOOLS
         )
 
     @router.post(
@@ -147,7 +159,15 @@ async def acknowledged(site: Site, request: Request, actor: Actor, alert_id: str
     except (uc.Forbidden, StorageUnavailable):
         return site.error(request, actor, status, _("Not acknowledged"), message)
     return site.render(
-        request, "alerts.html", actor, status, page="alerts", model=model, message=message, live_version=version
+        request,
+        "alerts.html",
+        actor,
+        status,
+        page="alerts",
+        model=model,
+        message=message,
+        live_version=version,
+        **ALERT_TOOLS,
     )
 
 

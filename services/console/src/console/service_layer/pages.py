@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import anyio.to_thread
 
 from console.domain.access import Actor, Page
-from console.domain.alerts import AlertState
+from console.domain.alerts import AlertRow, AlertState, person_label, urgency
 from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState
 from console.domain.figures import Row, UnitCosts, compute, month_of, months_between, resolve_team
 from console.domain.teams import TeamState
@@ -112,13 +112,12 @@ def _of_team(actor: Actor, case: CaseState, teams: Mapping[str, TeamState]) -> b
     return may_act_for_team(actor.teams, resolve_team(case, teams))
 
 
-async def _alert_of_team(deps: ConsoleDeps, actor: Actor, alert: AlertState, teams: Mapping[str, TeamState]) -> bool:
+def _alert_of_team(actor: Actor, alert: AlertState, case: CaseState | None, teams: Mapping[str, TeamState]) -> bool:
     """The same for an alert: its team, else its case's team; an alert of neither (an ops alert such
     as an SMS cap) is no team's."""
     if actor.teams is None or alert.team_id is not None:
         return may_act_for_team(actor.teams, alert.team_id)
-    found = await deps.read_model.case(alert.case_id) if alert.case_id else None
-    return found is not None and _of_team(actor, found[0], teams)
+    return case is not None and _of_team(actor, case, teams)
 
 
 async def cases_board(deps: ConsoleDeps, actor: Actor) -> Board:
@@ -195,24 +194,51 @@ async def today(deps: ConsoleDeps, actor: Actor, day: date | None = None) -> Tod
 @dataclass(frozen=True)
 class AlertsPage:
     now: datetime
-    open: Sequence[AlertState]
-    recent: Sequence[AlertState]  # acknowledged in the last day
+    open: Sequence[AlertRow]  # most urgent first (`alerts.urgency`)
+    recent: Sequence[AlertRow]  # closed in the last day, latest first
     teams: Mapping[str, TeamState]
     may_acknowledge: bool
+
+
+def _alert_row(actor: Actor, alert: AlertState, case: CaseState | None, teams: Mapping[str, TeamState]) -> AlertRow:
+    """Who (as the actor may see), where (the team, else the hospital ward while the person is there)."""
+    team_key = alert.team_id or (resolve_team(case, teams) if case else None)
+    team = teams[team_key].label if team_key and team_key in teams else team_key
+    if case is None:
+        return AlertRow(alert, None, None, team, None)
+    in_hospital = case.discharged_at is None and case.admitted_at is not None
+    return AlertRow(
+        alert,
+        person_label(case.given_name, case.family_name, actor.alert_person(alert.topic)),
+        case.person_ref or None,
+        team,
+        case.care_unit if in_hospital else None,
+        case.liability_starts_at if case.clock_running else None,
+    )
 
 
 async def alerts_page(deps: ConsoleDeps, actor: Actor) -> AlertsPage:
     _require(actor, Page.ALERTS)
     now = deps.clock.now()
     teams = await deps.read_model.teams()
-    every = [a for a in await deps.read_model.alerts(open_only=False) if await _alert_of_team(deps, actor, a, teams)]
-    open_ = sorted((a for a in every if a.open), key=lambda a: (a.raised_at or now, a.alert_id))
+    rows: list[AlertRow] = []
+    cases: dict[str, CaseState | None] = {}
+    for alert in await deps.read_model.alerts(open_only=False):
+        if alert.case_id and alert.case_id not in cases:
+            found = await deps.read_model.case(alert.case_id)
+            cases[alert.case_id] = found[0] if found else None
+        case = cases.get(alert.case_id) if alert.case_id else None
+        if _alert_of_team(actor, alert, case, teams):
+            rows.append(_alert_row(actor, alert, case, teams))
+    open_ = sorted((r for r in rows if r.alert.open), key=urgency)
     recent = sorted(
-        (a for a in every if not a.open and a.closed_at and now - a.closed_at < timedelta(days=1)),
-        key=lambda a: (a.closed_at or now, a.alert_id),
+        (r for r in rows if not r.alert.open and r.alert.closed_at and now - r.alert.closed_at < timedelta(days=1)),
+        key=lambda r: (r.alert.closed_at or now, r.alert.alert_id),
         reverse=True,
     )
-    await _audit(deps, actor, "view_alerts", [a.case_id for a in [*open_, *recent] if a.case_id], ("alerts",))
+    shown = sorted({actor.alert_person(r.alert.topic).value for r in [*open_, *recent] if r.person})
+    case_ids = [r.alert.case_id for r in [*open_, *recent] if r.alert.case_id]
+    await _audit(deps, actor, "view_alerts", case_ids, ("alerts", *shown, "care_unit"))
     return AlertsPage(now, open_, recent, teams, actor.may_acknowledge())
 
 
