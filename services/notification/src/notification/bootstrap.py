@@ -140,6 +140,7 @@ def policy_from(settings: Settings) -> Policy:
         ),
         hemtjanst_phone=settings.hemtjanst_phone,
         ack_link_base=settings.public_base_url.rstrip("/") + "/ack/",
+        console_url=settings.console_url.rstrip("/"),
         default_rota=settings.default_rota,
         resend_when_unknown=settings.resend_when_unknown,
     )

@@ -94,6 +94,11 @@ class Settings(ServiceSettings):
         "http://127.0.0.1:8003",
         description="Where providers reach this service (delivery reports, replies) and the ack link's base.",
     )
+    console_url: str = Field(
+        "http://127.0.0.1:8005",
+        description="The console's address: an on-call SMS links to the alert's case page there (the Alerts page "
+        "for an alert without a case), which shows who and where after sign-in; the SMS itself names no one.",
+    )
     callback_secret: SecretStr = Field(
         SecretStr(LOCAL_DEV_CALLBACK_SECRET),
         description="Key of the HMAC in callback URLs given to 46elks (which signs nothing itself).",

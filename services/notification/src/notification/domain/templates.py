@@ -268,10 +268,26 @@ _ALERT_WORDS: dict[Language, tuple[str, str, str, str]] = {
 }
 
 
+# Where the on-call person reads the rest (who, where) after signing in to the console.
+_DETAILS_WORDS: dict[Language, str] = {
+    Language.SV: "Mer i konsolen: {link}",
+    Language.FI: "Lisätiedot konsolissa: {link}",
+    Language.EN: "More in the console: {link}",
+}
+
+
 def render_alert(
-    topic: AlertTopic, facts: AlertFacts, language: Language, *, ack_code: str, ack_link: str, escalated: bool
+    topic: AlertTopic,
+    facts: AlertFacts,
+    language: Language,
+    *,
+    ack_code: str,
+    ack_link: str,
+    escalated: bool,
+    details_link: str | None = None,
 ) -> str:
-    """The SMS to an on-call person: what happened, which case, how to acknowledge."""
+    """The SMS to an on-call person: what happened, which case, how to acknowledge, where to read more
+    (the console's page for the case, after sign-in: the SMS names no one)."""
     alert, case, team, ack = _ALERT_WORDS[language]
     at = f"{format_day(facts.at.date(), language)} {format_time(facts.at, language)}" if facts.at else "-"
     summary = _ALERT_SUMMARY[language][topic].format(
@@ -288,5 +304,7 @@ def render_alert(
         parts.append(f"{case} {facts.case_ref}.")
     if facts.team:
         parts.append(f"{team} {facts.team}.")
+    if details_link:
+        parts.append(_DETAILS_WORDS[language].format(link=details_link) + ".")
     parts.append(ack.format(code=ack_code, link=ack_link))
     return " ".join(parts)

@@ -130,6 +130,11 @@ async def raise_alert(
     return True
 
 
+def console_link(console_url: str, case_id: str | None) -> str:
+    """Where the on-call person reads who and where after signing in: the case's page, else the alerts."""
+    return f"{console_url}/cases/{case_id}" if case_id else f"{console_url}/alerts"
+
+
 async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
     """Queue the SMS to the responder at the alert's current level, if it is still to be queued."""
     loaded = await deps.alerts.load(alert_id)
@@ -147,6 +152,7 @@ async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
         ack_code=alert.ack_code,
         ack_link=deps.policy.ack_link_base + alert.ack_code,
         escalated=level > 0,
+        details_link=console_link(deps.policy.console_url, alert.case_id),
     )
     message = Message(
         message_id=message_id(alert_message_cause(alert_id, level), responder.responder_id),
