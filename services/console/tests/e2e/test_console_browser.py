@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from console_support import march_2026, publish_broken_billing_event
+from console_support import march_2026, publish_broken_billing_event, with_cover_order
 from faststream.kafka import KafkaBroker
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
@@ -28,9 +28,10 @@ from devstack.cli import sample_message, sign
 from devstack.testing import Endpoints, service_processes
 from referral.config import LOCAL_DEV_SENDER_SECRET
 from tests.support import started
+from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.billing import LiabilityDaysAccrued
 from trygg_shared.contracts.topics import ALL_TOPICS
-from trygg_shared.envelope import encode
+from trygg_shared.envelope import EventMeta, encode
 from trygg_shared.kafka import ensure_topics
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / ".local" / "screenshots"
@@ -73,24 +74,26 @@ def running(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def history(running: Running) -> Running:
     """February and March 2026 as the other services would have published them (real contracts)."""
 
-    async def publish() -> None:
-        await ensure_topics(running.endpoints.kafka_bootstrap, ALL_TOPICS)
-        broker = KafkaBroker(running.endpoints.kafka_bootstrap)
-        await broker.start()
-        try:
-            for event, meta in march_2026().items:
-                record = encode(meta, event.model_dump(mode="json"))
-                await broker.publish(
-                    record.value,
-                    topic=event.TOPIC,
-                    key=record.key,
-                    headers={k: v.decode() for k, v in record.headers.items()},
-                )
-        finally:
-            await broker.stop()
-
-    asyncio.run(publish())
+    asyncio.run(publish(running, march_2026().items))
     return running
+
+
+async def publish(running: Running, items: list[tuple[IntegrationEvent, EventMeta]]) -> None:
+    """Events on Kafka as their producers would have published them."""
+    await ensure_topics(running.endpoints.kafka_bootstrap, ALL_TOPICS)
+    broker = KafkaBroker(running.endpoints.kafka_bootstrap)
+    await broker.start()
+    try:
+        for event, meta in items:
+            record = encode(meta, event.model_dump(mode="json"))
+            await broker.publish(
+                record.value,
+                topic=event.TOPIC,
+                key=record.key,
+                headers={k: v.decode() for k, v in record.headers.items()},
+            )
+    finally:
+        await broker.stop()
 
 
 async def signed_in(browser: Browser, running: Running, role: str) -> Page:
@@ -265,3 +268,47 @@ async def test_ops_lands_on_the_ops_page_sees_a_dead_letter_and_an_unrouted_aler
     await _reload_until_visible(page, replayed.filter(has_text="Misslyckades igen efter uppspelning"))
     await expect(replayed.filter(has_text="Uppspelat av ops:dev")).to_have_count(1)
     await shot(page, "ops-replayed")
+
+
+async def test_an_alert_row_says_who_and_where_most_urgent_first(browser: Browser, history: Running) -> None:
+    page = await signed_in(browser, history, "oncall")
+    await page.goto(f"{history.urls['console']}/alerts")
+    open_alerts = page.locator("#live table").first
+    missed = open_alerts.locator('tr[data-alert-id="missed:V-G-3"]')
+    await expect(missed).to_be_visible(timeout=BACKLOG_MS)
+    await expect(missed.locator("td.who")).to_have_text("Test Person G")  # on-call must reach the person
+    await expect(missed).to_contain_text("Team Väst")
+    await expect(missed).to_contain_text("månader sedan")  # raised in March 2026 (Swedish first)
+    liability = open_alerts.locator('tr[data-alert-id="liability:D"]')
+    await expect(liability).to_contain_text("Geriatriska kliniken avd 61")  # no team yet: the ward
+    await expect(liability.locator("td.who")).to_have_text("Person pD")  # no decision: no name known yet
+    first = open_alerts.locator("tbody tr").first
+    await expect(first).to_have_attribute("data-topic", "liability_no_decision")  # liability soonest first
+    await shot(page, "alerts-who-where")
+
+
+async def test_a_cover_order_shows_its_windows_and_prints_without_navigation(
+    browser: Browser, history: Running
+) -> None:
+    # Case G's cover order and handover, published after the history (the same case's next events).
+    await publish(history, with_cover_order(march_2026()).items[-2:])
+    page = await signed_in(browser, history, "officer")
+    url = f"{history.urls['console']}/cases/G/cover-order"
+    windows = page.locator("table.cover-windows tbody tr")
+    for _ in range(BACKLOG_MS // 2000):  # the page is not live: reload until the order arrived
+        await page.goto(url)
+        if await windows.count():
+            break
+        await page.wait_for_timeout(2000)
+    await expect(windows).to_have_count(4)
+    await expect(windows.nth(0)).to_contain_text("Kväll, efter teamets arbetstid")
+    await expect(windows.nth(1)).to_contain_text("Natt")
+    await expect(windows.nth(2)).to_contain_text("Helg")
+    await expect(windows.nth(3)).to_contain_text("Helgdag: Långfredagen")
+    await expect(page.get_by_text("mån–fre 08:00–16:30")).to_be_visible()
+    await shot(page, "cover-order")
+    await page.emulate_media(media="print")
+    await expect(page.locator("header.site")).to_be_hidden()
+    await expect(page.get_by_role("link", name="Ladda ner som CSV")).to_be_hidden()
+    await expect(windows.nth(3)).to_be_visible()
+    await shot(page, "cover-order-print")

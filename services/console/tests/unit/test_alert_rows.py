@@ -78,7 +78,7 @@ def test_liability_soonest_first_then_missed_visits_then_the_rest_oldest_first()
 
 def _stream() -> Stream:
     """March 2026 plus L: ready, its liability at 12:00 today (before D's at 23:00), decided for Team Väst
-    but its liability alert not yet closed; and an SMS to G's relative that failed, the oldest alert."""
+    but its liability alert not yet closed, and its team full; and an SMS to G's relative that failed."""
     s = march_2026()
     case = _Case(s, "L", "pL")
     case.admit(utc(2026, 3, 25, 8), expected=date(2026, 3, 28))
@@ -89,6 +89,8 @@ def _stream() -> Stream:
         at=utc(2026, 3, 28, 8, 50), due_at=utc(2026, 3, 28, 11), responders=2,
     )  # fmt: skip
     raise_alert(s, "G", TEAM, "sms:G", nt.AlertTopic.SMS_FAILED, at=utc(2026, 3, 27, 18), due_at=None, responders=1)
+    capacity_at = utc(2026, 3, 28, 8, 55)
+    raise_alert(s, "L", TEAM, "capacity:L", nt.AlertTopic.TEAM_AT_CAPACITY, at=capacity_at, due_at=None, responders=1)
     return s
 
 
@@ -106,8 +108,9 @@ def _open_rows(page: str) -> list[str]:
 
 def test_on_call_sees_the_most_urgent_first_with_who_and_where(h: ConsoleHarness) -> None:
     rows = _open_rows(h.login("oncall").get("/alerts").text)
-    assert [r.split('"')[1] for r in rows] == ["liability:L", "liability:D", "missed:V-G-3", "sms:G"]
-    liability_l, liability_d, missed, sms = rows
+    order = [r.split('"')[1] for r in rows]
+    assert order == ["liability:L", "liability:D", "missed:V-G-3", "sms:G", "capacity:L"]
+    liability_l, liability_d, missed, sms, capacity = rows
     assert "T. P." in liability_l
     assert "Test Person L" not in liability_l
     assert TEAM_NAME in liability_l
@@ -117,6 +120,8 @@ def test_on_call_sees_the_most_urgent_first_with_who_and_where(h: ConsoleHarness
     assert "Test Person G" in missed  # on-call must reach the person
     assert TEAM_NAME in missed
     assert "T. P." in sms
+    assert 'class="countdown"' in liability_l
+    assert 'class="countdown"' not in capacity  # L's clock runs, but only a liability alert shows it
     assert "10 minutes ago" in liability_l  # raised 08:50, now 09:00
     assert "15 hours ago" in sms
 

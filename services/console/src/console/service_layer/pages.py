@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import anyio.to_thread
 
 from console.domain.access import Actor, Page
-from console.domain.alerts import AlertRow, AlertState, person_label, urgency
+from console.domain.alerts import LIABILITY_TOPIC, AlertRow, AlertState, person_label, urgency
 from console.domain.cases import CONTINUITY_EXCLUDED_KINDS, CaseState
 from console.domain.figures import Row, UnitCosts, compute, month_of, months_between, resolve_team
 from console.domain.teams import TeamState
@@ -213,7 +213,7 @@ def _alert_row(actor: Actor, alert: AlertState, case: CaseState | None, teams: M
         case.person_ref or None,
         team,
         case.care_unit if in_hospital else None,
-        case.liability_starts_at if case.clock_running else None,
+        case.liability_starts_at if case.clock_running and alert.topic == LIABILITY_TOPIC else None,
     )
 
 
