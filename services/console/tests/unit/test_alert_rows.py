@@ -122,8 +122,8 @@ def test_on_call_sees_the_most_urgent_first_with_who_and_where(h: ConsoleHarness
     assert "T. P." in sms
     assert 'class="countdown"' in liability_l
     assert 'class="countdown"' not in capacity  # L's clock runs, but only a liability alert shows it
-    assert "10 minutes ago" in liability_l  # raised 08:50, now 09:00
-    assert "15 hours ago" in sms
+    assert "för 10 minuter sedan" in liability_l  # raised 08:50, now 09:00 (Swedish first)
+    assert "för 15 timmar sedan" in sms
 
 
 def test_the_team_sees_its_clients_names(h: ConsoleHarness) -> None:

@@ -32,16 +32,25 @@ def test_each_window_says_why_from_its_cause_not_outside_the_teams_hours_for_all
     text = page.text
     assert "Test Person G" in text
     assert 'data-cause="evening"' in text
-    assert "Evening, after the team's hours" in text
-    assert "Night (22:00–07:00)" in text
-    assert "Weekend: the team does not work" in text
-    assert "Public holiday: <strong>Långfredagen</strong>" in text
-    assert "Mon–Fri 08:00–16:30" in text
-    assert "not on public holidays" in text
-    assert text.count("Outside the team's hours") == 0
+    assert "Kväll, efter teamets arbetstid" in text  # Swedish first
+    assert "Natt (22:00–07:00)" in text
+    assert "Helg: teamet arbetar inte" in text
+    assert "Helgdag: <strong>Långfredagen</strong>" in text
+    assert "mån–fre 08:00–16:30" in text
+    assert "inte helgdagar" in text
+    assert text.count("Utanför teamets arbetstid") == 0
     # The handover summary, coded.
-    assert "Needs full help" in text  # medicines
+    assert "Behöver fullt stöd" in text  # medicines
     assert "rollator" in text
+
+
+def test_in_english_the_windows_say_why_in_english(h: ConsoleHarness) -> None:
+    client = h.login("officer")
+    client.post("/language", data={"language": "en"})
+    text = client.get("/cases/G/cover-order").text
+    assert "Evening, after the team's hours" in text
+    assert "Public holiday: <strong>Långfredagen</strong>" in text  # the holiday's own (Swedish) name
+    assert "Mon–Fri 08:00–16:30" in text
 
 
 def test_the_page_prints_without_navigation_chrome(h: ConsoleHarness) -> None:
@@ -70,7 +79,7 @@ def test_ops_and_another_teams_token_may_not_read_it(h: ConsoleHarness) -> None:
 
 def test_a_case_without_an_order_says_so_and_its_csv_is_404(h: ConsoleHarness) -> None:
     client = h.login("officer")
-    assert "No hemtjänst cover order for this case." in client.get("/cases/D/cover-order").text
+    assert "Ingen beställning till hemtjänsten för det här ärendet." in client.get("/cases/D/cover-order").text
     missing = client.get("/cases/D/cover-order.csv")
     assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json")
     assert client.get("/cases/nobody/cover-order.csv").status_code == 404
@@ -89,3 +98,9 @@ def test_the_csv_has_one_line_per_window_and_neutralises_formulas() -> None:
     assert rows[1][1:6] == ["Test Person G", "Team Väst", "2026-03-26T16:30+01:00", "2026-03-26T22:00+01:00", "5.5"]
     assert rows[4][8] == '\'=HYPERLINK("http://x","y")'  # a spreadsheet shows it as text
     assert h.audit.records[-1].action == "view_cover_order"
+
+
+def test_the_case_page_links_the_order_and_its_timeline_says_the_real_causes(h: ConsoleHarness) -> None:
+    text = h.login("officer").get("/cases/G").text
+    assert 'href="/cases/G/cover-order"' in text
+    assert "4 tidsfönster för hemtjänst: kvällar, nätter, helger, helgdagar (Långfredagen)" in text

@@ -12,32 +12,33 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from console.domain.facts import CoverWindow, HemtjanstCoverOrdered, TeamHours
+from console.domain.text import N_
 from console.domain.visits import STOCKHOLM
 
 # Why hemtjänst covers a window (scheduling's `cause`).
 CAUSES = {
-    "morning": "Morning, before the team starts",
-    "evening": "Evening, after the team's hours",
-    "night": "Night (22:00–07:00)",
-    "weekend": "Weekend: the team does not work",
-    "day_off": "A weekday the team does not work",
-    "holiday": "Public holiday",
+    "morning": N_("Morning, before the team starts"),
+    "evening": N_("Evening, after the team's hours"),
+    "night": N_("Night (22:00–07:00)"),
+    "weekend": N_("Weekend: the team does not work"),
+    "day_off": N_("A weekday the team does not work"),
+    "holiday": N_("Public holiday"),
 }
 # Orders recorded before windows carried their cause say only this much.
 REASONS = {
-    "outside_team_hours": "Outside the team's hours",
-    "team_day_off": "The team's day off",
-    "public_holiday": "Public holiday: the team does not work",
+    "outside_team_hours": N_("Outside the team's hours"),
+    "team_day_off": N_("The team's day off"),
+    "public_holiday": N_("Public holiday: the team does not work"),
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_SHORT = {
-    "monday": "Mon",
-    "tuesday": "Tue",
-    "wednesday": "Wed",
-    "thursday": "Thu",
-    "friday": "Fri",
-    "saturday": "Sat",
-    "sunday": "Sun",
+    "monday": N_("Mon"),
+    "tuesday": N_("Tue"),
+    "wednesday": N_("Wed"),
+    "thursday": N_("Thu"),
+    "friday": N_("Fri"),
+    "saturday": N_("Sat"),
+    "sunday": N_("Sun"),
 }
 
 
@@ -60,6 +61,17 @@ def why(window: CoverWindow) -> str:
     if window.cause is not None:
         return CAUSES.get(window.cause, window.cause.replace("_", " "))
     return REASONS.get(window.reason, window.reason.replace("_", " "))
+
+
+# One word per cause, for a short summary (the case's timeline).
+CAUSE_WORDS = {
+    "morning": N_("mornings"),
+    "evening": N_("evenings"),
+    "night": N_("nights"),
+    "weekend": N_("weekends"),
+    "day_off": N_("the team's days off"),
+    "holiday": N_("public holidays"),
+}
 
 
 def cover_rows(order: HemtjanstCoverOrdered) -> list[CoverRow]:
@@ -115,9 +127,9 @@ def _iso(moment: datetime) -> str:
 
 # The handover summary's coded values.
 SUPPORT = {
-    "independent": "Manages on their own",
-    "some_help": "Needs some help",
-    "full_help": "Needs full help",
-    "not_assessed": "Not assessed",
+    "independent": N_("Manages on their own"),
+    "some_help": N_("Needs some help"),
+    "full_help": N_("Needs full help"),
+    "not_assessed": N_("Not assessed"),
 }
-TREND = {"falling": "falling", "stable": "stable", "rising": "rising", "unknown": "trend not known"}
+TREND = {"falling": N_("falling"), "stable": N_("stable"), "rising": N_("rising"), "unknown": N_("trend not known")}

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from console.domain.access import Page
 from console.domain.cover import CSV_HEADER, SUPPORT, TREND, WEEKDAY_SHORT, csv_rows
+from console.entrypoints import i18n
 from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
 from console.service_layer import cover as cuc
 from console.service_layer import pages as uc
@@ -70,7 +71,7 @@ def cover_order_router(site: Site) -> APIRouter:
             raise ProblemError(503, "Service Unavailable", "Try again shortly.", headers={"Retry-After": "5"}) from None
         if model.order is None:
             raise ProblemError(404, "Not Found", "The case has no hemtjänst cover order.")
-        lines = csv_rows(case_id, model.case.name, model.team_label, model.rows)
+        lines = csv_rows(case_id, model.case.name, model.team_label, model.rows, i18n.gettext)
         return Response(
             csv_text(CSV_HEADER, lines),
             media_type="text/csv; charset=utf-8",

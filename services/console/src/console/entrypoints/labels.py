@@ -153,6 +153,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "view_today": N_("viewed today's visits"),
         "view_alerts": N_("viewed alerts"),
         "replay_dead_letter": N_("replayed a dead-lettered message"),
+        "view_cover_order": N_("viewed a hemtjänst cover order"),
     },
     "timeline_category": {
         "message": N_("hospital"),

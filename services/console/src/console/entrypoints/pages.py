@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.domain.access import Actor, Page
 from console.domain.ops import trace_search_url
-from console.entrypoints import timeline_text, today
+from console.entrypoints import i18n, timeline_text, today
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.site import HTML, PROBLEM, Site, html_page
 from console.service_layer import pages as uc
@@ -39,10 +39,10 @@ def left_text(deadline: datetime, now: datetime) -> str:
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
-    """'47 minutes ago': how long ago, in words (Babel)."""
+    """'för 47 minuter sedan' / '47 minutes ago': how long ago, in the reader's language (Babel)."""
     if moment is None:
         return "—"
-    return format_timedelta(moment - now, add_direction=True, locale="en_GB")
+    return format_timedelta(moment - now, add_direction=True, locale=i18n.locale())
 
 
 # What the Alerts page's rows use besides the model.

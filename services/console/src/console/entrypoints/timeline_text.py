@@ -7,6 +7,7 @@ from typing import Any
 
 from console.domain import facts
 from console.domain.alerts import TOPICS as ALERT_TOPICS
+from console.domain.cover import CAUSE_WORDS
 from console.domain.timeline import TimelineEntry
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.i18n import local, ngettext, number
@@ -135,7 +136,12 @@ def _follow_up(f: facts.FollowUpDue) -> Line:
 
 def _cover(f: facts.HemtjanstCoverOrdered) -> Line:
     windows = ngettext("%(num)s window for hemtjänst", "%(num)s windows for hemtjänst", f.windows)
-    return _("Hemtjänst cover ordered"), windows % {"num": f.windows}
+    detail = windows % {"num": f.windows}
+    causes = [_(CAUSE_WORDS[c]) for c in dict.fromkeys(w.cause for w in f.cover_windows) if c in CAUSE_WORDS]
+    holidays = [w.holiday for w in f.cover_windows if w.holiday]
+    if causes:  # the real causes (orders recorded before the windows were kept say only how many)
+        detail += ": " + ", ".join(causes) + (f" ({', '.join(holidays)})" if holidays else "")
+    return _("Hemtjänst cover ordered"), detail
 
 
 def _handed_over(_f: facts.HandedOver) -> Line:
