@@ -194,3 +194,17 @@ class ApiHarness(Harness):
 
     def as_role(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer dev-{role}"}
+
+    @classmethod
+    def with_plan(cls, case_id: str, **grant: Any) -> ApiHarness:
+        """The API with one decision granted and planned (`grant_command`'s terms)."""
+        h = cls()
+        asyncio.run(uc.grant_decision(h.deps, grant_command(case_id, **grant)))
+        return h
+
+    def read(self, path: str, role: str = "team") -> dict[str, Any]:
+        """A GET that must answer 200, as JSON."""
+        response = self.client.get(path, headers=self.as_role(role))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body

@@ -3,28 +3,20 @@ handover; who may read it; the read is audited."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
-from scheduling_support import ApiHarness, grant_command
-
-from scheduling.service_layer import planning as uc
+from scheduling_support import ApiHarness
 
 CASE = "cover-case-1"
 
 
 def _harness(**grant: Any) -> ApiHarness:
-    h = ApiHarness()
-    asyncio.run(uc.grant_decision(h.deps, grant_command(CASE, person_ref="p_cover", decision_id="d-cover", **grant)))
-    return h
+    return ApiHarness.with_plan(CASE, person_ref="p_cover", decision_id="d-cover", **grant)
 
 
 def _order(h: ApiHarness, role: str = "team") -> dict[str, Any]:
-    response = h.client.get(f"/cases/{CASE}/cover-order", headers=h.as_role(role))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return h.read(f"/cases/{CASE}/cover-order", role)
 
 
 def test_the_cover_order_shows_each_window_with_why_and_the_teams_hours() -> None:

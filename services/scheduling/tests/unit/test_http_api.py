@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from scheduling_support import TEAM_BODY, ApiHarness, grant_command
+from scheduling_support import TEAM_BODY, ApiHarness
 
 from scheduling.domain import events as ev
-from scheduling.service_layer import planning as uc
 
 CASE = "http-case-1"
 
 
 def harness_with_plan() -> ApiHarness:
-    h = ApiHarness()
-    grant = grant_command(CASE, length=7, person_ref="p_http", decision_id="d-http")
-    asyncio.run(uc.grant_decision(h.deps, grant))
-    return h
+    return ApiHarness.with_plan(CASE, length=7, person_ref="p_http", decision_id="d-http")
 
 
 def plan(h: ApiHarness, role: str = "team") -> dict[str, Any]:
-    response = h.client.get(f"/cases/{CASE}/plan", headers=h.as_role(role))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return h.read(f"/cases/{CASE}/plan", role)
 
 
 def test_without_a_token_the_api_answers_401_and_with_the_wrong_role_403_as_problem_json() -> None:

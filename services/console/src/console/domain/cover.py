@@ -126,6 +126,7 @@ def _iso(moment: datetime) -> str:
 
 
 # The handover summary's coded values.
+AREAS = {"food": N_("Food"), "medicines": N_("Medicines"), "personal_care": N_("Personal care")}
 SUPPORT = {
     "independent": N_("Manages on their own"),
     "some_help": N_("Needs some help"),

@@ -306,21 +306,13 @@ class HemtjanstCoverOrdered(_PeriodFact):
 
 @dataclass(frozen=True)
 class NeedsSummary:
-    """The handover summary (kartläggning), coded: support levels, aids, worry; no free text."""
+    """The handover summary (kartläggning), coded: no free text."""
 
-    visits_completed: int
-    visits_declined: int
-    visits_missed: int
-    average_visit_minutes: int | None
-    food: str  # independent, some_help, full_help, not_assessed
-    medicines: str
-    personal_care: str
-    aids_in_use: tuple[str, ...]
-    aids_missing: tuple[str, ...]
-    worry_latest: int | None
-    worry_trend: str  # falling, stable, rising, unknown
+    support: tuple[tuple[str, str], ...]  # (area, level): food, medicines, personal_care; independent .. full_help
+    aids: tuple[tuple[str, ...], tuple[str, ...]]  # in use, missing
+    worry: tuple[int | None, str]  # the latest rating 1-5, its trend (falling, stable, rising, unknown)
     suggested_visits_per_day: int | None
-    has_free_text_notes: bool
+    visits: tuple[int, int, int]  # completed, declined, missed
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from console.domain.access import Page
-from console.domain.cover import CSV_HEADER, SUPPORT, TREND, WEEKDAY_SHORT, csv_rows
+from console.domain.cover import AREAS, CSV_HEADER, SUPPORT, TREND, WEEKDAY_SHORT, csv_rows
 from console.entrypoints import i18n
 from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
 from console.service_layer import cover as cuc
@@ -39,6 +39,7 @@ def cover_order_router(site: Site) -> APIRouter:
             lambda a: cuc.cover_order_page(site.deps, a, case_id),
             "cover_order.html",
             weekday_short=WEEKDAY_SHORT,
+            areas=AREAS,
             support=SUPPORT,
             trend=TREND,
         )

@@ -12,43 +12,15 @@ from datetime import date, datetime
 from fastapi import APIRouter
 from pydantic import Field
 
-from scheduling.domain.calendar import CoverCause, CoverReason, DayHours
-from scheduling.domain.vocab import PeriodStatus, SupportLevel, Trend, VisitStatus
-from scheduling.entrypoints.common import Id, Out, api_router
-from scheduling.entrypoints.errors import domain_errors, for_case_team, problems
+from scheduling.domain import events as ev
+from scheduling.domain.calendar import DayHours
+from scheduling.domain.vocab import PeriodStatus, VisitStatus
+from scheduling.entrypoints.common import Out, api_router, case_read
 from scheduling.entrypoints.field_models import PersonOut, person_out
 from scheduling.entrypoints.team_models import HoursIn, hours_out
 from scheduling.service_layer import cover as cuc
-from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
+from scheduling.service_layer.ports import PERMISSIONS, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
-from trygg_shared.http import ProblemError
-
-
-class CoverWindowOut(Out):
-    start: datetime = Field(description="From (inclusive).")
-    end: datetime = Field(description="To (exclusive).")
-    reason: CoverReason = Field(description="Coarse reason: outside the team's hours, a day off, a public holiday.")
-    cause: CoverCause = Field(
-        description="Why hemtjänst covers it: morning (07:00 until the team starts), evening (the team's end until "
-        "22:00), night (22:00-07:00), weekend, day_off (another weekday the team does not work), holiday."
-    )
-    holiday: str | None = Field(description="The public holiday's Swedish name (cause holiday).")
-
-
-class NeedsOut(Out):
-    visits_completed: int
-    visits_declined: int
-    visits_missed: int
-    average_visit_minutes: int | None
-    food: SupportLevel
-    medicines: SupportLevel
-    personal_care: SupportLevel
-    aids_in_use: list[str]
-    aids_missing: list[str]
-    worry_latest: int | None
-    worry_trend: Trend
-    suggested_visits_per_day: int | None
-    has_free_text_notes: bool
 
 
 class HandoverOut(Out):
@@ -56,7 +28,7 @@ class HandoverOut(Out):
     planned_start: datetime | None = Field(description="When the handover visit is planned.")
     status: VisitStatus | None
     handed_over_at: datetime | None = Field(description="When the handover visit ended (None: not yet).")
-    needs: NeedsOut = Field(description="The handover summary (kartläggning), coded; final at the handover.")
+    needs: ev.NeedsSummary = Field(description="The handover summary (kartläggning), coded; final at the handover.")
 
 
 class CoverOrderOut(Out):
@@ -73,7 +45,12 @@ class CoverOrderOut(Out):
     decision_orders_hemtjanst: bool = Field(description="The decision already orders hemtjänst for these times.")
     team_hours: list[HoursIn] = Field(description="The team's hours the windows were cut from (local time).")
     team_works_holidays: bool
-    windows: list[CoverWindowOut] = Field(description="Windows hemtjänst covers, in time order.")
+    windows: list[ev.CoverWindow] = Field(
+        description="Windows hemtjänst covers, in time order: from (`start`), to (`end`, exclusive), the coarse "
+        "`reason` and the `cause`: morning (07:00 until the team starts), evening (the team's end until 22:00), "
+        "night (22:00-07:00), weekend, day_off (another weekday the team does not work), holiday (`holiday`: its "
+        "Swedish name)."
+    )
     handover: HandoverOut
 
 
@@ -81,7 +58,6 @@ def cover_order_out(view: cuc.CoverOrderView) -> CoverOrderOut:
     plan, order, visit = view.plan, view.order, view.handover
     period = plan.period
     assert period is not None
-    needs = NeedsOut.model_validate(view.needs)
     return CoverOrderOut(
         case_id=plan.case_id,
         person_ref=plan.person_ref,
@@ -96,33 +72,28 @@ def cover_order_out(view: cuc.CoverOrderView) -> CoverOrderOut:
         decision_orders_hemtjanst=order.decision_orders_hemtjanst,
         team_hours=hours_out({wd: DayHours(s, e) for wd, s, e in order.team_hours}),
         team_works_holidays=order.team_works_holidays,
-        windows=[CoverWindowOut.model_validate(w) for w in order.windows],
+        windows=list(order.windows),
         handover=HandoverOut(
             visit_id=visit.visit_id if visit else None,
             planned_start=visit.planned_start if visit else None,
             status=visit.status if visit else None,
             handed_over_at=visit.ended_at if visit and view.handed_over else None,
-            needs=needs,
+            needs=view.needs,
         ),
     )
 
 
 def cover_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
     router = api_router("cover")
-    read_cover = require(authenticator, PERMISSIONS["read_cover_order"])
 
-    @router.get(
+    case_read(
+        router,
+        deps,
         "/cases/{case_id}/cover-order",
-        response_model=CoverOrderOut,
-        responses=problems(404),
+        CoverOrderOut,
+        require(authenticator, PERMISSIONS["read_cover_order"]),
+        cuc.read_cover_order,
+        cover_order_out,
         summary="Hemtjänst's cover order in force: each window with why, the team's hours, the handover; audited",
     )
-    async def cover_order(case_id: Id, actor: Actor = read_cover) -> CoverOrderOut:
-        with domain_errors():
-            await for_case_team(deps, actor, case_id)
-            try:
-                return cover_order_out(await cuc.read_cover_order(deps, actor, case_id))
-            except cuc.NoCoverOrder:
-                raise ProblemError(404, "Not found", "The case has no hemtjänst cover order.") from None
-
     return router

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from scheduling.domain.checklist import ChecklistItemNotFound
 from scheduling.domain.checklist_work import NoChecklist
 from scheduling.domain.plan import PlanError, VisitNotFound
 from scheduling.domain.team import TeamError
 from scheduling.service_layer import field as fuc
+from scheduling.service_layer.cover import NoCoverOrder
 from scheduling.service_layer.planning import UnknownTeam
 from scheduling.service_layer.ports import Actor, SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
 from trygg_shared.auth import may_act_for_team
 from trygg_shared.http import Problem, ProblemError
+
+T = TypeVar("T")
 
 _PROBLEM_TEXT = {
     400: "The body is not valid JSON.",
@@ -46,6 +49,8 @@ def domain_errors() -> Iterator[None]:
         raise ProblemError(404, "Not found", "No such team.") from None
     except fuc.CaseNotPlanned:
         raise ProblemError(404, "Not found", "No planned period for that case.") from None
+    except NoCoverOrder:
+        raise ProblemError(404, "Not found", "The case has no hemtjänst cover order.") from None
     except VisitNotFound:
         raise ProblemError(404, "Not found", "No such visit in the case's plan.") from None
     except NoChecklist:
@@ -73,3 +78,10 @@ async def for_case_team(deps: SchedulingDeps, actor: Actor, case_id: str) -> Non
     loaded = await deps.plans.load(case_id)
     if loaded is not None:
         for_team(actor, loaded.state.team_id)
+
+
+async def for_case(deps: SchedulingDeps, actor: Actor, case_id: str, act: Callable[[], Awaitable[T]]) -> T:
+    """Something done with a case the caller acts for (its team), domain errors as problem+json."""
+    with domain_errors():
+        await for_case_team(deps, actor, case_id)
+        return await act()

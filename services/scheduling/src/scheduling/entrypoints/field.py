@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Response
 from scheduling.domain.events import SelfRating
 from scheduling.domain.plan import Visit
 from scheduling.domain.vocab import CancelReason
-from scheduling.entrypoints.common import LOCAL_ZONE, Day, Id, StaffId, api_router
-from scheduling.entrypoints.errors import domain_errors, for_case_team, for_team, problems
+from scheduling.entrypoints.common import LOCAL_ZONE, Day, Id, StaffId, api_router, case_read
+from scheduling.entrypoints.errors import domain_errors, for_case, for_team, problems
 from scheduling.entrypoints.field_models import (
     CancelIn,
     CompleteIn,
@@ -73,16 +73,16 @@ def reading_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRou
             for dv in found
         ]
 
-    @router.get(
+    case_read(
+        router,
+        deps,
         "/cases/{case_id}/plan",
-        response_model=PlanOut,
-        responses=problems(404),
+        PlanOut,
+        read_plan,
+        fuc.read_plan,
+        plan_out,
         summary="A case's period, visits, notes and self-ratings; audited",
     )
-    async def plan(case_id: Id, actor: Actor = read_plan) -> PlanOut:
-        with domain_errors():
-            await for_case_team(deps, actor, case_id)
-            return plan_out(await fuc.read_plan(deps, actor, case_id))
 
     return router
 
@@ -98,9 +98,11 @@ async def _on_visit(
     deps: SchedulingDeps, actor: Actor, case_id: str, change: Callable[[], Awaitable[Visit]]
 ) -> VisitOut:
     """One change to a visit of a case the caller acts for, answered with the visit as it is now."""
-    with domain_errors():
-        await for_case_team(deps, actor, case_id)
+
+    async def act() -> VisitOut:
         return await _visit_out(deps, case_id, await change())
+
+    return await for_case(deps, actor, case_id, act)
 
 
 def _visit_action(router: APIRouter, action: str, summary: str) -> Callable[[_Route], _Route]:
@@ -156,9 +158,7 @@ def visit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRoute
         summary="Coordinates of the person's home (straight-line travel times)",
     )
     async def home_location(case_id: Id, body: LocationIn, actor: Actor = field_role) -> Response:
-        with domain_errors():
-            await for_case_team(deps, actor, case_id)
-            await fuc.set_home_location(deps, case_id, body.lat, body.lon)
+        await for_case(deps, actor, case_id, lambda: fuc.set_home_location(deps, case_id, body.lat, body.lon))
         return Response(status_code=204)
 
     return router
