@@ -3,10 +3,13 @@ handover; who may read it; the read is audited."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 from scheduling_support import ApiHarness
+
+from scheduling.adapters.codec import CasePlanCodec
 
 CASE = "cover-case-1"
 
@@ -73,3 +76,13 @@ def test_an_unknown_case_is_404_problem_json() -> None:
     response = h.client.get("/cases/nobody/cover-order", headers=h.as_role("team"))
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_order_in_force_survives_the_plan_documents_round_trip() -> None:
+    h = _harness()
+    plan = asyncio.run(h.plan(CASE))
+    codec = CasePlanCodec(h.clock)
+    back = codec.from_document(codec.to_document(plan))
+    assert back.cover_order == plan.cover_order
+    assert back.cover_order is not None
+    assert back.cover_order.windows[0].cause.value == "night"
