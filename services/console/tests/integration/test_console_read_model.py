@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from checklist_support import april
-from console_support import march_2026, replay, utc
+from console_support import march_2026, replay, utc, with_cover_order
 from pymongo.asynchronous.database import AsyncDatabase
 
 from console.adapters.auth import ServerSessions
@@ -46,7 +46,9 @@ async def stored_and_folded(db: AsyncDatabase[dict[str, Any]], items: list[Any])
 async def test_the_stored_read_model_gives_the_same_figures_as_the_fold_in_memory(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
-    stored, folded = await stored_and_folded(db, march_2026().items)
+    stored, folded = await stored_and_folded(
+        db, with_cover_order(march_2026()).items
+    )  # a cover order and a handover too
 
     from_db = compute(await stored.cases(), await stored.teams(), MONTHS, COSTS)
     in_memory = compute(await folded.cases(), await folded.teams(), MONTHS, COSTS)
@@ -59,6 +61,12 @@ async def test_the_stored_read_model_gives_the_same_figures_as_the_fold_in_memor
     found = await stored.case("A")
     assert found is not None
     assert len(found[1]) > 10
+    g = await stored.case("G")
+    assert g is not None
+    assert g[0].cover_order is not None  # stored and read back (FerretDB v1 takes no nested arrays)
+    assert [w.cause for w in g[0].cover_order.cover_windows] == ["evening", "night", "weekend", "holiday"]
+    assert g[0].handover_needs is not None
+    assert [s.level for s in g[0].handover_needs.support] == ["some_help", "full_help", "independent"]
 
 
 async def test_replaying_the_stream_twice_and_out_of_order_writes_nothing_new(

@@ -305,11 +305,18 @@ class HemtjanstCoverOrdered(_PeriodFact):
 
 
 @dataclass(frozen=True)
-class NeedsSummary:
-    """The handover summary (kartläggning), coded: no free text."""
+class AreaSupport:
+    area: str  # food, medicines, personal_care
+    level: str  # independent, some_help, full_help, not_assessed
 
-    support: tuple[tuple[str, str], ...]  # (area, level): food, medicines, personal_care; independent .. full_help
-    aids: tuple[tuple[str, ...], tuple[str, ...]]  # in use, missing
+
+@dataclass(frozen=True)
+class NeedsSummary:
+    """The handover summary (kartläggning), coded: no free text. No nested arrays (FerretDB v1 stores none)."""
+
+    support: tuple[AreaSupport, ...]
+    aids_in_use: tuple[str, ...]
+    aids_missing: tuple[str, ...]
     worry: tuple[int | None, str]  # the latest rating 1-5, its trend (falling, stable, rising, unknown)
     suggested_visits_per_day: int | None
     visits: tuple[int, int, int]  # completed, declined, missed

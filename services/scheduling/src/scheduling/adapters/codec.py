@@ -12,7 +12,7 @@ filter on by equality (FerretDB 1.24 pushes only those down to PostgreSQL):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
 
 from pydantic import TypeAdapter
@@ -43,7 +43,7 @@ def _rating(e: ev.VisitCompleted) -> wire.SelfRating | None:
     return to_contract(wire.SelfRating, e.self_rating, moment=e.rating_moment)
 
 
-def weekday_hours(hours: tuple[tuple[int, time, time], ...]) -> tuple[wire.WeekdayHours, ...]:
+def weekday_hours(hours: Iterable[tuple[int, time, time]]) -> tuple[wire.WeekdayHours, ...]:
     return tuple(wire.WeekdayHours(weekday=WEEKDAY_NAMES[wd], start=start, end=end) for wd, start, end in hours)
 
 
@@ -75,7 +75,7 @@ def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
                 e.ref,
                 case_id=case_id,
                 ordered_at=e.at,
-                team_hours=weekday_hours(e.team_hours),
+                team_hours=weekday_hours((h.weekday, h.start, h.end) for h in e.team_hours),
             )
         case ev.HandedOverToHemtjanst():
             return to_contract(wire.HandedOverToHemtjanst, e, e.ref, case_id=case_id, handed_over_at=e.at)

@@ -206,6 +206,15 @@ class FollowUpDue:
 
 
 @dataclass(frozen=True)
+class WeekdayHours:
+    """The team's hours on one weekday (0 = Monday), local time."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
 class CoverWindow:
     start: datetime
     end: datetime
@@ -222,7 +231,7 @@ class HemtjanstCoverOrdered:
     windows: tuple[CoverWindow, ...]
     decision_orders_hemtjanst: bool
     at: datetime
-    team_hours: tuple[tuple[int, time, time], ...]  # (weekday 0 = Monday, start, end), local time
+    team_hours: tuple[WeekdayHours, ...]  # objects, not pairs: FerretDB v1 stores no nested arrays
     team_works_holidays: bool
 
 

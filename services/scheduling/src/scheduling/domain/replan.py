@@ -205,7 +205,7 @@ class Replanning(PlanState):
             return []
         order_id = str(uuid.uuid5(NAMESPACE, f"{self.case_id}/cover/{valid_from.isoformat()}"))
         windows = tuple(ev.CoverWindow(s.start, s.end, s.reason, s.cause, s.holiday) for s in spans)
-        hours = tuple((wd, h.start, h.end) for wd, h in sorted(cal.hours.items()))
+        hours = tuple(ev.WeekdayHours(wd, h.start, h.end) for wd, h in sorted(cal.hours.items()))
         order = ev.HemtjanstCoverOrdered(
             self.ref, order_id, valid_from, windows, p.hemtjanst_by_decision, now, hours, cal.works_on_holidays
         )

@@ -70,7 +70,7 @@ def cover_order_out(view: cuc.CoverOrderView) -> CoverOrderOut:
         valid_from=order.valid_from,
         ordered_at=order.at,
         decision_orders_hemtjanst=order.decision_orders_hemtjanst,
-        team_hours=hours_out({wd: DayHours(s, e) for wd, s, e in order.team_hours}),
+        team_hours=hours_out({h.weekday: DayHours(h.start, h.end) for h in order.team_hours}),
         team_works_holidays=order.team_works_holidays,
         windows=list(order.windows),
         handover=HandoverOut(
