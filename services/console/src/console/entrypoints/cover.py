@@ -3,7 +3,7 @@ cover order of one case, for the hemtjänst unit. Same roles as a case's page; a
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from console.domain.access import Page
 from console.domain.cover import AREAS, CSV_HEADER, SUPPORT, TREND, WEEKDAY_SHORT, csv_rows
 from console.entrypoints import i18n
+from console.entrypoints.pages import NO_SUCH_CASE
 from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
 from console.service_layer import cover as cuc
 from console.service_layer import pages as uc
@@ -21,17 +22,19 @@ from trygg_shared.fields import Text
 from trygg_shared.http import ProblemError, known_query_only
 
 CaseId = Annotated[Text, Path(max_length=100)]
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "One line per window of the cover order."},
+    404: {"content": PROBLEM, "description": "No such case, or no cover order for it."},
+    **API_ERRORS,
+}
 
 
 def cover_order_router(site: Site) -> APIRouter:
     router = APIRouter()
 
-    @html_page(
-        router,
-        "/cases/{case_id}/cover-order",
-        "Hemtjänst's cover order of a case: each window with why, the team's hours, the handover (printable)",
-        {404: {"content": {"text/html": {}}, "description": "No such case."}},
-    )
+    summary = "Hemtjänst's cover order of a case: each window with why, the team's hours, the handover (printable)"
+
+    @html_page(router, "/cases/{case_id}/cover-order", summary, NO_SUCH_CASE)
     async def cover_order_page(request: Request, case_id: CaseId) -> Response:
         return await site.show(
             request,
@@ -49,11 +52,7 @@ def cover_order_router(site: Site) -> APIRouter:
         response_class=Response,
         tags=["cover order"],
         dependencies=[Depends(known_query_only)],
-        responses={
-            200: {"content": {"text/csv": {}}, "description": "One line per window of the cover order."},
-            404: {"content": PROBLEM, "description": "No such case, or no cover order for it."},
-            **API_ERRORS,
-        },
+        responses=CSV_RESPONSES,
         summary="Hemtjänst's cover order of a case as CSV (audited)",
     )
     async def cover_order_csv(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from babel.dates import format_timedelta
 from fastapi import APIRouter, Path, Query, Request
@@ -49,6 +49,10 @@ def ago(moment: datetime | None, now: datetime) -> str:
 ALERT_TOOLS = {"ago": ago, "left": left_text}
 
 
+# A case's pages (the case, its cover order) answer 404 for a case the console does not know.
+NO_SUCH_CASE: dict[int | str, dict[str, Any]] = {404: {"content": HTML, "description": "No such case."}}
+
+
 def case_pages_router(site: Site) -> APIRouter:
     router = APIRouter()
     deps = site.deps
@@ -61,7 +65,7 @@ def case_pages_router(site: Site) -> APIRouter:
         router,
         "/cases/{case_id}",
         "One case with its timeline",
-        {404: {"content": HTML, "description": "No such case."}},
+        NO_SUCH_CASE,
     )
     async def case_detail(request: Request, case_id: Annotated[Text, Path(max_length=100)]) -> Response:
         return await site.show(
