@@ -96,8 +96,8 @@ class Settings(ServiceSettings):
     )
     console_url: str = Field(
         "http://127.0.0.1:8005",
-        description="The console's address: an on-call SMS links to the alert's case page there (the Alerts page "
-        "for an alert without a case), which shows who and where after sign-in; the SMS itself names no one.",
+        description="The console's address: an on-call SMS links to its Alerts page, which shows who and where "
+        "after sign-in; the SMS itself names no one.",
     )
     callback_secret: SecretStr = Field(
         SecretStr(LOCAL_DEV_CALLBACK_SECRET),

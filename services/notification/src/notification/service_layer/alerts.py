@@ -130,9 +130,10 @@ async def raise_alert(
     return True
 
 
-def console_link(console_url: str, case_id: str | None) -> str:
-    """Where the on-call person reads who and where after signing in: the case's page, else the alerts."""
-    return f"{console_url}/cases/{case_id}" if case_id else f"{console_url}/alerts"
+def console_link(console_url: str) -> str:
+    """Where the on-call person reads who and where after signing in: the console's Alerts page, the most
+    urgent first. Not the case's page: its address holds the whole case id, which no SMS carries."""
+    return f"{console_url}/alerts"
 
 
 async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
@@ -152,7 +153,7 @@ async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
         ack_code=alert.ack_code,
         ack_link=deps.policy.ack_link_base + alert.ack_code,
         escalated=level > 0,
-        details_link=console_link(deps.policy.console_url, alert.case_id),
+        details_link=console_link(deps.policy.console_url),
     )
     message = Message(
         message_id=message_id(alert_message_cause(alert_id, level), responder.responder_id),

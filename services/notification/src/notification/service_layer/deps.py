@@ -53,7 +53,7 @@ class Policy:
     default_rota: str  # the rota used when an alert has no team, or the team has nobody on call
     resend_when_unknown: bool  # after a crash, send again when the provider cannot be asked
     sms_numbers: NumberPolicy  # the allow-list a relative's number must be on (countries, number types)
-    console_url: str = "http://127.0.0.1:8005"  # an on-call SMS links to the alert's case page there
+    console_url: str = "http://127.0.0.1:8005"  # an on-call SMS links to its Alerts page
 
     def backoff(self, attempts: int) -> timedelta:
         factor: int = 2 ** min(max(attempts - 1, 0), 30)
