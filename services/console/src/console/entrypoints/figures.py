@@ -16,7 +16,7 @@ from console.domain.figures import ALL_TEAMS, FIGURES, Row
 from console.entrypoints.charts import bar_chart
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.i18n import month, share
-from console.entrypoints.site import API_ERRORS, PROBLEM, Site, bearer, html_page
+from console.entrypoints.site import API_ERRORS, HTML, PROBLEM, Site, bearer, html_page
 from console.service_layer import pages as uc
 from console.service_layer.pages import FiguresPage
 from trygg_shared.csv_export import csv_text
@@ -179,12 +179,21 @@ def figures_page_router(site: Site) -> APIRouter:
         router,
         "/figures",
         "Follow-up figures per month and team, with definitions",
-        {422: {"content": PROBLEM, "description": "More than 24 months asked for."}},
+        {
+            422: {
+                "content": {**HTML, **PROBLEM},
+                "description": "More than 24 months asked for (a page saying so); a month not YYYY-MM (problem+json).",
+            }
+        },
     )
     async def figures_page(
         request: Request, first: FromMonth = None, last: ToMonth = None, team: TeamQuery = None
     ) -> Response:
-        first, last = month_range(first, last)
+        try:
+            first, last = month_range(first, last)
+        except ProblemError:  # a person asked: a page in their language, not problem+json
+            message = _("Ask for at most %(months)s months at a time.") % {"months": MAX_FIGURE_MONTHS}
+            return site.error(request, await site.session_actor(request), 422, _("Too many months"), message)
 
         async def load(actor: Actor) -> Any:
             model = await uc.figures(site.deps, actor, first=first, last=last, team=team)
