@@ -312,3 +312,64 @@ async def test_a_cover_order_shows_its_windows_and_prints_without_navigation(
     await expect(page.get_by_role("link", name="Ladda ner som CSV")).to_be_hidden()
     await expect(windows.nth(3)).to_be_visible()
     await shot(page, "cover-order-print")
+
+
+NBSP = "\u00a0"
+SWEDISH_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")  # sv_SE; English (en_GB) writes 28/03/2026, 08:00
+ENGLISH_DATETIME = re.compile(r"\d\d/\d\d/\d{4}, \d\d:\d\d")
+
+# Per role: a page of theirs, its Swedish and English heading, and text only the Swedish page has
+# that Babel formats (dates, numbers); the history is February and March 2026.
+ROLE_PAGES = {
+    "officer": ("/cases", "Ärenden", "Cases", SWEDISH_DATETIME),
+    "team": ("/today?day=2026-03-28", "Besök lördag 28 mars 2026", "Visits Saturday, 28 March 2026", "Obemannat"),
+    "oncall": ("/alerts", "Jourlarm", "On-call alerts", SWEDISH_DATETIME),
+    "ops": ("/figures?from=2026-02&to=2026-03", "Nyckeltal", "Follow-up figures", f"33{NBSP}% (1/3)"),
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+async def test_each_role_reads_swedish_and_english_once_chosen_sticks_for_that_user(
+    browser: Browser, history: Running, role: str
+) -> None:
+    path, swedish, english, formatted = ROLE_PAGES[role]
+    console = history.urls["console"]
+    page = await signed_in(browser, history, role)  # the browser asks for en-GB: Swedish all the same
+    await page.goto(f"{console}{path}")
+    await expect(page.locator("html")).to_have_attribute("lang", "sv")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(swedish, timeout=BACKLOG_MS)
+    await expect(page.locator("main")).to_contain_text(formatted, timeout=BACKLOG_MS)
+    if role == "ops":
+        await expect(page.locator("main")).to_contain_text("mars 2026")
+        source = "Källa: Ärendetjänstens räkning enligt regionens överenskommelse"
+        await expect(page.locator("dl.definitions")).to_contain_text(source)
+    await shot(page, f"sv-{role}")
+
+    await page.get_by_role("button", name="English").click()
+    await expect(page).to_have_url(f"{console}{path}")  # back on the same page
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(english)
+    if formatted is SWEDISH_DATETIME:
+        await expect(page.locator("#live")).to_contain_text(ENGLISH_DATETIME)
+        await expect(page.locator("#live")).not_to_contain_text(SWEDISH_DATETIME)
+    else:
+        await expect(page.locator("main")).not_to_contain_text(formatted)
+
+    # It sticks: other pages, and signing out and in again, stay English for this user.
+    await page.goto(f"{console}/")
+    await expect(page.get_by_role("navigation", name="Pages")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("Role token").fill(f"dev-{role}")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(f"Signed in as {role}:dev")).to_be_visible()
+    await page.goto(f"{console}{path}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(english)
+
+    # Another user (another browser) still gets Swedish; and this one can switch back.
+    other = await signed_in(browser, history, role)
+    await other.goto(f"{console}{path}")
+    await expect(other.get_by_role("heading", level=1)).to_have_text(swedish)
+    await page.get_by_role("button", name="Svenska").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(swedish)
+    await expect(page.locator("html")).to_have_attribute("lang", "sv")
