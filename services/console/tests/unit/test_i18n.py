@@ -4,6 +4,7 @@ dates, times and numbers follow the language (Babel)."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -58,6 +59,31 @@ def test_every_marked_string_has_a_swedish_translation() -> None:
     assert not missing, "no Swedish translation in messages.po (see console.entrypoints.i18n): " + "\n".join(
         f"{where}: {m!r}" for m, where in sorted(missing.items(), key=lambda kv: kv[1])
     )
+
+
+TEMPLATES = CONSOLE / "src" / "console" / "templates"
+SAME_IN_EVERY_LANGUAGE = {"Trygg", "hemgång", "kr"}
+
+
+def unmarked_words(source: str) -> list[str]:
+    """Words of a template that a reader sees but no `_()` translates: text between tags, and the
+    aria-label, title, placeholder and alt attributes, outside Jinja's tags, expressions and comments."""
+    text = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    attributes = re.findall(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"', text)
+    text = re.sub(r"\{%.*?%\}", " ", text, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text, flags=re.S)
+    parts = [text] + [re.sub(r"\{\{.*?\}\}", " ", a) for a in attributes]
+    words = [w for part in parts for w in re.findall(r"[^\W\d_]{2,}", part)]
+    return [w for w in words if w not in SAME_IN_EVERY_LANGUAGE]
+
+
+def test_every_word_a_template_shows_is_marked_for_translation() -> None:
+    assert unmarked_words('<p title="Hi {{ x }}">Sign in {{ _("Sign in") }} kr</p>') == ["Sign", "in", "Hi"]
+    found = {p.name: unmarked_words(p.read_text()) for p in sorted(TEMPLATES.glob("*.html"))}
+    assert len(found) >= 10
+    assert not {name: words for name, words in found.items() if words}, "mark with {{ _(...) }}"
 
 
 def test_the_catalogue_is_clean_no_fuzzy_obsolete_unused_or_broken_entries() -> None:
