@@ -206,3 +206,32 @@ def test_the_language_switch_refuses_other_sites_and_unknown_languages(harness: 
 
     offsite = harness.client.post("/language", data={"language": "en", "next": "//evil.example/"})
     assert offsite.headers["location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "english", "swedish"),
+    [
+        ("officer", "/cases", "Ready for discharge and planning", "Utskrivningsklara och under planering"),
+        ("team", "/cases/A", "Visit completed: Homecoming visit", "Besök genomfört: Hembesök vid hemkomst"),
+        ("team", "/today?day=2026-03-28", "Visits Saturday, 28 March 2026", "Besök lördag 28 mars 2026"),
+        ("oncall", "/alerts", "On-call alerts", "Jourlarm"),
+        ("ops", "/figures?from=2026-02&to=2026-03", "People served per month", "Personer som fått insatsen per månad"),
+        ("ops", "/audit", "Audit log", "Åtkomstlogg"),
+    ],
+)
+def test_every_page_in_both_languages(
+    harness: ConsoleHarness, role: str, path: str, english: str, swedish: str
+) -> None:
+    client = harness.login(role)
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert swedish in html.unescape(page.text)
+    assert english not in html.unescape(page.text)
+
+    client.post("/language", data={"language": "en"})
+    page = client.get(path)
+    assert page.status_code == 200
+    assert '<html lang="en"' in page.text
+    assert english in html.unescape(page.text)
+    assert swedish not in html.unescape(page.text)
