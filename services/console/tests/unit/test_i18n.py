@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from console_support import ConsoleHarness, march_2026
+from console_support import ConsoleHarness
 
 from console.domain.access import NAVIGATION
 from console.domain.alerts import TOPICS
@@ -150,13 +150,6 @@ def test_dates_times_and_numbers_in_swedish_format_and_local_time(swedish: None)
     assert i18n.figure(Value(1 / 3, 1, 3), "share") == "33% (1/3)"
     with pytest.raises(ValueError, match="unknown date style"):
         i18n.local(moment, "%Y")
-
-
-@pytest.fixture
-async def harness() -> ConsoleHarness:
-    h = ConsoleHarness()
-    await h.replay(march_2026())
-    return h
 
 
 def test_pages_are_swedish_by_default_whatever_the_browser_asks_for(harness: ConsoleHarness) -> None:

@@ -27,13 +27,6 @@ from trygg_shared.auth import token_hash
 from trygg_shared.tokens import ApiToken, local_dev_tokens
 
 
-@pytest.fixture
-async def harness() -> ConsoleHarness:
-    h = ConsoleHarness()
-    await h.replay(march_2026())
-    return h
-
-
 def test_a_visitor_who_is_not_signed_in_is_sent_to_the_login_page(harness: ConsoleHarness) -> None:
     response = harness.client.get("/cases")
 

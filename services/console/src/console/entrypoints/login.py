@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.entrypoints import i18n
 from console.entrypoints.i18n import gettext as _
-from console.entrypoints.site import HTML, Site
+from console.entrypoints.site import HTML, Site, form_post
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.fields import Text
 from trygg_shared.guard import route_limits
@@ -63,27 +63,21 @@ def login_router(site: Site) -> APIRouter:
     ) -> Response:
         return await signed_in(site, request, token, safe_next(next))
 
-    @router.post(
+    @form_post(
+        router,
         "/logout",
-        response_class=HTMLResponse,
-        responses={
-            303: {"description": "To the login page; the session has ended (its cookie no longer works)."},
-            403: {"content": HTML, "description": "Not sent from the console's own pages (Origin)."},
-        },
-        summary="Sign out",
+        "Sign out",
+        {303: {"description": "To the login page; the session has ended (its cookie no longer works)."}},
     )
     @site.same_site_only
     async def logout(request: Request) -> Response:
         return await signed_out(site, request)
 
-    @router.post(
+    @form_post(
+        router,
         "/language",
-        response_class=HTMLResponse,
-        responses={
-            303: {"description": "Back to the page the switch was on, in the chosen language from now on."},
-            403: {"content": HTML, "description": "Not sent from the console's own pages (Origin)."},
-        },
-        summary="Choose the console's language (Swedish unless English is chosen)",
+        "Choose the console's language (Swedish unless English is chosen)",
+        {303: {"description": "Back to the page the switch was on, in the chosen language from now on."}},
     )
     @site.same_site_only
     async def language(

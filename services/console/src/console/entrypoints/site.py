@@ -79,6 +79,19 @@ def html_page(
     return router.get(path, response_class=HTMLResponse, responses={**PAGE_RESPONSES, **(extra or {})}, summary=summary)
 
 
+NOT_FROM_HERE: dict[int | str, dict[str, Any]] = {
+    403: {"content": HTML, "description": "Not sent from the console's own pages (Origin)."}
+}
+
+
+def form_post(
+    router: APIRouter, path: str, summary: str, responses: dict[int | str, dict[str, Any]]
+) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
+    """Declares a form a page posts: POST `path`, HTML, `responses` and the 403 of a request from elsewhere
+    (the handler itself is wrapped in `Site.same_site_only`)."""
+    return router.post(path, response_class=HTMLResponse, responses={**NOT_FROM_HERE, **responses}, summary=summary)
+
+
 def templates() -> Jinja2Templates:
     env = Environment(
         loader=PackageLoader("console", "templates"),
