@@ -285,7 +285,7 @@ def compute(
     admissions = _admissions_by_person(cases)
     rows: list[Row] = []
     for month in months:
-        rows.append(Row(month, ALL_TEAMS, "All teams", _figures(cases, month, admissions, costs, all_teams=True)))
+        rows.append(Row(month, ALL_TEAMS, N_("All teams"), _figures(cases, month, admissions, costs, all_teams=True)))
         for team_id in sorted(by_team, key=lambda t: (teams[t].label if t in teams else t).casefold()):
             label = teams[team_id].label if team_id in teams else team_id
             values = _figures(by_team[team_id], month, admissions, costs, all_teams=False)

@@ -14,6 +14,7 @@ from console.domain.facts import (
     TeamFact,
     WaitingListChanged,
 )
+from console.domain.text import N_
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class TeamState:
 
     def member_label(self, staff_id: str | None) -> str:
         if staff_id is None:
-            return "Unstaffed"
+            return N_("Unstaffed")
         for m in self.members:
             if m.staff_id == staff_id:
                 return m.label
