@@ -536,6 +536,8 @@ def test_sessions_that_cannot_be_stored_or_read_are_a_503_not_a_sign_in() -> Non
     page = harness.client.get("/cases")
     assert page.status_code == 503
     assert page.headers["retry-after"] == "5"
+    assert page.headers["content-type"].startswith("text/html")  # a page, as documented, in Swedish
+    assert "Din session kan inte kontrolleras just nu." in page.text
 
 
 async def test_a_team_token_scoped_to_its_teams_sees_only_their_visits_on_today() -> None:

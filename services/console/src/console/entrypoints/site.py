@@ -225,8 +225,15 @@ class Site:
         self, request: Request, page: Page, load: Callable[[Actor], Any], template: str, **extra: Any
     ) -> Response:
         """A page of `page`'s roles: to the login page without a session, 403 for another role, 503 when
-        the read could not be audited, 404 for a case not there; else `template` with the loaded model."""
-        actor = await self.session_actor(request)
+        the read could not be audited, 404 for a case not there; else `template` with the loaded model.
+        Sessions that cannot be read are a page too (503, in the reader's language), not problem+json."""
+        try:
+            actor = await self.session_actor(request)
+        except ProblemError as problem:
+            message = _("Your session cannot be checked right now. Try again in a moment.")
+            page = self.error(request, None, problem.status, _("Try again shortly"), message)
+            page.headers.update(problem.headers)
+            return page
         if actor is None:
             return self.to_login(request)
         if not actor.may_see(page):
