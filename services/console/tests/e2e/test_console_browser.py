@@ -144,10 +144,10 @@ async def test_on_call_acknowledges_an_alert_the_notification_service_raised(
 @pytest.mark.parametrize(
     ("role", "pages", "hidden"),
     [
-        ("officer", ["Ärenden", "Nyckeltal"], ["Idag", "Larm", "Åtkomstlogg", "Drift"]),
-        ("team", ["Ärenden", "Idag", "Larm", "Nyckeltal"], ["Åtkomstlogg", "Drift"]),
-        ("oncall", ["Ärenden", "Idag", "Larm"], ["Nyckeltal", "Åtkomstlogg", "Drift"]),
-        ("ops", ["Drift", "Nyckeltal", "Åtkomstlogg"], ["Ärenden", "Idag", "Larm"]),
+        ("officer", ["Ärenden", "Nyckeltal"], ["I dag", "Larm", "Åtkomstlogg", "Drift"]),
+        ("team", ["Ärenden", "I dag", "Larm", "Nyckeltal"], ["Åtkomstlogg", "Drift"]),
+        ("oncall", ["Ärenden", "I dag", "Larm"], ["Nyckeltal", "Åtkomstlogg", "Drift"]),
+        ("ops", ["Drift", "Nyckeltal", "Åtkomstlogg"], ["Ärenden", "I dag", "Larm"]),
     ],
 )
 async def test_each_role_signs_in_and_sees_its_pages(
