@@ -231,9 +231,9 @@ class Site:
             actor = await self.session_actor(request)
         except ProblemError as problem:
             message = _("Your session cannot be checked right now. Try again in a moment.")
-            page = self.error(request, None, problem.status, _("Try again shortly"), message)
-            page.headers.update(problem.headers)
-            return page
+            answer = self.error(request, None, problem.status, _("Try again shortly"), message)
+            answer.headers.update(problem.headers)
+            return answer
         if actor is None:
             return self.to_login(request)
         if not actor.may_see(page):
