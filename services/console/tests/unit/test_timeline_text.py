@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from console.domain.checklist import ChecklistItem
 from console.domain.facts import CaseFact, SelfRating
 from console.domain.timeline import TimelineEntry
 from console.entrypoints import i18n
@@ -30,6 +31,11 @@ CODES = {
     "topic": "visit_missed",
     "channel": "link",
     "recipient_kind": "relative",
+    "item_id": "aids",
+    "items": (
+        ChecklistItem("aids", "Aids in place", True, "team:anna", MOMENT),
+        ChecklistItem("keys", "Keys", False, None, None),
+    ),
 }
 
 
@@ -73,3 +79,5 @@ def test_every_kind_of_fact_has_words_in_both_languages(kind: type[Any], languag
     assert title != kind.__name__  # not the fallback for a fact without words
     assert "%(" not in title + detail  # every placeholder filled in
     assert "_" not in title  # codes are named, not shown raw
+    if kind.__name__ == "ChecklistChanged":
+        assert detail.startswith("Aids in place; 1 ")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from console.domain import facts
+from console.domain.checklist import ChecklistChanged
 from console.domain.facts import CaseFact, Recorded
 
 
@@ -46,6 +47,7 @@ _CATEGORY: tuple[tuple[type, str, str | None], ...] = (
     (facts.HandedOver, "plan", "handed_over_at"),
     (facts.WaitingListChanged, "plan", "changed_at"),
     (facts.TeamCapacityExceeded, "plan", "occurred_at"),
+    (ChecklistChanged, "plan", "changed_at"),
     (facts.VisitScheduled, "visit", None),
     (facts.VisitRescheduled, "visit", None),
     (facts.VisitReassigned, "visit", None),

@@ -164,6 +164,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "billing": N_("billing"),
         "other": N_("other"),
     },
+    "checklist_change": {"opened": N_("opened"), "ticked": N_("item ticked"), "unticked": N_("item unticked")},
     "role": {
         "officer": N_("needs-assessment officer"),
         "team": N_("team"),

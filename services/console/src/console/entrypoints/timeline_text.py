@@ -7,6 +7,7 @@ from typing import Any
 
 from console.domain import facts
 from console.domain.alerts import TOPICS as ALERT_TOPICS
+from console.domain.checklist import ChecklistChanged
 from console.domain.cover import CAUSE_WORDS
 from console.domain.timeline import TimelineEntry
 from console.entrypoints.i18n import gettext as _
@@ -160,6 +161,18 @@ def _full(f: facts.TeamCapacityExceeded) -> Line:
     return _("Team full"), detail
 
 
+def _checklist(f: ChecklistChanged) -> Line:
+    title = _("Homecoming checklist: %(change)s") % {"change": label("checklist_change", f.change)}
+    item = next((i.label for i in f.items if i.item_id == f.item_id), f.item_id)
+    done = sum(1 for i in f.items if i.done)
+    detail = _("%(done)s of %(all)s done") % {"done": done, "all": len(f.items)}
+    if item:
+        detail = f"{item}; {detail}"
+    if f.changed_by:
+        detail += "; " + _("by %(who)s") % {"who": f.changed_by}
+    return title, detail
+
+
 def _visit(what: str, f: Any) -> str:
     return what % {"kind": label("visit_kind", f.kind)}
 
@@ -243,6 +256,7 @@ _WORDS: tuple[tuple[type, Callable[[Any], Line]], ...] = (
     (facts.HandedOver, _handed_over),
     (facts.WaitingListChanged, _waiting),
     (facts.TeamCapacityExceeded, _full),
+    (ChecklistChanged, _checklist),
     (facts.VisitScheduled, _scheduled),
     (facts.VisitRescheduled, _moved),
     (facts.VisitReassigned, _reassigned),
