@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from console.domain.checklist import ChecklistItem
-from console.domain.facts import CaseFact, SelfRating
+from console.domain.facts import AlertFact, CaseFact, SelfRating
 from console.domain.timeline import TimelineEntry
 from console.entrypoints import i18n
 from console.entrypoints.timeline_text import line
@@ -21,6 +21,7 @@ MOMENT = datetime(2026, 3, 28, 13, 5, tzinfo=UTC)
 CODES = {
     "kind": "homecoming",
     "reason": "ended_early",
+    "exhausted": False,
     "destination": "home",
     "decision_type": "trygg_hemgang",
     "status": "active",
@@ -64,7 +65,8 @@ def sample(kind: type[Any]) -> Any:
     return kind(**values)
 
 
-FACT_KINDS = [k for k in typing.get_args(CaseFact)]
+# What a case's timeline holds: its own facts, and the on-call alerts about it.
+FACT_KINDS = [*typing.get_args(CaseFact), *typing.get_args(AlertFact)]
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

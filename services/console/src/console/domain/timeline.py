@@ -57,6 +57,8 @@ _CATEGORY: tuple[tuple[type, str, str | None], ...] = (
     (facts.VisitMissed, "visit", "detected_at"),
     (facts.AlertRaised, "notification", "raised_at"),
     (facts.AlertAcknowledged, "notification", "at"),
+    (facts.AlertEscalated, "notification", "at"),
+    (facts.AlertResolved, "notification", "at"),
     (facts.RelativeMessage, "notification", "at"),
     (facts.LiabilityAccrued, "billing", "at"),
 )

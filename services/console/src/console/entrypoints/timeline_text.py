@@ -224,6 +224,15 @@ def _acknowledged(f: facts.AlertAcknowledged) -> Line:
     return _("On-call alert acknowledged"), detail
 
 
+def _escalated(f: facts.AlertEscalated) -> Line:
+    detail = _("everyone on the rota told") if f.exhausted else _("to level %(level)s") % {"level": f.level + 1}
+    return _("On-call alert escalated"), detail
+
+
+def _resolved(f: facts.AlertResolved) -> Line:
+    return _("On-call alert closed itself"), label("alert_resolution", f.reason)
+
+
 def _sms(f: facts.RelativeMessage) -> Line:
     to = _("SMS to relative: %(what)s") if f.recipient_kind == "relative" else _("SMS to on-call staff: %(what)s")
     status = label("delivery_status", f.status)
@@ -266,6 +275,8 @@ _WORDS: tuple[tuple[type, Callable[[Any], Line]], ...] = (
     (facts.VisitMissed, _missed),
     (facts.AlertRaised, _alert),
     (facts.AlertAcknowledged, _acknowledged),
+    (facts.AlertEscalated, _escalated),
+    (facts.AlertResolved, _resolved),
     (facts.RelativeMessage, _sms),
     (facts.LiabilityAccrued, _liability),
 )
