@@ -16,11 +16,12 @@ from playwright.sync_api import Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
+MAX_HEIGHT = 2400  # a long case timeline is cut there
 
-# name, role, path ("case" is the first case on the officer's Cases page)
+# name, role, path ("case": the first person with visits on the team's Today page, else the first case)
 SHOTS = (
     ("cases", "officer", "/cases"),
-    ("case", "officer", "case"),
+    ("case", "team", "case"),
     ("today", "team", "/today"),
     ("alerts", "oncall", "/alerts"),
     ("figures", "team", "/figures"),
@@ -51,14 +52,18 @@ def main() -> None:
                 page = context.new_page()
                 sign_in(page, args.console, role, args.language)
                 if path == "case":
-                    page.goto(f"{args.console}/cases")
+                    page.goto(f"{args.console}/today")
+                    if page.locator("#live table a").count() == 0:
+                        page.goto(f"{args.console}/cases")
                     page.locator("#live table a").first.click()
                 else:
                     page.goto(f"{args.console}{path}")
                 page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(500)
                 target = args.out / f"console-{name}.png"
-                page.screenshot(path=str(target), full_page=True)
+                height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+                clip = {"x": 0, "y": 0, "width": 1280, "height": height}
+                page.screenshot(path=str(target), full_page=True, clip=clip)
                 print(f"{target}  ({page.url})")
                 context.close()
         finally:
