@@ -63,3 +63,23 @@ async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner()
     page = h.login("oncall").get("/alerts").text
     assert 'id="unrouted-alerts"' not in page
     assert "stängdes av sig självt: beslut fattat" in page
+
+
+async def test_a_case_page_says_its_alert_closed_itself_and_why() -> None:
+    h = ConsoleHarness()
+    stream = march_2026()
+    stream.add(
+        nt.AlertResolved(
+            **alert("D", None, "liability:D", nt.AlertTopic.LIABILITY_NO_DECISION),
+            reason=nt.AlertResolution.DECISION_GRANTED,
+            resolved_at=utc(2026, 3, 28, 8, 45),
+        ),
+        utc(2026, 3, 28, 8, 45),
+    )
+    await h.replay(stream)
+
+    page = h.login("officer").get("/cases/D").text
+
+    assert "larmat 2026-03-28 08:00, stängdes av sig självt: beslut fattat" in page  # not "kvitterat av None"
+    assert "None" not in page
+    assert "Jourlarm stängdes av sig självt" in page  # its timeline line
