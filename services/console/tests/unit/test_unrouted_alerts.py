@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from console_support import ConsoleHarness, Stream, alert, march_2026, raise_alert, utc
 
@@ -43,18 +45,23 @@ async def test_no_banner_for_other_roles_or_when_every_alert_reached_someone() -
     assert 'id="unrouted-alerts"' not in other.login("officer").get("/cases").text
 
 
+def decision_came(stream: Stream, case_id: str, at: datetime) -> None:
+    """The case's liability alert closed itself: its decision came."""
+    stream.add(
+        nt.AlertResolved(
+            **alert(case_id, None, f"liability:{case_id}", nt.AlertTopic.LIABILITY_NO_DECISION),
+            reason=nt.AlertResolution.DECISION_GRANTED,
+            resolved_at=at,
+        ),
+        at,
+    )
+
+
 async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner() -> None:
     h = ConsoleHarness()
     stream = march_2026()
     unrouted(stream)
-    stream.add(
-        nt.AlertResolved(
-            **alert("U", None, "liability:U", nt.AlertTopic.LIABILITY_NO_DECISION),
-            reason=nt.AlertResolution.DECISION_GRANTED,
-            resolved_at=utc(2026, 3, 28, 8, 30),
-        ),
-        utc(2026, 3, 28, 8, 30),
-    )
+    decision_came(stream, "U", utc(2026, 3, 28, 8, 30))
     await h.replay(stream)
     state = await h.console.deps.read_model.alert("liability:U")
     assert state is not None
@@ -68,14 +75,7 @@ async def test_an_alert_that_closed_itself_leaves_the_open_list_and_the_banner()
 async def test_a_case_page_says_its_alert_closed_itself_and_why() -> None:
     h = ConsoleHarness()
     stream = march_2026()
-    stream.add(
-        nt.AlertResolved(
-            **alert("D", None, "liability:D", nt.AlertTopic.LIABILITY_NO_DECISION),
-            reason=nt.AlertResolution.DECISION_GRANTED,
-            resolved_at=utc(2026, 3, 28, 8, 45),
-        ),
-        utc(2026, 3, 28, 8, 45),
-    )
+    decision_came(stream, "D", utc(2026, 3, 28, 8, 45))
     await h.replay(stream)
 
     page = h.login("officer").get("/cases/D").text
