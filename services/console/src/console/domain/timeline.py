@@ -13,6 +13,7 @@ from datetime import datetime
 from console.domain import facts
 from console.domain.checklist import ChecklistChanged
 from console.domain.facts import CaseFact, Recorded
+from console.domain.sip import SipChanged, SipLapsed
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ _CATEGORY: tuple[tuple[type, str, str | None], ...] = (
     (facts.WaitingListChanged, "plan", "changed_at"),
     (facts.TeamCapacityExceeded, "plan", "occurred_at"),
     (ChecklistChanged, "plan", "changed_at"),
+    (SipChanged, "plan", "invited_at"),
+    (SipLapsed, "plan", "lapsed_at"),
     (facts.VisitScheduled, "visit", None),
     (facts.VisitRescheduled, "visit", None),
     (facts.VisitReassigned, "visit", None),

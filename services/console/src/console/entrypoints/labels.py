@@ -165,6 +165,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "other": N_("other"),
     },
     "checklist_change": {"opened": N_("opened"), "ticked": N_("item ticked"), "unticked": N_("item unticked")},
+    "sip_place": {"home": N_("at home"), "hospital": N_("at the hospital")},
     "role": {
         "officer": N_("needs-assessment officer"),
         "team": N_("team"),

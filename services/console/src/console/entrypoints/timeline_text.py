@@ -9,6 +9,7 @@ from console.domain import facts
 from console.domain.alerts import TOPICS as ALERT_TOPICS
 from console.domain.checklist import ChecklistChanged
 from console.domain.cover import CAUSE_WORDS
+from console.domain.sip import SipChanged, SipLapsed
 from console.domain.timeline import TimelineEntry
 from console.entrypoints.i18n import gettext as _
 from console.entrypoints.i18n import local, ngettext, number
@@ -173,6 +174,20 @@ def _checklist(f: ChecklistChanged) -> Line:
     return title, detail
 
 
+def _sip(f: SipChanged) -> Line:
+    if f.invited_at:
+        where = f" ({label('sip_place', f.place)})" if f.place else ""
+        meeting = _("meeting %(moment)s") % {"moment": local(f.meeting_at)} + where if f.meeting_at else ""
+        return _("SIP invitation recorded"), meeting
+    if f.deadline:
+        return _("SIP owed"), _("invitation due by %(moment)s") % {"moment": local(f.deadline)}
+    return _("No SIP owed"), ""
+
+
+def _sip_lapsed(f: SipLapsed) -> Line:
+    return _("SIP deadline passed without an invitation"), _("due by %(moment)s") % {"moment": local(f.deadline)}
+
+
 def _visit(what: str, f: Any) -> str:
     return what % {"kind": label("visit_kind", f.kind)}
 
@@ -266,6 +281,8 @@ _WORDS: tuple[tuple[type, Callable[[Any], Line]], ...] = (
     (facts.WaitingListChanged, _waiting),
     (facts.TeamCapacityExceeded, _full),
     (ChecklistChanged, _checklist),
+    (SipChanged, _sip),
+    (SipLapsed, _sip_lapsed),
     (facts.VisitScheduled, _scheduled),
     (facts.VisitRescheduled, _moved),
     (facts.VisitReassigned, _reassigned),
