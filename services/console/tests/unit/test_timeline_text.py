@@ -58,6 +58,8 @@ def sample(kind: type[Any]) -> Any:
             values[f.name] = True
         elif hint is int:
             values[f.name] = 3
+        elif typing.get_origin(hint) is tuple:  # parts such as a cover order's windows: none
+            values[f.name] = ()
         elif hint is SelfRating:
             values[f.name] = None
         else:
