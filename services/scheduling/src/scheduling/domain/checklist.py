@@ -52,12 +52,15 @@ class ChecklistItemSpec:
     label: str
 
 
+# The labels are what the team reads on its Swedish pages (a team's own list is in its own words):
+# aids in place, the medication list received, the safety alarm ordered, keys or a digital lock
+# arranged, SIP planned.
 DEFAULT_ITEMS: tuple[ChecklistItemSpec, ...] = (
-    ChecklistItemSpec("aids", "Aids (hjälpmedel) in place"),
-    ChecklistItemSpec("medication_list", "Medication list received"),
-    ChecklistItemSpec("safety_alarm", "Safety alarm (trygghetslarm) ordered"),
-    ChecklistItemSpec("keys", "Keys or digital lock arranged"),
-    ChecklistItemSpec("sip", "SIP planned"),
+    ChecklistItemSpec("aids", "Hjälpmedel på plats"),
+    ChecklistItemSpec("medication_list", "Läkemedelslista mottagen"),
+    ChecklistItemSpec("safety_alarm", "Trygghetslarm beställt"),
+    ChecklistItemSpec("keys", "Nycklar eller digitalt lås ordnat"),
+    ChecklistItemSpec("sip", "SIP planerad"),
 )
 
 
