@@ -26,7 +26,6 @@ from devstack.testing import Endpoints, service_processes
 from tests.fixtures.e2e import System
 
 NAMES = tuple(s.name for s in SERVICES)  # every service: Prometheus lists each as up
-RULES = {"TryggEventDeadLettered", "TryggAlertUnrouted"}
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -75,8 +74,26 @@ async def _eventually(check: Callable[[], Any], within: float) -> Any:
 
 
 def _firing(prometheus: PrometheusServer) -> set[str]:
+    return {labels["alertname"] for labels in _firing_labels(prometheus)}
+
+
+def _firing_labels(prometheus: PrometheusServer) -> list[dict[str, str]]:
     alerts = prometheus.api("/api/v1/alerts")["data"]["alerts"]
-    return {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
+    return [a["labels"] for a in alerts if a["state"] == "firing"]
+
+
+def _dead_letter_firing(prometheus: PrometheusServer, group: str) -> bool:
+    """`TryggEventDeadLettered` fires for the console's billing consumer group of this system.
+
+    (The system shares Kafka with the tests before it and its new groups read each topic from the
+    start, so other services may dead-letter older tests' poison too: only this group's alert is
+    the one this test causes.)"""
+    return any(
+        labels["alertname"] == "TryggEventDeadLettered"
+        and labels.get("job") == "console"
+        and labels.get("group") == group
+        for labels in _firing_labels(prometheus)
+    )
 
 
 def _scraped_from_zero(prometheus: PrometheusServer) -> bool:
@@ -93,7 +110,8 @@ async def test_a_dead_letter_and_an_unrouted_alert_fire_their_rules_and_show_on_
     up = await _eventually(lambda: all(prometheus.targets().get(n) == ["up"] for n in NAMES), 60)
     assert up, prometheus.targets()
     assert await _eventually(lambda: _scraped_from_zero(prometheus), 60)
-    assert not _firing(prometheus) & RULES, _firing(prometheus)
+    group = f"console{system.suffix}.billing"
+    assert not _dead_letter_firing(prometheus, group), _firing_labels(prometheus)
 
     response = system.send()
     assert response.status_code == 202, response.text
@@ -101,12 +119,10 @@ async def test_a_dead_letter_and_an_unrouted_alert_fire_their_rules_and_show_on_
     key = f"ops-poison-{uuid.uuid4().hex[:8]}"
     await publish_broken_billing_event(system.endpoints.kafka_bootstrap, key)
 
-    fired = await _eventually(lambda: _firing(prometheus) >= RULES, 90)
-    assert fired, _firing(prometheus)
-    alerts = prometheus.api("/api/v1/alerts")["data"]["alerts"]
-    dead = next(a for a in alerts if a["labels"]["alertname"] == "TryggEventDeadLettered")
-    assert dead["labels"]["job"] == "console"
-    assert dead["labels"]["group"] == f"console{system.suffix}.billing"
+    fired = await _eventually(
+        lambda: _dead_letter_firing(prometheus, group) and "TryggAlertUnrouted" in _firing(prometheus), 90
+    )
+    assert fired, _firing_labels(prometheus)
 
     console = system.url("console")
     async with httpx.AsyncClient(base_url=console, headers={"Origin": console}, timeout=15) as client:

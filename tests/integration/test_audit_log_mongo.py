@@ -22,7 +22,8 @@ CORE = {"_id", "at", "actor", "roles", "action"}
 # The keys each service's own adapter wrote before the chassis kept the audit log.
 SHAPES: dict[str, tuple[Any, str, set[str]]] = {
     "billing": (BillingAuditLog, "audit_log", {"subjects", "detail"}),
-    "console": (ConsoleAuditLog, "audit_log", {"case_ids", "fields", "trace_id"}),
+    # console: plus `subject` since the ops page's replay records which dead letter it replayed
+    "console": (ConsoleAuditLog, "audit_log", {"case_ids", "fields", "trace_id", "subject"}),
     "notification": (NotificationAuditLog, "audit", {"subject"}),
     "referral": (ReferralAuditLog, "audit_log", {"case_ids", "fields", "trace_id", "subject", "read_id"}),
     "scheduling": (SchedulingAuditLog, "audit_log", {"case_ids", "fields"}),
