@@ -12,6 +12,28 @@ from datetime import date, datetime, time
 from typing import Generic, TypeVar
 
 from console.domain import checklist, sip  # the homecoming checklist's and SIP's facts, in their own modules
+from console.domain.alert_facts import AlertAcknowledged, AlertEscalated, AlertRaised, AlertResolved, RelativeMessage
+from console.domain.team_facts import (
+    DayReplanned,
+    StaffMember,
+    TeamCapacityExceeded,
+    TeamConfigured,
+    WaitingListChanged,
+)
+
+# Kept importable from here, where the views and adapters find every fact.
+__all__ = [
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertRaised",
+    "AlertResolved",
+    "DayReplanned",
+    "RelativeMessage",
+    "StaffMember",
+    "TeamCapacityExceeded",
+    "TeamConfigured",
+    "WaitingListChanged",
+]
 
 # --- referral: the hospital stay and the officer's decision -------------------------------------
 
@@ -341,64 +363,6 @@ class PeriodEnded(_PeriodFact):
     ended_at: datetime
 
 
-# --- scheduling: the team -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    staff_id: str
-    display_name: str | None
-    active: bool
-
-
-@dataclass(frozen=True)
-class TeamConfigured:
-    team_id: str
-    name: str
-    phone: str
-    clients_per_day: int
-    new_clients_per_month: int
-    members: tuple[StaffMember, ...]
-    version: int
-    configured_at: datetime
-
-
-@dataclass(frozen=True)
-class WaitingListChanged:
-    """A case joined, was planned from, or left a team's waiting list (also a case fact)."""
-
-    team_id: str
-    case_id: str
-    person_ref: str
-    change: str  # added, planned, removed
-    position: int | None
-    waiting_since: datetime
-    requested_start_date: date | None
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
-class TeamCapacityExceeded:
-    team_id: str
-    case_id: str
-    person_ref: str
-    limit: str
-    capacity: int
-    on_date: date
-    waiting_count: int
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class DayReplanned:
-    team_id: str
-    day: date
-    absent_staff_id: str
-    visits_reassigned: int
-    visits_unstaffed: int
-    replanned_at: datetime
-
-
 F = TypeVar("F")
 
 
@@ -440,55 +404,7 @@ class FactSet(Generic[F]):
         return sorted(self.facts.values(), key=lambda r: r.order)
 
 
-# --- notification: on-call alerts and messages to relatives -------------------------------------
-
-
-@dataclass(frozen=True)
-class AlertRaised:
-    alert_id: str
-    topic: str  # liability_no_decision, visit_missed, team_at_capacity, readmitted_during_period, sms_failed, sms_cap_*
-    case_id: str | None
-    team_id: str | None
-    raised_at: datetime
-    due_at: datetime | None
-    responders: int
-
-
-@dataclass(frozen=True)
-class AlertAcknowledged:
-    alert_id: str
-    by: str
-    channel: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AlertEscalated:
-    alert_id: str
-    level: int
-    exhausted: bool
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AlertResolved:
-    """The alert closed itself: its cause is gone (e.g. the decision came before payment liability)."""
-
-    alert_id: str
-    reason: str  # decision_granted, discharged, ready_revoked
-    at: datetime
-
-
-@dataclass(frozen=True)
-class RelativeMessage:
-    """An SMS (to a relative or to on-call staff) was sent, delivered, failed or withdrawn: no number, no text."""
-
-    message_id: str
-    kind: str  # what it is about, e.g. homecoming_scheduled
-    recipient_kind: str  # relative or oncall
-    status: str  # sent, delivered, failed, expired, cancelled
-    reason: str | None
-    at: datetime
+# --- billing; the team's facts and notification's are in `team_facts` and `alert_facts` --------
 
 
 @dataclass(frozen=True)
