@@ -1,7 +1,7 @@
 """Scale-out shown (#21 target 6): the same consumer backlog handled by one and by two instances of
 each consumer group (scheduling, notification, billing, console).
 
-    .venv/bin/python bench/scaleout/run.py [--journeys 40] [--json PATH] [--keep-workdir]
+    .venv/bin/python bench/scaleout/run.py [--journeys 30] [--json PATH] [--keep-workdir]
 
 1. **The system and its backlog.** The fault suite's `FaultSystem` (tests/faults/harness.py): its
    own PostgreSQL, FerretDB and Kafka on free loopback ports, the five services as processes and a
@@ -38,7 +38,7 @@ On a 2-core machine two instances are not expected to be faster: they share the 
 with FerretDB, PostgreSQL and Kafka. The point is that the partitions divide the work between the
 instances with no duplicate effects; the throughput ratio is printed for what it is.
 
-Bounded: `--journeys` (40) journeys, `--phase-seconds` (120) per run, `--max-seconds` (420) overall;
+Bounded: `--journeys` (30) journeys, `--phase-seconds` (120) per run, `--max-seconds` (420) overall;
 everything is stopped in `finally` and on SIGTERM. Exit status: 0 every target met, 2 a target
 missed, 1 the bench failed.
 """
@@ -58,6 +58,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,7 @@ class Run:
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    seconds: float = 0.0  # the whole run: topics, start-up, backlog, ledger, stop
 
     @property
     def throughput(self) -> float | None:
@@ -322,6 +324,7 @@ def run_group(
     """One run: `instances` processes of `service` on a fresh database and fresh groups, joined
     before the recorded backlog is published to the group's topics (emptied first), timed until
     the groups' lag is 0; then the ledger and the counters."""
+    begun = time.monotonic()
     tag = f"so{instances}x{os.getpid() % 1000}"
     run = Run(service, instances, f"{service}_{tag}", f"{service}-{tag}", [])
     run.pairs = groups_of(service, original_pairs, run.group_base)
@@ -386,9 +389,10 @@ def run_group(
         _, ends = asyncio.run(_offsets(bootstrap, topics))
         run.records_at_end = sum(ends[tp] - starts[tp] for tp in ends)
     finally:
-        for proc in procs:
-            proc.stop()
+        with ThreadPoolExecutor(len(procs)) as pool:  # each waits for its graceful shutdown: together
+            list(pool.map(lambda proc: proc.stop(), procs))
         system.renamed = {}
+        run.seconds = time.monotonic() - begun
     return run
 
 
@@ -471,7 +475,7 @@ def table(service: str, runs: list[Run]) -> Table:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--journeys", type=int, default=40, help="journeys in the backlog besides the calibration's 3")
+    parser.add_argument("--journeys", type=int, default=30, help="journeys in the backlog besides the calibration's 3")
     parser.add_argument("--groups", default=",".join(CONSUMERS), help="consumer groups to run (comma-separated)")
     parser.add_argument("--phase-seconds", type=float, default=120.0, help="deadline of one run's backlog")
     parser.add_argument("--settle-seconds", type=float, default=90.0, help="deadline of one run's effects")
