@@ -119,3 +119,15 @@ def group_targets(
         target_row(f"{service}: consumer lag at the end", end_lag, 0, end_lag == 0),
         target_row(f"{service}: effects missing (one and two instances)", missing, 0, missing == 0),
     ]
+
+
+def not_run_targets(service: str) -> list[dict[str, Any]]:
+    """The rows of a group whose runs did not both finish (failed, or the bench's time ran out):
+    every one missed, value -1 (not measured)."""
+    figures = (
+        "partitions divided between two instances (not measured)",
+        "duplicate effects (one and two instances)",
+        "consumer lag at the end",
+        "effects missing (one and two instances)",
+    )
+    return [target_row(f"{service}: {figure}", -1, 2 if i == 0 else 0, False) for i, figure in enumerate(figures)]

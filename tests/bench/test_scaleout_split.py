@@ -3,7 +3,7 @@ when its backlog was done, how the work divided between instances, and its targe
 
 from __future__ import annotations
 
-from bench.scaleout.split import Division, done_at, group_targets, groups_of, lag
+from bench.scaleout.split import Division, done_at, group_targets, groups_of, lag, not_run_targets
 
 # As the fault suite's system lists them (`FaultSystem.lag()`): every service's groups.
 PAIRS = [
@@ -71,3 +71,9 @@ def test_a_groups_target_rows_say_met_or_missed() -> None:
     assert all(r["target"] == "6" and r["figure"].startswith("billing: ") for r in rows)
     rows = group_targets("billing", Division({"i1": 0, "i2": 52}, 52), duplicates=1, end_lag=-1, missing=3)
     assert [(r["value"], r["met"]) for r in rows] == [(1, False), (1, False), (-1, False), (3, False)]
+
+
+def test_a_group_that_did_not_run_has_every_row_missed() -> None:
+    rows = not_run_targets("console")
+    assert len(rows) == len(group_targets("console", Division({"a": 1, "b": 1}, 2), 0, 0, 0))
+    assert all(r["met"] is False and r["value"] == -1 and r["figure"].startswith("console: ") for r in rows)
