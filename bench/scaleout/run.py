@@ -75,7 +75,7 @@ from pymongo import MongoClient  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from bench.scaleout.split import Division, Pair, done_at, group_targets, groups_of, lag, not_run_targets  # noqa: E402
+from bench.scaleout.split import Division, Pair, done_at, group_targets, groups_of, lag, not_run_targets, throughput_row  # noqa: E402
 from devstack.servers import free_port  # noqa: E402
 from devstack.stack import ServiceProcess  # noqa: E402
 from tests.faults.harness import CONSUMERS, Accepted, FaultSystem  # noqa: E402
@@ -546,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2, default=str))
     if failed:
         return 1
-    return 0 if all(row["met"] for row in report["targets_v3"]) else 2
+    return 0 if all(row["met"] for row in report["targets_v3"] if row["met"] is not None) else 2
 
 
 def finish_group(service: str, runs: list[Run], report: dict[str, Any]) -> dict[str, Any]:
@@ -571,6 +571,7 @@ def finish_group(service: str, runs: list[Run], report: dict[str, Any]) -> dict[
         end_lag = max(lags) if None not in lags else -1  # -1: not measured (missed)
         missing = (one.expected - one.found) + (two.expected - two.found)
         report["targets_v3"] += group_targets(service, division, duplicates, end_lag, missing)
+        report["targets_v3"].append(throughput_row(service, one.throughput, two.throughput))
     else:
         report["targets_v3"] += not_run_targets(service)
     return {"runs": [vars(r) | {"throughput": r.throughput} for r in runs], "ratio_two_to_one": ratio}
@@ -584,8 +585,8 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
         t.add_row(
             row["figure"],
             f"{row['value']:g}",
-            f"{'=' if row['limit'] == 0 else '≥'} {row['limit']:g}",
-            "[green]met[/]" if row["met"] else "[red]missed[/]",
+            "figure" if row["limit"] == "figure" else f"{'=' if row['limit'] == 0 else '≥'} {row['limit']:g}",
+            "–" if row["met"] is None else "[green]met[/]" if row["met"] else "[red]missed[/]",
         )
     console.print(t)
 

@@ -94,8 +94,9 @@ class Division:
         return {name: (n / together if together else 0.0) for name, n in self.per_instance.items()}
 
 
-def target_row(figure: str, value: float, limit: float, met: bool) -> dict[str, Any]:
-    """One `targets_v3` row of issue #21 target 6 (read by the `make bench` summary)."""
+def target_row(figure: str, value: float, limit: float | str, met: bool | None) -> dict[str, Any]:
+    """One `targets_v3` row of issue #21 target 6 (read by the `make bench` summary); `limit`
+    "figure" and `met` None for a figure the issue sets no number for."""
     return {"target": "6", "figure": figure, "value": value, "limit": limit, "met": met}
 
 
@@ -131,3 +132,13 @@ def not_run_targets(service: str) -> list[dict[str, Any]]:
         "effects missing (one and two instances)",
     )
     return [target_row(f"{service}: {figure}", -1, 2 if i == 0 else 0, False) for i, figure in enumerate(figures)]
+
+
+def throughput_row(service: str, one: float | None, two: float | None) -> dict[str, Any]:
+    """The records/s of one and of two instances as a figure (no target: on two shared cores two
+    instances need not be faster); the value is two ÷ one, -1 when either was not measured."""
+    if one and two:
+        text, ratio = f"{one:,.1f} → {two:,.1f} records/s", round(two / one, 2)
+    else:
+        text, ratio = "not measured", -1.0
+    return target_row(f"{service}: throughput one vs two instances ({text}; value: two ÷ one)", ratio, "figure", None)

@@ -3,7 +3,7 @@ when its backlog was done, how the work divided between instances, and its targe
 
 from __future__ import annotations
 
-from bench.scaleout.split import Division, done_at, group_targets, groups_of, lag, not_run_targets
+from bench.scaleout.split import Division, done_at, group_targets, groups_of, lag, not_run_targets, throughput_row
 
 # As the fault suite's system lists them (`FaultSystem.lag()`): every service's groups.
 PAIRS = [
@@ -77,3 +77,24 @@ def test_a_group_that_did_not_run_has_every_row_missed() -> None:
     rows = not_run_targets("console")
     assert len(rows) == len(group_targets("console", Division({"a": 1, "b": 1}, 2), 0, 0, 0))
     assert all(r["met"] is False and r["value"] == -1 and r["figure"].startswith("console: ") for r in rows)
+
+
+def test_throughput_is_a_figure_without_a_target() -> None:
+    row = throughput_row("console", 13.4, 19.9)
+    assert (row["value"], row["limit"], row["met"]) == (1.49, "figure", None)
+    assert "13.4 → 19.9 records/s" in row["figure"]
+    assert throughput_row("console", None, 19.9)["value"] == -1
+
+
+def test_the_ledger_reads_the_runs_database_in_place_of_the_services_own() -> None:
+    from pymongo import MongoClient
+
+    from bench.scaleout.run import _Renamed
+
+    client: MongoClient[dict[str, object]] = MongoClient("mongodb://127.0.0.1:9", connect=False)
+    try:
+        db = _Renamed(client, {"billing": "billing_so2x1"})
+        assert db["billing"].name == "billing_so2x1"
+        assert db["referral"].name == "referral"
+    finally:
+        client.close()
