@@ -1,0 +1,551 @@
+"""The whole journey timed (#21 target 4), and the footprint of every process (target 5).
+
+Starts throwaway PostgreSQL (durable, as `make run`), FerretDB and Kafka on free loopback ports in a
+temporary folder (`devstack.stack.Stack`, no Jaeger), the five services as processes, and the fake
+46elks gateway of the fault suite (`tests.faults.harness.Gateway`: `notification.fake_gateway` in a
+thread of this process) through which notification sends every SMS. Then, in an open loop at
+`--rate` journeys/s for `--seconds` (journey i starts at start + i/rate whether or not earlier ones
+were answered):
+
+1. a signed `utskrivningsklar` webhook (`trygg webhook`'s sample, signed for `local-dev` at the
+   moment of sending, a new episode each), as a hospital sends it;
+2. at its 202, the officer's Trygg hemgång decision through referral's API (`dev-officer`), starting
+   tomorrow, 10 days, with a consenting and a refusing relative (each a new phone number), as the
+   fault suite decides;
+3. every `--missed-every`-th journey also gets a **missed visit**: when scheduling publishes the
+   plan's hospital visit (or follow-up call) on Kafka, the team moves it (scheduling's field API,
+   `dev-team`) to a few minutes ago; the team's missed-visit grace is 0 minutes, so its
+   missed-visit check is due at once, scheduling's timer fires `visit_missed`, and notification
+   alerts the team's on-call rota by SMS.
+
+The journeys are spread over the four default teams (`dev-team` acts for them), each configured for
+the bench: 200 clients a day (the API's most; 800 in all), 40 members, hours 00:00-23:59 every day
+(so that "a few minutes ago" is within the team's day), missed-visit grace 0, the homecoming
+checklist's alert 1 h before the homecoming (tomorrow: it does not fire during the bench), and an
+on-call rota with one number. Quiet hours are off, the officer's daily consent cap and the on-call
+daily cap are lifted; every other setting is the services' default (log level WARNING).
+
+Measured, each from this process's monotonic clock:
+- **webhook → case on the console**: from the webhook's scheduled send time until the case is in the
+  console's read model (its `cases` collection, polled every `--poll` s by id: up to one poll late);
+- **decision → relative SMS**: from sending the decision until the fake gateway received the first
+  SMS to the consenting relative;
+- **decision → visits planned**: from sending the decision until scheduling's `period_planned` for
+  the case was produced to Kafka (the record's CreateTime, which the relay sets after the plan and
+  its visits were stored);
+- **missed visit → on-call SMS**: from sending the move into the past until the gateway received the
+  on-call SMS naming the case (and notification holds the alert `missed:<visit id>`).
+
+Then it waits up to `--drain` s for the stragglers and prints p50/p99 with seen/expected; the issue
+sets no number for these, so they are figures, and "all journeys completed" (seen = expected for
+every figure) is the target met or missed. Peak memory of every service and server (`bench/common/
+footprint.py`) is sampled the whole time: ≤ 250 MB per service.
+
+    .venv/bin/python bench/journey/run.py [--rate 20] [--seconds 30] [--missed-every 20] [--json PATH]
+
+Exit status: 0 every journey completed, 2 some did not, 1 the bench failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo import AsyncMongoClient
+from rich.console import Console
+from rich.table import Table
+
+from bench.common.footprint import Footprint
+from bench.common.targets import ms, percentile, target
+from devstack.cli import sample_message, sign
+from devstack.servers import free_port
+from devstack.stack import SERVICES, Stack
+from notification.domain.ids import missed_visit_alert_id
+from referral.config import LOCAL_DEV_SENDER_SECRET
+from scheduling.domain.profiles import default_teams
+from tests.faults.harness import Gateway
+from trygg_shared.contracts.scheduling import PeriodPlanned, VisitScheduled
+from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS
+
+console = Console(width=140)
+OFFICER = {"Authorization": "Bearer dev-officer"}
+OPS = {"Authorization": "Bearer dev-ops"}
+TEAM = {"Authorization": "Bearer dev-team"}
+ZONE = ZoneInfo("Europe/Stockholm")
+PLACES_PER_TEAM = 200  # the most `clients_per_day` scheduling's API accepts
+MISSABLE = ("hospital_visit", "follow_up_call")  # kinds a move to today's past is allowed for (not period days)
+FIGURES = (
+    ("console", "webhook → case on the console"),
+    ("sms", "decision → relative SMS"),
+    ("planned", "decision → visits planned"),
+    ("oncall", "missed visit → on-call SMS"),
+)
+
+
+def _phone() -> str:
+    return f"+4673{uuid.uuid4().int % 10**7:07d}"
+
+
+@dataclass
+class Journey:
+    index: int
+    team_id: str
+    team_name: str
+    missed: bool
+    scheduled: float  # monotonic: when the webhook is due
+    webhook_status: int | None = None
+    case_id: str | None = None
+    decision_sent: float | None = None
+    decision_status: int | None = None
+    phone: str | None = None  # the consenting relative's
+    console_at: float | None = None
+    planned_at: float | None = None
+    visit_id: str | None = None  # the visit made to be missed
+    missed_sent: float | None = None
+    missed_status: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class Latencies:
+    """Per figure: the latencies seen (ms) and how many were expected."""
+
+    seen: dict[str, list[float]]
+    expected: dict[str, int]
+
+    def complete(self) -> bool:
+        return all(len(self.seen[k]) == self.expected[k] for k, _ in FIGURES)
+
+
+class System:
+    """The servers, the five services and the fake gateway, configured for the bench."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.gateway = Gateway()
+        self.stack = Stack(workdir, service_ports={s.name: free_port() for s in SERVICES}, jaeger=False)
+        self.oncall = _phone()
+        self.teams = {team_id: config.name for team_id, config in default_teams().items()}
+
+    def start(self, footprint: Footprint) -> None:
+        self.stack.start_servers()
+        footprint.watch_stack(self.stack)
+        for spec in SERVICES:
+            self.stack.service(spec.name).env[f"{spec.env_prefix}LOGGING__LEVEL"] = "WARNING"
+        notification = self.stack.service("notification")
+        fake = self.gateway.fake
+        notification.env.update(
+            {
+                "NOTIFICATION_PROVIDER": "46elks",
+                "NOTIFICATION_ELKS__BASE_URL": fake.base_url,
+                "NOTIFICATION_ELKS__USERNAME": fake.username,
+                "NOTIFICATION_ELKS__PASSWORD": fake.password,
+                "NOTIFICATION_PUBLIC_BASE_URL": notification.url,
+                "NOTIFICATION_QUIET_HOURS_START": "00:00",  # the same start and end: no quiet hours
+                "NOTIFICATION_QUIET_HOURS_END": "00:00",
+                "NOTIFICATION_ONCALL_DAILY_CAP": "100000",  # one on-call number takes every missed visit
+            }
+        )
+        # One officer decides every journey, each with a consenting relative (as the fault suite).
+        self.stack.service("referral").env["REFERRAL_SMS__OFFICER_DAILY_CONSENTS"] = "1000000"
+        self.stack.start_services()
+        footprint.watch_stack(self.stack)
+        for team_id in self.teams:
+            self._configure(team_id)
+
+    def url(self, name: str) -> str:
+        return self.stack.services[name].url
+
+    def _configure(self, team_id: str) -> None:
+        scheduling, notification = self.url("scheduling"), self.url("notification")
+        team = httpx.get(f"{scheduling}/teams/{team_id}", headers=OPS, timeout=30).json()
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        body = {
+            **{k: team[k] for k in ("name", "phone", "municipality_profile", "municipality_code", "timezone")},
+            "hours": [{"weekday": d, "start": "00:00", "end": "23:59"} for d in days],
+            "works_on_holidays": True,
+            "clients_per_day": PLACES_PER_TEAM,
+            "new_clients_per_month": 1000,
+            "max_period_days": team["max_period_days"],
+            "members": [{"staff_id": f"{team_id}-us{i}", "daily_visit_limit": 20} for i in range(1, 41)],
+            "rules": {**team["rules"], "missed_visit_grace_minutes": 0},
+            "checklist": {**team["checklist"], "alert_hours": 1},
+        }
+        answer = httpx.put(f"{scheduling}/teams/{team_id}", json=body, headers=OPS, timeout=30)
+        answer.raise_for_status()
+        rota = {
+            "shifts": [
+                {
+                    "starts_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                    "minutes": 48 * 60,
+                    "responders": [{"responder_id": "oncall-bench", "phone": self.oncall}],
+                }
+            ]
+        }
+        answer = httpx.put(f"{notification}/rotas/{team_id}", json=rota, headers=OPS, timeout=30)
+        answer.raise_for_status()
+
+    def stop(self) -> None:
+        try:
+            self.stack.stop()
+        finally:
+            self.gateway.stop()
+
+
+class Driver:
+    """Sends the journeys in an open loop and watches their effects (console, Kafka, gateway)."""
+
+    def __init__(self, system: System, args: argparse.Namespace) -> None:
+        self.system = system
+        self.args = args
+        self.journeys: list[Journey] = []  # the timed ones
+        self.warmup: list[Journey] = []
+        self.all: list[Journey] = []
+        self.alerts: set[str] = set()
+        self.by_case: dict[str, Journey] = {}
+        self.wall_minus_mono = time.time() - time.monotonic()
+        self.stopping = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200))
+        self.tomorrow = (datetime.now(ZONE).date() + timedelta(days=1)).isoformat()
+
+    async def run(self) -> float:
+        """The whole run; returns the seconds the sending took."""
+        teams = list(self.system.teams.items())
+        count = round(self.args.rate * self.args.seconds)
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.system.stack.ferretdb.uri)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.system.stack.kafka.bootstrap_servers, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            await consumer._client.force_metadata_update()
+            partitions = [
+                TopicPartition(SCHEDULING_PERIOD_EVENTS, p)
+                for p in sorted(consumer.partitions_for_topic(SCHEDULING_PERIOD_EVENTS) or ())
+            ]
+            consumer.assign(partitions)
+            await consumer.seek_to_end(*partitions)
+            for tp in partitions:
+                await consumer.position(tp)  # resolved now, before the first journey
+            watchers = [
+                asyncio.create_task(self._watch_kafka(consumer)),
+                asyncio.create_task(self._watch_console(mongo)),
+            ]
+            # Warm-up, not counted: every consumer group has joined and every code path ran once.
+            self.warmup = await self._phase(teams, self.args.warmup, 2.0)
+            await self._settle(self.warmup, self.args.drain)
+            self.journeys = await self._phase(teams, count, self.args.rate)
+            sent = time.monotonic() - self.journeys[0].scheduled  # the last one was started just now
+            await self._settle(self.journeys, self.args.drain)
+            self.stopping.set()
+            for task in watchers:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for task in list(self.tasks):
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+            self.alerts = await self._missed_alerts(mongo)
+            return sent
+        finally:
+            await consumer.stop()
+            await mongo.close()
+            await self.client.aclose()
+
+    async def _phase(self, teams: list[tuple[str, str]], count: int, rate: float) -> list[Journey]:
+        """Start `count` journeys at `rate` per second (open loop) and return them."""
+        journeys: list[Journey] = []
+        start = time.monotonic()
+        for i in range(count):
+            team_id, team_name = teams[i % len(teams)]
+            missed = self.args.missed_every > 0 and i % self.args.missed_every == 0
+            journey = Journey(i, team_id, team_name, missed, start + i / rate)
+            journeys.append(journey)
+            self.all.append(journey)
+            await asyncio.sleep(max(0.0, journey.scheduled - time.monotonic()))
+            self._spawn(self._journey(journey))
+        return journeys
+
+    async def _settle(self, journeys: list[Journey], within: float) -> None:
+        """Wait until every effect of `journeys` was seen, or `within` seconds."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and not self.latencies(journeys, mongo_checked=False).complete():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 1.0)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    async def _journey(self, j: Journey) -> None:
+        referral = self.system.url("referral")
+        try:
+            body = json.dumps(sample_message("utskrivningsklar", f"J-{uuid.uuid4().hex[:12]}")).encode()
+            webhook_id = f"msg_{uuid.uuid4().hex}"
+            answer = await self.client.post(
+                f"{referral}/webhooks/lus", content=body, headers=sign(LOCAL_DEV_SENDER_SECRET, webhook_id, body)
+            )
+            j.webhook_status = answer.status_code
+            if answer.status_code != 202:
+                return
+            j.case_id = answer.json()["case_id"]
+            self.by_case[j.case_id] = j
+            j.phone = _phone()
+            decision = {
+                "decision_type": "trygg_hemgang",
+                "start_date": self.tomorrow,
+                "length_days": 10,
+                "team": j.team_name,
+                "relatives": [
+                    {"name": "Karin", "phone": j.phone, "consent": True},
+                    {"name": "Olle", "phone": _phone(), "consent": False},
+                ],
+            }
+            j.decision_sent = time.monotonic()
+            answer = await self.client.post(f"{referral}/cases/{j.case_id}/decisions", json=decision, headers=OFFICER)
+            j.decision_status = answer.status_code
+        except httpx.HTTPError as exc:
+            j.error = type(exc).__name__
+
+    async def _miss(self, j: Journey) -> None:
+        """Move the visit to a few minutes ago: its missed-visit check (grace 0) is due at once."""
+        past = (datetime.now(UTC) - timedelta(minutes=3)).replace(second=0, microsecond=0)
+        url = f"{self.system.url('scheduling')}/cases/{j.case_id}/visits/{j.visit_id}/reschedule"
+        try:
+            j.missed_sent = time.monotonic()
+            answer = await self.client.post(url, json={"planned_start": past.isoformat()}, headers=TEAM)
+            j.missed_status = answer.status_code
+            if answer.status_code != 200:
+                j.error = f"reschedule {answer.status_code}: {answer.text[:200]}"
+        except httpx.HTTPError as exc:
+            j.error = type(exc).__name__
+
+    # --- effects ------------------------------------------------------------------------------
+
+    async def _watch_kafka(self, consumer: AIOKafkaConsumer) -> None:
+        while not self.stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for r in records:
+                    j = self.by_case.get(r.key.decode()) if r.key else None
+                    if j is None:
+                        continue
+                    kind = dict(r.headers or ()).get("ce_type", b"").decode()
+                    if kind == PeriodPlanned.EVENT_TYPE and j.planned_at is None:
+                        j.planned_at = r.timestamp / 1000 - self.wall_minus_mono
+                    elif kind == VisitScheduled.EVENT_TYPE and j.missed and j.visit_id is None:
+                        data = json.loads(r.value)
+                        if data.get("kind") in MISSABLE:
+                            j.visit_id = data["visit_id"]
+                            self._spawn(self._miss(j))
+
+    async def _watch_console(self, mongo: AsyncMongoClient[dict[str, Any]]) -> None:
+        cases = mongo["console"]["cases"]
+        while not self.stopping.is_set():
+            pending = [j.case_id for j in self.all if j.case_id and j.console_at is None][:500]
+            if pending:
+                found = await cases.find({"_id": {"$in": pending}}, {"_id": 1}).to_list(None)
+                now = time.monotonic()
+                for doc in found:
+                    self.by_case[doc["_id"]].console_at = now
+            await asyncio.sleep(self.args.poll)
+
+    async def _missed_alerts(self, mongo: AsyncMongoClient[dict[str, Any]]) -> set[str]:
+        """The case ids whose missed-visit alert notification holds."""
+        ids = {missed_visit_alert_id(j.visit_id): j.case_id for j in self.all if j.visit_id and j.case_id}
+        if not ids:
+            return set()
+        found = await mongo["notification"]["alerts"].find({"_id": {"$in": list(ids)}}, {"_id": 1}).to_list(None)
+        return {ids[d["_id"]] for d in found}
+
+    def latencies(self, journeys: list[Journey], *, mongo_checked: bool = True) -> Latencies:
+        first_sms: dict[str, float] = {}
+        oncall: list[tuple[str, float]] = []
+        for m in list(self.system.gateway.fake.messages):
+            if m.to == self.system.oncall:
+                oncall.append((m.message, m.received_at_monotonic))
+            elif m.to not in first_sms:
+                first_sms[m.to] = m.received_at_monotonic
+        seen: dict[str, list[float]] = {k: [] for k, _ in FIGURES}
+        expected = dict.fromkeys(seen, 0)
+        for j in journeys:
+            expected["console"] += 1
+            expected["sms"] += 1
+            expected["planned"] += 1
+            expected["oncall"] += j.missed
+            if j.case_id is None:
+                continue
+            if j.console_at is not None:
+                seen["console"].append((j.console_at - j.scheduled) * 1000)
+            if j.decision_sent is None or j.decision_status != 201:
+                continue
+            if j.phone in first_sms:
+                seen["sms"].append((first_sms[j.phone] - j.decision_sent) * 1000)
+            if j.planned_at is not None:
+                seen["planned"].append((j.planned_at - j.decision_sent) * 1000)
+            ref = j.case_id[:8]
+            at = next((t for text, t in oncall if ref in text), None) if j.missed else None
+            if at is not None and j.missed_sent is not None and (not mongo_checked or j.case_id in self.alerts):
+                seen["oncall"].append((at - j.missed_sent) * 1000)
+        return Latencies(seen, expected)
+
+
+def report(driver: Driver, sent_seconds: float, args: argparse.Namespace) -> dict[str, Any]:
+    lat = driver.latencies(driver.journeys)
+    statuses: dict[str, int] = {}
+    for j in driver.journeys:
+        for what, status in (("webhook", j.webhook_status), ("decision", j.decision_status)):
+            if status is not None:
+                statuses[f"{what} {status}"] = statuses.get(f"{what} {status}", 0) + 1
+        if j.missed_status is not None:
+            key = f"missed-visit move {j.missed_status}"
+            statuses[key] = statuses.get(key, 0) + 1
+    errors = sorted({j.error for j in driver.journeys if j.error})
+    figures = {}
+    for key, name in FIGURES:
+        values = lat.seen[key]
+        figures[key] = {
+            "figure": name,
+            "p50_ms": percentile(values, 50),
+            "p99_ms": percentile(values, 99),
+            "max_ms": max(values) if values else None,
+            "seen": len(values),
+            "expected": lat.expected[key],
+        }
+    return {
+        "journeys": len(driver.journeys),
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "sent_seconds": round(sent_seconds, 2),
+        "achieved_rate": round((len(driver.journeys) - 1) / sent_seconds, 2) if sent_seconds else None,
+        "missed_every": args.missed_every,
+        "statuses": statuses,
+        "errors": errors[:20],
+        "figures": figures,
+        "complete": lat.complete(),
+    }
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for f in result["figures"].values():
+        value = f"p50 {ms(f['p50_ms'])}, p99 {ms(f['p99_ms'])} ({f['seen']}/{f['expected']})"
+        rows.append(target("4", f["figure"], value, "figure", None))
+    total_seen = sum(f["seen"] for f in result["figures"].values())
+    total_expected = sum(f["expected"] for f in result["figures"].values())
+    rows.append(
+        target(
+            "4",
+            "all journeys completed",
+            f"{total_seen}/{total_expected} effects seen",
+            "seen = expected",
+            result["complete"],
+        )
+    )
+    return rows
+
+
+def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[float]) -> None:
+    table = Table(
+        title=f"The whole journey at {result['rate']}/s for {result['seconds']} s "
+        f"(achieved {result['achieved_rate']}/s; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
+    )
+    for col in ("figure", "p50", "p99", "max", "seen / expected"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for f in result["figures"].values():
+        table.add_row(f["figure"], ms(f["p50_ms"]), ms(f["p99_ms"]), ms(f["max_ms"]), f"{f['seen']}/{f['expected']}")
+    console.print(table)
+    console.print(f"answers: {result['statuses']}")
+    if result["errors"]:
+        console.print(f"errors: {result['errors']}")
+    console.print(footprint.table())
+    rows = Table(title="#21 targets 4 and 5 (this run)")
+    for col in ("target", "figure", "value", "limit", "met"):
+        rows.add_column(col)
+    for t in result["targets_v3"]:
+        rows.add_row(t["target"], t["figure"], t["value"], t["limit"], _verdict(t["met"]))
+    console.print(rows)
+
+
+def _verdict(met: bool | None) -> str:
+    return "figure" if met is None else ("met" if met else "MISSED")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rate", type=float, default=20.0, help="journeys per second (default 20)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long journeys are started (default 30)")
+    parser.add_argument("--missed-every", type=int, default=20, help="every n-th journey gets a missed visit (0: none)")
+    parser.add_argument("--drain", type=float, default=90.0, help="longest wait for stragglers after the last journey")
+    parser.add_argument("--warmup", type=int, default=4, help="journeys before the timed ones, not counted")
+    parser.add_argument("--poll", type=float, default=0.1, help="how often the console's read model is looked at (s)")
+    parser.add_argument("--json", type=Path, help="write every figure (and targets_v3) here")
+    parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' and services' logs")
+    args = parser.parse_args(argv)
+    count = round(args.rate * args.seconds)
+    places = PLACES_PER_TEAM * len(default_teams())
+    if count + args.warmup > places:
+        parser.error(f"{count + args.warmup} journeys do not fit the teams' {places} places: lower --rate or --seconds")
+
+    workdir = Path(tempfile.mkdtemp(prefix="trygg-journey-"))
+    footprint = Footprint()
+    system: System | None = None
+    started = time.monotonic()
+    try:
+        system = System(workdir)
+        footprint.start()
+        system.start(footprint)
+        console.print(f"servers and services up in {time.monotonic() - started:.1f} s; {count} journeys follow")
+        driver = Driver(system, args)
+        sent = asyncio.run(driver.run())
+        load = os.getloadavg()
+        footprint.stop()
+        result = report(driver, sent, args)
+    except Exception:  # noqa: BLE001 - printed; servers are stopped below
+        traceback.print_exc()
+        return 1
+    finally:
+        footprint.stop()
+        if system is not None:
+            system.stop()
+        if args.keep_workdir:
+            console.print(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    result["targets_v3"] = targets(result) + footprint.targets()
+    result["footprint"] = footprint.rows()
+    result["load_average"] = list(load)
+    result["machine"] = {"cores": os.cpu_count(), "python": platform.python_version()}
+    result["whole_run_seconds"] = round(time.monotonic() - started, 1)
+    print_result(result, footprint, load)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, default=str))
+    return 0 if result["complete"] else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
