@@ -1,0 +1,63 @@
+"""`bench/common/footprint.py`: a process tree's resident memory, children included, against 250 MB."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench.common.footprint import Footprint, service_target
+
+
+def test_a_tree_counts_its_children_and_keeps_the_peak_after_they_exit() -> None:
+    # A parent holding ~60 MB and a child holding ~40 MB, both resident (written, not just reserved).
+    code = (
+        "import subprocess, sys, time; a = bytearray(60 * 2**20); "
+        "c = subprocess.Popen([sys.executable, '-c', 'import time; b = bytearray(40 * 2**20); time.sleep(30)']); "
+        "time.sleep(30)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    footprint = Footprint(interval=0.1)
+    try:
+        footprint.watch("tree", parent.pid, "service")
+        footprint.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and footprint.peaks["tree"].processes < 2:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        parent.kill()
+        parent.wait()
+    footprint.stop()  # the tree is gone: the peak stays
+    [row] = footprint.rows()
+
+    assert row["processes"] == 2
+    assert row["peak_rss_mb"] >= 100, row  # both members' bytes, not the parent's alone
+    assert row["samples"] >= 2
+    assert footprint.targets() == [service_target("tree", row["peak_rss_mb"])]
+    assert footprint.targets()[0]["met"] is True
+
+
+def test_a_service_over_250_mb_misses_the_target() -> None:
+    assert service_target("referral", 250.0)["met"] is True
+    missed = service_target("referral", 250.4)
+    assert missed == {
+        "target": "5",
+        "figure": "peak RSS referral",
+        "value": "250 MB",
+        "limit": "≤ 250 MB",
+        "met": False,
+    }
+
+
+def test_a_process_that_is_gone_before_the_first_sample_is_not_counted() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    footprint = Footprint()
+    footprint.watch("gone", gone.pid, "server")
+    footprint.watch("nothing", None)
+    footprint.sample()
+
+    assert footprint.rows() == [
+        {"name": "gone", "kind": "server", "peak_rss_mb": 0.0, "peak_pss_mb": None, "processes": 0, "samples": 0}
+    ]
