@@ -46,10 +46,24 @@ test-security: install ## the security suite only: role matrix from the OpenAPI,
 schemas: install ## rewrite the event JSON Schema snapshots after an intended contract change
 	$(VENV)/python -m trygg_shared.contracts.snapshots --write
 
-bench: install ## benchmarks under bench/ (print figures; not part of make test)
-	$(VENV)/python bench/intake/run.py
-	$(VENV)/python bench/scheduling/run.py
-	$(VENV)/python bench/notification/run.py
+# Every #21 bench that is in the tree, in this order: <name>:<script under bench/>.
+BENCHES := intake:intake/run.py overload:intake/overload.py notification:notification/run.py journey:journey/run.py scaleout:scaleout/run.py
+BENCH_TIMEOUT ?= 900
+
+bench: install ## every benchmark (about 15 min; each stopped after BENCH_TIMEOUT s), figures into a fresh .local/bench/<UTC time>/ (or BENCH_DIR), then ONE table of every #21 target (bench/summary.py)
+	@dir="$${BENCH_DIR:-.local/bench/$$(date -u +%Y%m%dT%H%M%SZ)}"; mkdir -p "$$dir"; \
+	for spec in $(BENCHES); do \
+	  name="$${spec%%:*}"; script="bench/$${spec#*:}"; \
+	  if [ -f "$$script" ]; then \
+	    echo "=== $$script (figures: $$dir/$$name.json)"; \
+	    timeout --kill-after=60 $(BENCH_TIMEOUT) $(VENV)/python "$$script" --json "$$dir/$$name.json"; \
+	    echo $$? > "$$dir/$$name.rc"; \
+	  else \
+	    echo "=== $$script: not in this tree (not run)"; \
+	  fi; \
+	done; \
+	$(VENV)/python bench/scheduling/run.py; \
+	$(VENV)/python bench/summary.py "$$dir"
 
 clean: ## remove caches and local run data, PostgreSQL's included (keeps installed servers)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/run

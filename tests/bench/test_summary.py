@@ -74,7 +74,7 @@ def test_footprint_takes_each_process_s_largest_peak_over_the_benches(tmp_path: 
     )
     by = _by_figure(summary.summarise(summary.load(tmp_path)[0]))
 
-    assert (by["peak RSS referral"].value, by["peak RSS referral"].verdict) == ("260 MB (journey)", "missed")
+    assert (by["peak RSS referral"].value, by["peak RSS referral"].verdict) == ("260 MB, journey", "missed")
     assert by["peak RSS console"].verdict == "met"
     assert by["peak RSS kafka"].verdict == "figure"  # no limit for servers
     assert by["peak RSS billing"].verdict == "not run"
