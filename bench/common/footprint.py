@@ -11,6 +11,9 @@ Per watched name it keeps:
   of a one-process service is not missed) of any member, whichever is larger. For a tree this sum
   counts shared pages (PostgreSQL's shared buffers) once per process that touched them: an upper
   bound;
+- **CPU**: user + system time of the tree from the first sample to the last (the root's exited
+  children included, through its `cutime`/`cstime`), and that as % of one core: which process was
+  saturated while the memory was measured;
 - **peak PSS** (where `/proc/<pid>/smaps_rollup` is readable, i.e. our own user's processes):
   shared pages divided among the processes that share them, so the tree's sum is what it really
   takes. `None` when unreadable (PostgreSQL runs as `nobody` when the bench runs as root).
@@ -35,7 +38,9 @@ peaks of both runs are kept under the name.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -66,6 +71,20 @@ def _status_kib(pid: int) -> tuple[int, int] | None:
     if rss is None:
         return None
     return rss, hwm or rss
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int, *, reaped: bool) -> int | None:
+    """User + system CPU of one process in clock ticks; with `reaped`, also its children that exited."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # fields 3.. of proc(5): utime is 14, stime 15, cutime 16, cstime 17
+    used = int(fields[11]) + int(fields[12])
+    return used + int(fields[13]) + int(fields[14]) if reaped else used
 
 
 def _pss_kib(pid: int) -> int | None:
@@ -115,6 +134,10 @@ class Peak:
     pss_kib: int | None = None  # largest tree sum of Pss at one sample (None: never readable)
     processes: int = 0  # most processes in the tree at one sample
     samples: int = 0
+    cpu_first: int | None = None  # CPU ticks of the tree at the first sample
+    cpu_last: int = 0  # ... and at the latest
+    first_at: float = 0.0
+    last_at: float = 0.0
 
     @property
     def rss_mb(self) -> float:
@@ -123,6 +146,16 @@ class Peak:
     @property
     def pss_mb(self) -> float | None:
         return None if self.pss_kib is None else self.pss_kib / 1024
+
+    @property
+    def cpu_seconds(self) -> float:
+        return 0.0 if self.cpu_first is None else (self.cpu_last - self.cpu_first) / TICKS
+
+    @property
+    def cpu_share(self) -> float | None:
+        """CPU between the first and the latest sample, in % of one core."""
+        wall = self.last_at - self.first_at
+        return None if wall <= 0 else 100 * self.cpu_seconds / wall
 
 
 class Footprint:
@@ -166,7 +199,7 @@ class Footprint:
         children = _children()
         with self._lock:
             for peak in self.peaks.values():
-                rss = pss = count = 0
+                rss = pss = count = cpu = 0
                 pss_known = False
                 for root in peak.pids:
                     for pid in tree(root, children):
@@ -174,6 +207,8 @@ class Footprint:
                         if status is None:
                             continue
                         count += 1
+                        # The root with its exited (reaped) children, each live descendant on its own.
+                        cpu += _cpu_ticks(pid, reaped=pid == root) or 0
                         rss += status[0]
                         peak.rss_kib = max(peak.rss_kib, status[1])
                         p = _pss_kib(pid)
@@ -183,6 +218,10 @@ class Footprint:
                 if count == 0:
                     continue
                 peak.samples += 1
+                now = time.monotonic()
+                if peak.cpu_first is None:
+                    peak.cpu_first, peak.first_at = cpu, now
+                peak.cpu_last, peak.last_at = max(peak.cpu_last, cpu), now
                 peak.rss_kib = max(peak.rss_kib, rss)
                 peak.processes = max(peak.processes, count)
                 if pss_known:
@@ -227,6 +266,8 @@ class Footprint:
                     "peak_pss_mb": None if p.pss_mb is None else round(p.pss_mb, 1),
                     "processes": p.processes,
                     "samples": p.samples,
+                    "cpu_seconds": round(p.cpu_seconds, 1),
+                    "cpu_percent": None if p.cpu_share is None else round(p.cpu_share, 1),
                 }
                 for p in sorted(self.peaks.values(), key=lambda p: (p.kind != "service", p.name))
             ]
@@ -237,7 +278,7 @@ class Footprint:
 
     def table(self, title: str = "Peak memory during the bench (target 5: ≤ 250 MB RSS per service)") -> Table:
         table = Table(title=title)
-        for col in ("process", "kind", "peak RSS", "peak PSS", "processes", "samples", "target"):
+        for col in ("process", "kind", "peak RSS", "peak PSS", "processes", "CPU s", "CPU % of a core", "target"):
             table.add_column(col, justify="left" if col in ("process", "kind", "target") else "right")
         for r in self.rows():
             verdict = ""
@@ -249,7 +290,8 @@ class Footprint:
                 f"{r['peak_rss_mb']:.1f} MB",
                 "–" if r["peak_pss_mb"] is None else f"{r['peak_pss_mb']:.1f} MB",
                 str(r["processes"]),
-                str(r["samples"]),
+                f"{r['cpu_seconds']:.1f}",
+                "–" if r["cpu_percent"] is None else f"{r['cpu_percent']:.0f}",
                 verdict,
             )
         return table

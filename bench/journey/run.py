@@ -501,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--missed-every", type=int, default=20, help="every n-th journey gets a missed visit (0: none)")
     parser.add_argument("--drain", type=float, default=90.0, help="longest wait for stragglers after the last journey")
     parser.add_argument("--warmup", type=int, default=4, help="journeys before the timed ones, not counted")
-    parser.add_argument("--poll", type=float, default=0.1, help="how often the console's read model is looked at (s)")
+    parser.add_argument("--poll", type=float, default=0.25, help="how often the console's read model is looked at (s)")
     parser.add_argument("--json", type=Path, help="write every figure (and targets_v3) here")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' and services' logs")
     args = parser.parse_args(argv)

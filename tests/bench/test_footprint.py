@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +18,7 @@ def test_a_tree_counts_its_children_and_keeps_the_peak_after_they_exit() -> None
         "c = subprocess.Popen([sys.executable, '-c', 'import time; b = bytearray(40 * 2**20); time.sleep(30)']); "
         "time.sleep(30)"
     )
-    parent = subprocess.Popen([sys.executable, "-c", code])
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     footprint = Footprint(interval=0.1)
     try:
         footprint.watch("tree", parent.pid, "service")
@@ -26,7 +28,7 @@ def test_a_tree_counts_its_children_and_keeps_the_peak_after_they_exit() -> None
             time.sleep(0.1)
         time.sleep(0.5)
     finally:
-        parent.kill()
+        os.killpg(parent.pid, signal.SIGKILL)  # the parent and the child it started
         parent.wait()
     footprint.stop()  # the tree is gone: the peak stays
     [row] = footprint.rows()
@@ -59,5 +61,39 @@ def test_a_process_that_is_gone_before_the_first_sample_is_not_counted() -> None
     footprint.sample()
 
     assert footprint.rows() == [
-        {"name": "gone", "kind": "server", "peak_rss_mb": 0.0, "peak_pss_mb": None, "processes": 0, "samples": 0}
+        {
+            "name": "gone",
+            "kind": "server",
+            "peak_rss_mb": 0.0,
+            "peak_pss_mb": None,
+            "processes": 0,
+            "samples": 0,
+            "cpu_seconds": 0.0,
+            "cpu_percent": None,
+        }
     ]
+
+
+def test_cpu_counts_a_busy_child_of_the_tree() -> None:
+    code = (
+        "import subprocess, sys; "
+        "subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+        "while time.process_time() - t < 1.0: pass\\ntime.sleep(30)'])"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    footprint = Footprint(interval=0.1)
+    try:
+        footprint.watch("busy", parent.pid)
+        footprint.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and footprint.peaks["busy"].cpu_seconds < 0.9:
+            time.sleep(0.1)
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)  # the parent and the child it started
+        parent.wait()
+        footprint.stop()
+    [row] = footprint.rows()
+
+    assert row["cpu_seconds"] >= 0.9, row  # the child's second of CPU, though only the parent was named
+    assert row["cpu_percent"] is not None
+    assert row["cpu_percent"] > 0
