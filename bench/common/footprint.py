@@ -227,6 +227,12 @@ class Footprint:
                 if pss_known:
                     peak.pss_kib = max(peak.pss_kib or 0, pss)
 
+    def cpu_now(self) -> dict[str, float]:
+        """Each watched tree's CPU seconds so far: the difference of two is a phase's CPU per process."""
+        self.sample()
+        with self._lock:
+            return {name: p.cpu_last / TICKS for name, p in self.peaks.items()}
+
     def _run(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(Exception):  # a process vanishing mid-read: the next sample

@@ -60,7 +60,7 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +127,21 @@ class Journey:
 
 
 @dataclass
+class Cost:
+    """What a phase cost: its seconds, CPU seconds per process, FerretDB commands."""
+
+    seconds: float
+    cpu: dict[str, float]
+    commands: int
+
+    def per_journey(self, journeys: int, idle: Cost) -> tuple[dict[str, float], float]:
+        """CPU-ms per process and FerretDB commands per journey, less the idle rate over the phase."""
+        scale = self.seconds / idle.seconds if idle.seconds else 0.0
+        cpu = {n: 1000 * max(0.0, s - idle.cpu.get(n, 0.0) * scale) / journeys for n, s in self.cpu.items()}
+        return cpu, max(0.0, self.commands - idle.commands * scale) / journeys
+
+
+@dataclass
 class Latencies:
     """Per figure: the latencies seen (ms) and how many were expected."""
 
@@ -140,9 +155,10 @@ class Latencies:
 class System:
     """The servers, the five services and the fake gateway, configured for the bench."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, durable: bool = True) -> None:
         self.gateway = Gateway()
-        self.stack = Stack(workdir, service_ports={s.name: free_port() for s in SERVICES}, jaeger=False)
+        ports = {s.name: free_port() for s in SERVICES}
+        self.stack = Stack(workdir, service_ports=ports, jaeger=False, durable=durable)
         self.oncall = _phone()
         self.teams = {team_id: config.name for team_id, config in default_teams().items()}
 
@@ -214,8 +230,12 @@ class System:
 class Driver:
     """Sends the journeys in an open loop and watches their effects (console, Kafka, gateway)."""
 
-    def __init__(self, system: System, args: argparse.Namespace) -> None:
+    def __init__(self, system: System, args: argparse.Namespace, footprint: Footprint) -> None:
         self.system = system
+        self.footprint = footprint
+        self.polls = 0  # this bench's own lookups in the console's read model (FerretDB commands)
+        self.sent = 0.0
+        self.idle = self.cost = Cost(0.0, {}, 0)
         self.args = args
         self.journeys: list[Journey] = []  # the timed ones
         self.warmup: list[Journey] = []
@@ -254,9 +274,9 @@ class Driver:
             # Warm-up, not counted: every consumer group has joined and every code path ran once.
             self.warmup = await self._phase(teams, self.args.warmup, 2.0)
             await self._settle(self.warmup, self.args.drain)
-            self.journeys = await self._phase(teams, count, self.args.rate)
-            sent = time.monotonic() - self.journeys[0].scheduled  # the last one was started just now
-            await self._settle(self.journeys, self.args.drain)
+            self.idle = await self._cost(lambda: asyncio.sleep(self.args.idle_seconds))
+            self.cost = await self._cost(lambda: self._timed(teams, count))
+            sent = self.sent
             self.stopping.set()
             for task in watchers:
                 task.cancel()
@@ -271,6 +291,23 @@ class Driver:
             await consumer.stop()
             await mongo.close()
             await self.client.aclose()
+
+    async def _timed(self, teams: list[tuple[str, str]], count: int) -> None:
+        self.journeys = await self._phase(teams, count, self.args.rate)
+        self.sent = time.monotonic() - self.journeys[0].scheduled  # the last one was started just now
+        await self._settle(self.journeys, self.args.drain)
+
+    async def _cost(self, work: Callable[[], Awaitable[None]]) -> Cost:
+        """CPU seconds per process and FerretDB's commands (less this bench's own lookups) of `work`."""
+        ferretdb = self.system.stack.ferretdb
+        cpu, commands, polls, start = self.footprint.cpu_now(), ferretdb.command_counts(), self.polls, time.monotonic()
+        await work()
+        cpu_after, commands_after = self.footprint.cpu_now(), ferretdb.command_counts()
+        return Cost(
+            time.monotonic() - start,
+            {name: cpu_after[name] - cpu.get(name, 0.0) for name in cpu_after},
+            sum(commands_after.values()) - sum(commands.values()) - (self.polls - polls),
+        )
 
     async def _phase(self, teams: list[tuple[str, str]], count: int, rate: float) -> list[Journey]:
         """Start `count` journeys at `rate` per second (open loop) and return them."""
@@ -368,6 +405,7 @@ class Driver:
             pending = [j.case_id for j in self.all if j.case_id and j.console_at is None][:500]
             if pending:
                 found = await cases.find({"_id": {"$in": pending}}, {"_id": 1}).to_list(None)
+                self.polls += 1
                 now = time.monotonic()
                 for doc in found:
                     self.by_case[doc["_id"]].console_at = now
@@ -442,10 +480,31 @@ def report(driver: Driver, sent_seconds: float, args: argparse.Namespace) -> dic
         "sent_seconds": round(sent_seconds, 2),
         "achieved_rate": round((len(driver.journeys) - 1) / sent_seconds, 2) if sent_seconds else None,
         "missed_every": args.missed_every,
+        "postgresql_fsync": not args.no_fsync,
         "statuses": statuses,
         "errors": errors[:20],
         "figures": figures,
         "complete": lat.complete(),
+        "cost": cost(driver),
+    }
+
+
+def cost(driver: Driver) -> dict[str, Any]:
+    """Per journey, from the first timed journey to the end of the drain, less the idle rate."""
+    n = len(driver.journeys)
+    cpu, commands = driver.cost.per_journey(n, driver.idle)
+    return {
+        "phase_seconds": round(driver.cost.seconds, 1),
+        "idle_seconds": round(driver.idle.seconds, 1),
+        "idle_cpu_percent": {k: round(100 * v / driver.idle.seconds, 1) for k, v in driver.idle.cpu.items()}
+        if driver.idle.seconds
+        else {},
+        "idle_commands_per_second": round(driver.idle.commands / driver.idle.seconds, 1)
+        if driver.idle.seconds
+        else None,
+        "cpu_ms_per_journey": {k: round(v, 1) for k, v in cpu.items()},
+        "cpu_ms_per_journey_all": round(sum(cpu.values()), 1),
+        "ferretdb_commands_per_journey": round(commands, 1),
     }
 
 
@@ -479,6 +538,22 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
         table.add_row(f["figure"], ms(f["p50_ms"]), ms(f["p99_ms"]), ms(f["max_ms"]), f"{f['seen']}/{f['expected']}")
     console.print(table)
     console.print(f"answers: {result['statuses']}")
+    c = result["cost"]
+    table = Table(
+        title=f"Cost per journey: {c['phase_seconds']} s from the first timed journey to the drain's end, "
+        f"less the idle rate of {c['idle_seconds']} s before it"
+    )
+    for col in ("process", "CPU-ms per journey", "idle, % of a core"):
+        table.add_column(col, justify="left" if col == "process" else "right")
+    for name, value in c["cpu_ms_per_journey"].items():
+        table.add_row(name, f"{value:.1f}", f"{c['idle_cpu_percent'].get(name, 0.0):.1f}")
+    table.add_row("all", f"{c['cpu_ms_per_journey_all']:.1f}", "")
+    table.add_row(
+        "FerretDB commands per journey",
+        f"{c['ferretdb_commands_per_journey']:.1f}",
+        f"{c['idle_commands_per_second']}/s",
+    )
+    console.print(table)
     if result["errors"]:
         console.print(f"errors: {result['errors']}")
     console.print(footprint.table())
@@ -501,7 +576,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--missed-every", type=int, default=20, help="every n-th journey gets a missed visit (0: none)")
     parser.add_argument("--drain", type=float, default=90.0, help="longest wait for stragglers after the last journey")
     parser.add_argument("--warmup", type=int, default=4, help="journeys before the timed ones, not counted")
+    parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle window measured before the timed phase")
     parser.add_argument("--poll", type=float, default=0.25, help="how often the console's read model is looked at (s)")
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="PostgreSQL without fsync (as the tests run it), to compare"
+    )
     parser.add_argument("--json", type=Path, help="write every figure (and targets_v3) here")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' and services' logs")
     args = parser.parse_args(argv)
@@ -515,11 +594,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     system: System | None = None
     started = time.monotonic()
     try:
-        system = System(workdir)
+        system = System(workdir, durable=not args.no_fsync)
         footprint.start()
         system.start(footprint)
         console.print(f"servers and services up in {time.monotonic() - started:.1f} s; {count} journeys follow")
-        driver = Driver(system, args)
+        driver = Driver(system, args, footprint)
         sent = asyncio.run(driver.run())
         load = os.getloadavg()
         footprint.stop()

@@ -88,6 +88,7 @@ def test_cpu_counts_a_busy_child_of_the_tree() -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and footprint.peaks["busy"].cpu_seconds < 0.9:
             time.sleep(0.1)
+        assert footprint.cpu_now()["busy"] >= 0.9  # the tree's CPU so far, for a phase's difference
     finally:
         os.killpg(parent.pid, signal.SIGKILL)  # the parent and the child it started
         parent.wait()
