@@ -62,6 +62,8 @@ CATALOGUE: tuple[Figure, ...] = (
     Figure("journey", "4", "decision → relative SMS", "not measured", "figure"),
     Figure("journey", "4", "decision → visits planned", "not measured", "figure"),
     Figure("journey", "4", "missed visit → on-call SMS", "not measured", "figure"),
+    Figure("journey", "4", "CPU-ms per journey, all processes", "not measured", "figure"),
+    Figure("journey", "4", "FerretDB commands per journey", "not measured", "figure"),
     Figure("journey", "4", "all journeys completed", "not measured", "seen = expected"),
     *(Figure("*", "5", f"peak RSS {name}", "not measured", f"≤ {SERVICE_LIMIT_MB:.0f} MB") for name in SERVICES),
     *(Figure("*", "5", f"peak RSS {name}", "not measured", "figure") for name in SERVERS),

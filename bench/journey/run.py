@@ -513,6 +513,19 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     for f in result["figures"].values():
         value = f"p50 {ms(f['p50_ms'])}, p99 {ms(f['p99_ms'])} ({f['seen']}/{f['expected']})"
         rows.append(target("4", f["figure"], value, "figure", None))
+    c = result["cost"]
+    cores = os.cpu_count() or 1
+    allows = (
+        f"; {cores} cores allow ≈ {cores * 1000 / c['cpu_ms_per_journey_all']:.1f}/s"
+        if c["cpu_ms_per_journey_all"]
+        else ""
+    )
+    rows.append(
+        target("4", "CPU-ms per journey, all processes", f"{c['cpu_ms_per_journey_all']:.0f}{allows}", "figure", None)
+    )
+    rows.append(
+        target("4", "FerretDB commands per journey", f"{c['ferretdb_commands_per_journey']:.0f}", "figure", None)
+    )
     total_seen = sum(f["seen"] for f in result["figures"].values())
     total_expected = sum(f["expected"] for f in result["figures"].values())
     rows.append(
