@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reports, status = load(args.folder)
     rows = summarise(reports)
-    console = Console(width=160)
+    console = Console(width=190)
     console.print(table(rows, f"Performance v3 (#21): every target, {args.folder}"))
     for bench in BENCHES:
         state = "wrote figures" if bench in reports else "not run"
