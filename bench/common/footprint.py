@@ -56,21 +56,26 @@ class _HasPid(Protocol):
     def pid(self) -> int | None: ...
 
 
-def _status_kib(pid: int) -> tuple[int, int] | None:
-    """(VmRSS, VmHWM) in KiB of one process, None when it is gone (or a kernel thread)."""
-    rss = hwm = None
+def _kib(pid: int, file: str, *keys: str) -> dict[str, int] | None:
+    """The `key: <n> kB` lines of /proc/<pid>/<file> asked for; None when unreadable (gone, not ours)."""
     try:
-        text = (PROC / str(pid) / "status").read_text()
+        text = (PROC / str(pid) / file).read_text()
     except OSError:
         return None
+    found = {}
     for line in text.splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
-        elif line.startswith("VmHWM:"):
-            hwm = int(line.split()[1])
-    if rss is None:
+        key, _, rest = line.partition(":")
+        if key in keys:
+            found[key] = int(rest.split()[0])
+    return found
+
+
+def _status_kib(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) in KiB of one process, None when it is gone (or a kernel thread)."""
+    found = _kib(pid, "status", "VmRSS", "VmHWM")
+    if not found or "VmRSS" not in found:
         return None
-    return rss, hwm or rss
+    return found["VmRSS"], found.get("VmHWM", found["VmRSS"])
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -88,14 +93,7 @@ def _cpu_ticks(pid: int, *, reaped: bool) -> int | None:
 
 
 def _pss_kib(pid: int) -> int | None:
-    try:
-        text = (PROC / str(pid) / "smaps_rollup").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return None
+    return (_kib(pid, "smaps_rollup", "Pss") or {}).get("Pss")
 
 
 def _children() -> dict[int, list[int]]:

@@ -9,6 +9,7 @@ issue sets no number); `met` is null for a figure without a target.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,13 +18,12 @@ def target(number: str, figure: str, value: str, limit: str, met: bool | None) -
     return {"target": number, "figure": figure, "value": value, "limit": limit, "met": met}
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank percentile `q` (0-100) of `values`; None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+def percentile(values: Sequence[float], q: int) -> float | None:
+    """The `q`-th percentile (1-99) of `values`, linearly interpolated between the nearest ranks
+    (`statistics.quantiles`, inclusive method); None when there are none."""
+    if len(values) < 2:
+        return values[0] if values else None
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def ms(value: float | None) -> str:
