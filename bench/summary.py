@@ -7,9 +7,13 @@
 
 Each bench's JSON holds `targets_v3`: rows `{"target": "1".."6", "figure", "value", "limit",
 "met": true | false | null}` (`bench/common/targets.py`), and, when it sampled memory, `footprint`
-(`bench/common/footprint.py`). The table has one row per figure of the issue (`CATALOGUE`, matched
-by target number and figure name, case and spaces aside), then any other row a bench wrote. Target 5
-is gathered from every bench's `footprint`: each service's and server's largest peak over all benches.
+(`bench/common/footprint.py`). The table has one row per figure of the issue (`CATALOGUE`): a
+bench's row is that figure's when it has the same target number (a number, "#21.<n> ...", or else
+the bench's own target) and either the same name (case and spaces aside) or all the figure's `keys`
+in its target and figure text; a figure may get several rows (one per consumer group), each shown
+with the bench's own words under the figure's name. Rows no figure claims follow under their
+target. Target 5 is gathered from every bench's `footprint`: each service's and server's largest
+peak over all benches.
 
 A figure whose bench has no JSON in the folder is **not run**; one its bench did not write is **not
 reported**; neither is ever counted as met. Exit status 0 when every target with a limit was met,
@@ -39,25 +43,28 @@ SERVICE_LIMIT_MB = 250.0
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure of the issue: which bench measures it, what it was on 2026-12-05, its target."""
+    """One figure of the issue: which bench measures it, what it was on 2026-12-05, its target, and
+    the words (`keys`, all of them, case aside) by which a bench's row is recognised as this figure
+    when its name is not the same."""
 
     bench: str
     target: str
     figure: str
     today: str
     limit: str
+    keys: tuple[str, ...] = ()
 
 
 CATALOGUE: tuple[Figure, ...] = (
-    Figure("intake", "1", "CPU-ms per accepted webhook, all processes", "17 CPU-ms", "≤ 8 CPU-ms"),
-    Figure("intake", "1", "database round trips per accepted webhook", "5.6", "≤ 3"),
-    Figure("intake", "1", "closed-loop accepted webhooks/s", "89/s (HTTP p99 313 ms)", "≥ 200/s"),
-    Figure("overload", "2", "503 answer time at 2× sustained, p99", "nothing refused", "≤ 50 ms"),
-    Figure("overload", "2", "accepted p99 at 2× sustained", "25 s (at 100/s)", "≤ 1 s"),
-    Figure("overload", "2", "accepted webhooks lost", "1 connection reset", "0"),
-    Figure("notification", "3", "database commands per SMS", "25", "≤ 10"),
-    Figure("notification", "3", "SMS/s offered 100 events/s", "24.5/s (p99 30 s)", "≥ 60/s"),
-    Figure("notification", "3", "decision → SMS p99 at 20 events/s", "400 ms", "≤ 1 s"),
+    Figure("intake", "1", "CPU-ms per accepted webhook, all processes", "17 CPU-ms", "≤ 8 CPU-ms", ("cpu",)),
+    Figure("intake", "1", "database round trips per accepted webhook", "5.6", "≤ 3", ("round trip",)),
+    Figure("intake", "1", "closed-loop accepted webhooks/s", "89/s (HTTP p99 313 ms)", "≥ 200/s", ("accepted/s",)),
+    Figure("overload", "2", "503 answer time at 2× sustained, p99", "nothing refused", "≤ 50 ms", ("503",)),
+    Figure("overload", "2", "accepted p99 at 2× sustained", "25 s (at 100/s)", "≤ 1 s", ("accepted p99",)),
+    Figure("overload", "2", "accepted webhooks lost", "1 connection reset", "0", ("lost",)),
+    Figure("notification", "3", "database commands per SMS", "25", "≤ 10", ("commands per sms",)),
+    Figure("notification", "3", "SMS/s offered 100 events/s", "24.5/s (p99 30 s)", "≥ 60/s", ("sms/s",)),
+    Figure("notification", "3", "decision → SMS p99 at 20 events/s", "400 ms", "≤ 1 s", ("p99",)),
     Figure("journey", "4", "webhook → case on the console", "not measured", "figure"),
     Figure("journey", "4", "decision → relative SMS", "not measured", "figure"),
     Figure("journey", "4", "decision → visits planned", "not measured", "figure"),
@@ -67,10 +74,12 @@ CATALOGUE: tuple[Figure, ...] = (
     Figure("journey", "4", "all journeys completed", "not measured", "seen = expected"),
     *(Figure("*", "5", f"peak RSS {name}", "not measured", f"≤ {SERVICE_LIMIT_MB:.0f} MB") for name in SERVICES),
     *(Figure("*", "5", f"peak RSS {name}", "not measured", "figure") for name in SERVERS),
-    Figure("scaleout", "6", "duplicate effects with two instances", "not measured", "0"),
-    Figure("scaleout", "6", "partitions divided between two instances", "not measured", "every instance works"),
-    Figure("scaleout", "6", "throughput one vs two instances", "not measured", "figure"),
+    Figure("scaleout", "6", "duplicate effects with two instances", "not measured", "0", ("duplicate",)),
+    Figure("scaleout", "6", "partitions divided between two instances", "not measured", "2", ("partitions divided",)),
+    Figure("scaleout", "6", "throughput one vs two instances", "not measured", "figure", ("throughput",)),
 )
+# The target a bench's rows belong to when their `target` is text rather than a number.
+BENCH_TARGET = {"intake": "1", "overload": "2", "notification": "3", "journey": "4", "scaleout": "6"}
 
 
 @dataclass
@@ -81,10 +90,41 @@ class Row:
     value: str
     limit: str
     verdict: str  # met, missed, figure, not run, not reported
+    detail: str = ""  # the bench's own words for the figure, when they are not the catalogue's
+
+
+@dataclass(frozen=True)
+class Written:
+    """One `targets_v3` row as a bench wrote it."""
+
+    bench: str
+    target: str  # the issue's target number
+    text: str  # its `target` and `figure`, for recognising it
+    row: dict[str, Any]
 
 
 def _key(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("->", "→")).strip().lower()
+
+
+def number(raw: Any, bench: str) -> str:
+    """The target number of a row: "3", "#21.1 ...", or the bench's own target for any other text."""
+    text = str(raw if raw is not None else "").strip()
+    if text.isdigit():
+        return text
+    found = re.search(r"#?21\.(\d)\b", text)
+    return found.group(1) if found else BENCH_TARGET.get(bench, "?")
+
+
+def shown(value: Any) -> str:
+    """A value or limit as printed: numbers grouped and without trailing zeros, text as it is."""
+    if isinstance(value, bool) or value is None:
+        return "–" if value is None else str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def verdict(met: Any, limit: str) -> str:
@@ -131,52 +171,68 @@ def footprint_rows(reports: dict[str, dict[str, Any]]) -> dict[str, Row]:
         if (r.get("processes") or 1) > 1 and isinstance(r.get("peak_pss_mb"), int | float):
             # A tree's RSS sum counts shared pages once per process (PostgreSQL's shared buffers): PSS does not.
             value += f" (PSS {r['peak_pss_mb']:.0f} MB, {r['processes']} processes)"
-        rows[_key(f"peak RSS {name}")] = Row("5", f"peak RSS {name}", "", f"{value}, {r['bench']}", limit, "")
-        rows[_key(f"peak RSS {name}")].verdict = verdict(met, limit)
+        figure = f"peak RSS {name}"
+        rows[_key(figure)] = Row("5", figure, "", f"{value}, {r['bench']}", limit, verdict(met, limit))
     return rows
+
+
+def written_rows(reports: dict[str, dict[str, Any]]) -> list[Written]:
+    """Every `targets_v3` row of every bench but target 5's (gathered from the footprints instead)."""
+    out = []
+    for bench in BENCHES:
+        for t in (reports.get(bench) or {}).get("targets_v3") or []:
+            if not isinstance(t, dict):
+                continue
+            n = number(t.get("target"), bench)
+            if n != "5":
+                out.append(Written(bench, n, _key(f"{t.get('target', '')} {t.get('figure', '')}"), t))
+    return out
+
+
+def _matches(f: Figure, w: Written) -> bool:
+    if f.target != w.target or f.bench not in (w.bench, "*"):
+        return False
+    return _key(str(w.row.get("figure", ""))) == _key(f.figure) or (bool(f.keys) and all(k in w.text for k in f.keys))
+
+
+def _row(f: Figure | None, w: Written) -> Row:
+    t = w.row
+    limit = shown(t.get("limit")) if t.get("limit") is not None else (f.limit if f else "figure")
+    if f is not None and isinstance(t.get("limit"), int | float):
+        limit = f.limit  # the issue's wording (≤, ≥, unit) of the same number
+    figure = f.figure if f else str(t.get("figure"))
+    own = str(t.get("figure", ""))
+    if f is not None and str(t.get("target", "")) and not str(t.get("target")).isdigit():
+        own = f"{t.get('target')}: {own}"
+    detail = "" if _key(own) == _key(figure) else own
+    today = str(t.get("today") or (f.today if f else "–"))
+    return Row(w.target, figure, today, shown(t.get("value")), limit, verdict(t.get("met"), limit), detail)
 
 
 def summarise(reports: dict[str, dict[str, Any]]) -> list[Row]:
     footprint = footprint_rows(reports)
-    written: dict[tuple[str, str], dict[str, Any]] = {}
-    order: list[tuple[str, str]] = []
-    for bench in BENCHES:
-        for t in (reports.get(bench) or {}).get("targets_v3") or []:
-            key = (str(t.get("target", "?")), _key(str(t.get("figure", ""))))
-            if key[0] == "5":
-                continue  # gathered from the footprints, over every bench
-            if key not in written:
-                order.append(key)
-            written[key] = t
+    written = written_rows(reports)
+    claimed: dict[int, Figure] = {}
+    for i, w in enumerate(written):  # each row to the first figure it matches, in the catalogue's order
+        f = next((f for f in CATALOGUE if _matches(f, w)), None)
+        if f is not None:
+            claimed[i] = f
     rows: list[Row] = []
-    used: set[tuple[str, str]] = set()
     for f in CATALOGUE:
-        key = (f.target, _key(f.figure))
         if f.target == "5":
-            row = footprint.pop(key[1], None)
+            row = footprint.pop(_key(f.figure), None)
             if row is None:
                 rows.append(Row(f.target, f.figure, f.today, "–", f.limit, "not run"))
             else:
                 row.today = f.today
                 rows.append(row)
             continue
-        t = written.get(key)
-        used.add(key)
-        if t is None:
+        mine = [w for i, w in enumerate(written) if claimed.get(i) is f]
+        if not mine:
             state = "not run" if f.bench not in reports else "not reported"
             rows.append(Row(f.target, f.figure, f.today, "–", f.limit, state))
-            continue
-        limit = str(t.get("limit") or f.limit)
-        rows.append(Row(f.target, f.figure, str(t.get("today") or f.today), str(t.get("value")), limit, ""))
-        rows[-1].verdict = verdict(t.get("met"), limit)
-    for key in order:  # what the benches wrote beyond the catalogue
-        if key in used:
-            continue
-        t = written[key]
-        limit = str(t.get("limit") or "figure")
-        row = Row(key[0], str(t.get("figure")), str(t.get("today") or "–"), str(t.get("value")), limit, "")
-        row.verdict = verdict(t.get("met"), limit)
-        rows.append(row)
+        rows += [_row(f, w) for w in mine]
+    rows += [_row(None, w) for i, w in enumerate(written) if i not in claimed]  # beyond the catalogue
     rows += list(footprint.values())  # processes beyond the catalogue (e.g. jaeger)
     rows.sort(key=lambda r: r.target)  # stable: the catalogue's order within a target
     return rows
@@ -186,14 +242,18 @@ def table(rows: Sequence[Row], title: str) -> Table:
     styles = {"met": "green", "missed": "bold red", "not run": "yellow", "not reported": "yellow", "figure": "dim"}
     out = Table(title=title)
     for col in ("#", "figure", "today (issue, 2026-12-05)", "this run", "target", "met?"):
-        out.add_column(col)
+        out.add_column(col, max_width=70 if col == "figure" else None)
     last = None
     for r in rows:
         if last is not None and r.target != last:
             out.add_section()
         last = r.target
-        cells = (r.target, r.figure, r.today, r.value, r.limit)  # plain text: a value may hold "[...]"
-        out.add_row(*(Text(c) for c in cells), Text(r.verdict, style=styles[r.verdict]))
+        figure = Text(r.figure)
+        if r.detail:
+            figure.append("\n" + r.detail, style="dim")
+        cells = (r.target, r.today, r.value, r.limit)  # plain text: a value may hold "[...]"
+        texts = [Text(c) for c in cells]
+        out.add_row(texts[0], figure, *texts[1:], Text(r.verdict, style=styles[r.verdict]))
     return out
 
 

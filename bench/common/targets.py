@@ -1,10 +1,11 @@
 """The rows each bench writes under `targets_v3` in its `--json` output, read by `bench/summary.py`.
 
-One row per figure of issue #21: `{"target": "4", "figure": "...", "value": "...", "limit": "...",
-"met": true | false | null}`. `target` is the issue's target number (1-6) as a string; `figure`
-names the figure (the names `bench/summary.py` lists in `CATALOGUE` get the issue's "today" figure
-beside them); `value` is this run's figure as printed; `limit` the target (`"figure"` when the
-issue sets no number); `met` is null for a figure without a target.
+One row per figure of issue #21: `{"target": "4", "figure": "...", "value": ..., "limit": ...,
+"met": true | false | null}`. `target` is the issue's target number (1-6) as a string (text such as
+"#21.1 ..." is read too); `figure` names the figure (the names and words `bench/summary.py` lists in
+`CATALOGUE` get the issue's "today" figure beside them); `value` is this run's figure, text as
+printed or a number; `limit` the target (`"figure"` when the issue sets no number); `met` is null
+for a figure without a target.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def target(number: str, figure: str, value: str, limit: str, met: bool | None) -> dict[str, Any]:
+def target(number: str, figure: str, value: object, limit: object, met: bool | None) -> dict[str, Any]:
     return {"target": number, "figure": figure, "value": value, "limit": limit, "met": met}
 
 

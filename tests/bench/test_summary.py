@@ -104,3 +104,79 @@ def test_an_unreadable_json_is_not_run(tmp_path: Path) -> None:
     assert "notification" not in reports
     assert status["notification"].startswith("unreadable JSON")
     assert _by_figure(summary.summarise(reports))["database commands per SMS"].verdict == "not run"
+
+
+def test_rows_named_in_the_benches_own_words_find_their_figures(tmp_path: Path) -> None:
+    """The shapes intake, overload and scale-out write: the target as text ("#21.1 ...", "overload: ..."),
+    numbers for value and limit, one row per consumer group."""
+    _write(
+        tmp_path,
+        "intake",
+        [
+            {
+                "target": "#21.1 intake CPU ≤ 8 ms per accepted webhook, all servers",
+                "figure": "CPU-ms per accepted webhook: referral + FerretDB + PostgreSQL + Kafka (closed loop)",
+                "value": 7.25,
+                "limit": 8.0,
+                "met": True,
+            },
+            {
+                "target": "#21.1 ≤ 3 database round trips per webhook",
+                "figure": "MongoDB commands per accepted webhook, FerretDB's counters (closed loop)",
+                "value": 3.4,
+                "limit": 3.0,
+                "met": False,
+            },
+        ],
+    )
+    _write(
+        tmp_path,
+        "overload",
+        [
+            {
+                "target": "overload: 503 + Retry-After p99 ≤ 50 ms at 2× the sustained rate",
+                "figure": "503 p99 at 180/s offered, ms; 0 without Retry-After",
+                "value": 12.0,
+                "limit": 50.0,
+                "met": True,
+            },
+            {
+                "target": "overload: nothing accepted is lost (every phase)",
+                "figure": "accepted webhooks without their case or their ready event on Kafka, all phases",
+                "value": 0,
+                "limit": 0,
+                "met": True,
+            },
+        ],
+    )
+    _write(
+        tmp_path,
+        "scaleout",
+        [
+            target("6", f"{group}: duplicate effects (one and two instances)", 0, 0, True)
+            for group in ("scheduling", "billing")
+        ]
+        + [target("6", "console: consumer lag at the end", 3, 0, False)],
+    )
+    rows = summary.summarise(summary.load(tmp_path)[0])
+    by = _by_figure(rows)
+
+    cpu = by["CPU-ms per accepted webhook, all processes"]
+    assert (cpu.target, cpu.value, cpu.limit, cpu.verdict) == ("1", "7.25", "≤ 8 CPU-ms", "met")
+    assert cpu.detail.startswith("#21.1 intake CPU")  # the bench's own words under the figure
+    assert by["database round trips per accepted webhook"].verdict == "missed"
+    assert by["closed-loop accepted webhooks/s"].verdict == "not reported"
+    assert (by["503 answer time at 2× sustained, p99"].value, by["503 answer time at 2× sustained, p99"].verdict) == (
+        "12",
+        "met",
+    )
+    assert by["accepted webhooks lost"].verdict == "met"
+    assert by["accepted p99 at 2× sustained"].verdict == "not reported"
+    duplicates = [r for r in rows if r.figure == "duplicate effects with two instances"]
+    assert [(r.detail, r.verdict) for r in duplicates] == [
+        ("scheduling: duplicate effects (one and two instances)", "met"),
+        ("billing: duplicate effects (one and two instances)", "met"),
+    ]
+    lag = by["console: consumer lag at the end"]  # beyond the catalogue: printed as written
+    assert (lag.target, lag.value, lag.limit, lag.verdict) == ("6", "3", "0", "missed")
+    assert by["partitions divided between two instances"].verdict == "not reported"
