@@ -94,6 +94,8 @@ TEAM = {"Authorization": "Bearer dev-team"}
 ZONE = ZoneInfo("Europe/Stockholm")
 PLACES_PER_TEAM = 200  # the most `clients_per_day` scheduling's API accepts
 MISSABLE = ("hospital_visit", "follow_up_call")  # kinds a move to today's past is allowed for (not period days)
+CLIENT = "bench (this process, gateway included)"
+INCOMPLETE = "not all journeys completed: a lower bound"
 FIGURES = (
     ("console", "webhook → case on the console"),
     ("sms", "decision → relative SMS"),
@@ -301,8 +303,10 @@ class Driver:
         """CPU seconds per process and FerretDB's commands (less this bench's own lookups) of `work`."""
         ferretdb = self.system.stack.ferretdb
         cpu, commands, polls, start = self.footprint.cpu_now(), ferretdb.command_counts(), self.polls, time.monotonic()
+        cpu[CLIENT] = time.process_time()  # this process: the driver, its watchers and the fake gateway
         await work()
         cpu_after, commands_after = self.footprint.cpu_now(), ferretdb.command_counts()
+        cpu_after[CLIENT] = time.process_time()
         return Cost(
             time.monotonic() - start,
             {name: cpu_after[name] - cpu.get(name, 0.0) for name in cpu_after},
@@ -503,7 +507,7 @@ def cost(driver: Driver) -> dict[str, Any]:
         if driver.idle.seconds
         else None,
         "cpu_ms_per_journey": {k: round(v, 1) for k, v in cpu.items()},
-        "cpu_ms_per_journey_all": round(sum(cpu.values()), 1),
+        "cpu_ms_per_journey_all": round(sum(v for k, v in cpu.items() if k != CLIENT), 1),  # the system's
         "ferretdb_commands_per_journey": round(commands, 1),
     }
 
@@ -515,12 +519,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(target("4", f["figure"], value, "figure", None))
     c = result["cost"]
     cores = os.cpu_count() or 1
-    per_journey = c["cpu_ms_per_journey_all"]
-    allows = f" ({cores} cores allow ≈ {cores * 1000 / per_journey:.1f} journeys/s)" if per_journey else ""
-    rows.append(target("4", "CPU-ms per journey, all processes", f"{per_journey:.0f} CPU-ms{allows}", "figure", None))
-    rows.append(
-        target("4", "FerretDB commands per journey", f"{c['ferretdb_commands_per_journey']:.0f}", "figure", None)
-    )
+    per_journey, commands = c["cpu_ms_per_journey_all"], c["ferretdb_commands_per_journey"]
+    if result["complete"]:
+        allows = f" ({cores} cores allow ≈ {cores * 1000 / per_journey:.1f} journeys/s)" if per_journey else ""
+        cpu, db = f"{per_journey:.0f} CPU-ms{allows}", f"{commands:.0f}"
+    else:  # the work of the effects not seen is missing: only a lower bound, and no rate from it
+        cpu, db = f"≥ {per_journey:.0f} CPU-ms ({INCOMPLETE})", f"≥ {commands:.0f} ({INCOMPLETE})"
+    rows.append(target("4", "CPU-ms per journey, all processes", cpu, "figure", None))
+    rows.append(target("4", "FerretDB commands per journey", db, "figure", None))
     total_seen = sum(f["seen"] for f in result["figures"].values())
     total_expected = sum(f["expected"] for f in result["figures"].values())
     rows.append(
@@ -549,13 +555,13 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
     c = result["cost"]
     table = Table(
         title=f"Cost per journey: {c['phase_seconds']} s from the first timed journey to the drain's end, "
-        f"less the idle rate of {c['idle_seconds']} s before it"
+        f"less the idle rate of {c['idle_seconds']} s before it" + ("" if result["complete"] else f" ({INCOMPLETE})")
     )
     for col in ("process", "CPU-ms per journey", "idle, % of a core"):
         table.add_column(col, justify="left" if col == "process" else "right")
     for name, value in c["cpu_ms_per_journey"].items():
         table.add_row(name, f"{value:.1f}", f"{c['idle_cpu_percent'].get(name, 0.0):.1f}")
-    table.add_row("all", f"{c['cpu_ms_per_journey_all']:.1f}", "")
+    table.add_row("all servers and services", f"{c['cpu_ms_per_journey_all']:.1f}", "")
     table.add_row(
         "FerretDB commands per journey",
         f"{c['ferretdb_commands_per_journey']:.1f}",
