@@ -61,7 +61,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,7 @@ TEAM = {"Authorization": "Bearer dev-team"}
 ZONE = ZoneInfo("Europe/Stockholm")
 PLACES_PER_TEAM = 200  # the most `clients_per_day` scheduling's API accepts
 MISSABLE = ("hospital_visit", "follow_up_call")  # kinds a move to today's past is allowed for (not period days)
+SERVICE_DBS = tuple(spec.name for spec in SERVICES)
 CLIENT = "bench (this process, gateway included)"
 INCOMPLETE = "not all journeys completed: a lower bound"
 FIGURES = (
@@ -135,12 +136,45 @@ class Cost:
     seconds: float
     cpu: dict[str, float]
     commands: int
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)  # per database: PostgreSQL's row counters
 
-    def per_journey(self, journeys: int, idle: Cost) -> tuple[dict[str, float], float]:
-        """CPU-ms per process and FerretDB commands per journey, less the idle rate over the phase."""
+    def per_journey(self, journeys: int, idle: Cost) -> tuple[dict[str, float], float, dict[str, dict[str, float]]]:
+        """CPU-ms per process, FerretDB commands and each database's row work per journey, less the
+        idle rate over the phase."""
         scale = self.seconds / idle.seconds if idle.seconds else 0.0
-        cpu = {n: 1000 * max(0.0, s - idle.cpu.get(n, 0.0) * scale) / journeys for n, s in self.cpu.items()}
-        return cpu, max(0.0, self.commands - idle.commands * scale) / journeys
+
+        def net(value: float, idle_value: float) -> float:
+            return max(0.0, value - idle_value * scale) / journeys
+
+        cpu = {n: 1000 * net(s, idle.cpu.get(n, 0.0)) for n, s in self.cpu.items()}
+        rows = {
+            db: {k: net(v, idle.rows.get(db, {}).get(k, 0)) for k, v in counts.items()}
+            for db, counts in self.rows.items()
+        }
+        return cpu, net(self.commands, idle.commands), rows
+
+
+ROW_COUNTERS = ("inserted", "updated", "deleted", "scans")
+
+
+def row_counters(postgres_url: str | None) -> dict[str, dict[str, int]]:
+    """Per FerretDB database (a PostgreSQL schema): rows inserted, updated, deleted and table scans
+    (sequential or by index) so far, from `pg_stat_user_tables`."""
+    if not postgres_url:
+        return {}
+    import psycopg
+
+    query = (
+        "select schemaname, sum(n_tup_ins), sum(n_tup_upd), sum(n_tup_del), sum(seq_scan + coalesce(idx_scan, 0))"
+        " from pg_stat_user_tables group by schemaname"
+    )
+    with psycopg.connect(postgres_url, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute(query).fetchall()
+    return {str(r[0]): dict(zip(ROW_COUNTERS, (int(x or 0) for x in r[1:]), strict=True)) for r in found}
+
+
+def _minus(after: dict[str, dict[str, int]], before: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {db: {k: v - before.get(db, {}).get(k, 0) for k, v in counts.items()} for db, counts in after.items()}
 
 
 @dataclass
@@ -301,9 +335,10 @@ class Driver:
 
     async def _cost(self, work: Callable[[], Awaitable[None]]) -> Cost:
         """CPU seconds per process and FerretDB's commands (less this bench's own lookups) of `work`."""
-        ferretdb = self.system.stack.ferretdb
+        ferretdb, postgres_url = self.system.stack.ferretdb, self.system.stack.postgres_url
         cpu, commands, polls, start = self.footprint.cpu_now(), ferretdb.command_counts(), self.polls, time.monotonic()
         cpu[CLIENT] = time.process_time()  # this process: the driver, its watchers and the fake gateway
+        rows = row_counters(postgres_url)
         await work()
         cpu_after, commands_after = self.footprint.cpu_now(), ferretdb.command_counts()
         cpu_after[CLIENT] = time.process_time()
@@ -311,6 +346,7 @@ class Driver:
             time.monotonic() - start,
             {name: cpu_after[name] - cpu.get(name, 0.0) for name in cpu_after},
             sum(commands_after.values()) - sum(commands.values()) - (self.polls - polls),
+            _minus(row_counters(postgres_url), rows),
         )
 
     async def _phase(self, teams: list[tuple[str, str]], count: int, rate: float) -> list[Journey]:
@@ -496,7 +532,7 @@ def report(driver: Driver, sent_seconds: float, args: argparse.Namespace) -> dic
 def cost(driver: Driver) -> dict[str, Any]:
     """Per journey, from the first timed journey to the end of the drain, less the idle rate."""
     n = len(driver.journeys)
-    cpu, commands = driver.cost.per_journey(n, driver.idle)
+    cpu, commands, rows = driver.cost.per_journey(n, driver.idle)
     return {
         "phase_seconds": round(driver.cost.seconds, 1),
         "idle_seconds": round(driver.idle.seconds, 1),
@@ -509,6 +545,11 @@ def cost(driver: Driver) -> dict[str, Any]:
         "cpu_ms_per_journey": {k: round(v, 1) for k, v in cpu.items()},
         "cpu_ms_per_journey_all": round(sum(v for k, v in cpu.items() if k != CLIENT), 1),  # the system's
         "ferretdb_commands_per_journey": round(commands, 1),
+        # PostgreSQL's counters per service database (pg_stat_user_tables; a backend flushes them at
+        # most every second, so the last second of the phase may be missing).
+        "rows_per_journey": {
+            db: {k: round(v, 1) for k, v in counts.items()} for db, counts in sorted(rows.items()) if db in SERVICE_DBS
+        },
     }
 
 
@@ -568,6 +609,15 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
         f"{c['idle_commands_per_second']}/s",
     )
     console.print(table)
+    if c["rows_per_journey"]:
+        rows = Table(
+            title="PostgreSQL rows per journey, per service database (pg_stat_user_tables, idle rate taken off)"
+        )
+        for col in ("database", *ROW_COUNTERS):
+            rows.add_column(col, justify="left" if col == "database" else "right")
+        for db, counts in c["rows_per_journey"].items():
+            rows.add_row(db, *(f"{counts.get(k, 0.0):.1f}" for k in ROW_COUNTERS))
+        console.print(rows)
     if result["errors"]:
         console.print(f"errors: {result['errors']}")
     console.print(footprint.table())
