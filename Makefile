@@ -50,7 +50,7 @@ schemas: install ## rewrite the event JSON Schema snapshots after an intended co
 BENCHES := intake:intake/run.py overload:intake/overload.py notification:notification/run.py journey:journey/run.py scaleout:scaleout/run.py
 BENCH_TIMEOUT ?= 900
 
-bench: install ## every benchmark (about 15 min; each stopped after BENCH_TIMEOUT s), figures into a fresh .local/bench/<UTC time>/ (or BENCH_DIR), then ONE table of every #21 target (bench/summary.py)
+bench: install ## every benchmark (about 20 min; each stopped after BENCH_TIMEOUT s), figures into a fresh .local/bench/<UTC time>/ (or BENCH_DIR), then ONE table of every #21 target (bench/summary.py)
 	@dir="$${BENCH_DIR:-.local/bench/$$(date -u +%Y%m%dT%H%M%SZ)}"; mkdir -p "$$dir"; \
 	for spec in $(BENCHES); do \
 	  name="$${spec%%:*}"; script="bench/$${spec#*:}"; \
