@@ -11,15 +11,14 @@ from faststream.kafka import KafkaBroker
 
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
-    CareType,
     CareUnit,
     DecisionGranted,
     DecisionType,
-    Language,
     ReadyForDischarge,
     Relative,
 )
 from trygg_shared.envelope import EventMeta, KafkaRecord, encode
+from trygg_shared.vocabulary.referral import CareType, Language
 
 
 def sample_ready_for_discharge(case_id: str | None = None, person_ref: str | None = None) -> ReadyForDischarge:

@@ -24,6 +24,15 @@ from trygg_shared.contracts.topics import (
     REFERRAL_RELATIVE_CONTACTS,
 )
 from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
+from trygg_shared.vocabulary.referral import (
+    CareType,
+    CaseOpenedReason,
+    DecisionEndReason,
+    Destination,
+    Language,
+    SipPlace,
+    SipSource,
+)
 
 _PREFIX = "se.trygghemgang.referral."
 
@@ -32,22 +41,9 @@ class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-class CareType(StrEnum):
-    SOMATIC = "somatic"
-    PSYCHIATRIC = "psychiatric"
-
-
 class CareUnit(_Part):
     hsa_id: Text = Field(description="HSA id of the hospital care unit.")
     name: Text = Field(description="Name of the care unit, e.g. 'Geriatriska kliniken avd 61'.")
-
-
-class Destination(StrEnum):
-    HOME = "home"
-    SHORT_TERM_STAY = "short_term_stay"
-    SPECIAL_HOUSING = "special_housing"
-    DECEASED = "deceased"
-    OTHER = "other"
 
 
 class LiableMonth(_Part):
@@ -191,12 +187,6 @@ class LiabilityDaysCounted(_CaseEvent):
     )
 
 
-class CaseOpenedReason(StrEnum):
-    ALREADY_AT_HOME = "already_at_home"
-    DECLINED_HOME_CARE = "declined_home_care"
-    OTHER = "other"
-
-
 class CaseOpened(_CaseEvent):
     """A case opened by an officer without any hospital message."""
 
@@ -215,12 +205,6 @@ class DecisionType(StrEnum):
     SHORT_TERM_STAY = "short_term_stay"
     DECLINED = "declined"
     REFUSED = "refused"
-
-
-class Language(StrEnum):
-    SV = "sv"
-    FI = "fi"
-    EN = "en"
 
 
 class Relative(_Part):
@@ -373,13 +357,6 @@ class PersonContactRegistered(CaseEvent):
     registered_at: PlausibleDatetime = Field(description="When the decision confirmed them.")
 
 
-class DecisionEndReason(StrEnum):
-    ENDED_EARLY = "ended_early"
-    READMITTED = "readmitted"
-    DECEASED = "deceased"
-    CASE_CANCELLED = "case_cancelled"
-
-
 class DecisionEnded(_CaseEvent):
     """A decision ended before its planned end."""
 
@@ -406,16 +383,6 @@ class BillingSubjectRegistered(CaseEvent):
     given_name: Text = Field(description="Given name, for fee statements.")
     family_name: Text = Field(description="Family name, for fee statements.")
     address: Address | None = Field(None, description="Where statements are sent.")
-
-
-class SipPlace(StrEnum):
-    HOME = "home"
-    HOSPITAL = "hospital"
-
-
-class SipSource(StrEnum):
-    LUS = "lus"  # the hospital system's `sip_kallelse` message
-    OFFICER = "officer"  # recorded by an officer
 
 
 class SipInvitation(_Part):

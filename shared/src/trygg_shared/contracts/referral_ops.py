@@ -8,7 +8,6 @@ decisions' `granted_by` and the audit records).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import Field
@@ -16,15 +15,9 @@ from pydantic import Field
 from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
+from trygg_shared.vocabulary.referral import SmsCap
 
 _PREFIX = "se.trygghemgang.referral."
-
-
-class SmsCap(StrEnum):
-    """Which limit on relatives' SMS refused the change."""
-
-    PER_CASE = "per_case"  # more consenting relatives on one decision than allowed
-    OFFICER_DAY = "officer_day"  # more new consents by one officer in one local day than allowed
 
 
 class SmsCapReached(CaseEvent):

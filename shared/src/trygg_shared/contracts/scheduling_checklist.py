@@ -8,7 +8,6 @@ item codes and the team's wording, ticks by staff id, nothing about the person.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import Field
@@ -16,16 +15,9 @@ from pydantic import Field
 from trygg_shared.contracts.base import CaseEvent, Part
 from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS
 from trygg_shared.fields import PlausibleDatetime, Text
+from trygg_shared.vocabulary.scheduling import ChecklistChangeKind
 
 _PREFIX = "se.trygghemgang.scheduling."
-
-
-class ChecklistChangeKind(StrEnum):
-    """What happened to a homecoming checklist."""
-
-    OPENED = "opened"  # the period was planned: the team's list copied, nothing ticked
-    TICKED = "ticked"
-    UNTICKED = "unticked"
 
 
 class ChecklistItemState(Part):

@@ -15,19 +15,9 @@ from pydantic import Field
 from trygg_shared.contracts.base import IntegrationEvent, Part
 from trygg_shared.contracts.topics import SCHEDULING_TEAM_EVENTS
 from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
+from trygg_shared.vocabulary.scheduling import CapacityLimit, WaitingListChange
 
 _PREFIX = "se.trygghemgang.scheduling."
-
-
-class CapacityLimit(StrEnum):
-    CLIENTS_PER_DAY = "clients_per_day"
-    NEW_CLIENTS_PER_MONTH = "new_clients_per_month"
-
-
-class WaitingListChange(StrEnum):
-    ADDED = "added"
-    PLANNED = "planned"  # a place freed up and the case was planned
-    REMOVED = "removed"  # the case left the list without being planned (ended, deceased, ...)
 
 
 class Weekday(StrEnum):

@@ -37,6 +37,8 @@ from trygg_shared.contracts.topics import (
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.vocabulary.notification import RecipientKind
+from trygg_shared.vocabulary.referral import DecisionEndReason, Destination, SmsCap
 
 _WEEKDAYS = list(s.Weekday)
 
@@ -102,7 +104,7 @@ def ops_alerts(deps: NotificationDeps) -> Handles[ro.SmsCapReached]:
     """Referral's news for ops on the case-events topic: an SMS cap refused an officer's change."""
 
     async def on_sms_cap_reached(event: ro.SmsCapReached, meta: EventMeta) -> None:
-        topic = AlertTopic.SMS_CAP_CASE if event.cap is ro.SmsCap.PER_CASE else AlertTopic.SMS_CAP_OFFICER_DAY
+        topic = AlertTopic.SMS_CAP_CASE if event.cap is SmsCap.PER_CASE else AlertTopic.SMS_CAP_OFFICER_DAY
         await al.sms_cap_reached(deps, event.case_id, topic, event.limit, event.window_key)
 
     # The alert's id is its window: the same alert whatever the order, however often.
@@ -154,7 +156,7 @@ def referral_consumer(
         await al.resolve_liability_alerts(deps, event.case_id, "ready_revoked")
 
     async def on_discharged(event: r.Discharged, meta: EventMeta) -> None:
-        deceased = event.destination is r.Destination.DECEASED
+        deceased = event.destination is Destination.DECEASED
         await rel.record_discharge(deps, event.case_id, event.person_ref, deceased=deceased)
         await al.resolve_liability_alerts(deps, event.case_id, "discharged")
 
@@ -175,7 +177,7 @@ def referral_consumer(
         await rel.record_decision_change(deps, change)
 
     async def on_decision_ended(event: r.DecisionEnded, meta: EventMeta) -> None:
-        if event.reason is r.DecisionEndReason.READMITTED:
+        if event.reason is DecisionEndReason.READMITTED:
             await al.case_alert(
                 deps, readmission_alert_id(event.case_id), AlertTopic.READMITTED_DURING_PERIOD, event.case_id
             )
@@ -183,7 +185,7 @@ def referral_consumer(
             deps,
             event.case_id,
             event.person_ref,
-            deceased=event.reason is r.DecisionEndReason.DECEASED,
+            deceased=event.reason is DecisionEndReason.DECEASED,
             last_day=event.end_date,
         )
 
@@ -371,7 +373,7 @@ def own_events_consumer(
     broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     async def on_message_failed(event: own.MessageFailed, meta: EventMeta) -> None:
-        if event.recipient_kind is not own.RecipientKind.RELATIVE:
+        if event.recipient_kind is not RecipientKind.RELATIVE:
             return  # an on-call SMS that failed: the escalation tells the next person
         if event.case_id is None:
             raise DeadLetter("a relative's message without a case id")
