@@ -10,7 +10,9 @@ tests below see them all: a pair whose values drift apart fails here, not on a r
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from enum import Enum
 from typing import Any, get_args
 
@@ -18,7 +20,7 @@ import pytest
 from pydantic import BaseModel
 
 from billing.domain import care as bl_care
-from notification.domain import contacts as nt_contacts
+from referral.domain import decision as rf_decision
 from scheduling.domain import vocab as sc_vocab
 from trygg_shared.contracts import notification as nt_wire
 from trygg_shared.contracts import referral as rf_wire
@@ -43,15 +45,22 @@ def test_every_sample_is_recorded() -> None:
     assert sorted(_OUTPUT) == sorted(_GOLDEN)
 
 
-# --- enums: each domain enum and its wire twin keep the same values -------------------------------
+# --- enums: one declaration for a shared word; a domain's own enum and its wire twin keep the same values ---
 
 # Values a domain enum has on purpose and the wire has not (each must still exist, or the test says so).
 _DOMAIN_ONLY = {sc_vocab.PeriodStatus: frozenset({"waiting"})}  # the waiting list is a team event, not a status
 # Wire enums read into domain enums by consumers (their entrypoints convert by value).
-_INBOUND = [(rf_wire.DecisionType, bl_care.DecisionType), (rf_wire.Language, nt_contacts.Language)]
+_INBOUND = [(rf_wire.DecisionType, bl_care.DecisionType)]
 # Wire enums filled from domain strings rather than a domain enum: weekday names (a table in the
 # calendar), the alert's resolution and the decision's change kinds (domain codes, checked by the wire).
 _FROM_STRINGS = {sc_wire.Weekday, nt_wire.AlertResolution, rf_wire.DecisionChangeKind}
+# Domain enums that stay twins of a wire enum, each for its reason: referral's decision type carries
+# the domain's rules (`grants_service`, `needs_team`), scheduling's period status has a state the
+# wire lacks, and billing reads the decision type into its own enum (its order is billing's).
+_OWN_TWINS = {rf_decision.DecisionType, sc_vocab.PeriodStatus, bl_care.DecisionType}
+
+_SERVICES = ("referral", "scheduling", "notification", "billing", "console")
+_OURS = (*(f"{s}." for s in _SERVICES), "trygg_shared.contracts.")
 
 
 def _services_pairs() -> set[tuple[type[Enum], type[Enum]]]:
@@ -63,13 +72,50 @@ def _services_pairs() -> set[tuple[type[Enum], type[Enum]]]:
     return {(a, b) for a, b in enum_pairs() if ours(a) and ours(b)}
 
 
-_OURS = ("referral.", "scheduling.", "notification.", "billing.", "console.", "trygg_shared.contracts.")
+def _module_enums(package: str) -> dict[str, set[type[Enum]]]:
+    """Every enum a module of `package` names (declared there or imported), by module."""
+    found: dict[str, set[type[Enum]]] = {}
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        module = importlib.import_module(info.name)
+        found[info.name] = {v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Enum)}
+    return found
+
+
+_VOCABULARY = {e for enums in _module_enums("trygg_shared.vocabulary").values() for e in enums}
+_WIRE = {e for enums in _module_enums("trygg_shared.contracts").values() for e in enums if e not in _VOCABULARY}
+_DOMAINS = {f"{s}.{layer}": _module_enums(f"{s}.{layer}") for s in _SERVICES for layer in ("domain", "service_layer")}
 
 
 def test_every_domain_and_wire_enum_pair_has_the_same_values() -> None:
-    pairs = _services_pairs() | set(_INBOUND)
-    assert len(pairs) >= 27  # the samples convert every enum field of every published event
-    assert enum_drift(pairs, _DOMAIN_ONLY) == []
+    outbound = _services_pairs()
+    assert {domain for domain, _ in outbound} | {domain for _, domain in _INBOUND} == _OWN_TWINS
+    assert enum_drift(outbound | set(_INBOUND), _DOMAIN_ONLY) == []
+
+
+def test_each_shared_word_is_declared_once_and_spoken_by_a_domain_and_the_wire() -> None:
+    spoken = {e for layers in _DOMAINS.values() for enums in layers.values() for e in enums}
+    on_wire = {e for enums in _module_enums("trygg_shared.contracts").values() for e in enums}
+    assert _VOCABULARY - spoken == set()  # a shared word no domain speaks belongs to the wire alone
+    assert _VOCABULARY - on_wire == set()  # a shared word no contract publishes is a domain's alone
+
+
+def test_no_domain_declares_a_copy_of_a_wire_enum() -> None:
+    """A domain enum with the values of a wire enum is a copy kept equal by hand: use the shared word."""
+    declared = {
+        e
+        for layers in _DOMAINS.values()
+        for name, enums in layers.items()
+        for e in enums
+        if e.__module__ == name and e not in _OWN_TWINS
+    }
+    copies = [
+        f"{d.__module__}.{d.__qualname__} ~ {w.__module__}.{w.__qualname__}"
+        for d in declared
+        for w in _WIRE | _VOCABULARY
+        if {str(m.value) for m in d} == {str(m.value) for m in w}
+    ]
+    assert copies == []
 
 
 def _enums(hint: Any, found: set[type[Enum]]) -> set[type[Enum]]:
@@ -83,9 +129,9 @@ def _enums(hint: Any, found: set[type[Enum]]) -> set[type[Enum]]:
     return found
 
 
-def test_every_wire_enum_of_the_published_events_comes_from_a_domain_enum() -> None:
+def test_every_wire_enum_of_the_published_events_is_a_shared_word_or_comes_from_a_domain_enum() -> None:
     on_wire: set[type[Enum]] = set()
     for contract in (*REFERRAL_EVENTS, *SCHEDULING_EVENTS, *NOTIFICATION_EVENTS):
         _enums(contract, on_wire)
     mapped = {wire for _, wire in _services_pairs()}
-    assert on_wire - mapped == _FROM_STRINGS
+    assert on_wire - mapped - _VOCABULARY == _FROM_STRINGS

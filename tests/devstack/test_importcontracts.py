@@ -53,6 +53,8 @@ def _toy_service(root: Path, use_case: str) -> Path:
         ("from toy.adapters import store\n", 1),  # a use case on a concrete adapter
         ("from toy import config\n", 1),  # a use case reading the settings
         ("from opentelemetry import trace\n", 1),  # a use case tracing by itself
+        ("from trygg_shared.vocabulary.scheduling import VisitKind\n", 0),  # the shared words: allowed
+        ("from trygg_shared.contracts.scheduling import VisitKind\n", 1),  # the same word through the wire
     ],
 )
 def test_a_use_case_importing_upwards_breaks_the_lint(

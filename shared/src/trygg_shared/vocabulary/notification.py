@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+# What a message is about: a Trygg hemgång decision granted (`service_started`), the joint visit with
+# hemtjänst planned (`handover_visit`), hemtjänst has taken over (`handed_over`), ...
 class MessageKind(StrEnum):
     SERVICE_STARTED = "service_started"
     HOMECOMING_SCHEDULED = "homecoming_scheduled"
@@ -44,6 +46,7 @@ class CancelReason(StrEnum):
     ALERT_RESOLVED = "alert_resolved"
 
 
+# Why on-call staff are alerted.
 class AlertTopic(StrEnum):
     LIABILITY_NO_DECISION = "liability_no_decision"
     VISIT_MISSED = "visit_missed"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+# Kind of inpatient care; psychiatric care usually has a longer grace period.
 class CareType(StrEnum):
     SOMATIC = "somatic"
     PSYCHIATRIC = "psychiatric"
@@ -23,12 +24,15 @@ class Destination(StrEnum):
     OTHER = "other"
 
 
+# Why an officer opened a case without a hospital message: the person is at home already but the
+# support there is not enough (`already_at_home`), or declines hemtjänst but needs support.
 class CaseOpenedReason(StrEnum):
     ALREADY_AT_HOME = "already_at_home"
     DECLINED_HOME_CARE = "declined_home_care"
     OTHER = "other"
 
 
+# Languages of messages: Swedish, Finnish (a national minority language) and English.
 class Language(StrEnum):
     SV = "sv"
     FI = "fi"
@@ -42,11 +46,13 @@ class DecisionEndReason(StrEnum):
     CASE_CANCELLED = "case_cancelled"
 
 
+# Where a SIP meeting is held.
 class SipPlace(StrEnum):
     HOME = "home"
     HOSPITAL = "hospital"
 
 
+# How the municipality learnt of the invitation (an officer's record: by phone, on paper).
 class SipSource(StrEnum):
     LUS = "lus"  # the hospital system's `sip_kallelse` message
     OFFICER = "officer"  # recorded by an officer

@@ -20,18 +20,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from notification.domain.templates import AlertFacts, AlertTopic
+from trygg_shared.vocabulary import notification as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+AckChannel = words.AckChannel
 
 
 class AlertState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"  # closed by itself: its cause is gone (e.g. the decision came)
-
-
-class AckChannel(StrEnum):
-    API = "api"
-    LINK = "link"
-    REPLY = "reply"
 
 
 class AlertError(Exception):

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
-from enum import StrEnum
 
+from trygg_shared.vocabulary import referral as words
 
-class Language(StrEnum):
-    """Languages of messages: Swedish, Finnish (a national minority language) and English."""
-
-    SV = "sv"
-    FI = "fi"
-    EN = "en"
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+Language = words.Language
 
 
 WEEKDAY_NAMES: dict[Language, tuple[str, ...]] = {

@@ -16,6 +16,12 @@ from enum import StrEnum
 
 from notification.domain.contacts import Language
 from notification.domain.templates import MessageKind
+from trygg_shared.vocabulary import notification as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+DeliveryStatus = words.DeliveryStatus
+RecipientKind = words.RecipientKind
+CancelReason = words.CancelReason
 
 
 class MessageState(StrEnum):
@@ -29,16 +35,6 @@ class MessageState(StrEnum):
     CANCELLED = "cancelled"  # never sent: consent withdrawn, daily cap, case closed, superseded
 
 
-class DeliveryStatus(StrEnum):
-    """Provider statuses normalised (46elks, Twilio and the local provider map onto these)."""
-
-    ACCEPTED = "accepted"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    EXPIRED = "expired"
-
-
 _RANK = {
     DeliveryStatus.ACCEPTED: 1,
     DeliveryStatus.SENT: 2,
@@ -47,20 +43,6 @@ _RANK = {
     DeliveryStatus.EXPIRED: 4,
 }
 FINAL_STATES = frozenset({MessageState.DELIVERED, MessageState.FAILED, MessageState.EXPIRED, MessageState.CANCELLED})
-
-
-class RecipientKind(StrEnum):
-    RELATIVE = "relative"
-    ONCALL = "oncall"
-
-
-class CancelReason(StrEnum):
-    CONSENT_WITHDRAWN = "consent_withdrawn"
-    DAILY_CAP = "daily_cap_reached"
-    CASE_CLOSED = "case_closed"
-    SUPERSEDED = "superseded"
-    ALERT_ACKNOWLEDGED = "alert_acknowledged"
-    ALERT_RESOLVED = "alert_resolved"
 
 
 class MessageError(Exception):

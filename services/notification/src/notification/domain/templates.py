@@ -12,29 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from notification.domain.contacts import Language, TeamContact
+from trygg_shared.vocabulary import notification as words
+from trygg_shared.vocabulary import scheduling as scheduling_words
 
-
-class MessageKind(StrEnum):
-    """What a message is about."""
-
-    SERVICE_STARTED = "service_started"  # a Trygg hemgång decision was granted
-    HOMECOMING_SCHEDULED = "homecoming_scheduled"
-    HOMECOMING_CHANGED = "homecoming_changed"
-    FOLLOW_UP_MEETING = "follow_up_meeting"
-    HANDOVER_VISIT = "handover_visit"  # the joint visit with hemtjänst is planned
-    HANDED_OVER = "handed_over"  # hemtjänst has taken over: whom to call
-    PERIOD_ENDED = "period_ended"
-    ONCALL_ALERT = "oncall_alert"
-
-
-class MeetingPlace(StrEnum):
-    HOME = "home"
-    DIGITAL = "digital"
-    PHONE = "phone"
-    HOSPITAL = "hospital"
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+MessageKind = words.MessageKind
+AlertTopic = words.AlertTopic
+MeetingPlace = scheduling_words.VisitLocation  # where the team meets the person, as scheduling plans it
 
 
 @dataclass(frozen=True)
@@ -194,20 +180,6 @@ def _body(kind: MessageKind, facts: Facts, language: Language) -> str:
 def render(kind: MessageKind, facts: Facts, language: Language, contact: TeamContact) -> str:
     """The text of one message to a relative: what happens, then whom to call and when."""
     return f"{_body(kind, facts, language)} {_contact(contact, language)}"
-
-
-class AlertTopic(StrEnum):
-    """Why on-call staff are alerted."""
-
-    LIABILITY_NO_DECISION = "liability_no_decision"
-    VISIT_MISSED = "visit_missed"
-    TEAM_AT_CAPACITY = "team_at_capacity"
-    READMITTED_DURING_PERIOD = "readmitted_during_period"
-    SMS_FAILED = "sms_failed"
-    SMS_CAP_CASE = "sms_cap_case"  # for ops: referral refused a decision with too many consenting relatives
-    SMS_CAP_OFFICER_DAY = "sms_cap_officer_day"  # for ops: an officer's new consents for the day are used up
-    HOMECOMING_CHECKLIST_OPEN = "homecoming_checklist_open"  # the team lead: an item open before the homecoming
-    SIP_DEADLINE_LAPSED = "sip_deadline_lapsed"  # no SIP invitation within 3 days of the ready notice
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from trygg_shared.vocabulary import referral as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+Language = words.Language
+EndReason = words.DecisionEndReason
+
 
 class DecisionError(ValueError):
     """A decision that breaks a rule; the message is shown to the officer as is."""
@@ -45,19 +51,6 @@ class DecisionType(StrEnum):
     def needs_team(self) -> bool:
         """Carried out by a Trygg hemgång team (which scheduling plans)."""
         return self in (DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT)
-
-
-class Language(StrEnum):
-    SV = "sv"
-    FI = "fi"
-    EN = "en"
-
-
-class EndReason(StrEnum):
-    ENDED_EARLY = "ended_early"
-    READMITTED = "readmitted"
-    DECEASED = "deceased"
-    CASE_CANCELLED = "case_cancelled"
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from referral.domain.decision import Decision, EndReason
 from referral.domain.liability import CareType, LiabilityClock, LiableMonth
 from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
 from referral.domain.sip import SipInvitation, SipPicture
+from trygg_shared.vocabulary import referral as words
 
-
-class OpeningReason(StrEnum):
-    ALREADY_AT_HOME = "already_at_home"  # at home, but the support there is not enough
-    DECLINED_HOME_CARE = "declined_home_care"  # declines hemtjänst but needs support
-    OTHER = "other"
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+OpeningReason = words.CaseOpenedReason
+SmsCap = words.SmsCap
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,13 +144,6 @@ class DecisionEnded(CaseEvent):
     reason: EndReason
     ended_by: str
     ended_at: datetime
-
-
-class SmsCap(StrEnum):
-    """Which limit on relatives' SMS refused an officer's change."""
-
-    PER_CASE = "per_case"
-    OFFICER_DAY = "officer_day"
 
 
 @dataclass(frozen=True)

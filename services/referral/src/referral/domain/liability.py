@@ -33,6 +33,10 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from trygg_shared.liability_prices import national_daily_prices
+from trygg_shared.vocabulary import referral as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+CareType = words.CareType
 
 __all__ = [
     "NATIONAL_DEFAULT",
@@ -59,13 +63,6 @@ _ONE_DAY = timedelta(days=1)
 # Sanity bound for configured grace periods: a year is far beyond any real agreement, and
 # the bound keeps a typo (e.g. 3000) from silently producing a clock years away.
 _MAX_GRACE_DAYS = 366
-
-
-class CareType(StrEnum):
-    """Kind of inpatient care; psychiatric care usually has a longer grace period."""
-
-    SOMATIC = "somatic"
-    PSYCHIATRIC = "psychiatric"
 
 
 class DayCount(StrEnum):

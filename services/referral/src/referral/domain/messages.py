@@ -8,6 +8,11 @@ from enum import StrEnum
 
 from referral.domain.identity import PersonIdentity
 from referral.domain.liability import CareType
+from trygg_shared.vocabulary import referral as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+SipPlace = words.SipPlace
+Destination = words.Destination
 
 
 class MessageType(StrEnum):
@@ -18,21 +23,6 @@ class MessageType(StrEnum):
     DISCHARGE_NOTICE = "utskrivningsmeddelande"
     CANCELLATION = "makulering"
     SIP_INVITATION = "sip_kallelse"  # format version 1.1: the fast vårdkontakt invited to a SIP
-
-
-class SipPlace(StrEnum):
-    """Where a SIP meeting is held."""
-
-    HOME = "home"
-    HOSPITAL = "hospital"
-
-
-class Destination(StrEnum):
-    HOME = "home"
-    SHORT_TERM_STAY = "short_term_stay"
-    SPECIAL_HOUSING = "special_housing"
-    DECEASED = "deceased"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)

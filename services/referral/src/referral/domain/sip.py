@@ -22,22 +22,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import StrEnum
 
 from referral.domain.facts import CaseFacts, CaseStatus, PeriodEnd
 from referral.domain.liability import STOCKHOLM
 from referral.domain.messages import HospitalMessage, SipPlace
+from trygg_shared.vocabulary import referral as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+SipSource = words.SipSource
 
 __all__ = ["SIP_DAYS", "SipInvitation", "SipPicture", "SipPlace", "SipSource", "picture", "sip_deadline"]
 
 SIP_DAYS = 3  # calendar days after the day of the ready notice (2017:612, 4 kap.)
-
-
-class SipSource(StrEnum):
-    """How the municipality learnt of the invitation."""
-
-    LUS = "lus"  # a `sip_kallelse` message from the hospital system
-    OFFICER = "officer"  # recorded by an officer (by phone, on paper)
 
 
 @dataclass(frozen=True)

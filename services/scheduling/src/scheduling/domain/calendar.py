@@ -10,30 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
+from trygg_shared.vocabulary import scheduling as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+CoverReason = words.CoverReason
+CoverCause = words.CoverCause
+
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class CoverReason(StrEnum):
-    OUTSIDE_TEAM_HOURS = "outside_team_hours"
-    TEAM_DAY_OFF = "team_day_off"
-    PUBLIC_HOLIDAY = "public_holiday"
-
-
-class CoverCause(StrEnum):
-    """What a stretch of hemtjänst's time is, as hemtjänst plans its rounds (the finer `CoverReason`)."""
-
-    MORNING = "morning"  # a team day from NIGHT_ENDS until the team starts
-    EVENING = "evening"  # a team day from the end of the team's hours until NIGHT_STARTS
-    NIGHT = "night"  # NIGHT_STARTS to NIGHT_ENDS (hemtjänst's night patrol)
-    WEEKEND = "weekend"  # a Saturday or Sunday the team does not work
-    DAY_OFF = "day_off"  # another weekday the team does not work
-    HOLIDAY = "holiday"  # a public holiday the team does not work (named)
 
 
 # Hemtjänst's night (the night patrol's hours): local time.

@@ -22,18 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from scheduling.domain.events import PeriodRef
+from trygg_shared.vocabulary import scheduling as words
+
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+ChecklistChange = words.ChecklistChangeKind
 
 DEFAULT_ALERT_HOURS = 24
 CHECKLIST_TIMER = "checklist"  # the kind of the case plan's timer for the open-item alert
-
-
-class ChecklistChange(StrEnum):
-    OPENED = "opened"  # the period was planned: the team's list copied, nothing ticked
-    TICKED = "ticked"
-    UNTICKED = "unticked"
 
 
 class ChecklistError(Exception):

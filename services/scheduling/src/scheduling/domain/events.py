@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from enum import StrEnum
 
 from scheduling.domain.calendar import CoverCause, CoverReason
 from scheduling.domain.vocab import (
@@ -21,17 +20,11 @@ from scheduling.domain.vocab import (
     Trend,
     VisitKind,
 )
+from trygg_shared.vocabulary import scheduling as words
 
-
-class CapacityLimit(StrEnum):
-    CLIENTS_PER_DAY = "clients_per_day"
-    NEW_CLIENTS_PER_MONTH = "new_clients_per_month"
-
-
-class WaitingChange(StrEnum):
-    ADDED = "added"
-    PLANNED = "planned"
-    REMOVED = "removed"
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+CapacityLimit = words.CapacityLimit
+WaitingChange = words.WaitingListChange
 
 
 @dataclass(frozen=True)

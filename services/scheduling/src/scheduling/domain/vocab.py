@@ -1,18 +1,29 @@
-"""The scheduling domain's words (DOMAIN.md glossary), as enums. Values match the wire contracts."""
+"""The scheduling domain's words (DOMAIN.md glossary), as enums.
+
+The words the wire speaks too are declared once, in `trygg_shared.vocabulary.scheduling` (plain
+enums, no wire), and are these very classes; some go by a shorter name here. `PeriodStatus` is the
+domain's own: it has a state the wire lacks (the enum-drift test keeps its other values equal
+to the wire's).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from trygg_shared.vocabulary import scheduling as words
 
-class VisitKind(StrEnum):
-    HOSPITAL_VISIT = "hospital_visit"
-    HOMECOMING = "homecoming"
-    DAILY = "daily"
-    FOLLOW_UP_MEETING = "follow_up_meeting"
-    HANDOVER = "handover"
-    FOLLOW_UP_CALL = "follow_up_call"
-
+# The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
+VisitKind = words.VisitKind
+Location = words.VisitLocation
+PeriodKind = words.PeriodKind
+PeriodChange = words.PeriodChangeKind
+ChangeReason = words.VisitChangeReason
+CancelReason = words.VisitCancelReason
+EndReason = words.PeriodEndReason
+SupportLevel = words.SupportLevel
+Trend = words.Trend
+RatingMoment = words.SelfRatingMoment
+FollowUp = words.FollowUpKind
 
 # Visits of the period proper (the follow-up call comes after it).
 TEAM_VISITS = frozenset(
@@ -32,89 +43,9 @@ class VisitStatus(StrEnum):
 OPEN_STATUSES = frozenset({VisitStatus.SCHEDULED, VisitStatus.STARTED, VisitStatus.MISSED})
 
 
-class Location(StrEnum):
-    HOSPITAL = "hospital"
-    HOME = "home"
-    DIGITAL = "digital"
-    PHONE = "phone"
-
-
-class PeriodKind(StrEnum):
-    DAYS = "days"
-    HOURS_POT = "hours_pot"
-
-
 class PeriodStatus(StrEnum):
     WAITING = "waiting"  # on the team's waiting list (not on the wire as a period status)
     PLANNED = "planned"
     ACTIVE = "active"
     ON_HOLD = "on_hold"
     ENDED = "ended"
-
-
-class PeriodChange(StrEnum):
-    EXTENDED = "extended"
-    SHORTENED = "shortened"
-    PUT_ON_HOLD = "put_on_hold"
-    RESUMED = "resumed"
-    HOMECOMING_MOVED = "homecoming_moved"
-    CONTACT_PERSON_CHANGED = "contact_person_changed"
-    HOURS_CHANGED = "hours_changed"
-    OTHER = "other"
-
-
-class ChangeReason(StrEnum):
-    DISCHARGE_TIME = "discharge_time"
-    FIELD_REQUEST = "field_request"
-    DECISION_CHANGED = "decision_changed"
-    SICK_CALL = "sick_call"
-    ABSENCE = "absence"
-    REBALANCED = "rebalanced"
-    RESUMED = "resumed"
-    OTHER = "other"
-
-
-class CancelReason(StrEnum):
-    DECLINED = "declined"
-    READMITTED = "readmitted"
-    DECEASED = "deceased"
-    READY_REVOKED = "ready_revoked"
-    PERIOD_SHORTENED = "period_shortened"
-    PERIOD_ENDED = "period_ended"
-    HOURS_USED = "hours_used"
-    REPLANNED = "replanned"
-    OTHER = "other"
-
-
-class EndReason(StrEnum):
-    COMPLETED = "completed"
-    ENDED_EARLY = "ended_early"
-    READMITTED = "readmitted"
-    DECEASED = "deceased"
-    DECLINED = "declined"
-    CASE_CANCELLED = "case_cancelled"
-    HOURS_USED = "hours_used"
-
-
-class SupportLevel(StrEnum):
-    INDEPENDENT = "independent"
-    SOME_HELP = "some_help"
-    FULL_HELP = "full_help"
-    NOT_ASSESSED = "not_assessed"
-
-
-class Trend(StrEnum):
-    FALLING = "falling"
-    STABLE = "stable"
-    RISING = "rising"
-    UNKNOWN = "unknown"
-
-
-class RatingMoment(StrEnum):
-    FIRST_VISIT = "first_visit"
-    LAST_VISIT = "last_visit"
-
-
-class FollowUp(StrEnum):
-    MEETING = "meeting"
-    CALL = "call"
