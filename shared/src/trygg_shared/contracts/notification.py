@@ -103,24 +103,27 @@ class AlertRaised(_NotificationEvent):
     )
 
 
-class AlertAcknowledged(_NotificationEvent):
+class _AlertFollowUp(_NotificationEvent):
+    """What happened next to a raised alert: it names the alert and why it was raised."""
+
+    alert_id: Text = Field(description="The alert.")
+    topic: AlertTopic = Field(description="Why it was raised.")
+
+
+class AlertAcknowledged(_AlertFollowUp):
     """Someone on call took the alert."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_acknowledged.v1"
-    alert_id: Text = Field(description="The alert.")
-    topic: AlertTopic = Field(description="Why it was raised.")
     acknowledged_by: Text = Field(description="Who: an API subject (e.g. `oncall:anna`) or `oncall:<responder id>`.")
     channel: AckChannel = Field(description="Through the API, the link in the SMS, or a reply with the code.")
     acknowledged_at: PlausibleDatetime = Field(description="When.")
     seconds_to_acknowledge: int = Field(ge=0, description="Seconds from raised to acknowledged.")
 
 
-class AlertEscalated(_NotificationEvent):
+class AlertEscalated(_AlertFollowUp):
     """Not acknowledged in time: the next person on the rota is told (or nobody is left)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_escalated.v1"
-    alert_id: Text = Field(description="The alert.")
-    topic: AlertTopic = Field(description="Why it was raised.")
     level: int = Field(ge=-1, description="Rota position now told (0 = first); -1 when the rota is exhausted.")
     exhausted: bool = Field(description="Nobody is left on the rota to tell; the alert stays open.")
     escalated_at: PlausibleDatetime = Field(description="When.")
@@ -134,12 +137,10 @@ class AlertResolution(StrEnum):
     SIP_INVITED = "sip_invited"  # a SIP invitation was recorded after its deadline lapsed
 
 
-class AlertResolved(_NotificationEvent):
+class AlertResolved(_AlertFollowUp):
     """The alert closed itself: what it warned about is over (a decision came before liability)."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "alert_resolved.v1"
-    alert_id: Text = Field(description="The alert.")
-    topic: AlertTopic = Field(description="Why it was raised.")
     reason: AlertResolution = Field(description="What closed it.")
     resolved_at: PlausibleDatetime = Field(description="When.")
 

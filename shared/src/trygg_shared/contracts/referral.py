@@ -83,12 +83,17 @@ class _CaseEvent(CaseEvent):
     )
 
 
-class AdmissionNoticed(_CaseEvent):
+class _EpisodeEvent(_CaseEvent):
+    """A hospital message about one care episode: it names the episode and the unit caring for the patient."""
+
+    episode_id: Text = Field(description="The hospital's care episode (vårdtillfälle) id.")
+    care_unit: CareUnit = Field(description="The unit that cares for the patient.")
+
+
+class AdmissionNoticed(_EpisodeEvent):
     """Inskrivningsmeddelande: the hospital expects the patient to need support after discharge."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "admission_noticed.v1"
-    episode_id: Text = Field(description="The hospital's care episode (vårdtillfälle) id.")
-    care_unit: CareUnit = Field(description="The unit that cares for the patient.")
     care_type: CareType = Field(description="Somatic or psychiatric care.")
     admitted_at: PlausibleDatetime | None = Field(None, description="When the patient was admitted.")
     expected_discharge_date: PlausibleDate = Field(description="The hospital's expected discharge date.")
@@ -112,12 +117,10 @@ class PlanningInformationReceived(_CaseEvent):
     fast_vardkontakt_phone: Text | None = Field(None, description="The unit's phone number.")
 
 
-class ReadyForDischarge(_CaseEvent):
+class ReadyForDischarge(_EpisodeEvent):
     """Utskrivningsklar: the patient is ready for discharge and the payment clock runs."""
 
     EVENT_TYPE: ClassVar[str] = _PREFIX + "ready_for_discharge.v1"
-    episode_id: Text = Field(description="The hospital's care episode (vårdtillfälle) id.")
-    care_unit: CareUnit = Field(description="The unit that cares for the patient.")
     care_type: CareType = Field(description="Somatic or psychiatric care (different limits).")
     ready_at: PlausibleDatetime = Field(description="When the physician judged the patient ready.")
     planned_discharge_at: PlausibleDatetime | None = Field(None, description="Planned discharge time.")
