@@ -88,9 +88,10 @@ _DOMAINS = {f"{s}.{layer}": _module_enums(f"{s}.{layer}") for s in _SERVICES for
 
 
 def test_every_domain_and_wire_enum_pair_has_the_same_values() -> None:
-    outbound = _services_pairs()
-    assert {domain for domain, _ in outbound} | {domain for _, domain in _INBOUND} == _OWN_TWINS
-    assert enum_drift(outbound | set(_INBOUND), _DOMAIN_ONLY) == []
+    pairs = _services_pairs() | set(_INBOUND)
+    domains = {b if a.__module__.startswith("trygg_shared.") else a for a, b in pairs}
+    assert domains >= _OWN_TWINS  # the samples convert each twin that stays, so its drift is checked here
+    assert enum_drift(pairs, _DOMAIN_ONLY) == []
 
 
 def test_each_shared_word_is_declared_once_and_spoken_by_a_domain_and_the_wire() -> None:
