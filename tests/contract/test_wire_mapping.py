@@ -19,8 +19,6 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from billing.domain import care as bl_care
-from referral.domain import decision as rf_decision
 from scheduling.domain import vocab as sc_vocab
 from trygg_shared.contracts import notification as nt_wire
 from trygg_shared.contracts import referral as rf_wire
@@ -49,15 +47,12 @@ def test_every_sample_is_recorded() -> None:
 
 # Values a domain enum has on purpose and the wire has not (each must still exist, or the test says so).
 _DOMAIN_ONLY = {sc_vocab.PeriodStatus: frozenset({"waiting"})}  # the waiting list is a team event, not a status
-# Wire enums read into domain enums by consumers (their entrypoints convert by value).
-_INBOUND = [(rf_wire.DecisionType, bl_care.DecisionType)]
 # Wire enums filled from domain strings rather than a domain enum: weekday names (a table in the
 # calendar), the alert's resolution and the decision's change kinds (domain codes, checked by the wire).
 _FROM_STRINGS = {sc_wire.Weekday, nt_wire.AlertResolution, rf_wire.DecisionChangeKind}
-# Domain enums that stay twins of a wire enum, each for its reason: referral's decision type carries
-# the domain's rules (`grants_service`, `needs_team`), scheduling's period status has a state the
-# wire lacks, and billing reads the decision type into its own enum (its order is billing's).
-_OWN_TWINS = {rf_decision.DecisionType, sc_vocab.PeriodStatus, bl_care.DecisionType}
+# Domain enums that stay twins of a wire enum, each for its reason: scheduling's period status has a
+# state the wire lacks.
+_OWN_TWINS = {sc_vocab.PeriodStatus}
 
 _SERVICES = ("referral", "scheduling", "notification", "billing", "console")
 _OURS = (*(f"{s}." for s in _SERVICES), "trygg_shared.contracts.")
@@ -88,7 +83,7 @@ _DOMAINS = {f"{s}.{layer}": _module_enums(f"{s}.{layer}") for s in _SERVICES for
 
 
 def test_every_domain_and_wire_enum_pair_has_the_same_values() -> None:
-    pairs = _services_pairs() | set(_INBOUND)
+    pairs = _services_pairs()
     domains = {b if a.__module__.startswith("trygg_shared.") else a for a, b in pairs}
     assert domains >= _OWN_TWINS  # the samples convert each twin that stays, so its drift is checked here
     assert enum_drift(pairs, _DOMAIN_ONLY) == []

@@ -13,12 +13,11 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
     CareUnit,
     DecisionGranted,
-    DecisionType,
     ReadyForDischarge,
     Relative,
 )
 from trygg_shared.envelope import EventMeta, KafkaRecord, encode
-from trygg_shared.vocabulary.referral import CareType, Language
+from trygg_shared.vocabulary.referral import CareType, DecisionType, Language
 
 
 def sample_ready_for_discharge(case_id: str | None = None, person_ref: str | None = None) -> ReadyForDischarge:

@@ -28,6 +28,7 @@ from trygg_shared.vocabulary.referral import (
     CareType,
     CaseOpenedReason,
     DecisionEndReason,
+    DecisionType,
     Destination,
     Language,
     SipPlace,
@@ -199,15 +200,6 @@ class CaseOpened(_CaseEvent):
     opened_at: PlausibleDatetime | None = Field(
         None, description="When the officer opened the case (the person is at home already; no discharge follows)."
     )
-
-
-class DecisionType(StrEnum):
-    TRYGG_HEMGANG = "trygg_hemgang"
-    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland's variant: a pot of hours (`hours_granted`)
-    HEMTJANST_ONLY = "hemtjanst_only"
-    SHORT_TERM_STAY = "short_term_stay"
-    DECLINED = "declined"
-    REFUSED = "refused"
 
 
 class Relative(_Part):

@@ -32,6 +32,16 @@ class CaseOpenedReason(StrEnum):
     OTHER = "other"
 
 
+# The decision's rules (which types grant a service, which a team carries out) are referral's domain's.
+class DecisionType(StrEnum):
+    TRYGG_HEMGANG = "trygg_hemgang"
+    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland's variant: a pot of hours (`hours_granted`)
+    HEMTJANST_ONLY = "hemtjanst_only"
+    SHORT_TERM_STAY = "short_term_stay"
+    DECLINED = "declined"
+    REFUSED = "refused"
+
+
 # Languages of messages: Swedish, Finnish (a national minority language) and English.
 class Language(StrEnum):
     SV = "sv"

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
+from trygg_shared.vocabulary import referral as words
 
-class DecisionType(StrEnum):
-    TRYGG_HEMGANG = "trygg_hemgang"
-    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland: Trygg hemgång as a pot of hours; billed as Trygg hemgång
-    SHORT_TERM_STAY = "short_term_stay"
-    HEMTJANST_ONLY = "hemtjanst_only"
-    DECLINED = "declined"
-    REFUSED = "refused"
+# The shared word (declared once, in trygg_shared.vocabulary); Gotland's hemgångsbeslut is billed as Trygg hemgång.
+DecisionType = words.DecisionType
 
 
 TRYGG_HEMGANG_DECISIONS = frozenset({DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT})

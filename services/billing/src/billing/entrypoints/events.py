@@ -42,6 +42,7 @@ from trygg_shared.fields import PlausibleDate, PlausibleDatetime, Text
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.mapping import from_contract
 from trygg_shared.settings import KafkaSettings
+from trygg_shared.vocabulary.referral import DecisionType
 
 
 class DecisionGrantedTerms(CaseEvent):
@@ -50,7 +51,7 @@ class DecisionGrantedTerms(CaseEvent):
     EVENT_TYPE: ClassVar[str] = ref.DecisionGranted.EVENT_TYPE
     person_ref: Text = Field(description="Pseudonymous reference to the person.")
     decision_id: Text = Field(description="Id of this decision.")
-    decision_type: ref.DecisionType = Field(description="What was granted.")
+    decision_type: DecisionType = Field(description="What was granted.")
     start_date: PlausibleDate | None = Field(None, description="First day of the service.")
     length_days: int | None = Field(None, ge=1, description="Granted length in days.")
     end_date: PlausibleDate | None = Field(None, description="Last day, inclusive.")
@@ -63,7 +64,7 @@ class DecisionChangedTerms(CaseEvent):
     EVENT_TYPE: ClassVar[str] = ref.DecisionChanged.EVENT_TYPE
     person_ref: Text = Field(description="Pseudonymous reference to the person.")
     decision_id: Text = Field(description="The decision changed.")
-    decision_type: ref.DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
+    decision_type: DecisionType | None = Field(None, description="The decision's type (unchanged by a change).")
     start_date: PlausibleDate | None = Field(None, description="First day of the service (unchanged by a change).")
     length_days: int | None = Field(None, ge=1, description="Length in days after the change.")
     end_date: PlausibleDate | None = Field(None, description="Last day after the change, inclusive.")

@@ -38,7 +38,7 @@ from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.vocabulary.notification import RecipientKind
-from trygg_shared.vocabulary.referral import DecisionEndReason, Destination, SmsCap
+from trygg_shared.vocabulary.referral import DecisionEndReason, DecisionType, Destination, SmsCap
 
 _WEEKDAYS = list(s.Weekday)
 
@@ -66,7 +66,7 @@ def granted(event: r.DecisionGranted, meta: EventMeta) -> rel.GrantedDecision:
         case_id=event.case_id,
         person_ref=event.person_ref,
         decision_id=event.decision_id,
-        trygg_hemgang=event.decision_type is r.DecisionType.TRYGG_HEMGANG,
+        trygg_hemgang=event.decision_type is DecisionType.TRYGG_HEMGANG,
         team_name=event.team,
         start_date=event.start_date,
         relatives=consented(event.relatives),

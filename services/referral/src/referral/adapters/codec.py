@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 
 from referral.domain import events as de
 from referral.domain.case import Case, Opening, Receipt
-from referral.domain.decision import Decision, Relative
+from referral.domain.decision import SERVICE_DECISIONS, Decision, Relative
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
 from referral.domain.sip import SipInvitation
@@ -185,7 +185,7 @@ def _decision_granted(event: de.DecisionGranted) -> list[IntegrationEvent]:
     granted = to_contract(ev.DecisionGranted, d, event, **_NO_PERSON, **_NO_RELATIVES)
     # Always, even with nobody to inform: a new decision's list replaces the previous one's.
     contacts = _relative_contacts(event, d, (), d.granted_by, d.granted_at)
-    if person is None or not d.decision_type.grants_service:
+    if person is None or d.decision_type not in SERVICE_DECISIONS:
         return [granted, contacts]
     # The person's own details only to those who visit or show them; the identity only to billing.
     contact = to_contract(ev.PersonContactRegistered, d, event, person=person, registered_at=d.granted_at)

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from referral.domain import events as de
 from referral.domain.case_events import COUNTED, diff_events
-from referral.domain.decision import Decision, EndReason, MunicipalityProfile, Relative
+from referral.domain.decision import SERVICE_DECISIONS, Decision, EndReason, MunicipalityProfile, Relative
 from referral.domain.decision import change as change_decision
 from referral.domain.decision import end as end_decision
 from referral.domain.events import DomainEvent, OpeningReason
@@ -315,7 +315,7 @@ class Case:
                 case_id=self.case_id,
                 person_ref=self.person_ref,
                 decision=decision,
-                person=patient if decision.decision_type.grants_service else None,
+                person=patient if decision.decision_type in SERVICE_DECISIONS else None,
             )
         )
 

@@ -13,13 +13,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from trygg_shared.vocabulary import referral as words
 
 # The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
 Language = words.Language
 EndReason = words.DecisionEndReason
+DecisionType = words.DecisionType
+
+# The decisions that grant a service, and those a Trygg hemgång team carries out (which scheduling plans).
+SERVICE_DECISIONS = frozenset(
+    {DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT, DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY}
+)
+TEAM_DECISIONS = frozenset({DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT})
 
 
 class DecisionError(ValueError):
@@ -28,29 +34,6 @@ class DecisionError(ValueError):
 
 class DecisionNotActive(DecisionError):
     """The decision has ended (or grants no service): it cannot be changed or ended now."""
-
-
-class DecisionType(StrEnum):
-    TRYGG_HEMGANG = "trygg_hemgang"
-    HEMGANGSBESLUT = "hemgangsbeslut"  # Gotland: a pot of hours rather than days
-    HEMTJANST_ONLY = "hemtjanst_only"
-    SHORT_TERM_STAY = "short_term_stay"
-    DECLINED = "declined"
-    REFUSED = "refused"
-
-    @property
-    def grants_service(self) -> bool:
-        return self in (
-            DecisionType.TRYGG_HEMGANG,
-            DecisionType.HEMGANGSBESLUT,
-            DecisionType.HEMTJANST_ONLY,
-            DecisionType.SHORT_TERM_STAY,
-        )
-
-    @property
-    def needs_team(self) -> bool:
-        """Carried out by a Trygg hemgång team (which scheduling plans)."""
-        return self in (DecisionType.TRYGG_HEMGANG, DecisionType.HEMGANGSBESLUT)
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -151,7 +134,7 @@ class Decision:
 
     @property
     def active(self) -> bool:
-        return self.ending is None and self.decision_type.grants_service
+        return self.ending is None and self.decision_type in SERVICE_DECISIONS
 
 
 def grant(
@@ -186,7 +169,7 @@ def grant(
         if length_days is None:
             raise DecisionError("a Trygg hemgång decision needs a length in days")
         _check_length(length_days, profile)
-    if decision_type.needs_team:
+    if decision_type in TEAM_DECISIONS:
         if not team:
             label = "Trygg hemgång decision" if decision_type is DecisionType.TRYGG_HEMGANG else "hemgångsbeslut"
             raise DecisionError(f"a {label} needs the team that carries it out")
@@ -197,7 +180,7 @@ def grant(
             raise DecisionError("length must be at least 1 day")
         if start_date is None:
             raise DecisionError("a length needs a start date")
-    if not decision_type.grants_service and (team or relatives or hemtjanst_evenings_nights_weekends):
+    if decision_type not in SERVICE_DECISIONS and (team or relatives or hemtjanst_evenings_nights_weekends):
         raise DecisionError(f"a {decision_type.value} decision grants no service: no team, relatives or home care")
     _check_relatives(relatives)
     return Decision(
@@ -238,7 +221,7 @@ def change(
     if length_days is not None and length_days != decision.length_days:
         if decision.start_date is None:
             raise DecisionError("this decision has no start date; its length cannot change")
-        if decision.decision_type.needs_team:
+        if decision.decision_type in TEAM_DECISIONS:
             _check_length(length_days, profile)
         elif length_days < 1:
             raise DecisionError("length must be at least 1 day")
