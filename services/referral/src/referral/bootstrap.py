@@ -65,6 +65,7 @@ from referral.service_layer.ports import (
     SignatureVerifier,
 )
 from referral.service_layer.sms_limits import SmsLimits
+from trygg_shared.admission import AdmissionGate
 from trygg_shared.clock import SystemClock
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo_store import MongoAggregateStore
@@ -185,8 +186,14 @@ def _webhooks(
     received = metrics.counter(
         "webhooks", "Hospital webhooks by outcome: accepted, repeated or why refused.", ["outcome"]
     )
+    received.labels("overloaded")  # from 0, for an alert on refusals under load
+    gate = AdmissionGate(settings.webhook_admission)
+    metrics.gauge("webhooks_in_flight", "Hospital webhooks being handled now.").set_function(lambda: gate.in_flight)
+    metrics.gauge("webhook_admission_limit", "Webhooks admitted at once now (adaptive).").set_function(
+        lambda: gate.limit
+    )
     router = webhook_router(
-        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc()
+        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc(), gate
     )
     return router, defs
 

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from referral.entrypoints.webhooks import WebhookLimits
 from referral.service_layer.ports import Role
+from trygg_shared.admission import AdmissionSettings
 from trygg_shared.phones import SmsNumberSettings
 from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
 from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
@@ -120,6 +121,10 @@ class Settings(ServiceSettings):
     webhook_limits: WebhookLimits = Field(
         default_factory=WebhookLimits,  # type: ignore[arg-type]
         description="Rate limits of the hospital intake: per sender and for failed signatures per client address.",
+    )
+    webhook_admission: AdmissionSettings = Field(
+        default_factory=AdmissionSettings,
+        description="Admission control of the hospital intake: webhooks in flight, and the 503 for the rest.",
     )
     sms: SmsSettings = Field(
         default_factory=SmsSettings,  # type: ignore[arg-type]
