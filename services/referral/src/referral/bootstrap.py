@@ -65,7 +65,7 @@ from referral.service_layer.ports import (
     SignatureVerifier,
 )
 from referral.service_layer.sms_limits import SmsLimits
-from trygg_shared.admission import AdmissionGate
+from trygg_shared.admission import AdmissionGate, GuardedRoute
 from trygg_shared.clock import SystemClock
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo_store import MongoAggregateStore
@@ -86,6 +86,7 @@ class Referral:
     verifier: SignatureVerifier
     codec: CaseCodec
     openapi_defs: dict[str, Any]
+    admission: GuardedRoute | None = None  # the webhook's admission gate, put around the app by `main`
 
 
 def lus_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -180,22 +181,23 @@ def _metrics(deps: ReferralDeps) -> ServiceMetrics:
 
 def _webhooks(
     settings: Settings, infra: Infrastructure, deps: ReferralDeps, verifier: SignatureVerifier, metrics: ServiceMetrics
-) -> tuple[APIRouter, dict[str, Any]]:
-    """The hospital webhook's route, each outcome counted, and the parts of its request schema."""
+) -> tuple[APIRouter, dict[str, Any], GuardedRoute]:
+    """The hospital webhook's route, each outcome counted, the parts of its request schema, and its
+    admission gate (what it refuses counts as outcome `overloaded`, from 0)."""
     request_schema, defs = lus_request_schema()
     received = metrics.counter(
         "webhooks", "Hospital webhooks by outcome: accepted, repeated or why refused.", ["outcome"]
     )
-    received.labels("overloaded")  # from 0, for an alert on refusals under load
+    router = webhook_router(
+        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc()
+    )
+    overloaded = received.labels("overloaded")
     gate = AdmissionGate(settings.webhook_admission)
     metrics.gauge("webhooks_in_flight", "Hospital webhooks being handled now.").set_function(lambda: gate.in_flight)
     metrics.gauge("webhook_admission_limit", "Webhooks admitted at once now (adaptive).").set_function(
         lambda: gate.limit
     )
-    router = webhook_router(
-        verifier, deps, request_schema, infra.limiter, settings.webhook_limits, lambda o: received.labels(o).inc(), gate
-    )
-    return router, defs
+    return router, defs, GuardedRoute(gate, "POST", "/webhooks/lus", "webhooks", overloaded.inc)
 
 
 def _agreement_book(
@@ -256,7 +258,7 @@ def bootstrap(
     verifier = verifier or _verifier(settings)
     authenticator = authenticator or TokenAuthenticator(settings.api_tokens, Actor)
     metrics = _metrics(deps)
-    webhooks, defs = _webhooks(settings, infra, deps, verifier, metrics)
+    webhooks, defs, admission = _webhooks(settings, infra, deps, verifier, metrics)
     runtime = ServiceRuntime(
         infra=infra,
         metrics=metrics,
@@ -267,4 +269,4 @@ def bootstrap(
         authenticate=authenticator.authenticate,
         background=_background(settings, deps),
     )
-    return Referral(runtime=runtime, deps=deps, verifier=verifier, codec=codec, openapi_defs=defs)
+    return Referral(runtime=runtime, deps=deps, verifier=verifier, codec=codec, openapi_defs=defs, admission=admission)

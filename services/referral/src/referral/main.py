@@ -26,10 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def http_app(referral: Referral, *, lifespan_enabled: bool = True) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         referral.runtime,
         title="Trygg hemgång: referral",
         description=DESCRIPTION,
         lifespan_enabled=lifespan_enabled,
         extra_schemas=referral.openapi_defs,  # the LUS body's component schemas
     )
+    if referral.admission is not None:
+        referral.admission.install(app)  # outside tracing and routing: a refusal costs the least
+    return app

@@ -12,7 +12,6 @@ before its next body is even read (a flood of unsigned messages costs no HMAC an
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from referral.entrypoints.lus_format import MAX_BODY_BYTES, AnyLusMessage, parse
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.intake import receive_hospital_message
 from referral.service_layer.ports import InvalidSignature, SignatureVerifier, StorageUnavailable
-from trygg_shared.admission import AdmissionGate, Overloaded
 from trygg_shared.guard import route_limits
 from trygg_shared.http import ProblemError, field_errors
 from trygg_shared.logging import get_logger
@@ -202,10 +200,8 @@ def webhook_router(
     limiter: RateLimiter | None = None,
     limits: WebhookLimits | None = None,
     on_outcome: Callable[[str], None] | None = None,
-    admission: AdmissionGate | None = None,
 ) -> APIRouter:
-    """The intake route; `on_outcome` is told each webhook's outcome: accepted, repeated or why refused.
-    `admission` refuses what it cannot take in time (503, outcome `overloaded`) before the body is read."""
+    """The intake route; `on_outcome` is told each webhook's outcome: accepted, repeated or why refused."""
     router = APIRouter(tags=["hospital intake"])
     limits = limits or WebhookLimits()
     intake = _Intake(
@@ -230,11 +226,7 @@ def webhook_router(
     )
     async def receive_lus(request: Request) -> JSONResponse:
         try:
-            async with admission.slot() if admission else contextlib.nullcontext():
-                response = await intake.receive(request)
-        except Overloaded as exc:
-            count("overloaded")
-            raise exc.problem("webhooks") from None
+            response = await intake.receive(request)
         except ProblemError as exc:
             count(WEBHOOK_REFUSALS.get(exc.status, "invalid"))
             raise
