@@ -96,10 +96,22 @@ class Loopback:
 
     async def post(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self.host, self.port)
+            reused = bool(self._idle)
+            reader, writer = self._idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
             try:
                 writer.write(raw)
-                status = int((await reader.readline()).split()[1])
+                try:
+                    line = await reader.readline()
+                except ConnectionResetError:
+                    if not reused:
+                        raise
+                    line = b""
+                if not line and reused:  # the server closed the idle connection (keep-alive timeout): a new one
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                    writer.write(raw)
+                    line = await reader.readline()
+                status = int(line.split()[1])
                 headers: dict[str, str] = {}
                 while (line := await reader.readline()) not in (b"\r\n", b""):
                     name, _, value = line.decode("latin-1").partition(":")

@@ -65,6 +65,9 @@ async def test_a_full_intake_answers_503_retry_after_before_reading_and_keeps_wh
         assert refused.json()["status"] == 503
         again_body, again_headers = signed()
         assert (await client.post("/webhooks/lus", content=again_body, headers=again_headers)).status_code == 503
+        assert (await client.get("/healthz")).status_code == 200  # only the webhook route is gated
+        busy = (await client.get("/metrics")).text
+        assert "trygg_referral_webhooks_in_flight 1.0" in busy
 
         inbox.release.set()
         answer = await first
