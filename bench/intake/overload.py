@@ -328,7 +328,15 @@ def targets_v3(report: dict[str, Any]) -> list[dict[str, Any]]:
     phases = report["results"].get("phases", [])
     at = next((p for p in phases if p.get("multiple") == TARGET_MULTIPLE and "error" not in p), None)
     rows: list[dict[str, Any]] = []
-    if at is not None:
+    if at is None:  # no 2x phase measured (`--multiples` without it, or it failed): both rows missed
+        for target, limit in (
+            ("overload: 503 + Retry-After p99 ≤ 50 ms at 2× the sustained rate", TARGET_503_MS),
+            ("overload: accepted p99 ≤ 1 s at 2× the sustained rate", TARGET_ACCEPTED_P99_MS),
+        ):
+            rows.append(
+                {"target": target, "figure": "not measured: no 2× phase", "value": -1.0, "limit": limit, "met": False}
+            )
+    else:
         refused_p99 = at["refused_p99_ms"] if at["refused_p99_ms"] is not None else 0.0
         no_refusal = " (none refused)" if at["refused_p99_ms"] is None else ""
         rows.append(
