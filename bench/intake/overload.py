@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -52,7 +51,19 @@ from rich.console import Console
 from rich.table import Table
 
 # The intake bench's servers, signed bodies, topic watcher and CPU meter, reused as they are.
-from run import CpuMeter, Signed, Stack, TopicWatch, console, fmt, machine_facts, percentile, presign
+from run import (
+    CpuMeter,
+    Signed,
+    Stack,
+    TopicWatch,
+    console,
+    fmt,
+    machine_facts,
+    on_servers,
+    percentile,
+    presign,
+    write_json,
+)
 
 from trygg_shared.admission import AdmissionSettings
 
@@ -531,24 +542,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="trygg-overload-"))
     stack = Stack(workdir)
     results: dict[str, Any] = {}
-    failed = False
-    try:
+
+    def run() -> None:
         with console.status("starting Kafka, PostgreSQL and FerretDB on loopback"):
             stack.start_servers()
         measure(stack, args, results)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]")
-        failed = True
-    except Exception as exc:  # noqa: BLE001 - print the reason, then stop everything
-        console.print(f"[red]benchmark failed:[/red] {type(exc).__name__}: {exc}")
-        failed = True
-    finally:
-        with console.status("stopping referral, FerretDB, PostgreSQL and Kafka"):
-            stack.stop()
-        if failed or args.keep_workdir:
-            console.print(f"server data and logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+
+    failed = on_servers(stack, workdir, run, keep_workdir=args.keep_workdir)
     report: dict[str, Any] = {
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run_seconds": round(time.perf_counter() - began, 1),
@@ -560,10 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["targets_v3"] = targets_v3(report)
     if results:
         print_report(report)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"figures written to {args.json}")
+    write_json(args.json, report)
     if failed or any("error" in p for p in results.get("phases", [])):
         return 1
     return 0 if all(row["met"] for row in report["targets_v3"]) else 2

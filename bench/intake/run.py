@@ -1086,6 +1086,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def write_json(path: Path | None, report: dict[str, Any]) -> None:
+    """The figures as JSON at `path` (`--json`), when given."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        console.print(f"figures written to {path}")
+
+
+def on_servers(stack: Stack, workdir: Path, run: Callable[[], None], *, keep_workdir: bool) -> bool:
+    """`run` (it starts the servers and measures); the servers stopped afterwards whatever happened
+    (Ctrl-C, SIGTERM, a failure, printed), the workdir kept when asked or after a failure. True: it failed."""
+    failed = False
+    try:
+        run()
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]")
+        failed = True
+    except Exception as exc:  # noqa: BLE001 - print the reason, then stop everything
+        console.print(f"[red]benchmark failed:[/red] {type(exc).__name__}: {exc}")
+        failed = True
+    finally:
+        with console.status("stopping referral, FerretDB, PostgreSQL and Kafka"):
+            stack.stop()
+        if failed or keep_workdir:
+            console.print(f"server data and logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return failed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
@@ -1097,8 +1127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="trygg-bench-"))
     stack = Stack(workdir, store=args.store, preload=args.preload)
     results: dict[str, Any] = {}
-    failed = False
-    try:
+
+    def run() -> None:
         with console.status(f"starting Kafka and FerretDB ({args.store}) on loopback"):
             stack.start_servers()
         console.print(
@@ -1106,19 +1136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"(ready in {time.perf_counter() - began:.1f} s; data in {workdir})"
         )
         measure(stack, args, time.perf_counter() + args.max_seconds, results)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]")
-        failed = True
-    except Exception as exc:  # noqa: BLE001 - print the reason, then stop everything
-        console.print(f"[red]benchmark failed:[/red] {type(exc).__name__}: {exc}")
-        failed = True
-    finally:
-        with console.status("stopping referral, FerretDB, PostgreSQL and Kafka"):
-            stack.stop()
-        if failed or args.keep_workdir:
-            console.print(f"server data and logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+
+    failed = on_servers(stack, workdir, run, keep_workdir=args.keep_workdir)
 
     report = {
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1130,10 +1149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if results:
         print_report(report)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"figures written to {args.json}")
+    write_json(args.json, report)
     phase_failed = any("error" in v for v in results.values()) or len(results) < 3
     if failed or phase_failed:
         return 1
