@@ -67,6 +67,9 @@ from run import (
 
 from trygg_shared.admission import AdmissionSettings
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `bench.common`
+from bench.common.footprint import Footprint
+
 TARGET_503_MS = 50.0
 TARGET_ACCEPTED_P99_MS = 1000.0
 TARGET_MULTIPLE = 2.0
@@ -493,13 +496,19 @@ def load_average() -> str:
         return "?"
 
 
-def measure(stack: Stack, args: argparse.Namespace, results: dict[str, Any]) -> None:
+def measure(stack: Stack, args: argparse.Namespace, results: dict[str, Any], footprint: Footprint) -> None:
     deadline = time.perf_counter() + args.max_seconds
+    pids = stack.pids()
+    for name, key in (("kafka", "kafka (JVM)"), ("ferretdb", "ferretdb"), ("postgresql", "postgresql (postmaster)")):
+        footprint.watch(name, pids.get(key), "server")
+    footprint.start()
 
     def url(tag: str) -> str:
         if deadline - time.perf_counter() < args.seconds + 15:
             raise TimeoutError(f"overall deadline (--max-seconds {args.max_seconds:.0f}) reached")
-        return f"{stack.fresh_referral(tag).url}/webhooks/lus"
+        referral = stack.fresh_referral(tag)
+        footprint.watch("referral", stack.pids()["referral (uvicorn)"])  # each phase's process, one peak
+        return f"{referral.url}/webhooks/lus"
 
     rate = args.rate
     if rate is None:
@@ -542,11 +551,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="trygg-overload-"))
     stack = Stack(workdir)
     results: dict[str, Any] = {}
+    footprint = Footprint()  # peak memory of referral and the servers under overload (#21 target 5)
 
     def run() -> None:
         with console.status("starting Kafka, PostgreSQL and FerretDB on loopback"):
             stack.start_servers()
-        measure(stack, args, results)
+        measure(stack, args, results, footprint)
 
     failed = on_servers(stack, workdir, run, keep_workdir=args.keep_workdir)
     report: dict[str, Any] = {
@@ -557,9 +567,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine_facts(),
         "results": results,
     }
-    report["targets_v3"] = targets_v3(report)
+    footprint.stop()
+    report["footprint"] = footprint.rows()
+    report["targets_v3"] = targets_v3(report) + footprint.targets()
     if results:
         print_report(report)
+        (console if console.is_terminal else Console(width=WIDE)).print(footprint.table())
     write_json(args.json, report)
     if failed or any("error" in p for p in results.get("phases", [])):
         return 1
