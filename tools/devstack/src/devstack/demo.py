@@ -220,13 +220,36 @@ def _problem(service: str, response: httpx.Response, doing: str) -> StepFailed:
     return StepFailed(service, f"{doing} answered {response.status_code}: {why}")
 
 
+UNAVAILABLE = 503
+RETRIES_WHEN_UNAVAILABLE = 5  # a service shedding load (503 + Retry-After) is asked again, as a sender would
+LONGEST_RETRY_WAIT = 10.0
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """The seconds a 503 asks the caller to wait (Retry-After in whole seconds), capped; 1 s without one."""
+    try:
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), LONGEST_RETRY_WAIT)
+    except ValueError:
+        return 1.0
+
+
 async def call(
     client: httpx.AsyncClient, service: str, doing: str, method: str, url: str, **kwargs: Any
 ) -> httpx.Response:
-    try:
-        response = await client.request(method, url, **kwargs)
-    except httpx.HTTPError as exc:
-        raise StepFailed(service, f"{doing}: no answer from {url.split('/', 3)[2]} ({type(exc).__name__})") from None
+    """One request; a 503 (the service sheds load or is starting) is sent again after its Retry-After.
+
+    The same request is resent (a webhook keeps its id and signature, so the service takes it once).
+    """
+    for attempt in range(RETRIES_WHEN_UNAVAILABLE + 1):
+        try:
+            response = await client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise StepFailed(
+                service, f"{doing}: no answer from {url.split('/', 3)[2]} ({type(exc).__name__})"
+            ) from None
+        if response.status_code != UNAVAILABLE or attempt == RETRIES_WHEN_UNAVAILABLE:
+            break
+        await asyncio.sleep(_retry_after(response))
     if response.status_code >= 400:
         raise _problem(service, response, doing)
     return response
