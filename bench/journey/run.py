@@ -109,6 +109,10 @@ def _phone() -> str:
     return f"+4673{uuid.uuid4().int % 10**7:07d}"
 
 
+SHED = 503  # referral's admission gate refuses what it cannot take in time, with Retry-After
+SHED_RESENDS = 10
+
+
 @dataclass
 class Journey:
     index: int
@@ -117,6 +121,7 @@ class Journey:
     missed: bool
     scheduled: float  # monotonic: when the webhook is due
     webhook_status: int | None = None
+    webhook_shed: int = 0  # 503 answers (the intake's admission gate) before it was taken: sent again
     case_id: str | None = None
     decision_sent: float | None = None
     decision_status: int | None = None
@@ -382,9 +387,13 @@ class Driver:
         try:
             body = json.dumps(sample_message("utskrivningsklar", f"J-{uuid.uuid4().hex[:12]}")).encode()
             webhook_id = f"msg_{uuid.uuid4().hex}"
-            answer = await self.client.post(
-                f"{referral}/webhooks/lus", content=body, headers=sign(LOCAL_DEV_SENDER_SECRET, webhook_id, body)
-            )
+            headers = sign(LOCAL_DEV_SENDER_SECRET, webhook_id, body)
+            answer = await self.client.post(f"{referral}/webhooks/lus", content=body, headers=headers)
+            while answer.status_code == SHED and j.webhook_shed < SHED_RESENDS:
+                # As a Standard Webhooks sender: the same webhook again after Retry-After.
+                j.webhook_shed += 1
+                await asyncio.sleep(min(float(answer.headers.get("Retry-After", "1")), 10.0))
+                answer = await self.client.post(f"{referral}/webhooks/lus", content=body, headers=headers)
             j.webhook_status = answer.status_code
             if answer.status_code != 202:
                 return
@@ -498,6 +507,8 @@ def report(driver: Driver, sent_seconds: float, args: argparse.Namespace) -> dic
         for what, status in (("webhook", j.webhook_status), ("decision", j.decision_status)):
             if status is not None:
                 statuses[f"{what} {status}"] = statuses.get(f"{what} {status}", 0) + 1
+        if j.webhook_shed:
+            statuses["webhook 503, sent again"] = statuses.get("webhook 503, sent again", 0) + j.webhook_shed
         if j.missed_status is not None:
             key = f"missed-visit move {j.missed_status}"
             statuses[key] = statuses.get(key, 0) + 1
