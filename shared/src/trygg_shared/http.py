@@ -67,6 +67,47 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
 
 
+# --- what routes answer on errors, and how the OpenAPI document declares it ------------------
+
+RETRY_AFTER_SECONDS = 5  # what a 503 asks the caller to wait
+
+# Response headers as the OpenAPI document declares them.
+RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+}
+BEARER_CHALLENGE: dict[str, Any] = {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}
+
+
+def problem(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAPI response answered as `application/problem+json` (a route's `responses` entry)."""
+    response: dict[str, Any] = {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def unauthorized() -> dict[str, Any]:
+    """The 401 of a route that needs a bearer token (`trygg_shared.bearer.require`)."""
+    return problem("Missing or invalid bearer token.", headers=BEARER_CHALLENGE)
+
+
+def invalid() -> dict[str, Any]:
+    """The 422 of a route whose input breaks the documented format."""
+    return problem("The request breaks the documented format; `errors` lists each field.")
+
+
+def unavailable() -> dict[str, Any]:
+    """The 503 of a route whose database cannot answer now (`service_unavailable`)."""
+    return problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER)
+
+
+def service_unavailable() -> ProblemError:
+    """The 503 answered when the database cannot answer now (`StorageUnavailable`): a retry can fix it."""
+    return ProblemError(
+        503, "Service unavailable", "Try again shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
 def problem_response(
     status: int,
     title: str,

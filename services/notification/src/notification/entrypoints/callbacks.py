@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request, Response
 from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict
 
-from notification.entrypoints.errors import COMMON_ERRORS, RETRY_AFTER, problem
+from notification.entrypoints.errors import COMMON_ERRORS
 from notification.service_layer import alerts as al
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import CallbackRejected, ProviderCallbacks
 from trygg_shared.fields import has_control_characters
-from trygg_shared.http import ProblemError
+from trygg_shared.http import RETRY_AFTER, ProblemError, problem
 from trygg_shared.logging import get_logger
 from trygg_shared.ratelimit import RateLimiter, parse_rate, too_many_requests
 

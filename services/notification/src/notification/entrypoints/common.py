@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
-from notification.entrypoints.errors import problem
+from trygg_shared.http import problem
 
 ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
 CODE = r"^[A-Za-z0-9]{4,16}$"

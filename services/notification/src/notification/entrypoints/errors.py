@@ -10,30 +10,22 @@ from notification.domain.alert import AlertError
 from notification.service_layer.alerts import AlertNotFound
 from notification.service_layer.ops import NotFound
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
-from trygg_shared.http import PROBLEM_JSON, Problem, ProblemError
+from trygg_shared.http import (
+    ProblemError,
+    invalid,
+    problem,
+    service_unavailable,
+    unauthorized,
+    unavailable,
+)
 
-RETRY_AFTER_SECONDS = 5
-
-
-def problem(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An OpenAPI response answered as `application/problem+json`."""
-    response: dict[str, Any] = {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: problem("The request could not be read (a body that is not JSON or a form, bad encoding)."),
-    422: problem("The request breaks the documented format; `errors` lists each field."),
-    503: problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
+    422: invalid(),
+    503: unavailable(),
 }
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: problem(
-        "Missing or invalid bearer token.",
-        headers={"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
-    ),
+    401: unauthorized(),
     403: problem("The token lacks the role this endpoint needs."),
     **COMMON_ERRORS,
 }
@@ -54,6 +46,4 @@ def domain_errors() -> Iterator[None]:
     except ConcurrencyConflict:
         raise ProblemError(409, "Conflict", "It changed meanwhile; try again.") from None
     except StorageUnavailable:
-        raise ProblemError(
-            503, "Service unavailable", "Try again shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
-        ) from None
+        raise service_unavailable() from None

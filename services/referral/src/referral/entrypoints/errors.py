@@ -24,29 +24,25 @@ from referral.service_layer.sms_limits import (
     RelativePhoneRefused,
     TooManyConsentingRelatives,
 )
-from trygg_shared.http import PROBLEM_JSON, FieldError, Problem, ProblemError
+from trygg_shared.http import (
+    RETRY_AFTER,
+    FieldError,
+    ProblemError,
+    invalid,
+    problem,
+    service_unavailable,
+    unauthorized,
+    unavailable,
+)
 
-RETRY_AFTER_SECONDS = 5
-
-
-def problem(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An OpenAPI response answered as `application/problem+json` (see `problem_json_only` in main)."""
-    response: dict[str, Any] = {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+# `RETRY_AFTER` and `problem` are the chassis' (`trygg_shared.http`), exported for the webhook route.
+__all__ = ["AUTH_ERRORS", "BAD_BODY", "CONFLICT", "NOT_FOUND", "RETRY_AFTER", "SMS_CAPS", "domain_errors", "problem"]
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: problem(
-        "Missing or invalid bearer token.",
-        headers={"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
-    ),
+    401: unauthorized(),
     403: problem("The token lacks the role this endpoint needs (or, a team token, acts for another team)."),
-    422: problem("The request breaks the documented format; `errors` lists each field."),
-    503: problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER),
+    422: invalid(),
+    503: unavailable(),
 }
 BAD_BODY: dict[int | str, dict[str, Any]] = {400: problem("The body is not JSON.")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such case (or no such decision on it).")}
@@ -110,6 +106,4 @@ def domain_errors(*, rules_are_conflicts: bool = False) -> Iterator[None]:
     except CaseOfAnotherTeam:
         raise ProblemError(403, "Forbidden", "Your token does not act for this case's team.") from None
     except StorageUnavailable:
-        raise ProblemError(
-            503, "Service unavailable", "Try again shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
-        ) from None
+        raise service_unavailable() from None

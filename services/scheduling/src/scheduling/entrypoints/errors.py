@@ -16,7 +16,7 @@ from scheduling.service_layer.planning import UnknownTeam
 from scheduling.service_layer.ports import Actor, SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable
 from trygg_shared.auth import may_act_for_team
-from trygg_shared.http import Problem, ProblemError
+from trygg_shared.http import Problem, ProblemError, service_unavailable
 
 T = TypeVar("T")
 
@@ -62,7 +62,7 @@ def domain_errors() -> Iterator[None]:
     except ConcurrencyConflict:
         raise ProblemError(409, "Conflict", "The plan changed meanwhile; try again.") from None
     except StorageUnavailable:
-        raise ProblemError(503, "Service unavailable", "Try again shortly.", headers={"Retry-After": "5"}) from None
+        raise service_unavailable() from None
 
 
 def for_team(actor: Actor, team_id: str | None) -> None:
