@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
@@ -45,6 +45,7 @@ log = get_logger(__name__)
 RELAY_LEASES = "relay_leases"  # one lease document per service's outbox relay
 _Settings = TypeVar("_Settings", bound=ServiceSettings)
 _Service = TypeVar("_Service")
+_Wired = TypeVar("_Wired", bound="Wired")
 
 
 @dataclass
@@ -335,3 +336,42 @@ def create_service_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class Wired(Protocol):
+    """What a service's `bootstrap` returns: at least the runtime to start (and what its tests reach for)."""
+
+    @property
+    def runtime(self) -> ServiceRuntime: ...
+
+
+@dataclass(frozen=True)
+class ServiceApp(Generic[_Settings, _Wired]):
+    """A service's app factories, for its `main`: `create_app` (production: `uvicorn <svc>.main:create_app
+    --factory`) and `http_app` (the app around a wired service; tests pass `lifespan_enabled=False`).
+
+    `extra_schemas`: component schemas the service adds to its OpenAPI document (`create_service_app`);
+    `finish`: what the service adds to its app beside the routes (e.g. static files, an admission gate).
+    """
+
+    settings: Callable[[], _Settings]
+    bootstrap: Callable[..., _Wired]
+    title: str
+    description: str
+    extra_schemas: Callable[[_Wired], Mapping[str, Any]] | None = None
+    finish: Callable[[_Wired, FastAPI], None] | None = None
+
+    def create_app(self, settings: _Settings | None = None) -> FastAPI:
+        return create_process_app(settings or self.settings(), self.bootstrap, self.http_app)
+
+    def http_app(self, service: _Wired, *, lifespan_enabled: bool = True) -> FastAPI:
+        app = create_service_app(
+            service.runtime,
+            title=self.title,
+            description=self.description,
+            lifespan_enabled=lifespan_enabled,
+            extra_schemas=None if self.extra_schemas is None else self.extra_schemas(service),
+        )
+        if self.finish is not None:
+            self.finish(service, app)
+        return app

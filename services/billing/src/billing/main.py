@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from billing.bootstrap import Billing, bootstrap
+from billing.bootstrap import bootstrap
 from billing.config import Settings
-from trygg_shared.service import create_process_app, create_service_app
+from trygg_shared.service import ServiceApp
 
 DESCRIPTION = """
 The person's fees (maxtaxa-capped monthly statements with correction lines), the municipality's
@@ -16,11 +14,11 @@ Roles: `officer` and `ops` (tariffs, runs and the audit trail: `ops`).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_process_app(settings or Settings(), bootstrap, http_app)
-
-
-def http_app(billing: Billing, *, lifespan_enabled: bool = True) -> FastAPI:
-    return create_service_app(
-        billing.runtime, title="Trygg hemgång: billing", description=DESCRIPTION, lifespan_enabled=lifespan_enabled
-    )
+APP = ServiceApp(
+    Settings,
+    bootstrap,
+    title="Trygg hemgång: billing",
+    description=DESCRIPTION,
+)
+create_app = APP.create_app
+http_app = APP.http_app

@@ -5,11 +5,9 @@ The only place with process-wide side effects: logging and tracing (`configure_p
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from notification.bootstrap import Notification, bootstrap
+from notification.bootstrap import bootstrap
 from notification.config import Settings
-from trygg_shared.service import create_process_app, create_service_app
+from trygg_shared.service import ServiceApp
 
 DESCRIPTION = """
 SMS to relatives (only with the person's recorded consent; no health details) about the
@@ -21,14 +19,11 @@ events on `trygg.notification.events.v1`. Every error is `application/problem+js
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_process_app(settings or Settings(), bootstrap, http_app)
-
-
-def http_app(notification: Notification, *, lifespan_enabled: bool = True) -> FastAPI:
-    return create_service_app(
-        notification.runtime,
-        title="Trygg hemgång: notification",
-        description=DESCRIPTION,
-        lifespan_enabled=lifespan_enabled,
-    )
+APP = ServiceApp(
+    Settings,
+    bootstrap,
+    title="Trygg hemgång: notification",
+    description=DESCRIPTION,
+)
+create_app = APP.create_app
+http_app = APP.http_app

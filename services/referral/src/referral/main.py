@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from referral.bootstrap import Referral, bootstrap
 from referral.config import Settings
-from trygg_shared.service import create_process_app, create_service_app
+from trygg_shared.service import ServiceApp
 
 DESCRIPTION = """
 Hospital messages (LUS) arrive here as signed webhooks and become cases; the payment-liability
@@ -21,18 +21,18 @@ Every error is `application/problem+json` (RFC 9457).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_process_app(settings or Settings(), bootstrap, http_app)
-
-
-def http_app(referral: Referral, *, lifespan_enabled: bool = True) -> FastAPI:
-    app = create_service_app(
-        referral.runtime,
-        title="Trygg hemgång: referral",
-        description=DESCRIPTION,
-        lifespan_enabled=lifespan_enabled,
-        extra_schemas=referral.openapi_defs,  # the LUS body's component schemas
-    )
+def _admission(referral: Referral, app: FastAPI) -> None:
     if referral.admission is not None:
         referral.admission.install(app)  # outside tracing and routing: a refusal costs the least
-    return app
+
+
+APP = ServiceApp(
+    Settings,
+    bootstrap,
+    title="Trygg hemgång: referral",
+    description=DESCRIPTION,
+    extra_schemas=lambda referral: referral.openapi_defs,  # the LUS body's component schemas
+    finish=_admission,
+)
+create_app = APP.create_app
+http_app = APP.http_app

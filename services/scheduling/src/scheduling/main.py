@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from scheduling.bootstrap import Scheduling, bootstrap
+from scheduling.bootstrap import bootstrap
 from scheduling.config import Settings
-from trygg_shared.service import create_process_app, create_service_app
+from trygg_shared.service import ServiceApp
 
 DESCRIPTION = """
 The team's working day: plans each granted Trygg hemgång decision into visits staffed with
@@ -18,14 +16,11 @@ case id) and `trygg.scheduling.team-events.v1` (keyed by team id).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_process_app(settings or Settings(), bootstrap, http_app)
-
-
-def http_app(scheduling: Scheduling, *, lifespan_enabled: bool = True) -> FastAPI:
-    return create_service_app(
-        scheduling.runtime,
-        title="Trygg hemgång: scheduling",
-        description=DESCRIPTION,
-        lifespan_enabled=lifespan_enabled,
-    )
+APP = ServiceApp(
+    Settings,
+    bootstrap,
+    title="Trygg hemgång: scheduling",
+    description=DESCRIPTION,
+)
+create_app = APP.create_app
+http_app = APP.http_app
