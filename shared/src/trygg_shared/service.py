@@ -30,14 +30,14 @@ from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.guard import Authenticate, document_limits, install_request_guard
 from trygg_shared.http import Check, health_router, install_problem_handlers, problem_json_only
 from trygg_shared.indexes import Index, ensure_indexes
-from trygg_shared.kafka import EventConsumer, EventPublisher, create_broker, ensure_topics
+from trygg_shared.kafka import EventConsumer, EventPublisher, HandledEvents, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging, get_logger
 from trygg_shared.metrics import ServiceMetrics, install_request_timing
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import PENDING_FLAG, OutboxRelay, RelayLease
 from trygg_shared.ratelimit import RateLimiter
-from trygg_shared.settings import ServiceSettings
+from trygg_shared.settings import KafkaSettings, ServiceSettings
 from trygg_shared.telemetry import configure_tracing, quiet
 
 log = get_logger(__name__)
@@ -46,6 +46,9 @@ RELAY_LEASES = "relay_leases"  # one lease document per service's outbox relay
 _Settings = TypeVar("_Settings", bound=ServiceSettings)
 _Service = TypeVar("_Service")
 _Wired = TypeVar("_Wired", bound="Wired")
+_Deps = TypeVar("_Deps")
+# How a service makes one of its consumers: (broker, the use cases' deps, guard, Kafka settings, group id).
+ConsumerFactory = Callable[[KafkaBroker, _Deps, HandledEvents, KafkaSettings, str], EventConsumer]
 
 
 @dataclass
@@ -130,6 +133,31 @@ def consumer_indexes() -> list[Index]:
         Index(ProcessedEvents.COLLECTION, ("consumer", "handled_at")),
         Index(ProcessedEvents.POSITIONS, ("consumer", "updated_at")),
     ]
+
+
+def consumer_groups(
+    infra: Infrastructure,
+    deps: _Deps,
+    group: str,
+    consumers: Sequence[tuple[str, ConsumerFactory[_Deps]]],
+    guard: Callable[[str], HandledEvents] | None = None,
+) -> tuple[list[EventConsumer], list[HandledEvents]]:
+    """A service's consumers, one consumer group each, named `group` + its suffix in `consumers` ((suffix,
+    factory) pairs), each with its own handled-events guard: `ProcessedEvents` in the service's database,
+    unless `guard` makes them (in memory, in tests)."""
+    make = guard or (lambda group_id: ProcessedEvents(infra.db, group_id))
+    groups = [group + suffix for suffix, _factory in consumers]
+    guards = [make(group_id) for group_id in groups]
+    made = [
+        factory(infra.broker, deps, handled, infra.settings.kafka, group_id)
+        for (_suffix, factory), group_id, handled in zip(consumers, groups, guards, strict=True)
+    ]
+    return made, guards
+
+
+def swept(guards: Sequence[HandledEvents]) -> list[ProcessedEvents]:
+    """The guards kept in the database, whose records `ServiceRuntime` sweeps after its retention."""
+    return [g for g in guards if isinstance(g, ProcessedEvents)]
 
 
 @dataclass

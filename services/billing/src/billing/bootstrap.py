@@ -51,16 +51,17 @@ from billing.service_layer.ports import (
 from billing.service_layer.statements import due_month, run_due_month
 from billing.service_layer.tariffs import seed_books
 from trygg_shared.clock import SystemClock
-from trygg_shared.kafka import EventConsumer, HandledEvents
 from trygg_shared.logging import get_logger
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
-from trygg_shared.mongo import Document, ProcessedEvents
-from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.mongo import Document
+from trygg_shared.service import Infrastructure, ServiceRuntime, consumer_groups, swept
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.telemetry import traced_work
 from trygg_shared.tokens import TokenAuthenticator, local_dev_tokens, uses_dev_tokens
 
 log = get_logger(__name__)
+# The consumer groups (suffixes of `BILLING_CONSUMER_GROUP`) and their consumers.
+CONSUMERS = (("", referral_consumer), ("-subjects", subjects_consumer), ("-scheduling", scheduling_consumer))
 
 
 @dataclass
@@ -142,22 +143,6 @@ def _deps(
     )
 
 
-def _consumers(
-    settings: Settings, infra: Infrastructure, deps: BillingDeps, in_memory: bool
-) -> tuple[list[EventConsumer], list[ProcessedEvents]]:
-    """The three consumer groups, with their guards (in memory with memory stores)."""
-    group = settings.consumer_group
-    groups = (group, f"{group}-subjects", f"{group}-scheduling")
-    guards = [] if in_memory else [ProcessedEvents(infra.db, g) for g in groups]
-    handled: list[HandledEvents] = [MemoryHandledEvents() for _ in groups] if in_memory else list(guards)
-    consumers = [
-        referral_consumer(infra.broker, deps, handled[0], settings.kafka, groups[0]),
-        subjects_consumer(infra.broker, deps, handled[1], settings.kafka, groups[1]),
-        scheduling_consumer(infra.broker, deps, handled[2], settings.kafka, groups[2]),
-    ]
-    return consumers, guards
-
-
 def _issuing_timer(deps: BillingDeps, check_seconds: float) -> Callable[[], Awaitable[None]]:
     async def issuing_timer() -> None:
         """The persisted monthly timer: the due month's run is claimed in the database, done once."""
@@ -198,7 +183,8 @@ def bootstrap(
         stores = Stores(infra.db)
         deps = mongo_deps(settings, clock, stores, infra.db)
         relay = infra.outbox_relay("billing", stores.publishing)
-    consumers, guards = _consumers(settings, infra, deps, in_memory=memory is not None)
+    in_memory = (lambda _group: MemoryHandledEvents()) if memory is not None else None
+    consumers, guards = consumer_groups(infra, deps, settings.consumer_group, CONSUMERS, in_memory)
     authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     runtime = ServiceRuntime(
         infra=infra,
@@ -207,7 +193,7 @@ def bootstrap(
         consumers=consumers,
         relay=relay,
         indexes=INDEXES,
-        guards=guards,
+        guards=swept(guards),
         on_startup=[partial(seed_books, deps)],
         background=[_issuing_timer(deps, settings.issue_check_seconds)],
     )

@@ -29,16 +29,17 @@ from scheduling.service_layer.ports import Actor, AuditLog, Clock, PlanQueries, 
 from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import AggregateStore
 from trygg_shared.clock import SystemClock
-from trygg_shared.kafka import EventConsumer, HandledEvents
+from trygg_shared.kafka import HandledEvents
 from trygg_shared.logging import get_logger
-from trygg_shared.mongo import ProcessedEvents
 from trygg_shared.mongo_store import MongoAggregateStore
 from trygg_shared.outbox import OutboxRelay
-from trygg_shared.service import Infrastructure, ServiceRuntime
+from trygg_shared.service import Infrastructure, ServiceRuntime, consumer_groups, swept
 from trygg_shared.settings import refuse_local_values
 from trygg_shared.tokens import TokenAuthenticator
 
 log = get_logger(__name__)
+# The consumer groups (suffixes of `SCHEDULING_CONSUMER_GROUP`) and their consumers.
+CONSUMERS = (("", referral_consumer), ("-person-contacts", person_contacts_consumer), ("-capacity", capacity_consumer))
 
 
 @dataclass
@@ -64,26 +65,6 @@ def _scanner(
     )
     mongo_plans.on_written = lambda _case_id, fields: scanner.loop.saved(fields.get("next_due_at"))
     return scanner
-
-
-def _consumers(
-    settings: Settings,
-    infra: Infrastructure,
-    deps: SchedulingDeps,
-    guards: Callable[[str], HandledEvents] | None,
-) -> tuple[list[EventConsumer], list[HandledEvents]]:
-    """The three consumer groups and their guards (`ProcessedEvents` unless `guards` makes them)."""
-    capacity_group = f"{settings.consumer_group}-capacity"
-    contacts_group = f"{settings.consumer_group}-person-contacts"
-    make_guard: Callable[[str], HandledEvents] = guards or (lambda group: ProcessedEvents(infra.db, group))
-    referral_guard, capacity_guard = make_guard(settings.consumer_group), make_guard(capacity_group)
-    contacts_guard = make_guard(contacts_group)
-    consumers = [
-        referral_consumer(infra.broker, deps, referral_guard, settings.kafka, settings.consumer_group),
-        person_contacts_consumer(infra.broker, deps, contacts_guard, settings.kafka, contacts_group),
-        capacity_consumer(infra.broker, deps, capacity_guard, settings.kafka, capacity_group),
-    ]
-    return consumers, [referral_guard, contacts_guard, capacity_guard]
 
 
 async def _seed(settings: Settings, deps: SchedulingDeps) -> None:
@@ -123,7 +104,7 @@ def bootstrap(
         default_team_id=settings.default_team_id,
     )
     scanner = _scanner(settings, infra, deps, mongo_plans)
-    consumers, handled = _consumers(settings, infra, deps, guards)
+    consumers, handled = consumer_groups(infra, deps, settings.consumer_group, CONSUMERS, guards)
     authenticator = TokenAuthenticator(settings.api_tokens, Actor)
     runtime = ServiceRuntime(
         infra=infra,
@@ -132,7 +113,7 @@ def bootstrap(
         consumers=consumers,
         relay=relay,
         indexes=[*INDEXES, *mongo_plans.indexes, *mongo_teams.indexes],
-        guards=[g for g in handled if isinstance(g, ProcessedEvents)],
+        guards=swept(handled),
         on_startup=[partial(_seed, settings, deps)],
         background=[scanner.run],
     )
