@@ -32,7 +32,6 @@ from notification.service_layer import relatives as rel
 from scheduling.adapters.mongo import TimerScanner
 from scheduling.bootstrap import Scheduling
 from scheduling.bootstrap import bootstrap as scheduling_bootstrap
-from scheduling.config import SchedulingMongo
 from scheduling.config import Settings as SchedulingSettings
 from scheduling.domain.profiles import default_teams
 from scheduling.service_layer import planning as uc
@@ -85,7 +84,7 @@ def _at(value: Any) -> datetime:
 
 def _scheduling(servers: Endpoints, database: str, clock: OffsetClock) -> Scheduling:
     settings = SchedulingSettings(
-        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
+        mongo={"uri": servers.mongo_uri, "database": database, "postgres_url": servers.postgres_url},
         kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
     )
     assert settings.timer_poll_seconds == 5.0  # the default: the periodic look is not what is measured

@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from scheduling.adapters.memory import InMemoryAuditLog, InMemoryPlanQueries, InMemoryTeamQueries
 from scheduling.bootstrap import Scheduling, bootstrap
-from scheduling.config import SchedulingMongo, Settings
+from scheduling.config import Settings
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.profiles import default_teams
 from scheduling.domain.team import Team
@@ -113,7 +113,7 @@ def grant_command(
 def service_on(servers: Endpoints, database: str, clock: FixedClock) -> Scheduling:
     """The service on real servers (FerretDB in `database`, Kafka) with a clock tests move; not started."""
     settings = Settings(
-        mongo=SchedulingMongo(uri=servers.mongo_uri, database=database, postgres_url=servers.postgres_url),
+        mongo={"uri": servers.mongo_uri, "database": database, "postgres_url": servers.postgres_url},
         kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
     )
     return bootstrap(settings, infra=Infrastructure.create(settings), clock=clock)

@@ -8,10 +8,10 @@ Defaults run against the local servers that `make run` starts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from limits import RateLimitItem, parse_many
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -142,9 +142,44 @@ class LimitSettings(BaseModel):
 
 
 class ServiceSettings(BaseSettings):
-    """Base for each service's settings; subclasses set `env_prefix` and defaults."""
+    """Base for each service's settings; subclasses set their environment prefix and defaults.
+
+    A service names itself and its HTTP port in its class statement, `class Settings(ServiceSettings,
+    service="billing", port=8004)`, and gets what every service declares alike: the environment prefix
+    (`BILLING_`), its service name, its own database (`database` = the service name) and port as the
+    defaults of its `mongo` and `http` parts (each a subclass, so that a part set from the environment,
+    e.g. `BILLING_MONGO__URI`, keeps the other defaults). Anything the class body declares itself is kept.
+    """
 
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    def __init_subclass__(cls, *, service: str | None = None, port: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if service is None or port is None:
+            return
+        name, module = service.capitalize(), cls.__module__
+        mongo = create_model(
+            f"{name}Mongo",
+            __base__=MongoSettings,
+            __module__=module,
+            database=(str, Field(service, description="The service's own database.")),
+        )
+        http = create_model(
+            f"{name}Http",
+            __base__=HttpSettings,
+            __module__=module,
+            port=(int, Field(port, ge=1, le=65535, description="TCP port of the HTTP API.")),
+        )
+        own: dict[str, tuple[Any, Any]] = {
+            "service_name": (str, Field(service, description="Service name in logs, traces and CloudEvents.")),
+            "mongo": (mongo, Field(default_factory=mongo)),  # type: ignore[arg-type]
+            "http": (http, Field(default_factory=http)),  # type: ignore[arg-type]
+        }
+        cls.model_config = SettingsConfigDict(**{**cls.model_config, "env_prefix": f"{service.upper()}_"})
+        for field, (annotation, default) in own.items():
+            if field not in cls.__dict__:  # declared by the service itself
+                cls.__annotations__[field] = annotation
+                setattr(cls, field, default)
 
     service_name: str = Field(..., description="Service name, used in logs, traces and CloudEvents.")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)  # type: ignore[arg-type]

@@ -9,20 +9,11 @@ from __future__ import annotations
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from billing.domain.invoice_csv import DEFAULT_LAYOUT, FIELDS, InvoiceLayout
 from billing.service_layer.ports import Role
-from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.settings import ServiceSettings
 from trygg_shared.tokens import ApiToken, local_dev_tokens
-
-
-class BillingMongo(MongoSettings):
-    database: str = Field("billing", description="The service's own database.")
-
-
-class BillingHttp(HttpSettings):
-    port: int = Field(8004, ge=1, le=65535, description="TCP port of the HTTP API.")
 
 
 class InvoiceLayoutSetting(BaseModel):
@@ -47,14 +38,9 @@ def _default_layouts() -> dict[str, InvoiceLayoutSetting]:
     return {"*": default}
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, service="billing", port=8004):
     """Settings of the billing service; defaults run against `make run`'s local servers."""
 
-    model_config = SettingsConfigDict(env_prefix="BILLING_", env_nested_delimiter="__", extra="ignore")
-
-    service_name: str = Field("billing", description="Service name in logs, traces and CloudEvents.")
-    mongo: BillingMongo = Field(default_factory=BillingMongo)  # type: ignore[arg-type]
-    http: BillingHttp = Field(default_factory=BillingHttp)  # type: ignore[arg-type]
     consumer_group: str = Field(
         "billing",
         description="Kafka consumer group of the referral case-events consumer; the billing-subjects and "

@@ -136,7 +136,7 @@ class OpsSettings(BaseModel):
 class Settings(ServiceSettings):
     """Settings of the console; defaults run against `make run`'s local servers."""
 
-    model_config = SettingsConfigDict(env_prefix="CONSOLE_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_")
 
     service_name: str = Field("console", description="Service name in logs and traces.")
     consumer_group: str = Field(

@@ -12,11 +12,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import SettingsConfigDict
 
 from notification.service_layer.auth import Role
 from trygg_shared.phones import SmsNumberSettings
-from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.settings import ServiceSettings
 from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 
 LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: S105
@@ -24,14 +23,6 @@ LOCAL_DEV_CALLBACK_SECRET = "local-dev-only-callback-secret-change-me"  # noqa: 
 LOCAL_DEV_ONCALL_PHONES = ("+46700000901", "+46700000902")
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,10}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
-class NotificationMongo(MongoSettings):
-    database: str = Field("notification", description="The service's own database.")
-
-
-class NotificationHttp(HttpSettings):
-    port: int = Field(8003, ge=1, le=65535, description="TCP port of the HTTP API.")
 
 
 class ElksSettings(BaseModel):
@@ -67,14 +58,9 @@ class ContactSettings(BaseModel):
     )
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, service="notification", port=8003):
     """Settings of the notification service; defaults run against `make run`'s local servers."""
 
-    model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", env_nested_delimiter="__", extra="ignore")
-
-    service_name: str = Field("notification", description="Service name in logs, traces and CloudEvents.")
-    mongo: NotificationMongo = Field(default_factory=NotificationMongo)  # type: ignore[arg-type]
-    http: NotificationHttp = Field(default_factory=NotificationHttp)  # type: ignore[arg-type]
     consumer_group: str = Field(
         "notification",
         description="Kafka consumer group of referral's case events; referral's relative contacts, scheduling's "

@@ -7,13 +7,12 @@ Example: `REFERRAL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, `REFERRAL_MONGO__URI=mo
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
 
 from referral.entrypoints.webhooks import WebhookLimits
 from referral.service_layer.ports import Role
 from trygg_shared.admission import AdmissionSettings
 from trygg_shared.phones import SmsNumberSettings
-from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.settings import ServiceSettings
 from trygg_shared.tokens import ApiToken, local_dev_tokens, uses_dev_tokens
 
 # Local development only: `make run` and `trygg webhook` use it. Production sets REFERRAL_SENDERS.
@@ -72,22 +71,9 @@ class SmsSettings(SmsNumberSettings):
     timezone: str = Field("Europe/Stockholm", description="The local day of the officer's cap.")
 
 
-class ReferralMongo(MongoSettings):
-    database: str = Field("referral", description="The service's own database.")
-
-
-class ReferralHttp(HttpSettings):
-    port: int = Field(8001, ge=1, le=65535, description="TCP port of the HTTP API.")
-
-
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, service="referral", port=8001):
     """Settings of the referral service; defaults run against `make run`'s local servers."""
 
-    model_config = SettingsConfigDict(env_prefix="REFERRAL_", env_nested_delimiter="__", extra="ignore")
-
-    service_name: str = Field("referral", description="Service name in logs, traces and CloudEvents.")
-    mongo: ReferralMongo = Field(default_factory=ReferralMongo)  # type: ignore[arg-type]
-    http: ReferralHttp = Field(default_factory=ReferralHttp)  # type: ignore[arg-type]
     senders: list[SenderConfig] = Field(
         default_factory=lambda: [
             SenderConfig(sender_id="local-dev", region_code="01", secrets=[SecretStr(LOCAL_DEV_SENDER_SECRET)])

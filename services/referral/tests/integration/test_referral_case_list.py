@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from devstack.testing import Endpoints
 from referral.adapters.mongo import INDEXES
 from referral.bootstrap import bootstrap
-from referral.config import ReferralMongo, Settings
+from referral.config import Settings
 from referral.main import http_app
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.service import Infrastructure
@@ -34,7 +34,7 @@ async def test_the_officer_lists_the_documented_maximum_of_200_cases_and_each_re
     servers: Endpoints, db: AsyncDatabase[Any]
 ) -> None:
     settings = Settings(
-        mongo=ReferralMongo(uri=servers.mongo_uri, database=db.name, postgres_url=servers.postgres_url),
+        mongo={"uri": servers.mongo_uri, "database": db.name, "postgres_url": servers.postgres_url},
         kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
     )
     infra = Infrastructure.create(settings)

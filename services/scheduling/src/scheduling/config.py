@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from scheduling.domain.profiles import default_teams
 from scheduling.service_layer.ports import Role
 from trygg_shared import tokens
 from trygg_shared.auth import token_hash
-from trygg_shared.settings import HttpSettings, MongoSettings, ServiceSettings
+from trygg_shared.settings import ServiceSettings
 from trygg_shared.tokens import ApiToken
 
 
@@ -29,22 +28,9 @@ def local_dev_tokens() -> list[ApiToken[Role]]:
     return [*tokens.local_dev_tokens(Role, team_teams=sorted(default_teams())), hofors]
 
 
-class SchedulingMongo(MongoSettings):
-    database: str = Field("scheduling", description="The service's own database.")
-
-
-class SchedulingHttp(HttpSettings):
-    port: int = Field(8002, ge=1, le=65535, description="TCP port of the HTTP API.")
-
-
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, service="scheduling", port=8002):
     """Settings of the scheduling service; defaults run against `make run`'s local servers."""
 
-    model_config = SettingsConfigDict(env_prefix="SCHEDULING_", env_nested_delimiter="__", extra="ignore")
-
-    service_name: str = Field("scheduling", description="Service name in logs, traces and CloudEvents.")
-    mongo: SchedulingMongo = Field(default_factory=SchedulingMongo)  # type: ignore[arg-type]
-    http: SchedulingHttp = Field(default_factory=SchedulingHttp)  # type: ignore[arg-type]
     consumer_group: str = Field(
         "scheduling",
         description="Kafka consumer group of the referral-events consumer; the capacity consumer of the "
