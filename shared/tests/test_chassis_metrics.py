@@ -197,3 +197,16 @@ def test_records_a_batch_left_out_are_on_every_service_s_metrics() -> None:
     after = samples(metrics)[("trygg_batch_record_failures_total", (("batch", "statement_run_test"),))]
     assert after == before + 1
     assert ServiceMetrics("another").exposition().count(b"trygg_batch_record_failures_total{") >= 1
+
+
+def test_a_counter_from_zero_exposes_each_named_series_before_its_first_count() -> None:
+    metrics = ServiceMetrics("svc")
+    hits = metrics.counter("hits", "Hits per cap.", labels=("cap",), from_zero=["a", "b"])
+    hits.labels(cap="b").inc()
+    samples = {
+        sample.labels["cap"]: sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if sample.name == "trygg_svc_hits_total"
+    }
+    assert samples == {"a": 0.0, "b": 1.0}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Response
@@ -105,9 +105,17 @@ class ServiceMetrics:
     def _name(self, name: str) -> str:
         return f"trygg_{self.service}_{name}".replace("-", "_")
 
-    def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
-        """A counter (exposed with the `_total` suffix)."""
-        return Counter(self._name(name), documentation, labelnames=tuple(labels), registry=self.registry)
+    def counter(
+        self, name: str, documentation: str, labels: Sequence[str] = (), *, from_zero: Iterable[str] = ()
+    ) -> Counter:
+        """A counter (exposed with the `_total` suffix).
+
+        `from_zero`: values of its one label whose series are exposed from 0 at once, so that an alert
+        rule's `increase()` sees the first count (it cannot see a series that appears at 1)."""
+        counter = Counter(self._name(name), documentation, labelnames=tuple(labels), registry=self.registry)
+        for value in from_zero:
+            counter.labels(value)
+        return counter
 
     def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
         return Gauge(self._name(name), documentation, labelnames=tuple(labels), registry=self.registry)

@@ -152,9 +152,8 @@ def _sms_cap_counter(metrics: ServiceMetrics, deps: ReferralDeps) -> None:
         "sms_cap_hits",
         "Decision changes refused because an SMS cap was hit (cap: per_case, officer_day); ops is alerted.",
         labels=("cap",),
+        from_zero=[cap.value for cap in SmsCap],
     )
-    for cap in SmsCap:  # from 0, so that the alert rule's increase() sees the first hit
-        hits.labels(cap=cap.value)
     deps.sms = replace(deps.sms, on_hit=lambda cap: hits.labels(cap=cap).inc())
 
 
