@@ -289,9 +289,8 @@ def _unrouted_counter(metrics: ServiceMetrics, deps: NotificationDeps) -> None:
         "alerts_unrouted",
         "On-call alerts raised with nobody on call, on neither the team's nor the fallback rota.",
         labels=("topic",),
+        from_zero=[topic.value for topic in AlertTopic],
     )
-    for topic in AlertTopic:  # from 0, so that the alert rule's increase() sees the first one
-        unrouted.labels(topic=topic.value)
     deps.on_unrouted_alert = lambda topic: unrouted.labels(topic=topic).inc()
     sms = metrics.counter(
         "sms",
