@@ -60,8 +60,6 @@ from trygg_shared.telemetry import traced_work
 from trygg_shared.tokens import TokenAuthenticator, local_dev_tokens, uses_dev_tokens
 
 log = get_logger(__name__)
-# The consumer groups (suffixes of `BILLING_CONSUMER_GROUP`) and their consumers.
-CONSUMERS = (("", referral_consumer), ("-subjects", subjects_consumer), ("-scheduling", scheduling_consumer))
 
 
 @dataclass
@@ -163,6 +161,10 @@ def _issuing_timer(deps: BillingDeps, check_seconds: float) -> Callable[[], Awai
             await asyncio.sleep(check_seconds)
 
     return issuing_timer
+
+
+# The consumer groups (suffixes of `BILLING_CONSUMER_GROUP`) and their consumers.
+CONSUMERS = (("", referral_consumer), ("-subjects", subjects_consumer), ("-scheduling", scheduling_consumer))
 
 
 def bootstrap(

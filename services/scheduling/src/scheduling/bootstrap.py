@@ -38,8 +38,6 @@ from trygg_shared.settings import refuse_local_values
 from trygg_shared.tokens import TokenAuthenticator
 
 log = get_logger(__name__)
-# The consumer groups (suffixes of `SCHEDULING_CONSUMER_GROUP`) and their consumers.
-CONSUMERS = (("", referral_consumer), ("-person-contacts", person_contacts_consumer), ("-capacity", capacity_consumer))
 
 
 @dataclass
@@ -72,6 +70,10 @@ async def _seed(settings: Settings, deps: SchedulingDeps) -> None:
         created = await seed_teams(deps, default_teams())
         if created:
             log.info("default teams created", teams=created)
+
+
+# The consumer groups (suffixes of `SCHEDULING_CONSUMER_GROUP`) and their consumers.
+CONSUMERS = (("", referral_consumer), ("-person-contacts", person_contacts_consumer), ("-capacity", capacity_consumer))
 
 
 def bootstrap(
