@@ -45,6 +45,17 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(None, description="Per-field errors (422).")
 
 
+class Out(BaseModel):
+    """A response body; read from the domain's objects by attribute name where the names match."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def example(sample: dict[str, Any]) -> ConfigDict:
+    """A response model's configuration (`Out`'s) with one example, shown in the OpenAPI document."""
+    return ConfigDict(from_attributes=True, json_schema_extra={"examples": [sample]})
+
+
 class ProblemError(Exception):
     """Raise from a route or use case adapter to answer with a problem."""
 

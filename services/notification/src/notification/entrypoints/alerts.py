@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ConfigDict, Field
 
 from notification.domain.alert import AckChannel, Alert, AlertState
-from notification.entrypoints.common import CODE, HTML_OK, ID, Out, page
+from notification.entrypoints.common import CODE, HTML_OK, ID, page
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, CONFLICT, NOT_FOUND, domain_errors
 from notification.service_layer import alerts as uc
 from notification.service_layer import ops
@@ -23,7 +23,7 @@ from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
 from trygg_shared.guard import route_limits
-from trygg_shared.http import ProblemError
+from trygg_shared.http import Out, ProblemError
 
 _ALERT_EXAMPLE: dict[str, Any] = {
     "alert_id": "liability:a81ac505-f085-519e-9ef6-973a857711b7:1795507200",

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import ConfigDict
 
-from notification.entrypoints.common import LOCAL_ONLY, Out
+from notification.entrypoints.common import LOCAL_ONLY
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, domain_errors
 from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
@@ -16,24 +15,19 @@ from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import LocalSmsLog
 from trygg_shared.bearer import require
 from trygg_shared.fields import Text
-from trygg_shared.http import ProblemError
+from trygg_shared.http import Out, ProblemError, example
 
 
 class LocalSmsOut(Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider_id": "local_5b1f0c3e2d4a4e8f9a7b6c5d4e3f2a1b",
-                    "message_id": "m_3f0c9a8e6b1d4c2a9e7f5d3b1a0c8e6f",
-                    "to": "+46701112233",
-                    "sender": "TryggHem",
-                    "text": "Trygg hemgång-teamet möter din närstående i hemmet tisdag 25 nov kl. 10:00. ...",
-                    "created_at": "2026-11-24T10:00:00Z",
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "provider_id": "local_5b1f0c3e2d4a4e8f9a7b6c5d4e3f2a1b",
+            "message_id": "m_3f0c9a8e6b1d4c2a9e7f5d3b1a0c8e6f",
+            "to": "+46701112233",
+            "sender": "TryggHem",
+            "text": "Trygg hemgång-teamet möter din närstående i hemmet tisdag 25 nov kl. 10:00. ...",
+            "created_at": "2026-11-24T10:00:00Z",
+        }
     )
 
     provider_id: str
@@ -45,13 +39,8 @@ class LocalSmsOut(Out):
 
 
 class AuditRecordOut(Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {"actor": "ops:dev", "action": "read_rota", "subject": "rota:team-vast", "at": "2026-11-23T10:00:00Z"}
-            ]
-        },
+    model_config = example(
+        {"actor": "ops:dev", "action": "read_rota", "subject": "rota:team-vast", "at": "2026-11-23T10:00:00Z"}
     )
 
     actor: str

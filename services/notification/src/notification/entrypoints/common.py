@@ -1,4 +1,5 @@
-"""What the notification API's route modules share: patterns, base models, the HTML page."""
+"""What the notification API's route modules share: patterns, the request base model, the HTML page
+(response models are the chassis' `trygg_shared.http.Out`)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,6 @@ E164 = r"^\+[1-9]\d{6,14}$"
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 HTML_OK: dict[int | str, dict[str, Any]] = {

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Path, Query
 from pydantic import ConfigDict, Field
 
 from notification.domain.message import Message
-from notification.entrypoints.common import ID, Out
+from notification.entrypoints.common import ID
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
 from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
+from trygg_shared.http import Out
 
 
 class MessageOut(Out):

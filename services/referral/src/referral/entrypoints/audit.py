@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from referral.entrypoints.errors import AUTH_ERRORS, domain_errors
 from referral.service_layer import cases as uc
@@ -14,30 +14,22 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from referral.service_layer.sms_limits import CAP_SUBJECT
 from trygg_shared.bearer import require
+from trygg_shared.http import Out, example
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class AuditRecordOut(_Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "record_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
-                    "at": "2026-11-23T10:05:00Z",
-                    "actor": "team:maria.holm",
-                    "roles": ["team"],
-                    "action": "read_case",
-                    "case_ids": ["a81ac505-f085-519e-9ef6-973a857711b7"],
-                    "fields": ["identity_number", "name", "address"],
-                    "trace_id": "6f17052dc51d2463ba3ac84066774e80",
-                    "read_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
-                }
-            ]
-        },
+class AuditRecordOut(Out):
+    model_config = example(
+        {
+            "record_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
+            "at": "2026-11-23T10:05:00Z",
+            "actor": "team:maria.holm",
+            "roles": ["team"],
+            "action": "read_case",
+            "case_ids": ["a81ac505-f085-519e-9ef6-973a857711b7"],
+            "fields": ["identity_number", "name", "address"],
+            "trace_id": "6f17052dc51d2463ba3ac84066774e80",
+            "read_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
+        }
     )
 
     record_id: str
