@@ -17,7 +17,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from trygg_shared.auth import Actor, Authenticator
-from trygg_shared.http import ProblemError
+from trygg_shared.http import ProblemError, bearer_required
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Bearer token issued per API client.")
 
@@ -31,9 +31,7 @@ def require(authenticator: Authenticator[Actor], allowed: Collection[str]) -> An
     async def actor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]) -> Actor:
         found = authenticator.authenticate(credentials.credentials) if credentials else None
         if found is None:
-            raise ProblemError(
-                401, "Unauthorized", "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
-            )
+            raise bearer_required()
         if not found.has(*names):
             raise ProblemError(403, "Forbidden", "Your role may not do this.")
         return found

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trygg_shared.http import PROBLEM_JSON, problem_response
+from trygg_shared.http import PROBLEM_JSON, ProblemError, bearer_required, problem_response
 from trygg_shared.ratelimit import LimitSettings, RateLimiter, parse_rate, too_many_requests
 
 MAX_BODY_KEY = "x-max-body-bytes"
@@ -62,7 +62,9 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 def _too_large(limit: int, path: str) -> JSONResponse:
-    return problem_response(413, "Content too large", f"The body may be at most {limit} bytes.", instance=path)
+    return problem_response(
+        ProblemError(413, "Content too large", f"The body may be at most {limit} bytes."), instance=path
+    )
 
 
 class _Policy:
@@ -115,13 +117,7 @@ class RequestGuard:
         if policy.bearer and self._authenticate is not None and (bearer is not None or _has_body(scope)):
             # Without a token a GET goes on to the route, which may accept a console session instead.
             if bearer is None or self._authenticate(bearer) is None:
-                await problem_response(
-                    401,
-                    "Unauthorized",
-                    "A valid bearer token is required.",
-                    headers={"WWW-Authenticate": "Bearer"},
-                    instance=path,
-                )(scope, receive, send)
+                await problem_response(bearer_required(), instance=path)(scope, receive, send)
                 return
             token_key = hashlib.sha256(bearer.encode()).hexdigest()
             wait = self._limiter.hit(self._per_token, "token", token_key)
@@ -141,10 +137,8 @@ class RequestGuard:
         return counted
 
     @staticmethod
-    async def _refuse(problem: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem_response(
-            problem.status, problem.title, problem.detail, headers=problem.headers, instance=scope.get("path")
-        )(scope, receive, send)
+    async def _refuse(problem: ProblemError, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem_response(problem, instance=scope.get("path"))(scope, receive, send)
 
     def _policy(self, scope: Scope) -> _Policy:
         """The limits of the operation this request is for, as its OpenAPI document states them."""

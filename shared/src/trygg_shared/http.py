@@ -112,6 +112,13 @@ def unavailable() -> dict[str, Any]:
     return problem("The database cannot answer now; retry after `Retry-After` seconds.", headers=RETRY_AFTER)
 
 
+def bearer_required() -> ProblemError:
+    """The 401 answered without a known bearer token, with its `WWW-Authenticate` challenge."""
+    return ProblemError(
+        401, "Unauthorized", "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
 def service_unavailable() -> ProblemError:
     """The 503 answered when the database cannot answer now (`StorageUnavailable`): a retry can fix it."""
     return ProblemError(
@@ -119,26 +126,18 @@ def service_unavailable() -> ProblemError:
     )
 
 
-def problem_response(
-    status: int,
-    title: str,
-    detail: str | None = None,
-    *,
-    type_: str = "about:blank",
-    errors: Sequence[FieldError] | None = None,
-    headers: Mapping[str, str] | None = None,
-    instance: str | None = None,
-) -> JSONResponse:
+def problem_response(problem: ProblemError, *, instance: str | None = None) -> JSONResponse:
+    """The problem+json answer of `problem` (raised or not), about `instance` (the request's path)."""
     body = Problem(
-        type=type_,
-        title=title,
-        status=status,
-        detail=detail,
+        type=problem.type,
+        title=problem.title,
+        status=problem.status,
+        detail=problem.detail,
         instance=instance,
-        errors=list(errors) if errors else None,
+        errors=problem.errors,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+        body.model_dump(exclude_none=True), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
     )
 
 
@@ -156,38 +155,27 @@ def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_root: tuple[str, .
 
 
 async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-    return problem_response(
-        exc.status,
-        exc.title,
-        exc.detail,
-        type_=exc.type,
-        errors=exc.errors,
-        headers=exc.headers,
-        instance=request.url.path,
-    )
+    return problem_response(exc, instance=request.url.path)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return problem_response(
-        422,
-        "Unprocessable content",
-        "The request breaks the documented format.",
-        errors=field_errors(exc.errors()),
-        instance=request.url.path,
+    invalid = ProblemError(
+        422, "Unprocessable content", "The request breaks the documented format.", errors=field_errors(exc.errors())
     )
+    return problem_response(invalid, instance=request.url.path)
 
 
 async def _rejected(request: Request, exc: StorageRejected) -> JSONResponse:
     # The store refuses the content for good (the edges' field types should have caught it):
     # a 4xx, so that no sender retries it for ever. The error class only, never the content.
     log.warning("store rejected the content", path=request.url.path, error=str(exc))
-    return problem_response(
+    rejected = ProblemError(
         422,
         "Unprocessable content",
         "The database refuses to store this content; sending it again will not help.",
         type_=STORE_REJECTED_TYPE,
-        instance=request.url.path,
     )
+    return problem_response(rejected, instance=request.url.path)
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -197,13 +185,8 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(sorted(_methods_of_path(request)))
-    return problem_response(
-        exc.status_code,
-        title,
-        str(exc.detail) if exc.status_code < 500 else None,
-        headers=headers,
-        instance=request.url.path,
-    )
+    detail = str(exc.detail) if exc.status_code < 500 else None
+    return problem_response(ProblemError(exc.status_code, title, detail, headers=headers), instance=request.url.path)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -211,7 +194,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
     log.error("unhandled error", path=request.url.path, error=type(exc).__name__, where=where)
-    return problem_response(500, "Internal server error", instance=request.url.path)
+    return problem_response(ProblemError(500, "Internal server error"), instance=request.url.path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
