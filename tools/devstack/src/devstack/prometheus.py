@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 
 from devstack import paths
-from devstack.servers import LOOPBACK, ServerError, _Process, _Supervised, free_port, port_open
+from devstack.servers import LOOPBACK, _Process, _Supervised, free_port, port_open
 
 SCRAPE_INTERVAL = "5s"
 
@@ -81,16 +80,14 @@ class PrometheusServer(_Supervised):
             return json.loads(response.read()) if path.startswith("/api/") else response.status
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"Prometheus exited during start-up:\n{self._proc.tail()}")
-            if port_open(self.port):
-                with contextlib.suppress(OSError):
-                    if self.api("/-/ready") == 200:
-                        return
-            time.sleep(0.2)
-        raise ServerError(f"Prometheus not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+        self._await_ready("Prometheus", timeout, self._answers)
+
+    def _answers(self) -> bool:
+        if not port_open(self.port):
+            return False
+        with contextlib.suppress(OSError):
+            return bool(self.api("/-/ready") == 200)
+        return False
 
     def targets(self) -> dict[str, list[str]]:
         """Each job's targets' health as Prometheus sees it (`up`, `down`, `unknown`)."""

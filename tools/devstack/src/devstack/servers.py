@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
@@ -211,6 +212,18 @@ class _Supervised:
     def log_path(self) -> Path:
         return self._proc.log_path
 
+    def _await_ready(self, name: str, timeout: float, ready: Callable[[], bool], interval: float = 0.2) -> None:
+        """Until `ready()` says the server answers; the end of its log in the error when it exits or is not
+        ready within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._proc.alive():
+                raise ServerError(f"{name} exited during start-up:\n{self._proc.tail()}")
+            if ready():
+                return
+            time.sleep(interval)
+        raise ServerError(f"{name} not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+
     @staticmethod
     def installed(binary: Path, name: str) -> Path:
         """`binary`, or the error that says how to install it."""
@@ -295,14 +308,9 @@ class KafkaServer(_Supervised):
         self._proc.spawn([*java, "kafka.Kafka", str(props)])
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"Kafka exited during start-up:\n{self._proc.tail()}")
-            if port_open(self.port) and _kafka_answers(self.bootstrap_servers):
-                return
-            time.sleep(0.25)
-        raise ServerError(f"Kafka not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+        self._await_ready(
+            "Kafka", timeout, lambda: port_open(self.port) and _kafka_answers(self.bootstrap_servers), interval=0.25
+        )
 
     def stop(self) -> None:
         self._proc.stop()
@@ -449,24 +457,23 @@ class PostgresServer(_Supervised):
         self._proc.spawn(argv, user=self._os_user, death_signal=signal.SIGINT, cwd=self.root)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        self._await_ready("PostgreSQL", timeout, self._database_created)
+
+    def _database_created(self) -> bool:
+        """The server answers, and FerretDB's database exists (created now if not)."""
         import psycopg
 
-        deadline = time.monotonic() + timeout
+        if not port_open(self.port):
+            return False
         admin = f"postgres://{self.USER}@{LOOPBACK}:{self.port}/postgres"
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"PostgreSQL exited during start-up:\n{self._proc.tail()}")
-            if port_open(self.port):
-                try:
-                    with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
-                        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.DATABASE,))
-                        if found.fetchone() is None:
-                            conn.execute(f'CREATE DATABASE "{self.DATABASE}"')
-                    return
-                except psycopg.OperationalError:
-                    pass
-            time.sleep(0.2)
-        raise ServerError(f"PostgreSQL not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.DATABASE,))
+                if found.fetchone() is None:
+                    conn.execute(f'CREATE DATABASE "{self.DATABASE}"')
+        except psycopg.OperationalError:
+            return False
+        return True
 
     def restart(self) -> None:
         """Fast shutdown (open connections are cut), then start again on the same data."""
@@ -540,23 +547,21 @@ class FerretDBServer(_Supervised):
         return counts
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        self._await_ready("FerretDB", timeout, self._pings)
+
+    def _pings(self) -> bool:
         from pymongo import MongoClient
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"FerretDB exited during start-up:\n{self._proc.tail()}")
-            if port_open(self.port):
-                client: MongoClient[dict[str, object]] = MongoClient(self.uri, serverSelectionTimeoutMS=1000)
-                try:
-                    client.admin.command("ping")
-                    return
-                except Exception:  # noqa: BLE001,S110 - not ready yet
-                    pass
-                finally:
-                    client.close()
-            time.sleep(0.2)
-        raise ServerError(f"FerretDB not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+        if not port_open(self.port):
+            return False
+        client: MongoClient[dict[str, object]] = MongoClient(self.uri, serverSelectionTimeoutMS=1000)
+        try:
+            client.admin.command("ping")
+        except Exception:  # noqa: BLE001 - not ready yet
+            return False
+        finally:
+            client.close()
+        return True
 
     def stop(self) -> None:
         self._proc.stop()
@@ -661,19 +666,17 @@ class JaegerServer(_Supervised):
         self._proc.spawn([str(binary), "--config", str(config)])
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        self._await_ready("Jaeger", timeout, self._answers)
+
+    def _answers(self) -> bool:
         import urllib.request
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"Jaeger exited during start-up:\n{self._proc.tail()}")
-            if port_open(self.query_port) and port_open(self.otlp_http_port):
-                url = f"{self.query_url}/api/services"
-                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            time.sleep(0.2)
-        raise ServerError(f"Jaeger not ready after {timeout:.0f}s:\n{self._proc.tail()}")
+        if not (port_open(self.query_port) and port_open(self.otlp_http_port)):
+            return False
+        url = f"{self.query_url}/api/services"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+            return bool(response.status == 200)
+        return False
 
     def stop(self) -> None:
         self._proc.stop()
