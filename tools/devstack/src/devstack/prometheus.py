@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from devstack import paths
-from devstack.servers import LOOPBACK, _Process, _Supervised, free_port, port_open
+from devstack.servers import LOOPBACK, _Process, _Supervised, await_ready, free_port, port_open
 
 SCRAPE_INTERVAL = "5s"
 
@@ -80,7 +80,7 @@ class PrometheusServer(_Supervised):
             return json.loads(response.read()) if path.startswith("/api/") else response.status
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        self._await_ready("Prometheus", timeout, self._answers)
+        await_ready(self._proc, "Prometheus", timeout, self._answers)
 
     def _answers(self) -> bool:
         if not port_open(self.port):

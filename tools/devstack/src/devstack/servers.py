@@ -18,10 +18,10 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, get_args
+from typing import IO, Any, Literal, Protocol, get_args
 
 from devstack import paths
 from trygg_shared.contracts.topics import PARTITIONS
@@ -190,6 +190,19 @@ class _Process:
             self._log = None
 
 
+def await_ready(proc: _Process, name: str, timeout: float, ready: Callable[[], bool], interval: float = 0.2) -> None:
+    """Until `ready()` says the process answers; the end of its log in the error when it exits or is not
+    ready within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise ServerError(f"{name} exited during start-up:\n{proc.tail()}")
+        if ready():
+            return
+        time.sleep(interval)
+    raise ServerError(f"{name} not ready after {timeout:.0f}s:\n{proc.tail()}")
+
+
 class _Supervised:
     """What `devstack.supervisor` and the fault tests need of a server: is it up, how did it end,
     and a crash on demand (`kill`, SIGKILL by default)."""
@@ -211,18 +224,6 @@ class _Supervised:
     @property
     def log_path(self) -> Path:
         return self._proc.log_path
-
-    def _await_ready(self, name: str, timeout: float, ready: Callable[[], bool], interval: float = 0.2) -> None:
-        """Until `ready()` says the server answers; the end of its log in the error when it exits or is not
-        ready within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._proc.alive():
-                raise ServerError(f"{name} exited during start-up:\n{self._proc.tail()}")
-            if ready():
-                return
-            time.sleep(interval)
-        raise ServerError(f"{name} not ready after {timeout:.0f}s:\n{self._proc.tail()}")
 
     @staticmethod
     def installed(binary: Path, name: str) -> Path:
@@ -308,8 +309,12 @@ class KafkaServer(_Supervised):
         self._proc.spawn([*java, "kafka.Kafka", str(props)])
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        self._await_ready(
-            "Kafka", timeout, lambda: port_open(self.port) and _kafka_answers(self.bootstrap_servers), interval=0.25
+        await_ready(
+            self._proc,
+            "Kafka",
+            timeout,
+            lambda: port_open(self.port) and _kafka_answers(self.bootstrap_servers),
+            interval=0.25,
         )
 
     def stop(self) -> None:
@@ -457,7 +462,7 @@ class PostgresServer(_Supervised):
         self._proc.spawn(argv, user=self._os_user, death_signal=signal.SIGINT, cwd=self.root)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        self._await_ready("PostgreSQL", timeout, self._database_created)
+        await_ready(self._proc, "PostgreSQL", timeout, self._database_created)
 
     def _database_created(self) -> bool:
         """The server answers, and FerretDB's database exists (created now if not)."""
@@ -547,7 +552,7 @@ class FerretDBServer(_Supervised):
         return counts
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        self._await_ready("FerretDB", timeout, self._pings)
+        await_ready(self._proc, "FerretDB", timeout, self._pings)
 
     def _pings(self) -> bool:
         from pymongo import MongoClient
@@ -666,7 +671,7 @@ class JaegerServer(_Supervised):
         self._proc.spawn([str(binary), "--config", str(config)])
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        self._await_ready("Jaeger", timeout, self._answers)
+        await_ready(self._proc, "Jaeger", timeout, self._answers)
 
     def _answers(self) -> bool:
         import urllib.request
@@ -680,3 +685,41 @@ class JaegerServer(_Supervised):
 
     def stop(self) -> None:
         self._proc.stop()
+
+
+class _Server(Protocol):
+    def start(self) -> None: ...
+
+    def wait_ready(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def start_in_order(
+    kafka: KafkaServer, ferretdb: FerretDBServer, postgres: PostgresServer | None, others: Sequence[_Server] = ()
+) -> None:
+    """Start the servers: Kafka's JVM, the slowest, first and waited for last; PostgreSQL ready before FerretDB
+    starts on it; `others` (Jaeger, Prometheus) beside FerretDB."""
+    kafka.start()
+    if postgres is not None:
+        postgres.start()
+        postgres.wait_ready()
+    ferretdb.start()
+    for other in others:
+        other.start()
+    ferretdb.wait_ready()
+    for other in others:
+        other.wait_ready()
+    kafka.wait_ready()
+
+
+def stop_in_order(
+    kafka: KafkaServer, ferretdb: FerretDBServer, postgres: PostgresServer | None, others: Sequence[_Server] = ()
+) -> None:
+    """Stop what `start_in_order` started, in reverse order."""
+    for other in reversed(others):
+        other.stop()
+    ferretdb.stop()
+    if postgres is not None:
+        postgres.stop()
+    kafka.stop()

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +23,11 @@ from devstack.servers import (
     ServerError,
     Store,
     _Process,
+    await_ready,
     default_store,
     port_open,
+    start_in_order,
+    stop_in_order,
 )
 from devstack.supervisor import STATE_FILE, Child, Kind, RestartPolicy, Supervisor
 from trygg_shared.contracts.topics import ALL_TOPICS
@@ -137,14 +139,7 @@ class ServiceProcess:
             return False
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.proc.alive():
-                raise ServerError(f"{self.spec.name} exited during start-up:\n{self.proc.tail()}")
-            if self.ready():
-                return
-            time.sleep(0.2)
-        raise ServerError(f"{self.spec.name} not ready after {timeout:.0f}s:\n{self.proc.tail()}")
+        await_ready(self.proc, self.spec.name, timeout, self.ready)
 
     def stop(self) -> None:
         self.proc.stop()
@@ -234,21 +229,7 @@ class Stack:
         for port, what in ports:
             if port_open(port):
                 raise ServerError(f"port {port} for {what} is already in use: is another `make run` running?")
-        self.kafka.start()  # the JVM is slowest to start: first, and waited for last
-        if self.postgres:
-            self.postgres.start()
-            self.postgres.wait_ready()
-        self.ferretdb.start()
-        if self.tracing:
-            self.tracing.start()
-        if self.monitoring:
-            self.monitoring.start()
-        self.ferretdb.wait_ready()
-        if self.tracing:
-            self.tracing.wait_ready()
-        if self.monitoring:
-            self.monitoring.wait_ready()
-        self.kafka.wait_ready()
+        start_in_order(self.kafka, self.ferretdb, self.postgres, self._others())
         asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
 
     def service(self, name: str) -> ServiceProcess:
@@ -303,14 +284,11 @@ class Stack:
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
             svc.stop()
-        if self.monitoring:
-            self.monitoring.stop()
-        if self.tracing:
-            self.tracing.stop()
-        self.ferretdb.stop()
-        if self.postgres:
-            self.postgres.stop()
-        self.kafka.stop()
+        stop_in_order(self.kafka, self.ferretdb, self.postgres, self._others())
+
+    def _others(self) -> list[JaegerServer | PrometheusServer]:
+        """The servers beside the databases and Kafka: tracing and monitoring, when on."""
+        return [server for server in (self.tracing, self.monitoring) if server is not None]
 
 
 @contextmanager

@@ -29,6 +29,8 @@ from devstack.servers import (
     PostgresServer,
     default_store,
     free_port,
+    start_in_order,
+    stop_in_order,
 )
 from devstack.stack import SERVICES, ServiceProcess, service_env
 
@@ -106,18 +108,9 @@ def _local(workdir: Path) -> Iterator[Endpoints]:
     postgres = PostgresServer(workdir / "postgres", durable=False) if store == "postgresql" else None
     ferret = FerretDBServer(workdir / "ferretdb", postgres_url=postgres.url if postgres else None)
     jaeger = JaegerServer(workdir / "jaeger", max_traces=5_000) if paths.jaeger_binary().is_file() else None
+    others = [jaeger] if jaeger is not None else []
     try:
-        kafka.start()  # the JVM starts slowest: first, and waited for last
-        if postgres is not None:
-            postgres.start()
-            postgres.wait_ready()
-        ferret.start()
-        if jaeger is not None:
-            jaeger.start()
-        ferret.wait_ready()
-        if jaeger is not None:
-            jaeger.wait_ready()
-        kafka.wait_ready()
+        start_in_order(kafka, ferret, postgres, others)
         yield Endpoints(
             kafka.bootstrap_servers,
             ferret.uri,
@@ -127,12 +120,7 @@ def _local(workdir: Path) -> Iterator[Endpoints]:
             otlp_endpoint=jaeger.otlp_endpoint if jaeger else None,
         )
     finally:
-        if jaeger is not None:
-            jaeger.stop()
-        ferret.stop()
-        if postgres is not None:
-            postgres.stop()
-        kafka.stop()
+        stop_in_order(kafka, ferret, postgres, others)
 
 
 @contextmanager
