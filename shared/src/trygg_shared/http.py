@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +43,10 @@ class Problem(BaseModel):
     detail: str | None = Field(None, description="Explanation specific to this occurrence.")
     instance: str | None = Field(None, description="URI reference of this occurrence.")
     errors: list[FieldError] | None = Field(None, description="Per-field errors (422).")
+
+
+# How many of the newest audit records a read of the audit trail answers with (each service's default).
+AuditLimit = Annotated[int, Query(ge=1, le=1000)]
 
 
 class Out(BaseModel):

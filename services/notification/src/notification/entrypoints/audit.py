@@ -15,7 +15,7 @@ from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import LocalSmsLog
 from trygg_shared.bearer import require
 from trygg_shared.fields import Text
-from trygg_shared.http import Out, ProblemError, example
+from trygg_shared.http import AuditLimit, Out, ProblemError, example
 
 
 class LocalSmsOut(Out):
@@ -62,7 +62,7 @@ def audit_router(deps: NotificationDeps, authenticator: Authenticator, local_log
     )
     async def audit(
         subject: Annotated[Text | None, Query(max_length=200)] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        limit: AuditLimit = 200,
         actor: Actor = operator,
     ) -> list[AuditRecordOut]:
         with domain_errors():

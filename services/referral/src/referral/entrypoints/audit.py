@@ -14,7 +14,7 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from referral.service_layer.sms_limits import CAP_SUBJECT
 from trygg_shared.bearer import require
-from trygg_shared.http import Out, example
+from trygg_shared.http import AuditLimit, Out, example
 
 
 class AuditRecordOut(Out):
@@ -55,7 +55,7 @@ def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     @router.get("/audit", response_model=list[AuditRecordOut], summary="Who read a case's personal data, and when")
     async def audit_trail(
         case_id: Annotated[str, Query(min_length=1, max_length=64)],
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        limit: AuditLimit = 200,
         actor: Actor = auditor,
     ) -> list[AuditRecordOut]:
         with domain_errors():

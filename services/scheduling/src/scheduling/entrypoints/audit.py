@@ -12,6 +12,7 @@ from scheduling.entrypoints.errors import domain_errors
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
 from trygg_shared.fields import Text
+from trygg_shared.http import AuditLimit
 
 
 class AuditRecordOut(Out):
@@ -46,7 +47,7 @@ def audit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRoute
     )
     async def audit_trail(
         case_id: Annotated[Text, Query(min_length=1, max_length=100)],
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        limit: AuditLimit = 200,
         actor: Actor = read_audit,
     ) -> list[AuditRecordOut]:
         with domain_errors():
