@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from trygg_shared.auth import Actor
+
 
 @dataclass(frozen=True)
 class AuditRecord:
@@ -58,6 +60,11 @@ class AuditRecord:
         return cls(
             str(uuid.uuid4()), at, actor, roles, action, case_ids, fields, trace_id, subject, None, subjects, detail
         )
+
+    @classmethod
+    def by(cls, actor: Actor, at: datetime, action: str, **details: Any) -> AuditRecord:
+        """A record with a fresh id of what `actor` (its subject and roles) did at `at`; `details` as `new`'s."""
+        return cls.new(at, actor.subject, actor.roles, action, **details)
 
 
 # The optional fields of a record, each stored under its own name (tuples as arrays).
