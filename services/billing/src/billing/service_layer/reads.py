@@ -17,16 +17,7 @@ from trygg_shared.batch import compute_isolated
 
 
 async def audit(deps: BillingDeps, actor: Actor, action: str, subjects: Sequence[str], detail: str = "") -> None:
-    await deps.audit.append(
-        AuditRecord.new(
-            deps.clock.now(),
-            actor.subject,
-            actor.roles,
-            action,
-            subjects=tuple(subjects),
-            detail=detail,
-        )
-    )
+    await deps.audit.append(AuditRecord.by(actor, deps.clock.now(), action, subjects=tuple(subjects), detail=detail))
 
 
 async def statement_of(deps: BillingDeps, actor: Actor, person_ref: str, month: Month) -> Statement | None:

@@ -65,16 +65,9 @@ def _require(actor: Actor, page: Page) -> None:
 
 async def _audit(deps: ConsoleDeps, actor: Actor, action: str, case_ids: Sequence[str], fields: Sequence[str]) -> None:
     trace = deps.trace_id() if deps.trace_id is not None else None
+    shown = tuple(dict.fromkeys(case_ids))
     await deps.audit.append(
-        AuditRecord.new(
-            deps.clock.now(),
-            actor.subject,
-            actor.roles,
-            action,
-            case_ids=tuple(dict.fromkeys(case_ids)),
-            fields=tuple(fields),
-            trace_id=trace,
-        )
+        AuditRecord.by(actor, deps.clock.now(), action, case_ids=shown, fields=tuple(fields), trace_id=trace)
     )
 
 

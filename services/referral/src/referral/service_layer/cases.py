@@ -324,15 +324,7 @@ async def _audit(
     deps: ReferralDeps, actor: Actor, action: str, case_ids: tuple[str, ...], fields: tuple[str, ...]
 ) -> None:
     await deps.audit.append(
-        AuditRecord.new(
-            deps.clock.now(),
-            actor.subject,
-            actor.roles,
-            action,
-            case_ids=case_ids,
-            fields=fields,
-            trace_id=deps.trace_id(),
-        )
+        AuditRecord.by(actor, deps.clock.now(), action, case_ids=case_ids, fields=fields, trace_id=deps.trace_id())
     )
 
 

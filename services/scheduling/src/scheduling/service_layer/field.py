@@ -35,16 +35,8 @@ async def audit(
     """Write the audit record before personal data is returned."""
     if not case_ids:
         return
-    await deps.audit.append(
-        AuditRecord.new(
-            deps.clock.now(),
-            actor.subject,
-            actor.roles,
-            action,
-            case_ids=tuple(dict.fromkeys(case_ids)),
-            fields=tuple(fields),
-        )
-    )
+    shown = tuple(dict.fromkeys(case_ids))
+    await deps.audit.append(AuditRecord.by(actor, deps.clock.now(), action, case_ids=shown, fields=tuple(fields)))
 
 
 async def visits_for_day(
