@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from notification.domain.alert import AckChannel, Alert, AlertState
 from notification.entrypoints.common import CODE, HTML_OK, ID, page
@@ -23,7 +23,7 @@ from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
 from trygg_shared.guard import route_limits
-from trygg_shared.http import Out, ProblemError
+from trygg_shared.http import Out, ProblemError, example
 
 _ALERT_EXAMPLE: dict[str, Any] = {
     "alert_id": "liability:a81ac505-f085-519e-9ef6-973a857711b7:1795507200",
@@ -46,7 +46,7 @@ _ALERT_EXAMPLE: dict[str, Any] = {
 class AlertOut(Out):
     """An on-call alert (no phone numbers)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_ALERT_EXAMPLE]})
+    model_config = example(_ALERT_EXAMPLE)
 
     alert_id: str
     topic: str

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from notification.domain.message import Message
 from notification.entrypoints.common import ID
@@ -15,32 +15,28 @@ from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
-from trygg_shared.http import Out
+from trygg_shared.http import Out, example
 
 
 class MessageOut(Out):
     """A message's delivery state: no phone number, no text."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "message_id": "m_3f0c9a8e6b1d4c2a9e7f5d3b1a0c8e6f",
-                    "kind": "homecoming_scheduled",
-                    "recipient_kind": "relative",
-                    "case_id": "a81ac505-f085-519e-9ef6-973a857711b7",
-                    "alert_id": None,
-                    "language": "sv",
-                    "state": "delivered",
-                    "attempts": 1,
-                    "provider": "46elks",
-                    "created_at": "2026-11-24T21:30:00Z",
-                    "not_before": "2026-11-25T07:00:00Z",
-                    "held_for_quiet_hours": True,
-                    "status_at": "2026-11-25T07:00:04Z",
-                    "failure_reason": None,
-                }
-            ]
+    model_config = example(
+        {
+            "message_id": "m_3f0c9a8e6b1d4c2a9e7f5d3b1a0c8e6f",
+            "kind": "homecoming_scheduled",
+            "recipient_kind": "relative",
+            "case_id": "a81ac505-f085-519e-9ef6-973a857711b7",
+            "alert_id": None,
+            "language": "sv",
+            "state": "delivered",
+            "attempts": 1,
+            "provider": "46elks",
+            "created_at": "2026-11-24T21:30:00Z",
+            "not_before": "2026-11-25T07:00:00Z",
+            "held_for_quiet_hours": True,
+            "status_at": "2026-11-25T07:00:04Z",
+            "failure_reason": None,
         }
     )
 
@@ -80,19 +76,14 @@ class MessageOut(Out):
 
 
 class ConsentEntryOut(Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "relative_id": "a1b2c3d4e5f6",
-                    "change": "withdrawn",
-                    "recorded_by": "officer:anna.svensson",
-                    "recorded_at": "2026-11-26T09:12:00Z",
-                    "source_event_id": "0b9a4c1e-6f2d-4f7e-9a51-3c2b1d0e9f87",
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "relative_id": "a1b2c3d4e5f6",
+            "change": "withdrawn",
+            "recorded_by": "officer:anna.svensson",
+            "recorded_at": "2026-11-26T09:12:00Z",
+            "source_event_id": "0b9a4c1e-6f2d-4f7e-9a51-3c2b1d0e9f87",
+        }
     )
 
     relative_id: str
