@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -53,6 +54,19 @@ class Out(BaseModel):
     """A response body; read from the domain's objects by attribute name where the names match."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class AuditReadOut(Out):
+    """An audit record of a read of personal data, as the audit routes answer it (`trygg_shared.audit`):
+    who, with which roles, did what, when, and which cases and fields it showed."""
+
+    record_id: str
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    case_ids: list[str]
+    fields: list[str]
 
 
 def example(sample: dict[str, Any]) -> ConfigDict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,10 +13,10 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from referral.service_layer.sms_limits import CAP_SUBJECT
 from trygg_shared.bearer import require
-from trygg_shared.http import AuditLimit, Out, example
+from trygg_shared.http import AuditLimit, AuditReadOut, example
 
 
-class AuditRecordOut(Out):
+class AuditRecordOut(AuditReadOut):
     model_config = example(
         {
             "record_id": "5d0c5b8e-2f1a-4c3e-8f2b-7a6d9e1c0b3a",
@@ -32,13 +31,6 @@ class AuditRecordOut(Out):
         }
     )
 
-    record_id: str
-    at: datetime
-    actor: str
-    roles: list[str]
-    action: str
-    case_ids: list[str]
-    fields: list[str]
     trace_id: str | None
     subject: str | None = None
     read_id: str | None = Field(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from scheduling.entrypoints.common import Out, api_router, example
+from scheduling.entrypoints.common import api_router, example
 from scheduling.entrypoints.errors import domain_errors
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
 from trygg_shared.fields import Text
-from trygg_shared.http import AuditLimit
+from trygg_shared.http import AuditLimit, AuditReadOut
 
 
-class AuditRecordOut(Out):
+class AuditRecordOut(AuditReadOut):
     model_config = example(
         {
             "record_id": "5d0c...",
@@ -27,13 +26,6 @@ class AuditRecordOut(Out):
             "fields": ["name", "address", "phone"],
         }
     )
-    record_id: str
-    at: datetime
-    actor: str
-    roles: list[str]
-    action: str
-    case_ids: list[str]
-    fields: list[str]
 
 
 def audit_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRouter:
