@@ -115,9 +115,9 @@ def problem(description: str, *, headers: dict[str, Any] | None = None) -> dict[
     return response
 
 
-def unauthorized() -> dict[str, Any]:
-    """The 401 of a route that needs a bearer token (`trygg_shared.bearer.require`)."""
-    return problem("Missing or invalid bearer token.", headers=BEARER_CHALLENGE)
+def bearer_errors(forbidden: str) -> dict[int | str, dict[str, Any]]:
+    """The 401 and 403 of a route behind `trygg_shared.bearer.require`; `forbidden` says when it answers 403."""
+    return {401: problem("Missing or invalid bearer token.", headers=BEARER_CHALLENGE), 403: problem(forbidden)}
 
 
 def invalid() -> dict[str, Any]:

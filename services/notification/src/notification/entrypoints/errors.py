@@ -12,10 +12,10 @@ from notification.service_layer.ops import NotFound
 from trygg_shared.aggregate import ConcurrencyConflict, StorageUnavailable
 from trygg_shared.http import (
     ProblemError,
+    bearer_errors,
     invalid,
     problem,
     service_unavailable,
-    unauthorized,
     unavailable,
 )
 
@@ -25,8 +25,7 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     503: unavailable(),
 }
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: unauthorized(),
-    403: problem("The token lacks the role this endpoint needs."),
+    **bearer_errors("The token lacks the role this endpoint needs."),
     **COMMON_ERRORS,
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such alert, message, case or rota.")}

@@ -28,10 +28,10 @@ from trygg_shared.http import (
     RETRY_AFTER,
     FieldError,
     ProblemError,
+    bearer_errors,
     invalid,
     problem,
     service_unavailable,
-    unauthorized,
     unavailable,
 )
 
@@ -39,8 +39,7 @@ from trygg_shared.http import (
 __all__ = ["AUTH_ERRORS", "BAD_BODY", "CONFLICT", "NOT_FOUND", "RETRY_AFTER", "SMS_CAPS", "domain_errors", "problem"]
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: unauthorized(),
-    403: problem("The token lacks the role this endpoint needs (or, a team token, acts for another team)."),
+    **bearer_errors("The token lacks the role this endpoint needs (or, a team token, acts for another team)."),
     422: invalid(),
     503: unavailable(),
 }
