@@ -37,7 +37,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from trygg_shared.http import problem_response
+from trygg_shared.http import ProblemError, problem_response
 
 MIN_LIMIT = 2  # the limit never falls below this: one slow request must not close the route
 SMOOTHING = 0.1  # weight of the newest request in the rate estimate (an EWMA over ≈ 10-20 requests)
@@ -215,11 +215,10 @@ class _Admission:
         except Overloaded as refused:
             retry_after = refused.retry_after
         self.route.on_refused()
-        answer = problem_response(
+        refusal = ProblemError(
             503,
             "Service unavailable",
             f"Too many {self.route.what} at once; send it again after Retry-After seconds.",
             headers={"Retry-After": str(retry_after)},
-            instance=self.route.path,
         )
-        await answer(scope, receive, send)
+        await problem_response(refusal, instance=self.route.path)(scope, receive, send)
