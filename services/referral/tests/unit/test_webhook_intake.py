@@ -236,6 +236,38 @@ async def test_a_stored_message_that_could_not_be_applied_is_applied_by_the_swee
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 0
 
 
+async def test_the_body_is_parsed_once_on_its_way_in_and_read_back_only_by_the_sweeper(
+    intake: Intake, lus_body: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from referral.entrypoints import lus_format
+
+    parses: list[str] = []
+    validate_json, validate_python = lus_format.LUS_MESSAGE.validate_json, lus_format.LUS_MESSAGE.validate_python
+    adapter = type(lus_format.LUS_MESSAGE)
+
+    class Counting(adapter):  # type: ignore[valid-type,misc]
+        def validate_json(self, *args: Any, **kwargs: Any) -> Any:
+            parses.append("json")
+            return validate_json(*args, **kwargs)
+
+        def validate_python(self, *args: Any, **kwargs: Any) -> Any:
+            parses.append("python")
+            return validate_python(*args, **kwargs)
+
+    counting = Counting.__new__(Counting)
+    monkeypatch.setattr(lus_format, "LUS_MESSAGE", counting)
+    assert intake.post(lus_body("utskrivningsklar")).status_code == 202
+    assert parses == ["json"]  # once: not json.loads + validate_json + dump + validate_python
+    assert [type(e) for e in intake.published] == [ev.ReadyForDischarge]
+
+    parses.clear()
+    intake.store.fail_next_save = True
+    assert intake.post(lus_body("utskrivningsklar")).status_code == 202
+    intake.clock.moment += timedelta(seconds=6)
+    assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 1
+    assert parses == ["json", "python"]  # the sweeper reads the stored body back
+
+
 def test_referral_refuses_to_start_in_production_with_local_development_secrets() -> None:
     from referral.bootstrap import bootstrap
     from referral.config import Settings

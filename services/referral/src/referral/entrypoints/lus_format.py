@@ -103,6 +103,10 @@ class _Common(_Model):
         """The validated message as the inbox keeps it (`read_message` reads it back)."""
         return self.model_dump(mode="json")
 
+    def to_domain(self, message_id: str) -> HospitalMessage:
+        """The domain's message (`ReceivedMessage`): the webhook's body is parsed once on its way in."""
+        return to_domain(message_id, self)  # type: ignore[arg-type]  # every _Common is one of AnyLusMessage
+
 
 class Inskrivningsmeddelande(_Common):
     message_type: Literal["inskrivningsmeddelande"]

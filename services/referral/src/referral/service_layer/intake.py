@@ -84,7 +84,7 @@ async def receive_hospital_message(
         log.info("repeated webhook-id answered as before", case_id=existing.case_id, sender=sender.sender_id)
         return IntakeResult(existing.answer, repeated=True)
     try:
-        applied = await apply_inbound(deps, record, sender.region_code)
+        applied = await apply_inbound(deps, record, sender.region_code, message.to_domain(webhook_id))
     except Exception as exc:  # noqa: BLE001 - stored already; the sweeper retries
         log.warning("message stored but not applied yet; will retry", case_id=case_id, error=type(exc).__name__)
         return IntakeResult(record.answer, repeated=False)
@@ -93,9 +93,16 @@ async def receive_hospital_message(
     return IntakeResult(applied.answer, repeated=applied.already_in_case)
 
 
-async def apply_inbound(deps: ReferralDeps, record: InboundRecord, region_code: str | None) -> Applied:
-    """Apply one stored message to its case (idempotent: a case ignores a message it has)."""
-    message = deps.read_message(record.webhook_id, record.body)
+async def apply_inbound(
+    deps: ReferralDeps, record: InboundRecord, region_code: str | None, message: HospitalMessage | None = None
+) -> Applied:
+    """Apply one stored message to its case (idempotent: a case ignores a message it has).
+
+    `message`: the record's message as the webhook already parsed it; the sweeper reads it back
+    from the stored body instead.
+    """
+    if message is None:
+        message = deps.read_message(record.webhook_id, record.body)
     person_ref = deps.pseudonymizer.person_ref(message.patient.identity)
     candidate = None
     if message.message_type is MessageType.ADMISSION_NOTICE:

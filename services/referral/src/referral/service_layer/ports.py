@@ -265,6 +265,10 @@ class ReceivedMessage(Protocol):
         """The message as the inbox keeps it (JSON-compatible), for `MessageReader` to read back."""
         ...
 
+    def to_domain(self, message_id: str) -> HospitalMessage:
+        """The domain's message, straight from the validated form (no round trip through `as_stored`)."""
+        ...
+
 
 class MessageReader(Protocol):
     """Reads a stored message back into the domain's `HospitalMessage` (the format's anti-corruption layer)."""
