@@ -167,6 +167,9 @@ class _Collection:
     async def insert_one(self, *args: Any, **kwargs: Any) -> Any:
         raise self.error
 
+    async def insert_many(self, *args: Any, **kwargs: Any) -> Any:  # the store's group commit of new aggregates
+        raise self.error
+
 
 def _store(error: Exception) -> MongoAggregateStore[dict[str, Any]]:
     return MongoAggregateStore({"things": _Collection(error)}, "things", _Codec())  # type: ignore[arg-type]

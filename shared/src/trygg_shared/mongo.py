@@ -19,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from trygg_shared.group_commit import group_insert
 from trygg_shared.settings import MongoSettings
 
 Document = dict[str, Any]
@@ -69,7 +70,8 @@ def claims_of(collection: AsyncCollection[Document]) -> AsyncCollection[Document
 
 async def _claim(claims: AsyncCollection[Document], doc_id: Any, version: int) -> bool:
     try:
-        await claims.insert_one({"_id": f"{doc_id}@{version}", "at": datetime.now(UTC)})
+        # Concurrent claims share one insert command (a duplicate fails only its own claim).
+        await group_insert(claims).insert({"_id": f"{doc_id}@{version}", "at": datetime.now(UTC)})
     except DuplicateKeyError:
         return False
     return True

@@ -34,6 +34,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailur
 
 from trygg_shared.aggregate import ConcurrencyConflict, Loaded, Saved, StorageUnavailable
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.group_commit import GroupInsert
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.outbox import PENDING_FLAG, OutboxEvent
@@ -70,6 +71,7 @@ class MongoAggregateStore(Generic[A]):
     def __init__(self, db: AsyncDatabase[Document], collection: str, codec: AggregateCodec[A]) -> None:
         self.collection: AsyncCollection[Document] = db[collection]
         self._codec = codec
+        self._inserts = GroupInsert(self.collection)  # new aggregates of concurrent saves share a command
         self.on_saved: Callable[[str], None] = lambda _aggregate_id: None
         # Told of a save that created a document, with its version and whole outbox (the relay's
         # `hand_over`: it publishes them without reading the document back); `on_saved` if None.
@@ -164,7 +166,8 @@ class MongoAggregateStore(Generic[A]):
         """Insert version 1, or compare-and-set the next version; returns the version written."""
         last = (last_sequence if expected_version else 0) + len(outbox)
         if expected_version == 0:
-            await self.collection.insert_one(
+            # New aggregates of concurrent saves share one insert command (trygg_shared.group_commit).
+            await self._inserts.insert(
                 {
                     "_id": aggregate_id,
                     **fields,

@@ -34,6 +34,7 @@ from referral.service_layer.ports import (
     StorageUnavailable,
 )
 from trygg_shared.audit import AuditShape
+from trygg_shared.group_commit import group_insert
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
@@ -115,6 +116,10 @@ class MongoCaseQueries:
 class MongoInbox:
     """Accepted hospital messages, `_id` = `<sender>:<webhook-id>` (the idempotency key).
 
+    `add` is a group commit too (`trygg_shared.group_commit`): the records of concurrent webhooks
+    go out as one unordered `insert` command; each caller returns once its own record is stored
+    (then it may answer 202), and a repeat fails only its own insert.
+
     `mark_applied` is a group commit: the marks of concurrent requests go to the database
     together, as one `update` command with one statement per record (`bulk_write`), and each
     caller returns once its own mark is written. Under load that is one round trip for many
@@ -125,13 +130,16 @@ class MongoInbox:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._inbox = db[INBOX]
+        self._records = group_insert(self._inbox)
         self._marks: list[tuple[str, asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
 
     async def add(self, record: InboundRecord) -> InboundRecord | None:
         key = f"{record.sender_id}:{record.webhook_id}"
         try:
-            await self._inbox.insert_one(
+            # Concurrent webhooks' records share one insert command (trygg_shared.group_commit);
+            # each returns once its own record is stored, a duplicate fails only its own.
+            await self._records.insert(
                 {
                     "_id": key,
                     "sender_id": record.sender_id,

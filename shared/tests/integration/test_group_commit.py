@@ -1,0 +1,80 @@
+"""Group commit of inserts on FerretDB: concurrent inserts share a command, each judged on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from bson.errors import BSONError
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from trygg_shared.group_commit import GroupInsert, group_insert
+from trygg_shared.store_errors import is_permanent_store_error
+
+
+async def _outcomes(inserts: GroupInsert, docs: list[dict[str, Any]]) -> list[BaseException | None]:
+    return list(await asyncio.gather(*(inserts.insert(d) for d in docs), return_exceptions=True))
+
+
+async def test_concurrent_inserts_share_commands_and_all_are_stored(db: AsyncDatabase[Any]) -> None:
+    inserts = GroupInsert(db["group_a"], max_batch=8)
+    docs = [{"_id": f"d-{i}", "n": i} for i in range(20)]
+
+    assert await _outcomes(inserts, docs) == [None] * 20
+
+    # All 20 came before the first command went out: batches of at most 8.
+    assert inserts.commands == 3
+    assert sorted([d["n"] async for d in db["group_a"].find({})]) == list(range(20))
+
+
+async def test_a_duplicate_fails_only_its_own_caller(db: AsyncDatabase[Any]) -> None:
+    await db["group_b"].insert_one({"_id": "taken"})
+    inserts = GroupInsert(db["group_b"])
+
+    first = await _outcomes(inserts, [{"_id": "warm"}])  # alone: written at once
+    outcomes = await _outcomes(inserts, [{"_id": "x-1"}, {"_id": "taken", "n": 2}, {"_id": "x-3"}])
+
+    assert first == [None]
+    assert inserts.commands == 2  # the three shared one
+    assert outcomes[0] is None
+    assert outcomes[2] is None
+    assert isinstance(outcomes[1], DuplicateKeyError)
+    assert sorted([d["_id"] async for d in db["group_b"].find({})]) == ["taken", "warm", "x-1", "x-3"]
+    assert await db["group_b"].find_one({"_id": "taken"}) == {"_id": "taken"}  # not overwritten
+
+
+async def test_a_document_the_store_refuses_fails_only_its_own_caller(db: AsyncDatabase[Any]) -> None:
+    inserts = GroupInsert(db["group_c"])
+    docs = [
+        {"_id": "ok-1"},
+        {"_id": "nul", "text": "a\x00b"},  # PostgreSQL refuses U+0000 in JSONB
+        {"_id": "bad-key", "a\x00b": 1},  # the driver cannot encode a NUL in a key
+        {"_id": "ok-2"},
+    ]
+    outcomes = await _outcomes(inserts, docs)
+
+    assert outcomes[0] is None
+    assert outcomes[3] is None
+    assert isinstance(outcomes[1], PyMongoError)
+    assert isinstance(outcomes[2], BSONError)
+    # As `insert_one` raises them: for good (422, dead letter), never "retry later" (503).
+    assert is_permanent_store_error(outcomes[1])
+    assert is_permanent_store_error(outcomes[2])
+    assert sorted([d["_id"] async for d in db["group_c"].find({})]) == ["ok-1", "ok-2"]
+
+
+async def test_callers_with_different_collection_objects_share_one_group(db: AsyncDatabase[Any]) -> None:
+    name = f"group_{uuid.uuid4().hex[:6]}"
+    assert group_insert(db[name]) is group_insert(db[name])
+    assert group_insert(db[name]) is not group_insert(db["other"])
+
+
+@pytest.mark.parametrize("size", [64])
+async def test_a_large_burst_is_bounded_per_command(db: AsyncDatabase[Any], size: int) -> None:
+    inserts = GroupInsert(db["group_d"], max_batch=32)
+    assert await _outcomes(inserts, [{"_id": i, "pad": "x" * 2000} for i in range(size)]) == [None] * size
+    assert inserts.commands == 2
+    assert await db["group_d"].count_documents({}) == size
