@@ -89,3 +89,27 @@ async def test_a_missing_aggregate_without_a_factory_is_not_found() -> None:
     store: InMemoryAggregateStore[Counter] = InMemoryAggregateStore()
     with pytest.raises(AggregateNotFound):
         await update_aggregate(store, "nope", bump)
+
+
+async def test_create_first_skips_the_read_of_an_unknown_aggregate_and_falls_back_when_it_exists() -> None:
+    @dataclass
+    class Forgetful(InMemoryAggregateStore[Counter]):
+        """Has aggregates it does not know of (stored by another process)."""
+
+        loads: int = 0
+
+        def known(self, aggregate_id: str) -> bool:
+            return False
+
+        async def load(self, aggregate_id: str) -> Loaded[Counter] | None:
+            self.loads += 1
+            return await super().load(aggregate_id)
+
+    store = Forgetful()
+    assert await update_aggregate(store, "a", bump, create=Counter, create_first=True) == 1
+    assert store.loads == 0
+    assert await update_aggregate(store, "a", bump, create=Counter, create_first=True) == 2  # exists: read, once
+    assert store.loads == 1
+    assert store.events("a") == ["bumped to 1", "bumped to 2"]
+    assert await update_aggregate(store, "a", bump, create=Counter) == 3  # without it: read first
+    assert store.loads == 2

@@ -69,6 +69,11 @@ class AggregateStore(Protocol[A]):
 
     async def load(self, aggregate_id: str) -> Loaded[A] | None: ...
 
+    def known(self, aggregate_id: str) -> bool:
+        """Whether this process has seen the aggregate stored (loaded or saved it). A hint for
+        `update_aggregate(create_first=True)` only: False does not mean that it does not exist."""
+        ...
+
     async def save(
         self,
         aggregate_id: str,
@@ -96,6 +101,7 @@ async def update_aggregate(
     create: Callable[[], A] | None = None,
     first: Loaded[A] | None = None,
     attempts: int = MAX_SAVE_ATTEMPTS,
+    create_first: bool = False,
 ) -> R:
     """Load (or create), apply `change`, save; again from the top after a concurrent save.
 
@@ -104,7 +110,14 @@ async def update_aggregate(
     With no stored aggregate and no `create`, raises `AggregateNotFound`. `first`: the aggregate
     as the caller holds it already (a copy `change` may mutate), tried before any read; after a
     concurrent save the store is read as usual.
+
+    `create_first` (with `create`): when the store has not seen the aggregate (`known`), try to
+    create it before reading, for an aggregate that is most likely new (a hospital message that
+    opens a case): the read is saved. If it exists after all, the create fails as a concurrent
+    save (`ConcurrencyConflict`, nothing written) and it is read and changed as usual.
     """
+    if create_first and create is not None and first is None and not store.known(aggregate_id):
+        first = Loaded(create(), 0, 0)
     for _ in range(attempts):
         loaded = first if first is not None else await store.load(aggregate_id)
         first = None
@@ -144,6 +157,9 @@ class InMemoryAggregateStore(Generic[A]):
         import copy
 
         return copy.deepcopy(state)
+
+    def known(self, aggregate_id: str) -> bool:
+        return aggregate_id in self.states
 
     async def load(self, aggregate_id: str) -> Loaded[A] | None:
         found = self.states.get(aggregate_id)

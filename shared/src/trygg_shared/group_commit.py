@@ -68,11 +68,19 @@ class GroupInsert:
     async def _write(self) -> None:
         """Send the waiting documents, a batch per command, until none wait (documents that
         arrive during a command go in the next one)."""
-        with suppress_instrumentation():
-            while self._waiting:
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
-                await self._send(batch)
+        batch: list[tuple[Document, asyncio.Future[None]]] = []
+        try:
+            with suppress_instrumentation():
+                while self._waiting:
+                    batch = self._waiting[: self._max_batch]
+                    del self._waiting[: self._max_batch]
+                    await self._send(batch)
+        except BaseException as exc:  # cancelled with the loop, or a bug: no caller may wait for ever
+            for _, done in [*batch, *self._waiting]:
+                if not done.done():
+                    done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("group insert stopped"))
+            self._waiting = []
+            raise
 
     async def _send(self, batch: list[tuple[Document, asyncio.Future[None]]]) -> None:
         self.commands += 1

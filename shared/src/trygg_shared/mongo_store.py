@@ -47,6 +47,8 @@ RESERVED_FIELDS = frozenset({"_id", "version", "last_seq", "outbox", PENDING_FLA
 
 # Aggregates whose empty-outbox version is remembered (the oldest are forgotten first).
 EMPTY_OUTBOX_MEMORY = 4096
+# Aggregates remembered as stored (`known`: a hint for creating before reading).
+KNOWN_MEMORY = 16384
 
 
 class AggregateCodec(Protocol[A]):
@@ -83,11 +85,23 @@ class MongoAggregateStore(Generic[A]):
         # a timer's due time, so a timer loop in this process can wake for an earlier one).
         self.on_written: Callable[[str, Document], None] | None = None
         self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
+        self._known: dict[str, None] = {}  # aggregates this process saw stored, the latest last
 
     @property
     def indexes(self) -> list[Index]:
         """The store's own index (the relay's full scan); services add theirs for queries."""
         return [Index(self.collection.name, (PENDING_FLAG,))]
+
+    def known(self, aggregate_id: str) -> bool:
+        """Whether this process loaded or saved the aggregate (the latest `KNOWN_MEMORY` of them)."""
+        return aggregate_id in self._known
+
+    def _remember_known(self, aggregate_id: str) -> None:
+        known = self._known
+        known.pop(aggregate_id, None)
+        known[aggregate_id] = None
+        if len(known) > KNOWN_MEMORY:
+            del known[next(iter(known))]
 
     async def load(self, aggregate_id: str) -> Loaded[A] | None:
         try:
@@ -105,6 +119,7 @@ class MongoAggregateStore(Generic[A]):
     def loaded(self, doc: Document) -> Loaded[A]:
         """An aggregate from its document as a query read it (the outbox may be left out)."""
         version = int(doc["version"])
+        self._remember_known(str(doc["_id"]))
         if doc.get(PENDING_FLAG):
             self._empty_outbox.pop(str(doc["_id"]), None)
         else:
@@ -140,6 +155,7 @@ class MongoAggregateStore(Generic[A]):
         try:
             version = await self._write(aggregate_id, expected_version, fields, outbox, last_sequence)
         except DuplicateKeyError:
+            self._remember_known(aggregate_id)  # it exists (a create that lost, or a claimed version)
             raise ConcurrencyConflict(aggregate_id) from None
         except ConnectionFailure as exc:
             raise StorageUnavailable(type(exc).__name__) from None
@@ -150,6 +166,7 @@ class MongoAggregateStore(Generic[A]):
             ):
                 raise storage_error(exc) from None
             raise
+        self._remember_known(aggregate_id)
         if self.on_written is not None:
             self.on_written(aggregate_id, fields)
         self._announce(aggregate_id, expected_version, version, outbox, was_empty=was_empty)

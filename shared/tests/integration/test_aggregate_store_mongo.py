@@ -153,6 +153,33 @@ async def test_update_aggregate_creates_the_aggregate_once(db: AsyncDatabase[Any
     assert loaded.state.value == 3
 
 
+async def test_create_first_writes_a_new_aggregate_without_reading_and_an_existing_one_once(
+    db: AsyncDatabase[Any],
+) -> None:
+    reads: list[str] = []
+
+    class Reading(MongoAggregateStore[Counter]):
+        async def load(self, aggregate_id: str) -> Loaded[Counter] | None:
+            reads.append(aggregate_id)
+            return await super().load(aggregate_id)
+
+    store = Reading(db, "counters", CounterCodec())
+    new_id, old_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await counters(db).save(old_id, 0, Counter(value=5), [])  # stored by "another process"
+
+    await update_aggregate(store, new_id, add(1), create=Counter, create_first=True)
+    assert reads == []  # new: created without a read
+    await update_aggregate(store, old_id, add(1), create=Counter, create_first=True)
+    assert reads == [old_id]  # the create lost (nothing written), then read and changed once
+    await update_aggregate(store, old_id, add(1), create=Counter, create_first=True)
+    assert reads == [old_id, old_id]  # known now: read first, no failed create
+
+    assert (await stored(store, new_id)).state.value == 1
+    loaded = await stored(store, old_id)
+    assert (loaded.state.value, loaded.version, loaded.last_sequence) == (7, 3, 2)
+    assert await db["counters"].count_documents({"_id": old_id}) == 1
+
+
 async def test_processed_events_track_positions_that_only_move_forward(db: AsyncDatabase[Any]) -> None:
     guard = ProcessedEvents(db, "group-a")
     other = ProcessedEvents(db, "group-b")

@@ -127,7 +127,9 @@ async def apply_inbound(
             return (case, True), None  # had it already: nothing to write
         return (case, False), case.take_events()
 
-    case, already = await update_aggregate(deps.cases, record.case_id, receive, create=new_case)
+    # A case this process has not seen is most likely new (the message that opens it): created
+    # without reading first; one that exists after all is read and changed as usual.
+    case, already = await update_aggregate(deps.cases, record.case_id, receive, create=new_case, create_first=True)
     if not already:
         log.info("hospital message applied", case_id=case.case_id, message_type=record.message_type)
     if case.readmission_of_case_id is not None:
