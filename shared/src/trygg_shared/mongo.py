@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from pymongo import AsyncMongoClient, DeleteOne
+from pymongo import AsyncMongoClient, DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -172,6 +173,47 @@ async def compare_and_set(
         return new_version if written else None
     finally:
         _release(claims, doc_id, new_version, written=written)
+
+
+# Statements per `update` command of `compare_and_set_many`; small for the FerretDB v1 hazard
+# (one PostgreSQL connection per statement until the command ends, see bench/README.md).
+CAS_UPDATE_BATCH = 4
+
+
+async def compare_and_set_many(
+    collection: AsyncCollection[Document], writes: Sequence[tuple[Any, int, Document]]
+) -> list[bool]:
+    """`compare_and_set` for several documents at once: `(doc_id, expected_version, fields)` each.
+
+    The claims go out as one insert command (a group insert), the updates of the claimed ones as
+    `update` commands of up to `CAS_UPDATE_BATCH` statements. Returns per write whether it is
+    known to be written: a lost claim (another writer, or a stale claim) writes nothing (False),
+    and when a command's statements did not all match, which did is unknown (False for each;
+    callers must treat False as "maybe not written", as the relay does: its events stay and go
+    out again with the same ids). Each version written is claimed first, as in `compare_and_set`.
+    """
+    claims = claims_of(collection)
+    claimed = await asyncio.gather(*(_claim(claims, doc_id, version + 1) for doc_id, version, _ in writes))
+    written = [False] * len(writes)
+    todo = [i for i, ok in enumerate(claimed) if ok]
+    try:
+        for start in range(0, len(todo), CAS_UPDATE_BATCH):
+            chunk = todo[start : start + CAS_UPDATE_BATCH]
+            updates = [
+                UpdateOne(
+                    {"_id": writes[i][0], "version": writes[i][1]},
+                    {"$set": {**writes[i][2], "version": writes[i][1] + 1}},
+                )
+                for i in chunk
+            ]
+            result = await collection.bulk_write(updates, ordered=False)
+            if result.matched_count == len(chunk):
+                for i in chunk:
+                    written[i] = True
+    finally:
+        for i in todo:
+            _release(claims, writes[i][0], writes[i][1] + 1, written=written[i])
+    return written
 
 
 class ProcessedEvents:

@@ -2,15 +2,17 @@
 
 An aggregate's pending events live inside the aggregate's own document, in a map
 `outbox: {<event id>: {...}}`, written in the same single-document update as the state change.
-`OutboxRelay` publishes them in order (per document, by `seq`) and removes each one with
-`$unset outbox.<id>` once Kafka has acknowledged it. A crash between publish and removal
-publishes the event again with the same CloudEvents id; consumers skip the repeat.
+`OutboxRelay` publishes them in order (per document, by `seq`) and, once Kafka has acknowledged
+them, empties the document's outbox by a compare-and-set at the version it published (the
+documents published at about the same time share the commands of that write). A crash between
+publish and removal publishes the event again with the same CloudEvents id; consumers skip the repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +34,7 @@ from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.envelope import EventMeta
 from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ChassisMetrics
-from trygg_shared.mongo import Document, compare_and_set
+from trygg_shared.mongo import Document, compare_and_set_many
 
 log = get_logger(__name__)
 
@@ -109,6 +111,9 @@ PublishFn = Callable[[OutboxEvent], Awaitable[None]]
 # relay keeps up with intake by overlapping the Kafka acks and the compare-and-set round trips
 # of different documents instead of waiting for each in turn.
 FAST_PATH_CONCURRENCY = 8
+# Outboxes emptied per group commit at most (their claims share one insert; their updates go
+# `CAS_UPDATE_BATCH` statements per command).
+EMPTY_BATCH = FAST_PATH_CONCURRENCY
 
 
 class RelayLease:
@@ -190,6 +195,8 @@ class OutboxRelay:
         self._next_scan = 0.0  # loop time; 0 = at start
         self._next_lease_check = 0.0
         self._leader = False
+        self._emptying: list[tuple[AsyncCollection[Document], Any, int, asyncio.Future[None]]] = []
+        self._emptier: asyncio.Task[None] | None = None
         self.published = 0
         self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime`)
 
@@ -355,9 +362,43 @@ class OutboxRelay:
         # One compare-and-set empties the outbox (and clears the flag) if nothing was saved since
         # the document was read. If something was, the write is skipped: the events stay in the
         # outbox and go out again after that save (same ids, which consumers skip). A crash before
-        # this point also re-publishes the same ids.
-        await compare_and_set(collection, doc["_id"], int(doc["version"]), {"outbox": {}, PENDING_FLAG: False})
+        # this point also re-publishes the same ids. Concurrent documents share the write's
+        # commands (`_empty`).
+        await self._empty(collection, doc["_id"], int(doc["version"]))
         return len(events)
+
+    async def _empty(self, collection: AsyncCollection[Document], doc_id: Any, version: int) -> None:
+        """Empty a published document's outbox by compare-and-set at `version`: a group commit, so
+        the documents of one fast-path round share their claims' insert and `update` commands
+        (`compare_and_set_many`); the caller returns once its own write was tried."""
+        done = asyncio.get_running_loop().create_future()
+        self._emptying.append((collection, doc_id, version, done))
+        if self._emptier is None or self._emptier.done():
+            # Untraced housekeeping in a fresh context: it writes for the events of many requests.
+            self._emptier = asyncio.create_task(
+                self._write_empties(), name="outbox-empty", context=contextvars.Context()
+            )
+        await asyncio.shield(done)
+
+    async def _write_empties(self) -> None:
+        with suppress_instrumentation():
+            while self._emptying:
+                name = self._emptying[0][0].full_name
+                batch = [w for w in self._emptying if w[0].full_name == name][:EMPTY_BATCH]
+                self._emptying = [w for w in self._emptying if w not in batch]
+                emptied: dict[str, Any] = {"outbox": {}, PENDING_FLAG: False}
+                try:
+                    await compare_and_set_many(
+                        batch[0][0], [(doc_id, version, emptied) for _, doc_id, version, _ in batch]
+                    )
+                except Exception as exc:  # noqa: BLE001 - each waiting document's publisher gets the failure
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def _round(self) -> int:
         """The nudged documents, then a full scan when one is due and this relay may run it."""

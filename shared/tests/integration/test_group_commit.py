@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from trygg_shared.group_commit import GroupInsert, group_insert
+from trygg_shared.mongo import RELEASE_LINGER, claims_of, compare_and_set_many
 from trygg_shared.store_errors import is_permanent_store_error
 
 
@@ -78,3 +80,21 @@ async def test_a_large_burst_is_bounded_per_command(db: AsyncDatabase[Any], size
     assert await _outcomes(inserts, [{"_id": i, "pad": "x" * 2000} for i in range(size)]) == [None] * size
     assert inserts.commands == 2
     assert await db["group_d"].count_documents({}) == size
+
+
+async def test_compare_and_set_many_writes_each_claimed_version_once(db: AsyncDatabase[Any]) -> None:
+    things = db["cas_many"]
+    await things.insert_many([{"_id": f"t{i}", "version": 3, "v": 0} for i in range(6)])
+    await things.update_one({"_id": "t1"}, {"$set": {"version": 4}})  # moved on since it was read at 3
+    await claims_of(things).insert_one({"_id": "t2@4", "at": datetime.now(UTC)})  # another writer holds 4
+
+    written = await compare_and_set_many(things, [(f"t{i}", 3, {"v": 1}) for i in range(6)])
+
+    docs = {d["_id"]: (d["version"], d["v"]) async for d in things.find({})}
+    assert docs == {"t0": (4, 1), "t1": (4, 0), "t2": (3, 0), "t3": (4, 1), "t4": (4, 1), "t5": (4, 1)}
+    # t2 lost its claim: not written. t0, t1, t3, t4 shared a command in which t1 matched nothing,
+    # so none of them is known written (False means "maybe"); t5 went alone and is known written.
+    assert written == [False, False, False, False, False, True]
+    # The claims taken here are removed (the other writer's stays: it is its own).
+    await asyncio.sleep(RELEASE_LINGER + 0.5)
+    assert sorted([c["_id"] async for c in claims_of(things).find({})]) == ["t2@4"]
