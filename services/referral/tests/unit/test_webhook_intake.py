@@ -48,6 +48,7 @@ class Intake:
             verifier=verifier,
         )
         self.deps = referral.deps
+        self.referral = referral
         self.client = TestClient(http_app(referral, lifespan_enabled=False))
 
     @property
@@ -266,6 +267,17 @@ async def test_the_body_is_parsed_once_on_its_way_in_and_read_back_only_by_the_s
     intake.clock.moment += timedelta(seconds=6)
     assert await apply_pending(intake.deps, {"region-a": "01"}, older_than=timedelta(seconds=5)) == 1
     assert parses == ["json", "python"]  # the sweeper reads the stored body back
+
+
+def test_a_webhook_is_one_span(intake: Intake, lus_body: Any) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    intake.referral.runtime.infra.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    assert intake.post(lus_body("utskrivningsklar")).status_code == 202
+    # The request's span only: no `http receive` / `http send` spans beside it (CPU on every request).
+    assert [s.name for s in exporter.get_finished_spans()] == ["POST /webhooks/lus"]
 
 
 def test_referral_refuses_to_start_in_production_with_local_development_secrets() -> None:

@@ -39,6 +39,7 @@ from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.store_errors import storage_error
+from trygg_shared.telemetry import quiet
 
 CASES = "cases"
 INBOX = "inbound_messages"
@@ -181,9 +182,10 @@ class MongoInbox:
         while self._marks:
             batch, self._marks = self._marks[:MARK_BATCH], self._marks[MARK_BATCH:]
             try:
-                await self._inbox.bulk_write(
-                    [UpdateOne({"_id": key}, {"$set": {"applied": True}}) for key, _ in batch], ordered=False
-                )
+                with quiet():  # the marks of many requests: no trace of its own (it would be a new root)
+                    await self._inbox.bulk_write(
+                        [UpdateOne({"_id": key}, {"$set": {"applied": True}}) for key, _ in batch], ordered=False
+                    )
             except Exception as exc:  # noqa: BLE001 - each waiting caller gets the failure
                 for _, done in batch:
                     if not done.done():
