@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.testing import Endpoints
@@ -294,3 +295,39 @@ async def test_a_handed_over_document_saved_again_meanwhile_keeps_its_newer_even
     assert doc is not None
     assert set(doc["outbox"]) == {first.event_id, newer.event_id}
     assert recorder.ids[:1] == [first.event_id]
+
+
+async def test_documents_published_together_are_emptied_by_shared_commands(servers: Endpoints) -> None:
+    class Updates(monitoring.CommandListener):
+        count = 0
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name == "update":
+                self.count += 1
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    updates = Updates()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(servers.mongo_uri, tz_aware=True, event_listeners=[updates])
+    db = client[f"it_{uuid.uuid4().hex[:12]}"]
+    recorder = Recorder()
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    try:
+        relay.start()
+        await eventually(lambda: _scanned(relay), within=10)  # the scan at start, of nothing yet
+        stored = [await _store(db) for _ in range(8)]
+        before = updates.count
+        for case_id, events in stored:
+            relay.hand_over(db["cases"], case_id, 1, events)  # version 1: as `_store` left them
+        for case_id, _ in stored:
+            await eventually(lambda case_id=case_id: _published(db, case_id), within=10)
+        assert len(recorder.ids) == 16
+        # 8 outboxes emptied with at most 4 statements per `update` command (the FerretDB v1
+        # hazard), not one command each.
+        assert updates.count - before <= 3
+    finally:
+        await relay.stop()
+        await client.drop_database(db.name)
+        await client.close()
