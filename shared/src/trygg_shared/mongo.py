@@ -193,26 +193,38 @@ async def compare_and_set_many(
     out again with the same ids). Each version written is claimed first, as in `compare_and_set`.
     """
     claims = claims_of(collection)
-    claimed = await asyncio.gather(*(_claim(claims, doc_id, version + 1) for doc_id, version, _ in writes))
+    claimed = await asyncio.gather(
+        *(_claim(claims, doc_id, version + 1) for doc_id, version, _ in writes), return_exceptions=True
+    )
     written = [False] * len(writes)
-    todo = [i for i, ok in enumerate(claimed) if ok]
+    todo = [i for i, ok in enumerate(claimed) if ok is True]
+
+    async def update(chunk: list[int]) -> None:
+        updates = [
+            UpdateOne(
+                {"_id": writes[i][0], "version": writes[i][1]}, {"$set": {**writes[i][2], "version": writes[i][1] + 1}}
+            )
+            for i in chunk
+        ]
+        result = await collection.bulk_write(updates, ordered=False)
+        if result.matched_count == len(chunk):
+            for i in chunk:
+                written[i] = True
+
+    failure = next((c for c in claimed if isinstance(c, BaseException)), None)
     try:
-        for start in range(0, len(todo), CAS_UPDATE_BATCH):
-            chunk = todo[start : start + CAS_UPDATE_BATCH]
-            updates = [
-                UpdateOne(
-                    {"_id": writes[i][0], "version": writes[i][1]},
-                    {"$set": {**writes[i][2], "version": writes[i][1] + 1}},
-                )
-                for i in chunk
-            ]
-            result = await collection.bulk_write(updates, ordered=False)
-            if result.matched_count == len(chunk):
-                for i in chunk:
-                    written[i] = True
-    finally:
+        if failure is None:
+            # Concurrent commands, each of a few statements (the hazard is statements per command);
+            # every one has ended before any claim is released (a claim released under a running
+            # update would let another writer take the same version).
+            chunks = [todo[n : n + CAS_UPDATE_BATCH] for n in range(0, len(todo), CAS_UPDATE_BATCH)]
+            results = await asyncio.gather(*(update(chunk) for chunk in chunks), return_exceptions=True)
+            failure = next((r for r in results if isinstance(r, BaseException)), None)
+    finally:  # as `compare_and_set`: a claim whose write is not known to be done is removed at once
         for i in todo:
             _release(claims, writes[i][0], writes[i][1] + 1, written=written[i])
+    if failure is not None:
+        raise failure
     return written
 
 

@@ -200,6 +200,7 @@ class OutboxRelay:
         self._emptying: list[tuple[AsyncCollection[Document], Any, int, asyncio.Future[None]]] = []
         self._emptier: asyncio.Task[None] | None = None
         self._last_round_documents = 0
+        self._round_empties: list[tuple[AsyncCollection[Document], Any, int]] | None = None
         self.published = 0
         self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime`)
 
@@ -303,9 +304,11 @@ class OutboxRelay:
             done.add(doc_id)
             return published
 
+        self._round_empties = []  # the round's published documents: emptied together at its end
         try:
             results = await asyncio.gather(*(one(d, p) for d, p in work), return_exceptions=True)
             count = sum(r for r in results if isinstance(r, int))
+            await self._empty_round()
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
                 raise failure
@@ -314,8 +317,26 @@ class OutboxRelay:
             self._nudged.update(doc_id for doc_id, _ in work if doc_id not in done)
             raise
         finally:
+            self._round_empties = None
             self.published += count
         return count
+
+    async def _empty_round(self) -> None:
+        """Empty the outboxes the round published, one group commit per collection (their claims
+        in one insert, their updates `CAS_UPDATE_BATCH` statements per command, concurrently)."""
+        empties, self._round_empties = self._round_empties or [], None
+        emptied: dict[str, Any] = {"outbox": {}, PENDING_FLAG: False}
+        for collection in self._collections:
+            mine = [(doc_id, version) for c, doc_id, version in empties if c.full_name == collection.full_name]
+            if not mine:
+                continue
+            try:
+                await compare_and_set_many(collection, [(doc_id, version, emptied) for doc_id, version in mine])
+            except BaseException:
+                # Published, not emptied: read again by `_id` next round (its events go out again
+                # with the same ids, which consumers skip).
+                self._nudged.update(str(doc_id) for doc_id, _ in mine)
+                raise
 
     async def _publish_by_id(self, doc_id: str) -> int:
         for collection in self._collections:
@@ -368,7 +389,10 @@ class OutboxRelay:
         # outbox and go out again after that save (same ids, which consumers skip). A crash before
         # this point also re-publishes the same ids. Concurrent documents share the write's
         # commands (`_empty`).
-        await self._empty(collection, doc["_id"], int(doc["version"]))
+        if self._round_empties is not None:  # a fast-path round: emptied with the others at its end
+            self._round_empties.append((collection, doc["_id"], int(doc["version"])))
+        else:
+            await self._empty(collection, doc["_id"], int(doc["version"]))
         return len(events)
 
     async def _empty(self, collection: AsyncCollection[Document], doc_id: Any, version: int) -> None:

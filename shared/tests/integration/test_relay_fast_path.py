@@ -331,3 +331,35 @@ async def test_documents_published_together_are_emptied_by_shared_commands(serve
         await relay.stop()
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_a_round_whose_emptying_fails_publishes_again_and_loses_nothing(
+    db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo.errors import AutoReconnect
+
+    from trygg_shared import outbox
+
+    real = outbox.compare_and_set_many
+    failures = [AutoReconnect("the database blinked")]
+
+    async def blinking(*args: Any, **kwargs: Any) -> list[bool]:
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "compare_and_set_many", blinking)
+    recorder = Recorder()
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)
+        case_id, events = await _store(db)
+        relay.hand_over(db["cases"], case_id, 1, events)
+        await eventually(lambda: _published(db, case_id), within=10)
+    finally:
+        await relay.stop()
+    assert failures == []
+    # Published, the emptying failed, read again by `_id` and published again (same ids), then emptied.
+    assert recorder.ids == [e.event_id for e in events] * 2
+    assert relay.scans == 1
