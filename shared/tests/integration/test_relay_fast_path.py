@@ -68,6 +68,18 @@ async def _scanned(relay: CountingRelay) -> bool:
     return relay.scans == 1
 
 
+async def _after_its_first_scan(db: AsyncDatabase[Any], recorder: Recorder) -> CountingRelay:
+    """A started relay (its next full scan an hour away) that has made its scan at start."""
+    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)
+    except BaseException:
+        await relay.stop()
+        raise
+    return relay
+
+
 async def _pending(db: AsyncDatabase[Any], case_id: str) -> bool:
     doc = await db["cases"].find_one({"_id": case_id})
     assert doc is not None
@@ -108,10 +120,8 @@ async def test_a_nudged_document_is_published_by_id_without_a_full_scan(
 
 async def test_a_nudge_without_an_id_asks_for_a_full_scan(db: AsyncDatabase[Any]) -> None:
     recorder = Recorder()
-    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
-    relay.start()
+    relay = await _after_its_first_scan(db, recorder)
     try:
-        await eventually(lambda: _scanned(relay), within=10)
         case_id, events = await _store(db)
         relay.nudge()
         await eventually(lambda: _published(db, case_id), within=5)
@@ -313,10 +323,8 @@ async def test_documents_published_together_are_emptied_by_shared_commands(serve
     client: AsyncMongoClient[Any] = AsyncMongoClient(servers.mongo_uri, tz_aware=True, event_listeners=[updates])
     db = client[f"it_{uuid.uuid4().hex[:12]}"]
     recorder = Recorder()
-    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
+    relay = await _after_its_first_scan(db, recorder)  # the scan at start, of nothing yet
     try:
-        relay.start()
-        await eventually(lambda: _scanned(relay), within=10)  # the scan at start, of nothing yet
         stored = [await _store(db) for _ in range(8)]
         before = updates.count
         for case_id, events in stored:
@@ -350,10 +358,8 @@ async def test_a_round_whose_emptying_fails_publishes_again_and_loses_nothing(
 
     monkeypatch.setattr(outbox, "compare_and_set_many", blinking)
     recorder = Recorder()
-    relay = CountingRelay([db["cases"]], recorder, poll_interval=0.2, full_scan_seconds=3600)
-    relay.start()
+    relay = await _after_its_first_scan(db, recorder)
     try:
-        await eventually(lambda: _scanned(relay), within=10)
         case_id, events = await _store(db)
         relay.hand_over(db["cases"], case_id, 1, events)
         await eventually(lambda: _published(db, case_id), within=10)
