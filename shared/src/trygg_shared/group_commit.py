@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import weakref
 from typing import Any
 
 from bson.errors import BSONError
@@ -121,13 +120,19 @@ def _error_of(error: Document) -> WriteError:
     return WriteError(message, code, error)
 
 
-_shared: weakref.WeakKeyDictionary[Any, dict[str, GroupInsert]] = weakref.WeakKeyDictionary()
+_REGISTRY = "_trygg_group_inserts"
 
 
 def group_insert(collection: AsyncCollection[Document]) -> GroupInsert:
     """The one `GroupInsert` of a collection for its client (callers that hold different
-    `AsyncCollection` objects of the same collection share it)."""
-    per_client = _shared.setdefault(collection.database.client, {})
+    `AsyncCollection` objects of the same collection share it). Kept on the client object itself:
+    two clients of the same server compare equal in PyMongo, and one must never write through
+    another's (perhaps closed) connection pool."""
+    client = collection.database.client
+    per_client: dict[str, GroupInsert] | None = getattr(client, _REGISTRY, None)
+    if per_client is None:
+        per_client = {}
+        setattr(client, _REGISTRY, per_client)
     found = per_client.get(collection.full_name)
     if found is None:
         found = per_client[collection.full_name] = GroupInsert(collection)

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from bson.errors import BSONError
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from devstack.testing import Endpoints
 from trygg_shared.group_commit import GroupInsert, group_insert
 from trygg_shared.mongo import RELEASE_LINGER, claims_of, compare_and_set_many
 from trygg_shared.store_errors import is_permanent_store_error
@@ -68,10 +70,18 @@ async def test_a_document_the_store_refuses_fails_only_its_own_caller(db: AsyncD
     assert sorted([d["_id"] async for d in db["group_c"].find({})]) == ["ok-1", "ok-2"]
 
 
-async def test_callers_with_different_collection_objects_share_one_group(db: AsyncDatabase[Any]) -> None:
+async def test_callers_with_different_collection_objects_share_one_group(
+    db: AsyncDatabase[Any], servers: Endpoints
+) -> None:
     name = f"group_{uuid.uuid4().hex[:6]}"
     assert group_insert(db[name]) is group_insert(db[name])
     assert group_insert(db[name]) is not group_insert(db["other"])
+    other_client: AsyncMongoClient[Any] = AsyncMongoClient(servers.mongo_uri, tz_aware=True)
+    try:
+        assert other_client == db.client  # PyMongo: same server, "equal" clients
+        assert group_insert(other_client[db.name][name]) is not group_insert(db[name])  # never each other's pool
+    finally:
+        await other_client.close()
 
 
 @pytest.mark.parametrize("size", [64])
