@@ -24,8 +24,8 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def login_router(site: Site) -> APIRouter:
-    router = APIRouter()
+def _entry_pages(router: APIRouter, site: Site) -> None:
+    """The start page (to the login or the role's first page) and the login form."""
 
     @router.get(
         "/",
@@ -42,6 +42,11 @@ def login_router(site: Site) -> APIRouter:
     @router.get("/login", response_class=HTMLResponse, responses={200: {"content": HTML}}, summary="Login form")
     async def login_form(request: Request, next: Annotated[Text | None, Query(max_length=500)] = None) -> HTMLResponse:
         return site.render(request, "login.html", None, next=safe_next(next), error=None)
+
+
+def login_router(site: Site) -> APIRouter:
+    router = APIRouter()
+    _entry_pages(router, site)
 
     @router.post(
         "/login",
