@@ -283,10 +283,14 @@ class FaultSystem:
 
     def _call(self, method: str, url: str, *, within: float = 90.0, **kwargs: Any) -> httpx.Response:
         """An HTTP call retried while the answer is 503 or nothing answers (a service restarting)."""
+        return self._retried(url, lambda: httpx.request(method, url, timeout=30, **kwargs), within)
+
+    def _retried(self, url: str, send: Callable[[], httpx.Response], within: float) -> httpx.Response:
+        """`send()` again every half second while the answer is 503 or nothing answers, for `within` seconds."""
         deadline = time.monotonic() + within
         while True:
             try:
-                response = httpx.request(method, url, timeout=30, **kwargs)
+                response = send()
                 if response.status_code != 503 or time.monotonic() > deadline:
                     return response
                 self.unavailable.append((url, "503"))
@@ -302,20 +306,13 @@ class FaultSystem:
 
     def post_webhook(self, webhook_id: str, body: bytes, *, within: float = 120.0) -> httpx.Response:
         """Send (and while 503 or unreachable, send again) one webhook, signed at the moment of sending."""
-        deadline = time.monotonic() + within
         url = f"{self.service('referral').url}/webhooks/lus"
-        while True:
-            try:
-                headers = sign(LOCAL_DEV_SENDER_SECRET, webhook_id, body)
-                response = httpx.post(url, content=body, headers=headers, timeout=30)
-                if response.status_code != 503 or time.monotonic() > deadline:
-                    return response
-                self.unavailable.append((url, "503"))
-            except httpx.TransportError as exc:
-                self.unavailable.append((url, type(exc).__name__))
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.5)
+
+        def send() -> httpx.Response:
+            headers = sign(LOCAL_DEV_SENDER_SECRET, webhook_id, body)
+            return httpx.post(url, content=body, headers=headers, timeout=30)
+
+        return self._retried(url, send, within)
 
     def ready(self) -> Accepted:
         webhook_id, body = self.new_ready_notice()
