@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from notification.bootstrap import Notification, bootstrap, memory_backend
 from notification.config import Settings
+from notification.domain.alert import Responder, Rota, Shift
 from notification.domain.message import DeliveryStatus
 from notification.main import http_app
 from notification.service_layer import relatives as rel
@@ -139,6 +140,19 @@ async def end_period(deps: Any, case_id: str, ended_on: date, *, cause: str = "p
 
 def as_role(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer dev-{role}"}
+
+
+# --- who is on call (for the alert tests) ---------------------------------------------------------
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ANNA = Responder("anna", "+46700000001")
+BO = Responder("bo", "+46700000002")
+
+
+async def with_rota(h: Harness, rota_id: str = "default", *responders: Responder) -> None:
+    """Rota `rota_id`: `responders` (Anna and Bo when none are named) on call from a day before T0 to a week after."""
+    on_call = responders or (ANNA, BO)
+    await h.deps.rotas.put(Rota(rota_id, (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), on_call),)))
 
 
 # --- referral's events as they arrive on Kafka (for the subscriber tests) -------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from notification_support import Harness, granted, make_settings, publish, record
+from notification_support import ANNA, BO, T0, Harness, granted, make_settings, publish, record, with_rota
 
 from notification.adapters.codec import AlertCodec
 from notification.bootstrap import seed_dev_rota
@@ -19,7 +19,6 @@ from notification.domain.alert import (
     AlertRaised,
     AlertResolved,
     AlertState,
-    Responder,
     Rota,
     Shift,
 )
@@ -33,14 +32,6 @@ from trygg_shared.contracts import referral_ops as ro
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.http import Degraded
 from trygg_shared.timers import DueTimeLoop
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-ANNA = Responder("anna", "+46700000001")
-BO = Responder("bo", "+46700000002")
-
-
-async def with_rota(h: Harness, rota_id: str, *responders: Responder) -> None:
-    await h.deps.rotas.put(Rota(rota_id, (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), responders),)))
 
 
 async def test_an_alert_for_a_team_with_nobody_on_call_goes_to_the_fallback_rota() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from notification_support import Harness
+from notification_support import ANNA, BO, T0, Harness, with_rota
 
 from notification.domain.alert import (
     AckChannel,
@@ -15,22 +15,11 @@ from notification.domain.alert import (
     AlertError,
     AlertEscalated,
     AlertRaised,
-    Responder,
-    Rota,
-    Shift,
 )
 from notification.domain.templates import AlertTopic
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-ANNA = Responder("anna", "+46700000001")
-BO = Responder("bo", "+46700000002")
-
-
-async def with_rota(h: Harness, team: str = "default") -> None:
-    await h.deps.rotas.put(Rota(team, (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA, BO)),)))
 
 
 async def ready(h: Harness, case_id: str, liability_in: timedelta) -> None:

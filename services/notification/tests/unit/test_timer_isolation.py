@@ -6,23 +6,19 @@ still stops the round (it is retried)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from notification_support import Harness
+from notification_support import ANNA, T0, Harness, with_rota
 from prometheus_client import REGISTRY
 
-from notification.domain.alert import AlertRaised, Responder, Rota, Shift
+from notification.domain.alert import AlertRaised
 from notification.domain.templates import AlertTopic
 from notification.entrypoints.loops import fire_due_timers, next_timer_at
 from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from trygg_shared.aggregate import StorageUnavailable
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-ANNA = Responder("anna", "+46700000001")
-BO = Responder("bo", "+46700000002")
 
 
 def failures(batch: str) -> float:
@@ -47,7 +43,7 @@ async def test_a_liability_watch_that_raises_is_reported_parked_and_the_others_f
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     h = Harness.create(now=T0)
-    await h.deps.rotas.put(Rota("default", (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA,)),)))
+    await with_rota(h, "default", ANNA)
     cases = sorted(str(uuid.uuid4()) for _ in range(3))
     for case_id in cases:
         await rel.watch_liability(h.deps, case_id, f"p_{case_id}", T0, T0 + timedelta(hours=1))
@@ -88,7 +84,7 @@ async def test_a_liability_watch_that_raises_is_reported_parked_and_the_others_f
 
 async def test_an_escalation_that_raises_does_not_stop_the_others() -> None:
     h = Harness.create(now=T0)
-    await h.deps.rotas.put(Rota("default", (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA, BO)),)))
+    await with_rota(h)
     ids = [f"missed:v{i}" for i in range(3)]
     for alert_id in ids:
         assert await al.raise_alert(h.deps, alert_id, AlertTopic.VISIT_MISSED, al.AlertFacts())
@@ -115,7 +111,7 @@ async def test_a_message_whose_dispatch_raises_is_reported_parked_and_the_others
     from notification.service_layer.dispatch import dispatch_due
 
     h = Harness.create(now=T0)
-    await h.deps.rotas.put(Rota("default", (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), (ANNA,)),)))
+    await with_rota(h, "default", ANNA)
     for n in range(3):
         assert await al.raise_alert(h.deps, f"missed:v{n}", AlertTopic.VISIT_MISSED, al.AlertFacts())
     [bad, *_] = [m for m in await h.deps.message_queries.due(h.deps.clock.now(), 10)]
