@@ -57,32 +57,42 @@ def assert_local_midnight(instant: datetime) -> None:
     assert instant.astimezone(STHLM).time() == time(0)
 
 
-# --- Noon cutoff (Region Stockholm, somatic: day 0 + 2) ---------------------------------
+# --- Noon cutoff, and calendar days that ignore weekends (Region Stockholm, somatic: day 0 + 2) --
 
 
-def test_a_notice_before_noon_makes_that_day_day_zero() -> None:
-    # Monday 2024-01-15 11:59 CET -> day 0 Monday -> liable from Thursday 00:00 CET.
-    clock = start_clock(datetime(2024, 1, 15, 11, 59, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 15)
-    assert clock.liability_starts_at == utc(2024, 1, 17, 23, 0)
+@pytest.mark.parametrize(
+    ("ready", "day_zero", "starts_at"),
+    [
+        # Monday 2024-01-15 11:59 CET -> day 0 Monday -> liable from Thursday 00:00 CET.
+        (datetime(2024, 1, 15, 11, 59, tzinfo=CET), date(2024, 1, 15), utc(2024, 1, 17, 23, 0)),
+        # At exactly noon the next day is day 0: liable from Friday 2024-01-19 00:00 CET.
+        (datetime(2024, 1, 15, 12, 0, tzinfo=CET), date(2024, 1, 16), utc(2024, 1, 18, 23, 0)),
+        (datetime(2024, 1, 15, 12, 1, tzinfo=CET), date(2024, 1, 16), utc(2024, 1, 18, 23, 0)),
+        # Friday morning: Saturday and Sunday are the two grace days, liable from Monday 2024-01-22 00:00 CET.
+        (datetime(2024, 1, 19, 10, 0, tzinfo=CET), date(2024, 1, 19), utc(2024, 1, 21, 23, 0)),
+        # Friday afternoon makes Saturday day 0: liable from Tuesday 2024-01-23 00:00 CET.
+        (datetime(2024, 1, 19, 14, 0, tzinfo=CET), date(2024, 1, 20), utc(2024, 1, 22, 23, 0)),
+        # A Saturday notice counts like any other day.
+        (datetime(2024, 1, 20, 10, 0, tzinfo=CET), date(2024, 1, 20), utc(2024, 1, 22, 23, 0)),
+    ],
+    ids=[
+        "before_noon_that_day",
+        "at_exactly_noon_the_next_day",
+        "after_noon_the_next_day",
+        "friday_morning_starts_on_monday",
+        "friday_afternoon_makes_saturday_day_zero",
+        "saturday_like_any_day",
+    ],
+)
+def test_the_stockholm_somatic_clock(ready: datetime, day_zero: date, starts_at: datetime) -> None:
+    clock = start_clock(ready, SOMATIC, REGION_STOCKHOLM_2024)
+    assert clock.day_zero == day_zero
+    assert clock.liability_starts_at == starts_at
 
 
 def test_a_notice_one_microsecond_before_noon_is_still_before_noon() -> None:
     ready = datetime(2024, 1, 15, 11, 59, 59, 999999, tzinfo=CET)
     assert start_clock(ready, SOMATIC, REGION_STOCKHOLM_2024).day_zero == date(2024, 1, 15)
-
-
-def test_a_notice_at_exactly_noon_makes_the_next_day_day_zero() -> None:
-    clock = start_clock(datetime(2024, 1, 15, 12, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 16)
-    # Friday 2024-01-19 00:00 CET.
-    assert clock.liability_starts_at == utc(2024, 1, 18, 23, 0)
-
-
-def test_a_notice_after_noon_makes_the_next_day_day_zero() -> None:
-    clock = start_clock(datetime(2024, 1, 15, 12, 1, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 16)
-    assert clock.liability_starts_at == utc(2024, 1, 18, 23, 0)
 
 
 def test_the_cutoff_is_stockholm_wall_clock_time_not_utc() -> None:
@@ -93,29 +103,6 @@ def test_the_cutoff_is_stockholm_wall_clock_time_not_utc() -> None:
     summer_at = start_clock(utc(2024, 6, 10, 10, 0), SOMATIC, REGION_STOCKHOLM_2024)
     assert summer_before.day_zero == date(2024, 6, 10)
     assert summer_at.day_zero == date(2024, 6, 11)
-
-
-# --- Calendar days ignore weekends ----------------------------------------------------
-
-
-def test_a_friday_morning_notice_makes_liability_start_on_monday() -> None:
-    clock = start_clock(datetime(2024, 1, 19, 10, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 19)
-    # Monday 2024-01-22 00:00 CET: Saturday and Sunday are the two grace days.
-    assert clock.liability_starts_at == utc(2024, 1, 21, 23, 0)
-
-
-def test_a_friday_afternoon_notice_makes_saturday_day_zero() -> None:
-    clock = start_clock(datetime(2024, 1, 19, 14, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 20)
-    # Tuesday 2024-01-23 00:00 CET.
-    assert clock.liability_starts_at == utc(2024, 1, 22, 23, 0)
-
-
-def test_a_saturday_notice_counts_like_any_other_day() -> None:
-    clock = start_clock(datetime(2024, 1, 20, 10, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.day_zero == date(2024, 1, 20)
-    assert clock.liability_starts_at == utc(2024, 1, 22, 23, 0)
 
 
 # --- National default -----------------------------------------------------------------
@@ -298,47 +285,42 @@ def test_working_days_exclude_weekends_public_holidays_and_the_three_eves(day: d
     assert is_working_day(day) is working
 
 
-def test_working_day_counting_skips_easter() -> None:
-    # Maundy Thursday 2024-03-28 10:00: day 0. Good Friday, the weekend and Easter Monday
-    # do not count; Tue 2 and Wed 3 April are the two grace days.
-    clock = start_clock(datetime(2024, 3, 28, 10, 0, tzinfo=CET), SOMATIC, working_agreement(2))
-    assert clock.day_zero == date(2024, 3, 28)
-    # Thursday 4 April 00:00 CEST.
-    assert clock.liability_starts_at == utc(2024, 4, 3, 22, 0)
-
-
-def test_working_day_counting_skips_christmas_and_new_year_including_the_eves() -> None:
-    # Monday 2024-12-23 is day 0; the grace days are Fri 27 Dec, Mon 30 Dec and Thu 2 Jan.
-    clock = start_clock(datetime(2024, 12, 23, 10, 0, tzinfo=CET), SOMATIC, working_agreement(3))
-    # Friday 3 January 2025 00:00 CET. Counting the eves as working days would give 31 Dec.
-    assert clock.liability_starts_at == utc(2025, 1, 2, 23, 0)
-
-
-def test_working_day_counting_skips_midsummer_eve() -> None:
-    # Thursday 2024-06-20 is day 0; Midsummer Eve and the weekend are skipped, Monday counts.
-    clock = start_clock(datetime(2024, 6, 20, 10, 0, tzinfo=CEST), SOMATIC, working_agreement(1))
-    # Tuesday 25 June 00:00 CEST.
-    assert clock.liability_starts_at == utc(2024, 6, 24, 22, 0)
-
-
-def test_working_day_liability_starts_the_calendar_day_after_the_last_grace_day() -> None:
-    # Wednesday 17 January: grace Thu 18 and Fri 19, so liability starts Saturday 00:00.
-    clock = start_clock(datetime(2024, 1, 17, 10, 0, tzinfo=CET), SOMATIC, working_agreement(2))
-    assert clock.liability_starts_at == utc(2024, 1, 19, 23, 0)
-    assert clock.liability_starts_at.astimezone(STHLM).weekday() == 5
-
-
-def test_working_day_counting_from_a_weekend_day_zero_starts_on_monday() -> None:
-    # Friday afternoon -> day 0 Saturday; grace Mon 22 and Tue 23 -> Wednesday 24 00:00.
-    clock = start_clock(datetime(2024, 1, 19, 14, 0, tzinfo=CET), SOMATIC, working_agreement(2))
-    assert clock.day_zero == date(2024, 1, 20)
-    assert clock.liability_starts_at == utc(2024, 1, 23, 23, 0)
-
-
-def test_zero_working_grace_days_start_liability_the_day_after_day_zero() -> None:
-    clock = start_clock(datetime(2024, 1, 20, 10, 0, tzinfo=CET), SOMATIC, working_agreement(0))
-    # Sunday 21 January 00:00 CET.
-    assert clock.liability_starts_at == utc(2024, 1, 20, 23, 0)
+@pytest.mark.parametrize(
+    ("ready", "grace_days", "day_zero", "starts_at", "starts_on_weekday"),
+    [
+        # Maundy Thursday 2024-03-28 10:00: day 0. Good Friday, the weekend and Easter Monday
+        # do not count; Tue 2 and Wed 3 April are the two grace days: Thursday 4 April 00:00 CEST.
+        (datetime(2024, 3, 28, 10, 0, tzinfo=CET), 2, date(2024, 3, 28), utc(2024, 4, 3, 22, 0), 3),
+        # Monday 2024-12-23 is day 0; the grace days are Fri 27 Dec, Mon 30 Dec and Thu 2 Jan:
+        # Friday 3 January 2025 00:00 CET. Counting the eves as working days would give 31 Dec.
+        (datetime(2024, 12, 23, 10, 0, tzinfo=CET), 3, date(2024, 12, 23), utc(2025, 1, 2, 23, 0), 4),
+        # Thursday 2024-06-20 is day 0; Midsummer Eve and the weekend are skipped, Monday counts:
+        # Tuesday 25 June 00:00 CEST.
+        (datetime(2024, 6, 20, 10, 0, tzinfo=CEST), 1, date(2024, 6, 20), utc(2024, 6, 24, 22, 0), 1),
+        # Wednesday 17 January: grace Thu 18 and Fri 19, so liability starts the calendar day after
+        # the last grace day, Saturday 00:00.
+        (datetime(2024, 1, 17, 10, 0, tzinfo=CET), 2, date(2024, 1, 17), utc(2024, 1, 19, 23, 0), 5),
+        # Friday afternoon -> day 0 Saturday; grace Mon 22 and Tue 23 -> Wednesday 24 00:00.
+        (datetime(2024, 1, 19, 14, 0, tzinfo=CET), 2, date(2024, 1, 20), utc(2024, 1, 23, 23, 0), 2),
+        # Zero working grace days start liability the day after day zero: Sunday 21 January 00:00 CET.
+        (datetime(2024, 1, 20, 10, 0, tzinfo=CET), 0, date(2024, 1, 20), utc(2024, 1, 20, 23, 0), 6),
+    ],
+    ids=[
+        "easter",
+        "christmas_and_new_year_including_the_eves",
+        "midsummer_eve",
+        "the_calendar_day_after_the_last_grace_day",
+        "a_weekend_day_zero_starts_on_monday",
+        "zero_grace_days",
+    ],
+)
+def test_working_day_counting(
+    ready: datetime, grace_days: int, day_zero: date, starts_at: datetime, starts_on_weekday: int
+) -> None:
+    clock = start_clock(ready, SOMATIC, working_agreement(grace_days))
+    assert clock.day_zero == day_zero
+    assert clock.liability_starts_at == starts_at
+    assert clock.liability_starts_at.astimezone(STHLM).weekday() == starts_on_weekday
 
 
 def test_calendar_counting_does_not_skip_holidays() -> None:
