@@ -9,7 +9,7 @@ from scheduling_support import grant_command as grant
 from scheduling_support import seeded
 
 from scheduling.domain import events as ev
-from scheduling.domain.plan import VisitNotes
+from scheduling.domain.plan import DecisionChange, VisitNotes
 from scheduling.domain.vocab import PeriodStatus, SupportLevel, VisitKind, VisitStatus
 from scheduling.service_layer import field as fuc
 from scheduling.service_layer import planning as uc
@@ -126,12 +126,7 @@ async def test_an_extended_decision_moves_the_team_s_booking_with_the_period() -
         uc.ChangeDecision(
             case_id,
             f"p_{case_id}",
-            f"d-{case_id}",
-            10,
-            date(2026, 12, 4),
-            None,
-            True,
-            datetime(2026, 11, 23, 10, tzinfo=UTC),
+            DecisionChange(f"d-{case_id}", 10, date(2026, 12, 4), None, True, datetime(2026, 11, 23, 10, tzinfo=UTC)),
         ),
     )
     changed = [e for e in h.events(case_id) if isinstance(e, ev.PeriodChanged)]

@@ -144,7 +144,7 @@ def _grant(case_id: str) -> uc.GrantDecision:
 
 
 def _change(case_id: str) -> uc.ChangeDecision:
-    return uc.ChangeDecision.of(case_id, f"p_{case_id}", extension())
+    return uc.ChangeDecision(case_id, f"p_{case_id}", extension())
 
 
 def _end(case_id: str, end_date: date, reason: EndReason = EndReason.ENDED_EARLY) -> uc.EndDecision:

@@ -17,7 +17,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from scheduling.domain.plan import PersonContact
+from scheduling.domain.plan import DecisionChange, PersonContact
 from scheduling.domain.vocab import EndReason
 from scheduling.service_layer import planning as uc
 from scheduling.service_layer.ports import SchedulingDeps
@@ -62,11 +62,9 @@ def _contact(person: ContactOnWire) -> PersonContact:
 
 
 def _terms(event: DecisionGranted | DecisionChanged) -> dict[str, Any]:
-    """What a grant and a change both carry: the case, the decision, its period, hours and hemtjänst."""
+    """What a grant and a change both carry: the decision, its period, hours and hemtjänst."""
     hours = event.hours_granted  # a hemgångsbeslut's pot of hours
     return {
-        "case_id": event.case_id,
-        "person_ref": event.person_ref,
         "decision_id": event.decision_id,
         "length_days": event.length_days,
         "end_date": event.end_date,
@@ -77,6 +75,8 @@ def _terms(event: DecisionGranted | DecisionChanged) -> dict[str, Any]:
 
 def _grant(event: DecisionGranted) -> uc.GrantDecision:
     return uc.GrantDecision(
+        case_id=event.case_id,
+        person_ref=event.person_ref,
         **_terms(event),
         decision_type=str(event.decision_type.value),
         start_date=event.start_date,
@@ -97,7 +97,8 @@ def referral_consumer(
             await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
 
     async def on_decision_changed(event: DecisionChanged, meta: EventMeta) -> None:
-        await uc.change_decision(deps, uc.ChangeDecision(**_terms(event), changed_at=event.changed_at))
+        change = DecisionChange(**_terms(event), changed_at=event.changed_at)
+        await uc.change_decision(deps, uc.ChangeDecision(event.case_id, event.person_ref, change))
 
     async def on_decision_ended(event: DecisionEnded, meta: EventMeta) -> None:
         reason = _END_REASONS.get(str(event.reason.value), EndReason.ENDED_EARLY)

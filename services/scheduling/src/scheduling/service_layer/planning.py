@@ -63,31 +63,7 @@ class GrantDecision:
 class ChangeDecision:
     case_id: str
     person_ref: str
-    decision_id: str
-    length_days: int | None
-    end_date: date | None
-    hours_granted: float | None
-    hemtjanst: bool
-    changed_at: datetime
-
-    @property
-    def change(self) -> DecisionChange:
-        return DecisionChange(
-            self.decision_id, self.length_days, self.end_date, self.hours_granted, self.hemtjanst, self.changed_at
-        )
-
-    @classmethod
-    def of(cls, case_id: str, person_ref: str, change: DecisionChange) -> ChangeDecision:
-        return cls(
-            case_id,
-            person_ref,
-            change.decision_id,
-            change.length_days,
-            change.end_date,
-            change.hours_granted,
-            change.hemtjanst,
-            change.changed_at,
-        )
+    change: DecisionChange
 
 
 @dataclass(frozen=True)
@@ -284,7 +260,7 @@ async def _catch_up(deps: SchedulingDeps, case_id: str, person_ref: str, decisio
     plan = loaded.state
     changes = plan.early_changes_of(decision_id)
     for change in changes:
-        await change_decision(deps, ChangeDecision.of(case_id, person_ref, change))
+        await change_decision(deps, ChangeDecision(case_id, person_ref, change))
     if changes:
         await with_plan(deps, case_id, person_ref, lambda p: p.forget_early_changes(decision_id))
     end = plan.pending_end(decision_id)
@@ -338,7 +314,7 @@ async def plan_case(deps: SchedulingDeps, team_id: str, case_id: str, first_day:
 
 async def change_decision(deps: SchedulingDeps, cmd: ChangeDecision) -> None:
     loaded = await deps.plans.load(cmd.case_id)
-    if loaded is None or loaded.state.decision is None or loaded.state.decision.decision_id != cmd.decision_id:
+    if loaded is None or loaded.state.decision is None or loaded.state.decision.decision_id != cmd.change.decision_id:
         # The change overtook its grant (relay or replay out of order): kept for the grant.
         log.info("decision change before its grant; kept for it", case_id=cmd.case_id)
         await with_plan(deps, cmd.case_id, cmd.person_ref, lambda p: p.remember_change(cmd.change))
