@@ -158,36 +158,34 @@ def test_rule_for_returns_the_rule_of_the_care_type() -> None:
 # --- Daylight saving ------------------------------------------------------------------
 
 
-def test_liability_starting_after_spring_forward_is_midnight_at_plus_two() -> None:
-    # Friday 2024-03-29 10:00 CET; clocks go forward on Sunday 31 March at 02:00.
-    clock = start_clock(datetime(2024, 3, 29, 10, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    # Monday 1 April 00:00 CEST, not 23:00Z as 72 h of UTC arithmetic would give.
-    assert clock.liability_starts_at == utc(2024, 3, 31, 22, 0)
+@pytest.mark.parametrize(
+    ("ready", "starts_at", "starts_offset_hours", "ready_offset_hours"),
+    [
+        # Friday 2024-03-29 10:00 CET; clocks go forward on Sunday 31 March at 02:00: Monday 1 April
+        # 00:00 CEST, not 23:00Z as 72 h of UTC arithmetic would give.
+        (datetime(2024, 3, 29, 10, 0, tzinfo=CET), utc(2024, 3, 31, 22, 0), 2, 1),
+        # Thursday 28 March -> Sunday 31 March 00:00, two hours before the change.
+        (datetime(2024, 3, 28, 10, 0, tzinfo=CET), utc(2024, 3, 30, 23, 0), 1, 1),
+        # Friday 2024-10-25 10:00 CEST; clocks go back on Sunday 27 October at 03:00: Monday 28 October 00:00 CET.
+        (datetime(2024, 10, 25, 10, 0, tzinfo=CEST), utc(2024, 10, 27, 23, 0), 1, 2),
+        # Thursday 24 October -> Sunday 27 October 00:00, three hours before the change.
+        (datetime(2024, 10, 24, 10, 0, tzinfo=CEST), utc(2024, 10, 26, 22, 0), 2, 2),
+    ],
+    ids=[
+        "after_spring_forward_is_midnight_at_plus_two",
+        "on_the_spring_forward_sunday_is_midnight_at_plus_one",
+        "after_fall_back_is_midnight_at_plus_one",
+        "on_the_fall_back_sunday_is_midnight_at_plus_two",
+    ],
+)
+def test_liability_starts_at_local_midnight_across_daylight_saving(
+    ready: datetime, starts_at: datetime, starts_offset_hours: int, ready_offset_hours: int
+) -> None:
+    clock = start_clock(ready, SOMATIC, REGION_STOCKHOLM_2024)
+    assert clock.liability_starts_at == starts_at
     assert_local_midnight(clock.liability_starts_at)
-    assert clock.liability_starts_at.astimezone(STHLM).utcoffset() == timedelta(hours=2)
-    assert clock.ready_at.astimezone(STHLM).utcoffset() == timedelta(hours=1)
-
-
-def test_liability_starting_on_the_spring_forward_sunday_is_midnight_at_plus_one() -> None:
-    # Thursday 28 March -> Sunday 31 March 00:00, two hours before the change.
-    clock = start_clock(datetime(2024, 3, 28, 10, 0, tzinfo=CET), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.liability_starts_at == utc(2024, 3, 30, 23, 0)
-    assert clock.liability_starts_at.astimezone(STHLM).utcoffset() == timedelta(hours=1)
-
-
-def test_liability_starting_after_fall_back_is_midnight_at_plus_one() -> None:
-    # Friday 2024-10-25 10:00 CEST; clocks go back on Sunday 27 October at 03:00.
-    clock = start_clock(datetime(2024, 10, 25, 10, 0, tzinfo=CEST), SOMATIC, REGION_STOCKHOLM_2024)
-    # Monday 28 October 00:00 CET.
-    assert clock.liability_starts_at == utc(2024, 10, 27, 23, 0)
-    assert_local_midnight(clock.liability_starts_at)
-    assert clock.liability_starts_at.astimezone(STHLM).utcoffset() == timedelta(hours=1)
-
-
-def test_liability_starting_on_the_fall_back_sunday_is_midnight_at_plus_two() -> None:
-    clock = start_clock(datetime(2024, 10, 24, 10, 0, tzinfo=CEST), SOMATIC, REGION_STOCKHOLM_2024)
-    assert clock.liability_starts_at == utc(2024, 10, 26, 22, 0)
-    assert clock.liability_starts_at.astimezone(STHLM).utcoffset() == timedelta(hours=2)
+    assert clock.liability_starts_at.astimezone(STHLM).utcoffset() == timedelta(hours=starts_offset_hours)
+    assert clock.ready_at.astimezone(STHLM).utcoffset() == timedelta(hours=ready_offset_hours)
 
 
 def test_a_notice_in_the_repeated_fall_back_hour_is_handled_by_its_instant() -> None:
