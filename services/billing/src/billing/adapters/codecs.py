@@ -28,8 +28,14 @@ T = TypeVar("T")
 _STORE_FIELDS = ("_id", "version", "last_seq", "outbox", "outbox_pending")
 
 
-def _fields(doc: Document) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k not in _STORE_FIELDS}
+def _fields(doc: Document, *derived: str) -> dict[str, Any]:
+    """The aggregate's own fields: without the store's and the `derived` query fields written beside them."""
+    return {k: v for k, v in doc.items() if k not in _STORE_FIELDS and k not in derived}
+
+
+def _decoded(stored: type[T], doc: Document, *derived: str) -> T:
+    result: T = decode(stored, _fields(doc, *derived))
+    return result
 
 
 class PlainCodec(Generic[T]):
@@ -43,7 +49,7 @@ class PlainCodec(Generic[T]):
         return doc
 
     def from_document(self, doc: Document) -> T:
-        result: T = decode(self.stored, _fields(doc))
+        result: T = _decoded(self.stored, doc)
         return result
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
@@ -64,10 +70,8 @@ class LiabilityCodec:
         return doc
 
     def from_document(self, doc: Document) -> LiabilityRecord:
-        fields = _fields(doc)
+        fields = _fields(doc, "region_code", "amount_sek", "liability_open", "report_months")
         announced = fields.pop("announced", [])
-        for derived in ("region_code", "amount_sek", "liability_open", "report_months"):
-            fields.pop(derived, None)
         record = LiabilityRecord(decode(CaseLiability, fields))
         record.announced = decode(tuple[MonthLiability, ...], announced)
         return record
@@ -107,11 +111,7 @@ class CareCodec:
         return doc
 
     def from_document(self, doc: Document) -> CareCase:
-        fields = _fields(doc)
-        fields.pop("report_months", None)
-        fields.pop("period_open", None)
-        result: CareCase = decode(CareCase, fields)
-        return result
+        return _decoded(CareCase, doc, "report_months", "period_open")
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
         raise TypeError(f"care cases publish nothing ({type(event).__name__})")
@@ -129,7 +129,7 @@ class PersonCodec(PlainCodec[PersonAccount]):
         return doc
 
     def from_document(self, doc: Document) -> PersonAccount:
-        return super().from_document({k: v for k, v in doc.items() if k != "identity_key"})
+        return _decoded(PersonAccount, doc, "identity_key")
 
 
 class InvoiceCodec(PlainCodec[Invoice]):
@@ -155,10 +155,7 @@ class StatementCodec:
         return doc
 
     def from_document(self, doc: Document) -> Statement:
-        fields = _fields(doc)
-        fields.pop("total_ore", None)
-        result: Statement = decode(Statement, fields)
-        return result
+        return _decoded(Statement, doc, "total_ore")
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
         if not isinstance(event, StatementIssued):
@@ -190,11 +187,7 @@ class SummaryCodec:
         return doc
 
     def from_document(self, doc: Document) -> LiabilitySummary:
-        fields = _fields(doc)
-        fields.pop("region_code", None)
-        fields.pop("month", None)
-        result: LiabilitySummary = decode(LiabilitySummary, fields)
-        return result
+        return _decoded(LiabilitySummary, doc, "region_code", "month")
 
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
         if not isinstance(event, LiabilityMonthSummarized):
