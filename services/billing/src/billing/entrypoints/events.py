@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal
 from faststream.kafka import KafkaBroker
 from pydantic import Field
 
+from billing.domain.care import CompletedVisit, TeamPeriod
 from billing.domain.fees import Recipient
 from billing.domain.liability import MonthLiability
 from billing.domain.money import Month, kronor, local_date
@@ -217,9 +218,10 @@ def period(
 ) -> sf.RecordPeriod:
     """The team's period as of `as_of` (a change does not name its decision; only an end has a last day)."""
     aware(as_of)
-    return from_contract(
-        sf.RecordPeriod, event, decision_id=decision_id, planned_end=planned_end, ended_on=ended_on, as_of=ms(as_of)
+    known = from_contract(
+        TeamPeriod, event, decision_id=decision_id, planned_end=planned_end, ended_on=ended_on, as_of=ms(as_of)
     )
+    return sf.RecordPeriod(event.case_id, event.person_ref, known)
 
 
 def scheduling_consumer(
@@ -239,8 +241,8 @@ def scheduling_consumer(
 
     async def on_visit_completed(event: sch.VisitCompleted, meta: EventMeta) -> None:
         aware(event.started_at, event.ended_at)
-        visit = from_contract(sf.RecordVisit, event, day=local_date(event.started_at), minutes=event.duration_minutes)
-        await sf.record_visit(deps, visit)
+        visit = from_contract(CompletedVisit, event, day=local_date(event.started_at), minutes=event.duration_minutes)
+        await sf.record_visit(deps, sf.RecordVisit(event.case_id, event.person_ref, visit))
 
     handles: list[Handles[Any]] = [
         Handles(sch.PeriodPlanned, on_period_planned, on_stale="apply"),
