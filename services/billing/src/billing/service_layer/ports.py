@@ -108,6 +108,14 @@ class InvoiceQueries(Protocol):
 
 
 @dataclass(frozen=True)
+class CaseCommand:
+    """What every command about a case starts with: the case and its person (both pseudonymous)."""
+
+    case_id: str
+    person_ref: str
+
+
+@dataclass(frozen=True)
 class IssueRun:
     """The monthly run for one month: claimed by one process at a time, done once."""
 

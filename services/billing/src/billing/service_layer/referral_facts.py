@@ -24,7 +24,7 @@ from billing.domain.liability import (
     with_count,
     with_episode,
 )
-from billing.service_layer.ports import BillingDeps
+from billing.service_layer.ports import BillingDeps, CaseCommand
 from trygg_shared.aggregate import update_aggregate
 
 
@@ -37,9 +37,7 @@ class ReferralCount:
 
 
 @dataclass(frozen=True)
-class RecordReady:
-    case_id: str
-    person_ref: str
+class RecordReady(CaseCommand):
     ready_at: datetime
     liability_starts_at: datetime
     agreement_id: str
@@ -52,9 +50,7 @@ class RecordReady:
 
 
 @dataclass(frozen=True)
-class RecordRevoked:
-    case_id: str
-    person_ref: str
+class RecordRevoked(CaseCommand):
     ready_at: datetime | None
     revoked_at: datetime
     liable_days: int
@@ -63,9 +59,7 @@ class RecordRevoked:
 
 
 @dataclass(frozen=True)
-class RecordDischarge:
-    case_id: str
-    person_ref: str
+class RecordDischarge(CaseCommand):
     discharged_at: datetime
     liable_days: int
     daily_price_sek: int | None
@@ -74,12 +68,10 @@ class RecordDischarge:
 
 
 @dataclass(frozen=True)
-class RecordPicture:
+class RecordPicture(CaseCommand):
     """A hospital message was withdrawn, or a running clock's count grew (`liability_days_counted`):
     the ready periods referral counts after it, and its count."""
 
-    case_id: str
-    person_ref: str
     counting: tuple[datetime, ...] | None
     count: ReferralCount = ReferralCount()
 
@@ -122,11 +114,9 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady, episode_id: str | No
 
 
 @dataclass(frozen=True)
-class RecordAdmission:
+class RecordAdmission(CaseCommand):
     """An admission notice (inskrivningsmeddelande) for the stay: liability needs it (DOMAIN.md)."""
 
-    case_id: str
-    person_ref: str
     episode_id: str | None = None
 
 
@@ -181,11 +171,9 @@ async def record_picture(deps: BillingDeps, cmd: RecordPicture) -> None:
 
 
 @dataclass(frozen=True)
-class RecordDecision:
+class RecordDecision(CaseCommand):
     """A decision granted, changed or ended, with its terms as of `as_of`."""
 
-    case_id: str
-    person_ref: str
     decision_id: str
     kind: Literal["granted", "changed", "ended"]
     as_of: datetime

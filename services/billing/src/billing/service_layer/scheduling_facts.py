@@ -5,21 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing.domain.care import CareCase, CompletedVisit, TeamPeriod
-from billing.service_layer.ports import BillingDeps
+from billing.service_layer.ports import BillingDeps, CaseCommand
 from trygg_shared.aggregate import update_aggregate
 
 
 @dataclass(frozen=True)
-class RecordPeriod:
-    case_id: str
-    person_ref: str
+class RecordPeriod(CaseCommand):
     period: TeamPeriod
 
 
 @dataclass(frozen=True)
-class RecordVisit:
-    case_id: str
-    person_ref: str
+class RecordVisit(CaseCommand):
     visit: CompletedVisit
 
 
