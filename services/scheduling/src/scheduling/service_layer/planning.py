@@ -45,9 +45,15 @@ class UnknownTeam(LookupError):
 
 
 @dataclass(frozen=True)
-class GrantDecision:
+class CaseCommand:
+    """What every command about a case starts with: the case and its person (both pseudonymous)."""
+
     case_id: str
     person_ref: str
+
+
+@dataclass(frozen=True)
+class GrantDecision(CaseCommand):
     decision_id: str
     decision_type: str
     start_date: date | None
@@ -60,16 +66,12 @@ class GrantDecision:
 
 
 @dataclass(frozen=True)
-class ChangeDecision:
-    case_id: str
-    person_ref: str
+class ChangeDecision(CaseCommand):
     change: DecisionChange
 
 
 @dataclass(frozen=True)
-class EndDecision:
-    case_id: str
-    person_ref: str
+class EndDecision(CaseCommand):
     decision_id: str
     end_date: date
     reason: EndReason
