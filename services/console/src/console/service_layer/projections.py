@@ -69,18 +69,21 @@ async def record_team_fact(
     stores: Stores, feed: ChangeFeed, team_id: str, recorded: Recorded[TeamFact], *, case_id: str | None = None
 ) -> None:
     """A fact about a team; waiting-list and capacity facts also go on their case's timeline."""
-    changed = await Projector(stores.teams).record(team_id, recorded)
-    if case_id is not None:
-        changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
-    if changed:
-        await feed.changed()
+    await _record_also_on_case(stores, feed, Projector(stores.teams), team_id, recorded, case_id)
 
 
 async def record_alert_fact(
     stores: Stores, feed: ChangeFeed, alert_id: str, recorded: Recorded[AlertFact], *, case_id: str | None = None
 ) -> None:
     """A fact about an on-call alert; an alert about a case also goes on the case's timeline."""
-    changed = await Projector(stores.alerts).record(alert_id, recorded)
+    await _record_also_on_case(stores, feed, Projector(stores.alerts), alert_id, recorded, case_id)
+
+
+async def _record_also_on_case(
+    stores: Stores, feed: ChangeFeed, own: Projector[F], key: str, recorded: Recorded[F], case_id: str | None
+) -> None:
+    """The fact in its own set `key` and, when it names a case, in the case's set too (its timeline)."""
+    changed = await own.record(key, recorded)
     if case_id is not None:
         changed = await Projector(stores.cases).record(case_id, recorded) or changed  # type: ignore[arg-type]
     if changed:
