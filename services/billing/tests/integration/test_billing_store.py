@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from billing_support import FixedClock
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,21 +33,19 @@ async def wired(db: AsyncDatabase[Any], owner: str = "it") -> BillingDeps:
     return deps
 
 
+async def decide(
+    deps: BillingDeps, person: str, decision_id: str, kind: Literal["granted", "changed"], as_of: datetime, **terms: Any
+) -> None:
+    """A decision about the person's case granted or changed (`terms`: the decision's, as referral sends them)."""
+    cmd = rf.RecordDecision(f"case-{person}", person, decision_id, kind, as_of, **terms)
+    await rf.record_decision(deps, cmd)
+
+
 async def grant(deps: BillingDeps, person: str, start: date, length: int, decision_id: str | None = None) -> str:
     decision_id = decision_id or f"d-{uuid.uuid4().hex[:8]}"
-    await rf.record_decision(
-        deps,
-        rf.RecordDecision(
-            case_id=f"case-{person}",
-            person_ref=person,
-            decision_id=decision_id,
-            kind="granted",
-            as_of=datetime(2024, 3, 1, 9, tzinfo=UTC),
-            decision_type=DecisionType.TRYGG_HEMGANG,
-            start_date=start,
-            length_days=length,
-        ),
-    )
+    granted_at = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    terms = {"decision_type": DecisionType.TRYGG_HEMGANG, "start_date": start, "length_days": length}
+    await decide(deps, person, decision_id, "granted", granted_at, **terms)
     return decision_id
 
 
@@ -100,17 +98,7 @@ async def test_a_change_after_the_statement_is_corrected_next_month_from_the_sto
     person = f"p_{uuid.uuid4().hex[:10]}"
     decision = await grant(deps, person, date(2024, 3, 25), 5)
     await issue_month(deps, MARCH)
-    await rf.record_decision(
-        deps,
-        rf.RecordDecision(
-            case_id=f"case-{person}",
-            person_ref=person,
-            decision_id=decision,
-            kind="changed",
-            as_of=datetime(2024, 4, 2, 9, tzinfo=UTC),
-            length_days=10,
-        ),
-    )
+    await decide(deps, person, decision, "changed", datetime(2024, 4, 2, 9, tzinfo=UTC), length_days=10)
     assert isinstance(deps.clock, FixedClock)
     deps.clock.moment = datetime(2024, 5, 1, 8, tzinfo=UTC)
 
