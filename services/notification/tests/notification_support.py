@@ -155,6 +155,14 @@ async def with_rota(h: Harness, rota_id: str = "default", *responders: Responder
     await h.deps.rotas.put(Rota(rota_id, (Shift(T0 - timedelta(days=1), T0 + timedelta(days=7), on_call),)))
 
 
+# --- scheduling's events about a visit ------------------------------------------------------------
+
+
+def of_visit(case_id: str, visit_id: str = "v1") -> dict[str, str]:
+    """What names the visit in scheduling's events: the case, its person, period and team, and the visit."""
+    return {"case_id": case_id, "person_ref": "p_1", "period_id": "per1", "team_id": "team-vast", "visit_id": visit_id}
+
+
 # --- referral's events as they arrive on Kafka (for the subscriber tests) -------------------------
 
 EVENT_TIME = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

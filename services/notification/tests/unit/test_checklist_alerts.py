@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from faststream.kafka import TestKafkaBroker
-from notification_support import Harness, as_role, publish, record
+from notification_support import Harness, as_role, of_visit, publish, record
 
 from notification.domain.alert import AlertRaised, AlertResolved, AlertState, Responder, Rota, Shift
 from notification.domain.contacts import DayHours, TeamContact
@@ -30,11 +30,7 @@ HOMECOMING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 def overdue(case_id: str) -> s.HomecomingChecklistOverdue:
     item = s.ChecklistItemState(item_id="keys", label="Keys or digital lock arranged", done=False)
     return s.HomecomingChecklistOverdue(
-        case_id=case_id,
-        person_ref="p_1",
-        period_id="per1",
-        team_id="team-vast",
-        visit_id="v1",
+        **of_visit(case_id),
         homecoming_at=HOMECOMING,
         deadline=HOMECOMING - timedelta(hours=24),
         open_items=(item,),

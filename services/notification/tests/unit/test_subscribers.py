@@ -8,7 +8,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from notification_support import Harness, contacts, granted, publish, record
+from notification_support import Harness, contacts, granted, of_visit, publish, record
 
 from notification.domain.alert import AlertRaised, Responder, Rota, Shift
 from notification.domain.templates import AlertTopic
@@ -46,11 +46,7 @@ def withdrawal(case_id: str, *relative_ids: str) -> r.DecisionChanged:
 
 def homecoming(case_id: str) -> s.VisitScheduled:
     return s.VisitScheduled(
-        case_id=case_id,
-        person_ref="p_1",
-        period_id="per1",
-        team_id="team-vast",
-        visit_id="v1",
+        **of_visit(case_id),
         kind=s.VisitKind.HOMECOMING,
         planned_start=datetime(2026, 11, 25, 9, tzinfo=UTC),
         planned_end=datetime(2026, 11, 25, 10, tzinfo=UTC),
@@ -230,11 +226,7 @@ async def test_a_missed_visit_and_a_full_team_raise_alerts_to_whoever_is_on_call
     await h.deps.rotas.put(Rota("team-vast", (Shift(T0.replace(hour=0), T0.replace(hour=23), (anna,)),)))
     case_id = str(uuid.uuid4())
     missed = s.VisitMissed(
-        case_id=case_id,
-        person_ref="p_1",
-        period_id="per1",
-        team_id="team-vast",
-        visit_id="v7",
+        **of_visit(case_id, "v7"),
         kind=s.VisitKind.DAILY,
         planned_start=T0,
         planned_end=T0,
