@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from billing.main import http_app
 from billing.service_layer import referral_facts as rf
 from billing.service_layer.tariffs import seed_books
 from trygg_shared.clock import FixedClock
+from trygg_shared.contracts import referral as ref
 
 
 class ApiHarness:
@@ -51,3 +53,48 @@ class ApiHarness:
             length_days=length,
         )
         asyncio.run(rf.record_decision(self.deps, decision))
+
+
+# --- referral's events as billing consumes them ------------------------------------------------
+
+
+def granted(
+    case_id: str,
+    person_ref: str,
+    start: date,
+    length: int,
+    *,
+    decision_id: str | None = None,
+    kind: ref.DecisionType = ref.DecisionType.TRYGG_HEMGANG,
+    at: datetime | None = None,
+) -> ref.DecisionGranted:
+    return ref.DecisionGranted(
+        case_id=case_id,
+        person_ref=person_ref,
+        decision_id=decision_id or f"d-{uuid.uuid4().hex[:8]}",
+        decision_type=kind,
+        start_date=start,
+        length_days=length,
+        team="Team Väst",
+        relatives=(ref.Relative(relative_id="r1", name="Karin Lindqvist", phone="+46709998877", consent=True),),
+        granted_by="officer:anna",
+        granted_at=at or datetime(2024, 3, 1, 9, tzinfo=UTC),
+    )
+
+
+HOFORS_ADDRESS = ref.Address(street="Exempelgatan 4", postal_code="81330", city="Hofors", municipality_code="2104")
+
+
+def subject(
+    case_id: str, person_ref: str, *, address: ref.Address | None = HOFORS_ADDRESS
+) -> ref.BillingSubjectRegistered:
+    """Referral's event naming whom the fees are billed to (a synthetic person)."""
+    return ref.BillingSubjectRegistered(
+        case_id=case_id,
+        person_ref=person_ref,
+        id_type="personnummer",
+        identity_number="194010092387",
+        given_name="Astrid",
+        family_name="Lindqvist",
+        address=address,
+    )

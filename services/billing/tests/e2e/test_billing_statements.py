@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from billing_support import granted, subject
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from tests.fixtures.e2e import System
 from tests.support import eventually, read_topic
-from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.billing import StatementIssued
 from trygg_shared.contracts.topics import BILLING_EVENTS
@@ -30,18 +30,9 @@ async def publish(broker: KafkaBroker, event: IntegrationEvent, sequence: int) -
     await publish_event(broker, event, source=SOURCE, sequence=sequence)
 
 
-def granted(case_id: str, person_ref: str, start: date, length: int) -> ref.DecisionGranted:
-    return ref.DecisionGranted(
-        case_id=case_id,
-        person_ref=person_ref,
-        decision_id=f"d-{uuid.uuid4().hex[:8]}",
-        decision_type=ref.DecisionType.TRYGG_HEMGANG,
-        start_date=start,
-        length_days=length,
-        relatives=(ref.Relative(relative_id="r1", name="Karin", phone="+46709998877", consent=True),),
-        granted_by="officer:e2e",
-        granted_at=datetime(start.year, start.month, 1, 9, tzinfo=UTC),
-    )
+def first_of_month(start: date) -> datetime:
+    """When the decision was granted: 09:00 on the first of its start month."""
+    return datetime(start.year, start.month, 1, 9, tzinfo=UTC)
 
 
 async def test_events_on_kafka_become_an_issued_statement_with_its_event(system: System) -> None:
@@ -51,19 +42,8 @@ async def test_events_on_kafka_become_an_issued_statement_with_its_event(system:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.endpoints.mongo_uri, tz_aware=True)
     care = client[system.database("billing")]["care_cases"]
     try:
-        await publish(broker, granted(case_id, person, date(2025, 2, 10), 5), 1)
-        await publish(
-            broker,
-            ref.BillingSubjectRegistered(
-                case_id=case_id,
-                person_ref=person,
-                id_type="personnummer",
-                identity_number="194010092387",
-                given_name="Astrid",
-                family_name="Lindqvist",
-            ),
-            2,
-        )
+        await publish(broker, granted(case_id, person, date(2025, 2, 10), 5, at=first_of_month(date(2025, 2, 10))), 1)
+        await publish(broker, subject(case_id, person, address=None), 2)
         await eventually(lambda: care.find_one({"_id": case_id, "billing_open": True}))
         await eventually(lambda: client[system.database("billing")]["persons"].find_one({"_id": person}))
 
@@ -107,7 +87,7 @@ async def test_billing_killed_mid_stream_gives_exactly_one_fee_line_per_person(s
     case_ids = [c for c, _ in people]
     try:
         for i, (case_id, person) in enumerate(people):
-            await publish(broker, granted(case_id, person, date(2024, 5, 6), 5), 1)
+            await publish(broker, granted(case_id, person, date(2024, 5, 6), 5, at=first_of_month(date(2024, 5, 6))), 1)
             if i == PERSONS // 3:
                 await eventually(lambda: care.count_documents({"_id": {"$in": case_ids}}), within=30)
                 billing.kill()  # effects saved, offsets perhaps not committed: redelivery follows

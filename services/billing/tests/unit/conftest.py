@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from billing.adapters.memory import MemoryStores
 from billing.bootstrap import Billing, bootstrap
 from billing.config import Settings
 from billing.service_layer.tariffs import seed_books
-from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import dead_letter_topic
 from trygg_shared.envelope import EventMeta, encode
@@ -78,39 +77,3 @@ async def harness() -> AsyncIterator[Harness]:
 
     async with TestKafkaBroker(broker):
         yield Harness(billing, stores, clock, broker, dead, {})
-
-
-def granted(
-    case_id: str,
-    person_ref: str,
-    start: date,
-    length: int,
-    *,
-    decision_id: str | None = None,
-    kind: ref.DecisionType = ref.DecisionType.TRYGG_HEMGANG,
-    at: datetime | None = None,
-) -> ref.DecisionGranted:
-    return ref.DecisionGranted(
-        case_id=case_id,
-        person_ref=person_ref,
-        decision_id=decision_id or f"d-{uuid.uuid4().hex[:8]}",
-        decision_type=kind,
-        start_date=start,
-        length_days=length,
-        team="Team Väst",
-        relatives=(ref.Relative(relative_id="r1", name="Karin Lindqvist", phone="+46709998877", consent=True),),
-        granted_by="officer:anna",
-        granted_at=at or datetime(2024, 3, 1, 9, tzinfo=UTC),
-    )
-
-
-def subject(case_id: str, person_ref: str) -> ref.BillingSubjectRegistered:
-    return ref.BillingSubjectRegistered(
-        case_id=case_id,
-        person_ref=person_ref,
-        id_type="personnummer",
-        identity_number="194010092387",
-        given_name="Astrid",
-        family_name="Lindqvist",
-        address=ref.Address(street="Exempelgatan 4", postal_code="81330", city="Hofors", municipality_code="2104"),
-    )

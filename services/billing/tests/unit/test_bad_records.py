@@ -12,13 +12,13 @@ import uuid
 from datetime import date
 
 import pytest
-from billing_support import ApiHarness
+from billing_support import ApiHarness, granted, subject
 from prometheus_client import REGISTRY
 
 from billing.domain.money import Month
 from billing.service_layer.statements import issue_month
 
-from .conftest import Harness, granted, subject
+from .conftest import Harness
 from .factories import trygg_hemgang
 
 MARCH = Month(2024, 3)

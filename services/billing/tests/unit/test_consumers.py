@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from billing_support import granted, subject
 
 from billing.domain.fees import ItemKind, StatementIssued
 from billing.domain.liability import LiabilityDaysAccrued, PeriodStatus
@@ -17,7 +18,7 @@ from trygg_shared.contracts import referral as ref
 from trygg_shared.contracts import scheduling as sch
 from trygg_shared.testing import sample_ready_for_discharge
 
-from .conftest import Harness, granted, subject
+from .conftest import Harness
 
 MARCH = Month(2024, 3)
 OPS = Actor("ops:test", ("ops",))
