@@ -19,6 +19,18 @@ Consumers get at-least-once delivery with idempotent effects:
   topic carries one aggregate's whole stream and each consumer handles only the types it needs,
   so an unknown type is normal traffic (another consumer's, or a newer producer's), not poison.
 
+Lanes (opt-in, `EventConsumer(lanes=Lanes(...))`): the consumer takes the records Kafka has in
+batches (`getmany`, at most `max_records`) and handles the records of different keys (aggregates)
+at the same time, those of one key in order, one after the other; the batch's offsets are
+committed once every record in it was handled (or dead-lettered). A record that fails for a
+transient reason stops its key's lane (the later records of that key wait), the other lanes
+finish, and the whole batch is redelivered from its earliest offset per partition: what was
+handled is skipped as a repeat. Each record gets one consumer span, a child of the trace its
+event carries (the batch's own span is left out). With lanes, a numbered event whose handler
+skips stale events is recorded by its aggregate's position alone (`mark_numbered=False`): an
+event at or below the position is skipped whether it is a repeat or stale, so the handled-event
+record decided nothing for it and is not written.
+
 Fault injection (tests only): `TRYGG_FAULT_EXIT=<point>:<n>` makes the process exit at once
 (`os._exit(FAULT_EXIT_CODE)`, as a crash would) at `<point>` of the n-th message a handler is
 about to handle in this process: `before_effect` (before the handler runs) or `after_effect`
@@ -45,7 +57,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
@@ -262,6 +276,22 @@ async def raw_body(msg: Any) -> bytes:
     return bytes(msg.body)
 
 
+@dataclass(frozen=True)
+class Lanes:
+    """Batch consumption with one lane per key (see the module docstring)."""
+
+    tracer_provider: TracerProvider | None = None  # one consumer span per record when set
+    max_records: int = 64  # records per batch (`getmany`)
+    concurrency: int = 16  # lanes (keys) handled at the same time
+    batch_timeout_ms: int = 50  # how long an empty poll waits before the next
+    mark_numbered: bool = False  # also record numbered, stale-skipping events as handled
+
+
+async def raw_bodies(msg: Any) -> list[bytes]:
+    """A batch's raw bytes, one per record (see `raw_body`)."""
+    return [bytes(b) for b in msg.body]
+
+
 class EventConsumer:
     """Subscribes one consumer group to one topic and routes events to their handlers."""
 
@@ -274,6 +304,7 @@ class EventConsumer:
         handles: Iterable[Handles[Any]],
         guard: HandledEvents,
         settings: KafkaSettings,
+        lanes: Lanes | None = None,
     ) -> None:
         self.topic = topic
         self.group_id = group_id
@@ -283,18 +314,80 @@ class EventConsumer:
         self._settings = settings
         self._broker = broker
         self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime.start`)
-        self.subscriber = broker.subscriber(
-            topic,
-            group_id=group_id,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=raw_body,
-            title=f"{group_id}:{topic}",
+        self._lanes = lanes
+        self._mark_numbered = lanes is None or lanes.mark_numbered
+        self._tracer = (
+            lanes.tracer_provider.get_tracer("trygg_shared.kafka")
+            if lanes is not None and lanes.tracer_provider is not None
+            else None
         )
-        self.subscriber(self._consume)
+        self.subscriber: Any
+        if lanes is None:
+            self.subscriber = broker.subscriber(
+                topic,
+                group_id=group_id,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                decoder=raw_body,
+                title=f"{group_id}:{topic}",
+            )
+            self.subscriber(self._consume)
+        else:
+            self.subscriber = broker.subscriber(
+                topic,
+                group_id=group_id,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                decoder=raw_bodies,
+                batch=True,
+                max_records=lanes.max_records,
+                batch_timeout_ms=lanes.batch_timeout_ms,
+                title=f"{group_id}:{topic}",
+            )
+            self.subscriber(self._consume_batch)
 
     async def _consume(self, body: bytes, msg: KafkaMessage) -> None:
-        record = msg.raw_message
+        await self._process(msg.raw_message, body)
+
+    async def _consume_batch(self, bodies: list[bytes], msg: KafkaMessage) -> None:
+        """A batch: one lane per key (in order within it), lanes at the same time (module docstring)."""
+        assert self._lanes is not None
+        lanes: dict[tuple[Any, ...], list[tuple[Any, bytes]]] = {}
+        for record, body in zip(msg.raw_message, bodies, strict=True):  # type: ignore[arg-type]
+            lanes.setdefault((record.topic, record.partition, record.key), []).append((record, body))
+        gate = asyncio.Semaphore(self._lanes.concurrency)
+
+        async def lane(items: list[tuple[Any, bytes]]) -> None:
+            async with gate:
+                for record, body in items:
+                    await self._traced(record, body)
+
+        results = await asyncio.gather(*(lane(items) for items in lanes.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # NACK: the batch comes again from its earliest offsets; the handled are repeats
+
+    async def _traced(self, record: Any, body: bytes) -> None:
+        """One record of a batch, in a consumer span continuing the trace its event carries."""
+        if self._tracer is None:
+            await self._process(record, body)
+            return
+        carrier = {k: bytes(v).decode(errors="replace") for k, v in (record.headers or ())}
+        attributes: dict[str, str | int | bytes] = {
+            "messaging.system": "kafka",
+            "messaging.destination.name": str(record.topic),
+            "messaging.kafka.destination.partition": int(record.partition),
+            "messaging.kafka.message.offset": int(record.offset),
+            "messaging.consumer.group.name": self.group_id,
+        }
+        if record.key is not None:
+            attributes["messaging.kafka.message.key"] = bytes(record.key)
+        with self._tracer.start_as_current_span(
+            f"{record.topic} process", context=propagate.extract(carrier), kind=SpanKind.CONSUMER, attributes=attributes
+        ):
+            await self._process(record, body)
+
+    async def _process(self, record: Any, body: bytes) -> None:
         headers = {k: bytes(v) for k, v in (record.headers or ())}  # type: ignore[union-attr]
         if len(body) > MAX_EVENT_BYTES:
             await self._dead_letter(record, headers, body, f"oversized: {len(body)} bytes > {MAX_EVENT_BYTES}")
@@ -328,6 +421,16 @@ class EventConsumer:
             stream = f"{self.topic}|{meta.source}"
             last = await self._guard.position(stream, meta.subject)
             if sequence <= last:
+                if by_position and not self._mark_numbered:
+                    log.info(
+                        "repeated or stale event skipped: its aggregate's position is past it",
+                        event_type=meta.type,
+                        event_id=meta.id,
+                        subject=meta.subject,
+                        sequence=meta.sequence,
+                        handled_up_to=last,
+                    )
+                    return
                 if by_position and await self._guard.seen(meta.id):
                     log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, subject=meta.subject)
                     return
@@ -340,7 +443,8 @@ class EventConsumer:
                         sequence=meta.sequence,
                         handled_up_to=last,
                     )
-                    await self._guard.mark(meta.id, meta.type)
+                    if self._mark_numbered:
+                        await self._guard.mark(meta.id, meta.type)
                     return
                 meta = replace(meta, stale=True)
         _FAULTS.next_message()
@@ -349,6 +453,8 @@ class EventConsumer:
             return  # dead-lettered, not handled: a replay of the fixed message must be handled
         if sequence is not None and not meta.stale:
             await self._guard.advance(f"{self.topic}|{meta.source}", meta.subject, sequence)
+        if by_position and not self._mark_numbered:
+            return  # the position records it: an event at or below it is skipped, repeat or stale
         await self._guard.mark(meta.id, meta.type)
 
     async def _handle(

@@ -57,7 +57,7 @@ from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
 from trygg_shared.clock import SystemClock
 from trygg_shared.http import Degraded
 from trygg_shared.indexes import Index
-from trygg_shared.kafka import EventConsumer, HandledEvents
+from trygg_shared.kafka import EventConsumer, HandledEvents, Lanes
 from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents
@@ -274,12 +274,14 @@ def _consumers(
     group = settings.consumer_group
     groups = (group, f"{group}.contacts", f"{group}.periods", f"{group}.teams", f"{group}.own")
     guards: list[HandledEvents] = [guard_factory(g) if guard_factory else ProcessedEvents(infra.db, g) for g in groups]
+    # Batches, the records of different cases at the same time, one consumer span per record.
+    lanes = Lanes(tracer_provider=infra.tracer_provider)
     consumers = [
-        referral_consumer(infra.broker, deps, guards[0], settings.kafka, groups[0]),
-        relative_contacts_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1]),
-        period_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2]),
-        team_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3]),
-        own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4]),
+        referral_consumer(infra.broker, deps, guards[0], settings.kafka, groups[0], lanes),
+        relative_contacts_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1], lanes),
+        period_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2], lanes),
+        team_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3], lanes),
+        own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4], lanes),
     ]
     return consumers, guards
 

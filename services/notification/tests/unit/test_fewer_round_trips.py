@@ -80,7 +80,7 @@ async def queue_one(h: Harness) -> str:
 # --- the consumer guard -----------------------------------------------------------------------
 
 
-async def test_a_numbered_event_is_handled_without_reading_its_record_and_a_redelivery_sends_nothing_twice() -> None:
+async def test_a_numbered_event_is_recorded_by_its_position_alone_and_a_redelivery_sends_nothing_twice() -> None:
     guards: dict[str, CountingGuard] = {}
     h = Harness.create(now=T0)
     h.notification = bootstrap(
@@ -96,20 +96,18 @@ async def test_a_numbered_event_is_handled_without_reading_its_record_and_a_rede
     async with TestKafkaBroker(broker):
         await publish(broker, REFERRAL_CASE_EVENTS, decision)
         await publish(broker, REFERRAL_RELATIVE_CONTACTS, listed)
-        # First deliveries: the position decides, no handled-record is read.
-        assert guards["notification"].seen_calls == []
-        assert guards["notification.contacts"].seen_calls == []
         await dispatch_due(h.deps)
-        # Redelivered (a crash before the offset commit): recognised as repeats by their records.
+        # Redelivered (a crash before the offset commit): the positions say they were handled.
         await publish(broker, REFERRAL_CASE_EVENTS, decision)
-        await publish(broker, REFERRAL_RELATIVE_CONTACTS, listed)
-        # And once more with the record lost (a crash between advancing the position and marking).
-        guards["notification.contacts"].ids.clear()
         await publish(broker, REFERRAL_RELATIVE_CONTACTS, listed)
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(PHONE)) == 1
     assert len(await h.deps.message_queries.for_case(case_id, 10)) == 1
-    assert guards["notification.contacts"].seen_calls.count(listed.headers["ce_id"].decode()) == 2
+    # The positions decide, first delivery and repeat alike: no handled-record read or written.
+    for group in ("notification", "notification.contacts"):
+        assert guards[group].seen_calls == []
+        assert guards[group].ids == set()
+    assert guards["notification"].positions == {(f"{REFERRAL_CASE_EVENTS}|urn:test", case_id): 1}
 
 
 # --- the dispatcher's claim and outcome -------------------------------------------------------

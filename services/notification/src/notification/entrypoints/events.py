@@ -35,7 +35,7 @@ from trygg_shared.contracts.topics import (
     SCHEDULING_TEAM_EVENTS,
 )
 from trygg_shared.envelope import EventMeta
-from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
+from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles, Lanes
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.vocabulary.notification import RecipientKind
 from trygg_shared.vocabulary.referral import DecisionEndReason, DecisionType, Destination, SmsCap
@@ -139,13 +139,23 @@ def _consumer(
     guard: HandledEvents,
     settings: KafkaSettings,
     handles: list[Handles[Any]],
+    lanes: Lanes | None,
 ) -> EventConsumer:
-    """One of the service's consumer groups: a topic, its handlers, the group's record of handled events."""
-    return EventConsumer(broker, topic=topic, group_id=group_id, handles=handles, guard=guard, settings=settings)
+    """One of the service's consumer groups: a topic, its handlers, the group's record of handled events.
+
+    `lanes`: batches, the records of different cases at the same time (`trygg_shared.kafka.Lanes`)."""
+    return EventConsumer(
+        broker, topic=topic, group_id=group_id, handles=handles, guard=guard, settings=settings, lanes=lanes
+    )
 
 
 def referral_consumer(
-    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker,
+    deps: NotificationDeps,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lanes: Lanes | None = None,
 ) -> EventConsumer:
     async def on_ready_for_discharge(event: r.ReadyForDischarge, meta: EventMeta) -> None:
         await rel.watch_liability(deps, event.case_id, event.person_ref, event.ready_at, event.liability_starts_at)
@@ -201,11 +211,16 @@ def referral_consumer(
         ops_alerts(deps),
         *sip_alerts(deps),
     ]
-    return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles)
+    return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles, lanes)
 
 
 def relative_contacts_consumer(
-    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker,
+    deps: NotificationDeps,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lanes: Lanes | None = None,
 ) -> EventConsumer:
     """Referral's relative-contacts topic: whom to inform, with their phone numbers (only we read it)."""
 
@@ -215,7 +230,7 @@ def relative_contacts_consumer(
     handles: list[Handles[Any]] = [
         Handles(r.RelativeContactsChanged, on_contacts_changed)
     ]  # the later list is the truth
-    return _consumer(broker, REFERRAL_RELATIVE_CONTACTS, group_id, guard, settings, handles)
+    return _consumer(broker, REFERRAL_RELATIVE_CONTACTS, group_id, guard, settings, handles, lanes)
 
 
 # --- scheduling: the period ------------------------------------------------------------------------
@@ -291,7 +306,12 @@ def checklist_handles(deps: NotificationDeps) -> list[Handles[Any]]:
 
 
 def period_consumer(
-    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker,
+    deps: NotificationDeps,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lanes: Lanes | None = None,
 ) -> EventConsumer:
     async def on_period_planned(event: s.PeriodPlanned, meta: EventMeta) -> None:
         await rel.record_period(deps, event.case_id, event.person_ref, event.period_id, event.team_id)
@@ -337,14 +357,19 @@ def period_consumer(
         Handles(s.PeriodEnded, on_period_ended),
         Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),
     ]
-    return _consumer(broker, SCHEDULING_PERIOD_EVENTS, group_id, guard, settings, handles)
+    return _consumer(broker, SCHEDULING_PERIOD_EVENTS, group_id, guard, settings, handles, lanes)
 
 
 # --- scheduling: teams -----------------------------------------------------------------------------
 
 
 def team_consumer(
-    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker,
+    deps: NotificationDeps,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lanes: Lanes | None = None,
 ) -> EventConsumer:
     async def on_team_configured(event: s.TeamConfigured, meta: EventMeta) -> None:
         contact = TeamContact(
@@ -363,14 +388,19 @@ def team_consumer(
         Handles(s.TeamConfigured, on_team_configured, on_stale="apply"),  # versions decide
         Handles(s.TeamCapacityExceeded, on_capacity_exceeded, on_stale="apply"),
     ]
-    return _consumer(broker, SCHEDULING_TEAM_EVENTS, group_id, guard, settings, handles)
+    return _consumer(broker, SCHEDULING_TEAM_EVENTS, group_id, guard, settings, handles, lanes)
 
 
 # --- our own events --------------------------------------------------------------------------------
 
 
 def own_events_consumer(
-    broker: KafkaBroker, deps: NotificationDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    broker: KafkaBroker,
+    deps: NotificationDeps,
+    guard: HandledEvents,
+    settings: KafkaSettings,
+    group_id: str,
+    lanes: Lanes | None = None,
 ) -> EventConsumer:
     async def on_message_failed(event: own.MessageFailed, meta: EventMeta) -> None:
         if event.recipient_kind is not RecipientKind.RELATIVE:
@@ -382,4 +412,4 @@ def own_events_consumer(
         )
 
     handles: list[Handles[Any]] = [Handles(own.MessageFailed, on_message_failed, on_stale="apply")]
-    return _consumer(broker, NOTIFICATION_EVENTS, group_id, guard, settings, handles)
+    return _consumer(broker, NOTIFICATION_EVENTS, group_id, guard, settings, handles, lanes)
