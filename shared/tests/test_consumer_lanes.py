@@ -19,7 +19,7 @@ from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import EventMeta, KafkaRecord
-from trygg_shared.kafka import EventConsumer, Handles, Lanes
+from trygg_shared.kafka import EventConsumer, Handles, Lanes, batch_reads
 from trygg_shared.memory import MemoryHandledEvents
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.testing import event_record, publish_record, sample_ready_for_discharge
@@ -158,3 +158,22 @@ async def test_a_batch_subscriber_takes_the_records_a_broker_delivers() -> None:
         await publish_record(broker, REFERRAL_CASE_EVENTS, numbered("a", 1))
         await publish_record(broker, REFERRAL_CASE_EVENTS, numbered("b", None))
     assert handled == ["a", "b"]
+
+
+async def test_the_records_of_one_batch_share_its_reads_and_the_next_batch_starts_afresh() -> None:
+    shared: list[dict[Any, Any] | None] = []
+
+    async def handler(event: ReadyForDischarge, meta: EventMeta) -> None:
+        reads = batch_reads()
+        shared.append(reads)
+        assert reads is not None
+        reads.setdefault("team", event.case_id)  # the first record's read serves the others
+
+    c, _guard = consumer(handler)
+    await consume(c, [numbered("a", 1), numbered("b", 1)])
+    await consume(c, [numbered("c", 1)])
+    first, second, third = shared
+    assert first is second
+    assert first == {"team": "a"}
+    assert third == {"team": "c"}
+    assert batch_reads() is None  # outside a batch: nothing shared

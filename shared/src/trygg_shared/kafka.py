@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import random
@@ -287,6 +288,16 @@ class Lanes:
     mark_numbered: bool = False  # also record numbered, stale-skipping events as handled
 
 
+_BATCH_READS: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("batch_reads", default=None)
+
+
+def batch_reads() -> dict[Any, Any] | None:
+    """Reads the records of the batch being handled share (a dict that lives as long as the batch),
+    or None outside a batch. For data that may be as old as the batch: the same team's contact for
+    each record, not an aggregate that a record changes (those are read, and saved, per record)."""
+    return _BATCH_READS.get()
+
+
 async def raw_bodies(msg: Any) -> list[bytes]:
     """A batch's raw bytes, one per record (see `raw_body`)."""
     return [bytes(b) for b in msg.body]
@@ -362,7 +373,11 @@ class EventConsumer:
                 for record, body in items:
                     await self._traced(record, body)
 
-        results = await asyncio.gather(*(lane(items) for items in lanes.values()), return_exceptions=True)
+        token = _BATCH_READS.set({})
+        try:
+            results = await asyncio.gather(*(lane(items) for items in lanes.values()), return_exceptions=True)
+        finally:
+            _BATCH_READS.reset(token)
         for result in results:
             if isinstance(result, BaseException):
                 raise result  # NACK: the batch comes again from its earliest offsets; the handled are repeats

@@ -38,6 +38,7 @@ from notification.service_layer import visits as vis
 from notification.service_layer.delivery import apply_report
 from notification.service_layer.dispatch import dispatch, dispatch_due
 from notification.service_layer.ports import Accepted, DeliveryReport, OutgoingSms, SendOutcome, Unavailable
+from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -231,3 +232,46 @@ async def test_the_handover_message_reads_the_case_and_the_team_once() -> None:
     assert len(texts) == 3  # service started, handover, homecoming
     assert sum("+46855599999" in t for t in texts) == 1  # the hemtjänst unit's number, in the handover SMS
     assert sum("+46855512345" in t for t in texts) == 3  # the team's own line in each
+
+
+# --- the decision of a new case -----------------------------------------------------------------
+
+
+def with_karin(case_id: str) -> Any:
+    """A decision carrying its consented relative (as decisions before the relative-contacts topic did)."""
+    karin = r.Relative(relative_id="r-karin", name="Karin", phone=PHONE, language=r.Language.SV, consent=True)
+    return granted(case_id).model_copy(update={"relatives": (karin,)})
+
+
+async def test_a_decision_that_creates_its_case_reads_neither_the_cases_messages_nor_its_alerts() -> None:
+    h = Harness.create(now=T0)
+    reads: list[str] = []
+    messages, alerts = h.deps.message_queries, h.deps.alert_queries
+    for_case, open_for_case = messages.for_case, alerts.open_for_case
+
+    async def counted_for_case(case_id: str, limit: int) -> Any:
+        reads.append("messages")
+        return await for_case(case_id, limit)
+
+    async def counted_open_for_case(case_id: str, topic: Any) -> Any:
+        reads.append("alerts")
+        return await open_for_case(case_id, topic)
+
+    messages.for_case = counted_for_case  # type: ignore[method-assign]
+    alerts.open_for_case = counted_open_for_case  # type: ignore[method-assign]
+    broker = h.notification.runtime.infra.broker
+    new_case, watched_case = str(uuid.uuid4()), str(uuid.uuid4())
+    await rel.watch_liability(h.deps, watched_case, "p_1", T0, T0 + timedelta(hours=30))
+    async with TestKafkaBroker(broker):
+        await publish(broker, REFERRAL_CASE_EVENTS, record(with_karin(new_case)))
+        assert reads == []  # a new case: no message and no alert can be stored for it yet
+        assert len(await for_case(new_case, 10)) == 1
+        # Delivered again (its offset not committed): the case exists now, its messages are read.
+        await publish(broker, REFERRAL_CASE_EVENTS, record(with_karin(new_case)))
+        assert reads == ["messages"]
+        # A case with a liability watch: its liability alerts are looked for (and closed).
+        await publish(broker, REFERRAL_CASE_EVENTS, record(with_karin(watched_case)))
+        assert reads == ["messages", "messages", "alerts"]
+    await dispatch_due(h.deps)
+    assert h.provider.texts_to(PHONE)  # the new case's relative was told, once
+    assert len(await for_case(new_case, 10)) == 1

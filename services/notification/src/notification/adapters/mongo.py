@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -24,6 +24,7 @@ from notification.service_layer.ports import StoredSms
 from trygg_shared.aggregate import Loaded
 from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
+from trygg_shared.kafka import batch_reads
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore
@@ -316,14 +317,27 @@ class MongoTeamDirectory:
         )
 
     async def get(self, team_id: str) -> TeamContact | None:
-        doc = await self._c.find_one({"_id": team_id})
-        return self._from(doc) if doc else None
+        return await self._find({"_id": team_id})
 
     async def by_name(self, name: str) -> TeamContact | None:
-        doc = await self._c.find_one({"name": name})
-        return self._from(doc) if doc else None
+        return await self._find({"name": name})
+
+    async def _find(self, query: Document) -> TeamContact | None:
+        """One read per team and consumer batch: the batch's records share it (`batch_reads`)."""
+        shared, key = batch_reads(), (TEAMS, *query.items())
+        if shared is not None and key in shared:
+            return cast(TeamContact | None, shared[key])
+        doc = await self._c.find_one(query)
+        found = self._from(doc) if doc else None
+        if shared is not None:
+            shared[key] = found
+        return found
 
     async def put(self, contact: TeamContact, version: int) -> bool:
+        shared = batch_reads()
+        if shared is not None:  # a batch that changes a team reads it again afterwards
+            for key in [k for k in shared if isinstance(k, tuple) and k and k[0] == TEAMS]:
+                del shared[key]
         fields = {
             "name": contact.name,
             "phone": contact.phone,

@@ -177,9 +177,8 @@ def referral_consumer(
         await al.readmission_noticed(deps, event.case_id, event.person_ref, event.readmission_of_case_id)
 
     async def on_decision_granted(event: r.DecisionGranted, meta: EventMeta) -> None:
-        await rel.record_decision(deps, granted(event, meta))
-        # The alert warned that no decision had come: it closes instead of escalating further.
-        await al.resolve_liability_alerts(deps, event.case_id, "decision_granted")
+        # A liability alert warned that no decision had come: it closes instead of escalating further.
+        await al.decision_granted(deps, granted(event, meta))
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
         # A withdrawal takes effect with whichever of the two topics is read first.

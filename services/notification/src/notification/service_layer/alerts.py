@@ -34,7 +34,7 @@ from notification.domain.ids import (
 from notification.domain.message import CancelReason, Message, RecipientKind
 from notification.domain.templates import AlertFacts, AlertTopic, MessageKind, render_alert
 from notification.service_layer.deps import NotificationDeps
-from notification.service_layer.relatives import create_message, local_time
+from notification.service_layer.relatives import GrantedDecision, create_message, local_time, record_granted
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
 from trygg_shared.batch import Failures
 from trygg_shared.logging import get_logger
@@ -377,6 +377,16 @@ async def resolve_liability_alerts(deps: NotificationDeps, case_id: str, reason:
     for alert_id in await deps.alert_queries.open_for_case(case_id, AlertTopic.LIABILITY_NO_DECISION):
         closed += int(await resolve_alert(deps, alert_id, reason))
     return closed
+
+
+async def decision_granted(deps: NotificationDeps, cmd: GrantedDecision) -> int:
+    """A decision: recorded (relatives told, `relatives.record_decision`), and the case's liability
+    alerts close. They are looked for only when the case has had a liability watch: an alert is
+    raised only from a watch that fired, and a case keeps its watch once it had one."""
+    recorded = await record_granted(deps, cmd)
+    if recorded.watched:
+        await resolve_liability_alerts(deps, cmd.case_id, "decision_granted")
+    return recorded.queued
 
 
 async def resolve_sip_alerts(deps: NotificationDeps, case_id: str) -> int:

@@ -92,6 +92,28 @@ class GrantedDecision:
     sequence: int | None = None  # referral's sequence number of the event
 
 
+@dataclass(frozen=True)
+class DecisionRecorded:
+    queued: int  # messages queued now (0 when repeated)
+    watched: bool  # the case has had a liability watch: only then can it have a liability alert
+
+
+class _Creation:
+    """`update_aggregate`'s `create`, remembering the case it made: a case saved as that one was new,
+    so nothing was queued for it before (its relatives' messages are queued only after it is saved)."""
+
+    def __init__(self, case_id: str, person_ref: str) -> None:
+        self.case_id, self.person_ref = case_id, person_ref
+        self.made: CaseFile | None = None
+
+    def __call__(self) -> CaseFile:
+        self.made = _new_case(self.case_id, self.person_ref)
+        return self.made
+
+    def created(self, saved: CaseFile) -> bool:
+        return self.made is not None and saved is self.made
+
+
 async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
     """A decision stops the liability watch; for Trygg hemgång the consented relatives are told it starts
     (one text, with the homecoming time when known: `domain.schedule`).
@@ -99,6 +121,11 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
     The relatives known by now are told (those whose contacts arrive later are told then, by
     `record_contacts`). Returns how many messages were queued (0 when repeated).
     """
+    return (await record_granted(deps, cmd)).queued
+
+
+async def record_granted(deps: NotificationDeps, cmd: GrantedDecision) -> DecisionRecorded:
+    """`record_decision`, also saying whether the case ever had a liability watch."""
 
     def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object]]:
         _added, events = case.decision_granted(
@@ -115,19 +142,19 @@ async def record_decision(deps: NotificationDeps, cmd: GrantedDecision) -> int:
         )
         return (case, events), events
 
-    (saved, events) = await update_aggregate(
-        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
-    )
+    creation = _Creation(cmd.case_id, cmd.person_ref)
+    (saved, events) = await update_aggregate(deps.cases, cmd.case_id, change, create=creation)
+    watched = saved.watch is not None
     await _apply_withdrawals(deps, events)
     if not cmd.trygg_hemgang:
-        return 0
+        return DecisionRecorded(0, watched)
     if cmd.sequence is not None and saved.relatives_sequence < cmd.sequence:
         # The relatives held are from before this decision (its own list, published right after
         # it, is not read yet): `record_contacts` tells this decision's relatives when it is.
-        return 0
+        return DecisionRecorded(0, watched)
     # Every consented relative (not only those new in this save): a redelivered event whose first
     # handling died after saving the case must still queue the messages. Ids make this idempotent.
-    return await tell(deps, saved)
+    return DecisionRecorded(await tell(deps, saved, new=creation.created(saved)), watched)
 
 
 @dataclass(frozen=True)
@@ -161,15 +188,14 @@ async def record_contacts(deps: NotificationDeps, cmd: RelativeContacts) -> None
         )
         return (case, events), events if (events or before != (case.relatives, case.relatives_sequence)) else None
 
-    saved, events = await update_aggregate(
-        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
-    )
+    creation = _Creation(cmd.case_id, cmd.person_ref)
+    saved, events = await update_aggregate(deps.cases, cmd.case_id, change, create=creation)
     await _apply_withdrawals(deps, events)
     if saved.trygg_hemgang and saved.decision_id == cmd.decision_id:
         # Contacts read after their decision, or a relative newly consented to: they hear what the
         # schedule has for them now (every relative, not only those new in this save: a redelivery
         # whose first handling died after saving must still queue them; ids make it once).
-        await tell(deps, saved)
+        await tell(deps, saved, new=creation.created(saved))
 
 
 @dataclass(frozen=True)

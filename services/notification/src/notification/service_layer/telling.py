@@ -36,9 +36,12 @@ log = get_logger(__name__)
 _CASE_MESSAGES = 2000
 
 
-async def tell(deps: NotificationDeps, case: CaseFile) -> int:
+async def tell(deps: NotificationDeps, case: CaseFile, *, new: bool = False) -> int:
     """Queue every text the case's relatives are to have now and withdraw what no longer stands;
-    returns how many texts were queued now (0 when nothing changed)."""
+    returns how many texts were queued now (0 when nothing changed).
+
+    `new`: the case was created by the save just made, so it has no messages yet (a relative's
+    message is queued only after its case is saved, and cases are never deleted): not read."""
     if case.closed is not None or not case.trygg_hemgang or not case.relatives or case.decision_id is None:
         return 0
     now = deps.clock.now()
@@ -48,7 +51,7 @@ async def tell(deps: NotificationDeps, case: CaseFile) -> int:
     notices = list(case.notices.values())
     topics = {start_topic(decision.decision_id), *(t for n in notices for t in topics_of(n))}
     by_relative: dict[str, list[Message]] = defaultdict(list)
-    for m in await deps.message_queries.for_case(case.case_id, _CASE_MESSAGES):
+    for m in [] if new else await deps.message_queries.for_case(case.case_id, _CASE_MESSAGES):
         if m.recipient is RecipientKind.RELATIVE:
             by_relative[m.recipient_id].append(m)
     contact: TeamContact | None = None
