@@ -23,7 +23,7 @@ class _Claims:
         self.seen: list[tuple[bool, bool]] = []
         self.done = asyncio.Event()
 
-    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
+    async def delete_many(self, query: dict[str, Any]) -> None:
         self.seen.append((trace.get_current_span().get_span_context().is_valid, is_instrumentation_enabled()))
         self.done.set()
 
@@ -37,3 +37,27 @@ async def test_claim_clean_up_runs_outside_the_writers_trace(monkeypatch: pytest
         mongo._release(claims, "case-1", 2, written=True)  # type: ignore[arg-type]
     await asyncio.wait_for(claims.done.wait(), 5)
     assert claims.seen == [(False, False)]  # no parent span, and no spans of its own
+
+
+class _CountingClaims:
+    """A claims collection that counts the `delete` commands and the statements in each."""
+
+    full_name = "test.messages_claims"
+
+    def __init__(self) -> None:
+        self.deletes: list[list[str]] = []
+
+    async def delete_many(self, query: dict[str, Any]) -> None:
+        self.deletes.append(list(query["_id"]["$in"]))
+
+
+async def test_claims_of_written_versions_go_in_one_single_statement_delete(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mongo, "RELEASE_LINGER", 0.05)
+    claims = _CountingClaims()
+    for version in range(1, 11):
+        mongo._release(claims, "m-1", version, written=True)  # type: ignore[arg-type]
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if claims.deletes:
+            break
+    assert claims.deletes == [[f"m-1@{v}" for v in range(1, 11)]]  # ten claims, one command, one statement

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from pymongo import AsyncMongoClient, DeleteOne, UpdateOne
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -87,9 +87,11 @@ class _Releases:
 
 
 _released: dict[tuple[int, str], _Releases] = {}  # (event loop, claims collection) -> claims to remove
-# Small on purpose: on FerretDB v1 each statement of one `delete` command keeps a PostgreSQL
-# connection until the command ends; a large batch can exhaust its pool (see bench/README.md).
-RELEASE_BATCH = 4
+# Claims removed by one `delete` command: one statement (`_id` `$in` the batch), not a statement
+# per claim. On FerretDB v1 each statement of one command keeps a PostgreSQL connection until the
+# command ends, so many statements can exhaust its pool (see bench/README.md); one statement
+# holds one, and the claims collection it looks through is small (claims live for a moment).
+RELEASE_BATCH = 64
 # How long the claim of a version that was written waits for others to share its `delete`.
 RELEASE_LINGER = 0.25
 
@@ -98,7 +100,7 @@ def _release(claims: AsyncCollection[Document], doc_id: Any, version: int, *, wr
     """Remove a claim in the background (it is garbage once its write is done or abandoned).
 
     Claims released while a removal is under way or waiting are removed together: one `delete`
-    command with a statement per claim (`bulk_write`), one round trip for many writes. The claim
+    command with one statement (`_id` `$in` them), one round trip for many writes. The claim
     of a version that was `written` waits up to `RELEASE_LINGER` for others (until a batch is
     full), so that writes at a few per second share deletes too: no writer can use that version
     number any more (the document is past it; one that tries read an older version, and its
@@ -128,7 +130,7 @@ def _release(claims: AsyncCollection[Document], doc_id: Any, version: int, *, wr
                     batch = ids[:RELEASE_BATCH]
                     del ids[:RELEASE_BATCH]
                     with contextlib.suppress(Exception):
-                        await claims.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
+                        await claims.delete_many({"_id": {"$in": batch}})
         finally:
             _released.pop(key, None)
 
