@@ -64,6 +64,7 @@ console = Console(width=120)
 # The stage of a command: the innermost frame of ours with one of these names.
 STAGES = {
     "_consume": "consume",
+    "_process": "consume",  # a record of a batch (lanes)
     "dispatch": "dispatch",
     "apply_report": "report",
     "_publish_nudged": "relay",

@@ -248,6 +248,48 @@ async def run(
     return results
 
 
+# Issue #21, target 3: (figure as bench/summary.py names it, limit, "max" or "min" allowed).
+COMMANDS_LIMIT, SMS_RATE_LIMIT, P99_LIMIT_MS = 10.0, 60.0, 1000.0
+
+
+def targets_v3(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The three figures of target 3 from this run, each with its limit and met/missed.
+
+    Commands per SMS: the highest of the rates run (FerretDB's counters, idle polling subtracted).
+    SMS/s: at 100 events/s offered. p99: at 20 events/s, met only when every SMS arrived.
+    """
+    by_rate = {x["rate"]: x for x in results}
+    trips = [x["db_round_trips"]["per_sms_without_polling"] for x in results]
+    commands = max((t for t in trips if t is not None), default=None)
+    at100, at20 = by_rate.get(100.0), by_rate.get(20.0)
+    sms_rate = at100["sms_per_second"] if at100 else None
+    p99 = at20["p99_ms"] if at20 and at20["missing"] == 0 else None
+
+    def row(figure: str, value: float | None, limit: float, met: bool) -> dict[str, Any]:
+        return {"target": "3", "figure": figure, "value": value, "limit": limit, "met": met}
+
+    commands_met = commands is not None and commands <= COMMANDS_LIMIT
+    rate_met = sms_rate is not None and sms_rate >= SMS_RATE_LIMIT
+    return [
+        row("database commands per SMS", commands, COMMANDS_LIMIT, commands_met),
+        row("SMS/s offered 100 events/s", sms_rate, SMS_RATE_LIMIT, rate_met),
+        row("decision → SMS p99 at 20 events/s", p99, P99_LIMIT_MS, p99 is not None and p99 <= P99_LIMIT_MS),
+    ]
+
+
+def print_targets(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="issue #21, target 3 (this run)")
+    for column in ("figure", "this run", "target", "met?"):
+        table.add_column(column)
+    bounds = {"database commands per SMS": "≤", "SMS/s offered 100 events/s": "≥"}
+    for r in rows:
+        unit = " ms" if "p99" in r["figure"] else ""
+        value = "not measured" if r["value"] is None else f"{r['value']:g}{unit}"
+        limit = f"{bounds.get(r['figure'], '≤')} {r['limit']:g}{unit}"
+        table.add_row(r["figure"], value, limit, "[green]met[/]" if r["met"] else "[bold red]missed[/]")
+    console.print(table)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="20,100", help="Comma-separated events per second.")
@@ -306,8 +348,12 @@ def main() -> int:
     console.print(
         "webhook -> Kafka (referral's intake): see `make bench` (bench/intake/run.py) for the figure beside this."
     )
+    rows = targets_v3(results)
+    print_targets(rows)
+    console.print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "at": time.time()}, indent=2))
+        report = {"results": results, "targets_v3": rows, "loadavg": os.getloadavg(), "at": time.time()}
+        args.json.write_text(json.dumps(report, indent=2))
     return 0 if all(x["missing"] == 0 for x in results) else 2
 
 
