@@ -131,6 +131,17 @@ class Servers:
         self.kafka.stop()
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process so far (Linux `/proc`), None when it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def command_diff(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     diff = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     return {k: v for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v > 0}
@@ -174,6 +185,7 @@ async def one_rate(
         scheduled: dict[str, float] = {}
         sends: list[asyncio.Task[Any]] = []
         commands_before, phase_start = servers.ferretdb.command_counts(), loop.time()
+        cpu_before = cpu_seconds(process.proc.pid())
         start = loop.time() + 0.2
         for i, (phone, (key, value, headers)) in enumerate(zip(phones, records, strict=True)):
             at = start + i / rate
@@ -195,6 +207,8 @@ async def one_rate(
         arrived = {m.to: m.received_at_monotonic for m in gateway.messages if m.to in wanted}
         await asyncio.sleep(settle)
         phase = command_diff(commands_before, servers.ferretdb.command_counts())
+        cpu_after = cpu_seconds(process.proc.pid())
+        cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
         phase_seconds = loop.time() - phase_start
         polling = {k: v * phase_seconds for k, v in idle_per_second.items()}
         net = {k: max(0.0, v - polling.get(k, 0.0)) for k, v in phase.items()}
@@ -218,6 +232,8 @@ async def one_rate(
             "p50_ms": ms(percentile(latencies, 50)),
             "p99_ms": ms(percentile(latencies, 99)),
             "max_ms": ms(max(latencies) if latencies else None),
+            # The notification process's CPU time from the first event to the end of the drain, per SMS.
+            "cpu_ms_per_sms": round(cpu * 1000 / len(arrived), 1) if cpu is not None and arrived else None,
             "db_round_trips": {
                 "phase_seconds": round(phase_seconds, 1),
                 "total": sum(phase.values()),
@@ -317,7 +333,7 @@ def main() -> int:
 
     table = Table(title="decision_granted on Kafka -> SMS at the (fake 46elks) gateway, loopback")
     columns = ("events/s", "events", "sent/s", "arrived", "missing", "dupl.", "SMS/s", "p50 ms", "p99 ms", "max ms")
-    for column in (*columns, "trips/SMS", "w/o polling"):
+    for column in (*columns, "trips/SMS", "w/o polling", "CPU ms/SMS"):
         table.add_column(column, justify="right")
     for x in results:
         table.add_row(
@@ -333,6 +349,7 @@ def main() -> int:
             str(x["max_ms"]),
             str(x["db_round_trips"]["per_sms"]),
             str(x["db_round_trips"]["per_sms_without_polling"]),
+            str(x["cpu_ms_per_sms"]),
         )
     console.print(table)
     for x in results:
