@@ -283,7 +283,7 @@ class Lanes:
 
     tracer_provider: TracerProvider | None = None  # one consumer span per record when set
     max_records: int = 64  # records per batch (`getmany`)
-    concurrency: int = 16  # lanes (keys) handled at the same time
+    concurrency: int = 8  # lanes (keys) handled at the same time
     batch_timeout_ms: int = 50  # how long an empty poll waits before the next
     mark_numbered: bool = False  # also record numbered, stale-skipping events as handled
 
