@@ -199,7 +199,7 @@ async def measure(
     kafka: KafkaServer, ferretdb: FerretDBServer, postgres_url: str, args: argparse.Namespace
 ) -> dict[str, Any]:
     await ensure_topics(kafka.bootstrap_servers, ALL_TOPICS)
-    gateway = FakeElks()
+    gateway = FakeElks(report_delay=args.report_delay)
     await gateway.start()
     recorder = Recorder()
     port = _free_port()
@@ -317,6 +317,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="Events per second (below capacity).")
     parser.add_argument("--timeout", type=float, default=120.0, help="Seconds to wait for the last SMS and report.")
     parser.add_argument("--settle", type=float, default=2.0, help="Seconds after the last report (relay, clean-up).")
+    parser.add_argument(
+        "--report-delay",
+        type=float,
+        default=0.05,
+        help="Seconds from a send to the gateway's delivery report (46elks: when the phone has it, seconds later).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
 

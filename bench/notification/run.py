@@ -249,10 +249,10 @@ async def one_rate(
 
 
 async def run(
-    servers: Servers, rates: list[float], seconds: float, drain: float, max_events: int
+    servers: Servers, rates: list[float], seconds: float, drain: float, max_events: int, report_delay: float
 ) -> list[dict[str, Any]]:
     await ensure_topics(servers.kafka.bootstrap_servers, ALL_TOPICS)
-    gateway = FakeElks()
+    gateway = FakeElks(report_delay=report_delay)
     await gateway.start()
     results = []
     try:
@@ -312,6 +312,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="Seconds of sending per rate.")
     parser.add_argument("--drain", type=float, default=60.0, help="Seconds to wait for the last SMS.")
     parser.add_argument("--max-events", type=int, default=2000, help="Upper bound of events per rate.")
+    parser.add_argument(
+        "--report-delay",
+        type=float,
+        default=0.05,
+        help="Seconds from a send to the gateway's delivery report (46elks: when the phone has it, seconds later).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     parser.add_argument("--keep-workdir", action="store_true")
     args = parser.parse_args()
@@ -322,7 +328,7 @@ def main() -> int:
     try:
         console.print(f"starting Kafka, PostgreSQL and FerretDB in {workdir} ...")
         servers.start()
-        results = asyncio.run(run(servers, rates, args.seconds, args.drain, args.max_events))
+        results = asyncio.run(run(servers, rates, args.seconds, args.drain, args.max_events, args.report_delay))
     except Exception:  # noqa: BLE001 - report and exit 1, servers stopped below
         traceback.print_exc()
         return 1

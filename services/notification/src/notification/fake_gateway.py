@@ -50,6 +50,9 @@ class FakeElks:
     username: str = "u_test"
     password: str = "p_test"  # noqa: S105 - a fake gateway's test credential
     deliver: bool = True
+    # Seconds from a send to its delivery report. 46elks reports when the phone has it, seconds
+    # later; a report within milliseconds races the relay's write of the send's event.
+    report_delay: float = 0.05
     messages: list[SentSms] = field(default_factory=list)
     reports: list[tuple[str, int]] = field(default_factory=list)  # (message id, our callback's HTTP status)
     attempts: list[tuple[str, int]] = field(default_factory=list)  # (to, status answered), scripted failures too
@@ -124,7 +127,7 @@ class FakeElks:
         )
 
     async def _report(self, sms: SentSms) -> None:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(self.report_delay)
         assert sms.whendelivered is not None
         assert self._client is not None
         sms.status = "delivered"
