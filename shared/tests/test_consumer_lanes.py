@@ -19,7 +19,8 @@ from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import EventMeta, KafkaRecord
-from trygg_shared.kafka import EventConsumer, Handles, Lanes, batch_reads
+from trygg_shared.kafka import EventConsumer, Handles
+from trygg_shared.lanes import Lanes, batch_reads
 from trygg_shared.memory import MemoryHandledEvents
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.testing import event_record, publish_record, sample_ready_for_discharge

@@ -19,17 +19,7 @@ Consumers get at-least-once delivery with idempotent effects:
   topic carries one aggregate's whole stream and each consumer handles only the types it needs,
   so an unknown type is normal traffic (another consumer's, or a newer producer's), not poison.
 
-Lanes (opt-in, `EventConsumer(lanes=Lanes(...))`): the consumer takes the records Kafka has in
-batches (`getmany`, at most `max_records`) and handles the records of different keys (aggregates)
-at the same time, those of one key in order, one after the other; the batch's offsets are
-committed once every record in it was handled (or dead-lettered). A record that fails for a
-transient reason stops its key's lane (the later records of that key wait), the other lanes
-finish, and the whole batch is redelivered from its earliest offset per partition: what was
-handled is skipped as a repeat. Each record gets one consumer span, a child of the trace its
-event carries (the batch's own span is left out). With lanes, a numbered event whose handler
-skips stale events is recorded by its aggregate's position alone (`mark_numbered=False`): an
-event at or below the position is skipped whether it is a repeat or stale, so the handled-event
-record decided nothing for it and is not written.
+Lanes (opt-in, `EventConsumer(lanes=Lanes(...))`): batches, one lane per key; see `trygg_shared.lanes`.
 
 Fault injection (tests only): `TRYGG_FAULT_EXIT=<point>:<n>` makes the process exit at once
 (`os._exit(FAULT_EXIT_CODE)`, as a crash would) at `<point>` of the n-th message a handler is
@@ -42,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import os
 import random
@@ -58,9 +47,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure
 
@@ -68,6 +55,7 @@ from trygg_shared.aggregate import ConcurrencyConflict, StorageRejected, Storage
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import PARTITIONS, dead_letter_topic
 from trygg_shared.envelope import EnvelopeError, EventMeta, KafkaRecord, decode, encode
+from trygg_shared.lanes import Lanes, consumer_span, raw_bodies, run_lanes
 from trygg_shared.logging import get_logger, scrub_text
 from trygg_shared.metrics import ChassisMetrics
 from trygg_shared.outbox import OutboxEvent
@@ -277,32 +265,6 @@ async def raw_body(msg: Any) -> bytes:
     return bytes(msg.body)
 
 
-@dataclass(frozen=True)
-class Lanes:
-    """Batch consumption with one lane per key (see the module docstring)."""
-
-    tracer_provider: TracerProvider | None = None  # one consumer span per record when set
-    max_records: int = 64  # records per batch (`getmany`)
-    concurrency: int = 8  # lanes (keys) handled at the same time
-    batch_timeout_ms: int = 50  # how long an empty poll waits before the next
-    mark_numbered: bool = False  # also record numbered, stale-skipping events as handled
-
-
-_BATCH_READS: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("batch_reads", default=None)
-
-
-def batch_reads() -> dict[Any, Any] | None:
-    """Reads the records of the batch being handled share (a dict that lives as long as the batch),
-    or None outside a batch. For data that may be as old as the batch: the same team's contact for
-    each record, not an aggregate that a record changes (those are read, and saved, per record)."""
-    return _BATCH_READS.get()
-
-
-async def raw_bodies(msg: Any) -> list[bytes]:
-    """A batch's raw bytes, one per record (see `raw_body`)."""
-    return [bytes(b) for b in msg.body]
-
-
 class EventConsumer:
     """Subscribes one consumer group to one topic and routes events to their handlers."""
 
@@ -326,80 +288,31 @@ class EventConsumer:
         self._broker = broker
         self.metrics: ChassisMetrics | None = None  # set by the runtime (`ServiceRuntime.start`)
         self._lanes = lanes
-        self._mark_numbered = lanes is None or lanes.mark_numbered
-        self._tracer = (
-            lanes.tracer_provider.get_tracer("trygg_shared.kafka")
-            if lanes is not None and lanes.tracer_provider is not None
-            else None
-        )
+        self._mark_numbered, self._tracer = lanes is None or lanes.mark_numbered, lanes.tracer() if lanes else None
+        common: dict[str, Any] = {"group_id": group_id, "auto_offset_reset": "earliest", "title": f"{group_id}:{topic}"}
+        common["ack_policy"] = AckPolicy.NACK_ON_ERROR
         self.subscriber: Any
         if lanes is None:
-            self.subscriber = broker.subscriber(
-                topic,
-                group_id=group_id,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                decoder=raw_body,
-                title=f"{group_id}:{topic}",
-            )
+            self.subscriber = broker.subscriber(topic, decoder=raw_body, **common)
             self.subscriber(self._consume)
         else:
-            self.subscriber = broker.subscriber(
-                topic,
-                group_id=group_id,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                decoder=raw_bodies,
-                batch=True,
-                max_records=lanes.max_records,
-                batch_timeout_ms=lanes.batch_timeout_ms,
-                title=f"{group_id}:{topic}",
-            )
+            batch: dict[str, Any] = {"batch": True, "max_records": lanes.max_records}
+            batch["batch_timeout_ms"] = lanes.batch_timeout_ms
+            self.subscriber = broker.subscriber(topic, decoder=raw_bodies, **batch, **common)
             self.subscriber(self._consume_batch)
 
     async def _consume(self, body: bytes, msg: KafkaMessage) -> None:
         await self._process(msg.raw_message, body)
 
     async def _consume_batch(self, bodies: list[bytes], msg: KafkaMessage) -> None:
-        """A batch: one lane per key (in order within it), lanes at the same time (module docstring)."""
+        """A batch: one lane per key (in order within it), lanes at the same time (`trygg_shared.lanes`)."""
         assert self._lanes is not None
-        lanes: dict[tuple[Any, ...], list[tuple[Any, bytes]]] = {}
-        for record, body in zip(msg.raw_message, bodies, strict=True):  # type: ignore[arg-type]
-            lanes.setdefault((record.topic, record.partition, record.key), []).append((record, body))
-        gate = asyncio.Semaphore(self._lanes.concurrency)
-
-        async def lane(items: list[tuple[Any, bytes]]) -> None:
-            async with gate:
-                for record, body in items:
-                    await self._traced(record, body)
-
-        token = _BATCH_READS.set({})
-        try:
-            results = await asyncio.gather(*(lane(items) for items in lanes.values()), return_exceptions=True)
-        finally:
-            _BATCH_READS.reset(token)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result  # NACK: the batch comes again from its earliest offsets; the handled are repeats
+        records = zip(msg.raw_message, bodies, strict=True)  # type: ignore[call-overload]
+        await run_lanes(records, self._lanes.concurrency, self._traced)
 
     async def _traced(self, record: Any, body: bytes) -> None:
         """One record of a batch, in a consumer span continuing the trace its event carries."""
-        if self._tracer is None:
-            await self._process(record, body)
-            return
-        carrier = {k: bytes(v).decode(errors="replace") for k, v in (record.headers or ())}
-        attributes: dict[str, str | int | bytes] = {
-            "messaging.system": "kafka",
-            "messaging.destination.name": str(record.topic),
-            "messaging.kafka.destination.partition": int(record.partition),
-            "messaging.kafka.message.offset": int(record.offset),
-            "messaging.consumer.group.name": self.group_id,
-        }
-        if record.key is not None:
-            attributes["messaging.kafka.message.key"] = bytes(record.key)
-        with self._tracer.start_as_current_span(
-            f"{record.topic} process", context=propagate.extract(carrier), kind=SpanKind.CONSUMER, attributes=attributes
-        ):
+        with consumer_span(self._tracer, self.group_id, record):
             await self._process(record, body)
 
     async def _process(self, record: Any, body: bytes) -> None:
@@ -421,47 +334,11 @@ class EventConsumer:
         except ValidationError as exc:
             await self._dead_letter(record, headers, body, _validation_reason(exc), meta)
             return
-        sequence = meta.sequence
-        # A numbered event for a handler that skips stale ones: its aggregate's position decides,
-        # and the handled-event record is read only when the position says "handled or older".
-        # An event numbered above the position cannot have been handled (the position is
-        # advanced before the event is marked, and never moves back), so one read less.
-        by_position = sequence is not None and handles.on_stale == "skip"
-        if not by_position and await self._guard.seen(meta.id):
-            log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, subject=meta.subject)
+        sequence, by_position = meta.sequence, meta.sequence is not None and handles.on_stale == "skip"
+        guarded = await self._guarded(handles, meta)
+        if guarded is None:
             return
-        if sequence is not None:
-            # Per topic: an aggregate numbers all its events, whatever topic they go to, and a
-            # consumer of one topic sees only some of them (gaps are normal, going back is not).
-            stream = f"{self.topic}|{meta.source}"
-            last = await self._guard.position(stream, meta.subject)
-            if sequence <= last:
-                if by_position and not self._mark_numbered:
-                    log.info(
-                        "repeated or stale event skipped: its aggregate's position is past it",
-                        event_type=meta.type,
-                        event_id=meta.id,
-                        subject=meta.subject,
-                        sequence=meta.sequence,
-                        handled_up_to=last,
-                    )
-                    return
-                if by_position and await self._guard.seen(meta.id):
-                    log.info("repeated event skipped", event_type=meta.type, event_id=meta.id, subject=meta.subject)
-                    return
-                if handles.on_stale == "skip":
-                    log.warning(
-                        "stale event skipped: a later one of its aggregate was handled",
-                        event_type=meta.type,
-                        event_id=meta.id,
-                        subject=meta.subject,
-                        sequence=meta.sequence,
-                        handled_up_to=last,
-                    )
-                    if self._mark_numbered:
-                        await self._guard.mark(meta.id, meta.type)
-                    return
-                meta = replace(meta, stale=True)
+        meta = guarded
         _FAULTS.next_message()
         _FAULTS.maybe_exit("before_effect")
         if await self._handle(handles, event, meta, record, headers, body):
@@ -471,6 +348,43 @@ class EventConsumer:
         if by_position and not self._mark_numbered:
             return  # the position records it: an event at or below it is skipped, repeat or stale
         await self._guard.mark(meta.id, meta.type)
+
+    async def _guarded(self, handles: Handles[Any], meta: EventMeta) -> EventMeta | None:
+        """The event to handle (marked `stale` when it is and its handler applies stale events), or
+        None for a repeat or a stale event that is skipped."""
+        sequence = meta.sequence
+        # A numbered event for a handler that skips stale ones: its aggregate's position decides,
+        # and the handled-event record is read only when the position says "handled or older".
+        # An event numbered above the position cannot have been handled (the position is
+        # advanced before the event is marked, and never moves back), so one read less.
+        by_position = sequence is not None and handles.on_stale == "skip"
+        facts = {"event_type": meta.type, "event_id": meta.id, "subject": meta.subject}
+        if not by_position and await self._guard.seen(meta.id):
+            log.info("repeated event skipped", **facts)
+            return None
+        if sequence is None:
+            return meta
+        # Per topic: an aggregate numbers all its events, whatever topic they go to, and a
+        # consumer of one topic sees only some of them (gaps are normal, going back is not).
+        last = await self._guard.position(f"{self.topic}|{meta.source}", meta.subject)
+        if sequence > last:
+            return meta
+        if by_position and not self._mark_numbered:  # a repeat or stale: skipped either way
+            log.info("repeated or stale event skipped: its aggregate's position is past it", **facts)
+            return None
+        if by_position and await self._guard.seen(meta.id):
+            log.info("repeated event skipped", **facts)
+            return None
+        if handles.on_stale == "apply":
+            return replace(meta, stale=True)
+        log.warning(
+            "stale event skipped: a later one of its aggregate was handled",
+            **facts,
+            sequence=sequence,
+            handled_up_to=last,
+        )
+        await self._guard.mark(meta.id, meta.type)
+        return None
 
     async def _handle(
         self,

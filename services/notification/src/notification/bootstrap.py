@@ -57,7 +57,8 @@ from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
 from trygg_shared.clock import SystemClock
 from trygg_shared.http import Degraded
 from trygg_shared.indexes import Index
-from trygg_shared.kafka import EventConsumer, HandledEvents, Lanes
+from trygg_shared.kafka import EventConsumer, HandledEvents
+from trygg_shared.lanes import Lanes
 from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ServiceMetrics
 from trygg_shared.mongo import ProcessedEvents

@@ -6,7 +6,7 @@ from typing import Any
 
 from notification.adapters.mongo import TEAMS, MongoTeamDirectory
 from notification.domain.contacts import TeamContact
-from trygg_shared.kafka import _BATCH_READS
+from trygg_shared.lanes import _BATCH_READS
 
 
 class Collection:

@@ -24,7 +24,7 @@ from notification.service_layer.ports import StoredSms
 from trygg_shared.aggregate import Loaded
 from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
-from trygg_shared.kafka import batch_reads
+from trygg_shared.lanes import batch_reads
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore

@@ -35,7 +35,8 @@ from trygg_shared.contracts.topics import (
     SCHEDULING_TEAM_EVENTS,
 )
 from trygg_shared.envelope import EventMeta
-from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles, Lanes
+from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
+from trygg_shared.lanes import Lanes
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.vocabulary.notification import RecipientKind
 from trygg_shared.vocabulary.referral import DecisionEndReason, DecisionType, Destination, SmsCap
@@ -190,13 +191,8 @@ def referral_consumer(
             await al.case_alert(
                 deps, readmission_alert_id(event.case_id), AlertTopic.READMITTED_DURING_PERIOD, event.case_id
             )
-        await rel.record_decision_end(
-            deps,
-            event.case_id,
-            event.person_ref,
-            deceased=event.reason is DecisionEndReason.DECEASED,
-            last_day=event.end_date,
-        )
+        deceased = event.reason is DecisionEndReason.DECEASED
+        await rel.record_decision_end(deps, event.case_id, event.person_ref, deceased=deceased, last_day=event.end_date)
 
     handles: list[Handles[Any]] = [
         Handles(r.ReadyForDischarge, on_ready_for_discharge),
