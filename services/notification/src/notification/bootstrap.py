@@ -29,6 +29,7 @@ from notification.domain.templates import AlertTopic
 from notification.entrypoints.api import api_router
 from notification.entrypoints.callbacks import callbacks_router
 from notification.entrypoints.events import (
+    Group,
     own_events_consumer,
     period_consumer,
     referral_consumer,
@@ -277,13 +278,9 @@ def _consumers(
     guards: list[HandledEvents] = [guard_factory(g) if guard_factory else ProcessedEvents(infra.db, g) for g in groups]
     # Batches, the records of different cases at the same time, one consumer span per record.
     lanes = Lanes(tracer_provider=infra.tracer_provider)
-    consumers = [
-        referral_consumer(infra.broker, deps, guards[0], settings.kafka, groups[0], lanes),
-        relative_contacts_consumer(infra.broker, deps, guards[1], settings.kafka, groups[1], lanes),
-        period_consumer(infra.broker, deps, guards[2], settings.kafka, groups[2], lanes),
-        team_consumer(infra.broker, deps, guards[3], settings.kafka, groups[3], lanes),
-        own_events_consumer(infra.broker, deps, guards[4], settings.kafka, groups[4], lanes),
-    ]
+    wired = [Group(infra.broker, g, guard, settings.kafka, lanes) for g, guard in zip(groups, guards, strict=True)]
+    factories = (referral_consumer, relative_contacts_consumer, period_consumer, team_consumer, own_events_consumer)
+    consumers = [factory(deps, group) for factory, group in zip(factories, wired, strict=True)]
     return consumers, guards
 
 

@@ -9,6 +9,7 @@ repeats and stale events and dead-letters poison; the use cases are idempotent b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -133,31 +134,32 @@ def sip_alerts(deps: NotificationDeps) -> list[Handles[Any]]:
     ]
 
 
-def _consumer(
-    broker: KafkaBroker,
-    topic: str,
-    group_id: str,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    handles: list[Handles[Any]],
-    lanes: Lanes | None,
-) -> EventConsumer:
-    """One of the service's consumer groups: a topic, its handlers, the group's record of handled events.
+@dataclass(frozen=True)
+class Group:
+    """One of the service's consumer groups: its id, the broker, its record of handled events, and
+    its lanes (batches, the records of different cases at the same time: `trygg_shared.lanes`)."""
 
-    `lanes`: batches, the records of different cases at the same time (`trygg_shared.kafka.Lanes`)."""
+    broker: KafkaBroker
+    group_id: str
+    guard: HandledEvents
+    settings: KafkaSettings
+    lanes: Lanes | None = None
+
+
+def _consumer(group: Group, topic: str, handles: list[Handles[Any]]) -> EventConsumer:
+    """A consumer group on a topic, with its handlers."""
     return EventConsumer(
-        broker, topic=topic, group_id=group_id, handles=handles, guard=guard, settings=settings, lanes=lanes
+        group.broker,
+        topic=topic,
+        group_id=group.group_id,
+        handles=handles,
+        guard=group.guard,
+        settings=group.settings,
+        lanes=group.lanes,
     )
 
 
-def referral_consumer(
-    broker: KafkaBroker,
-    deps: NotificationDeps,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lanes: Lanes | None = None,
-) -> EventConsumer:
+def referral_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     async def on_ready_for_discharge(event: r.ReadyForDischarge, meta: EventMeta) -> None:
         await rel.watch_liability(deps, event.case_id, event.person_ref, event.ready_at, event.liability_starts_at)
         deps.wake_timers()  # a new timer: the loop sleeps until the earliest one
@@ -206,17 +208,10 @@ def referral_consumer(
         ops_alerts(deps),
         *sip_alerts(deps),
     ]
-    return _consumer(broker, REFERRAL_CASE_EVENTS, group_id, guard, settings, handles, lanes)
+    return _consumer(group, REFERRAL_CASE_EVENTS, handles)
 
 
-def relative_contacts_consumer(
-    broker: KafkaBroker,
-    deps: NotificationDeps,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lanes: Lanes | None = None,
-) -> EventConsumer:
+def relative_contacts_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     """Referral's relative-contacts topic: whom to inform, with their phone numbers (only we read it)."""
 
     async def on_contacts_changed(event: r.RelativeContactsChanged, meta: EventMeta) -> None:
@@ -225,7 +220,7 @@ def relative_contacts_consumer(
     handles: list[Handles[Any]] = [
         Handles(r.RelativeContactsChanged, on_contacts_changed)
     ]  # the later list is the truth
-    return _consumer(broker, REFERRAL_RELATIVE_CONTACTS, group_id, guard, settings, handles, lanes)
+    return _consumer(group, REFERRAL_RELATIVE_CONTACTS, handles)
 
 
 # --- scheduling: the period ------------------------------------------------------------------------
@@ -300,14 +295,7 @@ def checklist_handles(deps: NotificationDeps) -> list[Handles[Any]]:
     ]
 
 
-def period_consumer(
-    broker: KafkaBroker,
-    deps: NotificationDeps,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lanes: Lanes | None = None,
-) -> EventConsumer:
+def period_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     async def on_period_planned(event: s.PeriodPlanned, meta: EventMeta) -> None:
         await rel.record_period(deps, event.case_id, event.person_ref, event.period_id, event.team_id)
 
@@ -352,20 +340,13 @@ def period_consumer(
         Handles(s.PeriodEnded, on_period_ended),
         Handles(s.VisitMissed, on_visit_missed, on_stale="apply"),
     ]
-    return _consumer(broker, SCHEDULING_PERIOD_EVENTS, group_id, guard, settings, handles, lanes)
+    return _consumer(group, SCHEDULING_PERIOD_EVENTS, handles)
 
 
 # --- scheduling: teams -----------------------------------------------------------------------------
 
 
-def team_consumer(
-    broker: KafkaBroker,
-    deps: NotificationDeps,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lanes: Lanes | None = None,
-) -> EventConsumer:
+def team_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     async def on_team_configured(event: s.TeamConfigured, meta: EventMeta) -> None:
         contact = TeamContact(
             team_id=event.team_id,
@@ -383,20 +364,13 @@ def team_consumer(
         Handles(s.TeamConfigured, on_team_configured, on_stale="apply"),  # versions decide
         Handles(s.TeamCapacityExceeded, on_capacity_exceeded, on_stale="apply"),
     ]
-    return _consumer(broker, SCHEDULING_TEAM_EVENTS, group_id, guard, settings, handles, lanes)
+    return _consumer(group, SCHEDULING_TEAM_EVENTS, handles)
 
 
 # --- our own events --------------------------------------------------------------------------------
 
 
-def own_events_consumer(
-    broker: KafkaBroker,
-    deps: NotificationDeps,
-    guard: HandledEvents,
-    settings: KafkaSettings,
-    group_id: str,
-    lanes: Lanes | None = None,
-) -> EventConsumer:
+def own_events_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     async def on_message_failed(event: own.MessageFailed, meta: EventMeta) -> None:
         if event.recipient_kind is not RecipientKind.RELATIVE:
             return  # an on-call SMS that failed: the escalation tells the next person
@@ -407,4 +381,4 @@ def own_events_consumer(
         )
 
     handles: list[Handles[Any]] = [Handles(own.MessageFailed, on_message_failed, on_stale="apply")]
-    return _consumer(broker, NOTIFICATION_EVENTS, group_id, guard, settings, handles, lanes)
+    return _consumer(group, NOTIFICATION_EVENTS, handles)
