@@ -15,11 +15,10 @@ Consumers get at-least-once delivery with idempotent effects:
 - a record larger than `MAX_EVENT_BYTES` is dead-lettered unread (no contract needs that much);
 - a handler that keeps failing is retried `max_delivery_attempts` times with exponential backoff
   and jitter (`backoff_delay`), then dead-lettered;
+- with `lanes` (opt-in, `trygg_shared.lanes`): batches, the records of different keys at once;
 - event types the consumer does not know are ignored (tolerant reader), not dead-lettered: a
   topic carries one aggregate's whole stream and each consumer handles only the types it needs,
   so an unknown type is normal traffic (another consumer's, or a newer producer's), not poison.
-
-Lanes (opt-in, `EventConsumer(lanes=Lanes(...))`): batches, one lane per key; see `trygg_shared.lanes`.
 
 Fault injection (tests only): `TRYGG_FAULT_EXIT=<point>:<n>` makes the process exit at once
 (`os._exit(FAULT_EXIT_CODE)`, as a crash would) at `<point>` of the n-th message a handler is
@@ -102,6 +101,11 @@ def backoff_delay(attempt: int, base: float, cap: float = MAX_BACKOFF_SECONDS, r
     nominal = min(base * (2 ** (attempt - 1)), cap)
     draw = random.random() if rand is None else rand  # noqa: S311 - jitter, not cryptography
     return float(nominal / 2 + draw * nominal / 2)
+
+
+async def _pause(seconds: float) -> None:
+    """The wait before a failed message is tried again (tests replace it, not `asyncio.sleep`)."""
+    await asyncio.sleep(seconds)
 
 
 class FaultHook:
@@ -377,12 +381,8 @@ class EventConsumer:
             return None
         if handles.on_stale == "apply":
             return replace(meta, stale=True)
-        log.warning(
-            "stale event skipped: a later one of its aggregate was handled",
-            **facts,
-            sequence=sequence,
-            handled_up_to=last,
-        )
+        stale = {**facts, "sequence": sequence, "handled_up_to": last}
+        log.warning("stale event skipped: a later one of its aggregate was handled", **stale)
         await self._guard.mark(meta.id, meta.type)
         return None
 
@@ -431,7 +431,7 @@ class EventConsumer:
                     return True
                 log.warning("handler failed; retrying", event_id=meta.id, attempt=attempt, error=type(exc).__name__)
                 self._count("failed")
-            await asyncio.sleep(self._backoff(attempt))
+            await _pause(self._backoff(attempt))
 
     async def _redeliver_later(self, meta: EventMeta, exc: BaseException, attempt: int) -> None:
         # Not the message's fault: pause, then let the broker redeliver it (NACK seeks back).
@@ -443,7 +443,7 @@ class EventConsumer:
             error=type(exc).__name__,
             code=getattr(exc, "code", None),
         )
-        await asyncio.sleep(self._backoff(attempt))
+        await _pause(self._backoff(attempt))
 
     def _count(self, outcome: Literal["handled", "failed", "dead_lettered"]) -> None:
         if self.metrics is not None:

@@ -156,7 +156,11 @@ async def test_a_message_goes_through_the_real_46elks_adapter_and_its_delivery_r
         async def delivered() -> bool:
             return (await only_message(svc.deps, case_id)).state is MessageState.DELIVERED
 
+        async def answered() -> bool:  # the gateway notes our answer after we stored the report
+            return bool(gateway.reports)
+
         await eventually(delivered, within=10)
+        await eventually(answered, within=10)
         assert gateway.reports == [(sms.id, 200)]
         doc = await db["messages"].find_one({"case_id": case_id})
         assert doc is not None
