@@ -1,4 +1,4 @@
-"""A team's contact is read once per consumer batch (`trygg_shared.kafka.batch_reads`), not per record."""
+"""A team's contact is read once per consumer batch (`trygg_shared.lanes.batch_reads`), not per record."""
 
 from __future__ import annotations
 
