@@ -19,7 +19,7 @@ from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.contracts.referral import ReadyForDischarge
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import EventMeta, KafkaRecord
-from trygg_shared.kafka import EventConsumer, Handles
+from trygg_shared.kafka import EventConsumer, FaultHook, Handles
 from trygg_shared.lanes import Lanes, batch_reads
 from trygg_shared.memory import MemoryHandledEvents
 from trygg_shared.settings import KafkaSettings
@@ -178,3 +178,25 @@ async def test_the_records_of_one_batch_share_its_reads_and_the_next_batch_start
     assert first == {"team": "a"}
     assert third == {"team": "c"}
     assert batch_reads() is None  # outside a batch: nothing shared
+
+
+async def test_a_crash_point_counts_the_message_its_lane_handles_not_the_latest_one_begun() -> None:
+    hook = FaultHook("after_effect:1")
+    first_done, second_begun = asyncio.Event(), asyncio.Event()
+
+    async def first() -> bool:
+        hook.next_message()  # message 1
+        await second_begun.wait()  # message 2 begins in another lane before message 1's effect is done
+        return hook.reached("after_effect")
+
+    async def second() -> bool:
+        hook.next_message()  # message 2
+        second_begun.set()
+        await first_done.wait()
+        return hook.reached("after_effect")
+
+    task = asyncio.create_task(first())
+    other = asyncio.create_task(second())
+    assert await task is True  # message 1 reached its crash point
+    first_done.set()
+    assert await other is False

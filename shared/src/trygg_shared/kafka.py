@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import random
@@ -113,8 +114,8 @@ class FaultHook:
 
     def __init__(self, spec: str | None) -> None:
         self.point: str | None = None
-        self.nth = 0
-        self.count = 0
+        self.nth, self.count = 0, 0
+        self.current = contextvars.ContextVar("fault_message", default=0)  # this task's message: lanes run several
         if spec:
             point, _, nth = spec.partition(":")
             if point not in FAULT_POINTS or not nth.isdigit() or int(nth) < 1:
@@ -128,13 +129,14 @@ class FaultHook:
     def next_message(self) -> None:
         if self.point is not None:
             self.count += 1
+            self.current.set(self.count)
 
     def reached(self, point: str) -> bool:
-        return self.point == point and self.count == self.nth
+        return self.point == point and self.current.get() == self.nth
 
     def maybe_exit(self, point: str) -> None:
         if self.reached(point):
-            log.warning("fault injection: exiting", point=point, message=self.count)
+            log.warning("fault injection: exiting", point=point, message=self.current.get())
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(FAULT_EXIT_CODE)
