@@ -130,6 +130,10 @@ class RelayLease:
         self._collection = collection
         self._name = name
         self._ttl = timedelta(seconds=ttl_seconds)
+        # How often the holder renews it (and another replica tries to take it): a third of its
+        # time, so two renewals may fail before it lapses, and a stopped holder's lease is taken
+        # over at most a third of its time after it lapsed.
+        self.renew_seconds = ttl_seconds / 3
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
 
     async def acquire(self) -> bool:
@@ -182,8 +186,10 @@ class OutboxRelay:
         batch_size: int = 100,
         lease: RelayLease | None = None,
         full_scan_seconds: float = 30.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._lease = lease
+        self._clock = clock  # monotonic seconds; the event loop's time when None
         self._collections = list(collections)
         self._publish = publish
         self._poll_interval = poll_interval
@@ -431,11 +437,12 @@ class OutboxRelay:
     async def _round(self) -> int:
         """The nudged documents, then a full scan when one is due and this relay may run it."""
         published = await self._publish_nudged()
-        now = asyncio.get_running_loop().time()
+        now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
         if self._lease is not None and now >= self._next_lease_check:
-            # Renewed every poll interval, so the holder keeps it between scans and another
-            # replica takes over within the lease time when it stops.
-            self._next_lease_check = now + self._poll_interval
+            # Renewed every third of the lease time (never more often than the poll interval), so
+            # the holder keeps it between scans and another replica takes over within a third of
+            # the lease time after it lapsed; idle, one command per renewal, not per poll.
+            self._next_lease_check = now + max(self._poll_interval, self._lease.renew_seconds)
             self._leader = await self._lease.acquire()
         scan_due = self._scan_requested or now >= self._next_scan
         if scan_due and (self._lease is None or self._leader):

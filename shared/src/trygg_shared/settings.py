@@ -94,7 +94,8 @@ class OutboxSettings(BaseModel):
     lease_seconds: float = Field(
         15.0,
         gt=0,
-        description="With several replicas one relay publishes; another takes over this long after it stops.",
+        description="With several replicas one relay publishes, renewing its lease every third of this time; "
+        "another takes over within this time and a third after it stops.",
     )
 
 
