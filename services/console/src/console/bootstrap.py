@@ -178,7 +178,7 @@ def bootstrap(
         on_startup=[feed.start],
         background=[
             partial(_sweep_sessions, sessions, deps.clock, settings.session.sweep_seconds),
-            partial(feed.run, settings.live.poll_seconds),
+            partial(feed.run, settings.live.poll_seconds, settings.live.idle_poll_seconds),
             partial(feed.sweep_every, settings.live.sweep_seconds, timedelta(seconds=settings.live.retention_seconds)),
             *ops_loops,
         ],

@@ -90,7 +90,15 @@ class LiveSettings(BaseModel):
         gt=0,
         le=5,
         description="How often each replica looks for changes another replica made (one lookup by key "
-        "when there are none); a page sees another replica's change within about this time.",
+        "when there are none) while a page waits for them; a page sees another replica's change within "
+        "about this time.",
+    )
+    idle_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How often a replica no page is watching looks for changes (a page that starts "
+        "watching wakes it at once).",
     )
     retention_seconds: float = Field(
         300, ge=60, description="How long a change position is kept in the `changes` collection before the sweep."

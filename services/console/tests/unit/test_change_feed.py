@@ -5,6 +5,7 @@ replica's change found by polling with few lookups, the log bounded by its sweep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 from datetime import UTC, datetime, timedelta
@@ -179,3 +180,55 @@ async def test_a_lost_claim_moves_on_past_what_the_other_replica_claimed(claimed
 
     assert feed.version == claimed_by_other + 1
     assert feed.announced == 1
+
+
+class CountingLog(MemoryChangeLog):
+    """Counts the lookups a feed makes."""
+
+    lookups = 0
+
+    async def has(self, position: int) -> bool:
+        self.lookups += 1
+        return await super().has(position)
+
+    async def newest(self) -> int:
+        self.lookups += 1
+        return await super().newest()
+
+
+async def _yield(times: int = 50) -> None:
+    for _ in range(times):
+        await asyncio.sleep(0)
+
+
+async def test_the_feed_polls_fast_only_while_a_page_waits_and_at_once_when_one_starts() -> None:
+    log, now = CountingLog(), clock()
+    feed, other = ChangeFeed(log, now), ChangeFeed(log, now)
+    await feed.start()
+    await other.start()
+    log.lookups = 0
+    # The fast poll is "every 0 s" here, the idle one an hour: any lookup below is the fast poll's.
+    loop = asyncio.create_task(feed.run(0.0, 3600.0))
+    try:
+        await _yield()
+        assert log.lookups == 0  # nobody watching: no lookups until the idle poll
+        await other.changed()  # another replica's change, position 1
+        log.lookups = 0
+        waiting = asyncio.create_task(feed.wait(feed.version, 3600.0))
+        await _yield()
+        assert waiting.done()  # polled at once when the page started waiting
+        assert waiting.result() == 1
+        still = asyncio.create_task(feed.wait(feed.version, 3600.0))
+        await _yield()
+        during = log.lookups
+        await _yield()
+        assert log.lookups > during  # while a page waits: the fast poll goes on
+        still.cancel()
+        await _yield()
+        quiet = log.lookups
+        await _yield()
+        assert log.lookups - quiet <= 1  # the page left: back to the idle poll (at most the round under way)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop

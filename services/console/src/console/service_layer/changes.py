@@ -56,6 +56,8 @@ class ChangeFeed:
         self._owed = False  # an announcement not yet claimed
         self._claiming = asyncio.Lock()
         self._seen: tuple[int, datetime] | None = None  # a position seen to exist, and when
+        self._watchers = 0  # page streams waiting in `wait` now
+        self._watched = asyncio.Event()  # set when a stream starts waiting: the idle poll wakes
 
     def _saw(self, position: int) -> int:
         if position > 0:
@@ -139,10 +141,22 @@ class ChangeFeed:
             await self._settle()
         self._advance(await self.newest(self.version))
 
-    async def run(self, every_seconds: float) -> None:
-        """Poll until cancelled (a background loop of the runtime; `start` ran at start-up)."""
+    async def run(self, every_seconds: float, idle_seconds: float | None = None) -> None:
+        """Poll until cancelled (a background loop of the runtime; `start` ran at start-up).
+
+        Every `every_seconds` while a page stream waits for changes; with none waiting, every
+        `idle_seconds` (to make an announcement still owed), and at once when a stream starts
+        waiting, so it hears of another replica's change as soon as with the fast poll. A page
+        rendered meanwhile may carry an older version: its stream then gets one change at once.
+        """
+        idle = every_seconds if idle_seconds is None else max(every_seconds, idle_seconds)
         while True:
-            await asyncio.sleep(every_seconds)
+            if self._watchers:
+                await asyncio.sleep(every_seconds)
+            else:
+                self._watched.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._watched.wait(), idle)
             await self.poll()
 
     async def sweep(self, retention: timedelta) -> int:
@@ -164,6 +178,11 @@ class ChangeFeed:
         if self.version != seen:
             return self.version
         event = self._changed
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), within)
+        self._watchers += 1
+        self._watched.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), within)
+        finally:
+            self._watchers -= 1
         return self.version
