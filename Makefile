@@ -47,7 +47,7 @@ schemas: install ## rewrite the event JSON Schema snapshots after an intended co
 	$(VENV)/python -m trygg_shared.contracts.snapshots --write
 
 # Every #21 bench that is in the tree, in this order: <name>:<script under bench/>.
-BENCHES := intake:intake/run.py overload:intake/overload.py notification:notification/run.py journey:journey/run.py scaleout:scaleout/run.py
+BENCHES := intake:intake/run.py overload:intake/overload.py notification:notification/run.py journey:journey/run.py scaleout:scaleout/run.py idle:idle/run.py
 BENCH_TIMEOUT ?= 900
 
 bench: install ## every benchmark (about 20 min; each stopped after BENCH_TIMEOUT s), figures into a fresh .local/bench/<UTC time>/ (or BENCH_DIR), then ONE table of every #21 target (bench/summary.py)

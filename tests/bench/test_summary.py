@@ -180,3 +180,22 @@ def test_rows_named_in_the_benches_own_words_find_their_figures(tmp_path: Path) 
     lag = by["console: consumer lag at the end"]  # beyond the catalogue: printed as written
     assert (lag.target, lag.value, lag.limit, lag.verdict) == ("6", "3", "0", "missed")
     assert by["partitions divided between two instances"].verdict == "not reported"
+
+
+def test_the_idle_benchs_rows_are_printed_under_target_5_beside_the_footprint(tmp_path: Path) -> None:
+    _write(tmp_path, "journey", [], _footprint(150.0))
+    _write(
+        tmp_path,
+        "idle",
+        [
+            target("5", "idle database commands/s, all services", 5.2, None, None),
+            target("5", "peak RSS referral", "999 MB", "≤ 250 MB", False),  # target 5's RSS comes from footprints
+        ],
+    )
+    rows = summary.summarise(summary.load(tmp_path)[0])
+    by = _by_figure(rows)
+
+    idle = by["idle database commands/s, all services"]
+    assert (idle.target, idle.value, idle.limit, idle.verdict) == ("5", "5.2", "figure", "figure")
+    assert by["peak RSS referral"].value.startswith("150 MB")
+    assert [r.target for r in rows] == sorted(r.target for r in rows)
