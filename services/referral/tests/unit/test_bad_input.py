@@ -8,13 +8,14 @@ outside 2000-2099 too; and a store that refuses content for good is a 422, not a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from trygg_shared.aggregate import StorageRejected
 
-from .test_officer_api import GRANT, OFFICER, PERSON, open_case
+from .test_officer_api import GRANT, OFFICER, OPS, PERSON, open_case
 from .test_webhook_intake import Intake
 
 
@@ -77,6 +78,17 @@ def test_content_the_store_refuses_for_good_is_a_422_not_a_503(
     assert response.status_code == 422
     assert "retry-after" not in response.headers
     assert response.json()["type"] == "urn:trygg:problem:store-rejected"
+
+
+def test_a_nul_in_the_audit_trails_case_id_is_refused_as_the_openapi_document_says(api: Any) -> None:
+    """The query parameter carries the shared no-control-characters rule (a documented pattern), so a NUL is
+    refused at the edge, not by the store (schemathesis took `case_id=%00a9` for schema-valid)."""
+    response = api.client.get("/audit", params={"case_id": "\u0000a9"}, headers=api.as_role(OPS))
+    assert response.status_code == 422
+    assert response.json()["type"] != "urn:trygg:problem:store-rejected"
+    assert _fields(response) == ["query.case_id"]
+    parameter = next(p for p in api.app.openapi()["paths"]["/audit"]["get"]["parameters"] if p["name"] == "case_id")
+    assert "pattern" in json.dumps(parameter["schema"])
 
 
 def test_a_nul_in_the_notes_of_a_new_case_is_a_422(api: Any) -> None:

@@ -13,6 +13,7 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from referral.service_layer.sms_limits import CAP_SUBJECT
 from trygg_shared.bearer import require
+from trygg_shared.fields import Text
 from trygg_shared.http import AuditLimit, AuditReadOut, example
 
 
@@ -46,7 +47,7 @@ def audit_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
 
     @router.get("/audit", response_model=list[AuditRecordOut], summary="Who read a case's personal data, and when")
     async def audit_trail(
-        case_id: Annotated[str, Query(min_length=1, max_length=64)],
+        case_id: Annotated[Text, Query(min_length=1, max_length=64)],
         limit: AuditLimit = 200,
         actor: Actor = auditor,
     ) -> list[AuditRecordOut]:
