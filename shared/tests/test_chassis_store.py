@@ -167,6 +167,12 @@ def test_the_outbox_relay_is_wired_to_its_stores_as_asked(hand_over: Any, create
         assert store.on_saved == relay.nudge
         assert (store.on_created is not None) is created
         assert (store.on_updated is not None) is updated
+        # What the relay published and waits to empty, a save at that version empties instead.
+        assert store.published_version("a") is None
+        relay._settling[(store.collection.full_name, "a")] = (store.collection, 3, 0.0)
+        assert store.published_version("a") == 3
+        store.on_outbox_dropped("a", 3)
+        assert relay.published_version(store.collection, "a") is None
     lease = relay._lease
     assert lease is not None
     assert (lease._collection.name, lease._name) == ("relay_leases", "svc")

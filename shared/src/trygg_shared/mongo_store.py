@@ -84,6 +84,11 @@ class MongoAggregateStore(Generic[A]):
         # Told of every successful save, with or without events, with the codec's fields (e.g.
         # a timer's due time, so a timer loop in this process can wake for an earlier one).
         self.on_written: Callable[[str, Document], None] | None = None
+        # The version at which the relay published an aggregate's whole outbox and waits to empty
+        # it (`OutboxRelay.published_version`); a save at that version replaces the outbox, and
+        # `on_outbox_dropped` tells the relay its own emptying is not needed.
+        self.published_version: Callable[[str], int | None] = lambda _aggregate_id: None
+        self.on_outbox_dropped: Callable[[str, int], None] = lambda _aggregate_id, _version: None
         self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
         self._known: dict[str, None] = {}  # aggregates this process saw stored, the latest last
 
@@ -151,9 +156,12 @@ class MongoAggregateStore(Generic[A]):
         wire = [w for event in new_events for w in self._codec.to_wire(aggregate_id, event)]
         base = last_sequence if expected_version else 0
         outbox = [OutboxEvent.of(w, base + i, subject=aggregate_id) for i, w in enumerate(wire, start=1)]
-        was_empty = expected_version != 0 and self._empty_outbox.get(aggregate_id) == expected_version
+        # At the version the relay published whole, the save replaces the outbox: it then holds
+        # exactly this save's events, as after an empty one.
+        replace = expected_version != 0 and self.published_version(aggregate_id) == expected_version
+        was_empty = replace or (expected_version != 0 and self._empty_outbox.get(aggregate_id) == expected_version)
         try:
-            version = await self._write(aggregate_id, expected_version, fields, outbox, last_sequence)
+            version = await self._write(aggregate_id, expected_version, fields, outbox, last_sequence, replace=replace)
         except DuplicateKeyError:
             self._remember_known(aggregate_id)  # it exists (a create that lost, or a claimed version)
             raise ConcurrencyConflict(aggregate_id) from None
@@ -167,6 +175,8 @@ class MongoAggregateStore(Generic[A]):
                 raise storage_error(exc) from None
             raise
         self._remember_known(aggregate_id)
+        if replace:
+            self.on_outbox_dropped(aggregate_id, expected_version)
         if self.on_written is not None:
             self.on_written(aggregate_id, fields)
         self._announce(aggregate_id, expected_version, version, outbox, was_empty=was_empty)
@@ -179,8 +189,11 @@ class MongoAggregateStore(Generic[A]):
         fields: Document,
         outbox: Sequence[OutboxEvent],
         last_sequence: int,
+        *,
+        replace: bool = False,
     ) -> int:
-        """Insert version 1, or compare-and-set the next version; returns the version written."""
+        """Insert version 1, or compare-and-set the next version (`replace`: its outbox by this
+        save's events); returns the version written."""
         last = (last_sequence if expected_version else 0) + len(outbox)
         if expected_version == 0:
             # New aggregates of concurrent saves share one insert command (trygg_shared.group_commit).
@@ -196,9 +209,13 @@ class MongoAggregateStore(Generic[A]):
             )
             return 1
         update: dict[str, Any] = {**fields, "last_seq": last}
-        update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
-        if outbox:
-            update[PENDING_FLAG] = True
+        if replace:
+            update["outbox"] = {e.event_id: e.model_dump(mode="python") for e in outbox}
+            update[PENDING_FLAG] = bool(outbox)
+        else:
+            update.update({f"outbox.{e.event_id}": e.model_dump(mode="python") for e in outbox})
+            if outbox:
+                update[PENDING_FLAG] = True
         written = await compare_and_set(
             self.collection, aggregate_id, expected_version, update, extra_filter={"last_seq": last_sequence}
         )

@@ -6,6 +6,13 @@ An aggregate's pending events live inside the aggregate's own document, in a map
 them, empties the document's outbox by a compare-and-set at the version it published (the
 documents published at about the same time share the commands of that write). A crash between
 publish and removal publishes the event again with the same CloudEvents id; consumers skip the repeat.
+
+With `settle_seconds` the relay waits that long before emptying a published outbox: a save of the
+document at the published version meanwhile replaces the outbox instead of adding to it
+(`MongoAggregateStore` asks `published_version`), so the emptying rides on that save and the
+relay's own write is dropped. Nothing is lost either way: the store replaces only an outbox the
+relay published whole at that version (a version is written once), and the relay's later
+compare-and-set at that version does nothing once the document has moved on.
 """
 
 from __future__ import annotations
@@ -187,9 +194,13 @@ class OutboxRelay:
         lease: RelayLease | None = None,
         full_scan_seconds: float = 30.0,
         clock: Callable[[], float] | None = None,
+        settle_seconds: float = 0.0,
     ) -> None:
         self._lease = lease
         self._clock = clock  # monotonic seconds; the event loop's time when None
+        self._settle = settle_seconds
+        # Published whole, not yet emptied: (collection name, _id) -> (collection, version, due time).
+        self._settling: dict[tuple[str, Any], tuple[AsyncCollection[Document], int, float]] = {}
         self._collections = list(collections)
         self._publish = publish
         self._poll_interval = poll_interval
@@ -245,6 +256,18 @@ class OutboxRelay:
             self._nudged.add(doc_id)
         self._wake.set()
 
+    def published_version(self, collection: AsyncCollection[Document], doc_id: Any) -> int | None:
+        """The version at which this relay published a document's whole outbox and has not emptied it yet."""
+        entry = self._settling.get((collection.full_name, doc_id))
+        return None if entry is None else entry[1]
+
+    def dropped(self, collection: AsyncCollection[Document], doc_id: Any, version: int) -> None:
+        """A save at `version` replaced the published outbox: the relay's own emptying is not needed."""
+        key = (collection.full_name, doc_id)
+        entry = self._settling.get(key)
+        if entry is not None and entry[1] == version:
+            del self._settling[key]
+
     def hand_over(
         self, collection: AsyncCollection[Document], doc_id: str, version: int, events: Sequence[OutboxEvent]
     ) -> None:
@@ -282,6 +305,9 @@ class OutboxRelay:
                         return count
                     # The scan read the document itself: a hand-over still queued for it is covered.
                     self._handed.pop(doc["_id"], None)
+                    if self.published_version(collection, doc["_id"]) == doc.get("version"):
+                        continue  # published at this version, its emptying waits to settle
+
                     count += await self._publish_isolated(collection, doc)
             finally:
                 await cursor.close()
@@ -327,13 +353,22 @@ class OutboxRelay:
             self.published += count
         return count
 
-    async def _empty_round(self) -> None:
-        """Empty the outboxes the round published, one group commit per collection (their claims
-        in one insert, their updates `CAS_UPDATE_BATCH` statements per command, concurrently)."""
+    async def _empty_round(self, *, everything: bool = False) -> None:
+        """Empty the published outboxes whose `settle_seconds` are over (with 0: the round's), one
+        group commit per collection (their claims in one insert, their updates
+        `CAS_UPDATE_BATCH` statements per command, concurrently)."""
         empties, self._round_empties = self._round_empties or [], None
+        now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+        for collection, doc_id, version in empties:
+            self._settling[(collection.full_name, doc_id)] = (collection, version, now + self._settle)
         emptied: dict[str, Any] = {"outbox": {}, PENDING_FLAG: False}
         for collection in self._collections:
-            mine = [(doc_id, version) for c, doc_id, version in empties if c.full_name == collection.full_name]
+            due = [
+                key
+                for key, (_, _, at) in self._settling.items()
+                if key[0] == collection.full_name and (everything or at <= now)
+            ]
+            mine = [(key[1], self._settling.pop(key)[1]) for key in due]
             if not mine:
                 continue
             try:
@@ -485,6 +520,9 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._settling:
+            with contextlib.suppress(Exception):  # best effort: a restart publishes them again otherwise
+                await asyncio.wait_for(self._empty_round(everything=True), self._poll_interval * 4)
         if self._lease is not None:
             with contextlib.suppress(Exception):  # best effort: the lease lapses by itself otherwise
                 await self._lease.release()

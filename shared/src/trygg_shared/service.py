@@ -85,12 +85,15 @@ class Infrastructure:
         stores: Sequence[MongoAggregateStore[Any]],
         *,
         hand_over: Literal["none", "created", "written"] = "none",
+        settle_seconds: float = 0.0,
     ) -> OutboxRelay:
         """The outbox relay of `stores` (settings `OUTBOX__*`), holding the lease `name` in `relay_leases`.
 
         Every save with events nudges it (publishes that document's events by `_id` at once).
         `hand_over`: the events of a new document ("created"), and of an update into an empty
         outbox too ("written"), are handed to it as saved, without reading the document back.
+        `settle_seconds`: how long a published outbox waits for a save of its document to empty it
+        (`OutboxRelay`) before the relay empties it itself.
         """
         outbox = self.settings.outbox
         relay = OutboxRelay(
@@ -100,9 +103,12 @@ class Infrastructure:
             batch_size=outbox.batch_size,
             lease=RelayLease(self.db[RELAY_LEASES], name, ttl_seconds=outbox.lease_seconds),
             full_scan_seconds=outbox.full_scan_seconds,
+            settle_seconds=settle_seconds,
         )
         for store in stores:
             store.on_saved = relay.nudge
+            store.published_version = partial(relay.published_version, store.collection)
+            store.on_outbox_dropped = partial(relay.dropped, store.collection)
             if hand_over != "none":
                 store.on_created = partial(relay.hand_over, store.collection)
             if hand_over == "written":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -369,3 +370,60 @@ async def test_a_round_whose_emptying_fails_publishes_again_and_loses_nothing(
     # Published, the emptying failed, read again by `_id` and published again (same ids), then emptied.
     assert recorder.ids == [e.event_id for e in events] * 2
     assert relay.scans == 1
+
+
+async def test_a_save_at_the_published_version_empties_the_outbox_instead_of_the_relay(
+    db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trygg_shared import outbox
+    from trygg_shared.mongo import compare_and_set_many as real
+
+    from .test_aggregate_store_mongo import Counted, Counter, counters
+
+    relay_writes: list[list[Any]] = []
+
+    async def counting(collection: Any, writes: Any) -> list[bool]:
+        relay_writes.append([(doc_id, version) for doc_id, version, _ in writes])
+        return await real(collection, writes)
+
+    monkeypatch.setattr(outbox, "compare_and_set_many", counting)
+    store = counters(db)
+    recorder = Recorder()
+    relay = CountingRelay([store.collection], recorder, poll_interval=0.1, full_scan_seconds=3600, settle_seconds=1.5)
+    # As `Infrastructure.outbox_relay` wires them (hand_over="written").
+    store.on_saved = relay.nudge
+    store.on_created = store.on_updated = partial(relay.hand_over, store.collection)
+    store.published_version = partial(relay.published_version, store.collection)
+    store.on_outbox_dropped = partial(relay.dropped, store.collection)
+    relay.start()
+    try:
+        await eventually(lambda: _scanned(relay), within=10)
+        counter_id = str(uuid.uuid4())
+        await store.save(counter_id, 0, Counter(1, ["+1"]), [Counted(1)])
+        await eventually(lambda: _count(recorder.ids, 1), within=5)
+        first = await db["counters"].find_one({"_id": counter_id})
+        assert first is not None
+        assert len(first["outbox"]) == 1  # published, waiting to settle
+        assert relay.published_version(store.collection, counter_id) == 1
+        assert await relay.publish_pending() == 0  # the full scan leaves it alone: published at this version
+
+        # The document's next save (a delivery report, say) at the version the relay published:
+        await store.save(counter_id, 1, Counter(2, ["+1", "+2"]), [Counted(2)], last_sequence=1)
+        second = await db["counters"].find_one({"_id": counter_id})
+        assert second is not None
+        assert [e["seq"] for e in second["outbox"].values()] == [2]  # the published event went with the save
+        await eventually(lambda: _count(recorder.ids, 2), within=5)
+        await eventually(lambda: _settled(db, counter_id), within=10)  # the relay empties the last one itself
+    finally:
+        await relay.stop()
+    assert len(set(recorder.ids)) == 2  # each event once
+    assert relay_writes == [[(counter_id, 2)]]  # one write of the relay's: the last outbox, not the first
+
+
+async def _count(ids: list[str], n: int) -> bool:
+    return len(ids) == n
+
+
+async def _settled(db: AsyncDatabase[Any], counter_id: str) -> bool:
+    doc = await db["counters"].find_one({"_id": counter_id})
+    return doc is not None and doc["outbox"] == {} and doc["outbox_pending"] is False

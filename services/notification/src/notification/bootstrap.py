@@ -317,12 +317,20 @@ def _seeds_fallback_rota(settings: Settings, rotas: Rotas, clock: Clock) -> Call
     return seed_fallback_rota
 
 
+# How long a published outbox waits for its document's next save (a delivery report) to empty it.
+RELAY_SETTLE_SECONDS = 5.0
+
+
 def _relay(infra: Infrastructure, stores: mongo.Stores | None) -> OutboxRelay | None:
     """The outbox relay of the message and alert stores (none on memory stores). A new document's
-    events, or an update's when the outbox was empty before it, are handed to it as saved."""
+    events, or an update's when the outbox was empty before it, are handed to it as saved. A sent
+    message's outbox waits `RELAY_SETTLE_SECONDS` to be emptied: its delivery report's save,
+    usually within them, empties it instead of a write of the relay's own."""
     if stores is None:
         return None
-    return infra.outbox_relay("notification", [stores.messages, stores.alerts], hand_over="written")
+    return infra.outbox_relay(
+        "notification", [stores.messages, stores.alerts], hand_over="written", settle_seconds=RELAY_SETTLE_SECONDS
+    )
 
 
 def _routers(
