@@ -48,7 +48,7 @@ from rich.console import Console
 from rich.table import Table
 
 from devstack.servers import FerretDBServer, KafkaServer, PostgresServer
-from notification.bootstrap import bootstrap
+from notification.bootstrap import RELAY_SETTLE_SECONDS, bootstrap
 from notification.config import Settings
 from notification.fake_gateway import FakeElks
 from notification.main import http_app
@@ -316,7 +316,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100, help="SMS to measure (one relative per event).")
     parser.add_argument("--rate", type=float, default=10.0, help="Events per second (below capacity).")
     parser.add_argument("--timeout", type=float, default=120.0, help="Seconds to wait for the last SMS and report.")
-    parser.add_argument("--settle", type=float, default=2.0, help="Seconds after the last report (relay, clean-up).")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=RELAY_SETTLE_SECONDS + 2.0,
+        help="Seconds after the last report (the relay empties what no save emptied after RELAY_SETTLE_SECONDS).",
+    )
     parser.add_argument(
         "--report-delay",
         type=float,

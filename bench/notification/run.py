@@ -49,6 +49,7 @@ from rich.table import Table
 
 from devstack.servers import FerretDBServer, KafkaServer, PostgresServer, free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
+from notification.bootstrap import RELAY_SETTLE_SECONDS
 from notification.fake_gateway import FakeElks
 from trygg_shared.contracts.topics import ALL_TOPICS, REFERRAL_CASE_EVENTS
 from trygg_shared.kafka import ensure_topics
@@ -155,7 +156,7 @@ async def one_rate(
     drain: float,
     max_events: int,
     idle_seconds: float = 5.0,
-    settle: float = 3.0,
+    settle: float = RELAY_SETTLE_SECONDS + 2.0,  # the relay empties what no save emptied after RELAY_SETTLE_SECONDS
 ) -> dict[str, Any]:
     process = servers.fresh_notification(f"r{int(rate)}", gateway)
     await asyncio.to_thread(process.wait_ready, 90)
@@ -173,7 +174,7 @@ async def one_rate(
             await asyncio.sleep(0.1)
 
         # The service's idle polling (dispatcher, timers, relay lease), to subtract below.
-        await asyncio.sleep(1.0)  # the warm-up's delivery reports and relay writes
+        await asyncio.sleep(settle)  # the warm-up's delivery reports and relay writes
         idle_from, idle_start = servers.ferretdb.command_counts(), loop.time()
         await asyncio.sleep(idle_seconds)
         idle = command_diff(idle_from, servers.ferretdb.command_counts())
