@@ -253,6 +253,8 @@ async def test_two_dispatchers_on_one_database_send_each_message_once(
         await grant(a.deps, relatives)
         await asyncio.gather(dispatch_due(a.deps), dispatch_due(b.deps), dispatch_due(a.deps), dispatch_due(b.deps))
         assert sorted(m.to for m in gateway.messages) == sorted(r.phone for r in relatives)
+    # The message's version claim alone decided who sends: no send claim of its own (an insert per SMS).
+    assert [d["_id"] async for d in db["claims"].find({}, {"_id": 1}) if str(d["_id"]).startswith("send:")] == []
 
 
 async def test_the_daily_cap_holds_on_the_real_database(

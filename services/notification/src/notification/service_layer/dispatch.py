@@ -134,10 +134,11 @@ async def dispatch(deps: NotificationDeps, mid: str, read: Loaded[Message] | Non
         return Outcome(mid, "skipped")  # another dispatcher has it, or it is no longer due
     message = held.state
     attempt = message.attempts
-    # The conditional save above is not atomic on FerretDB 1.24: two dispatchers may both have
-    # "claimed". The insert of this attempt's claim id decides which one sends.
-    if not await deps.claims.take(f"send:{mid}:{attempt}", by=token):
-        return Outcome(mid, "skipped")
+    # The claim decides alone which dispatcher sends this attempt: its save claims the version it
+    # writes by a unique insert (`trygg_shared.mongo.compare_and_set`), so of two dispatchers
+    # that read the same version exactly one saves; the other gets a conflict, reads the message
+    # `sending` under a live lease and skips. (A separate send claim per attempt was one insert
+    # more per SMS for what the version claim already decides.)
 
     refusal = await _refusal(deps, message)
     if refusal is not None:
