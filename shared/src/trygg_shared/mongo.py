@@ -35,6 +35,7 @@ def create_mongo_client(settings: MongoSettings, app_name: str) -> AsyncMongoCli
         connectTimeoutMS=settings.timeout_ms,
         socketTimeoutMS=max(settings.timeout_ms, 10_000),
         tz_aware=True,
+        maxPoolSize=settings.max_pool_size,
     )
 
 

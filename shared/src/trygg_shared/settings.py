@@ -45,6 +45,15 @@ class MongoSettings(BaseModel):
     uri: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string.")
     database: str = Field(..., description="The service's own database name.")
     timeout_ms: int = Field(5000, ge=100, description="Server selection and socket timeout.")
+    max_pool_size: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Most connections (so commands in flight) this process opens to the database; more wait "
+        "for one. FerretDB v1 on PostgreSQL runs an update with two of its own PostgreSQL connections (the "
+        "query and the transaction), so when the services' commands in flight reach its pool (50) every "
+        "command waits for ever: keep the sum over all processes well under it.",
+    )
     postgres_url: str | None = Field(
         None,
         description="Only with FerretDB on PostgreSQL: the PostgreSQL URL behind it, so that the service "
