@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trygg_shared.outbox import OutboxRelay, RelayLease
+from trygg_shared.outbox import OutboxRelay
+from trygg_shared.relay_lease import RelayLease
 
 
 class CountingLease(RelayLease):

@@ -35,8 +35,9 @@ from trygg_shared.logging import configure_logging, get_logger
 from trygg_shared.metrics import ServiceMetrics, install_request_timing
 from trygg_shared.mongo import Document, ProcessedEvents, create_mongo_client, ping
 from trygg_shared.mongo_store import MongoAggregateStore
-from trygg_shared.outbox import PENDING_FLAG, OutboxRelay, RelayLease
+from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
 from trygg_shared.ratelimit import RateLimiter
+from trygg_shared.relay_lease import RelayLease
 from trygg_shared.settings import KafkaSettings, ServiceSettings
 from trygg_shared.telemetry import configure_tracing, quiet
 

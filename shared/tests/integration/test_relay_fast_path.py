@@ -20,7 +20,8 @@ from trygg_shared.contracts.referral import ReadyRevoked
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS
 from trygg_shared.envelope import decode
 from trygg_shared.kafka import EventPublisher
-from trygg_shared.outbox import OutboxEvent, OutboxRelay, RelayLease, outbox_update
+from trygg_shared.outbox import OutboxEvent, OutboxRelay, outbox_update
+from trygg_shared.relay_lease import RelayLease
 
 from .test_outbox_and_consumer import ready
 

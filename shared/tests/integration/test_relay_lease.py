@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from trygg_shared.outbox import RelayLease
+from trygg_shared.relay_lease import RelayLease
 
 
 async def test_only_one_owner_holds_the_lease_until_it_lapses_or_is_released(db: AsyncDatabase[Any]) -> None:
