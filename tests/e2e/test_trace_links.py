@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 from console.domain.ops import KAFKA_KEY_ATTRIBUTE, trace_search_url
 from tests.fixtures.e2e import System
@@ -38,9 +37,7 @@ def _keys(trace: dict[str, Any]) -> set[Any]:
 
 
 async def test_the_kafka_key_link_finds_the_cases_traces(system: System) -> None:
-    query = system.endpoints.jaeger_query_url
-    if query is None:
-        pytest.skip("no Jaeger in this session (servers from the environment without JAEGER_QUERY_URL)")
+    query = system.jaeger_query()
     response = system.send()
     assert response.status_code == 202, response.text
     case_id = response.json()["case_id"]

@@ -29,7 +29,7 @@ async def test_the_trace_viewer_lists_a_services_traces_and_shows_one_across_ser
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     # The traces of a service: referral's, newest first, the webhook's root span named.
-    await page.goto(f"{system.endpoints.jaeger_query_url}/search?service=referral&lookback=15m&limit=100")
+    await page.goto(f"{system.jaeger_query()}/search?service=referral&lookback=15m&limit=100")
     rows = page.locator("tr.trace")
     await expect(rows.first).to_be_visible(timeout=15_000)
     await expect(page.locator("select[name=service]")).to_have_value("referral")
