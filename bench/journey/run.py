@@ -78,6 +78,7 @@ from rich.table import Table
 from bench.common.footprint import Footprint
 from bench.common.targets import ms, percentile, target
 from devstack.cli import sample_message, sign
+from devstack.demo import retry_after_seconds
 from devstack.servers import free_port
 from devstack.stack import SERVICES, Stack
 from notification.domain.ids import missed_visit_alert_id
@@ -392,7 +393,7 @@ class Driver:
             while answer.status_code == SHED and j.webhook_shed < SHED_RESENDS:
                 # As a Standard Webhooks sender: the same webhook again after Retry-After.
                 j.webhook_shed += 1
-                await asyncio.sleep(min(float(answer.headers.get("Retry-After", "1")), 10.0))
+                await asyncio.sleep(retry_after_seconds(answer))
                 answer = await self.client.post(f"{referral}/webhooks/lus", content=body, headers=headers)
             j.webhook_status = answer.status_code
             if answer.status_code != 202:

@@ -225,10 +225,11 @@ RETRIES_WHEN_UNAVAILABLE = 5  # a service shedding load (503 + Retry-After) is a
 LONGEST_RETRY_WAIT = 10.0
 
 
-def _retry_after(response: httpx.Response) -> float:
-    """The seconds a 503 asks the caller to wait (Retry-After in whole seconds), capped; 1 s without one."""
+def retry_after_seconds(response: httpx.Response, longest: float = LONGEST_RETRY_WAIT) -> float:
+    """The seconds a 503 asks the sender to wait (Retry-After in whole seconds), at most `longest`;
+    1 s without one or with one that is not a number."""
     try:
-        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), LONGEST_RETRY_WAIT)
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), longest)
     except ValueError:
         return 1.0
 
@@ -249,7 +250,7 @@ async def call(
             ) from None
         if response.status_code != UNAVAILABLE or attempt == RETRIES_WHEN_UNAVAILABLE:
             break
-        await asyncio.sleep(_retry_after(response))
+        await asyncio.sleep(retry_after_seconds(response))
     if response.status_code >= 400:
         raise _problem(service, response, doing)
     return response
