@@ -24,65 +24,36 @@ assert that each pair still has the same values (see `enum_drift`).
 from __future__ import annotations
 
 import dataclasses
-import types
 from collections.abc import Iterable
 from enum import Enum
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+from trygg_shared import carry as _carry
+from trygg_shared.carry import Field, collect, dataclass_fields, enum_pairs
+
+__all__ = ["convert", "enum_drift", "enum_pairs", "from_contract", "to_contract"]
 
 M = TypeVar("M", bound=BaseModel)
 D = TypeVar("D")
 
-_ENUM_PAIRS: set[tuple[type[Enum], type[Enum]]] = set()
-
 
 def to_contract(contract: type[M], *sources: object, **given: Any) -> M:
     """The wire contract built from the domain `sources` by field name (`given` where they differ)."""
-    values = _collect(contract.__name__, _contract_fields(contract), sources, given)
+    values = collect(contract.__name__, _contract_fields(contract), sources, given, _nest)
     return contract(**values)
 
 
 def from_contract(domain: type[D], *sources: object, **given: Any) -> D:
     """The domain dataclass built from a contract (and other `sources`) by field name."""
-    values = _collect(domain.__name__, _dataclass_fields(domain), sources, given)
+    values = collect(domain.__name__, dataclass_fields(domain), sources, given, _nest)
     return domain(**values)
 
 
 def convert(value: Any, hint: Any) -> Any:
     """`value` as the type `hint` says (see the module's rules)."""
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin is Annotated:
-        return convert(value, get_args(hint)[0])
-    if origin in (Union, types.UnionType):
-        options = [a for a in get_args(hint) if a is not type(None)]
-        return convert(value, options[0]) if len(options) == 1 else value
-    if origin in (tuple, list):
-        args = get_args(hint)
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            return tuple(convert(v, a) for v, a in zip(value, args, strict=True))
-        item = args[0] if args else Any
-        return origin(convert(v, item) for v in value)
-    if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            if isinstance(value, Enum) and type(value) is not hint:
-                _ENUM_PAIRS.add((type(value), hint))
-                return hint(value.value)
-            return hint(value)
-        if hint is str and isinstance(value, Enum):
-            return value.value
-        if issubclass(hint, BaseModel) and not isinstance(value, BaseModel):
-            return to_contract(hint, value)
-        if dataclasses.is_dataclass(hint) and not dataclasses.is_dataclass(value):
-            return from_contract(hint, value)
-    return value
-
-
-def enum_pairs() -> frozenset[tuple[type[Enum], type[Enum]]]:
-    """The (source enum, target enum) pairs converted so far in this process."""
-    return frozenset(_ENUM_PAIRS)
+    return _carry.convert(value, hint, _nest)
 
 
 def enum_drift(
@@ -110,62 +81,20 @@ def enum_drift(
 # --- internals ------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Field:
-    name: str
-    hint: Any
-    required: bool
+def _nest(value: Any, hint: type) -> Any:
+    if issubclass(hint, BaseModel) and not isinstance(value, BaseModel):
+        return to_contract(hint, value)
+    if dataclasses.is_dataclass(hint) and not dataclasses.is_dataclass(value):
+        return from_contract(hint, value)
+    return NotImplemented
 
 
-def _collect(
-    target: str, fields: tuple[_Field, ...], sources: tuple[object, ...], given: dict[str, Any]
-) -> dict[str, Any]:
-    unknown = set(given) - {f.name for f in fields}
-    if unknown:
-        raise TypeError(f"{target} has no field(s) {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    for f in fields:
-        if f.name in given:
-            values[f.name] = convert(given[f.name], f.hint)
-            continue
-        found = _attribute(sources, f.name)
-        if found is not _MISSING:
-            values[f.name] = convert(found, f.hint)
-        elif f.required:
-            raise TypeError(f"{target}.{f.name}: no source has it and it has no default")
-    return values
+_FIELDS: dict[type, tuple[Field, ...]] = {}
 
 
-_MISSING = object()
-
-
-def _attribute(sources: tuple[object, ...], name: str) -> Any:
-    for source in sources:
-        found = getattr(source, name, _MISSING)
-        if found is not _MISSING and not callable(found):
-            return found
-    return _MISSING
-
-
-_FIELDS: dict[type, tuple[_Field, ...]] = {}
-
-
-def _contract_fields(contract: type[BaseModel]) -> tuple[_Field, ...]:
+def _contract_fields(contract: type[BaseModel]) -> tuple[Field, ...]:
     if contract not in _FIELDS:
         _FIELDS[contract] = tuple(
-            _Field(name, info.annotation, info.is_required()) for name, info in contract.model_fields.items()
+            Field(name, info.annotation, info.is_required()) for name, info in contract.model_fields.items()
         )
     return _FIELDS[contract]
-
-
-def _dataclass_fields(domain: type[Any]) -> tuple[_Field, ...]:
-    if domain not in _FIELDS:
-        if not dataclasses.is_dataclass(domain):
-            raise TypeError(f"{domain.__name__} is not a dataclass")
-        hints = get_type_hints(domain, include_extras=True)
-        _FIELDS[domain] = tuple(
-            _Field(f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-            for f in dataclasses.fields(domain)
-            if f.init
-        )
-    return _FIELDS[domain]
