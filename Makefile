@@ -56,7 +56,7 @@ bench: install ## every benchmark (about 20 min; each stopped after BENCH_TIMEOU
 	  name="$${spec%%:*}"; script="bench/$${spec#*:}"; \
 	  if [ -f "$$script" ]; then \
 	    echo "=== $$script (figures: $$dir/$$name.json)"; \
-	    timeout --kill-after=60 $(BENCH_TIMEOUT) $(VENV)/python "$$script" --json "$$dir/$$name.json"; \
+	    BENCH_TIMEOUT=$(BENCH_TIMEOUT) timeout --kill-after=60 $(BENCH_TIMEOUT) $(VENV)/python "$$script" --json "$$dir/$$name.json"; \
 	    echo $$? > "$$dir/$$name.rc"; \
 	  else \
 	    echo "=== $$script: not in this tree (not run)"; \

@@ -27,7 +27,8 @@ daily cap are lifted; every other setting is the services' default (log level WA
 
 Measured, each from this process's monotonic clock:
 - **webhook → case on the console**: from the webhook's scheduled send time until the case is in the
-  console's read model (its `cases` collection, polled every `--poll` s by id: up to one poll late);
+  console's read model (its `cases` collection, looked at every `--poll` s by id in FerretDB's
+  PostgreSQL table, so that the looking costs FerretDB nothing: up to one poll late);
 - **decision → relative SMS**: from sending the decision until the fake gateway received the first
   SMS to the consenting relative;
 - **decision → visits planned**: from sending the decision until scheduling's `period_planned` for
@@ -36,12 +37,20 @@ Measured, each from this process's monotonic clock:
 - **missed visit → on-call SMS**: from sending the move into the past until the gateway received the
   on-call SMS naming the case (and notification holds the alert `missed:<visit id>`).
 
-Then it waits up to `--drain` s for the stragglers and prints p50/p99 with seen/expected; the issue
-sets no number for these, so they are figures, and "all journeys completed" (seen = expected for
-every figure) is the target met or missed. Peak memory of every service and server (`bench/common/
-footprint.py`) is sampled the whole time: ≤ 250 MB per service.
+The issue's 20 journeys/s is offered as a burst (`--seconds`, default 10 s: 200 journeys, every
+10th with a missed visit), more than this machine carries, so a backlog builds. Then the bench
+waits until **every** expected effect has arrived, so that p50/p99 cover every journey; it gives up
+(the run did not complete) at `--drain` s after the last journey (600), when no effect arrived for
+`--stall` s (60), or, after 30 s, when the rate at which effects arrived over the last 30 s (the
+capacity measured now) cannot bring the rest within the limit. Printed: p50/p99 with seen/expected
+(the issue sets no number: figures), "all journeys completed" (seen = expected: met or missed), the
+sustained capacity (journeys completed per second from the first webhook to the last effect), and
+the cost per journey: CPU-ms per process, FerretDB commands (by name), PostgreSQL's counters per
+service database and the collections read by sequential scans most, over the whole run less the
+idle rate (measured once the warm-up's tail has passed). Peak memory of every service and server
+(`bench/common/footprint.py`) is sampled the whole time: ≤ 250 MB per service.
 
-    .venv/bin/python bench/journey/run.py [--rate 20] [--seconds 30] [--missed-every 20] [--json PATH]
+    .venv/bin/python bench/journey/run.py [--rate 20] [--seconds 10] [--missed-every 10] [--json PATH]
 
 Exit status: 0 every journey completed, 2 some did not, 1 the bench failed.
 """
@@ -89,6 +98,7 @@ from scheduling.domain.profiles import default_teams
 from tests.faults.harness import Gateway
 from trygg_shared.contracts.scheduling import PeriodPlanned, VisitScheduled
 from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS
+from trygg_shared.indexes import collection_tables
 
 console = Console(width=140)
 OFFICER = {"Authorization": "Bearer dev-officer"}
@@ -112,6 +122,7 @@ def _phone() -> str:
     return f"+4673{uuid.uuid4().int % 10**7:07d}"
 
 
+REPORT_RESERVE = 45.0  # s: stopping the servers and writing the figures, kept out of the drain
 QUIET_SAMPLE = 2.0  # s: how often FerretDB's command counters are read while waiting for quiet
 WARMUP_DRAIN = 120.0  # s: the warm-up's few journeys complete well within this, or the bench cannot run
 SHED = 503  # referral's admission gate refuses what it cannot take in time, with Retry-After
@@ -147,6 +158,13 @@ class Cost:
     cpu: dict[str, float]
     commands: int
     rows: Counters = field(default_factory=dict)  # per database and collection: PostgreSQL's table counters
+    by_command: dict[str, int] = field(default_factory=dict)  # FerretDB's commands by name (this bench's own not off)
+
+    def commands_per_journey(self, journeys: int, idle: Cost) -> dict[str, float]:
+        """FerretDB's commands per journey by name, less the idle rate over the phase."""
+        scale = self.seconds / idle.seconds if idle.seconds else 0.0
+        net = {k: max(0.0, v - idle.by_command.get(k, 0) * scale) / journeys for k, v in self.by_command.items()}
+        return {k: v for k, v in sorted(net.items(), key=lambda kv: -kv[1]) if v >= 0.05}
 
     def per_journey(
         self, journeys: int, idle: Cost
@@ -224,6 +242,12 @@ class Drain:
             if rate > 0 and now + (expected - seen) / rate > self.started + self.limit:
                 return "projected"
         return None
+
+
+def drain_limit(drain: float, budget: float, elapsed: float) -> float:
+    """The longest wait after the last journey: `drain`, or less, so that the bench still stops its
+    servers and writes its figures within `budget` seconds of its start (`elapsed` so far)."""
+    return max(0.0, min(drain, budget - REPORT_RESERVE - elapsed))
 
 
 class System:
@@ -304,10 +328,12 @@ class System:
 class Driver:
     """Sends the journeys in an open loop and watches their effects (console, Kafka, gateway)."""
 
-    def __init__(self, system: System, args: argparse.Namespace, footprint: Footprint) -> None:
+    def __init__(self, system: System, args: argparse.Namespace, footprint: Footprint, started: float) -> None:
+        self.started = started  # monotonic: when the bench started (its --budget counts from then)
         self.system = system
         self.footprint = footprint
-        self.polls = 0  # this bench's own lookups in the console's read model (FerretDB commands)
+        self.polls = 0  # this bench's own lookups in the console's read model, in PostgreSQL
+        self.ferretdb_polls = 0  # the same through FerretDB, when there is no PostgreSQL (FerretDB commands)
         self.sent = 0.0
         self.drain = Drain(0.0, 0.0, 0.0)
         self.drain_outcome = "not started"
@@ -374,7 +400,8 @@ class Driver:
     async def _timed(self, teams: list[tuple[str, str]], count: int) -> None:
         self.journeys = await self._phase(teams, count, self.args.rate)
         self.sent = time.monotonic() - self.journeys[0].scheduled  # the last one was started just now
-        self.drain = Drain(time.monotonic(), self.args.drain, self.args.stall)
+        now = time.monotonic()
+        self.drain = Drain(now, drain_limit(self.args.drain, self.args.budget, now - self.started), self.args.stall)
         self.drain_outcome = await self._settle(self.journeys, self.drain)
         self.drain_end = time.monotonic()
 
@@ -395,7 +422,8 @@ class Driver:
     async def _cost(self, work: Callable[[], Awaitable[None]]) -> Cost:
         """CPU seconds per process and FerretDB's commands (less this bench's own lookups) of `work`."""
         ferretdb, postgres_url = self.system.stack.ferretdb, self.system.stack.postgres_url
-        cpu, commands, polls, start = self.footprint.cpu_now(), ferretdb.command_counts(), self.polls, time.monotonic()
+        cpu, commands, start = self.footprint.cpu_now(), ferretdb.command_counts(), time.monotonic()
+        polls, ferretdb_polls = self.polls, self.ferretdb_polls
         cpu[CLIENT] = time.process_time()  # this process: the driver, its watchers and the fake gateway
         rows = table_counters(postgres_url, SERVICE_DBS)
         await work()
@@ -403,13 +431,15 @@ class Driver:
         cpu_after[CLIENT] = time.process_time()
         tables = minus(table_counters(postgres_url, SERVICE_DBS), rows)
         own = tables.get("console", {}).get("cases")
-        if own is not None:  # each of this bench's lookups (`_id` `$in`, not pushed down) reads the table whole
-            own["seq_scans"] = max(0, own["seq_scans"] - (self.polls - polls))
+        if own is not None:  # this bench's lookups: by the `_id` index in PostgreSQL, or whole through FerretDB
+            own["idx_scans"] = max(0, own["idx_scans"] - (self.polls - polls))
+            own["seq_scans"] = max(0, own["seq_scans"] - (self.ferretdb_polls - ferretdb_polls))
         return Cost(
             time.monotonic() - start,
             {name: cpu_after[name] - cpu.get(name, 0.0) for name in cpu_after},
-            sum(commands_after.values()) - sum(commands.values()) - (self.polls - polls),
+            sum(commands_after.values()) - sum(commands.values()) - (self.ferretdb_polls - ferretdb_polls),
             tables,
+            {k: v - commands.get(k, 0) for k, v in commands_after.items()},
         )
 
     async def _phase(self, teams: list[tuple[str, str]], count: int, rate: float) -> list[Journey]:
@@ -510,12 +540,42 @@ class Driver:
                             self._spawn(self._miss(j))
 
     async def _watch_console(self, mongo: AsyncMongoClient[dict[str, Any]]) -> None:
+        """Look for the pending cases in the console's read model every `--poll` s.
+
+        In PostgreSQL directly, where FerretDB keeps it: its table for `console.cases`, by `_id`
+        through FerretDB's own unique btree on `_jsonb -> '_id'`. Through FerretDB the lookup
+        (`_id` `$in` the pending ids) is not pushed down: every look read and decoded the whole
+        collection in FerretDB, four times a second, and that work (at 200 journeys most of the
+        console's rows read per journey) was counted as the system's."""
+        url = self.system.stack.postgres_url
+        if url is None:
+            await self._watch_console_through_ferretdb(mongo)
+            return
+        import psycopg
+        from psycopg import sql
+
+        table = (await collection_tables(url, "console"))["cases"]
+        query = sql.SQL("select _jsonb->>'_id' from {} where (_jsonb -> '_id') = any(%s::jsonb[])").format(
+            sql.Identifier("console", table)
+        )
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            while not self.stopping.is_set():
+                pending = [j.case_id for j in self.all if j.case_id and j.console_at is None]
+                if pending:
+                    found = await (await conn.execute(query, [[json.dumps(p) for p in pending]])).fetchall()
+                    self.polls += 1
+                    now = time.monotonic()
+                    for (case_id,) in found:
+                        self.by_case[case_id].console_at = now
+                await asyncio.sleep(self.args.poll)
+
+    async def _watch_console_through_ferretdb(self, mongo: AsyncMongoClient[dict[str, Any]]) -> None:
         cases = mongo["console"]["cases"]
         while not self.stopping.is_set():
             pending = [j.case_id for j in self.all if j.case_id and j.console_at is None][:500]
             if pending:
                 found = await cases.find({"_id": {"$in": pending}}, {"_id": 1}).to_list(None)
-                self.polls += 1
+                self.ferretdb_polls += 1
                 now = time.monotonic()
                 for doc in found:
                     self.by_case[doc["_id"]].console_at = now
@@ -606,7 +666,7 @@ def report(driver: Driver, sent_seconds: float, args: argparse.Namespace) -> dic
         "drain": {
             "outcome": driver.drain_outcome,
             "seconds": round(driver.drain_end - driver.drain.started, 1),
-            "limit_seconds": args.drain,
+            "limit_seconds": round(driver.drain.limit, 1),
             "stall_seconds": args.stall,
         },
         # Journeys with every effect seen per second, from the first journey's start to the last effect.
@@ -651,6 +711,9 @@ def cost(driver: Driver) -> dict[str, Any]:
         "cpu_ms_per_journey": {k: round(v, 1) for k, v in cpu.items()},
         "cpu_ms_per_journey_all": round(sum(v for k, v in cpu.items() if k != CLIENT), 1),  # the system's
         "ferretdb_commands_per_journey": round(commands, 1),
+        "ferretdb_commands_per_journey_by_command": {
+            k: round(v, 1) for k, v in driver.cost.commands_per_journey(n, driver.idle).items()
+        },
         # PostgreSQL's counters per service database (pg_stat_user_tables; a backend flushes them at
         # most every second, so the last second of the phase may be missing).
         "rows_per_journey": {
@@ -743,6 +806,8 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
         f"{c['idle_commands_per_second']}/s",
     )
     console.print(table)
+    by_command = ", ".join(f"{k} {v}" for k, v in c["ferretdb_commands_per_journey_by_command"].items())
+    console.print(f"FerretDB commands per journey by command: {by_command}")
     if c["rows_per_journey"]:
         rows = Table(
             title="PostgreSQL rows per journey, per service database (pg_stat_user_tables, idle rate taken off)"
@@ -795,6 +860,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="longest wait for every effect after the last journey (default 600; make bench stops a bench at 900)",
     )
     parser.add_argument(
+        "--budget",
+        type=float,
+        default=float(os.environ.get("BENCH_TIMEOUT") or 900) - 60,
+        help="the drain ends in time for the bench to report within this many seconds of its start "
+        "(default: BENCH_TIMEOUT, after which make bench stops a bench, 900 unless set, less 60)",
+    )
+    parser.add_argument(
         "--stall", type=float, default=60.0, help="give up when no effect arrived for this long (default 60)"
     )
     parser.add_argument("--warmup", type=int, default=4, help="journeys before the timed ones, not counted")
@@ -829,7 +901,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         footprint.start()
         system.start(footprint)
         console.print(f"servers and services up in {time.monotonic() - started:.1f} s; {count} journeys follow")
-        driver = Driver(system, args, footprint)
+        driver = Driver(system, args, footprint, started)
         sent = asyncio.run(driver.run())
         load = os.getloadavg()
         footprint.stop()

@@ -24,6 +24,13 @@ def test_the_idle_rate_is_taken_off_the_phase_before_dividing_by_the_journeys() 
     assert rows == {"notification": {"alerts": {"inserted": 40.0, "seq_scans": 20.0}, "rotas": {"seq_scans": 1.0}}}
 
 
+def test_commands_by_name_are_per_journey_less_the_idle_rate_largest_first() -> None:
+    idle = run.Cost(5.0, {}, 0, by_command={"find": 100, "hello": 10})
+    phase = run.Cost(10.0, {}, 0, by_command={"find": 1200, "update": 500, "hello": 20})
+
+    assert list(phase.commands_per_journey(10, idle).items()) == [("find", 100.0), ("update", 50.0)]  # hello: 0
+
+
 def _result(complete: bool) -> dict[str, Any]:
     figure = {"figure": "x", "p50_ms": 1.0, "p99_ms": 2.0, "seen": 1, "expected": 1 if complete else 2}
     return {
@@ -102,3 +109,9 @@ def test_the_drain_waits_on_while_the_rate_measured_finishes_within_the_limit() 
     drain = run.Drain(started=0.0, limit=600.0, stall=60.0, window=30.0)
 
     assert [drain.outcome(float(t), 10 * t, 4000) for t in range(1, 200)] == [None] * 199  # 10/s: done at 400 s
+
+
+def test_the_drain_limit_leaves_the_bench_time_to_report_within_its_budget() -> None:
+    assert run.drain_limit(600.0, 840.0, 60.0) == 600.0
+    assert run.drain_limit(600.0, 840.0, 300.0) == 840.0 - run.REPORT_RESERVE - 300.0
+    assert run.drain_limit(600.0, 240.0, 300.0) == 0.0
