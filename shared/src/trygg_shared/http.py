@@ -21,6 +21,7 @@ from starlette.routing import Match, Route
 
 from trygg_shared.aggregate import StorageRejected
 from trygg_shared.logging import get_logger
+from trygg_shared.mapping import to_contract
 
 PROBLEM_JSON = "application/problem+json"
 STORE_REJECTED_TYPE = "urn:trygg:problem:store-rejected"
@@ -146,14 +147,7 @@ def service_unavailable() -> ProblemError:
 
 def problem_response(problem: ProblemError, *, instance: str | None = None) -> JSONResponse:
     """The problem+json answer of `problem` (raised or not), about `instance` (the request's path)."""
-    body = Problem(
-        type=problem.type,
-        title=problem.title,
-        status=problem.status,
-        detail=problem.detail,
-        instance=instance,
-        errors=problem.errors,
-    )
+    body = to_contract(Problem, problem, instance=instance)
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
     )
