@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
-from trygg_shared.telemetry import RedactingSpanExporter
+from trygg_shared.telemetry import RedactingSpanExporter, redact_span
 
 
 class Collect(SpanExporter):
@@ -41,3 +42,26 @@ def test_exception_text_and_personal_numbers_never_leave_in_a_span() -> None:
     assert event.attributes is not None
     assert event.attributes["exception.type"] == "ValueError"
     assert exported.attributes == {"note": "pn [redacted]", "n": 3}
+
+
+def test_the_redacted_copy_keeps_everything_but_the_redacted_text() -> None:
+    collected = Collect()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(collected))
+    tracer = provider.get_tracer("t", "1.2")
+    with tracer.start_as_current_span("outer"):
+        linked = trace.get_current_span().get_span_context()
+        with tracer.start_as_current_span(
+            "GET /cases", kind=trace.SpanKind.SERVER, links=[trace.Link(linked, {"why": "cause"})]
+        ) as span:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, "failed"))
+    original = collected.spans[0]
+
+    copy = redact_span(original)
+
+    kept = ("name", "context", "parent", "resource", "links", "kind", "status", "start_time", "end_time")
+    assert {name: getattr(copy, name) for name in kept} == {name: getattr(original, name) for name in kept}
+    assert copy.instrumentation_scope == original.instrumentation_scope
+    assert copy.parent is not None
+    assert copy.links
+    assert copy.kind is trace.SpanKind.SERVER

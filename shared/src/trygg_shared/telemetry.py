@@ -7,6 +7,7 @@ command statements are not captured: they hold personal data.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -35,23 +36,21 @@ def _clean(attributes: Mapping[str, Any] | None, *, exception: bool = False) -> 
     return out
 
 
+# What a redacted copy keeps as it is: every argument of `ReadableSpan`, each read back from the span's
+# property of that name, but the two redacted and the deprecated `instrumentation_info` (its
+# `instrumentation_scope` goes across).
+_KEPT = tuple(
+    name
+    for name in inspect.signature(ReadableSpan.__init__).parameters
+    if name not in {"self", "attributes", "events", "instrumentation_info"}
+)
+
+
 def redact_span(span: ReadableSpan) -> ReadableSpan:
     """A copy of the span without exception text, and with identity and phone numbers scrubbed."""
     events = [Event(e.name, _clean(e.attributes, exception=e.name == "exception"), e.timestamp) for e in span.events]
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=_clean(span.attributes),
-        events=events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    kept = {name: getattr(span, name) for name in _KEPT}
+    return ReadableSpan(**kept, attributes=_clean(span.attributes), events=events)
 
 
 class RedactingSpanExporter(SpanExporter):
