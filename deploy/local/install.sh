@@ -67,6 +67,24 @@ if [ ! -f "$kafka_libs/.complete-$KAFKA_VERSION" ]; then
 fi
 need java "Java 17 runs the Kafka broker"
 
+# --- Go servers built from an exact module version (FerretDB, Jaeger) ------------------------
+# Where `go install MODULE@VERSION` does not work (see each server below): download that exact
+# version, copy it out of the read-only module cache into SRC, build there, drop the copy.
+go_module_copy() {  # go_module_copy MODULE@VERSION SRC
+  local modinfo moddir
+  modinfo="$(go mod download -json "$1")"
+  moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  rm -rf "$2"; mkdir -p "$(dirname "$2")"
+  cp -r "$moddir" "$2"; chmod -R u+w "$2"
+}
+go_module_build() {  # go_module_build SRC PACKAGE BINARY STAMP
+  # -buildvcs=false: the build folder sits inside our own git checkout, and FerretDB refuses to
+  # start when the VCS revision Go would stamp differs from its commit.txt.
+  (cd "$1" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$3" "$2")
+  rm -rf "$1"
+  touch "$4"
+}
+
 # --- FerretDB ----------------------------------------------------------------------------
 ferret_bin="$local_dir/bin/ferretdb"
 ferret_stamp="$local_dir/bin/.ferretdb-$FERRETDB_VERSION"
@@ -76,19 +94,12 @@ if [ ! -x "$ferret_bin" ] || [ ! -f "$ferret_stamp" ]; then
   # `go install ...@v1.24.2` does not work as is: the proxy refuses the module's version list
   # (a deprecation look-up), and the module zip lacks the build/version/version.txt that
   # FerretDB's build generates. So: download the exact version, copy it, stamp it, build it.
-  modinfo="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION")"
-  moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
   src="$local_dir/src/ferretdb-$FERRETDB_VERSION"
-  rm -rf "$src"; mkdir -p "$(dirname "$src")"
-  cp -r "$moddir" "$src"; chmod -R u+w "$src"
+  go_module_copy "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" "$src"
   printf '%s\n' "$FERRETDB_VERSION" > "$src/build/version/version.txt"
   printf '%s\n' "$FERRETDB_COMMIT" > "$src/build/version/commit.txt"
   printf 'source\n' > "$src/build/version/package.txt"
-  # -buildvcs=false: the build folder sits inside our own git checkout, and FerretDB refuses to
-  # start when the VCS revision Go would stamp differs from its commit.txt.
-  (cd "$src" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$ferret_bin" ./cmd/ferretdb)
-  rm -rf "$src"
-  touch "$ferret_stamp"
+  go_module_build "$src" ./cmd/ferretdb "$ferret_bin" "$ferret_stamp"
 fi
 
 # --- Jaeger --------------------------------------------------------------------------------
@@ -101,14 +112,9 @@ if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
   # download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
   # are not in the module (a git submodule built with npm), so devstack points Jaeger's
   # `ui.assets_path` at a small trace viewer of ours (tools/devstack/src/devstack/jaeger_ui).
-  modinfo="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION")"
-  moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
   src="$local_dir/src/jaeger-$JAEGER_VERSION"
-  rm -rf "$src"; mkdir -p "$(dirname "$src")"
-  cp -r "$moddir" "$src"; chmod -R u+w "$src"
-  (cd "$src" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$jaeger_bin" ./cmd/jaeger)
-  rm -rf "$src"
-  touch "$jaeger_stamp"
+  go_module_copy "github.com/jaegertracing/jaeger@$JAEGER_VERSION" "$src"
+  go_module_build "$src" ./cmd/jaeger "$jaeger_bin" "$jaeger_stamp"
 fi
 # --- Prometheus and promtool (Debian's package, unpacked without root) -----------------------
 # The web UI of Debian's build is the classic one, whose JavaScript comes from Debian's libjs-*
