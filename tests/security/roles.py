@@ -43,10 +43,12 @@ def session_api(*roles: str) -> Access:
 
 PUBLIC = Access(EVERYONE, anonymous=0)
 
+# The chassis's health routes (`trygg_shared.http`), which every service serves.
+HEALTH: dict[tuple[str, str], Access] = {("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC}
+
 TABLE: dict[str, dict[tuple[str, str], Access]] = {
     "referral": {
-        ("GET", "/healthz"): PUBLIC,
-        ("GET", "/readyz"): PUBLIC,
+        **HEALTH,
         ("POST", "/webhooks/lus"): PUBLIC,  # signed by the hospital system: see test_webhook_matrix
         ("POST", "/cases"): bearer(OFFICER),
         ("GET", "/cases"): bearer(OFFICER, TEAM, ONCALL),
@@ -61,8 +63,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/agreements"): bearer(OPS),
     },
     "scheduling": {
-        ("GET", "/healthz"): PUBLIC,
-        ("GET", "/readyz"): PUBLIC,
+        **HEALTH,
         ("GET", "/teams"): bearer(OFFICER, TEAM, ONCALL, OPS),
         ("GET", "/teams/{team_id}"): bearer(OFFICER, TEAM, ONCALL, OPS),
         ("PUT", "/teams/{team_id}"): bearer(OPS),
@@ -83,8 +84,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/audit"): bearer(OPS),
     },
     "notification": {
-        ("GET", "/healthz"): PUBLIC,
-        ("GET", "/readyz"): PUBLIC,
+        **HEALTH,
         ("GET", "/alerts"): bearer(ONCALL, OPS),
         ("GET", "/alerts/{alert_id}"): bearer(ONCALL, OPS),
         ("POST", "/alerts/{alert_id}/acknowledgement"): bearer(ONCALL),
@@ -99,8 +99,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/ops/local-sms"): bearer(OPS),
     },
     "billing": {
-        ("GET", "/healthz"): PUBLIC,
-        ("GET", "/readyz"): PUBLIC,
+        **HEALTH,
         ("GET", "/statements"): bearer(OFFICER, OPS),
         ("GET", "/statements.csv"): bearer(OFFICER, OPS),
         ("GET", "/persons/{person_ref}/statements"): bearer(OFFICER, OPS),
@@ -127,8 +126,7 @@ TABLE: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/audit"): bearer(OPS),
     },
     "console": {
-        ("GET", "/healthz"): PUBLIC,
-        ("GET", "/readyz"): PUBLIC,
+        **HEALTH,
         ("GET", "/login"): PUBLIC,
         ("POST", "/login"): PUBLIC,
         ("POST", "/logout"): PUBLIC,
