@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
+from trygg_shared.contracts.base import CaseEvent, IntegrationEvent, Part
 from trygg_shared.contracts.topics import BILLING_EVENTS as BILLING_TOPIC
 from trygg_shared.fields import PlausibleDatetime, Text
 
@@ -19,11 +19,7 @@ _PREFIX = "se.trygghemgang.billing."
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class StatementLine(_Part):
+class StatementLine(Part):
     kind: Text = Field(
         description="trygg_hemgang_days, trygg_hemgang_hours, short_term_stay_days, short_term_stay_food "
         "(outside the cap) or cap (the reduction that keeps the month within maxtaxa / fee headroom)."
@@ -57,7 +53,7 @@ class StatementIssued(IntegrationEvent):
     tariff_version: int | None = Field(None, description="Version of the month's tariff applied.")
 
 
-class MonthLiability(_Part):
+class MonthLiability(Part):
     month: Text = Field(pattern=_MONTH, description="A month (YYYY-MM).")
     days: int = Field(ge=0, description="Liable days in that month.")
     amount_ore: int = Field(ge=0, description="Their cost at the region's price, öre.")

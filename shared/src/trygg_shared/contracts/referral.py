@@ -14,9 +14,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from trygg_shared.contracts.base import CaseEvent, IntegrationEvent
+from trygg_shared.contracts.base import CaseEvent, IntegrationEvent, Part
 from trygg_shared.contracts.topics import (
     REFERRAL_BILLING_SUBJECTS,
     REFERRAL_CASE_EVENTS,
@@ -38,16 +38,12 @@ from trygg_shared.vocabulary.referral import (
 _PREFIX = "se.trygghemgang.referral."
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class CareUnit(_Part):
+class CareUnit(Part):
     hsa_id: Text = Field(description="HSA id of the hospital care unit.")
     name: Text = Field(description="Name of the care unit, e.g. 'Geriatriska kliniken avd 61'.")
 
 
-class LiableMonth(_Part):
+class LiableMonth(Part):
     """Liable days in one Stockholm calendar month, as referral counts them, and their cost."""
 
     month: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="The month, YYYY-MM (Europe/Stockholm).")
@@ -202,7 +198,7 @@ class CaseOpened(_CaseEvent):
     )
 
 
-class Relative(_Part):
+class Relative(Part):
     """A relative on a decision of the case-events topic: only in events written before relatives moved to
     the relative-contacts topic (`RelativeContactsChanged`); referral now sends these lists empty."""
 
@@ -215,14 +211,14 @@ class Relative(_Part):
     consent_recorded_at: PlausibleDatetime | None = Field(None, description="When consent was recorded.")
 
 
-class Address(_Part):
+class Address(Part):
     street: Text = Field(description="Street address.")
     postal_code: Text = Field(description="Postal code.")
     city: Text = Field(description="City.")
     municipality_code: Text | None = Field(None, description="Kommunkod.")
 
 
-class PersonContact(_Part):
+class PersonContact(Part):
     given_name: Text = Field(description="Given name, for the team's visits.")
     family_name: Text = Field(description="Family name.")
     address: Address | None = Field(None, description="Home address where the team visits.")
@@ -299,7 +295,7 @@ class DecisionChanged(_CaseEvent):
     )
 
 
-class RelativeContact(_Part):
+class RelativeContact(Part):
     """A relative the person agreed to inform, with what a message to them needs (no name: texts use none)."""
 
     relative_id: Text = Field(description="Stable id of this relative within the case.")
@@ -380,7 +376,7 @@ class BillingSubjectRegistered(CaseEvent):
     address: Address | None = Field(None, description="Where statements are sent.")
 
 
-class SipInvitation(_Part):
+class SipInvitation(Part):
     """An invitation to a SIP meeting (samordnad individuell plan): no names, no free text."""
 
     invitation_id: Text = Field(description="The hospital message's id, or the id of an officer's record.")
