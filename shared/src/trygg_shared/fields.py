@@ -77,21 +77,13 @@ def _no_controls(value: str) -> str:
     return value
 
 
-def _no_controls_not_blank(value: str) -> str:
-    _no_controls(value)
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 def _no_controls_but_whitespace(value: str) -> str:
     if has_control_characters(value, allow_whitespace=True):
         raise ValueError("must not contain control characters other than tab and line breaks")
     return value
 
 
-def _no_controls_but_whitespace_not_blank(value: str) -> str:
-    _no_controls_but_whitespace(value)
+def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -112,14 +104,19 @@ def _plausible(value: Any) -> Any:
 Text = Annotated[str, AfterValidator(_no_controls), _Pattern(TEXT_PATTERN)]
 """A single-line text: no control characters at all."""
 
-NonBlankText = Annotated[str, AfterValidator(_no_controls_not_blank), _Pattern(NON_BLANK_TEXT_PATTERN)]
+NonBlankText = Annotated[
+    str, AfterValidator(_no_controls), AfterValidator(_not_blank), _Pattern(NON_BLANK_TEXT_PATTERN)
+]
 """A single-line text with at least one character that is not white space (names): no control characters."""
 
 FreeText = Annotated[str, AfterValidator(_no_controls_but_whitespace), _Pattern(FREE_TEXT_PATTERN)]
 """Text people write (notes, reasons): tab and line breaks allowed, no other control character."""
 
 NonBlankFreeText = Annotated[
-    str, AfterValidator(_no_controls_but_whitespace_not_blank), _Pattern(NON_BLANK_FREE_TEXT_PATTERN)
+    str,
+    AfterValidator(_no_controls_but_whitespace),
+    AfterValidator(_not_blank),
+    _Pattern(NON_BLANK_FREE_TEXT_PATTERN),
 ]
 """Free text that must say something (a reason): not only white space."""
 
