@@ -90,6 +90,14 @@ class Accepted:
     refusing_phone: str | None = None
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a scenario began: its clock, and how many dead letters there were before it."""
+
+    at: float
+    dead_before: int
+
+
 @dataclass
 class DeadLetter:
     topic: str
@@ -224,6 +232,15 @@ class FaultSystem:
         for name in dead:
             self.service(name).wait_ready(90)
         return dead
+
+    def begin(self) -> Start:
+        """Start a scenario: what a previous one left dead is started again, then the clock and the
+        dead-letter count are taken (what `conclude` and `dead_letters_since` measure from)."""
+        self.ensure_up()
+        return Start(time.monotonic(), len(self.dead_letters()))
+
+    def dead_letters_since(self, start: Start) -> list[DeadLetter]:
+        return self.dead_letters()[start.dead_before :]
 
     def restart_service(self, name: str, env: dict[str, str] | None = None) -> None:
         svc = self.service(name)
@@ -493,9 +510,8 @@ class FaultSystem:
         self,
         scenario: str,
         cases: list[Accepted],
-        started: float,
+        start: Start,
         *,
-        dead_before: int,
         extra_expected: int = 0,
         extra_found: int = 0,
         note: str = "",
@@ -504,7 +520,7 @@ class FaultSystem:
         """Settle, write the scenario's row, and assert the ledgers balance."""
         expected, found, duplicates, problems = self.settle(cases, within=within)
         behind = self.wait_no_lag()
-        dead = self.dead_letters()[dead_before:]
+        dead = self.dead_letters_since(start)
         result = Result(
             scenario,
             accepted=len(cases) + sum(1 for c in cases if c.decision_id),
@@ -512,7 +528,7 @@ class FaultSystem:
             found=found + extra_found,
             duplicates=duplicates,
             dead_lettered=len(dead),
-            seconds=round(time.monotonic() - started, 1),
+            seconds=round(time.monotonic() - start.at, 1),
             note=note,
         )
         RESULTS.append(result)

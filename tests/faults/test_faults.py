@@ -61,7 +61,7 @@ def _wait(condition: Any, within: float, what: str) -> None:
 
 def test_fault_free_run_calibrates_the_reference(fault_system: FaultSystem) -> None:
     fs = fault_system
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team("f-calibration")
     cases = [fs.journey(team) for _ in range(3)]
     last: list[tuple[int, int]] = []
@@ -86,17 +86,15 @@ def test_fault_free_run_calibrates_the_reference(fault_system: FaultSystem) -> N
     fs.conclude(
         "fault-free (calibration)",
         cases,
-        started,
-        dead_before=dead_before,
+        start,
         note=f"reference per decision: {visits} visits, {sms} SMS to the consenting relative",
     )
-    assert fs.dead_letters()[dead_before:] == []
+    assert fs.dead_letters_since(start) == []
 
 
 def test_kafka_killed_under_load_intake_keeps_answering_and_lag_returns_to_zero(fault_system: FaultSystem) -> None:
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     outage = scaled(30, 10)
     team = fs.team("f-kafka")
     cases: list[Accepted] = []
@@ -126,8 +124,7 @@ def test_kafka_killed_under_load_intake_keeps_answering_and_lag_returns_to_zero(
     fs.conclude(
         f"kafka SIGKILL {outage}s under load",
         cases,
-        started,
-        dead_before=dead_before,
+        start,
         note=f"{len(during)} journeys (webhook 202 + decision 201) accepted while Kafka was down",
     )
 
@@ -142,8 +139,7 @@ def test_a_consumer_killed_at_its_effect_loses_nothing_and_repeats_nothing(
     fault_system: FaultSystem, service: str, point: str
 ) -> None:
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team(f"f-crash-{service}-{point.split('_', maxsplit=1)[0]}")
     nth = 3
     fs.restart_service(service, fault_exit_env(point, nth))
@@ -151,15 +147,14 @@ def test_a_consumer_killed_at_its_effect_loses_nothing_and_repeats_nothing(
     code = wait_exit(fs.service(service), 90)
     assert code == FAULT_EXIT_CODE, f"{service} did not crash at {point} of message {nth} (exit {code})"
     fs.restart_service(service)
-    fs.conclude(f"{service} crash {point.replace('_', ' ')} (msg {nth})", cases, started, dead_before=dead_before)
+    fs.conclude(f"{service} crash {point.replace('_', ' ')} (msg {nth})", cases, start)
 
 
 @full_only
 @pytest.mark.parametrize("service", CONSUMERS)
 def test_two_instances_one_killed_mid_stream_the_other_takes_over(fault_system: FaultSystem, service: str) -> None:
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team(f"f-rebalance-{service}")
     replica = fs.replica(service)
     cases: list[Accepted] = []
@@ -169,7 +164,7 @@ def test_two_instances_one_killed_mid_stream_the_other_takes_over(fault_system: 
             fs.service(service).proc.kill()  # SIGKILL the first instance mid-stream
             mark = len(cases)
             _wait(lambda: len(cases) >= mark + scaled(6, 3), 90, "journeys after the kill")
-        fs.conclude(f"{service} x2, one SIGKILLed (rebalance)", cases, started, dead_before=dead_before)
+        fs.conclude(f"{service} x2, one SIGKILLed (rebalance)", cases, start)
     finally:
         replica.stop()
         fs.extra.remove(replica)
@@ -179,9 +174,8 @@ def test_two_instances_one_killed_mid_stream_the_other_takes_over(fault_system: 
 @full_only
 def test_postgresql_and_ferretdb_restarted_under_load(fault_system: FaultSystem) -> None:
     fs = fault_system
-    fs.ensure_up()
+    start = fs.begin()
     assert fs.stack.postgres is not None, "the fault suite runs FerretDB on PostgreSQL"
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
     team = fs.team("f-store")
     cases: list[Accepted] = []
     refused_before = len(fs.unavailable)
@@ -199,8 +193,7 @@ def test_postgresql_and_ferretdb_restarted_under_load(fault_system: FaultSystem)
     fs.conclude(
         "postgresql restart + ferretdb SIGKILL",
         cases,
-        started,
-        dead_before=dead_before,
+        start,
         note=f"{len(fs.unavailable) - refused_before} answers 503/unreachable during the restarts, sent again",
     )
 
@@ -213,8 +206,7 @@ def test_every_webhook_replayed_reordered_and_replayed_again_later(fault_system:
     original CloudEvents id (what a replay from retention or the dead-letter path delivers),
     and then the webhooks once more."""
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team("f-replay")
     cases = [fs.journey(team) for _ in range(scaled(6, 3))]
     fs.settle(cases)
@@ -248,8 +240,7 @@ def test_every_webhook_replayed_reordered_and_replayed_again_later(fault_system:
     fs.conclude(
         "webhooks x3 reordered + Kafka history replayed",
         cases,
-        started,
-        dead_before=dead_before,
+        start,
         note=f"{3 * len(cases)} webhook replays answered 200; {republished} records replayed newest first",
     )
 
@@ -296,8 +287,7 @@ def test_poison_on_every_topic_is_dead_lettered_with_its_reason_and_the_partitio
     the topic; a contract violation: each group that handles the type), after no retry (they can
     never succeed); unknown types are ignored (tolerant reader), not dead-lettered."""
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team("f-poison")
     warm = [fs.journey(team) for _ in range(2)]
     fs.settle(warm)
@@ -314,8 +304,8 @@ def test_poison_on_every_topic_is_dead_lettered_with_its_reason_and_the_partitio
         batch.append(_record(target.case_id, by_topic[topic][0], big, kinds, (topic, "oversized")))
         fs.publish_raw(topic, batch)
     fs.decide(target, team)
-    result = fs.conclude("poison x(types+2) on every topic", [*warm, target], started, dead_before=dead_before)
-    dead = fs.dead_letters()[dead_before:]
+    result = fs.conclude("poison x(types+2) on every topic", [*warm, target], start)
+    dead = fs.dead_letters_since(start)
     readers: dict[str, set[str]] = {}  # every group that committed on the topic (the poison included)
     for group, topic in fs.lag():
         readers.setdefault(topic, set()).add(group)
@@ -362,8 +352,7 @@ def test_sms_gateway_errors_one_sms_after_500s_and_a_400_reaches_on_call_without
     fault_system: FaultSystem,
 ) -> None:
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     ref = fs.reference
     assert ref is not None
     team = fs.team("f-sms")
@@ -409,8 +398,7 @@ def test_sms_gateway_errors_one_sms_after_500s_and_a_400_reaches_on_call_without
     fs.conclude(
         "sms gateway 500x3 then 200; 400",
         [first],
-        started,
-        dead_before=dead_before,
+        start,
         extra_expected=ref.sms,  # second decision: its SMS but the refused one, and one on-call alert
         extra_found=len(fs.gateway.sms_to(phone)) + len(oncall_sms),
         note="500x3: one SMS, 3 retries; 400: 1 attempt, no retry, 1 alert SMS to on-call",
@@ -421,8 +409,7 @@ def test_make_run_supervisor_restarts_a_killed_service_and_kafka_the_rest_untouc
     fault_system: FaultSystem,
 ) -> None:
     fs = fault_system
-    fs.ensure_up()
-    started, dead_before = time.monotonic(), len(fs.dead_letters())
+    start = fs.begin()
     team = fs.team("f-supervisor")
     supervisor = fs.stack.supervisor(policy=RestartPolicy(initial=0.5, cap=5.0))
     before = {name: svc.pid() for name, svc in fs.stack.services.items()}
@@ -464,7 +451,6 @@ def test_make_run_supervisor_restarts_a_killed_service_and_kafka_the_rest_untouc
     fs.conclude(
         "supervisor: scheduling" + (" + kafka" if FULL else "") + " SIGKILL",
         cases,
-        started,
-        dead_before=dead_before,
+        start,
         note="started again by the supervisor (restarts 1, last exit SIGKILL); other pids unchanged",
     )
