@@ -69,53 +69,46 @@ need java "Java 17 runs the Kafka broker"
 
 # --- Go servers built from an exact module version (FerretDB, Jaeger) ------------------------
 # Where `go install MODULE@VERSION` does not work (see each server below): download that exact
-# version, copy it out of the read-only module cache into SRC, build there, drop the copy.
-go_module_copy() {  # go_module_copy MODULE@VERSION SRC
-  local modinfo moddir
-  modinfo="$(go mod download -json "$1")"
+# version, copy it out of the read-only module cache, build PACKAGE there into .local/bin/NAME,
+# drop the copy; once per version. PREPARE (a function, optional) runs on the copy before the build.
+go_server() {  # go_server NAME LABEL MODULE@VERSION PACKAGE MINUTES [PREPARE]
+  local name="$1" label="$2" module="$3" package="$4" minutes="$5" prepare="${6:-}"
+  local version="${3##*@}" modinfo moddir src
+  local bin="$local_dir/bin/$name" stamp="$local_dir/bin/.$name-$version"
+  if [ -x "$bin" ] && [ -f "$stamp" ]; then return; fi
+  need go "Go builds $label"
+  step "building $label $version (first time only, about $minutes minutes)"
+  modinfo="$(go mod download -json "$module")"
   moddir="$(printf '%s' "$modinfo" | python3.11 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
-  rm -rf "$2"; mkdir -p "$(dirname "$2")"
-  cp -r "$moddir" "$2"; chmod -R u+w "$2"
-}
-go_module_build() {  # go_module_build SRC PACKAGE BINARY STAMP
+  src="$local_dir/src/$name-$version"
+  rm -rf "$src"; mkdir -p "$(dirname "$src")"
+  cp -r "$moddir" "$src"; chmod -R u+w "$src"
+  if [ -n "$prepare" ]; then "$prepare" "$src"; fi
   # -buildvcs=false: the build folder sits inside our own git checkout, and FerretDB refuses to
   # start when the VCS revision Go would stamp differs from its commit.txt.
-  (cd "$1" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$3" "$2")
-  rm -rf "$1"
-  touch "$4"
+  (cd "$src" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$bin" "$package")
+  rm -rf "$src"
+  touch "$stamp"
 }
 
 # --- FerretDB ----------------------------------------------------------------------------
-ferret_bin="$local_dir/bin/ferretdb"
-ferret_stamp="$local_dir/bin/.ferretdb-$FERRETDB_VERSION"
-if [ ! -x "$ferret_bin" ] || [ ! -f "$ferret_stamp" ]; then
-  need go "Go builds FerretDB"
-  step "building FerretDB $FERRETDB_VERSION (first time only, about 2 minutes)"
-  # `go install ...@v1.24.2` does not work as is: the proxy refuses the module's version list
-  # (a deprecation look-up), and the module zip lacks the build/version/version.txt that
-  # FerretDB's build generates. So: download the exact version, copy it, stamp it, build it.
-  src="$local_dir/src/ferretdb-$FERRETDB_VERSION"
-  go_module_copy "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" "$src"
-  printf '%s\n' "$FERRETDB_VERSION" > "$src/build/version/version.txt"
-  printf '%s\n' "$FERRETDB_COMMIT" > "$src/build/version/commit.txt"
-  printf 'source\n' > "$src/build/version/package.txt"
-  go_module_build "$src" ./cmd/ferretdb "$ferret_bin" "$ferret_stamp"
-fi
+# `go install ...@v1.24.2` does not work as is: the proxy refuses the module's version list
+# (a deprecation look-up), and the module zip lacks the build/version/version.txt that
+# FerretDB's build generates. So: download the exact version, copy it, stamp it, build it.
+stamp_ferretdb_version() {  # stamp_ferretdb_version SRC
+  printf '%s\n' "$FERRETDB_VERSION" > "$1/build/version/version.txt"
+  printf '%s\n' "$FERRETDB_COMMIT" > "$1/build/version/commit.txt"
+  printf 'source\n' > "$1/build/version/package.txt"
+}
+go_server ferretdb FerretDB "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" ./cmd/ferretdb 2 stamp_ferretdb_version
 
 # --- Jaeger --------------------------------------------------------------------------------
-jaeger_bin="$local_dir/bin/jaeger"
-jaeger_stamp="$local_dir/bin/.jaeger-$JAEGER_VERSION"
-if [ ! -x "$jaeger_bin" ] || [ ! -f "$jaeger_stamp" ]; then
-  need go "Go builds Jaeger"
-  step "building Jaeger $JAEGER_VERSION all-in-one (first time only, about 5 minutes)"
-  # `go install .../cmd/jaeger@v1.75.0` refuses a module whose go.mod has replace directives, so:
-  # download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
-  # are not in the module (a git submodule built with npm), so devstack points Jaeger's
-  # `ui.assets_path` at a small trace viewer of ours (tools/devstack/src/devstack/jaeger_ui).
-  src="$local_dir/src/jaeger-$JAEGER_VERSION"
-  go_module_copy "github.com/jaegertracing/jaeger@$JAEGER_VERSION" "$src"
-  go_module_build "$src" ./cmd/jaeger "$jaeger_bin" "$jaeger_stamp"
-fi
+# `go install .../cmd/jaeger@v1.75.0` refuses a module whose go.mod has replace directives, so:
+# download that exact version, copy it and build ./cmd/jaeger inside it. The web UI's assets
+# are not in the module (a git submodule built with npm), so devstack points Jaeger's
+# `ui.assets_path` at a small trace viewer of ours (tools/devstack/src/devstack/jaeger_ui).
+go_server jaeger "Jaeger all-in-one" "github.com/jaegertracing/jaeger@$JAEGER_VERSION" ./cmd/jaeger 5
+
 # --- Prometheus and promtool (Debian's package, unpacked without root) -----------------------
 # The web UI of Debian's build is the classic one, whose JavaScript comes from Debian's libjs-*
 # packages through symlinks into ../../../javascript: those packages are unpacked into the same
