@@ -27,6 +27,7 @@ from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage, Patient
 from referral.domain.sip import SipInvitation, SipPicture
 from referral.domain.sip import picture as sip_picture
+from trygg_shared.carry import carry
 
 __all__ = [
     "READMISSION_WINDOW_DAYS",
@@ -184,14 +185,7 @@ class Case:
         if days == (self.liability_days_published or 0):
             return False
         self.events.append(
-            de.LiabilityDaysCounted(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                counted_until=now,
-                liable_days=days,
-                liable_months=months,
-                counting_ready_at=facts.counting_ready_at,
-            )
+            carry(de.LiabilityDaysCounted, self, facts, counted_until=now, liable_days=days, liable_months=months)
         )
         self.liability_days_published = days
         return True
@@ -244,8 +238,7 @@ class Case:
             return False
         assert sip.deadline is not None
         self.sip_lapses_reported.add(key)
-        ids = {"case_id": self.case_id, "person_ref": self.person_ref}
-        self.events.append(de.SipDeadlineLapsed(**ids, ready_at=sip.ready_at, deadline=sip.deadline, lapsed_at=now))
+        self.events.append(carry(de.SipDeadlineLapsed, self, sip, lapsed_at=now))
         return True
 
     def sip_due_at(self, agreements: AgreementTable) -> datetime | None:
@@ -259,7 +252,7 @@ class Case:
         """The picture again when it changed (or an invitation was recorded: the case is saved with it)."""
         if not recorded and (before.deadline, before.invitation) == (after.deadline, after.invitation):
             return
-        self.events.append(de.SipStatusChanged.of(self.case_id, self.person_ref, after))
+        self.events.append(carry(de.SipStatusChanged, self, after))  # the whole picture
 
     # --- a case without a hospital message ------------------------------------------------
 
@@ -270,13 +263,7 @@ class Case:
         case = cls(case_id=case_id, person_ref=person_ref, region_code=region_code, opening=opening)
         address = opening.patient.address
         case.events.append(
-            de.CaseOpened(
-                case_id=case_id,
-                person_ref=person_ref,
-                reason=opening.reason,
-                opened_at=opening.opened_at,
-                municipality_code=address.municipality_code if address else None,
-            )
+            carry(de.CaseOpened, case, opening, municipality_code=address.municipality_code if address else None)
         )
         return case
 
@@ -310,14 +297,8 @@ class Case:
             raise CaseError("the case already has an active decision: change or end it instead")
         self.decisions.append(decision)
         patient = facts.patient
-        self.events.append(
-            de.DecisionGranted(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                decision=decision,
-                person=patient if decision.decision_type in SERVICE_DECISIONS else None,
-            )
-        )
+        person = patient if decision.decision_type in SERVICE_DECISIONS else None
+        self.events.append(carry(de.DecisionGranted, self, decision=decision, person=person))
 
     def change_decision(
         self,
@@ -346,9 +327,9 @@ class Case:
             return current
         self._replace_decision(updated)
         self.events.append(
-            de.DecisionChanged(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
+            carry(
+                de.DecisionChanged,
+                self,
                 decision=updated,
                 changes=changes,
                 consent_withdrawn_from=withdraw_consent_of,
@@ -361,17 +342,7 @@ class Case:
     def end_decision(self, decision_id: str, *, end_date: date, reason: EndReason, by: str, now: datetime) -> Decision:
         ended = end_decision(self.decision(decision_id), end_date=end_date, reason=reason, ended_by=by, now=now)
         self._replace_decision(ended)
-        self.events.append(
-            de.DecisionEnded(
-                case_id=self.case_id,
-                person_ref=self.person_ref,
-                decision_id=decision_id,
-                end_date=end_date,
-                reason=reason,
-                ended_by=by,
-                ended_at=now,
-            )
-        )
+        self.events.append(carry(de.DecisionEnded, self, ended.ending, decision_id=decision_id))
         return ended
 
     def end_decision_on_readmission(self, readmitted_on: date, now: datetime) -> Decision | None:
@@ -389,10 +360,7 @@ class Case:
         if hit.window_key in self.sms_cap_windows:
             return False
         self.sms_cap_windows.add(hit.window_key)
-        event = de.SmsCapReached(
-            case_id=self.case_id, person_ref=self.person_ref, hit=hit, officer=officer, reached_at=now
-        )
-        self.events.append(event)
+        self.events.append(carry(de.SmsCapReached, self, hit=hit, officer=officer, reached_at=now))
         return True
 
     def _replace_decision(self, decision: Decision) -> None:

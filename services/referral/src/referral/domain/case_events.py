@@ -13,6 +13,7 @@ from referral.domain import events as de
 from referral.domain.events import DomainEvent
 from referral.domain.facts import CaseFacts, CaseStatus, PeriodEnd, ReadyPeriod, local_date
 from referral.domain.messages import CareUnit, HospitalMessage, MessageType
+from trygg_shared.carry import carry
 
 
 def _picture(
@@ -23,29 +24,20 @@ def _picture(
     for p in facts.periods:
         if p.ended_by is PeriodEnd.REPLACED:
             continue  # superseded by a later ready notice: it never counted
-        ready = de.ReadyForDischarge(
+        ready = carry(
+            de.ReadyForDischarge,
+            p,
+            facts,
             **common,
             episode_id=episode_id,
             care_unit=_care_unit(facts),
-            care_type=facts.care_type,
-            ready_at=p.ready_at,
-            planned_discharge_at=p.planned_discharge_at,
-            clock=p.clock,
-            daily_price_sek=p.daily_price_sek,
             municipality_code=municipality,
-            counting_ready_at=facts.counting_ready_at,
         )
         out.append((("ready", p.message_id), ready))
         if p.ended_by is PeriodEnd.REVOKED:
             assert p.ended_at is not None
             days = p.liable_days()
-            revoked = de.ReadyRevoked(
-                **common,
-                revoked_at=p.ended_at,
-                ready_at=p.ready_at,
-                liable_days=days,
-                counting_ready_at=facts.counting_ready_at,
-            )
+            revoked = de.ReadyRevoked(**common, revoked_at=p.ended_at, ready_at=p.ready_at, liable_days=days)
             out.append((("revoked", p.message_id, p.ended_at, days), revoked))
     return out
 
@@ -73,27 +65,18 @@ def _clock_events(
     run_before = _running(before)
     if run_before is not None and not new and after.discharge is None:
         # The only ready notice was withdrawn (makulering): the clock stops, nothing accrued.
-        out.append(
-            de.ReadyRevoked(
-                **common,
-                revoked_at=message.sent_at,
-                ready_at=run_before.ready_at,
-                liable_days=0,
-                counting_ready_at=after.counting_ready_at,
-            )
-        )
+        out.append(de.ReadyRevoked(**common, revoked_at=message.sent_at, ready_at=run_before.ready_at, liable_days=0))
     periods_changed = [(p.message_id, p.ended_at, p.ended_by) for p in before.periods] != [
         (p.message_id, p.ended_at, p.ended_by) for p in after.periods
     ]
     if after.discharge is not None and (after.discharge != before.discharge or periods_changed):
         out.append(
-            de.Discharged(
+            carry(
+                de.Discharged,
+                after.discharge,
                 **common,
-                discharged_at=after.discharge.discharged_at,
-                destination=after.discharge.destination,
                 liable_days=after.liable_days,
                 daily_price_sek=after.ready.daily_price_sek if after.ready else None,
-                counting_ready_at=after.counting_ready_at,
             )
         )
     return out
@@ -121,16 +104,7 @@ def _planning_events(
     )
     if (new_planning or planning_changed) and after.status is not CaseStatus.CANCELLED:
         p = after.planning
-        return [
-            de.PlanningInformationReceived(
-                **common,
-                expected_discharge_date=p.expected_discharge_date,
-                aids=p.aids,
-                medication_list_attached=p.medication_list_attached,
-                has_needs_summary=bool(p.needs_summary),
-                fast_vardkontakt=p.fast_vardkontakt,
-            )
-        ]
+        return [carry(de.PlanningInformationReceived, p, **common, has_needs_summary=bool(p.needs_summary))]
     return []
 
 
@@ -164,18 +138,17 @@ def diff_events(
                 **common,
                 cancelled_message_id=message.cancels_message_id or "",
                 cancelled_message_type=cancelled_type,
-                counting_ready_at=after.counting_ready_at,
             )
         )
 
     if after.admission_message_id and after.admission_message_id != before.admission_message_id:
         out.append(
-            de.AdmissionNoticed(
+            carry(
+                de.AdmissionNoticed,
+                after,
                 **common,
                 episode_id=episode_id,
                 care_unit=_care_unit(after),
-                care_type=after.care_type,
-                admitted_at=after.admitted_at,
                 expected_discharge_date=after.planning.expected_discharge_date or local_date(message.sent_at),
                 municipality_code=municipality,
                 readmission_of_case_id=readmission_of_case_id,
@@ -188,7 +161,12 @@ def diff_events(
     months = after.liable_months(until)
     running = after.discharge is None and _running(after) is not None
     stamp = until if running else None  # a stopped count is as of its ends, not of when it was made
-    return [replace(e, liable_months=months, counted_until=stamp) if isinstance(e, COUNTED) else e for e in out]
+    count: dict[str, Any] = {
+        "counting_ready_at": after.counting_ready_at,
+        "liable_months": months,
+        "counted_until": stamp,
+    }
+    return [replace(e, **count) if isinstance(e, COUNTED) else e for e in out]
 
 
 # The clock events, each with the case's count after it.

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from referral.domain.decision import Decision, EndReason
 from referral.domain.liability import CareType, LiabilityClock, LiableMonth
 from referral.domain.messages import CareUnit, Destination, FastVardkontakt, MessageType, Patient
-from referral.domain.sip import SipInvitation, SipPicture
+from referral.domain.sip import SipInvitation
 from trygg_shared.vocabulary import referral as words
 
 # The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
@@ -173,18 +173,6 @@ class SipStatusChanged(CaseEvent):
     deadline: datetime | None
     invitation: SipInvitation | None
     invited_in_time: bool | None
-
-    @classmethod
-    def of(cls, case_id: str, person_ref: str, sip: SipPicture) -> SipStatusChanged:
-        """The event that carries the picture `sip`."""
-        return cls(
-            case_id=case_id,
-            person_ref=person_ref,
-            ready_at=sip.ready_at,
-            deadline=sip.deadline,
-            invitation=sip.invitation,
-            invited_in_time=sip.invited_in_time,
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
