@@ -16,6 +16,7 @@ from referral.domain.identity import IdType
 from referral.entrypoints.decisions import DECISION_EXAMPLE, DecisionOut, decision_out
 from referral.entrypoints.sip import SIP_EXAMPLE, SipOut, sip_out
 from referral.service_layer import cases as uc
+from trygg_shared.mapping import to_contract
 
 
 class _Out(BaseModel):
@@ -187,9 +188,24 @@ _CONTACT_EXAMPLE: dict[str, Any] = {
     "address": {"street": "Exempelgatan 4", "postal_code": "17741", "city": "Järfälla", "municipality_code": None},
     "phone": "+46701234567",
 }
+# What the team's and on-call's views both start with (after `view`).
+_PERSON_VIEW_EXAMPLE: dict[str, Any] = {
+    "case_id": _SUMMARY_EXAMPLE["case_id"],
+    "status": "discharged",
+    "person": _CONTACT_EXAMPLE,
+}
 
 
-class TeamCaseView(_Out):
+class _PersonView(_Out):
+    """The head of a view without the identity number: which view, the case, its state, whom it is about."""
+
+    view: str
+    case_id: str
+    status: CaseStatus
+    person: ContactOut | None
+
+
+class TeamCaseView(_PersonView):
     """The team's view of a case: the person's name, address and phone, and the plan."""
 
     model_config = ConfigDict(
@@ -198,9 +214,7 @@ class TeamCaseView(_Out):
             "examples": [
                 {
                     "view": "team",
-                    "case_id": _SUMMARY_EXAMPLE["case_id"],
-                    "status": "discharged",
-                    "person": _CONTACT_EXAMPLE,
+                    **_PERSON_VIEW_EXAMPLE,
                     "expected_discharge_date": "2026-11-24",
                     "discharged_at": "2026-11-24T10:00:00Z",
                     "plan": [
@@ -222,15 +236,12 @@ class TeamCaseView(_Out):
     )
 
     view: Literal["team"] = "team"
-    case_id: str
-    status: CaseStatus
-    person: ContactOut | None
     expected_discharge_date: date | None
     discharged_at: datetime | None
     plan: list[PlanOut] = Field(description="The decisions (no relatives, no notes).")
 
 
-class OnCallCaseView(_Out):
+class OnCallCaseView(_PersonView):
     """On-call's view of a case: what an alert needs (whom to reach, where, which team is responsible)."""
 
     model_config = ConfigDict(
@@ -239,9 +250,7 @@ class OnCallCaseView(_Out):
             "examples": [
                 {
                     "view": "oncall",
-                    "case_id": _SUMMARY_EXAMPLE["case_id"],
-                    "status": "discharged",
-                    "person": _CONTACT_EXAMPLE,
+                    **_PERSON_VIEW_EXAMPLE,
                     "decision": "trygg_hemgang",
                     "team": "Team Väst",
                     "liability_starts_at": None,
@@ -251,9 +260,6 @@ class OnCallCaseView(_Out):
     )
 
     view: Literal["oncall"] = "oncall"
-    case_id: str
-    status: CaseStatus
-    person: ContactOut | None
     decision: DecisionType | None = Field(description="Type of the active decision, if any.")
     team: str | None = Field(description="The team of the active decision.")
     liability_starts_at: datetime | None = Field(description="Set while the payment clock runs.")
@@ -291,41 +297,23 @@ def summary_fields(case: Case, facts: CaseFacts) -> dict[str, object]:
 
 
 def _liability(p: ReadyPeriod) -> LiabilityOut:
-    return LiabilityOut(
-        ready_at=p.ready_at,
-        planned_discharge_at=p.planned_discharge_at,
-        liability_starts_at=p.clock.liability_starts_at,
-        agreement_id=p.clock.agreement_id,
-        agreement_version=p.clock.agreement_version,
-        daily_price_sek=p.daily_price_sek,
-        ended_at=p.ended_at,
-    )
+    return to_contract(LiabilityOut, p, p.clock)
 
 
 def _contact(facts: CaseFacts) -> ContactOut | None:
-    patient = facts.patient
-    if patient is None:
-        return None
-    a = patient.address
-    address = (
-        AddressOut(street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code)
-        if a
-        else None
-    )
-    return ContactOut(
-        given_name=patient.given_name, family_name=patient.family_name, address=address, phone=patient.phone
-    )
+    return to_contract(ContactOut, facts.patient) if facts.patient is not None else None
 
 
 def case_view(read: uc.CaseRead) -> CaseDetail | TeamCaseView | OnCallCaseView:
     """Only what the reader's role needs (`uc.CaseView`); the audit record names the same fields."""
     case, facts = read.case, read.facts
     if read.view is uc.CaseView.TEAM:
-        return TeamCaseView(
-            case_id=case.case_id,
-            status=facts.status,
+        return to_contract(
+            TeamCaseView,
+            case,
+            facts,
+            facts.planning,
             person=_contact(facts),
-            expected_discharge_date=facts.planning.expected_discharge_date,
             discharged_at=facts.discharge.discharged_at if facts.discharge else None,
             plan=[PlanOut.model_validate(d) for d in case.decisions],  # from the decision's attributes
         )
@@ -348,44 +336,20 @@ def _detail(read: uc.CaseRead) -> CaseDetail:
     patient = facts.patient
     person = None
     if patient is not None:
-        a = patient.address
-        person = PersonOut(
-            id_type=patient.identity.id_type,
-            id=patient.identity.value,
-            given_name=patient.given_name,
-            family_name=patient.family_name,
-            address=AddressOut(
-                street=a.street, postal_code=a.postal_code, city=a.city, municipality_code=a.municipality_code
-            )
-            if a
-            else None,
-            phone=patient.phone,
-        )
+        person = to_contract(PersonOut, patient, id_type=patient.identity.id_type, id=patient.identity.value)
     planning = facts.planning
-    return CaseDetail(
-        **summary_fields(case, facts),  # type: ignore[arg-type]
+    return to_contract(
+        CaseDetail,
+        planning,  # the expected discharge date, needs, aids and medication list
+        facts,
+        **summary_fields(case, facts),
         person=person,
-        expected_discharge_date=planning.expected_discharge_date,
-        needs_summary=planning.needs_summary,
-        aids=list(planning.aids),
-        medication_list_attached=planning.medication_list_attached,
         fast_vardkontakt=planning.fast_vardkontakt.unit_name if planning.fast_vardkontakt else None,
         liability=_liability(facts.ready) if facts.ready else None,
         earlier_ready_periods=[_liability(p) for p in facts.ready_history],
         sip=sip_out(read.sip, case.sip_lapses_reported) if read.sip is not None else None,
         discharged_at=facts.discharge.discharged_at if facts.discharge else None,
         destination=facts.discharge.destination.value if facts.discharge and facts.discharge.destination else None,
-        liable_days=facts.liable_days,
         decisions=[decision_out(d) for d in case.decisions],
-        messages=[
-            MessageOut(
-                message_id=m.message_id,
-                message_type=m.message_type,
-                received_at=m.received_at,
-                sent_at=m.sent_at,
-                applied=m.applied,
-                cancelled=m.message_id in facts.cancelled_ids,
-            )
-            for m in read.history
-        ],
+        messages=[to_contract(MessageOut, m, cancelled=m.message_id in facts.cancelled_ids) for m in read.history],
     )

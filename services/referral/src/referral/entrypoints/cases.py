@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain.case import CaseStatus, OpeningReason
 from referral.domain.identity import IdType
-from referral.domain.messages import Address
 from referral.entrypoints.case_views import (
     CaseDetail,
     CaseReadOut,
@@ -29,6 +28,7 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator, CaseQuery
 from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText
+from trygg_shared.mapping import from_contract
 
 
 class _In(BaseModel):
@@ -87,23 +87,8 @@ class OpenCaseRequest(_In):
 
 def _open_command(body: OpenCaseRequest) -> uc.OpenCase:
     """The use case's command from the request body."""
-    p = body.person
-    address = (
-        Address(p.address.street, p.address.postal_code, p.address.city, p.address.municipality_code)
-        if p.address
-        else None
-    )
-    return uc.OpenCase(
-        body.reason,
-        p.id_type.value,
-        p.id,
-        p.given_name,
-        p.family_name,
-        address,
-        p.phone,
-        body.region_code,
-        body.notes,
-    )
+    p = body.person  # the name, the address (as the domain's) and the phone by field name
+    return from_contract(uc.OpenCase, body, p, id_type=p.id_type.value, identity_number=p.id)
 
 
 # One example per view the reader's role gets.

@@ -21,6 +21,7 @@ from referral.domain.decision import (
     EndReason,
     Language,
     MunicipalityProfile,
+    Relative,
 )
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, SMS_CAPS, domain_errors
 from referral.service_layer import cases as uc
@@ -28,6 +29,7 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate
+from trygg_shared.mapping import from_contract, to_contract
 
 Phone = Annotated[
     str,
@@ -85,6 +87,14 @@ class EndDecisionRequest(_In):
     reason: EndReason = EndReason.ENDED_EARLY
 
 
+Hours = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
+
+
+def _length_type(profile: MunicipalityProfile) -> Any:
+    """A length in days, up to the profile's longest."""
+    return Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+
+
 def _team_type(profile: MunicipalityProfile) -> Any:
     """One of the profile's teams, or any team name when the profile names none."""
     return (
@@ -95,7 +105,7 @@ def _team_type(profile: MunicipalityProfile) -> Any:
 
 
 def _trygg_hemgang_model(profile: MunicipalityProfile) -> type[BaseModel]:
-    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
+    LengthT: Any = _length_type(profile)
     TeamT: Any = _team_type(profile)
 
     class TryggHemgangDecision(_In):
@@ -132,8 +142,7 @@ def _trygg_hemgang_model(profile: MunicipalityProfile) -> type[BaseModel]:
 
 
 def _hemgangsbeslut_model(profile: MunicipalityProfile) -> type[BaseModel]:
-    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
-    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
+    LengthT: Any = _length_type(profile)
     TeamT: Any = _team_type(profile)
 
     class HemgangsbeslutDecision(_In):
@@ -153,7 +162,7 @@ def _hemgangsbeslut_model(profile: MunicipalityProfile) -> type[BaseModel]:
         )
         decision_type: Literal[DecisionType.HEMGANGSBESLUT]
         start_date: PlausibleDate = Field(description="First day (normally the discharge day).")
-        hours_granted: HoursT
+        hours_granted: Hours
         length_days: LengthT | None = Field(None, description="Optional: the days within which the hours are used.")
         team: TeamT
         hemtjanst_evenings_nights_weekends: bool = False
@@ -187,8 +196,7 @@ class NoServiceDecision(_In):
 
 
 def _change_model(profile: MunicipalityProfile) -> type[BaseModel]:
-    LengthT = Annotated[int, Field(ge=1, le=profile.max_length_days, description="Length in days.")]
-    HoursT = Annotated[int, Field(ge=1, le=MAX_HOURS_GRANTED, description="The pot of hours granted.")]
+    LengthT: Any = _length_type(profile)
 
     class ChangeDecisionRequest(_In):
         model_config = ConfigDict(
@@ -200,7 +208,7 @@ def _change_model(profile: MunicipalityProfile) -> type[BaseModel]:
             }
         )
         length_days: LengthT | None = Field(None, description="New length (extend or shorten).")
-        hours_granted: HoursT | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")
+        hours_granted: Hours | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")
         hemtjanst_evenings_nights_weekends: bool | None = None
         relatives: Relatives | None = Field(None, description="The full new list of relatives.")
         withdraw_consent_of: list[Annotated[NonBlankText, Field(min_length=1, max_length=64)]] = Field(
@@ -291,33 +299,18 @@ class DecisionOut(_Out):
 
 
 def decision_out(d: Decision) -> DecisionOut:
-    return DecisionOut(
-        decision_id=d.decision_id,
-        decision_type=d.decision_type,
-        active=d.active,
-        start_date=d.start_date,
-        length_days=d.length_days,
-        hours_granted=d.hours_granted,
-        end_date=d.end_date,
-        team=d.team,
-        hemtjanst_evenings_nights_weekends=d.hemtjanst_evenings_nights_weekends,
-        relatives=[
-            RelativeOut(
-                relative_id=r.relative_id,
-                name=r.name,
-                phone=r.phone,
-                language=r.language,
-                consent=r.consent is not None,
-                consent_recorded_by=r.consent.recorded_by if r.consent else None,
-                consent_recorded_at=r.consent.recorded_at if r.consent else None,
-            )
-            for r in d.relatives
-        ],
-        notes=d.notes,
-        granted_by=d.granted_by,
-        granted_at=d.granted_at,
-        ending=DecisionEndingOut.model_validate(d.ending) if d.ending else None,
-        changes=list(d.changes),
+    """The decision by field name (its `active` and `end_date` too), the ending nested; relatives below."""
+    return to_contract(DecisionOut, d, relatives=[_relative_out(r) for r in d.relatives])
+
+
+def _relative_out(r: Relative) -> RelativeOut:
+    consent = r.consent
+    return to_contract(
+        RelativeOut,
+        r,
+        consent=consent is not None,
+        consent_recorded_by=consent.recorded_by if consent else None,
+        consent_recorded_at=consent.recorded_at if consent else None,
     )
 
 
@@ -329,27 +322,13 @@ def _relatives(items: list[ConsentingRelativeIn | RelativeIn] | None) -> tuple[u
 
 def _grant_command(given: Any) -> uc.GrantDecision:
     """The use case's command from one of the profile's grant request models."""
-    return uc.GrantDecision(
-        DecisionType(given.decision_type),
-        getattr(given, "start_date", None),
-        getattr(given, "length_days", None),
-        getattr(given, "team", None),
-        getattr(given, "hemtjanst_evenings_nights_weekends", False),
-        _relatives(getattr(given, "relatives", [])) or (),
-        given.notes,
-        getattr(given, "hours_granted", None),
-    )
+    # A field the decision type's model lacks keeps the command's default.
+    return from_contract(uc.GrantDecision, given, relatives=_relatives(getattr(given, "relatives", [])) or ())
 
 
 def _change_command(given: Any) -> uc.ChangeDecision:
     """The use case's command from the profile's change request model."""
-    return uc.ChangeDecision(
-        given.length_days,
-        given.hemtjanst_evenings_nights_weekends,
-        _relatives(given.relatives),
-        tuple(given.withdraw_consent_of),
-        given.hours_granted,
-    )
+    return from_contract(uc.ChangeDecision, given, relatives=_relatives(given.relatives))
 
 
 # --- routes ---------------------------------------------------------------------------------

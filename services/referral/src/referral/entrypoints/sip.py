@@ -15,13 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from referral.domain.sip import SipInvitation, SipPicture, SipPlace, SipSource
+from referral.domain.sip import SipPicture, SipPlace, SipSource
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOUND, domain_errors
 from referral.service_layer import sip as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
 from trygg_shared.bearer import require
 from trygg_shared.fields import PlausibleAwareDatetime
+from trygg_shared.mapping import from_contract, to_contract
 
 _INVITATION_EXAMPLE: dict[str, Any] = {
     "invitation_id": "sip-5c1e0f2a9b414a8e9d0b2e6f1c7a9b41",
@@ -93,18 +94,9 @@ class SipRecordedOut(BaseModel):
     sip: SipOut
 
 
-def _invitation(i: SipInvitation) -> SipInvitationOut:
-    return SipInvitationOut.model_validate(i)
-
-
 def sip_out(sip: SipPicture, lapses_reported: Collection[str]) -> SipOut:
-    return SipOut(
-        ready_at=sip.ready_at,
-        deadline=sip.deadline,
-        invitation=_invitation(sip.invitation) if sip.invitation else None,
-        invited_in_time=sip.invited_in_time,
-        lapsed=sip.lapse_key is not None and sip.lapse_key in lapses_reported,
-    )
+    """The picture by field name (the invitation nested); `lapsed` only once on-call was told."""
+    return to_contract(SipOut, sip, lapsed=sip.lapse_key is not None and sip.lapse_key in lapses_reported)
 
 
 _RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -129,12 +121,11 @@ def sip_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
     async def record(
         case_id: str, body: SipInvitationRequest, response: Response, actor: Actor = officer
     ) -> SipRecordedOut:
-        command = uc.RecordSipInvitation(body.invited_at, body.meeting_at, body.place)
+        command = from_contract(uc.RecordSipInvitation, body)
         with domain_errors(rules_are_conflicts=True):
             recorded = await uc.record_sip_invitation(deps, case_id, command, actor)
         if not recorded.created:
             response.status_code = 200
-        sip = sip_out(recorded.sip, recorded.lapses_reported)
-        return SipRecordedOut(invitation=_invitation(recorded.invitation), sip=sip)
+        return to_contract(SipRecordedOut, recorded, sip=sip_out(recorded.sip, recorded.lapses_reported))
 
     return router

@@ -7,6 +7,7 @@ and from the domain's `RegionalAgreement` (which checks the rules' own invariant
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import time
 from importlib import resources
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain.liability import NATIONAL_DEFAULT, NATIONAL_REGION, DayCount, LiabilityRule, RegionalAgreement
+from trygg_shared.carry import carry
 from trygg_shared.fields import FreeText, PlausibleDate
 
 AGREEMENTS_FILE = "agreements.json"
@@ -86,21 +88,16 @@ class AgreementData(AgreementTerms):
 
 def _rule(data: RuleData) -> LiabilityRule:
     cutoff = time.fromisoformat(data.day_zero_cutoff) if data.day_zero_cutoff else None
-    return LiabilityRule(grace_days=data.grace_days, day_zero_cutoff=cutoff, day_count=data.day_count)
+    return carry(LiabilityRule, data, day_zero_cutoff=cutoff)
 
 
 def to_domain(data: AgreementData) -> RegionalAgreement:
     """The domain agreement (raises ValueError when the terms break its invariants)."""
-    return RegionalAgreement(
-        agreement_id=data.agreement_id,
-        region_code=data.region_code,
-        version=data.version,
-        valid_from=data.valid_from,
-        valid_to=data.valid_to,
+    return carry(
+        RegionalAgreement,
+        data,
         somatic=_rule(data.somatic),
         psychiatric=_rule(data.psychiatric),
-        daily_price_sek=data.daily_price_sek,
-        source=data.source,
         yearly_prices=tuple(sorted((int(year), price) for year, price in data.yearly_prices.items())),
     )
 
@@ -111,17 +108,15 @@ def _rule_data(rule: LiabilityRule) -> RuleData:
 
 
 def from_domain(agreement: RegionalAgreement) -> AgreementData:
+    """The written form: every field by its name, the rules and the yearly prices in their written shape."""
+    same_names = {f.name: getattr(agreement, f.name) for f in dataclasses.fields(agreement)}
     return AgreementData(
-        agreement_id=agreement.agreement_id,
-        region_code=agreement.region_code,
-        version=agreement.version,
-        valid_from=agreement.valid_from,
-        valid_to=agreement.valid_to,
-        somatic=_rule_data(agreement.somatic),
-        psychiatric=_rule_data(agreement.psychiatric),
-        daily_price_sek=agreement.daily_price_sek,
-        yearly_prices={str(year): price for year, price in agreement.yearly_prices},
-        source=agreement.source,
+        **same_names
+        | {
+            "somatic": _rule_data(agreement.somatic),
+            "psychiatric": _rule_data(agreement.psychiatric),
+            "yearly_prices": {str(year): price for year, price in agreement.yearly_prices},
+        }
     )
 
 

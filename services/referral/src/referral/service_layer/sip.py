@@ -20,6 +20,7 @@ from referral.service_layer.cases import update_case
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AuditRecord, CaseQuery
 from trygg_shared.batch import Failures
+from trygg_shared.carry import carry
 
 _NAMESPACE = uuid.UUID("3c0b6c1e-5f0a-4a8e-9d0b-2e6f1c7a9b41")
 WATCHED_CASES = 500  # cases waiting for an invitation at once: far more than a municipality has
@@ -65,11 +66,10 @@ async def record_sip_invitation(
             subject=f"case:{case_id}",
         )
     )
-    invitation = SipInvitation(
+    invitation = carry(
+        SipInvitation,
+        command,
         invitation_id=invitation_id(case_id, command),
-        invited_at=command.invited_at,
-        meeting_at=command.meeting_at,
-        place=command.place,
         source=SipSource.OFFICER,
         recorded_by=actor.subject,
         recorded_at=now,
