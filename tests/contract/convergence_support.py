@@ -24,7 +24,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from referral.adapters.codec import to_wire
 from referral.domain.case import Case
-from referral.domain.decision import Consent, DecisionType, EndReason, MunicipalityProfile, Relative, grant
+from referral.domain.decision import Consent, Decision, DecisionType, EndReason, MunicipalityProfile, Relative, grant
 from referral.domain.liability import AgreementTable
 from referral.domain.messages import HospitalMessage
 from referral.entrypoints.lus_format import parse_lus, to_domain
@@ -118,12 +118,11 @@ class Delivery:
 def _officer(case: Case, step: str) -> datetime:
     if step == "grant":
         at = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
-        decision = grant(
+        draft = Decision(
             decision_id="d1",
             decision_type=DecisionType.TRYGG_HEMGANG,
-            officer="officer:anna",
-            now=at,
-            profile=PROFILE,
+            granted_by="officer:anna",
+            granted_at=at,
             start_date=date(2026, 12, 5),
             length_days=7,
             team=TEAM,
@@ -134,7 +133,7 @@ def _officer(case: Case, step: str) -> datetime:
                 Relative("rel-2", "Per Lindqvist", phone="+46701740612"),  # no consent: never leaves referral
             ),
         )
-        case.grant_decision(decision, AGREEMENTS)
+        case.grant_decision(grant(draft, PROFILE), AGREEMENTS)
         return at
     if step == "extend":
         at = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from referral.adapters.mongo import (
     MongoConsentLedger,
 )
 from referral.domain.case import Case, Opening, OpeningReason
-from referral.domain.decision import Consent, DecisionType, MunicipalityProfile, Relative, grant
+from referral.domain.decision import Consent, Decision, DecisionType, MunicipalityProfile, Relative, grant
 from referral.domain.identity import parse_identity
 from referral.domain.messages import Patient
 from referral.service_layer.agreement_format import shipped_agreements
@@ -36,19 +36,27 @@ def opened_case() -> Case:
     )
 
 
-async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]) -> None:
-    case = opened_case()
-    decision = grant(
-        decision_id="d1",
+def trygg_hemgang(
+    decision_id: str, team: str, profile: MunicipalityProfile, relatives: tuple[Relative, ...] = ()
+) -> Decision:
+    """A 14-day Trygg hemgång decision from 2026-11-25, granted by officer:a at NOW (checked by `grant`)."""
+    draft = Decision(
+        decision_id=decision_id,
         decision_type=DecisionType.TRYGG_HEMGANG,
-        officer="officer:a",
-        now=NOW,
-        profile=MunicipalityProfile(),
+        granted_by="officer:a",
+        granted_at=NOW,
         start_date=date(2026, 11, 25),
         length_days=14,
-        team="Team Väst",
-        relatives=(Relative("r1", "Karin", "+46701112233", consent=Consent("officer:a", NOW)),),
+        team=team,
+        relatives=relatives,
     )
+    return grant(draft, profile)
+
+
+async def test_an_opened_case_with_a_decision_round_trips(db: AsyncDatabase[Any]) -> None:
+    case = opened_case()
+    karin = Relative("r1", "Karin", "+46701112233", consent=Consent("officer:a", NOW))
+    decision = trygg_hemgang("d1", "Team Väst", MunicipalityProfile(), (karin,))
     case.grant_decision(decision, AGREEMENTS)
     await save_new(db, case)
 

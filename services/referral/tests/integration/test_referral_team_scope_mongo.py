@@ -10,13 +10,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from referral.adapters.mongo import CASES, INDEXES, MongoCaseQueries
 from referral.domain.case import Case
-from referral.domain.decision import DecisionType, MunicipalityProfile, grant
+from referral.domain.decision import MunicipalityProfile
 from referral.domain.events import SmsCap, SmsCapHit
 from referral.service_layer.ports import CaseQuery
 from trygg_shared.aggregate import update_aggregate
 from trygg_shared.indexes import ensure_indexes
 
-from .test_referral_decisions_mongo import NOW, opened_case
+from .test_referral_decisions_mongo import NOW, opened_case, trygg_hemgang
 from .test_referral_mongo import AGREEMENTS, CODEC, save_new, store
 
 PROFILE = MunicipalityProfile(team_ids=(("Team Väst", "team-vast"), ("Trygg hemgång Hofors", "hofors")))
@@ -24,16 +24,7 @@ PROFILE = MunicipalityProfile(team_ids=(("Team Väst", "team-vast"), ("Trygg hem
 
 def decided(team: str) -> Any:
     case = opened_case()
-    decision = grant(
-        decision_id=f"d-{case.case_id}",
-        decision_type=DecisionType.TRYGG_HEMGANG,
-        officer="officer:a",
-        now=NOW,
-        profile=PROFILE,
-        start_date=date(2026, 11, 25),
-        length_days=14,
-        team=team,
-    )
+    decision = trygg_hemgang(f"d-{case.case_id}", team, PROFILE)
     case.grant_decision(decision, AGREEMENTS)
     return case
 

@@ -137,66 +137,44 @@ class Decision:
         return self.ending is None and self.decision_type in SERVICE_DECISIONS
 
 
-def grant(
-    *,
-    decision_id: str,
-    decision_type: DecisionType,
-    officer: str,
-    now: datetime,
-    profile: MunicipalityProfile,
-    start_date: date | None = None,
-    length_days: int | None = None,
-    team: str | None = None,
-    hemtjanst_evenings_nights_weekends: bool = False,
-    relatives: tuple[Relative, ...] = (),
-    notes: str | None = None,
-    hours_granted: int | None = None,
-) -> Decision:
-    """A new decision, checked against the profile and the consent rules."""
-    if decision_type is DecisionType.HEMGANGSBESLUT:
-        if start_date is None:
+def grant(draft: Decision, profile: MunicipalityProfile) -> Decision:
+    """A new decision as the officer gave it (`draft`), checked against the profile and the consent
+    rules, with the id of its team when the profile knows it."""
+    if draft.decision_type is DecisionType.HEMGANGSBESLUT:
+        if draft.start_date is None:
             raise DecisionError("a hemgångsbeslut needs a start date (normally the discharge day)")
-        if hours_granted is None:
+        if draft.hours_granted is None:
             raise DecisionError("a hemgångsbeslut needs the hours granted")
-        _check_hours(hours_granted)
-        if length_days is not None:
-            _check_length(length_days, profile)
-    elif hours_granted is not None:
+        _check_hours(draft.hours_granted)
+        if draft.length_days is not None:
+            _check_length(draft.length_days, profile)
+    elif draft.hours_granted is not None:
         raise DecisionError("only a hemgångsbeslut grants hours")
-    if decision_type is DecisionType.TRYGG_HEMGANG:
-        if start_date is None:
+    if draft.decision_type is DecisionType.TRYGG_HEMGANG:
+        if draft.start_date is None:
             raise DecisionError("a Trygg hemgång decision needs a start date (normally the discharge day)")
-        if length_days is None:
+        if draft.length_days is None:
             raise DecisionError("a Trygg hemgång decision needs a length in days")
-        _check_length(length_days, profile)
-    if decision_type in TEAM_DECISIONS:
-        if not team:
-            label = "Trygg hemgång decision" if decision_type is DecisionType.TRYGG_HEMGANG else "hemgångsbeslut"
+        _check_length(draft.length_days, profile)
+    if draft.decision_type in TEAM_DECISIONS:
+        if not draft.team:
+            label = "Trygg hemgång decision" if draft.decision_type is DecisionType.TRYGG_HEMGANG else "hemgångsbeslut"
             raise DecisionError(f"a {label} needs the team that carries it out")
-        if profile.teams and team not in profile.teams:
+        if profile.teams and draft.team not in profile.teams:
             raise DecisionError(f"unknown team; this municipality's teams are: {', '.join(profile.teams)}")
-    elif length_days is not None:
-        if length_days < 1:
+    elif draft.length_days is not None:
+        if draft.length_days < 1:
             raise DecisionError("length must be at least 1 day")
-        if start_date is None:
+        if draft.start_date is None:
             raise DecisionError("a length needs a start date")
-    if decision_type not in SERVICE_DECISIONS and (team or relatives or hemtjanst_evenings_nights_weekends):
-        raise DecisionError(f"a {decision_type.value} decision grants no service: no team, relatives or home care")
-    _check_relatives(relatives)
-    return Decision(
-        decision_id=decision_id,
-        decision_type=decision_type,
-        granted_by=officer,
-        granted_at=now,
-        start_date=start_date,
-        length_days=length_days,
-        team=team,
-        hemtjanst_evenings_nights_weekends=hemtjanst_evenings_nights_weekends,
-        relatives=relatives,
-        notes=notes,
-        hours_granted=hours_granted,
-        team_id=profile.team_id_of(team),
-    )
+    if draft.decision_type not in SERVICE_DECISIONS and (
+        draft.team or draft.relatives or draft.hemtjanst_evenings_nights_weekends
+    ):
+        raise DecisionError(
+            f"a {draft.decision_type.value} decision grants no service: no team, relatives or home care"
+        )
+    _check_relatives(draft.relatives)
+    return replace(draft, team_id=profile.team_id_of(draft.team))
 
 
 def change(

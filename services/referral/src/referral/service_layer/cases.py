@@ -32,6 +32,7 @@ from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import Actor, AuditRecord, CaseQuery, CaseStore, InboundRecord
 from trygg_shared.aggregate import AggregateNotFound, update_aggregate
 from trygg_shared.auth import may_act_for_team
+from trygg_shared.carry import carry
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -141,7 +142,7 @@ async def update_case(cases: CaseStore, case_id: str, change: Callable[[Case], T
 
 async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case:
     identity = parse_identity(command.id_type, command.identity_number)
-    patient = Patient(identity, command.given_name, command.family_name, command.address, command.phone)
+    patient = carry(Patient, command, identity=identity)  # the name, address and phone by field name
     opening = Opening(command.reason, actor.subject, deps.clock.now(), patient, command.notes)
     case = Case.open_without_message(
         str(uuid.uuid4()), deps.pseudonymizer.person_ref(identity), opening, command.region_code
@@ -197,20 +198,16 @@ async def _check_sms_limits(
 
 async def grant_decision(deps: ReferralDeps, case_id: str, command: GrantDecision, actor: Actor) -> Decision:
     relatives = _relatives(command.relatives, actor, deps, ())
-    decision = grant(
+    # The terms by field name from the command; who granted it and when from the request.
+    draft = carry(
+        Decision,
+        command,
         decision_id=str(uuid.uuid4()),
-        decision_type=command.decision_type,
-        officer=actor.subject,
-        now=deps.clock.now(),
-        profile=deps.profile,
-        start_date=command.start_date,
-        length_days=command.length_days,
-        team=command.team,
-        hemtjanst_evenings_nights_weekends=command.hemtjanst_evenings_nights_weekends,
+        granted_by=actor.subject,
+        granted_at=deps.clock.now(),
         relatives=relatives,
-        notes=command.notes,
-        hours_granted=command.hours_granted,
     )
+    decision = grant(draft, deps.profile)
     if await deps.cases.load(case_id) is None:  # before the ledger counts consents for it
         raise CaseNotFound(f"no case {case_id}")
     keys = await _check_sms_limits(deps, actor, case_id, relatives, ())
