@@ -40,6 +40,8 @@ _DECISION = TypeAdapter(Decision)
 _RECEIPT = TypeAdapter(Receipt)
 _SIP = TypeAdapter(SipInvitation)
 NOT_RUNNING = datetime(9999, 12, 31, tzinfo=UTC)
+# The case's plain fields: stored under their own names, read back as they are (absent: None).
+_AS_IS = ("sender_id", "episode_id", "region_code", "readmission_of_case_id", "liability_days_published")
 
 
 class CaseCodec:
@@ -58,9 +60,7 @@ class CaseCodec:
         sip_due = case.sip_due_at(self._agreements())
         return {
             "person_ref": case.person_ref,
-            "sender_id": case.sender_id,
-            "episode_id": case.episode_id,
-            "region_code": case.region_code,
+            **{name: getattr(case, name) for name in _AS_IS},
             "messages": [
                 {
                     **_MESSAGE.dump_python(m, mode="json"),
@@ -72,8 +72,6 @@ class CaseCodec:
             "agreement_pins": [
                 {"message_id": m, "agreement_id": a, "version": v} for m, (a, v) in case.agreement_pins.items()
             ],
-            "readmission_of_case_id": case.readmission_of_case_id,
-            "liability_days_published": case.liability_days_published,
             # Query fields, top level (FerretDB pushes only top-level equality down to SQL):
             "status": facts.status.value,
             "liability_running": running,
@@ -104,20 +102,17 @@ class CaseCodec:
             messages[message.message_id] = message
             if receipt:
                 receipts[message.message_id] = _RECEIPT.validate_python(receipt)
+        as_is: dict[str, Any] = {name: doc.get(name) for name in _AS_IS}
         return Case(
             case_id=str(doc["_id"]),
             person_ref=doc["person_ref"],
-            sender_id=doc.get("sender_id"),
-            episode_id=doc.get("episode_id"),
-            region_code=doc.get("region_code"),
+            **as_is,
             messages=messages,
             receipts=receipts,
             agreement_pins={
                 str(p["message_id"]): (str(p["agreement_id"]), int(p["version"]))
                 for p in doc.get("agreement_pins") or []
             },
-            readmission_of_case_id=doc.get("readmission_of_case_id"),
-            liability_days_published=doc.get("liability_days_published"),
             opening=_OPENING.validate_python(doc["opening"]) if doc.get("opening") else None,
             decisions=[_DECISION.validate_python(d) for d in doc.get("decisions") or []],
             sms_cap_windows={str(k) for k in doc.get("sms_cap_windows") or []},
