@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain.case import CaseStatus, OpeningReason
-from referral.domain.identity import IdType
+from referral.domain.identity import IdType, parse_identity
+from referral.domain.messages import Patient
 from referral.entrypoints.case_views import (
     CaseDetail,
     CaseReadOut,
@@ -88,7 +89,8 @@ class OpenCaseRequest(_In):
 def _open_command(body: OpenCaseRequest) -> uc.OpenCase:
     """The use case's command from the request body."""
     p = body.person  # the name, the address (as the domain's) and the phone by field name
-    return from_contract(uc.OpenCase, body, p, id_type=p.id_type.value, identity_number=p.id)
+    patient = from_contract(Patient, p, identity=parse_identity(p.id_type, p.id))  # may raise InvalidIdentity
+    return from_contract(uc.OpenCase, body, patient=patient)
 
 
 # One example per view the reader's role gets.
@@ -120,9 +122,8 @@ def case_router(deps: ReferralDeps, authenticator: Authenticator) -> APIRouter:
         responses=BAD_BODY,
     )
     async def open_case(body: OpenCaseRequest, actor: Actor = officer) -> CaseSummary:
-        command = _open_command(body)
         with domain_errors():
-            case = await uc.open_case(deps, command, actor)
+            case = await uc.open_case(deps, _open_command(body), actor)
         return CaseSummary(**summary_fields(case, case.facts(deps.agreements)))  # type: ignore[arg-type]
 
     @router.get(

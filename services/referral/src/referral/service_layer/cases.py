@@ -24,8 +24,7 @@ from referral.domain.decision import (
     Relative,
     grant,
 )
-from referral.domain.identity import parse_identity
-from referral.domain.messages import Address, Patient
+from referral.domain.messages import Patient
 from referral.domain.sip import SipPicture
 from referral.service_layer import sms_limits
 from referral.service_layer.deps import ReferralDeps
@@ -73,13 +72,10 @@ DECISION_FIELDS = ("relatives",)
 
 @dataclass(frozen=True)
 class OpenCase:
+    """An officer opens a case for `patient` (whose identity the edge has parsed, as the intake's does)."""
+
     reason: OpeningReason
-    id_type: str
-    identity_number: str
-    given_name: str
-    family_name: str
-    address: Address | None = None
-    phone: str | None = None
+    patient: Patient
     region_code: str | None = None
     notes: str | None = None
 
@@ -141,12 +137,9 @@ async def update_case(cases: CaseStore, case_id: str, change: Callable[[Case], T
 
 
 async def open_case(deps: ReferralDeps, command: OpenCase, actor: Actor) -> Case:
-    identity = parse_identity(command.id_type, command.identity_number)
-    patient = carry(Patient, command, identity=identity)  # the name, address and phone by field name
-    opening = Opening(command.reason, actor.subject, deps.clock.now(), patient, command.notes)
-    case = Case.open_without_message(
-        str(uuid.uuid4()), deps.pseudonymizer.person_ref(identity), opening, command.region_code
-    )
+    opening = carry(Opening, command, opened_by=actor.subject, opened_at=deps.clock.now())
+    person_ref = deps.pseudonymizer.person_ref(command.patient.identity)
+    case = Case.open_without_message(str(uuid.uuid4()), person_ref, opening, command.region_code)
     await deps.cases.save(case.case_id, 0, case, case.take_events())
     return case
 
