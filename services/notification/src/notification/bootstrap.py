@@ -55,6 +55,7 @@ from notification.service_layer.ports import (
     TeamDirectory,
 )
 from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
+from trygg_shared.carry import carry
 from trygg_shared.clock import SystemClock
 from trygg_shared.http import Degraded
 from trygg_shared.indexes import Index
@@ -248,22 +249,8 @@ def _sending(
 
 
 def _deps(backend: Backend, provider: SmsProvider, clock: Clock, policy: Policy) -> NotificationDeps:
-    return NotificationDeps(
-        cases=backend.cases,
-        messages=backend.messages,
-        alerts=backend.alerts,
-        case_queries=backend.case_queries,
-        message_queries=backend.message_queries,
-        alert_queries=backend.alert_queries,
-        cap=backend.cap,
-        claims=backend.claims,
-        rotas=backend.rotas,
-        teams=backend.teams,
-        audit=backend.audit,
-        provider=provider,
-        clock=clock,
-        policy=policy,
-    )
+    """The use cases' dependencies: the backend's stores and queries by name, then the rest."""
+    return carry(NotificationDeps, backend, provider=provider, clock=clock, policy=policy)
 
 
 def _consumers(
