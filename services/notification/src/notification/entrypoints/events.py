@@ -10,13 +10,12 @@ repeats and stale events and dead-letters poison; the use cases are idempotent b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 
 from notification.domain.casefile import Relative
-from notification.domain.contacts import DayHours, Language, TeamContact
+from notification.domain.contacts import DayHours, TeamContact
 from notification.domain.ids import missed_visit_alert_id, readmission_alert_id, sip_alert_id, sms_failed_alert_id
 from notification.domain.templates import AlertTopic, MeetingPlace
 from notification.service_layer import alerts as al
@@ -38,6 +37,7 @@ from trygg_shared.contracts.topics import (
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import DeadLetter, EventConsumer, HandledEvents, Handles
 from trygg_shared.lanes import Lanes
+from trygg_shared.mapping import from_contract
 from trygg_shared.settings import KafkaSettings
 from trygg_shared.vocabulary.notification import RecipientKind
 from trygg_shared.vocabulary.referral import DecisionEndReason, DecisionType, Destination, SmsCap
@@ -51,31 +51,26 @@ def consented(relatives: tuple[r.Relative, ...]) -> list[Relative]:
     Only decision events written before the relative-contacts topic carry relatives (referral
     sends these lists empty now): read for a replay of such history, or a rolling upgrade.
     """
-    return [Relative(x.relative_id, x.phone, Language(x.language.value)) for x in relatives if x.consent and x.phone]
-
-
-def contacts(relatives: tuple[r.RelativeContact, ...]) -> list[Relative]:
-    """The relatives of a relative-contacts event (each has consent on record and a phone number)."""
-    return [Relative(x.relative_id, x.phone, Language(x.language.value)) for x in relatives]
+    return [from_contract(Relative, x) for x in relatives if x.consent and x.phone]
 
 
 # --- referral --------------------------------------------------------------------------------------
+# The use cases' views are built by field name from the event and its envelope (`sequence`); only
+# what the wire names otherwise is given.
 
 
 def granted(event: r.DecisionGranted, meta: EventMeta) -> rel.GrantedDecision:
     """The use case's view of a granted decision."""
-    return rel.GrantedDecision(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        decision_id=event.decision_id,
+    return from_contract(
+        rel.GrantedDecision,
+        event,
+        meta,
         trygg_hemgang=event.decision_type is DecisionType.TRYGG_HEMGANG,
         team_name=event.team,
-        start_date=event.start_date,
         relatives=consented(event.relatives),
         by=event.granted_by,
         at=event.granted_at,
         source_event_id=meta.id,
-        sequence=meta.sequence,
     )
 
 
@@ -83,22 +78,19 @@ _Change = TypeVar("_Change", rel.ChangedDecision, rel.RelativeContacts)
 
 
 def relatives_changed(
-    view: type[_Change],
-    event: r.DecisionChanged | r.RelativeContactsChanged,
-    relatives: list[Relative],
-    meta: EventMeta,
+    view: type[_Change], event: r.DecisionChanged | r.RelativeContactsChanged, meta: EventMeta, **given: Any
 ) -> _Change:
-    """The use case's view of a change to whom is told: a changed decision, or the relatives' new list."""
-    return view(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        decision_id=event.decision_id,
-        relatives=relatives,
+    """The use case's view of a change to whom is told: a changed decision, or the relatives' new list
+    (each relative of a relative-contacts event has consent on record and a phone number)."""
+    return from_contract(
+        view,
+        event,
+        meta,
         withdrawn=event.consent_withdrawn_relative_ids,
         by=event.changed_by,
         at=event.changed_at,
         source_event_id=meta.id,
-        sequence=meta.sequence,
+        **given,
     )
 
 
@@ -185,7 +177,7 @@ def referral_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
 
     async def on_decision_changed(event: r.DecisionChanged, meta: EventMeta) -> None:
         # A withdrawal takes effect with whichever of the two topics is read first.
-        change = relatives_changed(rel.ChangedDecision, event, consented(event.relatives), meta)
+        change = relatives_changed(rel.ChangedDecision, event, meta, relatives=consented(event.relatives))
         await rel.record_decision_change(deps, change)
 
     async def on_decision_ended(event: r.DecisionEnded, meta: EventMeta) -> None:
@@ -215,7 +207,7 @@ def relative_contacts_consumer(deps: NotificationDeps, group: Group) -> EventCon
     """Referral's relative-contacts topic: whom to inform, with their phone numbers (only we read it)."""
 
     async def on_contacts_changed(event: r.RelativeContactsChanged, meta: EventMeta) -> None:
-        await rel.record_contacts(deps, relatives_changed(rel.RelativeContacts, event, contacts(event.relatives), meta))
+        await rel.record_contacts(deps, relatives_changed(rel.RelativeContacts, event, meta))
 
     handles: list[Handles[Any]] = [
         Handles(r.RelativeContactsChanged, on_contacts_changed)
@@ -240,21 +232,10 @@ _PLACES = {
 _TOLD_ENDS = {s.PeriodEndReason.COMPLETED, s.PeriodEndReason.ENDED_EARLY, s.PeriodEndReason.HOURS_USED}
 
 
-def planned(
-    event: s.VisitScheduled | s.VisitRescheduled, start: datetime, place: MeetingPlace, moved: bool
-) -> vis.VisitPlanned:
-    """The use case's view of a visit scheduled or moved."""
-    return vis.VisitPlanned(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        period_id=event.period_id,
-        team_id=event.team_id,
-        visit_id=event.visit_id,
-        visit_type=_VISIT_TYPES.get(event.kind, vis.VisitType.OTHER),
-        planned_start=start,
-        place=place,
-        moved=moved,
-    )
+def planned(event: s.VisitScheduled | s.VisitRescheduled, place: MeetingPlace, moved: bool) -> vis.VisitPlanned:
+    """The use case's view of a visit scheduled or moved (by field name: the visit, its period and start)."""
+    visit_type = _VISIT_TYPES.get(event.kind, vis.VisitType.OTHER)
+    return from_contract(vis.VisitPlanned, event, visit_type=visit_type, place=place, moved=moved)
 
 
 async def period_ended(deps: NotificationDeps, event: s.PeriodEnded) -> None:
@@ -301,12 +282,12 @@ def period_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
 
     async def on_visit_scheduled(event: s.VisitScheduled, meta: EventMeta) -> None:
         place = _PLACES.get(event.location, MeetingPlace.HOME)
-        await vis.visit_planned(deps, planned(event, event.planned_start, place, moved=False))
+        await vis.visit_planned(deps, planned(event, place, moved=False))
 
     async def on_visit_rescheduled(event: s.VisitRescheduled, meta: EventMeta) -> None:
         if event.planned_start == event.previous_start:
             return  # another team member, same time: nothing for relatives
-        await vis.visit_planned(deps, planned(event, event.planned_start, MeetingPlace.HOME, moved=True))
+        await vis.visit_planned(deps, planned(event, MeetingPlace.HOME, moved=True))
 
     async def on_visit_cancelled(event: s.VisitCancelled, meta: EventMeta) -> None:
         await vis.visit_cancelled(deps, event.case_id, event.person_ref, event.period_id, event.team_id, event.visit_id)
@@ -348,13 +329,8 @@ def period_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
 
 def team_consumer(deps: NotificationDeps, group: Group) -> EventConsumer:
     async def on_team_configured(event: s.TeamConfigured, meta: EventMeta) -> None:
-        contact = TeamContact(
-            team_id=event.team_id,
-            name=event.name,
-            phone=event.phone,
-            hours=tuple(DayHours(_WEEKDAYS.index(h.weekday), h.start, h.end) for h in event.hours),
-            hemtjanst_phone=event.hemtjanst_phone,
-        )
+        hours = tuple(DayHours(_WEEKDAYS.index(h.weekday), h.start, h.end) for h in event.hours)
+        contact = from_contract(TeamContact, event, hours=hours)  # the team's id, name and phones by name
         await rel.configure_team(deps, contact, event.version)
 
     async def on_capacity_exceeded(event: s.TeamCapacityExceeded, meta: EventMeta) -> None:
