@@ -52,6 +52,48 @@ async def test_on_call_acknowledges_an_alert_once_and_a_second_time_is_a_conflic
     assert second.headers["content-type"] == "application/problem+json"
 
 
+async def test_an_alert_and_its_message_are_answered_field_by_field_without_number_or_text() -> None:
+    h = Harness.create(now=T0)
+    alert_id = await raised(h)
+    await dispatch_due(h.deps)
+    [message] = await h.deps.message_queries.for_case("c1", 1)
+    client = h.client()
+    alert = client.get(f"/alerts/{alert_id}", headers=as_role("oncall")).json()
+    assert alert == {
+        "alert_id": "missed:v1",
+        "topic": "visit_missed",
+        "state": "open",
+        "case_id": "c1",
+        "team_id": None,
+        "raised_at": "2026-11-23T09:00:00Z",
+        "due_at": None,
+        "level": 0,
+        "responders_on_call": 1,
+        "exhausted": False,
+        "escalate_at": "2026-11-23T09:15:00Z",
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "channel": None,
+    }
+    got = client.get(f"/messages/{message.message_id}", headers=as_role("ops")).json()
+    assert got == {
+        "message_id": message.message_id,
+        "kind": "oncall_alert",
+        "recipient_kind": "oncall",
+        "case_id": "c1",
+        "alert_id": "missed:v1",
+        "language": "sv",
+        "state": "accepted",
+        "attempts": 1,
+        "provider": h.provider.name,
+        "created_at": "2026-11-23T09:00:00Z",
+        "not_before": "2026-11-23T09:00:00Z",
+        "held_for_quiet_hours": False,
+        "status_at": "2026-11-23T09:00:00Z",
+        "failure_reason": None,
+    }
+
+
 def test_without_a_token_or_the_role_the_api_answers_401_and_403_as_problems() -> None:
     client = Harness.create(now=T0).client()
     assert client.get("/alerts").status_code == 401

@@ -24,6 +24,7 @@ from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
 from trygg_shared.guard import route_limits
 from trygg_shared.http import Out, ProblemError, example
+from trygg_shared.mapping import to_contract
 
 _ALERT_EXAMPLE: dict[str, Any] = {
     "alert_id": "liability:a81ac505-f085-519e-9ef6-973a857711b7:1795507200",
@@ -65,22 +66,8 @@ class AlertOut(Out):
 
     @classmethod
     def of(cls, alert: Alert) -> AlertOut:
-        return cls(
-            alert_id=alert.alert_id,
-            topic=alert.topic.value,
-            state=alert.state,
-            case_id=alert.case_id,
-            team_id=alert.team_id,
-            raised_at=alert.raised_at,
-            due_at=alert.facts.at,
-            level=alert.level,
-            responders_on_call=len(alert.responders),
-            exhausted=alert.exhausted,
-            escalate_at=alert.escalate_at,
-            acknowledged_by=alert.acknowledged_by,
-            acknowledged_at=alert.acknowledged_at,
-            channel=alert.channel,
-        )
+        """The alert's own fields by name; the moment it is about and how many are on call given."""
+        return to_contract(cls, alert, due_at=alert.facts.at, responders_on_call=len(alert.responders))
 
 
 def alerts_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:

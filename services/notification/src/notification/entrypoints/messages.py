@@ -16,6 +16,7 @@ from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
 from trygg_shared.bearer import require
 from trygg_shared.http import Out, example
+from trygg_shared.mapping import to_contract
 
 
 class MessageOut(Out):
@@ -57,22 +58,8 @@ class MessageOut(Out):
 
     @classmethod
     def of(cls, m: Message) -> MessageOut:
-        return cls(
-            message_id=m.message_id,
-            kind=m.kind.value,
-            recipient_kind=m.recipient.value,
-            case_id=m.case_id,
-            alert_id=m.alert_id,
-            language=m.language.value,
-            state=m.state.value,
-            attempts=m.attempts,
-            provider=m.provider,
-            created_at=m.created_at,
-            not_before=m.not_before,
-            held_for_quiet_hours=m.held_for_quiet_hours,
-            status_at=m.status_at,
-            failure_reason=m.failure_reason,
-        )
+        """The message's fields by name (enums as their values), never its number or text."""
+        return to_contract(cls, m, recipient_kind=m.recipient)
 
 
 class ConsentEntryOut(Out):
