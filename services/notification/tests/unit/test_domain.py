@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notification.domain.alert import AckChannel, Alert, AlertError, Responder, Rota, Shift
-from notification.domain.casefile import CaseFile, ConsentWithdrawn, Relative, WatchState
+from notification.domain.casefile import CaseFile, ConsentWithdrawn, GrantedDecision, Relative, WatchState
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import (
     DeliveryStatus,
@@ -238,18 +238,17 @@ def test_a_sent_message_cannot_be_cancelled() -> None:
 # --- consent -------------------------------------------------------------------------------------
 
 
+def decision(
+    *, trygg_hemgang: bool = True, team_name: str | None = None, relatives: tuple[Relative, ...] = (), by: str = "o"
+) -> GrantedDecision:
+    """Case c1's decision d1, granted at T0 (event e1)."""
+    return GrantedDecision("c1", "p1", "d1", trygg_hemgang, team_name, None, list(relatives), by, T0, "e1")
+
+
 def test_a_relative_missing_from_the_changed_decision_is_withdrawn_and_logged() -> None:
     case = CaseFile("c1", "p1")
     karin, olle = Relative("r1", "+46701112233", Language.SV), Relative("r2", "+46701112244", Language.FI)
-    case.decision_granted(
-        decision_id="d1",
-        trygg_hemgang=True,
-        team_name="Team Väst",
-        relatives=[karin, olle],
-        by="officer:a",
-        at=T0,
-        source_event_id="e1",
-    )
+    case.decision_granted(decision(team_name="Team Väst", relatives=(karin, olle), by="officer:a"))
     assert case.may_message("r1") == karin
     _, events = case.set_relatives([olle], by="officer:b", at=T0, source_event_id="e2")
     assert events == [ConsentWithdrawn("c1", ("r1",))]
@@ -266,7 +265,7 @@ def test_a_relative_missing_from_the_changed_decision_is_withdrawn_and_logged() 
 def test_an_older_list_of_relatives_never_brings_back_a_withdrawn_relative() -> None:
     case = CaseFile("c1", "p1")
     karin, olle = Relative("r1", "+46701112233", Language.SV), Relative("r2", "+46701112244", Language.FI)
-    case.decision_granted(decision_id="d1", trygg_hemgang=True, team_name=None, by="o", at=T0, source_event_id="e1")
+    case.decision_granted(decision())
     assert case.may_message("r1") is None  # a decision names no relatives: their list comes on its own
 
     assert case.consent_withdrawn(("r1",), sequence=5, by="officer:b", at=T0, source_event_id="e5") == []
@@ -284,15 +283,7 @@ def test_an_older_list_of_relatives_never_brings_back_a_withdrawn_relative() -> 
 
 def test_relatives_of_a_decision_that_is_not_trygg_hemgang_are_never_messaged() -> None:
     case = CaseFile("c1", "p1")
-    case.decision_granted(
-        decision_id="d1",
-        trygg_hemgang=False,
-        team_name=None,
-        relatives=[Relative("r1", "+46701112233", Language.SV)],
-        by="o",
-        at=T0,
-        source_event_id="e",
-    )
+    case.decision_granted(decision(trygg_hemgang=False, relatives=(Relative("r1", "+46701112233", Language.SV),)))
     assert case.may_message("r1") is None
 
 
@@ -303,9 +294,7 @@ def test_the_liability_watch_is_armed_by_the_ready_notice_and_disarmed_by_a_deci
     assert not case.ready_for_discharge(T0, starts, timedelta(hours=24))  # the same notice again
     assert case.watch_due(starts - timedelta(hours=25)) is None
     assert case.watch_due(starts - timedelta(hours=24)) is not None
-    case.decision_granted(
-        decision_id="d", trygg_hemgang=True, team_name=None, relatives=[], by="o", at=T0, source_event_id="e"
-    )
+    case.decision_granted(decision())
     assert case.watch is not None
     assert case.watch.state is WatchState.DISARMED
     assert not case.ready_for_discharge(T0 + timedelta(days=1), starts, timedelta(hours=24))

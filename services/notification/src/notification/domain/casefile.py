@@ -109,6 +109,23 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class GrantedDecision:
+    """A decision referral granted, as the case file records it (`CaseFile.decision_granted`)."""
+
+    case_id: str
+    person_ref: str
+    decision_id: str
+    trygg_hemgang: bool  # the decision is Trygg hemgång: relatives may be told about it
+    team_name: str | None
+    start_date: date | None
+    relatives: list[Relative]  # only from decision events written before the relative-contacts topic
+    by: str
+    at: datetime
+    source_event_id: str
+    sequence: int | None = None  # referral's sequence number of the event
+
+
+@dataclass(frozen=True)
 class LiabilityWatch:
     ready_at: datetime
     liability_starts_at: datetime
@@ -222,37 +239,33 @@ class CaseFile:
     # --- decisions and period -------------------------------------------------------------------
 
     def decision_granted(
-        self,
-        *,
-        decision_id: str,
-        trygg_hemgang: bool,
-        team_name: str | None,
-        start_date: date | None = None,
-        relatives: list[Relative] | None = None,
-        by: str,
-        at: datetime,
-        source_event_id: str,
-        sequence: int | None = None,
-        read_at: datetime | None = None,
+        self, decision: GrantedDecision, read_at: datetime | None = None
     ) -> tuple[list[Relative], list[object]]:
-        """A decision: the watch stops; relatives may be told about it only if it is Trygg hemgång.
+        """A decision (read at `read_at`): the watch stops; relatives may be told about it only if it
+        is Trygg hemgång.
 
-        The relatives come on their own topic (`contacts_changed`). `relatives` is for decision
-        events written before that topic existed, which carried them: a non-empty list is then
-        the relatives' full list.
+        The relatives come on their own topic (`contacts_changed`). `decision.relatives` is for
+        decision events written before that topic existed, which carried them: a non-empty list is
+        then the relatives' full list.
         """
         self.decided = True
-        if self.decision_id != decision_id or self.decision_read_at is None:
-            self.decision_read_at = read_at or at  # a redelivery keeps the first reading
+        if self.decision_id != decision.decision_id or self.decision_read_at is None:
+            self.decision_read_at = read_at or decision.at  # a redelivery keeps the first reading
             self.last_day = None
-        self.decision_id = decision_id
-        self.trygg_hemgang = trygg_hemgang
-        self.team_name = team_name or self.team_name
-        self.start_date = start_date
-        self.decided_at = at
+        self.decision_id = decision.decision_id
+        self.trygg_hemgang = decision.trygg_hemgang
+        self.team_name = decision.team_name or self.team_name
+        self.start_date = decision.start_date
+        self.decided_at = decision.at
         self._disarm()
-        if relatives:
-            return self.contacts_changed(relatives, sequence=sequence, by=by, at=at, source_event_id=source_event_id)
+        if decision.relatives:
+            return self.contacts_changed(
+                decision.relatives,
+                sequence=decision.sequence,
+                by=decision.by,
+                at=decision.at,
+                source_event_id=decision.source_event_id,
+            )
         return [], []
 
     def period_planned(self, period_id: str, team_id: str) -> None:

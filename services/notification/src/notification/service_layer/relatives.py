@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, Notice, Relative
+from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, GrantedDecision, Notice, Relative
 from notification.domain.contacts import TeamContact
 from notification.domain.message import CancelReason, RecipientKind
 from notification.domain.schedule import topics_of
@@ -25,9 +25,11 @@ from notification.service_layer.telling import (
     withdraw_topics,
 )
 from trygg_shared.aggregate import update_aggregate
+from trygg_shared.carry import carry
 from trygg_shared.logging import get_logger
 
-__all__ = ["cancel_message", "contact_for", "create_message", "local_time", "tell"]  # used by the other use cases
+# Used by the other use cases; the decision is the domain's record (the command the events entrypoint builds).
+__all__ = ["GrantedDecision", "cancel_message", "contact_for", "create_message", "local_time", "tell"]
 
 log = get_logger(__name__)
 
@@ -78,21 +80,6 @@ async def open_case(deps: NotificationDeps, case_id: str, person_ref: str) -> No
 
 
 @dataclass(frozen=True)
-class GrantedDecision:
-    case_id: str
-    person_ref: str
-    decision_id: str
-    trygg_hemgang: bool
-    team_name: str | None
-    start_date: date | None
-    relatives: list[Relative]  # only from decision events written before the relative-contacts topic
-    by: str
-    at: datetime
-    source_event_id: str
-    sequence: int | None = None  # referral's sequence number of the event
-
-
-@dataclass(frozen=True)
 class DecisionRecorded:
     queued: int  # messages queued now (0 when repeated)
     watched: bool  # the case has had a liability watch: only then can it have a liability alert
@@ -128,18 +115,7 @@ async def record_granted(deps: NotificationDeps, cmd: GrantedDecision) -> Decisi
     """`record_decision`, also saying whether the case ever had a liability watch."""
 
     def change(case: CaseFile) -> tuple[tuple[CaseFile, list[object]], list[object]]:
-        _added, events = case.decision_granted(
-            decision_id=cmd.decision_id,
-            trygg_hemgang=cmd.trygg_hemgang,
-            team_name=cmd.team_name,
-            start_date=cmd.start_date,
-            relatives=cmd.relatives,
-            by=cmd.by,
-            at=cmd.at,
-            source_event_id=cmd.source_event_id,
-            sequence=cmd.sequence,
-            read_at=deps.clock.now(),
-        )
+        _added, events = case.decision_granted(cmd, read_at=deps.clock.now())
         return (case, events), events
 
     creation = _Creation(cmd.case_id, cmd.person_ref)
@@ -215,20 +191,7 @@ async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -
     """A change that withdrew consent: those relatives get nothing more, at once, even before the
     relatives' new list arrives on its own topic. The rest of the list comes from there."""
     if cmd.relatives:  # a decision event written before the relative-contacts topic: the full list
-        await record_contacts(
-            deps,
-            RelativeContacts(
-                cmd.case_id,
-                cmd.person_ref,
-                cmd.decision_id,
-                cmd.relatives,
-                cmd.withdrawn,
-                cmd.by,
-                cmd.at,
-                cmd.source_event_id,
-                cmd.sequence,
-            ),
-        )
+        await record_contacts(deps, carry(RelativeContacts, cmd))
         return
     if not cmd.withdrawn:
         return
