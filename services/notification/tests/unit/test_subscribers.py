@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
+import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from notification_support import Harness, contacts, granted, of_visit, publish, record
@@ -97,30 +100,25 @@ async def test_contacts_read_before_their_decision_wait_for_it_and_the_relative_
     assert "onsdag 25 nov" in h.provider.sent[0].text
 
 
-async def test_a_decision_without_its_contacts_tells_nobody() -> None:
+@pytest.mark.parametrize(
+    ("decision", "sequence", "texts"),
+    [
+        pytest.param(granted, 1, 0, id="without its contacts it tells nobody"),
+        pytest.param(
+            partial(legacy_granted, consent=False), None, 0, id="old format: a relative without consent gets nothing"
+        ),
+        pytest.param(legacy_granted, 1, 1, id="old format: the relatives inside are still understood"),
+    ],
+)
+async def test_a_decision_read_alone_tells_only_the_consented_relatives_it_carries(
+    decision: Callable[[str], r.DecisionGranted], sequence: int | None, texts: int
+) -> None:
     h, broker, _ = harness()
-    case_id = str(uuid.uuid4())
     async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
+        await publish(broker, REFERRAL_CASE_EVENTS, record(decision(str(uuid.uuid4())), sequence=sequence))
     await dispatch_due(h.deps)
-    assert h.provider.sent == []
-
-
-async def test_a_relative_without_consent_in_a_decision_of_the_old_format_gets_nothing() -> None:
-    h, broker, _ = harness()
-    async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, record(legacy_granted(str(uuid.uuid4()), consent=False)))
-    await dispatch_due(h.deps)
-    assert h.provider.sent == []
-
-
-async def test_a_decision_of_the_old_format_with_relatives_inside_is_still_understood() -> None:
-    h, broker, _ = harness()
-    case_id = str(uuid.uuid4())
-    async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, record(legacy_granted(case_id), sequence=1))
-    await dispatch_due(h.deps)
-    assert len(h.provider.texts_to(PHONE)) == 1
+    assert len(h.provider.sent) == texts
+    assert len(h.provider.texts_to(PHONE)) == texts
 
 
 async def test_consent_withdrawn_on_the_case_events_topic_stops_the_next_messages_before_the_new_list_arrives() -> None:
