@@ -39,22 +39,16 @@ from notification.entrypoints.events import (
 from notification.entrypoints.loops import Dispatcher, timer_loop
 from notification.service_layer.alerts import nobody_on_call
 from notification.service_layer.auth import Actor, Authenticator
-from notification.service_layer.deps import NotificationDeps, Policy
+from notification.service_layer.deps import NotificationDeps, Policy, Storage
 from notification.service_layer.ports import (
-    AlertQueries,
-    AuditLog,
-    CaseQueries,
     Claims,
     Clock,
-    DailyCap,
     LocalSmsLog,
-    MessageQueries,
     ProviderCallbacks,
     Rotas,
     SmsProvider,
-    TeamDirectory,
 )
-from trygg_shared.aggregate import AggregateStore, InMemoryAggregateStore
+from trygg_shared.aggregate import InMemoryAggregateStore
 from trygg_shared.carry import carry
 from trygg_shared.clock import SystemClock
 from trygg_shared.http import Degraded
@@ -75,20 +69,10 @@ log = get_logger(__name__)
 
 
 @dataclass
-class Backend:
-    """Where the service keeps its state: MongoDB (production) or memory (tests)."""
+class Backend(Storage):
+    """Where the service keeps its state (MongoDB in production, memory in tests), and the local
+    provider's store; the use cases get the storage part (`_deps`)."""
 
-    cases: AggregateStore[CaseFile]
-    messages: AggregateStore[Message]
-    alerts: AggregateStore[Alert]
-    case_queries: CaseQueries
-    message_queries: MessageQueries
-    alert_queries: AlertQueries
-    cap: DailyCap
-    claims: Claims
-    rotas: Rotas
-    teams: TeamDirectory
-    audit: AuditLog
     local_log: Any  # the local provider's store (add/find/list)
 
 
@@ -249,7 +233,7 @@ def _sending(
 
 
 def _deps(backend: Backend, provider: SmsProvider, clock: Clock, policy: Policy) -> NotificationDeps:
-    """The use cases' dependencies: the backend's stores and queries by name, then the rest."""
+    """The use cases' dependencies: the backend's storage by field name, then the rest."""
     return carry(NotificationDeps, backend, provider=provider, clock=clock, policy=policy)
 
 

@@ -73,7 +73,10 @@ def _ignore_sms(_provider: str, _outcome: str) -> None:
 
 
 @dataclass
-class NotificationDeps:
+class Storage:
+    """Where the use cases keep and find their state: the stores, their queries, the daily cap, the
+    claims, the rotas, the teams and the audit log (MongoDB in production, memory in tests)."""
+
     cases: AggregateStore[CaseFile]
     messages: AggregateStore[Message]
     alerts: AggregateStore[Alert]
@@ -85,6 +88,10 @@ class NotificationDeps:
     rotas: Rotas
     teams: TeamDirectory
     audit: AuditLog
+
+
+@dataclass
+class NotificationDeps(Storage):
     provider: SmsProvider
     clock: Clock
     policy: Policy
