@@ -8,7 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notification.domain.alert import AckChannel, Alert, AlertError, Responder, Rota, Shift
+from notification.domain.alert import (
+    AckChannel,
+    Alert,
+    AlertAcknowledged,
+    AlertError,
+    AlertEscalated,
+    AlertRaised,
+    AlertResolved,
+    Responder,
+    Rota,
+    Shift,
+)
 from notification.domain.casefile import CaseFile, ConsentWithdrawn, GrantedDecision, Relative, WatchState
 from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.domain.message import (
@@ -305,26 +316,53 @@ def test_the_liability_watch_is_armed_by_the_ready_notice_and_disarmed_by_a_deci
 
 def test_an_alert_escalates_down_the_rota_until_nobody_is_left_and_stops_when_acknowledged() -> None:
     people = (Responder("anna", "+46700000001"), Responder("bo", "+46700000002"))
-    alert, _ = Alert.raise_(
+    alert, raised = Alert.raise_(
         "a1",
         AlertTopic.VISIT_MISSED,
-        AlertFacts(),
+        AlertFacts(at=T0 + timedelta(hours=2)),
         now=T0,
         ack_code="ABCDEFGH",
         responders=people,
         ack_timeout=timedelta(minutes=15),
+        case_id="c1",
+        team_id="team-vast",
+        rota="team-vast",
     )
+    about = ("a1", AlertTopic.VISIT_MISSED, "c1", "team-vast")
+    assert raised == [AlertRaised(*about, T0, 2, T0 + timedelta(hours=2), "team-vast")]
     assert alert.escalate(T0 + timedelta(minutes=14), timedelta(minutes=15)) is None
-    assert alert.escalate(T0 + timedelta(minutes=15), timedelta(minutes=15)) is not None
+    escalated = alert.escalate(T0 + timedelta(minutes=15), timedelta(minutes=15))
+    assert escalated == [AlertEscalated(*about, 1, T0 + timedelta(minutes=15), False)]
     assert alert.level == 1
     assert alert.notify_pending
     last = alert.escalate(T0 + timedelta(minutes=30), timedelta(minutes=15))
-    assert last is not None
+    assert last == [AlertEscalated(*about, -1, T0 + timedelta(minutes=30), True)]
     assert alert.exhausted
     assert alert.escalate_at is None
-    alert.acknowledge("oncall:bo", AckChannel.API, T0 + timedelta(minutes=31))
+    acked = alert.acknowledge("oncall:bo", AckChannel.API, T0 + timedelta(minutes=31))
+    assert acked == [AlertAcknowledged(*about, "oncall:bo", AckChannel.API, T0 + timedelta(minutes=31), T0)]
     with pytest.raises(AlertError):
         alert.acknowledge("oncall:anna", AckChannel.API, T0 + timedelta(minutes=32))
+
+
+def test_an_alert_whose_cause_is_gone_resolves_once_and_says_why() -> None:
+    alert, _ = Alert.raise_(
+        "a2",
+        AlertTopic.LIABILITY_NO_DECISION,
+        AlertFacts(),
+        now=T0,
+        ack_code="ABCDEFGH",
+        responders=(),
+        ack_timeout=timedelta(minutes=15),
+        case_id="c2",
+    )
+    resolved = alert.resolve("decision_granted", T0 + timedelta(hours=1))
+    assert resolved == [
+        AlertResolved(
+            "a2", AlertTopic.LIABILITY_NO_DECISION, "c2", None, "decision_granted", T0 + timedelta(hours=1), T0
+        )
+    ]
+    assert alert.resolve("decision_granted", T0 + timedelta(hours=2)) is None
 
 
 def test_the_rota_answers_who_is_on_call_at_a_moment() -> None:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from notification.domain.templates import AlertFacts, AlertTopic
+from trygg_shared.carry import carry
 from trygg_shared.vocabulary import notification as words
 
 # The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
@@ -66,6 +67,10 @@ class Rota:
             if shift.starts_at <= now < shift.ends_at:
                 return shift.responders
         return ()
+
+
+# The alert's events: what the alert is about (its id, topic, case, team) and the change, each built
+# from the alert by field name (`carry`).
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,7 @@ class Alert:
             exhausted=not responders,
             rota=rota if responders else None,
         )
-        raised = AlertRaised(alert_id, topic, case_id, team_id, now, len(responders), facts.at, alert.rota)
-        return alert, [raised]
+        return alert, [carry(AlertRaised, alert, responders=len(responders), due_at=facts.at)]
 
     @property
     def unrouted(self) -> bool:
@@ -197,9 +201,7 @@ class Alert:
         self.acknowledged_by, self.acknowledged_at, self.channel = by, now, channel
         self.escalate_at = None
         self.notify_pending = False
-        return [
-            AlertAcknowledged(self.alert_id, self.topic, self.case_id, self.team_id, by, channel, now, self.raised_at)
-        ]
+        return [carry(AlertAcknowledged, self, by=by, at=now)]
 
     def resolve(self, reason: str, now: datetime) -> list[object] | None:
         """The cause is gone: close the alert, stop escalating; None when it was closed already."""
@@ -209,7 +211,7 @@ class Alert:
         self.resolved_reason, self.resolved_at = reason, now
         self.escalate_at = None
         self.notify_pending = False
-        return [AlertResolved(self.alert_id, self.topic, self.case_id, self.team_id, reason, now, self.raised_at)]
+        return [carry(AlertResolved, self, reason=reason, at=now)]
 
     def responder_by_phone(self, phone: str) -> Responder | None:
         """The responder told so far with this phone number (a reply comes from their phone)."""
@@ -230,10 +232,10 @@ class Alert:
             self.level += 1
             self.escalate_at = now + ack_timeout
             self.notify_pending = True
-            return [AlertEscalated(self.alert_id, self.topic, self.case_id, self.team_id, self.level, now, False)]
+            return [carry(AlertEscalated, self, at=now)]  # the level now told, not exhausted
         self.escalate_at = None
         self.exhausted = True
-        return [AlertEscalated(self.alert_id, self.topic, self.case_id, self.team_id, -1, now, True)]
+        return [carry(AlertEscalated, self, level=-1, at=now)]
 
     def notified(self, level: int) -> list[object] | None:
         """The SMS for `level` is queued."""

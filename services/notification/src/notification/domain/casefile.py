@@ -19,7 +19,7 @@ decision, a revocation or the discharge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -338,9 +338,7 @@ class CaseFile:
 
     def _disarm(self) -> bool:
         if self.watch is not None and self.watch.state is WatchState.ARMED:
-            self.watch = LiabilityWatch(
-                self.watch.ready_at, self.watch.liability_starts_at, self.watch.alert_at, WatchState.DISARMED
-            )
+            self.watch = replace(self.watch, state=WatchState.DISARMED)
             return True
         return False
 
@@ -351,8 +349,6 @@ class CaseFile:
 
     def watch_fired(self, ready_at: datetime) -> bool:
         if self.watch is not None and self.watch.ready_at == ready_at and self.watch.state is WatchState.ARMED:
-            self.watch = LiabilityWatch(
-                self.watch.ready_at, self.watch.liability_starts_at, self.watch.alert_at, WatchState.FIRED
-            )
+            self.watch = replace(self.watch, state=WatchState.FIRED)
             return True
         return False

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from notification.domain.contacts import Language
 from notification.domain.templates import MessageKind
+from trygg_shared.carry import carry
 from trygg_shared.vocabulary import notification as words
 
 # The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
@@ -129,7 +130,7 @@ class Message:
 
     @property
     def ref(self) -> MessageRef:
-        return MessageRef(self.message_id, self.kind, self.recipient, self.case_id, self.team_id, self.alert_id)
+        return carry(MessageRef, self)
 
     @property
     def final(self) -> bool:
