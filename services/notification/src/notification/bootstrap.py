@@ -21,7 +21,7 @@ from notification.adapters.twilio import Twilio, TwilioCallbacks
 from notification.config import Settings, local_defaults_in_use
 from notification.domain.alert import Alert, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile
-from notification.domain.contacts import DayHours, Language, TeamContact
+from notification.domain.contacts import TeamContact
 from notification.domain.message import Message
 from notification.domain.quiet_hours import QuietHours
 from notification.domain.schedule import Rules
@@ -97,10 +97,12 @@ def memory_backend(clock: Clock) -> Backend:
 
 
 def policy_from(settings: Settings) -> Policy:
+    """The policy from the settings: the settings of the same name as they are (the sender, the caps,
+    the on-call language, the hemtjänst phone, the default rota, resending), the others converted."""
     tz = ZoneInfo(settings.timezone)
-    fallback = settings.fallback_contact
-    return Policy(
-        sender=settings.sender,
+    return carry(
+        Policy,
+        settings,
         timezone=tz,
         quiet_hours=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, tz),
         schedule=Rules(
@@ -115,21 +117,10 @@ def policy_from(settings: Settings) -> Policy:
         backoff_base=timedelta(seconds=settings.retry_backoff_seconds),
         backoff_max=timedelta(seconds=settings.retry_backoff_max_seconds),
         claim_lease=timedelta(seconds=settings.claim_lease_seconds),
-        relative_daily_cap=settings.relative_daily_cap,
         sms_numbers=SmsNumberPolicy.from_settings(settings.sms_numbers),
-        oncall_daily_cap=settings.oncall_daily_cap,
-        oncall_language=Language(settings.oncall_language),
-        fallback_contact=TeamContact(
-            team_id="",
-            name=fallback.name,
-            phone=fallback.phone,
-            hours=tuple(DayHours(h.weekday, h.start, h.end) for h in fallback.hours),
-        ),
-        hemtjanst_phone=settings.hemtjanst_phone,
+        fallback_contact=carry(TeamContact, settings.fallback_contact, team_id=""),  # its name, phone and hours
         ack_link_base=settings.public_base_url.rstrip("/") + "/ack/",
         console_url=settings.console_url.rstrip("/"),
-        default_rota=settings.default_rota,
-        resend_when_unknown=settings.resend_when_unknown,
     )
 
 

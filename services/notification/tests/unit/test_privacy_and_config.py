@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import structlog
 from notification_support import FakeProvider, FixedClock, Harness, make_settings
 
-from notification.bootstrap import bootstrap, memory_backend
+from notification.bootstrap import bootstrap, memory_backend, policy_from
 from notification.domain.casefile import Relative
-from notification.domain.contacts import Language
+from notification.domain.contacts import DayHours, Language, TeamContact
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
 from notification.service_layer.ports import Rejected
@@ -66,3 +66,30 @@ def test_a_sender_longer_than_eleven_characters_is_refused() -> None:
     with pytest.raises(ValueError, match="sender"):
         make_settings(sender="TryggHemgang")
     assert make_settings(sender="+46701234567").sender == "+46701234567"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "field", "expected"),
+    [
+        ("sender", "Hofors", "sender", "Hofors"),
+        ("relative_daily_cap", 3, "relative_daily_cap", 3),
+        ("oncall_daily_cap", 9, "oncall_daily_cap", 9),
+        ("oncall_language", "fi", "oncall_language", Language.FI),
+        ("hemtjanst_phone", "+46812345678", "hemtjanst_phone", "+46812345678"),
+        ("default_rota", "ops", "default_rota", "ops"),
+        ("resend_when_unknown", True, "resend_when_unknown", True),
+        ("max_send_attempts", 7, "max_attempts", 7),
+        ("ack_timeout_minutes", 20, "ack_timeout", timedelta(minutes=20)),
+        ("public_base_url", "https://n.example.se/", "ack_link_base", "https://n.example.se/ack/"),
+        (
+            "fallback_contact",
+            {"name": "Växeln", "phone": "+46811111111", "hours": [{"weekday": 6, "start": "07:00", "end": "16:00"}]},
+            "fallback_contact",
+            TeamContact("", "Växeln", "+46811111111", (DayHours(6, time(7), time(16)),)),
+        ),
+    ],
+)
+def test_the_policy_takes_each_setting_it_names_and_converts_the_others(
+    setting: str, value: object, field: str, expected: object
+) -> None:
+    assert getattr(policy_from(make_settings(**{setting: value})), field) == expected
