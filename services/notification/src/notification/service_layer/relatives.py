@@ -7,8 +7,10 @@ ids are derived from what caused them and who receives them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from notification.domain.casefile import CaseFile, ClosedReason, ConsentWithdrawn, GrantedDecision, Notice, Relative
 from notification.domain.contacts import TeamContact
@@ -33,9 +35,21 @@ __all__ = ["GrantedDecision", "cancel_message", "contact_for", "create_message",
 
 log = get_logger(__name__)
 
+R = TypeVar("R")
+
 
 def _new_case(case_id: str, person_ref: str) -> CaseFile:
     return CaseFile(case_id=case_id, person_ref=person_ref)
+
+
+async def _change_case(
+    deps: NotificationDeps,
+    case_id: str,
+    person_ref: str,
+    change: Callable[[CaseFile], tuple[R, Sequence[object] | None]],
+) -> R:
+    """`change` applied to the case file and saved (`update_aggregate`); the case's first event makes the file."""
+    return await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
 
 
 # --- the liability watch -------------------------------------------------------------------------
@@ -48,14 +62,14 @@ async def watch_liability(
         armed = case.ready_for_discharge(ready_at, liability_starts_at, deps.policy.liability_lead)
         return None, [] if armed else None
 
-    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    await _change_case(deps, case_id, person_ref, change)
 
 
 async def stop_liability_watch(deps: NotificationDeps, case_id: str, person_ref: str) -> None:
     def change(case: CaseFile) -> tuple[None, list[object] | None]:
         return None, [] if case.ready_revoked() else None
 
-    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    await _change_case(deps, case_id, person_ref, change)
 
 
 async def record_discharge(deps: NotificationDeps, case_id: str, person_ref: str, *, deceased: bool) -> None:
@@ -64,7 +78,7 @@ async def record_discharge(deps: NotificationDeps, case_id: str, person_ref: str
         disarmed = case.discharged()
         return events, events if (events or disarmed) else None
 
-    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    events = await _change_case(deps, case_id, person_ref, change)
     if events:
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
 
@@ -73,7 +87,7 @@ async def open_case(deps: NotificationDeps, case_id: str, person_ref: str) -> No
     def change(case: CaseFile) -> tuple[None, list[object] | None]:
         return None, None
 
-    await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    await _change_case(deps, case_id, person_ref, change)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -203,9 +217,7 @@ async def record_decision_change(deps: NotificationDeps, cmd: ChangedDecision) -
         )
         return events, events if (events or before != case.relatives_sequence) else None
 
-    events = await update_aggregate(
-        deps.cases, cmd.case_id, change, create=lambda: _new_case(cmd.case_id, cmd.person_ref)
-    )
+    events = await _change_case(deps, cmd.case_id, cmd.person_ref, change)
     await _apply_withdrawals(deps, events)
 
 
@@ -226,7 +238,7 @@ async def record_decision_end(
             after = case.decision_ended(last_day, tz)
             return after, [] if (after or was != last_day) else None
 
-        after = await update_aggregate(deps.cases, case_id, end, create=lambda: _new_case(case_id, person_ref))
+        after = await _change_case(deps, case_id, person_ref, end)
         await withdraw_topics(deps, case_id, {t for n in after for t in topics_of(n)})
         return
 
@@ -234,7 +246,7 @@ async def record_decision_end(
         events = case.close(ClosedReason.DECEASED)
         return events, events or None
 
-    events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    events = await _change_case(deps, case_id, person_ref, change)
     if events:
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
 
@@ -285,7 +297,7 @@ async def record_period(
             changed = True
         return case, [] if changed else None
 
-    return await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    return await _change_case(deps, case_id, person_ref, change)
 
 
 async def record_period_end(
@@ -308,7 +320,7 @@ async def record_period_end(
         noticed = told and case.noticed(notice)  # told once the decision and contacts are known
         return (case, events), events if (events or was_active or noticed) else None
 
-    saved, events = await update_aggregate(deps.cases, case_id, change, create=lambda: _new_case(case_id, person_ref))
+    saved, events = await _change_case(deps, case_id, person_ref, change)
     if events:
         await cancel_queued(deps, case_id, None, CancelReason.CASE_CLOSED)
     if not told:
