@@ -20,7 +20,7 @@ from trygg_shared.contracts import notification as own
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts import scheduling as s
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_RELATIVE_CONTACTS, dead_letter_topic
-from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.envelope import EventMeta, KafkaRecord, encode
 from trygg_shared.kafka import raw_body
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -121,35 +121,47 @@ async def test_a_decision_read_alone_tells_only_the_consented_relatives_it_carri
     assert len(h.provider.texts_to(PHONE)) == texts
 
 
-async def test_consent_withdrawn_on_the_case_events_topic_stops_the_next_messages_before_the_new_list_arrives() -> None:
+@pytest.mark.parametrize(
+    ("listed", "topic", "withdrawn", "texts_to_the_other", "log"),
+    [
+        pytest.param(
+            ("rel1", "rel2"),
+            REFERRAL_CASE_EVENTS,
+            lambda case_id: record(withdrawal(case_id, "rel1"), sequence=3),
+            2,  # the other relative still hears about the visit
+            [("rel1", "given"), ("rel2", "given"), ("rel1", "withdrawn")],
+            id="on the case-events topic, before the new list arrives",
+        ),
+        pytest.param(
+            ("rel1",),
+            REFERRAL_RELATIVE_CONTACTS,
+            lambda case_id: record(contacts(case_id, withdrawn=("rel1",)), sequence=4),
+            0,
+            [("rel1", "given"), ("rel1", "withdrawn")],
+            id="on the contacts topic alone",
+        ),
+    ],
+)
+async def test_consent_withdrawn_stops_the_next_messages(
+    listed: tuple[str, ...],
+    topic: str,
+    withdrawn: Callable[[str], KafkaRecord],
+    texts_to_the_other: int,
+    log: list[tuple[str, str]],
+) -> None:
     h, broker, _ = harness()
     case_id = str(uuid.uuid4())
     async with TestKafkaBroker(broker):
         await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
-        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1", "rel2"), sequence=2))
+        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, *listed), sequence=2))
         await dispatch_due(h.deps)
-        await publish(broker, REFERRAL_CASE_EVENTS, record(withdrawal(case_id, "rel1"), sequence=3))
+        await publish(broker, topic, withdrawn(case_id))
         await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1, source="urn:scheduling"))
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(PHONE)) == 1  # only the first, before the withdrawal
-    assert len(h.provider.texts_to(PHONE_2)) == 2  # the other relative still hears about the visit
-    log = (await h.deps.cases.load(case_id)).state.consent_log
-    assert [(e.relative_id, e.change) for e in log] == [("rel1", "given"), ("rel2", "given"), ("rel1", "withdrawn")]
-
-
-async def test_consent_withdrawn_on_the_contacts_topic_alone_stops_the_next_messages() -> None:
-    h, broker, _ = harness()
-    case_id = str(uuid.uuid4())
-    async with TestKafkaBroker(broker):
-        await publish(broker, REFERRAL_CASE_EVENTS, record(granted(case_id), sequence=1))
-        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, "rel1"), sequence=2))
-        await dispatch_due(h.deps)
-        await publish(broker, REFERRAL_RELATIVE_CONTACTS, record(contacts(case_id, withdrawn=("rel1",)), sequence=4))
-        await publish(broker, s.VisitScheduled.TOPIC, record(homecoming(case_id), sequence=1, source="urn:scheduling"))
-    await dispatch_due(h.deps)
-    assert len(h.provider.texts_to(PHONE)) == 1
-    log = (await h.deps.cases.load(case_id)).state.consent_log
-    assert [e.change for e in log] == ["given", "withdrawn"]
+    assert len(h.provider.texts_to(PHONE_2)) == texts_to_the_other
+    consent_log = (await h.deps.cases.load(case_id)).state.consent_log
+    assert [(e.relative_id, e.change) for e in consent_log] == log
 
 
 async def test_an_older_list_read_after_a_withdrawal_does_not_bring_the_relative_back() -> None:
