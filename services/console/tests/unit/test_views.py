@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from console_support import ConsoleHarness, march_2026, utc
 
 from console.domain.access import Actor, Page
 from console.domain.alerts import fold_alert
-from console.domain.cases import CaseStatus, DecisionState, fold_case
+from console.domain.cases import CaseStatus, DecisionState, Period, fold_case
 from console.domain.facts import (
     AlertAcknowledged,
     AlertRaised,
     Discharged,
+    PeriodChanged,
     PeriodEnded,
     PeriodPlanned,
     ReadyNoticed,
     ReadyRevoked,
     Recorded,
+    SelfRating,
     VisitCompleted,
     VisitMissed,
+    VisitRescheduled,
     VisitScheduled,
     WaitingListChanged,
 )
 from console.domain.teams import fold_team
 from console.domain.timeline import timeline
-from console.domain.visits import VisitStatus, fold_visit
+from console.domain.visits import VisitState, VisitStatus, fold_visit
 
 
 def rec(n: int, fact: object, source: str = "urn:trygghemgang:referral") -> Recorded[object]:
@@ -97,37 +101,135 @@ def test_a_period_ended_twice_is_one_period_with_its_latest_end() -> None:
         assert (case.period.period_id, case.period.ended_on) == ("P1", date(2026, 3, 12))
 
 
+def test_a_period_known_only_from_its_change_or_its_end_is_shown_from_that_fact() -> None:
+    # Reordered events: the period's change or end came before its plan (which will still follow).
+    changed = PeriodChanged(
+        person_ref="p1",
+        period_id="P1",
+        team_id="vast",
+        change="contact_person",
+        status="active",
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 3, 15),
+        contact_person_id="a2",
+        changed_at=utc(2026, 3, 3, 9),
+    )
+    ended = PeriodEnded(
+        "p1", "P1", "vast", date(2026, 3, 2), date(2026, 3, 12), "decision_ended", 9, 270, utc(2026, 3, 12, 9)
+    )
+
+    assert fold_case("c1", [rec(1, changed)]).period == Period(
+        "P1", "vast", "active", date(2026, 3, 2), date(2026, 3, 15), "a2", waited_days=0
+    )
+    assert fold_case("c1", [rec(1, ended)]).period == Period(
+        "P1", "vast", "ended", date(2026, 3, 2), date(2026, 3, 12), None, 0, date(2026, 3, 12), "decision_ended"
+    )
+
+
 def visit_scheduled(staff: str | None) -> VisitScheduled:
     return VisitScheduled(
         "c1", "p1", "P1", "vast", "V1", "daily", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), "home", staff, False
     )
 
 
+completion = VisitCompleted(
+    "c1",
+    "p1",
+    "P1",
+    "vast",
+    "V1",
+    "daily",
+    "a1",
+    True,
+    utc(2026, 3, 2, 8),
+    utc(2026, 3, 2, 9, 10),
+    utc(2026, 3, 2, 9, 40),
+    30,
+    None,
+)
+
+
 def test_a_visit_completed_after_it_was_reported_missed_counts_as_completed() -> None:
     missed = VisitMissed(
         "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
     )
-    done = VisitCompleted(
-        "c1",
-        "p1",
-        "P1",
-        "vast",
-        "V1",
-        "daily",
-        "a1",
-        True,
-        utc(2026, 3, 2, 8),
-        utc(2026, 3, 2, 9, 10),
-        utc(2026, 3, 2, 9, 40),
-        30,
-        None,
-    )
-    facts = [rec(1, visit_scheduled("a1")), rec(9, missed), rec(10, done)]
+    facts = [rec(1, visit_scheduled("a1")), rec(9, missed), rec(10, completion)]
 
     for order in (facts, list(reversed(facts))):
         visit = fold_visit(order)  # type: ignore[arg-type]
         assert visit is not None
         assert visit.status is VisitStatus.COMPLETED
+
+
+def test_a_rescheduled_visit_keeps_its_new_times_and_its_place_and_shows_what_its_completion_says() -> None:
+    moved = VisitRescheduled(
+        "c1", "p1", "P1", "vast", "V1", "daily", utc(2026, 3, 2, 10), utc(2026, 3, 2, 11), "b2", True, "staff_absent"
+    )
+    rating = SelfRating("last_visit", 1, 2, 1, 2, 1, 80, 2, 5)
+    done = replace(
+        completion,
+        staff_id="c3",
+        by_contact_person=False,
+        started_at=utc(2026, 3, 2, 10, 5),
+        ended_at=utc(2026, 3, 2, 10, 50),
+        duration_minutes=45,
+        self_rating=rating,
+    )  # its plan still says 08:00
+    facts = [rec(1, visit_scheduled("a1")), rec(2, moved), rec(3, done)]
+
+    for order in (facts, list(reversed(facts))):
+        visit = fold_visit(order)  # type: ignore[arg-type]
+        assert visit == VisitState(
+            visit_id="V1",
+            case_id="c1",
+            person_ref="p1",
+            period_id="P1",
+            team_id="vast",
+            kind="daily",
+            planned_start=utc(2026, 3, 2, 10),  # as rescheduled: the completion's plan does not move it back
+            planned_end=utc(2026, 3, 2, 11),
+            location="home",
+            staff_id="c3",
+            by_contact_person=False,
+            status=VisitStatus.COMPLETED,
+            started_at=utc(2026, 3, 2, 10, 5),
+            ended_at=utc(2026, 3, 2, 10, 50),
+            duration_minutes=45,
+            self_rating=rating,
+        )
+    rescheduled_only = fold_visit([rec(1, visit_scheduled("a1")), rec(2, moved)])  # type: ignore[list-item]
+    assert rescheduled_only is not None
+    assert (rescheduled_only.planned_start, rescheduled_only.planned_end) == (utc(2026, 3, 2, 10), utc(2026, 3, 2, 11))
+    assert (rescheduled_only.staff_id, rescheduled_only.by_contact_person) == ("b2", True)
+    assert (rescheduled_only.status, rescheduled_only.location) == (VisitStatus.SCHEDULED, "home")
+
+
+def test_a_visit_known_only_from_a_later_fact_is_planned_unstaffed_until_its_schedule_arrives() -> None:
+    missed = VisitMissed(
+        "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
+    )
+
+    only_missed = fold_visit([rec(9, missed)])  # type: ignore[list-item]
+    only_completed = fold_visit([rec(10, completion)])  # type: ignore[list-item]
+
+    assert only_missed is not None
+    assert only_completed is not None
+    assert (only_missed.status, only_missed.staff_id, only_missed.location) == (VisitStatus.MISSED, None, None)
+    assert (only_missed.planned_end, only_missed.by_contact_person, only_missed.started_at) == (
+        utc(2026, 3, 2, 8, 30),
+        False,
+        None,
+    )
+    assert only_completed == replace(
+        only_missed,
+        staff_id="a1",
+        by_contact_person=True,
+        planned_end=utc(2026, 3, 2, 9, 40),  # no plan yet: until its end
+        status=VisitStatus.COMPLETED,
+        started_at=utc(2026, 3, 2, 9, 10),
+        ended_at=utc(2026, 3, 2, 9, 40),
+        duration_minutes=30,
+    )
 
 
 def test_a_visit_nobody_was_assigned_to_is_unstaffed_on_its_local_day() -> None:

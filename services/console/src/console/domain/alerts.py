@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from console.domain.facts import AlertAcknowledged, AlertEscalated, AlertFact, AlertRaised, AlertResolved, Recorded
 from console.domain.text import N_
+from trygg_shared.carry import carry
 
 # English source text (msgids): the pages show it translated.
 TOPICS = {
@@ -76,14 +77,10 @@ def fold_alert(alert_id: str, recorded: Iterable[Recorded[AlertFact]]) -> AlertS
             level, exhausted = max(level, f.level), exhausted or f.exhausted
     if raised is None:
         return None
-    return AlertState(
+    return carry(
+        AlertState,
+        raised,
         alert_id=alert_id,
-        topic=raised.topic,
-        case_id=raised.case_id,
-        team_id=raised.team_id,
-        raised_at=raised.raised_at,
-        due_at=raised.due_at,
-        responders=raised.responders,
         level=level,
         exhausted=exhausted,
         acknowledged_by=acked.by if acked else None,

@@ -22,6 +22,7 @@ from console.domain.facts import (
     DecisionEnded,
     DecisionGranted,
     Discharged,
+    Grant,
     HandedOver,
     HemtjanstCoverOrdered,
     MessageCancelled,
@@ -36,19 +37,13 @@ from console.domain.facts import (
     Recorded,
     SelfRating,
     TeamCapacityExceeded,
-    VisitCancelled,
-    VisitCompleted,
     VisitFact,
-    VisitMissed,
-    VisitReassigned,
-    VisitRescheduled,
-    VisitScheduled,
-    VisitStarted,
     WaitingListChanged,
 )
 from console.domain.sip import SipChanged, SipLapsed, SipLine, fold_sip
 from console.domain.timeline import TimelineEntry, timeline
 from console.domain.visits import VisitState, VisitStatus, fold_visit
+from trygg_shared.carry import carry
 
 # The timeline (its own module) is part of what a case offers its readers.
 __all__ = [
@@ -56,7 +51,6 @@ __all__ = [
     "CONTINUITY_EXCLUDED_KINDS",
     "NOT_GRANTED",
     "SERVICE_DECISIONS",
-    "VISIT_FACTS",
     "CaseState",
     "CaseStatus",
     "Decision",
@@ -67,16 +61,6 @@ __all__ = [
     "fold_case",
     "timeline",
 ]
-
-VISIT_FACTS = (
-    VisitScheduled,
-    VisitRescheduled,
-    VisitReassigned,
-    VisitCancelled,
-    VisitStarted,
-    VisitCompleted,
-    VisitMissed,
-)
 
 
 class CaseStatus(StrEnum):
@@ -104,15 +88,7 @@ CONTINUITY_EXCLUDED_KINDS = frozenset({"follow_up_call"})  # a phone call, not a
 
 
 @dataclass(frozen=True)
-class Decision:
-    decision_id: str
-    decision_type: str
-    start_date: date | None
-    length_days: int | None
-    end_date: date | None
-    team: str | None
-    granted_by: str
-    granted_at: datetime
+class Decision(Grant):
     ended_reason: str | None = None
     ended_on: date | None = None
 
@@ -255,7 +231,7 @@ def fold_case(case_id: str, recorded: Iterable[Recorded[CaseFact]]) -> CaseState
     visit_facts: dict[str, list[Recorded[VisitFact]]] = {}
     for r in facts:
         f = r.fact
-        if isinstance(f, VISIT_FACTS):
+        if isinstance(f, VisitFact):
             visit_facts.setdefault(f.visit_id, []).append(r)  # type: ignore[arg-type]
         _apply(state, f, r.occurred_at)
         state.updated_at = r.occurred_at if state.updated_at is None else max(state.updated_at, r.occurred_at)
@@ -316,16 +292,7 @@ def _apply_message(s: CaseState, f: CaseFact, occurred_at: datetime) -> None:
 def _apply_decision(s: CaseState, f: CaseFact) -> None:
     """The officer's decision, its changes and end, and the person's name."""
     if isinstance(f, DecisionGranted):
-        s.decision = Decision(
-            f.decision_id,
-            f.decision_type,
-            f.start_date,
-            f.length_days,
-            f.end_date,
-            f.team,
-            f.granted_by,
-            f.granted_at,
-        )
+        s.decision = carry(Decision, f)
         s.given_name, s.family_name = f.given_name or s.given_name, f.family_name or s.family_name
     elif isinstance(f, PersonNamed):
         s.given_name, s.family_name = f.given_name, f.family_name  # the later confirmation wins (fold order)
@@ -346,11 +313,9 @@ def _apply_decision(s: CaseState, f: CaseFact) -> None:
 def _apply_plan(s: CaseState, f: CaseFact) -> None:
     """Scheduling's period, the waiting list, the handover and a full team."""
     if isinstance(f, PeriodPlanned):
-        s.period = Period(
-            f.period_id, f.team_id, f.status, f.start_date, f.end_date, f.contact_person_id, f.waited_days
-        )
+        s.period = carry(Period, f)
     elif isinstance(f, PeriodChanged):
-        base = s.period or Period(f.period_id, f.team_id, f.status, f.start_date, f.end_date, None, 0)
+        base = s.period or carry(Period, f, waited_days=0)
         s.period = replace(
             base,
             status=f.status,
@@ -359,10 +324,10 @@ def _apply_plan(s: CaseState, f: CaseFact) -> None:
             contact_person_id=f.contact_person_id,
         )
     elif isinstance(f, PeriodEnded):
-        base = s.period or Period(f.period_id, f.team_id, "ended", f.start_date, f.ended_on, None, 0)
+        base = s.period or carry(Period, f, status="ended", end_date=f.ended_on, contact_person_id=None, waited_days=0)
         s.period = replace(base, status="ended", ended_on=f.ended_on, end_reason=f.reason)
     elif isinstance(f, WaitingListChanged):
-        s.waiting = Waiting(f.team_id, f.change, f.position, f.waiting_since, f.requested_start_date, f.changed_at)
+        s.waiting = carry(Waiting, f)
     elif isinstance(f, HandedOver):
         s.handed_over_at, s.handover_needs = f.handed_over_at, f.needs or s.handover_needs
     elif isinstance(f, HemtjanstCoverOrdered):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from trygg_shared.carry import carry
+
 
 @dataclass(frozen=True)
 class ChecklistItem:
@@ -22,19 +24,26 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
-class ChecklistChanged:
-    """The homecoming checklist as it is after a change (opened, an item ticked or unticked)."""
+class ChecklistSnapshot:
+    """The checklist of a period as it stood at `changed_at`: its items, whether all are ticked, and how
+    many hours before the homecoming visit an open item alerts."""
 
-    person_ref: str
     period_id: str
-    team_id: str
-    change: str  # opened, ticked, unticked
-    item_id: str | None
-    changed_by: str | None
     items: tuple[ChecklistItem, ...]
     complete: bool
     alert_hours: int
     changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ChecklistChanged(ChecklistSnapshot):
+    """The homecoming checklist as it is after a change (opened, an item ticked or unticked)."""
+
+    person_ref: str
+    team_id: str
+    change: str  # opened, ticked, unticked
+    item_id: str | None
+    changed_by: str | None
 
 
 @dataclass(frozen=True)
@@ -47,14 +56,9 @@ class Completeness:
 
 
 @dataclass(frozen=True)
-class ChecklistState:
+class ChecklistState(ChecklistSnapshot):
     """A case's checklist: the latest snapshot and each moment its completeness changed."""
 
-    period_id: str
-    items: tuple[ChecklistItem, ...]
-    complete: bool
-    alert_hours: int
-    changed_at: datetime
     changes: tuple[Completeness, ...] = ()  # each snapshot's completeness, in fold order
 
     @property
@@ -78,11 +82,4 @@ class ChecklistState:
 def apply_checklist(state: ChecklistState | None, f: ChecklistChanged) -> ChecklistState:
     """The next state after a snapshot (facts come in fold order; a new period starts afresh)."""
     changes = state.changes if state is not None and state.period_id == f.period_id else ()
-    return ChecklistState(
-        f.period_id,
-        f.items,
-        f.complete,
-        f.alert_hours,
-        f.changed_at,
-        (*changes, Completeness(f.changed_at, f.complete)),
-    )
+    return carry(ChecklistState, f, changes=(*changes, Completeness(f.changed_at, f.complete)))

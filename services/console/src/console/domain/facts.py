@@ -115,10 +115,9 @@ class CaseOpened:
 
 
 @dataclass(frozen=True)
-class DecisionGranted:
-    """Biståndsbeslut (for Trygg hemgång a frame decision)."""
+class Grant:
+    """What the officer granted, and who and when: the decision as a case keeps it (`cases.Decision`)."""
 
-    person_ref: str
     decision_id: str
     decision_type: str
     start_date: date | None
@@ -127,6 +126,13 @@ class DecisionGranted:
     team: str | None
     granted_by: str
     granted_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionGranted(Grant):
+    """Biståndsbeslut (for Trygg hemgång a frame decision)."""
+
+    person_ref: str
     # Only in grants from a referral before the person-contacts topic (now `PersonNamed`).
     given_name: str | None = None
     family_name: str | None = None

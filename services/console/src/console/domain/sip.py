@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from trygg_shared.carry import carry
+
 
 @dataclass(frozen=True)
 class SipChanged:
@@ -62,12 +64,4 @@ def fold_sip(line: SipLine | None, fact: SipFact) -> SipLine:
         if current.lapsed_deadline is None or fact.deadline >= current.lapsed_deadline:
             return replace(current, lapsed_deadline=fact.deadline)
         return current
-    return SipLine(
-        deadline=fact.deadline,
-        invited_at=fact.invited_at,
-        meeting_at=fact.meeting_at,
-        place=fact.place,
-        source=fact.source,
-        invited_in_time=fact.invited_in_time,
-        lapsed_deadline=current.lapsed_deadline,
-    )
+    return carry(SipLine, fact, lapsed_deadline=current.lapsed_deadline)

@@ -20,6 +20,7 @@ from console.domain.facts import (
     VisitScheduled,
     VisitStarted,
 )
+from trygg_shared.carry import carry
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -81,15 +82,11 @@ def fold_visit(recorded: Iterable[Recorded[VisitFact]]) -> VisitState | None:
 
 
 def _base(f: VisitFact, planned_end: datetime) -> VisitState:
-    """A scheduled visit known only from this fact: nobody assigned, no place yet."""
-    return VisitState(
-        visit_id=f.visit_id,
-        case_id=f.case_id,
-        person_ref=f.person_ref,
-        period_id=f.period_id,
-        team_id=f.team_id,
-        kind=f.kind,
-        planned_start=f.planned_start,
+    """A scheduled visit known only from this fact: nobody assigned, no place yet (what the fact
+    itself changes, `_apply` sets after: the times a start or completion carries are the same)."""
+    return carry(
+        VisitState,
+        f,
         planned_end=planned_end,
         location=None,
         staff_id=None,
@@ -100,9 +97,7 @@ def _base(f: VisitFact, planned_end: datetime) -> VisitState:
 
 def _apply(s: VisitState | None, f: VisitFact) -> VisitState:
     if isinstance(f, VisitScheduled):
-        fresh = replace(
-            _base(f, f.planned_end), location=f.location, staff_id=f.staff_id, by_contact_person=f.by_contact_person
-        )
+        fresh = carry(VisitState, f, status=VisitStatus.SCHEDULED)
         if s is None:
             return fresh
         # Scheduled after something else (reordered): keep what happened, take the plan's place.
@@ -110,14 +105,10 @@ def _apply(s: VisitState | None, f: VisitFact) -> VisitState:
     if s is None:
         end = getattr(f, "planned_end", None) or getattr(f, "ended_at", None) or f.planned_start
         s = _base(f, end)
+    # Every fact names the same visit (its case, period, team and kind never change), so what a fact
+    # says goes across by name over what was known (`carry` takes the fact's fields first).
     if isinstance(f, VisitRescheduled):
-        return replace(
-            s,
-            planned_start=f.planned_start,
-            planned_end=f.planned_end,
-            staff_id=f.staff_id,
-            by_contact_person=f.by_contact_person,
-        )
+        return carry(VisitState, f, s)  # the new times, and who
     if isinstance(f, VisitReassigned):
         return replace(s, staff_id=f.staff_id, by_contact_person=f.by_contact_person)
     if s.status in _FINAL:
@@ -127,16 +118,8 @@ def _apply(s: VisitState | None, f: VisitFact) -> VisitState:
     if isinstance(f, VisitStarted):
         return replace(s, status=VisitStatus.STARTED, staff_id=f.staff_id, started_at=f.started_at)
     if isinstance(f, VisitCompleted):
-        return replace(
-            s,
-            status=VisitStatus.COMPLETED,
-            staff_id=f.staff_id,
-            by_contact_person=f.by_contact_person,
-            started_at=f.started_at,
-            ended_at=f.ended_at,
-            duration_minutes=f.duration_minutes,
-            self_rating=f.self_rating,
-        )
+        # Who, when, how long and the rating; the planned start stays as the plan last had it.
+        return carry(VisitState, f, s, status=VisitStatus.COMPLETED, planned_start=s.planned_start)
     if isinstance(f, VisitMissed):
         if s.status in (VisitStatus.STARTED, VisitStatus.CANCELLED):
             return s

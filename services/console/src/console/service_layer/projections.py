@@ -60,9 +60,7 @@ async def record_case_fact(stores: Stores, feed: ChangeFeed, case_id: str, recor
 
 
 def _is_visit_fact(recorded: Recorded[CaseFact]) -> bool:
-    from console.domain.cases import VISIT_FACTS
-
-    return isinstance(recorded.fact, VISIT_FACTS)
+    return isinstance(recorded.fact, VisitFact)
 
 
 async def record_team_fact(
