@@ -35,6 +35,27 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_the_login_page(harness: Conso
     assert harness.audit.records == []
 
 
+@pytest.mark.parametrize(
+    ("form", "back_to"),
+    [
+        ("/alerts/missed:V-G-3/acknowledge", "/login?next=%2Falerts%2Fmissed%3AV-G-3%2Facknowledge"),
+        ("/ops/dead-letters/dlq:0:1/replay", "/login?next=%2Fops%2Fdead-letters%2Fdlq%3A0%3A1%2Freplay"),
+        ("/invoices", "/login?next=%2Finvoices"),
+    ],
+)
+def test_a_form_posted_without_a_session_does_nothing_and_goes_to_the_login_page(
+    harness: ConsoleHarness, form: str, back_to: str
+) -> None:
+    response = harness.client.post(form)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == back_to
+    assert harness.notifications.acknowledged == []
+    assert harness.republisher.published == []
+    assert harness.billing.imported == []  # type: ignore[attr-defined]
+    assert harness.audit.records == []
+
+
 def test_a_wrong_token_is_refused_and_a_right_one_gives_a_strict_http_only_secure_cookie(
     harness: ConsoleHarness,
 ) -> None:

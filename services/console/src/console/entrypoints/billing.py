@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -18,7 +18,7 @@ from console.domain.access import Actor, Page
 from console.domain.text import N_
 from console.entrypoints.i18n import DASH, number
 from console.entrypoints.i18n import gettext as _
-from console.entrypoints.site import API_ERRORS, HTML, Site, bearer, html_page
+from console.entrypoints.site import API_ERRORS, Site, bearer, html_answers, html_page, signed_in_form
 from console.service_layer import billing as uc
 from console.service_layer import pages
 from console.service_layer.ports import BillingRefused, BillingUnavailable, InvoiceProblem
@@ -29,7 +29,7 @@ PageMonth = Annotated[str | None, Query(pattern=MONTH, description="The month, Y
 InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The invoice (its file's SHA-256).")]
 REGION = r"^\d{2}$"
 MAX_INVOICE_BYTES = 1_000_000  # the console's body limit is 1 MiB: the file and the form around it
-BILLING_DOWN: dict[int | str, dict[str, Any]] = {502: {"content": HTML, "description": "Billing did not answer."}}
+BILLING_DOWN = html_answers({502: "Billing did not answer."})
 
 
 # What billing says of a bad invoice file (its English text), and the fields, translated by value.
@@ -164,7 +164,7 @@ def invoices_router(site: Site) -> APIRouter:
         router,
         "/invoices/{invoice_id}",
         "One checked invoice: the totals side by side and every line",
-        {**BILLING_DOWN, 404: {"content": HTML, "description": "No such invoice."}},
+        {**BILLING_DOWN, **html_answers({404: "No such invoice."})},
     )
     async def invoice_page(request: Request, invoice_id: InvoiceId) -> Response:
         return await _show(site, request, Page.INVOICES, lambda a: uc.invoice_page(deps, a, invoice_id), "invoice.html")
@@ -176,23 +176,18 @@ def invoice_upload_router(site: Site) -> APIRouter:
     router = APIRouter()
     deps = site.deps
 
-    @router.post(
+    @signed_in_form(
+        router,
         "/invoices",
-        response_class=HTMLResponse,
-        responses={
-            303: {"description": "Imported (or not signed in: to the login page)."},
-            **{
-                status: {"content": HTML, "description": description}
-                for status, description in (
-                    (403, "The role may not import invoices."),
-                    (409, "The same file was imported for another region or month."),
-                    (413, "The file is too large."),
-                    (422, "The file breaks the region's layout: each line's problems."),
-                    (502, "Billing did not answer."),
-                )
-            },
+        "Import the region's liability invoice (CSV, through the billing service)",
+        "Imported",
+        {
+            403: "The role may not import invoices.",
+            409: "The same file was imported for another region or month.",
+            413: "The file is too large.",
+            422: "The file breaks the region's layout: each line's problems.",
+            502: "Billing did not answer.",
         },
-        summary="Import the region's liability invoice (CSV, through the billing service)",
         openapi_extra=UPLOAD_FORM,
     )
     @site.same_site_only

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from console.domain.access import Actor, Page
 from console.domain.ops import age_text, oldest_per_service, service_of_group, trace_search_url, trace_url
 from console.entrypoints.i18n import gettext as _
-from console.entrypoints.site import HTML, Site, html_page
+from console.entrypoints.site import Site, html_page, signed_in_form
 from console.service_layer import ops as uc
 from console.service_layer.pages import Forbidden, NotFound
 from trygg_shared.aggregate import StorageUnavailable
@@ -43,25 +43,22 @@ def ops_router(site: Site, ops: uc.OpsDeps) -> APIRouter:
             request, Page.OPS, lambda a: uc.ops_page(site.deps, ops, a), "ops.html", message=None, **links()
         )
 
-    @router.post(
+    @signed_in_form(
+        router,
         "/ops/dead-letters/{letter_id}/replay",
-        response_class=HTMLResponse,
-        responses={
-            303: {"description": "Replayed (or not signed in: to the login page)."},
-            403: {"content": HTML, "description": "The role may not replay, or not sent from the console's pages."},
-            404: {"content": HTML, "description": "No such dead letter."},
-            409: {"content": HTML, "description": "Already replayed (by this or another click)."},
-            502: {"content": HTML, "description": "The record could not be published again; try again."},
-            503: {"content": HTML, "description": "The audit record could not be written: nothing was replayed."},
+        "Publish a dead-lettered message again to its original topic (ops; audited; once)",
+        "Replayed",
+        {
+            403: "The role may not replay, or not sent from the console's pages.",
+            404: "No such dead letter.",
+            409: "Already replayed (by this or another click).",
+            502: "The record could not be published again; try again.",
+            503: "The audit record could not be written: nothing was replayed.",
         },
-        summary="Publish a dead-lettered message again to its original topic (ops; audited; once)",
     )
     @site.same_site_only
     async def replay(request: Request, letter_id: LetterId) -> Response:
-        actor = await site.session_actor(request)
-        if actor is None:
-            return site.to_login(request)
-        return await replayed(site, ops, request, actor, letter_id, links())
+        return await site.for_signed_in(request, lambda actor: replayed(site, ops, request, actor, letter_id, links()))
 
     return router
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from babel.dates import format_timedelta
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from console.domain.access import Actor, Page
 from console.domain.ops import trace_search_url
 from console.entrypoints import i18n, timeline_text, today
 from console.entrypoints.i18n import gettext as _
-from console.entrypoints.site import HTML, PROBLEM, Site, html_page
+from console.entrypoints.site import PROBLEM, Site, html_answers, html_page, signed_in_form
 from console.service_layer import pages as uc
 from console.service_layer.ports import AlertConflict, AlertNotFound, NotificationUnavailable
 from trygg_shared.aggregate import StorageUnavailable
@@ -50,7 +50,7 @@ ALERT_TOOLS = {"ago": ago, "left": left_text}
 
 
 # A case's pages (the case, its cover order) answer 404 for a case the console does not know.
-NO_SUCH_CASE: dict[int | str, dict[str, Any]] = {404: {"content": HTML, "description": "No such case."}}
+NO_SUCH_CASE = html_answers({404: "No such case."})
 
 
 def case_pages_router(site: Site) -> APIRouter:
@@ -120,24 +120,21 @@ def alerts_router(site: Site) -> APIRouter:
             request, Page.ALERTS, lambda a: uc.alerts_page(site.deps, a), "alerts.html", message=None, **ALERT_TOOLS
         )
 
-    @router.post(
+    @signed_in_form(
+        router,
         "/alerts/{alert_id}/acknowledge",
-        response_class=HTMLResponse,
-        responses={
-            303: {"description": "Acknowledged (or not signed in: to the login page)."},
-            403: {"content": HTML, "description": "The role may not acknowledge."},
-            404: {"content": HTML, "description": "No such alert."},
-            409: {"content": HTML, "description": "Already acknowledged."},
-            502: {"content": HTML, "description": "The notification service did not answer."},
+        "Acknowledge an alert (through the notification service)",
+        "Acknowledged",
+        {
+            403: "The role may not acknowledge.",
+            404: "No such alert.",
+            409: "Already acknowledged.",
+            502: "The notification service did not answer.",
         },
-        summary="Acknowledge an alert (through the notification service)",
     )
     @site.same_site_only
     async def acknowledge(request: Request, alert_id: Text) -> Response:
-        actor = await site.session_actor(request)
-        if actor is None:
-            return site.to_login(request)
-        return await acknowledged(site, request, actor, alert_id)
+        return await site.for_signed_in(request, lambda actor: acknowledged(site, request, actor, alert_id))
 
     return router
 

@@ -85,11 +85,27 @@ NOT_FROM_HERE: dict[int | str, dict[str, Any]] = {
 
 
 def form_post(
-    router: APIRouter, path: str, summary: str, responses: dict[int | str, dict[str, Any]]
+    router: APIRouter, path: str, summary: str, responses: dict[int | str, dict[str, Any]], **extra: Any
 ) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
     """Declares a form a page posts: POST `path`, HTML, `responses` and the 403 of a request from elsewhere
-    (the handler itself is wrapped in `Site.same_site_only`)."""
-    return router.post(path, response_class=HTMLResponse, responses={**NOT_FROM_HERE, **responses}, summary=summary)
+    (the handler itself is wrapped in `Site.same_site_only`); `extra` as FastAPI takes it."""
+    return router.post(
+        path, response_class=HTMLResponse, responses={**NOT_FROM_HERE, **responses}, summary=summary, **extra
+    )
+
+
+def html_answers(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of pages answered with these statuses, each with its description."""
+    return {status: {"content": HTML, "description": description} for status, description in descriptions.items()}
+
+
+def signed_in_form(
+    router: APIRouter, path: str, summary: str, done: str, answers: dict[int, str], **extra: Any
+) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
+    """Declares a form a signed-in user posts (see `form_post`): 303 once `done` or to the login page
+    without a session (`Site.for_signed_in`), else the page again with one of its `answers`."""
+    responses = {303: {"description": f"{done} (or not signed in: to the login page)."}, **html_answers(answers)}
+    return form_post(router, path, summary, responses, **extra)
 
 
 def templates() -> Jinja2Templates:
@@ -202,6 +218,13 @@ class Site:
     def unavailable(self, request: Request, actor: Actor) -> HTMLResponse:
         message = _("The read could not be recorded in the audit log, so nothing is shown. Try again in a moment.")
         return self.error(request, actor, 503, _("Try again shortly"), message)
+
+    async def for_signed_in(self, request: Request, act: Callable[[Actor], Awaitable[Response]]) -> Response:
+        """A form's answer (`act`) for the signed-in actor; without a session, to the login page."""
+        actor = await self.session_actor(request)
+        if actor is None:
+            return self.to_login(request)
+        return await act(actor)
 
     def same_site_only(self, handler: Callable[P, Awaitable[Response]]) -> Callable[P, Awaitable[Response]]:
         """A state-changing handler (its first parameter `request`) that only a request from the console's
