@@ -241,22 +241,11 @@ class _Case:
         minutes: int,
         rating: sc.SelfRating | None = None,
     ) -> None:
-        common = self.visit_ids(n, kind)
-        end = datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC)
-        self.stream.add(
-            sc.VisitScheduled(
-                **common,
-                planned_start=start,
-                planned_end=end,
-                location=sc.VisitLocation.PHONE if kind == "follow_up_call" else sc.VisitLocation.HOME,
-                staff_id=staff,
-                by_contact_person=contact,
-            ),
-            datetime.fromtimestamp(start.timestamp() - 86400, tz=UTC),
-        )
+        """A visit scheduled and completed as planned."""
+        end = self.schedule(n, kind, start, staff, minutes, contact=contact)
         self.stream.add(
             sc.VisitCompleted(
-                **common,
+                **self.visit_ids(n, kind),
                 staff_id=staff,
                 by_contact_person=contact,
                 planned_start=start,
@@ -277,18 +266,23 @@ class _Case:
             kind=sc.VisitKind(kind),
         )
 
-    def schedule(self, n: int, kind: str, start: datetime, staff: str | None, minutes: int) -> None:
+    def schedule(
+        self, n: int, kind: str, start: datetime, staff: str | None, minutes: int, *, contact: bool = False
+    ) -> datetime:
+        """A visit scheduled the day before (a call by phone, else at home); its planned end."""
+        end = datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC)
         self.stream.add(
             sc.VisitScheduled(
                 **self.visit_ids(n, kind),
                 planned_start=start,
-                planned_end=datetime.fromtimestamp(start.timestamp() + minutes * 60, tz=UTC),
-                location=sc.VisitLocation.HOME,
+                planned_end=end,
+                location=sc.VisitLocation.PHONE if kind == "follow_up_call" else sc.VisitLocation.HOME,
                 staff_id=staff,
-                by_contact_person=staff == "a1",
+                by_contact_person=contact,
             ),
             datetime.fromtimestamp(start.timestamp() - 86400, tz=UTC),
         )
+        return end
 
     def end_period(self, at: datetime, start: date, ended_on: date, planned_end: date) -> None:
         self.stream.add(

@@ -41,7 +41,7 @@ def test_the_case_page_shows_the_checklist_with_who_ticked_and_the_deadline() ->
     case = _Case(s, "K", "pK")
     case.decide(utc(2026, 4, 7, 9), "trygg_hemgang", start=date(2026, 4, 9), days=7, team=TEAM_NAME)
     case.plan(utc(2026, 4, 7, 10), date(2026, 4, 9), date(2026, 4, 15), "a1", 7)
-    case.schedule(1, "homecoming", utc(2026, 4, 9, 11), "a1", 90)
+    case.schedule(1, "homecoming", utc(2026, 4, 9, 11), "a1", 90, contact=True)
     snapshot(case, utc(2026, 4, 7, 10), 0, change="opened")
     snapshot(case, utc(2026, 4, 7, 12, 30), 2)
     asyncio.run(harness.replay(s))
