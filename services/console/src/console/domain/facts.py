@@ -181,7 +181,9 @@ class _PeriodFact:
 
 
 @dataclass(frozen=True)
-class _VisitFact:
+class VisitRef:
+    """Which visit: its case, person, period, team, id and kind (none of them changes; `VisitState` has them too)."""
+
     case_id: str
     person_ref: str
     period_id: str
@@ -233,7 +235,7 @@ class SelfRating:
 
 
 @dataclass(frozen=True)
-class VisitScheduled(_VisitFact):
+class VisitScheduled(VisitRef):
     planned_start: datetime
     planned_end: datetime
     location: str
@@ -242,7 +244,7 @@ class VisitScheduled(_VisitFact):
 
 
 @dataclass(frozen=True)
-class VisitRescheduled(_VisitFact):
+class VisitRescheduled(VisitRef):
     planned_start: datetime
     planned_end: datetime
     staff_id: str | None
@@ -251,7 +253,7 @@ class VisitRescheduled(_VisitFact):
 
 
 @dataclass(frozen=True)
-class VisitReassigned(_VisitFact):
+class VisitReassigned(VisitRef):
     planned_start: datetime
     staff_id: str | None
     by_contact_person: bool
@@ -259,21 +261,21 @@ class VisitReassigned(_VisitFact):
 
 
 @dataclass(frozen=True)
-class VisitCancelled(_VisitFact):
+class VisitCancelled(VisitRef):
     planned_start: datetime
     reason: str
     cancelled_at: datetime
 
 
 @dataclass(frozen=True)
-class VisitStarted(_VisitFact):
+class VisitStarted(VisitRef):
     staff_id: str
     planned_start: datetime
     started_at: datetime
 
 
 @dataclass(frozen=True)
-class VisitCompleted(_VisitFact):
+class VisitCompleted(VisitRef):
     staff_id: str
     by_contact_person: bool
     planned_start: datetime
@@ -284,7 +286,7 @@ class VisitCompleted(_VisitFact):
 
 
 @dataclass(frozen=True)
-class VisitMissed(_VisitFact):
+class VisitMissed(VisitRef):
     staff_id: str | None
     planned_start: datetime
     planned_end: datetime

@@ -16,6 +16,7 @@ from console.domain.facts import (
     VisitFact,
     VisitMissed,
     VisitReassigned,
+    VisitRef,
     VisitRescheduled,
     VisitScheduled,
     VisitStarted,
@@ -44,13 +45,7 @@ _FINAL = {VisitStatus.COMPLETED}
 
 
 @dataclass(frozen=True)
-class VisitState:
-    visit_id: str
-    case_id: str
-    person_ref: str
-    period_id: str
-    team_id: str
-    kind: str
+class VisitState(VisitRef):
     planned_start: datetime
     planned_end: datetime
     location: str | None
