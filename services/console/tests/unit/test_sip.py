@@ -10,6 +10,7 @@ from typing import Any
 from console_support import ConsoleHarness, Stream, _Case, raise_alert, utc
 
 from console.domain.sip import SipChanged, SipLapsed, fold_sip
+from console.entrypoints import translate as t
 from trygg_shared.contracts import notification as nt
 from trygg_shared.contracts import referral as rf
 
@@ -139,3 +140,15 @@ def test_a_lapse_is_kept_when_the_picture_changes_later_and_a_new_deadline_clear
     assert not fold_sip(line, moved).lapsed  # a new ready notice, a new deadline
     assert fold_sip(None, SipLapsed(DEADLINE, DEADLINE)).deadline is None
     assert date(2026, 11, 26) == DEADLINE.date()
+
+
+def test_referrals_sip_picture_becomes_one_fact_with_the_invitations_fields_or_none() -> None:
+    s = Stream()
+    case = owed(s, "A")
+    invite(case, 24, 25, rf.SipPlace.HOSPITAL, in_time=True)
+    pictures = [e for e, _ in s.items if isinstance(e, rf.SipStatusChanged)]
+
+    assert [t.sip_changed(p) for p in pictures] == [
+        SipChanged(READY, DEADLINE, None, None, None, None, None, None),
+        SipChanged(READY, DEADLINE, "sip-A", utc(2026, 11, 24, 9), utc(2026, 11, 25, 12), "hospital", "lus", True),
+    ]

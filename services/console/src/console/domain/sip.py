@@ -16,16 +16,16 @@ from trygg_shared.carry import carry
 
 @dataclass(frozen=True)
 class SipChanged:
-    """The case's SIP now: the deadline (None: none owed) and the first invitation (None: none yet)."""
+    """The case's SIP now: the deadline (None: none owed) and the first invitation (its fields None: none yet)."""
 
     ready_at: datetime | None
     deadline: datetime | None
-    invitation_id: str | None
-    invited_at: datetime | None
-    meeting_at: datetime | None
-    place: str | None  # home, hospital
-    source: str | None  # lus, officer
-    invited_in_time: bool | None
+    invitation_id: str | None = None
+    invited_at: datetime | None = None
+    meeting_at: datetime | None = None
+    place: str | None = None  # home, hospital
+    source: str | None = None  # lus, officer
+    invited_in_time: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -156,17 +156,7 @@ def day_replanned(e: sc.DayReplanned) -> f.DayReplanned:
 
 
 def sip_changed(e: rf.SipStatusChanged) -> sip.SipChanged:
-    i = e.invitation
-    return sip.SipChanged(
-        ready_at=e.ready_at,
-        deadline=e.deadline,
-        invitation_id=i.invitation_id if i else None,
-        invited_at=i.invited_at if i else None,
-        meeting_at=i.meeting_at if i else None,
-        place=i.place.value if i else None,
-        source=i.source.value if i else None,
-        invited_in_time=e.invited_in_time,
-    )
+    return from_contract(sip.SipChanged, e, e.invitation)  # without an invitation its fields stay None
 
 
 def sip_lapsed(e: rf.SipDeadlineLapsed) -> sip.SipLapsed:
