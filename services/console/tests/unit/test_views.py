@@ -132,6 +132,9 @@ def visit_scheduled(staff: str | None) -> VisitScheduled:
     )
 
 
+missed = VisitMissed(
+    "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
+)
 completion = VisitCompleted(
     "c1",
     "p1",
@@ -150,9 +153,6 @@ completion = VisitCompleted(
 
 
 def test_a_visit_completed_after_it_was_reported_missed_counts_as_completed() -> None:
-    missed = VisitMissed(
-        "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
-    )
     facts = [rec(1, visit_scheduled("a1")), rec(9, missed), rec(10, completion)]
 
     for order in (facts, list(reversed(facts))):
@@ -205,9 +205,6 @@ def test_a_rescheduled_visit_keeps_its_new_times_and_its_place_and_shows_what_it
 
 
 def test_a_visit_known_only_from_a_later_fact_is_planned_unstaffed_until_its_schedule_arrives() -> None:
-    missed = VisitMissed(
-        "c1", "p1", "P1", "vast", "V1", "daily", "a1", utc(2026, 3, 2, 8), utc(2026, 3, 2, 8, 30), utc(2026, 3, 2, 9)
-    )
 
     only_missed = fold_visit([rec(9, missed)])  # type: ignore[list-item]
     only_completed = fold_visit([rec(10, completion)])  # type: ignore[list-item]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -95,6 +95,12 @@ def login_router(site: Site) -> APIRouter:
     return router
 
 
+def cookie_rules(site: Site) -> dict[str, Any]:
+    """Every cookie the console sets (and deletes): the whole site's, never read by scripts, never sent
+    from another site, and only over HTTPS unless the console runs locally over HTTP."""
+    return {"path": "/", "secure": site.secure_cookie, "httponly": True, "samesite": "strict"}
+
+
 LANGUAGE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie (RFC 6265bis)
 
 
@@ -102,13 +108,7 @@ def chose_language(site: Site, language: str, target: str | None) -> Response:
     """The choice kept in a cookie of its own (it outlives sign-out: the same person, the same language)."""
     response = RedirectResponse(target or "/", status_code=303)
     response.set_cookie(
-        site.language_cookie,
-        i18n.chosen(language),
-        max_age=LANGUAGE_COOKIE_DAYS * 86400,
-        httponly=True,
-        secure=site.secure_cookie,
-        samesite="strict",
-        path="/",
+        site.language_cookie, i18n.chosen(language), max_age=LANGUAGE_COOKIE_DAYS * 86400, **cookie_rules(site)
     )
     return response
 
@@ -126,13 +126,7 @@ async def signed_in(site: Site, request: Request, token: str, target: str | None
     home = actor.home()
     response = RedirectResponse(target or (f"/{home}" if home else "/"), status_code=303)
     response.set_cookie(
-        site.cookie_name,
-        cookie,
-        max_age=int(site.sessions.max_age.total_seconds()),
-        httponly=True,
-        secure=site.secure_cookie,
-        samesite="strict",
-        path="/",
+        site.cookie_name, cookie, max_age=int(site.sessions.max_age.total_seconds()), **cookie_rules(site)
     )
     return response
 
@@ -148,5 +142,5 @@ async def signed_out(site: Site, request: Request) -> Response:
                 503, "Service Unavailable", "Could not sign out; try again.", headers={"Retry-After": "5"}
             ) from None
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(site.cookie_name, path="/", secure=site.secure_cookie, httponly=True, samesite="strict")
+    response.delete_cookie(site.cookie_name, **cookie_rules(site))
     return response
