@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.domain.access import Actor, Page
+from console.domain.access import Actor
 from console.domain.cases import CaseState
 from console.domain.cover import CoverRow, HoursSpan, cover_rows, team_hours
 from console.domain.facts import HemtjanstCoverOrdered
 from console.domain.figures import resolve_team
 from console.domain.teams import TeamState
 from console.domain.visits import VisitState, VisitStatus
-from console.service_layer.pages import ConsoleDeps, Forbidden, NotFound, _audit, _of_team, _require
+from console.service_layer.pages import ConsoleDeps, _audit, readable_case
 
 COVER_FIELDS = ("name", "cover_order", "needs_summary")
 
@@ -39,14 +39,7 @@ class CoverOrderPage:
 
 
 async def cover_order_page(deps: ConsoleDeps, actor: Actor, case_id: str) -> CoverOrderPage:
-    _require(actor, Page.CASES)
-    found = await deps.read_model.case(case_id)
-    if found is None:
-        raise NotFound(case_id)
-    case = found[0]
-    teams = await deps.read_model.teams()
-    if not _of_team(actor, case, teams):
-        raise Forbidden("another team's case")
+    case, _, teams = await readable_case(deps, actor, case_id)
     await _audit(deps, actor, "view_cover_order", [case_id], COVER_FIELDS)
     order = case.cover_order
     handovers = sorted(

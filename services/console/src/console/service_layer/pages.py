@@ -136,16 +136,24 @@ class CasePage:
     teams: Mapping[str, TeamState]
 
 
-async def case_page(deps: ConsoleDeps, actor: Actor, case_id: str) -> CasePage:
+async def readable_case(
+    deps: ConsoleDeps, actor: Actor, case_id: str
+) -> tuple[CaseState, Sequence[TimelineEntry], Mapping[str, TeamState]]:
+    """A case of the Cases pages with its timeline, and the teams: NotFound, or Forbidden for a role
+    without the pages or a team token and another team's case (as referral and scheduling answer it)."""
     _require(actor, Page.CASES)
     found = await deps.read_model.case(case_id)
     if found is None:
         raise NotFound(case_id)
     teams = await deps.read_model.teams()
     if not _of_team(actor, found[0], teams):
-        raise Forbidden("another team's case")  # as referral and scheduling answer a team token
+        raise Forbidden("another team's case")
+    return (*found, teams)
+
+
+async def case_page(deps: ConsoleDeps, actor: Actor, case_id: str) -> CasePage:
+    case, timeline, teams = await readable_case(deps, actor, case_id)
     await _audit(deps, actor, "view_case", [case_id], (*CASE_FIELDS, "timeline"))
-    case, timeline = found
     alerts = [a for a in await deps.read_model.alerts(open_only=False) if a.case_id == case_id]
     return CasePage(deps.clock.now(), case, timeline, alerts, teams)
 
