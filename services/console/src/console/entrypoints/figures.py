@@ -22,6 +22,7 @@ from console.service_layer.pages import FiguresPage
 from trygg_shared.csv_export import csv_text
 from trygg_shared.fields import Text
 from trygg_shared.http import FieldError, ProblemError
+from trygg_shared.mapping import to_contract
 
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-2099
 FromMonth = Annotated[str | None, Query(alias="from", pattern=MONTH)]
@@ -106,15 +107,7 @@ def month_range(first: str | None, last: str | None) -> tuple[str | None, str | 
 
 
 def row_out(row: Row) -> FigureRowOut:
-    return FigureRowOut(
-        month=row.month,
-        team=row.team,
-        team_label=row.team_label,
-        values={
-            k: FigureValueOut(value=v.value, numerator=v.numerator, denominator=v.denominator)
-            for k, v in row.values.items()
-        },
-    )
+    return to_contract(FigureRowOut, row, values={k: to_contract(FigureValueOut, v) for k, v in row.values.items()})
 
 
 def figures_to_csv(rows: list[Row] | tuple[Row, ...] | Any) -> str:
