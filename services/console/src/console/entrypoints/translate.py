@@ -124,12 +124,11 @@ def cover_ordered(e: sc.HemtjanstCoverOrdered) -> f.HemtjanstCoverOrdered:
 
 def handed_over(e: sc.HandedOverToHemtjanst) -> f.HandedOver:
     n = e.needs
-    needs = f.NeedsSummary(
+    needs = from_contract(
+        f.NeedsSummary,
+        n,
         support=tuple(f.AreaSupport(area, getattr(n, area).value) for area in ("food", "medicines", "personal_care")),
-        aids_in_use=n.aids_in_use,
-        aids_missing=n.aids_missing,
         worry=(n.worry_latest, n.worry_trend.value),
-        suggested_visits_per_day=n.suggested_visits_per_day,
         visits=(n.visits_completed, n.visits_declined, n.visits_missed),
     )
     return from_contract(f.HandedOver, e, needs=needs)
