@@ -50,6 +50,7 @@ from billing.service_layer.ports import (
 )
 from billing.service_layer.statements import due_month, run_due_month
 from billing.service_layer.tariffs import seed_books
+from trygg_shared.carry import carry
 from trygg_shared.clock import SystemClock
 from trygg_shared.logging import get_logger
 from trygg_shared.memory import MemoryAuditLog, MemoryHandledEvents
@@ -70,8 +71,17 @@ class Billing:
     deps: BillingDeps
 
 
-# The queries, the monthly run's claim and the audit log: in memory or in Mongo.
-_Adapters = tuple[CareQueries, LiabilityQueries, StatementQueries, BookQueries, InvoiceQueries, IssueRuns, AuditLog]
+@dataclass(frozen=True)
+class _Adapters:
+    """The queries, the monthly run's claim and the audit log: in memory or in Mongo (named as in `BillingDeps`)."""
+
+    care_queries: CareQueries
+    liability_queries: LiabilityQueries
+    statement_queries: StatementQueries
+    book_queries: BookQueries
+    invoice_queries: InvoiceQueries
+    runs: IssueRuns
+    audit: AuditLog
 
 
 def _owner() -> str:
@@ -84,7 +94,7 @@ def _unsafe(settings: Settings) -> list[str]:
 
 
 def _memory_adapters(memory: MemoryStores) -> _Adapters:
-    return (
+    return _Adapters(
         MemoryCareQueries(memory),
         MemoryLiabilityQueries(memory),
         MemoryStatementQueries(memory),
@@ -99,7 +109,7 @@ def mongo_deps(
     settings: Settings, clock: Clock, stores: Stores, db: AsyncDatabase[Document], owner: str | None = None
 ) -> BillingDeps:
     """The use cases' dependencies on the Mongo stores and adapters (bootstrap's; the store tests')."""
-    adapters: _Adapters = (
+    adapters = _Adapters(
         MongoCareQueries(stores),
         MongoLiabilityQueries(stores),
         MongoStatementQueries(stores),
@@ -114,29 +124,16 @@ def mongo_deps(
 def _deps(
     settings: Settings, clock: Clock, stores: MemoryStores | Stores, adapters: _Adapters, owner: str | None = None
 ) -> BillingDeps:
-    care_queries, liability_queries, statement_queries, book_queries, invoice_queries, runs, audit = adapters
-    return BillingDeps(
-        liabilities=stores.liabilities,
-        care=stores.care,
-        persons=stores.persons,
-        statements=stores.statements,
-        summaries=stores.summaries,
-        tariffs=stores.tariffs,
-        prices=stores.prices,
-        care_queries=care_queries,
-        liability_queries=liability_queries,
-        statement_queries=statement_queries,
-        book_queries=book_queries,
-        invoices=stores.invoices,
-        invoice_queries=invoice_queries,
-        runs=runs,
-        audit=audit,
+    """The adapters and the stores' repositories by name, with the settings the use cases read (the
+    municipality, the issue day and hour by name)."""
+    return carry(
+        BillingDeps,
+        adapters,
+        stores,
+        settings,
         clock=clock,
-        municipality_code=settings.municipality_code,
         owner=owner or _owner(),
         run_lease=timedelta(seconds=settings.issue_lease_seconds),
-        issue_day=settings.issue_day,
-        issue_hour=settings.issue_hour,
         invoice_layouts=invoice_layouts(settings),
     )
 
