@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from billing_support import granted, subject
+from billing_support import HOFORS_ADDRESS, granted, subject
 
-from billing.domain.fees import ItemKind, StatementIssued
+from billing.domain.fees import ItemKind, Recipient, StatementIssued
 from billing.domain.liability import LiabilityDaysAccrued, PeriodStatus
 from billing.domain.money import Month
 from billing.service_layer import reads
@@ -42,6 +42,22 @@ async def test_a_granted_five_day_decision_becomes_one_statement_line_of_920_kr(
     assert (line.kind, line.days, line.amount_ore) == (ItemKind.TRYGG_HEMGANG_DAYS, 5, 92_000)
     assert statement.statement.recipient is not None
     assert statement.statement.recipient.family_name == "Lindqvist"
+
+
+@pytest.mark.parametrize(
+    ("address", "street", "postal_code", "city"),
+    [(HOFORS_ADDRESS, "Exempelgatan 4", "81330", "Hofors"), (None, None, None, None)],
+)
+async def test_the_billing_subject_is_the_recipient_with_its_address_or_none(
+    harness: Harness, address: ref.Address | None, street: str | None, postal_code: str | None, city: str | None
+) -> None:
+    case_id, person = ids()
+    await harness.send(subject(case_id, person, address=address))
+
+    account, _version, _position = harness.stores.persons.states[person]
+    assert account.recipient == Recipient(
+        "personnummer", "194010092387", "Astrid", "Lindqvist", street, postal_code, city
+    )
 
 
 async def test_billing_keeps_no_relative_and_no_phone_number_of_a_decision(harness: Harness) -> None:

@@ -21,6 +21,7 @@ from billing.domain.reports import LiabilityMonthSummarized, LiabilitySummary
 from billing.domain.tariffs import LiabilityPrice, Tariff, VersionedBook
 from trygg_shared.contracts import billing as wire
 from trygg_shared.contracts.base import IntegrationEvent
+from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
 
 T = TypeVar("T")
@@ -80,19 +81,11 @@ class LiabilityCodec:
         if not isinstance(event, LiabilityDaysAccrued):
             raise TypeError(f"no wire contract for {type(event).__name__}")
         return [
-            wire.LiabilityDaysAccrued(
-                case_id=event.case_id,
-                person_ref=event.person_ref,
-                region_code=event.region_code,
-                months=tuple(
-                    wire.MonthLiability(month=str(m.month), days=m.days, amount_ore=m.amount_ore) for m in event.months
-                ),
+            to_contract(
+                wire.LiabilityDaysAccrued,
+                event,
+                months=tuple(to_contract(wire.MonthLiability, m, month=str(m.month)) for m in event.months),
                 liability_days=event.days,
-                amount_ore=event.amount_ore,
-                liability_starts_at=event.liability_starts_at,
-                ended_at=event.ended_at,
-                home_in_time=event.home_in_time,
-                referral_liable_days=event.referral_liable_days,
             )
         ]
 
@@ -192,18 +185,7 @@ class SummaryCodec:
     def to_wire(self, aggregate_id: str, event: object) -> Sequence[IntegrationEvent]:
         if not isinstance(event, LiabilityMonthSummarized):
             raise TypeError(f"no wire contract for {type(event).__name__}")
-        t = event.totals
-        return [
-            wire.LiabilityMonthSummarized(
-                region_code=t.region_code,
-                month=str(t.month),
-                cases_liable=t.cases_liable,
-                liability_days=t.liability_days,
-                amount_ore=t.amount_ore,
-                cases_home_in_time=t.cases_home_in_time,
-                summarized_at=event.summarized_at,
-            )
-        ]
+        return [to_contract(wire.LiabilityMonthSummarized, event.totals, event, month=str(event.totals.month))]
 
 
 class TariffBookCodec(PlainCodec[VersionedBook[Tariff]]):

@@ -183,16 +183,7 @@ def subjects_consumer(
     broker: KafkaBroker, deps: BillingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
 ) -> EventConsumer:
     async def on_billing_subject_registered(event: ref.BillingSubjectRegistered, meta: EventMeta) -> None:
-        address = event.address
-        recipient = Recipient(
-            id_type=event.id_type,
-            identity_number=event.identity_number,
-            given_name=event.given_name,
-            family_name=event.family_name,
-            street=address.street if address else None,
-            postal_code=address.postal_code if address else None,
-            city=address.city if address else None,
-        )
+        recipient = from_contract(Recipient, event, event.address)  # no address: no street, postal code, city
         await rf.register_billing_subject(deps, rf.RegisterBillingSubject(event.person_ref, recipient, ms(meta.time)))
 
     return EventConsumer(

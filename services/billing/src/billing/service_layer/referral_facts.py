@@ -26,6 +26,7 @@ from billing.domain.liability import (
 )
 from billing.service_layer.ports import BillingDeps, CaseCommand
 from trygg_shared.aggregate import update_aggregate
+from trygg_shared.carry import carry
 
 
 @dataclass(frozen=True)
@@ -93,14 +94,7 @@ async def _change_liability(
 
 async def record_ready(deps: BillingDeps, cmd: RecordReady, episode_id: str | None = None) -> None:
     """A ready period starts; `episode_id` (the hospital's care episode) is noted for the region's invoice."""
-    period = LiabilityPeriod(
-        ready_at=cmd.ready_at,
-        liability_starts_at=cmd.liability_starts_at,
-        agreement_id=cmd.agreement_id,
-        agreement_version=cmd.agreement_version,
-        daily_price_sek=cmd.daily_price_sek,
-        source_event_id=cmd.source_event_id,
-    )
+    period = carry(LiabilityPeriod, cmd)
 
     def change(case: CaseLiability) -> CaseLiability:
         opened = on_ready(case, period, cmd.counting)
