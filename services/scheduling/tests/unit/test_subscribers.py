@@ -13,8 +13,10 @@ from scheduling_support import Harness, granted_event, publish, seeded
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
+from scheduling.domain.plan import DecisionTerms
+from scheduling.domain.plan import PersonContact as Contact
 from scheduling.domain.profiles import default_teams
-from scheduling.domain.vocab import PeriodStatus
+from scheduling.domain.vocab import PeriodKind, PeriodStatus
 from scheduling.service_layer.teams import configure_team
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
@@ -22,6 +24,8 @@ from trygg_shared.contracts.referral import (
     AdmissionNoticed,
     CareType,
     CareUnit,
+    DecisionChanged,
+    DecisionChangeKind,
     DecisionEnded,
     DecisionEndReason,
     DecisionGranted,
@@ -107,6 +111,56 @@ async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or
         assert plan.period is not None
         assert plan.contact is not None
         assert (plan.contact.family_name, plan.contact.street) == (family_name, street)
+
+
+async def test_the_contact_reaches_the_plan_field_by_field_with_or_without_an_address() -> None:
+    housed, unhoused = uuid.uuid4().hex, uuid.uuid4().hex
+    without = contact(unhoused, "Berg", "-").model_copy(
+        update={"person": person("Berg", "-").model_copy(update={"address": None})}
+    )
+    h = await delivered(
+        (granted(housed), 1), (granted(unhoused), 1), (contact(housed, "Lindqvist", "Exempelgatan 4"), 2), (without, 2)
+    )
+    assert (await h.plan(housed)).contact == Contact(
+        "Astrid", "Lindqvist", "Exempelgatan 4", "17741", "Järfälla", "+46701234567"
+    )
+    assert (await h.plan(unhoused)).contact == Contact("Astrid", "Berg", None, None, None, "+46701234567")
+
+
+async def test_a_grant_and_its_change_reach_the_plan_s_decision_term_by_term() -> None:
+    case_id = uuid.uuid4().hex
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    grant = granted_event(case_id, START, 7, hemtjanst=True, granted_at=at).model_copy(
+        update={"decision_type": DecisionType.HEMGANGSBESLUT, "hours_granted": 6}
+    )
+    h = await delivered((grant, 1))
+    terms = DecisionTerms(
+        f"d-{case_id}", PeriodKind.HOURS_POT, START, START + timedelta(days=6), 7, "Team Väst", 6.0, True, at
+    )
+    assert (await h.plan(case_id)).decision == terms
+    change = DecisionChanged(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        changes=(DecisionChangeKind.EXTENDED,),
+        length_days=10,
+        end_date=START + timedelta(days=9),
+        hemtjanst_evenings_nights_weekends=False,
+        changed_by="officer:t",
+        changed_at=at + timedelta(hours=1),
+        hours_granted=8,
+    )
+    async with TestKafkaBroker(h.broker):
+        await publish(h.broker, change, sequence=2)
+    changed = replace(
+        terms,
+        end_date=START + timedelta(days=9),
+        length_days=10,
+        hours_granted=8.0,
+        hemtjanst=False,
+        terms_at=at + timedelta(hours=1),
+    )
+    assert (await h.plan(case_id)).decision == changed
 
 
 async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() -> None:

@@ -37,6 +37,7 @@ from scheduling.domain.vocab import (
     VisitKind,
     VisitStatus,
 )
+from trygg_shared.carry import carry
 
 
 @dataclass
@@ -207,22 +208,18 @@ class PlanState:
         team_visits = [v for v in self.visits.values() if v.kind in TEAM_VISITS]
         done = [v for v in team_visits if v.status == VisitStatus.COMPLETED]
         by_contact = sum(1 for v in done if p.contact_person_id and v.done_by == p.contact_person_id)
-        return ev.PeriodEnded(
+        return carry(
+            ev.PeriodEnded,
+            p,
             ref=self.ref,
-            decision_id=p.decision_id,
-            kind=p.kind,
-            start_date=p.start_date,
             planned_end_date=p.end_date,
-            ended_on=p.ended_on,
             reason=p.end_reason,
             visits_completed=len(done),
             visits_missed=sum(1 for v in team_visits if v.status == VisitStatus.MISSED),
             visits_cancelled=sum(1 for v in team_visits if v.status == VisitStatus.CANCELLED),
             distinct_staff=len({v.done_by for v in done if v.done_by}),
-            contact_person_id=p.contact_person_id,
             contact_person_visits=by_contact,
             visit_minutes=sum(v.minutes for v in done),
-            hours_granted=p.hours_granted,
             follow_up_call_planned=any(
                 v.kind == VisitKind.FOLLOW_UP_CALL and v.status == VisitStatus.SCHEDULED for v in self.visits.values()
             ),

@@ -10,6 +10,7 @@ from datetime import time
 
 from scheduling.domain.calendar import DayHours
 from scheduling.domain.team import Member, PlanningRules, TeamConfig
+from trygg_shared.carry import carry
 
 WEEKDAYS = range(5)
 EVERY_DAY = range(7)
@@ -47,16 +48,13 @@ def team_config(profile_name: str, name: str, phone: str, *, members: int | None
     """A team following one profile, with generated member ids (`<profile>-us<n>`)."""
     p = PROFILES[profile_name]
     size = members or p.team_size
-    return TeamConfig(
+    return carry(
+        TeamConfig,
+        p,
         name=name,
         phone=phone,
         municipality_profile=p.name,
-        municipality_code=p.municipality_code,
         hours=dict(p.hours),
-        works_on_holidays=p.works_on_holidays,
-        clients_per_day=p.clients_per_day,
-        new_clients_per_month=p.new_clients_per_month,
-        max_period_days=p.max_period_days,
         members=tuple(
             Member(staff_id=f"{p.name}-us{i}", display_name=f"Undersköterska {i}") for i in range(1, size + 1)
         ),

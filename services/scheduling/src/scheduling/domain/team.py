@@ -15,6 +15,7 @@ from enum import StrEnum
 from scheduling.domain import events as ev
 from scheduling.domain.calendar import Calendar, DayHours, days
 from scheduling.domain.checklist import ChecklistTemplate
+from trygg_shared.carry import carry
 
 
 class TeamError(Exception):
@@ -168,19 +169,11 @@ class Team:
 
     def configured_event(self, now: datetime) -> ev.TeamConfigured:
         c = self.config
-        return ev.TeamConfigured(
+        return carry(
+            ev.TeamConfigured,
+            c,
             team_id=self.team_id,
-            name=c.name,
-            phone=c.phone,
-            hemtjanst_phone=c.hemtjanst_phone,
-            municipality_profile=c.municipality_profile,
-            municipality_code=c.municipality_code,
-            timezone=c.timezone,
             hours=tuple((wd, h.start, h.end) for wd, h in sorted(c.hours.items())),
-            works_on_holidays=c.works_on_holidays,
-            clients_per_day=c.clients_per_day,
-            new_clients_per_month=c.new_clients_per_month,
-            max_period_days=c.max_period_days,
             members=tuple((m.staff_id, m.display_name, m.active) for m in c.members),
             version=self.version,
             at=now,

@@ -39,6 +39,7 @@ from trygg_shared.contracts.scheduling import PeriodEnded
 from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_PERSON_CONTACTS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import EventConsumer, HandledEvents, Handles
+from trygg_shared.mapping import from_contract
 from trygg_shared.settings import KafkaSettings
 
 _END_REASONS = {
@@ -50,39 +51,20 @@ _END_REASONS = {
 
 
 def _contact(person: ContactOnWire) -> PersonContact:
-    address = person.address
-    return PersonContact(
-        given_name=person.given_name,
-        family_name=person.family_name,
-        street=address.street if address else None,
-        postal_code=address.postal_code if address else None,
-        city=address.city if address else None,
-        phone=person.phone,
-    )
+    return from_contract(PersonContact, person, person.address)  # no address: no street, postal code, city
 
 
 def _terms(event: DecisionGranted | DecisionChanged) -> dict[str, Any]:
-    """What a grant and a change both carry: the decision, its period, hours and hemtjänst."""
+    """What a grant and a change both name otherwise than the wire: the hours as a number, hemtjänst."""
     hours = event.hours_granted  # a hemgångsbeslut's pot of hours
     return {
-        "decision_id": event.decision_id,
-        "length_days": event.length_days,
-        "end_date": event.end_date,
         "hours_granted": float(hours) if hours is not None else None,
         "hemtjanst": event.hemtjanst_evenings_nights_weekends,
     }
 
 
 def _grant(event: DecisionGranted) -> uc.GrantDecision:
-    return uc.GrantDecision(
-        case_id=event.case_id,
-        person_ref=event.person_ref,
-        **_terms(event),
-        decision_type=str(event.decision_type.value),
-        start_date=event.start_date,
-        team=event.team,
-        granted_at=event.granted_at,
-    )
+    return from_contract(uc.GrantDecision, event, **_terms(event))
 
 
 def referral_consumer(
@@ -97,7 +79,7 @@ def referral_consumer(
             await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
 
     async def on_decision_changed(event: DecisionChanged, meta: EventMeta) -> None:
-        change = DecisionChange(**_terms(event), changed_at=event.changed_at)
+        change = from_contract(DecisionChange, event, **_terms(event))
         await uc.change_decision(deps, uc.ChangeDecision(event.case_id, event.person_ref, change))
 
     async def on_decision_ended(event: DecisionEnded, meta: EventMeta) -> None:

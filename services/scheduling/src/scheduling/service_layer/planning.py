@@ -24,6 +24,7 @@ from scheduling.domain.vocab import EndReason, PeriodKind
 from scheduling.service_layer.ports import SchedulingDeps
 from trygg_shared.aggregate import AggregateNotFound, ConcurrencyConflict, StorageUnavailable, update_aggregate
 from trygg_shared.batch import Failures
+from trygg_shared.carry import carry
 from trygg_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -212,17 +213,8 @@ async def grant_decision(deps: SchedulingDeps, cmd: GrantDecision) -> None:
         log.info("decision type not planned by the team", decision_type=cmd.decision_type)
         return
     team = await resolve_team(deps, cmd.team)
-    terms = DecisionTerms(
-        decision_id=cmd.decision_id,
-        kind=PeriodKind.HOURS_POT if cmd.decision_type == HEMGANGSBESLUT else PeriodKind.DAYS,
-        start_date=cmd.start_date,
-        end_date=cmd.end_date,
-        length_days=cmd.length_days,
-        team=cmd.team,
-        hours_granted=cmd.hours_granted,
-        hemtjanst=cmd.hemtjanst,
-        terms_at=cmd.granted_at,
-    )
+    kind = PeriodKind.HOURS_POT if cmd.decision_type == HEMGANGSBESLUT else PeriodKind.DAYS
+    terms = carry(DecisionTerms, cmd, kind=kind, terms_at=cmd.granted_at)
 
     def remember(plan: CasePlan) -> list[object]:
         plan.record_decision(terms)
