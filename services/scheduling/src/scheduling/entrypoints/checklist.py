@@ -18,6 +18,7 @@ from scheduling.entrypoints.errors import domain_errors, for_case_team, problems
 from scheduling.service_layer import checklist as cuc
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
+from trygg_shared.mapping import to_contract
 
 _Route = TypeVar("_Route", bound=Callable[..., Any])
 ItemId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$", description="The item's code.")]
@@ -67,20 +68,14 @@ class MarkIn(In):
 
 
 def checklist_out(view: cuc.ChecklistView) -> ChecklistOut:
-    c, visit = view.checklist, view.homecoming
-    return ChecklistOut(
-        case_id=view.case_id,
-        period_id=view.period_id,
-        team_id=view.team_id,
-        items=[ChecklistItemOut.model_validate(i) for i in c.items],
-        complete=c.complete,
-        alert_hours=c.alert_hours,
+    """The view and its checklist (items, marks, the alert) by field name; the homecoming by its id and time."""
+    visit = view.homecoming
+    return to_contract(
+        ChecklistOut,
+        view,
+        view.checklist,
         homecoming_visit_id=visit.visit_id if visit else None,
         homecoming_at=visit.planned_start if visit else None,
-        deadline=view.deadline,
-        alert_due_at=view.alert_due_at,
-        alerted_at=c.alerted_at,
-        marks=[ChecklistMarkOut.model_validate(m) for m in c.marks],
     )
 
 

@@ -26,7 +26,7 @@ from scheduling.entrypoints.field_models import (
     VisitOut,
     person_out,
     plan_out,
-    visit_fields,
+    visit_out,
 )
 from scheduling.service_layer import field as fuc
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
@@ -68,10 +68,7 @@ def reading_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRou
             today = deps.clock.now().astimezone(LOCAL_ZONE).date()
             found = await fuc.visits_for_day(deps, actor, day or today, staff_id=who, team_id=team_id)
         found = [dv for dv in found if may_act_for_team(actor.teams, dv.plan.team_id)]  # a member of two teams
-        return [
-            DayVisitOut(**visit_fields(dv.plan, dv.visit), person_ref=dv.plan.person_ref, person=person_out(dv.plan))
-            for dv in found
-        ]
+        return [visit_out(DayVisitOut, dv.plan, dv.visit, person=person_out(dv.plan)) for dv in found]
 
     case_read(
         router,
@@ -91,7 +88,7 @@ async def _visit_out(deps: SchedulingDeps, case_id: str, visit: Visit) -> VisitO
     loaded = await deps.plans.load(case_id)
     if loaded is None:
         raise fuc.CaseNotPlanned(case_id)
-    return VisitOut(**visit_fields(loaded.state, visit))
+    return visit_out(VisitOut, loaded.state, visit)
 
 
 async def _on_visit(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, StrictFloat, StrictInt
 
@@ -11,6 +11,9 @@ from scheduling.domain.plan import CasePlan, Visit, VisitNotes
 from scheduling.domain.vocab import Location, PeriodKind, PeriodStatus, SupportLevel, VisitKind, VisitStatus
 from scheduling.entrypoints.common import In, Instant, Out, StaffId, example
 from trygg_shared.fields import FreeText, NonBlankText
+from trygg_shared.mapping import from_contract, to_contract
+
+V = TypeVar("V", bound="VisitOut")
 
 
 class NotesIn(In):
@@ -28,16 +31,7 @@ class NotesIn(In):
     free_text: FreeText | None = Field(None, max_length=4000, description="Stays in scheduling; never on the wire.")
 
     def notes(self) -> VisitNotes:
-        return VisitNotes(
-            self.food,
-            self.medicines,
-            self.personal_care,
-            tuple(self.aids_in_use),
-            tuple(self.aids_missing),
-            self.worry,
-            self.suggested_visits_per_day,
-            self.free_text,
-        )
+        return from_contract(VisitNotes, self)
 
 
 class SelfRatingIn(In):
@@ -193,25 +187,18 @@ class PlanOut(Out):
     visits: list[PlanVisitOut]
 
 
-def visit_fields(plan: CasePlan, v: Visit) -> dict[str, Any]:
+def visit_out(model: type[V], plan: CasePlan, v: Visit, **given: Any) -> V:
+    """A visit of the case's plan as `model` (`VisitOut` or a larger one) by field name; the case and
+    its person from the plan, who did it and for how long as the API shows them."""
     contact = plan.period.contact_person_id if plan.period else None
-    return {
-        "visit_id": v.visit_id,
-        "case_id": plan.case_id,
-        "kind": v.kind,
-        "status": v.status,
-        "day": v.day,
-        "planned_start": v.planned_start,
-        "planned_end": v.planned_end,
-        "location": v.location,
-        "staff_id": v.staff_id,
-        "by_contact_person": v.staff_id is not None and v.staff_id == contact,
-        "officer_invited": v.officer_invited,
-        "with_hemtjanst": v.with_hemtjanst,
-        "started_at": v.started_at,
-        "ended_at": v.ended_at,
-        "duration_minutes": v.minutes if v.status == VisitStatus.COMPLETED else None,
-    }
+    return to_contract(
+        model,
+        v,
+        plan,
+        by_contact_person=v.staff_id is not None and v.staff_id == contact,
+        duration_minutes=v.minutes if v.status == VisitStatus.COMPLETED else None,
+        **given,
+    )
 
 
 def person_out(plan: CasePlan) -> PersonOut | None:
@@ -221,36 +208,15 @@ def person_out(plan: CasePlan) -> PersonOut | None:
 def plan_out(plan: CasePlan) -> PlanOut:
     p = plan.period
     assert p is not None
-    visits = []
-    for v in plan.ordered_visits():
-        n = v.notes
-        visits.append(
-            PlanVisitOut(
-                **visit_fields(plan, v),
-                notes=NotesOut.model_validate(n) if n else None,
-                self_rating=SelfRatingIn.model_construct(**vars(v.self_rating)) if v.self_rating else None,
-                rating_moment=v.rating_moment.value if v.rating_moment else None,
-                cancel_reason=v.cancel_reason.value if v.cancel_reason else None,
-            )
+    # The self-rating is shown as it was taken (not validated again on the way out).
+    visits = [
+        visit_out(
+            PlanVisitOut,
+            plan,
+            v,
+            self_rating=SelfRatingIn.model_construct(**vars(v.self_rating)) if v.self_rating else None,
         )
-    return PlanOut(
-        case_id=plan.case_id,
-        person_ref=plan.person_ref,
-        person=person_out(plan),
-        at_home=plan.at_home,
-        period=PeriodOut(
-            period_id=p.period_id,
-            decision_id=p.decision_id,
-            team_id=p.team_id,
-            kind=p.kind,
-            status=p.status,
-            start_date=p.start_date,
-            end_date=p.end_date,
-            hours_granted=p.hours_granted,
-            minutes_used=plan.minutes_used(),
-            contact_person_id=p.contact_person_id,
-            ended_on=p.ended_on,
-            end_reason=p.end_reason.value if p.end_reason else None,
-        ),
-        visits=visits,
-    )
+        for v in plan.ordered_visits()
+    ]
+    period = to_contract(PeriodOut, p, minutes_used=plan.minutes_used())
+    return to_contract(PlanOut, plan, person=person_out(plan), period=period, visits=visits)

@@ -16,6 +16,7 @@ from scheduling.service_layer import teams as tuc
 from scheduling.service_layer.ports import PERMISSIONS, Actor, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
 from trygg_shared.http import ProblemError
+from trygg_shared.mapping import to_contract
 
 
 class AbsenceIn(In):
@@ -162,17 +163,7 @@ def absence_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRou
 
 
 def _waiting_out(team: Team) -> list[WaitingOut]:
-    return [
-        WaitingOut(
-            position=i,
-            case_id=w.case_id,
-            person_ref=w.person_ref,
-            since=w.since,
-            first_day=w.first_day,
-            last_day=w.last_day,
-        )
-        for i, w in enumerate(team.waiting, start=1)
-    ]
+    return [to_contract(WaitingOut, w, position=i) for i, w in enumerate(team.waiting, start=1)]
 
 
 def _capacity_out(team: Team, first: date, days: int) -> list[CapacityDayOut]:
