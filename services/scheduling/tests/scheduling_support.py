@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 
 from scheduling.adapters.memory import InMemoryAuditLog, InMemoryPlanQueries, InMemoryTeamQueries
 from scheduling.bootstrap import Scheduling, bootstrap
@@ -170,17 +171,58 @@ async def publish(
     await publish_event(broker, event, source=source, sequence=sequence, event_id=event_id, data=data)
 
 
-# A team as ops configures it over the API.
-TEAM_BODY: dict[str, Any] = {
-    "name": "Trygg hemgång Test",
-    "phone": "+46701740610",
-    "municipality_profile": "huddinge",
-    "hours": [{"weekday": "monday", "start": "07:00", "end": "16:00"}],
-    "works_on_holidays": False,
-    "clients_per_day": 3,
-    "new_clients_per_month": 6,
-    "members": [{"staff_id": "t-us1", "display_name": "US 1"}],
-}
+WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = WEEK[:5]
+
+
+def team_body(
+    name: str,
+    phone: str,
+    profile: str,
+    days: tuple[str, ...],
+    hours: tuple[str, str],
+    *,
+    works_on_holidays: bool,
+    clients_per_day: int,
+    new_clients_per_month: int,
+    members: list[dict[str, Any]],
+    **more: Any,
+) -> dict[str, Any]:
+    """A team as ops configures it over the API, working the same `hours` (start, end) on each of `days`."""
+    start, end = hours
+    return {
+        "name": name,
+        "phone": phone,
+        "municipality_profile": profile,
+        "hours": [{"weekday": d, "start": start, "end": end} for d in days],
+        "works_on_holidays": works_on_holidays,
+        "clients_per_day": clients_per_day,
+        "new_clients_per_month": new_clients_per_month,
+        "members": members,
+        **more,
+    }
+
+
+TEAM_BODY = team_body(
+    "Trygg hemgång Test",
+    "+46701740610",
+    "huddinge",
+    ("monday",),
+    ("07:00", "16:00"),
+    works_on_holidays=False,
+    clients_per_day=3,
+    new_clients_per_month=6,
+    members=[{"staff_id": "t-us1", "display_name": "US 1"}],
+)
+
+
+def documented_example(model: type[BaseModel]) -> dict[str, Any]:
+    """The example a body documents in the OpenAPI document (`example(...)` in the models)."""
+    extra = model.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    [sample] = extra["examples"]
+    assert isinstance(sample, dict)
+    return sample
 
 
 class ApiHarness(Harness):

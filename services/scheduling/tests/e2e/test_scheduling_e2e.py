@@ -20,21 +20,19 @@ import httpx
 import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
-from scheduling_support import granted_event, publish
+from scheduling_support import WEEK, WEEKDAYS, documented_example, granted_event, publish, team_body
 
 from devstack.servers import free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
 from devstack.testing import Endpoints
+from scheduling.entrypoints.field_models import CompleteIn
 from tests.support import eventually, read_topic
 from trygg_shared.contracts.referral import (
     Address,
-    CareType,
-    CareUnit,
     DecisionGranted,
     DecisionType,
     PersonContact,
     PersonContactRegistered,
-    ReadyForDischarge,
 )
 from trygg_shared.contracts.scheduling import (
     FollowUpDue,
@@ -47,6 +45,7 @@ from trygg_shared.contracts.scheduling import (
 from trygg_shared.contracts.topics import ALL_TOPICS, SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta, decode
 from trygg_shared.kafka import ensure_topics
+from trygg_shared.testing import sample_ready_for_discharge
 
 TEAM = {"Authorization": "Bearer dev-team"}
 OPS = {"Authorization": "Bearer dev-ops"}
@@ -156,18 +155,12 @@ async def test_a_granted_decision_becomes_staffed_visits_that_the_field_complete
     discharge = datetime.combine(tomorrow, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     await publish(
         producer,
-        ReadyForDischarge(
-            case_id=case_id,
-            person_ref=f"p_{case_id}",
-            episode_id="E2E",
-            care_unit=CareUnit(hsa_id="SE1", name="Avd 61"),
-            care_type=CareType.SOMATIC,
-            ready_at=datetime.now(UTC),
-            planned_discharge_at=discharge,
-            liability_starts_at=datetime.now(UTC) + timedelta(days=2),
-            agreement_id="national-default",
-            agreement_version=1,
-            daily_price_sek=9300,
+        sample_ready_for_discharge(case_id, f"p_{case_id}").model_copy(
+            update={
+                "ready_at": datetime.now(UTC),
+                "planned_discharge_at": discharge,
+                "liability_starts_at": datetime.now(UTC) + timedelta(days=2),
+            }
         ),
         sequence=1,
     )
@@ -206,16 +199,7 @@ async def test_a_granted_decision_becomes_staffed_visits_that_the_field_complete
                 },
             }
             if visit["kind"] in ("homecoming", "handover"):
-                body["self_rating"] = {
-                    "mobility": 3,
-                    "self_care": 2,
-                    "usual_activities": 3,
-                    "pain_discomfort": 2,
-                    "anxiety_depression": 2,
-                    "vas": 60,
-                    "worry": 3,
-                    "safety": 4,
-                }
+                body["self_rating"] = documented_example(CompleteIn)["self_rating"]
             done = await client.post(f"/cases/{case_id}/visits/{visit['visit_id']}/complete", json=body, headers=TEAM)
             assert done.status_code == 200, done.text
             assert done.json()["status"] == "completed"
@@ -262,20 +246,18 @@ async def test_two_replicas_fire_every_timer_exactly_once(replicas: Replicas, pr
         team = await http.put(
             f"{replicas.url}/teams/e2e-timers",
             headers=OPS,
-            json={
-                "name": "E2E timers",
-                "phone": "+46701740698",
-                "municipality_profile": "hofors",
-                "hours": [
-                    {"weekday": d, "start": "07:00", "end": "15:30"}
-                    for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-                ],
-                "works_on_holidays": True,
-                "clients_per_day": 50,
-                "new_clients_per_month": 500,
-                "members": [{"staff_id": f"timer-us{i}"} for i in range(1, 4)],
-                "rules": {"follow_up_notice_hours": 72},
-            },
+            json=team_body(
+                "E2E timers",
+                "+46701740698",
+                "hofors",
+                WEEK,
+                ("07:00", "15:30"),
+                works_on_holidays=True,
+                clients_per_day=50,
+                new_clients_per_month=500,
+                members=[{"staff_id": f"timer-us{i}"} for i in range(1, 4)],
+                rules={"follow_up_notice_hours": 72},
+            ),
         )
         assert team.status_code == 200, team.text
     today = datetime.now(UTC).date()
@@ -306,19 +288,17 @@ async def test_a_replica_killed_mid_stream_plans_every_case_exactly_once_after_i
         ops = await http.put(
             f"{replicas.url}/teams/e2e-big",
             headers=OPS,
-            json={
-                "name": "E2E stor",
-                "phone": "+46701740699",
-                "municipality_profile": "jarfalla",
-                "hours": [
-                    {"weekday": d, "start": "07:00", "end": "17:00"}
-                    for d in ("monday", "tuesday", "wednesday", "thursday", "friday")
-                ],
-                "works_on_holidays": True,
-                "clients_per_day": 200,
-                "new_clients_per_month": 1000,
-                "members": [{"staff_id": f"big-us{i}", "daily_visit_limit": 12} for i in range(1, 9)],
-            },
+            json=team_body(
+                "E2E stor",
+                "+46701740699",
+                "jarfalla",
+                WEEKDAYS,
+                ("07:00", "17:00"),
+                works_on_holidays=True,
+                clients_per_day=200,
+                new_clients_per_month=1000,
+                members=[{"staff_id": f"big-us{i}", "daily_visit_limit": 12} for i in range(1, 9)],
+            ),
             timeout=15,
         )
     assert ops.status_code == 200, ops.text
