@@ -139,20 +139,33 @@ def ready_in_hofors(case_id: str, person: str, **more: object) -> ref.ReadyForDi
     )
 
 
+def discharged(case_id: str, person: str, at: datetime, days: int, month: str, **more: object) -> ref.Discharged:
+    """Referral's discharge with its count: `days` liable days, all in `month`, at 9,300 kr a day."""
+    return ref.Discharged.model_validate(
+        {
+            "case_id": case_id,
+            "person_ref": person,
+            "discharged_at": at,
+            "liable_days": days,
+            "daily_price_sek": 9300,
+            "liable_months": (ref.LiableMonth(month=month, days=days, amount_sek=days * 9300),),
+            **more,
+        }
+    )
+
+
+def revoked(case_id: str, person: str, at: datetime, ready_at: datetime, days: int, **more: object) -> ref.ReadyRevoked:
+    """Referral's revocation of the ready notice of `ready_at`, after `days` liable days."""
+    return ref.ReadyRevoked.model_validate(
+        {"case_id": case_id, "person_ref": person, "revoked_at": at, "ready_at": ready_at, "liable_days": days, **more}
+    )
+
+
 async def test_a_stay_discharged_after_the_limit_accrues_liability_days_at_the_agreed_price(harness: Harness) -> None:
     case_id, person = ids()
     ready = ready_in_hofors(case_id, person)
     await harness.send(ready)
-    await harness.send(
-        ref.Discharged(
-            case_id=case_id,
-            person_ref=person,
-            discharged_at=datetime(2024, 3, 9, 10, tzinfo=UTC),
-            liable_days=3,
-            daily_price_sek=9300,
-            liable_months=(ref.LiableMonth(month="2024-03", days=3, amount_sek=3 * 9300),),  # referral's count
-        )
-    )
+    await harness.send(discharged(case_id, person, datetime(2024, 3, 9, 10, tzinfo=UTC), 3, "2024-03"))
 
     [accrued] = harness.stores.liabilities.events(case_id)
     assert isinstance(accrued, LiabilityDaysAccrued)
@@ -200,16 +213,9 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
     )
     nov = (ref.LiableMonth(month="2026-11", days=2, amount_sek=2 * 9300),)  # referral's count: r1's 2 days
     await harness.send(r1.model_copy(update={"counting_ready_at": (r1.ready_at,), "liable_months": ()}))
+    at = datetime(2026, 11, 24, 8, tzinfo=UTC)
     await harness.send(
-        ref.ReadyRevoked(
-            case_id=case_id,
-            person_ref=person,
-            revoked_at=datetime(2026, 11, 24, 8, tzinfo=UTC),
-            ready_at=r1.ready_at,
-            liable_days=2,
-            counting_ready_at=(r1.ready_at,),
-            liable_months=nov,
-        )
+        revoked(case_id, person, at, r1.ready_at, 2, counting_ready_at=(r1.ready_at,), liable_months=nov)
     )
     await harness.send(r3.model_copy(update={"counting_ready_at": (r1.ready_at, r3.ready_at), "liable_months": nov}))
     await harness.send(
@@ -223,17 +229,8 @@ async def test_a_revoked_notice_whose_revocation_is_withdrawn_and_that_a_later_n
         )
     )
     await harness.send(r3.model_copy(update={"counting_ready_at": (r3.ready_at,), "liable_months": ()}))  # again
-    await harness.send(
-        ref.Discharged(
-            case_id=case_id,
-            person_ref=person,
-            discharged_at=datetime(2026, 12, 5, 10, tzinfo=UTC),
-            liable_days=5,
-            daily_price_sek=9300,
-            counting_ready_at=(r3.ready_at,),
-            liable_months=(ref.LiableMonth(month="2026-12", days=5, amount_sek=5 * 9300),),
-        )
-    )
+    at = datetime(2026, 12, 5, 10, tzinfo=UTC)
+    await harness.send(discharged(case_id, person, at, 5, "2026-12", counting_ready_at=(r3.ready_at,)))
 
     loaded = await harness.stores.liabilities.load(case_id)
     assert loaded is not None
@@ -250,15 +247,7 @@ async def test_a_withdrawn_ready_notice_stops_counting_even_when_no_other_clock_
         update={"liability_starts_at": datetime(2026, 11, 25, 23, tzinfo=UTC)}
     )
     await harness.send(ready)
-    await harness.send(
-        ref.ReadyRevoked(
-            case_id=case_id,
-            person_ref=person,
-            revoked_at=datetime(2026, 11, 28, 8, tzinfo=UTC),
-            ready_at=ready.ready_at,
-            liable_days=3,
-        )
-    )
+    await harness.send(revoked(case_id, person, datetime(2026, 11, 28, 8, tzinfo=UTC), ready.ready_at, 3))
     await harness.send(
         ref.MessageCancelled(case_id=case_id, person_ref=person, cancelled_message_id="r1", counting_ready_at=())
     )
