@@ -15,6 +15,7 @@ from billing.domain.care import CareCase
 from billing.domain.liability import CaseLiability, liability_by_month
 from billing.domain.money import Month, days_between, local_date, round_to_krona
 from billing.domain.tariffs import Tariff
+from trygg_shared.carry import carry
 
 UNKNOWN_REGION = "unknown"
 
@@ -72,12 +73,11 @@ def liability_report(cases: Sequence[CaseLiability], month: Month, region: str |
             continue
         last = max(case.periods, key=lambda p: p.ready_at, default=None)
         rows.append(
-            LiabilityRow(
-                case_id=case.case_id,
-                person_ref=case.person_ref,
+            carry(
+                LiabilityRow,
+                case,
                 region_code=region_code,
                 liability_starts_at=last.liability_starts_at if last else None,
-                discharged_at=case.discharged_at,
                 days=days,
                 amount_ore=amount,
                 home_in_time=home,
@@ -163,12 +163,10 @@ def cost_report(
             per_day = liability_price(region, month.year)
             sts = tariff.short_term_stay_cost_per_day_ore if tariff else None
             rows.append(
-                PeriodCost(
-                    case_id=case.case_id,
-                    person_ref=case.person_ref,
-                    period_id=period.period_id,
-                    start_date=period.start_date,
-                    last_day=period.last_day,
+                carry(
+                    PeriodCost,
+                    period,
+                    case,
                     ended=period.ended_on is not None,
                     days=len(days),
                     visits=len(visits),
