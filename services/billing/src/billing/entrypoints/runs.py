@@ -13,6 +13,7 @@ from billing.service_layer import reads
 from billing.service_layer import statements as runs
 from billing.service_layer.ports import Actor, AuditRecord, BillingDeps, IssueRun
 from trygg_shared.http import ProblemError
+from trygg_shared.mapping import to_contract
 
 
 class RunOut(Out):
@@ -48,16 +49,7 @@ def run_out(found: IssueRun | runs.RunOutcome) -> RunOut:
         status, already_done = "done", found.already_done
     else:
         status, already_done = found.status, found.status == "done"
-    return RunOut(
-        month=str(found.month),
-        status=status,
-        statements_issued=found.statements_issued,
-        persons_skipped=list(found.persons_skipped),
-        regions_summarized=found.regions_summarized,
-        already_done=already_done,
-        persons_failed=list(found.persons_failed),
-        cases_failed=list(found.cases_failed),
-    )
+    return to_contract(RunOut, found, month=str(found.month), status=status, already_done=already_done)
 
 
 def runs_router(deps: BillingDeps, access: Access) -> APIRouter:

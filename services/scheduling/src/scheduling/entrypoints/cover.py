@@ -21,6 +21,7 @@ from scheduling.entrypoints.team_models import HoursIn, hours_out
 from scheduling.service_layer import cover as cuc
 from scheduling.service_layer.ports import PERMISSIONS, Authenticator, SchedulingDeps
 from trygg_shared.bearer import require
+from trygg_shared.mapping import to_contract
 
 
 class HandoverOut(Out):
@@ -55,24 +56,20 @@ class CoverOrderOut(Out):
 
 
 def cover_order_out(view: cuc.CoverOrderView) -> CoverOrderOut:
+    """The order, its period and the case by field name (the order's windows, the period's team and start)."""
     plan, order, visit = view.plan, view.order, view.handover
     period = plan.period
     assert period is not None
-    return CoverOrderOut(
-        case_id=plan.case_id,
-        person_ref=plan.person_ref,
+    return to_contract(
+        CoverOrderOut,
+        order,
+        period,
+        plan,
         person=person_out(plan),
-        team_id=period.team_id,
         period_status=period.status,
-        start_date=period.start_date,
         end_date=period.ended_on or period.end_date,
-        order_id=order.order_id,
-        valid_from=order.valid_from,
         ordered_at=order.at,
-        decision_orders_hemtjanst=order.decision_orders_hemtjanst,
         team_hours=hours_out({h.weekday: DayHours(h.start, h.end) for h in order.team_hours}),
-        team_works_holidays=order.team_works_holidays,
-        windows=list(order.windows),
         handover=HandoverOut(
             visit_id=visit.visit_id if visit else None,
             planned_start=visit.planned_start if visit else None,
