@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from billing.domain.money import Month, local_date
+from trygg_shared.carry import carry
 
 
 class PeriodStatus(StrEnum):
@@ -240,14 +241,12 @@ class LiabilityRecord:
         self.announced = months
         last = max((p for p in changed.periods), key=lambda p: p.ready_at, default=None)
         return [
-            LiabilityDaysAccrued(
-                case_id=changed.case_id,
-                person_ref=changed.person_ref,
-                region_code=changed.region_code,
+            carry(
+                LiabilityDaysAccrued,
+                changed,
                 months=months,
                 liability_starts_at=last.liability_starts_at if last else None,
                 ended_at=changed.discharged_at or (last.ended_at if last else None),
-                home_in_time=changed.home_in_time,
                 referral_liable_days=changed.liable_days,
             )
         ]

@@ -29,6 +29,7 @@ from billing.entrypoints.common import (
 from billing.service_layer import reads
 from billing.service_layer.ports import Actor, BillingDeps
 from trygg_shared.fields import Integer
+from trygg_shared.mapping import to_contract
 
 
 class HeadroomIn(In):
@@ -118,18 +119,14 @@ class HeadroomOut(Out):
 
 def statement_out(s: Statement) -> StatementOut:
     own = s.tariffs.get(s.month) or next(iter(s.tariffs.values()), None)
-    r = s.recipient
-    return StatementOut(
-        statement_id=s.statement_id,
-        person_ref=s.person_ref,
+    return to_contract(
+        StatementOut,
+        s,
         month=str(s.month),
-        issued_at=s.issued_at,
         municipality_code=own.municipality_code if own else None,
         maxtaxa_ore=own.tariff.maxtaxa_ore if own else None,
         tariff_version=own.version if own else None,
-        total_ore=s.total_ore,
         total=format_kronor(s.total_ore),
-        recipient=RecipientOut.model_validate(r) if r else None,
         lines=[LineOut.model_validate(line.published()) for line in s.lines],
     )
 

@@ -30,6 +30,7 @@ from billing.service_layer import tariffs as books
 from billing.service_layer.ports import Actor, BillingDeps
 from trygg_shared.fields import FreeText, Integer, Text
 from trygg_shared.http import ProblemError
+from trygg_shared.mapping import to_contract
 
 FRACTION = r"^[1-9]\d{0,5}/[1-9]\d{0,5}$|^0?\.\d{1,8}$"
 
@@ -157,27 +158,13 @@ def tariff_out(t: Tariff) -> TariffOut:
 
 def tariff_book_out(book: VersionedBook[Tariff]) -> TariffBookOut:
     code, year = book.key.split(":")
-    versions = [
-        TariffVersionOut(
-            version=v.number, changed_by=v.changed_by, changed_at=v.changed_at, note=v.note, terms=tariff_out(v.terms)
-        )
-        for v in book.versions
-    ]
+    versions = [to_contract(TariffVersionOut, v, version=v.number, terms=tariff_out(v.terms)) for v in book.versions]
     return TariffBookOut(municipality_code=code, year=int(year), current=versions[-1], history=versions)
 
 
 def price_book_out(book: VersionedBook[LiabilityPrice]) -> PriceBookOut:
     code, year = book.key.split(":")
-    versions = [
-        PriceVersionOut(
-            version=v.number,
-            changed_by=v.changed_by,
-            changed_at=v.changed_at,
-            note=v.note,
-            per_day_ore=v.terms.per_day_ore,
-        )
-        for v in book.versions
-    ]
+    versions = [to_contract(PriceVersionOut, v, v.terms, version=v.number) for v in book.versions]
     return PriceBookOut(region_code=code, year=int(year), current=versions[-1], history=versions)
 
 
