@@ -23,7 +23,13 @@ from scheduling.service_layer.teams import seed_teams
 from trygg_shared.aggregate import InMemoryAggregateStore
 from trygg_shared.clock import FixedClock
 from trygg_shared.contracts.base import IntegrationEvent
-from trygg_shared.contracts.referral import DecisionGranted, DecisionType
+from trygg_shared.contracts.referral import (
+    Address,
+    DecisionGranted,
+    DecisionType,
+    PersonContact,
+    PersonContactRegistered,
+)
 from trygg_shared.indexes import ensure_indexes
 from trygg_shared.memory import MemoryHandledEvents as FakeHandledEvents
 from trygg_shared.service import Infrastructure
@@ -154,6 +160,31 @@ def granted_event(
         hemtjanst_evenings_nights_weekends=hemtjanst,
         granted_by=granted_by,
         granted_at=granted_at,
+    )
+
+
+def person(family_name: str = "Lindqvist", street: str | None = "Exempelgatan 4") -> PersonContact:
+    """Whom the team visits, as referral sends it (a synthetic person; no street: no address)."""
+    address = Address(street=street, postal_code="17741", city="Järfälla") if street is not None else None
+    return PersonContact(given_name="Astrid", family_name=family_name, address=address, phone="+46701234567")
+
+
+def contact_registered(
+    case_id: str,
+    family_name: str = "Lindqvist",
+    street: str | None = "Exempelgatan 4",
+    kind: DecisionType = DecisionType.TRYGG_HEMGANG,
+    *,
+    at: datetime = datetime(2026, 11, 23, 9, tzinfo=UTC),
+) -> PersonContactRegistered:
+    """Referral's person-contacts event for the case's decision (`person`'s name and street)."""
+    return PersonContactRegistered(
+        case_id=case_id,
+        person_ref=f"p_{case_id}",
+        decision_id=f"d-{case_id}",
+        decision_type=kind,
+        person=person(family_name, street),
+        registered_at=at,
     )
 
 

@@ -20,7 +20,15 @@ import httpx
 import pytest
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
-from scheduling_support import WEEK, WEEKDAYS, documented_example, granted_event, publish, team_body
+from scheduling_support import (
+    WEEK,
+    WEEKDAYS,
+    contact_registered,
+    documented_example,
+    granted_event,
+    publish,
+    team_body,
+)
 
 from devstack.servers import free_port
 from devstack.stack import SERVICES, ServiceProcess, service_env
@@ -28,11 +36,7 @@ from devstack.testing import Endpoints
 from scheduling.entrypoints.field_models import CompleteIn
 from tests.support import eventually, read_topic
 from trygg_shared.contracts.referral import (
-    Address,
     DecisionGranted,
-    DecisionType,
-    PersonContact,
-    PersonContactRegistered,
 )
 from trygg_shared.contracts.scheduling import (
     FollowUpDue,
@@ -121,22 +125,6 @@ def granted(case_id: str, start: date, length: int, *, team: str = "Team Väst")
     )
 
 
-def person_contact(case_id: str) -> PersonContactRegistered:
-    """What referral sends with the grant, on its person-contacts topic (only scheduling and the console read it)."""
-    return PersonContactRegistered(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type=DecisionType.TRYGG_HEMGANG,
-        person=PersonContact(
-            given_name="Astrid",
-            family_name="Lindqvist",
-            address=Address(street="Exempelgatan 4", postal_code="17741", city="Järfälla"),
-        ),
-        registered_at=datetime.now(UTC),
-    )
-
-
 async def period_events(endpoints: Endpoints, case_id: str) -> list[tuple[EventMeta, dict[str, Any]]]:
     records = await read_topic(endpoints.kafka_bootstrap, SCHEDULING_PERIOD_EVENTS, key=case_id.encode())
     return [decode(dict(r.headers), r.key, r.value) for r in records]
@@ -165,7 +153,7 @@ async def test_a_granted_decision_becomes_staffed_visits_that_the_field_complete
         sequence=1,
     )
     await publish(producer, granted(case_id, tomorrow, 7), sequence=2)
-    await publish(producer, person_contact(case_id), sequence=3)
+    await publish(producer, contact_registered(case_id, at=datetime.now(UTC)), sequence=3)
 
     async with httpx.AsyncClient(base_url=replicas.url, timeout=15) as client:
 

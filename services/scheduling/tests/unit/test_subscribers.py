@@ -9,7 +9,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from scheduling_support import Harness, granted_event, publish, seeded
+from scheduling_support import Harness, contact_registered, granted_event, person, publish, seeded
 
 from scheduling.adapters.codec import period_wire
 from scheduling.domain import events as ev
@@ -20,7 +20,6 @@ from scheduling.domain.vocab import PeriodKind, PeriodStatus
 from scheduling.service_layer.teams import configure_team
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.referral import (
-    Address,
     AdmissionNoticed,
     CareType,
     CareUnit,
@@ -30,8 +29,6 @@ from trygg_shared.contracts.referral import (
     DecisionEndReason,
     DecisionGranted,
     DecisionType,
-    PersonContact,
-    PersonContactRegistered,
     ReadyRevoked,
 )
 from trygg_shared.contracts.topics import dead_letter_topic
@@ -67,28 +64,6 @@ async def test_a_granted_decision_on_the_topic_is_planned_once_even_when_deliver
     assert (await h.plan(case_id)).period is not None
 
 
-def person(family_name: str, street: str) -> PersonContact:
-    return PersonContact(
-        given_name="Astrid",
-        family_name=family_name,
-        address=Address(street=street, postal_code="17741", city="Järfälla"),
-        phone="+46701234567",
-    )
-
-
-def contact(
-    case_id: str, family_name: str, street: str, kind: DecisionType = DecisionType.TRYGG_HEMGANG
-) -> PersonContactRegistered:
-    return PersonContactRegistered(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
-        decision_type=kind,
-        person=person(family_name, street),
-        registered_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
-    )
-
-
 async def delivered(*sent: tuple[IntegrationEvent, int]) -> Harness:
     """A seeded harness after each (event, sequence number) went through the subscribers, in this order."""
     h = await seeded()
@@ -101,10 +76,10 @@ async def delivered(*sent: tuple[IntegrationEvent, int]) -> Harness:
 async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or_after_the_grant() -> None:
     before, after = uuid.uuid4().hex, uuid.uuid4().hex
     h = await delivered(
-        (contact(before, "Lindqvist", "Exempelgatan 4"), 2),  # overtook the grant
+        (contact_registered(before, "Lindqvist", "Exempelgatan 4"), 2),  # overtook the grant
         (granted(before), 1),
         (granted(after), 1),
-        (contact(after, "Berg", "Storgatan 1"), 2),
+        (contact_registered(after, "Berg", "Storgatan 1"), 2),
     )
     for case_id, family_name, street in ((before, "Lindqvist", "Exempelgatan 4"), (after, "Berg", "Storgatan 1")):
         plan = await h.plan(case_id)
@@ -115,11 +90,11 @@ async def test_the_persons_contact_reaches_the_plan_from_its_own_topic_before_or
 
 async def test_the_contact_reaches_the_plan_field_by_field_with_or_without_an_address() -> None:
     housed, unhoused = uuid.uuid4().hex, uuid.uuid4().hex
-    without = contact(unhoused, "Berg", "-").model_copy(
-        update={"person": person("Berg", "-").model_copy(update={"address": None})}
-    )
     h = await delivered(
-        (granted(housed), 1), (granted(unhoused), 1), (contact(housed, "Lindqvist", "Exempelgatan 4"), 2), (without, 2)
+        (granted(housed), 1),
+        (granted(unhoused), 1),
+        (contact_registered(housed, "Lindqvist", "Exempelgatan 4"), 2),
+        (contact_registered(unhoused, "Berg", None), 2),
     )
     assert (await h.plan(housed)).contact == Contact(
         "Astrid", "Lindqvist", "Exempelgatan 4", "17741", "Järfälla", "+46701234567"
@@ -167,8 +142,8 @@ async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() ->
     case_id = uuid.uuid4().hex
     h = await delivered(
         (granted(case_id), 1),
-        (contact(case_id, "Berg", "Nya vägen 2"), 6),  # after a new decision
-        (contact(case_id, "Berg", "Gamla vägen 1"), 2),  # redelivered late
+        (contact_registered(case_id, "Berg", "Nya vägen 2"), 6),  # after a new decision
+        (contact_registered(case_id, "Berg", "Gamla vägen 1"), 2),  # redelivered late
     )
     plan = await h.plan(case_id)
     assert plan.contact is not None
@@ -177,7 +152,7 @@ async def test_an_older_contact_registration_does_not_overwrite_a_newer_one() ->
 
 async def test_the_details_of_someone_the_team_will_not_visit_are_not_kept() -> None:
     case_id = uuid.uuid4().hex
-    h = await delivered((contact(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), 2))
+    h = await delivered((contact_registered(case_id, "Berg", "Storgatan 1", DecisionType.HEMTJANST_ONLY), 2))
     assert await h.plans.load(case_id) is None
 
 
