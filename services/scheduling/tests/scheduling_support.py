@@ -137,6 +137,11 @@ async def ready_on(servers: Endpoints, database: str, clock: FixedClock) -> Sche
 REFERRAL = "urn:trygghemgang:referral"
 
 
+def case_ids(case_id: str) -> dict[str, str]:
+    """The ids referral's events about a test case carry: the case, its person and its decision."""
+    return {"case_id": case_id, "person_ref": f"p_{case_id}", "decision_id": f"d-{case_id}"}
+
+
 def granted_event(
     case_id: str,
     start: date,
@@ -149,9 +154,7 @@ def granted_event(
 ) -> DecisionGranted:
     """Referral's wire event: a Trygg hemgång decision granted for `length` days from `start`."""
     return DecisionGranted(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
+        **case_ids(case_id),
         decision_type=DecisionType.TRYGG_HEMGANG,
         start_date=start,
         length_days=length,
@@ -179,9 +182,7 @@ def contact_registered(
 ) -> PersonContactRegistered:
     """Referral's person-contacts event for the case's decision (`person`'s name and street)."""
     return PersonContactRegistered(
-        case_id=case_id,
-        person_ref=f"p_{case_id}",
-        decision_id=f"d-{case_id}",
+        **case_ids(case_id),
         decision_type=kind,
         person=person(family_name, street),
         registered_at=at,
