@@ -88,6 +88,11 @@ async def seeded(now: datetime | None = None) -> Harness:
     return h
 
 
+def span(start: date, length: int) -> dict[str, Any]:
+    """A decision's days as referral states them: the first day, the length and the last day (inclusive)."""
+    return {"start_date": start, "length_days": length, "end_date": start + timedelta(days=length - 1)}
+
+
 def grant_command(
     case_id: str,
     *,
@@ -107,9 +112,7 @@ def grant_command(
         person_ref=person_ref or f"p_{case_id}",
         decision_id=decision_id or f"d-{case_id}",
         decision_type=decision_type,
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
+        **span(start, length),
         team=team,
         hours_granted=hours,
         hemtjanst=hemtjanst,
@@ -156,9 +159,7 @@ def granted_event(
     return DecisionGranted(
         **case_ids(case_id),
         decision_type=DecisionType.TRYGG_HEMGANG,
-        start_date=start,
-        length_days=length,
-        end_date=start + timedelta(days=length - 1),
+        **span(start, length),
         team=team,
         hemtjanst_evenings_nights_weekends=hemtjanst,
         granted_by=granted_by,
