@@ -77,18 +77,20 @@ class RecordPicture(CaseCommand):
     count: ReferralCount = ReferralCount()
 
 
+ClockCommand = RecordReady | RecordRevoked | RecordDischarge | RecordPicture
+
+
 async def _change_liability(
-    deps: BillingDeps,
-    case_id: str,
-    person_ref: str,
-    change: Callable[[CaseLiability], CaseLiability],
-    count: ReferralCount,
+    deps: BillingDeps, cmd: ClockCommand, change: Callable[[CaseLiability], CaseLiability]
 ) -> None:
+    """The case's liability changed by one of referral's clock events, with referral's count after it."""
+    count = cmd.count
+
     def apply(record: LiabilityRecord) -> tuple[None, list[object] | None]:
         return None, record.apply(with_count(change(record.case), count.months, count.counted_until))
 
     await update_aggregate(
-        deps.liabilities, case_id, apply, create=lambda: LiabilityRecord(CaseLiability(case_id, person_ref))
+        deps.liabilities, cmd.case_id, apply, create=lambda: LiabilityRecord(CaseLiability(cmd.case_id, cmd.person_ref))
     )
 
 
@@ -102,7 +104,7 @@ async def record_ready(deps: BillingDeps, cmd: RecordReady, episode_id: str | No
             with_episode(opened, episode_id), municipality_code=cmd.municipality_code or case.municipality_code
         )
 
-    await _change_liability(deps, cmd.case_id, cmd.person_ref, change, cmd.count)
+    await _change_liability(deps, cmd, change)
     if cmd.municipality_code:
         await note_municipality(deps, cmd.case_id, cmd.person_ref, cmd.municipality_code)
 
@@ -134,21 +136,15 @@ async def record_admission(deps: BillingDeps, cmd: RecordAdmission) -> None:
 
 async def record_revoked(deps: BillingDeps, cmd: RecordRevoked) -> None:
     await _change_liability(
-        deps,
-        cmd.case_id,
-        cmd.person_ref,
-        lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days, cmd.counting),
-        cmd.count,
+        deps, cmd, lambda case: on_revoked(case, cmd.ready_at, cmd.revoked_at, cmd.liable_days, cmd.counting)
     )
 
 
 async def record_discharge(deps: BillingDeps, cmd: RecordDischarge) -> None:
     await _change_liability(
         deps,
-        cmd.case_id,
-        cmd.person_ref,
+        cmd,
         lambda case: on_discharged(case, cmd.discharged_at, cmd.liable_days, cmd.daily_price_sek, cmd.counting),
-        cmd.count,
     )
 
 
@@ -156,9 +152,7 @@ async def record_picture(deps: BillingDeps, cmd: RecordPicture) -> None:
     """The periods that count and the count, as referral sent them (repeated, it changes nothing)."""
     if cmd.counting is None and cmd.count.months is None:
         return  # an event from before referral named the counting periods: nothing to learn from it
-    await _change_liability(
-        deps, cmd.case_id, cmd.person_ref, lambda case: keep_counting(case, cmd.counting), cmd.count
-    )
+    await _change_liability(deps, cmd, lambda case: keep_counting(case, cmd.counting))
 
 
 # --- care facts: decisions --------------------------------------------------------------------------
