@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from scheduling_support import FixedClock, grant_command, ready_on, service_on
 
 from devstack.testing import Endpoints
+from scheduling.bootstrap import Scheduling
 from scheduling.service_layer import planning as uc
 from trygg_shared.contracts.scheduling import (
     FollowUpDue,
@@ -38,38 +39,32 @@ def _types(doc: dict[str, Any]) -> list[str]:
 
 
 async def test_a_planned_period_is_stored_with_its_events_in_the_outbox_and_found_by_team(
-    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+    service: Scheduling, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
-    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    service = await ready_on(servers, db.name, clock)
-    try:
-        case_id = f"c-{uuid.uuid4().hex[:10]}"
-        await uc.grant_decision(service.deps, _grant(case_id))
-        doc = await db["case_plans"].find_one({"_id": case_id})
-        assert doc is not None
-        types = _types(doc)
-        assert PeriodPlanned.EVENT_TYPE in types
-        assert types.count(VisitScheduled.EVENT_TYPE) >= 5
-        assert doc["team_id"] == "team-vast"
-        assert doc["active"] is True
-        assert doc["next_due_hour"] == "2026-11-24T10"  # the hospital visit's missed-visit check
-        active = await service.deps.plan_queries.active_plans("team-vast")
-        assert [p.case_id for p in active] == [case_id]
-        loaded = await service.deps.plans.load(case_id)
-        assert loaded is not None
-        assert loaded.state.visits == active[0].visits  # the state survives the round trip
-        team = await service.deps.teams.load("team-vast")
-        assert team is not None
-        assert case_id in team.state.bookings
-    finally:
-        await service.runtime.infra.mongo_client.close()
+    case_id = f"c-{uuid.uuid4().hex[:10]}"
+    await uc.grant_decision(service.deps, _grant(case_id))
+    doc = await db["case_plans"].find_one({"_id": case_id})
+    assert doc is not None
+    types = _types(doc)
+    assert PeriodPlanned.EVENT_TYPE in types
+    assert types.count(VisitScheduled.EVENT_TYPE) >= 5
+    assert doc["team_id"] == "team-vast"
+    assert doc["active"] is True
+    assert doc["next_due_hour"] == "2026-11-24T10"  # the hospital visit's missed-visit check
+    active = await service.deps.plan_queries.active_plans("team-vast")
+    assert [p.case_id for p in active] == [case_id]
+    loaded = await service.deps.plans.load(case_id)
+    assert loaded is not None
+    assert loaded.state.visits == active[0].visits  # the state survives the round trip
+    team = await service.deps.teams.load("team-vast")
+    assert team is not None
+    assert case_id in team.state.bookings
 
 
 async def test_two_scanners_fire_each_due_timer_exactly_once(
-    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], clock: FixedClock, service: Scheduling
 ) -> None:
-    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
-    first, second = await ready_on(servers, db.name, clock), service_on(servers, db.name, clock)
+    first, second = service, service_on(servers, db.name, clock)
     try:
         cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(4)]
         for case_id in cases:
@@ -91,14 +86,12 @@ async def test_two_scanners_fire_each_due_timer_exactly_once(
         assert cursor is not None
         assert cursor["hour"] == datetime(2026, 12, 15, 9, tzinfo=UTC)
     finally:
-        await first.runtime.infra.mongo_client.close()
         await second.runtime.infra.mongo_client.close()
 
 
 async def test_two_scanners_raise_the_checklist_alert_once_and_a_fresh_replica_finds_it_armed(
-    servers: Endpoints, db: AsyncDatabase[dict[str, Any]]
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], clock: FixedClock
 ) -> None:
-    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
     armed_by = await ready_on(servers, db.name, clock)  # a replica that plans, then is gone
     cases = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(3)]
     try:
