@@ -13,10 +13,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from billing.adapters.mongo import INDEXES, MongoIssueRuns, Stores
 from billing.bootstrap import mongo_deps
 from billing.config import Settings
-from billing.domain.care import DecisionType
+from billing.domain.care import DecisionType, TeamPeriod
 from billing.domain.money import Month
 from billing.service_layer import reads
 from billing.service_layer import referral_facts as rf
+from billing.service_layer import scheduling_facts as sf
 from billing.service_layer.ports import Actor, BillingDeps
 from billing.service_layer.statements import issue_month
 from billing.service_layer.tariffs import seed_books
@@ -122,3 +123,25 @@ async def test_a_case_whose_fees_are_all_billed_leaves_the_billing_query(db: Asy
     await issue_month(deps, MARCH)
 
     assert person not in await deps.care_queries.persons_to_bill()
+
+
+async def test_the_month_queries_find_the_cases_of_the_month_and_the_open_ones_each_once(
+    db: AsyncDatabase[Any],
+) -> None:
+    deps = await wired(db)
+    ended, running, earlier = (f"case-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    spans = {ended: (date(2024, 3, 4), date(2024, 3, 8), True), running: (date(2024, 2, 20), date(2024, 3, 10), False)}
+    spans[earlier] = (date(2024, 1, 8), date(2024, 1, 12), True)
+    as_of = datetime(2024, 3, 1, tzinfo=UTC)
+    for case_id, (start, planned_end, over) in spans.items():
+        period = TeamPeriod(f"per-{case_id}", None, start, planned_end, planned_end if over else None, None, as_of)
+        await sf.record_period(deps, sf.RecordPeriod(case_id, f"p-{case_id}", period))
+    ready = datetime(2024, 2, 26, 9, tzinfo=UTC)  # a stay whose clock still runs (no discharge yet)
+    cmd = rf.RecordReady(running, f"p-{running}", ready, ready, "national-default", 1, 9300, "2104", "e1")
+    await rf.record_ready(deps, cmd)
+
+    care = await deps.care_queries.cases_for_month(MARCH)
+    liable = await deps.liability_queries.cases_for_month(MARCH)
+
+    assert sorted(c.case_id for c in care) == sorted([ended, running])  # March's and the open one, once each
+    assert [r.case.case_id for r in liable] == [running]

@@ -103,6 +103,13 @@ async def _all(collection: AsyncCollection[Document], query: dict[str, Any]) -> 
         raise storage_error(exc) from None  # 503 only for what a retry can fix
 
 
+async def _month_or_open(collection: AsyncCollection[Document], month: Month, open_flag: str) -> list[Document]:
+    """The documents that report `month` and those still open (counted up to now), each once."""
+    docs = await _all(collection, {"report_months": str(month)})
+    docs += await _all(collection, {open_flag: True})
+    return list({d["_id"]: d for d in docs}.values())
+
+
 class MongoCareQueries:
     def __init__(self, stores: Stores) -> None:
         self._collection = stores.care.collection
@@ -117,10 +124,7 @@ class MongoCareQueries:
         return sorted({str(d["person_ref"]) for d in docs})
 
     async def cases_for_month(self, month: Month) -> list[CareCase]:
-        docs = await _all(self._collection, {"report_months": str(month)})
-        docs += await _all(self._collection, {"period_open": True})
-        unique = {d["_id"]: d for d in docs}
-        return [self._codec.from_document(d) for d in unique.values()]
+        return [self._codec.from_document(d) for d in await _month_or_open(self._collection, month, "period_open")]
 
 
 class MongoLiabilityQueries:
@@ -129,10 +133,7 @@ class MongoLiabilityQueries:
         self._codec = LiabilityCodec()
 
     async def cases_for_month(self, month: Month) -> list[LiabilityRecord]:
-        docs = await _all(self._collection, {"report_months": str(month)})
-        docs += await _all(self._collection, {"liability_open": True})
-        unique = {d["_id"]: d for d in docs}
-        return [self._codec.from_document(d) for d in unique.values()]
+        return [self._codec.from_document(d) for d in await _month_or_open(self._collection, month, "liability_open")]
 
 
 class MongoStatementQueries:
