@@ -179,14 +179,7 @@ async def record_decision(deps: BillingDeps, cmd: RecordDecision) -> bool:
     def change(case: CareCase) -> tuple[bool, list[object] | None]:
         if cmd.kind == "granted":
             changed = case.grant(
-                DecisionTerms(
-                    cmd.decision_id,
-                    cmd.decision_type or DecisionType.TRYGG_HEMGANG,
-                    cmd.start_date,
-                    cmd.end_date,
-                    cmd.as_of,
-                    cmd.length_days,
-                )
+                carry(DecisionTerms, cmd, decision_type=cmd.decision_type or DecisionType.TRYGG_HEMGANG)
             )
         else:
             changed = case.change_decision(
