@@ -150,14 +150,7 @@ def absence_router(deps: SchedulingDeps, authenticator: Authenticator) -> APIRou
                 raise ProblemError(409, "Conflict", "No such member in this team.")
             day = body.day or team.calendar.local_date(deps.clock.now())
             result = await tuc.report_sick(deps, team_id, body.staff_id, day)
-        return ReplanOut(
-            day=result.day,
-            staff_id=result.staff_id,
-            reassigned=result.reassigned,
-            unstaffed=result.unstaffed,
-            continuity_kept=result.continuity_kept,
-            elapsed_ms=round(result.elapsed_ms, 2),
-        )
+        return to_contract(ReplanOut, result, elapsed_ms=round(result.elapsed_ms, 2))
 
     return router
 
