@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduling.domain.events import PeriodRef
+from trygg_shared.carry import carry
 from trygg_shared.vocabulary import scheduling as words
 
 # The shared words (declared once, in trygg_shared.vocabulary), by their names in this domain.
@@ -161,7 +162,7 @@ class ChecklistItemState:
 
 
 def item_states(checklist: Checklist) -> tuple[ChecklistItemState, ...]:
-    return tuple(ChecklistItemState(i.item_id, i.label, i.done, i.done_by, i.done_at) for i in checklist.items)
+    return tuple(carry(ChecklistItemState, i) for i in checklist.items)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from scheduling.domain.vocab import (
     VisitKind,
     VisitStatus,
 )
+from trygg_shared.carry import carry
 
 
 class Replanning(PlanState):
@@ -204,7 +205,7 @@ class Replanning(PlanState):
         if not spans:
             return []
         order_id = str(uuid.uuid5(NAMESPACE, f"{self.case_id}/cover/{valid_from.isoformat()}"))
-        windows = tuple(ev.CoverWindow(s.start, s.end, s.reason, s.cause, s.holiday) for s in spans)
+        windows = tuple(carry(ev.CoverWindow, s) for s in spans)
         hours = tuple(ev.WeekdayHours(wd, h.start, h.end) for wd, h in sorted(cal.hours.items()))
         order = ev.HemtjanstCoverOrdered(
             self.ref, order_id, valid_from, windows, p.hemtjanst_by_decision, now, hours, cal.works_on_holidays

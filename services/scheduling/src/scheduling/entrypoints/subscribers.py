@@ -84,9 +84,7 @@ def referral_consumer(
 
     async def on_decision_ended(event: DecisionEnded, meta: EventMeta) -> None:
         reason = _END_REASONS.get(str(event.reason.value), EndReason.ENDED_EARLY)
-        await uc.end_decision(
-            deps, uc.EndDecision(event.case_id, event.person_ref, event.decision_id, event.end_date, reason)
-        )
+        await uc.end_decision(deps, from_contract(uc.EndDecision, event, reason=reason))
 
     async def on_ready_for_discharge(event: ReadyForDischarge, meta: EventMeta) -> None:
         await uc.record_ready(deps, event.case_id, event.person_ref, event.ready_at, event.planned_discharge_at)
