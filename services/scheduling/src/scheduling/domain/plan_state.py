@@ -153,14 +153,12 @@ class PlanState:
     def _period_changed(self, change: PeriodChange, now: datetime) -> ev.PeriodChanged:
         p = self.period
         assert p is not None
-        return ev.PeriodChanged(
-            self.ref, change, p.status, p.start_date, p.end_date, p.hours_granted, p.contact_person_id, now
-        )
+        return carry(ev.PeriodChanged, p, ref=self.ref, change=change, at=now)
 
     def _cancel(self, visit: Visit, reason: CancelReason, by: str, now: datetime) -> ev.VisitCancelled:
         visit.status, visit.cancel_reason = VisitStatus.CANCELLED, reason
         self._clear_visit_timers(visit.visit_id)
-        return ev.VisitCancelled(self.ref, visit.visit_id, visit.kind, visit.planned_start, reason, by, now)
+        return carry(ev.VisitCancelled, visit, ref=self.ref, reason=reason, cancelled_by=by, at=now)
 
     # --- ending -------------------------------------------------------------------------------
 
