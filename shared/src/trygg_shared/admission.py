@@ -3,7 +3,9 @@
 A request of the guarded route (`GuardedRoute`, put around the whole app: outside tracing, the
 request guard and routing) asks the gate for a slot before anything else happens to it. It gets
 one when fewer than the **limit** are in flight; when all are taken it may wait up to `max_wait`
-for one to free (a short queue that absorbs a burst), and is otherwise answered 503 with
+for one to free (a short queue that absorbs a burst, no longer than the slots the measured rate
+frees within `max_wait`: a request that would only wait to be refused is refused at once), and is
+otherwise answered 503 with
 `Retry-After` (RFC 9457 problem+json), which costs a fraction of a millisecond: no span, no body
 read, no signature checked, nothing stored. The gate decides only on entry: a request that holds a
 slot keeps it until it has answered, so nothing that started storing is ever refused.
@@ -129,10 +131,20 @@ class AdmissionGate:
             self._learn(admitted_with, self._clock() - started)
             self._release()
 
+    @property
+    def drainable(self) -> int:
+        """Waiters the gate can expect to admit within `max_wait`: the measured rate times the wait
+        (at least one), and never more than the limit; the limit itself until a request has finished."""
+        if self._rate is None:
+            return self.limit
+        return max(1, min(self.limit, math.floor(self._rate * self.max_wait)))
+
     async def _wait(self) -> bool:
-        """Wait up to `max_wait` for a released slot; False at once when that is hopeless."""
-        if self.max_wait <= 0 or self.waiting >= self.limit:
-            return False  # a queue as long as the slots will not move within a short wait
+        """Wait up to `max_wait` for a released slot; False at once when that is hopeless: when the
+        waiters already queued are as many as the slots the measured rate frees within the wait, a
+        newcomer would wait the whole `max_wait` only to be refused then."""
+        if self.max_wait <= 0 or self.waiting >= self.drainable:
+            return False
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
         self._waiters.append(waiter)
