@@ -1,9 +1,12 @@
 """The referral service's app factory: `uvicorn referral.main:create_app --factory`.
 
-The only place with process-wide side effects: logging and tracing (`configure_process`).
+The only place with process-wide side effects: logging and tracing (`configure_process`), and the
+garbage collector's frozen start-up heap (`create_app`).
 """
 
 from __future__ import annotations
+
+import gc
 
 from fastapi import FastAPI
 
@@ -34,5 +37,16 @@ APP = ServiceApp(
     extra_schemas=lambda referral: referral.openapi_defs,  # the LUS body's component schemas
     finish=_admission,
 )
-create_app = APP.create_app
 http_app = APP.http_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The production app; what start-up built (modules, schemas, routes, clients) is then frozen out of
+    the garbage collector's reach. Python's full collections walk every tracked object: with the
+    start-up heap in the walk they stopped the event loop for 50-200 ms (bench/README.md, overload),
+    every answer waiting behind them, a 503 included. Frozen objects are never collected: they live as
+    long as the process anyway."""
+    app = APP.create_app(settings)
+    gc.collect()  # the garbage of start-up is not kept forever
+    gc.freeze()
+    return app
