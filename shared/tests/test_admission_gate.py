@@ -222,3 +222,20 @@ async def test_a_slow_service_keeps_one_waiter_for_a_burst() -> None:
     waiter.cancel()
     await asyncio.gather(waiter, return_exceptions=True)
     assert (g.in_flight, g.waiting) == (0, 0)
+
+
+async def test_a_cold_first_request_does_not_close_the_gate() -> None:
+    """A cold process's first webhook is slow (1 s, alone): the limit moves from the configured bound
+    like after any other request, instead of taking that one sample as the service's rate (limit 2)."""
+    now = [0.0]
+    g = AdmissionGate(
+        AdmissionSettings(max_in_flight=16, max_wait_seconds=0.0, target_latency_seconds=0.5), clock=lambda: now[0]
+    )
+    async with g.slot():
+        now[0] += 1.0
+    assert g.limit >= 12
+    holders = await start_holders(g, g.limit, asyncio.Event())
+    assert g.in_flight >= 12  # a burst of concurrent webhooks after it is let in
+    for holder in holders:
+        holder.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)

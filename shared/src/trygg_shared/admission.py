@@ -12,7 +12,8 @@ slot keeps it until it has answered, so nothing that started storing is ever ref
 
 The limit follows the rate the service achieves (Little's law, N = X · R): each finished request
 gives the rate it ran at, `X = n / r` (the requests in flight when it was admitted over its time in
-the service), smoothed over recent requests; the limit is `X · target_latency`, so that an admitted
+the service), smoothed over recent requests from a start at `max_in_flight / target_latency` (a
+cold process's first slow request does not set the limit alone); the limit is `X · target_latency`, so that an admitted
 request spends about `target_latency` in the service, kept between `MIN_LIMIT` and `max_in_flight`.
 When the database slows down, the limit shrinks with it instead of letting a queue of slow requests
 build up inside the process. Why not a rate (token bucket): a rate calibrated once is wrong when the
@@ -101,14 +102,15 @@ class AdmissionGate:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.in_flight = 0
         self.refused = 0
-        self._rate: float | None = None  # requests/s the service ran at (EWMA), None until one finished
+        # Requests/s the service ran at (EWMA). It starts at the rate that allows `max_in_flight`, so that
+        # the first requests of a cold process (slow, one at a time) move the limit like any others
+        # instead of setting it: a first sample of 1 request in 1 s closed the gate to 2 at start-up.
+        self._rate = self.max_in_flight / self.target_latency
         self._waiters: deque[asyncio.Future[bool]] = deque()
 
     @property
     def limit(self) -> int:
         """Requests allowed in flight now: the measured rate times the target latency, within bounds."""
-        if self._rate is None:
-            return self.max_in_flight
         by_rate = math.floor(self._rate * self.target_latency)
         return max(min(MIN_LIMIT, self.max_in_flight), min(self.max_in_flight, by_rate))
 
@@ -134,9 +136,7 @@ class AdmissionGate:
     @property
     def drainable(self) -> int:
         """Waiters the gate can expect to admit within `max_wait`: the measured rate times the wait
-        (at least one), and never more than the limit; the limit itself until a request has finished."""
-        if self._rate is None:
-            return self.limit
+        (at least one), and never more than the limit."""
         return max(1, min(self.limit, math.floor(self._rate * self.max_wait)))
 
     async def _wait(self) -> bool:
@@ -177,7 +177,7 @@ class AdmissionGate:
         if seconds <= 0:
             return
         rate = in_flight / seconds
-        self._rate = rate if self._rate is None else self._rate + SMOOTHING * (rate - self._rate)
+        self._rate += SMOOTHING * (rate - self._rate)
 
 
 def _expire(waiter: asyncio.Future[bool]) -> None:
