@@ -52,6 +52,7 @@ from rich.table import Table
 
 # The intake bench's servers, signed bodies, topic watcher and CPU meter, reused as they are.
 from run import (
+    PER_SENDER_LIMIT,
     CpuMeter,
     Signed,
     Stack,
@@ -545,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["REFERRAL_WEBHOOK_ADMISSION__MAX_WAIT_SECONDS"] = str(args.max_wait)
     os.environ["REFERRAL_WEBHOOK_ADMISSION__TARGET_LATENCY_SECONDS"] = str(args.target_latency)
     # Only the admission gate decides here: the sender's own rate limit (200/s) would answer 429 at 4×.
-    os.environ["REFERRAL_WEBHOOK_LIMITS__PER_SENDER"] = "100000/second"
+    os.environ["REFERRAL_WEBHOOK_LIMITS__PER_SENDER"] = PER_SENDER_LIMIT
     began = time.perf_counter()
     load_before = load_average()
     workdir = Path(tempfile.mkdtemp(prefix="trygg-overload-"))

@@ -1008,6 +1008,13 @@ def verdict(ok: bool | None) -> str:
 V3_CPU_MS = 8.0
 V3_ROUND_TRIPS = 3.0
 V3_ACCEPTED = 200.0
+PER_SENDER_LIMIT = "100000/second"  # the sender's rate limit while benched: out of reach (see main)
+
+
+def _not_accepted(phase: dict[str, Any]) -> str:
+    """The answers other than 202 in a phase, for the figure's text (a closed loop refused is no capacity)."""
+    other = {k: v for k, v in (phase.get("statuses") or {}).items() if k != "202"}
+    return f"; answered {other} besides 202" if other else ""
 
 
 def targets_v3(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1040,7 +1047,8 @@ def targets_v3(report: dict[str, Any]) -> list[dict[str, Any]]:
         row(
             "#21.1 closed loop ≥ 200 accepted/s",
             f"accepted/s, {report['settings'].get('concurrency')} clients; load average (1 min) before/after "
-            + " / ".join(str(x) for x in t.get("load_average_1m", ["–"])),
+            + " / ".join(str(x) for x in t.get("load_average_1m", ["–"]))
+            + _not_accepted(t),
             rate,
             V3_ACCEPTED,
             at_most=False,
@@ -1179,6 +1187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # The closed loop measures what the intake can take, from one signed sender. Its own rate limit
+    # (200/s per sender, services/referral/README.md) would be the figure instead: on a quiet machine
+    # the 16 clients were answered 429 for 911 of 2,000 webhooks (make bench, 2026-12-06 08:04) and
+    # "≥ 200 accepted/s" read 199.9. The limit keeps its own tests; overload.py does the same.
+    os.environ["REFERRAL_WEBHOOK_LIMITS__PER_SENDER"] = PER_SENDER_LIMIT
     began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="trygg-bench-"))
     stack = Stack(workdir, store=args.store, preload=args.preload)
