@@ -70,6 +70,7 @@ RECORD_BYTES = 1024  # value + headers + key of one produced record, about one C
 PIPELINE_DEPTH = 64
 HTTP_TIMEOUT_S = 60.0
 WARMUP_REQUESTS = 20
+WARMUP_TRIES = 5  # a warm-up webhook answered 503 (the gate of a cold process) is sent again, up to this
 WARMUP_PRODUCE = 200
 
 
@@ -412,8 +413,15 @@ async def warm_up(client: httpx.AsyncClient, url: str, concurrency: int) -> None
     sem = asyncio.Semaphore(concurrency)
 
     async def one(item: Signed) -> Answer:
-        async with sem:
-            return await post(client, url, item, time.perf_counter())
+        # A cold process's first webhooks are slow, so its admission gate may refuse the last of a
+        # burst (503): sent again after a second, as a Standard Webhooks sender does (bounded).
+        for _ in range(WARMUP_TRIES):
+            async with sem:
+                answer = await post(client, url, item, time.perf_counter())
+            if answer.status != 503:
+                break
+            await asyncio.sleep(1.0)
+        return answer
 
     answers = await asyncio.gather(*(one(i) for i in items))
     bad = Counter(str(a.status) for a in answers if a.status != 202)
