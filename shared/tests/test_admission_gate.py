@@ -162,65 +162,46 @@ async def test_the_limit_follows_the_measured_rate_littles_law() -> None:
     assert g.limit == 64
 
 
-async def test_a_request_that_would_only_wait_to_be_refused_is_refused_at_once() -> None:
-    """The queue is no longer than the slots the measured rate frees within `max_wait`: at 64/s and
-    a 50 ms wait that is 3 waiters (not the limit, 4); the next is refused without waiting."""
+@pytest.mark.parametrize(
+    ("per_second", "max_wait", "queue"),
+    [
+        (64, 0.05, 3),  # 64/s x 50 ms: 3 waiters, not the limit (4)
+        (8, 0.02, 1),  # a slow service: less than one slot frees within 20 ms, yet one request may wait
+    ],
+)
+async def test_a_request_that_would_only_wait_to_be_refused_is_refused_at_once(
+    per_second: int, max_wait: float, queue: int
+) -> None:
+    """The queue is no longer than the slots the measured rate frees within `max_wait` (at least one);
+    the next request is refused without waiting, and the waiters get the slots freed."""
     now = [0.0]
     g = AdmissionGate(
-        AdmissionSettings(max_in_flight=4, max_wait_seconds=0.05, target_latency_seconds=0.5),
+        AdmissionSettings(max_in_flight=4, max_wait_seconds=max_wait, target_latency_seconds=0.5),
         clock=lambda: now[0],
         rng=random.Random(7),
     )
-    for _ in range(50):  # one at a time, 1/64 s each: the gate measures 64/s
+    for _ in range(50):  # one at a time: the gate measures `per_second`
         async with g.slot():
-            now[0] += 1 / 64
-    assert (g.limit, g.drainable) == (4, 3)
+            now[0] += 1 / per_second
+    assert (g.limit, g.drainable) == (4, queue)
     release = asyncio.Event()
     holders = await start_holders(g, 4, release)
-    waiters = [asyncio.create_task(hold(g, asyncio.Event())) for _ in range(3)]
+    waiters = [asyncio.create_task(hold(g, asyncio.Event())) for _ in range(queue)]
     await asyncio.sleep(0.005)
-    assert g.waiting == 3
+    assert g.waiting == queue
     loop = asyncio.get_running_loop()
     began = loop.time()
     with pytest.raises(Overloaded):
         async with g.slot():
             pytest.fail("admitted past the limit")
-    assert loop.time() - began < 0.01  # at once, not after the 50 ms wait
+    assert loop.time() - began < 0.01  # at once, not after the wait
     release.set()
     await asyncio.gather(*holders)
     await asyncio.sleep(0.005)
-    assert (g.in_flight, g.waiting) == (3, 0)  # the three waiters got freed slots
+    assert (g.in_flight, g.waiting) == (queue, 0)  # the waiters got freed slots
     for waiter in waiters:
         waiter.cancel()
     await asyncio.gather(*waiters, return_exceptions=True)
-    assert (g.in_flight, g.waiting) == (0, 0)
-
-
-async def test_a_slow_service_keeps_one_waiter_for_a_burst() -> None:
-    now = [0.0]
-    g = AdmissionGate(
-        AdmissionSettings(max_in_flight=4, max_wait_seconds=0.02, target_latency_seconds=0.5),
-        clock=lambda: now[0],
-    )
-    for _ in range(50):  # 8/s: less than one slot frees within 20 ms, yet one request may wait
-        async with g.slot():
-            now[0] += 1 / 8
-    assert (g.limit, g.drainable) == (4, 1)
-    release = asyncio.Event()
-    holders = await start_holders(g, 4, release)
-    waiter = asyncio.create_task(hold(g, asyncio.Event()))
-    await asyncio.sleep(0.005)
-    assert g.waiting == 1
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    with pytest.raises(Overloaded):
-        async with g.slot():
-            pytest.fail("admitted past the limit")
-    assert loop.time() - began < 0.01
-    release.set()
-    await asyncio.gather(*holders)
-    waiter.cancel()
-    await asyncio.gather(waiter, return_exceptions=True)
     assert (g.in_flight, g.waiting) == (0, 0)
 
 
