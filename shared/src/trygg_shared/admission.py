@@ -5,16 +5,17 @@ request guard and routing) asks the gate for a slot before anything else happens
 one when fewer than the **limit** are in flight; when all are taken it may wait up to `max_wait`
 for one to free (a short queue that absorbs a burst, no longer than the slots the measured rate
 frees within `max_wait`: a request that would only wait to be refused is refused at once), and is
-otherwise answered 503 with
-`Retry-After` (RFC 9457 problem+json), which costs a fraction of a millisecond: no span, no body
-read, no signature checked, nothing stored. The gate decides only on entry: a request that holds a
-slot keeps it until it has answered, so nothing that started storing is ever refused.
+otherwise answered 503 with `Retry-After` (RFC 9457 problem+json), which costs a fraction of a
+millisecond: no span, no body read, no signature checked, nothing stored. The gate decides only on
+entry: a request that holds a slot keeps it until it has answered, so nothing that started storing
+is ever refused.
 
 The limit follows the rate the service achieves (Little's law, N = X · R): each finished request
 gives the rate it ran at, `X = n / r` (the requests in flight when it was admitted over its time in
-the service), smoothed over recent requests from a start at `max_in_flight / target_latency` (a
-cold process's first slow request does not set the limit alone); the limit is `X · target_latency`, so that an admitted
-request spends about `target_latency` in the service, kept between `MIN_LIMIT` and `max_in_flight`.
+the service), smoothed over recent requests from a start at `max_in_flight / target_latency` (a cold
+process's first slow request does not set the limit alone); the limit is `X · target_latency`, so
+that an admitted request spends about `target_latency` in the service, kept between `MIN_LIMIT` and
+`max_in_flight`.
 When the database slows down, the limit shrinks with it instead of letting a queue of slow requests
 build up inside the process. Why not a rate (token bucket): a rate calibrated once is wrong when the
 database grows or the machine is shared; the requests' own times say what the service can do now.
