@@ -165,14 +165,14 @@ async def test_the_limit_follows_the_measured_rate_littles_law() -> None:
 @pytest.mark.parametrize(
     ("per_second", "max_wait", "queue"),
     [
-        (64, 0.05, 3),  # 64/s x 50 ms: 3 waiters, not the limit (4)
-        (8, 0.02, 1),  # a slow service: less than one slot frees within 20 ms, yet one request may wait
+        (128, 0.05, 3),  # 128/s x 25 ms (half the wait): 3 waiters, not the limit (4)
+        (8, 0.02, 1),  # a slow service: less than one slot frees within 10 ms, yet one request may wait
     ],
 )
 async def test_a_request_that_would_only_wait_to_be_refused_is_refused_at_once(
     per_second: int, max_wait: float, queue: int
 ) -> None:
-    """The queue is no longer than the slots the measured rate frees within `max_wait` (at least one);
+    """The queue is no longer than the slots the measured rate frees within half of `max_wait` (at least one);
     the next request is refused without waiting, and the waiters get the slots freed."""
     now = [0.0]
     g = AdmissionGate(

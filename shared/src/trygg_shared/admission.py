@@ -4,7 +4,7 @@ A request of the guarded route (`GuardedRoute`, put around the whole app: outsid
 request guard and routing) asks the gate for a slot before anything else happens to it. It gets
 one when fewer than the **limit** are in flight; when all are taken it may wait up to `max_wait`
 for one to free (a short queue that absorbs a burst, no longer than the slots the measured rate
-frees within `max_wait`: a request that would only wait to be refused is refused at once), and is
+frees within half of `max_wait`: a request that would only wait to be refused is refused at once), and is
 otherwise answered 503 with `Retry-After` (RFC 9457 problem+json), which costs a fraction of a
 millisecond: no span, no body read, no signature checked, nothing stored. The gate decides only on
 entry: a request that holds a slot keeps it until it has answered, so nothing that started storing
@@ -136,9 +136,11 @@ class AdmissionGate:
 
     @property
     def drainable(self) -> int:
-        """Waiters the gate can expect to admit within `max_wait`: the measured rate times the wait
-        (at least one), and never more than the limit."""
-        return max(1, min(self.limit, math.floor(self._rate * self.max_wait)))
+        """Waiters the gate lets queue: as many as the measured rate frees slots in half of `max_wait`
+        (at least one, at most the limit). Half, because slots free at random (a group commit answers
+        several at once, then none for a while): the last of rate × wait waiters would still time out
+        about a third of the time, and be refused only after waiting the whole `max_wait`."""
+        return max(1, min(self.limit, math.floor(self._rate * self.max_wait / 2)))
 
     async def _wait(self) -> bool:
         """Wait up to `max_wait` for a released slot; False at once when that is hopeless: when the
