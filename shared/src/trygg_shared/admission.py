@@ -4,11 +4,11 @@ A request of the guarded route (`GuardedRoute`, put around the whole app: outsid
 request guard and routing) asks the gate for a slot before anything else happens to it. It gets
 one when fewer than the **limit** are in flight; when all are taken it may wait up to `max_wait`
 for one to free (a short queue that absorbs a burst, no longer than the slots the measured rate
-frees within half of `max_wait`: a request that would only wait to be refused is refused at once), and is
-otherwise answered 503 with `Retry-After` (RFC 9457 problem+json), which costs a fraction of a
-millisecond: no span, no body read, no signature checked, nothing stored. The gate decides only on
-entry: a request that holds a slot keeps it until it has answered, so nothing that started storing
-is ever refused.
+frees within half of `max_wait`: a request that would only wait to be refused is refused at once),
+and is otherwise answered 503 with `Retry-After` (RFC 9457 problem+json), which costs a fraction of
+a millisecond: no span, no body read, no signature checked, nothing stored. The gate decides only
+on entry: a request that holds a slot keeps it until it has answered, so nothing that started
+storing is ever refused.
 
 The limit follows the rate the service achieves (Little's law, N = X · R): each finished request
 gives the rate it ran at, `X = n / r` (the requests in flight when it was admitted over its time in
