@@ -95,9 +95,7 @@ def test_the_production_app_freezes_its_start_up_heap_out_of_the_collectors_walk
         "app = create_app()\n"
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'routes': len(app.routes)}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["routes"] > 0
     assert seen["frozen"] > 10_000
