@@ -43,7 +43,7 @@ http_app = APP.http_app
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The production app; what start-up built (modules, schemas, routes, clients) is then frozen out of
     the garbage collector's reach. Python's full collections walk every tracked object: with the
-    start-up heap in the walk they stopped the event loop for 100-270 ms under overload (bench/README.md),
+    start-up heap in the walk they stopped the event loop for 50-350 ms under overload (bench/README.md),
     every answer waiting behind them, a 503 included. Frozen objects are never collected: they live as
     long as the process anyway."""
     app = APP.create_app(settings)
