@@ -5,8 +5,9 @@ escalation made by one conditional single-document write each, so the replica th
 finds nothing to do. Timers are persisted in the documents, never only in memory: the timer loop
 sleeps until the earliest one is due (`trygg_shared.timers.DueTimeLoop`), is woken when this
 process saves a new one, and looks again at least every `NOTIFICATION_TIMER_POLL_SECONDS` for
-timers other replicas saved. The dispatcher polls, and is also woken at once when a message is
-queued.
+timers other replicas saved. The dispatcher polls, and takes a message this process queued and
+that is due at once, as its insert wrote it (no due query: `Dispatcher.offer`); `wake()` (a
+message withdrawn, an on-call SMS) makes it look at once.
 """
 
 from __future__ import annotations
@@ -15,15 +16,29 @@ import asyncio
 import contextlib
 from datetime import datetime
 
+from notification.domain.message import Message
 from notification.service_layer import alerts as al
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.dispatch import Outcome, dispatch_many
+from trygg_shared.aggregate import Loaded
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
 
 
 class Dispatcher:
-    """Sends due messages; `wake()` after queuing one sends it without waiting for the next poll."""
+    """Sends due messages: those offered (`offer`, queued by this process and due now) at once,
+    the others found by the due query every `poll_seconds` or at once after `wake()`.
+
+    An offered message is claimed against the version its insert wrote, without a query (the
+    query is two finds, once per message when each one woke the dispatcher). The claim is the
+    same compare-and-set either way: a message another replica claimed first is skipped, one
+    that changed since (withdrawn, say) is read again and decided on as stored; one the due
+    query returned meanwhile is dropped from the offers (the query's copy went). Offers wait in
+    memory only; a process that dies with some waiting leaves them queued in the database, where
+    the next poll (of any replica) finds them.
+
+    `wake()` asks for a due query now (it also sets the poll's clock back: the query just ran).
+    """
 
     def __init__(self, deps: NotificationDeps, poll_seconds: float, *, batch: int = 50, concurrency: int = 8) -> None:
         self._deps = deps
@@ -31,18 +46,43 @@ class Dispatcher:
         self._batch = batch
         self._concurrency = concurrency
         self._event = asyncio.Event()
+        self._offered: list[Loaded[Message]] = []
+        self._look = True  # the first round queries
+        deps.offer_message = self.offer
 
     def wake(self) -> None:
+        self._look = True
+        self._event.set()
+
+    def offer(self, message: Loaded[Message]) -> None:
+        self._offered.append(message)
         self._event.set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
         while True:
             self._event.clear()
-            outcomes = await dispatch_due_traced(self._deps, self._batch, self._concurrency)
-            if len(outcomes) >= self._batch and any(o.progressed for o in outcomes):
-                continue  # more are waiting (a full batch of failing or parked ones waits for the poll)
+            if self._look or loop.time() >= next_poll:
+                self._look, next_poll = False, loop.time() + self._poll
+                outcomes = await dispatch_due_traced(self._deps, self._batch, self._concurrency)
+                if outcomes and self._offered:  # the query's copies went first: the offered ones are done
+                    done = {o.message_id for o in outcomes}
+                    self._offered = [m for m in self._offered if m.state.message_id not in done]
+                if len(outcomes) >= self._batch and any(o.progressed for o in outcomes):
+                    self._look = True  # more are waiting (a full batch of failing or parked ones waits for the poll)
+                    continue
+            if self._offered:
+                offered, self._offered = self._offered[: self._batch], self._offered[self._batch :]
+                await dispatch_offered(self._deps, offered, self._concurrency)
+                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), self._poll)
+                await asyncio.wait_for(self._event.wait(), max(next_poll - loop.time(), 0))
+
+
+async def dispatch_offered(deps: NotificationDeps, offered: list[Loaded[Message]], concurrency: int) -> list[Outcome]:
+    with traced_work("notification.dispatch", attributes={"messages": len(offered)}):
+        return list(await dispatch_many(deps, offered, concurrency))
 
 
 async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[Outcome]:

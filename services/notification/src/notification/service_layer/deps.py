@@ -26,7 +26,7 @@ from notification.service_layer.ports import (
     SmsProvider,
     TeamDirectory,
 )
-from trygg_shared.aggregate import AggregateStore
+from trygg_shared.aggregate import AggregateStore, Loaded
 from trygg_shared.batch import Backoff
 
 
@@ -96,6 +96,9 @@ class NotificationDeps(Storage):
     clock: Clock
     policy: Policy
     wake_dispatcher: object = field(default=_noop)
+    # Handed a message just queued and due now, as its insert wrote it (set by the dispatcher,
+    # `entrypoints.loops.Dispatcher`): claimed without a due query. None: `nudge()` instead.
+    offer_message: Callable[[Loaded[Message]], None] | None = None
     # Told when an alert is raised with nobody on call anywhere (the metric counts it); the topic.
     on_unrouted_alert: Callable[[str], None] = field(default=_ignore)
     # Told each SMS outcome (the metric counts it): provider name, then sent, failed or delivered.
@@ -113,3 +116,10 @@ class NotificationDeps(Storage):
         wake = self.wake_dispatcher
         if callable(wake):
             wake()
+
+    def offer(self, message: Loaded[Message]) -> None:
+        """A message queued just now and due: to this process's dispatcher as saved (no query)."""
+        if self.offer_message is None:
+            self.nudge()
+        else:
+            self.offer_message(message)

@@ -16,6 +16,7 @@ a unique insert), and is withdrawn or moved like any waiting message.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -26,7 +27,7 @@ from notification.domain.message import CancelReason, Message, MessageState, Rec
 from notification.domain.schedule import Decision, Said, Text, schedule, start_topic, topics_of
 from notification.domain.templates import Facts, MessageKind, render
 from notification.service_layer.deps import NotificationDeps
-from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
+from trygg_shared.aggregate import ConcurrencyConflict, Loaded, update_aggregate
 from trygg_shared.audit import AuditRecord
 from trygg_shared.logging import get_logger
 
@@ -83,7 +84,8 @@ async def tell(deps: NotificationDeps, case: CaseFile, *, new: bool = False) -> 
         log.warning("numbers off the SMS allow-list: not sent", case_id=case.case_id, count=refused)
     if queued or withdrawn:
         log.info("relatives' texts queued", case_id=case.case_id, count=queued, withdrawn=withdrawn)
-        deps.nudge()
+    if withdrawn:
+        deps.nudge()  # (a text queued now and due was handed to the dispatcher by `create_message`)
     return queued
 
 
@@ -134,11 +136,19 @@ async def contact_for(deps: NotificationDeps, case: CaseFile) -> TeamContact:
 
 
 async def create_message(deps: NotificationDeps, message: Message) -> bool:
-    """Record the intent (an insert of its deterministic id); False when this message exists already."""
+    """Record the intent (an insert of its deterministic id); False when this message exists already.
+
+    A message due now goes to this process's dispatcher as the insert wrote it (`deps.offer`):
+    its claim is written against that version without a due query (one due query is two finds).
+    The claim is the same compare-and-set as for a message a query found, so a dispatcher of
+    another replica that found it first wins and this one skips it. One due later (quiet hours,
+    a reminder) is found by the dispatcher's poll when its time comes."""
     try:
-        await deps.messages.save(message.message_id, 0, message, [])
+        saved = await deps.messages.save(message.message_id, 0, message, [])
     except ConcurrencyConflict:
         return False
+    if message.due(deps.clock.now()):
+        deps.offer(Loaded(copy.deepcopy(message), saved.version, 0))
     return True
 
 
