@@ -24,6 +24,7 @@ which reads the document.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -70,7 +71,9 @@ class AggregateCodec(Protocol[A]):
 class MongoAggregateStore(Generic[A]):
     """`AggregateStore` on one collection; `on_saved(aggregate_id)` is told of every save with events."""
 
-    def __init__(self, db: AsyncDatabase[Document], collection: str, codec: AggregateCodec[A]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], collection: str, codec: AggregateCodec[A], *, remember_saved: int = 0
+    ) -> None:
         self.collection: AsyncCollection[Document] = db[collection]
         self._codec = codec
         self._inserts = GroupInsert(self.collection)  # new aggregates of concurrent saves share a command
@@ -91,11 +94,39 @@ class MongoAggregateStore(Generic[A]):
         self.on_outbox_dropped: Callable[[str, int], None] = lambda _aggregate_id, _version: None
         self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
         self._known: dict[str, None] = {}  # aggregates this process saw stored, the latest last
+        # `saved_here`: the fields, version and last event number of this process's latest saves
+        # (up to `remember_saved` aggregates; 0: none).
+        self._remember_saved = remember_saved
+        self._saved: dict[str, tuple[Document, int, int]] = {}
 
     @property
     def indexes(self) -> list[Index]:
         """The store's own index (the relay's full scan); services add theirs for queries."""
         return [Index(self.collection.name, (PENDING_FLAG,))]
+
+    def saved_here(self, aggregate_id: str) -> Loaded[A] | None:
+        """The aggregate as this process last saved it, if it did lately and has not read it since;
+        given once (the next save remembers it again).
+
+        It may be stale (another process wrote since): a save against it is a compare-and-set and
+        conflicts then, so it only spares the read when it is current. A caller that would *not*
+        write because of what it says must read the stored one before deciding (nothing checks a
+        copy that is not written against).
+        """
+        entry = self._saved.pop(aggregate_id, None)
+        if entry is None:
+            return None
+        fields, version, last = entry
+        return Loaded(self._codec.from_document({"_id": aggregate_id, **copy.deepcopy(fields)}), version, last)
+
+    def _remember_saved_state(self, aggregate_id: str, fields: Document, version: int, last: int) -> None:
+        if not self._remember_saved:
+            return
+        saved = self._saved
+        saved.pop(aggregate_id, None)
+        saved[aggregate_id] = (copy.deepcopy(fields), version, last)
+        if len(saved) > self._remember_saved:
+            del saved[next(iter(saved))]
 
     def known(self, aggregate_id: str) -> bool:
         """Whether this process loaded or saved the aggregate (the latest `KNOWN_MEMORY` of them)."""
@@ -124,6 +155,7 @@ class MongoAggregateStore(Generic[A]):
     def loaded(self, doc: Document) -> Loaded[A]:
         """An aggregate from its document as a query read it (the outbox may be left out)."""
         version = int(doc["version"])
+        self._saved.pop(str(doc["_id"]), None)  # what was read is as new as what was saved here
         self._remember_known(str(doc["_id"]))
         if doc.get(PENDING_FLAG):
             self._empty_outbox.pop(str(doc["_id"]), None)
@@ -175,6 +207,9 @@ class MongoAggregateStore(Generic[A]):
                 raise storage_error(exc) from None
             raise
         self._remember_known(aggregate_id)
+        self._remember_saved_state(
+            aggregate_id, fields, version, (last_sequence if expected_version else 0) + len(outbox)
+        )
         if replace:
             self.on_outbox_dropped(aggregate_id, expected_version)
         if self.on_written is not None:

@@ -455,3 +455,26 @@ async def test_a_reminder_waits_as_a_queued_message_on_the_real_database_and_two
         texts = [m.message for m in gateway.to(KARIN.phone)]
         assert len(texts) == 2
         assert texts[1].startswith("Uppföljningsmöte för Trygg hemgång")
+
+
+async def test_a_delivery_report_after_this_process_recorded_the_send_reads_no_message(
+    servers: Endpoints, db: AsyncDatabase[dict[str, Any]], gateway: FakeElks
+) -> None:
+    """The report starts from the message as the dispatcher's outcome saved it (`saved_here`)."""
+    async with service(servers, db, gateway, quiet_hours_start="00:00", quiet_hours_end="00:00") as svc:
+        case_id = await grant(svc.deps, [KARIN])
+        store, reads = svc.deps.messages, []
+        real_load = store.load
+
+        async def load(aggregate_id: str) -> Any:
+            reads.append(aggregate_id)
+            return await real_load(aggregate_id)
+
+        store.load = load
+        await dispatch_due(svc.deps)  # claims the message as the query read it, records the outcome
+
+        async def delivered() -> bool:
+            return (await only_message(svc.deps, case_id)).state is MessageState.DELIVERED
+
+        await eventually(delivered, within=10)
+        assert reads == []

@@ -71,7 +71,10 @@ class Stores:
 
     def __init__(self, db: AsyncDatabase[Document], timezone: Any) -> None:
         self.cases: MongoAggregateStore[CaseFile] = MongoAggregateStore(db, CASES, CaseFileCodec())
-        self.messages: MongoAggregateStore[Message] = MongoAggregateStore(db, MESSAGES, MessageCodec())
+        # A message's outcome is saved here just before its delivery report comes (`saved_here`).
+        self.messages: MongoAggregateStore[Message] = MongoAggregateStore(
+            db, MESSAGES, MessageCodec(), remember_saved=4096
+        )
         self.alerts: MongoAggregateStore[Alert] = MongoAggregateStore(db, ALERTS, AlertCodec(timezone))
 
 
@@ -115,6 +118,9 @@ class MongoMessageQueries:
     async def due_messages(self, now: datetime, limit: int) -> list[Loaded[Message]]:
         # The same two queries, whole documents but their outbox: the claim needs no read of its own.
         return [self._store.loaded(d) for d in await self._due(now, limit, {"outbox": 0})]
+
+    def saved_here(self, message_id: str) -> Loaded[Message] | None:
+        return self._store.saved_here(message_id)
 
     async def queued_for_case(self, case_id: str) -> list[Message]:
         cursor = self._c.find({"case_id": case_id, "state": MessageState.QUEUED.value}, {"outbox": 0})

@@ -27,6 +27,13 @@ class ReportResult(StrEnum):
 
 
 async def apply_report(deps: NotificationDeps, report: DeliveryReport, provider: str) -> ReportResult:
+    """Apply a verified report to its message.
+
+    The message is taken as this process saved it last when it did lately (its outcome, saved
+    just before the provider reported): no read. That copy is trusted only for a write, which
+    is a compare-and-set (a stale copy conflicts and the stored message is read); when the copy
+    says "nothing to write" or "not this message", the stored message decides.
+    """
     now = deps.clock.now()
 
     def change(m: Message) -> tuple[bool, list[object] | None]:
@@ -35,11 +42,20 @@ async def apply_report(deps: NotificationDeps, report: DeliveryReport, provider:
         events = m.report(report.status, report.provider_id, now)
         return events is not None, events
 
-    try:
-        applied = await update_aggregate(deps.messages, report.message_id, change)
-    except (AggregateNotFound, MessageError):
-        log.warning("delivery report for an unknown message refused", message_id=report.message_id, provider=provider)
-        return ReportResult.UNKNOWN
+    recent = deps.message_queries.saved_here(report.message_id)
+    applied = False
+    for first in (recent, None) if recent is not None else (None,):
+        try:
+            applied = await update_aggregate(deps.messages, report.message_id, change, first=first)
+        except (AggregateNotFound, MessageError):
+            if first is not None:
+                continue
+            log.warning(
+                "delivery report for an unknown message refused", message_id=report.message_id, provider=provider
+            )
+            return ReportResult.UNKNOWN
+        if applied:
+            break
     if applied and report.status in _FINAL:
         deps.on_sms(provider, _FINAL[report.status])
     return ReportResult.APPLIED if applied else ReportResult.IGNORED
