@@ -55,6 +55,7 @@ from notification.main import http_app
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.topics import ALL_TOPICS
 from trygg_shared.envelope import EventMeta, encode
+from trygg_shared.indexes import collection_tables
 from trygg_shared.kafka import EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging
 from trygg_shared.service import Infrastructure
@@ -267,9 +268,11 @@ async def measure(
         warm = [f"+4679{uuid.uuid4().int % 10**7:07d}" for _ in range(5)]
         await send_and_wait(warm, 10)
         phones = [f"+4678{i:03d}{uuid.uuid4().int % 10**4:04d}" for i in range(args.events)]
+        scans_before = await table_scans(postgres_url, settings.mongo.database)
         recorder.enabled = True
         seconds = await send_and_wait(phones, args.rate)
         recorder.enabled = False
+        scans = table_scans_diff(scans_before, await table_scans(postgres_url, settings.mongo.database))
         sent = [m for m in gateway.messages if m.to in set(phones)]
         if len(sent) != len(phones):
             raise RuntimeError(f"{len(sent)} SMS for {len(phones)} relatives")
@@ -295,11 +298,35 @@ async def measure(
         "polling_total": polling,
         "by_command": _per_sms_by(recorder.counts, n, 2),
         "by_collection": _per_sms_by(recorder.counts, n, 3),
+        # PostgreSQL's sequential scans (pg_stat_user_tables.seq_scan) of each collection's table
+        # while measuring, polling included: a FerretDB query with no filter it pushes down to an
+        # index (see trygg_shared.indexes) reads the whole table.
+        "table_scans_per_sms": {k: round(v / n, 2) for k, v in scans.items() if v},
         "breakdown": [
             {"stage": s, "step": st, "command": c, "collection": coll, "per_sms": round(v / n, 2), "total": v}
             for (s, st, c, coll), v in rows
         ],
     }
+
+
+async def table_scans(postgres_url: str, database: str) -> dict[str, tuple[int, int]]:
+    """Per collection of the database: (sequential scans, index scans) of its table so far."""
+    import psycopg
+
+    tables = {table: name for name, table in (await collection_tables(postgres_url, database)).items()}
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        rows = await (
+            await conn.execute(
+                "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE schemaname = %s",
+                (database,),
+            )
+        ).fetchall()
+    return {tables[r]: (int(seq), int(idx)) for r, seq, idx in rows if r in tables}
+
+
+def table_scans_diff(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> dict[str, int]:
+    return {k: v[0] - before.get(k, (0, 0))[0] for k, v in sorted(after.items())}
 
 
 def _per_sms_by(counts: Counter[tuple[str, str, str, str]], n: int, index: int) -> dict[str, float]:
@@ -362,6 +389,10 @@ def main() -> int:
         + "; by collection: "
         + ", ".join(f"{k} {v}" for k, v in result["by_collection"].items())
         + f"; polling meanwhile: {result['polling_total']} commands in {result['seconds']} s"
+    )
+    console.print(
+        "table scans per SMS (PostgreSQL seq_scan, polling included): "
+        + (", ".join(f"{k} {v}" for k, v in result["table_scans_per_sms"].items()) or "none")
     )
     if args.json:
         args.json.write_text(json.dumps({**result, "at": time.time()}, indent=2))
