@@ -1,14 +1,19 @@
-"""A delivery report trusts the message as this process saved it only for a write.
+"""A delivery report trusts the message as this process saved it only for a write; one that
+overtakes this process's record of the send waits for it.
 
 The copy (`MessageQueries.saved_here`) spares the report its read; a write against it is a
 compare-and-set. A copy that is stale and says "nothing to write" must not decide: the stored
-message does, or a report for a message another replica sent would be lost.
+message does, or a report for a message another replica sent would be lost. A report that
+comes while the dispatcher is between its claim and the outcome's save would race that save
+(a conflict, then a read and a write again): it waits for it instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,7 +25,7 @@ from notification.domain.message import DeliveryStatus, MessageState
 from notification.service_layer import relatives as rel
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.dispatch import dispatch_due
-from notification.service_layer.ports import DeliveryReport
+from notification.service_layer.ports import Accepted, DeliveryReport, OutgoingSms, SendOutcome
 from trygg_shared.aggregate import Loaded
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -86,3 +91,35 @@ async def test_a_current_copy_is_written_against() -> None:
     report = DeliveryReport(mid, current.state.provider_id, DeliveryStatus.DELIVERED)
     assert await apply_report(h.deps, report, h.provider.name) is ReportResult.APPLIED
     assert reads == []
+
+
+@dataclass
+class ReportsBeforeAnswering(FakeProvider):
+    """The gateway's report reaches us before its answer to the send does."""
+
+    deps: Any = None
+    report: asyncio.Task[ReportResult] | None = None
+
+    async def send(self, sms: OutgoingSms) -> SendOutcome:
+        outcome = await super().send(sms)
+        assert isinstance(outcome, Accepted)
+        report = DeliveryReport(sms.message_id, outcome.provider_id, DeliveryStatus.DELIVERED)
+        self.report = asyncio.create_task(apply_report(self.deps, report, self.name))
+        await asyncio.sleep(0.05)  # the report is handled meanwhile
+        return outcome
+
+
+async def test_a_report_that_overtakes_the_record_of_the_send_is_applied_after_it() -> None:
+    provider = ReportsBeforeAnswering()
+    h = Harness.create(now=T0, provider=provider)
+    provider.deps = h.deps
+    mid, _ = await queued(h)
+    await dispatch_due(h.deps)
+    assert provider.report is not None
+    assert await provider.report is ReportResult.APPLIED
+    after = await h.deps.message_queries.get(mid)
+    assert after is not None
+    assert after.state is MessageState.DELIVERED
+    # Recorded as accepted first, then the report on top (not folded into the send's record).
+    assert [what for what, _ in after.history][-2:] == ["accepted:accepted", "reported:delivered"]
+    assert h.deps.in_flight == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -111,6 +112,9 @@ class NotificationDeps(Storage):
     timer_backoff: Backoff = field(default_factory=Backoff)
     # Messages whose dispatch raised (a bug, a record that breaks a rule): parked the same way.
     dispatch_backoff: Backoff = field(default_factory=Backoff)
+    # Messages this process's dispatcher holds between its claim and its outcome's save: set
+    # once the outcome is saved (a delivery report that overtakes it waits: `delivery`).
+    in_flight: dict[str, asyncio.Event] = field(default_factory=dict)
 
     def nudge(self) -> None:
         wake = self.wake_dispatcher

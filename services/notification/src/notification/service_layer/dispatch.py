@@ -132,6 +132,18 @@ async def dispatch(deps: NotificationDeps, mid: str, read: Loaded[Message] | Non
     held = await _claim(deps, mid, read, now, token)
     if held is None:
         return Outcome(mid, "skipped")  # another dispatcher has it, or it is no longer due
+    # Until the outcome is saved, a delivery report in this process waits for it (`delivery`).
+    in_flight = deps.in_flight[mid] = asyncio.Event()
+    try:
+        return await _dispatch_held(deps, mid, held)
+    finally:
+        in_flight.set()
+        if deps.in_flight.get(mid) is in_flight:
+            del deps.in_flight[mid]
+
+
+async def _dispatch_held(deps: NotificationDeps, mid: str, held: Loaded[Message]) -> Outcome:
+    """Check, reconcile, count and send a message this dispatcher claimed; record the outcome."""
     message = held.state
     attempt = message.attempts
     # The claim decides alone which dispatcher sends this attempt: its save claims the version it
