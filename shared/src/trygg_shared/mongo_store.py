@@ -17,9 +17,12 @@ Hand-over of an update's events: the store remembers, per aggregate, the latest 
 seen with an empty outbox (read with `outbox_pending` false, or written so by itself). A save
 with events against exactly that version wrote the document's whole outbox, so with `on_updated`
 set the relay is handed those events and the new version and publishes them without reading the
-document back, as after a create. A version is written once (its number is claimed by a unique
-insert), so "this version's outbox was empty" never turns false; any other save nudges the relay,
-which reads the document.
+document back, as after a create. It also remembers the whole outbox it handed over at a
+version: a save against that version (before the relay emptied it, e.g. a delivery report right
+after the send's outcome) hands over those events and its own, the whole outbox again. A version
+is written once (its number is claimed by a unique insert), so "this version's outbox was empty"
+(or "held exactly these events") never turns false; any other save nudges the relay, which reads
+the document.
 """
 
 from __future__ import annotations
@@ -93,6 +96,8 @@ class MongoAggregateStore(Generic[A]):
         self.published_version: Callable[[str], int | None] = lambda _aggregate_id: None
         self.on_outbox_dropped: Callable[[str, int], None] = lambda _aggregate_id, _version: None
         self._empty_outbox: dict[str, int] = {}  # aggregate id -> a version with an empty outbox
+        # aggregate id -> (version, its whole outbox), as handed to the relay (`on_created`/`on_updated`)
+        self._handed_outbox: dict[str, tuple[int, tuple[OutboxEvent, ...]]] = {}
         self._known: dict[str, None] = {}  # aggregates this process saw stored, the latest last
         # `saved_here`: the fields, version and last event number of this process's latest saves
         # (up to `remember_saved` aggregates; 0: none).
@@ -262,14 +267,33 @@ class MongoAggregateStore(Generic[A]):
         self, aggregate_id: str, expected_version: int, version: int, outbox: Sequence[OutboxEvent], *, was_empty: bool
     ) -> None:
         """Tell the relay of a save's events (or remember that the outbox stays empty)."""
+        handed = self._handed_outbox.pop(aggregate_id, None)
+        before = handed[1] if handed is not None and handed[0] == expected_version else None
         if not outbox:
             if expected_version == 0 or was_empty:
                 self._remember_empty(aggregate_id, version)
+            elif before is not None:  # the outbox is still the one handed over
+                self._remember_handed(aggregate_id, version, before)
             return
         self._empty_outbox.pop(aggregate_id, None)
         if expected_version == 0 and self.on_created is not None:
             self.on_created(aggregate_id, version, outbox)
+            self._remember_handed(aggregate_id, version, tuple(outbox))
         elif was_empty and self.on_updated is not None:
             self.on_updated(aggregate_id, version, outbox)
+            self._remember_handed(aggregate_id, version, tuple(outbox))
+        elif before is not None and self.on_updated is not None:
+            # Saved against a version whose whole outbox this store handed over: the outbox is now
+            # exactly those events and this save's (the relay's emptying of that version, had it
+            # happened, would have moved the version on and this save would have conflicted).
+            whole = (*before, *outbox)
+            self.on_updated(aggregate_id, version, whole)
+            self._remember_handed(aggregate_id, version, whole)
         else:
             self.on_saved(aggregate_id)
+
+    def _remember_handed(self, aggregate_id: str, version: int, events: tuple[OutboxEvent, ...]) -> None:
+        handed = self._handed_outbox
+        handed[aggregate_id] = (version, events)
+        if len(handed) > EMPTY_OUTBOX_MEMORY:
+            del handed[next(iter(handed))]

@@ -123,6 +123,11 @@ EMPTY_BATCH = FAST_PATH_CONCURRENCY
 BUSY_GATHER_SECONDS = 0.01
 
 
+def _holds(events: Sequence[OutboxEvent], version: int, earlier: Sequence[OutboxEvent], at: int) -> bool:
+    """Whether `events` (the whole outbox at `version`) are a later outbox that holds `earlier`'s."""
+    return version > at and {e.event_id for e in earlier} <= {e.event_id for e in events}
+
+
 class OutboxRelay:
     """Publishes pending outbox events of the given collections, oldest first per document.
 
@@ -241,12 +246,14 @@ class OutboxRelay:
         """
         if not events:
             return
-        if doc_id in self._handed:
+        pending = self._handed.get(doc_id)
+        if pending is None or _holds(events, version, pending[2], pending[1]):
+            # (A later whole outbox that holds the pending one's events replaces it.)
+            self._handed[doc_id] = (collection, version, tuple(events))
+        else:
             # Handed over twice before a round: read it instead (the first events may still be in it).
             del self._handed[doc_id]
             self._nudged.add(doc_id)
-        else:
-            self._handed[doc_id] = (collection, version, tuple(events))
         self._wake.set()
 
     async def publish_pending(self) -> int:

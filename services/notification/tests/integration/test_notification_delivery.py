@@ -351,10 +351,15 @@ async def test_a_message_update_is_handed_to_the_relay_as_saved_only_when_its_ou
         # Created without events, claimed without events: the outcome's events are the whole outbox.
         assert [(h[0], h[2]) for h in spy.handed] == [(mid, ["message_sent"])]
         assert spy.nudged == []
-        # Nobody emptied the outbox since: the report's save must nudge (the relay reads both events).
+        # Nobody emptied the outbox since: the report's save adds to the outbox the store handed
+        # over, so it hands over both events, the whole outbox at the new version (no read back).
         await report_delivered(svc.deps, mid)
-        assert len(spy.handed) == 1
-        assert spy.nudged == [mid]
+        assert [(h[0], h[2]) for h in spy.handed] == [
+            (mid, ["message_sent"]),
+            (mid, ["message_sent", "message_delivered"]),
+        ]
+        assert spy.handed[1][1] == spy.handed[0][1] + 1
+        assert spy.nudged == []
         doc = await db["messages"].find_one({"_id": mid})
         assert doc is not None
         in_outbox = sorted(str(e["event_type"]).rsplit(".", 2)[-2] for e in doc["outbox"].values())
