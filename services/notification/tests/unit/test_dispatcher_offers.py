@@ -18,6 +18,7 @@ from notification_support import FakeProvider, Harness
 from notification.domain.casefile import Relative
 from notification.domain.contacts import Language
 from notification.domain.message import CancelReason, MessageState
+from notification.entrypoints import loops
 from notification.entrypoints.loops import Dispatcher
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
@@ -110,3 +111,17 @@ async def test_an_offered_message_withdrawn_before_its_claim_is_not_sent() -> No
     stored = await h.deps.message_queries.get(mid)
     assert stored is not None
     assert stored.state is MessageState.CANCELLED
+
+
+async def test_offers_beyond_the_bound_are_left_to_the_poll(monkeypatch: Any) -> None:
+    monkeypatch.setattr(loops, "MAX_OFFERED", 1)
+    h, queries, dispatcher = harness()
+    first, second = await decide(h), await decide(h)  # both offered; the second is not kept
+    assert [m.state.message_id for m in dispatcher._offered] == [first]
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: len(h.provider.sent) == 2)  # the first round's query finds both
+    finally:
+        task.cancel()
+    assert sorted(s.message_id for s in h.provider.sent) == sorted([first, second])
+    assert queries.due_queries == 1

@@ -24,6 +24,10 @@ from trygg_shared.aggregate import Loaded
 from trygg_shared.telemetry import traced_work
 from trygg_shared.timers import DueTimeLoop
 
+# Offers waiting at most (an overload queues faster than it sends): more are left to the poll,
+# which finds them in the database, so the waiting copies stay a few hundred kilobytes.
+MAX_OFFERED = 500
+
 
 class Dispatcher:
     """Sends due messages: those offered (`offer`, queued by this process and due now) at once,
@@ -55,7 +59,8 @@ class Dispatcher:
         self._event.set()
 
     def offer(self, message: Loaded[Message]) -> None:
-        self._offered.append(message)
+        if len(self._offered) < MAX_OFFERED:
+            self._offered.append(message)
         self._event.set()
 
     async def run(self) -> None:
