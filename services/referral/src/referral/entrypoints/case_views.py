@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from referral.domain.case import Case, CaseFacts, CaseStatus, ReadyPeriod
 from referral.domain.decision import DecisionType
@@ -16,12 +16,9 @@ from referral.domain.identity import IdType
 from referral.entrypoints.decisions import DECISION_EXAMPLE, DecisionOut, decision_out
 from referral.entrypoints.sip import SIP_EXAMPLE, SipOut, sip_out
 from referral.service_layer import cases as uc
+from trygg_shared import http
+from trygg_shared.http import Out
 from trygg_shared.mapping import to_contract
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
 
 _SUMMARY_EXAMPLE: dict[str, Any] = {
     "case_id": "a81ac505-f085-519e-9ef6-973a857711b7",
@@ -38,14 +35,14 @@ _SUMMARY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class AddressOut(_Out):
+class AddressOut(Out):
     street: str
     postal_code: str
     city: str
     municipality_code: str | None
 
 
-class PersonOut(_Out):
+class PersonOut(Out):
     id_type: IdType
     id: str = Field(description="The identity number (12 digits) or reserve number.")
     given_name: str
@@ -54,8 +51,8 @@ class PersonOut(_Out):
     phone: str | None
 
 
-class CaseSummary(_Out):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_SUMMARY_EXAMPLE]})
+class CaseSummary(Out):
+    model_config = http.example(_SUMMARY_EXAMPLE)
 
     case_id: str
     status: CaseStatus
@@ -70,7 +67,7 @@ class CaseSummary(_Out):
     opened_without_message: bool
 
 
-class MessageOut(_Out):
+class MessageOut(Out):
     message_id: str = Field(description="The sender's webhook-id.")
     message_type: str
     received_at: datetime | None = Field(description="When it arrived (unknown for messages from before receipts).")
@@ -79,7 +76,7 @@ class MessageOut(_Out):
     cancelled: bool
 
 
-class LiabilityOut(_Out):
+class LiabilityOut(Out):
     ready_at: datetime
     planned_discharge_at: datetime | None
     liability_starts_at: datetime
@@ -90,53 +87,48 @@ class LiabilityOut(_Out):
 
 
 class CaseDetail(CaseSummary):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
+    model_config = http.example(
+        {
+            **_SUMMARY_EXAMPLE,
+            "view": "officer",
+            "person": {
+                "id_type": "personnummer",
+                "id": "194010092387",
+                "given_name": "Astrid",
+                "family_name": "Lindqvist",
+                "address": {"street": "Exempelgatan 4", "postal_code": "17741", "city": "Järfälla"},
+                "phone": "+46701234567",
+            },
+            "expected_discharge_date": "2026-11-24",
+            "needs_summary": "Walks with a rollator indoors.",
+            "aids": ["rollator"],
+            "medication_list_attached": True,
+            "fast_vardkontakt": "Vårdcentral Jakobsberg",
+            "liability": {
+                "ready_at": "2026-11-23T08:00:00Z",
+                "planned_discharge_at": "2026-11-24T10:00:00Z",
+                "liability_starts_at": "2026-11-25T23:00:00Z",
+                "agreement_id": "region-stockholm-2024",
+                "agreement_version": 1,
+                "daily_price_sek": 9300,
+                "ended_at": None,
+            },
+            "earlier_ready_periods": [],
+            "sip": SIP_EXAMPLE,
+            "discharged_at": None,
+            "destination": None,
+            "liable_days": 0,
+            "decisions": [DECISION_EXAMPLE],
+            "messages": [
                 {
-                    **_SUMMARY_EXAMPLE,
-                    "view": "officer",
-                    "person": {
-                        "id_type": "personnummer",
-                        "id": "194010092387",
-                        "given_name": "Astrid",
-                        "family_name": "Lindqvist",
-                        "address": {"street": "Exempelgatan 4", "postal_code": "17741", "city": "Järfälla"},
-                        "phone": "+46701234567",
-                    },
-                    "expected_discharge_date": "2026-11-24",
-                    "needs_summary": "Walks with a rollator indoors.",
-                    "aids": ["rollator"],
-                    "medication_list_attached": True,
-                    "fast_vardkontakt": "Vårdcentral Jakobsberg",
-                    "liability": {
-                        "ready_at": "2026-11-23T08:00:00Z",
-                        "planned_discharge_at": "2026-11-24T10:00:00Z",
-                        "liability_starts_at": "2026-11-25T23:00:00Z",
-                        "agreement_id": "region-stockholm-2024",
-                        "agreement_version": 1,
-                        "daily_price_sek": 9300,
-                        "ended_at": None,
-                    },
-                    "earlier_ready_periods": [],
-                    "sip": SIP_EXAMPLE,
-                    "discharged_at": None,
-                    "destination": None,
-                    "liable_days": 0,
-                    "decisions": [DECISION_EXAMPLE],
-                    "messages": [
-                        {
-                            "message_id": "msg_2026_11_23_utskrivningsklar_1",
-                            "message_type": "utskrivningsklar",
-                            "received_at": "2026-11-23T08:14:02Z",
-                            "sent_at": "2026-11-23T09:14:00+01:00",
-                            "cancelled": False,
-                        }
-                    ],
+                    "message_id": "msg_2026_11_23_utskrivningsklar_1",
+                    "message_type": "utskrivningsklar",
+                    "received_at": "2026-11-23T08:14:02Z",
+                    "sent_at": "2026-11-23T09:14:00+01:00",
+                    "cancelled": False,
                 }
-            ]
-        },
+            ],
+        }
     )
 
     view: Literal["officer"] = Field("officer", description="Which role's view this is (the officer's: all).")
@@ -158,7 +150,7 @@ class CaseDetail(CaseSummary):
     messages: list[MessageOut]
 
 
-class ContactOut(_Out):
+class ContactOut(Out):
     """The person as the team and on-call need them: who, where, how to reach them. No identity number."""
 
     given_name: str
@@ -167,7 +159,7 @@ class ContactOut(_Out):
     phone: str | None
 
 
-class PlanOut(_Out):
+class PlanOut(Out):
     """A decision as the team works from it: what was granted, from when, how long, which team."""
 
     decision_id: str
@@ -181,6 +173,8 @@ class PlanOut(_Out):
     hemtjanst_evenings_nights_weekends: bool
 
 
+# The decision (the officer's example) as the team's plan shows it: no relatives, no notes.
+_PLAN_EXAMPLE: dict[str, Any] = {name: DECISION_EXAMPLE[name] for name in PlanOut.model_fields}
 # The person's contact details as the team and on-call views show them (one example for both).
 _CONTACT_EXAMPLE: dict[str, Any] = {
     "given_name": "Astrid",
@@ -196,7 +190,7 @@ _PERSON_VIEW_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _PersonView(_Out):
+class _PersonView(Out):
     """The head of a view without the identity number: which view, the case, its state, whom it is about."""
 
     view: str
@@ -208,31 +202,14 @@ class _PersonView(_Out):
 class TeamCaseView(_PersonView):
     """The team's view of a case: the person's name, address and phone, and the plan."""
 
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "view": "team",
-                    **_PERSON_VIEW_EXAMPLE,
-                    "expected_discharge_date": "2026-11-24",
-                    "discharged_at": "2026-11-24T10:00:00Z",
-                    "plan": [
-                        {
-                            "decision_id": "d1",
-                            "decision_type": "trygg_hemgang",
-                            "active": True,
-                            "start_date": "2026-11-24",
-                            "length_days": 14,
-                            "hours_granted": None,
-                            "end_date": "2026-12-07",
-                            "team": "Team Väst",
-                            "hemtjanst_evenings_nights_weekends": False,
-                        }
-                    ],
-                }
-            ]
-        },
+    model_config = http.example(
+        {
+            "view": "team",
+            **_PERSON_VIEW_EXAMPLE,
+            "expected_discharge_date": "2026-11-24",
+            "discharged_at": "2026-11-24T10:00:00Z",
+            "plan": [_PLAN_EXAMPLE],
+        }
     )
 
     view: Literal["team"] = "team"
@@ -244,19 +221,14 @@ class TeamCaseView(_PersonView):
 class OnCallCaseView(_PersonView):
     """On-call's view of a case: what an alert needs (whom to reach, where, which team is responsible)."""
 
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "view": "oncall",
-                    **_PERSON_VIEW_EXAMPLE,
-                    "decision": "trygg_hemgang",
-                    "team": "Team Väst",
-                    "liability_starts_at": None,
-                }
-            ]
-        },
+    model_config = http.example(
+        {
+            "view": "oncall",
+            **_PERSON_VIEW_EXAMPLE,
+            "decision": "trygg_hemgang",
+            "team": "Team Väst",
+            "liability_starts_at": None,
+        }
     )
 
     view: Literal["oncall"] = "oncall"

@@ -27,8 +27,10 @@ from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOU
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
+from trygg_shared import http
 from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText, PlausibleDate
+from trygg_shared.http import Out
 from trygg_shared.mapping import from_contract, to_contract
 
 Phone = Annotated[
@@ -49,10 +51,6 @@ RelativeId = Annotated[
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 # --- request bodies ------------------------------------------------------------------------
@@ -232,7 +230,7 @@ def request_models(profile: MunicipalityProfile) -> tuple[Any, type[BaseModel]]:
 # --- responses ------------------------------------------------------------------------------
 
 
-class RelativeOut(_Out):
+class RelativeOut(Out):
     relative_id: str
     name: str
     phone: str | None
@@ -242,7 +240,7 @@ class RelativeOut(_Out):
     consent_recorded_at: datetime | None
 
 
-class DecisionEndingOut(_Out):
+class DecisionEndingOut(Out):
     end_date: date
     reason: EndReason
     ended_by: str
@@ -278,8 +276,8 @@ DECISION_EXAMPLE: dict[str, Any] = {
 }
 
 
-class DecisionOut(_Out):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [DECISION_EXAMPLE]})
+class DecisionOut(Out):
+    model_config = http.example(DECISION_EXAMPLE)
 
     decision_id: str
     decision_type: DecisionType
