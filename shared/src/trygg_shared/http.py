@@ -70,9 +70,15 @@ class AuditReadOut(Out):
     fields: list[str]
 
 
+def examples(*samples: dict[str, Any]) -> ConfigDict:
+    """A model's examples, shown in the OpenAPI document (a request body's: the rest of its configuration
+    is its base model's, which pydantic merges)."""
+    return ConfigDict(json_schema_extra={"examples": list(samples)})
+
+
 def example(sample: dict[str, Any]) -> ConfigDict:
     """A response model's configuration (`Out`'s) with one example, shown in the OpenAPI document."""
-    return ConfigDict(from_attributes=True, json_schema_extra={"examples": [sample]})
+    return ConfigDict(from_attributes=True, **examples(sample))
 
 
 class ProblemError(Exception):

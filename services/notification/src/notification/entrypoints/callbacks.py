@@ -12,13 +12,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from limits import RateLimitItem
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from notification.entrypoints.errors import COMMON_ERRORS
 from notification.service_layer import alerts as al
 from notification.service_layer.delivery import ReportResult, apply_report
 from notification.service_layer.deps import NotificationDeps
 from notification.service_layer.ports import CallbackRejected, ProviderCallbacks
+from trygg_shared import http
 from trygg_shared.fields import has_control_characters
 from trygg_shared.http import RETRY_AFTER, ProblemError, problem
 from trygg_shared.logging import get_logger
@@ -28,7 +29,7 @@ log = get_logger(__name__)
 
 
 class ReportAnswer(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"result": "applied"}]})
+    model_config = http.examples({"result": "applied"})
 
     result: Literal["applied", "ignored"]
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, domain_errors, problem
 from referral.service_layer.agreement_format import (
@@ -23,6 +23,7 @@ from referral.service_layer.agreement_format import (
 )
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, AgreementChange, Authenticator
+from trygg_shared import http
 from trygg_shared.bearer import require
 from trygg_shared.http import ProblemError
 
@@ -30,16 +31,12 @@ from trygg_shared.http import ProblemError
 class AgreementVersion(AgreementData):
     """One version of an agreement, with who added it and when."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **AGREEMENT_EXAMPLE,
-                    "version": 2,
-                    "added_by": "ops:dev",
-                    "added_at": "2026-11-23T10:00:00Z",
-                }
-            ]
+    model_config = http.examples(
+        {
+            **AGREEMENT_EXAMPLE,
+            "version": 2,
+            "added_by": "ops:dev",
+            "added_at": "2026-11-23T10:00:00Z",
         }
     )
 

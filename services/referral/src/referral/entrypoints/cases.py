@@ -27,6 +27,7 @@ from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, NOT_FOUND, domain
 from referral.service_layer import cases as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator, CaseQuery
+from trygg_shared import http
 from trygg_shared.bearer import require
 from trygg_shared.fields import FreeText, NonBlankText
 from trygg_shared.mapping import from_contract
@@ -63,21 +64,17 @@ class PersonIn(_In):
 class OpenCaseRequest(_In):
     """Open a case without a hospital message."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "reason": "already_at_home",
-                    "person": {
-                        "id_type": "personnummer",
-                        "id": "19121212-1212",
-                        "given_name": "Tolvan",
-                        "family_name": "Tolvansson",
-                        "address": {"street": "Exempelvägen 1", "postal_code": "17741", "city": "Järfälla"},
-                    },
-                    "notes": "Lives alone; home care is not enough after a fall.",
-                }
-            ]
+    model_config = http.examples(
+        {
+            "reason": "already_at_home",
+            "person": {
+                "id_type": "personnummer",
+                "id": "19121212-1212",
+                "given_name": "Tolvan",
+                "family_name": "Tolvansson",
+                "address": {"street": "Exempelvägen 1", "postal_code": "17741", "city": "Järfälla"},
+            },
+            "notes": "Lives alone; home care is not enough after a fall.",
         }
     )
     reason: OpeningReason = Field(description="Why there is no hospital message.")

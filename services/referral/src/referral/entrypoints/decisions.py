@@ -80,7 +80,7 @@ Relatives = Annotated[list[ConsentingRelativeIn | RelativeIn], Field(max_length=
 
 
 class EndDecisionRequest(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"end_date": "2026-11-30", "reason": "ended_early"}]})
+    model_config = http.examples({"end_date": "2026-11-30", "reason": "ended_early"})
     end_date: PlausibleDate = Field(description="Last day of service, inclusive.")
     reason: EndReason = EndReason.ENDED_EARLY
 
@@ -109,21 +109,15 @@ def _trygg_hemgang_model(profile: MunicipalityProfile) -> type[BaseModel]:
     class TryggHemgangDecision(_In):
         """A frame decision (rambeslut): days of support by a Trygg hemgång team."""
 
-        model_config = ConfigDict(
-            json_schema_extra={
-                "examples": [
-                    {
-                        "decision_type": "trygg_hemgang",
-                        "start_date": "2026-11-25",
-                        "length_days": min(14, profile.max_length_days),
-                        "team": profile.teams[0] if profile.teams else "Team Väst",
-                        "hemtjanst_evenings_nights_weekends": True,
-                        "relatives": [
-                            {"name": "Karin Lindqvist", "phone": "+46701112233", "language": "sv", "consent": True}
-                        ],
-                        "notes": "Meet at the ward the day before discharge.",
-                    }
-                ]
+        model_config = http.examples(
+            {
+                "decision_type": "trygg_hemgang",
+                "start_date": "2026-11-25",
+                "length_days": min(14, profile.max_length_days),
+                "team": profile.teams[0] if profile.teams else "Team Väst",
+                "hemtjanst_evenings_nights_weekends": True,
+                "relatives": [{"name": "Karin Lindqvist", "phone": "+46701112233", "language": "sv", "consent": True}],
+                "notes": "Meet at the ward the day before discharge.",
             }
         )
         decision_type: Literal[DecisionType.TRYGG_HEMGANG]
@@ -146,16 +140,12 @@ def _hemgangsbeslut_model(profile: MunicipalityProfile) -> type[BaseModel]:
     class HemgangsbeslutDecision(_In):
         """Gotland's hemgångsbeslut: a pot of hours, the detailed assessment made at home."""
 
-        model_config = ConfigDict(
-            json_schema_extra={
-                "examples": [
-                    {
-                        "decision_type": "hemgangsbeslut",
-                        "start_date": "2026-11-25",
-                        "hours_granted": 30,
-                        "team": profile.teams[0] if profile.teams else "Team Väst",
-                    }
-                ]
+        model_config = http.examples(
+            {
+                "decision_type": "hemgangsbeslut",
+                "start_date": "2026-11-25",
+                "hours_granted": 30,
+                "team": profile.teams[0] if profile.teams else "Team Väst",
             }
         )
         decision_type: Literal[DecisionType.HEMGANGSBESLUT]
@@ -173,9 +163,7 @@ def _hemgangsbeslut_model(profile: MunicipalityProfile) -> type[BaseModel]:
 class OtherServiceDecision(_In):
     """Ordinary home care only, or a short-term stay."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"decision_type": "short_term_stay", "start_date": "2026-11-25"}]}
-    )
+    model_config = http.examples({"decision_type": "short_term_stay", "start_date": "2026-11-25"})
     decision_type: Literal[DecisionType.HEMTJANST_ONLY, DecisionType.SHORT_TERM_STAY]
     start_date: PlausibleDate = Field(description="First day of the service.")
     length_days: Annotated[int, Field(ge=1, le=90)] | None = Field(None, description="Length in days, if limited.")
@@ -188,7 +176,7 @@ class OtherServiceDecision(_In):
 class NoServiceDecision(_In):
     """The person declined, or the application was refused: no service."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"decision_type": "declined"}]})
+    model_config = http.examples({"decision_type": "declined"})
     decision_type: Literal[DecisionType.DECLINED, DecisionType.REFUSED]
     notes: Notes
 
@@ -197,13 +185,9 @@ def _change_model(profile: MunicipalityProfile) -> type[BaseModel]:
     LengthT: Any = _length_type(profile)
 
     class ChangeDecisionRequest(_In):
-        model_config = ConfigDict(
-            json_schema_extra={
-                "examples": [
-                    {"length_days": min(10, profile.max_length_days)},
-                    {"withdraw_consent_of": ["a1b2c3d4e5f6"]},
-                ]
-            }
+        model_config = http.examples(
+            {"length_days": min(10, profile.max_length_days)},
+            {"withdraw_consent_of": ["a1b2c3d4e5f6"]},
         )
         length_days: LengthT | None = Field(None, description="New length (extend or shorten).")
         hours_granted: Hours | None = Field(None, description="New pot of hours (a hemgångsbeslut only).")

@@ -20,6 +20,7 @@ from referral.entrypoints.errors import AUTH_ERRORS, BAD_BODY, CONFLICT, NOT_FOU
 from referral.service_layer import sip as uc
 from referral.service_layer.deps import ReferralDeps
 from referral.service_layer.ports import PERMISSIONS, Actor, Authenticator
+from trygg_shared import http
 from trygg_shared.bearer import require
 from trygg_shared.fields import PlausibleAwareDatetime
 from trygg_shared.mapping import from_contract, to_contract
@@ -67,7 +68,7 @@ class SipInvitationRequest(BaseModel):
 
 
 class SipInvitationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_INVITATION_EXAMPLE]})
+    model_config = http.example(_INVITATION_EXAMPLE)
     invitation_id: str
     invited_at: datetime
     meeting_at: datetime
@@ -80,7 +81,7 @@ class SipInvitationOut(BaseModel):
 class SipOut(BaseModel):
     """The case's SIP: the deadline owed (3 calendar days after the ready notice's day) and the first invitation."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [SIP_EXAMPLE]})
+    model_config = http.examples(SIP_EXAMPLE)
     ready_at: datetime | None = Field(description="The ready notice the SIP is owed from (null: none owed).")
     deadline: datetime | None = Field(description="The end of the third calendar day after the ready notice's day.")
     invitation: SipInvitationOut | None = Field(description="The first invitation recorded, if any.")
@@ -89,7 +90,7 @@ class SipOut(BaseModel):
 
 
 class SipRecordedOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"invitation": _INVITATION_EXAMPLE, "sip": SIP_EXAMPLE}]})
+    model_config = http.examples({"invitation": _INVITATION_EXAMPLE, "sip": SIP_EXAMPLE})
     invitation: SipInvitationOut = Field(description="The invitation as recorded (the first one, for a repeat).")
     sip: SipOut
 
