@@ -10,12 +10,12 @@ import html
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from notification.domain.alert import AckChannel, Alert, AlertState
-from notification.entrypoints.common import CODE, HTML_OK, ID, page
+from notification.entrypoints.common import HTML_OK, ID, Limit, PathCode, PathId, page
 from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, CONFLICT, NOT_FOUND, domain_errors
 from notification.service_layer import alerts as uc
 from notification.service_layer import ops
@@ -71,21 +71,19 @@ class AlertOut(Out):
 
 
 def alerts_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(responses=COMMON_ERRORS)
+    router = APIRouter(tags=["alerts"], responses=AUTH_ERRORS)
     oncall = require(authenticator, PERMISSIONS["read_alerts"])
     acknowledger = require(authenticator, PERMISSIONS["acknowledge"])
 
     @router.get(
         "/alerts",
         response_model=list[AlertOut],
-        tags=["alerts"],
         summary="On-call alerts, newest first",
-        responses=AUTH_ERRORS,
     )
     async def list_alerts(
         state: AlertState | None = None,
         team_id: Annotated[str | None, Query(pattern=ID)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: Limit = 100,
         actor: Actor = oncall,
     ) -> list[AlertOut]:
         with domain_errors():
@@ -95,22 +93,20 @@ def alerts_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRo
     @router.get(
         "/alerts/{alert_id}",
         response_model=AlertOut,
-        tags=["alerts"],
         summary="One alert",
-        responses={**AUTH_ERRORS, **NOT_FOUND},
+        responses=NOT_FOUND,
     )
-    async def get_alert(alert_id: Annotated[str, Path(pattern=ID)], actor: Actor = oncall) -> AlertOut:
+    async def get_alert(alert_id: PathId, actor: Actor = oncall) -> AlertOut:
         with domain_errors():
             return AlertOut.of(await ops.get_alert(deps, alert_id))
 
     @router.post(
         "/alerts/{alert_id}/acknowledgement",
         response_model=AlertOut,
-        tags=["alerts"],
         summary="Acknowledge an alert: escalation stops",
-        responses={**AUTH_ERRORS, **NOT_FOUND, **CONFLICT},
+        responses={**NOT_FOUND, **CONFLICT},
     )
-    async def acknowledge(alert_id: Annotated[str, Path(pattern=ID)], actor: Actor = acknowledger) -> AlertOut:
+    async def acknowledge(alert_id: PathId, actor: Actor = acknowledger) -> AlertOut:
         with domain_errors():
             return AlertOut.of(await uc.acknowledge(deps, alert_id, actor.subject, AckChannel.API))
 
@@ -118,17 +114,16 @@ def alerts_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRo
 
 
 def ack_link_router(deps: NotificationDeps) -> APIRouter:
-    router = APIRouter(responses=COMMON_ERRORS)
+    router = APIRouter(tags=["alerts"], responses=COMMON_ERRORS)
 
     @router.get(
         "/ack/{code}",
         response_class=HTMLResponse,
-        tags=["alerts"],
         summary="The acknowledgement link of an alert SMS: a page with a button",
         responses={**HTML_OK, **NOT_FOUND},
         openapi_extra=route_limits(guessable=True),  # an unknown code counts as a failed attempt (429 after)
     )
-    async def ack_page(code: Annotated[str, Path(pattern=CODE)]) -> HTMLResponse:
+    async def ack_page(code: PathCode) -> HTMLResponse:
         alert_id = await deps.alert_queries.by_ack_code(code.upper())
         if alert_id is None:
             raise ProblemError(404, "Not found", "No alert has this code.")
@@ -142,12 +137,11 @@ def ack_link_router(deps: NotificationDeps) -> APIRouter:
     @router.post(
         "/ack/{code}",
         response_class=HTMLResponse,
-        tags=["alerts"],
         summary="Acknowledge through the link in the SMS (the code is the credential)",
         responses={**HTML_OK, **NOT_FOUND, **CONFLICT},
         openapi_extra=route_limits(guessable=True),
     )
-    async def ack_by_link(code: Annotated[str, Path(pattern=CODE)]) -> HTMLResponse:
+    async def ack_by_link(code: PathCode) -> HTMLResponse:
         with domain_errors():
             await uc.acknowledge_by_code(deps, code, "oncall:sms-link", AckChannel.LINK)
         return page("Larmet är kvitterat", "<p>Tack. Larmet eskaleras inte vidare.</p>")

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from notification.entrypoints.common import LOCAL_ONLY
-from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, domain_errors
+from notification.entrypoints.common import LOCAL_ONLY, Limit
+from notification.entrypoints.errors import AUTH_ERRORS, domain_errors
 from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
@@ -50,7 +50,7 @@ class AuditRecordOut(Out):
 
 
 def audit_router(deps: NotificationDeps, authenticator: Authenticator, local_log: LocalSmsLog | None) -> APIRouter:
-    router = APIRouter(responses=COMMON_ERRORS)
+    router = APIRouter(responses=AUTH_ERRORS)
     operator = require(authenticator, PERMISSIONS["operate"])
 
     @router.get(
@@ -58,7 +58,6 @@ def audit_router(deps: NotificationDeps, authenticator: Authenticator, local_log
         response_model=list[AuditRecordOut],
         tags=["audit"],
         summary="Who read phone numbers or message texts, and who changed rotas",
-        responses=AUTH_ERRORS,
     )
     async def audit(
         subject: Annotated[Text | None, Query(max_length=200)] = None,
@@ -73,9 +72,9 @@ def audit_router(deps: NotificationDeps, authenticator: Authenticator, local_log
         response_model=list[LocalSmsOut],
         tags=["ops"],
         summary="Messages the local provider kept instead of sending (`make run`; audited)",
-        responses={**AUTH_ERRORS, **LOCAL_ONLY},
+        responses=LOCAL_ONLY,
     )
-    async def local_sms(limit: Annotated[int, Query(ge=1, le=500)] = 100, actor: Actor = operator) -> list[LocalSmsOut]:
+    async def local_sms(limit: Limit = 100, actor: Actor = operator) -> list[LocalSmsOut]:
         if local_log is None:
             raise ProblemError(404, "Not found", "The local provider is not in use here.")
         with domain_errors():

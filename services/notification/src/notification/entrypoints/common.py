@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -14,6 +15,10 @@ from trygg_shared.http import problem
 ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
 CODE = r"^[A-Za-z0-9]{4,16}$"
 E164 = r"^\+[1-9]\d{6,14}$"
+
+PathId = Annotated[str, Path(pattern=ID)]
+PathCode = Annotated[str, Path(pattern=CODE)]
+Limit = Annotated[int, Query(ge=1, le=500)]  # how many items a list answers at the most
 
 
 class In(BaseModel):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 from pydantic import Field
 
 from notification.domain.message import Message
-from notification.entrypoints.common import ID
-from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
+from notification.entrypoints.common import Limit, PathId
+from notification.entrypoints.errors import AUTH_ERRORS, NOT_FOUND, domain_errors
 from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
@@ -81,7 +80,7 @@ class ConsentEntryOut(Out):
 
 
 def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(responses=COMMON_ERRORS)
+    router = APIRouter(responses=AUTH_ERRORS)
     oncall = require(authenticator, PERMISSIONS["read_alerts"])
     operator = require(authenticator, PERMISSIONS["operate"])
 
@@ -90,9 +89,9 @@ def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> API
         response_model=MessageOut,
         tags=["messages"],
         summary="A message's delivery state (no number, no text)",
-        responses={**AUTH_ERRORS, **NOT_FOUND},
+        responses=NOT_FOUND,
     )
-    async def get_message(message_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> MessageOut:
+    async def get_message(message_id: PathId, actor: Actor = operator) -> MessageOut:
         with domain_errors():
             return MessageOut.of(await ops.message_status(deps, message_id))
 
@@ -101,11 +100,10 @@ def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> API
         response_model=list[MessageOut],
         tags=["messages"],
         summary="A case's messages, newest first (no numbers, no texts)",
-        responses=AUTH_ERRORS,
     )
     async def case_messages(
-        case_id: Annotated[str, Path(pattern=ID)],
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        case_id: PathId,
+        limit: Limit = 100,
         actor: Actor = oncall,
     ) -> list[MessageOut]:
         with domain_errors():
@@ -116,9 +114,9 @@ def messages_router(deps: NotificationDeps, authenticator: Authenticator) -> API
         response_model=list[ConsentEntryOut],
         tags=["consent"],
         summary="Consent given and withdrawn for a case's relatives (relative ids, no names or numbers)",
-        responses={**AUTH_ERRORS, **NOT_FOUND},
+        responses=NOT_FOUND,
     )
-    async def consent_log(case_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> list[ConsentEntryOut]:
+    async def consent_log(case_id: PathId, actor: Actor = operator) -> list[ConsentEntryOut]:
         with domain_errors():
             return [ConsentEntryOut.model_validate(e) for e in await ops.consent_log(deps, case_id)]
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from notification.domain.alert import Responder, Rota, Shift
-from notification.entrypoints.common import E164, ID, In
-from notification.entrypoints.errors import AUTH_ERRORS, COMMON_ERRORS, NOT_FOUND, domain_errors
+from notification.entrypoints.common import E164, ID, In, PathId
+from notification.entrypoints.errors import AUTH_ERRORS, NOT_FOUND, domain_errors
 from notification.service_layer import ops
 from notification.service_layer.auth import PERMISSIONS, Actor, Authenticator
 from notification.service_layer.deps import NotificationDeps
@@ -88,28 +88,25 @@ class RotaIO(In):
 
 
 def rotas_router(deps: NotificationDeps, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(responses=COMMON_ERRORS)
+    router = APIRouter(tags=["rotas"], responses=AUTH_ERRORS)
     operator = require(authenticator, PERMISSIONS["operate"])
 
     @router.get(
         "/rotas/{team_id}",
         response_model=RotaIO,
-        tags=["rotas"],
         summary="A team's on-call rota (phone numbers: audited)",
-        responses={**AUTH_ERRORS, **NOT_FOUND},
+        responses=NOT_FOUND,
     )
-    async def get_rota(team_id: Annotated[str, Path(pattern=ID)], actor: Actor = operator) -> RotaIO:
+    async def get_rota(team_id: PathId, actor: Actor = operator) -> RotaIO:
         with domain_errors():
             return RotaIO.of(await ops.read_rota(deps, actor, team_id))
 
     @router.put(
         "/rotas/{team_id}",
         response_model=RotaIO,
-        tags=["rotas"],
         summary="Replace a team's on-call rota (`default` is the municipality's fallback rota)",
-        responses=AUTH_ERRORS,
     )
-    async def put_rota(team_id: Annotated[str, Path(pattern=ID)], body: RotaIO, actor: Actor = operator) -> RotaIO:
+    async def put_rota(team_id: PathId, body: RotaIO, actor: Actor = operator) -> RotaIO:
         with domain_errors():
             await ops.replace_rota(deps, actor, body.to_rota(team_id))
         return body
