@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -23,6 +24,31 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 30.0) 
             return value
         await asyncio.sleep(0.25)
     raise AssertionError(f"not reached within {within}s (last value: {value!r})")
+
+
+def decision_request(
+    team: str,
+    consenting: str,
+    refusing: str | None = None,
+    *,
+    language: str | None = None,
+    start: date | None = None,
+    days: int = 10,
+) -> dict[str, Any]:
+    """The body of an officer's Trygg hemgång decision (referral's `POST /cases/{case_id}/decisions`):
+    `days` from `start` (tomorrow unless given) for `team`, a relative Karin who consents to SMS at
+    `consenting` (in `language` when given), and Olle who does not at `refusing` when given."""
+    karin: dict[str, Any] = {"name": "Karin", "phone": consenting, "consent": True}
+    if language is not None:
+        karin["language"] = language
+    relatives = [karin] if refusing is None else [karin, {"name": "Olle", "phone": refusing, "consent": False}]
+    return {
+        "decision_type": "trygg_hemgang",
+        "start_date": (start or date.today() + timedelta(days=1)).isoformat(),
+        "length_days": days,
+        "team": team,
+        "relatives": relatives,
+    }
 
 
 async def committed_offset(bootstrap: str, group: str, record: Any) -> int | None:

@@ -37,7 +37,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ from devstack.stack import SERVICES, ServiceProcess, Stack
 from devstack.status import consumer_lag
 from notification.fake_gateway import FakeElks
 from referral.config import LOCAL_DEV_SENDER_SECRET
+from tests.support import decision_request
 from trygg_shared.kafka import FAULT_EXIT_CODE, FAULT_EXIT_ENV
 
 OFFICER = {"Authorization": "Bearer dev-officer"}
@@ -343,16 +344,7 @@ class FaultSystem:
             "post",
             f"{self.service('referral').url}/cases/{accepted.case_id}/decisions",
             headers=OFFICER,
-            json={
-                "decision_type": "trygg_hemgang",
-                "start_date": (date.today() + timedelta(days=1)).isoformat(),
-                "length_days": 10,
-                "team": team_name,
-                "relatives": [
-                    {"name": "Karin", "phone": yes, "consent": True},
-                    {"name": "Olle", "phone": no, "consent": False},
-                ],
-            },
+            json=decision_request(team_name, yes, no),
         )
         assert response.status_code == 201, f"{response.status_code} {response.text}"
         accepted.decision_id = response.json()["decision_id"]

@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from devstack.servers import free_port
 from devstack.stack import ServiceProcess, ServiceSpec, service_env
 from notification.fake_gateway import FakeElks
 from tests.fixtures.e2e import System
-from tests.support import eventually, read_topic
+from tests.support import decision_request, eventually, read_topic
 from trygg_shared.contracts import referral as r
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.contracts.topics import NOTIFICATION_EVENTS
@@ -145,16 +145,7 @@ async def test_a_granted_decision_becomes_an_sms_at_the_gateway_and_its_delivery
             granted = await client.post(
                 f"/cases/{case_id}/decisions",
                 headers=OFFICER,
-                json={
-                    "decision_type": "trygg_hemgang",
-                    "start_date": (date.today() + timedelta(days=1)).isoformat(),
-                    "length_days": 10,
-                    "team": "Team Väst",
-                    "relatives": [
-                        {"name": "Karin", "phone": phone, "language": "fi", "consent": True},
-                        {"name": "Olle", "phone": "+46709999999", "consent": False},
-                    ],
-                },
+                json=decision_request("Team Väst", phone, "+46709999999", language="fi"),
             )
             assert granted.status_code == 201, granted.text
 

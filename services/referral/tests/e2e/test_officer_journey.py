@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import httpx
 
 from tests.fixtures.e2e import System
-from tests.support import eventually, read_topic
+from tests.support import decision_request, eventually, read_topic
 from trygg_shared.contracts.referral import BillingSubjectRegistered, DecisionGranted, PersonContactRegistered
 from trygg_shared.contracts.topics import REFERRAL_BILLING_SUBJECTS, REFERRAL_CASE_EVENTS, REFERRAL_PERSON_CONTACTS
 from trygg_shared.envelope import decode
@@ -32,13 +33,7 @@ async def test_an_officer_decides_on_a_referred_patient_and_the_decision_is_publ
         granted = await client.post(
             f"/cases/{case_id}/decisions",
             headers=OFFICER,
-            json={
-                "decision_type": "trygg_hemgang",
-                "start_date": "2026-11-25",
-                "length_days": 10,
-                "team": "Team Väst",
-                "relatives": [{"name": "Karin", "phone": "+46701112233", "consent": True}],
-            },
+            json=decision_request("Team Väst", "+46701112233", start=date(2026, 11, 25)),
         )
         assert granted.status_code == 201, granted.text
         trail = (
