@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from notification_support import Harness, end_period, make_settings
 
 from notification.domain.casefile import Relative
@@ -73,10 +74,22 @@ def homecoming(case_id: str, at: datetime, *, visit_id: str = "v1", moved: bool 
     )
 
 
-async def test_nothing_is_sent_to_relatives_without_recorded_consent() -> None:
+@pytest.mark.parametrize(
+    ("trygg_hemgang", "consenting"),
+    [
+        pytest.param(True, [], id="no recorded consent"),
+        # The contacts of a decision that is not Trygg hemgång are kept but never messaged.
+        pytest.param(False, [KARIN], id="not trygg hemgang"),
+    ],
+)
+async def test_nothing_is_sent_to_relatives_without_recorded_consent_or_for_another_decision(
+    trygg_hemgang: bool, consenting: list[Relative]
+) -> None:
     h = Harness.create(now=DAYTIME)
     case_id = str(uuid.uuid4())
-    assert await rel.record_decision(h.deps, granted(case_id, [])) == 0
+    assert await rel.record_decision(h.deps, granted(case_id, [], trygg_hemgang=trygg_hemgang)) == 0
+    if consenting:
+        await rel.record_contacts(h.deps, listed(case_id, consenting))
     await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
     await dispatch_due(h.deps)
     assert h.provider.sent == []
@@ -286,16 +299,6 @@ async def test_contacts_read_after_their_decision_tell_the_relative_the_decision
     await dispatch_due(h.deps)
     assert len(h.provider.texts_to(KARIN.phone)) == 1
     assert "onsdag 25 nov" in h.provider.sent[0].text
-
-
-async def test_contacts_of_a_decision_that_is_not_trygg_hemgang_are_kept_but_never_messaged() -> None:
-    h = Harness.create(now=DAYTIME)
-    case_id = str(uuid.uuid4())
-    await rel.record_decision(h.deps, granted(case_id, [], trygg_hemgang=False))
-    await rel.record_contacts(h.deps, listed(case_id, [KARIN]))
-    await vis.visit_planned(h.deps, homecoming(case_id, DAYTIME + timedelta(days=2)))
-    await dispatch_due(h.deps)
-    assert h.provider.sent == []
 
 
 async def test_a_withdrawal_on_case_events_takes_effect_before_the_new_list_and_an_older_list_is_ignored() -> None:
