@@ -7,12 +7,16 @@ computation is in `services/console/tests/unit/test_figures.py`).
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from faststream.kafka import KafkaBroker
 
@@ -31,6 +35,7 @@ from console.config import CostSettings, Settings
 from console.domain.access import Role
 from console.entrypoints.subscribers import STREAMS, Subscribers
 from console.main import http_app
+from console.service_layer import pages
 from console.service_layer.ops import OpsDeps
 from console.service_layer.ports import Billing
 from console.service_layer.projections import ChangeFeed, Stores
@@ -625,3 +630,37 @@ def with_cover_order(s: Stream, *, holiday: str = "Långfredagen") -> Stream:
         utc(2026, 3, 28, 8, 45),
     )
     return s
+
+
+def slow_figures(monkeypatch: pytest.MonkeyPatch, seconds: float = 1.0) -> None:
+    """The figures take `seconds` of CPU more to compute, as a wide range over many cases does."""
+    real = pages.compute
+
+    def slow_compute(*args: Any) -> Any:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:  # CPU, not a sleep: only a worker thread keeps the loop free
+            pass
+        return real(*args)
+
+    monkeypatch.setattr(pages, "compute", slow_compute)
+
+
+async def answered_while_figures_compute(
+    client: httpx.AsyncClient,
+    path: str,
+    *,
+    headers: dict[str, str],
+    pause: float,
+    params: dict[str, str] | None = None,
+) -> tuple[httpx.Response, float]:
+    """`GET path`'s answer while a figures request (`GET /api/figures` with `params`, started `pause`
+    seconds before) is computed, and how long it took; the figures request is still running then and
+    succeeds after."""
+    computing = asyncio.create_task(client.get("/api/figures", params=params, headers=headers))
+    await asyncio.sleep(pause)
+    started = time.monotonic()
+    answer = await client.get(path)
+    waited = time.monotonic() - started
+    assert not computing.done()
+    assert (await computing).status_code == 200
+    return answer, waited

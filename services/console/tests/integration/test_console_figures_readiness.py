@@ -7,18 +7,16 @@ worker thread; here it is made slow on purpose (one second of CPU) to show the l
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
 import pytest
+from console_support import answered_while_figures_compute, slow_figures
 from pymongo.asynchronous.database import AsyncDatabase
 
 from console.bootstrap import bootstrap
 from console.config import ConsoleMongo, Settings
 from console.main import http_app
-from console.service_layer import pages
 from devstack.testing import Endpoints
 from trygg_shared.service import Infrastructure
 from trygg_shared.settings import KafkaSettings
@@ -29,15 +27,7 @@ OPS = {"Authorization": "Bearer dev-ops"}
 async def test_readiness_answers_at_once_while_the_figures_are_computed(
     servers: Endpoints, db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = pages.compute
-
-    def slow_compute(*args: Any) -> Any:
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            pass
-        return real(*args)
-
-    monkeypatch.setattr(pages, "compute", slow_compute)
+    slow_figures(monkeypatch)
     settings = Settings(
         mongo=ConsoleMongo(uri=servers.mongo_uri, database=db.name),
         kafka=KafkaSettings(bootstrap_servers=servers.kafka_bootstrap),
@@ -50,15 +40,9 @@ async def test_readiness_answers_at_once_while_the_figures_are_computed(
             wide = await client.get("/api/figures", params={"from": "2000-01", "to": "2099-12"}, headers=OPS)
             assert wide.status_code == 422
 
-            figures = asyncio.create_task(
-                client.get("/api/figures", params={"from": "2025-01", "to": "2026-12"}, headers=OPS)
+            ready, waited = await answered_while_figures_compute(
+                client, "/readyz", headers=OPS, pause=0.2, params={"from": "2025-01", "to": "2026-12"}
             )
-            await asyncio.sleep(0.2)
-            started = time.monotonic()
-            ready = await client.get("/readyz")
-            waited = time.monotonic() - started
-            assert not figures.done()
-            assert (await figures).status_code == 200
     finally:
         await infra.mongo_client.close()
 

@@ -6,13 +6,12 @@ import asyncio
 import csv
 import html
 import io
-import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from console_support import ConsoleHarness, march_2026, memory_feed
+from console_support import ConsoleHarness, answered_while_figures_compute, march_2026, memory_feed, slow_figures
 
 from console.adapters.memory import MemorySessionStore
 from console.domain.access import Role
@@ -21,7 +20,6 @@ from console.domain.figures import FIGURES, Row, Value
 from console.entrypoints import i18n
 from console.entrypoints.figures import figures_to_csv
 from console.entrypoints.live import change_events, first_seen
-from console.service_layer import pages
 from trygg_shared.aggregate import StorageUnavailable
 from trygg_shared.auth import token_hash
 from trygg_shared.tokens import ApiToken, local_dev_tokens
@@ -496,24 +494,12 @@ async def test_the_event_loop_answers_while_the_figures_are_computed(
 ) -> None:
     """The figures are CPU work: computed in a thread, so that health checks, the event stream and
     other pages are answered meanwhile (on the loop, readiness stalled for the whole computation)."""
-    real = pages.compute
-
-    def slow_compute(*args: Any) -> Any:
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:  # CPU, as a wide range over many cases is
-            pass
-        return real(*args)
-
-    monkeypatch.setattr(pages, "compute", slow_compute)
+    slow_figures(monkeypatch)
     transport = httpx.ASGITransport(app=harness.app)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-        figures = asyncio.create_task(client.get("/api/figures", headers={"Authorization": "Bearer dev-ops"}))
-        await asyncio.sleep(0.1)
-        started = time.monotonic()
-        health = await client.get("/healthz")
-        waited = time.monotonic() - started
-        assert not figures.done()
-        assert (await figures).status_code == 200
+        health, waited = await answered_while_figures_compute(
+            client, "/healthz", headers={"Authorization": "Bearer dev-ops"}, pause=0.1
+        )
     assert health.status_code == 200
     assert waited < 0.4, f"the event loop was blocked for {waited:.2f} s"
 
