@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from devstack.servers import (
     ServerError,
     Store,
     _Process,
+    _Supervised,
     await_ready,
     default_store,
     port_open,
@@ -98,15 +100,22 @@ def service_env(
 
 
 @dataclass
-class ServiceProcess:
+class ServiceProcess(_Supervised):
+    """One service under uvicorn, supervised as the servers are (alive, return code, pid, log)."""
+
     spec: ServiceSpec
     port: int
     env: dict[str, str]
     workdir: Path
-    proc: _Process = field(init=False)
+    _proc: _Process = field(init=False)
 
     def __post_init__(self) -> None:
-        self.proc = _Process(self.spec.name, self.workdir)
+        self._proc = _Process(self.spec.name, self.workdir)
+
+    @property
+    def proc(self) -> _Process:
+        """The uvicorn process itself (its pid and log, for the CLI, tests and benchmarks)."""
+        return self._proc
 
     @property
     def url(self) -> str:
@@ -144,19 +153,10 @@ class ServiceProcess:
     def stop(self) -> None:
         self.proc.stop()
 
-    def kill(self) -> None:
+    def kill(self, signum: int = signal.SIGKILL) -> None:
         """Die at once, as a crashed process would (no graceful shutdown)."""
-        self.proc.kill()
+        super().kill(signum)
         self.proc.stop()
-
-    def alive(self) -> bool:
-        return self.proc.alive()
-
-    def returncode(self) -> int | None:
-        return self.proc.returncode()
-
-    def pid(self) -> int | None:
-        return self.proc.pid()
 
 
 @dataclass
