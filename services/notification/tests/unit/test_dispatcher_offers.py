@@ -13,13 +13,15 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from notification_support import FakeProvider, Harness
+from notification_support import BO, FakeProvider, Harness, with_rota
 
 from notification.domain.casefile import Relative
 from notification.domain.contacts import Language
 from notification.domain.message import CancelReason, MessageState
+from notification.domain.templates import AlertTopic
 from notification.entrypoints import loops
 from notification.entrypoints.loops import Dispatcher
+from notification.service_layer import alerts as al
 from notification.service_layer import relatives as rel
 from notification.service_layer.dispatch import dispatch_due
 
@@ -125,3 +127,21 @@ async def test_offers_beyond_the_bound_are_left_to_the_poll(monkeypatch: Any) ->
         task.cancel()
     assert sorted(s.message_id for s in h.provider.sent) == sorted([first, second])
     assert queries.due_queries == 1
+
+
+async def test_an_on_call_alert_sms_is_offered_and_wakes_no_due_query() -> None:
+    h, queries, dispatcher = harness()
+    woken: list[None] = []
+    h.deps.wake_dispatcher = lambda: woken.append(None)
+    await with_rota(h, "default", BO)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: queries.due_queries == 1)  # the first round looks once
+        woken.clear()
+        assert await al.raise_alert(h.deps, "missed:v1", AlertTopic.VISIT_MISSED, al.AlertFacts(), team_id="t")
+        await until(lambda: len(h.provider.sent) == 1)
+        assert [s.to for s in h.provider.sent] == [BO.phone]
+        assert queries.due_queries == 1  # offered as saved: no due query for it
+        assert woken == []  # and nothing woke the dispatcher into one
+    finally:
+        task.cancel()

@@ -169,8 +169,7 @@ async def notify_alert(deps: NotificationDeps, alert_id: str) -> None:
         team_id=alert.team_id,
         alert_id=alert_id,
     )
-    await create_message(deps, message)
-    deps.nudge()
+    await create_message(deps, message)  # due now: handed to the dispatcher as saved (no due query)
 
     def change(a: Alert) -> tuple[None, list[object] | None]:
         return None, a.notified(level)
