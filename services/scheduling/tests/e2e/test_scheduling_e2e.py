@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,9 +46,8 @@ from trygg_shared.contracts.scheduling import (
     VisitCompleted,
     VisitScheduled,
 )
-from trygg_shared.contracts.topics import ALL_TOPICS, SCHEDULING_PERIOD_EVENTS
+from trygg_shared.contracts.topics import SCHEDULING_PERIOD_EVENTS
 from trygg_shared.envelope import EventMeta, decode
-from trygg_shared.kafka import ensure_topics
 from trygg_shared.testing import sample_ready_for_discharge
 
 TEAM = {"Authorization": "Bearer dev-team"}
@@ -108,17 +107,6 @@ def replicas(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> It
             process.stop()
 
 
-@pytest.fixture
-async def producer(servers: Endpoints) -> AsyncIterator[KafkaBroker]:
-    await ensure_topics(servers.kafka_bootstrap, ALL_TOPICS)
-    broker = KafkaBroker(servers.kafka_bootstrap)
-    await broker.start()
-    try:
-        yield broker
-    finally:
-        await broker.stop()
-
-
 def granted(case_id: str, start: date, length: int, *, team: str = "Team Väst") -> DecisionGranted:
     return granted_event(
         case_id, start, length, team=team, hemtjanst=True, granted_by="officer:e2e", granted_at=datetime.now(UTC)
@@ -128,6 +116,13 @@ def granted(case_id: str, start: date, length: int, *, team: str = "Team Väst")
 async def period_events(endpoints: Endpoints, case_id: str) -> list[tuple[EventMeta, dict[str, Any]]]:
     records = await read_topic(endpoints.kafka_bootstrap, SCHEDULING_PERIOD_EVENTS, key=case_id.encode())
     return [decode(dict(r.headers), r.key, r.value) for r in records]
+
+
+async def configure_team(replicas: Replicas, team_id: str, body: dict[str, Any]) -> None:
+    """A team of the test's own, configured through the API as operations does."""
+    async with httpx.AsyncClient(base_url=replicas.url, timeout=15) as http:
+        response = await http.put(f"/teams/{team_id}", headers=OPS, json=body)
+    assert response.status_code == 200, response.text
 
 
 def distinct(events: list[tuple[EventMeta, dict[str, Any]]], event_type: str) -> dict[str, dict[str, Any]]:
@@ -230,24 +225,22 @@ async def test_two_replicas_fire_every_timer_exactly_once(replicas: Replicas, pr
     # tomorrow (day 14) with the notice due now, and nothing else due (the call's "missed" check
     # is tomorrow). With the default 24 h notice the test depended on the clock: after the call's
     # time today the call had already been missed, and a missed call gets no notice.
-    async with httpx.AsyncClient(timeout=15) as http:
-        team = await http.put(
-            f"{replicas.url}/teams/e2e-timers",
-            headers=OPS,
-            json=team_body(
-                "E2E timers",
-                "+46701740698",
-                "hofors",
-                WEEK,
-                ("07:00", "15:30"),
-                works_on_holidays=True,
-                clients_per_day=50,
-                new_clients_per_month=500,
-                members=[{"staff_id": f"timer-us{i}"} for i in range(1, 4)],
-                rules={"follow_up_notice_hours": 72},
-            ),
-        )
-        assert team.status_code == 200, team.text
+    await configure_team(
+        replicas,
+        "e2e-timers",
+        team_body(
+            "E2E timers",
+            "+46701740698",
+            "hofors",
+            WEEK,
+            ("07:00", "15:30"),
+            works_on_holidays=True,
+            clients_per_day=50,
+            new_clients_per_month=500,
+            members=[{"staff_id": f"timer-us{i}"} for i in range(1, 4)],
+            rules={"follow_up_notice_hours": 72},
+        ),
+    )
     today = datetime.now(UTC).date()
     cases = [f"e2e-t-{uuid.uuid4().hex[:10]}" for _ in range(5)]
     for case_id in cases:
@@ -272,24 +265,21 @@ async def test_two_replicas_fire_every_timer_exactly_once(replicas: Replicas, pr
 async def test_a_replica_killed_mid_stream_plans_every_case_exactly_once_after_its_restart(
     replicas: Replicas, producer: KafkaBroker
 ) -> None:
-    async with httpx.AsyncClient(timeout=15) as http:
-        ops = await http.put(
-            f"{replicas.url}/teams/e2e-big",
-            headers=OPS,
-            json=team_body(
-                "E2E stor",
-                "+46701740699",
-                "jarfalla",
-                WEEKDAYS,
-                ("07:00", "17:00"),
-                works_on_holidays=True,
-                clients_per_day=200,
-                new_clients_per_month=1000,
-                members=[{"staff_id": f"big-us{i}", "daily_visit_limit": 12} for i in range(1, 9)],
-            ),
-            timeout=15,
-        )
-    assert ops.status_code == 200, ops.text
+    await configure_team(
+        replicas,
+        "e2e-big",
+        team_body(
+            "E2E stor",
+            "+46701740699",
+            "jarfalla",
+            WEEKDAYS,
+            ("07:00", "17:00"),
+            works_on_holidays=True,
+            clients_per_day=200,
+            new_clients_per_month=1000,
+            members=[{"staff_id": f"big-us{i}", "daily_visit_limit": 12} for i in range(1, 9)],
+        ),
+    )
     victim = replicas.processes[0]
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(replicas.endpoints.mongo_uri, tz_aware=True)
     plans = client[replicas.database]["case_plans"]
