@@ -16,7 +16,9 @@ every second, so the last second of a phase may be missing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+from rich.table import Table
 
 COUNTERS = ("inserted", "updated", "deleted", "seq_scans", "seq_rows", "idx_scans")
 COUNTER_HEADINGS = {
@@ -91,3 +93,21 @@ def top_tables(
     flat = [(db, c, dict(counts)) for db, collections in per_journey.items() for c, counts in collections.items()]
     flat.sort(key=lambda item: (item[2].get("seq_rows", 0.0), item[2].get("seq_scans", 0.0)), reverse=True)
     return [item for item in flat[:most] if item[2].get("seq_rows", 0.0) > 0 or item[2].get("seq_scans", 0.0) > 0]
+
+
+def counters_table(
+    title: str,
+    names: Sequence[str],
+    rows: Iterable[tuple[Sequence[str], Mapping[str, float]]],
+    *,
+    digits: int = 1,
+) -> Table:
+    """A table of counters: each row's names (under the headings `names`), then its counters in `COUNTERS` order."""
+    table = Table(title=title)
+    for col in names:
+        table.add_column(col, justify="left")
+    for key in COUNTERS:
+        table.add_column(COUNTER_HEADINGS[key], justify="right")
+    for row_names, counts in rows:
+        table.add_row(*row_names, *(f"{counts.get(key, 0.0):.{digits}f}" for key in COUNTERS))
+    return table

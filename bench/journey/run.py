@@ -86,7 +86,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common.footprint import Footprint
-from bench.common.pgstats import COUNTER_HEADINGS, COUNTERS, Counters, by_database, minus, table_counters, top_tables
+from bench.common.pgstats import Counters, by_database, counters_table, minus, table_counters, top_tables
 from bench.common.targets import ms, percentile, target
 from devstack.cli import sample_message, sign
 from devstack.demo import retry_after_seconds
@@ -809,28 +809,17 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
     by_command = ", ".join(f"{k} {v}" for k, v in c["ferretdb_commands_per_journey_by_command"].items())
     console.print(f"FerretDB commands per journey by command: {by_command}")
     if c["rows_per_journey"]:
-        rows = Table(
-            title="PostgreSQL rows per journey, per service database (pg_stat_user_tables, idle rate taken off)"
-        )
-        for col in ("database", *(COUNTER_HEADINGS[k] for k in COUNTERS)):
-            rows.add_column(col, justify="left" if col == "database" else "right")
-        for db, counts in c["rows_per_journey"].items():
-            rows.add_row(db, *(f"{counts.get(k, 0.0):.1f}" for k in COUNTERS))
-        console.print(rows)
+        title = "PostgreSQL rows per journey, per service database (pg_stat_user_tables, idle rate taken off)"
+        per_database = (((db,), counts) for db, counts in c["rows_per_journey"].items())
+        console.print(counters_table(title, ("database",), per_database))
+    collection = ("database", "collection")
     if c.get("tables_per_journey"):
-        rows = Table(title="The collections read whole most, per journey (rows read by sequential scans)")
-        for col in ("database", "collection", *(COUNTER_HEADINGS[k] for k in COUNTERS)):
-            rows.add_column(col, justify="left" if col in ("database", "collection") else "right")
-        for t in c["tables_per_journey"]:
-            rows.add_row(t["database"], t["collection"], *(f"{t.get(k, 0.0):.1f}" for k in COUNTERS))
-        console.print(rows)
+        title = "The collections read whole most, per journey (rows read by sequential scans)"
+        console.print(counters_table(title, collection, ((_names(t, collection), t) for t in c["tables_per_journey"])))
     if c.get("idle_tables_per_second"):
-        rows = Table(title="The collections the idle system reads whole, per second")
-        for col in ("database", "collection", *(COUNTER_HEADINGS[k] for k in COUNTERS)):
-            rows.add_column(col, justify="left" if col in ("database", "collection") else "right")
-        for t in c["idle_tables_per_second"]:
-            rows.add_row(t["database"], t["collection"], *(f"{t.get(k, 0.0):.2f}" for k in COUNTERS))
-        console.print(rows)
+        title = "The collections the idle system reads whole, per second"
+        idle = ((_names(t, collection), t) for t in c["idle_tables_per_second"])
+        console.print(counters_table(title, collection, idle, digits=2))
     if result["errors"]:
         console.print(f"errors: {result['errors']}")
     console.print(footprint.table())
@@ -840,6 +829,10 @@ def print_result(result: dict[str, Any], footprint: Footprint, load: Sequence[fl
     for t in result["targets_v3"]:
         rows.add_row(t["target"], t["figure"], t["value"], t["limit"], _verdict(t["met"]))
     console.print(rows)
+
+
+def _names(row: dict[str, Any], keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(str(row[k]) for k in keys)
 
 
 def _verdict(met: bool | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.common.pgstats import COUNTER_HEADINGS, COUNTERS, counters_table
 from bench.journey import run
 
 
@@ -115,3 +116,12 @@ def test_the_drain_limit_leaves_the_bench_time_to_report_within_its_budget() -> 
     assert run.drain_limit(600.0, 840.0, 60.0) == 600.0
     assert run.drain_limit(600.0, 840.0, 300.0) == 840.0 - run.REPORT_RESERVE - 300.0
     assert run.drain_limit(600.0, 240.0, 300.0) == 0.0
+
+
+def test_a_counters_table_gives_the_names_then_every_counter_in_order_at_the_digits_asked() -> None:
+    rows = [(("billing", "cases"), {"inserted": 3, "seq_rows": 12.345}), (("console", "visits"), {"idx_scans": 2.5})]
+    table = counters_table("idle", ("database", "collection"), rows, digits=2)
+    assert [c.header for c in table.columns] == ["database", "collection", *(COUNTER_HEADINGS[k] for k in COUNTERS)]
+    assert [list(c.cells) for c in table.columns[:3]] == [["billing", "console"], ["cases", "visits"], ["3.00", "0.00"]]
+    assert list(table.columns[-2].cells) == ["12.35", "0.00"]  # rows read by sequential scans
+    assert list(table.columns[-1].cells) == ["0.00", "2.50"]  # index scans
