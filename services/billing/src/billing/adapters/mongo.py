@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -36,7 +36,7 @@ from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
-from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.mongo_store import AggregateCodec, MongoAggregateStore
 from trygg_shared.store_errors import storage_error
 
 LIABILITY = "case_liability"
@@ -73,6 +73,7 @@ AUDIT_SHAPE = AuditShape(AUDIT, ("subjects", "detail"))
 MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 
 _NO_OUTBOX = {"outbox": 0}
+A = TypeVar("A")
 
 
 class Stores:
@@ -110,56 +111,65 @@ async def _month_or_open(collection: AsyncCollection[Document], month: Month, op
     return list({d["_id"]: d for d in docs}.values())
 
 
+class _Decoded(Generic[A]):
+    """One collection's documents, found by equality on its indexed fields, decoded by the aggregate's codec."""
+
+    def __init__(self, collection: AsyncCollection[Document], codec: AggregateCodec[A]) -> None:
+        self.collection = collection
+        self.decode = codec.from_document
+
+    async def find(self, query: dict[str, Any]) -> list[A]:
+        return [self.decode(d) for d in await _all(self.collection, query)]
+
+    async def of_month_or_open(self, month: Month, open_flag: str) -> list[A]:
+        return [self.decode(d) for d in await _month_or_open(self.collection, month, open_flag)]
+
+
 class MongoCareQueries:
     def __init__(self, stores: Stores) -> None:
-        self._collection = stores.care.collection
-        self._codec = CareCodec()
+        self._cases = _Decoded(stores.care.collection, CareCodec())
 
     async def cases_of_person(self, person_ref: str) -> list[tuple[CareCase, int]]:
-        docs = await _all(self._collection, {"person_ref": person_ref})
-        return [(self._codec.from_document(d), int(d["version"])) for d in docs]
+        docs = await _all(self._cases.collection, {"person_ref": person_ref})
+        return [(self._cases.decode(d), int(d["version"])) for d in docs]
 
     async def persons_to_bill(self) -> list[str]:
-        docs = await _all(self._collection, {"billing_open": True})
+        docs = await _all(self._cases.collection, {"billing_open": True})
         return sorted({str(d["person_ref"]) for d in docs})
 
     async def cases_for_month(self, month: Month) -> list[CareCase]:
-        return [self._codec.from_document(d) for d in await _month_or_open(self._collection, month, "period_open")]
+        return await self._cases.of_month_or_open(month, "period_open")
 
 
 class MongoLiabilityQueries:
     def __init__(self, stores: Stores) -> None:
-        self._collection = stores.liabilities.collection
-        self._codec = LiabilityCodec()
+        self._records = _Decoded(stores.liabilities.collection, LiabilityCodec())
 
     async def cases_for_month(self, month: Month) -> list[LiabilityRecord]:
-        return [self._codec.from_document(d) for d in await _month_or_open(self._collection, month, "liability_open")]
+        return await self._records.of_month_or_open(month, "liability_open")
 
 
 class MongoStatementQueries:
     def __init__(self, stores: Stores) -> None:
-        self._collection = stores.statements.collection
-        self._codec = StatementCodec()
+        self._statements = _Decoded(stores.statements.collection, StatementCodec())
 
     async def of_person(self, person_ref: str) -> list[Statement]:
-        return [self._codec.from_document(d) for d in await _all(self._collection, {"person_ref": person_ref})]
+        return await self._statements.find({"person_ref": person_ref})
 
     async def of_month(self, month: Month) -> list[Statement]:
-        return [self._codec.from_document(d) for d in await _all(self._collection, {"month": str(month)})]
+        return await self._statements.find({"month": str(month)})
 
 
 class MongoBookQueries:
     def __init__(self, stores: Stores) -> None:
-        self._tariffs = stores.tariffs.collection
-        self._prices = stores.prices.collection
+        self._tariffs = _Decoded(stores.tariffs.collection, TariffBookCodec())
+        self._prices = _Decoded(stores.prices.collection, PriceBookCodec())
 
     async def tariffs(self) -> list[VersionedBook[Tariff]]:
-        codec = TariffBookCodec()
-        return [codec.from_document(d) for d in await _all(self._tariffs, {})]
+        return await self._tariffs.find({})
 
     async def prices(self) -> list[VersionedBook[LiabilityPrice]]:
-        codec = PriceBookCodec()
-        return [codec.from_document(d) for d in await _all(self._prices, {})]
+        return await self._prices.find({})
 
 
 class MongoInvoiceQueries:
@@ -167,15 +177,14 @@ class MongoInvoiceQueries:
 
     def __init__(self, stores: Stores) -> None:
         self._persons = stores.persons.collection
-        self._liabilities = stores.liabilities.collection
-        self._invoices = stores.invoices.collection
+        self._liabilities = _Decoded(stores.liabilities.collection, LiabilityCodec())
+        self._invoices = _Decoded(stores.invoices.collection, InvoiceCodec())
 
     async def persons_with_identity(self, key: str) -> list[str]:
         return [str(d["_id"]) for d in await _all(self._persons, {"identity_key": key})]
 
     async def _stays(self, query: dict[str, Any]) -> list[CaseLiability]:
-        codec = LiabilityCodec()
-        return [codec.from_document(d).case for d in await _all(self._liabilities, query)]
+        return [record.case for record in await self._liabilities.find(query)]
 
     async def stays_of_person(self, person_ref: str) -> list[CaseLiability]:
         return await self._stays({"person_ref": person_ref})
@@ -184,8 +193,7 @@ class MongoInvoiceQueries:
         return await self._stays({"episode_ids": episode_id})
 
     async def invoices_of_month(self, month: Month) -> list[Invoice]:
-        codec = InvoiceCodec()
-        return [codec.from_document(d) for d in await _all(self._invoices, {"month": str(month)})]
+        return await self._invoices.find({"month": str(month)})
 
 
 class MongoIssueRuns:
