@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -48,58 +49,50 @@ def weekday_hours(hours: Iterable[tuple[int, time, time]]) -> tuple[wire.Weekday
 
 
 def period_wire(case_id: str, e: object) -> IntegrationEvent | None:
-    """The wire contract of one case-plan domain event: fields by name, the differing ones here."""
+    """The wire contract of one case-plan domain event: fields by name, the moment by the wire's name for it."""
+    found = _PERIOD_WIRE.get(type(e))
+    if found is None:
+        return None
+    contract, moment = found
+    fields = vars(e)  # a period event: a frozen dataclass with the period reference and, mostly, its moment `at`
+    given = _differing(e) if moment is None else {moment: fields["at"], **_differing(e)}
+    return to_contract(contract, e, fields["ref"], case_id=case_id, **given)
+
+
+# Each period event's wire contract and the wire's name of the event's moment (`at`; None: the
+# event has none). Every other field goes across by its name but those in `_differing`.
+_PERIOD_WIRE: dict[type, tuple[type[IntegrationEvent], str | None]] = {
+    ev.PeriodPlanned: (wire.PeriodPlanned, "planned_at"),
+    ev.PeriodChanged: (wire.PeriodChanged, "changed_at"),
+    ev.PeriodEnded: (wire.PeriodEnded, "ended_at"),
+    ev.VisitScheduled: (wire.VisitScheduled, None),
+    ev.VisitRescheduled: (wire.VisitRescheduled, None),
+    ev.VisitReassigned: (wire.VisitReassigned, None),
+    ev.VisitStarted: (wire.VisitStarted, None),
+    ev.VisitCompleted: (wire.VisitCompleted, None),
+    ev.VisitCancelled: (wire.VisitCancelled, "cancelled_at"),
+    ev.VisitMissed: (wire.VisitMissed, "detected_at"),
+    ev.FollowUpDue: (wire.FollowUpDue, None),
+    ev.HemtjanstCoverOrdered: (wire.HemtjanstCoverOrdered, "ordered_at"),
+    ev.HandedOverToHemtjanst: (wire.HandedOverToHemtjanst, "handed_over_at"),
+    ChecklistChanged: (wire.HomecomingChecklistChanged, "changed_at"),
+    ChecklistOverdue: (wire.HomecomingChecklistOverdue, "detected_at"),
+}
+
+
+def _differing(e: object) -> dict[str, Any]:
+    """The wire fields a period event names or shapes otherwise (besides its moment)."""
     match e:
         case ev.PeriodPlanned():
-            return to_contract(
-                wire.PeriodPlanned,
-                e,
-                e.ref,
-                case_id=case_id,
-                period_kind=e.kind,
-                hemtjanst_cover_ordered=e.cover_ordered,
-                planned_at=e.at,
-            )
-        case ev.PeriodChanged():
-            return to_contract(wire.PeriodChanged, e, e.ref, case_id=case_id, changed_at=e.at)
-        case ev.VisitCancelled():
-            return to_contract(wire.VisitCancelled, e, e.ref, case_id=case_id, cancelled_at=e.at)
-        case ev.VisitCompleted():
-            return to_contract(wire.VisitCompleted, e, e.ref, case_id=case_id, self_rating=_rating(e))
-        case ev.VisitMissed():
-            return to_contract(wire.VisitMissed, e, e.ref, case_id=case_id, detected_at=e.at)
-        case ev.HemtjanstCoverOrdered():
-            return to_contract(
-                wire.HemtjanstCoverOrdered,
-                e,
-                e.ref,
-                case_id=case_id,
-                ordered_at=e.at,
-                team_hours=weekday_hours((h.weekday, h.start, h.end) for h in e.team_hours),
-            )
-        case ev.HandedOverToHemtjanst():
-            return to_contract(wire.HandedOverToHemtjanst, e, e.ref, case_id=case_id, handed_over_at=e.at)
-        case ChecklistChanged():
-            return to_contract(wire.HomecomingChecklistChanged, e, e.ref, case_id=case_id, changed_at=e.at)
-        case ChecklistOverdue():
-            return to_contract(wire.HomecomingChecklistOverdue, e, e.ref, case_id=case_id, detected_at=e.at)
+            return {"period_kind": e.kind, "hemtjanst_cover_ordered": e.cover_ordered}
         case ev.PeriodEnded():
             hours_used = round(e.visit_minutes / 60, 2) if e.hours_granted is not None else None
-            return to_contract(
-                wire.PeriodEnded, e, e.ref, case_id=case_id, period_kind=e.kind, hours_used=hours_used, ended_at=e.at
-            )
-    contract = _SAME_NAMES.get(type(e))
-    return None if contract is None else to_contract(contract, e, getattr(e, "ref", None), case_id=case_id)
-
-
-# Period events whose fields all have the wire's names (besides the period reference).
-_SAME_NAMES: dict[type, type[IntegrationEvent]] = {
-    ev.VisitScheduled: wire.VisitScheduled,
-    ev.VisitRescheduled: wire.VisitRescheduled,
-    ev.VisitReassigned: wire.VisitReassigned,
-    ev.VisitStarted: wire.VisitStarted,
-    ev.FollowUpDue: wire.FollowUpDue,
-}
+            return {"period_kind": e.kind, "hours_used": hours_used}
+        case ev.VisitCompleted():
+            return {"self_rating": _rating(e)}
+        case ev.HemtjanstCoverOrdered():
+            return {"team_hours": weekday_hours((h.weekday, h.start, h.end) for h in e.team_hours)}
+    return {}
 
 
 def team_wire(e: object) -> IntegrationEvent | None:
