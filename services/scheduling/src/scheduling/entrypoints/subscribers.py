@@ -13,6 +13,7 @@ one handled for its case, i.e. replayed or reordered):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -40,6 +41,7 @@ from trygg_shared.contracts.topics import REFERRAL_CASE_EVENTS, REFERRAL_PERSON_
 from trygg_shared.envelope import EventMeta
 from trygg_shared.kafka import EventConsumer, HandledEvents, Handles
 from trygg_shared.mapping import from_contract
+from trygg_shared.service import ConsumerFactory
 from trygg_shared.settings import KafkaSettings
 
 _END_REASONS = {
@@ -67,9 +69,19 @@ def _grant(event: DecisionGranted) -> uc.GrantDecision:
     return from_contract(uc.GrantDecision, event, **_terms(event))
 
 
-def referral_consumer(
-    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
-) -> EventConsumer:
+def _consumer(topic: str, handlers: Callable[[SchedulingDeps], list[Handles[Any]]]) -> ConsumerFactory[SchedulingDeps]:
+    """The factory `trygg_shared.service.consumer_groups` calls: a consumer of `topic` with `handlers(deps)`."""
+
+    def consumer(
+        broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
+    ) -> EventConsumer:
+        handles = handlers(deps)
+        return EventConsumer(broker, topic=topic, group_id=group_id, handles=handles, guard=guard, settings=settings)
+
+    return consumer
+
+
+def _referral_handlers(deps: SchedulingDeps) -> list[Handles[Any]]:
     """The case events the team's planning needs from referral."""
 
     async def on_decision_granted(event: DecisionGranted, meta: EventMeta) -> None:
@@ -104,28 +116,19 @@ def referral_consumer(
         if event.readmission_of_case_id:
             await uc.record_readmission(deps, event.readmission_of_case_id)
 
-    return EventConsumer(
-        broker,
-        topic=REFERRAL_CASE_EVENTS,
-        group_id=group_id,
-        handles=[
-            Handles(DecisionGranted, on_decision_granted, on_stale="apply"),
-            Handles(DecisionChanged, on_decision_changed, on_stale="apply"),
-            Handles(DecisionEnded, on_decision_ended, on_stale="apply"),
-            Handles(ReadyForDischarge, on_ready_for_discharge, on_stale="skip"),
-            Handles(ReadyRevoked, on_ready_revoked, on_stale="skip"),
-            Handles(Discharged, on_discharged, on_stale="apply"),
-            Handles(CaseOpened, on_case_opened, on_stale="apply"),
-            Handles(AdmissionNoticed, on_admission_noticed, on_stale="apply"),
-        ],
-        guard=guard,
-        settings=settings,
-    )
+    return [
+        Handles(DecisionGranted, on_decision_granted, on_stale="apply"),
+        Handles(DecisionChanged, on_decision_changed, on_stale="apply"),
+        Handles(DecisionEnded, on_decision_ended, on_stale="apply"),
+        Handles(ReadyForDischarge, on_ready_for_discharge, on_stale="skip"),
+        Handles(ReadyRevoked, on_ready_revoked, on_stale="skip"),
+        Handles(Discharged, on_discharged, on_stale="apply"),
+        Handles(CaseOpened, on_case_opened, on_stale="apply"),
+        Handles(AdmissionNoticed, on_admission_noticed, on_stale="apply"),
+    ]
 
 
-def person_contacts_consumer(
-    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
-) -> EventConsumer:
+def _person_contacts_handlers(deps: SchedulingDeps) -> list[Handles[Any]]:
     """Referral's person-contacts topic: the name, home address and phone the team visits.
 
     Stale events are skipped: the later registration of a case is the truth."""
@@ -134,19 +137,10 @@ def person_contacts_consumer(
         decision_type = str(event.decision_type.value)
         await uc.record_contact(deps, event.case_id, event.person_ref, decision_type, _contact(event.person))
 
-    return EventConsumer(
-        broker,
-        topic=REFERRAL_PERSON_CONTACTS,
-        group_id=group_id,
-        handles=[Handles(PersonContactRegistered, on_person_contact_registered, on_stale="skip")],
-        guard=guard,
-        settings=settings,
-    )
+    return [Handles(PersonContactRegistered, on_person_contact_registered, on_stale="skip")]
 
 
-def capacity_consumer(
-    broker: KafkaBroker, deps: SchedulingDeps, guard: HandledEvents, settings: KafkaSettings, group_id: str
-) -> EventConsumer:
+def _capacity_handlers(deps: SchedulingDeps) -> list[Handles[Any]]:
     """Our own period events: a period that ended frees its place; the oldest waiting case is planned.
 
     Consuming our own topic makes the release as reliable as the event (outbox, at-least-once)."""
@@ -154,11 +148,9 @@ def capacity_consumer(
     async def on_period_ended(event: PeriodEnded, meta: EventMeta) -> None:
         await uc.release_place(deps, event.team_id, event.case_id)
 
-    return EventConsumer(
-        broker,
-        topic=SCHEDULING_PERIOD_EVENTS,
-        group_id=group_id,
-        handles=[Handles(PeriodEnded, on_period_ended, on_stale="apply")],
-        guard=guard,
-        settings=settings,
-    )
+    return [Handles(PeriodEnded, on_period_ended, on_stale="apply")]
+
+
+referral_consumer = _consumer(REFERRAL_CASE_EVENTS, _referral_handlers)
+person_contacts_consumer = _consumer(REFERRAL_PERSON_CONTACTS, _person_contacts_handlers)
+capacity_consumer = _consumer(SCHEDULING_PERIOD_EVENTS, _capacity_handlers)
