@@ -43,13 +43,10 @@ class AuditRecordOut(Out):
     detail: str
 
 
-def run_out(found: IssueRun | runs.RunOutcome) -> RunOut:
+def run_out(found: IssueRun) -> RunOut:
     """A run as stored, or the outcome of issuing a month now (done, or found done already)."""
-    if isinstance(found, runs.RunOutcome):
-        status, already_done = "done", found.already_done
-    else:
-        status, already_done = found.status, found.status == "done"
-    return to_contract(RunOut, found, month=str(found.month), status=status, already_done=already_done)
+    already_done = found.already_done if isinstance(found, runs.RunOutcome) else found.status == "done"
+    return to_contract(RunOut, found, month=str(found.month), already_done=already_done)
 
 
 def runs_router(deps: BillingDeps, access: Access) -> APIRouter:

@@ -21,6 +21,7 @@ from billing.service_layer.ports import BillingDeps, IssueRun
 from billing.service_layer.prices import TariffTable, tariff_table
 from trygg_shared.aggregate import ConcurrencyConflict, update_aggregate
 from trygg_shared.batch import Failures, compute_isolated
+from trygg_shared.carry import carry
 
 
 class MonthNotEnded(Exception):
@@ -32,14 +33,10 @@ class RunHeldElsewhere(Exception):
 
 
 @dataclass(frozen=True)
-class RunOutcome:
-    month: Month
-    already_done: bool
-    statements_issued: int
-    persons_skipped: tuple[str, ...]
-    regions_summarized: int
-    persons_failed: tuple[str, ...] = ()
-    cases_failed: tuple[str, ...] = ()
+class RunOutcome(IssueRun):
+    """The month's run as issuing it left it: done now, or found done already."""
+
+    already_done: bool = False
 
 
 def due_month(now: datetime, issue_day: int, issue_hour: int) -> Month:
@@ -70,15 +67,7 @@ async def issue_month(deps: BillingDeps, month: Month) -> RunOutcome:
         raise MonthNotEnded(str(month))
     run = await deps.runs.get(month)
     if run is not None and run.status == "done":
-        return RunOutcome(
-            month,
-            True,
-            run.statements_issued,
-            run.persons_skipped,
-            run.regions_summarized,
-            run.persons_failed,
-            run.cases_failed,
-        )
+        return carry(RunOutcome, run, already_done=True)
     if not await deps.runs.claim(month, deps.owner, now, deps.run_lease):
         raise RunHeldElsewhere(str(month))
     tariffs = await tariff_table(deps)
@@ -94,22 +83,21 @@ async def issue_month(deps: BillingDeps, month: Month) -> RunOutcome:
                 skipped.append(person_ref)
     failed_cases = Failures("liability_summary")
     regions = await summarize_liability(deps, month, now, failed_cases)
-    await deps.runs.complete(
-        IssueRun(
-            month=month,
-            status="done",
-            owner=deps.owner,
-            lease_until=now,
-            started_at=run.started_at if run else now,
-            finished_at=deps.clock.now(),
-            statements_issued=issued,
-            persons_skipped=tuple(skipped),
-            regions_summarized=regions,
-            persons_failed=tuple(failed.refs),
-            cases_failed=tuple(failed_cases.refs),
-        )
+    done = IssueRun(
+        month=month,
+        status="done",
+        owner=deps.owner,
+        lease_until=now,
+        started_at=run.started_at if run else now,
+        finished_at=deps.clock.now(),
+        statements_issued=issued,
+        persons_skipped=tuple(skipped),
+        regions_summarized=regions,
+        persons_failed=tuple(failed.refs),
+        cases_failed=tuple(failed_cases.refs),
     )
-    return RunOutcome(month, False, issued, tuple(skipped), regions, tuple(failed.refs), tuple(failed_cases.refs))
+    await deps.runs.complete(done)
+    return carry(RunOutcome, done)
 
 
 async def issue_for_person(
