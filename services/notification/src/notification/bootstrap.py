@@ -339,7 +339,7 @@ def bootstrap(
     policy = policy_from(settings)
     stores: mongo.Stores | None = None
     if backend is None:
-        stores = mongo.Stores(infra.db, policy.timezone)
+        stores = mongo.Stores(infra.db, policy.timezone, clock)
         backend = mongo_backend(stores, infra, policy, clock)
     sending = _sending(settings, backend, clock, provider, http_transport)
     client, callbacks = sending.client, sending.callbacks

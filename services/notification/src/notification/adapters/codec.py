@@ -3,12 +3,14 @@
 Fields the queries filter on are top-level (FerretDB 1.24 pushes only top-level equality down to
 PostgreSQL): `state`, `case_id`, `alert_id`, `watch_state`, `person_ref`, `period_active`,
 `notify_pending`, `ack_code`; the due times next to them are compared after that selection.
+A queued or `sending` message also carries `due_hour`, the UTC hour bucket of the moment a
+dispatcher should take it (`MessageCodec`), so the due query reads what is due, not what is queued.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from notification.domain import alert as al
@@ -24,6 +26,8 @@ from notification.domain.casefile import (
 )
 from notification.domain.contacts import Language
 from notification.domain.templates import AlertFacts, AlertTopic, MeetingPlace, MessageKind
+from notification.service_layer.ports import Clock
+from trygg_shared.clock import SystemClock
 from trygg_shared.contracts import notification as wire
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mapping import to_contract
@@ -155,9 +159,31 @@ class CaseFileCodec:
 # --- messages -------------------------------------------------------------------------------------
 
 
+def hour_key(instant: datetime) -> str:
+    """The due bucket of an instant: its UTC hour, e.g. '2026-11-25T08' (as scheduling's timers)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
 class MessageCodec:
+    """`AggregateCodec[Message]`. `due_hour`: the bucket of `not_before` for a queued message, of
+    `claim_until` for a `sending` one (when its claim lapses), absent (None) for the others; the
+    clock puts a time already past in the current hour's bucket, which the dispatcher still reads."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()
+
+    def due_hour(self, state: msg.Message) -> str | None:
+        if state.state is msg.MessageState.QUEUED:
+            due: datetime | None = state.not_before
+        elif state.state is msg.MessageState.SENDING:
+            due = state.claim_until
+        else:
+            return None
+        return hour_key(max(due, self._clock.now())) if due is not None else None
+
     def to_document(self, state: msg.Message) -> Document:
         return {
+            "due_hour": self.due_hour(state),
             "kind": state.kind.value,
             "recipient": state.recipient.value,
             "recipient_id": state.recipient_id,

@@ -2,6 +2,8 @@
 
 Every query leads with an equality on an indexed top-level field (see `INDEXES`), the only
 filter FerretDB 1.24 on PostgreSQL pushes down; due-time comparisons run on that selection.
+The dispatcher's due query reads hour buckets (`due_hour`, see `MongoMessageQueries`), not every
+queued message.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from typing import Any, cast
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from notification.adapters.codec import AlertCodec, CaseFileCodec, MessageCodec
+from notification.adapters.codec import AlertCodec, CaseFileCodec, MessageCodec, hour_key
 from notification.domain.alert import Alert, AlertState, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import DayHours, TeamContact
 from notification.domain.message import Message, MessageState
 from notification.domain.templates import AlertTopic
-from notification.service_layer.ports import StoredSms
-from trygg_shared.aggregate import Loaded
+from notification.service_layer.ports import Clock, StoredSms
+from trygg_shared.aggregate import ConcurrencyConflict, Loaded
 from trygg_shared.audit import AuditShape
 from trygg_shared.indexes import Index
 from trygg_shared.lanes import batch_reads
@@ -44,6 +46,7 @@ INDEXES = [
     Index(CASES, ("person_ref",)),
     Index(CASES, ("period_active",)),
     Index(MESSAGES, ("state",)),
+    Index(MESSAGES, ("due_hour",)),  # the dispatcher's due query: one hour's bucket by equality
     Index(MESSAGES, ("case_id",)),
     Index(MESSAGES, ("alert_id",)),
     Index(ALERTS, ("state",)),
@@ -69,11 +72,12 @@ MongoAuditLog = partial(SharedMongoAuditLog, shape=AUDIT_SHAPE)
 class Stores:
     """The three aggregate stores on one database."""
 
-    def __init__(self, db: AsyncDatabase[Document], timezone: Any) -> None:
+    def __init__(self, db: AsyncDatabase[Document], timezone: Any, clock: Clock | None = None) -> None:
         self.cases: MongoAggregateStore[CaseFile] = MongoAggregateStore(db, CASES, CaseFileCodec())
         # A message's outcome is saved here just before its delivery report comes (`saved_here`).
+        # The clock puts a message whose due time is past in the current hour's bucket.
         self.messages: MongoAggregateStore[Message] = MongoAggregateStore(
-            db, MESSAGES, MessageCodec(), remember_saved=4096
+            db, MESSAGES, MessageCodec(clock), remember_saved=4096
         )
         self.alerts: MongoAggregateStore[Alert] = MongoAggregateStore(db, ALERTS, AlertCodec(timezone))
 
@@ -98,25 +102,103 @@ class MongoCaseQueries:
         return [str(d["_id"]) async for d in cursor]
 
 
+DUE_HOUR = "due_hour"
+# For this long after the hour turns, the due query also reads the hour before's bucket: a message
+# written just before the turn may not have been visible yet to the sweep at the turn.
+TURN_GRACE = timedelta(seconds=60)
+_HOUR = timedelta(hours=1)
+
+
+def _due_at(doc: Document, now: datetime) -> datetime | None:
+    """When the message in `doc` became due (queued: `not_before`; `sending`: its lapsed claim), or None."""
+    state, at = doc.get("state"), None
+    if state == MessageState.QUEUED.value:
+        at = doc.get("not_before")
+    elif state == MessageState.SENDING.value:
+        at = doc.get("claim_until")
+    return at if isinstance(at, datetime) and at <= now else None
+
+
 class MongoMessageQueries:
+    """The message queries. The due query reads buckets, not every queued message.
+
+    A queued or `sending` message carries `due_hour` (`MessageCodec`): the UTC hour of the moment
+    a dispatcher should take it, or the current hour when that moment had passed when it was
+    written. A poll reads the current hour's bucket by equality (GIN-indexed), plus the hour
+    before's for `TURN_GRACE` after the turn, plus the older buckets a sweep found due messages
+    in (until they hold none), and compares the exact times here: its cost follows what is due
+    within the hour, not the future reminders queued days ahead (before: every queued message
+    was read and decoded by FerretDB each second, which pushes only `state` down).
+
+    A sweep (every queued and `sending` message: two equality queries on `state`) runs at the
+    first poll of this process and at the first poll of each new hour: it finds what is due in
+    an older bucket (a message whose dispatch failed and waits, one another replica wrote
+    before the turn) and gives a bucket to messages written before buckets existed (a save at
+    their version, which writes nothing else; a conflict means someone else saved, and so
+    bucketed, it). A sweep that found more due messages than the poll's limit runs again.
+    """
+
     def __init__(self, db: AsyncDatabase[Document], store: MongoAggregateStore[Message] | None = None) -> None:
         self._c = db[MESSAGES]
         self._codec = MessageCodec()
         self._store = store or MongoAggregateStore(db, MESSAGES, self._codec)
+        self._swept: datetime | None = None  # the hour of this process's last complete sweep
+        self._stale: set[str] = set()  # older buckets a sweep found due messages in
+        self.sweeps = 0
 
     async def _due(self, now: datetime, limit: int, projection: Document) -> list[Document]:
-        queued = self._c.find({"state": MessageState.QUEUED.value, "not_before": {"$lte": now}}, projection)
-        due = [(d["not_before"], str(d["_id"]), d) async for d in queued]
-        lapsed = self._c.find({"state": MessageState.SENDING.value, "claim_until": {"$lte": now}}, projection)
-        due += [(d["claim_until"], str(d["_id"]), d) async for d in lapsed]
+        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if self._swept is None or hour > self._swept:
+            found = await self._sweep(now, hour, limit)
+        else:
+            buckets = {hour_key(hour), *self._stale}
+            if now - hour < TURN_GRACE:
+                buckets.add(hour_key(hour - _HOUR))
+            found = []
+            for bucket in sorted(buckets):
+                docs = [d async for d in self._c.find({DUE_HOUR: bucket}, projection)]
+                if bucket in self._stale and not any(_due_at(d, now) for d in docs):
+                    self._stale.discard(bucket)
+                found += docs
+        due = [(at, str(d["_id"]), d) for d in found if (at := _due_at(d, now)) is not None]
         due.sort(key=lambda x: (x[0], x[1]))
         return [d for _, _, d in due[:limit]]
 
+    async def _sweep(self, now: datetime, hour: datetime, limit: int) -> list[Document]:
+        """Every queued and `sending` message (the outbox left out); unbucketed ones get their bucket."""
+        self.sweeps += 1
+        found: list[Document] = []
+        for state in (MessageState.QUEUED, MessageState.SENDING):
+            found += [d async for d in self._c.find({"state": state.value}, {"outbox": 0})]
+        for doc in found:
+            if doc.get(DUE_HOUR) is None:
+                await self._bucket(doc)
+        due = [d for d in found if _due_at(d, now) is not None]
+        self._stale = {str(d[DUE_HOUR]) for d in due if d.get(DUE_HOUR) and d[DUE_HOUR] != hour_key(hour)}
+        if len(due) <= limit:
+            self._swept = hour
+        return due
+
+    async def _bucket(self, doc: Document) -> None:
+        """Save a message written without `due_hour` at its version: the codec writes its bucket."""
+        loaded = self._store.loaded(doc)
+        try:
+            saved = await self._store.save(
+                str(doc["_id"]), loaded.version, loaded.state, [], last_sequence=loaded.last_sequence
+            )
+        except ConcurrencyConflict:
+            return  # saved meanwhile, and so bucketed; the poll's claim reads it again if it is due
+        doc["version"] = saved.version
+        doc[DUE_HOUR] = self._codec.due_hour(loaded.state)
+
     async def due(self, now: datetime, limit: int) -> list[str]:
-        return [str(d["_id"]) for d in await self._due(now, limit, {"_id": 1, "not_before": 1, "claim_until": 1})]
+        return [
+            str(d["_id"])
+            for d in await self._due(now, limit, {"_id": 1, "state": 1, "not_before": 1, "claim_until": 1})
+        ]
 
     async def due_messages(self, now: datetime, limit: int) -> list[Loaded[Message]]:
-        # The same two queries, whole documents but their outbox: the claim needs no read of its own.
+        # Whole documents but their outbox: the claim needs no read of its own.
         return [self._store.loaded(d) for d in await self._due(now, limit, {"outbox": 0})]
 
     def saved_here(self, message_id: str) -> Loaded[Message] | None:
