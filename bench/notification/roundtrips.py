@@ -19,6 +19,11 @@ was answered and `--settle` seconds passed. Scenarios:
 Polling (the dispatcher's due query, the timer loop, the relay's lease and full scan) runs
 whether or not there is work; it is listed apart and left out of the per-SMS figure.
 
+`--future N` first queues N reminders due days ahead (as a municipality's case load does: two
+per decision), and `--idle S` then measures S seconds with nothing to send: the polling commands
+per second and the rows of `messages` PostgreSQL read meanwhile (`pg_stat_user_tables`:
+`seq_tup_read + idx_tup_fetch`), which the dispatcher's due query should not grow with N.
+
     .venv/bin/python bench/notification/roundtrips.py [--scenario decision|contacts] [--events 100] [--rate 10]
 """
 
@@ -28,6 +33,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import shutil
 import socket
 import sys
@@ -35,7 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -243,6 +249,7 @@ async def measure(
     loop = asyncio.get_running_loop()
     try:
         await notification.runtime.start()
+        await queue_future_reminders(notification.deps.messages, args.future)
 
         async def send_and_wait(phones: list[str], rate: float) -> float:
             start = loop.time()
@@ -276,6 +283,11 @@ async def measure(
         sent = [m for m in gateway.messages if m.to in set(phones)]
         if len(sent) != len(phones):
             raise RuntimeError(f"{len(sent)} SMS for {len(phones)} relatives")
+        idle = (
+            await measure_idle(recorder, postgres_url, settings.mongo.database, args.idle, ferretdb.pid())
+            if args.idle
+            else {}
+        )
     finally:
         await producer.stop()
         await notification.runtime.stop()
@@ -302,10 +314,90 @@ async def measure(
         # while measuring, polling included: a FerretDB query with no filter it pushes down to an
         # index (see trygg_shared.indexes) reads the whole table.
         "table_scans_per_sms": {k: round(v / n, 2) for k, v in scans.items() if v},
+        "future_reminders": args.future,
+        **idle,
         "breakdown": [
             {"stage": s, "step": st, "command": c, "collection": coll, "per_sms": round(v / n, 2), "total": v}
             for (s, st, c, coll), v in rows
         ],
+    }
+
+
+async def queue_future_reminders(store: Any, n: int) -> None:
+    """`n` queued reminders due 1-5 days ahead, saved as the service saves a message."""
+    if not n:
+        return
+    from notification.domain.contacts import Language
+    from notification.domain.message import Message, RecipientKind
+    from notification.domain.templates import MessageKind
+
+    now = datetime.now(UTC)
+    for i in range(n):
+        m = Message(
+            message_id=str(uuid.uuid4()),
+            kind=MessageKind.FOLLOW_UP_MEETING,
+            recipient=RecipientKind.RELATIVE,
+            recipient_id="r-future",
+            to=f"+4677{i:07d}",
+            text="Påminnelse om uppföljningsmöte",
+            language=Language.SV,
+            created_at=now,
+            not_before=now + timedelta(days=1 + i % 5, minutes=i % 600),
+            case_id=f"case-future-{i}",
+        )
+        await store.save(m.message_id, 0, m, [])
+
+
+async def messages_rows_read(postgres_url: str, database: str) -> int:
+    """Rows of the `messages` table PostgreSQL read so far (sequential and index fetches)."""
+    import psycopg
+
+    table = (await collection_tables(postgres_url, database))["messages"]
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = await (
+            await conn.execute(
+                "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables"
+                " WHERE schemaname = %s AND relname = %s",
+                (database, table),
+            )
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux `/proc/<pid>/stat`), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure_idle(
+    recorder: Recorder, postgres_url: str, database: str, seconds: float, ferretdb_pid: int | None
+) -> dict[str, Any]:
+    """Nothing to send for `seconds`: polling commands per second, `messages` rows read per second,
+    FerretDB's CPU (% of a core).
+
+    PostgreSQL's backends report their counters when idle, at most every 10 s: the window is
+    read 11 s after it ends, so both ends have been reported."""
+    await asyncio.sleep(11)
+    rows_before = await messages_rows_read(postgres_url, database)
+    before = sum(v for k, v in recorder.counts.items() if k[0] == "polling")
+    cpu_before = _cpu_seconds(ferretdb_pid)
+    recorder.enabled = True
+    await asyncio.sleep(seconds)
+    recorder.enabled = False
+    cpu = _cpu_seconds(ferretdb_pid) - cpu_before
+    polled = sum(v for k, v in recorder.counts.items() if k[0] == "polling") - before
+    await asyncio.sleep(11)
+    rows = await messages_rows_read(postgres_url, database) - rows_before
+    return {
+        "idle_seconds": seconds,
+        "idle_polling_per_second": round(polled / seconds, 2),
+        # the window plus the 11 s after it (the counters of both ends are reported by then)
+        "idle_messages_rows_read_per_second": round(rows / (seconds + 11), 1),
+        "idle_ferretdb_cpu_percent": round(100 * cpu / seconds, 1),
     }
 
 
@@ -355,6 +447,8 @@ def main() -> int:
         default=0.05,
         help="Seconds from a send to the gateway's delivery report (46elks: when the phone has it, seconds later).",
     )
+    parser.add_argument("--future", type=int, default=0, help="Reminders queued days ahead before measuring.")
+    parser.add_argument("--idle", type=float, default=0.0, help="Then seconds with nothing to send, measured.")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
 
@@ -394,6 +488,12 @@ def main() -> int:
         "table scans per SMS (PostgreSQL seq_scan, polling included): "
         + (", ".join(f"{k} {v}" for k, v in result["table_scans_per_sms"].items()) or "none")
     )
+    if args.idle:
+        console.print(
+            f"idle with {args.future} future reminders queued: {result['idle_polling_per_second']} polling"
+            f" commands/s, {result['idle_messages_rows_read_per_second']} rows of messages read/s by PostgreSQL,"
+            f" FerretDB {result['idle_ferretdb_cpu_percent']} % of a core"
+        )
     if args.json:
         args.json.write_text(json.dumps({**result, "at": time.time()}, indent=2))
     return 0

@@ -25,7 +25,8 @@ from devstack.testing import Endpoints
 from notification.adapters import mongo
 from notification.adapters.codec import hour_key
 from notification.domain.contacts import Language
-from notification.domain.message import Message, MessageKind, MessageState, RecipientKind
+from notification.domain.message import Message, MessageState, RecipientKind
+from notification.domain.templates import MessageKind
 from trygg_shared.clock import FixedClock
 from trygg_shared.indexes import ensure_indexes
 
@@ -107,9 +108,9 @@ async def test_a_poll_with_many_future_reminders_queued_reads_only_the_due_bucke
         NOW - timedelta(minutes=1), MessageState.SENDING, attempts=1, claim_until=NOW - timedelta(seconds=1)
     )
     await save_all(stores, [*future, due, later_this_hour, lapsed])
-    assert (await db[mongo.MESSAGES].find_one({"_id": future[0].message_id}))["due_hour"] == hour_key(
-        future[0].not_before
-    )
+    stored = await db[mongo.MESSAGES].find_one({"_id": future[0].message_id})
+    assert stored is not None
+    assert stored["due_hour"] == hour_key(future[0].not_before)
     queries = mongo.MongoMessageQueries(db, stores.messages)
 
     await queries.due_messages(clock.now(), 50)  # the start-up sweep: reads every queued message, once
