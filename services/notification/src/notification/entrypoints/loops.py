@@ -31,7 +31,9 @@ MAX_OFFERED = 500
 
 class Dispatcher:
     """Sends due messages: those offered (`offer`, queued by this process and due now) at once,
-    the others found by the due query every `poll_seconds` or at once after `wake()`.
+    the others found by the due query every `poll_seconds` or at once after `wake()`. The query
+    reads the current hour's bucket of due times, not every queued message (`due_hour`; the
+    store's sweep at start-up and each new hour finds the rest: `adapters.mongo.MongoMessageQueries`).
 
     An offered message is claimed against the version its insert wrote, without a query (the
     query is two finds, once per message when each one woke the dispatcher). The claim is the
