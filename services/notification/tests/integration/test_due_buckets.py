@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,8 +49,21 @@ class Finds(CommandListener):
     def failed(self, event: CommandFailedEvent) -> None: ...
 
 
+@dataclass
+class Bucketed:
+    """A fresh database with the service's indexes, its `find` filters, a fixed clock and the stores."""
+
+    db: AsyncDatabase[dict[str, Any]]
+    finds: Finds
+    clock: FixedClock
+    stores: mongo.Stores
+
+    def queries(self) -> mongo.MongoMessageQueries:
+        return mongo.MongoMessageQueries(self.db, self.stores.messages)
+
+
 @pytest.fixture
-async def listened(servers: Endpoints) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], Finds]]:
+async def listened(servers: Endpoints) -> AsyncIterator[Bucketed]:
     finds = Finds()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         servers.mongo_uri, tz_aware=True, event_listeners=[finds]
@@ -58,7 +72,8 @@ async def listened(servers: Endpoints) -> AsyncIterator[tuple[AsyncDatabase[dict
     try:
         db = client[name]
         await ensure_indexes(db, mongo.INDEXES, servers.postgres_url)
-        yield db, finds
+        clock = FixedClock(NOW)
+        yield Bucketed(db, finds, clock, mongo.Stores(db, ZoneInfo("Europe/Stockholm"), clock))
         await client.drop_database(name)
     finally:
         await client.close()
@@ -95,12 +110,8 @@ async def save_all(stores: mongo.Stores, messages: list[Message]) -> None:
         await stores.messages.save(m.message_id, 0, m, [])
 
 
-async def test_a_poll_with_many_future_reminders_queued_reads_only_the_due_bucket(
-    listened: tuple[AsyncDatabase[dict[str, Any]], Finds],
-) -> None:
-    db, finds = listened
-    clock = FixedClock(NOW)
-    stores = mongo.Stores(db, ZoneInfo("Europe/Stockholm"), clock)
+async def test_a_poll_with_many_future_reminders_queued_reads_only_the_due_bucket(listened: Bucketed) -> None:
+    db, finds, clock, stores = listened.db, listened.finds, listened.clock, listened.stores
     future = [message(NOW + timedelta(days=d % 5 + 1, minutes=d)) for d in range(120)]
     due = message(NOW - timedelta(seconds=5))
     later_this_hour = message(NOW + timedelta(minutes=10))
@@ -111,7 +122,7 @@ async def test_a_poll_with_many_future_reminders_queued_reads_only_the_due_bucke
     stored = await db[mongo.MESSAGES].find_one({"_id": future[0].message_id})
     assert stored is not None
     assert stored["due_hour"] == hour_key(future[0].not_before)
-    queries = mongo.MongoMessageQueries(db, stores.messages)
+    queries = listened.queries()
 
     await queries.due_messages(clock.now(), 50)  # the start-up sweep: reads every queued message, once
     finds.filters.clear()
@@ -127,15 +138,13 @@ async def test_a_poll_with_many_future_reminders_queued_reads_only_the_due_bucke
 
 
 async def test_a_message_written_without_a_bucket_is_found_by_the_start_up_sweep_and_bucketed(
-    listened: tuple[AsyncDatabase[dict[str, Any]], Finds],
+    listened: Bucketed,
 ) -> None:
-    db, finds = listened
-    clock = FixedClock(NOW)
-    stores = mongo.Stores(db, ZoneInfo("Europe/Stockholm"), clock)
+    db, finds, clock, stores = listened.db, listened.finds, listened.clock, listened.stores
     due, tomorrow = message(NOW - timedelta(hours=30)), message(NOW + timedelta(days=1, minutes=7))
     await save_all(stores, [due, tomorrow])
     await db[mongo.MESSAGES].update_many({}, {"$unset": {"due_hour": ""}})  # as written before buckets
-    queries = mongo.MongoMessageQueries(db, stores.messages)
+    queries = listened.queries()
 
     [found] = await queries.due_messages(clock.now(), 50)
     assert found.state.message_id == due.message_id
@@ -154,14 +163,10 @@ async def test_a_message_written_without_a_bucket_is_found_by_the_start_up_sweep
     assert all(set(f) == {"due_hour"} for f in finds.filters)
 
 
-async def test_a_message_left_due_in_an_older_bucket_is_found_after_the_hour_turned(
-    listened: tuple[AsyncDatabase[dict[str, Any]], Finds],
-) -> None:
-    db, finds = listened
-    clock = FixedClock(NOW)
-    stores = mongo.Stores(db, ZoneInfo("Europe/Stockholm"), clock)
+async def test_a_message_left_due_in_an_older_bucket_is_found_after_the_hour_turned(listened: Bucketed) -> None:
+    finds, clock, stores = listened.finds, listened.clock, listened.stores
     waiting = message(NOW + timedelta(minutes=5))
-    queries = mongo.MongoMessageQueries(db, stores.messages)
+    queries = listened.queries()
     assert await queries.due_messages(clock.now(), 50) == []  # the start-up sweep: nothing
     await save_all(stores, [waiting])
 
