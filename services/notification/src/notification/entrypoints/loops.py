@@ -88,16 +88,14 @@ class Dispatcher:
 
 
 async def dispatch_offered(deps: NotificationDeps, offered: list[Loaded[Message]], concurrency: int) -> list[Outcome]:
+    """One traced dispatch round of these messages (offered, or found by the due query)."""
     with traced_work("notification.dispatch", attributes={"messages": len(offered)}):
         return list(await dispatch_many(deps, offered, concurrency))
 
 
 async def dispatch_due_traced(deps: NotificationDeps, batch: int, concurrency: int) -> list[Outcome]:
     due = await deps.message_queries.due_messages(deps.clock.now(), batch)
-    if not due:
-        return []
-    with traced_work("notification.dispatch", attributes={"messages": len(due)}):
-        return list(await dispatch_many(deps, due, concurrency))
+    return await dispatch_offered(deps, due, concurrency) if due else []
 
 
 async def fire_due_timers(deps: NotificationDeps) -> None:
