@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import threading
@@ -143,8 +144,8 @@ class Gateway:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.fake.start(), self._loop).result(30)
 
-    def fail_next(self, *steps: int | float) -> None:
-        self._loop.call_soon_threadsafe(self.fake.fail_next, *steps)
+    def fail_next(self, *steps: int | float, to: str | None = None) -> None:
+        self._loop.call_soon_threadsafe(functools.partial(self.fake.fail_next, *steps, to=to))
 
     def sms_to(self, phone: str) -> list[str]:
         return [m.message for m in list(self.fake.messages) if m.to == phone]
@@ -158,7 +159,7 @@ class Gateway:
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 
-def _phone() -> str:
+def new_phone() -> str:
     return f"+4673{uuid.uuid4().int % 10**7:07d}"
 
 
@@ -338,8 +339,9 @@ class FaultSystem:
         assert response.status_code == 202, f"{response.status_code} {response.text}"
         return Accepted(response.json()["case_id"], webhook_id, body)
 
-    def decide(self, accepted: Accepted, team_name: str) -> Accepted:
-        yes, no = _phone(), _phone()
+    def decide(self, accepted: Accepted, team_name: str, *, consenting_phone: str | None = None) -> Accepted:
+        """Grant the case; the relative who consents gets `consenting_phone` (a new number if not given)."""
+        yes, no = consenting_phone or new_phone(), new_phone()
         response = self._call(
             "post",
             f"{self.service('referral').url}/cases/{accepted.case_id}/decisions",

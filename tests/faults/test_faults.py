@@ -44,6 +44,7 @@ from .harness import (
     background,
     fault_exit_env,
     full_only,
+    new_phone,
     scaled,
     wait_exit,
 )
@@ -360,18 +361,19 @@ def test_sms_gateway_errors_one_sms_after_500s_and_a_400_reaches_on_call_without
     _rota(fs, "f-sms", oncall)
     _rota(fs, "default", oncall)  # the municipality's fallback rota: alerts of no team go there
 
-    first = fs.ready()
-    fs.gateway.fail_next(500, 500, 500)
-    fs.decide(first, team)
+    # Failures are scripted for the relative's number only: other traffic (on-call alerts, earlier
+    # scenarios' messages) must not use them up.
+    first, phone = fs.ready(), new_phone()
+    fs.gateway.fail_next(500, 500, 500, to=phone)
+    fs.decide(first, team, consenting_phone=phone)
     fs.settle([first])
-    attempts = fs.gateway.attempts_to(first.consenting_phone or "")
+    attempts = fs.gateway.attempts_to(phone)
     assert attempts.count(500) == 3, attempts
     assert attempts.count(200) == ref.sms, attempts
 
-    second = fs.ready()
-    fs.gateway.fail_next(400)
-    fs.decide(second, team)
-    phone = second.consenting_phone or ""
+    second, phone = fs.ready(), new_phone()
+    fs.gateway.fail_next(400, to=phone)
+    fs.decide(second, team, consenting_phone=phone)
     _wait(lambda: len(fs.gateway.sms_to(phone)) >= ref.sms - 1, 90, "the other SMS of the second decision")
     try:
         _wait(lambda: len(fs.gateway.sms_to(oncall)) >= 1, 90, "the failed SMS reaching on-call")

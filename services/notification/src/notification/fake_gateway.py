@@ -57,6 +57,7 @@ class FakeElks:
     reports: list[tuple[str, int]] = field(default_factory=list)  # (message id, our callback's HTTP status)
     attempts: list[tuple[str, int]] = field(default_factory=list)  # (to, status answered), scripted failures too
     _script: list[int | float] = field(default_factory=list)  # status codes, or seconds to stall
+    _scripts: dict[str, list[int | float]] = field(default_factory=dict)  # the same, for one recipient
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
     _client: httpx.AsyncClient | None = None
@@ -66,9 +67,19 @@ class FakeElks:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, *statuses_or_stalls: int | float) -> None:
-        """Answer the next sends with these statuses (int, nothing taken) or take them and answer late (float s)."""
-        self._script.extend(statuses_or_stalls)
+    def fail_next(self, *statuses_or_stalls: int | float, to: str | None = None) -> None:
+        """Answer the next sends with these statuses (int, nothing taken) or take them and answer late (float s).
+
+        With `to`, only sends to that number follow the script: other traffic (another test's
+        reminders, an on-call alert) does not use it up.
+        """
+        (self._scripts.setdefault(to, []) if to else self._script).extend(statuses_or_stalls)
+
+    def _next_step(self, to: str) -> int | float | None:
+        for script in (self._scripts.get(to), self._script):
+            if script:
+                return script.pop(0)
+        return None
 
     def to(self, phone: str) -> list[SentSms]:
         return [m for m in self.messages if m.to == phone]
@@ -83,9 +94,9 @@ class FakeElks:
     async def _send(self, request: Request) -> Response:
         if not self._authorised(request):
             return Response("Unauthorized", status_code=401)
-        step = self._script.pop(0) if self._script else None
         form = await request.form()
         sender, to, text = str(form.get("from", "")), str(form.get("to", "")), str(form.get("message", ""))
+        step = self._next_step(to)
         if isinstance(step, int):
             self.attempts.append((to, step))
             return Response("scripted failure", status_code=step)
