@@ -40,6 +40,7 @@ from trygg_shared.logging import get_logger
 from trygg_shared.metrics import ChassisMetrics
 from trygg_shared.mongo import Document, compare_and_set_many
 from trygg_shared.relay_lease import RelayLease
+from trygg_shared.stopping import stop_tasks
 
 log = get_logger(__name__)
 
@@ -484,9 +485,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_tasks([self._task])
             self._task = None
         if self._settling:
             with contextlib.suppress(Exception):  # best effort: a restart publishes them again otherwise

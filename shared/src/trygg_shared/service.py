@@ -39,6 +39,7 @@ from trygg_shared.outbox import PENDING_FLAG, OutboxRelay
 from trygg_shared.ratelimit import RateLimiter
 from trygg_shared.relay_lease import RelayLease
 from trygg_shared.settings import KafkaSettings, ServiceSettings
+from trygg_shared.stopping import stop_tasks
 from trygg_shared.telemetry import configure_tracing, quiet
 
 log = get_logger(__name__)
@@ -260,11 +261,7 @@ class ServiceRuntime:
             await asyncio.sleep(3600)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks = []
         for hook in self.on_shutdown:
             with contextlib.suppress(Exception):
