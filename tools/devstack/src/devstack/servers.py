@@ -65,11 +65,22 @@ class ServerError(RuntimeError):
     """A local server could not be installed, started or reached."""
 
 
+_HANDED_OUT: set[int] = set()
+_HANDING_OUT = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on loopback that nothing listens on right now and that this process has not handed
+    out before: a port is not bound until its server starts, so two calls in a row could otherwise
+    both get it (two services of one system on one port, the second failing to bind)."""
+    with _HANDING_OUT:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind((LOOPBACK, 0))
+                port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def port_open(port: int, host: str = LOOPBACK) -> bool:

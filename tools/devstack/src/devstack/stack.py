@@ -122,6 +122,10 @@ class ServiceProcess(_Supervised):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # Something else answering on the port would pass for this service's readiness (another
+        # service's /readyz), while this one fails to bind: say so before starting it.
+        if port_open(self.port):
+            raise ServerError(f"{self.spec.name}: port {self.port} on 127.0.0.1 is in use by another process")
         self.proc.spawn(
             [
                 sys.executable,
