@@ -86,8 +86,9 @@ def _dead_letter_firing(prometheus: PrometheusServer, group: str) -> bool:
     """`TryggEventDeadLettered` fires for the console's billing consumer group of this system.
 
     (The system shares Kafka with the tests before it and its new groups read each topic from the
-    start, so other services may dead-letter older tests' poison too: only this group's alert is
-    the one this test causes.)"""
+    start, so this group may also dead-letter an earlier test's poison, before or after this
+    test's: that this group's alert fires is checked here, that it was for this test's poison by
+    its key on the ops page.)"""
     return any(
         labels["alertname"] == "TryggEventDeadLettered"
         and labels.get("job") == "console"
@@ -111,7 +112,6 @@ async def test_a_dead_letter_and_an_unrouted_alert_fire_their_rules_and_show_on_
     assert up, prometheus.targets()
     assert await _eventually(lambda: _scraped_from_zero(prometheus), 60)
     group = f"console{system.suffix}.billing"
-    assert not _dead_letter_firing(prometheus, group), _firing_labels(prometheus)
 
     response = system.send()
     assert response.status_code == 202, response.text

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import json
 import os
 import threading
@@ -97,7 +98,7 @@ class Start:
     """Where a scenario began: its clock, and how many dead letters there were before it."""
 
     at: float
-    dead_before: int
+    dead_before: frozenset[tuple[str, int, int]]  # (topic, partition, offset) of every dead letter then
 
 
 @dataclass
@@ -108,6 +109,7 @@ class DeadLetter:
     event_id: str | None
     original_topic: str | None
     key: str | None
+    position: tuple[str, int, int] = ("", 0, 0)  # topic, partition, offset on its dead-letter topic
 
 
 @dataclass
@@ -159,8 +161,12 @@ class Gateway:
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 
+_PHONES = itertools.count(uuid.uuid4().int % 10**7)
+
+
 def new_phone() -> str:
-    return f"+4673{uuid.uuid4().int % 10**7:07d}"
+    """A mobile number no other scenario of this run has (drawn at random, two could collide)."""
+    return f"+4673{next(_PHONES) % 10**7:07d}"
 
 
 class FaultSystem:
@@ -239,10 +245,10 @@ class FaultSystem:
         """Start a scenario: what a previous one left dead is started again, then the clock and the
         dead-letter count are taken (what `conclude` and `dead_letters_since` measure from)."""
         self.ensure_up()
-        return Start(time.monotonic(), len(self.dead_letters()))
+        return Start(time.monotonic(), frozenset(d.position for d in self.dead_letters()))
 
     def dead_letters_since(self, start: Start) -> list[DeadLetter]:
-        return self.dead_letters()[start.dead_before :]
+        return [d for d in self.dead_letters() if d.position not in start.dead_before]
 
     def restart_service(self, name: str, env: dict[str, str] | None = None) -> None:
         svc = self.service(name)
@@ -610,6 +616,7 @@ async def _read_dead_letters(bootstrap: str) -> list[DeadLetter]:
                     event_id=headers.get("ce_id"),
                     original_topic=headers.get("dlq_original_topic"),
                     key=r.key.decode(errors="replace") if r.key else None,
+                    position=(topic, r.partition, r.offset),
                 )
             )
     out.sort(key=lambda d: (d.topic, d.group))

@@ -375,8 +375,13 @@ def test_sms_gateway_errors_one_sms_after_500s_and_a_400_reaches_on_call_without
     fs.gateway.fail_next(400, to=phone)
     fs.decide(second, team, consenting_phone=phone)
     _wait(lambda: len(fs.gateway.sms_to(phone)) >= ref.sms - 1, 90, "the other SMS of the second decision")
+
+    def oncall_about_second() -> list[str]:
+        # The default rota also takes earlier scenarios' alerts of teams without a rota: this case's only.
+        return [text for text in fs.gateway.sms_to(oncall) if f"Ärende {second.case_id[:8]}" in text]
+
     try:
-        _wait(lambda: len(fs.gateway.sms_to(oncall)) >= 1, 90, "the failed SMS reaching on-call")
+        _wait(lambda: len(oncall_about_second()) >= 1, 90, "the failed SMS reaching on-call")
     except AssertionError as exc:
         alerts = list(
             fs.db["notification"]["alerts"].find(
@@ -395,7 +400,7 @@ def test_sms_gateway_errors_one_sms_after_500s_and_a_400_reaches_on_call_without
     assert attempts.count(200) == ref.sms - 1
     alerts = list(fs.db["notification"]["alerts"].find({"case_id": second.case_id}))
     assert len(alerts) == 1, [a.get("kind") for a in alerts]
-    oncall_sms = fs.gateway.sms_to(oncall)
+    oncall_sms = oncall_about_second()
     assert len(oncall_sms) == 1, oncall_sms
     fs.conclude(
         "sms gateway 500x3 then 200; 400",
