@@ -92,6 +92,12 @@ def _cpu_ticks(pid: int, *, reaped: bool) -> int | None:
     return used + int(fields[13]) + int(fields[14]) if reaped else used
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of one process so far (Linux `/proc`), None when it cannot be read."""
+    ticks = None if pid is None else _cpu_ticks(pid, reaped=False)
+    return None if ticks is None else ticks / TICKS
+
+
 def _pss_kib(pid: int) -> int | None:
     return (_kib(pid, "smaps_rollup", "Pss") or {}).get("Pss")
 

@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import shutil
 import socket
 import sys
@@ -65,6 +64,9 @@ from trygg_shared.indexes import collection_tables
 from trygg_shared.kafka import EventPublisher, create_broker, ensure_topics
 from trygg_shared.logging import configure_logging
 from trygg_shared.service import Infrastructure
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `bench.common`
+from bench.common.footprint import cpu_seconds
 
 console = Console(width=120)
 
@@ -365,14 +367,6 @@ async def messages_rows_read(postgres_url: str, database: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """User + system CPU seconds of a process so far (Linux `/proc/<pid>/stat`), 0 when unknown."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure_idle(
     recorder: Recorder, postgres_url: str, database: str, seconds: float, ferretdb_pid: int | None
 ) -> dict[str, Any]:
@@ -384,11 +378,11 @@ async def measure_idle(
     await asyncio.sleep(11)
     rows_before = await messages_rows_read(postgres_url, database)
     before = sum(v for k, v in recorder.counts.items() if k[0] == "polling")
-    cpu_before = _cpu_seconds(ferretdb_pid)
+    cpu_before = cpu_seconds(ferretdb_pid) or 0.0
     recorder.enabled = True
     await asyncio.sleep(seconds)
     recorder.enabled = False
-    cpu = _cpu_seconds(ferretdb_pid) - cpu_before
+    cpu = (cpu_seconds(ferretdb_pid) or 0.0) - cpu_before
     polled = sum(v for k, v in recorder.counts.items() if k[0] == "polling") - before
     await asyncio.sleep(11)
     rows = await messages_rows_read(postgres_url, database) - rows_before

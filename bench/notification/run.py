@@ -55,6 +55,9 @@ from trygg_shared.contracts.topics import ALL_TOPICS, REFERRAL_CASE_EVENTS
 from trygg_shared.kafka import ensure_topics
 from trygg_shared.testing import event_record, sample_decision_granted
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `bench.common`
+from bench.common.footprint import cpu_seconds
+
 console = Console(width=140)
 SPEC = next(s for s in SERVICES if s.name == "notification")
 
@@ -130,17 +133,6 @@ class Servers:
         self.ferretdb.stop()
         self.postgres.stop()
         self.kafka.stop()
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process so far (Linux `/proc`), None when it cannot be read."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def command_diff(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
