@@ -20,7 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+# The bucket of a due time in a document: its UTC hour, e.g. '2026-11-25T08'. A timer query reads
+# a bucket by equality (the only filter FerretDB 1.24 pushes down to an index), not a time range.
+HOUR_KEY_FORMAT = "%Y-%m-%dT%H"
+
+
+def hour_key(instant: datetime) -> str:
+    """The due-time bucket of an instant: its UTC hour, e.g. '2026-11-25T08'."""
+    return instant.astimezone(UTC).strftime(HOUR_KEY_FORMAT)
+
 
 # Sleep a little past the due time: `asyncio` may wake a millisecond early by the wall clock.
 _PAST_DUE = 0.005

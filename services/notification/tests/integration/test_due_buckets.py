@@ -24,12 +24,12 @@ from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStart
 
 from devstack.testing import Endpoints
 from notification.adapters import mongo
-from notification.adapters.codec import hour_key
 from notification.domain.contacts import Language
 from notification.domain.message import Message, MessageState, RecipientKind
 from notification.domain.templates import MessageKind
 from trygg_shared.clock import FixedClock
 from trygg_shared.indexes import ensure_indexes
+from trygg_shared.timers import hour_key
 
 NOW = datetime(2026, 12, 7, 10, 20, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ dispatcher should take it (`MessageCodec`), so the due query reads what is due, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from notification.domain import alert as al
@@ -32,6 +32,7 @@ from trygg_shared.contracts import notification as wire
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
+from trygg_shared.timers import hour_key
 
 W = TypeVar("W", bound=IntegrationEvent)
 _MessageEvent = msg.MessageAccepted | msg.MessageStatusReported | msg.MessageFailed | msg.MessageCancelled
@@ -157,11 +158,6 @@ class CaseFileCodec:
 
 
 # --- messages -------------------------------------------------------------------------------------
-
-
-def hour_key(instant: datetime) -> str:
-    """The due bucket of an instant: its UTC hour, e.g. '2026-11-25T08' (as scheduling's timers)."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 class MessageCodec:

@@ -16,7 +16,7 @@ from typing import Any, cast
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from notification.adapters.codec import AlertCodec, CaseFileCodec, MessageCodec, hour_key
+from notification.adapters.codec import AlertCodec, CaseFileCodec, MessageCodec
 from notification.domain.alert import Alert, AlertState, Responder, Rota, Shift
 from notification.domain.casefile import CaseFile, WatchState
 from notification.domain.contacts import DayHours, TeamContact
@@ -30,6 +30,7 @@ from trygg_shared.lanes import batch_reads
 from trygg_shared.mongo import Document
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.mongo_store import MongoAggregateStore
+from trygg_shared.timers import hour_key
 
 CASES = "cases"
 MESSAGES = "messages"

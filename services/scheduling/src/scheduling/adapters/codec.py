@@ -28,14 +28,10 @@ from trygg_shared.contracts import scheduling as wire
 from trygg_shared.contracts.base import IntegrationEvent
 from trygg_shared.mapping import to_contract
 from trygg_shared.mongo import Document
+from trygg_shared.timers import hour_key
 
 _PLAN = TypeAdapter(CasePlan)
 _TEAM = TypeAdapter(Team)
-
-
-def hour_key(instant: datetime) -> str:
-    """The timer bucket of an instant: its UTC hour, e.g. '2026-11-25T08'."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 def _rating(e: ev.VisitCompleted) -> wire.SelfRating | None:

@@ -19,7 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from scheduling.adapters.codec import CasePlanCodec, TeamCodec, hour_key
+from scheduling.adapters.codec import CasePlanCodec, TeamCodec
 from scheduling.domain.plan import CasePlan
 from scheduling.domain.team import Team
 from scheduling.service_layer.ports import Clock
@@ -31,7 +31,7 @@ from trygg_shared.logging import get_logger
 from trygg_shared.mongo import Document, compare_and_set
 from trygg_shared.mongo_audit import MongoAuditLog as SharedMongoAuditLog
 from trygg_shared.telemetry import traced_work
-from trygg_shared.timers import DueTimeLoop
+from trygg_shared.timers import HOUR_KEY_FORMAT, DueTimeLoop, hour_key
 
 log = get_logger(__name__)
 
@@ -150,7 +150,7 @@ class TimerScanner:
         async for plan in self._plans.find({}, {"next_due_hour": 1}):
             bucket = plan.get("next_due_hour")
             if isinstance(bucket, str):
-                earliest = min(earliest, datetime.strptime(bucket, "%Y-%m-%dT%H").replace(tzinfo=UTC))
+                earliest = min(earliest, datetime.strptime(bucket, HOUR_KEY_FORMAT).replace(tzinfo=UTC))
         return earliest
 
     async def _advance(self, old: datetime, new: datetime) -> None:
