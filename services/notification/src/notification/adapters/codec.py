@@ -169,12 +169,7 @@ class MessageCodec:
         self._clock: Clock = clock or SystemClock()
 
     def due_hour(self, state: msg.Message) -> str | None:
-        if state.state is msg.MessageState.QUEUED:
-            due: datetime | None = state.not_before
-        elif state.state is msg.MessageState.SENDING:
-            due = state.claim_until
-        else:
-            return None
+        due = state.due_at
         return hour_key(max(due, self._clock.now())) if due is not None else None
 
     def to_document(self, state: msg.Message) -> Document:

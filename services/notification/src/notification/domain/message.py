@@ -136,13 +136,19 @@ class Message:
     def final(self) -> bool:
         return self.state in FINAL_STATES
 
+    @property
+    def due_at(self) -> datetime | None:
+        """When a dispatcher should take it: queued, its `not_before`; `sending`, when its claim
+        lapses; None otherwise."""
+        if self.state is MessageState.QUEUED:
+            return self.not_before
+        if self.state is MessageState.SENDING:
+            return self.claim_until
+        return None
+
     def due(self, now: datetime) -> bool:
         """Ready for a dispatcher: queued and its time has come, or a claim that lapsed."""
-        if self.state is MessageState.QUEUED:
-            return self.not_before <= now
-        if self.state is MessageState.SENDING:
-            return self.claim_until is not None and self.claim_until <= now
-        return False
+        return self.due_at is not None and self.due_at <= now
 
     def claim(self, now: datetime, token: str, lease: timedelta) -> bool:
         """Take the message for sending; False when it is not due (someone else has it)."""
