@@ -109,7 +109,7 @@ class DeadLetter:
     event_id: str | None
     original_topic: str | None
     key: str | None
-    position: tuple[str, int, int] = ("", 0, 0)  # topic, partition, offset on its dead-letter topic
+    position: tuple[str, int, int]  # topic, partition, offset on its dead-letter topic
 
 
 @dataclass
