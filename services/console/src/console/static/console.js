@@ -34,6 +34,15 @@
     });
   }
 
+  // The live status line: its text for people, its data-state (off, connecting, live, paused) for
+  // styling and tests. Only an open event stream makes it "live"; the page starts "off" (no script).
+  function setStatus(state, words) {
+    var status = document.getElementById("live-status");
+    if (!status) { return; }
+    status.setAttribute("data-state", state);
+    status.textContent = words;
+  }
+
   var pending = false;
   var running = false;
 
@@ -54,8 +63,7 @@
       if (html !== null && html !== undefined) {
         region.innerHTML = html;
         tick();
-        var status = document.getElementById("live-status");
-        if (status) { status.textContent = text("updated", new Date().toLocaleTimeString("sv-SE")); }
+        setStatus("live", text("updated", new Date().toLocaleTimeString("sv-SE")));
       }
     }).catch(function () { /* the next change event tries again */ })
       .finally(function () {
@@ -72,14 +80,9 @@
     var version = region.getAttribute("data-version");
     var source = new EventSource(version === null ? "/events" : "/events?since=" + encodeURIComponent(version));
     source.addEventListener("change", refresh);
-    source.addEventListener("error", function () {
-      var status = document.getElementById("live-status");
-      if (status) { status.textContent = text("paused"); }
-    });
-    source.addEventListener("open", function () {
-      var status = document.getElementById("live-status");
-      if (status) { status.textContent = text("live"); }
-    });
+    setStatus("connecting", text("connecting"));
+    source.addEventListener("error", function () { setStatus("paused", text("paused")); });
+    source.addEventListener("open", function () { setStatus("live", text("live")); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
