@@ -148,7 +148,8 @@ class Message:
 
     def due(self, now: datetime) -> bool:
         """Ready for a dispatcher: queued and its time has come, or a claim that lapsed."""
-        return self.due_at is not None and self.due_at <= now
+        due_at = self.due_at
+        return due_at is not None and due_at <= now
 
     def claim(self, now: datetime, token: str, lease: timedelta) -> bool:
         """Take the message for sending; False when it is not due (someone else has it)."""
