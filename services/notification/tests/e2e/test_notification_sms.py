@@ -187,6 +187,7 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
 ) -> None:
     count = 30
     phones = [f"+4673{i:03d}{uuid.uuid4().int % 10**4:04d}" for i in range(count)]
+    ours = set(phones)
     # 30 decisions for one team: those on its waiting list get the start text without a time after 1 s.
     async with instances(system, gateway, logs, 1, claim_lease_seconds="2", start_text_wait_seconds="1") as group:
         [process] = group.processes
@@ -194,7 +195,7 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
         publisher = asyncio.create_task(publish(system.endpoints.kafka_bootstrap, half))
 
         async def some_arrived() -> bool:  # of this test's: earlier tests' decisions reach this gateway too
-            return len([m for m in gateway.messages if m.to in set(phones)]) >= count // 3
+            return len([m for m in gateway.messages if m.to in ours]) >= count // 3
 
         await eventually(some_arrived, within=60)
         process.kill()  # no graceful shutdown: offsets of handled events may not be committed
@@ -202,7 +203,7 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
         await group.start(process)
 
         async def all_arrived() -> bool:
-            return {m.to for m in gateway.messages} >= set(phones)
+            return {m.to for m in gateway.messages} >= ours
 
         await eventually(all_arrived, within=90)
         await asyncio.sleep(4.0)  # redeliveries and lapsed claims after the restart have run by now
@@ -210,7 +211,7 @@ async def test_a_notification_process_killed_mid_stream_sends_exactly_one_sms_pe
         # text or follows it: each (recipient, message) must arrive exactly once all the same.
         started = {p: sum("stöttar din närstående" in m.message for m in gateway.to(p)) for p in phones}
         assert set(started.values()) == {1}, {p: n for p, n in started.items() if n != 1}
-        pairs = [(m.to, m.message) for m in gateway.messages if m.to in set(phones)]
+        pairs = [(m.to, m.message) for m in gateway.messages if m.to in ours]
         assert len(pairs) == len(set(pairs))
 
 
